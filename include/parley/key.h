@@ -1,0 +1,100 @@
+/* Ed25519 signing and verifier keys in the C2SP signed-note text forms. */
+#ifndef PARLEY_KEY_H
+#define PARLEY_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/buf.h>
+#include <parley/error.h>
+#include <parley/limits.h>
+
+#define PL_KEYID_BYTES        4
+#define PL_ED25519_PK_BYTES   32
+#define PL_ED25519_SEED_BYTES 32
+#define PL_ED25519_SK_BYTES   64 /* libsodium's seed || public key */
+#define PL_ED25519_SIG_BYTES  64
+
+/* Signature types of c2sp.org/signed-note. */
+enum pl_sigtype {
+	PL_SIGTYPE_ED25519 = 0x01,  /* plain Ed25519 over the note text */
+	PL_SIGTYPE_COSIG_V1 = 0x04, /* c2sp.org/tlog-cosignature v1 (timestamped) */
+};
+
+/*
+ * A verifier key: name, signature type, key ID and Ed25519 public key.
+ * Text form: <name>+<hex keyid>+<base64(type || pk)>.
+ */
+struct pl_vkey {
+	char name[PL_KEY_NAME_MAX + 1];
+	uint8_t type;
+	uint8_t id[PL_KEYID_BYTES];
+	uint8_t pk[PL_ED25519_PK_BYTES];
+};
+
+/*
+ * A signer key. Text form: PRIVATE+KEY+<name>+<hex keyid>+<base64(type || seed)>.
+ * Holds secret material: wipe with pl_skey_clear() on every path.
+ */
+struct pl_skey {
+	char name[PL_KEY_NAME_MAX + 1];
+	uint8_t type;
+	uint8_t id[PL_KEYID_BYTES];
+	uint8_t sk[PL_ED25519_SK_BYTES];
+};
+
+/*
+ * True when name is a valid key name per c2sp.org/signed-note: non-empty, at
+ * most PL_KEY_NAME_MAX bytes, valid UTF-8, no Unicode spaces, no '+'.
+ */
+bool pl_key_name_is_valid(const char *name, size_t len);
+
+/* Key ID: the first 4 bytes of SHA-256(name || 0x0A || type || pk). */
+void pl_key_id(uint8_t out[static PL_KEYID_BYTES], const char *name, uint8_t type,
+               const uint8_t pk[static PL_ED25519_PK_BYTES]);
+
+/*
+ * Generates a fresh key pair of the given type (PL_SIGTYPE_ED25519 or
+ * PL_SIGTYPE_COSIG_V1) for name. Returns 0, or PL_EINVAL for a bad name or type.
+ */
+int pl_key_generate(struct pl_skey *sk, struct pl_vkey *vk, const char *name, uint8_t type) PL_WUR;
+
+/* Derives the verifier key of a signer key. */
+void pl_skey_public(const struct pl_skey *sk, struct pl_vkey *vk);
+
+/* Wipes a signer key. Safe on a zeroed or partly filled struct. */
+void pl_skey_clear(struct pl_skey *sk);
+
+/*
+ * Parses the text form of a verifier key (s[0..len), no trailing newline).
+ * Checks the name, the type byte, the exact key length and that the key ID
+ * matches. Returns 0, PL_EMALFORMED or PL_EKEY (ID mismatch, unknown type).
+ */
+int pl_vkey_parse(struct pl_vkey *vk, const char *s, size_t len) PL_WUR;
+
+/* Appends the text form of vk to out (no newline). */
+int pl_vkey_format(const struct pl_vkey *vk, struct pl_buf *out) PL_WUR;
+
+/* Parses the text form of a signer key. On failure sk is wiped. Same returns as pl_vkey_parse(). */
+int pl_skey_parse(struct pl_skey *sk, const char *s, size_t len) PL_WUR;
+
+/* Appends the text form of sk to out (no newline). The caller wipes out when done. */
+int pl_skey_format(const struct pl_skey *sk, struct pl_buf *out) PL_WUR;
+
+/* True when two verifier keys are the same name, type and public key. */
+bool pl_vkey_equal(const struct pl_vkey *a, const struct pl_vkey *b);
+
+/*
+ * Key files. pl_skey_load() opens path with O_NOFOLLOW, refuses a file
+ * readable by group or others, reads one key line (an optional final newline)
+ * and wipes every temporary. pl_vkey_load() reads one verifier key line.
+ * pl_key_save() writes text plus a newline to a new file created with mode
+ * (0600 for signer keys) and O_EXCL|O_NOFOLLOW, and fsyncs it.
+ * Return 0, PL_EIO (errno is kept), PL_EDENIED (bad permissions) or a parse error.
+ */
+int pl_skey_load(struct pl_skey *sk, const char *path) PL_WUR;
+int pl_vkey_load(struct pl_vkey *vk, const char *path) PL_WUR;
+int pl_key_save(const char *path, const char *text, size_t len, unsigned mode) PL_WUR;
+
+#endif

@@ -1,0 +1,1 @@
+/* box: not yet written. */

@@ -1,0 +1,104 @@
+/* Bounded growable byte buffer. */
+#include <parley/buf.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+void pl_buf_init(struct pl_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void pl_buf_release(struct pl_buf *b)
+{
+	free(b->data);
+	pl_buf_init(b, b->max);
+}
+
+void pl_buf_reset(struct pl_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+/* Makes room for n more bytes plus the terminator. */
+static int buf_grow(struct pl_buf *b, size_t n)
+{
+	size_t need, cap;
+	char *p;
+
+	if (n > b->max || b->len > b->max - n)
+		return PL_ETOOBIG;
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	p = realloc(b->data, cap);
+	if (!p)
+		return PL_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int pl_buf_add(struct pl_buf *b, const void *p, size_t n)
+{
+	int ret = buf_grow(b, n);
+
+	if (ret)
+		return ret;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int pl_buf_adds(struct pl_buf *b, const char *s)
+{
+	return pl_buf_add(b, s, strlen(s));
+}
+
+int pl_buf_addf(struct pl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, ret;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return PL_EINVAL;
+	ret = buf_grow(b, (size_t)n);
+	if (ret)
+		return ret;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+char *pl_buf_detach(struct pl_buf *b, size_t *len)
+{
+	char *p;
+
+	if (!b->data && buf_grow(b, 0))
+		return NULL;
+	p = b->data;
+	if (len)
+		*len = b->len;
+	pl_buf_init(b, b->max);
+	return p;
+}

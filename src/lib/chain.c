@@ -1,0 +1,1 @@
+/* chain: not yet written. */

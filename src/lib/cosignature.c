@@ -1,0 +1,1 @@
+/* cosignature: not yet written. */

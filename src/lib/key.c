@@ -1,0 +1,1 @@
+/* key: not yet written. */

@@ -1,0 +1,1 @@
+/* rules: not yet written. */

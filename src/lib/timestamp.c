@@ -1,0 +1,1 @@
+/* timestamp: not yet written. */

@@ -1,0 +1,1 @@
+/* tlog: not yet written. */
