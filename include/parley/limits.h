@@ -23,5 +23,37 @@
 
 /* tlog-proof (c2sp.org/tlog-proof). */
 #define PL_TLOG_PROOF_MAX_BYTES (64u * 1024u)
+#define PL_TLOG_PROOF_EXTRA_MAX 4096 /* decoded bytes of the optional extra data */
+
+/* Request authentication (docs/api.md) and the HTTP API. */
+#define PL_AUTH_HEADER_MAX       512       /* bytes in an Authorization header value */
+#define PL_AUTH_WINDOW_SECONDS   60        /* accepted clock difference, either way */
+#define PL_AUTH_NONCES_MAX       (1u << 19) /* remembered nonces (16 MiB at most) */
+#define PL_HTTP_TARGET_MAX       1024      /* bytes in a request-target (path and query) */
+#define PL_HTTP_HEADERS_MAX      64        /* header fields in one request */
+#define PL_HTTP_CONN_MEMORY      (64u * 1024u) /* per-connection buffer: bounds the header block */
+#define PL_HTTP_CONNECTIONS_MAX  1024      /* concurrent connections */
+#define PL_HTTP_TIMEOUT_SECONDS  30        /* idle time before a connection is closed */
+#define PL_HTTP_POLL_MAX_SECONDS 60        /* longest long poll */
+#define PL_HTTP_RECORDS_MAX_PAGE 1000      /* records in one inbox or thread answer */
+#define PL_HTTP_RATE_PER_KEY     2000      /* requests per second per key, sustained */
+#define PL_HTTP_BURST_PER_KEY    4000      /* requests per key in a burst */
+#define PL_HTTP_RESPONSE_MAX     (64u << 20) /* bytes a client accepts in one answer */
+
+/* Payload blobs and party identities (docs/payloads.md). */
+#define PL_BOX_MAX_READERS 32         /* reader slots in one blob */
+#define PL_BOX_MAX_BODY    (8u << 20) /* plaintext bytes in one blob */
+#define PL_PARTY_NAME_MAX  63         /* bytes in a party name */
+
+/* Records (docs/records.md). */
+#define PL_RECORD_MAX_BYTES  (32u * 1024u) /* whole signed record, text and signatures */
+#define PL_RECORD_TEXT_MAX   (24u * 1024u) /* record text: header, blank line, body */
+#define PL_RECORD_BODY_MAX   (16u * 1024u) /* public body */
+#define PL_RECORD_ORIGIN_MAX 191 /* exchange origin, so that <origin>/<party> is a key name */
+#define PL_RECORD_NAME_MAX   63  /* party and line names */
+#define PL_RECORD_MAX_TO     16  /* `to` lines */
+#define PL_RECORD_MAX_REFS   16  /* `ref` lines */
+#define PL_RECORD_MAX_KEYS   4   /* `key` lines of a register or revoke */
+#define PL_RECORD_REASON_MAX 280 /* bytes of a `reason` */
 
 #endif
