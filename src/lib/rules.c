@@ -1,1 +1,415 @@
-/* rules: not yet written. */
+/* The stateful rules of the vocabulary: who may act on which record, once, in which order. */
+#include <parley/rules.h>
+
+#include "internal.h"
+
+/* A rule's verdict: the code and a static reason, or none. */
+struct verdict {
+	int ret;
+	const char *why;
+};
+
+static bool broke(struct verdict *v, int ret, const char *why)
+{
+	v->ret = ret;
+	v->why = why;
+	return false;
+}
+
+/* The role of the one ref that ties a record to the record it acts on, or 0. */
+static enum pl_ref_role target_role(enum pl_record_kind k)
+{
+	switch (k) {
+	case PL_KIND_RECEIVE:
+	case PL_KIND_CONVEY:
+	case PL_KIND_DECLINE:
+	case PL_KIND_ACCEPT:
+	case PL_KIND_REFUSE:
+	case PL_KIND_AVAILABLE:
+	case PL_KIND_EXPIRE:
+		return PL_ROLE_SUBJECT;
+	case PL_KIND_ANSWER:
+	case PL_KIND_UNANSWERED:
+		return PL_ROLE_CHECK;
+	case PL_KIND_ADVISE:
+		return PL_ROLE_CONSULT;
+	default:
+		return 0;
+	}
+}
+
+/* The kind a ref of this role must point at; 0 when any kind will do. */
+static enum pl_record_kind role_target_kind(enum pl_ref_role role)
+{
+	switch (role) {
+	case PL_ROLE_SUBJECT:
+	case PL_ROLE_REPLY_TO:
+		return PL_KIND_SEND;
+	case PL_ROLE_CHECK:
+		return PL_KIND_CHECK;
+	case PL_ROLE_CONSULT:
+		return PL_KIND_CONSULT;
+	default:
+		return 0;
+	}
+}
+
+/* True when some sibling of kind k was authored by author (any author when NULL). */
+static bool sibling_by(const struct pl_rules_input *in, enum pl_record_kind k, const char *author)
+{
+	for (size_t i = 0; i < in->nsiblings; i++) {
+		const struct pl_record *s = in->siblings[i];
+		if (s->kind == k && (!author || strcmp(s->author, author) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* True when some sibling of kind k names party in its `to` lines. */
+static bool sibling_to(const struct pl_rules_input *in, enum pl_record_kind k, const char *party)
+{
+	for (size_t i = 0; i < in->nsiblings; i++) {
+		const struct pl_record *s = in->siblings[i];
+		if (s->kind == k && pl_record_has_to(s, party))
+			return true;
+	}
+	return false;
+}
+
+static bool is_via(const struct pl_record *send, const char *party)
+{
+	return (send->has & PL_RECORD_HAS_VIA) && strcmp(send->via, party) == 0;
+}
+
+/* The record must fall no later than the target's deadline, and no expire may have closed it. */
+static bool within_deadline(const struct pl_rules_input *in, const struct pl_record *target,
+                            struct verdict *v)
+{
+	if ((target->has & PL_RECORD_HAS_DEADLINE) && in->rec->time > target->deadline)
+		return broke(v, PL_ERULE, "after the deadline");
+	if (sibling_by(in, PL_KIND_EXPIRE, NULL) || sibling_by(in, PL_KIND_UNANSWERED, NULL))
+		return broke(v, PL_ERULE, "the deadline has already been recorded as passed");
+	return true;
+}
+
+/* True when rec's `to` lines are exactly the names of target's `to` for which keep() holds. */
+static bool to_is_exactly(const struct pl_rules_input *in, const struct pl_record *target,
+                          bool (*keep)(const struct pl_rules_input *, const char *))
+{
+	const struct pl_record *r = in->rec;
+	size_t n = 0;
+
+	for (size_t i = 0; i < target->nto; i++) {
+		if (!keep(in, target->to[i]))
+			continue;
+		/* Both lists are sorted, so the kept names must match rec's in order. */
+		if (n >= r->nto || strcmp(r->to[n], target->to[i]) != 0)
+			return false;
+		n++;
+	}
+	return n == r->nto;
+}
+
+static bool undecided(const struct pl_rules_input *in, const char *party)
+{
+	return !sibling_by(in, PL_KIND_ACCEPT, party) && !sibling_by(in, PL_KIND_REFUSE, party);
+}
+
+static bool unanswering(const struct pl_rules_input *in, const char *party)
+{
+	return !sibling_by(in, PL_KIND_ANSWER, party);
+}
+
+static bool any(const struct pl_rules_input *in, const char *party)
+{
+	(void)in;
+	(void)party;
+	return true;
+}
+
+static bool parties_active(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+
+	if (!in->party_is_active)
+		return true;
+	for (size_t i = 0; i < r->nto; i++) {
+		if (!in->party_is_active(in->arg, r->to[i]))
+			return broke(v, PL_ERULE, "names a party that is not registered");
+	}
+	if ((r->has & PL_RECORD_HAS_VIA) && !in->party_is_active(in->arg, r->via))
+		return broke(v, PL_ERULE, "names an intermediary that is not registered");
+	return true;
+}
+
+/* send: replies come from a party the answered send reached. */
+static bool rules_send(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+
+	if (!parties_active(in, v))
+		return false;
+	if (r->nrefs == 1) {
+		const struct pl_record *s = in->refs[0];
+		if (!pl_record_has_to(s, r->author) && !is_via(s, r->author))
+			return broke(
+			        v, PL_ERULE,
+			        "a reply comes from a recipient or the intermediary of the send");
+	}
+	return true;
+}
+
+static bool rules_receive(const struct pl_rules_input *in, const struct pl_record *s,
+                          struct verdict *v)
+{
+	const char *a = in->rec->author;
+
+	if (!pl_record_has_to(s, a) && !is_via(s, a))
+		return broke(v, PL_ERULE, "only the intermediary or a recipient receives");
+	if (!sibling_to(in, PL_KIND_AVAILABLE, a))
+		return broke(v, PL_ERULE, "the send was not made available to this party");
+	if (sibling_by(in, PL_KIND_RECEIVE, a))
+		return broke(v, PL_ERULE, "already received by this party");
+	return true;
+}
+
+/* convey and decline: the intermediary's one decision. */
+static bool rules_relay(const struct pl_rules_input *in, const struct pl_record *s,
+                        struct verdict *v)
+{
+	const char *a = in->rec->author;
+
+	if (!is_via(s, a))
+		return broke(v, PL_ERULE, "only the send's intermediary conveys or declines");
+	if (sibling_by(in, PL_KIND_CONVEY, NULL) || sibling_by(in, PL_KIND_DECLINE, NULL))
+		return broke(v, PL_ERULE, "the send was already conveyed or declined");
+	if (in->rec->kind == PL_KIND_CONVEY && !sibling_to(in, PL_KIND_AVAILABLE, a))
+		return broke(v, PL_ERULE, "the send was not made available to the intermediary");
+	return within_deadline(in, s, v);
+}
+
+/* accept and refuse: each recipient's one decision, on what was made available to it. */
+static bool rules_decide(const struct pl_rules_input *in, const struct pl_record *s,
+                         struct verdict *v)
+{
+	const char *a = in->rec->author;
+
+	if (!pl_record_has_to(s, a))
+		return broke(v, PL_ERULE, "only a recipient accepts or refuses");
+	if (!sibling_to(in, PL_KIND_AVAILABLE, a))
+		return broke(v, PL_ERULE, "the send was not made available to this recipient");
+	if (!undecided(in, a))
+		return broke(v, PL_ERULE, "this recipient already accepted or refused");
+	return within_deadline(in, s, v);
+}
+
+static bool rules_available(const struct pl_rules_input *in, const struct pl_record *s,
+                            struct verdict *v)
+{
+	const char *p = in->rec->to[0];
+
+	if (!pl_record_has_to(s, p) && !is_via(s, p))
+		return broke(v, PL_ERULE, "made available to a party the send does not name");
+	if ((s->has & PL_RECORD_HAS_VIA) && !is_via(s, p) && !sibling_by(in, PL_KIND_CONVEY, NULL))
+		return broke(v, PL_ERULE, "a relayed send reaches recipients only once conveyed");
+	if (sibling_to(in, PL_KIND_AVAILABLE, p))
+		return broke(v, PL_ERULE, "already made available to this party");
+	return true;
+}
+
+/*
+ * expire: after the deadline, once. If the intermediary never acted, it names
+ * the intermediary and every recipient; otherwise exactly the recipients that
+ * neither accepted nor refused.
+ */
+static bool rules_expire(const struct pl_rules_input *in, const struct pl_record *s,
+                         struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	bool relayed = (s->has & PL_RECORD_HAS_VIA) != 0;
+	bool stalled = relayed && !sibling_by(in, PL_KIND_CONVEY, NULL);
+
+	if (!(s->has & PL_RECORD_HAS_DEADLINE))
+		return broke(v, PL_ERULE, "the send has no deadline");
+	if (r->time < s->deadline)
+		return broke(v, PL_ERULE, "before the send's deadline");
+	if (sibling_by(in, PL_KIND_EXPIRE, NULL))
+		return broke(v, PL_ERULE, "the send already expired");
+	if (relayed && sibling_by(in, PL_KIND_DECLINE, NULL))
+		return broke(v, PL_ERULE, "the intermediary declined the send");
+	if (stalled) {
+		if (!(r->has & PL_RECORD_HAS_VIA) || strcmp(r->via, s->via) != 0 ||
+		    !to_is_exactly(in, s, any))
+			return broke(v, PL_ERULE,
+			             "an unrelayed send expires for its intermediary and all "
+			             "recipients");
+		return true;
+	}
+	if (r->has & PL_RECORD_HAS_VIA)
+		return broke(v, PL_ERULE, "the intermediary conveyed the send");
+	if (!to_is_exactly(in, s, undecided))
+		return broke(v, PL_ERULE, "expire must name exactly the undecided recipients");
+	return true;
+}
+
+static bool rules_advise(const struct pl_rules_input *in, const struct pl_record *c,
+                         struct verdict *v)
+{
+	const char *a = in->rec->author;
+
+	if (!pl_record_has_to(c, a))
+		return broke(v, PL_ERULE, "only a consulted party advises");
+	if (sibling_by(in, PL_KIND_ADVISE, a))
+		return broke(v, PL_ERULE, "this party already advised");
+	if ((c->has & PL_RECORD_HAS_DEADLINE) && in->rec->time > c->deadline)
+		return broke(v, PL_ERULE, "after the consult's deadline");
+	return true;
+}
+
+static bool rules_answer(const struct pl_rules_input *in, const struct pl_record *k,
+                         struct verdict *v)
+{
+	const char *a = in->rec->author;
+
+	if (strcmp(in->rec->line, k->line) != 0)
+		return broke(v, PL_ERULE, "line differs from the check's");
+	if (!pl_record_has_to(k, a))
+		return broke(v, PL_ERULE, "only an end of the line answers");
+	if (sibling_by(in, PL_KIND_ANSWER, a))
+		return broke(v, PL_ERULE, "this end already answered");
+	return within_deadline(in, k, v);
+}
+
+static bool rules_unanswered(const struct pl_rules_input *in, const struct pl_record *k,
+                             struct verdict *v)
+{
+	if (strcmp(in->rec->line, k->line) != 0)
+		return broke(v, PL_ERULE, "line differs from the check's");
+	if (in->rec->time < k->deadline)
+		return broke(v, PL_ERULE, "before the check's deadline");
+	if (sibling_by(in, PL_KIND_UNANSWERED, NULL))
+		return broke(v, PL_ERULE, "the check was already recorded unanswered");
+	if (!to_is_exactly(in, k, unanswering))
+		return broke(v, PL_ERULE,
+		             "unanswered must name exactly the ends that did not answer");
+	return true;
+}
+
+static bool rules_keys(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+
+	for (size_t i = 0; i < r->nkeys; i++) {
+		if (r->kind == PL_KIND_REGISTER && in->keys[i] != PL_KEY_UNKNOWN)
+			return broke(v, PL_ERULE, "a key it registers was registered before");
+		if (r->kind == PL_KIND_REVOKE && in->keys[i] != PL_KEY_ACTIVE)
+			return broke(v, PL_ERULE, "a key it revokes is not active");
+	}
+	return true;
+}
+
+/* Each ref names an earlier record of this exchange, of the kind its role requires. */
+static bool refs_hold(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+
+	for (size_t i = 0; i < r->nrefs; i++) {
+		const struct pl_record *t = in->refs[i];
+		enum pl_record_kind want = role_target_kind(r->refs[i].role);
+		if (!t)
+			return broke(v, PL_ERULE, "refers to a record not in the log");
+		if (strcmp(t->exchange, r->exchange) != 0)
+			return broke(v, PL_ERULE, "refers to a record of another exchange");
+		if (want && t->kind != want)
+			return broke(v, PL_ERULE,
+			             "refers to a record of the wrong kind for its role");
+		if (t->time > r->time)
+			return broke(v, PL_ERULE, "refers to a record from a later time");
+	}
+	return true;
+}
+
+/* Siblings must all point at the same target as rec; anything else is a caller error. */
+static bool siblings_fit(const struct pl_rules_input *in, enum pl_ref_role role, struct verdict *v)
+{
+	const struct pl_record_ref *mine = pl_record_ref_find(in->rec, role);
+
+	for (size_t i = 0; i < in->nsiblings; i++) {
+		const struct pl_record *s = in->siblings[i];
+		const struct pl_record_ref *theirs = s ? pl_record_ref_find(s, role) : NULL;
+		if (!theirs || memcmp(theirs->id, mine->id, PL_RECORD_ID_BYTES) != 0)
+			return broke(v, PL_EINVAL, "a sibling does not refer to the same record");
+	}
+	return true;
+}
+
+static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *t = in->rec->nrefs ? in->refs[0] : NULL;
+
+	switch (in->rec->kind) {
+	case PL_KIND_SEND:
+		return rules_send(in, v);
+	case PL_KIND_RECEIVE:
+		return rules_receive(in, t, v);
+	case PL_KIND_CONVEY:
+	case PL_KIND_DECLINE:
+		return rules_relay(in, t, v);
+	case PL_KIND_ACCEPT:
+	case PL_KIND_REFUSE:
+		return rules_decide(in, t, v);
+	case PL_KIND_CONSULT:
+	case PL_KIND_CHECK:
+		return parties_active(in, v);
+	case PL_KIND_ADVISE:
+		return rules_advise(in, t, v);
+	case PL_KIND_ANSWER:
+		return rules_answer(in, t, v);
+	case PL_KIND_AVAILABLE:
+		return rules_available(in, t, v);
+	case PL_KIND_EXPIRE:
+		return rules_expire(in, t, v);
+	case PL_KIND_UNANSWERED:
+		return rules_unanswered(in, t, v);
+	case PL_KIND_REGISTER:
+	case PL_KIND_REVOKE:
+		return rules_keys(in, v);
+	case PL_KIND_STATEMENT:
+		return true;
+	}
+	return broke(v, PL_EINVAL, "unknown kind");
+}
+
+int pl_rules_check(const struct pl_rules_input *in, const char **why)
+{
+	struct verdict v = {PL_EINVAL, "incomplete rules input"};
+	const struct pl_record *r = in ? in->rec : NULL;
+	struct pl_chain_link link;
+	enum pl_ref_role role;
+
+	if (!r || !in->id || (r->nrefs && !in->refs) || (in->nsiblings && !in->siblings) ||
+	    ((r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE) && r->nkeys && !in->keys))
+		goto out;
+	role = target_role(r->kind);
+	if (role && !pl_record_ref_find(r, role))
+		goto out;
+	v.ret = 0;
+	if (in->signer != PL_KEY_ACTIVE) {
+		broke(&v, PL_ERULE,
+		      in->signer == PL_KEY_REVOKED ? "signing key was revoked"
+		                                   : "signing key was never registered");
+		goto out;
+	}
+	pl_chain_link_set(&link, r, in->id);
+	if (pl_chain_check_next(in->head, &link, &v.why) != 0) {
+		v.ret = PL_ECHAIN;
+		goto out;
+	}
+	if (!refs_hold(in, &v) || (role && !siblings_fit(in, role, &v)))
+		goto out;
+	rules_kind(in, &v);
+out:
+	if (v.ret != 0 && why)
+		*why = v.why;
+	return v.ret;
+}

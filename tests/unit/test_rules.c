@@ -1,20 +1,930 @@
-/* Unit tests of the rules module: not yet written. */
+/*
+ * Unit tests of the stateful rules: a small in-memory log replays the examples of
+ * docs/records.md through pl_record_open() and pl_rules_check(), then a table of records
+ * that break each rule of each kind is appended to it and must be refused.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
-static void test_pending(void **state)
+#include <sodium.h>
+
+#include <parley/chain.h>
+#include <parley/encoding.h>
+#include <parley/record.h>
+#include <parley/rules.h>
+#include <parley/timestamp.h>
+
+#define ORIGIN "hotline.example"
+
+/* ---- Fixed keys (the seeds of docs/records.md §9) -------------------------- */
+
+enum { EX, ROK, UNC, KPA, DPRK, NACTORS };
+
+static const char *const party_of[NACTORS] = {"exchange", "rok-mnd", "unc", "kpa", "dprk"};
+static struct pl_skey skeys[NACTORS];
+static struct pl_vkey vkeys[NACTORS];
+
+static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
+{
+	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
+
+	memset(sk, 0, sizeof(*sk));
+	pl_sha256(seed, keyname, strlen(keyname));
+	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
+	sk->type = PL_SIGTYPE_ED25519;
+	crypto_sign_seed_keypair(pk, sk->sk, seed);
+	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
+	pl_skey_public(sk, vk);
+}
+
+static int actor_of(const char *party)
+{
+	for (int i = 0; i < NACTORS; i++) {
+		if (strcmp(party_of[i], party) == 0)
+			return i;
+	}
+	fail_msg("no key for %s", party);
+	return -1;
+}
+
+/* ---- A minimal log: what an exchange or an auditor keeps to run the rules ------ */
+
+#define LOG_MAX 128
+#define DIR_MAX 16
+
+struct entry {
+	struct pl_record *rec;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey signer;
+};
+
+struct minilog {
+	struct entry e[LOG_MAX];
+	size_t n;
+	/* Every key ever registered (and the log key), with its status. */
+	struct pl_vkey dir[DIR_MAX];
+	enum pl_key_status status[DIR_MAX];
+	size_t ndir;
+};
+
+static struct minilog lg;
+
+static void log_reset(void)
+{
+	for (size_t i = 0; i < lg.n; i++)
+		free(lg.e[i].rec);
+	memset(&lg, 0, sizeof(lg));
+	lg.dir[0] = vkeys[EX];
+	lg.status[0] = PL_KEY_ACTIVE;
+	lg.ndir = 1;
+}
+
+static size_t dir_find(const struct pl_vkey *k)
+{
+	for (size_t i = 0; i < lg.ndir; i++) {
+		if (pl_vkey_equal(&lg.dir[i], k))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static enum pl_key_status status_of(const struct pl_vkey *k)
+{
+	size_t i = dir_find(k);
+
+	return i == SIZE_MAX ? PL_KEY_UNKNOWN : lg.status[i];
+}
+
+static bool party_is_active(void *arg, const char *party)
+{
+	char name[PL_KEY_NAME_MAX + 1];
+
+	(void)arg;
+	if (pl_record_key_name(name, ORIGIN, party) != 0)
+		return false;
+	for (size_t i = 0; i < lg.ndir; i++) {
+		if (strcmp(lg.dir[i].name, name) == 0 && lg.status[i] == PL_KEY_ACTIVE)
+			return true;
+	}
+	return false;
+}
+
+static const struct pl_record *find_id(const uint8_t id[PL_RECORD_ID_BYTES])
+{
+	for (size_t i = 0; i < lg.n; i++) {
+		if (memcmp(lg.e[i].id, id, PL_RECORD_ID_BYTES) == 0)
+			return lg.e[i].rec;
+	}
+	return NULL;
+}
+
+static enum pl_ref_role target_role(enum pl_record_kind k)
+{
+	switch (k) {
+	case PL_KIND_ANSWER:
+	case PL_KIND_UNANSWERED:
+		return PL_ROLE_CHECK;
+	case PL_KIND_ADVISE:
+		return PL_ROLE_CONSULT;
+	case PL_KIND_SEND:
+	case PL_KIND_STATEMENT:
+	case PL_KIND_CONSULT:
+	case PL_KIND_CHECK:
+	case PL_KIND_REGISTER:
+	case PL_KIND_REVOKE:
+		return 0;
+	default:
+		return PL_ROLE_SUBJECT;
+	}
+}
+
+/* The chain head of a key: its last record in the log. */
+static bool head_of(const struct pl_vkey *k, struct pl_chain_link *head)
+{
+	for (size_t i = lg.n; i > 0; i--) {
+		if (pl_vkey_equal(&lg.e[i - 1].signer, k)) {
+			pl_chain_link_set(head, lg.e[i - 1].rec, lg.e[i - 1].id);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Validates and judges a signed record; appends it when both pass. */
+static int log_append(const char *note, size_t len, const char **why)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	const struct pl_record *refs[PL_RECORD_MAX_REFS], *sib[LOG_MAX];
+	enum pl_key_status keys[PL_RECORD_MAX_KEYS];
+	struct pl_chain_link head;
+	struct pl_rules_input in;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey signer;
+	size_t nsib = 0;
+	enum pl_ref_role role;
+	int ret;
+
+	assert_non_null(r);
+	ret = pl_record_open(r, id, &signer, note, len, lg.dir, lg.ndir, why);
+	if (ret != 0)
+		goto out;
+	memset(&in, 0, sizeof(in));
+	in.rec = r;
+	in.id = id;
+	in.signer = status_of(&signer);
+	in.head = head_of(&signer, &head) ? &head : NULL;
+	for (size_t i = 0; i < r->nrefs; i++)
+		refs[i] = find_id(r->refs[i].id);
+	in.refs = refs;
+	role = target_role(r->kind);
+	if (role) {
+		const struct pl_record_ref *t = pl_record_ref_find(r, role);
+		for (size_t i = 0; i < lg.n; i++) {
+			const struct pl_record_ref *x = pl_record_ref_find(lg.e[i].rec, role);
+			if (x && memcmp(x->id, t->id, PL_RECORD_ID_BYTES) == 0)
+				sib[nsib++] = lg.e[i].rec;
+		}
+	}
+	in.siblings = sib;
+	in.nsiblings = nsib;
+	for (size_t i = 0; i < r->nkeys; i++)
+		keys[i] = status_of(&r->keys[i]);
+	in.keys = keys;
+	in.party_is_active = party_is_active;
+	ret = pl_rules_check(&in, why);
+	if (ret != 0)
+		goto out;
+	/* The directory follows the log. */
+	for (size_t i = 0; i < r->nkeys; i++) {
+		size_t d = dir_find(&r->keys[i]);
+		if (r->kind == PL_KIND_REGISTER) {
+			assert_true(lg.ndir < DIR_MAX);
+			lg.dir[lg.ndir] = r->keys[i];
+			lg.status[lg.ndir++] = PL_KEY_ACTIVE;
+		} else {
+			lg.status[d] = PL_KEY_REVOKED;
+		}
+	}
+	assert_true(lg.n < LOG_MAX);
+	lg.e[lg.n].rec = r;
+	memcpy(lg.e[lg.n].id, id, PL_RECORD_ID_BYTES);
+	lg.e[lg.n].signer = signer;
+	lg.n++;
+	r = NULL;
+out:
+	free(r);
+	return ret;
+}
+
+/* ---- docs/records.md ------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Appends every ```record block of the doc, in order; returns how many. */
+static size_t replay_doc(void)
+{
+	static const char open[] = "\n```record\n";
+	size_t doclen, n = 0;
+	char *doc = read_file(PL_DOCS_DIR "/records.md", &doclen);
+	const char *p = doc;
+
+	log_reset();
+	while ((p = strstr(p, open)) != NULL) {
+		const char *start = p + sizeof(open) - 1, *end = strstr(start, "\n```\n");
+		const char *why = NULL;
+		int ret;
+		assert_non_null(end);
+		ret = log_append(start, (size_t)(end - start) + 1, &why);
+		if (ret != 0)
+			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
+		n++;
+		p = end;
+	}
+	free(doc);
+	return n;
+}
+
+/* Replays the doc, then forgets its last example (kpa's revoke) so that kpa may still act. */
+static void replay_doc_kpa_active(void)
+{
+	replay_doc();
+	assert_int_equal(lg.e[lg.n - 1].rec->kind, PL_KIND_REVOKE);
+	lg.n--;
+	free(lg.e[lg.n].rec);
+	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
+}
+
+static int setup(void **state)
 {
 	(void)state;
-	skip();
+	for (int i = 0; i < NACTORS; i++) {
+		char name[PL_KEY_NAME_MAX + 1];
+		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
+		fixed_key(&skeys[i], &vkeys[i], name);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	log_reset();
+	sodium_memzero(skeys, sizeof(skeys));
+	return 0;
+}
+
+/* The doc's examples, numbered from 1 as in the doc. */
+static const struct entry *ex(size_t n)
+{
+	assert_true(n >= 1 && n <= lg.n);
+	return &lg.e[n - 1];
+}
+
+static void test_doc_replay(void **state)
+{
+	size_t n;
+
+	(void)state;
+	n = replay_doc();
+	assert_true(n >= 26);
+	assert_int_equal(lg.n, n);
+	/* The last example revoked kpa. */
+	assert_int_equal(status_of(&vkeys[KPA]), PL_KEY_REVOKED);
+	assert_int_equal(status_of(&vkeys[UNC]), PL_KEY_ACTIVE);
+	assert_false(party_is_active(NULL, "kpa"));
+}
+
+/* ---- Building new records on top of the doc's log ---------------------------- */
+
+static int64_t at(const char *s)
+{
+	int64_t t = 0;
+
+	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
+	return t;
+}
+
+/* A record by party at time, chained after that party's last record. */
+static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_chain_link head;
+
+	assert_non_null(r);
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", party_of[who]);
+	r->kind = kind;
+	r->time = at(time);
+	r->seq = 1;
+	if (head_of(&vkeys[who], &head)) {
+		r->seq = head.seq + 1;
+		memcpy(r->prev, head.id, PL_RECORD_ID_BYTES);
+		r->has |= PL_RECORD_HAS_PREV;
+	}
+	return r;
+}
+
+static void to(struct pl_record *r, const char *party)
+{
+	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
+	r->nto++;
+}
+
+static void ref(struct pl_record *r, enum pl_ref_role role, const struct entry *e)
+{
+	r->refs[r->nrefs].role = role;
+	memcpy(r->refs[r->nrefs].id, e->id, PL_RECORD_ID_BYTES);
+	r->nrefs++;
+}
+
+static void payload(struct pl_record *r)
+{
+	memset(r->payload, 0x11, sizeof(r->payload));
+	memset(r->commit, 0x22, sizeof(r->commit));
+	r->payload_size = 500;
+	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+}
+
+static void deadline(struct pl_record *r, const char *time)
+{
+	r->deadline = at(time);
+	r->has |= PL_RECORD_HAS_DEADLINE;
+}
+
+static void via(struct pl_record *r, const char *party)
+{
+	snprintf(r->via, sizeof(r->via), "%s", party);
+	r->has |= PL_RECORD_HAS_VIA;
+}
+
+static void line(struct pl_record *r, const char *name)
+{
+	snprintf(r->line, sizeof(r->line), "%s", name);
+	r->has |= PL_RECORD_HAS_LINE;
+}
+
+static void reason(struct pl_record *r, const char *text)
+{
+	snprintf(r->reason, sizeof(r->reason), "%s", text);
+	r->has |= PL_RECORD_HAS_REASON;
+}
+
+/* Signs r with its author's key (and the party's, for a registration) and appends it. */
+static int submit(struct pl_record *r, const char **why)
+{
+	struct pl_skey keys[2];
+	struct pl_buf b;
+	size_t nkeys = 1;
+	int ret;
+
+	keys[0] = skeys[actor_of(r->author)];
+	if (r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE)
+		keys[nkeys++] = skeys[actor_of(r->party)];
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	ret = pl_record_sign(&b, r, keys, nkeys, why);
+	if (ret == 0)
+		ret = log_append(b.data, b.len, why);
+	pl_buf_release(&b);
+	sodium_memzero(keys, sizeof(keys));
+	free(r);
+	return ret;
+}
+
+static void expect(struct pl_record *r, int want, const char *what)
+{
+	const char *why = NULL;
+	int ret = submit(r, &why);
+
+	if (ret != want)
+		fail_msg("%s: got %s (%s), want %s", what, pl_strerror(ret), why ? why : "",
+		         pl_strerror(want));
+	if (want != 0)
+		assert_non_null(why);
+}
+
+/* A fresh send; returns its entry once logged. */
+static const struct entry *new_send(int who, const char *rcpt, const char *via_party,
+                                    const char *time, const char *dl)
+{
+	struct pl_record *r = mk(who, PL_KIND_SEND, time);
+
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS;
+	to(r, rcpt);
+	if (via_party)
+		via(r, via_party);
+	if (dl)
+		deadline(r, dl);
+	payload(r);
+	expect(r, 0, "a new send");
+	return &lg.e[lg.n - 1];
+}
+
+static void make_available(const struct entry *s, const char *party, const char *time)
+{
+	struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, time);
+
+	to(r, party);
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, 0, "available");
+}
+
+static void act(int who, enum pl_record_kind kind, const struct entry *s, const char *time,
+                int want, const char *what)
+{
+	struct pl_record *r = mk(who, kind, time);
+
+	ref(r, PL_ROLE_SUBJECT, s);
+	if (kind == PL_KIND_DECLINE)
+		reason(r, "no");
+	expect(r, want, what);
+}
+
+/* ---- Rules of a send's life -------------------------------------------------- */
+
+/* Doc numbering: 7 send via unc (declined at 10); 12 unc->kpa (accepted); 15 letter via unc
+ * (conveyed, refused); 20 direct send (expired); 23 check; 26 kpa revoked. */
+static void test_relay_rules(void **state)
+{
+	const struct entry *s;
+
+	(void)state;
+	replay_doc();
+	/* kpa is revoked at the end of the doc: its records are refused from now on. */
+	act(KPA, PL_KIND_RECEIVE, ex(15), "2025-11-23T01:00:00Z", PL_ERULE, "revoked signer");
+	replay_doc_kpa_active();
+
+	act(UNC, PL_KIND_CONVEY, ex(7), "2025-11-23T01:00:00Z", PL_ERULE, "convey after decline");
+	act(UNC, PL_KIND_DECLINE, ex(7), "2025-11-23T01:00:00Z", PL_ERULE, "second decline");
+	act(KPA, PL_KIND_RECEIVE, ex(7), "2025-11-23T01:00:00Z", PL_ERULE,
+	    "receive of what was never made available");
+	act(KPA, PL_KIND_ACCEPT, ex(7), "2025-11-23T01:00:00Z", PL_ERULE,
+	    "accept of a relayed send never conveyed");
+	act(UNC, PL_KIND_RECEIVE, ex(7), "2025-11-23T01:00:00Z", PL_ERULE, "second receive");
+	act(KPA, PL_KIND_ACCEPT, ex(15), "2025-11-23T01:00:00Z", PL_ERULE, "accept after refuse");
+	act(KPA, PL_KIND_REFUSE, ex(15), "2025-11-23T01:00:00Z", PL_ERULE, "second refuse");
+	act(UNC, PL_KIND_ACCEPT, ex(15), "2025-11-23T01:00:00Z", PL_ERULE, "accept by the via");
+	act(ROK, PL_KIND_REFUSE, ex(15), "2025-11-23T01:00:00Z", PL_ERULE, "refuse by the sender");
+	act(KPA, PL_KIND_CONVEY, ex(15), "2025-11-23T01:00:00Z", PL_ERULE, "convey by a recipient");
+	act(KPA, PL_KIND_ACCEPT, ex(20), "2025-11-22T01:00:00Z", PL_ERULE,
+	    "accept after the deadline");
+	act(KPA, PL_KIND_ACCEPT, ex(20), "2025-11-21T23:00:00Z", PL_ERULE,
+	    "accept before the deadline but after an expire");
+
+	/* A fresh relayed send, step by step. */
+	s = new_send(ROK, "kpa", "unc", "2025-11-22T10:00:00Z", "2025-11-25T00:00:00Z");
+	act(UNC, PL_KIND_CONVEY, s, "2025-11-22T10:01:00Z", PL_ERULE,
+	    "convey before it was made available");
+	act(UNC, PL_KIND_RECEIVE, s, "2025-11-22T10:01:00Z", PL_ERULE,
+	    "receive before it was made available");
+	{
+		struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:00Z");
+		to(r, "kpa");
+		ref(r, PL_ROLE_SUBJECT, s);
+		expect(r, PL_ERULE, "available to a recipient before the convey");
+		r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:00Z");
+		to(r, "rok-mnd");
+		ref(r, PL_ROLE_SUBJECT, s);
+		expect(r, PL_ERULE, "available to the sender");
+	}
+	make_available(s, "unc", "2025-11-22T10:01:00Z");
+	{
+		struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:30Z");
+		to(r, "unc");
+		ref(r, PL_ROLE_SUBJECT, s);
+		expect(r, PL_ERULE, "available twice");
+	}
+	act(KPA, PL_KIND_DECLINE, s, "2025-11-22T10:02:00Z", PL_ERULE, "decline by a recipient");
+	act(UNC, PL_KIND_RECEIVE, s, "2025-11-22T10:02:00Z", 0, "receive by the via");
+	act(UNC, PL_KIND_CONVEY, s, "2025-11-25T00:00:01Z", PL_ERULE, "convey after the deadline");
+	act(UNC, PL_KIND_CONVEY, s, "2025-11-22T10:03:00Z", 0, "convey");
+	act(UNC, PL_KIND_CONVEY, s, "2025-11-22T10:04:00Z", PL_ERULE, "second convey");
+	act(UNC, PL_KIND_DECLINE, s, "2025-11-22T10:04:00Z", PL_ERULE, "decline after convey");
+	act(KPA, PL_KIND_REFUSE, s, "2025-11-22T10:04:00Z", PL_ERULE,
+	    "refuse before it was made available to the recipient");
+	make_available(s, "kpa", "2025-11-22T10:05:00Z");
+	act(KPA, PL_KIND_ACCEPT, s, "2025-11-22T10:06:00Z", 0, "accept without opening");
+}
+
+static void test_expire_rules(void **state)
+{
+	const struct entry *s;
+	struct pl_record *r;
+
+	(void)state;
+	replay_doc_kpa_active();
+	/* The declined send (7) cannot expire; the expired one (20) cannot expire again. */
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T00:00:01Z");
+	to(r, "kpa");
+	via(r, "unc");
+	ref(r, PL_ROLE_SUBJECT, ex(7));
+	expect(r, PL_ERULE, "expire of a declined send");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T00:00:01Z");
+	to(r, "kpa");
+	ref(r, PL_ROLE_SUBJECT, ex(20));
+	expect(r, PL_ERULE, "second expire");
+	/* The refused letter (15): every recipient decided. */
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-27T00:00:01Z");
+	to(r, "kpa");
+	ref(r, PL_ROLE_SUBJECT, ex(15));
+	expect(r, PL_ERULE, "expire when every recipient decided");
+
+	/* A relayed send that the intermediary never touches. */
+	s = new_send(ROK, "kpa", "unc", "2025-11-22T12:00:00Z", "2025-11-23T12:00:00Z");
+	make_available(s, "unc", "2025-11-22T12:00:01Z");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-23T11:59:59Z");
+	to(r, "kpa");
+	via(r, "unc");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, PL_ERULE, "expire before the deadline");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-23T12:00:00Z");
+	to(r, "kpa");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, PL_ERULE, "expire of an unrelayed send without its via");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-23T12:00:00Z");
+	to(r, "kpa");
+	via(r, "unc");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, 0, "expire: the intermediary never acted");
+	act(UNC, PL_KIND_CONVEY, s, "2025-11-23T11:00:00Z", PL_ERULE, "convey after the expire");
+
+	/* A send without a deadline never expires. */
+	s = new_send(ROK, "kpa", NULL, "2025-11-23T13:00:00Z", NULL);
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-30T00:00:00Z");
+	to(r, "kpa");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, PL_ERULE, "expire of a send without deadline");
+
+	/* Conveyed, made available, undecided: the expire names the recipient, not the via. */
+	s = new_send(ROK, "kpa", "unc", "2025-11-23T14:00:00Z", "2025-11-24T14:00:00Z");
+	make_available(s, "unc", "2025-11-23T14:00:01Z");
+	act(UNC, PL_KIND_CONVEY, s, "2025-11-23T14:01:00Z", 0, "convey");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T14:00:00Z");
+	to(r, "kpa");
+	via(r, "unc");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, PL_ERULE, "expire naming an intermediary that conveyed");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T14:00:00Z");
+	to(r, "unc");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, PL_ERULE, "expire naming the wrong recipients");
+	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T14:00:00Z");
+	to(r, "kpa");
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, 0, "expire of the undecided recipient");
+}
+
+static void test_reply_and_refs(void **state)
+{
+	struct pl_record *r;
+	uint8_t unknown[PL_RECORD_ID_BYTES];
+
+	(void)state;
+	replay_doc();
+	/* kpa answers unc's message (12); unc answers its own message: not a reply. */
+	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS;
+	to(r, "unc");
+	payload(r);
+	ref(r, PL_ROLE_REPLY_TO, ex(12));
+	expect(r, PL_ERULE, "reply by a revoked key");
+	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
+	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS;
+	to(r, "unc");
+	payload(r);
+	ref(r, PL_ROLE_REPLY_TO, ex(12));
+	expect(r, 0, "reply by the recipient");
+	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS;
+	to(r, "unc");
+	payload(r);
+	ref(r, PL_ROLE_REPLY_TO, ex(12));
+	expect(r, PL_ERULE, "reply by a stranger to the send");
+	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS;
+	to(r, "dprk");
+	payload(r);
+	expect(r, PL_ERULE, "send to an unregistered party");
+
+	/* References: unknown, wrong kind, later in time. */
+	r = mk(UNC, PL_KIND_STATEMENT, "2025-11-22T10:00:00Z");
+	r->cls = PL_CLASS_STATEMENT;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Hello.\n");
+	memset(unknown, 0x42, sizeof(unknown));
+	r->refs[0].role = PL_ROLE_CITES;
+	memcpy(r->refs[0].id, unknown, sizeof(unknown));
+	r->nrefs = 1;
+	expect(r, PL_ERULE, "cites an unknown record");
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-22T10:00:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(11));
+	expect(r, PL_ERULE, "subject that is a statement");
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-17T01:04:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(7));
+	expect(r, PL_ECHAIN, "time before the chain head");
+	r = mk(UNC, PL_KIND_STATEMENT, "2025-11-22T10:00:00Z");
+	r->cls = PL_CLASS_MEASURE;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Measure.\n");
+	ref(r, PL_ROLE_CITES, ex(6));
+	expect(r, 0, "a statement citing another party's");
+	r = mk(ROK, PL_KIND_STATEMENT, "2025-11-22T08:00:00Z");
+	r->cls = PL_CLASS_STATEMENT;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Later.\n");
+	ref(r, PL_ROLE_CITES, ex(23));
+	expect(r, PL_ERULE, "cites a record from a later time");
+}
+
+static void test_consult_and_check_rules(void **state)
+{
+	struct pl_record *r;
+	const struct entry *check;
+
+	(void)state;
+	replay_doc();
+	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
+	/* Consult 4 named unc only, with a deadline of 16 November 12:00. */
+	r = mk(KPA, PL_KIND_ADVISE, "2025-11-15T09:00:00Z");
+	ref(r, PL_ROLE_CONSULT, ex(4));
+	r->position = PL_POSITION_OBJECT;
+	r->has |= PL_RECORD_HAS_POSITION;
+	expect(r, PL_ECHAIN, "advise with a time before kpa's head");
+	r = mk(KPA, PL_KIND_ADVISE, "2025-11-23T09:00:00Z");
+	ref(r, PL_ROLE_CONSULT, ex(4));
+	r->position = PL_POSITION_OBJECT;
+	r->has |= PL_RECORD_HAS_POSITION;
+	expect(r, PL_ERULE, "advise by a party not consulted");
+	r = mk(UNC, PL_KIND_ADVISE, "2025-11-23T09:00:00Z");
+	ref(r, PL_ROLE_CONSULT, ex(4));
+	r->position = PL_POSITION_CONCUR;
+	r->has |= PL_RECORD_HAS_POSITION;
+	expect(r, PL_ERULE, "second advise");
+
+	/* Check 23 (unc-kpa, answered by unc, unanswered by kpa). */
+	r = mk(UNC, PL_KIND_ANSWER, "2025-11-23T09:00:00Z");
+	line(r, "unc-kpa");
+	ref(r, PL_ROLE_CHECK, ex(23));
+	expect(r, PL_ERULE, "second answer");
+	r = mk(KPA, PL_KIND_ANSWER, "2025-11-23T09:00:00Z");
+	line(r, "unc-kpa");
+	ref(r, PL_ROLE_CHECK, ex(23));
+	expect(r, PL_ERULE, "answer after the unanswered");
+
+	r = mk(EX, PL_KIND_CHECK, "2025-11-23T09:00:00Z");
+	line(r, "unc-kpa");
+	to(r, "kpa");
+	to(r, "unc");
+	deadline(r, "2025-11-23T09:15:00Z");
+	expect(r, 0, "a new check");
+	check = &lg.e[lg.n - 1];
+	r = mk(ROK, PL_KIND_ANSWER, "2025-11-23T09:01:00Z");
+	line(r, "unc-kpa");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "answer by a party not at an end");
+	r = mk(UNC, PL_KIND_ANSWER, "2025-11-23T09:01:00Z");
+	line(r, "liaison");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "answer on another line");
+	r = mk(UNC, PL_KIND_ANSWER, "2025-11-23T09:15:01Z");
+	line(r, "unc-kpa");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "answer after the deadline");
+	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:14:00Z");
+	line(r, "unc-kpa");
+	to(r, "kpa");
+	to(r, "unc");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "unanswered before the deadline");
+	r = mk(KPA, PL_KIND_ANSWER, "2025-11-23T09:02:00Z");
+	line(r, "unc-kpa");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, 0, "kpa answers");
+	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:15:00Z");
+	line(r, "unc-kpa");
+	to(r, "kpa");
+	to(r, "unc");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "unanswered naming an end that answered");
+	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:15:00Z");
+	line(r, "liaison");
+	to(r, "unc");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "unanswered on another line");
+	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:15:00Z");
+	line(r, "unc-kpa");
+	to(r, "unc");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, 0, "unanswered by unc");
+	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:16:00Z");
+	line(r, "unc-kpa");
+	to(r, "unc");
+	ref(r, PL_ROLE_CHECK, check);
+	expect(r, PL_ERULE, "second unanswered");
+	r = mk(EX, PL_KIND_CHECK, "2025-11-23T10:00:00Z");
+	line(r, "mil-line");
+	to(r, "dprk");
+	to(r, "unc");
+	deadline(r, "2025-11-23T10:15:00Z");
+	expect(r, PL_ERULE, "check of an unregistered end");
+	r = mk(ROK, PL_KIND_CONSULT, "2025-11-23T11:00:00Z");
+	to(r, "kpa");
+	to(r, "unc");
+	deadline(r, "2025-11-23T12:00:00Z");
+	payload(r);
+	expect(r, 0, "a new consult");
+	{
+		const struct entry *c = &lg.e[lg.n - 1];
+		r = mk(UNC, PL_KIND_ADVISE, "2025-11-23T12:00:01Z");
+		ref(r, PL_ROLE_CONSULT, c);
+		r->position = PL_POSITION_CONCUR;
+		r->has |= PL_RECORD_HAS_POSITION;
+		expect(r, PL_ERULE, "advise after the consult's deadline");
+		r = mk(UNC, PL_KIND_ADVISE, "2025-11-23T11:30:00Z");
+		ref(r, PL_ROLE_CONSULT, c);
+		r->position = PL_POSITION_CONCUR;
+		r->has |= PL_RECORD_HAS_POSITION;
+		expect(r, 0, "advise in time");
+	}
+}
+
+static void test_registration_rules(void **state)
+{
+	struct pl_record *r;
+
+	(void)state;
+	replay_doc();
+	/* kpa's key was revoked: it can be neither registered again nor revoked again. */
+	r = mk(EX, PL_KIND_REGISTER, "2025-11-24T00:00:00Z");
+	snprintf(r->party, sizeof(r->party), "kpa");
+	r->has |= PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
+	r->keys[0] = vkeys[KPA];
+	r->nkeys = 1;
+	r->enc = ex(3)->rec->enc;
+	expect(r, PL_ERULE, "register of a revoked key");
+	r = mk(EX, PL_KIND_REVOKE, "2025-11-24T00:00:00Z");
+	snprintf(r->party, sizeof(r->party), "kpa");
+	r->has |= PL_RECORD_HAS_PARTY;
+	r->keys[0] = vkeys[KPA];
+	r->nkeys = 1;
+	expect(r, PL_ERULE, "revoke of a revoked key");
+	r = mk(EX, PL_KIND_REGISTER, "2025-11-24T00:00:00Z");
+	snprintf(r->party, sizeof(r->party), "unc");
+	r->has |= PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
+	r->keys[0] = vkeys[UNC];
+	r->nkeys = 1;
+	r->enc = ex(2)->rec->enc;
+	expect(r, PL_ERULE, "register of an active key");
+	/* dprk's key is new. */
+	r = mk(EX, PL_KIND_REGISTER, "2025-11-24T00:00:00Z");
+	snprintf(r->party, sizeof(r->party), "dprk");
+	r->has |= PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
+	r->keys[0] = vkeys[DPRK];
+	r->nkeys = 1;
+	r->enc = ex(3)->rec->enc;
+	snprintf(r->enc.name, sizeof(r->enc.name), "%s", vkeys[DPRK].name);
+	expect(r, 0, "register of a new party");
+	assert_true(party_is_active(NULL, "dprk"));
+}
+
+static void test_chain_rules(void **state)
+{
+	struct pl_record *r;
+
+	(void)state;
+	replay_doc();
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T00:00:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(15));
+	r->seq++;
+	expect(r, PL_ECHAIN, "seq skips one");
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T00:00:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(15));
+	r->seq--;
+	expect(r, PL_ECHAIN, "seq reused: a fork");
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T00:00:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(15));
+	r->prev[0] ^= 1;
+	expect(r, PL_ECHAIN, "prev is not the head");
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T00:00:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(15));
+	expect(r, 0, "receive that follows the head");
+	/* The doc's first exchange record again: a fork of seq 1. */
+	{
+		const char *why;
+		struct pl_record *first = calloc(1, sizeof(*first));
+		assert_non_null(first);
+		*first = *ex(1)->rec;
+		first->time += 1;
+		assert_int_equal(submit(first, &why), PL_ECHAIN);
+	}
+}
+
+/* Inputs the rules refuse as caller errors. */
+static void test_bad_input(void **state)
+{
+	struct pl_rules_input in;
+	const struct pl_record *refs[1], *sib[1];
+	struct pl_chain_link head;
+	const char *why = NULL;
+
+	(void)state;
+	replay_doc();
+	assert_int_equal(pl_rules_check(NULL, &why), PL_EINVAL);
+	memset(&in, 0, sizeof(in));
+	assert_int_equal(pl_rules_check(&in, &why), PL_EINVAL);
+	/* The receive of example 9 judged with example 7 as its ref and example 8 as sibling. */
+	in.rec = ex(9)->rec;
+	in.id = ex(9)->id;
+	in.signer = PL_KEY_ACTIVE;
+	pl_chain_link_set(&head, ex(5)->rec, ex(5)->id); /* unc's head before 9 */
+	in.head = &head;
+	assert_int_equal(pl_rules_check(&in, &why), PL_EINVAL); /* refs missing */
+	refs[0] = ex(7)->rec;
+	in.refs = refs;
+	sib[0] = ex(8)->rec;
+	in.siblings = sib;
+	in.nsiblings = 1;
+	assert_int_equal(pl_rules_check(&in, &why), 0);
+	/* Unknown and revoked signers. */
+	in.signer = PL_KEY_UNKNOWN;
+	assert_int_equal(pl_rules_check(&in, &why), PL_ERULE);
+	in.signer = PL_KEY_REVOKED;
+	assert_int_equal(pl_rules_check(&in, &why), PL_ERULE);
+	in.signer = PL_KEY_ACTIVE;
+	/* A sibling about another send. */
+	sib[0] = ex(13)->rec;
+	assert_int_equal(pl_rules_check(&in, &why), PL_EINVAL);
+	/* No sibling: not made available. */
+	in.nsiblings = 0;
+	assert_int_equal(pl_rules_check(&in, &why), PL_ERULE);
+	/* A NULL ref: a record not in the log. */
+	refs[0] = NULL;
+	in.nsiblings = 1;
+	sib[0] = ex(8)->rec;
+	assert_int_equal(pl_rules_check(&in, &why), PL_ERULE);
+	/* A ref to a record of another exchange. */
+	{
+		struct pl_record *other = calloc(1, sizeof(*other));
+		assert_non_null(other);
+		*other = *ex(7)->rec;
+		snprintf(other->exchange, sizeof(other->exchange), "other.example");
+		refs[0] = other;
+		assert_int_equal(pl_rules_check(&in, &why), PL_ERULE);
+		assert_string_equal(why, "refers to a record of another exchange");
+		free(other);
+	}
+	/* A register without key statuses. */
+	memset(&in, 0, sizeof(in));
+	in.rec = ex(1)->rec;
+	in.id = ex(1)->id;
+	in.signer = PL_KEY_ACTIVE;
+	assert_int_equal(pl_rules_check(&in, &why), PL_EINVAL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_pending),
+	        cmocka_unit_test(test_doc_replay),
+	        cmocka_unit_test(test_relay_rules),
+	        cmocka_unit_test(test_expire_rules),
+	        cmocka_unit_test(test_reply_and_refs),
+	        cmocka_unit_test(test_consult_and_check_rules),
+	        cmocka_unit_test(test_registration_rules),
+	        cmocka_unit_test(test_chain_rules),
+	        cmocka_unit_test(test_bad_input),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
