@@ -1,0 +1,324 @@
+/* parley log: check evidence from a transparency log (c2sp.org/tlog-proof). */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <parley/checkpoint.h>
+#include <parley/encoding.h>
+#include <parley/limits.h>
+#include <parley/note.h>
+#include <parley/proof.h>
+#include <parley/tlog.h>
+
+#include "banned.h"
+
+static const char log_help[] =
+        "usage: parley log verify-proof FILE --log-key VKEY [--origin ORIGIN]\n"
+        "           [--witness-key VKEY ... [--min-witnesses N]]\n"
+        "           (--entry ENTRYFILE | --leaf-hash BASE64)\n"
+        "\n"
+        "verify-proof checks a c2sp.org/tlog-proof read from FILE ('-' for standard\n"
+        "input): that its checkpoint is signed by the log key and states the log's\n"
+        "origin, and that the entry is at the proof's index in the tree the checkpoint\n"
+        "commits to. The entry is given as the file of its bytes (its RFC 6962 leaf\n"
+        "hash is computed) or as that leaf hash in base64. VKEY is a verifier key\n"
+        "(name+keyid+base64) or a file holding one. On success it prints one line.\n"
+        "\n"
+        "Options:\n"
+        "  -l, --log-key VKEY       the log's verifier key (required; may be repeated)\n"
+        "  -O, --origin ORIGIN      the origin the checkpoint must state (default: the\n"
+        "                           name of the log key)\n"
+        "  -w, --witness-key VKEY   a witness's cosignature key; may be repeated\n"
+        "  -m, --min-witnesses N    how many of the given witnesses must have cosigned\n"
+        "                           (default: all of them)\n"
+        "  -e, --entry ENTRYFILE    the entry, raw bytes ('-' for standard input)\n"
+        "  -H, --leaf-hash BASE64   the entry's leaf hash instead of the entry\n"
+        "  -h, --help               show this help\n"
+        "\n"
+        "Exit status: 0 the proof holds; 1 it does not (a signature, the inclusion path,\n"
+        "the origin or the witnesses); 2 usage, malformed input or I/O error.\n";
+
+struct verify_args {
+	const char *file;
+	const char *origin;
+	const char *entry;
+	const char *leaf_b64;
+	struct pl_vkey logkeys[CLI_MAX_KEYS];
+	size_t nlogkeys;
+	struct pl_vkey witkeys[CLI_MAX_KEYS];
+	size_t nwitkeys;
+	uint64_t min_witnesses;
+	bool has_min;
+};
+
+/*
+ * Reads the checkpoint of a proof without trusting it, only to say in a
+ * message what the proof claims. Returns false when it does not parse.
+ */
+static bool claimed_checkpoint(const struct pl_proof *p, struct pl_checkpoint *cp,
+                               struct pl_note **note)
+{
+	bool ok = false;
+
+	if (pl_note_parse(note, p->checkpoint, p->checkpoint_len) != 0)
+		goto out;
+	ok = pl_checkpoint_parse(cp, (*note)->text, (*note)->text_len) == 0;
+	if (!ok) {
+		pl_note_free(*note);
+		*note = NULL;
+	}
+out:
+	return ok;
+}
+
+/* Explains why pl_proof_verify() refused, and returns the exit code. */
+static int report_failure(const struct verify_args *a, const struct pl_proof *p, int err)
+{
+	static struct pl_checkpoint cp;
+	struct pl_note *n = NULL;
+	const char *failing = NULL;
+	bool parsed = claimed_checkpoint(p, &cp, &n);
+	int ret = PL_EXIT_FAIL;
+
+	if (parsed && err == PL_EVERIFY) {
+		for (size_t i = 0; i < n->nsigs && !failing; i++) {
+			for (size_t k = 0; k < a->nlogkeys && !failing; k++) {
+				if (strcmp(n->sigs[i].name, a->logkeys[k].name) == 0 &&
+				    memcmp(n->sigs[i].id, a->logkeys[k].id, PL_KEYID_BYTES) == 0 &&
+				    pl_note_sig_verify(&n->sigs[i], &a->logkeys[k], n->text,
+				                       n->text_len) != 0)
+					failing = a->logkeys[k].name;
+			}
+		}
+	}
+	if (err == PL_EPROOF && parsed) {
+		cli_error("proof %s: entry is not at index %" PRIu64 " of %s at size %" PRIu64
+		          ": the inclusion proof does not hold",
+		          a->file, p->index, cp.origin, cp.size);
+	} else if (err == PL_EPROOF) {
+		cli_error("proof %s: the inclusion proof does not hold", a->file);
+	} else if (err == PL_EVERIFY && failing) {
+		cli_error("proof %s: checkpoint: signature does not verify for key %s", a->file,
+		          failing);
+	} else if (err == PL_EVERIFY && parsed && strcmp(cp.origin, a->origin) != 0) {
+		cli_error("proof %s: checkpoint is for log '%s', not '%s'", a->file, cp.origin,
+		          a->origin);
+	} else if (err == PL_ENOKEY) {
+		cli_error("proof %s: checkpoint is not signed by log key %s", a->file,
+		          a->logkeys[0].name);
+	} else if (err == PL_EVERIFY) {
+		cli_error("proof %s: checkpoint: %s", a->file, pl_strerror(err));
+	} else {
+		cli_error("proof %s: checkpoint: %s", a->file, pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+	}
+	pl_note_free(n);
+	return ret;
+}
+
+/* Applies the witness policy to the verified checkpoint note. */
+static int check_witnesses(const struct verify_args *a, const struct pl_note *n, size_t *count)
+{
+	bool verified[CLI_MAX_KEYS] = {false};
+	uint64_t need = a->has_min ? a->min_witnesses : a->nwitkeys;
+	int ret = PL_EXIT_FAIL, err;
+
+	*count = 0;
+	if (a->nwitkeys == 0) {
+		ret = PL_EXIT_OK;
+		goto out;
+	}
+	err = pl_note_verify(n, a->witkeys, a->nwitkeys, verified);
+	if (err == PL_EVERIFY) {
+		cli_error("proof %s: checkpoint: a witness cosignature does not verify", a->file);
+		goto out;
+	}
+	if (err != 0 && err != PL_ENOKEY) {
+		cli_error("proof %s: checkpoint: %s", a->file, pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < a->nwitkeys; i++)
+		*count += verified[i];
+	if (*count < need) {
+		cli_error("proof %s: checkpoint cosigned by %zu of the given witnesses, %" PRIu64
+		          " required",
+		          a->file, *count, need);
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+static int verify_proof(struct verify_args *a)
+{
+	static struct pl_checkpoint cp;
+	struct pl_buf text, entry;
+	struct pl_proof *p = NULL;
+	struct pl_note *n = NULL;
+	uint8_t leaf[PL_HASH_BYTES];
+	size_t cosigned = 0;
+	int ret = PL_EXIT_USAGE, err;
+
+	pl_buf_init(&text, PL_TLOG_PROOF_MAX_BYTES);
+	pl_buf_init(&entry, PL_ENTRY_MAX_BYTES);
+	if (a->leaf_b64) {
+		if (pl_b64_decode_exact(leaf, sizeof(leaf), a->leaf_b64, strlen(a->leaf_b64))) {
+			cli_error("leaf hash '%s': not the base64 of %d bytes", a->leaf_b64,
+			          PL_HASH_BYTES);
+			goto out;
+		}
+	} else {
+		if (cli_read_path("entry", a->entry, PL_ENTRY_MAX_BYTES, &entry))
+			goto out;
+		pl_tlog_leaf_hash(leaf, entry.data ? entry.data : "", entry.len);
+	}
+	if (cli_read_path("proof", a->file, PL_TLOG_PROOF_MAX_BYTES, &text))
+		goto out;
+	err = pl_proof_parse(&p, text.data ? text.data : "", text.len);
+	if (err) {
+		cli_error("proof %s: not a c2sp.org/tlog-proof: %s", a->file, pl_strerror(err));
+		goto out;
+	}
+	err = pl_proof_verify(p, leaf, a->origin, a->logkeys, a->nlogkeys, &cp, &n);
+	if (err) {
+		ret = report_failure(a, p, err);
+		goto out;
+	}
+	ret = check_witnesses(a, n, &cosigned);
+	if (ret)
+		goto out;
+	printf("proof %s: entry %" PRIu64 " is in %s at size %" PRIu64, a->file, p->index,
+	       cp.origin, cp.size);
+	if (a->nwitkeys)
+		printf(", cosigned by %zu of %zu witnesses", cosigned, a->nwitkeys);
+	printf("\n");
+	ret = PL_EXIT_OK;
+out:
+	pl_note_free(n);
+	pl_proof_free(p);
+	pl_buf_release(&text);
+	pl_buf_release(&entry);
+	return ret;
+}
+
+static int add_key(const char *arg, struct pl_vkey *keys, size_t *n)
+{
+	int ret = PL_EXIT_USAGE;
+
+	if (*n == CLI_MAX_KEYS) {
+		cli_usage("log", "more than %d keys of one kind", CLI_MAX_KEYS);
+		goto out;
+	}
+	ret = cli_vkey_arg(arg, &keys[*n]);
+	if (ret == PL_EXIT_OK)
+		(*n)++;
+out:
+	return ret;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"log-key", required_argument, NULL, 'l'},
+	        {"origin", required_argument, NULL, 'O'},
+	        {"witness-key", required_argument, NULL, 'w'},
+	        {"min-witnesses", required_argument, NULL, 'm'},
+	        {"entry", required_argument, NULL, 'e'},
+	        {"leaf-hash", required_argument, NULL, 'H'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	/* Static: two key arrays are too large for a comfortable stack frame. */
+	static struct verify_args a;
+	int c, ret;
+
+	memset(&a, 0, sizeof(a));
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(log_help, stdout);
+		ret = PL_EXIT_OK;
+		goto out;
+	}
+	if (argc < 2) {
+		ret = cli_usage("log", "missing sub-command (verify-proof)");
+		goto out;
+	}
+	if (strcmp(argv[1], "verify-proof") != 0) {
+		ret = cli_usage("log", "unknown sub-command '%s' (verify-proof)", argv[1]);
+		goto out;
+	}
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, ":l:O:w:m:e:H:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			ret = add_key(optarg, a.logkeys, &a.nlogkeys);
+			if (ret)
+				goto out;
+			break;
+		case 'O':
+			a.origin = optarg;
+			break;
+		case 'w':
+			ret = add_key(optarg, a.witkeys, &a.nwitkeys);
+			if (ret)
+				goto out;
+			break;
+		case 'm':
+			if (pl_parse_u64(&a.min_witnesses, optarg, strlen(optarg), CLI_MAX_KEYS)) {
+				ret = cli_usage("log",
+				                "--min-witnesses '%s': not a number from 0 to %d",
+				                optarg, CLI_MAX_KEYS);
+				goto out;
+			}
+			a.has_min = true;
+			break;
+		case 'e':
+			a.entry = optarg;
+			break;
+		case 'H':
+			a.leaf_b64 = optarg;
+			break;
+		case 'h':
+			fputs(log_help, stdout);
+			ret = PL_EXIT_OK;
+			goto out;
+		default:
+			ret = cli_bad_option("log", c, argv);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		ret = cli_usage("log", argc == optind ? "missing the proof FILE"
+		                                      : "more than one proof FILE");
+		goto out;
+	}
+	a.file = argv[optind];
+	if (a.nlogkeys == 0) {
+		ret = cli_usage("log", "verify-proof needs --log-key");
+		goto out;
+	}
+	if (!a.entry == !a.leaf_b64) {
+		ret = cli_usage("log", "verify-proof needs one of --entry and --leaf-hash");
+		goto out;
+	}
+	if (a.entry && strcmp(a.entry, "-") == 0 && strcmp(a.file, "-") == 0) {
+		ret = cli_usage("log", "the proof and the entry cannot both be standard input");
+		goto out;
+	}
+	if (a.has_min && a.min_witnesses > a.nwitkeys) {
+		ret = cli_usage("log", "--min-witnesses %" PRIu64 " exceeds the %zu --witness-key",
+		                a.min_witnesses, a.nwitkeys);
+		goto out;
+	}
+	if (!a.origin)
+		a.origin = a.logkeys[0].name;
+	ret = verify_proof(&a);
+out:
+	return ret;
+}
