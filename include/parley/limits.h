@@ -26,19 +26,19 @@
 #define PL_TLOG_PROOF_EXTRA_MAX 4096 /* decoded bytes of the optional extra data */
 
 /* Request authentication (docs/api.md) and the HTTP API. */
-#define PL_AUTH_HEADER_MAX       512       /* bytes in an Authorization header value */
-#define PL_AUTH_WINDOW_SECONDS   60        /* accepted clock difference, either way */
-#define PL_AUTH_NONCES_MAX       (1u << 19) /* remembered nonces (16 MiB at most) */
-#define PL_HTTP_TARGET_MAX       1024      /* bytes in a request-target (path and query) */
-#define PL_HTTP_HEADERS_MAX      64        /* header fields in one request */
+#define PL_AUTH_HEADER_MAX       512           /* bytes in an Authorization header value */
+#define PL_AUTH_WINDOW_SECONDS   60            /* accepted clock difference, either way */
+#define PL_AUTH_NONCES_MAX       (1u << 19)    /* remembered nonces (16 MiB at most) */
+#define PL_HTTP_TARGET_MAX       1024          /* bytes in a request-target (path and query) */
+#define PL_HTTP_HEADERS_MAX      64            /* header fields in one request */
 #define PL_HTTP_CONN_MEMORY      (64u * 1024u) /* per-connection buffer: bounds the header block */
-#define PL_HTTP_CONNECTIONS_MAX  1024      /* concurrent connections */
-#define PL_HTTP_TIMEOUT_SECONDS  30        /* idle time before a connection is closed */
-#define PL_HTTP_POLL_MAX_SECONDS 60        /* longest long poll */
-#define PL_HTTP_RECORDS_MAX_PAGE 1000      /* records in one inbox or thread answer */
-#define PL_HTTP_RATE_PER_KEY     2000      /* requests per second per key, sustained */
-#define PL_HTTP_BURST_PER_KEY    4000      /* requests per key in a burst */
-#define PL_HTTP_RESPONSE_MAX     (64u << 20) /* bytes a client accepts in one answer */
+#define PL_HTTP_CONNECTIONS_MAX  1024          /* concurrent connections */
+#define PL_HTTP_TIMEOUT_SECONDS  30            /* idle time before a connection is closed */
+#define PL_HTTP_POLL_MAX_SECONDS 60            /* longest long poll */
+#define PL_HTTP_RECORDS_MAX_PAGE 1000          /* records in one inbox or thread answer */
+#define PL_HTTP_RATE_PER_KEY     2000          /* requests per second per key, sustained */
+#define PL_HTTP_BURST_PER_KEY    4000          /* requests per key in a burst */
+#define PL_HTTP_RESPONSE_MAX     (64u << 20)   /* bytes a client accepts in one answer */
 
 /* Payload blobs and party identities (docs/payloads.md). */
 #define PL_BOX_MAX_READERS 32         /* reader slots in one blob */
@@ -55,5 +55,16 @@
 #define PL_RECORD_MAX_REFS   16  /* `ref` lines */
 #define PL_RECORD_MAX_KEYS   4   /* `key` lines of a register or revoke */
 #define PL_RECORD_REASON_MAX 280 /* bytes of a `reason` */
+
+/* Dossiers (docs/dossier.md). */
+#define PL_DOSSIER_MAX_BYTES       (64u << 20) /* the whole JSON file */
+#define PL_DOSSIER_MAX_WINDOW      65536       /* entries in the absence window */
+#define PL_DOSSIER_MAX_PROVEN      4096        /* records before the window, each with a proof */
+#define PL_DOSSIER_MAX_DISCLOSURES 64          /* disclosed plaintexts */
+
+/* Client profiles and local state (include/parley/profile.h, state.h). */
+#define PL_PROFILE_MAX_BYTES 16384 /* the whole profile file */
+#define PL_PROFILE_URL_MAX   1024  /* bytes of the exchange's base URL */
+#define PL_PROFILE_PATH_MAX  4095  /* bytes of a path in a profile */
 
 #endif
