@@ -1,0 +1,275 @@
+/* Benchmark: durable submissions through the exchange engine, next to raw Ed25519 verify and
+ * fdatasync. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include <parley/exchange.h>
+#include <parley/party.h>
+#include <parley/record.h>
+
+#define ORIGIN     "bench.example"
+#define SUBMITTERS 32
+#define PER_THREAD 600  /* pre-signed records per submitter */
+#define LAT_RATE   1000 /* records per second in the latency run */
+#define LAT_COUNT  1000
+#define SECONDS    1.0 /* per baseline */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Ops per second of op() over about SECONDS. */
+static double rate(int (*op)(void *), void *arg)
+{
+	double t0 = now(), t;
+	long n = 0;
+
+	do {
+		for (int i = 0; i < 64; i++)
+			if (op(arg) != 0)
+				return 0;
+		n += 64;
+		t = now() - t0;
+	} while (t < SECONDS);
+	return (double)n / t;
+}
+
+static uint8_t vk_pk[crypto_sign_PUBLICKEYBYTES], vk_sig[crypto_sign_BYTES], vk_msg[400];
+
+static int op_verify(void *arg)
+{
+	(void)arg;
+	return crypto_sign_verify_detached(vk_sig, vk_msg, sizeof(vk_msg), vk_pk);
+}
+
+static int op_fdatasync(void *arg)
+{
+	int fd = *(int *)arg;
+	char b[64] = {0};
+
+	if (pwrite(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -1;
+	return fdatasync(fd);
+}
+
+/* One submitter: its party and its pre-signed records. */
+struct submitter {
+	struct pl_exchange *ex;
+	char name[32];
+	struct pl_skey sk;
+	struct pl_vkey vk;
+	char vtext[512], etext[512];
+	char **msgs;
+	size_t *lens;
+	int n, failures;
+	double *lat;
+};
+
+static int make_party(struct submitter *s, int i)
+{
+	char kn[PL_KEY_NAME_MAX + 1];
+	struct pl_box_keypair kp;
+	struct pl_party_ekey ek;
+	struct pl_buf b;
+	int ret;
+
+	snprintf(s->name, sizeof(s->name), "p%d", i);
+	snprintf(kn, sizeof(kn), "%s/%s", ORIGIN, s->name);
+	ret = pl_key_generate(&s->sk, &s->vk, kn, PL_SIGTYPE_ED25519);
+	pl_box_keypair_generate(&kp);
+	memset(&ek, 0, sizeof(ek));
+	snprintf(ek.name, sizeof(ek.name), "%s", kn);
+	memcpy(ek.pk, kp.pk, sizeof(ek.pk));
+	pl_box_keypair_clear(&kp);
+	pl_buf_init(&b, 511);
+	if (!ret)
+		ret = pl_vkey_format(&s->vk, &b);
+	if (!ret)
+		snprintf(s->vtext, sizeof(s->vtext), "%s", b.data);
+	pl_buf_reset(&b);
+	if (!ret)
+		ret = pl_party_ekey_format(&ek, &b);
+	if (!ret)
+		snprintf(s->etext, sizeof(s->etext), "%s", b.data);
+	pl_buf_release(&b);
+	return ret;
+}
+
+/* Signs n statements of s's chain in advance: the chain is known before submission. */
+static int presign(struct submitter *s, int n)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	uint8_t prev[PL_RECORD_ID_BYTES];
+	int64_t t = (int64_t)time(NULL);
+
+	s->msgs = calloc((size_t)n, sizeof(*s->msgs));
+	s->lens = calloc((size_t)n, sizeof(*s->lens));
+	if (!r || !s->msgs || !s->lens)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct pl_buf out;
+		memset(r, 0, sizeof(*r));
+		snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+		snprintf(r->author, sizeof(r->author), "%s", s->name);
+		r->seq = (uint64_t)i + 1;
+		if (i) {
+			r->has |= PL_RECORD_HAS_PREV;
+			memcpy(r->prev, prev, sizeof(prev));
+		}
+		r->time = t;
+		r->kind = PL_KIND_STATEMENT;
+		r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+		r->cls = PL_CLASS_STATEMENT;
+		r->body_len = (size_t)snprintf(r->body, sizeof(r->body),
+		                               "Statement number %d of a benchmark run.\n", i);
+		pl_buf_init(&out, PL_RECORD_MAX_BYTES);
+		if (pl_record_sign(&out, r, &s->sk, 1, NULL) != 0)
+			return -1;
+		s->msgs[i] = pl_buf_detach(&out, &s->lens[i]);
+		pl_record_id(prev, s->msgs[i], s->lens[i]);
+	}
+	s->n = n;
+	free(r);
+	return 0;
+}
+
+static void *submit_all(void *arg)
+{
+	struct submitter *s = arg;
+
+	for (int i = 0; i < s->n; i++) {
+		struct pl_exchange_receipt rc;
+		if (pl_exchange_submit(s->ex, s->msgs[i], s->lens[i], &rc, NULL) != 0) {
+			s->failures++;
+			continue;
+		}
+		pl_exchange_receipt_release(&rc);
+	}
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(void)
+{
+	static struct submitter subs[SUBMITTERS + 1];
+	struct pl_exchange *ex = NULL;
+	struct pl_vkey logvk;
+	pthread_t th[SUBMITTERS];
+	char dir[] = "/tmp/pl_bench_exchange_XXXXXX";
+	char path[128];
+	double verify, sync, t0, t, *lat;
+	long total = 0, fails = 0;
+	int fd, ret = 1;
+
+	if (sodium_init() < 0 || !mkdtemp(dir))
+		return 1;
+
+	/* Baselines, measured in this run. */
+	{
+		uint8_t sk[crypto_sign_SECRETKEYBYTES];
+		crypto_sign_keypair(vk_pk, sk);
+		randombytes_buf(vk_msg, sizeof(vk_msg));
+		crypto_sign_detached(vk_sig, NULL, vk_msg, sizeof(vk_msg), sk);
+		sodium_memzero(sk, sizeof(sk));
+	}
+	verify = rate(op_verify, NULL);
+	snprintf(path, sizeof(path), "%s/sync", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return 1;
+	sync = rate(op_fdatasync, &fd);
+	close(fd);
+	unlink(path);
+	printf("baseline ed25519 verify (1 core): %.0f ops/s\n", verify);
+	printf("baseline fdatasync: %.0f ops/s\n", sync);
+
+	if (pl_exchange_init(dir, ORIGIN, &logvk) != 0 ||
+	    pl_exchange_open(&ex, dir, NULL, NULL) != 0)
+		goto out;
+	for (int i = 0; i <= SUBMITTERS; i++) {
+		subs[i].ex = ex;
+		if (make_party(&subs[i], i) != 0 ||
+		    pl_exchange_party_add(ex, subs[i].name, subs[i].vtext, subs[i].etext,
+		                          &subs[i].sk, 1, NULL) != 0 ||
+		    presign(&subs[i], i == SUBMITTERS ? LAT_COUNT : PER_THREAD) != 0)
+			goto out;
+	}
+
+	/* Sustained durable submissions from SUBMITTERS concurrent submitters. */
+	t0 = now();
+	for (int i = 0; i < SUBMITTERS; i++)
+		if (pthread_create(&th[i], NULL, submit_all, &subs[i]) != 0)
+			goto out;
+	for (int i = 0; i < SUBMITTERS; i++) {
+		pthread_join(th[i], NULL);
+		total += subs[i].n;
+		fails += subs[i].failures;
+	}
+	t = now() - t0;
+	printf("durable submissions, %d submitters: %.0f ops/s (%.2f x fdatasync, %.2f x ed25519 "
+	       "verify)%s\n",
+	       SUBMITTERS, (double)(total - fails) / t, (double)(total - fails) / t / sync,
+	       (double)(total - fails) / t / verify, fails ? " FAILURES" : "");
+
+	/* Submit-to-proof latency at LAT_RATE records per second from one submitter. */
+	lat = calloc(LAT_COUNT, sizeof(*lat));
+	if (!lat)
+		goto out;
+	t0 = now();
+	for (int i = 0; i < LAT_COUNT; i++) {
+		struct pl_exchange_receipt rc;
+		double due = t0 + (double)i / LAT_RATE, s;
+		while ((s = now()) < due) {
+			struct timespec ts = {0, (long)((due - s) * 1e9)};
+			nanosleep(&ts, NULL);
+		}
+		s = now();
+		if (pl_exchange_submit(ex, subs[SUBMITTERS].msgs[i], subs[SUBMITTERS].lens[i], &rc,
+		                       NULL) != 0)
+			goto out;
+		lat[i] = now() - s;
+		pl_exchange_receipt_release(&rc);
+	}
+	qsort(lat, LAT_COUNT, sizeof(*lat), cmp_double);
+	printf("submit-to-proof latency at %d/s: p50 %.2f ms, p99 %.2f ms (%.2f x fdatasync "
+	       "time)\n",
+	       LAT_RATE, lat[LAT_COUNT / 2] * 1e3, lat[LAT_COUNT * 99 / 100] * 1e3,
+	       lat[LAT_COUNT / 2] * sync);
+	free(lat);
+	ret = fails ? 1 : 0;
+out:
+	pl_exchange_close(ex);
+	for (int i = 0; i <= SUBMITTERS; i++) {
+		for (int k = 0; k < subs[i].n; k++)
+			free(subs[i].msgs[k]);
+		free(subs[i].msgs);
+		free(subs[i].lens);
+		pl_skey_clear(&subs[i].sk);
+	}
+	{
+		const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm",
+		                       "log.key",   "log.vkey",      "parley.lock"};
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+			unlink(path);
+		}
+		rmdir(dir);
+	}
+	return ret;
+}

@@ -1,0 +1,449 @@
+/* The exchange engine: validates, sequences and durably logs records; serves what parleyd
+ * publishes. */
+#ifndef PARLEY_EXCHANGE_H
+#define PARLEY_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/box.h>
+#include <parley/buf.h>
+#include <parley/encoding.h>
+#include <parley/error.h>
+#include <parley/key.h>
+#include <parley/limits.h>
+#include <parley/party.h>
+
+/*
+ * One exchange: a log key, a store in a data directory, one sequencer thread
+ * that owns the Merkle tree, and a timer thread for deadlines.
+ *
+ * Threading: after pl_exchange_open() every function below may be called from
+ * any number of threads at once, except pl_exchange_close(). Submissions are
+ * validated in the caller's thread (signatures are the CPU cost, so they are
+ * checked in parallel) and then queued to the sequencer, which appends a
+ * whole batch, its chain heads, its Merkle hashes and one signed checkpoint in
+ * one transaction, commits, and only then acknowledges each submitter.
+ *
+ * Files in the data directory (created by pl_exchange_init()):
+ *   parley.db   the store (SQLite, WAL)       log.key   the log's signer key (0600)
+ *   log.vkey    the log's verifier key         parley.lock  held while open (one process)
+ */
+struct pl_exchange;
+
+#define PL_EXCHANGE_AUTHOR        "exchange" /* author of the exchange's own records */
+#define PL_EXCHANGE_DB_FILE       "parley.db"
+#define PL_EXCHANGE_KEY_FILE      "log.key"
+#define PL_EXCHANGE_VKEY_FILE     "log.vkey"
+#define PL_EXCHANGE_LOCK_FILE     "parley.lock"
+#define PL_EXCHANGE_REASON_MAX    256 /* bytes in a refusal reason, NUL included */
+#define PL_EXCHANGE_ID_PREFIX_MIN 8   /* hex digits in the shortest accepted id prefix */
+
+/* Defaults of struct pl_exchange_options, tuned for low latency. */
+#define PL_EXCHANGE_DEFAULT_BATCH_MAX      256
+#define PL_EXCHANGE_DEFAULT_BATCH_AGE_US   1000
+#define PL_EXCHANGE_DEFAULT_IDLE_US        100
+#define PL_EXCHANGE_DEFAULT_TIME_TOLERANCE 300 /* seconds */
+#define PL_EXCHANGE_DEFAULT_TIMER_MS       1000
+#define PL_EXCHANGE_DEFAULT_PAYLOAD_MAX    PL_BOX_MAX_BYTES /* the largest well-formed blob */
+#define PL_EXCHANGE_DEFAULT_READERS        8                /* pooled read connections */
+
+/*
+ * Tunables, filled by pl_exchange_options_default() and then from
+ * parleyd.conf. Zero in a numeric field means "the default", except in
+ * batch_age_us, where it means "do not wait for more records".
+ */
+struct pl_exchange_options {
+	/* A batch is flushed when it holds batch_max records, when its oldest record
+	 * has waited batch_age_us, or as soon as no submission arrived for
+	 * batch_idle_us (so a lone submission is hardly held back). Records that
+	 * arrive while a batch commits form the next one. */
+	uint32_t batch_max;
+	uint32_t batch_age_us;
+	/* How long no submission may arrive for the queue to count as idle
+	 * (0: PL_EXCHANGE_DEFAULT_IDLE_US). */
+	uint32_t batch_idle_us;
+	/* Largest accepted difference between a record's time and the exchange
+	 * clock, in seconds. */
+	uint32_t time_tolerance_s;
+	/* How often the timer thread looks for passed deadlines. */
+	uint32_t timer_interval_ms;
+	/* Largest payload blob accepted by pl_exchange_payload_put(). */
+	uint64_t payload_max;
+	/* Read connections kept open for the read functions. */
+	uint32_t readers;
+	/* Wall clock in Unix seconds; NULL means time(). Tests inject one to make
+	 * deadlines pass. Called from any thread. */
+	int64_t (*clock)(void *arg);
+	void *clock_arg;
+	/* When true no timer thread runs; deadlines fire only in
+	 * pl_exchange_run_timers(). For tests. */
+	bool manual_timers;
+	/*
+	 * Called from the sequencer thread after each durable commit, with the new
+	 * tree size, before the submitters are woken. Must not block and must not
+	 * call back into the exchange (use it to wake SSE streams or long polls of
+	 * the HTTP layer; or use pl_exchange_wait()). May be NULL.
+	 */
+	void (*on_append)(void *arg, uint64_t size);
+	void *on_append_arg;
+};
+
+/* Fills o with the defaults above and no callbacks. */
+void pl_exchange_options_default(struct pl_exchange_options *o);
+
+/*
+ * Creates a new exchange in the existing, empty-enough directory dir: the
+ * store (with origin recorded in it), a fresh log key (log.key, mode 0600)
+ * and log.vkey. origin is the log's origin line and key name (e.g.
+ * "hotline.example"). On success copies the log's verifier key to *vk.
+ * Returns 0, PL_EINVAL (bad origin), PL_EEXIST (dir already holds a store or
+ * key), PL_EIO, PL_ESTORE. Not thread-safe with an open exchange on the same dir.
+ */
+int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL_WUR;
+
+/*
+ * Opens the exchange in dir, checks the store (schema; the latest
+ * checkpoint verifies with the log key; record count and stored hashes match
+ * its size; the stored hashes give its root; the newest records hash to their
+ * leaves), so that a damaged store is refused instead of forking the tree,
+ * then starts the sequencer, the WAL checkpointer and the timer thread. opts may be NULL for the
+ * defaults. On success *out owns everything; free with pl_exchange_close(). Returns 0, PL_ENOTFOUND
+ * (no store), PL_ESTORE (corrupt or unreadable store; see pl_exchange_last_error()), PL_EIO (key
+ * file), PL_ESTATE (another process has it open), PL_EKEY (log key does not match), PL_ENOMEM. If
+ * errdetail is not NULL, a description of a failure is appended to it.
+ */
+int pl_exchange_open(struct pl_exchange **out, const char *dir,
+                     const struct pl_exchange_options *opts, struct pl_buf *errdetail) PL_WUR;
+
+/*
+ * Stops accepting submissions (they then fail with PL_ESTATE), lets the
+ * sequencer finish and commit what is queued (publishing its checkpoint),
+ * stops the timers and wakes every pl_exchange_wait(). Idempotent;
+ * safe from any thread, including a signal-watching one. Reads keep working
+ * until pl_exchange_close().
+ */
+void pl_exchange_shutdown(struct pl_exchange *ex);
+
+/* Shuts down (as above) and frees everything. NULL is a no-op. No other call may be in flight. */
+void pl_exchange_close(struct pl_exchange *ex);
+
+/* The log's origin and verifier key. Valid until pl_exchange_close(). */
+const char *pl_exchange_origin(const struct pl_exchange *ex);
+const struct pl_vkey *pl_exchange_vkey(const struct pl_exchange *ex);
+
+/*
+ * Copies into out (NUL-terminated, truncated to outlen) the detail of the
+ * last store error (SQLite's message and the statement it came from), for the
+ * operator's log; never for clients. Thread-safe.
+ */
+void pl_exchange_last_error(struct pl_exchange *ex, char *out, size_t outlen);
+
+/* ---- Submissions ------------------------------------------------------ */
+
+/*
+ * What a durable acknowledgement carries. Fields are owned by the receipt;
+ * release with pl_exchange_receipt_release().
+ */
+struct pl_exchange_receipt {
+	uint64_t index;            /* the record's log index */
+	uint8_t id[PL_HASH_BYTES]; /* SHA-256 of the signed record */
+	char *proof;               /* c2sp.org/tlog-proof text (includes the checkpoint) */
+	size_t proof_len;
+	char *checkpoint; /* the signed checkpoint the proof is for */
+	size_t checkpoint_len;
+	uint64_t size; /* tree size of that checkpoint */
+};
+
+/* Frees the receipt's strings and zeroes it. NULL or a zeroed receipt is a no-op. */
+void pl_exchange_receipt_release(struct pl_exchange_receipt *r);
+
+/*
+ * Why a submission was refused, for the client: a one-line reason, and for
+ * PL_ECHAIN the author's current chain head (has_head false when the key has
+ * no record yet, so the next record must be its first).
+ */
+struct pl_exchange_refusal {
+	char reason[PL_EXCHANGE_REASON_MAX];
+	bool has_head;
+	uint64_t head_seq;
+	uint8_t head_id[PL_HASH_BYTES];
+	uint64_t head_index;
+};
+
+/*
+ * Submits one signed record (rec[0..len), the whole signed note) and waits
+ * until it is durably committed. The record's author must be a registered,
+ * unrevoked party; authenticating the HTTP request that carried it is the
+ * caller's business (compare the authenticated party with the record's author
+ * if the caller requires it).
+ *
+ * Checks, in order: size (PL_ETOOBIG), grammar and exchange name
+ * (PL_EMALFORMED), author registered and not revoked (PL_EDENIED), signature
+ * (PL_EVERIFY), references to unknown records or payloads (PL_ENOTFOUND),
+ * time tolerance and the record rules (PL_ERULE), chain seq/prev (PL_ECHAIN,
+ * with the head in *why; a second record with the same seq in one batch is
+ * refused this way too). A record already in the log is PL_EEXIST with its
+ * index in why->head_index. Store failures are PL_ESTORE; after shutdown
+ * PL_ESTATE.
+ *
+ * On success fills *out (release it). On failure *out is untouched and, if why
+ * is not NULL, *why explains. Blocks the calling thread for about one batch.
+ */
+int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len,
+                       struct pl_exchange_receipt *out, struct pl_exchange_refusal *why) PL_WUR;
+
+/*
+ * Called once per pl_exchange_submit_async(): status is 0 with r filled (the
+ * callback owns r's strings: release it), or an error with why filled.
+ * Runs on the caller's thread when validation fails, else on the sequencer
+ * thread after the commit: it must be quick and must not call back into the
+ * exchange (e.g. resume a suspended HTTP connection).
+ */
+struct pl_exchange_done {
+	void (*fn)(void *arg, int status, struct pl_exchange_receipt *r,
+	           const struct pl_exchange_refusal *why);
+	void *arg;
+};
+
+/*
+ * Like pl_exchange_submit() but returns after validation and queueing. The
+ * record is copied. Returns 0 when queued (done->fn is then called exactly
+ * once later), or the validation error (done->fn is called before return with
+ * the same error). Lets an event-driven server keep many submissions in
+ * flight with few threads.
+ */
+int pl_exchange_submit_async(struct pl_exchange *ex, const char *rec, size_t len,
+                             const struct pl_exchange_done *done);
+
+/*
+ * Stores a payload blob (the ciphertext of a message, docs/payloads.md),
+ * content-addressed by SHA-256, written to hash. uploader is the
+ * authenticated party, which must be a member. The blob's readers are the
+ * parties whose registered encryption key has a reader slot in it
+ * (pl_box_has_reader()). Storing the same bytes again succeeds. Durable on
+ * return. Returns 0, PL_ETOOBIG (over payload_max), PL_EMALFORMED (not a
+ * well-formed blob), PL_EDENIED (uploader not a member), PL_ESTORE, PL_ESTATE.
+ */
+int pl_exchange_payload_put(struct pl_exchange *ex, const char *uploader, const uint8_t *blob,
+                            size_t len, uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
+
+/*
+ * Fetches a payload blob for reader. On success *blob is malloc'd (free()),
+ * *len its size. Returns 0, PL_ENOTFOUND (no such blob), PL_EDENIED (reader
+ * is not one of the blob's readers), PL_ESTORE.
+ */
+int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
+                            const uint8_t hash[static PL_HASH_BYTES], uint8_t **blob,
+                            size_t *len) PL_WUR;
+
+/* ---- Parties (operator commands) -------------------------------------- */
+
+/*
+ * A directory entry. Strings are NUL-terminated copies owned by the caller's
+ * struct (fixed-size, nothing to free).
+ */
+struct pl_exchange_party {
+	char name[PL_KEY_NAME_MAX + 1];           /* party name, e.g. "unc" */
+	struct pl_vkey vkey;                      /* signing key, named <origin>/<name> */
+	char enc_key[PL_PARTY_EKEY_TEXT_MAX + 1]; /* encryption key, party module text form */
+	uint64_t register_index;                  /* log index of its register record */
+	uint8_t register_id[PL_HASH_BYTES];
+	bool revoked;
+	uint64_t revoke_index; /* valid when revoked */
+};
+
+/*
+ * Registers a party by appending an exchange-signed `register` record (the
+ * directory is itself in the log). vkey_text is the party's verifier key
+ * (its name must be <origin>/<name>), enc_key_text its encryption key in the
+ * party module's text form (same key name). docs/records.md requires every
+ * register to carry the party's self-signature: self[0..nself) is the
+ * party's signer key (one: the directory keeps one signing key per party).
+ * An operator who holds only the public keys uses pl_exchange_party_prepare()
+ * and pl_exchange_party_complete() instead. Waits for the commit; *out as for
+ * pl_exchange_submit() (may be NULL). Returns 0, PL_EINVAL (bad name),
+ * PL_EMALFORMED (bad key text), PL_EKEY (wrong key names, or self missing or
+ * not the key of vkey_text), PL_EEXIST (name already registered), PL_ERULE,
+ * PL_ESTORE, PL_ESTATE.
+ */
+int pl_exchange_party_add(struct pl_exchange *ex, const char *name, const char *vkey_text,
+                          const char *enc_key_text, const struct pl_skey *self, size_t nself,
+                          struct pl_exchange_receipt *out) PL_WUR;
+
+/*
+ * Revokes a party by appending an exchange-signed `revoke` record; its key
+ * may no longer submit or authenticate. self as for pl_exchange_party_add()
+ * (a revoke carries the self-signature of the key leaving). Returns 0,
+ * PL_ENOTFOUND (no such active party), PL_EKEY (self missing or not the
+ * party's key), PL_ERULE, PL_ESTORE, PL_ESTATE. *out as above (may be NULL).
+ */
+int pl_exchange_party_revoke(struct pl_exchange *ex, const char *name, const struct pl_skey *self,
+                             size_t nself, struct pl_exchange_receipt *out) PL_WUR;
+
+/*
+ * The first of the two steps docs/records.md describes for a register or
+ * revoke when the party's signer key is elsewhere: appends to text the
+ * record text (no signatures) that the exchange would log now, with its next
+ * seq and prev, for the party to sign with each key of its `key` lines (e.g.
+ * `parley note sign`). For a revoke (revoke true) the keys come from the
+ * directory and vkey_text, enc_key_text may be NULL. Returns 0, PL_EINVAL,
+ * PL_EMALFORMED/PL_EKEY (bad keys), PL_EEXIST (already registered),
+ * PL_ENOTFOUND (no such active party), PL_ESTORE, or a pl_buf error.
+ */
+int pl_exchange_party_prepare(struct pl_exchange *ex, bool revoke, const char *name,
+                              const char *vkey_text, const char *enc_key_text,
+                              struct pl_buf *text) PL_WUR;
+
+/*
+ * The second step: msg[0..len) is the prepared text as a signed note
+ * carrying exactly the party's self-signatures, in the order of the `key`
+ * lines. Checks them, adds the exchange's signature before them and logs the
+ * record; waits for the commit; *out (may be NULL) as for pl_exchange_submit().
+ * Returns 0, PL_EMALFORMED (not such a note), PL_EINVAL (not a register or
+ * revoke of this exchange, or the wrong signatures), PL_EVERIFY (a
+ * self-signature does not verify), PL_ECHAIN (the exchange logged other
+ * records since the text was prepared: prepare again), PL_EEXIST,
+ * PL_ENOTFOUND, PL_ERULE, PL_ESTORE, PL_ESTATE.
+ */
+int pl_exchange_party_complete(struct pl_exchange *ex, const char *msg, size_t len,
+                               struct pl_exchange_receipt *out) PL_WUR;
+
+/* Looks up a party by name (revoked ones too). Returns 0, PL_ENOTFOUND, PL_ESTORE. */
+int pl_exchange_party_get(struct pl_exchange *ex, const char *name,
+                          struct pl_exchange_party *out) PL_WUR;
+
+/*
+ * The directory, in registration order: *out is a malloc'd array of *n
+ * entries (free()). Returns 0, PL_ENOMEM, PL_ESTORE.
+ */
+int pl_exchange_parties(struct pl_exchange *ex, struct pl_exchange_party **out, size_t *n) PL_WUR;
+
+/* ---- Reads -------------------------------------------------------------- */
+
+/* One logged record. */
+struct pl_exchange_entry {
+	uint64_t index;
+	uint8_t id[PL_HASH_BYTES];
+	char *note; /* the signed record, NUL-terminated; owned by the list or entry */
+	size_t note_len;
+};
+
+/* A list of records in log order; next is the cursor to pass for what follows. */
+struct pl_exchange_list {
+	struct pl_exchange_entry *v;
+	size_t n;
+	uint64_t next;
+};
+
+/* Free what a read returned. NULL or zeroed structs are no-ops. */
+void pl_exchange_entry_release(struct pl_exchange_entry *e);
+void pl_exchange_list_release(struct pl_exchange_list *l);
+
+/* Current tree size (the size of the latest published checkpoint). */
+uint64_t pl_exchange_size(struct pl_exchange *ex);
+
+/*
+ * Appends the latest signed checkpoint (or, with pl_exchange_checkpoint_at(),
+ * the one signed at exactly tree size `size`) to out.
+ * Returns 0, PL_ENOTFOUND, PL_ESTORE, or the pl_buf error.
+ */
+int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out) PL_WUR;
+int pl_exchange_checkpoint_at(struct pl_exchange *ex, uint64_t size, struct pl_buf *out) PL_WUR;
+
+/*
+ * Appends the bytes of hash tile <level>/<n> (width 0 or PL_TILE_WIDTH means
+ * a full tile, otherwise 1..PL_TILE_WIDTH-1 for a partial tile) as
+ * c2sp.org/tlog-tiles serves them, for the current tree: a partial tile of
+ * any width the tree has reached (a prefix of the full tile; once full, a
+ * tile never changes). Returns 0, PL_ENOTFOUND (the tree is not yet that
+ * large), PL_EINVAL (level or width out of range), PL_ESTORE, a pl_buf error.
+ */
+int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigned width,
+                     struct pl_buf *out) PL_WUR;
+
+/* Same for the entry bundle tile/entries/<n>[.p/<width>]: each record as a big-endian
+ * uint16 length and its bytes. */
+int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
+                             struct pl_buf *out) PL_WUR;
+
+/*
+ * Finds a record by id text: the 64 hex digits of the full id (the record
+ * module's form), or a prefix of at least PL_EXCHANGE_ID_PREFIX_MIN hex
+ * digits (either case).
+ * Returns 0 with *out filled (release it), PL_EMALFORMED, PL_ENOTFOUND,
+ * PL_EAMBIGUOUS (prefix matches several), PL_ESTORE.
+ */
+int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
+                       struct pl_exchange_entry *out) PL_WUR;
+
+/* Same by log index. */
+int pl_exchange_record_at(struct pl_exchange *ex, uint64_t index,
+                          struct pl_exchange_entry *out) PL_WUR;
+
+/*
+ * Appends the c2sp.org/tlog-proof of the record at index against the
+ * checkpoint at tree size `size` (0: the latest) to out. size must be one at
+ * which a checkpoint was signed (every batch signs one). Returns 0,
+ * PL_ENOTFOUND, PL_ERANGE (index >= size), PL_ESTORE.
+ */
+int pl_exchange_proof(struct pl_exchange *ex, uint64_t index, uint64_t size,
+                      struct pl_buf *out) PL_WUR;
+
+/*
+ * Consistency proof between tree sizes old_size <= new_size <= current
+ * size: writes *n hashes (at most PL_PROOF_MAX_HASHES) to hashes.
+ * Returns 0, PL_ERANGE, PL_ESTORE.
+ */
+int pl_exchange_consistency(struct pl_exchange *ex, uint64_t old_size, uint64_t new_size,
+                            uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;
+
+/*
+ * A thread: the record with this id (usually a send) and every record that
+ * refers to it, transitively, in log order. Returns 0, PL_ENOTFOUND,
+ * PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG
+ * beyond an internal cap).
+ */
+int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_BYTES], size_t max,
+                       struct pl_exchange_list *out) PL_WUR;
+
+/* Public statements with log index >= after, at most max (0: a default page). */
+int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
+                           struct pl_exchange_list *out) PL_WUR;
+
+/*
+ * The inbox of a party: records with log index >= after that it should see —
+ * those naming it as `to`, `via` or `party`; the records about a send,
+ * consult or check it authored, relays or receives (receive, convey,
+ * decline, accept, refuse, available, expire, advise, answer); and public
+ * statements — at most max (0: a default page; at most 1000). The
+ * recipients of a relayed send see nothing of it until it is conveyed. A
+ * party's inbox is filled in the transaction that logs the record, so a
+ * record is in it as soon as the tree size covers it. out->next is the
+ * cursor for the next call (after the last record returned; `after` when
+ * none). For a long poll: read pl_exchange_size() first, then the inbox,
+ * and if it is empty pl_exchange_wait() on that size. Returns 0 (possibly
+ * with n == 0), PL_ENOTFOUND (no such party), PL_ESTORE.
+ */
+int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after, size_t max,
+                      struct pl_exchange_list *out) PL_WUR;
+
+/*
+ * Blocks until the tree size exceeds `size`, timeout_ms passes or the
+ * exchange shuts down; returns the tree size then. For long polls: read the
+ * inbox, and if empty wait with the cursor, then read again.
+ */
+uint64_t pl_exchange_wait(struct pl_exchange *ex, uint64_t size, int timeout_ms);
+
+/* ---- Timers ------------------------------------------------------------ */
+
+/*
+ * Fires every timer due at the exchange clock now (an `expire` record for each
+ * send whose deadline passed undecided), in one batch, and waits for the
+ * commit. The timer thread calls this; tests call it after moving the clock.
+ * Returns the number of records appended (>= 0) or an error.
+ */
+int pl_exchange_run_timers(struct pl_exchange *ex);
+
+#endif

@@ -1,0 +1,236 @@
+/* The exchange's durable store: records, chain heads, Merkle hashes, checkpoints, parties, timers.
+ */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/buf.h>
+#include <parley/encoding.h>
+#include <parley/error.h>
+#include <parley/limits.h>
+#include <parley/party.h>
+#include <parley/tlog.h>
+
+/*
+ * One connection to the store. This interface is all the exchange knows of
+ * its storage, so that another backend (PostgreSQL) can replace the SQLite
+ * one behind it. The SQLite backend keeps one file in WAL mode with
+ * synchronous=FULL: a commit returns only once it is on disk.
+ *
+ * Tables are keyed by the log index; the only index on a random hash is
+ * an 8-byte integer prefix of the record id (payload hash), checked against
+ * the full value on every lookup.
+ *
+ * A struct pl_store is used by one thread at a time (the caller provides
+ * the locking, e.g. a pool of connections). Any number of connections may
+ * read while one writes. Every function returns 0 or a negative PL_E...
+ * code; SQLite failures (including corruption) are PL_ESTORE, with the
+ * detail kept in pl_store_errmsg(). Out-parameters are set only on success.
+ */
+struct pl_store;
+
+#define PL_STORE_SCHEMA_VERSION 1
+#define PL_STORE_KIND_MAX       15 /* bytes in a record kind */
+#define PL_STORE_NAME_MAX       PL_PARTY_NAME_MAX
+#define PL_STORE_KEY_TEXT_MAX   511 /* bytes in a stored key's text form */
+#define PL_STORE_ERRMSG_MAX     512
+
+/*
+ * Creates a new store at path with the schema and the origin. Fails with
+ * PL_EEXIST when the file exists. The file is created mode 0600.
+ */
+int pl_store_create(const char *path, const char *origin) PL_WUR;
+
+/*
+ * Opens an existing store. writer selects a connection that may write (one
+ * per process); readers are opened read-only. Checks the schema version.
+ * Returns 0, PL_ENOTFOUND (no file), PL_ESTORE (not a store, wrong schema,
+ * corrupt; detail appended to err if not NULL), PL_ENOMEM.
+ */
+int pl_store_open(struct pl_store **out, const char *path, bool writer, struct pl_buf *err) PL_WUR;
+
+/* Closes the connection (rolling back an open transaction). NULL is a no-op. */
+void pl_store_close(struct pl_store *s);
+
+/* The detail of the last PL_ESTORE on this connection ("" if none). */
+const char *pl_store_errmsg(const struct pl_store *s);
+
+/*
+ * Transactions. pl_store_begin() on the writer takes the write lock at once
+ * (BEGIN IMMEDIATE); on a reader it starts a read snapshot, so that several
+ * reads see one state. pl_store_commit() returns once the transaction is
+ * durable. pl_store_rollback() never fails (a failed rollback closes nothing
+ * but is logged in errmsg).
+ */
+int pl_store_begin(struct pl_store *s) PL_WUR;
+int pl_store_commit(struct pl_store *s) PL_WUR;
+void pl_store_rollback(struct pl_store *s);
+
+/*
+ * WAL checkpointing off the commit path. pl_store_wal_manual() stops this
+ * (writer) connection from copying the WAL into the database during its
+ * commits, which would stall them; pl_store_wal_frames() is the WAL's size in
+ * pages after this connection's last commit; pl_store_wal_checkpoint() copies
+ * what it can of the WAL into the database without blocking the writer or
+ * readers (run it from another writable connection in a background thread).
+ */
+int pl_store_wal_manual(struct pl_store *s) PL_WUR;
+uint64_t pl_store_wal_frames(const struct pl_store *s);
+int pl_store_wal_checkpoint(struct pl_store *s) PL_WUR;
+
+/* The origin recorded at creation, copied to out (PL_ORIGIN_MAX + 1 bytes). */
+int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_WUR;
+
+/* ---- Records: the log entries, keyed by log index ---------------------- */
+
+/* What the exchange indexes about a record beside its bytes. */
+struct pl_store_record {
+	uint64_t index;
+	uint8_t id[PL_HASH_BYTES];
+	char author[PL_STORE_NAME_MAX + 1];
+	uint64_t seq;
+	char kind[PL_STORE_KIND_MAX + 1];
+};
+
+/*
+ * Appends a record at rec->index, which must be the current number of
+ * records (PL_EINVAL otherwise: the log has no holes). PL_EEXIST when a
+ * record with the same id exists.
+ */
+int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, const char *note,
+                        size_t len) PL_WUR;
+
+/*
+ * Reads the record at index: its metadata into *rec (if not NULL) and its
+ * signed note appended to note (if not NULL). PL_ENOTFOUND past the end.
+ */
+int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_record *rec,
+                        struct pl_buf *note) PL_WUR;
+
+/* Index of the record with this id. PL_ENOTFOUND when none. */
+int pl_store_record_find(struct pl_store *s, const uint8_t id[static PL_HASH_BYTES],
+                         uint64_t *index) PL_WUR;
+
+/*
+ * Index of the only record whose id starts with the first nbits bits of
+ * prefix (32 <= nbits <= 256). PL_ENOTFOUND, PL_EAMBIGUOUS, PL_EINVAL.
+ */
+int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsigned nbits,
+                                uint64_t *index) PL_WUR;
+
+/* Number of records (the next index). */
+int pl_store_record_count(struct pl_store *s, uint64_t *count) PL_WUR;
+
+/*
+ * References between records (a convey names its send, a statement cites
+ * records): from refers to to. pl_store_referrers() writes the indexes of
+ * the records that refer to `to`, in log order, at most max, *n of them;
+ * PL_ETOOBIG when there are more than max.
+ */
+int pl_store_ref_put(struct pl_store *s, uint64_t from, uint64_t to) PL_WUR;
+int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t max,
+                       size_t *n) PL_WUR;
+
+/* ---- Chain heads: the last record of each author -------------------- */
+
+/* The head of author's chain: its seq and log index. PL_ENOTFOUND when it has none. */
+int pl_store_head_get(struct pl_store *s, const char *author, uint64_t *seq,
+                      uint64_t *index) PL_WUR;
+int pl_store_head_set(struct pl_store *s, const char *author, uint64_t seq, uint64_t index) PL_WUR;
+
+/* ---- Merkle tree stored hashes (numbering of tlog.h) ----------------- */
+
+/* Writes hashes[0..n) at stored indexes first, first + 1, ... (append only). */
+int pl_store_hashes_put(struct pl_store *s, uint64_t first, const uint8_t (*hashes)[PL_HASH_BYTES],
+                        size_t n) PL_WUR;
+
+/* Reads the stored hashes at indexes[0..n); PL_ENOTFOUND for a missing one. */
+int pl_store_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t n,
+                        uint8_t (*hashes)[PL_HASH_BYTES]) PL_WUR;
+
+/* Number of stored hashes. */
+int pl_store_hashes_count(struct pl_store *s, uint64_t *count) PL_WUR;
+
+/* A tlog reader over this connection's stored hashes (valid while s is open). */
+struct pl_tlog_reader pl_store_tlog_reader(struct pl_store *s);
+
+/* ---- Checkpoints: one signed per batch, keyed by tree size ------------ */
+
+int pl_store_checkpoint_put(struct pl_store *s, uint64_t size, const char *note, size_t len) PL_WUR;
+
+/*
+ * The checkpoint signed at tree size `size`, or with PL_STORE_LATEST the
+ * latest one; *size_out (if not NULL) gets its size; its note is appended to
+ * out. PL_ENOTFOUND when there is none.
+ */
+#define PL_STORE_LATEST UINT64_MAX
+int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_out,
+                            struct pl_buf *out) PL_WUR;
+
+/* ---- Parties: the directory, as the register/revoke records left it --- */
+
+struct pl_store_party {
+	int64_t pid; /* stable small integer, > 0; set by pl_store_party_put() */
+	char name[PL_STORE_NAME_MAX + 1];
+	char vkey[PL_STORE_KEY_TEXT_MAX + 1];     /* verifier key, text form */
+	char enc_key[PL_PARTY_EKEY_TEXT_MAX + 1]; /* encryption key, text form */
+	uint64_t register_index;
+	bool revoked;
+	uint64_t revoke_index;
+};
+
+/* Adds a party (pid is assigned and written back). PL_EEXIST for a known name. */
+int pl_store_party_put(struct pl_store *s, struct pl_store_party *p) PL_WUR;
+
+/* Marks a party revoked at the index of its revoke record. PL_ENOTFOUND, PL_ESTATE (already). */
+int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index) PL_WUR;
+
+/* Looks a party up by name. PL_ENOTFOUND. */
+int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p) PL_WUR;
+
+/* The whole directory in registration order: *out malloc'd (free()), *n entries. */
+int pl_store_party_list(struct pl_store *s, struct pl_store_party **out, size_t *n) PL_WUR;
+
+/* ---- Inboxes: who sees which record ------------------------------------ */
+
+#define PL_STORE_PUBLIC 0 /* the pid of "everyone": public statements */
+
+/* Makes the record at index visible to pid (PL_STORE_PUBLIC for everyone). Idempotent. */
+int pl_store_inbox_put(struct pl_store *s, int64_t pid, uint64_t index) PL_WUR;
+
+/*
+ * The indexes >= after visible to pid (and, if with_public, to everyone), in
+ * log order, at most max: *n written to out.
+ */
+int pl_store_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint64_t after,
+                        uint64_t *out, size_t max, size_t *n) PL_WUR;
+
+/* ---- Payload blobs, content-addressed ---------------------------------- */
+
+/* Stores a blob under its hash. Storing the same hash again is a no-op returning 0. */
+int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                         const uint8_t *blob, size_t len) PL_WUR;
+
+/*
+ * Reads a blob: *blob malloc'd (free()), *len. With blob NULL only checks
+ * existence and size. PL_ENOTFOUND.
+ */
+int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                         uint8_t **blob, size_t *len) PL_WUR;
+
+/* ---- Timers: deadlines that survive restarts --------------------------- */
+
+/* Arms a timer for the record at index, due at `due` (Unix seconds). Idempotent per index. */
+int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due) PL_WUR;
+
+/* Disarms the timer of the record at index (no-op if none). */
+int pl_store_timer_del(struct pl_store *s, uint64_t index) PL_WUR;
+
+/* The indexes of timers due at or before now, earliest first, at most max. */
+int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max,
+                       size_t *n) PL_WUR;
+
+#endif

@@ -1,0 +1,1244 @@
+/* The SQLite backend of the store: WAL, synchronous=FULL, prepared statements and binds only. */
+#include <parley/store.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "internal.h"
+
+/* Every statement the store runs, prepared once per connection. */
+#define STORE_STATEMENTS(X)                                                                   \
+	X(ST_BEGIN_W, "BEGIN IMMEDIATE")                                                      \
+	X(ST_BEGIN_R, "BEGIN")                                                                \
+	X(ST_COMMIT, "COMMIT")                                                                \
+	X(ST_ROLLBACK, "ROLLBACK")                                                            \
+	X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                               \
+	X(ST_REC_PUT, "INSERT INTO records(idx, idpfx, id, author, seq, kind, note) "         \
+	              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                  \
+	X(ST_REC_GET, "SELECT id, author, seq, kind, note FROM records WHERE idx = ?1")       \
+	X(ST_REC_GET_META, "SELECT id, author, seq, kind FROM records WHERE idx = ?1")        \
+	X(ST_REC_FIND, "SELECT idx, id FROM records WHERE idpfx = ?1")                        \
+	X(ST_REC_RANGE, "SELECT idx, id FROM records WHERE idpfx BETWEEN ?1 AND ?2 LIMIT 64") \
+	X(ST_REC_COUNT, "SELECT idx FROM records ORDER BY idx DESC LIMIT 1")                  \
+	X(ST_REF_PUT, "INSERT OR IGNORE INTO refs(dst, src) VALUES (?1, ?2)")                 \
+	X(ST_REF_LIST, "SELECT src FROM refs WHERE dst = ?1 ORDER BY src LIMIT ?2")           \
+	X(ST_HEAD_GET, "SELECT seq, idx FROM heads WHERE author = ?1")                        \
+	X(ST_HEAD_SET, "INSERT INTO heads(author, seq, idx) VALUES (?1, ?2, ?3) "             \
+	               "ON CONFLICT(author) DO UPDATE SET seq = ?2, idx = ?3")                \
+	X(ST_HASH_PUT, "INSERT INTO hashes(i, h) VALUES (?1, ?2)")                            \
+	X(ST_HASH_GET, "SELECT h FROM hashes WHERE i = ?1")                                   \
+	X(ST_HASH_COUNT, "SELECT i FROM hashes ORDER BY i DESC LIMIT 1")                      \
+	X(ST_CP_PUT, "INSERT INTO checkpoints(size, note) VALUES (?1, ?2)")                   \
+	X(ST_CP_GET, "SELECT size, note FROM checkpoints WHERE size = ?1")                    \
+	X(ST_CP_LATEST, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")      \
+	X(ST_PARTY_PUT,                                                                       \
+	  "INSERT INTO parties(name, vkey, enc_key, reg_idx) VALUES (?1, ?2, ?3, ?4)")        \
+	X(ST_PARTY_GET, "SELECT pid, name, vkey, enc_key, reg_idx, revoke_idx FROM parties "  \
+	                "WHERE name = ?1")                                                    \
+	X(ST_PARTY_LIST, "SELECT pid, name, vkey, enc_key, reg_idx, revoke_idx FROM parties " \
+	                 "ORDER BY pid")                                                      \
+	X(ST_PARTY_COUNT, "SELECT count(*) FROM parties")                                     \
+	X(ST_PARTY_REVOKE, "UPDATE parties SET revoke_idx = ?2 WHERE name = ?1")              \
+	X(ST_INBOX_PUT, "INSERT OR IGNORE INTO inbox(pid, idx) VALUES (?1, ?2)")              \
+	X(ST_INBOX_LIST, "SELECT idx FROM inbox WHERE pid = ?1 AND idx >= ?2 ORDER BY idx "   \
+	                 "LIMIT ?3")                                                          \
+	X(ST_PAY_FIND, "SELECT rowid, hash, length(data) FROM payloads WHERE hpfx = ?1")      \
+	X(ST_PAY_PUT, "INSERT INTO payloads(hpfx, hash, data) VALUES (?1, ?2, ?3)")           \
+	X(ST_PAY_GET, "SELECT data FROM payloads WHERE rowid = ?1")                           \
+	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")             \
+	X(ST_TIMER_DEL, "DELETE FROM timers WHERE idx = ?1")                                  \
+	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")
+
+enum store_stmt {
+#define STORE_ENUM(name, sql) name,
+	STORE_STATEMENTS(STORE_ENUM)
+#undef STORE_ENUM
+	        ST_COUNT
+};
+
+static const char *const store_sql[] = {
+#define STORE_SQL(name, sql) sql,
+        STORE_STATEMENTS(STORE_SQL)
+#undef STORE_SQL
+};
+
+static const char *const store_stmt_name[] = {
+#define STORE_NAME(name, sql) #name,
+        STORE_STATEMENTS(STORE_NAME)
+#undef STORE_NAME
+};
+
+/*
+ * The schema. Tables are keyed by the log index or small integers; the only
+ * indexes on random hashes are the 8-byte integer prefixes idpfx and hpfx.
+ */
+static const char store_schema[] =
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE records(idx INTEGER PRIMARY KEY, idpfx INTEGER NOT NULL, id BLOB NOT NULL,"
+        " author TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, note BLOB NOT NULL);"
+        "CREATE INDEX records_idpfx ON records(idpfx);"
+        "CREATE TABLE refs(dst INTEGER NOT NULL, src INTEGER NOT NULL, PRIMARY KEY(dst, src))"
+        " WITHOUT ROWID;"
+        "CREATE TABLE heads(author TEXT PRIMARY KEY, seq INTEGER NOT NULL, idx INTEGER NOT NULL)"
+        " WITHOUT ROWID;"
+        "CREATE TABLE hashes(i INTEGER PRIMARY KEY, h BLOB NOT NULL);"
+        "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, note BLOB NOT NULL);"
+        "CREATE TABLE parties(pid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        " vkey TEXT NOT NULL, enc_key TEXT NOT NULL, reg_idx INTEGER NOT NULL, revoke_idx INTEGER);"
+        "CREATE TABLE inbox(pid INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(pid, idx))"
+        " WITHOUT ROWID;"
+        "CREATE TABLE payloads(hpfx INTEGER NOT NULL, hash BLOB NOT NULL, data BLOB NOT NULL);"
+        "CREATE INDEX payloads_hpfx ON payloads(hpfx);"
+        "CREATE TABLE timers(due INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(due, idx))"
+        " WITHOUT ROWID;"
+        "CREATE UNIQUE INDEX timers_idx ON timers(idx);";
+
+struct pl_store {
+	sqlite3 *db;
+	bool writer;
+	int wal_frames; /* WAL size after the last commit (the WAL hook's report) */
+	sqlite3_stmt *st[ST_COUNT];
+	char errmsg[PL_STORE_ERRMSG_MAX];
+};
+
+/* Keeps SQLite's detail for the operator's log and maps every failure to PL_ESTORE. */
+static int store_fail(struct pl_store *s, const char *where, int rc)
+{
+	snprintf(s->errmsg, sizeof(s->errmsg), "sqlite: %s (%d) in %s",
+	         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc, where);
+	return PL_ESTORE;
+}
+
+/* Returns the prepared statement, reset and unbound, preparing it on first use. */
+static int store_stmt(struct pl_store *s, enum store_stmt which, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (!s->st[which]) {
+		rc = sqlite3_prepare_v3(s->db, store_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+		                        &s->st[which], NULL);
+		if (rc != SQLITE_OK)
+			return store_fail(s, store_stmt_name[which], rc);
+	}
+	*out = s->st[which];
+	return 0;
+}
+
+/* Resets a statement after use so that it releases its read snapshot and locks. */
+static void store_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Steps a statement that returns no row. */
+static int store_exec_stmt(struct pl_store *s, enum store_stmt which, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+
+	if (rc != SQLITE_DONE)
+		ret = store_fail(s, store_stmt_name[which], rc);
+	store_done(st);
+	return ret;
+}
+
+/* An 8-byte big-endian prefix as an integer that sorts like the bytes. */
+static int64_t store_prefix64(const uint8_t p[static 8])
+{
+	return (int64_t)(pl__get_be64(p) ^ (UINT64_C(1) << 63));
+}
+
+/* Copies a text column into out[0..cap) or fails: the store is hostile input too. */
+static int store_col_text(struct pl_store *s, sqlite3_stmt *st, int col, char *out, size_t cap,
+                          const char *where)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (!t || n < 0 || (size_t)n >= cap) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "store: bad text column %d in %s", col,
+		         where);
+		return PL_ESTORE;
+	}
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Copies a 32-byte blob column or fails. */
+static int store_col_hash(struct pl_store *s, sqlite3_stmt *st, int col, uint8_t out[PL_HASH_BYTES],
+                          const char *where)
+{
+	const void *b = sqlite3_column_blob(st, col);
+
+	if (!b || sqlite3_column_bytes(st, col) != PL_HASH_BYTES) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "store: bad hash column %d in %s", col,
+		         where);
+		return PL_ESTORE;
+	}
+	memcpy(out, b, PL_HASH_BYTES);
+	return 0;
+}
+
+/* Reads an integer column that must not be negative. */
+static int store_col_u64(struct pl_store *s, sqlite3_stmt *st, int col, uint64_t *out,
+                         const char *where)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	if (v < 0 || sqlite3_column_type(st, col) != SQLITE_INTEGER) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "store: bad integer column %d in %s", col,
+		         where);
+		return PL_ESTORE;
+	}
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static bool store_u64_fits(uint64_t v)
+{
+	return v <= (uint64_t)INT64_MAX;
+}
+
+/* Records the WAL's size after each commit, so the owner can checkpoint it in the background. */
+static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct pl_store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/* Sets the pragmas every connection needs: durability first. */
+static int store_configure(struct pl_store *s)
+{
+	static const char pragmas[] = "PRAGMA journal_mode=WAL;"
+	                              "PRAGMA synchronous=FULL;"
+	                              "PRAGMA foreign_keys=OFF;"
+	                              "PRAGMA cache_size=-4096;"
+	                              "PRAGMA temp_store=MEMORY;";
+	int rc;
+
+	rc = sqlite3_busy_timeout(s->db, 10000);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, s->writer ? pragmas : "PRAGMA cache_size=-2048;", NULL,
+		                  NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, "pragmas", rc);
+	if (s->writer)
+		sqlite3_wal_hook(s->db, store_wal_hook, s);
+	return 0;
+}
+
+static void store_free(struct pl_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close_v2(s->db);
+	free(s);
+}
+
+int pl_store_create(const char *path, const char *origin)
+{
+	struct pl_store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	int fd, rc, ret;
+
+	if (!path || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX)
+		return PL_EINVAL;
+	/* Create the file ourselves: exclusively, not through a symlink, owner-only. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? PL_EEXIST : PL_EIO;
+	close(fd);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ret = PL_ENOMEM;
+		goto fail;
+	}
+	s->writer = true;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		ret = PL_ESTORE;
+		goto fail;
+	}
+	ret = store_configure(s);
+	if (ret)
+		goto fail;
+	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, store_schema, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", -1,
+		                        &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, "schema", -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, PL_STORE_SCHEMA_VERSION);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_reset(st);
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, "origin", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		ret = PL_ESTORE;
+		goto fail;
+	}
+	store_free(s);
+	return 0;
+fail:
+	store_free(s);
+	unlink(path);
+	return ret;
+}
+
+int pl_store_open(struct pl_store **out, const char *path, bool writer, struct pl_buf *err)
+{
+	struct pl_store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int flags, rc, ret;
+
+	if (!out || !path)
+		return PL_EINVAL;
+	if (stat(path, &sb) != 0) {
+		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+		goto out;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	s->writer = writer;
+	flags = (writer ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		ret = store_fail(s, "open", rc);
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	ret = store_configure(s);
+	if (ret)
+		goto out;
+	ret = store_stmt(s, ST_META_GET, &st);
+	if (ret)
+		goto out;
+	sqlite3_bind_text(st, 1, "schema", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		ret = store_fail(s, "schema", rc);
+		store_done(st);
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 0) != PL_STORE_SCHEMA_VERSION) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "store: schema version %lld, expected %d",
+		         (long long)sqlite3_column_int64(st, 0), PL_STORE_SCHEMA_VERSION);
+		ret = PL_ESTORE;
+		store_done(st);
+		goto out;
+	}
+	store_done(st);
+	*out = s;
+	s = NULL;
+	ret = 0;
+out:
+	if (s && err && s->errmsg[0])
+		(void)!pl_buf_adds(err, s->errmsg);
+	store_free(s);
+	return ret;
+}
+
+void pl_store_close(struct pl_store *s)
+{
+	if (s && s->db && !sqlite3_get_autocommit(s->db))
+		pl_store_rollback(s);
+	store_free(s);
+}
+
+const char *pl_store_errmsg(const struct pl_store *s)
+{
+	return s ? s->errmsg : "";
+}
+
+/* Runs one of the transaction-control statements. */
+static int store_control(struct pl_store *s, enum store_stmt which)
+{
+	sqlite3_stmt *st;
+	int ret = store_stmt(s, which, &st);
+
+	if (ret)
+		return ret;
+	return store_exec_stmt(s, which, st);
+}
+
+int pl_store_begin(struct pl_store *s)
+{
+	return store_control(s, s->writer ? ST_BEGIN_W : ST_BEGIN_R);
+}
+
+int pl_store_commit(struct pl_store *s)
+{
+	return store_control(s, ST_COMMIT);
+}
+
+void pl_store_rollback(struct pl_store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	(void)store_control(s, ST_ROLLBACK);
+}
+
+int pl_store_wal_manual(struct pl_store *s)
+{
+	int rc = sqlite3_wal_autocheckpoint(s->db, 0);
+
+	return rc == SQLITE_OK ? 0 : store_fail(s, "wal_autocheckpoint", rc);
+}
+
+uint64_t pl_store_wal_frames(const struct pl_store *s)
+{
+	return s->wal_frames > 0 ? (uint64_t)s->wal_frames : 0;
+}
+
+int pl_store_wal_checkpoint(struct pl_store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* BUSY: another checkpoint or a reader is in the way; the next one will catch up. */
+	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+		return 0;
+	return store_fail(s, "wal_checkpoint", rc);
+}
+
+int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
+{
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_META_GET, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, "origin", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = store_col_text(s, st, 0, out, PL_ORIGIN_MAX + 1, "origin");
+	else
+		ret = store_fail(s, "origin", rc);
+	store_done(st);
+	return ret;
+}
+
+/* ---- Records ---- */
+
+int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, const char *note,
+                        size_t len)
+{
+	sqlite3_stmt *st;
+	uint64_t count, found;
+	int ret;
+
+	if (!rec || !note || len > INT32_MAX || !store_u64_fits(rec->seq))
+		return PL_EINVAL;
+	ret = pl_store_record_count(s, &count);
+	if (ret)
+		return ret;
+	if (rec->index != count)
+		return PL_EINVAL;
+	ret = pl_store_record_find(s, rec->id, &found);
+	if (ret == 0)
+		return PL_EEXIST;
+	if (ret != PL_ENOTFOUND)
+		return ret;
+	ret = store_stmt(s, ST_REC_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)rec->index);
+	sqlite3_bind_int64(st, 2, store_prefix64(rec->id));
+	sqlite3_bind_blob(st, 3, rec->id, PL_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, rec->author, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)rec->seq);
+	sqlite3_bind_text(st, 6, rec->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, note, (int)len, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_REC_PUT, st);
+}
+
+int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_record *rec,
+                        struct pl_buf *note)
+{
+	struct pl_store_record r;
+	enum store_stmt which = note ? ST_REC_GET : ST_REC_GET_META;
+	const char *where = store_stmt_name[which];
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!store_u64_fits(index))
+		return PL_ENOTFOUND;
+	ret = store_stmt(s, which, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = PL_ENOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = store_fail(s, where, rc);
+		goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	r.index = index;
+	ret = store_col_hash(s, st, 0, r.id, where);
+	if (!ret)
+		ret = store_col_text(s, st, 1, r.author, sizeof(r.author), where);
+	if (!ret)
+		ret = store_col_u64(s, st, 2, &r.seq, where);
+	if (!ret)
+		ret = store_col_text(s, st, 3, r.kind, sizeof(r.kind), where);
+	if (ret)
+		goto out;
+	if (note) {
+		const void *b = sqlite3_column_blob(st, 4);
+		int n = sqlite3_column_bytes(st, 4);
+		if (!b || n <= 0) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "store: empty record %llu",
+			         (unsigned long long)index);
+			ret = PL_ESTORE;
+			goto out;
+		}
+		ret = pl_buf_add(note, b, (size_t)n);
+		if (ret)
+			goto out;
+	}
+	if (rec)
+		*rec = r;
+out:
+	store_done(st);
+	return ret;
+}
+
+int pl_store_record_find(struct pl_store *s, const uint8_t id[static PL_HASH_BYTES],
+                         uint64_t *index)
+{
+	const char *where = store_stmt_name[ST_REC_FIND];
+	sqlite3_stmt *st;
+	uint8_t got[PL_HASH_BYTES];
+	uint64_t idx;
+	int rc, ret;
+
+	ret = store_stmt(s, ST_REC_FIND, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, store_prefix64(id));
+	ret = PL_ENOTFOUND;
+	/* The prefix may collide: compare every candidate's full id. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int r = store_col_u64(s, st, 0, &idx, where);
+		if (!r)
+			r = store_col_hash(s, st, 1, got, where);
+		if (r) {
+			ret = r;
+			goto out;
+		}
+		if (memcmp(got, id, PL_HASH_BYTES) == 0) {
+			*index = idx;
+			ret = 0;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(s, where, rc);
+out:
+	store_done(st);
+	return ret;
+}
+
+/* True when the first nbits bits of a and b agree. */
+static bool store_bits_equal(const uint8_t *a, const uint8_t *b, unsigned nbits)
+{
+	unsigned full = nbits / 8, rest = nbits % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff00u >> rest);
+		return (a[full] & mask) == (b[full] & mask);
+	}
+	return true;
+}
+
+int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsigned nbits,
+                                uint64_t *index)
+{
+	const char *where = store_stmt_name[ST_REC_RANGE];
+	uint8_t lo[8] = {0}, hi[8], got[PL_HASH_BYTES];
+	sqlite3_stmt *st;
+	uint64_t idx, found = 0;
+	unsigned matches = 0, k = nbits < 64 ? nbits : 64;
+	int rc, ret;
+
+	if (!prefix || nbits < 32 || nbits > 256 || !index)
+		return PL_EINVAL;
+	/* The id range sharing the first k bits, as idpfx bounds. */
+	memcpy(lo, prefix, (k + 7) / 8);
+	if (k % 8)
+		lo[k / 8] &= (uint8_t)(0xff00u >> (k % 8));
+	memcpy(hi, lo, 8);
+	for (unsigned b = k; b < 64; b++)
+		hi[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+	ret = store_stmt(s, ST_REC_RANGE, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, store_prefix64(lo));
+	sqlite3_bind_int64(st, 2, store_prefix64(hi));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = store_col_u64(s, st, 0, &idx, where);
+		if (!ret)
+			ret = store_col_hash(s, st, 1, got, where);
+		if (ret)
+			goto out;
+		if (store_bits_equal(got, prefix, nbits)) {
+			found = idx;
+			matches++;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ret = store_fail(s, where, rc);
+		goto out;
+	}
+	if (matches == 0)
+		ret = PL_ENOTFOUND;
+	else if (matches > 1)
+		ret = PL_EAMBIGUOUS;
+	else
+		*index = found;
+out:
+	store_done(st);
+	return ret;
+}
+
+/* The last integer key of a table plus one (0 when empty), from a "... DESC LIMIT 1" query. */
+static int store_next_key(struct pl_store *s, enum store_stmt which, uint64_t *count)
+{
+	sqlite3_stmt *st;
+	uint64_t v;
+	int rc, ret = store_stmt(s, which, &st);
+
+	if (ret)
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*count = 0;
+	} else if (rc == SQLITE_ROW) {
+		ret = store_col_u64(s, st, 0, &v, store_stmt_name[which]);
+		if (!ret)
+			*count = v + 1;
+	} else {
+		ret = store_fail(s, store_stmt_name[which], rc);
+	}
+	store_done(st);
+	return ret;
+}
+
+int pl_store_record_count(struct pl_store *s, uint64_t *count)
+{
+	return store_next_key(s, ST_REC_COUNT, count);
+}
+
+int pl_store_ref_put(struct pl_store *s, uint64_t from, uint64_t to)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!store_u64_fits(from) || !store_u64_fits(to))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_REF_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+	return store_exec_stmt(s, ST_REF_PUT, st);
+}
+
+/* Collects the first integer column of a query into out[0..max); PL_ETOOBIG past max. */
+static int store_collect(struct pl_store *s, enum store_stmt which, sqlite3_stmt *st, uint64_t *out,
+                         size_t max, size_t *n)
+{
+	size_t k = 0;
+	uint64_t v;
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == max) {
+			ret = PL_ETOOBIG;
+			goto out;
+		}
+		ret = store_col_u64(s, st, 0, &v, store_stmt_name[which]);
+		if (ret)
+			goto out;
+		out[k++] = v;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = store_fail(s, store_stmt_name[which], rc);
+		goto out;
+	}
+	*n = k;
+out:
+	store_done(st);
+	return ret;
+}
+
+int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!store_u64_fits(to) || max > INT32_MAX)
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_REF_LIST, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max + 1);
+	return store_collect(s, ST_REF_LIST, st, out, max, n);
+}
+
+/* ---- Chain heads ---- */
+
+int pl_store_head_get(struct pl_store *s, const char *author, uint64_t *seq, uint64_t *index)
+{
+	const char *where = store_stmt_name[ST_HEAD_GET];
+	sqlite3_stmt *st;
+	uint64_t q, i;
+	int rc, ret = store_stmt(s, ST_HEAD_GET, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret = store_col_u64(s, st, 0, &q, where);
+		if (!ret)
+			ret = store_col_u64(s, st, 1, &i, where);
+		if (!ret) {
+			*seq = q;
+			*index = i;
+		}
+	} else if (rc == SQLITE_DONE) {
+		ret = PL_ENOTFOUND;
+	} else {
+		ret = store_fail(s, where, rc);
+	}
+	store_done(st);
+	return ret;
+}
+
+int pl_store_head_set(struct pl_store *s, const char *author, uint64_t seq, uint64_t index)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!store_u64_fits(seq) || !store_u64_fits(index))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_HEAD_SET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)index);
+	return store_exec_stmt(s, ST_HEAD_SET, st);
+}
+
+/* ---- Stored hashes ---- */
+
+int pl_store_hashes_put(struct pl_store *s, uint64_t first, const uint8_t (*hashes)[PL_HASH_BYTES],
+                        size_t n)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (n && (!hashes || first > (uint64_t)INT64_MAX - n))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_HASH_PUT, &st);
+	for (size_t i = 0; !ret && i < n; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(first + i));
+		sqlite3_bind_blob(st, 2, hashes[i], PL_HASH_BYTES, SQLITE_STATIC);
+		ret = store_exec_stmt(s, ST_HASH_PUT, st);
+	}
+	return ret;
+}
+
+int pl_store_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t n,
+                        uint8_t (*hashes)[PL_HASH_BYTES])
+{
+	const char *where = store_stmt_name[ST_HASH_GET];
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_HASH_GET, &st);
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (!store_u64_fits(indexes[i]))
+			return PL_ENOTFOUND;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)indexes[i]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			ret = store_col_hash(s, st, 0, hashes[i], where);
+		else if (rc == SQLITE_DONE)
+			ret = PL_ENOTFOUND;
+		else
+			ret = store_fail(s, where, rc);
+		store_done(st);
+	}
+	return ret;
+}
+
+int pl_store_hashes_count(struct pl_store *s, uint64_t *count)
+{
+	return store_next_key(s, ST_HASH_COUNT, count);
+}
+
+static int store_tlog_read(void *ctx, const uint64_t *indexes, size_t n,
+                           uint8_t (*hashes)[PL_HASH_BYTES])
+{
+	return pl_store_hashes_get(ctx, indexes, n, hashes);
+}
+
+struct pl_tlog_reader pl_store_tlog_reader(struct pl_store *s)
+{
+	struct pl_tlog_reader r = {.read = store_tlog_read, .ctx = s};
+	return r;
+}
+
+/* ---- Checkpoints ---- */
+
+int pl_store_checkpoint_put(struct pl_store *s, uint64_t size, const char *note, size_t len)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!note || !len || len > INT32_MAX || !store_u64_fits(size))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_CP_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	sqlite3_bind_blob(st, 2, note, (int)len, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_CP_PUT, st);
+}
+
+int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_out,
+                            struct pl_buf *out)
+{
+	enum store_stmt which = size == PL_STORE_LATEST ? ST_CP_LATEST : ST_CP_GET;
+	const char *where = store_stmt_name[which];
+	sqlite3_stmt *st;
+	uint64_t got;
+	int rc, ret;
+
+	if (size != PL_STORE_LATEST && !store_u64_fits(size))
+		return PL_ENOTFOUND;
+	ret = store_stmt(s, which, &st);
+	if (ret)
+		return ret;
+	if (which == ST_CP_GET)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = PL_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		ret = store_fail(s, where, rc);
+	} else {
+		const void *b = sqlite3_column_blob(st, 1);
+		int n = sqlite3_column_bytes(st, 1);
+		ret = store_col_u64(s, st, 0, &got, where);
+		if (!ret && (!b || n <= 0)) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "store: empty checkpoint");
+			ret = PL_ESTORE;
+		}
+		if (!ret && out)
+			ret = pl_buf_add(out, b, (size_t)n);
+		if (!ret && size_out)
+			*size_out = got;
+	}
+	store_done(st);
+	return ret;
+}
+
+/* ---- Parties ---- */
+
+/* Reads a parties row (pid, name, vkey, enc_key, reg_idx, revoke_idx). */
+static int store_party_row(struct pl_store *s, sqlite3_stmt *st, struct pl_store_party *p,
+                           const char *where)
+{
+	uint64_t pid = 0;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = store_col_u64(s, st, 0, &pid, where);
+	if (!ret)
+		ret = store_col_text(s, st, 1, p->name, sizeof(p->name), where);
+	if (!ret)
+		ret = store_col_text(s, st, 2, p->vkey, sizeof(p->vkey), where);
+	if (!ret)
+		ret = store_col_text(s, st, 3, p->enc_key, sizeof(p->enc_key), where);
+	if (!ret)
+		ret = store_col_u64(s, st, 4, &p->register_index, where);
+	if (!ret && sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		ret = store_col_u64(s, st, 5, &p->revoke_index, where);
+		p->revoked = true;
+	}
+	p->pid = (int64_t)pid;
+	return ret;
+}
+
+int pl_store_party_put(struct pl_store *s, struct pl_store_party *p)
+{
+	struct pl_store_party old;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!p || !p->name[0] || !store_u64_fits(p->register_index))
+		return PL_EINVAL;
+	ret = pl_store_party_get(s, p->name, &old);
+	if (ret == 0)
+		return PL_EEXIST;
+	if (ret != PL_ENOTFOUND)
+		return ret;
+	ret = store_stmt(s, ST_PARTY_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->vkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->enc_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)p->register_index);
+	ret = store_exec_stmt(s, ST_PARTY_PUT, st);
+	if (!ret) {
+		p->pid = (int64_t)sqlite3_last_insert_rowid(s->db);
+		p->revoked = false;
+		p->revoke_index = 0;
+	}
+	return ret;
+}
+
+int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
+{
+	struct pl_store_party p;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!store_u64_fits(index))
+		return PL_EINVAL;
+	ret = pl_store_party_get(s, name, &p);
+	if (ret)
+		return ret;
+	if (p.revoked)
+		return PL_ESTATE;
+	ret = store_stmt(s, ST_PARTY_REVOKE, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	return store_exec_stmt(s, ST_PARTY_REVOKE, st);
+}
+
+int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p)
+{
+	const char *where = store_stmt_name[ST_PARTY_GET];
+	struct pl_store_party got;
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_PARTY_GET, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret = store_party_row(s, st, &got, where);
+		if (!ret)
+			*p = got;
+	} else if (rc == SQLITE_DONE) {
+		ret = PL_ENOTFOUND;
+	} else {
+		ret = store_fail(s, where, rc);
+	}
+	store_done(st);
+	return ret;
+}
+
+int pl_store_party_list(struct pl_store *s, struct pl_store_party **out, size_t *n)
+{
+	const char *where = store_stmt_name[ST_PARTY_LIST];
+	struct pl_store_party *v = NULL;
+	sqlite3_stmt *st;
+	size_t k = 0, cap = 0;
+	int rc, ret = store_stmt(s, ST_PARTY_LIST, &st);
+
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct pl_store_party *nv = realloc(v, ncap * sizeof(*v));
+			if (!nv) {
+				ret = PL_ENOMEM;
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		ret = store_party_row(s, st, &v[k], where);
+		if (ret)
+			goto out;
+		k++;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = store_fail(s, where, rc);
+		goto out;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	store_done(st);
+	free(v);
+	return ret;
+}
+
+/* ---- Inboxes ---- */
+
+int pl_store_inbox_put(struct pl_store *s, int64_t pid, uint64_t index)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (pid < 0 || !store_u64_fits(index))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_INBOX_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	return store_exec_stmt(s, ST_INBOX_PUT, st);
+}
+
+/* One pid's inbox indexes >= after, at most max. */
+static int store_inbox_one(struct pl_store *s, int64_t pid, uint64_t after, uint64_t *out,
+                           size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	int ret = store_stmt(s, ST_INBOX_LIST, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	return store_collect(s, ST_INBOX_LIST, st, out, max, n);
+}
+
+int pl_store_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint64_t after,
+                        uint64_t *out, size_t max, size_t *n)
+{
+	uint64_t *pub = NULL;
+	size_t na = 0, nb = 0, i = 0, j = 0, k = 0;
+	int ret;
+
+	if (pid < 0 || max > INT32_MAX || !store_u64_fits(after))
+		return PL_EINVAL;
+	ret = store_inbox_one(s, pid, after, out, max, &na);
+	if (ret || !with_public || pid == PL_STORE_PUBLIC || max == 0) {
+		if (!ret)
+			*n = na;
+		return ret;
+	}
+	/* Two index range scans merged here beat one scan with a sort. */
+	pub = malloc(max * sizeof(*pub));
+	if (!pub)
+		return PL_ENOMEM;
+	ret = store_inbox_one(s, PL_STORE_PUBLIC, after, pub, max, &nb);
+	if (ret)
+		goto out;
+	{
+		uint64_t *own = malloc((na ? na : 1) * sizeof(*own));
+		if (!own) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		memcpy(own, out, na * sizeof(*own));
+		while (k < max && (i < na || j < nb)) {
+			if (j >= nb || (i < na && own[i] < pub[j]))
+				out[k++] = own[i++];
+			else if (i < na && own[i] == pub[j])
+				out[k++] = own[i++], j++;
+			else
+				out[k++] = pub[j++];
+		}
+		free(own);
+	}
+	*n = k;
+out:
+	free(pub);
+	return ret;
+}
+
+/* ---- Payloads ---- */
+
+/* Finds a payload's rowid and size by hash. */
+static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                              int64_t *rowid, size_t *len)
+{
+	const char *where = store_stmt_name[ST_PAY_FIND];
+	uint8_t got[PL_HASH_BYTES];
+	uint64_t id, n;
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_PAY_FIND, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, store_prefix64(hash));
+	ret = PL_ENOTFOUND;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int r = store_col_u64(s, st, 0, &id, where);
+		if (!r)
+			r = store_col_hash(s, st, 1, got, where);
+		if (!r)
+			r = store_col_u64(s, st, 2, &n, where);
+		if (r) {
+			ret = r;
+			goto out;
+		}
+		if (memcmp(got, hash, PL_HASH_BYTES) == 0) {
+			*rowid = (int64_t)id;
+			*len = (size_t)n;
+			ret = 0;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(s, where, rc);
+out:
+	store_done(st);
+	return ret;
+}
+
+int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                         const uint8_t *blob, size_t len)
+{
+	sqlite3_stmt *st;
+	int64_t rowid;
+	size_t n;
+	int ret;
+
+	if (!blob || len > INT32_MAX)
+		return PL_EINVAL;
+	ret = store_payload_find(s, hash, &rowid, &n);
+	if (ret != PL_ENOTFOUND)
+		return ret;
+	ret = store_stmt(s, ST_PAY_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, store_prefix64(hash));
+	sqlite3_bind_blob(st, 2, hash, PL_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_PAY_PUT, st);
+}
+
+int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                         uint8_t **blob, size_t *len)
+{
+	const char *where = store_stmt_name[ST_PAY_GET];
+	sqlite3_stmt *st;
+	int64_t rowid;
+	size_t n;
+	uint8_t *copy;
+	int rc, ret = store_payload_find(s, hash, &rowid, &n);
+
+	if (ret || !blob) {
+		if (!ret)
+			*len = n;
+		return ret;
+	}
+	ret = store_stmt(s, ST_PAY_GET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, rowid);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		ret = store_fail(s, where, rc);
+		goto out;
+	}
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	copy = malloc(n ? n : 1);
+	if (!copy) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	if (n)
+		memcpy(copy, sqlite3_column_blob(st, 0), n);
+	*blob = copy;
+	*len = n;
+out:
+	store_done(st);
+	return ret;
+}
+
+/* ---- Timers ---- */
+
+int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!store_u64_fits(index))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_TIMER_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, due);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	return store_exec_stmt(s, ST_TIMER_PUT, st);
+}
+
+int pl_store_timer_del(struct pl_store *s, uint64_t index)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!store_u64_fits(index))
+		return 0;
+	ret = store_stmt(s, ST_TIMER_DEL, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+	return store_exec_stmt(s, ST_TIMER_DEL, st);
+}
+
+int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (max > INT32_MAX)
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_TIMER_DUE, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	return store_collect(s, ST_TIMER_DUE, st, out, max, n);
+}

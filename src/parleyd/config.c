@@ -1,0 +1,340 @@
+/* parleyd.conf: strict `key = value` parsing over documented defaults. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <parley/box.h>
+#include <parley/encoding.h>
+#include <parley/record.h>
+
+#include "banned.h"
+
+#define CONF_LINE_MAX 1024
+
+enum conf_type {
+	CONF_U32,
+	CONF_U64,
+	CONF_ORIGIN,
+	CONF_LISTEN,
+};
+
+/* One key of parleyd.conf: where it lands in the struct and its range. */
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	uint64_t min, max;
+};
+
+#define EXO(f) (offsetof(struct pl_parleyd_config, ex) + offsetof(struct pl_exchange_options, f))
+#define CFO(f) offsetof(struct pl_parleyd_config, f)
+
+static const struct conf_key conf_keys[] = {
+        {"origin", CONF_ORIGIN, CFO(origin), 0, 0},
+        {"listen", CONF_LISTEN, CFO(listen), 0, 0},
+        {"batch_max", CONF_U32, EXO(batch_max), 1, 65536},
+        {"batch_age_us", CONF_U32, EXO(batch_age_us), 0, 1000000},
+        {"batch_idle_us", CONF_U32, EXO(batch_idle_us), 1, 1000000},
+        {"time_tolerance", CONF_U32, EXO(time_tolerance_s), 1, 86400},
+        {"timer_interval_ms", CONF_U32, EXO(timer_interval_ms), 10, 3600000},
+        {"payload_max", CONF_U64, EXO(payload_max), 1024, PL_BOX_MAX_BYTES},
+        {"readers", CONF_U32, EXO(readers), 1, 256},
+        {"http_threads", CONF_U32, CFO(http_threads), 1, 256},
+        {"max_connections", CONF_U32, CFO(max_connections), 1, 65536},
+        {"max_per_ip", CONF_U32, CFO(max_per_ip), 1, 65536},
+        {"connection_timeout", CONF_U32, CFO(connection_timeout), 1, 3600},
+        {"max_headers", CONF_U32, CFO(max_headers), 8, 1024},
+        {"header_max", CONF_U32, CFO(header_max), 1024, 1u << 20},
+        {"record_max", CONF_U32, CFO(record_max), 1024, PL_RECORD_MAX_BYTES},
+        {"rate", CONF_U32, CFO(rate), 1, 1000000},
+        {"rate_burst", CONF_U32, CFO(rate_burst), 1, 10000000},
+        {"auth_window", CONF_U32, CFO(auth_window), 1, 3600},
+        {"nonce_max", CONF_U32, CFO(nonce_max), 16, 1u << 24},
+        {"poll_timeout", CONF_U32, CFO(poll_timeout), 1, PL_HTTP_POLL_MAX_SECONDS},
+        {"sse_max", CONF_U32, CFO(sse_max), 1, 65536},
+};
+
+#define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+void pl_parleyd_config_default(struct pl_parleyd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:%d", PL_PARLEYD_DEFAULT_PORT);
+	pl_exchange_options_default(&c->ex);
+	c->http_threads = 2;
+	c->max_connections = PL_HTTP_CONNECTIONS_MAX;
+	c->max_per_ip = PL_HTTP_CONNECTIONS_MAX;
+	c->connection_timeout = PL_HTTP_TIMEOUT_SECONDS;
+	c->max_headers = PL_HTTP_HEADERS_MAX;
+	c->header_max = PL_HTTP_CONN_MEMORY / 4;
+	c->record_max = PL_RECORD_MAX_BYTES;
+	c->rate = PL_HTTP_RATE_PER_KEY;
+	c->rate_burst = PL_HTTP_BURST_PER_KEY;
+	c->auth_window = PL_AUTH_WINDOW_SECONDS;
+	c->nonce_max = PL_AUTH_NONCES_MAX;
+	c->poll_timeout = 30;
+	c->sse_max = 256;
+}
+
+/* host:port with a decimal port 1..65535 and a host of printable characters. */
+static bool conf_listen_is_valid(const char *s, size_t len)
+{
+	const char *colon = NULL;
+	uint64_t port;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] <= ' ' || s[i] > '~')
+			return false;
+		if (s[i] == ':')
+			colon = s + i;
+	}
+	if (!colon || colon == s)
+		return false;
+	return pl_parse_u64(&port, colon + 1, len - (size_t)(colon + 1 - s), 65535) == 0 &&
+	       port > 0;
+}
+
+static void conf_err(struct pl_buf *err, unsigned line, const char *what, const char *key)
+{
+	if (err)
+		(void)!pl_buf_addf(err, "line %u: %s%s%s", line, what, key ? ": " : "",
+		                   key ? key : "");
+}
+
+/* Parses one line s[0..len) (no newline) into c; seen marks the keys already set. */
+static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], const char *s,
+                     size_t len, unsigned lineno, struct pl_buf *err)
+{
+	size_t i = 0, kb, ke, vb, ve;
+	const struct conf_key *k = NULL;
+	char name[64];
+	uint64_t v;
+	size_t ki;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i == len || s[i] == '#')
+		return 0;
+	kb = i;
+	while (i < len && ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+		i++;
+	ke = i;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (ke == kb || i == len || s[i] != '=') {
+		conf_err(err, lineno, "expected `key = value`", NULL);
+		return PL_EMALFORMED;
+	}
+	i++;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	vb = i;
+	ve = len;
+	while (ve > vb && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
+		ve--;
+	if (ke - kb >= sizeof(name)) {
+		conf_err(err, lineno, "unknown key", NULL);
+		return PL_EMALFORMED;
+	}
+	memcpy(name, s + kb, ke - kb);
+	name[ke - kb] = '\0';
+	for (ki = 0; ki < CONF_NKEYS; ki++) {
+		if (strcmp(conf_keys[ki].name, name) == 0) {
+			k = &conf_keys[ki];
+			break;
+		}
+	}
+	if (!k) {
+		conf_err(err, lineno, "unknown key", name);
+		return PL_EMALFORMED;
+	}
+	if (seen[ki]) {
+		conf_err(err, lineno, "key set twice", name);
+		return PL_EMALFORMED;
+	}
+	seen[ki] = true;
+	if (ve == vb) {
+		conf_err(err, lineno, "empty value", name);
+		return PL_EMALFORMED;
+	}
+	switch (k->type) {
+	case CONF_U32:
+	case CONF_U64:
+		if (pl_parse_u64(&v, s + vb, ve - vb, UINT64_MAX) != 0) {
+			conf_err(err, lineno, "not a decimal number", name);
+			return PL_EMALFORMED;
+		}
+		if (v < k->min || v > k->max) {
+			conf_err(err, lineno, "value out of range", name);
+			return PL_ERANGE;
+		}
+		if (k->type == CONF_U32)
+			*(uint32_t *)((char *)c + k->offset) = (uint32_t)v;
+		else
+			*(uint64_t *)((char *)c + k->offset) = v;
+		break;
+	case CONF_ORIGIN:
+		if (!pl_record_origin_is_valid(s + vb, ve - vb)) {
+			conf_err(err, lineno, "not a valid origin", name);
+			return PL_EMALFORMED;
+		}
+		memcpy(c->origin, s + vb, ve - vb);
+		c->origin[ve - vb] = '\0';
+		break;
+	case CONF_LISTEN:
+		if (ve - vb > PL_PARLEYD_LISTEN_MAX || !conf_listen_is_valid(s + vb, ve - vb)) {
+			conf_err(err, lineno, "not host:port", name);
+			return PL_EMALFORMED;
+		}
+		memcpy(c->listen, s + vb, ve - vb);
+		c->listen[ve - vb] = '\0';
+		break;
+	}
+	return 0;
+}
+
+int pl_parleyd_config_parse(struct pl_parleyd_config *c, const char *text, size_t len,
+                            struct pl_buf *err)
+{
+	struct pl_parleyd_config *tmp;
+	bool seen[CONF_NKEYS] = {false};
+	size_t pos = 0;
+	unsigned lineno = 0;
+	int ret = 0;
+
+	if (!c || (!text && len))
+		return PL_EINVAL;
+	if (len > PL_PARLEYD_CONF_MAX) {
+		conf_err(err, 0, "file too large", NULL);
+		return PL_ETOOBIG;
+	}
+	if (!pl_utf8_is_valid(text, len)) {
+		conf_err(err, 0, "not UTF-8", NULL);
+		return PL_EMALFORMED;
+	}
+	tmp = malloc(sizeof(*tmp));
+	if (!tmp)
+		return PL_ENOMEM;
+	*tmp = *c;
+	while (pos < len && !ret) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		lineno++;
+		if (end - pos > CONF_LINE_MAX) {
+			conf_err(err, lineno, "line too long", NULL);
+			ret = PL_ETOOBIG;
+			break;
+		}
+		for (size_t i = pos; i < end && !ret; i++) {
+			unsigned char ch = (unsigned char)text[i];
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+				conf_err(err, lineno, "control character", NULL);
+				ret = PL_EMALFORMED;
+			}
+		}
+		if (!ret)
+			ret = conf_line(tmp, seen, text + pos, end - pos, lineno, err);
+		pos = end + 1;
+	}
+	if (!ret && tmp->rate_burst < tmp->rate) {
+		conf_err(err, lineno, "rate_burst is smaller than rate", NULL);
+		ret = PL_ERANGE;
+	}
+	if (!ret)
+		*c = *tmp;
+	free(tmp);
+	return ret;
+}
+
+int pl_parleyd_config_load(struct pl_parleyd_config *c, const char *path, struct pl_buf *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (err)
+			(void)!pl_buf_addf(err, "%s", strerror(errno));
+		return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	}
+	buf = malloc(PL_PARLEYD_CONF_MAX + 1);
+	if (!buf) {
+		close(fd);
+		return PL_ENOMEM;
+	}
+	while ((n = read(fd, buf + len, PL_PARLEYD_CONF_MAX + 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len > PL_PARLEYD_CONF_MAX)
+			break;
+	}
+	if (n < 0) {
+		ret = PL_EIO;
+		if (err)
+			(void)!pl_buf_addf(err, "%s", strerror(errno));
+	} else {
+		ret = pl_parleyd_config_parse(c, buf, len, err);
+	}
+	close(fd);
+	free(buf);
+	return ret;
+}
+
+int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *out)
+{
+	int ret = pl_buf_adds(out, "# parleyd.conf(5): key = value; every key is optional.\n");
+
+	if (!ret && c->origin[0])
+		ret = pl_buf_addf(out, "origin = %s\n", c->origin);
+	if (!ret)
+		ret = pl_buf_addf(
+		        out,
+		        "listen = %s\n"
+		        "\n# Sequencer: flush a batch at batch_max records, when its oldest has\n"
+		        "# waited batch_age_us, or when none arrived for batch_idle_us.\n"
+		        "batch_max = %u\nbatch_age_us = %u\nbatch_idle_us = %u\n"
+		        "time_tolerance = %u\ntimer_interval_ms = %u\n"
+		        "payload_max = %llu\nreaders = %u\n"
+		        "\n# HTTP limits.\n"
+		        "http_threads = %u\nmax_connections = %u\nmax_per_ip = %u\n"
+		        "connection_timeout = %u\nmax_headers = %u\nheader_max = %u\n"
+		        "record_max = %u\nrate = %u\nrate_burst = %u\nauth_window = %u\n"
+		        "nonce_max = %u\npoll_timeout = %u\nsse_max = %u\n",
+		        c->listen, c->ex.batch_max, c->ex.batch_age_us, c->ex.batch_idle_us,
+		        c->ex.time_tolerance_s, c->ex.timer_interval_ms,
+		        (unsigned long long)c->ex.payload_max, c->ex.readers, c->http_threads,
+		        c->max_connections, c->max_per_ip, c->connection_timeout, c->max_headers,
+		        c->header_max, c->record_max, c->rate, c->rate_burst, c->auth_window,
+		        c->nonce_max, c->poll_timeout, c->sse_max);
+	return ret;
+}
+
+int pl_parleyd_config_write(const struct pl_parleyd_config *c, const char *path)
+{
+	struct pl_buf b;
+	int fd, ret;
+
+	pl_buf_init(&b, PL_PARLEYD_CONF_MAX);
+	ret = pl_parleyd_config_format(c, &b);
+	if (ret)
+		goto out;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = errno == EEXIST ? PL_EEXIST : PL_EIO;
+		goto out;
+	}
+	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) != 0)
+		ret = PL_EIO;
+	if (close(fd) != 0)
+		ret = PL_EIO;
+out:
+	pl_buf_release(&b);
+	return ret;
+}

@@ -1,0 +1,73 @@
+/* parleyd.conf: the daemon's configuration (origin, batching, timers, limits), strictly parsed. */
+#ifndef PARLEYD_CONFIG_H
+#define PARLEYD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/buf.h>
+#include <parley/exchange.h>
+#include <parley/limits.h>
+
+#define PL_PARLEYD_CONF_FILE    "parleyd.conf"
+#define PL_PARLEYD_CONF_MAX     (64u * 1024u) /* bytes in the config file */
+#define PL_PARLEYD_LISTEN_MAX   255           /* bytes in a listen address */
+#define PL_PARLEYD_DEFAULT_PORT 8080
+
+/*
+ * Everything parleyd.conf(5) documents. Zero is never a meaningful value for
+ * a numeric field once pl_parleyd_config_default() has run: the parser refuses 0
+ * where it makes no sense.
+ */
+struct pl_parleyd_config {
+	char origin[PL_ORIGIN_MAX + 1];         /* must equal the store's origin */
+	char listen[PL_PARLEYD_LISTEN_MAX + 1]; /* host:port, e.g. 127.0.0.1:8080 */
+	struct pl_exchange_options ex;          /* batch_max, batch_age_us, time_tolerance_s,
+	                                           timer_interval_ms, payload_max, readers */
+	/* HTTP limits, used by serve. */
+	uint32_t http_threads;       /* libmicrohttpd worker threads */
+	uint32_t max_connections;    /* concurrent connections in all */
+	uint32_t max_per_ip;         /* concurrent connections from one address */
+	uint32_t connection_timeout; /* seconds of inactivity before a client is dropped */
+	uint32_t max_headers;        /* request header lines */
+	uint32_t header_max;         /* bytes in all request headers */
+	uint32_t record_max;         /* bytes in a POST /records body */
+	uint32_t rate;               /* requests per second per key (token bucket rate) */
+	uint32_t rate_burst;         /* token bucket depth */
+	uint32_t auth_window;        /* seconds a request signature's time may differ */
+	uint32_t nonce_max;          /* remembered nonces (replay protection) */
+	uint32_t poll_timeout;       /* seconds a long poll waits */
+	uint32_t sse_max;            /* concurrent server-sent-event streams */
+};
+
+/* Fills c with the defaults documented in parleyd.conf(5); origin and listen as given by the
+ * caller later. */
+void pl_parleyd_config_default(struct pl_parleyd_config *c);
+
+/*
+ * Parses text[0..len) as parleyd.conf over the current values of c: lines of
+ * `key = value`, `#` comments and blank lines; every key known, none twice,
+ * numbers decimal and in range, no trailing garbage. On error c is unchanged
+ * and a message naming the line is appended to err (if not NULL).
+ * Returns 0, PL_EMALFORMED, PL_ERANGE, PL_ETOOBIG.
+ */
+int pl_parleyd_config_parse(struct pl_parleyd_config *c, const char *text, size_t len,
+                            struct pl_buf *err);
+
+/* Reads and parses the file at path (at most PL_PARLEYD_CONF_MAX bytes). Also PL_EIO. */
+int pl_parleyd_config_load(struct pl_parleyd_config *c, const char *path, struct pl_buf *err);
+
+/*
+ * Appends c as parleyd.conf text (every key; origin only when set) to out:
+ * parsing it over the defaults gives c back. Returns 0 or a pl_buf error.
+ */
+int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *out);
+
+/*
+ * Writes c as pl_parleyd_config_format() does to a new file at path, mode
+ * 0644, fsynced. Returns 0, PL_EEXIST (the file exists), PL_EIO, PL_ENOMEM.
+ */
+int pl_parleyd_config_write(const struct pl_parleyd_config *c, const char *path);
+
+#endif

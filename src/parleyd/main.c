@@ -1,0 +1,538 @@
+/* parleyd: the exchange server's command line: init, party add/revoke, serve. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include <parley/encoding.h>
+#include <parley/exchange.h>
+#include <parley/key.h>
+#include <parley/note.h>
+#include <parley/party.h>
+#include <parley/record.h>
+
+#include "config.h"
+#include "log.h"
+#include "serve.h"
+#include "banned.h"
+
+#ifndef PARLEY_VERSION
+#define PARLEY_VERSION "unknown"
+#endif
+
+/* Exit codes, documented in parleyd(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,    /* the store does not hold together */
+	EXIT_USAGE = 2,   /* usage, configuration or I/O error */
+	EXIT_REFUSED = 3, /* the exchange refused the operation */
+};
+
+#define MAIN_PATH_MAX 4096
+
+static void usage(FILE *f)
+{
+	fputs("usage: parleyd init --origin ORIGIN --data DIR\n"
+	      "       parleyd serve --data DIR [--listen HOST:PORT] [--config FILE]\n"
+	      "       parleyd party add NAME --data DIR --vkey VKEY --enc-key KEY [--skey FILE]\n"
+	      "       parleyd party add NAME --data DIR --identity DIR\n"
+	      "       parleyd party revoke NAME --data DIR [--skey FILE | --identity DIR]\n"
+	      "       parleyd party (add | revoke) NAME --data DIR --signed FILE\n"
+	      "       parleyd --help | --version\n"
+	      "\n"
+	      "VKEY and KEY are a key's text form or a file holding it. Register and revoke\n"
+	      "records carry the party's signature: with its signer key (--skey, --identity)\n"
+	      "it is made at once; without, the record text is printed for the party to sign,\n"
+	      "and --signed logs the signed note. See parleyd(8) and parleyd.conf(5).\n"
+	      "Exit status: 0 ok, 1 the store does not hold together, 2 usage, configuration\n"
+	      "or I/O error, 3 the exchange refused.\n",
+	      f);
+}
+
+static void fail(const char *what, int err, const char *detail)
+{
+	fprintf(stderr, "parleyd: %s: %s%s%s\n", what, pl_strerror(err),
+	        detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+static int exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case PL_EEXIST:
+	case PL_ENOTFOUND:
+	case PL_ERULE:
+	case PL_EDENIED:
+	case PL_ECHAIN:
+	case PL_EVERIFY:
+		return EXIT_REFUSED;
+	case PL_ESTORE:
+	case PL_EPROOF:
+		return EXIT_FAIL;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+/* Builds DIR/file into out. */
+static int main_path(char out[static MAIN_PATH_MAX], const char *dir, const char *file)
+{
+	int n = snprintf(out, MAIN_PATH_MAX, "%s/%s", dir, file);
+	return n < 0 || n >= MAIN_PATH_MAX ? PL_ETOOBIG : 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"origin", required_argument, NULL, 'o'},
+	        {"data", required_argument, NULL, 'd'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct pl_parleyd_config cfg;
+	struct pl_vkey vk;
+	struct pl_buf text;
+	char conf[MAIN_PATH_MAX];
+	const char *origin = NULL, *dir = NULL;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "o:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			origin = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!origin || !dir || optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "parleyd: %s: %s\n", dir, strerror(errno));
+		return EXIT_USAGE;
+	}
+	ret = pl_exchange_init(dir, origin, &vk);
+	if (ret) {
+		fail(dir, ret,
+		     ret == PL_EINVAL   ? "not a valid origin"
+		     : ret == PL_EEXIST ? "already holds an exchange"
+		                        : NULL);
+		return ret == PL_EEXIST ? EXIT_REFUSED : EXIT_USAGE;
+	}
+	pl_parleyd_config_default(&cfg);
+	snprintf(cfg.origin, sizeof(cfg.origin), "%s", origin);
+	ret = main_path(conf, dir, PL_PARLEYD_CONF_FILE);
+	if (!ret)
+		ret = pl_parleyd_config_write(&cfg, conf);
+	if (ret && ret != PL_EEXIST) {
+		fail(conf, ret, NULL);
+		return EXIT_USAGE;
+	}
+	pl_buf_init(&text, 1024);
+	ret = pl_vkey_format(&vk, &text);
+	if (!ret)
+		printf("%s\n", text.data);
+	pl_buf_release(&text);
+	return ret ? EXIT_USAGE : EXIT_OK;
+}
+
+/* Opens the exchange in dir for an operator command (no timers run). */
+static int open_exchange(struct pl_exchange **ex, const char *dir)
+{
+	struct pl_exchange_options o;
+	struct pl_buf err;
+	int ret;
+
+	pl_exchange_options_default(&o);
+	o.manual_timers = true;
+	o.readers = 1;
+	o.batch_age_us = 0;
+	pl_buf_init(&err, 1024);
+	ret = pl_exchange_open(ex, dir, &o, &err);
+	if (ret)
+		fail(dir, ret, err.data);
+	pl_buf_release(&err);
+	return ret;
+}
+
+/* Reads a whole small file (at most max bytes) into out. */
+static int read_file(struct pl_buf *out, const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n;
+	int ret = 0;
+
+	if (!f)
+		return PL_EIO;
+	while (!ret && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ret = out->len + n > max ? PL_ETOOBIG : pl_buf_add(out, chunk, n);
+	if (!ret && ferror(f))
+		ret = PL_EIO;
+	fclose(f);
+	return ret;
+}
+
+/* The arguments of `parleyd party add|revoke`. */
+struct party_args {
+	const char *dir, *vkey, *ekey, *identity, *skey, *signed_file;
+	const char *name;
+	bool add;
+};
+
+/*
+ * Loads what the operator gave for the party: its signer key (--skey or
+ * --identity) into *sk when the exchange can make the self-signature now,
+ * and for a register the public keys as text.
+ */
+static int party_keys(const struct party_args *a, struct pl_skey **sk, struct pl_buf *vtext,
+                      struct pl_buf *etext)
+{
+	struct pl_party *p = NULL;
+	struct pl_vkey vk;
+	struct pl_party_ekey ek;
+	int ret = 0;
+
+	if (a->identity) {
+		p = sodium_malloc(sizeof(*p));
+		ret = p ? pl_party_load(p, a->identity, a->name) : PL_ENOMEM;
+		if (ret) {
+			fail(a->identity, ret, "cannot load the party's identity");
+			goto out;
+		}
+		vk = p->vkey;
+		ek = p->ekey;
+		*sk = sodium_malloc(sizeof(**sk));
+		if (!*sk) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		**sk = p->skey;
+	} else if (a->skey) {
+		*sk = sodium_malloc(sizeof(**sk));
+		ret = *sk ? pl_skey_load(*sk, a->skey) : PL_ENOMEM;
+		if (ret) {
+			fail(a->skey, ret, "cannot load the party's signer key");
+			goto out;
+		}
+	}
+	if (a->add && a->vkey) {
+		ret = pl_vkey_parse(&vk, a->vkey, strlen(a->vkey));
+		if (ret)
+			ret = pl_vkey_load(&vk, a->vkey);
+		if (ret) {
+			fail("--vkey", ret, a->vkey);
+			goto out;
+		}
+		ret = pl_party_ekey_parse(&ek, a->ekey, strlen(a->ekey));
+		if (ret)
+			ret = pl_party_ekey_load(&ek, a->ekey);
+		if (ret) {
+			fail("--enc-key", ret, a->ekey);
+			goto out;
+		}
+	}
+	if (a->add && (pl_vkey_format(&vk, vtext) || pl_party_ekey_format(&ek, etext))) {
+		ret = PL_EKEY;
+		fail(a->name, ret, "cannot format the keys");
+	}
+out:
+	if (p) {
+		pl_party_clear(p);
+		sodium_free(p);
+	}
+	return ret;
+}
+
+/*
+ * Checks that a party-signed register or revoke is about the party and the
+ * operation named on the command line.
+ */
+static int party_signed_matches(const struct party_args *a, const struct pl_buf *msg)
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	struct pl_note *n = NULL;
+	int ret;
+
+	ret = r ? pl_note_parse(&n, msg->data, msg->len) : PL_ENOMEM;
+	if (!ret)
+		ret = pl_record_parse(r, n->text, n->text_len, NULL);
+	if (!ret && (strcmp(r->party, a->name) != 0 ||
+	             r->kind != (a->add ? PL_KIND_REGISTER : PL_KIND_REVOKE)))
+		ret = PL_EINVAL;
+	pl_note_free(n);
+	free(r);
+	return ret;
+}
+
+static int cmd_party(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"data", required_argument, NULL, 'd'},
+	        {"vkey", required_argument, NULL, 'v'},
+	        {"enc-key", required_argument, NULL, 'e'},
+	        {"identity", required_argument, NULL, 'i'},
+	        {"skey", required_argument, NULL, 's'},
+	        {"signed", required_argument, NULL, 'S'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct party_args a;
+	struct pl_skey *sk = NULL;
+	struct pl_exchange *ex = NULL;
+	struct pl_exchange_receipt rc;
+	struct pl_buf vtext, etext, msg;
+	int c, ret, code = EXIT_USAGE;
+
+	memset(&a, 0, sizeof(a));
+	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&vtext, 1024);
+	pl_buf_init(&etext, 1024);
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	while ((c = getopt_long(argc, argv, "d:v:e:i:s:S:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			a.dir = optarg;
+			break;
+		case 'v':
+			a.vkey = optarg;
+			break;
+		case 'e':
+			a.ekey = optarg;
+			break;
+		case 'i':
+			a.identity = optarg;
+			break;
+		case 's':
+			a.skey = optarg;
+			break;
+		case 'S':
+			a.signed_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!a.dir || argc - optind != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	a.add = strcmp(argv[optind], "add") == 0;
+	a.name = argv[optind + 1];
+	if ((!a.add && strcmp(argv[optind], "revoke") != 0) || (!a.add && (a.vkey || a.ekey)) ||
+	    (!a.vkey != !a.ekey) || (a.identity && (a.skey || a.vkey)) ||
+	    (a.signed_file && (a.identity || a.skey || a.vkey)) ||
+	    (a.add && !a.identity && !a.signed_file && !a.vkey)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (a.signed_file) {
+		ret = read_file(&msg, a.signed_file, PL_RECORD_MAX_BYTES);
+		if (!ret)
+			ret = party_signed_matches(&a, &msg);
+		if (ret) {
+			fail(a.signed_file, ret,
+			     ret == PL_EINVAL ? "not this party's record for this operation"
+			                      : NULL);
+			goto out;
+		}
+	} else if (party_keys(&a, &sk, &vtext, &etext) != 0) {
+		goto out;
+	}
+	ret = open_exchange(&ex, a.dir);
+	if (ret) {
+		code = exit_code(ret);
+		goto out;
+	}
+	if (a.signed_file) {
+		ret = pl_exchange_party_complete(ex, msg.data, msg.len, &rc);
+	} else if (!sk) {
+		/* docs/records.md: the party signs the text the exchange prepares. */
+		pl_buf_reset(&msg);
+		ret = pl_exchange_party_prepare(ex, !a.add, a.name, vtext.data, etext.data, &msg);
+		if (!ret) {
+			fputs(msg.data, stdout);
+			fprintf(stderr,
+			        "parleyd: %s: the record above must carry the party's signature: "
+			        "have "
+			        "it signed with the party's key (parley note sign), then run "
+			        "'parleyd party %s %s --data %s --signed FILE' before the exchange "
+			        "logs anything else\n",
+			        a.name, a.add ? "add" : "revoke", a.name, a.dir);
+			code = EXIT_OK;
+			goto out;
+		}
+	} else if (a.add) {
+		ret = pl_exchange_party_add(ex, a.name, vtext.data, etext.data, sk, 1, &rc);
+	} else {
+		ret = pl_exchange_party_revoke(ex, a.name, sk, 1, &rc);
+	}
+	if (ret) {
+		char detail[512];
+		pl_exchange_last_error(ex, detail, sizeof(detail));
+		fail(a.name, ret,
+		     ret == PL_ESTORE   ? detail
+		     : ret == PL_ECHAIN ? "the exchange logged other records since; prepare again"
+		                        : NULL);
+		code = exit_code(ret);
+		goto out;
+	}
+	{
+		char hex[PL_HASH_HEX_LEN + 1];
+		pl_hex_encode(hex, rc.id, PL_HASH_BYTES);
+		printf("%s %s index %llu record %s\n", a.add ? "registered" : "revoked", a.name,
+		       (unsigned long long)rc.index, hex);
+	}
+	code = EXIT_OK;
+out:
+	pl_exchange_receipt_release(&rc);
+	pl_exchange_close(ex);
+	if (sk) {
+		pl_skey_clear(sk);
+		sodium_free(sk);
+	}
+	pl_buf_release(&vtext);
+	pl_buf_release(&etext);
+	pl_buf_release(&msg);
+	return code;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"data", required_argument, NULL, 'd'},
+	        {"listen", required_argument, NULL, 'l'},
+	        {"config", required_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct pl_parleyd_config cfg;
+	struct pl_exchange *ex = NULL;
+	struct pl_buf err;
+	char conf[MAIN_PATH_MAX];
+	const char *dir = NULL, *listen = NULL, *cpath = NULL;
+	int c, ret, code = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "d:l:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!dir || optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	pl_buf_init(&err, 1024);
+	pl_parleyd_config_default(&cfg);
+	if (!cpath) {
+		if (main_path(conf, dir, PL_PARLEYD_CONF_FILE) != 0) {
+			fail(dir, PL_ETOOBIG, NULL);
+			goto out;
+		}
+		cpath = conf;
+	}
+	ret = pl_parleyd_config_load(&cfg, cpath, &err);
+	if (ret && !(ret == PL_ENOTFOUND && cpath == conf)) {
+		fail(cpath, ret, err.data);
+		goto out;
+	}
+	if (listen) {
+		struct pl_parleyd_config tmp = cfg;
+		char line[PL_PARLEYD_LISTEN_MAX + 16];
+		int n = snprintf(line, sizeof(line), "listen = %s\n", listen);
+		pl_buf_reset(&err);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    pl_parleyd_config_parse(&tmp, line, (size_t)n, &err) != 0) {
+			fail("--listen", PL_EMALFORMED, listen);
+			goto out;
+		}
+		cfg = tmp;
+	}
+	pl_buf_reset(&err);
+	ret = pl_exchange_open(&ex, dir, &cfg.ex, &err);
+	if (ret) {
+		pl_parleyd_log("error", "open", "data=%s error=\"%s\" detail=\"%s\"", dir,
+		               pl_strerror(ret), err.data ? err.data : "");
+		code = exit_code(ret);
+		goto out;
+	}
+	if (cfg.origin[0] && strcmp(cfg.origin, pl_exchange_origin(ex)) != 0) {
+		pl_parleyd_log("error", "config",
+		               "msg=\"origin differs from the store's\" origin=%s", cfg.origin);
+		goto out;
+	}
+	snprintf(cfg.origin, sizeof(cfg.origin), "%s", pl_exchange_origin(ex));
+	pl_parleyd_log("info", "start", "origin=%s listen=%s size=%llu", cfg.origin, cfg.listen,
+	               (unsigned long long)pl_exchange_size(ex));
+	/* The HTTP server (serve.c) runs until SIGTERM or SIGINT. */
+	ret = pl_parleyd_serve(ex, &cfg);
+	pl_exchange_shutdown(ex);
+	pl_parleyd_log("info", "stop", "size=%llu status=\"%s\"",
+	               (unsigned long long)pl_exchange_size(ex), pl_strerror(ret));
+	code = ret ? EXIT_USAGE : EXIT_OK;
+out:
+	pl_exchange_close(ex);
+	pl_buf_release(&err);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fputs("parleyd: cannot initialise libsodium\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("parleyd %s\n", PARLEY_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "party") == 0)
+		return cmd_party(argc - 1, argv + 1);
+	fprintf(stderr, "parleyd: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

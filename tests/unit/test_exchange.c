@@ -1,0 +1,1535 @@
+/* Unit tests of the exchange engine: the scenario flows, every refusal, proofs, restarts, crashes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <parley/box.h>
+#include <parley/checkpoint.h>
+#include <parley/exchange.h>
+#include <parley/note.h>
+#include <parley/party.h>
+#include <parley/proof.h>
+#include <parley/record.h>
+#include <parley/tiles.h>
+#include <parley/tlog.h>
+
+#define ORIGIN "hotline.example"
+#define T0     INT64_C(1763341200) /* 2025-11-17T01:00:00Z */
+#define HOUR   3600
+#define NPARTY 8
+
+/* A test party: its keys and where its chain stands. */
+struct party {
+	char name[PL_RECORD_NAME_MAX + 1];
+	struct pl_skey sk;
+	struct pl_vkey vk;
+	struct pl_box_keypair enc;
+	char vtext[512];
+	char etext[512];
+	uint64_t seq;
+	uint8_t head[PL_HASH_BYTES];
+};
+
+struct fx {
+	char dir[64];
+	struct pl_exchange *ex;
+	struct pl_exchange_options o;
+	int64_t now;
+	struct party p[NPARTY];
+};
+
+enum { ROK_MND, ROK_MOU, UNC, KPA, DPRK, US_NSC, US_WH, OUTSIDER };
+
+static const char *const party_names[NPARTY] = {
+        "rok-mnd", "rok-mou", "unc", "kpa", "dprk", "us-nsc", "us-wh", "outsider",
+};
+
+static int64_t fx_clock(void *arg)
+{
+	struct fx *f = arg;
+	return __atomic_load_n(&f->now, __ATOMIC_SEQ_CST);
+}
+
+static void party_make(struct party *p, const char *name)
+{
+	char kn[PL_KEY_NAME_MAX + 1];
+	struct pl_party_ekey ek;
+	struct pl_buf b;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(kn, sizeof(kn), "%s/%s", ORIGIN, name);
+	assert_int_equal(pl_key_generate(&p->sk, &p->vk, kn, PL_SIGTYPE_ED25519), 0);
+	pl_box_keypair_generate(&p->enc);
+	memset(&ek, 0, sizeof(ek));
+	snprintf(ek.name, sizeof(ek.name), "%s", kn);
+	memcpy(ek.pk, p->enc.pk, sizeof(ek.pk));
+	pl_buf_init(&b, 511);
+	assert_int_equal(pl_vkey_format(&p->vk, &b), 0);
+	snprintf(p->vtext, sizeof(p->vtext), "%s", b.data);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_party_ekey_format(&ek, &b), 0);
+	snprintf(p->etext, sizeof(p->etext), "%s", b.data);
+	pl_buf_release(&b);
+}
+
+static void fx_open(struct fx *f)
+{
+	struct pl_buf err;
+	int ret;
+
+	pl_buf_init(&err, 1024);
+	ret = pl_exchange_open(&f->ex, f->dir, &f->o, &err);
+	if (ret)
+		fprintf(stderr, "open: %s: %s\n", pl_strerror(ret), err.data ? err.data : "");
+	assert_int_equal(ret, 0);
+	pl_buf_release(&err);
+}
+
+static void fx_close(struct fx *f)
+{
+	pl_exchange_close(f->ex);
+	f->ex = NULL;
+}
+
+static void fx_register(struct fx *f, int i)
+{
+	assert_int_equal(pl_exchange_party_add(f->ex, f->p[i].name, f->p[i].vtext, f->p[i].etext,
+	                                       &f->p[i].sk, 1, NULL),
+	                 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct pl_vkey vk;
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/pl_exchange_XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	if (pl_exchange_init(f->dir, ORIGIN, &vk) != 0)
+		return -1;
+	f->now = T0;
+	pl_exchange_options_default(&f->o);
+	f->o.clock = fx_clock;
+	f->o.clock_arg = f;
+	f->o.manual_timers = true;
+	f->o.readers = 4;
+	for (int i = 0; i < NPARTY; i++)
+		party_make(&f->p[i], party_names[i]);
+	fx_open(f);
+	for (int i = 0; i < NPARTY - 1; i++) /* the outsider is never registered */
+		fx_register(f, i);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm",
+	                       "log.key",   "log.vkey",      "parley.lock"};
+	char p[128];
+
+	fx_close(f);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", f->dir, files[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	for (int i = 0; i < NPARTY; i++) {
+		pl_skey_clear(&f->p[i].sk);
+		pl_box_keypair_clear(&f->p[i].enc);
+	}
+	free(f);
+	return 0;
+}
+
+/* ---- Building and submitting records ---- */
+
+static struct pl_record *rec_new(struct fx *f, struct party *p, enum pl_record_kind kind)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", p->name);
+	r->seq = p->seq + 1;
+	if (p->seq) {
+		r->has |= PL_RECORD_HAS_PREV;
+		memcpy(r->prev, p->head, PL_HASH_BYTES);
+	}
+	r->time = f->now;
+	r->kind = kind;
+	return r;
+}
+
+static void rec_ref(struct pl_record *r, enum pl_ref_role role, const uint8_t id[PL_HASH_BYTES])
+{
+	r->refs[r->nrefs].role = role;
+	memcpy(r->refs[r->nrefs].id, id, PL_HASH_BYTES);
+	r->nrefs++;
+}
+
+static void rec_to(struct pl_record *r, const char *name)
+{
+	snprintf(r->to[r->nto++], sizeof(r->to[0]), "%s", name);
+}
+
+static void rec_body(struct pl_record *r, const char *text)
+{
+	r->has |= PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "%s\n", text);
+}
+
+/* Signs r as p (freeing r) into out. */
+static void rec_sign(struct party *p, struct pl_record *r, struct pl_buf *out)
+{
+	const char *why = NULL;
+	int ret = pl_record_sign(out, r, &p->sk, 1, &why);
+
+	if (ret)
+		fprintf(stderr, "sign: %s\n", why ? why : "?");
+	assert_int_equal(ret, 0);
+	free(r);
+}
+
+/*
+ * Signs r as p (freeing r), submits it and returns the status; on success
+ * advances p's chain and fills *rc (if not NULL; else releases it).
+ */
+static int submit(struct fx *f, struct party *p, struct pl_record *r,
+                  struct pl_exchange_receipt *rc, struct pl_exchange_refusal *why)
+{
+	struct pl_exchange_receipt tmp;
+	struct pl_buf msg;
+	int ret;
+
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	rec_sign(p, r, &msg);
+	memset(&tmp, 0, sizeof(tmp));
+	ret = pl_exchange_submit(f->ex, msg.data, msg.len, rc ? rc : &tmp, why);
+	if (ret == 0) {
+		p->seq++;
+		memcpy(p->head, (rc ? rc : &tmp)->id, PL_HASH_BYTES);
+	}
+	pl_exchange_receipt_release(&tmp);
+	pl_buf_release(&msg);
+	return ret;
+}
+
+/* Uploads a blob sealed to the readers and fills the record's payload and commit lines. */
+static void rec_payload(struct fx *f, struct pl_record *r, const char *uploader, const int *readers,
+                        size_t n)
+{
+	uint8_t pks[8][PL_BOX_PK_BYTES], hash[PL_HASH_BYTES], *blob = NULL;
+	const char *text = "Proposal for military talks to reset the MDL baseline.";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(pks[i], f->p[readers[i]].enc.pk, PL_BOX_PK_BYTES);
+	assert_int_equal(pl_box_seal(&blob, &len, r->commit, NULL, (const uint8_t *)text,
+	                             strlen(text), (const uint8_t(*)[PL_BOX_PK_BYTES])pks, n),
+	                 0);
+	assert_int_equal(pl_exchange_payload_put(f->ex, uploader, blob, len, hash), 0);
+	pl_box_hash(r->payload, blob, len);
+	assert_memory_equal(hash, r->payload, PL_HASH_BYTES);
+	r->payload_size = len;
+	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+	free(blob);
+}
+
+/* A send from party s to recipient `to` (via `via` if >= 0) with a deadline, sealed to both. */
+static struct pl_record *rec_send(struct fx *f, int s, int to, int via, int64_t deadline)
+{
+	struct pl_record *r = rec_new(f, &f->p[s], PL_KIND_SEND);
+	int readers[3] = {s, to, via};
+
+	r->has |= PL_RECORD_HAS_CLASS;
+	r->cls = PL_CLASS_PROPOSAL;
+	rec_to(r, f->p[to].name);
+	if (via >= 0) {
+		r->has |= PL_RECORD_HAS_VIA;
+		snprintf(r->via, sizeof(r->via), "%s", f->p[via].name);
+	}
+	if (deadline) {
+		r->has |= PL_RECORD_HAS_DEADLINE;
+		r->deadline = deadline;
+	}
+	rec_payload(f, r, f->p[s].name, readers, via >= 0 ? 3 : 2);
+	return r;
+}
+
+static struct pl_record *rec_about(struct fx *f, int author, enum pl_record_kind kind,
+                                   const uint8_t send[PL_HASH_BYTES])
+{
+	struct pl_record *r = rec_new(f, &f->p[author], kind);
+
+	rec_ref(r, PL_ROLE_SUBJECT, send);
+	if (kind == PL_KIND_DECLINE) {
+		r->has |= PL_RECORD_HAS_REASON;
+		snprintf(r->reason, sizeof(r->reason), "outside the Armistice channel's remit");
+	}
+	return r;
+}
+
+static struct pl_record *rec_statement(struct fx *f, int author, const char *text,
+                                       const uint8_t *cites)
+{
+	struct pl_record *r = rec_new(f, &f->p[author], PL_KIND_STATEMENT);
+
+	r->has |= PL_RECORD_HAS_CLASS;
+	r->cls = PL_CLASS_STATEMENT;
+	rec_body(r, text);
+	if (cites)
+		rec_ref(r, PL_ROLE_CITES, cites);
+	return r;
+}
+
+/* Submits and expects success; returns the receipt's index and id. */
+static uint64_t ok(struct fx *f, int author, struct pl_record *r, uint8_t id[PL_HASH_BYTES])
+{
+	struct pl_exchange_receipt rc;
+	struct pl_exchange_refusal why;
+	uint64_t index;
+	int ret;
+
+	memset(&why, 0, sizeof(why));
+	ret = submit(f, &f->p[author], r, &rc, &why);
+	if (ret)
+		fprintf(stderr, "refused: %s: %s\n", pl_strerror(ret), why.reason);
+	assert_int_equal(ret, 0);
+	if (id)
+		memcpy(id, rc.id, PL_HASH_BYTES);
+	index = rc.index;
+	pl_exchange_receipt_release(&rc);
+	return index;
+}
+
+/* Submits and expects the error; why is returned for inspection. */
+static void refused(struct fx *f, int author, struct pl_record *r, int want,
+                    struct pl_exchange_refusal *why)
+{
+	struct pl_exchange_refusal tmp;
+	int ret = submit(f, &f->p[author], r, NULL, why ? why : &tmp);
+
+	assert_int_equal(ret, want);
+}
+
+/* ---- Checking what the exchange hands out ---- */
+
+/* Verifies a receipt's tlog-proof with the proof module: index, inclusion, the log's signature. */
+static void verify_proof(struct fx *f, const char *proof, size_t len, const char *record,
+                         size_t rlen, uint64_t index, struct pl_checkpoint *cp_out)
+{
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	struct pl_proof *p = NULL;
+	uint8_t leaf[PL_HASH_BYTES];
+
+	assert_non_null(cp);
+	assert_int_equal(pl_proof_parse(&p, proof, len), 0);
+	assert_int_equal(p->index, index);
+	pl_tlog_leaf_hash(leaf, record, rlen);
+	assert_int_equal(pl_proof_verify(p, leaf, ORIGIN, pl_exchange_vkey(f->ex), 1, cp, NULL), 0);
+	assert_int_equal(pl_proof_open(proof, len, record, rlen, ORIGIN, pl_exchange_vkey(f->ex), 1,
+	                               NULL, NULL),
+	                 0);
+	/* Another record does not verify with it. */
+	leaf[0] ^= 1;
+	assert_int_equal(pl_proof_verify(p, leaf, ORIGIN, pl_exchange_vkey(f->ex), 1, NULL, NULL),
+	                 PL_EPROOF);
+	pl_proof_free(p);
+	if (cp_out)
+		*cp_out = *cp;
+	free(cp);
+}
+
+/* Checks that the checkpoint at a is consistent with the one at b through the engine's proof. */
+static void verify_consistent(struct fx *f, const struct pl_checkpoint *a,
+                              const struct pl_checkpoint *b)
+{
+	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+	size_t n = 0;
+
+	assert_int_equal(pl_exchange_consistency(f->ex, a->size, b->size, proof, &n), 0);
+	assert_int_equal(pl_tlog_verify_consistency(a->size, b->size, a->root, b->root,
+	                                            (const uint8_t(*)[PL_HASH_BYTES])proof, n),
+	                 0);
+}
+
+static void latest_checkpoint(struct fx *f, struct pl_checkpoint *cp)
+{
+	struct pl_buf b;
+
+	pl_buf_init(&b, 65536);
+	assert_int_equal(pl_exchange_checkpoint(f->ex, &b), 0);
+	assert_int_equal(
+	        pl_checkpoint_open(cp, NULL, b.data, b.len, ORIGIN, pl_exchange_vkey(f->ex), 1), 0);
+	pl_buf_release(&b);
+}
+
+/* The kind of the record at index, as its text says. */
+static void expect_kind(struct fx *f, uint64_t index, const char *kind)
+{
+	struct pl_exchange_entry e;
+	char want[32];
+
+	assert_int_equal(pl_exchange_record_at(f->ex, index, &e), 0);
+	snprintf(want, sizeof(want), "\nkind %s\n", kind);
+	if (!strstr(e.note, want))
+		fprintf(stderr, "record %llu:\n%s", (unsigned long long)index, e.note);
+	assert_non_null(strstr(e.note, want));
+	pl_exchange_entry_release(&e);
+}
+
+/* True when the party's inbox holds the record at index. */
+static bool inbox_has(struct fx *f, int party, uint64_t index)
+{
+	struct pl_exchange_list l;
+	bool found = false;
+
+	assert_int_equal(pl_exchange_inbox(f->ex, f->p[party].name, 0, 1000, &l), 0);
+	for (size_t i = 0; i < l.n; i++)
+		found = found || l.v[i].index == index;
+	pl_exchange_list_release(&l);
+	return found;
+}
+
+/* ---- Tests ---- */
+
+static void test_init_open(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange *second = NULL;
+	struct pl_checkpoint cp;
+	struct pl_vkey vk;
+	struct pl_buf err;
+
+	assert_int_equal(pl_exchange_init(f->dir, ORIGIN, &vk), PL_EEXIST);
+	assert_int_equal(pl_exchange_init(f->dir, "bad origin", &vk), PL_EINVAL);
+	assert_string_equal(pl_exchange_origin(f->ex), ORIGIN);
+	assert_string_equal(pl_exchange_vkey(f->ex)->name, ORIGIN);
+	latest_checkpoint(f, &cp);
+	assert_int_equal(cp.size, NPARTY - 1); /* one register record per party */
+	assert_int_equal(pl_exchange_size(f->ex), NPARTY - 1);
+	/* One process at a time. */
+	pl_buf_init(&err, 512);
+	assert_int_equal(pl_exchange_open(&second, f->dir, &f->o, &err), PL_ESTATE);
+	assert_non_null(strstr(err.data, "another process"));
+	pl_buf_release(&err);
+	assert_int_equal(pl_exchange_open(&second, "/nonexistent", &f->o, NULL), PL_ENOTFOUND);
+	pl_exchange_close(NULL);
+}
+
+static void test_parties(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_party *list = NULL, one;
+	struct pl_exchange_receipt rc;
+	struct party stranger;
+	size_t n = 0;
+
+	assert_int_equal(pl_exchange_parties(f->ex, &list, &n), 0);
+	assert_int_equal(n, NPARTY - 1);
+	assert_string_equal(list[0].name, "rok-mnd");
+	assert_true(pl_vkey_equal(&list[2].vkey, &f->p[UNC].vk));
+	assert_string_equal(list[2].enc_key, f->p[UNC].etext);
+	assert_int_equal(list[2].register_index, 2);
+	free(list);
+	expect_kind(f, 0, "register");
+
+	/* Twice, with a key of another exchange, with a self key that does not match. */
+	assert_int_equal(pl_exchange_party_add(f->ex, "unc", f->p[UNC].vtext, f->p[UNC].etext,
+	                                       &f->p[UNC].sk, 1, NULL),
+	                 PL_EEXIST);
+	assert_int_equal(pl_exchange_party_add(f->ex, "outsider", f->p[UNC].vtext, f->p[UNC].etext,
+	                                       &f->p[UNC].sk, 1, NULL),
+	                 PL_EKEY);
+	assert_int_equal(pl_exchange_party_add(f->ex, "outsider", f->p[OUTSIDER].vtext,
+	                                       f->p[OUTSIDER].etext, &f->p[UNC].sk, 1, NULL),
+	                 PL_EKEY);
+	assert_int_equal(pl_exchange_party_add(f->ex, "outsider", f->p[OUTSIDER].vtext,
+	                                       f->p[OUTSIDER].etext, NULL, 0, NULL),
+	                 PL_EKEY); /* the register record carries the party's self-signature */
+	assert_int_equal(pl_exchange_party_add(f->ex, "Bad Name", f->p[OUTSIDER].vtext,
+	                                       f->p[OUTSIDER].etext, NULL, 0, NULL),
+	                 PL_EINVAL);
+	assert_int_equal(pl_exchange_party_add(f->ex, "exchange", f->p[OUTSIDER].vtext,
+	                                       f->p[OUTSIDER].etext, NULL, 0, NULL),
+	                 PL_EINVAL);
+	assert_int_equal(pl_exchange_party_add(f->ex, "outsider", "junk", f->p[OUTSIDER].etext,
+	                                       NULL, 0, NULL),
+	                 PL_EMALFORMED);
+	party_make(&stranger, "stranger");
+	assert_int_equal(pl_exchange_party_add(f->ex, "stranger", stranger.vtext, "junk",
+	                                       &stranger.sk, 1, NULL),
+	                 PL_EMALFORMED);
+
+	/* Revoke: a record, the directory says so, and the key can no longer submit. */
+	assert_int_equal(pl_exchange_party_revoke(f->ex, "us-wh", &f->p[US_WH].sk, 1, &rc), 0);
+	expect_kind(f, rc.index, "revoke");
+	assert_int_equal(pl_exchange_party_get(f->ex, "us-wh", &one), 0);
+	assert_true(one.revoked);
+	assert_int_equal(one.revoke_index, rc.index);
+	pl_exchange_receipt_release(&rc);
+	assert_int_equal(pl_exchange_party_revoke(f->ex, "us-wh", &f->p[US_WH].sk, 1, NULL),
+	                 PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_party_revoke(f->ex, "nobody", &f->p[US_WH].sk, 1, NULL),
+	                 PL_ENOTFOUND);
+	refused(f, US_WH, rec_statement(f, US_WH, "open to an exchange of letters", NULL),
+	        PL_EDENIED, NULL);
+	assert_int_equal(pl_exchange_party_get(f->ex, "nobody", &one), PL_ENOTFOUND);
+	/* A party's inbox shows its own registration, not the others'. */
+	assert_true(inbox_has(f, UNC, 2));
+	assert_false(inbox_has(f, KPA, 2));
+	pl_skey_clear(&stranger.sk);
+}
+
+/* docs/records.md's two steps: the exchange prepares the text, the party signs, the exchange logs.
+ */
+static void test_party_two_step(void **state)
+{
+	struct fx *f = *state;
+	struct party np, other;
+	struct pl_exchange_receipt rc;
+	struct pl_exchange_party one;
+	struct pl_buf text, note, stale;
+
+	party_make(&np, "dprk-un");
+	party_make(&other, "dprk-leader");
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&note, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&stale, PL_RECORD_MAX_BYTES);
+
+	assert_int_equal(
+	        pl_exchange_party_prepare(f->ex, false, "dprk-un", np.vtext, np.etext, &text), 0);
+	assert_non_null(strstr(text.data, "\nkind register\n"));
+	/* Signed by another key: refused. */
+	assert_int_equal(pl_note_sign(&note, text.data, text.len, &other.sk, 1), 0);
+	assert_int_not_equal(pl_exchange_party_complete(f->ex, note.data, note.len, NULL), 0);
+	pl_buf_reset(&note);
+	assert_int_equal(pl_note_sign(&note, text.data, text.len, &np.sk, 1), 0);
+	assert_int_equal(pl_exchange_party_complete(f->ex, note.data, note.len, &rc), 0);
+	expect_kind(f, rc.index, "register");
+	pl_exchange_receipt_release(&rc);
+	assert_int_equal(pl_exchange_party_get(f->ex, "dprk-un", &one), 0);
+	assert_true(pl_vkey_equal(&one.vkey, &np.vk));
+	/* The same note again, and a register of a known name. */
+	assert_int_not_equal(pl_exchange_party_complete(f->ex, note.data, note.len, NULL), 0);
+	pl_buf_reset(&text);
+	assert_int_equal(
+	        pl_exchange_party_prepare(f->ex, false, "dprk-un", np.vtext, np.etext, &text),
+	        PL_EEXIST);
+	/* The new member can act. */
+	f->p[OUTSIDER] = np;
+	ok(f, OUTSIDER, rec_statement(f, OUTSIDER, "the mission speaks", NULL), NULL);
+
+	/* A prepared text goes stale once the exchange logs anything else. */
+	pl_buf_reset(&text);
+	assert_int_equal(pl_exchange_party_prepare(f->ex, false, "dprk-leader", other.vtext,
+	                                           other.etext, &text),
+	                 0);
+	assert_int_equal(pl_note_sign(&stale, text.data, text.len, &other.sk, 1), 0);
+	ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, 0), NULL); /* the exchange logs `available` */
+	assert_int_equal(pl_exchange_party_complete(f->ex, stale.data, stale.len, NULL), PL_ECHAIN);
+
+	/* Revoke in two steps, from the directory's key. */
+	pl_buf_reset(&text);
+	pl_buf_reset(&note);
+	assert_int_equal(pl_exchange_party_prepare(f->ex, true, "dprk-un", NULL, NULL, &text), 0);
+	assert_non_null(strstr(text.data, "\nkind revoke\n"));
+	assert_int_equal(pl_note_sign(&note, text.data, text.len, &np.sk, 1), 0);
+	assert_int_equal(pl_exchange_party_complete(f->ex, note.data, note.len, NULL), 0);
+	assert_int_equal(pl_exchange_party_get(f->ex, "dprk-un", &one), 0);
+	assert_true(one.revoked);
+	assert_int_equal(pl_exchange_party_prepare(f->ex, true, "dprk-un", NULL, NULL, &text),
+	                 PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_party_prepare(f->ex, true, "nobody", NULL, NULL, &text),
+	                 PL_ENOTFOUND);
+
+	/* Only a register or revoke of this exchange, signed by the party alone. */
+	pl_buf_reset(&note);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "not a register", NULL), &note);
+	assert_int_equal(pl_exchange_party_complete(f->ex, note.data, note.len, NULL), PL_EINVAL);
+	assert_int_equal(pl_exchange_party_complete(f->ex, "junk", 4, NULL), PL_EMALFORMED);
+
+	pl_buf_release(&text);
+	pl_buf_release(&note);
+	pl_buf_release(&stale);
+	pl_skey_clear(&other.sk);
+	memset(&f->p[OUTSIDER], 0, sizeof(f->p[OUTSIDER]));
+	party_make(&f->p[OUTSIDER], "outsider");
+}
+
+/* S1 (b), declined: a proposal via the UNC, received, then declined. */
+static void test_s1_relay_declined(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_refusal why;
+	struct pl_exchange_list l;
+	uint8_t send[PL_HASH_BYTES], *blob = NULL;
+	uint64_t s, rcv, dec;
+	size_t blen = 0;
+
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, UNC, T0 + 7 * 24 * HOUR), send);
+	expect_kind(f, s + 1, "available"); /* to the intermediary, in the same batch */
+	assert_int_equal(pl_exchange_size(f->ex), s + 2);
+	assert_true(inbox_has(f, UNC, s));
+	assert_true(inbox_has(f, UNC, s + 1));
+	assert_false(inbox_has(f, KPA, s)); /* not before it is conveyed */
+	assert_false(inbox_has(f, KPA, s + 1));
+
+	/* The recipient cannot act on what never reached it; a stranger cannot relay it. */
+	refused(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), PL_ERULE, &why);
+	assert_non_null(strstr(why.reason, "available"));
+	refused(f, KPA, rec_about(f, KPA, PL_KIND_REFUSE, send), PL_ERULE, NULL);
+	refused(f, KPA, rec_about(f, KPA, PL_KIND_CONVEY, send), PL_ERULE, &why);
+	assert_non_null(strstr(why.reason, "intermediary"));
+
+	f->now += HOUR;
+	rcv = ok(f, UNC, rec_about(f, UNC, PL_KIND_RECEIVE, send), NULL);
+	dec = ok(f, UNC, rec_about(f, UNC, PL_KIND_DECLINE, send), NULL);
+	assert_true(inbox_has(f, ROK_MND, s + 1));
+	assert_true(inbox_has(f, ROK_MND, rcv));
+	assert_true(inbox_has(f, ROK_MND, dec));
+	assert_false(inbox_has(f, KPA, dec));
+	/* Conveyed or declined once. */
+	refused(f, UNC, rec_about(f, UNC, PL_KIND_CONVEY, send), PL_ERULE, &why);
+	refused(f, UNC, rec_about(f, UNC, PL_KIND_DECLINE, send), PL_ERULE, NULL);
+
+	/* The blob only for its readers. */
+	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", send, &blob, &blen), PL_ENOTFOUND);
+	{
+		struct pl_exchange_entry e;
+		struct pl_record *r = malloc(sizeof(*r));
+		const char *sep;
+		assert_non_null(r);
+		assert_int_equal(pl_exchange_record_at(f->ex, s, &e), 0);
+		sep = strstr(e.note, "\n\n");
+		assert_non_null(sep);
+		assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
+		assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", r->payload, &blob, &blen),
+		                 0);
+		assert_int_equal(blen, r->payload_size);
+		free(blob);
+		assert_int_equal(pl_exchange_payload_get(f->ex, "dprk", r->payload, &blob, &blen),
+		                 PL_EDENIED);
+		assert_int_equal(
+		        pl_exchange_payload_get(f->ex, "outsider", r->payload, &blob, &blen),
+		        PL_EDENIED);
+		free(r);
+		pl_exchange_entry_release(&e);
+	}
+
+	/* A declined send does not expire. */
+	f->now += 8 * 24 * HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0);
+
+	/* The thread: the send and every record about it. */
+	assert_int_equal(pl_exchange_thread(f->ex, send, 0, &l), 0);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.v[0].index, s);
+	assert_int_equal(l.v[1].index, s + 1);
+	assert_int_equal(l.v[2].index, rcv);
+	assert_int_equal(l.v[3].index, dec);
+	pl_exchange_list_release(&l);
+}
+
+/* S1 (b), silence: the UNC receives and never acts; the deadline expires it. */
+static void test_s1_relay_expired(void **state)
+{
+	struct fx *f = *state;
+	uint8_t send[PL_HASH_BYTES];
+	uint64_t s, e;
+	struct pl_exchange_entry ent;
+
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, UNC, T0 + 2 * HOUR), send);
+	ok(f, UNC, rec_about(f, UNC, PL_KIND_RECEIVE, send), NULL);
+	f->now = T0 + HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0); /* not yet */
+	f->now = T0 + 2 * HOUR + 1;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
+	e = pl_exchange_size(f->ex) - 1;
+	expect_kind(f, e, "expire");
+	assert_int_equal(pl_exchange_record_at(f->ex, e, &ent), 0);
+	assert_non_null(strstr(ent.note, "\nvia unc\n"));
+	assert_non_null(strstr(ent.note, "\nto kpa\n"));
+	pl_exchange_entry_release(&ent);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0); /* once */
+	assert_true(inbox_has(f, ROK_MND, e));
+	assert_true(inbox_has(f, UNC, e));
+	assert_false(inbox_has(f, KPA, e));
+	/* Too late to convey. */
+	refused(f, UNC, rec_about(f, UNC, PL_KIND_CONVEY, send), PL_ERULE, NULL);
+	(void)s;
+}
+
+/* S1 (b), conveyed: the UNC conveys, the KPA receives and accepts; nothing expires. */
+static void test_s1_relay_conveyed(void **state)
+{
+	struct fx *f = *state;
+	uint8_t send[PL_HASH_BYTES];
+	uint64_t s, c, acc;
+
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, UNC, T0 + 2 * HOUR), send);
+	ok(f, UNC, rec_about(f, UNC, PL_KIND_RECEIVE, send), NULL);
+	c = ok(f, UNC, rec_about(f, UNC, PL_KIND_CONVEY, send), NULL);
+	expect_kind(f, c + 1, "available"); /* to the recipient, in the convey's batch */
+	assert_true(inbox_has(f, KPA, c));
+	assert_true(inbox_has(f, KPA, c + 1));
+	ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	acc = ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
+	refused(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), PL_ERULE, NULL);
+	refused(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), PL_ERULE, NULL);
+	refused(f, UNC, rec_about(f, UNC, PL_KIND_ACCEPT, send), PL_ERULE, NULL);
+	assert_true(inbox_has(f, ROK_MND, acc));
+	assert_true(inbox_has(f, UNC, acc));
+	f->now = T0 + 3 * HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0);
+	(void)s;
+}
+
+/* S1 (a): consulted the UNC, which advised; then public statements citing the records. */
+static void test_s1_consult(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_list l;
+	struct pl_record *r;
+	uint8_t consult[PL_HASH_BYTES];
+	uint64_t c, a, st1, st2;
+	int readers[2] = {ROK_MND, UNC};
+
+	r = rec_new(f, &f->p[ROK_MND], PL_KIND_CONSULT);
+	rec_to(r, "unc");
+	rec_payload(f, r, "rok-mnd", readers, 2);
+	c = ok(f, ROK_MND, r, consult);
+	assert_true(inbox_has(f, UNC, c));
+	assert_false(inbox_has(f, KPA, c));
+	r = rec_new(f, &f->p[UNC], PL_KIND_ADVISE);
+	rec_ref(r, PL_ROLE_CONSULT, consult);
+	r->has |= PL_RECORD_HAS_POSITION;
+	r->position = PL_POSITION_NOTED;
+	a = ok(f, UNC, r, NULL);
+	assert_true(inbox_has(f, ROK_MND, a));
+	/* Only the consulted party advises, once. */
+	r = rec_new(f, &f->p[KPA], PL_KIND_ADVISE);
+	rec_ref(r, PL_ROLE_CONSULT, consult);
+	r->has |= PL_RECORD_HAS_POSITION;
+	r->position = PL_POSITION_CONCUR;
+	refused(f, KPA, r, PL_ERULE, NULL);
+
+	st1 = ok(f, ROK_MND,
+	         rec_statement(f, ROK_MND, "Prior coordination with the UNC took place.", consult),
+	         NULL);
+	st2 = ok(f, UNC,
+	         rec_statement(f, UNC,
+	                       "We have not conveyed any messages or proposals specific to "
+	                       "inter-Korean dialogue.",
+	                       NULL),
+	         NULL);
+	assert_int_equal(pl_exchange_statements(f->ex, 0, 0, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[0].index, st1);
+	assert_int_equal(l.v[1].index, st2);
+	assert_int_equal(l.next, st2 + 1);
+	pl_exchange_list_release(&l);
+	assert_int_equal(pl_exchange_statements(f->ex, st1 + 1, 0, &l), 0);
+	assert_int_equal(l.n, 1);
+	pl_exchange_list_release(&l);
+	assert_true(inbox_has(f, KPA, st2)); /* public */
+	/* The consult's thread holds the advice and the statement that cites it. */
+	assert_int_equal(pl_exchange_thread(f->ex, consult, 0, &l), 0);
+	assert_int_equal(l.n, 3);
+	pl_exchange_list_release(&l);
+}
+
+/* S3: two proposals with deadlines, no reply; both expire; the answer comes as a statement. */
+static void test_s3_expire(void **state)
+{
+	struct fx *f = *state;
+	uint8_t mil[PL_HASH_BYTES], red[PL_HASH_BYTES];
+	uint64_t m, r, n0;
+
+	m = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 4 * 24 * HOUR), mil);
+	expect_kind(f, m + 1, "available");
+	assert_true(inbox_has(f, KPA, m));
+	assert_true(inbox_has(f, KPA, m + 1));
+	r = ok(f, ROK_MOU, rec_send(f, ROK_MOU, KPA, -1, T0 + 5 * 24 * HOUR), red);
+	expect_kind(f, r + 1, "available");
+
+	f->now = T0 + 4 * 24 * HOUR + 60;
+	n0 = pl_exchange_size(f->ex);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
+	expect_kind(f, n0, "expire");
+	f->now = T0 + 6 * 24 * HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
+	expect_kind(f, n0 + 1, "expire");
+	assert_true(inbox_has(f, KPA, n0));
+	assert_true(inbox_has(f, ROK_MND, n0));
+	/* Too late to refuse now. */
+	refused(f, KPA, rec_about(f, KPA, PL_KIND_REFUSE, mil), PL_ERULE, NULL);
+	/* An author's clock a little ahead of the exchange's: still made available. */
+	{
+		struct pl_record *ahead = rec_send(f, ROK_MND, KPA, -1, 0);
+		ahead->time = f->now + 120;
+		m = ok(f, ROK_MND, ahead, NULL);
+		expect_kind(f, m + 1, "available");
+	}
+	ok(f, DPRK, rec_statement(f, DPRK, "riddled with sophistries", mil), NULL);
+	ok(f, US_NSC,
+	   rec_statement(f, US_NSC, "conditions must change before there is any scope for talks",
+	                 NULL),
+	   NULL);
+}
+
+/* Every refusal, with its code. */
+static void test_rejections(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_refusal why;
+	struct pl_exchange_receipt rc;
+	struct pl_record *r;
+	struct pl_buf msg;
+	uint8_t first[PL_HASH_BYTES], unknown[PL_HASH_BYTES];
+	struct party saved;
+
+	ok(f, UNC, rec_statement(f, UNC, "first", NULL), first);
+	saved = f->p[UNC];
+	ok(f, UNC, rec_statement(f, UNC, "second", NULL), NULL);
+
+	/* Chain conflict: seq 2 again, with different content (a fork attempt). */
+	f->p[UNC] = saved;
+	memset(&why, 0, sizeof(why));
+	refused(f, UNC, rec_statement(f, UNC, "second, rewritten", NULL), PL_ECHAIN, &why);
+	assert_true(why.has_head);
+	assert_int_equal(why.head_seq, 2);
+	f->p[UNC].seq = 2;
+	memcpy(f->p[UNC].head, why.head_id, PL_HASH_BYTES);
+	/* A gap. */
+	f->p[UNC].seq = 5;
+	refused(f, UNC, rec_statement(f, UNC, "gap", NULL), PL_ECHAIN, &why);
+	f->p[UNC].seq = 2;
+	/* A first record that is not seq 1 for a key with no record. */
+	f->p[KPA].seq = 3;
+	memset(&why, 0, sizeof(why));
+	refused(f, KPA, rec_statement(f, KPA, "no history", NULL), PL_ECHAIN, &why);
+	assert_false(why.has_head);
+	f->p[KPA].seq = 0;
+
+	/* Unknown reference. */
+	memset(unknown, 0x5a, sizeof(unknown));
+	refused(f, UNC, rec_about(f, UNC, PL_KIND_CONVEY, unknown), PL_ENOTFOUND, NULL);
+	refused(f, UNC, rec_statement(f, UNC, "cites nothing real", unknown), PL_ENOTFOUND, NULL);
+	/* A reference of the wrong kind. */
+	refused(f, UNC, rec_about(f, UNC, PL_KIND_CONVEY, first), PL_ERULE, NULL);
+
+	/* Not a member, and a key of another exchange. */
+	refused(f, OUTSIDER, rec_statement(f, OUTSIDER, "let me in", NULL), PL_EDENIED, NULL);
+	{
+		struct party other = f->p[UNC];
+		struct pl_vkey ovk;
+		assert_int_equal(
+		        pl_key_generate(&other.sk, &ovk, "other.example/unc", PL_SIGTYPE_ED25519),
+		        0);
+		r = rec_statement(f, UNC, "elsewhere", NULL);
+		snprintf(r->exchange, sizeof(r->exchange), "other.example");
+		pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+		rec_sign(&other, r, &msg);
+		assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why),
+		                 PL_EDENIED);
+		pl_buf_release(&msg);
+		pl_skey_clear(&other.sk);
+	}
+
+	/* Sending to a party that is not registered. */
+	{
+		int readers[2] = {ROK_MND, OUTSIDER};
+		r = rec_new(f, &f->p[ROK_MND], PL_KIND_SEND);
+		r->has |= PL_RECORD_HAS_CLASS;
+		r->cls = PL_CLASS_MESSAGE;
+		rec_to(r, "outsider");
+		rec_payload(f, r, "rok-mnd", readers, 2);
+		refused(f, ROK_MND, r, PL_ERULE, NULL);
+	}
+
+	/* A payload never uploaded, or of another size. */
+	r = rec_send(f, ROK_MND, KPA, -1, 0);
+	r->payload[0] ^= 1;
+	refused(f, ROK_MND, r, PL_ENOTFOUND, NULL);
+	r = rec_send(f, ROK_MND, KPA, -1, 0);
+	r->payload_size++;
+	refused(f, ROK_MND, r, PL_ERULE, NULL);
+
+	/* Time too far from the exchange clock. */
+	r = rec_statement(f, UNC, "from the future", NULL);
+	r->time += 2 * HOUR;
+	refused(f, UNC, r, PL_ERULE, &why);
+	assert_non_null(strstr(why.reason, "clock"));
+
+	/* Bad signature, garbage, too large, a kind only the exchange authors. */
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES + 8);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "tampered", NULL), &msg);
+	msg.data[msg.len - 10] = msg.data[msg.len - 10] == 'A' ? 'B' : 'A';
+	assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why), PL_EVERIFY);
+	assert_int_equal(pl_exchange_submit(f->ex, "garbage\n", 8, &rc, &why), PL_EMALFORMED);
+	assert_int_equal(pl_exchange_submit(f->ex, msg.data, 0, &rc, &why), PL_EMALFORMED);
+	pl_buf_reset(&msg);
+	for (size_t i = 0; i <= PL_RECORD_MAX_BYTES; i++)
+		assert_int_equal(pl_buf_add(&msg, "x", 1), 0);
+	assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why), PL_ETOOBIG);
+	pl_buf_release(&msg);
+	r = rec_about(f, UNC, PL_KIND_AVAILABLE, first);
+	rec_to(r, "kpa");
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	/* Only the exchange authors `available`. */
+	rec_sign(&f->p[UNC], r, &msg);
+	assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why), PL_EMALFORMED);
+	pl_buf_release(&msg);
+
+	/* The same record twice. */
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "once", NULL), &msg);
+	assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why), 0);
+	memset(&why, 0, sizeof(why));
+	{
+		struct pl_exchange_receipt rc2;
+		assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc2, &why),
+		                 PL_EEXIST);
+		assert_int_equal(why.head_index, rc.index);
+	}
+	pl_exchange_receipt_release(&rc);
+	pl_buf_release(&msg);
+	assert_int_equal(pl_exchange_submit(NULL, "x", 1, &rc, NULL), PL_EINVAL);
+}
+
+/* Two records with the same seq reach one batch: the second is refused with the head. */
+struct async_box {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+	int status[2];
+	uint8_t id[2][PL_HASH_BYTES];
+	struct pl_exchange_refusal why[2];
+};
+
+struct async_slot {
+	struct async_box *box;
+	int i;
+};
+
+static void async_done(void *arg, int status, struct pl_exchange_receipt *r,
+                       const struct pl_exchange_refusal *why)
+{
+	struct async_slot *s = arg;
+
+	pthread_mutex_lock(&s->box->mu);
+	s->box->status[s->i] = status;
+	if (status == 0)
+		memcpy(s->box->id[s->i], r->id, PL_HASH_BYTES);
+	else
+		s->box->why[s->i] = *why;
+	s->box->done++;
+	pthread_cond_signal(&s->box->cv);
+	pthread_mutex_unlock(&s->box->mu);
+}
+
+static void test_same_seq_one_batch(void **state)
+{
+	struct fx *f = *state;
+	struct async_box box;
+	struct async_slot slot[2] = {{&box, 0}, {&box, 1}};
+	struct pl_buf a, b;
+	struct party saved = f->p[UNC];
+	uint64_t size0;
+
+	fx_close(f);
+	f->o.batch_max = 2;
+	f->o.batch_age_us = 2000000;
+	f->o.batch_idle_us = 2000000;
+	fx_open(f);
+	memset(&box, 0, sizeof(box));
+	pthread_mutex_init(&box.mu, NULL);
+	pthread_cond_init(&box.cv, NULL);
+	pl_buf_init(&a, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "one", NULL), &a);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "the other", NULL), &b);
+	size0 = pl_exchange_size(f->ex);
+	assert_int_equal(pl_exchange_submit_async(f->ex, a.data, a.len,
+	                                          &(struct pl_exchange_done){async_done, &slot[0]}),
+	                 0);
+	assert_int_equal(pl_exchange_submit_async(f->ex, b.data, b.len,
+	                                          &(struct pl_exchange_done){async_done, &slot[1]}),
+	                 0);
+	pthread_mutex_lock(&box.mu);
+	while (box.done < 2)
+		pthread_cond_wait(&box.cv, &box.mu);
+	pthread_mutex_unlock(&box.mu);
+	assert_int_equal(box.status[0], 0);
+	assert_int_equal(box.status[1], PL_ECHAIN);
+	assert_true(box.why[1].has_head);
+	assert_int_equal(box.why[1].head_seq, 1);
+	assert_memory_equal(box.why[1].head_id, box.id[0], PL_HASH_BYTES);
+	assert_int_equal(box.why[1].head_index, size0);
+	assert_int_equal(pl_exchange_size(f->ex), size0 + 1);
+	/* A refused validation calls back at once, with the same error. */
+	assert_int_equal(pl_exchange_submit_async(f->ex, "junk", 4,
+	                                          &(struct pl_exchange_done){async_done, &slot[0]}),
+	                 PL_EMALFORMED);
+	assert_int_equal(box.done, 3);
+	assert_int_equal(box.status[0], PL_EMALFORMED);
+	pl_buf_release(&a);
+	pl_buf_release(&b);
+	pthread_mutex_destroy(&box.mu);
+	pthread_cond_destroy(&box.cv);
+	(void)saved;
+}
+
+/* Proofs verify with the tlog module; checkpoints of successive batches are consistent. */
+static void test_proofs_tiles(void **state)
+{
+	struct fx *f = *state;
+	struct pl_checkpoint *cps = calloc(40, sizeof(*cps));
+	uint8_t *tile = malloc(PL_TILE_BYTES), leaf[PL_HASH_BYTES];
+	struct pl_buf b, t, cp;
+	struct pl_exchange_entry e;
+	uint64_t size;
+	size_t ncps = 0;
+
+	assert_non_null(cps);
+	assert_non_null(tile);
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&t, 1u << 20);
+	pl_buf_init(&cp, 65536);
+	for (int i = 0; i < 300; i++) {
+		struct pl_exchange_receipt rc;
+		char text[32];
+		pl_buf_reset(&b);
+		snprintf(text, sizeof(text), "statement %d", i);
+		rec_sign(&f->p[i % 2 ? UNC : KPA], rec_statement(f, i % 2 ? UNC : KPA, text, NULL),
+		         &b);
+		assert_int_equal(pl_exchange_submit(f->ex, b.data, b.len, &rc, NULL), 0);
+		f->p[i % 2 ? UNC : KPA].seq++;
+		memcpy(f->p[i % 2 ? UNC : KPA].head, rc.id, PL_HASH_BYTES);
+		if (i % 8 == 0 || i == 299) {
+			verify_proof(f, rc.proof, rc.proof_len, b.data, b.len, rc.index,
+			             &cps[ncps]);
+			assert_int_equal(cps[ncps].size, rc.size);
+			ncps++;
+		}
+		pl_exchange_receipt_release(&rc);
+	}
+	size = pl_exchange_size(f->ex);
+	assert_int_equal(size, 307);
+	for (size_t i = 0; i + 1 < ncps; i++)
+		verify_consistent(f, &cps[i], &cps[i + 1]);
+	verify_consistent(f, &cps[0], &cps[ncps - 1]);
+
+	/* A proof at an older size verifies against that checkpoint. */
+	pl_buf_reset(&t);
+	assert_int_equal(pl_exchange_proof(f->ex, 3, cps[2].size, &t), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, 3, &e), 0);
+	verify_proof(f, t.data, t.len, e.note, e.note_len, 3, NULL);
+	pl_exchange_entry_release(&e);
+	assert_int_equal(pl_exchange_proof(f->ex, 5, 4, &t), PL_ERANGE);
+	assert_int_equal(pl_exchange_proof(f->ex, 5, size + 1, &t), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_checkpoint_at(f->ex, cps[1].size, &cp), 0);
+	assert_int_equal(pl_exchange_checkpoint_at(f->ex, size + 5, &cp), PL_ENOTFOUND);
+
+	/* Tiles: level 0 holds the leaf hashes, level 1 the root of the first full tile. */
+	pl_buf_reset(&t);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 0, 0, &t), 0);
+	assert_int_equal(t.len, PL_TILE_BYTES);
+	assert_int_equal(pl_exchange_record_at(f->ex, 17, &e), 0);
+	pl_tlog_leaf_hash(leaf, e.note, e.note_len);
+	assert_memory_equal(t.data + 17 * PL_HASH_BYTES, leaf, PL_HASH_BYTES);
+	pl_exchange_entry_release(&e);
+	memcpy(tile, t.data, PL_TILE_BYTES);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &b), PL_ETOOBIG);
+	{
+		struct pl_buf big;
+		pl_buf_init(&big, 64u << 20);
+		assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &big), 0);
+		assert_int_equal(pl_tiles_bundle_verify((const uint8_t *)big.data, big.len, tile,
+		                                        PL_TILE_BYTES),
+		                 0);
+		pl_buf_reset(&big);
+		assert_int_equal(pl_exchange_entry_bundle(f->ex, 1, 51, &big), 0);
+		pl_buf_reset(&t);
+		assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 51, &t), 0);
+		assert_int_equal(t.len, 51 * PL_HASH_BYTES);
+		assert_int_equal(pl_tiles_bundle_verify((const uint8_t *)big.data, big.len,
+		                                        (const uint8_t *)t.data, t.len),
+		                 0);
+		pl_buf_release(&big);
+	}
+	pl_buf_reset(&t);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 0, &t), PL_ENOTFOUND); /* not full yet */
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 52, &t), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 2, 1, &t), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_tile(f->ex, 1, 0, 1, &t), 0);
+	assert_int_equal(t.len, PL_HASH_BYTES);
+	{
+		struct pl_checkpoint *c256 = malloc(sizeof(*c256));
+		uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+		size_t n = 0;
+		/* The level-1 hash is the root of the tree of the first 256 leaves. */
+		assert_non_null(c256);
+		assert_int_equal(pl_exchange_consistency(f->ex, 256, size, proof, &n), 0);
+		assert_int_equal(pl_tlog_verify_consistency(
+		                         256, size, (const uint8_t *)t.data, cps[ncps - 1].root,
+		                         (const uint8_t(*)[PL_HASH_BYTES])proof, n),
+		                 0);
+		free(c256);
+	}
+	assert_int_equal(pl_exchange_tile(f->ex, 9, 0, 1, &t), PL_EINVAL);
+	assert_int_equal(
+	        pl_exchange_consistency(f->ex, 5, 4, (uint8_t(*)[PL_HASH_BYTES])tile, &ncps),
+	        PL_ERANGE);
+	pl_buf_release(&b);
+	pl_buf_release(&t);
+	pl_buf_release(&cp);
+	free(tile);
+	free(cps);
+}
+
+/* Records by id and prefix; inboxes; waiting for new entries. */
+struct waker {
+	struct fx *f;
+	int delay_ms;
+};
+
+static void *wake_later(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec ts = {0, (long)w->delay_ms * 1000000L};
+
+	nanosleep(&ts, NULL);
+	ok(w->f, US_NSC, rec_statement(w->f, US_NSC, "late news", NULL), NULL);
+	return NULL;
+}
+
+static void test_lookup_wait(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_entry e;
+	struct pl_exchange_list l;
+	struct waker w = {f, 50};
+	char hex[PL_HASH_HEX_LEN + 1];
+	uint8_t id[PL_HASH_BYTES];
+	pthread_t th;
+	uint64_t idx, size;
+
+	idx = ok(f, DPRK, rec_statement(f, DPRK, "statement", NULL), id);
+	pl_hex_encode(hex, id, PL_HASH_BYTES);
+	assert_int_equal(pl_exchange_record(f->ex, hex, 64, &e), 0);
+	assert_int_equal(e.index, idx);
+	assert_memory_equal(e.id, id, PL_HASH_BYTES);
+	pl_exchange_entry_release(&e);
+	hex[10] = (char)(hex[10] >= 'a' ? hex[10] - 32 : hex[10]); /* either case */
+	assert_int_equal(pl_exchange_record(f->ex, hex, 12, &e), 0);
+	assert_int_equal(e.index, idx);
+	pl_exchange_entry_release(&e);
+	assert_int_equal(pl_exchange_record(f->ex, hex, 7, &e), PL_EMALFORMED);
+	assert_int_equal(pl_exchange_record(f->ex, "zzzzzzzzzz", 10, &e), PL_EMALFORMED);
+	assert_int_equal(pl_exchange_record(f->ex, "0000000000000000", 16, &e), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_record_at(f->ex, 1000, &e), PL_ENOTFOUND);
+	pl_exchange_entry_release(NULL);
+	pl_exchange_list_release(NULL);
+
+	assert_int_equal(pl_exchange_inbox(f->ex, "nobody", 0, 0, &l), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_inbox(f->ex, "kpa", 0, 2, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.next, l.v[1].index + 1);
+	pl_exchange_list_release(&l);
+
+	/* Long poll: nothing new times out; a new record wakes the waiter. */
+	size = pl_exchange_size(f->ex);
+	assert_int_equal(pl_exchange_wait(f->ex, size, 20), size);
+	assert_int_equal(pthread_create(&th, NULL, wake_later, &w), 0);
+	assert_true(pl_exchange_wait(f->ex, size, 5000) > size);
+	pthread_join(th, NULL);
+	assert_int_equal(pl_exchange_inbox(f->ex, "kpa", size, 0, &l), 0);
+	assert_int_equal(l.n, 1); /* the statement is public */
+	pl_exchange_list_release(&l);
+}
+
+static void test_payloads(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pk[1][PL_BOX_PK_BYTES], commit[PL_BOX_COMMIT_BYTES], hash[PL_HASH_BYTES],
+	        h2[PL_HASH_BYTES], *blob = NULL, *got = NULL;
+	size_t len = 0, glen = 0;
+
+	memcpy(pk[0], f->p[KPA].enc.pk, PL_BOX_PK_BYTES);
+	assert_int_equal(pl_box_seal(&blob, &len, commit, NULL, (const uint8_t *)"hi", 2,
+	                             (const uint8_t(*)[PL_BOX_PK_BYTES])pk, 1),
+	                 0);
+	assert_int_equal(pl_exchange_payload_put(f->ex, "outsider", blob, len, hash), PL_EDENIED);
+	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", (const uint8_t *)"junk", 4, hash),
+	                 PL_EMALFORMED);
+	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, len, hash), 0);
+	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, len, h2), 0);
+	assert_memory_equal(hash, h2, PL_HASH_BYTES);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", hash, &got, &glen), 0);
+	assert_int_equal(glen, len);
+	assert_memory_equal(got, blob, len);
+	free(got);
+	/* The uploader is not a reader of this blob. */
+	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", hash, &got, &glen), PL_EDENIED);
+	h2[0] ^= 1;
+	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", h2, &got, &glen), PL_ENOTFOUND);
+	free(blob);
+
+	fx_close(f);
+	f->o.payload_max = 1024;
+	fx_open(f);
+	blob = calloc(1, 2000);
+	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, 2000, hash), PL_ETOOBIG);
+	free(blob);
+}
+
+/* Everything survives a close and reopen; timers too. */
+static void test_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct pl_checkpoint before, after;
+	struct pl_exchange_party *list = NULL;
+	uint8_t send[PL_HASH_BYTES];
+	struct party saved;
+	size_t n = 0;
+	uint64_t s, size;
+
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + HOUR), send);
+	ok(f, UNC, rec_statement(f, UNC, "before restart", NULL), NULL);
+	latest_checkpoint(f, &before);
+	size = pl_exchange_size(f->ex);
+	fx_close(f);
+	fx_open(f);
+	assert_int_equal(pl_exchange_size(f->ex), size);
+	latest_checkpoint(f, &after);
+	assert_true(pl_checkpoint_equal(&before, &after));
+	assert_int_equal(pl_exchange_parties(f->ex, &list, &n), 0);
+	assert_int_equal(n, NPARTY - 1);
+	free(list);
+	expect_kind(f, s, "send");
+	/* The chain continues where it stood; a replayed seq is still a conflict. */
+	saved = f->p[UNC];
+	f->p[UNC].seq--;
+	refused(f, UNC, rec_statement(f, UNC, "fork after restart", NULL), PL_ECHAIN, NULL);
+	f->p[UNC] = saved;
+	ok(f, UNC, rec_statement(f, UNC, "after restart", NULL), NULL);
+	latest_checkpoint(f, &after);
+	verify_consistent(f, &before, &after);
+	/* The deadline timer was stored: it fires after a restart. */
+	fx_close(f);
+	f->now = T0 + 2 * HOUR;
+	fx_open(f);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
+	expect_kind(f, pl_exchange_size(f->ex) - 1, "expire");
+}
+
+/* A store that was tampered with is refused instead of served. */
+static void test_tampered_store(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange *ex = NULL;
+	struct pl_buf err;
+	sqlite3 *db = NULL;
+	char path[128];
+
+	ok(f, UNC, rec_statement(f, UNC, "evidence", NULL), NULL);
+	fx_close(f);
+	/* Rewrite the last record's bytes behind the engine's back. */
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE records SET note = replace(note, 'evidence', "
+	                              "'EVIDENCE') WHERE idx = (SELECT max(idx) FROM records)",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	pl_buf_init(&err, 1024);
+	assert_int_equal(pl_exchange_open(&ex, f->dir, &f->o, &err), PL_ESTORE);
+	assert_non_null(strstr(err.data, "leaf hash"));
+	pl_buf_reset(&err);
+	/* A store whose last checkpoint is gone is refused too. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE records SET note = replace(note, 'EVIDENCE', "
+	                              "'evidence'); DELETE FROM checkpoints WHERE size = "
+	                              "(SELECT max(size) FROM checkpoints)",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(pl_exchange_open(&ex, f->dir, &f->o, &err), PL_ESTORE);
+	assert_non_null(strstr(err.data, "do not match"));
+	pl_buf_release(&err);
+}
+
+/* Concurrent submitters, each on its own chain. */
+struct worker {
+	struct fx *f;
+	int party;
+	int count;
+	int failures;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct party *p = &w->f->p[w->party];
+	struct pl_buf msg;
+
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	for (int i = 0; i < w->count; i++) {
+		struct pl_exchange_receipt rc;
+		struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
+		r->has |= PL_RECORD_HAS_CLASS;
+		r->cls = PL_CLASS_STATEMENT;
+		rec_body(r, "concurrent");
+		pl_buf_reset(&msg);
+		if (pl_record_sign(&msg, r, &p->sk, 1, NULL) != 0 ||
+		    pl_exchange_submit(w->f->ex, msg.data, msg.len, &rc, NULL) != 0) {
+			w->failures++;
+			free(r);
+			continue;
+		}
+		free(r);
+		p->seq++;
+		memcpy(p->head, rc.id, PL_HASH_BYTES);
+		pl_exchange_receipt_release(&rc);
+	}
+	pl_buf_release(&msg);
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[7];
+	pthread_t th[7];
+	struct pl_checkpoint mid, end;
+	uint64_t size0 = pl_exchange_size(f->ex);
+
+	latest_checkpoint(f, &mid);
+	for (int i = 0; i < 7; i++) {
+		w[i] = (struct worker){f, i, 40, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	for (int i = 0; i < 7; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	assert_int_equal(pl_exchange_size(f->ex), size0 + 7 * 40);
+	latest_checkpoint(f, &end);
+	verify_consistent(f, &mid, &end);
+}
+
+/*
+ * Crash safety: a child submits from several threads and reports each
+ * acknowledgement through a pipe; it is killed with SIGKILL mid-load. Every
+ * acknowledged record must be in the reopened log, at its index, and the new
+ * checkpoint must be consistent with every checkpoint handed out.
+ */
+struct ack {
+	uint64_t index;
+	uint64_t size;
+	uint8_t id[PL_HASH_BYTES];
+	uint8_t root[PL_HASH_BYTES];
+};
+
+struct crash_worker {
+	struct fx *f;
+	int party;
+	int fd;
+};
+
+static void *crash_work(void *arg)
+{
+	struct crash_worker *w = arg;
+	struct party *p = &w->f->p[w->party];
+	struct pl_buf msg;
+
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	for (;;) {
+		struct pl_exchange_receipt rc;
+		struct pl_checkpoint *cp = malloc(sizeof(*cp));
+		struct ack a;
+		struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
+		r->has |= PL_RECORD_HAS_CLASS;
+		r->cls = PL_CLASS_STATEMENT;
+		rec_body(r, "under load");
+		pl_buf_reset(&msg);
+		if (!cp || pl_record_sign(&msg, r, &p->sk, 1, NULL) != 0 ||
+		    pl_exchange_submit(w->f->ex, msg.data, msg.len, &rc, NULL) != 0)
+			_exit(3);
+		free(r);
+		p->seq++;
+		memcpy(p->head, rc.id, PL_HASH_BYTES);
+		{
+			const char *c = rc.checkpoint;
+			if (pl_checkpoint_open(cp, NULL, c, rc.checkpoint_len, ORIGIN,
+			                       pl_exchange_vkey(w->f->ex), 1) != 0)
+				_exit(4);
+		}
+		a.index = rc.index;
+		a.size = cp->size;
+		memcpy(a.id, rc.id, PL_HASH_BYTES);
+		memcpy(a.root, cp->root, PL_HASH_BYTES);
+		free(cp);
+		pl_exchange_receipt_release(&rc);
+		if (write(w->fd, &a, sizeof(a)) != (ssize_t)sizeof(a))
+			_exit(5);
+	}
+	return NULL;
+}
+
+static void test_crash(void **state)
+{
+	struct fx *f = *state;
+	struct ack *acks = calloc(100000, sizeof(*acks));
+	size_t nacks = 0, got = 0;
+	struct pl_checkpoint end;
+	int fds[2], status = 0;
+	time_t start;
+	pid_t pid;
+
+	assert_non_null(acks);
+	fx_close(f);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct crash_worker w[4];
+		pthread_t th[4];
+		close(fds[0]);
+		fx_open(f);
+		for (int i = 0; i < 4; i++) {
+			w[i] = (struct crash_worker){f, i, fds[1]};
+			if (pthread_create(&th[i], NULL, crash_work, &w[i]) != 0)
+				_exit(2);
+		}
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	/* Read acknowledgements for a while, then kill the child in the middle of its load. */
+	start = time(NULL);
+	while (nacks < 100000 && time(NULL) - start < 2) {
+		ssize_t n = read(fds[0], (char *)acks + got, sizeof(*acks));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		nacks = got / sizeof(*acks);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	assert_true(WIFSIGNALED(status));
+	/* Acknowledgements already in the pipe count too. */
+	for (;;) {
+		ssize_t n = read(fds[0], (char *)acks + got,
+		                 (100000 - nacks) * sizeof(*acks) - (got % sizeof(*acks)));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		nacks = got / sizeof(*acks);
+	}
+	close(fds[0]);
+	assert_true(nacks > 10);
+
+	fx_open(f);
+	latest_checkpoint(f, &end);
+	print_message("crash: %zu acknowledged records, tree size %llu after restart\n", nacks,
+	              (unsigned long long)end.size);
+	for (size_t i = 0; i < nacks; i++) {
+		struct pl_exchange_entry e;
+		struct pl_checkpoint old;
+		assert_true(acks[i].index < end.size);
+		assert_int_equal(pl_exchange_record_at(f->ex, acks[i].index, &e), 0);
+		assert_memory_equal(e.id, acks[i].id, PL_HASH_BYTES);
+		pl_exchange_entry_release(&e);
+		if (i % 7 == 0 || i + 1 == nacks) {
+			old.size = acks[i].size;
+			memcpy(old.root, acks[i].root, PL_HASH_BYTES);
+			verify_consistent(f, &old, &end);
+		}
+	}
+	/* The log goes on after the crash. */
+	f->p[UNC].seq = 0;
+	{
+		struct pl_exchange_refusal why;
+		memset(&why, 0, sizeof(why));
+		refused(f, UNC, rec_statement(f, UNC, "after the crash", NULL), PL_ECHAIN, &why);
+		assert_true(why.has_head);
+		f->p[UNC].seq = why.head_seq;
+		memcpy(f->p[UNC].head, why.head_id, PL_HASH_BYTES);
+	}
+	ok(f, UNC, rec_statement(f, UNC, "after the crash", NULL), NULL);
+	free(acks);
+}
+
+static void test_shutdown(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_refusal why;
+	struct pl_buf b;
+
+	pl_exchange_shutdown(f->ex);
+	pl_exchange_shutdown(f->ex);
+	pl_buf_init(&b, 65536);
+	assert_int_equal(pl_exchange_checkpoint(f->ex, &b), 0); /* reads still work */
+	pl_buf_release(&b);
+	refused(f, UNC, rec_statement(f, UNC, "too late", NULL), PL_ESTATE, &why);
+	assert_int_equal(pl_exchange_run_timers(f->ex), PL_ESTATE);
+	assert_int_equal(pl_exchange_wait(f->ex, 0, 1000), pl_exchange_size(f->ex));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_s1_relay_expired, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_s1_relay_conveyed, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_s1_consult, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_s3_expire, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_same_seq_one_batch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_proofs_tiles, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lookup_wait, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payloads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,472 @@
+/* Unit tests of the SQLite store: schema, records, prefixes, hashes, parties, inboxes, timers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <parley/encoding.h>
+#include <parley/store.h>
+#include <parley/tlog.h>
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct pl_store *s;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/pl_store_XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
+	if (pl_store_create(f->path, "hotline.example") != 0)
+		return -1;
+	if (pl_store_open(&f->s, f->path, true, NULL) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	pl_store_close(f->s);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A record id whose first 8 bytes are prefix and the rest tag. */
+static void make_id(uint8_t id[PL_HASH_BYTES], uint64_t prefix, uint8_t tag)
+{
+	for (int i = 0; i < 8; i++)
+		id[i] = (uint8_t)(prefix >> (56 - 8 * i));
+	memset(id + 8, tag, PL_HASH_BYTES - 8);
+}
+
+static void put_record(struct pl_store *s, uint64_t index, const uint8_t id[PL_HASH_BYTES],
+                       const char *author, uint64_t seq, const char *kind)
+{
+	struct pl_store_record r;
+	char note[64];
+
+	memset(&r, 0, sizeof(r));
+	r.index = index;
+	memcpy(r.id, id, PL_HASH_BYTES);
+	snprintf(r.author, sizeof(r.author), "%s", author);
+	r.seq = seq;
+	snprintf(r.kind, sizeof(r.kind), "%s", kind);
+	snprintf(note, sizeof(note), "record %llu\n", (unsigned long long)index);
+	assert_int_equal(pl_store_record_put(s, &r, note, strlen(note)), 0);
+}
+
+static void test_create_open(void **state)
+{
+	struct fx *f = *state;
+	char origin[PL_ORIGIN_MAX + 1];
+	struct pl_store *r = NULL;
+	struct pl_buf err;
+	struct stat sb;
+	uint64_t n = 99;
+
+	assert_int_equal(pl_store_origin(f->s, origin), 0);
+	assert_string_equal(origin, "hotline.example");
+	assert_int_equal(pl_store_create(f->path, "other.example"), PL_EEXIST);
+	assert_int_equal(pl_store_create(f->path, ""), PL_EINVAL);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0077, 0);
+	assert_int_equal(pl_store_record_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	pl_store_close(r);
+	pl_buf_init(&err, 256);
+	assert_int_equal(pl_store_open(&r, "/nonexistent/parley.db", false, &err), PL_ENOTFOUND);
+	pl_buf_release(&err);
+	pl_store_close(NULL);
+}
+
+static void test_not_a_store(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+	struct pl_store *s = NULL;
+	struct pl_buf err;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/junk.db", f->dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "this is not a database, not even close to one....", 50), 50);
+	close(fd);
+	pl_buf_init(&err, 512);
+	assert_int_equal(pl_store_open(&s, p, true, &err), PL_ESTORE);
+	assert_non_null(err.data);
+	assert_non_null(strstr(err.data, "sqlite"));
+	pl_buf_release(&err);
+	unlink(p);
+}
+
+static void test_records(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_record r;
+	struct pl_buf note;
+	uint8_t id[PL_HASH_BYTES], other[PL_HASH_BYTES];
+	uint64_t idx = 0, n = 0;
+
+	pl_buf_init(&note, 1024);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	make_id(id, 0x1122334455667788u, 1);
+	put_record(f->s, 0, id, "unc", 1, "send");
+	/* Same 8-byte prefix, different id: the collision check tells them apart. */
+	make_id(other, 0x1122334455667788u, 2);
+	put_record(f->s, 1, other, "unc", 2, "statement");
+	assert_int_equal(pl_store_commit(f->s), 0);
+
+	assert_int_equal(pl_store_record_count(f->s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(pl_store_record_find(f->s, id, &idx), 0);
+	assert_int_equal(idx, 0);
+	assert_int_equal(pl_store_record_find(f->s, other, &idx), 0);
+	assert_int_equal(idx, 1);
+	make_id(other, 0x1122334455667788u, 3);
+	assert_int_equal(pl_store_record_find(f->s, other, &idx), PL_ENOTFOUND);
+
+	assert_int_equal(pl_store_record_get(f->s, 1, &r, &note), 0);
+	assert_string_equal(note.data, "record 1\n");
+	assert_string_equal(r.author, "unc");
+	assert_string_equal(r.kind, "statement");
+	assert_int_equal(r.seq, 2);
+	assert_int_equal(pl_store_record_get(f->s, 2, &r, NULL), PL_ENOTFOUND);
+	assert_int_equal(pl_store_record_get(f->s, UINT64_MAX, &r, NULL), PL_ENOTFOUND);
+
+	/* The log has no holes and no duplicate ids. */
+	memset(&r, 0, sizeof(r));
+	r.index = 5;
+	make_id(r.id, 7, 7);
+	assert_int_equal(pl_store_record_put(f->s, &r, "x\n", 2), PL_EINVAL);
+	r.index = 2;
+	memcpy(r.id, id, PL_HASH_BYTES);
+	assert_int_equal(pl_store_record_put(f->s, &r, "x\n", 2), PL_EEXIST);
+	pl_buf_release(&note);
+}
+
+static void test_prefix(void **state)
+{
+	struct fx *f = *state;
+	uint8_t a[PL_HASH_BYTES], b[PL_HASH_BYTES], c[PL_HASH_BYTES], p[PL_HASH_BYTES];
+	uint64_t idx = 0;
+
+	make_id(a, 0xabcdef0111000000u, 1);
+	make_id(b, 0xabcdef0122000000u, 2);
+	make_id(c, 0x0000000100000000u, 3); /* sorts below every signed-prefix trap */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	put_record(f->s, 0, a, "a", 1, "send");
+	put_record(f->s, 1, b, "b", 1, "send");
+	put_record(f->s, 2, c, "c", 1, "send");
+	assert_int_equal(pl_store_commit(f->s), 0);
+
+	memcpy(p, a, sizeof(p));
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 40, &idx), 0);
+	assert_int_equal(idx, 0);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 36, &idx), 0);
+	/* The first 32 (and 34) bits, abcdef01, are shared by a and b. */
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 32, &idx), PL_EAMBIGUOUS);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 34, &idx), PL_EAMBIGUOUS);
+	assert_int_equal(pl_store_record_find_prefix(f->s, b, 256, &idx), 0);
+	assert_int_equal(idx, 1);
+	assert_int_equal(pl_store_record_find_prefix(f->s, c, 40, &idx), 0);
+	assert_int_equal(idx, 2);
+	/* Past 64 bits the full id decides. */
+	memcpy(p, a, sizeof(p));
+	p[9] ^= 1;
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 80, &idx), PL_ENOTFOUND);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 64, &idx), 0);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 16, &idx), PL_EINVAL);
+	make_id(p, 0xffffffff00000000u, 0);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 32, &idx), PL_ENOTFOUND);
+}
+
+static void test_refs_heads(void **state)
+{
+	struct fx *f = *state;
+	uint64_t out[4], seq = 0, idx = 0;
+	size_t n = 0;
+
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_ref_put(f->s, 3, 1), 0);
+	assert_int_equal(pl_store_ref_put(f->s, 2, 1), 0);
+	assert_int_equal(pl_store_ref_put(f->s, 2, 1), 0); /* idempotent */
+	assert_int_equal(pl_store_ref_put(f->s, 4, 2), 0);
+	assert_int_equal(pl_store_head_get(f->s, "unc", &seq, &idx), PL_ENOTFOUND);
+	assert_int_equal(pl_store_head_set(f->s, "unc", 1, 7), 0);
+	assert_int_equal(pl_store_head_set(f->s, "unc", 2, 9), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_referrers(f->s, 1, out, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(out[1], 3);
+	assert_int_equal(pl_store_referrers(f->s, 1, out, 1, &n), PL_ETOOBIG);
+	assert_int_equal(pl_store_referrers(f->s, 9, out, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_head_get(f->s, "unc", &seq, &idx), 0);
+	assert_int_equal(seq, 2);
+	assert_int_equal(idx, 9);
+}
+
+static void test_hashes_tlog(void **state)
+{
+	struct fx *f = *state;
+	struct pl_tlog_memstore *m = NULL;
+	struct pl_tlog_reader mr, sr = pl_store_tlog_reader(f->s);
+	uint8_t leaves[300][PL_HASH_BYTES], out[700][PL_HASH_BYTES];
+	uint8_t r1[PL_HASH_BYTES], r2[PL_HASH_BYTES];
+	uint64_t count = 0, size = 0;
+	size_t nout = 0;
+
+	assert_int_equal(pl_tlog_memstore_new(&m), 0);
+	mr = pl_tlog_memstore_reader(m);
+	for (int i = 0; i < 300; i++) {
+		char leaf[24];
+		snprintf(leaf, sizeof(leaf), "leaf %d", i);
+		pl_tlog_leaf_hash(leaves[i], leaf, strlen(leaf));
+	}
+	/* Append in uneven batches through the store, and all at once in memory. */
+	for (size_t done = 0, step = 1; done < 300; step = step * 3 + 1) {
+		size_t k = 300 - done < step ? 300 - done : step;
+		assert_int_equal(pl_store_begin(f->s), 0);
+		assert_int_equal(pl_tlog_append(&sr, size,
+		                                (const uint8_t(*)[PL_HASH_BYTES])leaves + done, k,
+		                                out, 700, &nout),
+		                 0);
+		assert_int_equal(pl_store_hashes_put(f->s, pl_tlog_stored_count(size),
+		                                     (const uint8_t(*)[PL_HASH_BYTES])out, nout),
+		                 0);
+		assert_int_equal(pl_store_commit(f->s), 0);
+		size += k;
+		done += k;
+	}
+	assert_int_equal(pl_tlog_memstore_append(m, (const uint8_t(*)[PL_HASH_BYTES])leaves, 300),
+	                 0);
+	assert_int_equal(pl_store_hashes_count(f->s, &count), 0);
+	assert_int_equal(count, pl_tlog_stored_count(300));
+	for (uint64_t s = 1; s <= 300; s += 37) {
+		assert_int_equal(pl_tlog_tree_hash(&sr, s, r1), 0);
+		assert_int_equal(pl_tlog_tree_hash(&mr, s, r2), 0);
+		assert_memory_equal(r1, r2, PL_HASH_BYTES);
+	}
+	{
+		uint64_t missing = count + 5;
+		assert_int_equal(pl_store_hashes_get(f->s, &missing, 1, out), PL_ENOTFOUND);
+	}
+	/* Stored hashes are append-only: rewriting one fails. */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_hashes_put(f->s, 0, (const uint8_t(*)[PL_HASH_BYTES])leaves, 1),
+	                 PL_ESTORE);
+	assert_non_null(strstr(pl_store_errmsg(f->s), "sqlite"));
+	pl_store_rollback(f->s);
+	pl_tlog_memstore_free(m);
+}
+
+static void test_checkpoints(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf b;
+	uint64_t size = 0;
+
+	pl_buf_init(&b, 1024);
+	assert_int_equal(pl_store_checkpoint_get(f->s, PL_STORE_LATEST, &size, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_checkpoint_put(f->s, 0, "cp0\n", 4), 0);
+	assert_int_equal(pl_store_checkpoint_put(f->s, 5, "cp5\n", 4), 0);
+	assert_int_equal(pl_store_checkpoint_put(f->s, 3, "cp3\n", 4), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_checkpoint_get(f->s, PL_STORE_LATEST, &size, &b), 0);
+	assert_int_equal(size, 5);
+	assert_string_equal(b.data, "cp5\n");
+	pl_buf_reset(&b);
+	assert_int_equal(pl_store_checkpoint_get(f->s, 3, &size, &b), 0);
+	assert_string_equal(b.data, "cp3\n");
+	assert_int_equal(pl_store_checkpoint_get(f->s, 4, NULL, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_store_checkpoint_put(f->s, 1, "", 0), PL_EINVAL);
+	pl_buf_release(&b);
+}
+
+static void test_parties_inbox(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_party p, q, *list = NULL;
+	uint64_t out[10];
+	size_t n = 0;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "unc");
+	snprintf(p.vkey, sizeof(p.vkey), "hotline.example/unc+00000000+AAAA");
+	snprintf(p.enc_key, sizeof(p.enc_key), "hotline.example/unc+x25519+AAAA");
+	p.register_index = 0;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_party_put(f->s, &p), 0);
+	assert_true(p.pid > 0);
+	q = p;
+	assert_int_equal(pl_store_party_put(f->s, &q), PL_EEXIST);
+	snprintf(q.name, sizeof(q.name), "kpa");
+	q.register_index = 1;
+	assert_int_equal(pl_store_party_put(f->s, &q), 0);
+	assert_true(q.pid != p.pid);
+	assert_int_equal(pl_store_party_revoke(f->s, "kpa", 4), 0);
+	assert_int_equal(pl_store_party_revoke(f->s, "kpa", 5), PL_ESTATE);
+	assert_int_equal(pl_store_party_revoke(f->s, "nobody", 5), PL_ENOTFOUND);
+
+	assert_int_equal(pl_store_inbox_put(f->s, p.pid, 2), 0);
+	assert_int_equal(pl_store_inbox_put(f->s, p.pid, 2), 0);
+	assert_int_equal(pl_store_inbox_put(f->s, p.pid, 7), 0);
+	assert_int_equal(pl_store_inbox_put(f->s, PL_STORE_PUBLIC, 3), 0);
+	assert_int_equal(pl_store_inbox_put(f->s, PL_STORE_PUBLIC, 7), 0);
+	assert_int_equal(pl_store_inbox_put(f->s, PL_STORE_PUBLIC, 9), 0);
+	assert_int_equal(pl_store_inbox_put(f->s, q.pid, 4), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+
+	assert_int_equal(pl_store_party_get(f->s, "kpa", &q), 0);
+	assert_true(q.revoked);
+	assert_int_equal(q.revoke_index, 4);
+	assert_int_equal(pl_store_party_list(f->s, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "unc");
+	assert_false(list[0].revoked);
+	assert_string_equal(list[1].name, "kpa");
+	free(list);
+
+	/* Own and public entries merge in log order, without duplicates. */
+	assert_int_equal(pl_store_inbox_list(f->s, p.pid, true, 0, out, 10, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(out[1], 3);
+	assert_int_equal(out[2], 7);
+	assert_int_equal(out[3], 9);
+	assert_int_equal(pl_store_inbox_list(f->s, p.pid, true, 3, out, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(out[1], 7);
+	assert_int_equal(pl_store_inbox_list(f->s, p.pid, false, 0, out, 10, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(pl_store_inbox_list(f->s, PL_STORE_PUBLIC, false, 8, out, 10, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0], 9);
+}
+
+static void test_payloads_timers(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h[PL_HASH_BYTES], h2[PL_HASH_BYTES], *blob = NULL;
+	uint64_t due[8];
+	size_t len = 0, n = 0;
+
+	pl_sha256(h, "blob", 4);
+	make_id(h2, 0, 0);
+	memcpy(h2, h, 8); /* same prefix, different hash */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4), 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4), 0);
+	assert_int_equal(pl_store_timer_put(f->s, 10, 1000), 0);
+	assert_int_equal(pl_store_timer_put(f->s, 11, 900), 0);
+	assert_int_equal(pl_store_timer_put(f->s, 12, 5000), 0);
+	assert_int_equal(pl_store_timer_put(f->s, 12, 5000), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_payload_get(f->s, h, &blob, &len), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(blob, "blob", 4);
+	free(blob);
+	assert_int_equal(pl_store_payload_get(f->s, h, NULL, &len), 0);
+	assert_int_equal(len, 4);
+	assert_int_equal(pl_store_payload_get(f->s, h2, NULL, &len), PL_ENOTFOUND);
+
+	assert_int_equal(pl_store_timer_due(f->s, 999, due, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0], 11);
+	assert_int_equal(pl_store_timer_due(f->s, 6000, due, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(due[0], 11);
+	assert_int_equal(due[1], 10);
+	assert_int_equal(due[2], 12);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_timer_del(f->s, 10), 0);
+	assert_int_equal(pl_store_timer_del(f->s, 99), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_timer_due(f->s, 6000, due, 8, &n), 0);
+	assert_int_equal(n, 2);
+}
+
+static void test_rollback_and_readers(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *r = NULL;
+	uint8_t id[PL_HASH_BYTES];
+	uint64_t n = 9;
+
+	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	make_id(id, 42, 42);
+	put_record(f->s, 0, id, "unc", 1, "send");
+	/* A reader does not see the uncommitted record. */
+	assert_int_equal(pl_store_record_count(r, &n), 0);
+	assert_int_equal(n, 0);
+	pl_store_rollback(f->s);
+	assert_int_equal(pl_store_record_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	put_record(f->s, 0, id, "unc", 1, "send");
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_record_count(r, &n), 0);
+	assert_int_equal(n, 1);
+	/* A reader cannot write. */
+	assert_int_equal(pl_store_begin(r), 0);
+	assert_int_equal(pl_store_head_set(r, "unc", 1, 0), PL_ESTORE);
+	pl_store_rollback(r);
+	/* Closing with an open transaction rolls it back. */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_head_set(f->s, "x", 1, 0), 0);
+	pl_store_close(f->s);
+	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), 0);
+	{
+		uint64_t seq, idx;
+		assert_int_equal(pl_store_head_get(f->s, "x", &seq, &idx), PL_ENOTFOUND);
+	}
+	pl_store_close(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
