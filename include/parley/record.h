@@ -245,6 +245,14 @@ int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len) 
 bool pl_record_kind_is_exchange(enum pl_record_kind k);
 
 /*
+ * The role of the one `ref` that ties a record of kind k to the record it acts
+ * on: PL_ROLE_SUBJECT for receive, convey, decline, accept, refuse, available
+ * and expire (the send); PL_ROLE_CHECK for answer and unanswered;
+ * PL_ROLE_CONSULT for advise; 0 for the kinds that act on no record.
+ */
+enum pl_ref_role pl_record_kind_target(enum pl_record_kind k);
+
+/*
  * The first `ref` of r with this role, or NULL. The kinds that refer to one
  * record (receive, convey, decline, accept, refuse, available, expire: subject;
  * answer, unanswered: check; advise: consult) carry exactly one.

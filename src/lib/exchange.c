@@ -433,28 +433,6 @@ out:
 	return ret;
 }
 
-/* The role of the one ref a kind's siblings share, or 0. */
-static enum pl_ref_role ex_about_role(enum pl_record_kind k)
-{
-	switch (k) {
-	case PL_KIND_RECEIVE:
-	case PL_KIND_CONVEY:
-	case PL_KIND_DECLINE:
-	case PL_KIND_ACCEPT:
-	case PL_KIND_REFUSE:
-	case PL_KIND_AVAILABLE:
-	case PL_KIND_EXPIRE:
-		return PL_ROLE_SUBJECT;
-	case PL_KIND_ANSWER:
-	case PL_KIND_UNANSWERED:
-		return PL_ROLE_CHECK;
-	case PL_KIND_ADVISE:
-		return PL_ROLE_CONSULT;
-	default:
-		return 0;
-	}
-}
-
 /* Where the judge reads party status: the cache (callers) or the store (sequencer). */
 struct ex_judge_ctx {
 	struct pl_exchange *ex;
@@ -552,7 +530,7 @@ static int ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 	}
 
 	/* The records it refers to. */
-	role = ex_about_role(rec->kind);
+	role = pl_record_kind_target(rec->kind);
 	for (size_t i = 0; i < rec->nrefs; i++) {
 		ret = pl_store_record_find(s, rec->refs[i].id, &v->ref_index[i]);
 		if (ret == PL_ENOTFOUND) {

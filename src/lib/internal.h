@@ -2,6 +2,7 @@
 #ifndef PARLEY_INTERNAL_H
 #define PARLEY_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,5 +34,14 @@ static inline int pl__has_prefix(const char *s, size_t n, const char *prefix)
 	size_t k = strlen(prefix);
 	return n >= k && memcmp(s, prefix, k) == 0;
 }
+
+/*
+ * Reads the single line of a small key file into buf (cap bytes), without its
+ * optional final newline. A secret file is opened without following a
+ * symlink and refused when group or others have any permission on it.
+ * Returns 0, PL_EIO (errno kept), PL_EDENIED or PL_ETOOBIG (longer than cap).
+ * The caller wipes buf when it held a secret. Implemented in key.c.
+ */
+int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap, size_t *len);
 
 #endif

@@ -338,8 +338,7 @@ static int read_small(int fd, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-/* Opens a key file and reads its single line (without the optional final newline). */
-static int load_key_line(const char *path, bool secret, char *buf, size_t cap, size_t *len)
+int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap, size_t *len)
 {
 	struct stat st;
 	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
@@ -381,7 +380,7 @@ int pl_skey_load(struct pl_skey *sk, const char *path)
 	size_t len = 0;
 	int ret;
 
-	ret = load_key_line(path, true, buf, sizeof(buf), &len);
+	ret = pl__key_file_read_line(path, true, buf, sizeof(buf), &len);
 	if (ret)
 		goto out;
 	ret = pl_skey_parse(sk, buf, len);
@@ -396,7 +395,7 @@ int pl_vkey_load(struct pl_vkey *vk, const char *path)
 	size_t len = 0;
 	int ret;
 
-	ret = load_key_line(path, false, buf, sizeof(buf), &len);
+	ret = pl__key_file_read_line(path, false, buf, sizeof(buf), &len);
 	if (ret)
 		goto out;
 	ret = pl_vkey_parse(vk, buf, len);

@@ -125,69 +125,6 @@ bool pl_party_ekey_equal(const struct pl_party_ekey *a, const struct pl_party_ek
 	return strcmp(a->name, b->name) == 0 && memcmp(a->pk, b->pk, sizeof(a->pk)) == 0;
 }
 
-/*
- * Reads the single line of a small key file into buf (cap bytes), without
- * its optional final newline. A secret file is opened without following a
- * symlink and refused when group or others may read it. Returns 0, PL_EIO
- * (errno kept), PL_EDENIED or PL_ETOOBIG (longer than any key line).
- */
-static int read_key_line(const char *path, bool secret, char *buf, size_t cap, size_t *len)
-{
-	struct stat st;
-	size_t n = 0;
-	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
-	int fd, ret = 0, saved;
-
-	if (secret)
-		flags |= O_NOFOLLOW;
-	fd = open(path, flags);
-	if (fd < 0)
-		return PL_EIO;
-	if (fstat(fd, &st) != 0) {
-		ret = PL_EIO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		ret = PL_EIO;
-		goto out;
-	}
-	if (secret && (st.st_mode & 077) != 0) {
-		ret = PL_EDENIED;
-		goto out;
-	}
-	for (;;) {
-		char extra;
-		ssize_t r;
-		/* At capacity, one more byte tells "exactly full" from "too long". */
-		if (n == cap)
-			r = read(fd, &extra, 1);
-		else
-			r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = PL_EIO;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (n == cap) {
-			ret = PL_ETOOBIG;
-			goto out;
-		}
-		n += (size_t)r;
-	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	*len = n;
-out:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return ret;
-}
-
 int pl_party_ekey_load(struct pl_party_ekey *ek, const char *path)
 {
 	char buf[KEYFILE_MAX];
@@ -198,7 +135,7 @@ int pl_party_ekey_load(struct pl_party_ekey *ek, const char *path)
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = read_key_line(path, false, buf, sizeof(buf), &len);
+	ret = pl__key_file_read_line(path, false, buf, sizeof(buf), &len);
 	if (ret)
 		goto out;
 	ret = pl_party_ekey_parse(ek, buf, len);
@@ -255,7 +192,7 @@ static int dkey_load(char name[static PL_KEY_NAME_MAX + 1], struct pl_box_keypai
 	size_t len = 0;
 	int ret;
 
-	ret = read_key_line(path, true, buf, sizeof(buf), &len);
+	ret = pl__key_file_read_line(path, true, buf, sizeof(buf), &len);
 	if (ret)
 		goto out;
 	ret = dkey_parse(name, kp, buf, len);

@@ -1121,3 +1121,24 @@ bool pl_record_has_to(const struct pl_record *r, const char *party)
 	}
 	return false;
 }
+
+enum pl_ref_role pl_record_kind_target(enum pl_record_kind k)
+{
+	switch (k) {
+	case PL_KIND_RECEIVE:
+	case PL_KIND_CONVEY:
+	case PL_KIND_DECLINE:
+	case PL_KIND_ACCEPT:
+	case PL_KIND_REFUSE:
+	case PL_KIND_AVAILABLE:
+	case PL_KIND_EXPIRE:
+		return PL_ROLE_SUBJECT;
+	case PL_KIND_ANSWER:
+	case PL_KIND_UNANSWERED:
+		return PL_ROLE_CHECK;
+	case PL_KIND_ADVISE:
+		return PL_ROLE_CONSULT;
+	default:
+		return 0;
+	}
+}

@@ -16,28 +16,6 @@ static bool broke(struct verdict *v, int ret, const char *why)
 	return false;
 }
 
-/* The role of the one ref that ties a record to the record it acts on, or 0. */
-static enum pl_ref_role target_role(enum pl_record_kind k)
-{
-	switch (k) {
-	case PL_KIND_RECEIVE:
-	case PL_KIND_CONVEY:
-	case PL_KIND_DECLINE:
-	case PL_KIND_ACCEPT:
-	case PL_KIND_REFUSE:
-	case PL_KIND_AVAILABLE:
-	case PL_KIND_EXPIRE:
-		return PL_ROLE_SUBJECT;
-	case PL_KIND_ANSWER:
-	case PL_KIND_UNANSWERED:
-		return PL_ROLE_CHECK;
-	case PL_KIND_ADVISE:
-		return PL_ROLE_CONSULT;
-	default:
-		return 0;
-	}
-}
-
 /* The kind a ref of this role must point at; 0 when any kind will do. */
 static enum pl_record_kind role_target_kind(enum pl_ref_role role)
 {
@@ -390,7 +368,7 @@ int pl_rules_check(const struct pl_rules_input *in, const char **why)
 	if (!r || !in->id || (r->nrefs && !in->refs) || (in->nsiblings && !in->siblings) ||
 	    ((r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE) && r->nkeys && !in->keys))
 		goto out;
-	role = target_role(r->kind);
+	role = pl_record_kind_target(r->kind);
 	if (role && !pl_record_ref_find(r, role))
 		goto out;
 	v.ret = 0;
