@@ -1,0 +1,244 @@
+/* Dossiers: one file of offline evidence that settles what happened to a thread (docs/dossier.md).
+ */
+#ifndef PARLEY_DOSSIER_H
+#define PARLEY_DOSSIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/box.h>
+#include <parley/buf.h>
+#include <parley/encoding.h>
+#include <parley/error.h>
+#include <parley/key.h>
+#include <parley/limits.h>
+#include <parley/record.h>
+#include <parley/tlog.h>
+
+/* The value of the "version" field: the format this code writes and reads. */
+#define PL_DOSSIER_VERSION "parley/dossier/v1"
+
+/* Bytes of one timeline description or verdict line, without its NUL. */
+#define PL_DOSSIER_LINE_MAX 1023
+
+/* Frontier hashes of a window start: one per set bit of a 63-bit index. */
+#define PL_DOSSIER_MAX_FRONTIER 63
+
+/*
+ * One log entry handed to pl_dossier_build() or pl_dossier_wants(): the
+ * record exactly as logged (record[0..record_len), the signed note bytes) and
+ * its log index. For an entry outside the window, proof[0..nproof) is its
+ * RFC 6962 inclusion path against the dossier's checkpoint (leaf first, as
+ * pl_tlog_prove_inclusion() writes it); window entries carry no proof
+ * (nproof 0). Nothing here is owned by the dossier code.
+ */
+struct pl_dossier_entry {
+	uint64_t index;
+	const char *record;
+	size_t record_len;
+	const uint8_t (*proof)[PL_HASH_BYTES];
+	size_t nproof;
+};
+
+/* A plaintext the exporter chooses to disclose, with the salt that pl_box_open() returned. */
+struct pl_dossier_disclosure {
+	uint8_t id[PL_RECORD_ID_BYTES]; /* the record whose `commit` it opens */
+	const uint8_t *plaintext;
+	size_t len;
+	uint8_t salt[PL_BOX_SALT_BYTES];
+};
+
+/*
+ * Everything a dossier holds (docs/dossier.md §2). The window is EVERY log
+ * entry with index in [start, checkpoint size), in order, where start is the
+ * index of the subject (the record the dossier is about, usually a send);
+ * frontier[0..nfrontier) are the hashes of the maximal complete subtrees
+ * covering [0, start), leftmost first (pl_dossier_frontier() reads them from
+ * a tree). proven[] are the other records the verifier needs (the register
+ * records of every signing key, each key's chain anchor, the records the
+ * thread refers to before the window), in increasing index order, all below
+ * start; pl_dossier_wants() lists them.
+ */
+struct pl_dossier_input {
+	const struct pl_vkey *log_key; /* its name is the origin */
+	const char *checkpoint;        /* the signed checkpoint note, verbatim, with cosignatures */
+	size_t checkpoint_len;
+	uint64_t start;
+	const uint8_t (*frontier)[PL_HASH_BYTES];
+	size_t nfrontier;
+	const struct pl_dossier_entry *window;
+	size_t nwindow;
+	const struct pl_dossier_entry *proven;
+	size_t nproven;
+	const struct pl_dossier_disclosure *disclosures;
+	size_t ndisclosures;
+};
+
+/*
+ * Appends the JSON dossier of in to out (docs/dossier.md §3; at most
+ * PL_DOSSIER_MAX_BYTES, a final newline included). The subject is the first
+ * window entry. Checks the shape only: sizes within the limits of limits.h,
+ * window indexes start, start + 1, ..., proven indexes increasing and below
+ * start, popcount(start) frontier hashes, disclosures sorted by record id,
+ * records and the checkpoint UTF-8 without NUL. It verifies no signature or
+ * proof: run pl_dossier_verify() on the result to know it holds. Returns 0,
+ * PL_EINVAL (a shape fault), PL_ETOOBIG or PL_ENOMEM; out is unchanged on
+ * error. Thread-safe.
+ */
+int pl_dossier_build(struct pl_buf *out, const struct pl_dossier_input *in) PL_WUR;
+
+/*
+ * Reads from a tree the frontier of start: the stored hashes of the maximal
+ * complete subtrees covering leaves [0, start), leftmost (largest) first,
+ * popcount(start) of them, in one read. out holds PL_DOSSIER_MAX_FRONTIER
+ * hashes. Returns 0 with *n set, PL_ERANGE (start above PL_TLOG_MAX_SIZE) or
+ * the reader's error.
+ */
+int pl_dossier_frontier(const struct pl_tlog_reader *r, uint64_t start,
+                        uint8_t (*out)[PL_HASH_BYTES], size_t *n) PL_WUR;
+
+/* What an exporter still has to fetch for a dossier (pl_dossier_wants()). */
+enum pl_dossier_want_kind {
+	PL_DOSSIER_WANT_RECORD = 1, /* the record with this id, with its inclusion proof */
+	PL_DOSSIER_WANT_REGISTER,   /* the register record that brought this key */
+};
+
+struct pl_dossier_want {
+	enum pl_dossier_want_kind kind;
+	uint8_t id[PL_RECORD_ID_BYTES];     /* PL_DOSSIER_WANT_RECORD */
+	char key_name[PL_KEY_NAME_MAX + 1]; /* PL_DOSSIER_WANT_REGISTER */
+	uint8_t key_id[PL_KEYID_BYTES];     /* PL_DOSSIER_WANT_REGISTER */
+};
+
+/*
+ * Lists what the dossier of window[0..nwindow) (the entries from start, the
+ * subject first) still lacks among proven[0..nproven): the chain anchor of
+ * every key that signs a window record (the record its first window record
+ * names as prev), every record before the window that a record of the
+ * thread refers to, and the register record of every party key that signs
+ * any of these records and is not registered by one of them. Fetch what is
+ * listed, add it to proven and ask again until the list is empty (two rounds
+ * at most). Parses records without verifying them. On success sets *out
+ * (malloc'd, free() it; NULL when *nout is 0) and *nout. Returns 0,
+ * PL_EINVAL (no window), PL_EMALFORMED (a record that does not parse) or
+ * PL_ENOMEM. Thread-safe.
+ */
+int pl_dossier_wants(struct pl_dossier_want **out, size_t *nout,
+                     const struct pl_dossier_entry *window, size_t nwindow,
+                     const struct pl_dossier_entry *proven, size_t nproven) PL_WUR;
+
+/* ---- Verification --------------------------------------------------------- */
+
+/* One record of the thread, in log order. */
+struct pl_dossier_event {
+	uint64_t index; /* log index */
+	uint8_t id[PL_RECORD_ID_BYTES];
+	enum pl_record_kind kind;
+	char author[PL_RECORD_NAME_MAX + 1]; /* a party, or "exchange" */
+	int64_t time;                        /* what the author claimed */
+	bool contradicted;                   /* time is later than the report's existence bound */
+	char what[PL_DOSSIER_LINE_MAX + 1];  /* e.g. "declined it: reason \"...\"" */
+};
+
+/* What a verdict line rests on, for presentation. */
+enum pl_dossier_verdict_kind {
+	PL_VERDICT_BASIS = 1, /* what the evidence is: checkpoint, witnesses, window, checks */
+	PL_VERDICT_DONE,      /* a step that a signed record proves */
+	PL_VERDICT_NOT_DONE,  /* a step that the complete window proves was not taken */
+	PL_VERDICT_TIME,      /* when the records provably existed */
+	PL_VERDICT_FLAG,      /* a claim the evidence contradicts, or a caution */
+	PL_VERDICT_DISCLOSED, /* a disclosed plaintext that matches its commitment */
+};
+
+struct pl_dossier_verdict {
+	enum pl_dossier_verdict_kind kind;
+	char text[PL_DOSSIER_LINE_MAX + 1];
+};
+
+/* A disclosure that verified: the plaintext matches the record's commitment. */
+struct pl_dossier_disclosed {
+	uint8_t id[PL_RECORD_ID_BYTES];
+	uint64_t index;
+	char author[PL_RECORD_NAME_MAX + 1];
+	uint8_t *plaintext; /* len bytes, followed by a NUL not counted */
+	size_t len;
+	bool is_text; /* UTF-8 with no control or invisible character but newline and tab */
+};
+
+/*
+ * The result of a verification that succeeded. Allocated by
+ * pl_dossier_verify(); free with pl_dossier_report_free().
+ */
+struct pl_dossier_report {
+	char origin[PL_RECORD_ORIGIN_MAX + 1];
+	struct pl_vkey log_key;
+	bool log_key_pinned; /* false: the caller gave no key; the dossier's own was used */
+	uint64_t size;       /* checkpoint tree size N */
+	uint8_t root[PL_HASH_BYTES];
+	uint64_t start; /* window [start, size) */
+	uint8_t subject[PL_RECORD_ID_BYTES];
+	enum pl_record_kind subject_kind;
+	enum pl_record_class subject_class; /* of a send or statement; 0 for other kinds */
+	size_t witnesses_required;
+	size_t witnesses_verified;
+	bool has_bound; /* a witness cosigned: every record existed by bound */
+	int64_t bound;  /* earliest verified cosignature timestamp, Unix seconds */
+	struct pl_dossier_event *events;
+	size_t nevents;
+	struct pl_dossier_verdict *verdicts;
+	size_t nverdicts;
+	struct pl_dossier_disclosed *disclosed;
+	size_t ndisclosed;
+};
+
+/*
+ * Verifies a dossier json[0..len) offline, as docs/dossier.md §4 says:
+ * the strict JSON shape; the checkpoint's signature by log_key (when
+ * log_key is NULL, by the key the dossier names, and the report says the
+ * key was not pinned); at least quorum cosignatures by distinct keys among
+ * witnesses[0..nwitnesses) (type 0x04), every cosignature by a given witness
+ * verifying; the window reconstructed with the frontier to the checkpoint's
+ * root; the inclusion proof of every other record; every record's
+ * signatures with pl_record_open() against the keys of the register records
+ * logged before it; every key's chain; pl_rules_check() over the thread in
+ * log order; every disclosure against its record's commitment.
+ *
+ * On success returns 0 and sets *out (free with pl_dossier_report_free()).
+ * On failure sets nothing but, when why is not NULL, appends to why one
+ * line (no newline) naming the evidence that failed and the reason, and
+ * returns:
+ *   PL_EMALFORMED / PL_ETOOBIG  the file is not a well-formed dossier
+ *                               (JSON, fields, bounds, encodings);
+ *   PL_EINVAL                   bad arguments (quorum above nwitnesses);
+ *   PL_ENOMEM;
+ *   any other code              the evidence does not hold: PL_ENOKEY,
+ *                               PL_EVERIFY (signatures, origin), PL_EPROOF
+ *                               (window, proofs), PL_ECHAIN, PL_ERULE,
+ *                               PL_ECOMMIT (disclosures).
+ * Thread-safe.
+ */
+int pl_dossier_verify(struct pl_dossier_report **out, const char *json, size_t len,
+                      const struct pl_vkey *log_key, const struct pl_vkey *witnesses,
+                      size_t nwitnesses, size_t quorum, struct pl_buf *why) PL_WUR;
+
+/* Frees a report; NULL is a no-op. */
+void pl_dossier_report_free(struct pl_dossier_report *r);
+
+/*
+ * Appends the plain-text timeline and verdicts of r to out (what `parley
+ * verify` prints; every line ends in a newline). Record text in a report has
+ * passed the record grammar (no control or invisible characters) and
+ * disclosed plaintexts are shown only when is_text. Returns 0 or a pl_buf
+ * error. Thread-safe.
+ */
+int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
+
+/*
+ * Appends a standalone HTML page of the same timeline and verdicts to out:
+ * one document, inline CSS, no script and no external asset, every text
+ * HTML-escaped. Returns 0 or a pl_buf error. Thread-safe.
+ */
+int pl_dossier_render_html(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
+
+#endif
