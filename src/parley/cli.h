@@ -29,6 +29,24 @@ enum cli_exit {
 int cmd_keygen(int argc, char **argv);
 int cmd_note(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_convey(int argc, char **argv);
+int cmd_decline(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
+int cmd_refuse(int argc, char **argv);
+int cmd_statement(int argc, char **argv);
+int cmd_consult(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
+int cmd_inbox(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_parties(int argc, char **argv);
+/* parley log checkpoint, called by cmd_log() with the arguments after "log". */
+int cmd_log_checkpoint(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_thread(int argc, char **argv);
+/* parley log audit, called by cmd_log() with the arguments after "log". */
+int cmd_log_audit(int argc, char **argv);
 
 /* Prints "parley: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,9 +17,18 @@
 #include "banned.h"
 
 static const char log_help[] =
-        "usage: parley log verify-proof FILE --log-key VKEY [--origin ORIGIN]\n"
+        "usage: parley log checkpoint [--profile DIR] [--json]\n"
+        "       parley log audit [--profile DIR] [--json]\n"
+        "       parley log verify-proof FILE --log-key VKEY [--origin ORIGIN]\n"
         "           [--witness-key VKEY ... [--min-witnesses N]]\n"
         "           (--entry ENTRYFILE | --leaf-hash BASE64)\n"
+        "\n"
+        "checkpoint fetches the exchange's latest checkpoint, verifies it with the\n"
+        "pinned log key and checks that it is consistent with the last one this client\n"
+        "saw ('parley log checkpoint --help').\n"
+        "\n"
+        "audit fetches the whole log, recomputes its tree from the entries, and checks\n"
+        "every record's signatures, chain and rules ('parley log audit --help').\n"
         "\n"
         "verify-proof checks a c2sp.org/tlog-proof read from FILE ('-' for standard\n"
         "input): that its checkpoint is signed by the log key and states the log's\n"
@@ -245,11 +254,20 @@ int cmd_log(int argc, char **argv)
 		goto out;
 	}
 	if (argc < 2) {
-		ret = cli_usage("log", "missing sub-command (verify-proof)");
+		ret = cli_usage("log", "missing sub-command (audit, checkpoint, verify-proof)");
+		goto out;
+	}
+	if (strcmp(argv[1], "checkpoint") == 0) {
+		ret = cmd_log_checkpoint(argc - 1, argv + 1);
+		goto out;
+	}
+	if (strcmp(argv[1], "audit") == 0) {
+		ret = cmd_log_audit(argc - 1, argv + 1);
 		goto out;
 	}
 	if (strcmp(argv[1], "verify-proof") != 0) {
-		ret = cli_usage("log", "unknown sub-command '%s' (verify-proof)", argv[1]);
+		ret = cli_usage("log", "unknown sub-command '%s' (audit, checkpoint, verify-proof)",
+		                argv[1]);
 		goto out;
 	}
 	argc--;

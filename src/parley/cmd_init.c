@@ -1,0 +1,404 @@
+/* parley init: a profile that pins one exchange's origin and log key for one party. */
+#include "session.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include <parley/checkpoint.h>
+#include <parley/client.h>
+#include <parley/encoding.h>
+#include <parley/note.h>
+#include <parley/party.h>
+#include <parley/profile.h>
+
+#include "banned.h"
+
+static const char init_help[] =
+        "usage: parley init --exchange URL --party NAME --key-dir DIR [--log-key VKEY]\n"
+        "           [--profile DIR] [--force]\n"
+        "\n"
+        "Makes the profile through which the other verbs act as party NAME on the\n"
+        "exchange at URL (http://host:port). The party's identity is read from DIR\n"
+        "(as 'parley keygen --party' writes it); the exchange's origin is its key\n"
+        "names'. The profile pins the exchange's log key: every checkpoint the\n"
+        "exchange hands over later must be signed by it and consistent with the last\n"
+        "one seen, or the verbs stop and say the exchange shows two histories.\n"
+        "\n"
+        "Give the log key with --log-key (the exchange's operator publishes it; it is\n"
+        "the log.vkey of its data directory). Without it, the key is trusted on first\n"
+        "use: taken from the exchange itself, which is only as good as the network\n"
+        "path to it; this is said loudly, and the key should be checked out of band.\n"
+        "\n"
+        "The profile is written to the --profile directory, or $PARLEY_PROFILE, or\n"
+        "~/.config/parley. The local state (last checkpoint, chain head, inbox cursor,\n"
+        "opened messages) goes into the profile directory when it was named, else into\n"
+        "~/.local/share/parley/state.db ($XDG_DATA_HOME is honoured).\n"
+        "\n"
+        "Options:\n"
+        "  -x, --exchange URL   the exchange's base URL (http:// or https://)\n"
+        "  -p, --party NAME     the party this profile acts as\n"
+        "  -k, --key-dir DIR    the party's identity directory\n"
+        "  -l, --log-key VKEY   the exchange's log verifier key, or a file holding it\n"
+        "  -P, --profile DIR    the profile directory\n"
+        "  -f, --force          replace an existing profile\n"
+        "  -h, --help           show this help\n"
+        "\n"
+        "Exit status: 0 done; 1 the exchange's checkpoint does not verify with the log\n"
+        "key; 2 usage or I/O error, the exchange unreachable; 3 the exchange refused.\n";
+
+struct init_args {
+	const char *exchange, *party, *key_dir, *log_key, *profile;
+	bool force;
+};
+
+/* Creates every missing directory of path (mode 0700). Returns 0 or -1 (errno set). */
+static int mkdir_p(const char *path)
+{
+	char tmp[CLI_PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+			return -1;
+		tmp[i] = i == n ? '\0' : '/';
+	}
+	return 0;
+}
+
+/* The absolute form of an existing directory. Returns an exit code. */
+static int absolute_dir(char out[static CLI_PATH_MAX], const char *what, const char *dir)
+{
+	char buf[PATH_MAX];
+
+	if (!realpath(dir, buf)) {
+		cli_error("%s %s: %s", what, dir, strerror(errno));
+		return PL_EXIT_USAGE;
+	}
+	if (strlen(buf) >= CLI_PATH_MAX || strlen(buf) > PL_PROFILE_PATH_MAX) {
+		cli_error("%s %s: path too long", what, dir);
+		return PL_EXIT_USAGE;
+	}
+	memcpy(out, buf, strlen(buf) + 1);
+	return PL_EXIT_OK;
+}
+
+/* Where the state goes: inside a named profile directory, else the user's data directory. */
+static int state_path(char out[static PL_PROFILE_PATH_MAX + 1], const char *profile_dir,
+                      bool is_explicit)
+{
+	char dir[CLI_PATH_MAX];
+	const char *base = getenv("XDG_DATA_HOME");
+	int n, ret = PL_EXIT_USAGE;
+
+	if (is_explicit) {
+		n = snprintf(dir, sizeof(dir), "%s", profile_dir);
+	} else if (base && base[0] == '/') {
+		n = snprintf(dir, sizeof(dir), "%s/parley", base);
+	} else {
+		base = getenv("HOME");
+		if (!base || base[0] != '/') {
+			cli_error("no data directory for the local state: set HOME or give "
+			          "--profile");
+			goto out;
+		}
+		n = snprintf(dir, sizeof(dir), "%s/.local/share/parley", base);
+	}
+	if (n < 0 || (size_t)n >= sizeof(dir)) {
+		cli_error("state directory: path too long");
+		goto out;
+	}
+	if (mkdir_p(dir) != 0) {
+		cli_error("state directory %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	n = snprintf(out, PL_PROFILE_PATH_MAX + 1, "%s/state.db", dir);
+	if (n < 0 || n > PL_PROFILE_PATH_MAX) {
+		cli_error("state file: path too long");
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+/*
+ * Trust on first use: the exchange's own word for its log key, read from the
+ * signature line of its checkpoint and a key the exchange publishes. The API
+ * (docs/api.md) publishes no log key yet, so this names the key it would need
+ * and stops rather than trust a guess.
+ */
+static int tofu_log_key(struct pl_client *c, const char *url, const char *origin,
+                        struct pl_vkey *vk)
+{
+	struct pl_buf b;
+	struct pl_note *n = NULL;
+	char hex[2 * PL_KEYID_BYTES + 1];
+	int ret = PL_EXIT_USAGE, err;
+
+	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
+	(void)vk;
+	err = pl_client_checkpoint(c, &b);
+	if (err) {
+		cli_error("exchange %s: %s", url, pl_client_last_error(c)->reason);
+		ret = pl_client_last_error(c)->status >= 400 ? PL_EXIT_REFUSED : PL_EXIT_USAGE;
+		goto out;
+	}
+	err = pl_note_parse(&n, b.data ? b.data : "", b.len);
+	if (err || n->nsigs == 0) {
+		cli_error("exchange %s: its checkpoint is not a signed note", url);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	pl_hex_encode(hex, n->sigs[0].id, PL_KEYID_BYTES);
+	cli_error("WARNING: no --log-key given: trust on first use needs the exchange's log key,");
+	cli_error("WARNING: which exchange %s signs with as %s+%s, but does not publish.", url,
+	          n->sigs[0].name, hex);
+	cli_error("get that key (%s+%s+...) from the exchange's operator and give it "
+	          "with --log-key",
+	          origin, hex);
+out:
+	pl_note_free(n);
+	pl_buf_release(&b);
+	return ret;
+}
+
+/* Fetches the exchange's checkpoint and checks it against the log key about to be pinned. */
+static int precheck(struct pl_client *c, const struct pl_profile *p)
+{
+	struct pl_checkpoint cp;
+	struct pl_buf b;
+	int ret = PL_EXIT_FAIL, err;
+
+	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
+	err = pl_client_checkpoint(c, &b);
+	if (err) {
+		cli_error("exchange %s: %s", p->exchange, pl_client_last_error(c)->reason);
+		ret = pl_client_last_error(c)->status >= 400 ? PL_EXIT_REFUSED : PL_EXIT_USAGE;
+		goto out;
+	}
+	err = pl_checkpoint_open(&cp, NULL, b.data ? b.data : "", b.len, p->origin, &p->log_key, 1);
+	if (err) {
+		cli_error(
+		        "exchange %s: its checkpoint does not verify as origin %s with log key %s: "
+		        "%s",
+		        p->exchange, p->origin, p->log_key.name, pl_strerror(err));
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	pl_buf_release(&b);
+	return ret;
+}
+
+static int run_init(const struct init_args *a)
+{
+	struct pl_profile p;
+	struct pl_party me;
+	struct pl_client *c = NULL;
+	struct session s;
+	struct pl_checkpoint cp;
+	struct pl_buf vk;
+	char dir[CLI_PATH_MAX], abs_dir[CLI_PATH_MAX], abs_keys[CLI_PATH_MAX];
+	char root[PL_B64_LEN(PL_HASH_BYTES) + 1];
+	const char *why = NULL;
+	const struct pl_client_party *entry;
+	bool is_explicit = false, opened = false;
+	int ret, err;
+
+	memset(&p, 0, sizeof(p));
+	memset(&me, 0, sizeof(me));
+	memset(&s, 0, sizeof(s));
+	pl_buf_init(&vk, 1024);
+	ret = session_profile_dir(dir, a->profile, &is_explicit);
+	if (ret)
+		goto out;
+	ret = absolute_dir(abs_keys, "key directory", a->key_dir);
+	if (ret)
+		goto out;
+	err = pl_party_load(&me, abs_keys, a->party);
+	if (err) {
+		cli_error("identity of %s in %s: %s", a->party, a->key_dir,
+		          err == PL_EDENIED ? "a secret key file is readable by others (chmod 600)"
+		                            : cli_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = PL_EXIT_USAGE;
+	if (strlen(a->exchange) > PL_PROFILE_URL_MAX ||
+	    !pl_profile_url_is_valid(a->exchange, strlen(a->exchange))) {
+		cli_error("exchange '%s': not an http:// or https:// URL", a->exchange);
+		goto out;
+	}
+	memcpy(p.exchange, a->exchange, strlen(a->exchange) + 1);
+	memcpy(p.origin, me.origin, strlen(me.origin) + 1);
+	memcpy(p.party, me.name, strlen(me.name) + 1);
+	memcpy(p.key_dir, abs_keys, strlen(abs_keys) + 1);
+	if (a->log_key) {
+		ret = cli_vkey_arg(a->log_key, &p.log_key);
+		if (ret)
+			goto out;
+		ret = PL_EXIT_USAGE;
+		if (strcmp(p.log_key.name, p.origin) != 0) {
+			cli_error("log key %s: named '%s', but the party's exchange is '%s'",
+			          a->log_key, p.log_key.name, p.origin);
+			goto out;
+		}
+	} else {
+		err = pl_client_new(&c, a->exchange, NULL, NULL);
+		if (err) {
+			cli_error("exchange %s: %s", a->exchange, pl_strerror(err));
+			goto out;
+		}
+		ret = tofu_log_key(c, a->exchange, p.origin, &p.log_key);
+		if (ret)
+			goto out;
+	}
+	/* Check the exchange before anything is written: the key must sign its checkpoint. */
+	if (!c && pl_client_new(&c, a->exchange, NULL, NULL) != 0) {
+		cli_error("exchange %s: cannot make a client", a->exchange);
+		goto out;
+	}
+	ret = precheck(c, &p);
+	if (ret)
+		goto out;
+	ret = PL_EXIT_USAGE;
+	if (mkdir_p(dir) != 0) {
+		cli_error("profile directory %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	ret = absolute_dir(abs_dir, "profile directory", dir);
+	if (ret)
+		goto out;
+	ret = state_path(p.state, abs_dir, is_explicit);
+	if (ret)
+		goto out;
+	err = pl_profile_save(&p, abs_dir, a->force, &why);
+	if (err == PL_EEXIST) {
+		cli_error("profile %s/%s exists; give --force to replace it", abs_dir,
+		          PL_PROFILE_FILE);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	if (err) {
+		cli_error("profile %s/%s: %s", abs_dir, PL_PROFILE_FILE,
+		          why ? why : cli_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = session_open(&s, "init", abs_dir);
+	if (ret)
+		goto out;
+	opened = true;
+	/* Pins the checkpoint, or checks it against one already seen in a shared state. */
+	ret = session_refresh(&s, &cp, NULL);
+	if (ret)
+		goto out;
+	entry = session_party(&s, p.party, &ret);
+	if (!entry) {
+		cli_error("warning: %s is not (or no longer) a member of exchange %s; its operator "
+		          "registers it with 'parleyd party add'",
+		          p.party, p.origin);
+		ret = PL_EXIT_OK;
+	} else if (!pl_vkey_equal(&entry->vkey, &me.vkey)) {
+		cli_error(
+		        "party %s is registered at %s with another signing key than the one in %s",
+		        p.party, p.origin, abs_keys);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	if (pl_vkey_format(&p.log_key, &vk) != 0) {
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	pl_b64_encode(root, cp.root, PL_HASH_BYTES);
+	printf("profile %s\nexchange %s\norigin %s\nparty %s\nlog-key %.*s\nstate %s\n"
+	       "checkpoint %llu %s\n",
+	       abs_dir, p.exchange, p.origin, p.party, (int)vk.len, vk.data, p.state,
+	       (unsigned long long)cp.size, root);
+out:
+	if (opened)
+		session_close(&s);
+	pl_client_free(c);
+	pl_party_clear(&me);
+	pl_buf_release(&vk);
+	return ret;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"exchange", required_argument, NULL, 'x'},
+	        {"party", required_argument, NULL, 'p'},
+	        {"key-dir", required_argument, NULL, 'k'},
+	        {"log-key", required_argument, NULL, 'l'},
+	        {"profile", required_argument, NULL, 'P'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct init_args a;
+	int c, ret;
+
+	memset(&a, 0, sizeof(a));
+	while ((c = getopt_long(argc, argv, ":x:p:k:l:P:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			a.exchange = optarg;
+			break;
+		case 'p':
+			a.party = optarg;
+			break;
+		case 'k':
+			a.key_dir = optarg;
+			break;
+		case 'l':
+			a.log_key = optarg;
+			break;
+		case 'P':
+			a.profile = optarg;
+			break;
+		case 'f':
+			a.force = true;
+			break;
+		case 'h':
+			fputs(init_help, stdout);
+			ret = PL_EXIT_OK;
+			goto out;
+		default:
+			ret = cli_bad_option("init", c, argv);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		ret = cli_usage("init", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!a.exchange || !a.party || !a.key_dir) {
+		ret = cli_usage("init", "needs --exchange, --party and --key-dir");
+		goto out;
+	}
+	if (!pl_party_name_is_valid(a.party, strlen(a.party))) {
+		ret = cli_usage("init", "party '%s': not a party name ([a-z0-9-], 1 to 63)",
+		                a.party);
+		goto out;
+	}
+	ret = run_init(&a);
+out:
+	return ret;
+}

@@ -1,0 +1,839 @@
+/* The verbs that author records: send, convey, decline, accept, refuse, statement, consult, advise.
+ */
+#include "session.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include <parley/box.h>
+#include <parley/encoding.h>
+#include <parley/party.h>
+#include <parley/timestamp.h>
+
+#include "banned.h"
+
+/* The options of the authoring verbs; each verb allows a subset. */
+enum {
+	O_TO = 1u << 0,
+	O_VIA = 1u << 1,
+	O_CLASS = 1u << 2,
+	O_DEADLINE = 1u << 3,
+	O_REPLY_TO = 1u << 4,
+	O_BODY_FILE = 1u << 5,
+	O_READABLE = 1u << 6,
+	O_REASON = 1u << 7,
+	O_CITES = 1u << 8,
+	O_MEASURE = 1u << 9,
+	O_WITH = 1u << 10,
+	O_POSITION = 1u << 11,
+};
+
+/* Longest relative deadline: ten years. */
+#define DEADLINE_MAX_SECONDS (10LL * 366 * 86400)
+
+static const char send_help[] =
+        "usage: parley send --to PARTY... [--via PARTY] [--class message|proposal|letter]\n"
+        "           [--deadline TIME|+DURATION] [--reply-to ID] [--body-file FILE]\n"
+        "           [--no-readable-by-via] [--profile DIR] [--json]\n"
+        "\n"
+        "Sends a message, proposal or letter to the parties named with --to (1 to 16),\n"
+        "directly or through the intermediary named with --via. The body, read from\n"
+        "FILE or standard input, is encrypted end to end (docs/payloads.md) to this\n"
+        "party (so it can read it back and disclose it later), to every recipient,\n"
+        "and, unless --no-readable-by-via, to the intermediary: by default an\n"
+        "intermediary can read what it is asked to convey, so that its decision and\n"
+        "its receipt are about the content. The blob is uploaded, the record signed\n"
+        "and submitted, and the exchange's proof of it checked.\n"
+        "\n"
+        "TIME is RFC 3339 in UTC (2025-11-24T00:00:00Z); +DURATION counts from now in\n"
+        "s, m, h, d or w units (+90m, +7d, +1d12h). A reply (--reply-to) answers a\n"
+        "send this party received. It prints the kind, the record id, its log index\n"
+        "and the size of the checkpoint that proves it.\n"
+        "\n"
+        "Options:\n"
+        "  -t, --to PARTY           a recipient; repeat for several\n"
+        "  -v, --via PARTY          the intermediary\n"
+        "  -c, --class CLASS        message (default), proposal or letter\n"
+        "  -d, --deadline WHEN      reply by this time\n"
+        "  -r, --reply-to ID        the send this one answers (id or unique prefix)\n"
+        "  -b, --body-file FILE     the body ('-' or none: standard input)\n"
+        "      --readable-by-via    seal the body to the intermediary too (default)\n"
+        "      --no-readable-by-via the intermediary relays without reading\n"
+        "  -P, --profile DIR        the profile directory\n"
+        "  -j, --json               print the receipt as JSON\n"
+        "  -h, --help               show this help\n";
+
+static const char convey_help[] =
+        "usage: parley convey ID [--profile DIR] [--json]\n"
+        "\n"
+        "As the intermediary of send ID (a record id or a unique prefix of at least 8\n"
+        "hex digits), passes it on to its recipients. The exchange then makes it\n"
+        "available to them. Only the send's intermediary may convey it, once, before\n"
+        "its deadline; the exchange refuses otherwise (exit 3).\n"
+        "\n"
+        "Options:\n"
+        "  -P, --profile DIR  the profile directory\n"
+        "  -j, --json         print the receipt as JSON\n"
+        "  -h, --help         show this help\n";
+
+static const char decline_help[] =
+        "usage: parley decline ID --reason TEXT [--profile DIR] [--json]\n"
+        "\n"
+        "As the intermediary of send ID, declines to pass it on, for the reason given\n"
+        "(one line, at most 280 bytes, public in the record). A decline needs no\n"
+        "reading of the content.\n"
+        "\n"
+        "Options:\n"
+        "  -R, --reason TEXT  why (required)\n"
+        "  -P, --profile DIR  the profile directory\n"
+        "  -j, --json         print the receipt as JSON\n"
+        "  -h, --help         show this help\n";
+
+static const char accept_help[] =
+        "usage: parley accept ID [--profile DIR] [--json]\n"
+        "\n"
+        "As a recipient of send ID, accepts it formally. Only after the exchange made\n"
+        "it available to this party, once, before its deadline.\n"
+        "\n"
+        "Options:\n"
+        "  -P, --profile DIR  the profile directory\n"
+        "  -j, --json         print the receipt as JSON\n"
+        "  -h, --help         show this help\n";
+
+static const char refuse_help[] =
+        "usage: parley refuse ID [--reason TEXT] [--profile DIR] [--json]\n"
+        "\n"
+        "As a recipient of send ID, refuses it formally, with an optional public reason\n"
+        "(one line, at most 280 bytes). A refusal need not open the content.\n"
+        "\n"
+        "Options:\n"
+        "  -R, --reason TEXT  why\n"
+        "  -P, --profile DIR  the profile directory\n"
+        "  -j, --json         print the receipt as JSON\n"
+        "  -h, --help         show this help\n";
+
+static const char statement_help[] =
+        "usage: parley statement [--cites ID...] [--measure] [--body-file FILE]\n"
+        "           [--profile DIR] [--json]\n"
+        "\n"
+        "Makes a public statement: the body, read from FILE or standard input, is in\n"
+        "the record itself, readable by everyone (at most 16 KiB of text; the first and\n"
+        "last lines not empty). --cites names records the statement refers to (up to\n"
+        "16); --measure marks it as the announcement of a measure.\n"
+        "\n"
+        "Options:\n"
+        "  -C, --cites ID           a record cited; repeat for several\n"
+        "  -m, --measure            class measure instead of statement\n"
+        "  -b, --body-file FILE     the body ('-' or none: standard input)\n"
+        "  -P, --profile DIR        the profile directory\n"
+        "  -j, --json               print the receipt as JSON\n"
+        "  -h, --help               show this help\n";
+
+static const char consult_help[] =
+        "usage: parley consult --with PARTY... [--deadline TIME|+DURATION]\n"
+        "           [--body-file FILE] [--profile DIR] [--json]\n"
+        "\n"
+        "Shows a draft to allies before acting on it: the draft, read from FILE or\n"
+        "standard input, is sealed to this party and the parties named with --with (1\n"
+        "to 16), who answer with 'parley advise'. --deadline asks for advice by then.\n"
+        "\n"
+        "Options:\n"
+        "  -W, --with PARTY         an ally consulted; repeat for several\n"
+        "  -d, --deadline WHEN      advise by this time\n"
+        "  -b, --body-file FILE     the draft ('-' or none: standard input)\n"
+        "  -P, --profile DIR        the profile directory\n"
+        "  -j, --json               print the receipt as JSON\n"
+        "  -h, --help               show this help\n";
+
+static const char advise_help[] =
+        "usage: parley advise ID --position concur|object|noted [--reason TEXT]\n"
+        "           [--profile DIR] [--json]\n"
+        "\n"
+        "Answers consultation ID as one of the allies it named: concur, object or\n"
+        "noted, with an optional public reason (one line, at most 280 bytes).\n"
+        "\n"
+        "Options:\n"
+        "  -o, --position POS  concur, object or noted (required)\n"
+        "  -R, --reason TEXT   why\n"
+        "  -P, --profile DIR   the profile directory\n"
+        "  -j, --json          print the receipt as JSON\n"
+        "  -h, --help          show this help\n";
+
+/* One verb of this file. */
+struct verb_spec {
+	const char *name;
+	enum pl_record_kind kind;
+	unsigned allowed; /* O_ bits */
+	bool takes_id;    /* one positional record id */
+	const char *help;
+};
+
+static const struct verb_spec specs[] = {
+        {"send", PL_KIND_SEND,
+         O_TO | O_VIA | O_CLASS | O_DEADLINE | O_REPLY_TO | O_BODY_FILE | O_READABLE, false,
+         send_help},
+        {"convey", PL_KIND_CONVEY, 0, true, convey_help},
+        {"decline", PL_KIND_DECLINE, O_REASON, true, decline_help},
+        {"accept", PL_KIND_ACCEPT, 0, true, accept_help},
+        {"refuse", PL_KIND_REFUSE, O_REASON, true, refuse_help},
+        {"statement", PL_KIND_STATEMENT, O_CITES | O_MEASURE | O_BODY_FILE, false, statement_help},
+        {"consult", PL_KIND_CONSULT, O_WITH | O_DEADLINE | O_BODY_FILE, false, consult_help},
+        {"advise", PL_KIND_ADVISE, O_POSITION | O_REASON, true, advise_help},
+};
+
+/* What the command line asked for. */
+struct author_args {
+	const struct verb_spec *spec;
+	const char *profile;
+	bool json;
+	const char *id;
+	const char *to[PL_RECORD_MAX_TO + 1];
+	size_t nto;
+	const char *via;
+	const char *cls;
+	const char *deadline;
+	const char *reply_to;
+	const char *body_file;
+	bool readable_by_via;
+	const char *reason;
+	const char *cites[PL_RECORD_MAX_REFS + 1];
+	size_t ncites;
+	bool measure;
+	const char *position;
+};
+
+/*
+ * Parses +DURATION (a sequence of <number><unit>, units s m h d w) or an
+ * RFC 3339 time. Returns 0 with *out set, or -1.
+ */
+static int parse_when(const char *s, int64_t base, int64_t *out)
+{
+	int64_t total = 0;
+	size_t i = 1, n = strlen(s);
+
+	if (s[0] != '+')
+		return pl_timestamp_parse(out, s, n) == 0 ? 0 : -1;
+	if (n < 3)
+		return -1;
+	while (i < n) {
+		uint64_t v;
+		size_t j = i;
+		int64_t unit;
+
+		while (j < n && s[j] >= '0' && s[j] <= '9')
+			j++;
+		if (j == i || j == n || j - i > 9 || pl_parse_u64(&v, s + i, j - i, 999999999) != 0)
+			return -1;
+		switch (s[j]) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		case 'w':
+			unit = 7 * 86400;
+			break;
+		default:
+			return -1;
+		}
+		if ((int64_t)v > DEADLINE_MAX_SECONDS / unit)
+			return -1;
+		total += (int64_t)v * unit;
+		if (total > DEADLINE_MAX_SECONDS)
+			return -1;
+		i = j + 1;
+	}
+	if (total == 0)
+		return -1;
+	*out = base + total;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* Ref lines are ordered by their text "<role> <hex id>": role name, then id bytes. */
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct pl_record_ref *x = a, *y = b;
+	int c = strcmp(pl_ref_role_name(x->role), pl_ref_role_name(y->role));
+
+	return c ? c : memcmp(x->id, y->id, PL_RECORD_ID_BYTES);
+}
+
+/*
+ * Fills r's `to` lines from names (sorted, distinct, each a member). For a
+ * send or consult also collects the readers' X25519 keys after keys[0] (this
+ * party's). Returns an exit code.
+ */
+static int add_parties(struct session *s, struct pl_record *r, const char *const *names, size_t n,
+                       const char *opt, uint8_t (*keys)[PL_BOX_PK_BYTES], size_t *nkeys)
+{
+	int ret = PL_EXIT_USAGE;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pl_client_party *p;
+		struct pl_party_ekey ek;
+
+		ret = PL_EXIT_USAGE;
+		if (!pl_party_name_is_valid(names[i], strlen(names[i]))) {
+			cli_error("%s '%s': not a party name", opt, names[i]);
+			goto out;
+		}
+		if (strcmp(names[i], s->profile.party) == 0) {
+			cli_error("%s %s: that is this party itself", opt, names[i]);
+			goto out;
+		}
+		for (size_t j = 0; j < r->nto; j++) {
+			if (strcmp(r->to[j], names[i]) == 0) {
+				cli_error("%s %s: named twice", opt, names[i]);
+				goto out;
+			}
+		}
+		p = session_party(s, names[i], &ret);
+		if (!p)
+			goto out;
+		if (keys) {
+			if (pl_party_ekey_parse(&ek, p->enc_key, strlen(p->enc_key)) != 0) {
+				cli_error(
+				        "party %s: its encryption key in the directory is unusable",
+				        names[i]);
+				ret = PL_EXIT_FAIL;
+				goto out;
+			}
+			memcpy(keys[*nkeys], ek.pk, PL_BOX_PK_BYTES);
+			(*nkeys)++;
+		}
+		memcpy(r->to[r->nto], names[i], strlen(names[i]) + 1);
+		r->nto++;
+	}
+	qsort(r->to, r->nto, sizeof(r->to[0]), cmp_str);
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+/*
+ * Resolves a referenced record, checks its kind, adds the ref line, and
+ * raises *min_time to its time. want 0 accepts any kind.
+ */
+static int add_ref(struct session *s, struct pl_record *r, const char *arg, enum pl_ref_role role,
+                   enum pl_record_kind want, int64_t *min_time)
+{
+	struct session_record ref;
+	char sid[17];
+	int ret;
+
+	memset(&ref, 0, sizeof(ref));
+	ret = session_resolve(s, arg, &ref);
+	if (ret)
+		goto out;
+	if (want && ref.rec->kind != want) {
+		session_short_id(sid, ref.id);
+		cli_error("record %s is a %s, not a %s", sid, pl_record_kind_name(ref.rec->kind),
+		          pl_record_kind_name(want));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < r->nrefs; i++) {
+		if (r->refs[i].role == role &&
+		    memcmp(r->refs[i].id, ref.id, PL_RECORD_ID_BYTES) == 0) {
+			session_short_id(sid, ref.id);
+			cli_error("record %s: named twice", sid);
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+	}
+	r->refs[r->nrefs].role = role;
+	memcpy(r->refs[r->nrefs].id, ref.id, PL_RECORD_ID_BYTES);
+	r->nrefs++;
+	qsort(r->refs, r->nrefs, sizeof(r->refs[0]), cmp_ref);
+	if (ref.rec->time > *min_time)
+		*min_time = ref.rec->time;
+out:
+	session_record_release(&ref);
+	return ret;
+}
+
+/* Reads the body from --body-file or standard input. */
+static int read_body(const struct author_args *a, size_t max, struct pl_buf *body)
+{
+	int ret = cli_read_path("body", a->body_file ? a->body_file : "-", max, body);
+
+	if (!ret && body->len == 0) {
+		cli_error("the body is empty");
+		ret = PL_EXIT_USAGE;
+	}
+	return ret;
+}
+
+/* Seals the body to the readers, uploads the blob and sets payload and commit. */
+static int seal_and_upload(struct session *s, struct pl_record *r, const struct pl_buf *body,
+                           const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
+                           uint8_t salt[static PL_BOX_SALT_BYTES])
+{
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	uint8_t hash[PL_HASH_BYTES];
+	int ret = PL_EXIT_USAGE, err;
+
+	err = pl_box_seal(&blob, &blob_len, r->commit, salt, (const uint8_t *)body->data, body->len,
+	                  readers, nreaders);
+	if (err) {
+		cli_error("cannot seal the body: %s", pl_strerror(err));
+		goto out;
+	}
+	err = pl_client_payload_put(s->client, blob, blob_len, hash);
+	if (err) {
+		ret = session_client_failed(s, "the payload", err);
+		goto out;
+	}
+	memcpy(r->payload, hash, sizeof(hash));
+	r->payload_size = blob_len;
+	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+	ret = PL_EXIT_OK;
+out:
+	free(blob);
+	return ret;
+}
+
+/* Prints what was logged: one line, or JSON. */
+static int print_receipt(const struct author_args *a, const struct pl_record *r,
+                         const struct session_receipt *rc)
+{
+	char t[PL_TIMESTAMP_LEN + 1];
+	int ret = PL_EXIT_OK;
+
+	if (pl_timestamp_format(t, rc->time) != 0)
+		t[0] = '\0';
+	if (a->json) {
+		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "kind",
+		                      pl_record_kind_name(r->kind), "id", rc->hex, "index",
+		                      (json_int_t)rc->index, "tree_size", (json_int_t)rc->size,
+		                      "seq", (json_int_t)rc->seq, "time", t, "record", rc->text);
+		if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
+			cli_error("cannot print the receipt");
+			ret = PL_EXIT_USAGE;
+		}
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		printf("%s %s index %llu tree %llu\n", pl_record_kind_name(r->kind), rc->hex,
+		       (unsigned long long)rc->index, (unsigned long long)rc->size);
+	}
+	return ret;
+}
+
+/* The kind-specific part of each verb: fills r, min_time and, for sealed bodies, body and salt. */
+static int build(struct session *s, const struct author_args *a, struct pl_record *r,
+                 int64_t *min_time, struct pl_buf *body, uint8_t salt[static PL_BOX_SALT_BYTES],
+                 bool *sealed)
+{
+	uint8_t readers[1 + PL_RECORD_MAX_TO + 1][PL_BOX_PK_BYTES];
+	size_t nreaders = 1;
+	const char *why = NULL;
+	int ret = PL_EXIT_OK;
+	enum pl_record_class cls = PL_CLASS_MESSAGE;
+
+	r->kind = a->spec->kind;
+	memcpy(readers[0], s->me.ekey.pk, PL_BOX_PK_BYTES);
+	switch (r->kind) {
+	case PL_KIND_CONVEY:
+	case PL_KIND_DECLINE:
+	case PL_KIND_ACCEPT:
+	case PL_KIND_REFUSE:
+		ret = add_ref(s, r, a->id, PL_ROLE_SUBJECT, PL_KIND_SEND, min_time);
+		if (!ret && a->reason) {
+			r->has |= PL_RECORD_HAS_REASON;
+			memcpy(r->reason, a->reason, strlen(a->reason) + 1);
+		}
+		break;
+	case PL_KIND_ADVISE:
+		ret = add_ref(s, r, a->id, PL_ROLE_CONSULT, PL_KIND_CONSULT, min_time);
+		if (ret)
+			break;
+		r->has |= PL_RECORD_HAS_POSITION;
+		r->position = strcmp(a->position, "concur") == 0   ? PL_POSITION_CONCUR
+		              : strcmp(a->position, "object") == 0 ? PL_POSITION_OBJECT
+		                                                   : PL_POSITION_NOTED;
+		if (a->reason) {
+			r->has |= PL_RECORD_HAS_REASON;
+			memcpy(r->reason, a->reason, strlen(a->reason) + 1);
+		}
+		break;
+	case PL_KIND_STATEMENT:
+		r->has |= PL_RECORD_HAS_CLASS;
+		r->cls = a->measure ? PL_CLASS_MEASURE : PL_CLASS_STATEMENT;
+		for (size_t i = 0; !ret && i < a->ncites; i++)
+			ret = add_ref(s, r, a->cites[i], PL_ROLE_CITES, 0, min_time);
+		if (!ret)
+			ret = read_body(a, PL_RECORD_BODY_MAX, body);
+		if (ret)
+			break;
+		/* Text ends in a newline; a file usually does, a typed line may not. */
+		if (body->data[body->len - 1] != '\n' && pl_buf_add(body, "\n", 1) != 0) {
+			cli_error("the body is longer than %u bytes", PL_RECORD_BODY_MAX);
+			ret = PL_EXIT_USAGE;
+			break;
+		}
+		if (body->len > PL_RECORD_BODY_MAX) {
+			cli_error("the body is longer than %u bytes", PL_RECORD_BODY_MAX);
+			ret = PL_EXIT_USAGE;
+			break;
+		}
+		r->has |= PL_RECORD_HAS_BODY;
+		memcpy(r->body, body->data, body->len);
+		r->body[body->len] = '\0';
+		r->body_len = body->len;
+		break;
+	case PL_KIND_SEND:
+	case PL_KIND_CONSULT:
+		if (r->kind == PL_KIND_SEND && a->cls) {
+			cls = strcmp(a->cls, "proposal") == 0 ? PL_CLASS_PROPOSAL
+			      : strcmp(a->cls, "letter") == 0 ? PL_CLASS_LETTER
+			                                      : PL_CLASS_MESSAGE;
+		}
+		if (r->kind == PL_KIND_SEND) {
+			r->has |= PL_RECORD_HAS_CLASS;
+			r->cls = cls;
+		}
+		if (a->reply_to)
+			ret = add_ref(s, r, a->reply_to, PL_ROLE_REPLY_TO, PL_KIND_SEND, min_time);
+		if (!ret)
+			ret = add_parties(s, r, a->to, a->nto,
+			                  r->kind == PL_KIND_SEND ? "--to" : "--with", readers,
+			                  &nreaders);
+		if (!ret && a->via) {
+			const struct pl_client_party *p;
+			struct pl_party_ekey ek;
+
+			if (!pl_party_name_is_valid(a->via, strlen(a->via)) ||
+			    strcmp(a->via, s->profile.party) == 0 || pl_record_has_to(r, a->via)) {
+				cli_error("--via %s: not a party other than this one and the "
+				          "recipients",
+				          a->via);
+				ret = PL_EXIT_USAGE;
+				break;
+			}
+			p = session_party(s, a->via, &ret);
+			if (!p)
+				break;
+			r->has |= PL_RECORD_HAS_VIA;
+			memcpy(r->via, a->via, strlen(a->via) + 1);
+			if (a->readable_by_via) {
+				if (pl_party_ekey_parse(&ek, p->enc_key, strlen(p->enc_key)) != 0) {
+					cli_error(
+					        "party %s: its encryption key in the directory is "
+					        "unusable",
+					        a->via);
+					ret = PL_EXIT_FAIL;
+					break;
+				}
+				memcpy(readers[nreaders++], ek.pk, PL_BOX_PK_BYTES);
+			}
+		}
+		if (!ret && a->deadline) {
+			int64_t base = session_now();
+			if (*min_time > base)
+				base = *min_time;
+			if (parse_when(a->deadline, base, &r->deadline) != 0) {
+				cli_error("--deadline '%s': not an RFC 3339 UTC time nor +DURATION",
+				          a->deadline);
+				ret = PL_EXIT_USAGE;
+				break;
+			}
+			r->has |= PL_RECORD_HAS_DEADLINE;
+		}
+		if (!ret)
+			ret = read_body(a, PL_BOX_MAX_BODY, body);
+		if (!ret)
+			ret = seal_and_upload(s, r, body,
+			                      (const uint8_t(*)[PL_BOX_PK_BYTES])readers, nreaders,
+			                      salt);
+		if (!ret)
+			*sealed = true;
+		break;
+	default:
+		cli_error("%s: not a verb that authors records", a->spec->name);
+		ret = PL_EXIT_USAGE;
+		break;
+	}
+	(void)why;
+	sodium_memzero(readers, sizeof(readers));
+	return ret;
+}
+
+static int run(const struct author_args *a)
+{
+	struct session s;
+	struct session_receipt rc;
+	struct pl_record *r = NULL;
+	struct pl_buf body;
+	uint8_t salt[PL_BOX_SALT_BYTES];
+	int64_t min_time = 0;
+	bool opened = false, sealed = false;
+	char what[64];
+	int ret;
+
+	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&body, PL_BOX_MAX_BODY + 1);
+	ret = session_open(&s, a->spec->name, a->profile);
+	if (ret)
+		goto out;
+	opened = true;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		cli_error("out of memory");
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = build(&s, a, r, &min_time, &body, salt, &sealed);
+	if (ret)
+		goto out;
+	if (a->id)
+		snprintf(what, sizeof(what), "the %s of %.16s", a->spec->name, a->id);
+	else
+		snprintf(what, sizeof(what), "the %s", a->spec->name);
+	ret = session_submit(&s, r, min_time, what, &rc);
+	if (ret)
+		goto out;
+	/* The author keeps what it sealed, to read it back and to disclose it later. */
+	if (sealed &&
+	    pl_state_opened_put(s.state, rc.id, (const uint8_t *)body.data, body.len, salt) != 0)
+		cli_error("warning: local state %s: cannot keep a copy of the body",
+		          s.profile.state);
+	ret = print_receipt(a, r, &rc);
+out:
+	sodium_memzero(salt, sizeof(salt));
+	if (body.data)
+		sodium_memzero(body.data, body.cap);
+	pl_buf_release(&body);
+	session_receipt_release(&rc);
+	free(r);
+	if (opened)
+		session_close(&s);
+	return ret;
+}
+
+/* Parses the arguments of the verb named argv[0] and runs it. */
+static int author(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"to", required_argument, NULL, 't'},
+	        {"via", required_argument, NULL, 'v'},
+	        {"class", required_argument, NULL, 'c'},
+	        {"deadline", required_argument, NULL, 'd'},
+	        {"reply-to", required_argument, NULL, 'r'},
+	        {"body-file", required_argument, NULL, 'b'},
+	        {"readable-by-via", no_argument, NULL, 'y'},
+	        {"no-readable-by-via", no_argument, NULL, 'Y'},
+	        {"reason", required_argument, NULL, 'R'},
+	        {"cites", required_argument, NULL, 'C'},
+	        {"measure", no_argument, NULL, 'm'},
+	        {"with", required_argument, NULL, 'W'},
+	        {"position", required_argument, NULL, 'o'},
+	        {"profile", required_argument, NULL, 'P'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	static const struct {
+		int c;
+		unsigned bit;
+	} need[] = {
+	        {'t', O_TO},       {'v', O_VIA},       {'c', O_CLASS},    {'d', O_DEADLINE},
+	        {'r', O_REPLY_TO}, {'b', O_BODY_FILE}, {'y', O_READABLE}, {'Y', O_READABLE},
+	        {'R', O_REASON},   {'C', O_CITES},     {'m', O_MEASURE},  {'W', O_WITH},
+	        {'o', O_POSITION},
+	};
+	struct author_args a;
+	const char *cmd = argv[0];
+	int c, ret;
+
+	memset(&a, 0, sizeof(a));
+	a.readable_by_via = true;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		if (strcmp(cmd, specs[i].name) == 0)
+			a.spec = &specs[i];
+	}
+	if (!a.spec) {
+		ret = cli_usage(cmd, "not a verb that authors records");
+		goto out;
+	}
+	while ((c = getopt_long(argc, argv, ":t:v:c:d:r:b:R:C:mW:o:P:jh", opts, NULL)) != -1) {
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+			if (need[i].c == c && !(a.spec->allowed & need[i].bit)) {
+				ret = cli_usage(cmd, "option '%s' is not for %s", argv[optind - 1],
+				                cmd);
+				goto out;
+			}
+		}
+		switch (c) {
+		case 't':
+		case 'W':
+			if (a.nto == PL_RECORD_MAX_TO) {
+				ret = cli_usage(cmd, "at most %d parties", PL_RECORD_MAX_TO);
+				goto out;
+			}
+			a.to[a.nto++] = optarg;
+			break;
+		case 'v':
+			a.via = optarg;
+			break;
+		case 'c':
+			if (strcmp(optarg, "message") != 0 && strcmp(optarg, "proposal") != 0 &&
+			    strcmp(optarg, "letter") != 0) {
+				ret = cli_usage(cmd, "--class '%s': message, proposal or letter",
+				                optarg);
+				goto out;
+			}
+			a.cls = optarg;
+			break;
+		case 'd':
+			a.deadline = optarg;
+			break;
+		case 'r':
+			a.reply_to = optarg;
+			break;
+		case 'b':
+			a.body_file = optarg;
+			break;
+		case 'y':
+			a.readable_by_via = true;
+			break;
+		case 'Y':
+			a.readable_by_via = false;
+			break;
+		case 'R':
+			a.reason = optarg;
+			break;
+		case 'C':
+			if (a.ncites == PL_RECORD_MAX_REFS) {
+				ret = cli_usage(cmd, "at most %d --cites", PL_RECORD_MAX_REFS);
+				goto out;
+			}
+			a.cites[a.ncites++] = optarg;
+			break;
+		case 'm':
+			a.measure = true;
+			break;
+		case 'o':
+			if (strcmp(optarg, "concur") != 0 && strcmp(optarg, "object") != 0 &&
+			    strcmp(optarg, "noted") != 0) {
+				ret = cli_usage(cmd, "--position '%s': concur, object or noted",
+				                optarg);
+				goto out;
+			}
+			a.position = optarg;
+			break;
+		case 'P':
+			a.profile = optarg;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 'h':
+			fputs(a.spec->help, stdout);
+			ret = PL_EXIT_OK;
+			goto out;
+		default:
+			ret = cli_bad_option(cmd, c, argv);
+			goto out;
+		}
+	}
+	if (a.spec->takes_id) {
+		if (argc - optind != 1) {
+			ret = cli_usage(cmd, argc == optind ? "missing the record ID"
+			                                    : "more than one record ID");
+			goto out;
+		}
+		a.id = argv[optind];
+	} else if (optind != argc) {
+		ret = cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if ((a.spec->allowed & O_TO) && a.nto == 0) {
+		ret = cli_usage(cmd, "needs at least one --to");
+		goto out;
+	}
+	if ((a.spec->allowed & O_WITH) && a.nto == 0) {
+		ret = cli_usage(cmd, "needs at least one --with");
+		goto out;
+	}
+	if (a.spec->kind == PL_KIND_DECLINE && !a.reason) {
+		ret = cli_usage(cmd, "needs --reason");
+		goto out;
+	}
+	if (a.spec->kind == PL_KIND_ADVISE && !a.position) {
+		ret = cli_usage(cmd, "needs --position concur|object|noted");
+		goto out;
+	}
+	if (a.reason && (strlen(a.reason) == 0 || strlen(a.reason) > PL_RECORD_REASON_MAX ||
+	                 strchr(a.reason, '\n') || a.reason[0] == ' ' ||
+	                 a.reason[strlen(a.reason) - 1] == ' ')) {
+		ret = cli_usage(cmd, "--reason: one line of 1 to %d bytes, no space at either end",
+		                PL_RECORD_REASON_MAX);
+		goto out;
+	}
+	if (!a.via && !a.readable_by_via) {
+		ret = cli_usage(cmd, "--no-readable-by-via without --via");
+		goto out;
+	}
+	ret = run(&a);
+out:
+	return ret;
+}
+
+int cmd_send(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_convey(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_decline(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_accept(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_refuse(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_statement(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_consult(int argc, char **argv)
+{
+	return author(argc, argv);
+}
+
+int cmd_advise(int argc, char **argv)
+{
+	return author(argc, argv);
+}

@@ -1,0 +1,1081 @@
+/* The session of a profile verb: profile, identity, state and client, and the checks of every
+ * answer. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include <parley/box.h>
+#include <parley/encoding.h>
+#include <parley/note.h>
+#include <parley/proof.h>
+#include <parley/timestamp.h>
+#include <parley/tlog.h>
+
+#include "banned.h"
+
+/* How often a submission is retried after a chain conflict (another process signed meanwhile). */
+#define SUBMIT_ATTEMPTS 4
+
+void session_short_id(char out[static 17], const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	pl_hex_encode(out, id, 8);
+	out[16] = '\0';
+}
+
+int64_t session_now(void)
+{
+	const char *env = getenv("PARLEY_NOW");
+	uint64_t v;
+
+	if (env && pl_parse_u64(&v, env, strlen(env), (uint64_t)PL_TIMESTAMP_MAX) == 0)
+		return (int64_t)v;
+	return (int64_t)time(NULL);
+}
+
+void session_record_release(struct session_record *r)
+{
+	if (!r)
+		return;
+	free(r->text);
+	free(r->rec);
+	memset(r, 0, sizeof(*r));
+}
+
+void session_receipt_release(struct session_receipt *rc)
+{
+	if (!rc)
+		return;
+	free(rc->text);
+	memset(rc, 0, sizeof(*rc));
+}
+
+/* Writes "<a>/<b>" into out. Returns false when it does not fit. */
+static bool path_join(char out[static CLI_PATH_MAX], const char *a, const char *b)
+{
+	int n = snprintf(out, CLI_PATH_MAX, "%s/%s", a, b);
+	return n > 0 && n < CLI_PATH_MAX;
+}
+
+int session_profile_dir(char out[static CLI_PATH_MAX], const char *arg, bool *is_explicit)
+{
+	const char *env = getenv(SESSION_PROFILE_ENV), *base;
+	bool expl = true;
+	int ret = PL_EXIT_USAGE;
+
+	if (!arg && env && env[0])
+		arg = env;
+	if (arg) {
+		if (strlen(arg) == 0 || strlen(arg) >= CLI_PATH_MAX) {
+			cli_error("profile directory '%s': empty or too long", arg);
+			goto out;
+		}
+		memcpy(out, arg, strlen(arg) + 1);
+	} else {
+		expl = false;
+		base = getenv("XDG_CONFIG_HOME");
+		if (base && base[0] == '/') {
+			if (!path_join(out, base, "parley")) {
+				cli_error("XDG_CONFIG_HOME is too long");
+				goto out;
+			}
+		} else {
+			char tmp[CLI_PATH_MAX];
+			base = getenv("HOME");
+			if (!base || base[0] != '/') {
+				cli_error("no profile directory: set HOME, or give --profile DIR");
+				goto out;
+			}
+			if (!path_join(tmp, base, ".config") || !path_join(out, tmp, "parley")) {
+				cli_error("HOME is too long");
+				goto out;
+			}
+		}
+	}
+	if (is_explicit)
+		*is_explicit = expl;
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+int session_open(struct session *s, const char *cmd, const char *profile_arg)
+{
+	const char *why = NULL;
+	int ret, err;
+
+	memset(s, 0, sizeof(*s));
+	ret = session_profile_dir(s->dir, profile_arg, NULL);
+	if (ret)
+		goto out;
+	ret = PL_EXIT_USAGE;
+	err = pl_profile_load(&s->profile, s->dir, &why);
+	if (err == PL_ENOTFOUND) {
+		cli_error("no profile in %s: make one with 'parley init' (or give --profile DIR)",
+		          s->dir);
+		goto out;
+	}
+	if (err) {
+		cli_error("profile %s/%s: %s", s->dir, PL_PROFILE_FILE,
+		          why ? why : cli_strerror(err));
+		goto out;
+	}
+	err = pl_party_load(&s->me, s->profile.key_dir, s->profile.party);
+	if (err) {
+		cli_error("identity of %s in %s: %s", s->profile.party, s->profile.key_dir,
+		          err == PL_EDENIED ? "a secret key file is readable by others (chmod 600)"
+		                            : cli_strerror(err));
+		goto out;
+	}
+	if (strcmp(s->me.origin, s->profile.origin) != 0) {
+		cli_error("identity of %s in %s: its keys are named for exchange '%s', not '%s'",
+		          s->profile.party, s->profile.key_dir, s->me.origin, s->profile.origin);
+		goto out;
+	}
+	err = pl_state_open(&s->state, s->profile.state, s->profile.origin, s->profile.party);
+	if (err) {
+		cli_error("local state %s: %s", s->profile.state,
+		          err == PL_ESTORE ? "not a usable state database" : cli_strerror(err));
+		goto out;
+	}
+	err = pl_client_new(&s->client, s->profile.exchange, &s->me.skey, NULL);
+	if (err) {
+		cli_error("exchange %s: %s", s->profile.exchange, pl_strerror(err));
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	(void)cmd;
+	if (ret)
+		session_close(s);
+	return ret;
+}
+
+void session_close(struct session *s)
+{
+	if (!s)
+		return;
+	pl_client_free(s->client);
+	pl_state_close(s->state);
+	pl_client_parties_free(s->parties, s->nparties);
+	free(s->keys);
+	pl_party_clear(&s->me);
+	sodium_memzero(s, sizeof(*s));
+}
+
+int session_client_failed(struct session *s, const char *what, int err)
+{
+	const struct pl_client_error *e = pl_client_last_error(s->client);
+	int ret;
+
+	if (e && e->status >= 400) {
+		cli_error("%s: the exchange refused: %ld %s: %s", what, e->status,
+		          e->code[0] ? e->code : "error",
+		          e->reason[0] ? e->reason : "no reason given");
+		ret = PL_EXIT_REFUSED;
+	} else if (err == PL_EPROOF) {
+		cli_error("%s: the exchange's answer does not hold: %s", what,
+		          e && e->reason[0] ? e->reason : pl_strerror(err));
+		ret = PL_EXIT_FAIL;
+	} else {
+		cli_error("%s: exchange %s: %s", what, s->profile.exchange,
+		          e && e->reason[0] ? e->reason : pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+	}
+	return ret;
+}
+
+/* Prints a checkpoint for a message: size and root, then its signed note, indented. */
+static void describe_checkpoint(const char *label, uint64_t size,
+                                const uint8_t root[static PL_HASH_BYTES], const char *note,
+                                size_t len)
+{
+	char b64[PL_B64_LEN(PL_HASH_BYTES) + 1];
+	size_t i = 0;
+
+	pl_b64_encode(b64, root, PL_HASH_BYTES);
+	fprintf(stderr, "  %s: tree size %llu, root %s\n", label, (unsigned long long)size, b64);
+	while (note && i < len) {
+		const char *nl = memchr(note + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - note) - i : len - i;
+		fprintf(stderr, "    | %.*s\n", (int)n, note + i);
+		i += n + 1;
+	}
+}
+
+/* The verdict when two checkpoints cannot both be true. Returns PL_EXIT_FAIL. */
+static int two_histories(const struct pl_state_checkpoint *old, const struct pl_checkpoint *cp,
+                         const char *note, size_t len, const char *why)
+{
+	cli_error("the exchange shows two histories (%s): the checkpoint it gives now is not "
+	          "consistent with the one this client saw before",
+	          why);
+	describe_checkpoint("seen before", old->size, old->root, old->note, old->note_len);
+	describe_checkpoint("given now", cp->size, cp->root, note, len);
+	fputs("  Both are signed by the exchange's log key; keep them as evidence.\n", stderr);
+	return PL_EXIT_FAIL;
+}
+
+int session_checkpoint(struct session *s, const char *note, size_t len, struct pl_checkpoint *out)
+{
+	struct pl_checkpoint cp;
+	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+	struct pl_state_checkpoint old;
+	size_t nproof = 0;
+	int ret = PL_EXIT_FAIL, err;
+
+	memset(&old, 0, sizeof(old));
+	err = pl_checkpoint_open(&cp, NULL, note, len, s->profile.origin, &s->profile.log_key, 1);
+	if (err) {
+		cli_error(
+		        "the exchange's checkpoint does not verify with the pinned log key %s: %s",
+		        s->profile.log_key.name, pl_strerror(err));
+		goto out;
+	}
+	err = pl_state_checkpoint_get(s->state, &old);
+	if (err == PL_ENOTFOUND)
+		goto store;
+	if (err) {
+		cli_error("local state %s: %s", s->profile.state, pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	if (cp.size == old.size) {
+		if (sodium_memcmp(cp.root, old.root, PL_HASH_BYTES) != 0) {
+			ret = two_histories(&old, &cp, note, len, "same size, different roots");
+			goto out;
+		}
+		ret = PL_EXIT_OK;
+		goto done;
+	}
+	if (cp.size > old.size) {
+		err = pl_client_consistency(s->client, old.size, cp.size, proof, &nproof);
+		if (err) {
+			ret = session_client_failed(s, "consistency proof", err);
+			goto out;
+		}
+		if (pl_tlog_verify_consistency(old.size, cp.size, old.root, cp.root,
+		                               (const uint8_t(*)[PL_HASH_BYTES])proof,
+		                               nproof) != 0) {
+			ret = two_histories(&old, &cp, note, len,
+			                    "the new tree does not extend the old one");
+			goto out;
+		}
+		goto store;
+	}
+	/* An older checkpoint (a proof at an earlier size, a race): it must be a prefix of the one
+	 * seen, and the exchange must still be able to prove it; if it cannot reach the size it
+	 * signed before, it has rolled back. */
+	err = pl_client_consistency(s->client, cp.size, old.size, proof, &nproof);
+	if (err == PL_ENOTFOUND) {
+		ret = two_histories(&old, &cp, note, len,
+		                    "the exchange no longer has the tree it signed");
+		goto out;
+	}
+	if (err) {
+		ret = session_client_failed(s, "consistency proof", err);
+		goto out;
+	}
+	if (pl_tlog_verify_consistency(cp.size, old.size, cp.root, old.root,
+	                               (const uint8_t(*)[PL_HASH_BYTES])proof, nproof) != 0) {
+		ret = two_histories(&old, &cp, note, len,
+		                    "the old tree is not a prefix of the one seen");
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+	goto done;
+store:
+	err = pl_state_checkpoint_put(s->state, cp.size, cp.root, note, len);
+	if (err) {
+		cli_error("local state %s: %s", s->profile.state, pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+done:
+	if (out)
+		*out = cp;
+out:
+	pl_state_checkpoint_release(&old);
+	return ret;
+}
+
+int session_refresh(struct session *s, struct pl_checkpoint *cp, struct pl_buf *note)
+{
+	struct pl_buf b;
+	int ret, err;
+
+	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
+	err = pl_client_checkpoint(s->client, &b);
+	if (err) {
+		ret = session_client_failed(s, "checkpoint", err);
+		goto out;
+	}
+	ret = session_checkpoint(s, b.data ? b.data : "", b.len, cp);
+	if (!ret && note && pl_buf_add(note, b.data, b.len) != 0) {
+		cli_error("checkpoint: out of memory");
+		ret = PL_EXIT_USAGE;
+	}
+out:
+	pl_buf_release(&b);
+	return ret;
+}
+
+/* Parses a signed record without verifying it (to learn the keys a register brings). */
+static int parse_unverified(struct pl_record *r, const char *msg, size_t len)
+{
+	struct pl_note *n = NULL;
+	int err = pl_note_parse(&n, msg, len);
+
+	if (!err)
+		err = pl_record_parse(r, n->text, n->text_len, NULL);
+	pl_note_free(n);
+	return err;
+}
+
+/* Checks one directory entry against its register record, signed by the pinned log key. */
+static int check_party(struct session *s, const struct pl_client_party *p, struct pl_record *r)
+{
+	struct pl_vkey dir[1 + PL_RECORD_MAX_KEYS];
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_buf ek;
+	const char *why = "not a register record";
+	bool has_key = false;
+	int err;
+
+	pl_buf_init(&ek, PL_PARTY_EKEY_TEXT_MAX + 1);
+	err = parse_unverified(r, p->register_record, p->register_record_len);
+	if (err)
+		goto out;
+	dir[0] = s->profile.log_key;
+	for (size_t i = 0; i < r->nkeys && i < PL_RECORD_MAX_KEYS; i++)
+		dir[1 + i] = r->keys[i];
+	err = pl_record_open(r, id, NULL, p->register_record, p->register_record_len, dir,
+	                     1 + r->nkeys, &why);
+	if (err)
+		goto out;
+	err = PL_EVERIFY;
+	if (memcmp(id, p->register_id, PL_RECORD_ID_BYTES) != 0) {
+		why = "the register record is not the one the entry names";
+		goto out;
+	}
+	if (r->kind != PL_KIND_REGISTER || strcmp(r->party, p->name) != 0 ||
+	    strcmp(r->exchange, s->profile.origin) != 0) {
+		why = "the register record is for another party or exchange";
+		goto out;
+	}
+	for (size_t i = 0; i < r->nkeys; i++)
+		has_key = has_key || pl_vkey_equal(&r->keys[i], &p->vkey);
+	if (!has_key) {
+		why = "the entry's key is not in its register record";
+		goto out;
+	}
+	if (pl_party_ekey_format(&r->enc, &ek) != 0 || ek.len != strlen(p->enc_key) ||
+	    memcmp(ek.data, p->enc_key, ek.len) != 0) {
+		why = "the entry's encryption key is not its register record's";
+		goto out;
+	}
+	err = 0;
+out:
+	if (err)
+		cli_error("directory entry %s: %s", p->name, why ? why : pl_strerror(err));
+	pl_buf_release(&ek);
+	return err ? PL_EXIT_FAIL : PL_EXIT_OK;
+}
+
+int session_directory(struct session *s, bool force)
+{
+	struct pl_client_party *v = NULL;
+	struct pl_vkey *keys = NULL;
+	struct pl_record *r = NULL;
+	size_t n = 0;
+	int ret = PL_EXIT_USAGE, err;
+
+	if (s->parties && !force) {
+		ret = PL_EXIT_OK;
+		goto out;
+	}
+	err = pl_client_parties(s->client, &v, &n);
+	if (err) {
+		ret = session_client_failed(s, "directory", err);
+		goto out;
+	}
+	r = malloc(sizeof(*r));
+	keys = calloc(n + 1, sizeof(*keys));
+	if (!r || !keys) {
+		cli_error("directory: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = check_party(s, &v[i], r);
+		if (ret)
+			goto out;
+		keys[i] = v[i].vkey;
+	}
+	keys[n] = s->profile.log_key;
+	pl_client_parties_free(s->parties, s->nparties);
+	free(s->keys);
+	s->parties = v;
+	s->nparties = n;
+	s->keys = keys;
+	s->nkeys = n + 1;
+	v = NULL;
+	keys = NULL;
+	ret = PL_EXIT_OK;
+out:
+	pl_client_parties_free(v, n);
+	free(keys);
+	free(r);
+	return ret;
+}
+
+const struct pl_client_party *session_party(struct session *s, const char *name, int *ret)
+{
+	const struct pl_client_party *p = NULL;
+
+	*ret = session_directory(s, false);
+	if (*ret)
+		goto out;
+	for (size_t i = 0; i < s->nparties; i++) {
+		if (strcmp(s->parties[i].name, name) == 0)
+			p = &s->parties[i];
+	}
+	if (!p) {
+		cli_error("party %s: not in the directory of exchange %s", name, s->profile.origin);
+		*ret = PL_EXIT_USAGE;
+	} else if (p->revoked) {
+		cli_error("party %s: revoked from exchange %s", name, s->profile.origin);
+		p = NULL;
+		*ret = PL_EXIT_USAGE;
+	}
+out:
+	return p;
+}
+
+/* Opens a record's text against the directory, fetching it again once for an unknown key. */
+static int open_record(struct session *s, const char *text, size_t len, struct session_record *out)
+{
+	uint8_t id[PL_RECORD_ID_BYTES];
+	const char *why = NULL;
+	char sid[17];
+	int ret, err;
+
+	pl_record_id(id, text, len);
+	session_short_id(sid, id);
+	ret = session_directory(s, false);
+	if (ret)
+		goto out;
+	out->rec = malloc(sizeof(*out->rec));
+	if (!out->rec) {
+		cli_error("record %s: out of memory", sid);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	err = pl_record_open(out->rec, id, NULL, text, len, s->keys, s->nkeys, &why);
+	if (err == PL_ENOKEY) {
+		/* A party registered since the directory was fetched. */
+		ret = session_directory(s, true);
+		if (ret)
+			goto out;
+		err = pl_record_open(out->rec, id, NULL, text, len, s->keys, s->nkeys, &why);
+	}
+	if (err) {
+		cli_error("record %s: %s", sid, why ? why : pl_strerror(err));
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	if (strcmp(out->rec->exchange, s->profile.origin) != 0) {
+		cli_error("record %s: made for exchange '%s', not '%s'", sid, out->rec->exchange,
+		          s->profile.origin);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	memcpy(out->id, id, sizeof(id));
+	pl_record_id_format(out->hex, id);
+	out->text = malloc(len + 1);
+	if (!out->text) {
+		cli_error("record %s: out of memory", sid);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	memcpy(out->text, text, len);
+	out->text[len] = '\0';
+	out->len = len;
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+int session_verify_entry(struct session *s, const struct pl_client_entry *e,
+                         struct session_record *out)
+{
+	struct session_record r;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	char sid[17];
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	pl_record_id(id, e->note, e->note_len);
+	if (memcmp(id, e->id, sizeof(id)) != 0) {
+		session_short_id(sid, e->id);
+		cli_error("record %s: the exchange sent a record whose id is another", sid);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	ret = open_record(s, e->note, e->note_len, &r);
+	if (ret)
+		goto out;
+	r.index = e->index;
+	r.cached = true;
+	/* The cache only spares a fetch; failing to fill it changes nothing. */
+	if (pl_state_record_put(s->state, r.id, r.index, r.text, r.len) != 0)
+		r.cached = false;
+	*out = r;
+	memset(&r, 0, sizeof(r));
+out:
+	session_record_release(&r);
+	return ret;
+}
+
+int session_resolve(struct session *s, const char *arg, struct session_record *out)
+{
+	struct pl_client_entry e;
+	struct pl_buf cached;
+	char lower[PL_RECORD_ID_HEX_LEN + 1];
+	uint8_t id[PL_RECORD_ID_BYTES];
+	uint64_t index = 0;
+	size_t n = strlen(arg);
+	int ret, err;
+
+	memset(&e, 0, sizeof(e));
+	pl_buf_init(&cached, PL_RECORD_MAX_BYTES);
+	if (n < PL_RECORD_ID_PREFIX_MIN || n > PL_RECORD_ID_HEX_LEN) {
+		cli_error("record id '%s': not %d to %d hex digits", arg, PL_RECORD_ID_PREFIX_MIN,
+		          PL_RECORD_ID_HEX_LEN);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = arg[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			cli_error("record id '%s': not hex digits", arg);
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		lower[i] = c;
+	}
+	lower[n] = '\0';
+	if (n == PL_RECORD_ID_HEX_LEN && pl_record_id_parse(id, lower, n) == 0 &&
+	    pl_state_record_get(s->state, id, &index, &cached) == 0) {
+		ret = open_record(s, cached.data, cached.len, out);
+		if (!ret)
+			out->index = index;
+		goto out;
+	}
+	err = pl_client_record(s->client, lower, &e);
+	if (err) {
+		char what[96];
+		snprintf(what, sizeof(what), "record %s", lower);
+		ret = session_client_failed(s, what, err);
+		goto out;
+	}
+	ret = session_verify_entry(s, &e, out);
+out:
+	pl_client_entry_release(&e);
+	pl_buf_release(&cached);
+	return ret;
+}
+
+int session_prove(struct session *s, const struct session_record *r, struct pl_checkpoint *cp)
+{
+	struct pl_checkpoint pcp, ccp;
+	struct pl_proof *p = NULL;
+	uint8_t leaf[PL_HASH_BYTES];
+	struct pl_buf text;
+	char sid[17], what[40];
+	int ret = PL_EXIT_FAIL, err;
+
+	session_short_id(sid, r->id);
+	snprintf(what, sizeof(what), "proof of record %s", sid);
+	pl_buf_init(&text, PL_TLOG_PROOF_MAX_BYTES);
+	err = pl_client_proof(s->client, r->hex, 0, &text);
+	if (err) {
+		ret = session_client_failed(s, what, err);
+		goto out;
+	}
+	err = pl_proof_parse(&p, text.data ? text.data : "", text.len);
+	if (err) {
+		cli_error("%s: %s", what, pl_strerror(err));
+		goto out;
+	}
+	pl_tlog_leaf_hash(leaf, r->text, r->len);
+	err = pl_proof_verify(p, leaf, s->profile.origin, &s->profile.log_key, 1, &pcp, NULL);
+	if (err) {
+		cli_error("%s: does not hold: %s", what, pl_strerror(err));
+		goto out;
+	}
+	if (r->index != UINT64_MAX && p->index != r->index) {
+		cli_error("%s: proves index %llu, but the exchange gave the record at %llu", what,
+		          (unsigned long long)p->index, (unsigned long long)r->index);
+		goto out;
+	}
+	ret = session_checkpoint(s, p->checkpoint, p->checkpoint_len, &ccp);
+	if (ret)
+		goto out;
+	if (cp)
+		*cp = ccp;
+out:
+	pl_proof_free(p);
+	pl_buf_release(&text);
+	return ret;
+}
+
+int session_payload(struct session *s, const struct session_record *r, uint8_t **plaintext,
+                    size_t *len, uint8_t salt[static PL_BOX_SALT_BYTES])
+{
+	const struct pl_record *rec = r->rec;
+	uint8_t *plain = NULL;
+	size_t plain_len = 0;
+	uint8_t tmp_salt[PL_BOX_SALT_BYTES];
+	struct pl_buf blob;
+	char sid[17], what[48];
+	int ret = PL_EXIT_FAIL, err;
+
+	session_short_id(sid, r->id);
+	snprintf(what, sizeof(what), "payload of record %s", sid);
+	pl_buf_init(&blob, PL_BOX_MAX_BYTES);
+	*plaintext = NULL;
+	*len = 0;
+	if (!(rec->has & PL_RECORD_HAS_PAYLOAD) || !(rec->has & PL_RECORD_HAS_COMMIT)) {
+		ret = PL_EXIT_OK;
+		goto out;
+	}
+	err = pl_state_opened_get(s->state, r->id, plaintext, len, salt);
+	if (err == 0) {
+		ret = PL_EXIT_OK;
+		goto out;
+	}
+	err = pl_client_payload_get(s->client, rec->payload, &blob);
+	if (err == PL_EDENIED) {
+		ret = PL_EXIT_OK; /* not a reader */
+		goto out;
+	}
+	if (err) {
+		ret = session_client_failed(s, what, err);
+		goto out;
+	}
+	if (blob.len != rec->payload_size) {
+		cli_error("%s: %zu bytes, the record says %llu", what, blob.len,
+		          (unsigned long long)rec->payload_size);
+		goto out;
+	}
+	err = pl_box_open(&plain, &plain_len, tmp_salt, (const uint8_t *)blob.data, blob.len,
+	                  &s->me.enc, rec->commit);
+	if (err == PL_ENOTFOUND) {
+		ret = PL_EXIT_OK; /* sealed to others only */
+		goto out;
+	}
+	if (err == PL_ECRYPTO || err == PL_ECOMMIT) {
+		cli_error("%s: %s; the record and the blob are evidence against %s", what,
+		          err == PL_ECOMMIT ? "the content does not match the record's commitment"
+		                            : "this party's slot does not open",
+		          rec->author);
+		goto out;
+	}
+	if (err) {
+		cli_error("%s: %s", what, pl_strerror(err));
+		goto out;
+	}
+	err = pl_state_opened_put(s->state, r->id, plain, plain_len, tmp_salt);
+	if (err) {
+		cli_error("local state %s: %s", s->profile.state, pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	/* Hand back the stored copy, so there is one owner and one way to free it. */
+	err = pl_state_opened_get(s->state, r->id, plaintext, len, salt);
+	if (err) {
+		cli_error("local state %s: %s", s->profile.state, pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	pl_box_plaintext_free(plain, plain_len);
+	sodium_memzero(tmp_salt, sizeof(tmp_salt));
+	pl_buf_release(&blob);
+	return ret;
+}
+
+/* After a chain conflict: learns the head the exchange holds (its seq, id and time). */
+static int recover_head(struct session *s, const char *what)
+{
+	const struct pl_client_error *e = pl_client_last_error(s->client);
+	struct pl_state_head h;
+	struct session_record r;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	int ret = PL_EXIT_FAIL;
+
+	memset(&h, 0, sizeof(h));
+	memset(&r, 0, sizeof(r));
+	if (e->has_head) {
+		h.seq = e->head_seq;
+		memcpy(h.id, e->head_id, sizeof(h.id));
+		pl_record_id_format(hex, h.id);
+		ret = session_resolve(s, hex, &r);
+		if (ret)
+			goto out;
+		if (strcmp(r.rec->author, s->profile.party) != 0 || r.rec->seq != h.seq) {
+			cli_error(
+			        "%s: the exchange names as this party's head a record that is not",
+			        what);
+			ret = PL_EXIT_FAIL;
+			goto out;
+		}
+		h.time = r.rec->time;
+	}
+	/* The exchange holds the chain; seq 0 (no head) forgets a stale local one. */
+	if (pl_state_head_put(s->state, &h, true) != 0) {
+		cli_error("local state %s: cannot record the chain head", s->profile.state);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	session_record_release(&r);
+	return ret;
+}
+
+/* The act a record is, about the record it refers to (for the local state). */
+static const struct pl_record_ref *act_subject(const struct pl_record *r)
+{
+	const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_SUBJECT);
+
+	if (!ref)
+		ref = pl_record_ref_find(r, PL_ROLE_CONSULT);
+	if (!ref)
+		ref = pl_record_ref_find(r, PL_ROLE_CHECK);
+	return ref;
+}
+
+/* Checks a receipt: the proof of this record under its checkpoint, and that checkpoint. */
+static int check_receipt(struct session *s, const struct pl_client_receipt *rc, const char *text,
+                         size_t len, const char *what)
+{
+	struct pl_checkpoint pcp, ccp;
+	struct pl_proof *p = NULL;
+	uint8_t leaf[PL_HASH_BYTES];
+	int ret = PL_EXIT_FAIL, err;
+
+	err = pl_proof_parse(&p, rc->proof, rc->proof_len);
+	if (!err) {
+		pl_tlog_leaf_hash(leaf, text, len);
+		err = pl_proof_verify(p, leaf, s->profile.origin, &s->profile.log_key, 1, &pcp,
+		                      NULL);
+	}
+	if (err) {
+		cli_error("%s: the exchange's receipt does not prove it logged: %s", what,
+		          pl_strerror(err));
+		goto out;
+	}
+	if (p->index != rc->index || pcp.size != rc->size) {
+		cli_error(
+		        "%s: the receipt's proof is for index %llu at size %llu, not %llu at %llu",
+		        what, (unsigned long long)p->index, (unsigned long long)pcp.size,
+		        (unsigned long long)rc->index, (unsigned long long)rc->size);
+		goto out;
+	}
+	ret = session_checkpoint(s, rc->checkpoint, rc->checkpoint_len, &ccp);
+	if (ret)
+		goto out;
+	if (!pl_checkpoint_equal(&pcp, &ccp)) {
+		cli_error("%s: the receipt's checkpoint is not the one its proof is for", what);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	pl_proof_free(p);
+	return ret;
+}
+
+int session_submit(struct session *s, struct pl_record *r, int64_t min_time, const char *what,
+                   struct session_receipt *out)
+{
+	struct pl_client_receipt rc;
+	struct pl_state_head h;
+	struct pl_buf text;
+	const struct pl_record_ref *subj;
+	const char *why = NULL;
+	int ret = PL_EXIT_USAGE, err = 0;
+
+	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
+	for (int attempt = 0; attempt < SUBMIT_ATTEMPTS; attempt++) {
+		int64_t t = session_now();
+
+		pl_client_receipt_release(&rc);
+		memset(&rc, 0, sizeof(rc));
+		pl_buf_reset(&text);
+		if (pl_state_head_get(s->state, &h) != 0) {
+			cli_error("local state %s: cannot read the chain head", s->profile.state);
+			goto out;
+		}
+		memcpy(r->exchange, s->profile.origin, strlen(s->profile.origin) + 1);
+		memcpy(r->author, s->profile.party, strlen(s->profile.party) + 1);
+		r->seq = h.seq + 1;
+		if (h.seq > 0) {
+			r->has |= PL_RECORD_HAS_PREV;
+			memcpy(r->prev, h.id, sizeof(r->prev));
+		} else {
+			r->has &= ~PL_RECORD_HAS_PREV;
+			memset(r->prev, 0, sizeof(r->prev));
+		}
+		/* Never before the chain's head nor the records referred to (records.md §7). */
+		if (h.seq > 0 && h.time > t)
+			t = h.time;
+		if (min_time > t)
+			t = min_time;
+		r->time = t;
+		if ((r->has & PL_RECORD_HAS_DEADLINE) && r->deadline <= r->time) {
+			cli_error("%s: the deadline is not after the record's time", what);
+			goto out;
+		}
+		err = pl_record_sign(&text, r, &s->me.skey, 1, &why);
+		if (err) {
+			cli_error("%s: cannot make the record: %s", what,
+			          why ? why : pl_strerror(err));
+			goto out;
+		}
+		err = pl_client_submit(s->client, text.data, text.len, &rc);
+		if (err != PL_ECHAIN)
+			break;
+		/* Another process of this party signed meanwhile, or the local head is stale. */
+		ret = recover_head(s, what);
+		if (ret)
+			goto out;
+	}
+	if (err) {
+		ret = session_client_failed(s, what, err);
+		goto out;
+	}
+	ret = check_receipt(s, &rc, text.data, text.len, what);
+	if (ret)
+		goto out;
+	h.seq = r->seq;
+	pl_record_id(h.id, text.data, text.len);
+	h.time = r->time;
+	if (pl_state_head_put(s->state, &h, false) != 0) {
+		cli_error("local state %s: cannot record the chain head", s->profile.state);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	subj = act_subject(r);
+	if (subj && pl_state_act_put(s->state, subj->id, pl_record_kind_name(r->kind), h.id) != 0)
+		cli_error("warning: local state %s: cannot note the %s", s->profile.state, what);
+	if (pl_state_record_put(s->state, h.id, rc.index, text.data, text.len) != 0)
+		cli_error("warning: local state %s: cannot keep a copy of the %s", s->profile.state,
+		          what);
+	memset(out, 0, sizeof(*out));
+	out->index = rc.index;
+	memcpy(out->id, h.id, sizeof(out->id));
+	pl_record_id_format(out->hex, h.id);
+	out->size = rc.size;
+	out->time = r->time;
+	out->seq = r->seq;
+	out->text = pl_buf_detach(&text, &out->len);
+	if (!out->text) {
+		cli_error("%s: out of memory", what);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	pl_client_receipt_release(&rc);
+	pl_buf_release(&text);
+	return ret;
+}
+
+/* Appends names joined by commas. */
+static int add_names(struct pl_buf *b, const char (*names)[PL_RECORD_NAME_MAX + 1], size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = pl_buf_addf(b, "%s%s", i ? "," : "", names[i]);
+	return err;
+}
+
+/* Appends " <role> <short id>" for each ref of a role, joined by commas. */
+static int add_refs(struct pl_buf *b, const struct pl_record *r, enum pl_ref_role role)
+{
+	char sid[17];
+	bool first = true;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < r->nrefs; i++) {
+		if (r->refs[i].role != role)
+			continue;
+		session_short_id(sid, r->refs[i].id);
+		err = pl_buf_addf(b, "%s%s", first ? "" : ",", sid);
+		first = false;
+	}
+	return err;
+}
+
+int session_record_summary(const struct pl_record *r, struct pl_buf *b)
+{
+	size_t start = b->len;
+	const struct pl_record_ref *ref;
+	char t[PL_TIMESTAMP_LEN + 1], sid[17];
+	int err = 0;
+
+	switch (r->kind) {
+	case PL_KIND_SEND:
+	case PL_KIND_CONSULT:
+		if (r->kind == PL_KIND_SEND)
+			err = pl_buf_addf(b, "%s to ", pl_record_class_name(r->cls));
+		else
+			err = pl_buf_adds(b, "draft to ");
+		if (!err)
+			err = add_names(b, r->to, r->nto);
+		if (!err && (r->has & PL_RECORD_HAS_VIA))
+			err = pl_buf_addf(b, " via %s", r->via);
+		if (!err && (ref = pl_record_ref_find(r, PL_ROLE_REPLY_TO))) {
+			session_short_id(sid, ref->id);
+			err = pl_buf_addf(b, " replying to %s", sid);
+		}
+		if (!err && (r->has & PL_RECORD_HAS_DEADLINE) &&
+		    pl_timestamp_format(t, r->deadline) == 0)
+			err = pl_buf_addf(b, ", %s by %s",
+			                  r->kind == PL_KIND_SEND ? "reply" : "advise", t);
+		break;
+	case PL_KIND_STATEMENT: {
+		const char *nl = memchr(r->body, '\n', r->body_len);
+		size_t n = nl ? (size_t)(nl - r->body) : r->body_len;
+		bool more = n > 60 || (nl && (size_t)(nl - r->body) + 1 < r->body_len);
+
+		/* "statement statement" would stutter: only a measure names its class. */
+		err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? "measure" : "");
+		if (!err && pl_record_ref_find(r, PL_ROLE_CITES)) {
+			err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? " citing " : "citing ");
+			if (!err)
+				err = add_refs(b, r, PL_ROLE_CITES);
+		}
+		if (!err)
+			err = pl_buf_addf(b, "%s%.*s%s", b->len > start ? ": " : "",
+			                  (int)(n > 60 ? 60 : n), r->body, more ? "..." : "");
+		break;
+	}
+	case PL_KIND_ADVISE:
+		err = pl_buf_addf(b, "%s on ", pl_position_name(r->position));
+		if (!err)
+			err = add_refs(b, r, PL_ROLE_CONSULT);
+		break;
+	case PL_KIND_CHECK:
+	case PL_KIND_ANSWER:
+	case PL_KIND_UNANSWERED:
+		err = pl_buf_addf(b, "line %s", r->line);
+		if (!err && r->nto) {
+			err = pl_buf_adds(b, " to ");
+			if (!err)
+				err = add_names(b, r->to, r->nto);
+		}
+		break;
+	case PL_KIND_REGISTER:
+	case PL_KIND_REVOKE:
+		err = pl_buf_addf(b, "party %s", r->party);
+		break;
+	default:
+		/* receive, convey, decline, accept, refuse, available, expire: about a send */
+		err = pl_buf_adds(b, "of ");
+		if (!err)
+			err = add_refs(b, r, PL_ROLE_SUBJECT);
+		if (!err && r->nto) {
+			err = pl_buf_adds(b, " to ");
+			if (!err)
+				err = add_names(b, r->to, r->nto);
+		}
+		if (!err && (r->has & PL_RECORD_HAS_VIA))
+			err = pl_buf_addf(b, " via %s", r->via);
+		break;
+	}
+	if (!err && (r->has & PL_RECORD_HAS_REASON))
+		err = pl_buf_addf(b, ": %s", r->reason);
+	return err;
+}
+
+/* Sets key to a string value, unless it is NULL (then the object is left incomplete: NULL). */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+	return v && json_object_set_new(o, key, v) == 0;
+}
+
+json_t *session_record_json(const struct session_record *sr)
+{
+	const struct pl_record *r = sr->rec;
+	char t[PL_TIMESTAMP_LEN + 1], hex[PL_RECORD_ID_HEX_LEN + 1];
+	char b64[PL_B64_LEN(PL_RECORD_DIGEST_BYTES) + 1];
+	json_t *o = json_object(), *a;
+	bool ok = o != NULL;
+
+	if (ok && sr->index != UINT64_MAX)
+		ok = put(o, "index", json_integer((json_int_t)sr->index));
+	ok = ok && put(o, "id", json_string(sr->hex));
+	ok = ok && pl_timestamp_format(t, r->time) == 0 && put(o, "time", json_string(t));
+	ok = ok && put(o, "author", json_string(r->author));
+	ok = ok && put(o, "seq", json_integer((json_int_t)r->seq));
+	ok = ok && put(o, "kind", json_string(pl_record_kind_name(r->kind)));
+	if (ok && (r->has & PL_RECORD_HAS_CLASS))
+		ok = put(o, "class", json_string(pl_record_class_name(r->cls)));
+	if (ok && r->nto) {
+		ok = put(o, "to", a = json_array());
+		for (size_t i = 0; ok && i < r->nto; i++)
+			ok = json_array_append_new(a, json_string(r->to[i])) == 0;
+	}
+	if (ok && (r->has & PL_RECORD_HAS_VIA))
+		ok = put(o, "via", json_string(r->via));
+	if (ok && (r->has & PL_RECORD_HAS_DEADLINE))
+		ok = pl_timestamp_format(t, r->deadline) == 0 && put(o, "deadline", json_string(t));
+	if (ok && (r->has & PL_RECORD_HAS_LINE))
+		ok = put(o, "line", json_string(r->line));
+	if (ok && r->nrefs) {
+		ok = put(o, "refs", a = json_array());
+		for (size_t i = 0; ok && i < r->nrefs; i++) {
+			pl_record_id_format(hex, r->refs[i].id);
+			ok = json_array_append_new(a, json_pack("{s:s, s:s}", "role",
+			                                        pl_ref_role_name(r->refs[i].role),
+			                                        "id", hex)) == 0;
+		}
+	}
+	if (ok && (r->has & PL_RECORD_HAS_PAYLOAD)) {
+		pl_b64_encode(b64, r->payload, PL_RECORD_DIGEST_BYTES);
+		ok = put(o, "payload",
+		         json_pack("{s:s, s:I}", "hash", b64, "size", (json_int_t)r->payload_size));
+	}
+	if (ok && (r->has & PL_RECORD_HAS_COMMIT)) {
+		pl_b64_encode(b64, r->commit, PL_RECORD_DIGEST_BYTES);
+		ok = put(o, "commit", json_string(b64));
+	}
+	if (ok && (r->has & PL_RECORD_HAS_REASON))
+		ok = put(o, "reason", json_string(r->reason));
+	if (ok && (r->has & PL_RECORD_HAS_POSITION))
+		ok = put(o, "position", json_string(pl_position_name(r->position)));
+	if (ok && (r->has & PL_RECORD_HAS_PARTY))
+		ok = put(o, "party", json_string(r->party));
+	if (ok && (r->has & PL_RECORD_HAS_BODY))
+		ok = put(o, "body", json_stringn(r->body, r->body_len));
+	ok = ok && put(o, "record", json_stringn(sr->text, sr->len));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}

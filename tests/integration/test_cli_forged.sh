@@ -1,0 +1,86 @@
+#!/bin/sh
+# A forged exchange state: two copies of one exchange's data directory, with the same log key,
+# made to diverge. A client that saw one history and is then shown the other stops with exit
+# status 1 and says the exchange shows two histories, naming both checkpoints: same size with
+# another root, a larger tree that does not extend the one seen, a tree rolled back, and the
+# checkpoint of a receipt.
+# shellcheck source=tests/integration/test_cli_lib.sh
+. "$(dirname "$0")/test_cli_lib.sh"
+
+# Points a profile at another exchange URL (what a network attacker or a lying operator does).
+repoint() {
+	sed "s|^exchange .*|exchange $2|" "$T/prof/$1/profile" >"$T/prof/$1/profile.new" &&
+		mv "$T/prof/$1/profile.new" "$T/prof/$1/profile"
+}
+
+ok "an exchange with four parties" setup_exchange rok-mnd unc kpa dprk
+ok "parleyd serves it" start_exchange "$DATA"
+ok "profiles for all four" make_profiles rok-mnd unc kpa dprk
+echo "Before the fork." | as rok-mnd statement >/dev/null 2>&1
+ok "a first statement" [ $? -eq 0 ]
+stop_exchange "$LASTPID"
+
+# The fork: a copy of the data directory, served beside the original.
+ok "copy the data directory" cp -R "$DATA" "$T/forged"
+ok "the original serves again" start_exchange "$DATA"
+URL_A=$URL
+for p in rok-mnd unc kpa dprk; do
+	repoint "$p" "$URL_A"
+done
+ok "the copy serves too, with the same log key" start_exchange "$T/forged"
+URL_B=$URL
+
+# A client on A sees size N+1 (rok-mnd's statement); B gets unc's statement at the same index.
+echo "History A." | as rok-mnd statement >/dev/null 2>&1
+ok "a statement on the original" [ $? -eq 0 ]
+mkdir -p "$T/prof/unc-b"
+sed -e "s|^exchange .*|exchange $URL_B|" -e "s|^state .*|state $T/prof/unc-b/state.db|" \
+	"$T/prof/unc/profile" >"$T/prof/unc-b/profile"
+chmod 600 "$T/prof/unc-b/profile"
+echo "History B." | as unc-b statement >/dev/null 2>&1
+ok "another statement on the copy" [ $? -eq 0 ]
+expect 0 "kpa sees the original's checkpoint" as kpa "log checkpoint"
+SIZE=$(sed -n 's/^size //p' "$T/out")
+ok "kpa pinned one history" [ -n "$SIZE" ]
+
+# 1. Same size, another root.
+repoint kpa "$URL_B"
+expect 1 "same size, another root: exit 1" as kpa "log checkpoint"
+ok "says two histories" said "the exchange shows two histories"
+ok "says why" said "same size, different roots"
+ok "names the checkpoint seen before" said "seen before: tree size $SIZE, root"
+ok "names the checkpoint given now" said "given now: tree size $SIZE, root"
+ok "prints both signed checkpoints" [ "$(grep -c '| — hotline.example ' "$T/err")" -eq 2 ]
+expect 1 "show stops too: the proof's checkpoint is the other history" as kpa show "$(as rok-mnd inbox --all --json |
+	sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | head -1)"
+expect 1 "init --force cannot repin the same state to the other history" "$PARLEY" init \
+	--exchange "$URL_B" --party kpa --key-dir "$IDS" --log-key "$DATA/log.vkey" \
+	--profile "$T/prof/kpa" --force
+
+# 2. A larger tree on the copy that does not extend the one seen.
+echo "More of history B." | as unc-b statement >/dev/null 2>&1
+repoint dprk "$URL_A"
+expect 0 "dprk sees the original" as dprk "log checkpoint"
+repoint dprk "$URL_B"
+expect 1 "a larger tree that does not extend it: exit 1" as dprk "log checkpoint"
+ok "says the new tree does not extend the old" said "does not extend the old one"
+ok "says two histories" said "two histories"
+
+# 3. A tree rolled back: the client saw more than the copy has.
+for i in 1 2 3; do
+	echo "Original $i." | as rok-mnd statement >/dev/null 2>&1
+done
+expect 0 "unc sees the original, larger" as unc "log checkpoint"
+repoint unc "$URL_B"
+expect 1 "a smaller tree that is not a prefix: exit 1" as unc "log checkpoint"
+ok "says two histories" said "two histories"
+
+# 4. The checkpoint in a receipt is checked too.
+repoint rok-mnd "$URL_B"
+echo "Submitted to the copy." | as rok-mnd statement >"$T/out" 2>"$T/err"
+ok "a receipt from the other history: exit 1" [ $? -eq 1 ]
+ok "a receipt from the other history: says two histories" said "two histories"
+
+# The same copy is fine for a client that only ever saw it.
+expect 0 "a client that only saw the copy sees one history" as unc-b "log checkpoint"
+finish

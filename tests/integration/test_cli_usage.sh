@@ -1,0 +1,53 @@
+#!/bin/sh
+# parley's client verbs without an exchange: --help on each (on stdout, nothing on stderr, every
+# long option documented in parley.1), and bad arguments: usage errors with exit status 2.
+# shellcheck source=tests/integration/test_cli_lib.sh
+. "$(dirname "$0")/test_cli_lib.sh"
+MAN=$(dirname "$0")/../../man/parley.1
+
+for verb in init send inbox show convey decline accept refuse statement consult advise parties \
+	"log checkpoint"; do
+	# shellcheck disable=SC2086
+	expect 0 "$verb --help" "$PARLEY" $verb --help
+	ok "$verb --help prints usage on stdout" grep -q '^usage: parley' "$T/out"
+	ok "$verb --help prints nothing on stderr" [ ! -s "$T/err" ]
+	# shellcheck disable=SC2013 # option names are words
+	for opt in $(grep -o -e '--[a-z][a-z-]*' "$T/out" | sort -u); do
+		ok "parley.1 documents $verb $opt" grep -q -e "Fl \\\\-${opt#--}" "$MAN"
+	done
+	ok "parley.1 has a section for $verb" grep -q -e "^\.Ss .*${verb% *}" "$MAN"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ok "parley --help lists $verb" sh -c '"$1" --help | grep -q "^  ${2% *} "' sh "$PARLEY" "$verb"
+done
+
+mkdir -p "$HOME"
+expect 2 "init without arguments" "$PARLEY" init
+ok "init: says what it needs" said "needs --exchange, --party and --key-dir"
+expect 2 "init with a bad party name" "$PARLEY" init --exchange http://127.0.0.1:1 \
+	--party Bad --key-dir "$T" --log-key x
+expect 2 "init with a stray argument" "$PARLEY" init extra
+expect 2 "init with an unknown option" "$PARLEY" init --frobnicate
+expect 2 "init with an option missing its argument" "$PARLEY" init --exchange
+expect 2 "init with a missing key directory" "$PARLEY" init --exchange http://127.0.0.1:1 \
+	--party kpa --key-dir "$T/none" --profile "$T/p"
+"$PARLEY" keygen --party kpa --exchange hotline.example --out "$T/ids" >/dev/null
+expect 2 "init with a URL that is not http" "$PARLEY" init --exchange ftp://x --party kpa \
+	--key-dir "$T/ids" --log-key hotline.example+00000000+AQ== --profile "$T/p"
+expect 2 "init with a log key that does not parse" "$PARLEY" init --exchange http://127.0.0.1:1 \
+	--party kpa --key-dir "$T/ids" --log-key "not+a+key" --profile "$T/p"
+expect 2 "a verb with no profile anywhere" "$PARLEY" inbox
+expect 2 "a verb with an empty profile directory" "$PARLEY" parties --profile "$T"
+mkdir -p "$T/bad"
+printf 'parley/profile/v1\nexchange ftp://x\n' >"$T/bad/profile"
+expect 2 "a damaged profile" "$PARLEY" parties --profile "$T/bad"
+ok "a damaged profile: says why" said "exchange is not an http:// or https:// URL"
+expect 2 "send without --to" "$PARLEY" send --profile "$T/bad"
+expect 2 "send with --position" "$PARLEY" send --to kpa --position concur --profile "$T/bad"
+expect 2 "statement with an id" "$PARLEY" statement 0123456789 --profile "$T/bad"
+expect 2 "show without an id" "$PARLEY" show
+expect 2 "decline without --reason" "$PARLEY" decline 0123456789
+expect 2 "advise with a bad --position" "$PARLEY" advise 0123456789 --position yes
+expect 2 "inbox --wait not a number" "$PARLEY" inbox --wait soon
+expect 2 "log without a sub-command" "$PARLEY" log
+expect 2 "log checkpoint with an argument" "$PARLEY" log checkpoint extra
+finish
