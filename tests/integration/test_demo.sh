@@ -1,0 +1,56 @@
+#!/bin/sh
+# The demo (scripts/demo) end to end, so that it cannot rot: it must finish well under a
+# minute, tell every scenario, pass its audit and leave nothing running.
+# Arguments: the demo script and the build directory.
+set -u
+DEMO=$1
+BUILD=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/parley-demo.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT
+count=0
+fails=0
+
+ok() {
+	desc=$1
+	shift
+	count=$((count + 1))
+	if "$@"; then
+		echo "ok $count - $desc"
+	else
+		fails=$((fails + 1))
+		echo "not ok $count - $desc"
+	fi
+}
+
+has() {
+	grep -F -q -e "$1" "$T/demo.out"
+}
+
+start=$(date +%s)
+DEMO_OUT=$T/out sh "$DEMO" "$BUILD" >"$T/demo.out" 2>"$T/demo.err"
+rc=$?
+took=$(($(date +%s) - start))
+ok "the demo exits 0" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/demo.err" "$T/demo.out"
+ok "it takes well under a minute ($took s)" [ "$took" -lt 50 ]
+ok "S1 (a): the consultation and the advice" has "advised on it: noted"
+ok "S1 (b): unc's agent received the proposal" has "received it for relay (content reached it)"
+ok "S1 (b): unc declined it" has "declined to convey it: \"Outside the Armistice channel's remit\""
+ok "S1 (b'): the proposal expired, never conveyed" has "never conveyed to kpa: expired at"
+ok "S2: the letter was declined by dprk-un" has "never made available to dprk-leader"
+ok "S2: the reciprocal measure cites the first" has "announced a measure, citing it"
+ok "S3: both proposals expired undecided" \
+	[ "$(grep -c "recorded that it expired with no decision by kpa" "$T/demo.out")" -eq 2 ]
+ok "S3: the newspaper statement cites the proposal" has "riddled with sophistries"
+ok "the audit holds" has "ok: every tile and the root match"
+ok "the timelines are left in the output directory" [ -s "$T/out/timelines.txt" ]
+ok "the agents' logs are left there" [ -s "$T/out/agents/unc.log" ]
+all_stopped() {
+	for f in "$T"/out/agents/*.log; do
+		grep -q "stopped at log index" "$f" || return 1
+	done
+}
+ok "every agent stopped cleanly" all_stopped
+ok "parleyd stopped cleanly" grep -q 'event=stop .*status="success"' "$T/out/parleyd.log"
+echo "1..$count"
+[ "$fails" -eq 0 ]
