@@ -13,36 +13,16 @@
 #include <parley/checkpoint.h>
 #include <parley/encoding.h>
 
-#define EM "\xe2\x80\x94"
+#include "testutil.h"
 
-static char *read_vector(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
+#define NOTE_VECTOR(name, len) pl_test_read_vector("note", name, len)
 
-	snprintf(path, sizeof(path), "%s/note/%s", PL_VECTORS_DIR, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
+#define EM                     "\xe2\x80\x94"
 
 static void load_vkey(struct pl_vkey *vk, const char *file)
 {
 	size_t len;
-	char *s = read_vector(file, &len);
+	char *s = NOTE_VECTOR(file, &len);
 
 	assert_true(len > 0 && s[len - 1] == '\n');
 	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
@@ -63,7 +43,7 @@ static void test_sumdb_checkpoint(void **state)
 	uint8_t root[PL_HASH_BYTES];
 	bool verified[2];
 	size_t len;
-	char *msg = read_vector("sumdb-checkpoint.note", &len);
+	char *msg = NOTE_VECTOR("sumdb-checkpoint.note", &len);
 
 	(void)state;
 	load_vkey(&keys[0], "sumdb.vkey");
@@ -113,7 +93,7 @@ static void test_cosigned_real_checkpoint(void **state)
 	uint8_t root[PL_HASH_BYTES];
 	bool verified;
 	size_t len;
-	char *msg = read_vector("arche2025h1-cosigned.note", &len);
+	char *msg = NOTE_VECTOR("arche2025h1-cosigned.note", &len);
 
 	(void)state;
 	load_vkey(&log, "arche2025h1.vkey");
@@ -140,7 +120,7 @@ static void test_spec_checkpoint_text(void **state)
 	struct pl_buf b;
 	struct pl_note *n = NULL;
 	size_t len;
-	char *msg = read_vector("spec-cosigned-checkpoint.note", &len);
+	char *msg = NOTE_VECTOR("spec-cosigned-checkpoint.note", &len);
 
 	(void)state;
 	assert_int_equal(pl_checkpoint_parse(&cp, text, strlen(text)), 0);

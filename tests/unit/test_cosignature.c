@@ -14,36 +14,16 @@
 #include <parley/cosignature.h>
 #include <parley/encoding.h>
 
-#define EM "\xe2\x80\x94"
+#include "testutil.h"
 
-static char *read_vector(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
+#define NOTE_VECTOR(name, len) pl_test_read_vector("note", name, len)
 
-	snprintf(path, sizeof(path), "%s/note/%s", PL_VECTORS_DIR, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
+#define EM                     "\xe2\x80\x94"
 
 static void load_vkey(struct pl_vkey *vk, const char *file)
 {
 	size_t len;
-	char *s = read_vector(file, &len);
+	char *s = NOTE_VECTOR(file, &len);
 
 	assert_true(len > 0 && s[len - 1] == '\n');
 	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
@@ -67,7 +47,7 @@ static void test_spec_message(void **state)
 {
 	struct pl_buf b;
 	size_t len;
-	char *want = read_vector("spec-cosignature-message.txt", &len);
+	char *want = NOTE_VECTOR("spec-cosignature-message.txt", &len);
 
 	(void)state;
 	pl_buf_init(&b, 4096);
@@ -96,7 +76,7 @@ static void test_spec_cosignature_timestamp(void **state)
 	struct pl_note *n = NULL;
 	uint64_t t = 0;
 	size_t len;
-	char *msg = read_vector("spec-cosigned-checkpoint.note", &len);
+	char *msg = NOTE_VECTOR("spec-cosigned-checkpoint.note", &len);
 
 	(void)state;
 	assert_int_equal(pl_note_parse(&n, msg, len), 0);
@@ -115,7 +95,7 @@ static void test_spec_cosignature_timestamp(void **state)
 static void test_published_timestamps(void **state)
 {
 	size_t len;
-	char *all = read_vector("cosig-timestamps.txt", &len);
+	char *all = NOTE_VECTOR("cosig-timestamps.txt", &len);
 	char *line = all;
 	int count = 0;
 
@@ -157,7 +137,7 @@ static void test_real_cosignature(void **state)
 	uint64_t t = 0;
 	bool verified[2];
 	size_t len;
-	char *msg = read_vector("arche2025h1-cosigned.note", &len);
+	char *msg = NOTE_VECTOR("arche2025h1-cosigned.note", &len);
 
 	(void)state;
 	load_vkey(&remora, "remora.vkey");

@@ -17,36 +17,16 @@
 #include <parley/encoding.h>
 #include <parley/key.h>
 
+#include "testutil.h"
+
+#define NOTE_VECTOR(name, len) pl_test_read_vector("note", name, len)
+
 /* Reads a vector file into a NUL-terminated heap string; fails the test if it is missing. */
-static char *read_vector(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/note/%s", PL_VECTORS_DIR, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
-
 /* A one-line vector file, without its newline. */
 static char *read_line_vector(const char *name)
 {
 	size_t len;
-	char *s = read_vector(name, &len);
+	char *s = NOTE_VECTOR(name, &len);
 
 	if (len > 0 && s[len - 1] == '\n')
 		s[len - 1] = '\0';
@@ -113,7 +93,7 @@ static void test_spec_example_public_key(void **state)
 static void test_published_keypairs(void **state)
 {
 	size_t len;
-	char *all = read_vector("keypairs.txt", &len);
+	char *all = NOTE_VECTOR("keypairs.txt", &len);
 	char *line = all;
 	int pairs = 0;
 

@@ -14,36 +14,16 @@
 #include <parley/key.h>
 #include <parley/note.h>
 
-#define EM "\xe2\x80\x94"
+#include "testutil.h"
 
-static char *read_vector(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
+#define NOTE_VECTOR(name, len) pl_test_read_vector("note", name, len)
 
-	snprintf(path, sizeof(path), "%s/note/%s", PL_VECTORS_DIR, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
+#define EM                     "\xe2\x80\x94"
 
 static void load_vkey(struct pl_vkey *vk, const char *file)
 {
 	size_t len;
-	char *s = read_vector(file, &len);
+	char *s = NOTE_VECTOR(file, &len);
 
 	assert_true(len > 0 && s[len - 1] == '\n');
 	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
@@ -53,7 +33,7 @@ static void load_vkey(struct pl_vkey *vk, const char *file)
 static void load_skey(struct pl_skey *sk, const char *file)
 {
 	size_t len;
-	char *s = read_vector(file, &len);
+	char *s = NOTE_VECTOR(file, &len);
 
 	assert_true(len > 0 && s[len - 1] == '\n');
 	assert_int_equal(pl_skey_parse(sk, s, len - 1), 0);
@@ -67,8 +47,8 @@ static void test_go_sign(void **state)
 	struct pl_skey sk;
 	struct pl_buf b;
 	size_t tlen, nlen;
-	char *text = read_vector("go-text.txt", &tlen);
-	char *want = read_vector("go-peter.note", &nlen);
+	char *text = NOTE_VECTOR("go-text.txt", &tlen);
+	char *want = NOTE_VECTOR("go-peter.note", &nlen);
 
 	(void)state;
 	load_skey(&sk, "go-peter.skey");
@@ -88,8 +68,8 @@ static void test_go_open(void **state)
 	struct pl_note *n = NULL;
 	bool verified[2];
 	size_t len, tlen;
-	char *msg = read_vector("go-peter-enoch.note", &len);
-	char *text = read_vector("go-text.txt", &tlen);
+	char *msg = NOTE_VECTOR("go-peter-enoch.note", &len);
+	char *text = NOTE_VECTOR("go-text.txt", &tlen);
 
 	(void)state;
 	load_vkey(&keys[0], "go-peter.vkey");
@@ -134,7 +114,7 @@ static void test_spec_example(void **state)
 	struct pl_vkey vk;
 	struct pl_note *n = NULL;
 	size_t len;
-	char *msg = read_vector("spec-example.note", &len);
+	char *msg = NOTE_VECTOR("spec-example.note", &len);
 
 	(void)state;
 	load_vkey(&vk, "spec-example.vkey");
@@ -150,7 +130,7 @@ static void test_spec_blank_line_in_text(void **state)
 	struct pl_note *n = NULL;
 	struct pl_vkey vk;
 	size_t len;
-	char *msg = read_vector("spec-quasimodo.note", &len);
+	char *msg = NOTE_VECTOR("spec-quasimodo.note", &len);
 
 	(void)state;
 	assert_int_equal(pl_note_parse(&n, msg, len), 0);
@@ -174,8 +154,8 @@ static void test_add_sig(void **state)
 	struct pl_note *both = NULL;
 	struct pl_buf b;
 	size_t len, wlen;
-	char *msg = read_vector("go-peter.note", &len);
-	char *want = read_vector("go-peter-enoch.note", &wlen);
+	char *msg = NOTE_VECTOR("go-peter.note", &len);
+	char *want = NOTE_VECTOR("go-peter-enoch.note", &wlen);
 
 	(void)state;
 	assert_int_equal(pl_note_parse(&both, want, wlen), 0);
@@ -205,7 +185,7 @@ static void test_add_sig_errors(void **state)
 	struct pl_buf b;
 	uint8_t id[4] = {1, 2, 3, 4}, sig[PL_NOTE_SIG_MAX + 1];
 	size_t len;
-	char *msg = read_vector("go-peter.note", &len);
+	char *msg = NOTE_VECTOR("go-peter.note", &len);
 
 	(void)state;
 	memset(sig, 9, sizeof(sig));
@@ -348,7 +328,7 @@ static void test_unknown_lookalikes(void **state)
 	struct pl_vkey peter, other_id, other_name;
 	struct pl_note *n = NULL;
 	size_t len;
-	char *msg = read_vector("go-peter.note", &len);
+	char *msg = NOTE_VECTOR("go-peter.note", &len);
 
 	(void)state;
 	load_vkey(&peter, "go-peter.vkey");
@@ -373,7 +353,7 @@ static void test_ambiguous_keys(void **state)
 	struct pl_note *n = NULL;
 	bool verified[3] = {true, true, true};
 	size_t len;
-	char *msg = read_vector("go-peter.note", &len);
+	char *msg = NOTE_VECTOR("go-peter.note", &len);
 
 	(void)state;
 	load_vkey(&keys[0], "go-enoch.vkey");

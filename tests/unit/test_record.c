@@ -22,6 +22,8 @@
 #include <parley/record.h>
 #include <parley/timestamp.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 /* ---- Fixed test keys ------------------------------------------------------ */
@@ -422,26 +424,6 @@ static const struct example *example_of(enum pl_record_kind k)
 
 /* ---- docs/records.md ----------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* Returns the next ```record block of doc after *pos (its content, malloc'd), or NULL. */
 static char *next_block(const char *doc, size_t *pos, size_t *len)
 {
@@ -468,7 +450,7 @@ static void test_doc_examples(void **state)
 {
 	struct pl_vkey dir[NACTORS];
 	size_t doclen, pos = 0, len, n = 0;
-	char *doc = read_file(PL_DOCS_DIR "/records.md", &doclen);
+	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
 	char *block;
 	bool kinds[PL_KIND_COUNT + 1] = {false};
 

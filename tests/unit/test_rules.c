@@ -21,6 +21,8 @@
 #include <parley/rules.h>
 #include <parley/timestamp.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 /* ---- Fixed keys (the seeds of docs/records.md §9) -------------------------- */
@@ -225,32 +227,12 @@ out:
 
 /* ---- docs/records.md ------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* Appends every ```record block of the doc, in order; returns how many. */
 static size_t replay_doc(void)
 {
 	static const char open[] = "\n```record\n";
 	size_t doclen, n = 0;
-	char *doc = read_file(PL_DOCS_DIR "/records.md", &doclen);
+	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
 	const char *p = doc;
 
 	log_reset();

@@ -16,6 +16,8 @@
 #include <parley/encoding.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
 /* A small deterministic generator, so failures reproduce. */
@@ -127,26 +129,6 @@ static void hex32(hash_t out, const char *s)
 	assert_int_equal(pl_hex_decode_exact(out, PL_HASH_BYTES, s, strlen(s)), 0);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* The classic CT leaves: leaf hashes, every stored node hash, and the roots of sizes 0..8. */
 static void test_ct_vectors(void **state)
 {
@@ -256,7 +238,7 @@ static bool b64_proof(hash_t *out, size_t *n, json_t *proof)
 static void run_vector(const char *path, bool inclusion, size_t *happy)
 {
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = pl_test_read_file(path, &len);
 	json_error_t err;
 	json_t *j = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, &err);
 	hash_t proof[PL_PROOF_MAX_HASHES], a, b;
