@@ -20,9 +20,25 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+        {"init", cmd_init, "make a profile: the exchange, the party, the pinned log key"},
+        {"send", cmd_send, "send a message, proposal or letter, sealed to its readers"},
+        {"inbox", cmd_inbox, "list the records addressed to this party"},
+        {"show", cmd_show, "show a record, its proof, and its content if readable"},
+        {"thread", cmd_thread, "the timeline of a message and where it stands"},
+        {"convey", cmd_convey, "as the intermediary, pass a send on to its recipients"},
+        {"decline", cmd_decline, "as the intermediary, refuse to pass a send on"},
+        {"accept", cmd_accept, "as a recipient, accept a send"},
+        {"refuse", cmd_refuse, "as a recipient, refuse a send"},
+        {"statement", cmd_statement, "make a public statement, citing records"},
+        {"consult", cmd_consult, "show allies a draft before sending it"},
+        {"advise", cmd_advise, "answer a consultation: concur, object or noted"},
+        {"parties", cmd_parties, "list the exchange's directory"},
+        {"agent", cmd_agent, "follow the inbox; open what arrives, then sign receive"},
+        {"dossier", cmd_dossier, "export a thread's offline evidence to one file"},
+        {"verify", cmd_verify, "verify a dossier offline and print its timeline"},
         {"keygen", cmd_keygen, "make a signing key, or a whole party identity"},
         {"note", cmd_note, "sign and verify signed notes"},
-        {"log", cmd_log, "check evidence from a transparency log"},
+        {"log", cmd_log, "check the exchange's log and evidence from a transparency log"},
 };
 
 static void usage(FILE *f)
@@ -32,7 +48,7 @@ static void usage(FILE *f)
 	      "Verbs:\n",
 	      f);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	fputs("\n"
 	      "'parley <verb> --help' describes a verb. Exit status: 0 ok, 1 the evidence does\n"
 	      "not hold, 2 usage or I/O error, 3 the exchange refused. See parley(1).\n",

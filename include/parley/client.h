@@ -1,0 +1,181 @@
+/* The HTTP client of an exchange's API (docs/api.md): one function per endpoint, parsed results. */
+#ifndef PARLEY_CLIENT_H
+#define PARLEY_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/buf.h>
+#include <parley/encoding.h>
+#include <parley/error.h>
+#include <parley/key.h>
+#include <parley/limits.h>
+
+/*
+ * A client of one exchange, over libcurl: http and https only, no redirects
+ * followed, every answer bounded in size, connect and transfer timeouts, one
+ * kept-alive connection reused. A client is used by one thread at a time
+ * (make one per thread); different clients are independent.
+ *
+ * Return values of the endpoint functions: 0 on success; for an answer of
+ * the server with an error status, the code of that status (docs/api.md):
+ * 400 PL_EMALFORMED, 401 PL_EVERIFY, 403 PL_EDENIED, 404 PL_ENOTFOUND,
+ * 409 PL_ECHAIN, 413 PL_ETOOBIG, 422 PL_ERULE, 429 and 503 PL_ESTATE (try
+ * again later), others PL_ENET; PL_ENET when the server could not be reached
+ * or the transfer failed or timed out; PL_ETOOBIG when an answer exceeds the
+ * limit; PL_EMALFORMED when an answer does not parse; PL_EINVAL for a
+ * request that needs a key on a client without one. pl_client_last_error()
+ * then tells the HTTP status and the server's reason.
+ */
+struct pl_client;
+
+#define PL_CLIENT_REASON_MAX  512
+#define PL_CLIENT_ENC_KEY_MAX 255 /* bytes of an encryption key text in the directory */
+
+struct pl_client_options {
+	long connect_timeout_ms; /* 0: 5 s */
+	long timeout_ms;         /* whole request, 0: 30 s (a long poll adds its wait) */
+	size_t response_max;     /* 0: PL_HTTP_RESPONSE_MAX */
+};
+
+/* What the last failed call learned. */
+struct pl_client_error {
+	long status;                       /* HTTP status, 0 when no answer came */
+	char code[32];                     /* the server's error code, e.g. "conflict" */
+	char reason[PL_CLIENT_REASON_MAX]; /* the server's reason or the transport error */
+	bool has_head;                     /* 409 on a submission: the author's chain head */
+	uint64_t head_seq, head_index;
+	uint8_t head_id[PL_HASH_BYTES];
+};
+
+/*
+ * Creates a client for the exchange at base_url ("http://host:port" or
+ * "https://host[:port][/prefix]", no trailing slash needed). key, if not
+ * NULL, signs the requests that need authentication; it is copied into
+ * guarded memory and wiped by pl_client_free(). opts may be NULL.
+ * Returns 0, PL_EINVAL (not an http(s) URL), PL_ENOMEM.
+ */
+int pl_client_new(struct pl_client **out, const char *base_url, const struct pl_skey *key,
+                  const struct pl_client_options *opts) PL_WUR;
+
+/* Frees the client and wipes its key. NULL is a no-op. */
+void pl_client_free(struct pl_client *c);
+
+/* The error details of the last call that failed (valid until the next call). */
+const struct pl_client_error *pl_client_last_error(const struct pl_client *c);
+
+/* One record as the API returns it; note is NUL-terminated and malloc'd. */
+struct pl_client_entry {
+	uint64_t index;
+	uint8_t id[PL_HASH_BYTES];
+	char *note;
+	size_t note_len;
+};
+
+/* Records in log order; next is the cursor for what follows (when the endpoint gives one). */
+struct pl_client_list {
+	struct pl_client_entry *v;
+	size_t n;
+	uint64_t next;
+};
+
+/* The answer to a durable submission. Strings are malloc'd: release with the function below. */
+struct pl_client_receipt {
+	uint64_t index;
+	uint8_t id[PL_HASH_BYTES];
+	uint64_t size;
+	char *proof; /* c2sp.org/tlog-proof text */
+	size_t proof_len;
+	char *checkpoint; /* the signed checkpoint the proof is for */
+	size_t checkpoint_len;
+};
+
+/* A directory entry from GET /parties. register_record is malloc'd. */
+struct pl_client_party {
+	char name[PL_KEY_NAME_MAX + 1];
+	struct pl_vkey vkey;
+	char enc_key[PL_CLIENT_ENC_KEY_MAX + 1];
+	uint64_t register_index;
+	uint8_t register_id[PL_HASH_BYTES];
+	char *register_record;
+	size_t register_record_len;
+	bool revoked;
+	uint64_t revoke_index;
+};
+
+/* Release what the calls return. NULL or zeroed structs are no-ops. */
+void pl_client_entry_release(struct pl_client_entry *e);
+void pl_client_list_release(struct pl_client_list *l);
+void pl_client_receipt_release(struct pl_client_receipt *r);
+void pl_client_parties_free(struct pl_client_party *v, size_t n);
+
+/* GET /health: 0 when the server answers. */
+int pl_client_health(struct pl_client *c) PL_WUR;
+
+/* GET /checkpoint: appends the signed checkpoint text to out (not verified here). */
+int pl_client_checkpoint(struct pl_client *c, struct pl_buf *out) PL_WUR;
+
+/*
+ * GET /tile/<level>/<n>[.p/<width>] (width 0: a full tile) and
+ * GET /tile/entries/<n>[.p/<width>] (authenticated): append the bytes to out.
+ */
+int pl_client_tile(struct pl_client *c, unsigned level, uint64_t n, unsigned width,
+                   struct pl_buf *out) PL_WUR;
+int pl_client_entry_bundle(struct pl_client *c, uint64_t n, unsigned width,
+                           struct pl_buf *out) PL_WUR;
+
+/* POST /payloads: stores a blob; writes its SHA-256 (checked against the answer) to hash. */
+int pl_client_payload_put(struct pl_client *c, const uint8_t *blob, size_t len,
+                          uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
+
+/* GET /payloads/<hash>: appends the blob to out; PL_EPROOF if its hash is not the one asked. */
+int pl_client_payload_get(struct pl_client *c, const uint8_t hash[static PL_HASH_BYTES],
+                          struct pl_buf *out) PL_WUR;
+
+/*
+ * POST /records: submits one signed record and waits for the durable answer.
+ * On 409 the author's chain head is in pl_client_last_error(). Checks that
+ * the answered id is SHA-256 of rec; the proof is the caller's to verify.
+ */
+int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
+                     struct pl_client_receipt *out) PL_WUR;
+
+/* GET /records/<id> (id: 8 to 64 hex digits). Checks the id of a full-id answer. */
+int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out) PL_WUR;
+
+/* GET /records/<id>/proof[?size=N] (size 0: the latest): appends the tlog-proof text to out. */
+int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out) PL_WUR;
+
+/* GET /consistency?old=M&new=N: writes *n hashes (at most PL_PROOF_MAX_HASHES). */
+int pl_client_consistency(struct pl_client *c, uint64_t old_size, uint64_t new_size,
+                          uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;
+
+/* GET /threads/<id>, GET /statements?after=N. */
+int pl_client_thread(struct pl_client *c, const char *id, struct pl_client_list *out) PL_WUR;
+int pl_client_statements(struct pl_client *c, uint64_t after, struct pl_client_list *out) PL_WUR;
+
+/* GET /parties: *out is an array of *n entries; free with pl_client_parties_free(). */
+int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t *n) PL_WUR;
+
+/*
+ * GET /inbox?after=CURSOR&wait=S as a long poll: returns as soon as records
+ * are there, or after wait_s seconds with none (n == 0). out->next is the
+ * cursor for the next call.
+ */
+int pl_client_inbox(struct pl_client *c, uint64_t after, unsigned wait_s,
+                    struct pl_client_list *out) PL_WUR;
+
+/*
+ * GET /inbox?after=CURSOR with Accept: text/event-stream: calls fn for each
+ * record as it arrives (e is valid during the call only) until fn returns
+ * non-zero, max_ms milliseconds pass (0: no limit), or the stream ends.
+ * *cursor is read as the starting cursor and advanced past each delivered
+ * record, so a caller can resume. Returns 0 when fn stopped it, the time
+ * was up or the server ended the stream, else as above.
+ */
+int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
+                           int (*fn)(void *arg, const struct pl_client_entry *e), void *arg,
+                           long max_ms) PL_WUR;
+
+#endif

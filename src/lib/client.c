@@ -1,0 +1,1080 @@
+/* The exchange API client over libcurl: signed requests, bounded answers, strict parsing. */
+#include <parley/client.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include <parley/auth.h>
+#include <parley/tiles.h>
+
+#include "internal.h"
+
+#define DEFAULT_CONNECT_MS 5000
+#define DEFAULT_TIMEOUT_MS 30000
+#define URL_MAX            2048
+#define ERROR_BODY_MAX     4096
+#define SSE_LINE_MAX       (8u * PL_RECORD_MAX_BYTES) /* a record, JSON-escaped */
+#define HEADER_LINE_MAX    256
+
+struct pl_client {
+	CURL *curl;
+	char base[URL_MAX];
+	size_t base_len;
+	struct pl_skey *key; /* sodium_malloc'd, or NULL */
+	long connect_ms, timeout_ms;
+	size_t response_max;
+	struct pl_client_error err;
+	char curl_err[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int pl_client_new(struct pl_client **out, const char *base_url, const struct pl_skey *key,
+                  const struct pl_client_options *opts)
+{
+	struct pl_client *c = NULL;
+	size_t n = strlen(base_url);
+	int ret;
+
+	if ((!pl__has_prefix(base_url, n, "http://") && !pl__has_prefix(base_url, n, "https://")) ||
+	    n >= URL_MAX / 2) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)base_url[i] <= 0x20 || (unsigned char)base_url[i] >= 0x7f ||
+		    base_url[i] == '?' || base_url[i] == '#') {
+			ret = PL_EINVAL;
+			goto out;
+		}
+	}
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_result != CURLE_OK) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	while (n > 0 && base_url[n - 1] == '/')
+		n--;
+	memcpy(c->base, base_url, n);
+	c->base[n] = '\0';
+	c->base_len = n;
+	c->connect_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
+	                                                     : DEFAULT_CONNECT_MS;
+	c->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->response_max =
+	        opts && opts->response_max > 0 ? opts->response_max : PL_HTTP_RESPONSE_MAX;
+	if (key) {
+		c->key = sodium_malloc(sizeof(*c->key));
+		if (!c->key) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		memcpy(c->key, key, sizeof(*key));
+	}
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	ret = 0;
+out:
+	pl_client_free(c);
+	return ret;
+}
+
+void pl_client_free(struct pl_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	if (c->key) {
+		pl_skey_clear(c->key);
+		sodium_free(c->key);
+	}
+	free(c);
+}
+
+const struct pl_client_error *pl_client_last_error(const struct pl_client *c)
+{
+	return &c->err;
+}
+
+void pl_client_entry_release(struct pl_client_entry *e)
+{
+	if (!e)
+		return;
+	free(e->note);
+	memset(e, 0, sizeof(*e));
+}
+
+void pl_client_list_release(struct pl_client_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].note);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void pl_client_receipt_release(struct pl_client_receipt *r)
+{
+	if (!r)
+		return;
+	free(r->proof);
+	free(r->checkpoint);
+	memset(r, 0, sizeof(*r));
+}
+
+void pl_client_parties_free(struct pl_client_party *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i].register_record);
+	free(v);
+}
+
+/* ---- Transport ---- */
+
+static void set_reason(struct pl_client *c, const char *reason)
+{
+	snprintf(c->err.reason, sizeof(c->err.reason), "%s", reason);
+}
+
+static int error_of_status(long status)
+{
+	switch (status) {
+	case 400:
+		return PL_EMALFORMED;
+	case 401:
+		return PL_EVERIFY;
+	case 403:
+		return PL_EDENIED;
+	case 404:
+		return PL_ENOTFOUND;
+	case 409:
+		return PL_ECHAIN;
+	case 413:
+		return PL_ETOOBIG;
+	case 422:
+		return PL_ERULE;
+	case 429:
+	case 503:
+		return PL_ESTATE;
+	default:
+		return PL_ENET;
+	}
+}
+
+/* Reads the server's JSON error body into c->err (best effort: it is only an explanation). */
+static void parse_error_body(struct pl_client *c, const char *s, size_t n)
+{
+	json_error_t je;
+	json_t *j = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je), *v;
+
+	if (!j)
+		return;
+	if (json_is_string(v = json_object_get(j, "error")))
+		snprintf(c->err.code, sizeof(c->err.code), "%s", json_string_value(v));
+	if (json_is_string(v = json_object_get(j, "reason")))
+		set_reason(c, json_string_value(v));
+	v = json_object_get(j, "head");
+	if (json_is_object(v)) {
+		json_t *seq = json_object_get(v, "seq"), *id = json_object_get(v, "id"),
+		       *idx = json_object_get(v, "index");
+		if (json_is_integer(seq) && json_integer_value(seq) >= 0 && json_is_integer(idx) &&
+		    json_integer_value(idx) >= 0 && json_is_string(id) &&
+		    pl_hex_decode_exact(c->err.head_id, PL_HASH_BYTES, json_string_value(id),
+		                        json_string_length(id)) == 0) {
+			c->err.has_head = true;
+			c->err.head_seq = (uint64_t)json_integer_value(seq);
+			c->err.head_index = (uint64_t)json_integer_value(idx);
+		}
+	}
+	json_decref(j);
+}
+
+struct sink {
+	struct pl_buf *body;
+	bool too_big;
+	/* header capture */
+	bool want_index;
+	bool has_index;
+	uint64_t index;
+};
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (pl_buf_add(s->body, p, n) != 0) {
+		s->too_big = true;
+		return 0;
+	}
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	static const char name[] = "parley-index:";
+	struct sink *s = arg;
+	size_t n = size * nmemb, k = sizeof(name) - 1;
+
+	if (s->want_index && n > k && n < HEADER_LINE_MAX && strncasecmp(p, name, k) == 0) {
+		size_t a = k, b = n;
+		while (a < b && (p[a] == ' ' || p[a] == '\t'))
+			a++;
+		while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' '))
+			b--;
+		s->has_index = pl_parse_u64(&s->index, p + a, b - a, INT64_MAX) == 0;
+	}
+	return n;
+}
+
+struct request {
+	const char *method; /* GET or POST */
+	const char *target; /* path and query, signed as is */
+	const void *body;
+	size_t body_len;
+	const char *content_type;
+	const char *accept;
+	bool auth;
+	long extra_ms;   /* added to the timeout (long polls) */
+	long timeout_ms; /* replaces the timeout when not 0; -1: none */
+	curl_write_callback write_fn;
+	void *write_arg;
+};
+
+/* Sets every option of one request on the reused handle. */
+static int prepare(struct pl_client *c, const struct request *rq, struct curl_slist **hdrs,
+                   struct sink *sink)
+{
+	char url[URL_MAX + PL_HTTP_TARGET_MAX];
+	struct pl_buf auth;
+	struct curl_slist *h = NULL, *t;
+	long timeout = rq->timeout_ms ? rq->timeout_ms : c->timeout_ms + rq->extra_ms;
+	int ret = 0;
+
+	pl_buf_init(&auth, PL_AUTH_HEADER_MAX + 32);
+	if (rq->auth) {
+		if (!c->key) {
+			set_reason(c, "this request needs a signing key");
+			ret = PL_EINVAL;
+			goto out;
+		}
+		ret = pl_buf_adds(&auth, "Authorization: ");
+		if (!ret)
+			ret = pl_auth_sign(&auth, c->key, rq->method, rq->target,
+			                   strlen(rq->target), rq->body, rq->body_len,
+			                   (uint64_t)time(NULL), NULL);
+		if (ret) {
+			set_reason(c, "cannot sign the request");
+			goto out;
+		}
+		if (!(t = curl_slist_append(h, auth.data)))
+			goto oom;
+		h = t;
+	}
+	if (rq->content_type) {
+		char line[96];
+		snprintf(line, sizeof(line), "Content-Type: %s", rq->content_type);
+		if (!(t = curl_slist_append(h, line)))
+			goto oom;
+		h = t;
+	}
+	if (rq->accept) {
+		char line[96];
+		snprintf(line, sizeof(line), "Accept: %s", rq->accept);
+		if (!(t = curl_slist_append(h, line)))
+			goto oom;
+		h = t;
+	}
+	/* No 100-continue round trip: bodies are small and bounded. */
+	if (!(t = curl_slist_append(h, "Expect:")))
+		goto oom;
+	h = t;
+	snprintf(url, sizeof(url), "%s%s", c->base, rq->target);
+
+	curl_easy_reset(c->curl);
+	c->curl_err[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(c->curl, CURLOPT_REDIR_PROTOCOLS,
+	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	if (timeout > 0)
+		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->response_max);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT,
+	                 "parley/"
+	                 "0.1");
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, rq->write_fn ? rq->write_fn : on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, rq->write_fn ? rq->write_arg : (void *)sink);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, sink);
+	if (strcmp(rq->method, "POST") == 0) {
+		curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	} else {
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	}
+	*hdrs = h;
+	h = NULL;
+	goto out;
+oom:
+	ret = PL_ENOMEM;
+out:
+	curl_slist_free_all(h);
+	pl_buf_release(&auth);
+	return ret;
+}
+
+/*
+ * Performs one request. On a 2xx answer returns 0 with the body in resp
+ * (bounded by the client's maximum); otherwise fills c->err and returns the
+ * mapped error. ok_status lists the accepted statuses (0-terminated).
+ */
+static int perform(struct pl_client *c, const struct request *rq, struct pl_buf *resp,
+                   struct sink *sink_out, const long *ok_status)
+{
+	struct curl_slist *hdrs = NULL;
+	struct sink sink = {.body = resp};
+	CURLcode cc;
+	long status = 0;
+	int ret;
+
+	if (sink_out)
+		sink.want_index = sink_out->want_index;
+	memset(&c->err, 0, sizeof(c->err));
+	ret = prepare(c, rq, &hdrs, &sink);
+	if (ret)
+		goto out;
+	cc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	c->err.status = status;
+	if (sink.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		set_reason(c, "answer larger than the limit");
+		ret = PL_ETOOBIG;
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		set_reason(c, c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+		ret = PL_ENET;
+		goto out;
+	}
+	for (const long *s = ok_status; *s; s++) {
+		if (status == *s) {
+			ret = 0;
+			goto out;
+		}
+	}
+	parse_error_body(c, resp->data ? resp->data : "", resp->len);
+	if (!c->err.reason[0])
+		snprintf(c->err.reason, sizeof(c->err.reason), "HTTP status %ld", status);
+	ret = error_of_status(status);
+out:
+	if (sink_out) {
+		sink_out->has_index = sink.has_index;
+		sink_out->index = sink.index;
+	}
+	curl_slist_free_all(hdrs);
+	return ret;
+}
+
+static const long ok_200[] = {200, 0};
+static const long ok_201[] = {200, 201, 0};
+
+/* GET target into out (appended only on success). */
+static int get_into(struct pl_client *c, const char *target, bool auth, struct pl_buf *out)
+{
+	struct request rq = {.method = "GET", .target = target, .auth = auth};
+	struct pl_buf resp;
+	int ret;
+
+	pl_buf_init(&resp, c->response_max);
+	ret = perform(c, &rq, &resp, NULL, ok_200);
+	if (!ret)
+		ret = pl_buf_add(out, resp.data ? resp.data : "", resp.len);
+	pl_buf_release(&resp);
+	return ret;
+}
+
+/* ---- Parsing answers ---- */
+
+static int malformed(struct pl_client *c, const char *what)
+{
+	snprintf(c->err.reason, sizeof(c->err.reason), "malformed answer: %s", what);
+	return PL_EMALFORMED;
+}
+
+static bool json_u64(json_t *v, uint64_t *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool json_hash(json_t *v, uint8_t out[static PL_HASH_BYTES])
+{
+	return json_is_string(v) && pl_hex_decode_exact(out, PL_HASH_BYTES, json_string_value(v),
+	                                                json_string_length(v)) == 0;
+}
+
+static char *json_dup(json_t *v, size_t *len)
+{
+	size_t n;
+	char *s;
+
+	if (!json_is_string(v))
+		return NULL;
+	n = json_string_length(v);
+	s = malloc(n + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, json_string_value(v), n);
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
+/* One {"index","id","record"} object; checks that id is SHA-256 of the record. */
+static int entry_from_json(json_t *o, struct pl_client_entry *e)
+{
+	uint8_t h[PL_HASH_BYTES];
+
+	memset(e, 0, sizeof(*e));
+	if (!json_is_object(o) || !json_u64(json_object_get(o, "index"), &e->index) ||
+	    !json_hash(json_object_get(o, "id"), e->id))
+		return PL_EMALFORMED;
+	e->note = json_dup(json_object_get(o, "record"), &e->note_len);
+	if (!e->note)
+		return PL_EMALFORMED;
+	pl_sha256(h, e->note, e->note_len);
+	if (sodium_memcmp(h, e->id, PL_HASH_BYTES) != 0) {
+		pl_client_entry_release(e);
+		return PL_EPROOF;
+	}
+	return 0;
+}
+
+static int list_from_json(struct pl_client *c, const struct pl_buf *b, bool want_next,
+                          struct pl_client_list *out)
+{
+	struct pl_client_list l = {NULL, 0, 0};
+	json_error_t je;
+	json_t *j = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES, &je), *a;
+	int ret = 0;
+
+	if (!j || !json_is_array(a = json_object_get(j, "records")) ||
+	    (want_next && !json_u64(json_object_get(j, "next"), &l.next))) {
+		ret = malformed(c, "record list");
+		goto out;
+	}
+	if (json_array_size(a) > 0) {
+		l.v = calloc(json_array_size(a), sizeof(*l.v));
+		if (!l.v) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		ret = entry_from_json(json_array_get(a, i), &l.v[i]);
+		if (ret) {
+			(void)malformed(c, "record entry");
+			goto out;
+		}
+		l.n++;
+	}
+	*out = l;
+	memset(&l, 0, sizeof(l));
+out:
+	pl_client_list_release(&l);
+	json_decref(j);
+	return ret;
+}
+
+/* ---- Endpoints ---- */
+
+int pl_client_health(struct pl_client *c)
+{
+	struct pl_buf b;
+	int ret;
+
+	pl_buf_init(&b, 64);
+	ret = get_into(c, "/health", false, &b);
+	pl_buf_release(&b);
+	return ret;
+}
+
+int pl_client_checkpoint(struct pl_client *c, struct pl_buf *out)
+{
+	return get_into(c, "/checkpoint", false, out);
+}
+
+/* GET of the tile or entry bundle t: its path from the library's one formatter. */
+static int get_tile(struct pl_client *c, const struct pl_tile *t, struct pl_buf *out)
+{
+	struct pl_buf path;
+	int ret;
+
+	pl_buf_init(&path, PL_TILE_PATH_MAX + 1);
+	ret = pl_buf_add(&path, "/", 1);
+	if (!ret)
+		ret = pl_tiles_path(&path, t);
+	if (!ret)
+		ret = get_into(c, path.data, t->entries, out);
+	pl_buf_release(&path);
+	return ret;
+}
+
+int pl_client_tile(struct pl_client *c, unsigned level, uint64_t n, unsigned width,
+                   struct pl_buf *out)
+{
+	struct pl_tile t = {n, level, width ? width : PL_TILE_WIDTH, false};
+
+	if (width >= PL_TILE_WIDTH)
+		return PL_EINVAL;
+	return get_tile(c, &t, out);
+}
+
+int pl_client_entry_bundle(struct pl_client *c, uint64_t n, unsigned width, struct pl_buf *out)
+{
+	struct pl_tile t = {n, 0, width ? width : PL_TILE_WIDTH, true};
+
+	if (width >= PL_TILE_WIDTH)
+		return PL_EINVAL;
+	return get_tile(c, &t, out);
+}
+
+int pl_client_payload_put(struct pl_client *c, const uint8_t *blob, size_t len,
+                          uint8_t hash[static PL_HASH_BYTES])
+{
+	struct request rq = {.method = "POST",
+	                     .target = "/payloads",
+	                     .body = blob,
+	                     .body_len = len,
+	                     .content_type = "application/octet-stream",
+	                     .auth = true};
+	uint8_t mine[PL_HASH_BYTES], theirs[PL_HASH_BYTES];
+	struct pl_buf resp;
+	json_error_t je;
+	json_t *j = NULL;
+	int ret;
+
+	pl_buf_init(&resp, ERROR_BODY_MAX);
+	ret = perform(c, &rq, &resp, NULL, ok_201);
+	if (ret)
+		goto out;
+	j = json_loadb(resp.data ? resp.data : "", resp.len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_hash(json_object_get(j, "hash"), theirs)) {
+		ret = malformed(c, "payload answer");
+		goto out;
+	}
+	pl_sha256(mine, len ? (const void *)blob : "", len);
+	if (memcmp(mine, theirs, PL_HASH_BYTES) != 0) {
+		set_reason(c, "the server stored other bytes than were sent");
+		ret = PL_EPROOF;
+		goto out;
+	}
+	memcpy(hash, mine, PL_HASH_BYTES);
+out:
+	json_decref(j);
+	pl_buf_release(&resp);
+	return ret;
+}
+
+int pl_client_payload_get(struct pl_client *c, const uint8_t hash[static PL_HASH_BYTES],
+                          struct pl_buf *out)
+{
+	char target[16 + PL_HASH_HEX_LEN], hex[PL_HASH_HEX_LEN + 1];
+	uint8_t got[PL_HASH_BYTES];
+	struct pl_buf resp;
+	int ret;
+
+	pl_hex_encode(hex, hash, PL_HASH_BYTES);
+	snprintf(target, sizeof(target), "/payloads/%s", hex);
+	pl_buf_init(&resp, c->response_max);
+	ret = get_into(c, target, true, &resp);
+	if (ret)
+		goto out;
+	pl_sha256(got, resp.len ? resp.data : "", resp.len);
+	if (memcmp(got, hash, PL_HASH_BYTES) != 0) {
+		set_reason(c, "the blob does not hash to the requested hash");
+		ret = PL_EPROOF;
+		goto out;
+	}
+	ret = pl_buf_add(out, resp.data ? resp.data : "", resp.len);
+out:
+	pl_buf_release(&resp);
+	return ret;
+}
+
+int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
+                     struct pl_client_receipt *out)
+{
+	struct request rq = {.method = "POST",
+	                     .target = "/records",
+	                     .body = rec,
+	                     .body_len = len,
+	                     .content_type = "text/plain; charset=utf-8",
+	                     .auth = true};
+	struct pl_client_receipt r;
+	uint8_t id[PL_HASH_BYTES];
+	struct pl_buf resp;
+	json_error_t je;
+	json_t *j = NULL;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	pl_buf_init(&resp, PL_TLOG_PROOF_MAX_BYTES * 4);
+	ret = perform(c, &rq, &resp, NULL, ok_201);
+	if (ret)
+		goto out;
+	j = json_loadb(resp.data ? resp.data : "", resp.len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_u64(json_object_get(j, "index"), &r.index) ||
+	    !json_hash(json_object_get(j, "id"), r.id) ||
+	    !json_u64(json_object_get(j, "size"), &r.size) ||
+	    !(r.proof = json_dup(json_object_get(j, "proof"), &r.proof_len)) ||
+	    !(r.checkpoint = json_dup(json_object_get(j, "checkpoint"), &r.checkpoint_len)) ||
+	    r.index >= r.size) {
+		ret = malformed(c, "submission answer");
+		goto out;
+	}
+	pl_sha256(id, rec, len);
+	if (memcmp(id, r.id, PL_HASH_BYTES) != 0) {
+		set_reason(c, "the answer is for another record");
+		ret = PL_EPROOF;
+		goto out;
+	}
+	*out = r;
+	memset(&r, 0, sizeof(r));
+out:
+	pl_client_receipt_release(&r);
+	json_decref(j);
+	pl_buf_release(&resp);
+	return ret;
+}
+
+/* "/records/<id><suffix>" for an id of 8 to 64 hex digits. */
+static int record_target(char *t, size_t tn, const char *id, const char *suffix)
+{
+	size_t n = strlen(id);
+
+	if (n < 8 || n > PL_HASH_HEX_LEN)
+		return PL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char ch = id[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		      (ch >= 'A' && ch <= 'F')))
+			return PL_EINVAL;
+	}
+	snprintf(t, tn, "/records/%s%s", id, suffix);
+	return 0;
+}
+
+int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
+{
+	char target[32 + PL_HASH_HEX_LEN], hex[PL_HASH_HEX_LEN + 1];
+	struct request rq = {.method = "GET", .target = target, .auth = true};
+	struct sink sink = {.want_index = true};
+	struct pl_client_entry e;
+	struct pl_buf resp;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	pl_buf_init(&resp, PL_RECORD_MAX_BYTES);
+	ret = record_target(target, sizeof(target), id, "");
+	if (ret)
+		goto out;
+	ret = perform(c, &rq, &resp, &sink, ok_200);
+	if (ret)
+		goto out;
+	if (!sink.has_index) {
+		ret = malformed(c, "no Parley-Index header");
+		goto out;
+	}
+	pl_sha256(e.id, resp.len ? resp.data : "", resp.len);
+	pl_hex_encode(hex, e.id, PL_HASH_BYTES);
+	if (strncasecmp(hex, id, strlen(id)) != 0) {
+		set_reason(c, "the answer is another record");
+		ret = PL_EPROOF;
+		goto out;
+	}
+	e.index = sink.index;
+	e.note = pl_buf_detach(&resp, &e.note_len);
+	if (!e.note) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	*out = e;
+out:
+	pl_buf_release(&resp);
+	return ret;
+}
+
+int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out)
+{
+	char target[64 + PL_HASH_HEX_LEN], suffix[40];
+	int ret;
+
+	if (size)
+		snprintf(suffix, sizeof(suffix), "/proof?size=%llu", (unsigned long long)size);
+	else
+		snprintf(suffix, sizeof(suffix), "/proof");
+	ret = record_target(target, sizeof(target), id, suffix);
+	if (!ret)
+		ret = get_into(c, target, true, out);
+	return ret;
+}
+
+int pl_client_consistency(struct pl_client *c, uint64_t old_size, uint64_t new_size,
+                          uint8_t hashes[][PL_HASH_BYTES], size_t *n)
+{
+	char target[80];
+	struct pl_buf resp;
+	size_t k = 0, i = 0;
+	int ret;
+
+	snprintf(target, sizeof(target), "/consistency?old=%llu&new=%llu",
+	         (unsigned long long)old_size, (unsigned long long)new_size);
+	pl_buf_init(&resp, PL_PROOF_MAX_HASHES * (PL_HASH_B64_LEN + 1));
+	ret = get_into(c, target, false, &resp);
+	if (ret)
+		goto out;
+	while (i < resp.len) {
+		const char *nl = memchr(resp.data + i, '\n', resp.len - i);
+		if (!nl || k >= PL_PROOF_MAX_HASHES ||
+		    pl_b64_decode_exact(hashes[k], PL_HASH_BYTES, resp.data + i,
+		                        (size_t)(nl - resp.data) - i) != 0) {
+			ret = malformed(c, "consistency proof");
+			goto out;
+		}
+		k++;
+		i = (size_t)(nl - resp.data) + 1;
+	}
+	*n = k;
+out:
+	pl_buf_release(&resp);
+	return ret;
+}
+
+static int get_list(struct pl_client *c, const char *target, bool auth, bool want_next,
+                    long extra_ms, struct pl_client_list *out)
+{
+	struct request rq = {.method = "GET", .target = target, .auth = auth, .extra_ms = extra_ms};
+	struct pl_buf resp;
+	int ret;
+
+	pl_buf_init(&resp, c->response_max);
+	ret = perform(c, &rq, &resp, NULL, ok_200);
+	if (!ret)
+		ret = list_from_json(c, &resp, want_next, out);
+	pl_buf_release(&resp);
+	return ret;
+}
+
+int pl_client_thread(struct pl_client *c, const char *id, struct pl_client_list *out)
+{
+	char target[32 + PL_HASH_HEX_LEN];
+	int ret = record_target(target, sizeof(target), id, ""); /* validates the id */
+
+	if (ret)
+		return ret;
+	snprintf(target, sizeof(target), "/threads/%s", id);
+	return get_list(c, target, true, false, 0, out);
+}
+
+int pl_client_statements(struct pl_client *c, uint64_t after, struct pl_client_list *out)
+{
+	char target[48];
+
+	snprintf(target, sizeof(target), "/statements?after=%llu", (unsigned long long)after);
+	return get_list(c, target, false, true, 0, out);
+}
+
+int pl_client_inbox(struct pl_client *c, uint64_t after, unsigned wait_s,
+                    struct pl_client_list *out)
+{
+	char target[64];
+
+	snprintf(target, sizeof(target), "/inbox?after=%llu&wait=%u", (unsigned long long)after,
+	         wait_s);
+	return get_list(c, target, true, true, (long)wait_s * 1000, out);
+}
+
+static int party_from_json(json_t *o, struct pl_client_party *p)
+{
+	json_t *v;
+	const char *s;
+
+	memset(p, 0, sizeof(*p));
+	if (!json_is_object(o))
+		return PL_EMALFORMED;
+	v = json_object_get(o, "name");
+	if (!json_is_string(v) || json_string_length(v) > PL_KEY_NAME_MAX)
+		return PL_EMALFORMED;
+	memcpy(p->name, json_string_value(v), json_string_length(v) + 1);
+	v = json_object_get(o, "vkey");
+	if (!json_is_string(v) ||
+	    pl_vkey_parse(&p->vkey, json_string_value(v), json_string_length(v)) != 0)
+		return PL_EMALFORMED;
+	v = json_object_get(o, "enc_key");
+	if (!json_is_string(v) || json_string_length(v) > PL_CLIENT_ENC_KEY_MAX)
+		return PL_EMALFORMED;
+	s = json_string_value(v);
+	memcpy(p->enc_key, s, json_string_length(v) + 1);
+	if (!json_u64(json_object_get(o, "register_index"), &p->register_index) ||
+	    !json_hash(json_object_get(o, "register_id"), p->register_id) ||
+	    !json_is_boolean(json_object_get(o, "revoked")))
+		return PL_EMALFORMED;
+	p->revoked = json_is_true(json_object_get(o, "revoked"));
+	if (p->revoked && !json_u64(json_object_get(o, "revoke_index"), &p->revoke_index))
+		return PL_EMALFORMED;
+	p->register_record =
+	        json_dup(json_object_get(o, "register_record"), &p->register_record_len);
+	if (!p->register_record)
+		return PL_EMALFORMED;
+	return 0;
+}
+
+int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t *n)
+{
+	struct request rq = {.method = "GET", .target = "/parties"};
+	struct pl_client_party *v = NULL;
+	struct pl_buf resp;
+	json_error_t je;
+	json_t *j = NULL, *a;
+	size_t k = 0;
+	int ret;
+
+	pl_buf_init(&resp, c->response_max);
+	ret = perform(c, &rq, &resp, NULL, ok_200);
+	if (ret)
+		goto out;
+	j = json_loadb(resp.data ? resp.data : "", resp.len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_array(a = json_object_get(j, "parties"))) {
+		ret = malformed(c, "directory");
+		goto out;
+	}
+	v = calloc(json_array_size(a) + 1, sizeof(*v));
+	if (!v) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < json_array_size(a); k++) {
+		if (party_from_json(json_array_get(a, k), &v[k]) != 0) {
+			free(v[k].register_record);
+			ret = malformed(c, "directory entry");
+			goto out;
+		}
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	pl_client_parties_free(v, k);
+	json_decref(j);
+	pl_buf_release(&resp);
+	return ret;
+}
+
+/* ---- Server-sent events ---- */
+
+struct sse {
+	struct pl_client *c;
+	int (*fn)(void *arg, const struct pl_client_entry *e);
+	void *arg;
+	uint64_t *cursor;
+	struct pl_buf line;  /* the line being received */
+	struct pl_buf data;  /* data of the event being received */
+	struct pl_buf error; /* body of a non-200 answer */
+	bool is_record;
+	bool has_id;
+	uint64_t id;
+	bool stopped; /* fn asked to stop */
+	int fail;     /* a malformed stream */
+	bool checked; /* status looked at */
+	bool ok;      /* status 200 */
+};
+
+static int sse_dispatch(struct sse *s)
+{
+	struct pl_client_entry e;
+	json_error_t je;
+	json_t *j;
+	int ret;
+
+	if (s->is_record && s->data.len > 0) {
+		j = json_loadb(s->data.data, s->data.len, JSON_REJECT_DUPLICATES, &je);
+		ret = j ? entry_from_json(j, &e) : PL_EMALFORMED;
+		json_decref(j);
+		if (ret)
+			return ret;
+		if (e.index + 1 > *s->cursor)
+			*s->cursor = e.index + 1;
+		if (s->fn(s->arg, &e) != 0)
+			s->stopped = true;
+		pl_client_entry_release(&e);
+	}
+	if (s->has_id && s->id > *s->cursor)
+		*s->cursor = s->id;
+	pl_buf_reset(&s->data);
+	s->is_record = false;
+	s->has_id = false;
+	return 0;
+}
+
+/* One line of the event stream (without its end of line). */
+static int sse_line(struct sse *s, const char *p, size_t n)
+{
+	const char *colon;
+	size_t fn, vs;
+
+	if (n == 0)
+		return sse_dispatch(s);
+	if (p[0] == ':')
+		return 0; /* a comment: the heartbeat */
+	colon = memchr(p, ':', n);
+	fn = colon ? (size_t)(colon - p) : n;
+	vs = colon ? fn + 1 : n;
+	if (vs < n && p[vs] == ' ')
+		vs++;
+	if (fn == 4 && memcmp(p, "data", 4) == 0) {
+		if (s->data.len > 0 && pl_buf_add(&s->data, "\n", 1) != 0)
+			return PL_ETOOBIG;
+		return pl_buf_add(&s->data, p + vs, n - vs);
+	}
+	if (fn == 5 && memcmp(p, "event", 5) == 0) {
+		s->is_record = n - vs == 6 && memcmp(p + vs, "record", 6) == 0;
+		return 0;
+	}
+	if (fn == 2 && memcmp(p, "id", 2) == 0) {
+		s->has_id = pl_parse_u64(&s->id, p + vs, n - vs, INT64_MAX) == 0;
+		return s->has_id ? 0 : PL_EMALFORMED;
+	}
+	return 0; /* retry and unknown fields are ignored, as the format says */
+}
+
+static size_t sse_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct sse *s = arg;
+	size_t n = size * nmemb;
+
+	if (!s->checked) {
+		long status = 0;
+		curl_easy_getinfo(s->c->curl, CURLINFO_RESPONSE_CODE, &status);
+		s->checked = true;
+		s->ok = status == 200;
+	}
+	if (!s->ok)
+		return pl_buf_add(&s->error, p, n) == 0 ? n : 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (ch == '\n') {
+			size_t len = s->line.len;
+			if (len > 0 && s->line.data[len - 1] == '\r')
+				len--;
+			s->fail = sse_line(s, s->line.data ? s->line.data : "", len);
+			pl_buf_reset(&s->line);
+			if (s->fail || s->stopped)
+				return 0;
+		} else if (pl_buf_add(&s->line, &ch, 1) != 0) {
+			s->fail = PL_ETOOBIG;
+			return 0;
+		}
+	}
+	return n;
+}
+
+int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
+                           int (*fn)(void *arg, const struct pl_client_entry *e), void *arg,
+                           long max_ms)
+{
+	char target[64];
+	struct sse s;
+	struct request rq = {.method = "GET",
+	                     .target = target,
+	                     .accept = "text/event-stream",
+	                     .auth = true,
+	                     .timeout_ms = max_ms ? max_ms : -1,
+	                     .write_fn = sse_write,
+	                     .write_arg = &s};
+	struct curl_slist *hdrs = NULL;
+	struct sink sink = {0};
+	CURLcode cc;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.c = c;
+	s.fn = fn;
+	s.arg = arg;
+	s.cursor = cursor;
+	pl_buf_init(&s.line, SSE_LINE_MAX);
+	pl_buf_init(&s.data, SSE_LINE_MAX);
+	pl_buf_init(&s.error, ERROR_BODY_MAX);
+	snprintf(target, sizeof(target), "/inbox?after=%llu", (unsigned long long)*cursor);
+	memset(&c->err, 0, sizeof(c->err));
+	ret = prepare(c, &rq, &hdrs, &sink);
+	if (ret)
+		goto out;
+	/* A silent stream is a dead one: the server sends a heartbeat every 15 s. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 45L);
+	cc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->err.status);
+	if (s.stopped) {
+		ret = 0;
+	} else if (s.fail) {
+		ret = s.fail == PL_ETOOBIG ? PL_ETOOBIG : PL_EMALFORMED;
+		(void)malformed(c, "event stream");
+	} else if (s.checked && !s.ok) {
+		parse_error_body(c, s.error.data ? s.error.data : "", s.error.len);
+		ret = error_of_status(c->err.status);
+	} else if (cc == CURLE_OK || (cc == CURLE_OPERATION_TIMEDOUT && max_ms && s.ok)) {
+		ret = 0;
+	} else {
+		set_reason(c, c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+		ret = PL_ENET;
+	}
+out:
+	curl_slist_free_all(hdrs);
+	pl_buf_release(&s.line);
+	pl_buf_release(&s.data);
+	pl_buf_release(&s.error);
+	return ret;
+}

@@ -1,0 +1,134 @@
+# shellcheck shell=sh
+# Shared by the parleyd API tests (POSIX sh, sourced with PARLEYD and DRIVER as $1 and $2): a
+# temporary directory, a store with the scenario parties, a server on a free port stopped by
+# its PID, and TAP lines numbered here.
+
+set -u
+
+abspath() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$(pwd)/$1" ;;
+	esac
+}
+
+PARLEYD=$(abspath "$1")
+DRIVER=$(abspath "$2")
+T=$(mktemp -d "${TMPDIR:-/tmp}/parleyd-api.XXXXXX") || exit 99
+DATA=$T/data
+IDS=$T/ids
+PID=
+URL=
+count=0
+fails=0
+
+cleanup() {
+	if [ -n "$PID" ]; then
+		kill -KILL "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	fi
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+report() {
+	count=$((count + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $count - $2"
+	else
+		fails=$((fails + 1))
+		echo "not ok $count - $2"
+	fi
+}
+
+ok() {
+	desc=$1
+	shift
+	if "$@"; then
+		report ok "$desc"
+	else
+		report fail "$desc"
+	fi
+}
+
+# Runs the driver and numbers its unnumbered TAP lines; a driver that fails without saying
+# why is a failure too.
+drive() {
+	"$DRIVER" "$@" >"$T/drive.out" 2>"$T/drive.err"
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) report ok "${line#ok - }" ;;
+		"not ok - "*) report fail "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$T/drive.out"
+	sed 's/^/# driver: /' "$T/drive.err"
+	ok "driver $1 exits 0" [ "$rc" -eq 0 ]
+}
+
+# A new store with every scenario party registered (and one identity left unregistered).
+setup_store() {
+	mkdir -p "$IDS"
+	"$PARLEYD" init --origin hotline.example --data "$DATA" >/dev/null 2>"$T/init.err" ||
+		{ cat "$T/init.err"; return 1; }
+	"$DRIVER" ident "$IDS" rok-mnd rok-mou unc kpa dprk us-wh us-nsc stranger || return 1
+	for p in rok-mnd rok-mou unc kpa dprk us-wh us-nsc; do
+		"$PARLEYD" party add "$p" --data "$DATA" --identity "$IDS" >/dev/null 2>"$T/add.err" ||
+			{ cat "$T/add.err"; return 1; }
+	done
+	# Short timer ticks so that deadlines pass quickly; the rest from the arguments.
+	printf 'timer_interval_ms = 100\npayload_max = 1048576\n' >"$T/parleyd.conf"
+	for kv in "$@"; do
+		echo "$kv" >>"$T/parleyd.conf"
+	done
+}
+
+# Starts parleyd on a free port; waits (bounded) until it answers.
+start_server() {
+	port=$("$DRIVER" freeport) || return 1
+	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen "127.0.0.1:$port" \
+		2>>"$T/parleyd.log" &
+	PID=$!
+	URL=http://127.0.0.1:$port
+	i=0
+	while [ $i -lt 100 ]; do
+		if "$DRIVER" health "$URL"; then
+			return 0
+		fi
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sed 's/^/# parleyd: /' "$T/parleyd.log"
+	return 1
+}
+
+# Sends signal $1 to the server and waits (bounded) for it to exit; $STATUS is its status.
+stop_server() {
+	STATUS=
+	[ -n "$PID" ] || return 1
+	kill "-$1" "$PID" 2>/dev/null
+	i=0
+	while [ $i -lt 150 ] && kill -0 "$PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$PID" 2>/dev/null; then
+		kill -KILL "$PID" 2>/dev/null
+	fi
+	wait "$PID"
+	STATUS=$?
+	PID=
+	return 0
+}
+
+logged() {
+	grep -F -q -e "$1" "$T/parleyd.log"
+}
+
+finish() {
+	echo "1..$count"
+	[ "$fails" -eq 0 ]
+}
