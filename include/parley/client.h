@@ -113,6 +113,14 @@ void pl_client_parties_free(struct pl_client_party *v, size_t n);
 /* GET /health: 0 when the server answers. */
 int pl_client_health(struct pl_client *c) PL_WUR;
 
+/*
+ * GET /log-key: the exchange's log verifier key, as the exchange itself
+ * states it. Only as trustworthy as the network path: for trust on first use,
+ * which the caller must say out loud. Returns 0 with *vk set, PL_EMALFORMED
+ * for an answer that is not one verifier key line, or a client error.
+ */
+int pl_client_log_key(struct pl_client *c, struct pl_vkey *vk) PL_WUR;
+
 /* GET /checkpoint: appends the signed checkpoint text to out (not verified here). */
 int pl_client_checkpoint(struct pl_client *c, struct pl_buf *out) PL_WUR;
 

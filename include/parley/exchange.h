@@ -195,8 +195,10 @@ int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len,
                        struct pl_exchange_receipt *out, struct pl_exchange_refusal *why) PL_WUR;
 
 /*
- * Called once per pl_exchange_submit_async(): status is 0 with r filled (the
- * callback owns r's strings: release it), or an error with why filled.
+ * Called once per pl_exchange_submit_async(): status is 0 with r filled, or
+ * an error with r NULL and why filled. r and its strings are valid during the
+ * call and released right after it returns; a callback that keeps a string
+ * takes it by copying the pointer and setting the field to NULL.
  * Runs on the caller's thread when validation fails, else on the sequencer
  * thread after the commit: it must be quick and must not call back into the
  * exchange (e.g. resume a suspended HTTP connection).

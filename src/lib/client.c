@@ -541,6 +541,25 @@ int pl_client_health(struct pl_client *c)
 	return ret;
 }
 
+int pl_client_log_key(struct pl_client *c, struct pl_vkey *vk)
+{
+	struct pl_buf b;
+	int ret;
+
+	pl_buf_init(&b, PL_KEY_NAME_MAX + 128);
+	ret = get_into(c, "/log-key", false, &b);
+	if (ret)
+		goto out;
+	if (b.len < 2 || b.data[b.len - 1] != '\n') {
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	ret = pl_vkey_parse(vk, b.data, b.len - 1);
+out:
+	pl_buf_release(&b);
+	return ret;
+}
+
 int pl_client_checkpoint(struct pl_client *c, struct pl_buf *out)
 {
 	return get_into(c, "/checkpoint", false, out);

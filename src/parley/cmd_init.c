@@ -138,43 +138,47 @@ out:
 }
 
 /*
- * Trust on first use: the exchange's own word for its log key, read from the
- * signature line of its checkpoint and a key the exchange publishes. The API
- * (docs/api.md) publishes no log key yet, so this names the key it would need
- * and stops rather than trust a guess.
+ * Trust on first use: takes the log key the exchange states about itself
+ * (GET /log-key), which is only as good as the network path to it, and says
+ * so loudly with the key, so that it can be checked out of band. precheck()
+ * then requires that key to sign the exchange's checkpoint.
  */
 static int tofu_log_key(struct pl_client *c, const char *url, const char *origin,
                         struct pl_vkey *vk)
 {
-	struct pl_buf b;
-	struct pl_note *n = NULL;
-	char hex[2 * PL_KEYID_BYTES + 1];
+	struct pl_vkey got;
+	struct pl_buf text;
 	int ret = PL_EXIT_USAGE, err;
 
-	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
-	(void)vk;
-	err = pl_client_checkpoint(c, &b);
+	pl_buf_init(&text, PL_KEY_NAME_MAX + 128);
+	err = pl_client_log_key(c, &got);
 	if (err) {
-		cli_error("exchange %s: %s", url, pl_client_last_error(c)->reason);
-		ret = pl_client_last_error(c)->status >= 400 ? PL_EXIT_REFUSED : PL_EXIT_USAGE;
+		cli_error("exchange %s: cannot get its log key: %s", url,
+		          err == PL_EMALFORMED ? "malformed answer"
+		                               : pl_client_last_error(c)->reason);
+		ret = err == PL_EMALFORMED                     ? PL_EXIT_FAIL
+		      : pl_client_last_error(c)->status >= 400 ? PL_EXIT_REFUSED
+		                                               : PL_EXIT_USAGE;
 		goto out;
 	}
-	err = pl_note_parse(&n, b.data ? b.data : "", b.len);
-	if (err || n->nsigs == 0) {
-		cli_error("exchange %s: its checkpoint is not a signed note", url);
+	if (strcmp(got.name, origin) != 0 || got.type != PL_SIGTYPE_ED25519) {
+		cli_error("exchange %s: its log key is named %s, not after its origin %s", url,
+		          got.name, origin);
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}
-	pl_hex_encode(hex, n->sigs[0].id, PL_KEYID_BYTES);
-	cli_error("WARNING: no --log-key given: trust on first use needs the exchange's log key,");
-	cli_error("WARNING: which exchange %s signs with as %s+%s, but does not publish.", url,
-	          n->sigs[0].name, hex);
-	cli_error("get that key (%s+%s+...) from the exchange's operator and give it "
-	          "with --log-key",
-	          origin, hex);
+	if (pl_vkey_format(&got, &text) != 0)
+		goto out;
+	cli_error("WARNING: no --log-key given: trusting the log key exchange %s states on first "
+	          "use:",
+	          url);
+	cli_error("WARNING:   %s", text.data);
+	cli_error("WARNING: check it with the exchange's operator; every later checkpoint must be "
+	          "signed by it.");
+	*vk = got;
+	ret = 0;
 out:
-	pl_note_free(n);
-	pl_buf_release(&b);
+	pl_buf_release(&text);
 	return ret;
 }
 

@@ -45,6 +45,7 @@ enum route {
 	R_NONE,
 	R_HEALTH,
 	R_CHECKPOINT,
+	R_LOG_KEY,
 	R_TILE,
 	R_ENTRIES,
 	R_PAYLOAD_POST,
@@ -470,6 +471,8 @@ static unsigned route(struct req *r, const char *method)
 		r->route = R_HEALTH;
 	} else if (path_is(p, pn, "/checkpoint")) {
 		r->route = R_CHECKPOINT;
+	} else if (path_is(p, pn, "/log-key")) {
+		r->route = R_LOG_KEY;
 	} else if (pn > 6 && memcmp(p, "/tile/", 6) == 0) {
 		struct pl_tile tile;
 		/* The library's strict tlog-tiles path parser; anything else is no tile. */
@@ -530,8 +533,8 @@ static unsigned route(struct req *r, const char *method)
 
 static bool is_public(enum route rt)
 {
-	return rt == R_HEALTH || rt == R_CHECKPOINT || rt == R_TILE || rt == R_CONSISTENCY ||
-	       rt == R_PARTIES || rt == R_STATEMENTS;
+	return rt == R_HEALTH || rt == R_CHECKPOINT || rt == R_LOG_KEY || rt == R_TILE ||
+	       rt == R_CONSISTENCY || rt == R_PARTIES || rt == R_STATEMENTS;
 }
 
 /* Token bucket per key: true when the key may make one more request now. */
@@ -762,6 +765,23 @@ static enum MHD_Result do_checkpoint(struct req *r)
 	if (err) {
 		pl_buf_release(&b);
 		return send_lib_error(r, err, "checkpoint");
+	}
+	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, CACHE_CHECKPOINT, &b);
+}
+
+/* The log's verifier key, for clients that trust it on first use (and say so). */
+static enum MHD_Result do_log_key(struct req *r)
+{
+	struct pl_buf b;
+	int err;
+
+	pl_buf_init(&b, PL_KEY_NAME_MAX + 128);
+	err = pl_vkey_format(pl_exchange_vkey(r->h->ex), &b);
+	if (!err)
+		err = pl_buf_add(&b, "\n", 1);
+	if (err) {
+		pl_buf_release(&b);
+		return send_lib_error(r, err, "log key");
 	}
 	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, CACHE_CHECKPOINT, &b);
 }
@@ -1300,6 +1320,8 @@ static enum MHD_Result dispatch(struct req *r, const char *method)
 		return send_bytes(r, MHD_HTTP_OK, TEXT_PLAIN, NULL, (void *)"ok\n", 3, false);
 	case R_CHECKPOINT:
 		return do_checkpoint(r);
+	case R_LOG_KEY:
+		return do_log_key(r);
 	case R_TILE:
 		return do_tile(r, false);
 	case R_ENTRIES:
