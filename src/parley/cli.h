@@ -47,6 +47,9 @@ int cmd_agent(int argc, char **argv);
 int cmd_thread(int argc, char **argv);
 /* parley log audit, called by cmd_log() with the arguments after "log". */
 int cmd_log_audit(int argc, char **argv);
+/* parley dossier (export a thread's offline evidence) and parley verify (check one). */
+int cmd_dossier(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Prints "parley: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,1361 @@
+/* parley dossier and parley verify: export a thread's offline evidence, and check one offline. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include <parley/client.h>
+#include <parley/dossier.h>
+#include <parley/encoding.h>
+#include <parley/note.h>
+#include <parley/record.h>
+#include <parley/tiles.h>
+#include <parley/timestamp.h>
+#include <parley/tlog.h>
+
+#include "session.h"
+#include "banned.h"
+
+static const char dossier_help[] =
+        "usage: parley dossier ID --output FILE [--disclose ID ...] [--profile DIR]\n"
+        "\n"
+        "Exports the dossier of the thread of record ID (its id or a unique prefix of at\n"
+        "least 8 hex digits; for a record that acts on a send, consultation or check,\n"
+        "the thread of that one): one file of offline evidence that 'parley verify'\n"
+        "checks without the exchange (docs/dossier.md). It holds the exchange's latest\n"
+        "checkpoint, checked with the pinned log key and for consistency with the last\n"
+        "one seen, with every cosignature it carries; every log entry from the subject\n"
+        "up to that checkpoint (each entry bundle checked against its hash tile) and\n"
+        "the hashes that tie them to the checkpoint's root; the earlier records the\n"
+        "thread needs (register records, chain anchors, records referred to), each\n"
+        "with its inclusion proof computed from the hash tiles; and the plaintexts\n"
+        "chosen with --disclose. The dossier is verified before it is written; FILE is\n"
+        "replaced atomically, mode 0644.\n"
+        "\n"
+        "Options:\n"
+        "  -o, --output FILE     where to write the dossier (required)\n"
+        "  -d, --disclose ID     disclose the content of record ID, a send or\n"
+        "                        consultation of the dossier this party can read, with\n"
+        "                        the salt of its commitment; may be repeated\n"
+        "  -P, --profile DIR     the profile to use (default: $PARLEY_PROFILE, then\n"
+        "                        ~/.config/parley)\n"
+        "  -h, --help            show this help\n"
+        "\n"
+        "Exit status: 0 written; 1 what the exchange gave does not verify (nothing is\n"
+        "written); 2 usage or I/O error; 3 the exchange refused.\n";
+
+static const char verify_help[] =
+        "usage: parley verify FILE [--log-key VKEY] [--witness VKEY ... [--quorum N]]\n"
+        "                          [--html OUT] [--json]\n"
+        "\n"
+        "Verifies a dossier offline, with no network, profile or local state\n"
+        "(docs/dossier.md): the checkpoint's signature by the log key and the\n"
+        "witnesses' cosignatures; that the window holds every log entry from the\n"
+        "subject up to the checkpoint; the inclusion proof of every earlier record;\n"
+        "every record's signatures, every key's chain and the rules over the thread;\n"
+        "every disclosed plaintext against its commitment. Then prints the timeline\n"
+        "and the verdicts, each saying what it rests on. FILE may be '-' for standard\n"
+        "input. VKEY is a verifier key (name+keyid+base64) or a file holding one.\n"
+        "\n"
+        "Options:\n"
+        "  -l, --log-key VKEY    the exchange's published log key; without it the key\n"
+        "                        named in the dossier is used, which shows only that\n"
+        "                        the dossier is consistent with itself\n"
+        "  -w, --witness VKEY    a witness's cosignature key; may be repeated\n"
+        "  -q, --quorum N        how many of the given witnesses must have cosigned\n"
+        "                        (default: all of them)\n"
+        "  -H, --html OUT        also write the timeline and verdicts as one standalone\n"
+        "                        HTML page (no script, no external asset) to OUT\n"
+        "  -j, --json            print one JSON object instead of text\n"
+        "  -h, --help            show this help\n"
+        "\n"
+        "Exit status: 0 the dossier verifies; 1 some evidence does not hold (one line\n"
+        "names it and why); 2 not a dossier, usage or I/O error.\n";
+
+/* Bytes of the one-line reason pl_dossier_verify() gives. */
+#define WHY_MAX 2048
+
+/* ---- Files ---- */
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+	int ret = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			ret = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	return ret;
+}
+
+/*
+ * Writes data[0..len) to path through a temporary file beside it (mode 0644,
+ * fsynced, renamed over path, then the directory fsynced), so that a crash
+ * leaves the old file or the whole new one, never a part. Returns an exit code.
+ */
+static int write_atomic(const char *what, const char *path, const char *data, size_t len)
+{
+	char tmp[CLI_PATH_MAX], dir[CLI_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	bool made = false;
+	int fd = -1, dfd = -1, ret = PL_EXIT_USAGE, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		cli_error("%s %s: the path is too long", what, path);
+		goto out;
+	}
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		cli_error("%s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	made = true;
+	/* Explicit, so that the umask neither widens nor narrows what a reader is handed. */
+	if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		cli_error("%s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	n = close(fd);
+	fd = -1;
+	if (n != 0 || rename(tmp, path) != 0) {
+		cli_error("%s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	made = false;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		cli_error("%s %s: written, but its directory cannot be synced: %s", what, path,
+		          strerror(errno));
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (made)
+		unlink(tmp);
+	return ret;
+}
+
+/* ---- Hash tiles from the exchange ---- */
+
+struct tile_copy {
+	struct pl_tile t;
+	uint8_t *hashes; /* t.width hashes */
+};
+
+/*
+ * The tiles fetched so far, kept for the tile view and the entry bundles: a
+ * frontier, the level-0 tiles of the window and the inclusion proofs share
+ * most of them. Tiles are untrusted here; every hash drawn from them ends up
+ * checked against the checkpoint's root.
+ */
+struct tiles {
+	struct session *s;
+	struct tile_copy *v;
+	size_t n, cap;
+	/* The first fetch that failed, for the message. */
+	int err;
+	bool wrong_size;
+	size_t got;
+	struct pl_tile failed;
+};
+
+/* A pl_tiles_source: from the cache, else GET /tile/<L>/<N>[.p/<W>]. */
+static int read_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
+{
+	struct tiles *c = ctx;
+	size_t want = (size_t)t->width * PL_HASH_BYTES;
+	struct pl_buf b;
+	int ret = 0;
+
+	pl_buf_init(&b, PL_TILE_BYTES);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pl_tile *k = &c->v[i].t;
+		if (k->level == t->level && k->n == t->n && k->width == t->width) {
+			memcpy(out, c->v[i].hashes, want);
+			goto out;
+		}
+	}
+	ret = pl_client_tile(c->s->client, t->level, t->n, t->width == PL_TILE_WIDTH ? 0 : t->width,
+	                     &b);
+	if (ret == 0 && b.len != want) {
+		ret = PL_EMALFORMED;
+		if (!c->err)
+			c->wrong_size = true;
+	}
+	if (ret == 0 && c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct tile_copy *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	if (ret == 0) {
+		uint8_t *h = malloc(want);
+		if (!h) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		memcpy(h, b.data, want);
+		c->v[c->n].t = *t;
+		c->v[c->n].hashes = h;
+		c->n++;
+		memcpy(out, h, want);
+	}
+out:
+	if (ret && !c->err) {
+		c->err = ret;
+		c->got = b.len;
+		c->failed = *t;
+	}
+	pl_buf_release(&b);
+	return ret;
+}
+
+static void tiles_release(struct tiles *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].hashes);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- The export ---- */
+
+/* A record before the window, with its inclusion proof under the dossier's checkpoint. */
+struct held {
+	uint64_t index;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	char *text;
+	size_t len;
+	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+	size_t nproof;
+};
+
+/* A disclosure and the opened copy it points to (wiped and freed at the end). */
+struct disclosed {
+	struct pl_dossier_disclosure d;
+	uint8_t *plain;
+};
+
+struct export
+{
+	struct session s;
+	const char *output;
+	const char *disclose[PL_DOSSIER_MAX_DISCLOSURES];
+	size_t ndisclose;
+	struct session_record subject;
+	char sid[17]; /* the subject's short id, for messages */
+	struct pl_checkpoint cp;
+	struct pl_buf cpnote; /* the checkpoint as signed, with its cosignatures */
+	struct tiles tiles;
+	struct pl_tiles_view view;
+	/* The window [start, size): entry bundles kept whole, entries pointing into them. */
+	struct pl_buf *bundles;
+	size_t nbundles;
+	struct pl_dossier_entry *window;
+	uint8_t(*ids)[PL_RECORD_ID_BYTES];
+	size_t nwindow;
+	uint8_t frontier[PL_DOSSIER_MAX_FRONTIER][PL_HASH_BYTES];
+	size_t nfrontier;
+	/* Records before the window, in index order, and their view for the library. */
+	struct held **held;
+	size_t nheld, capheld;
+	struct pl_dossier_entry *proven;
+	struct disclosed disc[PL_DOSSIER_MAX_DISCLOSURES];
+	size_t ndisc;
+	struct pl_buf json;
+};
+
+/* Reports a failure of a library call that read hashes through the tile view. */
+static int tiles_failed(struct export *e, const char *what, int err)
+{
+	struct tiles *c = &e->tiles;
+	char name[64];
+	int ret = PL_EXIT_USAGE;
+
+	snprintf(name, sizeof(name), "hash tile %u/%" PRIu64, c->failed.level, c->failed.n);
+	if (c->err && c->wrong_size) {
+		cli_error("%s: the exchange sent %zu bytes, not %u", name, c->got,
+		          c->failed.width * PL_HASH_BYTES);
+		ret = PL_EXIT_FAIL;
+	} else if (c->err && c->err != PL_ENOMEM) {
+		ret = session_client_failed(&e->s, name, c->err);
+	} else {
+		cli_error("%s: %s", what, pl_strerror(err));
+	}
+	return ret;
+}
+
+static bool is_subject_kind(enum pl_record_kind k)
+{
+	return k == PL_KIND_SEND || k == PL_KIND_CONSULT || k == PL_KIND_CHECK ||
+	       k == PL_KIND_STATEMENT;
+}
+
+/*
+ * Resolves the subject: the record ID, or for a record that acts on another
+ * (a receive, a decline, an advice...) the send, consultation or check it
+ * acts on, which heads the thread. Returns an exit code.
+ */
+static int find_subject(struct export *e, const char *arg)
+{
+	struct session_record r;
+	enum pl_ref_role role;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	ret = session_resolve(&e->s, arg, &r);
+	if (ret)
+		goto out;
+	role = pl_record_kind_target(r.rec->kind);
+	if (role) {
+		const struct pl_record_ref *ref = pl_record_ref_find(r.rec, role);
+		if (!ref) {
+			cli_error("record %.16s: a %s that names no record it acts on", r.hex,
+			          pl_record_kind_name(r.rec->kind));
+			ret = PL_EXIT_FAIL;
+			goto out;
+		}
+		pl_record_id_format(hex, ref->id);
+		session_record_release(&r);
+		ret = session_resolve(&e->s, hex, &r);
+		if (ret)
+			goto out;
+	}
+	if (!is_subject_kind(r.rec->kind)) {
+		cli_error("record %.16s: a %s heads no thread; give a send, consultation, check or "
+		          "statement",
+		          r.hex, pl_record_kind_name(r.rec->kind));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	if (r.index == UINT64_MAX) {
+		cli_error("record %.16s: the exchange did not say where it is in the log", r.hex);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	e->subject = r;
+	memset(&r, 0, sizeof(r));
+	session_short_id(e->sid, e->subject.id);
+out:
+	session_record_release(&r);
+	return ret;
+}
+
+/*
+ * Fetches entry bundle n of the tree at the checkpoint into b and checks it
+ * against the level-0 hash tile of the same number, splitting it into ents.
+ * Returns an exit code and the bundle's width.
+ */
+static int fetch_bundle(struct export *e, uint64_t n, struct pl_buf *b,
+                        struct pl_tiles_entry ents[static PL_TILE_WIDTH], unsigned *width)
+{
+	static uint8_t tile[PL_TILE_BYTES];
+	struct pl_tile t;
+	char what[48];
+	int ret = PL_EXIT_USAGE, err;
+
+	snprintf(what, sizeof(what), "entry bundle %" PRIu64, n);
+	if (pl_tiles_tile_at(&t, e->cp.size, 0, n, true) != 0) {
+		cli_error("%s: outside the tree of size %" PRIu64, what, e->cp.size);
+		goto out;
+	}
+	err = pl_client_entry_bundle(e->s.client, n, t.width == PL_TILE_WIDTH ? 0 : t.width, b);
+	if (err) {
+		ret = session_client_failed(&e->s, what, err);
+		goto out;
+	}
+	t.entries = false;
+	err = read_tile(&e->tiles, &t, tile);
+	if (err) {
+		ret = tiles_failed(e, what, err);
+		goto out;
+	}
+	err = pl_tiles_bundle_verify((const uint8_t *)b->data, b->len, tile,
+	                             (size_t)t.width * PL_HASH_BYTES);
+	if (err == 0)
+		err = pl_tiles_bundle_split((const uint8_t *)b->data, b->len, t.width, ents);
+	if (err) {
+		cli_error("%s: %s", what,
+		          err == PL_EPROOF ? "an entry does not hash to its leaf in the hash tile"
+		                           : "malformed");
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	*width = t.width;
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+/* Fetches every entry in [start, size), the window, and checks that it starts with the subject. */
+static int fetch_window(struct export *e)
+{
+	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
+	uint64_t start = e->subject.index, size = e->cp.size, first, last;
+	int ret = PL_EXIT_USAGE;
+
+	if (start >= size) {
+		cli_error("record %s: at log #%" PRIu64 ", beyond the checkpoint of size %" PRIu64,
+		          e->sid, start, size);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	if (size - start > PL_DOSSIER_MAX_WINDOW) {
+		cli_error("record %s: the window from log #%" PRIu64 " up to checkpoint %" PRIu64
+		          " holds %" PRIu64 " records, more than a dossier can (%d)",
+		          e->sid, start, size, size - start, PL_DOSSIER_MAX_WINDOW);
+		goto out;
+	}
+	first = start / PL_TILE_WIDTH;
+	last = (size - 1) / PL_TILE_WIDTH;
+	e->nwindow = (size_t)(size - start);
+	e->window = calloc(e->nwindow, sizeof(*e->window));
+	e->ids = calloc(e->nwindow, sizeof(*e->ids));
+	e->bundles = calloc((size_t)(last - first + 1), sizeof(*e->bundles));
+	if (!e->window || !e->ids || !e->bundles) {
+		cli_error("the window: out of memory");
+		goto out;
+	}
+	for (uint64_t n = first; n <= last; n++) {
+		struct pl_buf *b = &e->bundles[e->nbundles++];
+		unsigned width = 0;
+		pl_buf_init(b, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
+		ret = fetch_bundle(e, n, b, ents, &width);
+		if (ret)
+			goto out;
+		for (unsigned i = 0; i < width; i++) {
+			uint64_t index = n * PL_TILE_WIDTH + i;
+			size_t k;
+			if (index < start)
+				continue;
+			k = (size_t)(index - start);
+			e->window[k].index = index;
+			e->window[k].record = (const char *)ents[i].data;
+			e->window[k].record_len = ents[i].len;
+			pl_record_id(e->ids[k], (const char *)ents[i].data, ents[i].len);
+		}
+	}
+	if (memcmp(e->ids[0], e->subject.id, PL_RECORD_ID_BYTES) != 0) {
+		cli_error("record %s: the exchange named log #%" PRIu64
+		          " as its place, but the log holds another record there",
+		          e->sid, start);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+/*
+ * Keeps a record before the window with its inclusion proof, computed from
+ * the hash tiles and checked against the checkpoint's root at once, so that
+ * a lie is named here rather than as a failed dossier. Returns an exit code.
+ */
+static int hold(struct export *e, uint64_t index, const char *text, size_t len)
+{
+	struct pl_tlog_reader rd = pl_tiles_view_reader(&e->view);
+	struct held *h = NULL;
+	uint8_t leaf[PL_HASH_BYTES];
+	char sid[17], what[80];
+	size_t at;
+	int ret = PL_EXIT_FAIL, err;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		cli_error("the proven records: out of memory");
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	pl_record_id(h->id, text, len);
+	session_short_id(sid, h->id);
+	snprintf(what, sizeof(what), "record %s at log #%" PRIu64, sid, index);
+	for (at = 0; at < e->nheld && e->held[at]->index < index; at++)
+		;
+	if (at < e->nheld && e->held[at]->index == index) {
+		if (memcmp(e->held[at]->id, h->id, PL_RECORD_ID_BYTES) != 0)
+			cli_error("%s: the exchange gave another record at the same place", what);
+		else
+			ret = PL_EXIT_OK; /* asked for twice: a register that is also referred to */
+		goto out;
+	}
+	if (index >= e->subject.index) {
+		cli_error("%s: the exchange places it in the window, where it is not", what);
+		goto out;
+	}
+	err = pl_tlog_prove_inclusion(&rd, e->cp.size, index, h->proof, &h->nproof);
+	if (err) {
+		ret = tiles_failed(e, what, err);
+		goto out;
+	}
+	pl_tlog_leaf_hash(leaf, text, len);
+	if (pl_tlog_verify_inclusion(leaf, index, e->cp.size,
+	                             (const uint8_t(*)[PL_HASH_BYTES])h->proof, h->nproof,
+	                             e->cp.root) != 0) {
+		cli_error("%s: not in the tree of checkpoint %" PRIu64
+		          ": its inclusion proof from the exchange's hash tiles does not hold",
+		          what, e->cp.size);
+		goto out;
+	}
+	if (e->nheld == e->capheld) {
+		size_t cap = e->capheld ? 2 * e->capheld : 32;
+		struct held **v = realloc(e->held, cap * sizeof(*v));
+		if (!v) {
+			cli_error("the proven records: out of memory");
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		e->held = v;
+		e->capheld = cap;
+	}
+	if (e->nheld == PL_DOSSIER_MAX_PROVEN) {
+		cli_error("the dossier needs more than %d records before its window",
+		          PL_DOSSIER_MAX_PROVEN);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	h->text = malloc(len + 1);
+	if (!h->text) {
+		cli_error("the proven records: out of memory");
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	memcpy(h->text, text, len);
+	h->text[len] = '\0';
+	h->len = len;
+	h->index = index;
+	memmove(&e->held[at + 1], &e->held[at], (e->nheld - at) * sizeof(e->held[0]));
+	e->held[at] = h;
+	e->nheld++;
+	h = NULL;
+	ret = PL_EXIT_OK;
+out:
+	if (h)
+		free(h->text);
+	free(h);
+	return ret;
+}
+
+/* True when the register record msg[0..len) brings the key (name, id). */
+static bool registers_key(const char *msg, size_t len, const char *name, const uint8_t *id)
+{
+	struct pl_note *n = NULL;
+	struct pl_record *r = malloc(sizeof(*r));
+	bool yes = false;
+
+	if (!r || pl_note_parse(&n, msg, len) != 0 ||
+	    pl_record_parse(r, n->text, n->text_len, NULL) != 0 || r->kind != PL_KIND_REGISTER)
+		goto out;
+	for (size_t i = 0; i < r->nkeys && !yes; i++)
+		yes = strcmp(r->keys[i].name, name) == 0 &&
+		      memcmp(r->keys[i].id, id, PL_KEYID_BYTES) == 0;
+out:
+	pl_note_free(n);
+	free(r);
+	return yes;
+}
+
+/*
+ * The register record of a key the directory no longer names (its party has
+ * changed keys since): the first register before the window that brings it,
+ * searched in the entry bundles. Returns an exit code.
+ */
+static int scan_register(struct export *e, const struct pl_dossier_want *w)
+{
+	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
+	struct pl_buf b;
+	int ret = PL_EXIT_FAIL;
+
+	pl_buf_init(&b, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
+	for (uint64_t n = 0; n * PL_TILE_WIDTH < e->subject.index; n++) {
+		unsigned width = 0;
+		pl_buf_reset(&b);
+		ret = fetch_bundle(e, n, &b, ents, &width);
+		if (ret)
+			goto out;
+		for (unsigned i = 0; i < width; i++) {
+			uint64_t index = n * PL_TILE_WIDTH + i;
+			if (index >= e->subject.index)
+				break;
+			if (registers_key((const char *)ents[i].data, ents[i].len, w->key_name,
+			                  w->key_id)) {
+				ret = hold(e, index, (const char *)ents[i].data, ents[i].len);
+				goto out;
+			}
+		}
+	}
+	cli_error("key %s: no register record brings it before log #%" PRIu64, w->key_name,
+	          e->subject.index);
+	ret = PL_EXIT_FAIL;
+out:
+	pl_buf_release(&b);
+	return ret;
+}
+
+/* Fetches one thing pl_dossier_wants() asked for and holds it. Returns an exit code. */
+static int fetch_want(struct export *e, const struct pl_dossier_want *w)
+{
+	struct pl_client_entry ent;
+	char hex[PL_RECORD_ID_HEX_LEN + 1], what[96];
+	int ret, err;
+
+	memset(&ent, 0, sizeof(ent));
+	if (w->kind == PL_DOSSIER_WANT_REGISTER) {
+		ret = session_directory(&e->s, false);
+		if (ret)
+			goto out;
+		for (size_t i = 0; i < e->s.nparties; i++) {
+			const struct pl_client_party *p = &e->s.parties[i];
+			if (strcmp(p->vkey.name, w->key_name) == 0 &&
+			    memcmp(p->vkey.id, w->key_id, PL_KEYID_BYTES) == 0) {
+				/* session_directory() checked the record against the entry. */
+				ret = hold(e, p->register_index, p->register_record,
+				           p->register_record_len);
+				goto out;
+			}
+		}
+		ret = scan_register(e, w);
+		goto out;
+	}
+	pl_record_id_format(hex, w->id);
+	snprintf(what, sizeof(what), "record %.16s", hex);
+	err = pl_client_record(e->s.client, hex, &ent);
+	if (err) {
+		ret = session_client_failed(&e->s, what, err);
+		goto out;
+	}
+	ret = hold(e, ent.index, ent.note, ent.note_len);
+out:
+	pl_client_entry_release(&ent);
+	return ret;
+}
+
+/* Points e->proven at the held records, in index order, for the library. */
+static int proven_view(struct export *e)
+{
+	struct pl_dossier_entry *v = NULL;
+	int ret = PL_EXIT_OK;
+
+	if (e->nheld) {
+		v = realloc(e->proven, e->nheld * sizeof(*v));
+		if (!v) {
+			cli_error("the proven records: out of memory");
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		e->proven = v;
+	}
+	for (size_t i = 0; i < e->nheld; i++) {
+		e->proven[i].index = e->held[i]->index;
+		e->proven[i].record = e->held[i]->text;
+		e->proven[i].record_len = e->held[i]->len;
+		e->proven[i].proof = (const uint8_t(*)[PL_HASH_BYTES])e->held[i]->proof;
+		e->proven[i].nproof = e->held[i]->nproof;
+	}
+out:
+	return ret;
+}
+
+/* Asks pl_dossier_wants() what is missing and fetches it, until nothing is (docs/dossier.md §2). */
+static int fetch_proven(struct export *e)
+{
+	struct pl_dossier_want *w = NULL;
+	size_t nw = 0;
+	int ret, err;
+
+	for (int round = 0;; round++) {
+		free(w);
+		w = NULL;
+		ret = proven_view(e);
+		if (ret)
+			goto out;
+		err = pl_dossier_wants(&w, &nw, e->window, e->nwindow, e->proven, e->nheld);
+		if (err) {
+			cli_error("the window from log #%" PRIu64 ": %s", e->subject.index,
+			          err == PL_EMALFORMED
+			                  ? "the exchange logged a record that does not "
+			                    "parse"
+			                  : pl_strerror(err));
+			ret = err == PL_ENOMEM ? PL_EXIT_USAGE : PL_EXIT_FAIL;
+			goto out;
+		}
+		if (nw == 0)
+			break;
+		/* Two rounds suffice (anchors and references, then their registers); a third is
+		 * slack, a fourth a loop. */
+		if (round == 3) {
+			cli_error("the window from log #%" PRIu64
+			          ": the records it needs before it keep growing",
+			          e->subject.index);
+			ret = PL_EXIT_FAIL;
+			goto out;
+		}
+		for (size_t k = 0; k < nw; k++) {
+			ret = fetch_want(e, &w[k]);
+			if (ret)
+				goto out;
+		}
+	}
+	ret = PL_EXIT_OK;
+out:
+	free(w);
+	return ret;
+}
+
+static bool in_dossier(const struct export *e, const uint8_t *id)
+{
+	for (size_t i = 0; i < e->nwindow; i++) {
+		if (memcmp(e->ids[i], id, PL_RECORD_ID_BYTES) == 0)
+			return true;
+	}
+	for (size_t i = 0; i < e->nheld; i++) {
+		if (memcmp(e->held[i]->id, id, PL_RECORD_ID_BYTES) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Adds the disclosure of record arg: the opened copy in the local state, or
+ * the payload fetched and opened with this party's key (session_payload()
+ * checks it against the record's commitment). Returns an exit code.
+ */
+static int add_disclosure(struct export *e, const char *arg)
+{
+	struct session_record r;
+	uint8_t salt[PL_BOX_SALT_BYTES];
+	uint8_t *plain = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	ret = session_resolve(&e->s, arg, &r);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < e->ndisc; i++) {
+		if (memcmp(e->disc[i].d.id, r.id, PL_RECORD_ID_BYTES) == 0)
+			goto out; /* named twice */
+	}
+	ret = PL_EXIT_USAGE;
+	if (!in_dossier(e, r.id)) {
+		cli_error("record %.16s: not in the dossier of %s (its window starts at log "
+		          "#%" PRIu64 "), so it cannot be disclosed in it",
+		          r.hex, e->sid, e->subject.index);
+		goto out;
+	}
+	if (!(r.rec->has & PL_RECORD_HAS_COMMIT)) {
+		cli_error("record %.16s: a %s seals no content, so there is nothing to disclose",
+		          r.hex, pl_record_kind_name(r.rec->kind));
+		goto out;
+	}
+	ret = session_payload(&e->s, &r, &plain, &len, salt);
+	if (ret)
+		goto out;
+	if (!plain) {
+		cli_error("record %.16s: %s is not one of its readers, so it cannot disclose it",
+		          r.hex, e->s.profile.party);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	memcpy(e->disc[e->ndisc].d.id, r.id, PL_RECORD_ID_BYTES);
+	e->disc[e->ndisc].d.plaintext = plain;
+	e->disc[e->ndisc].d.len = len;
+	memcpy(e->disc[e->ndisc].d.salt, salt, PL_BOX_SALT_BYTES);
+	e->disc[e->ndisc].plain = plain;
+	e->ndisc++;
+	plain = NULL;
+out:
+	pl_state_plaintext_free(plain, len);
+	sodium_memzero(salt, sizeof(salt));
+	session_record_release(&r);
+	return ret;
+}
+
+static int cmp_disclosed(const void *a, const void *b)
+{
+	const struct disclosed *x = a, *y = b;
+
+	return memcmp(x->d.id, y->d.id, PL_RECORD_ID_BYTES);
+}
+
+/*
+ * Builds the dossier from what was fetched and verifies it with the pinned
+ * log key, as a reader will: a dossier that does not verify is never
+ * written. Returns an exit code.
+ */
+static int build(struct export *e, struct pl_dossier_report **rep)
+{
+	struct pl_dossier_disclosure d[PL_DOSSIER_MAX_DISCLOSURES];
+	struct pl_dossier_input in;
+	struct pl_buf why;
+	int ret = PL_EXIT_FAIL, err;
+
+	pl_buf_init(&why, WHY_MAX);
+	qsort(e->disc, e->ndisc, sizeof(e->disc[0]), cmp_disclosed);
+	for (size_t i = 0; i < e->ndisc; i++)
+		d[i] = e->disc[i].d;
+	memset(&in, 0, sizeof(in));
+	in.log_key = &e->s.profile.log_key;
+	in.checkpoint = e->cpnote.data;
+	in.checkpoint_len = e->cpnote.len;
+	in.start = e->subject.index;
+	in.frontier = (const uint8_t(*)[PL_HASH_BYTES])e->frontier;
+	in.nfrontier = e->nfrontier;
+	in.window = e->window;
+	in.nwindow = e->nwindow;
+	in.proven = e->proven;
+	in.nproven = e->nheld;
+	in.disclosures = d;
+	in.ndisclosures = e->ndisc;
+	err = pl_dossier_build(&e->json, &in);
+	if (err == PL_ENOMEM || err == PL_ETOOBIG) {
+		cli_error("dossier of %s: %s", e->sid,
+		          err == PL_ETOOBIG ? "larger than a dossier may be" : pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	if (err) {
+		cli_error("dossier of %s: what the exchange gave does not make a dossier (%s); "
+		          "nothing written",
+		          e->sid, pl_strerror(err));
+		goto out;
+	}
+	err = pl_dossier_verify(rep, e->json.data, e->json.len, &e->s.profile.log_key, NULL, 0, 0,
+	                        &why);
+	if (err) {
+		cli_error("dossier of %s: what the exchange gave does not verify, so nothing is "
+		          "written: %s",
+		          e->sid, why.len ? why.data : pl_strerror(err));
+		ret = err == PL_ENOMEM ? PL_EXIT_USAGE : PL_EXIT_FAIL;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	sodium_memzero(d, sizeof(d));
+	pl_buf_release(&why);
+	return ret;
+}
+
+static int run_export(struct export *e, const char *id)
+{
+	struct pl_tiles_source src = {read_tile, &e->tiles};
+	struct pl_tlog_reader rd;
+	struct pl_dossier_report *rep = NULL;
+	int ret, err;
+
+	e->tiles.s = &e->s;
+	pl_buf_init(&e->cpnote, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&e->json, PL_DOSSIER_MAX_BYTES);
+	ret = find_subject(e, id);
+	if (ret)
+		goto out;
+	/* After the subject, so that the checkpoint covers it. */
+	ret = session_refresh(&e->s, &e->cp, &e->cpnote);
+	if (ret)
+		goto out;
+	pl_tiles_view_init(&e->view, e->cp.size, &src);
+	ret = fetch_window(e);
+	if (ret)
+		goto out;
+	rd = pl_tiles_view_reader(&e->view);
+	err = pl_dossier_frontier(&rd, e->subject.index, e->frontier, &e->nfrontier);
+	if (err) {
+		ret = tiles_failed(e, "the frontier of the window", err);
+		goto out;
+	}
+	ret = fetch_proven(e);
+	for (size_t i = 0; ret == PL_EXIT_OK && i < e->ndisclose; i++)
+		ret = add_disclosure(e, e->disclose[i]);
+	if (ret == PL_EXIT_OK)
+		ret = proven_view(e);
+	if (ret == PL_EXIT_OK)
+		ret = build(e, &rep);
+	if (ret == PL_EXIT_OK)
+		ret = write_atomic("dossier", e->output, e->json.data, e->json.len);
+	if (ret)
+		goto out;
+	printf("dossier %s: %s %s (log #%" PRIu64 ") up to checkpoint %" PRIu64
+	       ": %zu window record%s, %zu earlier record%s with proofs, %zu disclosure%s; "
+	       "verified with the pinned log key %s\n",
+	       e->output,
+	       e->subject.rec->kind == PL_KIND_SEND ? pl_record_class_name(e->subject.rec->cls)
+	                                            : pl_record_kind_name(e->subject.rec->kind),
+	       e->subject.hex, e->subject.index, e->cp.size, e->nwindow, e->nwindow == 1 ? "" : "s",
+	       e->nheld, e->nheld == 1 ? "" : "s", e->ndisc, e->ndisc == 1 ? "" : "s",
+	       e->s.profile.log_key.name);
+out:
+	pl_dossier_report_free(rep);
+	return ret;
+}
+
+static void export_release(struct export *e)
+{
+	for (size_t i = 0; i < e->nbundles; i++)
+		pl_buf_release(&e->bundles[i]);
+	free(e->bundles);
+	free(e->window);
+	free(e->ids);
+	for (size_t i = 0; i < e->nheld; i++) {
+		free(e->held[i]->text);
+		free(e->held[i]);
+	}
+	free(e->held);
+	free(e->proven);
+	for (size_t i = 0; i < e->ndisc; i++)
+		pl_state_plaintext_free(e->disc[i].plain, e->disc[i].d.len);
+	/* The file holds the disclosed plaintexts too: no copy is left behind in memory. */
+	if (e->json.data)
+		sodium_memzero(e->json.data, e->json.len);
+	pl_buf_release(&e->json);
+	pl_buf_release(&e->cpnote);
+	tiles_release(&e->tiles);
+	session_record_release(&e->subject);
+	session_close(&e->s);
+	sodium_memzero(e, sizeof(*e));
+}
+
+int cmd_dossier(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"output", required_argument, NULL, 'o'},
+	        {"disclose", required_argument, NULL, 'd'},
+	        {"profile", required_argument, NULL, 'P'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	/* Static: the session, the checkpoint and the disclosures are large. */
+	static struct export e;
+	const char *profile = NULL;
+	int c, ret;
+
+	memset(&e, 0, sizeof(e));
+	while ((c = getopt_long(argc, argv, ":o:d:P:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			e.output = optarg;
+			break;
+		case 'd':
+			if (e.ndisclose == PL_DOSSIER_MAX_DISCLOSURES) {
+				ret = cli_usage("dossier", "more than %d --disclose",
+				                PL_DOSSIER_MAX_DISCLOSURES);
+				goto out;
+			}
+			e.disclose[e.ndisclose++] = optarg;
+			break;
+		case 'P':
+			profile = optarg;
+			break;
+		case 'h':
+			fputs(dossier_help, stdout);
+			ret = PL_EXIT_OK;
+			goto out;
+		default:
+			ret = cli_bad_option("dossier", c, argv);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		ret = cli_usage("dossier", argc == optind ? "missing the record ID"
+		                                          : "more than one record ID");
+		goto out;
+	}
+	if (!e.output || !e.output[0]) {
+		ret = cli_usage("dossier", "missing --output FILE");
+		goto out;
+	}
+	ret = session_open(&e.s, "dossier", profile);
+	if (ret == PL_EXIT_OK)
+		ret = run_export(&e, argv[optind]);
+out:
+	export_release(&e);
+	return ret;
+}
+
+/* ---- parley verify ---- */
+
+struct verify_args {
+	const char *file;
+	const char *html;
+	bool json;
+	bool has_log_key;
+	struct pl_vkey log_key;
+	struct pl_vkey witnesses[CLI_MAX_KEYS];
+	size_t nwitnesses;
+	bool has_quorum;
+	uint64_t quorum;
+};
+
+static const char *verdict_kind_name(enum pl_dossier_verdict_kind k)
+{
+	switch (k) {
+	case PL_VERDICT_BASIS:
+		return "basis";
+	case PL_VERDICT_DONE:
+		return "done";
+	case PL_VERDICT_NOT_DONE:
+		return "not-done";
+	case PL_VERDICT_TIME:
+		return "time";
+	case PL_VERDICT_FLAG:
+		return "flag";
+	case PL_VERDICT_DISCLOSED:
+		return "disclosed";
+	}
+	return "other";
+}
+
+/* A JSON string of a time, or null when it cannot be written as one. */
+static json_t *json_time(int64_t t)
+{
+	char s[PL_TIMESTAMP_LEN + 1];
+
+	return pl_timestamp_format(s, t) == 0 ? json_string(s) : json_null();
+}
+
+static bool set(json_t *o, const char *key, json_t *v)
+{
+	return v && json_object_set_new(o, key, v) == 0;
+}
+
+static json_t *report_events(const struct pl_dossier_report *r)
+{
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	json_t *a = json_array();
+	bool ok = a != NULL;
+
+	for (size_t i = 0; ok && i < r->nevents; i++) {
+		const struct pl_dossier_event *x = &r->events[i];
+		json_t *o = json_object();
+		const char *kind = pl_record_kind_name(x->kind);
+		pl_record_id_format(hex, x->id);
+		ok = o && json_array_append_new(a, o) == 0;
+		ok = ok && set(o, "index", json_integer((json_int_t)x->index));
+		ok = ok && set(o, "id", json_string(hex));
+		ok = ok && set(o, "kind", kind ? json_string(kind) : json_null());
+		ok = ok && set(o, "author", json_string(x->author));
+		ok = ok && set(o, "time", json_time(x->time));
+		ok = ok && set(o, "contradicted", json_boolean(x->contradicted));
+		ok = ok && set(o, "what", json_string(x->what));
+	}
+	if (!ok) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+static json_t *report_verdicts(const struct pl_dossier_report *r)
+{
+	json_t *a = json_array();
+	bool ok = a != NULL;
+
+	for (size_t i = 0; ok && i < r->nverdicts; i++) {
+		json_t *o = json_object();
+		ok = o && json_array_append_new(a, o) == 0;
+		ok = ok && set(o, "kind", json_string(verdict_kind_name(r->verdicts[i].kind)));
+		ok = ok && set(o, "text", json_string(r->verdicts[i].text));
+	}
+	if (!ok) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+static json_t *report_disclosed(const struct pl_dossier_report *r)
+{
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	struct pl_buf b64;
+	json_t *a = json_array();
+	bool ok = a != NULL;
+
+	pl_buf_init(&b64, PL_B64_LEN(PL_BOX_MAX_BODY));
+	for (size_t i = 0; ok && i < r->ndisclosed; i++) {
+		const struct pl_dossier_disclosed *x = &r->disclosed[i];
+		json_t *o = json_object();
+		pl_record_id_format(hex, x->id);
+		pl_buf_reset(&b64);
+		ok = o && json_array_append_new(a, o) == 0;
+		ok = ok && set(o, "record", json_string(hex));
+		ok = ok && set(o, "index", json_integer((json_int_t)x->index));
+		ok = ok && set(o, "author", json_string(x->author));
+		ok = ok && set(o, "bytes", json_integer((json_int_t)x->len));
+		/* Text as text; anything else in base64 only, so no reader mistakes it for text. */
+		ok = ok && set(o, "text",
+		               x->is_text ? json_stringn((const char *)x->plaintext, x->len)
+		                          : json_null());
+		ok = ok && pl_b64_append(&b64, x->plaintext, x->len) == 0;
+		ok = ok && set(o, "base64", json_stringn(b64.data ? b64.data : "", b64.len));
+	}
+	pl_buf_release(&b64);
+	if (!ok) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+/* Prints the report as one JSON object. Returns an exit code. */
+static int print_report_json(const struct pl_dossier_report *r)
+{
+	char hex[PL_RECORD_ID_HEX_LEN + 1], root[PL_HASH_B64_LEN + 1];
+	const char *kind = pl_record_kind_name(r->subject_kind);
+	const char *cls = r->subject_class ? pl_record_class_name(r->subject_class) : NULL;
+	struct pl_buf key;
+	json_t *o = json_object(), *w = json_object();
+	char *text = NULL;
+	bool ok = o && w;
+	int ret = PL_EXIT_USAGE;
+
+	pl_buf_init(&key, 1024);
+	pl_record_id_format(hex, r->subject);
+	pl_b64_encode(root, r->root, PL_HASH_BYTES);
+	ok = ok && pl_vkey_format(&r->log_key, &key) == 0;
+	ok = ok && set(o, "verifies", json_true());
+	ok = ok && set(o, "version", json_string(PL_DOSSIER_VERSION));
+	ok = ok && set(o, "origin", json_string(r->origin));
+	ok = ok && set(o, "log_key", json_stringn(key.data ? key.data : "", key.len));
+	ok = ok && set(o, "log_key_pinned", json_boolean(r->log_key_pinned));
+	ok = ok && set(o, "size", json_integer((json_int_t)r->size));
+	ok = ok && set(o, "root", json_string(root));
+	ok = ok && set(o, "start", json_integer((json_int_t)r->start));
+	ok = ok && set(o, "subject", json_string(hex));
+	ok = ok && set(o, "subject_kind", kind ? json_string(kind) : json_null());
+	ok = ok && set(o, "subject_class", cls ? json_string(cls) : json_null());
+	ok = ok && set(w, "required", json_integer((json_int_t)r->witnesses_required));
+	ok = ok && set(w, "verified", json_integer((json_int_t)r->witnesses_verified));
+	ok = ok && json_object_set(o, "witnesses", w) == 0;
+	ok = ok && set(o, "existed_by", r->has_bound ? json_time(r->bound) : json_null());
+	ok = ok && set(o, "events", report_events(r));
+	ok = ok && set(o, "verdicts", report_verdicts(r));
+	ok = ok && set(o, "disclosed", report_disclosed(r));
+	text = ok ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (!text) {
+		cli_error("verify: cannot format the JSON answer");
+		goto out;
+	}
+	ret = cli_write_stdout(text, strlen(text));
+	if (ret == PL_EXIT_OK)
+		ret = cli_write_stdout("\n", 1);
+out:
+	free(text);
+	json_decref(w);
+	json_decref(o);
+	pl_buf_release(&key);
+	return ret;
+}
+
+/* Says why a dossier did not verify (one line), in JSON too when asked. Returns the exit code. */
+static int report_failure(const struct verify_args *a, int err, const struct pl_buf *why)
+{
+	const char *reason = why->len ? why->data : pl_strerror(err);
+	bool is_input =
+	        err == PL_EMALFORMED || err == PL_ETOOBIG || err == PL_EINVAL || err == PL_ENOMEM;
+	json_t *o = NULL;
+	char *text = NULL;
+	int ret = is_input ? PL_EXIT_USAGE : PL_EXIT_FAIL;
+
+	if (is_input)
+		cli_error("dossier %s: %s: %s", a->file,
+		          err == PL_ENOMEM   ? "out of memory"
+		          : err == PL_EINVAL ? "cannot be checked with these arguments"
+		                             : "not a well-formed dossier",
+		          reason);
+	else
+		cli_error("dossier %s does not verify: %s", a->file, reason);
+	if (!a->json)
+		goto out;
+	o = json_pack("{s:b, s:s, s:s, s:s}", "verifies", 0, "failure",
+	              is_input ? "input" : "evidence", "error", pl_strerror(err), "reason", reason);
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (!text || cli_write_stdout(text, strlen(text)) || cli_write_stdout("\n", 1))
+		ret = PL_EXIT_USAGE;
+out:
+	free(text);
+	json_decref(o);
+	return ret;
+}
+
+static int verify_dossier(const struct verify_args *a)
+{
+	struct pl_dossier_report *rep = NULL;
+	struct pl_buf text, why, page;
+	size_t quorum = a->has_quorum ? (size_t)a->quorum : a->nwitnesses;
+	int ret, err;
+
+	pl_buf_init(&text, PL_DOSSIER_MAX_BYTES);
+	pl_buf_init(&why, WHY_MAX);
+	pl_buf_init(&page, PL_DOSSIER_MAX_BYTES);
+	ret = cli_read_path("dossier", a->file, PL_DOSSIER_MAX_BYTES, &text);
+	if (ret)
+		goto out;
+	err = pl_dossier_verify(&rep, text.data ? text.data : "", text.len,
+	                        a->has_log_key ? &a->log_key : NULL, a->witnesses, a->nwitnesses,
+	                        quorum, &why);
+	if (err) {
+		ret = report_failure(a, err, &why);
+		goto out;
+	}
+	/* Loud, and apart from the report, so that it is seen even when the report is piped. */
+	if (!a->has_log_key)
+		cli_error("WARNING: no --log-key given: the log key was taken from the dossier "
+		          "itself, so this shows only that the dossier is consistent with itself, "
+		          "not that the exchange signed it; give the exchange's published key "
+		          "with --log-key");
+	if (a->html) {
+		err = pl_dossier_render_html(rep, &page);
+		if (err) {
+			cli_error("HTML page %s: %s", a->html, pl_strerror(err));
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		ret = write_atomic("HTML page", a->html, page.data, page.len);
+		if (ret)
+			goto out;
+	}
+	if (a->json) {
+		ret = print_report_json(rep);
+		goto out;
+	}
+	pl_buf_reset(&page);
+	err = pl_dossier_render_text(rep, &page);
+	if (err) {
+		cli_error("verify: %s", pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	ret = cli_write_stdout(page.data, page.len);
+out:
+	pl_dossier_report_free(rep);
+	pl_buf_release(&text);
+	pl_buf_release(&why);
+	pl_buf_release(&page);
+	return ret;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"log-key", required_argument, NULL, 'l'},
+	        {"witness", required_argument, NULL, 'w'},
+	        {"quorum", required_argument, NULL, 'q'},
+	        {"html", required_argument, NULL, 'H'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	/* Static: the key array is too large for a comfortable stack frame. */
+	static struct verify_args a;
+	int c, ret;
+
+	memset(&a, 0, sizeof(a));
+	while ((c = getopt_long(argc, argv, ":l:w:q:H:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (a.has_log_key) {
+				ret = cli_usage("verify", "more than one --log-key");
+				goto out;
+			}
+			ret = cli_vkey_arg(optarg, &a.log_key);
+			if (ret)
+				goto out;
+			if (a.log_key.type != PL_SIGTYPE_ED25519) {
+				ret = cli_usage("verify", "--log-key %s: not an Ed25519 log key",
+				                a.log_key.name);
+				goto out;
+			}
+			a.has_log_key = true;
+			break;
+		case 'w':
+			if (a.nwitnesses == CLI_MAX_KEYS) {
+				ret = cli_usage("verify", "more than %d --witness", CLI_MAX_KEYS);
+				goto out;
+			}
+			ret = cli_vkey_arg(optarg, &a.witnesses[a.nwitnesses]);
+			if (ret)
+				goto out;
+			if (a.witnesses[a.nwitnesses].type != PL_SIGTYPE_COSIG_V1) {
+				ret = cli_usage("verify",
+				                "--witness %s: not a witness cosignature key "
+				                "(c2sp.org/tlog-cosignature)",
+				                a.witnesses[a.nwitnesses].name);
+				goto out;
+			}
+			a.nwitnesses++;
+			break;
+		case 'q':
+			if (pl_parse_u64(&a.quorum, optarg, strlen(optarg), CLI_MAX_KEYS)) {
+				ret = cli_usage("verify",
+				                "--quorum '%s': not a number from 0 to %d", optarg,
+				                CLI_MAX_KEYS);
+				goto out;
+			}
+			a.has_quorum = true;
+			break;
+		case 'H':
+			a.html = optarg;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 'h':
+			fputs(verify_help, stdout);
+			ret = PL_EXIT_OK;
+			goto out;
+		default:
+			ret = cli_bad_option("verify", c, argv);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		ret = cli_usage("verify", argc == optind ? "missing the dossier FILE"
+		                                         : "more than one dossier FILE");
+		goto out;
+	}
+	a.file = argv[optind];
+	if (a.has_quorum && a.quorum > a.nwitnesses) {
+		ret = cli_usage("verify", "--quorum %" PRIu64 " exceeds the %zu --witness given",
+		                a.quorum, a.nwitnesses);
+		goto out;
+	}
+	if (a.html && !a.html[0]) {
+		ret = cli_usage("verify", "--html needs a file name");
+		goto out;
+	}
+	ret = verify_dossier(&a);
+out:
+	return ret;
+}

@@ -1,0 +1,324 @@
+#!/bin/sh
+# parley dossier and parley verify against a real parleyd on 127.0.0.1: the S1(b) thread (a
+# proposal via unc, received by unc's agent, never conveyed, expired) and the S2 thread (a
+# letter via dprk-un, declined, cited) exported through the exchange's API, across two entry
+# bundles; verified offline with the exchange stopped (verdict lines, the disclosed plaintext,
+# the HTML page, JSON); tampered copies (a byte of a record, a dropped window entry, a wrong
+# disclosure, another log key) fail with status 1, garbage with status 2; bad arguments.
+# Run with UPDATE_GOLDEN=1 to rewrite the golden verify outputs from what the tool prints.
+# shellcheck source=tests/integration/test_agent_lib.sh
+. "$(dirname "$0")/test_agent_lib.sh"
+HELPER=$(abspath "$4")
+GOLDEN=$5
+
+# Acts as $1 and fails the test (with its message) when the verb fails.
+must() {
+	who=$1
+	shift
+	as "$who" "$@" || { report fail "$who: parley $1 failed"; sed 's/^/# /' "$T/err"; }
+}
+
+# The permission bits of a file as ls prints them, e.g. -rw-r--r--.
+mode_of() {
+	# shellcheck disable=SC2012 # one known file name
+	ls -ld "$1" | cut -c1-10
+}
+
+# True when the stdout of the last command holds every fixed string given.
+printed_all() {
+	for s in "$@"; do
+		printed "$s" || return 1
+	done
+}
+
+# True when the last command said exactly one line on stderr, holding the fixed string $1.
+said_one() {
+	[ "$(wc -l <"$T/err")" -eq 1 ] && said "$1"
+}
+
+# Times, ids, key ids and hashes differ from run to run; log indexes and the rest do not.
+normalise() {
+	sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/<time>/g' \
+		-e 's/[0-9a-f]{64}/<id>/g' -e 's/\b[0-9a-f]{8}\b/<short>/g' \
+		-e 's#root [A-Za-z0-9+/]{43}=#root <root>#g'
+}
+
+# Compares the normalised standard output of the last command with the golden file $1.
+golden() {
+	normalise <"$T/out" >"$T/golden.txt"
+	if [ -n "${UPDATE_GOLDEN:-}" ]; then
+		cp "$T/golden.txt" "$GOLDEN/$1"
+	fi
+	if cmp -s "$T/golden.txt" "$GOLDEN/$1"; then
+		report ok "golden: $1"
+	else
+		report fail "golden: $1"
+		diff "$GOLDEN/$1" "$T/golden.txt" | sed 's/^/# /'
+	fi
+}
+
+# Writes to $2 a copy of dossier $1 without window entry $3 (0 is the subject), the later
+# entries renumbered so that the file is still well-formed: what an exporter hiding a record
+# would write. The writer indents by one space: an entry is "   {", its fields, then "   }".
+drop_entry() {
+	awk -v k="$3" '
+		/^ "window": \{/ { inwin = 1 }
+		/^ "proven": / { inwin = 0 }
+		inwin && /^   \{$/ { n++; skip = (n - 1 == k); if (skip) dropped = 1 }
+		inwin && dropped && !skip && /^    "index": [0-9]+,$/ {
+			match($0, /[0-9]+/)
+			$0 = substr($0, 1, RSTART - 1) (substr($0, RSTART, RLENGTH) - 1) ","
+		}
+		{ if (!skip) print }
+		inwin && skip && /^   \},?$/ { skip = 0 }
+	' "$1" >"$2"
+}
+
+# The number of window entries in dossier $1.
+entries() {
+	awk '/^ "window": \{/ { w = 1 } /^ "proven": / { w = 0 } w && /^   \{$/ { n++ }
+		END { print n + 0 }' "$1"
+}
+
+# Writes to $2 a copy of dossier $1 with the records of window entries $3 and $3 + 1 swapped.
+swap_entries() {
+	awk -v k="$3" '
+		/^ "window": \{/ { w = 1 }
+		/^ "proven": / { w = 0 }
+		{ line[NR] = $0 }
+		w && /^    "record": / { if (n == k) a = NR; if (n == k + 1) b = NR; n++ }
+		END {
+			t = line[a]; line[a] = line[b]; line[b] = t
+			for (i = 1; i <= NR; i++) print line[i]
+		}
+	' "$1" >"$2"
+}
+
+# Writes to $2 a copy of dossier $1 in which the first proven record naming "party unc"
+# names "party unx": one byte of a record before the window.
+tamper_proven() {
+	awk '/^ "proven": / { p = 1 } p && !done && sub(/party unc/, "party unx") { done = 1 }
+		{ print }' "$1" >"$2"
+}
+
+# True when no temporary file of dossier $1 is left in its directory.
+no_temporary() {
+	for f in "$1".tmp.*; do
+		[ -e "$f" ] && return 1
+	done
+	return 0
+}
+
+# True when files $1 and $2 differ.
+differ() {
+	! cmp -s "$1" "$2"
+}
+
+# Writes to $2 a copy of dossier $1 whose first disclosed plaintext differs in one character.
+tamper_disclosure() {
+	sed -e 's/"plaintext": "Z/"plaintext": "Y/' -e t \
+		-e 's/"plaintext": "[A-Za-z0-9+\/]/"plaintext": "Z/' "$1" >"$2"
+}
+
+ok "an exchange with the parties of S1 and S2" \
+	setup_exchange rok-mnd unc kpa us-wh dprk-un dprk-leader dprk
+# Enough records before the threads that their windows start in the second entry bundle and
+# the frontier comes from a level-1 tile.
+ok "300 statements by dprk, logged directly" "$HELPER" bulk "$DATA" "$IDS" dprk 300
+ok "parleyd serves on a free port" start_server
+ok "a profile for each party" make_profiles rok-mnd unc kpa us-wh dprk-un dprk-leader
+cp "$T/log.vkey" "$T/published.vkey"
+
+# S1(b): the proposal via unc, received by unc's agent, never conveyed; it expires; then unc
+# speaks of something else (a record of unc in the window, after its receive).
+echo "Proposal: military talks to reset the baseline of the MDL." >"$T/proposal"
+must rok-mnd send --to kpa --via unc --class proposal --deadline +4s --body-file "$T/proposal"
+S1B=$(last_id)
+must unc agent --once
+ok "the exchange records the expiry within 15 s" \
+	wait_for 150 thread_holds "$S1B" rok-mnd '"kind":"expire"'
+echo "The Command acts on the Armistice line only." >"$T/unc-statement"
+must unc statement --body-file "$T/unc-statement"
+
+# S2: the letter via dprk-un, declined; us-wh's statement cites it.
+echo "Dear Chairman, I remain open to an exchange of letters." >"$T/letter"
+must us-wh send --to dprk-leader --via dprk-un --class letter --deadline +1h \
+	--body-file "$T/letter"
+S2=$(last_id)
+must dprk-un agent --once
+must dprk-un decline "$S2" --reason "The mission does not accept this letter"
+DECLINE=$(last_id)
+echo "The President is open to an exchange of letters." >"$T/wh-statement"
+must us-wh statement --cites "$S2" --body-file "$T/wh-statement"
+
+# ---- Export ----
+documented dossier
+expect 0 "dossier of S1(b) as rok-mnd, disclosing the proposal" \
+	"$PARLEY" dossier "$S1B" --output "$T/s1b.json" --disclose "$S1B" --profile "$T/p/rok-mnd"
+ok "it names the file and the subject" printed "dossier $T/s1b.json: proposal $S1B"
+ok "it says it verified the dossier" printed "verified with the pinned log key hotline.example"
+ok "the dossier is mode 0644" [ "$(mode_of "$T/s1b.json")" = "-rw-r--r--" ]
+ok "no temporary file is left beside it" no_temporary "$T/s1b.json"
+ok "the dossier is a version 1 dossier" holds "$T/s1b.json" '"version": "parley/dossier/v1"'
+ok "its subject is the proposal" holds "$T/s1b.json" "\"subject\": \"$S1B\""
+
+expect 0 "dossier of S2 as us-wh by an id prefix, disclosing the letter" \
+	"$PARLEY" dossier "$(echo "$S2" | cut -c1-12)" -o "$T/s2.json" --disclose "$S2" \
+	--profile "$T/p/us-wh"
+ok "its subject is the letter" holds "$T/s2.json" "\"subject\": \"$S2\""
+expect 0 "dossier named by the decline: the thread of the letter it acts on" \
+	"$PARLEY" dossier "$DECLINE" -o "$T/s2-by-decline.json" --profile "$T/p/dprk-un"
+ok "its subject is the letter too" holds "$T/s2-by-decline.json" "\"subject\": \"$S2\""
+expect 0 "a second export replaces the file" \
+	"$PARLEY" dossier "$S2" -o "$T/s2-by-decline.json" --profile "$T/p/dprk-un"
+
+# What cannot be exported.
+expect 2 "dossier without --output" "$PARLEY" dossier "$S1B" --profile "$T/p/rok-mnd"
+expect 2 "dossier without an id" "$PARLEY" dossier -o "$T/x.json" --profile "$T/p/rok-mnd"
+expect 2 "dossier with a malformed id" "$PARLEY" dossier xyz -o "$T/x.json" \
+	--profile "$T/p/rok-mnd"
+expect 3 "dossier of an unknown record" "$PARLEY" dossier \
+	0000000000000000000000000000000000000000000000000000000000000000 -o "$T/x.json" \
+	--profile "$T/p/rok-mnd"
+expect 2 "disclosing what this party cannot read" "$PARLEY" dossier "$S1B" -o "$T/x.json" \
+	--disclose "$S1B" --profile "$T/p/us-wh"
+ok "it says why" said "us-wh is not one of its readers"
+expect 2 "disclosing a record outside the dossier" "$PARLEY" dossier "$S2" -o "$T/x.json" \
+	--disclose "$S1B" --profile "$T/p/rok-mnd"
+ok "it says why" said "not in the dossier"
+expect 2 "disclosing a record that seals nothing" "$PARLEY" dossier "$S2" -o "$T/x.json" \
+	--disclose "$DECLINE" --profile "$T/p/us-wh"
+expect 2 "dossier into a directory that does not exist" "$PARLEY" dossier "$S2" \
+	-o "$T/missing/x.json" --profile "$T/p/us-wh"
+ok "nothing was written for the failed exports" [ ! -e "$T/x.json" ]
+
+# ---- Verify, offline: the exchange stopped, no profile, no state ----
+ok "the exchange stops" stop_server
+unset PARLEY_PROFILE
+documented verify
+expect 0 "verify S1(b) with the published log key" \
+	"$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey"
+cp "$T/out" "$T/s1b.txt"
+ok "verdict: the checkpoint and its key" printed "checkpoint: tree size "
+ok "verdict: the window is complete" printed "are present and hash to its root"
+ok "verdict: the proposal, from rok-mnd to kpa via unc" \
+	printed "from rok-mnd to kpa via unc: submitted "
+ok "verdict: received by unc" printed "received by unc at "
+ok "verdict: NOT conveyed, resting on unc's records in the window" \
+	printed "NOT conveyed: unc's 1 record after receiving it, up to checkpoint"
+ok "verdict: NOT received by kpa" printed "NOT received by kpa: "
+ok "verdict: expired, no decision, unc never acted" \
+	printed_all "(exchange, log #" "no decision by kpa; unc never conveyed or declined it"
+ok "verdict: only the exchange vouches for time (no witness)" printed "witnesses: none given"
+ok "verdict: the disclosure matches the commitment rok-mnd signed" \
+	printed "matches the commitment rok-mnd signed"
+ok "the disclosed plaintext is shown" printed "| Proposal: military talks to reset the baseline"
+ok "no caution about the log key" lacks "$T/out" "caution: no log key"
+ok "nothing on standard error" [ ! -s "$T/err" ]
+golden dossier_s1b.txt
+
+expect 0 "verify S2 with the log key text" "$PARLEY" verify "$T/s2.json" \
+	--log-key "$(cat "$T/published.vkey")"
+ok "verdict: declined by dprk-un, with the reason" \
+	printed_all "declined by dprk-un at " "reason \"The mission does not accept this letter\""
+ok "verdict: NOT received by dprk-leader" printed "NOT received by dprk-leader: "
+ok "verdict: us-wh's statement cites it" printed "statement by us-wh cites it (log #"
+ok "the disclosed letter is shown" printed "| Dear Chairman, I remain open"
+golden dossier_s2.txt
+
+expect 0 "verify without --log-key" "$PARLEY" verify "$T/s1b.json"
+ok "it warns loudly that the key came from the dossier" \
+	said "WARNING: no --log-key given: the log key was taken from the dossier itself"
+ok "the verdicts carry the caution" printed "caution: no log key was given"
+
+expect 0 "verify from standard input" sh -c "\"$PARLEY\" verify - --log-key \"$T/published.vkey\" <\"$T/s1b.json\""
+ok "the same output as from the file" cmp -s "$T/out" "$T/s1b.txt"
+
+expect 0 "verify --html" "$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey" \
+	--html "$T/s1b.html"
+ok "the page is written, mode 0644" [ "$(mode_of "$T/s1b.html")" = "-rw-r--r--" ]
+ok "the page is HTML" holds "$T/s1b.html" "<html"
+ok "the page holds the verdicts" holds "$T/s1b.html" "NOT conveyed: unc&#39;s 1 record"
+ok "the page loads nothing: no script" lacks "$T/s1b.html" "<script"
+ok "the page loads nothing: no link" lacks "$T/s1b.html" "<link"
+ok "the page loads nothing: no src attribute" lacks "$T/s1b.html" "src="
+ok "the page loads nothing: no url()" lacks "$T/s1b.html" "url("
+ok "the page loads nothing: no http reference" lacks "$T/s1b.html" "http:"
+ok "the page loads nothing: no https reference" lacks "$T/s1b.html" "https:"
+ok "the page loads nothing: no import" lacks "$T/s1b.html" "@import"
+ok "the page forbids external assets" holds "$T/s1b.html" "default-src 'none'"
+
+expect 0 "verify --json" "$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey" --json
+ok "JSON: verifies" json_holds "$T/out" '"verifies":true'
+ok "JSON: the key was pinned" json_holds "$T/out" '"log_key_pinned":true'
+ok "JSON: the subject" json_holds "$T/out" "\"subject\":\"$S1B\""
+ok "JSON: a not-done verdict" json_holds "$T/out" '"kind":"not-done","text":"NOTconveyed'
+ok "JSON: the disclosed text" json_holds "$T/out" '"text":"Proposal:militarytalks'
+
+# ---- Evidence that does not hold: status 1, one line naming it ----
+sed 's/class proposal/class proposam/' "$T/s1b.json" >"$T/t-byte.json"
+ok "tampered copy: one byte of a record changed" [ "$(cmp -l "$T/s1b.json" "$T/t-byte.json" | wc -l)" -eq 1 ]
+expect 1 "verify fails: a record was edited" "$PARLEY" verify "$T/t-byte.json" \
+	--log-key "$T/published.vkey"
+ok "one line says which evidence and why" said_one "does not verify: "
+ok "nothing on standard output" [ ! -s "$T/out" ]
+
+drop_entry "$T/s1b.json" "$T/t-drop.json" 3
+ok "tampered copy: window entry 3 dropped" \
+	[ "$(entries "$T/t-drop.json")" -eq "$(($(entries "$T/s1b.json") - 1))" ]
+expect 1 "verify fails: a window entry is missing" "$PARLEY" verify "$T/t-drop.json" \
+	--log-key "$T/published.vkey"
+ok "it names the window" said "window"
+
+swap_entries "$T/s1b.json" "$T/t-swap.json" 2
+ok "tampered copy: window entries 2 and 3 swapped" differ "$T/s1b.json" "$T/t-swap.json"
+expect 1 "verify fails: the window is reordered" "$PARLEY" verify "$T/t-swap.json" \
+	--log-key "$T/published.vkey"
+ok "it names the window" said "window"
+
+tamper_proven "$T/s1b.json" "$T/t-proven.json"
+ok "tampered copy: one byte of a record before the window changed" \
+	[ "$(cmp -l "$T/s1b.json" "$T/t-proven.json" | wc -l)" -eq 1 ]
+expect 1 "verify fails: a proven record was edited" "$PARLEY" verify "$T/t-proven.json" \
+	--log-key "$T/published.vkey"
+ok "it names the record's proof" said "proof"
+
+tamper_disclosure "$T/s1b.json" "$T/t-disc.json"
+ok "tampered copy: the disclosed plaintext differs" differ "$T/s1b.json" "$T/t-disc.json"
+expect 1 "verify fails: the disclosure does not match its commitment" \
+	"$PARLEY" verify "$T/t-disc.json" --log-key "$T/published.vkey"
+ok "it names the disclosure" said "disclos"
+
+expect 1 "verify fails with another log key" "$PARLEY" verify "$T/s1b.json" \
+	--log-key "$IDS/unc.vkey"
+ok "it names the log key" said "log key"
+
+ok "the HTML page is not rewritten when the dossier fails" cp "$T/s1b.html" "$T/s1b.html.kept"
+expect 1 "verify --html of a tampered copy" "$PARLEY" verify "$T/t-byte.json" \
+	--log-key "$T/published.vkey" --html "$T/s1b.html"
+ok "the page is the old one" cmp -s "$T/s1b.html" "$T/s1b.html.kept"
+
+expect 1 "verify --json of a tampered copy" "$PARLEY" verify "$T/t-byte.json" \
+	--log-key "$T/published.vkey" --json
+ok "JSON: does not verify, evidence" json_holds "$T/out" '"verifies":false,"failure":"evidence"'
+
+# ---- Not a dossier: status 2 ----
+printf 'garbage\n' >"$T/garbage"
+expect 2 "verify garbage" "$PARLEY" verify "$T/garbage"
+ok "it says it is not a dossier" said "not a well-formed dossier"
+: >"$T/empty"
+expect 2 "verify an empty file" "$PARLEY" verify "$T/empty"
+sed 's#parley/dossier/v1#parley/dossier/v9#' "$T/s1b.json" >"$T/v9.json"
+expect 2 "verify another version" "$PARLEY" verify "$T/v9.json"
+head -c 1000 "$T/s1b.json" >"$T/cut.json"
+expect 2 "verify a truncated dossier" "$PARLEY" verify "$T/cut.json"
+expect 2 "verify a file that does not exist" "$PARLEY" verify "$T/missing.json"
+expect 2 "verify without a file" "$PARLEY" verify
+expect 2 "verify with two files" "$PARLEY" verify "$T/s1b.json" "$T/s2.json"
+expect 2 "verify with a malformed --log-key" "$PARLEY" verify "$T/s1b.json" --log-key nope+1+2
+expect 2 "verify with a --quorum above the witnesses" "$PARLEY" verify "$T/s1b.json" --quorum 1
+expect 2 "verify with a log key as --witness" "$PARLEY" verify "$T/s1b.json" \
+	--witness "$T/published.vkey"
+expect 2 "verify with an unknown option" "$PARLEY" verify "$T/s1b.json" --frobnicate
+
+finish
