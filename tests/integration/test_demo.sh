@@ -40,9 +40,16 @@ ok "S1 (b'): the proposal expired, never conveyed" has "never conveyed to kpa: e
 ok "S2: the letter was declined by dprk-un" has "never made available to dprk-leader"
 ok "S2: the reciprocal measure cites the first" has "announced a measure, citing it"
 ok "S3: both proposals expired undecided" \
-	[ "$(grep -c "recorded that it expired with no decision by kpa" "$T/demo.out")" -eq 2 ]
+	[ "$(sed '/^== Dossiers/q' "$T/demo.out" |
+		grep -c "recorded that it expired with no decision by kpa")" -eq 2 ]
 ok "S3: the newspaper statement cites the proposal" has "riddled with sophistries"
 ok "the audit holds" has "ok: every tile and the root match"
+ok "S1 (b): the dossier proves unc never conveyed it" \
+	has "NOT conveyed: unc made no record after receiving it, up to checkpoint"
+ok "S2: the dossier shows the letter declined, never received by dprk-leader" \
+	has "NOT received by dprk-leader: dprk-leader made no record after the send"
+ok "the S1 (b) dossier is left in the output directory" [ -s "$T/out/s1b-never-conveyed.dossier" ]
+ok "the S2 dossier's page is left in the output directory" [ -s "$T/out/s2-letter.html" ]
 ok "the timelines are left in the output directory" [ -s "$T/out/timelines.txt" ]
 ok "the agents' logs are left there" [ -s "$T/out/agents/unc.log" ]
 all_stopped() {
