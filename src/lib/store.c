@@ -225,7 +225,8 @@ static int store_configure(struct pl_store *s)
 	                              "PRAGMA synchronous=FULL;"
 	                              "PRAGMA foreign_keys=OFF;"
 	                              "PRAGMA cache_size=-4096;"
-	                              "PRAGMA temp_store=MEMORY;";
+	                              "PRAGMA temp_store=MEMORY;"
+	                              "PRAGMA journal_size_limit=67108864;";
 	int rc;
 
 	rc = sqlite3_busy_timeout(s->db, 10000);
@@ -234,8 +235,6 @@ static int store_configure(struct pl_store *s)
 		                  NULL, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(s, "pragmas", rc);
-	if (s->writer)
-		sqlite3_wal_hook(s->db, store_wal_hook, s);
 	return 0;
 }
 
@@ -407,9 +406,15 @@ void pl_store_rollback(struct pl_store *s)
 
 int pl_store_wal_manual(struct pl_store *s)
 {
-	int rc = sqlite3_wal_autocheckpoint(s->db, 0);
-
-	return rc == SQLITE_OK ? 0 : store_fail(s, "wal_autocheckpoint", rc);
+	/*
+	 * A WAL hook of our own replaces SQLite's automatic checkpoints (which are
+	 * themselves a WAL hook): commits no longer copy the WAL, and the hook
+	 * reports the WAL's size so that the owner can checkpoint in the background.
+	 * Never call sqlite3_wal_autocheckpoint() here: it would silently replace
+	 * this hook, the size would stay 0, and the WAL would grow without bound.
+	 */
+	sqlite3_wal_hook(s->db, store_wal_hook, s);
+	return 0;
 }
 
 uint64_t pl_store_wal_frames(const struct pl_store *s)

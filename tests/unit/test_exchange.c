@@ -1210,6 +1210,31 @@ static void test_payloads(void **state)
 }
 
 /* Everything survives a close and reopen; timers too. */
+/*
+ * The sequencer's commits leave the WAL to a background checkpointer; it must
+ * actually run, or the WAL grows without bound and the database file never
+ * receives the log.
+ */
+static void test_wal_checkpointed(void **state)
+{
+	struct fx *f = *state;
+	char path[sizeof(f->dir) + 16];
+	struct stat st;
+
+	for (int i = 0; i < 400; i++)
+		ok(f, UNC, rec_statement(f, UNC, "filling the log", NULL), NULL);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	memset(&st, 0, sizeof(st));
+	/* The copy happens in the background: wait for it, a bounded time. */
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(stat(path, &st), 0);
+		if (st.st_size > 128 * 1024)
+			break;
+		usleep(25000);
+	}
+	assert_true(st.st_size > 128 * 1024);
+}
+
 static void test_reopen(void **state)
 {
 	struct fx *f = *state;
@@ -1522,6 +1547,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_proofs_tiles, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lookup_wait, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_payloads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
