@@ -1,6 +1,8 @@
 /* Benchmark: durable submissions through the exchange engine, next to raw Ed25519 verify and
  * fdatasync. */
 #include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include <sodium.h>
 
+#include <parley/encoding.h>
 #include <parley/exchange.h>
 #include <parley/party.h>
 #include <parley/record.h>
@@ -165,19 +168,44 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(void)
+/*
+ * Usage: bench_exchange                 the benchmark (a temporary store, removed after)
+ *        bench_exchange --load N DIR    logs about N statements from SUBMITTERS parties into a
+ *                                       new exchange in DIR (which must not exist) and keeps it,
+ *                                       so that parleyd can be measured serving a large log
+ */
+int main(int argc, char **argv)
 {
 	static struct submitter subs[SUBMITTERS + 1];
+	int per_thread = PER_THREAD;
+	bool keep = false;
+	uint64_t load = 0;
 	struct pl_exchange *ex = NULL;
 	struct pl_vkey logvk;
 	pthread_t th[SUBMITTERS];
-	char dir[] = "/tmp/pl_bench_exchange_XXXXXX";
-	char path[128];
+	char tmpdir[] = "/tmp/pl_bench_exchange_XXXXXX";
+	char *dir = tmpdir;
+	char path[4200];
 	double verify, sync, t0, t, *lat;
 	long total = 0, fails = 0;
 	int fd, ret = 1;
 
-	if (sodium_init() < 0 || !mkdtemp(dir))
+	if (argc == 4 && strcmp(argv[1], "--load") == 0) {
+		if (pl_parse_u64(&load, argv[2], strlen(argv[2]), 100000000) != 0 ||
+		    load < SUBMITTERS || strlen(argv[3]) > 4000 || mkdir(argv[3], 0700) != 0) {
+			fprintf(stderr,
+			        "bench_exchange: --load N DIR: N >= %d, DIR must not exist\n",
+			        SUBMITTERS);
+			return 2;
+		}
+		dir = argv[3];
+		keep = true;
+		per_thread = (int)(load / SUBMITTERS);
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: bench_exchange [--load N DIR]\n");
+		return 2;
+	}
+	if (sodium_init() < 0 || (!keep && !mkdtemp(dir)))
 		return 1;
 
 	/* Baselines, measured in this run. */
@@ -207,7 +235,7 @@ int main(void)
 		if (make_party(&subs[i], i) != 0 ||
 		    pl_exchange_party_add(ex, subs[i].name, subs[i].vtext, subs[i].etext,
 		                          &subs[i].sk, 1, NULL) != 0 ||
-		    presign(&subs[i], i == SUBMITTERS ? LAT_COUNT : PER_THREAD) != 0)
+		    presign(&subs[i], i == SUBMITTERS ? LAT_COUNT : per_thread) != 0)
 			goto out;
 	}
 
@@ -226,6 +254,13 @@ int main(void)
 	       "verify)%s\n",
 	       SUBMITTERS, (double)(total - fails) / t, (double)(total - fails) / t / sync,
 	       (double)(total - fails) / t / verify, fails ? " FAILURES" : "");
+
+	if (keep) {
+		printf("kept %ld records in %s (tree size %llu)\n", total - fails, dir,
+		       (unsigned long long)pl_exchange_size(ex));
+		ret = fails ? 1 : 0;
+		goto out;
+	}
 
 	/* Submit-to-proof latency at LAT_RATE records per second from one submitter. */
 	lat = calloc(LAT_COUNT, sizeof(*lat));
@@ -262,7 +297,7 @@ out:
 		free(subs[i].lens);
 		pl_skey_clear(&subs[i].sk);
 	}
-	{
+	if (!keep) {
 		const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm",
 		                       "log.key",   "log.vkey",      "parley.lock"};
 		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

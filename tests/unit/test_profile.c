@@ -142,7 +142,7 @@ static void test_parse_malformed(void **state)
 		                 PL_EMALFORMED);
 	/* No final newline; trailing bytes; CRLF; a duplicated line; swapped lines. */
 	assert_int_equal(pl_profile_parse(&p, good, strlen(good) - 1, &why), PL_EMALFORMED);
-	snprintf(t, sizeof(t), "%sextra\n", good);
+	assert_true((size_t)snprintf(t, sizeof(t), "%sextra\n", good) < sizeof(t));
 	assert_int_equal(pl_profile_parse(&p, t, strlen(t), &why), PL_EMALFORMED);
 	snprintf(t, sizeof(t), "%s", good);
 	t[strlen(t) - 1] = '\r';

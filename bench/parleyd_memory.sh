@@ -1,0 +1,45 @@
+#!/bin/sh
+# parleyd's resident memory serving a large log: loads BENCH_RECORDS statements (default
+# 1,000,000) into a new store with bench_exchange --load, serves it with the real parleyd on
+# 127.0.0.1, reads the checkpoint, tiles across the tree and consistency proofs, and prints
+# the resident set (VmRSS) and its peak (VmHWM). Usage: parleyd_memory.sh BUILD-DIR
+set -eu
+build=${1:-build}
+n=${BENCH_RECORDS:-1000000}
+work=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$build/bench/bench_exchange" --load "$n" "$work/data" | sed 's|/tmp/[^ ]*|DIR|'
+port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 ))
+"$build/src/parleyd/parleyd" serve --data "$work/data" --listen "127.0.0.1:$port" \
+	2>"$work/parleyd.log" &
+pid=$!
+url=http://127.0.0.1:$port
+i=0
+until curl -fs "$url/health" >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || { echo "parleyd did not start"; cat "$work/parleyd.log"; exit 1; }
+	sleep 0.1
+done
+size=$(curl -fs "$url/checkpoint" | sed -n 2p)
+curl -fs "$url/log-key" >/dev/null
+# Hash tiles across the whole tree at levels 0..2, and consistency proofs from many sizes.
+t=0
+while [ "$t" -lt $((size / 256)) ]; do
+	p=$(printf '%09d' "$t" | sed 's/\(...\)\(...\)\(...\)/x\1\/x\2\/\3/; s/^x000\/x000\///; s/^x000\///')
+	curl -fs -o /dev/null "$url/tile/0/$p"
+	t=$((t + size / 256 / 50 + 1))
+done
+for l in 1 2; do curl -fs -o /dev/null "$url/tile/$l/000"; done
+for old in 1 1000 65536 $((size / 3)) $((size / 2)) $((size - 1)); do
+	curl -fs -o /dev/null "$url/consistency?old=$old&new=$size"
+done
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+printf 'parleyd serving %s records: resident %s KiB, peak %s KiB (target <= 65536 KiB)\n' \
+	"$size" "$rss" "$hwm"
