@@ -152,9 +152,11 @@ static int make_records(void)
 	if (ret == 0)
 		ret = pl_key_generate(&logsk, &logvk, ORIGIN, PL_SIGTYPE_ED25519);
 	pl_skey_clear(&logsk);
+	if (ret != 0)
+		return -1;
 	dir[0] = logvk;
 	out_rec = calloc(1, sizeof(*out_rec));
-	if (ret != 0 || !out_rec)
+	if (!out_rec)
 		return -1;
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	for (size_t i = 0; i < NRECORDS && ret == 0; i++) {
