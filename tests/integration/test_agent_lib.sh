@@ -16,13 +16,8 @@
 #   documented VERB...         --help works, and parley.1 documents the verb and its options
 
 set -u
-
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(pwd)/$1" ;;
-	esac
-}
+# shellcheck source=tests/integration/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 PARLEY=$(abspath "$1")
 PARLEYD=$(abspath "$2")
@@ -35,8 +30,6 @@ PID=
 PORT=
 URL=
 BG=
-count=0
-fails=0
 
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null || return 0
@@ -59,40 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-report() {
-	count=$((count + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $count - $2"
-	else
-		fails=$((fails + 1))
-		echo "not ok $count - $2"
-	fi
-}
-
-ok() {
-	desc=$1
-	shift
-	if "$@"; then
-		report ok "$desc"
-	else
-		report fail "$desc"
-	fi
-}
-
-expect() {
-	want=$1
-	desc=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" -eq "$want" ]; then
-		report ok "$desc"
-	else
-		report fail "$desc (exit $got, want $want)"
-		sed 's/^/# stderr: /' "$T/err"
-	fi
-}
-
 # True when file $1 holds (or lacks) the fixed string $2.
 holds() {
 	grep -F -q -e "$2" "$1"
@@ -109,14 +68,6 @@ json_holds() {
 # True when the process $1 has exited.
 gone() {
 	! kill -0 "$1" 2>/dev/null
-}
-
-# True when the stdout (or stderr) of the last command holds the fixed string $1.
-printed() {
-	grep -F -q -e "$1" "$T/out"
-}
-said() {
-	grep -F -q -e "$1" "$T/err"
 }
 
 wait_for() {
@@ -229,7 +180,3 @@ documented() {
 	done
 }
 
-finish() {
-	echo "1..$count"
-	[ "$fails" -eq 0 ]
-}

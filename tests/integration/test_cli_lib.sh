@@ -10,13 +10,8 @@
 #   said TEXT / printed TEXT             the last expect's stderr / stdout holds TEXT
 
 set -u
-
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(pwd)/$1" ;;
-	esac
-}
+# shellcheck source=tests/integration/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 PARLEY=$(abspath "$1")
 PARLEYD=$(abspath "$2")
@@ -26,8 +21,6 @@ DATA=$T/data
 IDS=$T/ids
 PIDS=
 URL=
-count=0
-fails=0
 # The client's defaults must never be used by a test.
 HOME=$T/home
 export HOME
@@ -42,49 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-report() {
-	count=$((count + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $count - $2"
-	else
-		fails=$((fails + 1))
-		echo "not ok $count - $2"
-	fi
-}
-
-ok() {
-	desc=$1
-	shift
-	if "$@"; then
-		report ok "$desc"
-	else
-		report fail "$desc"
-	fi
-}
-
-expect() {
-	want=$1
-	desc=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" -eq "$want" ]; then
-		report ok "$desc"
-	else
-		report fail "$desc (exit $got, want $want)"
-		sed 's/^/# stderr: /' "$T/err"
-		sed 's/^/# stdout: /' "$T/out"
-	fi
-}
-
-said() {
-	grep -F -q -e "$1" "$T/err"
-}
-
-printed() {
-	grep -F -q -e "$1" "$T/out"
-}
 
 # parley as a party: as PARTY VERB [ARGS...]
 as() {
@@ -163,7 +113,3 @@ make_profiles() {
 	done
 }
 
-finish() {
-	echo "1..$count"
-	[ "$fails" -eq 0 ]
-}

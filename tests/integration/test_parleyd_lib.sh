@@ -4,13 +4,8 @@
 # its PID, and TAP lines numbered here.
 
 set -u
-
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(pwd)/$1" ;;
-	esac
-}
+# shellcheck source=tests/integration/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 PARLEYD=$(abspath "$1")
 DRIVER=$(abspath "$2")
@@ -19,8 +14,6 @@ DATA=$T/data
 IDS=$T/ids
 PID=
 URL=
-count=0
-fails=0
 
 cleanup() {
 	if [ -n "$PID" ]; then
@@ -31,26 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-report() {
-	count=$((count + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $count - $2"
-	else
-		fails=$((fails + 1))
-		echo "not ok $count - $2"
-	fi
-}
-
-ok() {
-	desc=$1
-	shift
-	if "$@"; then
-		report ok "$desc"
-	else
-		report fail "$desc"
-	fi
-}
 
 # Runs the driver and numbers its unnumbered TAP lines; a driver that fails without saying
 # why is a failure too.
@@ -128,7 +101,3 @@ logged() {
 	grep -F -q -e "$1" "$T/parleyd.log"
 }
 
-finish() {
-	echo "1..$count"
-	[ "$fails" -eq 0 ]
-}

@@ -1,0 +1,68 @@
+# shellcheck shell=sh
+# TAP checks shared by the integration tests (POSIX sh, sourced by each test's library).
+#
+#   ok DESCRIPTION COMMAND...            checks that COMMAND succeeds
+#   expect CODE DESCRIPTION COMMAND...   runs COMMAND with stdout in $T/out and stderr in
+#                                        $T/err and checks its exit code
+#   said TEXT / printed TEXT             the last expect's stderr / stdout holds TEXT
+#   finish                               prints the plan; the script's exit status
+# The sourcing library sets T, a temporary directory of the test's own.
+
+count=0
+fails=0
+
+# An absolute path, so that tests may change directory.
+abspath() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$(pwd)/$1" ;;
+	esac
+}
+
+report() {
+	count=$((count + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $count - $2"
+	else
+		fails=$((fails + 1))
+		echo "not ok $count - $2"
+	fi
+}
+
+ok() {
+	desc=$1
+	shift
+	if "$@"; then
+		report ok "$desc"
+	else
+		report fail "$desc"
+	fi
+}
+
+expect() {
+	want=$1
+	desc=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		report ok "$desc"
+	else
+		report fail "$desc (exit $got, want $want)"
+		sed 's/^/# stderr: /' "$T/err"
+		sed 's/^/# stdout: /' "$T/out"
+	fi
+}
+
+said() {
+	grep -F -q -e "$1" "$T/err"
+}
+
+printed() {
+	grep -F -q -e "$1" "$T/out"
+}
+
+finish() {
+	echo "1..$count"
+	[ "$fails" -eq 0 ]
+}
