@@ -221,22 +221,21 @@ static int two_histories(const struct pl_state_checkpoint *old, const struct pl_
 	return PL_EXIT_FAIL;
 }
 
-int session_checkpoint(struct session *s, const char *note, size_t len, struct pl_checkpoint *out)
+/*
+ * Checks a checkpoint already verified with the pinned log key against the
+ * last one this client saw (consistency, in whichever direction is needed)
+ * and remembers it when it is newer. note[0..len) is its signed text.
+ */
+static int observe(struct session *s, const struct pl_checkpoint *verified, const char *note,
+                   size_t len)
 {
-	struct pl_checkpoint cp;
+	const struct pl_checkpoint cp = *verified;
 	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
 	struct pl_state_checkpoint old;
 	size_t nproof = 0;
 	int ret = PL_EXIT_FAIL, err;
 
 	memset(&old, 0, sizeof(old));
-	err = pl_checkpoint_open(&cp, NULL, note, len, s->profile.origin, &s->profile.log_key, 1);
-	if (err) {
-		cli_error(
-		        "the exchange's checkpoint does not verify with the pinned log key %s: %s",
-		        s->profile.log_key.name, pl_strerror(err));
-		goto out;
-	}
 	err = pl_state_checkpoint_get(s->state, &old);
 	if (err == PL_ENOTFOUND)
 		goto store;
@@ -251,7 +250,7 @@ int session_checkpoint(struct session *s, const char *note, size_t len, struct p
 			goto out;
 		}
 		ret = PL_EXIT_OK;
-		goto done;
+		goto out;
 	}
 	if (cp.size > old.size) {
 		err = pl_client_consistency(s->client, old.size, cp.size, proof, &nproof);
@@ -288,7 +287,7 @@ int session_checkpoint(struct session *s, const char *note, size_t len, struct p
 		goto out;
 	}
 	ret = PL_EXIT_OK;
-	goto done;
+	goto out;
 store:
 	err = pl_state_checkpoint_put(s->state, cp.size, cp.root, note, len);
 	if (err) {
@@ -297,11 +296,26 @@ store:
 		goto out;
 	}
 	ret = PL_EXIT_OK;
-done:
-	if (out)
-		*out = cp;
 out:
 	pl_state_checkpoint_release(&old);
+	return ret;
+}
+
+int session_checkpoint(struct session *s, const char *note, size_t len, struct pl_checkpoint *out)
+{
+	struct pl_checkpoint cp;
+	int ret, err;
+
+	err = pl_checkpoint_open(&cp, NULL, note, len, s->profile.origin, &s->profile.log_key, 1);
+	if (err) {
+		cli_error(
+		        "the exchange's checkpoint does not verify with the pinned log key %s: %s",
+		        s->profile.log_key.name, pl_strerror(err));
+		return PL_EXIT_FAIL;
+	}
+	ret = observe(s, &cp, note, len);
+	if (!ret && out)
+		*out = cp;
 	return ret;
 }
 
@@ -595,7 +609,7 @@ out:
 
 int session_prove(struct session *s, const struct session_record *r, struct pl_checkpoint *cp)
 {
-	struct pl_checkpoint pcp, ccp;
+	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
 	uint8_t leaf[PL_HASH_BYTES];
 	struct pl_buf text;
@@ -626,11 +640,12 @@ int session_prove(struct session *s, const struct session_record *r, struct pl_c
 		          (unsigned long long)p->index, (unsigned long long)r->index);
 		goto out;
 	}
-	ret = session_checkpoint(s, p->checkpoint, p->checkpoint_len, &ccp);
+	/* pl_proof_verify() checked the checkpoint's signature: only consistency is left. */
+	ret = observe(s, &pcp, p->checkpoint, p->checkpoint_len);
 	if (ret)
 		goto out;
 	if (cp)
-		*cp = ccp;
+		*cp = pcp;
 out:
 	pl_proof_free(p);
 	pl_buf_release(&text);
@@ -769,7 +784,7 @@ static const struct pl_record_ref *act_subject(const struct pl_record *r)
 static int check_receipt(struct session *s, const struct pl_client_receipt *rc, const char *text,
                          size_t len, const char *what)
 {
-	struct pl_checkpoint pcp, ccp;
+	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
 	uint8_t leaf[PL_HASH_BYTES];
 	int ret = PL_EXIT_FAIL, err;
@@ -792,15 +807,13 @@ static int check_receipt(struct session *s, const struct pl_client_receipt *rc, 
 		        (unsigned long long)rc->index, (unsigned long long)rc->size);
 		goto out;
 	}
-	ret = session_checkpoint(s, rc->checkpoint, rc->checkpoint_len, &ccp);
-	if (ret)
-		goto out;
-	if (!pl_checkpoint_equal(&pcp, &ccp)) {
+	/* The proof carries the signed checkpoint it verified; the receipt's copy must be it. */
+	if (rc->checkpoint_len != p->checkpoint_len ||
+	    memcmp(rc->checkpoint, p->checkpoint, p->checkpoint_len) != 0) {
 		cli_error("%s: the receipt's checkpoint is not the one its proof is for", what);
-		ret = PL_EXIT_FAIL;
 		goto out;
 	}
-	ret = PL_EXIT_OK;
+	ret = observe(s, &pcp, p->checkpoint, p->checkpoint_len);
 out:
 	pl_proof_free(p);
 	return ret;
