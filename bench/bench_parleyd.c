@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <sodium.h>
 
@@ -215,6 +218,34 @@ static long server_rss_kib(void)
 	return kib;
 }
 
+/* CPU time parleyd has used so far (all its threads, user and system), in seconds. */
+static double server_cpu_s(void)
+{
+	char path[64], buf[1024];
+	unsigned long long ut = 0, st = 0;
+	const char *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)server);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15 (utime, stime) follow the command name in parentheses. */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 14; field++)
+		p = strchr(p + 1, ' ');
+	if (p) {
+		char *end;
+		ut = strtoull(p + 1, &end, 10);
+		st = strtoull(end, NULL, 10);
+	}
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* ---- Baselines ---- */
 
 static double baseline_verify(void)
@@ -257,43 +288,178 @@ static double baseline_fdatasync(void)
 	return (double)n * 1e9 / (double)(now_ns() - t0);
 }
 
-struct noop {
-	pthread_t t;
-	uint64_t until, n;
+/*
+ * A load generator on raw sockets, as wrk is: nconn kept-alive HTTP/1.1 connections, each
+ * with one request in flight, driven by one thread with epoll. It costs the shared CPU far
+ * less than libcurl clients would, so the figures are the server's.
+ */
+
+#define WIRE_MAX 64
+
+struct wire_conn {
+	int fd;
+	char buf[16384];
+	size_t got;
+	uint64_t n, errors;
+	bool done;
 };
 
-static void *noop_main(void *arg)
-{
-	struct noop *w = arg;
-	struct pl_client *c = NULL;
+/* The next request of connection i into buf (at most cap bytes): its length, 0 when none. */
+typedef size_t (*wire_next)(void *arg, int i, char *buf, size_t cap);
 
-	if (pl_client_new(&c, url, NULL, NULL) != 0)
-		return NULL;
-	while (now_ns() < w->until) {
-		if (pl_client_health(c) != 0)
-			break;
-		w->n++;
+static int wire_connect(void)
+{
+	struct sockaddr_in sa;
+	const char *colon = strrchr(url, ':');
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		die("cannot connect to %s", url);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static bool wire_send(struct wire_conn *c, int i, wire_next next, void *arg)
+{
+	char req[PL_RECORD_MAX_BYTES + 512];
+	size_t len = next(arg, i, req, sizeof(req)), off = 0;
+
+	if (len == 0)
+		return false;
+	while (off < len) {
+		ssize_t w = send(c->fd, req + off, len - off, MSG_NOSIGNAL);
+		if (w <= 0)
+			die("send: %s", strerror(errno));
+		off += (size_t)w;
 	}
-	pl_client_free(c);
+	return true;
+}
+
+static const char *find(const char *h, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(h + i, needle, m) == 0)
+			return h + i;
 	return NULL;
 }
 
-/* A no-op request to the same server, 32 clients with kept-alive connections. */
+/* A whole response in c->buf: its status, and its length in *used; 0 when incomplete. */
+static int wire_response(const struct wire_conn *c, size_t *used)
+{
+	const char *end = find(c->buf, c->got, "\r\n\r\n"), *cl;
+	size_t head, body;
+
+	if (!end)
+		return 0;
+	head = (size_t)(end - c->buf) + 4;
+	cl = find(c->buf, head, "Content-Length:");
+	if (!cl || c->got < 12)
+		die("a response without Content-Length");
+	body = strtoul(cl + 15, NULL, 10);
+	if (c->got < head + body)
+		return 0;
+	*used = head + body;
+	return atoi(c->buf + 9);
+}
+
+/* Runs nconn connections for at most ms milliseconds: responses per second with `want`. */
+static double wire_run(int nconn, uint64_t ms, int want, wire_next next, void *arg,
+                       double *cpu_share)
+{
+	struct wire_conn *c = calloc((size_t)nconn, sizeof(*c));
+	struct epoll_event ev[WIRE_MAX];
+	struct rusage ru0, ru1;
+	uint64_t t0, until, n = 0, errors = 0;
+	int ep = epoll_create1(0), live = 0;
+
+	if (!c || ep < 0 || nconn > WIRE_MAX)
+		die("wire_run");
+	for (int i = 0; i < nconn; i++) {
+		struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		c[i].fd = wire_connect();
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &e) != 0)
+			die("epoll_ctl");
+	}
+	getrusage(RUSAGE_SELF, &ru0);
+	t0 = now_ns();
+	until = t0 + ms * 1000000u;
+	for (int i = 0; i < nconn; i++) {
+		if (wire_send(&c[i], i, next, arg))
+			live++;
+		else
+			c[i].done = true;
+	}
+	while (live > 0) {
+		int k = epoll_wait(ep, ev, WIRE_MAX, 1000);
+		if (k < 0 && errno != EINTR)
+			die("epoll_wait");
+		if (k == 0)
+			die("the server stopped answering");
+		for (int j = 0; j < k; j++) {
+			struct wire_conn *w = &c[ev[j].data.u32];
+			ssize_t r = recv(w->fd, w->buf + w->got, sizeof(w->buf) - w->got, 0);
+			size_t used;
+			int status;
+			if (r <= 0)
+				die("the server closed a connection");
+			w->got += (size_t)r;
+			status = wire_response(w, &used);
+			if (status == 0)
+				continue;
+			memmove(w->buf, w->buf + used, w->got - used);
+			w->got -= used;
+			if (status == want)
+				w->n++;
+			else
+				w->errors++;
+			if (w->errors || now_ns() >= until ||
+			    !wire_send(w, (int)ev[j].data.u32, next, arg)) {
+				w->done = true;
+				live--;
+			}
+		}
+	}
+	{
+		uint64_t t1 = now_ns();
+		getrusage(RUSAGE_SELF, &ru1);
+		*cpu_share = ((double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+		              (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+		              (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+		              (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6) /
+		             ((double)(t1 - t0) / 1e9);
+		for (int i = 0; i < nconn; i++) {
+			n += c[i].n;
+			errors += c[i].errors;
+			close(c[i].fd);
+		}
+		close(ep);
+		free(c);
+		if (errors)
+			fprintf(stderr, "bench_parleyd: %llu requests failed\n",
+			        (unsigned long long)errors);
+		return (double)n * 1e9 / (double)(t1 - t0);
+	}
+}
+
+static size_t next_health(void *arg, int i, char *buf, size_t cap)
+{
+	(void)arg;
+	(void)i;
+	return (size_t)snprintf(buf, cap, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+}
+
+/* A no-op request to the same server, 32 kept-alive connections. */
 static double baseline_http(void)
 {
-	struct noop w[CLIENTS];
-	uint64_t t0 = now_ns(), n = 0;
+	double cpu;
 
-	for (int i = 0; i < CLIENTS; i++) {
-		w[i].until = t0 + 2000000000u;
-		w[i].n = 0;
-		pthread_create(&w[i].t, NULL, noop_main, &w[i]);
-	}
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(w[i].t, NULL);
-		n += w[i].n;
-	}
-	return (double)n * 1e9 / (double)(now_ns() - t0);
+	return wire_run(CLIENTS, 2000, 200, next_health, NULL, &cpu);
 }
 
 /* ---- Clients: a party, its client, its chain ---- */
@@ -394,47 +560,36 @@ static void chain_presign(struct chain *ch, size_t n)
 
 /* ---- Sustained durable submissions ---- */
 
-struct submitter {
-	pthread_t t;
-	struct chain *ch;
-	uint64_t until, n, errors;
-};
-
-static void *submit_main(void *arg)
+/* The next pre-signed record of client i's chain, as a whole request. */
+static size_t next_record(void *arg, int i, char *buf, size_t cap)
 {
-	struct submitter *s = arg;
+	struct chain *ch = (struct chain *)arg + i;
+	size_t k = ch->next, head;
 
-	while (now_ns() < s->until && s->ch->next < s->ch->npre) {
-		struct pl_client_receipt rc;
-		size_t k = s->ch->next++;
-		if (pl_client_submit(s->ch->c, s->ch->pre[k], s->ch->pre_len[k], &rc) != 0) {
-			s->errors++;
-			break; /* the rest of the chain would not follow */
-		}
-		pl_client_receipt_release(&rc);
-		s->n++;
-	}
-	return NULL;
+	if (k >= ch->npre)
+		return 0;
+	head = (size_t)snprintf(buf, cap,
+	                        "POST /records HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+	                        "text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
+	                        ch->pre_len[k]);
+	if (head + ch->pre_len[k] > cap)
+		die("request too large");
+	memcpy(buf + head, ch->pre[k], ch->pre_len[k]);
+	ch->next++;
+	return head + ch->pre_len[k];
 }
 
-static double bench_sustained(struct chain *chains)
+/* Records per second; *server_us is parleyd's CPU time per record (all cores). */
+static double bench_sustained(struct chain *chains, double *cpu_share, double *server_us)
 {
-	struct submitter s[CLIENTS];
-	uint64_t t0 = now_ns(), n = 0, errors = 0;
+	double cpu0 = server_cpu_s(), rate;
+	size_t n = 0;
 
-	for (int i = 0; i < CLIENTS; i++) {
-		s[i] = (struct submitter){.ch = &chains[i], .until = t0 + RUN_MS * 1000000ull};
-		pthread_create(&s[i].t, NULL, submit_main, &s[i]);
-	}
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(s[i].t, NULL);
-		n += s[i].n;
-		errors += s[i].errors;
-	}
-	if (errors)
-		fprintf(stderr, "bench_parleyd: %llu submissions failed\n",
-		        (unsigned long long)errors);
-	return (double)n * 1e9 / (double)(now_ns() - t0);
+	rate = wire_run(CLIENTS, RUN_MS, 201, next_record, chains, cpu_share);
+	for (int i = 0; i < CLIENTS; i++)
+		n += chains[i].next;
+	*server_us = n ? (server_cpu_s() - cpu0) * 1e6 / (double)n : 0;
+	return rate;
 }
 
 /* ---- Latency at a fixed rate ---- */
@@ -640,7 +795,7 @@ static void cleanup(void)
 int main(void)
 {
 	struct chain *chains;
-	double verify, fsync_rate, http, sustained;
+	double verify, fsync_rate, http, sustained, load_cpu, server_us;
 	const char *tmp = getenv("TMPDIR");
 	long rss;
 
@@ -668,10 +823,13 @@ int main(void)
 		chain_open(&chains[i], i);
 	for (int i = 0; i < CLIENTS; i++)
 		chain_presign(&chains[i], CHAIN_MAX);
-	sustained = bench_sustained(chains);
+	sustained = bench_sustained(chains, &load_cpu, &server_us);
 	printf("durable submissions, %d clients: %.0f records/s (%.2f x fdatasync, %.2f x verify, "
 	       "%.2f x no-op HTTP)\n",
 	       CLIENTS, sustained, sustained / fsync_rate, sustained / verify, sustained / http);
+	printf("  parleyd CPU time per record: %.0f us (%.2f x one verify)\n", server_us,
+	       server_us / (1e6 / verify));
+	printf("  load generator's share of one core during the run: %.0f%%\n", load_cpu * 100);
 	/* The chains moved on by what was submitted; continue them from there. */
 	for (int i = 0; i < CLIENTS; i++) {
 		struct chain *ch = &chains[i];

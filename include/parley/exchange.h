@@ -207,6 +207,14 @@ struct pl_exchange_done {
 	void (*fn)(void *arg, int status, struct pl_exchange_receipt *r,
 	           const struct pl_exchange_refusal *why);
 	void *arg;
+	/*
+	 * Optional: asked once the record's signature has verified, with the
+	 * name of the key that made it, before any rule is judged; false refuses
+	 * the submission with PL_ELIMIT. Lets a server rate-limit submissions
+	 * per key when the record's own signature is what authenticates them.
+	 * Runs on the caller's thread.
+	 */
+	bool (*admit)(void *arg, const char *key_name);
 };
 
 /*

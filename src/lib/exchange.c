@@ -96,6 +96,13 @@ struct ex_member {
 	uint8_t enc_pk[PL_BOX_PK_BYTES];
 };
 
+/* One author's committed chain head (struct pl_exchange's head cache). */
+struct ex_head {
+	char author[PL_RECORD_NAME_MAX + 1];
+	struct pl_chain_link link;
+	uint64_t index;
+};
+
 struct pl_exchange {
 	int lockfd; /* holds DIR/parley.lock: one process serves a store */
 	char *dir;
@@ -143,6 +150,11 @@ struct pl_exchange {
 	struct pl_vkey *keys;
 	struct ex_member *members;
 	size_t nkeys;
+
+	/* Committed chain heads by author, for validation before the sequencer. */
+	pthread_mutex_t head_mu;
+	struct ex_head *heads;
+	size_t heads_cap, nheads;
 
 	pthread_mutex_t err_mu;
 	char lasterr[PL_STORE_ERRMSG_MAX];
@@ -344,6 +356,85 @@ static size_t ex_dir_find(const struct pl_exchange *ex, const char *name)
 	return 0;
 }
 
+/* ---- The committed-head cache ---- */
+
+/*
+ * Validation before the sequencer reads each author's chain head from here
+ * instead of loading and parsing the head record. Entries only move forward
+ * (a chain never shrinks), so a head loaded from an older snapshot can never
+ * replace a newer one. The sequencer, which judges inside its transaction,
+ * reads the store.
+ */
+
+static size_t ex_head_slot(const struct ex_head *t, size_t cap, const char *author)
+{
+	uint64_t hv = 1469598103934665603u;
+	size_t i;
+
+	for (const char *c = author; *c; c++)
+		hv = (hv ^ (unsigned char)*c) * 1099511628211u;
+	for (i = (size_t)hv & (cap - 1); t[i].author[0] && strcmp(t[i].author, author) != 0;
+	     i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+/* Doubles the table; false (the cache unchanged) without memory. Under head_mu. */
+static bool ex_heads_grow(struct pl_exchange *ex)
+{
+	size_t cap = ex->heads_cap ? ex->heads_cap * 2 : 64;
+	struct ex_head *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return false;
+	for (size_t i = 0; i < ex->heads_cap; i++)
+		if (ex->heads[i].author[0])
+			t[ex_head_slot(t, cap, ex->heads[i].author)] = ex->heads[i];
+	free(ex->heads);
+	ex->heads = t;
+	ex->heads_cap = cap;
+	return true;
+}
+
+static bool ex_head_get(struct pl_exchange *ex, const char *author, struct pl_chain_link *link,
+                        uint64_t *index)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ex->head_mu);
+	if (ex->heads_cap) {
+		const struct ex_head *h =
+		        &ex->heads[ex_head_slot(ex->heads, ex->heads_cap, author)];
+		if (h->author[0]) {
+			*link = h->link;
+			*index = h->index;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&ex->head_mu);
+	return found;
+}
+
+/* Records a committed head unless the cache already holds a later one; best effort. */
+static void ex_head_put(struct pl_exchange *ex, const char *author,
+                        const struct pl_chain_link *link, uint64_t index)
+{
+	pthread_mutex_lock(&ex->head_mu);
+	if (2 * (ex->nheads + 1) <= ex->heads_cap || ex_heads_grow(ex)) {
+		struct ex_head *h = &ex->heads[ex_head_slot(ex->heads, ex->heads_cap, author)];
+		if (!h->author[0]) {
+			snprintf(h->author, sizeof(h->author), "%s", author);
+			ex->nheads++;
+			h->link = *link;
+			h->index = index;
+		} else if (link->seq > h->link.seq) {
+			h->link = *link;
+			h->index = index;
+		}
+	}
+	pthread_mutex_unlock(&ex->head_mu);
+}
+
 /* ---- Judging a record against the log ---- */
 
 /* What the rules read of the log for one record; owns its records. */
@@ -500,33 +591,43 @@ static int ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 
 	memset(v, 0, sizeof(*v));
 	v->about = -1;
-	ret = pl_store_record_find(s, id, &found);
-	if (ret == 0) {
-		ret = PL_EEXIST;
-		ex_refuse(why, "record already logged");
-		if (why)
-			why->head_index = found;
-		goto out;
-	}
-	if (ret != PL_ENOTFOUND)
-		goto out;
 
 	/* The author's chain head. */
-	ret = pl_store_head_get(s, rec->author, &seq, &v->head_index);
-	if (ret == 0) {
-		struct pl_store_record meta;
-		headrec = malloc(sizeof(*headrec));
-		if (!headrec) {
-			ret = PL_ENOMEM;
+	if (!c->from_store && ex_head_get(c->ex, rec->author, &v->head, &v->head_index)) {
+		v->has_head = true;
+	} else {
+		ret = pl_store_head_get(s, rec->author, &seq, &v->head_index);
+		if (ret == 0) {
+			struct pl_store_record meta;
+			headrec = malloc(sizeof(*headrec));
+			if (!headrec) {
+				ret = PL_ENOMEM;
+				goto out;
+			}
+			ret = ex_load(s, v->head_index, headrec, &meta);
+			if (ret)
+				goto out;
+			pl_chain_link_set(&v->head, headrec, meta.id);
+			v->has_head = true;
+			if (!c->from_store)
+				ex_head_put(c->ex, rec->author, &v->head, v->head_index);
+		} else if (ret != PL_ENOTFOUND) {
 			goto out;
 		}
-		ret = ex_load(s, v->head_index, headrec, &meta);
-		if (ret)
+	}
+
+	/* Already logged? Only a record at or before its author's head can be. */
+	if (v->has_head && rec->seq <= v->head.seq) {
+		ret = pl_store_record_find(s, id, &found);
+		if (ret == 0) {
+			ret = PL_EEXIST;
+			ex_refuse(why, "record already logged");
+			if (why)
+				why->head_index = found;
 			goto out;
-		pl_chain_link_set(&v->head, headrec, meta.id);
-		v->has_head = true;
-	} else if (ret != PL_ENOTFOUND) {
-		goto out;
+		}
+		if (ret != PL_ENOTFOUND)
+			goto out;
 	}
 
 	/* The records it refers to. */
@@ -618,6 +719,8 @@ struct ex_batch {
 	size_t cap;
 	uint8_t (*hashes)[PL_HASH_BYTES]; /* the stored hashes the batch added */
 	size_t nhashes;
+	struct ex_head *heads; /* the chain heads it moved, in order, for the cache */
+	size_t nheads, heads_cap;
 	bool wrote;
 	bool dir_changed;
 };
@@ -739,6 +842,14 @@ static int ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge
 	snprintf(meta.author, sizeof(meta.author), "%s", rec->author);
 	meta.seq = rec->seq;
 	snprintf(meta.kind, sizeof(meta.kind), "%s", pl_record_kind_name(rec->kind));
+	if (b->nheads == b->heads_cap) {
+		size_t ncap = b->heads_cap ? b->heads_cap * 2 : 64;
+		struct ex_head *nh = realloc(b->heads, ncap * sizeof(*nh));
+		if (!nh)
+			return PL_ENOMEM;
+		b->heads = nh;
+		b->heads_cap = ncap;
+	}
 	ret = pl_store_record_put(s, &meta, msg, len);
 	for (size_t i = 0; !ret && i < rec->nrefs; i++)
 		ret = pl_store_ref_put(s, idx, v->ref_index[i]);
@@ -746,6 +857,12 @@ static int ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge
 		ret = pl_store_head_set(s, rec->author, rec->seq, idx);
 	if (ret)
 		return ret;
+	{
+		struct ex_head *h = &b->heads[b->nheads++];
+		snprintf(h->author, sizeof(h->author), "%s", rec->author);
+		pl_chain_link_set(&h->link, rec, id);
+		h->index = idx;
+	}
 	if (rec->kind == PL_KIND_REGISTER) {
 		struct pl_store_party p;
 		struct pl_buf kb;
@@ -1313,6 +1430,9 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		}
 		pthread_cond_broadcast(&ex->size_cv);
 		pthread_mutex_unlock(&ex->st_mu);
+		/* Before anyone is answered: an author's next record must find this head. */
+		for (size_t i = 0; i < b.nheads; i++)
+			ex_head_put(ex, b.heads[i].author, &b.heads[i].link, b.heads[i].index);
 		if (ex->o.on_append)
 			ex->o.on_append(ex->o.on_append_arg, b.size0 + b.n);
 		/* ...then the submitters' proofs, from the batch's hashes in memory. A proof
@@ -1342,6 +1462,7 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	}
 	free(b.leaves);
 	free(b.hashes);
+	free(b.heads);
 	pl_buf_release(&cp);
 }
 
@@ -1548,7 +1669,8 @@ void pl_exchange_receipt_release(struct pl_exchange_receipt *r)
  * The stateless check and the caller-side stateful check of a submission.
  * On success *itp is a new queued-to-be item owning a copy of the record.
  */
-static int ex_prepare(struct pl_exchange *ex, const char *msg, size_t len, struct ex_item **itp,
+static int ex_prepare(struct pl_exchange *ex, const char *msg, size_t len,
+                      const struct pl_exchange_done *done, struct ex_item **itp,
                       struct pl_exchange_refusal *why)
 {
 	struct ex_judge_ctx c = {.ex = ex, .from_store = false};
@@ -1604,6 +1726,11 @@ static int ex_prepare(struct pl_exchange *ex, const char *msg, size_t len, struc
 		ex_refuse(why, "author is not an active member");
 		goto out;
 	}
+	if (done && done->admit && !done->admit(done->arg, signer.name)) {
+		ret = PL_ELIMIT;
+		ex_refuse(why, "too many requests for this key");
+		goto out;
+	}
 	now = ex_now(ex);
 	skew = it->rec->time > now ? it->rec->time - now : now - it->rec->time;
 	if (skew > (int64_t)ex->o.time_tolerance_s) {
@@ -1643,7 +1770,7 @@ int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len,
 	if (!why)
 		why = &tmp;
 	memset(why, 0, sizeof(*why));
-	ret = ex_prepare(ex, rec, len, &it, why);
+	ret = ex_prepare(ex, rec, len, NULL, &it, why);
 	if (ret)
 		return ret;
 	ret = ex_run_sync(ex, it);
@@ -1671,7 +1798,7 @@ int pl_exchange_submit_async(struct pl_exchange *ex, const char *rec, size_t len
 	if (!ex || !done || !done->fn)
 		return PL_EINVAL;
 	memset(&why, 0, sizeof(why));
-	ret = ex_prepare(ex, rec, len, &it, &why);
+	ret = ex_prepare(ex, rec, len, done, &it, &why);
 	if (!ret) {
 		it->async = true;
 		it->cb = *done;
@@ -2683,6 +2810,7 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	pthread_mutex_init(&ex->shut_mu, NULL);
 	pthread_mutex_init(&ex->st_mu, NULL);
 	pthread_mutex_init(&ex->err_mu, NULL);
+	pthread_mutex_init(&ex->head_mu, NULL);
 	pthread_rwlock_init(&ex->dir_lock, NULL);
 	if (ex_cond_init(&ex->pool_cv) || ex_cond_init(&ex->q_cv) || ex_cond_init(&ex->ck_cv) ||
 	    ex_cond_init(&ex->timer_cv) || ex_cond_init(&ex->size_cv)) {
@@ -2862,7 +2990,9 @@ void pl_exchange_close(struct pl_exchange *ex)
 	pthread_mutex_destroy(&ex->shut_mu);
 	pthread_mutex_destroy(&ex->st_mu);
 	pthread_mutex_destroy(&ex->err_mu);
+	pthread_mutex_destroy(&ex->head_mu);
 	pthread_rwlock_destroy(&ex->dir_lock);
+	free(ex->heads);
 	free(ex);
 }
 

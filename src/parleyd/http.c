@@ -267,6 +267,9 @@ static unsigned status_of(int err, const char **code)
 	case PL_ESTATE:
 		*code = "unavailable";
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case PL_ELIMIT:
+		*code = "rate-limited";
+		return MHD_HTTP_TOO_MANY_REQUESTS;
 	default:
 		*code = "internal";
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -872,6 +875,16 @@ static void submit_done(void *arg, int status, struct pl_exchange_receipt *rc,
 	pthread_mutex_unlock(&h->submit_lock);
 }
 
+/* The per-key rate limit, for a record whose signature has verified. */
+static bool submit_admit(void *arg, const char *key_name)
+{
+	struct req *r = arg;
+
+	if (r->party[0])
+		return true; /* counted when its Authorization header was checked */
+	return strlen(key_name) <= PL_KEY_NAME_MAX && rate_take(r->h, key_name);
+}
+
 /* A record already in the log: answer as for a new one, with a fresh proof (idempotent retry). */
 static enum MHD_Result answer_existing(struct req *r, uint64_t index)
 {
@@ -948,7 +961,7 @@ static enum MHD_Result submit_answer(struct req *r)
 static enum MHD_Result do_record_post(struct req *r)
 {
 	struct pl_parleyd_http *h = r->h;
-	struct pl_exchange_done done = {submit_done, r};
+	struct pl_exchange_done done = {submit_done, r, submit_admit};
 	enum MHD_Result ret = MHD_YES;
 	int err;
 
@@ -1309,11 +1322,25 @@ static enum MHD_Result do_inbox(struct req *r)
 	return do_inbox_poll(r);
 }
 
+/*
+ * A submitted record authenticates itself (docs/api.md): its signature by a
+ * registered key covers the whole body, its time is held to the exchange's
+ * tolerance and its place in its author's chain makes a replay a no-op. An
+ * Authorization header sent with it anyway is checked like any other.
+ */
+static bool self_authenticating(const struct req *r)
+{
+	return r->route == R_RECORD_POST &&
+	       !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	                                    MHD_HTTP_HEADER_AUTHORIZATION);
+}
+
 static enum MHD_Result dispatch(struct req *r, const char *method)
 {
 	enum MHD_Result res;
 
-	if (!is_public(r->route) && !r->party[0] && !authenticate(r, method, &res))
+	if (!is_public(r->route) && !self_authenticating(r) && !r->party[0] &&
+	    !authenticate(r, method, &res))
 		return res;
 	switch (r->route) {
 	case R_HEALTH:

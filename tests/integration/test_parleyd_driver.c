@@ -1120,6 +1120,70 @@ static void expect_raw(long want, const char *code, const char *desc, const char
 	pl_buf_release(&r.body);
 }
 
+/* A statement by a, signed as the next record of its chain, in out. */
+static void sign_statement(struct actor *a, const char *body, struct pl_buf *out)
+{
+	struct pl_record r;
+
+	rec_init(&r, PL_KIND_STATEMENT);
+	r.has |= PL_RECORD_HAS_CLASS;
+	r.cls = PL_CLASS_STATEMENT;
+	rec_body(&r, body);
+	pl_buf_init(out, PL_RECORD_MAX_BYTES);
+	(void)actor_sign(a, &r, out);
+}
+
+/*
+ * POST /records without an Authorization header: the record's signature is
+ * the authentication, and a replay changes nothing.
+ */
+static void errors_self_authenticated(struct actor *stranger)
+{
+	const char *hdrs[2] = {NULL, NULL};
+	char line[1024];
+	struct pl_buf rec;
+	struct raw r1, r2;
+	uint64_t size;
+
+	sign_statement(kpa, "Submitted with no request signature.\n", &rec);
+	raw_request("POST", "/records", NULL, rec.data, rec.len, &r1);
+	size = tree_size(kpa->c);
+	raw_request("POST", "/records", NULL, rec.data, rec.len, &r2);
+	check(r1.status == 201 && r2.status == 200 && r1.body.data && r2.body.data &&
+	              strstr(r2.body.data, "\"index\"") && tree_size(kpa->c) == size,
+	      "a member's record needs no Authorization header (%ld), and its replay is "
+	      "answered with the same entry without logging it again (%ld)",
+	      r1.status, r2.status);
+	if (r1.status == 201) { /* kpa's chain moved on */
+		kpa->seq++;
+		pl_sha256(kpa->head, rec.data, rec.len);
+	}
+	pl_buf_release(&r1.body);
+	pl_buf_release(&r2.body);
+	pl_buf_release(&rec);
+
+	sign_statement(stranger, "Not a member.\n", &rec);
+	expect_raw(403, "forbidden", "a record by a key that is not registered", "POST", "/records",
+	           NULL, rec.data, rec.len);
+	pl_buf_release(&rec);
+
+	sign_statement(kpa, "A forged signature.\n", &rec);
+	rec.data[rec.len - 3] = rec.data[rec.len - 3] == 'A' ? 'B' : 'A';
+	expect_raw(401, "bad-signature", "a member's record with a forged signature", "POST",
+	           "/records", NULL, rec.data, rec.len);
+	pl_buf_release(&rec);
+
+	/* An Authorization header sent with a record is checked like any other. */
+	sign_statement(kpa, "With a header for another body.\n", &rec);
+	auth_line(kpa, "POST", "/records", "x", 1, 0, line, sizeof(line));
+	hdrs[0] = line;
+	expect_raw(401, "unauthenticated",
+	           "a record with an Authorization header over another body", "POST", "/records",
+	           hdrs, rec.data, rec.len);
+	check(tree_size(kpa->c) == size, "none of the refused records was logged");
+	pl_buf_release(&rec);
+}
+
 static void errors_auth(void)
 {
 	char line[1024], line2[1024];
@@ -1172,6 +1236,8 @@ static void errors_auth(void)
 	      "a replayed POST is refused: first %ld, then %ld", r1.status, r2.status);
 	pl_buf_release(&r1.body);
 	pl_buf_release(&r2.body);
+
+	errors_self_authenticated(stranger);
 
 	auth_line(kpa, "GET", "/inbox?wait=0", NULL, 0, 0, line, sizeof(line));
 	auth_line(kpa, "GET", "/inbox?wait=0", NULL, 0, 0, line2, sizeof(line2));
@@ -1366,6 +1432,11 @@ static void errors_status(void)
 			pl_buf_release(&rr.body);
 		}
 		check(limited > 0, "a key over its request rate gets 429 (request %d)", limited);
+		/* Records authenticated by their own signature draw on the same allowance. */
+		sign_statement(us_nsc, "Over the rate.\n", &rec);
+		expect_raw(429, "rate-limited", "a record by a key over its request rate", "POST",
+		           "/records", NULL, rec.data, rec.len);
+		pl_buf_release(&rec);
 	}
 }
 

@@ -974,11 +974,13 @@ static void test_same_seq_one_batch(void **state)
 	rec_sign(&f->p[UNC], rec_statement(f, UNC, "one", NULL), &a);
 	rec_sign(&f->p[UNC], rec_statement(f, UNC, "the other", NULL), &b);
 	size0 = pl_exchange_size(f->ex);
-	assert_int_equal(pl_exchange_submit_async(f->ex, a.data, a.len,
-	                                          &(struct pl_exchange_done){async_done, &slot[0]}),
+	assert_int_equal(pl_exchange_submit_async(
+	                         f->ex, a.data, a.len,
+	                         &(struct pl_exchange_done){.fn = async_done, .arg = &slot[0]}),
 	                 0);
-	assert_int_equal(pl_exchange_submit_async(f->ex, b.data, b.len,
-	                                          &(struct pl_exchange_done){async_done, &slot[1]}),
+	assert_int_equal(pl_exchange_submit_async(
+	                         f->ex, b.data, b.len,
+	                         &(struct pl_exchange_done){.fn = async_done, .arg = &slot[1]}),
 	                 0);
 	pthread_mutex_lock(&box.mu);
 	while (box.done < 2)
@@ -992,8 +994,9 @@ static void test_same_seq_one_batch(void **state)
 	assert_int_equal(box.why[1].head_index, size0);
 	assert_int_equal(pl_exchange_size(f->ex), size0 + 1);
 	/* A refused validation calls back at once, with the same error. */
-	assert_int_equal(pl_exchange_submit_async(f->ex, "junk", 4,
-	                                          &(struct pl_exchange_done){async_done, &slot[0]}),
+	assert_int_equal(pl_exchange_submit_async(
+	                         f->ex, "junk", 4,
+	                         &(struct pl_exchange_done){.fn = async_done, .arg = &slot[0]}),
 	                 PL_EMALFORMED);
 	assert_int_equal(box.done, 3);
 	assert_int_equal(box.status[0], PL_EMALFORMED);
@@ -1002,6 +1005,58 @@ static void test_same_seq_one_batch(void **state)
 	pthread_mutex_destroy(&box.mu);
 	pthread_cond_destroy(&box.cv);
 	(void)saved;
+}
+
+struct admit_seen {
+	char key[PL_KEY_NAME_MAX + 1];
+	bool allow;
+};
+
+static bool admit_note(void *arg, const char *key_name)
+{
+	struct admit_seen *a = arg;
+
+	snprintf(a->key, sizeof(a->key), "%s", key_name);
+	return a->allow;
+}
+
+static void done_ignore(void *arg, int status, struct pl_exchange_receipt *r,
+                        const struct pl_exchange_refusal *why)
+{
+	(void)arg;
+	(void)status;
+	(void)r;
+	(void)why;
+}
+
+/*
+ * The admit hook is asked with the signing key's name once the signature
+ * verified; a refusal is PL_ELIMIT and logs nothing. A record with a bad
+ * signature never reaches it.
+ */
+static void test_admit_hook(void **state)
+{
+	struct fx *f = *state;
+	struct admit_seen seen = {.allow = false};
+	struct pl_exchange_done done = {.fn = done_ignore, .arg = &seen, .admit = admit_note};
+	struct pl_buf a;
+	uint64_t size0 = pl_exchange_size(f->ex);
+	char *bad;
+
+	pl_buf_init(&a, PL_RECORD_MAX_BYTES);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "limited", NULL), &a);
+	bad = strdup(a.data);
+	assert_non_null(bad);
+	bad[strlen(bad) - 3] ^= 1; /* inside the signature's base64 */
+	assert_int_not_equal(pl_exchange_submit_async(f->ex, bad, a.len, &done), 0);
+	assert_string_equal(seen.key, "");
+	assert_int_equal(pl_exchange_submit_async(f->ex, a.data, a.len, &done), PL_ELIMIT);
+	assert_string_equal(seen.key, f->p[UNC].sk.name);
+	assert_int_equal(pl_exchange_size(f->ex), size0);
+	seen.allow = true;
+	assert_int_equal(pl_exchange_submit_async(f->ex, a.data, a.len, &done), 0);
+	free(bad);
+	pl_buf_release(&a);
 }
 
 /* Proofs verify with the tlog module; checkpoints of successive batches are consistent. */
@@ -1209,7 +1264,6 @@ static void test_payloads(void **state)
 	free(blob);
 }
 
-/* Everything survives a close and reopen; timers too. */
 /*
  * The sequencer's commits leave the WAL to a background checkpointer; it must
  * actually run, or the WAL grows without bound and the database file never
@@ -1235,6 +1289,7 @@ static void test_wal_checkpointed(void **state)
 	assert_true(st.st_size > 128 * 1024);
 }
 
+/* Everything survives a close and reopen; timers too. */
 static void test_reopen(void **state)
 {
 	struct fx *f = *state;
@@ -1543,6 +1598,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_s1_consult, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_s3_expire, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_admit_hook, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_same_seq_one_batch, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_proofs_tiles, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lookup_wait, setup, teardown),
