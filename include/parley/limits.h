@@ -67,4 +67,8 @@
 #define PL_PROFILE_URL_MAX   1024  /* bytes of the exchange's base URL */
 #define PL_PROFILE_PATH_MAX  4095  /* bytes of a path in a profile */
 
+/* Witness (c2sp.org/tlog-witness, docs/witness.md). */
+#define PL_WITNESS_REQUEST_MAX (64u * 1024u) /* bytes in an add-checkpoint body */
+#define PL_WITNESS_PROOF_MAX   63            /* consistency proof lines the spec allows */
+
 #endif

@@ -1,0 +1,700 @@
+/* The witness: parses add-checkpoint requests, checks them against its durable view, cosigns. */
+#include <parley/witness.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <parley/cosignature.h>
+#include <parley/tlog.h>
+
+#include "internal.h"
+
+#define WITNESS_ERRMSG_MAX 512
+#define WITNESS_KEYS_MAX   16 /* verifier keys one log may list */
+#define WITNESS_VKEY_TEXT  (PL_KEY_NAME_MAX + 64)
+
+/*
+ * logs: one row per followed log, its latest cosigned size and root, and the
+ * signed checkpoint that brought it there (evidence, for the operator).
+ * log_keys: the verifier keys of each log, in text form.
+ */
+static const char witness_schema[] =
+        "CREATE TABLE logs(origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL,"
+        " note BLOB, updated INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE log_keys(origin TEXT NOT NULL, vkey TEXT NOT NULL,"
+        " PRIMARY KEY(origin, vkey)) WITHOUT ROWID;";
+
+struct pl_witness {
+	pthread_mutex_t lock; /* one update at a time on db: check and write are one step */
+	sqlite3 *db;
+	struct pl_skey *key; /* sodium_malloc'd */
+	struct pl_vkey vkey;
+	char errmsg[WITNESS_ERRMSG_MAX];
+};
+
+/* ---- Request parsing ---- */
+
+/* Finds the end of the line starting at p (the '\n'), or NULL when there is none. */
+static const char *line_end(const char *p, const char *end)
+{
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
+int pl_witness_request_parse(struct pl_witness_request *req, const char *body, size_t len)
+{
+	struct pl_witness_request *r = NULL;
+	const char *p = body, *end = body + len, *nl;
+	int ret;
+
+	if (!req || (!body && len)) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	if (len > PL_WITNESS_REQUEST_MAX) {
+		ret = PL_ETOOBIG;
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	/* The old size line. */
+	nl = line_end(p, end);
+	if (!nl || !pl__has_prefix(p, (size_t)(nl - p), "old ") ||
+	    pl_parse_u64(&r->old_size, p + 4, (size_t)(nl - p) - 4, PL_CHECKPOINT_MAX_SIZE) != 0) {
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	p = nl + 1;
+	/* Proof lines up to the empty line. */
+	for (;;) {
+		nl = line_end(p, end);
+		if (!nl) {
+			ret = PL_EMALFORMED;
+			goto out;
+		}
+		if (nl == p)
+			break;
+		if (r->nproof == PL_WITNESS_PROOF_MAX) {
+			ret = PL_ETOOBIG;
+			goto out;
+		}
+		if (pl_b64_decode_exact(r->proof[r->nproof], PL_HASH_BYTES, p, (size_t)(nl - p)) !=
+		    0) {
+			ret = PL_EMALFORMED;
+			goto out;
+		}
+		r->nproof++;
+		p = nl + 1;
+	}
+	p = nl + 1;
+	r->note_off = (size_t)(p - body);
+	/* The rest is the signed checkpoint. */
+	ret = pl_note_parse(&r->note, p, (size_t)(end - p));
+	if (ret == PL_EINVAL)
+		ret = PL_EMALFORMED;
+	if (!ret)
+		ret = pl_checkpoint_parse(&r->cp, r->note->text, r->note->text_len);
+	if (ret)
+		goto out;
+	if (r->old_size > r->cp.size) {
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	*req = *r;
+	r->note = NULL;
+	ret = 0;
+out:
+	if (r) {
+		pl_note_free(r->note);
+		free(r);
+	}
+	return ret;
+}
+
+void pl_witness_request_release(struct pl_witness_request *req)
+{
+	if (!req)
+		return;
+	pl_note_free(req->note);
+	req->note = NULL;
+}
+
+/* ---- Files and database ---- */
+
+static char *witness_path(const char *dir, const char *file)
+{
+	struct pl_buf b;
+
+	pl_buf_init(&b, PATH_MAX);
+	if (pl_buf_addf(&b, "%s/%s", dir, file)) {
+		pl_buf_release(&b);
+		return NULL;
+	}
+	return pl_buf_detach(&b, NULL);
+}
+
+/* Keeps SQLite's detail for the operator and maps the failure to PL_ESTORE. */
+static int witness_fail(struct pl_witness *w, const char *where, int rc)
+{
+	snprintf(w->errmsg, sizeof(w->errmsg), "sqlite: %s (%d) in %s",
+	         w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc), rc, where);
+	return PL_ESTORE;
+}
+
+/* Durability first: a cosigned state must survive power loss before the answer leaves. */
+static int witness_configure(sqlite3 *db)
+{
+	int rc = sqlite3_busy_timeout(db, 10000);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db,
+		                  "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
+		                  "PRAGMA foreign_keys=OFF;PRAGMA temp_store=MEMORY;",
+		                  NULL, NULL, NULL);
+	return rc;
+}
+
+static int witness_db_create(const char *path)
+{
+	sqlite3 *db = NULL;
+	char sql[64];
+	int fd, rc, ret;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? PL_EEXIST : PL_EIO;
+	close(fd);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = witness_configure(db);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;", PL_WITNESS_SCHEMA_VERSION);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, witness_schema, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	ret = rc == SQLITE_OK ? 0 : PL_ESTORE;
+	sqlite3_close_v2(db);
+	if (ret)
+		unlink(path);
+	return ret;
+}
+
+int pl_witness_create(const char *dir, const char *name, struct pl_vkey *vk)
+{
+	struct pl_skey sk;
+	struct pl_vkey pub;
+	struct pl_buf text;
+	char *kp = NULL, *vp = NULL, *db = NULL;
+	struct stat sb;
+	int ret;
+
+	memset(&sk, 0, sizeof(sk));
+	pl_buf_init(&text, 1024);
+	if (!dir || !name || !vk) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	kp = witness_path(dir, PL_WITNESS_KEY_FILE);
+	vp = witness_path(dir, PL_WITNESS_VKEY_FILE);
+	db = witness_path(dir, PL_WITNESS_DB_FILE);
+	if (!kp || !vp || !db) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	if (lstat(kp, &sb) == 0 || lstat(vp, &sb) == 0 || lstat(db, &sb) == 0) {
+		ret = PL_EEXIST;
+		goto out;
+	}
+	ret = pl_key_generate(&sk, &pub, name, PL_SIGTYPE_COSIG_V1);
+	if (!ret)
+		ret = pl_skey_format(&sk, &text);
+	if (!ret)
+		ret = pl_key_save(kp, text.data, text.len, 0600);
+	if (text.data)
+		sodium_memzero(text.data, text.len);
+	pl_buf_reset(&text);
+	if (!ret)
+		ret = pl_vkey_format(&pub, &text);
+	if (!ret)
+		ret = pl_key_save(vp, text.data, text.len, 0644);
+	if (!ret)
+		ret = witness_db_create(db);
+	if (ret)
+		goto out;
+	*vk = pub;
+out:
+	pl_skey_clear(&sk);
+	if (text.data)
+		sodium_memzero(text.data, text.len);
+	pl_buf_release(&text);
+	free(kp);
+	free(vp);
+	free(db);
+	return ret;
+}
+
+int pl_witness_open(struct pl_witness **out, const char *dir, struct pl_buf *err)
+{
+	struct pl_witness *w = NULL;
+	sqlite3_stmt *st = NULL;
+	char *kp = NULL, *db = NULL;
+	struct stat sb;
+	int rc, ret;
+
+	if (!out || !dir)
+		return PL_EINVAL;
+	kp = witness_path(dir, PL_WITNESS_KEY_FILE);
+	db = witness_path(dir, PL_WITNESS_DB_FILE);
+	w = calloc(1, sizeof(*w));
+	if (!kp || !db || !w) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	if (stat(db, &sb) != 0 || stat(kp, &sb) != 0) {
+		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+		goto out;
+	}
+	w->key = sodium_malloc(sizeof(*w->key));
+	if (!w->key) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	memset(w->key, 0, sizeof(*w->key));
+	ret = pl_skey_load(w->key, kp);
+	if (!ret && w->key->type != PL_SIGTYPE_COSIG_V1)
+		ret = PL_EKEY;
+	if (ret) {
+		if (err)
+			(void)!pl_buf_addf(err, "%s: %s", kp, pl_strerror(ret));
+		goto out;
+	}
+	pl_skey_public(w->key, &w->vkey);
+	rc = sqlite3_open_v2(db, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = witness_configure(w->db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(w->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st) == SQLITE_ROW &&
+		                     sqlite3_column_int(st, 0) == PL_WITNESS_SCHEMA_VERSION
+		             ? SQLITE_OK
+		             : SQLITE_NOTADB;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		ret = witness_fail(w, "open", rc);
+		if (err)
+			(void)!pl_buf_addf(err, "%s: %s", db, w->errmsg);
+		goto out;
+	}
+	*out = w;
+	w = NULL;
+	ret = 0;
+out:
+	pl_witness_close(w);
+	free(kp);
+	free(db);
+	return ret;
+}
+
+void pl_witness_close(struct pl_witness *w)
+{
+	if (!w)
+		return;
+	if (w->key) {
+		pl_skey_clear(w->key);
+		sodium_free(w->key);
+	}
+	sqlite3_close_v2(w->db);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+const struct pl_vkey *pl_witness_vkey(const struct pl_witness *w)
+{
+	return &w->vkey;
+}
+
+/* Runs one statement with no result row; sets errmsg on failure. */
+static int witness_exec(struct pl_witness *w, const char *sql)
+{
+	int rc = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : witness_fail(w, sql, rc);
+}
+
+static int witness_prepare(struct pl_witness *w, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(w->db, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : witness_fail(w, "prepare", rc);
+}
+
+/* True when origin is a valid checkpoint origin line. */
+static bool origin_is_valid(const char *origin)
+{
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	uint8_t zero[PL_HASH_BYTES] = {0};
+	bool ok = cp && pl_checkpoint_set(cp, origin, 0, zero) == 0;
+
+	free(cp);
+	return ok;
+}
+
+int pl_witness_log_add(struct pl_witness *w, const char *origin, const struct pl_vkey *key)
+{
+	sqlite3_stmt *st = NULL;
+	struct pl_buf text;
+	uint8_t empty[PL_HASH_BYTES];
+	bool locked = false, began = false;
+	int rc, ret;
+
+	pl_buf_init(&text, WITNESS_VKEY_TEXT);
+	if (!w || !origin || !key || key->type != PL_SIGTYPE_ED25519 || !origin_is_valid(origin)) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	ret = pl_vkey_format(key, &text);
+	if (ret)
+		goto out;
+	pthread_mutex_lock(&w->lock);
+	locked = true;
+	ret = witness_exec(w, "BEGIN IMMEDIATE");
+	if (ret)
+		goto out;
+	began = true;
+	pl_tlog_empty_hash(empty);
+	ret = witness_prepare(w,
+	                      "INSERT OR IGNORE INTO logs(origin, size, root, note, updated) "
+	                      "VALUES (?1, 0, ?2, NULL, 0)",
+	                      &st);
+	if (ret)
+		goto out;
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, empty, PL_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		ret = witness_fail(w, "log add", rc);
+		goto out;
+	}
+	ret = witness_prepare(w, "INSERT OR IGNORE INTO log_keys(origin, vkey) VALUES (?1, ?2)",
+	                      &st);
+	if (ret)
+		goto out;
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text.data, (int)text.len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		ret = witness_fail(w, "log key add", rc);
+		goto out;
+	}
+	if (sqlite3_changes(w->db) == 0) {
+		ret = PL_EEXIST;
+		goto out;
+	}
+	ret = witness_exec(w, "COMMIT");
+	if (!ret)
+		began = false;
+out:
+	sqlite3_finalize(st);
+	if (began)
+		(void)!witness_exec(w, "ROLLBACK");
+	if (locked)
+		pthread_mutex_unlock(&w->lock);
+	pl_buf_release(&text);
+	return ret;
+}
+
+int pl_witness_log_list(struct pl_witness *w, struct pl_witness_log **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct pl_witness_log *v = NULL, *nv;
+	size_t count = 0, cap = 0;
+	int rc, ret;
+
+	if (!w || !out || !n)
+		return PL_EINVAL;
+	pthread_mutex_lock(&w->lock);
+	ret = witness_prepare(w,
+	                      "SELECT origin, size, root, (SELECT count(*) FROM log_keys k "
+	                      "WHERE k.origin = l.origin) FROM logs l ORDER BY origin",
+	                      &st);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *o = sqlite3_column_text(st, 0);
+		int olen = sqlite3_column_bytes(st, 0);
+		sqlite3_int64 size = sqlite3_column_int64(st, 1);
+		sqlite3_int64 nk = sqlite3_column_int64(st, 3);
+
+		if (!o || olen <= 0 || olen > PL_ORIGIN_MAX || size < 0 || nk < 0 ||
+		    sqlite3_column_bytes(st, 2) != PL_HASH_BYTES) {
+			snprintf(w->errmsg, sizeof(w->errmsg), "witness: bad row in logs");
+			ret = PL_ESTORE;
+			break;
+		}
+		if (count == cap) {
+			cap = cap ? 2 * cap : 8;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				ret = PL_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[count], 0, sizeof(v[count]));
+		memcpy(v[count].origin, o, (size_t)olen);
+		v[count].size = (uint64_t)size;
+		memcpy(v[count].root, sqlite3_column_blob(st, 2), PL_HASH_BYTES);
+		v[count].nkeys = (size_t)nk;
+		count++;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = witness_fail(w, "log list", rc);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&w->lock);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+/* ---- add-checkpoint ---- */
+
+/*
+ * Loads the verifier keys listed for origin into keys (at most
+ * WITNESS_KEYS_MAX). PL_ENOTFOUND when the origin is not followed.
+ */
+static int witness_keys(struct pl_witness *w, const char *origin, struct pl_vkey *keys,
+                        size_t *nkeys)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc, ret;
+
+	ret = witness_prepare(w, "SELECT vkey FROM log_keys WHERE origin = ?1 ORDER BY vkey", &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < WITNESS_KEYS_MAX) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		int len = sqlite3_column_bytes(st, 0);
+
+		/* The database is hostile input too: a bad key is an error, never skipped. */
+		if (!t || len <= 0 || pl_vkey_parse(&keys[n], t, (size_t)len) != 0) {
+			snprintf(w->errmsg, sizeof(w->errmsg), "witness: bad key of log %s",
+			         origin);
+			ret = PL_ESTORE;
+			goto out;
+		}
+		n++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ret = witness_fail(w, "log keys", rc);
+		goto out;
+	}
+	if (n == 0) {
+		ret = PL_ENOTFOUND;
+		goto out;
+	}
+	*nkeys = n;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Reads the latest cosigned size and root of origin (in the caller's transaction). */
+static int witness_state(struct pl_witness *w, const char *origin, uint64_t *size,
+                         uint8_t root[static PL_HASH_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 v;
+	int rc, ret;
+
+	ret = witness_prepare(w, "SELECT size, root FROM logs WHERE origin = ?1", &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = PL_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		ret = witness_fail(w, "log state", rc);
+	} else {
+		v = sqlite3_column_int64(st, 0);
+		if (v < 0 || sqlite3_column_bytes(st, 1) != PL_HASH_BYTES) {
+			snprintf(w->errmsg, sizeof(w->errmsg), "witness: bad state of log %s",
+			         origin);
+			ret = PL_ESTORE;
+		} else {
+			*size = (uint64_t)v;
+			memcpy(root, sqlite3_column_blob(st, 1), PL_HASH_BYTES);
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int witness_state_set(struct pl_witness *w, const struct pl_witness_request *r,
+                             const char *note, size_t note_len, uint64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret;
+
+	ret = witness_prepare(w,
+	                      "UPDATE logs SET size = ?2, root = ?3, note = ?4, updated = ?5 "
+	                      "WHERE origin = ?1",
+	                      &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, r->cp.origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)r->cp.size);
+	sqlite3_bind_blob(st, 3, r->cp.root, PL_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, note, (int)note_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)now);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		ret = witness_fail(w, "log update", rc);
+	else if (sqlite3_changes(w->db) != 1)
+		ret = PL_ENOTFOUND;
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * The check-and-update step, under the lock and in one IMMEDIATE transaction:
+ * verification of the log's signature, the old size, the roots, the proof.
+ */
+static int witness_accept(struct pl_witness *w, const struct pl_witness_request *r,
+                          const char *note, size_t note_len, uint64_t now, uint64_t *known_size)
+{
+	struct pl_vkey keys[WITNESS_KEYS_MAX];
+	uint8_t root[PL_HASH_BYTES];
+	uint64_t size = 0;
+	size_t nkeys = 0;
+	bool began = false;
+	int ret;
+
+	ret = witness_exec(w, "BEGIN IMMEDIATE");
+	if (ret)
+		goto out;
+	began = true;
+	ret = witness_keys(w, r->cp.origin, keys, &nkeys);
+	if (ret)
+		goto out;
+	/* Signatures by keys the witness does not know are ignored (spec). */
+	ret = pl_note_verify(r->note, keys, nkeys, NULL);
+	if (ret)
+		goto out;
+	ret = witness_state(w, r->cp.origin, &size, root);
+	if (ret)
+		goto out;
+	if (r->old_size != size) {
+		if (known_size)
+			*known_size = size;
+		ret = PL_ESTATE;
+		goto out;
+	}
+	if (r->cp.size == size) {
+		/* Same size again: cosign it again only when it is the same tree. */
+		if (sodium_memcmp(root, r->cp.root, PL_HASH_BYTES) != 0)
+			ret = PL_EINCONSISTENT;
+		else if (r->nproof != 0)
+			ret = PL_EPROOF;
+		goto out;
+	}
+	/* The proof is checked against OUR root at the old size, never a client's. */
+	ret = pl_tlog_verify_consistency(size, r->cp.size, root, r->cp.root,
+	                                 (const uint8_t(*)[PL_HASH_BYTES])r->proof, r->nproof);
+	if (ret) {
+		ret = PL_EPROOF;
+		goto out;
+	}
+	ret = witness_state_set(w, r, note, note_len, now);
+	if (ret)
+		goto out;
+	ret = witness_exec(w, "COMMIT");
+	if (!ret)
+		began = false;
+out:
+	if (began)
+		(void)!witness_exec(w, "ROLLBACK");
+	return ret;
+}
+
+int pl_witness_add_checkpoint(struct pl_witness *w, const char *body, size_t len, uint64_t now,
+                              struct pl_buf *cosig, uint64_t *known_size)
+{
+	struct pl_witness_request *r = NULL;
+	const char *note;
+	int ret;
+
+	if (!w || !cosig || (!body && len)) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = pl_witness_request_parse(r, body, len);
+	if (ret)
+		goto out;
+	note = body + r->note_off;
+	pthread_mutex_lock(&w->lock);
+	ret = witness_accept(w, r, note, (size_t)(body + len - note), now, known_size);
+	pthread_mutex_unlock(&w->lock);
+	if (ret)
+		goto out;
+	/* Only now, with the state durable, does a cosignature leave. */
+	ret = pl_cosignature_sign(cosig, w->key, now, r->note->text, r->note->text_len);
+out:
+	pl_witness_request_release(r);
+	free(r);
+	return ret;
+}
+
+unsigned pl_witness_http_status(int err)
+{
+	switch (err) {
+	case 0:
+		return 200;
+	case PL_EMALFORMED:
+	case PL_ETOOBIG:
+	case PL_EINVAL:
+		return 400;
+	case PL_ENOKEY:
+	case PL_EVERIFY:
+	case PL_EAMBIGUOUS:
+		return 403;
+	case PL_ENOTFOUND:
+		return 404;
+	case PL_ESTATE:
+	case PL_EINCONSISTENT:
+		return 409;
+	case PL_EPROOF:
+		return 422;
+	default:
+		return 500;
+	}
+}
