@@ -62,6 +62,9 @@
 #define PL_DOSSIER_MAX_PROVEN      4096        /* records before the window, each with a proof */
 #define PL_DOSSIER_MAX_DISCLOSURES 64          /* disclosed plaintexts */
 
+/* A key directory replayed from a log (include/parley/directory.h). */
+#define PL_DIRECTORY_MAX_KEYS (1u << 19) /* keys: above what a largest dossier can name */
+
 /* Client profiles and local state (include/parley/profile.h, state.h). */
 #define PL_PROFILE_MAX_BYTES 16384 /* the whole profile file */
 #define PL_PROFILE_URL_MAX   1024  /* bytes of the exchange's base URL */

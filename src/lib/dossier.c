@@ -11,6 +11,7 @@
 #include <parley/chain.h>
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
+#include <parley/directory.h>
 #include <parley/note.h>
 #include <parley/rules.h>
 #include <parley/timestamp.h>
@@ -615,86 +616,52 @@ out:
 
 /* ---- Records, directory, chains, rules ---------------------------------------------- */
 
-struct directory {
-	struct pl_vkey *keys;
-	enum pl_key_status *status;
-	size_t *last; /* position in e of the key's latest record so far, or NO_ENTRY */
-	size_t n, cap;
-};
-
-static void directory_release(struct directory *dir)
+/*
+ * The position in e of a key's latest record so far, or NO_ENTRY: the
+ * dossier's own per-key state, beside the chain head the directory keeps.
+ */
+static size_t last_of(const struct pl_directory *dir, size_t key)
 {
-	free(dir->keys);
-	free(dir->status);
-	free(dir->last);
+	const size_t *at = pl_directory_extra(dir, key);
+
+	return dir->state[key].has_head ? *at : NO_ENTRY;
 }
 
-static size_t directory_find(const struct directory *dir, const struct pl_vkey *k)
+/* Makes the record at position i its key's latest. */
+static void advance(const struct dossier *d, struct pl_directory *dir, size_t i)
 {
-	for (size_t i = 0; i < dir->n; i++) {
-		if (pl_vkey_equal(&dir->keys[i], k))
-			return i;
-	}
-	return NO_ENTRY;
-}
+	size_t *at = pl_directory_extra(dir, d->e[i].signer);
 
-static int directory_add(struct directory *dir, const struct pl_vkey *k, enum pl_key_status st)
-{
-	int ret = 0;
-
-	if (dir->n == dir->cap) {
-		size_t cap = dir->cap ? 2 * dir->cap : 16;
-		struct pl_vkey *keys = realloc(dir->keys, cap * sizeof(*keys));
-		enum pl_key_status *status =
-		        keys ? realloc(dir->status, cap * sizeof(*status)) : NULL;
-		size_t *last = status ? realloc(dir->last, cap * sizeof(*last)) : NULL;
-		if (keys)
-			dir->keys = keys;
-		if (status)
-			dir->status = status;
-		if (!last) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-		dir->last = last;
-		dir->cap = cap;
-	}
-	dir->keys[dir->n] = *k;
-	dir->status[dir->n] = st;
-	dir->last[dir->n] = NO_ENTRY;
-	dir->n++;
-out:
-	return ret;
+	*at = i;
+	pl_directory_advance(dir, d->e[i].signer, d->e[i].rec, d->e[i].id);
 }
 
 /*
  * A register or revoke changes the directory for every later record. A key
  * registered twice, or revoked when not active, breaks the rules even outside
  * the thread; a revoke of a key whose register the dossier does not carry
- * (its key signs nothing here) is simply noted.
+ * (its key signs nothing here) is simply noted. These are pl_rules_check()'s
+ * register and revoke rules but for that last case: the dossier holds only
+ * the registers of the keys that sign its records, where the rules know the
+ * whole directory, so they are checked here and not by judge().
  */
-static int directory_apply(struct directory *dir, const struct pl_record *r, uint64_t index,
+static int directory_apply(struct pl_directory *dir, const struct pl_record *r, uint64_t index,
                            struct pl_buf *why)
 {
 	int ret = 0;
 
 	for (size_t k = 0; ret == 0 && k < r->nkeys; k++) {
-		size_t at = directory_find(dir, &r->keys[k]);
-		if (r->kind == PL_KIND_REGISTER && at != NO_ENTRY)
+		enum pl_key_status st = pl_directory_status(dir, &r->keys[k]);
+		if (r->kind == PL_KIND_REGISTER && st != PL_KEY_UNKNOWN)
 			ret = fail(why, PL_ERULE,
 			           "log #%llu: registers %s, a key registered before",
 			           (unsigned long long)index, r->keys[k].name);
-		else if (r->kind == PL_KIND_REVOKE && at != NO_ENTRY &&
-		         dir->status[at] != PL_KEY_ACTIVE)
+		else if (r->kind == PL_KIND_REVOKE && st == PL_KEY_REVOKED)
 			ret = fail(why, PL_ERULE, "log #%llu: revokes %s, a key that is not active",
 			           (unsigned long long)index, r->keys[k].name);
-		else if (at != NO_ENTRY)
-			dir->status[at] = PL_KEY_REVOKED;
-		else
-			ret = directory_add(dir, &r->keys[k],
-			                    r->kind == PL_KIND_REGISTER ? PL_KEY_ACTIVE
-			                                                : PL_KEY_REVOKED);
 	}
+	if (ret == 0)
+		ret = pl_directory_apply(dir, r);
 	return ret;
 }
 
@@ -715,8 +682,13 @@ static bool subject_kind_is_valid(enum pl_record_kind k)
 	       k == PL_KIND_STATEMENT;
 }
 
-/* Runs pl_rules_check() on the thread record at position i, with what the log held before it. */
-static int judge(const struct dossier *d, const struct directory *dir, size_t i,
+/*
+ * Runs pl_rules_check() on the thread record at position i, with what the log
+ * held before it. Unlike parley log audit, which hands the rules a missing
+ * ref as NULL, a ref the dossier does not hold is its own failure here: the
+ * dossier may simply lack a record the log has, and says so.
+ */
+static int judge(const struct dossier *d, const struct pl_directory *dir, size_t i,
                  const size_t *thread, size_t nthread, struct pl_buf *why)
 {
 	const struct dentry *e = &d->e[i];
@@ -724,10 +696,9 @@ static int judge(const struct dossier *d, const struct directory *dir, size_t i,
 	const struct pl_record *refs[PL_RECORD_MAX_REFS];
 	const struct pl_record **sib = NULL;
 	struct pl_rules_input in;
-	struct pl_chain_link head;
 	enum pl_ref_role role = pl_record_kind_target(r->kind);
 	const struct pl_record_ref *mine = role ? pl_record_ref_find(r, role) : NULL;
-	size_t nsib = 0, last = dir->last[e->signer];
+	size_t nsib = 0;
 	const char *rwhy = "rule broken";
 	int ret = 0;
 
@@ -758,15 +729,14 @@ static int judge(const struct dossier *d, const struct directory *dir, size_t i,
 	memset(&in, 0, sizeof(in));
 	in.rec = r;
 	in.id = e->id;
-	in.signer = dir->status[e->signer];
-	if (last != NO_ENTRY) {
-		pl_chain_link_set(&head, d->e[last].rec, d->e[last].id);
-		in.head = &head;
-	}
 	in.refs = refs;
 	in.siblings = sib;
 	in.nsiblings = nsib;
-	ret = pl_rules_check(&in, &rwhy);
+	/*
+	 * No check that the parties a record names are registered: the dossier
+	 * carries only the registers of the keys that sign its records.
+	 */
+	ret = pl_directory_judge(dir, e->signer, &in, false, &rwhy);
 	if (ret != 0)
 		ret = fail(why, ret, "log #%llu: %s by %s breaks the rules: %s",
 		           (unsigned long long)e->index, pl_record_kind_name(r->kind), r->author,
@@ -788,8 +758,8 @@ static bool refers_to_thread(const struct dossier *d, const struct pl_record *r,
 }
 
 /* Opens the record at position i with the keys registered before it. */
-static int open_entry(struct dossier *d, struct directory *dir, size_t i, struct pl_record *tmp,
-                      struct pl_buf *why)
+static int open_entry(struct dossier *d, const struct pl_directory *dir, size_t i,
+                      struct pl_record *tmp, struct pl_buf *why)
 {
 	struct dentry *e = &d->e[i];
 	struct pl_vkey signer;
@@ -817,8 +787,8 @@ static int open_entry(struct dossier *d, struct directory *dir, size_t i, struct
 		           (unsigned long long)e->index, tmp->exchange, d->origin);
 		goto out;
 	}
-	e->signer = directory_find(dir, &signer);
-	if (e->signer == NO_ENTRY || dir->status[e->signer] != PL_KEY_ACTIVE) {
+	e->signer = pl_directory_find(dir, signer.name, signer.id);
+	if (e->signer == PL_DIRECTORY_NONE || dir->state[e->signer].status != PL_KEY_ACTIVE) {
 		ret = fail(why, PL_ERULE, "log #%llu: signed by %s, a key revoked before it",
 		           (unsigned long long)e->index, signer.name);
 		goto out;
@@ -836,24 +806,23 @@ out:
  * follows its key's previous one, the first from its anchor (the record
  * its prev names, which must be among the proven records).
  */
-static int chain_step(const struct dossier *d, const struct directory *dir, size_t i,
+static int chain_step(const struct dossier *d, const struct pl_directory *dir, size_t i,
                       struct pl_buf *why)
 {
 	const struct dentry *e = &d->e[i];
-	size_t last = dir->last[e->signer];
-	struct pl_chain_link head, link;
+	size_t last = last_of(dir, e->signer);
+	const struct pl_chain_link *head = &dir->state[e->signer].head;
+	struct pl_chain_link link;
 	const char *cwhy = "";
 	int ret = 0;
 
 	pl_chain_link_set(&link, e->rec, e->id);
-	if (last != NO_ENTRY)
-		pl_chain_link_set(&head, d->e[last].rec, d->e[last].id);
 	if (i < d->nproven) {
-		if (last != NO_ENTRY && link.seq <= head.seq)
+		if (last != NO_ENTRY && link.seq <= head->seq)
 			ret = fail(why, PL_ECHAIN,
 			           "log #%llu: seq %llu of %s after seq %llu at log #%llu: a fork",
 			           (unsigned long long)e->index, (unsigned long long)link.seq,
-			           dir->keys[e->signer].name, (unsigned long long)head.seq,
+			           dir->keys[e->signer].name, (unsigned long long)head->seq,
 			           (unsigned long long)d->e[last].index);
 		goto out;
 	}
@@ -869,7 +838,7 @@ static int chain_step(const struct dossier *d, const struct directory *dir, size
 			goto out;
 		}
 	}
-	if (pl_chain_check_next(last == NO_ENTRY ? NULL : &head, &link, &cwhy) != 0)
+	if (pl_chain_check_next(last == NO_ENTRY ? NULL : head, &link, &cwhy) != 0)
 		ret = fail(why, PL_ECHAIN, "log #%llu: the chain of %s breaks: %s",
 		           (unsigned long long)e->index, dir->keys[e->signer].name, cwhy);
 out:
@@ -877,7 +846,7 @@ out:
 }
 
 /* Each key's records in the window form one contiguous segment with no fork anywhere. */
-static int check_segments(const struct dossier *d, const struct directory *dir, size_t *nkeys,
+static int check_segments(const struct dossier *d, const struct pl_directory *dir, size_t *nkeys,
                           struct pl_buf *why)
 {
 	struct pl_chain_link *links = calloc(d->ne ? d->ne : 1, sizeof(*links));
@@ -941,17 +910,18 @@ static int cmp_size(const void *a, const void *b)
 static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread_out, size_t *nkeys,
                          struct pl_buf *why)
 {
-	struct directory dir = {0};
+	struct pl_directory dir;
 	struct pl_record *tmp = calloc(1, sizeof(*tmp));
 	size_t *thread = calloc(d->ne, sizeof(*thread));
 	size_t nthread = 0;
 	int ret;
 
+	memset(&dir, 0, sizeof(dir));
 	if (!tmp || !thread) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	ret = directory_add(&dir, &d->log_key, PL_KEY_ACTIVE);
+	ret = pl_directory_init(&dir, &d->log_key, sizeof(size_t), PL_DIRECTORY_MAX_KEYS);
 	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
 		struct dentry *e = &d->e[i];
 		ret = open_entry(d, &dir, i, tmp, why);
@@ -977,7 +947,7 @@ static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread
 			goto out;
 		if (e->thread)
 			thread[nthread++] = i;
-		dir.last[e->signer] = i;
+		advance(d, &dir, i);
 		if (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE)
 			ret = directory_apply(&dir, e->rec, e->index, why);
 	}
@@ -991,7 +961,7 @@ out:
 	}
 	free(thread);
 	free(tmp);
-	directory_release(&dir);
+	pl_directory_release(&dir);
 	return ret;
 }
 
@@ -1298,56 +1268,51 @@ static void reason_text(char *out, size_t n, const struct pl_record *r)
 		out[0] = 0;
 }
 
-/* The verdicts of a send: the intermediary's steps, each recipient's, the expiry. */
-static void verdicts_send(struct writer *w, const struct pl_record *s)
+/*
+ * The verdicts of one party named by a send: received or not, then the one
+ * of its two acts it took (yes: convey or accept; no: decline or refuse,
+ * with its reason), or that it took neither (missing, e.g. "conveyed").
+ */
+static void verdicts_party(struct writer *w, const char *p, enum pl_record_kind yes,
+                           const char *yes_word, enum pl_record_kind no, const char *no_word,
+                           const char *missing, const char *acts)
 {
 	size_t a = w->d->nproven, got, act;
 	char extra[PL_RECORD_REASON_MAX + 32];
+	char what[PL_RECORD_NAME_MAX + 64];
 
-	if (s->has & PL_RECORD_HAS_VIA) {
-		const char *v = s->via;
-		char what[PL_RECORD_NAME_MAX + 64];
-		got = thread_find(w, PL_KIND_RECEIVE, v);
-		if (got != NO_ENTRY) {
-			done(w, "received", got, "");
-		} else {
-			snprintf(what, sizeof(what), "received by %s", v);
-			absent(w, what, v, a, "after the send", "receive");
-		}
-		act = thread_find(w, PL_KIND_CONVEY, v);
-		if (act != NO_ENTRY) {
-			done(w, "conveyed", act, "");
-		} else if ((act = thread_find(w, PL_KIND_DECLINE, v)) != NO_ENTRY) {
-			reason_text(extra, sizeof(extra), w->d->e[act].rec);
-			done(w, "declined", act, extra);
-		} else if (got != NO_ENTRY) {
-			absent(w, "conveyed", v, got, "after receiving it", "convey or decline");
-		} else {
-			absent(w, "conveyed", v, a, "after the send", "convey or decline");
-		}
+	got = thread_find(w, PL_KIND_RECEIVE, p);
+	if (got != NO_ENTRY) {
+		done(w, "received", got, "");
+	} else {
+		snprintf(what, sizeof(what), "received by %s", p);
+		absent(w, what, p, a, "after the send", "receive");
 	}
+	act = thread_find(w, yes, p);
+	if (act != NO_ENTRY) {
+		done(w, yes_word, act, "");
+	} else if ((act = thread_find(w, no, p)) != NO_ENTRY) {
+		reason_text(extra, sizeof(extra), w->d->e[act].rec);
+		done(w, no_word, act, extra);
+	} else {
+		absent(w, missing, p, got != NO_ENTRY ? got : a,
+		       got != NO_ENTRY ? "after receiving it" : "after the send", acts);
+	}
+}
+
+/* The verdicts of a send: the intermediary's steps, each recipient's, the expiry. */
+static void verdicts_send(struct writer *w, const struct pl_record *s)
+{
+	size_t act;
+
+	if (s->has & PL_RECORD_HAS_VIA)
+		verdicts_party(w, s->via, PL_KIND_CONVEY, "conveyed", PL_KIND_DECLINE, "declined",
+		               "conveyed", "convey or decline");
 	for (size_t k = 0; k < s->nto; k++) {
-		const char *p = s->to[k];
 		char what[PL_RECORD_NAME_MAX + 64];
-		got = thread_find(w, PL_KIND_RECEIVE, p);
-		if (got != NO_ENTRY) {
-			done(w, "received", got, "");
-		} else {
-			snprintf(what, sizeof(what), "received by %s", p);
-			absent(w, what, p, a, "after the send", "receive");
-		}
-		act = thread_find(w, PL_KIND_ACCEPT, p);
-		if (act != NO_ENTRY) {
-			done(w, "accepted", act, "");
-		} else if ((act = thread_find(w, PL_KIND_REFUSE, p)) != NO_ENTRY) {
-			reason_text(extra, sizeof(extra), w->d->e[act].rec);
-			done(w, "refused", act, extra);
-		} else {
-			snprintf(what, sizeof(what), "accepted or refused by %s", p);
-			absent(w, what, p, got != NO_ENTRY ? got : a,
-			       got != NO_ENTRY ? "after receiving it" : "after the send",
-			       "accept or refuse");
-		}
+		snprintf(what, sizeof(what), "accepted or refused by %s", s->to[k]);
+		verdicts_party(w, s->to[k], PL_KIND_ACCEPT, "accepted", PL_KIND_REFUSE, "refused",
+		               what, "accept or refuse");
 	}
 	act = thread_find(w, PL_KIND_EXPIRE, NULL);
 	if (act != NO_ENTRY) {

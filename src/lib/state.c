@@ -59,10 +59,24 @@ static int bind_scope(struct pl_state *s, sqlite3_stmt *st)
 	return 0;
 }
 
+/* Prepares sql and binds the scope: the statements of one party's rows. */
+static int prepare_scoped(struct pl_state *s, sqlite3_stmt **st, const char *sql)
+{
+	int ret = prepare(s, st, sql);
+
+	return ret ? ret : bind_scope(s, *st);
+}
+
 /* Runs a statement that returns no row. */
 static int step_done(sqlite3_stmt *st)
 {
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : PL_ESTORE;
+}
+
+/* Runs a write whose parameters bound (bound) or fails as the store: one ending for every put. */
+static int step_bound(sqlite3_stmt *st, bool bound)
+{
+	return bound ? step_done(st) : PL_ESTORE;
 }
 
 /* Runs a statement expected to return at most one row: 0 (a row), PL_ENOTFOUND or PL_ESTORE. */
@@ -86,6 +100,24 @@ static int column_exact(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
 	if (!p)
 		return PL_ESTORE;
 	memcpy(out, p, n);
+	return 0;
+}
+
+/*
+ * Reads a BLOB column of min to max bytes without copying: *p stays valid
+ * until the next step or finalize. A zero-length BLOB may come back with
+ * *p NULL.
+ */
+static int column_blob(sqlite3_stmt *st, int col, size_t min, size_t max, const void **p, size_t *n)
+{
+	int len = sqlite3_column_bytes(st, col);
+	const void *v = sqlite3_column_blob(st, col);
+
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB || len < 0 || (size_t)len < min ||
+	    (size_t)len > max || (len > 0 && !v))
+		return PL_ESTORE;
+	*p = v;
+	*n = (size_t)len;
 	return 0;
 }
 
@@ -210,38 +242,31 @@ int pl_state_checkpoint_get(struct pl_state *s, struct pl_state_checkpoint *cp)
 	sqlite3_stmt *st = NULL;
 	struct pl_state_checkpoint c;
 	const void *note;
-	int n, ret;
+	size_t n;
+	int ret;
 
 	memset(&c, 0, sizeof(c));
 	ret = prepare(s, &st, "SELECT size, root, note FROM checkpoint WHERE origin = ?1");
-	if (ret)
-		goto out;
-	if (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (!ret && sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_row(st);
+	if (!ret)
+		ret = step_row(st);
 	if (!ret)
 		ret = column_u64(st, 0, &c.size);
 	if (!ret)
 		ret = column_exact(st, 1, c.root, PL_HASH_BYTES);
+	if (!ret)
+		ret = column_blob(st, 2, 1, PL_NOTE_MAX_BYTES, &note, &n);
 	if (ret)
 		goto out;
-	n = sqlite3_column_bytes(st, 2);
-	note = sqlite3_column_blob(st, 2);
-	if (sqlite3_column_type(st, 2) != SQLITE_BLOB || n <= 0 || n > (int)PL_NOTE_MAX_BYTES ||
-	    !note) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	c.note = malloc((size_t)n + 1);
+	c.note = malloc(n + 1);
 	if (!c.note) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	memcpy(c.note, note, (size_t)n);
+	memcpy(c.note, note, n);
 	c.note[n] = '\0';
-	c.note_len = (size_t)n;
+	c.note_len = n;
 	*cp = c;
 out:
 	sqlite3_finalize(st);
@@ -264,16 +289,14 @@ int pl_state_checkpoint_put(struct pl_state *s, uint64_t size,
 	              " ON CONFLICT(origin) DO UPDATE SET size = excluded.size,"
 	              " root = excluded.root, note = excluded.note"
 	              " WHERE excluded.size > checkpoint.size");
-	if (ret)
-		goto out;
-	if (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)size) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, root, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 4, note, (int)note_len, SQLITE_STATIC) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_done(st);
+	if (!ret)
+		ret = step_bound(
+		        st, sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) == SQLITE_OK &&
+		                    sqlite3_bind_int64(st, 2, (sqlite3_int64)size) == SQLITE_OK &&
+		                    sqlite3_bind_blob(st, 3, root, PL_HASH_BYTES, SQLITE_STATIC) ==
+		                            SQLITE_OK &&
+		                    sqlite3_bind_blob(st, 4, note, (int)note_len, SQLITE_STATIC) ==
+		                            SQLITE_OK);
 out:
 	sqlite3_finalize(st);
 	return ret;
@@ -286,9 +309,8 @@ int pl_state_head_get(struct pl_state *s, struct pl_state_head *h)
 	int ret;
 
 	memset(&t, 0, sizeof(t));
-	ret = prepare(s, &st, "SELECT seq, id, time FROM head WHERE origin = ?1 AND party = ?2");
-	if (!ret)
-		ret = bind_scope(s, st);
+	ret = prepare_scoped(s, &st,
+	                     "SELECT seq, id, time FROM head WHERE origin = ?1 AND party = ?2");
 	if (!ret)
 		ret = step_row(st);
 	if (ret == PL_ENOTFOUND) {
@@ -323,14 +345,12 @@ int pl_state_head_put(struct pl_state *s, const struct pl_state_head *h, bool fo
 		goto out;
 	}
 	if (h->seq == 0) {
-		ret = prepare(s, &st, "DELETE FROM head WHERE origin = ?1 AND party = ?2");
-		if (!ret)
-			ret = bind_scope(s, st);
+		ret = prepare_scoped(s, &st, "DELETE FROM head WHERE origin = ?1 AND party = ?2");
 		if (!ret)
 			ret = step_done(st);
 		goto out;
 	}
-	ret = prepare(
+	ret = prepare_scoped(
 	        s, &st,
 	        force ? "INSERT INTO head(origin, party, seq, id, time) VALUES(?1, ?2, ?3, ?4, ?5)"
 	                " ON CONFLICT(origin, party) DO UPDATE SET seq = excluded.seq,"
@@ -340,16 +360,11 @@ int pl_state_head_put(struct pl_state *s, const struct pl_state_head *h, bool fo
 	                " id = excluded.id, time = excluded.time"
 	                " WHERE excluded.seq > head.seq");
 	if (!ret)
-		ret = bind_scope(s, st);
-	if (ret)
-		goto out;
-	if (sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 4, h->id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, h->time) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_done(st);
+		ret = step_bound(st,
+		                 sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq) == SQLITE_OK &&
+		                         sqlite3_bind_blob(st, 4, h->id, PL_HASH_BYTES,
+		                                           SQLITE_STATIC) == SQLITE_OK &&
+		                         sqlite3_bind_int64(st, 5, h->time) == SQLITE_OK);
 out:
 	sqlite3_finalize(st);
 	return ret;
@@ -382,10 +397,8 @@ int pl_state_cursor_get(struct pl_state *s, const char *name, uint64_t *cursor)
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = prepare(s, &st,
-	              "SELECT value FROM cursor WHERE origin = ?1 AND party = ?2 AND name = ?3");
-	if (!ret)
-		ret = bind_scope(s, st);
+	ret = prepare_scoped(
+	        s, &st, "SELECT value FROM cursor WHERE origin = ?1 AND party = ?2 AND name = ?3");
 	if (!ret && sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
 	if (!ret)
@@ -410,19 +423,14 @@ int pl_state_cursor_put(struct pl_state *s, const char *name, uint64_t cursor)
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = prepare(s, &st,
-	              "INSERT INTO cursor(origin, party, name, value) VALUES(?1, ?2, ?3, ?4)"
-	              " ON CONFLICT(origin, party, name) DO UPDATE SET value = excluded.value");
+	ret = prepare_scoped(
+	        s, &st,
+	        "INSERT INTO cursor(origin, party, name, value) VALUES(?1, ?2, ?3, ?4)"
+	        " ON CONFLICT(origin, party, name) DO UPDATE SET value = excluded.value");
 	if (!ret)
-		ret = bind_scope(s, st);
-	if (ret)
-		goto out;
-	if (sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)cursor) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_done(st);
+		ret = step_bound(
+		        st, sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+		                    sqlite3_bind_int64(st, 4, (sqlite3_int64)cursor) == SQLITE_OK);
 out:
 	sqlite3_finalize(st);
 	return ret;
@@ -440,22 +448,18 @@ int pl_state_opened_put(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 		ret = PL_ETOOBIG;
 		goto out;
 	}
-	ret = prepare(s, &st,
-	              "INSERT OR REPLACE INTO opened(origin, party, id, plaintext, salt)"
-	              " VALUES(?1, ?2, ?3, ?4, ?5)");
-	if (!ret)
-		ret = bind_scope(s, st);
-	if (ret)
-		goto out;
+	ret = prepare_scoped(s, &st,
+	                     "INSERT OR REPLACE INTO opened(origin, party, id, plaintext, salt)"
+	                     " VALUES(?1, ?2, ?3, ?4, ?5)");
 	/* A zero-length blob must still be a BLOB, not NULL: bind a real pointer. */
-	if (sqlite3_bind_blob(st, 3, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 4, len ? plaintext : empty, (int)len, SQLITE_STATIC) !=
-	            SQLITE_OK ||
-	    sqlite3_bind_blob(st, 5, salt, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_done(st);
+	if (!ret)
+		ret = step_bound(
+		        st,
+		        sqlite3_bind_blob(st, 3, id, PL_HASH_BYTES, SQLITE_STATIC) == SQLITE_OK &&
+		                sqlite3_bind_blob(st, 4, len ? plaintext : empty, (int)len,
+		                                  SQLITE_STATIC) == SQLITE_OK &&
+		                sqlite3_bind_blob(st, 5, salt, PL_HASH_BYTES, SQLITE_STATIC) ==
+		                        SQLITE_OK);
 out:
 	sqlite3_finalize(st);
 	return ret;
@@ -468,38 +472,32 @@ int pl_state_opened_get(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	uint8_t salt_tmp[PL_HASH_BYTES];
 	const void *p;
 	uint8_t *copy = NULL;
-	int n, ret;
+	size_t n;
+	int ret;
 
-	ret = prepare(
+	ret = prepare_scoped(
 	        s, &st,
 	        "SELECT plaintext, salt FROM opened WHERE origin = ?1 AND party = ?2 AND id = ?3");
-	if (!ret)
-		ret = bind_scope(s, st);
 	if (!ret && sqlite3_bind_blob(st, 3, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
 	if (!ret)
 		ret = step_row(st);
 	if (!ret)
 		ret = column_exact(st, 1, salt_tmp, PL_HASH_BYTES);
+	if (!ret)
+		ret = column_blob(st, 0, 0, PL_BOX_MAX_BODY, &p, &n);
 	if (ret)
 		goto out;
-	n = sqlite3_column_bytes(st, 0);
-	p = sqlite3_column_blob(st, 0);
-	if (sqlite3_column_type(st, 0) != SQLITE_BLOB || n < 0 || (size_t)n > PL_BOX_MAX_BODY ||
-	    (n > 0 && !p)) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	copy = malloc((size_t)n + 1);
+	copy = malloc(n + 1);
 	if (!copy) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
 	if (n > 0)
-		memcpy(copy, p, (size_t)n);
+		memcpy(copy, p, n);
 	copy[n] = 0;
 	*plaintext = copy;
-	*len = (size_t)n;
+	*len = n;
 	memcpy(salt, salt_tmp, PL_HASH_BYTES);
 	copy = NULL;
 out:
@@ -522,31 +520,31 @@ static bool kind_is_valid(const char *kind)
 	return kind && pl_record_kind_from_name(&k, kind, strnlen(kind, 32)) == 0;
 }
 
+/* Prepares an act statement with the scope, subject (?3) and kind (?4) bound. */
+static int act_prepare(struct pl_state *s, sqlite3_stmt **st, const char *sql,
+                       const uint8_t subject[static PL_HASH_BYTES], const char *kind)
+{
+	int ret = kind_is_valid(kind) ? prepare_scoped(s, st, sql) : PL_EINVAL;
+
+	if (!ret &&
+	    (sqlite3_bind_blob(*st, 3, subject, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	     sqlite3_bind_text(*st, 4, kind, -1, SQLITE_STATIC) != SQLITE_OK))
+		ret = PL_ESTORE;
+	return ret;
+}
+
 int pl_state_act_put(struct pl_state *s, const uint8_t subject[static PL_HASH_BYTES],
                      const char *kind, const uint8_t act_id[static PL_HASH_BYTES])
 {
 	sqlite3_stmt *st = NULL;
-	int ret;
+	int ret = act_prepare(s, &st,
+	                      "INSERT OR IGNORE INTO act(origin, party, subject, kind, act)"
+	                      " VALUES(?1, ?2, ?3, ?4, ?5)",
+	                      subject, kind);
 
-	if (!kind_is_valid(kind)) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	ret = prepare(s, &st,
-	              "INSERT OR IGNORE INTO act(origin, party, subject, kind, act)"
-	              " VALUES(?1, ?2, ?3, ?4, ?5)");
 	if (!ret)
-		ret = bind_scope(s, st);
-	if (ret)
-		goto out;
-	if (sqlite3_bind_blob(st, 3, subject, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 5, act_id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_done(st);
-out:
+		ret = step_bound(st, sqlite3_bind_blob(st, 5, act_id, PL_HASH_BYTES,
+		                                       SQLITE_STATIC) == SQLITE_OK);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -556,30 +554,18 @@ int pl_state_act_get(struct pl_state *s, const uint8_t subject[static PL_HASH_BY
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t tmp[PL_HASH_BYTES];
-	int ret;
+	int ret =
+	        act_prepare(s, &st,
+	                    "SELECT act FROM act WHERE origin = ?1 AND party = ?2 AND subject = ?3"
+	                    " AND kind = ?4",
+	                    subject, kind);
 
-	if (!kind_is_valid(kind)) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	ret = prepare(s, &st,
-	              "SELECT act FROM act WHERE origin = ?1 AND party = ?2 AND subject = ?3"
-	              " AND kind = ?4");
 	if (!ret)
-		ret = bind_scope(s, st);
-	if (ret)
-		goto out;
-	if (sqlite3_bind_blob(st, 3, subject, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_row(st);
+		ret = step_row(st);
 	if (!ret)
 		ret = column_exact(st, 0, tmp, PL_HASH_BYTES);
 	if (!ret && act_id)
 		memcpy(act_id, tmp, PL_HASH_BYTES);
-out:
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -596,16 +582,14 @@ int pl_state_record_put(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	}
 	ret = prepare(s, &st,
 	              "INSERT OR IGNORE INTO record(origin, id, idx, text) VALUES(?1, ?2, ?3, ?4)");
-	if (ret)
-		goto out;
-	if (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)index) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 4, text, (int)len, SQLITE_STATIC) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_done(st);
+	if (!ret)
+		ret = step_bound(
+		        st, sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) == SQLITE_OK &&
+		                    sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) ==
+		                            SQLITE_OK &&
+		                    sqlite3_bind_int64(st, 3, (sqlite3_int64)index) == SQLITE_OK &&
+		                    sqlite3_bind_blob(st, 4, text, (int)len, SQLITE_STATIC) ==
+		                            SQLITE_OK);
 out:
 	sqlite3_finalize(st);
 	return ret;
@@ -618,35 +602,28 @@ int pl_state_record_get(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	uint8_t check[PL_HASH_BYTES];
 	uint64_t idx = 0;
 	const void *p;
-	int n, ret;
+	size_t n;
+	int ret;
 
 	ret = prepare(s, &st, "SELECT idx, text FROM record WHERE origin = ?1 AND id = ?2");
-	if (ret)
-		goto out;
-	if (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+	if (!ret && (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK ||
+	             sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK))
 		ret = PL_ESTORE;
-		goto out;
-	}
-	ret = step_row(st);
+	if (!ret)
+		ret = step_row(st);
 	if (!ret)
 		ret = column_u64(st, 0, &idx);
+	if (!ret)
+		ret = column_blob(st, 1, 1, PL_RECORD_MAX_BYTES, &p, &n);
 	if (ret)
 		goto out;
-	n = sqlite3_column_bytes(st, 1);
-	p = sqlite3_column_blob(st, 1);
-	if (sqlite3_column_type(st, 1) != SQLITE_BLOB || n <= 0 || n > (int)PL_RECORD_MAX_BYTES ||
-	    !p) {
-		ret = PL_ESTORE;
-		goto out;
-	}
 	/* The row is keyed by the id: a text that does not hash to it is corruption. */
-	pl_record_id(check, p, (size_t)n);
+	pl_record_id(check, p, n);
 	if (memcmp(check, id, PL_HASH_BYTES) != 0) {
 		ret = PL_ESTORE;
 		goto out;
 	}
-	ret = pl_buf_add(out, p, (size_t)n);
+	ret = pl_buf_add(out, p, n);
 	if (!ret && index)
 		*index = idx;
 out:

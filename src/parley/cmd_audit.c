@@ -15,6 +15,7 @@
 #include <parley/chain.h>
 #include <parley/checkpoint.h>
 #include <parley/client.h>
+#include <parley/directory.h>
 #include <parley/encoding.h>
 #include <parley/note.h>
 #include <parley/record.h>
@@ -54,13 +55,6 @@ static const char audit_help[] =
 #define AUDIT_SIBLINGS_MAX 4096
 #define AUDIT_REASON_MAX   256
 
-/* A signing key the log registered (or the log key), its status and its chain head. */
-struct key_state {
-	enum pl_key_status status;
-	bool has_head;
-	struct pl_chain_link head;
-};
-
 /*
  * One record of the log, kept for the records that come after it: what the
  * rules read from a referenced record, and the text of the kinds whose lines
@@ -82,10 +76,8 @@ struct audit {
 	struct session s;
 	bool json, progress;
 	struct pl_checkpoint cp;
-	/* The directory as the log builds it: dir[i] and keys[i] go together. */
-	struct pl_vkey *dir;
-	struct key_state *keys;
-	size_t nkeys, capkeys;
+	/* The directory as the log builds it, with each key's chain head. */
+	struct pl_directory dir;
 	/* Every record that opened, in log order, and an id index over them. */
 	struct seen *seen;
 	size_t nseen, capseen;
@@ -156,61 +148,6 @@ static void progress(struct audit *a, uint64_t done, bool last)
 	if (last)
 		fputc('\n', stderr);
 	fflush(stderr);
-}
-
-/* ---- The directory ---- */
-
-static size_t key_find(const struct audit *a, const char *name, const uint8_t id[PL_KEYID_BYTES])
-{
-	for (size_t i = 0; i < a->nkeys; i++) {
-		if (memcmp(a->dir[i].id, id, PL_KEYID_BYTES) == 0 &&
-		    strcmp(a->dir[i].name, name) == 0)
-			return i;
-	}
-	return NONE;
-}
-
-static int key_add(struct audit *a, const struct pl_vkey *vk, enum pl_key_status st)
-{
-	size_t at = key_find(a, vk->name, vk->id);
-
-	if (at != NONE) {
-		a->keys[at].status = st;
-		return 0;
-	}
-	if (a->nkeys == a->capkeys) {
-		size_t cap = a->capkeys ? 2 * a->capkeys : 16;
-		struct pl_vkey *d = realloc(a->dir, cap * sizeof(*d));
-		struct key_state *k;
-		if (!d)
-			return PL_ENOMEM;
-		a->dir = d;
-		k = realloc(a->keys, cap * sizeof(*k));
-		if (!k)
-			return PL_ENOMEM;
-		a->keys = k;
-		a->capkeys = cap;
-	}
-	a->dir[a->nkeys] = *vk;
-	memset(&a->keys[a->nkeys], 0, sizeof(a->keys[0]));
-	a->keys[a->nkeys].status = st;
-	a->nkeys++;
-	return 0;
-}
-
-/* A party is registered while one of its keys is active (docs/records.md §7). */
-static bool party_is_active(void *arg, const char *party)
-{
-	const struct audit *a = arg;
-	char name[PL_KEY_NAME_MAX + 1];
-
-	if (pl_record_key_name(name, a->cp.origin, party) != 0)
-		return false;
-	for (size_t i = 0; i < a->nkeys; i++) {
-		if (a->keys[i].status == PL_KEY_ACTIVE && strcmp(a->dir[i].name, name) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* ---- Records seen ---- */
@@ -358,7 +295,6 @@ struct judged {
 	struct pl_record *refs[PL_RECORD_MAX_REFS];
 	struct pl_record **sib;
 	size_t nsib;
-	enum pl_key_status keys[PL_RECORD_MAX_KEYS];
 };
 
 static void judged_release(struct judged *j)
@@ -419,22 +355,14 @@ static int judge(struct audit *a, const struct pl_record *r, const uint8_t *id, 
 			j.nsib++;
 		}
 	}
-	for (size_t i = 0; i < r->nkeys; i++) {
-		size_t k = key_find(a, r->keys[i].name, r->keys[i].id);
-		j.keys[i] = k == NONE ? PL_KEY_UNKNOWN : a->keys[k].status;
-	}
 	memset(&in, 0, sizeof(in));
 	in.rec = r;
 	in.id = id;
-	in.signer = a->keys[signer].status;
-	in.head = a->keys[signer].has_head ? &a->keys[signer].head : NULL;
 	in.refs = (const struct pl_record *const *)j.refs;
 	in.siblings = (const struct pl_record *const *)j.sib;
 	in.nsiblings = j.nsib;
-	in.keys = j.keys;
-	in.party_is_active = party_is_active;
-	in.arg = a;
-	err = pl_rules_check(&in, &why);
+	/* The whole log's directory is at hand: the parties a record names must be registered. */
+	err = pl_directory_judge(&a->dir, signer, &in, true, &why);
 	if (err) {
 		fail_at(a, true, index, id, "%s: %s", err == PL_ECHAIN ? "chain" : "rule",
 		        why ? why : pl_strerror(err));
@@ -442,22 +370,6 @@ static int judge(struct audit *a, const struct pl_record *r, const uint8_t *id, 
 	}
 out:
 	judged_release(&j);
-	return ret;
-}
-
-/* Brings the state up to date with a logged record, as the exchange did when it logged it. */
-static int apply(struct audit *a, const struct pl_record *r, const uint8_t *id, size_t signer)
-{
-	int ret = 0;
-
-	pl_chain_link_set(&a->keys[signer].head, r, id);
-	a->keys[signer].has_head = true;
-	for (size_t i = 0; ret == 0 && i < r->nkeys; i++) {
-		if (r->kind == PL_KIND_REGISTER)
-			ret = key_add(a, &r->keys[i], PL_KEY_ACTIVE);
-		else if (r->kind == PL_KIND_REVOKE)
-			ret = key_add(a, &r->keys[i], PL_KEY_REVOKED);
-	}
 	return ret;
 }
 
@@ -501,7 +413,7 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 		        a->seen[dup].index);
 		goto out;
 	}
-	err = pl_record_open(r, id, &signer, e, len, a->dir, a->nkeys, &why);
+	err = pl_record_open(r, id, &signer, e, len, a->dir.keys, a->dir.n, &why);
 	if (err) {
 		fail_open(a, index, id, e, len, err, why);
 		goto out;
@@ -513,8 +425,9 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 		        r->exchange, a->cp.origin);
 		goto out;
 	}
-	key = key_find(a, signer.name, signer.id);
-	if (key == NONE) { /* pl_record_open() verified it against dir: cannot happen */
+	/* pl_record_open() verified it against the directory: not finding it cannot happen. */
+	key = pl_directory_find(&a->dir, signer.name, signer.id);
+	if (key == PL_DIRECTORY_NONE) {
 		ret = PL_EINVAL;
 		goto out;
 	}
@@ -523,8 +436,11 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 		goto out;
 	/* A record that broke a rule is in the log all the same: later records build on it. */
 	ret = seen_add(a, r, id, index, e, len, about);
-	if (ret == 0)
-		ret = apply(a, r, id, key);
+	if (ret == 0) {
+		/* As the exchange did when it logged it, broken rules or not. */
+		pl_directory_advance(&a->dir, key, r, id);
+		ret = pl_directory_apply(&a->dir, r);
+	}
 out:
 	free(r);
 	return ret;
@@ -784,7 +700,7 @@ static int run(struct audit *a)
 		goto out;
 	err = pl_tlog_memstore_new(&a->tree);
 	if (!err)
-		err = key_add(a, &a->s.profile.log_key, PL_KEY_ACTIVE);
+		err = pl_directory_init(&a->dir, &a->s.profile.log_key, 0, PL_DIRECTORY_MAX_KEYS);
 	if (err) {
 		cli_error("log audit: %s", pl_strerror(err));
 		ret = PL_EXIT_USAGE;
@@ -852,8 +768,7 @@ int cmd_log_audit(int argc, char **argv)
 out:
 	session_close(&a.s);
 	pl_tlog_memstore_free(a.tree);
-	free(a.dir);
-	free(a.keys);
+	pl_directory_release(&a.dir);
 	free(a.seen);
 	free(a.slots);
 	free(a.arena);

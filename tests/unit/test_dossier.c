@@ -616,6 +616,28 @@ static int verify(const struct pl_buf *b, struct pl_dossier_report **rep, struct
 	return pl_dossier_verify(rep, b->data, b->len, &vkeys[EX], &wit_vk, 1, 1, why);
 }
 
+/*
+ * The dossier of the thread from start, cosigned once the whole thread is
+ * logged (so that no record's time is contradicted), into b; verified.
+ */
+static struct pl_dossier_report *export_late(struct fx *f, size_t start, struct pl_buf *b)
+{
+	struct pl_dossier_report *rep = NULL;
+
+	cosign_time = "2025-11-26T00:00:00Z";
+	export(f, start, NULL, 0, true, b);
+	cosign_time = COSIGN_TIME;
+	assert_int_equal(verify(b, &rep, NULL), 0);
+	return rep;
+}
+
+/* Frees a report and the dossier it came from. */
+static void release(struct pl_dossier_report *rep, struct pl_buf *b)
+{
+	pl_dossier_report_free(rep);
+	pl_buf_release(b);
+}
+
 /* "1a2b3c4d…" of record i. */
 static const char *short_id(const struct fx *f, size_t i)
 {
@@ -788,8 +810,7 @@ static void test_s2(void **state)
 	assert_string_equal(rep->events[4].what,
 	                    "announced a measure citing it: \"Noise broadcasts toward the South "
 	                    "are halted in kind.\"");
-	pl_dossier_report_free(rep);
-	pl_buf_release(&b);
+	release(rep, &b);
 	free_log(&f);
 }
 
@@ -829,8 +850,7 @@ static void test_no_witness(void **state)
 	assert_false(rep->log_key_pinned);
 	assert_int_equal(rep->verdicts[1].kind, PL_VERDICT_FLAG);
 	assert_non_null(strstr(rep->verdicts[1].text, "no log key was given"));
-	pl_dossier_report_free(rep);
-	pl_buf_release(&b);
+	release(rep, &b);
 	free_log(&f);
 }
 
@@ -858,8 +878,7 @@ static void test_late_claim(void **state)
 	assert_true(seen);
 	/* unc's later statement counts among its records after receiving the proposal. */
 	assert_non_null(strstr(rep->verdicts[6].text, "unc's 4 records after receiving it"));
-	pl_dossier_report_free(rep);
-	pl_buf_release(&b);
+	release(rep, &b);
 	free_log(&f);
 }
 
@@ -874,10 +893,7 @@ static void test_relayed(void **state)
 
 	(void)state;
 	build_log(&f, RELAYED);
-	cosign_time = "2025-11-26T00:00:00Z";
-	export(&f, 27, NULL, 0, true, &b);
-	cosign_time = COSIGN_TIME;
-	assert_int_equal(verify(&b, &rep, NULL), 0);
+	rep = export_late(&f, 27, &b);
 	snprintf(want[0], sizeof(want[0]),
 	         "letter %s from rok-mnd to kpa via unc: submitted 2025-11-25T09:00:00Z (log #27), "
 	         "reply by 2025-11-28T00:00:00Z",
@@ -901,14 +917,10 @@ static void test_relayed(void **state)
 		assert_string_equal(rep->verdicts[first + i].text, want[i]);
 	assert_int_equal(rep->nevents, 9);
 	assert_string_equal(rep->events[7].what, "replied with a message to rok-mnd answering it");
-	pl_dossier_report_free(rep);
-	pl_buf_release(&b);
+	release(rep, &b);
 
 	/* A consult: who advised what. */
-	cosign_time = "2025-11-26T00:00:00Z";
-	export(&f, 36, NULL, 0, true, &b);
-	cosign_time = COSIGN_TIME;
-	assert_int_equal(verify(&b, &rep, NULL), 0);
+	rep = export_late(&f, 36, &b);
 	snprintf(want[0], sizeof(want[0]),
 	         "consult %s from rok-mnd to unc: submitted 2025-11-25T13:00:00Z (log #36), advice "
 	         "by 2025-11-25T18:00:00Z",
@@ -922,14 +934,10 @@ static void test_relayed(void **state)
 	assert_string_equal(rep->events[1].what,
 	                    "advised on it: noted (\"The Command takes no part in inter-Korean "
 	                    "talks\")");
-	pl_dossier_report_free(rep);
-	pl_buf_release(&b);
+	release(rep, &b);
 
 	/* A line check: one end answered, the other's silence is proven. */
-	cosign_time = "2025-11-26T00:00:00Z";
-	export(&f, 38, NULL, 0, true, &b);
-	cosign_time = COSIGN_TIME;
-	assert_int_equal(verify(&b, &rep, NULL), 0);
+	rep = export_late(&f, 38, &b);
 	snprintf(want[0], sizeof(want[0]),
 	         "check %s of line unc-kpa with kpa, unc: made 2025-11-25T14:00:00Z (log #38), "
 	         "answer by 2025-11-25T14:15:00Z",
@@ -942,8 +950,7 @@ static void test_relayed(void **state)
 	                    "answered by unc at 2025-11-25T14:00:20Z (log #39)");
 	assert_int_equal(rep->nevents, 3);
 	assert_string_equal(rep->events[2].what, "recorded it unanswered by kpa");
-	pl_dossier_report_free(rep);
-	pl_buf_release(&b);
+	release(rep, &b);
 	free_log(&f);
 }
 

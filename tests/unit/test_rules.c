@@ -447,6 +447,19 @@ static void act(int who, enum pl_record_kind kind, const struct entry *s, const 
 	expect(r, want, what);
 }
 
+/* The exchange's expire of send s at time, naming rcpt (and via_party when not NULL). */
+static void expire(const struct entry *s, const char *time, const char *rcpt, const char *via_party,
+                   int want, const char *what)
+{
+	struct pl_record *r = mk(EX, PL_KIND_EXPIRE, time);
+
+	to(r, rcpt);
+	if (via_party)
+		via(r, via_party);
+	ref(r, PL_ROLE_SUBJECT, s);
+	expect(r, want, what);
+}
+
 /* ---- Rules of a send's life -------------------------------------------------- */
 
 /* Doc numbering: 7 send via unc (declined at 10); 12 unc->kpa (accepted); 15 letter via unc
@@ -516,69 +529,39 @@ static void test_relay_rules(void **state)
 static void test_expire_rules(void **state)
 {
 	const struct entry *s;
-	struct pl_record *r;
 
 	(void)state;
 	replay_doc_kpa_active();
 	/* The declined send (7) cannot expire; the expired one (20) cannot expire again. */
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T00:00:01Z");
-	to(r, "kpa");
-	via(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, ex(7));
-	expect(r, PL_ERULE, "expire of a declined send");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T00:00:01Z");
-	to(r, "kpa");
-	ref(r, PL_ROLE_SUBJECT, ex(20));
-	expect(r, PL_ERULE, "second expire");
+	expire(ex(7), "2025-11-24T00:00:01Z", "kpa", "unc", PL_ERULE, "expire of a declined send");
+	expire(ex(20), "2025-11-24T00:00:01Z", "kpa", NULL, PL_ERULE, "second expire");
 	/* The refused letter (15): every recipient decided. */
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-27T00:00:01Z");
-	to(r, "kpa");
-	ref(r, PL_ROLE_SUBJECT, ex(15));
-	expect(r, PL_ERULE, "expire when every recipient decided");
+	expire(ex(15), "2025-11-27T00:00:01Z", "kpa", NULL, PL_ERULE,
+	       "expire when every recipient decided");
 
 	/* A relayed send that the intermediary never touches. */
 	s = new_send(ROK, "kpa", "unc", "2025-11-22T12:00:00Z", "2025-11-23T12:00:00Z");
 	make_available(s, "unc", "2025-11-22T12:00:01Z");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-23T11:59:59Z");
-	to(r, "kpa");
-	via(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, PL_ERULE, "expire before the deadline");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-23T12:00:00Z");
-	to(r, "kpa");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, PL_ERULE, "expire of an unrelayed send without its via");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-23T12:00:00Z");
-	to(r, "kpa");
-	via(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, 0, "expire: the intermediary never acted");
+	expire(s, "2025-11-23T11:59:59Z", "kpa", "unc", PL_ERULE, "expire before the deadline");
+	expire(s, "2025-11-23T12:00:00Z", "kpa", NULL, PL_ERULE,
+	       "expire of an unrelayed send without its via");
+	expire(s, "2025-11-23T12:00:00Z", "kpa", "unc", 0, "expire: the intermediary never acted");
 	act(UNC, PL_KIND_CONVEY, s, "2025-11-23T11:00:00Z", PL_ERULE, "convey after the expire");
 
 	/* A send without a deadline never expires. */
 	s = new_send(ROK, "kpa", NULL, "2025-11-23T13:00:00Z", NULL);
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-30T00:00:00Z");
-	to(r, "kpa");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, PL_ERULE, "expire of a send without deadline");
+	expire(s, "2025-11-30T00:00:00Z", "kpa", NULL, PL_ERULE,
+	       "expire of a send without deadline");
 
 	/* Conveyed, made available, undecided: the expire names the recipient, not the via. */
 	s = new_send(ROK, "kpa", "unc", "2025-11-23T14:00:00Z", "2025-11-24T14:00:00Z");
 	make_available(s, "unc", "2025-11-23T14:00:01Z");
 	act(UNC, PL_KIND_CONVEY, s, "2025-11-23T14:01:00Z", 0, "convey");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T14:00:00Z");
-	to(r, "kpa");
-	via(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, PL_ERULE, "expire naming an intermediary that conveyed");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T14:00:00Z");
-	to(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, PL_ERULE, "expire naming the wrong recipients");
-	r = mk(EX, PL_KIND_EXPIRE, "2025-11-24T14:00:00Z");
-	to(r, "kpa");
-	ref(r, PL_ROLE_SUBJECT, s);
-	expect(r, 0, "expire of the undecided recipient");
+	expire(s, "2025-11-24T14:00:00Z", "kpa", "unc", PL_ERULE,
+	       "expire naming an intermediary that conveyed");
+	expire(s, "2025-11-24T14:00:00Z", "unc", NULL, PL_ERULE,
+	       "expire naming the wrong recipients");
+	expire(s, "2025-11-24T14:00:00Z", "kpa", NULL, 0, "expire of the undecided recipient");
 }
 
 static void test_reply_and_refs(void **state)
@@ -648,10 +631,105 @@ static void test_reply_and_refs(void **state)
 	expect(r, PL_ERULE, "cites a record from a later time");
 }
 
+/* An answer or unanswered about one check, and what the rules must say of it. */
+struct line_step {
+	int who;
+	enum pl_record_kind kind;
+	const char *time, *line;
+	const char *to[2]; /* the ends an unanswered names */
+	int want;
+	const char *what;
+};
+
+/* Check 23 of the examples was answered by unc, then recorded unanswered by kpa. */
+static const struct line_step after_23[] = {
+        {UNC, PL_KIND_ANSWER, "2025-11-23T09:00:00Z", "unc-kpa", {NULL}, PL_ERULE, "second answer"},
+        {KPA,
+         PL_KIND_ANSWER,
+         "2025-11-23T09:00:00Z",
+         "unc-kpa",
+         {NULL},
+         PL_ERULE,
+         "answer after the unanswered"},
+};
+
+/* A new check of unc-kpa with kpa and unc, answer by 09:15. */
+static const struct line_step new_check[] = {
+        {ROK,
+         PL_KIND_ANSWER,
+         "2025-11-23T09:01:00Z",
+         "unc-kpa",
+         {NULL},
+         PL_ERULE,
+         "answer by a party not at an end"},
+        {UNC,
+         PL_KIND_ANSWER,
+         "2025-11-23T09:01:00Z",
+         "liaison",
+         {NULL},
+         PL_ERULE,
+         "answer on another line"},
+        {UNC,
+         PL_KIND_ANSWER,
+         "2025-11-23T09:15:01Z",
+         "unc-kpa",
+         {NULL},
+         PL_ERULE,
+         "answer after the deadline"},
+        {EX,
+         PL_KIND_UNANSWERED,
+         "2025-11-23T09:14:00Z",
+         "unc-kpa",
+         {"kpa", "unc"},
+         PL_ERULE,
+         "unanswered before the deadline"},
+        {KPA, PL_KIND_ANSWER, "2025-11-23T09:02:00Z", "unc-kpa", {NULL}, 0, "kpa answers"},
+        {EX,
+         PL_KIND_UNANSWERED,
+         "2025-11-23T09:15:00Z",
+         "unc-kpa",
+         {"kpa", "unc"},
+         PL_ERULE,
+         "unanswered naming an end that answered"},
+        {EX,
+         PL_KIND_UNANSWERED,
+         "2025-11-23T09:15:00Z",
+         "liaison",
+         {"unc"},
+         PL_ERULE,
+         "unanswered on another line"},
+        {EX,
+         PL_KIND_UNANSWERED,
+         "2025-11-23T09:15:00Z",
+         "unc-kpa",
+         {"unc"},
+         0,
+         "unanswered by unc"},
+        {EX,
+         PL_KIND_UNANSWERED,
+         "2025-11-23T09:16:00Z",
+         "unc-kpa",
+         {"unc"},
+         PL_ERULE,
+         "second unanswered"},
+};
+
+/* Submits steps[0..n) about check in order, each judged against the log before it. */
+static void line_steps(const struct entry *check, const struct line_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pl_record *r = mk(steps[i].who, steps[i].kind, steps[i].time);
+		line(r, steps[i].line);
+		for (size_t k = 0; k < 2 && steps[i].to[k]; k++)
+			to(r, steps[i].to[k]);
+		ref(r, PL_ROLE_CHECK, check);
+		expect(r, steps[i].want, steps[i].what);
+	}
+}
+
 static void test_consult_and_check_rules(void **state)
 {
 	struct pl_record *r;
-	const struct entry *check;
 
 	(void)state;
 	replay_doc();
@@ -673,66 +751,15 @@ static void test_consult_and_check_rules(void **state)
 	r->has |= PL_RECORD_HAS_POSITION;
 	expect(r, PL_ERULE, "second advise");
 
-	/* Check 23 (unc-kpa, answered by unc, unanswered by kpa). */
-	r = mk(UNC, PL_KIND_ANSWER, "2025-11-23T09:00:00Z");
-	line(r, "unc-kpa");
-	ref(r, PL_ROLE_CHECK, ex(23));
-	expect(r, PL_ERULE, "second answer");
-	r = mk(KPA, PL_KIND_ANSWER, "2025-11-23T09:00:00Z");
-	line(r, "unc-kpa");
-	ref(r, PL_ROLE_CHECK, ex(23));
-	expect(r, PL_ERULE, "answer after the unanswered");
-
+	/* Check 23 (unc-kpa, answered by unc, unanswered by kpa), then a new check. */
+	line_steps(ex(23), after_23, sizeof(after_23) / sizeof(after_23[0]));
 	r = mk(EX, PL_KIND_CHECK, "2025-11-23T09:00:00Z");
 	line(r, "unc-kpa");
 	to(r, "kpa");
 	to(r, "unc");
 	deadline(r, "2025-11-23T09:15:00Z");
 	expect(r, 0, "a new check");
-	check = &lg.e[lg.n - 1];
-	r = mk(ROK, PL_KIND_ANSWER, "2025-11-23T09:01:00Z");
-	line(r, "unc-kpa");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "answer by a party not at an end");
-	r = mk(UNC, PL_KIND_ANSWER, "2025-11-23T09:01:00Z");
-	line(r, "liaison");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "answer on another line");
-	r = mk(UNC, PL_KIND_ANSWER, "2025-11-23T09:15:01Z");
-	line(r, "unc-kpa");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "answer after the deadline");
-	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:14:00Z");
-	line(r, "unc-kpa");
-	to(r, "kpa");
-	to(r, "unc");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "unanswered before the deadline");
-	r = mk(KPA, PL_KIND_ANSWER, "2025-11-23T09:02:00Z");
-	line(r, "unc-kpa");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, 0, "kpa answers");
-	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:15:00Z");
-	line(r, "unc-kpa");
-	to(r, "kpa");
-	to(r, "unc");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "unanswered naming an end that answered");
-	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:15:00Z");
-	line(r, "liaison");
-	to(r, "unc");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "unanswered on another line");
-	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:15:00Z");
-	line(r, "unc-kpa");
-	to(r, "unc");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, 0, "unanswered by unc");
-	r = mk(EX, PL_KIND_UNANSWERED, "2025-11-23T09:16:00Z");
-	line(r, "unc-kpa");
-	to(r, "unc");
-	ref(r, PL_ROLE_CHECK, check);
-	expect(r, PL_ERULE, "second unanswered");
+	line_steps(&lg.e[lg.n - 1], new_check, sizeof(new_check) / sizeof(new_check[0]));
 	r = mk(EX, PL_KIND_CHECK, "2025-11-23T10:00:00Z");
 	line(r, "mil-line");
 	to(r, "dprk");
@@ -760,42 +787,45 @@ static void test_consult_and_check_rules(void **state)
 	}
 }
 
+/* A register or revoke of one party's key, and what the rules say of it after the doc's log. */
+struct key_step {
+	enum pl_record_kind kind;
+	const char *party;
+	int key;     /* whose key of vkeys[] */
+	size_t enc;  /* for a register: the doc record whose enc it reuses */
+	bool rename; /* the enc key takes the name of the party's key */
+	int want;
+	const char *what;
+};
+
+static const struct key_step key_steps[] = {
+        /* kpa's key was revoked: it can be neither registered again nor revoked again. */
+        {PL_KIND_REGISTER, "kpa", KPA, 3, false, PL_ERULE, "register of a revoked key"},
+        {PL_KIND_REVOKE, "kpa", KPA, 0, false, PL_ERULE, "revoke of a revoked key"},
+        {PL_KIND_REGISTER, "unc", UNC, 2, false, PL_ERULE, "register of an active key"},
+        /* dprk's key is new. */
+        {PL_KIND_REGISTER, "dprk", DPRK, 3, true, 0, "register of a new party"},
+};
+
 static void test_registration_rules(void **state)
 {
-	struct pl_record *r;
-
 	(void)state;
 	replay_doc();
-	/* kpa's key was revoked: it can be neither registered again nor revoked again. */
-	r = mk(EX, PL_KIND_REGISTER, "2025-11-24T00:00:00Z");
-	snprintf(r->party, sizeof(r->party), "kpa");
-	r->has |= PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
-	r->keys[0] = vkeys[KPA];
-	r->nkeys = 1;
-	r->enc = ex(3)->rec->enc;
-	expect(r, PL_ERULE, "register of a revoked key");
-	r = mk(EX, PL_KIND_REVOKE, "2025-11-24T00:00:00Z");
-	snprintf(r->party, sizeof(r->party), "kpa");
-	r->has |= PL_RECORD_HAS_PARTY;
-	r->keys[0] = vkeys[KPA];
-	r->nkeys = 1;
-	expect(r, PL_ERULE, "revoke of a revoked key");
-	r = mk(EX, PL_KIND_REGISTER, "2025-11-24T00:00:00Z");
-	snprintf(r->party, sizeof(r->party), "unc");
-	r->has |= PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
-	r->keys[0] = vkeys[UNC];
-	r->nkeys = 1;
-	r->enc = ex(2)->rec->enc;
-	expect(r, PL_ERULE, "register of an active key");
-	/* dprk's key is new. */
-	r = mk(EX, PL_KIND_REGISTER, "2025-11-24T00:00:00Z");
-	snprintf(r->party, sizeof(r->party), "dprk");
-	r->has |= PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
-	r->keys[0] = vkeys[DPRK];
-	r->nkeys = 1;
-	r->enc = ex(3)->rec->enc;
-	snprintf(r->enc.name, sizeof(r->enc.name), "%s", vkeys[DPRK].name);
-	expect(r, 0, "register of a new party");
+	for (size_t i = 0; i < sizeof(key_steps) / sizeof(key_steps[0]); i++) {
+		const struct key_step *k = &key_steps[i];
+		struct pl_record *r = mk(EX, k->kind, "2025-11-24T00:00:00Z");
+		snprintf(r->party, sizeof(r->party), "%s", k->party);
+		r->has |= PL_RECORD_HAS_PARTY;
+		r->keys[0] = vkeys[k->key];
+		r->nkeys = 1;
+		if (k->kind == PL_KIND_REGISTER) {
+			r->has |= PL_RECORD_HAS_ENC;
+			r->enc = ex(k->enc)->rec->enc;
+		}
+		if (k->rename)
+			snprintf(r->enc.name, sizeof(r->enc.name), "%s", vkeys[k->key].name);
+		expect(r, k->want, k->what);
+	}
 	assert_true(party_is_active(NULL, "dprk"));
 }
 
