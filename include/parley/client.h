@@ -166,6 +166,38 @@ int pl_client_statements(struct pl_client *c, uint64_t after, struct pl_client_l
 /* GET /parties: *out is an array of *n entries; free with pl_client_parties_free(). */
 int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t *n) PL_WUR;
 
+/* One record of GET /lines/<name>, with its tlog-proof. Strings are malloc'd. */
+struct pl_client_line_entry {
+	uint64_t index;
+	uint8_t id[PL_HASH_BYTES];
+	char *note;
+	size_t note_len;
+	char *proof; /* c2sp.org/tlog-proof of the record, under the page's checkpoint */
+	size_t proof_len;
+};
+
+/* A page of GET /lines/<name>: checks, each followed by its answers and unanswered. */
+struct pl_client_line {
+	struct pl_client_line_entry *v;
+	size_t n;
+	uint64_t size; /* tree size of the checkpoint the proofs are for */
+	uint64_t next; /* the cursor for the next page */
+	bool more;     /* checks were left for the next page */
+};
+
+/* Frees a page. NULL or a zeroed page is a no-op. */
+void pl_client_line_release(struct pl_client_line *l);
+
+/*
+ * GET /lines/<line>?since=T&after=N (authenticated): one page of the line's
+ * checks made at or after since (Unix seconds, >= 0) and logged at or after
+ * index `after`. Checks each record's id against its text; the records'
+ * signatures and the proofs are the caller's to verify. PL_EINVAL for a
+ * line that is not a line name or a negative since.
+ */
+int pl_client_line(struct pl_client *c, const char *line, int64_t since, uint64_t after,
+                   struct pl_client_line *out) PL_WUR;
+
 /*
  * GET /inbox?after=CURSOR&wait=S as a long poll: returns as soon as records
  * are there, or after wait_s seconds with none (n == 0). out->next is the

@@ -13,6 +13,7 @@
 #include <parley/error.h>
 #include <parley/key.h>
 #include <parley/limits.h>
+#include <parley/line.h>
 #include <parley/party.h>
 
 /*
@@ -48,6 +49,8 @@ struct pl_exchange;
 #define PL_EXCHANGE_DEFAULT_TIMER_MS       1000
 #define PL_EXCHANGE_DEFAULT_PAYLOAD_MAX    PL_BOX_MAX_BYTES /* the largest well-formed blob */
 #define PL_EXCHANGE_DEFAULT_READERS        8                /* pooled read connections */
+#define PL_EXCHANGE_LINES_MAX              32               /* checked lines */
+#define PL_EXCHANGE_LINE_PAGE_MAX          256 /* checks in one pl_exchange_line() page */
 
 /*
  * Tunables, filled by pl_exchange_options_default() and then from
@@ -88,6 +91,15 @@ struct pl_exchange_options {
 	 */
 	void (*on_append)(void *arg, uint64_t size);
 	void *on_append_arg;
+	/*
+	 * The checked lines (parleyd.conf `line`): at each due time the timer
+	 * logs a `check` of the line to both ends, with the window as its
+	 * deadline, and once the deadline has passed an `unanswered` naming the
+	 * ends that did not answer. Deadlines survive a restart; due times that
+	 * passed while the exchange was closed are not made up.
+	 */
+	size_t nlines;
+	struct pl_line lines[PL_EXCHANGE_LINES_MAX];
 };
 
 /* Fills o with the defaults above and no callbacks. */
@@ -363,6 +375,24 @@ int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out) PL_WUR;
 int pl_exchange_checkpoint_at(struct pl_exchange *ex, uint64_t size, struct pl_buf *out) PL_WUR;
 
 /*
+ * Witness cosignatures (docs/witness.md). pl_exchange_checkpoint_cosign()
+ * adds cosignature lines[0..len) (one or more "— name base64\n" lines, each
+ * already verified by the caller against a configured witness key) to the
+ * stored checkpoint of tree size `size`, through the sequencer, so that the
+ * writer connection stays the sequencer's; durable on return. A line by a key
+ * that already signed that checkpoint is left out. It then counts as
+ * cosigned; the newest such checkpoint is what
+ * pl_exchange_checkpoint_cosigned() appends to out (PL_ENOTFOUND when none),
+ * and checkpoint reads at that size carry the lines from then on.
+ * Returns 0, PL_EINVAL, PL_ENOTFOUND (no checkpoint at size), PL_EMALFORMED
+ * (not signature lines), PL_ETOOBIG (signature limit), PL_ESTORE, PL_ESTATE
+ * (shut down). Thread-safe.
+ */
+int pl_exchange_checkpoint_cosign(struct pl_exchange *ex, uint64_t size, const char *lines,
+                                  size_t len) PL_WUR;
+int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out) PL_WUR;
+
+/*
  * Appends the bytes of hash tile <level>/<n> (width 0 or PL_TILE_WIDTH means
  * a full tile, otherwise 1..PL_TILE_WIDTH-1 for a partial tile) as
  * c2sp.org/tlog-tiles serves them, for the current tree: a partial tile of
@@ -440,6 +470,20 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
                       struct pl_exchange_list *out) PL_WUR;
 
 /*
+ * The checks of the configured line named `line` made at or after `since`
+ * (Unix seconds) and logged at index >= after, each followed by the
+ * `answer` and `unanswered` records about it, all within the current tree
+ * size, at most max checks (0 or above PL_EXCHANGE_LINE_PAGE_MAX: that
+ * many). The checks are found in the inbox of the line's first registered
+ * end, so a page costs a scan of that inbox from `after`. out->next is the
+ * cursor for the next page; *more tells whether checks were left out.
+ * Returns 0, PL_ENOTFOUND (no such line in the configuration), PL_ETOOBIG
+ * (a check with too many records referring to it), PL_ESTORE, PL_ENOMEM.
+ */
+int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
+                     size_t max, struct pl_exchange_list *out, bool *more) PL_WUR;
+
+/*
  * Blocks until the tree size exceeds `size`, timeout_ms passes or the
  * exchange shuts down; returns the tree size then. For long polls: read the
  * inbox, and if empty wait with the cursor, then read again.
@@ -450,9 +494,10 @@ uint64_t pl_exchange_wait(struct pl_exchange *ex, uint64_t size, int timeout_ms)
 
 /*
  * Fires every timer due at the exchange clock now (an `expire` record for each
- * send whose deadline passed undecided), in one batch, and waits for the
- * commit. The timer thread calls this; tests call it after moving the clock.
- * Returns the number of records appended (>= 0) or an error.
+ * send whose deadline passed undecided, an `unanswered` for each check whose
+ * window closed with an end silent, a `check` of each line that fell due), in one batch, and waits
+ * for the commit. The timer thread calls this; tests call it after moving the clock. Returns the
+ * number of records appended (>= 0) or an error.
  */
 int pl_exchange_run_timers(struct pl_exchange *ex);
 

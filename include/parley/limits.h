@@ -73,5 +73,6 @@
 /* Witness (c2sp.org/tlog-witness, docs/witness.md). */
 #define PL_WITNESS_REQUEST_MAX (64u * 1024u) /* bytes in an add-checkpoint body */
 #define PL_WITNESS_PROOF_MAX   63            /* consistency proof lines the spec allows */
+#define PL_WITNESS_ANSWER_MAX  (16u * 1024u) /* bytes a log reads of a witness's answer */
 
 #endif

@@ -170,6 +170,19 @@ int pl_store_checkpoint_put(struct pl_store *s, uint64_t size, const char *note,
 int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_out,
                             struct pl_buf *out) PL_WUR;
 
+/*
+ * Replaces the note of the checkpoint at `size` by note[0..len) (the same
+ * checkpoint with witness cosignatures added; the caller checks that) and
+ * marks `size` as cosigned when it is the largest so marked. In the caller's
+ * write transaction. Returns 0, PL_ENOTFOUND (no checkpoint at that size),
+ * PL_EINVAL, PL_ESTORE.
+ */
+int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *note,
+                               size_t len) PL_WUR;
+
+/* The largest checkpoint marked cosigned, as pl_store_checkpoint_get(). PL_ENOTFOUND: none. */
+int pl_store_checkpoint_cosigned(struct pl_store *s, uint64_t *size_out, struct pl_buf *out) PL_WUR;
+
 /* ---- Parties: the directory, as the register/revoke records left it --- */
 
 struct pl_store_party {

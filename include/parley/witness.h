@@ -137,4 +137,139 @@ int pl_witness_add_checkpoint(struct pl_witness *w, const char *body, size_t len
 /* The HTTP status c2sp.org/tlog-witness prescribes for a pl_witness_add_checkpoint() result. */
 unsigned pl_witness_http_status(int err);
 
+/* ---- The log's side: asking witnesses to cosign ------------------------ */
+
+/* Bytes of a witness's submission prefix (its base URL). */
+#define PL_WITNESS_URL_MAX 1023
+
+/*
+ * One witness a log asks for cosignatures: its submission prefix
+ * ("http://" or "https://", printable ASCII, no query, fragment or trailing
+ * '/') and its cosignature verifier key (type PL_SIGTYPE_COSIG_V1). Plain
+ * data, nothing to free.
+ */
+struct pl_witness_peer {
+	char url[PL_WITNESS_URL_MAX + 1];
+	struct pl_vkey key;
+};
+
+/*
+ * Parses "URL VKEY" (one or more spaces or tabs between, none around) from
+ * s[0..len): URL as above, VKEY a verifier key's text form of type 0x04.
+ * Returns 0 with *p filled, or PL_EMALFORMED with *why (if not NULL) set to
+ * a static reason (p unchanged).
+ */
+int pl_witness_peer_parse(struct pl_witness_peer *p, const char *s, size_t len,
+                          const char **why) PL_WUR;
+
+/* Appends "URL VKEY" (no newline) to out. Returns 0, PL_EINVAL or a pl_buf error. */
+int pl_witness_peer_format(const struct pl_witness_peer *p, struct pl_buf *out) PL_WUR;
+
+/*
+ * Appends an add-checkpoint request body to out: "old <old_size>\n", the
+ * nproof hashes (at most PL_WITNESS_PROOF_MAX) in base64, one per line, an
+ * empty line and the signed checkpoint note[0..len) verbatim. Returns 0,
+ * PL_EINVAL (too many hashes, empty note) or a pl_buf error (out unchanged).
+ */
+int pl_witness_request_format(struct pl_buf *out, uint64_t old_size,
+                              const uint8_t (*proof)[PL_HASH_BYTES], size_t nproof,
+                              const char *note, size_t len) PL_WUR;
+
+/*
+ * A witness's answer to one request: the HTTP status, the media type of
+ * Content-Type (lower case, parameters dropped, "" when absent), the body
+ * (the transport bounds it by PL_WITNESS_ANSWER_MAX) and, when no answer
+ * came, why (for the operator's log). Init the body with pl_buf_init() and
+ * release it with pl_buf_release().
+ */
+struct pl_witness_answer {
+	unsigned status;
+	char ctype[64];
+	struct pl_buf body;
+	char detail[256];
+};
+
+/*
+ * Reads answer a to a request for the checkpoint whose note text is
+ * text[0..len), from the witness whose key is key:
+ *   200: the body is one or more signature lines; lines by other keys are
+ *        ignored; each by key must be a v1 cosignature that verifies over the
+ *        text (pl_cosignature_verify()). Returns 0 and appends that line,
+ *        re-encoded, to line ("— <name> <base64>\n"), its time to *timestamp
+ *        if not NULL. PL_ENOKEY: no line by key; PL_EVERIFY: one does not
+ *        verify; PL_EMALFORMED: not signature lines.
+ *   409 text/x.tlog.size: PL_ESTATE, with the witness's size in *known_size
+ *        (the one out-parameter set on an error); PL_EMALFORMED if the body
+ *        is not one decimal and a newline.
+ *   409 otherwise: PL_EINCONSISTENT (the witness holds another tree at this
+ *        size: evidence of a fork, or of a witness's fault).
+ *   400, 413: PL_EINVAL; 403: PL_EDENIED (the witness does not trust the log
+ *        key); 404: PL_ENOTFOUND (it does not follow the origin); 422:
+ *        PL_EPROOF; anything else: PL_ENET.
+ * Nothing is appended to line on error. Thread-safe.
+ */
+int pl_witness_answer_read(const struct pl_witness_answer *a, const struct pl_vkey *key,
+                           const char *text, size_t len, struct pl_buf *line, uint64_t *known_size,
+                           uint64_t *timestamp) PL_WUR;
+
+/*
+ * How a log reaches witnesses: post(arg, url, body, len, a) POSTs body to
+ * url and returns 0 with *a filled when an HTTP answer came (whatever its
+ * status), or PL_ENET (a->detail says why) or PL_ENOMEM.
+ */
+struct pl_witness_transport {
+	int (*post)(void *arg, const char *url, const char *body, size_t len,
+	            struct pl_witness_answer *a);
+	void *arg;
+};
+
+/*
+ * Where consistency proofs come from: consistency(arg, old, new, hashes, n)
+ * writes the RFC 6962 proof from tree size old to new (0 < old <= new) to
+ * hashes (room for PL_PROOF_MAX_HASHES) and its length to *n; returns 0 or
+ * an error (pl_exchange_consistency() fits).
+ */
+struct pl_witness_proofs {
+	int (*consistency)(void *arg, uint64_t old_size, uint64_t new_size,
+	                   uint8_t hashes[][PL_HASH_BYTES], size_t *n);
+	void *arg;
+};
+
+/*
+ * Asks the witness peer to cosign the signed checkpoint note[0..len) (the
+ * log's own, already trusted by the caller) with c2sp.org/tlog-witness:
+ * POSTs to <url>/add-checkpoint with "old *known" and the consistency proof
+ * from *known to the checkpoint's size; on a 409 that reports the witness's
+ * size, retries once from that size. *known is the caller's memory of the
+ * size the witness last cosigned (0 when unknown): it is updated whenever
+ * the witness tells it (to the checkpoint's size on success). On success
+ * appends the verified cosignature line to line and returns 0; otherwise
+ * returns the pl_witness_answer_read() or transport error, PL_EMALFORMED
+ * (note is not a checkpoint), PL_ERANGE (the witness claims a size above
+ * the checkpoint's) or the proof source's error, and appends a one-line
+ * reason to detail (if not NULL). Never returns an unverified line.
+ * Thread-safe if the transport is (one call at a time per curl transport).
+ */
+int pl_witness_cosign(const struct pl_witness_transport *t, const struct pl_witness_proofs *proofs,
+                      const struct pl_witness_peer *peer, uint64_t *known, const char *note,
+                      size_t len, struct pl_buf *line, struct pl_buf *detail) PL_WUR;
+
+/*
+ * The libcurl transport: one connection kept alive per handle, http and
+ * https only, no redirects, connect and whole-request timeouts in ms (0: 5000
+ * and 10000), answers bounded by PL_WITNESS_ANSWER_MAX. cancelled (may be
+ * NULL) is polled during a transfer; when it returns true the transfer is
+ * aborted (PL_ENET), so that a stopping server never waits out a timeout.
+ * Free with pl_witness_http_free(); NULL is a no-op. Not thread-safe: one
+ * handle per thread. Returns 0, PL_ENOMEM.
+ */
+struct pl_witness_http;
+int pl_witness_http_new(struct pl_witness_http **out, long connect_ms, long timeout_ms,
+                        bool (*cancelled)(void *arg), void *cancel_arg) PL_WUR;
+void pl_witness_http_free(struct pl_witness_http *h);
+
+/* The transport function for struct pl_witness_transport; arg is a struct pl_witness_http. */
+int pl_witness_http_post(void *arg, const char *url, const char *body, size_t len,
+                         struct pl_witness_answer *a);
+
 #endif

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include <parley/auth.h>
+#include <parley/record.h>
 #include <parley/tiles.h>
 
 #include "internal.h"
@@ -845,6 +846,93 @@ int pl_client_statements(struct pl_client *c, uint64_t after, struct pl_client_l
 
 	snprintf(target, sizeof(target), "/statements?after=%llu", (unsigned long long)after);
 	return get_list(c, target, false, true, 0, out);
+}
+
+void pl_client_line_release(struct pl_client_line *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].note);
+		free(l->v[i].proof);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* {"line", "size", "next", "more", "records": [{index, id, record, proof}]}. */
+static int line_from_json(struct pl_client *c, const struct pl_buf *b, const char *line,
+                          struct pl_client_line *out)
+{
+	struct pl_client_line l;
+	json_error_t je;
+	json_t *j = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES, &je), *a,
+	       *ln;
+	int ret = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (!j || !json_is_array(a = json_object_get(j, "records")) ||
+	    !json_u64(json_object_get(j, "size"), &l.size) ||
+	    !json_u64(json_object_get(j, "next"), &l.next) ||
+	    !json_is_boolean(json_object_get(j, "more")) ||
+	    !json_is_string(ln = json_object_get(j, "line")) ||
+	    strcmp(json_string_value(ln), line)) {
+		ret = malformed(c, "line");
+		goto out;
+	}
+	l.more = json_is_true(json_object_get(j, "more"));
+	if (json_array_size(a) > 0) {
+		l.v = calloc(json_array_size(a), sizeof(*l.v));
+		if (!l.v) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *o = json_array_get(a, i);
+		struct pl_client_entry e;
+		ret = entry_from_json(o, &e);
+		if (ret) {
+			(void)malformed(c, "line record");
+			goto out;
+		}
+		l.v[i].index = e.index;
+		memcpy(l.v[i].id, e.id, PL_HASH_BYTES);
+		l.v[i].note = e.note;
+		l.v[i].note_len = e.note_len;
+		l.n++;
+		l.v[i].proof = json_dup(json_object_get(o, "proof"), &l.v[i].proof_len);
+		if (!l.v[i].proof) {
+			ret = malformed(c, "line record proof");
+			goto out;
+		}
+	}
+	*out = l;
+	memset(&l, 0, sizeof(l));
+out:
+	pl_client_line_release(&l);
+	json_decref(j);
+	return ret;
+}
+
+int pl_client_line(struct pl_client *c, const char *line, int64_t since, uint64_t after,
+                   struct pl_client_line *out)
+{
+	char target[96 + PL_RECORD_NAME_MAX];
+	struct request rq = {.method = "GET", .target = target, .auth = true};
+	struct pl_buf resp;
+	int ret;
+
+	if (!c || !line || !out || since < 0 || !pl_record_name_is_valid(line, strlen(line)))
+		return PL_EINVAL;
+	snprintf(target, sizeof(target), "/lines/%s?since=%lld&after=%llu", line, (long long)since,
+	         (unsigned long long)after);
+	pl_buf_init(&resp, c->response_max);
+	ret = perform(c, &rq, &resp, NULL, ok_200);
+	if (!ret)
+		ret = line_from_json(c, &resp, line, out);
+	pl_buf_release(&resp);
+	return ret;
 }
 
 int pl_client_inbox(struct pl_client *c, uint64_t after, unsigned wait_s,

@@ -44,6 +44,7 @@ enum ex_item_type {
 	EX_PARTY_REVOKE,
 	EX_PARTY_SIGNED,
 	EX_TIMERS,
+	EX_COSIGN,
 };
 
 /* One unit of work for the sequencer, and its result. */
@@ -111,6 +112,8 @@ struct pl_exchange {
 	struct pl_skey key;
 	struct pl_vkey vkey;
 	struct pl_exchange_options o;
+	/* Next due time of each checked line (o.lines); the sequencer's, once open. */
+	int64_t line_next[PL_EXCHANGE_LINES_MAX];
 
 	/* The writer: used by the sequencer thread only (and by open). */
 	struct pl_store *w;
@@ -144,6 +147,10 @@ struct pl_exchange {
 	uint64_t size;
 	char *checkpoint;
 	size_t checkpoint_len;
+	/* The newest checkpoint with witness cosignatures (NULL: none yet). */
+	char *cosigned;
+	size_t cosigned_len;
+	uint64_t cosigned_size;
 
 	/* Directory cache for validation: keys[0] is the log key. */
 	pthread_rwlock_t dir_lock;
@@ -893,6 +900,9 @@ static int ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge
 		ret = pl_store_inbox_put(s, pids[i], idx);
 	if (!ret && rec->kind == PL_KIND_SEND && (rec->has & PL_RECORD_HAS_DEADLINE))
 		ret = pl_store_timer_put(s, idx, rec->deadline);
+	/* One second past a check's deadline, so that an answer made at the deadline is in. */
+	if (!ret && rec->kind == PL_KIND_CHECK)
+		ret = pl_store_timer_put(s, idx, rec->deadline + 1);
 	if (ret)
 		return ret;
 	pl_tlog_leaf_hash(b->leaves[b->n], msg, len);
@@ -1099,6 +1109,122 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * The window of the check at check_index closed: appends the `unanswered`
+ * naming the ends that did not answer, or nothing when both did (or it is
+ * already logged).
+ */
+static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint64_t check_index)
+{
+	struct pl_record *check = malloc(sizeof(*check)), *r = NULL;
+	struct pl_record **sib = NULL;
+	struct pl_store_record meta;
+	size_t nsib = 0;
+	uint64_t index;
+	int ret;
+
+	if (!check) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = ex_load(ex->w, check_index, check, &meta);
+	if (!ret)
+		ret = ex_siblings(ex->w, check_index, meta.id, PL_ROLE_CHECK, &sib, &nsib);
+	if (ret || ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
+		goto out;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	r->kind = PL_KIND_UNANSWERED;
+	r->has |= PL_RECORD_HAS_LINE;
+	memcpy(r->line, check->line, sizeof(r->line));
+	r->nrefs = 1;
+	r->refs[0].role = PL_ROLE_CHECK;
+	memcpy(r->refs[0].id, meta.id, PL_HASH_BYTES);
+	r->time = check->deadline;
+	for (size_t i = 0; i < check->nto; i++) {
+		if (!ex_sib_by(sib, nsib, PL_KIND_ANSWER, check->to[i]))
+			memcpy(r->to[r->nto++], check->to[i], sizeof(r->to[0]));
+	}
+	if (r->nto)
+		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+out:
+	ex_sib_free(sib, nsib);
+	free(check);
+	free(r);
+	return ret < 0 ? ret : 0;
+}
+
+/* A timer fired for the record at index: a send's deadline (expire) or a check's (unanswered). */
+static int ex_append_deadline(struct pl_exchange *ex, struct ex_batch *b, uint64_t index)
+{
+	struct pl_store_record meta;
+	int ret = pl_store_record_get(ex->w, index, &meta, NULL);
+
+	if (ret)
+		return ret;
+	if (strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) == 0)
+		return ex_append_unanswered(ex, b, index);
+	return ex_append_expire(ex, b, index);
+}
+
+/*
+ * Logs a check of line l that fell due at `due`, to both ends, answer by
+ * due + window. A check the rules refuse (an end not registered) or that
+ * can no longer be made (its window already closed by the exchange's clock)
+ * is skipped, not an error.
+ */
+static int ex_append_check(struct pl_exchange *ex, struct ex_batch *b, const struct pl_line *l,
+                           int64_t due)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	bool swap;
+	uint64_t index;
+	int ret;
+
+	if (!r)
+		return PL_ENOMEM;
+	r->kind = PL_KIND_CHECK;
+	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DEADLINE;
+	memcpy(r->line, l->name, sizeof(r->line));
+	/* The `to` lines are sorted by their bytes (docs/records.md §2). */
+	swap = strcmp(l->ends[0], l->ends[1]) > 0;
+	r->nto = 2;
+	memcpy(r->to[0], l->ends[swap ? 1 : 0], sizeof(r->to[0]));
+	memcpy(r->to[1], l->ends[swap ? 0 : 1], sizeof(r->to[1]));
+	r->time = due;
+	r->deadline = due + l->window;
+	ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+	free(r);
+	if (ret == PL_EMALFORMED || ret == PL_EINVAL)
+		ret = 0; /* the chain's time had already reached the deadline */
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Logs a check of every line whose due time has come, then schedules its
+ * next one. A due time whose window passed before the exchange could log it
+ * (it was closed or stalled) is skipped: checks are never made up.
+ */
+static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
+{
+	int64_t now = ex_now(ex);
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		const struct pl_line *l = &ex->o.lines[i];
+		if (ex->line_next[i] > now)
+			continue;
+		if (now < ex->line_next[i] + l->window)
+			ret = ex_append_check(ex, b, l, ex->line_next[i]);
+		if (pl_line_next(l, now, &ex->line_next[i]) != 0)
+			ex->line_next[i] = INT64_MAX; /* beyond year 9999 */
+	}
+	return ret;
+}
+
 /* Runs one submitted record through the batch. Refusals stay with the item. */
 static int ex_seq_record(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
 {
@@ -1252,14 +1378,96 @@ static int ex_seq_timers(struct pl_exchange *ex, struct ex_batch *b, struct ex_i
 
 	ret = pl_store_timer_due(ex->w, ex_now(ex), due, EX_TIMERS_MAX, &n);
 	for (size_t i = 0; !ret && i < n; i++) {
-		ret = ex_append_expire(ex, b, due[i]);
+		ret = ex_append_deadline(ex, b, due[i]);
 		if (!ret)
 			ret = pl_store_timer_del(ex->w, due[i]);
 		b->wrote = true;
 	}
 	if (!ret)
+		ret = ex_append_checks(ex, b);
+	if (!ret)
 		it->count = (int)(b->n - n0);
 	return ret;
+}
+
+/*
+ * EX_COSIGN: adds the cosignature lines it->msg to the stored checkpoint of
+ * size it->index; on success it->msg becomes the whole new note (published
+ * after the commit). A line by a key that already signed it is left out.
+ */
+static int ex_seq_cosign(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
+{
+	struct pl_note *lines = NULL;
+	struct pl_buf note, msg;
+	int ret;
+
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&msg, PL_NOTE_MAX_BYTES);
+	ret = pl_store_checkpoint_get(ex->w, it->index, NULL, &note);
+	/* The lines parse as the signatures of a note whose text is a placeholder. */
+	if (!ret)
+		ret = pl_buf_add(&msg, "-\n\n", 3);
+	if (!ret)
+		ret = pl_buf_add(&msg, it->msg, it->len);
+	if (!ret && pl_note_parse(&lines, msg.data, msg.len) != 0)
+		ret = PL_EMALFORMED;
+	for (size_t i = 0; !ret && lines && i < lines->nsigs; i++) {
+		const struct pl_note_sig *sg = &lines->sigs[i];
+		ret = pl_note_add_sig(&note, sg->name, sg->id, sg->sig, sg->sig_len);
+		if (ret == PL_EEXIST)
+			ret = 0;
+	}
+	if (!ret)
+		ret = pl_store_checkpoint_cosign(ex->w, it->index, note.data, note.len);
+	if (!ret) {
+		free(it->msg);
+		it->msg = pl_buf_detach(&note, &it->len);
+		ret = it->msg ? 0 : PL_ENOMEM;
+		b->wrote = true;
+	}
+	it->status = ret == PL_ENOTFOUND || ret == PL_EMALFORMED || ret == PL_ETOOBIG ? ret : 0;
+	pl_note_free(lines);
+	pl_buf_release(&note);
+	pl_buf_release(&msg);
+	/* A bad request fails alone; only a store failure fails the batch. */
+	return it->status ? 0 : ret;
+}
+
+/* After the commit: the newest cosigned checkpoint, and the latest one if it is that one. */
+static void ex_publish_cosigned(struct pl_exchange *ex, struct ex_item *items)
+{
+	for (struct ex_item *it = items; it; it = it->next) {
+		char *a, *c;
+		if (it->type != EX_COSIGN || it->status || !it->msg)
+			continue;
+		a = malloc(it->len + 1);
+		c = malloc(it->len + 1);
+		if (!a || !c) {
+			free(a);
+			free(c);
+			continue;
+		}
+		memcpy(a, it->msg, it->len);
+		a[it->len] = '\0';
+		memcpy(c, a, it->len + 1);
+		pthread_mutex_lock(&ex->st_mu);
+		if (!ex->cosigned || it->index >= ex->cosigned_size) {
+			free(ex->cosigned);
+			ex->cosigned = a;
+			ex->cosigned_len = it->len;
+			ex->cosigned_size = it->index;
+			a = NULL;
+		}
+		if (it->index == ex->size) {
+			free(ex->checkpoint);
+			ex->checkpoint = c;
+			ex->checkpoint_len = it->len;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&ex->st_mu);
+		free(a);
+		free(c);
+	}
 }
 
 static int ex_seq_payload(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
@@ -1395,6 +1603,9 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		case EX_TIMERS:
 			ret = ex_seq_timers(ex, &b, it);
 			break;
+		case EX_COSIGN:
+			ret = ex_seq_cosign(ex, &b, it);
+			break;
 		}
 	}
 	if (!ret && b.n)
@@ -1449,6 +1660,8 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		}
 		free(m);
 	}
+	if (!ret)
+		ex_publish_cosigned(ex, items);
 	if (!ret && pl_store_wal_frames(ex->w) >= EX_WAL_FRAMES) {
 		pthread_mutex_lock(&ex->mu);
 		ex->ck_wanted = true;
@@ -2189,6 +2402,41 @@ int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out)
 	return ret;
 }
 
+int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out)
+{
+	int ret;
+
+	if (!ex || !out)
+		return PL_EINVAL;
+	pthread_mutex_lock(&ex->st_mu);
+	ret = ex->cosigned ? pl_buf_add(out, ex->cosigned, ex->cosigned_len) : PL_ENOTFOUND;
+	pthread_mutex_unlock(&ex->st_mu);
+	return ret;
+}
+
+int pl_exchange_checkpoint_cosign(struct pl_exchange *ex, uint64_t size, const char *lines,
+                                  size_t len)
+{
+	struct ex_item it;
+	int ret;
+
+	if (!ex || !lines || !len || len > PL_NOTE_MAX_BYTES)
+		return PL_EINVAL;
+	if (size > pl_exchange_size(ex))
+		return PL_ENOTFOUND; /* and never PL_STORE_LATEST's meaning */
+	memset(&it, 0, sizeof(it));
+	it.type = EX_COSIGN;
+	it.index = size;
+	it.msg = malloc(len);
+	if (!it.msg)
+		return PL_ENOMEM;
+	memcpy(it.msg, lines, len);
+	it.len = len;
+	ret = ex_run_sync(ex, &it);
+	free(it.msg);
+	return ret;
+}
+
 int pl_exchange_checkpoint_at(struct pl_exchange *ex, uint64_t size, struct pl_buf *out)
 {
 	struct pl_store *s;
@@ -2564,6 +2812,109 @@ uint64_t pl_exchange_wait(struct pl_exchange *ex, uint64_t size, int timeout_ms)
 	return n;
 }
 
+static const struct pl_line *ex_line_find(const struct pl_exchange *ex, const char *name)
+{
+	for (size_t i = 0; i < ex->o.nlines; i++) {
+		if (strcmp(ex->o.lines[i].name, name) == 0)
+			return &ex->o.lines[i];
+	}
+	return NULL;
+}
+
+#define EX_LINE_SCAN 512  /* inbox indexes read at once while looking for checks */
+#define EX_LINE_REFS 1024 /* records referring to one check (answers, unanswered, citations) */
+
+int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
+                     size_t max, struct pl_exchange_list *out, bool *more)
+{
+	const struct pl_line *l;
+	struct pl_store_party p;
+	struct pl_store_record meta;
+	struct pl_record *r = NULL;
+	struct pl_store *s = NULL;
+	uint64_t *idx = NULL, *scan = NULL, *refs = NULL, size, cursor = after, next = after;
+	size_t n = 0, cap, nchecks = 0;
+	bool cut = false, found = false;
+	int ret;
+
+	if (!ex || !line || !out || !more)
+		return PL_EINVAL;
+	l = ex_line_find(ex, line);
+	if (!l)
+		return PL_ENOTFOUND;
+	if (max == 0 || max > PL_EXCHANGE_LINE_PAGE_MAX)
+		max = PL_EXCHANGE_LINE_PAGE_MAX;
+	cap = max * 3; /* a check, two answers or one unanswered */
+	idx = malloc(cap * sizeof(*idx));
+	scan = malloc(EX_LINE_SCAN * sizeof(*scan));
+	refs = malloc(EX_LINE_REFS * sizeof(*refs));
+	r = malloc(sizeof(*r));
+	if (!idx || !scan || !refs || !r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	size = pl_exchange_size(ex); /* first: what the store shows beyond it is not published */
+	s = ex_reader_get(ex);
+	ret = pl_store_begin(s);
+	for (int e = 0; !ret && !found && e < 2; e++) {
+		ret = pl_store_party_get(s, l->ends[e], &p);
+		found = ret == 0;
+		if (ret == PL_ENOTFOUND)
+			ret = 0;
+	}
+	while (!ret && found && !cut) {
+		size_t ns = 0;
+		ret = pl_store_inbox_list(s, p.pid, false, cursor, scan, EX_LINE_SCAN, &ns);
+		for (size_t i = 0; !ret && !cut && i < ns && scan[i] < size; i++) {
+			size_t nr = 0;
+			next = scan[i] + 1;
+			ret = pl_store_record_get(s, scan[i], &meta, NULL);
+			if (ret || strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) != 0)
+				continue;
+			ret = ex_load(s, scan[i], r, &meta);
+			if (ret || strcmp(r->line, line) != 0 || r->time < since)
+				continue;
+			if (nchecks == max) {
+				cut = true;
+				next = scan[i];
+				break;
+			}
+			ret = pl_store_referrers(s, scan[i], refs, EX_LINE_REFS, &nr);
+			if (ret)
+				break;
+			idx[n++] = scan[i];
+			nchecks++;
+			for (size_t k = 0; !ret && k < nr && refs[k] < size && n < cap; k++) {
+				ret = pl_store_record_get(s, refs[k], &meta, NULL);
+				if (!ret &&
+				    (strcmp(meta.kind, pl_record_kind_name(PL_KIND_ANSWER)) == 0 ||
+				     strcmp(meta.kind, pl_record_kind_name(PL_KIND_UNANSWERED)) ==
+				             0))
+					idx[n++] = refs[k];
+			}
+		}
+		if (ret || ns < EX_LINE_SCAN || scan[ns - 1] >= size)
+			break;
+		cursor = scan[ns - 1] + 1;
+	}
+	if (!ret)
+		ret = ex_list_fill(s, idx, n, next, out);
+	if (!ret) {
+		out->next = next;
+		*more = cut;
+	}
+out:
+	if (s) {
+		ex_note_error(ex, s, ret);
+		ex_reader_put(ex, s);
+	}
+	free(idx);
+	free(scan);
+	free(refs);
+	free(r);
+	return ret;
+}
+
 int pl_exchange_run_timers(struct pl_exchange *ex)
 {
 	struct ex_item it;
@@ -2748,6 +3099,15 @@ static int ex_check_store(struct pl_exchange *ex, struct pl_buf *err)
 	ex->size = size;
 	ex->checkpoint = pl_buf_detach(&note, &ex->checkpoint_len);
 	ret = ex->checkpoint ? 0 : PL_ENOMEM;
+	/* The newest cosigned checkpoint, if witnesses ever cosigned one. */
+	if (!ret) {
+		ret = pl_store_checkpoint_cosigned(s, &ex->cosigned_size, &note);
+		if (!ret)
+			ex->cosigned = pl_buf_detach(&note, &ex->cosigned_len);
+		ret = ret == PL_ENOTFOUND ? 0 : ret ? ret : ex->cosigned ? 0 : PL_ENOMEM;
+		if (ret)
+			bad = "cannot read the cosigned checkpoint";
+	}
 out:
 	pl_store_rollback(s);
 	if (bad && err)
@@ -2833,6 +3193,13 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 			ex->o.payload_max = d.payload_max;
 		if (!ex->o.readers)
 			ex->o.readers = d.readers;
+	}
+	if (ex->o.nlines > PL_EXCHANGE_LINES_MAX)
+		ex->o.nlines = PL_EXCHANGE_LINES_MAX;
+	/* Checks resume at the next due time from now: none is made up for the closed time. */
+	for (size_t i = 0; i < ex->o.nlines; i++) {
+		if (pl_line_next(&ex->o.lines[i], ex_now(ex), &ex->line_next[i]) != 0)
+			ex->line_next[i] = INT64_MAX;
 	}
 	ex->dir = strdup(dir);
 	ex->dbpath = ex_path(dir, PL_EXCHANGE_DB_FILE);
@@ -2976,6 +3343,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 	free(ex->keys);
 	free(ex->members);
 	free(ex->checkpoint);
+	free(ex->cosigned);
 	free(ex->dir);
 	free(ex->dbpath);
 	if (ex->lockfd >= 0)

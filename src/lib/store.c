@@ -37,6 +37,12 @@
 	X(ST_CP_PUT, "INSERT INTO checkpoints(size, note) VALUES (?1, ?2)")                   \
 	X(ST_CP_GET, "SELECT size, note FROM checkpoints WHERE size = ?1")                    \
 	X(ST_CP_LATEST, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")      \
+	X(ST_CP_SET, "UPDATE checkpoints SET note = ?2 WHERE size = ?1")                      \
+	X(ST_CP_COSIGNED_SET, "INSERT INTO meta(key, value) VALUES ('cosigned', ?1) "         \
+	                      "ON CONFLICT(key) DO UPDATE SET value = ?1 "                    \
+	                      "WHERE CAST(value AS INTEGER) < ?1")                            \
+	X(ST_CP_COSIGNED, "SELECT c.size, c.note FROM checkpoints c JOIN meta m "             \
+	                  "ON m.key = 'cosigned' AND c.size = CAST(m.value AS INTEGER)")      \
 	X(ST_PARTY_PUT,                                                                       \
 	  "INSERT INTO parties(name, vkey, enc_key, reg_idx) VALUES (?1, ?2, ?3, ?4)")        \
 	X(ST_PARTY_GET, "SELECT pid, name, vkey, enc_key, reg_idx, revoke_idx FROM parties "  \
@@ -862,6 +868,62 @@ int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_ou
 		return ret;
 	if (which == ST_CP_GET)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = PL_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		ret = store_fail(s, where, rc);
+	} else {
+		const void *b = sqlite3_column_blob(st, 1);
+		int n = sqlite3_column_bytes(st, 1);
+		ret = store_col_u64(s, st, 0, &got, where);
+		if (!ret && (!b || n <= 0)) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "store: empty checkpoint");
+			ret = PL_ESTORE;
+		}
+		if (!ret && out)
+			ret = pl_buf_add(out, b, (size_t)n);
+		if (!ret && size_out)
+			*size_out = got;
+	}
+	store_done(st);
+	return ret;
+}
+
+int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *note, size_t len)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!note || !len || len > INT32_MAX || !store_u64_fits(size))
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_CP_SET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	sqlite3_bind_blob(st, 2, note, (int)len, SQLITE_STATIC);
+	ret = store_exec_stmt(s, ST_CP_SET, st);
+	if (!ret && sqlite3_changes(s->db) != 1)
+		ret = PL_ENOTFOUND;
+	if (!ret)
+		ret = store_stmt(s, ST_CP_COSIGNED_SET, &st);
+	if (!ret) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+		ret = store_exec_stmt(s, ST_CP_COSIGNED_SET, st);
+	}
+	return ret;
+}
+
+int pl_store_checkpoint_cosigned(struct pl_store *s, uint64_t *size_out, struct pl_buf *out)
+{
+	const char *where = store_stmt_name[ST_CP_COSIGNED];
+	sqlite3_stmt *st;
+	uint64_t got;
+	int rc, ret;
+
+	ret = store_stmt(s, ST_CP_COSIGNED, &st);
+	if (ret)
+		return ret;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		ret = PL_ENOTFOUND;

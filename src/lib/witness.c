@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <curl/curl.h>
 #include <sqlite3.h>
 
 #include <parley/cosignature.h>
@@ -697,4 +698,490 @@ unsigned pl_witness_http_status(int err)
 	default:
 		return 500;
 	}
+}
+
+/* ---- The log's side: asking witnesses to cosign ---- */
+
+static bool peer_url_is_valid(const char *s, size_t n)
+{
+	if (n > PL_WITNESS_URL_MAX ||
+	    (!pl__has_prefix(s, n, "http://") && !pl__has_prefix(s, n, "https://")))
+		return false;
+	if (n <= strlen("https://") - (s[4] == ':') || s[n - 1] == '/')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#')
+			return false;
+	}
+	return true;
+}
+
+int pl_witness_peer_parse(struct pl_witness_peer *p, const char *s, size_t len, const char **why)
+{
+	struct pl_witness_peer tmp;
+	size_t u = 0, k;
+	const char *reason = NULL;
+	int ret;
+
+	if (!p || (!s && len)) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	while (u < len && s[u] != ' ' && s[u] != '\t')
+		u++;
+	k = u;
+	while (k < len && (s[k] == ' ' || s[k] == '\t'))
+		k++;
+	if (u == 0 || k == u || k == len) {
+		reason = "expected URL VKEY";
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	if (!peer_url_is_valid(s, u)) {
+		reason = "URL: not an http:// or https:// prefix without query or trailing /";
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	memcpy(tmp.url, s, u);
+	if (pl_vkey_parse(&tmp.key, s + k, len - k) != 0) {
+		reason = "VKEY: not a verifier key";
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	if (tmp.key.type != PL_SIGTYPE_COSIG_V1) {
+		reason = "VKEY: not a witness cosignature key (type 0x04)";
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	*p = tmp;
+	ret = 0;
+out:
+	if (ret && why)
+		*why = reason ? reason : "invalid";
+	return ret;
+}
+
+int pl_witness_peer_format(const struct pl_witness_peer *p, struct pl_buf *out)
+{
+	size_t mark;
+	int ret;
+
+	if (!p || !out || !peer_url_is_valid(p->url, strnlen(p->url, sizeof(p->url))))
+		return PL_EINVAL;
+	mark = out->len;
+	ret = pl_buf_addf(out, "%s ", p->url);
+	if (!ret)
+		ret = pl_vkey_format(&p->key, out);
+	if (ret)
+		out->len = mark;
+	return ret;
+}
+
+int pl_witness_request_format(struct pl_buf *out, uint64_t old_size,
+                              const uint8_t (*proof)[PL_HASH_BYTES], size_t nproof,
+                              const char *note, size_t len)
+{
+	char b64[PL_B64_LEN(PL_HASH_BYTES) + 1];
+	size_t mark;
+	int ret;
+
+	if (!out || !note || !len || nproof > PL_WITNESS_PROOF_MAX || (nproof && !proof))
+		return PL_EINVAL;
+	mark = out->len;
+	ret = pl_buf_addf(out, "old %llu\n", (unsigned long long)old_size);
+	for (size_t i = 0; !ret && i < nproof; i++) {
+		pl_b64_encode(b64, proof[i], PL_HASH_BYTES);
+		ret = pl_buf_addf(out, "%s\n", b64);
+	}
+	if (!ret)
+		ret = pl_buf_add(out, "\n", 1);
+	if (!ret)
+		ret = pl_buf_add(out, note, len);
+	if (ret)
+		out->len = mark;
+	return ret;
+}
+
+/* The 200 answer: the signature lines by key, each verified; the first is kept. */
+static int answer_cosigned(const struct pl_witness_answer *a, const struct pl_vkey *key,
+                           const char *text, size_t len, struct pl_buf *line, uint64_t *timestamp)
+{
+	struct pl_note *n = NULL;
+	struct pl_buf msg;
+	const struct pl_note_sig *good = NULL;
+	uint64_t ts = 0, t;
+	char *b64 = NULL;
+	uint8_t *raw = NULL;
+	int ret;
+
+	pl_buf_init(&msg, PL_NOTE_MAX_BYTES);
+	/* The spec's own way to read the answer: the lines after the checkpoint's text form a
+	 * note, parsed strictly; the text is ours, so only the lines can make it fail. */
+	if (!a->body.len || a->body.data[a->body.len - 1] != '\n') {
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	ret = pl_buf_add(&msg, text, len);
+	if (!ret)
+		ret = pl_buf_add(&msg, "\n", 1);
+	if (!ret)
+		ret = pl_buf_add(&msg, a->body.data, a->body.len);
+	if (ret) {
+		ret = ret == PL_ENOMEM ? ret : PL_EMALFORMED;
+		goto out;
+	}
+	if (pl_note_parse(&n, msg.data, msg.len) != 0 || n->text_len != len) {
+		ret = PL_EMALFORMED;
+		goto out;
+	}
+	for (size_t i = 0; i < n->nsigs; i++) {
+		const struct pl_note_sig *s = &n->sigs[i];
+		if (strcmp(s->name, key->name) != 0 || memcmp(s->id, key->id, PL_KEYID_BYTES) != 0)
+			continue;
+		if (pl_cosignature_verify(s, key, text, len, &t) != 0) {
+			ret = PL_EVERIFY;
+			goto out;
+		}
+		if (!good) {
+			good = s;
+			ts = t;
+		}
+	}
+	if (!good) {
+		ret = PL_ENOKEY;
+		goto out;
+	}
+	raw = malloc(PL_KEYID_BYTES + good->sig_len);
+	b64 = malloc(PL_B64_LEN(PL_KEYID_BYTES + good->sig_len) + 1);
+	if (!raw || !b64) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	memcpy(raw, good->id, PL_KEYID_BYTES);
+	memcpy(raw + PL_KEYID_BYTES, good->sig, good->sig_len);
+	pl_b64_encode(b64, raw, PL_KEYID_BYTES + good->sig_len);
+	ret = pl_buf_addf(line, "\xe2\x80\x94 %s %s\n", good->name, b64);
+	if (!ret && timestamp)
+		*timestamp = ts;
+out:
+	free(raw);
+	free(b64);
+	pl_note_free(n);
+	pl_buf_release(&msg);
+	return ret;
+}
+
+int pl_witness_answer_read(const struct pl_witness_answer *a, const struct pl_vkey *key,
+                           const char *text, size_t len, struct pl_buf *line, uint64_t *known_size,
+                           uint64_t *timestamp)
+{
+	uint64_t size;
+
+	if (!a || !key || !text || !len || !line || key->type != PL_SIGTYPE_COSIG_V1)
+		return PL_EINVAL;
+	switch (a->status) {
+	case 200:
+		return answer_cosigned(a, key, text, len, line, timestamp);
+	case 409:
+		if (strcmp(a->ctype, PL_WITNESS_SIZE_CTYPE) != 0)
+			return PL_EINCONSISTENT;
+		if (a->body.len < 2 || a->body.data[a->body.len - 1] != '\n' ||
+		    pl_parse_u64(&size, a->body.data, a->body.len - 1, PL_CHECKPOINT_MAX_SIZE) != 0)
+			return PL_EMALFORMED;
+		if (known_size)
+			*known_size = size;
+		return PL_ESTATE;
+	case 400:
+	case 413:
+		return PL_EINVAL;
+	case 403:
+		return PL_EDENIED;
+	case 404:
+		return PL_ENOTFOUND;
+	case 422:
+		return PL_EPROOF;
+	default:
+		return PL_ENET;
+	}
+}
+
+/* Appends a short, printable excerpt of the answer's body to detail. */
+static void cosign_detail(struct pl_buf *detail, const struct pl_witness_answer *a, int err)
+{
+	size_t n = 0;
+
+	if (!detail)
+		return;
+	if (a->status == 0) {
+		(void)!pl_buf_addf(detail, "%s", a->detail[0] ? a->detail : pl_strerror(err));
+		return;
+	}
+	while (n < a->body.len && n < 80 && a->body.data[n] >= 0x20 && a->body.data[n] < 0x7f &&
+	       a->body.data[n] != '"')
+		n++;
+	(void)!pl_buf_addf(detail, "HTTP %u: %s%s%.*s", a->status, pl_strerror(err), n ? ": " : "",
+	                   (int)n, n ? a->body.data : "");
+}
+
+int pl_witness_cosign(const struct pl_witness_transport *t, const struct pl_witness_proofs *proofs,
+                      const struct pl_witness_peer *peer, uint64_t *known, const char *note,
+                      size_t len, struct pl_buf *line, struct pl_buf *detail)
+{
+	uint8_t(*proof)[PL_HASH_BYTES] = NULL;
+	struct pl_witness_answer a;
+	struct pl_checkpoint *cp = NULL;
+	struct pl_note *n = NULL;
+	struct pl_buf body;
+	char url[PL_WITNESS_URL_MAX + sizeof("/add-checkpoint")];
+	uint64_t old, reported = 0;
+	size_t np = 0;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	pl_buf_init(&a.body, PL_WITNESS_ANSWER_MAX);
+	pl_buf_init(&body, PL_WITNESS_REQUEST_MAX);
+	if (!t || !t->post || !proofs || !proofs->consistency || !peer || !known || !note ||
+	    !line) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	proof = malloc(PL_PROOF_MAX_HASHES * sizeof(*proof));
+	cp = malloc(sizeof(*cp));
+	if (!proof || !cp) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	if (pl_note_parse(&n, note, len) != 0 ||
+	    pl_checkpoint_parse(cp, n->text, n->text_len) != 0) {
+		ret = PL_EMALFORMED;
+		if (detail)
+			(void)!pl_buf_adds(detail, "the log's checkpoint does not parse");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "%s/add-checkpoint", peer->url);
+	old = *known;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (old > cp->size) {
+			ret = PL_ERANGE;
+			if (detail)
+				(void)!pl_buf_addf(detail,
+				                   "the witness has cosigned size %llu, above ours "
+				                   "(%llu)",
+				                   (unsigned long long)old,
+				                   (unsigned long long)cp->size);
+			goto out;
+		}
+		np = 0;
+		if (old > 0 && old < cp->size) {
+			ret = proofs->consistency(proofs->arg, old, cp->size, proof, &np);
+			if (!ret && np > PL_WITNESS_PROOF_MAX)
+				ret = PL_ETOOBIG;
+			if (ret) {
+				if (detail)
+					(void)!pl_buf_addf(
+					        detail, "consistency proof %llu..%llu: %s",
+					        (unsigned long long)old,
+					        (unsigned long long)cp->size, pl_strerror(ret));
+				goto out;
+			}
+		}
+		pl_buf_reset(&body);
+		ret = pl_witness_request_format(&body, old, (const uint8_t(*)[PL_HASH_BYTES])proof,
+		                                np, note, len);
+		if (ret)
+			goto out;
+		pl_buf_reset(&a.body);
+		a.status = 0;
+		a.ctype[0] = a.detail[0] = '\0';
+		ret = t->post(t->arg, url, body.data, body.len, &a);
+		if (ret) {
+			cosign_detail(detail, &a, ret);
+			goto out;
+		}
+		ret = pl_witness_answer_read(&a, &peer->key, n->text, n->text_len, line, &reported,
+		                             NULL);
+		if (ret == PL_ESTATE) {
+			*known = reported;
+			old = reported;
+			continue;
+		}
+		break;
+	}
+	if (ret)
+		cosign_detail(detail, &a, ret);
+	else
+		*known = cp->size;
+out:
+	pl_note_free(n);
+	free(cp);
+	free(proof);
+	pl_buf_release(&body);
+	pl_buf_release(&a.body);
+	return ret;
+}
+
+/* ---- The libcurl transport ---- */
+
+struct pl_witness_http {
+	CURL *curl;
+	long connect_ms, timeout_ms;
+	bool (*cancelled)(void *arg);
+	void *cancel_arg;
+	char curl_err[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t witness_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode witness_curl_init = CURLE_FAILED_INIT;
+
+static void witness_curl_init_once(void)
+{
+	witness_curl_init = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int pl_witness_http_new(struct pl_witness_http **out, long connect_ms, long timeout_ms,
+                        bool (*cancelled)(void *arg), void *cancel_arg)
+{
+	struct pl_witness_http *h = NULL;
+	int ret;
+
+	if (!out) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	pthread_once(&witness_curl_once, witness_curl_init_once);
+	h = calloc(1, sizeof(*h));
+	if (witness_curl_init != CURLE_OK || !h || !(h->curl = curl_easy_init())) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	h->connect_ms = connect_ms > 0 ? connect_ms : 5000;
+	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	h->cancelled = cancelled;
+	h->cancel_arg = cancel_arg;
+	*out = h;
+	h = NULL;
+	ret = 0;
+out:
+	pl_witness_http_free(h);
+	return ret;
+}
+
+void pl_witness_http_free(struct pl_witness_http *h)
+{
+	if (!h)
+		return;
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+static size_t http_on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct pl_witness_answer *a = arg;
+	size_t n = size * nmemb;
+
+	/* A short count makes curl fail the transfer: an answer over the bound is refused. */
+	return pl_buf_add(&a->body, p, n) == 0 ? n : 0;
+}
+
+static size_t http_on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	static const char name[] = "content-type:";
+	struct pl_witness_answer *a = arg;
+	size_t n = size * nmemb, i = 0, k = 0;
+
+	if (n < sizeof(name) - 1)
+		return n;
+	for (i = 0; i < sizeof(name) - 1; i++) {
+		char c = p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != name[i])
+			return n;
+	}
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	while (i < n && k < sizeof(a->ctype) - 1 && p[i] != ';' && p[i] != ' ' && p[i] != '\t' &&
+	       p[i] != '\r' && p[i] != '\n') {
+		char c = p[i++];
+		a->ctype[k++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	a->ctype[k] = '\0';
+	return n;
+}
+
+static int http_on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct pl_witness_http *h = arg;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return h->cancelled && h->cancelled(h->cancel_arg) ? 1 : 0;
+}
+
+int pl_witness_http_post(void *arg, const char *url, const char *body, size_t len,
+                         struct pl_witness_answer *a)
+{
+	struct pl_witness_http *h = arg;
+	struct curl_slist *hdrs = NULL, *tmp;
+	long status = 0;
+	CURLcode rc;
+	int ret;
+
+	if (!h || !url || !body || !a)
+		return PL_EINVAL;
+	a->status = 0;
+	a->ctype[0] = a->detail[0] = '\0';
+	hdrs = curl_slist_append(NULL, "Content-Type: text/plain");
+	tmp = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL;
+	if (!tmp) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	hdrs = tmp;
+	h->curl_err[0] = '\0';
+	curl_easy_reset(h->curl);
+	curl_easy_setopt(h->curl, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PL_WITNESS_ANSWER_MAX);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_err);
+	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "parleyd-witness-client");
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, http_on_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
+	rc = curl_easy_perform(h->curl);
+	if (rc != CURLE_OK) {
+		snprintf(a->detail, sizeof(a->detail), "%s",
+		         h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
+		ret = PL_ENET;
+		goto out;
+	}
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	a->status = status > 0 && status < 1000 ? (unsigned)status : 0;
+	ret = a->status ? 0 : PL_ENET;
+	if (ret)
+		snprintf(a->detail, sizeof(a->detail), "no HTTP status");
+out:
+	curl_slist_free_all(hdrs);
+	return ret;
 }

@@ -23,7 +23,7 @@
 #include "banned.h"
 
 static const char agent_help[] =
-        "usage: parley agent [--profile DIR] [--once] [--poll]\n"
+        "usage: parley agent [--profile DIR] [--once] [--poll] [--no-answer]\n"
         "\n"
         "Runs for the party of the profile: follows its inbox (a stream of server-sent\n"
         "events, or long polls when the exchange does not stream) and prints one line per\n"
@@ -32,7 +32,9 @@ static const char agent_help[] =
         "commitment and keeps the opened copy in the local state; only then does it sign\n"
         "and submit a `receive` record. Content it cannot open (the party is not one of\n"
         "the payload's readers, or it does not match its commitment) gets no receive.\n"
-        "The draft of a consult naming the party is opened and kept the same way. The\n"
+        "The draft of a consult naming the party is opened and kept the same way. A line\n"
+        "check addressed to the party is answered at once with an `answer` record (unless\n"
+        "--no-answer, or its deadline has passed). The\n"
         "agent resumes where it stopped, reconnects with a bounded exponential backoff,\n"
         "and exits cleanly on SIGINT or SIGTERM.\n"
         "\n"
@@ -41,6 +43,8 @@ static const char agent_help[] =
         "                      ~/.config/parley)\n"
         "      --once          process what is pending in the inbox, then exit\n"
         "      --poll          long-poll the inbox instead of streaming it\n"
+        "      --no-answer     do not answer line checks (the exchange then logs them\n"
+        "                      as unanswered)\n"
         "  -h, --help          show this help\n"
         "\n"
         "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
@@ -60,8 +64,9 @@ static const char agent_help[] =
 /* Pages of the inbox --once reads at most (each up to the exchange's page size). */
 #define AGENT_ONCE_PAGES 10000
 /* getopt_long values of the long-only options. */
-#define AGENT_OPT_ONCE 0x200
-#define AGENT_OPT_POLL 0x201
+#define AGENT_OPT_ONCE      0x200
+#define AGENT_OPT_POLL      0x201
+#define AGENT_OPT_NO_ANSWER 0x202
 
 static volatile sig_atomic_t stopping;
 
@@ -75,6 +80,7 @@ struct agent {
 	struct session s;
 	uint64_t cursor;
 	bool poll;
+	bool no_answer; /* --no-answer: line checks go unanswered */
 	/* Records handed over by the stream callback, processed after it returns. */
 	struct pl_client_entry q[AGENT_QUEUE_MAX];
 	size_t nq;
@@ -218,6 +224,61 @@ static int open_draft(struct agent *ag, const struct session_record *sr)
 }
 
 /*
+ * A check of a line this party is an end of: answer it at once, unless told
+ * not to, already done, or too late (the rules refuse an answer after the
+ * deadline). Returns an exit code.
+ */
+static int answer(struct agent *ag, const struct session_record *check)
+{
+	struct session_receipt rc;
+	struct pl_record *r = NULL;
+	uint8_t act[PL_HASH_BYTES];
+	int ret = PL_EXIT_OK, err;
+
+	memset(&rc, 0, sizeof(rc));
+	if (ag->no_answer) {
+		say("  not answering the check %.16s of %s (--no-answer)", check->hex,
+		    check->rec->line);
+		goto out;
+	}
+	err = pl_state_act_get(ag->s.state, check->id, "answer", act);
+	if (err == 0) {
+		say("  already answered %.16s", check->hex);
+		goto out;
+	}
+	if (err != PL_ENOTFOUND) {
+		cli_error("agent: local state: %s", pl_strerror(err));
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	if ((check->rec->has & PL_RECORD_HAS_DEADLINE) && session_now() > check->rec->deadline) {
+		say("  the check %.16s is past its deadline: too late to answer", check->hex);
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		cli_error("agent: out of memory");
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	r->kind = PL_KIND_ANSWER;
+	r->has |= PL_RECORD_HAS_LINE;
+	memcpy(r->line, check->rec->line, sizeof(r->line));
+	r->nrefs = 1;
+	r->refs[0].role = PL_ROLE_CHECK;
+	memcpy(r->refs[0].id, check->id, PL_RECORD_ID_BYTES);
+	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc);
+	if (ret)
+		goto out;
+	say("  signed answer #%" PRIu64 " %.16s for the check %.16s of %s", rc.index, rc.hex,
+	    check->hex, check->rec->line);
+out:
+	free(r);
+	session_receipt_release(&rc);
+	return ret;
+}
+
+/*
  * One record of the inbox: verify it, print it, act on it. A record that
  * does not verify is reported and skipped (it is the exchange's or its
  * author's evidence, not the agent's to act on). Returns an exit code; only
@@ -245,6 +306,8 @@ static int process(struct agent *ag, const struct pl_client_entry *e)
 			ret = receive(ag, ref->id);
 	} else if (r->kind == PL_KIND_CONSULT && pl_record_has_to(r, me)) {
 		ret = open_draft(ag, &sr);
+	} else if (r->kind == PL_KIND_CHECK && pl_record_has_to(r, me)) {
+		ret = answer(ag, &sr);
 	}
 out:
 	session_record_release(&sr);
@@ -313,7 +376,7 @@ static int on_entry(void *arg, const struct pl_client_entry *e)
 	 * line) only makes the agent process the queue earlier.
 	 */
 	return ag->nq == AGENT_QUEUE_MAX || strstr(c->note, "\nkind available\n") ||
-	       strstr(c->note, "\nkind consult\n") || stopping;
+	       strstr(c->note, "\nkind consult\n") || strstr(c->note, "\nkind check\n") || stopping;
 }
 
 static void queue_clear(struct agent *ag)
@@ -463,6 +526,7 @@ int cmd_agent(int argc, char **argv)
 	        {"profile", required_argument, NULL, 'P'},
 	        {"once", no_argument, NULL, AGENT_OPT_ONCE},
 	        {"poll", no_argument, NULL, AGENT_OPT_POLL},
+	        {"no-answer", no_argument, NULL, AGENT_OPT_NO_ANSWER},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -483,6 +547,9 @@ int cmd_agent(int argc, char **argv)
 			break;
 		case AGENT_OPT_POLL:
 			ag.poll = true;
+			break;
+		case AGENT_OPT_NO_ANSWER:
+			ag.no_answer = true;
 			break;
 		case 'h':
 			fputs(agent_help, stdout);

@@ -34,6 +34,7 @@ static const struct verb verbs[] = {
         {"advise", cmd_advise, "answer a consultation: concur, object or noted"},
         {"parties", cmd_parties, "list the exchange's directory"},
         {"agent", cmd_agent, "follow the inbox; open what arrives, then sign receive"},
+        {"line", cmd_line, "how the ends of a direct line answered its checks"},
         {"dossier", cmd_dossier, "export a thread's offline evidence to one file"},
         {"verify", cmd_verify, "verify a dossier offline and print its timeline"},
         {"keygen", cmd_keygen, "make a signing key, or a whole party identity"},

@@ -22,6 +22,8 @@ enum conf_type {
 	CONF_U64,
 	CONF_ORIGIN,
 	CONF_LISTEN,
+	CONF_LINE,
+	CONF_WITNESS,
 };
 
 /* One key of parleyd.conf: where it lands in the struct and its range. */
@@ -58,6 +60,9 @@ static const struct conf_key conf_keys[] = {
         {"nonce_max", CONF_U32, CFO(nonce_max), 16, 1u << 24},
         {"poll_timeout", CONF_U32, CFO(poll_timeout), 1, PL_HTTP_POLL_MAX_SECONDS},
         {"sse_max", CONF_U32, CFO(sse_max), 1, 65536},
+        {"line", CONF_LINE, EXO(lines), 0, 0},
+        {"witness", CONF_WITNESS, CFO(witnesses), 0, 0},
+        {"witness_interval_ms", CONF_U32, CFO(witness_interval_ms), 100, 3600000},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -80,6 +85,7 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c)
 	c->nonce_max = PL_AUTH_NONCES_MAX;
 	c->poll_timeout = 30;
 	c->sse_max = 256;
+	c->witness_interval_ms = PL_PARLEYD_WITNESS_INTERVAL_MS;
 }
 
 /* host:port with a decimal port 1..65535 and a host of printable characters. */
@@ -105,6 +111,63 @@ static void conf_err(struct pl_buf *err, unsigned line, const char *what, const 
 	if (err)
 		(void)!pl_buf_addf(err, "line %u: %s%s%s", line, what, key ? ": " : "",
 		                   key ? key : "");
+}
+
+/* A `line` directive: one more checked line, its name not taken yet. */
+static int conf_line_schedule(struct pl_parleyd_config *c, const char *v, size_t len,
+                              unsigned lineno, struct pl_buf *err)
+{
+	struct pl_line l;
+	const char *why = NULL;
+	int ret = pl_line_parse(&l, v, len, &why);
+
+	if (ret) {
+		if (err)
+			(void)!pl_buf_addf(err, "line %u: line: %s", lineno,
+			                   why ? why : "malformed");
+		return ret;
+	}
+	for (size_t i = 0; i < c->ex.nlines; i++) {
+		if (strcmp(c->ex.lines[i].name, l.name) == 0) {
+			conf_err(err, lineno, "line named twice", l.name);
+			return PL_EMALFORMED;
+		}
+	}
+	if (c->ex.nlines == PL_PARLEYD_LINES_MAX) {
+		conf_err(err, lineno, "too many lines", NULL);
+		return PL_ETOOBIG;
+	}
+	c->ex.lines[c->ex.nlines++] = l;
+	return 0;
+}
+
+/* A `witness` directive: URL and cosignature key of one more witness, not listed yet. */
+static int conf_witness(struct pl_parleyd_config *c, const char *v, size_t len, unsigned lineno,
+                        struct pl_buf *err)
+{
+	struct pl_witness_peer p;
+	const char *why = NULL;
+	int ret = pl_witness_peer_parse(&p, v, len, &why);
+
+	if (ret) {
+		if (err)
+			(void)!pl_buf_addf(err, "line %u: witness: %s", lineno,
+			                   why ? why : "malformed");
+		return ret;
+	}
+	for (size_t i = 0; i < c->nwitnesses; i++) {
+		if (strcmp(c->witnesses[i].key.name, p.key.name) == 0 &&
+		    memcmp(c->witnesses[i].key.id, p.key.id, PL_KEYID_BYTES) == 0) {
+			conf_err(err, lineno, "witness key listed twice", p.key.name);
+			return PL_EMALFORMED;
+		}
+	}
+	if (c->nwitnesses == PL_PARLEYD_WITNESSES_MAX) {
+		conf_err(err, lineno, "too many witnesses", NULL);
+		return PL_ETOOBIG;
+	}
+	c->witnesses[c->nwitnesses++] = p;
+	return 0;
 }
 
 /* Parses one line s[0..len) (no newline) into c; seen marks the keys already set. */
@@ -154,7 +217,7 @@ static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], 
 		conf_err(err, lineno, "unknown key", name);
 		return PL_EMALFORMED;
 	}
-	if (seen[ki]) {
+	if (seen[ki] && k->type != CONF_LINE && k->type != CONF_WITNESS) {
 		conf_err(err, lineno, "key set twice", name);
 		return PL_EMALFORMED;
 	}
@@ -195,6 +258,10 @@ static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], 
 		memcpy(c->listen, s + vb, ve - vb);
 		c->listen[ve - vb] = '\0';
 		break;
+	case CONF_LINE:
+		return conf_line_schedule(c, s + vb, ve - vb, lineno, err);
+	case CONF_WITNESS:
+		return conf_witness(c, s + vb, ve - vb, lineno, err);
 	}
 	return 0;
 }
@@ -313,6 +380,29 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 		        c->max_connections, c->max_per_ip, c->connection_timeout, c->max_headers,
 		        c->header_max, c->record_max, c->rate, c->rate_burst, c->auth_window,
 		        c->nonce_max, c->poll_timeout, c->sse_max);
+	if (!ret && c->ex.nlines)
+		ret = pl_buf_adds(
+		        out, "\n# Checked lines: NAME END END every|at ... window DURATION.\n");
+	for (size_t i = 0; !ret && i < c->ex.nlines; i++) {
+		ret = pl_buf_adds(out, "line = ");
+		if (!ret)
+			ret = pl_line_format(&c->ex.lines[i], out);
+		if (!ret)
+			ret = pl_buf_adds(out, "\n");
+	}
+	if (!ret)
+		ret = pl_buf_addf(
+		        out,
+		        "\n# Witnesses: witness = URL VKEY (repeatable), each updated at most\n"
+		        "# once per witness_interval_ms.\nwitness_interval_ms = %u\n",
+		        c->witness_interval_ms);
+	for (size_t i = 0; !ret && i < c->nwitnesses; i++) {
+		ret = pl_buf_adds(out, "witness = ");
+		if (!ret)
+			ret = pl_witness_peer_format(&c->witnesses[i], out);
+		if (!ret)
+			ret = pl_buf_adds(out, "\n");
+	}
 	return ret;
 }
 

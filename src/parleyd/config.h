@@ -9,11 +9,18 @@
 #include <parley/buf.h>
 #include <parley/exchange.h>
 #include <parley/limits.h>
+#include <parley/line.h>
+#include <parley/witness.h>
 
 #define PL_PARLEYD_CONF_FILE    "parleyd.conf"
 #define PL_PARLEYD_CONF_MAX     (64u * 1024u) /* bytes in the config file */
 #define PL_PARLEYD_LISTEN_MAX   255           /* bytes in a listen address */
 #define PL_PARLEYD_DEFAULT_PORT 8080
+#define PL_PARLEYD_LINES_MAX    PL_EXCHANGE_LINES_MAX /* `line` directives */
+
+/* `witness` directives, and the default witness_interval_ms. */
+#define PL_PARLEYD_WITNESSES_MAX       16
+#define PL_PARLEYD_WITNESS_INTERVAL_MS 1000
 
 /*
  * Everything parleyd.conf(5) documents. Zero is never a meaningful value for
@@ -24,7 +31,8 @@ struct pl_parleyd_config {
 	char origin[PL_ORIGIN_MAX + 1];         /* must equal the store's origin */
 	char listen[PL_PARLEYD_LISTEN_MAX + 1]; /* host:port, e.g. 127.0.0.1:8080 */
 	struct pl_exchange_options ex;          /* batch_max, batch_age_us, time_tolerance_s,
-	                                           timer_interval_ms, payload_max, readers */
+	                                           timer_interval_ms, payload_max, readers,
+	                                           lines (`line`, repeatable) */
 	/* HTTP limits, used by serve. */
 	uint32_t http_threads;       /* libmicrohttpd worker threads */
 	uint32_t max_connections;    /* concurrent connections in all */
@@ -39,6 +47,11 @@ struct pl_parleyd_config {
 	uint32_t nonce_max;          /* remembered nonces (replay protection) */
 	uint32_t poll_timeout;       /* seconds a long poll waits */
 	uint32_t sse_max;            /* concurrent server-sent-event streams */
+	/* Witnesses asked to cosign checkpoints (`witness`, repeatable), at most
+	 * once per witness_interval_ms each. */
+	size_t nwitnesses;
+	struct pl_witness_peer witnesses[PL_PARLEYD_WITNESSES_MAX];
+	uint32_t witness_interval_ms;
 };
 
 /* Fills c with the defaults documented in parleyd.conf(5); origin and listen as given by the
@@ -47,8 +60,9 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c);
 
 /*
  * Parses text[0..len) as parleyd.conf over the current values of c: lines of
- * `key = value`, `#` comments and blank lines; every key known, none twice,
- * numbers decimal and in range, no trailing garbage. On error c is unchanged
+ * `key = value`, `#` comments and blank lines; every key known, none twice
+ * but `line` (each adds a line; names distinct), numbers decimal and in
+ * range, no trailing garbage. On error c is unchanged
  * and a message naming the line is appended to err (if not NULL).
  * Returns 0, PL_EMALFORMED, PL_ERANGE, PL_ETOOBIG.
  */

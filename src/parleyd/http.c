@@ -19,6 +19,7 @@
 #include <parley/auth.h>
 #include <parley/encoding.h>
 #include <parley/limits.h>
+#include <parley/record.h>
 #include <parley/tiles.h>
 
 #include "internal.h"
@@ -58,6 +59,7 @@ enum route {
 	R_PARTIES,
 	R_STATEMENTS,
 	R_INBOX,
+	R_LINE,
 };
 
 /* Query parameters; a has_ bit per key so that 0 is a value, not "absent". */
@@ -67,11 +69,12 @@ enum {
 	Q_OLD = 1u << 2,
 	Q_NEW = 1u << 3,
 	Q_WAIT = 1u << 4,
+	Q_SINCE = 1u << 5,
 };
 
 struct query {
 	unsigned has;
-	uint64_t after, size, old, new_, wait;
+	uint64_t after, size, old, new_, wait, since;
 };
 
 struct rate_slot {
@@ -124,7 +127,8 @@ struct req {
 
 	char id[ID_TEXT_MAX + 1]; /* record id text from the path */
 	size_t id_len;
-	uint8_t hash[PL_HASH_BYTES]; /* payload hash from the path */
+	char line[PL_RECORD_NAME_MAX + 1]; /* line name from the path */
+	uint8_t hash[PL_HASH_BYTES];       /* payload hash from the path */
 	unsigned level, width;
 	uint64_t tile;
 	struct query q;
@@ -407,6 +411,7 @@ static bool parse_query(const char *s, size_t n, unsigned allowed, struct query 
 	        {"old", Q_OLD, offsetof(struct query, old)},
 	        {"new", Q_NEW, offsetof(struct query, new_)},
 	        {"wait", Q_WAIT, offsetof(struct query, wait)},
+	        {"since", Q_SINCE, offsetof(struct query, since)},
 	};
 	size_t i = 0;
 
@@ -522,6 +527,13 @@ static unsigned route(struct req *r, const char *method)
 	} else if (path_is(p, pn, "/inbox")) {
 		r->route = R_INBOX;
 		allowed = Q_AFTER | Q_WAIT;
+	} else if (pn > 7 && memcmp(p, "/lines/", 7) == 0) {
+		r->route = R_LINE;
+		allowed = Q_SINCE | Q_AFTER;
+		if (!pl_record_name_is_valid(p + 7, pn - 7))
+			return MHD_HTTP_NOT_FOUND;
+		memcpy(r->line, p + 7, pn - 7);
+		r->line[pn - 7] = '\0';
 	} else {
 		return MHD_HTTP_NOT_FOUND;
 	}
@@ -764,7 +776,10 @@ static enum MHD_Result do_checkpoint(struct req *r)
 	int err;
 
 	pl_buf_init(&b, PL_CHECKPOINT_MAX_BYTES + PL_NOTE_MAX_SIGS * 512);
-	err = pl_exchange_checkpoint(r->h->ex, &b);
+	/* With witnesses, the newest checkpoint they vouch for (docs/api.md); else the newest. */
+	err = r->h->cfg.nwitnesses ? pl_exchange_checkpoint_cosigned(r->h->ex, &b) : PL_ENOTFOUND;
+	if (err == PL_ENOTFOUND)
+		err = pl_exchange_checkpoint(r->h->ex, &b);
 	if (err) {
 		pl_buf_release(&b);
 		return send_lib_error(r, err, "checkpoint");
@@ -1095,6 +1110,48 @@ static enum MHD_Result do_thread(struct req *r)
 	}
 }
 
+/*
+ * GET /lines/<name>?since=T&after=N: a page of the line's checks, each
+ * followed by its answers and unanswered, each record with its tlog-proof
+ * under the checkpoint of `size`, so that a client verifies the tally itself.
+ */
+static enum MHD_Result do_line(struct req *r)
+{
+	struct pl_exchange_list l;
+	json_t *a, *j = NULL;
+	bool more = false;
+	uint64_t size;
+	int err;
+
+	memset(&l, 0, sizeof(l));
+	err = pl_exchange_line(r->h->ex, r->line, (int64_t)r->q.since, r->q.after, 0, &l, &more);
+	if (err)
+		return send_lib_error(r, err, "line");
+	/* Read after the list: every record listed is below it, and a checkpoint is at it. */
+	size = pl_exchange_size(r->h->ex);
+	a = json_array();
+	for (size_t i = 0; a && !err && i < l.n; i++) {
+		struct pl_buf proof;
+		json_t *e = entry_json(&l.v[i]);
+		pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
+		err = e ? pl_exchange_proof(r->h->ex, l.v[i].index, size, &proof) : PL_ENOMEM;
+		if (!err && (json_object_set_new(e, "proof", json_stringn(proof.data, proof.len)) ||
+		             json_array_append(a, e)))
+			err = PL_ENOMEM;
+		json_decref(e);
+		pl_buf_release(&proof);
+	}
+	if (!err && a)
+		j = json_pack("{s:s, s:I, s:I, s:b, s:O}", "line", r->line, "size",
+		              (json_int_t)size, "next", (json_int_t)l.next, "more", more, "records",
+		              a);
+	json_decref(a);
+	pl_exchange_list_release(&l);
+	if (err)
+		return send_lib_error(r, err, "line");
+	return send_json(r, MHD_HTTP_OK, j);
+}
+
 static enum MHD_Result do_parties(struct req *r)
 {
 	struct pl_exchange_party *v = NULL;
@@ -1373,6 +1430,8 @@ static enum MHD_Result dispatch(struct req *r, const char *method)
 		return do_statements(r);
 	case R_INBOX:
 		return do_inbox(r);
+	case R_LINE:
+		return do_line(r);
 	case R_NONE:
 		break;
 	}

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "internal.h"
 #include "log.h"
+#include "witness_client.h"
 
 #define DRAIN_MS 10000 /* longest wait for answers in flight once stopping */
 
@@ -78,6 +79,7 @@ int pl_parleyd_serve(struct pl_exchange *ex, const struct pl_parleyd_config *cfg
 {
 	struct sigaction old_term, old_int;
 	struct pl_parleyd_http *h = NULL;
+	struct pl_parleyd_witness *wc = NULL;
 	struct pl_buf err;
 	int ret, sig;
 
@@ -96,8 +98,12 @@ int pl_parleyd_serve(struct pl_exchange *ex, const struct pl_parleyd_config *cfg
 	}
 	pl_parleyd_log("info", "serve", "msg=\"listening\" listen=%s port=%u origin=%s",
 	               cfg->listen, (unsigned)pl_parleyd_http_port(h), pl_exchange_origin(ex));
+	/* Witnesses are optional for serving: without the client the log is only unwitnessed. */
+	if (pl_parleyd_witness_start(&wc, ex, cfg) != 0)
+		pl_parleyd_log("error", "witness", "msg=\"cannot start the witness client\"");
 	sig = wait_for_signal();
 	pl_parleyd_log("info", "serve", "msg=\"stopping\" signal=%d", sig);
+	pl_parleyd_witness_stop(wc);
 	/* Stop accepting, then let the engine commit and answer what is queued (its checkpoint is
 	 * published), then end polls and streams and wait for the last answers to go out. */
 	pl_parleyd_http_quiesce(h);

@@ -514,6 +514,355 @@ static void test_race(void **state)
 			assert_int_equal(r[i].known, state_size(f));
 }
 
+/* ---- The log's side: pl_witness_cosign() against a real witness and canned answers ---- */
+
+struct fake {
+	struct fx *f;
+	bool real;         /* answer with f->w; else with the canned answer below */
+	bool fail;         /* no answer at all (transport failure) */
+	unsigned status;   /* canned */
+	const char *ctype; /* canned */
+	const char *body;  /* canned (NULL: answer_body) */
+	struct pl_buf *answer_body;
+	int calls;
+	uint64_t olds[4]; /* the old size of each request */
+};
+
+static int fake_post(void *arg, const char *url, const char *body, size_t len,
+                     struct pl_witness_answer *a)
+{
+	struct fake *k = arg;
+	struct pl_witness_request req;
+	uint64_t known = 0;
+	int err;
+
+	assert_non_null(strstr(url, "/add-checkpoint"));
+	assert_int_equal(pl_witness_request_parse(&req, body, len), 0);
+	if (k->calls < 4)
+		k->olds[k->calls] = req.old_size;
+	k->calls++;
+	pl_witness_request_release(&req);
+	if (k->fail) {
+		snprintf(a->detail, sizeof(a->detail), "connection refused");
+		return PL_ENET;
+	}
+	if (!k->real) {
+		a->status = k->status;
+		snprintf(a->ctype, sizeof(a->ctype), "%s", k->ctype ? k->ctype : "");
+		if (k->body)
+			return pl_buf_adds(&a->body, k->body);
+		return pl_buf_add(&a->body, k->answer_body->data, k->answer_body->len);
+	}
+	err = pl_witness_add_checkpoint(k->f->w, body, len, NOW, &a->body, &known);
+	a->status = pl_witness_http_status(err);
+	if (err == PL_ESTATE) {
+		snprintf(a->ctype, sizeof(a->ctype), "%s", PL_WITNESS_SIZE_CTYPE);
+		return pl_buf_addf(&a->body, "%llu\n", (unsigned long long)known);
+	}
+	snprintf(a->ctype, sizeof(a->ctype), "text/plain");
+	return 0;
+}
+
+static int mem_consistency(void *arg, uint64_t old_size, uint64_t new_size,
+                           uint8_t hashes[][PL_HASH_BYTES], size_t *n)
+{
+	struct pl_tlog_reader r = pl_tlog_memstore_reader(arg);
+
+	return pl_tlog_prove_consistency(&r, old_size, new_size, hashes, n);
+}
+
+/* Cosigns the current tree of f through fake k; checks a returned line verifies over the note. */
+static int cosign(struct fx *f, struct fake *k, const struct pl_witness_peer *peer, uint64_t *known,
+                  struct pl_buf *detail)
+{
+	const struct pl_witness_transport t = {fake_post, k};
+	const struct pl_witness_proofs pr = {mem_consistency, f->tree};
+	struct pl_buf note, line;
+	struct pl_note *n = NULL;
+	bool verified[1] = {false};
+	int ret;
+
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&line, 4096);
+	signed_checkpoint(&note, f->tree, ORIGIN, &f->lsk);
+	k->calls = 0;
+	ret = pl_witness_cosign(&t, &pr, peer, known, note.data, note.len, &line, detail);
+	if (ret == 0) {
+		assert_int_equal(pl_buf_add(&note, line.data, line.len), 0);
+		assert_int_equal(pl_note_parse(&n, note.data, note.len), 0);
+		assert_int_equal(pl_note_verify(n, &peer->key, 1, verified), 0);
+		assert_true(verified[0]);
+		assert_int_equal(n->nsigs, 2);
+		pl_note_free(n);
+	} else {
+		assert_int_equal(line.len, 0);
+		if (detail)
+			assert_true(detail->len > 0);
+	}
+	pl_buf_release(&note);
+	pl_buf_release(&line);
+	return ret;
+}
+
+static void test_client_real(void **state)
+{
+	struct fx *f = *state;
+	struct fake k = {.f = f, .real = true};
+	struct pl_witness_peer peer;
+	uint64_t known = 0;
+
+	memset(&peer, 0, sizeof(peer));
+	snprintf(peer.url, sizeof(peer.url), "http://127.0.0.1:1");
+	peer.key = *pl_witness_vkey(f->w);
+
+	/* A witness that never saw the log: old 0, no proof, one request. */
+	grow(f->tree, 5, 0);
+	assert_int_equal(cosign(f, &k, &peer, &known, NULL), 0);
+	assert_int_equal(k.calls, 1);
+	assert_int_equal(known, 5);
+	/* Grown: a proof from what it cosigned. */
+	grow(f->tree, 9, 0);
+	assert_int_equal(cosign(f, &k, &peer, &known, NULL), 0);
+	assert_int_equal(k.calls, 1);
+	assert_int_equal(k.olds[0], 5);
+	assert_int_equal(known, 9);
+	/* After a restart the client knows nothing: 409 tells the size, one retry from it. */
+	known = 0;
+	grow(f->tree, 12, 0);
+	assert_int_equal(cosign(f, &k, &peer, &known, NULL), 0);
+	assert_int_equal(k.calls, 2);
+	assert_int_equal(k.olds[0], 0);
+	assert_int_equal(k.olds[1], 9);
+	assert_int_equal(known, 12);
+	assert_int_equal(state_size(f), 12);
+	/* The same size again (a restart after the witness cosigned it): it cosigns again. */
+	known = 0;
+	assert_int_equal(cosign(f, &k, &peer, &known, NULL), 0);
+	assert_int_equal(k.calls, 2);
+	assert_int_equal(k.olds[1], 12);
+	/* A client that believes a wrong size is corrected once; a second 409 fails. */
+	known = 3;
+	grow(f->tree, 13, 0);
+	assert_int_equal(cosign(f, &k, &peer, &known, NULL), 0);
+	assert_int_equal(k.calls, 2);
+	assert_int_equal(known, 13);
+}
+
+static void test_client_answers(void **state)
+{
+	struct fx *f = *state;
+	struct pl_skey wsk, osk;
+	struct pl_vkey wvk, ovk;
+	struct pl_witness_peer peer;
+	struct pl_buf note, good, other, bad, detail;
+	struct pl_note *n = NULL;
+	struct fake k = {.f = f};
+	uint64_t known;
+	static const struct {
+		unsigned status;
+		const char *ctype;
+		const char *body;
+		int want;
+		int calls;
+	} canned[] = {
+	        {200, "text/plain", "", PL_EMALFORMED, 1},
+	        {200, "text/plain", "hello\n", PL_EMALFORMED, 1},
+	        {200, "text/plain", "\xe2\x80\x94 w.example AAAA\n", PL_EMALFORMED, 1},
+	        {200, "text/plain", "\xe2\x80\x94 w.example\n", PL_EMALFORMED, 1},
+	        {409, PL_WITNESS_SIZE_CTYPE, "3\n", PL_ESTATE, 2},
+	        {409, PL_WITNESS_SIZE_CTYPE, "x\n", PL_EMALFORMED, 1},
+	        {409, PL_WITNESS_SIZE_CTYPE, "03\n", PL_EMALFORMED, 1},
+	        {409, PL_WITNESS_SIZE_CTYPE, "3", PL_EMALFORMED, 1},
+	        {409, PL_WITNESS_SIZE_CTYPE, "100\n", PL_ERANGE, 1},
+	        {409, "text/plain", "roots differ\n", PL_EINCONSISTENT, 1},
+	        {400, "text/plain", "bad\n", PL_EINVAL, 1},
+	        {413, "text/plain", "", PL_EINVAL, 1},
+	        {403, "text/plain", "", PL_EDENIED, 1},
+	        {404, "text/plain", "unknown log\n", PL_ENOTFOUND, 1},
+	        {422, "text/plain", "", PL_EPROOF, 1},
+	        {500, "text/plain", "", PL_ENET, 1},
+	        {302, "text/plain", "", PL_ENET, 1},
+	};
+
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&good, 4096);
+	pl_buf_init(&other, 4096);
+	pl_buf_init(&bad, 4096);
+	pl_buf_init(&detail, 1024);
+	assert_int_equal(pl_key_generate(&wsk, &wvk, "w.example", PL_SIGTYPE_COSIG_V1), 0);
+	assert_int_equal(pl_key_generate(&osk, &ovk, "other.example", PL_SIGTYPE_COSIG_V1), 0);
+	memset(&peer, 0, sizeof(peer));
+	snprintf(peer.url, sizeof(peer.url), "https://w.example/sub");
+	peer.key = wvk;
+	grow(f->tree, 7, 0);
+	signed_checkpoint(&note, f->tree, ORIGIN, &f->lsk);
+	assert_int_equal(pl_note_parse(&n, note.data, note.len), 0);
+	assert_int_equal(pl_cosignature_sign(&good, &wsk, NOW, n->text, n->text_len), 0);
+	assert_int_equal(pl_cosignature_sign(&other, &osk, NOW, n->text, n->text_len), 0);
+	/* A cosignature by the right key over another time: it does not verify. */
+	assert_int_equal(pl_cosignature_sign(&bad, &wsk, NOW + 1, n->text, n->text_len), 0);
+	{
+		/* Swap the 8 timestamp bytes of bad's signature for good's time. */
+		struct pl_buf msg;
+		struct pl_note *bn = NULL;
+		uint8_t raw[PL_KEYID_BYTES + PL_COSIGNATURE_SIG_BYTES];
+		pl_buf_init(&msg, PL_NOTE_MAX_BYTES);
+		assert_int_equal(pl_buf_add(&msg, note.data, note.len), 0);
+		assert_int_equal(pl_buf_add(&msg, bad.data, bad.len), 0);
+		assert_int_equal(pl_note_parse(&bn, msg.data, msg.len), 0);
+		memcpy(raw, bn->sigs[1].id, PL_KEYID_BYTES);
+		memcpy(raw + PL_KEYID_BYTES, bn->sigs[1].sig, PL_COSIGNATURE_SIG_BYTES);
+		raw[PL_KEYID_BYTES + 7] ^= 1; /* NOW + 1 -> NOW */
+		pl_buf_reset(&bad);
+		assert_int_equal(pl_buf_addf(&bad, "\xe2\x80\x94 w.example "), 0);
+		assert_int_equal(pl_b64_append(&bad, raw, sizeof(raw)), 0);
+		assert_int_equal(pl_buf_adds(&bad, "\n"), 0);
+		pl_note_free(bn);
+		pl_buf_release(&msg);
+	}
+
+	/* 200 with the good line beside another witness's: the good one, re-encoded. */
+	k.status = 200;
+	k.ctype = "text/plain";
+	k.answer_body = &other;
+	assert_int_equal(pl_buf_add(&other, good.data, good.len), 0);
+	known = 0;
+	assert_int_equal(cosign(f, &k, &peer, &known, &detail), 0);
+	assert_int_equal(known, 7);
+	/* 200 with only another witness's line: not ours. */
+	pl_buf_reset(&other);
+	assert_int_equal(pl_cosignature_sign(&other, &osk, NOW, n->text, n->text_len), 0);
+	known = 0;
+	pl_buf_reset(&detail);
+	assert_int_equal(cosign(f, &k, &peer, &known, &detail), PL_ENOKEY);
+	assert_int_equal(known, 0);
+	/* 200 with a bad cosignature by our witness, alone or beside a good one. */
+	k.answer_body = &bad;
+	pl_buf_reset(&detail);
+	assert_int_equal(cosign(f, &k, &peer, &known, &detail), PL_EVERIFY);
+	assert_int_equal(pl_buf_add(&bad, good.data, good.len), 0);
+	pl_buf_reset(&detail);
+	assert_int_equal(cosign(f, &k, &peer, &known, &detail), PL_EVERIFY);
+	assert_int_equal(known, 0);
+
+	for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++) {
+		k.status = canned[i].status;
+		k.ctype = canned[i].ctype;
+		k.body = canned[i].body;
+		known = 0;
+		pl_buf_reset(&detail);
+		print_message("canned answer %zu\n", i);
+		assert_int_equal(cosign(f, &k, &peer, &known, &detail), canned[i].want);
+		assert_int_equal(k.calls, canned[i].calls);
+		if (canned[i].want == PL_ESTATE) {
+			assert_int_equal(k.olds[1], 3);
+			assert_int_equal(known, 3);
+		}
+	}
+	/* No answer at all. */
+	k.fail = true;
+	pl_buf_reset(&detail);
+	assert_int_equal(cosign(f, &k, &peer, &known, &detail), PL_ENET);
+	assert_non_null(strstr(detail.data, "connection refused"));
+
+	pl_note_free(n);
+	pl_skey_clear(&wsk);
+	pl_skey_clear(&osk);
+	pl_buf_release(&note);
+	pl_buf_release(&good);
+	pl_buf_release(&other);
+	pl_buf_release(&bad);
+	pl_buf_release(&detail);
+}
+
+static void test_peer_parse(void **state)
+{
+	struct pl_skey sk;
+	struct pl_vkey cvk, evk;
+	struct pl_buf ck, ek, line, out;
+	struct pl_witness_peer p;
+	const char *why = NULL;
+	static const char *const bad_urls[] = {
+	        "ftp://w.example",    "http://",   "https://w.example/",   "http://w.example?x=1",
+	        "http://w.example#f", "w.example", "http://w.exa\x7fmple",
+	};
+
+	(void)state;
+	pl_buf_init(&ck, 1024);
+	pl_buf_init(&ek, 1024);
+	pl_buf_init(&line, 4096);
+	pl_buf_init(&out, 4096);
+	assert_int_equal(pl_key_generate(&sk, &cvk, "w.example", PL_SIGTYPE_COSIG_V1), 0);
+	pl_skey_clear(&sk);
+	assert_int_equal(pl_key_generate(&sk, &evk, "w.example", PL_SIGTYPE_ED25519), 0);
+	pl_skey_clear(&sk);
+	assert_int_equal(pl_vkey_format(&cvk, &ck), 0);
+	assert_int_equal(pl_vkey_format(&evk, &ek), 0);
+
+	assert_int_equal(pl_buf_addf(&line, "http://127.0.0.1:7380 \t %s", ck.data), 0);
+	assert_int_equal(pl_witness_peer_parse(&p, line.data, line.len, &why), 0);
+	assert_string_equal(p.url, "http://127.0.0.1:7380");
+	assert_true(pl_vkey_equal(&p.key, &cvk));
+	assert_int_equal(pl_witness_peer_format(&p, &out), 0);
+	assert_int_equal(out.len, strlen("http://127.0.0.1:7380 ") + ck.len);
+
+	/* An Ed25519 key is not a cosignature key. */
+	pl_buf_reset(&line);
+	assert_int_equal(pl_buf_addf(&line, "http://w.example %s", ek.data), 0);
+	assert_int_equal(pl_witness_peer_parse(&p, line.data, line.len, &why), PL_EMALFORMED);
+	assert_non_null(strstr(why, "0x04"));
+	for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+		pl_buf_reset(&line);
+		assert_int_equal(pl_buf_addf(&line, "%s %s", bad_urls[i], ck.data), 0);
+		assert_int_equal(pl_witness_peer_parse(&p, line.data, line.len, &why),
+		                 PL_EMALFORMED);
+	}
+	assert_int_equal(pl_witness_peer_parse(&p, "http://w.example", 16, &why), PL_EMALFORMED);
+	assert_int_equal(pl_witness_peer_parse(&p, "http://w.example ", 17, &why), PL_EMALFORMED);
+	assert_int_equal(pl_witness_peer_parse(&p, ck.data, ck.len, &why), PL_EMALFORMED);
+	pl_buf_reset(&line);
+	assert_int_equal(pl_buf_addf(&line, "http://w.example %s junk", ck.data), 0);
+	assert_int_equal(pl_witness_peer_parse(&p, line.data, line.len, &why), PL_EMALFORMED);
+	pl_buf_release(&ck);
+	pl_buf_release(&ek);
+	pl_buf_release(&line);
+	pl_buf_release(&out);
+}
+
+/* The body the client builds parses back with the witness's own parser. */
+static void test_request_format(void **state)
+{
+	struct fx *f = *state;
+	struct pl_tlog_reader r = pl_tlog_memstore_reader(f->tree);
+	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+	struct pl_witness_request *req = calloc(1, sizeof(*req));
+	struct pl_buf note, body;
+	size_t np = 0;
+
+	assert_non_null(req);
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&body, PL_WITNESS_REQUEST_MAX);
+	grow(f->tree, 1000, 0);
+	signed_checkpoint(&note, f->tree, ORIGIN, &f->lsk);
+	assert_int_equal(pl_tlog_prove_consistency(&r, 333, 1000, proof, &np), 0);
+	assert_int_equal(pl_witness_request_format(&body, 333,
+	                                           (const uint8_t(*)[PL_HASH_BYTES])proof, np,
+	                                           note.data, note.len),
+	                 0);
+	assert_int_equal(pl_witness_request_parse(req, body.data, body.len), 0);
+	assert_int_equal(req->old_size, 333);
+	assert_int_equal(req->nproof, np);
+	assert_memory_equal(req->proof, proof, np * PL_HASH_BYTES);
+	assert_int_equal(req->cp.size, 1000);
+	pl_witness_request_release(req);
+	assert_int_equal(pl_witness_request_format(&body, 0, NULL, PL_WITNESS_PROOF_MAX + 1,
+	                                           note.data, note.len),
+	                 PL_EINVAL);
+	free(req);
+	pl_buf_release(&note);
+	pl_buf_release(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +871,10 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_keys_and_reopen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_race, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_client_real, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_client_answers, setup, teardown),
+	        cmocka_unit_test(test_peer_parse),
+	        cmocka_unit_test_setup_teardown(test_request_format, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

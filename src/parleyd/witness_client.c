@@ -1,0 +1,250 @@
+/* parleyd's witness client: asks each configured witness to cosign the newest checkpoint. */
+#include "witness_client.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <parley/checkpoint.h>
+#include <parley/cosignature.h>
+#include <parley/witness.h>
+
+#include "log.h"
+#include "banned.h"
+
+#define CONNECT_MS     2000
+#define REQUEST_MS     5000
+#define BACKOFF_MAX_MS 60000 /* longest wait between two tries of a failing witness */
+
+/* What the client remembers of one witness (in memory: a restart asks again from 0). */
+struct peer_state {
+	uint64_t known;    /* the size the witness last cosigned, as it told us (0: unknown) */
+	uint64_t done;     /* the largest size whose cosignature by it we stored */
+	bool has_done;     /* done is meaningful */
+	unsigned failures; /* in a row */
+	int64_t next_ms;   /* monotonic time before which it is not asked again */
+};
+
+struct pl_parleyd_witness {
+	struct pl_exchange *ex;
+	size_t n;
+	struct pl_witness_peer peers[PL_PARLEYD_WITNESSES_MAX];
+	struct peer_state st[PL_PARLEYD_WITNESSES_MAX];
+	uint32_t interval_ms;
+	struct pl_witness_http *http;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	atomic_bool stopping;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool is_cancelled(void *arg)
+{
+	struct pl_parleyd_witness *w = arg;
+
+	return atomic_load(&w->stopping);
+}
+
+static int consistency(void *arg, uint64_t old_size, uint64_t new_size,
+                       uint8_t hashes[][PL_HASH_BYTES], size_t *n)
+{
+	return pl_exchange_consistency(arg, old_size, new_size, hashes, n);
+}
+
+/* Exponential back-off from the interval, capped. */
+static int64_t backoff_ms(const struct pl_parleyd_witness *w, unsigned failures)
+{
+	int64_t ms = w->interval_ms;
+
+	for (unsigned i = 0; i < failures && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+/* One round: the latest checkpoint to every witness that has not cosigned it and is due. */
+static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct pl_buf *lines,
+                       struct pl_buf *detail)
+{
+	const struct pl_witness_transport t = {pl_witness_http_post, w->http};
+	const struct pl_witness_proofs proofs = {consistency, w->ex};
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	int64_t now = mono_ms();
+	int err;
+
+	pl_buf_reset(note);
+	pl_buf_reset(lines);
+	if (!cp || pl_exchange_checkpoint(w->ex, note) != 0)
+		goto out;
+	err = pl_checkpoint_open(cp, NULL, note->data, note->len, pl_exchange_origin(w->ex),
+	                         pl_exchange_vkey(w->ex), 1);
+	if (err) {
+		pl_parleyd_log("error", "witness",
+		               "msg=\"own checkpoint does not open\" err=\"%s\"", pl_strerror(err));
+		goto out;
+	}
+	for (size_t i = 0; i < w->n && !atomic_load(&w->stopping); i++) {
+		struct peer_state *s = &w->st[i];
+		size_t mark = lines->len;
+		if ((s->has_done && s->done >= cp->size) || now < s->next_ms)
+			continue;
+		pl_buf_reset(detail);
+		err = pl_witness_cosign(&t, &proofs, &w->peers[i], &s->known, note->data, note->len,
+		                        lines, detail);
+		if (err) {
+			lines->len = mark;
+			s->failures++;
+			s->next_ms = now + backoff_ms(w, s->failures);
+			pl_parleyd_log(
+			        "warn", "witness",
+			        "msg=\"not cosigned\" witness=%s url=%s size=%llu err=\"%s\" "
+			        "detail=\"%s\" failures=%u retry_ms=%lld",
+			        w->peers[i].key.name, w->peers[i].url, (unsigned long long)cp->size,
+			        pl_strerror(err), detail->data ? detail->data : "", s->failures,
+			        (long long)(s->next_ms - now));
+			continue;
+		}
+		if (s->failures || !s->has_done)
+			pl_parleyd_log("info", "witness", "msg=\"cosigned\" witness=%s size=%llu",
+			               w->peers[i].key.name, (unsigned long long)cp->size);
+		s->failures = 0;
+		s->next_ms = 0;
+		s->done = cp->size;
+		s->has_done = true;
+	}
+	if (lines->len) {
+		err = pl_exchange_checkpoint_cosign(w->ex, cp->size, lines->data, lines->len);
+		if (err && err != PL_ESTATE)
+			pl_parleyd_log("error", "witness",
+			               "msg=\"cannot store cosignatures\" size=%llu err=\"%s\"",
+			               (unsigned long long)cp->size, pl_strerror(err));
+	}
+out:
+	free(cp);
+}
+
+/* After a restart: the witnesses whose cosignature the stored cosigned checkpoint carries. */
+static void remember_cosigned(struct pl_parleyd_witness *w)
+{
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	struct pl_note *n = NULL;
+	struct pl_buf note;
+
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	if (!cp || pl_exchange_checkpoint_cosigned(w->ex, &note) != 0 ||
+	    pl_checkpoint_open(cp, &n, note.data, note.len, pl_exchange_origin(w->ex),
+	                       pl_exchange_vkey(w->ex), 1) != 0)
+		goto out;
+	for (size_t i = 0; i < w->n; i++) {
+		for (size_t j = 0; j < n->nsigs; j++) {
+			if (pl_cosignature_verify(&n->sigs[j], &w->peers[i].key, n->text,
+			                          n->text_len, NULL) == 0) {
+				w->st[i].known = w->st[i].done = cp->size;
+				w->st[i].has_done = true;
+			}
+		}
+	}
+out:
+	pl_note_free(n);
+	pl_buf_release(&note);
+	free(cp);
+}
+
+static void *witness_thread(void *arg)
+{
+	struct pl_parleyd_witness *w = arg;
+	struct pl_buf note, lines, detail;
+
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&lines, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&detail, 512);
+	remember_cosigned(w);
+	while (!atomic_load(&w->stopping)) {
+		struct timespec ts;
+		round_once(w, &note, &lines, &detail);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += w->interval_ms / 1000;
+		ts.tv_nsec += (long)(w->interval_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&w->mu);
+		while (!atomic_load(&w->stopping) &&
+		       pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
+			;
+		pthread_mutex_unlock(&w->mu);
+	}
+	pl_buf_release(&note);
+	pl_buf_release(&lines);
+	pl_buf_release(&detail);
+	return NULL;
+}
+
+int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange *ex,
+                             const struct pl_parleyd_config *cfg)
+{
+	struct pl_parleyd_witness *w = NULL;
+	pthread_condattr_t ca;
+	int ret;
+
+	*out = NULL;
+	if (!cfg->nwitnesses)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return PL_ENOMEM;
+	w->ex = ex;
+	w->n = cfg->nwitnesses;
+	memcpy(w->peers, cfg->witnesses, w->n * sizeof(w->peers[0]));
+	w->interval_ms = cfg->witness_interval_ms ? cfg->witness_interval_ms
+	                                          : PL_PARLEYD_WITNESS_INTERVAL_MS;
+	atomic_init(&w->stopping, false);
+	ret = pl_witness_http_new(&w->http, CONNECT_MS, REQUEST_MS, is_cancelled, w);
+	if (ret) {
+		free(w);
+		return ret;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&w->thread, NULL, witness_thread, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		pl_witness_http_free(w->http);
+		free(w);
+		return PL_ENOMEM;
+	}
+	pl_parleyd_log("info", "witness",
+	               "msg=\"witness client started\" witnesses=%zu "
+	               "interval_ms=%u",
+	               w->n, w->interval_ms);
+	*out = w;
+	return 0;
+}
+
+void pl_parleyd_witness_stop(struct pl_parleyd_witness *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	atomic_store(&w->stopping, true);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	pl_witness_http_free(w->http);
+	free(w);
+}

@@ -1,0 +1,156 @@
+#!/bin/sh
+# Line checks (S4) with the real parleyd and agents: parleyd.conf's `line` refused when
+# malformed; the exchange logs a check of unc-kpa every 3 s; unc's agent answers, kpa's runs
+# with --no-answer and the exchange logs it unanswered; `parley line availability` reports it
+# from verified records; a deadline pending at a restart is honoured, checks that fell due
+# while parleyd was down are not made up; an unknown line and a revoked asker are refused.
+# shellcheck disable=SC2016 # the single-quoted sh -c and awk programs expand their own arguments
+# shellcheck source=tests/integration/test_agent_lib.sh
+. "$(dirname "$0")/test_agent_lib.sh"
+
+# The availability report as party $1, JSON, into $T/avail.json (extra arguments follow).
+avail_json() {
+	who=$1
+	shift
+	"$PARLEY" line availability unc-kpa --json --profile "$T/p/$who" "$@" >"$T/avail.json" \
+		2>"$T/avail.err"
+}
+
+# True when kpa has at least $1 unanswered checks in the report as rok-mnd sees it.
+kpa_unanswered_at_least() {
+	"$PARLEY" line availability unc-kpa --profile "$T/p/rok-mnd" >"$T/avail.txt" \
+		2>"$T/avail.err" || return 1
+	# (not n nor i: wait_for counts with those)
+	kpa_known=$(awk '$1 == "kpa" && $2 == "answered" { print $5 }' "$T/avail.txt")
+	[ -n "$kpa_known" ] && [ "$kpa_known" -ge "$1" ]
+}
+
+# The RFC 3339 form of Unix time $1.
+rfc3339() {
+	date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
+}
+
+ok "an exchange with unc, kpa, rok-mnd and us-wh" setup_exchange unc kpa rok-mnd us-wh
+
+# --- the configuration is strict ------------------------------------------------------------
+cp "$T/parleyd.conf" "$T/good.conf"
+printf 'line = unc-kpa unc kpa every 3s window 4s\n' >>"$T/parleyd.conf"
+expect 2 "parleyd refuses a window longer than the period" \
+	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
+ok "it names the line and the reason" \
+	sh -c 'grep -q "line 3" "$1" && grep -q "window is longer than the period" "$1"' sh "$T/err"
+cp "$T/good.conf" "$T/parleyd.conf"
+printf 'line = unc-kpa unc kpa at 09:00 CET window 30m\n' >>"$T/parleyd.conf"
+expect 2 "parleyd refuses a time zone other than UTC" \
+	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
+ok "it says UTC is required" said "followed by UTC"
+cp "$T/good.conf" "$T/parleyd.conf"
+printf 'line = unc-kpa unc kpa every 3s window 2s\nline = unc-kpa kpa unc every 5s window 1s\n' \
+	>>"$T/parleyd.conf"
+expect 2 "parleyd refuses a line named twice" \
+	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
+ok "it says so" said "line named twice"
+cp "$T/good.conf" "$T/parleyd.conf"
+printf 'line = unc-kpa unc kpa every 3s window 2s\n' >>"$T/parleyd.conf"
+
+# --- checks, answers, unanswered -------------------------------------------------------------
+ok "parleyd serves on a free port, checking unc-kpa every 3 s" start_server
+ok "a profile for each party" make_profiles unc kpa rok-mnd us-wh
+documented line availability
+ok "parley.1 documents agent --no-answer" grep -q -e 'Fl \\-no-answer' "$MAN"
+
+"$PARLEY" agent --profile "$T/p/unc" >"$T/unc.log" 2>&1 &
+UNC_AGENT=$!
+BG="$BG $UNC_AGENT"
+"$PARLEY" agent --no-answer --profile "$T/p/kpa" >"$T/kpa.log" 2>&1 &
+KPA_AGENT=$!
+BG="$BG $KPA_AGENT"
+
+ok "a check reaches unc's agent, which answers it" \
+	wait_for 100 holds "$T/unc.log" "signed answer"
+ok "the check reaches kpa's agent, which does not answer (--no-answer)" \
+	wait_for 100 holds "$T/kpa.log" "not answering the check"
+ok "the exchange logs kpa's silence: kpa answered 0 of 1 or more" \
+	wait_for 100 kpa_unanswered_at_least 1
+ok "the report says kpa answered none" grep -q "^kpa answered 0 of [1-9]" "$T/avail.txt"
+ok "it lists kpa's unanswered checks" grep -q "^  unanswered: #[0-9]* .* check [0-9a-f]*" \
+	"$T/avail.txt"
+ok "unc answered every check whose outcome is known" \
+	awk '$1 == "unc" && $2 == "answered" { f = 1; if ($3 != $5 || $3 < 1) exit 1 }
+		END { exit !f }' "$T/avail.txt"
+ok "the exchange logged the check with both ends, authored by itself" \
+	sh -c 'grep -q " exchange check " "$1"' sh "$T/kpa.log"
+
+expect 0 "availability --json as rok-mnd" avail_json rok-mnd
+ok "the JSON has kpa's counts" json_holds "$T/avail.json" '"end":"kpa","checks":'
+ok "the JSON lists kpa's unanswered checks" json_holds "$T/avail.json" '"unanswered_checks":[{'
+ok "the JSON says each check's outcome" json_holds "$T/avail.json" '"unc":"answered"'
+ok "the JSON names the tree size it was verified at" json_holds "$T/avail.json" '"tree_size":'
+
+TOMORROW=$(date -u -d tomorrow +%Y-%m-%d)
+expect 0 "--since tomorrow" "$PARLEY" line availability unc-kpa --since "$TOMORROW" \
+	--profile "$T/p/rok-mnd"
+ok "counts no check" printed "line unc-kpa: no checks since ${TOMORROW}T00:00:00Z"
+TODAY=$(date -u +%Y-%m-%d)
+expect 0 "--since today" "$PARLEY" line availability unc-kpa --since "$TODAY" \
+	--profile "$T/p/rok-mnd"
+ok "prints per end 'answered K of N checks since' the date" \
+	printed "checks since ${TODAY}T00:00:00Z"
+expect 2 "--since with a malformed date" "$PARLEY" line availability unc-kpa \
+	--since 2023-4-7 --profile "$T/p/rok-mnd"
+expect 2 "a malformed line name" "$PARLEY" line availability UNC --profile "$T/p/rok-mnd"
+expect 3 "an unknown line is refused by the exchange" "$PARLEY" line availability liaison \
+	--profile "$T/p/rok-mnd"
+ok "with its status" said "404"
+
+# --- a restart: the pending deadline is honoured, the missed checks are not made up ----------
+BEFORE=$(grep -c "not answering the check" "$T/kpa.log")
+ok "a new check reaches kpa" \
+	wait_for 60 sh -c '[ "$(grep -c "not answering the check" "$1")" -gt "$2" ]' sh \
+	"$T/kpa.log" "$BEFORE"
+OLDPORT=$PORT
+stop_server
+STOPPED=$(date +%s)
+ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]
+PENDING=$(grep "not answering the check" "$T/kpa.log" | tail -n 1 |
+	sed 's/.*not answering the check \([0-9a-f]*\).*/\1/')
+ok "revoke us-wh while parleyd is down" \
+	sh -c '"$1" party revoke us-wh --data "$2" --identity "$3" >/dev/null' sh "$PARLEYD" "$DATA" "$IDS"
+sleep 4
+RESTARTED=$(date +%s)
+ok "parleyd serves again" start_server "$OLDPORT"
+
+# True when the last check kpa saw before the stop has an outcome for kpa in the report.
+pending_decided() {
+	avail_json rok-mnd || return 1
+	tr -d '\n ' <"$T/avail.json" | grep -o "\"id\":\"${PENDING}[0-9a-f]*\"[^}]*}" |
+		grep -q '"kpa":"unanswered"'
+}
+ok "the check pending at the stop is reported unanswered after the restart" \
+	wait_for 100 pending_decided
+DEADLINE=$(tr -d '\n ' <"$T/avail.json" |
+	grep -o "\"id\":\"${PENDING}[0-9a-f]*\",\"time\":\"[^\"]*\",\"deadline\":\"[^\"]*\"" |
+	sed 's/.*"deadline":"\([^"]*\)"/\1/')
+ok "its deadline had not passed when parleyd stopped ($DEADLINE)" \
+	[ -n "$DEADLINE" ] && expr "$DEADLINE" \> "$(rfc3339 "$STOPPED")" >/dev/null
+ok "no check was logged while parleyd was down" \
+	sh -c 'tr -d "\n " <"$1" | grep -o "\"time\":\"[^\"]*\"" | cut -d\" -f4 |
+		awk -v a="$2" -v b="$3" "\$0 > a && \$0 < b { bad = 1 } END { exit bad }"' sh \
+	"$T/avail.json" "$(rfc3339 $((STOPPED + 1)))" "$(rfc3339 $((RESTARTED - 1)))"
+ok "checks resume after the restart" \
+	wait_for 100 sh -c 'grep -q "exchange check" "$1" && [ "$(grep -c " exchange check " "$1")" -gt "$2" ]' \
+	sh "$T/kpa.log" "$BEFORE"
+
+# --- who may ask ---------------------------------------------------------------------------
+expect 3 "a revoked party may not ask" "$PARLEY" line availability unc-kpa \
+	--profile "$T/p/us-wh"
+ok "the exchange said 403" said "403"
+
+for a in $UNC_AGENT $KPA_AGENT; do
+	stop_pid "$a"
+done
+BG=
+ok "unc's agent never refused an answer" lacks "$T/unc.log" "refused"
+stop_server
+ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]
+finish

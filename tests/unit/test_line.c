@@ -1,0 +1,512 @@
+/* Unit tests of line schedules (parse, format, next due time) and of the availability tally. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <parley/line.h>
+#include <parley/timestamp.h>
+
+static int64_t ts(const char *s)
+{
+	int64_t t = 0;
+
+	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
+	return t;
+}
+
+static void parse_ok(struct pl_line *l, const char *s)
+{
+	const char *why = NULL;
+	int ret = pl_line_parse(l, s, strlen(s), &why);
+
+	if (ret)
+		fail_msg("%s: %s", s, why ? why : "?");
+}
+
+/* Input and the canonical text it formats to. */
+static const struct {
+	const char *in, *canon;
+} valid[] = {
+        {"unc-kpa unc kpa every 3s window 2s", NULL},
+        {"unc-kpa unc kpa every 12h window 30m", NULL},
+        {"unc-kpa  unc\tkpa every 720m window 1800s", "unc-kpa unc kpa every 12h window 30m"},
+        {"liaison rok kpa at 09:00,17:00 UTC weekdays window 30m", NULL},
+        {"liaison rok kpa at 09:00,17:00 UTC mon,tue,wed,thu,fri window 30m",
+         "liaison rok kpa at 09:00,17:00 UTC weekdays window 30m"},
+        {"liaison rok kpa at 09:00 UTC daily window 1h", "liaison rok kpa at 09:00 UTC window 1h"},
+        {"liaison rok kpa at 00:00,23:59 UTC window 1d", NULL},
+        {"liaison rok kpa at 06:30 UTC sat,sun window 90s",
+         "liaison rok kpa at 06:30 UTC weekends window 90s"},
+        {"l a b at 12:00 UTC mon,wed,sun window 7m", NULL},
+        {"l a b every 7d window 1d", NULL},
+        {"l a b every 1s window 1s", NULL},
+};
+
+static void test_parse_valid(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+		struct pl_line l, l2;
+		struct pl_buf b;
+		const char *canon = valid[i].canon ? valid[i].canon : valid[i].in;
+
+		parse_ok(&l, valid[i].in);
+		pl_buf_init(&b, PL_LINE_TEXT_MAX);
+		assert_int_equal(pl_line_format(&l, &b), 0);
+		assert_int_equal(b.len, strlen(canon));
+		assert_memory_equal(b.data, canon, b.len);
+		parse_ok(&l2, b.data);
+		assert_memory_equal(&l, &l2, sizeof(l));
+		pl_buf_release(&b);
+	}
+}
+
+static void test_parse_fields(void **state)
+{
+	struct pl_line l;
+
+	(void)state;
+	parse_ok(&l, "liaison rok kpa at 09:00,17:00 UTC weekdays window 30m");
+	assert_string_equal(l.name, "liaison");
+	assert_string_equal(l.ends[0], "rok");
+	assert_string_equal(l.ends[1], "kpa");
+	assert_int_equal(l.mode, PL_LINE_AT);
+	assert_int_equal(l.ntimes, 2);
+	assert_int_equal(l.times[0], 9 * 3600);
+	assert_int_equal(l.times[1], 17 * 3600);
+	assert_int_equal(l.days, 0x3e);
+	assert_int_equal(l.window, 1800);
+	parse_ok(&l, "unc-kpa unc kpa every 3s window 2s");
+	assert_int_equal(l.mode, PL_LINE_EVERY);
+	assert_int_equal(l.period, 3);
+	assert_int_equal(l.window, 2);
+}
+
+/* Malformed or out-of-range schedules and the error each must give. */
+static const struct {
+	const char *in;
+	int err;
+} bad[] = {
+        {"", PL_EMALFORMED},
+        {"unc-kpa unc kpa", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3s window", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3s window 2s extra", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3s window 2s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa hourly 3s window 2s", PL_EMALFORMED},
+        {"Unc-kpa unc kpa every 3s window 2s", PL_EMALFORMED},
+        {"-unc unc kpa every 3s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc unc every 3s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc exchange every 3s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kp_a every 3s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 0s window 2s", PL_ERANGE},
+        {"unc-kpa unc kpa every 03s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3 window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3w window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every -3s window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 3S window 2s", PL_EMALFORMED},
+        {"unc-kpa unc kpa every 8d window 2s", PL_ERANGE},
+        {"unc-kpa unc kpa every 99999999999999999999999s window 2s", PL_ERANGE},
+        {"unc-kpa unc kpa every 3s window 4s", PL_ERANGE},
+        {"unc-kpa unc kpa every 3d window 2d", PL_ERANGE},
+        {"unc-kpa unc kpa every 3s window 0s", PL_ERANGE},
+        {"l a b at 09:00 window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 CET window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 utc window 1h", PL_EMALFORMED},
+        {"l a b at 9:00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09:0 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09.00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 24:00 UTC window 1h", PL_ERANGE},
+        {"l a b at 09:60 UTC window 1h", PL_ERANGE},
+        {"l a b at 17:00,09:00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09:00,09:00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09:00, UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09:00,,10:00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at ,09:00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09:00:00 UTC window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC weekday window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC tue,mon window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC mon,mon window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC mon, window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC Mon window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC monday window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC weekdays daily window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 UTC window 2d", PL_ERANGE},
+        {"l a b at 09:00 UTC window 1h\n", PL_EMALFORMED},
+        {"l a b at 09:00 UTC window 1h\x01", PL_EMALFORMED},
+        {"l a b at 00:00,01:00,02:00,03:00,04:00,05:00,06:00,07:00,08:00,09:00,10:00,11:00,"
+         "12:00,13:00,14:00,15:00,16:00,17:00,18:00,19:00,20:00,21:00,22:00,23:00,23:30 UTC "
+         "window 1m",
+         PL_ETOOBIG},
+};
+
+static void test_parse_malformed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pl_line l;
+		const char *why = NULL;
+		int ret;
+
+		memset(&l, 0xa5, sizeof(l));
+		ret = pl_line_parse(&l, bad[i].in, strlen(bad[i].in), &why);
+		if (ret != bad[i].err)
+			fail_msg("case %zu \"%s\": got %d, want %d", i, bad[i].in, ret, bad[i].err);
+		assert_non_null(why);
+		for (size_t k = 0; k < sizeof(l); k++)
+			assert_int_equal(((unsigned char *)&l)[k], 0xa5); /* untouched */
+	}
+}
+
+static void test_parse_limits(void **state)
+{
+	char big[PL_LINE_TEXT_MAX + 2];
+	struct pl_line l;
+	struct pl_buf b;
+
+	(void)state;
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(pl_line_parse(&l, big, sizeof(big), NULL), PL_ETOOBIG);
+	assert_int_equal(pl_line_parse(NULL, "x", 1, NULL), PL_EINVAL);
+	/* Every time of the day once a hour: 24 is the most. */
+	parse_ok(&l, "l a b at 00:00,01:00,02:00,03:00,04:00,05:00,06:00,07:00,08:00,09:00,"
+	             "10:00,11:00,12:00,13:00,14:00,15:00,16:00,17:00,18:00,19:00,20:00,21:00,"
+	             "22:00,23:00 UTC window 1m");
+	assert_int_equal(l.ntimes, 24);
+	/* Formatting refuses what no parse gives. */
+	pl_buf_init(&b, PL_LINE_TEXT_MAX);
+	l.days = 0;
+	assert_int_equal(pl_line_format(&l, &b), PL_EINVAL);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(pl_line_format(&l, &b), PL_EINVAL);
+	pl_buf_release(&b);
+}
+
+static void test_next_every(void **state)
+{
+	struct pl_line l;
+	int64_t due = 0;
+
+	(void)state;
+	parse_ok(&l, "unc-kpa unc kpa every 3s window 2s");
+	assert_int_equal(pl_line_next(&l, 0, &due), 0);
+	assert_true(due == 3);
+	assert_int_equal(pl_line_next(&l, 2, &due), 0);
+	assert_true(due == 3);
+	assert_int_equal(pl_line_next(&l, 3, &due), 0);
+	assert_true(due == 6);
+	assert_int_equal(pl_line_next(&l, -1, &due), 0);
+	assert_true(due == 0);
+	assert_int_equal(pl_line_next(&l, -3, &due), 0);
+	assert_true(due == 0);
+	assert_int_equal(pl_line_next(&l, -4, &due), 0);
+	assert_true(due == -3);
+	parse_ok(&l, "unc-kpa unc kpa every 12h window 30m");
+	assert_int_equal(pl_line_next(&l, ts("2023-04-07T11:59:59Z"), &due), 0);
+	assert_true(due == ts("2023-04-07T12:00:00Z"));
+	assert_int_equal(pl_line_next(&l, ts("2023-04-07T12:00:00Z"), &due), 0);
+	assert_true(due == ts("2023-04-08T00:00:00Z"));
+	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MAX + 1, &due), PL_ERANGE);
+	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MIN - 1, &due), PL_ERANGE);
+	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MIN, &due), 0);
+	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MAX, &due), 0);
+}
+
+static void test_next_at(void **state)
+{
+	struct pl_line l;
+	int64_t due = 0;
+
+	(void)state;
+	parse_ok(&l, "liaison rok kpa at 09:00,17:00 UTC weekdays window 30m");
+	/* 2023-04-07 was a Friday. */
+	assert_int_equal(pl_line_next(&l, ts("2023-04-07T08:59:59Z"), &due), 0);
+	assert_true(due == ts("2023-04-07T09:00:00Z"));
+	assert_int_equal(pl_line_next(&l, ts("2023-04-07T09:00:00Z"), &due), 0);
+	assert_true(due == ts("2023-04-07T17:00:00Z"));
+	assert_int_equal(pl_line_next(&l, ts("2023-04-07T17:00:00Z"), &due), 0);
+	assert_true(due == ts("2023-04-10T09:00:00Z")); /* over the weekend */
+	assert_int_equal(pl_line_next(&l, ts("2023-04-08T12:00:00Z"), &due), 0);
+	assert_true(due == ts("2023-04-10T09:00:00Z"));
+	parse_ok(&l, "l a b at 06:30 UTC sun window 1h");
+	assert_int_equal(pl_line_next(&l, ts("2023-04-09T06:30:00Z"), &due), 0);
+	assert_true(due == ts("2023-04-16T06:30:00Z")); /* a week later */
+	assert_int_equal(pl_line_next(&l, ts("1969-12-28T06:29:59Z"), &due), 0);
+	assert_true(due == ts("1969-12-28T06:30:00Z")); /* before the epoch */
+	parse_ok(&l, "l a b at 00:00 UTC window 1h");
+	assert_int_equal(pl_line_next(&l, ts("2024-02-28T00:00:00Z"), &due), 0);
+	assert_true(due == ts("2024-02-29T00:00:00Z"));
+	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MAX, &due), 0);
+	assert_true(due == PL_TIMESTAMP_MAX + 1);
+}
+
+/* Weekday of a time (0 Sunday), counted naively from a known Sunday. */
+static int weekday(int64_t t)
+{
+	int64_t d = (t - ts("1970-01-04T00:00:00Z")) / 86400;
+
+	if ((t - ts("1970-01-04T00:00:00Z")) % 86400 < 0)
+		d--;
+	return (int)(((d % 7) + 7) % 7);
+}
+
+static bool is_due(const struct pl_line *l, int64_t t)
+{
+	int64_t sod = ((t % 86400) + 86400) % 86400;
+
+	if (l->mode == PL_LINE_EVERY)
+		return ((t % l->period) + l->period) % l->period == 0;
+	if (!(l->days & (1u << weekday(t))))
+		return false;
+	for (size_t i = 0; i < l->ntimes; i++) {
+		if (sod == l->times[i])
+			return true;
+	}
+	return false;
+}
+
+/* pl_line_next() against a minute-by-minute walk: no due time is skipped. */
+static void test_next_walk(void **state)
+{
+	static const char *const scheds[] = {
+	        "l a b at 09:00,17:00 UTC weekdays window 30m",
+	        "l a b at 00:00,12:34,23:59 UTC mon,thu,sun window 1m",
+	        "l a b every 7m window 1m",
+	        "l a b every 1d window 1h",
+	};
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(scheds) / sizeof(scheds[0]); s++) {
+		struct pl_line l;
+		int64_t start = ts("2023-04-01T00:00:00Z"), t = start - 60, due;
+
+		parse_ok(&l, scheds[s]);
+		assert_int_equal(pl_line_next(&l, t, &due), 0);
+		for (int64_t m = start; m < start + 15 * 86400; m += 60) {
+			if (is_due(&l, m)) {
+				assert_true(due == m);
+				assert_int_equal(pl_line_next(&l, m, &due), 0);
+				assert_true(due > m);
+			} else {
+				assert_true(due > m);
+			}
+			/* From any second in between, the answer is the same. */
+			if (m % 3600 == 0) {
+				int64_t d2;
+				assert_int_equal(pl_line_next(&l, m + 17, &d2), 0);
+				assert_true(d2 > m + 17);
+				assert_true(d2 == due || (is_due(&l, m) && d2 >= due));
+			}
+		}
+	}
+}
+
+/* ---- judge and tally ---- */
+
+static struct pl_record *mk(enum pl_record_kind kind, const char *author, int64_t time)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->kind = kind;
+	snprintf(r->author, sizeof(r->author), "%s", author);
+	r->time = time;
+	r->has |= PL_RECORD_HAS_LINE;
+	snprintf(r->line, sizeof(r->line), "unc-kpa");
+	return r;
+}
+
+static struct pl_record *mk_check(int64_t time)
+{
+	struct pl_record *r = mk(PL_KIND_CHECK, "exchange", time);
+
+	r->nto = 2;
+	snprintf(r->to[0], sizeof(r->to[0]), "kpa");
+	snprintf(r->to[1], sizeof(r->to[1]), "unc");
+	r->has |= PL_RECORD_HAS_DEADLINE;
+	r->deadline = time + 2;
+	return r;
+}
+
+static struct pl_record *mk_about(enum pl_record_kind kind, const char *author,
+                                  const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	struct pl_record *r = mk(kind, author, 100);
+
+	r->nrefs = 1;
+	r->refs[0].role = PL_ROLE_CHECK;
+	memcpy(r->refs[0].id, id, PL_RECORD_ID_BYTES);
+	return r;
+}
+
+static void test_judge(void **state)
+{
+	uint8_t cid[PL_RECORD_ID_BYTES], other[PL_RECORD_ID_BYTES];
+	uint8_t ids[4][PL_RECORD_ID_BYTES];
+	struct pl_record *check = mk_check(100);
+	struct pl_record *ans_unc, *ans_kpa, *una_kpa, *una_both, *ans_x, *ans_other;
+	const struct pl_record *rel[4];
+	enum pl_line_outcome o[2];
+
+	(void)state;
+	memset(cid, 1, sizeof(cid));
+	memset(other, 2, sizeof(other));
+	for (int i = 0; i < 4; i++)
+		memset(ids[i], 10 + i, sizeof(ids[i]));
+	ans_unc = mk_about(PL_KIND_ANSWER, "unc", cid);
+	ans_kpa = mk_about(PL_KIND_ANSWER, "kpa", cid);
+	ans_x = mk_about(PL_KIND_ANSWER, "rok", cid);
+	ans_other = mk_about(PL_KIND_ANSWER, "kpa", other);
+	una_kpa = mk_about(PL_KIND_UNANSWERED, "exchange", cid);
+	una_kpa->nto = 1;
+	snprintf(una_kpa->to[0], sizeof(una_kpa->to[0]), "kpa");
+	una_both = mk_about(PL_KIND_UNANSWERED, "exchange", cid);
+	una_both->nto = 2;
+	snprintf(una_both->to[0], sizeof(una_both->to[0]), "kpa");
+	snprintf(una_both->to[1], sizeof(una_both->to[1]), "unc");
+
+	/* Nothing yet: both pending. */
+	assert_int_equal(pl_line_judge(check, cid, NULL, NULL, 0, o), 0);
+	assert_int_equal(o[0], PL_LINE_PENDING);
+	assert_int_equal(o[1], PL_LINE_PENDING);
+	/* unc answered, kpa did not. */
+	rel[0] = ans_unc;
+	rel[1] = una_kpa;
+	rel[2] = ans_other; /* about another check: ignored */
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 3, o), 0);
+	assert_int_equal(o[0], PL_LINE_UNANSWERED); /* kpa */
+	assert_int_equal(o[1], PL_LINE_ANSWERED);   /* unc */
+	/* Both answered. */
+	rel[0] = ans_kpa;
+	rel[1] = ans_unc;
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 2, o), 0);
+	assert_int_equal(o[0], PL_LINE_ANSWERED);
+	assert_int_equal(o[1], PL_LINE_ANSWERED);
+	/* Neither. */
+	rel[0] = una_both;
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 1, o), 0);
+	assert_int_equal(o[0], PL_LINE_UNANSWERED);
+	assert_int_equal(o[1], PL_LINE_UNANSWERED);
+
+	/* Contradictions the rules forbid. */
+	rel[0] = ans_kpa;
+	rel[1] = una_kpa; /* answered and reported unanswered */
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 2, o), PL_ERULE);
+	rel[0] = ans_unc;
+	rel[1] = ans_unc; /* twice */
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 2, o), PL_ERULE);
+	rel[0] = ans_x; /* not an end */
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 1, o), PL_ERULE);
+	rel[0] = una_kpa; /* unanswered leaves unc neither answered nor named */
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 1, o), PL_ERULE);
+	rel[0] = una_kpa;
+	rel[1] = una_kpa;
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 2, o), PL_ERULE);
+	snprintf(ans_unc->line, sizeof(ans_unc->line), "other");
+	rel[0] = ans_unc;
+	assert_int_equal(pl_line_judge(check, cid, rel, ids, 1, o), PL_ERULE);
+	/* Not a check. */
+	assert_int_equal(pl_line_judge(ans_kpa, cid, NULL, NULL, 0, o), PL_EINVAL);
+
+	free(check);
+	free(ans_unc);
+	free(ans_kpa);
+	free(ans_x);
+	free(ans_other);
+	free(una_kpa);
+	free(una_both);
+}
+
+static void test_tally(void **state)
+{
+	struct pl_line_tally t;
+	const struct pl_line_end_tally *e;
+	const enum pl_line_outcome unc_only[2] = {PL_LINE_UNANSWERED, PL_LINE_ANSWERED};
+	const enum pl_line_outcome pend[2] = {PL_LINE_PENDING, PL_LINE_ANSWERED};
+	const enum pl_line_outcome odd[2] = {PL_LINE_PENDING, (enum pl_line_outcome)7};
+	int64_t since = ts("2023-04-07T00:00:00Z");
+
+	(void)state;
+	pl_line_tally_init(&t, "unc-kpa", since);
+	for (int i = 0; i < 5; i++) {
+		struct pl_record *c = mk_check(since - 3600 + i * 1800); /* the first two: before */
+		assert_int_equal(pl_line_tally_add(&t, c, i == 4 ? pend : unc_only), 0);
+		free(c);
+	}
+	{
+		struct pl_record *c = mk_check(since + 10);
+		snprintf(c->line, sizeof(c->line), "liaison"); /* another line: ignored */
+		assert_int_equal(pl_line_tally_add(&t, c, unc_only), 0);
+		assert_int_equal(pl_line_tally_add(&t, c, odd), 0); /* ignored before judged */
+		snprintf(c->line, sizeof(c->line), "unc-kpa");
+		assert_int_equal(pl_line_tally_add(&t, c, odd), PL_EINVAL);
+		c->kind = PL_KIND_ANSWER;
+		assert_int_equal(pl_line_tally_add(&t, c, unc_only), PL_EINVAL);
+		free(c);
+	}
+	assert_int_equal(t.checks, 3);
+	assert_int_equal(t.nends, 2);
+	e = pl_line_tally_end(&t, "kpa");
+	assert_non_null(e);
+	assert_int_equal(e->checks, 3);
+	assert_int_equal(e->answered, 0);
+	assert_int_equal(e->unanswered, 2);
+	assert_int_equal(e->pending, 1);
+	assert_true(e->first == since);
+	assert_true(e->last == since + 3600);
+	e = pl_line_tally_end(&t, "unc");
+	assert_non_null(e);
+	assert_int_equal(e->checks, 3);
+	assert_int_equal(e->answered, 3);
+	assert_int_equal(e->unanswered, 0);
+	assert_null(pl_line_tally_end(&t, "rok"));
+}
+
+static void test_tally_ends_max(void **state)
+{
+	struct pl_line_tally t;
+	const enum pl_line_outcome ok[2] = {PL_LINE_ANSWERED, PL_LINE_ANSWERED};
+
+	(void)state;
+	pl_line_tally_init(&t, "unc-kpa", 0);
+	for (int i = 0; i < PL_LINE_TALLY_ENDS_MAX / 2; i++) {
+		struct pl_record *c = mk_check(10);
+		snprintf(c->to[0], sizeof(c->to[0]), "a%d", i);
+		snprintf(c->to[1], sizeof(c->to[1]), "b%d", i);
+		assert_int_equal(pl_line_tally_add(&t, c, ok), 0);
+		free(c);
+	}
+	{
+		struct pl_record *c = mk_check(10);
+		struct pl_line_tally before = t;
+		snprintf(c->to[0], sizeof(c->to[0]), "a0");
+		snprintf(c->to[1], sizeof(c->to[1]), "z");
+		assert_int_equal(pl_line_tally_add(&t, c, ok), PL_ETOOBIG);
+		assert_memory_equal(&t, &before, sizeof(t));
+		snprintf(c->to[1], sizeof(c->to[1]), "b1");
+		assert_int_equal(pl_line_tally_add(&t, c, ok), 0);
+		free(c);
+	}
+	assert_int_equal(t.nends, PL_LINE_TALLY_ENDS_MAX);
+	assert_int_equal(pl_line_tally_end(&t, "a0")->checks, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_parse_valid),     cmocka_unit_test(test_parse_fields),
+	        cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_parse_limits),
+	        cmocka_unit_test(test_next_every),      cmocka_unit_test(test_next_at),
+	        cmocka_unit_test(test_next_walk),       cmocka_unit_test(test_judge),
+	        cmocka_unit_test(test_tally),           cmocka_unit_test(test_tally_ends_max),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
