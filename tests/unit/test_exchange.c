@@ -22,6 +22,7 @@
 
 #include <parley/box.h>
 #include <parley/checkpoint.h>
+#include <parley/cosignature.h>
 #include <parley/exchange.h>
 #include <parley/note.h>
 #include <parley/party.h>
@@ -1586,6 +1587,234 @@ static void test_shutdown(void **state)
 	assert_int_equal(pl_exchange_wait(f->ex, 0, 1000), pl_exchange_size(f->ex));
 }
 
+/*
+ * Witness cosignatures: stored with the checkpoint of their size, durably; the
+ * newest cosigned checkpoint is served and verifies with the log's and the
+ * witnesses' keys; bad input is refused and changes nothing.
+ */
+static void test_checkpoint_cosign(void **state)
+{
+	struct fx *f = *state;
+	struct async_box box;
+	struct async_slot slot[2] = {{&box, 0}, {&box, 1}};
+	struct pl_skey wsk[2];
+	struct pl_vkey wvk[2];
+	struct pl_buf rec[2], text[3], line[2][3], b, lo_note, hi_note, latest;
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	struct pl_note *n = NULL;
+	const char *names[2] = {"w1.example", "w2.example"};
+	const char *bad[] = {
+	        "hello\n",
+	        "\xe2\x80\x94 w1.example AAAA\n",
+	        "\xe2\x80\x94 w1.example\n",
+	        "\n",
+	};
+	uint64_t sizes[3], t;
+	bool seen;
+
+	assert_non_null(cp);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pl_key_generate(&wsk[i], &wvk[i], names[i], PL_SIGTYPE_COSIG_V1),
+		                 0);
+		pl_buf_init(&rec[i], PL_RECORD_MAX_BYTES);
+	}
+	for (int s = 0; s < 3; s++) {
+		pl_buf_init(&text[s], PL_NOTE_MAX_BYTES);
+		for (int i = 0; i < 2; i++)
+			pl_buf_init(&line[i][s], 4096);
+	}
+	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&lo_note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&hi_note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&latest, PL_NOTE_MAX_BYTES);
+	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &b), PL_ENOTFOUND);
+
+	/* Two records in one batch: sizes lo (checkpointed), lo + 1 (none), hi = lo + 2. */
+	sizes[0] = pl_exchange_size(f->ex);
+	fx_close(f);
+	f->o.batch_max = 2;
+	f->o.batch_age_us = 2000000;
+	f->o.batch_idle_us = 2000000;
+	fx_open(f);
+	memset(&box, 0, sizeof(box));
+	pthread_mutex_init(&box.mu, NULL);
+	pthread_cond_init(&box.cv, NULL);
+	rec_sign(&f->p[UNC], rec_statement(f, UNC, "one", NULL), &rec[0]);
+	rec_sign(&f->p[KPA], rec_statement(f, KPA, "two", NULL), &rec[1]);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+		        pl_exchange_submit_async(
+		                f->ex, rec[i].data, rec[i].len,
+		                &(struct pl_exchange_done){.fn = async_done, .arg = &slot[i]}),
+		        0);
+	pthread_mutex_lock(&box.mu);
+	while (box.done < 2)
+		pthread_cond_wait(&box.cv, &box.mu);
+	pthread_mutex_unlock(&box.mu);
+	assert_int_equal(box.status[0], 0);
+	assert_int_equal(box.status[1], 0);
+	sizes[1] = sizes[0] + 1;
+	sizes[2] = sizes[0] + 2;
+	assert_int_equal(pl_exchange_size(f->ex), sizes[2]);
+	assert_int_equal(pl_exchange_checkpoint_at(f->ex, sizes[1], &b), PL_ENOTFOUND);
+
+	/* Each witness's line over the checkpoints at lo and hi. */
+	for (int s = 0; s < 3; s += 2) {
+		assert_int_equal(pl_exchange_checkpoint_at(f->ex, sizes[s], &text[s]), 0);
+		assert_int_equal(pl_note_parse(&n, text[s].data, text[s].len), 0);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pl_cosignature_sign(&line[i][s], &wsk[i], (uint64_t)T0 + i,
+			                                     n->text, n->text_len),
+			                 0);
+		pl_note_free(n);
+		n = NULL;
+	}
+	/* A line over hi's checkpoint for the gap size, for lo, beyond the tree: refused. */
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[1], line[0][2].data, line[0][2].len),
+	        PL_ENOTFOUND);
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[2] + 1, line[0][2].data, line[0][2].len),
+	        PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_checkpoint_cosign(f->ex, (uint64_t)INT64_MAX + 1,
+	                                               line[0][2].data, line[0][2].len),
+	                 PL_ENOTFOUND);
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, UINT64_MAX, line[0][2].data, line[0][2].len),
+	        PL_ENOTFOUND);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+		        pl_exchange_checkpoint_cosign(f->ex, sizes[0], bad[i], strlen(bad[i])),
+		        PL_EMALFORMED);
+	/* A good line without its newline, or followed by junk: the whole request fails. */
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[0], line[0][0].data, line[0][0].len - 1),
+	        PL_EMALFORMED);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_buf_add(&b, line[0][0].data, line[0][0].len), 0);
+	assert_int_equal(pl_buf_adds(&b, "junk\n"), 0);
+	assert_int_equal(pl_exchange_checkpoint_cosign(f->ex, sizes[0], b.data, b.len),
+	                 PL_EMALFORMED);
+	assert_int_equal(pl_exchange_checkpoint_cosign(f->ex, sizes[0], NULL, 0), PL_EINVAL);
+	assert_int_equal(pl_exchange_checkpoint_cosign(f->ex, sizes[0], "", 0), PL_EINVAL);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &b), PL_ENOTFOUND);
+	for (int s = 0; s < 3; s += 2) {
+		pl_buf_reset(&b);
+		assert_int_equal(pl_exchange_checkpoint_at(f->ex, sizes[s], &b), 0);
+		assert_int_equal(b.len, text[s].len);
+		assert_memory_equal(b.data, text[s].data, b.len);
+	}
+
+	/* lo cosigned by w1: it is the cosigned checkpoint, its read carries the line. */
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[0], line[0][0].data, line[0][0].len), 0);
+	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &lo_note), 0);
+	assert_int_equal(lo_note.len, text[0].len + line[0][0].len);
+	assert_memory_equal(lo_note.data, text[0].data, text[0].len);
+	assert_memory_equal(lo_note.data + text[0].len, line[0][0].data, line[0][0].len);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_checkpoint_at(f->ex, sizes[0], &b), 0);
+	assert_int_equal(b.len, lo_note.len);
+	assert_memory_equal(b.data, lo_note.data, b.len);
+
+	/* hi cosigned by both at once: now the newest, and the latest checkpoint carries them. */
+	pl_buf_reset(&b);
+	assert_int_equal(pl_buf_add(&b, line[0][2].data, line[0][2].len), 0);
+	assert_int_equal(pl_buf_add(&b, line[1][2].data, line[1][2].len), 0);
+	assert_int_equal(pl_exchange_checkpoint_cosign(f->ex, sizes[2], b.data, b.len), 0);
+	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &hi_note), 0);
+	assert_int_equal(hi_note.len, text[2].len + b.len);
+	assert_int_equal(pl_exchange_checkpoint(f->ex, &latest), 0);
+	assert_int_equal(latest.len, hi_note.len);
+	assert_memory_equal(latest.data, hi_note.data, latest.len);
+
+	/* w2 cosigns lo later: lo gains it, the newest stays hi; a repeated line is left out. */
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[0], line[1][0].data, line[1][0].len), 0);
+	assert_int_equal(pl_buf_add(&lo_note, line[1][0].data, line[1][0].len), 0);
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[0], line[0][0].data, line[0][0].len), 0);
+	/* Bad input after cosigning changes nothing either. */
+	assert_int_equal(pl_exchange_checkpoint_cosign(f->ex, sizes[0], bad[0], strlen(bad[0])),
+	                 PL_EMALFORMED);
+	assert_int_equal(
+	        pl_exchange_checkpoint_cosign(f->ex, sizes[1], line[0][0].data, line[0][0].len),
+	        PL_ENOTFOUND);
+
+	/* All of it survives a close and reopen. */
+	fx_close(f);
+	fx_open(f);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &b), 0);
+	assert_int_equal(b.len, hi_note.len);
+	assert_memory_equal(b.data, hi_note.data, b.len);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_checkpoint(f->ex, &b), 0);
+	assert_int_equal(b.len, hi_note.len);
+	assert_memory_equal(b.data, hi_note.data, b.len);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_checkpoint_at(f->ex, sizes[0], &b), 0);
+	assert_int_equal(b.len, lo_note.len);
+	assert_memory_equal(b.data, lo_note.data, b.len);
+
+	/* Each verifies with the log's key and each witness's (the log signs first). */
+	for (int s = 0; s < 3; s += 2) {
+		const struct pl_buf *msg = s ? &hi_note : &lo_note;
+		assert_int_equal(pl_checkpoint_open(cp, &n, msg->data, msg->len, ORIGIN,
+		                                    pl_exchange_vkey(f->ex), 1),
+		                 0);
+		assert_int_equal(cp->size, sizes[s]);
+		assert_int_equal(n->nsigs, 3);
+		for (int i = 0; i < 2; i++) {
+			seen = false;
+			for (size_t k = 1; k < n->nsigs; k++) {
+				if (strcmp(n->sigs[k].name, names[i]) != 0)
+					continue;
+				t = 0;
+				assert_int_equal(pl_cosignature_verify(&n->sigs[k], &wvk[i],
+				                                       n->text, n->text_len, &t),
+				                 0);
+				assert_int_equal(t, (uint64_t)T0 + i);
+				assert_false(seen);
+				seen = true;
+			}
+			assert_true(seen);
+			/* The other witness's key does not verify its line. */
+			assert_int_not_equal(pl_cosignature_verify(&n->sigs[1 + i], &wvk[1 - i],
+			                                           n->text, n->text_len, NULL),
+			                     0);
+		}
+		pl_note_free(n);
+		n = NULL;
+	}
+	/* A newer checkpoint is the latest; the newest cosigned one is still hi. */
+	ok(f, ROK_MND, rec_statement(f, ROK_MND, "after the witnesses", NULL), NULL);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &b), 0);
+	assert_int_equal(b.len, hi_note.len);
+	assert_memory_equal(b.data, hi_note.data, b.len);
+	latest_checkpoint(f, cp);
+	assert_int_equal(cp->size, sizes[2] + 1);
+
+	for (int i = 0; i < 2; i++) {
+		pl_skey_clear(&wsk[i]);
+		pl_buf_release(&rec[i]);
+	}
+	for (int s = 0; s < 3; s++) {
+		pl_buf_release(&text[s]);
+		for (int i = 0; i < 2; i++)
+			pl_buf_release(&line[i][s]);
+	}
+	pl_buf_release(&b);
+	pl_buf_release(&lo_note);
+	pl_buf_release(&hi_note);
+	pl_buf_release(&latest);
+	pthread_mutex_destroy(&box.mu);
+	pthread_cond_destroy(&box.cv);
+	free(cp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1609,6 +1838,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
