@@ -34,7 +34,7 @@
 #define EX_PAGE_MAX     1000
 #define EX_VERIFY_TAIL  256  /* newest records re-hashed against the tree on open */
 #define EX_TIMERS_MAX   1024 /* deadlines fired in one batch */
-#define EX_WAL_FRAMES   1000 /* WAL pages that wake the background checkpointer */
+#define EX_WAL_FRAMES   4000 /* WAL pages (16 MiB) that wake the background checkpointer */
 #define EX_AUDIENCE_MAX (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
 
 enum ex_item_type {
@@ -1692,7 +1692,10 @@ static void *ex_sequencer(void *arg)
 			pthread_cond_wait(&ex->q_cv, &ex->mu);
 		if (!ex->head)
 			break;
-		/* Linger while submissions keep arriving, up to the batch's age or size. */
+		/*
+		 * Linger while submissions keep arriving, up to the batch's age or
+		 * size: a slice in which none arrived ends it.
+		 */
 		if (ex->o.batch_age_us > 1 && !ex->stopping) {
 			int64_t until = ex->head->enqueued_us + ex->o.batch_age_us;
 			while (ex->qlen < ex->o.batch_max && !ex->stopping) {
@@ -1744,7 +1747,13 @@ static int ex_enqueue(struct pl_exchange *ex, struct ex_item *it)
 			ex->head = it;
 		ex->tail = it;
 		ex->qlen++;
-		pthread_cond_signal(&ex->q_cv);
+		/*
+		 * Wake the sequencer for a first item or a full batch only: while it
+		 * lingers it looks at the queue once per idle slice, so the arrivals
+		 * in between cost no thread switch each.
+		 */
+		if (ex->qlen == 1 || ex->qlen == ex->o.batch_max)
+			pthread_cond_signal(&ex->q_cv);
 	}
 	pthread_mutex_unlock(&ex->mu);
 	return ret;
