@@ -35,8 +35,17 @@ while [ "$t" -lt $((size / 256)) ]; do
 	curl -fs -o /dev/null "$url/tile/0/$p"
 	t=$((t + size / 256 / 50 + 1))
 done
-for l in 1 2; do curl -fs -o /dev/null "$url/tile/$l/000"; done
+# The first tile at levels 1 and 2: whole when the tree has filled it, else partial (.p/W).
+for l in 1 2; do
+	w=$(( size >> (8 * l) ))
+	if [ "$w" -ge 256 ]; then
+		curl -fs -o /dev/null "$url/tile/$l/000"
+	elif [ "$w" -gt 0 ]; then
+		curl -fs -o /dev/null "$url/tile/$l/000.p/$w"
+	fi
+done
 for old in 1 1000 65536 $((size / 3)) $((size / 2)) $((size - 1)); do
+	[ "$old" -lt "$size" ] || continue
 	curl -fs -o /dev/null "$url/consistency?old=$old&new=$size"
 done
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")

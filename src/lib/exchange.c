@@ -532,11 +532,17 @@ out:
 }
 
 /* Where the judge reads party status: the cache (callers) or the store (sequencer). */
+struct ex_batch;
+
 struct ex_judge_ctx {
 	struct pl_exchange *ex;
 	struct pl_store *s;
 	bool from_store;
+	const struct ex_batch *b; /* in the sequencer: the batch being built */
 };
+
+static bool ex_judge_head(const struct ex_judge_ctx *c, const char *author,
+                          struct pl_chain_link *link, uint64_t *index);
 
 static enum pl_key_status ex_party_status(struct ex_judge_ctx *c, const char *name)
 {
@@ -599,8 +605,8 @@ static int ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 	memset(v, 0, sizeof(*v));
 	v->about = -1;
 
-	/* The author's chain head. */
-	if (!c->from_store && ex_head_get(c->ex, rec->author, &v->head, &v->head_index)) {
+	/* The author's chain head: from memory when it can be, else from the store. */
+	if (ex_judge_head(c, rec->author, &v->head, &v->head_index)) {
 		v->has_head = true;
 	} else {
 		ret = pl_store_head_get(s, rec->author, &seq, &v->head_index);
@@ -731,6 +737,27 @@ struct ex_batch {
 	bool wrote;
 	bool dir_changed;
 };
+
+/*
+ * An author's chain head without reading the store. Before the sequencer: the
+ * committed-head cache. In the sequencer: the batch's own latest record by the
+ * author, else the cache, which holds exactly the committed head of every
+ * author it knows (entries only move forward, and the sequencer updates them
+ * after each commit, before its next batch).
+ */
+static bool ex_judge_head(const struct ex_judge_ctx *c, const char *author,
+                          struct pl_chain_link *link, uint64_t *index)
+{
+	for (size_t i = c->b ? c->b->nheads : 0; i-- > 0;) {
+		const struct ex_head *h = &c->b->heads[i];
+		if (strcmp(h->author, author) == 0) {
+			*link = h->link;
+			*index = h->index;
+			return true;
+		}
+	}
+	return ex_head_get(c->ex, author, link, index);
+}
 
 #define EX_MEMO_CACHE 128
 
@@ -960,7 +987,7 @@ static int ex_append_msg(struct pl_exchange *ex, struct ex_batch *b, const char 
                          const struct pl_record *r, const enum pl_key_status *keys,
                          struct pl_exchange_refusal *why, uint64_t *index)
 {
-	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true};
+	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true, .b = b};
 	uint8_t id[PL_HASH_BYTES];
 	struct ex_view v;
 	int ret;
@@ -1228,7 +1255,7 @@ static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
 /* Runs one submitted record through the batch. Refusals stay with the item. */
 static int ex_seq_record(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
 {
-	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true};
+	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true, .b = b};
 	struct ex_view v;
 	int ret;
 
