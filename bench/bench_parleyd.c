@@ -32,8 +32,8 @@
 
 #define ORIGIN    "bench.example"
 #define CLIENTS   32
-#define RUN_MS    3000
-#define CHAIN_MAX 1500 /* pre-signed records per client */
+#define RUN_MS    5000
+#define CHAIN_MAX 3000 /* pre-signed records per client */
 #define RATE      1000 /* records per second for the latency run */
 #define RATE_MS   2000
 #define SENDS     200 /* sends for the delivery run */

@@ -851,20 +851,78 @@ static enum MHD_Result do_payload_get(struct req *r)
 	return send_bytes(r, MHD_HTTP_OK, APP_OCTETS, CACHE_PRIVATE, blob, len, true);
 }
 
-/* The JSON answer to a durable submission. */
-static json_t *receipt_json(const struct pl_exchange_receipt *rc)
+/* Appends the JSON string of the n bytes at t (UTF-8 text) to b, escaped as RFC 8259 says. */
+static int json_text(struct pl_buf *b, const char *t, size_t n)
 {
-	json_t *proof = json_stringn(rc->proof, rc->proof_len);
-	json_t *cp = json_stringn(rc->checkpoint, rc->checkpoint_len);
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+	int ret = pl_buf_add(b, "\"", 1);
 
-	if (!proof || !cp) {
-		json_decref(proof);
-		json_decref(cp);
+	for (size_t i = 0; !ret && i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)t[i] : 0;
+		char esc[6] = {'\\', 0, '0', '0', 0, 0};
+		size_t elen = 2;
+		if (i < n && c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		ret = pl_buf_add(b, t + run, i - run); /* the plain bytes before this one */
+		run = i + 1;
+		if (ret || i == n)
+			break;
+		esc[1] = c == '"'    ? '"'
+		         : c == '\\' ? '\\'
+		         : c == '\n' ? 'n'
+		         : c == '\t' ? 't'
+		                     : 'u';
+		if (esc[1] == 'u') {
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		ret = pl_buf_add(b, esc, elen);
+	}
+	return ret ? ret : pl_buf_add(b, "\"", 1);
+}
+
+/*
+ * The JSON answer to a durable submission (docs/api.md), written directly:
+ * it is on every submission's path, where building and dumping a jansson
+ * tree cost more than the text. NULL without memory.
+ */
+static char *receipt_text(const struct pl_exchange_receipt *rc, size_t *len)
+{
+	char id[PL_HASH_HEX_LEN + 1];
+	struct pl_buf b;
+	int ret;
+
+	pl_hex_encode(id, rc->id, PL_HASH_BYTES);
+	pl_buf_init(&b, 256 + 2 * (rc->proof_len + rc->checkpoint_len));
+	ret = pl_buf_addf(&b, "{\"index\":%llu,\"id\":\"%s\",\"size\":%llu,\"proof\":",
+	                  (unsigned long long)rc->index, id, (unsigned long long)rc->size);
+	if (!ret)
+		ret = json_text(&b, rc->proof, rc->proof_len);
+	if (!ret)
+		ret = pl_buf_adds(&b, ",\"checkpoint\":");
+	if (!ret)
+		ret = json_text(&b, rc->checkpoint, rc->checkpoint_len);
+	if (!ret)
+		ret = pl_buf_add(&b, "}", 1);
+	if (ret) {
+		pl_buf_release(&b);
 		return NULL;
 	}
-	return json_pack("{s:I, s:o, s:I, s:o, s:o}", "index", (json_int_t)rc->index, "id",
-	                 hex_json(rc->id, PL_HASH_BYTES), "size", (json_int_t)rc->size, "proof",
-	                 proof, "checkpoint", cp);
+	return pl_buf_detach(&b, len);
+}
+
+/* Answers a receipt: status 201 (new) or 200 (already logged). */
+static enum MHD_Result send_receipt(struct req *r, unsigned status,
+                                    const struct pl_exchange_receipt *rc)
+{
+	size_t len = 0;
+	char *text = receipt_text(rc, &len);
+
+	if (!text)
+		return send_json(r, status, NULL); /* answers 500, out of memory */
+	return send_bytes(r, status, APP_JSON, NULL, text, len, true);
 }
 
 static void submit_done(void *arg, int status, struct pl_exchange_receipt *rc,
@@ -906,7 +964,7 @@ static enum MHD_Result answer_existing(struct req *r, uint64_t index)
 	struct pl_exchange_receipt rc;
 	struct pl_exchange_entry e;
 	struct pl_buf proof, cp;
-	json_t *j;
+	enum MHD_Result ret;
 	uint64_t size = pl_exchange_size(r->h->ex);
 	int err;
 
@@ -932,11 +990,11 @@ static enum MHD_Result answer_existing(struct req *r, uint64_t index)
 	rc.checkpoint = cp.data;
 	rc.checkpoint_len = cp.len;
 	rc.size = size;
-	j = receipt_json(&rc);
+	ret = send_receipt(r, MHD_HTTP_OK, &rc);
 	pl_exchange_entry_release(&e);
 	pl_buf_release(&proof);
 	pl_buf_release(&cp);
-	return send_json(r, MHD_HTTP_OK, j);
+	return ret;
 }
 
 static enum MHD_Result submit_answer(struct req *r)
@@ -949,8 +1007,7 @@ static enum MHD_Result submit_answer(struct req *r)
 		char hex[PL_HASH_HEX_LEN + 1];
 		pl_hex_encode(hex, r->receipt.id, PL_HASH_BYTES);
 		snprintf(r->location, sizeof(r->location), "/records/%s", hex);
-		j = receipt_json(&r->receipt);
-		return send_json(r, MHD_HTTP_CREATED, j);
+		return send_receipt(r, MHD_HTTP_CREATED, &r->receipt);
 	}
 	if (r->status == PL_EEXIST)
 		return answer_existing(r, r->why.head_index);
