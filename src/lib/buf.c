@@ -1,6 +1,7 @@
 /* Bounded growable byte buffer. */
 #include <parley/buf.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -101,4 +102,16 @@ char *pl_buf_detach(struct pl_buf *b, size_t *len)
 		*len = b->len;
 	pl_buf_init(b, b->max);
 	return p;
+}
+
+char *pl__path_join(const char *dir, const char *file)
+{
+	struct pl_buf b;
+
+	pl_buf_init(&b, PATH_MAX);
+	if (pl_buf_addf(&b, "%s/%s", dir, file)) {
+		pl_buf_release(&b);
+		return NULL;
+	}
+	return pl_buf_detach(&b, NULL);
 }

@@ -232,18 +232,6 @@ static void ex_refuse(struct pl_exchange_refusal *why, const char *reason)
 		snprintf(why->reason, sizeof(why->reason), "%s", reason ? reason : "refused");
 }
 
-static char *ex_path(const char *dir, const char *file)
-{
-	struct pl_buf b;
-
-	pl_buf_init(&b, PATH_MAX);
-	if (pl_buf_addf(&b, "%s/%s", dir, file)) {
-		pl_buf_release(&b);
-		return NULL;
-	}
-	return pl_buf_detach(&b, NULL);
-}
-
 /* ---- Read connections ---- */
 
 static struct pl_store *ex_reader_get(struct pl_exchange *ex)
@@ -2982,7 +2970,7 @@ void pl_exchange_options_default(struct pl_exchange_options *o)
 static int ex_write_key(const char *dir, const char *file, const char *text, size_t len,
                         unsigned mode)
 {
-	char *path = ex_path(dir, file);
+	char *path = pl__path_join(dir, file);
 	int ret;
 
 	if (!path)
@@ -3009,9 +2997,9 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	pl_buf_init(&cpnote, PL_CHECKPOINT_MAX_BYTES + 4096);
 	if (!dir || !origin || !pl_record_origin_is_valid(origin, strlen(origin)))
 		return PL_EINVAL;
-	db = ex_path(dir, PL_EXCHANGE_DB_FILE);
-	kp = ex_path(dir, PL_EXCHANGE_KEY_FILE);
-	vp = ex_path(dir, PL_EXCHANGE_VKEY_FILE);
+	db = pl__path_join(dir, PL_EXCHANGE_DB_FILE);
+	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
+	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
 	cp = malloc(sizeof(*cp));
 	if (!db || !kp || !vp || !cp) {
 		ret = PL_ENOMEM;
@@ -3164,7 +3152,7 @@ out:
  */
 static int ex_lock(struct pl_exchange *ex, struct pl_buf *err)
 {
-	char *path = ex_path(ex->dir, PL_EXCHANGE_LOCK_FILE);
+	char *path = pl__path_join(ex->dir, PL_EXCHANGE_LOCK_FILE);
 	int ret = 0;
 
 	if (!path)
@@ -3238,9 +3226,9 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 			ex->line_next[i] = INT64_MAX;
 	}
 	ex->dir = strdup(dir);
-	ex->dbpath = ex_path(dir, PL_EXCHANGE_DB_FILE);
-	kp = ex_path(dir, PL_EXCHANGE_KEY_FILE);
-	vp = ex_path(dir, PL_EXCHANGE_VKEY_FILE);
+	ex->dbpath = pl__path_join(dir, PL_EXCHANGE_DB_FILE);
+	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
+	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
 	if (!ex->dir || !ex->dbpath || !kp || !vp) {
 		ret = PL_ENOMEM;
 		goto fail;

@@ -44,4 +44,10 @@ static inline int pl__has_prefix(const char *s, size_t n, const char *prefix)
  */
 int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap, size_t *len);
 
+/*
+ * Returns "dir/file" in a new string the caller frees, or NULL when out of
+ * memory or longer than PATH_MAX. Implemented in buf.c.
+ */
+char *pl__path_join(const char *dir, const char *file);
+
 #endif

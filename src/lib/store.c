@@ -837,37 +837,34 @@ struct pl_tlog_reader pl_store_tlog_reader(struct pl_store *s)
 
 /* ---- Checkpoints ---- */
 
-int pl_store_checkpoint_put(struct pl_store *s, uint64_t size, const char *note, size_t len)
+/* Runs a checkpoint write (ST_CP_PUT or ST_CP_SET): size in ?1, the note in ?2. */
+static int store_checkpoint_write(struct pl_store *s, enum store_stmt which, uint64_t size,
+                                  const char *note, size_t len)
 {
 	sqlite3_stmt *st;
 	int ret;
 
 	if (!note || !len || len > INT32_MAX || !store_u64_fits(size))
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_CP_PUT, &st);
+	ret = store_stmt(s, which, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sqlite3_bind_blob(st, 2, note, (int)len, SQLITE_STATIC);
-	return store_exec_stmt(s, ST_CP_PUT, st);
+	return store_exec_stmt(s, which, st);
 }
 
-int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_out,
-                            struct pl_buf *out)
+/*
+ * Steps a checkpoint query (columns: size, note) and takes its one row:
+ * PL_ENOTFOUND without one. Resets st.
+ */
+static int store_checkpoint_read(struct pl_store *s, enum store_stmt which, sqlite3_stmt *st,
+                                 uint64_t *size_out, struct pl_buf *out)
 {
-	enum store_stmt which = size == PL_STORE_LATEST ? ST_CP_LATEST : ST_CP_GET;
 	const char *where = store_stmt_name[which];
-	sqlite3_stmt *st;
 	uint64_t got;
 	int rc, ret;
 
-	if (size != PL_STORE_LATEST && !store_u64_fits(size))
-		return PL_ENOTFOUND;
-	ret = store_stmt(s, which, &st);
-	if (ret)
-		return ret;
-	if (which == ST_CP_GET)
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		ret = PL_ENOTFOUND;
@@ -890,19 +887,34 @@ int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_ou
 	return ret;
 }
 
+int pl_store_checkpoint_put(struct pl_store *s, uint64_t size, const char *note, size_t len)
+{
+	return store_checkpoint_write(s, ST_CP_PUT, size, note, len);
+}
+
+int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_out,
+                            struct pl_buf *out)
+{
+	enum store_stmt which = size == PL_STORE_LATEST ? ST_CP_LATEST : ST_CP_GET;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (size != PL_STORE_LATEST && !store_u64_fits(size))
+		return PL_ENOTFOUND;
+	ret = store_stmt(s, which, &st);
+	if (ret)
+		return ret;
+	if (which == ST_CP_GET)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	return store_checkpoint_read(s, which, st, size_out, out);
+}
+
 int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *note, size_t len)
 {
 	sqlite3_stmt *st;
 	int ret;
 
-	if (!note || !len || len > INT32_MAX || !store_u64_fits(size))
-		return PL_EINVAL;
-	ret = store_stmt(s, ST_CP_SET, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-	sqlite3_bind_blob(st, 2, note, (int)len, SQLITE_STATIC);
-	ret = store_exec_stmt(s, ST_CP_SET, st);
+	ret = store_checkpoint_write(s, ST_CP_SET, size, note, len);
 	if (!ret && sqlite3_changes(s->db) != 1)
 		ret = PL_ENOTFOUND;
 	if (!ret)
@@ -916,34 +928,13 @@ int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *no
 
 int pl_store_checkpoint_cosigned(struct pl_store *s, uint64_t *size_out, struct pl_buf *out)
 {
-	const char *where = store_stmt_name[ST_CP_COSIGNED];
 	sqlite3_stmt *st;
-	uint64_t got;
-	int rc, ret;
+	int ret;
 
 	ret = store_stmt(s, ST_CP_COSIGNED, &st);
 	if (ret)
 		return ret;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = PL_ENOTFOUND;
-	} else if (rc != SQLITE_ROW) {
-		ret = store_fail(s, where, rc);
-	} else {
-		const void *b = sqlite3_column_blob(st, 1);
-		int n = sqlite3_column_bytes(st, 1);
-		ret = store_col_u64(s, st, 0, &got, where);
-		if (!ret && (!b || n <= 0)) {
-			snprintf(s->errmsg, sizeof(s->errmsg), "store: empty checkpoint");
-			ret = PL_ESTORE;
-		}
-		if (!ret && out)
-			ret = pl_buf_add(out, b, (size_t)n);
-		if (!ret && size_out)
-			*size_out = got;
-	}
-	store_done(st);
-	return ret;
+	return store_checkpoint_read(s, ST_CP_COSIGNED, st, size_out, out);
 }
 
 /* ---- Parties ---- */

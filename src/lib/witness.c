@@ -133,18 +133,6 @@ void pl_witness_request_release(struct pl_witness_request *req)
 
 /* ---- Files and database ---- */
 
-static char *witness_path(const char *dir, const char *file)
-{
-	struct pl_buf b;
-
-	pl_buf_init(&b, PATH_MAX);
-	if (pl_buf_addf(&b, "%s/%s", dir, file)) {
-		pl_buf_release(&b);
-		return NULL;
-	}
-	return pl_buf_detach(&b, NULL);
-}
-
 /* Keeps SQLite's detail for the operator and maps the failure to PL_ESTORE. */
 static int witness_fail(struct pl_witness *w, const char *where, int rc)
 {
@@ -210,9 +198,9 @@ int pl_witness_create(const char *dir, const char *name, struct pl_vkey *vk)
 		ret = PL_EINVAL;
 		goto out;
 	}
-	kp = witness_path(dir, PL_WITNESS_KEY_FILE);
-	vp = witness_path(dir, PL_WITNESS_VKEY_FILE);
-	db = witness_path(dir, PL_WITNESS_DB_FILE);
+	kp = pl__path_join(dir, PL_WITNESS_KEY_FILE);
+	vp = pl__path_join(dir, PL_WITNESS_VKEY_FILE);
+	db = pl__path_join(dir, PL_WITNESS_DB_FILE);
 	if (!kp || !vp || !db) {
 		ret = PL_ENOMEM;
 		goto out;
@@ -259,8 +247,8 @@ int pl_witness_open(struct pl_witness **out, const char *dir, struct pl_buf *err
 
 	if (!out || !dir)
 		return PL_EINVAL;
-	kp = witness_path(dir, PL_WITNESS_KEY_FILE);
-	db = witness_path(dir, PL_WITNESS_DB_FILE);
+	kp = pl__path_join(dir, PL_WITNESS_KEY_FILE);
+	db = pl__path_join(dir, PL_WITNESS_DB_FILE);
 	w = calloc(1, sizeof(*w));
 	if (!kp || !db || !w) {
 		ret = PL_ENOMEM;

@@ -22,8 +22,9 @@
 #include <parley/record.h>
 #include <parley/tiles.h>
 
+#include "daemon/log.h"
+#include "daemon/serve.h"
 #include "internal.h"
-#include "log.h"
 
 #define RATE_SLOTS       1024 /* rate-limited keys tracked at once (members and auditors) */
 #define HEARTBEAT_MS     15000
@@ -229,8 +230,8 @@ static enum MHD_Result send_error(struct req *r, unsigned status, const char *co
 	json_t *j = json_pack("{s:s, s:s}", "error", code, "reason", reason);
 
 	if (status >= 500)
-		pl_parleyd_log("error", "http", "status=%u code=%s reason=\"%s\"", status, code,
-		               reason);
+		pl_daemon_log("error", "http", "status=%u code=%s reason=\"%s\"", status, code,
+		              reason);
 	return send_json(r, status, j);
 }
 
@@ -289,8 +290,8 @@ static enum MHD_Result send_lib_error(struct req *r, int err, const char *what)
 	if (status >= 500 && err != PL_ESTATE) {
 		char detail[256];
 		pl_exchange_last_error(r->h->ex, detail, sizeof(detail));
-		pl_parleyd_log("error", "http", "what=%s err=\"%s\" detail=\"%s\"", what,
-		               pl_strerror(err), detail);
+		pl_daemon_log("error", "http", "what=%s err=\"%s\" detail=\"%s\"", what,
+		              pl_strerror(err), detail);
 		return send_bytes(r, status, APP_JSON, NULL,
 		                  (void *)"{\"error\":\"internal\",\"reason\":\"internal error\"}",
 		                  sizeof("{\"error\":\"internal\",\"reason\":\"internal error\"}") -
@@ -614,8 +615,8 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 
 static void log_refusal(const struct req *r, const char *why)
 {
-	pl_parleyd_log("warn", "auth", "reason=\"%s\" path=\"%.*s\"", why,
-	               (int)(r->target_len > 128 ? 128 : r->target_len), r->target);
+	pl_daemon_log("warn", "auth", "reason=\"%s\" path=\"%.*s\"", why,
+	              (int)(r->target_len > 128 ? 128 : r->target_len), r->target);
 }
 
 /*
@@ -1681,63 +1682,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&h->inflight, 1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-        __attribute__((format(printf, 2, 0)));
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (msg[i] == '"')
-			msg[i] = '\'';
-	pl_parleyd_log("warn", "httpd", "msg=\"%s\"", msg);
-}
-
 /* ---- Lifecycle ---- */
-
-/* Splits host:port ([v6]:port) and resolves it to one address. */
-static int resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
-                          bool *v6)
-{
-	char host[PL_PARLEYD_LISTEN_MAX + 1];
-	const char *colon = strrchr(listen, ':'), *port;
-	struct addrinfo hints, *res = NULL;
-	size_t hn;
-	uint64_t p;
-
-	if (!colon)
-		return PL_EINVAL;
-	port = colon + 1;
-	if (pl_parse_u64(&p, port, strlen(port), 65535) != 0)
-		return PL_EINVAL;
-	hn = (size_t)(colon - listen);
-	if (hn >= 2 && listen[0] == '[' && listen[hn - 1] == ']') {
-		memcpy(host, listen + 1, hn - 2);
-		host[hn - 2] = '\0';
-	} else {
-		if (hn == 0 || hn >= sizeof(host))
-			return PL_EINVAL;
-		memcpy(host, listen, hn);
-		host[hn] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
-		return PL_EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = (socklen_t)res->ai_addrlen;
-	*v6 = res->ai_family == AF_INET6;
-	freeaddrinfo(res);
-	return 0;
-}
 
 /* Zero in a config field means "the documented default". */
 static void fill_defaults(struct pl_parleyd_config *c)
@@ -1799,7 +1744,7 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	if (h->upload_budget < 64u * h->cfg.record_max)
 		h->upload_budget = 64u * h->cfg.record_max;
 	snprintf(h->origin, sizeof(h->origin), "%s", pl_exchange_origin(ex));
-	ret = resolve_listen(h->cfg.listen, &ss, &sslen, &v6);
+	ret = pl_daemon_listen_resolve(h->cfg.listen, &ss, &sslen, &v6);
 	if (ret) {
 		if (err)
 			(void)!pl_buf_addf(err, "bad listen address %s", h->cfg.listen);
@@ -1815,8 +1760,8 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	        MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	h->d = MHD_start_daemon(
-	        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-	        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+	        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, pl_daemon_log_mhd,
+	        h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
 	        (unsigned)h->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
 	        (unsigned)h->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	        (unsigned)h->cfg.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -1895,8 +1840,8 @@ void pl_parleyd_http_stop(struct pl_parleyd_http *h, int timeout_ms)
 	}
 	pthread_mutex_unlock(&h->wait_lock);
 	if (atomic_load(&h->inflight) > 0)
-		pl_parleyd_log("warn", "http", "msg=\"stopping with requests in flight\" count=%ld",
-		               (long)atomic_load(&h->inflight));
+		pl_daemon_log("warn", "http", "msg=\"stopping with requests in flight\" count=%ld",
+		              (long)atomic_load(&h->inflight));
 	MHD_stop_daemon(h->d);
 	pl_auth_nonces_free(h->nonces);
 	pthread_mutex_destroy(&h->submit_lock);

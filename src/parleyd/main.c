@@ -1,10 +1,8 @@
 /* parleyd: the exchange server's command line: init, party add/revoke, serve. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -16,7 +14,8 @@
 #include <parley/record.h>
 
 #include "config.h"
-#include "log.h"
+#include "daemon/cli.h"
+#include "daemon/log.h"
 #include "serve.h"
 #include "banned.h"
 
@@ -26,10 +25,10 @@
 
 /* Exit codes, documented in parleyd(8). */
 enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,    /* the store does not hold together */
-	EXIT_USAGE = 2,   /* usage, configuration or I/O error */
-	EXIT_REFUSED = 3, /* the exchange refused the operation */
+	EXIT_OK = PL_DAEMON_EXIT_OK,
+	EXIT_FAIL = 1,                         /* the store does not hold together */
+	EXIT_USAGE = PL_DAEMON_EXIT_USAGE,     /* usage, configuration or I/O error */
+	EXIT_REFUSED = PL_DAEMON_EXIT_REFUSED, /* the exchange refused the operation */
 };
 
 #define MAIN_PATH_MAX 4096
@@ -51,12 +50,6 @@ static void usage(FILE *f)
 	      "Exit status: 0 ok, 1 the store does not hold together, 2 usage, configuration\n"
 	      "or I/O error, 3 the exchange refused.\n",
 	      f);
-}
-
-static void fail(const char *what, int err, const char *detail)
-{
-	fprintf(stderr, "parleyd: %s: %s%s%s\n", what, pl_strerror(err),
-	        detail && *detail ? ": " : "", detail ? detail : "");
 }
 
 static int exit_code(int err)
@@ -88,66 +81,37 @@ static int main_path(char out[static MAIN_PATH_MAX], const char *dir, const char
 
 static int cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"origin", required_argument, NULL, 'o'},
-	        {"data", required_argument, NULL, 'd'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	const char *origin = NULL, *dir = NULL;
+	const struct pl_daemon_opt opts[] = {
+	        {.name = "origin", .letter = 'o', .str = &origin},
+	        {.name = "data", .letter = 'd', .str = &dir},
+	        {NULL},
 	};
 	struct pl_parleyd_config cfg;
 	struct pl_vkey vk;
-	struct pl_buf text;
 	char conf[MAIN_PATH_MAX];
-	const char *origin = NULL, *dir = NULL;
-	int c, ret;
+	int code, ret;
 
-	while ((c = getopt_long(argc, argv, "o:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			origin = optarg;
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!origin || !dir || optind != argc) {
-		usage(stderr);
+	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
+		return code;
+	if (!origin || !dir || optind != argc)
+		return pl_daemon_cli_usage_error();
+	if (pl_daemon_data_dir_make(dir) != 0)
 		return EXIT_USAGE;
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "parleyd: %s: %s\n", dir, strerror(errno));
-		return EXIT_USAGE;
-	}
 	ret = pl_exchange_init(dir, origin, &vk);
-	if (ret) {
-		fail(dir, ret,
-		     ret == PL_EINVAL   ? "not a valid origin"
-		     : ret == PL_EEXIST ? "already holds an exchange"
-		                        : NULL);
-		return ret == PL_EEXIST ? EXIT_REFUSED : EXIT_USAGE;
-	}
+	if (ret)
+		return pl_daemon_init_failed(dir, ret, "not a valid origin",
+		                             "already holds an exchange");
 	pl_parleyd_config_default(&cfg);
 	snprintf(cfg.origin, sizeof(cfg.origin), "%s", origin);
 	ret = main_path(conf, dir, PL_PARLEYD_CONF_FILE);
 	if (!ret)
 		ret = pl_parleyd_config_write(&cfg, conf);
 	if (ret && ret != PL_EEXIST) {
-		fail(conf, ret, NULL);
+		pl_daemon_fail(conf, ret, NULL);
 		return EXIT_USAGE;
 	}
-	pl_buf_init(&text, 1024);
-	ret = pl_vkey_format(&vk, &text);
-	if (!ret)
-		printf("%s\n", text.data);
-	pl_buf_release(&text);
-	return ret ? EXIT_USAGE : EXIT_OK;
+	return pl_daemon_vkey_print(&vk);
 }
 
 /* Opens the exchange in dir for an operator command (no timers run). */
@@ -164,7 +128,7 @@ static int open_exchange(struct pl_exchange **ex, const char *dir)
 	pl_buf_init(&err, 1024);
 	ret = pl_exchange_open(ex, dir, &o, &err);
 	if (ret)
-		fail(dir, ret, err.data);
+		pl_daemon_fail(dir, ret, err.data);
 	pl_buf_release(&err);
 	return ret;
 }
@@ -211,7 +175,7 @@ static int party_keys(const struct party_args *a, struct pl_skey **sk, struct pl
 		p = sodium_malloc(sizeof(*p));
 		ret = p ? pl_party_load(p, a->identity, a->name) : PL_ENOMEM;
 		if (ret) {
-			fail(a->identity, ret, "cannot load the party's identity");
+			pl_daemon_fail(a->identity, ret, "cannot load the party's identity");
 			goto out;
 		}
 		vk = p->vkey;
@@ -226,29 +190,25 @@ static int party_keys(const struct party_args *a, struct pl_skey **sk, struct pl
 		*sk = sodium_malloc(sizeof(**sk));
 		ret = *sk ? pl_skey_load(*sk, a->skey) : PL_ENOMEM;
 		if (ret) {
-			fail(a->skey, ret, "cannot load the party's signer key");
+			pl_daemon_fail(a->skey, ret, "cannot load the party's signer key");
 			goto out;
 		}
 	}
 	if (a->add && a->vkey) {
-		ret = pl_vkey_parse(&vk, a->vkey, strlen(a->vkey));
+		ret = pl_daemon_vkey_arg(&vk, a->vkey);
 		if (ret)
-			ret = pl_vkey_load(&vk, a->vkey);
-		if (ret) {
-			fail("--vkey", ret, a->vkey);
 			goto out;
-		}
 		ret = pl_party_ekey_parse(&ek, a->ekey, strlen(a->ekey));
 		if (ret)
 			ret = pl_party_ekey_load(&ek, a->ekey);
 		if (ret) {
-			fail("--enc-key", ret, a->ekey);
+			pl_daemon_fail("--enc-key", ret, a->ekey);
 			goto out;
 		}
 	}
 	if (a->add && (pl_vkey_format(&vk, vtext) || pl_party_ekey_format(&ek, etext))) {
 		ret = PL_EKEY;
-		fail(a->name, ret, "cannot format the keys");
+		pl_daemon_fail(a->name, ret, "cannot format the keys");
 	}
 out:
 	if (p) {
@@ -281,77 +241,47 @@ static int party_signed_matches(const struct party_args *a, const struct pl_buf 
 
 static int cmd_party(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"data", required_argument, NULL, 'd'},
-	        {"vkey", required_argument, NULL, 'v'},
-	        {"enc-key", required_argument, NULL, 'e'},
-	        {"identity", required_argument, NULL, 'i'},
-	        {"skey", required_argument, NULL, 's'},
-	        {"signed", required_argument, NULL, 'S'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	struct party_args a;
+	const struct pl_daemon_opt opts[] = {
+	        {.name = "data", .letter = 'd', .str = &a.dir},
+	        {.name = "vkey", .letter = 'v', .str = &a.vkey},
+	        {.name = "enc-key", .letter = 'e', .str = &a.ekey},
+	        {.name = "identity", .letter = 'i', .str = &a.identity},
+	        {.name = "skey", .letter = 's', .str = &a.skey},
+	        {.name = "signed", .letter = 'S', .str = &a.signed_file},
+	        {NULL},
+	};
 	struct pl_skey *sk = NULL;
 	struct pl_exchange *ex = NULL;
 	struct pl_exchange_receipt rc;
 	struct pl_buf vtext, etext, msg;
-	int c, ret, code = EXIT_USAGE;
+	int ret, code = EXIT_USAGE;
 
 	memset(&a, 0, sizeof(a));
 	memset(&rc, 0, sizeof(rc));
 	pl_buf_init(&vtext, 1024);
 	pl_buf_init(&etext, 1024);
 	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
-	while ((c = getopt_long(argc, argv, "d:v:e:i:s:S:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			a.dir = optarg;
-			break;
-		case 'v':
-			a.vkey = optarg;
-			break;
-		case 'e':
-			a.ekey = optarg;
-			break;
-		case 'i':
-			a.identity = optarg;
-			break;
-		case 's':
-			a.skey = optarg;
-			break;
-		case 'S':
-			a.signed_file = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!a.dir || argc - optind != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
+		return code;
+	if (!a.dir || argc - optind != 2)
+		return pl_daemon_cli_usage_error();
 	a.add = strcmp(argv[optind], "add") == 0;
 	a.name = argv[optind + 1];
 	if ((!a.add && strcmp(argv[optind], "revoke") != 0) || (!a.add && (a.vkey || a.ekey)) ||
 	    (!a.vkey != !a.ekey) || (a.identity && (a.skey || a.vkey)) ||
 	    (a.signed_file && (a.identity || a.skey || a.vkey)) ||
-	    (a.add && !a.identity && !a.signed_file && !a.vkey)) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	    (a.add && !a.identity && !a.signed_file && !a.vkey))
+		return pl_daemon_cli_usage_error();
 	if (a.signed_file) {
 		ret = read_file(&msg, a.signed_file, PL_RECORD_MAX_BYTES);
 		if (!ret)
 			ret = party_signed_matches(&a, &msg);
 		if (ret) {
-			fail(a.signed_file, ret,
-			     ret == PL_EINVAL ? "not this party's record for this operation"
-			                      : NULL);
+			pl_daemon_fail(a.signed_file, ret,
+			               ret == PL_EINVAL
+			                       ? "not this party's record for this operation"
+			                       : NULL);
 			goto out;
 		}
 	} else if (party_keys(&a, &sk, &vtext, &etext) != 0) {
@@ -388,10 +318,11 @@ static int cmd_party(int argc, char **argv)
 	if (ret) {
 		char detail[512];
 		pl_exchange_last_error(ex, detail, sizeof(detail));
-		fail(a.name, ret,
-		     ret == PL_ESTORE   ? detail
-		     : ret == PL_ECHAIN ? "the exchange logged other records since; prepare again"
-		                        : NULL);
+		pl_daemon_fail(a.name, ret,
+		               ret == PL_ESTORE ? detail
+		               : ret == PL_ECHAIN
+		                       ? "the exchange logged other records since; prepare again"
+		                       : NULL);
 		code = exit_code(ret);
 		goto out;
 	}
@@ -417,55 +348,35 @@ out:
 
 static int cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"data", required_argument, NULL, 'd'},
-	        {"listen", required_argument, NULL, 'l'},
-	        {"config", required_argument, NULL, 'c'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	const char *dir = NULL, *listen = NULL, *cpath = NULL;
+	const struct pl_daemon_opt opts[] = {
+	        {.name = "data", .letter = 'd', .str = &dir},
+	        {.name = "listen", .letter = 'l', .str = &listen},
+	        {.name = "config", .letter = 'c', .str = &cpath},
+	        {NULL},
 	};
 	struct pl_parleyd_config cfg;
 	struct pl_exchange *ex = NULL;
 	struct pl_buf err;
 	char conf[MAIN_PATH_MAX];
-	const char *dir = NULL, *listen = NULL, *cpath = NULL;
-	int c, ret, code = EXIT_USAGE;
+	int ret, code = EXIT_USAGE;
 
-	while ((c = getopt_long(argc, argv, "d:l:c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'c':
-			cpath = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!dir || optind != argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
+		return code;
+	if (!dir || optind != argc)
+		return pl_daemon_cli_usage_error();
 	pl_buf_init(&err, 1024);
 	pl_parleyd_config_default(&cfg);
 	if (!cpath) {
 		if (main_path(conf, dir, PL_PARLEYD_CONF_FILE) != 0) {
-			fail(dir, PL_ETOOBIG, NULL);
+			pl_daemon_fail(dir, PL_ETOOBIG, NULL);
 			goto out;
 		}
 		cpath = conf;
 	}
 	ret = pl_parleyd_config_load(&cfg, cpath, &err);
 	if (ret && !(ret == PL_ENOTFOUND && cpath == conf)) {
-		fail(cpath, ret, err.data);
+		pl_daemon_fail(cpath, ret, err.data);
 		goto out;
 	}
 	if (listen) {
@@ -475,7 +386,7 @@ static int cmd_serve(int argc, char **argv)
 		pl_buf_reset(&err);
 		if (n < 0 || (size_t)n >= sizeof(line) ||
 		    pl_parleyd_config_parse(&tmp, line, (size_t)n, &err) != 0) {
-			fail("--listen", PL_EMALFORMED, listen);
+			pl_daemon_fail("--listen", PL_EMALFORMED, listen);
 			goto out;
 		}
 		cfg = tmp;
@@ -483,24 +394,24 @@ static int cmd_serve(int argc, char **argv)
 	pl_buf_reset(&err);
 	ret = pl_exchange_open(&ex, dir, &cfg.ex, &err);
 	if (ret) {
-		pl_parleyd_log("error", "open", "data=%s error=\"%s\" detail=\"%s\"", dir,
-		               pl_strerror(ret), err.data ? err.data : "");
+		pl_daemon_log("error", "open", "data=%s error=\"%s\" detail=\"%s\"", dir,
+		              pl_strerror(ret), err.data ? err.data : "");
 		code = exit_code(ret);
 		goto out;
 	}
 	if (cfg.origin[0] && strcmp(cfg.origin, pl_exchange_origin(ex)) != 0) {
-		pl_parleyd_log("error", "config",
-		               "msg=\"origin differs from the store's\" origin=%s", cfg.origin);
+		pl_daemon_log("error", "config",
+		              "msg=\"origin differs from the store's\" origin=%s", cfg.origin);
 		goto out;
 	}
 	snprintf(cfg.origin, sizeof(cfg.origin), "%s", pl_exchange_origin(ex));
-	pl_parleyd_log("info", "start", "origin=%s listen=%s size=%llu", cfg.origin, cfg.listen,
-	               (unsigned long long)pl_exchange_size(ex));
+	pl_daemon_log("info", "start", "origin=%s listen=%s size=%llu", cfg.origin, cfg.listen,
+	              (unsigned long long)pl_exchange_size(ex));
 	/* The HTTP server (serve.c) runs until SIGTERM or SIGINT. */
 	ret = pl_parleyd_serve(ex, &cfg);
 	pl_exchange_shutdown(ex);
-	pl_parleyd_log("info", "stop", "size=%llu status=\"%s\"",
-	               (unsigned long long)pl_exchange_size(ex), pl_strerror(ret));
+	pl_daemon_log("info", "stop", "size=%llu status=\"%s\"",
+	              (unsigned long long)pl_exchange_size(ex), pl_strerror(ret));
 	code = ret ? EXIT_USAGE : EXIT_OK;
 out:
 	pl_exchange_close(ex);
@@ -510,29 +421,18 @@ out:
 
 int main(int argc, char **argv)
 {
-	if (sodium_init() < 0) {
-		fputs("parleyd: cannot initialise libsodium\n", stderr);
-		return EXIT_USAGE;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("parleyd %s\n", PARLEY_VERSION);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "init") == 0)
-		return cmd_init(argc - 1, argv + 1);
-	if (strcmp(argv[1], "serve") == 0)
-		return cmd_serve(argc - 1, argv + 1);
-	if (strcmp(argv[1], "party") == 0)
-		return cmd_party(argc - 1, argv + 1);
-	fprintf(stderr, "parleyd: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	static const struct pl_daemon_cmd cmds[] = {
+	        {"init", NULL, cmd_init},
+	        {"serve", NULL, cmd_serve},
+	        {"party", NULL, cmd_party},
+	        {NULL, NULL, NULL},
+	};
+	static const struct pl_daemon_cli cli = {
+	        .name = "parleyd",
+	        .version = PARLEY_VERSION,
+	        .usage = usage,
+	        .cmds = cmds,
+	};
+
+	return pl_daemon_cli_main(&cli, argc, argv);
 }

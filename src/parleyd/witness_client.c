@@ -11,7 +11,7 @@
 #include <parley/cosignature.h>
 #include <parley/witness.h>
 
-#include "log.h"
+#include "daemon/log.h"
 #include "banned.h"
 
 #define CONNECT_MS     2000
@@ -88,8 +88,8 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 	err = pl_checkpoint_open(cp, NULL, note->data, note->len, pl_exchange_origin(w->ex),
 	                         pl_exchange_vkey(w->ex), 1);
 	if (err) {
-		pl_parleyd_log("error", "witness",
-		               "msg=\"own checkpoint does not open\" err=\"%s\"", pl_strerror(err));
+		pl_daemon_log("error", "witness", "msg=\"own checkpoint does not open\" err=\"%s\"",
+		              pl_strerror(err));
 		goto out;
 	}
 	for (size_t i = 0; i < w->n && !atomic_load(&w->stopping); i++) {
@@ -104,18 +104,18 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 			lines->len = mark;
 			s->failures++;
 			s->next_ms = now + backoff_ms(w, s->failures);
-			pl_parleyd_log(
-			        "warn", "witness",
-			        "msg=\"not cosigned\" witness=%s url=%s size=%llu err=\"%s\" "
-			        "detail=\"%s\" failures=%u retry_ms=%lld",
-			        w->peers[i].key.name, w->peers[i].url, (unsigned long long)cp->size,
-			        pl_strerror(err), detail->data ? detail->data : "", s->failures,
-			        (long long)(s->next_ms - now));
+			pl_daemon_log("warn", "witness",
+			              "msg=\"not cosigned\" witness=%s url=%s size=%llu err=\"%s\" "
+			              "detail=\"%s\" failures=%u retry_ms=%lld",
+			              w->peers[i].key.name, w->peers[i].url,
+			              (unsigned long long)cp->size, pl_strerror(err),
+			              detail->data ? detail->data : "", s->failures,
+			              (long long)(s->next_ms - now));
 			continue;
 		}
 		if (s->failures || !s->has_done)
-			pl_parleyd_log("info", "witness", "msg=\"cosigned\" witness=%s size=%llu",
-			               w->peers[i].key.name, (unsigned long long)cp->size);
+			pl_daemon_log("info", "witness", "msg=\"cosigned\" witness=%s size=%llu",
+			              w->peers[i].key.name, (unsigned long long)cp->size);
 		s->failures = 0;
 		s->next_ms = 0;
 		s->done = cp->size;
@@ -124,9 +124,9 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 	if (lines->len) {
 		err = pl_exchange_checkpoint_cosign(w->ex, cp->size, lines->data, lines->len);
 		if (err && err != PL_ESTATE)
-			pl_parleyd_log("error", "witness",
-			               "msg=\"cannot store cosignatures\" size=%llu err=\"%s\"",
-			               (unsigned long long)cp->size, pl_strerror(err));
+			pl_daemon_log("error", "witness",
+			              "msg=\"cannot store cosignatures\" size=%llu err=\"%s\"",
+			              (unsigned long long)cp->size, pl_strerror(err));
 	}
 out:
 	free(cp);
@@ -226,10 +226,10 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
 		free(w);
 		return PL_ENOMEM;
 	}
-	pl_parleyd_log("info", "witness",
-	               "msg=\"witness client started\" witnesses=%zu "
-	               "interval_ms=%u",
-	               w->n, w->interval_ms);
+	pl_daemon_log("info", "witness",
+	              "msg=\"witness client started\" witnesses=%zu "
+	              "interval_ms=%u",
+	              w->n, w->interval_ms);
 	*out = w;
 	return 0;
 }

@@ -3,29 +3,24 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include <parley/encoding.h>
 #include <parley/limits.h>
-#include <parley/timestamp.h>
 
+#include "daemon/log.h"
+#include "daemon/serve.h"
 #include "banned.h"
 
-#define LISTEN_MAX   255
-#define LOG_LINE_MAX 1024
-#define TEXT_PLAIN   "text/plain; charset=utf-8"
-#define CONN_MEMORY  (32u * 1024u) /* per-connection pool: header block and upload chunks */
-#define HEADERS_MAX  64
+#define TEXT_PLAIN  "text/plain; charset=utf-8"
+#define CONN_MEMORY (32u * 1024u) /* per-connection pool: header block and upload chunks */
+#define HEADERS_MAX 64
 
 struct pl_witness_http {
 	struct MHD_Daemon *d;
@@ -40,35 +35,6 @@ struct req {
 	const char *early_msg;
 	struct pl_buf body;
 };
-
-void pl_witness_log(const char *level, const char *event, const char *fmt, ...)
-{
-	char line[LOG_LINE_MAX];
-	char ts[PL_TIMESTAMP_LEN + 1];
-	va_list ap;
-	int n, k;
-
-	if (pl_timestamp_format(ts, (int64_t)time(NULL)) != 0)
-		snprintf(ts, sizeof(ts), "-");
-	n = snprintf(line, sizeof(line), "ts=%s level=%s event=%s", ts, level, event);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2)
-		return;
-	if (fmt && *fmt) {
-		line[n++] = ' ';
-		va_start(ap, fmt);
-		k = vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
-		va_end(ap);
-		if (k > 0)
-			n += (size_t)k < sizeof(line) - 1 - (size_t)n ? k
-			                                              : (int)(sizeof(line) - 2 - n);
-	}
-	/* One entry is one line, whatever the fields held. */
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n);
-}
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, struct req *r, unsigned status,
                                  const char *ctype, const char *text, size_t len)
@@ -137,17 +103,17 @@ static enum MHD_Result do_add(struct pl_witness_http *h, struct MHD_Connection *
 	                                now < 0 ? 0 : (uint64_t)now, &cosig, &known);
 	if (!ret) {
 		res = send_text(conn, r, MHD_HTTP_OK, TEXT_PLAIN, cosig.data, cosig.len);
-		pl_witness_log("info", "cosign", "status=200");
+		pl_daemon_log("info", "cosign", "status=200");
 	} else if (ret == PL_ESTATE) {
 		char line[32];
 		int n = snprintf(line, sizeof(line), "%" PRIu64 "\n", known);
 		res = send_text(conn, r, MHD_HTTP_CONFLICT, PL_WITNESS_SIZE_CTYPE, line, (size_t)n);
-		pl_witness_log("info", "refuse", "status=409 known=%" PRIu64, known);
+		pl_daemon_log("info", "refuse", "status=409 known=%" PRIu64, known);
 	} else {
 		unsigned st = pl_witness_http_status(ret);
 		res = send_msg(conn, r, st, reason_of(ret));
-		pl_witness_log(st >= 500 ? "error" : "info", "refuse", "status=%u error=\"%s\"", st,
-		               pl_strerror(ret));
+		pl_daemon_log(st >= 500 ? "error" : "info", "refuse", "status=%u error=\"%s\"", st,
+		              pl_strerror(ret));
 	}
 	pl_buf_release(&cosig);
 	return res;
@@ -253,71 +219,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-        __attribute__((format(printf, 2, 0)));
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (msg[i] == '"')
-			msg[i] = '\'';
-	pl_witness_log("warn", "httpd", "msg=\"%s\"", msg);
-}
-
-/* Splits host:port ([v6]:port) and resolves it to one address. */
-static int resolve_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
-{
-	char host[LISTEN_MAX + 1];
-	const char *colon = strrchr(listen, ':'), *port;
-	struct addrinfo hints, *res = NULL;
-	size_t hn;
-	uint64_t p;
-
-	if (!colon)
-		return PL_EINVAL;
-	port = colon + 1;
-	if (pl_parse_u64(&p, port, strlen(port), 65535) != 0)
-		return PL_EINVAL;
-	hn = (size_t)(colon - listen);
-	if (hn >= 2 && listen[0] == '[' && listen[hn - 1] == ']') {
-		memcpy(host, listen + 1, hn - 2);
-		host[hn - 2] = '\0';
-	} else {
-		if (hn == 0 || hn >= sizeof(host))
-			return PL_EINVAL;
-		memcpy(host, listen, hn);
-		host[hn] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
-		return PL_EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*v6 = res->ai_family == AF_INET6;
-	freeaddrinfo(res);
-	return 0;
-}
-
 int pl_witness_http_start(struct pl_witness_http **out, struct pl_witness *w,
                           const struct pl_witness_http_config *cfg, struct pl_buf *err)
 {
 	struct pl_witness_http *h;
 	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
 	const union MHD_DaemonInfo *info;
 	bool v6 = false;
 	int ret;
 
-	if (!cfg->listen || strlen(cfg->listen) > LISTEN_MAX ||
-	    resolve_listen(cfg->listen, &ss, &v6) != 0) {
+	if (!cfg->listen || strlen(cfg->listen) > PL_DAEMON_LISTEN_MAX ||
+	    pl_daemon_listen_resolve(cfg->listen, &ss, &sslen, &v6) != 0) {
 		if (err)
 			(void)!pl_buf_addf(err, "bad listen address %s", cfg->listen);
 		return PL_EINVAL;
@@ -329,7 +242,7 @@ int pl_witness_http_start(struct pl_witness_http **out, struct pl_witness *w,
 	h->d = MHD_start_daemon(
 	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	                (v6 ? MHD_USE_IPv6 : 0),
-	        0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	        0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, pl_daemon_log_mhd, h,
 	        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
 	        cfg->threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,

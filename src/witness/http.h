@@ -32,8 +32,4 @@ uint16_t pl_witness_http_port(const struct pl_witness_http *h);
 /* Stops the server, waiting for requests in flight, and frees it. NULL is a no-op. */
 void pl_witness_http_stop(struct pl_witness_http *h);
 
-/* One logfmt line on stderr: "ts=... level=... event=..." and the formatted fields. */
-void pl_witness_log(const char *level, const char *event, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
 #endif

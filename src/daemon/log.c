@@ -1,18 +1,18 @@
-/* parleyd's one-line structured logs on stderr. */
-#include "log.h"
+/* The daemons' one-line structured logs on stderr. */
+#include "daemon/log.h"
 
-#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <parley/timestamp.h>
 
-#include "banned.h"
+#include "internal.h"
 
 #define LOG_LINE_MAX 2048
 
-void pl_parleyd_log(const char *level, const char *event, const char *fmt, ...)
+void pl_daemon_log(const char *level, const char *event, const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX];
 	char ts[PL_TIMESTAMP_LEN + 1];
@@ -41,4 +41,21 @@ void pl_parleyd_log(const char *level, const char *event, const char *fmt, ...)
 			line[i] = '?';
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+void pl_daemon_log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	/* The message goes inside msg="...": its own quotes would end the value. */
+	for (size_t i = 0; i < n; i++)
+		if (msg[i] == '"')
+			msg[i] = '\'';
+	pl_daemon_log("warn", "httpd", "msg=\"%s\"", msg);
 }
