@@ -85,7 +85,7 @@ static int cmd_init(int argc, char **argv)
 	const struct pl_daemon_opt opts[] = {
 	        {.name = "origin", .letter = 'o', .str = &origin},
 	        {.name = "data", .letter = 'd', .str = &dir},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_parleyd_config cfg;
 	struct pl_vkey vk;
@@ -249,7 +249,7 @@ static int cmd_party(int argc, char **argv)
 	        {.name = "identity", .letter = 'i', .str = &a.identity},
 	        {.name = "skey", .letter = 's', .str = &a.skey},
 	        {.name = "signed", .letter = 'S', .str = &a.signed_file},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_skey *sk = NULL;
 	struct pl_exchange *ex = NULL;
@@ -353,7 +353,7 @@ static int cmd_serve(int argc, char **argv)
 	        {.name = "data", .letter = 'd', .str = &dir},
 	        {.name = "listen", .letter = 'l', .str = &listen},
 	        {.name = "config", .letter = 'c', .str = &cpath},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_parleyd_config cfg;
 	struct pl_exchange *ex = NULL;

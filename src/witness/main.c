@@ -66,7 +66,7 @@ static int cmd_init(int argc, char **argv)
 	const struct pl_daemon_opt opts[] = {
 	        {.name = "name", .letter = 'n', .str = &name},
 	        {.name = "data", .letter = 'd', .str = &dir},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_vkey vk;
 	int code, ret;
@@ -90,7 +90,7 @@ static int cmd_log_add(int argc, char **argv)
 	const struct pl_daemon_opt opts[] = {
 	        {.name = "vkey", .letter = 'v', .str = &vkey},
 	        {.name = "data", .letter = 'd', .str = &dir},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_witness *w = NULL;
 	struct pl_vkey vk;
@@ -130,7 +130,7 @@ static int cmd_log_list(int argc, char **argv)
 	const char *dir = NULL;
 	const struct pl_daemon_opt opts[] = {
 	        {.name = "data", .letter = 'd', .str = &dir},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_witness *w = NULL;
 	struct pl_witness_log *logs = NULL;
@@ -179,7 +179,7 @@ static int cmd_serve(int argc, char **argv)
 	         .max = 65536},
 	        {.name = "max-per-ip", .letter = 'p', .count = &cfg.max_per_ip, .max = 65536},
 	        {.name = "timeout", .letter = 'T', .count = &cfg.timeout, .max = 3600},
-	        {NULL},
+	        {.name = NULL},
 	};
 	struct pl_witness *w = NULL;
 	struct pl_witness_http *h = NULL;
