@@ -1031,7 +1031,7 @@ out:
 	return ret;
 }
 
-/* A fresh exchange record of kind about the send whose id is given. */
+/* A fresh exchange record of kind about the record (a send, or a check) whose id is given. */
 static struct pl_record *ex_about(enum pl_record_kind kind, const uint8_t id[static PL_HASH_BYTES])
 {
 	struct pl_record *r = calloc(1, sizeof(*r));
@@ -1039,7 +1039,7 @@ static struct pl_record *ex_about(enum pl_record_kind kind, const uint8_t id[sta
 	if (r) {
 		r->kind = kind;
 		r->nrefs = 1;
-		r->refs[0].role = PL_ROLE_SUBJECT;
+		r->refs[0].role = pl_record_kind_target(kind); /* subject, or check */
 		memcpy(r->refs[0].id, id, PL_HASH_BYTES);
 	}
 	return r;
@@ -1070,6 +1070,27 @@ static int ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64
 }
 
 /*
+ * Loads the exchange's subject at index (a send or a check) into a new *rec,
+ * and the records about it in role into *sib (ex_sib_free()). On failure
+ * nothing is returned to free.
+ */
+static int ex_load_about(struct pl_exchange *ex, uint64_t index, enum pl_ref_role role,
+                         struct pl_record **rec, struct pl_store_record *meta,
+                         struct pl_record ***sib, size_t *nsib)
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	int ret = r ? ex_load(ex->w, index, r, meta) : PL_ENOMEM;
+
+	if (!ret)
+		ret = ex_siblings(ex->w, index, meta->id, role, sib, nsib);
+	if (ret)
+		free(r);
+	else
+		*rec = r;
+	return ret;
+}
+
+/*
  * The deadline of the send at send_index passed: appends the `expire` its
  * state calls for (a relayed send nobody conveyed expires for its
  * intermediary and every recipient; otherwise for the recipients that
@@ -1077,7 +1098,7 @@ static int ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64
  */
 static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t send_index)
 {
-	struct pl_record *send = malloc(sizeof(*send)), *r = NULL;
+	struct pl_record *send = NULL, *r = NULL;
 	struct pl_record **sib = NULL;
 	struct pl_store_record meta;
 	size_t nsib = 0;
@@ -1085,13 +1106,7 @@ static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t
 	bool relayed, stalled;
 	int ret;
 
-	if (!send) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	ret = ex_load(ex->w, send_index, send, &meta);
-	if (!ret)
-		ret = ex_siblings(ex->w, send_index, meta.id, PL_ROLE_SUBJECT, &sib, &nsib);
+	ret = ex_load_about(ex, send_index, PL_ROLE_SUBJECT, &send, &meta, &sib, &nsib);
 	if (ret)
 		goto out;
 	relayed = (send->has & PL_RECORD_HAS_VIA) != 0;
@@ -1131,33 +1146,23 @@ out:
  */
 static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint64_t check_index)
 {
-	struct pl_record *check = malloc(sizeof(*check)), *r = NULL;
+	struct pl_record *check = NULL, *r = NULL;
 	struct pl_record **sib = NULL;
 	struct pl_store_record meta;
 	size_t nsib = 0;
 	uint64_t index;
 	int ret;
 
-	if (!check) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	ret = ex_load(ex->w, check_index, check, &meta);
-	if (!ret)
-		ret = ex_siblings(ex->w, check_index, meta.id, PL_ROLE_CHECK, &sib, &nsib);
+	ret = ex_load_about(ex, check_index, PL_ROLE_CHECK, &check, &meta, &sib, &nsib);
 	if (ret || ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
 		goto out;
-	r = calloc(1, sizeof(*r));
+	r = ex_about(PL_KIND_UNANSWERED, meta.id);
 	if (!r) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	r->kind = PL_KIND_UNANSWERED;
 	r->has |= PL_RECORD_HAS_LINE;
 	memcpy(r->line, check->line, sizeof(r->line));
-	r->nrefs = 1;
-	r->refs[0].role = PL_ROLE_CHECK;
-	memcpy(r->refs[0].id, meta.id, PL_HASH_BYTES);
 	r->time = check->deadline;
 	for (size_t i = 0; i < check->nto; i++) {
 		if (!ex_sib_by(sib, nsib, PL_KIND_ANSWER, check->to[i]))
