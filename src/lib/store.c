@@ -544,38 +544,46 @@ out:
 	return ret;
 }
 
+/*
+ * Runs statement k, which selects rows by the 8-byte prefix of hash with the
+ * full hash in column 1, up to the row whose full hash is hash: the prefix
+ * may collide. Returns 0 with *st on that row (store_done() it), or
+ * PL_ENOTFOUND or a store error with *st done.
+ */
+static int store_find_hash(struct pl_store *s, enum store_stmt k,
+                           const uint8_t hash[static PL_HASH_BYTES], sqlite3_stmt **st)
+{
+	const char *where = store_stmt_name[k];
+	uint8_t got[PL_HASH_BYTES];
+	int rc, ret = store_stmt(s, k, st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(*st, 1, store_prefix64(hash));
+	while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+		ret = store_col_hash(s, *st, 1, got, where);
+		if (ret || memcmp(got, hash, PL_HASH_BYTES) == 0)
+			break;
+	}
+	if (rc != SQLITE_ROW)
+		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : store_fail(s, where, rc);
+	if (ret)
+		store_done(*st);
+	return ret;
+}
+
 int pl_store_record_find(struct pl_store *s, const uint8_t id[static PL_HASH_BYTES],
                          uint64_t *index)
 {
-	const char *where = store_stmt_name[ST_REC_FIND];
 	sqlite3_stmt *st;
-	uint8_t got[PL_HASH_BYTES];
 	uint64_t idx;
-	int rc, ret;
+	int ret = store_find_hash(s, ST_REC_FIND, id, &st);
 
-	ret = store_stmt(s, ST_REC_FIND, &st);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, store_prefix64(id));
-	ret = PL_ENOTFOUND;
-	/* The prefix may collide: compare every candidate's full id. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int r = store_col_u64(s, st, 0, &idx, where);
-		if (!r)
-			r = store_col_hash(s, st, 1, got, where);
-		if (r) {
-			ret = r;
-			goto out;
-		}
-		if (memcmp(got, id, PL_HASH_BYTES) == 0) {
-			*index = idx;
-			ret = 0;
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		ret = store_fail(s, where, rc);
-out:
+	ret = store_col_u64(s, st, 0, &idx, store_stmt_name[ST_REC_FIND]);
+	if (!ret)
+		*index = idx;
 	store_done(st);
 	return ret;
 }
@@ -1161,35 +1169,19 @@ static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_H
                               int64_t *rowid, size_t *len)
 {
 	const char *where = store_stmt_name[ST_PAY_FIND];
-	uint8_t got[PL_HASH_BYTES];
-	uint64_t id, n;
 	sqlite3_stmt *st;
-	int rc, ret = store_stmt(s, ST_PAY_FIND, &st);
+	uint64_t id, n;
+	int ret = store_find_hash(s, ST_PAY_FIND, hash, &st);
 
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, store_prefix64(hash));
-	ret = PL_ENOTFOUND;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int r = store_col_u64(s, st, 0, &id, where);
-		if (!r)
-			r = store_col_hash(s, st, 1, got, where);
-		if (!r)
-			r = store_col_u64(s, st, 2, &n, where);
-		if (r) {
-			ret = r;
-			goto out;
-		}
-		if (memcmp(got, hash, PL_HASH_BYTES) == 0) {
-			*rowid = (int64_t)id;
-			*len = (size_t)n;
-			ret = 0;
-			goto out;
-		}
+	ret = store_col_u64(s, st, 0, &id, where);
+	if (!ret)
+		ret = store_col_u64(s, st, 2, &n, where);
+	if (!ret) {
+		*rowid = (int64_t)id;
+		*len = (size_t)n;
 	}
-	if (rc != SQLITE_DONE)
-		ret = store_fail(s, where, rc);
-out:
 	store_done(st);
 	return ret;
 }

@@ -60,6 +60,35 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 	return PL_EXIT_USAGE;
 }
 
+int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
+                          const char **profile, bool *json)
+{
+	static const struct option opts[] = {
+	        {"profile", required_argument, NULL, 'P'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":P:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			*profile = optarg;
+			break;
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return PL_EXIT_OK;
+		default:
+			return cli_bad_option(cmd, c, argv);
+		}
+	}
+	return -1;
+}
+
 int cli_read_fd(int fd, size_t max, struct pl_buf *out)
 {
 	char chunk[8192];

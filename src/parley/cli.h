@@ -75,6 +75,14 @@ void cli_getopt_reset(void);
 int cli_bad_option(const char *cmd, int c, char **argv);
 
 /*
+ * Parses the options of a verb that takes only --profile, --json and --help
+ * (help is its --help text). Returns -1 to go on, with optind at the first
+ * operand; otherwise the verb's exit code (0 after --help).
+ */
+int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
+                          const char **profile, bool *json);
+
+/*
  * Reads all of fd into out, at most max bytes. Returns 0, PL_ETOOBIG when the
  * input is longer (nothing more is read), PL_EIO (errno kept) or PL_ENOMEM.
  */

@@ -728,35 +728,15 @@ out:
 
 int cmd_log_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"profile", required_argument, NULL, 'P'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	/* Static: the session and the checkpoint are large. */
 	static struct audit a;
 	const char *profile = NULL;
-	int c, ret;
+	int ret;
 
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, ":P:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			profile = optarg;
-			break;
-		case 'j':
-			a.json = true;
-			break;
-		case 'h':
-			fputs(audit_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("log audit", c, argv);
-			goto out;
-		}
-	}
+	ret = cli_profile_json_opts("log audit", audit_help, argc, argv, &profile, &a.json);
+	if (ret >= 0)
+		goto out;
 	if (optind != argc) {
 		ret = cli_usage("log audit", "unexpected argument '%s'", argv[optind]);
 		goto out;

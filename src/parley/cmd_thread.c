@@ -631,35 +631,15 @@ out:
 
 int cmd_thread(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"profile", required_argument, NULL, 'P'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	/* Static: a session holds large fixed-size members. */
 	static struct thread t;
 	const char *profile = NULL;
-	int c, ret;
+	int ret;
 
 	memset(&t, 0, sizeof(t));
-	while ((c = getopt_long(argc, argv, ":P:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			profile = optarg;
-			break;
-		case 'j':
-			t.json = true;
-			break;
-		case 'h':
-			fputs(thread_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("thread", c, argv);
-			goto out;
-		}
-	}
+	ret = cli_profile_json_opts("thread", thread_help, argc, argv, &profile, &t.json);
+	if (ret >= 0)
+		goto out;
 	if (argc - optind != 1) {
 		ret = cli_usage("thread", argc == optind ? "missing the record ID"
 		                                         : "more than one record ID");
