@@ -75,7 +75,10 @@ void pl_store_rollback(struct pl_store *s);
  * commits, which would stall them; pl_store_wal_frames() is the WAL's size in
  * pages after this connection's last commit; pl_store_wal_checkpoint() copies
  * what it can of the WAL into the database without blocking the writer or
- * readers (run it from another writable connection in a background thread).
+ * readers. Run from another writable connection in a background thread, it
+ * rarely catches up with a busy writer; run on the writer between transactions,
+ * it copies everything, and the next transaction writes the WAL again from its
+ * start instead of appending to it.
  */
 int pl_store_wal_manual(struct pl_store *s) PL_WUR;
 uint64_t pl_store_wal_frames(const struct pl_store *s);

@@ -34,7 +34,7 @@
 #define EX_PAGE_MAX     1000
 #define EX_VERIFY_TAIL  256  /* newest records re-hashed against the tree on open */
 #define EX_TIMERS_MAX   1024 /* deadlines fired in one batch */
-#define EX_WAL_FRAMES   4000 /* WAL pages (16 MiB) that wake the background checkpointer */
+#define EX_WAL_FRAMES   1000 /* WAL pages (4 MiB) that start copying the WAL into the database */
 #define EX_AUDIENCE_MAX (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
 
 enum ex_item_type {
@@ -137,7 +137,11 @@ struct pl_exchange {
 	/* The WAL checkpointer: its own connection, woken when the WAL grows. */
 	struct pl_store *ck;
 	pthread_cond_t ck_cv;
-	bool ck_wanted;
+	enum {
+		EX_CK_IDLE,
+		EX_CK_BULK, /* the checkpointer is copying the WAL */
+		EX_CK_TAIL, /* the sequencer copies what was appended meanwhile */
+	} ck_state;
 	pthread_mutex_t shut_mu;
 	bool shut;
 
@@ -1590,6 +1594,33 @@ static void ex_complete(struct pl_exchange *ex, struct ex_item *it)
 	pthread_mutex_unlock(&ex->mu);
 }
 
+/*
+ * Keeps the WAL short and its file rewritten in place. SQLite starts the WAL
+ * again from its beginning only once every frame in it is in the database; a
+ * checkpoint beside a busy sequencer never catches up, so the WAL would grow
+ * without end and every commit would append to the file, paying for a journal
+ * commit of its new size (about twice the cost of overwriting). So the
+ * checkpointer copies the bulk in the background and then the sequencer,
+ * between two batches, copies the few frames appended meanwhile: the next
+ * batch starts the WAL again. Called after a batch's submitters are answered.
+ */
+static void ex_wal_tend(struct pl_exchange *ex)
+{
+	bool tail;
+
+	pthread_mutex_lock(&ex->mu);
+	tail = ex->ck_state == EX_CK_TAIL;
+	if (ex->ck_state == EX_CK_IDLE) {
+		ex->ck_state = EX_CK_BULK;
+		pthread_cond_signal(&ex->ck_cv);
+	} else if (tail) {
+		ex->ck_state = EX_CK_IDLE;
+	}
+	pthread_mutex_unlock(&ex->mu);
+	if (tail)
+		ex_note_error(ex, ex->w, pl_store_wal_checkpoint(ex->w));
+}
+
 /* Runs one batch: every item in one transaction, one checkpoint, one commit. */
 static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 {
@@ -1682,17 +1713,13 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	}
 	if (!ret)
 		ex_publish_cosigned(ex, items);
-	if (!ret && pl_store_wal_frames(ex->w) >= EX_WAL_FRAMES) {
-		pthread_mutex_lock(&ex->mu);
-		ex->ck_wanted = true;
-		pthread_cond_signal(&ex->ck_cv);
-		pthread_mutex_unlock(&ex->mu);
-	}
 	for (it = items; it; it = next) {
 		next = it->next;
 		it->size = b.size0 + b.n;
 		ex_complete(ex, it);
 	}
+	if (!ret && pl_store_wal_frames(ex->w) >= EX_WAL_FRAMES)
+		ex_wal_tend(ex);
 	free(b.leaves);
 	free(b.hashes);
 	free(b.heads);
@@ -1807,18 +1834,19 @@ static int ex_run_sync(struct pl_exchange *ex, struct ex_item *it)
 static void *ex_checkpointer(void *arg)
 {
 	struct pl_exchange *ex = arg;
-	bool stop = false;
 
-	while (!stop) {
-		pthread_mutex_lock(&ex->mu);
-		while (!ex->ck_wanted && !ex->stopping)
+	pthread_mutex_lock(&ex->mu);
+	for (;;) {
+		while (ex->ck_state != EX_CK_BULK && !ex->stopping)
 			pthread_cond_wait(&ex->ck_cv, &ex->mu);
-		ex->ck_wanted = false;
-		stop = ex->stopping;
+		if (ex->stopping)
+			break;
 		pthread_mutex_unlock(&ex->mu);
-		if (!stop)
-			ex_note_error(ex, ex->ck, pl_store_wal_checkpoint(ex->ck));
+		ex_note_error(ex, ex->ck, pl_store_wal_checkpoint(ex->ck));
+		pthread_mutex_lock(&ex->mu);
+		ex->ck_state = EX_CK_TAIL;
 	}
+	pthread_mutex_unlock(&ex->mu);
 	return NULL;
 }
 
