@@ -48,6 +48,7 @@ static const struct conf_key conf_keys[] = {
         {"payload_max", CONF_U64, EXO(payload_max), 1024, PL_BOX_MAX_BYTES},
         {"readers", CONF_U32, EXO(readers), 1, 256},
         {"http_threads", CONF_U32, CFO(http_threads), 1, 256},
+        {"http_nice", CONF_U32, CFO(http_nice), 0, 19},
         {"max_connections", CONF_U32, CFO(max_connections), 1, 65536},
         {"max_per_ip", CONF_U32, CFO(max_per_ip), 1, 65536},
         {"connection_timeout", CONF_U32, CFO(connection_timeout), 1, 3600},
@@ -73,6 +74,7 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c)
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:%d", PL_PARLEYD_DEFAULT_PORT);
 	pl_exchange_options_default(&c->ex);
 	c->http_threads = 2;
+	c->http_nice = PL_PARLEYD_DEFAULT_HTTP_NICE;
 	c->max_connections = PL_HTTP_CONNECTIONS_MAX;
 	c->max_per_ip = PL_HTTP_CONNECTIONS_MAX;
 	c->connection_timeout = PL_HTTP_TIMEOUT_SECONDS;
@@ -370,16 +372,16 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 		        "time_tolerance = %u\ntimer_interval_ms = %u\n"
 		        "payload_max = %llu\nreaders = %u\n"
 		        "\n# HTTP limits.\n"
-		        "http_threads = %u\nmax_connections = %u\nmax_per_ip = %u\n"
+		        "http_threads = %u\nhttp_nice = %u\nmax_connections = %u\nmax_per_ip = %u\n"
 		        "connection_timeout = %u\nmax_headers = %u\nheader_max = %u\n"
 		        "record_max = %u\nrate = %u\nrate_burst = %u\nauth_window = %u\n"
 		        "nonce_max = %u\npoll_timeout = %u\nsse_max = %u\n",
 		        c->listen, c->ex.batch_max, c->ex.batch_age_us, c->ex.batch_idle_us,
 		        c->ex.time_tolerance_s, c->ex.timer_interval_ms,
 		        (unsigned long long)c->ex.payload_max, c->ex.readers, c->http_threads,
-		        c->max_connections, c->max_per_ip, c->connection_timeout, c->max_headers,
-		        c->header_max, c->record_max, c->rate, c->rate_burst, c->auth_window,
-		        c->nonce_max, c->poll_timeout, c->sse_max);
+		        c->http_nice, c->max_connections, c->max_per_ip, c->connection_timeout,
+		        c->max_headers, c->header_max, c->record_max, c->rate, c->rate_burst,
+		        c->auth_window, c->nonce_max, c->poll_timeout, c->sse_max);
 	if (!ret && c->ex.nlines)
 		ret = pl_buf_adds(
 		        out, "\n# Checked lines: NAME END END every|at ... window DURATION.\n");

@@ -17,6 +17,8 @@
 #define PL_PARLEYD_LISTEN_MAX   255           /* bytes in a listen address */
 #define PL_PARLEYD_DEFAULT_PORT 8080
 #define PL_PARLEYD_LINES_MAX    PL_EXCHANGE_LINES_MAX /* `line` directives */
+/* The HTTP workers' nice value above the sequencer's: see parleyd.conf(5). */
+#define PL_PARLEYD_DEFAULT_HTTP_NICE 5
 
 /* `witness` directives, and the default witness_interval_ms. */
 #define PL_PARLEYD_WITNESSES_MAX       16
@@ -35,6 +37,7 @@ struct pl_parleyd_config {
 	                                           lines (`line`, repeatable) */
 	/* HTTP limits, used by serve. */
 	uint32_t http_threads;       /* libmicrohttpd worker threads */
+	uint32_t http_nice;          /* how much nicer than the sequencer they run, 0 to 19 */
 	uint32_t max_connections;    /* concurrent connections in all */
 	uint32_t max_per_ip;         /* concurrent connections from one address */
 	uint32_t connection_timeout; /* seconds of inactivity before a client is dropped */

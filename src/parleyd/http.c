@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1685,6 +1687,31 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* ---- Lifecycle ---- */
 
 /* Zero in a config field means "the documented default". */
+/*
+ * Makes the calling thread, and so every thread it starts (Linux threads
+ * inherit their creator's nice value), yield to the exchange's threads by
+ * `nice` more. The sequencer's commit waits on fdatasync; when it returns,
+ * the sequencer should run at once, answer its batch and take the next,
+ * rather than queue behind the verification of submissions that can only
+ * join a later batch anyway. A failure costs speed, not correctness.
+ */
+static void lower_priority(unsigned nice)
+{
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int cur;
+
+	if (!nice)
+		return;
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, tid);
+	if (cur == -1 && errno)
+		return;
+	if (setpriority(PRIO_PROCESS, tid, cur + (int)nice > 19 ? 19 : cur + (int)nice) != 0)
+		pl_daemon_log("warn", "http",
+		              "msg=\"cannot lower the workers' priority\" err=\"%s\"",
+		              strerror(errno));
+}
+
 static void fill_defaults(struct pl_parleyd_config *c)
 {
 	if (!c->http_threads)
@@ -1757,6 +1784,8 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	mem = (size_t)h->cfg.header_max * 2;
 	if (mem < PL_HTTP_CONN_MEMORY / 2)
 		mem = PL_HTTP_CONN_MEMORY / 2;
+	/* The serving thread waits for a signal only: it may keep the workers' lower priority. */
+	lower_priority(h->cfg.http_nice);
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	        MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	h->d = MHD_start_daemon(

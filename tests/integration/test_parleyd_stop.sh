@@ -5,9 +5,33 @@
 # shellcheck source=tests/integration/test_parleyd_lib.sh
 . "$(dirname "$0")/test_parleyd_lib.sh"
 
+# Every libmicrohttpd worker of $PID runs $1 nicer than the nicest other thread (the
+# sequencer keeps the nice value parleyd was started with).
+nice_split() {
+	base=99
+	workers=
+	for d in /proc/"$PID"/task/*; do
+		# Field 19 of stat is the nice value; the fields after "pid (comm) " start at 3.
+		nice=$(sed 's/^.*) //' "$d/stat" | cut -d' ' -f17)
+		if [ "$(cat "$d/comm")" = MHD-worker ]; then
+			workers="$workers $nice"
+		elif [ "$nice" -lt "$base" ]; then
+			base=$nice
+		fi
+	done
+	want=$((base + $1 > 19 ? 19 : base + $1))
+	[ -n "$workers" ] || return 1
+	for w in $workers; do
+		[ "$w" -eq "$want" ] || return 1
+	done
+}
+
 ok "a store with the scenario parties" setup_store
 for sig in TERM KILL; do
 	ok "parleyd serve answers ($sig round)" start_server
+	if [ "$sig" = TERM ]; then
+		ok "its HTTP workers yield to the sequencer (http_nice 5)" nice_split 5
+	fi
 	: >"$T/acks.$sig"
 	"$DRIVER" load "$URL" "$DATA" "$IDS" "$T/acks.$sig" 400 >"$T/load.out" 2>&1 &
 	LOAD=$!

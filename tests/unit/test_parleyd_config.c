@@ -1,0 +1,201 @@
+/* Unit tests of parleyd.conf: the documented defaults, every key, and what the parser refuses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static int parse(struct pl_parleyd_config *c, const char *text, struct pl_buf *err)
+{
+	return pl_parleyd_config_parse(c, text, strlen(text), err);
+}
+
+static void format(const struct pl_parleyd_config *c, struct pl_buf *out)
+{
+	pl_buf_init(out, PL_PARLEYD_CONF_MAX);
+	assert_int_equal(pl_parleyd_config_format(c, out), 0);
+}
+
+static void test_defaults(void **state)
+{
+	struct pl_parleyd_config c;
+
+	(void)state;
+	pl_parleyd_config_default(&c);
+	assert_string_equal(c.listen, "127.0.0.1:8080");
+	assert_int_equal(c.http_threads, 2);
+	assert_int_equal(c.http_nice, PL_PARLEYD_DEFAULT_HTTP_NICE);
+	assert_int_equal(c.ex.batch_max, PL_EXCHANGE_DEFAULT_BATCH_MAX);
+	assert_int_equal(c.ex.batch_age_us, PL_EXCHANGE_DEFAULT_BATCH_AGE_US);
+	assert_int_equal(c.witness_interval_ms, PL_PARLEYD_WITNESS_INTERVAL_MS);
+	assert_true(c.rate_burst >= c.rate);
+	assert_int_equal(c.nwitnesses, 0);
+	assert_int_equal(c.ex.nlines, 0);
+}
+
+/* Every kind of value, with comments, blanks, tabs and surrounding spaces. */
+static void test_valid(void **state)
+{
+	static const char text[] = "# an exchange\n"
+	                           "origin = hotline.example\n"
+	                           "\n"
+	                           "listen=127.0.0.1:9000\n"
+	                           "\tbatch_max = 64 \n"
+	                           "batch_age_us = 0\n"
+	                           "http_threads = 4\n"
+	                           "http_nice = 0\n"
+	                           "payload_max = 1048576\n"
+	                           "rate = 10\n"
+	                           "rate_burst = 20\n"
+	                           "line = unc-kpa unc kpa every 3s window 2s\n"
+	                           "line = liaison rok kpa at 09:00 UTC weekdays window 30m\n"
+	                           "   # indented comment";
+	struct pl_parleyd_config c;
+	struct pl_buf err;
+
+	(void)state;
+	pl_buf_init(&err, 4096);
+	pl_parleyd_config_default(&c);
+	assert_int_equal(parse(&c, text, &err), 0);
+	assert_string_equal(c.origin, "hotline.example");
+	assert_string_equal(c.listen, "127.0.0.1:9000");
+	assert_int_equal(c.ex.batch_max, 64);
+	assert_int_equal(c.ex.batch_age_us, 0);
+	assert_int_equal(c.http_threads, 4);
+	assert_int_equal(c.http_nice, 0);
+	assert_int_equal(c.ex.payload_max, 1048576);
+	assert_int_equal(c.rate, 10);
+	assert_int_equal(c.rate_burst, 20);
+	assert_int_equal(c.ex.nlines, 2);
+	assert_string_equal(c.ex.lines[1].name, "liaison");
+	assert_int_equal(err.len, 0);
+	pl_buf_release(&err);
+}
+
+/* What is formatted parses back to the same settings, and formats the same again. */
+static void test_round_trip(void **state)
+{
+	struct pl_parleyd_config a, b;
+	struct pl_buf t1, t2;
+
+	(void)state;
+	pl_parleyd_config_default(&a);
+	assert_int_equal(parse(&a,
+	                       "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
+	                       "line = l a b every 1h window 5m\n",
+	                       NULL),
+	                 0);
+	format(&a, &t1);
+	assert_non_null(strstr(t1.data, "\nhttp_nice = 19\n"));
+	pl_parleyd_config_default(&b);
+	assert_int_equal(pl_parleyd_config_parse(&b, t1.data, t1.len, NULL), 0);
+	format(&b, &t2);
+	assert_int_equal(t1.len, t2.len);
+	assert_memory_equal(t1.data, t2.data, t1.len);
+	assert_int_equal(b.http_nice, 19);
+	assert_int_equal(b.ex.readers, 3);
+	pl_buf_release(&t1);
+	pl_buf_release(&t2);
+}
+
+/* Input, the error code, and the words the message must carry. */
+static const struct {
+	const char *text;
+	int code;
+	const char *says;
+} refused[] = {
+        {"no_such_key = 1\n", PL_EMALFORMED, "line 1: unknown key: no_such_key"},
+        {"# ok\nbatch_max 5\n", PL_EMALFORMED, "line 2: expected `key = value`"},
+        {"= 5\n", PL_EMALFORMED, "expected `key = value`"},
+        {"Batch_max = 5\n", PL_EMALFORMED, "expected `key = value`"},
+        {"batch_max =\n", PL_EMALFORMED, "empty value: batch_max"},
+        {"batch_max = 5\nbatch_max = 6\n", PL_EMALFORMED, "line 2: key set twice: batch_max"},
+        {"batch_max = five\n", PL_EMALFORMED, "not a decimal number: batch_max"},
+        {"batch_max = -1\n", PL_EMALFORMED, "not a decimal number"},
+        {"batch_max = 0x10\n", PL_EMALFORMED, "not a decimal number"},
+        {"batch_max = 1 2\n", PL_EMALFORMED, "not a decimal number"},
+        {"batch_max = 99999999999999999999999\n", PL_EMALFORMED, "not a decimal number"},
+        {"batch_max = 0\n", PL_ERANGE, "value out of range: batch_max"},
+        {"batch_max = 65537\n", PL_ERANGE, "value out of range"},
+        {"http_threads = 0\n", PL_ERANGE, "value out of range: http_threads"},
+        {"http_nice = 20\n", PL_ERANGE, "value out of range: http_nice"},
+        {"timer_interval_ms = 9\n", PL_ERANGE, "value out of range"},
+        {"payload_max = 1023\n", PL_ERANGE, "value out of range: payload_max"},
+        {"rate = 10\nrate_burst = 5\n", PL_ERANGE, "rate_burst is smaller than rate"},
+        {"origin = not an origin\n", PL_EMALFORMED, "not a valid origin"},
+        {"listen = 127.0.0.1\n", PL_EMALFORMED, "not host:port: listen"},
+        {"listen = 127.0.0.1:0\n", PL_EMALFORMED, "not host:port"},
+        {"listen = 127.0.0.1:65536\n", PL_EMALFORMED, "not host:port"},
+        {"listen = :8080\n", PL_EMALFORMED, "not host:port"},
+        {"line = unc-kpa unc kpa\n", PL_EMALFORMED, "line 1: line:"},
+        {"line = l a b every 1h window 5m\nline = l c d every 1h window 5m\n", PL_EMALFORMED,
+         "line 2: line named twice: l"},
+        {"witness = not-a-url\n", PL_EMALFORMED, "line 1: witness:"},
+        {"batch_max = 5\x01\n", PL_EMALFORMED, "line 1: control character"},
+        {"batch_max = \xff\n", PL_EMALFORMED, "not UTF-8"},
+};
+
+/* A refused file says where and why, and leaves every setting as it was. */
+static void test_refused(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct pl_parleyd_config c, before;
+		struct pl_buf err, t1, t2;
+		int ret;
+
+		pl_parleyd_config_default(&c);
+		before = c;
+		pl_buf_init(&err, 4096);
+		ret = parse(&c, refused[i].text, &err);
+		if (ret != refused[i].code || !err.data || !strstr(err.data, refused[i].says))
+			fail_msg("case %zu (%s): got %d \"%s\", want %d \"%s\"", i, refused[i].text,
+			         ret, err.data ? err.data : "", refused[i].code, refused[i].says);
+		format(&c, &t1);
+		format(&before, &t2);
+		assert_int_equal(t1.len, t2.len);
+		assert_memory_equal(t1.data, t2.data, t1.len);
+		pl_buf_release(&err);
+		pl_buf_release(&t1);
+		pl_buf_release(&t2);
+	}
+}
+
+/* Lines longer than the parser reads, and files larger than it loads. */
+static void test_too_long(void **state)
+{
+	size_t n = PL_PARLEYD_CONF_MAX + 1;
+	char *text = malloc(n + 1);
+	struct pl_parleyd_config c;
+	struct pl_buf err;
+
+	(void)state;
+	assert_non_null(text);
+	pl_parleyd_config_default(&c);
+	pl_buf_init(&err, 4096);
+	memset(text, '#', n);
+	text[n] = '\0';
+	assert_int_equal(pl_parleyd_config_parse(&c, text, n, &err), PL_ETOOBIG);
+	assert_non_null(strstr(err.data, "file too large"));
+	pl_buf_reset(&err);
+	assert_int_equal(pl_parleyd_config_parse(&c, text, 2000, &err), PL_ETOOBIG);
+	assert_non_null(strstr(err.data, "line 1: line too long"));
+	pl_buf_release(&err);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_valid),
+	        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
+	        cmocka_unit_test(test_too_long),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
