@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -27,7 +28,8 @@
 #include "banned.h"
 
 static const char dossier_help[] =
-        "usage: parley dossier ID --output FILE [--disclose ID ...] [--profile DIR]\n"
+        "usage: parley dossier ID --output FILE [--disclose ID ...] [--wait SECONDS]\n"
+        "                      [--profile DIR]\n"
         "\n"
         "Exports the dossier of the thread of record ID (its id or a unique prefix of at\n"
         "least 8 hex digits; for a record that acts on a send, consultation or check,\n"
@@ -47,12 +49,17 @@ static const char dossier_help[] =
         "  -d, --disclose ID     disclose the content of record ID, a send or\n"
         "                        consultation of the dossier this party can read, with\n"
         "                        the salt of its commitment; may be repeated\n"
+        "  -w, --wait SECONDS    how long to wait, at most, for a checkpoint that covers\n"
+        "                        ID: an exchange with witnesses serves the newest\n"
+        "                        checkpoint they cosigned, which may not cover a record\n"
+        "                        just logged (0 to 3600, default 10)\n"
         "  -P, --profile DIR     the profile to use (default: $PARLEY_PROFILE, then\n"
         "                        ~/.config/parley)\n"
         "  -h, --help            show this help\n"
         "\n"
-        "Exit status: 0 written; 1 what the exchange gave does not verify (nothing is\n"
-        "written); 2 usage or I/O error; 3 the exchange refused.\n";
+        "Exit status: 0 written; 1 what the exchange gave does not verify, or no\n"
+        "checkpoint covered ID in time (nothing is written); 2 usage or I/O error; 3 the\n"
+        "exchange refused.\n";
 
 static const char verify_help[] =
         "usage: parley verify FILE [--log-key VKEY] [--witness VKEY ... [--quorum N]]\n"
@@ -84,6 +91,8 @@ static const char verify_help[] =
 
 /* Bytes of the one-line reason pl_dossier_verify() gives. */
 #define WHY_MAX 2048
+/* How long parley dossier waits, by default, for a checkpoint that covers its subject. */
+#define DOSSIER_WAIT_SECONDS 10
 
 /* ---- Files ---- */
 
@@ -272,6 +281,7 @@ struct export
 {
 	struct session s;
 	const char *output;
+	uint64_t wait_ms; /* for a checkpoint that covers the subject */
 	const char *disclose[PL_DOSSIER_MAX_DISCLOSURES];
 	size_t ndisclose;
 	struct session_record subject;
@@ -428,7 +438,9 @@ static int fetch_window(struct export *e)
 	int ret = PL_EXIT_USAGE;
 
 	if (start >= size) {
-		cli_error("record %s: at log #%" PRIu64 ", beyond the checkpoint of size %" PRIu64,
+		cli_error("record %s: at log #%" PRIu64 ", beyond the checkpoint of size %" PRIu64
+		          " (an exchange with witnesses serves the newest checkpoint they"
+		          " cosigned: try again, or --wait longer)",
 		          e->sid, start, size);
 		ret = PL_EXIT_FAIL;
 		goto out;
@@ -869,6 +881,34 @@ out:
 	return ret;
 }
 
+/*
+ * Fetches the checkpoint after the subject, so that it covers it. An exchange
+ * with witnesses serves the newest checkpoint they cosigned, which lags a
+ * record just logged by a witness round: polls for one that covers the
+ * subject, at most e->wait_ms. fetch_window() reports one that never came.
+ */
+static int covering_checkpoint(struct export *e)
+{
+	const struct timespec tick = {0, 100 * 1000 * 1000};
+	uint64_t waited = 0;
+	int ret;
+
+	for (;;) {
+		pl_buf_reset(&e->cpnote);
+		ret = session_refresh(&e->s, &e->cp, &e->cpnote);
+		if (ret || e->cp.size > e->subject.index || waited >= e->wait_ms)
+			break;
+		if (waited == 0)
+			fprintf(stderr,
+			        "parley dossier: waiting for a checkpoint that covers log #%" PRIu64
+			        " (the exchange's newest covers %" PRIu64 " records)\n",
+			        e->subject.index, e->cp.size);
+		nanosleep(&tick, NULL);
+		waited += 100;
+	}
+	return ret;
+}
+
 static int run_export(struct export *e, const char *id)
 {
 	struct pl_tiles_source src = {read_tile, &e->tiles};
@@ -882,8 +922,7 @@ static int run_export(struct export *e, const char *id)
 	ret = find_subject(e, id);
 	if (ret)
 		goto out;
-	/* After the subject, so that the checkpoint covers it. */
-	ret = session_refresh(&e->s, &e->cp, &e->cpnote);
+	ret = covering_checkpoint(e);
 	if (ret)
 		goto out;
 	pl_tiles_view_init(&e->view, e->cp.size, &src);
@@ -952,6 +991,7 @@ int cmd_dossier(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"output", required_argument, NULL, 'o'},
 	        {"disclose", required_argument, NULL, 'd'},
+	        {"wait", required_argument, NULL, 'w'},
 	        {"profile", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -959,10 +999,11 @@ int cmd_dossier(int argc, char **argv)
 	/* Static: the session, the checkpoint and the disclosures are large. */
 	static struct export e;
 	const char *profile = NULL;
+	uint64_t wait_s = DOSSIER_WAIT_SECONDS;
 	int c, ret;
 
 	memset(&e, 0, sizeof(e));
-	while ((c = getopt_long(argc, argv, ":o:d:P:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:d:w:P:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			e.output = optarg;
@@ -974,6 +1015,15 @@ int cmd_dossier(int argc, char **argv)
 				goto out;
 			}
 			e.disclose[e.ndisclose++] = optarg;
+			break;
+		case 'w':
+			if (pl_parse_u64(&wait_s, optarg, strlen(optarg), 3600) != 0) {
+				ret = cli_usage("dossier",
+				                "--wait: not a number of seconds from 0 to "
+				                "3600: %s",
+				                optarg);
+				goto out;
+			}
 			break;
 		case 'P':
 			profile = optarg;
@@ -996,6 +1046,7 @@ int cmd_dossier(int argc, char **argv)
 		ret = cli_usage("dossier", "missing --output FILE");
 		goto out;
 	}
+	e.wait_ms = wait_s * 1000;
 	ret = session_open(&e.s, "dossier", profile);
 	if (ret == PL_EXIT_OK)
 		ret = run_export(&e, argv[optind]);

@@ -101,6 +101,7 @@ kill -TERM "$WPID" 2>/dev/null
 wait "$WPID" 2>/dev/null
 expect 0 "with the witness down, a send still succeeds" as kpa send --to rok-mnd \
 	--class message --body-file "$T/body"
+ID2=$(last_id)
 SIZE2=$(last_tree)
 ok "parleyd logs that the witness did not cosign" \
 	wait_for 100 grep -q 'level=warn event=witness msg="not cosigned" witness=witness.example' \
@@ -108,7 +109,16 @@ ok "parleyd logs that the witness did not cosign" \
 ok "parleyd still answers" "$DRIVER" health "$URL"
 ok "/checkpoint still carries the older cosigned checkpoint" cosigned_at_least "$SIZE"
 ok "it is older than the tree" [ "$(sed -n 2p "$T/cp")" -lt "$SIZE2" ]
+expect 1 "a dossier of the new send, waiting 1 s: no checkpoint covers it" \
+	"$PARLEY" dossier "$ID2" --wait 1 --output "$T/d2.json" --profile "$T/prof/kpa"
+ok "it said what it waited for" said "waiting for a checkpoint that covers log #"
+ok "and why it gave up" said "beyond the checkpoint of size"
+ok "nothing was written" [ ! -e "$T/d2.json" ]
 ok "the witness comes back on the same port" start_witness
+expect 0 "a dossier of the new send waits for the witness's cosignature" \
+	"$PARLEY" dossier "$ID2" --wait 20 --output "$T/d2.json" --profile "$T/prof/kpa"
+expect 0 "and verifies with the witness's key" "$PARLEY" verify "$T/d2.json" \
+	--log-key "$DATA/log.vkey" --witness "$T/w/witness.vkey"
 ok "within 20 s parleyd catches up: cosigned at size >= $SIZE2" \
 	wait_for 200 cosigned_at_least "$SIZE2"
 
