@@ -48,6 +48,8 @@ ok "S1 (b): the dossier proves unc never conveyed it" \
 	has "NOT conveyed: unc made no record after receiving it, up to checkpoint"
 ok "S2: the dossier shows the letter declined, never received by dprk-leader" \
 	has "NOT received by dprk-leader: dprk-leader made no record after the send"
+ok "the dossiers carry the witness's cosignature" \
+	[ "$(grep -c "witnesses: 1 of the 1 given cosigned it" "$T/demo.out")" -eq 3 ]
 ok "the S1 (b) dossier is left in the output directory" [ -s "$T/out/s1b-never-conveyed.dossier" ]
 ok "the S2 dossier's page is left in the output directory" [ -s "$T/out/s2-letter.html" ]
 ok "the timelines are left in the output directory" [ -s "$T/out/timelines.txt" ]
@@ -59,5 +61,8 @@ all_stopped() {
 }
 ok "every agent stopped cleanly" all_stopped
 ok "parleyd stopped cleanly" grep -q 'event=stop .*status="success"' "$T/out/parleyd.log"
+ok "parleyd's witness client had it cosigned" grep -q 'event=witness msg="cosigned"' \
+	"$T/out/parleyd.log"
+ok "the witness was stopped" grep -q 'event=serve msg="stopping"' "$T/out/witness.log"
 echo "1..$count"
 [ "$fails" -eq 0 ]
