@@ -1597,9 +1597,9 @@ static void ex_complete(struct pl_exchange *ex, struct ex_item *it)
 /*
  * Keeps the WAL short and its file rewritten in place. SQLite starts the WAL
  * again from its beginning only once every frame in it is in the database; a
- * checkpoint beside a busy sequencer never catches up, so the WAL would grow
- * without end and every commit would append to the file, paying for a journal
- * commit of its new size (about twice the cost of overwriting). So the
+ * checkpoint beside a busy sequencer rarely catches up, so the WAL would grow
+ * without end and every commit would append to the file, its fdatasync also
+ * recording the file's new size (about twice the cost of overwriting). So the
  * checkpointer copies the bulk in the background and then the sequencer,
  * between two batches, copies the few frames appended meanwhile: the next
  * batch starts the WAL again. Called after a batch's submitters are answered.
