@@ -238,19 +238,33 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+int pl__client_index_header(const char *p, size_t n, uint64_t *index)
 {
 	static const char name[] = "parley-index:";
-	struct sink *s = arg;
-	size_t n = size * nmemb, k = sizeof(name) - 1;
+	size_t k = sizeof(name) - 1, a = k, b = n;
 
-	if (s->want_index && n > k && n < HEADER_LINE_MAX && strncasecmp(p, name, k) == 0) {
-		size_t a = k, b = n;
-		while (a < b && (p[a] == ' ' || p[a] == '\t'))
-			a++;
-		while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' '))
-			b--;
-		s->has_index = pl_parse_u64(&s->index, p + a, b - a, INT64_MAX) == 0;
+	if (n <= k || strncasecmp(p, name, k) != 0)
+		return PL_ENOTFOUND;
+	if (n >= HEADER_LINE_MAX)
+		return PL_EMALFORMED;
+	while (a < b && (p[a] == ' ' || p[a] == '\t'))
+		a++;
+	while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' '))
+		b--;
+	return pl_parse_u64(index, p + a, b - a, INT64_MAX) == 0 ? 0 : PL_EMALFORMED;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+	uint64_t index;
+	int ret;
+
+	if (s->want_index && (ret = pl__client_index_header(p, n, &index)) != PL_ENOTFOUND) {
+		s->has_index = ret == 0;
+		if (s->has_index)
+			s->index = index;
 	}
 	return n;
 }
@@ -442,6 +456,26 @@ static int malformed(struct pl_client *c, const char *what)
 	return PL_EMALFORMED;
 }
 
+/* Records in one list or line answer: above what the server sends in a page. */
+#define LIST_ITEMS_MAX PL_HTTP_RECORDS_MAX_PAGE
+/* Directory entries: each is a key, and no directory holds more keys. */
+#define PARTIES_MAX PL_DIRECTORY_MAX_KEYS
+
+/* Tells the caller of a parser why it refused (a static string); returns ret. */
+static int refuse(const char **why, int ret, const char *reason)
+{
+	if (why)
+		*why = reason;
+	return ret;
+}
+
+static json_t *json_load_body(const char *body, size_t len)
+{
+	json_error_t je;
+
+	return json_loadb(len ? body : "", len, JSON_REJECT_DUPLICATES, &je);
+}
+
 static bool json_u64(json_t *v, uint64_t *out)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -493,17 +527,17 @@ static int entry_from_json(json_t *o, struct pl_client_entry *e)
 	return 0;
 }
 
-static int list_from_json(struct pl_client *c, const struct pl_buf *b, bool want_next,
-                          struct pl_client_list *out)
+int pl__client_list_parse(const char *body, size_t len, bool want_next, struct pl_client_list *out,
+                          const char **why)
 {
 	struct pl_client_list l = {NULL, 0, 0};
-	json_error_t je;
-	json_t *j = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES, &je), *a;
+	json_t *j = json_load_body(body, len), *a;
 	int ret = 0;
 
 	if (!j || !json_is_array(a = json_object_get(j, "records")) ||
+	    json_array_size(a) > LIST_ITEMS_MAX ||
 	    (want_next && !json_u64(json_object_get(j, "next"), &l.next))) {
-		ret = malformed(c, "record list");
+		ret = refuse(why, PL_EMALFORMED, "malformed answer: record list");
 		goto out;
 	}
 	if (json_array_size(a) > 0) {
@@ -516,7 +550,7 @@ static int list_from_json(struct pl_client *c, const struct pl_buf *b, bool want
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		ret = entry_from_json(json_array_get(a, i), &l.v[i]);
 		if (ret) {
-			(void)malformed(c, "record entry");
+			(void)refuse(why, ret, "malformed answer: record entry");
 			goto out;
 		}
 		l.n++;
@@ -664,6 +698,38 @@ out:
 	return ret;
 }
 
+int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size_t rec_len,
+                             struct pl_client_receipt *out, const char **why)
+{
+	struct pl_client_receipt r;
+	uint8_t id[PL_HASH_BYTES];
+	json_t *j = json_load_body(body, len);
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	if (!j || !json_u64(json_object_get(j, "index"), &r.index) ||
+	    !json_hash(json_object_get(j, "id"), r.id) ||
+	    !json_u64(json_object_get(j, "size"), &r.size) ||
+	    !(r.proof = json_dup(json_object_get(j, "proof"), &r.proof_len)) ||
+	    !(r.checkpoint = json_dup(json_object_get(j, "checkpoint"), &r.checkpoint_len)) ||
+	    r.index >= r.size) {
+		ret = refuse(why, PL_EMALFORMED, "malformed answer: submission answer");
+		goto out;
+	}
+	pl_sha256(id, rec_len ? rec : "", rec_len);
+	if (memcmp(id, r.id, PL_HASH_BYTES) != 0) {
+		ret = refuse(why, PL_EPROOF, "the answer is for another record");
+		goto out;
+	}
+	*out = r;
+	memset(&r, 0, sizeof(r));
+	ret = 0;
+out:
+	pl_client_receipt_release(&r);
+	json_decref(j);
+	return ret;
+}
+
 int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
                      struct pl_client_receipt *out)
 {
@@ -674,95 +740,102 @@ int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
 	                     .body_len = len,
 	                     .content_type = "text/plain; charset=utf-8",
 	                     .auth = false};
-	struct pl_client_receipt r;
-	uint8_t id[PL_HASH_BYTES];
+	const char *why = NULL;
 	struct pl_buf resp;
-	json_error_t je;
-	json_t *j = NULL;
 	int ret;
 
-	memset(&r, 0, sizeof(r));
 	pl_buf_init(&resp, PL_TLOG_PROOF_MAX_BYTES * 4);
 	ret = perform(c, &rq, &resp, NULL, ok_201);
-	if (ret)
-		goto out;
-	j = json_loadb(resp.data ? resp.data : "", resp.len, JSON_REJECT_DUPLICATES, &je);
-	if (!j || !json_u64(json_object_get(j, "index"), &r.index) ||
-	    !json_hash(json_object_get(j, "id"), r.id) ||
-	    !json_u64(json_object_get(j, "size"), &r.size) ||
-	    !(r.proof = json_dup(json_object_get(j, "proof"), &r.proof_len)) ||
-	    !(r.checkpoint = json_dup(json_object_get(j, "checkpoint"), &r.checkpoint_len)) ||
-	    r.index >= r.size) {
-		ret = malformed(c, "submission answer");
-		goto out;
-	}
-	pl_sha256(id, rec, len);
-	if (memcmp(id, r.id, PL_HASH_BYTES) != 0) {
-		set_reason(c, "the answer is for another record");
-		ret = PL_EPROOF;
-		goto out;
-	}
-	*out = r;
-	memset(&r, 0, sizeof(r));
-out:
-	pl_client_receipt_release(&r);
-	json_decref(j);
+	if (!ret)
+		ret = pl__client_receipt_parse(resp.data, resp.len, rec, len, out, &why);
+	if (ret && why)
+		set_reason(c, why);
 	pl_buf_release(&resp);
 	return ret;
+}
+
+/* An id as a request names it: 8 to 64 hex digits. */
+static bool id_is_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 8 || n > PL_HASH_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = id[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		      (ch >= 'A' && ch <= 'F')))
+			return false;
+	}
+	return true;
 }
 
 /* "/records/<id><suffix>" for an id of 8 to 64 hex digits. */
 static int record_target(char *t, size_t tn, const char *id, const char *suffix)
 {
-	size_t n = strlen(id);
-
-	if (n < 8 || n > PL_HASH_HEX_LEN)
+	if (!id_is_valid(id))
 		return PL_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		char ch = id[i];
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		      (ch >= 'A' && ch <= 'F')))
-			return PL_EINVAL;
-	}
 	snprintf(t, tn, "/records/%s%s", id, suffix);
 	return 0;
 }
 
-int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
+int pl__client_record_parse(const char *body, size_t len, const char *id, const uint64_t *index,
+                            struct pl_client_entry *out, const char **why)
 {
-	char target[32 + PL_HASH_HEX_LEN], hex[PL_HASH_HEX_LEN + 1];
-	struct request rq = {.method = "GET", .target = target, .auth = true};
-	struct sink sink = {.want_index = true};
+	char hex[PL_HASH_HEX_LEN + 1];
 	struct pl_client_entry e;
-	struct pl_buf resp;
 	int ret;
 
 	memset(&e, 0, sizeof(e));
+	if (!id || !id_is_valid(id)) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	if (!index) {
+		ret = refuse(why, PL_EMALFORMED, "malformed answer: no Parley-Index header");
+		goto out;
+	}
+	pl_sha256(e.id, len ? body : "", len);
+	pl_hex_encode(hex, e.id, PL_HASH_BYTES);
+	if (strncasecmp(hex, id, strlen(id)) != 0) {
+		ret = refuse(why, PL_EPROOF, "the answer is another record");
+		goto out;
+	}
+	e.index = *index;
+	e.note = malloc(len + 1);
+	if (!e.note) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	if (len)
+		memcpy(e.note, body, len);
+	e.note[len] = '\0';
+	e.note_len = len;
+	*out = e;
+	ret = 0;
+out:
+	return ret;
+}
+
+int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
+{
+	char target[32 + PL_HASH_HEX_LEN];
+	struct request rq = {.method = "GET", .target = target, .auth = true};
+	struct sink sink = {.want_index = true};
+	const char *why = NULL;
+	struct pl_buf resp;
+	int ret;
+
 	pl_buf_init(&resp, PL_RECORD_MAX_BYTES);
 	ret = record_target(target, sizeof(target), id, "");
 	if (ret)
 		goto out;
 	ret = perform(c, &rq, &resp, &sink, ok_200);
-	if (ret)
-		goto out;
-	if (!sink.has_index) {
-		ret = malformed(c, "no Parley-Index header");
-		goto out;
-	}
-	pl_sha256(e.id, resp.len ? resp.data : "", resp.len);
-	pl_hex_encode(hex, e.id, PL_HASH_BYTES);
-	if (strncasecmp(hex, id, strlen(id)) != 0) {
-		set_reason(c, "the answer is another record");
-		ret = PL_EPROOF;
-		goto out;
-	}
-	e.index = sink.index;
-	e.note = pl_buf_detach(&resp, &e.note_len);
-	if (!e.note) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	*out = e;
+	if (!ret)
+		ret = pl__client_record_parse(resp.data, resp.len, id,
+		                              sink.has_index ? &sink.index : NULL, out, &why);
+	if (ret && why)
+		set_reason(c, why);
 out:
 	pl_buf_release(&resp);
 	return ret;
@@ -783,33 +856,47 @@ int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct p
 	return ret;
 }
 
+int pl__client_consistency_parse(const char *body, size_t len, uint8_t hashes[][PL_HASH_BYTES],
+                                 size_t *n, const char **why)
+{
+	uint8_t h[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+	size_t k = 0, i = 0;
+	int ret = 0;
+
+	while (i < len) {
+		const char *nl = memchr(body + i, '\n', len - i);
+		if (!nl || k >= PL_PROOF_MAX_HASHES ||
+		    pl_b64_decode_exact(h[k], PL_HASH_BYTES, body + i, (size_t)(nl - body) - i) !=
+		            0) {
+			ret = refuse(why, PL_EMALFORMED, "malformed answer: consistency proof");
+			goto out;
+		}
+		k++;
+		i = (size_t)(nl - body) + 1;
+	}
+	if (k > 0)
+		memcpy(hashes, h, k * PL_HASH_BYTES);
+	*n = k;
+out:
+	return ret;
+}
+
 int pl_client_consistency(struct pl_client *c, uint64_t old_size, uint64_t new_size,
                           uint8_t hashes[][PL_HASH_BYTES], size_t *n)
 {
 	char target[80];
+	const char *why = NULL;
 	struct pl_buf resp;
-	size_t k = 0, i = 0;
 	int ret;
 
 	snprintf(target, sizeof(target), "/consistency?old=%llu&new=%llu",
 	         (unsigned long long)old_size, (unsigned long long)new_size);
 	pl_buf_init(&resp, PL_PROOF_MAX_HASHES * (PL_HASH_B64_LEN + 1));
 	ret = get_into(c, target, false, &resp);
-	if (ret)
-		goto out;
-	while (i < resp.len) {
-		const char *nl = memchr(resp.data + i, '\n', resp.len - i);
-		if (!nl || k >= PL_PROOF_MAX_HASHES ||
-		    pl_b64_decode_exact(hashes[k], PL_HASH_BYTES, resp.data + i,
-		                        (size_t)(nl - resp.data) - i) != 0) {
-			ret = malformed(c, "consistency proof");
-			goto out;
-		}
-		k++;
-		i = (size_t)(nl - resp.data) + 1;
-	}
-	*n = k;
-out:
+	if (!ret)
+		ret = pl__client_consistency_parse(resp.data, resp.len, hashes, n, &why);
+	if (ret && why)
+		set_reason(c, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -818,13 +905,16 @@ static int get_list(struct pl_client *c, const char *target, bool auth, bool wan
                     long extra_ms, struct pl_client_list *out)
 {
 	struct request rq = {.method = "GET", .target = target, .auth = auth, .extra_ms = extra_ms};
+	const char *why = NULL;
 	struct pl_buf resp;
 	int ret;
 
 	pl_buf_init(&resp, c->response_max);
 	ret = perform(c, &rq, &resp, NULL, ok_200);
 	if (!ret)
-		ret = list_from_json(c, &resp, want_next, out);
+		ret = pl__client_list_parse(resp.data, resp.len, want_next, out, &why);
+	if (ret && why)
+		set_reason(c, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -861,23 +951,25 @@ void pl_client_line_release(struct pl_client_line *l)
 }
 
 /* {"line", "size", "next", "more", "records": [{index, id, record, proof}]}. */
-static int line_from_json(struct pl_client *c, const struct pl_buf *b, const char *line,
-                          struct pl_client_line *out)
+int pl__client_line_parse(const char *body, size_t len, const char *line,
+                          struct pl_client_line *out, const char **why)
 {
 	struct pl_client_line l;
-	json_error_t je;
-	json_t *j = json_loadb(b->data ? b->data : "", b->len, JSON_REJECT_DUPLICATES, &je), *a,
-	       *ln;
+	json_t *j = json_load_body(body, len), *a, *ln;
 	int ret = 0;
 
 	memset(&l, 0, sizeof(l));
+	if (!line) {
+		ret = PL_EINVAL;
+		goto out;
+	}
 	if (!j || !json_is_array(a = json_object_get(j, "records")) ||
-	    !json_u64(json_object_get(j, "size"), &l.size) ||
+	    json_array_size(a) > LIST_ITEMS_MAX || !json_u64(json_object_get(j, "size"), &l.size) ||
 	    !json_u64(json_object_get(j, "next"), &l.next) ||
 	    !json_is_boolean(json_object_get(j, "more")) ||
 	    !json_is_string(ln = json_object_get(j, "line")) ||
 	    strcmp(json_string_value(ln), line)) {
-		ret = malformed(c, "line");
+		ret = refuse(why, PL_EMALFORMED, "malformed answer: line");
 		goto out;
 	}
 	l.more = json_is_true(json_object_get(j, "more"));
@@ -893,7 +985,7 @@ static int line_from_json(struct pl_client *c, const struct pl_buf *b, const cha
 		struct pl_client_entry e;
 		ret = entry_from_json(o, &e);
 		if (ret) {
-			(void)malformed(c, "line record");
+			(void)refuse(why, ret, "malformed answer: line record");
 			goto out;
 		}
 		l.v[i].index = e.index;
@@ -903,7 +995,7 @@ static int line_from_json(struct pl_client *c, const struct pl_buf *b, const cha
 		l.n++;
 		l.v[i].proof = json_dup(json_object_get(o, "proof"), &l.v[i].proof_len);
 		if (!l.v[i].proof) {
-			ret = malformed(c, "line record proof");
+			ret = refuse(why, PL_EMALFORMED, "malformed answer: line record proof");
 			goto out;
 		}
 	}
@@ -920,6 +1012,7 @@ int pl_client_line(struct pl_client *c, const char *line, int64_t since, uint64_
 {
 	char target[96 + PL_RECORD_NAME_MAX];
 	struct request rq = {.method = "GET", .target = target, .auth = true};
+	const char *why = NULL;
 	struct pl_buf resp;
 	int ret;
 
@@ -930,7 +1023,9 @@ int pl_client_line(struct pl_client *c, const char *line, int64_t since, uint64_
 	pl_buf_init(&resp, c->response_max);
 	ret = perform(c, &rq, &resp, NULL, ok_200);
 	if (!ret)
-		ret = line_from_json(c, &resp, line, out);
+		ret = pl__client_line_parse(resp.data, resp.len, line, out, &why);
+	if (ret && why)
+		set_reason(c, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -980,23 +1075,17 @@ static int party_from_json(json_t *o, struct pl_client_party *p)
 	return 0;
 }
 
-int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t *n)
+int pl__client_parties_parse(const char *body, size_t len, struct pl_client_party **out, size_t *n,
+                             const char **why)
 {
-	struct request rq = {.method = "GET", .target = "/parties"};
 	struct pl_client_party *v = NULL;
-	struct pl_buf resp;
-	json_error_t je;
-	json_t *j = NULL, *a;
+	json_t *j = json_load_body(body, len), *a;
 	size_t k = 0;
-	int ret;
+	int ret = 0;
 
-	pl_buf_init(&resp, c->response_max);
-	ret = perform(c, &rq, &resp, NULL, ok_200);
-	if (ret)
-		goto out;
-	j = json_loadb(resp.data ? resp.data : "", resp.len, JSON_REJECT_DUPLICATES, &je);
-	if (!j || !json_is_array(a = json_object_get(j, "parties"))) {
-		ret = malformed(c, "directory");
+	if (!j || !json_is_array(a = json_object_get(j, "parties")) ||
+	    json_array_size(a) > PARTIES_MAX) {
+		ret = refuse(why, PL_EMALFORMED, "malformed answer: directory");
 		goto out;
 	}
 	v = calloc(json_array_size(a) + 1, sizeof(*v));
@@ -1007,7 +1096,7 @@ int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t 
 	for (k = 0; k < json_array_size(a); k++) {
 		if (party_from_json(json_array_get(a, k), &v[k]) != 0) {
 			free(v[k].register_record);
-			ret = malformed(c, "directory entry");
+			ret = refuse(why, PL_EMALFORMED, "malformed answer: directory entry");
 			goto out;
 		}
 	}
@@ -1017,30 +1106,43 @@ int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t 
 out:
 	pl_client_parties_free(v, k);
 	json_decref(j);
+	return ret;
+}
+
+int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t *n)
+{
+	struct request rq = {.method = "GET", .target = "/parties"};
+	const char *why = NULL;
+	struct pl_buf resp;
+	int ret;
+
+	pl_buf_init(&resp, c->response_max);
+	ret = perform(c, &rq, &resp, NULL, ok_200);
+	if (!ret)
+		ret = pl__client_parties_parse(resp.data, resp.len, out, n, &why);
+	if (ret && why)
+		set_reason(c, why);
 	pl_buf_release(&resp);
 	return ret;
 }
 
 /* ---- Server-sent events ---- */
 
-struct sse {
-	struct pl_client *c;
+/* The parser of an event stream: fed any chunks of it, calls fn per record event. */
+struct pl__client_sse {
 	int (*fn)(void *arg, const struct pl_client_entry *e);
 	void *arg;
 	uint64_t *cursor;
-	struct pl_buf line;  /* the line being received */
-	struct pl_buf data;  /* data of the event being received */
-	struct pl_buf error; /* body of a non-200 answer */
+	struct pl_buf line; /* the line being received */
+	struct pl_buf data; /* data of the event being received */
 	bool is_record;
 	bool has_id;
 	uint64_t id;
 	bool stopped; /* fn asked to stop */
-	int fail;     /* a malformed stream */
-	bool checked; /* status looked at */
-	bool ok;      /* status 200 */
+	int fail;     /* a malformed stream: nothing more is read */
 };
 
-static int sse_dispatch(struct sse *s)
+static int sse_dispatch(struct pl__client_sse *s)
 {
 	struct pl_client_entry e;
 	json_error_t je;
@@ -1068,7 +1170,7 @@ static int sse_dispatch(struct sse *s)
 }
 
 /* One line of the event stream (without its end of line). */
-static int sse_line(struct sse *s, const char *p, size_t n)
+static int sse_line(struct pl__client_sse *s, const char *p, size_t n)
 {
 	const char *colon;
 	size_t fn, vs;
@@ -1098,6 +1200,74 @@ static int sse_line(struct sse *s, const char *p, size_t n)
 	return 0; /* retry and unknown fields are ignored, as the format says */
 }
 
+int pl__client_sse_new(struct pl__client_sse **out, uint64_t *cursor,
+                       int (*fn)(void *arg, const struct pl_client_entry *e), void *arg)
+{
+	struct pl__client_sse *s;
+
+	if (!out || !cursor || !fn)
+		return PL_EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return PL_ENOMEM;
+	s->fn = fn;
+	s->arg = arg;
+	s->cursor = cursor;
+	pl_buf_init(&s->line, SSE_LINE_MAX);
+	pl_buf_init(&s->data, SSE_LINE_MAX);
+	*out = s;
+	return 0;
+}
+
+void pl__client_sse_free(struct pl__client_sse *s)
+{
+	if (!s)
+		return;
+	pl_buf_release(&s->line);
+	pl_buf_release(&s->data);
+	free(s);
+}
+
+bool pl__client_sse_is_stopped(const struct pl__client_sse *s)
+{
+	return s->stopped;
+}
+
+int pl__client_sse_feed(struct pl__client_sse *s, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (!s->fail && !s->stopped && i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t k = nl ? (size_t)(nl - (p + i)) : n - i, len;
+
+		if (pl_buf_add(&s->line, p + i, k) != 0) {
+			s->fail = PL_ETOOBIG;
+			break;
+		}
+		i += k;
+		if (!nl)
+			break;
+		i++;
+		len = s->line.len;
+		if (len > 0 && s->line.data[len - 1] == '\r')
+			len--;
+		s->fail = sse_line(s, s->line.data ? s->line.data : "", len);
+		pl_buf_reset(&s->line);
+	}
+	return s->fail;
+}
+
+/* The transfer of a stream: its status, the parser, or the error body. */
+struct sse {
+	struct pl_client *c;
+	struct pl__client_sse *p;
+	struct pl_buf error; /* body of a non-200 answer */
+	int fail;            /* a malformed stream */
+	bool checked;        /* status looked at */
+	bool ok;             /* status 200 */
+};
+
 static size_t sse_write(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct sse *s = arg;
@@ -1111,22 +1281,8 @@ static size_t sse_write(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	if (!s->ok)
 		return pl_buf_add(&s->error, p, n) == 0 ? n : 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
-		if (ch == '\n') {
-			size_t len = s->line.len;
-			if (len > 0 && s->line.data[len - 1] == '\r')
-				len--;
-			s->fail = sse_line(s, s->line.data ? s->line.data : "", len);
-			pl_buf_reset(&s->line);
-			if (s->fail || s->stopped)
-				return 0;
-		} else if (pl_buf_add(&s->line, &ch, 1) != 0) {
-			s->fail = PL_ETOOBIG;
-			return 0;
-		}
-	}
-	return n;
+	s->fail = pl__client_sse_feed(s->p, p, n);
+	return s->fail || pl__client_sse_is_stopped(s->p) ? 0 : n;
 }
 
 int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
@@ -1149,15 +1305,12 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 
 	memset(&s, 0, sizeof(s));
 	s.c = c;
-	s.fn = fn;
-	s.arg = arg;
-	s.cursor = cursor;
-	pl_buf_init(&s.line, SSE_LINE_MAX);
-	pl_buf_init(&s.data, SSE_LINE_MAX);
 	pl_buf_init(&s.error, ERROR_BODY_MAX);
 	snprintf(target, sizeof(target), "/inbox?after=%llu", (unsigned long long)*cursor);
 	memset(&c->err, 0, sizeof(c->err));
-	ret = prepare(c, &rq, &hdrs, &sink);
+	ret = pl__client_sse_new(&s.p, cursor, fn, arg);
+	if (!ret)
+		ret = prepare(c, &rq, &hdrs, &sink);
 	if (ret)
 		goto out;
 	/* A silent stream is a dead one: the server sends a heartbeat every 15 s. */
@@ -1165,7 +1318,7 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 45L);
 	cc = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->err.status);
-	if (s.stopped) {
+	if (pl__client_sse_is_stopped(s.p)) {
 		ret = 0;
 	} else if (s.fail) {
 		ret = s.fail == PL_ETOOBIG ? PL_ETOOBIG : PL_EMALFORMED;
@@ -1181,8 +1334,7 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 	}
 out:
 	curl_slist_free_all(hdrs);
-	pl_buf_release(&s.line);
-	pl_buf_release(&s.data);
+	pl__client_sse_free(s.p);
 	pl_buf_release(&s.error);
 	return ret;
 }

@@ -50,4 +50,72 @@ int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap,
  */
 char *pl__path_join(const char *dir, const char *file);
 
+/*
+ * The parsers of the exchange's answers (docs/api.md), callable without HTTP
+ * so that they are tested and fuzzed; the pl_client_ endpoints call them.
+ * body[0..len) is the untrusted answer (body may be NULL when len is 0).
+ * Each returns 0 and fills the outputs, as the endpoint's function does (and
+ * released the same way), or PL_EMALFORMED, PL_EPROOF (an id that is not
+ * SHA-256 of its record), PL_EINVAL (a bad argument of the caller's) or
+ * PL_ENOMEM; on error the outputs are untouched, nothing is kept, and *why
+ * (when why is not NULL) may be set to a static reason for people.
+ * Thread-safe: no shared state. Implemented in client.c.
+ */
+struct pl_client_entry;
+struct pl_client_list;
+struct pl_client_receipt;
+struct pl_client_line;
+struct pl_client_party;
+struct pl__client_sse;
+
+/* POST /records: rec[0..rec_len) is the record submitted, whose SHA-256 the id must be. */
+int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size_t rec_len,
+                             struct pl_client_receipt *out, const char **why);
+
+/*
+ * One header line (its CRLF included or not): 0 with *index for a valid
+ * Parley-Index, PL_ENOTFOUND for another header, PL_EMALFORMED for a
+ * Parley-Index whose value is not a decimal up to 2^63-1.
+ */
+int pl__client_index_header(const char *p, size_t n, uint64_t *index);
+
+/*
+ * GET /records/<id>: id is the one asked (8 to 64 hex digits, else
+ * PL_EINVAL), index the value of the Parley-Index header (NULL when none came).
+ */
+int pl__client_record_parse(const char *body, size_t len, const char *id, const uint64_t *index,
+                            struct pl_client_entry *out, const char **why);
+
+/* {"records": [...]} with "next" required when want_next (statements, inbox), not (thread). */
+int pl__client_list_parse(const char *body, size_t len, bool want_next, struct pl_client_list *out,
+                          const char **why);
+
+/* GET /lines/<line>: the answer must name the line asked. */
+int pl__client_line_parse(const char *body, size_t len, const char *line,
+                          struct pl_client_line *out, const char **why);
+
+/* GET /parties: *out is an array of *n, for pl_client_parties_free(). */
+int pl__client_parties_parse(const char *body, size_t len, struct pl_client_party **out, size_t *n,
+                             const char **why);
+
+/* GET /consistency: one base64 hash per line, at most PL_PROOF_MAX_HASHES (32: PL_HASH_BYTES). */
+int pl__client_consistency_parse(const char *body, size_t len, uint8_t hashes[][32], size_t *n,
+                                 const char **why);
+
+/*
+ * The text/event-stream of GET /inbox, fed in chunks of any size. fn is
+ * called for each record event (e valid during the call only); *cursor is
+ * advanced past each record delivered and to each event's id. After fn
+ * returns non-zero the parser is stopped: feeding reads nothing more.
+ * pl__client_sse_feed() returns 0, PL_EMALFORMED (a bad id or record),
+ * PL_EPROOF (an id that is not the record's hash), PL_ETOOBIG (a line or an
+ * event over the limit) or PL_ENOMEM, and after an error returns it again
+ * without reading. _free(NULL) is a no-op.
+ */
+int pl__client_sse_new(struct pl__client_sse **out, uint64_t *cursor,
+                       int (*fn)(void *arg, const struct pl_client_entry *e), void *arg);
+int pl__client_sse_feed(struct pl__client_sse *s, const char *p, size_t n);
+bool pl__client_sse_is_stopped(const struct pl__client_sse *s);
+void pl__client_sse_free(struct pl__client_sse *s);
+
 #endif
