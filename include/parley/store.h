@@ -87,6 +87,16 @@ int pl_store_wal_checkpoint(struct pl_store *s) PL_WUR;
 /* The origin recorded at creation, copied to out (PL_ORIGIN_MAX + 1 bytes). */
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_WUR;
 
+/*
+ * The direct line `name` as the exchange was last configured with it, in its
+ * parleyd.conf text form (pl_line_format(), at most PL_LINE_TEXT_MAX bytes):
+ * kept so that a line taken out of the configuration can still be reported.
+ * line_put replaces what was kept (a writer, in a transaction or not);
+ * line_get appends the text to *text, or returns PL_ENOTFOUND.
+ */
+int pl_store_line_put(struct pl_store *s, const char *name, const char *text) PL_WUR;
+int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text) PL_WUR;
+
 /* ---- Records: the log entries, keyed by log index ---------------------- */
 
 /* What the exchange indexes about a record beside its bytes. */

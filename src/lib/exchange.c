@@ -2878,13 +2878,65 @@ static const struct pl_line *ex_line_find(const struct pl_exchange *ex, const ch
 	return NULL;
 }
 
+/*
+ * Keeps each configured line's definition in the store, so that a line later
+ * taken out of the configuration can still be reported (pl_exchange_line()).
+ */
+static int ex_lines_keep(struct pl_exchange *ex)
+{
+	struct pl_buf text;
+	int ret = 0;
+
+	if (ex->o.nlines == 0)
+		return 0;
+	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
+	ret = pl_store_begin(ex->w);
+	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		pl_buf_reset(&text);
+		ret = pl_line_format(&ex->o.lines[i], &text);
+		if (!ret)
+			ret = pl_store_line_put(ex->w, ex->o.lines[i].name, text.data);
+	}
+	if (!ret)
+		ret = pl_store_commit(ex->w);
+	else
+		pl_store_rollback(ex->w);
+	pl_buf_release(&text);
+	return ret;
+}
+
+/* The line named name: configured, or else as it was when last configured (into *kept). */
+static int ex_line_get(struct pl_exchange *ex, struct pl_store *s, const char *name,
+                       struct pl_line *kept, const struct pl_line **out)
+{
+	struct pl_buf text;
+	int ret;
+
+	*out = ex_line_find(ex, name);
+	if (*out)
+		return 0;
+	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
+	ret = pl_store_line_get(s, name, &text);
+	if (ret == PL_EINVAL)
+		ret = PL_ENOTFOUND; /* not a name a line can have */
+	/* Kept by this exchange, but the store is a file: parsed as strictly as the config. */
+	if (!ret &&
+	    (pl_line_parse(kept, text.data, text.len, NULL) != 0 || strcmp(kept->name, name) != 0))
+		ret = PL_ESTORE;
+	if (!ret)
+		*out = kept;
+	pl_buf_release(&text);
+	return ret;
+}
+
 #define EX_LINE_SCAN 512  /* inbox indexes read at once while looking for checks */
 #define EX_LINE_REFS 1024 /* records referring to one check (answers, unanswered, citations) */
 
 int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
                      size_t max, struct pl_exchange_list *out, bool *more)
 {
-	const struct pl_line *l;
+	const struct pl_line *l = NULL;
+	struct pl_line kept;
 	struct pl_store_party p;
 	struct pl_store_record meta;
 	struct pl_record *r = NULL;
@@ -2896,9 +2948,6 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 
 	if (!ex || !line || !out || !more)
 		return PL_EINVAL;
-	l = ex_line_find(ex, line);
-	if (!l)
-		return PL_ENOTFOUND;
 	if (max == 0 || max > PL_EXCHANGE_LINE_PAGE_MAX)
 		max = PL_EXCHANGE_LINE_PAGE_MAX;
 	cap = max * 3; /* a check, two answers or one unanswered */
@@ -2913,6 +2962,8 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 	size = pl_exchange_size(ex); /* first: what the store shows beyond it is not published */
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
+	if (!ret)
+		ret = ex_line_get(ex, s, line, &kept, &l);
 	for (int e = 0; !ret && !found && e < 2; e++) {
 		ret = pl_store_party_get(s, l->ends[e], &p);
 		found = ret == 0;
@@ -3308,6 +3359,8 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	ret = ex_check_store(ex, errdetail);
 	if (!ret)
 		ret = ex_dir_load(ex, ex->w);
+	if (!ret)
+		ret = ex_lines_keep(ex);
 	if (ret)
 		goto fail;
 	ex->pool = calloc(ex->o.readers, sizeof(*ex->pool));

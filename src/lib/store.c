@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include <parley/line.h>
+
 #include "internal.h"
 
 /* Every statement the store runs, prepared once per connection. */
@@ -19,6 +21,7 @@
 	X(ST_COMMIT, "COMMIT")                                                                \
 	X(ST_ROLLBACK, "ROLLBACK")                                                            \
 	X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                               \
+	X(ST_META_PUT, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")             \
 	X(ST_REC_PUT, "INSERT INTO records(idx, idpfx, id, author, seq, kind, note) "         \
 	              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                  \
 	X(ST_REC_GET, "SELECT id, author, seq, kind, note FROM records WHERE idx = ?1")       \
@@ -452,6 +455,59 @@ int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 	else
 		ret = store_fail(s, "origin", rc);
 	store_done(st);
+	return ret;
+}
+
+/* The meta key of line name: "line " and the name (a space is never part of a name). */
+static int store_line_key(char key[static PL_RECORD_NAME_MAX + 6], const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
+		return PL_EINVAL;
+	memcpy(key, "line ", 5);
+	memcpy(key + 5, name, n + 1);
+	return 0;
+}
+
+int pl_store_line_put(struct pl_store *s, const char *name, const char *text)
+{
+	char key[PL_RECORD_NAME_MAX + 6];
+	sqlite3_stmt *st;
+	int ret = store_line_key(key, name);
+
+	if (!ret && (!text || strlen(text) > PL_LINE_TEXT_MAX))
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = store_stmt(s, ST_META_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_META_PUT, st);
+}
+
+int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
+{
+	char key[PL_RECORD_NAME_MAX + 6], v[PL_LINE_TEXT_MAX + 1];
+	sqlite3_stmt *st;
+	int rc, ret = store_line_key(key, name);
+
+	if (!ret && !text)
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = store_stmt(s, ST_META_GET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = store_col_text(s, st, 0, v, sizeof(v), "line");
+	else
+		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : store_fail(s, "line", rc);
+	store_done(st);
+	if (!ret)
+		ret = pl_buf_adds(text, v);
 	return ret;
 }
 

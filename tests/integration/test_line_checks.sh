@@ -3,7 +3,8 @@
 # malformed; the exchange logs a check of unc-kpa every 3 s; unc's agent answers, kpa's runs
 # with --no-answer and the exchange logs it unanswered; `parley line availability` reports it
 # from verified records; a deadline pending at a restart is honoured, checks that fell due
-# while parleyd was down are not made up; an unknown line and a revoked asker are refused.
+# while parleyd was down are not made up; an unknown line and a revoked asker are refused; a
+# line taken out of parleyd.conf is still reported.
 # shellcheck disable=SC2016 # the single-quoted sh -c and awk programs expand their own arguments
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
@@ -151,6 +152,19 @@ for a in $UNC_AGENT $KPA_AGENT; do
 done
 BG=
 ok "unc's agent never refused an answer" lacks "$T/unc.log" "refused"
+stop_server
+ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]
+
+# --- a line taken out of parleyd.conf is still reported --------------------------------------
+cp "$T/good.conf" "$T/parleyd.conf"
+ok "parleyd serves again, without the line in its configuration" start_server "$OLDPORT"
+expect 0 "the line's availability is still reported" "$PARLEY" line availability unc-kpa \
+	--profile "$T/p/rok-mnd"
+ok "kpa still answered none of its checks" printed "kpa answered 0 of"
+ok "unc's answers are still counted" printed "unc answered"
+expect 3 "a line never configured is still unknown" "$PARLEY" line availability liaison \
+	--profile "$T/p/rok-mnd"
+ok "with its status" said "404"
 stop_server
 ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]
 finish

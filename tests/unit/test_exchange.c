@@ -24,6 +24,7 @@
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
 #include <parley/exchange.h>
+#include <parley/line.h>
 #include <parley/note.h>
 #include <parley/party.h>
 #include <parley/proof.h>
@@ -1373,6 +1374,55 @@ static void test_tampered_store(void **state)
 	pl_buf_release(&err);
 }
 
+/* Lists line's checks (none here): the return code of pl_exchange_line(). */
+static int line_list(struct fx *f, const char *line)
+{
+	struct pl_exchange_list l;
+	bool more = false;
+	int ret = pl_exchange_line(f->ex, line, 0, 0, 0, &l, &more);
+
+	if (ret == 0)
+		pl_exchange_list_release(&l);
+	return ret;
+}
+
+/*
+ * A line taken out of the configuration is still known under its name, as it
+ * was last configured; what the store keeps of it is parsed as strictly as
+ * the configuration, and a line never configured stays unknown.
+ */
+static void test_line_kept(void **state)
+{
+	static const char def[] = "unc-kpa unc kpa every 12h window 30m";
+	struct fx *f = *state;
+	sqlite3 *db = NULL;
+	char path[128];
+
+	fx_close(f);
+	assert_int_equal(pl_line_parse(&f->o.lines[0], def, strlen(def), NULL), 0);
+	f->o.nlines = 1;
+	fx_open(f);
+	assert_int_equal(line_list(f, "unc-kpa"), 0);
+	fx_close(f);
+	f->o.nlines = 0;
+	fx_open(f);
+	assert_int_equal(line_list(f, "unc-kpa"), 0);
+	assert_int_equal(line_list(f, "liaison"), PL_ENOTFOUND);
+	assert_int_equal(line_list(f, "not a name"), PL_ENOTFOUND);
+	fx_close(f);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE meta SET value = 'unc-kpa unc unc every 1h window 5m'"
+	                              " WHERE key = 'line unc-kpa'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	fx_open(f);
+	assert_int_equal(line_list(f, "unc-kpa"), PL_ESTORE);
+}
+
 /* Concurrent submitters, each on its own chain. */
 struct worker {
 	struct fx *f;
@@ -1886,6 +1936,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown),

@@ -416,6 +416,41 @@ static void test_payloads_timers(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* Line definitions: kept under their name, replaced, read back by a reader; bad names refused. */
+static void test_lines(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *r = NULL;
+	struct pl_buf text;
+	char long_name[PL_RECORD_NAME_MAX + 2];
+
+	pl_buf_init(&text, 1024);
+	assert_int_equal(pl_store_line_get(f->s, "unc-kpa", &text), PL_ENOTFOUND);
+	assert_int_equal(pl_store_line_put(f->s, "unc-kpa", "unc-kpa unc kpa every 3s window 2s"),
+	                 0);
+	assert_int_equal(pl_store_line_put(f->s, "liaison", "liaison rok kpa every 1h window 5m"),
+	                 0);
+	assert_int_equal(pl_store_line_put(f->s, "unc-kpa", "unc-kpa unc kpa every 12h window 30m"),
+	                 0);
+	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_line_get(r, "unc-kpa", &text), 0);
+	assert_string_equal(text.data, "unc-kpa unc kpa every 12h window 30m");
+	pl_buf_reset(&text);
+	assert_int_equal(pl_store_line_get(r, "liaison", &text), 0);
+	assert_string_equal(text.data, "liaison rok kpa every 1h window 5m");
+	/* The meta table's other keys are not lines. */
+	assert_int_equal(pl_store_line_get(r, "origin", &text), PL_ENOTFOUND);
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(pl_store_line_put(f->s, long_name, "x"), PL_EINVAL);
+	assert_int_equal(pl_store_line_put(f->s, "a b", "x"), PL_EINVAL);
+	assert_int_equal(pl_store_line_put(f->s, "", "x"), PL_EINVAL);
+	assert_int_equal(pl_store_line_put(f->s, "l", NULL), PL_EINVAL);
+	assert_int_equal(pl_store_line_get(r, "a b", &text), PL_EINVAL);
+	pl_store_close(r);
+	pl_buf_release(&text);
+}
+
 static void test_rollback_and_readers(void **state)
 {
 	struct fx *f = *state;
@@ -466,6 +501,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
