@@ -164,6 +164,14 @@ static void set_reason(struct pl_client *c, const char *reason)
 	snprintf(c->err.reason, sizeof(c->err.reason), "%s", reason);
 }
 
+/* Keeps why a response parser refused an answer, when it said; returns ret. */
+static int parsed(struct pl_client *c, int ret, const char *why)
+{
+	if (ret && why)
+		set_reason(c, why);
+	return ret;
+}
+
 static int error_of_status(long status)
 {
 	switch (status) {
@@ -748,8 +756,7 @@ int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
 	ret = perform(c, &rq, &resp, NULL, ok_201);
 	if (!ret)
 		ret = pl__client_receipt_parse(resp.data, resp.len, rec, len, out, &why);
-	if (ret && why)
-		set_reason(c, why);
+	ret = parsed(c, ret, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -834,8 +841,7 @@ int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry
 	if (!ret)
 		ret = pl__client_record_parse(resp.data, resp.len, id,
 		                              sink.has_index ? &sink.index : NULL, out, &why);
-	if (ret && why)
-		set_reason(c, why);
+	ret = parsed(c, ret, why);
 out:
 	pl_buf_release(&resp);
 	return ret;
@@ -895,8 +901,7 @@ int pl_client_consistency(struct pl_client *c, uint64_t old_size, uint64_t new_s
 	ret = get_into(c, target, false, &resp);
 	if (!ret)
 		ret = pl__client_consistency_parse(resp.data, resp.len, hashes, n, &why);
-	if (ret && why)
-		set_reason(c, why);
+	ret = parsed(c, ret, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -913,8 +918,7 @@ static int get_list(struct pl_client *c, const char *target, bool auth, bool wan
 	ret = perform(c, &rq, &resp, NULL, ok_200);
 	if (!ret)
 		ret = pl__client_list_parse(resp.data, resp.len, want_next, out, &why);
-	if (ret && why)
-		set_reason(c, why);
+	ret = parsed(c, ret, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -1024,8 +1028,7 @@ int pl_client_line(struct pl_client *c, const char *line, int64_t since, uint64_
 	ret = perform(c, &rq, &resp, NULL, ok_200);
 	if (!ret)
 		ret = pl__client_line_parse(resp.data, resp.len, line, out, &why);
-	if (ret && why)
-		set_reason(c, why);
+	ret = parsed(c, ret, why);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -1120,8 +1123,7 @@ int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t 
 	ret = perform(c, &rq, &resp, NULL, ok_200);
 	if (!ret)
 		ret = pl__client_parties_parse(resp.data, resp.len, out, n, &why);
-	if (ret && why)
-		set_reason(c, why);
+	ret = parsed(c, ret, why);
 	pl_buf_release(&resp);
 	return ret;
 }

@@ -954,6 +954,22 @@ static void async_done(void *arg, int status, struct pl_exchange_receipt *r,
 	pthread_mutex_unlock(&s->box->mu);
 }
 
+/*
+ * Reopens the exchange so that two submissions always share one batch (it
+ * waits up to 2 s for the second), with an empty box for their answers.
+ */
+static void reopen_in_pairs(struct fx *f, struct async_box *box)
+{
+	fx_close(f);
+	f->o.batch_max = 2;
+	f->o.batch_age_us = 2000000;
+	f->o.batch_idle_us = 2000000;
+	fx_open(f);
+	memset(box, 0, sizeof(*box));
+	pthread_mutex_init(&box->mu, NULL);
+	pthread_cond_init(&box->cv, NULL);
+}
+
 static void test_same_seq_one_batch(void **state)
 {
 	struct fx *f = *state;
@@ -963,14 +979,7 @@ static void test_same_seq_one_batch(void **state)
 	struct party saved = f->p[UNC];
 	uint64_t size0;
 
-	fx_close(f);
-	f->o.batch_max = 2;
-	f->o.batch_age_us = 2000000;
-	f->o.batch_idle_us = 2000000;
-	fx_open(f);
-	memset(&box, 0, sizeof(box));
-	pthread_mutex_init(&box.mu, NULL);
-	pthread_cond_init(&box.cv, NULL);
+	reopen_in_pairs(f, &box);
 	pl_buf_init(&a, PL_RECORD_MAX_BYTES);
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	rec_sign(&f->p[UNC], rec_statement(f, UNC, "one", NULL), &a);
@@ -1726,14 +1735,7 @@ static void test_checkpoint_cosign(void **state)
 	/* Two records in one batch: sizes lo (checkpointed), lo + 1 (none), hi = lo + 2. */
 	sizes[0] = pl_exchange_size(f->ex);
 	saved_o = f->o;
-	fx_close(f);
-	f->o.batch_max = 2;
-	f->o.batch_age_us = 2000000;
-	f->o.batch_idle_us = 2000000;
-	fx_open(f);
-	memset(&box, 0, sizeof(box));
-	pthread_mutex_init(&box.mu, NULL);
-	pthread_cond_init(&box.cv, NULL);
+	reopen_in_pairs(f, &box);
 	rec_sign(&f->p[UNC], rec_statement(f, UNC, "one", NULL), &rec[0]);
 	rec_sign(&f->p[KPA], rec_statement(f, KPA, "two", NULL), &rec[1]);
 	for (int i = 0; i < 2; i++)
