@@ -28,7 +28,8 @@
 /* Request authentication (docs/api.md) and the HTTP API. */
 #define PL_AUTH_HEADER_MAX       512           /* bytes in an Authorization header value */
 #define PL_AUTH_WINDOW_SECONDS   60            /* accepted clock difference, either way */
-#define PL_AUTH_NONCES_MAX       (1u << 19)    /* remembered nonces (16 MiB at most) */
+#define PL_AUTH_NONCES_MAX       (1u << 19)    /* nonces in the pool shared by all keys */
+#define PL_AUTH_NONCES_PER_KEY   4096          /* nonces each key may always have remembered */
 #define PL_HTTP_TARGET_MAX       1024          /* bytes in a request-target (path and query) */
 #define PL_HTTP_HEADERS_MAX      64            /* header fields in one request */
 #define PL_HTTP_CONN_MEMORY      (64u * 1024u) /* per-connection buffer: bounds the header block */

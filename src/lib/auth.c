@@ -230,35 +230,91 @@ out:
 	return ret;
 }
 
+int pl_auth_digest_parse(uint8_t hash[static PL_HASH_BYTES], const char *s, size_t len)
+{
+	static const char prefix[] = PL_AUTH_DIGEST_PREFIX;
+	const size_t plen = sizeof(prefix) - 1;
+	uint8_t tmp[PL_HASH_BYTES];
+	int ret = PL_EMALFORMED;
+
+	if (len > PL_AUTH_DIGEST_LEN) {
+		ret = PL_ETOOBIG;
+		goto out;
+	}
+	if (len != PL_AUTH_DIGEST_LEN || memcmp(s, prefix, plen) != 0 || s[len - 1] != ':')
+		goto out;
+	if (pl_b64_decode_exact(tmp, PL_HASH_BYTES, s + plen, PL_HASH_B64_LEN) != 0)
+		goto out;
+	memcpy(hash, tmp, PL_HASH_BYTES);
+	ret = 0;
+out:
+	return ret;
+}
+
+int pl_auth_digest_format(struct pl_buf *out, const void *body, size_t len)
+{
+	uint8_t hash[PL_HASH_BYTES];
+	char b64[PL_HASH_B64_LEN + 1];
+
+	pl_sha256(hash, len ? body : "", len);
+	pl_b64_encode(b64, hash, PL_HASH_BYTES);
+	return pl_buf_addf(out, PL_AUTH_DIGEST_PREFIX "%s:", b64);
+}
+
 /*
- * The nonce set: open addressing with linear probing over fingerprints
- * SHA-256(name || 0 || key ID || nonce)[0..8), each with its expiry time.
- * Expired entries are dropped by rebuilding the table, which needs no
- * tombstones; the table doubles up to max when live entries pass half.
+ * The nonce set: a table of keys, each with its own open-addressing table
+ * (linear probing) of nonce fingerprints, each fingerprint with its expiry
+ * time. A fingerprint is SipHash of the nonce under a random key of the
+ * set's, so that a client cannot choose nonces that pile up on one probe
+ * run. Expired entries are dropped by rebuilding a table, which needs no
+ * tombstones; a key's table doubles up to about 2 * key_max slots when its
+ * live entries pass half. Every window, and whenever the shared pool is
+ * found full (at most once a second), every key is swept: expired nonces
+ * dropped, tables shrunk, keys left with none forgotten.
  */
-#define FP_BYTES 8 /* a collision only refuses a request, it never admits one */
+#define FP_BYTES       crypto_shorthash_BYTES /* a collision only refuses a request */
+#define TABLE_MIN      16
+#define KEY_TABLE_MIN  16
+#define KEY_ID_CONTEXT "parley/nonce-key/v1"
 
 struct nonce_slot {
 	uint8_t fp[FP_BYTES];
 	uint64_t expires; /* 0: empty */
 };
 
-struct pl_auth_nonces {
-	pthread_mutex_t lock;
+/* One key's nonces. */
+struct nonce_key {
+	uint8_t id[PL_HASH_BYTES]; /* SHA-256 of the context, the key name, NUL and key ID */
 	struct nonce_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
-	size_t max;
-	uint64_t window;
-	uint64_t full_at; /* when a purge last left the set full: purge at most once a second */
+	uint64_t full_at; /* when a purge last left this key without room: at most once a second */
 };
 
-int pl_auth_nonces_new(struct pl_auth_nonces **out, size_t max, uint64_t window)
+struct pl_auth_nonces {
+	pthread_mutex_t lock;
+	struct nonce_key **keys; /* open addressing by id, load at most one half */
+	size_t keys_cap;         /* power of two */
+	size_t nkeys;
+	size_t shared, reserve, key_max;
+	size_t cap_max;     /* the largest table of one key: a power of two >= 2 * key_max */
+	size_t shared_used; /* sum over the keys of what each holds beyond its reserve */
+	size_t total;
+	uint64_t window;
+	uint64_t swept_at;     /* time of the last sweep of every key */
+	uint64_t pool_full_at; /* when a sweep last left the pool full: at most once a second */
+	uint8_t fp_key[crypto_shorthash_KEYBYTES];
+};
+
+int pl_auth_nonces_new(struct pl_auth_nonces **out, size_t shared, size_t reserve, size_t key_max,
+                       uint64_t window)
 {
+	const size_t lim = (size_t)1 << 30;
 	struct pl_auth_nonces *c = NULL;
 	int ret;
 
-	if (max < 16 || max > ((size_t)1 << 30) || window == 0) {
+	if (reserve < 16 || reserve > lim || key_max < reserve || key_max > lim || shared > lim ||
+	    key_max > reserve + shared || window == 0) {
 		ret = PL_EINVAL;
 		goto out;
 	}
@@ -267,30 +323,52 @@ int pl_auth_nonces_new(struct pl_auth_nonces **out, size_t max, uint64_t window)
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	c->cap = 64;
-	c->slots = calloc(c->cap, sizeof(*c->slots));
-	if (!c->slots || pthread_mutex_init(&c->lock, NULL) != 0) {
-		free(c->slots);
+	c->keys_cap = KEY_TABLE_MIN;
+	c->keys = calloc(c->keys_cap, sizeof(*c->keys));
+	if (!c->keys || pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c->keys);
 		free(c);
 		c = NULL;
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	c->max = max;
+	c->shared = shared;
+	c->reserve = reserve;
+	c->key_max = key_max;
+	for (c->cap_max = TABLE_MIN; c->cap_max < 2 * key_max;)
+		c->cap_max *= 2;
 	c->window = window;
+	randombytes_buf(c->fp_key, sizeof(c->fp_key));
 	*out = c;
 	ret = 0;
 out:
 	return ret;
 }
 
+static void key_free(struct nonce_key *k)
+{
+	if (!k)
+		return;
+	free(k->slots);
+	free(k);
+}
+
 void pl_auth_nonces_free(struct pl_auth_nonces *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->keys_cap; i++)
+		key_free(c->keys[i]);
 	pthread_mutex_destroy(&c->lock);
-	free(c->slots);
+	free(c->keys);
+	sodium_memzero(c->fp_key, sizeof(c->fp_key));
 	free(c);
+}
+
+/* What n nonces of one key take from the shared pool. */
+static size_t beyond_reserve(const struct pl_auth_nonces *c, size_t n)
+{
+	return n > c->reserve ? n - c->reserve : 0;
 }
 
 static size_t slot_index(const uint8_t fp[static FP_BYTES], size_t cap)
@@ -309,92 +387,225 @@ static void slot_put(struct nonce_slot *slots, size_t cap, const struct nonce_sl
 	slots[i] = *s;
 }
 
-/* Rebuilds into cap slots, dropping entries expired at now. Returns 0 or PL_ENOMEM. */
-static int nonces_rebuild(struct pl_auth_nonces *c, size_t cap, uint64_t now)
+/*
+ * Rebuilds k's table into cap slots, dropping entries expired at now, and
+ * keeps the set's totals. Returns 0 or PL_ENOMEM (k unchanged).
+ */
+static int key_rebuild(struct pl_auth_nonces *c, struct nonce_key *k, size_t cap, uint64_t now)
 {
 	struct nonce_slot *slots = calloc(cap, sizeof(*slots));
 	size_t count = 0;
 
 	if (!slots)
 		return PL_ENOMEM;
-	for (size_t i = 0; i < c->cap; i++) {
-		if (c->slots[i].expires == 0 || c->slots[i].expires < now)
+	for (size_t i = 0; i < k->cap; i++) {
+		if (k->slots[i].expires == 0 || k->slots[i].expires < now)
 			continue;
-		slot_put(slots, cap, &c->slots[i]);
+		slot_put(slots, cap, &k->slots[i]);
 		count++;
 	}
-	free(c->slots);
-	c->slots = slots;
-	c->cap = cap;
-	c->count = count;
+	c->shared_used -= beyond_reserve(c, k->count) - beyond_reserve(c, count);
+	c->total -= k->count - count;
+	free(k->slots);
+	k->slots = slots;
+	k->cap = cap;
+	k->count = count;
+	return 0;
+}
+
+static size_t key_index(const uint8_t id[static PL_HASH_BYTES], size_t cap)
+{
+	return (size_t)pl__get_be64(id) & (cap - 1);
+}
+
+/* Puts k into a key table of cap slots (a free slot exists). */
+static void key_put(struct nonce_key **keys, size_t cap, struct nonce_key *k)
+{
+	size_t i = key_index(k->id, cap);
+
+	while (keys[i])
+		i = (i + 1) & (cap - 1);
+	keys[i] = k;
+}
+
+/* Rebuilds the key table into cap slots (at least twice the keys). Returns 0 or PL_ENOMEM. */
+static int keys_rebuild(struct pl_auth_nonces *c, size_t cap)
+{
+	struct nonce_key **keys = calloc(cap, sizeof(*keys));
+
+	if (!keys)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < c->keys_cap; i++)
+		if (c->keys[i])
+			key_put(keys, cap, c->keys[i]);
+	free(c->keys);
+	c->keys = keys;
+	c->keys_cap = cap;
 	return 0;
 }
 
 /*
- * Makes room for one more entry, keeping the load at most one half: purges
- * the expired entries when half full, and doubles (up to about 2 * max slots)
- * when more than a quarter is still live after that, so purges stay rare.
+ * Drops every expired nonce of every key, shrinks the tables to their live
+ * entries and forgets the keys left with none. Without memory for a new key
+ * table no key is forgotten (a hole would cut a probe run), and a table
+ * whose rebuild fails stays as it was.
  */
-static int nonces_reserve(struct pl_auth_nonces *c, uint64_t now)
+static void nonces_sweep(struct pl_auth_nonces *c, uint64_t now)
 {
-	size_t cap = c->cap;
+	struct nonce_key **keys;
+	size_t cap;
+
+	for (cap = KEY_TABLE_MIN; cap < 2 * c->nkeys;)
+		cap *= 2;
+	keys = calloc(cap, sizeof(*keys));
+	for (size_t i = 0; i < c->keys_cap; i++) {
+		struct nonce_key *k = c->keys[i];
+		size_t kcap;
+		if (!k)
+			continue;
+		for (kcap = TABLE_MIN; kcap < 4 * k->count && kcap < c->cap_max;)
+			kcap *= 2;
+		(void)key_rebuild(c, k, kcap, now);
+		if (!keys)
+			continue;
+		if (k->count == 0) {
+			key_free(k);
+			c->nkeys--;
+		} else {
+			key_put(keys, cap, k);
+		}
+	}
+	if (keys) {
+		free(c->keys);
+		c->keys = keys;
+		c->keys_cap = cap;
+	}
+	c->swept_at = now;
+}
+
+/* Finds the key with this id, or adds it. NULL without memory. */
+static struct nonce_key *key_get(struct pl_auth_nonces *c, const uint8_t id[static PL_HASH_BYTES])
+{
+	struct nonce_key *k;
+	size_t i;
+
+	for (i = key_index(id, c->keys_cap); c->keys[i]; i = (i + 1) & (c->keys_cap - 1))
+		if (memcmp(c->keys[i]->id, id, PL_HASH_BYTES) == 0)
+			return c->keys[i];
+	if ((c->nkeys + 1) * 2 > c->keys_cap && keys_rebuild(c, c->keys_cap * 2) != 0)
+		return NULL;
+	k = calloc(1, sizeof(*k));
+	if (k)
+		k->slots = calloc(TABLE_MIN, sizeof(*k->slots));
+	if (!k || !k->slots) {
+		key_free(k);
+		return NULL;
+	}
+	memcpy(k->id, id, PL_HASH_BYTES);
+	k->cap = TABLE_MIN;
+	key_put(c->keys, c->keys_cap, k);
+	c->nkeys++;
+	return k;
+}
+
+/* True when k may remember one more nonce. */
+static bool key_has_room(const struct pl_auth_nonces *c, const struct nonce_key *k)
+{
+	return k->count < c->reserve || (k->count < c->key_max && c->shared_used < c->shared);
+}
+
+/*
+ * Makes room in k for one more entry, keeping its load at most one half:
+ * purges k's expired entries when it has no room or its table is half full,
+ * sweeps every key when the shared pool is what is missing, and doubles k's
+ * table (up to cap_max) when more than a quarter is still live after that.
+ */
+static int key_reserve(struct pl_auth_nonces *c, struct nonce_key *k, uint64_t now)
+{
+	size_t cap;
 	int ret;
 
-	if ((c->count + 1) * 2 <= c->cap && c->count < c->max)
+	if (key_has_room(c, k) && (k->count + 1) * 2 <= k->cap)
 		return 0;
-	if (c->full_at == now)
+	if (k->full_at == now)
 		return PL_ETOOBIG;
-	ret = nonces_rebuild(c, c->cap, now);
+	ret = key_rebuild(c, k, k->cap, now);
 	if (ret)
 		return ret;
-	while (c->count * 4 >= cap && cap < 2 * c->max)
+	if (!key_has_room(c, k) && k->count >= c->reserve && k->count < c->key_max &&
+	    c->pool_full_at != now) {
+		/* The pool is taken: other keys may hold expired nonces in it. */
+		nonces_sweep(c, now);
+		if (c->shared_used >= c->shared)
+			c->pool_full_at = now;
+	}
+	for (cap = k->cap; k->count * 4 >= cap && cap < c->cap_max;)
 		cap *= 2;
-	if (cap != c->cap) {
-		ret = nonces_rebuild(c, cap, now);
+	if (cap != k->cap) {
+		ret = key_rebuild(c, k, cap, now);
 		if (ret)
 			return ret;
 	}
-	if (c->count >= c->max || (c->count + 1) * 2 > c->cap) {
-		c->full_at = now;
+	if (!key_has_room(c, k) || (k->count + 1) * 2 > k->cap) {
+		k->full_at = now;
 		return PL_ETOOBIG;
 	}
 	return 0;
 }
 
-int pl_auth_nonces_add(struct pl_auth_nonces *c, const struct pl_auth *a, uint64_t now)
+/* The id of the header's key: SHA-256 of a context, the key name, NUL and the key ID. */
+static void key_id_of(uint8_t id[static PL_HASH_BYTES], const struct pl_auth *a)
 {
 	crypto_hash_sha256_state st;
-	uint8_t full[PL_HASH_BYTES];
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)KEY_ID_CONTEXT,
+	                          sizeof(KEY_ID_CONTEXT));
+	crypto_hash_sha256_update(&st, (const unsigned char *)a->key_name, strlen(a->key_name) + 1);
+	crypto_hash_sha256_update(&st, a->key_id, PL_KEYID_BYTES);
+	crypto_hash_sha256_final(&st, id);
+}
+
+int pl_auth_nonces_add(struct pl_auth_nonces *c, const struct pl_auth *a, uint64_t now)
+{
+	uint8_t id[PL_HASH_BYTES];
+	struct nonce_key *k;
 	struct nonce_slot s;
 	size_t i;
 	int ret;
 
 	if (a->time + c->window < now)
 		return PL_ERANGE;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)a->key_name, strlen(a->key_name) + 1);
-	crypto_hash_sha256_update(&st, a->key_id, PL_KEYID_BYTES);
-	crypto_hash_sha256_update(&st, a->nonce, PL_AUTH_NONCE_BYTES);
-	crypto_hash_sha256_final(&st, full);
-	memcpy(s.fp, full, FP_BYTES);
+	key_id_of(id, a);
+	crypto_shorthash(s.fp, a->nonce, PL_AUTH_NONCE_BYTES, c->fp_key);
 	s.expires = a->time + c->window;
 	if (s.expires == 0)
 		s.expires = 1;
 
 	pthread_mutex_lock(&c->lock);
-	for (i = slot_index(s.fp, c->cap); c->slots[i].expires != 0; i = (i + 1) & (c->cap - 1)) {
-		if (memcmp(c->slots[i].fp, s.fp, FP_BYTES) == 0 && c->slots[i].expires >= now) {
+	if (now >= c->swept_at + c->window)
+		nonces_sweep(c, now); /* idle keys give their memory back */
+	k = key_get(c, id);
+	if (!k) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	for (i = slot_index(s.fp, k->cap); k->slots[i].expires != 0; i = (i + 1) & (k->cap - 1)) {
+		if (memcmp(k->slots[i].fp, s.fp, FP_BYTES) == 0 && k->slots[i].expires >= now) {
 			ret = PL_EEXIST;
 			goto out;
 		}
 	}
-	ret = nonces_reserve(c, now);
+	ret = key_reserve(c, k, now);
 	if (ret)
 		goto out;
 	/* A matching expired entry may remain until the next rebuild: harmless, it never matches
 	 * again (its expiry is in the past) and the lookup above skipped it. */
-	slot_put(c->slots, c->cap, &s);
-	c->count++;
+	slot_put(k->slots, k->cap, &s);
+	if (k->count >= c->reserve)
+		c->shared_used++;
+	k->count++;
+	c->total++;
 out:
 	pthread_mutex_unlock(&c->lock);
 	return ret;
@@ -405,7 +616,24 @@ size_t pl_auth_nonces_count(struct pl_auth_nonces *c)
 	size_t n;
 
 	pthread_mutex_lock(&c->lock);
-	n = c->count;
+	n = c->total;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+size_t pl_auth_nonces_key_count(struct pl_auth_nonces *c, const struct pl_auth *a)
+{
+	uint8_t id[PL_HASH_BYTES];
+	size_t n = 0;
+
+	key_id_of(id, a);
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = key_index(id, c->keys_cap); c->keys[i]; i = (i + 1) & (c->keys_cap - 1)) {
+		if (memcmp(c->keys[i]->id, id, PL_HASH_BYTES) == 0) {
+			n = c->keys[i]->count;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }

@@ -320,6 +320,18 @@ static int prepare(struct pl_client *c, const struct request *rq, struct curl_sl
 		if (!(t = curl_slist_append(h, auth.data)))
 			goto oom;
 		h = t;
+		/* The server checks the signature before reading the body: declare its hash. */
+		if (strcmp(rq->method, "POST") == 0) {
+			pl_buf_reset(&auth);
+			ret = pl_buf_adds(&auth, PL_AUTH_DIGEST_HEADER ": ");
+			if (!ret)
+				ret = pl_auth_digest_format(&auth, rq->body, rq->body_len);
+			if (ret)
+				goto oom;
+			if (!(t = curl_slist_append(h, auth.data)))
+				goto oom;
+			h = t;
+		}
 	}
 	if (rq->content_type) {
 		char line[96];

@@ -59,8 +59,11 @@ static const struct conf_key conf_keys[] = {
         {"rate_burst", CONF_U32, CFO(rate_burst), 1, 10000000},
         {"auth_window", CONF_U32, CFO(auth_window), 1, 3600},
         {"nonce_max", CONF_U32, CFO(nonce_max), 16, 1u << 24},
+        {"nonce_per_key", CONF_U32, CFO(nonce_per_key), 16, 1u << 24},
         {"poll_timeout", CONF_U32, CFO(poll_timeout), 1, PL_HTTP_POLL_MAX_SECONDS},
         {"sse_max", CONF_U32, CFO(sse_max), 1, 65536},
+        {"upload_per_key", CONF_U64, CFO(upload_per_key), 1024, 1ull << 40},
+        {"upload_budget", CONF_U64, CFO(upload_budget), 1024, 1ull << 40},
         {"line", CONF_LINE, EXO(lines), 0, 0},
         {"witness", CONF_WITNESS, CFO(witnesses), 0, 0},
         {"witness_interval_ms", CONF_U32, CFO(witness_interval_ms), 100, 3600000},
@@ -85,8 +88,11 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c)
 	c->rate_burst = PL_HTTP_BURST_PER_KEY;
 	c->auth_window = PL_AUTH_WINDOW_SECONDS;
 	c->nonce_max = PL_AUTH_NONCES_MAX;
+	c->nonce_per_key = PL_AUTH_NONCES_PER_KEY;
 	c->poll_timeout = 30;
 	c->sse_max = 256;
+	c->upload_per_key = PL_PARLEYD_UPLOAD_PER_KEY_FACTOR * c->ex.payload_max;
+	c->upload_budget = PL_PARLEYD_UPLOAD_BUDGET_FACTOR * c->ex.payload_max;
 	c->witness_interval_ms = PL_PARLEYD_WITNESS_INTERVAL_MS;
 }
 
@@ -268,6 +274,39 @@ static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], 
 	return 0;
 }
 
+/* The index of a key in conf_keys (which holds it). */
+static size_t conf_key_index(const char *name)
+{
+	size_t i = 0;
+
+	while (i < CONF_NKEYS - 1 && strcmp(conf_keys[i].name, name) != 0)
+		i++;
+	return i;
+}
+
+/*
+ * The upload allowances: when not set, they follow payload_max (so that a
+ * file raising payload_max raises them too); a key's allowance must hold
+ * one largest payload and the whole budget one key's allowance.
+ */
+static int conf_uploads(struct pl_parleyd_config *c, const bool seen[static CONF_NKEYS],
+                        unsigned lineno, struct pl_buf *err)
+{
+	if (!seen[conf_key_index("upload_per_key")])
+		c->upload_per_key = PL_PARLEYD_UPLOAD_PER_KEY_FACTOR * c->ex.payload_max;
+	if (!seen[conf_key_index("upload_budget")])
+		c->upload_budget = PL_PARLEYD_UPLOAD_BUDGET_FACTOR * c->ex.payload_max;
+	if (c->upload_per_key < c->ex.payload_max) {
+		conf_err(err, lineno, "upload_per_key is smaller than payload_max", NULL);
+		return PL_ERANGE;
+	}
+	if (c->upload_budget < c->upload_per_key) {
+		conf_err(err, lineno, "upload_budget is smaller than upload_per_key", NULL);
+		return PL_ERANGE;
+	}
+	return 0;
+}
+
 int pl_parleyd_config_parse(struct pl_parleyd_config *c, const char *text, size_t len,
                             struct pl_buf *err)
 {
@@ -315,6 +354,8 @@ int pl_parleyd_config_parse(struct pl_parleyd_config *c, const char *text, size_
 		conf_err(err, lineno, "rate_burst is smaller than rate", NULL);
 		ret = PL_ERANGE;
 	}
+	if (!ret)
+		ret = conf_uploads(tmp, seen, lineno, err);
 	if (!ret)
 		*c = *tmp;
 	free(tmp);
@@ -375,13 +416,16 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 		        "http_threads = %u\nhttp_nice = %u\nmax_connections = %u\nmax_per_ip = %u\n"
 		        "connection_timeout = %u\nmax_headers = %u\nheader_max = %u\n"
 		        "record_max = %u\nrate = %u\nrate_burst = %u\nauth_window = %u\n"
-		        "nonce_max = %u\npoll_timeout = %u\nsse_max = %u\n",
+		        "nonce_max = %u\nnonce_per_key = %u\npoll_timeout = %u\nsse_max = %u\n"
+		        "upload_per_key = %llu\nupload_budget = %llu\n",
 		        c->listen, c->ex.batch_max, c->ex.batch_age_us, c->ex.batch_idle_us,
 		        c->ex.time_tolerance_s, c->ex.timer_interval_ms,
 		        (unsigned long long)c->ex.payload_max, c->ex.readers, c->http_threads,
 		        c->http_nice, c->max_connections, c->max_per_ip, c->connection_timeout,
 		        c->max_headers, c->header_max, c->record_max, c->rate, c->rate_burst,
-		        c->auth_window, c->nonce_max, c->poll_timeout, c->sse_max);
+		        c->auth_window, c->nonce_max, c->nonce_per_key, c->poll_timeout, c->sse_max,
+		        (unsigned long long)c->upload_per_key,
+		        (unsigned long long)c->upload_budget);
 	if (!ret && c->ex.nlines)
 		ret = pl_buf_adds(
 		        out, "\n# Checked lines: NAME END END every|at ... window DURATION.\n");

@@ -20,6 +20,10 @@
 /* The HTTP workers' nice value above the sequencer's: see parleyd.conf(5). */
 #define PL_PARLEYD_DEFAULT_HTTP_NICE 5
 
+/* Authenticated upload memory, as multiples of payload_max, when not configured. */
+#define PL_PARLEYD_UPLOAD_PER_KEY_FACTOR 2
+#define PL_PARLEYD_UPLOAD_BUDGET_FACTOR  8
+
 /* `witness` directives, and the default witness_interval_ms. */
 #define PL_PARLEYD_WITNESSES_MAX       16
 #define PL_PARLEYD_WITNESS_INTERVAL_MS 1000
@@ -47,9 +51,12 @@ struct pl_parleyd_config {
 	uint32_t rate;               /* requests per second per key (token bucket rate) */
 	uint32_t rate_burst;         /* token bucket depth */
 	uint32_t auth_window;        /* seconds a request signature's time may differ */
-	uint32_t nonce_max;          /* remembered nonces (replay protection) */
+	uint32_t nonce_max;          /* nonces in the pool shared by all keys (replay protection) */
+	uint32_t nonce_per_key;      /* nonces each key may always have remembered */
 	uint32_t poll_timeout;       /* seconds a long poll waits */
 	uint32_t sse_max;            /* concurrent server-sent-event streams */
+	uint64_t upload_per_key;     /* bytes of authenticated uploads in progress per key */
+	uint64_t upload_budget;      /* bytes of authenticated uploads in progress in all */
 	/* Witnesses asked to cosign checkpoints (`witness`, repeatable), at most
 	 * once per witness_interval_ms each. */
 	size_t nwitnesses;

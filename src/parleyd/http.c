@@ -86,6 +86,12 @@ struct rate_slot {
 	uint64_t last_ms;
 };
 
+/* The bytes of authenticated uploads one party has in progress. */
+struct upload_use {
+	char party[PL_KEY_NAME_MAX + 1];
+	size_t bytes;
+};
+
 struct pl_parleyd_http {
 	struct MHD_Daemon *d;
 	struct pl_exchange *ex;
@@ -99,9 +105,16 @@ struct pl_parleyd_http {
 	atomic_bool stop_notifier;
 	atomic_long inflight; /* requests between their first byte and their completion */
 	atomic_long streams;  /* open event streams */
-	atomic_size_t upload_bytes;
-	size_t upload_budget;
 	size_t payload_max;
+
+	/* Authenticated uploads in progress: per party (few at once, kept in a short array) and
+	 * in all. Unauthenticated bodies (self-authenticating records) draw on neither. */
+	pthread_mutex_t upload_lock;
+	struct upload_use *uploads;
+	size_t nuploads, uploads_cap;
+	size_t upload_bytes;
+	size_t upload_budget;
+	size_t upload_per_key;
 
 	pthread_mutex_t submit_lock; /* orders a submission's completion against its suspension */
 	pthread_mutex_t wait_lock;   /* the list of suspended long polls and streams */
@@ -123,6 +136,9 @@ struct req {
 	bool started; /* the first access-handler call has happened */
 	bool answered;
 	bool is_post;
+	bool has_auth;   /* an Authorization header came */
+	bool has_digest; /* a Content-Digest came with it: the body must hash to digest */
+	uint8_t digest[PL_HASH_BYTES];
 	enum route route;
 	unsigned early_status; /* an error found before the body, answered on the final call */
 	const char *early_code;
@@ -137,7 +153,7 @@ struct req {
 	struct query q;
 
 	struct pl_buf body;
-	size_t reserved;                 /* bytes of the upload budget held */
+	size_t reserved;                 /* bytes of the party's upload allowance held */
 	char party[PL_KEY_NAME_MAX + 1]; /* the authenticated party */
 
 	/* POST /records completes on the sequencer thread. */
@@ -615,17 +631,78 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	return MHD_YES;
 }
 
-static void log_refusal(const struct req *r, const char *why)
+static enum MHD_Result count_digest(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
-	pl_daemon_log("warn", "auth", "reason=\"%s\" path=\"%.*s\"", why,
-	              (int)(r->target_len > 128 ? 128 : r->target_len), r->target);
+	unsigned *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, PL_AUTH_DIGEST_HEADER) == 0)
+		(*n)++;
+	return MHD_YES;
+}
+
+/* Logs a refused request, with the key it named when there is one (never a secret). */
+static void log_refusal(const struct req *r, const char *key, const char *why)
+{
+	pl_daemon_log("warn", "auth", "reason=\"%s\" key=\"%s\" path=\"%.*s\"", why,
+	              key ? key : "-", (int)(r->target_len > 128 ? 128 : r->target_len), r->target);
+}
+
+/* An authentication outcome: 0, or the HTTP status, error code and reason to answer. */
+struct refusal {
+	unsigned status;
+	const char *code, *reason;
+};
+
+static unsigned refuse(struct refusal *f, unsigned status, const char *code, const char *reason)
+{
+	f->status = status;
+	f->code = code;
+	f->reason = reason;
+	return status;
 }
 
 /*
- * Authenticates a request by its Authorization header (docs/api.md): sets
- * r->party, or queues the refusal and returns false.
+ * The body hash the request signature must cover, known before the body is
+ * read: the declared Content-Digest, required when a body follows (docs/api.md,
+ * "Authentication"); the hash of the empty string for a request without body.
  */
-static bool authenticate(struct req *r, const char *method, enum MHD_Result *res)
+static unsigned declared_body_hash(struct req *r, uint64_t body_len,
+                                   uint8_t hash[static PL_HASH_BYTES], struct refusal *f)
+{
+	const char *v;
+	unsigned n = 0;
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_digest, &n);
+	if (n > 1)
+		return refuse(f, MHD_HTTP_BAD_REQUEST, "malformed",
+		              "more than one Content-Digest header");
+	v = n ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, PL_AUTH_DIGEST_HEADER) : NULL;
+	if (!v && body_len > 0)
+		return refuse(f, MHD_HTTP_BAD_REQUEST, "malformed",
+		              "a signed request with a body needs a Content-Digest header");
+	if (v && pl_auth_digest_parse(r->digest, v, strlen(v)) != 0)
+		return refuse(f, MHD_HTTP_BAD_REQUEST, "malformed",
+		              "malformed Content-Digest header (sha-256=:<base64>: expected)");
+	r->has_digest = v != NULL;
+	if (v)
+		memcpy(hash, r->digest, PL_HASH_BYTES);
+	else
+		pl_sha256(hash, "", 0);
+	return 0;
+}
+
+/*
+ * Authenticates a request by its Authorization header (docs/api.md) as soon
+ * as the headers are in, before any of its body is read or any memory is
+ * committed to it: key, membership, time, signature (over the declared body
+ * hash), rate and nonce. Sets r->party and returns 0, or fills f and returns
+ * the refusal's status.
+ */
+static unsigned authenticate(struct req *r, const char *method, uint64_t body_len,
+                             struct refusal *f)
 {
 	struct pl_parleyd_http *h = r->h;
 	struct pl_exchange_party party;
@@ -635,70 +712,140 @@ static bool authenticate(struct req *r, const char *method, enum MHD_Result *res
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
 	size_t olen = strlen(h->origin), nlen;
 	uint64_t now = wall_seconds();
+	unsigned st;
 	int err;
 
-	if (!v) {
-		*res = send_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
-		                  "this resource needs an Authorization header");
-		return false;
-	}
+	if (!v)
+		return refuse(f, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
+		              "this resource needs an Authorization header");
 	if (pl_auth_parse(&a, v, strlen(v)) != 0) {
-		log_refusal(r, "malformed Authorization header");
-		*res = send_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
-		                  "malformed Authorization header");
-		return false;
+		log_refusal(r, NULL, "malformed Authorization header");
+		return refuse(f, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
+		              "malformed Authorization header");
 	}
 	nlen = strlen(a.key_name);
 	if (nlen <= olen + 1 || memcmp(a.key_name, h->origin, olen) != 0 ||
 	    a.key_name[olen] != '/') {
-		log_refusal(r, "key of another exchange");
-		*res = send_error(r, MHD_HTTP_FORBIDDEN, "forbidden",
-		                  "the key is not a key of this exchange");
-		return false;
+		log_refusal(r, a.key_name, "key of another exchange");
+		return refuse(f, MHD_HTTP_FORBIDDEN, "forbidden",
+		              "the key is not a key of this exchange");
 	}
 	err = pl_exchange_party_get(h->ex, a.key_name + olen + 1, &party);
 	if (err == PL_ENOTFOUND || (!err && party.revoked)) {
-		log_refusal(r, err ? "not a member" : "revoked");
-		*res = send_error(r, MHD_HTTP_FORBIDDEN, "forbidden",
-		                  err ? "not a registered party" : "the party's key is revoked");
-		return false;
+		log_refusal(r, a.key_name, err ? "not a member" : "revoked");
+		return refuse(f, MHD_HTTP_FORBIDDEN, "forbidden",
+		              err ? "not a registered party" : "the party's key is revoked");
 	}
 	if (err) {
-		*res = send_lib_error(r, err, "directory");
-		return false;
+		char detail[256];
+		pl_exchange_last_error(h->ex, detail, sizeof(detail));
+		pl_daemon_log("error", "http", "what=directory err=\"%s\" detail=\"%s\"",
+		              pl_strerror(err), detail);
+		return err == PL_ESTATE ? refuse(f, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		                                 "the directory is unavailable")
+		                        : refuse(f, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		                                 "internal error");
 	}
-	pl_sha256(body_hash, r->body.len ? r->body.data : "", r->body.len);
+	st = declared_body_hash(r, body_len, body_hash, f);
+	if (st) {
+		log_refusal(r, a.key_name, f->reason);
+		return st;
+	}
 	err = pl_auth_verify(&a, &party.vkey, method, r->target, r->target_len, body_hash, now,
 	                     h->cfg.auth_window);
 	if (err) {
 		const char *why = err == PL_EINVAL   ? "not the registered key of the party"
 		                  : err == PL_ERANGE ? "request time outside the accepted window"
 		                                     : "request signature does not verify";
-		log_refusal(r, why);
-		*res = send_error(r, err == PL_EINVAL ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
-		                  err == PL_EINVAL ? "forbidden" : "unauthenticated", why);
-		return false;
+		log_refusal(r, a.key_name, why);
+		return refuse(f, err == PL_EINVAL ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
+		              err == PL_EINVAL ? "forbidden" : "unauthenticated", why);
 	}
-	if (!rate_take(h, a.key_name)) {
-		*res = send_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "rate-limited",
-		                  "too many requests for this key");
-		return false;
-	}
+	if (!rate_take(h, a.key_name))
+		return refuse(f, MHD_HTTP_TOO_MANY_REQUESTS, "rate-limited",
+		              "too many requests for this key");
 	err = pl_auth_nonces_add(h->nonces, &a, now);
 	if (err) {
-		log_refusal(r, err == PL_EEXIST ? "replayed nonce" : "nonce refused");
-		if (err == PL_ETOOBIG)
-			*res = send_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			                  "too many requests in the time window");
-		else
-			*res = send_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
-			                  err == PL_EEXIST
-			                          ? "replayed request (nonce already seen)"
-			                          : "request time outside the accepted window");
-		return false;
+		log_refusal(r, a.key_name,
+		            err == PL_EEXIST    ? "replayed nonce"
+		            : err == PL_ETOOBIG ? "the key's nonce memory is full"
+		                                : "nonce refused");
+		if (err == PL_ETOOBIG || err == PL_ENOMEM)
+			return refuse(f, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			              "too many requests by this key in the time window");
+		return refuse(f, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
+		              err == PL_EEXIST ? "replayed request (nonce already seen)"
+		                               : "request time outside the accepted window");
 	}
 	memcpy(r->party, party.name, sizeof(r->party));
-	return true;
+	return 0;
+}
+
+/*
+ * Reserves len bytes of upload memory for the authenticated party of r:
+ * within its own allowance (upload_per_key) and the global bound
+ * (upload_budget). Returns 0, or fills f (503) and logs the refusal.
+ */
+static unsigned upload_take(struct req *r, size_t len, struct refusal *f)
+{
+	struct pl_parleyd_http *h = r->h;
+	struct upload_use *u = NULL;
+	const char *why = NULL;
+
+	pthread_mutex_lock(&h->upload_lock);
+	for (size_t i = 0; i < h->nuploads && !u; i++)
+		if (strcmp(h->uploads[i].party, r->party) == 0)
+			u = &h->uploads[i];
+	if ((u ? u->bytes : 0) + len > h->upload_per_key) {
+		why = "this key has too many uploads in progress";
+	} else if (h->upload_bytes + len > h->upload_budget) {
+		why = "too many uploads in progress";
+	} else if (!u && h->nuploads == h->uploads_cap) {
+		size_t cap = h->uploads_cap ? 2 * h->uploads_cap : 16;
+		struct upload_use *v = realloc(h->uploads, cap * sizeof(*v));
+		if (v) {
+			h->uploads = v;
+			h->uploads_cap = cap;
+		} else {
+			why = "out of memory for uploads";
+		}
+	}
+	if (!why) {
+		if (!u) {
+			u = &h->uploads[h->nuploads++];
+			memcpy(u->party, r->party, sizeof(u->party));
+			u->bytes = 0;
+		}
+		u->bytes += len;
+		h->upload_bytes += len;
+		r->reserved = len;
+	}
+	pthread_mutex_unlock(&h->upload_lock);
+	if (!why)
+		return 0;
+	pl_daemon_log("warn", "http", "reason=\"%s\" key=\"%s/%s\" bytes=%zu", why, h->origin,
+	              r->party, len);
+	return refuse(f, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", why);
+}
+
+/* Gives back what upload_take() reserved for r. */
+static void upload_release(struct req *r)
+{
+	struct pl_parleyd_http *h = r->h;
+
+	pthread_mutex_lock(&h->upload_lock);
+	for (size_t i = 0; i < h->nuploads; i++) {
+		struct upload_use *u = &h->uploads[i];
+		if (strcmp(u->party, r->party) != 0)
+			continue;
+		u->bytes -= r->reserved;
+		if (u->bytes == 0)
+			*u = h->uploads[--h->nuploads];
+		break;
+	}
+	h->upload_bytes -= r->reserved;
+	r->reserved = 0;
+	pthread_mutex_unlock(&h->upload_lock);
 }
 
 /* ---- Waiting: long polls and event streams ---- */
@@ -1440,25 +1587,35 @@ static enum MHD_Result do_inbox(struct req *r)
 }
 
 /*
- * A submitted record authenticates itself (docs/api.md): its signature by a
- * registered key covers the whole body, its time is held to the exchange's
- * tolerance and its place in its author's chain makes a replay a no-op. An
- * Authorization header sent with it anyway is checked like any other.
+ * True when the request must carry a request signature. A submitted record
+ * authenticates itself (docs/api.md): its signature by a registered key
+ * covers the whole body, its time is held to the exchange's tolerance and
+ * its place in its author's chain makes a replay a no-op. An Authorization
+ * header sent with it anyway is checked like any other.
  */
-static bool self_authenticating(const struct req *r)
+static bool needs_request_auth(const struct req *r)
 {
-	return r->route == R_RECORD_POST &&
-	       !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	                                    MHD_HTTP_HEADER_AUTHORIZATION);
+	return !is_public(r->route) && (r->route != R_RECORD_POST || r->has_auth);
 }
 
-static enum MHD_Result dispatch(struct req *r, const char *method)
+/* Answers a request whose whole body is in, authenticated on its first call when it had to be. */
+static enum MHD_Result dispatch(struct req *r)
 {
-	enum MHD_Result res;
-
-	if (!is_public(r->route) && !self_authenticating(r) && !r->party[0] &&
-	    !authenticate(r, method, &res))
-		return res;
+	if (needs_request_auth(r) && !r->party[0])
+		return send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		                  "request not authenticated"); /* first_call() refuses these */
+	if (r->has_digest) {
+		/* The signature covered the declared hash: the body must be what was declared. */
+		uint8_t got[PL_HASH_BYTES];
+		pl_sha256(got, r->body.len ? r->body.data : "", r->body.len);
+		if (memcmp(got, r->digest, PL_HASH_BYTES) != 0) {
+			char key[PL_ORIGIN_MAX + PL_KEY_NAME_MAX + 2];
+			snprintf(key, sizeof(key), "%s/%s", r->h->origin, r->party);
+			log_refusal(r, key, "the body does not match its Content-Digest");
+			return send_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
+			                  "the body does not match its Content-Digest");
+		}
+	}
 	switch (r->route) {
 	case R_HEALTH:
 		return send_bytes(r, MHD_HTTP_OK, TEXT_PLAIN, NULL, (void *)"ok\n", 3, false);
@@ -1524,8 +1681,13 @@ static const char *early_code_of(unsigned status)
 
 /*
  * First call: the headers are in. Routes, checks the header count and the
- * declared body size, reserves upload memory. An error is answered now only
- * when a body follows (so that it is never read); otherwise on the final call.
+ * declared body size, authenticates a request that needs a request
+ * signature (against the declared hash of its body), and only then reserves
+ * upload memory for it, from its party's allowance. A self-authenticating
+ * record (POST /records without Authorization) reserves nothing shared: its
+ * body is bounded by record_max on its own connection. An error is answered
+ * now only when a body follows (so that it is never read); otherwise on the
+ * final call.
  */
 static enum MHD_Result first_call(struct req *r, const char *method)
 {
@@ -1538,9 +1700,11 @@ static enum MHD_Result first_call(struct req *r, const char *method)
 	bool has_body = te != NULL || (cl && strcmp(cl, "0") != 0);
 	uint64_t len = 0, max = 0;
 	unsigned status = 0;
-	const char *reason = NULL;
+	const char *reason = NULL, *code = NULL;
+	struct refusal f;
 
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hc);
+	r->has_auth = hc.auth > 0;
 	if (h->quiescing) {
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		reason = "the server is shutting down";
@@ -1569,25 +1733,28 @@ static enum MHD_Result first_call(struct req *r, const char *method)
 			status = MHD_HTTP_CONTENT_TOO_LARGE;
 			reason = r->route == R_RECORD_POST ? "record larger than the limit"
 			                                   : "payload larger than the limit";
-		} else if (atomic_fetch_add(&h->upload_bytes, (size_t)len) + len >
-		           h->upload_budget) {
-			atomic_fetch_sub(&h->upload_bytes, (size_t)len);
-			status = MHD_HTTP_SERVICE_UNAVAILABLE;
-			reason = "too many uploads in progress";
-		} else {
-			r->reserved = (size_t)len;
-			pl_buf_init(&r->body, (size_t)len);
 		}
 	} else if (has_body) {
 		status = MHD_HTTP_BAD_REQUEST;
 		reason = "this resource takes no body";
 	}
-	if (status == 0)
+	if (status == 0 && needs_request_auth(r) &&
+	    ((status = authenticate(r, method, len, &f)) != 0 ||
+	     (len > 0 && (status = upload_take(r, (size_t)len, &f)) != 0))) {
+		code = f.code;
+		reason = f.reason;
+	}
+	if (status == 0) {
+		if (r->is_post)
+			pl_buf_init(&r->body, (size_t)len);
 		return MHD_YES;
+	}
+	if (!code)
+		code = early_code_of(status);
 	if (has_body || h->quiescing)
-		return send_error(r, status, early_code_of(status), reason);
+		return send_error(r, status, code, reason);
 	r->early_status = status;
-	r->early_code = early_code_of(status);
+	r->early_code = code;
 	r->early_reason = reason;
 	return MHD_YES;
 }
@@ -1623,7 +1790,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r->h->quiescing && !r->submitted && r->deadline_ms == 0)
 		return send_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 		                  "the server is shutting down");
-	return dispatch(r, method);
+	return dispatch(r);
 }
 
 /* Called with the raw request-target before MHD unescapes it: the client signed these bytes. */
@@ -1674,7 +1841,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r->sse)
 		atomic_fetch_sub(&h->streams, 1);
 	if (r->reserved)
-		atomic_fetch_sub(&h->upload_bytes, r->reserved);
+		upload_release(r);
 	pl_exchange_receipt_release(&r->receipt);
 	pl_buf_release(&r->body);
 	pl_buf_release(&r->out);
@@ -1762,14 +1929,18 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	pthread_mutex_init(&h->submit_lock, NULL);
 	pthread_mutex_init(&h->wait_lock, NULL);
 	pthread_mutex_init(&h->rate_lock, NULL);
+	pthread_mutex_init(&h->upload_lock, NULL);
 	h->ex = ex;
 	h->cfg = *cfg;
 	fill_defaults(&h->cfg);
 	h->payload_max =
 	        cfg->ex.payload_max ? cfg->ex.payload_max : PL_EXCHANGE_DEFAULT_PAYLOAD_MAX;
-	h->upload_budget = 4 * h->payload_max;
-	if (h->upload_budget < 64u * h->cfg.record_max)
-		h->upload_budget = 64u * h->cfg.record_max;
+	/* Only authenticated members draw on these (parleyd.conf(5)). */
+	h->upload_per_key = h->cfg.upload_per_key
+	                            ? (size_t)h->cfg.upload_per_key
+	                            : PL_PARLEYD_UPLOAD_PER_KEY_FACTOR * h->payload_max;
+	h->upload_budget = h->cfg.upload_budget ? (size_t)h->cfg.upload_budget
+	                                        : PL_PARLEYD_UPLOAD_BUDGET_FACTOR * h->payload_max;
 	snprintf(h->origin, sizeof(h->origin), "%s", pl_exchange_origin(ex));
 	ret = pl_daemon_listen_resolve(h->cfg.listen, &ss, &sslen, &v6);
 	if (ret) {
@@ -1777,7 +1948,11 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 			(void)!pl_buf_addf(err, "bad listen address %s", h->cfg.listen);
 		goto out;
 	}
-	ret = pl_auth_nonces_new(&h->nonces, h->cfg.nonce_max, h->cfg.auth_window);
+	/* Each key keeps its reserve of nonces; beyond it, at most a quarter of the shared pool. */
+	if (!h->cfg.nonce_per_key)
+		h->cfg.nonce_per_key = PL_AUTH_NONCES_PER_KEY;
+	ret = pl_auth_nonces_new(&h->nonces, h->cfg.nonce_max, h->cfg.nonce_per_key,
+	                         h->cfg.nonce_per_key + h->cfg.nonce_max / 4, h->cfg.auth_window);
 	if (ret)
 		goto out;
 	/* The connection's memory pool holds the header block and upload chunks. */
@@ -1822,6 +1997,8 @@ out:
 		pthread_mutex_destroy(&h->submit_lock);
 		pthread_mutex_destroy(&h->wait_lock);
 		pthread_mutex_destroy(&h->rate_lock);
+		pthread_mutex_destroy(&h->upload_lock);
+		free(h->uploads);
 		free(h);
 	}
 	return ret;
@@ -1876,5 +2053,7 @@ void pl_parleyd_http_stop(struct pl_parleyd_http *h, int timeout_ms)
 	pthread_mutex_destroy(&h->submit_lock);
 	pthread_mutex_destroy(&h->wait_lock);
 	pthread_mutex_destroy(&h->rate_lock);
+	pthread_mutex_destroy(&h->upload_lock);
+	free(h->uploads);
 	free(h);
 }

@@ -1,6 +1,7 @@
 /* Drives a running parleyd through its HTTP API for the integration tests; prints TAP lines. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1100,6 +1101,18 @@ static void auth_line(struct actor *a, const char *method, const char *target, c
 	pl_buf_release(&h);
 }
 
+/* The Content-Digest header line of body[0..len). */
+static void digest_line(const void *body, size_t len, char *out, size_t outlen)
+{
+	struct pl_buf h;
+
+	pl_buf_init(&h, 128);
+	if (pl_auth_digest_format(&h, body, len) != 0)
+		fprintf(stderr, "cannot format a digest\n");
+	snprintf(out, outlen, PL_AUTH_DIGEST_HEADER ": %s", h.data ? h.data : "");
+	pl_buf_release(&h);
+}
+
 static bool has_code(const struct raw *r, const char *code)
 {
 	char want[64];
@@ -1139,8 +1152,8 @@ static void sign_statement(struct actor *a, const char *body, struct pl_buf *out
  */
 static void errors_self_authenticated(struct actor *stranger)
 {
-	const char *hdrs[2] = {NULL, NULL};
-	char line[1024];
+	const char *hdrs[3] = {NULL, NULL, NULL};
+	char line[1024], dline[128];
 	struct pl_buf rec;
 	struct raw r1, r2;
 	uint64_t size;
@@ -1180,7 +1193,9 @@ static void errors_self_authenticated(struct actor *stranger)
 	/* An Authorization header sent with a record is checked like any other. */
 	sign_statement(kpa, "With a header for another body.\n", &rec);
 	auth_line(kpa, "POST", "/records", "x", 1, 0, line, sizeof(line));
+	digest_line(rec.data, rec.len, dline, sizeof(dline));
 	hdrs[0] = line;
+	hdrs[1] = dline;
 	expect_raw(401, "unauthenticated",
 	           "a record with an Authorization header over another body", "POST", "/records",
 	           hdrs, rec.data, rec.len);
@@ -1190,7 +1205,7 @@ static void errors_self_authenticated(struct actor *stranger)
 
 static void errors_auth(void)
 {
-	char line[1024], line2[1024];
+	char line[1024], line2[1024], dline[128];
 	const char *hdrs[3] = {NULL, NULL, NULL};
 	struct actor *stranger = actor_open("stranger");
 	struct raw r1, r2;
@@ -1206,10 +1221,18 @@ static void errors_auth(void)
 	           hdrs, NULL, 0);
 	expect_raw(401, NULL, "a signature for another method (HEAD: no body)", "HEAD",
 	           "/inbox?wait=0", hdrs, NULL, 0);
+	/* The signature covers the declared digest; the body must match that digest. */
 	auth_line(kpa, "POST", "/payloads", "abc", 3, 0, line, sizeof(line));
+	digest_line("abd", 3, dline, sizeof(dline));
 	hdrs[0] = line;
-	expect_raw(401, "unauthenticated", "a signature over another body", "POST", "/payloads",
-	           hdrs, "abd", 3);
+	hdrs[1] = dline;
+	expect_raw(401, "unauthenticated", "a signature over another body (and its digest)", "POST",
+	           "/payloads", hdrs, "abd", 3);
+	auth_line(kpa, "POST", "/payloads", "abc", 3, 0, line, sizeof(line));
+	digest_line("abc", 3, dline, sizeof(dline));
+	expect_raw(401, "unauthenticated", "a body that does not match its signed digest", "POST",
+	           "/payloads", hdrs, "abd", 3);
+	hdrs[1] = NULL;
 	auth_line(kpa, "GET", "/inbox?wait=0", NULL, 0, (uint64_t)time(NULL) - 3600, line,
 	          sizeof(line));
 	hdrs[0] = line;
@@ -1233,9 +1256,12 @@ static void errors_auth(void)
 	pl_buf_release(&r2.body);
 	/* Replay of a submission: refused before the record is even looked at. */
 	auth_line(kpa, "POST", "/records", "x", 1, 0, line, sizeof(line));
+	digest_line("x", 1, dline, sizeof(dline));
 	hdrs[0] = line;
+	hdrs[1] = dline;
 	raw_request("POST", "/records", hdrs, "x", 1, &r1);
 	raw_request("POST", "/records", hdrs, "x", 1, &r2);
+	hdrs[1] = NULL;
 	check(r1.status == 400 && r2.status == 401,
 	      "a replayed POST is refused: first %ld, then %ld", r1.status, r2.status);
 	pl_buf_release(&r1.body);
@@ -1283,7 +1309,7 @@ static void errors_auth(void)
 
 static void errors_status(void)
 {
-	char line[1024], target[2100];
+	char line[1024], target[2100], dline[128];
 	const char *hdrs[3] = {NULL, NULL, NULL};
 	struct pl_client_receipt a = {0}, b = {0};
 	struct pl_record r;
@@ -1305,8 +1331,11 @@ static void errors_status(void)
 	expect_raw(400, "malformed", "a record id that is not hex", "GET", "/records/xyz", hdrs,
 	           NULL, 0);
 	auth_line(kpa, "POST", "/records", "not a record\n", 13, 0, line, sizeof(line));
+	digest_line("not a record\n", 13, dline, sizeof(dline));
+	hdrs[1] = dline;
 	expect_raw(400, "malformed", "a body that is not a record", "POST", "/records", hdrs,
 	           "not a record\n", 13);
+	hdrs[1] = NULL;
 	expect_raw(400, "malformed", "a body on a GET", "GET", "/checkpoint", NULL, "x", 1);
 	expect_raw(400, "out-of-range", "consistency with old > new", "GET",
 	           "/consistency?old=3&new=2", NULL, NULL, 0);
@@ -1683,6 +1712,353 @@ static int cmd_hold(void)
 	return fails ? 1 : 0;
 }
 
+/* ---- Admission: who may hold upload memory and nonce memory ---- */
+
+/* Opens a connection to the server and sends head (a request head and the first body bytes). */
+static int raw_open(const char *head)
+{
+	const char *colon = strrchr(url, ':');
+	struct sockaddr_in sa;
+	size_t len = strlen(head), off = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)(colon ? strtoul(colon + 1, NULL, 10) : 0));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = send(fd, head + off, len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return fd;
+}
+
+/* The status of the answer on fd within ms milliseconds; 0 when none came (the request is held). */
+static long raw_answer(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[512];
+	ssize_t n;
+	long status = 0;
+
+	if (fd < 0 || poll(&p, 1, ms) != 1)
+		return 0;
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 12) {
+		buf[n] = '\0';
+		if (strncmp(buf, "HTTP/1.1 ", 9) == 0)
+			status = strtol(buf + 9, NULL, 10);
+	}
+	return n == 0 ? -1 : status; /* -1: closed without an answer */
+}
+
+/*
+ * The head of a POST declaring len bytes, with the given extra header lines
+ * (each ending in CRLF, or empty), then one byte of the body.
+ */
+static void post_head(char *out, size_t outlen, const char *target, size_t len, const char *extra)
+{
+	snprintf(out, outlen,
+	         "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n%s\r\nX", target,
+	         len, extra);
+}
+
+/* Authorization and Content-Digest lines of a's upload of body[0..len), CRLF-terminated. */
+static void signed_lines(struct actor *a, const char *target, const void *body, size_t len,
+                         char *out, size_t outlen)
+{
+	char auth[1024], dig[128];
+
+	auth_line(a, "POST", target, body, len, 0, auth, sizeof(auth));
+	digest_line(body, len, dig, sizeof(dig));
+	snprintf(out, outlen, "%s\r\n%s\r\n", auth, dig);
+}
+
+#define HELD_MAX 32
+
+/*
+ * Defect: the shared upload budget was reserved on the declared Content-Length
+ * before authentication, so four unauthenticated connections dribbling
+ * bytes blocked every submission. Now nobody who has not proven membership
+ * holds upload memory, and a member is held to its own allowance.
+ */
+static int cmd_admission_uploads(size_t payload_max)
+{
+	static const char blob_text[] = "Upload while strangers hold connections open.\n";
+	const char *readers[] = {"unc"};
+	int fds[HELD_MAX], nfd = 0, n_unauth = 0, n_stranger = 0, n_forged = 0, n_records = 0;
+	int first_stranger, first_forged, first_record, first_kpa;
+	char head[4096], lines[2048];
+	struct actor *stranger;
+	uint8_t *body = calloc(1, payload_max);
+	bool all;
+	int ret;
+
+	if (!body)
+		return 2;
+	load_log_key();
+	open_actors();
+	stranger = actor_open("stranger");
+
+	/* Strangers: the largest payload declared, one byte sent, the rest never. */
+	for (; n_unauth < 6; n_unauth++) {
+		post_head(head, sizeof(head), "/payloads", payload_max, "");
+		fds[nfd++] = raw_open(head);
+	}
+	first_stranger = nfd;
+	for (; n_stranger < 2; n_stranger++) {
+		signed_lines(stranger, "/payloads", body, payload_max, lines, sizeof(lines));
+		post_head(head, sizeof(head), "/payloads", payload_max, lines);
+		fds[nfd++] = raw_open(head);
+	}
+	first_forged = nfd;
+	for (; n_forged < 2; n_forged++) {
+		char *sig;
+		signed_lines(kpa, "/payloads", body, payload_max, lines, sizeof(lines));
+		sig = strstr(lines, "sig=");
+		if (sig)
+			sig[4] = sig[4] == 'A' ? 'B' : 'A';
+		post_head(head, sizeof(head), "/payloads", payload_max, lines);
+		fds[nfd++] = raw_open(head);
+	}
+	/* Records need no Authorization: they are held, but bounded per connection. */
+	first_record = nfd;
+	for (; n_records < 8; n_records++) {
+		post_head(head, sizeof(head), "/records", PL_RECORD_MAX_BYTES, "");
+		fds[nfd++] = raw_open(head);
+	}
+	sleep_ms(300);
+
+	{
+		struct pl_record r;
+		struct pl_client_receipt rc = {0};
+		rec_init(&r, PL_KIND_SEND);
+		r.has |= PL_RECORD_HAS_CLASS;
+		r.cls = PL_CLASS_MESSAGE;
+		rec_to(&r, "unc");
+		ret = upload(rok_mnd, blob_text, readers, 1, &r);
+		check(ret == 0,
+		      "while %d connections without credentials, %d of a non-member and %d with a "
+		      "forged signature declare the largest payload, a member uploads a payload "
+		      "(%s%s)",
+		      n_unauth, n_stranger, n_forged, ret ? "refused: " : "ok",
+		      ret ? pl_client_last_error(rok_mnd->c)->reason : "");
+		if (ret == 0)
+			ret = actor_submit(rok_mnd, &r, &rc);
+		check(ret == 0, "and submits the record that sends it (%s: %s)", pl_strerror(ret),
+		      pl_client_last_error(rok_mnd->c)->reason);
+		pl_client_receipt_release(&rc);
+		ret = statement(unc, "Submitted while strangers hold connections.\n", NULL, &rc);
+		check(ret == 0, "another member submits a record as well (%s: %s)",
+		      pl_strerror(ret), pl_client_last_error(unc->c)->reason);
+		pl_client_receipt_release(&rc);
+	}
+	all = true;
+	for (int i = 0; i < first_stranger; i++)
+		all = all && raw_answer(fds[i], 2000) == 401;
+	check(all, "an upload without credentials is refused with 401 before its body is read");
+	all = true;
+	for (int i = first_stranger; i < first_forged; i++)
+		all = all && raw_answer(fds[i], 2000) == 403;
+	check(all, "an upload by a non-member is refused with 403 before its body is read");
+	all = true;
+	for (int i = first_forged; i < first_record; i++)
+		all = all && raw_answer(fds[i], 2000) == 401;
+	check(all, "an upload with a forged signature is refused with 401 before its body is read");
+	all = true;
+	for (int i = first_record; i < nfd; i++)
+		all = all && raw_answer(fds[i], 0) == 0;
+	check(all, "unfinished records without Authorization are still being received");
+	for (int i = 0; i < nfd; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	nfd = 0;
+
+	/* A member's own allowance (upload_per_key, 2 x payload_max by default). */
+	first_kpa = nfd;
+	for (int i = 0; i < 2; i++) {
+		body[0] = (uint8_t)i;
+		signed_lines(kpa, "/payloads", body, payload_max, lines, sizeof(lines));
+		post_head(head, sizeof(head), "/payloads", payload_max, lines);
+		fds[nfd++] = raw_open(head);
+	}
+	sleep_ms(300);
+	all = true;
+	for (int i = first_kpa; i < nfd; i++)
+		all = all && raw_answer(fds[i], 0) == 0;
+	check(all, "a member's two unfinished uploads of the largest size are being received");
+	{
+		uint8_t h[PL_HASH_BYTES];
+		const struct pl_client_error *e;
+		ret = pl_client_payload_put(kpa->c, (const uint8_t *)"more", 4, h);
+		e = pl_client_last_error(kpa->c);
+		check(ret != 0 && e->status == 503 && strstr(e->reason, "this key"),
+		      "a third upload of that member is refused for that member only: %ld (%s)",
+		      e->status, e->reason);
+		{
+			struct pl_record r;
+			rec_init(&r, PL_KIND_SEND);
+			r.has |= PL_RECORD_HAS_CLASS;
+			r.cls = PL_CLASS_MESSAGE;
+			rec_to(&r, "kpa");
+			ret = upload(unc, blob_text, (const char *const[]){"kpa"}, 1, &r);
+			check(ret == 0, "meanwhile another member uploads (%s: %s)",
+			      pl_strerror(ret), pl_client_last_error(unc->c)->reason);
+		}
+		for (int i = first_kpa; i < nfd; i++)
+			close(fds[i]);
+		nfd = 0;
+		ret = -1;
+		for (int i = 0; i < 50 && ret != 0; i++) {
+			struct pl_record r;
+			rec_init(&r, PL_KIND_SEND);
+			ret = upload(kpa, blob_text, readers, 1, &r);
+			if (ret != 0)
+				sleep_ms(100);
+		}
+		check(ret == 0,
+		      "once its connections are gone, the member's allowance is back (%s)",
+		      pl_strerror(ret));
+	}
+
+	/* The declared digest. */
+	{
+		const char *hdrs[4] = {NULL, NULL, NULL, NULL};
+		char line[1024], dline[128], dline2[128];
+		static const char blob[] = "a body";
+		struct raw rr;
+		char target[16 + PL_HASH_HEX_LEN];
+		uint8_t h[PL_HASH_BYTES];
+
+		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
+		hdrs[0] = line;
+		raw_request("POST", "/payloads", hdrs, blob, 6, &rr);
+		check(rr.status == 400 && has_code(&rr, "malformed") &&
+		              strstr(rr.body.data, "Content-Digest"),
+		      "a signed upload without Content-Digest: 400 (%ld %s)", rr.status,
+		      rr.body.data ? rr.body.data : "");
+		pl_buf_release(&rr.body);
+		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
+		hdrs[1] = "Content-Digest: sha-256=:not-base64:";
+		raw_request("POST", "/payloads", hdrs, blob, 6, &rr);
+		check(rr.status == 400 && has_code(&rr, "malformed") &&
+		              strstr(rr.body.data, "malformed Content-Digest"),
+		      "a malformed Content-Digest: 400 (%ld %s)", rr.status,
+		      rr.body.data ? rr.body.data : "");
+		pl_buf_release(&rr.body);
+		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
+		digest_line(blob, 6, dline, sizeof(dline));
+		digest_line(blob, 6, dline2, sizeof(dline2));
+		hdrs[1] = dline;
+		hdrs[2] = dline2;
+		raw_request("POST", "/payloads", hdrs, blob, 6, &rr);
+		check(rr.status == 400 && has_code(&rr, "malformed") &&
+		              strstr(rr.body.data, "more than one Content-Digest"),
+		      "two Content-Digest headers: 400 (%ld %s)", rr.status,
+		      rr.body.data ? rr.body.data : "");
+		pl_buf_release(&rr.body);
+		hdrs[2] = NULL;
+		/* Signed over the declared digest, but another body arrives. */
+		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
+		raw_request("POST", "/payloads", hdrs, "a bodY", 6, &rr);
+		check(rr.status == 401 && rr.body.data && strstr(rr.body.data, "does not match"),
+		      "a body that does not match its Content-Digest: 401 (%ld %s)", rr.status,
+		      rr.body.data ? rr.body.data : "");
+		pl_buf_release(&rr.body);
+		pl_sha256(h, "a bodY", 6);
+		memcpy(target, "/payloads/", 10);
+		pl_hex_encode(target + 10, h, PL_HASH_BYTES);
+		auth_line(kpa, "GET", target, NULL, 0, 0, line, sizeof(line));
+		hdrs[1] = NULL;
+		expect_raw(404, "not-found", "and nothing was stored", "GET", target, hdrs, NULL,
+		           0);
+	}
+	actor_close(stranger);
+	close_actors();
+	free(body);
+	return fails ? 1 : 0;
+}
+
+/* GET /inbox?wait=0 by a, dated t; returns the status. */
+static long inbox_at(struct actor *a, uint64_t t, struct raw *rr)
+{
+	char line[1024];
+	const char *hdrs[2] = {line, NULL};
+
+	auth_line(a, "GET", "/inbox?wait=0", NULL, 0, t, line, sizeof(line));
+	return raw_request("GET", "/inbox?wait=0", hdrs, NULL, 0, rr);
+}
+
+/*
+ * Defect: the replay-protection memory was shared by all keys, so one key
+ * sending requests dated ahead made every other key's requests 503. With
+ * mode "shared" the server has nonce_max = 64 and the defaults otherwise;
+ * with "per-key" also nonce_per_key = 16 (so a key holds at most 16 + 64 / 4).
+ */
+static int cmd_admission_nonces(const char *mode)
+{
+	bool per_key = strcmp(mode, "per-key") == 0;
+	int sent = 0, accepted = 0, refused = 0, other = 0;
+	uint64_t ahead = (uint64_t)time(NULL) + 55;
+	struct raw rr;
+
+	load_log_key();
+	open_actors();
+	for (; sent < 100; sent++) {
+		long st = inbox_at(kpa, ahead, &rr);
+		if (st == 200)
+			accepted++;
+		else if (st == 503 && rr.body.data && strstr(rr.body.data, "by this key"))
+			refused++;
+		else
+			other++;
+		pl_buf_release(&rr.body);
+	}
+	if (per_key)
+		check(accepted == 32 && refused == sent - 32 && other == 0,
+		      "a key sending %d requests dated 55 s ahead fills its own share (%d "
+		      "accepted) "
+		      "and then only it is refused (%d times 503, %d other)",
+		      sent, accepted, refused, other);
+	else
+		check(accepted == sent,
+		      "a key sending %d requests dated 55 s ahead is not refused (%d accepted)",
+		      sent, accepted);
+	inbox_at(unc, 0, &rr);
+	check(rr.status == 200, "another key still authenticates (%ld %s)", rr.status,
+	      rr.status == 200 ? ""
+	      : rr.body.data   ? rr.body.data
+	                       : "");
+	pl_buf_release(&rr.body);
+	inbox_at(rok_mnd, ahead, &rr);
+	check(rr.status == 200, "and a third, dated ahead as well (%ld %s)", rr.status,
+	      rr.status == 200 ? ""
+	      : rr.body.data   ? rr.body.data
+	                       : "");
+	pl_buf_release(&rr.body);
+	{
+		char line[1024];
+		const char *hdrs[2] = {line, NULL};
+		struct raw r1, r2;
+		auth_line(dprk, "GET", "/inbox?wait=0", NULL, 0, 0, line, sizeof(line));
+		raw_request("GET", "/inbox?wait=0", hdrs, NULL, 0, &r1);
+		raw_request("GET", "/inbox?wait=0", hdrs, NULL, 0, &r2);
+		check(r1.status == 200 && r2.status == 401,
+		      "a replay is still caught: first %ld, then %ld", r1.status, r2.status);
+		pl_buf_release(&r1.body);
+		pl_buf_release(&r2.body);
+	}
+	close_actors();
+	return fails ? 1 : 0;
+}
+
 /* ---- Small commands ---- */
 
 static int cmd_freeport(void)
@@ -1732,7 +2108,9 @@ static void usage(void)
 	      "       test_parleyd_driver health URL\n"
 	      "       test_parleyd_driver flows|errors|hold URL DATA IDS\n"
 	      "       test_parleyd_driver load URL DATA IDS ACKFILE PER-PARTY\n"
-	      "       test_parleyd_driver verify-acks URL DATA IDS ACKFILE\n",
+	      "       test_parleyd_driver verify-acks URL DATA IDS ACKFILE\n"
+	      "       test_parleyd_driver admission-uploads URL DATA IDS PAYLOAD-MAX\n"
+	      "       test_parleyd_driver admission-nonces URL DATA IDS shared|per-key\n",
 	      stderr);
 }
 
@@ -1767,6 +2145,10 @@ int main(int argc, char **argv)
 		return cmd_hold();
 	if (strcmp(argv[1], "verify-acks") == 0 && argc == 6)
 		return cmd_verify_acks(argv[5]);
+	if (strcmp(argv[1], "admission-uploads") == 0 && argc == 6)
+		return cmd_admission_uploads((size_t)strtoul(argv[5], NULL, 10));
+	if (strcmp(argv[1], "admission-nonces") == 0 && argc == 6)
+		return cmd_admission_nonces(argv[5]);
 	usage();
 	return 2;
 }

@@ -360,9 +360,11 @@ static void test_nonce_replay(void **state)
 	struct pl_auth a;
 
 	(void)state;
-	assert_int_equal(pl_auth_nonces_new(&c, 8, WINDOW), PL_EINVAL);
-	assert_int_equal(pl_auth_nonces_new(&c, 1024, 0), PL_EINVAL);
-	assert_int_equal(pl_auth_nonces_new(&c, 1024, WINDOW), 0);
+	assert_int_equal(pl_auth_nonces_new(&c, 0, 8, 8, WINDOW), PL_EINVAL);    /* reserve < 16 */
+	assert_int_equal(pl_auth_nonces_new(&c, 16, 32, 16, WINDOW), PL_EINVAL); /* cap < reserve */
+	assert_int_equal(pl_auth_nonces_new(&c, 16, 32, 64, WINDOW), PL_EINVAL); /* cap > both */
+	assert_int_equal(pl_auth_nonces_new(&c, 1024, 1024, 1024, 0), PL_EINVAL); /* no window */
+	assert_int_equal(pl_auth_nonces_new(&c, 1024, 1024, 1024, WINDOW), 0);
 	memset(&a, 0, sizeof(a));
 	snprintf(a.key_name, sizeof(a.key_name), "%s", NAME);
 	a.time = T0;
@@ -378,6 +380,7 @@ static void test_nonce_replay(void **state)
 	a.key_id[0] = 1;
 	assert_int_equal(pl_auth_nonces_add(c, &a, T0), 0);
 	assert_int_equal(pl_auth_nonces_count(c), 3);
+	assert_int_equal(pl_auth_nonces_key_count(c, &a), 1);
 	pl_auth_nonces_free(c);
 	pl_auth_nonces_free(NULL);
 }
@@ -389,7 +392,8 @@ static void test_nonce_bound_and_expiry(void **state)
 	uint32_t i;
 
 	(void)state;
-	assert_int_equal(pl_auth_nonces_new(&c, 1000, WINDOW), 0);
+	/* One key alone: 600 of its own and 400 from the pool. */
+	assert_int_equal(pl_auth_nonces_new(&c, 400, 600, 1000, WINDOW), 0);
 	memset(&a, 0, sizeof(a));
 	snprintf(a.key_name, sizeof(a.key_name), "%s", NAME);
 	a.time = T0;
@@ -420,7 +424,7 @@ static void test_nonce_many(void **state)
 	struct pl_auth a;
 
 	(void)state;
-	assert_int_equal(pl_auth_nonces_new(&c, 1u << 16, WINDOW), 0);
+	assert_int_equal(pl_auth_nonces_new(&c, 1u << 16, 1u << 12, 1u << 16, WINDOW), 0);
 	memset(&a, 0, sizeof(a));
 	snprintf(a.key_name, sizeof(a.key_name), "%s", NAME);
 	for (uint32_t i = 0; i < 50000; i++) {
@@ -432,6 +436,164 @@ static void test_nonce_many(void **state)
 	}
 	assert_true(pl_auth_nonces_count(c) <= 50000);
 	pl_auth_nonces_free(c);
+}
+
+/* A header of key name with nonce number i, dated t. */
+static void nonce_of(struct pl_auth *a, const char *name, uint32_t i, uint64_t t)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->key_name, sizeof(a->key_name), "%s", name);
+	a->time = t;
+	memcpy(a->nonce, &i, sizeof(i));
+}
+
+/* Adds nonces numbered from first until one is refused or n are in; returns how many went in. */
+static uint32_t fill_key(struct pl_auth_nonces *c, const char *name, uint32_t first, uint32_t n,
+                         uint64_t t, uint64_t now, int *last)
+{
+	struct pl_auth a;
+	uint32_t i;
+
+	*last = 0;
+	for (i = 0; i < n; i++) {
+		nonce_of(&a, name, first + i, t);
+		*last = pl_auth_nonces_add(c, &a, now);
+		if (*last != 0)
+			break;
+	}
+	return i;
+}
+
+/*
+ * One key sending as fast as it can, its requests dated as far ahead as the
+ * window allows, fills its own share and no more: every other key still
+ * authenticates, and only the busy key is refused.
+ */
+static void test_nonce_key_cannot_starve_others(void **state)
+{
+	struct pl_auth_nonces *c = NULL;
+	struct pl_auth a;
+	int last;
+
+	(void)state;
+	/* Reserve 16 each, a pool of 32, at most 32 for one key. */
+	assert_int_equal(pl_auth_nonces_new(&c, 32, 16, 32, WINDOW), 0);
+	assert_int_equal(fill_key(c, "hotline.example/a", 0, 1000, T0 + WINDOW - 5, T0, &last), 32);
+	assert_int_equal(last, PL_ETOOBIG);
+	/* b takes the rest of the pool; a is still at its cap, b at its own. */
+	assert_int_equal(fill_key(c, "hotline.example/b", 0, 1000, T0 + WINDOW - 5, T0, &last), 32);
+	assert_int_equal(last, PL_ETOOBIG);
+	/* The pool is gone: c and d still have their reserves, exactly. */
+	assert_int_equal(fill_key(c, "hotline.example/c", 0, 1000, T0, T0, &last), 16);
+	assert_int_equal(last, PL_ETOOBIG);
+	assert_int_equal(fill_key(c, "hotline.example/d", 0, 16, T0, T0, &last), 16);
+	assert_int_equal(last, 0);
+	/* Nothing was forgotten to make room: every nonce is still a replay. */
+	for (uint32_t i = 0; i < 32; i++) {
+		nonce_of(&a, "hotline.example/a", i, T0 + WINDOW - 5);
+		assert_int_equal(pl_auth_nonces_add(c, &a, T0 + 1), PL_EEXIST);
+	}
+	nonce_of(&a, "hotline.example/c", 3, T0);
+	assert_int_equal(pl_auth_nonces_add(c, &a, T0 + WINDOW), PL_EEXIST);
+	assert_int_equal(pl_auth_nonces_key_count(c, &a), 16);
+	assert_int_equal(pl_auth_nonces_count(c), 32 + 32 + 16 + 16);
+	/* When c's nonces expire, c has room again; a and b still hold theirs. */
+	assert_int_equal(
+	        fill_key(c, "hotline.example/c", 100, 16, T0 + WINDOW + 1, T0 + WINDOW + 1, &last),
+	        16);
+	assert_int_equal(last, 0);
+	nonce_of(&a, "hotline.example/a", 0, T0);
+	assert_int_equal(pl_auth_nonces_key_count(c, &a), 32);
+	pl_auth_nonces_free(c);
+}
+
+/* The pool comes back to the other keys when the nonces that held it expire. */
+static void test_nonce_pool_returns(void **state)
+{
+	struct pl_auth_nonces *c = NULL;
+	int last;
+
+	(void)state;
+	assert_int_equal(pl_auth_nonces_new(&c, 32, 16, 48, WINDOW), 0);
+	assert_int_equal(fill_key(c, "hotline.example/a", 0, 1000, T0, T0, &last), 48);
+	assert_int_equal(last, PL_ETOOBIG);
+	assert_int_equal(fill_key(c, "hotline.example/b", 0, 1000, T0, T0, &last), 16);
+	assert_int_equal(last, PL_ETOOBIG);
+	/* a's nonces (and b's first ones) have expired: b may now draw on the whole pool. */
+	assert_int_equal(fill_key(c, "hotline.example/b", 1000, 1000, T0 + WINDOW + 1,
+	                          T0 + WINDOW + 1, &last),
+	                 16 + 32);
+	assert_int_equal(last, PL_ETOOBIG);
+	/* Keys left with no unexpired nonce are forgotten: the memory follows the live keys. */
+	assert_int_equal(
+	        fill_key(c, "hotline.example/e", 0, 1, T0 + 10 * WINDOW, T0 + 10 * WINDOW, &last),
+	        1);
+	assert_int_equal(pl_auth_nonces_count(c), 1);
+	pl_auth_nonces_free(c);
+}
+
+/* Content-Digest: what is formatted parses back; anything else is refused, output untouched. */
+static void test_digest(void **state)
+{
+	static const char *bad[] = {
+	        "",
+	        "sha-256=",
+	        "sha-256=::",
+	        /* the good value with one change each */
+	        "SHA-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        "sha-512=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        "sha256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        " sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=: ",
+	        "sha-256 =:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+	        "sha-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU:",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=:", /* unused bits set */
+	        "sha-256=:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=:", /* base64url */
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSu=:",   /* 31 bytes */
+	        "sha-256=:\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF\":",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:;a=1",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:, sha-512=:AA==:",
+	        "sha-512=:AA==:, sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSu\nFU=:",
+	        "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+	        "id-sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF=:",
+	};
+	static const char good[] = "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:";
+	uint8_t h[PL_HASH_BYTES], want[PL_HASH_BYTES], before[PL_HASH_BYTES];
+	char big[PL_AUTH_DIGEST_LEN + 2];
+	struct pl_buf b;
+
+	(void)state;
+	/* RFC 9530's example: the SHA-256 of the empty body. */
+	pl_sha256(want, "", 0);
+	assert_int_equal(pl_auth_digest_parse(h, good, strlen(good)), 0);
+	assert_memory_equal(h, want, sizeof(h));
+	pl_buf_init(&b, 128);
+	assert_int_equal(pl_auth_digest_format(&b, NULL, 0), 0);
+	assert_string_equal(b.data, good);
+	pl_buf_release(&b);
+	assert_int_equal(pl_auth_digest_format(&b, "blob", 4), 0);
+	assert_int_equal(b.len, PL_AUTH_DIGEST_LEN);
+	assert_int_equal(pl_auth_digest_parse(h, b.data, b.len), 0);
+	pl_sha256(want, "blob", 4);
+	assert_memory_equal(h, want, sizeof(h));
+	pl_buf_release(&b);
+
+	memset(h, 0x5a, sizeof(h));
+	memcpy(before, h, sizeof(h));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = pl_auth_digest_parse(h, bad[i], strlen(bad[i]));
+		if (ret != PL_EMALFORMED && ret != PL_ETOOBIG)
+			fail_msg("accepted or wrong error for case %zu: %s", i, bad[i]);
+		assert_memory_equal(h, before, sizeof(h));
+	}
+	/* An embedded NUL is not a terminator: the length rules. */
+	assert_int_equal(pl_auth_digest_parse(h, good, strlen(good) - 1), PL_EMALFORMED);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(pl_auth_digest_parse(h, big, sizeof(big)), PL_ETOOBIG);
+	assert_memory_equal(h, before, sizeof(h));
 }
 
 struct race {
@@ -468,7 +630,7 @@ static void test_nonce_threads(void **state)
 	int fresh = 0, replays = 0;
 
 	(void)state;
-	assert_int_equal(pl_auth_nonces_new(&c, 1u << 16, WINDOW), 0);
+	assert_int_equal(pl_auth_nonces_new(&c, 1u << 16, 1u << 12, 1u << 16, WINDOW), 0);
 	for (int i = 0; i < 4; i++) {
 		r[i] = (struct race){c, (uint32_t)i, 0, 0};
 		assert_int_equal(pthread_create(&t[i], NULL, race_main, &r[i]), 0);
@@ -497,6 +659,9 @@ int main(void)
 	        cmocka_unit_test(test_nonce_bound_and_expiry),
 	        cmocka_unit_test(test_nonce_many),
 	        cmocka_unit_test(test_nonce_threads),
+	        cmocka_unit_test(test_nonce_key_cannot_starve_others),
+	        cmocka_unit_test(test_nonce_pool_returns),
+	        cmocka_unit_test(test_digest),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -37,6 +37,36 @@ static void test_defaults(void **state)
 	assert_true(c.rate_burst >= c.rate);
 	assert_int_equal(c.nwitnesses, 0);
 	assert_int_equal(c.ex.nlines, 0);
+	assert_int_equal(c.nonce_max, PL_AUTH_NONCES_MAX);
+	assert_int_equal(c.nonce_per_key, PL_AUTH_NONCES_PER_KEY);
+	assert_true(c.upload_per_key == 2 * c.ex.payload_max);
+	assert_true(c.upload_budget == 8 * c.ex.payload_max);
+}
+
+/* The upload allowances follow payload_max unless set; the nonce reserve is a key of its own. */
+static void test_admission(void **state)
+{
+	struct pl_parleyd_config c;
+	struct pl_buf err;
+
+	(void)state;
+	pl_buf_init(&err, 4096);
+	pl_parleyd_config_default(&c);
+	assert_int_equal(parse(&c, "payload_max = 1048576\n", &err), 0);
+	assert_true(c.upload_per_key == 2 * 1048576);
+	assert_true(c.upload_budget == 8 * 1048576);
+	pl_parleyd_config_default(&c);
+	assert_int_equal(parse(&c,
+	                       "payload_max = 1048576\nupload_per_key = 1048576\n"
+	                       "upload_budget = 3145728\nnonce_max = 64\nnonce_per_key = 16\n",
+	                       &err),
+	                 0);
+	assert_true(c.upload_per_key == 1048576);
+	assert_true(c.upload_budget == 3145728);
+	assert_int_equal(c.nonce_max, 64);
+	assert_int_equal(c.nonce_per_key, 16);
+	assert_int_equal(err.len, 0);
+	pl_buf_release(&err);
 }
 
 /* Every kind of value, with comments, blanks, tabs and surrounding spaces. */
@@ -128,6 +158,20 @@ static const struct {
         {"timer_interval_ms = 9\n", PL_ERANGE, "value out of range"},
         {"payload_max = 1023\n", PL_ERANGE, "value out of range: payload_max"},
         {"rate = 10\nrate_burst = 5\n", PL_ERANGE, "rate_burst is smaller than rate"},
+        {"nonce_per_key = 15\n", PL_ERANGE, "value out of range: nonce_per_key"},
+        {"nonce_per_key = 16777217\n", PL_ERANGE, "value out of range: nonce_per_key"},
+        {"nonce_per_key = 016\n", PL_EMALFORMED, "not a decimal number: nonce_per_key"},
+        {"upload_per_key = 1023\n", PL_ERANGE, "value out of range: upload_per_key"},
+        {"upload_budget = 1099511627777\n", PL_ERANGE, "value out of range: upload_budget"},
+        {"upload_per_key = 1048575\n", PL_ERANGE, "upload_per_key is smaller than payload_max"},
+        {"payload_max = 2048\nupload_per_key = 1024\n", PL_ERANGE,
+         "upload_per_key is smaller than payload_max"},
+        {"upload_per_key = 99999999\nupload_budget = 99999998\n", PL_ERANGE,
+         "upload_budget is smaller than upload_per_key"},
+        {"payload_max = 2048\nupload_budget = 3000\n", PL_ERANGE,
+         "upload_budget is smaller than upload_per_key"},
+        {"upload_budget = 5000\nupload_budget = 5000\n", PL_EMALFORMED,
+         "key set twice: upload_budget"},
         {"origin = not an origin\n", PL_EMALFORMED, "not a valid origin"},
         {"listen = 127.0.0.1\n", PL_EMALFORMED, "not host:port: listen"},
         {"listen = 127.0.0.1:0\n", PL_EMALFORMED, "not host:port"},
@@ -195,7 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_valid),
 	        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
-	        cmocka_unit_test(test_too_long),
+	        cmocka_unit_test(test_too_long),   cmocka_unit_test(test_admission),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
