@@ -1615,6 +1615,7 @@ static enum MHD_Result dispatch(struct req *r)
 			return send_error(r, MHD_HTTP_UNAUTHORIZED, "unauthenticated",
 			                  "the body does not match its Content-Digest");
 		}
+		r->has_digest = false; /* checked once, not again when a submission resumes */
 	}
 	switch (r->route) {
 	case R_HEALTH:
