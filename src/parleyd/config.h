@@ -41,6 +41,7 @@ struct pl_parleyd_config {
 	uint32_t max_connections;    /* concurrent connections in all */
 	uint32_t max_per_ip;         /* concurrent connections from one address */
 	uint32_t connection_timeout; /* seconds of inactivity before a client is dropped */
+	uint32_t header_timeout;     /* seconds to send a whole request head */
 	uint32_t max_headers;        /* request header lines */
 	uint32_t header_max;         /* bytes in all request headers */
 	uint32_t record_max;         /* bytes in a POST /records body */
@@ -50,6 +51,7 @@ struct pl_parleyd_config {
 	uint32_t nonce_max;          /* remembered nonces (replay protection) */
 	uint32_t poll_timeout;       /* seconds a long poll waits */
 	uint32_t sse_max;            /* concurrent server-sent-event streams */
+	uint32_t sse_per_key;        /* concurrent server-sent-event streams of one key */
 	/* Witnesses asked to cosign checkpoints (`witness`, repeatable), at most
 	 * once per witness_interval_ms each. */
 	size_t nwitnesses;
