@@ -272,8 +272,57 @@ static long read_all(int fd, int wait_ms)
 	}
 }
 
-static const char statements_req[] = "GET /statements HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                     "Connection: close\r\n\r\n";
+/*
+ * A request for a whole list: every public statement, or (inbox) kpa's
+ * inbox, which holds them too, without waiting. Its length, or 0.
+ */
+static size_t list_request(bool inbox, char *buf, size_t cap)
+{
+	static struct actor *kpa;
+	struct pl_buf auth;
+	int n = 0;
+
+	if (!inbox)
+		return (size_t)snprintf(buf, cap,
+		                        "GET /statements HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		                        "Connection: close\r\n\r\n");
+	if (!kpa)
+		kpa = actor_open("kpa");
+	pl_buf_init(&auth, PL_AUTH_HEADER_MAX);
+	if (pl_auth_sign(&auth, &kpa->id.skey, "GET", "/inbox?wait=0", 13, "", 0,
+	                 (uint64_t)time(NULL), NULL) == 0)
+		n = snprintf(buf, cap,
+		             "GET /inbox?wait=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		             "Authorization: %s\r\nConnection: close\r\n\r\n",
+		             auth.data);
+	pl_buf_release(&auth);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Sends a list request on a new connection; the connection, or -1. */
+static int list_ask(bool inbox, int rcvbuf)
+{
+	char req[1024];
+	size_t len = list_request(inbox, req, sizeof(req));
+	int fd = len ? conn_open(NULL, rcvbuf) : -1;
+
+	if (fd >= 0 && !send_all(fd, req, len)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The bytes of a whole list answer read by a client that reads, or -1. */
+static long list_read_whole(bool inbox)
+{
+	int fd = list_ask(inbox, 0);
+	long whole = fd >= 0 ? read_all(fd, 20000) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return whole;
+}
 
 /*
  * Fills the log with about mib MiB of public statements from six parties at
@@ -308,40 +357,32 @@ static int cmd_fill(unsigned kib)
 }
 
 /*
- * n clients ask for every statement and never read the answer. Each may
- * cost the server a connection's buffers, not the answer: its resident
- * memory grows by less than max_kib.
+ * n clients ask for every statement (or, inbox, for a member's inbox, which
+ * holds them too) and never read the answer. Each may cost the server a
+ * connection's buffers, not the answer: its resident memory grows by less
+ * than max_kib.
  */
-static int cmd_memory(long pid, int n, long max_kib)
+static int cmd_memory(long pid, bool inbox, int n, long max_kib)
 {
+	const char *what = inbox ? "a member's inbox" : "every statement";
 	int fds[CONNS_MAX];
 	long before, after = 0, whole;
-	int fd, opened = 0;
+	int opened = 0;
 
 	if (n > CONNS_MAX)
 		n = CONNS_MAX;
 	/* Warm up: the store's page cache and the workers' heaps reach their size. */
 	for (int i = 0; i < 3; i++) {
-		fd = conn_open(NULL, 0);
-		whole = fd >= 0 && send_all(fd, statements_req, sizeof(statements_req) - 1)
-		                ? read_all(fd, 20000)
-		                : -1;
-		if (fd >= 0)
-			close(fd);
+		whole = list_read_whole(inbox);
 		if (i == 0)
-			check(whole > 1000000, "a reading client gets the whole list (%ld bytes)",
-			      whole);
+			check(whole > 1000000, "a reading client gets %s (%ld bytes)", what, whole);
 	}
 	sleep_ms(300);
 	before = rss_kib(pid);
 	for (int i = 0; i < n; i++) {
-		fds[opened] = conn_open(NULL, 4096);
+		fds[opened] = list_ask(inbox, 4096);
 		if (fds[opened] < 0)
 			break;
-		if (!send_all(fds[opened], statements_req, sizeof(statements_req) - 1)) {
-			close(fds[opened]);
-			break;
-		}
 		opened++;
 	}
 	/* The server answers each at once; give it the time to, and take the largest size. */
@@ -352,19 +393,14 @@ static int cmd_memory(long pid, int n, long max_kib)
 		if (now > after)
 			after = now;
 	}
-	check(opened == n, "%d clients ask for every statement and do not read", opened);
+	check(opened == n, "%d clients ask for %s and do not read", opened, what);
 	check(before > 0 && after > 0 && after - before < max_kib,
 	      "the server's memory grows by less than %ld KiB (%ld KiB -> %ld KiB: %ld KiB, %ld "
 	      "KiB a client)",
 	      max_kib, before, after, after - before, opened ? (after - before) / opened : 0);
 	/* Others are still served meanwhile. */
-	fd = conn_open(NULL, 0);
-	whole = fd >= 0 && send_all(fd, statements_req, sizeof(statements_req) - 1)
-	                ? read_all(fd, 20000)
-	                : -1;
-	if (fd >= 0)
-		close(fd);
-	check(whole > 1000000, "a reading client still gets the whole list (%ld bytes)", whole);
+	whole = list_read_whole(inbox);
+	check(whole > 1000000, "a reading client still gets %s (%ld bytes)", what, whole);
 	for (int i = 0; i < opened; i++)
 		close(fds[i]);
 	return fails ? 1 : 0;
@@ -537,7 +573,7 @@ static int cmd_streams(int per_key)
 static void usage(void)
 {
 	fputs("usage: test_parleyd_conns fill PORT IDS KIB\n"
-	      "       test_parleyd_conns memory PORT PID CLIENTS MAX-KIB\n"
+	      "       test_parleyd_conns memory PORT IDS PID statements|inbox CLIENTS MAX-KIB\n"
 	      "       test_parleyd_conns slow PORT CONNECTIONS PER-IP HEADER-SECONDS\n"
 	      "       test_parleyd_conns streams PORT IDS PER-KEY\n",
 	      stderr);
@@ -556,9 +592,11 @@ int main(int argc, char **argv)
 		ids_dir = argv[3];
 		return cmd_fill((unsigned)strtoul(argv[4], NULL, 10));
 	}
-	if (strcmp(argv[1], "memory") == 0 && argc == 6)
-		return cmd_memory(strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10),
-		                  strtol(argv[5], NULL, 10));
+	if (strcmp(argv[1], "memory") == 0 && argc == 8) {
+		ids_dir = argv[3];
+		return cmd_memory(strtol(argv[4], NULL, 10), strcmp(argv[5], "inbox") == 0,
+		                  (int)strtol(argv[6], NULL, 10), strtol(argv[7], NULL, 10));
+	}
 	if (strcmp(argv[1], "slow") == 0 && argc == 6)
 		return cmd_slow((int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10),
 		                (int)strtol(argv[5], NULL, 10));

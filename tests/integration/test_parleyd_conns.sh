@@ -32,7 +32,9 @@ PORT=${URL##*:}
 # for all of them and never read: each may pin a connection's buffers (tens of KiB), not its
 # answer.
 conns fill "$PORT" "$IDS" 3840
-conns memory "$PORT" "$PID" 24 16384
+conns memory "$PORT" "$IDS" "$PID" statements 24 16384
+# The same with a member's inbox polls (public statements are in every inbox).
+conns memory "$PORT" "$IDS" "$PID" inbox 12 8192
 
 # 100 connections from 127.0.0.2 that send their heads a byte at a time.
 conns slow "$PORT" 100 64 5
