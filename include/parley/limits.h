@@ -34,9 +34,13 @@
 #define PL_HTTP_HEADERS_MAX      64            /* header fields in one request */
 #define PL_HTTP_CONN_MEMORY      (64u * 1024u) /* per-connection buffer: bounds the header block */
 #define PL_HTTP_CONNECTIONS_MAX  1024          /* concurrent connections */
+#define PL_HTTP_PER_IP_MAX       64            /* concurrent connections from one address */
 #define PL_HTTP_TIMEOUT_SECONDS  30            /* idle time before a connection is closed */
+#define PL_HTTP_HEADER_SECONDS   5             /* to send a whole request head */
 #define PL_HTTP_POLL_MAX_SECONDS 60            /* longest long poll */
 #define PL_HTTP_RECORDS_MAX_PAGE 1000          /* records in one inbox or thread answer */
+#define PL_HTTP_STREAMS_MAX      256           /* open event streams */
+#define PL_HTTP_STREAMS_PER_KEY  4             /* open event streams of one key */
 #define PL_HTTP_RATE_PER_KEY     2000          /* requests per second per key, sustained */
 #define PL_HTTP_BURST_PER_KEY    4000          /* requests per key in a burst */
 #define PL_HTTP_RESPONSE_MAX     (64u << 20)   /* bytes a client accepts in one answer */

@@ -52,6 +52,7 @@ static const struct conf_key conf_keys[] = {
         {"max_connections", CONF_U32, CFO(max_connections), 1, 65536},
         {"max_per_ip", CONF_U32, CFO(max_per_ip), 1, 65536},
         {"connection_timeout", CONF_U32, CFO(connection_timeout), 1, 3600},
+        {"header_timeout", CONF_U32, CFO(header_timeout), 1, 3600},
         {"max_headers", CONF_U32, CFO(max_headers), 8, 1024},
         {"header_max", CONF_U32, CFO(header_max), 1024, 1u << 20},
         {"record_max", CONF_U32, CFO(record_max), 1024, PL_RECORD_MAX_BYTES},
@@ -64,6 +65,7 @@ static const struct conf_key conf_keys[] = {
         {"sse_max", CONF_U32, CFO(sse_max), 1, 65536},
         {"upload_per_key", CONF_U64, CFO(upload_per_key), 1024, 1ull << 40},
         {"upload_budget", CONF_U64, CFO(upload_budget), 1024, 1ull << 40},
+        {"sse_per_key", CONF_U32, CFO(sse_per_key), 1, 65536},
         {"line", CONF_LINE, EXO(lines), 0, 0},
         {"witness", CONF_WITNESS, CFO(witnesses), 0, 0},
         {"witness_interval_ms", CONF_U32, CFO(witness_interval_ms), 100, 3600000},
@@ -79,8 +81,9 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c)
 	c->http_threads = 2;
 	c->http_nice = PL_PARLEYD_DEFAULT_HTTP_NICE;
 	c->max_connections = PL_HTTP_CONNECTIONS_MAX;
-	c->max_per_ip = PL_HTTP_CONNECTIONS_MAX;
+	c->max_per_ip = PL_HTTP_PER_IP_MAX;
 	c->connection_timeout = PL_HTTP_TIMEOUT_SECONDS;
+	c->header_timeout = PL_HTTP_HEADER_SECONDS;
 	c->max_headers = PL_HTTP_HEADERS_MAX;
 	c->header_max = PL_HTTP_CONN_MEMORY / 4;
 	c->record_max = PL_RECORD_MAX_BYTES;
@@ -90,7 +93,8 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c)
 	c->nonce_max = PL_AUTH_NONCES_MAX;
 	c->nonce_per_key = PL_AUTH_NONCES_PER_KEY;
 	c->poll_timeout = 30;
-	c->sse_max = 256;
+	c->sse_max = PL_HTTP_STREAMS_MAX;
+	c->sse_per_key = PL_HTTP_STREAMS_PER_KEY;
 	c->upload_per_key = PL_PARLEYD_UPLOAD_PER_KEY_FACTOR * c->ex.payload_max;
 	c->upload_budget = PL_PARLEYD_UPLOAD_BUDGET_FACTOR * c->ex.payload_max;
 	c->witness_interval_ms = PL_PARLEYD_WITNESS_INTERVAL_MS;
@@ -414,16 +418,18 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 		        "payload_max = %llu\nreaders = %u\n"
 		        "\n# HTTP limits.\n"
 		        "http_threads = %u\nhttp_nice = %u\nmax_connections = %u\nmax_per_ip = %u\n"
-		        "connection_timeout = %u\nmax_headers = %u\nheader_max = %u\n"
-		        "record_max = %u\nrate = %u\nrate_burst = %u\nauth_window = %u\n"
-		        "nonce_max = %u\nnonce_per_key = %u\npoll_timeout = %u\nsse_max = %u\n"
+		        "connection_timeout = %u\nheader_timeout = %u\nmax_headers = %u\n"
+		        "header_max = %u\nrecord_max = %u\nrate = %u\nrate_burst = %u\n"
+		        "auth_window = %u\nnonce_max = %u\nnonce_per_key = %u\npoll_timeout = %u\n"
+		        "sse_max = %u\nsse_per_key = %u\n"
 		        "upload_per_key = %llu\nupload_budget = %llu\n",
 		        c->listen, c->ex.batch_max, c->ex.batch_age_us, c->ex.batch_idle_us,
 		        c->ex.time_tolerance_s, c->ex.timer_interval_ms,
 		        (unsigned long long)c->ex.payload_max, c->ex.readers, c->http_threads,
 		        c->http_nice, c->max_connections, c->max_per_ip, c->connection_timeout,
-		        c->max_headers, c->header_max, c->record_max, c->rate, c->rate_burst,
-		        c->auth_window, c->nonce_max, c->nonce_per_key, c->poll_timeout, c->sse_max,
+		        c->header_timeout, c->max_headers, c->header_max, c->record_max, c->rate,
+		        c->rate_burst, c->auth_window, c->nonce_max, c->nonce_per_key,
+		        c->poll_timeout, c->sse_max, c->sse_per_key,
 		        (unsigned long long)c->upload_per_key,
 		        (unsigned long long)c->upload_budget);
 	if (!ret && c->ex.nlines)

@@ -45,6 +45,7 @@ struct pl_parleyd_config {
 	uint32_t max_connections;    /* concurrent connections in all */
 	uint32_t max_per_ip;         /* concurrent connections from one address */
 	uint32_t connection_timeout; /* seconds of inactivity before a client is dropped */
+	uint32_t header_timeout;     /* seconds to send a whole request head */
 	uint32_t max_headers;        /* request header lines */
 	uint32_t header_max;         /* bytes in all request headers */
 	uint32_t record_max;         /* bytes in a POST /records body */
@@ -57,6 +58,7 @@ struct pl_parleyd_config {
 	uint32_t sse_max;            /* concurrent server-sent-event streams */
 	uint64_t upload_per_key;     /* bytes of authenticated uploads in progress per key */
 	uint64_t upload_budget;      /* bytes of authenticated uploads in progress in all */
+	uint32_t sse_per_key;        /* concurrent server-sent-event streams of one key */
 	/* Witnesses asked to cosign checkpoints (`witness`, repeatable), at most
 	 * once per witness_interval_ms each. */
 	size_t nwitnesses;

@@ -34,8 +34,10 @@
 #define SSE_BLOCK        (32u * 1024u)
 #define SSE_BUFFER_MAX   (4u << 20)
 #define JSON_FLAGS       JSON_COMPACT
-#define LIST_BYTES_MAX   (4u << 20)   /* record bytes in one list answer */
-#define SSE_BYTES_SOFT   (256u << 10) /* record bytes formatted per stream read */
+#define LIST_BYTES_MAX   (4u << 20)  /* record bytes in one list answer */
+#define LIST_CHUNK       (16u << 10) /* bytes of a list answer or stream formatted at once */
+#define LIST_PAGE        8           /* records read at once for a list answer or stream */
+#define LIST_BUFFER_MAX  (1u << 20)  /* a chunk and one entry, whatever its size */
 #define ID_TEXT_MAX      PL_HASH_HEX_LEN
 #define CACHE_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CACHE_PRIVATE    "private, max-age=31536000, immutable"
@@ -80,6 +82,19 @@ struct query {
 	uint64_t after, size, old, new_, wait, since;
 };
 
+/*
+ * One TCP connection, from its accept to its close (MHD's connection
+ * notifications), so that a sweep can close those that hold a slot without
+ * sending a whole request head in time.
+ */
+struct conn {
+	struct conn *next, *prev;
+	MHD_socket fd;
+	atomic_uint_fast64_t since_ms; /* accepted, or its last answer completed */
+	atomic_bool busy;              /* a request head is in and its answer not complete */
+	bool cut;                      /* shut down by the sweep */
+};
+
 struct rate_slot {
 	char name[PL_KEY_NAME_MAX + 1];
 	double tokens;
@@ -104,7 +119,6 @@ struct pl_parleyd_http {
 	atomic_bool ending;    /* end long polls and streams, never suspend again */
 	atomic_bool stop_notifier;
 	atomic_long inflight; /* requests between their first byte and their completion */
-	atomic_long streams;  /* open event streams */
 	size_t payload_max;
 
 	/* Authenticated uploads in progress: per party (few at once, kept in a short array) and
@@ -121,6 +135,13 @@ struct pl_parleyd_http {
 	struct req *waiters;
 	pthread_t notifier;
 	bool notifier_started;
+
+	pthread_mutex_t stream_lock; /* the open event streams, counted per key */
+	struct req *streams;
+	size_t nstreams;
+
+	pthread_mutex_t conn_lock; /* the open connections, for the request-head deadline */
+	struct conn *conns;
 
 	pthread_mutex_t rate_lock;
 	struct rate_slot rate[RATE_SLOTS];
@@ -165,6 +186,8 @@ struct req {
 	/* Long polls and event streams wait on the notifier. */
 	struct req *wnext, *wprev;
 	bool in_wait;
+	bool peer_gone;            /* the client closed while it waited */
+	struct req *snext, *sprev; /* an open event stream, in h->streams */
 	uint64_t size0;
 	uint64_t deadline_ms;
 	uint64_t cursor;
@@ -173,6 +196,19 @@ struct req {
 	size_t out_off;
 	uint64_t beat_ms;
 	char location[16 + PL_HASH_HEX_LEN]; /* Location of a created resource, or empty */
+
+	/* A list answer, formatted into out as the client reads it (list_read()). */
+	int lsrc;                              /* enum list_src */
+	uint64_t *idx;                         /* the log indexes to list, or NULL */
+	char (*names)[PL_RECORD_NAME_MAX + 1]; /* the parties to list, or NULL */
+	size_t nitems, item;                   /* of idx or names; the next to format */
+	size_t count, bytes;                   /* entries and record bytes formatted */
+	uint64_t lsize;                        /* the tree size of a line page's proofs */
+	bool lend;                             /* nothing more to list */
+	bool lcut;                             /* the byte limit left records out */
+	bool ldone;                            /* the closing text is formatted */
+
+	struct conn *c; /* its connection's, for the request-head deadline; or NULL */
 };
 
 static uint64_t now_ms(void)
@@ -349,41 +385,6 @@ static json_t *entry_json(const struct pl_exchange_entry *e)
 		return NULL;
 	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)e->index, "id",
 	                 hex_json(e->id, PL_HASH_BYTES), "record", note);
-}
-
-/*
- * {"records": [...], "next": N} (next omitted when has_next is false). Stops
- * before LIST_BYTES_MAX bytes of records (at least one is always taken), and
- * then next is the index of the first record left out, so that a page of
- * large records stays bounded and nothing is skipped.
- */
-static json_t *list_json(const struct pl_exchange_list *l, bool has_next)
-{
-	json_t *a = json_array(), *j;
-	uint64_t next = l->next;
-	size_t bytes = 0;
-
-	if (!a)
-		return NULL;
-	for (size_t i = 0; i < l->n; i++) {
-		json_t *e;
-		if (i > 0 && bytes + l->v[i].note_len > LIST_BYTES_MAX) {
-			next = l->v[i].index;
-			break;
-		}
-		bytes += l->v[i].note_len;
-		e = entry_json(&l->v[i]);
-		if (!e || json_array_append_new(a, e) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	j = json_pack("{s:o}", "records", a);
-	if (j && has_next && json_object_set_new(j, "next", json_integer((json_int_t)next))) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
 }
 
 /* ---- Parsing the request-target ---- */
@@ -890,24 +891,85 @@ static bool wait_suspend(struct req *r, uint64_t deadline_ms)
 	return suspended;
 }
 
+/*
+ * Whether the client of a waiting request has closed its end: MHD does not
+ * watch a suspended connection, so without this a stream whose client left
+ * would hold its slot until its next heartbeat. Data sent meanwhile (a
+ * pipelined request) counts as alive.
+ */
+static bool peer_closed(const struct req *w)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(w->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char c;
+	ssize_t n;
+
+	if (!ci)
+		return false;
+	n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/*
+ * Shuts down the connections that have not sent a whole request head within
+ * header_timeout of their accept or of their previous answer, however slowly
+ * they keep sending (MHD's own timeout counts inactivity only). MHD then reads
+ * the end of the stream and closes the connection. conn_lock is held
+ * throughout, and MHD closes a socket only after on_connection() has taken it
+ * to unlink the connection, so fd is still this connection's.
+ */
+static void conn_sweep(struct pl_parleyd_http *h, uint64_t now)
+{
+	uint64_t limit = (uint64_t)h->cfg.header_timeout * 1000u;
+	unsigned cut = 0;
+
+	pthread_mutex_lock(&h->conn_lock);
+	for (struct conn *c = h->conns; c; c = c->next) {
+		if (c->cut || atomic_load(&c->busy) || now - atomic_load(&c->since_ms) < limit)
+			continue;
+		(void)shutdown(c->fd, SHUT_RDWR);
+		c->cut = true;
+		cut++;
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+	if (cut)
+		pl_daemon_log("warn", "http",
+		              "msg=\"closed connections without a request head in time\" count=%u "
+		              "header_timeout=%u",
+		              cut, (unsigned)h->cfg.header_timeout);
+}
+
 static void *notifier_main(void *arg)
 {
 	struct pl_parleyd_http *h = arg;
-	uint64_t last = pl_exchange_size(h->ex);
+	uint64_t last = pl_exchange_size(h->ex), checked = now_ms();
 
 	while (!h->stop_notifier) {
 		uint64_t t0 = now_ms(), size = pl_exchange_wait(h->ex, last, NOTIFY_TICK_MS), now;
+		bool check;
 
 		now = now_ms();
+		/* Once a tick, not at every commit: the sequencer may commit a thousand times a
+		 * second. */
+		check = now - checked >= NOTIFY_TICK_MS;
+		if (check)
+			checked = now;
 		pthread_mutex_lock(&h->wait_lock);
 		for (struct req *w = h->waiters, *next; w; w = next) {
+			bool wake = size > w->size0 || now >= w->deadline_ms || h->ending;
 			next = w->wnext;
-			if (size > w->size0 || now >= w->deadline_ms || h->ending) {
+			if (!wake && check && peer_closed(w)) {
+				w->peer_gone = true;
+				wake = true;
+			}
+			if (wake) {
 				wait_unlink(h, w);
 				MHD_resume_connection(w->conn);
 			}
 		}
 		pthread_mutex_unlock(&h->wait_lock);
+		if (check)
+			conn_sweep(h, now);
 		if (size == last && now - t0 < NOTIFY_TICK_MS / 10) {
 			/* The exchange is shut down and returns at once: do not spin. */
 			struct timespec ts = {0, 50 * 1000 * 1000};
@@ -1296,6 +1358,277 @@ static enum MHD_Result do_consistency(struct req *r)
 	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, CACHE_IMMUTABLE, &b);
 }
 
+/* ---- List answers, formatted as the client reads them ---- */
+
+/*
+ * What a list answer lists. Statements and an inbox are read a page at a time
+ * from r->cursor; a thread, a line page and the directory are decided first
+ * (r->idx or r->names, a few bytes per entry) and each entry is read when its
+ * turn comes.
+ */
+enum list_src {
+	LS_STATEMENTS,
+	LS_INBOX,
+	LS_THREAD,
+	LS_LINE,
+	LS_PARTIES,
+};
+
+/* Appends {"index":N,"id":"<hex>","record":"<note>"[,"proof":"<proof>"]} to b. */
+static int entry_text(struct pl_buf *b, const struct pl_exchange_entry *e,
+                      const struct pl_buf *proof)
+{
+	char id[PL_HASH_HEX_LEN + 1];
+	int ret;
+
+	pl_hex_encode(id, e->id, PL_HASH_BYTES);
+	ret = pl_buf_addf(
+	        b, "{\"index\":%llu,\"id\":\"%s\",\"record\":", (unsigned long long)e->index, id);
+	if (!ret)
+		ret = json_text(b, e->note, e->note_len);
+	if (!ret && proof)
+		ret = pl_buf_adds(b, ",\"proof\":");
+	if (!ret && proof)
+		ret = json_text(b, proof->data ? proof->data : "", proof->len);
+	return ret ? ret : pl_buf_add(b, "}", 1);
+}
+
+/* Appends the directory entry of the party named name to b, as GET /parties lists it. */
+static int party_text(struct pl_parleyd_http *h, struct pl_buf *b, const char *name)
+{
+	struct pl_exchange_party p;
+	struct pl_exchange_entry reg;
+	struct pl_buf vk;
+	char id[PL_HASH_HEX_LEN + 1];
+	int ret;
+
+	memset(&reg, 0, sizeof(reg));
+	pl_buf_init(&vk, PL_KEY_NAME_MAX + 128);
+	ret = pl_exchange_party_get(h->ex, name, &p);
+	if (!ret)
+		ret = pl_exchange_record_at(h->ex, p.register_index, &reg);
+	if (!ret)
+		ret = pl_vkey_format(&p.vkey, &vk);
+	if (!ret)
+		ret = pl_buf_adds(b, "{\"name\":");
+	if (!ret)
+		ret = json_text(b, p.name, strlen(p.name));
+	if (!ret)
+		ret = pl_buf_adds(b, ",\"vkey\":");
+	if (!ret)
+		ret = json_text(b, vk.data ? vk.data : "", vk.len);
+	if (!ret)
+		ret = pl_buf_adds(b, ",\"enc_key\":");
+	if (!ret)
+		ret = json_text(b, p.enc_key, strlen(p.enc_key));
+	if (!ret) {
+		pl_hex_encode(id, reg.id, PL_HASH_BYTES);
+		ret = pl_buf_addf(
+		        b, ",\"register_index\":%llu,\"register_id\":\"%s\",\"register_record\":",
+		        (unsigned long long)p.register_index, id);
+	}
+	if (!ret)
+		ret = json_text(b, reg.note, reg.note_len);
+	if (!ret)
+		ret = pl_buf_adds(b, p.revoked ? ",\"revoked\":true" : ",\"revoked\":false");
+	if (!ret && p.revoked)
+		ret = pl_buf_addf(b, ",\"revoke_index\":%llu", (unsigned long long)p.revoke_index);
+	if (!ret)
+		ret = pl_buf_add(b, "}", 1);
+	pl_exchange_entry_release(&reg);
+	pl_buf_release(&vk);
+	return ret;
+}
+
+/* Empties r->out and starts a list answer of src; the caller appends its head. */
+static void list_begin(struct req *r, enum list_src src)
+{
+	pl_buf_release(&r->out);
+	pl_buf_init(&r->out, LIST_BUFFER_MAX);
+	r->out_off = 0;
+	r->lsrc = src;
+	r->item = r->count = r->bytes = 0;
+	r->lend = r->lcut = r->ldone = false;
+}
+
+/* Whether an entry of len record bytes still fits the answer (the first always does). */
+static bool list_fits(struct req *r, size_t len)
+{
+	if (r->count > 0 && r->bytes + len > LIST_BYTES_MAX) {
+		r->lcut = true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Statements or the inbox: the next page from r->cursor. Stops early at
+ * LIST_CHUNK bytes (the rest from the next read) or at the byte limit of
+ * the answer; then r->cursor is the index of the first record left out.
+ */
+static int list_fill_page(struct req *r)
+{
+	struct pl_exchange_list l;
+	size_t want = PL_HTTP_RECORDS_MAX_PAGE - r->count, i = 0;
+	int err;
+
+	if (want > LIST_PAGE)
+		want = LIST_PAGE;
+	memset(&l, 0, sizeof(l));
+	err = r->lsrc == LS_STATEMENTS ? pl_exchange_statements(r->h->ex, r->cursor, want, &l)
+	                               : pl_exchange_inbox(r->h->ex, r->party, r->cursor, want, &l);
+	for (; !err && i < l.n; i++) {
+		if (r->out.len >= LIST_CHUNK || !list_fits(r, l.v[i].note_len))
+			break;
+		err = r->count ? pl_buf_add(&r->out, ",", 1) : 0;
+		if (!err)
+			err = entry_text(&r->out, &l.v[i], NULL);
+		r->count++;
+		r->bytes += l.v[i].note_len;
+		r->cursor = l.v[i].index + 1;
+	}
+	if (!err && i < l.n)
+		r->cursor = l.v[i].index;
+	else if (!err && l.n < want) {
+		if (l.next > r->cursor)
+			r->cursor = l.next;
+		r->lend = true;
+	}
+	pl_exchange_list_release(&l);
+	return err;
+}
+
+/* A thread, a line page or the directory: the next entry. */
+static int list_fill_item(struct req *r)
+{
+	struct pl_exchange_entry e;
+	struct pl_buf proof;
+	int err = 0;
+
+	if (r->item == r->nitems) {
+		r->lend = true;
+		return 0;
+	}
+	if (r->lsrc == LS_PARTIES) {
+		err = r->count ? pl_buf_add(&r->out, ",", 1) : 0;
+		if (!err)
+			err = party_text(r->h, &r->out, r->names[r->item]);
+		r->item++;
+		r->count++;
+		return err;
+	}
+	memset(&e, 0, sizeof(e));
+	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
+	err = pl_exchange_record_at(r->h->ex, r->idx[r->item], &e);
+	if (!err && r->lsrc == LS_LINE)
+		err = pl_exchange_proof(r->h->ex, e.index, r->lsize, &proof);
+	if (!err && (r->lsrc == LS_LINE || list_fits(r, e.note_len))) {
+		err = r->count ? pl_buf_add(&r->out, ",", 1) : 0;
+		if (!err)
+			err = entry_text(&r->out, &e, r->lsrc == LS_LINE ? &proof : NULL);
+		r->item++;
+		r->count++;
+		r->bytes += e.note_len;
+	}
+	pl_exchange_entry_release(&e);
+	pl_buf_release(&proof);
+	return err;
+}
+
+/* Appends the next entries of r's list answer to r->out, up to about LIST_CHUNK bytes, and
+ * after the last its closing text. */
+static int list_fill(struct req *r)
+{
+	bool paged = r->lsrc == LS_STATEMENTS || r->lsrc == LS_INBOX;
+	int err = 0;
+
+	while (!err && !r->ldone && r->out.len < LIST_CHUNK) {
+		if (r->lend || r->lcut || (paged && r->count == PL_HTTP_RECORDS_MAX_PAGE)) {
+			err = paged ? pl_buf_addf(&r->out, "],\"next\":%llu}",
+			                          (unsigned long long)r->cursor)
+			            : pl_buf_adds(&r->out, "]}");
+			r->ldone = true;
+		} else {
+			err = paged ? list_fill_page(r) : list_fill_item(r);
+		}
+	}
+	return err;
+}
+
+/* MHD's content reader of a list answer: one chunk at a time, formatted when it is read. */
+static ssize_t list_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct req *r = cls;
+	size_t n;
+
+	(void)pos;
+	if (r->out_off == r->out.len) {
+		/* Freed between chunks: a client that stops reading pins at most one. */
+		pl_buf_release(&r->out);
+		r->out_off = 0;
+		if (r->ldone)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (list_fill(r) != 0) {
+			char detail[256];
+			pl_exchange_last_error(r->h->ex, detail, sizeof(detail));
+			pl_daemon_log("error", "http",
+			              "msg=\"list answer cut short\" detail=\"%s\"", detail);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		if (r->out.len == 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	n = r->out.len - r->out_off;
+	if (n > max)
+		n = max;
+	memcpy(buf, r->out.data + r->out_off, n);
+	r->out_off += n;
+	return (ssize_t)n;
+}
+
+/*
+ * Answers 200 with r's list answer, whose head is in r->out: formats its
+ * first chunk now, so that an error found there is still answered with its
+ * status, and the rest as the client reads. err is that of formatting the
+ * head (0 when it went well).
+ */
+static enum MHD_Result list_send(struct req *r, int err, const char *what)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!err)
+		err = list_fill(r);
+	if (err) {
+		pl_buf_release(&r->out);
+		return send_lib_error(r, err, what);
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIST_CHUNK, list_read, r, NULL);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, APP_JSON);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_NONE);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->h->quiescing)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	r->answered = true;
+	return ret;
+}
+
+/* Keeps the log indexes of l in r->idx, for an answer that reads each record in its turn. */
+static int list_keep_indexes(struct req *r, const struct pl_exchange_list *l)
+{
+	r->idx = malloc((l->n ? l->n : 1) * sizeof(*r->idx));
+	if (!r->idx)
+		return PL_ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		r->idx[i] = l->v[i].index;
+	r->nitems = l->n;
+	return 0;
+}
+
 static enum MHD_Result do_thread(struct req *r)
 {
 	struct pl_exchange_entry e;
@@ -1308,13 +1641,13 @@ static enum MHD_Result do_thread(struct req *r)
 	if (!err)
 		err = pl_exchange_thread(r->h->ex, e.id, PL_HTTP_RECORDS_MAX_PAGE, &l);
 	pl_exchange_entry_release(&e);
+	if (!err)
+		err = list_keep_indexes(r, &l);
+	pl_exchange_list_release(&l);
 	if (err)
 		return send_lib_error(r, err, "thread");
-	{
-		json_t *j = list_json(&l, false);
-		pl_exchange_list_release(&l);
-		return send_json(r, MHD_HTTP_OK, j);
-	}
+	list_begin(r, LS_THREAD);
+	return list_send(r, pl_buf_adds(&r->out, "{\"records\":["), "thread");
 }
 
 /*
@@ -1325,112 +1658,76 @@ static enum MHD_Result do_thread(struct req *r)
 static enum MHD_Result do_line(struct req *r)
 {
 	struct pl_exchange_list l;
-	json_t *a, *j = NULL;
 	bool more = false;
-	uint64_t size;
 	int err;
 
 	memset(&l, 0, sizeof(l));
 	err = pl_exchange_line(r->h->ex, r->line, (int64_t)r->q.since, r->q.after, 0, &l, &more);
-	if (err)
+	if (!err)
+		err = list_keep_indexes(r, &l);
+	if (err) {
+		pl_exchange_list_release(&l);
 		return send_lib_error(r, err, "line");
-	/* Read after the list: every record listed is below it, and a checkpoint is at it. */
-	size = pl_exchange_size(r->h->ex);
-	a = json_array();
-	for (size_t i = 0; a && !err && i < l.n; i++) {
-		struct pl_buf proof;
-		json_t *e = entry_json(&l.v[i]);
-		pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
-		err = e ? pl_exchange_proof(r->h->ex, l.v[i].index, size, &proof) : PL_ENOMEM;
-		if (!err && (json_object_set_new(e, "proof", json_stringn(proof.data, proof.len)) ||
-		             json_array_append(a, e)))
-			err = PL_ENOMEM;
-		json_decref(e);
-		pl_buf_release(&proof);
 	}
-	if (!err && a)
-		j = json_pack("{s:s, s:I, s:I, s:b, s:O}", "line", r->line, "size",
-		              (json_int_t)size, "next", (json_int_t)l.next, "more", more, "records",
-		              a);
-	json_decref(a);
+	/* Read after the list: every record listed is below it, and a checkpoint is at it. */
+	r->lsize = pl_exchange_size(r->h->ex);
+	list_begin(r, LS_LINE);
+	err = pl_buf_adds(&r->out, "{\"line\":");
+	if (!err)
+		err = json_text(&r->out, r->line, strlen(r->line));
+	if (!err)
+		err = pl_buf_addf(&r->out, ",\"size\":%llu,\"next\":%llu,\"more\":%s,\"records\":[",
+		                  (unsigned long long)r->lsize, (unsigned long long)l.next,
+		                  more ? "true" : "false");
 	pl_exchange_list_release(&l);
-	if (err)
-		return send_lib_error(r, err, "line");
-	return send_json(r, MHD_HTTP_OK, j);
+	return list_send(r, err, "line");
 }
 
 static enum MHD_Result do_parties(struct req *r)
 {
 	struct pl_exchange_party *v = NULL;
-	json_t *a = NULL, *j = NULL;
 	size_t n = 0;
 	int err = pl_exchange_parties(r->h->ex, &v, &n);
 
-	if (err)
-		return send_lib_error(r, err, "directory");
-	a = json_array();
-	for (size_t i = 0; a && i < n; i++) {
-		struct pl_exchange_entry reg;
-		struct pl_buf vk;
-		json_t *p;
-
-		memset(&reg, 0, sizeof(reg));
-		pl_buf_init(&vk, PL_KEY_NAME_MAX + 128);
-		err = pl_exchange_record_at(r->h->ex, v[i].register_index, &reg);
-		if (!err)
-			err = pl_vkey_format(&v[i].vkey, &vk);
-		p = err ? NULL
-		        : json_pack("{s:s, s:s, s:s, s:I, s:o, s:s#, s:b}", "name", v[i].name,
-		                    "vkey", vk.data, "enc_key", v[i].enc_key, "register_index",
-		                    (json_int_t)v[i].register_index, "register_id",
-		                    hex_json(v[i].register_id, PL_HASH_BYTES), "register_record",
-		                    reg.note, (int)reg.note_len, "revoked", (int)v[i].revoked);
-		if (p && v[i].revoked)
-			json_object_set_new(p, "revoke_index",
-			                    json_integer((json_int_t)v[i].revoke_index));
-		pl_exchange_entry_release(&reg);
-		pl_buf_release(&vk);
-		if (!p || json_array_append_new(a, p) != 0) {
-			json_decref(a);
-			a = NULL;
-		}
+	if (!err) {
+		r->names = calloc(n ? n : 1, sizeof(*r->names));
+		if (!r->names)
+			err = PL_ENOMEM;
 	}
+	for (size_t i = 0; !err && i < n; i++) {
+		size_t len = strlen(v[i].name);
+		if (len >= sizeof(r->names[i])) {
+			err = PL_ESTORE; /* not a party name: the directory is damaged */
+			break;
+		}
+		memcpy(r->names[i], v[i].name, len + 1);
+	}
+	r->nitems = n;
 	free(v);
 	if (err)
 		return send_lib_error(r, err, "directory");
-	if (a)
-		j = json_pack("{s:o}", "parties", a);
-	return send_json(r, MHD_HTTP_OK, j);
+	list_begin(r, LS_PARTIES);
+	return list_send(r, pl_buf_adds(&r->out, "{\"parties\":["), "directory");
 }
 
 static enum MHD_Result do_statements(struct req *r)
 {
-	struct pl_exchange_list l;
-	json_t *j;
-	int err;
-
-	memset(&l, 0, sizeof(l));
-	err = pl_exchange_statements(r->h->ex, r->q.after, PL_HTTP_RECORDS_MAX_PAGE, &l);
-	if (err)
-		return send_lib_error(r, err, "statements");
-	j = list_json(&l, true);
-	pl_exchange_list_release(&l);
-	return send_json(r, MHD_HTTP_OK, j);
+	r->cursor = r->q.after;
+	list_begin(r, LS_STATEMENTS);
+	return list_send(r, pl_buf_adds(&r->out, "{\"records\":["), "statements");
 }
 
-/* Reads the inbox from r->cursor, noting the tree size first (for wait_suspend()). */
+/* Reads a page of the inbox from r->cursor, noting the tree size first (for wait_suspend()). */
 static int inbox_read(struct req *r, struct pl_exchange_list *l)
 {
 	memset(l, 0, sizeof(*l));
 	r->size0 = pl_exchange_size(r->h->ex);
-	return pl_exchange_inbox(r->h->ex, r->party, r->cursor, PL_HTTP_RECORDS_MAX_PAGE, l);
+	return pl_exchange_inbox(r->h->ex, r->party, r->cursor, LIST_PAGE, l);
 }
 
 static enum MHD_Result do_inbox_poll(struct req *r)
 {
-	struct pl_exchange_list l;
 	uint64_t wait_s = (r->q.has & Q_WAIT) ? r->q.wait : r->h->cfg.poll_timeout;
-	json_t *j;
 	int err;
 
 	if (wait_s > r->h->cfg.poll_timeout)
@@ -1438,29 +1735,24 @@ static enum MHD_Result do_inbox_poll(struct req *r)
 	if (r->deadline_ms == 0)
 		r->deadline_ms = now_ms() + wait_s * 1000u;
 	for (;;) {
-		err = inbox_read(r, &l);
-		if (err)
-			return send_lib_error(r, err, "inbox");
-		if (l.next > r->cursor)
-			r->cursor = l.next; /* records scanned, none of them for this party */
-		if (l.n > 0 || wait_s == 0)
+		/* The tree size first, for wait_suspend(); then the answer's first chunk. */
+		r->size0 = pl_exchange_size(r->h->ex);
+		list_begin(r, LS_INBOX);
+		err = pl_buf_adds(&r->out, "{\"records\":[");
+		if (!err)
+			err = list_fill(r);
+		if (err || r->count > 0 || wait_s == 0 || r->h->ending ||
+		    now_ms() >= r->deadline_ms)
 			break;
-		if (wait_suspend(r, r->deadline_ms)) {
-			pl_exchange_list_release(&l);
+		pl_buf_release(&r->out);
+		if (wait_suspend(r, r->deadline_ms))
 			return MHD_YES; /* resumed by the notifier; the handler runs again */
-		}
-		if (r->h->ending || now_ms() >= r->deadline_ms)
-			break;
-		pl_exchange_list_release(&l);
 	}
-	l.next = r->cursor;
-	j = list_json(&l, true);
-	pl_exchange_list_release(&l);
-	return send_json(r, MHD_HTTP_OK, j);
+	return list_send(r, err, "inbox");
 }
 
 /*
- * Formats records as events into r->out, up to about SSE_BYTES_SOFT bytes,
+ * Formats records as events into r->out, up to about LIST_CHUNK bytes,
  * and moves the cursor past what was formatted (or past the whole page).
  */
 static int sse_format(struct req *r, const struct pl_exchange_list *l)
@@ -1471,7 +1763,7 @@ static int sse_format(struct req *r, const struct pl_exchange_list *l)
 		json_t *e;
 		char *s;
 
-		if (i > 0 && r->out.len >= SSE_BYTES_SOFT) {
+		if (i > 0 && r->out.len >= LIST_CHUNK) {
 			r->cursor = l->v[i].index; /* the rest on the next read */
 			return 0;
 		}
@@ -1518,6 +1810,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		if (h->ending)
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (r->peer_gone)
+			return MHD_CONTENT_READER_END_WITH_ERROR; /* frees its slot now */
 		err = inbox_read(r, &l);
 		if (!err)
 			err = sse_format(r, &l);
@@ -1538,18 +1832,63 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 }
 
-static enum MHD_Result do_inbox_stream(struct req *r)
+/*
+ * Takes an event-stream slot for r: at most sse_max in all and sse_per_key
+ * for one key, so that one member cannot take every stream. NULL when taken,
+ * else why not.
+ */
+static const char *stream_take(struct req *r)
 {
 	struct pl_parleyd_http *h = r->h;
+	const char *why = NULL;
+	size_t mine = 0;
+
+	pthread_mutex_lock(&h->stream_lock);
+	for (const struct req *s = h->streams; s && mine < h->cfg.sse_per_key; s = s->snext)
+		if (strcmp(s->party, r->party) == 0)
+			mine++;
+	if (h->nstreams >= h->cfg.sse_max)
+		why = "too many open event streams";
+	else if (mine >= h->cfg.sse_per_key)
+		why = "too many open event streams for this key";
+	if (!why) {
+		r->sprev = NULL;
+		r->snext = h->streams;
+		if (h->streams)
+			h->streams->sprev = r;
+		h->streams = r;
+		h->nstreams++;
+		r->sse = true;
+	}
+	pthread_mutex_unlock(&h->stream_lock);
+	return why;
+}
+
+static void stream_put(struct pl_parleyd_http *h, struct req *r)
+{
+	pthread_mutex_lock(&h->stream_lock);
+	if (r->sprev)
+		r->sprev->snext = r->snext;
+	else
+		h->streams = r->snext;
+	if (r->snext)
+		r->snext->sprev = r->sprev;
+	h->nstreams--;
+	pthread_mutex_unlock(&h->stream_lock);
+	r->sse = false;
+}
+
+static enum MHD_Result do_inbox_stream(struct req *r)
+{
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	const char *why = stream_take(r);
 
-	if ((uint64_t)atomic_fetch_add(&h->streams, 1) >= h->cfg.sse_max) {
-		atomic_fetch_sub(&h->streams, 1);
-		return send_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		                  "too many open event streams");
+	if (why) {
+		pl_daemon_log("warn", "http", "msg=\"event stream refused\" reason=\"%s\" party=%s",
+		              why, r->party);
+		return send_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", why);
 	}
-	r->sse = true;
 	pl_buf_init(&r->out, SSE_BUFFER_MAX);
 	r->beat_ms = now_ms() + HEARTBEAT_MS;
 	if (pl_buf_adds(&r->out, "retry: 1000\n\n") != 0)
@@ -1774,8 +2113,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	r->conn = conn;
 	if (!r->started) {
 		r->started = true;
+		if (r->c)
+			atomic_store(&r->c->busy, true); /* the head is in: no head deadline now */
 		return first_call(r, method);
 	}
+	if (r->peer_gone)
+		return MHD_NO; /* a long poll whose client left: close without answering */
 	if (*upload_size) {
 		/* Copies: MHD's buffer is reused after we return. The declared length bounds it. */
 		if (!r->answered && pl_buf_add(&r->body, upload, *upload_size) != 0)
@@ -1800,11 +2143,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct pl_parleyd_http *h = cls;
 	size_t n = strlen(uri);
 	struct req *r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	(void)conn;
 	if (!r)
 		return NULL;
 	r->h = h;
+	r->c = ci ? ci->socket_context : NULL;
 	if (n > PL_HTTP_TARGET_MAX) {
 		r->too_long = true;
 		n = 0;
@@ -1840,7 +2185,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		pthread_mutex_unlock(&h->wait_lock);
 	}
 	if (r->sse)
-		atomic_fetch_sub(&h->streams, 1);
+		stream_put(h, r);
+	if (r->c) {
+		atomic_store(&r->c->since_ms, now_ms()); /* the next request head's time starts */
+		atomic_store(&r->c->busy, false);
+	}
+	free(r->idx);
+	free(r->names);
 	if (r->reserved)
 		upload_release(r);
 	pl_exchange_receipt_release(&r->receipt);
@@ -1850,6 +2201,48 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->inflight, 1);
+}
+
+/*
+ * Keeps the list of open connections for conn_sweep(): each is noted when
+ * accepted and dropped before MHD closes its socket.
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct pl_parleyd_http *h = cls;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = ci ? calloc(1, sizeof(*c)) : NULL;
+		if (!c)
+			return; /* not swept: MHD's inactivity timeout still applies */
+		c->fd = ci->connect_fd;
+		atomic_init(&c->since_ms, now_ms());
+		atomic_init(&c->busy, false);
+		pthread_mutex_lock(&h->conn_lock);
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->conn_lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->conn_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->conn_lock);
+	free(c);
+	*socket_context = NULL;
 }
 
 /* ---- Lifecycle ---- */
@@ -1887,9 +2280,13 @@ static void fill_defaults(struct pl_parleyd_config *c)
 	if (!c->max_connections)
 		c->max_connections = PL_HTTP_CONNECTIONS_MAX;
 	if (!c->max_per_ip)
+		c->max_per_ip = PL_HTTP_PER_IP_MAX;
+	if (c->max_per_ip > c->max_connections)
 		c->max_per_ip = c->max_connections;
 	if (!c->connection_timeout)
 		c->connection_timeout = PL_HTTP_TIMEOUT_SECONDS;
+	if (!c->header_timeout)
+		c->header_timeout = PL_HTTP_HEADER_SECONDS;
 	if (!c->max_headers)
 		c->max_headers = PL_HTTP_HEADERS_MAX;
 	if (!c->header_max)
@@ -1907,7 +2304,9 @@ static void fill_defaults(struct pl_parleyd_config *c)
 	if (!c->poll_timeout)
 		c->poll_timeout = PL_HTTP_POLL_MAX_SECONDS;
 	if (!c->sse_max)
-		c->sse_max = 256;
+		c->sse_max = PL_HTTP_STREAMS_MAX;
+	if (!c->sse_per_key)
+		c->sse_per_key = PL_HTTP_STREAMS_PER_KEY;
 }
 
 int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
@@ -1931,6 +2330,8 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	pthread_mutex_init(&h->wait_lock, NULL);
 	pthread_mutex_init(&h->rate_lock, NULL);
 	pthread_mutex_init(&h->upload_lock, NULL);
+	pthread_mutex_init(&h->stream_lock, NULL);
+	pthread_mutex_init(&h->conn_lock, NULL);
 	h->ex = ex;
 	h->cfg = *cfg;
 	fill_defaults(&h->cfg);
@@ -1964,15 +2365,16 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	lower_priority(h->cfg.http_nice);
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	        MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	h->d = MHD_start_daemon(
-	        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, pl_daemon_log_mhd,
-	        h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-	        (unsigned)h->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
-	        (unsigned)h->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	        (unsigned)h->cfg.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-	        (unsigned)h->cfg.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-	        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	        h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+	                        pl_daemon_log_mhd, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.http_threads,
+	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.max_connections,
+	                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.max_per_ip,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.connection_timeout,
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+	                        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+	                        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
 	if (!h->d) {
 		if (err)
 			(void)!pl_buf_addf(err, "cannot listen on %s: %s", h->cfg.listen,
@@ -2000,6 +2402,8 @@ out:
 		pthread_mutex_destroy(&h->rate_lock);
 		pthread_mutex_destroy(&h->upload_lock);
 		free(h->uploads);
+		pthread_mutex_destroy(&h->stream_lock);
+		pthread_mutex_destroy(&h->conn_lock);
 		free(h);
 	}
 	return ret;
@@ -2056,5 +2460,7 @@ void pl_parleyd_http_stop(struct pl_parleyd_http *h, int timeout_ms)
 	pthread_mutex_destroy(&h->rate_lock);
 	pthread_mutex_destroy(&h->upload_lock);
 	free(h->uploads);
+	pthread_mutex_destroy(&h->stream_lock);
+	pthread_mutex_destroy(&h->conn_lock);
 	free(h);
 }

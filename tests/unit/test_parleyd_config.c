@@ -181,6 +181,11 @@ static const struct {
         {"line = l a b every 1h window 5m\nline = l c d every 1h window 5m\n", PL_EMALFORMED,
          "line 2: line named twice: l"},
         {"witness = not-a-url\n", PL_EMALFORMED, "line 1: witness:"},
+        {"header_timeout = 0\n", PL_ERANGE, "value out of range: header_timeout"},
+        {"header_timeout = 3601\n", PL_ERANGE, "value out of range: header_timeout"},
+        {"sse_per_key = 0\n", PL_ERANGE, "value out of range: sse_per_key"},
+        {"sse_per_key = 65537\n", PL_ERANGE, "value out of range: sse_per_key"},
+        {"max_per_ip = 0\n", PL_ERANGE, "value out of range: max_per_ip"},
         {"batch_max = 5\x01\n", PL_EMALFORMED, "line 1: control character"},
         {"batch_max = \xff\n", PL_EMALFORMED, "not UTF-8"},
 };
@@ -211,6 +216,40 @@ static void test_refused(void **state)
 	}
 }
 
+/*
+ * The connection limits: one address gets far fewer connections than all,
+ * a request head has seconds, one key a few of the event streams; each key
+ * parses and formats back.
+ */
+static void test_connection_limits(void **state)
+{
+	struct pl_parleyd_config c, d;
+	struct pl_buf t;
+
+	(void)state;
+	pl_parleyd_config_default(&c);
+	assert_int_equal(c.max_per_ip, PL_HTTP_PER_IP_MAX);
+	assert_true(c.max_per_ip * 8 <= c.max_connections);
+	assert_int_equal(c.header_timeout, PL_HTTP_HEADER_SECONDS);
+	assert_true(c.header_timeout < c.connection_timeout);
+	assert_int_equal(c.sse_per_key, PL_HTTP_STREAMS_PER_KEY);
+	assert_true(c.sse_per_key < c.sse_max);
+	assert_int_equal(parse(&c, "max_per_ip = 8\nheader_timeout = 2\nsse_per_key = 1\n", NULL),
+	                 0);
+	assert_int_equal(c.max_per_ip, 8);
+	assert_int_equal(c.header_timeout, 2);
+	assert_int_equal(c.sse_per_key, 1);
+	format(&c, &t);
+	assert_non_null(strstr(t.data, "\nheader_timeout = 2\n"));
+	assert_non_null(strstr(t.data, "\nsse_per_key = 1\n"));
+	pl_parleyd_config_default(&d);
+	assert_int_equal(pl_parleyd_config_parse(&d, t.data, t.len, NULL), 0);
+	assert_int_equal(d.max_per_ip, 8);
+	assert_int_equal(d.header_timeout, 2);
+	assert_int_equal(d.sse_per_key, 1);
+	pl_buf_release(&t);
+}
+
 /* Lines longer than the parser reads, and files larger than it loads. */
 static void test_too_long(void **state)
 {
@@ -237,9 +276,10 @@ static void test_too_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_valid),
-	        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
-	        cmocka_unit_test(test_too_long),   cmocka_unit_test(test_admission),
+	        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_valid),
+	        cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_refused),
+	        cmocka_unit_test(test_too_long),          cmocka_unit_test(test_admission),
+	        cmocka_unit_test(test_connection_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
