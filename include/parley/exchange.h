@@ -33,13 +33,14 @@
  */
 struct pl_exchange;
 
-#define PL_EXCHANGE_AUTHOR        "exchange" /* author of the exchange's own records */
-#define PL_EXCHANGE_DB_FILE       "parley.db"
-#define PL_EXCHANGE_KEY_FILE      "log.key"
-#define PL_EXCHANGE_VKEY_FILE     "log.vkey"
-#define PL_EXCHANGE_LOCK_FILE     "parley.lock"
-#define PL_EXCHANGE_REASON_MAX    256 /* bytes in a refusal reason, NUL included */
-#define PL_EXCHANGE_ID_PREFIX_MIN 8   /* hex digits in the shortest accepted id prefix */
+#define PL_EXCHANGE_AUTHOR         "exchange" /* author of the exchange's own records */
+#define PL_EXCHANGE_DB_FILE        "parley.db"
+#define PL_EXCHANGE_KEY_FILE       "log.key"
+#define PL_EXCHANGE_VKEY_FILE      "log.vkey"
+#define PL_EXCHANGE_LOCK_FILE      "parley.lock"
+#define PL_EXCHANGE_PUBLISHED_FILE "published"
+#define PL_EXCHANGE_REASON_MAX     256 /* bytes in a refusal reason, NUL included */
+#define PL_EXCHANGE_ID_PREFIX_MIN  8   /* hex digits in the shortest accepted id prefix */
 
 /* Defaults of struct pl_exchange_options, tuned for low latency. */
 #define PL_EXCHANGE_DEFAULT_BATCH_MAX      256

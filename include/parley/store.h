@@ -84,6 +84,17 @@ int pl_store_wal_manual(struct pl_store *s) PL_WUR;
 uint64_t pl_store_wal_frames(const struct pl_store *s);
 int pl_store_wal_checkpoint(struct pl_store *s) PL_WUR;
 
+/*
+ * Commits whose sync the owner runs beside other work. After
+ * pl_store_sync_deferred() a commit on this (writer) connection returns once
+ * the transaction is written to the WAL and visible, but not yet durable;
+ * pl_store_sync() then makes every commit so far durable (it syncs the WAL as
+ * a synchronous=FULL commit would). The owner must call pl_store_sync() after
+ * each commit before it tells anyone of it. Both on the connection's thread.
+ */
+int pl_store_sync_deferred(struct pl_store *s) PL_WUR;
+int pl_store_sync(struct pl_store *s) PL_WUR;
+
 /* The origin recorded at creation, copied to out (PL_ORIGIN_MAX + 1 bytes). */
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_WUR;
 

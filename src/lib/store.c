@@ -441,6 +441,30 @@ int pl_store_wal_checkpoint(struct pl_store *s)
 	return store_fail(s, "wal_checkpoint", rc);
 }
 
+int pl_store_sync_deferred(struct pl_store *s)
+{
+	int rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_fail(s, "synchronous", rc);
+}
+
+int pl_store_sync(struct pl_store *s)
+{
+	sqlite3_file *f = NULL;
+	int rc;
+
+	/*
+	 * The WAL as SQLite itself holds it open (in WAL mode the journal pointer is
+	 * the WAL), synced as a synchronous=FULL commit would have synced it.
+	 */
+	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc == SQLITE_OK && (!f || !f->pMethods))
+		rc = SQLITE_MISUSE;
+	if (rc == SQLITE_OK)
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	return rc == SQLITE_OK ? 0 : store_fail(s, "sync", rc);
+}
+
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 {
 	sqlite3_stmt *st;
