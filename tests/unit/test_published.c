@@ -48,8 +48,7 @@ static void slot_put(uint8_t *file, int s, uint64_t size, uint8_t fill, const st
 static int setup(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0 ||
-	    pl_key_generate(&sk, &vk, ORIGIN, PL_SIGTYPE_ED25519) != 0 ||
+	if (sodium_init() < 0 || pl_key_generate(&sk, &vk, ORIGIN, PL_SIGTYPE_ED25519) != 0 ||
 	    pl_key_generate(&other_sk, &other_vk, ORIGIN, PL_SIGTYPE_ED25519) != 0)
 		return -1;
 	return 0;
@@ -66,25 +65,25 @@ static int teardown(void **state)
 /* What a row does to a file whose slot 0 holds size 5 and slot 1 size 7. */
 enum change {
 	NONE,
-	SLOT1_EMPTY,   /* slot 1 never written */
-	SWAPPED,       /* slot 0 holds 7, slot 1 holds 5 */
-	SHORT,         /* one byte short */
-	LONG,          /* one byte long */
-	EMPTY_FILE,    /* zero bytes */
-	ALL_ZERO,      /* both slots empty */
-	MAGIC,         /* slot 1's magic changed */
-	LEADING_ZERO,  /* slot 1's length written with a leading zero */
-	LEN_ZERO,      /* slot 1's length 0 */
-	LEN_HUGE,      /* slot 1's length beyond the slot */
-	NO_NEWLINE,    /* slot 1's length not ended by '\n' */
-	PADDING,       /* a non-zero byte after slot 1's note */
-	NOTE_BYTE,     /* a byte of slot 1's note changed (a torn write) */
-	OTHER_KEY,     /* slot 1 signed by another key */
-	OTHER_ORIGIN,  /* slot 1 of another origin */
-	BOTH_BAD,      /* both slots damaged */
-	SAME_SIZE,     /* both at size 7, different roots */
-	SAME_TWICE,    /* both the same checkpoint */
-	TORN_NEWER,    /* slot 1 (7) half written over an older 3 */
+	SLOT1_EMPTY,  /* slot 1 never written */
+	SWAPPED,      /* slot 0 holds 7, slot 1 holds 5 */
+	SHORT,        /* one byte short */
+	LONG,         /* one byte long */
+	EMPTY_FILE,   /* zero bytes */
+	ALL_ZERO,     /* both slots empty */
+	MAGIC,        /* slot 1's magic changed */
+	LEADING_ZERO, /* slot 1's length written with a leading zero */
+	LEN_ZERO,     /* slot 1's length 0 */
+	LEN_HUGE,     /* slot 1's length beyond the slot */
+	NO_NEWLINE,   /* slot 1's length not ended by '\n' */
+	PADDING,      /* a non-zero byte after slot 1's note */
+	NOTE_BYTE,    /* a byte of slot 1's note changed (a torn write) */
+	OTHER_KEY,    /* slot 1 signed by another key */
+	OTHER_ORIGIN, /* slot 1 of another origin */
+	BOTH_BAD,     /* both slots damaged */
+	SAME_SIZE,    /* both at size 7, different roots */
+	SAME_TWICE,   /* both the same checkpoint */
+	TORN_NEWER,   /* slot 1 (7) half written over an older 3 */
 };
 
 struct row {
@@ -217,7 +216,8 @@ static void test_parse_table(void **state)
 			fail_msg("%s: returned %d, want %d", w->name, ret, w->ret);
 		if (!ret) {
 			struct pl_checkpoint cp;
-			if (out->size != w->size || out->slot != w->slot || out->other_torn != w->torn)
+			if (out->size != w->size || out->slot != w->slot ||
+			    out->other_torn != w->torn)
 				fail_msg("%s: size %llu slot %u torn %d", w->name,
 				         (unsigned long long)out->size, out->slot, out->other_torn);
 			/* The note handed back is the one that verified, whole. */
