@@ -18,7 +18,8 @@
  * One connection to the store. This interface is all the exchange knows of
  * its storage, so that another backend (PostgreSQL) can replace the SQLite
  * one behind it. The SQLite backend keeps one file in WAL mode with
- * synchronous=FULL: a commit returns only once it is on disk.
+ * synchronous=FULL: a commit returns only once it is on disk (unless the
+ * owner syncs commits itself, pl_store_sync_deferred()).
  *
  * Tables are keyed by the log index; the only index on a random hash is
  * an 8-byte integer prefix of the record id (payload hash), checked against
@@ -62,8 +63,8 @@ const char *pl_store_errmsg(const struct pl_store *s);
  * Transactions. pl_store_begin() on the writer takes the write lock at once
  * (BEGIN IMMEDIATE); on a reader it starts a read snapshot, so that several
  * reads see one state. pl_store_commit() returns once the transaction is
- * durable. pl_store_rollback() never fails (a failed rollback closes nothing
- * but is logged in errmsg).
+ * durable (after pl_store_sync_deferred(): once pl_store_sync() returns). pl_store_rollback() never
+ * fails (a failed rollback closes nothing but is logged in errmsg).
  */
 int pl_store_begin(struct pl_store *s) PL_WUR;
 int pl_store_commit(struct pl_store *s) PL_WUR;
