@@ -12,17 +12,16 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The key that signed the seed corpus's checkpoints, so that valid slots reach every check. */
+static const char vkey[] = "hotline.example+90be85d4+AbGGr4ItdqnmDCQyIA0Nk/YvW0FlAzkTD74RRKZdMFyB";
 static struct pl_vkey key;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct pl_skey sk;
-
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0 || pl_key_generate(&sk, &key, "hotline.example", PL_SIGTYPE_ED25519))
+	if (sodium_init() < 0 || pl_vkey_parse(&key, vkey, strlen(vkey)) != 0)
 		return -1;
-	pl_skey_clear(&sk);
 	return 0;
 }
 
