@@ -1765,7 +1765,8 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	}
 
 	if (ret) {
-		/* Nothing of the batch is kept: every item that was not refused fails. */
+		/* Every item that was not refused fails. Nothing of the batch is kept, unless
+		 * its commit could not be made durable: then the exchange stops (ex_durable()). */
 		if (!ex->failed)
 			ex_note_error(ex, ex->w, ret);
 		pl_store_rollback(ex->w);
