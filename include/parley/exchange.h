@@ -135,8 +135,9 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL
  * tree at its size gives another root, is refused with PL_ESTORE and a
  * detail naming both sizes, what is missing and how to recover, so that a
  * damaged store is refused instead of forking the tree. A store ahead of the
- * file is accepted and the file brought up to it; without the file (an
- * exchange made before it existed) the file is created from the store. Then
+ * file is accepted and the file brought up to it; without the file, a store
+ * made before the file existed gets one from its store, while a store that
+ * was kept with one (it records that) is refused. Then
  * starts the sequencer, its file syncer, the WAL checkpointer and the timer
  * thread. opts may be NULL for the
  * defaults. On success *out owns everything; free with pl_exchange_close(). Returns 0, PL_ENOTFOUND

@@ -96,6 +96,16 @@ int pl_store_wal_checkpoint(struct pl_store *s) PL_WUR;
 int pl_store_sync_deferred(struct pl_store *s) PL_WUR;
 int pl_store_sync(struct pl_store *s) PL_WUR;
 
+/*
+ * Whether the exchange keeps its published file beside this store
+ * (PL_EXCHANGE_PUBLISHED_FILE): marked once the file exists, so that a store
+ * found without the file is known to have lost it, not to predate it.
+ * published_mark is a writer's (in a transaction or not); published_marked
+ * sets *out.
+ */
+int pl_store_published_mark(struct pl_store *s) PL_WUR;
+int pl_store_published_marked(struct pl_store *s, bool *out) PL_WUR;
+
 /* The origin recorded at creation, copied to out (PL_ORIGIN_MAX + 1 bytes). */
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_WUR;
 

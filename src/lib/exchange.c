@@ -3215,6 +3215,11 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	ret = pl_checkpoint_set(cp, origin, 0, empty);
 	if (!ret)
 		ret = pl_checkpoint_sign(&cpnote, cp, &sk);
+	/* What the exchange signed, remembered outside the store (pl_exchange_open()), and the
+	 * store marked as kept with it. */
+	if (!ret)
+		ret = pl__published_create(dir, PL_EXCHANGE_PUBLISHED_FILE, cpnote.data,
+		                           cpnote.len);
 	if (!ret)
 		ret = pl_store_open(&s, db, true, NULL);
 	if (!ret)
@@ -3222,11 +3227,9 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	if (!ret)
 		ret = pl_store_checkpoint_put(s, 0, cpnote.data, cpnote.len);
 	if (!ret)
-		ret = pl_store_commit(s);
-	/* What the exchange signed, remembered outside the store (pl_exchange_open()). */
+		ret = pl_store_published_mark(s);
 	if (!ret)
-		ret = pl__published_create(dir, PL_EXCHANGE_PUBLISHED_FILE, cpnote.data,
-		                           cpnote.len);
+		ret = pl_store_commit(s);
 	if (ret)
 		goto out;
 	*vk = pub;
@@ -3354,7 +3357,8 @@ static int ex_own_note(struct pl_exchange *ex, const char *note, size_t len, str
  * checkpoint in the published file must be in the store (the store at least
  * that large, its tree at that size giving that root), or else the exchange
  * would sign a second history at sizes it already signed. An exchange made
- * before the file existed gets one. Then brings the file up to the store's
+ * before the file existed (its store not marked) gets one; a marked store
+ * without the file is refused. Then brings the file up to the store's
  * latest checkpoint, which open is about to serve, and keeps it open for the
  * sequencer. After ex_check_store().
  */
@@ -3378,8 +3382,31 @@ static int ex_check_published(struct pl_exchange *ex, struct pl_buf *err)
 		goto out;
 	ret = pl__published_read(pub, path, ex->origin, &ex->vkey);
 	if (ret == PL_ENOTFOUND) {
+		bool marked = false;
+		ret = pl_store_published_marked(ex->w, &marked);
+		if (!ret && marked) {
+			if (err)
+				(void)!pl_buf_addf(err,
+				                   "%s is missing, but this store was kept with "
+				                   "it: the newest "
+				                   "checkpoint the exchange signed is unknown, so "
+				                   "it cannot tell "
+				                   "whether its store (%llu records) lost records. "
+				                   "Restore the data "
+				                   "directory as a whole from a copy taken at one "
+				                   "moment; never "
+				                   "create or delete %s to force a start",
+				                   path, (unsigned long long)ex->size,
+				                   PL_EXCHANGE_PUBLISHED_FILE);
+			ret = PL_ESTORE;
+			goto out;
+		}
 		/* Made before the file existed: what it signed so far is what its store holds. */
-		ret = pl__published_create(ex->dir, PL_EXCHANGE_PUBLISHED_FILE, own.data, own.len);
+		if (!ret)
+			ret = pl__published_create(ex->dir, PL_EXCHANGE_PUBLISHED_FILE, own.data,
+			                           own.len);
+		if (!ret)
+			ret = pl_store_published_mark(ex->w);
 		if (!ret)
 			ret = pl__published_open(ex->dir, PL_EXCHANGE_PUBLISHED_FILE, &ex->pubfd);
 		if (ret && err)

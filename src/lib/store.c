@@ -465,6 +465,35 @@ int pl_store_sync(struct pl_store *s)
 	return rc == SQLITE_OK ? 0 : store_fail(s, "sync", rc);
 }
 
+int pl_store_published_mark(struct pl_store *s)
+{
+	sqlite3_stmt *st;
+	int ret = store_stmt(s, ST_META_PUT, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "1", -1, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_META_PUT, st);
+}
+
+int pl_store_published_marked(struct pl_store *s, bool *out)
+{
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_META_GET, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*out = rc == SQLITE_ROW;
+	else
+		ret = store_fail(s, "published", rc);
+	store_done(st);
+	return ret;
+}
+
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 {
 	sqlite3_stmt *st;

@@ -1422,8 +1422,9 @@ static void fx_refused(struct fx *f, const char *const *want, size_t n)
 /*
  * G7 whatever happened to the store: a store behind the newest checkpoint the
  * exchange signed (parley.db restored from an older copy without its WAL) is
- * refused, naming both sizes, and so is a store that went on from there to the
- * same size by other records; the exchange with its own store opens again.
+ * refused, naming both sizes; so is the published file lost, and a store that
+ * went on from there to the same size by other records; the exchange with its
+ * own store opens again.
  */
 static void test_store_behind(void **state)
 {
@@ -1455,9 +1456,26 @@ static void test_store_behind(void **state)
 	}
 	fx_copy(f, "published", "published.big");
 
-	/* Without the file (as before it existed) the old store opens and creates it... */
+	/* Without the file, a store that was kept with it is refused too... */
 	snprintf(pub, sizeof(pub), "%s/published", f->dir);
 	assert_int_equal(unlink(pub), 0);
+	{
+		const char *const want[] = {
+		        "published is missing, but this store was kept with it"};
+		fx_refused(f, want, 1);
+	}
+	/* ...but a store from before the file existed opens and creates it... */
+	{
+		sqlite3 *db = NULL;
+		char path[128];
+		snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'published'", NULL,
+		                              NULL, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_changes(db), 1);
+		sqlite3_close(db);
+	}
 	fx_open(f);
 	assert_int_equal(pl_exchange_size(f->ex), small);
 	f->p[UNC] = unc;
