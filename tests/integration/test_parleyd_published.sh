@@ -9,15 +9,17 @@
 # Rows: what is done to the data directory while parleyd is down, and what must follow:
 #   sizes  parleyd must refuse, naming both sizes (the store is consistent but behind)
 #   any    refusing with a store message or starting without a fork are both right
+#   gone   the published file itself deleted: parleyd must refuse, for it cannot tell
 # shellcheck source=tests/integration/test_parleyd_lib.sh
 . "$(dirname "$0")/test_parleyd_lib.sh"
 
-ROWS='db-truncated db-flipped wal-flipped db-restored-without-wal wal-deleted'
+ROWS='db-truncated db-flipped wal-flipped db-restored-without-wal wal-deleted published-deleted'
 
 # What row $1 must lead to.
 want_of() {
 	case $1 in
 	db-truncated | db-flipped) echo any ;;
+	published-deleted) echo gone ;;
 	*) echo sizes ;;
 	esac
 }
@@ -62,6 +64,9 @@ damage() {
 	wal-deleted)
 		[ -s "$db-wal" ] && rm -f "$db-wal"
 		;;
+	published-deleted)
+		rm "$DATA/published"
+		;;
 	esac
 }
 
@@ -104,7 +109,8 @@ for row in $ROWS; do
 	if restart; then
 		echo "# $row: parleyd started again"
 		sed 's/^/# parleyd: /' "$T/parleyd.log" | grep 'event=start'
-		ok "$row: refusing was expected ($want), yet parleyd started" [ "$want" = any ]
+		ok "$row: starting is right only where the damage may leave the log whole ($want)" \
+			[ "$want" = any ]
 		# Past the published size, then every checkpoint handed out must be consistent.
 		"$DRIVER" load "$URL" "$DATA" "$IDS" "$T/acks" 3 >"$T/load.out" 2>&1
 		drive verify-consistent "$URL" "$DATA" "$IDS" "$T/acks"
@@ -118,6 +124,9 @@ for row in $ROWS; do
 				logged "but checkpoint $published (root "
 			ok "$row: it names the size the store holds" logged "store holds "
 			ok "$row: it says how to recover" logged "never delete published"
+		elif [ "$want" = gone ]; then
+			ok "$row: it says the file is missing and how to recover" \
+				logged "published is missing, but this store was kept with it"
 		else
 			ok "$row: it says what is wrong with the store" logged "detail=\"store"
 		fi
