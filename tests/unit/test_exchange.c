@@ -152,7 +152,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm", "log.key",
 	                       "log.vkey",  "parley.lock",   "published",     "old.db",
-	                       "big.db",    "published.big"};
+	                       "big.db",    "published.big", "published.old"};
 	char p[128];
 
 	fx_close(f);
@@ -1438,6 +1438,7 @@ static void test_store_behind(void **state)
 	unc = f->p[UNC];
 	fx_close(f);
 	fx_copy(f, "parley.db", "old.db"); /* a backup of the database file alone */
+	fx_copy(f, "published", "published.old");
 	fx_open(f);
 	ok(f, UNC, rec_statement(f, UNC, "lost one", NULL), NULL);
 	ok(f, UNC, rec_statement(f, UNC, "lost two", NULL), NULL);
@@ -1503,6 +1504,21 @@ static void test_store_behind(void **state)
 	fx_copy(f, "published.big", "published");
 	fx_open(f);
 	assert_int_equal(pl_exchange_size(f->ex), big);
+
+	/* A store ahead of the file (a crash between a commit and the file's write) opens, and
+	 * the file is brought up to it at once: the older store is then refused by it. */
+	fx_close(f);
+	fx_copy(f, "published.old", "published");
+	fx_open(f);
+	assert_int_equal(pl_exchange_size(f->ex), big);
+	fx_close(f);
+	fx_copy(f, "old.db", "parley.db");
+	snprintf(msg, sizeof(msg), "store holds %llu records but checkpoint %llu (root ",
+	         (unsigned long long)small, (unsigned long long)big);
+	{
+		const char *const want[] = {msg};
+		fx_refused(f, want, 1);
+	}
 }
 
 /* Lists line's checks (none here): the return code of pl_exchange_line(). */
