@@ -298,8 +298,8 @@ out:
 		pl_skey_clear(&subs[i].sk);
 	}
 	if (!keep) {
-		const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm",
-		                       "log.key",   "log.vkey",      "parley.lock"};
+		const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm", "log.key",
+		                       "log.vkey",  "parley.lock",   "published"};
 		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 			unlink(path);

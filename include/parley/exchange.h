@@ -25,21 +25,31 @@
  * validated in the caller's thread (signatures are the CPU cost, so they are
  * checked in parallel) and then queued to the sequencer, which appends a
  * whole batch, its chain heads, its Merkle hashes and one signed checkpoint in
- * one transaction, commits, and only then acknowledges each submitter.
+ * one transaction, commits, writes the checkpoint to the published file,
+ * syncs the WAL while a companion thread syncs that file, and only then
+ * acknowledges each submitter.
  *
  * Files in the data directory (created by pl_exchange_init()):
  *   parley.db   the store (SQLite, WAL)       log.key   the log's signer key (0600)
  *   log.vkey    the log's verifier key         parley.lock  held while open (one process)
+ *   published   the newest checkpoint the exchange signed, kept outside the store (G7):
+ *               two 4096-byte slots written in turn, each empty or
+ *               "parley/published/v1 <length>\n" and the signed note, then zeros. Each
+ *               batch's checkpoint is made durable there, beside the commit's own sync,
+ *               before anything signed at its size leaves the exchange. Back up and
+ *               restore the directory as a whole; deleting this file to force a start
+ *               would let the exchange fork its log.
  */
 struct pl_exchange;
 
-#define PL_EXCHANGE_AUTHOR        "exchange" /* author of the exchange's own records */
-#define PL_EXCHANGE_DB_FILE       "parley.db"
-#define PL_EXCHANGE_KEY_FILE      "log.key"
-#define PL_EXCHANGE_VKEY_FILE     "log.vkey"
-#define PL_EXCHANGE_LOCK_FILE     "parley.lock"
-#define PL_EXCHANGE_REASON_MAX    256 /* bytes in a refusal reason, NUL included */
-#define PL_EXCHANGE_ID_PREFIX_MIN 8   /* hex digits in the shortest accepted id prefix */
+#define PL_EXCHANGE_AUTHOR         "exchange" /* author of the exchange's own records */
+#define PL_EXCHANGE_DB_FILE        "parley.db"
+#define PL_EXCHANGE_KEY_FILE       "log.key"
+#define PL_EXCHANGE_VKEY_FILE      "log.vkey"
+#define PL_EXCHANGE_LOCK_FILE      "parley.lock"
+#define PL_EXCHANGE_PUBLISHED_FILE "published"
+#define PL_EXCHANGE_REASON_MAX     256 /* bytes in a refusal reason, NUL included */
+#define PL_EXCHANGE_ID_PREFIX_MIN  8   /* hex digits in the shortest accepted id prefix */
 
 /* Defaults of struct pl_exchange_options, tuned for low latency. */
 #define PL_EXCHANGE_DEFAULT_BATCH_MAX      256
@@ -107,11 +117,12 @@ void pl_exchange_options_default(struct pl_exchange_options *o);
 
 /*
  * Creates a new exchange in the existing, empty-enough directory dir: the
- * store (with origin recorded in it), a fresh log key (log.key, mode 0600)
- * and log.vkey. origin is the log's origin line and key name (e.g.
- * "hotline.example"). On success copies the log's verifier key to *vk.
- * Returns 0, PL_EINVAL (bad origin), PL_EEXIST (dir already holds a store or
- * key), PL_EIO, PL_ESTORE. Not thread-safe with an open exchange on the same dir.
+ * store (with origin recorded in it), a fresh log key (log.key, mode 0600),
+ * log.vkey and the published file holding the empty tree's checkpoint. origin is the log's origin
+ * line and key name (e.g. "hotline.example"). On success copies the log's verifier key to *vk.
+ * Returns 0, PL_EINVAL (bad origin), PL_EEXIST (dir already holds a store, a
+ * key or a published file), PL_EIO, PL_ESTORE. Not thread-safe with an open exchange on the same
+ * dir.
  */
 int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL_WUR;
 
@@ -119,11 +130,20 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL
  * Opens the exchange in dir, checks the store (schema; the latest
  * checkpoint verifies with the log key; record count and stored hashes match
  * its size; the stored hashes give its root; the newest records hash to their
- * leaves), so that a damaged store is refused instead of forking the tree,
- * then starts the sequencer, the WAL checkpointer and the timer thread. opts may be NULL for the
+ * leaves) and holds it to the newest checkpoint the exchange signed, read from
+ * PL_EXCHANGE_PUBLISHED_FILE: a store smaller than that checkpoint, or whose
+ * tree at its size gives another root, is refused with PL_ESTORE and a
+ * detail naming both sizes, what is missing and how to recover, so that a
+ * damaged store is refused instead of forking the tree. A store ahead of the
+ * file is accepted and the file brought up to it; without the file, a store
+ * made before the file existed gets one from its store, while a store that
+ * was kept with one (it records that) is refused. Then
+ * starts the sequencer, its file syncer, the WAL checkpointer and the timer
+ * thread. opts may be NULL for the
  * defaults. On success *out owns everything; free with pl_exchange_close(). Returns 0, PL_ENOTFOUND
- * (no store), PL_ESTORE (corrupt or unreadable store; see pl_exchange_last_error()), PL_EIO (key
- * file), PL_ESTATE (another process has it open), PL_EKEY (log key does not match), PL_ENOMEM. If
+ * (no store), PL_ESTORE (corrupt or unreadable store, a store behind what was published, or a
+ * published file of which no copy verifies; see errdetail), PL_EIO (key or published file),
+ * PL_ESTATE (another process has it open), PL_EKEY (log key does not match), PL_ENOMEM. If
  * errdetail is not NULL, a description of a failure is appended to it.
  */
 int pl_exchange_open(struct pl_exchange **out, const char *dir,

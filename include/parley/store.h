@@ -18,7 +18,8 @@
  * One connection to the store. This interface is all the exchange knows of
  * its storage, so that another backend (PostgreSQL) can replace the SQLite
  * one behind it. The SQLite backend keeps one file in WAL mode with
- * synchronous=FULL: a commit returns only once it is on disk.
+ * synchronous=FULL: a commit returns only once it is on disk (unless the
+ * owner syncs commits itself, pl_store_sync_deferred()).
  *
  * Tables are keyed by the log index; the only index on a random hash is
  * an 8-byte integer prefix of the record id (payload hash), checked against
@@ -62,8 +63,8 @@ const char *pl_store_errmsg(const struct pl_store *s);
  * Transactions. pl_store_begin() on the writer takes the write lock at once
  * (BEGIN IMMEDIATE); on a reader it starts a read snapshot, so that several
  * reads see one state. pl_store_commit() returns once the transaction is
- * durable. pl_store_rollback() never fails (a failed rollback closes nothing
- * but is logged in errmsg).
+ * durable (after pl_store_sync_deferred(): once pl_store_sync() returns). pl_store_rollback() never
+ * fails (a failed rollback closes nothing but is logged in errmsg).
  */
 int pl_store_begin(struct pl_store *s) PL_WUR;
 int pl_store_commit(struct pl_store *s) PL_WUR;
@@ -83,6 +84,27 @@ void pl_store_rollback(struct pl_store *s);
 int pl_store_wal_manual(struct pl_store *s) PL_WUR;
 uint64_t pl_store_wal_frames(const struct pl_store *s);
 int pl_store_wal_checkpoint(struct pl_store *s) PL_WUR;
+
+/*
+ * Commits whose sync the owner runs beside other work. After
+ * pl_store_sync_deferred() a commit on this (writer) connection returns once
+ * the transaction is written to the WAL and visible, but not yet durable;
+ * pl_store_sync() then makes every commit so far durable (it syncs the WAL as
+ * a synchronous=FULL commit would). The owner must call pl_store_sync() after
+ * each commit before it tells anyone of it. Both on the connection's thread.
+ */
+int pl_store_sync_deferred(struct pl_store *s) PL_WUR;
+int pl_store_sync(struct pl_store *s) PL_WUR;
+
+/*
+ * Whether the exchange keeps its published file beside this store
+ * (PL_EXCHANGE_PUBLISHED_FILE): marked once the file exists, so that a store
+ * found without the file is known to have lost it, not to predate it.
+ * published_mark is a writer's (in a transaction or not); published_marked
+ * sets *out.
+ */
+int pl_store_published_mark(struct pl_store *s) PL_WUR;
+int pl_store_published_marked(struct pl_store *s, bool *out) PL_WUR;
 
 /* The origin recorded at creation, copied to out (PL_ORIGIN_MAX + 1 bytes). */
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_WUR;

@@ -145,6 +145,22 @@ struct pl_exchange {
 	pthread_mutex_t shut_mu;
 	bool shut;
 
+	/*
+	 * The published file (PL_EXCHANGE_PUBLISHED_FILE): the slot that holds the
+	 * newest checkpoint signed, and the syncer thread that fdatasyncs the file
+	 * while the sequencer syncs the WAL (sync_asked/sync_done count requests).
+	 * Once a commit could not be made durable, failed stops every batch.
+	 */
+	int pubfd;
+	unsigned pub_slot;
+	pthread_t sync_thread;
+	bool sync_started, sync_stop;
+	pthread_mutex_t sync_mu;
+	pthread_cond_t sync_cv;
+	uint64_t sync_asked, sync_done;
+	int sync_ret, sync_errno;
+	bool failed;
+
 	/* Published state: tree size and its checkpoint. */
 	pthread_mutex_t st_mu;
 	pthread_cond_t size_cv;
@@ -1621,6 +1637,85 @@ static void ex_wal_tend(struct pl_exchange *ex)
 		ex_note_error(ex, ex->w, pl_store_wal_checkpoint(ex->w));
 }
 
+/* Fdatasyncs the published file on request, so that its sync runs beside the WAL's. */
+static void *ex_syncer(void *arg)
+{
+	struct pl_exchange *ex = arg;
+
+	pthread_mutex_lock(&ex->sync_mu);
+	for (;;) {
+		uint64_t gen;
+		int ret;
+		while (ex->sync_done == ex->sync_asked && !ex->sync_stop)
+			pthread_cond_wait(&ex->sync_cv, &ex->sync_mu);
+		if (ex->sync_done == ex->sync_asked)
+			break;
+		gen = ex->sync_asked;
+		pthread_mutex_unlock(&ex->sync_mu);
+		ret = pl__published_sync(ex->pubfd);
+		pthread_mutex_lock(&ex->sync_mu);
+		ex->sync_ret = ret;
+		ex->sync_errno = ret ? errno : 0;
+		ex->sync_done = gen;
+		pthread_cond_broadcast(&ex->sync_cv);
+	}
+	pthread_mutex_unlock(&ex->sync_mu);
+	return NULL;
+}
+
+/*
+ * Makes the batch just committed durable, before anyone hears of it. The
+ * commit (synchronous=NORMAL) has written the WAL without syncing it; the
+ * batch's checkpoint cp (NULL when the batch signed none) then goes to the
+ * published file's free slot, and the two syncs run at once: the syncer
+ * thread fdatasyncs the file while this thread syncs the WAL. So G7 costs
+ * no second sync in series, and a process killed at any point leaves the
+ * file at most as new as the store (open accepts a store ahead of the file,
+ * never one behind it). Only a power loss between the two syncs' ends can
+ * leave the file one batch ahead of the store; open then refuses, as it must
+ * when it cannot tell that from a lost WAL. A failure here leaves the store
+ * and the published state apart: the exchange fails every later batch until
+ * it is opened again.
+ */
+static int ex_durable(struct pl_exchange *ex, const struct pl_buf *cp)
+{
+	uint64_t gen = 0;
+	int ret = 0, err = 0, wal;
+
+	if (cp) {
+		ret = pl__published_write(ex->pubfd, 1 - ex->pub_slot, cp->data, cp->len);
+		err = ret ? errno : 0;
+		if (!ret) {
+			pthread_mutex_lock(&ex->sync_mu);
+			gen = ++ex->sync_asked;
+			pthread_cond_signal(&ex->sync_cv);
+			pthread_mutex_unlock(&ex->sync_mu);
+		}
+	}
+	wal = ex_note_error(ex, ex->w, pl_store_sync(ex->w));
+	if (gen) {
+		pthread_mutex_lock(&ex->sync_mu);
+		while (ex->sync_done < gen)
+			pthread_cond_wait(&ex->sync_cv, &ex->sync_mu);
+		ret = ex->sync_ret;
+		err = ex->sync_errno;
+		pthread_mutex_unlock(&ex->sync_mu);
+	}
+	if (ret) {
+		pthread_mutex_lock(&ex->err_mu);
+		snprintf(ex->lasterr, sizeof(ex->lasterr), "%s: cannot make it durable: %s",
+		         PL_EXCHANGE_PUBLISHED_FILE, strerror(err));
+		pthread_mutex_unlock(&ex->err_mu);
+		ret = PL_ESTORE;
+	} else if (cp) {
+		ex->pub_slot = 1 - ex->pub_slot;
+	}
+	ret = ret ? ret : wal;
+	if (ret)
+		ex->failed = true;
+	return ret;
+}
+
 /* Runs one batch: every item in one transaction, one checkpoint, one commit. */
 static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 {
@@ -1635,7 +1730,7 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	b.size0 = ex->size;
 	pthread_mutex_unlock(&ex->st_mu);
 
-	ret = pl_store_begin(ex->w);
+	ret = ex->failed ? PL_ESTORE : pl_store_begin(ex->w);
 	for (it = items; !ret && it; it = it->next) {
 		switch (it->type) {
 		case EX_RECORD:
@@ -1661,14 +1756,19 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	}
 	if (!ret && b.n)
 		ret = ex_seal(ex, &b, &cp);
-	if (!ret && (b.n || b.wrote))
+	if (!ret && (b.n || b.wrote)) {
 		ret = pl_store_commit(ex->w);
-	else
+		if (!ret)
+			ret = ex_durable(ex, b.n ? &cp : NULL);
+	} else {
 		pl_store_rollback(ex->w);
+	}
 
 	if (ret) {
-		/* Nothing of the batch is kept: every item that was not refused fails. */
-		ex_note_error(ex, ex->w, ret);
+		/* Every item that was not refused fails. Nothing of the batch is kept, unless
+		 * its commit could not be made durable: then the exchange stops (ex_durable()). */
+		if (!ex->failed)
+			ex_note_error(ex, ex->w, ret);
 		pl_store_rollback(ex->w);
 		for (it = items; it; it = it->next) {
 			if (it->status == 0) {
@@ -3071,7 +3171,7 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	struct pl_buf text, cpnote;
 	struct pl_checkpoint *cp = NULL;
 	struct pl_store *s = NULL;
-	char *db = NULL, *kp = NULL, *vp = NULL;
+	char *db = NULL, *kp = NULL, *vp = NULL, *pp = NULL;
 	uint8_t empty[PL_HASH_BYTES];
 	struct stat sb;
 	int ret;
@@ -3084,12 +3184,13 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	db = pl__path_join(dir, PL_EXCHANGE_DB_FILE);
 	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
 	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
+	pp = pl__path_join(dir, PL_EXCHANGE_PUBLISHED_FILE);
 	cp = malloc(sizeof(*cp));
-	if (!db || !kp || !vp || !cp) {
+	if (!db || !kp || !vp || !pp || !cp) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	if (stat(db, &sb) == 0 || stat(kp, &sb) == 0 || stat(vp, &sb) == 0) {
+	if (stat(db, &sb) == 0 || stat(kp, &sb) == 0 || stat(vp, &sb) == 0 || stat(pp, &sb) == 0) {
 		ret = PL_EEXIST;
 		goto out;
 	}
@@ -3114,12 +3215,19 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	ret = pl_checkpoint_set(cp, origin, 0, empty);
 	if (!ret)
 		ret = pl_checkpoint_sign(&cpnote, cp, &sk);
+	/* What the exchange signed, remembered outside the store (pl_exchange_open()), and the
+	 * store marked as kept with it. */
+	if (!ret)
+		ret = pl__published_create(dir, PL_EXCHANGE_PUBLISHED_FILE, cpnote.data,
+		                           cpnote.len);
 	if (!ret)
 		ret = pl_store_open(&s, db, true, NULL);
 	if (!ret)
 		ret = pl_store_begin(s);
 	if (!ret)
 		ret = pl_store_checkpoint_put(s, 0, cpnote.data, cpnote.len);
+	if (!ret)
+		ret = pl_store_published_mark(s);
 	if (!ret)
 		ret = pl_store_commit(s);
 	if (ret)
@@ -3136,6 +3244,7 @@ out:
 	free(db);
 	free(kp);
 	free(vp);
+	free(pp);
 	return ret;
 }
 
@@ -3229,6 +3338,173 @@ out:
 	return ret;
 }
 
+/* Appends the exchange's own note of the checkpoint cp (note[0..len), maybe cosigned) to out. */
+static int ex_own_note(struct pl_exchange *ex, const char *note, size_t len, struct pl_buf *out)
+{
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	int ret;
+
+	/* Ed25519 is deterministic: signing the text again gives the very note first signed. */
+	ret = cp ? pl_checkpoint_open(cp, NULL, note, len, ex->origin, &ex->vkey, 1) : PL_ENOMEM;
+	if (!ret)
+		ret = pl_checkpoint_sign(out, cp, &ex->key);
+	free(cp);
+	return ret;
+}
+
+/*
+ * Holds the store to what the exchange signed before (G7): the newest
+ * checkpoint in the published file must be in the store (the store at least
+ * that large, its tree at that size giving that root), or else the exchange
+ * would sign a second history at sizes it already signed. An exchange made
+ * before the file existed (its store not marked) gets one; a marked store
+ * without the file is refused. Then brings the file up to the store's
+ * latest checkpoint, which open is about to serve, and keeps it open for the
+ * sequencer. After ex_check_store().
+ */
+static int ex_check_published(struct pl_exchange *ex, struct pl_buf *err)
+{
+	struct pl__published *pub = malloc(sizeof(*pub));
+	char *path = pl__path_join(ex->dir, PL_EXCHANGE_PUBLISHED_FILE);
+	struct pl_tlog_reader rd = pl_store_tlog_reader(ex->w);
+	struct pl_buf own;
+	uint8_t root[PL_HASH_BYTES];
+	char want[PL_HASH_B64_LEN + 1], got[PL_HASH_B64_LEN + 1];
+	int ret;
+
+	pl_buf_init(&own, PL__PUBLISHED_SLOT);
+	if (!pub || !path) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = ex_own_note(ex, ex->checkpoint, ex->checkpoint_len, &own);
+	if (ret)
+		goto out;
+	ret = pl__published_read(pub, path, ex->origin, &ex->vkey);
+	if (ret == PL_ENOTFOUND) {
+		bool marked = false;
+		ret = pl_store_published_marked(ex->w, &marked);
+		if (!ret && marked) {
+			if (err)
+				(void)!pl_buf_addf(err,
+				                   "%s is missing, but this store was kept with "
+				                   "it: the newest "
+				                   "checkpoint the exchange signed is unknown, so "
+				                   "it cannot tell "
+				                   "whether its store (%llu records) lost records. "
+				                   "Restore the data "
+				                   "directory as a whole from a copy taken at one "
+				                   "moment; never "
+				                   "create or delete %s to force a start",
+				                   path, (unsigned long long)ex->size,
+				                   PL_EXCHANGE_PUBLISHED_FILE);
+			ret = PL_ESTORE;
+			goto out;
+		}
+		/* Made before the file existed: what it signed so far is what its store holds. */
+		if (!ret)
+			ret = pl__published_create(ex->dir, PL_EXCHANGE_PUBLISHED_FILE, own.data,
+			                           own.len);
+		if (!ret)
+			ret = pl_store_published_mark(ex->w);
+		if (!ret)
+			ret = pl__published_open(ex->dir, PL_EXCHANGE_PUBLISHED_FILE, &ex->pubfd);
+		if (ret && err)
+			(void)!pl_buf_addf(err, "%s: cannot create it: %s", path, pl_strerror(ret));
+		ex->pub_slot = 0;
+		goto out;
+	}
+	if (ret) {
+		if (err)
+			(void)!pl_buf_addf(
+			        err,
+			        "%s: %s: the newest checkpoint the exchange signed is unknown, so "
+			        "it "
+			        "cannot tell whether its store lost records; restore the data "
+			        "directory "
+			        "from a copy taken at one moment",
+			        path,
+			        ret == PL_EMALFORMED
+			                ? "neither copy holds a checkpoint signed by the "
+			                  "log key (the file is damaged)"
+			        : ret == PL_EINCONSISTENT
+			                ? "it holds two checkpoints of one size with "
+			                  "different roots"
+			                : pl_strerror(ret));
+		ret = ret == PL_EIO ? PL_EIO : PL_ESTORE;
+		goto out;
+	}
+	pl_b64_encode(want, pub->root, PL_HASH_BYTES);
+	if (ex->size < pub->size) {
+		if (err)
+			(void)!pl_buf_addf(
+			        err,
+			        "store holds %llu records but checkpoint %llu (root %s) was signed "
+			        "and "
+			        "published: %llu acknowledged records are missing (a lost or "
+			        "damaged "
+			        "%s-wal, or %s restored without its WAL). Restore the data "
+			        "directory, "
+			        "%s together with its %s-wal, from a copy taken at one moment at "
+			        "or "
+			        "after that checkpoint; never delete %s to force a start: the "
+			        "exchange "
+			        "would sign a second history and fork the log",
+			        (unsigned long long)ex->size, (unsigned long long)pub->size, want,
+			        (unsigned long long)(pub->size - ex->size), PL_EXCHANGE_DB_FILE,
+			        PL_EXCHANGE_DB_FILE, PL_EXCHANGE_DB_FILE, PL_EXCHANGE_DB_FILE,
+			        PL_EXCHANGE_PUBLISHED_FILE);
+		ret = PL_ESTORE;
+		goto out;
+	}
+	ret = pl_store_begin(ex->w);
+	if (!ret)
+		ret = pl_tlog_tree_hash(&rd, pub->size, root);
+	pl_store_rollback(ex->w);
+	if (!ret && sodium_memcmp(root, pub->root, PL_HASH_BYTES) != 0) {
+		pl_b64_encode(got, root, PL_HASH_BYTES);
+		if (err)
+			(void)!pl_buf_addf(
+			        err,
+			        "store holds %llu records, but its tree at size %llu has root %s "
+			        "while "
+			        "checkpoint %llu (root %s) was signed and published: the store "
+			        "holds "
+			        "another history. Restore the data directory from a copy taken at "
+			        "one "
+			        "moment at or after that checkpoint; never delete %s to force a "
+			        "start",
+			        (unsigned long long)ex->size, (unsigned long long)pub->size, got,
+			        (unsigned long long)pub->size, want, PL_EXCHANGE_PUBLISHED_FILE);
+		ret = PL_ESTORE;
+		goto out;
+	}
+	if (ret) {
+		if (err)
+			(void)!pl_buf_addf(err, "store: cannot read its tree at size %llu: %s",
+			                   (unsigned long long)pub->size, pl_store_errmsg(ex->w));
+		ret = PL_ESTORE;
+		goto out;
+	}
+	ex->pub_slot = pub->slot;
+	ret = pl__published_open(ex->dir, PL_EXCHANGE_PUBLISHED_FILE, &ex->pubfd);
+	/* The store is ahead (a commit whose checkpoint was never handed out): remember it now. */
+	if (!ret && ex->size > pub->size) {
+		ret = pl__published_write(ex->pubfd, 1 - ex->pub_slot, own.data, own.len);
+		if (!ret)
+			ret = pl__published_sync(ex->pubfd);
+		if (!ret)
+			ex->pub_slot = 1 - ex->pub_slot;
+	}
+	if (ret && err)
+		(void)!pl_buf_addf(err, "%s: %s", path, pl_strerror(ret));
+out:
+	pl_buf_release(&own);
+	free(pub);
+	free(path);
+	return ret;
+}
+
 /*
  * Takes the data directory's lock, so that a second process (a `parleyd
  * party add` while `parleyd serve` runs) cannot append behind the
@@ -3273,6 +3549,8 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	if (!ex)
 		return PL_ENOMEM;
 	ex->lockfd = -1;
+	ex->pubfd = -1;
+	pthread_mutex_init(&ex->sync_mu, NULL);
 	pthread_mutex_init(&ex->pool_mu, NULL);
 	pthread_mutex_init(&ex->mu, NULL);
 	pthread_mutex_init(&ex->shut_mu, NULL);
@@ -3281,7 +3559,8 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	pthread_mutex_init(&ex->head_mu, NULL);
 	pthread_rwlock_init(&ex->dir_lock, NULL);
 	if (ex_cond_init(&ex->pool_cv) || ex_cond_init(&ex->q_cv) || ex_cond_init(&ex->ck_cv) ||
-	    ex_cond_init(&ex->timer_cv) || ex_cond_init(&ex->size_cv)) {
+	    ex_cond_init(&ex->sync_cv) || ex_cond_init(&ex->timer_cv) ||
+	    ex_cond_init(&ex->size_cv)) {
 		ret = PL_ENOMEM;
 		goto fail;
 	}
@@ -3358,6 +3637,8 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	}
 	ret = ex_check_store(ex, errdetail);
 	if (!ret)
+		ret = ex_check_published(ex, errdetail);
+	if (!ret)
 		ret = ex_dir_load(ex, ex->w);
 	if (!ret)
 		ret = ex_lines_keep(ex);
@@ -3379,8 +3660,16 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	ret = pl_store_open(&ex->ck, ex->dbpath, true, errdetail);
 	if (!ret)
 		ret = pl_store_wal_manual(ex->w);
+	/* From here on the sequencer syncs each commit itself (ex_durable()). */
+	if (!ret)
+		ret = pl_store_sync_deferred(ex->w);
 	if (ret)
 		goto fail;
+	if (pthread_create(&ex->sync_thread, NULL, ex_syncer, ex) != 0) {
+		ret = PL_ENOMEM;
+		goto fail;
+	}
+	ex->sync_started = true;
 	if (pthread_create(&ex->ck_thread, NULL, ex_checkpointer, ex) != 0) {
 		ret = PL_ENOMEM;
 		goto fail;
@@ -3426,7 +3715,14 @@ void pl_exchange_shutdown(struct pl_exchange *ex)
 			pthread_join(ex->seq_thread, NULL);
 		if (ex->ck_started)
 			pthread_join(ex->ck_thread, NULL);
-		ex->timer_started = ex->seq_started = ex->ck_started = false;
+		if (ex->sync_started) {
+			pthread_mutex_lock(&ex->sync_mu);
+			ex->sync_stop = true;
+			pthread_cond_broadcast(&ex->sync_cv);
+			pthread_mutex_unlock(&ex->sync_mu);
+			pthread_join(ex->sync_thread, NULL);
+		}
+		ex->timer_started = ex->seq_started = ex->ck_started = ex->sync_started = false;
 		/* Leave the database whole: copy the WAL in once more. */
 		if (ex->ck)
 			(void)!pl_store_wal_checkpoint(ex->ck);
@@ -3456,6 +3752,8 @@ void pl_exchange_close(struct pl_exchange *ex)
 	free(ex->cosigned);
 	free(ex->dir);
 	free(ex->dbpath);
+	if (ex->pubfd >= 0)
+		close(ex->pubfd);
 	if (ex->lockfd >= 0)
 		close(ex->lockfd); /* releases the lock */
 	pthread_cond_destroy(&ex->pool_cv);
@@ -3463,6 +3761,8 @@ void pl_exchange_close(struct pl_exchange *ex)
 	pthread_cond_destroy(&ex->ck_cv);
 	pthread_cond_destroy(&ex->timer_cv);
 	pthread_cond_destroy(&ex->size_cv);
+	pthread_cond_destroy(&ex->sync_cv);
+	pthread_mutex_destroy(&ex->sync_mu);
 	pthread_mutex_destroy(&ex->pool_mu);
 	pthread_mutex_destroy(&ex->mu);
 	pthread_mutex_destroy(&ex->shut_mu);

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <parley/error.h>
+
 #include "banned.h"
 
 #define PL__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -117,5 +119,67 @@ int pl__client_sse_new(struct pl__client_sse **out, uint64_t *cursor,
 int pl__client_sse_feed(struct pl__client_sse *s, const char *p, size_t n);
 bool pl__client_sse_is_stopped(const struct pl__client_sse *s);
 void pl__client_sse_free(struct pl__client_sse *s);
+
+/*
+ * The exchange's file PL_EXCHANGE_PUBLISHED_FILE (include/parley/exchange.h):
+ * the newest checkpoint the exchange signed, kept outside its store so that
+ * a store that lost records is refused instead of forking the log. Two slots
+ * of PL__PUBLISHED_SLOT bytes, each empty (all zeros) or
+ *
+ *     "parley/published/v1 " <decimal length> "\n" <signed checkpoint note> <zeros>
+ *
+ * written in turn (published.c says why). Implemented in published.c.
+ */
+#define PL__PUBLISHED_SLOT  4096
+#define PL__PUBLISHED_BYTES (2 * PL__PUBLISHED_SLOT)
+
+struct pl_vkey;
+
+/* What the file remembers: the newer valid slot. */
+struct pl__published {
+	uint64_t size;
+	uint8_t root[32];
+	unsigned slot;   /* the slot that holds it (0 or 1); the next write goes to the other */
+	bool other_torn; /* the other slot is neither empty nor valid (a write was torn) */
+	size_t note_len;
+	char note[PL__PUBLISHED_SLOT]; /* the signed note, NUL-terminated */
+};
+
+/*
+ * Parses the file's bytes file[0..len): exactly PL__PUBLISHED_BYTES, each
+ * slot empty or holding, byte for byte, a checkpoint note of origin that
+ * verifies with vk (the log key). Returns 0 with *out set to the slot of the
+ * larger size, PL_EMALFORMED (wrong length, or no slot valid),
+ * PL_EINCONSISTENT (both valid at one size with different roots), PL_EINVAL
+ * or PL_ENOMEM; out is untouched on error. Thread-safe.
+ */
+int pl__published_parse(struct pl__published *out, const uint8_t *file, size_t len,
+                        const char *origin, const struct pl_vkey *vk) PL_WUR;
+
+/* Reads and parses the file at path: as above, or PL_ENOTFOUND (no file), PL_EIO. */
+int pl__published_read(struct pl__published *out, const char *path, const char *origin,
+                       const struct pl_vkey *vk) PL_WUR;
+
+/* Fills a whole slot with note[0..len). Returns 0, PL_EINVAL, PL_ETOOBIG. */
+int pl__published_slot_format(uint8_t slot[static PL__PUBLISHED_SLOT], const char *note,
+                              size_t len) PL_WUR;
+
+/*
+ * Makes dir/file, durably, at its full size with note in slot 0 and slot 1
+ * empty: written under a temporary name, synced, renamed over any old file,
+ * and the directory synced. Returns 0, PL_ETOOBIG, PL_EIO, PL_ENOMEM.
+ */
+int pl__published_create(const char *dir, const char *file, const char *note, size_t len) PL_WUR;
+
+/* Opens dir/file for pl__published_write() (*fd, close() it). 0, PL_ENOTFOUND, PL_EIO. */
+int pl__published_open(const char *dir, const char *file, int *fd) PL_WUR;
+
+/*
+ * Overwrites slot (0 or 1) in place with note[0..len), without syncing;
+ * pl__published_sync() makes it durable (fdatasync: the file's size and
+ * blocks never change). Return 0, PL_EINVAL, PL_ETOOBIG, PL_EIO.
+ */
+int pl__published_write(int fd, unsigned slot, const char *note, size_t len) PL_WUR;
+int pl__published_sync(int fd) PL_WUR;
 
 #endif

@@ -441,6 +441,59 @@ int pl_store_wal_checkpoint(struct pl_store *s)
 	return store_fail(s, "wal_checkpoint", rc);
 }
 
+int pl_store_sync_deferred(struct pl_store *s)
+{
+	int rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_fail(s, "synchronous", rc);
+}
+
+int pl_store_sync(struct pl_store *s)
+{
+	sqlite3_file *f = NULL;
+	int rc;
+
+	/*
+	 * The WAL as SQLite itself holds it open (in WAL mode the journal pointer is
+	 * the WAL), synced as a synchronous=FULL commit would have synced it.
+	 */
+	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc == SQLITE_OK && (!f || !f->pMethods))
+		rc = SQLITE_MISUSE;
+	if (rc == SQLITE_OK)
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	return rc == SQLITE_OK ? 0 : store_fail(s, "sync", rc);
+}
+
+int pl_store_published_mark(struct pl_store *s)
+{
+	sqlite3_stmt *st;
+	int ret = store_stmt(s, ST_META_PUT, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "1", -1, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_META_PUT, st);
+}
+
+int pl_store_published_marked(struct pl_store *s, bool *out)
+{
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_META_GET, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*out = rc == SQLITE_ROW;
+	else
+		ret = store_fail(s, "published", rc);
+	store_done(st);
+	return ret;
+}
+
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 {
 	sqlite3_stmt *st;

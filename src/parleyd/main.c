@@ -17,6 +17,7 @@
 #include "daemon/cli.h"
 #include "daemon/log.h"
 #include "serve.h"
+#include "witness_client.h"
 #include "banned.h"
 
 #ifndef PARLEY_VERSION
@@ -346,6 +347,31 @@ out:
 	return code;
 }
 
+/*
+ * Opens the exchange in dir for `serve`. With witnesses configured it first
+ * opens it with no timers and asks them what they cosigned
+ * (pl_parleyd_witness_check()) before anything can be sequenced; refused
+ * (PL_EINCONSISTENT) when a witness is ahead of the store.
+ */
+static int serve_open(struct pl_exchange **ex, const char *dir, const struct pl_parleyd_config *cfg,
+                      struct pl_buf *err)
+{
+	struct pl_exchange_options o = cfg->ex;
+	int ret = 0;
+
+	if (cfg->nwitnesses) {
+		o.manual_timers = true;
+		ret = pl_exchange_open(ex, dir, &o, err);
+		if (!ret)
+			ret = pl_parleyd_witness_check(*ex, cfg);
+		pl_exchange_close(*ex);
+		*ex = NULL;
+	}
+	if (!ret)
+		ret = pl_exchange_open(ex, dir, &cfg->ex, err);
+	return ret;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = NULL, *cpath = NULL;
@@ -392,8 +418,17 @@ static int cmd_serve(int argc, char **argv)
 		cfg = tmp;
 	}
 	pl_buf_reset(&err);
-	ret = pl_exchange_open(&ex, dir, &cfg.ex, &err);
+	ret = serve_open(&ex, dir, &cfg, &err);
+	if (ret == PL_EINCONSISTENT) {
+		pl_daemon_log("error", "open",
+		              "data=%s error=\"%s\" detail=\"a witness cosigned more than the "
+		              "store holds; not serving\"",
+		              dir, pl_strerror(ret));
+		code = EXIT_FAIL;
+		goto out;
+	}
 	if (ret) {
+		/* A store behind what was published names both sizes and the recovery. */
 		pl_daemon_log("error", "open", "data=%s error=\"%s\" detail=\"%s\"", dir,
 		              pl_strerror(ret), err.data ? err.data : "");
 		code = exit_code(ret);

@@ -190,6 +190,62 @@ static void *witness_thread(void *arg)
 	return NULL;
 }
 
+int pl_parleyd_witness_check(struct pl_exchange *ex, const struct pl_parleyd_config *cfg)
+{
+	const struct pl_witness_proofs proofs = {consistency, ex};
+	struct pl_witness_http *http = NULL;
+	struct pl_buf note, line, detail;
+	uint64_t size = pl_exchange_size(ex);
+	int ret = 0, err;
+
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&line, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&detail, 512);
+	if (!cfg->nwitnesses)
+		goto out;
+	ret = pl_witness_http_new(&http, CONNECT_MS, REQUEST_MS, NULL, NULL);
+	if (!ret)
+		ret = pl_exchange_checkpoint(ex, &note);
+	for (size_t i = 0; !ret && i < cfg->nwitnesses; i++) {
+		const struct pl_witness_transport t = {pl_witness_http_post, http};
+		const struct pl_witness_peer *p = &cfg->witnesses[i];
+		uint64_t known = 0;
+		pl_buf_reset(&line);
+		pl_buf_reset(&detail);
+		err = pl_witness_cosign(&t, &proofs, p, &known, note.data, note.len, &line,
+		                        &detail);
+		if (err == PL_ERANGE || err == PL_EINCONSISTENT) {
+			pl_daemon_log("error", "witness",
+			              "msg=\"witness %s cosigned %s %llu, but the store holds %llu "
+			              "records: what was published is missing from the store; "
+			              "refusing to sequence (see parleyd(8), RECOVERY)\" "
+			              "witness=%s url=%s detail=\"%s\"",
+			              p->key.name,
+			              err == PL_ERANGE ? "tree size" : "another tree at size",
+			              (unsigned long long)known, (unsigned long long)size,
+			              p->key.name, p->url, detail.data ? detail.data : "");
+			ret = PL_EINCONSISTENT;
+		} else if (err) {
+			pl_daemon_log("warn", "witness",
+			              "msg=\"cannot learn what the witness cosigned; starting "
+			              "without its word\" witness=%s url=%s err=\"%s\" "
+			              "detail=\"%s\"",
+			              p->key.name, p->url, pl_strerror(err),
+			              detail.data ? detail.data : "");
+		} else {
+			pl_daemon_log("info", "witness",
+			              "msg=\"witness agrees with the store\" witness=%s size=%llu",
+			              p->key.name, (unsigned long long)size);
+		}
+	}
+out:
+	pl_witness_http_free(http);
+	pl_buf_release(&note);
+	pl_buf_release(&line);
+	pl_buf_release(&detail);
+	return ret;
+}
+
 int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange *ex,
                              const struct pl_parleyd_config *cfg)
 {

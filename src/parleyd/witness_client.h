@@ -20,6 +20,20 @@ struct pl_parleyd_witness;
 int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange *ex,
                              const struct pl_parleyd_config *cfg);
 
+/*
+ * Before the exchange sequences anything (open it with manual timers and no
+ * HTTP): the witnesses are a second witness of what it published. Asks each
+ * of cfg's witnesses once, as pl_witness_cosign() does from size 0, for the
+ * size it last cosigned of this log (c2sp.org/tlog-witness answers with 409
+ * and that size) and, where it is not above the store's, has it cosign the
+ * latest checkpoint. Returns PL_EINCONSISTENT when a witness has cosigned a
+ * size above the store's, or another tree at the store's size (each logged
+ * with both sizes): the store lost what was published, and sequencing would
+ * fork the log. A witness that cannot be reached or does not follow the log
+ * is logged and passed over. Otherwise 0, or PL_ENOMEM.
+ */
+int pl_parleyd_witness_check(struct pl_exchange *ex, const struct pl_parleyd_config *cfg);
+
 /* Aborts any request in flight, joins the thread and frees w. NULL is a no-op. */
 void pl_parleyd_witness_stop(struct pl_parleyd_witness *w);
 

@@ -32,6 +32,8 @@
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 #define T0     INT64_C(1763341200) /* 2025-11-17T01:00:00Z */
 #define HOUR   3600
@@ -148,8 +150,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm",
-	                       "log.key",   "log.vkey",      "parley.lock"};
+	const char *files[] = {"parley.db", "parley.db-wal", "parley.db-shm", "log.key",
+	                       "log.vkey",  "parley.lock",   "published",     "old.db",
+	                       "big.db",    "published.big", "published.old"};
 	char p[128];
 
 	fx_close(f);
@@ -1383,6 +1386,141 @@ static void test_tampered_store(void **state)
 	pl_buf_release(&err);
 }
 
+/* Copies the file dir/from to dir/to (replacing it). */
+static void fx_copy(struct fx *f, const char *from, const char *to)
+{
+	char src[128], dst[128];
+	size_t len;
+	char *data;
+	FILE *o;
+
+	snprintf(src, sizeof(src), "%s/%s", f->dir, from);
+	snprintf(dst, sizeof(dst), "%s/%s", f->dir, to);
+	data = pl_test_read_file(src, &len);
+	o = fopen(dst, "wb");
+	assert_non_null(o);
+	assert_int_equal(fwrite(data, 1, len, o), len);
+	assert_int_equal(fclose(o), 0);
+	free(data);
+}
+
+/* pl_exchange_open() of f's directory that must fail with PL_ESTORE saying each of want[]. */
+static void fx_refused(struct fx *f, const char *const *want, size_t n)
+{
+	struct pl_exchange *ex = NULL;
+	struct pl_buf err;
+
+	pl_buf_init(&err, 4096);
+	assert_int_equal(pl_exchange_open(&ex, f->dir, &f->o, &err), PL_ESTORE);
+	assert_null(ex);
+	for (size_t i = 0; i < n; i++)
+		if (!strstr(err.data, want[i]))
+			fail_msg("refusal \"%s\" does not say \"%s\"", err.data, want[i]);
+	pl_buf_release(&err);
+}
+
+/*
+ * G7 whatever happened to the store: a store behind the newest checkpoint the
+ * exchange signed (parley.db restored from an older copy without its WAL) is
+ * refused, naming both sizes; so is the published file lost, and a store that
+ * went on from there to the same size by other records; the exchange with its
+ * own store opens again.
+ */
+static void test_store_behind(void **state)
+{
+	struct fx *f = *state;
+	struct party unc;
+	char msg[256], pub[128];
+	uint64_t small, big;
+
+	ok(f, UNC, rec_statement(f, UNC, "kept", NULL), NULL);
+	small = pl_exchange_size(f->ex);
+	unc = f->p[UNC];
+	fx_close(f);
+	fx_copy(f, "parley.db", "old.db"); /* a backup of the database file alone */
+	fx_copy(f, "published", "published.old");
+	fx_open(f);
+	ok(f, UNC, rec_statement(f, UNC, "lost one", NULL), NULL);
+	ok(f, UNC, rec_statement(f, UNC, "lost two", NULL), NULL);
+	big = pl_exchange_size(f->ex);
+	fx_close(f);
+	fx_copy(f, "parley.db", "big.db");
+
+	/* The backup restored: two acknowledged records are gone. */
+	fx_copy(f, "old.db", "parley.db");
+	snprintf(msg, sizeof(msg), "store holds %llu records but checkpoint %llu (root ",
+	         (unsigned long long)small, (unsigned long long)big);
+	{
+		const char *const want[] = {msg, "2 acknowledged records are missing",
+		                            "never delete published"};
+		fx_refused(f, want, 3);
+	}
+	fx_copy(f, "published", "published.big");
+
+	/* Without the file, a store that was kept with it is refused too... */
+	snprintf(pub, sizeof(pub), "%s/published", f->dir);
+	assert_int_equal(unlink(pub), 0);
+	{
+		const char *const want[] = {
+		        "published is missing, but this store was kept with it"};
+		fx_refused(f, want, 1);
+	}
+	/* ...but a store from before the file existed opens and creates it... */
+	{
+		sqlite3 *db = NULL;
+		char path[128];
+		snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'published'", NULL,
+		                              NULL, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_changes(db), 1);
+		sqlite3_close(db);
+	}
+	fx_open(f);
+	assert_int_equal(pl_exchange_size(f->ex), small);
+	f->p[UNC] = unc;
+	ok(f, UNC, rec_statement(f, UNC, "another one", NULL), NULL);
+	ok(f, UNC, rec_statement(f, UNC, "another two", NULL), NULL);
+	assert_int_equal(pl_exchange_size(f->ex), big);
+	fx_close(f);
+	/* ...and the history it then signs at the published size is another one. */
+	fx_copy(f, "published.big", "published");
+	snprintf(msg, sizeof(msg), "while checkpoint %llu (root ", (unsigned long long)big);
+	{
+		const char *const want[] = {msg, "the store holds another history"};
+		fx_refused(f, want, 2);
+	}
+
+	/* A file of which neither copy verifies tells nothing: refused too. */
+	fx_copy(f, "big.db", "parley.db");
+	fx_copy(f, "old.db", "published");
+	{
+		const char *const want[] = {"published: neither copy holds a checkpoint"};
+		fx_refused(f, want, 1);
+	}
+
+	/* The exchange's own store and file: it opens and goes on. */
+	fx_copy(f, "published.big", "published");
+	fx_open(f);
+	assert_int_equal(pl_exchange_size(f->ex), big);
+
+	/* A store ahead of the file (a crash between a commit and the file's write) opens, and
+	 * the file is brought up to it at once: the older store is then refused by it. */
+	fx_close(f);
+	fx_copy(f, "published.old", "published");
+	fx_open(f);
+	assert_int_equal(pl_exchange_size(f->ex), big);
+	fx_close(f);
+	fx_copy(f, "old.db", "parley.db");
+	snprintf(msg, sizeof(msg), "store holds %llu records but checkpoint %llu (root ",
+	         (unsigned long long)small, (unsigned long long)big);
+	{
+		const char *const want[] = {msg};
+		fx_refused(f, want, 1);
+	}
+}
+
 /* Lists line's checks (none here): the return code of pl_exchange_line(). */
 static int line_list(struct fx *f, const char *line)
 {
@@ -1936,6 +2074,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_store_behind, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
