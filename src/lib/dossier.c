@@ -431,24 +431,28 @@ static int dossier_parse(struct dossier *d, const char *json, size_t len, struct
 		ret = parse_disclosure(&d->disc[i], json_array_get(disc, i), i, why);
 	if (ret != 0)
 		goto out;
-	/* Indexes: the proven ones increasing and below the window, the window contiguous. */
+	/*
+	 * Indexes: the proven ones increasing and below the window, the window
+	 * contiguous. The file is well-formed by now; indexes that do not follow
+	 * are evidence that does not hold (an entry missing, repeated or moved),
+	 * not a malformed file.
+	 */
 	for (size_t i = 0; i < d->ne; i++) {
 		const struct dentry *e = &d->e[i];
 		if (i < nprov &&
 		    ((i > 0 && e->index <= d->e[i - 1].index) || e->index >= d->start)) {
-			ret = fail(why, PL_EMALFORMED,
-			           "dossier: proven[%zu] has index %llu: proven records must be in "
-			           "increasing log order, before the window",
+			ret = fail(why, PL_EPROOF,
+			           "proven[%zu]: index %llu: proven records must be in increasing "
+			           "log order, before the window",
 			           i, (unsigned long long)e->index);
 			goto out;
 		}
 		if (i >= nprov && e->index != d->start + (i - nprov)) {
-			ret = fail(
-			        why, PL_EMALFORMED,
-			        "dossier: window.entries[%zu] has index %llu, not %llu: the window "
-			        "must hold every entry in order",
-			        i - nprov, (unsigned long long)e->index,
-			        (unsigned long long)(d->start + (i - nprov)));
+			ret = fail(why, PL_EPROOF,
+			           "window: entries[%zu] has index %llu, not %llu: the window must "
+			           "hold every entry in order; one is missing, repeated or moved",
+			           i - nprov, (unsigned long long)e->index,
+			           (unsigned long long)(d->start + (i - nprov)));
 			goto out;
 		}
 	}
@@ -536,6 +540,11 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 	ret = pl_note_verify(note, witnesses, nwitnesses, ok);
 	if (ret == PL_ENOKEY) {
 		ret = 0;
+	} else if (ret == PL_EAMBIGUOUS) {
+		/* The caller's keys, not the evidence: two witness keys share a name and key id. */
+		ret = fail(why, PL_EINVAL,
+		           "witnesses: two of the given keys share a name and key id");
+		goto out;
 	} else if (ret != 0) {
 		ret = fail(why, ret, "checkpoint: a witness cosignature does not verify: %s",
 		           pl_strerror(ret));
@@ -662,6 +671,9 @@ static int directory_apply(struct pl_directory *dir, const struct pl_record *r, 
 	}
 	if (ret == 0)
 		ret = pl_directory_apply(dir, r);
+	if (ret == PL_ETOOBIG)
+		ret = fail(why, ret, "log #%llu: more keys than a dossier may name (%u)",
+		           (unsigned long long)index, PL_DIRECTORY_MAX_KEYS);
 	return ret;
 }
 
@@ -1590,6 +1602,12 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 	if (w->ret == 0)
 		w->ret = report_disclosures(w);
 	return w->ret;
+}
+
+bool pl_dossier_error_is_evidence(int err)
+{
+	return err != 0 && err != PL_EMALFORMED && err != PL_ETOOBIG && err != PL_EINVAL &&
+	       err != PL_ENOMEM;
 }
 
 void pl_dossier_report_free(struct pl_dossier_report *r)

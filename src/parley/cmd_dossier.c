@@ -86,8 +86,9 @@ static const char verify_help[] =
         "  -j, --json            print one JSON object instead of text\n"
         "  -h, --help            show this help\n"
         "\n"
-        "Exit status: 0 the dossier verifies; 1 some evidence does not hold (one line\n"
-        "names it and why); 2 not a dossier, usage or I/O error.\n";
+        "Exit status: 0 the dossier verifies; 1 it is a dossier but some evidence in it\n"
+        "does not hold, tampered or wrong (one line names it and why); 2 not a dossier\n"
+        "at all, usage or I/O error.\n";
 
 /* Bytes of the one-line reason pl_dossier_verify() gives. */
 #define WHY_MAX 2048
@@ -1233,8 +1234,7 @@ out:
 static int report_failure(const struct verify_args *a, int err, const struct pl_buf *why)
 {
 	const char *reason = why->len ? why->data : pl_strerror(err);
-	bool is_input =
-	        err == PL_EMALFORMED || err == PL_ETOOBIG || err == PL_EINVAL || err == PL_ENOMEM;
+	bool is_input = !pl_dossier_error_is_evidence(err);
 	json_t *o = NULL;
 	char *text = NULL;
 	int ret = is_input ? PL_EXIT_USAGE : PL_EXIT_FAIL;
