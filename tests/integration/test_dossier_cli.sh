@@ -188,6 +188,7 @@ must dprk-un decline "$S2" --reason "The mission does not accept this letter"
 DECLINE=$(last_id)
 echo "The President is open to an exchange of letters." >"$T/wh-statement"
 must us-wh statement --cites "$S2" --body-file "$T/wh-statement"
+STATEMENT=$(last_id)
 
 # ---- Export ----
 documented dossier
@@ -204,6 +205,8 @@ expect 0 "dossier of S2 as us-wh by an id prefix, disclosing the letter" \
 	"$PARLEY" dossier "$(echo "$S2" | cut -c1-12)" -o "$T/s2.json" --disclose "$S2" \
 	--profile "$T/p/us-wh"
 ok "its subject is the letter" holds "$T/s2.json" "\"subject\": \"$S2\""
+expect 0 "dossier of us-wh's statement, the letter it cites before its window" \
+	"$PARLEY" dossier "$STATEMENT" -o "$T/statement.json" --profile "$T/p/us-wh"
 expect 0 "dossier named by the decline: the thread of the letter it acts on" \
 	"$PARLEY" dossier "$DECLINE" -o "$T/s2-by-decline.json" --profile "$T/p/dprk-un"
 ok "its subject is the letter too" holds "$T/s2-by-decline.json" "\"subject\": \"$S2\""
@@ -247,6 +250,9 @@ ok "verdict: NOT conveyed, resting on unc's records in the window" \
 ok "verdict: NOT received by kpa" printed "NOT received by kpa: "
 ok "verdict: expired, no decision, unc never acted" \
 	printed_all "(exchange, log #" "no decision by kpa; unc never conveyed or declined it"
+ok "timeline: unc received it, so the expiry does not say unc never acted" \
+	printed "the intermediary unc received it but never conveyed or declined it"
+ok "timeline: nowhere 'never acted'" lacks "$T/out" "never acted"
 ok "verdict: only the exchange vouches for time (no witness)" printed "witnesses: none given"
 ok "verdict: the disclosure matches the commitment rok-mnd signed" \
 	printed "matches the commitment rok-mnd signed"
@@ -263,6 +269,15 @@ ok "verdict: NOT received by dprk-leader" printed "NOT received by dprk-leader: 
 ok "verdict: us-wh's statement cites it" printed "statement by us-wh cites it (log #"
 ok "the disclosed letter is shown" printed "| Dear Chairman, I remain open"
 golden dossier_s2.txt
+
+expect 0 "verify the statement's dossier" "$PARLEY" verify "$T/statement.json" \
+	--log-key "$T/published.vkey"
+ok "its timeline names what the statement cites, by kind and id" \
+	printed "made a public statement citing letter $(echo "$S2" | cut -c1-8)"
+ok "its verdicts too, with the log index" \
+	printed_all "statement $(echo "$STATEMENT" | cut -c1-8)" ", citing letter $(echo "$S2" | cut -c1-8)… (log #"
+ok "it does not speak of a thread it does not name" lacks "$T/out" "this thread"
+golden dossier_statement.txt
 
 expect 0 "verify without --log-key" "$PARLEY" verify "$T/s1b.json"
 ok "it warns loudly that the key came from the dossier" \

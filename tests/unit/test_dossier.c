@@ -734,7 +734,7 @@ static void test_s1b(void **state)
 	assert_string_equal(rep->events[2].what, "received it");
 	assert_string_equal(rep->events[3].what,
 	                    "recorded that it expired with no decision by kpa; the intermediary "
-	                    "unc never acted");
+	                    "unc received it but never conveyed or declined it");
 	for (size_t i = 0; i < rep->nevents; i++)
 		assert_false(rep->events[i].contradicted);
 	assert_true(rep->has_bound);
@@ -808,8 +808,8 @@ static void test_s2(void **state)
 	assert_string_equal(rep->events[2].what,
 	                    "declined it: \"The mission does not accept this letter\"");
 	assert_string_equal(rep->events[4].what,
-	                    "announced a measure citing it: \"Noise broadcasts toward the South "
-	                    "are halted in kind.\"");
+	                    "announced a measure citing it and statement e35af988\xe2\x80\xa6: "
+	                    "\"Noise broadcasts toward the South are halted in kind.\"");
 	release(rep, &b);
 	free_log(&f);
 }
@@ -950,6 +950,19 @@ static void test_relayed(void **state)
 	                    "answered by unc at 2025-11-25T14:00:20Z (log #39)");
 	assert_int_equal(rep->nevents, 3);
 	assert_string_equal(rep->events[2].what, "recorded it unanswered by kpa");
+	release(rep, &b);
+
+	/* A statement's own dossier names what it cites: kind, short id, log index. */
+	rep = export_late(&f, 35, &b);
+	snprintf(want[0], sizeof(want[0]), "made a public statement citing refuse %s: \"",
+	         short_id(&f, 33));
+	assert_int_equal(strncmp(rep->events[0].what, want[0], strlen(want[0])), 0);
+	snprintf(want[1], sizeof(want[1]), "statement %s by dprk: made ", short_id(&f, 35));
+	assert_int_equal(strncmp(rep->verdicts[4].text, want[1], strlen(want[1])), 0);
+	snprintf(want[2], sizeof(want[2]), "(log #35), citing refuse %s (log #33)",
+	         short_id(&f, 33));
+	assert_non_null(strstr(rep->verdicts[4].text, want[2]));
+	assert_null(strstr(rep->events[0].what, "this thread"));
 	release(rep, &b);
 	free_log(&f);
 }
