@@ -109,6 +109,17 @@ ok "parleyd logs that the witness did not cosign" \
 ok "parleyd still answers" "$DRIVER" health "$URL"
 ok "/checkpoint still carries the older cosigned checkpoint" cosigned_at_least "$SIZE"
 ok "it is older than the tree" [ "$(sed -n 2p "$T/cp")" -lt "$SIZE2" ]
+SERVED=$(sed -n 2p "$T/cp")
+expect 0 "log checkpoint as kpa, whose receipt showed the newer tree" as kpa "log checkpoint"
+ok "it prints the served checkpoint's size" printed "size $SERVED"
+ok "it says the served checkpoint is older than the one seen before" \
+	printed "older than the checkpoint of size $SIZE2 seen before, and consistent with it"
+ok "it names the newest seen" printed "newest seen: size $SIZE2, root "
+ok "it does not say a smaller tree is consistent with a larger one seen before" \
+	sh -c '! grep -q "^consistent with size" "$1"' sh "$T/out"
+expect 0 "log checkpoint --json as kpa" as kpa "log checkpoint" --json
+ok "JSON: older than seen" grep -q '"older_than_seen": true' "$T/out"
+ok "JSON: the newest seen" grep -q "\"size\": $SIZE2" "$T/out"
 expect 1 "a dossier of the new send, waiting 1 s: no checkpoint covers it" \
 	"$PARLEY" dossier "$ID2" --wait 1 --output "$T/d2.json" --profile "$T/prof/kpa"
 ok "it said what it waited for" said "waiting for a checkpoint that covers log #"
