@@ -166,6 +166,12 @@ struct pl_dossier_disclosed {
 	bool is_text; /* UTF-8 with no control or invisible character but newline and tab */
 };
 
+/* A given witness whose cosignature on the checkpoint verified, and when it cosigned. */
+struct pl_dossier_cosigner {
+	struct pl_vkey key; /* as the caller gave it (type 0x04) */
+	int64_t time;       /* the cosignature's timestamp, Unix seconds */
+};
+
 /*
  * The result of a verification that succeeded. Allocated by
  * pl_dossier_verify(); free with pl_dossier_report_free().
@@ -184,6 +190,9 @@ struct pl_dossier_report {
 	size_t witnesses_verified;
 	bool has_bound; /* a witness cosigned: every record existed by bound */
 	int64_t bound;  /* earliest verified cosignature timestamp, Unix seconds */
+	/* The witnesses counted, in the order given (witnesses_verified of them). */
+	struct pl_dossier_cosigner *cosigners;
+	size_t ncosigners;
 	struct pl_dossier_event *events;
 	size_t nevents;
 	struct pl_dossier_verdict *verdicts;

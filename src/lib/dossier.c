@@ -532,7 +532,8 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 	if (nwitnesses == 0)
 		goto out;
 	ok = calloc(nwitnesses, sizeof(*ok));
-	if (!ok) {
+	rep->cosigners = calloc(nwitnesses, sizeof(*rep->cosigners));
+	if (!ok || !rep->cosigners) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
@@ -558,6 +559,7 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 			continue;
 		count++;
 		for (size_t s = 0; s < note->nsigs; s++) {
+			struct pl_dossier_cosigner *c = &rep->cosigners[rep->ncosigners];
 			uint64_t t;
 			if (pl_cosignature_verify(&note->sigs[s], &witnesses[w], note->text,
 			                          note->text_len, &t) != 0 ||
@@ -566,6 +568,14 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 			if (!rep->has_bound || (int64_t)t < rep->bound)
 				rep->bound = (int64_t)t;
 			rep->has_bound = true;
+			/* One entry per witness: its earliest cosignature. */
+			if (rep->ncosigners == count - 1) {
+				c->key = witnesses[w];
+				c->time = (int64_t)t;
+				rep->ncosigners++;
+			} else if ((int64_t)t < rep->cosigners[rep->ncosigners - 1].time) {
+				rep->cosigners[rep->ncosigners - 1].time = (int64_t)t;
+			}
 		}
 	}
 	rep->witnesses_verified = count;
@@ -1674,6 +1684,7 @@ void pl_dossier_report_free(struct pl_dossier_report *r)
 	for (size_t i = 0; i < r->ndisclosed; i++)
 		free(r->disclosed[i].plaintext);
 	free(r->disclosed);
+	free(r->cosigners);
 	free(r->events);
 	free(r->verdicts);
 	free(r);

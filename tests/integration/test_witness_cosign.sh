@@ -88,6 +88,24 @@ expect 0 "verify --witness: verified" "$PARLEY" verify "$T/d.json" --log-key "$D
 	--witness "$T/w/witness.vkey"
 ok "1 of 1 witness cosigned it" printed "witnesses: 1 of the 1 given cosigned it (1 required)"
 ok "the existence bound comes from the witness" printed "when a witness first cosigned"
+COSIGNED_AT=$(sed -n 's/.*existed by \([0-9TZ:-]*\), when a witness first cosigned.*/\1/p' \
+	"$T/out")
+expect 0 "verify --witness --html: the page" "$PARLEY" verify "$T/d.json" \
+	--log-key "$DATA/log.vkey" --witness "$T/w/witness.vkey" --html "$T/d.html"
+ok "the page names the witness key it relied on, in full" \
+	grep -qF "<span class=\"mono\">$(cat "$T/w/witness.vkey")</span> cosigned at" "$T/d.html"
+ok "and when that witness cosigned ($COSIGNED_AT)" \
+	grep -qF "cosigned at <span class=\"mono\">$COSIGNED_AT</span>" "$T/d.html"
+ok "and the log key" grep -qF "<dt>Log key</dt>" "$T/d.html"
+expect 0 "verify --witness --json" "$PARLEY" verify "$T/d.json" --log-key "$DATA/log.vkey" \
+	--witness "$T/w/witness.vkey" --json
+ok "JSON: the witness key and its cosignature's time" \
+	grep -qF "\"key\": \"$(cat "$T/w/witness.vkey")\"" "$T/out"
+ok "JSON: the cosignature's time" grep -qF "\"time\": \"$COSIGNED_AT\"" "$T/out"
+expect 0 "verify --html without --witness" "$PARLEY" verify "$T/d.json" \
+	--log-key "$DATA/log.vkey" --html "$T/d0.html"
+ok "the page says no witness was verified" \
+	grep -qF "<dt>Witnesses</dt><dd>none verified" "$T/d0.html"
 expect 1 "verify with another witness's key: the quorum is not met" \
 	"$PARLEY" verify "$T/d.json" --log-key "$DATA/log.vkey" --witness "$T/w2/witness.vkey"
 ok "it says so" said "cosigned by 0 of the given witnesses, 1 required"

@@ -1711,6 +1711,21 @@ static void test_render(void **state)
 	assert_non_null(strstr(out.data, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; "
 	                                 "&quot;quoted&quot; &#39;single&#39;"));
 	assert_non_null(strstr(out.data, "<li class=\"not-done\">NOT conveyed: unc&#39;s 4"));
+	/* The page names the witness key relied on, and when it cosigned. */
+	{
+		struct pl_buf vk;
+		char want[512];
+		pl_buf_init(&vk, 512);
+		assert_int_equal(pl_vkey_format(&wit_vk, &vk), 0);
+		assert_int_equal(rep->ncosigners, 1);
+		assert_true(rep->cosigners[0].time == at(COSIGN_TIME));
+		snprintf(want, sizeof(want),
+		         "<dt>Witnesses</dt><dd class=\"witness\"><span class=\"mono\">%s</span> "
+		         "cosigned at <span class=\"mono\">" COSIGN_TIME "</span></dd>\n",
+		         vk.data);
+		assert_non_null(strstr(out.data, want));
+		pl_buf_release(&vk);
+	}
 	/* A buffer too small leaves out unchanged. */
 	{
 		struct pl_buf small;
