@@ -1127,7 +1127,10 @@ static void cites_text(char *out, size_t n, const struct writer *w, const struct
 		if (r->refs[i].role != PL_ROLE_CITES)
 			continue;
 		target_text(one, sizeof(one), w, r->refs[i].id);
-		len = snprintf(out + used, n - used, "%s%s", k == 0 ? "" : k + 1 == ncites ? " and " : ", ",
+		len = snprintf(out + used, n - used, "%s%s",
+		               k == 0            ? ""
+		               : k + 1 == ncites ? " and "
+		                                 : ", ",
 		               one);
 		used += len > 0 ? (size_t)len : 0;
 		if (indexes && at != NO_ENTRY && used < n) {
@@ -1637,7 +1640,8 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 		        nwin, (unsigned long long)d->start, pl_record_kind_name(r->subject_kind),
 		        (unsigned long long)cp->size);
 	verdict(w, PL_VERDICT_BASIS,
-	        "checked: the signatures of %zu record%s by keys registered in the log, the chain%s "
+	        "checked: the signatures of %zu record%s by keys registered in the log, the "
+	        "chain%s "
 	        "of %zu key%s, the rules over the %zu record%s of the thread",
 	        d->ne, d->ne == 1 ? "" : "s", nkeys == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s",
 	        w->nthread, w->nthread == 1 ? "" : "s");

@@ -303,9 +303,9 @@ static int html_witnesses(struct pl_buf *out, const struct pl_dossier_report *r)
 		if (ret == 0)
 			ret = add_escaped(out, key.data, key.len);
 		if (ret == 0)
-			ret = pl_buf_addf(out,
-			                  "</span> cosigned at <span class=\"mono\">%s</span></dd>\n",
-			                  ts);
+			ret = pl_buf_addf(
+			        out, "</span> cosigned at <span class=\"mono\">%s</span></dd>\n",
+			        ts);
 	}
 	pl_buf_release(&key);
 	return ret;
@@ -332,13 +332,12 @@ static int html_evidence(struct pl_buf *out, const struct pl_dossier_report *r)
 	if (ret == 0)
 		ret = html_witnesses(out, r);
 	if (ret == 0)
-		ret = pl_buf_addf(
-		        out,
-		        "<dt>Checkpoint</dt><dd class=\"mono\">tree size %llu, "
-		        "root %s</dd>\n<dt>Window</dt><dd>log #%llu to #%llu, every entry"
-		        "</dd>\n<dt>Subject</dt><dd class=\"mono\">%s</dd>\n</dl>\n",
-		        (unsigned long long)r->size, root, (unsigned long long)r->start,
-		        (unsigned long long)(r->size - 1), hex);
+		ret = pl_buf_addf(out,
+		                  "<dt>Checkpoint</dt><dd class=\"mono\">tree size %llu, "
+		                  "root %s</dd>\n<dt>Window</dt><dd>log #%llu to #%llu, every entry"
+		                  "</dd>\n<dt>Subject</dt><dd class=\"mono\">%s</dd>\n</dl>\n",
+		                  (unsigned long long)r->size, root, (unsigned long long)r->start,
+		                  (unsigned long long)(r->size - 1), hex);
 	if (ret == 0)
 		ret = pl_buf_addf(
 		        out,

@@ -419,9 +419,12 @@ static int run_checkpoint(const struct read_args *a)
 		printf("origin %s\nsize %llu\nroot %s\n", cp.origin, (unsigned long long)cp.size,
 		       root);
 		if (older)
-			printf("older than the checkpoint of size %llu seen before, and consistent with "
-			       "it (a prefix of its tree): the exchange served one that lags, such as "
-			       "the newest its witnesses cosigned\nnewest seen: size %llu, root %s\n",
+			printf("older than the checkpoint of size %llu seen before, and consistent "
+			       "with "
+			       "it (a prefix of its tree): the exchange served one that lags, such "
+			       "as "
+			       "the newest its witnesses cosigned\nnewest seen: size %llu, root "
+			       "%s\n",
 			       (unsigned long long)old.size, (unsigned long long)old.size, newest);
 		else if (had_old && cp.size == old.size)
 			printf("the same as the checkpoint seen before\n");

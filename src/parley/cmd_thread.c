@@ -599,7 +599,10 @@ static int name_cited(struct thread *t)
 		if (ret != PL_EXIT_OK)
 			break;
 		w = snprintf(t->cited + used, sizeof(t->cited) - used, "%s%s",
-		             k == 0 ? "" : k + 1 == ncites ? " and " : ", ", one);
+		             k == 0            ? ""
+		             : k + 1 == ncites ? " and "
+		                               : ", ",
+		             one);
 		used += w > 0 ? (size_t)w : 0;
 		k++;
 	}

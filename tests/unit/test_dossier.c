@@ -1269,8 +1269,7 @@ static void t_proven_in_window(json_t *root)
 {
 	json_t *p = proven(root);
 
-	json_object_set_new(json_array_get(p, json_array_size(p) - 1), "index",
-	                    json_integer(11));
+	json_object_set_new(json_array_get(p, json_array_size(p) - 1), "index", json_integer(11));
 }
 
 static void t_nothing(json_t *root)
@@ -1289,8 +1288,7 @@ struct tamper {
 };
 
 static const struct tamper tampers[] = {
-        {"drop a window entry", HONEST, t_drop_entry, false, 1, PL_EPROOF,
-         "must hold every entry"},
+        {"drop a window entry", HONEST, t_drop_entry, false, 1, PL_EPROOF, "must hold every entry"},
         {"drop a window entry and renumber", HONEST, t_drop_renumber, false, 1, PL_EPROOF,
          "do not hash to the checkpoint's root"},
         {"reorder two window entries", HONEST, t_reorder, false, 1, PL_EPROOF,
@@ -1312,7 +1310,8 @@ static const struct tamper tampers[] = {
          "checkpoint"},
         {"edit the witness cosignature", HONEST, t_edit_cosig, false, 1, PL_EVERIFY,
          "witness cosignature does not verify"},
-        {"remove the witness cosignature", HONEST, t_drop_cosig, false, 1, PL_ENOKEY, "cosigned by 0"},
+        {"remove the witness cosignature", HONEST, t_drop_cosig, false, 1, PL_ENOKEY,
+         "cosigned by 0"},
         {"cosigned by an unknown witness only", HONEST, t_other_witness_cosig, false, 1, PL_ENOKEY,
          "cosigned by 0"},
         {"edit a disclosed plaintext", HONEST, t_edit_plaintext, false, 1, PL_ECOMMIT,
@@ -1321,8 +1320,8 @@ static const struct tamper tampers[] = {
          "do not match the record's commitment"},
         {"edit a disclosure's salt", HONEST, t_edit_salt, false, 1, PL_ECOMMIT,
          "do not match the record's commitment"},
-        {"disclose a record the dossier does not hold", HONEST, t_disclose_unknown, false,
-         1, PL_ECOMMIT, "holds no such record"},
+        {"disclose a record the dossier does not hold", HONEST, t_disclose_unknown, false, 1,
+         PL_ECOMMIT, "holds no such record"},
         {"remove a register record", HONEST, t_drop_register, false, 1, PL_ENOKEY,
          "not signed by a key the dossier registers"},
         {"remove a chain anchor", HONEST, t_drop_anchor, false, 1, PL_ECHAIN, "lacks the anchor"},

@@ -476,8 +476,9 @@ static void test_tally_format(void **state)
 		uint64_t answered, unanswered, pending;
 		const char *want;
 	} cases[] = {
-	        {0, 1, 1, "kpa answered 0 of 2 checks since 2023-04-07T00:00:00Z (1 unanswered, 1 "
-	                  "pending)"},
+	        {0, 1, 1,
+	         "kpa answered 0 of 2 checks since 2023-04-07T00:00:00Z (1 unanswered, 1 "
+	         "pending)"},
 	        {0, 0, 1, "kpa answered 0 of 1 check since 2023-04-07T00:00:00Z (1 pending)"},
 	        {0, 1, 0, "kpa answered 0 of 1 check since 2023-04-07T00:00:00Z (1 unanswered)"},
 	        {1, 0, 0, "kpa answered 1 of 1 check since 2023-04-07T00:00:00Z"},
