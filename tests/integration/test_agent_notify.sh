@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016 # sh -c scripts, and shell code that must stay unexpanded
 # parley agent --exec: kpa's agent tells somebody. A proposal from rok-mnd reaches kpa: the
 # hook runs with the record's kind, id, author and thread in its environment (never the
 # content, unless --exec-plaintext, and then only on its standard input); a statement whose
@@ -77,7 +78,7 @@ ok "its thread is the proposal it cites" \
 	holds "$(hook_env record statement "$STATEMENT")" "PARLEY_THREAD=$PROP"
 ok "and ran nowhere" sh -c '[ ! -e "$1/pwned" ] && [ ! -e "$1/pwned2" ] && [ ! -e "$1/pwned3" ]' \
 	sh "$T"
-ok "no hook for kpa's own refuse" sh -c '! grep -l -x "PARLEY_AUTHOR=kpa" "$1"/*.env' sh "$HOOKS"
+ok "no hook for kpa's own refuse" sh -c '! grep -q -x "PARLEY_AUTHOR=kpa" "$1"/*.env' sh "$HOOKS"
 
 ok "the agent warns that the proposal's deadline is near" \
 	printed "deadline near: the proposal $(echo "$PROP" | cut -c1-16) from rok-mnd is due at"
@@ -137,7 +138,7 @@ ok "the streaming agent starts" wait_for 50 grep -q "agent for kpa" "$T/kpa.log"
 as rok-mnd send --to kpa --class proposal --body-file "$T/body"
 LIVE=$(last_id)
 ok "the hook runs for the new proposal within 10 s" \
-	wait_for 100 sh -c 'grep -l -x "PARLEY_THREAD=$2" "$1"/record-available-*.env' \
+	wait_for 100 sh -c 'grep -q -x "PARLEY_THREAD=$2" "$1"/record-available-*.env' \
 	sh "$HOOKS" "$LIVE"
 kill -TERM "$AGENT"
 ok "SIGTERM: the agent exits within 5 s" wait_for 50 gone "$AGENT"

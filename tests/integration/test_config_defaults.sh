@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016 # backquotes of Markdown, meant literally
 # The documented parleyd.conf defaults agree with the code's: scripts/check-config-defaults
 # runs `parleyd init` and checks every key its parleyd.conf sets against parleyd.conf(5) and
 # the marked table of docs/api.md. Then copies of the docs that disagree (a wrong value, a
