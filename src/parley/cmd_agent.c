@@ -105,9 +105,10 @@ static const char agent_help[] =
 #define AGENT_HOOK_TIMEOUT_S     10
 #define AGENT_HOOK_TIMEOUT_MAX_S 3600
 #define AGENT_HOOK_TICK_MS       10
-/* Variables the agent sets for a hook, and the bytes of their text. */
-#define AGENT_HOOK_VARS     13
-#define AGENT_HOOK_VARS_MAX 4096
+/* Variables the agent sets for a hook, the bytes of their text, and of PARLEY_SUMMARY. */
+#define AGENT_HOOK_VARS        13
+#define AGENT_HOOK_VARS_MAX    4096
+#define AGENT_HOOK_SUMMARY_MAX 1024
 /* Deadline warnings: the default lead, the longest, and how many sends are watched. */
 #define AGENT_WARN_BEFORE_S   3600
 #define AGENT_WARN_BEFORE_MAX (30 * 86400)
@@ -380,9 +381,17 @@ static void hook_record(struct agent *ag, const struct session_record *sr, const
 	struct pl_buf sum;
 
 	memset(&h, 0, sizeof(h));
-	pl_buf_init(&sum, 1024);
+	pl_buf_init(&sum, 4096);
 	if (session_record_summary(r, &sum) != 0)
 		pl_buf_reset(&sum);
+	/* A long public text is cut, at a character boundary, so every variable fits. */
+	if (sum.len > AGENT_HOOK_SUMMARY_MAX) {
+		size_t cut = AGENT_HOOK_SUMMARY_MAX;
+		while (cut > 0 && ((unsigned char)sum.data[cut] & 0xc0) == 0x80)
+			cut--;
+		sum.data[cut] = '\0';
+		sum.len = cut;
+	}
 	snprintf(idx, sizeof(idx), "%" PRIu64, sr->index);
 	time_text(when, r->time);
 	pl_record_id_format(thread, thread_of(sr));
