@@ -200,20 +200,19 @@ struct hook_env {
 static void hook_set(struct hook_env *h, const char *name, const char *value)
 {
 	size_t room = sizeof(h->text) - h->used;
-	int w;
+	int w = -1;
 
-	if (h->n == AGENT_HOOK_VARS || room < 2)
-		return;
 	/*
 	 * Every value comes from a verified record (names, ids, times, a summary
 	 * that passed the record grammar: no control character), or the agent.
 	 */
-	w = snprintf(h->text + h->used, room, "%s=%s", name, value ? value : "");
-	if (w < 0)
-		return;
-	h->vars[h->n++] = h->text + h->used;
-	h->used += (size_t)w < room ? (size_t)w + 1 : room;
-	h->vars[h->n] = NULL;
+	if (h->n < AGENT_HOOK_VARS && room >= 2)
+		w = snprintf(h->text + h->used, room, "%s=%s", name, value ? value : "");
+	if (w >= 0) {
+		h->vars[h->n++] = h->text + h->used;
+		h->used += (size_t)w < room ? (size_t)w + 1 : room;
+		h->vars[h->n] = NULL;
+	}
 }
 
 /* True when the environment entry e ("NAME=value") sets one of the hook's variables. */
@@ -221,12 +220,11 @@ static bool hook_overrides(const struct hook_env *h, const char *e)
 {
 	const char *eq = strchr(e, '=');
 	size_t n = eq ? (size_t)(eq - e) : strlen(e);
+	bool found = false;
 
-	for (size_t i = 0; i < h->n; i++) {
-		if (strncmp(h->vars[i], e, n) == 0 && h->vars[i][n] == '=')
-			return true;
-	}
-	return false;
+	for (size_t i = 0; i < h->n && !found; i++)
+		found = strncmp(h->vars[i], e, n) == 0 && h->vars[i][n] == '=';
+	return found;
 }
 
 /* Writes what is left of in to fd without blocking; closes fd when done or refused. */
@@ -424,17 +422,17 @@ static void watch_add(struct agent *ag, const struct session_record *send)
 	const char *cls = (r->has & PL_RECORD_HAS_CLASS) ? pl_record_class_name(r->cls) : NULL;
 
 	if (r->kind != PL_KIND_SEND || !(r->has & PL_RECORD_HAS_DEADLINE))
-		return;
+		goto out;
 	for (size_t i = 0; i < ag->nwatches; i++) {
 		if (memcmp(ag->watches[i].id, send->id, PL_RECORD_ID_BYTES) == 0)
-			return;
+			goto out; /* watched already */
 		if (!w && ag->watches[i].done)
 			w = &ag->watches[i]; /* a finished watch's slot is reused */
 	}
 	if (!w && ag->nwatches == AGENT_WATCH_MAX) {
 		say("  not watching the deadline of %.16s: %d deadlines watched already", send->hex,
 		    AGENT_WATCH_MAX);
-		return;
+		goto out;
 	}
 	if (!w)
 		w = &ag->watches[ag->nwatches++];
@@ -445,6 +443,8 @@ static void watch_add(struct agent *ag, const struct session_record *send)
 	snprintf(w->cls, sizeof(w->cls), "%s", cls ? cls : "message");
 	w->deadline = r->deadline;
 	w->intermediary = (r->has & PL_RECORD_HAS_VIA) && strcmp(r->via, ag->s.profile.party) == 0;
+out:
+	return;
 }
 
 /* True when this party recorded its decision on the watched send (in its local state). */
@@ -466,9 +466,9 @@ static void watch_settle(struct agent *ag, const struct pl_record *r)
 	bool decides = r->kind == PL_KIND_ACCEPT || r->kind == PL_KIND_REFUSE ||
 	               r->kind == PL_KIND_CONVEY || r->kind == PL_KIND_DECLINE;
 
-	if (!ref || !((mine && decides) || r->kind == PL_KIND_EXPIRE))
-		return;
-	for (size_t i = 0; i < ag->nwatches; i++) {
+	bool settles = ref && ((mine && decides) || r->kind == PL_KIND_EXPIRE);
+
+	for (size_t i = 0; settles && i < ag->nwatches; i++) {
 		if (memcmp(ag->watches[i].id, ref->id, PL_RECORD_ID_BYTES) == 0)
 			ag->watches[i].done = true;
 	}
