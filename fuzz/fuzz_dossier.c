@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* As a reader who pinned both keys and requires the witness... */
 	ret = pl_dossier_verify(&rep, json, size, &log_key, &witness, 1, 1, &why);
 	if (ret == 0) {
-		if (why.len != 0 || rep->witnesses_verified != 1 || !rep->has_bound)
+		if (why.len != 0 || rep->witnesses_verified != 1 || !rep->has_bound ||
+		    rep->ncosigners != 1 || rep->cosigners[0].time != rep->bound)
 			abort();
 		render(rep);
 		pl_dossier_report_free(rep);

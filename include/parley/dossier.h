@@ -166,6 +166,12 @@ struct pl_dossier_disclosed {
 	bool is_text; /* UTF-8 with no control or invisible character but newline and tab */
 };
 
+/* A given witness whose cosignature on the checkpoint verified, and when it cosigned. */
+struct pl_dossier_cosigner {
+	struct pl_vkey key; /* as the caller gave it (type 0x04) */
+	int64_t time;       /* the cosignature's timestamp, Unix seconds */
+};
+
 /*
  * The result of a verification that succeeded. Allocated by
  * pl_dossier_verify(); free with pl_dossier_report_free().
@@ -184,6 +190,9 @@ struct pl_dossier_report {
 	size_t witnesses_verified;
 	bool has_bound; /* a witness cosigned: every record existed by bound */
 	int64_t bound;  /* earliest verified cosignature timestamp, Unix seconds */
+	/* The witnesses counted, in the order given (witnesses_verified of them). */
+	struct pl_dossier_cosigner *cosigners;
+	size_t ncosigners;
 	struct pl_dossier_event *events;
 	size_t nevents;
 	struct pl_dossier_verdict *verdicts;
@@ -209,18 +218,30 @@ struct pl_dossier_report {
  * line (no newline) naming the evidence that failed and the reason, and
  * returns:
  *   PL_EMALFORMED / PL_ETOOBIG  the file is not a well-formed dossier
- *                               (JSON, fields, bounds, encodings);
- *   PL_EINVAL                   bad arguments (quorum above nwitnesses);
+ *                               (JSON, fields, bounds, encodings, the order
+ *                               of the disclosures, a subject of a kind no
+ *                               dossier is about);
+ *   PL_EINVAL                   bad arguments (quorum above nwitnesses, two
+ *                               witness keys sharing a name and key id);
  *   PL_ENOMEM;
  *   any other code              the evidence does not hold: PL_ENOKEY,
  *                               PL_EVERIFY (signatures, origin), PL_EPROOF
- *                               (window, proofs), PL_ECHAIN, PL_ERULE,
- *                               PL_ECOMMIT (disclosures).
+ *                               (window, indexes, proofs), PL_ECHAIN,
+ *                               PL_ERULE, PL_ECOMMIT (disclosures).
+ * pl_dossier_error_is_evidence() tells the two classes apart.
  * Thread-safe.
  */
 int pl_dossier_verify(struct pl_dossier_report **out, const char *json, size_t len,
                       const struct pl_vkey *log_key, const struct pl_vkey *witnesses,
                       size_t nwitnesses, size_t quorum, struct pl_buf *why) PL_WUR;
+
+/*
+ * True when err, a failure of pl_dossier_verify(), says that the evidence
+ * does not hold (`parley verify` exits 1); false for 0 and for a file that
+ * is not a dossier, bad arguments or no memory (exit 2). docs/dossier.md §4
+ * lists every refusal and its class. Thread-safe.
+ */
+bool pl_dossier_error_is_evidence(int err);
 
 /* Frees a report; NULL is a no-op. */
 void pl_dossier_report_free(struct pl_dossier_report *r);

@@ -134,4 +134,16 @@ int pl_line_tally_add(struct pl_line_tally *t, const struct pl_record *check,
 /* The counts of one end, or NULL when no counted check named it. */
 const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t, const char *end);
 
+/*
+ * Appends to out one end's counts as one line that adds up, e.g. "kpa
+ * answered 0 of 2 checks since 2023-04-07T00:00:00Z (1 unanswered, 1
+ * pending)": K answered of all N checks addressed to the end, then what the
+ * others were, "check" or "checks" as N says; no parenthesis when all were
+ * answered. since is the time the count starts from (--since, or the first
+ * check). Returns 0, PL_EINVAL (e NULL, or counts that do not add up) or a
+ * pl_buf error. Thread-safe.
+ */
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, int64_t since,
+                             struct pl_buf *out) PL_WUR;
+
 #endif

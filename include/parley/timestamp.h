@@ -34,4 +34,17 @@ int pl_timestamp_format(char out[static PL_TIMESTAMP_LEN + 1], int64_t t) PL_WUR
 /* Appends the text of t to b. Returns 0, PL_ERANGE or a pl_buf_add() error. */
 int pl_timestamp_append(struct pl_buf *b, int64_t t) PL_WUR;
 
+/* Longest text pl_duration_parse() reads. */
+#define PL_DURATION_TEXT_MAX 32
+
+/*
+ * Parses a duration s[0..len), such as "90s", "30m", "1h30m" or "2d": one
+ * or more parts, each a decimal count (no sign, no leading zero but "0"
+ * itself, at most 9 digits) and a unit s, m, h, d or w (seconds, minutes,
+ * hours, days, weeks), nothing else, at most PL_DURATION_TEXT_MAX bytes, the
+ * total at most max seconds. Returns 0 with *out set, PL_EMALFORMED or
+ * PL_ERANGE (over max). Pure function; thread-safe.
+ */
+int pl_duration_parse(int64_t *out, const char *s, size_t len, int64_t max) PL_WUR;
+
 #endif

@@ -431,24 +431,28 @@ static int dossier_parse(struct dossier *d, const char *json, size_t len, struct
 		ret = parse_disclosure(&d->disc[i], json_array_get(disc, i), i, why);
 	if (ret != 0)
 		goto out;
-	/* Indexes: the proven ones increasing and below the window, the window contiguous. */
+	/*
+	 * Indexes: the proven ones increasing and below the window, the window
+	 * contiguous. The file is well-formed by now; indexes that do not follow
+	 * are evidence that does not hold (an entry missing, repeated or moved),
+	 * not a malformed file.
+	 */
 	for (size_t i = 0; i < d->ne; i++) {
 		const struct dentry *e = &d->e[i];
 		if (i < nprov &&
 		    ((i > 0 && e->index <= d->e[i - 1].index) || e->index >= d->start)) {
-			ret = fail(why, PL_EMALFORMED,
-			           "dossier: proven[%zu] has index %llu: proven records must be in "
-			           "increasing log order, before the window",
+			ret = fail(why, PL_EPROOF,
+			           "proven[%zu]: index %llu: proven records must be in increasing "
+			           "log order, before the window",
 			           i, (unsigned long long)e->index);
 			goto out;
 		}
 		if (i >= nprov && e->index != d->start + (i - nprov)) {
-			ret = fail(
-			        why, PL_EMALFORMED,
-			        "dossier: window.entries[%zu] has index %llu, not %llu: the window "
-			        "must hold every entry in order",
-			        i - nprov, (unsigned long long)e->index,
-			        (unsigned long long)(d->start + (i - nprov)));
+			ret = fail(why, PL_EPROOF,
+			           "window: entries[%zu] has index %llu, not %llu: the window must "
+			           "hold every entry in order; one is missing, repeated or moved",
+			           i - nprov, (unsigned long long)e->index,
+			           (unsigned long long)(d->start + (i - nprov)));
 			goto out;
 		}
 	}
@@ -528,7 +532,8 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 	if (nwitnesses == 0)
 		goto out;
 	ok = calloc(nwitnesses, sizeof(*ok));
-	if (!ok) {
+	rep->cosigners = calloc(nwitnesses, sizeof(*rep->cosigners));
+	if (!ok || !rep->cosigners) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
@@ -536,6 +541,11 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 	ret = pl_note_verify(note, witnesses, nwitnesses, ok);
 	if (ret == PL_ENOKEY) {
 		ret = 0;
+	} else if (ret == PL_EAMBIGUOUS) {
+		/* The caller's keys, not the evidence: two witness keys share a name and key id. */
+		ret = fail(why, PL_EINVAL,
+		           "witnesses: two of the given keys share a name and key id");
+		goto out;
 	} else if (ret != 0) {
 		ret = fail(why, ret, "checkpoint: a witness cosignature does not verify: %s",
 		           pl_strerror(ret));
@@ -549,6 +559,7 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 			continue;
 		count++;
 		for (size_t s = 0; s < note->nsigs; s++) {
+			struct pl_dossier_cosigner *c = &rep->cosigners[rep->ncosigners];
 			uint64_t t;
 			if (pl_cosignature_verify(&note->sigs[s], &witnesses[w], note->text,
 			                          note->text_len, &t) != 0 ||
@@ -557,6 +568,14 @@ static int check_checkpoint(const struct dossier *d, struct pl_checkpoint *cp,
 			if (!rep->has_bound || (int64_t)t < rep->bound)
 				rep->bound = (int64_t)t;
 			rep->has_bound = true;
+			/* One entry per witness: its earliest cosignature. */
+			if (rep->ncosigners == count - 1) {
+				c->key = witnesses[w];
+				c->time = (int64_t)t;
+				rep->ncosigners++;
+			} else if ((int64_t)t < rep->cosigners[rep->ncosigners - 1].time) {
+				rep->cosigners[rep->ncosigners - 1].time = (int64_t)t;
+			}
 		}
 	}
 	rep->witnesses_verified = count;
@@ -662,6 +681,9 @@ static int directory_apply(struct pl_directory *dir, const struct pl_record *r, 
 	}
 	if (ret == 0)
 		ret = pl_directory_apply(dir, r);
+	if (ret == PL_ETOOBIG)
+		ret = fail(why, ret, "log #%llu: more keys than a dossier may name (%u)",
+		           (unsigned long long)index, PL_DIRECTORY_MAX_KEYS);
 	return ret;
 }
 
@@ -1085,6 +1107,41 @@ static void target_text(char *out, size_t n, const struct writer *w, const uint8
 	snprintf(out, n, "%s %s", at == NO_ENTRY ? "record" : label(w->d->e[at].rec), sid);
 }
 
+/*
+ * What a statement cites, each by kind and short id ("it" for the subject),
+ * e.g. "proposal 1a2b3c4d… and letter 5e6f7a8b…"; with indexes, each held
+ * record's log index follows it ("(log #12)").
+ */
+static void cites_text(char *out, size_t n, const struct writer *w, const struct pl_record *r,
+                       bool indexes)
+{
+	size_t used = 0, k = 0, ncites = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < r->nrefs; i++)
+		ncites += r->refs[i].role == PL_ROLE_CITES;
+	for (size_t i = 0; i < r->nrefs && used < n; i++) {
+		char one[96];
+		size_t at = find_id(w->d, r->refs[i].id);
+		int len;
+		if (r->refs[i].role != PL_ROLE_CITES)
+			continue;
+		target_text(one, sizeof(one), w, r->refs[i].id);
+		len = snprintf(out + used, n - used, "%s%s",
+		               k == 0            ? ""
+		               : k + 1 == ncites ? " and "
+		                                 : ", ",
+		               one);
+		used += len > 0 ? (size_t)len : 0;
+		if (indexes && at != NO_ENTRY && used < n) {
+			len = snprintf(out + used, n - used, " (log #%llu)",
+			               (unsigned long long)w->d->e[at].index);
+			used += len > 0 ? (size_t)len : 0;
+		}
+		k++;
+	}
+}
+
 /* The first line of a body, shortened at a character boundary. */
 static void body_line(char *out, size_t n, const struct pl_record *r)
 {
@@ -1100,6 +1157,19 @@ static void body_line(char *out, size_t n, const struct pl_record *r)
 		return;
 	}
 	snprintf(out, n, "%.*s", (int)len, r->body);
+}
+
+/* True when the thread holds a receive by party of the record with this id. */
+static bool received_by(const struct writer *w, const uint8_t *id, const char *party)
+{
+	for (size_t t = 0; id && t < w->nthread; t++) {
+		const struct pl_record *r = w->d->e[w->thread[t]].rec;
+		const struct pl_record_ref *x = pl_record_ref_find(r, PL_ROLE_SUBJECT);
+		if (r->kind == PL_KIND_RECEIVE && strcmp(r->author, party) == 0 && x &&
+		    memcmp(x->id, id, PL_RECORD_ID_BYTES) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* The timeline's description of one thread record. */
@@ -1159,22 +1229,23 @@ static void describe(char *out, size_t n, const struct writer *w, const struct p
 			say(out, n, "refused %s", tgt);
 		break;
 	case PL_KIND_EXPIRE:
+		/* The intermediary may have received it: say so rather than "never acted". */
 		say(out, n, "recorded that %s expired with no decision by %s%s%s%s", tgt, list,
 		    (r->has & PL_RECORD_HAS_VIA) ? "; the intermediary " : "",
 		    (r->has & PL_RECORD_HAS_VIA) ? r->via : "",
-		    (r->has & PL_RECORD_HAS_VIA) ? " never acted" : "");
+		    !(r->has & PL_RECORD_HAS_VIA) ? ""
+		    : received_by(w, t ? t->id : NULL, r->via)
+		            ? " received it but never conveyed or declined it"
+		            : " never conveyed or declined it");
 		break;
 	case PL_KIND_STATEMENT: {
 		const char *what = r->cls == PL_CLASS_MEASURE ? "announced a measure"
 		                                              : "made a public statement";
-		bool cites = false;
-		for (size_t k = 0; k < r->nrefs; k++)
-			cites = cites ||
-			        memcmp(w->d->subject, r->refs[k].id, PL_RECORD_ID_BYTES) == 0;
+		char cited[PL_DOSSIER_LINE_MAX / 2];
+		cites_text(cited, sizeof(cited), w, r, false);
 		body_line(line, sizeof(line), r);
-		if (r->nrefs)
-			say(out, n, "%s citing %s: \"%s\"", what, cites ? "it" : "this thread",
-			    line);
+		if (cited[0])
+			say(out, n, "%s citing %s: \"%s\"", what, cited, line);
 		else
 			say(out, n, "%s: \"%s\"", what, line);
 		break;
@@ -1418,11 +1489,14 @@ static void verdicts_subject(struct writer *w)
 		        dl[0] ? ", answer by " : "", dl);
 		verdicts_parties(w, s, PL_KIND_ANSWER, "answered", "after the check");
 		break;
-	default:
-		verdict(w, PL_VERDICT_DONE, "%s %s by %s: made %s (log #%llu)",
+	default: {
+		char cited[PL_DOSSIER_LINE_MAX / 2];
+		cites_text(cited, sizeof(cited), w, s, true);
+		verdict(w, PL_VERDICT_DONE, "%s %s by %s: made %s (log #%llu)%s%s",
 		        pl_record_kind_name(s->kind), sid, s->author, ts,
-		        (unsigned long long)e->index);
+		        (unsigned long long)e->index, cited[0] ? ", citing " : "", cited);
 		break;
+	}
 	}
 	verdicts_citations(w);
 }
@@ -1553,15 +1627,24 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 		verdict(w, PL_VERDICT_BASIS,
 		        "witnesses: %zu of the %zu given cosigned it (%zu required)",
 		        r->witnesses_verified, nwitnesses, r->witnesses_required);
+	if (nwin == 1)
+		verdict(w, PL_VERDICT_BASIS,
+		        "window: the 1 record from log #%llu (the %s) up to checkpoint %llu is "
+		        "present and hashes to its root",
+		        (unsigned long long)d->start, pl_record_kind_name(r->subject_kind),
+		        (unsigned long long)cp->size);
+	else
+		verdict(w, PL_VERDICT_BASIS,
+		        "window: all %zu records from log #%llu (the %s) up to checkpoint %llu are "
+		        "present and hash to its root",
+		        nwin, (unsigned long long)d->start, pl_record_kind_name(r->subject_kind),
+		        (unsigned long long)cp->size);
 	verdict(w, PL_VERDICT_BASIS,
-	        "window: all %zu records from log #%llu (the %s) up to checkpoint %llu are present "
-	        "and hash to its root",
-	        nwin, (unsigned long long)d->start, pl_record_kind_name(r->subject_kind),
-	        (unsigned long long)cp->size);
-	verdict(w, PL_VERDICT_BASIS,
-	        "checked: the signatures of %zu records by keys registered in the log, the chains "
-	        "of %zu keys, the rules over the %zu records of the thread",
-	        d->ne, nkeys, w->nthread);
+	        "checked: the signatures of %zu record%s by keys registered in the log, the "
+	        "chain%s "
+	        "of %zu key%s, the rules over the %zu record%s of the thread",
+	        d->ne, d->ne == 1 ? "" : "s", nkeys == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s",
+	        w->nthread, w->nthread == 1 ? "" : "s");
 	verdicts_subject(w);
 	if (r->has_bound) {
 		time_text(ts, r->bound);
@@ -1592,6 +1675,12 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 	return w->ret;
 }
 
+bool pl_dossier_error_is_evidence(int err)
+{
+	return err != 0 && err != PL_EMALFORMED && err != PL_ETOOBIG && err != PL_EINVAL &&
+	       err != PL_ENOMEM;
+}
+
 void pl_dossier_report_free(struct pl_dossier_report *r)
 {
 	if (!r)
@@ -1599,6 +1688,7 @@ void pl_dossier_report_free(struct pl_dossier_report *r)
 	for (size_t i = 0; i < r->ndisclosed; i++)
 		free(r->disclosed[i].plaintext);
 	free(r->disclosed);
+	free(r->cosigners);
 	free(r->events);
 	free(r->verdicts);
 	free(r);

@@ -1,6 +1,7 @@
 /* Line schedules (parse, format, next due time) and the tally of how a line's ends answered. */
 #include <parley/line.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <parley/encoding.h>
@@ -531,4 +532,28 @@ const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t,
 			return &t->ends[i];
 	}
 	return NULL;
+}
+
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, int64_t since, struct pl_buf *out)
+{
+	char when[PL_TIMESTAMP_LEN + 1];
+	int ret;
+
+	if (!e || !out || e->answered + e->unanswered + e->pending != e->checks ||
+	    e->answered > e->checks) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	if (pl_timestamp_format(when, since) != 0)
+		snprintf(when, sizeof(when), "%s", "(out of range)");
+	ret = pl_buf_addf(out, "%s answered %" PRIu64 " of %" PRIu64 " check%s since %s", e->end,
+	                  e->answered, e->checks, e->checks == 1 ? "" : "s", when);
+	if (ret == 0 && e->unanswered && e->pending)
+		ret = pl_buf_addf(out, " (%" PRIu64 " unanswered, %" PRIu64 " pending)",
+		                  e->unanswered, e->pending);
+	else if (ret == 0 && (e->unanswered || e->pending))
+		ret = pl_buf_addf(out, " (%" PRIu64 " %s)", e->unanswered + e->pending,
+		                  e->unanswered ? "unanswered" : "pending");
+out:
+	return ret;
 }

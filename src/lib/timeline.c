@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include <parley/key.h>
 #include <parley/record.h>
 #include <parley/timestamp.h>
 
@@ -281,6 +282,35 @@ static int html_disclosed(struct pl_buf *out, const struct pl_dossier_report *r)
 	return ret;
 }
 
+/* Each witness whose cosignature was relied on: its verifier key and when it cosigned. */
+static int html_witnesses(struct pl_buf *out, const struct pl_dossier_report *r)
+{
+	char ts[PL_TIMESTAMP_LEN + 1];
+	struct pl_buf key;
+	int ret = pl_buf_adds(out, "<dt>Witnesses</dt>");
+
+	pl_buf_init(&key, PL_KEY_NAME_MAX + 128);
+	if (ret == 0 && r->ncosigners == 0)
+		ret = pl_buf_adds(out, "<dd>none verified: only the log key vouches for this "
+		                       "checkpoint</dd>\n");
+	for (size_t i = 0; ret == 0 && i < r->ncosigners; i++) {
+		const struct pl_dossier_cosigner *c = &r->cosigners[i];
+		pl_buf_reset(&key);
+		time_text(ts, c->time);
+		ret = pl_vkey_format(&c->key, &key);
+		if (ret == 0)
+			ret = pl_buf_adds(out, "<dd class=\"witness\"><span class=\"mono\">");
+		if (ret == 0)
+			ret = add_escaped(out, key.data, key.len);
+		if (ret == 0)
+			ret = pl_buf_addf(
+			        out, "</span> cosigned at <span class=\"mono\">%s</span></dd>\n",
+			        ts);
+	}
+	pl_buf_release(&key);
+	return ret;
+}
+
 static int html_evidence(struct pl_buf *out, const struct pl_dossier_report *r)
 {
 	char hex[PL_RECORD_ID_HEX_LEN + 1], root[PL_HASH_B64_LEN + 1], kid[PL_KEYID_BYTES * 2 + 1];
@@ -297,14 +327,17 @@ static int html_evidence(struct pl_buf *out, const struct pl_dossier_report *r)
 	if (ret == 0)
 		ret = add_esc(out, r->log_key.name);
 	if (ret == 0)
-		ret = pl_buf_addf(
-		        out,
-		        "+%s%s</dd>\n<dt>Checkpoint</dt><dd class=\"mono\">tree size %llu, "
-		        "root %s</dd>\n<dt>Window</dt><dd>log #%llu to #%llu, every entry"
-		        "</dd>\n<dt>Subject</dt><dd class=\"mono\">%s</dd>\n</dl>\n",
-		        kid, r->log_key_pinned ? "" : " (not given by the reader)",
-		        (unsigned long long)r->size, root, (unsigned long long)r->start,
-		        (unsigned long long)(r->size - 1), hex);
+		ret = pl_buf_addf(out, "+%s%s</dd>\n", kid,
+		                  r->log_key_pinned ? "" : " (not given by the reader)");
+	if (ret == 0)
+		ret = html_witnesses(out, r);
+	if (ret == 0)
+		ret = pl_buf_addf(out,
+		                  "<dt>Checkpoint</dt><dd class=\"mono\">tree size %llu, "
+		                  "root %s</dd>\n<dt>Window</dt><dd>log #%llu to #%llu, every entry"
+		                  "</dd>\n<dt>Subject</dt><dd class=\"mono\">%s</dd>\n</dl>\n",
+		                  (unsigned long long)r->size, root, (unsigned long long)r->start,
+		                  (unsigned long long)(r->size - 1), hex);
 	if (ret == 0)
 		ret = pl_buf_addf(
 		        out,

@@ -129,3 +129,54 @@ int pl_timestamp_append(struct pl_buf *b, int64_t t)
 		ret = pl_buf_add(b, s, PL_TIMESTAMP_LEN);
 	return ret;
 }
+
+int pl_duration_parse(int64_t *out, const char *s, size_t len, int64_t max)
+{
+	int64_t total = 0;
+	size_t i = 0;
+	int ret = PL_EMALFORMED;
+
+	if (!out || !s || len == 0 || len > PL_DURATION_TEXT_MAX || max < 0)
+		goto out;
+	while (i < len) {
+		size_t j = i;
+		int64_t v = 0, unit;
+		while (j < len && s[j] >= '0' && s[j] <= '9' && j - i < 10)
+			v = v * 10 + (s[j++] - '0');
+		if (j == i || j - i > 9 || j == len || (s[i] == '0' && j - i > 1)) {
+			ret = PL_EMALFORMED;
+			goto out;
+		}
+		switch (s[j]) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		case 'w':
+			unit = 7 * 86400;
+			break;
+		default:
+			ret = PL_EMALFORMED;
+			goto out;
+		}
+		/* At most 9 digits times a week: no overflow; the sum is checked at each part. */
+		total += v * unit;
+		if (total > max) {
+			ret = PL_ERANGE;
+			goto out;
+		}
+		i = j + 1;
+	}
+	*out = total;
+	ret = 0;
+out:
+	return ret;
+}

@@ -86,8 +86,9 @@ static const char verify_help[] =
         "  -j, --json            print one JSON object instead of text\n"
         "  -h, --help            show this help\n"
         "\n"
-        "Exit status: 0 the dossier verifies; 1 some evidence does not hold (one line\n"
-        "names it and why); 2 not a dossier, usage or I/O error.\n";
+        "Exit status: 0 the dossier verifies; 1 it is a dossier but some evidence in it\n"
+        "does not hold, tampered or wrong (one line names it and why); 2 not a dossier\n"
+        "at all, usage or I/O error.\n";
 
 /* Bytes of the one-line reason pl_dossier_verify() gives. */
 #define WHY_MAX 2048
@@ -1179,6 +1180,30 @@ static json_t *report_disclosed(const struct pl_dossier_report *r)
 	return a;
 }
 
+/* The witnesses relied on: each one's verifier key and when it cosigned. */
+static json_t *report_cosigners(const struct pl_dossier_report *r)
+{
+	struct pl_buf key;
+	json_t *a = json_array();
+	bool ok = a != NULL;
+
+	pl_buf_init(&key, 1024);
+	for (size_t i = 0; ok && i < r->ncosigners; i++) {
+		json_t *o = json_object();
+		pl_buf_reset(&key);
+		ok = o && json_array_append_new(a, o) == 0;
+		ok = ok && pl_vkey_format(&r->cosigners[i].key, &key) == 0;
+		ok = ok && set(o, "key", json_stringn(key.data, key.len));
+		ok = ok && set(o, "time", json_time(r->cosigners[i].time));
+	}
+	pl_buf_release(&key);
+	if (!ok) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
 /* Prints the report as one JSON object. Returns an exit code. */
 static int print_report_json(const struct pl_dossier_report *r)
 {
@@ -1208,6 +1233,7 @@ static int print_report_json(const struct pl_dossier_report *r)
 	ok = ok && set(o, "subject_class", cls ? json_string(cls) : json_null());
 	ok = ok && set(w, "required", json_integer((json_int_t)r->witnesses_required));
 	ok = ok && set(w, "verified", json_integer((json_int_t)r->witnesses_verified));
+	ok = ok && set(w, "cosigners", report_cosigners(r));
 	ok = ok && json_object_set(o, "witnesses", w) == 0;
 	ok = ok && set(o, "existed_by", r->has_bound ? json_time(r->bound) : json_null());
 	ok = ok && set(o, "events", report_events(r));
@@ -1233,8 +1259,7 @@ out:
 static int report_failure(const struct verify_args *a, int err, const struct pl_buf *why)
 {
 	const char *reason = why->len ? why->data : pl_strerror(err);
-	bool is_input =
-	        err == PL_EMALFORMED || err == PL_ETOOBIG || err == PL_EINVAL || err == PL_ENOMEM;
+	bool is_input = !pl_dossier_error_is_evidence(err);
 	json_t *o = NULL;
 	char *text = NULL;
 	int ret = is_input ? PL_EXIT_USAGE : PL_EXIT_FAIL;

@@ -23,12 +23,13 @@ static const char line_help[] =
         "usage: parley line availability LINE [--since DATE] [--profile DIR] [--json]\n"
         "\n"
         "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
-        "checks: per end, \"answered K of N checks since DATE\", then the checks it left\n"
+        "checks: the number N of checks since DATE, then per end \"answered K of N checks\n"
+        "since DATE (U unanswered, P pending)\", K + U + P = N, then the checks it left\n"
         "unanswered. The counts come from the records themselves (each check, answer and\n"
         "unanswered), each verified against the exchange's directory and proven included\n"
         "under a checkpoint consistent with the one this client pinned; a check whose\n"
         "window is still open, or whose unanswered the exchange has not logged yet, is\n"
-        "pending and counted apart.\n"
+        "pending.\n"
         "\n"
         "Options:\n"
         "  -s, --since DATE    count the checks made at or after DATE: YYYY-MM-DD (00:00\n"
@@ -337,22 +338,27 @@ static int64_t report_since(const struct line_report *lr)
 static int print_text(const struct line_report *lr)
 {
 	char since[PL_TIMESTAMP_LEN + 1];
+	struct pl_buf sentence;
+	int ret = PL_EXIT_OK;
 
+	pl_buf_init(&sentence, 1024);
 	time_text(since, report_since(lr));
 	if (lr->tally.checks == 0) {
 		printf("line %s: no checks%s%s (as of tree size %" PRIu64 ")\n", lr->line,
 		       lr->has_since ? " since " : "", lr->has_since ? since : "", lr->size);
-		return PL_EXIT_OK;
+		goto out;
 	}
-	printf("line %s: %" PRIu64 " checks since %s, verified as of tree size %" PRIu64 "\n",
-	       lr->line, lr->tally.checks, since, lr->size);
+	printf("line %s: %" PRIu64 " check%s since %s, verified as of tree size %" PRIu64 "\n",
+	       lr->line, lr->tally.checks, lr->tally.checks == 1 ? "" : "s", since, lr->size);
 	for (size_t i = 0; i < lr->tally.nends; i++) {
 		const struct pl_line_end_tally *e = &lr->tally.ends[i];
-		printf("%s answered %" PRIu64 " of %" PRIu64 " checks since %s", e->end,
-		       e->answered, e->answered + e->unanswered, since);
-		if (e->pending)
-			printf(" (%" PRIu64 " pending)", e->pending);
-		printf("\n");
+		pl_buf_reset(&sentence);
+		if (pl_line_end_tally_format(e, report_since(lr), &sentence) != 0) {
+			cli_error("line %s: the counts of %s do not add up", lr->line, e->end);
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		printf("%s\n", sentence.data);
 		for (size_t k = 0; k < lr->n; k++) {
 			const struct line_check *x = &lr->v[k];
 			char when[PL_TIMESTAMP_LEN + 1];
@@ -366,7 +372,9 @@ static int print_text(const struct line_report *lr)
 			}
 		}
 	}
-	return PL_EXIT_OK;
+out:
+	pl_buf_release(&sentence);
+	return ret;
 }
 
 static const char *outcome_name(enum pl_line_outcome o)

@@ -376,8 +376,8 @@ static int run_checkpoint(const struct read_args *a)
 	struct pl_state_checkpoint old;
 	struct pl_checkpoint cp;
 	struct pl_buf note;
-	char root[PL_B64_LEN(PL_HASH_BYTES) + 1];
-	bool opened = false, had_old;
+	char root[PL_B64_LEN(PL_HASH_BYTES) + 1], newest[PL_B64_LEN(PL_HASH_BYTES) + 1];
+	bool opened = false, had_old, older;
 	int ret;
 
 	memset(&old, 0, sizeof(old));
@@ -391,6 +391,15 @@ static int run_checkpoint(const struct read_args *a)
 	if (ret)
 		goto out;
 	pl_b64_encode(root, cp.root, PL_HASH_BYTES);
+	/*
+	 * A served checkpoint may be older than one this client already saw (with
+	 * witnesses, the exchange serves the newest cosigned one, which can lag a
+	 * receipt's). It was checked to be a prefix of that one, which stays pinned:
+	 * say so, and name the newest, rather than "consistent with" a larger size.
+	 */
+	older = had_old && cp.size < old.size;
+	if (older)
+		pl_b64_encode(newest, old.root, PL_HASH_BYTES);
 	if (a->json) {
 		json_t *j = json_pack("{s:s, s:I, s:s, s:s#}", "origin", cp.origin, "size",
 		                      (json_int_t)cp.size, "root", root, "checkpoint", note.data,
@@ -398,12 +407,28 @@ static int run_checkpoint(const struct read_args *a)
 		if (j && had_old)
 			json_object_set_new(j, "consistent_with",
 			                    json_integer((json_int_t)old.size));
+		if (j && had_old)
+			json_object_set_new(j, "older_than_seen", json_boolean(older));
+		if (j && older)
+			json_object_set_new(j, "newest_seen",
+			                    json_pack("{s:I, s:s}", "size", (json_int_t)old.size,
+			                              "root", newest));
 		ret = print_json(j);
 		json_decref(j);
 	} else {
 		printf("origin %s\nsize %llu\nroot %s\n", cp.origin, (unsigned long long)cp.size,
 		       root);
-		if (had_old)
+		if (older)
+			printf("older than the checkpoint of size %llu seen before, and consistent "
+			       "with "
+			       "it (a prefix of its tree): the exchange served one that lags, such "
+			       "as "
+			       "the newest its witnesses cosigned\nnewest seen: size %llu, root "
+			       "%s\n",
+			       (unsigned long long)old.size, (unsigned long long)old.size, newest);
+		else if (had_old && cp.size == old.size)
+			printf("the same as the checkpoint seen before\n");
+		else if (had_old)
 			printf("consistent with size %llu seen before\n",
 			       (unsigned long long)old.size);
 	}

@@ -62,6 +62,7 @@ struct thread {
 	uint64_t size; /* tree size of the checkpoint the view is as of */
 	int64_t now;
 	bool json;
+	char cited[THREAD_LIST_MAX]; /* what a statement subject cites, "the proposal 1a2b3c4d" */
 };
 
 static const struct item *find_id(const struct thread *t, const uint8_t *id)
@@ -243,14 +244,17 @@ static void describe(const struct thread *t, struct item *x)
 			snprintf(out, n, "recorded that %s expired with no decision by %s", tgt,
 			         list);
 		break;
-	case PL_KIND_STATEMENT:
+	case PL_KIND_STATEMENT: {
+		/* The subject cites records outside its thread: name them, not "it". */
+		const char *cited = x == t->subject ? t->cited : x->target ? tgt : "";
 		quote_text(body, sizeof(body), r);
 		snprintf(out, n, "%s%s%s: %s",
 		         (r->has & PL_RECORD_HAS_CLASS) && r->cls == PL_CLASS_MEASURE
 		                 ? "announced a measure"
 		                 : "made a public statement",
-		         x->target ? ", citing " : "", x->target ? tgt : "", body);
+		         cited[0] ? ", citing " : "", cited, body);
 		break;
+	}
 	case PL_KIND_CONSULT:
 		if (r->has & PL_RECORD_HAS_DEADLINE) {
 			time_text(when, r->deadline);
@@ -559,6 +563,52 @@ out:
 
 /* ---- The verb ---- */
 
+/*
+ * Names what the statement subject cites in t->cited: "the proposal
+ * 1a2b3c4d and the statement 5e6f7a8b". Each cited record is fetched and
+ * verified to learn its kind; one this party may not read (the exchange
+ * refuses it) is named "the record 1a2b3c4d". Returns an exit code.
+ */
+static int name_cited(struct thread *t)
+{
+	const struct pl_record *r = t->subject->r.rec;
+	size_t used = 0, k = 0, ncites = 0;
+	int ret = PL_EXIT_OK;
+
+	for (size_t i = 0; i < r->nrefs; i++)
+		ncites += r->refs[i].role == PL_ROLE_CITES;
+	for (size_t i = 0; i < r->nrefs && ret == PL_EXIT_OK && used < sizeof(t->cited); i++) {
+		struct pl_client_entry e;
+		struct item it;
+		char hex[PL_RECORD_ID_HEX_LEN + 1], one[64];
+		int w;
+		if (r->refs[i].role != PL_ROLE_CITES)
+			continue;
+		memset(&e, 0, sizeof(e));
+		memset(&it, 0, sizeof(it));
+		pl_record_id_format(hex, r->refs[i].id);
+		if (pl_client_record(t->s.client, hex, &e) != 0) {
+			snprintf(one, sizeof(one), "the record %.8s", hex);
+		} else {
+			ret = session_verify_entry(&t->s, &e, &it.r);
+			if (ret == PL_EXIT_OK)
+				target_text(one, sizeof(one), t, &it);
+		}
+		pl_client_entry_release(&e);
+		session_record_release(&it.r);
+		if (ret != PL_EXIT_OK)
+			break;
+		w = snprintf(t->cited + used, sizeof(t->cited) - used, "%s%s",
+		             k == 0            ? ""
+		             : k + 1 == ncites ? " and "
+		                               : ", ",
+		             one);
+		used += w > 0 ? (size_t)w : 0;
+		k++;
+	}
+	return ret;
+}
+
 static int load(struct thread *t, const char *arg)
 {
 	struct session_record subject;
@@ -604,6 +654,11 @@ static int load(struct thread *t, const char *arg)
 	}
 	for (size_t i = 0; i < t->n; i++)
 		t->v[i].target = &t->v[i] == t->subject ? NULL : find_target(t, &t->v[i]);
+	if (t->subject->r.rec->kind == PL_KIND_STATEMENT) {
+		ret = name_cited(t);
+		if (ret)
+			goto out;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		describe(t, &t->v[i]);
 out:

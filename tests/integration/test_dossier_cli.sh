@@ -74,6 +74,44 @@ drop_entry() {
 	' "$1" >"$2"
 }
 
+# Writes to $2 a copy of dossier $1 without window entry $3, the later entries keeping their
+# indexes: a window with a gap, what a careless exporter hiding a record would write.
+gap_entry() {
+	awk -v k="$3" '
+		/^ "window": \{/ { inwin = 1 }
+		/^ "proven": / { inwin = 0 }
+		inwin && /^   \{$/ { n++; skip = (n - 1 == k) }
+		{ if (!skip) print }
+		inwin && skip && /^   \},?$/ { skip = 0 }
+	' "$1" >"$2"
+}
+
+# Writes to $2 a copy of dossier $1 whose window entry $3 appears twice, at the same index.
+dup_entry() {
+	awk -v k="$3" '
+		/^ "window": \{/ { inwin = 1 }
+		/^ "proven": / { inwin = 0 }
+		inwin && /^   \{$/ { n++; keep = (n - 1 == k); buf = "" }
+		{ print }
+		keep { buf = buf $0 "\n" }
+		keep && /^   \},$/ { printf "%s", buf; keep = 0 }
+	' "$1" >"$2"
+}
+
+# Writes to $2 a copy of dossier $1 with the indexes of its first two proven records swapped.
+swap_proven_indexes() {
+	awk '
+		/^ "proven": / { p = 1 }
+		/^ "disclosures": / { p = 0 }
+		{ line[NR] = $0 }
+		p && /^   "index": [0-9]+,$/ { if (!a) a = NR; else if (!b) b = NR }
+		END {
+			t = line[a]; line[a] = line[b]; line[b] = t
+			for (i = 1; i <= NR; i++) print line[i]
+		}
+	' "$1" >"$2"
+}
+
 # The number of window entries in dossier $1.
 entries() {
 	awk '/^ "window": \{/ { w = 1 } /^ "proven": / { w = 0 } w && /^   \{$/ { n++ }
@@ -150,6 +188,7 @@ must dprk-un decline "$S2" --reason "The mission does not accept this letter"
 DECLINE=$(last_id)
 echo "The President is open to an exchange of letters." >"$T/wh-statement"
 must us-wh statement --cites "$S2" --body-file "$T/wh-statement"
+STATEMENT=$(last_id)
 
 # ---- Export ----
 documented dossier
@@ -166,6 +205,8 @@ expect 0 "dossier of S2 as us-wh by an id prefix, disclosing the letter" \
 	"$PARLEY" dossier "$(echo "$S2" | cut -c1-12)" -o "$T/s2.json" --disclose "$S2" \
 	--profile "$T/p/us-wh"
 ok "its subject is the letter" holds "$T/s2.json" "\"subject\": \"$S2\""
+expect 0 "dossier of us-wh's statement, the letter it cites before its window" \
+	"$PARLEY" dossier "$STATEMENT" -o "$T/statement.json" --profile "$T/p/us-wh"
 expect 0 "dossier named by the decline: the thread of the letter it acts on" \
 	"$PARLEY" dossier "$DECLINE" -o "$T/s2-by-decline.json" --profile "$T/p/dprk-un"
 ok "its subject is the letter too" holds "$T/s2-by-decline.json" "\"subject\": \"$S2\""
@@ -209,6 +250,9 @@ ok "verdict: NOT conveyed, resting on unc's records in the window" \
 ok "verdict: NOT received by kpa" printed "NOT received by kpa: "
 ok "verdict: expired, no decision, unc never acted" \
 	printed_all "(exchange, log #" "no decision by kpa; unc never conveyed or declined it"
+ok "timeline: unc received it, so the expiry does not say unc never acted" \
+	printed "the intermediary unc received it but never conveyed or declined it"
+ok "timeline: nowhere 'never acted'" lacks "$T/out" "never acted"
 ok "verdict: only the exchange vouches for time (no witness)" printed "witnesses: none given"
 ok "verdict: the disclosure matches the commitment rok-mnd signed" \
 	printed "matches the commitment rok-mnd signed"
@@ -225,6 +269,15 @@ ok "verdict: NOT received by dprk-leader" printed "NOT received by dprk-leader: 
 ok "verdict: us-wh's statement cites it" printed "statement by us-wh cites it (log #"
 ok "the disclosed letter is shown" printed "| Dear Chairman, I remain open"
 golden dossier_s2.txt
+
+expect 0 "verify the statement's dossier" "$PARLEY" verify "$T/statement.json" \
+	--log-key "$T/published.vkey"
+ok "its timeline names what the statement cites, by kind and id" \
+	printed "made a public statement citing letter $(echo "$S2" | cut -c1-8)"
+ok "its verdicts too, with the log index" \
+	printed_all "statement $(echo "$STATEMENT" | cut -c1-8)" ", citing letter $(echo "$S2" | cut -c1-8)… (log #"
+ok "it does not speak of a thread it does not name" lacks "$T/out" "this thread"
+golden dossier_statement.txt
 
 expect 0 "verify without --log-key" "$PARLEY" verify "$T/s1b.json"
 ok "it warns loudly that the key came from the dossier" \
@@ -301,6 +354,46 @@ ok "the page is the old one" cmp -s "$T/s1b.html" "$T/s1b.html.kept"
 expect 1 "verify --json of a tampered copy" "$PARLEY" verify "$T/t-byte.json" \
 	--log-key "$T/published.vkey" --json
 ok "JSON: does not verify, evidence" json_holds "$T/out" '"verifies":false,"failure":"evidence"'
+
+# ---- Exit codes, every class of refusal: 1 the evidence does not hold, 2 not a dossier ----
+gap_entry "$T/s1b.json" "$T/t-gap.json" 3
+ok "tampered copy: window entry 3 dropped, a gap left in the indexes" \
+	[ "$(entries "$T/t-gap.json")" -eq "$(($(entries "$T/s1b.json") - 1))" ]
+dup_entry "$T/s1b.json" "$T/t-dup.json" 2
+ok "tampered copy: window entry 2 repeated" \
+	[ "$(entries "$T/t-dup.json")" -eq "$(($(entries "$T/s1b.json") + 1))" ]
+swap_proven_indexes "$T/s1b.json" "$T/t-porder.json"
+ok "tampered copy: two records before the window out of order" \
+	differ "$T/s1b.json" "$T/t-porder.json"
+printf 'garbage\n' >"$T/garbage"
+: >"$T/empty"
+sed 's#parley/dossier/v1#parley/dossier/v9#' "$T/s1b.json" >"$T/v9.json"
+head -c 1000 "$T/s1b.json" >"$T/cut.json"
+sed 's/"start": /"start": "x", "y": /' "$T/s1b.json" >"$T/t-field.json"
+# exit | dossier | log key (pub: the published one; unc: another key) | what it is | said
+while IFS='|' read -r code file key what why; do
+	set -- "$PARLEY" verify "$T/$file"
+	[ "$key" = pub ] && set -- "$@" --log-key "$T/published.vkey"
+	[ "$key" = unc ] && set -- "$@" --log-key "$IDS/unc.vkey"
+	expect "$code" "exit $code: $what" "$@"
+	ok "exit $code: $what: one line says \"$why\"" said_one "$why"
+done <<EOF
+1|t-byte.json|pub|a byte of a window record edited|does not verify: window
+1|t-drop.json|pub|a window entry dropped, the later ones renumbered|does not verify: window
+1|t-gap.json|pub|a window entry dropped, a gap in the indexes|does not verify: window
+1|t-dup.json|pub|a window entry repeated|does not verify: window
+1|t-swap.json|pub|two window entries swapped|does not verify: window
+1|t-proven.json|pub|a record before the window edited|inclusion proof
+1|t-porder.json|pub|records before the window out of order|does not verify: proven
+1|t-disc.json|pub|a disclosed plaintext that does not match|does not verify: disclosure
+1|s1b.json|unc|another log key|does not verify: log key
+2|garbage|pub|not JSON|not a well-formed dossier
+2|empty|pub|an empty file|not a well-formed dossier
+2|v9.json|pub|another format version|not a well-formed dossier
+2|cut.json|pub|a truncated file|not a well-formed dossier
+2|t-field.json|pub|a field of the wrong type|not a well-formed dossier
+2|missing.json|pub|a file that does not exist|missing.json
+EOF
 
 # ---- Not a dossier: status 2 ----
 printf 'garbage\n' >"$T/garbage"

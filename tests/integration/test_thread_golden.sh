@@ -52,7 +52,10 @@ must unc agent --once
 must unc decline "$DECLINED" --reason "Outside the Armistice channel's remit"
 echo "We have not conveyed any messages or proposals specific to inter-Korean dialogue." |
 	"$PARLEY" statement --cites "$DECLINED" --body-file - --profile "$T/p/unc" >"$T/out" 2>&1
+STATEMENT=$(last_id)
 golden thread_declined.txt "$DECLINED" --profile "$T/p/kpa"
+# The statement's own thread names what it cites, by kind and id.
+golden thread_statement.txt "$STATEMENT" --profile "$T/p/unc"
 
 # A letter via unc: conveyed, received and accepted by kpa, who replies.
 must rok-mnd send --to kpa --via unc --class letter --deadline +1h --body-file "$T/body"

@@ -88,6 +88,24 @@ expect 0 "verify --witness: verified" "$PARLEY" verify "$T/d.json" --log-key "$D
 	--witness "$T/w/witness.vkey"
 ok "1 of 1 witness cosigned it" printed "witnesses: 1 of the 1 given cosigned it (1 required)"
 ok "the existence bound comes from the witness" printed "when a witness first cosigned"
+COSIGNED_AT=$(sed -n 's/.*existed by \([0-9TZ:-]*\), when a witness first cosigned.*/\1/p' \
+	"$T/out")
+expect 0 "verify --witness --html: the page" "$PARLEY" verify "$T/d.json" \
+	--log-key "$DATA/log.vkey" --witness "$T/w/witness.vkey" --html "$T/d.html"
+ok "the page names the witness key it relied on, in full" \
+	grep -qF "<span class=\"mono\">$(cat "$T/w/witness.vkey")</span> cosigned at" "$T/d.html"
+ok "and when that witness cosigned ($COSIGNED_AT)" \
+	grep -qF "cosigned at <span class=\"mono\">$COSIGNED_AT</span>" "$T/d.html"
+ok "and the log key" grep -qF "<dt>Log key</dt>" "$T/d.html"
+expect 0 "verify --witness --json" "$PARLEY" verify "$T/d.json" --log-key "$DATA/log.vkey" \
+	--witness "$T/w/witness.vkey" --json
+ok "JSON: the witness key and its cosignature's time" \
+	grep -qF "\"key\": \"$(cat "$T/w/witness.vkey")\"" "$T/out"
+ok "JSON: the cosignature's time" grep -qF "\"time\": \"$COSIGNED_AT\"" "$T/out"
+expect 0 "verify --html without --witness" "$PARLEY" verify "$T/d.json" \
+	--log-key "$DATA/log.vkey" --html "$T/d0.html"
+ok "the page says no witness was verified" \
+	grep -qF "<dt>Witnesses</dt><dd>none verified" "$T/d0.html"
 expect 1 "verify with another witness's key: the quorum is not met" \
 	"$PARLEY" verify "$T/d.json" --log-key "$DATA/log.vkey" --witness "$T/w2/witness.vkey"
 ok "it says so" said "cosigned by 0 of the given witnesses, 1 required"
@@ -109,6 +127,17 @@ ok "parleyd logs that the witness did not cosign" \
 ok "parleyd still answers" "$DRIVER" health "$URL"
 ok "/checkpoint still carries the older cosigned checkpoint" cosigned_at_least "$SIZE"
 ok "it is older than the tree" [ "$(sed -n 2p "$T/cp")" -lt "$SIZE2" ]
+SERVED=$(sed -n 2p "$T/cp")
+expect 0 "log checkpoint as kpa, whose receipt showed the newer tree" as kpa "log checkpoint"
+ok "it prints the served checkpoint's size" printed "size $SERVED"
+ok "it says the served checkpoint is older than the one seen before" \
+	printed "older than the checkpoint of size $SIZE2 seen before, and consistent with it"
+ok "it names the newest seen" printed "newest seen: size $SIZE2, root "
+ok "it does not say a smaller tree is consistent with a larger one seen before" \
+	sh -c '! grep -q "^consistent with size" "$1"' sh "$T/out"
+expect 0 "log checkpoint --json as kpa" as kpa "log checkpoint" --json
+ok "JSON: older than seen" grep -q '"older_than_seen": true' "$T/out"
+ok "JSON: the newest seen" grep -q "\"size\": $SIZE2" "$T/out"
 expect 1 "a dossier of the new send, waiting 1 s: no checkpoint covers it" \
 	"$PARLEY" dossier "$ID2" --wait 1 --output "$T/d2.json" --profile "$T/prof/kpa"
 ok "it said what it waited for" said "waiting for a checkpoint that covers log #"

@@ -734,7 +734,7 @@ static void test_s1b(void **state)
 	assert_string_equal(rep->events[2].what, "received it");
 	assert_string_equal(rep->events[3].what,
 	                    "recorded that it expired with no decision by kpa; the intermediary "
-	                    "unc never acted");
+	                    "unc received it but never conveyed or declined it");
 	for (size_t i = 0; i < rep->nevents; i++)
 		assert_false(rep->events[i].contradicted);
 	assert_true(rep->has_bound);
@@ -808,8 +808,8 @@ static void test_s2(void **state)
 	assert_string_equal(rep->events[2].what,
 	                    "declined it: \"The mission does not accept this letter\"");
 	assert_string_equal(rep->events[4].what,
-	                    "announced a measure citing it: \"Noise broadcasts toward the South "
-	                    "are halted in kind.\"");
+	                    "announced a measure citing it and statement e35af988\xe2\x80\xa6: "
+	                    "\"Noise broadcasts toward the South are halted in kind.\"");
 	release(rep, &b);
 	free_log(&f);
 }
@@ -950,6 +950,19 @@ static void test_relayed(void **state)
 	                    "answered by unc at 2025-11-25T14:00:20Z (log #39)");
 	assert_int_equal(rep->nevents, 3);
 	assert_string_equal(rep->events[2].what, "recorded it unanswered by kpa");
+	release(rep, &b);
+
+	/* A statement's own dossier names what it cites: kind, short id, log index. */
+	rep = export_late(&f, 35, &b);
+	snprintf(want[0], sizeof(want[0]), "made a public statement citing refuse %s: \"",
+	         short_id(&f, 33));
+	assert_int_equal(strncmp(rep->events[0].what, want[0], strlen(want[0])), 0);
+	snprintf(want[1], sizeof(want[1]), "statement %s by dprk: made ", short_id(&f, 35));
+	assert_int_equal(strncmp(rep->verdicts[4].text, want[1], strlen(want[1])), 0);
+	snprintf(want[2], sizeof(want[2]), "(log #35), citing refuse %s (log #33)",
+	         short_id(&f, 33));
+	assert_non_null(strstr(rep->verdicts[4].text, want[2]));
+	assert_null(strstr(rep->events[0].what, "this thread"));
 	release(rep, &b);
 	free_log(&f);
 }
@@ -1242,6 +1255,23 @@ static void t_version(json_t *root)
 	json_object_set_new(root, "version", json_string("parley/dossier/v2"));
 }
 
+static void t_proven_order(json_t *root)
+{
+	json_t *p = proven(root);
+	json_t *first = json_array_get(p, 0);
+
+	json_incref(first);
+	json_array_remove(p, 0);
+	json_array_insert_new(p, 1, first);
+}
+
+static void t_proven_in_window(json_t *root)
+{
+	json_t *p = proven(root);
+
+	json_object_set_new(json_array_get(p, json_array_size(p) - 1), "index", json_integer(11));
+}
+
 static void t_nothing(json_t *root)
 {
 	(void)root;
@@ -1252,69 +1282,74 @@ struct tamper {
 	enum twist twist; /* the log the dossier is exported from */
 	void (*edit)(json_t *root);
 	bool wrong_log_key;
+	int exit;           /* parley verify's: 1 the evidence does not hold, 2 not a dossier */
 	int want;           /* the error */
 	const char *reason; /* a part of the reason line */
 };
 
 static const struct tamper tampers[] = {
-        {"drop a window entry", HONEST, t_drop_entry, false, PL_EMALFORMED,
-         "must hold every entry"},
-        {"drop a window entry and renumber", HONEST, t_drop_renumber, false, PL_EPROOF,
+        {"drop a window entry", HONEST, t_drop_entry, false, 1, PL_EPROOF, "must hold every entry"},
+        {"drop a window entry and renumber", HONEST, t_drop_renumber, false, 1, PL_EPROOF,
          "do not hash to the checkpoint's root"},
-        {"reorder two window entries", HONEST, t_reorder, false, PL_EPROOF,
+        {"reorder two window entries", HONEST, t_reorder, false, 1, PL_EPROOF,
          "do not hash to the checkpoint's root"},
-        {"substitute a record of another thread", HONEST, t_substitute, false, PL_EPROOF,
+        {"substitute a record of another thread", HONEST, t_substitute, false, 1, PL_EPROOF,
          "do not hash"},
-        {"swap the checkpoint for an older one", HONEST, t_older_checkpoint, false, PL_EPROOF,
+        {"swap the checkpoint for an older one", HONEST, t_older_checkpoint, false, 1, PL_EPROOF,
          "the window must run to the checkpoint"},
-        {"edit a byte of a window record", HONEST, t_edit_window_record, false, PL_EPROOF,
+        {"edit a byte of a window record", HONEST, t_edit_window_record, false, 1, PL_EPROOF,
          "do not hash"},
-        {"edit a byte of a proven record", HONEST, t_edit_proven_record, false, PL_EPROOF,
+        {"edit a byte of a proven record", HONEST, t_edit_proven_record, false, 1, PL_EPROOF,
          "inclusion proof"},
-        {"edit a byte of a proof hash", HONEST, t_edit_proof_hash, false, PL_EPROOF,
+        {"edit a byte of a proof hash", HONEST, t_edit_proof_hash, false, 1, PL_EPROOF,
          "inclusion proof"},
-        {"edit a frontier hash", HONEST, t_edit_frontier, false, PL_EPROOF, "do not hash"},
-        {"edit the checkpoint's text", HONEST, t_edit_checkpoint_size, false, PL_EVERIFY,
+        {"edit a frontier hash", HONEST, t_edit_frontier, false, 1, PL_EPROOF, "do not hash"},
+        {"edit the checkpoint's text", HONEST, t_edit_checkpoint_size, false, 1, PL_EVERIFY,
          "checkpoint"},
-        {"edit the checkpoint's signature", HONEST, t_edit_checkpoint_sig, false, PL_EVERIFY,
+        {"edit the checkpoint's signature", HONEST, t_edit_checkpoint_sig, false, 1, PL_EVERIFY,
          "checkpoint"},
-        {"edit the witness cosignature", HONEST, t_edit_cosig, false, PL_EVERIFY,
+        {"edit the witness cosignature", HONEST, t_edit_cosig, false, 1, PL_EVERIFY,
          "witness cosignature does not verify"},
-        {"remove the witness cosignature", HONEST, t_drop_cosig, false, PL_ENOKEY, "cosigned by 0"},
-        {"cosigned by an unknown witness only", HONEST, t_other_witness_cosig, false, PL_ENOKEY,
+        {"remove the witness cosignature", HONEST, t_drop_cosig, false, 1, PL_ENOKEY,
          "cosigned by 0"},
-        {"edit a disclosed plaintext", HONEST, t_edit_plaintext, false, PL_ECOMMIT,
+        {"cosigned by an unknown witness only", HONEST, t_other_witness_cosig, false, 1, PL_ENOKEY,
+         "cosigned by 0"},
+        {"edit a disclosed plaintext", HONEST, t_edit_plaintext, false, 1, PL_ECOMMIT,
          "do not match the record's commitment"},
-        {"disclose an empty plaintext", HONEST, t_empty_plaintext, false, PL_ECOMMIT,
+        {"disclose an empty plaintext", HONEST, t_empty_plaintext, false, 1, PL_ECOMMIT,
          "do not match the record's commitment"},
-        {"edit a disclosure's salt", HONEST, t_edit_salt, false, PL_ECOMMIT,
+        {"edit a disclosure's salt", HONEST, t_edit_salt, false, 1, PL_ECOMMIT,
          "do not match the record's commitment"},
-        {"disclose a record the dossier does not hold", HONEST, t_disclose_unknown, false,
+        {"disclose a record the dossier does not hold", HONEST, t_disclose_unknown, false, 1,
          PL_ECOMMIT, "holds no such record"},
-        {"remove a register record", HONEST, t_drop_register, false, PL_ENOKEY,
+        {"remove a register record", HONEST, t_drop_register, false, 1, PL_ENOKEY,
          "not signed by a key the dossier registers"},
-        {"remove a chain anchor", HONEST, t_drop_anchor, false, PL_ECHAIN, "lacks the anchor"},
-        {"duplicate a window entry", HONEST, t_duplicate_entry, false, PL_EMALFORMED,
+        {"remove a chain anchor", HONEST, t_drop_anchor, false, 1, PL_ECHAIN, "lacks the anchor"},
+        {"duplicate a window entry", HONEST, t_duplicate_entry, false, 1, PL_EPROOF,
          "must hold every entry"},
-        {"duplicate a proven entry", HONEST, t_duplicate_proven, false, PL_EPROOF,
+        {"duplicate a proven entry", HONEST, t_duplicate_proven, false, 1, PL_EPROOF,
          "inclusion proof"},
-        {"change a proven record's index", HONEST, t_change_proven_index, false, PL_EPROOF,
+        {"change a proven record's index", HONEST, t_change_proven_index, false, 1, PL_EPROOF,
          "inclusion proof"},
-        {"truncate the window", HONEST, t_truncate, false, PL_EPROOF,
+        {"move a proven record after another", HONEST, t_proven_order, false, 1, PL_EPROOF,
+         "increasing log order"},
+        {"a proven record inside the window", HONEST, t_proven_in_window, false, 1, PL_EPROOF,
+         "before the window"},
+        {"truncate the window", HONEST, t_truncate, false, 1, PL_EPROOF,
          "the window must run to the checkpoint"},
-        {"change the origin", HONEST, t_origin, false, PL_EVERIFY, "origin"},
-        {"change the subject", HONEST, t_subject, false, PL_EVERIFY, "subject"},
-        {"start the window after the subject", HONEST, t_start, false, PL_EPROOF,
+        {"change the origin", HONEST, t_origin, false, 1, PL_EVERIFY, "origin"},
+        {"change the subject", HONEST, t_subject, false, 1, PL_EVERIFY, "subject"},
+        {"start the window after the subject", HONEST, t_start, false, 1, PL_EPROOF,
          "frontier hashes"},
-        {"an unknown field", HONEST, t_unknown_field, false, PL_EMALFORMED, "unknown field"},
-        {"another version", HONEST, t_version, false, PL_EMALFORMED, "version"},
-        {"verify against another log key", HONEST, t_nothing, true, PL_ENOKEY, "log key"},
-        {"a convey forged by a non-via party", CONVEY_BY_KPA, t_nothing, false, PL_ERULE,
+        {"an unknown field", HONEST, t_unknown_field, false, 2, PL_EMALFORMED, "unknown field"},
+        {"another version", HONEST, t_version, false, 2, PL_EMALFORMED, "version"},
+        {"verify against another log key", HONEST, t_nothing, true, 1, PL_ENOKEY, "log key"},
+        {"a convey forged by a non-via party", CONVEY_BY_KPA, t_nothing, false, 1, PL_ERULE,
          "only the send's intermediary conveys or declines"},
-        {"a record whose signature does not verify", BAD_SIG, t_nothing, false, PL_EVERIFY,
+        {"a record whose signature does not verify", BAD_SIG, t_nothing, false, 1, PL_EVERIFY,
          "does not open"},
-        {"a fork in the intermediary's chain", FORK, t_nothing, false, PL_ECHAIN, "fork"},
-        {"an expire before the deadline", EXPIRE_EARLY, t_nothing, false, PL_ERULE,
+        {"a fork in the intermediary's chain", FORK, t_nothing, false, 1, PL_ECHAIN, "fork"},
+        {"an expire before the deadline", EXPIRE_EARLY, t_nothing, false, 1, PL_ERULE,
          "before the send's deadline"},
 };
 
@@ -1323,6 +1358,7 @@ static void test_tamper_table(void **state)
 	static struct fx logs[EXPIRE_EARLY + 1];
 	struct pl_buf clean[EXPIRE_EARLY + 1];
 	struct pl_dossier_report *rep = NULL;
+	struct pl_vkey wits[2];
 
 	(void)state;
 	for (int t = HONEST; t <= EXPIRE_EARLY; t++) {
@@ -1354,11 +1390,32 @@ static void test_tamper_table(void **state)
 		if (ret != t->want || !strstr(why.data, t->reason))
 			fail_msg("tampering \"%s\": got %d (%s), want %d with \"%s\"", t->name, ret,
 			         why.data, t->want, t->reason);
+		if (pl_dossier_error_is_evidence(ret) != (t->exit == 1))
+			fail_msg("tampering \"%s\": %s is classed as exit %d, want %d", t->name,
+			         pl_strerror(ret), pl_dossier_error_is_evidence(ret) ? 1 : 2,
+			         t->exit);
 		assert_null(rep);
 		pl_buf_release(&why);
 		free(text);
 		json_decref(root);
 	}
+	/* Two witness keys with one name and key id: the arguments, not the evidence (exit 2). */
+	wits[0] = wit_vk;
+	wits[1] = wit_vk;
+	wits[1].pk[0] ^= 1;
+	{
+		struct pl_buf why;
+		int ret;
+		pl_buf_init(&why, 4096);
+		ret = pl_dossier_verify(&rep, clean[HONEST].data, clean[HONEST].len, &vkeys[EX],
+		                        wits, 2, 1, &why);
+		assert_int_equal(ret, PL_EINVAL);
+		assert_non_null(strstr(why.data, "share a name and key id"));
+		assert_false(pl_dossier_error_is_evidence(ret));
+		pl_buf_release(&why);
+	}
+	assert_false(pl_dossier_error_is_evidence(0));
+	assert_false(pl_dossier_error_is_evidence(PL_ENOMEM));
 	for (int t = HONEST; t <= EXPIRE_EARLY; t++) {
 		pl_buf_release(&clean[t]);
 		free_log(&logs[t]);
@@ -1653,6 +1710,21 @@ static void test_render(void **state)
 	assert_non_null(strstr(out.data, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; "
 	                                 "&quot;quoted&quot; &#39;single&#39;"));
 	assert_non_null(strstr(out.data, "<li class=\"not-done\">NOT conveyed: unc&#39;s 4"));
+	/* The page names the witness key relied on, and when it cosigned. */
+	{
+		struct pl_buf vk;
+		char want[512];
+		pl_buf_init(&vk, 512);
+		assert_int_equal(pl_vkey_format(&wit_vk, &vk), 0);
+		assert_int_equal(rep->ncosigners, 1);
+		assert_true(rep->cosigners[0].time == at(COSIGN_TIME));
+		snprintf(want, sizeof(want),
+		         "<dt>Witnesses</dt><dd class=\"witness\"><span class=\"mono\">%s</span> "
+		         "cosigned at <span class=\"mono\">" COSIGN_TIME "</span></dd>\n",
+		         vk.data);
+		assert_non_null(strstr(out.data, want));
+		pl_buf_release(&vk);
+	}
 	/* A buffer too small leaves out unchanged. */
 	{
 		struct pl_buf small;

@@ -469,6 +469,49 @@ static void test_tally(void **state)
 	assert_null(pl_line_tally_end(&t, "rok"));
 }
 
+/* One end's line: K of N, the rest named, "check" or "checks" as N says; the sums hold. */
+static void test_tally_format(void **state)
+{
+	static const struct {
+		uint64_t answered, unanswered, pending;
+		const char *want;
+	} cases[] = {
+	        {0, 1, 1,
+	         "kpa answered 0 of 2 checks since 2023-04-07T00:00:00Z (1 unanswered, 1 "
+	         "pending)"},
+	        {0, 0, 1, "kpa answered 0 of 1 check since 2023-04-07T00:00:00Z (1 pending)"},
+	        {0, 1, 0, "kpa answered 0 of 1 check since 2023-04-07T00:00:00Z (1 unanswered)"},
+	        {1, 0, 0, "kpa answered 1 of 1 check since 2023-04-07T00:00:00Z"},
+	        {5, 0, 0, "kpa answered 5 of 5 checks since 2023-04-07T00:00:00Z"},
+	        {3, 2, 0, "kpa answered 3 of 5 checks since 2023-04-07T00:00:00Z (2 unanswered)"},
+	        {3, 0, 2, "kpa answered 3 of 5 checks since 2023-04-07T00:00:00Z (2 pending)"},
+	        {0, 0, 0, "kpa answered 0 of 0 checks since 2023-04-07T00:00:00Z"},
+	};
+	struct pl_line_end_tally e;
+	struct pl_buf b;
+
+	(void)state;
+	pl_buf_init(&b, 1024);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		snprintf(e.end, sizeof(e.end), "kpa");
+		e.answered = cases[i].answered;
+		e.unanswered = cases[i].unanswered;
+		e.pending = cases[i].pending;
+		e.checks = e.answered + e.unanswered + e.pending;
+		pl_buf_reset(&b);
+		assert_int_equal(pl_line_end_tally_format(&e, ts("2023-04-07T00:00:00Z"), &b), 0);
+		assert_string_equal(b.data, cases[i].want);
+	}
+	/* Counts that do not add up are refused, not printed. */
+	e.checks = e.answered + e.unanswered + e.pending + 1;
+	pl_buf_reset(&b);
+	assert_int_equal(pl_line_end_tally_format(&e, 0, &b), PL_EINVAL);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(pl_line_end_tally_format(NULL, 0, &b), PL_EINVAL);
+	pl_buf_release(&b);
+}
+
 static void test_tally_ends_max(void **state)
 {
 	struct pl_line_tally t;
@@ -505,7 +548,8 @@ int main(void)
 	        cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_parse_limits),
 	        cmocka_unit_test(test_next_every),      cmocka_unit_test(test_next_at),
 	        cmocka_unit_test(test_next_walk),       cmocka_unit_test(test_judge),
-	        cmocka_unit_test(test_tally),           cmocka_unit_test(test_tally_ends_max),
+	        cmocka_unit_test(test_tally),           cmocka_unit_test(test_tally_format),
+	        cmocka_unit_test(test_tally_ends_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,12 +154,67 @@ static void test_malformed(void **state)
 	assert_int_equal(pl_timestamp_parse(&t, "2025-11-17T01:00:00\0", 20), PL_EMALFORMED);
 }
 
+/* Durations: the accepted forms, and a table of what is refused and why. */
+static void test_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		int64_t want;
+	} cases[] = {
+	        {"0s", 0, 0},
+	        {"90s", 0, 90},
+	        {"30m", 0, 1800},
+	        {"1h", 0, 3600},
+	        {"1h30m", 0, 5400},
+	        {"2d", 0, 172800},
+	        {"1w", 0, 604800},
+	        {"1w1d1h1m1s", 0, 694861},
+	        {"2591999s", 0, 2591999},
+	        {"", PL_EMALFORMED, 0},
+	        {"1", PL_EMALFORMED, 0},           /* no unit */
+	        {"h", PL_EMALFORMED, 0},           /* no count */
+	        {"01h", PL_EMALFORMED, 0},         /* leading zero */
+	        {"-1h", PL_EMALFORMED, 0},         /* sign */
+	        {"+1h", PL_EMALFORMED, 0},         /* sign */
+	        {"1H", PL_EMALFORMED, 0},          /* unit case */
+	        {"1y", PL_EMALFORMED, 0},          /* unknown unit */
+	        {"1h ", PL_EMALFORMED, 0},         /* trailing blank */
+	        {" 1h", PL_EMALFORMED, 0},         /* leading blank */
+	        {"1h30", PL_EMALFORMED, 0},        /* a count without its unit */
+	        {"1.5h", PL_EMALFORMED, 0},        /* fraction */
+	        {"1000000000s", PL_EMALFORMED, 0}, /* ten digits */
+	        {"1h\n", PL_EMALFORMED, 0},
+	        {"1s1s1s1s1s1s1s1s1s1s1s1s1s1s1s1s1s", PL_EMALFORMED, 0}, /* 34 bytes */
+	        {"31d", PL_ERANGE, 0}, /* over the 30 days given as max below */
+	        {"4w1d23h59m60s1s", PL_ERANGE, 0},
+	        {"4w1d23h59m60s", 0, 30 * 86400},
+	        {"999999999s", PL_ERANGE, 0}, /* nine digits: well-formed, but too long */
+	};
+	int64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = -1;
+		assert_int_equal(pl_duration_parse(&v, cases[i].s, strlen(cases[i].s), 30 * 86400),
+		                 cases[i].ret);
+		if (cases[i].ret == 0)
+			assert_true(v == cases[i].want);
+		else
+			assert_true(v == -1); /* untouched on failure */
+	}
+	assert_int_equal(pl_duration_parse(&v, "1h", 2, -1), PL_EMALFORMED);
+	assert_int_equal(pl_duration_parse(NULL, "1h", 2, 10), PL_EMALFORMED);
+	/* A NUL inside is not a unit. */
+	assert_int_equal(pl_duration_parse(&v, "1h\0", 3, 7200), PL_EMALFORMED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_vectors),     cmocka_unit_test(test_every_day),
 	        cmocka_unit_test(test_time_of_day), cmocka_unit_test(test_range),
-	        cmocka_unit_test(test_malformed),
+	        cmocka_unit_test(test_malformed),   cmocka_unit_test(test_duration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
