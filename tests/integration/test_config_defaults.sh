@@ -45,18 +45,18 @@ a row whose default is not marked as a value|$MAN|$T/api-novalue|rate: no \`valu
 an api.md without the marked table|$MAN|$T/api-unmarked|no marked table of defaults
 EOF
 
-# A key added to the code (as a later change adds upload_per_key) is checked as soon as
+# A key added to the code is checked as soon as
 # parleyd init writes it: undocumented, it fails.
 cat >"$T/parleyd-newkey" <<EOF
 #!/bin/sh
 "$PARLEYD" "\$@" || exit \$?
-[ "\$1" = init ] && printf 'upload_per_key = 4\n' >>"\$5/parleyd.conf"
+[ "\$1" = init ] && printf 'spare_key = 4\n' >>"\$5/parleyd.conf"
 exit 0
 EOF
 chmod +x "$T/parleyd-newkey"
 expect 1 "a parleyd.conf key with no documented default fails" \
 	"$CHECK" "$T/parleyd-newkey" "$MAN" "$API"
-ok "it names the new key" printed "upload_per_key: no documented default (parleyd init writes 4)"
+ok "it names the new key" printed "spare_key: no documented default (parleyd init writes 4)"
 
 expect 2 "without a parleyd" "$CHECK"
 expect 2 "with a manual page that does not exist" "$CHECK" "$PARLEYD" "$T/none.5" "$API"
