@@ -484,6 +484,11 @@ struct raw {
 
 static long raw_request(const char *method, const char *target, const char *const *headers,
                         const void *body, size_t len, struct raw *out);
+static void auth_line(struct actor *a, const char *method, const char *target, const void *body,
+                      size_t len, uint64_t t, char *out, size_t outlen);
+static void expect_raw(long want, const char *code, const char *desc, const char *method,
+                       const char *target, const char *const *headers, const void *body,
+                       size_t len);
 
 /* ---- Flows ---- */
 
@@ -1018,6 +1023,15 @@ static void flow_log(void)
 		check(ret == PL_EMALFORMED,
 		      "a proof at a size that does not hold the record: 400 (%s)",
 		      pl_strerror(ret));
+		{
+			/* size=0 is a size like any other, not "the latest": no record is in it. */
+			char target[128], line[1024];
+			const char *hdrs[2] = {line, NULL};
+			snprintf(target, sizeof(target), "/records/%s/proof?size=0", hex);
+			auth_line(rok_mnd, "GET", target, NULL, 0, 0, line, sizeof(line));
+			expect_raw(400, "out-of-range", "GET /records/<id>/proof?size=0", "GET",
+			           target, hdrs, NULL, 0);
+		}
 		pl_client_entry_release(&e);
 		pl_buf_release(&pr);
 	}
