@@ -1497,6 +1497,37 @@ static void errors_client(void)
 	pl_buf_release(&b);
 }
 
+/* A refusal says which limit a note broke, not only that it is malformed. */
+static void errors_reasons(void)
+{
+	struct pl_buf rec;
+	struct raw r;
+	const char *sig;
+
+	sign_statement(dprk, "Signed two hundred times.\n", &rec);
+	/* The signature line follows the last blank line (the body has one before it). */
+	sig = rec.data ? strstr(rec.data, "\n\n") : NULL;
+	while (sig && strstr(sig + 1, "\n\n"))
+		sig = strstr(sig + 1, "\n\n");
+	if (sig) {
+		size_t off = (size_t)(sig + 2 - rec.data), n = rec.len - off;
+		char *line = malloc(n);
+		if (line) {
+			memcpy(line, rec.data + off, n);
+			for (int i = 1; i < 200 && pl_buf_add(&rec, line, n) == 0; i++)
+				;
+			free(line);
+		}
+	}
+	raw_request("POST", "/records", NULL, rec.data, rec.len, &r);
+	check(r.status == 413 && has_code(&r, "too-large") && r.body.data &&
+	              strstr(r.body.data, "more than 64 signature lines"),
+	      "a record with 200 signature lines: 413 saying there are more than 64 (got %ld %s)",
+	      r.status, r.body.data ? r.body.data : "");
+	pl_buf_release(&r.body);
+	pl_buf_release(&rec);
+}
+
 static int cmd_errors(void)
 {
 	load_log_key();
@@ -1504,6 +1535,7 @@ static int cmd_errors(void)
 	errors_client();
 	errors_auth();
 	errors_status();
+	errors_reasons();
 	close_actors();
 	return fails ? 1 : 0;
 }
