@@ -22,7 +22,8 @@
  * the server with an error status, the code of that status (docs/api.md):
  * 400 PL_EMALFORMED, 401 PL_EVERIFY, 403 PL_EDENIED, 404 PL_ENOTFOUND,
  * 409 PL_ECHAIN, 413 PL_ETOOBIG, 422 PL_ERULE, 429 and 503 PL_ESTATE (try
- * again later), others PL_ENET; PL_ENET when the server could not be reached
+ * again later), 507 PL_ELIMIT (the party's unreferenced payloads are at
+ * their limit), others PL_ENET; PL_ENET when the server could not be reached
  * or the transfer failed or timed out; PL_ETOOBIG when an answer exceeds the
  * limit; PL_EMALFORMED when an answer does not parse; PL_EINVAL for a
  * request that needs a key on a client without one. pl_client_last_error()

@@ -192,6 +192,8 @@ static int error_of_status(long status)
 	case 429:
 	case 503:
 		return PL_ESTATE;
+	case 507:
+		return PL_ELIMIT;
 	default:
 		return PL_ENET;
 	}

@@ -834,6 +834,11 @@ static enum MHD_Result do_payload_post(struct req *r)
 
 	err = pl_exchange_payload_put(r->h->ex, r->party, (const uint8_t *)r->body.data,
 	                              r->body.len, hash);
+	/* 507: this party's storage is full until its sends refer to its blobs or they expire. */
+	if (err == PL_ELIMIT)
+		return send_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "over-quota",
+		                  "payload: this party's payloads that no record refers to would "
+		                  "exceed payload_unreferenced_max");
 	if (err)
 		return send_lib_error(r, err, "payload");
 	pl_hex_encode(hex, hash, sizeof(hash));

@@ -1528,6 +1528,65 @@ static void errors_reasons(void)
 	pl_buf_release(&rec);
 }
 
+/*
+ * A blob before and after a send refers to it: before, only its uploader
+ * fetches it (a reader it is sealed to gets 403); after, only its readers.
+ * The uploader's unreferenced bytes are bounded (payload_unreferenced_max in
+ * the test's parleyd.conf): past it 507, and the send makes room again.
+ */
+static void errors_payloads(void)
+{
+	static const char *const readers[] = {"kpa"};
+	struct pl_record r, r2;
+	struct pl_client_receipt rc = {0};
+	struct pl_buf blob;
+	char text[3001];
+	int ret;
+
+	sleep_ms(1100); /* a fresh request allowance for every key (rate = 10) */
+	pl_buf_init(&blob, 1u << 20);
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	rec_init(&r, PL_KIND_SEND);
+	r.has |= PL_RECORD_HAS_CLASS;
+	r.cls = PL_CLASS_MESSAGE;
+	rec_to(&r, "kpa");
+	ret = upload(dprk, text, readers, 1, &r);
+	check(ret == 0, "dprk uploads a blob sealed to kpa (%s)", pl_strerror(ret));
+	ret = pl_client_payload_get(kpa->c, r.payload, &blob);
+	check(ret == PL_EDENIED && pl_client_last_error(kpa->c)->status == 403,
+	      "before a send refers to it, a reader it is sealed to gets 403 (%s)",
+	      pl_strerror(ret));
+	pl_buf_reset(&blob);
+	ret = pl_client_payload_get(dprk->c, r.payload, &blob);
+	check(ret == 0 && blob.len == r.payload_size,
+	      "before a send refers to it, its uploader gets it (%s)", pl_strerror(ret));
+	pl_buf_reset(&blob);
+
+	text[0] = 'b';
+	rec_init(&r2, PL_KIND_SEND);
+	ret = upload(dprk, text, readers, 1, &r2);
+	check(ret == PL_ELIMIT && pl_client_last_error(dprk->c)->status == 507 &&
+	              strcmp(pl_client_last_error(dprk->c)->code, "over-quota") == 0,
+	      "an upload past payload_unreferenced_max: 507 over-quota (%s, %ld %s)",
+	      pl_strerror(ret), pl_client_last_error(dprk->c)->status,
+	      pl_client_last_error(dprk->c)->code);
+
+	ret = actor_submit(dprk, &r, &rc);
+	check(ret == 0, "dprk's send refers to the blob (%s)", pl_strerror(ret));
+	pl_client_receipt_release(&rc);
+	ret = pl_client_payload_get(kpa->c, r.payload, &blob);
+	check(ret == 0 && blob.len == r.payload_size,
+	      "after the send, the reader gets the blob (%s)", pl_strerror(ret));
+	pl_buf_reset(&blob);
+	ret = pl_client_payload_get(dprk->c, r.payload, &blob);
+	check(ret == PL_EDENIED && pl_client_last_error(dprk->c)->status == 403,
+	      "after the send, the uploader that is no reader gets 403 (%s)", pl_strerror(ret));
+	ret = upload(dprk, text, readers, 1, &r2);
+	check(ret == 0, "the send made room for another upload (%s)", pl_strerror(ret));
+	pl_buf_release(&blob);
+}
+
 static int cmd_errors(void)
 {
 	load_log_key();
@@ -1536,6 +1595,7 @@ static int cmd_errors(void)
 	errors_auth();
 	errors_status();
 	errors_reasons();
+	errors_payloads();
 	close_actors();
 	return fails ? 1 : 0;
 }
