@@ -222,7 +222,7 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 /* ---- Two histories: evidence of a split view ---------------------------- */
 
 #define PL_CLIENT_SPLIT_VERSION    "parley/split-view/v1" /* first line of the evidence text */
-#define PL_CLIENT_SPLIT_SOURCE_MAX (PL_PROFILE_PATH_MAX + 128)
+#define PL_CLIENT_SPLIT_SOURCE_MAX (PL_PROFILE_PATH_MAX + PL_PROFILE_URL_MAX + 128)
 
 /* One of the two signed checkpoints, exactly as it was received. */
 struct pl_client_split_checkpoint {

@@ -1436,7 +1436,7 @@ judge:
 		when[0] = '\0';
 	{
 		char src[PL_CLIENT_SPLIT_SOURCE_MAX];
-		snprintf(src, sizeof(src), "GET %s/checkpoint at %s", s->exchange, when);
+		snprintf(src, sizeof(src), "received from %s at %s", s->exchange, when);
 		ret = split_keep(&s->seen, seen_size, seen_root, seen_note, seen_len, seen_source);
 		if (!ret)
 			ret = split_keep(&s->given, given_size, given_root, given_note, given_len,

@@ -358,7 +358,18 @@ static int observe(struct session *s, const struct pl_checkpoint *verified, cons
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	snprintf(source, sizeof(source), "pinned in the local state %s", s->profile.state);
+	if (old.seen > 0 && old.seen_from[0]) {
+		char when[PL_TIMESTAMP_LEN + 1];
+		if (pl_timestamp_format(when, old.seen) != 0)
+			snprintf(when, sizeof(when), "-");
+		snprintf(source, sizeof(source),
+		         "received from %s at %s, pinned in the local state %s", old.seen_from,
+		         when, s->profile.state);
+	} else {
+		snprintf(source, sizeof(source),
+		         "pinned in the local state %s (when and from where not recorded)",
+		         s->profile.state);
+	}
 	err = pl_client_observe(s->client, old.size, old.root, old.note, old.note_len, source,
 	                        cp.size, cp.root, note, len, session_now(), &sp);
 	if (err == PL_EINCONSISTENT) {
@@ -374,7 +385,8 @@ static int observe(struct session *s, const struct pl_checkpoint *verified, cons
 		goto out;
 	}
 store:
-	err = pl_state_checkpoint_put(s->state, cp.size, cp.root, note, len);
+	err = pl_state_checkpoint_put_seen(s->state, cp.size, cp.root, note, len, session_now(),
+	                                   s->profile.exchange);
 	if (err) {
 		cli_error("local state %s: %s", s->profile.state, pl_strerror(err));
 		ret = PL_EXIT_USAGE;

@@ -84,6 +84,9 @@ ok "the evidence file says what it is and why" \
 	grep -q -x "exchange $URL_B" "$EV" && grep -q "^log-key hotline.example+" "$EV"
 ok "each checkpoint in it verifies with the log key (public tools), and they differ" \
 	evidence_holds "$EV"
+ok "it says when and where each was seen" \
+	grep -q "^source received from $URL_A at 20[0-9-]*T[0-9:]*Z, pinned in the local state " \
+		"$EV" && grep -q "^source received from $URL_B at 20[0-9-]*T[0-9:]*Z$" "$EV"
 # The notes the message quotes, line by line, are the ones in the file, byte for byte.
 sed -n '/seen before: /,/given now: /s/^    | //p' "$T/err" >"$T/seen.quoted"
 sed -n '/given now: /,$s/^    | //p' "$T/err" >"$T/given.quoted"

@@ -1253,7 +1253,7 @@ static void test_split_same_size(void **state)
 	        "checkpoint given-now\n"
 	        "size 5\n"
 	        "root AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n"
-	        "source GET http://127.0.0.1:1/checkpoint at 2025-11-17T01:00:00Z\n"
+	        "source received from http://127.0.0.1:1 at 2025-11-17T01:00:00Z\n"
 	        "bytes 46\n"
 	        "hotline.example\n5\nBBBB\n\n\xe2\x80\x94 hotline.example y\n"
 	        "\n"
