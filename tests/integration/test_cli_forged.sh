@@ -114,6 +114,15 @@ expect 1 "init onto a state that saw the other history: exit 1" "$PARLEY" init \
 	--profile "$T/prof/kpa-new"
 ok "... and writes no profile" [ ! -e "$T/prof/kpa-new/profile" ]
 repoint kpa "$URL_B"
+# A first init that fails after its state was built aside (the exchange registered the party
+# with another key) leaves no profile, no state and no directory.
+mkdir -p "$T/other-ids"
+"$PARLEY" keygen --party kpa --exchange hotline.example --out "$T/other-ids" >/dev/null
+expect 1 "init with a key the exchange did not register: exit 1" "$PARLEY" init \
+	--exchange "$URL_A" --party kpa --key-dir "$T/other-ids" --log-key "$DATA/log.vkey" \
+	--profile "$T/prof/kpa-other"
+ok "... says so" said "registered at hotline.example with another signing key"
+ok "... and leaves nothing behind" [ ! -e "$T/prof/kpa-other" ]
 
 # 2. A larger tree on the copy that does not extend the one seen.
 echo "More of history B." | as unc-b statement >/dev/null 2>&1
