@@ -273,7 +273,10 @@ int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_
 /* Marks the blob referred to (a writer, in the transaction logging the record). No blob: no-op. */
 int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
 
-/* The bytes of the blobs uploader stored that no record refers to yet. */
+/*
+ * The bytes of the blobs uploader stored that no record refers to yet: one
+ * lookup of a total the store keeps with every change of a blob.
+ */
 int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t *bytes) PL_WUR;
 
 /*

@@ -65,8 +65,7 @@
 	X(ST_PAY_TOUCH, "UPDATE payloads SET stored = ?2 WHERE rowid = ?1")                   \
 	X(ST_PAY_REFER, "UPDATE payloads SET referred = 1 "                                   \
 	                "WHERE hpfx = ?1 AND hash = ?2 AND referred = 0")                     \
-	X(ST_PAY_PENDING, "SELECT total(size) FROM payloads "                                 \
-	                  "WHERE uploader = ?1 AND referred = 0")                             \
+	X(ST_PAY_PENDING, "SELECT bytes FROM payload_pending WHERE uploader = ?1")            \
 	X(ST_PAY_EXPIRE, "DELETE FROM payloads WHERE rowid IN (SELECT rowid FROM payloads "   \
 	                 "WHERE referred = 0 AND stored <= ?1 ORDER BY stored LIMIT ?2)")     \
 	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")             \
@@ -129,15 +128,31 @@ static const char store_schema[] =
  * known uploader and counts as referred to: it was readable by its readers
  * from its upload on, most were uploaded for a send that was then logged,
  * and deleting one could take the content of a logged send with it.
- * Only unreferenced blobs are in the two partial indexes.
+ * Only unreferenced blobs are in the partial index that retention scans.
+ * payload_pending holds each uploader's bytes of unreferenced blobs, kept by
+ * triggers in the same transaction as every change of a blob, so that the
+ * allowance check on upload is one lookup whatever the number of blobs.
  */
 static const char *const store_migrations[] = {
         "ALTER TABLE payloads ADD COLUMN uploader TEXT;"
         "ALTER TABLE payloads ADD COLUMN stored INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE payloads ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE payloads ADD COLUMN referred INTEGER NOT NULL DEFAULT 1;"
-        "CREATE INDEX payloads_pending ON payloads(uploader, size) WHERE referred = 0;"
-        "CREATE INDEX payloads_expiry ON payloads(stored) WHERE referred = 0;",
+        "CREATE INDEX payloads_expiry ON payloads(stored) WHERE referred = 0;"
+        "CREATE TABLE payload_pending(uploader TEXT PRIMARY KEY, bytes INTEGER NOT NULL)"
+        " WITHOUT ROWID;"
+        "CREATE TRIGGER payloads_pending_put AFTER INSERT ON payloads"
+        " WHEN NEW.referred = 0 BEGIN"
+        " INSERT INTO payload_pending(uploader, bytes) VALUES (NEW.uploader, NEW.size)"
+        " ON CONFLICT(uploader) DO UPDATE SET bytes = bytes + excluded.bytes; END;"
+        "CREATE TRIGGER payloads_pending_refer AFTER UPDATE OF referred ON payloads"
+        " WHEN OLD.referred = 0 AND NEW.referred <> 0 BEGIN"
+        " UPDATE payload_pending SET bytes = bytes - OLD.size WHERE uploader = OLD.uploader;"
+        " END;"
+        "CREATE TRIGGER payloads_pending_delete AFTER DELETE ON payloads"
+        " WHEN OLD.referred = 0 BEGIN"
+        " UPDATE payload_pending SET bytes = bytes - OLD.size WHERE uploader = OLD.uploader;"
+        " END;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
@@ -1392,7 +1407,7 @@ int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t 
 {
 	const char *where = store_stmt_name[ST_PAY_PENDING];
 	sqlite3_stmt *st;
-	double total;
+	uint64_t v = 0;
 	int rc, ret;
 
 	if (!uploader || !bytes)
@@ -1402,19 +1417,12 @@ int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t 
 		return ret;
 	sqlite3_bind_text(st, 1, uploader, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	if (rc == SQLITE_ROW)
+		ret = store_col_u64(s, st, 0, &v, where);
+	else if (rc != SQLITE_DONE)
 		ret = store_fail(s, where, rc);
-	} else {
-		/* total() is a float; sizes are below 2^31 and a sum below 2^53 is exact. */
-		total = sqlite3_column_double(st, 0);
-		if (!(total >= 0 && total < 9007199254740992.0)) {
-			snprintf(s->errmsg, sizeof(s->errmsg), "store: bad payload total in %s",
-			         where);
-			ret = PL_ESTORE;
-		} else {
-			*bytes = (uint64_t)total;
-		}
-	}
+	if (!ret)
+		*bytes = v;
 	store_done(st);
 	return ret;
 }

@@ -521,7 +521,7 @@ static void test_migrate_v1(void **state)
 	pl_sha256(h, "old blob", 8);
 	pl_hex_encode(hex, h, PL_HASH_BYTES);
 	snprintf(sql, sizeof(sql),
-	         "DROP INDEX payloads_pending; DROP INDEX payloads_expiry; DROP TABLE payloads;"
+	         "DROP TABLE payloads; DROP TABLE payload_pending;"
 	         "CREATE TABLE payloads(hpfx INTEGER NOT NULL, hash BLOB NOT NULL,"
 	         " data BLOB NOT NULL);"
 	         "CREATE INDEX payloads_hpfx ON payloads(hpfx);"
