@@ -62,8 +62,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t sig[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	int ret;
 
-	if (pl_note_parse(&n, msg, size) != 0)
+	const char *why = NULL;
+
+	ret = pl_note_parse_why(&n, msg, size, &why);
+	if (ret != 0) {
+		struct pl_note *m = NULL;
+		/* A refusal always says why, and pl_note_parse() refuses the same way. */
+		if (!why || !*why || pl_note_parse(&m, msg, size) != ret || m)
+			abort();
 		return 0;
+	}
+	pl_note_free(n);
+	n = NULL;
+	if (pl_note_parse(&n, msg, size) != 0)
+		abort();
 	if (n->nsigs == 0 || n->nsigs > PL_NOTE_MAX_SIGS || n->text_len >= size ||
 	    !pl_note_text_is_valid(n->text, n->text_len) || strlen(n->text) != n->text_len)
 		abort();

@@ -22,7 +22,8 @@
  * the server with an error status, the code of that status (docs/api.md):
  * 400 PL_EMALFORMED, 401 PL_EVERIFY, 403 PL_EDENIED, 404 PL_ENOTFOUND,
  * 409 PL_ECHAIN, 413 PL_ETOOBIG, 422 PL_ERULE, 429 and 503 PL_ESTATE (try
- * again later), others PL_ENET; PL_ENET when the server could not be reached
+ * again later), 507 PL_ELIMIT (the party's unreferenced payloads are at
+ * their limit), others PL_ENET; PL_ENET when the server could not be reached
  * or the transfer failed or timed out; PL_ETOOBIG when an answer exceeds the
  * limit; PL_EMALFORMED when an answer does not parse; PL_EINVAL for a
  * request that needs a key on a client without one. pl_client_last_error()
@@ -217,5 +218,75 @@ int pl_client_inbox(struct pl_client *c, uint64_t after, unsigned wait_s,
 int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
                            int (*fn)(void *arg, const struct pl_client_entry *e), void *arg,
                            long max_ms) PL_WUR;
+
+/* ---- Two histories: evidence of a split view ---------------------------- */
+
+#define PL_CLIENT_SPLIT_VERSION    "parley/split-view/v1" /* first line of the evidence text */
+#define PL_CLIENT_SPLIT_SOURCE_MAX (PL_PROFILE_PATH_MAX + PL_PROFILE_URL_MAX + 128)
+
+/* One of the two signed checkpoints, exactly as it was received. */
+struct pl_client_split_checkpoint {
+	uint64_t size;
+	uint8_t root[PL_HASH_BYTES];
+	char *note; /* the signed checkpoint note, byte for byte, NUL-terminated (malloc'd) */
+	size_t note_len;
+	char source[PL_CLIENT_SPLIT_SOURCE_MAX]; /* where and when it was seen, for people */
+};
+
+/*
+ * Evidence that an exchange showed two histories: two checkpoints signed by
+ * its log key that cannot both be true, why, and the consistency proof the
+ * exchange gave between them (its hashes as received, which do not verify)
+ * or why it gave none. Made by pl_client_observe(); free with
+ * pl_client_split_free(). The caller may fill log_key before formatting.
+ */
+struct pl_client_split {
+	char reason[128];                        /* e.g. "same size, different roots" */
+	int64_t detected;                        /* when, Unix seconds (the caller's clock) */
+	char exchange[PL_PROFILE_URL_MAX + 1];   /* the client's base URL */
+	char log_key[PL_CLIENT_REASON_MAX];      /* the pinned log key's text, or "" */
+	struct pl_client_split_checkpoint seen;  /* the one pinned before */
+	struct pl_client_split_checkpoint given; /* the one the exchange gives now */
+	bool asked_proof;                        /* a consistency proof was asked for */
+	uint64_t proof_old, proof_new;           /* the sizes it was asked between */
+	uint8_t (*proof)[PL_HASH_BYTES];         /* its hashes (malloc'd), when one came */
+	size_t nproof;
+	bool has_proof;
+	char proof_error[PL_CLIENT_REASON_MAX + 64]; /* when none came: the exchange's answer */
+};
+
+/* Frees the evidence. NULL is a no-op. */
+void pl_client_split_free(struct pl_client_split *s);
+
+/*
+ * The check a client makes of every checkpoint it receives: is `given`
+ * (size given_size, root given_root; its signed note given_note[0..given_len),
+ * already verified with the pinned log key) one history with `seen`, the
+ * checkpoint pinned before (seen_note may be NULL when not kept)? Equal sizes
+ * need equal roots; otherwise the exchange must prove consistency from the
+ * smaller to the larger (GET /consistency), and for an older checkpoint it
+ * must still reach the size it signed before. seen_source says where the
+ * pinned one was kept (e.g. the state file); now is the caller's clock.
+ *
+ * Returns 0 when they are one history; PL_EINCONSISTENT when they are not,
+ * with *split set to the evidence (both notes byte for byte, the reason, the
+ * proof or the exchange's refusal to give one); or the client's error when
+ * the exchange could not be asked (pl_client_last_error() tells), with
+ * *split untouched. Thread-safety: that of the client.
+ */
+int pl_client_observe(struct pl_client *c, uint64_t seen_size,
+                      const uint8_t seen_root[static PL_HASH_BYTES], const char *seen_note,
+                      size_t seen_len, const char *seen_source, uint64_t given_size,
+                      const uint8_t given_root[static PL_HASH_BYTES], const char *given_note,
+                      size_t given_len, int64_t now, struct pl_client_split **split) PL_WUR;
+
+/*
+ * Appends the evidence as the plain text docs/split-view.md specifies: a
+ * version line, `key value` lines, then each checkpoint with its size, root,
+ * source and byte count followed by exactly that many bytes of its signed
+ * note, then the consistency proof or the reason none came. Returns 0 or a
+ * pl_buf error.
+ */
+int pl_client_split_format(const struct pl_client_split *s, struct pl_buf *out) PL_WUR;
 
 #endif

@@ -52,15 +52,18 @@ struct pl_exchange;
 #define PL_EXCHANGE_ID_PREFIX_MIN  8   /* hex digits in the shortest accepted id prefix */
 
 /* Defaults of struct pl_exchange_options, tuned for low latency. */
-#define PL_EXCHANGE_DEFAULT_BATCH_MAX      256
-#define PL_EXCHANGE_DEFAULT_BATCH_AGE_US   1000
-#define PL_EXCHANGE_DEFAULT_IDLE_US        100
-#define PL_EXCHANGE_DEFAULT_TIME_TOLERANCE 300 /* seconds */
-#define PL_EXCHANGE_DEFAULT_TIMER_MS       1000
-#define PL_EXCHANGE_DEFAULT_PAYLOAD_MAX    PL_BOX_MAX_BYTES /* the largest well-formed blob */
-#define PL_EXCHANGE_DEFAULT_READERS        8                /* pooled read connections */
-#define PL_EXCHANGE_LINES_MAX              32               /* checked lines */
-#define PL_EXCHANGE_LINE_PAGE_MAX          256 /* checks in one pl_exchange_line() page */
+#define PL_EXCHANGE_DEFAULT_BATCH_MAX         256
+#define PL_EXCHANGE_DEFAULT_BATCH_AGE_US      1000
+#define PL_EXCHANGE_DEFAULT_IDLE_US           100
+#define PL_EXCHANGE_DEFAULT_TIME_TOLERANCE    300 /* seconds */
+#define PL_EXCHANGE_DEFAULT_TIMER_MS          1000
+#define PL_EXCHANGE_DEFAULT_PAYLOAD_MAX       PL_BOX_MAX_BYTES /* the largest well-formed blob */
+#define PL_EXCHANGE_DEFAULT_READERS           8                /* pooled read connections */
+#define PL_EXCHANGE_DEFAULT_PAYLOAD_RETENTION 86400 /* seconds an unreferenced blob is kept */
+/* payload_unreferenced_max by default: this many times payload_max. */
+#define PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX 4
+#define PL_EXCHANGE_LINES_MAX                    32  /* checked lines */
+#define PL_EXCHANGE_LINE_PAGE_MAX                256 /* checks in one pl_exchange_line() page */
 
 /*
  * Tunables, filled by pl_exchange_options_default() and then from
@@ -84,6 +87,13 @@ struct pl_exchange_options {
 	uint32_t timer_interval_ms;
 	/* Largest payload blob accepted by pl_exchange_payload_put(). */
 	uint64_t payload_max;
+	/* Seconds a blob no logged record refers to is kept after its upload; the
+	 * timer thread then deletes it (0: PL_EXCHANGE_DEFAULT_PAYLOAD_RETENTION). */
+	uint32_t payload_retention_s;
+	/* Bytes of unreferenced blobs one uploader may hold at once; an upload
+	 * past it is refused (0: PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX times
+	 * payload_max). */
+	uint64_t payload_unreferenced_max;
 	/* Read connections kept open for the read functions. */
 	uint32_t readers;
 	/* Wall clock in Unix seconds; NULL means time(). Tests inject one to make
@@ -262,19 +272,28 @@ int pl_exchange_submit_async(struct pl_exchange *ex, const char *rec, size_t len
 /*
  * Stores a payload blob (the ciphertext of a message, docs/payloads.md),
  * content-addressed by SHA-256, written to hash. uploader is the
- * authenticated party, which must be a member. The blob's readers are the
- * parties whose registered encryption key has a reader slot in it
- * (pl_box_has_reader()). Storing the same bytes again succeeds. Durable on
- * return. Returns 0, PL_ETOOBIG (over payload_max), PL_EMALFORMED (not a
- * well-formed blob), PL_EDENIED (uploader not a member), PL_ESTORE, PL_ESTATE.
+ * authenticated party, which must be a member, and is recorded: until a
+ * logged record names the blob in its `payload` line only the uploader may
+ * fetch it, and if none does within payload_retention_s the timer deletes
+ * it (a record naming it then is refused as naming an unknown payload).
+ * The blob's readers are the parties whose registered encryption key has a
+ * reader slot in it (pl_box_has_reader()). Storing the same bytes again
+ * succeeds (by its uploader, before a record refers to it, its retention
+ * starts again). Durable on return. Returns 0, PL_ETOOBIG (over
+ * payload_max), PL_EMALFORMED (not a well-formed blob), PL_EDENIED
+ * (uploader not a member), PL_ELIMIT (the uploader's unreferenced blobs
+ * would exceed payload_unreferenced_max bytes), PL_ESTORE, PL_ESTATE.
  */
 int pl_exchange_payload_put(struct pl_exchange *ex, const char *uploader, const uint8_t *blob,
                             size_t len, uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
 
 /*
- * Fetches a payload blob for reader. On success *blob is malloc'd (free()),
- * *len its size. Returns 0, PL_ENOTFOUND (no such blob), PL_EDENIED (reader
- * is not one of the blob's readers), PL_ESTORE.
+ * Fetches a payload blob for reader, an active member. Before a logged
+ * record refers to the blob only its uploader may; after, only its readers
+ * (a blob stored before uploaders were recorded counts as referred to). On
+ * success *blob is malloc'd (free()), *len its size. Returns 0, PL_ENOTFOUND
+ * (no such blob, or deleted unreferenced), PL_EDENIED (reader may not have
+ * it), PL_ESTORE.
  */
 int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
                             const uint8_t hash[static PL_HASH_BYTES], uint8_t **blob,

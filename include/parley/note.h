@@ -48,6 +48,15 @@ struct pl_note {
  */
 int pl_note_parse(struct pl_note **out, const char *msg, size_t len) PL_WUR;
 
+/*
+ * pl_note_parse(), and on failure, when why is not NULL, *why is set to a
+ * static one-line reason naming what is wrong, e.g. "more than 64 signature
+ * lines" (PL_ETOOBIG) or "no blank line before the signature lines"
+ * (PL_EMALFORMED), for a refusal a person can act on. *why is untouched on
+ * success. Thread-safe.
+ */
+int pl_note_parse_why(struct pl_note **out, const char *msg, size_t len, const char **why) PL_WUR;
+
 /* Frees a note; NULL is a no-op. */
 void pl_note_free(struct pl_note *n);
 

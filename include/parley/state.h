@@ -49,6 +49,9 @@ struct pl_state_checkpoint {
 	uint8_t root[PL_HASH_BYTES];
 	char *note; /* the signed checkpoint note, NUL-terminated, malloc'd */
 	size_t note_len;
+	int64_t seen; /* when it was received; 0: not recorded */
+	char seen_from[PL_PROFILE_URL_MAX +
+	               1]; /* the exchange URL it came from; "": not recorded */
 };
 
 /* Frees what pl_state_checkpoint_get() put in cp. NULL or zeroed: no-op. */
@@ -71,6 +74,15 @@ int pl_state_checkpoint_get(struct pl_state *s, struct pl_state_checkpoint *cp) 
 int pl_state_checkpoint_put(struct pl_state *s, uint64_t size,
                             const uint8_t root[static PL_HASH_BYTES], const char *note,
                             size_t note_len) PL_WUR;
+
+/*
+ * pl_state_checkpoint_put() that also keeps when (Unix seconds, >= 0) and
+ * from which exchange URL (at most PL_PROFILE_URL_MAX bytes) the checkpoint
+ * was received, so that evidence of two histories can say it.
+ */
+int pl_state_checkpoint_put_seen(struct pl_state *s, uint64_t size,
+                                 const uint8_t root[static PL_HASH_BYTES], const char *note,
+                                 size_t note_len, int64_t seen, const char *seen_from) PL_WUR;
 
 /* This party's chain head: its latest record as far as this client knows. */
 struct pl_state_head {

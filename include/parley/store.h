@@ -33,7 +33,7 @@
  */
 struct pl_store;
 
-#define PL_STORE_SCHEMA_VERSION 1
+#define PL_STORE_SCHEMA_VERSION 2
 #define PL_STORE_KIND_MAX       15 /* bytes in a record kind */
 #define PL_STORE_NAME_MAX       PL_PARTY_NAME_MAX
 #define PL_STORE_KEY_TEXT_MAX   511 /* bytes in a stored key's text form */
@@ -258,9 +258,28 @@ int pl_store_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint6
 
 /* ---- Payload blobs, content-addressed ---------------------------------- */
 
-/* Stores a blob under its hash. Storing the same hash again is a no-op returning 0. */
+/*
+ * What the store keeps about a blob beside its bytes. A blob is "referred
+ * to" once a logged record names it in its `payload` line; until then only
+ * its uploader may read it and it may be deleted (pl_store_payload_expire()).
+ * Blobs stored before schema 2 have no known uploader ("") and count as
+ * referred to (see the migration in store.c).
+ */
+struct pl_store_payload {
+	size_t len;
+	char uploader[PL_STORE_NAME_MAX + 1]; /* the party that stored it; "" when unknown */
+	int64_t stored;                       /* Unix seconds of its (latest) upload */
+	bool referred;
+};
+
+/*
+ * Stores a blob under its hash for uploader (a party name), at time now.
+ * Storing the same hash again is a no-op returning 0, except that its own
+ * uploader storing it again while no record refers to it moves its time to
+ * now (a retry restarts its retention).
+ */
 int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
-                         const uint8_t *blob, size_t len) PL_WUR;
+                         const uint8_t *blob, size_t len, const char *uploader, int64_t now) PL_WUR;
 
 /*
  * Reads a blob: *blob malloc'd (free()), *len. With blob NULL only checks
@@ -268,6 +287,25 @@ int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_B
  */
 int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                          uint8_t **blob, size_t *len) PL_WUR;
+
+/* What is kept about a blob, without its bytes. PL_ENOTFOUND. */
+int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                          struct pl_store_payload *info) PL_WUR;
+
+/* Marks the blob referred to (a writer, in the transaction logging the record). No blob: no-op. */
+int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
+
+/*
+ * The bytes of the blobs uploader stored that no record refers to yet: one
+ * lookup of a total the store keeps with every change of a blob.
+ */
+int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t *bytes) PL_WUR;
+
+/*
+ * Deletes up to max blobs that no record refers to and that were stored at
+ * or before `before`, oldest first; *n is how many. A writer.
+ */
+int pl_store_payload_expire(struct pl_store *s, int64_t before, size_t max, size_t *n) PL_WUR;
 
 /* ---- Timers: deadlines that survive restarts --------------------------- */
 

@@ -14,6 +14,8 @@
 #include <parley/auth.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/timestamp.h>
+#include <parley/tlog.h>
 
 #include "internal.h"
 
@@ -192,6 +194,8 @@ static int error_of_status(long status)
 	case 429:
 	case 503:
 		return PL_ESTATE;
+	case 507:
+		return PL_ELIMIT;
 	default:
 		return PL_ENET;
 	}
@@ -1350,5 +1354,180 @@ out:
 	curl_slist_free_all(hdrs);
 	pl__client_sse_free(s.p);
 	pl_buf_release(&s.error);
+	return ret;
+}
+
+/* ---- Two histories ---- */
+
+void pl_client_split_free(struct pl_client_split *s)
+{
+	if (!s)
+		return;
+	free(s->seen.note);
+	free(s->given.note);
+	free(s->proof);
+	free(s);
+}
+
+/* Copies a checkpoint into the evidence. */
+static int split_keep(struct pl_client_split_checkpoint *k, uint64_t size,
+                      const uint8_t root[static PL_HASH_BYTES], const char *note, size_t len,
+                      const char *source)
+{
+	k->size = size;
+	memcpy(k->root, root, PL_HASH_BYTES);
+	snprintf(k->source, sizeof(k->source), "%s", source ? source : "");
+	/* One line of the evidence text, whatever a path holds. */
+	for (char *p = k->source; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	k->note = malloc(len + 1);
+	if (!k->note)
+		return PL_ENOMEM;
+	if (len)
+		memcpy(k->note, note, len);
+	k->note[len] = '\0';
+	k->note_len = len;
+	return 0;
+}
+
+int pl_client_observe(struct pl_client *c, uint64_t seen_size,
+                      const uint8_t seen_root[static PL_HASH_BYTES], const char *seen_note,
+                      size_t seen_len, const char *seen_source, uint64_t given_size,
+                      const uint8_t given_root[static PL_HASH_BYTES], const char *given_note,
+                      size_t given_len, int64_t now, struct pl_client_split **split)
+{
+	uint8_t(*proof)[PL_HASH_BYTES] = NULL;
+	struct pl_client_split *s = NULL;
+	char when[PL_TIMESTAMP_LEN + 1] = "";
+	const char *why = NULL;
+	uint64_t lo, hi;
+	size_t n = 0;
+	int ret = 0, err = 0;
+
+	if (!c || !split || (!seen_note && seen_len) || (!given_note && given_len))
+		return PL_EINVAL;
+	if (seen_size == given_size) {
+		if (sodium_memcmp(seen_root, given_root, PL_HASH_BYTES) != 0)
+			why = "same size, different roots";
+		goto judge;
+	}
+	lo = seen_size < given_size ? seen_size : given_size;
+	hi = seen_size < given_size ? given_size : seen_size;
+	proof = calloc(PL_PROOF_MAX_HASHES, PL_HASH_BYTES);
+	if (!proof) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	err = pl_client_consistency(c, lo, hi, proof, &n);
+	if (err == PL_ENOTFOUND && given_size < seen_size) {
+		/* It cannot reach the size it signed before: it has rolled back. */
+		why = "the exchange no longer has the tree it signed";
+	} else if (err) {
+		ret = err;
+		goto out;
+	} else if (pl_tlog_verify_consistency(lo, hi,
+	                                      seen_size < given_size ? seen_root : given_root,
+	                                      seen_size < given_size ? given_root : seen_root,
+	                                      (const uint8_t(*)[PL_HASH_BYTES])proof, n) != 0) {
+		why = given_size > seen_size ? "the new tree does not extend the old one"
+		                             : "the old tree is not a prefix of the one seen";
+	}
+judge:
+	if (!why)
+		goto out;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	snprintf(s->reason, sizeof(s->reason), "%s", why);
+	s->detected = now;
+	snprintf(s->exchange, sizeof(s->exchange), "%.*s", (int)c->base_len, c->base);
+	if (pl_timestamp_format(when, now) != 0)
+		when[0] = '\0';
+	{
+		char src[PL_CLIENT_SPLIT_SOURCE_MAX];
+		snprintf(src, sizeof(src), "received from %s at %s", s->exchange, when);
+		ret = split_keep(&s->seen, seen_size, seen_root, seen_note, seen_len, seen_source);
+		if (!ret)
+			ret = split_keep(&s->given, given_size, given_root, given_note, given_len,
+			                 src);
+	}
+	if (ret)
+		goto out;
+	if (seen_size != given_size) {
+		s->asked_proof = true;
+		s->proof_old = lo;
+		s->proof_new = hi;
+		if (err) {
+			snprintf(s->proof_error, sizeof(s->proof_error), "HTTP %ld %s: %s",
+			         c->err.status, c->err.code[0] ? c->err.code : "error",
+			         c->err.reason[0] ? c->err.reason : pl_strerror(err));
+		} else {
+			s->has_proof = true;
+			s->nproof = n;
+			s->proof = proof;
+			proof = NULL;
+		}
+	}
+	*split = s;
+	s = NULL;
+	ret = PL_EINCONSISTENT;
+out:
+	free(proof);
+	pl_client_split_free(s);
+	return ret;
+}
+
+/* Appends one checkpoint of the evidence: its lines, then its note byte for byte. */
+static int split_format_checkpoint(struct pl_buf *out, const char *label,
+                                   const struct pl_client_split_checkpoint *k)
+{
+	char root[PL_HASH_B64_LEN + 1];
+	int ret;
+
+	pl_b64_encode(root, k->root, PL_HASH_BYTES);
+	ret = pl_buf_addf(out, "\n%s\nsize %llu\nroot %s\nsource %s\nbytes %zu\n", label,
+	                  (unsigned long long)k->size, root, k->source, k->note_len);
+	if (!ret && k->note_len)
+		ret = pl_buf_add(out, k->note, k->note_len);
+	/* A note ends in a newline; anything else is written as is and counted. */
+	if (!ret && (k->note_len == 0 || k->note[k->note_len - 1] != '\n'))
+		ret = pl_buf_add(out, "\n", 1);
+	return ret;
+}
+
+int pl_client_split_format(const struct pl_client_split *s, struct pl_buf *out)
+{
+	char when[PL_TIMESTAMP_LEN + 1];
+	int ret;
+
+	if (!s || !out)
+		return PL_EINVAL;
+	if (pl_timestamp_format(when, s->detected) != 0)
+		snprintf(when, sizeof(when), "-");
+	ret = pl_buf_addf(out, "%s\nexchange %s\nlog-key %s\ndetected %s\nreason %s\n",
+	                  PL_CLIENT_SPLIT_VERSION, s->exchange, s->log_key[0] ? s->log_key : "-",
+	                  when, s->reason);
+	if (!ret)
+		ret = split_format_checkpoint(out, "checkpoint seen-before", &s->seen);
+	if (!ret)
+		ret = split_format_checkpoint(out, "checkpoint given-now", &s->given);
+	if (!ret && !s->asked_proof)
+		ret = pl_buf_adds(out, "\nconsistency none: the sizes are equal\n");
+	else if (!ret && !s->has_proof)
+		ret = pl_buf_addf(out, "\nconsistency %llu %llu refused\nerror %s\n",
+		                  (unsigned long long)s->proof_old,
+		                  (unsigned long long)s->proof_new, s->proof_error);
+	else if (!ret)
+		ret = pl_buf_addf(out, "\nconsistency %llu %llu does-not-verify\nhashes %zu\n",
+		                  (unsigned long long)s->proof_old,
+		                  (unsigned long long)s->proof_new, s->nproof);
+	for (size_t i = 0; !ret && s->has_proof && i < s->nproof; i++) {
+		ret = pl_b64_append(out, s->proof[i], PL_HASH_BYTES);
+		if (!ret)
+			ret = pl_buf_add(out, "\n", 1);
+	}
 	return ret;
 }

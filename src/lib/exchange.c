@@ -56,9 +56,10 @@ struct ex_item {
 	size_t len;
 	struct pl_record *rec;
 	uint8_t id[PL_HASH_BYTES];
-	/* EX_PAYLOAD: the blob (borrowed from the waiting caller) and its hash. */
+	/* EX_PAYLOAD: the blob and its uploader (borrowed from the waiting caller), its hash. */
 	const uint8_t *blob;
 	size_t blob_len;
+	const char *uploader;
 	uint8_t hash[PL_HASH_BYTES];
 	/* EX_PARTY_ADD / EX_PARTY_REVOKE. */
 	struct ex_party_req *party;
@@ -933,6 +934,9 @@ static int ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge
 	np = ex_audience(c, rec, v, pids);
 	for (size_t i = 0; !ret && i < np; i++)
 		ret = pl_store_inbox_put(s, pids[i], idx);
+	/* From now on the blob is its readers', and it is kept. */
+	if (!ret && (rec->has & PL_RECORD_HAS_PAYLOAD))
+		ret = pl_store_payload_refer(s, rec->payload);
 	if (!ret && rec->kind == PL_KIND_SEND && (rec->has & PL_RECORD_HAS_DEADLINE))
 		ret = pl_store_timer_put(s, idx, rec->deadline);
 	/* One second past a check's deadline, so that an answer made at the deadline is in. */
@@ -1416,7 +1420,13 @@ static int ex_seq_timers(struct pl_exchange *ex, struct ex_batch *b, struct ex_i
 	size_t n = 0;
 	int ret;
 
-	ret = pl_store_timer_due(ex->w, ex_now(ex), due, EX_TIMERS_MAX, &n);
+	/* Blobs no record referred to within payload_retention seconds go first. */
+	ret = pl_store_payload_expire(ex->w, ex_now(ex) - (int64_t)ex->o.payload_retention_s,
+	                              EX_TIMERS_MAX, &n);
+	if (!ret && n)
+		b->wrote = true;
+	if (!ret)
+		ret = pl_store_timer_due(ex->w, ex_now(ex), due, EX_TIMERS_MAX, &n);
 	for (size_t i = 0; !ret && i < n; i++) {
 		ret = ex_append_deadline(ex, b, due[i]);
 		if (!ret)
@@ -1510,10 +1520,27 @@ static void ex_publish_cosigned(struct pl_exchange *ex, struct ex_item *items)
 	}
 }
 
+/*
+ * Stores an uploaded blob. A new one must fit in its uploader's allowance of
+ * unreferenced bytes (payload_unreferenced_max), so that nobody fills the
+ * disk within the retention window; a refusal is the item's (PL_ELIMIT).
+ */
 static int ex_seq_payload(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
 {
-	int ret = pl_store_payload_put(ex->w, it->hash, it->blob, it->blob_len);
+	struct pl_store_payload info;
+	uint64_t pending = 0;
+	int ret = pl_store_payload_info(ex->w, it->hash, &info);
 
+	if (ret == PL_ENOTFOUND) {
+		ret = pl_store_payload_pending(ex->w, it->uploader, &pending);
+		if (!ret && pending + it->blob_len > ex->o.payload_unreferenced_max) {
+			it->status = PL_ELIMIT;
+			return 0;
+		}
+	}
+	if (!ret)
+		ret = pl_store_payload_put(ex->w, it->hash, it->blob, it->blob_len, it->uploader,
+		                           ex_now(ex));
 	if (!ret)
 		b->wrote = true;
 	return ret;
@@ -2214,6 +2241,7 @@ int pl_exchange_payload_put(struct pl_exchange *ex, const char *uploader, const 
 	it.type = EX_PAYLOAD;
 	it.blob = blob;
 	it.blob_len = len;
+	it.uploader = uploader;
 	pl_box_hash(it.hash, blob, len);
 	ret = ex_run_sync(ex, &it);
 	if (!ret)
@@ -2225,10 +2253,11 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
                             const uint8_t hash[static PL_HASH_BYTES], uint8_t **blob, size_t *len)
 {
 	struct pl_store *s;
+	struct pl_store_payload info;
 	uint8_t pk[PL_BOX_PK_BYTES];
 	uint8_t *b = NULL;
 	size_t n = 0;
-	bool has_pk = false;
+	bool member = false, has_pk = false, allowed;
 	int ret;
 
 	if (!ex || !reader || !blob || !len)
@@ -2236,19 +2265,31 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
 	pthread_rwlock_rdlock(&ex->dir_lock);
 	{
 		size_t i = ex_dir_find(ex, reader);
-		if (i && !ex->members[i].revoked && ex->members[i].has_enc) {
+		member = i && !ex->members[i].revoked;
+		if (member && ex->members[i].has_enc) {
 			memcpy(pk, ex->members[i].enc_pk, sizeof(pk));
 			has_pk = true;
 		}
 	}
 	pthread_rwlock_unlock(&ex->dir_lock);
 	s = ex_reader_get(ex);
-	ret = pl_store_payload_get(s, hash, &b, &n);
+	/* One read snapshot, so that the blob and its state agree. */
+	ret = pl_store_begin(s);
+	if (!ret)
+		ret = pl_store_payload_info(s, hash, &info);
+	if (!ret)
+		ret = pl_store_payload_get(s, hash, &b, &n);
 	ex_note_error(ex, s, ret);
+	pl_store_rollback(s);
 	ex_reader_put(ex, s);
 	if (ret)
 		goto out;
-	if (!has_pk || !pl_box_has_reader(b, n, pk)) {
+	/* Before a logged record refers to it, only its uploader; after, only its readers. */
+	if (info.referred)
+		allowed = has_pk && pl_box_has_reader(b, n, pk);
+	else
+		allowed = member && strcmp(info.uploader, reader) == 0;
+	if (!allowed) {
 		ret = PL_EDENIED;
 		goto out;
 	}
@@ -3147,6 +3188,7 @@ void pl_exchange_options_default(struct pl_exchange_options *o)
 	o->time_tolerance_s = PL_EXCHANGE_DEFAULT_TIME_TOLERANCE;
 	o->timer_interval_ms = PL_EXCHANGE_DEFAULT_TIMER_MS;
 	o->payload_max = PL_EXCHANGE_DEFAULT_PAYLOAD_MAX;
+	o->payload_retention_s = PL_EXCHANGE_DEFAULT_PAYLOAD_RETENTION;
 	o->readers = PL_EXCHANGE_DEFAULT_READERS;
 }
 
@@ -3578,9 +3620,14 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 			ex->o.timer_interval_ms = d.timer_interval_ms;
 		if (!ex->o.payload_max)
 			ex->o.payload_max = d.payload_max;
+		if (!ex->o.payload_retention_s)
+			ex->o.payload_retention_s = d.payload_retention_s;
 		if (!ex->o.readers)
 			ex->o.readers = d.readers;
 	}
+	if (!ex->o.payload_unreferenced_max)
+		ex->o.payload_unreferenced_max =
+		        PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX * ex->o.payload_max;
 	if (ex->o.nlines > PL_EXCHANGE_LINES_MAX)
 		ex->o.nlines = PL_EXCHANGE_LINES_MAX;
 	/* Checks resume at the next due time from now: none is made up for the closed time. */

@@ -13,6 +13,11 @@
 #define SIG_PREFIX     "\xe2\x80\x94 "
 #define SIG_PREFIX_LEN 4
 
+/* The limits as the parser's reasons spell them. */
+#define NOTE_STR_(x) #x
+#define NOTE_STR(x)  NOTE_STR_(x)
+_Static_assert(PL_NOTE_MAX_BYTES == 1u << 20, "the size reason says 1 MiB");
+
 /* True when s[0..n) is valid UTF-8 with no control character but newline. */
 static bool chars_are_valid(const char *s, size_t n)
 {
@@ -106,41 +111,57 @@ void pl_note_free(struct pl_note *n)
 
 int pl_note_parse(struct pl_note **out, const char *msg, size_t len)
 {
+	return pl_note_parse_why(out, msg, len, NULL);
+}
+
+int pl_note_parse_why(struct pl_note **out, const char *msg, size_t len, const char **why)
+{
 	struct pl_note *n = NULL;
-	const char *sigs, *p, *end;
+	const char *sigs, *p, *end, *reason = NULL;
 	ptrdiff_t split;
 	size_t nsigs = 0, i = 0;
 	int ret;
 
 	if (len > PL_NOTE_MAX_BYTES) {
 		ret = PL_ETOOBIG;
+		reason = "note larger than 1 MiB";
 		goto out;
 	}
 	if (!chars_are_valid(msg, len)) {
 		ret = PL_EMALFORMED;
+		reason = "note is not UTF-8 without control characters";
 		goto out;
 	}
 	/* The spec: the text ends at the LAST blank line, so the text may hold blank lines. */
 	split = last_blank_line(msg, len);
 	if (split < 0) {
 		ret = PL_EMALFORMED;
+		reason = "no blank line before the signature lines";
 		goto out;
 	}
 	sigs = msg + split + 2;
 	end = msg + len;
-	if (sigs == end || end[-1] != '\n') {
+	if (sigs == end) {
 		ret = PL_EMALFORMED;
+		reason = "no signature line";
+		goto out;
+	}
+	if (end[-1] != '\n') {
+		ret = PL_EMALFORMED;
+		reason = "last signature line does not end in a newline";
 		goto out;
 	}
 	for (p = sigs; p < end; p++)
 		nsigs += *p == '\n';
 	if (nsigs > PL_NOTE_MAX_SIGS) {
 		ret = PL_ETOOBIG;
+		reason = "more than " NOTE_STR(PL_NOTE_MAX_SIGS) " signature lines";
 		goto out;
 	}
 	n = calloc(1, sizeof(*n));
 	if (!n) {
 		ret = PL_ENOMEM;
+		reason = "out of memory";
 		goto out;
 	}
 	n->text_len = (size_t)split + 1;
@@ -148,6 +169,7 @@ int pl_note_parse(struct pl_note **out, const char *msg, size_t len)
 	n->sigs = calloc(nsigs, sizeof(*n->sigs));
 	if (!n->text || !n->sigs) {
 		ret = PL_ENOMEM;
+		reason = "out of memory";
 		goto out;
 	}
 	memcpy(n->text, msg, n->text_len);
@@ -155,8 +177,10 @@ int pl_note_parse(struct pl_note **out, const char *msg, size_t len)
 	for (p = sigs; p < end; i++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		ret = parse_sig_line(&n->sigs[i], p, (size_t)(nl - p));
-		if (ret)
+		if (ret) {
+			reason = "malformed signature line";
 			goto out;
+		}
 		p = nl + 1;
 	}
 	n->nsigs = nsigs;
@@ -164,6 +188,8 @@ int pl_note_parse(struct pl_note **out, const char *msg, size_t len)
 	n = NULL;
 	ret = 0;
 out:
+	if (ret && why)
+		*why = reason;
 	pl_note_free(n);
 	return ret;
 }

@@ -986,7 +986,7 @@ int pl_record_open(struct pl_record *r, uint8_t id[static PL_RECORD_ID_BYTES],
 		reason = "record too large";
 		goto out;
 	}
-	ret = pl_note_parse(&n, msg, len);
+	ret = pl_note_parse_why(&n, msg, len, &reason);
 	if (ret != 0)
 		goto out;
 	tmp = record_alloc();

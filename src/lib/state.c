@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-#define SCHEMA_VERSION  1
+#define SCHEMA_VERSION  2
 #define BUSY_TIMEOUT_MS 5000
 
 struct pl_state {
@@ -43,6 +43,15 @@ static const char schema[] =
         "CREATE TABLE IF NOT EXISTS record("
         " origin TEXT NOT NULL, id BLOB NOT NULL, idx INTEGER NOT NULL, text BLOB NOT NULL,"
         " PRIMARY KEY(origin, id));";
+
+/*
+ * Schema 1 to 2 (and a new file, made by the schema above, likewise): when
+ * and from where the pinned checkpoint was received, for the evidence of two
+ * histories. A checkpoint pinned before has neither (0, "").
+ */
+static const char migrate_2[] =
+        "ALTER TABLE checkpoint ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE checkpoint ADD COLUMN seen_from TEXT NOT NULL DEFAULT '';";
 
 /* Prepares sql. Returns 0 or PL_ESTORE. */
 static int prepare(struct pl_state *s, sqlite3_stmt **st, const char *sql)
@@ -207,7 +216,8 @@ int pl_state_open(struct pl_state **out, const char *path, const char *origin, c
 		goto out;
 	}
 	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK ||
+	    (version < 2 && sqlite3_exec(s->db, migrate_2, NULL, NULL, NULL) != SQLITE_OK) ||
+	    sqlite3_exec(s->db, "PRAGMA user_version=2", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		ret = PL_ESTORE;
@@ -246,7 +256,8 @@ int pl_state_checkpoint_get(struct pl_state *s, struct pl_state_checkpoint *cp)
 	int ret;
 
 	memset(&c, 0, sizeof(c));
-	ret = prepare(s, &st, "SELECT size, root, note FROM checkpoint WHERE origin = ?1");
+	ret = prepare(s, &st,
+	              "SELECT size, root, note, seen, seen_from FROM checkpoint WHERE origin = ?1");
 	if (!ret && sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
 	if (!ret)
@@ -257,6 +268,16 @@ int pl_state_checkpoint_get(struct pl_state *s, struct pl_state_checkpoint *cp)
 		ret = column_exact(st, 1, c.root, PL_HASH_BYTES);
 	if (!ret)
 		ret = column_blob(st, 2, 1, PL_NOTE_MAX_BYTES, &note, &n);
+	if (!ret) {
+		const unsigned char *from = sqlite3_column_text(st, 4);
+		int flen = sqlite3_column_bytes(st, 4);
+		c.seen = sqlite3_column_int64(st, 3);
+		if (sqlite3_column_type(st, 3) != SQLITE_INTEGER || c.seen < 0 || !from ||
+		    flen < 0 || (size_t)flen >= sizeof(c.seen_from))
+			ret = PL_ESTORE;
+		else
+			memcpy(c.seen_from, from, (size_t)flen + 1);
+	}
 	if (ret)
 		goto out;
 	c.note = malloc(n + 1);
@@ -277,17 +298,27 @@ int pl_state_checkpoint_put(struct pl_state *s, uint64_t size,
                             const uint8_t root[static PL_HASH_BYTES], const char *note,
                             size_t note_len)
 {
+	return pl_state_checkpoint_put_seen(s, size, root, note, note_len, 0, "");
+}
+
+int pl_state_checkpoint_put_seen(struct pl_state *s, uint64_t size,
+                                 const uint8_t root[static PL_HASH_BYTES], const char *note,
+                                 size_t note_len, int64_t seen, const char *seen_from)
+{
 	sqlite3_stmt *st = NULL;
 	int ret;
 
-	if (!note || note_len == 0 || note_len > PL_NOTE_MAX_BYTES || size > INT64_MAX) {
+	if (!note || note_len == 0 || note_len > PL_NOTE_MAX_BYTES || size > INT64_MAX ||
+	    seen < 0 || !seen_from || strlen(seen_from) > PL_PROFILE_URL_MAX) {
 		ret = PL_EINVAL;
 		goto out;
 	}
 	ret = prepare(s, &st,
-	              "INSERT INTO checkpoint(origin, size, root, note) VALUES(?1, ?2, ?3, ?4)"
+	              "INSERT INTO checkpoint(origin, size, root, note, seen, seen_from)"
+	              " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
 	              " ON CONFLICT(origin) DO UPDATE SET size = excluded.size,"
-	              " root = excluded.root, note = excluded.note"
+	              " root = excluded.root, note = excluded.note, seen = excluded.seen,"
+	              " seen_from = excluded.seen_from"
 	              " WHERE excluded.size > checkpoint.size");
 	if (!ret)
 		ret = step_bound(
@@ -296,6 +327,9 @@ int pl_state_checkpoint_put(struct pl_state *s, uint64_t size,
 		                    sqlite3_bind_blob(st, 3, root, PL_HASH_BYTES, SQLITE_STATIC) ==
 		                            SQLITE_OK &&
 		                    sqlite3_bind_blob(st, 4, note, (int)note_len, SQLITE_STATIC) ==
+		                            SQLITE_OK &&
+		                    sqlite3_bind_int64(st, 5, seen) == SQLITE_OK &&
+		                    sqlite3_bind_text(st, 6, seen_from, -1, SQLITE_STATIC) ==
 		                            SQLITE_OK);
 out:
 	sqlite3_finalize(st);

@@ -57,9 +57,17 @@
 	X(ST_INBOX_PUT, "INSERT OR IGNORE INTO inbox(pid, idx) VALUES (?1, ?2)")              \
 	X(ST_INBOX_LIST, "SELECT idx FROM inbox WHERE pid = ?1 AND idx >= ?2 ORDER BY idx "   \
 	                 "LIMIT ?3")                                                          \
-	X(ST_PAY_FIND, "SELECT rowid, hash, length(data) FROM payloads WHERE hpfx = ?1")      \
-	X(ST_PAY_PUT, "INSERT INTO payloads(hpfx, hash, data) VALUES (?1, ?2, ?3)")           \
+	X(ST_PAY_FIND, "SELECT rowid, hash, length(data), uploader, stored, referred "        \
+	               "FROM payloads WHERE hpfx = ?1")                                       \
+	X(ST_PAY_PUT, "INSERT INTO payloads(hpfx, hash, data, uploader, stored, size, "       \
+	              "referred) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)")                         \
 	X(ST_PAY_GET, "SELECT data FROM payloads WHERE rowid = ?1")                           \
+	X(ST_PAY_TOUCH, "UPDATE payloads SET stored = ?2 WHERE rowid = ?1")                   \
+	X(ST_PAY_REFER, "UPDATE payloads SET referred = 1 "                                   \
+	                "WHERE hpfx = ?1 AND hash = ?2 AND referred = 0")                     \
+	X(ST_PAY_PENDING, "SELECT bytes FROM payload_pending WHERE uploader = ?1")            \
+	X(ST_PAY_EXPIRE, "DELETE FROM payloads WHERE rowid IN (SELECT rowid FROM payloads "   \
+	                 "WHERE referred = 0 AND stored <= ?1 ORDER BY stored LIMIT ?2)")     \
 	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")             \
 	X(ST_TIMER_DEL, "DELETE FROM timers WHERE idx = ?1")                                  \
 	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")
@@ -107,6 +115,49 @@ static const char store_schema[] =
         "CREATE TABLE timers(due INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(due, idx))"
         " WITHOUT ROWID;"
         "CREATE UNIQUE INDEX timers_idx ON timers(idx);";
+
+/*
+ * Migrations: store_migrations[v - 1] takes a store from schema v to v + 1.
+ * A new store is made by store_schema and then every migration, so that an
+ * old store brought up to date and a new one have the same tables. Each runs
+ * in the writer's transaction that also records the new version.
+ *
+ * 1 -> 2: what a payload's access and retention need: its uploader (the
+ * authenticated party of POST /payloads), the time it was stored, its size,
+ * and whether a logged record refers to it. A blob stored before has no
+ * known uploader and counts as referred to: it was readable by its readers
+ * from its upload on, most were uploaded for a send that was then logged,
+ * and deleting one could take the content of a logged send with it.
+ * Only unreferenced blobs are in the partial index that retention scans.
+ * payload_pending holds each uploader's bytes of unreferenced blobs, kept by
+ * triggers in the same transaction as every change of a blob, so that the
+ * allowance check on upload is one lookup whatever the number of blobs.
+ */
+static const char *const store_migrations[] = {
+        "ALTER TABLE payloads ADD COLUMN uploader TEXT;"
+        "ALTER TABLE payloads ADD COLUMN stored INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE payloads ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE payloads ADD COLUMN referred INTEGER NOT NULL DEFAULT 1;"
+        "CREATE INDEX payloads_expiry ON payloads(stored) WHERE referred = 0;"
+        "CREATE TABLE payload_pending(uploader TEXT PRIMARY KEY, bytes INTEGER NOT NULL)"
+        " WITHOUT ROWID;"
+        "CREATE TRIGGER payloads_pending_put AFTER INSERT ON payloads"
+        " WHEN NEW.referred = 0 BEGIN"
+        " INSERT INTO payload_pending(uploader, bytes) VALUES (NEW.uploader, NEW.size)"
+        " ON CONFLICT(uploader) DO UPDATE SET bytes = bytes + excluded.bytes; END;"
+        "CREATE TRIGGER payloads_pending_refer AFTER UPDATE OF referred ON payloads"
+        " WHEN OLD.referred = 0 AND NEW.referred <> 0 BEGIN"
+        " UPDATE payload_pending SET bytes = bytes - OLD.size WHERE uploader = OLD.uploader;"
+        " END;"
+        "CREATE TRIGGER payloads_pending_delete AFTER DELETE ON payloads"
+        " WHEN OLD.referred = 0 BEGIN"
+        " UPDATE payload_pending SET bytes = bytes - OLD.size WHERE uploader = OLD.uploader;"
+        " END;",
+};
+
+_Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
+                       PL_STORE_SCHEMA_VERSION - 1,
+               "one migration per schema version");
 
 struct pl_store {
 	sqlite3 *db;
@@ -287,6 +338,8 @@ int pl_store_create(const char *path, const char *origin)
 	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, store_schema, NULL, NULL, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < PL__ARRAY_LEN(store_migrations); i++)
+		rc = sqlite3_exec(s->db, store_migrations[i], NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", -1,
 		                        &st, NULL);
@@ -316,11 +369,42 @@ fail:
 	return ret;
 }
 
+/* Brings a store at schema `from` up to date, in one transaction. */
+static int store_migrate(struct pl_store *s, int from)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (int v = from; rc == SQLITE_OK && v < PL_STORE_SCHEMA_VERSION; v++)
+		rc = sqlite3_exec(s->db, store_migrations[v - 1], NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		ret = store_fail(s, "migration", rc);
+		goto out;
+	}
+	ret = store_stmt(s, ST_META_PUT, &st);
+	if (ret)
+		goto out;
+	sqlite3_bind_text(st, 1, "schema", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, PL_STORE_SCHEMA_VERSION);
+	ret = store_exec_stmt(s, ST_META_PUT, st);
+	if (!ret) {
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			ret = store_fail(s, "migration commit", rc);
+	}
+out:
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
 int pl_store_open(struct pl_store **out, const char *path, bool writer, struct pl_buf *err)
 {
 	struct pl_store *s = NULL;
 	sqlite3_stmt *st = NULL;
 	struct stat sb;
+	sqlite3_int64 version;
 	int flags, rc, ret;
 
 	if (!out || !path)
@@ -355,14 +439,18 @@ int pl_store_open(struct pl_store **out, const char *path, bool writer, struct p
 		store_done(st);
 		goto out;
 	}
-	if (sqlite3_column_int64(st, 0) != PL_STORE_SCHEMA_VERSION) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "store: schema version %lld, expected %d",
-		         (long long)sqlite3_column_int64(st, 0), PL_STORE_SCHEMA_VERSION);
+	version = sqlite3_column_int64(st, 0);
+	store_done(st);
+	/* A reader may look at an older store (the writer brings it up to date). */
+	if (version < 1 || version > PL_STORE_SCHEMA_VERSION ||
+	    (writer && version < PL_STORE_SCHEMA_VERSION && store_migrate(s, (int)version) != 0)) {
+		if (!s->errmsg[0] || version > PL_STORE_SCHEMA_VERSION || version < 1)
+			snprintf(s->errmsg, sizeof(s->errmsg),
+			         "store: schema version %lld, expected %d", (long long)version,
+			         PL_STORE_SCHEMA_VERSION);
 		ret = PL_ESTORE;
-		store_done(st);
 		goto out;
 	}
-	store_done(st);
 	*out = s;
 	s = NULL;
 	ret = 0;
@@ -1273,20 +1361,32 @@ out:
 
 /* ---- Payloads ---- */
 
-/* Finds a payload's rowid and size by hash. */
+/* Finds a payload's rowid, size and (if info is not NULL) what is kept about it, by hash. */
 static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
-                              int64_t *rowid, size_t *len)
+                              int64_t *rowid, size_t *len, struct pl_store_payload *info)
 {
 	const char *where = store_stmt_name[ST_PAY_FIND];
+	struct pl_store_payload p;
 	sqlite3_stmt *st;
-	uint64_t id, n;
+	uint64_t id, n, referred;
 	int ret = store_find_hash(s, ST_PAY_FIND, hash, &st);
 
 	if (ret)
 		return ret;
+	memset(&p, 0, sizeof(p));
 	ret = store_col_u64(s, st, 0, &id, where);
 	if (!ret)
 		ret = store_col_u64(s, st, 2, &n, where);
+	if (!ret && info && sqlite3_column_type(st, 3) != SQLITE_NULL)
+		ret = store_col_text(s, st, 3, p.uploader, sizeof(p.uploader), where);
+	if (!ret && info)
+		ret = store_col_u64(s, st, 5, &referred, where);
+	if (!ret && info) {
+		p.len = (size_t)n;
+		p.stored = sqlite3_column_int64(st, 4);
+		p.referred = referred != 0;
+		*info = p;
+	}
 	if (!ret) {
 		*rowid = (int64_t)id;
 		*len = (size_t)n;
@@ -1296,16 +1396,29 @@ static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_H
 }
 
 int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
-                         const uint8_t *blob, size_t len)
+                         const uint8_t *blob, size_t len, const char *uploader, int64_t now)
 {
+	struct pl_store_payload info;
 	sqlite3_stmt *st;
 	int64_t rowid;
 	size_t n;
 	int ret;
 
-	if (!blob || len > INT32_MAX)
+	if (!blob || len > INT32_MAX || !uploader || !*uploader ||
+	    strlen(uploader) > PL_STORE_NAME_MAX)
 		return PL_EINVAL;
-	ret = store_payload_find(s, hash, &rowid, &n);
+	ret = store_payload_find(s, hash, &rowid, &n, &info);
+	if (ret == 0) {
+		/* Its uploader storing it again before any record refers to it: a fresh start. */
+		if (info.referred || strcmp(info.uploader, uploader) != 0)
+			return 0;
+		ret = store_stmt(s, ST_PAY_TOUCH, &st);
+		if (ret)
+			return ret;
+		sqlite3_bind_int64(st, 1, rowid);
+		sqlite3_bind_int64(st, 2, now);
+		return store_exec_stmt(s, ST_PAY_TOUCH, st);
+	}
 	if (ret != PL_ENOTFOUND)
 		return ret;
 	ret = store_stmt(s, ST_PAY_PUT, &st);
@@ -1314,7 +1427,75 @@ int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 	sqlite3_bind_int64(st, 1, store_prefix64(hash));
 	sqlite3_bind_blob(st, 2, hash, PL_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, uploader, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)len);
 	return store_exec_stmt(s, ST_PAY_PUT, st);
+}
+
+int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                          struct pl_store_payload *info)
+{
+	int64_t rowid;
+	size_t n;
+
+	if (!info)
+		return PL_EINVAL;
+	return store_payload_find(s, hash, &rowid, &n, info);
+}
+
+int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES])
+{
+	sqlite3_stmt *st;
+	int ret = store_stmt(s, ST_PAY_REFER, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, store_prefix64(hash));
+	sqlite3_bind_blob(st, 2, hash, PL_HASH_BYTES, SQLITE_STATIC);
+	return store_exec_stmt(s, ST_PAY_REFER, st);
+}
+
+int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t *bytes)
+{
+	const char *where = store_stmt_name[ST_PAY_PENDING];
+	sqlite3_stmt *st;
+	uint64_t v = 0;
+	int rc, ret;
+
+	if (!uploader || !bytes)
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_PAY_PENDING, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, uploader, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = store_col_u64(s, st, 0, &v, where);
+	else if (rc != SQLITE_DONE)
+		ret = store_fail(s, where, rc);
+	if (!ret)
+		*bytes = v;
+	store_done(st);
+	return ret;
+}
+
+int pl_store_payload_expire(struct pl_store *s, int64_t before, size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!n || max > INT32_MAX)
+		return PL_EINVAL;
+	ret = store_stmt(s, ST_PAY_EXPIRE, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	ret = store_exec_stmt(s, ST_PAY_EXPIRE, st);
+	if (!ret)
+		*n = (size_t)sqlite3_changes(s->db);
+	return ret;
 }
 
 int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
@@ -1325,7 +1506,7 @@ int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 	int64_t rowid;
 	size_t n;
 	uint8_t *copy;
-	int rc, ret = store_payload_find(s, hash, &rowid, &n);
+	int rc, ret = store_payload_find(s, hash, &rowid, &n, NULL);
 
 	if (ret || !blob) {
 		if (!ret)

@@ -30,7 +30,10 @@ static const char init_help[] =
         "(as 'parley keygen --party' writes it); the exchange's origin is its key\n"
         "names'. The profile pins the exchange's log key: every checkpoint the\n"
         "exchange hands over later must be signed by it and consistent with the last\n"
-        "one seen, or the verbs stop and say the exchange shows two histories.\n"
+        "one seen, or the verbs stop and say the exchange shows two histories (and\n"
+        "write both checkpoints, the evidence, to split-view-<time>.txt beside the\n"
+        "local state). Nothing is written until every check has passed: a failed init\n"
+        "leaves an existing profile and state as they were.\n"
         "\n"
         "Give the log key with --log-key (the exchange's operator publishes it; it is\n"
         "the log.vkey of its data directory). Without it, the key is trusted on first\n"
@@ -52,6 +55,7 @@ static const char init_help[] =
         "  -h, --help           show this help\n"
         "\n"
         "Exit status: 0 done; 1 the exchange's checkpoint does not verify with the log\n"
+        "key, the exchange shows two histories, or it registered the party with another\n"
         "key; 2 usage or I/O error, the exchange unreachable; 3 the exchange refused.\n";
 
 struct init_args {
@@ -210,19 +214,80 @@ out:
 	return ret;
 }
 
+/* path with suffix appended, into out. Returns false when it does not fit. */
+static bool path_with(char out[static PL_PROFILE_PATH_MAX + 1], const char *path,
+                      const char *suffix)
+{
+	int n = snprintf(out, PL_PROFILE_PATH_MAX + 1, "%s%s", path, suffix);
+	return n > 0 && n <= PL_PROFILE_PATH_MAX;
+}
+
+/* Removes a state database built aside and whatever SQLite left beside it. */
+static void drop_state(const char *path)
+{
+	char side[PL_PROFILE_PATH_MAX + 1];
+
+	unlink(path);
+	if (path_with(side, path, "-wal"))
+		unlink(side);
+	if (path_with(side, path, "-shm"))
+		unlink(side);
+}
+
+/*
+ * Puts a state database built aside at tmp in place at path, unless one
+ * appeared there meanwhile (another process's, which is then kept; it pins
+ * this exchange at the next use). Returns 1 when tmp was put in place, 0
+ * when another was kept, -1 on failure (said why).
+ */
+static int place_state(const char *tmp, const char *path)
+{
+	char side[PL_PROFILE_PATH_MAX + 1], dst[PL_PROFILE_PATH_MAX + 1];
+
+	if (link(tmp, path) != 0) {
+		if (errno != EEXIST) {
+			cli_error("state %s: %s", path, strerror(errno));
+			return -1;
+		}
+		drop_state(tmp);
+		return 0;
+	}
+	/* Closed cleanly, SQLite leaves no WAL; if one is there, it travels with the file. */
+	if (path_with(side, tmp, "-wal") && access(side, F_OK) == 0 &&
+	    (!path_with(dst, path, "-wal") || rename(side, dst) != 0)) {
+		cli_error("state %s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	drop_state(tmp);
+	return 1;
+}
+
+/*
+ * Makes the profile. Nothing is written until every check has passed: the
+ * log key signs the exchange's checkpoint, that checkpoint is one history
+ * with the one the state pinned before, and the party's key is the one the
+ * exchange registered. The checks run on the profile in memory, and on a
+ * state built aside when there is none yet; then the state is put in place
+ * and the profile saved by an atomic rename. A failed init leaves the
+ * profile and the state as they were (two histories also leave their
+ * evidence beside the state, as every verb does).
+ */
 static int run_init(const struct init_args *a)
 {
-	struct pl_profile p;
+	struct pl_profile p, checked;
 	struct pl_party me;
 	struct pl_client *c = NULL;
 	struct session s;
 	struct pl_checkpoint cp;
 	struct pl_buf vk;
+	struct stat st;
 	char dir[CLI_PATH_MAX], abs_dir[CLI_PATH_MAX], abs_keys[CLI_PATH_MAX];
+	char tmp_state[PL_PROFILE_PATH_MAX + 1] = "";
 	char root[PL_B64_LEN(PL_HASH_BYTES) + 1];
 	const char *why = NULL;
 	const struct pl_client_party *entry;
-	bool is_explicit = false, opened = false;
+	bool is_explicit = false, opened = false, made_dir = false, placed = false;
 	int ret, err;
 
 	memset(&p, 0, sizeof(p));
@@ -282,6 +347,7 @@ static int run_init(const struct init_args *a)
 	if (ret)
 		goto out;
 	ret = PL_EXIT_USAGE;
+	made_dir = stat(dir, &st) != 0;
 	if (mkdir_p(dir) != 0) {
 		cli_error("profile directory %s: %s", dir, strerror(errno));
 		goto out;
@@ -289,23 +355,32 @@ static int run_init(const struct init_args *a)
 	ret = absolute_dir(abs_dir, "profile directory", dir);
 	if (ret)
 		goto out;
+	ret = PL_EXIT_USAGE;
+	if (!a->force && lstat(dir, &st) == 0) {
+		char file[CLI_PATH_MAX + sizeof(PL_PROFILE_FILE) + 1];
+		snprintf(file, sizeof(file), "%s/%s", abs_dir, PL_PROFILE_FILE);
+		if (lstat(file, &st) == 0) {
+			cli_error("profile %s exists; give --force to replace it", file);
+			goto out;
+		}
+	}
 	ret = state_path(p.state, abs_dir, is_explicit);
 	if (ret)
 		goto out;
-	err = pl_profile_save(&p, abs_dir, a->force, &why);
-	if (err == PL_EEXIST) {
-		cli_error("profile %s/%s exists; give --force to replace it", abs_dir,
-		          PL_PROFILE_FILE);
-		ret = PL_EXIT_USAGE;
-		goto out;
+	ret = PL_EXIT_USAGE;
+	/* No state yet: build it aside, so that a failure leaves none behind. */
+	checked = p;
+	if (lstat(p.state, &st) != 0) {
+		char sfx[48];
+		snprintf(sfx, sizeof(sfx), ".init-%ld.tmp", (long)getpid());
+		if (!path_with(tmp_state, p.state, sfx)) {
+			cli_error("state file: path too long");
+			goto out;
+		}
+		drop_state(tmp_state);
+		memcpy(checked.state, tmp_state, strlen(tmp_state) + 1);
 	}
-	if (err) {
-		cli_error("profile %s/%s: %s", abs_dir, PL_PROFILE_FILE,
-		          why ? why : cli_strerror(err));
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	ret = session_open(&s, "init", abs_dir);
+	ret = session_open_with(&s, abs_dir, &checked);
 	if (ret)
 		goto out;
 	opened = true;
@@ -330,14 +405,44 @@ static int run_init(const struct init_args *a)
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
+	/* Every check passed: the state in place, then the profile by an atomic rename. */
+	session_close(&s);
+	opened = false;
+	ret = PL_EXIT_USAGE;
+	if (tmp_state[0]) {
+		int placed_ours = place_state(tmp_state, p.state);
+		if (placed_ours < 0)
+			goto out;
+		tmp_state[0] = '\0';
+		placed = placed_ours == 1;
+	}
+	err = pl_profile_save(&p, abs_dir, a->force, &why);
+	if (err == PL_EEXIST) {
+		cli_error("profile %s/%s exists; give --force to replace it", abs_dir,
+		          PL_PROFILE_FILE);
+		goto out;
+	}
+	if (err) {
+		cli_error("profile %s/%s: %s", abs_dir, PL_PROFILE_FILE,
+		          why ? why : cli_strerror(err));
+		goto out;
+	}
+	placed = false;
 	pl_b64_encode(root, cp.root, PL_HASH_BYTES);
 	printf("profile %s\nexchange %s\norigin %s\nparty %s\nlog-key %.*s\nstate %s\n"
 	       "checkpoint %llu %s\n",
 	       abs_dir, p.exchange, p.origin, p.party, (int)vk.len, vk.data, p.state,
 	       (unsigned long long)cp.size, root);
+	ret = PL_EXIT_OK;
 out:
 	if (opened)
 		session_close(&s);
+	if (tmp_state[0])
+		drop_state(tmp_state);
+	if (placed)
+		drop_state(p.state); /* made by this init, which failed after all */
+	if (ret && made_dir)
+		(void)rmdir(dir); /* only if still empty */
 	pl_client_free(c);
 	pl_party_clear(&me);
 	pl_buf_release(&vk);

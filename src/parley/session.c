@@ -3,10 +3,12 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -104,6 +106,8 @@ out:
 	return ret;
 }
 
+static int session_start(struct session *s);
+
 int session_open(struct session *s, const char *cmd, const char *profile_arg)
 {
 	const char *why = NULL;
@@ -125,6 +129,37 @@ int session_open(struct session *s, const char *cmd, const char *profile_arg)
 		          why ? why : cli_strerror(err));
 		goto out;
 	}
+	ret = session_start(s);
+out:
+	(void)cmd;
+	if (ret)
+		session_close(s);
+	return ret;
+}
+
+int session_open_with(struct session *s, const char *dir, const struct pl_profile *p)
+{
+	int ret = PL_EXIT_USAGE;
+
+	memset(s, 0, sizeof(*s));
+	if (strlen(dir) >= sizeof(s->dir)) {
+		cli_error("profile directory %s: path too long", dir);
+		goto out;
+	}
+	memcpy(s->dir, dir, strlen(dir) + 1);
+	s->profile = *p;
+	ret = session_start(s);
+out:
+	if (ret)
+		session_close(s);
+	return ret;
+}
+
+/* What follows loading the profile: the identity, the state and the client. */
+static int session_start(struct session *s)
+{
+	int ret = PL_EXIT_USAGE, err;
+
 	err = pl_party_load(&s->me, s->profile.key_dir, s->profile.party);
 	if (err) {
 		cli_error("identity of %s in %s: %s", s->profile.party, s->profile.key_dir,
@@ -150,9 +185,6 @@ int session_open(struct session *s, const char *cmd, const char *profile_arg)
 	}
 	ret = PL_EXIT_OK;
 out:
-	(void)cmd;
-	if (ret)
-		session_close(s);
 	return ret;
 }
 
@@ -208,31 +240,113 @@ static void describe_checkpoint(const char *label, uint64_t size,
 	}
 }
 
-/* The verdict when two checkpoints cannot both be true. Returns PL_EXIT_FAIL. */
-static int two_histories(const struct pl_state_checkpoint *old, const struct pl_checkpoint *cp,
-                         const char *note, size_t len, const char *why)
+/*
+ * Writes the evidence of two histories to a new file split-view-<time>.txt
+ * in the directory of the profile's state (never over an older one), synced
+ * to disk, and names it. Returns 0 or -1 (said why).
+ */
+static int write_evidence(struct session *s, struct pl_client_split *sp)
+{
+	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], stamp[PL_TIMESTAMP_LEN + 1], compact[32];
+	struct pl_buf text, vk;
+	const char *slash;
+	size_t k = 0, off = 0;
+	int fd = -1, ret = -1;
+
+	pl_buf_init(&text, 4 * PL_NOTE_MAX_BYTES);
+	pl_buf_init(&vk, 1024);
+	if (pl_vkey_format(&s->profile.log_key, &vk) == 0)
+		snprintf(sp->log_key, sizeof(sp->log_key), "%s", vk.data);
+	if (pl_client_split_format(sp, &text) != 0) {
+		cli_error("evidence: out of memory");
+		goto out;
+	}
+	slash = strrchr(s->profile.state, '/');
+	if (!slash || (size_t)(slash - s->profile.state) >= sizeof(dir)) {
+		cli_error("evidence: no directory in the state path %s", s->profile.state);
+		goto out;
+	}
+	memcpy(dir, s->profile.state, (size_t)(slash - s->profile.state));
+	dir[slash - s->profile.state] = '\0';
+	if (pl_timestamp_format(stamp, sp->detected) != 0)
+		snprintf(stamp, sizeof(stamp), "0");
+	for (size_t i = 0; stamp[i] && k + 1 < sizeof(compact); i++)
+		if (stamp[i] != '-' && stamp[i] != ':')
+			compact[k++] = stamp[i];
+	compact[k] = '\0';
+	/* Several detections in one second get -2, -3, ...: none overwrites another. */
+	for (int n = 1; fd < 0 && n <= 100; n++) {
+		int len =
+		        n == 1 ? snprintf(path, sizeof(path), "%s/split-view-%s.txt", dir, compact)
+		               : snprintf(path, sizeof(path), "%s/split-view-%s-%d.txt", dir,
+		                          compact, n);
+		if (len < 0 || (size_t)len >= sizeof(path)) {
+			cli_error("evidence: path too long in %s", dir);
+			goto out;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		cli_error("evidence: cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (off < text.len) {
+		ssize_t w = write(fd, text.data + off, text.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			cli_error("evidence: cannot write %s: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		cli_error("evidence: cannot sync %s: %s", path, strerror(errno));
+		goto out;
+	}
+	cli_error("evidence written to %s: both signed checkpoints exactly as received and the "
+	          "exchange's proof; hand it to a witness or a court",
+	          path);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	pl_buf_release(&text);
+	pl_buf_release(&vk);
+	return ret;
+}
+
+/* The verdict when two checkpoints cannot both be true: says so, keeps the evidence. Returns 1. */
+static int two_histories(struct session *s, struct pl_client_split *sp)
 {
 	cli_error("the exchange shows two histories (%s): the checkpoint it gives now is not "
 	          "consistent with the one this client saw before",
-	          why);
-	describe_checkpoint("seen before", old->size, old->root, old->note, old->note_len);
-	describe_checkpoint("given now", cp->size, cp->root, note, len);
+	          sp->reason);
+	describe_checkpoint("seen before", sp->seen.size, sp->seen.root, sp->seen.note,
+	                    sp->seen.note_len);
+	describe_checkpoint("given now", sp->given.size, sp->given.root, sp->given.note,
+	                    sp->given.note_len);
 	fputs("  Both are signed by the exchange's log key; keep them as evidence.\n", stderr);
+	(void)write_evidence(s, sp);
 	return PL_EXIT_FAIL;
 }
 
 /*
  * Checks a checkpoint already verified with the pinned log key against the
- * last one this client saw (consistency, in whichever direction is needed)
- * and remembers it when it is newer. note[0..len) is its signed text.
+ * last one this client saw (the library's pl_client_observe(): consistency,
+ * in whichever direction is needed) and remembers it when it is newer.
+ * note[0..len) is its signed text. Two histories are written down as
+ * evidence (write_evidence()).
  */
 static int observe(struct session *s, const struct pl_checkpoint *verified, const char *note,
                    size_t len)
 {
 	const struct pl_checkpoint cp = *verified;
-	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
 	struct pl_state_checkpoint old;
-	size_t nproof = 0;
+	struct pl_client_split *sp = NULL;
+	char source[PL_CLIENT_SPLIT_SOURCE_MAX];
 	int ret = PL_EXIT_FAIL, err;
 
 	memset(&old, 0, sizeof(old));
@@ -244,52 +358,35 @@ static int observe(struct session *s, const struct pl_checkpoint *verified, cons
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	if (cp.size == old.size) {
-		if (sodium_memcmp(cp.root, old.root, PL_HASH_BYTES) != 0) {
-			ret = two_histories(&old, &cp, note, len, "same size, different roots");
-			goto out;
-		}
-		ret = PL_EXIT_OK;
-		goto out;
+	if (old.seen > 0 && old.seen_from[0]) {
+		char when[PL_TIMESTAMP_LEN + 1];
+		if (pl_timestamp_format(when, old.seen) != 0)
+			snprintf(when, sizeof(when), "-");
+		snprintf(source, sizeof(source),
+		         "received from %s at %s, pinned in the local state %s", old.seen_from,
+		         when, s->profile.state);
+	} else {
+		snprintf(source, sizeof(source),
+		         "pinned in the local state %s (when and from where not recorded)",
+		         s->profile.state);
 	}
-	if (cp.size > old.size) {
-		err = pl_client_consistency(s->client, old.size, cp.size, proof, &nproof);
-		if (err) {
-			ret = session_client_failed(s, "consistency proof", err);
-			goto out;
-		}
-		if (pl_tlog_verify_consistency(old.size, cp.size, old.root, cp.root,
-		                               (const uint8_t(*)[PL_HASH_BYTES])proof,
-		                               nproof) != 0) {
-			ret = two_histories(&old, &cp, note, len,
-			                    "the new tree does not extend the old one");
-			goto out;
-		}
-		goto store;
-	}
-	/* An older checkpoint (a proof at an earlier size, a race): it must be a prefix of the one
-	 * seen, and the exchange must still be able to prove it; if it cannot reach the size it
-	 * signed before, it has rolled back. */
-	err = pl_client_consistency(s->client, cp.size, old.size, proof, &nproof);
-	if (err == PL_ENOTFOUND) {
-		ret = two_histories(&old, &cp, note, len,
-		                    "the exchange no longer has the tree it signed");
+	err = pl_client_observe(s->client, old.size, old.root, old.note, old.note_len, source,
+	                        cp.size, cp.root, note, len, session_now(), &sp);
+	if (err == PL_EINCONSISTENT) {
+		ret = two_histories(s, sp);
 		goto out;
 	}
 	if (err) {
 		ret = session_client_failed(s, "consistency proof", err);
 		goto out;
 	}
-	if (pl_tlog_verify_consistency(cp.size, old.size, cp.root, old.root,
-	                               (const uint8_t(*)[PL_HASH_BYTES])proof, nproof) != 0) {
-		ret = two_histories(&old, &cp, note, len,
-		                    "the old tree is not a prefix of the one seen");
+	if (cp.size <= old.size) {
+		ret = PL_EXIT_OK;
 		goto out;
 	}
-	ret = PL_EXIT_OK;
-	goto out;
 store:
-	err = pl_state_checkpoint_put(s->state, cp.size, cp.root, note, len);
+	err = pl_state_checkpoint_put_seen(s->state, cp.size, cp.root, note, len, session_now(),
+	                                   s->profile.exchange);
 	if (err) {
 		cli_error("local state %s: %s", s->profile.state, pl_strerror(err));
 		ret = PL_EXIT_USAGE;
@@ -297,6 +394,7 @@ store:
 	}
 	ret = PL_EXIT_OK;
 out:
+	pl_client_split_free(sp);
 	pl_state_checkpoint_release(&old);
 	return ret;
 }

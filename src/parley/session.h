@@ -95,6 +95,13 @@ int session_profile_dir(char out[static CLI_PATH_MAX], const char *arg, bool *is
  */
 int session_open(struct session *s, const char *cmd, const char *profile_arg);
 
+/*
+ * Like session_open() for a profile that is not (yet) saved: p is used as
+ * if it had been loaded from dir. Lets `parley init` check everything before
+ * it writes the profile.
+ */
+int session_open_with(struct session *s, const char *dir, const struct pl_profile *p);
+
 /* Releases everything and wipes the keys. Safe on a zeroed or closed session. */
 void session_close(struct session *s);
 

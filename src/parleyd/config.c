@@ -46,6 +46,9 @@ static const struct conf_key conf_keys[] = {
         {"time_tolerance", CONF_U32, EXO(time_tolerance_s), 1, 86400},
         {"timer_interval_ms", CONF_U32, EXO(timer_interval_ms), 10, 3600000},
         {"payload_max", CONF_U64, EXO(payload_max), 1024, PL_BOX_MAX_BYTES},
+        {"payload_retention", CONF_U32, EXO(payload_retention_s), 60, 31536000},
+        {"payload_unreferenced_max", CONF_U64, EXO(payload_unreferenced_max), 1024,
+         UINT64_C(1) << 40},
         {"readers", CONF_U32, EXO(readers), 1, 256},
         {"http_threads", CONF_U32, CFO(http_threads), 1, 256},
         {"http_nice", CONF_U32, CFO(http_nice), 0, 19},
@@ -432,6 +435,17 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 		        c->poll_timeout, c->sse_max, c->sse_per_key,
 		        (unsigned long long)c->upload_per_key,
 		        (unsigned long long)c->upload_budget);
+	if (!ret)
+		ret = pl_buf_addf(
+		        out,
+		        "\n# Payloads no record refers to: deleted after payload_retention\n"
+		        "# seconds; each uploader may hold payload_unreferenced_max bytes\n"
+		        "# of them (unset: %u times payload_max).\n"
+		        "payload_retention = %u\n",
+		        PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX, c->ex.payload_retention_s);
+	if (!ret && c->ex.payload_unreferenced_max)
+		ret = pl_buf_addf(out, "payload_unreferenced_max = %llu\n",
+		                  (unsigned long long)c->ex.payload_unreferenced_max);
 	if (!ret && c->ex.nlines)
 		ret = pl_buf_adds(
 		        out, "\n# Checked lines: NAME END END every|at ... window DURATION.\n");

@@ -1043,6 +1043,11 @@ static enum MHD_Result do_payload_post(struct req *r)
 
 	err = pl_exchange_payload_put(r->h->ex, r->party, (const uint8_t *)r->body.data,
 	                              r->body.len, hash);
+	/* 507: this party's storage is full until its sends refer to its blobs or they expire. */
+	if (err == PL_ELIMIT)
+		return send_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "over-quota",
+		                  "payload: this party's payloads that no record refers to would "
+		                  "exceed payload_unreferenced_max");
 	if (err)
 		return send_lib_error(r, err, "payload");
 	pl_hex_encode(hex, hash, sizeof(hash));
@@ -1302,7 +1307,9 @@ static enum MHD_Result do_proof(struct req *r)
 {
 	struct pl_exchange_entry e;
 	struct pl_buf b;
-	uint64_t size = (r->q.has & Q_SIZE) ? r->q.size : 0;
+	/* An explicit size is never "the latest": size=0 holds no record (400, docs/api.md). */
+	bool has_size = (r->q.has & Q_SIZE) != 0;
+	uint64_t size = has_size ? r->q.size : 0;
 	int err;
 
 	memset(&e, 0, sizeof(e));
@@ -1310,7 +1317,7 @@ static enum MHD_Result do_proof(struct req *r)
 	if (err)
 		return send_lib_error(r, err, "record");
 	pl_buf_init(&b, PL_TLOG_PROOF_MAX_BYTES);
-	if (size != 0 && e.index >= size)
+	if (has_size && e.index >= size)
 		err = PL_ERANGE;
 	else if (size > pl_exchange_size(r->h->ex))
 		err = PL_ENOTFOUND;
@@ -1321,7 +1328,7 @@ static enum MHD_Result do_proof(struct req *r)
 		pl_buf_release(&b);
 		return send_lib_error(r, err, "proof");
 	}
-	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, size ? CACHE_PRIVATE : CACHE_NONE, &b);
+	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
 }
 
 static enum MHD_Result do_consistency(struct req *r)

@@ -485,6 +485,11 @@ struct raw {
 
 static long raw_request(const char *method, const char *target, const char *const *headers,
                         const void *body, size_t len, struct raw *out);
+static void auth_line(struct actor *a, const char *method, const char *target, const void *body,
+                      size_t len, uint64_t t, char *out, size_t outlen);
+static void expect_raw(long want, const char *code, const char *desc, const char *method,
+                       const char *target, const char *const *headers, const void *body,
+                       size_t len);
 
 /* ---- Flows ---- */
 
@@ -1019,6 +1024,15 @@ static void flow_log(void)
 		check(ret == PL_EMALFORMED,
 		      "a proof at a size that does not hold the record: 400 (%s)",
 		      pl_strerror(ret));
+		{
+			/* size=0 is a size like any other, not "the latest": no record is in it. */
+			char target[128], line[1024];
+			const char *hdrs[2] = {line, NULL};
+			snprintf(target, sizeof(target), "/records/%s/proof?size=0", hex);
+			auth_line(rok_mnd, "GET", target, NULL, 0, 0, line, sizeof(line));
+			expect_raw(400, "out-of-range", "GET /records/<id>/proof?size=0", "GET",
+			           target, hdrs, NULL, 0);
+		}
 		pl_client_entry_release(&e);
 		pl_buf_release(&pr);
 	}
@@ -1512,6 +1526,96 @@ static void errors_client(void)
 	pl_buf_release(&b);
 }
 
+/* A refusal says which limit a note broke, not only that it is malformed. */
+static void errors_reasons(void)
+{
+	struct pl_buf rec;
+	struct raw r;
+	const char *sig;
+
+	sign_statement(dprk, "Signed two hundred times.\n", &rec);
+	/* The signature line follows the last blank line (the body has one before it). */
+	sig = rec.data ? strstr(rec.data, "\n\n") : NULL;
+	while (sig && strstr(sig + 1, "\n\n"))
+		sig = strstr(sig + 1, "\n\n");
+	if (sig) {
+		size_t off = (size_t)(sig + 2 - rec.data), n = rec.len - off;
+		char *line = malloc(n);
+		if (line) {
+			memcpy(line, rec.data + off, n);
+			for (int i = 1; i < 200 && pl_buf_add(&rec, line, n) == 0; i++)
+				;
+			free(line);
+		}
+	}
+	raw_request("POST", "/records", NULL, rec.data, rec.len, &r);
+	check(r.status == 413 && has_code(&r, "too-large") && r.body.data &&
+	              strstr(r.body.data, "more than 64 signature lines"),
+	      "a record with 200 signature lines: 413 saying there are more than 64 (got %ld %s)",
+	      r.status, r.body.data ? r.body.data : "");
+	pl_buf_release(&r.body);
+	pl_buf_release(&rec);
+}
+
+/*
+ * A blob before and after a send refers to it: before, only its uploader
+ * fetches it (a reader it is sealed to gets 403); after, only its readers.
+ * The uploader's unreferenced bytes are bounded (payload_unreferenced_max in
+ * the test's parleyd.conf): past it 507, and the send makes room again.
+ */
+static void errors_payloads(void)
+{
+	static const char *const readers[] = {"kpa"};
+	struct pl_record r, r2;
+	struct pl_client_receipt rc = {0};
+	struct pl_buf blob;
+	char text[3001];
+	int ret;
+
+	sleep_ms(1100); /* a fresh request allowance for every key (rate = 10) */
+	pl_buf_init(&blob, 1u << 20);
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	rec_init(&r, PL_KIND_SEND);
+	r.has |= PL_RECORD_HAS_CLASS;
+	r.cls = PL_CLASS_MESSAGE;
+	rec_to(&r, "kpa");
+	ret = upload(dprk, text, readers, 1, &r);
+	check(ret == 0, "dprk uploads a blob sealed to kpa (%s)", pl_strerror(ret));
+	ret = pl_client_payload_get(kpa->c, r.payload, &blob);
+	check(ret == PL_EDENIED && pl_client_last_error(kpa->c)->status == 403,
+	      "before a send refers to it, a reader it is sealed to gets 403 (%s)",
+	      pl_strerror(ret));
+	pl_buf_reset(&blob);
+	ret = pl_client_payload_get(dprk->c, r.payload, &blob);
+	check(ret == 0 && blob.len == r.payload_size,
+	      "before a send refers to it, its uploader gets it (%s)", pl_strerror(ret));
+	pl_buf_reset(&blob);
+
+	text[0] = 'b';
+	rec_init(&r2, PL_KIND_SEND);
+	ret = upload(dprk, text, readers, 1, &r2);
+	check(ret == PL_ELIMIT && pl_client_last_error(dprk->c)->status == 507 &&
+	              strcmp(pl_client_last_error(dprk->c)->code, "over-quota") == 0,
+	      "an upload past payload_unreferenced_max: 507 over-quota (%s, %ld %s)",
+	      pl_strerror(ret), pl_client_last_error(dprk->c)->status,
+	      pl_client_last_error(dprk->c)->code);
+
+	ret = actor_submit(dprk, &r, &rc);
+	check(ret == 0, "dprk's send refers to the blob (%s)", pl_strerror(ret));
+	pl_client_receipt_release(&rc);
+	ret = pl_client_payload_get(kpa->c, r.payload, &blob);
+	check(ret == 0 && blob.len == r.payload_size,
+	      "after the send, the reader gets the blob (%s)", pl_strerror(ret));
+	pl_buf_reset(&blob);
+	ret = pl_client_payload_get(dprk->c, r.payload, &blob);
+	check(ret == PL_EDENIED && pl_client_last_error(dprk->c)->status == 403,
+	      "after the send, the uploader that is no reader gets 403 (%s)", pl_strerror(ret));
+	ret = upload(dprk, text, readers, 1, &r2);
+	check(ret == 0, "the send made room for another upload (%s)", pl_strerror(ret));
+	pl_buf_release(&blob);
+}
+
 static int cmd_errors(void)
 {
 	load_log_key();
@@ -1519,6 +1623,8 @@ static int cmd_errors(void)
 	errors_client();
 	errors_auth();
 	errors_status();
+	errors_reasons();
+	errors_payloads();
 	close_actors();
 	return fails ? 1 : 0;
 }

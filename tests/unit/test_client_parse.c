@@ -1227,6 +1227,72 @@ static void test_sse_oversized(void **state)
 	free(ok);
 }
 
+/*
+ * Two checkpoints of one size with different roots are two histories, with
+ * no need to ask the exchange; the evidence keeps both notes byte for byte
+ * in the documented text form. One size, one root: one history.
+ */
+static void test_split_same_size(void **state)
+{
+	static const char seen[] = "hotline.example\n5\nAAAA\n\n\xe2\x80\x94 hotline.example x\n";
+	static const char given[] = "hotline.example\n5\nBBBB\n\n\xe2\x80\x94 hotline.example y\n";
+	static const char want[] =
+	        "parley/split-view/v1\n"
+	        "exchange http://127.0.0.1:1\n"
+	        "log-key hotline.example+00000000+K\n"
+	        "detected 2025-11-17T01:00:00Z\n"
+	        "reason same size, different roots\n"
+	        "\n"
+	        "checkpoint seen-before\n"
+	        "size 5\n"
+	        "root AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
+	        "source pinned in state.db\n"
+	        "bytes 46\n"
+	        "hotline.example\n5\nAAAA\n\n\xe2\x80\x94 hotline.example x\n"
+	        "\n"
+	        "checkpoint given-now\n"
+	        "size 5\n"
+	        "root AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n"
+	        "source received from http://127.0.0.1:1 at 2025-11-17T01:00:00Z\n"
+	        "bytes 46\n"
+	        "hotline.example\n5\nBBBB\n\n\xe2\x80\x94 hotline.example y\n"
+	        "\n"
+	        "consistency none: the sizes are equal\n";
+	struct pl_client *c = NULL;
+	struct pl_client_split *sp = NULL;
+	uint8_t r1[PL_HASH_BYTES], r2[PL_HASH_BYTES];
+	struct pl_buf b;
+
+	(void)state;
+	memset(r1, 1, sizeof(r1));
+	memset(r2, 2, sizeof(r2));
+	assert_int_equal(pl_client_new(&c, "http://127.0.0.1:1", NULL, NULL), 0);
+	assert_int_equal(pl_client_observe(c, 5, r1, seen, strlen(seen), "pinned in state.db", 5,
+	                                   r1, seen, strlen(seen), 1763341200, &sp),
+	                 0);
+	assert_null(sp);
+	assert_int_equal(pl_client_observe(c, 5, r1, seen, strlen(seen), "pinned in state.db", 5,
+	                                   r2, given, strlen(given), 1763341200, &sp),
+	                 PL_EINCONSISTENT);
+	assert_non_null(sp);
+	assert_false(sp->asked_proof);
+	snprintf(sp->log_key, sizeof(sp->log_key), "hotline.example+00000000+K");
+	pl_buf_init(&b, 1u << 16);
+	assert_int_equal(pl_client_split_format(sp, &b), 0);
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	pl_buf_release(&b);
+	pl_client_split_free(sp);
+	sp = NULL;
+	/* Different sizes need the exchange; unreachable, nothing is concluded. */
+	assert_int_equal(pl_client_observe(c, 5, r1, seen, strlen(seen), "state", 6, r2, given,
+	                                   strlen(given), 1763341200, &sp),
+	                 PL_ENET);
+	assert_null(sp);
+	pl_client_split_free(NULL);
+	pl_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1249,6 +1315,7 @@ int main(void)
 	        cmocka_unit_test(test_sse_stop),
 	        cmocka_unit_test(test_sse_malformed),
 	        cmocka_unit_test(test_sse_oversized),
+	        cmocka_unit_test(test_split_same_size),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1260,12 +1260,12 @@ static void test_payloads(void **state)
 	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, len, hash), 0);
 	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, len, h2), 0);
 	assert_memory_equal(hash, h2, PL_HASH_BYTES);
-	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", hash, &got, &glen), 0);
+	/* No record refers to it yet: only its uploader has it, even though it is no reader. */
+	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", hash, &got, &glen), 0);
 	assert_int_equal(glen, len);
 	assert_memory_equal(got, blob, len);
 	free(got);
-	/* The uploader is not a reader of this blob. */
-	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", hash, &got, &glen), PL_EDENIED);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", hash, &got, &glen), PL_EDENIED);
 	h2[0] ^= 1;
 	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", h2, &got, &glen), PL_ENOTFOUND);
 	free(blob);
@@ -1276,6 +1276,159 @@ static void test_payloads(void **state)
 	blob = calloc(1, 2000);
 	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, 2000, hash), PL_ETOOBIG);
 	free(blob);
+}
+
+/*
+ * Before a logged send refers to a blob only its uploader may fetch it; once
+ * one does, only the parties it is sealed to (the uploader too, if sealed
+ * to it).
+ */
+static void test_payload_readers_after_send(void **state)
+{
+	struct fx *f = *state;
+	struct pl_record *r = rec_send(f, ROK_MND, KPA, -1, 0);
+	uint8_t *got = NULL;
+	size_t glen = 0;
+
+	/* Sealed to rok-mnd and kpa, uploaded by rok-mnd; no send names it yet. */
+	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", r->payload, &got, &glen),
+	                 PL_EDENIED);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", r->payload, &got, &glen),
+	                 PL_EDENIED);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "rok-mnd", r->payload, &got, &glen), 0);
+	free(got);
+	{
+		uint8_t h[PL_HASH_BYTES];
+		memcpy(h, r->payload, PL_HASH_BYTES);
+		assert_int_equal(submit(f, &f->p[ROK_MND], r, NULL, NULL), 0);
+		assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", h, &got, &glen), 0);
+		free(got);
+		assert_int_equal(pl_exchange_payload_get(f->ex, "rok-mnd", h, &got, &glen), 0);
+		free(got);
+		assert_int_equal(pl_exchange_payload_get(f->ex, "unc", h, &got, &glen), PL_EDENIED);
+	}
+}
+
+/* A blob sealed to kpa, uploaded by `uploader`, of about `size` bytes. */
+static void put_blob(struct fx *f, const char *uploader, size_t size, int ret_want,
+                     uint8_t hash[PL_HASH_BYTES], size_t *len)
+{
+	uint8_t pk[1][PL_BOX_PK_BYTES], commit[PL_BOX_COMMIT_BYTES], *blob = NULL;
+	uint8_t *body = calloc(1, size);
+
+	assert_non_null(body);
+	randombytes_buf(body, size);
+	memcpy(pk[0], f->p[KPA].enc.pk, PL_BOX_PK_BYTES);
+	assert_int_equal(pl_box_seal(&blob, len, commit, NULL, body, size,
+	                             (const uint8_t(*)[PL_BOX_PK_BYTES])pk, 1),
+	                 0);
+	assert_int_equal(pl_exchange_payload_put(f->ex, uploader, blob, *len, hash), ret_want);
+	free(blob);
+	free(body);
+}
+
+/*
+ * Unreferenced blobs are deleted by the timer once payload_retention
+ * seconds have passed; a send naming one then is refused as naming an
+ * unknown payload. Referred blobs stay.
+ */
+static void test_payload_retention(void **state)
+{
+	struct fx *f = *state;
+	struct pl_record *kept = NULL, *late = NULL;
+	struct pl_exchange_refusal why;
+	uint8_t h[PL_HASH_BYTES], *got = NULL;
+	size_t len = 0, glen = 0;
+
+	fx_close(f);
+	f->o.payload_retention_s = 600;
+	fx_open(f);
+	put_blob(f, "unc", 100, 0, h, &len);
+	kept = rec_send(f, ROK_MND, KPA, -1, 0);
+	assert_int_equal(submit(f, &f->p[ROK_MND], kept, NULL, NULL), 0);
+	late = rec_send(f, US_NSC, KPA, -1, 0);
+
+	/* Within the window nothing goes. */
+	__atomic_store_n(&f->now, T0 + 600 - 1, __ATOMIC_SEQ_CST);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", h, &got, &glen), 0);
+	free(got);
+
+	__atomic_store_n(&f->now, T0 + 600, __ATOMIC_SEQ_CST);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", h, &got, &glen), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "us-nsc", late->payload, &got, &glen),
+	                 PL_ENOTFOUND);
+	/* The send that was logged keeps its blob. */
+	{
+		int cnt = 0;
+		struct pl_exchange_list l = {0};
+		assert_int_equal(pl_exchange_inbox(f->ex, "kpa", 0, 0, &l), 0);
+		for (size_t i = 0; i < l.n; i++) {
+			struct pl_record *r = calloc(1, sizeof(*r));
+			struct pl_note *n = NULL;
+			assert_non_null(r);
+			assert_int_equal(pl_note_parse(&n, l.v[i].note, l.v[i].note_len), 0);
+			assert_int_equal(pl_record_parse(r, n->text, n->text_len, NULL), 0);
+			if (r->has & PL_RECORD_HAS_PAYLOAD) {
+				assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", r->payload,
+				                                         &got, &glen),
+				                 0);
+				free(got);
+				cnt++;
+			}
+			pl_note_free(n);
+			free(r);
+		}
+		pl_exchange_list_release(&l);
+		assert_int_equal(cnt, 1);
+	}
+	/* A send naming a deleted blob: an unknown payload. */
+	late->time = f->now;
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(submit(f, &f->p[US_NSC], late, NULL, &why), PL_ENOTFOUND);
+	assert_string_equal(why.reason, "payload not uploaded");
+}
+
+/*
+ * Each uploader may hold payload_unreferenced_max bytes of blobs no record
+ * refers to; past it uploads are refused (PL_ELIMIT), and a send that refers
+ * to one, or its deletion, makes room again. Others are not affected.
+ */
+static void test_payload_unreferenced_max(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h1[PL_HASH_BYTES], h2[PL_HASH_BYTES], h3[PL_HASH_BYTES];
+	size_t l1 = 0, l2 = 0, l3 = 0;
+
+	fx_close(f);
+	f->o.payload_max = 4096;
+	f->o.payload_unreferenced_max = 5000;
+	f->o.payload_retention_s = 600;
+	fx_open(f);
+	put_blob(f, "unc", 2000, 0, h1, &l1);
+	put_blob(f, "unc", 2000, 0, h2, &l2);
+	put_blob(f, "unc", 2000, PL_ELIMIT, h3, &l3);
+	/* Another uploader has its own allowance. */
+	put_blob(f, "dprk", 3800, 0, h3, &l3);
+	/* A send that refers to one makes room. */
+	{
+		struct pl_record *r = rec_new(f, &f->p[UNC], PL_KIND_SEND);
+		uint8_t commit[PL_BOX_COMMIT_BYTES] = {0};
+		r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+		r->cls = PL_CLASS_MESSAGE;
+		rec_to(r, "kpa");
+		memcpy(r->payload, h1, PL_HASH_BYTES);
+		r->payload_size = l1;
+		memcpy(r->commit, commit, sizeof(commit));
+		assert_int_equal(submit(f, &f->p[UNC], r, NULL, NULL), 0);
+	}
+	put_blob(f, "unc", 2000, 0, h3, &l3);
+	put_blob(f, "unc", 2000, PL_ELIMIT, h3, &l3);
+	/* So does the retention. */
+	__atomic_store_n(&f->now, T0 + 600, __ATOMIC_SEQ_CST);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	put_blob(f, "unc", 2000, 0, h3, &l3);
 }
 
 /*
@@ -2071,6 +2224,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_proofs_tiles, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lookup_wait, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_payloads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payload_readers_after_send, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payload_retention, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payload_unreferenced_max, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),

@@ -312,6 +312,11 @@ static void test_go_open_rules(void **state)
 		free(msg);
 		msg = compose(GO_TEXT, lines, PL_NOTE_MAX_SIGS + 1, &len);
 		assert_int_equal(pl_note_parse(&n, msg, len), PL_ETOOBIG);
+		{
+			const char *why = NULL;
+			assert_int_equal(pl_note_parse_why(&n, msg, len, &why), PL_ETOOBIG);
+			assert_string_equal(why, "more than 64 signature lines");
+		}
 		free(msg);
 		msg = compose(GO_TEXT, lines, PL_NOTE_MAX_SIGS, &len);
 		assert_int_equal(pl_note_open(&n, msg, len, keys, 1, NULL), 0);
@@ -383,6 +388,7 @@ struct bad_note {
 	const char *what;
 	const char *msg;
 	int want;
+	const char *why; /* the reason pl_note_parse_why() gives, when the case pins it */
 };
 
 #define PETER_B64          \
@@ -391,54 +397,67 @@ struct bad_note {
 
 static const struct bad_note bad_notes[] = {
         /* Go's note_test.go bad messages. */
-        {"text only", GO_TEXT, PL_EMALFORMED},
-        {"blank line, no signature", GO_TEXT "\n", PL_EMALFORMED},
-        {"missing final newline", GO_TEXT "\n" EM " PeterNeumann " PETER_B64, PL_EMALFORMED},
-        {"control character", "\x01" GO_TEXT "\n" PETER_SIG, PL_EMALFORMED},
-        {"invalid UTF-8", "\xff" GO_TEXT "\n" PETER_SIG, PL_EMALFORMED},
-        {"space in name", GO_TEXT "\n" EM " Bad Name " PETER_B64, PL_EMALFORMED},
-        {"line after signatures", GO_TEXT "\n" PETER_SIG "Unexpected line.\n", PL_EMALFORMED},
+        {"text only", GO_TEXT, PL_EMALFORMED, "no blank line before the signature lines"},
+        {"blank line, no signature", GO_TEXT "\n", PL_EMALFORMED, "no signature line"},
+        {"missing final newline", GO_TEXT "\n" EM " PeterNeumann " PETER_B64, PL_EMALFORMED,
+         "last signature line does not end in a newline"},
+        {"control character", "\x01" GO_TEXT "\n" PETER_SIG, PL_EMALFORMED,
+         "note is not UTF-8 without control characters"},
+        {"invalid UTF-8", "\xff" GO_TEXT "\n" PETER_SIG, PL_EMALFORMED,
+         "note is not UTF-8 without control characters"},
+        {"space in name", GO_TEXT "\n" EM " Bad Name " PETER_B64, PL_EMALFORMED, NULL},
+        {"line after signatures", GO_TEXT "\n" PETER_SIG "Unexpected line.\n", PL_EMALFORMED,
+         "malformed signature line"},
         /* More. */
-        {"empty", "", PL_EMALFORMED},
-        {"newline only", "\n", PL_EMALFORMED},
-        {"no blank line", GO_TEXT PETER_SIG, PL_EMALFORMED},
-        {"blank line after signatures", GO_TEXT "\n" PETER_SIG "\n", PL_EMALFORMED},
-        {"CRLF text", "a\r\nb\r\n\r\n" PETER_SIG, PL_EMALFORMED},
-        {"CRLF signature line", GO_TEXT "\n" EM " PeterNeumann " PETER_B64 "\r\n", PL_EMALFORMED},
-        {"tab in text", "a\tb\n\n" PETER_SIG, PL_EMALFORMED},
-        {"escape in text", "a\x1b[31mb\n\n" PETER_SIG, PL_EMALFORMED},
+        {"empty", "", PL_EMALFORMED, "no blank line before the signature lines"},
+        {"newline only", "\n", PL_EMALFORMED, NULL},
+        {"no blank line", GO_TEXT PETER_SIG, PL_EMALFORMED, NULL},
+        {"blank line after signatures", GO_TEXT "\n" PETER_SIG "\n", PL_EMALFORMED,
+         "no signature line"},
+        {"CRLF text", "a\r\nb\r\n\r\n" PETER_SIG, PL_EMALFORMED, NULL},
+        {"CRLF signature line", GO_TEXT "\n" EM " PeterNeumann " PETER_B64 "\r\n", PL_EMALFORMED,
+         NULL},
+        {"tab in text", "a\tb\n\n" PETER_SIG, PL_EMALFORMED,
+         "note is not UTF-8 without control characters"},
+        {"escape in text", "a\x1b[31mb\n\n" PETER_SIG, PL_EMALFORMED, NULL},
         {"overlong UTF-8",
          "a\xc0\xaf"
          "b\n\n" PETER_SIG,
-         PL_EMALFORMED},
-        {"surrogate", "a\xed\xa0\x80\n\n" PETER_SIG, PL_EMALFORMED},
-        {"truncated UTF-8", "a\xe2\x80\n\n" PETER_SIG, PL_EMALFORMED},
-        {"ASCII hyphen", GO_TEXT "\n- PeterNeumann " PETER_B64 "\n", PL_EMALFORMED},
-        {"double hyphen", GO_TEXT "\n-- PeterNeumann " PETER_B64 "\n", PL_EMALFORMED},
-        {"en dash", GO_TEXT "\n\xe2\x80\x93 PeterNeumann " PETER_B64 "\n", PL_EMALFORMED},
-        {"em dash without space", GO_TEXT "\n" EM "PeterNeumann " PETER_B64 "\n", PL_EMALFORMED},
-        {"two spaces after dash", GO_TEXT "\n" EM "  PeterNeumann " PETER_B64 "\n", PL_EMALFORMED},
-        {"two spaces after name", GO_TEXT "\n" EM " PeterNeumann  " PETER_B64 "\n", PL_EMALFORMED},
-        {"no signature", GO_TEXT "\n" EM " PeterNeumann\n", PL_EMALFORMED},
-        {"empty signature", GO_TEXT "\n" EM " PeterNeumann \n", PL_EMALFORMED},
-        {"trailing space", GO_TEXT "\n" EM " PeterNeumann " PETER_B64 " \n", PL_EMALFORMED},
-        {"'+' in name", GO_TEXT "\n" EM " Peter+Neumann " PETER_B64 "\n", PL_EMALFORMED},
+         PL_EMALFORMED, NULL},
+        {"surrogate", "a\xed\xa0\x80\n\n" PETER_SIG, PL_EMALFORMED, NULL},
+        {"truncated UTF-8", "a\xe2\x80\n\n" PETER_SIG, PL_EMALFORMED, NULL},
+        {"ASCII hyphen", GO_TEXT "\n- PeterNeumann " PETER_B64 "\n", PL_EMALFORMED, NULL},
+        {"double hyphen", GO_TEXT "\n-- PeterNeumann " PETER_B64 "\n", PL_EMALFORMED, NULL},
+        {"en dash", GO_TEXT "\n\xe2\x80\x93 PeterNeumann " PETER_B64 "\n", PL_EMALFORMED,
+         "malformed signature line"},
+        {"em dash without space", GO_TEXT "\n" EM "PeterNeumann " PETER_B64 "\n", PL_EMALFORMED,
+         NULL},
+        {"two spaces after dash", GO_TEXT "\n" EM "  PeterNeumann " PETER_B64 "\n", PL_EMALFORMED,
+         NULL},
+        {"two spaces after name", GO_TEXT "\n" EM " PeterNeumann  " PETER_B64 "\n", PL_EMALFORMED,
+         NULL},
+        {"no signature", GO_TEXT "\n" EM " PeterNeumann\n", PL_EMALFORMED, NULL},
+        {"empty signature", GO_TEXT "\n" EM " PeterNeumann \n", PL_EMALFORMED, NULL},
+        {"trailing space", GO_TEXT "\n" EM " PeterNeumann " PETER_B64 " \n", PL_EMALFORMED, NULL},
+        {"'+' in name", GO_TEXT "\n" EM " Peter+Neumann " PETER_B64 "\n", PL_EMALFORMED, NULL},
         {"no-break space in name", GO_TEXT "\n" EM " Peter\xc2\xa0Neumann " PETER_B64 "\n",
-         PL_EMALFORMED},
-        {"bad base64 character", GO_TEXT "\n" EM " PeterNeumann x08go!ZJ\n", PL_EMALFORMED},
-        {"url-safe base64", GO_TEXT "\n" EM " PeterNeumann x08go_ZJ\n", PL_EMALFORMED},
+         PL_EMALFORMED, NULL},
+        {"bad base64 character", GO_TEXT "\n" EM " PeterNeumann x08go!ZJ\n", PL_EMALFORMED, NULL},
+        {"url-safe base64", GO_TEXT "\n" EM " PeterNeumann x08go_ZJ\n", PL_EMALFORMED, NULL},
         {"unpadded base64",
          GO_TEXT "\n" EM " PeterNeumann "
                  "x08go/ZJkuBS9UG/"
                  "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM\n",
-         PL_EMALFORMED},
-        {"non-canonical base64", GO_TEXT "\n" EM " PeterNeumann AAAAAAB=\n", PL_EMALFORMED},
-        {"padding inside", GO_TEXT "\n" EM " PeterNeumann AA==AAAA\n", PL_EMALFORMED},
-        {"key ID only", GO_TEXT "\n" EM " PeterNeumann AAAAAA==\n", PL_EMALFORMED},
-        {"key ID short", GO_TEXT "\n" EM " PeterNeumann AAAA\n", PL_EMALFORMED},
-        {"signature line in text only", EM " PeterNeumann " PETER_B64 "\n", PL_EMALFORMED},
-        {"blank line and no text before", "\n" PETER_SIG, PL_EMALFORMED},
-        {"NUL in text", "a\0b\n\n" PETER_SIG, PL_EMALFORMED},
+         PL_EMALFORMED, NULL},
+        {"non-canonical base64", GO_TEXT "\n" EM " PeterNeumann AAAAAAB=\n", PL_EMALFORMED,
+         "malformed signature line"},
+        {"padding inside", GO_TEXT "\n" EM " PeterNeumann AA==AAAA\n", PL_EMALFORMED, NULL},
+        {"key ID only", GO_TEXT "\n" EM " PeterNeumann AAAAAA==\n", PL_EMALFORMED, NULL},
+        {"key ID short", GO_TEXT "\n" EM " PeterNeumann AAAA\n", PL_EMALFORMED, NULL},
+        {"signature line in text only", EM " PeterNeumann " PETER_B64 "\n", PL_EMALFORMED, NULL},
+        {"blank line and no text before", "\n" PETER_SIG, PL_EMALFORMED, NULL},
+        {"NUL in text", "a\0b\n\n" PETER_SIG, PL_EMALFORMED,
+         "note is not UTF-8 without control characters"},
 };
 
 /* Lengths of the entries above that hold a NUL byte. */
@@ -458,10 +477,19 @@ static void test_bad_notes(void **state)
 	for (size_t i = 0; i < sizeof(bad_notes) / sizeof(bad_notes[0]); i++) {
 		struct pl_note *sentinel = (struct pl_note *)&vk, *n = sentinel;
 		size_t len = bad_note_len(&bad_notes[i]);
+		const char *why = NULL;
 		int got = pl_note_parse(&n, bad_notes[i].msg, len);
 		if (got != bad_notes[i].want)
 			fail_msg("note case '%s': got %d, want %d", bad_notes[i].what, got,
 			         bad_notes[i].want);
+		assert_ptr_equal(n, sentinel);
+		/* The same refusal, with a reason that says what is wrong. */
+		got = pl_note_parse_why(&n, bad_notes[i].msg, len, &why);
+		if (got != bad_notes[i].want || !why || !*why ||
+		    (bad_notes[i].why && strcmp(why, bad_notes[i].why) != 0))
+			fail_msg("note case '%s': got %d '%s', want %d '%s'", bad_notes[i].what,
+			         got, why ? why : "(none)", bad_notes[i].want,
+			         bad_notes[i].why ? bad_notes[i].why : "(any)");
 		assert_ptr_equal(n, sentinel);
 		got = pl_note_open(&n, bad_notes[i].msg, len, &vk, 1, NULL);
 		if (got != bad_notes[i].want)
@@ -483,7 +511,19 @@ static void test_oversize_note(void **state)
 	memcpy(msg + len - slen - 2, "\n\n", 2);
 	memcpy(msg + len - slen, PETER_SIG, slen);
 	assert_int_equal(pl_note_parse(&n, msg, len), PL_ETOOBIG);
-	/* One byte less is within the limit. */
+	{
+		const char *why = NULL;
+		assert_int_equal(pl_note_parse_why(&n, msg, len, &why), PL_ETOOBIG);
+		assert_string_equal(why, "note larger than 1 MiB");
+	}
+	/* One byte less is within the limit, and a success leaves the reason alone. */
+	{
+		const char *why = "untouched";
+		assert_int_equal(pl_note_parse_why(&n, msg + 1, len - 1, &why), 0);
+		assert_string_equal(why, "untouched");
+		pl_note_free(n);
+		n = NULL;
+	}
 	assert_int_equal(pl_note_parse(&n, msg + 1, len - 1), 0);
 	assert_int_equal(n->text_len, len - 1 - slen - 1);
 	pl_note_free(n);

@@ -34,6 +34,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.ex.batch_max, PL_EXCHANGE_DEFAULT_BATCH_MAX);
 	assert_int_equal(c.ex.batch_age_us, PL_EXCHANGE_DEFAULT_BATCH_AGE_US);
 	assert_int_equal(c.witness_interval_ms, PL_PARLEYD_WITNESS_INTERVAL_MS);
+	assert_int_equal(c.ex.payload_retention_s, 86400);
+	assert_int_equal(c.ex.payload_unreferenced_max, 0); /* 4 x payload_max, set at open */
 	assert_true(c.rate_burst >= c.rate);
 	assert_int_equal(c.nwitnesses, 0);
 	assert_int_equal(c.ex.nlines, 0);
@@ -81,6 +83,8 @@ static void test_valid(void **state)
 	                           "http_threads = 4\n"
 	                           "http_nice = 0\n"
 	                           "payload_max = 1048576\n"
+	                           "payload_retention = 3600\n"
+	                           "payload_unreferenced_max = 2097152\n"
 	                           "rate = 10\n"
 	                           "rate_burst = 20\n"
 	                           "line = unc-kpa unc kpa every 3s window 2s\n"
@@ -100,6 +104,8 @@ static void test_valid(void **state)
 	assert_int_equal(c.http_threads, 4);
 	assert_int_equal(c.http_nice, 0);
 	assert_int_equal(c.ex.payload_max, 1048576);
+	assert_int_equal(c.ex.payload_retention_s, 3600);
+	assert_int_equal(c.ex.payload_unreferenced_max, 2097152);
 	assert_int_equal(c.rate, 10);
 	assert_int_equal(c.rate_burst, 20);
 	assert_int_equal(c.ex.nlines, 2);
@@ -118,6 +124,7 @@ static void test_round_trip(void **state)
 	pl_parleyd_config_default(&a);
 	assert_int_equal(parse(&a,
 	                       "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
+	                       "payload_retention = 7200\npayload_unreferenced_max = 65536\n"
 	                       "line = l a b every 1h window 5m\n",
 	                       NULL),
 	                 0);
@@ -130,6 +137,8 @@ static void test_round_trip(void **state)
 	assert_memory_equal(t1.data, t2.data, t1.len);
 	assert_int_equal(b.http_nice, 19);
 	assert_int_equal(b.ex.readers, 3);
+	assert_int_equal(b.ex.payload_retention_s, 7200);
+	assert_int_equal(b.ex.payload_unreferenced_max, 65536);
 	pl_buf_release(&t1);
 	pl_buf_release(&t2);
 }
@@ -157,6 +166,13 @@ static const struct {
         {"http_nice = 20\n", PL_ERANGE, "value out of range: http_nice"},
         {"timer_interval_ms = 9\n", PL_ERANGE, "value out of range"},
         {"payload_max = 1023\n", PL_ERANGE, "value out of range: payload_max"},
+        {"payload_retention = 59\n", PL_ERANGE, "value out of range: payload_retention"},
+        {"payload_retention = 31536001\n", PL_ERANGE, "value out of range: payload_retention"},
+        {"payload_retention = 1h\n", PL_EMALFORMED, "not a decimal number: payload_retention"},
+        {"payload_unreferenced_max = 1023\n", PL_ERANGE,
+         "value out of range: payload_unreferenced_max"},
+        {"payload_unreferenced_max = 1099511627777\n", PL_ERANGE,
+         "value out of range: payload_unreferenced_max"},
         {"rate = 10\nrate_burst = 5\n", PL_ERANGE, "rate_burst is smaller than rate"},
         {"nonce_per_key = 15\n", PL_ERANGE, "value out of range: nonce_per_key"},
         {"nonce_per_key = 16777217\n", PL_ERANGE, "value out of range: nonce_per_key"},

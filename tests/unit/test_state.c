@@ -98,6 +98,57 @@ static void test_newer_schema(void **state)
 	assert_int_equal(pl_state_open(&s, f->path, ORIGIN, "rok-mnd"), PL_ESTORE);
 }
 
+/*
+ * The pinned checkpoint keeps when and from where it came; a state of
+ * schema 1 opens, keeps its checkpoint, and says neither is recorded.
+ */
+static void test_checkpoint_seen(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_state *s = NULL;
+	struct pl_state_checkpoint cp;
+	uint8_t r1[32];
+	sqlite3 *db;
+
+	memset(r1, 1, sizeof(r1));
+	memset(&cp, 0, sizeof(cp));
+	/* A schema-1 file with a pinned checkpoint. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "CREATE TABLE checkpoint(origin TEXT PRIMARY KEY,"
+	                              " size INTEGER NOT NULL, root BLOB NOT NULL,"
+	                              " note BLOB NOT NULL);"
+	                              "INSERT INTO checkpoint VALUES ('" ORIGIN "', 4,"
+	                              " zeroblob(32), CAST('note4' AS BLOB));"
+	                              "PRAGMA user_version=1;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(pl_state_open(&s, f->path, ORIGIN, "rok-mnd"), 0);
+	assert_int_equal(pl_state_checkpoint_get(s, &cp), 0);
+	assert_int_equal(cp.size, 4);
+	assert_string_equal(cp.note, "note4");
+	assert_int_equal(cp.seen, 0);
+	assert_string_equal(cp.seen_from, "");
+	pl_state_checkpoint_release(&cp);
+	assert_int_equal(pl_state_checkpoint_put_seen(s, 5, r1, "note5", 5, 1763341200,
+	                                              "http://127.0.0.1:8080"),
+	                 0);
+	assert_int_equal(pl_state_checkpoint_get(s, &cp), 0);
+	assert_int_equal(cp.size, 5);
+	assert_int_equal(cp.seen, 1763341200);
+	assert_string_equal(cp.seen_from, "http://127.0.0.1:8080");
+	pl_state_checkpoint_release(&cp);
+	assert_int_equal(pl_state_checkpoint_put_seen(s, 6, r1, "note6", 5, -1, ""), PL_EINVAL);
+	pl_state_close(s);
+	/* Opened again: already schema 2. */
+	assert_int_equal(pl_state_open(&s, f->path, ORIGIN, "rok-mnd"), 0);
+	assert_int_equal(pl_state_checkpoint_get(s, &cp), 0);
+	assert_int_equal(cp.seen, 1763341200);
+	pl_state_checkpoint_release(&cp);
+	pl_state_close(s);
+}
+
 static void test_checkpoint_monotonic(void **state)
 {
 	struct fixture *f = *state;
@@ -320,6 +371,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_checkpoint_monotonic, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_checkpoint_seen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_head, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_opened, setup, teardown),

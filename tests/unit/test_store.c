@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <parley/encoding.h>
 #include <parley/store.h>
 #include <parley/tlog.h>
@@ -54,6 +56,16 @@ static int teardown(void **state)
 	rmdir(f->dir);
 	free(f);
 	return 0;
+}
+
+/* The first 8 bytes of p as a big-endian integer. */
+static uint64_t test_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
 }
 
 /* A record id whose first 8 bytes are prefix and the rest tag. */
@@ -385,8 +397,8 @@ static void test_payloads_timers(void **state)
 	make_id(h2, 0, 0);
 	memcpy(h2, h, 8); /* same prefix, different hash */
 	assert_int_equal(pl_store_begin(f->s), 0);
-	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4), 0);
-	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4), 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "unc", 1), 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "unc", 1), 0);
 	assert_int_equal(pl_store_timer_put(f->s, 10, 1000), 0);
 	assert_int_equal(pl_store_timer_put(f->s, 11, 900), 0);
 	assert_int_equal(pl_store_timer_put(f->s, 12, 5000), 0);
@@ -414,6 +426,142 @@ static void test_payloads_timers(void **state)
 	assert_int_equal(pl_store_commit(f->s), 0);
 	assert_int_equal(pl_store_timer_due(f->s, 6000, due, 8, &n), 0);
 	assert_int_equal(n, 2);
+}
+
+/*
+ * A blob's uploader, time and whether a record refers to it; the bytes each
+ * uploader holds unreferenced; the deletion of old unreferenced blobs.
+ */
+static void test_payload_state(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_payload info;
+	uint8_t h[PL_HASH_BYTES], h3[PL_HASH_BYTES], nope[PL_HASH_BYTES];
+	uint64_t bytes = 0;
+	size_t n = 99;
+
+	pl_sha256(h, "blob", 4);
+	pl_sha256(h3, "blob3", 5);
+	pl_sha256(nope, "none", 4);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "unc", 100), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_string_equal(info.uploader, "unc");
+	assert_int_equal(info.stored, 100);
+	assert_int_equal(info.len, 4);
+	assert_false(info.referred);
+	/* Another party storing the same bytes changes nothing; its uploader restarts the clock. */
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "kpa", 200), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_string_equal(info.uploader, "unc");
+	assert_int_equal(info.stored, 100);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "unc", 150), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_int_equal(info.stored, 150);
+	assert_int_equal(pl_store_payload_put(f->s, h3, (const uint8_t *)"blob3", 5, "unc", 160),
+	                 0);
+	assert_int_equal(pl_store_payload_pending(f->s, "unc", &bytes), 0);
+	assert_int_equal(bytes, 9);
+	assert_int_equal(pl_store_payload_pending(f->s, "kpa", &bytes), 0);
+	assert_int_equal(bytes, 0);
+	/* Referred to: its readers' from now on, no longer the uploader's to count. */
+	assert_int_equal(pl_store_payload_refer(f->s, h), 0);
+	assert_int_equal(pl_store_payload_refer(f->s, h), 0);
+	assert_int_equal(pl_store_payload_refer(f->s, nope), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_true(info.referred);
+	assert_int_equal(pl_store_payload_pending(f->s, "unc", &bytes), 0);
+	assert_int_equal(bytes, 5);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "unc", 300), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_int_equal(info.stored, 150);
+	/* Only unreferenced blobs stored at or before the limit go. */
+	assert_int_equal(pl_store_payload_expire(f->s, 159, 10, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_payload_expire(f->s, 160, 10, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h3, &info), PL_ENOTFOUND);
+	assert_int_equal(pl_store_payload_get(f->s, h, NULL, &n), 0);
+	assert_int_equal(pl_store_payload_pending(f->s, "unc", &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "", 1),
+	                 PL_EINVAL);
+}
+
+/* Runs SQL on the store file behind the store's back. */
+static void raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * A store of schema 1 (payloads without uploader) opens and keeps working:
+ * the writer brings it to schema 2, and its blobs count as referred to, so
+ * their readers keep them and the retention never deletes them.
+ */
+static void test_migrate_v1(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_payload info;
+	struct pl_store *r = NULL;
+	uint8_t h[PL_HASH_BYTES];
+	uint64_t bytes = 1;
+	size_t n = 1, len = 0;
+	uint8_t *blob = NULL;
+	char sql[512], hex[PL_HASH_HEX_LEN + 1];
+
+	pl_store_close(f->s);
+	f->s = NULL;
+	/* The payload table and version as schema 1 had them, with one blob. */
+	pl_sha256(h, "old blob", 8);
+	pl_hex_encode(hex, h, PL_HASH_BYTES);
+	snprintf(sql, sizeof(sql),
+	         "DROP TABLE payloads; DROP TABLE payload_pending;"
+	         "CREATE TABLE payloads(hpfx INTEGER NOT NULL, hash BLOB NOT NULL,"
+	         " data BLOB NOT NULL);"
+	         "CREATE INDEX payloads_hpfx ON payloads(hpfx);"
+	         "INSERT INTO payloads VALUES (%lld, x'%s', CAST('old blob' AS BLOB));"
+	         "UPDATE meta SET value = 1 WHERE key = 'schema';",
+	         (long long)(int64_t)(test_be64(h) ^ (UINT64_C(1) << 63)), hex);
+	raw_sql(f->path, sql);
+
+	/* A reader may look at it as it is; the writer migrates it. */
+	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	pl_store_close(r);
+	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_string_equal(info.uploader, "");
+	assert_true(info.referred);
+	assert_int_equal(info.len, 8);
+	assert_int_equal(pl_store_payload_get(f->s, h, &blob, &len), 0);
+	assert_int_equal(len, 8);
+	assert_memory_equal(blob, "old blob", 8);
+	free(blob);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_payload_expire(f->s, INT64_MAX, 10, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"old blob", 8, "unc", 5),
+	                 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_payload_pending(f->s, "unc", &bytes), 0);
+	assert_int_equal(bytes, 0);
+	/* Migrated once: it opens again as schema 2. */
+	pl_store_close(f->s);
+	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), 0);
+	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
+	assert_true(info.referred);
+
+	/* A store from a newer version is refused, by writers and readers. */
+	pl_store_close(f->s);
+	f->s = NULL;
+	raw_sql(f->path, "UPDATE meta SET value = 3 WHERE key = 'schema';");
+	assert_int_equal(pl_store_open(&r, f->path, false, NULL), PL_ESTORE);
+	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), PL_ESTORE);
 }
 
 /* Line definitions: kept under their name, replaced, read back by a reader; bad names refused. */
@@ -501,6 +649,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
 	};
