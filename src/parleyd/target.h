@@ -84,9 +84,11 @@ struct pl_parleyd_target {
  *
  * Returns 0 with *t filled, or the HTTP status the request is refused with:
  * 405 for a method the path does not take (any method but GET, HEAD and
- * POST), 400 for a request-target holding a byte outside printable ASCII,
- * '%' or '#', a malformed id or payload hash, or a bad query, and 404 for
- * any other path. After a refusal only t->route means anything: the path's
+ * POST, judged before anything else), 400 for a request-target that does
+ * not start with '/' or holds a byte outside printable ASCII, '%' or '#',
+ * a malformed record id or payload hash, or a bad query, and 404 for any
+ * other path (an unknown one, a tile path that is not canonical, an invalid
+ * line name). After a refusal only t->route means anything: the path's
  * route when it was recognised before the refusal (always on 405, unless the
  * method was none of the three: then R_NONE), so that an Allow header can
  * name the method the path takes.
