@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/serve.h"
 #include "internal.h"
+#include "target.h"
 
 #define RATE_SLOTS       1024 /* rate-limited keys tracked at once (members and auditors) */
 #define HEARTBEAT_MS     15000
@@ -38,7 +39,6 @@
 #define LIST_CHUNK       (16u << 10) /* bytes of a list answer or stream formatted at once */
 #define LIST_PAGE        8           /* records read at once for a list answer or stream */
 #define LIST_BUFFER_MAX  (1u << 20)  /* a chunk and one entry, whatever its size */
-#define ID_TEXT_MAX      PL_HASH_HEX_LEN
 #define CACHE_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CACHE_PRIVATE    "private, max-age=31536000, immutable"
 #define CACHE_CHECKPOINT "no-cache, max-age=0"
@@ -46,41 +46,6 @@
 #define TEXT_PLAIN       "text/plain; charset=utf-8"
 #define APP_JSON         "application/json"
 #define APP_OCTETS       "application/octet-stream"
-
-enum route {
-	R_NONE,
-	R_HEALTH,
-	R_CHECKPOINT,
-	R_LOG_KEY,
-	R_TILE,
-	R_ENTRIES,
-	R_PAYLOAD_POST,
-	R_PAYLOAD_GET,
-	R_RECORD_POST,
-	R_RECORD_GET,
-	R_PROOF,
-	R_CONSISTENCY,
-	R_THREAD,
-	R_PARTIES,
-	R_STATEMENTS,
-	R_INBOX,
-	R_LINE,
-};
-
-/* Query parameters; a has_ bit per key so that 0 is a value, not "absent". */
-enum {
-	Q_AFTER = 1u << 0,
-	Q_SIZE = 1u << 1,
-	Q_OLD = 1u << 2,
-	Q_NEW = 1u << 3,
-	Q_WAIT = 1u << 4,
-	Q_SINCE = 1u << 5,
-};
-
-struct query {
-	unsigned has;
-	uint64_t after, size, old, new_, wait, since;
-};
 
 /*
  * One TCP connection, from its accept to its close (MHD's connection
@@ -156,22 +121,21 @@ struct req {
 	bool too_long;
 	bool started; /* the first access-handler call has happened */
 	bool answered;
-	bool is_post;
 	bool has_auth;   /* an Authorization header came */
 	bool has_digest; /* a Content-Digest came with it: the body must hash to digest */
 	uint8_t digest[PL_HASH_BYTES];
-	enum route route;
 	unsigned early_status; /* an error found before the body, answered on the final call */
 	const char *early_code;
 	const char *early_reason;
 
-	char id[ID_TEXT_MAX + 1]; /* record id text from the path */
-	size_t id_len;
-	char line[PL_RECORD_NAME_MAX + 1]; /* line name from the path */
-	uint8_t hash[PL_HASH_BYTES];       /* payload hash from the path */
-	unsigned level, width;
-	uint64_t tile;
-	struct query q;
+	/* The parsed request-target: whole as t for its parser, by name (r->route, r->q, ...)
+	 * for the handlers. */
+	union {
+		struct pl_parleyd_target t;
+		struct {
+			PL_PARLEYD_TARGET_FIELDS
+		};
+	};
 
 	struct pl_buf body;
 	size_t reserved;                 /* bytes of the party's upload allowance held */
@@ -387,186 +351,15 @@ static json_t *entry_json(const struct pl_exchange_entry *e)
 	                 hex_json(e->id, PL_HASH_BYTES), "record", note);
 }
 
-/* ---- Parsing the request-target ---- */
-
 /* Parses a decimal with no leading zeros, no sign, at most max. */
 static bool parse_dec(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
 	return pl_parse_u64(out, s, n, max) == 0;
 }
 
-/* A record id in a path: 8 to 64 hex digits (a full id or a prefix). */
-static bool id_text_is_valid(const char *s, size_t n)
-{
-	if (n < PL_EXCHANGE_ID_PREFIX_MIN || n > ID_TEXT_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return false;
-	}
-	return true;
-}
-
-static bool take_id(struct req *r, const char *s, size_t n)
-{
-	if (!id_text_is_valid(s, n))
-		return false;
-	memcpy(r->id, s, n);
-	r->id[n] = '\0';
-	r->id_len = n;
-	return true;
-}
-
-/* Parses "k=v&k=v" with only the keys in allowed, each once, values decimal. */
-static bool parse_query(const char *s, size_t n, unsigned allowed, struct query *q)
-{
-	static const struct {
-		const char *name;
-		unsigned bit;
-		size_t off;
-	} keys[] = {
-	        {"after", Q_AFTER, offsetof(struct query, after)},
-	        {"size", Q_SIZE, offsetof(struct query, size)},
-	        {"old", Q_OLD, offsetof(struct query, old)},
-	        {"new", Q_NEW, offsetof(struct query, new_)},
-	        {"wait", Q_WAIT, offsetof(struct query, wait)},
-	        {"since", Q_SINCE, offsetof(struct query, since)},
-	};
-	size_t i = 0;
-
-	memset(q, 0, sizeof(*q));
-	while (i < n) {
-		const char *amp = memchr(s + i, '&', n - i);
-		size_t end = amp ? (size_t)(amp - s) : n;
-		const char *eq = memchr(s + i, '=', end - i);
-		size_t k;
-		bool found = false;
-
-		if (!eq)
-			return false;
-		for (k = 0; k < PL__ARRAY_LEN(keys); k++) {
-			size_t kl = strlen(keys[k].name);
-			if ((size_t)(eq - (s + i)) == kl && memcmp(s + i, keys[k].name, kl) == 0) {
-				found = true;
-				break;
-			}
-		}
-		if (!found || !(allowed & keys[k].bit) || (q->has & keys[k].bit))
-			return false;
-		if (!parse_dec(eq + 1, (size_t)(s + end - eq - 1), INT64_MAX,
-		               (uint64_t *)((char *)q + keys[k].off)))
-			return false;
-		q->has |= keys[k].bit;
-		i = end + (amp ? 1 : 0);
-		if (amp && i == n)
-			return false; /* trailing '&' */
-	}
-	return true;
-}
-
-static bool path_is(const char *p, size_t n, const char *lit)
-{
-	return n == strlen(lit) && memcmp(p, lit, n) == 0;
-}
-
-/*
- * Routes the request-target. Returns 0 with r->route set, or an HTTP status
- * (404 unknown path, 405 wrong method, 400 bad query or reference).
- */
-static unsigned route(struct req *r, const char *method)
-{
-	const char *t = r->target, *qm;
-	size_t n = r->target_len, pn;
-	const char *p;
-	unsigned allowed = 0;
-	bool post = strcmp(method, "POST") == 0;
-
-	if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return MHD_HTTP_METHOD_NOT_ALLOWED;
-	if (n == 0 || t[0] != '/')
-		return MHD_HTTP_BAD_REQUEST;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f || t[i] == '%' ||
-		    t[i] == '#')
-			return MHD_HTTP_BAD_REQUEST; /* nothing in this API needs escaping */
-	qm = memchr(t, '?', n);
-	pn = qm ? (size_t)(qm - t) : n;
-	p = t;
-
-	r->is_post = post;
-	if (path_is(p, pn, "/health")) {
-		r->route = R_HEALTH;
-	} else if (path_is(p, pn, "/checkpoint")) {
-		r->route = R_CHECKPOINT;
-	} else if (path_is(p, pn, "/log-key")) {
-		r->route = R_LOG_KEY;
-	} else if (pn > 6 && memcmp(p, "/tile/", 6) == 0) {
-		struct pl_tile tile;
-		/* The library's strict tlog-tiles path parser; anything else is no tile. */
-		if (pl_tiles_parse_path(&tile, p + 1, pn - 1) != 0)
-			return MHD_HTTP_NOT_FOUND;
-		r->route = tile.entries ? R_ENTRIES : R_TILE;
-		r->level = tile.level;
-		r->tile = tile.n;
-		r->width = tile.width == PL_TILE_WIDTH ? 0 : tile.width;
-	} else if (path_is(p, pn, "/payloads")) {
-		r->route = R_PAYLOAD_POST;
-	} else if (pn > 10 && memcmp(p, "/payloads/", 10) == 0) {
-		r->route = R_PAYLOAD_GET;
-		if (pl_hex_decode_exact(r->hash, PL_HASH_BYTES, p + 10, pn - 10) != 0)
-			return MHD_HTTP_BAD_REQUEST;
-	} else if (path_is(p, pn, "/records")) {
-		r->route = R_RECORD_POST;
-	} else if (pn > 9 && memcmp(p, "/records/", 9) == 0) {
-		const char *id = p + 9, *slash = memchr(id, '/', pn - 9);
-		if (slash && path_is(slash, (size_t)(p + pn - slash), "/proof")) {
-			r->route = R_PROOF;
-			allowed = Q_SIZE;
-			if (!take_id(r, id, (size_t)(slash - id)))
-				return MHD_HTTP_BAD_REQUEST;
-		} else if (!slash) {
-			r->route = R_RECORD_GET;
-			if (!take_id(r, id, pn - 9))
-				return MHD_HTTP_BAD_REQUEST;
-		} else {
-			return MHD_HTTP_NOT_FOUND;
-		}
-	} else if (path_is(p, pn, "/consistency")) {
-		r->route = R_CONSISTENCY;
-		allowed = Q_OLD | Q_NEW;
-	} else if (pn > 9 && memcmp(p, "/threads/", 9) == 0) {
-		r->route = R_THREAD;
-		if (!take_id(r, p + 9, pn - 9))
-			return MHD_HTTP_BAD_REQUEST;
-	} else if (path_is(p, pn, "/parties")) {
-		r->route = R_PARTIES;
-	} else if (path_is(p, pn, "/statements")) {
-		r->route = R_STATEMENTS;
-		allowed = Q_AFTER;
-	} else if (path_is(p, pn, "/inbox")) {
-		r->route = R_INBOX;
-		allowed = Q_AFTER | Q_WAIT;
-	} else if (pn > 7 && memcmp(p, "/lines/", 7) == 0) {
-		r->route = R_LINE;
-		allowed = Q_SINCE | Q_AFTER;
-		if (!pl_record_name_is_valid(p + 7, pn - 7))
-			return MHD_HTTP_NOT_FOUND;
-		memcpy(r->line, p + 7, pn - 7);
-		r->line[pn - 7] = '\0';
-	} else {
-		return MHD_HTTP_NOT_FOUND;
-	}
-	if ((r->route == R_PAYLOAD_POST || r->route == R_RECORD_POST) != post)
-		return MHD_HTTP_METHOD_NOT_ALLOWED;
-	if (qm && !parse_query(qm + 1, n - pn - 1, allowed, &r->q))
-		return MHD_HTTP_BAD_REQUEST;
-	return 0;
-}
-
 /* ---- Authentication and rate limits ---- */
 
-static bool is_public(enum route rt)
+static bool is_public(enum pl_parleyd_route rt)
 {
 	return rt == R_HEALTH || rt == R_CHECKPOINT || rt == R_LOG_KEY || rt == R_TILE ||
 	       rt == R_CONSISTENCY || rt == R_PARTIES || rt == R_STATEMENTS;
@@ -2064,7 +1857,8 @@ static enum MHD_Result first_call(struct req *r, const char *method)
 	} else if (hc.auth > 1) {
 		status = MHD_HTTP_BAD_REQUEST;
 		reason = "more than one Authorization header";
-	} else if ((status = route(r, method)) != 0) {
+	} else if ((status = pl_parleyd_target_parse(&r->t, method, r->target, r->target_len)) !=
+	           0) {
 		reason = status == MHD_HTTP_NOT_FOUND            ? "no such resource"
 		         : status == MHD_HTTP_METHOD_NOT_ALLOWED ? "method not allowed here"
 		                                                 : "malformed request-target";
