@@ -118,4 +118,37 @@ int pl__client_sse_feed(struct pl__client_sse *s, const char *p, size_t n);
 bool pl__client_sse_is_stopped(const struct pl__client_sse *s);
 void pl__client_sse_free(struct pl__client_sse *s);
 
+/*
+ * The checks that what a store holds is still what the log committed to,
+ * shared by the exchange's reads and by pl_exchange_verify(). Each returns
+ * 0, PL_EDAMAGED with a description for the operator written to
+ * why[0..whylen) (what failed, where, expected and found hash prefixes), or
+ * the store's error. Implemented in exchange_check.c.
+ */
+struct pl_store;
+
+/*
+ * A stored record: its bytes note[0..len) give its leaf hash, which must be
+ * the stored level-0 hash leaf, and, when id is not NULL, hash (SHA-256) to
+ * id. Reads nothing.
+ */
+int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t len,
+                     const uint8_t leaf[32], char *why, size_t whylen);
+
+/*
+ * The full hash tile <level>/<n>: the subtree root its 256 hashes give must be
+ * the stored hash one tile level up (tree level 8 * (level + 1), number n),
+ * which the caller must in turn check. Reads the tile and that hash from s.
+ */
+int pl__check_full_tile(struct pl_store *s, unsigned level, uint64_t n, char *why, size_t whylen);
+
+/*
+ * The right edge of the tree of size leaves: the root that the tree's
+ * partial tiles give (every hash of each of them counts, as in a tile
+ * client's tree hash) must be root, the signed checkpoint's. Reads at most
+ * one partial tile per level from s.
+ */
+int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32], char *why,
+                   size_t whylen);
+
 #endif
