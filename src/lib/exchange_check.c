@@ -75,7 +75,8 @@ int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t
 		return check_damaged(why, whylen,
 		                     "record %llu does not match its leaf hash: stored %s…, its "
 		                     "bytes give %s…",
-		                     (unsigned long long)index, check_hex(a, leaf, h), check_hex(b, h, leaf));
+		                     (unsigned long long)index, check_hex(a, leaf, h),
+		                     check_hex(b, h, leaf));
 	if (id) {
 		crypto_hash_sha256(h, note, len);
 		if (sodium_memcmp(h, id, PL_HASH_BYTES) != 0)
@@ -347,8 +348,7 @@ static int check_directory(struct check *c)
  * The record at index: its bytes against its leaf hash and its id, its
  * indexed fields against its text, its place in its author's chain.
  */
-static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b,
-                            struct pl_record *r)
+static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, struct pl_record *r)
 {
 	struct pl_store_record meta;
 	struct pl_note *n = NULL;
@@ -358,6 +358,7 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b,
 	uint64_t hi = pl_tlog_stored_index(0, index);
 	char why[CHECK_FINDING_MAX];
 	const char *reason = NULL;
+	bool bytes_ok = false;
 	int ret;
 
 	pl_buf_reset(b);
@@ -375,17 +376,24 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b,
 		           (unsigned long long)index, (unsigned long long)hi,
 		           ret == PL_ESTORE ? pl_store_errmsg(c->s) : "missing");
 		ret = 0;
-	} else if (!ret && pl__check_record(index, meta.id, b->data, b->len, leaf, why,
-	                                    sizeof(why)) != 0) {
-		check_find(c, "%s", why);
+	} else if (!ret) {
+		pl_tlog_leaf_hash(id, b->data, b->len);
+		bytes_ok = sodium_memcmp(id, leaf, PL_HASH_BYTES) == 0;
+		if (pl__check_record(index, meta.id, b->data, b->len, leaf, why, sizeof(why)) != 0)
+			check_find(c, "%s", why);
 	}
 	if (ret)
 		return ret;
-	/* Parsed only to follow the chains: the signatures were checked when it was logged. */
-	if (pl_note_parse(&n, b->data, b->len) != 0 ||
+	/*
+	 * Parsed only to follow the chains: the signatures were checked when it
+	 * was logged. Damaged bytes (already found) say nothing of the chain: the
+	 * author's next record then follows what the index says this one was.
+	 */
+	if (!bytes_ok || pl_note_parse(&n, b->data, b->len) != 0 ||
 	    pl_record_parse(r, n->text, n->text_len, NULL) != 0) {
-		check_find(c, "record %llu does not parse as a record", (unsigned long long)index);
-		/* Its author's next record follows what the index says it was. */
+		if (bytes_ok)
+			check_find(c, "record %llu does not parse as a record",
+			           (unsigned long long)index);
 		h = check_head(c, meta.author);
 		if (h) {
 			h->link.seq = meta.seq;
@@ -497,12 +505,14 @@ static int check_hashes(struct check *c, uint64_t size)
 					continue;
 				pl_tlog_node_hash(h, ch[2 * j], ch[2 * j + 1]);
 				if (sodium_memcmp(h, ph[j], PL_HASH_BYTES) != 0)
-					check_find(c,
-					           "stored hash %llu (level %u, node %llu) is not the "
-					           "hash of the two below it: stored %s…, they give %s…",
-					           (unsigned long long)pidx[j], l,
-					           (unsigned long long)(k0 + j), check_hex(a, ph[j], h),
-					           check_hex(b, h, ph[j]));
+					check_find(
+					        c,
+					        "stored hash %llu (level %u, node %llu) is not the "
+					        "hash of the two below it: stored %s…, they give "
+					        "%s…",
+					        (unsigned long long)pidx[j], l,
+					        (unsigned long long)(k0 + j),
+					        check_hex(a, ph[j], h), check_hex(b, h, ph[j]));
 			}
 			done += m;
 			c->st.hashes = done;
@@ -566,7 +576,8 @@ static int check_checkpoint(struct check *c, const char *origin, const struct pl
 	if (ret)
 		goto out;
 	if (pl_checkpoint_open(cp, NULL, note.data, note.len, origin, vk, 1) != 0) {
-		check_find(c, "the newest checkpoint (size %llu) does not verify with the log key %s",
+		check_find(c,
+		           "the newest checkpoint (size %llu) does not verify with the log key %s",
 		           (unsigned long long)size, vk->name);
 		ret = PL_ENOTFOUND;
 	} else if (cp->size != size) {
@@ -638,7 +649,8 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		           vk.name);
 	ret = check_checkpoint(&c, origin, &vk, cp);
 	has_root = ret == 0;
-	if (ret == PL_ENOTFOUND) /* without a signed size, what is stored is checked against itself */
+	if (ret ==
+	    PL_ENOTFOUND) /* without a signed size, what is stored is checked against itself */
 		ret = pl_store_record_count(c.s, &cp->size);
 	if (!ret)
 		ret = pl_store_record_count(c.s, &count);
