@@ -196,6 +196,9 @@ static int ex_receipt(struct pl_exchange *ex, struct pl_store *s, uint64_t index
                       struct pl_exchange_receipt *out);
 static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, size_t max,
                         struct pl_exchange_list *out);
+struct ex_anchor;
+static int ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                    uint64_t index, struct pl_exchange_entry *e);
 
 /* ---- Small helpers ---- */
 
@@ -2621,14 +2624,18 @@ int pl_exchange_party_get(struct pl_exchange *ex, const char *name, struct pl_ex
 
 int pl_exchange_parties(struct pl_exchange *ex, struct pl_exchange_party **out, size_t *n)
 {
+	struct ex_anchor a;
 	struct pl_store *s;
 	struct pl_store_party *v = NULL;
 	struct pl_exchange_party *d = NULL;
-	size_t k = 0;
+	size_t k = 0, m = 0;
 	int ret;
 
 	if (!ex || !out || !n)
 		return PL_EINVAL;
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		return ret;
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
 	if (!ret)
@@ -2638,18 +2645,27 @@ int pl_exchange_parties(struct pl_exchange *ex, struct pl_exchange_party **out, 
 		if (!d)
 			ret = PL_ENOMEM;
 	}
+	/* Each entry as its register record, checked, says: what /parties serves. */
 	for (size_t i = 0; !ret && i < k; i++) {
-		struct pl_store_record meta;
-		ex_party_copy(&d[i], &v[i]);
-		ret = pl_store_record_get(s, v[i].register_index, &meta, NULL);
-		if (!ret)
-			memcpy(d[i].register_id, meta.id, PL_HASH_BYTES);
+		struct pl_exchange_entry e;
+		char why[EX_WHY_MAX];
+		memset(&e, 0, sizeof(e));
+		if (v[i].register_index >= a.size)
+			continue; /* registered, not yet published */
+		ret = ex_entry(ex, s, &a, v[i].register_index, &e);
+		if (!ret && pl__check_party(&v[i], e.note, e.note_len, why, sizeof(why)) != 0)
+			ret = ex_damaged(ex, why);
+		if (!ret) {
+			ex_party_copy(&d[m], &v[i]);
+			memcpy(d[m++].register_id, e.id, PL_HASH_BYTES);
+		}
+		pl_exchange_entry_release(&e);
 	}
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	if (!ret) {
 		*out = d;
-		*n = k;
+		*n = m;
 		d = NULL;
 	}
 	free(d);

@@ -260,12 +260,63 @@ static struct check_head *check_head(struct check *c, const char *author)
 	return &c->heads[i];
 }
 
+/*
+ * The directory's text forms of the keys a register record carries, as the
+ * exchange indexed them when it logged it ("" for a key it lacks).
+ */
+static void check_party_texts(const struct pl_record *r,
+                              char vkey[static PL_STORE_KEY_TEXT_MAX + 1],
+                              char enc[static PL_PARTY_EKEY_TEXT_MAX + 1])
+{
+	struct pl_buf kb;
+
+	vkey[0] = enc[0] = '\0';
+	pl_buf_init(&kb, PL_STORE_KEY_TEXT_MAX);
+	if (r->nkeys && pl_vkey_format(&r->keys[0], &kb) == 0)
+		memcpy(vkey, kb.data, kb.len + 1);
+	pl_buf_release(&kb);
+	pl_buf_init(&kb, PL_PARTY_EKEY_TEXT_MAX);
+	if ((r->has & PL_RECORD_HAS_ENC) && pl_party_ekey_format(&r->enc, &kb) == 0)
+		memcpy(enc, kb.data, kb.len + 1);
+	pl_buf_release(&kb);
+}
+
+int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
+                    size_t whylen)
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	struct pl_note *n = NULL;
+	char vkey[PL_STORE_KEY_TEXT_MAX + 1], enc[PL_PARTY_EKEY_TEXT_MAX + 1];
+	int ret;
+
+	if (!r)
+		return PL_ENOMEM;
+	ret = pl_note_parse(&n, note, len);
+	if (!ret)
+		ret = pl_record_parse(r, n->text, n->text_len, NULL);
+	if (ret || r->kind != PL_KIND_REGISTER || strcmp(r->party, p->name) != 0) {
+		ret = check_damaged(why, whylen,
+		                    "the directory names record %llu as the register of %s, which "
+		                    "it is not",
+		                    (unsigned long long)p->register_index, p->name);
+		goto out;
+	}
+	check_party_texts(r, vkey, enc);
+	if (strcmp(vkey, p->vkey) != 0 || strcmp(enc, p->enc_key) != 0)
+		ret = check_damaged(why, whylen,
+		                    "the directory's keys of %s differ from its register record "
+		                    "(record %llu)",
+		                    p->name, (unsigned long long)p->register_index);
+out:
+	pl_note_free(n);
+	free(r);
+	return ret;
+}
+
 /* Keeps what a register or revoke record says of its party, for check_directory(). */
 static int check_party_record(struct check *c, uint64_t index, const struct pl_record *r)
 {
 	struct check_party *q = NULL;
-	struct pl_buf kb;
-	int ret = 0;
 
 	if (r->kind == PL_KIND_REVOKE) {
 		for (size_t i = 0; i < c->nparties && !q; i++)
@@ -289,15 +340,8 @@ static int check_party_record(struct check *c, uint64_t index, const struct pl_r
 	memset(q, 0, sizeof(*q));
 	snprintf(q->p.name, sizeof(q->p.name), "%s", r->party);
 	q->p.register_index = index;
-	/* The text forms the exchange indexed when it logged the record. */
-	pl_buf_init(&kb, sizeof(q->p.vkey) - 1);
-	if (r->nkeys && pl_vkey_format(&r->keys[0], &kb) == 0)
-		memcpy(q->p.vkey, kb.data, kb.len + 1);
-	pl_buf_reset(&kb);
-	if ((r->has & PL_RECORD_HAS_ENC) && pl_party_ekey_format(&r->enc, &kb) == 0)
-		memcpy(q->p.enc_key, kb.data, kb.len + 1);
-	pl_buf_release(&kb);
-	return ret;
+	check_party_texts(r, q->p.vkey, q->p.enc_key);
+	return 0;
 }
 
 /*
@@ -423,6 +467,27 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, s
 		ret = check_party_record(c, index, r);
 out:
 	pl_note_free(n);
+	return ret;
+}
+
+static void check_problem(void *arg, const char *problem)
+{
+	check_find(arg, "the store's file: %s", problem);
+}
+
+/* The file's own structure: SQLite's pages and records, in every table. */
+static int check_file(struct check *c)
+{
+	size_t n = 0;
+	int ret;
+
+	check_progress(c, "pages", 0, 1);
+	ret = pl_store_quick_check(c->s, check_problem, c, &n);
+	if (ret == PL_ESTORE) {
+		check_find(c, "the store's file cannot be checked: %s", pl_store_errmsg(c->s));
+		ret = 0;
+	}
+	check_progress(c, "pages", 1, 1);
 	return ret;
 }
 
@@ -671,7 +736,9 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		           (unsigned long long)cp->size, (unsigned long long)cp->size,
 		           (unsigned long long)pl_tlog_stored_count(cp->size));
 	n = count < cp->size ? count : cp->size;
-	ret = check_records(&c, n);
+	ret = check_file(&c);
+	if (!ret)
+		ret = check_records(&c, n);
 	if (!ret)
 		ret = check_hashes(&c, nhashes < pl_tlog_stored_count(n) ? 0 : n);
 	if (!ret)

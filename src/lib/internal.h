@@ -148,6 +148,16 @@ int pl__check_full_tile(struct pl_store *s, unsigned level, uint64_t n, char *wh
  * client's tree hash) must be root, the signed checkpoint's. Reads at most
  * one partial tile per level from s.
  */
+struct pl_store_party;
+
+/*
+ * A directory entry p against its register record note[0..len) (the bytes
+ * at p->register_index, already checked): the record registers p->name with
+ * the keys p holds, in the text forms the exchange indexes. Reads nothing.
+ */
+int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
+                    size_t whylen);
+
 int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32], char *why,
                    size_t whylen);
 

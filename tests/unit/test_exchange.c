@@ -1929,6 +1929,8 @@ struct dmg_ref {
 	char **note;
 	size_t *len;
 	struct pl_buf tile00, tile01, tile02, tile10, bundle0, bundle2;
+	struct pl_exchange_party *parties;
+	size_t nparties;
 };
 
 /* Where a case damages parley.db, and what it must then do. */
@@ -1938,6 +1940,7 @@ enum dmg_kind {
 	DMG_NODE,   /* a byte of the stored hash of the level-1 subtree over leaves 0 and 1 */
 	DMG_TILE1,  /* a byte of the stored hash one tile level up from tile 0/0 */
 	DMG_ID,     /* a byte of a record's indexed id (past its 8-byte lookup prefix) */
+	DMG_PARTY,  /* a byte of a party's encryption key in the directory */
 	DMG_RANDOM, /* 4 bytes anywhere */
 };
 
@@ -1947,25 +1950,27 @@ struct dmg_case {
 	uint64_t index; /* the record concerned; for DMG_RANDOM the seed */
 	bool refused;   /* the exchange refuses to open the store */
 	/* reads that must fail with PL_EDAMAGED (when it opens) */
-	bool record, record_by_id, tile00, tile10, bundle0;
+	bool record, record_by_id, tile00, tile10, bundle0, parties;
 	const char *finding; /* what pl_exchange_verify() must say (NULL: only that it failed) */
 };
 
 static const struct dmg_case dmg_cases[] = {
-        {"record text in a full tile", DMG_TEXT, 10, false, true, true, false, false, true,
+        {"record text in a full tile", DMG_TEXT, 10, false, true, true, false, false, true, false,
          "record 10 does not match its leaf hash"},
         {"record text in a full tile, checked at open", DMG_TEXT, 300, false, true, true, false,
-         false, false, "record 300 does not match its leaf hash"},
+         false, false, false, "record 300 does not match its leaf hash"},
         {"record text among the newest", DMG_TEXT, 600, true, false, false, false, false, false,
-         "record 600 does not match its leaf hash"},
+         false, "record 600 does not match its leaf hash"},
         {"stored leaf hash in a full tile", DMG_LEAF, 10, false, true, true, true, false, true,
-         "record 10 does not match its leaf hash"},
+         true, "record 10 does not match its leaf hash"},
         {"stored hash above a full tile", DMG_TILE1, 0, true, false, false, false, false, false,
-         "stored hash 510 (level 8, node 0)"},
+         false, "stored hash 510 (level 8, node 0)"},
         {"interior stored hash outside any tile", DMG_NODE, 0, false, false, false, false, false,
-         false, "stored hash 2 (level 1, node 0)"},
-        {"indexed id of a record", DMG_ID, 10, false, true, true, false, false, false,
+         false, false, "stored hash 2 (level 1, node 0)"},
+        {"indexed id of a record", DMG_ID, 10, false, true, true, false, false, false, false,
          "record 10 does not hash to its id"},
+        {"a party's key in the directory", DMG_PARTY, US_NSC, false, false, false, false, false,
+         false, true, "the directory's keys of us-nsc differ from its register record"},
 };
 
 static void dmg_ref_load(struct fx *f, struct dmg_ref *r)
@@ -1995,6 +2000,8 @@ static void dmg_ref_load(struct fx *f, struct dmg_ref *r)
 	assert_int_equal(pl_exchange_tile(f->ex, 1, 0, 2, &r->tile10), 0);
 	assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &r->bundle0), 0);
 	assert_int_equal(pl_exchange_entry_bundle(f->ex, 2, r->size % 256, &r->bundle2), 0);
+	assert_int_equal(pl_exchange_parties(f->ex, &r->parties, &r->nparties), 0);
+	assert_int_equal(r->nparties, NPARTY - 1);
 }
 
 static void dmg_ref_release(struct dmg_ref *r)
@@ -2010,6 +2017,7 @@ static void dmg_ref_release(struct dmg_ref *r)
 	pl_buf_release(&r->tile10);
 	pl_buf_release(&r->bundle0);
 	pl_buf_release(&r->bundle2);
+	free(r->parties);
 }
 
 static void dmg_path(char *out, size_t n, const char *dir, const char *file)
@@ -2102,6 +2110,18 @@ static void dmg_apply(const struct dmg_case *c, const struct dmg_ref *r, uint8_t
 	case DMG_ID:
 		p[dmg_find(p, len, r->id[c->index], PL_HASH_BYTES) + 20] ^= 0x10;
 		break;
+	case DMG_PARTY: {
+		/* The directory row holds the two keys' texts side by side. */
+		const struct pl_exchange_party *q = &r->parties[c->index];
+		struct pl_buf b;
+		pl_buf_init(&b, 2048);
+		assert_int_equal(pl_vkey_format(&q->vkey, &b), 0);
+		assert_int_equal(pl_buf_adds(&b, q->enc_key), 0);
+		at = dmg_find(p, len, b.data, b.len);
+		p[at + b.len - 2] ^= 0x01;
+		pl_buf_release(&b);
+		break;
+	}
 	case DMG_RANDOM: {
 		uint64_t st = 0x9e3779b97f4a7c15u * (c->index + 1);
 		at = (size_t)(dmg_rand(&st) % (len - 4));
@@ -2128,6 +2148,21 @@ static bool dmg_entry_same(const struct dmg_ref *r, const struct pl_exchange_ent
 	return e->index < r->size && e->note_len == r->len[e->index] &&
 	       memcmp(e->note, r->note[e->index], e->note_len) == 0 &&
 	       memcmp(e->id, r->id[e->index], PL_HASH_BYTES) == 0;
+}
+
+static bool dmg_parties_same(const struct dmg_ref *r, const struct pl_exchange_party *v, size_t n)
+{
+	if (n != r->nparties)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct pl_exchange_party *a = &r->parties[i], *b = &v[i];
+		if (strcmp(a->name, b->name) != 0 || !pl_vkey_equal(&a->vkey, &b->vkey) ||
+		    strcmp(a->enc_key, b->enc_key) != 0 || a->register_index != b->register_index ||
+		    memcmp(a->register_id, b->register_id, PL_HASH_BYTES) != 0 ||
+		    a->revoked != b->revoked)
+			return false;
+	}
+	return true;
 }
 
 static bool dmg_list_same(const struct dmg_ref *r, const struct pl_exchange_list *l)
@@ -2159,15 +2194,17 @@ static int dmg_tile_read(struct fx *f, bool bundle, unsigned level, uint64_t n, 
  * how many failed; *failed_record etc. tell which of the case's reads did.
  */
 static int dmg_read_all(struct fx *f, const struct dmg_ref *r, const struct dmg_case *c,
-                        bool got[5])
+                        bool got[6])
 {
+	struct pl_exchange_party *v = NULL;
 	struct pl_exchange_entry e;
 	struct pl_exchange_list l;
+	size_t nv = 0;
 	char hex[PL_HASH_HEX_LEN + 1], what[64];
 	int failed = 0, ret;
 	bool same;
 
-	memset(got, 0, 5 * sizeof(*got));
+	memset(got, 0, 6 * sizeof(*got));
 	for (uint64_t i = 0; i < r->size; i++) {
 		snprintf(what, sizeof(what), "record %llu", (unsigned long long)i);
 		ret = pl_exchange_record_at(f->ex, i, &e);
@@ -2214,6 +2251,10 @@ static int dmg_read_all(struct fx *f, const struct dmg_ref *r, const struct dmg_
 		if (ret == 0)
 			pl_exchange_list_release(&l);
 	}
+	/* The directory, as /parties serves it. */
+	ret = pl_exchange_parties(f->ex, &v, &nv);
+	failed += got[5] = dmg_outcome("parties", ret, ret == 0 && dmg_parties_same(r, v, nv));
+	free(v);
 	ret = pl_exchange_thread(f->ex, r->id[10], 0, &l);
 	if (ret == PL_ENOTFOUND && c->kind == DMG_ID)
 		ret = PL_EDAMAGED;
@@ -2271,18 +2312,10 @@ static void test_damaged_store(void **state)
 	assert_int_equal(st.records, ref.size);
 	assert_int_equal(st.hashes, pl_tlog_stored_count(ref.size) - ref.size);
 	for (size_t k = 0; k < ncases; k++) {
-		struct dmg_case rnd = {"random 4-byte flip",
-		                       DMG_RANDOM,
-		                       k,
-		                       false,
-		                       false,
-		                       false,
-		                       false,
-		                       false,
-		                       false,
-		                       NULL};
+		struct dmg_case rnd = {
+		        .name = "random 4-byte flip", .kind = DMG_RANDOM, .index = k};
 		const struct dmg_case *c = k < PL__TEST_LEN(dmg_cases) ? &dmg_cases[k] : &rnd;
-		bool got[5];
+		bool got[6];
 		int ret, failed = 0;
 
 		p = malloc(len);
@@ -2306,6 +2339,7 @@ static void test_damaged_store(void **state)
 				assert_int_equal(got[2], c->tile00);
 				assert_int_equal(got[3], c->tile10);
 				assert_int_equal(got[4], c->bundle0);
+				assert_int_equal(got[5], c->parties);
 			}
 			fx_close(f);
 		} else {
@@ -2330,7 +2364,7 @@ static void test_damaged_store(void **state)
 	dmg_spill(db, pristine, len);
 	fx_open(f);
 	{
-		bool got[5];
+		bool got[6];
 		assert_int_equal(dmg_read_all(f, &ref, &dmg_cases[0], got), 0);
 	}
 	free(pristine);
