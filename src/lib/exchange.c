@@ -182,6 +182,7 @@ struct pl_exchange {
 	uint8_t *vf_tiles[PL_TILE_MAX_LEVEL + 1];
 	uint64_t vf_ntiles[PL_TILE_MAX_LEVEL + 1]; /* bits allocated per level */
 	uint64_t vf_edge;                          /* 0: no edge checked yet */
+	struct pl__edge *vf_edge_hashes;           /* its hashes (NULL: none kept) */
 	uint64_t vf_size;
 	uint8_t vf_root[PL_HASH_BYTES];
 };
@@ -420,19 +421,31 @@ static void ex_checked_set(struct pl_exchange *ex, unsigned level, uint64_t n)
 	pthread_mutex_unlock(&ex->vf_mu);
 }
 
-/* The right edge of the anchor's tree, checked once per tree size. */
+/*
+ * The right edge of the anchor's tree, checked once per tree size; what the
+ * last check read of the same tiles is not read again, so a check after a
+ * batch costs about the batch's new hashes.
+ */
 static int ex_edge_check(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a)
 {
+	struct pl__edge *known = NULL, *out = NULL;
 	char why[EX_WHY_MAX];
 	bool done;
 	int ret;
 
 	pthread_mutex_lock(&ex->vf_mu);
 	done = ex->vf_edge == a->size;
+	if (!done && ex->vf_edge_hashes && ex->vf_edge_hashes->size <= a->size) {
+		known = malloc(sizeof(*known));
+		if (known)
+			memcpy(known, ex->vf_edge_hashes, sizeof(*known));
+	}
 	pthread_mutex_unlock(&ex->vf_mu);
 	if (done)
 		return 0;
-	ret = pl__check_edge(s, a->size, a->root, why, sizeof(why));
+	out = malloc(sizeof(*out));
+	ret = out ? pl__check_edge(s, a->size, a->root, known, out, why, sizeof(why)) : PL_ENOMEM;
+	free(known);
 	if (ret == PL_ENOTFOUND) {
 		snprintf(why, sizeof(why),
 		         "a hash of the partial tiles of tree size %llu is missing",
@@ -440,13 +453,18 @@ static int ex_edge_check(struct pl_exchange *ex, struct pl_store *s, const struc
 		ret = PL_EDAMAGED;
 	}
 	if (ret == PL_EDAMAGED)
-		return ex_damaged(ex, why);
+		ret = ex_damaged(ex, why);
 	if (!ret) {
 		pthread_mutex_lock(&ex->vf_mu);
-		if (a->size > ex->vf_edge)
+		if (a->size > ex->vf_edge) {
+			struct pl__edge *old = ex->vf_edge_hashes;
 			ex->vf_edge = a->size;
+			ex->vf_edge_hashes = out;
+			out = old;
+		}
 		pthread_mutex_unlock(&ex->vf_mu);
 	}
+	free(out);
 	return ret;
 }
 
@@ -3808,6 +3826,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 	free(ex->heads);
 	for (size_t i = 0; i < PL__ARRAY_LEN(ex->vf_tiles); i++)
 		free(ex->vf_tiles[i]);
+	free(ex->vf_edge_hashes);
 	free(ex);
 }
 

@@ -142,30 +142,65 @@ out:
 	return ret;
 }
 
-/* A tiles view's source reading the store's hashes. */
-static int check_read_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
-{
-	struct pl_tlog_reader rd = pl_store_tlog_reader(ctx);
-	size_t len;
+_Static_assert(sizeof(((struct pl__edge *)0)->tiles) == (PL_TILE_MAX_LEVEL + 1) * PL_TILE_BYTES,
+               "an edge holds one hash tile per tile level");
 
-	return pl_tiles_read_hash_tile(&rd, t, out, &len);
+/* v >> bits, 0 once every bit is shifted out (a shift by 64 is undefined in C). */
+static uint64_t check_shr(uint64_t v, unsigned bits)
+{
+	return bits >= 64 ? 0 : v >> bits;
 }
 
-int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32], char *why,
-                   size_t whylen)
+/* A tiles view's source serving an edge's tiles from memory. */
+static int check_edge_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
 {
-	struct pl_tiles_source src = {.read_tile = check_read_tile, .ctx = s};
+	const struct pl__edge *e = ctx;
+	uint64_t n = check_shr(e->size, 8 * (t->level + 1));
+	unsigned w = (unsigned)(check_shr(e->size, 8 * t->level) % PL_TILE_WIDTH);
+
+	if (t->level > PL_TILE_MAX_LEVEL || t->n != n || t->width != w)
+		return PL_EINVAL; /* a tree hash reads only the partial tiles */
+	memcpy(out, e->tiles[t->level], (size_t)w * PL_HASH_BYTES);
+	return 0;
+}
+
+int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32],
+                   const struct pl__edge *known, struct pl__edge *out, char *why, size_t whylen)
+{
+	struct pl_tiles_source src = {.read_tile = check_edge_tile, .ctx = out};
 	struct pl_tiles_view *v = malloc(sizeof(*v));
 	struct pl_tlog_reader rd;
+	uint64_t idx[PL_TILE_WIDTH];
 	uint8_t got[PL_HASH_BYTES];
 	char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
-	int ret;
+	int ret = 0;
 
 	if (!v)
 		return PL_ENOMEM;
-	pl_tiles_view_init(v, size, &src);
-	rd = pl_tiles_view_reader(v);
-	ret = pl_tlog_tree_hash(&rd, size, got);
+	out->size = size;
+	for (unsigned l = 0; !ret && l <= PL_TILE_MAX_LEVEL; l++) {
+		uint64_t n = check_shr(size, 8 * (l + 1));
+		unsigned w = (unsigned)(check_shr(size, 8 * l) % PL_TILE_WIDTH), from = 0;
+		/* What known checked of the same tile stays checked: only its new hashes are read.
+		 */
+		if (known && known->size <= size && check_shr(known->size, 8 * (l + 1)) == n) {
+			from = (unsigned)(check_shr(known->size, 8 * l) % PL_TILE_WIDTH);
+			from = from > w ? 0 : from;
+			memcpy(out->tiles[l], known->tiles[l], (size_t)from * PL_HASH_BYTES);
+		}
+		for (unsigned i = from; i < w; i++)
+			idx[i - from] = pl_tlog_stored_index(8 * l, n * PL_TILE_WIDTH + i);
+		if (w > from)
+			ret = pl_store_hashes_get(
+			        s, idx, w - from,
+			        (uint8_t(*)[PL_HASH_BYTES])(out->tiles[l] +
+			                                    (size_t)from * PL_HASH_BYTES));
+	}
+	if (!ret) {
+		pl_tiles_view_init(v, size, &src);
+		rd = pl_tiles_view_reader(v);
+		ret = pl_tlog_tree_hash(&rd, size, got);
+	}
 	if (!ret && sodium_memcmp(got, root, PL_HASH_BYTES) != 0)
 		ret = check_damaged(why, whylen,
 		                    "the partial hash tiles of tree size %llu do not give the "

@@ -142,12 +142,22 @@ int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t
  */
 int pl__check_full_tile(struct pl_store *s, unsigned level, uint64_t n, char *why, size_t whylen);
 
+/* The right edge of a tree: the hashes of its partial tile at each tile level. */
+struct pl__edge {
+	uint64_t size;
+	uint8_t tiles[8][256 * 32]; /* tile level l: (size >> 8l) % 256 hashes of 32 bytes */
+};
+
 /*
  * The right edge of the tree of size leaves: the root that the tree's
  * partial tiles give (every hash of each of them counts, as in a tile
- * client's tree hash) must be root, the signed checkpoint's. Reads at most
- * one partial tile per level from s.
+ * client's tree hash) must be root, the signed checkpoint's. The hashes are
+ * read from s into *out, except those known (not NULL: an edge checked
+ * before, of a smaller or equal tree) already holds of the same tiles.
  */
+int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32],
+                   const struct pl__edge *known, struct pl__edge *out, char *why, size_t whylen);
+
 struct pl_store_party;
 
 /*
@@ -157,8 +167,5 @@ struct pl_store_party;
  */
 int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
                     size_t whylen);
-
-int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32], char *why,
-                   size_t whylen);
 
 #endif

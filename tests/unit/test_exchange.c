@@ -2389,6 +2389,55 @@ static void test_verify_running(void **state)
 	pl_buf_release(&err);
 }
 
+/*
+ * The tree's right edge is checked again when the tree has grown, reading
+ * only what was appended since the last check: a damaged hash among those is
+ * found by a read of an older record of the same partial tile, whose own
+ * leaf is sound.
+ */
+static void test_edge_grows(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_entry e;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[128], why[512];
+	uint64_t first, last = 0;
+
+	first = ok(f, UNC, rec_statement(f, UNC, "edge 0", NULL), NULL);
+	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
+	pl_exchange_entry_release(&e);
+	for (int i = 1; i < 5; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "edge %d", i);
+		last = ok(f, UNC, rec_statement(f, UNC, text, NULL), NULL);
+		/* Each growth checks the edge again from what was read before. */
+		assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
+		pl_exchange_entry_release(&e);
+	}
+	/* A record logged after the last check; its leaf hash damaged behind the exchange's back.
+	 */
+	last = ok(f, KPA, rec_statement(f, KPA, "after", NULL), NULL);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE hashes SET h = zeroblob(32) WHERE i = ?1",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)pl_tlog_stored_index(0, last));
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), PL_EDAMAGED);
+	pl_exchange_last_error(f->ex, why, sizeof(why));
+	assert_non_null(strstr(why, "damaged store: the partial hash tiles of tree size"));
+	assert_int_equal(pl_exchange_record_at(f->ex, last, &e), PL_EDAMAGED);
+	pl_exchange_last_error(f->ex, why, sizeof(why));
+	assert_non_null(strstr(why, "does not match its leaf hash"));
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 0, 1, &(struct pl_buf){0}), PL_EDAMAGED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2411,6 +2460,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_damaged_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_verify_running, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_edge_grows, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
