@@ -197,7 +197,6 @@ static int ex_receipt(struct pl_exchange *ex, struct pl_store *s, uint64_t index
                       struct pl_exchange_receipt *out);
 static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, size_t max,
                         struct pl_exchange_list *out);
-struct ex_anchor;
 static int ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                     uint64_t index, struct pl_exchange_entry *e);
 
@@ -3548,9 +3547,11 @@ static int ex_check_store(struct pl_exchange *ex, struct pl_buf *err)
 			bad = "cannot read a record";
 			goto out;
 		}
-		if (ex_check_entry(ex, s, &anchor, i, meta.id, rec.data, rec.len) != 0) {
+		ret = ex_check_entry(ex, s, &anchor, i, meta.id, rec.data, rec.len);
+		if (ret) {
 			pl_exchange_last_error(ex, why, sizeof(why));
-			bad = why;
+			bad = ret == PL_EDAMAGED ? why : "cannot check a record";
+			ret = PL_ESTORE;
 			goto out;
 		}
 	}
