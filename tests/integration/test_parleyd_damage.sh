@@ -48,6 +48,9 @@ cp "$DATA/parley.db" "$T/pristine.db"
 expect 0 "parleyd verify passes the sound store" "$PARLEYD" verify --data "$DATA"
 ok "it says: tree size 607, 607 records and 600 interior hashes checked" printed "tree size 607, 607 records and 600 interior hashes checked"
 ok "it says: sound" printed "sound"
+ok "no progress line when standard error is not a terminal" [ ! -s "$T/err" ]
+expect 2 "parleyd verify without --data is a usage error" "$PARLEYD" verify
+expect 2 "parleyd verify of a directory with no store" "$PARLEYD" verify --data "$T/none"
 
 # A byte of record 10's text (its body "Damage probe 003.").
 ok "damage: a byte of record 10" damage text "Damage probe 003."
