@@ -30,6 +30,8 @@
  * Files in the data directory (created by pl_exchange_init()):
  *   parley.db   the store (SQLite, WAL)       log.key   the log's signer key (0600)
  *   log.vkey    the log's verifier key         parley.lock  held while open (one process)
+ * parley.lock is locked exclusively by pl_exchange_open() and shared by
+ * pl_exchange_verify(), so that neither runs beside an open exchange.
  */
 struct pl_exchange;
 
