@@ -183,6 +183,8 @@ struct pl_exchange {
 	uint64_t vf_ntiles[PL_TILE_MAX_LEVEL + 1]; /* bits allocated per level */
 	uint64_t vf_edge;                          /* 0: no edge checked yet */
 	struct pl__edge *vf_edge_hashes;           /* its hashes (NULL: none kept) */
+	bool vf_edge_busy;                         /* a reader is checking an edge */
+	pthread_cond_t vf_edge_cv;                 /* signalled when it is done */
 	uint64_t vf_size;
 	uint8_t vf_root[PL_HASH_BYTES];
 };
@@ -423,7 +425,8 @@ static void ex_checked_set(struct pl_exchange *ex, unsigned level, uint64_t n)
 /*
  * The right edge of the anchor's tree, checked once per tree size; what the
  * last check read of the same tiles is not read again, so a check after a
- * batch costs about the batch's new hashes.
+ * batch costs about the batch's new hashes. One reader checks at a time: the
+ * readers woken by a batch wait for the first instead of all doing its work.
  */
 static int ex_edge_check(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a)
 {
@@ -433,12 +436,15 @@ static int ex_edge_check(struct pl_exchange *ex, struct pl_store *s, const struc
 	int ret;
 
 	pthread_mutex_lock(&ex->vf_mu);
+	while (ex->vf_edge_busy && ex->vf_edge != a->size)
+		pthread_cond_wait(&ex->vf_edge_cv, &ex->vf_mu);
 	done = ex->vf_edge == a->size;
 	if (!done && ex->vf_edge_hashes && ex->vf_edge_hashes->size <= a->size) {
 		known = malloc(sizeof(*known));
 		if (known)
 			memcpy(known, ex->vf_edge_hashes, sizeof(*known));
 	}
+	ex->vf_edge_busy = !done;
 	pthread_mutex_unlock(&ex->vf_mu);
 	if (done)
 		return 0;
@@ -453,16 +459,16 @@ static int ex_edge_check(struct pl_exchange *ex, struct pl_store *s, const struc
 	}
 	if (ret == PL_EDAMAGED)
 		ret = ex_damaged(ex, why);
-	if (!ret) {
-		pthread_mutex_lock(&ex->vf_mu);
-		if (a->size > ex->vf_edge) {
-			struct pl__edge *old = ex->vf_edge_hashes;
-			ex->vf_edge = a->size;
-			ex->vf_edge_hashes = out;
-			out = old;
-		}
-		pthread_mutex_unlock(&ex->vf_mu);
+	pthread_mutex_lock(&ex->vf_mu);
+	if (!ret && a->size > ex->vf_edge) {
+		struct pl__edge *old = ex->vf_edge_hashes;
+		ex->vf_edge = a->size;
+		ex->vf_edge_hashes = out;
+		out = old;
 	}
+	ex->vf_edge_busy = false;
+	pthread_cond_broadcast(&ex->vf_edge_cv);
+	pthread_mutex_unlock(&ex->vf_mu);
 	free(out);
 	return ret;
 }
@@ -3634,7 +3640,8 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	pthread_mutex_init(&ex->vf_mu, NULL);
 	pthread_rwlock_init(&ex->dir_lock, NULL);
 	if (ex_cond_init(&ex->pool_cv) || ex_cond_init(&ex->q_cv) || ex_cond_init(&ex->ck_cv) ||
-	    ex_cond_init(&ex->timer_cv) || ex_cond_init(&ex->size_cv)) {
+	    ex_cond_init(&ex->timer_cv) || ex_cond_init(&ex->size_cv) ||
+	    ex_cond_init(&ex->vf_edge_cv)) {
 		ret = PL_ENOMEM;
 		goto fail;
 	}
@@ -3823,6 +3830,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 	pthread_mutex_destroy(&ex->err_mu);
 	pthread_mutex_destroy(&ex->head_mu);
 	pthread_mutex_destroy(&ex->vf_mu);
+	pthread_cond_destroy(&ex->vf_edge_cv);
 	pthread_rwlock_destroy(&ex->dir_lock);
 	free(ex->heads);
 	for (size_t i = 0; i < PL__ARRAY_LEN(ex->vf_tiles); i++)
