@@ -2389,9 +2389,48 @@ static void test_verify_running(void **state)
 	pl_buf_release(&err);
 }
 
+/* A reader of the newest record, its hash tile and an inbox while the tree grows. */
+struct edge_reader {
+	struct fx *f;
+	int *stop;
+	int reads, failures;
+};
+
+static void *edge_read(void *arg)
+{
+	struct edge_reader *r = arg;
+
+	while (!__atomic_load_n(r->stop, __ATOMIC_SEQ_CST)) {
+		uint64_t size = pl_exchange_size(r->f->ex), last = size - 1;
+		struct pl_exchange_entry e;
+		struct pl_exchange_list l;
+		struct pl_buf t;
+		uint8_t id[PL_HASH_BYTES];
+		int ret = pl_exchange_record_at(r->f->ex, last, &e);
+		if (ret == 0) {
+			crypto_hash_sha256(id, (const uint8_t *)e.note, e.note_len);
+			ret = memcmp(id, e.id, PL_HASH_BYTES) == 0 ? 0 : PL_EPROOF;
+			pl_exchange_entry_release(&e);
+		}
+		pl_buf_init(&t, PL_TILE_BYTES);
+		if (ret == 0)
+			ret = pl_exchange_tile(r->f->ex, 0, last / PL_TILE_WIDTH,
+			                       (unsigned)(last % PL_TILE_WIDTH) + 1, &t);
+		pl_buf_release(&t);
+		if (ret == 0)
+			ret = pl_exchange_inbox(r->f->ex, r->f->p[KPA].name, last, 10, &l);
+		if (ret == 0)
+			pl_exchange_list_release(&l);
+		r->reads++;
+		r->failures += ret != 0;
+	}
+	return NULL;
+}
+
 /*
  * The tree's right edge is checked again when the tree has grown, reading
- * only what was appended since the last check: a damaged hash among those is
+ * only what was appended since the last check, while readers of the newest
+ * records are served throughout: a damaged hash among those appended is
  * found by a read of an older record of the same partial tile, whose own
  * leaf is sound.
  */
@@ -2404,6 +2443,32 @@ static void test_edge_grows(void **state)
 	char path[128], why[512];
 	uint64_t first, last = 0;
 
+	/* Readers of the newest records while two writers grow the tree across a tile. */
+	{
+		struct edge_reader rd[4];
+		struct worker w[2];
+		pthread_t tr[4], tw[2];
+		int stop = 0;
+		for (int i = 0; i < 4; i++) {
+			rd[i] = (struct edge_reader){f, &stop, 0, 0};
+			assert_int_equal(pthread_create(&tr[i], NULL, edge_read, &rd[i]), 0);
+		}
+		for (int i = 0; i < 2; i++) {
+			w[i] = (struct worker){f, i ? KPA : DPRK, 150, 0};
+			assert_int_equal(pthread_create(&tw[i], NULL, work, &w[i]), 0);
+		}
+		for (int i = 0; i < 2; i++) {
+			pthread_join(tw[i], NULL);
+			assert_int_equal(w[i].failures, 0);
+		}
+		__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < 4; i++) {
+			pthread_join(tr[i], NULL);
+			assert_true(rd[i].reads > 0);
+			assert_int_equal(rd[i].failures, 0);
+		}
+		assert_true(pl_exchange_size(f->ex) > PL_TILE_WIDTH);
+	}
 	first = ok(f, UNC, rec_statement(f, UNC, "edge 0", NULL), NULL);
 	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
 	pl_exchange_entry_release(&e);
@@ -2435,7 +2500,13 @@ static void test_edge_grows(void **state)
 	assert_int_equal(pl_exchange_record_at(f->ex, last, &e), PL_EDAMAGED);
 	pl_exchange_last_error(f->ex, why, sizeof(why));
 	assert_non_null(strstr(why, "does not match its leaf hash"));
-	assert_int_equal(pl_exchange_tile(f->ex, 0, 0, 1, &(struct pl_buf){0}), PL_EDAMAGED);
+	{
+		struct pl_buf t;
+		pl_buf_init(&t, PL_TILE_BYTES);
+		assert_int_equal(pl_exchange_tile(f->ex, 0, last / PL_TILE_WIDTH, 1, &t),
+		                 PL_EDAMAGED);
+		pl_buf_release(&t);
+	}
 }
 
 int main(void)
