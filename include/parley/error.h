@@ -30,7 +30,8 @@
 	X(PL_EINCONSISTENT, -20, "inconsistent with an earlier checkpoint") \
 	X(PL_ESTATE, -21, "wrong state for this operation")                 \
 	X(PL_ECOMMIT, -22, "does not match the commitment")                 \
-	X(PL_ELIMIT, -23, "over a rate limit")
+	X(PL_ELIMIT, -23, "over a rate limit")                              \
+	X(PL_EDAMAGED, -24, "stored data is damaged")
 
 enum pl_error {
 #define PL__ERR_ENUM(name, value, text) name = value,

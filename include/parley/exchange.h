@@ -39,6 +39,8 @@
  *               before anything signed at its size leaves the exchange. Back up and
  *               restore the directory as a whole; deleting this file to force a start
  *               would let the exchange fork its log.
+ * parley.lock is locked exclusively by pl_exchange_open() and shared by
+ * pl_exchange_verify(), so that neither runs beside an open exchange.
  */
 struct pl_exchange;
 
@@ -383,6 +385,20 @@ int pl_exchange_parties(struct pl_exchange *ex, struct pl_exchange_party **out, 
 
 /* ---- Reads -------------------------------------------------------------- */
 
+/*
+ * The store is not trusted to be what the exchange wrote: every read below
+ * that hands out records, an entry bundle or a hash tile checks them first,
+ * up to the signed root of the published checkpoint: a record against its id
+ * and the stored leaf hash at its index; an entry bundle's entries against
+ * the level-0 tile; a hash tile against the stored hash one tile level up,
+ * and so on to the tree's right edge, whose partial tiles must give the
+ * checkpoint's root. A full tile once checked is remembered. When a check
+ * fails the read returns PL_EDAMAGED, never the damaged bytes, and what
+ * failed (the record index or tile, expected and found hash prefixes) is kept
+ * for pl_exchange_last_error(). Records logged but not yet published (the
+ * moment between a batch's commit and its checkpoint) are not handed out.
+ */
+
 /* One logged record. */
 struct pl_exchange_entry {
 	uint64_t index;
@@ -437,7 +453,8 @@ int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out) 
  * c2sp.org/tlog-tiles serves them, for the current tree: a partial tile of
  * any width the tree has reached (a prefix of the full tile; once full, a
  * tile never changes). Returns 0, PL_ENOTFOUND (the tree is not yet that
- * large), PL_EINVAL (level or width out of range), PL_ESTORE, a pl_buf error.
+ * large), PL_EINVAL (level or width out of range), PL_EDAMAGED, PL_ESTORE, a
+ * pl_buf error.
  */
 int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigned width,
                      struct pl_buf *out) PL_WUR;
@@ -452,7 +469,7 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
  * module's form), or a prefix of at least PL_EXCHANGE_ID_PREFIX_MIN hex
  * digits (either case).
  * Returns 0 with *out filled (release it), PL_EMALFORMED, PL_ENOTFOUND,
- * PL_EAMBIGUOUS (prefix matches several), PL_ESTORE.
+ * PL_EAMBIGUOUS (prefix matches several), PL_EDAMAGED, PL_ESTORE.
  */
 int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
                        struct pl_exchange_entry *out) PL_WUR;
@@ -481,7 +498,7 @@ int pl_exchange_consistency(struct pl_exchange *ex, uint64_t old_size, uint64_t 
 /*
  * A thread: the record with this id (usually a send) and every record that
  * refers to it, transitively, in log order. Returns 0, PL_ENOTFOUND,
- * PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG
+ * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG
  * beyond an internal cap).
  */
 int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_BYTES], size_t max,
@@ -503,7 +520,7 @@ int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
  * cursor for the next call (after the last record returned; `after` when
  * none). For a long poll: read pl_exchange_size() first, then the inbox,
  * and if it is empty pl_exchange_wait() on that size. Returns 0 (possibly
- * with n == 0), PL_ENOTFOUND (no such party), PL_ESTORE.
+ * with n == 0), PL_ENOTFOUND (no such party), PL_EDAMAGED, PL_ESTORE.
  */
 int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after, size_t max,
                       struct pl_exchange_list *out) PL_WUR;
@@ -517,7 +534,8 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
  * end, so a page costs a scan of that inbox from `after`. out->next is the
  * cursor for the next page; *more tells whether checks were left out.
  * Returns 0, PL_ENOTFOUND (no such line in the configuration), PL_ETOOBIG
- * (a check with too many records referring to it), PL_ESTORE, PL_ENOMEM.
+ * (a check with too many records referring to it), PL_EDAMAGED, PL_ESTORE,
+ * PL_ENOMEM.
  */
 int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
                      size_t max, struct pl_exchange_list *out, bool *more) PL_WUR;
@@ -539,5 +557,50 @@ uint64_t pl_exchange_wait(struct pl_exchange *ex, uint64_t size, int timeout_ms)
  * number of records appended (>= 0) or an error.
  */
 int pl_exchange_run_timers(struct pl_exchange *ex);
+
+/* ---- Offline verification ------------------------------------------------ */
+
+#define PL_EXCHANGE_VERIFY_FINDINGS_MAX 1000 /* findings reported (all are counted) */
+
+/*
+ * What pl_exchange_verify() tells its caller while it runs; every field may
+ * be NULL. progress(arg, phase, done, total) reports a phase ("records",
+ * then "hashes") every few thousand items and at its end; finding(arg, what)
+ * reports one piece of damage as one line of text (what failed, where,
+ * expected and found hash prefixes), valid during the call.
+ */
+struct pl_exchange_verify_cb {
+	void (*progress)(void *arg, const char *phase, uint64_t done, uint64_t total);
+	void (*finding)(void *arg, const char *what);
+	void *arg;
+};
+
+/* What a verification went through. */
+struct pl_exchange_verify_stats {
+	uint64_t size;     /* tree size of the newest checkpoint */
+	uint64_t records;  /* records checked */
+	uint64_t hashes;   /* interior stored hashes recomputed */
+	uint64_t findings; /* pieces of damage found */
+};
+
+/*
+ * Verifies the whole exchange in dir, read-only, while no exchange has it
+ * open: the newest checkpoint is signed by log.vkey for the store's origin
+ * and its tree size matches the records and hashes stored; every record
+ * gives its stored leaf hash and hashes to its id, its indexed fields agree
+ * with its text and it follows the previous record of its author's chain;
+ * every interior stored hash is the hash of the two below it; the stored
+ * hashes give the checkpoint's root. Holds the data directory's lock shared
+ * meanwhile, so that no exchange opens the store under it. Damage does not
+ * stop the verification: each piece is a finding.
+ * Returns 0 (sound; *stats filled if not NULL), PL_EDAMAGED (findings were
+ * reported; *stats filled), PL_ESTATE (an exchange has the directory open),
+ * PL_ENOTFOUND (no store), PL_EIO or PL_EMALFORMED/PL_EKEY (log.vkey or the
+ * store cannot be read), PL_ENOMEM; a description of a failure other than
+ * damage is appended to err (may be NULL). Thread-safe; takes time linear
+ * in the log.
+ */
+int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
+                       struct pl_exchange_verify_stats *stats, struct pl_buf *err) PL_WUR;
 
 #endif

@@ -119,6 +119,19 @@ int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_W
 int pl_store_line_put(struct pl_store *s, const char *name, const char *text) PL_WUR;
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text) PL_WUR;
 
+/*
+ * Checks the file's own structure (SQLite's integrity_check: every page,
+ * every record's format, every constraint, and every index against its
+ * table, so that a damaged id index, which would make a record unfindable
+ * by id, is found), for an offline verification. Calls fn(arg, problem) for each
+ * problem found (at most PL_STORE_PROBLEMS_MAX; fn may be NULL) and sets *n to
+ * their number. Returns 0 (with *n), or PL_ESTORE when the check itself
+ * cannot run (the file is too damaged for it). Reads the whole file.
+ */
+#define PL_STORE_PROBLEMS_MAX 100
+int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const char *problem),
+                             void *arg, size_t *n) PL_WUR;
+
 /* ---- Records: the log entries, keyed by log index ---------------------- */
 
 /* What the exchange indexes about a record beside its bytes. */

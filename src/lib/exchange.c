@@ -32,8 +32,10 @@
 #define EX_THREAD_MAX   10000 /* records in one thread answer */
 #define EX_PAGE_DEFAULT 100
 #define EX_PAGE_MAX     1000
-#define EX_VERIFY_TAIL  256  /* newest records re-hashed against the tree on open */
-#define EX_TIMERS_MAX   1024 /* deadlines fired in one batch */
+#define EX_VERIFY_TAIL  256                 /* newest records re-hashed against the tree on open */
+#define EX_CHECKED_MAX  (UINT64_C(1) << 24) /* full tiles per level remembered as checked */
+#define EX_WHY_MAX      320                 /* bytes in what a check found */
+#define EX_TIMERS_MAX   1024                /* deadlines fired in one batch */
 #define EX_WAL_FRAMES   1000 /* WAL pages (4 MiB) that start copying the WAL into the database */
 #define EX_AUDIENCE_MAX (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
 
@@ -186,12 +188,36 @@ struct pl_exchange {
 
 	pthread_mutex_t err_mu;
 	char lasterr[PL_STORE_ERRMSG_MAX];
+
+	/*
+	 * What the reads have checked against the signed root (ex_tile_check()):
+	 * a bit per full hash tile of each level (a full tile never changes), the
+	 * tree size whose right edge (its partial tiles) was checked, and the
+	 * published tree last read from its checkpoint.
+	 */
+	pthread_mutex_t vf_mu;
+	uint8_t *vf_tiles[PL_TILE_MAX_LEVEL + 1];
+	uint64_t vf_ntiles[PL_TILE_MAX_LEVEL + 1]; /* bits allocated per level */
+	uint64_t vf_edge;                          /* 0: no edge checked yet */
+	struct pl__edge *vf_edge_hashes;           /* its hashes (NULL: none kept) */
+	bool vf_edge_busy;                         /* a reader is checking an edge */
+	pthread_cond_t vf_edge_cv;                 /* signalled when it is done */
+	uint64_t vf_size;
+	uint8_t vf_root[PL_HASH_BYTES];
+};
+
+/* A tree the reads are checked against: its size and the root its signed checkpoint gives. */
+struct ex_anchor {
+	uint64_t size;
+	uint8_t root[PL_HASH_BYTES];
 };
 
 static int ex_receipt(struct pl_exchange *ex, struct pl_store *s, uint64_t index, uint64_t size,
                       struct pl_exchange_receipt *out);
 static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, size_t max,
                         struct pl_exchange_list *out);
+static int ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                    uint64_t index, struct pl_exchange_entry *e);
 
 /* ---- Small helpers ---- */
 
@@ -301,6 +327,246 @@ static int ex_load(struct pl_store *s, uint64_t index, struct pl_record *out,
 out:
 	pl_note_free(n);
 	pl_buf_release(&b);
+	return ret;
+}
+
+/* ---- Checking what the store hands out ---- */
+
+/*
+ * The store is a file and may have been damaged since the exchange wrote
+ * it: every record, entry bundle and hash tile a read hands out is checked
+ * first up to the signed root. A record gives its id and its leaf hash; its
+ * leaf hash is in a level-0 tile; a full tile gives the stored hash one tile
+ * level up, which is in a tile checked the same way, up to the tree's right
+ * edge, whose partial tiles give the signed checkpoint's root. A full tile
+ * never changes, so once checked it is remembered (a bit per tile and level);
+ * the edge is checked again when the tree grew. Damage is PL_EDAMAGED, with
+ * what failed kept for pl_exchange_last_error().
+ */
+
+/* Keeps what a check found for the operator and returns PL_EDAMAGED. */
+static int ex_damaged(struct pl_exchange *ex, const char *why)
+{
+	pthread_mutex_lock(&ex->err_mu);
+	snprintf(ex->lasterr, sizeof(ex->lasterr), "damaged store: %s", why);
+	pthread_mutex_unlock(&ex->err_mu);
+	return PL_EDAMAGED;
+}
+
+/*
+ * The published tree: the size and root of the checkpoint last signed. Read
+ * it before a read snapshot starts, so that the snapshot holds that whole
+ * tree (a batch is published after its commit).
+ */
+static int ex_anchor(struct pl_exchange *ex, struct ex_anchor *a)
+{
+	struct pl_checkpoint *cp = NULL;
+	struct pl_note *n = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&ex->st_mu);
+	pthread_mutex_lock(&ex->vf_mu);
+	if (ex->vf_size && ex->vf_size == ex->size) {
+		a->size = ex->vf_size;
+		memcpy(a->root, ex->vf_root, PL_HASH_BYTES);
+	} else if (ex->checkpoint) {
+		text = malloc(ex->checkpoint_len);
+		len = ex->checkpoint_len;
+		if (text)
+			memcpy(text, ex->checkpoint, len);
+		ret = text ? 0 : PL_ENOMEM;
+	} else {
+		ret = PL_ENOTFOUND;
+	}
+	pthread_mutex_unlock(&ex->vf_mu);
+	pthread_mutex_unlock(&ex->st_mu);
+	if (ret || !text)
+		goto out;
+	/* Signed by this exchange, in memory: parsed, not verified again. */
+	cp = malloc(sizeof(*cp));
+	ret = cp ? pl_note_parse(&n, text, len) : PL_ENOMEM;
+	if (!ret)
+		ret = pl_checkpoint_parse(cp, n->text, n->text_len);
+	if (ret)
+		goto out;
+	a->size = cp->size;
+	memcpy(a->root, cp->root, PL_HASH_BYTES);
+	pthread_mutex_lock(&ex->vf_mu);
+	if (a->size > ex->vf_size) {
+		ex->vf_size = a->size;
+		memcpy(ex->vf_root, a->root, PL_HASH_BYTES);
+	}
+	pthread_mutex_unlock(&ex->vf_mu);
+out:
+	pl_note_free(n);
+	free(cp);
+	free(text);
+	return ret;
+}
+
+static bool ex_checked_get(struct pl_exchange *ex, unsigned level, uint64_t n)
+{
+	bool yes;
+
+	pthread_mutex_lock(&ex->vf_mu);
+	yes = n < ex->vf_ntiles[level] && (ex->vf_tiles[level][n / 8] >> (n % 8)) & 1;
+	pthread_mutex_unlock(&ex->vf_mu);
+	return yes;
+}
+
+/* Remembers a checked full tile; beyond EX_CHECKED_MAX tiles, or without memory, it is not. */
+static void ex_checked_set(struct pl_exchange *ex, unsigned level, uint64_t n)
+{
+	pthread_mutex_lock(&ex->vf_mu);
+	if (n >= ex->vf_ntiles[level] && n < EX_CHECKED_MAX) {
+		uint64_t bits = ex->vf_ntiles[level] ? 2 * ex->vf_ntiles[level] : 1024;
+		uint8_t *p;
+		while (bits <= n)
+			bits *= 2;
+		if (bits > EX_CHECKED_MAX)
+			bits = EX_CHECKED_MAX;
+		p = realloc(ex->vf_tiles[level], bits / 8);
+		if (p) {
+			memset(p + ex->vf_ntiles[level] / 8, 0, (bits - ex->vf_ntiles[level]) / 8);
+			ex->vf_tiles[level] = p;
+			ex->vf_ntiles[level] = bits;
+		}
+	}
+	if (n < ex->vf_ntiles[level])
+		ex->vf_tiles[level][n / 8] |= (uint8_t)(1u << (n % 8));
+	pthread_mutex_unlock(&ex->vf_mu);
+}
+
+/*
+ * The right edge of the anchor's tree, checked once per tree size; what the
+ * last check read of the same tiles is not read again, so a check after a
+ * batch costs about the batch's new hashes. One reader checks at a time: the
+ * readers woken by a batch wait for the first instead of all doing its work.
+ */
+static int ex_edge_check(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a)
+{
+	struct pl__edge *known = NULL, *out = NULL;
+	char why[EX_WHY_MAX];
+	bool done;
+	int ret;
+
+	pthread_mutex_lock(&ex->vf_mu);
+	while (ex->vf_edge_busy && ex->vf_edge != a->size)
+		pthread_cond_wait(&ex->vf_edge_cv, &ex->vf_mu);
+	done = ex->vf_edge == a->size;
+	if (!done && ex->vf_edge_hashes && ex->vf_edge_hashes->size <= a->size) {
+		known = malloc(sizeof(*known));
+		if (known)
+			memcpy(known, ex->vf_edge_hashes, sizeof(*known));
+	}
+	ex->vf_edge_busy = !done;
+	pthread_mutex_unlock(&ex->vf_mu);
+	if (done)
+		return 0;
+	out = malloc(sizeof(*out));
+	ret = out ? pl__check_edge(s, a->size, a->root, known, out, why, sizeof(why)) : PL_ENOMEM;
+	free(known);
+	if (ret == PL_ENOTFOUND) {
+		snprintf(why, sizeof(why),
+		         "a hash of the partial tiles of tree size %llu is missing",
+		         (unsigned long long)a->size);
+		ret = PL_EDAMAGED;
+	}
+	if (ret == PL_EDAMAGED)
+		ret = ex_damaged(ex, why);
+	pthread_mutex_lock(&ex->vf_mu);
+	if (!ret && a->size > ex->vf_edge) {
+		struct pl__edge *old = ex->vf_edge_hashes;
+		ex->vf_edge = a->size;
+		ex->vf_edge_hashes = out;
+		out = old;
+	}
+	ex->vf_edge_busy = false;
+	pthread_cond_broadcast(&ex->vf_edge_cv);
+	pthread_mutex_unlock(&ex->vf_mu);
+	free(out);
+	return ret;
+}
+
+/*
+ * Checks hash tile <level>/<n> of the anchor's tree up to the signed root:
+ * each full tile against the stored hash above it, in the tile above, until
+ * a tile already checked or the right edge.
+ */
+static int ex_tile_check(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                         unsigned level, uint64_t n)
+{
+	struct {
+		unsigned level;
+		uint64_t n;
+	} path[PL_TILE_MAX_LEVEL + 1];
+	char why[EX_WHY_MAX];
+	size_t np = 0;
+	int ret = 0;
+
+	for (;;) {
+		struct pl_tile t;
+		ret = pl_tiles_tile_at(&t, a->size, level, n, false);
+		if (ret)
+			break;
+		if (t.width < PL_TILE_WIDTH) {
+			ret = ex_edge_check(ex, s, a);
+			break;
+		}
+		if (ex_checked_get(ex, level, n))
+			break;
+		ret = pl__check_full_tile(s, level, n, why, sizeof(why));
+		if (ret == PL_ENOTFOUND) {
+			snprintf(why, sizeof(why), "hash tile %u/%llu: a stored hash is missing",
+			         level, (unsigned long long)n);
+			ret = PL_EDAMAGED;
+		}
+		if (ret == PL_EDAMAGED)
+			ret = ex_damaged(ex, why);
+		if (ret || np == PL__ARRAY_LEN(path) - 1)
+			break;
+		path[np].level = level;
+		path[np].n = n;
+		np++;
+		level++;
+		n /= PL_TILE_WIDTH;
+	}
+	for (size_t i = 0; !ret && i < np; i++)
+		ex_checked_set(ex, path[i].level, path[i].n);
+	return ret;
+}
+
+/*
+ * The one check of every read that hands out a stored record (by id, by
+ * index, in a thread, an inbox, the statements, a line's page, the
+ * directory): its bytes note[0..len) give its id and the stored leaf hash at
+ * its index, whose tile is checked up to the anchor's signed root. index
+ * must be below a->size. Returns 0, PL_EDAMAGED or the store's error.
+ */
+static int ex_check_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                          uint64_t index, const uint8_t id[static PL_HASH_BYTES], const char *note,
+                          size_t len)
+{
+	uint64_t hi = pl_tlog_stored_index(0, index);
+	uint8_t leaf[PL_HASH_BYTES];
+	char why[EX_WHY_MAX];
+	int ret;
+
+	ret = pl_store_hashes_get(s, &hi, 1, &leaf);
+	if (ret == PL_ENOTFOUND) {
+		snprintf(why, sizeof(why), "the leaf hash of record %llu is missing",
+		         (unsigned long long)index);
+		ret = ex_damaged(ex, why);
+	}
+	if (!ret) {
+		ret = pl__check_record(index, id, note, len, leaf, why, sizeof(why));
+		if (ret == PL_EDAMAGED)
+			ret = ex_damaged(ex, why);
+	}
+	if (!ret)
+		ret = ex_tile_check(ex, s, a, 0, index / PL_TILE_WIDTH);
 	return ret;
 }
 
@@ -2522,14 +2788,18 @@ int pl_exchange_party_get(struct pl_exchange *ex, const char *name, struct pl_ex
 
 int pl_exchange_parties(struct pl_exchange *ex, struct pl_exchange_party **out, size_t *n)
 {
+	struct ex_anchor a;
 	struct pl_store *s;
 	struct pl_store_party *v = NULL;
 	struct pl_exchange_party *d = NULL;
-	size_t k = 0;
+	size_t k = 0, m = 0;
 	int ret;
 
 	if (!ex || !out || !n)
 		return PL_EINVAL;
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		return ret;
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
 	if (!ret)
@@ -2539,18 +2809,27 @@ int pl_exchange_parties(struct pl_exchange *ex, struct pl_exchange_party **out, 
 		if (!d)
 			ret = PL_ENOMEM;
 	}
+	/* Each entry as its register record, checked, says: what /parties serves. */
 	for (size_t i = 0; !ret && i < k; i++) {
-		struct pl_store_record meta;
-		ex_party_copy(&d[i], &v[i]);
-		ret = pl_store_record_get(s, v[i].register_index, &meta, NULL);
-		if (!ret)
-			memcpy(d[i].register_id, meta.id, PL_HASH_BYTES);
+		struct pl_exchange_entry e;
+		char why[EX_WHY_MAX];
+		memset(&e, 0, sizeof(e));
+		if (v[i].register_index >= a.size)
+			continue; /* registered, not yet published */
+		ret = ex_entry(ex, s, &a, v[i].register_index, &e);
+		if (!ret && pl__check_party(&v[i], e.note, e.note_len, why, sizeof(why)) != 0)
+			ret = ex_damaged(ex, why);
+		if (!ret) {
+			ex_party_copy(&d[m], &v[i]);
+			memcpy(d[m++].register_id, e.id, PL_HASH_BYTES);
+		}
+		pl_exchange_entry_release(&e);
 	}
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	if (!ret) {
 		*out = d;
-		*n = k;
+		*n = m;
 		d = NULL;
 	}
 	free(d);
@@ -2656,6 +2935,7 @@ int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigne
 {
 	struct pl_tile t;
 	struct pl_tlog_reader rd;
+	struct ex_anchor a;
 	struct pl_store *s;
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -2665,7 +2945,9 @@ int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigne
 		return PL_EINVAL;
 	if (width == 0)
 		width = PL_TILE_WIDTH;
-	ret = pl_tiles_tile_at(&t, pl_exchange_size(ex), level, n, false);
+	ret = ex_anchor(ex, &a);
+	if (!ret)
+		ret = pl_tiles_tile_at(&t, a.size, level, n, false);
 	if (ret == PL_ERANGE)
 		ret = PL_EINVAL;
 	if (ret)
@@ -2680,6 +2962,10 @@ int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigne
 	s = ex_reader_get(ex);
 	rd = pl_store_tlog_reader(s);
 	ret = pl_tiles_read_hash_tile(&rd, &t, data, &len);
+	if (ret == PL_ENOTFOUND) /* within the published tree */
+		ret = ex_damaged(ex, "a hash of a published hash tile is missing");
+	if (!ret)
+		ret = ex_tile_check(ex, s, &a, level, n);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	if (!ret)
@@ -2691,35 +2977,62 @@ int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigne
 int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width, struct pl_buf *out)
 {
 	struct pl_tile t;
+	struct pl_tlog_reader rd;
+	struct ex_anchor a;
 	struct pl_store *s;
 	struct pl_buf note;
-	size_t old;
+	uint8_t *leaves = NULL;
+	char why[EX_WHY_MAX];
+	size_t old, len;
 	int ret;
 
 	if (!ex || !out || width > PL_TILE_WIDTH)
 		return PL_EINVAL;
 	if (width == 0)
 		width = PL_TILE_WIDTH;
-	ret = pl_tiles_tile_at(&t, pl_exchange_size(ex), 0, n, true);
+	ret = ex_anchor(ex, &a);
+	if (!ret)
+		ret = pl_tiles_tile_at(&t, a.size, 0, n, true);
 	if (ret == PL_ERANGE)
 		ret = PL_EINVAL;
 	if (ret)
 		return ret;
 	if (width > t.width)
 		return PL_ENOTFOUND;
+	leaves = malloc(PL_TILE_BYTES);
+	if (!leaves)
+		return PL_ENOMEM;
 	old = out->len;
 	pl_buf_init(&note, PL_RECORD_MAX_BYTES);
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
+	/* Each entry against the level-0 tile, checked up to the signed root. */
+	t.entries = false;
+	t.width = width;
+	rd = pl_store_tlog_reader(s);
+	if (!ret)
+		ret = pl_tiles_read_hash_tile(&rd, &t, leaves, &len);
+	if (ret == PL_ENOTFOUND) /* within the published tree */
+		ret = ex_damaged(ex, "a leaf hash of a published entry bundle is missing");
+	if (!ret)
+		ret = ex_tile_check(ex, s, &a, 0, n);
 	for (unsigned i = 0; !ret && i < width; i++) {
+		uint64_t index = n * PL_TILE_WIDTH + i;
 		pl_buf_reset(&note);
-		ret = pl_store_record_get(s, n * PL_TILE_WIDTH + i, NULL, &note);
+		ret = pl_store_record_get(s, index, NULL, &note);
+		if (ret == PL_ENOTFOUND)
+			ret = ex_damaged(ex, "a record of a published entry bundle is missing");
+		if (!ret &&
+		    pl__check_record(index, NULL, note.data, note.len,
+		                     leaves + (size_t)i * PL_HASH_BYTES, why, sizeof(why)) != 0)
+			ret = ex_damaged(ex, why);
 		if (!ret)
 			ret = pl_tiles_bundle_add(out, note.data, note.len);
 	}
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	pl_buf_release(&note);
+	free(leaves);
 	if (ret) {
 		out->len = old;
 		if (out->data)
@@ -2728,15 +3041,22 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 	return ret;
 }
 
-/* Reads one record into an entry. */
-static int ex_entry(struct pl_store *s, uint64_t index, struct pl_exchange_entry *e)
+/* Reads one record of the anchor's tree into an entry, checked (ex_check_entry()). */
+static int ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                    uint64_t index, struct pl_exchange_entry *e)
 {
 	struct pl_store_record meta;
 	struct pl_buf b;
 	int ret;
 
+	if (index >= a->size)
+		return PL_ENOTFOUND; /* logged, not yet published */
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	ret = pl_store_record_get(s, index, &meta, &b);
+	if (ret == PL_ENOTFOUND)
+		ret = ex_damaged(ex, "a published record is missing");
+	if (!ret)
+		ret = ex_check_entry(ex, s, a, index, meta.id, b.data, b.len);
 	if (!ret) {
 		e->index = index;
 		memcpy(e->id, meta.id, PL_HASH_BYTES);
@@ -2776,6 +3096,7 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
                        struct pl_exchange_entry *out)
 {
 	uint8_t bits[PL_HASH_BYTES];
+	struct ex_anchor a;
 	struct pl_store *s;
 	unsigned nbits;
 	uint64_t index;
@@ -2784,6 +3105,8 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
 	if (!ex || !id || !out)
 		return PL_EINVAL;
 	ret = ex_hex_prefix(bits, &nbits, id, len);
+	if (!ret)
+		ret = ex_anchor(ex, &a);
 	if (ret)
 		return ret;
 	s = ex_reader_get(ex);
@@ -2793,7 +3116,7 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
 	else if (!ret)
 		ret = pl_store_record_find_prefix(s, bits, nbits, &index);
 	if (!ret)
-		ret = ex_entry(s, index, out);
+		ret = ex_entry(ex, s, &a, index, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	return ret;
@@ -2801,15 +3124,19 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
 
 int pl_exchange_record_at(struct pl_exchange *ex, uint64_t index, struct pl_exchange_entry *out)
 {
+	struct ex_anchor a;
 	struct pl_store *s;
 	int ret;
 
 	if (!ex || !out)
 		return PL_EINVAL;
-	if (index >= pl_exchange_size(ex))
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		return ret;
+	if (index >= a.size)
 		return PL_ENOTFOUND;
 	s = ex_reader_get(ex);
-	ret = ex_entry(s, index, out);
+	ret = ex_entry(ex, s, &a, index, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	return ret;
@@ -2865,19 +3192,29 @@ static int ex_u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Fills a list with the records at idx[0..n) (sorted), and the cursor after them. */
-static int ex_list_fill(struct pl_store *s, const uint64_t *idx, size_t n, uint64_t next,
-                        struct pl_exchange_list *out)
+/*
+ * Fills a list with the records at idx[0..n) (sorted), and the cursor after
+ * them, each checked (ex_entry()). Those beyond the anchor's tree are not
+ * published yet: the list stops before them, its cursor on the first.
+ */
+static int ex_list_fill(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                        const uint64_t *idx, size_t n, uint64_t next, struct pl_exchange_list *out)
 {
 	struct pl_exchange_list l;
 	int ret = 0;
 
+	for (size_t i = 0; i < n; i++) {
+		if (idx[i] >= a->size) {
+			n = i;
+			break;
+		}
+	}
 	memset(&l, 0, sizeof(l));
 	l.v = calloc(n ? n : 1, sizeof(*l.v));
 	if (!l.v)
 		return PL_ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
-		ret = ex_entry(s, idx[i], &l.v[i]);
+		ret = ex_entry(ex, s, a, idx[i], &l.v[i]);
 		if (!ret)
 			l.n++;
 	}
@@ -2892,6 +3229,7 @@ static int ex_list_fill(struct pl_store *s, const uint64_t *idx, size_t n, uint6
 int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_BYTES], size_t max,
                        struct pl_exchange_list *out)
 {
+	struct ex_anchor a;
 	struct pl_store *s;
 	uint64_t *set = NULL, *kids = NULL;
 	size_t nset = 0, done = 0, nk;
@@ -2900,6 +3238,9 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 
 	if (!ex || !id || !out)
 		return PL_EINVAL;
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		return ret;
 	set = malloc(EX_THREAD_MAX * sizeof(*set));
 	kids = malloc(EX_THREAD_MAX * sizeof(*kids));
 	if (!set || !kids) {
@@ -2911,6 +3252,8 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 	ret = pl_store_begin(s);
 	if (!ret)
 		ret = pl_store_record_find(s, id, &root);
+	if (!ret && root >= a.size)
+		ret = PL_ENOTFOUND;
 	if (!ret)
 		set[nset++] = root;
 	/* Breadth first over "refers to"; a record is listed once. */
@@ -2932,7 +3275,7 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 		qsort(set, nset, sizeof(*set), ex_u64_cmp);
 		if (max && nset > max)
 			nset = max;
-		ret = ex_list_fill(s, set, nset, 0, out);
+		ret = ex_list_fill(ex, s, &a, set, nset, 0, out);
 	}
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
@@ -2955,6 +3298,7 @@ int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
 static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, size_t max,
                         struct pl_exchange_list *out)
 {
+	struct ex_anchor a;
 	struct pl_store *s;
 	uint64_t idx[EX_PAGE_MAX];
 	size_t n = 0;
@@ -2965,12 +3309,15 @@ static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, siz
 	if (after > (uint64_t)INT64_MAX)
 		after = (uint64_t)INT64_MAX;
 	max = ex_page(max);
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		return ret;
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
 	if (!ret)
 		ret = pl_store_inbox_list(s, pid, pid != PL_STORE_PUBLIC, after, idx, max, &n);
 	if (!ret)
-		ret = ex_list_fill(s, idx, n, after, out);
+		ret = ex_list_fill(ex, s, &a, idx, n, after, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	return ret;
@@ -3082,6 +3429,7 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 	struct pl_store_record meta;
 	struct pl_record *r = NULL;
 	struct pl_store *s = NULL;
+	struct ex_anchor a;
 	uint64_t *idx = NULL, *scan = NULL, *refs = NULL, size, cursor = after, next = after;
 	size_t n = 0, cap, nchecks = 0;
 	bool cut = false, found = false;
@@ -3100,7 +3448,11 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	size = pl_exchange_size(ex); /* first: what the store shows beyond it is not published */
+	/* First: what the store shows beyond it is not published. */
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		goto out;
+	size = a.size;
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
 	if (!ret)
@@ -3147,7 +3499,7 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 		cursor = scan[ns - 1] + 1;
 	}
 	if (!ret)
-		ret = ex_list_fill(s, idx, n, next, out);
+		ret = ex_list_fill(ex, s, &a, idx, n, next, out);
 	if (!ret) {
 		out->next = next;
 		*more = cut;
@@ -3304,6 +3656,8 @@ static int ex_check_store(struct pl_exchange *ex, struct pl_buf *err)
 	struct pl_buf note, rec;
 	uint64_t size, count, nhashes;
 	uint8_t root[PL_HASH_BYTES];
+	struct ex_anchor anchor;
+	char why[EX_WHY_MAX];
 	const char *bad = NULL;
 	int ret;
 
@@ -3340,18 +3694,21 @@ static int ex_check_store(struct pl_exchange *ex, struct pl_buf *err)
 		bad = "stored hashes do not give the checkpoint's root";
 		goto out;
 	}
+	/* The newest records, checked up to the root as reads check them (which remember it). */
+	anchor.size = size;
+	memcpy(anchor.root, cp->root, PL_HASH_BYTES);
 	for (uint64_t i = size > EX_VERIFY_TAIL ? size - EX_VERIFY_TAIL : 0; i < size; i++) {
-		uint8_t leaf[PL_HASH_BYTES], stored[PL_HASH_BYTES];
-		uint64_t hi = pl_tlog_stored_index(0, i);
+		struct pl_store_record meta;
 		pl_buf_reset(&rec);
-		if (pl_store_record_get(s, i, NULL, &rec) != 0 ||
-		    pl_store_hashes_get(s, &hi, 1, &stored) != 0) {
+		if (pl_store_record_get(s, i, &meta, &rec) != 0) {
 			bad = "cannot read a record";
 			goto out;
 		}
-		pl_tlog_leaf_hash(leaf, rec.data, rec.len);
-		if (memcmp(leaf, stored, PL_HASH_BYTES) != 0) {
-			bad = "a record does not match its leaf hash";
+		ret = ex_check_entry(ex, s, &anchor, i, meta.id, rec.data, rec.len);
+		if (ret) {
+			pl_exchange_last_error(ex, why, sizeof(why));
+			bad = ret == PL_EDAMAGED ? why : "cannot check a record";
+			ret = PL_ESTORE;
 			goto out;
 		}
 	}
@@ -3370,7 +3727,8 @@ static int ex_check_store(struct pl_exchange *ex, struct pl_buf *err)
 out:
 	pl_store_rollback(s);
 	if (bad && err)
-		(void)!pl_buf_addf(err, "store: %s%s%s", bad, ret == PL_ESTORE ? ": " : "",
+		(void)!pl_buf_addf(err, "store: %s%s%s", bad,
+		                   ret == PL_ESTORE && *pl_store_errmsg(s) ? ": " : "",
 		                   ret == PL_ESTORE ? pl_store_errmsg(s) : "");
 	if (bad)
 		ret = ret ? ret : PL_ESTORE;
@@ -3599,10 +3957,11 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	pthread_mutex_init(&ex->st_mu, NULL);
 	pthread_mutex_init(&ex->err_mu, NULL);
 	pthread_mutex_init(&ex->head_mu, NULL);
+	pthread_mutex_init(&ex->vf_mu, NULL);
 	pthread_rwlock_init(&ex->dir_lock, NULL);
 	if (ex_cond_init(&ex->pool_cv) || ex_cond_init(&ex->q_cv) || ex_cond_init(&ex->ck_cv) ||
 	    ex_cond_init(&ex->sync_cv) || ex_cond_init(&ex->timer_cv) ||
-	    ex_cond_init(&ex->size_cv)) {
+	    ex_cond_init(&ex->size_cv) || ex_cond_init(&ex->vf_edge_cv)) {
 		ret = PL_ENOMEM;
 		goto fail;
 	}
@@ -3816,8 +4175,13 @@ void pl_exchange_close(struct pl_exchange *ex)
 	pthread_mutex_destroy(&ex->st_mu);
 	pthread_mutex_destroy(&ex->err_mu);
 	pthread_mutex_destroy(&ex->head_mu);
+	pthread_mutex_destroy(&ex->vf_mu);
+	pthread_cond_destroy(&ex->vf_edge_cv);
 	pthread_rwlock_destroy(&ex->dir_lock);
 	free(ex->heads);
+	for (size_t i = 0; i < PL__ARRAY_LEN(ex->vf_tiles); i++)
+		free(ex->vf_tiles[i]);
+	free(ex->vf_edge_hashes);
 	free(ex);
 }
 

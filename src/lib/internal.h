@@ -182,4 +182,54 @@ int pl__published_open(const char *dir, const char *file, int *fd) PL_WUR;
 int pl__published_write(int fd, unsigned slot, const char *note, size_t len) PL_WUR;
 int pl__published_sync(int fd) PL_WUR;
 
+/*
+ * The checks that what a store holds is still what the log committed to,
+ * shared by the exchange's reads and by pl_exchange_verify(). Each returns
+ * 0, PL_EDAMAGED with a description for the operator written to
+ * why[0..whylen) (what failed, where, expected and found hash prefixes), or
+ * the store's error. Implemented in exchange_check.c.
+ */
+struct pl_store;
+
+/*
+ * A stored record: its bytes note[0..len) give its leaf hash, which must be
+ * the stored level-0 hash leaf, and, when id is not NULL, hash (SHA-256) to
+ * id. Reads nothing.
+ */
+int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t len,
+                     const uint8_t leaf[32], char *why, size_t whylen);
+
+/*
+ * The full hash tile <level>/<n>: the subtree root its 256 hashes give must be
+ * the stored hash one tile level up (tree level 8 * (level + 1), number n),
+ * which the caller must in turn check. Reads the tile and that hash from s.
+ */
+int pl__check_full_tile(struct pl_store *s, unsigned level, uint64_t n, char *why, size_t whylen);
+
+/* The right edge of a tree: the hashes of its partial tile at each tile level. */
+struct pl__edge {
+	uint64_t size;
+	uint8_t tiles[8][256 * 32]; /* tile level l: (size >> 8l) % 256 hashes of 32 bytes */
+};
+
+/*
+ * The right edge of the tree of size leaves: the root that the tree's
+ * partial tiles give (every hash of each of them counts, as in a tile
+ * client's tree hash) must be root, the signed checkpoint's. The hashes are
+ * read from s into *out, except those known (not NULL: an edge checked
+ * before, of a smaller or equal tree) already holds of the same tiles.
+ */
+int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32],
+                   const struct pl__edge *known, struct pl__edge *out, char *why, size_t whylen);
+
+struct pl_store_party;
+
+/*
+ * A directory entry p against its register record note[0..len) (the bytes
+ * at p->register_index, already checked): the record registers p->name with
+ * the keys p holds, in the text forms the exchange indexes. Reads nothing.
+ */
+int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
+                    size_t whylen);
+
 #endif

@@ -70,7 +70,8 @@
 	                 "WHERE referred = 0 AND stored <= ?1 ORDER BY stored LIMIT ?2)")     \
 	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")             \
 	X(ST_TIMER_DEL, "DELETE FROM timers WHERE idx = ?1")                                  \
-	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")
+	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")  \
+	X(ST_INTEGRITY_CHECK, "PRAGMA integrity_check(100)") /* PL_STORE_PROBLEMS_MAX */
 
 enum store_stmt {
 #define STORE_ENUM(name, sql) name,
@@ -596,6 +597,32 @@ int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 	else
 		ret = store_fail(s, "origin", rc);
 	store_done(st);
+	return ret;
+}
+
+int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const char *problem),
+                             void *arg, size_t *n)
+{
+	const char *where = store_stmt_name[ST_INTEGRITY_CHECK];
+	sqlite3_stmt *st;
+	size_t k = 0;
+	int rc, ret = store_stmt(s, ST_INTEGRITY_CHECK, &st);
+
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (t && (strcmp(t, "ok") == 0 || strncmp(t, "*** in database ", 16) == 0))
+			continue; /* nothing found; the heading of what follows */
+		k++;
+		if (fn)
+			fn(arg, t ? t : "?");
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(s, where, rc);
+	store_done(st);
+	if (!ret)
+		*n = k;
 	return ret;
 }
 

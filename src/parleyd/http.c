@@ -293,6 +293,7 @@ static unsigned status_of(int err, const char **code)
 	case PL_ELIMIT:
 		*code = "rate-limited";
 		return MHD_HTTP_TOO_MANY_REQUESTS;
+	case PL_EDAMAGED: /* the store no longer gives what was logged: logged, never served */
 	default:
 		*code = "internal";
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -1,8 +1,10 @@
-/* parleyd: the exchange server's command line: init, party add/revoke, serve. */
+/* parleyd: the exchange server's command line: init, party add/revoke, serve, verify. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -42,14 +44,17 @@ static void usage(FILE *f)
 	      "       parleyd party add NAME --data DIR --identity DIR\n"
 	      "       parleyd party revoke NAME --data DIR [--skey FILE | --identity DIR]\n"
 	      "       parleyd party (add | revoke) NAME --data DIR --signed FILE\n"
+	      "       parleyd verify --data DIR\n"
 	      "       parleyd --help | --version\n"
 	      "\n"
 	      "VKEY and KEY are a key's text form or a file holding it. Register and revoke\n"
 	      "records carry the party's signature: with its signer key (--skey, --identity)\n"
 	      "it is made at once; without, the record text is printed for the party to sign,\n"
-	      "and --signed logs the signed note. See parleyd(8) and parleyd.conf(5).\n"
-	      "Exit status: 0 ok, 1 the store does not hold together, 2 usage, configuration\n"
-	      "or I/O error, 3 the exchange refused.\n",
+	      "and --signed logs the signed note. verify checks a stopped exchange's whole\n"
+	      "store, read-only: every record, every stored hash, the newest checkpoint.\n"
+	      "See parleyd(8) and parleyd.conf(5).\n"
+	      "Exit status: 0 ok, 1 the store does not hold together (damage found), 2 usage,\n"
+	      "configuration or I/O error (or the exchange is running), 3 the exchange refused.\n",
 	      f);
 }
 
@@ -66,6 +71,7 @@ static int exit_code(int err)
 	case PL_EVERIFY:
 		return EXIT_REFUSED;
 	case PL_ESTORE:
+	case PL_EDAMAGED:
 	case PL_EPROOF:
 		return EXIT_FAIL;
 	default:
@@ -454,12 +460,104 @@ out:
 	return code;
 }
 
+/* What `parleyd verify` shows while it runs: a line redrawn in place on a terminal. */
+struct verify_view {
+	bool tty;
+	bool drawn;
+	struct timespec t0;
+};
+
+static double verify_elapsed(const struct verify_view *v)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - v->t0.tv_sec) + (double)(t.tv_nsec - v->t0.tv_nsec) / 1e9;
+}
+
+static void verify_progress(void *arg, const char *phase, uint64_t done, uint64_t total)
+{
+	struct verify_view *v = arg;
+	double s = verify_elapsed(v);
+
+	if (!v->tty)
+		return;
+	fprintf(stderr, "\r\033[Kparleyd: verify: %s %llu/%llu (%.0f/s)", phase,
+	        (unsigned long long)done, (unsigned long long)total,
+	        s > 0 ? (double)done / s : 0.0);
+	v->drawn = true;
+}
+
+static void verify_clear(struct verify_view *v)
+{
+	if (v->drawn)
+		fputs("\r\033[K", stderr);
+	v->drawn = false;
+}
+
+static void verify_finding(void *arg, const char *what)
+{
+	struct verify_view *v = arg;
+
+	verify_clear(v);
+	printf("damaged: %s\n", what);
+	fflush(stdout);
+}
+
+/*
+ * parleyd verify: the whole store of a stopped exchange, read-only
+ * (pl_exchange_verify() decides; this prints). Exit 0 sound, 1 damage found,
+ * 2 usage or I/O, or the exchange running.
+ */
+static int cmd_verify(int argc, char **argv)
+{
+	const char *dir = NULL;
+	const struct pl_daemon_opt opts[] = {
+	        {.name = "data", .letter = 'd', .str = &dir},
+	        {.name = NULL},
+	};
+	struct verify_view v = {.tty = isatty(STDERR_FILENO) == 1};
+	struct pl_exchange_verify_cb cb = {verify_progress, verify_finding, &v};
+	struct pl_exchange_verify_stats st;
+	struct pl_buf err;
+	int code, ret;
+
+	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
+		return code;
+	if (!dir || optind != argc)
+		return pl_daemon_cli_usage_error();
+	memset(&st, 0, sizeof(st));
+	pl_buf_init(&err, 1024);
+	clock_gettime(CLOCK_MONOTONIC, &v.t0);
+	ret = pl_exchange_verify(dir, &cb, &st, &err);
+	verify_clear(&v);
+	if (ret == 0 || ret == PL_EDAMAGED) {
+		printf("%s: tree size %llu, %llu records and %llu interior hashes checked in "
+		       "%.1f s: %s",
+		       dir, (unsigned long long)st.size, (unsigned long long)st.records,
+		       (unsigned long long)st.hashes, verify_elapsed(&v),
+		       ret ? "DAMAGED" : "sound");
+		if (ret)
+			printf(", %llu finding%s%s", (unsigned long long)st.findings,
+			       st.findings == 1 ? "" : "s",
+			       st.findings > PL_EXCHANGE_VERIFY_FINDINGS_MAX
+			               ? " (the first ones shown)"
+			               : "");
+		printf("\n");
+		code = ret ? EXIT_FAIL : EXIT_OK;
+	} else {
+		pl_daemon_fail(dir, ret, err.data);
+		code = EXIT_USAGE;
+	}
+	pl_buf_release(&err);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct pl_daemon_cmd cmds[] = {
-	        {"init", NULL, cmd_init},
-	        {"serve", NULL, cmd_serve},
-	        {"party", NULL, cmd_party},
+	        {"init", NULL, cmd_init},   {"serve", NULL, cmd_serve},
+	        {"party", NULL, cmd_party}, {"verify", NULL, cmd_verify},
 	        {NULL, NULL, NULL},
 	};
 	static const struct pl_daemon_cli cli = {

@@ -11,9 +11,14 @@
  *       signed): an agent must not acknowledge it. Prints the send's id;
  *   test_agent_helper rewrite DB INDEX FROM TO
  *       tampers with a store the way an operator hiding an edit would: rewrites one logged
- *       record (the first FROM becomes TO, of the same length) and its leaf hash, so that the
- *       exchange still opens the store and serves matching entries and level-0 tiles. Only
- *       the records' signatures, the upper tiles and the root can tell.
+ *       record (the first FROM becomes TO, of the same length) and its leaf hash, so that
+ *       entries and level-0 tiles still match. The upper tiles and the root tell: parleyd
+ *       refuses the store, or answers 500 for what it cannot vouch for.
+ *   test_agent_helper resign DATA
+ *       goes on as an operator holding the log key would: computes every stored hash again
+ *       from the leaves and signs the newest checkpoint again over the new root, so that
+ *       parleyd serves the rewritten history. Only the records' signatures, and the
+ *       checkpoints others hold, can tell.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,8 +30,10 @@
 #include <sqlite3.h>
 
 #include <parley/box.h>
+#include <parley/checkpoint.h>
 #include <parley/encoding.h>
 #include <parley/exchange.h>
+#include <parley/key.h>
 #include <parley/party.h>
 #include <parley/record.h>
 #include <parley/tlog.h>
@@ -96,6 +103,133 @@ out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(note);
+	return ret;
+}
+
+/*
+ * Writes the published file as include/parley/exchange.h describes it: two
+ * 4096-byte slots, the first "parley/published/v1 <length>\n" and the note,
+ * the rest zeros. Returns 0 or 1.
+ */
+static int write_published(const char *path, const char *note, size_t len)
+{
+	static char file[2 * 4096];
+	int n;
+	FILE *f;
+
+	memset(file, 0, sizeof(file));
+	n = snprintf(file, 4096, "parley/published/v1 %zu\n", len);
+	if (n < 0 || (size_t)n + len > 4096)
+		return 1;
+	memcpy(file + n, note, len);
+	f = fopen(path, "wb");
+	if (!f || (fwrite(file, 1, sizeof(file), f) != sizeof(file)) + fclose(f) != 0) {
+		fprintf(stderr, "test_agent_helper: cannot write %s\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Recomputes the tree of DATA/parley.db from its leaf hashes and signs its
+ * newest checkpoint, as an operator holding the log key can: the store and
+ * the published file both then say the rewritten history.
+ */
+static int resign(const char *dir)
+{
+	struct pl_tlog_memstore *m = NULL;
+	struct pl_tlog_reader rd;
+	struct pl_checkpoint *cp = malloc(sizeof(*cp));
+	struct pl_skey sk;
+	struct pl_buf note;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[4096];
+	uint64_t size = 0;
+	int ret = 1;
+
+	pl_buf_init(&note, 65536);
+	memset(&sk, 0, sizeof(sk));
+	snprintf(path, sizeof(path), "%s/log.key", dir);
+	if (!cp || pl_skey_load(&sk, path) != 0 || pl_tlog_memstore_new(&m) != 0) {
+		fprintf(stderr, "test_agent_helper: cannot load %s\n", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/parley.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM records", -1, &st, NULL) != 0 ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		ret = fail(db, path);
+		goto out;
+	}
+	size = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	/* The leaves as they are now, then every hash above them. */
+	if (sqlite3_prepare_v2(db, "SELECT h FROM hashes WHERE i = ?", -1, &st, NULL) != 0)
+		goto out;
+	for (uint64_t i = 0; i < size; i++) {
+		uint8_t leaf[PL_HASH_BYTES];
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)pl_tlog_stored_index(0, i));
+		if (sqlite3_step(st) != SQLITE_ROW ||
+		    sqlite3_column_bytes(st, 0) != PL_HASH_BYTES) {
+			ret = fail(db, "a leaf hash");
+			goto out;
+		}
+		memcpy(leaf, sqlite3_column_blob(st, 0), PL_HASH_BYTES);
+		sqlite3_reset(st);
+		if (pl_tlog_memstore_append(m, (const uint8_t(*)[PL_HASH_BYTES])leaf, 1) != 0)
+			goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	rd = pl_tlog_memstore_reader(m);
+	if (sqlite3_prepare_v2(db, "UPDATE hashes SET h = ? WHERE i = ?", -1, &st, NULL) != 0)
+		goto out;
+	for (uint64_t i = 0; i < pl_tlog_stored_count(size); i++) {
+		uint8_t h[PL_HASH_BYTES];
+		if (rd.read(rd.ctx, &i, 1, &h) != 0 ||
+		    sqlite3_bind_blob(st, 1, h, PL_HASH_BYTES, SQLITE_TRANSIENT) != 0 ||
+		    sqlite3_bind_int64(st, 2, (sqlite3_int64)i) != 0 ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			ret = fail(db, "a stored hash");
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* The newest checkpoint, over the new root, signed with the log key. */
+	{
+		uint8_t root[PL_HASH_BYTES];
+		char origin[PL_ORIGIN_MAX + 1];
+		const char *p = sk.name;
+		snprintf(origin, sizeof(origin), "%s", p);
+		if (pl_tlog_tree_hash(&rd, size, root) != 0 ||
+		    pl_checkpoint_set(cp, origin, size, root) != 0 ||
+		    pl_checkpoint_sign(&note, cp, &sk) != 0)
+			goto out;
+	}
+	if (sqlite3_prepare_v2(db, "UPDATE checkpoints SET note = ? WHERE size = ?", -1, &st,
+	                       NULL) != 0 ||
+	    sqlite3_bind_blob(st, 1, note.data, (int)note.len, SQLITE_STATIC) != 0 ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)size) != 0 ||
+	    sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1 ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = fail(db, "the newest checkpoint");
+		goto out;
+	}
+	/* The operator holds the file that remembers what was signed too (exchange.h). */
+	snprintf(path, sizeof(path), "%s/%s", dir, PL_EXCHANGE_PUBLISHED_FILE);
+	ret = write_published(path, note.data, note.len);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	pl_tlog_memstore_free(m);
+	pl_skey_clear(&sk);
+	pl_buf_release(&note);
+	free(cp);
 	return ret;
 }
 
@@ -294,11 +428,14 @@ int main(int argc, char **argv)
 		return bulk(argv[2], argv[3], argv[4], n);
 	if (argc == 7 && strcmp(argv[1], "forge") == 0)
 		return forge(argv[2], argv[3], argv[4], argv[5], argv[6]);
+	if (argc == 3 && strcmp(argv[1], "resign") == 0)
+		return resign(argv[2]);
 	if (argc == 6 && strcmp(argv[1], "rewrite") == 0 && strlen(argv[4]) == strlen(argv[5]) &&
 	    strlen(argv[4]) > 0 && pl_parse_u64(&n, argv[3], strlen(argv[3]), INT64_MAX) == 0)
 		return rewrite(argv[2], n, argv[4], argv[5]);
 	fprintf(stderr, "usage: test_agent_helper bulk DATA IDS PARTY N\n"
 	                "       test_agent_helper forge DATA IDS FROM TO VIA\n"
-	                "       test_agent_helper rewrite DB INDEX FROM TO (of one length)\n");
+	                "       test_agent_helper rewrite DB INDEX FROM TO (of one length)\n"
+	                "       test_agent_helper resign DATA\n");
 	return 2;
 }

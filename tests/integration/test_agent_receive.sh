@@ -102,7 +102,7 @@ as rok-mnd send --to kpa --class message --body-file "$T/body"
 LATER=$(last_id)
 ok "after reconnecting it receives the next send (within 40 s)" \
 	wait_for 400 holds "$T/kpa.log" "for $(echo "$LATER" | cut -c1-16)"
-ok "it said it reconnected" grep -q "reconnected to" "$T/kpa.log"
+ok "it said it reconnected (within 5 s)" wait_for 50 grep -q "reconnected to" "$T/kpa.log"
 kill -TERM "$AGENT"
 ok "SIGTERM: the agent exits within 5 s" wait_for 50 gone "$AGENT"
 wait "$AGENT"

@@ -2166,6 +2166,123 @@ static int cmd_admission_nonces(const char *mode)
 	return fails ? 1 : 0;
 }
 
+/* ---- A damaged store ---- */
+
+/*
+ * Logs n statements of unc, one at a time ("Damage probe NNN."), and prints
+ * for each its index, id and leaf hash in hex: what a test damages in
+ * parley.db and then asks for.
+ */
+static int cmd_probes(int n)
+{
+	struct actor *a;
+	int ret = 0;
+
+	load_log_key();
+	open_actors();
+	a = unc;
+	for (int i = 0; !ret && i < n; i++) {
+		struct pl_client_receipt rc = {0};
+		struct pl_record r;
+		struct pl_buf rec;
+		uint8_t leaf[PL_HASH_BYTES];
+		char body[64], hex[PL_HASH_HEX_LEN + 1], lhex[PL_HASH_HEX_LEN + 1];
+
+		rec_init(&r, PL_KIND_STATEMENT);
+		r.has |= PL_RECORD_HAS_CLASS;
+		r.cls = PL_CLASS_STATEMENT;
+		snprintf(body, sizeof(body), "Damage probe %03d.\n", i);
+		rec_body(&r, body);
+		pl_buf_init(&rec, PL_RECORD_MAX_BYTES);
+		ret = actor_sign(a, &r, &rec);
+		if (!ret)
+			ret = pl_client_submit(a->c, rec.data, rec.len, &rc);
+		if (!ret) {
+			a->seq = r.seq;
+			memcpy(a->head, rc.id, PL_HASH_BYTES);
+			pl_tlog_leaf_hash(leaf, rec.data, rec.len);
+			hexid(hex, rc.id);
+			hexid(lhex, leaf);
+			printf("%llu %s %s\n", (unsigned long long)rc.index, hex, lhex);
+		}
+		pl_client_receipt_release(&rc);
+		pl_buf_release(&rec);
+	}
+	close_actors();
+	return ret ? 1 : 0;
+}
+
+/* GET target as party (none: "-"); prints the HTTP status. */
+static int cmd_get(const char *party, const char *target)
+{
+	struct actor *a = strcmp(party, "-") == 0 ? NULL : actor_open(party);
+	char auth[PL_AUTH_HEADER_MAX + 32];
+	const char *headers[2] = {auth, NULL};
+	struct raw r;
+	long status;
+
+	if (a)
+		auth_line(a, "GET", target, NULL, 0, 0, auth, sizeof(auth));
+	status = raw_request("GET", target, a ? headers : NULL, NULL, 0, &r);
+	printf("%ld\n", status);
+	pl_buf_release(&r.body);
+	actor_close(a);
+	return status ? 0 : 1;
+}
+
+/*
+ * Flips the low bit of the last byte of the one occurrence of needle (text,
+ * or hex when hex) in the file at path. Exit 1 unless it occurs exactly once.
+ */
+static int cmd_flip(const char *path, bool hex, const char *needle)
+{
+	uint8_t want[256];
+	size_t wlen = 0, at = 0, count = 0;
+	struct pl_buf b;
+	FILE *f;
+	char chunk[65536];
+	size_t n;
+	int ret = 1;
+
+	if (hex) {
+		wlen = strlen(needle) / 2;
+		if (wlen == 0 || wlen > sizeof(want) ||
+		    pl_hex_decode_exact(want, wlen, needle, strlen(needle)) != 0)
+			return 2;
+	} else {
+		wlen = strlen(needle);
+		if (wlen == 0 || wlen > sizeof(want))
+			return 2;
+		memcpy(want, needle, wlen);
+	}
+	pl_buf_init(&b, 1u << 30);
+	f = fopen(path, "rb");
+	if (!f)
+		return 2;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (pl_buf_add(&b, chunk, n) != 0)
+			break;
+	fclose(f);
+	for (size_t i = 0; i + wlen <= b.len; i++) {
+		if (memcmp(b.data + i, want, wlen) == 0) {
+			at = i;
+			count++;
+		}
+	}
+	if (count == 1) {
+		f = fopen(path, "r+b");
+		if (f && fseek(f, (long)(at + wlen - 1), SEEK_SET) == 0 &&
+		    fputc((unsigned char)b.data[at + wlen - 1] ^ 1, f) != EOF)
+			ret = 0;
+		if (f && fclose(f) != 0)
+			ret = 2;
+	} else {
+		fprintf(stderr, "%zu occurrences in %s\n", count, path);
+	}
+	pl_buf_release(&b);
+	return ret;
+}
+
 /* ---- Small commands ---- */
 
 static int cmd_freeport(void)
@@ -2218,7 +2335,10 @@ static void usage(void)
 	      "       test_parleyd_driver verify-acks URL DATA IDS ACKFILE\n"
 	      "       test_parleyd_driver verify-consistent URL DATA IDS ACKFILE\n"
 	      "       test_parleyd_driver admission-uploads URL DATA IDS PAYLOAD-MAX\n"
-	      "       test_parleyd_driver admission-nonces URL DATA IDS shared|per-key\n",
+	      "       test_parleyd_driver admission-nonces URL DATA IDS shared|per-key\n"
+	      "       test_parleyd_driver probes URL DATA IDS COUNT\n"
+	      "       test_parleyd_driver get URL DATA IDS PARTY|- TARGET\n"
+	      "       test_parleyd_driver flip FILE text|hex NEEDLE\n",
 	      stderr);
 }
 
@@ -2232,6 +2352,8 @@ int main(int argc, char **argv)
 		url = argv[2];
 		return cmd_health();
 	}
+	if (argc == 5 && strcmp(argv[1], "flip") == 0)
+		return cmd_flip(argv[2], strcmp(argv[3], "hex") == 0, argv[4]);
 	if (argc >= 4 && strcmp(argv[1], "ident") == 0) {
 		ids_dir = argv[2];
 		return cmd_ident(argc - 3, argv + 3);
@@ -2259,6 +2381,10 @@ int main(int argc, char **argv)
 		return cmd_admission_uploads((size_t)strtoul(argv[5], NULL, 10));
 	if (strcmp(argv[1], "admission-nonces") == 0 && argc == 6)
 		return cmd_admission_nonces(argv[5]);
+	if (strcmp(argv[1], "probes") == 0 && argc == 6)
+		return cmd_probes((int)strtol(argv[5], NULL, 10));
+	if (strcmp(argv[1], "get") == 0 && argc == 7)
+		return cmd_get(argv[5], argv[6]);
 	usage();
 	return 2;
 }

@@ -34,10 +34,11 @@
 
 #include "testutil.h"
 
-#define ORIGIN "hotline.example"
-#define T0     INT64_C(1763341200) /* 2025-11-17T01:00:00Z */
-#define HOUR   3600
-#define NPARTY 8
+#define ORIGIN          "hotline.example"
+#define T0              INT64_C(1763341200) /* 2025-11-17T01:00:00Z */
+#define HOUR            3600
+#define NPARTY          8
+#define PL__TEST_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A test party: its keys and where its chain stands. */
 struct party {
@@ -2207,6 +2208,600 @@ static void test_checkpoint_cosign(void **state)
 	free(cp);
 }
 
+/* ---- A damaged store: every read is checked, never wrong bytes ---- */
+
+#define DMG_STATEMENTS 600 /* beside the 7 registers: tiles 0/0 and 0/1 full, 0/2 partial */
+#define DMG_FLIPS      16  /* seeded random 4-byte flips */
+
+/* What the exchange served before the damage: the reference every later read must equal. */
+struct dmg_ref {
+	uint64_t size;
+	uint8_t (*id)[PL_HASH_BYTES];
+	char **note;
+	size_t *len;
+	struct pl_buf tile00, tile01, tile02, tile10, bundle0, bundle2;
+	struct pl_exchange_party *parties;
+	size_t nparties;
+};
+
+/* Where a case damages parley.db, and what it must then do. */
+enum dmg_kind {
+	DMG_TEXT,   /* a byte inside a record's text */
+	DMG_LEAF,   /* a byte of a stored leaf hash */
+	DMG_NODE,   /* a byte of the stored hash of the level-1 subtree over leaves 0 and 1 */
+	DMG_TILE1,  /* a byte of the stored hash one tile level up from tile 0/0 */
+	DMG_ID,     /* a byte of a record's indexed id (past its 8-byte lookup prefix) */
+	DMG_PARTY,  /* a byte of a party's encryption key in the directory */
+	DMG_RANDOM, /* 4 bytes anywhere */
+};
+
+struct dmg_case {
+	const char *name;
+	enum dmg_kind kind;
+	uint64_t index; /* the record concerned; for DMG_RANDOM the seed */
+	bool refused;   /* the exchange refuses to open the store */
+	/* reads that must fail with PL_EDAMAGED (when it opens) */
+	bool record, record_by_id, tile00, tile10, bundle0, parties;
+	const char *finding; /* what pl_exchange_verify() must say (NULL: only that it failed) */
+};
+
+static const struct dmg_case dmg_cases[] = {
+        {"record text in a full tile", DMG_TEXT, 10, false, true, true, false, false, true, false,
+         "record 10 does not match its leaf hash"},
+        {"record text in a full tile, checked at open", DMG_TEXT, 300, false, true, true, false,
+         false, false, false, "record 300 does not match its leaf hash"},
+        {"record text among the newest", DMG_TEXT, 600, true, false, false, false, false, false,
+         false, "record 600 does not match its leaf hash"},
+        {"stored leaf hash in a full tile", DMG_LEAF, 10, false, true, true, true, false, true,
+         true, "record 10 does not match its leaf hash"},
+        {"stored hash above a full tile", DMG_TILE1, 0, true, false, false, false, false, false,
+         false, "stored hash 510 (level 8, node 0)"},
+        {"interior stored hash outside any tile", DMG_NODE, 0, false, false, false, false, false,
+         false, false, "stored hash 2 (level 1, node 0)"},
+        {"indexed id of a record", DMG_ID, 10, false, true, true, false, false, false, false,
+         "record 10 does not hash to its id"},
+        {"a party's key in the directory", DMG_PARTY, US_NSC, false, false, false, false, false,
+         false, true, "the directory's keys of us-nsc differ from its register record"},
+};
+
+static void dmg_ref_load(struct fx *f, struct dmg_ref *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = pl_exchange_size(f->ex);
+	r->id = calloc(r->size, sizeof(*r->id));
+	r->note = calloc(r->size, sizeof(*r->note));
+	r->len = calloc(r->size, sizeof(*r->len));
+	assert_true(r->id && r->note && r->len);
+	for (uint64_t i = 0; i < r->size; i++) {
+		struct pl_exchange_entry e;
+		assert_int_equal(pl_exchange_record_at(f->ex, i, &e), 0);
+		memcpy(r->id[i], e.id, PL_HASH_BYTES);
+		r->note[i] = e.note;
+		r->len[i] = e.note_len;
+	}
+	pl_buf_init(&r->tile00, PL_TILE_BYTES);
+	pl_buf_init(&r->tile01, PL_TILE_BYTES);
+	pl_buf_init(&r->tile02, PL_TILE_BYTES);
+	pl_buf_init(&r->tile10, PL_TILE_BYTES);
+	pl_buf_init(&r->bundle0, 64u << 20);
+	pl_buf_init(&r->bundle2, 64u << 20);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 0, 0, &r->tile00), 0);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 0, &r->tile01), 0);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 2, r->size % 256, &r->tile02), 0);
+	assert_int_equal(pl_exchange_tile(f->ex, 1, 0, 2, &r->tile10), 0);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &r->bundle0), 0);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, 2, r->size % 256, &r->bundle2), 0);
+	assert_int_equal(pl_exchange_parties(f->ex, &r->parties, &r->nparties), 0);
+	assert_int_equal(r->nparties, NPARTY - 1);
+}
+
+static void dmg_ref_release(struct dmg_ref *r)
+{
+	for (uint64_t i = 0; i < r->size; i++)
+		free(r->note[i]);
+	free(r->note);
+	free(r->id);
+	free(r->len);
+	pl_buf_release(&r->tile00);
+	pl_buf_release(&r->tile01);
+	pl_buf_release(&r->tile02);
+	pl_buf_release(&r->tile10);
+	pl_buf_release(&r->bundle0);
+	pl_buf_release(&r->bundle2);
+	free(r->parties);
+}
+
+static void dmg_path(char *out, size_t n, const char *dir, const char *file)
+{
+	snprintf(out, n, "%s/%s", dir, file);
+}
+
+/* Reads a whole file (the store is a few hundred KiB). */
+static uint8_t *dmg_slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *p;
+	long n;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n > 0);
+	rewind(fp);
+	p = malloc((size_t)n);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return p;
+}
+
+static void dmg_spill(const char *path, const uint8_t *p, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(p, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The offset of the only occurrence of needle in the file's bytes. */
+static size_t dmg_find(const uint8_t *p, size_t len, const void *needle, size_t nlen)
+{
+	size_t at = SIZE_MAX, count = 0;
+
+	for (size_t i = 0; i + nlen <= len; i++) {
+		if (memcmp(p + i, needle, nlen) == 0) {
+			at = i;
+			count++;
+		}
+	}
+	assert_int_equal(count, 1);
+	return at;
+}
+
+/* xorshift64: the same flips on every run. */
+static uint64_t dmg_rand(uint64_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return *st;
+}
+
+/* Damages the pristine bytes p[0..len) as case c says. */
+static void dmg_apply(const struct dmg_case *c, const struct dmg_ref *r, uint8_t *p, size_t len)
+{
+	uint8_t h[PL_HASH_BYTES];
+	char text[32];
+	size_t at;
+
+	switch (c->kind) {
+	case DMG_TEXT:
+		snprintf(text, sizeof(text), "damage probe %03llu",
+		         (unsigned long long)(c->index - 7));
+		at = dmg_find(p, len, text, strlen(text));
+		p[at + strlen(text) - 1] ^= 0x01;
+		break;
+	case DMG_LEAF:
+		pl_tlog_leaf_hash(h, r->note[c->index], r->len[c->index]);
+		p[dmg_find(p, len, h, sizeof(h)) + 17] ^= 0x40;
+		break;
+	case DMG_NODE: {
+		uint8_t l0[PL_HASH_BYTES], l1[PL_HASH_BYTES];
+		pl_tlog_leaf_hash(l0, r->note[0], r->len[0]);
+		pl_tlog_leaf_hash(l1, r->note[1], r->len[1]);
+		pl_tlog_node_hash(h, l0, l1);
+		p[dmg_find(p, len, h, sizeof(h)) + 3] ^= 0x80;
+		break;
+	}
+	case DMG_TILE1:
+		p[dmg_find(p, len, r->tile10.data, PL_HASH_BYTES) + 30] ^= 0x02;
+		break;
+	case DMG_ID:
+		p[dmg_find(p, len, r->id[c->index], PL_HASH_BYTES) + 20] ^= 0x10;
+		break;
+	case DMG_PARTY: {
+		/* The directory row holds the two keys' texts side by side. */
+		const struct pl_exchange_party *q = &r->parties[c->index];
+		struct pl_buf b;
+		pl_buf_init(&b, 2048);
+		assert_int_equal(pl_vkey_format(&q->vkey, &b), 0);
+		assert_int_equal(pl_buf_adds(&b, q->enc_key), 0);
+		at = dmg_find(p, len, b.data, b.len);
+		p[at + b.len - 2] ^= 0x01;
+		pl_buf_release(&b);
+		break;
+	}
+	case DMG_RANDOM: {
+		uint64_t st = 0x9e3779b97f4a7c15u * (c->index + 1);
+		at = (size_t)(dmg_rand(&st) % (len - 4));
+		for (size_t i = 0; i < 4; i++)
+			p[at + i] ^= (uint8_t)(dmg_rand(&st) | 1);
+		break;
+	}
+	}
+}
+
+/* A read's outcome: the reference bytes, or the damage refused. Returns true when refused. */
+static bool dmg_outcome(const char *what, int ret, bool same)
+{
+	if (ret == 0 && !same)
+		fprintf(stderr, "%s: served wrong bytes\n", what);
+	if (ret != 0 && ret != PL_EDAMAGED && ret != PL_ESTORE)
+		fprintf(stderr, "%s: %s\n", what, pl_strerror(ret));
+	assert_true(ret == 0 ? same : ret == PL_EDAMAGED || ret == PL_ESTORE);
+	return ret != 0;
+}
+
+static bool dmg_entry_same(const struct dmg_ref *r, const struct pl_exchange_entry *e)
+{
+	return e->index < r->size && e->note_len == r->len[e->index] &&
+	       memcmp(e->note, r->note[e->index], e->note_len) == 0 &&
+	       memcmp(e->id, r->id[e->index], PL_HASH_BYTES) == 0;
+}
+
+static bool dmg_parties_same(const struct dmg_ref *r, const struct pl_exchange_party *v, size_t n)
+{
+	if (n != r->nparties)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct pl_exchange_party *a = &r->parties[i], *b = &v[i];
+		if (strcmp(a->name, b->name) != 0 || !pl_vkey_equal(&a->vkey, &b->vkey) ||
+		    strcmp(a->enc_key, b->enc_key) != 0 || a->register_index != b->register_index ||
+		    memcmp(a->register_id, b->register_id, PL_HASH_BYTES) != 0 ||
+		    a->revoked != b->revoked)
+			return false;
+	}
+	return true;
+}
+
+static bool dmg_list_same(const struct dmg_ref *r, const struct pl_exchange_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!dmg_entry_same(r, &l->v[i]))
+			return false;
+	return true;
+}
+
+/* A tile or bundle read: what it served equals the reference. */
+static int dmg_tile_read(struct fx *f, bool bundle, unsigned level, uint64_t n, unsigned width,
+                         const struct pl_buf *want, bool *same)
+{
+	struct pl_buf b;
+	int ret;
+
+	pl_buf_init(&b, 64u << 20);
+	ret = bundle ? pl_exchange_entry_bundle(f->ex, n, width, &b)
+	             : pl_exchange_tile(f->ex, level, n, width, &b);
+	*same = ret == 0 && b.len == want->len && memcmp(b.data, want->data, b.len) == 0;
+	pl_buf_release(&b);
+	return ret;
+}
+
+/*
+ * Every read that hands out stored records, bundles or tiles, over the whole
+ * log: each serves the reference bytes or fails with the damage error. Returns
+ * how many failed; *failed_record etc. tell which of the case's reads did.
+ */
+static int dmg_read_all(struct fx *f, const struct dmg_ref *r, const struct dmg_case *c,
+                        bool got[6])
+{
+	struct pl_exchange_party *v = NULL;
+	struct pl_exchange_entry e;
+	struct pl_exchange_list l;
+	size_t nv = 0;
+	char hex[PL_HASH_HEX_LEN + 1], what[64];
+	int failed = 0, ret;
+	bool same;
+
+	memset(got, 0, 6 * sizeof(*got));
+	for (uint64_t i = 0; i < r->size; i++) {
+		snprintf(what, sizeof(what), "record %llu", (unsigned long long)i);
+		ret = pl_exchange_record_at(f->ex, i, &e);
+		same = ret == 0 && dmg_entry_same(r, &e);
+		if (ret == 0)
+			pl_exchange_entry_release(&e);
+		if (dmg_outcome(what, ret, same)) {
+			failed++;
+			got[0] = got[0] || i == c->index;
+		}
+		pl_hex_encode(hex, r->id[i], PL_HASH_BYTES);
+		ret = pl_exchange_record(f->ex, hex, PL_HASH_HEX_LEN, &e);
+		/* A damaged id, or a damaged id index, finds nothing: nothing wrong is
+		 * served, and the offline check below must find the damage. */
+		if (ret == PL_ENOTFOUND &&
+		    ((c->kind == DMG_ID && i == c->index) || c->kind == DMG_RANDOM))
+			ret = PL_EDAMAGED;
+		same = ret == 0 && dmg_entry_same(r, &e);
+		if (ret == 0)
+			pl_exchange_entry_release(&e);
+		if (dmg_outcome(what, ret, same)) {
+			failed++;
+			got[1] = got[1] || i == c->index;
+		}
+	}
+	ret = dmg_tile_read(f, false, 0, 0, 0, &r->tile00, &same);
+	failed += got[2] = dmg_outcome("tile 0/0", ret, same);
+	ret = dmg_tile_read(f, false, 0, 1, 0, &r->tile01, &same);
+	failed += dmg_outcome("tile 0/1", ret, same);
+	ret = dmg_tile_read(f, false, 0, 2, (unsigned)(r->size % 256), &r->tile02, &same);
+	failed += dmg_outcome("tile 0/2.p", ret, same);
+	ret = dmg_tile_read(f, false, 1, 0, 2, &r->tile10, &same);
+	failed += got[3] = dmg_outcome("tile 1/0.p/2", ret, same);
+	ret = dmg_tile_read(f, true, 0, 0, 0, &r->bundle0, &same);
+	failed += got[4] = dmg_outcome("entries 0", ret, same);
+	ret = dmg_tile_read(f, true, 0, 2, (unsigned)(r->size % 256), &r->bundle2, &same);
+	failed += dmg_outcome("entries 2.p", ret, same);
+	/* The list reads: statements, an inbox, a thread. */
+	for (uint64_t after = 0; after < r->size; after += 100) {
+		ret = pl_exchange_statements(f->ex, after, 100, &l);
+		failed += dmg_outcome("statements", ret, ret == 0 && dmg_list_same(r, &l));
+		if (ret == 0)
+			pl_exchange_list_release(&l);
+		ret = pl_exchange_inbox(f->ex, f->p[KPA].name, after, 100, &l);
+		failed += dmg_outcome("inbox", ret, ret == 0 && dmg_list_same(r, &l));
+		if (ret == 0)
+			pl_exchange_list_release(&l);
+	}
+	/* The directory, as /parties serves it. */
+	ret = pl_exchange_parties(f->ex, &v, &nv);
+	failed += got[5] = dmg_outcome("parties", ret, ret == 0 && dmg_parties_same(r, v, nv));
+	free(v);
+	ret = pl_exchange_thread(f->ex, r->id[10], 0, &l);
+	if (ret == PL_ENOTFOUND && c->kind == DMG_ID)
+		ret = PL_EDAMAGED;
+	failed += dmg_outcome("thread", ret, ret == 0 && dmg_list_same(r, &l));
+	if (ret == 0)
+		pl_exchange_list_release(&l);
+	return failed;
+}
+
+static void dmg_finding(void *arg, const char *what)
+{
+	struct pl_buf *b = arg;
+
+	assert_int_equal(pl_buf_addf(b, "%s\n", what), 0);
+}
+
+/*
+ * A store damaged behind the exchange's back (a flipped byte in a record, in
+ * a stored hash, in an indexed id, or anywhere at random) never makes a read
+ * hand out wrong bytes: each read serves what was logged or fails with
+ * PL_EDAMAGED (PL_ESTORE where SQLite itself finds its file damaged); and
+ * pl_exchange_verify() finds the damage, while it passes a sound store.
+ */
+static void test_damaged_store(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_verify_cb cb = {.finding = dmg_finding};
+	struct pl_exchange_verify_stats st;
+	struct dmg_ref ref;
+	struct pl_buf found, err;
+	char db[128], wal[128];
+	uint8_t *pristine, *p;
+	size_t len, ncases = PL__TEST_LEN(dmg_cases) + DMG_FLIPS;
+	struct stat sb;
+
+	for (int i = 0; i < DMG_STATEMENTS; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "damage probe %03d", i);
+		ok(f, i % 2 ? UNC : KPA, rec_statement(f, i % 2 ? UNC : KPA, text, NULL), NULL);
+	}
+	dmg_ref_load(f, &ref);
+	assert_int_equal(ref.size, DMG_STATEMENTS + 7);
+	fx_close(f);
+	dmg_path(db, sizeof(db), f->dir, "parley.db");
+	dmg_path(wal, sizeof(wal), f->dir, "parley.db-wal");
+	assert_true(stat(wal, &sb) != 0 || sb.st_size == 0); /* all of it in parley.db */
+	pristine = dmg_slurp(db, &len);
+	pl_buf_init(&found, 1u << 20);
+	pl_buf_init(&err, 1024);
+	cb.arg = &found;
+	/* A sound store passes, every record and hash counted. */
+	assert_int_equal(pl_exchange_verify(f->dir, &cb, &st, &err), 0);
+	assert_int_equal(st.findings, 0);
+	assert_int_equal(st.size, ref.size);
+	assert_int_equal(st.records, ref.size);
+	assert_int_equal(st.hashes, pl_tlog_stored_count(ref.size) - ref.size);
+	for (size_t k = 0; k < ncases; k++) {
+		struct dmg_case rnd = {
+		        .name = "random 4-byte flip", .kind = DMG_RANDOM, .index = k};
+		const struct dmg_case *c = k < PL__TEST_LEN(dmg_cases) ? &dmg_cases[k] : &rnd;
+		bool got[6];
+		int ret, failed = 0;
+
+		p = malloc(len);
+		assert_non_null(p);
+		memcpy(p, pristine, len);
+		dmg_apply(c, &ref, p, len);
+		unlink(wal);
+		dmg_spill(db, p, len);
+		free(p);
+		pl_buf_reset(&err);
+		ret = pl_exchange_open(&f->ex, f->dir, &f->o, &err);
+		fprintf(stderr, "# %s %llu: open %s %s\n", c->name, (unsigned long long)c->index,
+		        pl_strerror(ret), err.data ? err.data : "");
+		if (c->kind != DMG_RANDOM)
+			assert_int_equal(ret != 0, c->refused);
+		if (ret == 0) {
+			failed = dmg_read_all(f, &ref, c, got);
+			if (c->kind != DMG_RANDOM) {
+				assert_int_equal(got[0], c->record);
+				assert_int_equal(got[1], c->record_by_id);
+				assert_int_equal(got[2], c->tile00);
+				assert_int_equal(got[3], c->tile10);
+				assert_int_equal(got[4], c->bundle0);
+				assert_int_equal(got[5], c->parties);
+			}
+			fx_close(f);
+		} else {
+			assert_true(ret == PL_ESTORE || ret == PL_EDAMAGED);
+			failed = 1;
+		}
+		/* The offline check finds whatever a read or the open found. */
+		pl_buf_reset(&found);
+		pl_buf_reset(&err);
+		ret = pl_exchange_verify(f->dir, &cb, &st, &err);
+		fprintf(stderr, "# verify: %s, %llu findings\n%s", pl_strerror(ret),
+		        (unsigned long long)st.findings, found.data ? found.data : "");
+		if (c->kind != DMG_RANDOM || failed)
+			assert_int_equal(ret, PL_EDAMAGED);
+		else
+			assert_true(ret == 0 || ret == PL_EDAMAGED);
+		if (c->finding)
+			assert_non_null(strstr(found.data, c->finding));
+	}
+	/* Back to the sound store: it opens and serves again. */
+	unlink(wal);
+	dmg_spill(db, pristine, len);
+	fx_open(f);
+	{
+		bool got[6];
+		assert_int_equal(dmg_read_all(f, &ref, &dmg_cases[0], got), 0);
+	}
+	free(pristine);
+	pl_buf_release(&found);
+	pl_buf_release(&err);
+	dmg_ref_release(&ref);
+}
+
+/* While the exchange runs, the offline check refuses to start. */
+static void test_verify_running(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf err;
+
+	pl_buf_init(&err, 1024);
+	assert_int_equal(pl_exchange_verify(f->dir, NULL, NULL, &err), PL_ESTATE);
+	assert_non_null(strstr(err.data, "running"));
+	fx_close(f);
+	pl_buf_reset(&err);
+	assert_int_equal(pl_exchange_verify(f->dir, NULL, NULL, &err), 0);
+	fx_open(f);
+	pl_buf_release(&err);
+}
+
+/* A reader of the newest record, its hash tile and an inbox while the tree grows. */
+struct edge_reader {
+	struct fx *f;
+	int *stop;
+	int reads, failures;
+};
+
+static void *edge_read(void *arg)
+{
+	struct edge_reader *r = arg;
+
+	while (!__atomic_load_n(r->stop, __ATOMIC_SEQ_CST)) {
+		uint64_t size = pl_exchange_size(r->f->ex), last = size - 1;
+		struct pl_exchange_entry e;
+		struct pl_exchange_list l;
+		struct pl_buf t;
+		uint8_t id[PL_HASH_BYTES];
+		int ret = pl_exchange_record_at(r->f->ex, last, &e);
+		if (ret == 0) {
+			crypto_hash_sha256(id, (const uint8_t *)e.note, e.note_len);
+			ret = memcmp(id, e.id, PL_HASH_BYTES) == 0 ? 0 : PL_EPROOF;
+			pl_exchange_entry_release(&e);
+		}
+		pl_buf_init(&t, PL_TILE_BYTES);
+		if (ret == 0)
+			ret = pl_exchange_tile(r->f->ex, 0, last / PL_TILE_WIDTH,
+			                       (unsigned)(last % PL_TILE_WIDTH) + 1, &t);
+		pl_buf_release(&t);
+		if (ret == 0)
+			ret = pl_exchange_inbox(r->f->ex, r->f->p[KPA].name, last, 10, &l);
+		if (ret == 0)
+			pl_exchange_list_release(&l);
+		r->reads++;
+		r->failures += ret != 0;
+	}
+	return NULL;
+}
+
+/*
+ * The tree's right edge is checked again when the tree has grown, reading
+ * only what was appended since the last check, while readers of the newest
+ * records are served throughout: a damaged hash among those appended is
+ * found by a read of an older record of the same partial tile, whose own
+ * leaf is sound.
+ */
+static void test_edge_grows(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_entry e;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[128], why[512];
+	uint64_t first, last = 0;
+
+	/* Readers of the newest records while two writers grow the tree across a tile. */
+	{
+		struct edge_reader rd[4];
+		struct worker w[2];
+		pthread_t tr[4], tw[2];
+		int stop = 0;
+		for (int i = 0; i < 4; i++) {
+			rd[i] = (struct edge_reader){f, &stop, 0, 0};
+			assert_int_equal(pthread_create(&tr[i], NULL, edge_read, &rd[i]), 0);
+		}
+		for (int i = 0; i < 2; i++) {
+			w[i] = (struct worker){f, i ? KPA : DPRK, 150, 0};
+			assert_int_equal(pthread_create(&tw[i], NULL, work, &w[i]), 0);
+		}
+		for (int i = 0; i < 2; i++) {
+			pthread_join(tw[i], NULL);
+			assert_int_equal(w[i].failures, 0);
+		}
+		__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < 4; i++) {
+			pthread_join(tr[i], NULL);
+			assert_true(rd[i].reads > 0);
+			assert_int_equal(rd[i].failures, 0);
+		}
+		assert_true(pl_exchange_size(f->ex) > PL_TILE_WIDTH);
+	}
+	first = ok(f, UNC, rec_statement(f, UNC, "edge 0", NULL), NULL);
+	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
+	pl_exchange_entry_release(&e);
+	for (int i = 1; i < 5; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "edge %d", i);
+		last = ok(f, UNC, rec_statement(f, UNC, text, NULL), NULL);
+		/* Each growth checks the edge again from what was read before. */
+		assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
+		pl_exchange_entry_release(&e);
+	}
+	/* A record logged after the last check; its leaf hash damaged behind the exchange's back.
+	 */
+	last = ok(f, KPA, rec_statement(f, KPA, "after", NULL), NULL);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE hashes SET h = zeroblob(32) WHERE i = ?1",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)pl_tlog_stored_index(0, last));
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), PL_EDAMAGED);
+	pl_exchange_last_error(f->ex, why, sizeof(why));
+	assert_non_null(strstr(why, "damaged store: the partial hash tiles of tree size"));
+	assert_int_equal(pl_exchange_record_at(f->ex, last, &e), PL_EDAMAGED);
+	pl_exchange_last_error(f->ex, why, sizeof(why));
+	assert_non_null(strstr(why, "does not match its leaf hash"));
+	{
+		struct pl_buf t;
+		pl_buf_init(&t, PL_TILE_BYTES);
+		assert_int_equal(pl_exchange_tile(f->ex, 0, last / PL_TILE_WIDTH, 1, &t),
+		                 PL_EDAMAGED);
+		pl_buf_release(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2231,6 +2826,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_store_behind, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_verify_running, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_edge_grows, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),

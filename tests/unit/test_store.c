@@ -637,10 +637,50 @@ static void test_rollback_and_readers(void **state)
 	pl_store_close(r);
 }
 
+static void count_problem(void *arg, const char *problem)
+{
+	(*(int *)arg)++;
+	assert_non_null(strstr(problem, "hashes.h"));
+}
+
+/* The file's own structure: nothing to say of a sound store; a broken constraint is told. */
+static void test_integrity_check(void **state)
+{
+	static const char *const steps[] = {
+	        "PRAGMA writable_schema = ON",
+	        "UPDATE sqlite_schema SET sql = replace(sql, 'h BLOB NOT NULL', 'h BLOB') "
+	        "WHERE name = 'hashes'",
+	        "PRAGMA writable_schema = RESET",
+	        "INSERT INTO hashes(i, h) VALUES (0, NULL)",
+	        "PRAGMA writable_schema = ON",
+	        "UPDATE sqlite_schema SET sql = replace(sql, 'h BLOB', 'h BLOB NOT NULL') "
+	        "WHERE name = 'hashes'",
+	};
+	struct fx *f = *state;
+	sqlite3 *db = NULL;
+	size_t n = 99;
+	int seen = 0;
+
+	assert_int_equal(pl_store_integrity_check(f->s, count_problem, &seen, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(seen, 0);
+	pl_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		assert_int_equal(sqlite3_exec(db, steps[i], NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(pl_store_open(&f->s, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_integrity_check(f->s, count_problem, &seen, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(seen, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
