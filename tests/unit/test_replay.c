@@ -215,8 +215,8 @@ static void expect(struct pl_record *r, int want, const char *want_why)
 		assert_string_equal(why, want_why);
 }
 
-static void act(int who, enum pl_record_kind kind, const uint8_t *about, const char *time,
-                int want, const char *want_why)
+static void act(int who, enum pl_record_kind kind, const uint8_t *about, const char *time, int want,
+                const char *want_why)
 {
 	struct pl_record *r = mk(who, kind, time);
 
@@ -357,7 +357,8 @@ static void test_siblings_cap(void **state)
 	expect(r, 0, NULL);
 	/* With the available, PL_RULES_MAX_SIBLINGS records refer to the send. */
 	for (k = 1; k < PL_RULES_MAX_SIBLINGS; k++) {
-		assert_int_equal(pl_timestamp_format(t, at("2025-11-24T01:00:00Z") + (int64_t)k), 0);
+		assert_int_equal(pl_timestamp_format(t, at("2025-11-24T01:00:00Z") + (int64_t)k),
+		                 0);
 		r = statement(ROK, t, send);
 		expect(r, 0, NULL);
 	}
@@ -515,8 +516,14 @@ static void test_gather_source(void **state)
 {
 	struct fake f;
 	struct pl_record *rcv = malloc(sizeof(*rcv));
-	struct pl_replay_source src = {fake_record, fake_head, fake_siblings, fake_signer,
-	                               fake_key,    NULL,      &f};
+	struct pl_replay_source src = {
+	        .record = fake_record,
+	        .head = fake_head,
+	        .siblings = fake_siblings,
+	        .signer = fake_signer,
+	        .key = fake_key,
+	        .arg = &f,
+	};
 	struct pl_replay_view v;
 	uint8_t id[PL_RECORD_ID_BYTES];
 	uint8_t unknown[PL_RECORD_ID_BYTES];
@@ -562,8 +569,7 @@ static void test_gather_source(void **state)
 	assert_string_equal(why, "refers to a record not in the log");
 	pl_replay_view_release(&v);
 	why = NULL;
-	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, PL_REPLAY_STRICT, &why),
-	                 PL_ENOTFOUND);
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, PL_REPLAY_STRICT, &why), PL_ENOTFOUND);
 	assert_string_equal(why, "refers to a record not in the log");
 	assert_null(v.refs[0]);
 	memcpy(rcv->refs[0].id, f.send_id, sizeof(f.send_id));
