@@ -104,8 +104,10 @@ void *pl_directory_extra(const struct pl_directory *d, size_t at);
  * parties a record names must be registered (pl_directory_party_is_active());
  * pass false when d holds only part of the log's directory. Returns what
  * pl_rules_check() returns (0, PL_ECHAIN, PL_ERULE with *why set, or
- * PL_EINVAL, also for a signer d does not hold). Thread-safe if no one
- * writes d.
+ * PL_EINVAL, also for a signer d does not hold), or PL_ENOMEM. It is the
+ * replay's (pl_replay_gather()) with d and the caller's records as its
+ * source; a whole log in memory is struct pl_replay_log's. Thread-safe if no
+ * one writes d.
  */
 int pl_directory_judge(const struct pl_directory *d, size_t signer, const struct pl_rules_input *in,
                        bool parties, const char **why) PL_WUR;

@@ -61,6 +61,13 @@
 #define PL_RECORD_MAX_KEYS   4   /* `key` lines of a register or revoke */
 #define PL_RECORD_REASON_MAX 280 /* bytes of a `reason` */
 
+/*
+ * Records that may refer to one record (by any role) when a record about it
+ * is judged: the rules read each of its siblings, so past this the record
+ * about it is refused, by the exchange and by every replay alike.
+ */
+#define PL_RULES_MAX_SIBLINGS 1024
+
 /* Dossiers (docs/dossier.md). */
 #define PL_DOSSIER_MAX_BYTES       (64u << 20) /* the whole JSON file */
 #define PL_DOSSIER_MAX_WINDOW      65536       /* entries in the absence window */

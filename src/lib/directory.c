@@ -4,6 +4,8 @@
 #include <stdalign.h>
 #include <stdlib.h>
 
+#include <parley/replay.h>
+
 #include "internal.h"
 
 /* Makes room for one more key: the arrays grow together, so a failure leaves d as it was. */
@@ -157,35 +159,134 @@ void *pl_directory_extra(const struct pl_directory *d, size_t at)
 	return d->extra + at * d->stride;
 }
 
+/* The directory and the records a caller kept, as the replay's source for one record. */
+struct dir_source {
+	const struct pl_directory *d;
+	size_t signer;
+	const struct pl_rules_input *in;
+};
+
+/* A copy of r (NULL stays NULL) in *out; PL_ENOMEM. */
+static int dir_copy(const struct pl_record *r, struct pl_record **out)
+{
+	struct pl_record *c = NULL;
+
+	if (r) {
+		c = malloc(sizeof(*c));
+		if (!c)
+			return PL_ENOMEM;
+		memcpy(c, r, sizeof(*c));
+	}
+	*out = c;
+	return 0;
+}
+
+static int dir_record(void *arg, const uint8_t id[static PL_RECORD_ID_BYTES],
+                      struct pl_record **rec, uint64_t *index)
+{
+	const struct dir_source *c = arg;
+	const struct pl_record *r = c->in->rec;
+
+	for (size_t i = 0; i < r->nrefs; i++) {
+		if (memcmp(r->refs[i].id, id, PL_RECORD_ID_BYTES) == 0 && c->in->refs[i]) {
+			*index = i;
+			return dir_copy(c->in->refs[i], rec);
+		}
+	}
+	return PL_ENOTFOUND;
+}
+
+static int dir_head(void *arg, const struct pl_record *rec, struct pl_chain_link *head,
+                    uint64_t *index)
+{
+	const struct dir_source *c = arg;
+
+	(void)rec;
+	if (!c->d->state[c->signer].has_head)
+		return PL_ENOTFOUND;
+	*head = c->d->state[c->signer].head;
+	*index = 0;
+	return 0;
+}
+
+/* The caller's siblings, as it gave them (the rules refuse one that does not fit). */
+static int dir_siblings(void *arg, uint64_t index, const uint8_t id[static PL_RECORD_ID_BYTES],
+                        enum pl_ref_role role, struct pl_record ***sib, size_t *n)
+{
+	const struct dir_source *c = arg;
+	struct pl_record **v = calloc(c->in->nsiblings ? c->in->nsiblings : 1, sizeof(*v));
+	size_t k = 0;
+	int ret = v ? 0 : PL_ENOMEM;
+
+	(void)index;
+	(void)id;
+	(void)role;
+	for (; ret == 0 && k < c->in->nsiblings; k++)
+		ret = dir_copy(c->in->siblings[k], &v[k]);
+	if (ret == 0) {
+		*sib = v;
+		*n = k;
+	} else {
+		for (size_t i = 0; v && i < k; i++)
+			free(v[i]);
+		free(v);
+	}
+	return ret;
+}
+
+static enum pl_key_status dir_signer(void *arg, const struct pl_record *rec)
+{
+	const struct dir_source *c = arg;
+
+	(void)rec;
+	return c->d->state[c->signer].status;
+}
+
+static enum pl_key_status dir_key(void *arg, const struct pl_record *rec, size_t k)
+{
+	const struct dir_source *c = arg;
+
+	return pl_directory_status(c->d, &rec->keys[k]);
+}
+
+static bool dir_party_is_active(void *arg, const char *party)
+{
+	const struct dir_source *c = arg;
+
+	return pl_directory_party_is_active((void *)c->d, party);
+}
+
 int pl_directory_judge(const struct pl_directory *d, size_t signer, const struct pl_rules_input *in,
                        bool parties, const char **why)
 {
-	enum pl_key_status keys[PL_RECORD_MAX_KEYS];
-	struct pl_rules_input x;
-	int ret;
+	struct dir_source c = {.d = d, .signer = signer, .in = in};
+	struct pl_replay_source src = {
+	        .record = dir_record,
+	        .head = dir_head,
+	        .siblings = dir_siblings,
+	        .signer = dir_signer,
+	        .key = dir_key,
+	        .party_is_active = parties ? dir_party_is_active : NULL,
+	        .arg = &c,
+	};
+	struct pl_replay_view v;
+	const char *w = "incomplete rules input";
+	int ret = PL_EINVAL;
 
 	if (signer >= d->n || !in->rec || in->rec->nkeys > PL_RECORD_MAX_KEYS) {
-		if (why)
-			*why = "the signer is not in the directory, or no record";
-		ret = PL_EINVAL;
+		w = "the signer is not in the directory, or no record";
 		goto out;
 	}
-	for (size_t i = 0; i < in->rec->nkeys; i++)
-		keys[i] = pl_directory_status(d, &in->rec->keys[i]);
-	memset(&x, 0, sizeof(x));
-	x.rec = in->rec;
-	x.id = in->id;
-	x.refs = in->refs;
-	x.siblings = in->siblings;
-	x.nsiblings = in->nsiblings;
-	x.signer = d->state[signer].status;
-	x.head = d->state[signer].has_head ? &d->state[signer].head : NULL;
-	x.keys = keys;
-	if (parties) {
-		x.party_is_active = pl_directory_party_is_active;
-		x.arg = (void *)d; /* only read: the callback takes the rules' void * */
-	}
-	ret = pl_rules_check(&x, why);
+	if (!in->id || (in->rec->nrefs && !in->refs) || (in->nsiblings && !in->siblings))
+		goto out;
+	/* The replay reads the directory, and the records the caller kept, as its log. */
+	w = NULL;
+	ret = pl_replay_gather(&v, &src, in->rec, in->id, 0, &w);
+	if (ret == 0)
+		ret = pl_replay_check(&v, &w);
+	pl_replay_view_release(&v);
 out:
+	if (ret != 0 && why && w)
+		*why = w;
 	return ret;
 }

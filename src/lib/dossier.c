@@ -13,6 +13,7 @@
 #include <parley/cosignature.h>
 #include <parley/directory.h>
 #include <parley/note.h>
+#include <parley/replay.h>
 #include <parley/rules.h>
 #include <parley/timestamp.h>
 
@@ -646,13 +647,17 @@ static size_t last_of(const struct pl_directory *dir, size_t key)
 	return dir->state[key].has_head ? *at : NO_ENTRY;
 }
 
-/* Makes the record at position i its key's latest. */
-static void advance(const struct dossier *d, struct pl_directory *dir, size_t i)
+/*
+ * Adds the record at position i to the log replayed so far: its key's
+ * latest, and for a register or revoke a change of the directory.
+ */
+static int advance(const struct dossier *d, struct pl_replay_log *log, size_t i)
 {
-	size_t *at = pl_directory_extra(dir, d->e[i].signer);
+	const struct dentry *e = &d->e[i];
+	size_t *at = pl_directory_extra(&log->dir, e->signer);
 
 	*at = i;
-	pl_directory_advance(dir, d->e[i].signer, d->e[i].rec, d->e[i].id);
+	return pl_replay_log_add(log, e->rec, e->id, e->index, e->signer, e->msg, e->len);
 }
 
 /*
@@ -662,10 +667,11 @@ static void advance(const struct dossier *d, struct pl_directory *dir, size_t i)
  * (its key signs nothing here) is simply noted. These are pl_rules_check()'s
  * register and revoke rules but for that last case: the dossier holds only
  * the registers of the keys that sign its records, where the rules know the
- * whole directory, so they are checked here and not by judge().
+ * whole directory, so they are checked here and not by judge(), before
+ * advance() applies the record.
  */
-static int directory_apply(struct pl_directory *dir, const struct pl_record *r, uint64_t index,
-                           struct pl_buf *why)
+static int directory_check(const struct pl_directory *dir, const struct pl_record *r,
+                           uint64_t index, struct pl_buf *why)
 {
 	int ret = 0;
 
@@ -679,11 +685,6 @@ static int directory_apply(struct pl_directory *dir, const struct pl_record *r, 
 			ret = fail(why, PL_ERULE, "log #%llu: revokes %s, a key that is not active",
 			           (unsigned long long)index, r->keys[k].name);
 	}
-	if (ret == 0)
-		ret = pl_directory_apply(dir, r);
-	if (ret == PL_ETOOBIG)
-		ret = fail(why, ret, "log #%llu: more keys than a dossier may name (%u)",
-		           (unsigned long long)index, PL_DIRECTORY_MAX_KEYS);
 	return ret;
 }
 
@@ -706,28 +707,22 @@ static bool subject_kind_is_valid(enum pl_record_kind k)
 
 /*
  * Runs pl_rules_check() on the thread record at position i, with what the log
- * held before it. Unlike parley log audit, which hands the rules a missing
- * ref as NULL, a ref the dossier does not hold is its own failure here: the
- * dossier may simply lack a record the log has, and says so.
+ * held before it (the records added to log). Unlike parley log audit, which
+ * hands the rules a missing ref as NULL, a ref the dossier does not hold is
+ * its own failure here: the dossier may simply lack a record the log has, and
+ * says so.
  */
-static int judge(const struct dossier *d, const struct pl_directory *dir, size_t i,
-                 const size_t *thread, size_t nthread, struct pl_buf *why)
+static int judge(const struct dossier *d, const struct pl_replay_log *log, size_t i,
+                 struct pl_buf *why)
 {
 	const struct dentry *e = &d->e[i];
 	const struct pl_record *r = e->rec;
-	const struct pl_record *refs[PL_RECORD_MAX_REFS];
-	const struct pl_record **sib = NULL;
-	struct pl_rules_input in;
-	enum pl_ref_role role = pl_record_kind_target(r->kind);
-	const struct pl_record_ref *mine = role ? pl_record_ref_find(r, role) : NULL;
-	size_t nsib = 0;
 	const char *rwhy = "rule broken";
 	int ret = 0;
 
 	for (size_t k = 0; k < r->nrefs; k++) {
-		size_t at = find_id(d, r->refs[k].id);
 		char sid[ID_SHORT + sizeof(ELLIPSIS)];
-		if (at == NO_ENTRY || at >= i) {
+		if (!pl_replay_log_find(log, r->refs[k].id, NULL)) {
 			id_short(sid, r->refs[k].id);
 			ret = fail(
 			        why, PL_ERULE,
@@ -736,35 +731,17 @@ static int judge(const struct dossier *d, const struct pl_directory *dir, size_t
 			        (unsigned long long)e->index, sid);
 			goto out;
 		}
-		refs[k] = d->e[at].rec;
 	}
-	sib = calloc(nthread ? nthread : 1, sizeof(*sib));
-	if (!sib) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	for (size_t t = 0; mine && t < nthread; t++) {
-		const struct pl_record_ref *x = pl_record_ref_find(d->e[thread[t]].rec, role);
-		if (x && memcmp(x->id, mine->id, PL_RECORD_ID_BYTES) == 0)
-			sib[nsib++] = d->e[thread[t]].rec;
-	}
-	memset(&in, 0, sizeof(in));
-	in.rec = r;
-	in.id = e->id;
-	in.refs = refs;
-	in.siblings = sib;
-	in.nsiblings = nsib;
 	/*
 	 * No check that the parties a record names are registered: the dossier
 	 * carries only the registers of the keys that sign its records.
 	 */
-	ret = pl_directory_judge(dir, e->signer, &in, false, &rwhy);
-	if (ret != 0)
+	ret = pl_replay_log_judge(log, r, e->id, e->signer, false, &rwhy);
+	if (ret != 0 && ret != PL_ENOMEM)
 		ret = fail(why, ret, "log #%llu: %s by %s breaks the rules: %s",
 		           (unsigned long long)e->index, pl_record_kind_name(r->kind), r->author,
 		           rwhy);
 out:
-	free(sib);
 	return ret;
 }
 
@@ -932,21 +909,21 @@ static int cmp_size(const void *a, const void *b)
 static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread_out, size_t *nkeys,
                          struct pl_buf *why)
 {
-	struct pl_directory dir;
+	struct pl_replay_log log;
 	struct pl_record *tmp = calloc(1, sizeof(*tmp));
 	size_t *thread = calloc(d->ne, sizeof(*thread));
 	size_t nthread = 0;
 	int ret;
 
-	memset(&dir, 0, sizeof(dir));
+	memset(&log, 0, sizeof(log));
 	if (!tmp || !thread) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	ret = pl_directory_init(&dir, &d->log_key, sizeof(size_t), PL_DIRECTORY_MAX_KEYS);
+	ret = pl_replay_log_init(&log, &d->log_key, sizeof(size_t));
 	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
 		struct dentry *e = &d->e[i];
-		ret = open_entry(d, &dir, i, tmp, why);
+		ret = open_entry(d, &log.dir, i, tmp, why);
 		if (ret != 0)
 			goto out;
 		if (i == d->nproven) {
@@ -962,19 +939,23 @@ static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread
 		} else if (i > d->nproven) {
 			e->thread = refers_to_thread(d, e->rec, i);
 		}
-		ret = chain_step(d, &dir, i, why);
+		ret = chain_step(d, &log.dir, i, why);
 		if (ret == 0 && e->thread)
-			ret = judge(d, &dir, i, thread, nthread, why);
+			ret = judge(d, &log, i, why);
 		if (ret != 0)
 			goto out;
 		if (e->thread)
 			thread[nthread++] = i;
-		advance(d, &dir, i);
 		if (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE)
-			ret = directory_apply(&dir, e->rec, e->index, why);
+			ret = directory_check(&log.dir, e->rec, e->index, why);
+		if (ret == 0)
+			ret = advance(d, &log, i);
+		if (ret == PL_ETOOBIG)
+			ret = fail(why, ret, "log #%llu: more keys than a dossier may name (%u)",
+			           (unsigned long long)e->index, PL_DIRECTORY_MAX_KEYS);
 	}
 	if (ret == 0)
-		ret = check_segments(d, &dir, nkeys, why);
+		ret = check_segments(d, &log.dir, nkeys, why);
 out:
 	if (ret == 0) {
 		*thread_out = thread;
@@ -983,7 +964,7 @@ out:
 	}
 	free(thread);
 	free(tmp);
-	pl_directory_release(&dir);
+	pl_replay_log_release(&log);
 	return ret;
 }
 

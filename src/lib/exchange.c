@@ -21,6 +21,7 @@
 #include <parley/party.h>
 #include <parley/proof.h>
 #include <parley/record.h>
+#include <parley/replay.h>
 #include <parley/rules.h>
 #include <parley/store.h>
 #include <parley/tiles.h>
@@ -28,7 +29,6 @@
 
 #include "internal.h"
 
-#define EX_SIBLINGS_MAX 1024  /* records about one send that the rules may read */
 #define EX_THREAD_MAX   10000 /* records in one thread answer */
 #define EX_PAGE_DEFAULT 100
 #define EX_PAGE_MAX     1000
@@ -719,35 +719,11 @@ static void ex_head_put(struct pl_exchange *ex, const char *author,
 
 /* ---- Judging a record against the log ---- */
 
-/* What the rules read of the log for one record; owns its records. */
-struct ex_view {
-	struct pl_record *refs[PL_RECORD_MAX_REFS];
-	uint64_t ref_index[PL_RECORD_MAX_REFS];
-	struct pl_record **sib;
-	size_t nsib;
-	struct pl_chain_link head;
-	bool has_head;
-	uint64_t head_index;
-	/* The record this one is about (subject, check or consult), if any. */
-	int about; /* index into refs, or -1 */
-};
-
 static void ex_sib_free(struct pl_record **sib, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(sib[i]);
 	free(sib);
-}
-
-static void ex_view_release(struct ex_view *v)
-{
-	for (size_t i = 0; i < PL_RECORD_MAX_REFS; i++) {
-		free(v->refs[i]);
-		v->refs[i] = NULL;
-	}
-	ex_sib_free(v->sib, v->nsib);
-	v->sib = NULL;
-	v->nsib = 0;
 }
 
 /* True when one of sib[0..n) is of kind k (and by author, unless NULL). */
@@ -763,7 +739,7 @@ static bool ex_sib_by(struct pl_record *const *sib, size_t n, enum pl_record_kin
 /*
  * Loads the records that refer to the record at index (whose id is id) with
  * a ref of this role: the siblings the rules read. PL_ETOOBIG past
- * EX_SIBLINGS_MAX. On success *out is a malloc'd array (ex_sib_free()).
+ * PL_RULES_MAX_SIBLINGS. On success *out is a malloc'd array (ex_sib_free()).
  */
 static int ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[static PL_HASH_BYTES],
                        enum pl_ref_role role, struct pl_record ***out, size_t *n)
@@ -773,13 +749,13 @@ static int ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[stat
 	size_t nrefs = 0, k = 0;
 	int ret;
 
-	refs = malloc(EX_SIBLINGS_MAX * sizeof(*refs));
-	sib = calloc(EX_SIBLINGS_MAX, sizeof(*sib));
+	refs = malloc(PL_RULES_MAX_SIBLINGS * sizeof(*refs));
+	sib = calloc(PL_RULES_MAX_SIBLINGS, sizeof(*sib));
 	if (!refs || !sib) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	ret = pl_store_referrers(s, index, refs, EX_SIBLINGS_MAX, &nrefs);
+	ret = pl_store_referrers(s, index, refs, PL_RULES_MAX_SIBLINGS, &nrefs);
 	for (size_t i = 0; !ret && i < nrefs; i++) {
 		struct pl_record *r = malloc(sizeof(*r));
 		const struct pl_record_ref *ref;
@@ -814,6 +790,11 @@ struct ex_judge_ctx {
 	struct pl_store *s;
 	bool from_store;
 	const struct ex_batch *b; /* in the sequencer: the batch being built */
+	/* For the record being judged: the status of its keys, and its author's head. */
+	const enum pl_key_status *keys;
+	struct pl_chain_link head;
+	bool has_head;
+	uint64_t head_index;
 };
 
 static bool ex_judge_head(const struct ex_judge_ctx *c, const char *author,
@@ -846,7 +827,7 @@ static bool ex_party_is_active(void *arg, const char *party)
 }
 
 /* Fills why with the author's chain head for a PL_ECHAIN answer. */
-static void ex_refuse_head(struct pl_exchange_refusal *why, const struct ex_view *v)
+static void ex_refuse_head(struct pl_exchange_refusal *why, const struct pl_replay_view *v)
 {
 	if (!why)
 		return;
@@ -858,54 +839,134 @@ static void ex_refuse_head(struct pl_exchange_refusal *why, const struct ex_view
 	}
 }
 
+/* The author's chain head into c: from memory when it can be, else from the store. */
+static int ex_judge_head_read(struct ex_judge_ctx *c, const char *author)
+{
+	struct pl_record *headrec = NULL;
+	struct pl_store_record meta;
+	uint64_t seq;
+	int ret = 0;
+
+	c->has_head = ex_judge_head(c, author, &c->head, &c->head_index);
+	if (c->has_head)
+		goto out;
+	ret = pl_store_head_get(c->s, author, &seq, &c->head_index);
+	if (ret == PL_ENOTFOUND) {
+		ret = 0;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	headrec = malloc(sizeof(*headrec));
+	if (!headrec) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = ex_load(c->s, c->head_index, headrec, &meta);
+	if (ret)
+		goto out;
+	pl_chain_link_set(&c->head, headrec, meta.id);
+	c->has_head = true;
+	if (!c->from_store)
+		ex_head_put(c->ex, author, &c->head, c->head_index);
+out:
+	free(headrec);
+	return ret;
+}
+
+/* The exchange's store as the replay's source (struct pl_replay_source); arg is the ctx. */
+static int ex_src_record(void *arg, const uint8_t id[static PL_RECORD_ID_BYTES],
+                         struct pl_record **rec, uint64_t *index)
+{
+	struct ex_judge_ctx *c = arg;
+	struct pl_record *r = NULL;
+	int ret;
+
+	ret = pl_store_record_find(c->s, id, index);
+	if (ret)
+		goto out;
+	r = malloc(sizeof(*r));
+	ret = r ? ex_load(c->s, *index, r, NULL) : PL_ENOMEM;
+	if (ret == 0) {
+		*rec = r;
+		r = NULL;
+	}
+out:
+	free(r);
+	return ret;
+}
+
+/* The head ex_judge() read before looking for a duplicate. */
+static int ex_src_head(void *arg, const struct pl_record *rec, struct pl_chain_link *head,
+                       uint64_t *index)
+{
+	const struct ex_judge_ctx *c = arg;
+
+	(void)rec;
+	if (!c->has_head)
+		return PL_ENOTFOUND;
+	*head = c->head;
+	*index = c->head_index;
+	return 0;
+}
+
+static int ex_src_siblings(void *arg, uint64_t index, const uint8_t id[static PL_RECORD_ID_BYTES],
+                           enum pl_ref_role role, struct pl_record ***sib, size_t *n)
+{
+	const struct ex_judge_ctx *c = arg;
+
+	return ex_siblings(c->s, index, id, role, sib, n);
+}
+
+static enum pl_key_status ex_src_signer(void *arg, const struct pl_record *rec)
+{
+	return ex_party_status(arg, rec->author);
+}
+
+/* A register or revoke of the exchange's names one key, whose status its caller knows. */
+static enum pl_key_status ex_src_key(void *arg, const struct pl_record *rec, size_t k)
+{
+	const struct ex_judge_ctx *c = arg;
+
+	(void)rec;
+	return c->keys && k == 0 ? c->keys[0] : PL_KEY_UNKNOWN;
+}
+
 /*
  * Reads what the rules need about rec from s and judges it: duplicates,
- * the author's chain head, the records it refers to, its payload, the
- * records about the same send, then pl_rules_check(). In the sequencer s
- * is the writer inside the batch's transaction, so records earlier in the
- * same batch count. Returns 0 with *v filled (release it), or the refusal.
+ * then the replay (the author's chain head, the records it refers to, the
+ * records about the same send), its payload, then pl_rules_check(). In the
+ * sequencer s is the writer inside the batch's transaction, so records
+ * earlier in the same batch count. Returns 0 with *v filled (release it),
+ * or the refusal.
  */
 static int ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
                     const uint8_t id[static PL_HASH_BYTES], const enum pl_key_status *keys,
-                    struct ex_view *v, struct pl_exchange_refusal *why)
+                    struct pl_replay_view *v, struct pl_exchange_refusal *why)
 {
+	const struct pl_replay_source src = {
+	        .record = ex_src_record,
+	        .head = ex_src_head,
+	        .siblings = ex_src_siblings,
+	        .signer = ex_src_signer,
+	        .key = ex_src_key,
+	        .party_is_active = ex_party_is_active,
+	        .arg = c,
+	};
 	struct pl_store *s = c->s;
-	struct pl_rules_input in;
-	struct pl_record *headrec = NULL;
-	enum pl_ref_role role;
-	uint64_t found, seq;
+	uint64_t found;
 	const char *w = NULL;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
 	v->about = -1;
-
-	/* The author's chain head: from memory when it can be, else from the store. */
-	if (ex_judge_head(c, rec->author, &v->head, &v->head_index)) {
-		v->has_head = true;
-	} else {
-		ret = pl_store_head_get(s, rec->author, &seq, &v->head_index);
-		if (ret == 0) {
-			struct pl_store_record meta;
-			headrec = malloc(sizeof(*headrec));
-			if (!headrec) {
-				ret = PL_ENOMEM;
-				goto out;
-			}
-			ret = ex_load(s, v->head_index, headrec, &meta);
-			if (ret)
-				goto out;
-			pl_chain_link_set(&v->head, headrec, meta.id);
-			v->has_head = true;
-			if (!c->from_store)
-				ex_head_put(c->ex, rec->author, &v->head, v->head_index);
-		} else if (ret != PL_ENOTFOUND) {
-			goto out;
-		}
-	}
+	c->keys = keys;
+	ret = ex_judge_head_read(c, rec->author);
+	if (ret)
+		goto out;
 
 	/* Already logged? Only a record at or before its author's head can be. */
-	if (v->has_head && rec->seq <= v->head.seq) {
+	if (c->has_head && rec->seq <= c->head.seq) {
 		ret = pl_store_record_find(s, id, &found);
 		if (ret == 0) {
 			ret = PL_EEXIST;
@@ -918,26 +979,12 @@ static int ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 			goto out;
 	}
 
-	/* The records it refers to. */
-	role = pl_record_kind_target(rec->kind);
-	for (size_t i = 0; i < rec->nrefs; i++) {
-		ret = pl_store_record_find(s, rec->refs[i].id, &v->ref_index[i]);
-		if (ret == PL_ENOTFOUND) {
-			ex_refuse(why, "refers to a record not in the log");
-			goto out;
-		}
-		if (ret)
-			goto out;
-		v->refs[i] = malloc(sizeof(*v->refs[i]));
-		if (!v->refs[i]) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-		ret = ex_load(s, v->ref_index[i], v->refs[i], NULL);
-		if (ret)
-			goto out;
-		if (role && rec->refs[i].role == role && v->about < 0)
-			v->about = (int)i;
+	/* The records it refers to must all be logged; too many about one is refused. */
+	ret = pl_replay_gather(v, &src, rec, id, PL_REPLAY_STRICT, &w);
+	if (ret) {
+		if (w)
+			ex_refuse(why, w);
+		goto out;
 	}
 
 	/* Its payload must be here already, and of the stated size. */
@@ -957,30 +1004,7 @@ static int ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 		}
 	}
 
-	/* Earlier records about the same send, check or consult. */
-	if (v->about >= 0) {
-		ret = ex_siblings(s, v->ref_index[v->about], rec->refs[v->about].id, role, &v->sib,
-		                  &v->nsib);
-		if (ret == PL_ETOOBIG) {
-			ret = PL_ERULE;
-			ex_refuse(why, "too many records about this record");
-		}
-		if (ret)
-			goto out;
-	}
-
-	memset(&in, 0, sizeof(in));
-	in.rec = rec;
-	in.id = id;
-	in.signer = ex_party_status(c, rec->author);
-	in.head = v->has_head ? &v->head : NULL;
-	in.refs = (const struct pl_record *const *)v->refs;
-	in.siblings = (const struct pl_record *const *)v->sib;
-	in.nsiblings = v->nsib;
-	in.keys = keys;
-	in.party_is_active = ex_party_is_active;
-	in.arg = c;
-	ret = pl_rules_check(&in, &w);
+	ret = pl_replay_check(v, &w);
 	if (ret == PL_EINVAL)
 		ret = PL_ERULE;
 	if (ret) {
@@ -992,8 +1016,7 @@ out:
 	if (ret == PL_ESTORE)
 		ex_note_error(c->ex, s, ret);
 	if (ret)
-		ex_view_release(v);
-	free(headrec);
+		pl_replay_view_release(v);
 	return ret;
 }
 
@@ -1085,7 +1108,7 @@ static int ex_memo_read(void *ctx, const uint64_t *indexes, size_t n,
  * nothing of it.
  */
 static size_t ex_audience(struct ex_judge_ctx *c, const struct pl_record *rec,
-                          const struct ex_view *v, int64_t out[static EX_AUDIENCE_MAX])
+                          const struct pl_replay_view *v, int64_t out[static EX_AUDIENCE_MAX])
 {
 	const char *names[EX_AUDIENCE_MAX];
 	size_t nn = 0, n = 0;
@@ -1127,7 +1150,7 @@ static size_t ex_audience(struct ex_judge_ctx *c, const struct pl_record *rec,
  */
 static int ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ctx *c,
                      const char *msg, size_t len, const struct pl_record *rec,
-                     const uint8_t id[static PL_HASH_BYTES], const struct ex_view *v,
+                     const uint8_t id[static PL_HASH_BYTES], const struct pl_replay_view *v,
                      uint64_t *index)
 {
 	struct pl_store *s = ex->w;
@@ -1267,7 +1290,7 @@ static int ex_append_msg(struct pl_exchange *ex, struct ex_batch *b, const char 
 {
 	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true, .b = b};
 	uint8_t id[PL_HASH_BYTES];
-	struct ex_view v;
+	struct pl_replay_view v;
 	int ret;
 
 	pl_record_id(id, msg, len);
@@ -1277,7 +1300,7 @@ static int ex_append_msg(struct pl_exchange *ex, struct ex_batch *b, const char 
 	if (ret)
 		return ret;
 	ret = ex_append(ex, b, &c, msg, len, r, id, &v, index);
-	ex_view_release(&v);
+	pl_replay_view_release(&v);
 	return ret;
 }
 
@@ -1539,7 +1562,7 @@ static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
 static int ex_seq_record(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
 {
 	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true, .b = b};
-	struct ex_view v;
+	struct pl_replay_view v;
 	int ret;
 
 	ret = ex_judge(&c, it->rec, it->id, NULL, &v, &it->why);
@@ -1566,7 +1589,7 @@ static int ex_seq_record(struct pl_exchange *ex, struct ex_batch *b, struct ex_i
 			ret = ex_append_available(ex, b, r->time, r->refs[v.about].id,
 			                          v.refs[v.about]->to, v.refs[v.about]->nto);
 	}
-	ex_view_release(&v);
+	pl_replay_view_release(&v);
 	return ret;
 }
 
@@ -2339,7 +2362,7 @@ static int ex_prepare(struct pl_exchange *ex, const char *msg, size_t len,
 	struct ex_judge_ctx c = {.ex = ex, .from_store = false};
 	struct ex_item *it = NULL;
 	struct pl_vkey signer;
-	struct ex_view v;
+	struct pl_replay_view v;
 	const char *w = NULL;
 	int64_t now, skew;
 	int ret;
@@ -2409,7 +2432,7 @@ static int ex_prepare(struct pl_exchange *ex, const char *msg, size_t len,
 	ex_reader_put(ex, c.s);
 	if (ret)
 		goto out;
-	ex_view_release(&v);
+	pl_replay_view_release(&v);
 	*itp = it;
 	it = NULL;
 out:

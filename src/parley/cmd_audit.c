@@ -19,7 +19,7 @@
 #include <parley/encoding.h>
 #include <parley/note.h>
 #include <parley/record.h>
-#include <parley/rules.h>
+#include <parley/replay.h>
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
@@ -50,41 +50,14 @@ static const char audit_help[] =
         "record's signature, chain or rules, or two histories); 2 usage or I/O error;\n"
         "3 the exchange refused (e.g. not a member).\n";
 
-#define NONE SIZE_MAX
-/* Most records one record's rules may have to weigh as siblings (as the exchange's cap). */
-#define AUDIT_SIBLINGS_MAX 4096
-#define AUDIT_REASON_MAX   256
-
-/*
- * One record of the log, kept for the records that come after it: what the
- * rules read from a referenced record, and the text of the kinds whose lines
- * they read (a send, consult or check, and the records about one of these,
- * which are the siblings of later ones). Statements and registers keep no
- * text: a reference to them is judged on kind and time alone.
- */
-struct seen {
-	uint8_t id[PL_RECORD_ID_BYTES];
-	uint64_t index;
-	int64_t time;
-	enum pl_record_kind kind;
-	size_t text_off, text_len; /* text_len 0: no text kept */
-	size_t first_child;        /* the last record about this one (NONE) */
-	size_t next_sibling;       /* the previous record about the same one (NONE) */
-};
+#define AUDIT_REASON_MAX 256
 
 struct audit {
 	struct session s;
 	bool json, progress;
 	struct pl_checkpoint cp;
-	/* The directory as the log builds it, with each key's chain head. */
-	struct pl_directory dir;
-	/* Every record that opened, in log order, and an id index over them. */
-	struct seen *seen;
-	size_t nseen, capseen;
-	size_t *slots; /* open addressing: positions in seen + 1, 0 empty */
-	size_t nslots;
-	char *arena;
-	size_t arena_len, arena_cap;
+	/* Every record that opened, in log order, and the directory they build. */
+	struct pl_replay_log log;
 	/* The tree recomputed from the entries. */
 	struct pl_tlog_memstore *tree;
 	/* Counts and the first failure. */
@@ -150,228 +123,7 @@ static void progress(struct audit *a, uint64_t done, bool last)
 	fflush(stderr);
 }
 
-/* ---- Records seen ---- */
-
-static size_t slot_of(const uint8_t *id, size_t nslots)
-{
-	uint64_t h;
-
-	memcpy(&h, id, sizeof(h)); /* ids are SHA-256: any 8 bytes are uniform */
-	return (size_t)(h & (nslots - 1));
-}
-
-static size_t seen_find(const struct audit *a, const uint8_t *id)
-{
-	if (a->nslots == 0)
-		return NONE;
-	for (size_t i = slot_of(id, a->nslots);; i = (i + 1) & (a->nslots - 1)) {
-		size_t at = a->slots[i];
-		if (at == 0)
-			return NONE;
-		if (memcmp(a->seen[at - 1].id, id, PL_RECORD_ID_BYTES) == 0)
-			return at - 1;
-	}
-}
-
-static int slots_grow(struct audit *a)
-{
-	size_t n = a->nslots ? 2 * a->nslots : 1024;
-	size_t *s = calloc(n, sizeof(*s));
-
-	if (!s)
-		return PL_ENOMEM;
-	for (size_t k = 0; k < a->nseen; k++) {
-		size_t i = slot_of(a->seen[k].id, n);
-		while (s[i] != 0)
-			i = (i + 1) & (n - 1);
-		s[i] = k + 1;
-	}
-	free(a->slots);
-	a->slots = s;
-	a->nslots = n;
-	return 0;
-}
-
-static bool keeps_text(enum pl_record_kind k)
-{
-	return k != PL_KIND_STATEMENT && k != PL_KIND_REGISTER && k != PL_KIND_REVOKE;
-}
-
-/* Remembers a record that opened: its id, what refs read, its text when siblings need it. */
-static int seen_add(struct audit *a, const struct pl_record *r, const uint8_t *id, uint64_t index,
-                    const char *text, size_t len, size_t about)
-{
-	struct seen *x;
-	int ret;
-
-	if (2 * (a->nseen + 1) > a->nslots && (ret = slots_grow(a)) != 0)
-		return ret;
-	if (a->nseen == a->capseen) {
-		size_t cap = a->capseen ? 2 * a->capseen : 1024;
-		struct seen *v = realloc(a->seen, cap * sizeof(*v));
-		if (!v)
-			return PL_ENOMEM;
-		a->seen = v;
-		a->capseen = cap;
-	}
-	x = &a->seen[a->nseen];
-	memset(x, 0, sizeof(*x));
-	memcpy(x->id, id, PL_RECORD_ID_BYTES);
-	x->index = index;
-	x->time = r->time;
-	x->kind = r->kind;
-	x->first_child = NONE;
-	x->next_sibling = NONE;
-	if (keeps_text(r->kind)) {
-		if (len > a->arena_cap - a->arena_len) {
-			size_t cap = a->arena_cap ? a->arena_cap : 1u << 20;
-			char *g;
-			while (len > cap - a->arena_len)
-				cap *= 2;
-			g = realloc(a->arena, cap);
-			if (!g)
-				return PL_ENOMEM;
-			a->arena = g;
-			a->arena_cap = cap;
-		}
-		memcpy(a->arena + a->arena_len, text, len);
-		x->text_off = a->arena_len;
-		x->text_len = len;
-		a->arena_len += len;
-	}
-	if (about != NONE) {
-		x->next_sibling = a->seen[about].first_child;
-		a->seen[about].first_child = a->nseen;
-	}
-	{
-		size_t i = slot_of(id, a->nslots);
-		while (a->slots[i] != 0)
-			i = (i + 1) & (a->nslots - 1);
-		a->slots[i] = a->nseen + 1;
-	}
-	a->nseen++;
-	return 0;
-}
-
-/*
- * The record a later one refers to, as the rules read it: parsed again from
- * its kept text (it verified when it was first seen), or for a kind that
- * keeps none a stub with its kind, time and exchange, all refs_hold reads.
- */
-static int seen_load(const struct audit *a, const struct seen *x, struct pl_record **out)
-{
-	struct pl_record *r = calloc(1, sizeof(*r));
-	struct pl_note *n = NULL;
-	int ret = 0;
-
-	if (!r) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	if (x->text_len == 0) {
-		r->kind = x->kind;
-		r->time = x->time;
-		snprintf(r->exchange, sizeof(r->exchange), "%.*s", (int)sizeof(r->exchange) - 1,
-		         a->cp.origin);
-		goto out;
-	}
-	ret = pl_note_parse(&n, a->arena + x->text_off, x->text_len);
-	if (ret == 0)
-		ret = pl_record_parse(r, n->text, n->text_len, NULL);
-out:
-	pl_note_free(n);
-	if (ret == 0) {
-		*out = r;
-	} else {
-		free(r);
-	}
-	return ret;
-}
-
 /* ---- One record ---- */
-
-/* What pl_rules_check() is given for one record, and what must be freed after. */
-struct judged {
-	struct pl_record *refs[PL_RECORD_MAX_REFS];
-	struct pl_record **sib;
-	size_t nsib;
-};
-
-static void judged_release(struct judged *j)
-{
-	for (size_t i = 0; i < PL_RECORD_MAX_REFS; i++)
-		free(j->refs[i]);
-	for (size_t i = 0; i < j->nsib; i++)
-		free(j->sib[i]);
-	free(j->sib);
-}
-
-/*
- * Judges one record that opened against the log before it, with the state
- * the exchange keeps: the signing key's status and chain head, the records
- * its refs name, the earlier records about the same send, check or consult,
- * and the directory. Returns 0 (the record holds), 1 (it does not; the
- * failure is counted) or a PL_E... code for a failure of the audit itself.
- * *about is set to the position of the record it acts on, or NONE.
- */
-static int judge(struct audit *a, const struct pl_record *r, const uint8_t *id, uint64_t index,
-                 size_t signer, size_t *about)
-{
-	enum pl_ref_role role = pl_record_kind_target(r->kind);
-	struct pl_rules_input in;
-	struct judged j;
-	const char *why = NULL;
-	int ret = 0, err;
-
-	memset(&j, 0, sizeof(j));
-	*about = NONE;
-	for (size_t i = 0; i < r->nrefs; i++) {
-		size_t at = seen_find(a, r->refs[i].id);
-		if (at == NONE)
-			continue; /* the rules say "refers to a record not in the log" */
-		ret = seen_load(a, &a->seen[at], &j.refs[i]);
-		if (ret)
-			goto out;
-		if (role && r->refs[i].role == role && *about == NONE)
-			*about = at;
-	}
-	if (*about != NONE) {
-		j.sib = calloc(AUDIT_SIBLINGS_MAX, sizeof(*j.sib));
-		if (!j.sib) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-		for (size_t k = a->seen[*about].first_child; k != NONE;
-		     k = a->seen[k].next_sibling) {
-			if (j.nsib == AUDIT_SIBLINGS_MAX) {
-				fail_at(a, true, index, id, "more than %d records about one record",
-				        AUDIT_SIBLINGS_MAX);
-				ret = 1;
-				goto out;
-			}
-			ret = seen_load(a, &a->seen[k], &j.sib[j.nsib]);
-			if (ret)
-				goto out;
-			j.nsib++;
-		}
-	}
-	memset(&in, 0, sizeof(in));
-	in.rec = r;
-	in.id = id;
-	in.refs = (const struct pl_record *const *)j.refs;
-	in.siblings = (const struct pl_record *const *)j.sib;
-	in.nsiblings = j.nsib;
-	/* The whole log's directory is at hand: the parties a record names must be registered. */
-	err = pl_directory_judge(&a->dir, signer, &in, true, &why);
-	if (err) {
-		fail_at(a, true, index, id, "%s: %s", err == PL_ECHAIN ? "chain" : "rule",
-		        why ? why : pl_strerror(err));
-		ret = 1;
-	}
-out:
-	judged_release(&j);
-	return ret;
-}
 
 /* Reports a record that does not open, naming the key of its author's signature line. */
 static void fail_open(struct audit *a, uint64_t index, const uint8_t *id, const char *e, size_t len,
@@ -397,7 +149,8 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 	uint8_t id[PL_RECORD_ID_BYTES];
 	struct pl_vkey signer;
 	const char *why = NULL;
-	size_t key, about = NONE, dup;
+	uint64_t dup;
+	size_t key;
 	int ret = 0, err;
 
 	if (!r) {
@@ -406,14 +159,12 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 	}
 	a->records++;
 	pl_record_id(id, e, len);
-	dup = seen_find(a, id);
-	if (dup != NONE) {
+	if (pl_replay_log_find(&a->log, id, &dup)) {
 		fail_at(a, true, index, id,
-		        "the same record is logged twice (first at #%" PRIu64 ")",
-		        a->seen[dup].index);
+		        "the same record is logged twice (first at #%" PRIu64 ")", dup);
 		goto out;
 	}
-	err = pl_record_open(r, id, &signer, e, len, a->dir.keys, a->dir.n, &why);
+	err = pl_record_open(r, id, &signer, e, len, a->log.dir.keys, a->log.dir.n, &why);
 	if (err) {
 		fail_open(a, index, id, e, len, err, why);
 		goto out;
@@ -426,21 +177,22 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 		goto out;
 	}
 	/* pl_record_open() verified it against the directory: not finding it cannot happen. */
-	key = pl_directory_find(&a->dir, signer.name, signer.id);
+	key = pl_directory_find(&a->log.dir, signer.name, signer.id);
 	if (key == PL_DIRECTORY_NONE) {
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = judge(a, r, id, index, key, &about);
-	if (ret < 0)
+	/* The whole log's directory is at hand: the parties a record names must be registered. */
+	err = pl_replay_log_judge(&a->log, r, id, key, true, &why);
+	if (err == PL_ECHAIN || err == PL_ERULE || err == PL_EINVAL) {
+		fail_at(a, true, index, id, "%s: %s", err == PL_ECHAIN ? "chain" : "rule",
+		        why ? why : pl_strerror(err));
+	} else if (err) {
+		ret = err;
 		goto out;
-	/* A record that broke a rule is in the log all the same: later records build on it. */
-	ret = seen_add(a, r, id, index, e, len, about);
-	if (ret == 0) {
-		/* As the exchange did when it logged it, broken rules or not. */
-		pl_directory_advance(&a->dir, key, r, id);
-		ret = pl_directory_apply(&a->dir, r);
 	}
+	/* A record that broke a rule is in the log all the same: later records build on it. */
+	ret = pl_replay_log_add(&a->log, r, id, index, key, e, len);
 out:
 	free(r);
 	return ret;
@@ -700,7 +452,7 @@ static int run(struct audit *a)
 		goto out;
 	err = pl_tlog_memstore_new(&a->tree);
 	if (!err)
-		err = pl_directory_init(&a->dir, &a->s.profile.log_key, 0, PL_DIRECTORY_MAX_KEYS);
+		err = pl_replay_log_init(&a->log, &a->s.profile.log_key, 0);
 	if (err) {
 		cli_error("log audit: %s", pl_strerror(err));
 		ret = PL_EXIT_USAGE;
@@ -748,10 +500,7 @@ int cmd_log_audit(int argc, char **argv)
 out:
 	session_close(&a.s);
 	pl_tlog_memstore_free(a.tree);
-	pl_directory_release(&a.dir);
-	free(a.seen);
-	free(a.slots);
-	free(a.arena);
+	pl_replay_log_release(&a.log);
 	memset(&a, 0, sizeof(a));
 	return ret;
 }

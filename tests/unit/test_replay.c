@@ -1,0 +1,622 @@
+/*
+ * Unit tests of the replay: the examples of docs/records.md replayed through a
+ * pl_replay_log (open, judge, add) as parley log audit does; the rules input it
+ * gathers (refs from kept text and from kind-and-time stubs, siblings, chain
+ * heads, key and party statuses); the one siblings cap, the exchange's; and the
+ * gathering contract against a source written here.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include <parley/encoding.h>
+#include <parley/limits.h>
+#include <parley/record.h>
+#include <parley/replay.h>
+#include <parley/timestamp.h>
+
+#include "testutil.h"
+
+#define ORIGIN "hotline.example"
+
+/* ---- Fixed keys (the seeds of docs/records.md §9) -------------------------- */
+
+enum { EX, ROK, UNC, KPA, NACTORS };
+
+static const char *const party_of[NACTORS] = {"exchange", "rok-mnd", "unc", "kpa"};
+static struct pl_skey skeys[NACTORS];
+static struct pl_vkey vkeys[NACTORS];
+
+static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
+{
+	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
+
+	memset(sk, 0, sizeof(*sk));
+	pl_sha256(seed, keyname, strlen(keyname));
+	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
+	sk->type = PL_SIGTYPE_ED25519;
+	crypto_sign_seed_keypair(pk, sk->sk, seed);
+	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
+	pl_skey_public(sk, vk);
+}
+
+static int actor_of(const char *party)
+{
+	for (int i = 0; i < NACTORS; i++) {
+		if (strcmp(party_of[i], party) == 0)
+			return i;
+	}
+	fail_msg("no key for %s", party);
+	return -1;
+}
+
+/* ---- The log, as parley log audit replays it ---------------------------------- */
+
+#define IDS_MAX 2048
+
+static struct pl_replay_log lg;
+static uint8_t ids[IDS_MAX][PL_RECORD_ID_BYTES]; /* ids[i]: the record at log index i */
+static uint64_t nlogged;
+
+static void log_reset(void)
+{
+	pl_replay_log_release(&lg);
+	assert_int_equal(pl_replay_log_init(&lg, &vkeys[EX], 0), 0);
+	nlogged = 0;
+}
+
+/*
+ * Opens the signed record note[0..len) against the log's directory and judges
+ * it; adds it when the verdict is 0, or whatever it is when always is true
+ * (a log keeps what broke the rules). Returns the verdict.
+ */
+static int log_append(const char *note, size_t len, bool always, const char **why)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey signer;
+	size_t key;
+	int ret;
+
+	assert_non_null(r);
+	ret = pl_record_open(r, id, &signer, note, len, lg.dir.keys, lg.dir.n, why);
+	if (ret != 0)
+		goto out;
+	key = pl_directory_find(&lg.dir, signer.name, signer.id);
+	assert_true(key != PL_DIRECTORY_NONE);
+	ret = pl_replay_log_judge(&lg, r, id, key, true, why);
+	if (ret == 0 || always) {
+		assert_true(nlogged < IDS_MAX);
+		assert_int_equal(pl_replay_log_add(&lg, r, id, nlogged, key, note, len), 0);
+		memcpy(ids[nlogged++], id, PL_RECORD_ID_BYTES);
+	}
+out:
+	free(r);
+	return ret;
+}
+
+/* Appends every ```record block of docs/records.md, in order; returns how many. */
+static size_t replay_doc(void)
+{
+	static const char open[] = "\n```record\n";
+	size_t doclen, n = 0;
+	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
+	const char *p = doc;
+
+	log_reset();
+	while ((p = strstr(p, open)) != NULL) {
+		const char *start = p + sizeof(open) - 1, *end = strstr(start, "\n```\n");
+		const char *why = NULL;
+		int ret;
+		assert_non_null(end);
+		ret = log_append(start, (size_t)(end - start) + 1, false, &why);
+		if (ret != 0)
+			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
+		n++;
+		p = end;
+	}
+	free(doc);
+	return n;
+}
+
+/* The doc's examples, numbered from 1 as in the doc. */
+static const uint8_t *ex(size_t n)
+{
+	assert_true(n >= 1 && n <= nlogged);
+	return ids[n - 1];
+}
+
+static int64_t at(const char *s)
+{
+	int64_t t = 0;
+
+	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
+	return t;
+}
+
+/* A record by party at time, chained after that party's key's head in the log. */
+static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	size_t k = pl_directory_find(&lg.dir, vkeys[who].name, vkeys[who].id);
+
+	assert_non_null(r);
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", party_of[who]);
+	r->kind = kind;
+	r->time = at(time);
+	r->seq = 1;
+	if (k != PL_DIRECTORY_NONE && lg.dir.state[k].has_head) {
+		r->seq = lg.dir.state[k].head.seq + 1;
+		memcpy(r->prev, lg.dir.state[k].head.id, PL_RECORD_ID_BYTES);
+		r->has |= PL_RECORD_HAS_PREV;
+	}
+	return r;
+}
+
+static void to(struct pl_record *r, const char *party)
+{
+	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
+	r->nto++;
+}
+
+static void ref(struct pl_record *r, enum pl_ref_role role, const uint8_t *id)
+{
+	r->refs[r->nrefs].role = role;
+	memcpy(r->refs[r->nrefs].id, id, PL_RECORD_ID_BYTES);
+	r->nrefs++;
+}
+
+static struct pl_record *statement(int who, const char *time, const uint8_t *cites)
+{
+	struct pl_record *r = mk(who, PL_KIND_STATEMENT, time);
+
+	r->cls = PL_CLASS_STATEMENT;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Noted.\n");
+	if (cites)
+		ref(r, PL_ROLE_CITES, cites);
+	return r;
+}
+
+/* Signs r with its author's key and appends it as log_append() does; frees r. */
+static int submit(struct pl_record *r, bool always, const char **why)
+{
+	struct pl_buf b;
+	int ret;
+
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	ret = pl_record_sign(&b, r, &skeys[actor_of(r->author)], 1, why);
+	if (ret == 0)
+		ret = log_append(b.data, b.len, always, why);
+	pl_buf_release(&b);
+	free(r);
+	return ret;
+}
+
+/* Submits r and checks the verdict and, for a refusal, its reason. */
+static void expect(struct pl_record *r, int want, const char *want_why)
+{
+	const char *why = NULL;
+	int ret = submit(r, false, &why);
+
+	if (ret != want)
+		fail_msg("want %s (%s), got %s (%s)", pl_strerror(want), want_why ? want_why : "",
+		         pl_strerror(ret), why ? why : "");
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void act(int who, enum pl_record_kind kind, const uint8_t *about, const char *time, int want,
+                const char *want_why)
+{
+	struct pl_record *r = mk(who, kind, time);
+
+	ref(r, pl_record_kind_target(kind), about);
+	if (kind == PL_KIND_DECLINE) {
+		snprintf(r->reason, sizeof(r->reason), "no");
+		r->has |= PL_RECORD_HAS_REASON;
+	}
+	if (kind == PL_KIND_ADVISE) {
+		r->position = PL_POSITION_CONCUR;
+		r->has |= PL_RECORD_HAS_POSITION;
+	}
+	expect(r, want, want_why);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < NACTORS; i++) {
+		char name[PL_KEY_NAME_MAX + 1];
+		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
+		fixed_key(&skeys[i], &vkeys[i], name);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pl_replay_log_release(&lg);
+	sodium_memzero(skeys, sizeof(skeys));
+	return 0;
+}
+
+/* ---- The doc's log ----------------------------------------------------------- */
+
+/* Every example holds; the directory, the chain heads and the id index follow the log. */
+static void test_doc_replay(void **state)
+{
+	uint8_t unknown[PL_RECORD_ID_BYTES];
+	uint64_t index = 99;
+	size_t n, k;
+
+	(void)state;
+	n = replay_doc();
+	assert_true(n >= 26);
+	assert_int_equal(nlogged, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(pl_replay_log_find(&lg, ids[i], &index));
+		assert_int_equal(index, i);
+	}
+	memset(unknown, 0x42, sizeof(unknown));
+	index = 99;
+	assert_false(pl_replay_log_find(&lg, unknown, &index));
+	assert_int_equal(index, 99);
+	assert_true(pl_replay_log_find(&lg, ids[0], NULL));
+	/* The last example revoked kpa; the log key and the others stay active. */
+	assert_int_equal(pl_directory_status(&lg.dir, &vkeys[KPA]), PL_KEY_REVOKED);
+	assert_int_equal(pl_directory_status(&lg.dir, &vkeys[UNC]), PL_KEY_ACTIVE);
+	assert_int_equal(pl_directory_status(&lg.dir, &vkeys[EX]), PL_KEY_ACTIVE);
+	assert_memory_equal(lg.dir.keys[0].id, vkeys[EX].id, PL_KEYID_BYTES);
+	/* The exchange's head is its last record, the revoke. */
+	k = pl_directory_find(&lg.dir, vkeys[EX].name, vkeys[EX].id);
+	assert_true(lg.dir.state[k].has_head);
+	assert_memory_equal(lg.dir.state[k].head.id, ids[n - 1], PL_RECORD_ID_BYTES);
+}
+
+/* What the log gathers for the rules: each kind of input, seen through a verdict. */
+static void test_gathered(void **state)
+{
+	uint8_t unknown[PL_RECORD_ID_BYTES];
+	struct pl_record *r;
+
+	(void)state;
+	replay_doc();
+	/* Siblings parsed again from kept text: the decline (10) of the send via unc (7). */
+	act(UNC, PL_KIND_DECLINE, ex(7), "2025-11-23T01:00:00Z", PL_ERULE,
+	    "the send was already conveyed or declined");
+	act(UNC, PL_KIND_ADVISE, ex(4), "2025-11-23T01:00:00Z", PL_ERULE,
+	    "this party already advised");
+	/* The referenced record from kept text: a receive by a party the send does not name. */
+	act(ROK, PL_KIND_RECEIVE, ex(12), "2025-11-23T01:00:00Z", PL_ERULE,
+	    "only the intermediary or a recipient receives");
+	/* A statement is kept as its kind and time: enough to refuse it as a subject. */
+	act(UNC, PL_KIND_RECEIVE, ex(6), "2025-11-23T01:00:00Z", PL_ERULE,
+	    "refers to a record of the wrong kind for its role");
+	r = statement(UNC, "2025-11-23T01:00:00Z", ex(6));
+	expect(r, 0, NULL);
+	r = statement(UNC, "2025-11-01T00:00:00Z", NULL);
+	expect(r, PL_ECHAIN, NULL);
+	r = statement(UNC, "2025-11-23T02:00:00Z", ex(26));
+	expect(r, 0, NULL);
+	/* A ref not in the log, handed to the rules as NULL. */
+	memset(unknown, 0x42, sizeof(unknown));
+	act(UNC, PL_KIND_RECEIVE, unknown, "2025-11-23T03:00:00Z", PL_ERULE,
+	    "refers to a record not in the log");
+	/* Key statuses: kpa was revoked; the parties a record names must be registered. */
+	act(KPA, PL_KIND_ACCEPT, ex(20), "2025-11-23T03:00:00Z", PL_ERULE,
+	    "signing key was revoked");
+	r = mk(ROK, PL_KIND_SEND, "2025-11-23T03:00:00Z");
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+	memset(r->payload, 0x11, sizeof(r->payload));
+	memset(r->commit, 0x22, sizeof(r->commit));
+	r->payload_size = 10;
+	to(r, "kpa");
+	expect(r, PL_ERULE, "names a party that is not registered");
+}
+
+/*
+ * The one siblings cap, the exchange's: a record about one that more than
+ * PL_RULES_MAX_SIBLINGS records refer to (by any role, citations included)
+ * is refused. parley log audit used to read up to 4096 and pass it.
+ */
+static void test_siblings_cap(void **state)
+{
+	uint8_t send[PL_RECORD_ID_BYTES];
+	struct pl_record *r;
+	const char *why = NULL;
+	char t[PL_TIMESTAMP_LEN + 1];
+	size_t k;
+
+	(void)state;
+	assert_int_equal(PL_RULES_MAX_SIBLINGS, 1024);
+	replay_doc();
+	r = mk(ROK, PL_KIND_SEND, "2025-11-24T00:00:00Z");
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+	memset(r->payload, 0x11, sizeof(r->payload));
+	memset(r->commit, 0x22, sizeof(r->commit));
+	r->payload_size = 10;
+	to(r, "unc");
+	expect(r, 0, NULL);
+	memcpy(send, ids[nlogged - 1], sizeof(send));
+	r = mk(EX, PL_KIND_AVAILABLE, "2025-11-24T00:00:01Z");
+	to(r, "unc");
+	ref(r, PL_ROLE_SUBJECT, send);
+	expect(r, 0, NULL);
+	/* With the available, PL_RULES_MAX_SIBLINGS records refer to the send. */
+	for (k = 1; k < PL_RULES_MAX_SIBLINGS; k++) {
+		assert_int_equal(pl_timestamp_format(t, at("2025-11-24T01:00:00Z") + (int64_t)k),
+		                 0);
+		r = statement(ROK, t, send);
+		expect(r, 0, NULL);
+	}
+	act(UNC, PL_KIND_ACCEPT, send, "2025-11-24T03:00:00Z", 0, NULL);
+	/* The accept is one more: a receive now finds too many. */
+	act(UNC, PL_KIND_RECEIVE, send, "2025-11-24T03:00:01Z", PL_ERULE,
+	    "too many records about this record");
+	/* A log keeps what the rules refused; a record that broke them still counts. */
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-24T03:00:02Z");
+	ref(r, PL_ROLE_SUBJECT, send);
+	assert_int_equal(submit(r, true, &why), PL_ERULE);
+	assert_string_equal(why, "too many records about this record");
+}
+
+/* What adding asks of the caller, and a signer outside the directory. */
+static void test_add(void **state)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey bad;
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(r);
+	replay_doc();
+	memcpy(id, ids[5], sizeof(id));
+	r->kind = PL_KIND_STATEMENT;
+	assert_int_equal(pl_replay_log_add(&lg, r, id, 99, 0, "x", 1), PL_EEXIST);
+	memset(id, 0x77, sizeof(id));
+	assert_int_equal(pl_replay_log_add(&lg, r, id, 99, lg.dir.n, "x", 1), PL_EINVAL);
+	assert_false(pl_replay_log_find(&lg, id, NULL));
+	assert_int_equal(pl_replay_log_judge(&lg, r, id, lg.dir.n, true, &why), PL_EINVAL);
+	assert_non_null(why);
+	free(r);
+	/* A zeroed log releases to nothing, twice. */
+	pl_replay_log_release(&lg);
+	pl_replay_log_release(&lg);
+	pl_replay_log_release(NULL);
+	bad = vkeys[EX];
+	snprintf(bad.name, sizeof(bad.name), "not an origin");
+	assert_int_equal(pl_replay_log_init(&lg, &bad, 0), PL_EINVAL);
+	assert_null(lg.seen);
+}
+
+/* ---- The gathering contract, against a source written here -------------------- */
+
+/* A source of a send, an available to kpa and a receive, with failures on demand. */
+struct fake {
+	struct pl_record send, avail;
+	uint8_t send_id[PL_RECORD_ID_BYTES];
+	int fail_record, fail_siblings, fail_head;
+	bool has_head;
+	int calls_signer;
+};
+
+static struct pl_record *copy(const struct pl_record *r)
+{
+	struct pl_record *c = malloc(sizeof(*c));
+
+	assert_non_null(c);
+	memcpy(c, r, sizeof(*c));
+	return c;
+}
+
+static int fake_record(void *arg, const uint8_t id[static PL_RECORD_ID_BYTES],
+                       struct pl_record **rec, uint64_t *index)
+{
+	struct fake *f = arg;
+
+	if (f->fail_record)
+		return f->fail_record;
+	if (memcmp(id, f->send_id, PL_RECORD_ID_BYTES) != 0)
+		return PL_ENOTFOUND;
+	*rec = copy(&f->send);
+	*index = 7;
+	return 0;
+}
+
+static int fake_head(void *arg, const struct pl_record *rec, struct pl_chain_link *head,
+                     uint64_t *index)
+{
+	struct fake *f = arg;
+
+	(void)rec;
+	if (f->fail_head)
+		return f->fail_head;
+	if (!f->has_head)
+		return PL_ENOTFOUND;
+	memset(head, 0, sizeof(*head));
+	head->seq = 4;
+	memset(head->id, 0x44, sizeof(head->id));
+	*index = 5;
+	return 0;
+}
+
+static int fake_siblings(void *arg, uint64_t index, const uint8_t id[static PL_RECORD_ID_BYTES],
+                         enum pl_ref_role role, struct pl_record ***sib, size_t *n)
+{
+	struct fake *f = arg;
+
+	assert_int_equal(index, 7);
+	assert_memory_equal(id, f->send_id, PL_RECORD_ID_BYTES);
+	assert_int_equal(role, PL_ROLE_SUBJECT);
+	if (f->fail_siblings)
+		return f->fail_siblings;
+	*sib = calloc(1, sizeof(**sib));
+	assert_non_null(*sib);
+	(*sib)[0] = copy(&f->avail);
+	*n = 1;
+	return 0;
+}
+
+static enum pl_key_status fake_signer(void *arg, const struct pl_record *rec)
+{
+	struct fake *f = arg;
+
+	(void)rec;
+	f->calls_signer++;
+	return PL_KEY_ACTIVE;
+}
+
+static enum pl_key_status fake_key(void *arg, const struct pl_record *rec, size_t k)
+{
+	(void)arg;
+	(void)rec;
+	return k == 0 ? PL_KEY_UNKNOWN : PL_KEY_REVOKED;
+}
+
+static void fake_init(struct fake *f, struct pl_record *rcv)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->send.exchange, sizeof(f->send.exchange), "%s", ORIGIN);
+	snprintf(f->send.author, sizeof(f->send.author), "rok-mnd");
+	f->send.kind = PL_KIND_SEND;
+	f->send.time = 1000;
+	f->send.nto = 1;
+	snprintf(f->send.to[0], sizeof(f->send.to[0]), "kpa");
+	memset(f->send_id, 0x5e, sizeof(f->send_id));
+	f->avail = f->send;
+	snprintf(f->avail.author, sizeof(f->avail.author), "%s", PL_RECORD_EXCHANGE);
+	f->avail.kind = PL_KIND_AVAILABLE;
+	f->avail.nrefs = 1;
+	f->avail.refs[0].role = PL_ROLE_SUBJECT;
+	memcpy(f->avail.refs[0].id, f->send_id, PL_RECORD_ID_BYTES);
+	memset(rcv, 0, sizeof(*rcv));
+	*rcv = f->avail;
+	snprintf(rcv->author, sizeof(rcv->author), "kpa");
+	rcv->kind = PL_KIND_RECEIVE;
+	rcv->nto = 0;
+	rcv->seq = 1;
+	rcv->time = 2000;
+}
+
+static void test_gather_source(void **state)
+{
+	struct fake f;
+	struct pl_record *rcv = malloc(sizeof(*rcv));
+	struct pl_replay_source src = {
+	        .record = fake_record,
+	        .head = fake_head,
+	        .siblings = fake_siblings,
+	        .signer = fake_signer,
+	        .key = fake_key,
+	        .arg = &f,
+	};
+	struct pl_replay_view v;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	uint8_t unknown[PL_RECORD_ID_BYTES];
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(rcv);
+	memset(id, 0x1d, sizeof(id));
+	memset(unknown, 0x42, sizeof(unknown));
+
+	/* Everything found: the receive holds; the view says where each record is. */
+	fake_init(&f, rcv);
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, PL_REPLAY_STRICT, &why), 0);
+	assert_int_equal(v.about, 0);
+	assert_non_null(v.refs[0]);
+	assert_int_equal(v.ref_index[0], 7);
+	assert_int_equal(v.nsib, 1);
+	assert_false(v.has_head);
+	assert_int_equal(v.signer, PL_KEY_ACTIVE);
+	assert_int_equal(f.calls_signer, 1);
+	assert_int_equal(pl_replay_check(&v, &why), 0);
+	pl_replay_view_release(&v);
+	assert_null(v.sib);
+	assert_int_equal(v.about, -1);
+	pl_replay_view_release(&v);
+
+	/* The head: the receive must follow it. */
+	f.has_head = true;
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), 0);
+	assert_true(v.has_head);
+	assert_int_equal(v.head_index, 5);
+	assert_int_equal(pl_replay_check(&v, &why), PL_ECHAIN);
+	pl_replay_view_release(&v);
+	f.has_head = false;
+
+	/* A ref the source lacks: NULL for the rules, or the end of a strict gathering. */
+	memcpy(rcv->refs[0].id, unknown, sizeof(unknown));
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), 0);
+	assert_null(v.refs[0]);
+	assert_int_equal(v.about, -1);
+	assert_int_equal(v.nsib, 0);
+	assert_int_equal(pl_replay_check(&v, &why), PL_ERULE);
+	assert_string_equal(why, "refers to a record not in the log");
+	pl_replay_view_release(&v);
+	why = NULL;
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, PL_REPLAY_STRICT, &why), PL_ENOTFOUND);
+	assert_string_equal(why, "refers to a record not in the log");
+	assert_null(v.refs[0]);
+	memcpy(rcv->refs[0].id, f.send_id, sizeof(f.send_id));
+
+	/* Too many records about the send: a rule. Any other failure is the source's. */
+	f.fail_siblings = PL_ETOOBIG;
+	why = NULL;
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), PL_ERULE);
+	assert_string_equal(why, "too many records about this record");
+	assert_null(v.refs[0]);
+	f.fail_siblings = PL_ESTORE;
+	why = NULL;
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), PL_ESTORE);
+	assert_null(why);
+	f.fail_siblings = 0;
+	f.fail_record = PL_ENOMEM;
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), PL_ENOMEM);
+	f.fail_record = 0;
+	f.fail_head = PL_ESTORE;
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), PL_ESTORE);
+	f.fail_head = 0;
+
+	/* A register: each key's status comes from the source. */
+	memset(rcv, 0, sizeof(*rcv));
+	snprintf(rcv->exchange, sizeof(rcv->exchange), "%s", ORIGIN);
+	snprintf(rcv->author, sizeof(rcv->author), "%s", PL_RECORD_EXCHANGE);
+	rcv->kind = PL_KIND_REGISTER;
+	rcv->seq = 1;
+	rcv->nkeys = 2;
+	rcv->keys[0] = vkeys[ROK];
+	rcv->keys[1] = vkeys[UNC];
+	assert_int_equal(pl_replay_gather(&v, &src, rcv, id, 0, &why), 0);
+	assert_int_equal(v.keys[0], PL_KEY_UNKNOWN);
+	assert_int_equal(v.keys[1], PL_KEY_REVOKED);
+	assert_int_equal(pl_replay_check(&v, &why), PL_ERULE);
+	assert_string_equal(why, "a key it registers was registered before");
+	pl_replay_view_release(&v);
+	free(rcv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_doc_replay),    cmocka_unit_test(test_gathered),
+	        cmocka_unit_test(test_siblings_cap),  cmocka_unit_test(test_add),
+	        cmocka_unit_test(test_gather_source),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
