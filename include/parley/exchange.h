@@ -580,6 +580,7 @@ struct pl_exchange_verify_stats {
 	uint64_t size;     /* tree size of the newest checkpoint */
 	uint64_t records;  /* records checked */
 	uint64_t hashes;   /* interior stored hashes recomputed */
+	uint64_t payloads; /* payload blobs checked against their names */
 	uint64_t findings; /* pieces of damage found */
 };
 
@@ -590,7 +591,9 @@ struct pl_exchange_verify_stats {
  * gives its stored leaf hash and hashes to its id, its indexed fields agree
  * with its text and it follows the previous record of its author's chain;
  * every interior stored hash is the hash of the two below it; the stored
- * hashes give the checkpoint's root. Holds the data directory's lock shared
+ * hashes give the checkpoint's root; every payload blob hashes to its name;
+ * and the store holds the tree of the newest checkpoint the exchange signed
+ * (PL_EXCHANGE_PUBLISHED_FILE). Holds the data directory's lock shared
  * meanwhile, so that no exchange opens the store under it. Damage does not
  * stop the verification: each piece is a finding.
  * Returns 0 (sound; *stats filled if not NULL), PL_EDAMAGED (findings were

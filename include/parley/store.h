@@ -301,6 +301,18 @@ int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                          uint8_t **blob, size_t *len) PL_WUR;
 
+/*
+ * Calls fn(arg, hash, hash_len, blob, len) for every stored blob, in the
+ * order stored, with the bytes as the file holds them (hash_len is 32 unless
+ * the file is damaged); the pointers are valid during the call only. Stops
+ * at fn's first non-zero return and returns it; else 0 or PL_ESTORE. For an
+ * offline verification: reads every blob.
+ */
+int pl_store_payload_each(struct pl_store *s,
+                          int (*fn)(void *arg, const uint8_t *hash, size_t hash_len,
+                                    const uint8_t *blob, size_t len),
+                          void *arg) PL_WUR;
+
 /* What is kept about a blob, without its bytes. PL_ENOTFOUND. */
 int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                           struct pl_store_payload *info) PL_WUR;

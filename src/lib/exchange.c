@@ -2573,6 +2573,21 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
 	ex_reader_put(ex, s);
 	if (ret)
 		goto out;
+	/* Content-addressed: bytes that do not hash to their name are damage, never served. */
+	{
+		uint8_t got[PL_HASH_BYTES];
+		pl_sha256(got, b, n);
+		if (sodium_memcmp(got, hash, PL_HASH_BYTES) != 0) {
+			char why[EX_WHY_MAX], want_hex[17], got_hex[17];
+			pl_hex_encode(want_hex, hash, 8);
+			pl_hex_encode(got_hex, got, 8);
+			snprintf(why, sizeof(why),
+			         "payload %s… does not hash to its name: its bytes give %s…",
+			         want_hex, got_hex);
+			ret = ex_damaged(ex, why);
+			goto out;
+		}
+	}
 	/* Before a logged record refers to it, only its uploader; after, only its readers. */
 	if (info.referred)
 		allowed = has_pk && pl_box_has_reader(b, n, pk);

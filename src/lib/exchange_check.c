@@ -526,6 +526,97 @@ static int check_file(struct check *c)
 	return ret;
 }
 
+static int check_one_payload(void *arg, const uint8_t *hash, size_t hash_len, const uint8_t *blob,
+                             size_t len)
+{
+	struct check *c = arg;
+	uint8_t got[PL_HASH_BYTES];
+	char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+
+	if (hash_len != PL_HASH_BYTES) {
+		check_find(c, "a payload's name is %zu bytes, not %d", hash_len, PL_HASH_BYTES);
+		return 0;
+	}
+	pl_sha256(got, blob, len);
+	if (sodium_memcmp(got, hash, PL_HASH_BYTES) != 0)
+		check_find(c, "payload %s… does not hash to its name: its bytes give %s…",
+		           check_hex(a, hash, got), check_hex(b, got, hash));
+	c->st.payloads++;
+	return 0;
+}
+
+/* Every payload blob: content-addressed, so each must hash to its name. */
+static int check_payloads(struct check *c)
+{
+	int ret = pl_store_payload_each(c->s, check_one_payload, c);
+
+	if (ret == PL_ESTORE) {
+		check_find(c, "the payloads cannot be read: %s", pl_store_errmsg(c->s));
+		ret = 0;
+	}
+	return ret;
+}
+
+/*
+ * The file that remembers the newest checkpoint signed (PL_EXCHANGE_PUBLISHED_FILE):
+ * the store must hold that tree, as pl_exchange_open() requires.
+ */
+static int check_published(struct check *c, const char *dir, const char *origin,
+                           const struct pl_vkey *vk, uint64_t count)
+{
+	struct pl__published *pub = malloc(sizeof(*pub));
+	char *path = pl__path_join(dir, PL_EXCHANGE_PUBLISHED_FILE);
+	struct pl_tlog_reader rd = pl_store_tlog_reader(c->s);
+	uint8_t root[PL_HASH_BYTES];
+	bool marked = false;
+	int ret;
+
+	if (!pub || !path) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = pl__published_read(pub, path, origin, vk);
+	if (ret == PL_ENOTFOUND) {
+		ret = pl_store_published_marked(c->s, &marked);
+		if (!ret && marked)
+			check_find(c, "%s is missing, though the store was kept with it", path);
+		goto out;
+	}
+	if (ret == PL_EMALFORMED || ret == PL_EINCONSISTENT) {
+		check_find(c, "%s: %s", path,
+		           ret == PL_EMALFORMED
+		                   ? "no copy holds a checkpoint signed by the log key"
+		                   : "two checkpoints of one size with different roots");
+		ret = 0;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	if (count < pub->size) {
+		check_find(c,
+		           "the store holds %llu records, but checkpoint %llu was signed and "
+		           "published: %llu acknowledged records are missing",
+		           (unsigned long long)count, (unsigned long long)pub->size,
+		           (unsigned long long)(pub->size - count));
+		goto out;
+	}
+	ret = pl_tlog_tree_hash(&rd, pub->size, root);
+	if (ret == PL_ESTORE || ret == PL_ENOTFOUND) {
+		ret = 0; /* a missing hash is a finding of check_hashes() already */
+	} else if (!ret && sodium_memcmp(root, pub->root, PL_HASH_BYTES) != 0) {
+		char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+		check_find(c,
+		           "the store's tree at size %llu has root %s…, but the checkpoint signed "
+		           "and published at that size has %s…: the store holds another history",
+		           (unsigned long long)pub->size, check_hex(a, root, pub->root),
+		           check_hex(b, pub->root, root));
+	}
+out:
+	free(pub);
+	free(path);
+	return ret;
+}
+
 /* Every record of the tree of size leaves. */
 static int check_records(struct check *c, uint64_t size)
 {
@@ -778,6 +869,10 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		ret = check_hashes(&c, nhashes < pl_tlog_stored_count(n) ? 0 : n);
 	if (!ret)
 		ret = check_directory(&c);
+	if (!ret)
+		ret = check_payloads(&c);
+	if (!ret)
+		ret = check_published(&c, dir, origin, &vk, count);
 	if (ret)
 		goto out;
 	if (has_root && nhashes >= pl_tlog_stored_count(cp->size)) {

@@ -62,6 +62,7 @@
 	X(ST_PAY_PUT, "INSERT INTO payloads(hpfx, hash, data, uploader, stored, size, "       \
 	              "referred) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)")                         \
 	X(ST_PAY_GET, "SELECT data FROM payloads WHERE rowid = ?1")                           \
+	X(ST_PAY_EACH, "SELECT hash, data FROM payloads ORDER BY rowid")                      \
 	X(ST_PAY_TOUCH, "UPDATE payloads SET stored = ?2 WHERE rowid = ?1")                   \
 	X(ST_PAY_REFER, "UPDATE payloads SET referred = 1 "                                   \
 	                "WHERE hpfx = ?1 AND hash = ?2 AND referred = 0")                     \
@@ -1306,6 +1307,25 @@ int pl_store_party_list(struct pl_store *s, struct pl_store_party **out, size_t 
 out:
 	store_done(st);
 	free(v);
+	return ret;
+}
+
+int pl_store_payload_each(struct pl_store *s,
+                          int (*fn)(void *arg, const uint8_t *hash, size_t hash_len,
+                                    const uint8_t *blob, size_t len),
+                          void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, ret = store_stmt(s, ST_PAY_EACH, &st);
+
+	if (ret)
+		return ret;
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = fn(arg, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+		         sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+	if (!ret && rc != SQLITE_DONE)
+		ret = store_fail(s, store_stmt_name[ST_PAY_EACH], rc);
+	store_done(st);
 	return ret;
 }
 

@@ -1571,6 +1571,8 @@ static void fx_refused(struct fx *f, const char *const *want, size_t n)
 		if (!strstr(err.data, want[i]))
 			fail_msg("refusal \"%s\" does not say \"%s\"", err.data, want[i]);
 	pl_buf_release(&err);
+	/* What the exchange refuses to open, the offline check finds. */
+	assert_int_equal(pl_exchange_verify(f->dir, NULL, NULL, NULL), PL_EDAMAGED);
 }
 
 /*
@@ -2666,6 +2668,50 @@ static void test_damaged_store(void **state)
 	dmg_ref_release(&ref);
 }
 
+/* A payload blob damaged in the store is refused as damage, never handed out. */
+static void test_damaged_payload(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pk[1][PL_BOX_PK_BYTES], commit[PL_BOX_COMMIT_BYTES], hash[PL_HASH_BYTES];
+	uint8_t *blob = NULL, *got = NULL, *p;
+	size_t len = 0, glen = 0, dblen;
+	char db[128], wal[128];
+
+	memcpy(pk[0], f->p[KPA].enc.pk, PL_BOX_PK_BYTES);
+	assert_int_equal(pl_box_seal(&blob, &len, commit, NULL, (const uint8_t *)"damage me", 9,
+	                             (const uint8_t(*)[PL_BOX_PK_BYTES])pk, 1),
+	                 0);
+	assert_int_equal(pl_exchange_payload_put(f->ex, "unc", blob, len, hash), 0);
+	fx_close(f);
+	dmg_path(db, sizeof(db), f->dir, "parley.db");
+	dmg_path(wal, sizeof(wal), f->dir, "parley.db-wal");
+	p = dmg_slurp(db, &dblen);
+	/* The blob's last 32 bytes are ciphertext: unique in the file. */
+	p[dmg_find(p, dblen, blob + len - 32, 32) + 5] ^= 0x20;
+	unlink(wal);
+	dmg_spill(db, p, dblen);
+	free(p);
+	fx_open(f);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", hash, &got, &glen), PL_EDAMAGED);
+	assert_null(got);
+	free(blob);
+	/* The offline check finds it too. */
+	fx_close(f);
+	{
+		struct pl_exchange_verify_cb cb = {.finding = dmg_finding};
+		struct pl_exchange_verify_stats st;
+		struct pl_buf found;
+		pl_buf_init(&found, 1u << 16);
+		cb.arg = &found;
+		assert_int_equal(pl_exchange_verify(f->dir, &cb, &st, NULL), PL_EDAMAGED);
+		assert_int_equal(st.payloads, 1);
+		assert_int_equal(st.findings, 1);
+		assert_non_null(strstr(found.data, "does not hash to its name"));
+		pl_buf_release(&found);
+	}
+	fx_open(f);
+}
+
 /* While the exchange runs, the offline check refuses to start. */
 static void test_verify_running(void **state)
 {
@@ -2828,6 +2874,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_store_behind, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_damaged_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_verify_running, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_payload, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_edge_grows, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
