@@ -319,9 +319,10 @@ static int update_subtree(struct batch *b, unsigned depth,
 			/* The leaf moves one level down, to its side. */
 			if (bit_at(cur->path, depth) == side) {
 				cc = cur;
-				leaf_hash(h, cur->path, cur->chain);
-				if (ns == 0)
+				if (ns == 0) {
+					leaf_hash(h, cur->path, cur->chain);
 					ret = queue_write(b, depth + 1, cp, cur);
+				}
 			} else {
 				memcpy(h, empty_hash, PL_HASH_BYTES);
 			}
