@@ -87,4 +87,10 @@
 #define PL_WITNESS_PROOF_MAX   63            /* consistency proof lines the spec allows */
 #define PL_WITNESS_ANSWER_MAX  (16u * 1024u) /* bytes a log reads of a witness's answer */
 
+/* The thread index (docs/index.md, include/parley/tindex.h). */
+#define PL_TINDEX_MAX_DEPTH       256            /* siblings in a proof: one per bit of a path */
+#define PL_TINDEX_MAX_ENTRIES     4096           /* records that refer to one record */
+#define PL_TINDEX_MAX_BATCH       65536          /* references added by one update */
+#define PL_TINDEX_PROOF_MAX_BYTES (512u * 1024u) /* a proof's text, its entries and hashes */
+
 #endif
