@@ -3,7 +3,9 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -114,4 +116,39 @@ char *pl__path_join(const char *dir, const char *file)
 		return NULL;
 	}
 	return pl_buf_detach(&b, NULL);
+}
+
+/*
+ * Reads a whole small file from fd into buf (cap bytes). Returns 0 with *len
+ * set, PL_ETOOBIG when the file holds more than cap bytes, or PL_EIO.
+ */
+int pl__read_small(int fd, void *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char extra;
+		ssize_t r;
+		if (n == cap) {
+			/* One more byte tells "exactly cap" from "too long". */
+			r = read(fd, &extra, 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return PL_EIO;
+			if (r > 0)
+				return PL_ETOOBIG;
+			break;
+		}
+		r = read(fd, (char *)buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return PL_EIO;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*len = n;
+	return 0;
 }

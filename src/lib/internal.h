@@ -53,6 +53,13 @@ int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap,
 char *pl__path_join(const char *dir, const char *file);
 
 /*
+ * Reads a whole small file from fd into buf (cap bytes). Returns 0 with *len
+ * set, PL_ETOOBIG when the file holds more than cap bytes, or PL_EIO.
+ * Implemented in buf.c.
+ */
+int pl__read_small(int fd, void *buf, size_t cap, size_t *len);
+
+/*
  * The parsers of the exchange's answers (docs/api.md), callable without HTTP
  * so that they are tested and fuzzed; the pl_client_ endpoints call them.
  * body[0..len) is the untrusted answer (body may be NULL when len is 0).

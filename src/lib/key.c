@@ -303,41 +303,6 @@ out:
 	return ret;
 }
 
-/*
- * Reads a whole small file from fd into buf (cap bytes). Returns 0 with *len
- * set, PL_ETOOBIG when the file holds more than cap bytes, or PL_EIO.
- */
-static int read_small(int fd, char *buf, size_t cap, size_t *len)
-{
-	size_t n = 0;
-
-	for (;;) {
-		char extra;
-		ssize_t r;
-		if (n == cap) {
-			/* One more byte tells "exactly cap" from "too long". */
-			r = read(fd, &extra, 1);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return PL_EIO;
-			if (r > 0)
-				return PL_ETOOBIG;
-			break;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return PL_EIO;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*len = n;
-	return 0;
-}
-
 int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap, size_t *len)
 {
 	struct stat st;
@@ -362,7 +327,7 @@ int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap,
 		ret = PL_EDENIED;
 		goto out;
 	}
-	ret = read_small(fd, buf, cap, len);
+	ret = pl__read_small(fd, buf, cap, len);
 	if (ret)
 		goto out;
 	if (*len > 0 && buf[*len - 1] == '\n')

@@ -234,10 +234,9 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 int pl_profile_load(struct pl_profile *p, const char *dir, const char **why)
 {
 	char path[PL_PROFILE_PATH_MAX + 64];
-	char buf[PL_PROFILE_MAX_BYTES + 1];
+	char buf[PL_PROFILE_MAX_BYTES];
 	const char *dummy;
 	size_t len = 0;
-	ssize_t n;
 	int fd = -1, ret = 0;
 
 	if (!why)
@@ -252,24 +251,11 @@ int pl_profile_load(struct pl_profile *p, const char *dir, const char **why)
 		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = PL_EIO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(buf)) {
-			*why = "profile too large";
-			ret = PL_ETOOBIG;
-			goto out;
-		}
-	}
-	ret = pl_profile_parse(p, buf, len, why);
+	ret = pl__read_small(fd, buf, PL_PROFILE_MAX_BYTES, &len);
+	if (ret == PL_ETOOBIG)
+		*why = "profile too large";
+	if (!ret)
+		ret = pl_profile_parse(p, buf, len, why);
 out:
 	if (fd >= 0)
 		close(fd);

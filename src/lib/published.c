@@ -147,20 +147,11 @@ int pl__published_read(struct pl__published *out, const char *path, const char *
 		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
 		goto out;
 	}
-	/* One byte more than the file should hold, so that a longer file is refused. */
-	while (got < PL__PUBLISHED_BYTES + 1) {
-		ssize_t n = read(fd, file + got, PL__PUBLISHED_BYTES + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = PL_EIO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	ret = pl__published_parse(out, file, got, origin, vk);
+	ret = pl__read_small(fd, file, PL__PUBLISHED_BYTES, &got);
+	if (ret == PL_ETOOBIG)
+		ret = PL_EMALFORMED; /* longer than the file should be */
+	if (!ret)
+		ret = pl__published_parse(out, file, got, origin, vk);
 out:
 	if (fd >= 0)
 		close(fd);

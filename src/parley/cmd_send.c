@@ -213,51 +213,14 @@ struct author_args {
  */
 static int parse_when(const char *s, int64_t base, int64_t *out)
 {
-	int64_t total = 0;
-	size_t i = 1, n = strlen(s);
+	size_t n = strlen(s);
+	int64_t d;
 
 	if (s[0] != '+')
 		return pl_timestamp_parse(out, s, n) == 0 ? 0 : -1;
-	if (n < 3)
+	if (pl_duration_parse(&d, s + 1, n - 1, DEADLINE_MAX_SECONDS) != 0 || d == 0)
 		return -1;
-	while (i < n) {
-		uint64_t v;
-		size_t j = i;
-		int64_t unit;
-
-		while (j < n && s[j] >= '0' && s[j] <= '9')
-			j++;
-		if (j == i || j == n || j - i > 9 || pl_parse_u64(&v, s + i, j - i, 999999999) != 0)
-			return -1;
-		switch (s[j]) {
-		case 's':
-			unit = 1;
-			break;
-		case 'm':
-			unit = 60;
-			break;
-		case 'h':
-			unit = 3600;
-			break;
-		case 'd':
-			unit = 86400;
-			break;
-		case 'w':
-			unit = 7 * 86400;
-			break;
-		default:
-			return -1;
-		}
-		if ((int64_t)v > DEADLINE_MAX_SECONDS / unit)
-			return -1;
-		total += (int64_t)v * unit;
-		if (total > DEADLINE_MAX_SECONDS)
-			return -1;
-		i = j + 1;
-	}
-	if (total == 0)
-		return -1;
-	*out = base + total;
+	*out = base + d;
 	return 0;
 }
 
