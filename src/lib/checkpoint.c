@@ -62,20 +62,6 @@ out:
 	return ret;
 }
 
-/* Next line of s[*pos..n) without its newline; false at the end. The text ends in '\n'. */
-static bool next_line(const char *s, size_t n, size_t *pos, const char **line, size_t *len)
-{
-	const char *nl;
-
-	if (*pos >= n)
-		return false;
-	nl = memchr(s + *pos, '\n', n - *pos);
-	*line = s + *pos;
-	*len = (size_t)(nl - *line);
-	*pos += *len + 1;
-	return true;
-}
-
 int pl_checkpoint_parse(struct pl_checkpoint *cp, const char *text, size_t len)
 {
 	struct pl_checkpoint c;
@@ -93,7 +79,7 @@ int pl_checkpoint_parse(struct pl_checkpoint *cp, const char *text, size_t len)
 	}
 	memset(&c, 0, offsetof(struct pl_checkpoint, ext) + 1);
 
-	if (!next_line(text, len, &pos, &line, &n) || n == 0) {
+	if (!pl__next_line(text, len, &pos, &line, &n) || n == 0) {
 		ret = PL_EMALFORMED;
 		goto out;
 	}
@@ -104,7 +90,7 @@ int pl_checkpoint_parse(struct pl_checkpoint *cp, const char *text, size_t len)
 	memcpy(c.origin, line, n);
 	c.origin[n] = '\0';
 
-	if (!next_line(text, len, &pos, &line, &n)) {
+	if (!pl__next_line(text, len, &pos, &line, &n)) {
 		ret = PL_EMALFORMED;
 		goto out;
 	}
@@ -114,7 +100,7 @@ int pl_checkpoint_parse(struct pl_checkpoint *cp, const char *text, size_t len)
 		goto out;
 	}
 
-	if (!next_line(text, len, &pos, &line, &n) ||
+	if (!pl__next_line(text, len, &pos, &line, &n) ||
 	    pl_b64_decode_exact(c.root, PL_HASH_BYTES, line, n)) {
 		ret = PL_EMALFORMED;
 		goto out;
@@ -124,7 +110,7 @@ int pl_checkpoint_parse(struct pl_checkpoint *cp, const char *text, size_t len)
 	c.ext_len = len - pos;
 	memcpy(c.ext, text + pos, c.ext_len);
 	c.ext[c.ext_len] = '\0';
-	while (next_line(text, len, &pos, &line, &n)) {
+	while (pl__next_line(text, len, &pos, &line, &n)) {
 		if (n == 0) {
 			ret = PL_EMALFORMED;
 			goto out;
@@ -150,7 +136,7 @@ static bool extensions_are_valid(const struct pl_checkpoint *cp)
 		return false;
 	if (cp->ext_len > 0 && cp->ext[cp->ext_len - 1] != '\n')
 		return false;
-	while (next_line(cp->ext, cp->ext_len, &pos, &line, &n)) {
+	while (pl__next_line(cp->ext, cp->ext_len, &pos, &line, &n)) {
 		if (!line_is_valid(line, n))
 			return false;
 		count++;

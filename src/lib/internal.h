@@ -38,6 +38,24 @@ static inline int pl__has_prefix(const char *s, size_t n, const char *prefix)
 }
 
 /*
+ * Takes the next '\n'-terminated line from text[*pos..len): *line points at
+ * it, *n is its length without the newline, *pos moves past the newline.
+ * False when no newline is left (nothing is set then).
+ */
+static inline bool pl__next_line(const char *text, size_t len, size_t *pos, const char **line,
+                                 size_t *n)
+{
+	const char *nl = len > *pos ? memchr(text + *pos, '\n', len - *pos) : NULL;
+
+	if (nl != NULL) {
+		*line = text + *pos;
+		*n = (size_t)(nl - *line);
+		*pos += *n + 1;
+	}
+	return nl != NULL;
+}
+
+/*
  * Reads the single line of a small key file into buf (cap bytes), without its
  * optional final newline. A secret file is opened without following a
  * symlink and refused when group or others have any permission on it.

@@ -7,23 +7,6 @@
 
 #define MAX_INDEX ((uint64_t)INT64_MAX)
 
-/*
- * Takes the next '\n'-terminated line from text[*pos..len): *line points at
- * it, *n is its length without the newline, *pos moves past the newline.
- * False when no newline is left.
- */
-static bool next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
-{
-	const char *nl = len > *pos ? memchr(text + *pos, '\n', len - *pos) : NULL;
-
-	if (nl != NULL) {
-		*line = text + *pos;
-		*n = (size_t)(nl - *line);
-		*pos += *n + 1;
-	}
-	return nl != NULL;
-}
-
 /* Reads the checkpoint out of a signed note without verifying it. */
 static int note_checkpoint(struct pl_checkpoint *cp, const char *note, size_t note_len)
 {
@@ -136,10 +119,10 @@ int pl_proof_parse(struct pl_proof **out, const char *text, size_t len)
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	if (!next_line(text, len, &pos, &line, &n) || n != strlen(PL_PROOF_HEADER) ||
+	if (!pl__next_line(text, len, &pos, &line, &n) || n != strlen(PL_PROOF_HEADER) ||
 	    memcmp(line, PL_PROOF_HEADER, n) != 0)
 		goto out;
-	if (!next_line(text, len, &pos, &line, &n))
+	if (!pl__next_line(text, len, &pos, &line, &n))
 		goto out;
 	if (pl__has_prefix(line, n, "extra ")) {
 		/* Present means non-empty: an empty extra would be a second spelling of none. */
@@ -150,14 +133,14 @@ int pl_proof_parse(struct pl_proof **out, const char *text, size_t len)
 			goto out;
 		ret = PL_EMALFORMED;
 		p->has_extra = true;
-		if (!next_line(text, len, &pos, &line, &n))
+		if (!pl__next_line(text, len, &pos, &line, &n))
 			goto out;
 	}
 	if (!pl__has_prefix(line, n, "index ") ||
 	    pl_parse_u64(&p->index, line + 6, n - 6, MAX_INDEX) != 0)
 		goto out;
 	for (;;) {
-		if (!next_line(text, len, &pos, &line, &n))
+		if (!pl__next_line(text, len, &pos, &line, &n))
 			goto out;
 		if (n == 0)
 			break;

@@ -701,19 +701,6 @@ out:
 	return ret;
 }
 
-/* Next '\n'-terminated line of text[*pos..len); false when no newline is left. */
-static bool next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
-{
-	const char *nl = len > *pos ? memchr(text + *pos, '\n', len - *pos) : NULL;
-
-	if (nl != NULL) {
-		*line = text + *pos;
-		*n = (size_t)(nl - *line);
-		*pos += *n + 1;
-	}
-	return nl != NULL;
-}
-
 /* Exactly 64 lowercase hex digits. */
 static int hex_id(uint8_t out[static PL_HASH_BYTES], const char *s, size_t n)
 {
@@ -806,18 +793,18 @@ int pl_tindex_proof_parse(struct pl_tindex_proof **out, const char *text, size_t
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	if (!next_line(text, len, &pos, &line, &n) || n != strlen(PL_TINDEX_PROOF_HEADER) ||
+	if (!pl__next_line(text, len, &pos, &line, &n) || n != strlen(PL_TINDEX_PROOF_HEADER) ||
 	    memcmp(line, PL_TINDEX_PROOF_HEADER, n) != 0)
 		goto out;
-	if (!next_line(text, len, &pos, &line, &n) || !pl__has_prefix(line, n, "key ") ||
+	if (!pl__next_line(text, len, &pos, &line, &n) || !pl__has_prefix(line, n, "key ") ||
 	    hex_id(p->key, line + 4, n - 4) != 0)
 		goto out;
-	have = next_line(text, len, &pos, &line, &n);
+	have = pl__next_line(text, len, &pos, &line, &n);
 	while (have && pl__has_prefix(line, n, "entry ")) {
 		ret = parse_entry(p, &cap, line + 6, n - 6);
 		if (ret != 0)
 			goto out;
-		have = next_line(text, len, &pos, &line, &n);
+		have = pl__next_line(text, len, &pos, &line, &n);
 	}
 	ret = PL_EMALFORMED;
 	if (have && p->nentries == 0 && pl__has_prefix(line, n, "other ")) {
@@ -828,9 +815,9 @@ int pl_tindex_proof_parse(struct pl_tindex_proof **out, const char *text, size_t
 		                        PL_HASH_B64_LEN) != 0)
 			goto out;
 		p->has_other = true;
-		have = next_line(text, len, &pos, &line, &n);
+		have = pl__next_line(text, len, &pos, &line, &n);
 	}
-	for (; have; have = next_line(text, len, &pos, &line, &n)) {
+	for (; have; have = pl__next_line(text, len, &pos, &line, &n)) {
 		ret = parse_sibling(p, line, n);
 		if (ret != 0)
 			goto out;
