@@ -1914,10 +1914,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO; /* no memory for the request when its line arrived */
 	r->conn = conn;
 	if (!r->started) {
+		enum MHD_Result res;
 		r->started = true;
-		if (r->c)
-			atomic_store(&r->c->busy, true); /* the head is in: no head deadline now */
-		return first_call(r, method);
+		res = first_call(r, method);
+		/*
+		 * The head is in: no head deadline now, except for a body nobody has
+		 * authenticated (a record submitted without Authorization), which must
+		 * arrive within the same deadline, so that no client holds a slot by
+		 * dribbling a body it never has to prove it may send.
+		 */
+		if (r->c && !(r->is_post && !r->party[0] && !r->answered))
+			atomic_store(&r->c->busy, true);
+		return res;
 	}
 	if (r->peer_gone)
 		return MHD_NO; /* a long poll whose client left: close without answering */
@@ -1931,6 +1939,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->answered)
 		return MHD_YES;
+	if (r->c)
+		atomic_store(&r->c->busy, true); /* the whole request is in */
 	if (r->early_status)
 		return send_error(r, r->early_status, r->early_code, r->early_reason);
 	if (r->h->quiescing && !r->submitted && r->deadline_ms == 0)

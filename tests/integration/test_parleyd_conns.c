@@ -495,6 +495,54 @@ static int cmd_slow(int n, int per_ip, int header_s)
 }
 
 /*
+ * n connections from 127.0.0.3 send a whole head of a record submission
+ * without Authorization, then its body a byte every 200 ms: a body nobody
+ * has authenticated must arrive within the same header_s deadline as a head,
+ * so each is closed once header_s seconds pass, though it never stops sending.
+ */
+static int cmd_slowbody(int n, int header_s)
+{
+	static const char head[] = "POST /records HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                           "Content-Length: 20000\r\n\r\n";
+	int fds[CONNS_MAX], opened = 0, alive;
+	uint64_t t0 = ms_now(), first = UINT64_MAX, last = 0;
+
+	if (n > CONNS_MAX)
+		n = CONNS_MAX;
+	for (; opened < n; opened++) {
+		fds[opened] = conn_open("127.0.0.3", 0);
+		if (fds[opened] < 0 || !send_all(fds[opened], head, sizeof(head) - 1))
+			break;
+	}
+	check(opened == n, "%d record submissions started from 127.0.0.3", opened);
+	for (alive = opened; alive > 0 && ms_now() - t0 < (uint64_t)header_s * 1000 + 3000;) {
+		sleep_ms(200);
+		for (int i = 0; i < opened; i++) {
+			if (fds[i] < 0)
+				continue;
+			if (!send_all(fds[i], "p", 1) || conn_closed(fds[i], 0)) {
+				uint64_t at = ms_now() - t0;
+				first = at < first ? at : first;
+				last = at > last ? at : last;
+				close(fds[i]);
+				fds[i] = -1;
+				alive--;
+			}
+		}
+	}
+	check(alive == 0 && first >= (uint64_t)header_s * 1000 - 500 &&
+	              last <= (uint64_t)header_s * 1000 + 2000,
+	      "a record body still arriving after %d s is closed (%d left open; closed after "
+	      "%llu to %llu ms)",
+	      header_s, alive, first == UINT64_MAX ? 0ull : (unsigned long long)first,
+	      (unsigned long long)last);
+	for (int i = 0; i < opened; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return fails ? 1 : 0;
+}
+
+/*
  * Opens an event stream of a's inbox on a raw connection, from a cursor past
  * the log's end so that it idles (as an agent's stream mostly does): its
  * status, and *fd open when 200.
@@ -575,6 +623,7 @@ static void usage(void)
 	fputs("usage: test_parleyd_conns fill PORT IDS KIB\n"
 	      "       test_parleyd_conns memory PORT IDS PID statements|inbox CLIENTS MAX-KIB\n"
 	      "       test_parleyd_conns slow PORT CONNECTIONS PER-IP HEADER-SECONDS\n"
+	      "       test_parleyd_conns slowbody PORT CONNECTIONS HEADER-SECONDS\n"
 	      "       test_parleyd_conns streams PORT IDS PER-KEY\n",
 	      stderr);
 }
@@ -600,6 +649,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "slow") == 0 && argc == 6)
 		return cmd_slow((int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10),
 		                (int)strtol(argv[5], NULL, 10));
+	if (strcmp(argv[1], "slowbody") == 0 && argc == 5)
+		return cmd_slowbody((int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
 	if (strcmp(argv[1], "streams") == 0 && argc == 5) {
 		ids_dir = argv[3];
 		return cmd_streams((int)strtol(argv[4], NULL, 10));

@@ -39,6 +39,9 @@ conns memory "$PORT" "$IDS" "$PID" inbox 12 8192
 # 100 connections from 127.0.0.2 that send their heads a byte at a time.
 conns slow "$PORT" 100 64 5
 
+# 8 record submissions from 127.0.0.3 that send their bodies a byte at a time.
+conns slowbody "$PORT" 8 5
+
 # One member's event streams.
 conns streams "$PORT" "$IDS" 4
 
