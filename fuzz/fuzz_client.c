@@ -32,7 +32,7 @@ static void check_entry(const struct pl_client_entry *e)
 
 static void receipt(const char *aux, size_t aux_len, const char *b, size_t n)
 {
-	struct pl_client_receipt r, untouched;
+	struct pl_receipt r, untouched;
 	const char *why = NULL;
 	uint8_t h[PL_HASH_BYTES];
 
@@ -47,7 +47,7 @@ static void receipt(const char *aux, size_t aux_len, const char *b, size_t n)
 	if (memcmp(h, r.id, PL_HASH_BYTES) != 0 || r.index >= r.size || !r.proof || !r.checkpoint ||
 	    r.proof[r.proof_len] || r.checkpoint[r.checkpoint_len])
 		abort();
-	pl_client_receipt_release(&r);
+	pl_receipt_release(&r);
 }
 
 static void record(const char *aux, bool no_index, const char *b, size_t n)

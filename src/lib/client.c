@@ -141,15 +141,6 @@ void pl_client_list_release(struct pl_client_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-void pl_client_receipt_release(struct pl_client_receipt *r)
-{
-	if (!r)
-		return;
-	free(r->proof);
-	free(r->checkpoint);
-	memset(r, 0, sizeof(*r));
-}
-
 void pl_client_parties_free(struct pl_client_party *v, size_t n)
 {
 	if (!v)
@@ -723,9 +714,9 @@ out:
 }
 
 int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size_t rec_len,
-                             struct pl_client_receipt *out, const char **why)
+                             struct pl_receipt *out, const char **why)
 {
-	struct pl_client_receipt r;
+	struct pl_receipt r;
 	uint8_t id[PL_HASH_BYTES];
 	json_t *j = json_load_body(body, len);
 	int ret;
@@ -749,13 +740,12 @@ int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size
 	memset(&r, 0, sizeof(r));
 	ret = 0;
 out:
-	pl_client_receipt_release(&r);
+	pl_receipt_release(&r);
 	json_decref(j);
 	return ret;
 }
 
-int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
-                     struct pl_client_receipt *out)
+int pl_client_submit(struct pl_client *c, const char *rec, size_t len, struct pl_receipt *out)
 {
 	/* The record's own signature authenticates it (docs/api.md): no request signature. */
 	struct request rq = {.method = "POST",

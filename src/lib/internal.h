@@ -65,14 +65,14 @@ char *pl__path_join(const char *dir, const char *file);
  */
 struct pl_client_entry;
 struct pl_client_list;
-struct pl_client_receipt;
+struct pl_receipt;
 struct pl_client_line;
 struct pl_client_party;
 struct pl__client_sse;
 
 /* POST /records: rec[0..rec_len) is the record submitted, whose SHA-256 the id must be. */
 int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size_t rec_len,
-                             struct pl_client_receipt *out, const char **why);
+                             struct pl_receipt *out, const char **why);
 
 /*
  * One header line (its CRLF included or not): 0 with *index for a valid

@@ -144,7 +144,7 @@ struct req {
 	/* POST /records completes on the sequencer thread. */
 	bool submitted, done, suspended;
 	int status;
-	struct pl_exchange_receipt receipt;
+	struct pl_receipt receipt;
 	struct pl_exchange_refusal why;
 
 	/* Long polls and event streams wait on the notifier. */
@@ -899,7 +899,7 @@ static int json_text(struct pl_buf *b, const char *t, size_t n)
  * it is on every submission's path, where building and dumping a jansson
  * tree cost more than the text. NULL without memory.
  */
-static char *receipt_text(const struct pl_exchange_receipt *rc, size_t *len)
+static char *receipt_text(const struct pl_receipt *rc, size_t *len)
 {
 	char id[PL_HASH_HEX_LEN + 1];
 	struct pl_buf b;
@@ -925,8 +925,7 @@ static char *receipt_text(const struct pl_exchange_receipt *rc, size_t *len)
 }
 
 /* Answers a receipt: status 201 (new) or 200 (already logged). */
-static enum MHD_Result send_receipt(struct req *r, unsigned status,
-                                    const struct pl_exchange_receipt *rc)
+static enum MHD_Result send_receipt(struct req *r, unsigned status, const struct pl_receipt *rc)
 {
 	size_t len = 0;
 	char *text = receipt_text(rc, &len);
@@ -936,7 +935,7 @@ static enum MHD_Result send_receipt(struct req *r, unsigned status,
 	return send_bytes(r, status, APP_JSON, NULL, text, len, true);
 }
 
-static void submit_done(void *arg, int status, struct pl_exchange_receipt *rc,
+static void submit_done(void *arg, int status, struct pl_receipt *rc,
                         const struct pl_exchange_refusal *why)
 {
 	struct req *r = arg;
@@ -972,39 +971,14 @@ static bool submit_admit(void *arg, const char *key_name)
 /* A record already in the log: answer as for a new one, with a fresh proof (idempotent retry). */
 static enum MHD_Result answer_existing(struct req *r, uint64_t index)
 {
-	struct pl_exchange_receipt rc;
-	struct pl_exchange_entry e;
-	struct pl_buf proof, cp;
+	struct pl_receipt rc;
 	enum MHD_Result ret;
-	uint64_t size = pl_exchange_size(r->h->ex);
-	int err;
+	int err = pl_exchange_receipt_get(r->h->ex, index, &rc);
 
-	memset(&rc, 0, sizeof(rc));
-	memset(&e, 0, sizeof(e));
-	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
-	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + PL_NOTE_MAX_SIGS * 512);
-	err = pl_exchange_record_at(r->h->ex, index, &e);
-	if (!err)
-		err = pl_exchange_proof(r->h->ex, index, size, &proof);
-	if (!err)
-		err = pl_exchange_checkpoint_at(r->h->ex, size, &cp);
-	if (err) {
-		pl_exchange_entry_release(&e);
-		pl_buf_release(&proof);
-		pl_buf_release(&cp);
+	if (err)
 		return send_lib_error(r, err, "record");
-	}
-	rc.index = index;
-	memcpy(rc.id, e.id, PL_HASH_BYTES);
-	rc.proof = proof.data;
-	rc.proof_len = proof.len;
-	rc.checkpoint = cp.data;
-	rc.checkpoint_len = cp.len;
-	rc.size = size;
 	ret = send_receipt(r, MHD_HTTP_OK, &rc);
-	pl_exchange_entry_release(&e);
-	pl_buf_release(&proof);
-	pl_buf_release(&cp);
+	pl_receipt_release(&rc);
 	return ret;
 }
 
@@ -1996,7 +1970,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->names);
 	if (r->reserved)
 		upload_release(r);
-	pl_exchange_receipt_release(&r->receipt);
+	pl_receipt_release(&r->receipt);
 	pl_buf_release(&r->body);
 	pl_buf_release(&r->out);
 	free(r->target);
