@@ -1,4 +1,4 @@
-/* Unit tests of the client's answer parsers: valid bodies and tables of malformed ones. */
+/* Unit tests of the client's answer decoders (in apicodec.c): valid bodies, malformed tables. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
