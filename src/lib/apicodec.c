@@ -540,8 +540,8 @@ int pl_apicodec_payload(struct pl_buf *b, const uint8_t hash[static PL_HASH_BYTE
 	return pl_buf_addf(b, "{\"hash\":\"%s\",\"size\":%llu}", hex, (unsigned long long)size);
 }
 
-int pl__client_payload_parse(const char *body, size_t len,
-                             const uint8_t sent[static PL_HASH_BYTES], const char **why)
+int pl__client_payload_parse(const char *body, size_t len, const uint8_t sent[static PL_HASH_BYTES],
+                             const char **why)
 {
 	uint8_t theirs[PL_HASH_BYTES];
 	json_t *j = json_load_body(body, len);
@@ -613,7 +613,8 @@ void pl__client_error_parse(const char *body, size_t len, struct pl_client_error
 
 int pl_apicodec_sse_record(struct pl_buf *b, const struct pl_exchange_entry *e)
 {
-	int ret = pl_buf_addf(b, "id: %llu\nevent: record\ndata: ", (unsigned long long)(e->index + 1));
+	int ret = pl_buf_addf(
+	        b, "id: %llu\nevent: record\ndata: ", (unsigned long long)(e->index + 1));
 
 	if (!ret)
 		ret = pl_apicodec_entry(b, true, e, NULL, 0);

@@ -60,8 +60,9 @@ static void test_string(void **state)
 	(void)state;
 	pl_buf_init(&b, 1024);
 	assert_int_equal(pl_apicodec_string(&b, AWKWARD, sizeof(AWKWARD) - 1), 0);
-	assert_text(&b, "\"a \\\"quoted\\\" back\\\\slash\\nnew line\\ttab\\u000d\\u0001\\u001f\x7f "
-	                "caf\xc3\xa9 /\"");
+	assert_text(&b,
+	            "\"a \\\"quoted\\\" back\\\\slash\\nnew line\\ttab\\u000d\\u0001\\u001f\x7f "
+	            "caf\xc3\xa9 /\"");
 	pl_buf_release(&b);
 	/* Every byte below 0x80 decodes back to itself. */
 	for (unsigned c = 1; c < 0x80; c++) {
@@ -108,12 +109,13 @@ static void test_receipt(void **state)
 	assert_int_equal(pl_apicodec_receipt(&b, &r), 0);
 	/* The wire format of docs/api.md, byte for byte as parleyd has always answered it. */
 	pl_hex_encode(hex, r.id, PL_HASH_BYTES);
-	snprintf(want, sizeof(want),
-	         "{\"index\":41,\"id\":\"%s\",\"size\":42,\"proof\":\"c2sp.org/tlog-proof@v1\\n"
-	         "index 41\\nAAAA\\n\\na \\\"quoted\\\" back\\\\slash\\nnew line\\ttab\\u000d"
-	         "\\u0001\\u001f\x7f caf\xc3\xa9 /\",\"checkpoint\":\"hotline.example\\n42\\nroot\\n"
-	         "\\n\xe2\x80\x94 hotline.example sig\\n\"}",
-	         hex);
+	snprintf(
+	        want, sizeof(want),
+	        "{\"index\":41,\"id\":\"%s\",\"size\":42,\"proof\":\"c2sp.org/tlog-proof@v1\\n"
+	        "index 41\\nAAAA\\n\\na \\\"quoted\\\" back\\\\slash\\nnew line\\ttab\\u000d"
+	        "\\u0001\\u001f\x7f caf\xc3\xa9 /\",\"checkpoint\":\"hotline.example\\n42\\nroot\\n"
+	        "\\n\xe2\x80\x94 hotline.example sig\\n\"}",
+	        hex);
 	assert_text(&b, want);
 	/* Decoded for the record submitted: the same receipt. */
 	memset(&got, 0, sizeof(got));
@@ -159,7 +161,8 @@ static void test_records(void **state)
 	assert_int_equal(pl_apicodec_list_close(&b, true, 10), 0);
 	snprintf(want, sizeof(want),
 	         "{\"records\":[{\"index\":3,\"id\":\"%s\",\"record\":\"parley/record/v1\\nkind "
-	         "statement\\n\\n\xe2\x80\x94 hotline.example/unc x\\n\"},{\"index\":9,\"id\":\"%s\","
+	         "statement\\n\\n\xe2\x80\x94 hotline.example/unc "
+	         "x\\n\"},{\"index\":9,\"id\":\"%s\","
 	         "\"record\":\"r2 \\\"with\\\" quotes\\n\"}],\"next\":10}",
 	         h1, h2);
 	assert_text(&b, want);
