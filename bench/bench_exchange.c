@@ -152,12 +152,12 @@ static void *submit_all(void *arg)
 	struct submitter *s = arg;
 
 	for (int i = 0; i < s->n; i++) {
-		struct pl_exchange_receipt rc;
+		struct pl_receipt rc;
 		if (pl_exchange_submit(s->ex, s->msgs[i], s->lens[i], &rc, NULL) != 0) {
 			s->failures++;
 			continue;
 		}
-		pl_exchange_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	return NULL;
 }
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 		goto out;
 	t0 = now();
 	for (int i = 0; i < LAT_COUNT; i++) {
-		struct pl_exchange_receipt rc;
+		struct pl_receipt rc;
 		double due = t0 + (double)i / LAT_RATE, s;
 		while ((s = now()) < due) {
 			struct timespec ts = {0, (long)((due - s) * 1e9)};
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 		                       NULL) != 0)
 			goto out;
 		lat[i] = now() - s;
-		pl_exchange_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	qsort(lat, LAT_COUNT, sizeof(*lat), cmp_double);
 	printf("submit-to-proof latency at %d/s: p50 %.2f ms, p99 %.2f ms (%.2f x fdatasync "

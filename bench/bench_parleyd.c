@@ -629,7 +629,7 @@ static void *pace_main(void *arg)
 
 	for (size_t k = 0; k < p->cap; k++) {
 		uint64_t due = p->start + k * p->period, t;
-		struct pl_client_receipt rc;
+		struct pl_receipt rc;
 		size_t len;
 		char *rec = chain_sign(p->ch, NULL, NULL, 0, &len);
 		while ((t = now_ns()) < due)
@@ -640,7 +640,7 @@ static void *pace_main(void *arg)
 			break;
 		}
 		p->lat[p->n++] = now_ns() - due;
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 		free(rec);
 	}
 	return NULL;
@@ -745,7 +745,7 @@ static void bench_delivery(struct chain *sender, struct chain *recv, double http
 	pthread_create(&t, NULL, receive_main, &rv);
 	usleep(200000);
 	for (size_t i = 0; i < SENDS; i++) {
-		struct pl_client_receipt rc;
+		struct pl_receipt rc;
 		size_t len;
 		char *rec = chain_sign(sender, recv->id.name, hash, blen, &len);
 		sent_at[i] = now_ns();
@@ -755,7 +755,7 @@ static void bench_delivery(struct chain *sender, struct chain *recv, double http
 		}
 		ack[i] = now_ns();
 		memcpy(ids[i], rc.id, PL_HASH_BYTES);
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 		free(rec);
 		n++;
 		usleep(5000);
@@ -777,11 +777,11 @@ static void bench_delivery(struct chain *sender, struct chain *recv, double http
 	pthread_mutex_unlock(&a->lock);
 	/* Wake the stream with one more record so that it sees the stop flag. */
 	{
-		struct pl_client_receipt rc;
+		struct pl_receipt rc;
 		size_t len;
 		char *rec = chain_sign(sender, recv->id.name, hash, blen, &len);
 		if (pl_client_submit(sender->c, rec, len, &rc) == 0)
-			pl_client_receipt_release(&rc);
+			pl_receipt_release(&rc);
 		free(rec);
 	}
 	pthread_join(t, NULL);

@@ -1,21 +1,35 @@
-/* libFuzzer target: the client's parsers of the exchange's answers and its event-stream framing. */
+/* libFuzzer target: the decoders of the exchange's answers (apicodec.c), each checked against its
+ * encoder. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <parley/apicodec.h>
 #include <parley/client.h>
 
 #include "internal.h"
 
 /*
  * Input: one selector byte, then "aux NUL body" or just "body". The
- * selector's low bits pick the parser (8 and above: all of them); its top
+ * selector's low bits pick the parser (8 and above 10: all of them); its top
  * bit is a flag (want_next for lists, no Parley-Index for a record). aux is
- * the submitted record, the id or the line name asked.
+ * the submitted record, the id or the line name asked, or the payload sent.
  */
-enum { P_RECEIPT, P_RECORD, P_HEADER, P_LIST, P_LINE, P_PARTIES, P_CONSISTENCY, P_SSE, P_ALL };
+enum {
+	P_RECEIPT,
+	P_RECORD,
+	P_HEADER,
+	P_LIST,
+	P_LINE,
+	P_PARTIES,
+	P_CONSISTENCY,
+	P_SSE,
+	P_ALL,
+	P_PAYLOAD,
+	P_ERROR,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,7 +46,8 @@ static void check_entry(const struct pl_client_entry *e)
 
 static void receipt(const char *aux, size_t aux_len, const char *b, size_t n)
 {
-	struct pl_client_receipt r, untouched;
+	struct pl_receipt r, untouched, again;
+	struct pl_buf enc;
 	const char *why = NULL;
 	uint8_t h[PL_HASH_BYTES];
 
@@ -47,7 +62,20 @@ static void receipt(const char *aux, size_t aux_len, const char *b, size_t n)
 	if (memcmp(h, r.id, PL_HASH_BYTES) != 0 || r.index >= r.size || !r.proof || !r.checkpoint ||
 	    r.proof[r.proof_len] || r.checkpoint[r.checkpoint_len])
 		abort();
-	pl_client_receipt_release(&r);
+	/* What was decoded encodes to an answer that decodes to the same receipt. */
+	pl_buf_init(&enc, 1u << 24);
+	if (pl_apicodec_receipt(&enc, &r) != 0 ||
+	    pl__client_receipt_parse(enc.data, enc.len, aux, aux_len, &again, NULL) != 0)
+		abort();
+	if (again.index != r.index || again.size != r.size ||
+	    memcmp(again.id, r.id, PL_HASH_BYTES) != 0 || again.proof_len != r.proof_len ||
+	    memcmp(again.proof, r.proof, r.proof_len) != 0 ||
+	    again.checkpoint_len != r.checkpoint_len ||
+	    memcmp(again.checkpoint, r.checkpoint, r.checkpoint_len) != 0)
+		abort();
+	pl_receipt_release(&again);
+	pl_buf_release(&enc);
+	pl_receipt_release(&r);
 }
 
 static void record(const char *aux, bool no_index, const char *b, size_t n)
@@ -192,18 +220,43 @@ out:
 	pl__client_sse_free(p2);
 }
 
+static void payload(const char *aux, size_t aux_len, const char *b, size_t n)
+{
+	uint8_t h[PL_HASH_BYTES];
+	const char *why = NULL;
+	int ret;
+
+	pl_sha256(h, aux, aux_len);
+	ret = pl__client_payload_parse(b, n, h, &why);
+	if (ret != 0 && (!why || (ret != PL_EMALFORMED && ret != PL_EPROOF && ret != PL_ENOMEM)))
+		abort();
+}
+
+static void error_body(const char *b, size_t n)
+{
+	struct pl_client_error e;
+
+	memset(&e, 0, sizeof(e));
+	pl__client_error_parse(b, n, &e);
+	if (memchr(e.code, '\0', sizeof(e.code)) == NULL ||
+	    memchr(e.reason, '\0', sizeof(e.reason)) == NULL ||
+	    (!e.has_head && (e.head_seq || e.head_index)) || e.status != 0)
+		abort(); /* strings stay terminated; a head is all there or not at all */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *aux = "", *b;
 	char *copy;
 	size_t aux_len = 0, n;
 	unsigned sel;
-	bool flag;
+	bool flag, all;
 
 	if (size < 1)
 		return 0;
 	sel = data[0] & 0x7f;
 	flag = (data[0] & 0x80) != 0;
+	all = sel == P_ALL || sel > P_ERROR;
 	/* The body in a buffer of its exact size, so that any read past it is caught. */
 	n = size - 1;
 	copy = malloc(n ? n : 1);
@@ -220,22 +273,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n -= aux_len + 1;
 		}
 	}
-	if (sel == P_RECEIPT || sel >= P_ALL)
+	if (sel == P_RECEIPT || all)
 		receipt(aux, aux_len, b, n);
-	if (sel == P_RECORD || sel >= P_ALL)
+	if (sel == P_RECORD || all)
 		record(aux, flag, b, n);
-	if (sel == P_HEADER || sel >= P_ALL)
+	if (sel == P_HEADER || all)
 		header(b, n);
-	if (sel == P_LIST || sel >= P_ALL)
+	if (sel == P_LIST || all)
 		list(flag, b, n);
-	if (sel == P_LINE || sel >= P_ALL)
+	if (sel == P_LINE || all)
 		line(aux, b, n);
-	if (sel == P_PARTIES || sel >= P_ALL)
+	if (sel == P_PARTIES || all)
 		parties(b, n);
-	if (sel == P_CONSISTENCY || sel >= P_ALL)
+	if (sel == P_CONSISTENCY || all)
 		consistency(b, n);
-	if (sel == P_SSE || sel >= P_ALL)
+	if (sel == P_SSE || all)
 		sse(aux, aux_len, b, n);
+	if (sel == P_PAYLOAD || all)
+		payload(aux, aux_len, b, n);
+	if (sel == P_ERROR || all)
+		error_body(b, n);
 	free(copy);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <parley/error.h>
 #include <parley/key.h>
 #include <parley/limits.h>
+#include <parley/receipt.h>
 
 /*
  * A client of one exchange, over libcurl: http and https only, no redirects
@@ -81,17 +82,6 @@ struct pl_client_list {
 	uint64_t next;
 };
 
-/* The answer to a durable submission. Strings are malloc'd: release with the function below. */
-struct pl_client_receipt {
-	uint64_t index;
-	uint8_t id[PL_HASH_BYTES];
-	uint64_t size;
-	char *proof; /* c2sp.org/tlog-proof text */
-	size_t proof_len;
-	char *checkpoint; /* the signed checkpoint the proof is for */
-	size_t checkpoint_len;
-};
-
 /* A directory entry from GET /parties. register_record is malloc'd. */
 struct pl_client_party {
 	char name[PL_KEY_NAME_MAX + 1];
@@ -108,7 +98,6 @@ struct pl_client_party {
 /* Release what the calls return. NULL or zeroed structs are no-ops. */
 void pl_client_entry_release(struct pl_client_entry *e);
 void pl_client_list_release(struct pl_client_list *l);
-void pl_client_receipt_release(struct pl_client_receipt *r);
 void pl_client_parties_free(struct pl_client_party *v, size_t n);
 
 /* GET /health: 0 when the server answers. */
@@ -148,7 +137,7 @@ int pl_client_payload_get(struct pl_client *c, const uint8_t hash[static PL_HASH
  * the answered id is SHA-256 of rec; the proof is the caller's to verify.
  */
 int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
-                     struct pl_client_receipt *out) PL_WUR;
+                     struct pl_receipt *out) PL_WUR;
 
 /* GET /records/<id> (id: 8 to 64 hex digits). Checks the id of a full-id answer. */
 int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out) PL_WUR;

@@ -15,6 +15,7 @@
 #include <parley/limits.h>
 #include <parley/line.h>
 #include <parley/party.h>
+#include <parley/receipt.h>
 
 /*
  * One exchange: a log key, a store in a data directory, one sequencer thread
@@ -187,23 +188,6 @@ void pl_exchange_last_error(struct pl_exchange *ex, char *out, size_t outlen);
 /* ---- Submissions ------------------------------------------------------ */
 
 /*
- * What a durable acknowledgement carries. Fields are owned by the receipt;
- * release with pl_exchange_receipt_release().
- */
-struct pl_exchange_receipt {
-	uint64_t index;            /* the record's log index */
-	uint8_t id[PL_HASH_BYTES]; /* SHA-256 of the signed record */
-	char *proof;               /* c2sp.org/tlog-proof text (includes the checkpoint) */
-	size_t proof_len;
-	char *checkpoint; /* the signed checkpoint the proof is for */
-	size_t checkpoint_len;
-	uint64_t size; /* tree size of that checkpoint */
-};
-
-/* Frees the receipt's strings and zeroes it. NULL or a zeroed receipt is a no-op. */
-void pl_exchange_receipt_release(struct pl_exchange_receipt *r);
-
-/*
  * Why a submission was refused, for the client: a one-line reason, and for
  * PL_ECHAIN the author's current chain head (has_head false when the key has
  * no record yet, so the next record must be its first).
@@ -232,11 +216,12 @@ struct pl_exchange_refusal {
  * index in why->head_index. Store failures are PL_ESTORE; after shutdown
  * PL_ESTATE.
  *
- * On success fills *out (release it). On failure *out is untouched and, if why
- * is not NULL, *why explains. Blocks the calling thread for about one batch.
+ * On success fills *out (the caller releases it with pl_receipt_release()).
+ * On failure *out is untouched and, if why is not NULL, *why explains. Blocks
+ * the calling thread for about one batch.
  */
-int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len,
-                       struct pl_exchange_receipt *out, struct pl_exchange_refusal *why) PL_WUR;
+int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len, struct pl_receipt *out,
+                       struct pl_exchange_refusal *why) PL_WUR;
 
 /*
  * Called once per pl_exchange_submit_async(): status is 0 with r filled, or
@@ -248,7 +233,7 @@ int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len,
  * exchange (e.g. resume a suspended HTTP connection).
  */
 struct pl_exchange_done {
-	void (*fn)(void *arg, int status, struct pl_exchange_receipt *r,
+	void (*fn)(void *arg, int status, struct pl_receipt *r,
 	           const struct pl_exchange_refusal *why);
 	void *arg;
 	/*
@@ -270,6 +255,17 @@ struct pl_exchange_done {
  */
 int pl_exchange_submit_async(struct pl_exchange *ex, const char *rec, size_t len,
                              const struct pl_exchange_done *done);
+
+/*
+ * The receipt of the record already logged at index, as a retried
+ * submission of it is answered (idempotently): its tlog-proof under the
+ * latest signed checkpoint. The record is read and checked as
+ * pl_exchange_record_at() reads it. On success fills *out (the caller
+ * releases it with pl_receipt_release()). Returns 0, PL_ENOTFOUND (index not
+ * below the latest checkpoint's size), PL_EDAMAGED, PL_ESTORE, PL_ENOMEM.
+ * Thread-safe.
+ */
+int pl_exchange_receipt_get(struct pl_exchange *ex, uint64_t index, struct pl_receipt *out) PL_WUR;
 
 /*
  * Stores a payload blob (the ciphertext of a message, docs/payloads.md),
@@ -333,7 +329,7 @@ struct pl_exchange_party {
  */
 int pl_exchange_party_add(struct pl_exchange *ex, const char *name, const char *vkey_text,
                           const char *enc_key_text, const struct pl_skey *self, size_t nself,
-                          struct pl_exchange_receipt *out) PL_WUR;
+                          struct pl_receipt *out) PL_WUR;
 
 /*
  * Revokes a party by appending an exchange-signed `revoke` record; its key
@@ -343,7 +339,7 @@ int pl_exchange_party_add(struct pl_exchange *ex, const char *name, const char *
  * party's key), PL_ERULE, PL_ESTORE, PL_ESTATE. *out as above (may be NULL).
  */
 int pl_exchange_party_revoke(struct pl_exchange *ex, const char *name, const struct pl_skey *self,
-                             size_t nself, struct pl_exchange_receipt *out) PL_WUR;
+                             size_t nself, struct pl_receipt *out) PL_WUR;
 
 /*
  * The first of the two steps docs/records.md describes for a register or
@@ -371,7 +367,7 @@ int pl_exchange_party_prepare(struct pl_exchange *ex, bool revoke, const char *n
  * PL_ENOTFOUND, PL_ERULE, PL_ESTORE, PL_ESTATE.
  */
 int pl_exchange_party_complete(struct pl_exchange *ex, const char *msg, size_t len,
-                               struct pl_exchange_receipt *out) PL_WUR;
+                               struct pl_receipt *out) PL_WUR;
 
 /* Looks up a party by name (revoked ones too). Returns 0, PL_ENOTFOUND, PL_ESTORE. */
 int pl_exchange_party_get(struct pl_exchange *ex, const char *name,

@@ -1,14 +1,12 @@
-/* The exchange API client over libcurl: signed requests, bounded answers, strict parsing. */
+/* The exchange API client over libcurl: signed requests; answers bounded, decoded by apicodec.c. */
 #include <parley/client.h>
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <sodium.h>
 
 #include <parley/auth.h>
@@ -23,8 +21,6 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define URL_MAX            2048
 #define ERROR_BODY_MAX     4096
-#define SSE_LINE_MAX       (8u * PL_RECORD_MAX_BYTES) /* a record, JSON-escaped */
-#define HEADER_LINE_MAX    256
 
 struct pl_client {
 	CURL *curl;
@@ -141,15 +137,6 @@ void pl_client_list_release(struct pl_client_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-void pl_client_receipt_release(struct pl_client_receipt *r)
-{
-	if (!r)
-		return;
-	free(r->proof);
-	free(r->checkpoint);
-	memset(r, 0, sizeof(*r));
-}
-
 void pl_client_parties_free(struct pl_client_party *v, size_t n)
 {
 	if (!v)
@@ -201,34 +188,6 @@ static int error_of_status(long status)
 	}
 }
 
-/* Reads the server's JSON error body into c->err (best effort: it is only an explanation). */
-static void parse_error_body(struct pl_client *c, const char *s, size_t n)
-{
-	json_error_t je;
-	json_t *j = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je), *v;
-
-	if (!j)
-		return;
-	if (json_is_string(v = json_object_get(j, "error")))
-		snprintf(c->err.code, sizeof(c->err.code), "%s", json_string_value(v));
-	if (json_is_string(v = json_object_get(j, "reason")))
-		set_reason(c, json_string_value(v));
-	v = json_object_get(j, "head");
-	if (json_is_object(v)) {
-		json_t *seq = json_object_get(v, "seq"), *id = json_object_get(v, "id"),
-		       *idx = json_object_get(v, "index");
-		if (json_is_integer(seq) && json_integer_value(seq) >= 0 && json_is_integer(idx) &&
-		    json_integer_value(idx) >= 0 && json_is_string(id) &&
-		    pl_hex_decode_exact(c->err.head_id, PL_HASH_BYTES, json_string_value(id),
-		                        json_string_length(id)) == 0) {
-			c->err.has_head = true;
-			c->err.head_seq = (uint64_t)json_integer_value(seq);
-			c->err.head_index = (uint64_t)json_integer_value(idx);
-		}
-	}
-	json_decref(j);
-}
-
 struct sink {
 	struct pl_buf *body;
 	bool too_big;
@@ -248,22 +207,6 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 		return 0;
 	}
 	return n;
-}
-
-int pl__client_index_header(const char *p, size_t n, uint64_t *index)
-{
-	static const char name[] = "parley-index:";
-	size_t k = sizeof(name) - 1, a = k, b = n;
-
-	if (n <= k || strncasecmp(p, name, k) != 0)
-		return PL_ENOTFOUND;
-	if (n >= HEADER_LINE_MAX)
-		return PL_EMALFORMED;
-	while (a < b && (p[a] == ' ' || p[a] == '\t'))
-		a++;
-	while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' '))
-		b--;
-	return pl_parse_u64(index, p + a, b - a, INT64_MAX) == 0 ? 0 : PL_EMALFORMED;
 }
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
@@ -441,7 +384,7 @@ static int perform(struct pl_client *c, const struct request *rq, struct pl_buf 
 			goto out;
 		}
 	}
-	parse_error_body(c, resp->data ? resp->data : "", resp->len);
+	pl__client_error_parse(resp->data, resp->len, &c->err);
 	if (!c->err.reason[0])
 		snprintf(c->err.reason, sizeof(c->err.reason), "HTTP status %ld", status);
 	ret = error_of_status(status);
@@ -478,113 +421,6 @@ static int malformed(struct pl_client *c, const char *what)
 {
 	snprintf(c->err.reason, sizeof(c->err.reason), "malformed answer: %s", what);
 	return PL_EMALFORMED;
-}
-
-/* Records in one list or line answer: above what the server sends in a page. */
-#define LIST_ITEMS_MAX PL_HTTP_RECORDS_MAX_PAGE
-/* Directory entries: each is a key, and no directory holds more keys. */
-#define PARTIES_MAX PL_DIRECTORY_MAX_KEYS
-
-/* Tells the caller of a parser why it refused (a static string); returns ret. */
-static int refuse(const char **why, int ret, const char *reason)
-{
-	if (why)
-		*why = reason;
-	return ret;
-}
-
-static json_t *json_load_body(const char *body, size_t len)
-{
-	json_error_t je;
-
-	return json_loadb(len ? body : "", len, JSON_REJECT_DUPLICATES, &je);
-}
-
-static bool json_u64(json_t *v, uint64_t *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return false;
-	*out = (uint64_t)json_integer_value(v);
-	return true;
-}
-
-static bool json_hash(json_t *v, uint8_t out[static PL_HASH_BYTES])
-{
-	return json_is_string(v) && pl_hex_decode_exact(out, PL_HASH_BYTES, json_string_value(v),
-	                                                json_string_length(v)) == 0;
-}
-
-static char *json_dup(json_t *v, size_t *len)
-{
-	size_t n;
-	char *s;
-
-	if (!json_is_string(v))
-		return NULL;
-	n = json_string_length(v);
-	s = malloc(n + 1);
-	if (!s)
-		return NULL;
-	memcpy(s, json_string_value(v), n);
-	s[n] = '\0';
-	*len = n;
-	return s;
-}
-
-/* One {"index","id","record"} object; checks that id is SHA-256 of the record. */
-static int entry_from_json(json_t *o, struct pl_client_entry *e)
-{
-	uint8_t h[PL_HASH_BYTES];
-
-	memset(e, 0, sizeof(*e));
-	if (!json_is_object(o) || !json_u64(json_object_get(o, "index"), &e->index) ||
-	    !json_hash(json_object_get(o, "id"), e->id))
-		return PL_EMALFORMED;
-	e->note = json_dup(json_object_get(o, "record"), &e->note_len);
-	if (!e->note)
-		return PL_EMALFORMED;
-	pl_sha256(h, e->note, e->note_len);
-	if (sodium_memcmp(h, e->id, PL_HASH_BYTES) != 0) {
-		pl_client_entry_release(e);
-		return PL_EPROOF;
-	}
-	return 0;
-}
-
-int pl__client_list_parse(const char *body, size_t len, bool want_next, struct pl_client_list *out,
-                          const char **why)
-{
-	struct pl_client_list l = {NULL, 0, 0};
-	json_t *j = json_load_body(body, len), *a;
-	int ret = 0;
-
-	if (!j || !json_is_array(a = json_object_get(j, "records")) ||
-	    json_array_size(a) > LIST_ITEMS_MAX ||
-	    (want_next && !json_u64(json_object_get(j, "next"), &l.next))) {
-		ret = refuse(why, PL_EMALFORMED, "malformed answer: record list");
-		goto out;
-	}
-	if (json_array_size(a) > 0) {
-		l.v = calloc(json_array_size(a), sizeof(*l.v));
-		if (!l.v) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		ret = entry_from_json(json_array_get(a, i), &l.v[i]);
-		if (ret) {
-			(void)refuse(why, ret, "malformed answer: record entry");
-			goto out;
-		}
-		l.n++;
-	}
-	*out = l;
-	memset(&l, 0, sizeof(l));
-out:
-	pl_client_list_release(&l);
-	json_decref(j);
-	return ret;
 }
 
 /* ---- Endpoints ---- */
@@ -668,30 +504,19 @@ int pl_client_payload_put(struct pl_client *c, const uint8_t *blob, size_t len,
 	                     .body_len = len,
 	                     .content_type = "application/octet-stream",
 	                     .auth = true};
-	uint8_t mine[PL_HASH_BYTES], theirs[PL_HASH_BYTES];
+	uint8_t mine[PL_HASH_BYTES];
+	const char *why = NULL;
 	struct pl_buf resp;
-	json_error_t je;
-	json_t *j = NULL;
 	int ret;
 
 	pl_buf_init(&resp, ERROR_BODY_MAX);
-	ret = perform(c, &rq, &resp, NULL, ok_201);
-	if (ret)
-		goto out;
-	j = json_loadb(resp.data ? resp.data : "", resp.len, JSON_REJECT_DUPLICATES, &je);
-	if (!j || !json_hash(json_object_get(j, "hash"), theirs)) {
-		ret = malformed(c, "payload answer");
-		goto out;
-	}
 	pl_sha256(mine, len ? (const void *)blob : "", len);
-	if (memcmp(mine, theirs, PL_HASH_BYTES) != 0) {
-		set_reason(c, "the server stored other bytes than were sent");
-		ret = PL_EPROOF;
-		goto out;
-	}
-	memcpy(hash, mine, PL_HASH_BYTES);
-out:
-	json_decref(j);
+	ret = perform(c, &rq, &resp, NULL, ok_201);
+	if (!ret)
+		ret = pl__client_payload_parse(resp.data, resp.len, mine, &why);
+	ret = parsed(c, ret, why);
+	if (!ret)
+		memcpy(hash, mine, PL_HASH_BYTES);
 	pl_buf_release(&resp);
 	return ret;
 }
@@ -722,40 +547,7 @@ out:
 	return ret;
 }
 
-int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size_t rec_len,
-                             struct pl_client_receipt *out, const char **why)
-{
-	struct pl_client_receipt r;
-	uint8_t id[PL_HASH_BYTES];
-	json_t *j = json_load_body(body, len);
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	if (!j || !json_u64(json_object_get(j, "index"), &r.index) ||
-	    !json_hash(json_object_get(j, "id"), r.id) ||
-	    !json_u64(json_object_get(j, "size"), &r.size) ||
-	    !(r.proof = json_dup(json_object_get(j, "proof"), &r.proof_len)) ||
-	    !(r.checkpoint = json_dup(json_object_get(j, "checkpoint"), &r.checkpoint_len)) ||
-	    r.index >= r.size) {
-		ret = refuse(why, PL_EMALFORMED, "malformed answer: submission answer");
-		goto out;
-	}
-	pl_sha256(id, rec_len ? rec : "", rec_len);
-	if (memcmp(id, r.id, PL_HASH_BYTES) != 0) {
-		ret = refuse(why, PL_EPROOF, "the answer is for another record");
-		goto out;
-	}
-	*out = r;
-	memset(&r, 0, sizeof(r));
-	ret = 0;
-out:
-	pl_client_receipt_release(&r);
-	json_decref(j);
-	return ret;
-}
-
-int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
-                     struct pl_client_receipt *out)
+int pl_client_submit(struct pl_client *c, const char *rec, size_t len, struct pl_receipt *out)
 {
 	/* The record's own signature authenticates it (docs/api.md): no request signature. */
 	struct request rq = {.method = "POST",
@@ -777,67 +569,13 @@ int pl_client_submit(struct pl_client *c, const char *rec, size_t len,
 	return ret;
 }
 
-/* An id as a request names it: 8 to 64 hex digits. */
-static bool id_is_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n < 8 || n > PL_HASH_HEX_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = id[i];
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		      (ch >= 'A' && ch <= 'F')))
-			return false;
-	}
-	return true;
-}
-
 /* "/records/<id><suffix>" for an id of 8 to 64 hex digits. */
 static int record_target(char *t, size_t tn, const char *id, const char *suffix)
 {
-	if (!id_is_valid(id))
+	if (!pl__client_id_is_valid(id))
 		return PL_EINVAL;
 	snprintf(t, tn, "/records/%s%s", id, suffix);
 	return 0;
-}
-
-int pl__client_record_parse(const char *body, size_t len, const char *id, const uint64_t *index,
-                            struct pl_client_entry *out, const char **why)
-{
-	char hex[PL_HASH_HEX_LEN + 1];
-	struct pl_client_entry e;
-	int ret;
-
-	memset(&e, 0, sizeof(e));
-	if (!id || !id_is_valid(id)) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	if (!index) {
-		ret = refuse(why, PL_EMALFORMED, "malformed answer: no Parley-Index header");
-		goto out;
-	}
-	pl_sha256(e.id, len ? body : "", len);
-	pl_hex_encode(hex, e.id, PL_HASH_BYTES);
-	if (strncasecmp(hex, id, strlen(id)) != 0) {
-		ret = refuse(why, PL_EPROOF, "the answer is another record");
-		goto out;
-	}
-	e.index = *index;
-	e.note = malloc(len + 1);
-	if (!e.note) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	if (len)
-		memcpy(e.note, body, len);
-	e.note[len] = '\0';
-	e.note_len = len;
-	*out = e;
-	ret = 0;
-out:
-	return ret;
 }
 
 int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
@@ -875,31 +613,6 @@ int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct p
 	ret = record_target(target, sizeof(target), id, suffix);
 	if (!ret)
 		ret = get_into(c, target, true, out);
-	return ret;
-}
-
-int pl__client_consistency_parse(const char *body, size_t len, uint8_t hashes[][PL_HASH_BYTES],
-                                 size_t *n, const char **why)
-{
-	uint8_t h[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
-	size_t k = 0, i = 0;
-	int ret = 0;
-
-	while (i < len) {
-		const char *nl = memchr(body + i, '\n', len - i);
-		if (!nl || k >= PL_PROOF_MAX_HASHES ||
-		    pl_b64_decode_exact(h[k], PL_HASH_BYTES, body + i, (size_t)(nl - body) - i) !=
-		            0) {
-			ret = refuse(why, PL_EMALFORMED, "malformed answer: consistency proof");
-			goto out;
-		}
-		k++;
-		i = (size_t)(nl - body) + 1;
-	}
-	if (k > 0)
-		memcpy(hashes, h, k * PL_HASH_BYTES);
-	*n = k;
-out:
 	return ret;
 }
 
@@ -970,63 +683,6 @@ void pl_client_line_release(struct pl_client_line *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* {"line", "size", "next", "more", "records": [{index, id, record, proof}]}. */
-int pl__client_line_parse(const char *body, size_t len, const char *line,
-                          struct pl_client_line *out, const char **why)
-{
-	struct pl_client_line l;
-	json_t *j = json_load_body(body, len), *a, *ln;
-	int ret = 0;
-
-	memset(&l, 0, sizeof(l));
-	if (!line) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	if (!j || !json_is_array(a = json_object_get(j, "records")) ||
-	    json_array_size(a) > LIST_ITEMS_MAX || !json_u64(json_object_get(j, "size"), &l.size) ||
-	    !json_u64(json_object_get(j, "next"), &l.next) ||
-	    !json_is_boolean(json_object_get(j, "more")) ||
-	    !json_is_string(ln = json_object_get(j, "line")) ||
-	    strcmp(json_string_value(ln), line)) {
-		ret = refuse(why, PL_EMALFORMED, "malformed answer: line");
-		goto out;
-	}
-	l.more = json_is_true(json_object_get(j, "more"));
-	if (json_array_size(a) > 0) {
-		l.v = calloc(json_array_size(a), sizeof(*l.v));
-		if (!l.v) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		json_t *o = json_array_get(a, i);
-		struct pl_client_entry e;
-		ret = entry_from_json(o, &e);
-		if (ret) {
-			(void)refuse(why, ret, "malformed answer: line record");
-			goto out;
-		}
-		l.v[i].index = e.index;
-		memcpy(l.v[i].id, e.id, PL_HASH_BYTES);
-		l.v[i].note = e.note;
-		l.v[i].note_len = e.note_len;
-		l.n++;
-		l.v[i].proof = json_dup(json_object_get(o, "proof"), &l.v[i].proof_len);
-		if (!l.v[i].proof) {
-			ret = refuse(why, PL_EMALFORMED, "malformed answer: line record proof");
-			goto out;
-		}
-	}
-	*out = l;
-	memset(&l, 0, sizeof(l));
-out:
-	pl_client_line_release(&l);
-	json_decref(j);
-	return ret;
-}
-
 int pl_client_line(struct pl_client *c, const char *line, int64_t since, uint64_t after,
                    struct pl_client_line *out)
 {
@@ -1059,75 +715,6 @@ int pl_client_inbox(struct pl_client *c, uint64_t after, unsigned wait_s,
 	return get_list(c, target, true, true, (long)wait_s * 1000, out);
 }
 
-static int party_from_json(json_t *o, struct pl_client_party *p)
-{
-	json_t *v;
-	const char *s;
-
-	memset(p, 0, sizeof(*p));
-	if (!json_is_object(o))
-		return PL_EMALFORMED;
-	v = json_object_get(o, "name");
-	if (!json_is_string(v) || json_string_length(v) > PL_KEY_NAME_MAX)
-		return PL_EMALFORMED;
-	memcpy(p->name, json_string_value(v), json_string_length(v) + 1);
-	v = json_object_get(o, "vkey");
-	if (!json_is_string(v) ||
-	    pl_vkey_parse(&p->vkey, json_string_value(v), json_string_length(v)) != 0)
-		return PL_EMALFORMED;
-	v = json_object_get(o, "enc_key");
-	if (!json_is_string(v) || json_string_length(v) > PL_CLIENT_ENC_KEY_MAX)
-		return PL_EMALFORMED;
-	s = json_string_value(v);
-	memcpy(p->enc_key, s, json_string_length(v) + 1);
-	if (!json_u64(json_object_get(o, "register_index"), &p->register_index) ||
-	    !json_hash(json_object_get(o, "register_id"), p->register_id) ||
-	    !json_is_boolean(json_object_get(o, "revoked")))
-		return PL_EMALFORMED;
-	p->revoked = json_is_true(json_object_get(o, "revoked"));
-	if (p->revoked && !json_u64(json_object_get(o, "revoke_index"), &p->revoke_index))
-		return PL_EMALFORMED;
-	p->register_record =
-	        json_dup(json_object_get(o, "register_record"), &p->register_record_len);
-	if (!p->register_record)
-		return PL_EMALFORMED;
-	return 0;
-}
-
-int pl__client_parties_parse(const char *body, size_t len, struct pl_client_party **out, size_t *n,
-                             const char **why)
-{
-	struct pl_client_party *v = NULL;
-	json_t *j = json_load_body(body, len), *a;
-	size_t k = 0;
-	int ret = 0;
-
-	if (!j || !json_is_array(a = json_object_get(j, "parties")) ||
-	    json_array_size(a) > PARTIES_MAX) {
-		ret = refuse(why, PL_EMALFORMED, "malformed answer: directory");
-		goto out;
-	}
-	v = calloc(json_array_size(a) + 1, sizeof(*v));
-	if (!v) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < json_array_size(a); k++) {
-		if (party_from_json(json_array_get(a, k), &v[k]) != 0) {
-			free(v[k].register_record);
-			ret = refuse(why, PL_EMALFORMED, "malformed answer: directory entry");
-			goto out;
-		}
-	}
-	*out = v;
-	*n = k;
-	v = NULL;
-out:
-	pl_client_parties_free(v, k);
-	json_decref(j);
-	return ret;
-}
-
 int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t *n)
 {
 	struct request rq = {.method = "GET", .target = "/parties"};
@@ -1145,136 +732,6 @@ int pl_client_parties(struct pl_client *c, struct pl_client_party **out, size_t 
 }
 
 /* ---- Server-sent events ---- */
-
-/* The parser of an event stream: fed any chunks of it, calls fn per record event. */
-struct pl__client_sse {
-	int (*fn)(void *arg, const struct pl_client_entry *e);
-	void *arg;
-	uint64_t *cursor;
-	struct pl_buf line; /* the line being received */
-	struct pl_buf data; /* data of the event being received */
-	bool is_record;
-	bool has_id;
-	uint64_t id;
-	bool stopped; /* fn asked to stop */
-	int fail;     /* a malformed stream: nothing more is read */
-};
-
-static int sse_dispatch(struct pl__client_sse *s)
-{
-	struct pl_client_entry e;
-	json_error_t je;
-	json_t *j;
-	int ret;
-
-	if (s->is_record && s->data.len > 0) {
-		j = json_loadb(s->data.data, s->data.len, JSON_REJECT_DUPLICATES, &je);
-		ret = j ? entry_from_json(j, &e) : PL_EMALFORMED;
-		json_decref(j);
-		if (ret)
-			return ret;
-		if (e.index + 1 > *s->cursor)
-			*s->cursor = e.index + 1;
-		if (s->fn(s->arg, &e) != 0)
-			s->stopped = true;
-		pl_client_entry_release(&e);
-	}
-	if (s->has_id && s->id > *s->cursor)
-		*s->cursor = s->id;
-	pl_buf_reset(&s->data);
-	s->is_record = false;
-	s->has_id = false;
-	return 0;
-}
-
-/* One line of the event stream (without its end of line). */
-static int sse_line(struct pl__client_sse *s, const char *p, size_t n)
-{
-	const char *colon;
-	size_t fn, vs;
-
-	if (n == 0)
-		return sse_dispatch(s);
-	if (p[0] == ':')
-		return 0; /* a comment: the heartbeat */
-	colon = memchr(p, ':', n);
-	fn = colon ? (size_t)(colon - p) : n;
-	vs = colon ? fn + 1 : n;
-	if (vs < n && p[vs] == ' ')
-		vs++;
-	if (fn == 4 && memcmp(p, "data", 4) == 0) {
-		if (s->data.len > 0 && pl_buf_add(&s->data, "\n", 1) != 0)
-			return PL_ETOOBIG;
-		return pl_buf_add(&s->data, p + vs, n - vs);
-	}
-	if (fn == 5 && memcmp(p, "event", 5) == 0) {
-		s->is_record = n - vs == 6 && memcmp(p + vs, "record", 6) == 0;
-		return 0;
-	}
-	if (fn == 2 && memcmp(p, "id", 2) == 0) {
-		s->has_id = pl_parse_u64(&s->id, p + vs, n - vs, INT64_MAX) == 0;
-		return s->has_id ? 0 : PL_EMALFORMED;
-	}
-	return 0; /* retry and unknown fields are ignored, as the format says */
-}
-
-int pl__client_sse_new(struct pl__client_sse **out, uint64_t *cursor,
-                       int (*fn)(void *arg, const struct pl_client_entry *e), void *arg)
-{
-	struct pl__client_sse *s;
-
-	if (!out || !cursor || !fn)
-		return PL_EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return PL_ENOMEM;
-	s->fn = fn;
-	s->arg = arg;
-	s->cursor = cursor;
-	pl_buf_init(&s->line, SSE_LINE_MAX);
-	pl_buf_init(&s->data, SSE_LINE_MAX);
-	*out = s;
-	return 0;
-}
-
-void pl__client_sse_free(struct pl__client_sse *s)
-{
-	if (!s)
-		return;
-	pl_buf_release(&s->line);
-	pl_buf_release(&s->data);
-	free(s);
-}
-
-bool pl__client_sse_is_stopped(const struct pl__client_sse *s)
-{
-	return s->stopped;
-}
-
-int pl__client_sse_feed(struct pl__client_sse *s, const char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (!s->fail && !s->stopped && i < n) {
-		const char *nl = memchr(p + i, '\n', n - i);
-		size_t k = nl ? (size_t)(nl - (p + i)) : n - i, len;
-
-		if (pl_buf_add(&s->line, p + i, k) != 0) {
-			s->fail = PL_ETOOBIG;
-			break;
-		}
-		i += k;
-		if (!nl)
-			break;
-		i++;
-		len = s->line.len;
-		if (len > 0 && s->line.data[len - 1] == '\r')
-			len--;
-		s->fail = sse_line(s, s->line.data ? s->line.data : "", len);
-		pl_buf_reset(&s->line);
-	}
-	return s->fail;
-}
 
 /* The transfer of a stream: its status, the parser, or the error body. */
 struct sse {
@@ -1342,7 +799,7 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 		ret = s.fail == PL_ETOOBIG ? PL_ETOOBIG : PL_EMALFORMED;
 		(void)malformed(c, "event stream");
 	} else if (s.checked && !s.ok) {
-		parse_error_body(c, s.error.data ? s.error.data : "", s.error.len);
+		pl__client_error_parse(s.error.data, s.error.len, &c->err);
 		ret = error_of_status(c->err.status);
 	} else if (cc == CURLE_OK || (cc == CURLE_OPERATION_TIMEDOUT && max_ms && s.ok)) {
 		ret = 0;

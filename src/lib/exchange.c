@@ -72,7 +72,7 @@ struct ex_item {
 	uint64_t size; /* tree size of the batch's checkpoint */
 	int count;     /* EX_TIMERS: records appended */
 	struct pl_exchange_refusal why;
-	struct pl_exchange_receipt receipt;
+	struct pl_receipt receipt;
 	/* Completion: a waiting thread (cv) or a callback. */
 	bool done;
 	bool async;
@@ -212,8 +212,11 @@ struct ex_anchor {
 	uint8_t root[PL_HASH_BYTES];
 };
 
+static int ex_receipt_make(struct pl_tlog_reader *rd, uint64_t index,
+                           const uint8_t id[static PL_HASH_BYTES], uint64_t size, const char *cp,
+                           size_t cplen, char **take, struct pl_receipt *out);
 static int ex_receipt(struct pl_exchange *ex, struct pl_store *s, uint64_t index, uint64_t size,
-                      struct pl_exchange_receipt *out);
+                      struct pl_receipt *out);
 static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, size_t max,
                         struct pl_exchange_list *out);
 static int ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
@@ -1875,38 +1878,6 @@ out:
 	return ret;
 }
 
-/* Fills the receipt of a record the batch appended, with proofs from the memo. */
-static int ex_batch_receipt(struct ex_item *it, struct ex_memo *m, const char *cp, size_t cplen)
-{
-	struct pl_tlog_reader rd = {.read = ex_memo_read, .ctx = m};
-	struct pl_exchange_receipt r;
-	struct pl_buf proof;
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
-	ret = pl_proof_build(&proof, &rd, it->index, NULL, 0, cp, cplen);
-	if (ret)
-		goto out;
-	r.index = it->index;
-	r.size = it->size;
-	memcpy(r.id, it->id, PL_HASH_BYTES);
-	r.proof = pl_buf_detach(&proof, &r.proof_len);
-	r.checkpoint = malloc(cplen + 1);
-	if (!r.proof || !r.checkpoint) {
-		pl_exchange_receipt_release(&r);
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	memcpy(r.checkpoint, cp, cplen);
-	r.checkpoint[cplen] = '\0';
-	r.checkpoint_len = cplen;
-	it->receipt = r;
-out:
-	pl_buf_release(&proof);
-	return ret;
-}
-
 /* Hands out an item's result: wakes its waiter or calls its callback. */
 static void ex_complete(struct pl_exchange *ex, struct ex_item *it)
 {
@@ -1914,7 +1885,7 @@ static void ex_complete(struct pl_exchange *ex, struct ex_item *it)
 		if (it->status == 0 && it->appended && !it->receipt.proof)
 			it->status = ex_receipt(ex, NULL, it->index, it->size, &it->receipt);
 		it->cb.fn(it->cb.arg, it->status, it->status ? NULL : &it->receipt, &it->why);
-		pl_exchange_receipt_release(&it->receipt);
+		pl_receipt_release(&it->receipt);
 		free(it->msg);
 		free(it->rec);
 		free(it);
@@ -2116,14 +2087,16 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		/* ...then the submitters' proofs, from the batch's hashes in memory. A proof
 		 * that fails here is computed again from the store when it is handed out. */
 		for (it = items; m && it; it = it->next) {
+			struct pl_tlog_reader rd = {.read = ex_memo_read, .ctx = m};
 			if (it->type != EX_RECORD || !it->appended)
 				continue;
 			m->s = ex->w;
 			m->first = pl_tlog_stored_count(b.size0);
 			m->b = &b;
 			it->size = b.size0 + b.n;
-			if (ex_batch_receipt(it, m, cp.data, cp.len) != 0)
-				pl_exchange_receipt_release(&it->receipt);
+			if (ex_receipt_make(&rd, it->index, it->id, it->size, cp.data, cp.len, NULL,
+			                    &it->receipt) != 0)
+				pl_receipt_release(&it->receipt);
 		}
 		free(m);
 	}
@@ -2299,54 +2272,107 @@ static int ex_proof_text(struct pl_store *s, uint64_t index, const char *cp, siz
 	return ret == PL_EINVAL ? PL_ESTORE : ret;
 }
 
-static int ex_receipt(struct pl_exchange *ex, struct pl_store *s, uint64_t index, uint64_t size,
-                      struct pl_exchange_receipt *out)
+/*
+ * Assembles a receipt: the one place that does, for the batch (rd reads its
+ * hashes in memory) and for the store. The tlog-proof of the record at
+ * index, whose id is given, read through rd, under the signed checkpoint
+ * cp[0..cplen) at tree size size. When take is not NULL, *take is cp as a
+ * malloc'd string and is taken on success (*take set to NULL); else cp is
+ * copied. On success fills *out (pl_receipt_release()); else *out untouched.
+ */
+static int ex_receipt_make(struct pl_tlog_reader *rd, uint64_t index,
+                           const uint8_t id[static PL_HASH_BYTES], uint64_t size, const char *cp,
+                           size_t cplen, char **take, struct pl_receipt *out)
 {
-	struct pl_store *own = NULL;
-	struct pl_buf proof, cp;
-	struct pl_store_record meta;
-	struct pl_exchange_receipt r;
+	struct pl_receipt r;
+	struct pl_buf proof;
 	int ret;
 
 	memset(&r, 0, sizeof(r));
 	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
+	ret = pl_proof_build(&proof, rd, index, NULL, 0, cp, cplen);
+	if (ret == PL_EINVAL)
+		ret = PL_ESTORE; /* our own checkpoint no longer parses: the store is damaged */
+	if (ret)
+		goto out;
+	r.index = index;
+	memcpy(r.id, id, PL_HASH_BYTES);
+	r.size = size;
+	r.proof = pl_buf_detach(&proof, &r.proof_len);
+	if (r.proof && take) {
+		r.checkpoint = *take;
+		*take = NULL;
+	} else if (r.proof && (r.checkpoint = malloc(cplen + 1)) != NULL) {
+		memcpy(r.checkpoint, cp, cplen);
+		r.checkpoint[cplen] = '\0';
+	}
+	if (!r.checkpoint) {
+		pl_receipt_release(&r);
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	r.checkpoint_len = cplen;
+	*out = r;
+out:
+	pl_buf_release(&proof);
+	return ret;
+}
+
+/* The receipt of the record at index under the checkpoint at size, read from the store s
+ * (NULL: a reader's). */
+static int ex_receipt(struct pl_exchange *ex, struct pl_store *s, uint64_t index, uint64_t size,
+                      struct pl_receipt *out)
+{
+	struct pl_store *own = NULL;
+	struct pl_tlog_reader rd;
+	struct pl_store_record meta;
+	struct pl_buf cp;
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
 	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + 4096);
 	if (!s)
 		s = own = ex_reader_get(ex);
 	ret = pl_store_record_get(s, index, &meta, NULL);
 	if (!ret)
 		ret = pl_store_checkpoint_get(s, size, NULL, &cp);
-	if (!ret)
-		ret = ex_proof_text(s, index, cp.data, cp.len, &proof);
-	if (ret)
-		goto out;
-	r.index = index;
-	memcpy(r.id, meta.id, PL_HASH_BYTES);
-	r.size = size;
-	r.proof = pl_buf_detach(&proof, &r.proof_len);
-	r.checkpoint = pl_buf_detach(&cp, &r.checkpoint_len);
-	if (!r.proof || !r.checkpoint) {
-		pl_exchange_receipt_release(&r);
+	if (!ret && !(text = pl_buf_detach(&cp, &len)))
 		ret = PL_ENOMEM;
-		goto out;
+	if (!ret) {
+		rd = pl_store_tlog_reader(s);
+		ret = ex_receipt_make(&rd, index, meta.id, size, text, len, &text, out);
 	}
-	*out = r;
-out:
 	ex_note_error(ex, s, ret);
 	if (own)
 		ex_reader_put(ex, own);
-	pl_buf_release(&proof);
+	free(text);
 	pl_buf_release(&cp);
 	return ret;
 }
 
-void pl_exchange_receipt_release(struct pl_exchange_receipt *r)
+int pl_exchange_receipt_get(struct pl_exchange *ex, uint64_t index, struct pl_receipt *out)
 {
-	if (!r)
-		return;
-	free(r->proof);
-	free(r->checkpoint);
-	memset(r, 0, sizeof(*r));
+	struct pl_exchange_entry e;
+	struct ex_anchor a;
+	struct pl_store *s;
+	int ret;
+
+	if (!ex || !out)
+		return PL_EINVAL;
+	ret = ex_anchor(ex, &a);
+	if (ret)
+		return ret;
+	memset(&e, 0, sizeof(e));
+	s = ex_reader_get(ex);
+	/* Read and checked as GET /records reads it: a damaged store answers no receipt. */
+	ret = ex_entry(ex, s, &a, index, &e);
+	if (!ret)
+		ret = ex_receipt(ex, s, index, a.size, out);
+	ex_note_error(ex, s, ret);
+	ex_reader_put(ex, s);
+	pl_exchange_entry_release(&e);
+	return ret;
 }
 
 /* ---- Submissions ---- */
@@ -2444,8 +2470,8 @@ out:
 	return ret;
 }
 
-int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len,
-                       struct pl_exchange_receipt *out, struct pl_exchange_refusal *why)
+int pl_exchange_submit(struct pl_exchange *ex, const char *rec, size_t len, struct pl_receipt *out,
+                       struct pl_exchange_refusal *why)
 {
 	struct pl_exchange_refusal tmp;
 	struct ex_item *it = NULL;
@@ -2608,7 +2634,7 @@ out:
 /* ---- Parties ---- */
 
 static int ex_party_op(struct pl_exchange *ex, enum ex_item_type type, struct ex_party_req *q,
-                       struct pl_exchange_receipt *out)
+                       struct pl_receipt *out)
 {
 	struct ex_item it;
 	int ret;
@@ -2688,7 +2714,7 @@ int pl_exchange_party_prepare(struct pl_exchange *ex, bool revoke, const char *n
 }
 
 int pl_exchange_party_complete(struct pl_exchange *ex, const char *msg, size_t len,
-                               struct pl_exchange_receipt *out)
+                               struct pl_receipt *out)
 {
 	struct pl_note *n = NULL;
 	struct ex_item it;
@@ -2752,7 +2778,7 @@ out:
 
 int pl_exchange_party_add(struct pl_exchange *ex, const char *name, const char *vkey_text,
                           const char *enc_key_text, const struct pl_skey *self, size_t nself,
-                          struct pl_exchange_receipt *out)
+                          struct pl_receipt *out)
 {
 	struct ex_party_req q;
 	int ret;
@@ -2775,7 +2801,7 @@ int pl_exchange_party_add(struct pl_exchange *ex, const char *name, const char *
 }
 
 int pl_exchange_party_revoke(struct pl_exchange *ex, const char *name, const struct pl_skey *self,
-                             size_t nself, struct pl_exchange_receipt *out)
+                             size_t nself, struct pl_receipt *out)
 {
 	struct ex_party_req q;
 

@@ -86,18 +86,21 @@ int pl__read_small(int fd, void *buf, size_t cap, size_t *len);
  * SHA-256 of its record), PL_EINVAL (a bad argument of the caller's) or
  * PL_ENOMEM; on error the outputs are untouched, nothing is kept, and *why
  * (when why is not NULL) may be set to a static reason for people.
- * Thread-safe: no shared state. Implemented in client.c.
+ * Thread-safe: no shared state. Implemented in apicodec.c, each beside the
+ * encoder parleyd answers with (include/parley/apicodec.h).
  */
 struct pl_client_entry;
 struct pl_client_list;
-struct pl_client_receipt;
+struct pl_receipt;
 struct pl_client_line;
 struct pl_client_party;
 struct pl__client_sse;
 
+struct pl_client_error;
+
 /* POST /records: rec[0..rec_len) is the record submitted, whose SHA-256 the id must be. */
 int pl__client_receipt_parse(const char *body, size_t len, const char *rec, size_t rec_len,
-                             struct pl_client_receipt *out, const char **why);
+                             struct pl_receipt *out, const char **why);
 
 /*
  * One header line (its CRLF included or not): 0 with *index for a valid
@@ -124,6 +127,19 @@ int pl__client_line_parse(const char *body, size_t len, const char *line,
 /* GET /parties: *out is an array of *n, for pl_client_parties_free(). */
 int pl__client_parties_parse(const char *body, size_t len, struct pl_client_party **out, size_t *n,
                              const char **why);
+
+/* POST /payloads: the hash answered must be sent, the SHA-256 of the blob sent. */
+int pl__client_payload_parse(const char *body, size_t len, const uint8_t sent[static 32],
+                             const char **why);
+
+/*
+ * An error answer, best effort (it only explains a status): sets err's code,
+ * reason and chain head from what the body has; leaves the rest alone.
+ */
+void pl__client_error_parse(const char *body, size_t len, struct pl_client_error *err);
+
+/* Whether id names a record as a request may: 8 to 64 hex digits. */
+bool pl__client_id_is_valid(const char *id);
 
 /* GET /consistency: one base64 hash per line, at most PL_PROOF_MAX_HASHES (32: PL_HASH_BYTES). */
 int pl__client_consistency_parse(const char *body, size_t len, uint8_t hashes[][32], size_t *n,

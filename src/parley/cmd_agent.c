@@ -546,9 +546,9 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
                    uint8_t **keep, size_t *keep_len)
 {
 	struct session_record send;
-	struct session_receipt rc;
+	struct pl_receipt rc;
 	struct pl_record *r = NULL;
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	char hex[PL_RECORD_ID_HEX_LEN + 1], mine[PL_RECORD_ID_HEX_LEN + 1];
 	uint8_t salt[PL_BOX_SALT_BYTES], act[PL_HASH_BYTES];
 	uint8_t *pt = NULL;
 	size_t len = 0;
@@ -604,10 +604,11 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	r->nrefs = 1;
 	r->refs[0].role = PL_ROLE_SUBJECT;
 	memcpy(r->refs[0].id, subject, PL_RECORD_ID_BYTES);
-	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc);
+	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc, NULL);
 	if (ret)
 		goto out;
-	say("  signed receive #%" PRIu64 " %.16s for %.16s", rc.index, rc.hex, hex);
+	pl_record_id_format(mine, rc.id);
+	say("  signed receive #%" PRIu64 " %.16s for %.16s", rc.index, mine, hex);
 	if (keep && pt) {
 		*keep = pt;
 		*keep_len = len;
@@ -618,7 +619,7 @@ out:
 		pl_state_plaintext_free(pt, len);
 	sodium_memzero(salt, sizeof(salt));
 	free(r);
-	session_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	session_record_release(&send);
 	return ret;
 }
@@ -663,8 +664,9 @@ static int open_draft(struct agent *ag, const struct session_record *sr, uint8_t
  */
 static int answer(struct agent *ag, const struct session_record *check)
 {
-	struct session_receipt rc;
+	struct pl_receipt rc;
 	struct pl_record *r = NULL;
+	char mine[PL_RECORD_ID_HEX_LEN + 1];
 	uint8_t act[PL_HASH_BYTES];
 	int ret = PL_EXIT_OK, err;
 
@@ -700,14 +702,15 @@ static int answer(struct agent *ag, const struct session_record *check)
 	r->nrefs = 1;
 	r->refs[0].role = PL_ROLE_CHECK;
 	memcpy(r->refs[0].id, check->id, PL_RECORD_ID_BYTES);
-	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc);
+	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc, NULL);
 	if (ret)
 		goto out;
-	say("  signed answer #%" PRIu64 " %.16s for the check %.16s of %s", rc.index, rc.hex,
+	pl_record_id_format(mine, rc.id);
+	say("  signed answer #%" PRIu64 " %.16s for the check %.16s of %s", rc.index, mine,
 	    check->hex, check->rec->line);
 out:
 	free(r);
-	session_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	return ret;
 }
 

@@ -374,20 +374,22 @@ out:
 	return ret;
 }
 
-/* Prints what was logged: one line, or JSON. */
+/* Prints what was logged: one line, or JSON. r is the record as signed, text its note. */
 static int print_receipt(const struct author_args *a, const struct pl_record *r,
-                         const struct session_receipt *rc)
+                         const struct pl_receipt *rc, const struct pl_buf *text)
 {
-	char t[PL_TIMESTAMP_LEN + 1];
+	char t[PL_TIMESTAMP_LEN + 1], hex[PL_RECORD_ID_HEX_LEN + 1];
 	int ret = PL_EXIT_OK;
 
-	if (pl_timestamp_format(t, rc->time) != 0)
+	if (pl_timestamp_format(t, r->time) != 0)
 		t[0] = '\0';
+	pl_record_id_format(hex, rc->id);
 	if (a->json) {
-		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "kind",
-		                      pl_record_kind_name(r->kind), "id", rc->hex, "index",
+		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s%}", "kind",
+		                      pl_record_kind_name(r->kind), "id", hex, "index",
 		                      (json_int_t)rc->index, "tree_size", (json_int_t)rc->size,
-		                      "seq", (json_int_t)rc->seq, "time", t, "record", rc->text);
+		                      "seq", (json_int_t)r->seq, "time", t, "record",
+		                      text->data ? text->data : "", text->len);
 		if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
 			cli_error("cannot print the receipt");
 			ret = PL_EXIT_USAGE;
@@ -395,7 +397,7 @@ static int print_receipt(const struct author_args *a, const struct pl_record *r,
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		printf("%s %s index %llu tree %llu\n", pl_record_kind_name(r->kind), rc->hex,
+		printf("%s %s index %llu tree %llu\n", pl_record_kind_name(r->kind), hex,
 		       (unsigned long long)rc->index, (unsigned long long)rc->size);
 	}
 	return ret;
@@ -543,9 +545,9 @@ static int build(struct session *s, const struct author_args *a, struct pl_recor
 static int run(const struct author_args *a)
 {
 	struct session s;
-	struct session_receipt rc;
+	struct pl_receipt rc;
 	struct pl_record *r = NULL;
-	struct pl_buf body;
+	struct pl_buf body, text;
 	uint8_t salt[PL_BOX_SALT_BYTES];
 	int64_t min_time = 0;
 	bool opened = false, sealed = false;
@@ -554,6 +556,7 @@ static int run(const struct author_args *a)
 
 	memset(&rc, 0, sizeof(rc));
 	pl_buf_init(&body, PL_BOX_MAX_BODY + 1);
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
 	ret = session_open(&s, a->spec->name, a->profile);
 	if (ret)
 		goto out;
@@ -571,7 +574,7 @@ static int run(const struct author_args *a)
 		snprintf(what, sizeof(what), "the %s of %.16s", a->spec->name, a->id);
 	else
 		snprintf(what, sizeof(what), "the %s", a->spec->name);
-	ret = session_submit(&s, r, min_time, what, &rc);
+	ret = session_submit(&s, r, min_time, what, &rc, &text);
 	if (ret)
 		goto out;
 	/* The author keeps what it sealed, to read it back and to disclose it later. */
@@ -579,13 +582,14 @@ static int run(const struct author_args *a)
 	    pl_state_opened_put(s.state, rc.id, (const uint8_t *)body.data, body.len, salt) != 0)
 		cli_error("warning: local state %s: cannot keep a copy of the body",
 		          s.profile.state);
-	ret = print_receipt(a, r, &rc);
+	ret = print_receipt(a, r, &rc, &text);
 out:
 	sodium_memzero(salt, sizeof(salt));
 	if (body.data)
 		sodium_memzero(body.data, body.cap);
 	pl_buf_release(&body);
-	session_receipt_release(&rc);
+	pl_buf_release(&text);
+	pl_receipt_release(&rc);
 	free(r);
 	if (opened)
 		session_close(&s);

@@ -49,14 +49,6 @@ void session_record_release(struct session_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void session_receipt_release(struct session_receipt *rc)
-{
-	if (!rc)
-		return;
-	free(rc->text);
-	memset(rc, 0, sizeof(*rc));
-}
-
 /* Writes "<a>/<b>" into out. Returns false when it does not fit. */
 static bool path_join(char out[static CLI_PATH_MAX], const char *a, const char *b)
 {
@@ -879,7 +871,7 @@ static const struct pl_record_ref *act_subject(const struct pl_record *r)
 }
 
 /* Checks a receipt: the proof of this record under its checkpoint, and that checkpoint. */
-static int check_receipt(struct session *s, const struct pl_client_receipt *rc, const char *text,
+static int check_receipt(struct session *s, const struct pl_receipt *rc, const char *text,
                          size_t len, const char *what)
 {
 	struct pl_checkpoint pcp;
@@ -918,9 +910,9 @@ out:
 }
 
 int session_submit(struct session *s, struct pl_record *r, int64_t min_time, const char *what,
-                   struct session_receipt *out)
+                   struct pl_receipt *out, struct pl_buf *text_out)
 {
-	struct pl_client_receipt rc;
+	struct pl_receipt rc;
 	struct pl_state_head h;
 	struct pl_buf text;
 	const struct pl_record_ref *subj;
@@ -932,7 +924,7 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 	for (int attempt = 0; attempt < SUBMIT_ATTEMPTS; attempt++) {
 		int64_t t = session_now();
 
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 		memset(&rc, 0, sizeof(rc));
 		pl_buf_reset(&text);
 		if (pl_state_head_get(s->state, &h) != 0) {
@@ -994,22 +986,16 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 	if (pl_state_record_put(s->state, h.id, rc.index, text.data, text.len) != 0)
 		cli_error("warning: local state %s: cannot keep a copy of the %s", s->profile.state,
 		          what);
-	memset(out, 0, sizeof(*out));
-	out->index = rc.index;
-	memcpy(out->id, h.id, sizeof(out->id));
-	pl_record_id_format(out->hex, h.id);
-	out->size = rc.size;
-	out->time = r->time;
-	out->seq = r->seq;
-	out->text = pl_buf_detach(&text, &out->len);
-	if (!out->text) {
-		cli_error("%s: out of memory", what);
-		ret = PL_EXIT_USAGE;
-		goto out;
+	if (text_out) {
+		pl_buf_release(text_out);
+		*text_out = text;
+		pl_buf_init(&text, PL_RECORD_MAX_BYTES);
 	}
+	*out = rc;
+	memset(&rc, 0, sizeof(rc));
 	ret = PL_EXIT_OK;
 out:
-	pl_client_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	pl_buf_release(&text);
 	return ret;
 }

@@ -184,21 +184,6 @@ int session_prove(struct session *s, const struct session_record *r, struct pl_c
 int session_payload(struct session *s, const struct session_record *r, uint8_t **plaintext,
                     size_t *len, uint8_t salt[static PL_BOX_SALT_BYTES]);
 
-/* The receipt of a submitted record. */
-struct session_receipt {
-	uint64_t index;
-	uint8_t id[PL_RECORD_ID_BYTES];
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	uint64_t size; /* the tree size of the checkpoint the proof is for */
-	int64_t time;  /* the record's time */
-	uint64_t seq;  /* its seq in this party's chain */
-	char *text;    /* the signed record, malloc'd */
-	size_t len;
-};
-
-/* Frees what a receipt holds; safe on a zeroed one. */
-void session_receipt_release(struct session_receipt *rc);
-
 /*
  * Authors and submits a record. r holds the kind and the kind's own lines
  * (class, to, via, deadline, refs, payload, commit, reason, position, body);
@@ -210,12 +195,14 @@ void session_receipt_release(struct session_receipt *rc);
  * verified against the record and its checkpoint with session_checkpoint();
  * then the head, the act (for a record with a subject, check or consult
  * reference) and the record cache are updated. what names the record in
- * messages ("the send", "the accept of 3f9a12bc"). Returns an exit code: 3
- * when the exchange refused (its reason printed), 1 when the receipt does
- * not hold.
+ * messages ("the send", "the accept of 3f9a12bc"). On success *out is the
+ * receipt that held (the caller releases it with pl_receipt_release()), r
+ * has the seq and time signed, and text (when not NULL) is released and
+ * then holds the signed record. Returns an exit code: 3 when the exchange refused (its reason
+ * printed), 1 when the receipt does not hold.
  */
 int session_submit(struct session *s, struct pl_record *r, int64_t min_time, const char *what,
-                   struct session_receipt *out);
+                   struct pl_receipt *out, struct pl_buf *text);
 
 /*
  * Appends a one-line description of a record for people to out, e.g.

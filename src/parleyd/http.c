@@ -1,4 +1,4 @@
-/* parleyd's HTTP API on libmicrohttpd: routing, limits, authentication, long polls and streams. */
+/* parleyd's HTTP API on libmicrohttpd: routing, limits, authentication, long polls, streams. */
 #include "http.h"
 
 #include <errno.h>
@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <microhttpd.h>
 
+#include <parley/apicodec.h>
 #include <parley/auth.h>
 #include <parley/encoding.h>
 #include <parley/limits.h>
@@ -34,7 +34,6 @@
 #define NOTIFY_TICK_MS   250
 #define SSE_BLOCK        (32u * 1024u)
 #define SSE_BUFFER_MAX   (4u << 20)
-#define JSON_FLAGS       JSON_COMPACT
 #define LIST_BYTES_MAX   (4u << 20)  /* record bytes in one list answer */
 #define LIST_CHUNK       (16u << 10) /* bytes of a list answer or stream formatted at once */
 #define LIST_PAGE        8           /* records read at once for a list answer or stream */
@@ -144,7 +143,7 @@ struct req {
 	/* POST /records completes on the sequencer thread. */
 	bool submitted, done, suspended;
 	int status;
-	struct pl_exchange_receipt receipt;
+	struct pl_receipt receipt;
 	struct pl_exchange_refusal why;
 
 	/* Long polls and event streams wait on the notifier. */
@@ -228,29 +227,31 @@ static enum MHD_Result send_bytes(struct req *r, unsigned status, const char *ct
 	return ret;
 }
 
-/* Serializes j (stealing the reference) and queues it. */
-static enum MHD_Result send_json(struct req *r, unsigned status, json_t *j)
+/* Queues an error answer (docs/api.md, "Errors"); chain as for pl_apicodec_error(). */
+static enum MHD_Result send_error_body(struct req *r, unsigned status, const char *code,
+                                       const char *reason, const struct pl_exchange_refusal *chain)
 {
-	char *s = j ? json_dumps(j, JSON_FLAGS) : NULL;
+	static const char oom[] = "{\"error\":\"internal\",\"reason\":\"out of memory\"}";
+	struct pl_buf b;
+	size_t len = 0;
+	char *s;
 
-	json_decref(j);
-	if (!s) {
-		static const char oom[] = "{\"error\":\"internal\",\"reason\":\"out of memory\"}";
+	if (status >= 500)
+		pl_daemon_log("error", "http", "status=%u code=%s reason=\"%s\"", status, code,
+		              reason);
+	pl_buf_init(&b, 1024 + 6 * strlen(reason));
+	if (pl_apicodec_error(&b, code, reason, chain) != 0 || !(s = pl_buf_detach(&b, &len))) {
+		pl_buf_release(&b);
 		return send_bytes(r, MHD_HTTP_INTERNAL_SERVER_ERROR, APP_JSON, NULL, (void *)oom,
 		                  sizeof(oom) - 1, false);
 	}
-	return send_bytes(r, status, APP_JSON, NULL, s, strlen(s), true);
+	return send_bytes(r, status, APP_JSON, NULL, s, len, true);
 }
 
 static enum MHD_Result send_error(struct req *r, unsigned status, const char *code,
                                   const char *reason)
 {
-	json_t *j = json_pack("{s:s, s:s}", "error", code, "reason", reason);
-
-	if (status >= 500)
-		pl_daemon_log("error", "http", "status=%u code=%s reason=\"%s\"", status, code,
-		              reason);
-	return send_json(r, status, j);
+	return send_error_body(r, status, code, reason, NULL);
 }
 
 /* The HTTP status and error code of a library error (docs/api.md, "Errors"). */
@@ -330,26 +331,6 @@ static enum MHD_Result send_buf(struct req *r, unsigned status, const char *ctyp
 	if (!s)
 		return send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 	return send_bytes(r, status, ctype, cache, s, len, true);
-}
-
-/* ---- JSON ---- */
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char hex[2 * PL_HASH_BYTES + 1];
-
-	pl_hex_encode(hex, p, n);
-	return json_string(hex);
-}
-
-static json_t *entry_json(const struct pl_exchange_entry *e)
-{
-	json_t *note = json_stringn(e->note, e->note_len);
-
-	if (!note)
-		return NULL;
-	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)e->index, "id",
-	                 hex_json(e->id, PL_HASH_BYTES), "record", note);
 }
 
 /* Parses a decimal with no leading zeros, no sign, at most max. */
@@ -832,7 +813,7 @@ static enum MHD_Result do_payload_post(struct req *r)
 {
 	uint8_t hash[PL_HASH_BYTES];
 	char hex[PL_HASH_HEX_LEN + 1];
-	json_t *j;
+	struct pl_buf b;
 	int err;
 
 	err = pl_exchange_payload_put(r->h->ex, r->party, (const uint8_t *)r->body.data,
@@ -846,8 +827,12 @@ static enum MHD_Result do_payload_post(struct req *r)
 		return send_lib_error(r, err, "payload");
 	pl_hex_encode(hex, hash, sizeof(hash));
 	snprintf(r->location, sizeof(r->location), "/payloads/%s", hex);
-	j = json_pack("{s:s, s:I}", "hash", hex, "size", (json_int_t)r->body.len);
-	return send_json(r, MHD_HTTP_CREATED, j);
+	pl_buf_init(&b, 256);
+	if (pl_apicodec_payload(&b, hash, r->body.len) != 0) {
+		pl_buf_release(&b);
+		return send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+	}
+	return send_buf(r, MHD_HTTP_CREATED, APP_JSON, NULL, &b);
 }
 
 static enum MHD_Result do_payload_get(struct req *r)
@@ -862,81 +847,24 @@ static enum MHD_Result do_payload_get(struct req *r)
 	return send_bytes(r, MHD_HTTP_OK, APP_OCTETS, CACHE_PRIVATE, blob, len, true);
 }
 
-/* Appends the JSON string of the n bytes at t (UTF-8 text) to b, escaped as RFC 8259 says. */
-static int json_text(struct pl_buf *b, const char *t, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
-	int ret = pl_buf_add(b, "\"", 1);
-
-	for (size_t i = 0; !ret && i <= n; i++) {
-		unsigned char c = i < n ? (unsigned char)t[i] : 0;
-		char esc[6] = {'\\', 0, '0', '0', 0, 0};
-		size_t elen = 2;
-		if (i < n && c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		ret = pl_buf_add(b, t + run, i - run); /* the plain bytes before this one */
-		run = i + 1;
-		if (ret || i == n)
-			break;
-		esc[1] = c == '"'    ? '"'
-		         : c == '\\' ? '\\'
-		         : c == '\n' ? 'n'
-		         : c == '\t' ? 't'
-		                     : 'u';
-		if (esc[1] == 'u') {
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			elen = 6;
-		}
-		ret = pl_buf_add(b, esc, elen);
-	}
-	return ret ? ret : pl_buf_add(b, "\"", 1);
-}
-
-/*
- * The JSON answer to a durable submission (docs/api.md), written directly:
- * it is on every submission's path, where building and dumping a jansson
- * tree cost more than the text. NULL without memory.
- */
-static char *receipt_text(const struct pl_exchange_receipt *rc, size_t *len)
-{
-	char id[PL_HASH_HEX_LEN + 1];
-	struct pl_buf b;
-	int ret;
-
-	pl_hex_encode(id, rc->id, PL_HASH_BYTES);
-	pl_buf_init(&b, 256 + 2 * (rc->proof_len + rc->checkpoint_len));
-	ret = pl_buf_addf(&b, "{\"index\":%llu,\"id\":\"%s\",\"size\":%llu,\"proof\":",
-	                  (unsigned long long)rc->index, id, (unsigned long long)rc->size);
-	if (!ret)
-		ret = json_text(&b, rc->proof, rc->proof_len);
-	if (!ret)
-		ret = pl_buf_adds(&b, ",\"checkpoint\":");
-	if (!ret)
-		ret = json_text(&b, rc->checkpoint, rc->checkpoint_len);
-	if (!ret)
-		ret = pl_buf_add(&b, "}", 1);
-	if (ret) {
-		pl_buf_release(&b);
-		return NULL;
-	}
-	return pl_buf_detach(&b, len);
-}
-
 /* Answers a receipt: status 201 (new) or 200 (already logged). */
-static enum MHD_Result send_receipt(struct req *r, unsigned status,
-                                    const struct pl_exchange_receipt *rc)
+static enum MHD_Result send_receipt(struct req *r, unsigned status, const struct pl_receipt *rc)
 {
+	struct pl_buf b;
 	size_t len = 0;
-	char *text = receipt_text(rc, &len);
+	char *text = NULL;
 
-	if (!text)
-		return send_json(r, status, NULL); /* answers 500, out of memory */
+	/* Written straight into the answer's one buffer (the receipt is on every submission's
+	 * path), which MHD then takes without a copy. */
+	pl_buf_init(&b, 256 + 6 * (rc->proof_len + rc->checkpoint_len));
+	if (pl_apicodec_receipt(&b, rc) != 0 || !(text = pl_buf_detach(&b, &len))) {
+		pl_buf_release(&b);
+		return send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+	}
 	return send_bytes(r, status, APP_JSON, NULL, text, len, true);
 }
 
-static void submit_done(void *arg, int status, struct pl_exchange_receipt *rc,
+static void submit_done(void *arg, int status, struct pl_receipt *rc,
                         const struct pl_exchange_refusal *why)
 {
 	struct req *r = arg;
@@ -972,39 +900,14 @@ static bool submit_admit(void *arg, const char *key_name)
 /* A record already in the log: answer as for a new one, with a fresh proof (idempotent retry). */
 static enum MHD_Result answer_existing(struct req *r, uint64_t index)
 {
-	struct pl_exchange_receipt rc;
-	struct pl_exchange_entry e;
-	struct pl_buf proof, cp;
+	struct pl_receipt rc;
 	enum MHD_Result ret;
-	uint64_t size = pl_exchange_size(r->h->ex);
-	int err;
+	int err = pl_exchange_receipt_get(r->h->ex, index, &rc);
 
-	memset(&rc, 0, sizeof(rc));
-	memset(&e, 0, sizeof(e));
-	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
-	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + PL_NOTE_MAX_SIGS * 512);
-	err = pl_exchange_record_at(r->h->ex, index, &e);
-	if (!err)
-		err = pl_exchange_proof(r->h->ex, index, size, &proof);
-	if (!err)
-		err = pl_exchange_checkpoint_at(r->h->ex, size, &cp);
-	if (err) {
-		pl_exchange_entry_release(&e);
-		pl_buf_release(&proof);
-		pl_buf_release(&cp);
+	if (err)
 		return send_lib_error(r, err, "record");
-	}
-	rc.index = index;
-	memcpy(rc.id, e.id, PL_HASH_BYTES);
-	rc.proof = proof.data;
-	rc.proof_len = proof.len;
-	rc.checkpoint = cp.data;
-	rc.checkpoint_len = cp.len;
-	rc.size = size;
 	ret = send_receipt(r, MHD_HTTP_OK, &rc);
-	pl_exchange_entry_release(&e);
-	pl_buf_release(&proof);
-	pl_buf_release(&cp);
+	pl_receipt_release(&rc);
 	return ret;
 }
 
@@ -1012,7 +915,6 @@ static enum MHD_Result submit_answer(struct req *r)
 {
 	const char *code;
 	unsigned status;
-	json_t *j;
 
 	if (r->status == 0) {
 		char hex[PL_HASH_HEX_LEN + 1];
@@ -1025,20 +927,9 @@ static enum MHD_Result submit_answer(struct req *r)
 	status = status_of(r->status, &code);
 	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
 		return send_lib_error(r, r->status, "submission");
-	j = json_pack("{s:s, s:s}", "error", code, "reason",
-	              r->why.reason[0] ? r->why.reason : pl_strerror(r->status));
-	if (j && r->status == PL_ECHAIN) {
-		json_t *head = json_null();
-		if (r->why.has_head)
-			head = json_pack("{s:I, s:o, s:I}", "seq", (json_int_t)r->why.head_seq,
-			                 "id", hex_json(r->why.head_id, PL_HASH_BYTES), "index",
-			                 (json_int_t)r->why.head_index);
-		if (json_object_set_new(j, "head", head) != 0) {
-			json_decref(j);
-			j = NULL;
-		}
-	}
-	return send_json(r, status, j);
+	return send_error_body(r, status, code,
+	                       r->why.reason[0] ? r->why.reason : pl_strerror(r->status),
+	                       r->status == PL_ECHAIN ? &r->why : NULL);
 }
 
 static enum MHD_Result do_record_post(struct req *r)
@@ -1175,69 +1066,20 @@ enum list_src {
 	LS_PARTIES,
 };
 
-/* Appends {"index":N,"id":"<hex>","record":"<note>"[,"proof":"<proof>"]} to b. */
-static int entry_text(struct pl_buf *b, const struct pl_exchange_entry *e,
-                      const struct pl_buf *proof)
-{
-	char id[PL_HASH_HEX_LEN + 1];
-	int ret;
-
-	pl_hex_encode(id, e->id, PL_HASH_BYTES);
-	ret = pl_buf_addf(
-	        b, "{\"index\":%llu,\"id\":\"%s\",\"record\":", (unsigned long long)e->index, id);
-	if (!ret)
-		ret = json_text(b, e->note, e->note_len);
-	if (!ret && proof)
-		ret = pl_buf_adds(b, ",\"proof\":");
-	if (!ret && proof)
-		ret = json_text(b, proof->data ? proof->data : "", proof->len);
-	return ret ? ret : pl_buf_add(b, "}", 1);
-}
-
 /* Appends the directory entry of the party named name to b, as GET /parties lists it. */
-static int party_text(struct pl_parleyd_http *h, struct pl_buf *b, const char *name)
+static int party_text(struct pl_parleyd_http *h, struct pl_buf *b, bool first, const char *name)
 {
 	struct pl_exchange_party p;
 	struct pl_exchange_entry reg;
-	struct pl_buf vk;
-	char id[PL_HASH_HEX_LEN + 1];
 	int ret;
 
 	memset(&reg, 0, sizeof(reg));
-	pl_buf_init(&vk, PL_KEY_NAME_MAX + 128);
 	ret = pl_exchange_party_get(h->ex, name, &p);
 	if (!ret)
 		ret = pl_exchange_record_at(h->ex, p.register_index, &reg);
 	if (!ret)
-		ret = pl_vkey_format(&p.vkey, &vk);
-	if (!ret)
-		ret = pl_buf_adds(b, "{\"name\":");
-	if (!ret)
-		ret = json_text(b, p.name, strlen(p.name));
-	if (!ret)
-		ret = pl_buf_adds(b, ",\"vkey\":");
-	if (!ret)
-		ret = json_text(b, vk.data ? vk.data : "", vk.len);
-	if (!ret)
-		ret = pl_buf_adds(b, ",\"enc_key\":");
-	if (!ret)
-		ret = json_text(b, p.enc_key, strlen(p.enc_key));
-	if (!ret) {
-		pl_hex_encode(id, reg.id, PL_HASH_BYTES);
-		ret = pl_buf_addf(
-		        b, ",\"register_index\":%llu,\"register_id\":\"%s\",\"register_record\":",
-		        (unsigned long long)p.register_index, id);
-	}
-	if (!ret)
-		ret = json_text(b, reg.note, reg.note_len);
-	if (!ret)
-		ret = pl_buf_adds(b, p.revoked ? ",\"revoked\":true" : ",\"revoked\":false");
-	if (!ret && p.revoked)
-		ret = pl_buf_addf(b, ",\"revoke_index\":%llu", (unsigned long long)p.revoke_index);
-	if (!ret)
-		ret = pl_buf_add(b, "}", 1);
+		ret = pl_apicodec_party(b, first, &p, &reg);
 	pl_exchange_entry_release(&reg);
-	pl_buf_release(&vk);
 	return ret;
 }
 
@@ -1281,9 +1123,7 @@ static int list_fill_page(struct req *r)
 	for (; !err && i < l.n; i++) {
 		if (r->out.len >= LIST_CHUNK || !list_fits(r, l.v[i].note_len))
 			break;
-		err = r->count ? pl_buf_add(&r->out, ",", 1) : 0;
-		if (!err)
-			err = entry_text(&r->out, &l.v[i], NULL);
+		err = pl_apicodec_entry(&r->out, r->count == 0, &l.v[i], NULL, 0);
 		r->count++;
 		r->bytes += l.v[i].note_len;
 		r->cursor = l.v[i].index + 1;
@@ -1311,9 +1151,7 @@ static int list_fill_item(struct req *r)
 		return 0;
 	}
 	if (r->lsrc == LS_PARTIES) {
-		err = r->count ? pl_buf_add(&r->out, ",", 1) : 0;
-		if (!err)
-			err = party_text(r->h, &r->out, r->names[r->item]);
+		err = party_text(r->h, &r->out, r->count == 0, r->names[r->item]);
 		r->item++;
 		r->count++;
 		return err;
@@ -1324,9 +1162,9 @@ static int list_fill_item(struct req *r)
 	if (!err && r->lsrc == LS_LINE)
 		err = pl_exchange_proof(r->h->ex, e.index, r->lsize, &proof);
 	if (!err && (r->lsrc == LS_LINE || list_fits(r, e.note_len))) {
-		err = r->count ? pl_buf_add(&r->out, ",", 1) : 0;
-		if (!err)
-			err = entry_text(&r->out, &e, r->lsrc == LS_LINE ? &proof : NULL);
+		err = pl_apicodec_entry(&r->out, r->count == 0, &e,
+		                        r->lsrc == LS_LINE ? (proof.data ? proof.data : "") : NULL,
+		                        proof.len);
 		r->item++;
 		r->count++;
 		r->bytes += e.note_len;
@@ -1345,9 +1183,7 @@ static int list_fill(struct req *r)
 
 	while (!err && !r->ldone && r->out.len < LIST_CHUNK) {
 		if (r->lend || r->lcut || (paged && r->count == PL_HTTP_RECORDS_MAX_PAGE)) {
-			err = paged ? pl_buf_addf(&r->out, "],\"next\":%llu}",
-			                          (unsigned long long)r->cursor)
-			            : pl_buf_adds(&r->out, "]}");
+			err = pl_apicodec_list_close(&r->out, paged, r->cursor);
 			r->ldone = true;
 		} else {
 			err = paged ? list_fill_page(r) : list_fill_item(r);
@@ -1448,7 +1284,7 @@ static enum MHD_Result do_thread(struct req *r)
 	if (err)
 		return send_lib_error(r, err, "thread");
 	list_begin(r, LS_THREAD);
-	return list_send(r, pl_buf_adds(&r->out, "{\"records\":["), "thread");
+	return list_send(r, pl_apicodec_records_open(&r->out), "thread");
 }
 
 /*
@@ -1473,13 +1309,7 @@ static enum MHD_Result do_line(struct req *r)
 	/* Read after the list: every record listed is below it, and a checkpoint is at it. */
 	r->lsize = pl_exchange_size(r->h->ex);
 	list_begin(r, LS_LINE);
-	err = pl_buf_adds(&r->out, "{\"line\":");
-	if (!err)
-		err = json_text(&r->out, r->line, strlen(r->line));
-	if (!err)
-		err = pl_buf_addf(&r->out, ",\"size\":%llu,\"next\":%llu,\"more\":%s,\"records\":[",
-		                  (unsigned long long)r->lsize, (unsigned long long)l.next,
-		                  more ? "true" : "false");
+	err = pl_apicodec_line_open(&r->out, r->line, r->lsize, l.next, more);
 	pl_exchange_list_release(&l);
 	return list_send(r, err, "line");
 }
@@ -1508,14 +1338,14 @@ static enum MHD_Result do_parties(struct req *r)
 	if (err)
 		return send_lib_error(r, err, "directory");
 	list_begin(r, LS_PARTIES);
-	return list_send(r, pl_buf_adds(&r->out, "{\"parties\":["), "directory");
+	return list_send(r, pl_apicodec_parties_open(&r->out), "directory");
 }
 
 static enum MHD_Result do_statements(struct req *r)
 {
 	r->cursor = r->q.after;
 	list_begin(r, LS_STATEMENTS);
-	return list_send(r, pl_buf_adds(&r->out, "{\"records\":["), "statements");
+	return list_send(r, pl_apicodec_records_open(&r->out), "statements");
 }
 
 /* Reads a page of the inbox from r->cursor, noting the tree size first (for wait_suspend()). */
@@ -1539,7 +1369,7 @@ static enum MHD_Result do_inbox_poll(struct req *r)
 		/* The tree size first, for wait_suspend(); then the answer's first chunk. */
 		r->size0 = pl_exchange_size(r->h->ex);
 		list_begin(r, LS_INBOX);
-		err = pl_buf_adds(&r->out, "{\"records\":[");
+		err = pl_apicodec_records_open(&r->out);
 		if (!err)
 			err = list_fill(r);
 		if (err || r->count > 0 || wait_s == 0 || r->h->ending ||
@@ -1561,21 +1391,11 @@ static int sse_format(struct req *r, const struct pl_exchange_list *l)
 	int err = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
-		json_t *e;
-		char *s;
-
 		if (i > 0 && r->out.len >= LIST_CHUNK) {
 			r->cursor = l->v[i].index; /* the rest on the next read */
 			return 0;
 		}
-		e = entry_json(&l->v[i]);
-		s = e ? json_dumps(e, JSON_FLAGS) : NULL;
-		json_decref(e);
-		if (!s)
-			return PL_ENOMEM;
-		err = pl_buf_addf(&r->out, "id: %llu\nevent: record\ndata: %s\n\n",
-		                  (unsigned long long)(l->v[i].index + 1), s);
-		free(s);
+		err = pl_apicodec_sse_record(&r->out, &l->v[i]);
 		if (err)
 			return err;
 	}
@@ -2006,7 +1826,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->names);
 	if (r->reserved)
 		upload_release(r);
-	pl_exchange_receipt_release(&r->receipt);
+	pl_receipt_release(&r->receipt);
 	pl_buf_release(&r->body);
 	pl_buf_release(&r->out);
 	free(r->target);

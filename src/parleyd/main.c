@@ -260,7 +260,7 @@ static int cmd_party(int argc, char **argv)
 	};
 	struct pl_skey *sk = NULL;
 	struct pl_exchange *ex = NULL;
-	struct pl_exchange_receipt rc;
+	struct pl_receipt rc;
 	struct pl_buf vtext, etext, msg;
 	int ret, code = EXIT_USAGE;
 
@@ -341,7 +341,7 @@ static int cmd_party(int argc, char **argv)
 	}
 	code = EXIT_OK;
 out:
-	pl_exchange_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	pl_exchange_close(ex);
 	if (sk) {
 		pl_skey_clear(sk);

@@ -249,7 +249,7 @@ struct chain {
 static int submit(struct pl_exchange *ex, const struct pl_party *p, struct chain *c,
                   struct pl_record *r, uint8_t *id)
 {
-	struct pl_exchange_receipt rc;
+	struct pl_receipt rc;
 	struct pl_exchange_refusal why;
 	struct pl_buf msg;
 	int ret = PL_ECHAIN;
@@ -280,7 +280,7 @@ static int submit(struct pl_exchange *ex, const struct pl_party *p, struct chain
 			if (id)
 				memcpy(id, rc.id, PL_HASH_BYTES);
 		}
-		pl_exchange_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	pl_buf_release(&msg);
 	return ret;

@@ -174,7 +174,7 @@ static void actor_close(struct actor *a)
 /* A public statement of about len bytes, as the next record of a's chain. */
 static int actor_state(struct actor *a, size_t len, unsigned n)
 {
-	struct pl_client_receipt rc = {0};
+	struct pl_receipt rc = {0};
 	struct pl_record r;
 	struct pl_buf rec;
 	const char *why = NULL;
@@ -211,7 +211,7 @@ static int actor_state(struct actor *a, size_t len, unsigned n)
 		fprintf(stderr, "%s: statement refused: %s %s\n", a->id.name, pl_strerror(ret),
 		        why ? why : "");
 	}
-	pl_client_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	pl_buf_release(&rec);
 	return ret;
 }

@@ -146,7 +146,7 @@ static int actor_sign(struct actor *a, struct pl_record *r, struct pl_buf *out)
 }
 
 /* Signs and submits r; on success advances the chain and fills rc (release it). */
-static int actor_submit(struct actor *a, struct pl_record *r, struct pl_client_receipt *rc)
+static int actor_submit(struct actor *a, struct pl_record *r, struct pl_receipt *rc)
 {
 	struct pl_buf rec;
 	int ret;
@@ -242,7 +242,7 @@ out:
 
 /* Verifies a receipt: the checkpoint is the log's, the record is in it (through the tiles). */
 static bool verify_receipt(struct pl_client *c, const char *rec, size_t len,
-                           const struct pl_client_receipt *rc)
+                           const struct pl_receipt *rc)
 {
 	return verify_included(c, rec, len, rc->index, rc->checkpoint, rc->checkpoint_len);
 }
@@ -332,7 +332,7 @@ static void rec_reason(struct pl_record *r, const char *reason)
 /* A send of class cls from a to `to` (optionally via), payload sealed to readers. */
 static int send_to(struct actor *a, enum pl_record_class cls, const char *to, const char *via,
                    int deadline_s, const char *text, const char *const *readers, size_t nr,
-                   struct pl_client_receipt *rc)
+                   struct pl_receipt *rc)
 {
 	struct pl_record r;
 	int ret;
@@ -359,7 +359,7 @@ static int send_to(struct actor *a, enum pl_record_class cls, const char *to, co
 }
 
 static int answer(struct actor *a, enum pl_record_kind kind, const uint8_t subject[PL_HASH_BYTES],
-                  const char *reason, struct pl_client_receipt *rc)
+                  const char *reason, struct pl_receipt *rc)
 {
 	struct pl_record r;
 
@@ -370,8 +370,7 @@ static int answer(struct actor *a, enum pl_record_kind kind, const uint8_t subje
 	return actor_submit(a, &r, rc);
 }
 
-static int statement(struct actor *a, const char *body, const uint8_t *cites,
-                     struct pl_client_receipt *rc)
+static int statement(struct actor *a, const char *body, const uint8_t *cites, struct pl_receipt *rc)
 {
 	struct pl_record r;
 
@@ -559,7 +558,7 @@ static uint8_t last_id[PL_HASH_BYTES];
 static uint64_t last_signed_size;
 
 /* Submits a record and checks it was accepted and its receipt verifies. */
-static bool accepted(const char *what, int ret, struct actor *a, struct pl_client_receipt *rc)
+static bool accepted(const char *what, int ret, struct actor *a, struct pl_receipt *rc)
 {
 	struct pl_client_entry e = {0};
 	char hex[PL_HASH_HEX_LEN + 1];
@@ -588,7 +587,7 @@ static bool accepted(const char *what, int ret, struct actor *a, struct pl_clien
 static void flow_s1a(void)
 {
 	static const char *const readers[] = {"rok-mnd", "unc"};
-	struct pl_client_receipt consult = {0}, adv = {0}, st = {0}, st2 = {0};
+	struct pl_receipt consult = {0}, adv = {0}, st = {0}, st2 = {0};
 	struct pl_client_list l = {0};
 	struct pl_record r;
 	uint64_t cursor = tree_size(unc->c);
@@ -631,17 +630,17 @@ static void flow_s1a(void)
 		pl_client_list_release(&l);
 		pl_client_free(anon);
 	}
-	pl_client_receipt_release(&consult);
-	pl_client_receipt_release(&adv);
-	pl_client_receipt_release(&st);
-	pl_client_receipt_release(&st2);
+	pl_receipt_release(&consult);
+	pl_receipt_release(&adv);
+	pl_receipt_release(&st);
+	pl_receipt_release(&st2);
 }
 
 /* S1 (b): the proposal went via the Command, which received it and declined. */
 static void flow_s1b_decline(void)
 {
 	static const char *const readers[] = {"rok-mnd", "kpa"};
-	struct pl_client_receipt send = {0}, recv = {0}, decl = {0}, bad = {0};
+	struct pl_receipt send = {0}, recv = {0}, decl = {0}, bad = {0};
 	struct pl_client_list l = {0};
 	struct pl_buf blob;
 	struct pl_record r;
@@ -694,13 +693,13 @@ static void flow_s1b_decline(void)
 	check(ret == PL_ERULE && pl_client_last_error(kpa->c)->status == 422,
 	      "S1b a party that is not the via conveys: 422 (%s: %s)", pl_strerror(ret),
 	      pl_client_last_error(kpa->c)->reason);
-	pl_client_receipt_release(&bad);
+	pl_receipt_release(&bad);
 
 	ret = answer(unc, PL_KIND_DECLINE, send.id, "outside the Armistice channel's remit", &decl);
 	accepted("S1b unc declines", ret, unc, &decl);
 	ret = answer(unc, PL_KIND_CONVEY, send.id, NULL, &bad);
 	check(ret == PL_ERULE, "S1b conveying after declining: 422 (%s)", pl_strerror(ret));
-	pl_client_receipt_release(&bad);
+	pl_receipt_release(&bad);
 
 	check(inbox_wait_for(rok_mnd, cur_mnd, PL_KIND_DECLINE, send.id, 5000),
 	      "S1b the sender's inbox shows the decline");
@@ -727,16 +726,16 @@ static void flow_s1b_decline(void)
 	check(ret == 0 && !list_has_id(&l, send.id) && !list_has(&l, PL_KIND_AVAILABLE, send.id),
 	      "S1b kpa never sees the declined proposal");
 	pl_client_list_release(&l);
-	pl_client_receipt_release(&send);
-	pl_client_receipt_release(&recv);
-	pl_client_receipt_release(&decl);
+	pl_receipt_release(&send);
+	pl_receipt_release(&recv);
+	pl_receipt_release(&decl);
 }
 
 /* S1 (b), second way: the Command received it and never acted until the deadline. */
 static void flow_s1b_expire(void)
 {
 	static const char *const readers[] = {"rok-mnd", "kpa", "unc"};
-	struct pl_client_receipt send = {0}, recv = {0};
+	struct pl_receipt send = {0}, recv = {0};
 	uint64_t cursor = tree_size(rok_mnd->c);
 	int ret;
 
@@ -751,8 +750,8 @@ static void flow_s1b_expire(void)
 	check(thread_has(rok_mnd->c, send.id, PL_KIND_EXPIRE) &&
 	              !thread_has(rok_mnd->c, send.id, PL_KIND_CONVEY),
 	      "S1b' the thread: received, never conveyed, expired");
-	pl_client_receipt_release(&send);
-	pl_client_receipt_release(&recv);
+	pl_receipt_release(&send);
+	pl_receipt_release(&recv);
 }
 
 /* S3: proposals answered by no channel, then in the newspaper. */
@@ -760,7 +759,7 @@ static void flow_s3(void)
 {
 	static const char *const readers[] = {"rok-mnd", "kpa"};
 	static const char *const readers2[] = {"rok-mou", "kpa"};
-	struct pl_client_receipt p1 = {0}, p2 = {0}, st = {0}, st2 = {0};
+	struct pl_receipt p1 = {0}, p2 = {0}, st = {0}, st2 = {0};
 	struct pl_client_list l = {0};
 	uint64_t cur_kpa = tree_size(kpa->c), cur_mnd = cur_kpa;
 	int ret;
@@ -796,10 +795,10 @@ static void flow_s3(void)
 		      "accepted or refused");
 		pl_client_list_release(&l);
 	}
-	pl_client_receipt_release(&p1);
-	pl_client_receipt_release(&p2);
-	pl_client_receipt_release(&st);
-	pl_client_receipt_release(&st2);
+	pl_receipt_release(&p1);
+	pl_receipt_release(&p2);
+	pl_receipt_release(&st);
+	pl_receipt_release(&st2);
 }
 
 struct stream_ctx {
@@ -870,7 +869,7 @@ static void flow_delivery(void)
 	static const char *const readers[] = {"us-wh", "kpa"};
 	struct stream_ctx s = {0};
 	struct poll_ctx p = {0};
-	struct pl_client_receipt rc = {0};
+	struct pl_receipt rc = {0};
 	struct pl_client *kpa2 = NULL;
 	pthread_t ts, tp;
 	uint64_t t0;
@@ -908,7 +907,7 @@ static void flow_delivery(void)
 		      (unsigned long long)(at ? at - t0 : 0));
 	}
 	pl_client_list_release(&p.l);
-	pl_client_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	pl_client_free(kpa2);
 	pthread_mutex_destroy(&s.lock);
 }
@@ -1325,7 +1324,7 @@ static void errors_status(void)
 {
 	char line[1024], target[2100], dline[128];
 	const char *hdrs[3] = {NULL, NULL, NULL};
-	struct pl_client_receipt a = {0}, b = {0};
+	struct pl_receipt a = {0}, b = {0};
 	struct pl_record r;
 	struct pl_buf rec;
 	int ret;
@@ -1373,7 +1372,7 @@ static void errors_status(void)
 		ret = statement(dprk, "Citing nothing.\n", ghost, &a);
 		check(ret == PL_ENOTFOUND && pl_client_last_error(dprk->c)->status == 404,
 		      "a record referring to an unknown record: 404 (%s)", pl_strerror(ret));
-		pl_client_receipt_release(&a);
+		pl_receipt_release(&a);
 	}
 
 	/* 405 */
@@ -1407,7 +1406,7 @@ static void errors_status(void)
 	{
 		struct pl_client_entry e = {0};
 		char hex[PL_HASH_HEX_LEN + 1];
-		struct pl_client_receipt again = {0};
+		struct pl_receipt again = {0};
 		hexid(hex, a.id);
 		ret = pl_client_record(dprk->c, hex, &e);
 		if (!ret)
@@ -1415,12 +1414,12 @@ static void errors_status(void)
 		check(ret == 0 && again.index == a.index &&
 		              verify_receipt(dprk->c, e.note, e.note_len, &again),
 		      "resubmitting a logged record answers its index and a fresh proof");
-		pl_client_receipt_release(&again);
+		pl_receipt_release(&again);
 		pl_client_entry_release(&e);
 	}
 	pl_buf_release(&rec);
-	pl_client_receipt_release(&a);
-	pl_client_receipt_release(&b);
+	pl_receipt_release(&a);
+	pl_receipt_release(&b);
 
 	/* 411, 413, 414, 431 */
 	{
@@ -1465,7 +1464,7 @@ static void errors_status(void)
 	check(ret == PL_ERULE && pl_client_last_error(dprk->c)->status == 422,
 	      "a record dated outside the time tolerance: 422 (%s: %s)", pl_strerror(ret),
 	      pl_client_last_error(dprk->c)->reason);
-	pl_client_receipt_release(&a);
+	pl_receipt_release(&a);
 
 	/* 403 for a blob not sealed to the reader is in the flows; 429: */
 	{
@@ -1567,7 +1566,7 @@ static void errors_payloads(void)
 {
 	static const char *const readers[] = {"kpa"};
 	struct pl_record r, r2;
-	struct pl_client_receipt rc = {0};
+	struct pl_receipt rc = {0};
 	struct pl_buf blob;
 	char text[3001];
 	int ret;
@@ -1603,7 +1602,7 @@ static void errors_payloads(void)
 
 	ret = actor_submit(dprk, &r, &rc);
 	check(ret == 0, "dprk's send refers to the blob (%s)", pl_strerror(ret));
-	pl_client_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	ret = pl_client_payload_get(kpa->c, r.payload, &blob);
 	check(ret == 0 && blob.len == r.payload_size,
 	      "after the send, the reader gets the blob (%s)", pl_strerror(ret));
@@ -1643,7 +1642,7 @@ static void *load_main(void *arg)
 	struct loader *l = arg;
 
 	for (int i = 0; i < l->n; i++) {
-		struct pl_client_receipt rc = {0};
+		struct pl_receipt rc = {0};
 		char body[96], hex[PL_HASH_HEX_LEN + 1];
 		snprintf(body, sizeof(body), "Load statement %d of %s.\n", i, l->a->id.name);
 		if (statement(l->a, body, NULL, &rc) != 0) {
@@ -1664,7 +1663,7 @@ static void *load_main(void *arg)
 		fflush(l->acks);
 		pthread_mutex_unlock(l->lock);
 		l->done++;
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	return NULL;
 }
@@ -1945,7 +1944,7 @@ static int cmd_admission_uploads(size_t payload_max)
 
 	{
 		struct pl_record r;
-		struct pl_client_receipt rc = {0};
+		struct pl_receipt rc = {0};
 		rec_init(&r, PL_KIND_SEND);
 		r.has |= PL_RECORD_HAS_CLASS;
 		r.cls = PL_CLASS_MESSAGE;
@@ -1961,11 +1960,11 @@ static int cmd_admission_uploads(size_t payload_max)
 			ret = actor_submit(rok_mnd, &r, &rc);
 		check(ret == 0, "and submits the record that sends it (%s: %s)", pl_strerror(ret),
 		      pl_client_last_error(rok_mnd->c)->reason);
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 		ret = statement(unc, "Submitted while strangers hold connections.\n", NULL, &rc);
 		check(ret == 0, "another member submits a record as well (%s: %s)",
 		      pl_strerror(ret), pl_client_last_error(unc->c)->reason);
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	all = true;
 	for (int i = 0; i < first_stranger; i++)
@@ -2182,7 +2181,7 @@ static int cmd_probes(int n)
 	open_actors();
 	a = unc;
 	for (int i = 0; !ret && i < n; i++) {
-		struct pl_client_receipt rc = {0};
+		struct pl_receipt rc = {0};
 		struct pl_record r;
 		struct pl_buf rec;
 		uint8_t leaf[PL_HASH_BYTES];
@@ -2205,7 +2204,7 @@ static int cmd_probes(int n)
 			hexid(lhex, leaf);
 			printf("%llu %s %s\n", (unsigned long long)rc.index, hex, lhex);
 		}
-		pl_client_receipt_release(&rc);
+		pl_receipt_release(&rc);
 		pl_buf_release(&rec);
 	}
 	close_actors();

@@ -1,4 +1,4 @@
-/* Unit tests of the client's answer parsers: valid bodies and tables of malformed ones. */
+/* Unit tests of the client's answer decoders (in apicodec.c): valid bodies, malformed tables. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -119,7 +119,7 @@ static const struct bad bad_json[] = {
 
 static void test_receipt_valid(void **state)
 {
-	struct pl_client_receipt r;
+	struct pl_receipt r;
 	const char *why = NULL;
 	size_t n;
 	char *b = body(RECEIPT_OK, &n);
@@ -136,9 +136,9 @@ static void test_receipt_valid(void **state)
 	assert_string_equal(r.proof, "proof\ntext\n");
 	assert_int_equal(r.checkpoint_len, 3);
 	assert_string_equal(r.checkpoint, "cp\n");
-	pl_client_receipt_release(&r);
-	pl_client_receipt_release(&r); /* zeroed: a no-op */
-	pl_client_receipt_release(NULL);
+	pl_receipt_release(&r);
+	pl_receipt_release(&r); /* zeroed: a no-op */
+	pl_receipt_release(NULL);
 	free(b);
 
 	/* Index 0 of a tree of size 1, empty strings. */
@@ -147,7 +147,7 @@ static void test_receipt_valid(void **state)
 	assert_int_equal(r.index, 0);
 	assert_int_equal(r.proof_len, 0);
 	assert_string_equal(r.proof, "");
-	pl_client_receipt_release(&r);
+	pl_receipt_release(&r);
 	free(b);
 }
 
@@ -229,7 +229,7 @@ static const struct bad bad_receipt[] = {
 
 static void receipt_refused(const struct bad *t)
 {
-	struct pl_client_receipt r;
+	struct pl_receipt r;
 	const char *why = NULL;
 	size_t n;
 	char *b = body(t->body, &n);

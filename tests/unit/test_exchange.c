@@ -223,10 +223,10 @@ static void rec_sign(struct party *p, struct pl_record *r, struct pl_buf *out)
  * Signs r as p (freeing r), submits it and returns the status; on success
  * advances p's chain and fills *rc (if not NULL; else releases it).
  */
-static int submit(struct fx *f, struct party *p, struct pl_record *r,
-                  struct pl_exchange_receipt *rc, struct pl_exchange_refusal *why)
+static int submit(struct fx *f, struct party *p, struct pl_record *r, struct pl_receipt *rc,
+                  struct pl_exchange_refusal *why)
 {
-	struct pl_exchange_receipt tmp;
+	struct pl_receipt tmp;
 	struct pl_buf msg;
 	int ret;
 
@@ -238,7 +238,7 @@ static int submit(struct fx *f, struct party *p, struct pl_record *r,
 		p->seq++;
 		memcpy(p->head, (rc ? rc : &tmp)->id, PL_HASH_BYTES);
 	}
-	pl_exchange_receipt_release(&tmp);
+	pl_receipt_release(&tmp);
 	pl_buf_release(&msg);
 	return ret;
 }
@@ -314,7 +314,7 @@ static struct pl_record *rec_statement(struct fx *f, int author, const char *tex
 /* Submits and expects success; returns the receipt's index and id. */
 static uint64_t ok(struct fx *f, int author, struct pl_record *r, uint8_t id[PL_HASH_BYTES])
 {
-	struct pl_exchange_receipt rc;
+	struct pl_receipt rc;
 	struct pl_exchange_refusal why;
 	uint64_t index;
 	int ret;
@@ -327,7 +327,7 @@ static uint64_t ok(struct fx *f, int author, struct pl_record *r, uint8_t id[PL_
 	if (id)
 		memcpy(id, rc.id, PL_HASH_BYTES);
 	index = rc.index;
-	pl_exchange_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	return index;
 }
 
@@ -450,7 +450,7 @@ static void test_parties(void **state)
 {
 	struct fx *f = *state;
 	struct pl_exchange_party *list = NULL, one;
-	struct pl_exchange_receipt rc;
+	struct pl_receipt rc;
 	struct party stranger;
 	size_t n = 0;
 
@@ -496,7 +496,7 @@ static void test_parties(void **state)
 	assert_int_equal(pl_exchange_party_get(f->ex, "us-wh", &one), 0);
 	assert_true(one.revoked);
 	assert_int_equal(one.revoke_index, rc.index);
-	pl_exchange_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	assert_int_equal(pl_exchange_party_revoke(f->ex, "us-wh", &f->p[US_WH].sk, 1, NULL),
 	                 PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_party_revoke(f->ex, "nobody", &f->p[US_WH].sk, 1, NULL),
@@ -516,7 +516,7 @@ static void test_party_two_step(void **state)
 {
 	struct fx *f = *state;
 	struct party np, other;
-	struct pl_exchange_receipt rc;
+	struct pl_receipt rc;
 	struct pl_exchange_party one;
 	struct pl_buf text, note, stale;
 
@@ -536,7 +536,7 @@ static void test_party_two_step(void **state)
 	assert_int_equal(pl_note_sign(&note, text.data, text.len, &np.sk, 1), 0);
 	assert_int_equal(pl_exchange_party_complete(f->ex, note.data, note.len, &rc), 0);
 	expect_kind(f, rc.index, "register");
-	pl_exchange_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	assert_int_equal(pl_exchange_party_get(f->ex, "dprk-un", &one), 0);
 	assert_true(pl_vkey_equal(&one.vkey, &np.vk));
 	/* The same note again, and a register of a known name. */
@@ -812,7 +812,7 @@ static void test_rejections(void **state)
 {
 	struct fx *f = *state;
 	struct pl_exchange_refusal why;
-	struct pl_exchange_receipt rc;
+	struct pl_receipt rc;
 	struct pl_record *r;
 	struct pl_buf msg;
 	uint8_t first[PL_HASH_BYTES], unknown[PL_HASH_BYTES];
@@ -917,12 +917,29 @@ static void test_rejections(void **state)
 	assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why), 0);
 	memset(&why, 0, sizeof(why));
 	{
-		struct pl_exchange_receipt rc2;
+		struct pl_receipt rc2;
+		struct pl_checkpoint cp;
 		assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc2, &why),
 		                 PL_EEXIST);
 		assert_int_equal(why.head_index, rc.index);
+		/* The retry's receipt: the same record, proved under the latest checkpoint. */
+		memset(&rc2, 0xff, sizeof(rc2));
+		assert_int_equal(pl_exchange_receipt_get(f->ex, why.head_index, &rc2), 0);
+		assert_int_equal(rc2.index, rc.index);
+		assert_memory_equal(rc2.id, rc.id, PL_HASH_BYTES);
+		assert_int_equal(rc2.size, pl_exchange_size(f->ex));
+		verify_proof(f, rc2.proof, rc2.proof_len, msg.data, msg.len, rc.index, &cp);
+		assert_int_equal(cp.size, rc2.size);
+		assert_true(rc2.checkpoint_len > 0 && rc2.checkpoint[rc2.checkpoint_len] == '\0');
+		assert_int_equal(strlen(rc2.checkpoint), rc2.checkpoint_len);
+		assert_true(strstr(rc2.proof, rc2.checkpoint) != NULL);
+		pl_receipt_release(&rc2);
+		assert_null(rc2.proof);
+		assert_int_equal(pl_exchange_receipt_get(f->ex, pl_exchange_size(f->ex), &rc2),
+		                 PL_ENOTFOUND);
+		assert_int_equal(pl_exchange_receipt_get(NULL, 0, &rc2), PL_EINVAL);
 	}
-	pl_exchange_receipt_release(&rc);
+	pl_receipt_release(&rc);
 	pl_buf_release(&msg);
 	assert_int_equal(pl_exchange_submit(NULL, "x", 1, &rc, NULL), PL_EINVAL);
 }
@@ -942,7 +959,7 @@ struct async_slot {
 	int i;
 };
 
-static void async_done(void *arg, int status, struct pl_exchange_receipt *r,
+static void async_done(void *arg, int status, struct pl_receipt *r,
                        const struct pl_exchange_refusal *why)
 {
 	struct async_slot *s = arg;
@@ -1035,7 +1052,7 @@ static bool admit_note(void *arg, const char *key_name)
 	return a->allow;
 }
 
-static void done_ignore(void *arg, int status, struct pl_exchange_receipt *r,
+static void done_ignore(void *arg, int status, struct pl_receipt *r,
                         const struct pl_exchange_refusal *why)
 {
 	(void)arg;
@@ -1091,7 +1108,7 @@ static void test_proofs_tiles(void **state)
 	pl_buf_init(&t, 1u << 20);
 	pl_buf_init(&cp, 65536);
 	for (int i = 0; i < 300; i++) {
-		struct pl_exchange_receipt rc;
+		struct pl_receipt rc;
 		char text[32];
 		pl_buf_reset(&b);
 		snprintf(text, sizeof(text), "statement %d", i);
@@ -1106,7 +1123,7 @@ static void test_proofs_tiles(void **state)
 			assert_int_equal(cps[ncps].size, rc.size);
 			ncps++;
 		}
-		pl_exchange_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	size = pl_exchange_size(f->ex);
 	assert_int_equal(size, 307);
@@ -1742,7 +1759,7 @@ static void *work(void *arg)
 
 	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
 	for (int i = 0; i < w->count; i++) {
-		struct pl_exchange_receipt rc;
+		struct pl_receipt rc;
 		struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
 		r->has |= PL_RECORD_HAS_CLASS;
 		r->cls = PL_CLASS_STATEMENT;
@@ -1757,7 +1774,7 @@ static void *work(void *arg)
 		free(r);
 		p->seq++;
 		memcpy(p->head, rc.id, PL_HASH_BYTES);
-		pl_exchange_receipt_release(&rc);
+		pl_receipt_release(&rc);
 	}
 	pl_buf_release(&msg);
 	return NULL;
@@ -1851,7 +1868,7 @@ static void *crash_work(void *arg)
 
 	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
 	for (;;) {
-		struct pl_exchange_receipt rc;
+		struct pl_receipt rc;
 		struct pl_checkpoint *cp = malloc(sizeof(*cp));
 		struct ack a;
 		struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
@@ -1876,7 +1893,7 @@ static void *crash_work(void *arg)
 		memcpy(a.id, rc.id, PL_HASH_BYTES);
 		memcpy(a.root, cp->root, PL_HASH_BYTES);
 		free(cp);
-		pl_exchange_receipt_release(&rc);
+		pl_receipt_release(&rc);
 		if (write(w->fd, &a, sizeof(a)) != (ssize_t)sizeof(a))
 			_exit(5);
 	}
