@@ -53,6 +53,8 @@ static const char *check_hex(char out[static 2 * CHECK_PREFIX + 4], const uint8_
 
 /* Writes a description of damage to why and returns PL_EDAMAGED. */
 static int check_damaged(char *why, size_t whylen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int check_damaged(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -236,6 +238,7 @@ struct check {
 };
 
 /* Reports one finding (at most PL_EXCHANGE_VERIFY_FINDINGS_MAX of them) and counts it. */
+static void check_find(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check_find(struct check *c, const char *fmt, ...)
 {
 	char what[CHECK_FINDING_MAX];
