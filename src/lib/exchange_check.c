@@ -728,7 +728,7 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 			(void)!pl_buf_addf(err, "%s: %s", vp, pl_strerror(ret));
 		goto out;
 	}
-	ret = pl_store_open(&c.s, db, false, NULL);
+	ret = pl_store_open(&c.s, dir, false, NULL);
 	if (ret == PL_ESTORE) {
 		check_find(&c, "%s cannot be opened as a store", db);
 		goto done;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -160,10 +161,33 @@ _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
                        PL_STORE_SCHEMA_VERSION - 1,
                "one migration per schema version");
 
+#define STORE_WAL_FRAMES 1000 /* WAL pages (4 MiB) that start copying the WAL into the database */
+
+/*
+ * A sequencer's WAL upkeep (pl_store_sequencer_start()): the checkpointer
+ * thread with its own connection, and where the copy is (under mu).
+ */
+struct store_tend {
+	struct pl_store *ck;
+	pthread_t thread;
+	bool started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	enum {
+		STORE_CK_IDLE,
+		STORE_CK_BULK, /* the checkpointer is copying the WAL */
+		STORE_CK_TAIL, /* the sequencer copies what was appended meanwhile */
+	} state;
+	int err; /* the checkpointer's last failure, for pl_store_maintain() */
+	char errmsg[PL_STORE_ERRMSG_MAX];
+};
+
 struct pl_store {
 	sqlite3 *db;
 	bool writer;
+	char *dir;      /* the data directory, for the checkpointer's connection */
 	int wal_frames; /* WAL size after the last commit (the WAL hook's report) */
+	struct store_tend *tend;
 	sqlite3_stmt *st[ST_COUNT];
 	char errmsg[PL_STORE_ERRMSG_MAX];
 };
@@ -306,21 +330,46 @@ static void store_free(struct pl_store *s)
 	for (size_t i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close_v2(s->db);
+	free(s->dir);
 	free(s);
 }
 
-int pl_store_create(const char *path, const char *origin)
+int pl_store_probe(const char *dir)
+{
+	struct stat sb;
+	char *path;
+	int ret = 0;
+
+	if (!dir)
+		return PL_EINVAL;
+	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
+	if (!path)
+		return PL_ENOMEM;
+	if (stat(path, &sb) != 0)
+		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	free(path);
+	return ret;
+}
+
+int pl_store_create(const char *dir, const char *origin)
 {
 	struct pl_store *s = NULL;
 	sqlite3_stmt *st = NULL;
+	char *path;
 	int fd, rc, ret;
 
-	if (!path || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX)
+	if (!dir || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX)
 		return PL_EINVAL;
+	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
+	if (!path)
+		return PL_ENOMEM;
 	/* Create the file ourselves: exclusively, not through a symlink, owner-only. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? PL_EEXIST : PL_EIO;
+	if (fd < 0) {
+		ret = errno == EEXIST ? PL_EEXIST : PL_EIO;
+		free(path);
+		return ret;
+	}
 	close(fd);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -363,10 +412,12 @@ int pl_store_create(const char *path, const char *origin)
 		goto fail;
 	}
 	store_free(s);
+	free(path);
 	return 0;
 fail:
 	store_free(s);
 	unlink(path);
+	free(path);
 	return ret;
 }
 
@@ -400,22 +451,22 @@ out:
 	return ret;
 }
 
-int pl_store_open(struct pl_store **out, const char *path, bool writer, struct pl_buf *err)
+int pl_store_open(struct pl_store **out, const char *dir, bool writer, struct pl_buf *err)
 {
 	struct pl_store *s = NULL;
 	sqlite3_stmt *st = NULL;
-	struct stat sb;
 	sqlite3_int64 version;
+	char *path = NULL;
 	int flags, rc, ret;
 
-	if (!out || !path)
+	if (!out || !dir)
 		return PL_EINVAL;
-	if (stat(path, &sb) != 0) {
-		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	ret = pl_store_probe(dir);
+	if (ret)
 		goto out;
-	}
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
+	if (!s || !path || !(s->dir = strdup(dir))) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
@@ -459,11 +510,16 @@ out:
 	if (s && err && s->errmsg[0])
 		(void)!pl_buf_adds(err, s->errmsg);
 	store_free(s);
+	free(path);
 	return ret;
 }
 
+static struct pl_store *store_tend_stop(struct pl_store *s);
+
 void pl_store_close(struct pl_store *s)
 {
+	if (s && s->tend)
+		pl_store_close(store_tend_stop(s));
 	if (s && s->db && !sqlite3_get_autocommit(s->db))
 		pl_store_rollback(s);
 	store_free(s);
@@ -502,25 +558,8 @@ void pl_store_rollback(struct pl_store *s)
 	(void)store_control(s, ST_ROLLBACK);
 }
 
-int pl_store_wal_manual(struct pl_store *s)
-{
-	/*
-	 * A WAL hook of our own replaces SQLite's automatic checkpoints (which are
-	 * themselves a WAL hook): commits no longer copy the WAL, and the hook
-	 * reports the WAL's size so that the owner can checkpoint in the background.
-	 * Never call sqlite3_wal_autocheckpoint() here: it would silently replace
-	 * this hook, the size would stay 0, and the WAL would grow without bound.
-	 */
-	sqlite3_wal_hook(s->db, store_wal_hook, s);
-	return 0;
-}
-
-uint64_t pl_store_wal_frames(const struct pl_store *s)
-{
-	return s->wal_frames > 0 ? (uint64_t)s->wal_frames : 0;
-}
-
-int pl_store_wal_checkpoint(struct pl_store *s)
+/* Copies what it can of the WAL into the database without blocking the writer or readers. */
+static int store_checkpoint(struct pl_store *s)
 {
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
@@ -530,11 +569,97 @@ int pl_store_wal_checkpoint(struct pl_store *s)
 	return store_fail(s, "wal_checkpoint", rc);
 }
 
-int pl_store_sync_deferred(struct pl_store *s)
+/*
+ * Copies the WAL into the database in the background, so that the
+ * sequencer's commits never wait for it (the copy syncs the database file).
+ */
+static void *store_checkpointer(void *arg)
 {
-	int rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	struct store_tend *t = arg;
 
-	return rc == SQLITE_OK ? 0 : store_fail(s, "synchronous", rc);
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		int ret;
+		while (t->state != STORE_CK_BULK && !t->stop)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->stop)
+			break;
+		pthread_mutex_unlock(&t->mu);
+		ret = store_checkpoint(t->ck);
+		pthread_mutex_lock(&t->mu);
+		if (ret) {
+			t->err = ret;
+			snprintf(t->errmsg, sizeof(t->errmsg), "%s", t->ck->errmsg);
+		}
+		t->state = STORE_CK_TAIL;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Stops the checkpointer thread, frees the upkeep and returns its connection (NULL: none). */
+static struct pl_store *store_tend_stop(struct pl_store *s)
+{
+	struct store_tend *t = s->tend;
+	struct pl_store *ck;
+
+	if (!t)
+		return NULL;
+	if (t->started) {
+		pthread_mutex_lock(&t->mu);
+		t->stop = true;
+		pthread_cond_broadcast(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		pthread_join(t->thread, NULL);
+	}
+	ck = t->ck;
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+	s->tend = NULL;
+	return ck;
+}
+
+int pl_store_sequencer_start(struct pl_store *s)
+{
+	struct store_tend *t;
+	int rc, ret;
+
+	if (!s || !s->writer || s->tend)
+		return PL_EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return PL_ENOMEM;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	s->tend = t;
+	/* The checkpointer's own connection: a copy never waits for the sequencer's. */
+	ret = pl_store_open(&t->ck, s->dir, true, NULL) ? PL_ESTORE : 0;
+	if (ret)
+		snprintf(s->errmsg, sizeof(s->errmsg), "store: cannot open the checkpointer");
+	if (!ret) {
+		/*
+		 * A WAL hook of our own replaces SQLite's automatic checkpoints (which
+		 * are themselves a WAL hook): commits no longer copy the WAL, and the
+		 * hook reports the WAL's size for pl_store_maintain(). Never call
+		 * sqlite3_wal_autocheckpoint() here: it would silently replace this
+		 * hook, the size would stay 0, and the WAL would grow without bound.
+		 */
+		sqlite3_wal_hook(s->db, store_wal_hook, s);
+		/* Commits write the WAL without syncing it: pl_store_sync() does. */
+		rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			ret = store_fail(s, "synchronous", rc);
+	}
+	if (!ret && pthread_create(&t->thread, NULL, store_checkpointer, t) != 0)
+		ret = PL_ENOMEM;
+	if (ret) {
+		sqlite3_wal_hook(s->db, NULL, NULL);
+		pl_store_close(store_tend_stop(s));
+		return ret;
+	}
+	t->started = true;
+	return 0;
 }
 
 int pl_store_sync(struct pl_store *s)
@@ -552,6 +677,57 @@ int pl_store_sync(struct pl_store *s)
 	if (rc == SQLITE_OK)
 		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 	return rc == SQLITE_OK ? 0 : store_fail(s, "sync", rc);
+}
+
+/*
+ * Keeps the WAL short and its file rewritten in place. SQLite starts the WAL
+ * again from its beginning only once every frame in it is in the database; a
+ * checkpoint beside a busy sequencer rarely catches up, so the WAL would grow
+ * without end and every commit would append to the file, its fdatasync also
+ * recording the file's new size (about twice the cost of overwriting). So,
+ * once the WAL holds STORE_WAL_FRAMES pages, the checkpointer copies the bulk
+ * in the background and then the sequencer, between two batches, copies the
+ * few frames appended meanwhile: the next batch starts the WAL again. Below
+ * that size a call costs one comparison.
+ */
+int pl_store_maintain(struct pl_store *s, bool last)
+{
+	struct store_tend *t = s->tend;
+	struct pl_store *ck;
+	bool tail;
+	int ret = 0, r;
+
+	if (!t)
+		return 0;
+	if (last) {
+		/* Leave the database whole: copy the WAL in once more. */
+		ck = store_tend_stop(s);
+		ret = store_checkpoint(ck);
+		if (ret)
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s", ck->errmsg);
+		pl_store_close(ck);
+		return ret;
+	}
+	if (s->wal_frames < STORE_WAL_FRAMES)
+		return 0;
+	pthread_mutex_lock(&t->mu);
+	tail = t->state == STORE_CK_TAIL;
+	if (t->state == STORE_CK_IDLE) {
+		t->state = STORE_CK_BULK;
+		pthread_cond_signal(&t->cv);
+	} else if (tail) {
+		t->state = STORE_CK_IDLE;
+		ret = t->err;
+		if (ret)
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s", t->errmsg);
+		t->err = 0;
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (tail) {
+		r = store_checkpoint(s);
+		ret = ret ? ret : r;
+	}
+	return ret;
 }
 
 int pl_store_published_mark(struct pl_store *s)
