@@ -23,11 +23,11 @@
 #include <parley/record.h>
 #include <parley/replay.h>
 #include <parley/rules.h>
-#include <parley/store.h>
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
 #include "internal.h"
+#include "store.h"
 
 #define EX_THREAD_MAX   10000 /* records in one thread answer */
 #define EX_PAGE_DEFAULT 100

@@ -16,11 +16,11 @@
 #include <parley/note.h>
 #include <parley/party.h>
 #include <parley/record.h>
-#include <parley/store.h>
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
 #include "internal.h"
+#include "store.h"
 
 #define CHECK_PREFIX      8    /* bytes of a hash shown in a finding (16 hex digits) */
 #define CHECK_BATCH       256  /* stored hashes read at once by pl_exchange_verify() */

@@ -1,5 +1,5 @@
 /* The SQLite backend of the store: WAL, synchronous=FULL, prepared statements and binds only. */
-#include <parley/store.h>
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>

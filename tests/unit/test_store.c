@@ -16,8 +16,9 @@
 
 #include <parley/encoding.h>
 #include <parley/exchange.h>
-#include <parley/store.h>
 #include <parley/tlog.h>
+
+#include "store.h"
 
 struct fx {
 	char dir[64];

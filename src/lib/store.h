@@ -1,5 +1,4 @@
-/* The exchange's durable store: records, chain heads, Merkle hashes, checkpoints, parties, timers.
- */
+/* The store's backend interface, internal to libparley: what the exchange keeps and how. */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -15,21 +14,49 @@
 #include <parley/tlog.h>
 
 /*
- * One connection to the store. This interface is all the exchange knows of
- * its storage, so that another backend (PostgreSQL) can replace the SQLite
- * one behind it. The SQLite backend keeps one file in WAL mode with
- * synchronous=FULL: a commit returns only once it is on disk (unless the
- * owner syncs commits itself, pl_store_sequencer_start()).
+ * The exchange's durable store: records, references, chain heads, Merkle
+ * hashes, checkpoints, parties, inboxes, payloads and timers. This interface
+ * is all the exchange knows of its storage; it speaks of those things, never
+ * of files or journals, so that another backend (PostgreSQL) can fill it
+ * without touching the exchange. store.c is the SQLite backend.
  *
- * Tables are keyed by the log index; the only index on a random hash is
- * an 8-byte integer prefix of the record id (payload hash), checked against
- * the full value on every lookup.
+ * The contract every backend keeps, and a new one is checked against
+ * (tests/unit/test_store.c runs it on the SQLite one):
  *
- * A struct pl_store is used by one thread at a time (the caller provides
- * the locking, e.g. a pool of connections). Any number of connections may
- * read while one writes. Every function returns 0 or a negative PL_E...
- * code; SQLite failures (including corruption) are PL_ESTORE, with the
- * detail kept in pl_store_errmsg(). Out-parameters are set only on success.
+ * Connections. A struct pl_store is one connection, used by one thread at a
+ * time (the caller provides the locking, e.g. a pool of connections). Per
+ * process at most one writer connection is open (pl_store_open(writer =
+ * true)); any number of readers may read while it writes, and a reader
+ * never blocks the writer nor waits for it beyond the backend's own short
+ * locks. The caller keeps a second process out (the exchange's lock file).
+ *
+ * Atomicity. Everything the writer does between pl_store_begin() and
+ * pl_store_commit() becomes visible all at once or not at all: after a
+ * failed commit, a rollback or a crash, none of it is there. A write outside
+ * a transaction is its own transaction.
+ *
+ * Durability. pl_store_commit() returns once the transaction survives a crash
+ * of the process or of the machine; on a sequencer's writer
+ * (pl_store_sequencer_start()) that point is pl_store_sync() instead, which
+ * makes every commit before it durable. Nothing is reported durable before
+ * it is.
+ *
+ * Ordering. The writer's commits are totally ordered. A reader's
+ * pl_store_begin() takes a snapshot: its reads until the rollback see every
+ * transaction committed before it began (made visible, on a sequencer's
+ * writer, whether synced yet or not) and none after. A reader outside a
+ * transaction sees the latest commit at each call. The writer sees its own
+ * uncommitted writes.
+ *
+ * Errors. Every function returns 0 or a negative PL_E... code. A backend
+ * failure (I/O, corruption, a lost connection) is PL_ESTORE, with the
+ * backend's detail kept in pl_store_errmsg() for the operator's log; what
+ * the store reads back is checked as hostile input and a value out of shape
+ * is PL_ESTORE too, never a crash. Out-parameters are set only on success.
+ *
+ * Shape. Records are keyed by the log index with no holes; record ids and
+ * payload hashes are looked up by value (the SQLite backend indexes an
+ * 8-byte prefix and checks the full value on every lookup).
  */
 struct pl_store;
 
