@@ -3897,6 +3897,61 @@ static int ex_lock(struct pl_exchange *ex, struct pl_buf *err)
 	return ret;
 }
 
+/* The options of an exchange being opened: the defaults for what opts leaves 0. */
+static void ex_options(struct pl_exchange *ex, const struct pl_exchange_options *opts)
+{
+	pl_exchange_options_default(&ex->o);
+	if (opts) {
+		struct pl_exchange_options d = ex->o;
+		ex->o = *opts;
+		if (!ex->o.batch_max)
+			ex->o.batch_max = d.batch_max;
+		if (!ex->o.batch_idle_us)
+			ex->o.batch_idle_us = d.batch_idle_us;
+		if (!ex->o.time_tolerance_s)
+			ex->o.time_tolerance_s = d.time_tolerance_s;
+		if (!ex->o.timer_interval_ms)
+			ex->o.timer_interval_ms = d.timer_interval_ms;
+		if (!ex->o.payload_max)
+			ex->o.payload_max = d.payload_max;
+		if (!ex->o.payload_retention_s)
+			ex->o.payload_retention_s = d.payload_retention_s;
+		if (!ex->o.readers)
+			ex->o.readers = d.readers;
+	}
+	if (!ex->o.payload_unreferenced_max)
+		ex->o.payload_unreferenced_max =
+		        PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX * ex->o.payload_max;
+	if (ex->o.nlines > PL_EXCHANGE_LINES_MAX)
+		ex->o.nlines = PL_EXCHANGE_LINES_MAX;
+	/* Checks resume at the next due time from now: none is made up for the closed time. */
+	for (size_t i = 0; i < ex->o.nlines; i++) {
+		if (pl_line_next(&ex->o.lines[i], ex_now(ex), &ex->line_next[i]) != 0)
+			ex->line_next[i] = INT64_MAX;
+	}
+}
+
+/* Starts the exchange's threads: the published file's syncer, the sequencer, the timers. */
+static int ex_start_threads(struct pl_exchange *ex)
+{
+	int ret = PL_ENOMEM;
+
+	if (pthread_create(&ex->sync_thread, NULL, ex_syncer, ex) != 0)
+		goto out;
+	ex->sync_started = true;
+	if (pthread_create(&ex->seq_thread, NULL, ex_sequencer, ex) != 0)
+		goto out;
+	ex->seq_started = true;
+	if (!ex->o.manual_timers) {
+		if (pthread_create(&ex->timer_thread, NULL, ex_timer_thread, ex) != 0)
+			goto out;
+		ex->timer_started = true;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
 int pl_exchange_open(struct pl_exchange **out, const char *dir,
                      const struct pl_exchange_options *opts, struct pl_buf *errdetail)
 {
@@ -3928,35 +3983,7 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 		ret = PL_ENOMEM;
 		goto fail;
 	}
-	pl_exchange_options_default(&ex->o);
-	if (opts) {
-		struct pl_exchange_options d = ex->o;
-		ex->o = *opts;
-		if (!ex->o.batch_max)
-			ex->o.batch_max = d.batch_max;
-		if (!ex->o.batch_idle_us)
-			ex->o.batch_idle_us = d.batch_idle_us;
-		if (!ex->o.time_tolerance_s)
-			ex->o.time_tolerance_s = d.time_tolerance_s;
-		if (!ex->o.timer_interval_ms)
-			ex->o.timer_interval_ms = d.timer_interval_ms;
-		if (!ex->o.payload_max)
-			ex->o.payload_max = d.payload_max;
-		if (!ex->o.payload_retention_s)
-			ex->o.payload_retention_s = d.payload_retention_s;
-		if (!ex->o.readers)
-			ex->o.readers = d.readers;
-	}
-	if (!ex->o.payload_unreferenced_max)
-		ex->o.payload_unreferenced_max =
-		        PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX * ex->o.payload_max;
-	if (ex->o.nlines > PL_EXCHANGE_LINES_MAX)
-		ex->o.nlines = PL_EXCHANGE_LINES_MAX;
-	/* Checks resume at the next due time from now: none is made up for the closed time. */
-	for (size_t i = 0; i < ex->o.nlines; i++) {
-		if (pl_line_next(&ex->o.lines[i], ex_now(ex), &ex->line_next[i]) != 0)
-			ex->line_next[i] = INT64_MAX;
-	}
+	ex_options(ex, opts);
 	ex->dir = strdup(dir);
 	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
 	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
@@ -4027,23 +4054,9 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 			(void)!pl_buf_adds(errdetail, pl_store_errmsg(ex->w));
 		goto fail;
 	}
-	if (pthread_create(&ex->sync_thread, NULL, ex_syncer, ex) != 0) {
-		ret = PL_ENOMEM;
+	ret = ex_start_threads(ex);
+	if (ret)
 		goto fail;
-	}
-	ex->sync_started = true;
-	if (pthread_create(&ex->seq_thread, NULL, ex_sequencer, ex) != 0) {
-		ret = PL_ENOMEM;
-		goto fail;
-	}
-	ex->seq_started = true;
-	if (!ex->o.manual_timers) {
-		if (pthread_create(&ex->timer_thread, NULL, ex_timer_thread, ex) != 0) {
-			ret = PL_ENOMEM;
-			goto fail;
-		}
-		ex->timer_started = true;
-	}
 	*out = ex;
 	ex = NULL;
 	ret = 0;

@@ -1,9 +1,8 @@
-/* The SQLite backend of the store: WAL, synchronous=FULL, prepared statements and binds only. */
+/* The SQLite backend of the store: the schema and every read and write, binds only. */
 #include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 
 #include "internal.h"
 #include "sqlite.h"
+#include "store_sqlite.h"
 
 /* Every statement the store runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                                   \
@@ -149,35 +149,6 @@ _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
                        PL_STORE_SCHEMA_VERSION - 1,
                "one migration per schema version");
 
-#define STORE_WAL_FRAMES 1000 /* WAL pages (4 MiB) that start copying the WAL into the database */
-
-/*
- * A sequencer's WAL upkeep (pl_store_sequencer_start()): the checkpointer
- * thread with its own connection, and where the copy is (under mu).
- */
-struct store_tend {
-	struct pl_store *ck;
-	pthread_t thread;
-	bool started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	enum {
-		STORE_CK_IDLE,
-		STORE_CK_BULK, /* the checkpointer is copying the WAL */
-		STORE_CK_TAIL, /* the sequencer copies what was appended meanwhile */
-	} state;
-	int err; /* the checkpointer's last failure, for pl_store_maintain() */
-	char errmsg[PL_STORE_ERRMSG_MAX];
-};
-
-struct pl_store {
-	struct pl__sql q; /* the connection, its statements (store_sql) and its errors */
-	bool writer;
-	char *dir;      /* the data directory, for the checkpointer's connection */
-	int wal_frames; /* WAL size after the last commit (the WAL hook's report) */
-	struct store_tend *tend;
-};
-
 _Static_assert(PL_STORE_ERRMSG_MAX == PL__SQL_ERRMSG_MAX, "one size of error detail");
 
 /* An 8-byte big-endian prefix as an integer that sorts like the bytes. */
@@ -189,17 +160,6 @@ static int64_t store_prefix64(const uint8_t p[static 8])
 static bool store_u64_fits(uint64_t v)
 {
 	return v <= (uint64_t)INT64_MAX;
-}
-
-/* Records the WAL's size after each commit, so the owner can checkpoint it in the background. */
-static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-	struct pl_store *s = arg;
-
-	(void)db;
-	(void)name;
-	s->wal_frames = frames;
-	return SQLITE_OK;
 }
 
 /* Sets the pragmas every connection needs: durability first. */
@@ -396,12 +356,10 @@ out:
 	return ret;
 }
 
-static struct pl_store *store_tend_stop(struct pl_store *s);
-
 void pl_store_close(struct pl_store *s)
 {
 	if (s && s->tend)
-		pl_store_close(store_tend_stop(s));
+		pl_store_close(pl__store_tend_stop(s));
 	if (s && s->q.db && !sqlite3_get_autocommit(s->q.db))
 		pl_store_rollback(s);
 	store_free(s);
@@ -438,178 +396,6 @@ void pl_store_rollback(struct pl_store *s)
 	if (sqlite3_get_autocommit(s->q.db))
 		return;
 	(void)store_control(s, ST_ROLLBACK);
-}
-
-/* Copies what it can of the WAL into the database without blocking the writer or readers. */
-static int store_checkpoint(struct pl_store *s)
-{
-	int rc = sqlite3_wal_checkpoint_v2(s->q.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-	/* BUSY: another checkpoint or a reader is in the way; the next one will catch up. */
-	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
-		return 0;
-	return pl__sql_fail(&s->q, "wal_checkpoint", rc);
-}
-
-/*
- * Copies the WAL into the database in the background, so that the
- * sequencer's commits never wait for it (the copy syncs the database file).
- */
-static void *store_checkpointer(void *arg)
-{
-	struct store_tend *t = arg;
-
-	pthread_mutex_lock(&t->mu);
-	for (;;) {
-		int ret;
-		while (t->state != STORE_CK_BULK && !t->stop)
-			pthread_cond_wait(&t->cv, &t->mu);
-		if (t->stop)
-			break;
-		pthread_mutex_unlock(&t->mu);
-		ret = store_checkpoint(t->ck);
-		pthread_mutex_lock(&t->mu);
-		if (ret) {
-			t->err = ret;
-			snprintf(t->errmsg, sizeof(t->errmsg), "%s", t->ck->q.errmsg);
-		}
-		t->state = STORE_CK_TAIL;
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
-}
-
-/* Stops the checkpointer thread, frees the upkeep and returns its connection (NULL: none). */
-static struct pl_store *store_tend_stop(struct pl_store *s)
-{
-	struct store_tend *t = s->tend;
-	struct pl_store *ck;
-
-	if (!t)
-		return NULL;
-	if (t->started) {
-		pthread_mutex_lock(&t->mu);
-		t->stop = true;
-		pthread_cond_broadcast(&t->cv);
-		pthread_mutex_unlock(&t->mu);
-		pthread_join(t->thread, NULL);
-	}
-	ck = t->ck;
-	pthread_cond_destroy(&t->cv);
-	pthread_mutex_destroy(&t->mu);
-	free(t);
-	s->tend = NULL;
-	return ck;
-}
-
-int pl_store_sequencer_start(struct pl_store *s)
-{
-	struct store_tend *t;
-	int rc, ret;
-
-	if (!s || !s->writer || s->tend)
-		return PL_EINVAL;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return PL_ENOMEM;
-	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
-	s->tend = t;
-	/* The checkpointer's own connection: a copy never waits for the sequencer's. */
-	ret = pl_store_open(&t->ck, s->dir, true, NULL) ? PL_ESTORE : 0;
-	if (ret)
-		pl__sql_bad(&s->q, "store: cannot open the checkpointer");
-	if (!ret) {
-		/*
-		 * A WAL hook of our own replaces SQLite's automatic checkpoints (which
-		 * are themselves a WAL hook): commits no longer copy the WAL, and the
-		 * hook reports the WAL's size for pl_store_maintain(). Never call
-		 * sqlite3_wal_autocheckpoint() here: it would silently replace this
-		 * hook, the size would stay 0, and the WAL would grow without bound.
-		 */
-		sqlite3_wal_hook(s->q.db, store_wal_hook, s);
-		/* Commits write the WAL without syncing it: pl_store_sync() does. */
-		rc = sqlite3_exec(s->q.db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			ret = pl__sql_fail(&s->q, "synchronous", rc);
-	}
-	if (!ret && pthread_create(&t->thread, NULL, store_checkpointer, t) != 0)
-		ret = PL_ENOMEM;
-	if (ret) {
-		sqlite3_wal_hook(s->q.db, NULL, NULL);
-		pl_store_close(store_tend_stop(s));
-		return ret;
-	}
-	t->started = true;
-	return 0;
-}
-
-int pl_store_sync(struct pl_store *s)
-{
-	sqlite3_file *f = NULL;
-	int rc;
-
-	/*
-	 * The WAL as SQLite itself holds it open (in WAL mode the journal pointer is
-	 * the WAL), synced as a synchronous=FULL commit would have synced it.
-	 */
-	rc = sqlite3_file_control(s->q.db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
-	if (rc == SQLITE_OK && (!f || !f->pMethods))
-		rc = SQLITE_MISUSE;
-	if (rc == SQLITE_OK)
-		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
-	return rc == SQLITE_OK ? 0 : pl__sql_fail(&s->q, "sync", rc);
-}
-
-/*
- * Keeps the WAL short and its file rewritten in place. SQLite starts the WAL
- * again from its beginning only once every frame in it is in the database; a
- * checkpoint beside a busy sequencer rarely catches up, so the WAL would grow
- * without end and every commit would append to the file, its fdatasync also
- * recording the file's new size (about twice the cost of overwriting). So,
- * once the WAL holds STORE_WAL_FRAMES pages, the checkpointer copies the bulk
- * in the background and then the sequencer, between two batches, copies the
- * few frames appended meanwhile: the next batch starts the WAL again. Below
- * that size a call costs one comparison.
- */
-int pl_store_maintain(struct pl_store *s, bool last)
-{
-	struct store_tend *t = s->tend;
-	struct pl_store *ck;
-	bool tail;
-	int ret = 0, r;
-
-	if (!t)
-		return 0;
-	if (last) {
-		/* Leave the database whole: copy the WAL in once more. */
-		ck = store_tend_stop(s);
-		ret = store_checkpoint(ck);
-		if (ret)
-			pl__sql_bad(&s->q, "%s", ck->q.errmsg);
-		pl_store_close(ck);
-		return ret;
-	}
-	if (s->wal_frames < STORE_WAL_FRAMES)
-		return 0;
-	pthread_mutex_lock(&t->mu);
-	tail = t->state == STORE_CK_TAIL;
-	if (t->state == STORE_CK_IDLE) {
-		t->state = STORE_CK_BULK;
-		pthread_cond_signal(&t->cv);
-	} else if (tail) {
-		t->state = STORE_CK_IDLE;
-		ret = t->err;
-		if (ret)
-			pl__sql_bad(&s->q, "%s", t->errmsg);
-		t->err = 0;
-	}
-	pthread_mutex_unlock(&t->mu);
-	if (tail) {
-		r = store_checkpoint(s);
-		ret = ret ? ret : r;
-	}
-	return ret;
 }
 
 int pl_store_published_mark(struct pl_store *s)
