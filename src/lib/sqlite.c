@@ -172,8 +172,7 @@ int pl__sql_col_blob(struct pl__sql *q, sqlite3_stmt *st, int col, size_t min, s
 	return 0;
 }
 
-int pl__sql_col_u64(struct pl__sql *q, sqlite3_stmt *st, int col, uint64_t *out,
-                    const char *where)
+int pl__sql_col_u64(struct pl__sql *q, sqlite3_stmt *st, int col, uint64_t *out, const char *where)
 {
 	sqlite3_int64 v = sqlite3_column_int64(st, col);
 

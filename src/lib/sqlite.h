@@ -30,8 +30,8 @@
 #define PL__SQL_TEXT(name, text) text,
 #define PL__SQL_NAME(name, text) #name,
 
-#define PL__SQL_ERRMSG_MAX 512
-#define PL__SQL_BUSY_MS    10000 /* how long a connection waits for another's lock */
+#define PL__SQL_ERRMSG_MAX       512
+#define PL__SQL_BUSY_MS          10000 /* how long a connection waits for another's lock */
 
 /* What every durable file of the project is: a WAL, synced at each commit. */
 #define PL__SQL_PRAGMAS_DURABLE "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"

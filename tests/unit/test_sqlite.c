@@ -12,10 +12,10 @@
 
 #include "sqlite.h"
 
-#define T_STATEMENTS(X)                                                                       \
-	X(T_PUT, "INSERT INTO t(k, v) VALUES (?1, ?2)")                                       \
-	X(T_GET, "SELECT v FROM t WHERE k = ?1")                                              \
-	X(T_COUNT, "SELECT count(*) FROM t")                                                  \
+#define T_STATEMENTS(X)                                 \
+	X(T_PUT, "INSERT INTO t(k, v) VALUES (?1, ?2)") \
+	X(T_GET, "SELECT v FROM t WHERE k = ?1")        \
+	X(T_COUNT, "SELECT count(*) FROM t")            \
 	X(T_BAD, "SELECT v FROM nowhere")
 
 enum t_stmt { T_STATEMENTS(PL__SQL_ENUM) T_N };
@@ -45,7 +45,8 @@ static int setup(void **state)
 	fclose(fp);
 	if (pl__sql_open(&f->q, f->path, true, 1000, t_sql, t_names, T_N) != 0)
 		return -1;
-	if (pl__sql_script(&f->q, PL__SQL_PRAGMAS_DURABLE "CREATE TABLE t(k INTEGER PRIMARY KEY, v);",
+	if (pl__sql_script(&f->q,
+	                   PL__SQL_PRAGMAS_DURABLE "CREATE TABLE t(k INTEGER PRIMARY KEY, v);",
 	                   "schema") != 0)
 		return -1;
 	*state = f;
@@ -174,11 +175,21 @@ static void test_columns(void **state)
 		int reader;        /* 0 text (cap 4), 1 exact (4), 2 blob (1..4), 3 u64 */
 		int want;
 	} cases[] = {
-	        {"'abc'", 0, 0},         {"'abcd'", 0, PL_ESTORE}, {"NULL", 0, PL_ESTORE},
-	        {"x'01020304'", 1, 0},   {"x'010203'", 1, PL_ESTORE}, {"'abcd'", 1, PL_ESTORE},
-	        {"NULL", 1, PL_ESTORE},  {"x'01'", 2, 0},          {"x''", 2, PL_ESTORE},
-	        {"x'0102030405'", 2, PL_ESTORE}, {"'ab'", 2, PL_ESTORE}, {"7", 3, 0},
-	        {"-1", 3, PL_ESTORE},    {"'7'", 3, PL_ESTORE},    {"1.5", 3, PL_ESTORE},
+	        {"'abc'", 0, 0},
+	        {"'abcd'", 0, PL_ESTORE},
+	        {"NULL", 0, PL_ESTORE},
+	        {"x'01020304'", 1, 0},
+	        {"x'010203'", 1, PL_ESTORE},
+	        {"'abcd'", 1, PL_ESTORE},
+	        {"NULL", 1, PL_ESTORE},
+	        {"x'01'", 2, 0},
+	        {"x''", 2, PL_ESTORE},
+	        {"x'0102030405'", 2, PL_ESTORE},
+	        {"'ab'", 2, PL_ESTORE},
+	        {"7", 3, 0},
+	        {"-1", 3, PL_ESTORE},
+	        {"'7'", 3, PL_ESTORE},
+	        {"1.5", 3, PL_ESTORE},
 	        {"NULL", 3, PL_ESTORE},
 	};
 	struct fx *f = *state;
