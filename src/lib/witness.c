@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "sqlite.h"
+#include "transport.h"
 
 #define WITNESS_KEYS_MAX  16 /* verifier keys one log may list */
 #define WITNESS_VKEY_TEXT (PL_KEY_NAME_MAX + 64)
@@ -990,23 +991,14 @@ out:
 	return ret;
 }
 
-/* ---- The libcurl transport ---- */
+/* ---- The libcurl transport (transport.h) ---- */
 
 struct pl_witness_http {
-	CURL *curl;
+	struct pl__http http;
 	long connect_ms, timeout_ms;
 	bool (*cancelled)(void *arg);
 	void *cancel_arg;
-	char curl_err[CURL_ERROR_SIZE];
 };
-
-static pthread_once_t witness_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode witness_curl_init = CURLE_FAILED_INIT;
-
-static void witness_curl_init_once(void)
-{
-	witness_curl_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int pl_witness_http_new(struct pl_witness_http **out, long connect_ms, long timeout_ms,
                         bool (*cancelled)(void *arg), void *cancel_arg)
@@ -1018,9 +1010,8 @@ int pl_witness_http_new(struct pl_witness_http **out, long connect_ms, long time
 		ret = PL_EINVAL;
 		goto out;
 	}
-	pthread_once(&witness_curl_once, witness_curl_init_once);
 	h = calloc(1, sizeof(*h));
-	if (witness_curl_init != CURLE_OK || !h || !(h->curl = curl_easy_init())) {
+	if (!h || pl__http_init(&h->http) != 0) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
@@ -1040,8 +1031,7 @@ void pl_witness_http_free(struct pl_witness_http *h)
 {
 	if (!h)
 		return;
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
+	pl__http_release(&h->http);
 	free(h);
 }
 
@@ -1080,24 +1070,12 @@ static size_t http_on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int http_on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	struct pl_witness_http *h = arg;
-
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return h->cancelled && h->cancelled(h->cancel_arg) ? 1 : 0;
-}
-
 int pl_witness_http_post(void *arg, const char *url, const char *body, size_t len,
                          struct pl_witness_answer *a)
 {
 	struct pl_witness_http *h = arg;
 	struct curl_slist *hdrs = NULL, *tmp;
 	long status = 0;
-	CURLcode rc;
 	int ret;
 
 	if (!h || !url || !body || !a)
@@ -1111,40 +1089,29 @@ int pl_witness_http_post(void *arg, const char *url, const char *body, size_t le
 		goto out;
 	}
 	hdrs = tmp;
-	h->curl_err[0] = '\0';
-	curl_easy_reset(h->curl);
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-	curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PL_WITNESS_ANSWER_MAX);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_err);
-	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "parleyd-witness-client");
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_on_body);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, http_on_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
-	rc = curl_easy_perform(h->curl);
-	if (rc != CURLE_OK) {
-		snprintf(a->detail, sizeof(a->detail), "%s",
-		         h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
+	{
+		struct pl__http_request rq = {.url = url,
+		                              .post = true,
+		                              .body = body,
+		                              .body_len = len,
+		                              .headers = hdrs,
+		                              .user_agent = "parleyd-witness-client",
+		                              .connect_ms = h->connect_ms,
+		                              .timeout_ms = h->timeout_ms,
+		                              .response_max = PL_WITNESS_ANSWER_MAX,
+		                              .on_body = http_on_body,
+		                              .body_arg = a,
+		                              .on_header = http_on_header,
+		                              .header_arg = a,
+		                              .cancelled = h->cancelled,
+		                              .cancel_arg = h->cancel_arg};
+		ret = pl__http_perform(&h->http, &rq, &status, NULL);
+	}
+	if (ret) {
+		snprintf(a->detail, sizeof(a->detail), "%s", h->http.detail);
 		ret = PL_ENET;
 		goto out;
 	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 	a->status = status > 0 && status < 1000 ? (unsigned)status : 0;
 	ret = a->status ? 0 : PL_ENET;
 	if (ret)
