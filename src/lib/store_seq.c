@@ -102,7 +102,7 @@ struct pl_store *pl__store_tend_stop(struct pl_store *s)
 int pl_store_sequencer_start(struct pl_store *s)
 {
 	struct store_tend *t;
-	int rc, ret;
+	int ret;
 
 	if (!s || !s->writer || s->tend)
 		return PL_EINVAL;
@@ -126,19 +126,17 @@ int pl_store_sequencer_start(struct pl_store *s)
 		 */
 		sqlite3_wal_hook(s->q.db, store_wal_hook, s);
 		/* Commits write the WAL without syncing it: pl_store_sync() does. */
-		rc = sqlite3_exec(s->q.db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			ret = pl__sql_fail(&s->q, "synchronous", rc);
+		ret = pl__sql_script(&s->q, "PRAGMA synchronous=NORMAL;", "synchronous");
 	}
 	if (!ret && pthread_create(&t->thread, NULL, store_checkpointer, t) != 0)
 		ret = PL_ENOMEM;
 	if (ret) {
 		sqlite3_wal_hook(s->q.db, NULL, NULL);
 		pl_store_close(pl__store_tend_stop(s));
-		return ret;
+	} else {
+		t->started = true;
 	}
-	t->started = true;
-	return 0;
+	return ret;
 }
 
 int pl_store_sync(struct pl_store *s)
@@ -169,26 +167,31 @@ int pl_store_sync(struct pl_store *s)
  * few frames appended meanwhile: the next batch starts the WAL again. Below
  * that size a call costs one comparison.
  */
+/* The last upkeep: stops the checkpointer and copies the WAL in once more on its connection. */
+static int store_tend_finish(struct pl_store *s)
+{
+	struct pl_store *ck = pl__store_tend_stop(s);
+	int ret = store_checkpoint(ck);
+
+	if (ret)
+		pl__sql_bad(&s->q, "%s", ck->q.errmsg);
+	pl_store_close(ck);
+	return ret;
+}
+
 int pl_store_maintain(struct pl_store *s, bool last)
 {
 	struct store_tend *t = s->tend;
-	struct pl_store *ck;
 	bool tail;
 	int ret = 0, r;
 
-	if (!t)
-		return 0;
+	/* Below the threshold a call costs a comparison: it runs once per batch. */
+	if (!t || (!last && s->wal_frames < STORE_WAL_FRAMES))
+		goto out;
 	if (last) {
-		/* Leave the database whole: copy the WAL in once more. */
-		ck = pl__store_tend_stop(s);
-		ret = store_checkpoint(ck);
-		if (ret)
-			pl__sql_bad(&s->q, "%s", ck->q.errmsg);
-		pl_store_close(ck);
-		return ret;
+		ret = store_tend_finish(s);
+		goto out;
 	}
-	if (s->wal_frames < STORE_WAL_FRAMES)
-		return 0;
 	pthread_mutex_lock(&t->mu);
 	tail = t->state == STORE_CK_TAIL;
 	if (t->state == STORE_CK_IDLE) {
@@ -206,6 +209,6 @@ int pl_store_maintain(struct pl_store *s, bool last)
 		r = store_checkpoint(s);
 		ret = ret ? ret : r;
 	}
+out:
 	return ret;
 }
-

@@ -24,8 +24,8 @@ struct pl__http {
 /* One request. Callbacks return the bytes taken; fewer makes curl end the transfer. */
 struct pl__http_request {
 	const char *url;
-	bool post;               /* POST body[0..body_len), else GET */
-	const void *body;        /* NULL: an empty body */
+	bool post;        /* POST body[0..body_len), else GET */
+	const void *body; /* NULL: an empty body */
 	size_t body_len;
 	struct curl_slist *headers; /* the caller's, kept until the request returns */
 	const char *user_agent;

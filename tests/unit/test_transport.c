@@ -39,7 +39,8 @@ static void *serve_one(void *arg)
 		return NULL;
 	/* Read the head, then a body of Content-Length bytes (bounded by the buffer). */
 	while (s->request_len < sizeof(s->request) - 1) {
-		ssize_t n = read(c, s->request + s->request_len, sizeof(s->request) - 1 - s->request_len);
+		ssize_t n = read(c, s->request + s->request_len,
+		                 sizeof(s->request) - 1 - s->request_len);
 		char *end;
 		if (n <= 0)
 			break;
@@ -48,7 +49,8 @@ static void *serve_one(void *arg)
 		end = strstr(s->request, "\r\n\r\n");
 		if (end && !want) {
 			const char *cl = strstr(s->request, "Content-Length: ");
-			want = (size_t)(end + 4 - s->request) + (cl ? strtoul(cl + 16, NULL, 10) : 0);
+			want = (size_t)(end + 4 - s->request) +
+			       (cl ? strtoul(cl + 16, NULL, 10) : 0);
 		}
 		if (want && s->request_len >= want)
 			break;
@@ -146,8 +148,8 @@ static int run(const char *answer, int delay_ms, struct pl__http_request *rq, st
 	return ret;
 }
 
-#define OK_ANSWER                                                                              \
-	"HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"           \
+#define OK_ANSWER                                                                   \
+	"HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n" \
 	"Connection: close\r\n\r\nhello"
 
 /* A POST goes out with its body and headers; the answer's status, body and headers come back. */
