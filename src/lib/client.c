@@ -1,7 +1,6 @@
 /* The exchange API client over libcurl: signed requests; answers bounded, decoded by apicodec.c. */
 #include <parley/client.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -16,6 +15,7 @@
 #include <parley/tlog.h>
 
 #include "internal.h"
+#include "transport.h"
 
 #define DEFAULT_CONNECT_MS 5000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -23,23 +23,15 @@
 #define ERROR_BODY_MAX     4096
 
 struct pl_client {
-	CURL *curl;
+	struct pl__http http;                   /* the one transport (transport.h) */
+	char url[URL_MAX + PL_HTTP_TARGET_MAX]; /* of the request in flight */
 	char base[URL_MAX];
 	size_t base_len;
 	struct pl_skey *key; /* sodium_malloc'd, or NULL */
 	long connect_ms, timeout_ms;
 	size_t response_max;
 	struct pl_client_error err;
-	char curl_err[CURL_ERROR_SIZE];
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init_once(void)
-{
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int pl_client_new(struct pl_client **out, const char *base_url, const struct pl_skey *key,
                   const struct pl_client_options *opts)
@@ -59,11 +51,6 @@ int pl_client_new(struct pl_client **out, const char *base_url, const struct pl_
 			ret = PL_EINVAL;
 			goto out;
 		}
-	}
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_result != CURLE_OK) {
-		ret = PL_ENOMEM;
-		goto out;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -88,11 +75,9 @@ int pl_client_new(struct pl_client **out, const char *base_url, const struct pl_
 		}
 		memcpy(c->key, key, sizeof(*key));
 	}
-	c->curl = curl_easy_init();
-	if (!c->curl) {
-		ret = PL_ENOMEM;
+	ret = pl__http_init(&c->http);
+	if (ret)
 		goto out;
-	}
 	*out = c;
 	c = NULL;
 	ret = 0;
@@ -105,8 +90,7 @@ void pl_client_free(struct pl_client *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	pl__http_release(&c->http);
 	if (c->key) {
 		pl_skey_clear(c->key);
 		sodium_free(c->key);
@@ -238,11 +222,10 @@ struct request {
 	void *write_arg;
 };
 
-/* Sets every option of one request on the reused handle. */
+/* The transport request hr of rq: its signed headers (*hdrs, the caller frees) and bounds. */
 static int prepare(struct pl_client *c, const struct request *rq, struct curl_slist **hdrs,
-                   struct sink *sink)
+                   struct sink *sink, struct pl__http_request *hr)
 {
-	char url[URL_MAX + PL_HTTP_TARGET_MAX];
 	struct pl_buf auth;
 	struct curl_slist *h = NULL, *t;
 	long timeout = rq->timeout_ms ? rq->timeout_ms : c->timeout_ms + rq->extra_ms;
@@ -298,42 +281,21 @@ static int prepare(struct pl_client *c, const struct request *rq, struct curl_sl
 	if (!(t = curl_slist_append(h, "Expect:")))
 		goto oom;
 	h = t;
-	snprintf(url, sizeof(url), "%s%s", c->base, rq->target);
-
-	curl_easy_reset(c->curl);
-	c->curl_err[0] = '\0';
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(c->curl, CURLOPT_REDIR_PROTOCOLS,
-	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
-	if (timeout > 0)
-		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->response_max);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
-	curl_easy_setopt(c->curl, CURLOPT_USERAGENT,
-	                 "parley/"
-	                 "0.1");
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, rq->write_fn ? rq->write_fn : on_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, rq->write_fn ? rq->write_arg : (void *)sink);
-	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, sink);
-	if (strcmp(rq->method, "POST") == 0) {
-		curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-	} else {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-	}
+	snprintf(c->url, sizeof(c->url), "%s%s", c->base, rq->target);
+	memset(hr, 0, sizeof(*hr));
+	hr->url = c->url;
+	hr->post = strcmp(rq->method, "POST") == 0;
+	hr->body = rq->body;
+	hr->body_len = rq->body_len;
+	hr->headers = h;
+	hr->user_agent = "parley/0.1";
+	hr->connect_ms = c->connect_ms;
+	hr->timeout_ms = timeout;
+	hr->response_max = c->response_max;
+	hr->on_body = rq->write_fn ? rq->write_fn : on_body;
+	hr->body_arg = rq->write_fn ? rq->write_arg : (void *)sink;
+	hr->on_header = on_header;
+	hr->header_arg = sink;
 	*hdrs = h;
 	h = NULL;
 	goto out;
@@ -354,27 +316,26 @@ static int perform(struct pl_client *c, const struct request *rq, struct pl_buf 
                    struct sink *sink_out, const long *ok_status)
 {
 	struct curl_slist *hdrs = NULL;
+	struct pl__http_request hr;
 	struct sink sink = {.body = resp};
-	CURLcode cc;
 	long status = 0;
 	int ret;
 
 	if (sink_out)
 		sink.want_index = sink_out->want_index;
 	memset(&c->err, 0, sizeof(c->err));
-	ret = prepare(c, rq, &hdrs, &sink);
+	ret = prepare(c, rq, &hdrs, &sink, &hr);
 	if (ret)
 		goto out;
-	cc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	ret = pl__http_perform(&c->http, &hr, &status, NULL);
 	c->err.status = status;
-	if (sink.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+	if (sink.too_big || ret == PL_ETOOBIG) {
 		set_reason(c, "answer larger than the limit");
 		ret = PL_ETOOBIG;
 		goto out;
 	}
-	if (cc != CURLE_OK) {
-		set_reason(c, c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+	if (ret) {
+		set_reason(c, c->http.detail);
 		ret = PL_ENET;
 		goto out;
 	}
@@ -750,7 +711,7 @@ static size_t sse_write(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (!s->checked) {
 		long status = 0;
-		curl_easy_getinfo(s->c->curl, CURLINFO_RESPONSE_CODE, &status);
+		status = pl__http_status(&s->c->http);
 		s->checked = true;
 		s->ok = status == 200;
 	}
@@ -774,8 +735,9 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 	                     .write_fn = sse_write,
 	                     .write_arg = &s};
 	struct curl_slist *hdrs = NULL;
+	struct pl__http_request hr;
 	struct sink sink = {0};
-	CURLcode cc;
+	CURLcode cc = CURLE_OK;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
@@ -785,14 +747,12 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 	memset(&c->err, 0, sizeof(c->err));
 	ret = pl__client_sse_new(&s.p, cursor, fn, arg);
 	if (!ret)
-		ret = prepare(c, &rq, &hdrs, &sink);
+		ret = prepare(c, &rq, &hdrs, &sink, &hr);
 	if (ret)
 		goto out;
 	/* A silent stream is a dead one: the server sends a heartbeat every 15 s. */
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 45L);
-	cc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->err.status);
+	hr.low_speed_s = 45;
+	(void)!pl__http_perform(&c->http, &hr, &c->err.status, &cc);
 	if (pl__client_sse_is_stopped(s.p)) {
 		ret = 0;
 	} else if (s.fail) {
@@ -804,7 +764,7 @@ int pl_client_inbox_stream(struct pl_client *c, uint64_t *cursor,
 	} else if (cc == CURLE_OK || (cc == CURLE_OPERATION_TIMEDOUT && max_ms && s.ok)) {
 		ret = 0;
 	} else {
-		set_reason(c, c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+		set_reason(c, c->http.detail);
 		ret = PL_ENET;
 	}
 out:

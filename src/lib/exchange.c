@@ -23,11 +23,11 @@
 #include <parley/record.h>
 #include <parley/replay.h>
 #include <parley/rules.h>
-#include <parley/store.h>
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
 #include "internal.h"
+#include "store.h"
 
 #define EX_THREAD_MAX   10000 /* records in one thread answer */
 #define EX_PAGE_DEFAULT 100
@@ -36,7 +36,6 @@
 #define EX_CHECKED_MAX  (UINT64_C(1) << 24) /* full tiles per level remembered as checked */
 #define EX_WHY_MAX      320                 /* bytes in what a check found */
 #define EX_TIMERS_MAX   1024                /* deadlines fired in one batch */
-#define EX_WAL_FRAMES   1000 /* WAL pages (4 MiB) that start copying the WAL into the database */
 #define EX_AUDIENCE_MAX (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
 
 enum ex_item_type {
@@ -110,7 +109,6 @@ struct ex_head {
 struct pl_exchange {
 	int lockfd; /* holds DIR/parley.lock: one process serves a store */
 	char *dir;
-	char *dbpath;
 	char origin[PL_ORIGIN_MAX + 1];
 	struct pl_skey key;
 	struct pl_vkey vkey;
@@ -135,23 +133,15 @@ struct pl_exchange {
 	struct ex_item *head, *tail;
 	size_t qlen;
 	bool stopping;
-	pthread_t seq_thread, timer_thread, ck_thread;
-	bool seq_started, timer_started, ck_started;
-	/* The WAL checkpointer: its own connection, woken when the WAL grows. */
-	struct pl_store *ck;
-	pthread_cond_t ck_cv;
-	enum {
-		EX_CK_IDLE,
-		EX_CK_BULK, /* the checkpointer is copying the WAL */
-		EX_CK_TAIL, /* the sequencer copies what was appended meanwhile */
-	} ck_state;
+	pthread_t seq_thread, timer_thread;
+	bool seq_started, timer_started;
 	pthread_mutex_t shut_mu;
 	bool shut;
 
 	/*
 	 * The published file (PL_EXCHANGE_PUBLISHED_FILE): the slot that holds the
 	 * newest checkpoint signed, and the syncer thread that fdatasyncs the file
-	 * while the sequencer syncs the WAL (sync_asked/sync_done count requests).
+	 * while the sequencer syncs the store (sync_asked/sync_done count requests).
 	 * Once a commit could not be made durable, failed stops every batch.
 	 */
 	int pubfd;
@@ -1897,34 +1887,7 @@ static void ex_complete(struct pl_exchange *ex, struct ex_item *it)
 	pthread_mutex_unlock(&ex->mu);
 }
 
-/*
- * Keeps the WAL short and its file rewritten in place. SQLite starts the WAL
- * again from its beginning only once every frame in it is in the database; a
- * checkpoint beside a busy sequencer rarely catches up, so the WAL would grow
- * without end and every commit would append to the file, its fdatasync also
- * recording the file's new size (about twice the cost of overwriting). So the
- * checkpointer copies the bulk in the background and then the sequencer,
- * between two batches, copies the few frames appended meanwhile: the next
- * batch starts the WAL again. Called after a batch's submitters are answered.
- */
-static void ex_wal_tend(struct pl_exchange *ex)
-{
-	bool tail;
-
-	pthread_mutex_lock(&ex->mu);
-	tail = ex->ck_state == EX_CK_TAIL;
-	if (ex->ck_state == EX_CK_IDLE) {
-		ex->ck_state = EX_CK_BULK;
-		pthread_cond_signal(&ex->ck_cv);
-	} else if (tail) {
-		ex->ck_state = EX_CK_IDLE;
-	}
-	pthread_mutex_unlock(&ex->mu);
-	if (tail)
-		ex_note_error(ex, ex->w, pl_store_wal_checkpoint(ex->w));
-}
-
-/* Fdatasyncs the published file on request, so that its sync runs beside the WAL's. */
+/* Fdatasyncs the published file on request, so that its sync runs beside the store's. */
 static void *ex_syncer(void *arg)
 {
 	struct pl_exchange *ex = arg;
@@ -1952,10 +1915,10 @@ static void *ex_syncer(void *arg)
 
 /*
  * Makes the batch just committed durable, before anyone hears of it. The
- * commit (synchronous=NORMAL) has written the WAL without syncing it; the
+ * commit has made it visible but not durable (pl_store_sequencer_start()); the
  * batch's checkpoint cp (NULL when the batch signed none) then goes to the
  * published file's free slot, and the two syncs run at once: the syncer
- * thread fdatasyncs the file while this thread syncs the WAL. So G7 costs
+ * thread fdatasyncs the file while this thread syncs the store. So G7 costs
  * no second sync in series, and a process killed at any point leaves the
  * file at most as new as the store (open accepts a store ahead of the file,
  * never one behind it). Only a power loss between the two syncs' ends can
@@ -2107,8 +2070,9 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		it->size = b.size0 + b.n;
 		ex_complete(ex, it);
 	}
-	if (!ret && pl_store_wal_frames(ex->w) >= EX_WAL_FRAMES)
-		ex_wal_tend(ex);
+	/* The store's upkeep, after the submitters are answered. */
+	if (!ret)
+		(void)ex_note_error(ex, ex->w, pl_store_maintain(ex->w, false));
 	free(b.leaves);
 	free(b.hashes);
 	free(b.heads);
@@ -2214,29 +2178,6 @@ static int ex_run_sync(struct pl_exchange *ex, struct ex_item *it)
 	pthread_cond_destroy(&it->cv);
 	it->cv_init = false;
 	return ret;
-}
-
-/*
- * Copies the WAL into the database in the background, so that the
- * sequencer's commits never wait for it (the copy syncs the database file).
- */
-static void *ex_checkpointer(void *arg)
-{
-	struct pl_exchange *ex = arg;
-
-	pthread_mutex_lock(&ex->mu);
-	for (;;) {
-		while (ex->ck_state != EX_CK_BULK && !ex->stopping)
-			pthread_cond_wait(&ex->ck_cv, &ex->mu);
-		if (ex->stopping)
-			break;
-		pthread_mutex_unlock(&ex->mu);
-		ex_note_error(ex, ex->ck, pl_store_wal_checkpoint(ex->ck));
-		pthread_mutex_lock(&ex->mu);
-		ex->ck_state = EX_CK_TAIL;
-	}
-	pthread_mutex_unlock(&ex->mu);
-	return NULL;
 }
 
 static void *ex_timer_thread(void *arg)
@@ -3629,7 +3570,7 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	struct pl_buf text, cpnote;
 	struct pl_checkpoint *cp = NULL;
 	struct pl_store *s = NULL;
-	char *db = NULL, *kp = NULL, *vp = NULL, *pp = NULL;
+	char *kp = NULL, *vp = NULL, *pp = NULL;
 	uint8_t empty[PL_HASH_BYTES];
 	struct stat sb;
 	int ret;
@@ -3639,16 +3580,16 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	pl_buf_init(&cpnote, PL_CHECKPOINT_MAX_BYTES + 4096);
 	if (!dir || !origin || !pl_record_origin_is_valid(origin, strlen(origin)))
 		return PL_EINVAL;
-	db = pl__path_join(dir, PL_EXCHANGE_DB_FILE);
 	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
 	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
 	pp = pl__path_join(dir, PL_EXCHANGE_PUBLISHED_FILE);
 	cp = malloc(sizeof(*cp));
-	if (!db || !kp || !vp || !pp || !cp) {
+	if (!kp || !vp || !pp || !cp) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	if (stat(db, &sb) == 0 || stat(kp, &sb) == 0 || stat(vp, &sb) == 0 || stat(pp, &sb) == 0) {
+	if (pl_store_probe(dir) == 0 || stat(kp, &sb) == 0 || stat(vp, &sb) == 0 ||
+	    stat(pp, &sb) == 0) {
 		ret = PL_EEXIST;
 		goto out;
 	}
@@ -3665,7 +3606,7 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 	if (!ret)
 		ret = ex_write_key(dir, PL_EXCHANGE_VKEY_FILE, text.data, text.len, 0644);
 	if (!ret)
-		ret = pl_store_create(db, origin);
+		ret = pl_store_create(dir, origin);
 	if (ret)
 		goto out;
 	/* The empty tree's checkpoint, so that /checkpoint answers from the start. */
@@ -3679,7 +3620,7 @@ int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 		ret = pl__published_create(dir, PL_EXCHANGE_PUBLISHED_FILE, cpnote.data,
 		                           cpnote.len);
 	if (!ret)
-		ret = pl_store_open(&s, db, true, NULL);
+		ret = pl_store_open(&s, dir, true, NULL);
 	if (!ret)
 		ret = pl_store_begin(s);
 	if (!ret)
@@ -3699,7 +3640,6 @@ out:
 	pl_buf_release(&cpnote);
 	pl_skey_clear(&sk);
 	free(cp);
-	free(db);
 	free(kp);
 	free(vp);
 	free(pp);
@@ -3998,37 +3938,9 @@ static int ex_lock(struct pl_exchange *ex, struct pl_buf *err)
 	return ret;
 }
 
-int pl_exchange_open(struct pl_exchange **out, const char *dir,
-                     const struct pl_exchange_options *opts, struct pl_buf *errdetail)
+/* The options of an exchange being opened: the defaults for what opts leaves 0. */
+static void ex_options(struct pl_exchange *ex, const struct pl_exchange_options *opts)
 {
-	struct pl_exchange *ex = NULL;
-	char *kp = NULL, *vp = NULL;
-	char origin[PL_ORIGIN_MAX + 1];
-	struct pl_vkey filevk;
-	int ret;
-
-	if (!out || !dir)
-		return PL_EINVAL;
-	ex = calloc(1, sizeof(*ex));
-	if (!ex)
-		return PL_ENOMEM;
-	ex->lockfd = -1;
-	ex->pubfd = -1;
-	pthread_mutex_init(&ex->sync_mu, NULL);
-	pthread_mutex_init(&ex->pool_mu, NULL);
-	pthread_mutex_init(&ex->mu, NULL);
-	pthread_mutex_init(&ex->shut_mu, NULL);
-	pthread_mutex_init(&ex->st_mu, NULL);
-	pthread_mutex_init(&ex->err_mu, NULL);
-	pthread_mutex_init(&ex->head_mu, NULL);
-	pthread_mutex_init(&ex->vf_mu, NULL);
-	pthread_rwlock_init(&ex->dir_lock, NULL);
-	if (ex_cond_init(&ex->pool_cv) || ex_cond_init(&ex->q_cv) || ex_cond_init(&ex->ck_cv) ||
-	    ex_cond_init(&ex->sync_cv) || ex_cond_init(&ex->timer_cv) ||
-	    ex_cond_init(&ex->size_cv) || ex_cond_init(&ex->vf_edge_cv)) {
-		ret = PL_ENOMEM;
-		goto fail;
-	}
 	pl_exchange_options_default(&ex->o);
 	if (opts) {
 		struct pl_exchange_options d = ex->o;
@@ -4058,24 +3970,73 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 		if (pl_line_next(&ex->o.lines[i], ex_now(ex), &ex->line_next[i]) != 0)
 			ex->line_next[i] = INT64_MAX;
 	}
-	ex->dir = strdup(dir);
-	ex->dbpath = pl__path_join(dir, PL_EXCHANGE_DB_FILE);
-	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
-	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
-	if (!ex->dir || !ex->dbpath || !kp || !vp) {
+}
+
+/* Starts the exchange's threads: the published file's syncer, the sequencer, the timers. */
+static int ex_start_threads(struct pl_exchange *ex)
+{
+	int ret = PL_ENOMEM;
+
+	if (pthread_create(&ex->sync_thread, NULL, ex_syncer, ex) != 0)
+		goto out;
+	ex->sync_started = true;
+	if (pthread_create(&ex->seq_thread, NULL, ex_sequencer, ex) != 0)
+		goto out;
+	ex->seq_started = true;
+	if (!ex->o.manual_timers) {
+		if (pthread_create(&ex->timer_thread, NULL, ex_timer_thread, ex) != 0)
+			goto out;
+		ex->timer_started = true;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+int pl_exchange_open(struct pl_exchange **out, const char *dir,
+                     const struct pl_exchange_options *opts, struct pl_buf *errdetail)
+{
+	struct pl_exchange *ex = NULL;
+	char *kp = NULL, *vp = NULL;
+	char origin[PL_ORIGIN_MAX + 1];
+	struct pl_vkey filevk;
+	int ret;
+
+	if (!out || !dir)
+		return PL_EINVAL;
+	ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return PL_ENOMEM;
+	ex->lockfd = -1;
+	ex->pubfd = -1;
+	pthread_mutex_init(&ex->sync_mu, NULL);
+	pthread_mutex_init(&ex->pool_mu, NULL);
+	pthread_mutex_init(&ex->mu, NULL);
+	pthread_mutex_init(&ex->shut_mu, NULL);
+	pthread_mutex_init(&ex->st_mu, NULL);
+	pthread_mutex_init(&ex->err_mu, NULL);
+	pthread_mutex_init(&ex->head_mu, NULL);
+	pthread_mutex_init(&ex->vf_mu, NULL);
+	pthread_rwlock_init(&ex->dir_lock, NULL);
+	if (ex_cond_init(&ex->pool_cv) || ex_cond_init(&ex->q_cv) || ex_cond_init(&ex->sync_cv) ||
+	    ex_cond_init(&ex->timer_cv) || ex_cond_init(&ex->size_cv) ||
+	    ex_cond_init(&ex->vf_edge_cv)) {
 		ret = PL_ENOMEM;
 		goto fail;
 	}
-	{
-		struct stat sb;
-		if (stat(ex->dbpath, &sb) != 0) {
-			ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
-			goto fail;
-		}
+	ex_options(ex, opts);
+	ex->dir = strdup(dir);
+	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
+	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);
+	if (!ex->dir || !kp || !vp) {
+		ret = PL_ENOMEM;
+		goto fail;
 	}
-	ret = ex_lock(ex, errdetail);
+	ret = pl_store_probe(dir);
 	if (!ret)
-		ret = pl_store_open(&ex->w, ex->dbpath, true, errdetail);
+		ret = ex_lock(ex, errdetail);
+	if (!ret)
+		ret = pl_store_open(&ex->w, dir, true, errdetail);
 	if (ret)
 		goto fail;
 	ret = pl_store_origin(ex->w, origin);
@@ -4121,42 +4082,22 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 		goto fail;
 	}
 	for (size_t i = 0; i < ex->o.readers; i++) {
-		ret = pl_store_open(&ex->pool[i], ex->dbpath, false, errdetail);
+		ret = pl_store_open(&ex->pool[i], dir, false, errdetail);
 		if (ret)
 			goto fail;
 		ex->npool++;
 		ex->free_stores[ex->nfree++] = ex->pool[i];
 	}
-	ret = pl_store_open(&ex->ck, ex->dbpath, true, errdetail);
-	if (!ret)
-		ret = pl_store_wal_manual(ex->w);
 	/* From here on the sequencer syncs each commit itself (ex_durable()). */
-	if (!ret)
-		ret = pl_store_sync_deferred(ex->w);
+	ret = pl_store_sequencer_start(ex->w);
+	if (ret) {
+		if (errdetail)
+			(void)!pl_buf_adds(errdetail, pl_store_errmsg(ex->w));
+		goto fail;
+	}
+	ret = ex_start_threads(ex);
 	if (ret)
 		goto fail;
-	if (pthread_create(&ex->sync_thread, NULL, ex_syncer, ex) != 0) {
-		ret = PL_ENOMEM;
-		goto fail;
-	}
-	ex->sync_started = true;
-	if (pthread_create(&ex->ck_thread, NULL, ex_checkpointer, ex) != 0) {
-		ret = PL_ENOMEM;
-		goto fail;
-	}
-	ex->ck_started = true;
-	if (pthread_create(&ex->seq_thread, NULL, ex_sequencer, ex) != 0) {
-		ret = PL_ENOMEM;
-		goto fail;
-	}
-	ex->seq_started = true;
-	if (!ex->o.manual_timers) {
-		if (pthread_create(&ex->timer_thread, NULL, ex_timer_thread, ex) != 0) {
-			ret = PL_ENOMEM;
-			goto fail;
-		}
-		ex->timer_started = true;
-	}
 	*out = ex;
 	ex = NULL;
 	ret = 0;
@@ -4177,14 +4118,11 @@ void pl_exchange_shutdown(struct pl_exchange *ex)
 		ex->stopping = true;
 		pthread_cond_broadcast(&ex->q_cv);
 		pthread_cond_broadcast(&ex->timer_cv);
-		pthread_cond_broadcast(&ex->ck_cv);
 		pthread_mutex_unlock(&ex->mu);
 		if (ex->timer_started)
 			pthread_join(ex->timer_thread, NULL);
 		if (ex->seq_started)
 			pthread_join(ex->seq_thread, NULL);
-		if (ex->ck_started)
-			pthread_join(ex->ck_thread, NULL);
 		if (ex->sync_started) {
 			pthread_mutex_lock(&ex->sync_mu);
 			ex->sync_stop = true;
@@ -4192,10 +4130,10 @@ void pl_exchange_shutdown(struct pl_exchange *ex)
 			pthread_mutex_unlock(&ex->sync_mu);
 			pthread_join(ex->sync_thread, NULL);
 		}
-		ex->timer_started = ex->seq_started = ex->ck_started = ex->sync_started = false;
-		/* Leave the database whole: copy the WAL in once more. */
-		if (ex->ck)
-			(void)!pl_store_wal_checkpoint(ex->ck);
+		ex->timer_started = ex->seq_started = ex->sync_started = false;
+		/* No batch follows: the store's last upkeep. */
+		if (ex->w)
+			(void)!pl_store_maintain(ex->w, true);
 		pthread_mutex_lock(&ex->st_mu);
 		ex->shut = true;
 		pthread_cond_broadcast(&ex->size_cv);
@@ -4214,21 +4152,18 @@ void pl_exchange_close(struct pl_exchange *ex)
 	free(ex->pool);
 	free(ex->free_stores);
 	pl_store_close(ex->w);
-	pl_store_close(ex->ck);
 	pl_skey_clear(&ex->key);
 	free(ex->keys);
 	free(ex->members);
 	free(ex->checkpoint);
 	free(ex->cosigned);
 	free(ex->dir);
-	free(ex->dbpath);
 	if (ex->pubfd >= 0)
 		close(ex->pubfd);
 	if (ex->lockfd >= 0)
 		close(ex->lockfd); /* releases the lock */
 	pthread_cond_destroy(&ex->pool_cv);
 	pthread_cond_destroy(&ex->q_cv);
-	pthread_cond_destroy(&ex->ck_cv);
 	pthread_cond_destroy(&ex->timer_cv);
 	pthread_cond_destroy(&ex->size_cv);
 	pthread_cond_destroy(&ex->sync_cv);

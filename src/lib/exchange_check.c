@@ -16,11 +16,11 @@
 #include <parley/note.h>
 #include <parley/party.h>
 #include <parley/record.h>
-#include <parley/store.h>
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
 #include "internal.h"
+#include "store.h"
 
 #define CHECK_PREFIX      8    /* bytes of a hash shown in a finding (16 hex digits) */
 #define CHECK_BATCH       256  /* stored hashes read at once by pl_exchange_verify() */
@@ -822,7 +822,7 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 			(void)!pl_buf_addf(err, "%s: %s", vp, pl_strerror(ret));
 		goto out;
 	}
-	ret = pl_store_open(&c.s, db, false, NULL);
+	ret = pl_store_open(&c.s, dir, false, NULL);
 	if (ret == PL_ESTORE) {
 		check_find(&c, "%s cannot be opened as a store", db);
 		goto done;

@@ -14,12 +14,56 @@
 #include <parley/record.h>
 
 #include "internal.h"
+#include "sqlite.h"
 
 #define SCHEMA_VERSION  2
 #define BUSY_TIMEOUT_MS 5000
 
+/* Every statement the state runs, prepared once per connection (sqlite.h). */
+#define STATE_STATEMENTS(X)                                                                     \
+	X(ST_VERSION, "PRAGMA user_version")                                                    \
+	X(ST_CP_GET, "SELECT size, root, note, seen, seen_from FROM checkpoint WHERE "          \
+	             "origin = ?1")                                                             \
+	X(ST_CP_PUT, "INSERT INTO checkpoint(origin, size, root, note, seen, seen_from) "       \
+	             "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(origin) DO UPDATE SET "        \
+	             "size = excluded.size, root = excluded.root, note = excluded.note, "       \
+	             "seen = excluded.seen, seen_from = excluded.seen_from WHERE "              \
+	             "excluded.size > checkpoint.size")                                         \
+	X(ST_HEAD_GET, "SELECT seq, id, time FROM head WHERE origin = ?1 AND party = ?2")       \
+	X(ST_HEAD_DEL, "DELETE FROM head WHERE origin = ?1 AND party = ?2")                     \
+	X(ST_HEAD_FORCE, "INSERT INTO head(origin, party, seq, id, time) VALUES(?1, ?2, ?3, "   \
+	                 "?4, ?5) ON CONFLICT(origin, party) DO UPDATE SET seq = "              \
+	                 "excluded.seq, id = excluded.id, time = excluded.time")                \
+	X(ST_HEAD_PUT, "INSERT INTO head(origin, party, seq, id, time) VALUES(?1, ?2, ?3, "     \
+	               "?4, ?5) ON CONFLICT(origin, party) DO UPDATE SET seq = "                \
+	               "excluded.seq, id = excluded.id, time = excluded.time WHERE "            \
+	               "excluded.seq > head.seq")                                               \
+	X(ST_CURSOR_GET, "SELECT value FROM cursor WHERE origin = ?1 AND party = ?2 AND name "  \
+	                 "= ?3")                                                                \
+	X(ST_CURSOR_PUT, "INSERT INTO cursor(origin, party, name, value) VALUES(?1, ?2, ?3, "   \
+	                 "?4) ON CONFLICT(origin, party, name) DO UPDATE SET value = "          \
+	                 "excluded.value")                                                      \
+	X(ST_OPENED_PUT, "INSERT OR REPLACE INTO opened(origin, party, id, plaintext, salt) "   \
+	                 "VALUES(?1, ?2, ?3, ?4, ?5)")                                          \
+	X(ST_OPENED_GET, "SELECT plaintext, salt FROM opened WHERE origin = ?1 AND party = ?2 " \
+	                 "AND id = ?3")                                                         \
+	X(ST_ACT_PUT, "INSERT OR IGNORE INTO act(origin, party, subject, kind, act) "           \
+	              "VALUES(?1, ?2, ?3, ?4, ?5)")                                             \
+	X(ST_ACT_GET, "SELECT act FROM act WHERE origin = ?1 AND party = ?2 AND subject = "     \
+	              "?3 AND kind = ?4")                                                       \
+	X(ST_REC_PUT, "INSERT OR IGNORE INTO record(origin, id, idx, text) VALUES(?1, ?2, "     \
+	              "?3, ?4)")                                                                \
+	X(ST_REC_GET, "SELECT idx, text FROM record WHERE origin = ?1 AND id = ?2")
+
+enum state_stmt { STATE_STATEMENTS(PL__SQL_ENUM) ST_COUNT };
+
+static const char *const state_sql[] = {STATE_STATEMENTS(PL__SQL_TEXT)};
+
+static const char *const state_stmt_name[] = {STATE_STATEMENTS(PL__SQL_NAME)};
+
 struct pl_state {
-	sqlite3 *db;
+	struct pl__sql q;      /* the connection, its statements (state_sql), its errors */
+	enum state_stmt which; /* the statement in use, named in its failure */
 	char origin[PL_RECORD_ORIGIN_MAX + 1];
 	char party[PL_PARTY_NAME_MAX + 1];
 };
@@ -53,95 +97,65 @@ static const char migrate_2[] =
         "ALTER TABLE checkpoint ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE checkpoint ADD COLUMN seen_from TEXT NOT NULL DEFAULT '';";
 
-/* Prepares sql. Returns 0 or PL_ESTORE. */
-static int prepare(struct pl_state *s, sqlite3_stmt **st, const char *sql)
+/* Statement which, bound to nothing yet. Returns 0 or PL_ESTORE. */
+static int prepare(struct pl_state *s, sqlite3_stmt **st, enum state_stmt which)
 {
-	return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : PL_ESTORE;
+	s->which = which;
+	return pl__sql_stmt(&s->q, which, st);
 }
 
 /* Binds the scope (origin, party) to parameters 1 and 2. */
 static int bind_scope(struct pl_state *s, sqlite3_stmt *st)
 {
-	if (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, s->party, -1, SQLITE_STATIC) != SQLITE_OK)
-		return PL_ESTORE;
-	return 0;
+	int rc = sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, s->party, -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : pl__sql_fail(&s->q, state_stmt_name[s->which], rc);
 }
 
-/* Prepares sql and binds the scope: the statements of one party's rows. */
-static int prepare_scoped(struct pl_state *s, sqlite3_stmt **st, const char *sql)
+/* Prepares which and binds the scope: the statements of one party's rows. */
+static int prepare_scoped(struct pl_state *s, sqlite3_stmt **st, enum state_stmt which)
 {
-	int ret = prepare(s, st, sql);
+	int ret = prepare(s, st, which);
 
 	return ret ? ret : bind_scope(s, *st);
 }
 
-/* Runs a statement that returns no row. */
-static int step_done(sqlite3_stmt *st)
+/* Runs the statement in use, which returns no row. */
+static int step_done(struct pl_state *s, sqlite3_stmt *st)
 {
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : PL_ESTORE;
+	return pl__sql_exec(&s->q, s->which, st);
 }
 
 /* Runs a write whose parameters bound (bound) or fails as the store: one ending for every put. */
-static int step_bound(sqlite3_stmt *st, bool bound)
+static int step_bound(struct pl_state *s, sqlite3_stmt *st, bool bound)
 {
-	return bound ? step_done(st) : PL_ESTORE;
+	return bound ? step_done(s, st)
+	             : pl__sql_bad(&s->q, "state: cannot bind %s", state_stmt_name[s->which]);
 }
 
-/* Runs a statement expected to return at most one row: 0 (a row), PL_ENOTFOUND or PL_ESTORE. */
-static int step_row(sqlite3_stmt *st)
+/* Runs the statement in use for at most one row: 0 (a row), PL_ENOTFOUND or PL_ESTORE. */
+static int step_row(struct pl_state *s, sqlite3_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? PL_ENOTFOUND : PL_ESTORE;
+	return pl__sql_row(&s->q, s->which, st);
 }
 
-/* Reads a BLOB column of exactly n bytes into out. */
-static int column_exact(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
+/* Checked column readers (sqlite.h), naming the statement in use. */
+static int column_exact(struct pl_state *s, sqlite3_stmt *st, int col, uint8_t *out, size_t n)
 {
-	const void *p;
-
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
-	    (size_t)sqlite3_column_bytes(st, col) != n)
-		return PL_ESTORE;
-	p = sqlite3_column_blob(st, col);
-	if (!p)
-		return PL_ESTORE;
-	memcpy(out, p, n);
-	return 0;
+	return pl__sql_col_exact(&s->q, st, col, out, n, state_stmt_name[s->which]);
 }
 
-/*
- * Reads a BLOB column of min to max bytes without copying: *p stays valid
- * until the next step or finalize. A zero-length BLOB may come back with
- * *p NULL.
- */
-static int column_blob(sqlite3_stmt *st, int col, size_t min, size_t max, const void **p, size_t *n)
+static int column_blob(struct pl_state *s, sqlite3_stmt *st, int col, size_t min, size_t max,
+                       const void **p, size_t *n)
 {
-	int len = sqlite3_column_bytes(st, col);
-	const void *v = sqlite3_column_blob(st, col);
-
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB || len < 0 || (size_t)len < min ||
-	    (size_t)len > max || (len > 0 && !v))
-		return PL_ESTORE;
-	*p = v;
-	*n = (size_t)len;
-	return 0;
+	return pl__sql_col_blob(&s->q, st, col, min, max, p, n, state_stmt_name[s->which]);
 }
 
-/* Reads a non-negative INTEGER column. */
-static int column_u64(sqlite3_stmt *st, int col, uint64_t *out)
+static int column_u64(struct pl_state *s, sqlite3_stmt *st, int col, uint64_t *out)
 {
-	sqlite3_int64 v;
-
-	if (sqlite3_column_type(st, col) != SQLITE_INTEGER)
-		return PL_ESTORE;
-	v = sqlite3_column_int64(st, col);
-	if (v < 0)
-		return PL_ESTORE;
-	*out = (uint64_t)v;
-	return 0;
+	return pl__sql_col_u64(&s->q, st, col, out, state_stmt_name[s->which]);
 }
 
 /* Creates the file 0600 if missing, without following a symbolic link. */
@@ -183,23 +197,18 @@ int pl_state_open(struct pl_state **out, const char *path, const char *origin, c
 	ret = create_private(path);
 	if (ret)
 		goto out;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
+	if (pl__sql_open(&s->q, path, true, BUSY_TIMEOUT_MS, state_sql, state_stmt_name,
+	                 ST_COUNT) != 0) {
 		ret = PL_EIO;
 		goto out;
 	}
-	sqlite3_extended_result_codes(s->db, 1);
-	if (sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
 	/* Not a database at all shows here, at the first read. */
-	ret = prepare(s, &st, "PRAGMA user_version");
+	ret = prepare(s, &st, ST_VERSION);
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (!ret)
-		ret = column_u64(st, 0, &version);
-	sqlite3_finalize(st);
+		ret = column_u64(s, st, 0, &version);
+	pl__sql_done(st);
 	st = NULL;
 	if (ret) {
 		ret = PL_ESTORE;
@@ -209,18 +218,19 @@ int pl_state_open(struct pl_state **out, const char *path, const char *origin, c
 		ret = PL_ESTORE;
 		goto out;
 	}
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-	                 NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto out;
-	}
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    (version < 2 && sqlite3_exec(s->db, migrate_2, NULL, NULL, NULL) != SQLITE_OK) ||
-	    sqlite3_exec(s->db, "PRAGMA user_version=2", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		ret = PL_ESTORE;
+	ret = pl__sql_script(&s->q, PL__SQL_PRAGMAS_DURABLE, "pragmas");
+	if (!ret)
+		ret = pl__sql_begin(&s->q, true);
+	if (!ret)
+		ret = pl__sql_script(&s->q, schema, "schema");
+	if (!ret && version < 2)
+		ret = pl__sql_script(&s->q, migrate_2, "migration 2");
+	if (!ret)
+		ret = pl__sql_script(&s->q, "PRAGMA user_version=2", "schema version");
+	if (!ret)
+		ret = pl__sql_commit(&s->q);
+	if (ret) {
+		pl__sql_rollback(&s->q);
 		goto out;
 	}
 	*out = s;
@@ -234,7 +244,7 @@ void pl_state_close(struct pl_state *s)
 {
 	if (!s)
 		return;
-	sqlite3_close(s->db);
+	pl__sql_close(&s->q);
 	free(s);
 }
 
@@ -256,18 +266,17 @@ int pl_state_checkpoint_get(struct pl_state *s, struct pl_state_checkpoint *cp)
 	int ret;
 
 	memset(&c, 0, sizeof(c));
-	ret = prepare(s, &st,
-	              "SELECT size, root, note, seen, seen_from FROM checkpoint WHERE origin = ?1");
+	ret = prepare(s, &st, ST_CP_GET);
 	if (!ret && sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (!ret)
-		ret = column_u64(st, 0, &c.size);
+		ret = column_u64(s, st, 0, &c.size);
 	if (!ret)
-		ret = column_exact(st, 1, c.root, PL_HASH_BYTES);
+		ret = column_exact(s, st, 1, c.root, PL_HASH_BYTES);
 	if (!ret)
-		ret = column_blob(st, 2, 1, PL_NOTE_MAX_BYTES, &note, &n);
+		ret = column_blob(s, st, 2, 1, PL_NOTE_MAX_BYTES, &note, &n);
 	if (!ret) {
 		const unsigned char *from = sqlite3_column_text(st, 4);
 		int flen = sqlite3_column_bytes(st, 4);
@@ -290,7 +299,7 @@ int pl_state_checkpoint_get(struct pl_state *s, struct pl_state_checkpoint *cp)
 	c.note_len = n;
 	*cp = c;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -313,26 +322,21 @@ int pl_state_checkpoint_put_seen(struct pl_state *s, uint64_t size,
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = prepare(s, &st,
-	              "INSERT INTO checkpoint(origin, size, root, note, seen, seen_from)"
-	              " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-	              " ON CONFLICT(origin) DO UPDATE SET size = excluded.size,"
-	              " root = excluded.root, note = excluded.note, seen = excluded.seen,"
-	              " seen_from = excluded.seen_from"
-	              " WHERE excluded.size > checkpoint.size");
+	ret = prepare(s, &st, ST_CP_PUT);
 	if (!ret)
 		ret = step_bound(
-		        st, sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) == SQLITE_OK &&
-		                    sqlite3_bind_int64(st, 2, (sqlite3_int64)size) == SQLITE_OK &&
-		                    sqlite3_bind_blob(st, 3, root, PL_HASH_BYTES, SQLITE_STATIC) ==
-		                            SQLITE_OK &&
-		                    sqlite3_bind_blob(st, 4, note, (int)note_len, SQLITE_STATIC) ==
-		                            SQLITE_OK &&
-		                    sqlite3_bind_int64(st, 5, seen) == SQLITE_OK &&
-		                    sqlite3_bind_text(st, 6, seen_from, -1, SQLITE_STATIC) ==
-		                            SQLITE_OK);
+		        s, st,
+		        sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) == SQLITE_OK &&
+		                sqlite3_bind_int64(st, 2, (sqlite3_int64)size) == SQLITE_OK &&
+		                sqlite3_bind_blob(st, 3, root, PL_HASH_BYTES, SQLITE_STATIC) ==
+		                        SQLITE_OK &&
+		                sqlite3_bind_blob(st, 4, note, (int)note_len, SQLITE_STATIC) ==
+		                        SQLITE_OK &&
+		                sqlite3_bind_int64(st, 5, seen) == SQLITE_OK &&
+		                sqlite3_bind_text(st, 6, seen_from, -1, SQLITE_STATIC) ==
+		                        SQLITE_OK);
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -343,19 +347,18 @@ int pl_state_head_get(struct pl_state *s, struct pl_state_head *h)
 	int ret;
 
 	memset(&t, 0, sizeof(t));
-	ret = prepare_scoped(s, &st,
-	                     "SELECT seq, id, time FROM head WHERE origin = ?1 AND party = ?2");
+	ret = prepare_scoped(s, &st, ST_HEAD_GET);
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (ret == PL_ENOTFOUND) {
 		*h = t; /* no record yet */
 		ret = 0;
 		goto out;
 	}
 	if (!ret)
-		ret = column_u64(st, 0, &t.seq);
+		ret = column_u64(s, st, 0, &t.seq);
 	if (!ret)
-		ret = column_exact(st, 1, t.id, PL_HASH_BYTES);
+		ret = column_exact(s, st, 1, t.id, PL_HASH_BYTES);
 	if (ret)
 		goto out;
 	if (t.seq == 0 || sqlite3_column_type(st, 2) != SQLITE_INTEGER) {
@@ -365,12 +368,13 @@ int pl_state_head_get(struct pl_state *s, struct pl_state_head *h)
 	t.time = sqlite3_column_int64(st, 2);
 	*h = t;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
 int pl_state_head_put(struct pl_state *s, const struct pl_state_head *h, bool force)
 {
+	enum state_stmt which;
 	sqlite3_stmt *st = NULL;
 	int ret;
 
@@ -379,28 +383,21 @@ int pl_state_head_put(struct pl_state *s, const struct pl_state_head *h, bool fo
 		goto out;
 	}
 	if (h->seq == 0) {
-		ret = prepare_scoped(s, &st, "DELETE FROM head WHERE origin = ?1 AND party = ?2");
+		ret = prepare_scoped(s, &st, ST_HEAD_DEL);
 		if (!ret)
-			ret = step_done(st);
+			ret = step_done(s, st);
 		goto out;
 	}
-	ret = prepare_scoped(
-	        s, &st,
-	        force ? "INSERT INTO head(origin, party, seq, id, time) VALUES(?1, ?2, ?3, ?4, ?5)"
-	                " ON CONFLICT(origin, party) DO UPDATE SET seq = excluded.seq,"
-	                " id = excluded.id, time = excluded.time"
-	              : "INSERT INTO head(origin, party, seq, id, time) VALUES(?1, ?2, ?3, ?4, ?5)"
-	                " ON CONFLICT(origin, party) DO UPDATE SET seq = excluded.seq,"
-	                " id = excluded.id, time = excluded.time"
-	                " WHERE excluded.seq > head.seq");
+	which = force ? ST_HEAD_FORCE : ST_HEAD_PUT;
+	ret = prepare_scoped(s, &st, which);
 	if (!ret)
-		ret = step_bound(st,
+		ret = step_bound(s, st,
 		                 sqlite3_bind_int64(st, 3, (sqlite3_int64)h->seq) == SQLITE_OK &&
 		                         sqlite3_bind_blob(st, 4, h->id, PL_HASH_BYTES,
 		                                           SQLITE_STATIC) == SQLITE_OK &&
 		                         sqlite3_bind_int64(st, 5, h->time) == SQLITE_OK);
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -431,20 +428,19 @@ int pl_state_cursor_get(struct pl_state *s, const char *name, uint64_t *cursor)
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = prepare_scoped(
-	        s, &st, "SELECT value FROM cursor WHERE origin = ?1 AND party = ?2 AND name = ?3");
+	ret = prepare_scoped(s, &st, ST_CURSOR_GET);
 	if (!ret && sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (!ret)
-		ret = column_u64(st, 0, &v);
+		ret = column_u64(s, st, 0, &v);
 	else if (ret == PL_ENOTFOUND)
 		ret = 0;
 	if (!ret)
 		*cursor = v;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -457,16 +453,14 @@ int pl_state_cursor_put(struct pl_state *s, const char *name, uint64_t cursor)
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = prepare_scoped(
-	        s, &st,
-	        "INSERT INTO cursor(origin, party, name, value) VALUES(?1, ?2, ?3, ?4)"
-	        " ON CONFLICT(origin, party, name) DO UPDATE SET value = excluded.value");
+	ret = prepare_scoped(s, &st, ST_CURSOR_PUT);
 	if (!ret)
-		ret = step_bound(
-		        st, sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK &&
-		                    sqlite3_bind_int64(st, 4, (sqlite3_int64)cursor) == SQLITE_OK);
+		ret = step_bound(s, st,
+		                 sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+		                         sqlite3_bind_int64(st, 4, (sqlite3_int64)cursor) ==
+		                                 SQLITE_OK);
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -482,20 +476,18 @@ int pl_state_opened_put(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 		ret = PL_ETOOBIG;
 		goto out;
 	}
-	ret = prepare_scoped(s, &st,
-	                     "INSERT OR REPLACE INTO opened(origin, party, id, plaintext, salt)"
-	                     " VALUES(?1, ?2, ?3, ?4, ?5)");
+	ret = prepare_scoped(s, &st, ST_OPENED_PUT);
 	/* A zero-length blob must still be a BLOB, not NULL: bind a real pointer. */
 	if (!ret)
 		ret = step_bound(
-		        st,
+		        s, st,
 		        sqlite3_bind_blob(st, 3, id, PL_HASH_BYTES, SQLITE_STATIC) == SQLITE_OK &&
 		                sqlite3_bind_blob(st, 4, len ? plaintext : empty, (int)len,
 		                                  SQLITE_STATIC) == SQLITE_OK &&
 		                sqlite3_bind_blob(st, 5, salt, PL_HASH_BYTES, SQLITE_STATIC) ==
 		                        SQLITE_OK);
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -509,17 +501,15 @@ int pl_state_opened_get(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	size_t n;
 	int ret;
 
-	ret = prepare_scoped(
-	        s, &st,
-	        "SELECT plaintext, salt FROM opened WHERE origin = ?1 AND party = ?2 AND id = ?3");
+	ret = prepare_scoped(s, &st, ST_OPENED_GET);
 	if (!ret && sqlite3_bind_blob(st, 3, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK)
 		ret = PL_ESTORE;
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (!ret)
-		ret = column_exact(st, 1, salt_tmp, PL_HASH_BYTES);
+		ret = column_exact(s, st, 1, salt_tmp, PL_HASH_BYTES);
 	if (!ret)
-		ret = column_blob(st, 0, 0, PL_BOX_MAX_BODY, &p, &n);
+		ret = column_blob(s, st, 0, 0, PL_BOX_MAX_BODY, &p, &n);
 	if (ret)
 		goto out;
 	copy = malloc(n + 1);
@@ -535,7 +525,7 @@ int pl_state_opened_get(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	memcpy(salt, salt_tmp, PL_HASH_BYTES);
 	copy = NULL;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	sodium_memzero(salt_tmp, sizeof(salt_tmp));
 	return ret;
 }
@@ -555,10 +545,10 @@ static bool kind_is_valid(const char *kind)
 }
 
 /* Prepares an act statement with the scope, subject (?3) and kind (?4) bound. */
-static int act_prepare(struct pl_state *s, sqlite3_stmt **st, const char *sql,
+static int act_prepare(struct pl_state *s, sqlite3_stmt **st, enum state_stmt which,
                        const uint8_t subject[static PL_HASH_BYTES], const char *kind)
 {
-	int ret = kind_is_valid(kind) ? prepare_scoped(s, st, sql) : PL_EINVAL;
+	int ret = kind_is_valid(kind) ? prepare_scoped(s, st, which) : PL_EINVAL;
 
 	if (!ret &&
 	    (sqlite3_bind_blob(*st, 3, subject, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
@@ -571,15 +561,13 @@ int pl_state_act_put(struct pl_state *s, const uint8_t subject[static PL_HASH_BY
                      const char *kind, const uint8_t act_id[static PL_HASH_BYTES])
 {
 	sqlite3_stmt *st = NULL;
-	int ret = act_prepare(s, &st,
-	                      "INSERT OR IGNORE INTO act(origin, party, subject, kind, act)"
-	                      " VALUES(?1, ?2, ?3, ?4, ?5)",
-	                      subject, kind);
+	int ret = act_prepare(s, &st, ST_ACT_PUT, subject, kind);
 
 	if (!ret)
-		ret = step_bound(st, sqlite3_bind_blob(st, 5, act_id, PL_HASH_BYTES,
-		                                       SQLITE_STATIC) == SQLITE_OK);
-	sqlite3_finalize(st);
+		ret = step_bound(s, st,
+		                 sqlite3_bind_blob(st, 5, act_id, PL_HASH_BYTES, SQLITE_STATIC) ==
+		                         SQLITE_OK);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -588,19 +576,15 @@ int pl_state_act_get(struct pl_state *s, const uint8_t subject[static PL_HASH_BY
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t tmp[PL_HASH_BYTES];
-	int ret =
-	        act_prepare(s, &st,
-	                    "SELECT act FROM act WHERE origin = ?1 AND party = ?2 AND subject = ?3"
-	                    " AND kind = ?4",
-	                    subject, kind);
+	int ret = act_prepare(s, &st, ST_ACT_GET, subject, kind);
 
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (!ret)
-		ret = column_exact(st, 0, tmp, PL_HASH_BYTES);
+		ret = column_exact(s, st, 0, tmp, PL_HASH_BYTES);
 	if (!ret && act_id)
 		memcpy(act_id, tmp, PL_HASH_BYTES);
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -614,18 +598,18 @@ int pl_state_record_put(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = prepare(s, &st,
-	              "INSERT OR IGNORE INTO record(origin, id, idx, text) VALUES(?1, ?2, ?3, ?4)");
+	ret = prepare(s, &st, ST_REC_PUT);
 	if (!ret)
 		ret = step_bound(
-		        st, sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) == SQLITE_OK &&
-		                    sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) ==
-		                            SQLITE_OK &&
-		                    sqlite3_bind_int64(st, 3, (sqlite3_int64)index) == SQLITE_OK &&
-		                    sqlite3_bind_blob(st, 4, text, (int)len, SQLITE_STATIC) ==
-		                            SQLITE_OK);
+		        s, st,
+		        sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) == SQLITE_OK &&
+		                sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) ==
+		                        SQLITE_OK &&
+		                sqlite3_bind_int64(st, 3, (sqlite3_int64)index) == SQLITE_OK &&
+		                sqlite3_bind_blob(st, 4, text, (int)len, SQLITE_STATIC) ==
+		                        SQLITE_OK);
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -639,16 +623,16 @@ int pl_state_record_get(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	size_t n;
 	int ret;
 
-	ret = prepare(s, &st, "SELECT idx, text FROM record WHERE origin = ?1 AND id = ?2");
+	ret = prepare(s, &st, ST_REC_GET);
 	if (!ret && (sqlite3_bind_text(st, 1, s->origin, -1, SQLITE_STATIC) != SQLITE_OK ||
 	             sqlite3_bind_blob(st, 2, id, PL_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK))
 		ret = PL_ESTORE;
 	if (!ret)
-		ret = step_row(st);
+		ret = step_row(s, st);
 	if (!ret)
-		ret = column_u64(st, 0, &idx);
+		ret = column_u64(s, st, 0, &idx);
 	if (!ret)
-		ret = column_blob(st, 1, 1, PL_RECORD_MAX_BYTES, &p, &n);
+		ret = column_blob(s, st, 1, 1, PL_RECORD_MAX_BYTES, &p, &n);
 	if (ret)
 		goto out;
 	/* The row is keyed by the id: a text that does not hash to it is corruption. */
@@ -661,6 +645,6 @@ int pl_state_record_get(struct pl_state *s, const uint8_t id[static PL_HASH_BYTE
 	if (!ret && index)
 		*index = idx;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }

@@ -1,5 +1,5 @@
-/* The SQLite backend of the store: WAL, synchronous=FULL, prepared statements and binds only. */
-#include <parley/store.h>
+/* The SQLite backend of the store: the schema and every read and write, binds only. */
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,8 @@
 #include <parley/line.h>
 
 #include "internal.h"
+#include "sqlite.h"
+#include "store_sqlite.h"
 
 /* Every statement the store runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                                   \
@@ -74,24 +76,11 @@
 	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")  \
 	X(ST_INTEGRITY_CHECK, "PRAGMA integrity_check(100)") /* PL_STORE_PROBLEMS_MAX */
 
-enum store_stmt {
-#define STORE_ENUM(name, sql) name,
-	STORE_STATEMENTS(STORE_ENUM)
-#undef STORE_ENUM
-	        ST_COUNT
-};
+enum store_stmt { STORE_STATEMENTS(PL__SQL_ENUM) ST_COUNT };
 
-static const char *const store_sql[] = {
-#define STORE_SQL(name, sql) sql,
-        STORE_STATEMENTS(STORE_SQL)
-#undef STORE_SQL
-};
+static const char *const store_sql[] = {STORE_STATEMENTS(PL__SQL_TEXT)};
 
-static const char *const store_stmt_name[] = {
-#define STORE_NAME(name, sql) #name,
-        STORE_STATEMENTS(STORE_NAME)
-#undef STORE_NAME
-};
+static const char *const store_stmt_name[] = {STORE_STATEMENTS(PL__SQL_NAME)};
 
 /*
  * The schema. Tables are keyed by the log index or small integers; the only
@@ -161,55 +150,7 @@ _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
                        PL_STORE_SCHEMA_VERSION - 1,
                "one migration per schema version");
 
-struct pl_store {
-	sqlite3 *db;
-	bool writer;
-	int wal_frames; /* WAL size after the last commit (the WAL hook's report) */
-	sqlite3_stmt *st[ST_COUNT];
-	char errmsg[PL_STORE_ERRMSG_MAX];
-};
-
-/* Keeps SQLite's detail for the operator's log and maps every failure to PL_ESTORE. */
-static int store_fail(struct pl_store *s, const char *where, int rc)
-{
-	snprintf(s->errmsg, sizeof(s->errmsg), "sqlite: %s (%d) in %s",
-	         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc, where);
-	return PL_ESTORE;
-}
-
-/* Returns the prepared statement, reset and unbound, preparing it on first use. */
-static int store_stmt(struct pl_store *s, enum store_stmt which, sqlite3_stmt **out)
-{
-	int rc;
-
-	if (!s->st[which]) {
-		rc = sqlite3_prepare_v3(s->db, store_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
-		                        &s->st[which], NULL);
-		if (rc != SQLITE_OK)
-			return store_fail(s, store_stmt_name[which], rc);
-	}
-	*out = s->st[which];
-	return 0;
-}
-
-/* Resets a statement after use so that it releases its read snapshot and locks. */
-static void store_done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-/* Steps a statement that returns no row. */
-static int store_exec_stmt(struct pl_store *s, enum store_stmt which, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	int ret = 0;
-
-	if (rc != SQLITE_DONE)
-		ret = store_fail(s, store_stmt_name[which], rc);
-	store_done(st);
-	return ret;
-}
+_Static_assert(PL_STORE_ERRMSG_MAX == PL__SQL_ERRMSG_MAX, "one size of error detail");
 
 /* An 8-byte big-endian prefix as an integer that sorts like the bytes. */
 static int64_t store_prefix64(const uint8_t p[static 8])
@@ -217,111 +158,67 @@ static int64_t store_prefix64(const uint8_t p[static 8])
 	return (int64_t)(pl__get_be64(p) ^ (UINT64_C(1) << 63));
 }
 
-/* Copies a text column into out[0..cap) or fails: the store is hostile input too. */
-static int store_col_text(struct pl_store *s, sqlite3_stmt *st, int col, char *out, size_t cap,
-                          const char *where)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	int n = sqlite3_column_bytes(st, col);
-
-	if (!t || n < 0 || (size_t)n >= cap) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "store: bad text column %d in %s", col,
-		         where);
-		return PL_ESTORE;
-	}
-	memcpy(out, t, (size_t)n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* Copies a 32-byte blob column or fails. */
-static int store_col_hash(struct pl_store *s, sqlite3_stmt *st, int col, uint8_t out[PL_HASH_BYTES],
-                          const char *where)
-{
-	const void *b = sqlite3_column_blob(st, col);
-
-	if (!b || sqlite3_column_bytes(st, col) != PL_HASH_BYTES) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "store: bad hash column %d in %s", col,
-		         where);
-		return PL_ESTORE;
-	}
-	memcpy(out, b, PL_HASH_BYTES);
-	return 0;
-}
-
-/* Reads an integer column that must not be negative. */
-static int store_col_u64(struct pl_store *s, sqlite3_stmt *st, int col, uint64_t *out,
-                         const char *where)
-{
-	sqlite3_int64 v = sqlite3_column_int64(st, col);
-
-	if (v < 0 || sqlite3_column_type(st, col) != SQLITE_INTEGER) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "store: bad integer column %d in %s", col,
-		         where);
-		return PL_ESTORE;
-	}
-	*out = (uint64_t)v;
-	return 0;
-}
-
 static bool store_u64_fits(uint64_t v)
 {
 	return v <= (uint64_t)INT64_MAX;
 }
 
-/* Records the WAL's size after each commit, so the owner can checkpoint it in the background. */
-static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-	struct pl_store *s = arg;
-
-	(void)db;
-	(void)name;
-	s->wal_frames = frames;
-	return SQLITE_OK;
-}
-
 /* Sets the pragmas every connection needs: durability first. */
 static int store_configure(struct pl_store *s)
 {
-	static const char pragmas[] = "PRAGMA journal_mode=WAL;"
-	                              "PRAGMA synchronous=FULL;"
-	                              "PRAGMA foreign_keys=OFF;"
-	                              "PRAGMA cache_size=-4096;"
-	                              "PRAGMA temp_store=MEMORY;"
-	                              "PRAGMA journal_size_limit=67108864;";
-	int rc;
+	static const char pragmas[] = PL__SQL_PRAGMAS_DURABLE "PRAGMA foreign_keys=OFF;"
+	                                                      "PRAGMA cache_size=-4096;"
+	                                                      "PRAGMA temp_store=MEMORY;"
+	                                                      "PRAGMA journal_size_limit=67108864;";
 
-	rc = sqlite3_busy_timeout(s->db, 10000);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, s->writer ? pragmas : "PRAGMA cache_size=-2048;", NULL,
-		                  NULL, NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(s, "pragmas", rc);
-	return 0;
+	return pl__sql_script(&s->q, s->writer ? pragmas : "PRAGMA cache_size=-2048;", "pragmas");
 }
 
 static void store_free(struct pl_store *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close_v2(s->db);
+	pl__sql_close(&s->q);
+	free(s->dir);
 	free(s);
 }
 
-int pl_store_create(const char *path, const char *origin)
+int pl_store_probe(const char *dir)
+{
+	struct stat sb;
+	char *path;
+	int ret = 0;
+
+	if (!dir)
+		return PL_EINVAL;
+	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
+	if (!path)
+		return PL_ENOMEM;
+	if (stat(path, &sb) != 0)
+		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	free(path);
+	return ret;
+}
+
+int pl_store_create(const char *dir, const char *origin)
 {
 	struct pl_store *s = NULL;
 	sqlite3_stmt *st = NULL;
+	char *path;
 	int fd, rc, ret;
 
-	if (!path || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX)
+	if (!dir || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX)
 		return PL_EINVAL;
+	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
+	if (!path)
+		return PL_ENOMEM;
 	/* Create the file ourselves: exclusively, not through a symlink, owner-only. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? PL_EEXIST : PL_EIO;
+	if (fd < 0) {
+		ret = errno == EEXIST ? PL_EEXIST : PL_EIO;
+		free(path);
+		return ret;
+	}
 	close(fd);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -329,21 +226,19 @@ int pl_store_create(const char *path, const char *origin)
 		goto fail;
 	}
 	s->writer = true;
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		ret = PL_ESTORE;
-		goto fail;
-	}
-	ret = store_configure(s);
+	ret = pl__sql_open(&s->q, path, true, PL__SQL_BUSY_MS, store_sql, store_stmt_name,
+	                   ST_COUNT);
+	if (!ret)
+		ret = store_configure(s);
 	if (ret)
 		goto fail;
-	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	rc = sqlite3_exec(s->q.db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, store_schema, NULL, NULL, NULL);
+		rc = sqlite3_exec(s->q.db, store_schema, NULL, NULL, NULL);
 	for (size_t i = 0; rc == SQLITE_OK && i < PL__ARRAY_LEN(store_migrations); i++)
-		rc = sqlite3_exec(s->db, store_migrations[i], NULL, NULL, NULL);
+		rc = sqlite3_exec(s->q.db, store_migrations[i], NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", -1,
+		rc = sqlite3_prepare_v2(s->q.db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", -1,
 		                        &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, "schema", -1, SQLITE_STATIC);
@@ -358,16 +253,18 @@ int pl_store_create(const char *path, const char *origin)
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		rc = sqlite3_exec(s->q.db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		ret = PL_ESTORE;
 		goto fail;
 	}
 	store_free(s);
+	free(path);
 	return 0;
 fail:
 	store_free(s);
 	unlink(path);
+	free(path);
 	return ret;
 }
 
@@ -377,77 +274,73 @@ static int store_migrate(struct pl_store *s, int from)
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = sqlite3_exec(s->q.db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	for (int v = from; rc == SQLITE_OK && v < PL_STORE_SCHEMA_VERSION; v++)
-		rc = sqlite3_exec(s->db, store_migrations[v - 1], NULL, NULL, NULL);
+		rc = sqlite3_exec(s->q.db, store_migrations[v - 1], NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		ret = store_fail(s, "migration", rc);
+		ret = pl__sql_fail(&s->q, "migration", rc);
 		goto out;
 	}
-	ret = store_stmt(s, ST_META_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
 	if (ret)
 		goto out;
 	sqlite3_bind_text(st, 1, "schema", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, PL_STORE_SCHEMA_VERSION);
-	ret = store_exec_stmt(s, ST_META_PUT, st);
+	ret = pl__sql_exec(&s->q, ST_META_PUT, st);
 	if (!ret) {
-		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		rc = sqlite3_exec(s->q.db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
-			ret = store_fail(s, "migration commit", rc);
+			ret = pl__sql_fail(&s->q, "migration commit", rc);
 	}
 out:
-	if (!sqlite3_get_autocommit(s->db))
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(s->q.db))
+		(void)sqlite3_exec(s->q.db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
 }
 
-int pl_store_open(struct pl_store **out, const char *path, bool writer, struct pl_buf *err)
+int pl_store_open(struct pl_store **out, const char *dir, bool writer, struct pl_buf *err)
 {
 	struct pl_store *s = NULL;
 	sqlite3_stmt *st = NULL;
-	struct stat sb;
 	sqlite3_int64 version;
-	int flags, rc, ret;
+	char *path = NULL;
+	int rc, ret;
 
-	if (!out || !path)
+	if (!out || !dir)
 		return PL_EINVAL;
-	if (stat(path, &sb) != 0) {
-		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	ret = pl_store_probe(dir);
+	if (ret)
 		goto out;
-	}
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
+	if (!s || !path || !(s->dir = strdup(dir))) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
 	s->writer = writer;
-	flags = (writer ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
-	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		ret = store_fail(s, "open", rc);
-		goto out;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	ret = store_configure(s);
+	ret = pl__sql_open(&s->q, path, writer, PL__SQL_BUSY_MS, store_sql, store_stmt_name,
+	                   ST_COUNT);
+	if (!ret)
+		ret = store_configure(s);
 	if (ret)
 		goto out;
-	ret = store_stmt(s, ST_META_GET, &st);
+	ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 	if (ret)
 		goto out;
 	sqlite3_bind_text(st, 1, "schema", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		ret = store_fail(s, "schema", rc);
-		store_done(st);
+		ret = pl__sql_fail(&s->q, "schema", rc);
+		pl__sql_done(st);
 		goto out;
 	}
 	version = sqlite3_column_int64(st, 0);
-	store_done(st);
+	pl__sql_done(st);
 	/* A reader may look at an older store (the writer brings it up to date). */
 	if (version < 1 || version > PL_STORE_SCHEMA_VERSION ||
 	    (writer && version < PL_STORE_SCHEMA_VERSION && store_migrate(s, (int)version) != 0)) {
-		if (!s->errmsg[0] || version > PL_STORE_SCHEMA_VERSION || version < 1)
-			snprintf(s->errmsg, sizeof(s->errmsg),
+		if (!s->q.errmsg[0] || version > PL_STORE_SCHEMA_VERSION || version < 1)
+			snprintf(s->q.errmsg, sizeof(s->q.errmsg),
 			         "store: schema version %lld, expected %d", (long long)version,
 			         PL_STORE_SCHEMA_VERSION);
 		ret = PL_ESTORE;
@@ -457,33 +350,36 @@ int pl_store_open(struct pl_store **out, const char *path, bool writer, struct p
 	s = NULL;
 	ret = 0;
 out:
-	if (s && err && s->errmsg[0])
-		(void)!pl_buf_adds(err, s->errmsg);
+	if (s && err && s->q.errmsg[0])
+		(void)!pl_buf_adds(err, s->q.errmsg);
 	store_free(s);
+	free(path);
 	return ret;
 }
 
 void pl_store_close(struct pl_store *s)
 {
-	if (s && s->db && !sqlite3_get_autocommit(s->db))
+	if (s && s->tend)
+		pl_store_close(pl__store_tend_stop(s));
+	if (s && s->q.db && !sqlite3_get_autocommit(s->q.db))
 		pl_store_rollback(s);
 	store_free(s);
 }
 
 const char *pl_store_errmsg(const struct pl_store *s)
 {
-	return s ? s->errmsg : "";
+	return s ? s->q.errmsg : "";
 }
 
 /* Runs one of the transaction-control statements. */
 static int store_control(struct pl_store *s, enum store_stmt which)
 {
 	sqlite3_stmt *st;
-	int ret = store_stmt(s, which, &st);
+	int ret = pl__sql_stmt(&s->q, which, &st);
 
 	if (ret)
 		return ret;
-	return store_exec_stmt(s, which, st);
+	return pl__sql_exec(&s->q, which, st);
 }
 
 int pl_store_begin(struct pl_store *s)
@@ -498,79 +394,27 @@ int pl_store_commit(struct pl_store *s)
 
 void pl_store_rollback(struct pl_store *s)
 {
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->q.db))
 		return;
 	(void)store_control(s, ST_ROLLBACK);
-}
-
-int pl_store_wal_manual(struct pl_store *s)
-{
-	/*
-	 * A WAL hook of our own replaces SQLite's automatic checkpoints (which are
-	 * themselves a WAL hook): commits no longer copy the WAL, and the hook
-	 * reports the WAL's size so that the owner can checkpoint in the background.
-	 * Never call sqlite3_wal_autocheckpoint() here: it would silently replace
-	 * this hook, the size would stay 0, and the WAL would grow without bound.
-	 */
-	sqlite3_wal_hook(s->db, store_wal_hook, s);
-	return 0;
-}
-
-uint64_t pl_store_wal_frames(const struct pl_store *s)
-{
-	return s->wal_frames > 0 ? (uint64_t)s->wal_frames : 0;
-}
-
-int pl_store_wal_checkpoint(struct pl_store *s)
-{
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-	/* BUSY: another checkpoint or a reader is in the way; the next one will catch up. */
-	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
-		return 0;
-	return store_fail(s, "wal_checkpoint", rc);
-}
-
-int pl_store_sync_deferred(struct pl_store *s)
-{
-	int rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : store_fail(s, "synchronous", rc);
-}
-
-int pl_store_sync(struct pl_store *s)
-{
-	sqlite3_file *f = NULL;
-	int rc;
-
-	/*
-	 * The WAL as SQLite itself holds it open (in WAL mode the journal pointer is
-	 * the WAL), synced as a synchronous=FULL commit would have synced it.
-	 */
-	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
-	if (rc == SQLITE_OK && (!f || !f->pMethods))
-		rc = SQLITE_MISUSE;
-	if (rc == SQLITE_OK)
-		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
-	return rc == SQLITE_OK ? 0 : store_fail(s, "sync", rc);
 }
 
 int pl_store_published_mark(struct pl_store *s)
 {
 	sqlite3_stmt *st;
-	int ret = store_stmt(s, ST_META_PUT, &st);
+	int ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
 
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, "1", -1, SQLITE_STATIC);
-	return store_exec_stmt(s, ST_META_PUT, st);
+	return pl__sql_exec(&s->q, ST_META_PUT, st);
 }
 
 int pl_store_published_marked(struct pl_store *s, bool *out)
 {
 	sqlite3_stmt *st;
-	int rc, ret = store_stmt(s, ST_META_GET, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 
 	if (ret)
 		return ret;
@@ -579,25 +423,25 @@ int pl_store_published_marked(struct pl_store *s, bool *out)
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		*out = rc == SQLITE_ROW;
 	else
-		ret = store_fail(s, "published", rc);
-	store_done(st);
+		ret = pl__sql_fail(&s->q, "published", rc);
+	pl__sql_done(st);
 	return ret;
 }
 
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 {
 	sqlite3_stmt *st;
-	int rc, ret = store_stmt(s, ST_META_GET, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, "origin", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		ret = store_col_text(s, st, 0, out, PL_ORIGIN_MAX + 1, "origin");
+		ret = pl__sql_col_text(&s->q, st, 0, out, PL_ORIGIN_MAX + 1, "origin");
 	else
-		ret = store_fail(s, "origin", rc);
-	store_done(st);
+		ret = pl__sql_fail(&s->q, "origin", rc);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -607,7 +451,7 @@ int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const cha
 	const char *where = store_stmt_name[ST_INTEGRITY_CHECK];
 	sqlite3_stmt *st;
 	size_t k = 0;
-	int rc, ret = store_stmt(s, ST_INTEGRITY_CHECK, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_INTEGRITY_CHECK, &st);
 
 	if (ret)
 		return ret;
@@ -620,8 +464,8 @@ int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const cha
 			fn(arg, t ? t : "?");
 	}
 	if (rc != SQLITE_DONE)
-		ret = store_fail(s, where, rc);
-	store_done(st);
+		ret = pl__sql_fail(&s->q, where, rc);
+	pl__sql_done(st);
 	if (!ret)
 		*n = k;
 	return ret;
@@ -648,12 +492,12 @@ int pl_store_line_put(struct pl_store *s, const char *name, const char *text)
 	if (!ret && (!text || strlen(text) > PL_LINE_TEXT_MAX))
 		ret = PL_EINVAL;
 	if (!ret)
-		ret = store_stmt(s, ST_META_PUT, &st);
+		ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	return store_exec_stmt(s, ST_META_PUT, st);
+	return pl__sql_exec(&s->q, ST_META_PUT, st);
 }
 
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
@@ -665,16 +509,16 @@ int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 	if (!ret && !text)
 		ret = PL_EINVAL;
 	if (!ret)
-		ret = store_stmt(s, ST_META_GET, &st);
+		ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		ret = store_col_text(s, st, 0, v, sizeof(v), "line");
+		ret = pl__sql_col_text(&s->q, st, 0, v, sizeof(v), "line");
 	else
-		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : store_fail(s, "line", rc);
-	store_done(st);
+		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : pl__sql_fail(&s->q, "line", rc);
+	pl__sql_done(st);
 	if (!ret)
 		ret = pl_buf_adds(text, v);
 	return ret;
@@ -701,7 +545,7 @@ int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, c
 		return PL_EEXIST;
 	if (ret != PL_ENOTFOUND)
 		return ret;
-	ret = store_stmt(s, ST_REC_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_REC_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)rec->index);
@@ -711,7 +555,7 @@ int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, c
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)rec->seq);
 	sqlite3_bind_text(st, 6, rec->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 7, note, (int)len, SQLITE_STATIC);
-	return store_exec_stmt(s, ST_REC_PUT, st);
+	return pl__sql_exec(&s->q, ST_REC_PUT, st);
 }
 
 int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_record *rec,
@@ -725,7 +569,7 @@ int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_reco
 
 	if (!store_u64_fits(index))
 		return PL_ENOTFOUND;
-	ret = store_stmt(s, which, &st);
+	ret = pl__sql_stmt(&s->q, which, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
@@ -735,26 +579,25 @@ int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_reco
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 		goto out;
 	}
 	memset(&r, 0, sizeof(r));
 	r.index = index;
-	ret = store_col_hash(s, st, 0, r.id, where);
+	ret = pl__sql_col_exact(&s->q, st, 0, r.id, PL_HASH_BYTES, where);
 	if (!ret)
-		ret = store_col_text(s, st, 1, r.author, sizeof(r.author), where);
+		ret = pl__sql_col_text(&s->q, st, 1, r.author, sizeof(r.author), where);
 	if (!ret)
-		ret = store_col_u64(s, st, 2, &r.seq, where);
+		ret = pl__sql_col_u64(&s->q, st, 2, &r.seq, where);
 	if (!ret)
-		ret = store_col_text(s, st, 3, r.kind, sizeof(r.kind), where);
+		ret = pl__sql_col_text(&s->q, st, 3, r.kind, sizeof(r.kind), where);
 	if (ret)
 		goto out;
 	if (note) {
 		const void *b = sqlite3_column_blob(st, 4);
 		int n = sqlite3_column_bytes(st, 4);
 		if (!b || n <= 0) {
-			snprintf(s->errmsg, sizeof(s->errmsg), "store: empty record %llu",
-			         (unsigned long long)index);
+			pl__sql_bad(&s->q, "store: empty record %llu", (unsigned long long)index);
 			ret = PL_ESTORE;
 			goto out;
 		}
@@ -765,14 +608,14 @@ int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_reco
 	if (rec)
 		*rec = r;
 out:
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
 /*
  * Runs statement k, which selects rows by the 8-byte prefix of hash with the
  * full hash in column 1, up to the row whose full hash is hash: the prefix
- * may collide. Returns 0 with *st on that row (store_done() it), or
+ * may collide. Returns 0 with *st on that row (pl__sql_done() it), or
  * PL_ENOTFOUND or a store error with *st done.
  */
 static int store_find_hash(struct pl_store *s, enum store_stmt k,
@@ -780,20 +623,20 @@ static int store_find_hash(struct pl_store *s, enum store_stmt k,
 {
 	const char *where = store_stmt_name[k];
 	uint8_t got[PL_HASH_BYTES];
-	int rc, ret = store_stmt(s, k, st);
+	int rc, ret = pl__sql_stmt(&s->q, k, st);
 
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(*st, 1, store_prefix64(hash));
 	while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
-		ret = store_col_hash(s, *st, 1, got, where);
+		ret = pl__sql_col_exact(&s->q, *st, 1, got, PL_HASH_BYTES, where);
 		if (ret || memcmp(got, hash, PL_HASH_BYTES) == 0)
 			break;
 	}
 	if (rc != SQLITE_ROW)
-		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : store_fail(s, where, rc);
+		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : pl__sql_fail(&s->q, where, rc);
 	if (ret)
-		store_done(*st);
+		pl__sql_done(*st);
 	return ret;
 }
 
@@ -806,10 +649,10 @@ int pl_store_record_find(struct pl_store *s, const uint8_t id[static PL_HASH_BYT
 
 	if (ret)
 		return ret;
-	ret = store_col_u64(s, st, 0, &idx, store_stmt_name[ST_REC_FIND]);
+	ret = pl__sql_col_u64(&s->q, st, 0, &idx, store_stmt_name[ST_REC_FIND]);
 	if (!ret)
 		*index = idx;
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -846,15 +689,15 @@ int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsig
 	memcpy(hi, lo, 8);
 	for (unsigned b = k; b < 64; b++)
 		hi[b / 8] |= (uint8_t)(0x80u >> (b % 8));
-	ret = store_stmt(s, ST_REC_RANGE, &st);
+	ret = pl__sql_stmt(&s->q, ST_REC_RANGE, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, store_prefix64(lo));
 	sqlite3_bind_int64(st, 2, store_prefix64(hi));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = store_col_u64(s, st, 0, &idx, where);
+		ret = pl__sql_col_u64(&s->q, st, 0, &idx, where);
 		if (!ret)
-			ret = store_col_hash(s, st, 1, got, where);
+			ret = pl__sql_col_exact(&s->q, st, 1, got, PL_HASH_BYTES, where);
 		if (ret)
 			goto out;
 		if (store_bits_equal(got, prefix, nbits)) {
@@ -863,7 +706,7 @@ int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsig
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 		goto out;
 	}
 	if (matches == 0)
@@ -873,7 +716,7 @@ int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsig
 	else
 		*index = found;
 out:
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -882,7 +725,7 @@ static int store_next_key(struct pl_store *s, enum store_stmt which, uint64_t *c
 {
 	sqlite3_stmt *st;
 	uint64_t v;
-	int rc, ret = store_stmt(s, which, &st);
+	int rc, ret = pl__sql_stmt(&s->q, which, &st);
 
 	if (ret)
 		return ret;
@@ -890,13 +733,13 @@ static int store_next_key(struct pl_store *s, enum store_stmt which, uint64_t *c
 	if (rc == SQLITE_DONE) {
 		*count = 0;
 	} else if (rc == SQLITE_ROW) {
-		ret = store_col_u64(s, st, 0, &v, store_stmt_name[which]);
+		ret = pl__sql_col_u64(&s->q, st, 0, &v, store_stmt_name[which]);
 		if (!ret)
 			*count = v + 1;
 	} else {
-		ret = store_fail(s, store_stmt_name[which], rc);
+		ret = pl__sql_fail(&s->q, store_stmt_name[which], rc);
 	}
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -912,12 +755,12 @@ int pl_store_ref_put(struct pl_store *s, uint64_t from, uint64_t to)
 
 	if (!store_u64_fits(from) || !store_u64_fits(to))
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_REF_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_REF_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-	return store_exec_stmt(s, ST_REF_PUT, st);
+	return pl__sql_exec(&s->q, ST_REF_PUT, st);
 }
 
 /* Collects the first integer column of a query into out[0..max); PL_ETOOBIG past max. */
@@ -933,18 +776,18 @@ static int store_collect(struct pl_store *s, enum store_stmt which, sqlite3_stmt
 			ret = PL_ETOOBIG;
 			goto out;
 		}
-		ret = store_col_u64(s, st, 0, &v, store_stmt_name[which]);
+		ret = pl__sql_col_u64(&s->q, st, 0, &v, store_stmt_name[which]);
 		if (ret)
 			goto out;
 		out[k++] = v;
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_fail(s, store_stmt_name[which], rc);
+		ret = pl__sql_fail(&s->q, store_stmt_name[which], rc);
 		goto out;
 	}
 	*n = k;
 out:
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -955,7 +798,7 @@ int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t ma
 
 	if (!store_u64_fits(to) || max > INT32_MAX)
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_REF_LIST, &st);
+	ret = pl__sql_stmt(&s->q, ST_REF_LIST, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
@@ -970,16 +813,16 @@ int pl_store_head_get(struct pl_store *s, const char *author, uint64_t *seq, uin
 	const char *where = store_stmt_name[ST_HEAD_GET];
 	sqlite3_stmt *st;
 	uint64_t q, i;
-	int rc, ret = store_stmt(s, ST_HEAD_GET, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_HEAD_GET, &st);
 
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		ret = store_col_u64(s, st, 0, &q, where);
+		ret = pl__sql_col_u64(&s->q, st, 0, &q, where);
 		if (!ret)
-			ret = store_col_u64(s, st, 1, &i, where);
+			ret = pl__sql_col_u64(&s->q, st, 1, &i, where);
 		if (!ret) {
 			*seq = q;
 			*index = i;
@@ -987,9 +830,9 @@ int pl_store_head_get(struct pl_store *s, const char *author, uint64_t *seq, uin
 	} else if (rc == SQLITE_DONE) {
 		ret = PL_ENOTFOUND;
 	} else {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 	}
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1000,13 +843,13 @@ int pl_store_head_set(struct pl_store *s, const char *author, uint64_t seq, uint
 
 	if (!store_u64_fits(seq) || !store_u64_fits(index))
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_HEAD_SET, &st);
+	ret = pl__sql_stmt(&s->q, ST_HEAD_SET, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)index);
-	return store_exec_stmt(s, ST_HEAD_SET, st);
+	return pl__sql_exec(&s->q, ST_HEAD_SET, st);
 }
 
 /* ---- Stored hashes ---- */
@@ -1019,11 +862,11 @@ int pl_store_hashes_put(struct pl_store *s, uint64_t first, const uint8_t (*hash
 
 	if (n && (!hashes || first > (uint64_t)INT64_MAX - n))
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_HASH_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_HASH_PUT, &st);
 	for (size_t i = 0; !ret && i < n; i++) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)(first + i));
 		sqlite3_bind_blob(st, 2, hashes[i], PL_HASH_BYTES, SQLITE_STATIC);
-		ret = store_exec_stmt(s, ST_HASH_PUT, st);
+		ret = pl__sql_exec(&s->q, ST_HASH_PUT, st);
 	}
 	return ret;
 }
@@ -1033,7 +876,7 @@ int pl_store_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t n,
 {
 	const char *where = store_stmt_name[ST_HASH_GET];
 	sqlite3_stmt *st;
-	int rc, ret = store_stmt(s, ST_HASH_GET, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_HASH_GET, &st);
 
 	for (size_t i = 0; !ret && i < n; i++) {
 		if (!store_u64_fits(indexes[i]))
@@ -1041,12 +884,12 @@ int pl_store_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t n,
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)indexes[i]);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
-			ret = store_col_hash(s, st, 0, hashes[i], where);
+			ret = pl__sql_col_exact(&s->q, st, 0, hashes[i], PL_HASH_BYTES, where);
 		else if (rc == SQLITE_DONE)
 			ret = PL_ENOTFOUND;
 		else
-			ret = store_fail(s, where, rc);
-		store_done(st);
+			ret = pl__sql_fail(&s->q, where, rc);
+		pl__sql_done(st);
 	}
 	return ret;
 }
@@ -1079,12 +922,12 @@ static int store_checkpoint_write(struct pl_store *s, enum store_stmt which, uin
 
 	if (!note || !len || len > INT32_MAX || !store_u64_fits(size))
 		return PL_EINVAL;
-	ret = store_stmt(s, which, &st);
+	ret = pl__sql_stmt(&s->q, which, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sqlite3_bind_blob(st, 2, note, (int)len, SQLITE_STATIC);
-	return store_exec_stmt(s, which, st);
+	return pl__sql_exec(&s->q, which, st);
 }
 
 /*
@@ -1102,13 +945,13 @@ static int store_checkpoint_read(struct pl_store *s, enum store_stmt which, sqli
 	if (rc == SQLITE_DONE) {
 		ret = PL_ENOTFOUND;
 	} else if (rc != SQLITE_ROW) {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 	} else {
 		const void *b = sqlite3_column_blob(st, 1);
 		int n = sqlite3_column_bytes(st, 1);
-		ret = store_col_u64(s, st, 0, &got, where);
+		ret = pl__sql_col_u64(&s->q, st, 0, &got, where);
 		if (!ret && (!b || n <= 0)) {
-			snprintf(s->errmsg, sizeof(s->errmsg), "store: empty checkpoint");
+			pl__sql_bad(&s->q, "store: empty checkpoint");
 			ret = PL_ESTORE;
 		}
 		if (!ret && out)
@@ -1116,7 +959,7 @@ static int store_checkpoint_read(struct pl_store *s, enum store_stmt which, sqli
 		if (!ret && size_out)
 			*size_out = got;
 	}
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1134,7 +977,7 @@ int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_ou
 
 	if (size != PL_STORE_LATEST && !store_u64_fits(size))
 		return PL_ENOTFOUND;
-	ret = store_stmt(s, which, &st);
+	ret = pl__sql_stmt(&s->q, which, &st);
 	if (ret)
 		return ret;
 	if (which == ST_CP_GET)
@@ -1148,13 +991,13 @@ int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *no
 	int ret;
 
 	ret = store_checkpoint_write(s, ST_CP_SET, size, note, len);
-	if (!ret && sqlite3_changes(s->db) != 1)
+	if (!ret && sqlite3_changes(s->q.db) != 1)
 		ret = PL_ENOTFOUND;
 	if (!ret)
-		ret = store_stmt(s, ST_CP_COSIGNED_SET, &st);
+		ret = pl__sql_stmt(&s->q, ST_CP_COSIGNED_SET, &st);
 	if (!ret) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-		ret = store_exec_stmt(s, ST_CP_COSIGNED_SET, st);
+		ret = pl__sql_exec(&s->q, ST_CP_COSIGNED_SET, st);
 	}
 	return ret;
 }
@@ -1164,7 +1007,7 @@ int pl_store_checkpoint_cosigned(struct pl_store *s, uint64_t *size_out, struct 
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = store_stmt(s, ST_CP_COSIGNED, &st);
+	ret = pl__sql_stmt(&s->q, ST_CP_COSIGNED, &st);
 	if (ret)
 		return ret;
 	return store_checkpoint_read(s, ST_CP_COSIGNED, st, size_out, out);
@@ -1180,17 +1023,17 @@ static int store_party_row(struct pl_store *s, sqlite3_stmt *st, struct pl_store
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	ret = store_col_u64(s, st, 0, &pid, where);
+	ret = pl__sql_col_u64(&s->q, st, 0, &pid, where);
 	if (!ret)
-		ret = store_col_text(s, st, 1, p->name, sizeof(p->name), where);
+		ret = pl__sql_col_text(&s->q, st, 1, p->name, sizeof(p->name), where);
 	if (!ret)
-		ret = store_col_text(s, st, 2, p->vkey, sizeof(p->vkey), where);
+		ret = pl__sql_col_text(&s->q, st, 2, p->vkey, sizeof(p->vkey), where);
 	if (!ret)
-		ret = store_col_text(s, st, 3, p->enc_key, sizeof(p->enc_key), where);
+		ret = pl__sql_col_text(&s->q, st, 3, p->enc_key, sizeof(p->enc_key), where);
 	if (!ret)
-		ret = store_col_u64(s, st, 4, &p->register_index, where);
+		ret = pl__sql_col_u64(&s->q, st, 4, &p->register_index, where);
 	if (!ret && sqlite3_column_type(st, 5) != SQLITE_NULL) {
-		ret = store_col_u64(s, st, 5, &p->revoke_index, where);
+		ret = pl__sql_col_u64(&s->q, st, 5, &p->revoke_index, where);
 		p->revoked = true;
 	}
 	p->pid = (int64_t)pid;
@@ -1210,16 +1053,16 @@ int pl_store_party_put(struct pl_store *s, struct pl_store_party *p)
 		return PL_EEXIST;
 	if (ret != PL_ENOTFOUND)
 		return ret;
-	ret = store_stmt(s, ST_PARTY_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_PARTY_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, p->vkey, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, p->enc_key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)p->register_index);
-	ret = store_exec_stmt(s, ST_PARTY_PUT, st);
+	ret = pl__sql_exec(&s->q, ST_PARTY_PUT, st);
 	if (!ret) {
-		p->pid = (int64_t)sqlite3_last_insert_rowid(s->db);
+		p->pid = (int64_t)sqlite3_last_insert_rowid(s->q.db);
 		p->revoked = false;
 		p->revoke_index = 0;
 	}
@@ -1239,12 +1082,12 @@ int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
 		return ret;
 	if (p.revoked)
 		return PL_ESTATE;
-	ret = store_stmt(s, ST_PARTY_REVOKE, &st);
+	ret = pl__sql_stmt(&s->q, ST_PARTY_REVOKE, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-	return store_exec_stmt(s, ST_PARTY_REVOKE, st);
+	return pl__sql_exec(&s->q, ST_PARTY_REVOKE, st);
 }
 
 int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p)
@@ -1252,7 +1095,7 @@ int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_par
 	const char *where = store_stmt_name[ST_PARTY_GET];
 	struct pl_store_party got;
 	sqlite3_stmt *st;
-	int rc, ret = store_stmt(s, ST_PARTY_GET, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_PARTY_GET, &st);
 
 	if (ret)
 		return ret;
@@ -1265,9 +1108,9 @@ int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_par
 	} else if (rc == SQLITE_DONE) {
 		ret = PL_ENOTFOUND;
 	} else {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 	}
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1277,7 +1120,7 @@ int pl_store_party_list(struct pl_store *s, struct pl_store_party **out, size_t 
 	struct pl_store_party *v = NULL;
 	sqlite3_stmt *st;
 	size_t k = 0, cap = 0;
-	int rc, ret = store_stmt(s, ST_PARTY_LIST, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_PARTY_LIST, &st);
 
 	if (ret)
 		return ret;
@@ -1298,14 +1141,14 @@ int pl_store_party_list(struct pl_store *s, struct pl_store_party **out, size_t 
 		k++;
 	}
 	if (rc != SQLITE_DONE) {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 		goto out;
 	}
 	*out = v;
 	*n = k;
 	v = NULL;
 out:
-	store_done(st);
+	pl__sql_done(st);
 	free(v);
 	return ret;
 }
@@ -1316,7 +1159,7 @@ int pl_store_payload_each(struct pl_store *s,
                           void *arg)
 {
 	sqlite3_stmt *st;
-	int rc, ret = store_stmt(s, ST_PAY_EACH, &st);
+	int rc, ret = pl__sql_stmt(&s->q, ST_PAY_EACH, &st);
 
 	if (ret)
 		return ret;
@@ -1324,8 +1167,8 @@ int pl_store_payload_each(struct pl_store *s,
 		ret = fn(arg, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
 		         sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 	if (!ret && rc != SQLITE_DONE)
-		ret = store_fail(s, store_stmt_name[ST_PAY_EACH], rc);
-	store_done(st);
+		ret = pl__sql_fail(&s->q, store_stmt_name[ST_PAY_EACH], rc);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1338,12 +1181,12 @@ int pl_store_inbox_put(struct pl_store *s, int64_t pid, uint64_t index)
 
 	if (pid < 0 || !store_u64_fits(index))
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_INBOX_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_INBOX_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, pid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-	return store_exec_stmt(s, ST_INBOX_PUT, st);
+	return pl__sql_exec(&s->q, ST_INBOX_PUT, st);
 }
 
 /* One pid's inbox indexes >= after, at most max. */
@@ -1351,7 +1194,7 @@ static int store_inbox_one(struct pl_store *s, int64_t pid, uint64_t after, uint
                            size_t max, size_t *n)
 {
 	sqlite3_stmt *st;
-	int ret = store_stmt(s, ST_INBOX_LIST, &st);
+	int ret = pl__sql_stmt(&s->q, ST_INBOX_LIST, &st);
 
 	if (ret)
 		return ret;
@@ -1421,13 +1264,13 @@ static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_H
 	if (ret)
 		return ret;
 	memset(&p, 0, sizeof(p));
-	ret = store_col_u64(s, st, 0, &id, where);
+	ret = pl__sql_col_u64(&s->q, st, 0, &id, where);
 	if (!ret)
-		ret = store_col_u64(s, st, 2, &n, where);
+		ret = pl__sql_col_u64(&s->q, st, 2, &n, where);
 	if (!ret && info && sqlite3_column_type(st, 3) != SQLITE_NULL)
-		ret = store_col_text(s, st, 3, p.uploader, sizeof(p.uploader), where);
+		ret = pl__sql_col_text(&s->q, st, 3, p.uploader, sizeof(p.uploader), where);
 	if (!ret && info)
-		ret = store_col_u64(s, st, 5, &referred, where);
+		ret = pl__sql_col_u64(&s->q, st, 5, &referred, where);
 	if (!ret && info) {
 		p.len = (size_t)n;
 		p.stored = sqlite3_column_int64(st, 4);
@@ -1438,7 +1281,7 @@ static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_H
 		*rowid = (int64_t)id;
 		*len = (size_t)n;
 	}
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1459,16 +1302,16 @@ int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 		/* Its uploader storing it again before any record refers to it: a fresh start. */
 		if (info.referred || strcmp(info.uploader, uploader) != 0)
 			return 0;
-		ret = store_stmt(s, ST_PAY_TOUCH, &st);
+		ret = pl__sql_stmt(&s->q, ST_PAY_TOUCH, &st);
 		if (ret)
 			return ret;
 		sqlite3_bind_int64(st, 1, rowid);
 		sqlite3_bind_int64(st, 2, now);
-		return store_exec_stmt(s, ST_PAY_TOUCH, st);
+		return pl__sql_exec(&s->q, ST_PAY_TOUCH, st);
 	}
 	if (ret != PL_ENOTFOUND)
 		return ret;
-	ret = store_stmt(s, ST_PAY_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_PAY_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, store_prefix64(hash));
@@ -1477,7 +1320,7 @@ int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 	sqlite3_bind_text(st, 4, uploader, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)len);
-	return store_exec_stmt(s, ST_PAY_PUT, st);
+	return pl__sql_exec(&s->q, ST_PAY_PUT, st);
 }
 
 int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
@@ -1494,13 +1337,13 @@ int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_
 int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES])
 {
 	sqlite3_stmt *st;
-	int ret = store_stmt(s, ST_PAY_REFER, &st);
+	int ret = pl__sql_stmt(&s->q, ST_PAY_REFER, &st);
 
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, store_prefix64(hash));
 	sqlite3_bind_blob(st, 2, hash, PL_HASH_BYTES, SQLITE_STATIC);
-	return store_exec_stmt(s, ST_PAY_REFER, st);
+	return pl__sql_exec(&s->q, ST_PAY_REFER, st);
 }
 
 int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t *bytes)
@@ -1512,18 +1355,18 @@ int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t 
 
 	if (!uploader || !bytes)
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_PAY_PENDING, &st);
+	ret = pl__sql_stmt(&s->q, ST_PAY_PENDING, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, uploader, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		ret = store_col_u64(s, st, 0, &v, where);
+		ret = pl__sql_col_u64(&s->q, st, 0, &v, where);
 	else if (rc != SQLITE_DONE)
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 	if (!ret)
 		*bytes = v;
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1534,14 +1377,14 @@ int pl_store_payload_expire(struct pl_store *s, int64_t before, size_t max, size
 
 	if (!n || max > INT32_MAX)
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_PAY_EXPIRE, &st);
+	ret = pl__sql_stmt(&s->q, ST_PAY_EXPIRE, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, before);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	ret = store_exec_stmt(s, ST_PAY_EXPIRE, st);
+	ret = pl__sql_exec(&s->q, ST_PAY_EXPIRE, st);
 	if (!ret)
-		*n = (size_t)sqlite3_changes(s->db);
+		*n = (size_t)sqlite3_changes(s->q.db);
 	return ret;
 }
 
@@ -1560,13 +1403,13 @@ int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 			*len = n;
 		return ret;
 	}
-	ret = store_stmt(s, ST_PAY_GET, &st);
+	ret = pl__sql_stmt(&s->q, ST_PAY_GET, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, rowid);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		ret = store_fail(s, where, rc);
+		ret = pl__sql_fail(&s->q, where, rc);
 		goto out;
 	}
 	n = (size_t)sqlite3_column_bytes(st, 0);
@@ -1580,7 +1423,7 @@ int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 	*blob = copy;
 	*len = n;
 out:
-	store_done(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -1593,12 +1436,12 @@ int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due)
 
 	if (!store_u64_fits(index))
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_TIMER_PUT, &st);
+	ret = pl__sql_stmt(&s->q, ST_TIMER_PUT, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, due);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-	return store_exec_stmt(s, ST_TIMER_PUT, st);
+	return pl__sql_exec(&s->q, ST_TIMER_PUT, st);
 }
 
 int pl_store_timer_del(struct pl_store *s, uint64_t index)
@@ -1608,11 +1451,11 @@ int pl_store_timer_del(struct pl_store *s, uint64_t index)
 
 	if (!store_u64_fits(index))
 		return 0;
-	ret = store_stmt(s, ST_TIMER_DEL, &st);
+	ret = pl__sql_stmt(&s->q, ST_TIMER_DEL, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
-	return store_exec_stmt(s, ST_TIMER_DEL, st);
+	return pl__sql_exec(&s->q, ST_TIMER_DEL, st);
 }
 
 int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max, size_t *n)
@@ -1622,7 +1465,7 @@ int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t ma
 
 	if (max > INT32_MAX)
 		return PL_EINVAL;
-	ret = store_stmt(s, ST_TIMER_DUE, &st);
+	ret = pl__sql_stmt(&s->q, ST_TIMER_DUE, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, now);

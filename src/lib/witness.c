@@ -18,10 +18,11 @@
 #include <parley/tlog.h>
 
 #include "internal.h"
+#include "sqlite.h"
+#include "transport.h"
 
-#define WITNESS_ERRMSG_MAX 512
-#define WITNESS_KEYS_MAX   16 /* verifier keys one log may list */
-#define WITNESS_VKEY_TEXT  (PL_KEY_NAME_MAX + 64)
+#define WITNESS_KEYS_MAX  16 /* verifier keys one log may list */
+#define WITNESS_VKEY_TEXT (PL_KEY_NAME_MAX + 64)
 
 /*
  * logs: one row per followed log, its latest cosigned size and root, and the
@@ -34,12 +35,34 @@ static const char witness_schema[] =
         "CREATE TABLE log_keys(origin TEXT NOT NULL, vkey TEXT NOT NULL,"
         " PRIMARY KEY(origin, vkey)) WITHOUT ROWID;";
 
+/* Every statement the witness's store runs, prepared once per connection (sqlite.h). */
+#define WITNESS_STATEMENTS(X)                                                            \
+	X(WS_VERSION, "PRAGMA user_version")                                             \
+	X(WS_LOG_ADD, "INSERT OR IGNORE INTO logs(origin, size, root, note, updated) "   \
+	              "VALUES (?1, 0, ?2, NULL, 0)")                                     \
+	X(WS_KEY_ADD, "INSERT OR IGNORE INTO log_keys(origin, vkey) VALUES (?1, ?2)")    \
+	X(WS_LOG_LIST, "SELECT origin, size, root, (SELECT count(*) FROM log_keys k "    \
+	               "WHERE k.origin = l.origin) FROM logs l ORDER BY origin")         \
+	X(WS_KEYS, "SELECT vkey FROM log_keys WHERE origin = ?1 ORDER BY vkey")          \
+	X(WS_STATE, "SELECT size, root FROM logs WHERE origin = ?1")                     \
+	X(WS_STATE_SET, "UPDATE logs SET size = ?2, root = ?3, note = ?4, updated = ?5 " \
+	                "WHERE origin = ?1")
+
+enum witness_stmt { WITNESS_STATEMENTS(PL__SQL_ENUM) WS_COUNT };
+
+static const char *const witness_sql[] = {WITNESS_STATEMENTS(PL__SQL_TEXT)};
+
+static const char *const witness_stmt_name[] = {WITNESS_STATEMENTS(PL__SQL_NAME)};
+
+/* Durability first: a cosigned state must survive power loss before the answer leaves. */
+static const char witness_pragmas[] =
+        PL__SQL_PRAGMAS_DURABLE "PRAGMA foreign_keys=OFF;PRAGMA temp_store=MEMORY;";
+
 struct pl_witness {
-	pthread_mutex_t lock; /* one update at a time on db: check and write are one step */
-	sqlite3 *db;
-	struct pl_skey *key; /* sodium_malloc'd */
+	pthread_mutex_t lock; /* one update at a time on q: check and write are one step */
+	struct pl__sql q;     /* the connection, its statements (witness_sql), its errors */
+	struct pl_skey *key;  /* sodium_malloc'd */
 	struct pl_vkey vkey;
-	char errmsg[WITNESS_ERRMSG_MAX];
 };
 
 /* ---- Request parsing ---- */
@@ -134,50 +157,31 @@ void pl_witness_request_release(struct pl_witness_request *req)
 /* ---- Files and database ---- */
 
 /* Keeps SQLite's detail for the operator and maps the failure to PL_ESTORE. */
-static int witness_fail(struct pl_witness *w, const char *where, int rc)
-{
-	snprintf(w->errmsg, sizeof(w->errmsg), "sqlite: %s (%d) in %s",
-	         w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc), rc, where);
-	return PL_ESTORE;
-}
-
-/* Durability first: a cosigned state must survive power loss before the answer leaves. */
-static int witness_configure(sqlite3 *db)
-{
-	int rc = sqlite3_busy_timeout(db, 10000);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db,
-		                  "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
-		                  "PRAGMA foreign_keys=OFF;PRAGMA temp_store=MEMORY;",
-		                  NULL, NULL, NULL);
-	return rc;
-}
-
 static int witness_db_create(const char *path)
 {
-	sqlite3 *db = NULL;
+	struct pl__sql q;
 	char sql[64];
-	int fd, rc, ret;
+	int fd, ret;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EEXIST ? PL_EEXIST : PL_EIO;
 	close(fd);
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK)
-		rc = witness_configure(db);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;", PL_WITNESS_SCHEMA_VERSION);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, witness_schema, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	ret = rc == SQLITE_OK ? 0 : PL_ESTORE;
-	sqlite3_close_v2(db);
+	ret = pl__sql_open(&q, path, true, PL__SQL_BUSY_MS, witness_sql, witness_stmt_name,
+	                   WS_COUNT);
+	if (!ret)
+		ret = pl__sql_script(&q, witness_pragmas, "pragmas");
+	if (!ret)
+		ret = pl__sql_begin(&q, false);
+	if (!ret)
+		ret = pl__sql_script(&q, witness_schema, "schema");
+	if (!ret)
+		ret = pl__sql_script(&q, sql, "schema version");
+	if (!ret)
+		ret = pl__sql_commit(&q);
+	ret = ret ? PL_ESTORE : 0;
+	pl__sql_close(&q);
 	if (ret)
 		unlink(path);
 	return ret;
@@ -274,21 +278,25 @@ int pl_witness_open(struct pl_witness **out, const char *dir, struct pl_buf *err
 		goto out;
 	}
 	pl_skey_public(w->key, &w->vkey);
-	rc = sqlite3_open_v2(db, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK)
-		rc = witness_configure(w->db);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(w->db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st) == SQLITE_ROW &&
-		                     sqlite3_column_int(st, 0) == PL_WITNESS_SCHEMA_VERSION
-		             ? SQLITE_OK
-		             : SQLITE_NOTADB;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_OK) {
-		ret = witness_fail(w, "open", rc);
+	ret = pl__sql_open(&w->q, db, true, PL__SQL_BUSY_MS, witness_sql, witness_stmt_name,
+	                   WS_COUNT);
+	if (!ret)
+		ret = pl__sql_script(&w->q, witness_pragmas, "pragmas");
+	if (!ret)
+		ret = pl__sql_stmt(&w->q, WS_VERSION, &st);
+	if (!ret) {
+		rc = pl__sql_row(&w->q, WS_VERSION, st);
+		if (!rc && sqlite3_column_int(st, 0) != PL_WITNESS_SCHEMA_VERSION)
+			rc = pl__sql_fail(&w->q, "open", SQLITE_NOTADB);
+		else if (rc)
+			rc = pl__sql_fail(&w->q, "open",
+			                  rc == PL_ENOTFOUND ? SQLITE_NOTADB : SQLITE_ERROR);
+		ret = rc;
+		pl__sql_done(st);
+	}
+	if (ret) {
 		if (err)
-			(void)!pl_buf_addf(err, "%s: %s", db, w->errmsg);
+			(void)!pl_buf_addf(err, "%s: %s", db, w->q.errmsg);
 		goto out;
 	}
 	*out = w;
@@ -309,7 +317,7 @@ void pl_witness_close(struct pl_witness *w)
 		pl_skey_clear(w->key);
 		sodium_free(w->key);
 	}
-	sqlite3_close_v2(w->db);
+	pl__sql_close(&w->q);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -317,21 +325,6 @@ void pl_witness_close(struct pl_witness *w)
 const struct pl_vkey *pl_witness_vkey(const struct pl_witness *w)
 {
 	return &w->vkey;
-}
-
-/* Runs one statement with no result row; sets errmsg on failure. */
-static int witness_exec(struct pl_witness *w, const char *sql)
-{
-	int rc = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : witness_fail(w, sql, rc);
-}
-
-static int witness_prepare(struct pl_witness *w, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(w->db, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? 0 : witness_fail(w, "prepare", rc);
 }
 
 /* True when origin is a valid checkpoint origin line. */
@@ -363,48 +356,44 @@ int pl_witness_log_add(struct pl_witness *w, const char *origin, const struct pl
 		goto out;
 	pthread_mutex_lock(&w->lock);
 	locked = true;
-	ret = witness_exec(w, "BEGIN IMMEDIATE");
+	ret = pl__sql_begin(&w->q, true);
 	if (ret)
 		goto out;
 	began = true;
 	pl_tlog_empty_hash(empty);
-	ret = witness_prepare(w,
-	                      "INSERT OR IGNORE INTO logs(origin, size, root, note, updated) "
-	                      "VALUES (?1, 0, ?2, NULL, 0)",
-	                      &st);
+	ret = pl__sql_stmt(&w->q, WS_LOG_ADD, &st);
 	if (ret)
 		goto out;
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, empty, PL_HASH_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	st = NULL;
 	if (rc != SQLITE_DONE) {
-		ret = witness_fail(w, "log add", rc);
+		ret = pl__sql_fail(&w->q, "log add", rc);
 		goto out;
 	}
-	ret = witness_prepare(w, "INSERT OR IGNORE INTO log_keys(origin, vkey) VALUES (?1, ?2)",
-	                      &st);
+	ret = pl__sql_stmt(&w->q, WS_KEY_ADD, &st);
 	if (ret)
 		goto out;
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, text.data, (int)text.len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
-		ret = witness_fail(w, "log key add", rc);
+		ret = pl__sql_fail(&w->q, "log key add", rc);
 		goto out;
 	}
-	if (sqlite3_changes(w->db) == 0) {
+	if (sqlite3_changes(w->q.db) == 0) {
 		ret = PL_EEXIST;
 		goto out;
 	}
-	ret = witness_exec(w, "COMMIT");
+	ret = pl__sql_commit(&w->q);
 	if (!ret)
 		began = false;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	if (began)
-		(void)!witness_exec(w, "ROLLBACK");
+		pl__sql_rollback(&w->q);
 	if (locked)
 		pthread_mutex_unlock(&w->lock);
 	pl_buf_release(&text);
@@ -421,10 +410,7 @@ int pl_witness_log_list(struct pl_witness *w, struct pl_witness_log **out, size_
 	if (!w || !out || !n)
 		return PL_EINVAL;
 	pthread_mutex_lock(&w->lock);
-	ret = witness_prepare(w,
-	                      "SELECT origin, size, root, (SELECT count(*) FROM log_keys k "
-	                      "WHERE k.origin = l.origin) FROM logs l ORDER BY origin",
-	                      &st);
+	ret = pl__sql_stmt(&w->q, WS_LOG_LIST, &st);
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *o = sqlite3_column_text(st, 0);
 		int olen = sqlite3_column_bytes(st, 0);
@@ -433,7 +419,7 @@ int pl_witness_log_list(struct pl_witness *w, struct pl_witness_log **out, size_
 
 		if (!o || olen <= 0 || olen > PL_ORIGIN_MAX || size < 0 || nk < 0 ||
 		    sqlite3_column_bytes(st, 2) != PL_HASH_BYTES) {
-			snprintf(w->errmsg, sizeof(w->errmsg), "witness: bad row in logs");
+			pl__sql_bad(&w->q, "witness: bad row in logs");
 			ret = PL_ESTORE;
 			break;
 		}
@@ -454,8 +440,8 @@ int pl_witness_log_list(struct pl_witness *w, struct pl_witness_log **out, size_
 		count++;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = witness_fail(w, "log list", rc);
-	sqlite3_finalize(st);
+		ret = pl__sql_fail(&w->q, "log list", rc);
+	pl__sql_done(st);
 	pthread_mutex_unlock(&w->lock);
 	if (ret) {
 		free(v);
@@ -479,7 +465,7 @@ static int witness_keys(struct pl_witness *w, const char *origin, struct pl_vkey
 	size_t n = 0;
 	int rc, ret;
 
-	ret = witness_prepare(w, "SELECT vkey FROM log_keys WHERE origin = ?1 ORDER BY vkey", &st);
+	ret = pl__sql_stmt(&w->q, WS_KEYS, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
@@ -489,15 +475,14 @@ static int witness_keys(struct pl_witness *w, const char *origin, struct pl_vkey
 
 		/* The database is hostile input too: a bad key is an error, never skipped. */
 		if (!t || len <= 0 || pl_vkey_parse(&keys[n], t, (size_t)len) != 0) {
-			snprintf(w->errmsg, sizeof(w->errmsg), "witness: bad key of log %s",
-			         origin);
+			pl__sql_bad(&w->q, "witness: bad key of log %s", origin);
 			ret = PL_ESTORE;
 			goto out;
 		}
 		n++;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		ret = witness_fail(w, "log keys", rc);
+		ret = pl__sql_fail(&w->q, "log keys", rc);
 		goto out;
 	}
 	if (n == 0) {
@@ -507,7 +492,7 @@ static int witness_keys(struct pl_witness *w, const char *origin, struct pl_vkey
 	*nkeys = n;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -519,7 +504,7 @@ static int witness_state(struct pl_witness *w, const char *origin, uint64_t *siz
 	sqlite3_int64 v;
 	int rc, ret;
 
-	ret = witness_prepare(w, "SELECT size, root FROM logs WHERE origin = ?1", &st);
+	ret = pl__sql_stmt(&w->q, WS_STATE, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
@@ -527,19 +512,18 @@ static int witness_state(struct pl_witness *w, const char *origin, uint64_t *siz
 	if (rc == SQLITE_DONE) {
 		ret = PL_ENOTFOUND;
 	} else if (rc != SQLITE_ROW) {
-		ret = witness_fail(w, "log state", rc);
+		ret = pl__sql_fail(&w->q, "log state", rc);
 	} else {
 		v = sqlite3_column_int64(st, 0);
 		if (v < 0 || sqlite3_column_bytes(st, 1) != PL_HASH_BYTES) {
-			snprintf(w->errmsg, sizeof(w->errmsg), "witness: bad state of log %s",
-			         origin);
+			pl__sql_bad(&w->q, "witness: bad state of log %s", origin);
 			ret = PL_ESTORE;
 		} else {
 			*size = (uint64_t)v;
 			memcpy(root, sqlite3_column_blob(st, 1), PL_HASH_BYTES);
 		}
 	}
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -549,10 +533,7 @@ static int witness_state_set(struct pl_witness *w, const struct pl_witness_reque
 	sqlite3_stmt *st = NULL;
 	int rc, ret;
 
-	ret = witness_prepare(w,
-	                      "UPDATE logs SET size = ?2, root = ?3, note = ?4, updated = ?5 "
-	                      "WHERE origin = ?1",
-	                      &st);
+	ret = pl__sql_stmt(&w->q, WS_STATE_SET, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, r->cp.origin, -1, SQLITE_STATIC);
@@ -562,10 +543,10 @@ static int witness_state_set(struct pl_witness *w, const struct pl_witness_reque
 	sqlite3_bind_int64(st, 5, now > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)now);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		ret = witness_fail(w, "log update", rc);
-	else if (sqlite3_changes(w->db) != 1)
+		ret = pl__sql_fail(&w->q, "log update", rc);
+	else if (sqlite3_changes(w->q.db) != 1)
 		ret = PL_ENOTFOUND;
-	sqlite3_finalize(st);
+	pl__sql_done(st);
 	return ret;
 }
 
@@ -583,7 +564,7 @@ static int witness_accept(struct pl_witness *w, const struct pl_witness_request 
 	bool began = false;
 	int ret;
 
-	ret = witness_exec(w, "BEGIN IMMEDIATE");
+	ret = pl__sql_begin(&w->q, true);
 	if (ret)
 		goto out;
 	began = true;
@@ -621,12 +602,12 @@ static int witness_accept(struct pl_witness *w, const struct pl_witness_request 
 	ret = witness_state_set(w, r, note, note_len, now);
 	if (ret)
 		goto out;
-	ret = witness_exec(w, "COMMIT");
+	ret = pl__sql_commit(&w->q);
 	if (!ret)
 		began = false;
 out:
 	if (began)
-		(void)!witness_exec(w, "ROLLBACK");
+		pl__sql_rollback(&w->q);
 	return ret;
 }
 
@@ -1010,23 +991,14 @@ out:
 	return ret;
 }
 
-/* ---- The libcurl transport ---- */
+/* ---- The libcurl transport (transport.h) ---- */
 
 struct pl_witness_http {
-	CURL *curl;
+	struct pl__http http;
 	long connect_ms, timeout_ms;
 	bool (*cancelled)(void *arg);
 	void *cancel_arg;
-	char curl_err[CURL_ERROR_SIZE];
 };
-
-static pthread_once_t witness_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode witness_curl_init = CURLE_FAILED_INIT;
-
-static void witness_curl_init_once(void)
-{
-	witness_curl_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int pl_witness_http_new(struct pl_witness_http **out, long connect_ms, long timeout_ms,
                         bool (*cancelled)(void *arg), void *cancel_arg)
@@ -1038,9 +1010,8 @@ int pl_witness_http_new(struct pl_witness_http **out, long connect_ms, long time
 		ret = PL_EINVAL;
 		goto out;
 	}
-	pthread_once(&witness_curl_once, witness_curl_init_once);
 	h = calloc(1, sizeof(*h));
-	if (witness_curl_init != CURLE_OK || !h || !(h->curl = curl_easy_init())) {
+	if (!h || pl__http_init(&h->http) != 0) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
@@ -1060,8 +1031,7 @@ void pl_witness_http_free(struct pl_witness_http *h)
 {
 	if (!h)
 		return;
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
+	pl__http_release(&h->http);
 	free(h);
 }
 
@@ -1100,24 +1070,12 @@ static size_t http_on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int http_on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	struct pl_witness_http *h = arg;
-
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return h->cancelled && h->cancelled(h->cancel_arg) ? 1 : 0;
-}
-
 int pl_witness_http_post(void *arg, const char *url, const char *body, size_t len,
                          struct pl_witness_answer *a)
 {
 	struct pl_witness_http *h = arg;
 	struct curl_slist *hdrs = NULL, *tmp;
 	long status = 0;
-	CURLcode rc;
 	int ret;
 
 	if (!h || !url || !body || !a)
@@ -1131,40 +1089,29 @@ int pl_witness_http_post(void *arg, const char *url, const char *body, size_t le
 		goto out;
 	}
 	hdrs = tmp;
-	h->curl_err[0] = '\0';
-	curl_easy_reset(h->curl);
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-	curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PL_WITNESS_ANSWER_MAX);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_err);
-	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "parleyd-witness-client");
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_on_body);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, http_on_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
-	rc = curl_easy_perform(h->curl);
-	if (rc != CURLE_OK) {
-		snprintf(a->detail, sizeof(a->detail), "%s",
-		         h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
+	{
+		struct pl__http_request rq = {.url = url,
+		                              .post = true,
+		                              .body = body,
+		                              .body_len = len,
+		                              .headers = hdrs,
+		                              .user_agent = "parleyd-witness-client",
+		                              .connect_ms = h->connect_ms,
+		                              .timeout_ms = h->timeout_ms,
+		                              .response_max = PL_WITNESS_ANSWER_MAX,
+		                              .on_body = http_on_body,
+		                              .body_arg = a,
+		                              .on_header = http_on_header,
+		                              .header_arg = a,
+		                              .cancelled = h->cancelled,
+		                              .cancel_arg = h->cancel_arg};
+		ret = pl__http_perform(&h->http, &rq, &status, NULL);
+	}
+	if (ret) {
+		snprintf(a->detail, sizeof(a->detail), "%s", h->http.detail);
 		ret = PL_ENET;
 		goto out;
 	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 	a->status = status > 0 && status < 1000 ? (unsigned)status : 0;
 	ret = a->status ? 0 : PL_ENET;
 	if (ret)

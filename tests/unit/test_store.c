@@ -15,8 +15,10 @@
 #include <sqlite3.h>
 
 #include <parley/encoding.h>
-#include <parley/store.h>
+#include <parley/exchange.h>
 #include <parley/tlog.h>
+
+#include "store.h"
 
 struct fx {
 	char dir[64];
@@ -34,9 +36,9 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
-	if (pl_store_create(f->path, "hotline.example") != 0)
+	if (pl_store_create(f->dir, "hotline.example") != 0)
 		return -1;
-	if (pl_store_open(&f->s, f->path, true, NULL) != 0)
+	if (pl_store_open(&f->s, f->dir, true, NULL) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -103,16 +105,16 @@ static void test_create_open(void **state)
 
 	assert_int_equal(pl_store_origin(f->s, origin), 0);
 	assert_string_equal(origin, "hotline.example");
-	assert_int_equal(pl_store_create(f->path, "other.example"), PL_EEXIST);
-	assert_int_equal(pl_store_create(f->path, ""), PL_EINVAL);
+	assert_int_equal(pl_store_create(f->dir, "other.example"), PL_EEXIST);
+	assert_int_equal(pl_store_create(f->dir, ""), PL_EINVAL);
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0077, 0);
 	assert_int_equal(pl_store_record_count(f->s, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
 	pl_store_close(r);
 	pl_buf_init(&err, 256);
-	assert_int_equal(pl_store_open(&r, "/nonexistent/parley.db", false, &err), PL_ENOTFOUND);
+	assert_int_equal(pl_store_open(&r, "/nonexistent", false, &err), PL_ENOTFOUND);
 	pl_buf_release(&err);
 	pl_store_close(NULL);
 }
@@ -120,22 +122,25 @@ static void test_create_open(void **state)
 static void test_not_a_store(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
+	char p[200], d[160];
 	struct pl_store *s = NULL;
 	struct pl_buf err;
 	int fd;
 
-	snprintf(p, sizeof(p), "%s/junk.db", f->dir);
+	snprintf(d, sizeof(d), "%s/junk", f->dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(p, sizeof(p), "%s/" PL_STORE_SQLITE_FILE, d);
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "this is not a database, not even close to one....", 50), 50);
 	close(fd);
 	pl_buf_init(&err, 512);
-	assert_int_equal(pl_store_open(&s, p, true, &err), PL_ESTORE);
+	assert_int_equal(pl_store_open(&s, d, true, &err), PL_ESTORE);
 	assert_non_null(err.data);
 	assert_non_null(strstr(err.data, "sqlite"));
 	pl_buf_release(&err);
 	unlink(p);
+	rmdir(d);
 }
 
 static void test_records(void **state)
@@ -531,9 +536,9 @@ static void test_migrate_v1(void **state)
 	raw_sql(f->path, sql);
 
 	/* A reader may look at it as it is; the writer migrates it. */
-	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
 	pl_store_close(r);
-	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), 0);
+	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), 0);
 	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
 	assert_string_equal(info.uploader, "");
 	assert_true(info.referred);
@@ -552,7 +557,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(bytes, 0);
 	/* Migrated once: it opens again as schema 2. */
 	pl_store_close(f->s);
-	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), 0);
+	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), 0);
 	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
 	assert_true(info.referred);
 
@@ -560,8 +565,8 @@ static void test_migrate_v1(void **state)
 	pl_store_close(f->s);
 	f->s = NULL;
 	raw_sql(f->path, "UPDATE meta SET value = 3 WHERE key = 'schema';");
-	assert_int_equal(pl_store_open(&r, f->path, false, NULL), PL_ESTORE);
-	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), PL_ESTORE);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), PL_ESTORE);
+	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), PL_ESTORE);
 }
 
 /* Line definitions: kept under their name, replaced, read back by a reader; bad names refused. */
@@ -580,7 +585,7 @@ static void test_lines(void **state)
 	                 0);
 	assert_int_equal(pl_store_line_put(f->s, "unc-kpa", "unc-kpa unc kpa every 12h window 30m"),
 	                 0);
-	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
 	assert_int_equal(pl_store_line_get(r, "unc-kpa", &text), 0);
 	assert_string_equal(text.data, "unc-kpa unc kpa every 12h window 30m");
 	pl_buf_reset(&text);
@@ -606,7 +611,7 @@ static void test_rollback_and_readers(void **state)
 	uint8_t id[PL_HASH_BYTES];
 	uint64_t n = 9;
 
-	assert_int_equal(pl_store_open(&r, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
 	assert_int_equal(pl_store_begin(f->s), 0);
 	make_id(id, 42, 42);
 	put_record(f->s, 0, id, "unc", 1, "send");
@@ -629,7 +634,7 @@ static void test_rollback_and_readers(void **state)
 	assert_int_equal(pl_store_begin(f->s), 0);
 	assert_int_equal(pl_store_head_set(f->s, "x", 1, 0), 0);
 	pl_store_close(f->s);
-	assert_int_equal(pl_store_open(&f->s, f->path, true, NULL), 0);
+	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), 0);
 	{
 		uint64_t seq, idx;
 		assert_int_equal(pl_store_head_get(f->s, "x", &seq, &idx), PL_ENOTFOUND);
@@ -670,10 +675,68 @@ static void test_integrity_check(void **state)
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		assert_int_equal(sqlite3_exec(db, steps[i], NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(pl_store_open(&f->s, f->path, false, NULL), 0);
+	assert_int_equal(pl_store_open(&f->s, f->dir, false, NULL), 0);
 	assert_int_equal(pl_store_integrity_check(f->s, count_problem, &seen, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(seen, 1);
+}
+
+/*
+ * The sequencer's contract: a commit is visible to a reader that begins after
+ * it, before its sync; pl_store_maintain() between commits keeps the files
+ * bounded under a stream of commits (the WAL is copied into the database and
+ * written again from its start, not appended to without end); its last call
+ * leaves every commit in the database file.
+ */
+static void test_sequencer(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *r = NULL;
+	char wal[200];
+	static uint8_t blob[6000];
+	uint8_t h[PL_HASH_BYTES];
+	struct stat st;
+	off_t largest = 0;
+	uint64_t n = 0;
+	size_t len = 0;
+
+	assert_string_equal(PL_STORE_SQLITE_FILE, PL_EXCHANGE_DB_FILE);
+	assert_int_equal(pl_store_probe(f->dir), 0);
+	assert_int_equal(pl_store_probe("/nonexistent"), PL_ENOTFOUND);
+	assert_int_equal(pl_store_maintain(f->s, false), 0); /* no sequencer: nothing to do */
+	assert_int_equal(pl_store_sequencer_start(f->s), 0);
+	assert_int_equal(pl_store_sequencer_start(f->s), PL_EINVAL);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
+	assert_int_equal(pl_store_sequencer_start(r), PL_EINVAL);
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	/* 1,200 commits of two pages or more each: 10 MB of WAL if it were never reused. */
+	for (uint64_t i = 0; i < 1200; i++) {
+		memset(h, 0, sizeof(h));
+		memcpy(h, &i, sizeof(i));
+		memset(blob, (int)(i % 251), sizeof(blob));
+		assert_int_equal(pl_store_begin(f->s), 0);
+		assert_int_equal(pl_store_payload_put(f->s, h, blob, sizeof(blob), "unc", 1), 0);
+		assert_int_equal(pl_store_commit(f->s), 0);
+		if (i % 100 == 0) {
+			assert_int_equal(pl_store_begin(r), 0);
+			assert_int_equal(pl_store_payload_get(r, h, NULL, &len), 0);
+			assert_int_equal(len, sizeof(blob));
+			pl_store_rollback(r);
+		}
+		assert_int_equal(pl_store_sync(f->s), 0);
+		assert_int_equal(pl_store_maintain(f->s, false), 0);
+		if (stat(wal, &st) == 0 && st.st_size > largest)
+			largest = st.st_size;
+	}
+	assert_true(largest > 0);
+	assert_true(largest < 8 * 1024 * 1024);
+	pl_store_close(r);
+	assert_int_equal(pl_store_maintain(f->s, true), 0);
+	assert_int_equal(pl_store_maintain(f->s, true), 0); /* stopped: a no-op */
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(st.st_size > 1200 * 6000);
+	assert_int_equal(pl_store_payload_pending(f->s, "unc", &n), 0);
+	assert_int_equal(n, 1200 * 6000);
 }
 
 int main(void)
@@ -682,6 +745,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),

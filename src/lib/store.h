@@ -1,5 +1,4 @@
-/* The exchange's durable store: records, chain heads, Merkle hashes, checkpoints, parties, timers.
- */
+/* The store's backend interface, internal to libparley: what the exchange keeps and how. */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -15,21 +14,49 @@
 #include <parley/tlog.h>
 
 /*
- * One connection to the store. This interface is all the exchange knows of
- * its storage, so that another backend (PostgreSQL) can replace the SQLite
- * one behind it. The SQLite backend keeps one file in WAL mode with
- * synchronous=FULL: a commit returns only once it is on disk (unless the
- * owner syncs commits itself, pl_store_sync_deferred()).
+ * The exchange's durable store: records, references, chain heads, Merkle
+ * hashes, checkpoints, parties, inboxes, payloads and timers. This interface
+ * is all the exchange knows of its storage; it speaks of those things, never
+ * of files or journals, so that another backend (PostgreSQL) can fill it
+ * without touching the exchange. store.c is the SQLite backend.
  *
- * Tables are keyed by the log index; the only index on a random hash is
- * an 8-byte integer prefix of the record id (payload hash), checked against
- * the full value on every lookup.
+ * The contract every backend keeps, and a new one is checked against
+ * (tests/unit/test_store.c runs it on the SQLite one):
  *
- * A struct pl_store is used by one thread at a time (the caller provides
- * the locking, e.g. a pool of connections). Any number of connections may
- * read while one writes. Every function returns 0 or a negative PL_E...
- * code; SQLite failures (including corruption) are PL_ESTORE, with the
- * detail kept in pl_store_errmsg(). Out-parameters are set only on success.
+ * Connections. A struct pl_store is one connection, used by one thread at a
+ * time (the caller provides the locking, e.g. a pool of connections). Per
+ * process at most one writer connection is open (pl_store_open(writer =
+ * true)); any number of readers may read while it writes, and a reader
+ * never blocks the writer nor waits for it beyond the backend's own short
+ * locks. The caller keeps a second process out (the exchange's lock file).
+ *
+ * Atomicity. Everything the writer does between pl_store_begin() and
+ * pl_store_commit() becomes visible all at once or not at all: after a
+ * failed commit, a rollback or a crash, none of it is there. A write outside
+ * a transaction is its own transaction.
+ *
+ * Durability. pl_store_commit() returns once the transaction survives a crash
+ * of the process or of the machine; on a sequencer's writer
+ * (pl_store_sequencer_start()) that point is pl_store_sync() instead, which
+ * makes every commit before it durable. Nothing is reported durable before
+ * it is.
+ *
+ * Ordering. The writer's commits are totally ordered. A reader's
+ * pl_store_begin() takes a snapshot: its reads until the rollback see every
+ * transaction committed before it began (made visible, on a sequencer's
+ * writer, whether synced yet or not) and none after. A reader outside a
+ * transaction sees the latest commit at each call. The writer sees its own
+ * uncommitted writes.
+ *
+ * Errors. Every function returns 0 or a negative PL_E... code. A backend
+ * failure (I/O, corruption, a lost connection) is PL_ESTORE, with the
+ * backend's detail kept in pl_store_errmsg() for the operator's log; what
+ * the store reads back is checked as hostile input and a value out of shape
+ * is PL_ESTORE too, never a crash. Out-parameters are set only on success.
+ *
+ * Shape. Records are keyed by the log index with no holes; record ids and
+ * payload hashes are looked up by value (the SQLite backend indexes an
+ * 8-byte prefix and checks the full value on every lookup).
  */
 struct pl_store;
 
@@ -40,20 +67,38 @@ struct pl_store;
 #define PL_STORE_ERRMSG_MAX     512
 
 /*
- * Creates a new store at path with the schema and the origin. Fails with
- * PL_EEXIST when the file exists. The file is created mode 0600.
+ * The SQLite backend's file in the data directory (the exchange's
+ * PL_EXCHANGE_DB_FILE; its WAL and shared-memory files sit beside it).
  */
-int pl_store_create(const char *path, const char *origin) PL_WUR;
+#define PL_STORE_SQLITE_FILE "parley.db"
 
 /*
- * Opens an existing store. writer selects a connection that may write (one
- * per process); readers are opened read-only. Checks the schema version.
- * Returns 0, PL_ENOTFOUND (no file), PL_ESTORE (not a store, wrong schema,
- * corrupt; detail appended to err if not NULL), PL_ENOMEM.
+ * Whether a store exists in the data directory dir: 0, PL_ENOTFOUND (none),
+ * PL_EIO (it cannot be looked at). Opens nothing, creates nothing.
  */
-int pl_store_open(struct pl_store **out, const char *path, bool writer, struct pl_buf *err) PL_WUR;
+int pl_store_probe(const char *dir) PL_WUR;
 
-/* Closes the connection (rolling back an open transaction). NULL is a no-op. */
+/*
+ * Creates a new store in the data directory dir with the schema and the
+ * origin. Fails with PL_EEXIST when one exists there. Its files are created
+ * mode 0600.
+ */
+int pl_store_create(const char *dir, const char *origin) PL_WUR;
+
+/*
+ * Opens the existing store of the data directory dir. writer selects a
+ * connection that may write (one per process); readers are opened read-only.
+ * Checks the schema version. Returns 0, PL_ENOTFOUND (no store), PL_ESTORE
+ * (not a store, wrong schema, corrupt; detail appended to err if not NULL),
+ * PL_ENOMEM.
+ */
+int pl_store_open(struct pl_store **out, const char *dir, bool writer, struct pl_buf *err) PL_WUR;
+
+/*
+ * Closes the connection (rolling back an open transaction; on a sequencer's
+ * writer, stopping its upkeep as pl_store_maintain(s, true) does). NULL is a
+ * no-op.
+ */
 void pl_store_close(struct pl_store *s);
 
 /* The detail of the last PL_ESTORE on this connection ("" if none). */
@@ -63,38 +108,40 @@ const char *pl_store_errmsg(const struct pl_store *s);
  * Transactions. pl_store_begin() on the writer takes the write lock at once
  * (BEGIN IMMEDIATE); on a reader it starts a read snapshot, so that several
  * reads see one state. pl_store_commit() returns once the transaction is
- * durable (after pl_store_sync_deferred(): once pl_store_sync() returns). pl_store_rollback() never
- * fails (a failed rollback closes nothing but is logged in errmsg).
+ * durable (on a sequencer's writer, pl_store_sequencer_start(): once
+ * pl_store_sync() returns). pl_store_rollback() never fails (a failed
+ * rollback closes nothing but is logged in errmsg).
  */
 int pl_store_begin(struct pl_store *s) PL_WUR;
 int pl_store_commit(struct pl_store *s) PL_WUR;
 void pl_store_rollback(struct pl_store *s);
 
 /*
- * WAL checkpointing off the commit path. pl_store_wal_manual() stops this
- * (writer) connection from copying the WAL into the database during its
- * commits, which would stall them; pl_store_wal_frames() is the WAL's size in
- * pages after this connection's last commit; pl_store_wal_checkpoint() copies
- * what it can of the WAL into the database without blocking the writer or
- * readers. Run from another writable connection in a background thread, it
- * rarely catches up with a busy writer; run on the writer between transactions,
- * it copies everything, and the next transaction writes the WAL again from its
- * start instead of appending to it.
+ * Hands the writer s to a sequencer: one thread that commits batches and
+ * tells no one of a batch before it is durable. From here on:
+ *
+ * - pl_store_commit() makes the batch atomic and visible (a reader that
+ *   begins after it returns sees all of it) but not yet durable, so that the
+ *   owner can make something of its own durable at the same time;
+ * - pl_store_sync() makes every commit so far durable (a crash after it
+ *   returns loses none of them); the owner calls it after each commit,
+ *   before it tells anyone of the batch;
+ * - pl_store_maintain(s, false) does the backend's upkeep, called between
+ *   batches after the submitters are answered; it must stay cheap when there
+ *   is nothing to do (it runs once per batch) and never block readers.
+ *   pl_store_maintain(s, true), once no batch will follow, stops the upkeep
+ *   and leaves the store as compact as it can (SQLite: the WAL copied into
+ *   the database).
+ *
+ * Starts what background work the backend needs (SQLite: a checkpointer
+ * thread on a connection of its own); pl_store_close() stops it. All four
+ * calls on s are made by one thread at a time. pl_store_maintain() also
+ * returns a failure of that background work since its last call, with its
+ * detail in pl_store_errmsg(s).
  */
-int pl_store_wal_manual(struct pl_store *s) PL_WUR;
-uint64_t pl_store_wal_frames(const struct pl_store *s);
-int pl_store_wal_checkpoint(struct pl_store *s) PL_WUR;
-
-/*
- * Commits whose sync the owner runs beside other work. After
- * pl_store_sync_deferred() a commit on this (writer) connection returns once
- * the transaction is written to the WAL and visible, but not yet durable;
- * pl_store_sync() then makes every commit so far durable (it syncs the WAL as
- * a synchronous=FULL commit would). The owner must call pl_store_sync() after
- * each commit before it tells anyone of it. Both on the connection's thread.
- */
-int pl_store_sync_deferred(struct pl_store *s) PL_WUR;
+int pl_store_sequencer_start(struct pl_store *s) PL_WUR;
 int pl_store_sync(struct pl_store *s) PL_WUR;
+int pl_store_maintain(struct pl_store *s, bool last) PL_WUR;
 
 /*
  * Whether the exchange keeps its published file beside this store
