@@ -1,5 +1,4 @@
-/* Dossier export: gather a thread's evidence from a source, check it as it comes, build the file.
- */
+/* Dossier export: gather a thread's evidence from a source, check it as it comes, build the file. */
 #include <parley/dossier.h>
 
 #include <inttypes.h>
@@ -169,9 +168,8 @@ static int fetch_bundle(struct pl_dossier_export *x, uint64_t n, struct pl_buf *
 	int ret;
 
 	if (pl_tiles_tile_at(&t, x->cp.size, 0, n, true) != 0) {
-		ret = fail(why, PL_EINVAL,
-		           "entry bundle %" PRIu64 ": outside the tree of size %" PRIu64, n,
-		           x->cp.size);
+		ret = fail(why, PL_EINVAL, "entry bundle %" PRIu64 ": outside the tree of size %" PRIu64,
+		           n, x->cp.size);
 		goto out;
 	}
 	ret = x->src->bundle(x->src->ctx, n, t.width, b);
@@ -278,8 +276,7 @@ static int held_insert(struct pl_dossier_export *x, size_t at, struct held *h, s
 	int ret = 0;
 
 	if (x->nheld == PL_DOSSIER_MAX_PROVEN) {
-		ret = fail(why, PL_ETOOBIG,
-		           "the dossier needs more than %d records before its window",
+		ret = fail(why, PL_ETOOBIG, "the dossier needs more than %d records before its window",
 		           PL_DOSSIER_MAX_PROVEN);
 		goto out;
 	}
@@ -335,13 +332,12 @@ static int hold(struct pl_dossier_export *x, uint64_t index, const char *text, s
 		ret = memcmp(x->held[at]->id, h->id, PL_RECORD_ID_BYTES) == 0
 		              ? 0
 		              : fail(why, PL_EPROOF,
-		                     "%s: the exchange gave another record at the same place",
-		                     what);
+		                     "%s: the exchange gave another record at the same place", what);
 		goto out;
 	}
 	if (index >= x->start) {
-		ret = fail(why, PL_EPROOF,
-		           "%s: the exchange places it in the window, where it is not", what);
+		ret = fail(why, PL_EPROOF, "%s: the exchange places it in the window, where it is not",
+		           what);
 		goto out;
 	}
 	ret = pl_tlog_prove_inclusion(&rd, x->cp.size, index, h->proof, &h->nproof);
@@ -422,8 +418,7 @@ static int scan_register(struct pl_dossier_export *x, const struct pl_dossier_wa
 				break;
 			if (registers_key((const char *)ents[i].data, ents[i].len, w->key_name,
 			                  w->key_id)) {
-				ret = hold(x, index, (const char *)ents[i].data, ents[i].len, NULL,
-				           why);
+				ret = hold(x, index, (const char *)ents[i].data, ents[i].len, NULL, why);
 				goto out;
 			}
 		}
@@ -447,8 +442,9 @@ static int fetch_want(struct pl_dossier_export *x, const struct pl_dossier_want 
 
 	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
 	if (w->kind == PL_DOSSIER_WANT_REGISTER) {
-		ret = s->register_of ? s->register_of(s->ctx, w->key_name, w->key_id, &b, &index)
-		                     : PL_ENOTFOUND;
+		ret = s->register_of
+		              ? s->register_of(s->ctx, w->key_name, w->key_id, &b, &index)
+		              : PL_ENOTFOUND;
 		if (ret == 0)
 			ret = hold(x, index, b.data ? b.data : "", b.len, NULL, why);
 		else if (ret == PL_ENOTFOUND)
@@ -510,10 +506,9 @@ static int fetch_proven(struct pl_dossier_export *x, struct pl_buf *why)
 		ret = pl_dossier_wants(&w, &nw, x->window, x->nwindow, x->proven, x->nheld);
 		if (ret) {
 			ret = fail(why, ret, "the window from log #%" PRIu64 ": %s", x->start,
-			           ret == PL_EMALFORMED
-			                   ? "the exchange logged a record that does not "
-			                     "parse"
-			                   : pl_strerror(ret));
+			           ret == PL_EMALFORMED ? "the exchange logged a record that does not "
+			                                  "parse"
+			                                : pl_strerror(ret));
 			goto out;
 		}
 		if (nw == 0)
@@ -658,8 +653,8 @@ int pl_dossier_export_finish(const struct pl_dossier_export *x,
 	}
 	for (size_t i = 0; i < nd; i++) {
 		if (!pl_dossier_export_holds(x, d[i].id)) {
-			ret = fail(why, PL_EINVAL,
-			           "dossier of %s: a disclosure of a record not in it", x->sid);
+			ret = fail(why, PL_EINVAL, "dossier of %s: a disclosure of a record not in it",
+			           x->sid);
 			goto out;
 		}
 		sorted[i] = d[i];
@@ -682,8 +677,7 @@ int pl_dossier_export_finish(const struct pl_dossier_export *x,
 	if (ret) {
 		if (ret == PL_ETOOBIG || ret == PL_ENOMEM)
 			ret = fail(why, ret, "dossier of %s: %s", x->sid,
-			           ret == PL_ETOOBIG ? "larger than a dossier may be"
-			                             : pl_strerror(ret));
+			           ret == PL_ETOOBIG ? "larger than a dossier may be" : pl_strerror(ret));
 		else
 			ret = fail(why, ret,
 			           "dossier of %s: what the exchange gave does not make a dossier "
