@@ -353,6 +353,17 @@ void pl_dossier_report_free(struct pl_dossier_report *r);
 int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
 
 /*
+ * Appends r as one JSON object (what `parley verify --json` prints:
+ * verifies, version, origin, log_key, log_key_pinned, size, root, start,
+ * subject, subject_kind, subject_class, witnesses, existed_by, events,
+ * verdicts, disclosed, in this order, indented by two spaces) and a newline
+ * to out. Disclosed plaintexts are given as text only when
+ * is_text, and always in base64. Returns 0, PL_ENOMEM or a pl_buf error;
+ * out is unchanged on error. Thread-safe.
+ */
+int pl_dossier_render_json(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
+
+/*
  * Appends a standalone HTML page of the same timeline and verdicts to out:
  * one document, inline CSS, no script and no external asset, every text
  * HTML-escaped. Returns 0 or a pl_buf error. Thread-safe.

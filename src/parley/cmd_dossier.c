@@ -662,191 +662,6 @@ struct verify_args {
 	uint64_t quorum;
 };
 
-static const char *verdict_kind_name(enum pl_dossier_verdict_kind k)
-{
-	switch (k) {
-	case PL_VERDICT_BASIS:
-		return "basis";
-	case PL_VERDICT_DONE:
-		return "done";
-	case PL_VERDICT_NOT_DONE:
-		return "not-done";
-	case PL_VERDICT_TIME:
-		return "time";
-	case PL_VERDICT_FLAG:
-		return "flag";
-	case PL_VERDICT_DISCLOSED:
-		return "disclosed";
-	}
-	return "other";
-}
-
-/* A JSON string of a time, or null when it cannot be written as one. */
-static json_t *json_time(int64_t t)
-{
-	char s[PL_TIMESTAMP_LEN + 1];
-
-	return pl_timestamp_format(s, t) == 0 ? json_string(s) : json_null();
-}
-
-static bool set(json_t *o, const char *key, json_t *v)
-{
-	return v && json_object_set_new(o, key, v) == 0;
-}
-
-static json_t *report_events(const struct pl_dossier_report *r)
-{
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	for (size_t i = 0; ok && i < r->nevents; i++) {
-		const struct pl_dossier_event *x = &r->events[i];
-		json_t *o = json_object();
-		const char *kind = pl_record_kind_name(x->kind);
-		pl_record_id_format(hex, x->id);
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && set(o, "index", json_integer((json_int_t)x->index));
-		ok = ok && set(o, "id", json_string(hex));
-		ok = ok && set(o, "kind", kind ? json_string(kind) : json_null());
-		ok = ok && set(o, "author", json_string(x->author));
-		ok = ok && set(o, "time", json_time(x->time));
-		ok = ok && set(o, "contradicted", json_boolean(x->contradicted));
-		ok = ok && set(o, "what", json_string(x->what));
-	}
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-static json_t *report_verdicts(const struct pl_dossier_report *r)
-{
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	for (size_t i = 0; ok && i < r->nverdicts; i++) {
-		json_t *o = json_object();
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && set(o, "kind", json_string(verdict_kind_name(r->verdicts[i].kind)));
-		ok = ok && set(o, "text", json_string(r->verdicts[i].text));
-	}
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-static json_t *report_disclosed(const struct pl_dossier_report *r)
-{
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	struct pl_buf b64;
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	pl_buf_init(&b64, PL_B64_LEN(PL_BOX_MAX_BODY));
-	for (size_t i = 0; ok && i < r->ndisclosed; i++) {
-		const struct pl_dossier_disclosed *x = &r->disclosed[i];
-		json_t *o = json_object();
-		pl_record_id_format(hex, x->id);
-		pl_buf_reset(&b64);
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && set(o, "record", json_string(hex));
-		ok = ok && set(o, "index", json_integer((json_int_t)x->index));
-		ok = ok && set(o, "author", json_string(x->author));
-		ok = ok && set(o, "bytes", json_integer((json_int_t)x->len));
-		/* Text as text; anything else in base64 only, so no reader mistakes it for text. */
-		ok = ok && set(o, "text",
-		               x->is_text ? json_stringn((const char *)x->plaintext, x->len)
-		                          : json_null());
-		ok = ok && pl_b64_append(&b64, x->plaintext, x->len) == 0;
-		ok = ok && set(o, "base64", json_stringn(b64.data ? b64.data : "", b64.len));
-	}
-	pl_buf_release(&b64);
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-/* The witnesses relied on: each one's verifier key and when it cosigned. */
-static json_t *report_cosigners(const struct pl_dossier_report *r)
-{
-	struct pl_buf key;
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	pl_buf_init(&key, 1024);
-	for (size_t i = 0; ok && i < r->ncosigners; i++) {
-		json_t *o = json_object();
-		pl_buf_reset(&key);
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && pl_vkey_format(&r->cosigners[i].key, &key) == 0;
-		ok = ok && set(o, "key", json_stringn(key.data, key.len));
-		ok = ok && set(o, "time", json_time(r->cosigners[i].time));
-	}
-	pl_buf_release(&key);
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-/* Prints the report as one JSON object. Returns an exit code. */
-static int print_report_json(const struct pl_dossier_report *r)
-{
-	char hex[PL_RECORD_ID_HEX_LEN + 1], root[PL_HASH_B64_LEN + 1];
-	const char *kind = pl_record_kind_name(r->subject_kind);
-	const char *cls = r->subject_class ? pl_record_class_name(r->subject_class) : NULL;
-	struct pl_buf key;
-	json_t *o = json_object(), *w = json_object();
-	char *text = NULL;
-	bool ok = o && w;
-	int ret = PL_EXIT_USAGE;
-
-	pl_buf_init(&key, 1024);
-	pl_record_id_format(hex, r->subject);
-	pl_b64_encode(root, r->root, PL_HASH_BYTES);
-	ok = ok && pl_vkey_format(&r->log_key, &key) == 0;
-	ok = ok && set(o, "verifies", json_true());
-	ok = ok && set(o, "version", json_string(PL_DOSSIER_VERSION));
-	ok = ok && set(o, "origin", json_string(r->origin));
-	ok = ok && set(o, "log_key", json_stringn(key.data ? key.data : "", key.len));
-	ok = ok && set(o, "log_key_pinned", json_boolean(r->log_key_pinned));
-	ok = ok && set(o, "size", json_integer((json_int_t)r->size));
-	ok = ok && set(o, "root", json_string(root));
-	ok = ok && set(o, "start", json_integer((json_int_t)r->start));
-	ok = ok && set(o, "subject", json_string(hex));
-	ok = ok && set(o, "subject_kind", kind ? json_string(kind) : json_null());
-	ok = ok && set(o, "subject_class", cls ? json_string(cls) : json_null());
-	ok = ok && set(w, "required", json_integer((json_int_t)r->witnesses_required));
-	ok = ok && set(w, "verified", json_integer((json_int_t)r->witnesses_verified));
-	ok = ok && set(w, "cosigners", report_cosigners(r));
-	ok = ok && json_object_set(o, "witnesses", w) == 0;
-	ok = ok && set(o, "existed_by", r->has_bound ? json_time(r->bound) : json_null());
-	ok = ok && set(o, "events", report_events(r));
-	ok = ok && set(o, "verdicts", report_verdicts(r));
-	ok = ok && set(o, "disclosed", report_disclosed(r));
-	text = ok ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
-		cli_error("verify: cannot format the JSON answer");
-		goto out;
-	}
-	ret = cli_write_stdout(text, strlen(text));
-	if (ret == PL_EXIT_OK)
-		ret = cli_write_stdout("\n", 1);
-out:
-	free(text);
-	json_decref(w);
-	json_decref(o);
-	pl_buf_release(&key);
-	return ret;
-}
-
 /* Says why a dossier did not verify (one line), in JSON too when asked. Returns the exit code. */
 static int report_failure(const struct verify_args *a, int err, const struct pl_buf *why)
 {
@@ -915,7 +730,14 @@ static int verify_dossier(const struct verify_args *a)
 			goto out;
 	}
 	if (a->json) {
-		ret = print_report_json(rep);
+		pl_buf_reset(&page);
+		err = pl_dossier_render_json(rep, &page);
+		if (err) {
+			cli_error("verify: cannot format the JSON answer");
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		ret = cli_write_stdout(page.data, page.len);
 		goto out;
 	}
 	pl_buf_reset(&page);

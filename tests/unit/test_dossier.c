@@ -1678,6 +1678,76 @@ static void test_parse_faults(void **state)
 
 /* ---- Rendering ----------------------------------------------------------------------------- */
 
+/*
+ * The JSON report: one object, its fields in order, every verdict's kind by
+ * the name the HTML page gives its line as a class, and a final newline.
+ */
+static void test_render_json(void **state)
+{
+	static const char *const names[] = {
+	        [PL_VERDICT_BASIS] = "basis",       [PL_VERDICT_DONE] = "done",
+	        [PL_VERDICT_NOT_DONE] = "not-done", [PL_VERDICT_TIME] = "time",
+	        [PL_VERDICT_FLAG] = "flag",         [PL_VERDICT_DISCLOSED] = "disclosed",
+	};
+	struct fx f;
+	struct pl_buf b, out, html;
+	struct pl_dossier_report *rep = NULL;
+	json_t *root, *v;
+	json_error_t jerr;
+	const char *key;
+	size_t i = 0, nnot = 0;
+	static const char *const order[] = {
+	        "verifies",   "version", "origin",   "log_key",      "log_key_pinned", "size",
+	        "root",       "start",   "subject",  "subject_kind", "subject_class",  "witnesses",
+	        "existed_by", "events",  "verdicts", "disclosed",
+	};
+
+	(void)state;
+	build_log(&f, HONEST);
+	export_s1b(&f, &b);
+	assert_int_equal(verify(&b, &rep, NULL), 0);
+	pl_buf_init(&out, 1 << 20);
+	pl_buf_init(&html, 1 << 20);
+	assert_int_equal(pl_buf_adds(&out, "x"), 0);
+	assert_int_equal(pl_dossier_render_json(rep, &out), 0);
+	assert_int_equal(out.data[0], 'x');
+	assert_int_equal(out.data[out.len - 1], '\n');
+	assert_int_equal(out.data[out.len - 2], '}');
+	root = json_loadb(out.data + 1, out.len - 1, 0, &jerr);
+	assert_non_null(root);
+	json_object_foreach(root, key, v)
+	{
+		assert_true(i < sizeof(order) / sizeof(order[0]));
+		assert_string_equal(key, order[i++]);
+	}
+	assert_int_equal(i, sizeof(order) / sizeof(order[0]));
+	assert_true(json_is_true(json_object_get(root, "verifies")));
+	assert_int_equal(json_array_size(json_object_get(root, "events")), rep->nevents);
+	v = json_object_get(root, "verdicts");
+	assert_int_equal(json_array_size(v), rep->nverdicts);
+	assert_int_equal(pl_dossier_render_html(rep, &html), 0);
+	for (i = 0; i < rep->nverdicts; i++) {
+		const char *k = json_string_value(json_object_get(json_array_get(v, i), "kind"));
+		char cls[64];
+		assert_non_null(k);
+		assert_string_equal(k, names[rep->verdicts[i].kind]);
+		snprintf(cls, sizeof(cls), "<li class=\"%s\">", k);
+		assert_non_null(strstr(html.data, cls));
+		nnot += strcmp(k, "not-done") == 0;
+		assert_string_equal(
+		        json_string_value(json_object_get(json_array_get(v, i), "text")),
+		        rep->verdicts[i].text);
+	}
+	assert_true(nnot > 0);
+	v = json_array_get(json_object_get(root, "disclosed"), 0);
+	assert_string_equal(json_string_value(json_object_get(v, "text")), proposal_text);
+	json_decref(root);
+	pl_buf_release(&html);
+	pl_buf_release(&out);
+	release(rep, &b);
+	free_log(&f);
+}
+
 static void test_render(void **state)
 {
 	struct fx f;
@@ -2121,6 +2191,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_parse_faults),
 	        cmocka_unit_test(test_render),
 	        cmocka_unit_test(test_golden),
+	        cmocka_unit_test(test_render_json),
 	        cmocka_unit_test(test_export_round_trip),
 	        cmocka_unit_test(test_export_refusals),
 	};
