@@ -84,18 +84,6 @@ static void to_list(char *out, size_t n, const struct pl_record *r)
 	}
 }
 
-/* snprintf() for descriptions, where a cut at n bytes is the intended bound. */
-static void say(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, n, fmt, ap);
-	va_end(ap);
-}
-
 /* How a record refers to the record it acts on: "it" for the subject, else "<kind> <id>…". */
 static void target_text(char *out, size_t n, const struct writer *w, const uint8_t *id)
 {
@@ -145,23 +133,6 @@ static void cites_text(char *out, size_t n, const struct writer *w, const struct
 	}
 }
 
-/* The first line of a body, shortened at a character boundary. */
-static void body_line(char *out, size_t n, const struct pl_record *r)
-{
-	size_t len = 0, max = n > 200 ? 200 : n - 1;
-
-	while (len < r->body_len && r->body[len] != '\n')
-		len++;
-	if (len > max) {
-		len = max - (sizeof(ELLIPSIS) - 1);
-		while (len > 0 && ((unsigned char)r->body[len] & 0xc0) == 0x80)
-			len--;
-		snprintf(out, n, "%.*s" ELLIPSIS, (int)len, r->body);
-		return;
-	}
-	snprintf(out, n, "%.*s", (int)len, r->body);
-}
-
 /* True when the thread holds a receive by party of the record with this id. */
 static bool received_by(const struct writer *w, const uint8_t *id, const char *party)
 {
@@ -175,108 +146,36 @@ static bool received_by(const struct writer *w, const uint8_t *id, const char *p
 	return false;
 }
 
-/* The timeline's description of one thread record. */
-static void describe(char *out, size_t n, const struct writer *w, const struct pl_record *r)
+/*
+ * What the report knows of the thread around r, in words, for
+ * pl_record_describe(): how the record it acts on or answers is named,
+ * what a statement cites, whether an expired send's intermediary received
+ * it. tgt, ans and cited are the buffers the words are written to.
+ */
+static void report_context(struct pl_describe_context *c, const struct writer *w,
+                           const struct pl_record *r, char tgt[static 96], char ans[static 96],
+                           char cited[static PL_DOSSIER_LINE_MAX / 2])
 {
 	const struct pl_record_ref *t = pl_record_ref_find(r, pl_record_kind_target(r->kind));
-	char tgt[96], list[PL_RECORD_MAX_TO * (PL_RECORD_NAME_MAX + 2) + 1], when[32];
-	char line[256];
+	const struct pl_record_ref *rt =
+	        r->kind == PL_KIND_SEND ? pl_record_ref_find(r, PL_ROLE_REPLY_TO) : NULL;
 
+	memset(c, 0, sizeof(*c));
+	c->voice = PL_DESCRIBE_REPORT;
 	tgt[0] = 0;
+	cited[0] = 0;
 	if (t)
-		target_text(tgt, sizeof(tgt), w, t->id);
-	to_list(list, sizeof(list), r);
-	when[0] = 0;
-	if (r->has & PL_RECORD_HAS_DEADLINE) {
-		char ts[PL_TIMESTAMP_LEN + 1];
-		time_text(ts, r->deadline);
-		snprintf(when, sizeof(when), " by %s", ts);
+		target_text(tgt, 96, w, t->id);
+	if (rt) {
+		target_text(ans, 96, w, rt->id);
+		c->answering = ans;
 	}
-	switch (r->kind) {
-	case PL_KIND_SEND: {
-		const struct pl_record_ref *rt = pl_record_ref_find(r, PL_ROLE_REPLY_TO);
-		size_t k;
-		if (rt)
-			target_text(tgt, sizeof(tgt), w, rt->id);
-		say(out, n, "%s a %s to %s", rt ? "replied with" : "sent", label(r), list);
-		k = strlen(out);
-		if (r->has & PL_RECORD_HAS_VIA)
-			say(out + k, n - k, " via %s", r->via);
-		k = strlen(out);
-		if (rt)
-			say(out + k, n - k, " answering %s", tgt);
-		k = strlen(out);
-		if (r->has & PL_RECORD_HAS_DEADLINE)
-			say(out + k, n - k, ", reply%s", when);
-		break;
-	}
-	case PL_KIND_AVAILABLE:
-		say(out, n, "made %s available to %s", tgt, list);
-		break;
-	case PL_KIND_RECEIVE:
-		say(out, n, "received %s", tgt);
-		break;
-	case PL_KIND_CONVEY:
-		say(out, n, "conveyed %s", tgt);
-		break;
-	case PL_KIND_DECLINE:
-		say(out, n, "declined %s: \"%s\"", tgt, r->reason);
-		break;
-	case PL_KIND_ACCEPT:
-		say(out, n, "accepted %s", tgt);
-		break;
-	case PL_KIND_REFUSE:
-		if (r->has & PL_RECORD_HAS_REASON)
-			say(out, n, "refused %s: \"%s\"", tgt, r->reason);
-		else
-			say(out, n, "refused %s", tgt);
-		break;
-	case PL_KIND_EXPIRE:
-		/* The intermediary may have received it: say so rather than "never acted". */
-		say(out, n, "recorded that %s expired with no decision by %s%s%s%s", tgt, list,
-		    (r->has & PL_RECORD_HAS_VIA) ? "; the intermediary " : "",
-		    (r->has & PL_RECORD_HAS_VIA) ? r->via : "",
-		    !(r->has & PL_RECORD_HAS_VIA) ? ""
-		    : received_by(w, t ? t->id : NULL, r->via)
-		            ? " received it but never conveyed or declined it"
-		            : " never conveyed or declined it");
-		break;
-	case PL_KIND_STATEMENT: {
-		const char *what = r->cls == PL_CLASS_MEASURE ? "announced a measure"
-		                                              : "made a public statement";
-		char cited[PL_DOSSIER_LINE_MAX / 2];
-		cites_text(cited, sizeof(cited), w, r, false);
-		body_line(line, sizeof(line), r);
-		if (cited[0])
-			say(out, n, "%s citing %s: \"%s\"", what, cited, line);
-		else
-			say(out, n, "%s: \"%s\"", what, line);
-		break;
-	}
-	case PL_KIND_CONSULT:
-		say(out, n, "consulted %s on a draft%s%s", list,
-		    (r->has & PL_RECORD_HAS_DEADLINE) ? ", advice" : "", when);
-		break;
-	case PL_KIND_ADVISE:
-		say(out, n, "advised on %s: %s%s%s%s", tgt, pl_position_name(r->position),
-		    (r->has & PL_RECORD_HAS_REASON) ? " (\"" : "",
-		    (r->has & PL_RECORD_HAS_REASON) ? r->reason : "",
-		    (r->has & PL_RECORD_HAS_REASON) ? "\")" : "");
-		break;
-	case PL_KIND_CHECK:
-		say(out, n, "checked line %s with %s%s%s", r->line, list,
-		    (r->has & PL_RECORD_HAS_DEADLINE) ? ", answer" : "", when);
-		break;
-	case PL_KIND_ANSWER:
-		say(out, n, "answered %s on line %s", tgt, r->line);
-		break;
-	case PL_KIND_UNANSWERED:
-		say(out, n, "recorded %s unanswered by %s", tgt, list);
-		break;
-	default:
-		say(out, n, "%s", pl_record_kind_name(r->kind));
-		break;
-	}
+	if (r->kind == PL_KIND_STATEMENT)
+		cites_text(cited, PL_DOSSIER_LINE_MAX / 2, w, r, false);
+	if (r->kind == PL_KIND_EXPIRE && (r->has & PL_RECORD_HAS_VIA))
+		c->via_received = received_by(w, t ? t->id : NULL, r->via);
+	c->target = tgt;
+	c->cited = cited;
 }
 
 /* The first thread record of kind by author (any author when NULL) acting on the subject. */
@@ -574,6 +473,8 @@ out:
 static int report_events(struct writer *w)
 {
 	struct pl_dossier_report *r = w->rep;
+	struct pl_describe_context c;
+	char tgt[96], ans[96], cited[PL_DOSSIER_LINE_MAX / 2];
 	int ret = 0;
 
 	r->events = calloc(w->nthread, sizeof(*r->events));
@@ -590,7 +491,8 @@ static int report_events(struct writer *w)
 		snprintf(v->author, sizeof(v->author), "%s", e->rec->author);
 		v->time = e->rec->time;
 		v->contradicted = r->has_bound && e->rec->time > r->bound;
-		describe(v->what, sizeof(v->what), w, e->rec);
+		report_context(&c, w, e->rec, tgt, ans, cited);
+		pl_record_describe(v->what, sizeof(v->what), e->rec, &c);
 	}
 out:
 	return ret;
