@@ -193,7 +193,8 @@ struct pl_dossier_export_info {
  * source gave does not hold), PL_EMALFORMED (a logged record or a bundle
  * that does not parse), PL_ENOTFOUND (no register record brings a key),
  * PL_EVERIFY / PL_ENOKEY (the checkpoint's signature), PL_EINVAL or
- * PL_ENOMEM. Not thread-safe for one src; calls src from this thread only.
+ * PL_ENOMEM. Calls src from this thread, during this call only (the export
+ * keeps no pointer to it); not thread-safe for one src.
  */
 int pl_dossier_export_collect(struct pl_dossier_export **out, const struct pl_dossier_source *src,
                               const struct pl_vkey *log_key,

@@ -1010,6 +1010,7 @@ int pl_dossier_export_collect(struct pl_dossier_export **out, const struct pl_do
 		ret = proven_view(x, why);
 	if (ret)
 		goto out;
+	x->src = NULL; /* the source is the caller's, for this call only */
 	*out = x;
 	x = NULL;
 out:
