@@ -1,4 +1,4 @@
-/* libFuzzer target: the strict dossier parser, the offline verifier, and both renderings. */
+/* libFuzzer target: the strict dossier parser, the offline verifier, and its three renderings. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +49,10 @@ static void render(const struct pl_dossier_report *rep)
 	pl_buf_reset(&b);
 	if (pl_dossier_render_html(rep, &b) == 0 &&
 	    (strncmp(b.data, "<!DOCTYPE html>", 15) != 0 || strstr(b.data, "<script")))
+		abort();
+	pl_buf_reset(&b);
+	if (pl_dossier_render_json(rep, &b) == 0 &&
+	    (b.len < 3 || b.data[0] != '{' || b.data[b.len - 1] != '\n'))
 		abort();
 	pl_buf_release(&b);
 }

@@ -128,6 +128,104 @@ int pl_dossier_wants(struct pl_dossier_want **out, size_t *nout,
                      const struct pl_dossier_entry *window, size_t nwindow,
                      const struct pl_dossier_entry *proven, size_t nproven) PL_WUR;
 
+/* ---- Export ------------------------------------------------------------------ */
+
+struct pl_tile;
+struct pl_dossier_report;
+
+/*
+ * Where pl_dossier_export_collect() gets the log's evidence: an exchange for
+ * a member client, a log in memory for a test. Each callback returns 0 or a
+ * negative PL_E... code, which the export passes back unchanged, with the
+ * thing it was fetching named in its reason. What a source gives is
+ * untrusted: the export checks all of it against the checkpoint, which it
+ * opens with the log key.
+ *
+ * checkpoint   appends to note the signed checkpoint (verbatim, with its
+ *              cosignatures) of a tree of more than covering leaves when the
+ *              source has one in its own time, else its newest;
+ * tile         writes the t->width * 32 bytes of hash tile t to out;
+ * bundle       appends to out entry bundle n of width entries;
+ * record       appends to out the record with id, as logged (the signed
+ *              note), and sets *index to its log index;
+ * register_of  appends to out the register record that brought the key
+ *              (key_name, key_id) and sets *index; PL_ENOTFOUND when the
+ *              source does not know it, and then the export looks for it
+ *              in the entry bundles before the window. May be NULL.
+ */
+struct pl_dossier_source {
+	void *ctx;
+	int (*checkpoint)(void *ctx, uint64_t covering, struct pl_buf *note);
+	int (*tile)(void *ctx, const struct pl_tile *t, uint8_t *out);
+	int (*bundle)(void *ctx, uint64_t n, unsigned width, struct pl_buf *out);
+	int (*record)(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,
+	              uint64_t *index);
+	int (*register_of)(void *ctx, const char *key_name, const uint8_t key_id[PL_KEYID_BYTES],
+	                   struct pl_buf *out, uint64_t *index);
+};
+
+/* The evidence gathered for one dossier (opaque); pl_dossier_export_free() frees it. */
+struct pl_dossier_export;
+
+/* What an export holds, for a summary line. */
+struct pl_dossier_export_info {
+	uint64_t size;  /* the checkpoint's tree size */
+	uint64_t start; /* the subject's log index */
+	size_t nwindow; /* window entries, the subject first */
+	size_t nproven; /* records before the window, each with its inclusion proof */
+};
+
+/*
+ * Gathers from src the evidence of the dossier whose subject is the record
+ * with id subject at log index start (docs/dossier.md §2): a checkpoint that
+ * covers start, opened with log_key (its name is the origin); every entry
+ * bundle of the window [start, size), each checked against its level-0 hash
+ * tile (pl_tiles_bundle_check()), the first entry being the subject; the
+ * frontier of start from the hash tiles; and what pl_dossier_wants() lists,
+ * each with its inclusion proof computed from the hash tiles and checked
+ * against the checkpoint's root at once. Tiles are fetched once each.
+ *
+ * On success returns 0 and sets *out. On failure sets nothing, appends to
+ * why (when not NULL) one line naming what failed and why, and returns the
+ * source's code for a fetch that failed, or: PL_ERANGE (no checkpoint
+ * covers start), PL_ETOOBIG (the window or the records before it exceed
+ * the limits of limits.h), PL_EPROOF (a bundle, tile, proof or record the
+ * source gave does not hold), PL_EMALFORMED (a logged record or a bundle
+ * that does not parse), PL_ENOTFOUND (no register record brings a key),
+ * PL_EVERIFY / PL_ENOKEY (the checkpoint's signature), PL_EINVAL or
+ * PL_ENOMEM. Calls src from this thread, during this call only (the export
+ * keeps no pointer to it); not thread-safe for one src.
+ */
+int pl_dossier_export_collect(struct pl_dossier_export **out, const struct pl_dossier_source *src,
+                              const struct pl_vkey *log_key,
+                              const uint8_t subject[PL_RECORD_ID_BYTES], uint64_t start,
+                              struct pl_buf *why) PL_WUR;
+
+/* True when the record with id is in x's dossier (in its window or before it). */
+bool pl_dossier_export_holds(const struct pl_dossier_export *x,
+                             const uint8_t id[PL_RECORD_ID_BYTES]);
+
+/* Fills *info with what x holds. */
+void pl_dossier_export_info(const struct pl_dossier_export *x, struct pl_dossier_export_info *info);
+
+/*
+ * Builds the dossier of x with the disclosures d[0..nd) (in any order, each
+ * of a record x holds; the plaintexts are copied into the file, not kept)
+ * and appends it to out, then verifies it as a reader will, with x's log key
+ * and no witness: a dossier that does not verify is never handed out. On
+ * success returns 0 and, when rep is not NULL, sets *rep (free with
+ * pl_dossier_report_free()). On failure out is unchanged, why (when not
+ * NULL) gets one line, and the code is PL_ETOOBIG, PL_ENOMEM, PL_EINVAL
+ * (more than PL_DOSSIER_MAX_DISCLOSURES, or a record x does not hold) or
+ * what pl_dossier_build() or pl_dossier_verify() returned.
+ */
+int pl_dossier_export_finish(const struct pl_dossier_export *x,
+                             const struct pl_dossier_disclosure *d, size_t nd, struct pl_buf *out,
+                             struct pl_dossier_report **rep, struct pl_buf *why) PL_WUR;
+
+/* Frees x and everything it holds; NULL is a no-op. */
+void pl_dossier_export_free(struct pl_dossier_export *x);
+
 /* ---- Verification --------------------------------------------------------- */
 
 /* One record of the thread, in log order. */
@@ -254,6 +352,17 @@ void pl_dossier_report_free(struct pl_dossier_report *r);
  * error. Thread-safe.
  */
 int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
+
+/*
+ * Appends r as one JSON object (what `parley verify --json` prints:
+ * verifies, version, origin, log_key, log_key_pinned, size, root, start,
+ * subject, subject_kind, subject_class, witnesses, existed_by, events,
+ * verdicts, disclosed, in this order, indented by two spaces) and a newline
+ * to out. Disclosed plaintexts are given as text only when
+ * is_text, and always in base64. Returns 0, PL_ENOMEM or a pl_buf error;
+ * out is unchanged on error. Thread-safe.
+ */
+int pl_dossier_render_json(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
 
 /*
  * Appends a standalone HTML page of the same timeline and verdicts to out:

@@ -262,4 +262,44 @@ const struct pl_record_ref *pl_record_ref_find(const struct pl_record *r, enum p
 /* True when party is one of r's `to` lines. */
 bool pl_record_has_to(const struct pl_record *r, const char *party);
 
+/* ---- Describing a record (src/lib/record_describe.c) ---- */
+
+/*
+ * The two wordings of a timeline: PL_DESCRIBE_REPORT is the dossier
+ * report's (`parley verify`: terse, each record beside verdicts that say
+ * what it rests on; names listed with commas); PL_DESCRIBE_THREAD is
+ * `parley thread`'s (a sentence a person reads alone: "declined to convey
+ * it", "(content reached it)"; names listed "a, b and c").
+ */
+enum pl_describe_voice {
+	PL_DESCRIBE_REPORT = 1,
+	PL_DESCRIBE_THREAD,
+};
+
+/*
+ * What the caller knows of the thread around a record, already in words,
+ * for pl_record_describe(). Strings are NUL-terminated and not kept.
+ */
+struct pl_describe_context {
+	enum pl_describe_voice voice;
+	const char *target;                 /* how the record it acts on is named: "it", or
+	                                       "proposal 1a2b3c4d…"; "" for none */
+	const struct pl_record *target_rec; /* that record, when the caller holds it, else NULL */
+	const char *answering;              /* a send that replies: how the record it answers is
+	                                       named; NULL when it is not a reply in this thread */
+	const char *cited;                  /* a statement: what it cites, in words; "" for none */
+	bool via_received;                  /* an expire: the intermediary received the send */
+};
+
+/*
+ * Writes to out[0..n) (n > 0, NUL-terminated, cut at n bytes) one sentence
+ * of what r did, as a timeline says it ("declined it: \"...\"", "sent a
+ * proposal to kpa via unc, reply by ..."), in c's voice. r has passed the
+ * record grammar, so the text it quotes is safe on a terminal. This is the
+ * one describer of a record: the dossier report and `parley thread` use it.
+ * Thread-safe.
+ */
+void pl_record_describe(char *out, size_t n, const struct pl_record *r,
+                        const struct pl_describe_context *c);
+
 #endif

@@ -107,6 +107,22 @@ int pl_tiles_bundle_split(const uint8_t *b, size_t len, unsigned width,
                           struct pl_tiles_entry out[static PL_TILE_WIDTH]) PL_WUR;
 
 /*
+ * The one check of an entry bundle against its hash tile: the entries
+ * ents[0..width) of entry bundle n (as pl_tiles_bundle_split() gives them)
+ * against the level-0 hash tile of the same number and width,
+ * tile[0..tile_len). When leaves is not NULL it receives every entry's leaf
+ * hash (width of them) whatever the result, so that a caller can go on
+ * rebuilding the tree past a bad tile. Returns 0 when each entry hashes to
+ * the tile's hash at its position; PL_EMALFORMED when tile_len is not width
+ * hashes (or tile is NULL); PL_EPROOF when an entry does not match, with
+ * *bad (when not NULL) set to the first one that does not; PL_EINVAL for a
+ * width outside 1..256. The tile must itself be authenticated (e.g. through
+ * a proof to a checkpoint). Allocates nothing; thread-safe.
+ */
+int pl_tiles_bundle_check(const struct pl_tiles_entry *ents, unsigned width, const uint8_t *tile,
+                          size_t tile_len, uint8_t (*leaves)[PL_HASH_BYTES], unsigned *bad) PL_WUR;
+
+/*
  * Verifies that entry bundle b[0..len) matches the level-0 hash tile
  * tile[0..tile_len) of the same number and width: same count, and each
  * entry's leaf hash equal to the tile's hash at the same position. The tile

@@ -264,10 +264,38 @@ out:
 	return ret;
 }
 
+int pl_tiles_bundle_check(const struct pl_tiles_entry *ents, unsigned width, const uint8_t *tile,
+                          size_t tile_len, uint8_t (*leaves)[PL_HASH_BYTES], unsigned *bad)
+{
+	uint8_t h[PL_HASH_BYTES];
+	unsigned first_bad = width;
+	int ret = 0;
+
+	if (ents == NULL || width == 0 || width > PL_TILE_WIDTH) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	for (unsigned i = 0; i < width; i++) {
+		pl_tlog_leaf_hash(h, ents[i].data, ents[i].len);
+		if (leaves)
+			memcpy(leaves[i], h, PL_HASH_BYTES);
+		if (first_bad == width && tile && tile_len == (size_t)width * PL_HASH_BYTES &&
+		    memcmp(h, tile + (size_t)i * PL_HASH_BYTES, PL_HASH_BYTES) != 0)
+			first_bad = i;
+	}
+	if (tile == NULL || tile_len != (size_t)width * PL_HASH_BYTES)
+		ret = PL_EMALFORMED;
+	else if (first_bad < width)
+		ret = PL_EPROOF;
+	if (ret == PL_EPROOF && bad)
+		*bad = first_bad;
+out:
+	return ret;
+}
+
 int pl_tiles_bundle_verify(const uint8_t *b, size_t len, const uint8_t *tile, size_t tile_len)
 {
 	struct pl_tiles_entry e[PL_TILE_WIDTH];
-	uint8_t h[PL_HASH_BYTES];
 	size_t width;
 	int ret;
 
@@ -280,11 +308,8 @@ int pl_tiles_bundle_verify(const uint8_t *b, size_t len, const uint8_t *tile, si
 	ret = pl_tiles_bundle_split(b, len, (unsigned)width, e);
 	if (ret == PL_EINVAL)
 		ret = PL_EMALFORMED;
-	for (size_t i = 0; i < width && ret == 0; i++) {
-		pl_tlog_leaf_hash(h, e[i].data, e[i].len);
-		if (memcmp(h, tile + i * PL_HASH_BYTES, PL_HASH_BYTES) != 0)
-			ret = PL_EPROOF;
-	}
+	if (ret == 0)
+		ret = pl_tiles_bundle_check(e, (unsigned)width, tile, tile_len, NULL, NULL);
 out:
 	return ret;
 }

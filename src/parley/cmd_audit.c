@@ -218,6 +218,7 @@ static int audit_bundle(struct audit *a, uint64_t n)
 	uint64_t first = n * PL_TILE_WIDTH;
 	struct pl_buf bundle, tile;
 	struct pl_tile t;
+	unsigned bad = 0;
 	int ret = PL_EXIT_USAGE, err;
 
 	pl_buf_init(&bundle, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
@@ -246,24 +247,17 @@ static int audit_bundle(struct audit *a, uint64_t n)
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}
-	for (unsigned i = 0; i < t.width; i++)
-		pl_tlog_leaf_hash(leaves[i], ents[i].data, ents[i].len);
-	if (tile.len != (size_t)t.width * PL_HASH_BYTES) {
+	/* The leaves come back whatever the tile says: the tree is rebuilt from the entries. */
+	err = pl_tiles_bundle_check(ents, t.width, (const uint8_t *)tile.data, tile.len, leaves,
+	                            &bad);
+	if (err == PL_EMALFORMED) {
 		fail_at(a, false, 0, NULL, "hash tile 0/%" PRIu64 " has %zu bytes, not %u", n,
 		        tile.len, t.width * PL_HASH_BYTES);
-	} else {
-		for (unsigned i = 0; i < t.width; i++) {
-			if (memcmp(leaves[i], tile.data + (size_t)i * PL_HASH_BYTES,
-			           PL_HASH_BYTES) != 0) {
-				uint8_t id[PL_RECORD_ID_BYTES];
-				pl_record_id(id, (const char *)ents[i].data, ents[i].len);
-				fail_at(a, true, first + i, id,
-				        "the entry does not hash to the leaf of hash tile "
-				        "0/%" PRIu64,
-				        n);
-				break;
-			}
-		}
+	} else if (err == PL_EPROOF) {
+		uint8_t id[PL_RECORD_ID_BYTES];
+		pl_record_id(id, (const char *)ents[bad].data, ents[bad].len);
+		fail_at(a, true, first + bad, id,
+		        "the entry does not hash to the leaf of hash tile 0/%" PRIu64, n);
 	}
 	err = pl_tlog_memstore_append(a->tree, (const uint8_t(*)[PL_HASH_BYTES])leaves, t.width);
 	for (unsigned i = 0; err == 0 && i < t.width; i++) {

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -173,109 +174,26 @@ out:
 	return ret;
 }
 
-/* ---- Hash tiles from the exchange ---- */
-
-struct tile_copy {
-	struct pl_tile t;
-	uint8_t *hashes; /* t.width hashes */
-};
-
-/*
- * The tiles fetched so far, kept for the tile view and the entry bundles: a
- * frontier, the level-0 tiles of the window and the inclusion proofs share
- * most of them. Tiles are untrusted here; every hash drawn from them ends up
- * checked against the checkpoint's root.
- */
-struct tiles {
-	struct session *s;
-	struct tile_copy *v;
-	size_t n, cap;
-	/* The first fetch that failed, for the message. */
-	int err;
-	bool wrong_size;
-	size_t got;
-	struct pl_tile failed;
-};
-
-/* A pl_tiles_source: from the cache, else GET /tile/<L>/<N>[.p/<W>]. */
-static int read_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
-{
-	struct tiles *c = ctx;
-	size_t want = (size_t)t->width * PL_HASH_BYTES;
-	struct pl_buf b;
-	int ret = 0;
-
-	pl_buf_init(&b, PL_TILE_BYTES);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct pl_tile *k = &c->v[i].t;
-		if (k->level == t->level && k->n == t->n && k->width == t->width) {
-			memcpy(out, c->v[i].hashes, want);
-			goto out;
-		}
-	}
-	ret = pl_client_tile(c->s->client, t->level, t->n, t->width == PL_TILE_WIDTH ? 0 : t->width,
-	                     &b);
-	if (ret == 0 && b.len != want) {
-		ret = PL_EMALFORMED;
-		if (!c->err)
-			c->wrong_size = true;
-	}
-	if (ret == 0 && c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 64;
-		struct tile_copy *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-		c->v = v;
-		c->cap = cap;
-	}
-	if (ret == 0) {
-		uint8_t *h = malloc(want);
-		if (!h) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-		memcpy(h, b.data, want);
-		c->v[c->n].t = *t;
-		c->v[c->n].hashes = h;
-		c->n++;
-		memcpy(out, h, want);
-	}
-out:
-	if (ret && !c->err) {
-		c->err = ret;
-		c->got = b.len;
-		c->failed = *t;
-	}
-	pl_buf_release(&b);
-	return ret;
-}
-
-static void tiles_release(struct tiles *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].hashes);
-	free(c->v);
-	memset(c, 0, sizeof(*c));
-}
-
 /* ---- The export ---- */
-
-/* A record before the window, with its inclusion proof under the dossier's checkpoint. */
-struct held {
-	uint64_t index;
-	uint8_t id[PL_RECORD_ID_BYTES];
-	char *text;
-	size_t len;
-	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
-	size_t nproof;
-};
 
 /* A disclosure and the opened copy it points to (wiped and freed at the end). */
 struct disclosed {
 	struct pl_dossier_disclosure d;
 	uint8_t *plain;
+};
+
+/*
+ * The first fetch from the exchange that failed, so that it is reported as
+ * every other command reports the exchange (refusals exit 3), whatever the
+ * library was doing when it needed it.
+ */
+struct fetched {
+	int err;
+	char what[96];
+	bool reported; /* already said, with exit code code */
+	int code;
+	bool wrong_size;
+	size_t got, want;
 };
 
 struct export
@@ -287,46 +205,180 @@ struct export
 	size_t ndisclose;
 	struct session_record subject;
 	char sid[17]; /* the subject's short id, for messages */
-	struct pl_checkpoint cp;
-	struct pl_buf cpnote; /* the checkpoint as signed, with its cosignatures */
-	struct tiles tiles;
-	struct pl_tiles_view view;
-	/* The window [start, size): entry bundles kept whole, entries pointing into them. */
-	struct pl_buf *bundles;
-	size_t nbundles;
-	struct pl_dossier_entry *window;
-	uint8_t(*ids)[PL_RECORD_ID_BYTES];
-	size_t nwindow;
-	uint8_t frontier[PL_DOSSIER_MAX_FRONTIER][PL_HASH_BYTES];
-	size_t nfrontier;
-	/* Records before the window, in index order, and their view for the library. */
-	struct held **held;
-	size_t nheld, capheld;
-	struct pl_dossier_entry *proven;
+	struct fetched fetched;
+	struct pl_dossier_export *x; /* the evidence the library gathered */
 	struct disclosed disc[PL_DOSSIER_MAX_DISCLOSURES];
 	size_t ndisc;
 	struct pl_buf json;
 };
 
-/* Reports a failure of a library call that read hashes through the tile view. */
-static int tiles_failed(struct export *e, const char *what, int err)
-{
-	struct tiles *c = &e->tiles;
-	char name[64];
-	int ret = PL_EXIT_USAGE;
+/* ---- The exchange as the dossier's source ---- */
 
-	snprintf(name, sizeof(name), "hash tile %u/%" PRIu64, c->failed.level, c->failed.n);
-	if (c->err && c->wrong_size) {
-		cli_error("%s: the exchange sent %zu bytes, not %u", name, c->got,
-		          c->failed.width * PL_HASH_BYTES);
-		ret = PL_EXIT_FAIL;
-	} else if (c->err && c->err != PL_ENOMEM) {
-		ret = session_client_failed(&e->s, name, c->err);
-	} else {
-		cli_error("%s: %s", what, pl_strerror(err));
+static int source_failed(struct fetched *f, int err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int source_failed(struct fetched *f, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!f->err) {
+		f->err = err;
+		va_start(ap, fmt);
+		vsnprintf(f->what, sizeof(f->what), fmt, ap);
+		va_end(ap);
 	}
+	return err;
+}
+
+/*
+ * Fetches the checkpoint after the subject, so that it covers it. An exchange
+ * with witnesses serves the newest checkpoint they cosigned, which lags a
+ * record just logged by a witness round: polls for one that covers the
+ * subject, at most wait_ms. The library reports one that never came.
+ */
+static int src_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
+{
+	const struct timespec tick = {0, 100 * 1000 * 1000};
+	struct export *e = ctx;
+	struct pl_checkpoint cp;
+	uint64_t waited = 0;
+	int ret;
+
+	for (;;) {
+		pl_buf_reset(note);
+		ret = session_refresh(&e->s, &cp, note);
+		if (ret || cp.size > covering || waited >= e->wait_ms)
+			break;
+		if (waited == 0)
+			fprintf(stderr,
+			        "parley dossier: waiting for a checkpoint that covers log #%" PRIu64
+			        " (the exchange's newest covers %" PRIu64 " records)\n",
+			        covering, cp.size);
+		nanosleep(&tick, NULL);
+		waited += 100;
+	}
+	if (ret) {
+		/* session_refresh() said why. */
+		e->fetched.reported = true;
+		e->fetched.code = ret;
+		return PL_EPROOF;
+	}
+	return 0;
+}
+
+/* GET /tile/<L>/<N>[.p/<W>], exactly the tile's bytes. */
+static int src_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
+{
+	struct export *e = ctx;
+	size_t want = (size_t)t->width * PL_HASH_BYTES;
+	struct pl_buf b;
+	int ret;
+
+	pl_buf_init(&b, PL_TILE_BYTES);
+	ret = pl_client_tile(e->s.client, t->level, t->n, t->width == PL_TILE_WIDTH ? 0 : t->width,
+	                     &b);
+	if (ret == 0 && b.len != want) {
+		ret = source_failed(&e->fetched, PL_EMALFORMED, "hash tile %u/%" PRIu64, t->level,
+		                    t->n);
+		if (e->fetched.err == ret && !e->fetched.wrong_size) {
+			e->fetched.wrong_size = true;
+			e->fetched.got = b.len;
+			e->fetched.want = want;
+		}
+	} else if (ret) {
+		ret = source_failed(&e->fetched, ret, "hash tile %u/%" PRIu64, t->level, t->n);
+	} else {
+		memcpy(out, b.data, want);
+	}
+	pl_buf_release(&b);
 	return ret;
 }
+
+/* GET /tile/entries/<N>[.p/<W>]. */
+static int src_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
+{
+	struct export *e = ctx;
+	int ret;
+
+	ret = pl_client_entry_bundle(e->s.client, n, width == PL_TILE_WIDTH ? 0 : width, out);
+	if (ret)
+		ret = source_failed(&e->fetched, ret, "entry bundle %" PRIu64, n);
+	return ret;
+}
+
+/* GET /records/<id>. */
+static int src_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,
+                      uint64_t *index)
+{
+	struct export *e = ctx;
+	struct pl_client_entry ent;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	int ret;
+
+	memset(&ent, 0, sizeof(ent));
+	pl_record_id_format(hex, id);
+	ret = pl_client_record(e->s.client, hex, &ent);
+	if (ret) {
+		ret = source_failed(&e->fetched, ret, "record %.16s", hex);
+		goto out;
+	}
+	ret = pl_buf_add(out, ent.note, ent.note_len);
+	if (ret == 0)
+		*index = ent.index;
+out:
+	pl_client_entry_release(&ent);
+	return ret;
+}
+
+/*
+ * The register record of a key the directory names (session_directory()
+ * checked it against its entry); PL_ENOTFOUND for a key it no longer names,
+ * which the library then looks for in the entry bundles.
+ */
+static int src_register(void *ctx, const char *key_name, const uint8_t key_id[PL_KEYID_BYTES],
+                        struct pl_buf *out, uint64_t *index)
+{
+	struct export *e = ctx;
+	int ret;
+
+	ret = session_directory(&e->s, false);
+	if (ret) {
+		e->fetched.reported = true;
+		e->fetched.code = ret;
+		return PL_EPROOF;
+	}
+	for (size_t i = 0; i < e->s.nparties; i++) {
+		const struct pl_client_party *p = &e->s.parties[i];
+		if (strcmp(p->vkey.name, key_name) == 0 &&
+		    memcmp(p->vkey.id, key_id, PL_KEYID_BYTES) == 0) {
+			ret = pl_buf_add(out, p->register_record, p->register_record_len);
+			if (ret == 0)
+				*index = p->register_index;
+			return ret;
+		}
+	}
+	return PL_ENOTFOUND;
+}
+
+/* Reports a failure of the export: the exchange's, as the session does, or the library's reason. */
+static int export_failed(struct export *e, int err, const struct pl_buf *why)
+{
+	const struct fetched *f = &e->fetched;
+	const char *reason = why->len ? why->data : pl_strerror(err);
+
+	if (f->reported)
+		return f->code;
+	if (f->err && f->wrong_size) {
+		cli_error("%s: the exchange sent %zu bytes, not %zu", f->what, f->got, f->want);
+		return PL_EXIT_FAIL;
+	}
+	if (f->err && f->err != PL_ENOMEM)
+		return session_client_failed(&e->s, f->what, err);
+	cli_error("%s", reason);
+	return err == PL_ENOMEM || err == PL_ETOOBIG ? PL_EXIT_USAGE : PL_EXIT_FAIL;
+}
+
+/* ---- The export ---- */
 
 static bool is_subject_kind(enum pl_record_kind k)
 {
@@ -386,382 +438,6 @@ out:
 }
 
 /*
- * Fetches entry bundle n of the tree at the checkpoint into b and checks it
- * against the level-0 hash tile of the same number, splitting it into ents.
- * Returns an exit code and the bundle's width.
- */
-static int fetch_bundle(struct export *e, uint64_t n, struct pl_buf *b,
-                        struct pl_tiles_entry ents[static PL_TILE_WIDTH], unsigned *width)
-{
-	static uint8_t tile[PL_TILE_BYTES];
-	struct pl_tile t;
-	char what[48];
-	int ret = PL_EXIT_USAGE, err;
-
-	snprintf(what, sizeof(what), "entry bundle %" PRIu64, n);
-	if (pl_tiles_tile_at(&t, e->cp.size, 0, n, true) != 0) {
-		cli_error("%s: outside the tree of size %" PRIu64, what, e->cp.size);
-		goto out;
-	}
-	err = pl_client_entry_bundle(e->s.client, n, t.width == PL_TILE_WIDTH ? 0 : t.width, b);
-	if (err) {
-		ret = session_client_failed(&e->s, what, err);
-		goto out;
-	}
-	t.entries = false;
-	err = read_tile(&e->tiles, &t, tile);
-	if (err) {
-		ret = tiles_failed(e, what, err);
-		goto out;
-	}
-	err = pl_tiles_bundle_verify((const uint8_t *)b->data, b->len, tile,
-	                             (size_t)t.width * PL_HASH_BYTES);
-	if (err == 0)
-		err = pl_tiles_bundle_split((const uint8_t *)b->data, b->len, t.width, ents);
-	if (err) {
-		cli_error("%s: %s", what,
-		          err == PL_EPROOF ? "an entry does not hash to its leaf in the hash tile"
-		                           : "malformed");
-		ret = PL_EXIT_FAIL;
-		goto out;
-	}
-	*width = t.width;
-	ret = PL_EXIT_OK;
-out:
-	return ret;
-}
-
-/* Fetches every entry in [start, size), the window, and checks that it starts with the subject. */
-static int fetch_window(struct export *e)
-{
-	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
-	uint64_t start = e->subject.index, size = e->cp.size, first, last;
-	int ret = PL_EXIT_USAGE;
-
-	if (start >= size) {
-		cli_error("record %s: at log #%" PRIu64 ", beyond the checkpoint of size %" PRIu64
-		          " (an exchange with witnesses serves the newest checkpoint they"
-		          " cosigned: try again, or --wait longer)",
-		          e->sid, start, size);
-		ret = PL_EXIT_FAIL;
-		goto out;
-	}
-	if (size - start > PL_DOSSIER_MAX_WINDOW) {
-		cli_error("record %s: the window from log #%" PRIu64 " up to checkpoint %" PRIu64
-		          " holds %" PRIu64 " records, more than a dossier can (%d)",
-		          e->sid, start, size, size - start, PL_DOSSIER_MAX_WINDOW);
-		goto out;
-	}
-	first = start / PL_TILE_WIDTH;
-	last = (size - 1) / PL_TILE_WIDTH;
-	e->nwindow = (size_t)(size - start);
-	e->window = calloc(e->nwindow, sizeof(*e->window));
-	e->ids = calloc(e->nwindow, sizeof(*e->ids));
-	e->bundles = calloc((size_t)(last - first + 1), sizeof(*e->bundles));
-	if (!e->window || !e->ids || !e->bundles) {
-		cli_error("the window: out of memory");
-		goto out;
-	}
-	for (uint64_t n = first; n <= last; n++) {
-		struct pl_buf *b = &e->bundles[e->nbundles++];
-		unsigned width = 0;
-		pl_buf_init(b, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
-		ret = fetch_bundle(e, n, b, ents, &width);
-		if (ret)
-			goto out;
-		for (unsigned i = 0; i < width; i++) {
-			uint64_t index = n * PL_TILE_WIDTH + i;
-			size_t k;
-			if (index < start)
-				continue;
-			k = (size_t)(index - start);
-			e->window[k].index = index;
-			e->window[k].record = (const char *)ents[i].data;
-			e->window[k].record_len = ents[i].len;
-			pl_record_id(e->ids[k], (const char *)ents[i].data, ents[i].len);
-		}
-	}
-	if (memcmp(e->ids[0], e->subject.id, PL_RECORD_ID_BYTES) != 0) {
-		cli_error("record %s: the exchange named log #%" PRIu64
-		          " as its place, but the log holds another record there",
-		          e->sid, start);
-		ret = PL_EXIT_FAIL;
-		goto out;
-	}
-	ret = PL_EXIT_OK;
-out:
-	return ret;
-}
-
-/*
- * Keeps a record before the window with its inclusion proof, computed from
- * the hash tiles and checked against the checkpoint's root at once, so that
- * a lie is named here rather than as a failed dossier. Returns an exit code.
- */
-static int hold(struct export *e, uint64_t index, const char *text, size_t len)
-{
-	struct pl_tlog_reader rd = pl_tiles_view_reader(&e->view);
-	struct held *h = NULL;
-	uint8_t leaf[PL_HASH_BYTES];
-	char sid[17], what[80];
-	size_t at;
-	int ret = PL_EXIT_FAIL, err;
-
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		cli_error("the proven records: out of memory");
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	pl_record_id(h->id, text, len);
-	session_short_id(sid, h->id);
-	snprintf(what, sizeof(what), "record %s at log #%" PRIu64, sid, index);
-	for (at = 0; at < e->nheld && e->held[at]->index < index; at++)
-		;
-	if (at < e->nheld && e->held[at]->index == index) {
-		if (memcmp(e->held[at]->id, h->id, PL_RECORD_ID_BYTES) != 0)
-			cli_error("%s: the exchange gave another record at the same place", what);
-		else
-			ret = PL_EXIT_OK; /* asked for twice: a register that is also referred to */
-		goto out;
-	}
-	if (index >= e->subject.index) {
-		cli_error("%s: the exchange places it in the window, where it is not", what);
-		goto out;
-	}
-	err = pl_tlog_prove_inclusion(&rd, e->cp.size, index, h->proof, &h->nproof);
-	if (err) {
-		ret = tiles_failed(e, what, err);
-		goto out;
-	}
-	pl_tlog_leaf_hash(leaf, text, len);
-	if (pl_tlog_verify_inclusion(leaf, index, e->cp.size,
-	                             (const uint8_t(*)[PL_HASH_BYTES])h->proof, h->nproof,
-	                             e->cp.root) != 0) {
-		cli_error("%s: not in the tree of checkpoint %" PRIu64
-		          ": its inclusion proof from the exchange's hash tiles does not hold",
-		          what, e->cp.size);
-		goto out;
-	}
-	if (e->nheld == e->capheld) {
-		size_t cap = e->capheld ? 2 * e->capheld : 32;
-		struct held **v = realloc(e->held, cap * sizeof(*v));
-		if (!v) {
-			cli_error("the proven records: out of memory");
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
-		e->held = v;
-		e->capheld = cap;
-	}
-	if (e->nheld == PL_DOSSIER_MAX_PROVEN) {
-		cli_error("the dossier needs more than %d records before its window",
-		          PL_DOSSIER_MAX_PROVEN);
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	h->text = malloc(len + 1);
-	if (!h->text) {
-		cli_error("the proven records: out of memory");
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	memcpy(h->text, text, len);
-	h->text[len] = '\0';
-	h->len = len;
-	h->index = index;
-	memmove(&e->held[at + 1], &e->held[at], (e->nheld - at) * sizeof(e->held[0]));
-	e->held[at] = h;
-	e->nheld++;
-	h = NULL;
-	ret = PL_EXIT_OK;
-out:
-	if (h)
-		free(h->text);
-	free(h);
-	return ret;
-}
-
-/* True when the register record msg[0..len) brings the key (name, id). */
-static bool registers_key(const char *msg, size_t len, const char *name, const uint8_t *id)
-{
-	struct pl_note *n = NULL;
-	struct pl_record *r = malloc(sizeof(*r));
-	bool yes = false;
-
-	if (!r || pl_note_parse(&n, msg, len) != 0 ||
-	    pl_record_parse(r, n->text, n->text_len, NULL) != 0 || r->kind != PL_KIND_REGISTER)
-		goto out;
-	for (size_t i = 0; i < r->nkeys && !yes; i++)
-		yes = strcmp(r->keys[i].name, name) == 0 &&
-		      memcmp(r->keys[i].id, id, PL_KEYID_BYTES) == 0;
-out:
-	pl_note_free(n);
-	free(r);
-	return yes;
-}
-
-/*
- * The register record of a key the directory no longer names (its party has
- * changed keys since): the first register before the window that brings it,
- * searched in the entry bundles. Returns an exit code.
- */
-static int scan_register(struct export *e, const struct pl_dossier_want *w)
-{
-	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
-	struct pl_buf b;
-	int ret = PL_EXIT_FAIL;
-
-	pl_buf_init(&b, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
-	for (uint64_t n = 0; n * PL_TILE_WIDTH < e->subject.index; n++) {
-		unsigned width = 0;
-		pl_buf_reset(&b);
-		ret = fetch_bundle(e, n, &b, ents, &width);
-		if (ret)
-			goto out;
-		for (unsigned i = 0; i < width; i++) {
-			uint64_t index = n * PL_TILE_WIDTH + i;
-			if (index >= e->subject.index)
-				break;
-			if (registers_key((const char *)ents[i].data, ents[i].len, w->key_name,
-			                  w->key_id)) {
-				ret = hold(e, index, (const char *)ents[i].data, ents[i].len);
-				goto out;
-			}
-		}
-	}
-	cli_error("key %s: no register record brings it before log #%" PRIu64, w->key_name,
-	          e->subject.index);
-	ret = PL_EXIT_FAIL;
-out:
-	pl_buf_release(&b);
-	return ret;
-}
-
-/* Fetches one thing pl_dossier_wants() asked for and holds it. Returns an exit code. */
-static int fetch_want(struct export *e, const struct pl_dossier_want *w)
-{
-	struct pl_client_entry ent;
-	char hex[PL_RECORD_ID_HEX_LEN + 1], what[96];
-	int ret, err;
-
-	memset(&ent, 0, sizeof(ent));
-	if (w->kind == PL_DOSSIER_WANT_REGISTER) {
-		ret = session_directory(&e->s, false);
-		if (ret)
-			goto out;
-		for (size_t i = 0; i < e->s.nparties; i++) {
-			const struct pl_client_party *p = &e->s.parties[i];
-			if (strcmp(p->vkey.name, w->key_name) == 0 &&
-			    memcmp(p->vkey.id, w->key_id, PL_KEYID_BYTES) == 0) {
-				/* session_directory() checked the record against the entry. */
-				ret = hold(e, p->register_index, p->register_record,
-				           p->register_record_len);
-				goto out;
-			}
-		}
-		ret = scan_register(e, w);
-		goto out;
-	}
-	pl_record_id_format(hex, w->id);
-	snprintf(what, sizeof(what), "record %.16s", hex);
-	err = pl_client_record(e->s.client, hex, &ent);
-	if (err) {
-		ret = session_client_failed(&e->s, what, err);
-		goto out;
-	}
-	ret = hold(e, ent.index, ent.note, ent.note_len);
-out:
-	pl_client_entry_release(&ent);
-	return ret;
-}
-
-/* Points e->proven at the held records, in index order, for the library. */
-static int proven_view(struct export *e)
-{
-	struct pl_dossier_entry *v = NULL;
-	int ret = PL_EXIT_OK;
-
-	if (e->nheld) {
-		v = realloc(e->proven, e->nheld * sizeof(*v));
-		if (!v) {
-			cli_error("the proven records: out of memory");
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
-		e->proven = v;
-	}
-	for (size_t i = 0; i < e->nheld; i++) {
-		e->proven[i].index = e->held[i]->index;
-		e->proven[i].record = e->held[i]->text;
-		e->proven[i].record_len = e->held[i]->len;
-		e->proven[i].proof = (const uint8_t(*)[PL_HASH_BYTES])e->held[i]->proof;
-		e->proven[i].nproof = e->held[i]->nproof;
-	}
-out:
-	return ret;
-}
-
-/* Asks pl_dossier_wants() what is missing and fetches it, until nothing is (docs/dossier.md §2). */
-static int fetch_proven(struct export *e)
-{
-	struct pl_dossier_want *w = NULL;
-	size_t nw = 0;
-	int ret, err;
-
-	for (int round = 0;; round++) {
-		free(w);
-		w = NULL;
-		ret = proven_view(e);
-		if (ret)
-			goto out;
-		err = pl_dossier_wants(&w, &nw, e->window, e->nwindow, e->proven, e->nheld);
-		if (err) {
-			cli_error("the window from log #%" PRIu64 ": %s", e->subject.index,
-			          err == PL_EMALFORMED
-			                  ? "the exchange logged a record that does not "
-			                    "parse"
-			                  : pl_strerror(err));
-			ret = err == PL_ENOMEM ? PL_EXIT_USAGE : PL_EXIT_FAIL;
-			goto out;
-		}
-		if (nw == 0)
-			break;
-		/* Two rounds suffice (anchors and references, then their registers); a third is
-		 * slack, a fourth a loop. */
-		if (round == 3) {
-			cli_error("the window from log #%" PRIu64
-			          ": the records it needs before it keep growing",
-			          e->subject.index);
-			ret = PL_EXIT_FAIL;
-			goto out;
-		}
-		for (size_t k = 0; k < nw; k++) {
-			ret = fetch_want(e, &w[k]);
-			if (ret)
-				goto out;
-		}
-	}
-	ret = PL_EXIT_OK;
-out:
-	free(w);
-	return ret;
-}
-
-static bool in_dossier(const struct export *e, const uint8_t *id)
-{
-	for (size_t i = 0; i < e->nwindow; i++) {
-		if (memcmp(e->ids[i], id, PL_RECORD_ID_BYTES) == 0)
-			return true;
-	}
-	for (size_t i = 0; i < e->nheld; i++) {
-		if (memcmp(e->held[i]->id, id, PL_RECORD_ID_BYTES) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
  * Adds the disclosure of record arg: the opened copy in the local state, or
  * the payload fetched and opened with this party's key (session_payload()
  * checks it against the record's commitment). Returns an exit code.
@@ -783,7 +459,7 @@ static int add_disclosure(struct export *e, const char *arg)
 			goto out; /* named twice */
 	}
 	ret = PL_EXIT_USAGE;
-	if (!in_dossier(e, r.id)) {
+	if (!pl_dossier_export_holds(e->x, r.id)) {
 		cli_error("record %.16s: not in the dossier of %s (its window starts at log "
 		          "#%" PRIu64 "), so it cannot be disclosed in it",
 		          r.hex, e->sid, e->subject.index);
@@ -817,171 +493,87 @@ out:
 	return ret;
 }
 
-static int cmp_disclosed(const void *a, const void *b)
-{
-	const struct disclosed *x = a, *y = b;
-
-	return memcmp(x->d.id, y->d.id, PL_RECORD_ID_BYTES);
-}
-
 /*
- * Builds the dossier from what was fetched and verifies it with the pinned
+ * Builds the dossier from what was gathered and verifies it with the pinned
  * log key, as a reader will: a dossier that does not verify is never
  * written. Returns an exit code.
  */
-static int build(struct export *e, struct pl_dossier_report **rep)
+static int build(struct export *e)
 {
 	struct pl_dossier_disclosure d[PL_DOSSIER_MAX_DISCLOSURES];
-	struct pl_dossier_input in;
 	struct pl_buf why;
-	int ret = PL_EXIT_FAIL, err;
+	int ret = PL_EXIT_OK, err;
 
 	pl_buf_init(&why, WHY_MAX);
-	qsort(e->disc, e->ndisc, sizeof(e->disc[0]), cmp_disclosed);
 	for (size_t i = 0; i < e->ndisc; i++)
 		d[i] = e->disc[i].d;
-	memset(&in, 0, sizeof(in));
-	in.log_key = &e->s.profile.log_key;
-	in.checkpoint = e->cpnote.data;
-	in.checkpoint_len = e->cpnote.len;
-	in.start = e->subject.index;
-	in.frontier = (const uint8_t(*)[PL_HASH_BYTES])e->frontier;
-	in.nfrontier = e->nfrontier;
-	in.window = e->window;
-	in.nwindow = e->nwindow;
-	in.proven = e->proven;
-	in.nproven = e->nheld;
-	in.disclosures = d;
-	in.ndisclosures = e->ndisc;
-	err = pl_dossier_build(&e->json, &in);
-	if (err == PL_ENOMEM || err == PL_ETOOBIG) {
-		cli_error("dossier of %s: %s", e->sid,
-		          err == PL_ETOOBIG ? "larger than a dossier may be" : pl_strerror(err));
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
+	err = pl_dossier_export_finish(e->x, d, e->ndisc, &e->json, NULL, &why);
 	if (err) {
-		cli_error("dossier of %s: what the exchange gave does not make a dossier (%s); "
-		          "nothing written",
-		          e->sid, pl_strerror(err));
-		goto out;
+		cli_error("%s", why.len ? why.data : pl_strerror(err));
+		ret = err == PL_ENOMEM || err == PL_ETOOBIG ? PL_EXIT_USAGE : PL_EXIT_FAIL;
 	}
-	err = pl_dossier_verify(rep, e->json.data, e->json.len, &e->s.profile.log_key, NULL, 0, 0,
-	                        &why);
-	if (err) {
-		cli_error("dossier of %s: what the exchange gave does not verify, so nothing is "
-		          "written: %s",
-		          e->sid, why.len ? why.data : pl_strerror(err));
-		ret = err == PL_ENOMEM ? PL_EXIT_USAGE : PL_EXIT_FAIL;
-		goto out;
-	}
-	ret = PL_EXIT_OK;
-out:
 	sodium_memzero(d, sizeof(d));
 	pl_buf_release(&why);
 	return ret;
 }
 
-/*
- * Fetches the checkpoint after the subject, so that it covers it. An exchange
- * with witnesses serves the newest checkpoint they cosigned, which lags a
- * record just logged by a witness round: polls for one that covers the
- * subject, at most e->wait_ms. fetch_window() reports one that never came.
- */
-static int covering_checkpoint(struct export *e)
-{
-	const struct timespec tick = {0, 100 * 1000 * 1000};
-	uint64_t waited = 0;
-	int ret;
-
-	for (;;) {
-		pl_buf_reset(&e->cpnote);
-		ret = session_refresh(&e->s, &e->cp, &e->cpnote);
-		if (ret || e->cp.size > e->subject.index || waited >= e->wait_ms)
-			break;
-		if (waited == 0)
-			fprintf(stderr,
-			        "parley dossier: waiting for a checkpoint that covers log #%" PRIu64
-			        " (the exchange's newest covers %" PRIu64 " records)\n",
-			        e->subject.index, e->cp.size);
-		nanosleep(&tick, NULL);
-		waited += 100;
-	}
-	return ret;
-}
-
 static int run_export(struct export *e, const char *id)
 {
-	struct pl_tiles_source src = {read_tile, &e->tiles};
-	struct pl_tlog_reader rd;
-	struct pl_dossier_report *rep = NULL;
+	const struct pl_dossier_source src = {
+	        .ctx = e,
+	        .checkpoint = src_checkpoint,
+	        .tile = src_tile,
+	        .bundle = src_bundle,
+	        .record = src_record,
+	        .register_of = src_register,
+	};
+	struct pl_dossier_export_info info;
+	struct pl_buf why;
 	int ret, err;
 
-	e->tiles.s = &e->s;
-	pl_buf_init(&e->cpnote, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&why, WHY_MAX);
 	pl_buf_init(&e->json, PL_DOSSIER_MAX_BYTES);
 	ret = find_subject(e, id);
 	if (ret)
 		goto out;
-	ret = covering_checkpoint(e);
-	if (ret)
-		goto out;
-	pl_tiles_view_init(&e->view, e->cp.size, &src);
-	ret = fetch_window(e);
-	if (ret)
-		goto out;
-	rd = pl_tiles_view_reader(&e->view);
-	err = pl_dossier_frontier(&rd, e->subject.index, e->frontier, &e->nfrontier);
+	err = pl_dossier_export_collect(&e->x, &src, &e->s.profile.log_key, e->subject.id,
+	                                e->subject.index, &why);
 	if (err) {
-		ret = tiles_failed(e, "the frontier of the window", err);
+		ret = export_failed(e, err, &why);
 		goto out;
 	}
-	ret = fetch_proven(e);
 	for (size_t i = 0; ret == PL_EXIT_OK && i < e->ndisclose; i++)
 		ret = add_disclosure(e, e->disclose[i]);
 	if (ret == PL_EXIT_OK)
-		ret = proven_view(e);
-	if (ret == PL_EXIT_OK)
-		ret = build(e, &rep);
+		ret = build(e);
 	if (ret == PL_EXIT_OK)
 		ret = write_atomic("dossier", e->output, e->json.data, e->json.len);
 	if (ret)
 		goto out;
+	pl_dossier_export_info(e->x, &info);
 	printf("dossier %s: %s %s (log #%" PRIu64 ") up to checkpoint %" PRIu64
 	       ": %zu window record%s, %zu earlier record%s with proofs, %zu disclosure%s; "
 	       "verified with the pinned log key %s\n",
 	       e->output,
 	       e->subject.rec->kind == PL_KIND_SEND ? pl_record_class_name(e->subject.rec->cls)
 	                                            : pl_record_kind_name(e->subject.rec->kind),
-	       e->subject.hex, e->subject.index, e->cp.size, e->nwindow, e->nwindow == 1 ? "" : "s",
-	       e->nheld, e->nheld == 1 ? "" : "s", e->ndisc, e->ndisc == 1 ? "" : "s",
-	       e->s.profile.log_key.name);
+	       e->subject.hex, e->subject.index, info.size, info.nwindow,
+	       info.nwindow == 1 ? "" : "s", info.nproven, info.nproven == 1 ? "" : "s", e->ndisc,
+	       e->ndisc == 1 ? "" : "s", e->s.profile.log_key.name);
 out:
-	pl_dossier_report_free(rep);
+	pl_buf_release(&why);
 	return ret;
 }
 
 static void export_release(struct export *e)
 {
-	for (size_t i = 0; i < e->nbundles; i++)
-		pl_buf_release(&e->bundles[i]);
-	free(e->bundles);
-	free(e->window);
-	free(e->ids);
-	for (size_t i = 0; i < e->nheld; i++) {
-		free(e->held[i]->text);
-		free(e->held[i]);
-	}
-	free(e->held);
-	free(e->proven);
+	pl_dossier_export_free(e->x);
 	for (size_t i = 0; i < e->ndisc; i++)
 		pl_state_plaintext_free(e->disc[i].plain, e->disc[i].d.len);
 	/* The file holds the disclosed plaintexts too: no copy is left behind in memory. */
 	if (e->json.data)
 		sodium_memzero(e->json.data, e->json.len);
 	pl_buf_release(&e->json);
-	pl_buf_release(&e->cpnote);
-	tiles_release(&e->tiles);
 	session_record_release(&e->subject);
 	session_close(&e->s);
 	sodium_memzero(e, sizeof(*e));
@@ -1070,191 +662,6 @@ struct verify_args {
 	uint64_t quorum;
 };
 
-static const char *verdict_kind_name(enum pl_dossier_verdict_kind k)
-{
-	switch (k) {
-	case PL_VERDICT_BASIS:
-		return "basis";
-	case PL_VERDICT_DONE:
-		return "done";
-	case PL_VERDICT_NOT_DONE:
-		return "not-done";
-	case PL_VERDICT_TIME:
-		return "time";
-	case PL_VERDICT_FLAG:
-		return "flag";
-	case PL_VERDICT_DISCLOSED:
-		return "disclosed";
-	}
-	return "other";
-}
-
-/* A JSON string of a time, or null when it cannot be written as one. */
-static json_t *json_time(int64_t t)
-{
-	char s[PL_TIMESTAMP_LEN + 1];
-
-	return pl_timestamp_format(s, t) == 0 ? json_string(s) : json_null();
-}
-
-static bool set(json_t *o, const char *key, json_t *v)
-{
-	return v && json_object_set_new(o, key, v) == 0;
-}
-
-static json_t *report_events(const struct pl_dossier_report *r)
-{
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	for (size_t i = 0; ok && i < r->nevents; i++) {
-		const struct pl_dossier_event *x = &r->events[i];
-		json_t *o = json_object();
-		const char *kind = pl_record_kind_name(x->kind);
-		pl_record_id_format(hex, x->id);
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && set(o, "index", json_integer((json_int_t)x->index));
-		ok = ok && set(o, "id", json_string(hex));
-		ok = ok && set(o, "kind", kind ? json_string(kind) : json_null());
-		ok = ok && set(o, "author", json_string(x->author));
-		ok = ok && set(o, "time", json_time(x->time));
-		ok = ok && set(o, "contradicted", json_boolean(x->contradicted));
-		ok = ok && set(o, "what", json_string(x->what));
-	}
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-static json_t *report_verdicts(const struct pl_dossier_report *r)
-{
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	for (size_t i = 0; ok && i < r->nverdicts; i++) {
-		json_t *o = json_object();
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && set(o, "kind", json_string(verdict_kind_name(r->verdicts[i].kind)));
-		ok = ok && set(o, "text", json_string(r->verdicts[i].text));
-	}
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-static json_t *report_disclosed(const struct pl_dossier_report *r)
-{
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	struct pl_buf b64;
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	pl_buf_init(&b64, PL_B64_LEN(PL_BOX_MAX_BODY));
-	for (size_t i = 0; ok && i < r->ndisclosed; i++) {
-		const struct pl_dossier_disclosed *x = &r->disclosed[i];
-		json_t *o = json_object();
-		pl_record_id_format(hex, x->id);
-		pl_buf_reset(&b64);
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && set(o, "record", json_string(hex));
-		ok = ok && set(o, "index", json_integer((json_int_t)x->index));
-		ok = ok && set(o, "author", json_string(x->author));
-		ok = ok && set(o, "bytes", json_integer((json_int_t)x->len));
-		/* Text as text; anything else in base64 only, so no reader mistakes it for text. */
-		ok = ok && set(o, "text",
-		               x->is_text ? json_stringn((const char *)x->plaintext, x->len)
-		                          : json_null());
-		ok = ok && pl_b64_append(&b64, x->plaintext, x->len) == 0;
-		ok = ok && set(o, "base64", json_stringn(b64.data ? b64.data : "", b64.len));
-	}
-	pl_buf_release(&b64);
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-/* The witnesses relied on: each one's verifier key and when it cosigned. */
-static json_t *report_cosigners(const struct pl_dossier_report *r)
-{
-	struct pl_buf key;
-	json_t *a = json_array();
-	bool ok = a != NULL;
-
-	pl_buf_init(&key, 1024);
-	for (size_t i = 0; ok && i < r->ncosigners; i++) {
-		json_t *o = json_object();
-		pl_buf_reset(&key);
-		ok = o && json_array_append_new(a, o) == 0;
-		ok = ok && pl_vkey_format(&r->cosigners[i].key, &key) == 0;
-		ok = ok && set(o, "key", json_stringn(key.data, key.len));
-		ok = ok && set(o, "time", json_time(r->cosigners[i].time));
-	}
-	pl_buf_release(&key);
-	if (!ok) {
-		json_decref(a);
-		a = NULL;
-	}
-	return a;
-}
-
-/* Prints the report as one JSON object. Returns an exit code. */
-static int print_report_json(const struct pl_dossier_report *r)
-{
-	char hex[PL_RECORD_ID_HEX_LEN + 1], root[PL_HASH_B64_LEN + 1];
-	const char *kind = pl_record_kind_name(r->subject_kind);
-	const char *cls = r->subject_class ? pl_record_class_name(r->subject_class) : NULL;
-	struct pl_buf key;
-	json_t *o = json_object(), *w = json_object();
-	char *text = NULL;
-	bool ok = o && w;
-	int ret = PL_EXIT_USAGE;
-
-	pl_buf_init(&key, 1024);
-	pl_record_id_format(hex, r->subject);
-	pl_b64_encode(root, r->root, PL_HASH_BYTES);
-	ok = ok && pl_vkey_format(&r->log_key, &key) == 0;
-	ok = ok && set(o, "verifies", json_true());
-	ok = ok && set(o, "version", json_string(PL_DOSSIER_VERSION));
-	ok = ok && set(o, "origin", json_string(r->origin));
-	ok = ok && set(o, "log_key", json_stringn(key.data ? key.data : "", key.len));
-	ok = ok && set(o, "log_key_pinned", json_boolean(r->log_key_pinned));
-	ok = ok && set(o, "size", json_integer((json_int_t)r->size));
-	ok = ok && set(o, "root", json_string(root));
-	ok = ok && set(o, "start", json_integer((json_int_t)r->start));
-	ok = ok && set(o, "subject", json_string(hex));
-	ok = ok && set(o, "subject_kind", kind ? json_string(kind) : json_null());
-	ok = ok && set(o, "subject_class", cls ? json_string(cls) : json_null());
-	ok = ok && set(w, "required", json_integer((json_int_t)r->witnesses_required));
-	ok = ok && set(w, "verified", json_integer((json_int_t)r->witnesses_verified));
-	ok = ok && set(w, "cosigners", report_cosigners(r));
-	ok = ok && json_object_set(o, "witnesses", w) == 0;
-	ok = ok && set(o, "existed_by", r->has_bound ? json_time(r->bound) : json_null());
-	ok = ok && set(o, "events", report_events(r));
-	ok = ok && set(o, "verdicts", report_verdicts(r));
-	ok = ok && set(o, "disclosed", report_disclosed(r));
-	text = ok ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
-		cli_error("verify: cannot format the JSON answer");
-		goto out;
-	}
-	ret = cli_write_stdout(text, strlen(text));
-	if (ret == PL_EXIT_OK)
-		ret = cli_write_stdout("\n", 1);
-out:
-	free(text);
-	json_decref(w);
-	json_decref(o);
-	pl_buf_release(&key);
-	return ret;
-}
-
 /* Says why a dossier did not verify (one line), in JSON too when asked. Returns the exit code. */
 static int report_failure(const struct verify_args *a, int err, const struct pl_buf *why)
 {
@@ -1323,7 +730,14 @@ static int verify_dossier(const struct verify_args *a)
 			goto out;
 	}
 	if (a->json) {
-		ret = print_report_json(rep);
+		pl_buf_reset(&page);
+		err = pl_dossier_render_json(rep, &page);
+		if (err) {
+			cli_error("verify: cannot format the JSON answer");
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		ret = cli_write_stdout(page.data, page.len);
 		goto out;
 	}
 	pl_buf_reset(&page);

@@ -37,14 +37,9 @@ static const char thread_help[] =
         "Exit status: 0 shown; 1 a record or the checkpoint does not verify; 2 usage or\n"
         "I/O error; 3 the exchange refused (unknown or ambiguous id).\n";
 
-/* Bytes of a statement's first line quoted in a timeline. */
-#define THREAD_QUOTE_MAX 72
 /* Bytes of one event description. */
 #define THREAD_WHAT_MAX 1536
 #define THREAD_LIST_MAX 1100 /* 16 names of 63 bytes and their separators */
-#define THREAD_SEND_MAX 1280 /* a send's own description: the list and a few words */
-
-#define ELLIPSIS        "\xe2\x80\xa6"
 
 /* One record of the thread, verified, and the thread record it acts on or cites. */
 struct item {
@@ -133,159 +128,29 @@ static void target_text(char *out, size_t n, const struct thread *t, const struc
 		snprintf(out, n, "the %s %.8s", pl_record_kind_name(r->kind), x->r.hex);
 }
 
-/*
- * The first line of a public body, cut to THREAD_QUOTE_MAX bytes on a
- * character boundary. The body passed the record grammar: UTF-8 with no
- * control or invisible character, so it is safe on a terminal.
- */
-static void quote_text(char *out, size_t n, const struct pl_record *r)
-{
-	size_t len = 0;
-	bool cut = false;
-
-	if (!(r->has & PL_RECORD_HAS_BODY)) {
-		snprintf(out, n, "%s", "");
-		return;
-	}
-	while (len < r->body_len && r->body[len] != '\n')
-		len++;
-	if (len > THREAD_QUOTE_MAX) {
-		len = THREAD_QUOTE_MAX;
-		while (len > 0 && ((unsigned char)r->body[len] & 0xC0) == 0x80)
-			len--;
-		cut = true;
-	} else if (len + 1 < r->body_len) {
-		cut = true; /* more lines follow */
-	}
-	snprintf(out, n, "\"%.*s%s\"", (int)len, r->body, cut ? ELLIPSIS : "");
-}
-
 static const char *class_text(const struct pl_record *r)
 {
 	const char *c = (r->has & PL_RECORD_HAS_CLASS) ? pl_record_class_name(r->cls) : NULL;
 	return c ? c : "message";
 }
 
-/* What a send says about itself: "a proposal to kpa via unc, reply by T". */
-static void send_text(char *out, size_t n, const struct pl_record *r)
-{
-	char list[THREAD_LIST_MAX], when[PL_TIMESTAMP_LEN + 1];
-	size_t at;
-
-	name_list(list, sizeof(list), r->to, r->nto);
-	snprintf(out, n, "a %s to %s", class_text(r), list);
-	at = strlen(out);
-	if (r->has & PL_RECORD_HAS_VIA)
-		snprintf(out + at, n - at, " via %s", r->via);
-	at = strlen(out);
-	if (r->has & PL_RECORD_HAS_DEADLINE) {
-		time_text(when, r->deadline);
-		snprintf(out + at, n - at, ", reply by %s", when);
-	}
-}
-
 /* The sentence of one event, from the record and the thread record it is about. */
-static void describe(const struct thread *t, struct item *x)
+static void event_what(const struct thread *t, struct item *x)
 {
 	const struct pl_record *r = x->r.rec;
-	const struct pl_record *tr = x->target ? x->target->r.rec : NULL;
-	char tgt[64], list[THREAD_LIST_MAX], body[THREAD_QUOTE_MAX + 16], sub[THREAD_SEND_MAX];
-	char when[PL_TIMESTAMP_LEN + 1];
-	char *out = x->what;
-	size_t n = sizeof(x->what);
+	struct pl_describe_context c;
+	char tgt[64];
 
 	target_text(tgt, sizeof(tgt), t, x->target);
-	name_list(list, sizeof(list), r->to, r->nto);
-	switch (r->kind) {
-	case PL_KIND_SEND:
-		send_text(sub, sizeof(sub), r);
-		if (pl_record_ref_find(r, PL_ROLE_REPLY_TO) && x->target)
-			snprintf(out, n, "replied with %s, answering %s", sub, tgt);
-		else
-			snprintf(out, n, "sent %s", sub);
-		break;
-	case PL_KIND_RECEIVE:
-		if (tr && (tr->has & PL_RECORD_HAS_VIA) && strcmp(tr->via, r->author) == 0)
-			snprintf(out, n, "received %s for relay (content reached it)", tgt);
-		else
-			snprintf(out, n, "received %s (content reached it)", tgt);
-		break;
-	case PL_KIND_CONVEY:
-		if (tr) {
-			name_list(list, sizeof(list), tr->to, tr->nto);
-			snprintf(out, n, "conveyed %s to %s", tgt, list);
-		} else {
-			snprintf(out, n, "conveyed %s", tgt);
-		}
-		break;
-	case PL_KIND_DECLINE:
-		snprintf(out, n, "declined to convey %s: \"%s\"", tgt, r->reason);
-		break;
-	case PL_KIND_AVAILABLE:
-		snprintf(out, n, "made %s available to %s", tgt, list);
-		break;
-	case PL_KIND_ACCEPT:
-		snprintf(out, n, "accepted %s", tgt);
-		break;
-	case PL_KIND_REFUSE:
-		if (r->has & PL_RECORD_HAS_REASON)
-			snprintf(out, n, "refused %s: \"%s\"", tgt, r->reason);
-		else
-			snprintf(out, n, "refused %s", tgt);
-		break;
-	case PL_KIND_EXPIRE:
-		if (r->has & PL_RECORD_HAS_VIA)
-			snprintf(
-			        out, n,
-			        "recorded that %s expired: %s never conveyed or declined it, so it "
-			        "never reached %s",
-			        tgt, r->via, list);
-		else
-			snprintf(out, n, "recorded that %s expired with no decision by %s", tgt,
-			         list);
-		break;
-	case PL_KIND_STATEMENT: {
-		/* The subject cites records outside its thread: name them, not "it". */
-		const char *cited = x == t->subject ? t->cited : x->target ? tgt : "";
-		quote_text(body, sizeof(body), r);
-		snprintf(out, n, "%s%s%s: %s",
-		         (r->has & PL_RECORD_HAS_CLASS) && r->cls == PL_CLASS_MEASURE
-		                 ? "announced a measure"
-		                 : "made a public statement",
-		         cited[0] ? ", citing " : "", cited, body);
-		break;
-	}
-	case PL_KIND_CONSULT:
-		if (r->has & PL_RECORD_HAS_DEADLINE) {
-			time_text(when, r->deadline);
-			snprintf(out, n, "consulted %s on a draft, advice by %s", list, when);
-		} else {
-			snprintf(out, n, "consulted %s on a draft", list);
-		}
-		break;
-	case PL_KIND_ADVISE:
-		snprintf(out, n, "advised on %s: %s%s%s%s", tgt, pl_position_name(r->position),
-		         (r->has & PL_RECORD_HAS_REASON) ? " (\"" : "",
-		         (r->has & PL_RECORD_HAS_REASON) ? r->reason : "",
-		         (r->has & PL_RECORD_HAS_REASON) ? "\")" : "");
-		break;
-	case PL_KIND_CHECK:
-		snprintf(out, n, "checked the line %s between %s", r->line, list);
-		break;
-	case PL_KIND_ANSWER:
-		snprintf(out, n, "answered the check of the line %s", r->line);
-		break;
-	case PL_KIND_UNANSWERED:
-		snprintf(out, n, "recorded that %s did not answer the check of the line %s", list,
-		         r->line);
-		break;
-	case PL_KIND_REGISTER:
-		snprintf(out, n, "registered the party %s", r->party);
-		break;
-	case PL_KIND_REVOKE:
-		snprintf(out, n, "revoked keys of the party %s", r->party);
-		break;
-	}
+	memset(&c, 0, sizeof(c));
+	c.voice = PL_DESCRIBE_THREAD;
+	c.target = tgt;
+	c.target_rec = x->target ? x->target->r.rec : NULL;
+	if (r->kind == PL_KIND_SEND && pl_record_ref_find(r, PL_ROLE_REPLY_TO) && x->target)
+		c.answering = tgt;
+	/* The subject cites records outside its thread: name them, not "it". */
+	c.cited = x == t->subject ? t->cited : x->target ? tgt : "";
+	pl_record_describe(x->what, sizeof(x->what), r, &c);
 }
 
 /* ---- Status ---- */
@@ -660,7 +525,7 @@ static int load(struct thread *t, const char *arg)
 			goto out;
 	}
 	for (size_t i = 0; i < t->n; i++)
-		describe(t, &t->v[i]);
+		event_what(t, &t->v[i]);
 out:
 	pl_client_list_release(&list);
 	session_record_release(&subject);

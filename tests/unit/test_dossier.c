@@ -25,6 +25,7 @@
 #include <parley/dossier.h>
 #include <parley/encoding.h>
 #include <parley/record.h>
+#include <parley/tiles.h>
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
@@ -1677,6 +1678,76 @@ static void test_parse_faults(void **state)
 
 /* ---- Rendering ----------------------------------------------------------------------------- */
 
+/*
+ * The JSON report: one object, its fields in order, every verdict's kind by
+ * the name the HTML page gives its line as a class, and a final newline.
+ */
+static void test_render_json(void **state)
+{
+	static const char *const names[] = {
+	        [PL_VERDICT_BASIS] = "basis",       [PL_VERDICT_DONE] = "done",
+	        [PL_VERDICT_NOT_DONE] = "not-done", [PL_VERDICT_TIME] = "time",
+	        [PL_VERDICT_FLAG] = "flag",         [PL_VERDICT_DISCLOSED] = "disclosed",
+	};
+	struct fx f;
+	struct pl_buf b, out, html;
+	struct pl_dossier_report *rep = NULL;
+	json_t *root, *v;
+	json_error_t jerr;
+	const char *key;
+	size_t i = 0, nnot = 0;
+	static const char *const order[] = {
+	        "verifies",   "version", "origin",   "log_key",      "log_key_pinned", "size",
+	        "root",       "start",   "subject",  "subject_kind", "subject_class",  "witnesses",
+	        "existed_by", "events",  "verdicts", "disclosed",
+	};
+
+	(void)state;
+	build_log(&f, HONEST);
+	export_s1b(&f, &b);
+	assert_int_equal(verify(&b, &rep, NULL), 0);
+	pl_buf_init(&out, 1 << 20);
+	pl_buf_init(&html, 1 << 20);
+	assert_int_equal(pl_buf_adds(&out, "x"), 0);
+	assert_int_equal(pl_dossier_render_json(rep, &out), 0);
+	assert_int_equal(out.data[0], 'x');
+	assert_int_equal(out.data[out.len - 1], '\n');
+	assert_int_equal(out.data[out.len - 2], '}');
+	root = json_loadb(out.data + 1, out.len - 1, 0, &jerr);
+	assert_non_null(root);
+	json_object_foreach(root, key, v)
+	{
+		assert_true(i < sizeof(order) / sizeof(order[0]));
+		assert_string_equal(key, order[i++]);
+	}
+	assert_int_equal(i, sizeof(order) / sizeof(order[0]));
+	assert_true(json_is_true(json_object_get(root, "verifies")));
+	assert_int_equal(json_array_size(json_object_get(root, "events")), rep->nevents);
+	v = json_object_get(root, "verdicts");
+	assert_int_equal(json_array_size(v), rep->nverdicts);
+	assert_int_equal(pl_dossier_render_html(rep, &html), 0);
+	for (i = 0; i < rep->nverdicts; i++) {
+		const char *k = json_string_value(json_object_get(json_array_get(v, i), "kind"));
+		char cls[64];
+		assert_non_null(k);
+		assert_string_equal(k, names[rep->verdicts[i].kind]);
+		snprintf(cls, sizeof(cls), "<li class=\"%s\">", k);
+		assert_non_null(strstr(html.data, cls));
+		nnot += strcmp(k, "not-done") == 0;
+		assert_string_equal(
+		        json_string_value(json_object_get(json_array_get(v, i), "text")),
+		        rep->verdicts[i].text);
+	}
+	assert_true(nnot > 0);
+	v = json_array_get(json_object_get(root, "disclosed"), 0);
+	assert_string_equal(json_string_value(json_object_get(v, "text")), proposal_text);
+	json_decref(root);
+	pl_buf_release(&html);
+	pl_buf_release(&out);
+	release(rep, &b);
+	free_log(&f);
+}
+
 static void test_render(void **state)
 {
 	struct fx f;
@@ -1832,6 +1903,246 @@ static void test_golden(void **state)
 	}
 }
 
+/* ---- The export, from a log in memory ------------------------------------------------------ */
+
+/* Ways an in-memory source lies or fails, for the export's checks. */
+enum src_twist {
+	SRC_HONEST,
+	SRC_NO_DIRECTORY, /* knows no register record: the export scans the bundles */
+	SRC_BAD_TILE,     /* a level-0 hash tile with one hash flipped */
+	SRC_OTHER_RECORD, /* answers a record by id with another record */
+	SRC_SHORT_CP,     /* a checkpoint that does not cover the subject */
+	SRC_NET_DOWN,     /* entry bundles fail with a network error */
+};
+
+/* A pl_dossier_source over the log of a struct fx, up to its whole size. */
+struct memsrc {
+	struct fx *f;
+	enum src_twist tw;
+	size_t ncalls_tile;
+	size_t ncalls_register;
+};
+
+static int mem_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
+{
+	struct memsrc *m = ctx;
+	struct pl_buf cp;
+	int ret;
+
+	checkpoint(m->f, m->tw == SRC_SHORT_CP ? covering : m->f->n, true, &cp);
+	ret = pl_buf_add(note, cp.data, cp.len);
+	pl_buf_release(&cp);
+	return ret;
+}
+
+static int mem_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
+{
+	struct memsrc *m = ctx;
+	struct pl_tlog_reader rd = pl_tlog_memstore_reader(m->f->ms);
+	static uint8_t tile[PL_TILE_BYTES];
+	size_t len = 0;
+	int ret;
+
+	m->ncalls_tile++;
+	ret = pl_tiles_read_hash_tile(&rd, t, tile, &len);
+	if (ret == 0 && len != (size_t)t->width * PL_HASH_BYTES)
+		ret = PL_EMALFORMED;
+	if (ret == 0 && m->tw == SRC_BAD_TILE && t->level == 0)
+		tile[12 * PL_HASH_BYTES] ^= 1;
+	if (ret == 0)
+		memcpy(out, tile, len);
+	return ret;
+}
+
+static int mem_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
+{
+	struct memsrc *m = ctx;
+	int ret = m->tw == SRC_NET_DOWN ? PL_ENET : 0;
+
+	for (unsigned i = 0; ret == 0 && i < width; i++) {
+		size_t k = (size_t)n * PL_TILE_WIDTH + i;
+		ret = k < m->f->n ? pl_tiles_bundle_add(out, m->f->rec[k].data, m->f->rec[k].len)
+		                  : PL_EINVAL;
+	}
+	return ret;
+}
+
+static int mem_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,
+                      uint64_t *index)
+{
+	struct memsrc *m = ctx;
+	size_t i = find_record(m->f, id);
+
+	if (m->tw == SRC_OTHER_RECORD)
+		i = i ? i - 1 : i + 1;
+	*index = i;
+	return pl_buf_add(out, m->f->rec[i].data, m->f->rec[i].len);
+}
+
+static int mem_register(void *ctx, const char *key_name, const uint8_t key_id[PL_KEYID_BYTES],
+                        struct pl_buf *out, uint64_t *index)
+{
+	struct memsrc *m = ctx;
+	size_t i;
+
+	m->ncalls_register++;
+	if (m->tw == SRC_NO_DIRECTORY)
+		return PL_ENOTFOUND;
+	i = find_register(m->f, key_name, key_id);
+	*index = i;
+	return pl_buf_add(out, m->f->rec[i].data, m->f->rec[i].len);
+}
+
+static void memsrc_init(struct pl_dossier_source *src, struct memsrc *m, struct fx *f,
+                        enum src_twist tw)
+{
+	memset(m, 0, sizeof(*m));
+	m->f = f;
+	m->tw = tw;
+	memset(src, 0, sizeof(*src));
+	src->ctx = m;
+	src->checkpoint = mem_checkpoint;
+	src->tile = mem_tile;
+	src->bundle = mem_bundle;
+	src->record = mem_record;
+	src->register_of = mem_register;
+}
+
+/*
+ * Round trip: the export gathers S1(b)'s evidence from a log in memory,
+ * builds the dossier and verifies it; the file is byte for byte the one
+ * assembled by hand from the same log, and it verifies with the witness.
+ * With a source that knows no directory, the export finds every register
+ * record in the entry bundles instead, and the file is the same.
+ */
+static void test_export_round_trip(void **state)
+{
+	static const enum src_twist twists[] = {SRC_HONEST, SRC_NO_DIRECTORY};
+	struct pl_dossier_disclosure d;
+	struct fx f;
+	struct pl_buf want, got, why;
+
+	(void)state;
+	build_log(&f, HONEST);
+	export_s1b(&f, &want);
+	disclosure(&d, &f, f.s1b, proposal_text, salt1);
+	for (size_t k = 0; k < sizeof(twists) / sizeof(twists[0]); k++) {
+		struct pl_dossier_source src;
+		struct memsrc m;
+		struct pl_dossier_export *x = NULL;
+		struct pl_dossier_export_info info;
+		struct pl_dossier_report *rep = NULL, *rep2 = NULL;
+
+		memsrc_init(&src, &m, &f, twists[k]);
+		pl_buf_init(&got, PL_DOSSIER_MAX_BYTES);
+		pl_buf_init(&why, 4096);
+		assert_int_equal(
+		        pl_dossier_export_collect(&x, &src, &vkeys[EX], f.id[f.s1b], f.s1b, &why),
+		        0);
+		assert_int_equal(why.len, 0);
+		pl_dossier_export_info(x, &info);
+		assert_int_equal(info.size, f.n);
+		assert_int_equal(info.start, f.s1b);
+		assert_int_equal(info.nwindow, f.n - f.s1b);
+		assert_true(info.nproven > 0);
+		assert_true(pl_dossier_export_holds(x, f.id[f.s1b]));
+		assert_true(pl_dossier_export_holds(x, f.id[f.n - 1]));
+		assert_true(m.ncalls_register > 0);
+		/* Each tile is fetched once, however often the proofs need it. */
+		assert_true(m.ncalls_tile <= 2 + info.nproven);
+		assert_int_equal(pl_dossier_export_finish(x, &d, 1, &got, &rep, &why), 0);
+		assert_non_null(rep);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len);
+		assert_int_equal(verify(&got, &rep2, &why), 0);
+		assert_int_equal(rep2->ndisclosed, 1);
+		assert_int_equal(rep->nevents, rep2->nevents);
+		pl_dossier_report_free(rep);
+		pl_dossier_report_free(rep2);
+		pl_dossier_export_free(x);
+		pl_buf_release(&got);
+		pl_buf_release(&why);
+	}
+	pl_buf_release(&want);
+	free_log(&f);
+}
+
+/*
+ * A source that lies or fails: the export stops at the first thing that
+ * does not hold, names it, and hands back nothing.
+ */
+static void test_export_refusals(void **state)
+{
+	static const struct {
+		enum src_twist tw;
+		int err;
+		const char *reason;
+	} table[] = {
+	        {SRC_BAD_TILE, PL_EPROOF, "an entry does not hash to its leaf in the hash tile"},
+	        {SRC_OTHER_RECORD, PL_EPROOF, "the exchange gave it for another record"},
+	        {SRC_SHORT_CP, PL_ERANGE, "beyond the checkpoint of size"},
+	        {SRC_NET_DOWN, PL_ENET, "entry bundle 0"},
+	};
+	struct pl_dossier_disclosure d;
+	struct fx f;
+
+	(void)state;
+	build_log(&f, HONEST);
+	for (size_t k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
+		struct pl_dossier_source src;
+		struct memsrc m;
+		struct pl_dossier_export *x = NULL;
+		struct pl_buf why;
+
+		memsrc_init(&src, &m, &f, table[k].tw);
+		pl_buf_init(&why, 4096);
+		assert_int_equal(
+		        pl_dossier_export_collect(&x, &src, &vkeys[EX], f.id[f.s2], f.s2, &why),
+		        table[k].err);
+		assert_null(x);
+		assert_non_null(why.data);
+		if (!strstr(why.data, table[k].reason))
+			fail_msg("case %zu: %s", k, why.data);
+		pl_buf_release(&why);
+	}
+	{
+		/* The subject is not where the source says it is. */
+		struct pl_dossier_source src;
+		struct memsrc m;
+		struct pl_dossier_export *x = NULL;
+		struct pl_buf why, out;
+		size_t outside;
+
+		memsrc_init(&src, &m, &f, SRC_HONEST);
+		pl_buf_init(&why, 4096);
+		assert_int_equal(
+		        pl_dossier_export_collect(&x, &src, &vkeys[EX], f.id[f.s2], f.s2 - 1, &why),
+		        PL_EPROOF);
+		assert_non_null(strstr(why.data, "the log holds another record there"));
+		/* A checkpoint signed by another key than the log key given. */
+		pl_buf_reset(&why);
+		assert_int_equal(
+		        pl_dossier_export_collect(&x, &src, &vkeys[ROK], f.id[f.s2], f.s2, &why),
+		        PL_ENOKEY);
+		assert_null(x);
+		/* A disclosure of a record outside the dossier is refused, and nothing built. */
+		assert_int_equal(
+		        pl_dossier_export_collect(&x, &src, &vkeys[EX], f.id[f.s2], f.s2, NULL), 0);
+		for (outside = 0; outside < f.s2 && pl_dossier_export_holds(x, f.id[outside]);
+		     outside++)
+			;
+		assert_true(outside < f.s2);
+		disclosure(&d, &f, outside, proposal_text, salt1);
+		pl_buf_init(&out, PL_DOSSIER_MAX_BYTES);
+		assert_int_equal(pl_dossier_export_finish(x, &d, 1, &out, NULL, NULL), PL_EINVAL);
+		assert_int_equal(out.len, 0);
+		pl_dossier_export_free(x);
+		pl_buf_release(&out);
+		pl_buf_release(&why);
+	}
+	free_log(&f);
+}
+
 /* Writes the golden files (and the keys that verify them) into dir. */
 static int write_vectors(const char *dir)
 {
@@ -1866,13 +2177,23 @@ static int write_vectors(const char *dir)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_s1b),         cmocka_unit_test(test_s2),
-	        cmocka_unit_test(test_no_witness),  cmocka_unit_test(test_late_claim),
-	        cmocka_unit_test(test_relayed),     cmocka_unit_test(test_tamper_table),
-	        cmocka_unit_test(test_wants),       cmocka_unit_test(test_frontier),
-	        cmocka_unit_test(test_every_start), cmocka_unit_test(test_build_errors),
-	        cmocka_unit_test(test_verify_args), cmocka_unit_test(test_parse_faults),
-	        cmocka_unit_test(test_render),      cmocka_unit_test(test_golden),
+	        cmocka_unit_test(test_s1b),
+	        cmocka_unit_test(test_s2),
+	        cmocka_unit_test(test_no_witness),
+	        cmocka_unit_test(test_late_claim),
+	        cmocka_unit_test(test_relayed),
+	        cmocka_unit_test(test_tamper_table),
+	        cmocka_unit_test(test_wants),
+	        cmocka_unit_test(test_frontier),
+	        cmocka_unit_test(test_every_start),
+	        cmocka_unit_test(test_build_errors),
+	        cmocka_unit_test(test_verify_args),
+	        cmocka_unit_test(test_parse_faults),
+	        cmocka_unit_test(test_render),
+	        cmocka_unit_test(test_golden),
+	        cmocka_unit_test(test_render_json),
+	        cmocka_unit_test(test_export_round_trip),
+	        cmocka_unit_test(test_export_refusals),
 	};
 
 	if (sodium_init() < 0)

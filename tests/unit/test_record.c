@@ -1306,6 +1306,164 @@ static void print_examples(void)
 	teardown(NULL);
 }
 
+/* ---- One describer, two voices ------------------------------------------------------------ */
+
+/* A record with only what pl_record_describe() reads (calloc'd: a record is large). */
+static struct pl_record *bare(enum pl_record_kind kind, const char *author)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->kind = kind;
+	snprintf(r->author, sizeof(r->author), "%s", author);
+	return r;
+}
+
+static void expect_describe(const struct pl_record *r, const struct pl_describe_context *c,
+                            const char *want)
+{
+	char out[1024];
+
+	pl_record_describe(out, sizeof(out), r, c);
+	assert_string_equal(out, want);
+}
+
+/*
+ * Every kind in both voices: the dossier report's words and parley thread's,
+ * from one describer; what the caller knows (the target, a reply, the
+ * citations, a receive) comes in through the context.
+ */
+static void test_describe(void **state)
+{
+	struct pl_describe_context rep = {.voice = PL_DESCRIBE_REPORT, .target = "it", .cited = ""};
+	struct pl_describe_context thr = {.voice = PL_DESCRIBE_THREAD, .target = "it", .cited = ""};
+	struct pl_record *send = bare(PL_KIND_SEND, "rok-mnd"), *r;
+	char out[16];
+
+	(void)state;
+	send->cls = PL_CLASS_PROPOSAL;
+	send->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE;
+	add_to(send, "kpa");
+	add_to(send, "nk");
+	add_to(send, "ri");
+	snprintf(send->via, sizeof(send->via), "unc");
+	send->deadline = 1763942400; /* 2025-11-24T00:00:00Z */
+	expect_describe(send, &rep,
+	                "sent a proposal to kpa, nk, ri via unc, reply by 2025-11-24T00:00:00Z");
+	expect_describe(send, &thr,
+	                "sent a proposal to kpa, nk and ri via unc, reply by 2025-11-24T00:00:00Z");
+	rep.answering = "letter 1a2b3c4d\xe2\x80\xa6";
+	thr.answering = "the letter 1a2b3c4d";
+	expect_describe(send, &rep,
+	                "replied with a proposal to kpa, nk, ri via unc answering letter "
+	                "1a2b3c4d\xe2\x80\xa6, reply by 2025-11-24T00:00:00Z");
+	expect_describe(send, &thr,
+	                "replied with a proposal to kpa, nk and ri via unc, reply by "
+	                "2025-11-24T00:00:00Z, answering the letter 1a2b3c4d");
+	rep.answering = thr.answering = NULL;
+	/* Cut at the size given, NUL-terminated. */
+	pl_record_describe(out, sizeof(out), send, &thr);
+	assert_string_equal(out, "sent a proposal");
+
+	r = bare(PL_KIND_RECEIVE, "unc");
+	expect_describe(r, &rep, "received it");
+	expect_describe(r, &thr, "received it (content reached it)");
+	thr.target_rec = send;
+	expect_describe(r, &thr, "received it for relay (content reached it)");
+	r->kind = PL_KIND_CONVEY;
+	expect_describe(r, &rep, "conveyed it");
+	expect_describe(r, &thr, "conveyed it to kpa, nk and ri");
+	thr.target_rec = NULL;
+	expect_describe(r, &thr, "conveyed it");
+	r->kind = PL_KIND_DECLINE;
+	snprintf(r->reason, sizeof(r->reason), "not our channel");
+	r->has |= PL_RECORD_HAS_REASON;
+	expect_describe(r, &rep, "declined it: \"not our channel\"");
+	expect_describe(r, &thr, "declined to convey it: \"not our channel\"");
+	r->kind = PL_KIND_REFUSE;
+	expect_describe(r, &rep, "refused it: \"not our channel\"");
+	r->has &= ~PL_RECORD_HAS_REASON;
+	expect_describe(r, &thr, "refused it");
+	r->kind = PL_KIND_ACCEPT;
+	expect_describe(r, &rep, "accepted it");
+	free(r);
+
+	r = bare(PL_KIND_EXPIRE, "exchange");
+	add_to(r, "kpa");
+	expect_describe(r, &rep, "recorded that it expired with no decision by kpa");
+	expect_describe(r, &thr, "recorded that it expired with no decision by kpa");
+	r->has |= PL_RECORD_HAS_VIA;
+	snprintf(r->via, sizeof(r->via), "unc");
+	expect_describe(r, &rep,
+	                "recorded that it expired with no decision by kpa; the intermediary unc "
+	                "never conveyed or declined it");
+	rep.via_received = true;
+	expect_describe(r, &rep,
+	                "recorded that it expired with no decision by kpa; the intermediary unc "
+	                "received it but never conveyed or declined it");
+	rep.via_received = false;
+	expect_describe(r, &thr,
+	                "recorded that it expired: unc never conveyed or declined it, so it never "
+	                "reached kpa");
+	r->kind = PL_KIND_AVAILABLE;
+	expect_describe(r, &thr, "made it available to kpa");
+	free(r);
+
+	r = bare(PL_KIND_STATEMENT, "us-wh");
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "%s\n%s",
+	                               "We remain open to talks without preconditions, and we say "
+	                               "so once more today.",
+	                               "Second line.");
+	r->has |= PL_RECORD_HAS_BODY;
+	rep.cited = "proposal 4f12c30d\xe2\x80\xa6";
+	thr.cited = "the proposal 4f12c30d";
+	expect_describe(r, &rep,
+	                "made a public statement citing proposal 4f12c30d\xe2\x80\xa6: \"We remain "
+	                "open to talks without preconditions, and we say so once more today.\"");
+	expect_describe(
+	        r, &thr,
+	        "made a public statement, citing the proposal 4f12c30d: \"We remain open to "
+	        "talks without preconditions, and we say so once more t\xe2\x80\xa6\"");
+	rep.cited = thr.cited = "";
+	r->cls = PL_CLASS_MEASURE;
+	r->has |= PL_RECORD_HAS_CLASS;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Closed.");
+	expect_describe(r, &rep, "announced a measure: \"Closed.\"");
+	expect_describe(r, &thr, "announced a measure: \"Closed.\"");
+	free(r);
+
+	r = bare(PL_KIND_CHECK, "exchange");
+	add_to(r, "kpa");
+	add_to(r, "unc");
+	snprintf(r->line, sizeof(r->line), "pink");
+	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DEADLINE;
+	r->deadline = 1763942400;
+	expect_describe(r, &rep, "checked line pink with kpa, unc, answer by 2025-11-24T00:00:00Z");
+	expect_describe(r, &thr, "checked the line pink between kpa and unc");
+	r->kind = PL_KIND_ANSWER;
+	expect_describe(r, &rep, "answered it on line pink");
+	expect_describe(r, &thr, "answered the check of the line pink");
+	r->kind = PL_KIND_UNANSWERED;
+	expect_describe(r, &rep, "recorded it unanswered by kpa, unc");
+	expect_describe(r, &thr,
+	                "recorded that kpa and unc did not answer the check of the line pink");
+	r->kind = PL_KIND_CONSULT;
+	expect_describe(r, &rep, "consulted kpa, unc on a draft, advice by 2025-11-24T00:00:00Z");
+	expect_describe(r, &thr,
+	                "consulted kpa and unc on a draft, advice by 2025-11-24T00:00:00Z");
+	r->kind = PL_KIND_ADVISE;
+	r->position = PL_POSITION_OBJECT;
+	expect_describe(r, &rep, "advised on it: object");
+	r->kind = PL_KIND_REGISTER;
+	snprintf(r->party, sizeof(r->party), "kpa");
+	expect_describe(r, &rep, "register");
+	expect_describe(r, &thr, "registered the party kpa");
+	r->kind = PL_KIND_REVOKE;
+	expect_describe(r, &thr, "revoked keys of the party kpa");
+	free(r);
+	free(send);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1315,6 +1473,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_kind_faults),  cmocka_unit_test(test_signatures),
 	        cmocka_unit_test(test_sign_errors),  cmocka_unit_test(test_format_faults),
 	        cmocka_unit_test(test_ids),          cmocka_unit_test(test_names),
+	        cmocka_unit_test(test_describe),
 	};
 
 	if (sodium_init() < 0)

@@ -294,6 +294,69 @@ static void test_hash_tile_bytes(void **state)
 	pl_tlog_memstore_free(m);
 }
 
+/*
+ * The one check of a split bundle against its level-0 tile: every leaf hash
+ * handed back whatever the result, the first entry that does not match
+ * named, a tile of the wrong size refused.
+ */
+static void test_bundle_check(void **state)
+{
+	const uint64_t n = 300;
+	struct pl_tlog_memstore *m = store_of(n);
+	struct pl_tlog_reader r = pl_tlog_memstore_reader(m);
+	struct pl_tiles_entry *ents = calloc(PL_TILE_WIDTH, sizeof(*ents));
+	uint8_t *tile = malloc(PL_TILE_BYTES), e[64], h[PL_HASH_BYTES];
+	uint8_t(*leaves)[PL_HASH_BYTES] = calloc(PL_TILE_WIDTH, PL_HASH_BYTES);
+	struct pl_buf b;
+	struct pl_tile t;
+	unsigned bad = 999;
+	size_t len;
+
+	(void)state;
+	assert_non_null(ents);
+	assert_non_null(tile);
+	assert_non_null(leaves);
+	pl_buf_init(&b, 1 << 20);
+	for (uint64_t i = 256; i < n; i++)
+		assert_int_equal(pl_tiles_bundle_add(&b, e, make_entry(e, i)), 0);
+	assert_int_equal(pl_tiles_tile_at(&t, n, 0, 1, false), 0);
+	assert_int_equal(pl_tiles_read_hash_tile(&r, &t, tile, &len), 0);
+	assert_int_equal(pl_tiles_bundle_split((uint8_t *)b.data, b.len, t.width, ents), 0);
+	assert_int_equal(pl_tiles_bundle_check(ents, t.width, tile, len, leaves, &bad), 0);
+	assert_int_equal(bad, 999);
+	assert_memory_equal(leaves, tile, len);
+	/* Entry 7 and 9 do not match: 7 is named; every leaf is still given. */
+	tile[7 * PL_HASH_BYTES] ^= 1;
+	tile[9 * PL_HASH_BYTES] ^= 1;
+	memset(leaves, 0, (size_t)PL_TILE_WIDTH * PL_HASH_BYTES);
+	assert_int_equal(pl_tiles_bundle_check(ents, t.width, tile, len, leaves, &bad), PL_EPROOF);
+	assert_int_equal(bad, 7);
+	pl_tlog_leaf_hash(h, ents[t.width - 1].data, ents[t.width - 1].len);
+	assert_memory_equal(leaves[t.width - 1], h, PL_HASH_BYTES);
+	assert_int_equal(pl_tiles_bundle_check(ents, t.width, tile, len, NULL, NULL), PL_EPROOF);
+	/* A tile of another size, or none: malformed, and the leaves still given. */
+	bad = 999;
+	memset(leaves, 0, (size_t)PL_TILE_WIDTH * PL_HASH_BYTES);
+	assert_int_equal(
+	        pl_tiles_bundle_check(ents, t.width, tile, len - PL_HASH_BYTES, leaves, &bad),
+	        PL_EMALFORMED);
+	assert_int_equal(bad, 999);
+	assert_memory_equal(leaves[0], tile, PL_HASH_BYTES);
+	assert_int_equal(pl_tiles_bundle_check(ents, t.width, tile, len + 1, NULL, NULL),
+	                 PL_EMALFORMED);
+	assert_int_equal(pl_tiles_bundle_check(ents, t.width, NULL, len, NULL, NULL),
+	                 PL_EMALFORMED);
+	/* Widths outside 1..256. */
+	assert_int_equal(pl_tiles_bundle_check(ents, 0, tile, 0, NULL, NULL), PL_EINVAL);
+	assert_int_equal(pl_tiles_bundle_check(ents, 257, tile, len, NULL, NULL), PL_EINVAL);
+	assert_int_equal(pl_tiles_bundle_check(NULL, t.width, tile, len, NULL, NULL), PL_EINVAL);
+	pl_buf_release(&b);
+	free(leaves);
+	free(tile);
+	free(ents);
+	pl_tlog_memstore_free(m);
+}
+
 /* Entry bundles: build, split exactly, verify against the level-0 tile. */
 static void test_bundles(void **state)
 {
@@ -519,10 +582,10 @@ static void test_fetch_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_paths),      cmocka_unit_test(test_bad_paths),
-	        cmocka_unit_test(test_tile_at),    cmocka_unit_test(test_hash_tile_bytes),
-	        cmocka_unit_test(test_bundles),    cmocka_unit_test(test_tile_proofs),
-	        cmocka_unit_test(test_fetch_list),
+	        cmocka_unit_test(test_paths),       cmocka_unit_test(test_bad_paths),
+	        cmocka_unit_test(test_tile_at),     cmocka_unit_test(test_hash_tile_bytes),
+	        cmocka_unit_test(test_bundles),     cmocka_unit_test(test_bundle_check),
+	        cmocka_unit_test(test_tile_proofs), cmocka_unit_test(test_fetch_list),
 	};
 	if (sodium_init() < 0)
 		return 1;

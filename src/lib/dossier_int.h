@@ -1,0 +1,109 @@
+/* What the dossier files share: the parsed file, its lookups and the one way to give a reason. */
+#ifndef PARLEY_DOSSIER_INT_H
+#define PARLEY_DOSSIER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <parley/checkpoint.h>
+#include <parley/dossier.h>
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026, after a shortened id */
+#define ID_SHORT 8              /* hex digits of an id shown to people */
+#define NO_ENTRY SIZE_MAX
+
+static inline unsigned popcount(uint64_t x)
+{
+	return (unsigned)__builtin_popcountll(x);
+}
+
+/* One log entry of the dossier: a record before the window (with its proof) or in it. */
+struct dentry {
+	uint64_t index;
+	const char *msg; /* inside the JSON tree, which outlives every use */
+	size_t len;
+	uint8_t (*proof)[PL_HASH_BYTES];
+	size_t nproof;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	/* Set while verifying. */
+	struct pl_record *rec; /* trimmed copy: the body stops at body_len */
+	size_t signer;         /* index into the directory */
+	bool thread;
+};
+
+struct ddisc {
+	uint8_t id[PL_RECORD_ID_BYTES];
+	uint8_t *plaintext; /* len bytes and a NUL */
+	size_t len;
+	uint8_t salt[PL_BOX_SALT_BYTES];
+};
+
+struct idpos {
+	uint8_t id[PL_RECORD_ID_BYTES];
+	size_t pos;
+};
+
+struct dossier {
+	json_t *root;
+	const char *origin;
+	struct pl_vkey log_key;
+	const char *checkpoint;
+	size_t checkpoint_len;
+	uint8_t subject[PL_RECORD_ID_BYTES];
+	uint64_t start;
+	uint8_t frontier[PL_DOSSIER_MAX_FRONTIER][PL_HASH_BYTES];
+	size_t nfrontier;
+	/* e[0..nproven) before the window, e[nproven..ne) the window: log order throughout. */
+	struct dentry *e;
+	size_t ne, nproven;
+	struct ddisc *disc;
+	size_t ndisc;
+	/* Every entry's (id, position in e), sorted by id, for lookups by id. */
+	struct idpos *by_id;
+};
+
+/* Appends one reason line to why (when given) and returns code. */
+int pl__dossier_fail(struct pl_buf *why, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Writes "<first 8 hex digits>…" of id to out. */
+void pl__dossier_id_short(char out[static ID_SHORT + sizeof(ELLIPSIS)], const uint8_t *id);
+
+/* A copy of a record that stops at the end of its body (most records have none); malloc'd. */
+struct pl_record *pl__dossier_record_trim(const struct pl_record *r);
+
+/* Frees what d holds and zeroes it; safe on a zeroed one. */
+void pl__dossier_release(struct dossier *d);
+
+/*
+ * Parses the JSON into d: the exact fields of docs/dossier.md §3, every
+ * string bounded, every encoding exact, the indexes in order. Cryptography
+ * comes later (dossier_verify.c). Returns 0 or PL_EMALFORMED / PL_ETOOBIG /
+ * PL_ENOMEM with a reason in why.
+ */
+int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl_buf *why);
+
+/* Orders (id, position) pairs by id, for binary search. */
+int pl__dossier_cmp_by_id(const void *a, const void *b);
+
+/* The pos of the pair with this id among ids[0..n) (sorted), or NO_ENTRY. */
+size_t pl__dossier_idpos_find(const struct idpos *ids, size_t n,
+                              const uint8_t id[static PL_RECORD_ID_BYTES]);
+
+/* The position in d->e of the entry with this id, or NO_ENTRY. */
+size_t pl__dossier_find_id(const struct dossier *d, const uint8_t id[static PL_RECORD_ID_BYTES]);
+
+/*
+ * Fills rep, a report of a dossier d that verified, with its timeline, the
+ * verdicts and the disclosures: thread[0..nthread) are the positions in
+ * d->e of the thread's records, in log order; cp is d's checkpoint; nkeys
+ * the keys whose chains were checked. Returns 0 or PL_ENOMEM.
+ */
+int pl__dossier_report_build(struct pl_dossier_report *rep, const struct dossier *d,
+                             const size_t *thread, size_t nthread, const struct pl_checkpoint *cp,
+                             size_t nkeys, size_t nwitnesses);
+
+#endif

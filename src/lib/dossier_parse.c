@@ -1,0 +1,427 @@
+/* Dossier parse: the JSON file in, strictly, as docs/dossier.md §3 defines it. */
+#include <parley/dossier.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include <parley/box.h>
+#include <parley/chain.h>
+#include <parley/checkpoint.h>
+#include <parley/cosignature.h>
+#include <parley/directory.h>
+#include <parley/note.h>
+#include <parley/replay.h>
+#include <parley/rules.h>
+#include <parley/timestamp.h>
+
+#include "dossier_int.h"
+#include "internal.h"
+
+/* ---- Failure reasons --------------------------------------------------------- */
+
+int pl__dossier_fail(struct pl_buf *why, int code, const char *fmt, ...)
+{
+	/* Room for a reason that quotes another (the export quotes the verifier's). */
+	char line[2 * (PL_DOSSIER_LINE_MAX + 1)];
+	va_list ap;
+	int ignored;
+
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(line, sizeof(line), fmt, ap);
+		va_end(ap);
+		/* A reason that does not fit is lost, never the verdict. */
+		ignored = pl_buf_adds(why, line);
+		(void)ignored;
+	}
+	return code;
+}
+
+/* Writes "<first 8 hex digits>…" of id to out. */
+void pl__dossier_id_short(char out[static ID_SHORT + sizeof(ELLIPSIS)], const uint8_t *id)
+{
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+
+	pl_record_id_format(hex, id);
+	memcpy(out, hex, ID_SHORT);
+	memcpy(out + ID_SHORT, ELLIPSIS, sizeof(ELLIPSIS));
+}
+
+void pl__dossier_release(struct dossier *d)
+{
+	for (size_t i = 0; d->e && i < d->ne; i++) {
+		free(d->e[i].proof);
+		free(d->e[i].rec);
+	}
+	for (size_t i = 0; d->disc && i < d->ndisc; i++)
+		free(d->disc[i].plaintext);
+	free(d->e);
+	free(d->disc);
+	free(d->by_id);
+	json_decref(d->root);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- Strict JSON shape ----------------------------------------------------------- */
+
+/* Checks that obj is an object with exactly the fields names[0..n), all present. */
+static int exact_fields(const json_t *obj, const char *const *names, size_t n, const char *where,
+                        struct pl_buf *why)
+{
+	int ret = 0;
+
+	if (!json_is_object(obj)) {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s is not an object", where);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!json_object_get(obj, names[i])) {
+			ret = pl__dossier_fail(why, PL_EMALFORMED,
+			                       "dossier: %s lacks the field \"%s\"", where,
+			                       names[i]);
+			goto out;
+		}
+	}
+	/* Keys are unique and all n were found, so any other count means an unknown field. */
+	if (json_object_size(obj) != n)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s has an unknown field",
+		                       where);
+out:
+	return ret;
+}
+
+/* A string of 1..max bytes (jansson has checked it is UTF-8 without NUL). */
+static int get_string(const json_t *v, size_t max, const char **s, size_t *len, const char *where,
+                      struct pl_buf *why)
+{
+	size_t n = json_is_string(v) ? json_string_length(v) : 0;
+	int ret = 0;
+
+	if (!json_is_string(v))
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s is not a string", where);
+	else if (n == 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s is empty", where);
+	else if (n > max)
+		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: %s is too long", where);
+	if (ret == 0) {
+		*s = json_string_value(v);
+		*len = n;
+	}
+	return ret;
+}
+
+/* A log index: a JSON integer from 0 to 2^63 - 1 (jansson refuses larger, reals are refused). */
+static int get_index(const json_t *v, uint64_t *out, const char *where, struct pl_buf *why)
+{
+	int ret = 0;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s is not a log index", where);
+	else
+		*out = (uint64_t)json_integer_value(v);
+	return ret;
+}
+
+/* Padded canonical base64 of exactly 32 bytes. */
+static int get_hash(const json_t *v, uint8_t out[static PL_HASH_BYTES], const char *where,
+                    struct pl_buf *why)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int ret = get_string(v, PL_HASH_B64_LEN, &s, &n, where, why);
+
+	if (ret == 0 && pl_b64_decode_exact(out, PL_HASH_BYTES, s, n) != 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED,
+		                       "dossier: %s is not the base64 of a hash", where);
+	return ret;
+}
+
+/* A JSON array of at most max elements. */
+static int get_array(const json_t *v, size_t max, size_t *n, const char *where, struct pl_buf *why)
+{
+	int ret = 0;
+
+	if (!json_is_array(v))
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s is not an array", where);
+	else if (json_array_size(v) > max)
+		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: %s has too many elements", where);
+	else
+		*n = json_array_size(v);
+	return ret;
+}
+
+static int parse_entry(struct dentry *e, const json_t *v, bool proven, size_t i, struct pl_buf *why)
+{
+	static const char *const wfields[] = {"index", "record"};
+	static const char *const pfields[] = {"index", "record", "proof"};
+	char where[64];
+	const json_t *proof;
+	size_t n = 0;
+	int ret;
+
+	snprintf(where, sizeof(where), "%s[%zu]", proven ? "proven" : "window.entries", i);
+	ret = exact_fields(v, proven ? pfields : wfields, proven ? 3 : 2, where, why);
+	if (ret == 0)
+		ret = get_index(json_object_get(v, "index"), &e->index, where, why);
+	if (ret == 0)
+		ret = get_string(json_object_get(v, "record"), PL_RECORD_MAX_BYTES, &e->msg,
+		                 &e->len, where, why);
+	if (ret != 0 || !proven)
+		goto out;
+	proof = json_object_get(v, "proof");
+	ret = get_array(proof, PL_TLOG_MAX_LEVEL, &n, where, why);
+	if (ret != 0 || n == 0)
+		goto out;
+	e->proof = calloc(n, sizeof(*e->proof));
+	if (!e->proof) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	e->nproof = n;
+	for (size_t k = 0; k < n && ret == 0; k++)
+		ret = get_hash(json_array_get(proof, k), e->proof[k], where, why);
+out:
+	return ret;
+}
+
+static int parse_disclosure(struct ddisc *c, const json_t *v, size_t i, struct pl_buf *why)
+{
+	static const char *const fields[] = {"record", "plaintext", "salt"};
+	char where[64];
+	const char *s = NULL;
+	size_t n = 0, outlen;
+	int ret;
+
+	snprintf(where, sizeof(where), "disclosures[%zu]", i);
+	ret = exact_fields(v, fields, 3, where, why);
+	if (ret == 0)
+		ret = get_string(json_object_get(v, "record"), PL_RECORD_ID_HEX_LEN, &s, &n, where,
+		                 why);
+	if (ret == 0 && pl_record_id_parse(c->id, s, n) != 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s: record is not a record id",
+		                       where);
+	if (ret == 0)
+		ret = get_string(json_object_get(v, "salt"), PL_B64_LEN(PL_BOX_SALT_BYTES), &s, &n,
+		                 where, why);
+	if (ret == 0 && pl_b64_decode_exact(c->salt, PL_BOX_SALT_BYTES, s, n) != 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED,
+		                       "dossier: %s: salt is not 32 bytes of base64", where);
+	if (ret != 0)
+		goto out;
+	/* A plaintext may be empty (a body of no bytes): its base64 is then "". */
+	v = json_object_get(v, "plaintext");
+	if (!json_is_string(v)) {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s: plaintext is not a string",
+		                       where);
+		goto out;
+	}
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n > PL_B64_LEN(PL_BOX_MAX_BODY)) {
+		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: %s: plaintext is too long",
+		                       where);
+		goto out;
+	}
+	c->plaintext = malloc(n / 4 * 3 + 1);
+	if (!c->plaintext) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	if (pl_b64_decode(c->plaintext, n / 4 * 3, &outlen, s, n) != 0) {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: %s: plaintext is not base64",
+		                       where);
+		goto out;
+	}
+	if (outlen > PL_BOX_MAX_BODY) {
+		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: %s: plaintext is too long",
+		                       where);
+		goto out;
+	}
+	c->plaintext[outlen] = 0;
+	c->len = outlen;
+out:
+	return ret;
+}
+
+static int parse_window(struct dossier *d, const json_t *w, size_t *nwin, struct pl_buf *why)
+{
+	static const char *const fields[] = {"start", "frontier", "entries"};
+	const json_t *fr;
+	int ret;
+
+	ret = exact_fields(w, fields, 3, "window", why);
+	if (ret == 0)
+		ret = get_index(json_object_get(w, "start"), &d->start, "window.start", why);
+	fr = json_object_get(w, "frontier");
+	if (ret == 0)
+		ret = get_array(fr, PL_DOSSIER_MAX_FRONTIER, &d->nfrontier, "window.frontier", why);
+	for (size_t i = 0; ret == 0 && i < d->nfrontier; i++)
+		ret = get_hash(json_array_get(fr, i), d->frontier[i], "window.frontier", why);
+	if (ret == 0)
+		ret = get_array(json_object_get(w, "entries"), PL_DOSSIER_MAX_WINDOW, nwin,
+		                "window.entries", why);
+	if (ret == 0 && *nwin == 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: the window is empty");
+	return ret;
+}
+
+/* Orders (id, position) pairs by id, for binary search. */
+int pl__dossier_cmp_by_id(const void *a, const void *b)
+{
+	const struct idpos *x = a, *y = b;
+	int c = memcmp(x->id, y->id, PL_RECORD_ID_BYTES);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The pos of the pair with this id among ids[0..n) (sorted), or NO_ENTRY. */
+size_t pl__dossier_idpos_find(const struct idpos *ids, size_t n,
+                              const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	size_t lo = 0, hi = n, found = NO_ENTRY;
+
+	while (lo < hi && found == NO_ENTRY) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ids[mid].id, id, PL_RECORD_ID_BYTES);
+		if (c == 0)
+			found = ids[mid].pos;
+		else if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return found;
+}
+
+/* The position in e of the entry with this id, or NO_ENTRY. */
+size_t pl__dossier_find_id(const struct dossier *d, const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	return pl__dossier_idpos_find(d->by_id, d->ne, id);
+}
+
+/*
+ * Parses the JSON into d: the exact fields of docs/dossier.md §3, every
+ * string bounded, every encoding exact, the indexes in order. Cryptography
+ * comes later.
+ */
+int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl_buf *why)
+{
+	static const char *const fields[] = {"version", "origin", "log_key", "checkpoint",
+	                                     "subject", "window", "proven",  "disclosures"};
+	const json_t *v, *win, *proven, *disc;
+	json_error_t je;
+	const char *s = NULL;
+	size_t n = 0, nwin = 0, nprov = 0, ndisc = 0;
+	int ret;
+
+	if (len > PL_DOSSIER_MAX_BYTES) {
+		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: larger than %u bytes",
+		                       PL_DOSSIER_MAX_BYTES);
+		goto out;
+	}
+	d->root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (!d->root) {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: not JSON: line %d: %s",
+		                       je.line, je.text);
+		goto out;
+	}
+	/* The version first: a later format is refused before any other field is read. */
+	v = json_is_object(d->root) ? json_object_get(d->root, "version") : NULL;
+	if (!json_is_string(v) || strcmp(json_string_value(v), PL_DOSSIER_VERSION) != 0 ||
+	    json_string_length(v) != strlen(PL_DOSSIER_VERSION)) {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: version is not %s",
+		                       PL_DOSSIER_VERSION);
+		goto out;
+	}
+	ret = exact_fields(d->root, fields, PL__ARRAY_LEN(fields), "the dossier", why);
+	if (ret == 0)
+		ret = get_string(json_object_get(d->root, "origin"), PL_RECORD_ORIGIN_MAX,
+		                 &d->origin, &n, "origin", why);
+	if (ret == 0 && !pl_record_origin_is_valid(d->origin, n))
+		ret = pl__dossier_fail(why, PL_EMALFORMED,
+		                       "dossier: origin is not a valid exchange origin");
+	if (ret == 0)
+		ret = get_string(json_object_get(d->root, "log_key"), PL_KEY_NAME_MAX + 64, &s, &n,
+		                 "log_key", why);
+	if (ret == 0 &&
+	    (pl_vkey_parse(&d->log_key, s, n) != 0 || d->log_key.type != PL_SIGTYPE_ED25519))
+		ret = pl__dossier_fail(why, PL_EMALFORMED,
+		                       "dossier: log_key is not an Ed25519 verifier key");
+	if (ret == 0)
+		ret = get_string(json_object_get(d->root, "checkpoint"), PL_NOTE_MAX_BYTES,
+		                 &d->checkpoint, &d->checkpoint_len, "checkpoint", why);
+	if (ret == 0)
+		ret = get_string(json_object_get(d->root, "subject"), PL_RECORD_ID_HEX_LEN, &s, &n,
+		                 "subject", why);
+	if (ret == 0 && pl_record_id_parse(d->subject, s, n) != 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: subject is not a record id");
+	win = json_object_get(d->root, "window");
+	proven = json_object_get(d->root, "proven");
+	disc = json_object_get(d->root, "disclosures");
+	if (ret == 0)
+		ret = parse_window(d, win, &nwin, why);
+	if (ret == 0)
+		ret = get_array(proven, PL_DOSSIER_MAX_PROVEN, &nprov, "proven", why);
+	if (ret == 0)
+		ret = get_array(disc, PL_DOSSIER_MAX_DISCLOSURES, &ndisc, "disclosures", why);
+	if (ret != 0)
+		goto out;
+	d->e = calloc(nprov + nwin, sizeof(*d->e));
+	d->disc = calloc(ndisc ? ndisc : 1, sizeof(*d->disc));
+	d->by_id = calloc(nprov + nwin, sizeof(*d->by_id));
+	if (!d->e || !d->disc || !d->by_id) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	d->nproven = nprov;
+	for (size_t i = 0; ret == 0 && i < nprov; i++, d->ne++)
+		ret = parse_entry(&d->e[i], json_array_get(proven, i), true, i, why);
+	for (size_t i = 0; ret == 0 && i < nwin; i++, d->ne++)
+		ret = parse_entry(&d->e[nprov + i],
+		                  json_array_get(json_object_get(win, "entries"), i), false, i,
+		                  why);
+	for (size_t i = 0; ret == 0 && i < ndisc; i++, d->ndisc++)
+		ret = parse_disclosure(&d->disc[i], json_array_get(disc, i), i, why);
+	if (ret != 0)
+		goto out;
+	/*
+	 * Indexes: the proven ones increasing and below the window, the window
+	 * contiguous. The file is well-formed by now; indexes that do not follow
+	 * are evidence that does not hold (an entry missing, repeated or moved),
+	 * not a malformed file.
+	 */
+	for (size_t i = 0; i < d->ne; i++) {
+		const struct dentry *e = &d->e[i];
+		if (i < nprov &&
+		    ((i > 0 && e->index <= d->e[i - 1].index) || e->index >= d->start)) {
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "proven[%zu]: index %llu: proven records must be in increasing "
+			        "log order, before the window",
+			        i, (unsigned long long)e->index);
+			goto out;
+		}
+		if (i >= nprov && e->index != d->start + (i - nprov)) {
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "window: entries[%zu] has index %llu, not %llu: the window must "
+			        "hold every entry in order; one is missing, repeated or moved",
+			        i - nprov, (unsigned long long)e->index,
+			        (unsigned long long)(d->start + (i - nprov)));
+			goto out;
+		}
+	}
+	for (size_t i = 1; i < d->ndisc; i++) {
+		if (memcmp(d->disc[i - 1].id, d->disc[i].id, PL_RECORD_ID_BYTES) >= 0) {
+			ret = pl__dossier_fail(
+			        why, PL_EMALFORMED,
+			        "dossier: disclosures must be sorted by record id, each once");
+			goto out;
+		}
+	}
+out:
+	return ret;
+}
