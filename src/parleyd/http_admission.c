@@ -461,10 +461,7 @@ void pl__http_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 		atomic_init(&c->since_ms, now_ms());
 		atomic_init(&c->busy, false);
 		pthread_mutex_lock(&h->conn_lock);
-		c->next = h->conns;
-		if (h->conns)
-			h->conns->prev = c;
-		h->conns = c;
+		HTTP_LIST_PUSH(h->conns, c, next, prev);
 		pthread_mutex_unlock(&h->conn_lock);
 		*socket_context = c;
 		return;
@@ -472,12 +469,7 @@ void pl__http_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 	if (!c)
 		return;
 	pthread_mutex_lock(&h->conn_lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	HTTP_LIST_UNLINK(h->conns, c, next, prev);
 	pthread_mutex_unlock(&h->conn_lock);
 	free(c);
 	*socket_context = NULL;

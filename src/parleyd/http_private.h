@@ -193,6 +193,29 @@ enum list_src {
 	LS_PARTIES,
 };
 
+/*
+ * The doubly linked lists of the server (its waiters, its event streams, its
+ * connections): x goes in at the head, or out from wherever it is, by its
+ * links x->next and x->prev. The caller holds the list's lock.
+ */
+#define HTTP_LIST_PUSH(head, x, next, prev) \
+	do {                                \
+		(x)->prev = NULL;           \
+		(x)->next = (head);         \
+		if (head)                   \
+			(head)->prev = (x); \
+		(head) = (x);               \
+	} while (0)
+#define HTTP_LIST_UNLINK(head, x, next, prev)        \
+	do {                                         \
+		if ((x)->prev)                       \
+			(x)->prev->next = (x)->next; \
+		else                                 \
+			(head) = (x)->next;          \
+		if ((x)->next)                       \
+			(x)->next->prev = (x)->prev; \
+	} while (0)
+
 /* Milliseconds on the monotonic clock. Any thread. */
 static inline uint64_t now_ms(void)
 {

@@ -26,12 +26,7 @@ static bool parse_dec(const char *s, size_t n, uint64_t max, uint64_t *out)
  */
 void pl__http_wait_unlink(struct pl_parleyd_http *h, struct req *r)
 {
-	if (r->wprev)
-		r->wprev->wnext = r->wnext;
-	else
-		h->waiters = r->wnext;
-	if (r->wnext)
-		r->wnext->wprev = r->wprev;
+	HTTP_LIST_UNLINK(h->waiters, r, wnext, wprev);
 	r->wnext = r->wprev = NULL;
 	r->in_wait = false;
 }
@@ -50,11 +45,7 @@ static bool wait_suspend(struct req *r, uint64_t deadline_ms)
 	pthread_mutex_lock(&h->wait_lock);
 	if (!h->ending && pl_exchange_size(h->ex) <= r->size0 && now_ms() < deadline_ms) {
 		r->deadline_ms = deadline_ms;
-		r->wprev = NULL;
-		r->wnext = h->waiters;
-		if (h->waiters)
-			h->waiters->wprev = r;
-		h->waiters = r;
+		HTTP_LIST_PUSH(h->waiters, r, wnext, wprev);
 		r->in_wait = true;
 		/* Suspended under the lock so that the notifier cannot resume it first. */
 		MHD_suspend_connection(r->conn);
@@ -282,11 +273,7 @@ static const char *stream_take(struct req *r)
 	else if (mine >= h->cfg.sse_per_key)
 		why = "too many open event streams for this key";
 	if (!why) {
-		r->sprev = NULL;
-		r->snext = h->streams;
-		if (h->streams)
-			h->streams->sprev = r;
-		h->streams = r;
+		HTTP_LIST_PUSH(h->streams, r, snext, sprev);
 		h->nstreams++;
 		r->sse = true;
 	}
@@ -298,12 +285,7 @@ static const char *stream_take(struct req *r)
 void pl__http_stream_put(struct pl_parleyd_http *h, struct req *r)
 {
 	pthread_mutex_lock(&h->stream_lock);
-	if (r->sprev)
-		r->sprev->snext = r->snext;
-	else
-		h->streams = r->snext;
-	if (r->snext)
-		r->snext->sprev = r->sprev;
+	HTTP_LIST_UNLINK(h->streams, r, snext, sprev);
 	h->nstreams--;
 	pthread_mutex_unlock(&h->stream_lock);
 	r->sse = false;
