@@ -14,7 +14,8 @@
 
 /*
  * The resources of docs/api.md. The short names are the daemon's own: only
- * http.c, which switches on them in every handler, and this module use them.
+ * the HTTP handlers (http_handlers.c and its neighbours), which switch on them, and this module use
+ * them.
  */
 enum pl_parleyd_route {
 	R_NONE,
@@ -53,7 +54,7 @@ struct pl_parleyd_query {
 };
 
 /*
- * The fields of a parsed request-target, as one list so that http.c's
+ * The fields of a parsed request-target, as one list so that http_private.h's
  * request can hold them both as a struct pl_parleyd_target (for the parser)
  * and by name (for its handlers), in a union as Linux's struct_group() does.
  * Fields a route does not use stay zero.
