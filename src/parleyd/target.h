@@ -14,8 +14,8 @@
 
 /*
  * The resources of docs/api.md. The short names are the daemon's own: only
- * the HTTP handlers (http_handlers.c and its neighbours), which switch on them, and this module use
- * them.
+ * the HTTP layer (http_*.c), which switches on them in every handler, and
+ * this module use them.
  */
 enum pl_parleyd_route {
 	R_NONE,
