@@ -541,23 +541,13 @@ static int ex_lines_keep(struct pl_exchange *ex)
 }
 
 /*
- * Opens the exchange in dir, checks its store against what it signed, and starts its threads.
- * Thread: the caller's; the exchange's threads start here.
+ * Readies what close undoes: no files held yet, the locks and condition
+ * variables made. Returns 0 or PL_ENOMEM. Thread: open's.
  */
-int pl_exchange_open(struct pl_exchange **out, const char *dir,
-                     const struct pl_exchange_options *opts, struct pl_buf *errdetail)
+static int ex_sync_init(struct pl_exchange *ex)
 {
-	struct pl_exchange *ex = NULL;
-	char *kp = NULL, *vp = NULL;
-	char origin[PL_ORIGIN_MAX + 1];
-	struct pl_vkey filevk;
-	int ret;
+	int ret = 0;
 
-	if (!out || !dir)
-		return PL_EINVAL;
-	ex = calloc(1, sizeof(*ex));
-	if (!ex)
-		return PL_ENOMEM;
 	ex->lockfd = -1;
 	ex->pubfd = -1;
 	pthread_mutex_init(&ex->sync_mu, NULL);
@@ -571,10 +561,95 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	pthread_rwlock_init(&ex->dir_lock, NULL);
 	if (pl__ex_cond_init(&ex->pool_cv) || pl__ex_cond_init(&ex->q_cv) ||
 	    pl__ex_cond_init(&ex->sync_cv) || pl__ex_cond_init(&ex->timer_cv) ||
-	    pl__ex_cond_init(&ex->size_cv) || pl__ex_cond_init(&ex->vf_edge_cv)) {
+	    pl__ex_cond_init(&ex->size_cv) || pl__ex_cond_init(&ex->vf_edge_cv))
 		ret = PL_ENOMEM;
-		goto fail;
+	return ret;
+}
+
+/*
+ * Reads the store's origin and the log key (from kp; the public key at vp,
+ * when there, must be its), which must agree. Says why not in errdetail.
+ * Thread: open's.
+ */
+static int ex_open_key(struct pl_exchange *ex, const char *kp, const char *vp,
+                       struct pl_buf *errdetail)
+{
+	char origin[PL_ORIGIN_MAX + 1];
+	struct pl_vkey filevk;
+	int ret;
+
+	ret = pl_store_origin(ex->w, origin);
+	if (ret)
+		goto out;
+	if (!pl_record_origin_is_valid(origin, strlen(origin))) {
+		ret = PL_ESTORE;
+		if (errdetail)
+			(void)!pl_buf_addf(errdetail, "store: origin is not valid");
+		goto out;
 	}
+	snprintf(ex->origin, sizeof(ex->origin), "%s", origin);
+	ret = pl_skey_load(&ex->key, kp);
+	if (ret) {
+		if (errdetail)
+			(void)!pl_buf_addf(errdetail, "%s: %s", PL_EXCHANGE_KEY_FILE,
+			                   pl_strerror(ret));
+		goto out;
+	}
+	pl_skey_public(&ex->key, &ex->vkey);
+	if (strcmp(ex->vkey.name, ex->origin) != 0 ||
+	    (pl_vkey_load(&filevk, vp) == 0 && !pl_vkey_equal(&filevk, &ex->vkey))) {
+		ret = PL_EKEY;
+		if (errdetail)
+			(void)!pl_buf_addf(errdetail,
+			                   "log key does not match the store's origin or %s",
+			                   PL_EXCHANGE_VKEY_FILE);
+		goto out;
+	}
+out:
+	return ret;
+}
+
+/* Opens the pool of o.readers read connections. Thread: open's. */
+static int ex_open_readers(struct pl_exchange *ex, const char *dir, struct pl_buf *errdetail)
+{
+	int ret = 0;
+
+	ex->pool = calloc(ex->o.readers, sizeof(*ex->pool));
+	ex->free_stores = calloc(ex->o.readers, sizeof(*ex->free_stores));
+	if (!ex->pool || !ex->free_stores) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ex->o.readers; i++) {
+		ret = pl_store_open(&ex->pool[i], dir, false, errdetail);
+		if (ret)
+			goto out;
+		ex->npool++;
+		ex->free_stores[ex->nfree++] = ex->pool[i];
+	}
+out:
+	return ret;
+}
+
+/*
+ * Opens the exchange in dir, checks its store against what it signed, and starts its
+ * threads. Thread: the caller's; the exchange's threads start here.
+ */
+int pl_exchange_open(struct pl_exchange **out, const char *dir,
+                     const struct pl_exchange_options *opts, struct pl_buf *errdetail)
+{
+	struct pl_exchange *ex = NULL;
+	char *kp = NULL, *vp = NULL;
+	int ret;
+
+	if (!out || !dir)
+		return PL_EINVAL;
+	ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return PL_ENOMEM;
+	ret = ex_sync_init(ex);
+	if (ret)
+		goto fail;
 	ex_options(ex, opts);
 	ex->dir = strdup(dir);
 	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
@@ -590,55 +665,19 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 		ret = pl_store_open(&ex->w, dir, true, errdetail);
 	if (ret)
 		goto fail;
-	ret = pl_store_origin(ex->w, origin);
-	if (ret)
-		goto fail;
-	if (!pl_record_origin_is_valid(origin, strlen(origin))) {
-		ret = PL_ESTORE;
-		if (errdetail)
-			(void)!pl_buf_addf(errdetail, "store: origin is not valid");
-		goto fail;
-	}
-	snprintf(ex->origin, sizeof(ex->origin), "%s", origin);
-	ret = pl_skey_load(&ex->key, kp);
-	if (ret) {
-		if (errdetail)
-			(void)!pl_buf_addf(errdetail, "%s: %s", PL_EXCHANGE_KEY_FILE,
-			                   pl_strerror(ret));
-		goto fail;
-	}
-	pl_skey_public(&ex->key, &ex->vkey);
-	if (strcmp(ex->vkey.name, ex->origin) != 0 ||
-	    (pl_vkey_load(&filevk, vp) == 0 && !pl_vkey_equal(&filevk, &ex->vkey))) {
-		ret = PL_EKEY;
-		if (errdetail)
-			(void)!pl_buf_addf(errdetail,
-			                   "log key does not match the store's origin or %s",
-			                   PL_EXCHANGE_VKEY_FILE);
-		goto fail;
-	}
-	ret = ex_check_store(ex, errdetail);
+	ret = ex_open_key(ex, kp, vp, errdetail);
+	if (!ret)
+		ret = ex_check_store(ex, errdetail);
 	if (!ret)
 		ret = ex_check_published(ex, errdetail);
 	if (!ret)
 		ret = pl__ex_dir_load(ex, ex->w);
 	if (!ret)
 		ret = ex_lines_keep(ex);
+	if (!ret)
+		ret = ex_open_readers(ex, dir, errdetail);
 	if (ret)
 		goto fail;
-	ex->pool = calloc(ex->o.readers, sizeof(*ex->pool));
-	ex->free_stores = calloc(ex->o.readers, sizeof(*ex->free_stores));
-	if (!ex->pool || !ex->free_stores) {
-		ret = PL_ENOMEM;
-		goto fail;
-	}
-	for (size_t i = 0; i < ex->o.readers; i++) {
-		ret = pl_store_open(&ex->pool[i], dir, false, errdetail);
-		if (ret)
-			goto fail;
-		ex->npool++;
-		ex->free_stores[ex->nfree++] = ex->pool[i];
-	}
 	/* From here on the sequencer syncs each commit itself (ex_durable()). */
 	ret = pl_store_sequencer_start(ex->w);
 	if (ret) {
@@ -660,8 +699,9 @@ fail:
 }
 
 /*
- * Stops the threads after the queued batches, the store's last upkeep, and wakes the long polls.
- * Thread: any, once or more (a signal-watching one too); never one of the exchange's own.
+ * Stops the threads after the queued batches, the store's last upkeep, and wakes the long
+ * polls. Thread: any, once or more (a signal-watching one too); never one of the exchange's
+ * own.
  */
 void pl_exchange_shutdown(struct pl_exchange *ex)
 {
