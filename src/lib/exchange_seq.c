@@ -503,6 +503,111 @@ static int ex_durable(struct pl_exchange *ex, const struct pl_buf *cp)
 }
 
 /*
+ * Runs each item of the batch in the writer's transaction (begun, unless the
+ * exchange failed). Returns 0, or the error that fails the whole batch.
+ * Thread: the sequencer.
+ */
+static int ex_batch_items(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *items)
+{
+	struct ex_item *it;
+	int ret;
+
+	ret = ex->failed ? PL_ESTORE : pl_store_begin(ex->w);
+	for (it = items; !ret && it; it = it->next) {
+		switch (it->type) {
+		case EX_RECORD:
+			ret = ex_seq_record(ex, b, it);
+			break;
+		case EX_PAYLOAD:
+			ret = ex_seq_payload(ex, b, it);
+			break;
+		case EX_PARTY_ADD:
+		case EX_PARTY_REVOKE:
+			ret = pl__ex_seq_party(ex, b, it);
+			break;
+		case EX_PARTY_SIGNED:
+			ret = pl__ex_seq_signed(ex, b, it);
+			break;
+		case EX_TIMERS:
+			ret = pl__ex_seq_timers(ex, b, it);
+			break;
+		case EX_COSIGN:
+			ret = ex_seq_cosign(ex, b, it);
+			break;
+		}
+	}
+	return ret;
+}
+
+/*
+ * The batch failed with ret: every item that was not refused fails. Nothing of
+ * the batch is kept, unless its commit could not be made durable: then the
+ * exchange stops (ex_durable()). Thread: the sequencer.
+ */
+static void ex_batch_failed(struct pl_exchange *ex, struct ex_item *items, int ret)
+{
+	struct ex_item *it;
+
+	if (!ex->failed)
+		ex_note_error(ex, ex->w, ret);
+	pl_store_rollback(ex->w);
+	for (it = items; it; it = it->next) {
+		if (it->status == 0) {
+			it->status = ret;
+			ex_refuse(&it->why, "store error");
+		}
+		it->appended = false;
+	}
+}
+
+/*
+ * The batch b with its checkpoint cp is durable: publishes the checkpoint
+ * (streams and long polls learn of it first), updates the directory and the
+ * committed heads, then makes the submitters' receipts from the batch's
+ * hashes in memory. Thread: the sequencer.
+ */
+static void ex_batch_publish(struct pl_exchange *ex, struct ex_batch *b, const struct pl_buf *cp,
+                             struct ex_item *items)
+{
+	struct ex_memo *m = calloc(1, sizeof(*m));
+	struct ex_item *it;
+	char *text = strdup(cp->data);
+
+	/* Durable: publish the checkpoint (streams and long polls learn of it first)... */
+	if (b->dir_changed)
+		(void)pl__ex_dir_load(ex, ex->w);
+	pthread_mutex_lock(&ex->st_mu);
+	ex->size = b->size0 + b->n;
+	if (text) {
+		free(ex->checkpoint);
+		ex->checkpoint = text;
+		ex->checkpoint_len = cp->len;
+	}
+	pthread_cond_broadcast(&ex->size_cv);
+	pthread_mutex_unlock(&ex->st_mu);
+	/* Before anyone is answered: an author's next record must find this head. */
+	for (size_t i = 0; i < b->nheads; i++)
+		pl__ex_head_put(ex, b->heads[i].author, &b->heads[i].link, b->heads[i].index);
+	if (ex->o.on_append)
+		ex->o.on_append(ex->o.on_append_arg, b->size0 + b->n);
+	/* ...then the submitters' proofs, from the batch's hashes in memory. A proof
+	 * that fails here is computed again from the store when it is handed out. */
+	for (it = items; m && it; it = it->next) {
+		struct pl_tlog_reader rd = {.read = ex_memo_read, .ctx = m};
+		if (it->type != EX_RECORD || !it->appended)
+			continue;
+		m->s = ex->w;
+		m->first = pl_tlog_stored_count(b->size0);
+		m->b = b;
+		it->size = b->size0 + b->n;
+		if (pl__ex_receipt_make(&rd, it->index, it->id, it->size, cp->data, cp->len, NULL,
+		                        &it->receipt) != 0)
+			pl_receipt_release(&it->receipt);
+	}
+	free(m);
+}
+
+/*
  * Runs one batch: every item in one transaction, one checkpoint, one commit.
  * Thread: the sequencer.
  */
@@ -519,30 +624,7 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	b.size0 = ex->size;
 	pthread_mutex_unlock(&ex->st_mu);
 
-	ret = ex->failed ? PL_ESTORE : pl_store_begin(ex->w);
-	for (it = items; !ret && it; it = it->next) {
-		switch (it->type) {
-		case EX_RECORD:
-			ret = ex_seq_record(ex, &b, it);
-			break;
-		case EX_PAYLOAD:
-			ret = ex_seq_payload(ex, &b, it);
-			break;
-		case EX_PARTY_ADD:
-		case EX_PARTY_REVOKE:
-			ret = pl__ex_seq_party(ex, &b, it);
-			break;
-		case EX_PARTY_SIGNED:
-			ret = pl__ex_seq_signed(ex, &b, it);
-			break;
-		case EX_TIMERS:
-			ret = pl__ex_seq_timers(ex, &b, it);
-			break;
-		case EX_COSIGN:
-			ret = ex_seq_cosign(ex, &b, it);
-			break;
-		}
-	}
+	ret = ex_batch_items(ex, &b, items);
 	if (!ret && b.n)
 		ret = ex_seal(ex, &b, &cp);
 	if (!ret && (b.n || b.wrote)) {
@@ -553,55 +635,10 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		pl_store_rollback(ex->w);
 	}
 
-	if (ret) {
-		/* Every item that was not refused fails. Nothing of the batch is kept, unless
-		 * its commit could not be made durable: then the exchange stops (ex_durable()). */
-		if (!ex->failed)
-			ex_note_error(ex, ex->w, ret);
-		pl_store_rollback(ex->w);
-		for (it = items; it; it = it->next) {
-			if (it->status == 0) {
-				it->status = ret;
-				ex_refuse(&it->why, "store error");
-			}
-			it->appended = false;
-		}
-	} else if (b.n) {
-		struct ex_memo *m = calloc(1, sizeof(*m));
-		char *text = strdup(cp.data);
-		/* Durable: publish the checkpoint (streams and long polls learn of it first)... */
-		if (b.dir_changed)
-			(void)pl__ex_dir_load(ex, ex->w);
-		pthread_mutex_lock(&ex->st_mu);
-		ex->size = b.size0 + b.n;
-		if (text) {
-			free(ex->checkpoint);
-			ex->checkpoint = text;
-			ex->checkpoint_len = cp.len;
-		}
-		pthread_cond_broadcast(&ex->size_cv);
-		pthread_mutex_unlock(&ex->st_mu);
-		/* Before anyone is answered: an author's next record must find this head. */
-		for (size_t i = 0; i < b.nheads; i++)
-			pl__ex_head_put(ex, b.heads[i].author, &b.heads[i].link, b.heads[i].index);
-		if (ex->o.on_append)
-			ex->o.on_append(ex->o.on_append_arg, b.size0 + b.n);
-		/* ...then the submitters' proofs, from the batch's hashes in memory. A proof
-		 * that fails here is computed again from the store when it is handed out. */
-		for (it = items; m && it; it = it->next) {
-			struct pl_tlog_reader rd = {.read = ex_memo_read, .ctx = m};
-			if (it->type != EX_RECORD || !it->appended)
-				continue;
-			m->s = ex->w;
-			m->first = pl_tlog_stored_count(b.size0);
-			m->b = &b;
-			it->size = b.size0 + b.n;
-			if (pl__ex_receipt_make(&rd, it->index, it->id, it->size, cp.data, cp.len,
-			                        NULL, &it->receipt) != 0)
-				pl_receipt_release(&it->receipt);
-		}
-		free(m);
-	}
+	if (ret)
+		ex_batch_failed(ex, items, ret);
+	else if (b.n)
+		ex_batch_publish(ex, &b, &cp, items);
 	if (!ret)
 		ex_publish_cosigned(ex, items);
 	for (it = items; it; it = next) {
