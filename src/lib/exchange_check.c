@@ -783,6 +783,64 @@ out:
 	return ret;
 }
 
+/*
+ * The newest checkpoint (check_checkpoint()) into *cp, *has_root when it is
+ * signed, and the store's counts of records and hashes against its size;
+ * without a signed size, what is stored is checked against itself. Returns 0,
+ * PL_ESTORE when the store cannot be counted (a finding), or another error.
+ */
+static int check_sizes(struct check *c, const char *origin, const struct pl_vkey *vk,
+                       struct pl_checkpoint *cp, bool *has_root, uint64_t *count, uint64_t *nhashes)
+{
+	int ret;
+
+	ret = check_checkpoint(c, origin, vk, cp);
+	*has_root = ret == 0;
+	if (ret == PL_ENOTFOUND)
+		ret = pl_store_record_count(c->s, &cp->size);
+	if (!ret)
+		ret = pl_store_record_count(c->s, count);
+	if (!ret)
+		ret = pl_store_hashes_count(c->s, nhashes);
+	if (ret == PL_ESTORE) {
+		check_find(c, "the store cannot be counted: %s", pl_store_errmsg(c->s));
+		goto out;
+	}
+	if (ret)
+		goto out;
+	c->st.size = cp->size;
+	if (*count != cp->size || *nhashes != pl_tlog_stored_count(cp->size))
+		check_find(c,
+		           "the store holds %llu records and %llu hashes; the newest checkpoint's "
+		           "tree of %llu needs %llu and %llu",
+		           (unsigned long long)*count, (unsigned long long)*nhashes,
+		           (unsigned long long)cp->size, (unsigned long long)cp->size,
+		           (unsigned long long)pl_tlog_stored_count(cp->size));
+out:
+	return ret;
+}
+
+/* The stored hashes give the signed checkpoint cp's root, or that is a finding. */
+static int check_root(struct check *c, const struct pl_checkpoint *cp)
+{
+	struct pl_tlog_reader rd = pl_store_tlog_reader(c->s);
+	uint8_t root[PL_HASH_BYTES];
+	int ret;
+
+	ret = pl_tlog_tree_hash(&rd, cp->size, root);
+	if (ret == PL_ESTORE || ret == PL_ENOTFOUND) {
+		check_find(c, "the tree hash cannot be read: %s", pl_store_errmsg(c->s));
+		ret = 0;
+	} else if (!ret && sodium_memcmp(root, cp->root, PL_HASH_BYTES) != 0) {
+		char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+		check_find(c,
+		           "the stored hashes do not give the newest checkpoint's root: "
+		           "signed %s…, stored %s…",
+		           check_hex(a, cp->root, root), check_hex(b, root, cp->root));
+	}
+	return ret;
+}
+
 int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
                        struct pl_exchange_verify_stats *stats, struct pl_buf *err)
 {
@@ -792,7 +850,6 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 	char origin[PL_ORIGIN_MAX + 1];
 	char *db = NULL, *vp = NULL;
 	uint64_t count = 0, nhashes = 0, n;
-	uint8_t root[PL_HASH_BYTES];
 	bool has_root = false;
 	int lockfd = -1, ret;
 
@@ -841,29 +898,11 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 	if (strcmp(origin, vk.name) != 0)
 		check_find(&c, "the store's origin %s is not the name of the log key %s", origin,
 		           vk.name);
-	ret = check_checkpoint(&c, origin, &vk, cp);
-	has_root = ret == 0;
-	if (ret ==
-	    PL_ENOTFOUND) /* without a signed size, what is stored is checked against itself */
-		ret = pl_store_record_count(c.s, &cp->size);
-	if (!ret)
-		ret = pl_store_record_count(c.s, &count);
-	if (!ret)
-		ret = pl_store_hashes_count(c.s, &nhashes);
-	if (ret == PL_ESTORE) {
-		check_find(&c, "the store cannot be counted: %s", pl_store_errmsg(c.s));
+	ret = check_sizes(&c, origin, &vk, cp, &has_root, &count, &nhashes);
+	if (ret == PL_ESTORE)
 		goto done;
-	}
 	if (ret)
 		goto out;
-	c.st.size = cp->size;
-	if (count != cp->size || nhashes != pl_tlog_stored_count(cp->size))
-		check_find(&c,
-		           "the store holds %llu records and %llu hashes; the newest checkpoint's "
-		           "tree of %llu needs %llu and %llu",
-		           (unsigned long long)count, (unsigned long long)nhashes,
-		           (unsigned long long)cp->size, (unsigned long long)cp->size,
-		           (unsigned long long)pl_tlog_stored_count(cp->size));
 	n = count < cp->size ? count : cp->size;
 	ret = check_file(&c);
 	if (!ret)
@@ -878,20 +917,8 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		ret = check_published(&c, dir, origin, &vk, count);
 	if (ret)
 		goto out;
-	if (has_root && nhashes >= pl_tlog_stored_count(cp->size)) {
-		struct pl_tlog_reader rd = pl_store_tlog_reader(c.s);
-		ret = pl_tlog_tree_hash(&rd, cp->size, root);
-		if (ret == PL_ESTORE || ret == PL_ENOTFOUND) {
-			check_find(&c, "the tree hash cannot be read: %s", pl_store_errmsg(c.s));
-			ret = 0;
-		} else if (!ret && sodium_memcmp(root, cp->root, PL_HASH_BYTES) != 0) {
-			char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
-			check_find(&c,
-			           "the stored hashes do not give the newest checkpoint's root: "
-			           "signed %s…, stored %s…",
-			           check_hex(a, cp->root, root), check_hex(b, root, cp->root));
-		}
-	}
+	if (has_root && nhashes >= pl_tlog_stored_count(cp->size))
+		ret = check_root(&c, cp);
 	if (ret)
 		goto out;
 done:
