@@ -76,12 +76,13 @@ int pl__ex_damaged(struct pl_exchange *ex, const char *why)
 /* ---- The directory cache ---- */
 
 /*
- * The parties for judging before the sequencer, under dir_lock: as
- * pl_directory has it, position 0 is the log key (keys[0]), and each party
- * keeps its position's slot (keys[i], members[i] for i >= 1). Unlike
- * pl_directory it holds one signing key per party, the store's directory
- * rather than a replay, and pl__ex_dir_find()'s "not found" is 0, the log
- * key's position, which no party holds.
+ * The parties for judging before the sequencer, under dir_lock, in
+ * pl_directory's convention: position 0 is the log key (keys[0]), each party
+ * keeps a position (keys[i] with members[i], i >= 1), and a look-up that
+ * finds none answers PL_DIRECTORY_NONE (ex_dir_find()). keys[0..nkeys) is
+ * the array pl_record_open() takes. Unlike a pl_directory it is the store's
+ * directory, one signing key per party, rebuilt whole after a batch that
+ * changed it, rather than a replay.
  */
 
 /*

@@ -11,6 +11,7 @@
 
 #include <parley/box.h>
 #include <parley/chain.h>
+#include <parley/directory.h>
 #include <parley/exchange.h>
 #include <parley/party.h>
 #include <parley/record.h>
@@ -156,7 +157,7 @@ struct pl_exchange {
 	size_t cosigned_len;
 	uint64_t cosigned_size;
 
-	/* Directory cache for validation: keys[0] is the log key. */
+	/* Directory cache for validation: keys[0] is the log key, as in pl_directory. */
 	pthread_rwlock_t dir_lock;
 	struct pl_vkey *keys;
 	struct ex_member *members;
@@ -311,15 +312,16 @@ static inline void ex_reader_put(struct pl_exchange *ex, struct pl_store *s)
 }
 
 /*
- * Index in the cache of a party by name (0 when unknown: slot 0 is the log key).
- * Thread: any, with dir_lock held.
+ * The position in the directory cache of party name, or PL_DIRECTORY_NONE
+ * when it holds none (the log key, at position 0, is no party's), as
+ * pl_directory_find() answers. Thread: any, with dir_lock held.
  */
 static inline size_t ex_dir_find(const struct pl_exchange *ex, const char *name)
 {
 	for (size_t i = 1; i < ex->nkeys; i++)
 		if (strcmp(ex->members[i].name, name) == 0)
 			return i;
-	return 0;
+	return PL_DIRECTORY_NONE;
 }
 
 /* exchange.c */

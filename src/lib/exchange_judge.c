@@ -123,7 +123,7 @@ enum pl_key_status pl__ex_party_status(struct ex_judge_ctx *c, const char *name)
 		size_t i;
 		pthread_rwlock_rdlock(&c->ex->dir_lock);
 		i = ex_dir_find(c->ex, name);
-		if (i)
+		if (i != PL_DIRECTORY_NONE)
 			st = c->ex->members[i].revoked ? PL_KEY_REVOKED : PL_KEY_ACTIVE;
 		pthread_rwlock_unlock(&c->ex->dir_lock);
 	}

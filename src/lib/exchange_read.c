@@ -782,7 +782,7 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
 	pthread_rwlock_rdlock(&ex->dir_lock);
 	{
 		size_t i = ex_dir_find(ex, party);
-		if (i)
+		if (i != PL_DIRECTORY_NONE)
 			pid = ex->members[i].pid;
 	}
 	pthread_rwlock_unlock(&ex->dir_lock);

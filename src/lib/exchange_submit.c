@@ -309,7 +309,7 @@ int pl_exchange_payload_put(struct pl_exchange *ex, const char *uploader, const 
 	pthread_rwlock_rdlock(&ex->dir_lock);
 	{
 		size_t i = ex_dir_find(ex, uploader);
-		member = i && !ex->members[i].revoked;
+		member = i != PL_DIRECTORY_NONE && !ex->members[i].revoked;
 	}
 	pthread_rwlock_unlock(&ex->dir_lock);
 	if (!member)
@@ -346,7 +346,7 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
 	pthread_rwlock_rdlock(&ex->dir_lock);
 	{
 		size_t i = ex_dir_find(ex, reader);
-		member = i && !ex->members[i].revoked;
+		member = i != PL_DIRECTORY_NONE && !ex->members[i].revoked;
 		if (member && ex->members[i].has_enc) {
 			memcpy(pk, ex->members[i].enc_pk, sizeof(pk));
 			has_pk = true;
