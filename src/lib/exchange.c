@@ -155,26 +155,9 @@ out:
  * instead of loading and parsing the head record. Entries only move forward
  * (a chain never shrinks), so a head loaded from an older snapshot can never
  * replace a newer one. The sequencer, which judges inside its transaction,
- * reads the store.
+ * reads the store. Its look-up (ex_head_get()) is inline in exchange_int.h:
+ * the judge asks it once per record.
  */
-
-/*
- * The slot of author in table t of cap slots (a power of two): its own, or the free one it would
- * take.
- * Thread: any, under head_mu.
- */
-static size_t ex_head_slot(const struct ex_head *t, size_t cap, const char *author)
-{
-	uint64_t hv = 1469598103934665603u;
-	size_t i;
-
-	for (const char *c = author; *c; c++)
-		hv = (hv ^ (unsigned char)*c) * 1099511628211u;
-	for (i = (size_t)hv & (cap - 1); t[i].author[0] && strcmp(t[i].author, author) != 0;
-	     i = (i + 1) & (cap - 1))
-		;
-	return i;
-}
 
 /*
  * Doubles the table; false (the cache unchanged) without memory. Under head_mu.
@@ -194,29 +177,6 @@ static bool ex_heads_grow(struct pl_exchange *ex)
 	ex->heads = t;
 	ex->heads_cap = cap;
 	return true;
-}
-
-/*
- * The cached committed head of author into *link and *index; false when the cache has none.
- * Thread: a submitter's (judging before the sequencer) or the sequencer's.
- */
-bool pl__ex_head_get(struct pl_exchange *ex, const char *author, struct pl_chain_link *link,
-                     uint64_t *index)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&ex->head_mu);
-	if (ex->heads_cap) {
-		const struct ex_head *h =
-		        &ex->heads[ex_head_slot(ex->heads, ex->heads_cap, author)];
-		if (h->author[0]) {
-			*link = h->link;
-			*index = h->index;
-			found = true;
-		}
-	}
-	pthread_mutex_unlock(&ex->head_mu);
-	return found;
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -324,21 +325,78 @@ static inline size_t ex_dir_find(const struct pl_exchange *ex, const char *name)
 	return PL_DIRECTORY_NONE;
 }
 
+/*
+ * The committed-head cache (exchange.c): the slot of author in table t of cap
+ * slots (a power of two), its own or the free one it would take.
+ * Thread: any, under head_mu.
+ */
+static inline size_t ex_head_slot(const struct ex_head *t, size_t cap, const char *author)
+{
+	uint64_t hv = 1469598103934665603u;
+	size_t i;
+
+	for (const char *c = author; *c; c++)
+		hv = (hv ^ (unsigned char)*c) * 1099511628211u;
+	for (i = (size_t)hv & (cap - 1); t[i].author[0] && strcmp(t[i].author, author) != 0;
+	     i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+/*
+ * The cached committed head of author into *link and *index; false when the cache has none.
+ * Thread: a submitter's (judging before the sequencer) or the sequencer's.
+ */
+static inline bool ex_head_get(struct pl_exchange *ex, const char *author,
+                               struct pl_chain_link *link, uint64_t *index)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ex->head_mu);
+	if (ex->heads_cap) {
+		const struct ex_head *h =
+		        &ex->heads[ex_head_slot(ex->heads, ex->heads_cap, author)];
+		if (h->author[0]) {
+			*link = h->link;
+			*index = h->index;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&ex->head_mu);
+	return found;
+}
+
+/* Frees sib[0..n) and the array itself (pl__ex_siblings()). Thread: any. */
+static inline void ex_sib_free(struct pl_record **sib, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(sib[i]);
+	free(sib);
+}
+
+/*
+ * True when one of sib[0..n) is of kind k (and by author, unless NULL).
+ * Thread: any (the sequencer's, mostly).
+ */
+static inline bool ex_sib_by(struct pl_record *const *sib, size_t n, enum pl_record_kind k,
+                             const char *author)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sib[i]->kind == k && (!author || strcmp(sib[i]->author, author) == 0))
+			return true;
+	return false;
+}
+
 /* exchange.c */
 int pl__ex_cond_init(pthread_cond_t *cv);
 int pl__ex_load(struct pl_store *s, uint64_t index, struct pl_record *out,
                 struct pl_store_record *meta);
 int pl__ex_damaged(struct pl_exchange *ex, const char *why);
 int pl__ex_dir_load(struct pl_exchange *ex, struct pl_store *s);
-bool pl__ex_head_get(struct pl_exchange *ex, const char *author, struct pl_chain_link *link,
-                     uint64_t *index);
 void pl__ex_head_put(struct pl_exchange *ex, const char *author, const struct pl_chain_link *link,
                      uint64_t index);
 
 /* exchange_judge.c */
-void pl__ex_sib_free(struct pl_record **sib, size_t n);
-bool pl__ex_sib_by(struct pl_record *const *sib, size_t n, enum pl_record_kind k,
-                   const char *author);
 int pl__ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[static PL_HASH_BYTES],
                     enum pl_ref_role role, struct pl_record ***out, size_t *n);
 enum pl_key_status pl__ex_party_status(struct ex_judge_ctx *c, const char *name);

@@ -14,31 +14,10 @@
 #include "internal.h"
 #include "store.h"
 
-/* Frees sib[0..n) and the array itself (pl__ex_siblings()). Thread: any. */
-void pl__ex_sib_free(struct pl_record **sib, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(sib[i]);
-	free(sib);
-}
-
-/*
- * True when one of sib[0..n) is of kind k (and by author, unless NULL).
- * Thread: any (the sequencer's, mostly).
- */
-bool pl__ex_sib_by(struct pl_record *const *sib, size_t n, enum pl_record_kind k,
-                   const char *author)
-{
-	for (size_t i = 0; i < n; i++)
-		if (sib[i]->kind == k && (!author || strcmp(sib[i]->author, author) == 0))
-			return true;
-	return false;
-}
-
 /*
  * Loads the records that refer to the record at index (whose id is id) with
  * a ref of this role: the siblings the rules read. PL_ETOOBIG past
- * PL_RULES_MAX_SIBLINGS. On success *out is a malloc'd array (pl__ex_sib_free()).
+ * PL_RULES_MAX_SIBLINGS. On success *out is a malloc'd array (ex_sib_free()).
  * Thread: a submitter's or the sequencer's (whichever judges).
  */
 int pl__ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[static PL_HASH_BYTES],
@@ -77,7 +56,7 @@ int pl__ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[static 
 		k = 0;
 	}
 out:
-	pl__ex_sib_free(sib, k);
+	ex_sib_free(sib, k);
 	free(refs);
 	return ret;
 }
@@ -101,7 +80,7 @@ static bool ex_judge_head(const struct ex_judge_ctx *c, const char *author,
 			return true;
 		}
 	}
-	return pl__ex_head_get(c->ex, author, link, index);
+	return ex_head_get(c->ex, author, link, index);
 }
 
 /*

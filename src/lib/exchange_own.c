@@ -168,7 +168,7 @@ int pl__ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64_t 
 
 /*
  * Loads the exchange's subject at index (a send or a check) into a new *rec,
- * and the records about it in role into *sib (pl__ex_sib_free()). On failure
+ * and the records about it in role into *sib (ex_sib_free()). On failure
  * nothing is returned to free.
  * Thread: the sequencer.
  */
@@ -209,9 +209,9 @@ static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t
 	if (ret)
 		goto out;
 	relayed = (send->has & PL_RECORD_HAS_VIA) != 0;
-	stalled = relayed && !pl__ex_sib_by(sib, nsib, PL_KIND_CONVEY, NULL);
-	if (pl__ex_sib_by(sib, nsib, PL_KIND_EXPIRE, NULL) ||
-	    (relayed && pl__ex_sib_by(sib, nsib, PL_KIND_DECLINE, NULL)))
+	stalled = relayed && !ex_sib_by(sib, nsib, PL_KIND_CONVEY, NULL);
+	if (ex_sib_by(sib, nsib, PL_KIND_EXPIRE, NULL) ||
+	    (relayed && ex_sib_by(sib, nsib, PL_KIND_DECLINE, NULL)))
 		goto out;
 	r = ex_about(PL_KIND_EXPIRE, meta.id);
 	if (!r) {
@@ -224,15 +224,15 @@ static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t
 		memcpy(r->via, send->via, sizeof(r->via));
 	}
 	for (size_t i = 0; i < send->nto; i++) {
-		if (!stalled && (pl__ex_sib_by(sib, nsib, PL_KIND_ACCEPT, send->to[i]) ||
-		                 pl__ex_sib_by(sib, nsib, PL_KIND_REFUSE, send->to[i])))
+		if (!stalled && (ex_sib_by(sib, nsib, PL_KIND_ACCEPT, send->to[i]) ||
+		                 ex_sib_by(sib, nsib, PL_KIND_REFUSE, send->to[i])))
 			continue;
 		memcpy(r->to[r->nto++], send->to[i], sizeof(r->to[0]));
 	}
 	if (r->nto)
 		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
 out:
-	pl__ex_sib_free(sib, nsib);
+	ex_sib_free(sib, nsib);
 	free(send);
 	free(r);
 	return ret < 0 ? ret : 0;
@@ -254,7 +254,7 @@ static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint
 	int ret;
 
 	ret = ex_load_about(ex, check_index, PL_ROLE_CHECK, &check, &meta, &sib, &nsib);
-	if (ret || pl__ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
+	if (ret || ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
 		goto out;
 	r = ex_about(PL_KIND_UNANSWERED, meta.id);
 	if (!r) {
@@ -265,13 +265,13 @@ static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint
 	memcpy(r->line, check->line, sizeof(r->line));
 	r->time = check->deadline;
 	for (size_t i = 0; i < check->nto; i++) {
-		if (!pl__ex_sib_by(sib, nsib, PL_KIND_ANSWER, check->to[i]))
+		if (!ex_sib_by(sib, nsib, PL_KIND_ANSWER, check->to[i]))
 			memcpy(r->to[r->nto++], check->to[i], sizeof(r->to[0]));
 	}
 	if (r->nto)
 		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
 out:
-	pl__ex_sib_free(sib, nsib);
+	ex_sib_free(sib, nsib);
 	free(check);
 	free(r);
 	return ret < 0 ? ret : 0;

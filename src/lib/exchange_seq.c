@@ -85,7 +85,7 @@ static size_t ex_audience(struct ex_judge_ctx *c, const struct pl_record *rec,
 		const struct pl_record *a = v->refs[v->about];
 		bool relayed = (a->has & PL_RECORD_HAS_VIA) != 0;
 		bool conveyed = rec->kind == PL_KIND_CONVEY ||
-		                pl__ex_sib_by(v->sib, v->nsib, PL_KIND_CONVEY, NULL);
+		                ex_sib_by(v->sib, v->nsib, PL_KIND_CONVEY, NULL);
 		hide_to = relayed && !conveyed;
 		names[nn++] = a->author;
 		if (relayed)
