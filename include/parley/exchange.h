@@ -28,7 +28,9 @@
  * whole batch, its chain heads, its Merkle hashes and one signed checkpoint in
  * one transaction, commits, writes the checkpoint to the published file,
  * syncs the WAL while a companion thread syncs that file, and only then
- * acknowledges each submitter.
+ * acknowledges each submitter. The code (src/lib/exchange*.c, one file per
+ * part, around src/lib/exchange_int.h) says beside each function which of
+ * these threads runs it.
  *
  * Files in the data directory (created by pl_exchange_init()):
  *   parley.db   the store (SQLite, WAL)       log.key   the log's signer key (0600)

@@ -30,6 +30,7 @@
 /*
  * CHECK_PREFIX bytes of hash h in hex for people, where it differs from the
  * other hash o: its prefix, or "…" and the bytes from its first difference on.
+ * Thread: any.
  */
 static const char *check_hex(char out[static 2 * CHECK_PREFIX + 4], const uint8_t *h,
                              const uint8_t *o)
@@ -51,7 +52,7 @@ static const char *check_hex(char out[static 2 * CHECK_PREFIX + 4], const uint8_
 	return out;
 }
 
-/* Writes a description of damage to why and returns PL_EDAMAGED. */
+/* Writes a description of damage to why and returns PL_EDAMAGED. Thread: any. */
 static int check_damaged(char *why, size_t whylen, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int check_damaged(char *why, size_t whylen, const char *fmt, ...)
@@ -66,6 +67,10 @@ static int check_damaged(char *why, size_t whylen, const char *fmt, ...)
 	return PL_EDAMAGED;
 }
 
+/*
+ * Contract in internal.h.
+ * Thread: any reader's of an open exchange, and open's (its reads' checks); the verifier's.
+ */
 int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t len,
                      const uint8_t leaf[32], char *why, size_t whylen)
 {
@@ -91,7 +96,7 @@ int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t
 	return 0;
 }
 
-/* The root of the 256 hashes of a full tile: the stored hash one tile level up. */
+/* The root of the 256 hashes of a full tile: the stored hash one tile level up. Thread: any. */
 static void check_tile_root(uint8_t out[static PL_HASH_BYTES], const uint8_t *tile)
 {
 	uint8_t row[PL_TILE_WIDTH / 2][PL_HASH_BYTES];
@@ -107,6 +112,10 @@ static void check_tile_root(uint8_t out[static PL_HASH_BYTES], const uint8_t *ti
 	memcpy(out, row[0], PL_HASH_BYTES);
 }
 
+/*
+ * Contract in internal.h.
+ * Thread: any reader's of an open exchange, and open's (its reads' checks); the verifier's.
+ */
 int pl__check_full_tile(struct pl_store *s, unsigned level, uint64_t n, char *why, size_t whylen)
 {
 	struct pl_tlog_reader rd = pl_store_tlog_reader(s);
@@ -147,13 +156,16 @@ out:
 _Static_assert(sizeof(((struct pl__edge *)0)->tiles) == (PL_TILE_MAX_LEVEL + 1) * PL_TILE_BYTES,
                "an edge holds one hash tile per tile level");
 
-/* v >> bits, 0 once every bit is shifted out (a shift by 64 is undefined in C). */
+/* v >> bits, 0 once every bit is shifted out (a shift by 64 is undefined in C). Thread: any. */
 static uint64_t check_shr(uint64_t v, unsigned bits)
 {
 	return bits >= 64 ? 0 : v >> bits;
 }
 
-/* A tiles view's source serving an edge's tiles from memory. */
+/*
+ * A tiles view's source serving an edge's tiles from memory.
+ * Thread: any reader's of an open exchange, and open's (its reads' checks); the verifier's.
+ */
 static int check_edge_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
 {
 	const struct pl__edge *e = ctx;
@@ -166,6 +178,10 @@ static int check_edge_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
 	return 0;
 }
 
+/*
+ * Contract in internal.h.
+ * Thread: any reader's of an open exchange, and open's (its reads' checks); the verifier's.
+ */
 int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32],
                    const struct pl__edge *known, struct pl__edge *out, char *why, size_t whylen)
 {
@@ -237,7 +253,10 @@ struct check {
 	size_t parties_cap, nparties;
 };
 
-/* Reports one finding (at most PL_EXCHANGE_VERIFY_FINDINGS_MAX of them) and counts it. */
+/*
+ * Reports one finding (at most PL_EXCHANGE_VERIFY_FINDINGS_MAX of them) and counts it.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static void check_find(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check_find(struct check *c, const char *fmt, ...)
 {
@@ -253,13 +272,20 @@ static void check_find(struct check *c, const char *fmt, ...)
 	c->cb->finding(c->cb->arg, what);
 }
 
+/*
+ * Reports progress through the callback: every CHECK_PROGRESS items, and the last.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static void check_progress(struct check *c, const char *phase, uint64_t done, uint64_t total)
 {
 	if (c->cb && c->cb->progress && (done % CHECK_PROGRESS == 0 || done == total))
 		c->cb->progress(c->cb->arg, phase, done, total);
 }
 
-/* The slot of author in the open-addressing table of heads (cap a power of two). */
+/*
+ * The slot of author in the open-addressing table of heads (cap a power of two).
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static size_t check_head_slot(const struct check_head *t, size_t cap, const char *author)
 {
 	uint64_t hv = 1469598103934665603u;
@@ -273,7 +299,10 @@ static size_t check_head_slot(const struct check_head *t, size_t cap, const char
 	return i;
 }
 
-/* The head slot of author, the table grown to keep it at most half full. NULL: no memory. */
+/*
+ * The head slot of author, the table grown to keep it at most half full. NULL: no memory.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static struct check_head *check_head(struct check *c, const char *author)
 {
 	size_t i;
@@ -301,6 +330,7 @@ static struct check_head *check_head(struct check *c, const char *author)
 /*
  * The directory's text forms of the keys a register record carries, as the
  * exchange indexed them when it logged it ("" for a key it lacks).
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static void check_party_texts(const struct pl_record *r,
                               char vkey[static PL_STORE_KEY_TEXT_MAX + 1],
@@ -319,6 +349,10 @@ static void check_party_texts(const struct pl_record *r,
 	pl_buf_release(&kb);
 }
 
+/*
+ * Contract in internal.h.
+ * Thread: any reader's of an open exchange, and open's (its reads' checks); the verifier's.
+ */
 int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
                     size_t whylen)
 {
@@ -351,7 +385,10 @@ out:
 	return ret;
 }
 
-/* Keeps what a register or revoke record says of its party, for check_directory(). */
+/*
+ * Keeps what a register or revoke record says of its party, for check_directory().
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_party_record(struct check *c, uint64_t index, const struct pl_record *r)
 {
 	struct check_party *q = NULL;
@@ -385,6 +422,7 @@ static int check_party_record(struct check *c, uint64_t index, const struct pl_r
 /*
  * The directory the exchange authenticates and encrypts with (its parties
  * table) against what the register and revoke records of the log say.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static int check_directory(struct check *c)
 {
@@ -429,6 +467,7 @@ static int check_directory(struct check *c)
 /*
  * The record at index: its bytes against its leaf hash and its id, its
  * indexed fields against its text, its place in its author's chain.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, struct pl_record *r)
 {
@@ -508,12 +547,19 @@ out:
 	return ret;
 }
 
+/*
+ * pl_store_integrity_check()'s report of a problem, as a finding; arg is the check.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static void check_problem(void *arg, const char *problem)
 {
 	check_find(arg, "the store's file: %s", problem);
 }
 
-/* The file's own structure: SQLite's pages and records, in every table. */
+/*
+ * The file's own structure: SQLite's pages and records, in every table.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_file(struct check *c)
 {
 	size_t n = 0;
@@ -529,6 +575,10 @@ static int check_file(struct check *c)
 	return ret;
 }
 
+/*
+ * pl_store_payload_each()'s visit of one blob: its bytes must hash to its name.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_one_payload(void *arg, const uint8_t *hash, size_t hash_len, const uint8_t *blob,
                              size_t len)
 {
@@ -548,7 +598,10 @@ static int check_one_payload(void *arg, const uint8_t *hash, size_t hash_len, co
 	return 0;
 }
 
-/* Every payload blob: content-addressed, so each must hash to its name. */
+/*
+ * Every payload blob: content-addressed, so each must hash to its name.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_payloads(struct check *c)
 {
 	int ret = pl_store_payload_each(c->s, check_one_payload, c);
@@ -563,6 +616,7 @@ static int check_payloads(struct check *c)
 /*
  * The file that remembers the newest checkpoint signed (PL_EXCHANGE_PUBLISHED_FILE):
  * the store must hold that tree, as pl_exchange_open() requires.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static int check_published(struct check *c, const char *dir, const char *origin,
                            const struct pl_vkey *vk, uint64_t count)
@@ -620,7 +674,10 @@ out:
 	return ret;
 }
 
-/* Every record of the tree of size leaves. */
+/*
+ * Every record of the tree of size leaves.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_records(struct check *c, uint64_t size)
 {
 	struct pl_record *r = malloc(sizeof(*r));
@@ -641,7 +698,10 @@ static int check_records(struct check *c, uint64_t size)
 	return ret;
 }
 
-/* Reads stored hashes idx[0..n) into h; a hash that cannot be read is a finding and zeroes. */
+/*
+ * Reads stored hashes idx[0..n) into h; a hash that cannot be read is a finding and zeroes.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_hashes_get(struct check *c, const uint64_t *idx, size_t n,
                             uint8_t (*h)[PL_HASH_BYTES], bool *ok)
 {
@@ -664,6 +724,7 @@ static int check_hashes_get(struct check *c, const uint64_t *idx, size_t n,
 /*
  * Every interior stored hash of the tree of size leaves, recomputed from the
  * two below it, level by level (the leaves were checked with the records).
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static int check_hashes(struct check *c, uint64_t size)
 {
@@ -723,6 +784,7 @@ out:
  * Takes a shared lock on the data directory's lock file, which a running
  * exchange holds exclusively: PL_ESTATE while one runs, and none starts
  * while the store is verified. No lock file: no exchange ever ran there.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static int check_lock(const char *dir, int *fd, struct pl_buf *err)
 {
@@ -751,7 +813,10 @@ static int check_lock(const char *dir, int *fd, struct pl_buf *err)
 	return ret;
 }
 
-/* The newest checkpoint: signed by the log key, for the store's origin, with its size. */
+/*
+ * The newest checkpoint: signed by the log key, for the store's origin, with its size.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 static int check_checkpoint(struct check *c, const char *origin, const struct pl_vkey *vk,
                             struct pl_checkpoint *cp)
 {
@@ -783,6 +848,72 @@ out:
 	return ret;
 }
 
+/*
+ * The newest checkpoint (check_checkpoint()) into *cp, *has_root when it is
+ * signed, and the store's counts of records and hashes against its size;
+ * without a signed size, what is stored is checked against itself. Returns 0,
+ * PL_ESTORE when the store cannot be counted (a finding), or another error.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
+static int check_sizes(struct check *c, const char *origin, const struct pl_vkey *vk,
+                       struct pl_checkpoint *cp, bool *has_root, uint64_t *count, uint64_t *nhashes)
+{
+	int ret;
+
+	ret = check_checkpoint(c, origin, vk, cp);
+	*has_root = ret == 0;
+	if (ret == PL_ENOTFOUND)
+		ret = pl_store_record_count(c->s, &cp->size);
+	if (!ret)
+		ret = pl_store_record_count(c->s, count);
+	if (!ret)
+		ret = pl_store_hashes_count(c->s, nhashes);
+	if (ret == PL_ESTORE) {
+		check_find(c, "the store cannot be counted: %s", pl_store_errmsg(c->s));
+		goto out;
+	}
+	if (ret)
+		goto out;
+	c->st.size = cp->size;
+	if (*count != cp->size || *nhashes != pl_tlog_stored_count(cp->size))
+		check_find(c,
+		           "the store holds %llu records and %llu hashes; the newest checkpoint's "
+		           "tree of %llu needs %llu and %llu",
+		           (unsigned long long)*count, (unsigned long long)*nhashes,
+		           (unsigned long long)cp->size, (unsigned long long)cp->size,
+		           (unsigned long long)pl_tlog_stored_count(cp->size));
+out:
+	return ret;
+}
+
+/*
+ * The stored hashes give the signed checkpoint cp's root, or that is a finding.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
+static int check_root(struct check *c, const struct pl_checkpoint *cp)
+{
+	struct pl_tlog_reader rd = pl_store_tlog_reader(c->s);
+	uint8_t root[PL_HASH_BYTES];
+	int ret;
+
+	ret = pl_tlog_tree_hash(&rd, cp->size, root);
+	if (ret == PL_ESTORE || ret == PL_ENOTFOUND) {
+		check_find(c, "the tree hash cannot be read: %s", pl_store_errmsg(c->s));
+		ret = 0;
+	} else if (!ret && sodium_memcmp(root, cp->root, PL_HASH_BYTES) != 0) {
+		char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+		check_find(c,
+		           "the stored hashes do not give the newest checkpoint's root: "
+		           "signed %s…, stored %s…",
+		           check_hex(a, cp->root, root), check_hex(b, root, cp->root));
+	}
+	return ret;
+}
+
+/*
+ * Contract in exchange.h.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
 int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
                        struct pl_exchange_verify_stats *stats, struct pl_buf *err)
 {
@@ -792,7 +923,6 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 	char origin[PL_ORIGIN_MAX + 1];
 	char *db = NULL, *vp = NULL;
 	uint64_t count = 0, nhashes = 0, n;
-	uint8_t root[PL_HASH_BYTES];
 	bool has_root = false;
 	int lockfd = -1, ret;
 
@@ -841,29 +971,11 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 	if (strcmp(origin, vk.name) != 0)
 		check_find(&c, "the store's origin %s is not the name of the log key %s", origin,
 		           vk.name);
-	ret = check_checkpoint(&c, origin, &vk, cp);
-	has_root = ret == 0;
-	if (ret ==
-	    PL_ENOTFOUND) /* without a signed size, what is stored is checked against itself */
-		ret = pl_store_record_count(c.s, &cp->size);
-	if (!ret)
-		ret = pl_store_record_count(c.s, &count);
-	if (!ret)
-		ret = pl_store_hashes_count(c.s, &nhashes);
-	if (ret == PL_ESTORE) {
-		check_find(&c, "the store cannot be counted: %s", pl_store_errmsg(c.s));
+	ret = check_sizes(&c, origin, &vk, cp, &has_root, &count, &nhashes);
+	if (ret == PL_ESTORE)
 		goto done;
-	}
 	if (ret)
 		goto out;
-	c.st.size = cp->size;
-	if (count != cp->size || nhashes != pl_tlog_stored_count(cp->size))
-		check_find(&c,
-		           "the store holds %llu records and %llu hashes; the newest checkpoint's "
-		           "tree of %llu needs %llu and %llu",
-		           (unsigned long long)count, (unsigned long long)nhashes,
-		           (unsigned long long)cp->size, (unsigned long long)cp->size,
-		           (unsigned long long)pl_tlog_stored_count(cp->size));
 	n = count < cp->size ? count : cp->size;
 	ret = check_file(&c);
 	if (!ret)
@@ -878,20 +990,8 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		ret = check_published(&c, dir, origin, &vk, count);
 	if (ret)
 		goto out;
-	if (has_root && nhashes >= pl_tlog_stored_count(cp->size)) {
-		struct pl_tlog_reader rd = pl_store_tlog_reader(c.s);
-		ret = pl_tlog_tree_hash(&rd, cp->size, root);
-		if (ret == PL_ESTORE || ret == PL_ENOTFOUND) {
-			check_find(&c, "the tree hash cannot be read: %s", pl_store_errmsg(c.s));
-			ret = 0;
-		} else if (!ret && sodium_memcmp(root, cp->root, PL_HASH_BYTES) != 0) {
-			char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
-			check_find(&c,
-			           "the stored hashes do not give the newest checkpoint's root: "
-			           "signed %s…, stored %s…",
-			           check_hex(a, cp->root, root), check_hex(b, root, cp->root));
-		}
-	}
+	if (has_root && nhashes >= pl_tlog_stored_count(cp->size))
+		ret = check_root(&c, cp);
 	if (ret)
 		goto out;
 done:

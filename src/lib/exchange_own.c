@@ -1,0 +1,505 @@
+/* The exchange's own records: available, expire, check, unanswered, register and revoke. */
+#include <parley/exchange.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <parley/record.h>
+#include <parley/replay.h>
+
+#include "exchange_int.h"
+#include "internal.h"
+#include "store.h"
+
+/*
+ * Sets the chain lines of an exchange record from the exchange's head in s:
+ * origin, author, seq, prev, and the time: now, but not before the head's nor
+ * before the time already in r (that of the record that caused it, whose
+ * author's clock may run a little ahead of ours).
+ * Thread: the sequencer's (its writer), or the operator's on a read connection
+ * (pl_exchange_party_prepare()).
+ */
+int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, struct pl_record *r)
+{
+	struct pl_store_record meta;
+	struct pl_record *h = NULL;
+	uint64_t seq, hidx;
+	int64_t now = ex_now(ex);
+	int ret;
+
+	if (now < r->time)
+		now = r->time;
+
+	memcpy(r->exchange, ex->origin, strlen(ex->origin) + 1); /* checked at open */
+	snprintf(r->author, sizeof(r->author), "%s", PL_RECORD_EXCHANGE);
+	ret = pl_store_head_get(s, PL_RECORD_EXCHANGE, &seq, &hidx);
+	if (ret == PL_ENOTFOUND) {
+		r->seq = 1;
+		r->has &= ~PL_RECORD_HAS_PREV;
+		ret = 0;
+	} else if (ret == 0) {
+		h = malloc(sizeof(*h));
+		ret = h ? pl__ex_load(s, hidx, h, &meta) : PL_ENOMEM;
+		if (!ret) {
+			r->seq = seq + 1;
+			r->has |= PL_RECORD_HAS_PREV;
+			memcpy(r->prev, meta.id, PL_HASH_BYTES);
+			if (now < h->time)
+				now = h->time; /* the chain never goes back in time */
+		}
+	}
+	r->time = now;
+	free(h);
+	return ret;
+}
+
+/*
+ * Judges and appends one signed exchange record. A record the rules refuse
+ * is not appended and is not an error (returns 1, why says why): e.g. an
+ * expiry after the recipient answered.
+ * Thread: the sequencer.
+ */
+static int ex_append_msg(struct pl_exchange *ex, struct ex_batch *b, const char *msg, size_t len,
+                         const struct pl_record *r, const enum pl_key_status *keys,
+                         struct pl_exchange_refusal *why, uint64_t *index)
+{
+	struct ex_judge_ctx c = {.ex = ex, .s = ex->w, .from_store = true, .b = b};
+	uint8_t id[PL_HASH_BYTES];
+	struct pl_replay_view v;
+	int ret;
+
+	pl_record_id(id, msg, len);
+	ret = pl__ex_judge(&c, r, id, keys, &v, why);
+	if (ret == PL_ERULE || ret == PL_ECHAIN || ret == PL_ENOTFOUND || ret == PL_EEXIST)
+		return 1;
+	if (ret)
+		return ret;
+	ret = pl__ex_append(ex, b, &c, msg, len, r, id, &v, index);
+	pl_replay_view_release(&v);
+	return ret;
+}
+
+/*
+ * Completes, signs (with the self-signing keys of a register or revoke),
+ * judges and appends one exchange record. Returns as ex_append_msg(), or
+ * PL_EINVAL / PL_EMALFORMED when the record cannot be signed.
+ * Thread: the sequencer.
+ */
+static int ex_append_own(struct pl_exchange *ex, struct ex_batch *b, struct pl_record *r,
+                         const struct pl_skey *self, size_t nself, const enum pl_key_status *keys,
+                         struct pl_exchange_refusal *why, uint64_t *index)
+{
+	struct pl_skey *signers = NULL;
+	struct pl_buf msg;
+	const char *w = NULL;
+	int ret;
+
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	ret = pl__ex_chain_fields(ex, ex->w, r);
+	if (ret)
+		goto out;
+	signers = sodium_malloc((1 + nself) * sizeof(*signers));
+	if (!signers) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	signers[0] = ex->key;
+	for (size_t i = 0; i < nself; i++)
+		signers[1 + i] = self[i];
+	ret = pl_record_sign(&msg, r, signers, 1 + nself, &w);
+	sodium_memzero(signers, (1 + nself) * sizeof(*signers));
+	sodium_free(signers);
+	if (ret) {
+		ex_refuse(why, w);
+		ret = ret == PL_EINVAL ? PL_EINVAL : PL_EMALFORMED;
+		goto out;
+	}
+	ret = ex_append_msg(ex, b, msg.data, msg.len, r, keys, why, index);
+out:
+	pl_buf_release(&msg);
+	return ret;
+}
+
+/*
+ * A fresh exchange record of kind about the record (a send, or a check) whose id is given.
+ * Thread: the sequencer.
+ */
+static struct pl_record *ex_about(enum pl_record_kind kind, const uint8_t id[static PL_HASH_BYTES])
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->kind = kind;
+		r->nrefs = 1;
+		r->refs[0].role = pl_record_kind_target(kind); /* subject, or check */
+		memcpy(r->refs[0].id, id, PL_HASH_BYTES);
+	}
+	return r;
+}
+
+/*
+ * Makes the send with this id available to each of parties[0..n): one
+ * `available` record per party, as the rules want.
+ * Thread: the sequencer.
+ */
+int pl__ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64_t not_before,
+                            const uint8_t id[static PL_HASH_BYTES],
+                            const char (*parties)[PL_RECORD_NAME_MAX + 1], size_t n)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		struct pl_record *r = ex_about(PL_KIND_AVAILABLE, id);
+		uint64_t index;
+		if (!r)
+			return PL_ENOMEM;
+		r->nto = 1;
+		memcpy(r->to[0], parties[i], sizeof(r->to[0]));
+		r->time = not_before;
+		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+		free(r);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Loads the exchange's subject at index (a send or a check) into a new *rec,
+ * and the records about it in role into *sib (ex_sib_free()). On failure
+ * nothing is returned to free.
+ * Thread: the sequencer.
+ */
+static int ex_load_about(struct pl_exchange *ex, uint64_t index, enum pl_ref_role role,
+                         struct pl_record **rec, struct pl_store_record *meta,
+                         struct pl_record ***sib, size_t *nsib)
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	int ret = r ? pl__ex_load(ex->w, index, r, meta) : PL_ENOMEM;
+
+	if (!ret)
+		ret = pl__ex_siblings(ex->w, index, meta->id, role, sib, nsib);
+	if (ret)
+		free(r);
+	else
+		*rec = r;
+	return ret;
+}
+
+/*
+ * The deadline of the send at send_index passed: appends the `expire` its
+ * state calls for (a relayed send nobody conveyed expires for its
+ * intermediary and every recipient; otherwise for the recipients that
+ * neither accepted nor refused), or nothing when there is nothing to expire.
+ * Thread: the sequencer.
+ */
+static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t send_index)
+{
+	struct pl_record *send = NULL, *r = NULL;
+	struct pl_record **sib = NULL;
+	struct pl_store_record meta;
+	size_t nsib = 0;
+	uint64_t index;
+	bool relayed, stalled;
+	int ret;
+
+	ret = ex_load_about(ex, send_index, PL_ROLE_SUBJECT, &send, &meta, &sib, &nsib);
+	if (ret)
+		goto out;
+	relayed = (send->has & PL_RECORD_HAS_VIA) != 0;
+	stalled = relayed && !ex_sib_by(sib, nsib, PL_KIND_CONVEY, NULL);
+	if (ex_sib_by(sib, nsib, PL_KIND_EXPIRE, NULL) ||
+	    (relayed && ex_sib_by(sib, nsib, PL_KIND_DECLINE, NULL)))
+		goto out;
+	r = ex_about(PL_KIND_EXPIRE, meta.id);
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	r->time = send->deadline > send->time ? send->deadline : send->time;
+	if (stalled) {
+		r->has |= PL_RECORD_HAS_VIA;
+		memcpy(r->via, send->via, sizeof(r->via));
+	}
+	for (size_t i = 0; i < send->nto; i++) {
+		if (!stalled && (ex_sib_by(sib, nsib, PL_KIND_ACCEPT, send->to[i]) ||
+		                 ex_sib_by(sib, nsib, PL_KIND_REFUSE, send->to[i])))
+			continue;
+		memcpy(r->to[r->nto++], send->to[i], sizeof(r->to[0]));
+	}
+	if (r->nto)
+		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+out:
+	ex_sib_free(sib, nsib);
+	free(send);
+	free(r);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The window of the check at check_index closed: appends the `unanswered`
+ * naming the ends that did not answer, or nothing when both did (or it is
+ * already logged).
+ * Thread: the sequencer.
+ */
+static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint64_t check_index)
+{
+	struct pl_record *check = NULL, *r = NULL;
+	struct pl_record **sib = NULL;
+	struct pl_store_record meta;
+	size_t nsib = 0;
+	uint64_t index;
+	int ret;
+
+	ret = ex_load_about(ex, check_index, PL_ROLE_CHECK, &check, &meta, &sib, &nsib);
+	if (ret || ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
+		goto out;
+	r = ex_about(PL_KIND_UNANSWERED, meta.id);
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	r->has |= PL_RECORD_HAS_LINE;
+	memcpy(r->line, check->line, sizeof(r->line));
+	r->time = check->deadline;
+	for (size_t i = 0; i < check->nto; i++) {
+		if (!ex_sib_by(sib, nsib, PL_KIND_ANSWER, check->to[i]))
+			memcpy(r->to[r->nto++], check->to[i], sizeof(r->to[0]));
+	}
+	if (r->nto)
+		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+out:
+	ex_sib_free(sib, nsib);
+	free(check);
+	free(r);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * A timer fired for the record at index: a send's deadline (expire) or a check's (unanswered).
+ * Thread: the sequencer.
+ */
+static int ex_append_deadline(struct pl_exchange *ex, struct ex_batch *b, uint64_t index)
+{
+	struct pl_store_record meta;
+	int ret = pl_store_record_get(ex->w, index, &meta, NULL);
+
+	if (ret)
+		return ret;
+	if (strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) == 0)
+		return ex_append_unanswered(ex, b, index);
+	return ex_append_expire(ex, b, index);
+}
+
+/*
+ * Logs a check of line l that fell due at `due`, to both ends, answer by
+ * due + window. A check the rules refuse (an end not registered) or that
+ * can no longer be made (its window already closed by the exchange's clock)
+ * is skipped, not an error.
+ * Thread: the sequencer.
+ */
+static int ex_append_check(struct pl_exchange *ex, struct ex_batch *b, const struct pl_line *l,
+                           int64_t due)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	bool swap;
+	uint64_t index;
+	int ret;
+
+	if (!r)
+		return PL_ENOMEM;
+	r->kind = PL_KIND_CHECK;
+	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DEADLINE;
+	memcpy(r->line, l->name, sizeof(r->line));
+	/* The `to` lines are sorted by their bytes (docs/records.md §2). */
+	swap = strcmp(l->ends[0], l->ends[1]) > 0;
+	r->nto = 2;
+	memcpy(r->to[0], l->ends[swap ? 1 : 0], sizeof(r->to[0]));
+	memcpy(r->to[1], l->ends[swap ? 0 : 1], sizeof(r->to[1]));
+	r->time = due;
+	r->deadline = due + l->window;
+	ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+	free(r);
+	if (ret == PL_EMALFORMED || ret == PL_EINVAL)
+		ret = 0; /* the chain's time had already reached the deadline */
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Logs a check of every line whose due time has come, then schedules its
+ * next one. A due time whose window passed before the exchange could log it
+ * (it was closed or stalled) is skipped: checks are never made up.
+ * Thread: the sequencer.
+ */
+static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
+{
+	int64_t now = ex_now(ex);
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		const struct pl_line *l = &ex->o.lines[i];
+		if (ex->line_next[i] > now)
+			continue;
+		if (now < ex->line_next[i] + l->window)
+			ret = ex_append_check(ex, b, l, ex->line_next[i]);
+		if (pl_line_next(l, now, &ex->line_next[i]) != 0)
+			ex->line_next[i] = INT64_MAX; /* beyond year 9999 */
+	}
+	return ret;
+}
+
+/*
+ * Fills r with the lines of a register (revoke false) or revoke of party q
+ * as the directory in s stands, and the status of its key. Returns 0, or a
+ * refusal: PL_EEXIST (already registered), PL_ENOTFOUND (no such active
+ * party), PL_EKEY (the key is not the party's), with why set.
+ * Thread: the sequencer's (its writer), or the operator's on a read connection
+ * (pl_exchange_party_prepare()).
+ */
+int pl__ex_party_record(struct pl_store *s, struct ex_party_req *q, bool revoke,
+                        struct pl_record *r, enum pl_key_status *status,
+                        struct pl_exchange_refusal *why)
+{
+	struct pl_store_party p;
+	int ret = pl_store_party_get(s, q->name, &p);
+
+	if (!revoke) {
+		if (ret == 0) {
+			ex_refuse(why, "party already registered");
+			return PL_EEXIST;
+		}
+		if (ret != PL_ENOTFOUND)
+			return ret;
+		*status = PL_KEY_UNKNOWN;
+		r->kind = PL_KIND_REGISTER;
+		r->has |= PL_RECORD_HAS_ENC;
+		r->enc = q->enc;
+	} else {
+		struct pl_vkey stored;
+		if (ret == 0 && p.revoked)
+			ret = PL_ENOTFOUND;
+		if (ret == PL_ENOTFOUND)
+			ex_refuse(why, "no such active party");
+		if (ret)
+			return ret;
+		if (pl_vkey_parse(&stored, p.vkey, strlen(p.vkey)) != 0)
+			return PL_ESTORE;
+		if (q->vkey.name[0] && !pl_vkey_equal(&stored, &q->vkey)) {
+			ex_refuse(why, "not the party's registered key");
+			return PL_EKEY;
+		}
+		q->vkey = stored;
+		*status = PL_KEY_ACTIVE;
+		r->kind = PL_KIND_REVOKE;
+	}
+	r->has |= PL_RECORD_HAS_PARTY;
+	snprintf(r->party, sizeof(r->party), "%s", q->name);
+	r->nkeys = 1;
+	r->keys[0] = q->vkey;
+	return 0;
+}
+
+/*
+ * Maps a party operation's outcome onto its item: refusals stay with the item.
+ * Thread: the sequencer.
+ */
+static int ex_party_outcome(struct ex_item *it, int ret)
+{
+	if (ret == 1) {
+		it->status = it->why.has_head ? PL_ECHAIN : PL_ERULE;
+		return 0;
+	}
+	if (ret == PL_EINVAL || ret == PL_EMALFORMED) {
+		/* The record cannot be signed: the self-signing keys do not fit. */
+		it->status = PL_EKEY;
+		return 0;
+	}
+	if (ret == PL_EEXIST || ret == PL_ENOTFOUND || ret == PL_EKEY) {
+		it->status = ret;
+		return 0;
+	}
+	if (ret == 0)
+		it->appended = true;
+	return ret;
+}
+
+/*
+ * EX_PARTY_ADD / EX_PARTY_REVOKE: the register or revoke the operator asked for, signed by the
+ * exchange and the keys given. Refusals stay with the item.
+ * Thread: the sequencer.
+ */
+int pl__ex_seq_party(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
+{
+	struct ex_party_req *q = it->party;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	enum pl_key_status status;
+	int ret;
+
+	if (!r)
+		return PL_ENOMEM;
+	ret = pl__ex_party_record(ex->w, q, it->type == EX_PARTY_REVOKE, r, &status, &it->why);
+	if (!ret)
+		ret = ex_append_own(ex, b, r, q->self, q->nself, &status, &it->why, &it->index);
+	free(r);
+	return ex_party_outcome(it, ret);
+}
+
+/*
+ * A register or revoke the party signed itself (pl_exchange_party_complete()).
+ * Thread: the sequencer.
+ */
+int pl__ex_seq_signed(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
+{
+	struct ex_party_req q;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	enum pl_key_status status;
+	int ret;
+
+	if (!r)
+		return PL_ENOMEM;
+	memset(&q, 0, sizeof(q));
+	snprintf(q.name, sizeof(q.name), "%s", it->rec->party);
+	q.vkey = it->rec->keys[0];
+	q.enc = it->rec->enc;
+	/* The directory may have changed since the text was prepared. */
+	ret = pl__ex_party_record(ex->w, &q, it->rec->kind == PL_KIND_REVOKE, r, &status, &it->why);
+	if (!ret)
+		ret = ex_append_msg(ex, b, it->msg, it->len, it->rec, &status, &it->why,
+		                    &it->index);
+	free(r);
+	return ex_party_outcome(it, ret);
+}
+
+/*
+ * EX_TIMERS: drops the blobs no record referred to in time, appends what each passed deadline calls
+ * for, then the checks that fell due; it->count is the records appended.
+ * Thread: the sequencer.
+ */
+int pl__ex_seq_timers(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
+{
+	uint64_t due[EX_TIMERS_MAX];
+	uint64_t n0 = b->n;
+	size_t n = 0;
+	int ret;
+
+	/* Blobs no record referred to within payload_retention seconds go first. */
+	ret = pl_store_payload_expire(ex->w, ex_now(ex) - (int64_t)ex->o.payload_retention_s,
+	                              EX_TIMERS_MAX, &n);
+	if (!ret && n)
+		b->wrote = true;
+	if (!ret)
+		ret = pl_store_timer_due(ex->w, ex_now(ex), due, EX_TIMERS_MAX, &n);
+	for (size_t i = 0; !ret && i < n; i++) {
+		ret = ex_append_deadline(ex, b, due[i]);
+		if (!ret)
+			ret = pl_store_timer_del(ex->w, due[i]);
+		b->wrote = true;
+	}
+	if (!ret)
+		ret = ex_append_checks(ex, b);
+	if (!ret)
+		it->count = (int)(b->n - n0);
+	return ret;
+}
