@@ -14,6 +14,7 @@
 
 #include <parley/box.h>
 #include <parley/encoding.h>
+#include <parley/member.h>
 #include <parley/note.h>
 #include <parley/proof.h>
 #include <parley/timestamp.h>
@@ -187,7 +188,7 @@ void session_close(struct session *s)
 	pl_client_free(s->client);
 	pl_state_close(s->state);
 	pl_client_parties_free(s->parties, s->nparties);
-	free(s->keys);
+	pl_directory_release(&s->keys);
 	pl_party_clear(&s->me);
 	sodium_memzero(s, sizeof(*s));
 }
@@ -430,76 +431,15 @@ out:
 	return ret;
 }
 
-/* Parses a signed record without verifying it (to learn the keys a register brings). */
-static int parse_unverified(struct pl_record *r, const char *msg, size_t len)
-{
-	struct pl_note *n = NULL;
-	int err = pl_note_parse(&n, msg, len);
-
-	if (!err)
-		err = pl_record_parse(r, n->text, n->text_len, NULL);
-	pl_note_free(n);
-	return err;
-}
-
-/* Checks one directory entry against its register record, signed by the pinned log key. */
-static int check_party(struct session *s, const struct pl_client_party *p, struct pl_record *r)
-{
-	struct pl_vkey dir[1 + PL_RECORD_MAX_KEYS];
-	uint8_t id[PL_RECORD_ID_BYTES];
-	struct pl_buf ek;
-	const char *why = "not a register record";
-	bool has_key = false;
-	int err;
-
-	pl_buf_init(&ek, PL_PARTY_EKEY_TEXT_MAX + 1);
-	err = parse_unverified(r, p->register_record, p->register_record_len);
-	if (err)
-		goto out;
-	dir[0] = s->profile.log_key;
-	for (size_t i = 0; i < r->nkeys && i < PL_RECORD_MAX_KEYS; i++)
-		dir[1 + i] = r->keys[i];
-	err = pl_record_open(r, id, NULL, p->register_record, p->register_record_len, dir,
-	                     1 + r->nkeys, &why);
-	if (err)
-		goto out;
-	err = PL_EVERIFY;
-	if (memcmp(id, p->register_id, PL_RECORD_ID_BYTES) != 0) {
-		why = "the register record is not the one the entry names";
-		goto out;
-	}
-	if (r->kind != PL_KIND_REGISTER || strcmp(r->party, p->name) != 0 ||
-	    strcmp(r->exchange, s->profile.origin) != 0) {
-		why = "the register record is for another party or exchange";
-		goto out;
-	}
-	for (size_t i = 0; i < r->nkeys; i++)
-		has_key = has_key || pl_vkey_equal(&r->keys[i], &p->vkey);
-	if (!has_key) {
-		why = "the entry's key is not in its register record";
-		goto out;
-	}
-	if (pl_party_ekey_format(&r->enc, &ek) != 0 || ek.len != strlen(p->enc_key) ||
-	    memcmp(ek.data, p->enc_key, ek.len) != 0) {
-		why = "the entry's encryption key is not its register record's";
-		goto out;
-	}
-	err = 0;
-out:
-	if (err)
-		cli_error("directory entry %s: %s", p->name, why ? why : pl_strerror(err));
-	pl_buf_release(&ek);
-	return err ? PL_EXIT_FAIL : PL_EXIT_OK;
-}
-
 int session_directory(struct session *s, bool force)
 {
 	struct pl_client_party *v = NULL;
-	struct pl_vkey *keys = NULL;
-	struct pl_record *r = NULL;
-	size_t n = 0;
+	struct pl_directory dir;
+	const char *why = NULL;
+	size_t n = 0, bad = 0;
 	int ret = PL_EXIT_USAGE, err;
 
+	memset(&dir, 0, sizeof(dir));
 	if (s->parties && !force) {
 		ret = PL_EXIT_OK;
 		goto out;
@@ -509,32 +449,27 @@ int session_directory(struct session *s, bool force)
 		ret = session_client_failed(s, "directory", err);
 		goto out;
 	}
-	r = malloc(sizeof(*r));
-	keys = calloc(n + 1, sizeof(*keys));
-	if (!r || !keys) {
-		cli_error("directory: out of memory");
+	err = pl_member_directory(&dir, &s->profile.log_key, s->profile.origin, v, n, &bad, &why);
+	if (err && bad >= n) {
+		cli_error("directory: %s", pl_strerror(err));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		ret = check_party(s, &v[i], r);
-		if (ret)
-			goto out;
-		keys[i] = v[i].vkey;
+	if (err) {
+		cli_error("directory entry %s: %s", v[bad].name, why ? why : pl_strerror(err));
+		ret = PL_EXIT_FAIL;
+		goto out;
 	}
-	keys[n] = s->profile.log_key;
 	pl_client_parties_free(s->parties, s->nparties);
-	free(s->keys);
+	pl_directory_release(&s->keys);
 	s->parties = v;
 	s->nparties = n;
-	s->keys = keys;
-	s->nkeys = n + 1;
+	s->keys = dir;
 	v = NULL;
-	keys = NULL;
+	memset(&dir, 0, sizeof(dir));
 	ret = PL_EXIT_OK;
 out:
 	pl_client_parties_free(v, n);
-	free(keys);
-	free(r);
+	pl_directory_release(&dir);
 	return ret;
 }
 
@@ -580,13 +515,13 @@ static int open_record(struct session *s, const char *text, size_t len, struct s
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	err = pl_record_open(out->rec, id, NULL, text, len, s->keys, s->nkeys, &why);
+	err = pl_record_open(out->rec, id, NULL, text, len, s->keys.keys, s->keys.n, &why);
 	if (err == PL_ENOKEY) {
 		/* A party registered since the directory was fetched. */
 		ret = session_directory(s, true);
 		if (ret)
 			goto out;
-		err = pl_record_open(out->rec, id, NULL, text, len, s->keys, s->nkeys, &why);
+		err = pl_record_open(out->rec, id, NULL, text, len, s->keys.keys, s->keys.n, &why);
 	}
 	if (err) {
 		cli_error("record %s: %s", sid, why ? why : pl_strerror(err));
@@ -658,24 +593,16 @@ int session_resolve(struct session *s, const char *arg, struct session_record *o
 
 	memset(&e, 0, sizeof(e));
 	pl_buf_init(&cached, PL_RECORD_MAX_BYTES);
-	if (n < PL_RECORD_ID_PREFIX_MIN || n > PL_RECORD_ID_HEX_LEN) {
+	err = pl_member_id_arg(lower, arg);
+	if (err == PL_ERANGE)
 		cli_error("record id '%s': not %d to %d hex digits", arg, PL_RECORD_ID_PREFIX_MIN,
 		          PL_RECORD_ID_HEX_LEN);
+	else if (err)
+		cli_error("record id '%s': not hex digits", arg);
+	if (err) {
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char c = arg[i];
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			cli_error("record id '%s': not hex digits", arg);
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
-		lower[i] = c;
-	}
-	lower[n] = '\0';
 	if (n == PL_RECORD_ID_HEX_LEN && pl_record_id_parse(id, lower, n) == 0 &&
 	    pl_state_record_get(s->state, id, &index, &cached) == 0) {
 		ret = open_record(s, cached.data, cached.len, out);
@@ -701,7 +628,6 @@ int session_prove(struct session *s, const struct session_record *r, struct pl_c
 {
 	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
-	uint8_t leaf[PL_HASH_BYTES];
 	struct pl_buf text;
 	char sid[17], what[40];
 	int ret = PL_EXIT_FAIL, err;
@@ -714,20 +640,15 @@ int session_prove(struct session *s, const struct session_record *r, struct pl_c
 		ret = session_client_failed(s, what, err);
 		goto out;
 	}
-	err = pl_proof_parse(&p, text.data ? text.data : "", text.len);
-	if (err) {
-		cli_error("%s: %s", what, pl_strerror(err));
-		goto out;
-	}
-	pl_tlog_leaf_hash(leaf, r->text, r->len);
-	err = pl_proof_verify(p, leaf, s->profile.origin, &s->profile.log_key, 1, &pcp, NULL);
-	if (err) {
-		cli_error("%s: does not hold: %s", what, pl_strerror(err));
-		goto out;
-	}
-	if (r->index != UINT64_MAX && p->index != r->index) {
+	err = pl_member_proof_check(text.data, text.len, r->text, r->len, r->index,
+	                            s->profile.origin, &s->profile.log_key, &p, &pcp);
+	if (err == PL_ERANGE) {
 		cli_error("%s: proves index %llu, but the exchange gave the record at %llu", what,
 		          (unsigned long long)p->index, (unsigned long long)r->index);
+		goto out;
+	}
+	if (err) {
+		cli_error("%s: %s%s", what, p ? "does not hold: " : "", pl_strerror(err));
 		goto out;
 	}
 	/* pl_proof_verify() checked the checkpoint's signature: only consistency is left. */
@@ -776,13 +697,13 @@ int session_payload(struct session *s, const struct session_record *r, uint8_t *
 		ret = session_client_failed(s, what, err);
 		goto out;
 	}
-	if (blob.len != rec->payload_size) {
+	err = pl_member_payload_open(&plain, &plain_len, tmp_salt, rec, (const uint8_t *)blob.data,
+	                             blob.len, &s->me.enc);
+	if (err == PL_ERANGE) {
 		cli_error("%s: %zu bytes, the record says %llu", what, blob.len,
 		          (unsigned long long)rec->payload_size);
 		goto out;
 	}
-	err = pl_box_open(&plain, &plain_len, tmp_salt, (const uint8_t *)blob.data, blob.len,
-	                  &s->me.enc, rec->commit);
 	if (err == PL_ENOTFOUND) {
 		ret = PL_EXIT_OK; /* sealed to others only */
 		goto out;
@@ -870,37 +791,30 @@ static const struct pl_record_ref *act_subject(const struct pl_record *r)
 	return ref;
 }
 
-/* Checks a receipt: the proof of this record under its checkpoint, and that checkpoint. */
+/* Checks a receipt (pl_member_receipt_check()), then its checkpoint against the one seen. */
 static int check_receipt(struct session *s, const struct pl_receipt *rc, const char *text,
                          size_t len, const char *what)
 {
 	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
-	uint8_t leaf[PL_HASH_BYTES];
 	int ret = PL_EXIT_FAIL, err;
 
-	err = pl_proof_parse(&p, rc->proof, rc->proof_len);
-	if (!err) {
-		pl_tlog_leaf_hash(leaf, text, len);
-		err = pl_proof_verify(p, leaf, s->profile.origin, &s->profile.log_key, 1, &pcp,
-		                      NULL);
-	}
-	if (err) {
-		cli_error("%s: the exchange's receipt does not prove it logged: %s", what,
-		          pl_strerror(err));
-		goto out;
-	}
-	if (p->index != rc->index || pcp.size != rc->size) {
+	err = pl_member_receipt_check(rc, text, len, s->profile.origin, &s->profile.log_key, &p,
+	                              &pcp);
+	if (err == PL_ERANGE) {
 		cli_error(
 		        "%s: the receipt's proof is for index %llu at size %llu, not %llu at %llu",
 		        what, (unsigned long long)p->index, (unsigned long long)pcp.size,
 		        (unsigned long long)rc->index, (unsigned long long)rc->size);
 		goto out;
 	}
-	/* The proof carries the signed checkpoint it verified; the receipt's copy must be it. */
-	if (rc->checkpoint_len != p->checkpoint_len ||
-	    memcmp(rc->checkpoint, p->checkpoint, p->checkpoint_len) != 0) {
+	if (err == PL_EINCONSISTENT) {
 		cli_error("%s: the receipt's checkpoint is not the one its proof is for", what);
+		goto out;
+	}
+	if (err) {
+		cli_error("%s: the exchange's receipt does not prove it logged: %s", what,
+		          pl_strerror(err));
 		goto out;
 	}
 	ret = observe(s, &pcp, p->checkpoint, p->checkpoint_len);

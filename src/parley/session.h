@@ -12,6 +12,7 @@
 
 #include <parley/checkpoint.h>
 #include <parley/client.h>
+#include <parley/directory.h>
 #include <parley/party.h>
 #include <parley/profile.h>
 #include <parley/record.h>
@@ -61,8 +62,7 @@ struct session {
 	struct pl_client *client;
 	struct pl_client_party *parties; /* the exchange's directory, or NULL before fetched */
 	size_t nparties;
-	struct pl_vkey *keys; /* every party key of the directory, then the log key */
-	size_t nkeys;
+	struct pl_directory keys; /* the log key at 0, then every party key of the directory */
 };
 
 /* A record fetched from the exchange and verified (signature by a directory key, id). */
@@ -130,9 +130,9 @@ int session_refresh(struct session *s, struct pl_checkpoint *cp, struct pl_buf *
 
 /*
  * Fetches the directory (GET /parties) if not yet fetched, or again when
- * force is true, and checks every entry: its register record opens with the
- * pinned log key and the entry's key, names that party, key and encryption
- * key. Fills s->parties and s->keys. Returns an exit code.
+ * force is true, and checks every entry (pl_member_directory(): its register
+ * record opens with the pinned log key and the entry's key, names that party,
+ * key and encryption key). Fills s->parties and s->keys. Returns an exit code.
  */
 int session_directory(struct session *s, bool force);
 

@@ -1,0 +1,94 @@
+/* A member's checks of what its exchange hands over: directory, ids, proofs, receipts, payloads. */
+#ifndef PARLEY_MEMBER_H
+#define PARLEY_MEMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/box.h>
+#include <parley/checkpoint.h>
+#include <parley/client.h>
+#include <parley/directory.h>
+#include <parley/key.h>
+#include <parley/proof.h>
+#include <parley/receipt.h>
+#include <parley/record.h>
+
+/*
+ * Checks one entry of the exchange's directory (GET /parties) against its
+ * register record: the record opens with the log key log_key and the keys
+ * it registers, its id is the one the entry names, it registers that party
+ * at the exchange origin, and it carries the entry's key and encryption key.
+ * scratch (caller-allocated, large) receives the parsed register record.
+ * Returns 0, PL_EVERIFY with *why set (a static description) when the entry
+ * and its record disagree, or what parsing and pl_record_open() return (*why
+ * set when pl_record_open() said why). Thread-safe.
+ */
+int pl_member_party_check(const struct pl_client_party *p, const char *origin,
+                          const struct pl_vkey *log_key, struct pl_record *scratch,
+                          const char **why) PL_WUR;
+
+/*
+ * Builds the directory of a member from the exchange's entries v[0..n): each
+ * entry checked with pl_member_party_check(), then its key added to d, which
+ * starts as pl_directory_init() leaves it (log_key at position 0) and holds
+ * one key per distinct entry key after it, active (a revoked party's key stays:
+ * its old records still open). *bad (if not NULL) is the position of the
+ * entry whose check failed, or n when none did; *why then as in
+ * pl_member_party_check(). Returns 0 (release d with pl_directory_release()),
+ * the checks' errors, PL_EINVAL or PL_ENOMEM; on failure d is left zeroed.
+ * Thread-safe.
+ */
+int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, const char *origin,
+                        const struct pl_client_party *v, size_t n, size_t *bad,
+                        const char **why) PL_WUR;
+
+/*
+ * Normalizes a record id or id prefix as a member types it: 8 to 64 hex
+ * digits, either case, written to out in lower case and NUL-terminated.
+ * Returns 0, PL_ERANGE (too short or too long) or PL_EMALFORMED (not hex
+ * digits); out is set only on success.
+ */
+int pl_member_id_arg(char out[static PL_RECORD_ID_HEX_LEN + 1], const char *arg) PL_WUR;
+
+/*
+ * Checks the inclusion proof proof[0..proof_len) of the log entry
+ * text[0..len) under the log key log_key of origin: it parses, verifies, and
+ * when index is not UINT64_MAX proves that index. *out is the parsed proof
+ * whenever it parses, also on failure (free it with pl_proof_free(); its
+ * checkpoint is the signed text), else NULL; cp is its checkpoint, set once
+ * it verified. Returns 0, pl_proof_parse() errors (*out NULL),
+ * pl_proof_verify() errors, or PL_ERANGE when it proves another index (which
+ * pl_proof_verify() never returns). Thread-safe.
+ */
+int pl_member_proof_check(const char *proof, size_t proof_len, const char *text, size_t len,
+                          uint64_t index, const char *origin, const struct pl_vkey *log_key,
+                          struct pl_proof **out, struct pl_checkpoint *cp) PL_WUR;
+
+/*
+ * Checks the receipt rc of the exchange for the record text[0..len) it
+ * logged: its proof holds (pl_member_proof_check()) for the receipt's index
+ * at the receipt's size, and the receipt's checkpoint is the signed one the
+ * proof verified. *out and cp as in pl_member_proof_check(). Returns 0, the
+ * proof's errors, PL_ERANGE (index or size differ) or PL_EINCONSISTENT
+ * (another checkpoint). Thread-safe.
+ */
+int pl_member_receipt_check(const struct pl_receipt *rc, const char *text, size_t len,
+                            const char *origin, const struct pl_vkey *log_key,
+                            struct pl_proof **out, struct pl_checkpoint *cp) PL_WUR;
+
+/*
+ * Opens the payload blob[0..blob_len) of record r with this member's
+ * encryption key: it must be r's payload (size, then pl_box_open() against
+ * r's commitment). On success *plain (free with pl_box_plaintext_free()),
+ * *plain_len and salt are set. Returns 0, PL_ERANGE (not the size the record
+ * says), PL_ENOTFOUND (no slot for this member), PL_ECRYPTO or PL_ECOMMIT
+ * (the blob and the record are evidence against the author), PL_EINVAL (r
+ * carries no payload) or another pl_box_open() error. Thread-safe.
+ */
+int pl_member_payload_open(uint8_t **plain, size_t *plain_len,
+                           uint8_t salt[static PL_BOX_SALT_BYTES], const struct pl_record *r,
+                           const uint8_t *blob, size_t blob_len,
+                           const struct pl_box_keypair *me) PL_WUR;
+
+#endif

@@ -1,0 +1,204 @@
+/* A member's checks of what its exchange hands over: directory, ids, proofs, receipts, payloads. */
+#include <parley/member.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <parley/buf.h>
+#include <parley/note.h>
+#include <parley/party.h>
+#include <parley/tlog.h>
+
+#include "banned.h"
+
+/* Parses a signed record without verifying it (to learn the keys a register brings). */
+static int parse_unverified(struct pl_record *r, const char *msg, size_t len)
+{
+	struct pl_note *n = NULL;
+	int err = pl_note_parse(&n, msg, len);
+
+	if (!err)
+		err = pl_record_parse(r, n->text, n->text_len, NULL);
+	pl_note_free(n);
+	return err;
+}
+
+int pl_member_party_check(const struct pl_client_party *p, const char *origin,
+                          const struct pl_vkey *log_key, struct pl_record *r, const char **why)
+{
+	struct pl_vkey dir[1 + PL_RECORD_MAX_KEYS];
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_buf ek;
+	const char *w = "not a register record";
+	bool has_key = false;
+	int err;
+
+	pl_buf_init(&ek, PL_PARTY_EKEY_TEXT_MAX + 1);
+	err = parse_unverified(r, p->register_record, p->register_record_len);
+	if (err)
+		goto out;
+	dir[0] = *log_key;
+	for (size_t i = 0; i < r->nkeys && i < PL_RECORD_MAX_KEYS; i++)
+		dir[1 + i] = r->keys[i];
+	err = pl_record_open(r, id, NULL, p->register_record, p->register_record_len, dir,
+	                     1 + r->nkeys, &w);
+	if (err)
+		goto out;
+	err = PL_EVERIFY;
+	if (memcmp(id, p->register_id, PL_RECORD_ID_BYTES) != 0) {
+		w = "the register record is not the one the entry names";
+		goto out;
+	}
+	if (r->kind != PL_KIND_REGISTER || strcmp(r->party, p->name) != 0 ||
+	    strcmp(r->exchange, origin) != 0) {
+		w = "the register record is for another party or exchange";
+		goto out;
+	}
+	for (size_t i = 0; i < r->nkeys; i++)
+		has_key = has_key || pl_vkey_equal(&r->keys[i], &p->vkey);
+	if (!has_key) {
+		w = "the entry's key is not in its register record";
+		goto out;
+	}
+	if (pl_party_ekey_format(&r->enc, &ek) != 0 || ek.len != strlen(p->enc_key) ||
+	    memcmp(ek.data, p->enc_key, ek.len) != 0) {
+		w = "the entry's encryption key is not its register record's";
+		goto out;
+	}
+	err = 0;
+out:
+	if (err && why)
+		*why = w;
+	pl_buf_release(&ek);
+	return err;
+}
+
+int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, const char *origin,
+                        const struct pl_client_party *v, size_t n, size_t *bad,
+                        const char **why)
+{
+	struct pl_directory dir;
+	struct pl_record *r = NULL;
+	size_t failed = n;
+	int err;
+
+	memset(&dir, 0, sizeof(dir));
+	err = PL_EINVAL;
+	if (n >= PL_DIRECTORY_MAX_KEYS)
+		goto out;
+	err = pl_directory_init(&dir, log_key, 0, n + 1);
+	if (err)
+		goto out;
+	err = PL_ENOMEM;
+	r = malloc(sizeof(*r));
+	if (!r)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		err = pl_member_party_check(&v[i], origin, log_key, r, why);
+		if (err) {
+			failed = i;
+			goto out;
+		}
+		/* Only the entry's key: the register's other keys have entries of their own. */
+		r->keys[0] = v[i].vkey;
+		r->nkeys = 1;
+		err = pl_directory_apply(&dir, r);
+		if (err)
+			goto out;
+	}
+	*d = dir;
+	memset(&dir, 0, sizeof(dir));
+	err = 0;
+out:
+	if (bad)
+		*bad = failed;
+	free(r);
+	pl_directory_release(&dir);
+	return err;
+}
+
+int pl_member_id_arg(char out[static PL_RECORD_ID_HEX_LEN + 1], const char *arg)
+{
+	char lower[PL_RECORD_ID_HEX_LEN + 1];
+	size_t n = strnlen(arg, PL_RECORD_ID_HEX_LEN + 1);
+	int err = PL_ERANGE;
+
+	if (n < PL_RECORD_ID_PREFIX_MIN || n > PL_RECORD_ID_HEX_LEN)
+		goto out;
+	err = PL_EMALFORMED;
+	for (size_t i = 0; i < n; i++) {
+		char c = arg[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			goto out;
+		lower[i] = c;
+	}
+	lower[n] = '\0';
+	memcpy(out, lower, n + 1);
+	err = 0;
+out:
+	return err;
+}
+
+int pl_member_proof_check(const char *proof, size_t proof_len, const char *text, size_t len,
+                          uint64_t index, const char *origin, const struct pl_vkey *log_key,
+                          struct pl_proof **out, struct pl_checkpoint *cp)
+{
+	struct pl_checkpoint pcp;
+	struct pl_proof *p = NULL;
+	uint8_t leaf[PL_HASH_BYTES];
+	int err;
+
+	err = pl_proof_parse(&p, proof ? proof : "", proof_len);
+	if (err)
+		goto out;
+	pl_tlog_leaf_hash(leaf, text, len);
+	err = pl_proof_verify(p, leaf, origin, log_key, 1, &pcp, NULL);
+	if (err)
+		goto out;
+	*cp = pcp;
+	if (index != UINT64_MAX && p->index != index)
+		err = PL_ERANGE;
+out:
+	*out = p;
+	return err;
+}
+
+int pl_member_receipt_check(const struct pl_receipt *rc, const char *text, size_t len,
+                            const char *origin, const struct pl_vkey *log_key,
+                            struct pl_proof **out, struct pl_checkpoint *cp)
+{
+	struct pl_proof *p = NULL;
+	int err;
+
+	err = pl_member_proof_check(rc->proof, rc->proof_len, text, len, UINT64_MAX, origin,
+	                            log_key, &p, cp);
+	if (err)
+		goto out;
+	if (p->index != rc->index || cp->size != rc->size)
+		err = PL_ERANGE;
+	/* The proof carries the signed checkpoint it verified; the receipt's copy must be it. */
+	else if (rc->checkpoint_len != p->checkpoint_len ||
+	         memcmp(rc->checkpoint, p->checkpoint, p->checkpoint_len) != 0)
+		err = PL_EINCONSISTENT;
+out:
+	*out = p;
+	return err;
+}
+
+int pl_member_payload_open(uint8_t **plain, size_t *plain_len,
+                           uint8_t salt[static PL_BOX_SALT_BYTES], const struct pl_record *r,
+                           const uint8_t *blob, size_t blob_len, const struct pl_box_keypair *me)
+{
+	int err = PL_EINVAL;
+
+	if (!(r->has & PL_RECORD_HAS_PAYLOAD) || !(r->has & PL_RECORD_HAS_COMMIT))
+		goto out;
+	err = PL_ERANGE;
+	if (blob_len != r->payload_size)
+		goto out;
+	err = pl_box_open(plain, plain_len, salt, blob, blob_len, me, r->commit);
+out:
+	return err;
+}

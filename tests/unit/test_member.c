@@ -1,0 +1,413 @@
+/*
+ * Unit tests of the member's checks: directory entries against their register
+ * records (log key at position 0 of the directory built), record id arguments,
+ * inclusion proofs and receipts, and payload blobs against their records.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <parley/box.h>
+#include <parley/buf.h>
+#include <parley/checkpoint.h>
+#include <parley/member.h>
+#include <parley/party.h>
+#include <parley/record.h>
+#include <parley/tlog.h>
+
+#include "testutil.h"
+
+#define ORIGIN "hotline.example"
+
+/* The exchange's log key and two parties, each with a signed register record. */
+struct fixture {
+	struct pl_skey log_sk;
+	struct pl_vkey log_vk;
+	struct pl_skey sk[2];
+	struct pl_client_party p[2];
+	struct pl_box_keypair enc[2];
+	struct pl_record *scratch;
+};
+
+static const char *const names[2] = {"kpa", "unc"};
+
+/* Signs the register record of party i (exchange seq i + 1) into its directory entry. */
+static void make_party(struct fixture *f, size_t i)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_skey keys[2];
+	struct pl_buf text, ek;
+	char name[PL_KEY_NAME_MAX + 1];
+
+	assert_non_null(r);
+	assert_int_equal(pl_record_key_name(name, ORIGIN, names[i]), 0);
+	assert_int_equal(pl_key_generate(&f->sk[i], &f->p[i].vkey, name, PL_SIGTYPE_ED25519), 0);
+	pl_box_keypair_generate(&f->enc[i]);
+	r->kind = PL_KIND_REGISTER;
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", PL_RECORD_EXCHANGE);
+	r->seq = 1;
+	r->time = 1763341200;
+	r->has = PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC;
+	snprintf(r->party, sizeof(r->party), "%s", names[i]);
+	r->nkeys = 1;
+	r->keys[0] = f->p[i].vkey;
+	snprintf(r->enc.name, sizeof(r->enc.name), "%s", name);
+	memcpy(r->enc.pk, f->enc[i].pk, PL_BOX_PK_BYTES);
+	keys[0] = f->log_sk;
+	keys[1] = f->sk[i];
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&ek, PL_PARTY_EKEY_TEXT_MAX + 1);
+	assert_int_equal(pl_record_sign(&text, r, keys, 2, NULL), 0);
+	assert_int_equal(pl_party_ekey_format(&r->enc, &ek), 0);
+	snprintf(f->p[i].name, sizeof(f->p[i].name), "%s", names[i]);
+	snprintf(f->p[i].enc_key, sizeof(f->p[i].enc_key), "%s", ek.data);
+	f->p[i].register_index = i;
+	pl_record_id(f->p[i].register_id, text.data, text.len);
+	f->p[i].register_record = malloc(text.len + 1);
+	assert_non_null(f->p[i].register_record);
+	memcpy(f->p[i].register_record, text.data, text.len + 1);
+	f->p[i].register_record_len = text.len;
+	pl_buf_release(&text);
+	pl_buf_release(&ek);
+	free(r);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char name[PL_KEY_NAME_MAX + 1];
+
+	assert_non_null(f);
+	assert_int_equal(pl_record_key_name(name, ORIGIN, PL_RECORD_EXCHANGE), 0);
+	assert_int_equal(pl_key_generate(&f->log_sk, &f->log_vk, name, PL_SIGTYPE_ED25519), 0);
+	make_party(f, 0);
+	make_party(f, 1);
+	f->scratch = malloc(sizeof(*f->scratch));
+	assert_non_null(f->scratch);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < 2; i++)
+		free(f->p[i].register_record);
+	free(f->scratch);
+	free(f);
+	return 0;
+}
+
+static void test_party_check(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_client_party p;
+	const char *why = NULL;
+
+	assert_int_equal(pl_member_party_check(&f->p[0], ORIGIN, &f->log_vk, f->scratch, &why), 0);
+	assert_int_equal(f->scratch->kind, PL_KIND_REGISTER);
+	/* Another exchange's origin. */
+	assert_int_equal(pl_member_party_check(&f->p[0], "other.example", &f->log_vk, f->scratch,
+	                                       &why),
+	                 PL_EVERIFY);
+	assert_string_equal(why, "the register record is for another party or exchange");
+	/* Another party's name on the entry. */
+	p = f->p[0];
+	snprintf(p.name, sizeof(p.name), "%s", "unc");
+	assert_int_equal(pl_member_party_check(&p, ORIGIN, &f->log_vk, f->scratch, &why),
+	                 PL_EVERIFY);
+	assert_string_equal(why, "the register record is for another party or exchange");
+	/* The register id of another record. */
+	p = f->p[0];
+	memcpy(p.register_id, f->p[1].register_id, PL_RECORD_ID_BYTES);
+	assert_int_equal(pl_member_party_check(&p, ORIGIN, &f->log_vk, f->scratch, &why),
+	                 PL_EVERIFY);
+	assert_string_equal(why, "the register record is not the one the entry names");
+	/* A key the register record does not carry. */
+	p = f->p[0];
+	p.vkey = f->p[1].vkey;
+	assert_int_equal(pl_member_party_check(&p, ORIGIN, &f->log_vk, f->scratch, &why),
+	                 PL_EVERIFY);
+	assert_string_equal(why, "the entry's key is not in its register record");
+	/* Another encryption key. */
+	p = f->p[0];
+	memcpy(p.enc_key, f->p[1].enc_key, sizeof(p.enc_key));
+	assert_int_equal(pl_member_party_check(&p, ORIGIN, &f->log_vk, f->scratch, &why),
+	                 PL_EVERIFY);
+	assert_string_equal(why, "the entry's encryption key is not its register record's");
+	/* Signed by another log key: does not open. */
+	assert_int_not_equal(pl_member_party_check(&f->p[0], ORIGIN, &f->p[1].vkey, f->scratch,
+	                                           &why),
+	                     0);
+	/* Not a signed record at all. */
+	p = f->p[0];
+	p.register_record = "not a record\n";
+	p.register_record_len = strlen(p.register_record);
+	why = NULL;
+	assert_int_not_equal(pl_member_party_check(&p, ORIGIN, &f->log_vk, f->scratch, &why), 0);
+	assert_string_equal(why, "not a register record");
+}
+
+static void test_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_client_party v[3];
+	struct pl_directory d;
+	const char *why = NULL;
+	size_t bad = 99;
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, f->p, 2, &bad, &why), 0);
+	assert_int_equal(bad, 2);
+	/* The library's convention: the log key at 0, then the entries' keys. */
+	assert_int_equal(d.n, 3);
+	assert_true(pl_vkey_equal(&d.keys[0], &f->log_vk));
+	assert_int_equal(pl_directory_find(&d, f->p[0].vkey.name, f->p[0].vkey.id), 1);
+	assert_int_equal(pl_directory_find(&d, f->p[1].vkey.name, f->p[1].vkey.id), 2);
+	assert_int_equal(pl_directory_status(&d, &f->p[1].vkey), PL_KEY_ACTIVE);
+	pl_directory_release(&d);
+	/* An empty directory holds the log key alone. */
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, f->p, 0, &bad, &why), 0);
+	assert_int_equal(d.n, 1);
+	pl_directory_release(&d);
+	/* The same entry twice: one key. */
+	v[0] = f->p[0];
+	v[1] = f->p[1];
+	v[2] = f->p[0];
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, v, 3, &bad, &why), 0);
+	assert_int_equal(d.n, 3);
+	pl_directory_release(&d);
+	/* A bad entry is named, and nothing is built. */
+	v[1].vkey = f->p[0].vkey;
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, v, 3, &bad, &why),
+	                 PL_EVERIFY);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why, "the entry's key is not in its register record");
+	assert_null(d.keys);
+	assert_int_equal(d.n, 0);
+}
+
+/* Malformed and well-formed record id arguments. */
+static void test_id_arg(void **state)
+{
+	static const struct {
+		const char *arg;
+		int want;
+		const char *out;
+	} cases[] = {
+	        {"3f9a12bc", 0, "3f9a12bc"},
+	        {"3F9A12BCdE", 0, "3f9a12bcde"},
+	        {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0,
+	         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+	        {"", PL_ERANGE, NULL},
+	        {"3f9a12b", PL_ERANGE, NULL},
+	        {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", PL_ERANGE,
+	         NULL},
+	        {"3f9a12bg", PL_EMALFORMED, NULL},
+	        {"3f9a 12bc", PL_EMALFORMED, NULL},
+	        {"+3f9a12bc", PL_EMALFORMED, NULL},
+	        {"3f9a12bc\n", PL_EMALFORMED, NULL},
+	        {"0x3f9a12bc", PL_EMALFORMED, NULL},
+	};
+	char out[PL_RECORD_ID_HEX_LEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(out, "untouched", 10);
+		assert_int_equal(pl_member_id_arg(out, cases[i].arg), cases[i].want);
+		assert_string_equal(out, cases[i].out ? cases[i].out : "untouched");
+	}
+}
+
+/* A log of two entries, entry and "other", its checkpoint signed by key, the proof of entry. */
+static void prove(struct pl_buf *proof, struct pl_buf *note, const struct pl_skey *key,
+                  const char *entry, uint64_t index_claimed)
+{
+	struct pl_checkpoint cp;
+	uint8_t a[PL_HASH_BYTES], b[PL_HASH_BYTES], root[PL_HASH_BYTES];
+
+	pl_tlog_leaf_hash(a, entry, strlen(entry));
+	pl_tlog_leaf_hash(b, "other", 5);
+	pl_tlog_node_hash(root, a, b);
+	assert_int_equal(pl_checkpoint_set(&cp, ORIGIN, 2, root), 0);
+	assert_int_equal(pl_checkpoint_sign(note, &cp, key), 0);
+	assert_int_equal(pl_proof_format(proof, index_claimed, NULL, 0,
+	                                 (const uint8_t(*)[PL_HASH_BYTES])b, 1, note->data,
+	                                 note->len),
+	                 0);
+}
+
+static void test_proof_check(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_buf proof, note;
+	struct pl_checkpoint cp;
+	struct pl_proof *p = NULL;
+	const char *e = "a record\n";
+
+	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	prove(&proof, &note, &f->log_sk, e, 0);
+	assert_int_equal(pl_member_proof_check(proof.data, proof.len, e, strlen(e), 0, ORIGIN,
+	                                       &f->log_vk, &p, &cp),
+	                 0);
+	assert_non_null(p);
+	assert_int_equal(cp.size, 2);
+	assert_int_equal(p->checkpoint_len, note.len);
+	pl_proof_free(p);
+	/* Any index, when the caller does not know it. */
+	assert_int_equal(pl_member_proof_check(proof.data, proof.len, e, strlen(e), UINT64_MAX,
+	                                       ORIGIN, &f->log_vk, &p, &cp),
+	                 0);
+	pl_proof_free(p);
+	/* It holds, but for another index than the one the exchange gave. */
+	assert_int_equal(pl_member_proof_check(proof.data, proof.len, e, strlen(e), 1, ORIGIN,
+	                                       &f->log_vk, &p, &cp),
+	                 PL_ERANGE);
+	assert_non_null(p);
+	assert_int_equal(p->index, 0);
+	pl_proof_free(p);
+	/* Another entry: the path does not lead to the root. */
+	assert_int_equal(pl_member_proof_check(proof.data, proof.len, "forged\n", 7, 0, ORIGIN,
+	                                       &f->log_vk, &p, &cp),
+	                 PL_EPROOF);
+	assert_non_null(p);
+	pl_proof_free(p);
+	/* Another log key. */
+	assert_int_not_equal(pl_member_proof_check(proof.data, proof.len, e, strlen(e), 0, ORIGIN,
+	                                           &f->p[0].vkey, &p, &cp),
+	                     0);
+	pl_proof_free(p);
+	/* Not a proof: nothing parsed. */
+	assert_int_equal(pl_member_proof_check("garbage\n", 8, e, strlen(e), 0, ORIGIN,
+	                                       &f->log_vk, &p, &cp),
+	                 PL_EMALFORMED);
+	assert_null(p);
+	assert_int_equal(pl_member_proof_check(NULL, 0, e, strlen(e), 0, ORIGIN, &f->log_vk, &p,
+	                                       &cp),
+	                 PL_EMALFORMED);
+	assert_null(p);
+	pl_buf_release(&proof);
+	pl_buf_release(&note);
+}
+
+static void test_receipt_check(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_buf proof, note;
+	struct pl_receipt rc;
+	struct pl_checkpoint cp;
+	struct pl_proof *p = NULL;
+	const char *e = "a record\n";
+
+	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
+	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
+	prove(&proof, &note, &f->log_sk, e, 0);
+	memset(&rc, 0, sizeof(rc));
+	rc.index = 0;
+	rc.size = 2;
+	rc.proof = proof.data;
+	rc.proof_len = proof.len;
+	rc.checkpoint = note.data;
+	rc.checkpoint_len = note.len;
+	assert_int_equal(pl_member_receipt_check(&rc, e, strlen(e), ORIGIN, &f->log_vk, &p, &cp),
+	                 0);
+	assert_int_equal(cp.size, 2);
+	pl_proof_free(p);
+	/* The receipt names another index or size than its proof. */
+	rc.index = 1;
+	assert_int_equal(pl_member_receipt_check(&rc, e, strlen(e), ORIGIN, &f->log_vk, &p, &cp),
+	                 PL_ERANGE);
+	assert_non_null(p);
+	pl_proof_free(p);
+	rc.index = 0;
+	rc.size = 3;
+	assert_int_equal(pl_member_receipt_check(&rc, e, strlen(e), ORIGIN, &f->log_vk, &p, &cp),
+	                 PL_ERANGE);
+	pl_proof_free(p);
+	rc.size = 2;
+	/* Its checkpoint is another signature of the same tree (Ed25519 is deterministic: cut). */
+	rc.checkpoint_len = note.len - 1;
+	assert_int_equal(pl_member_receipt_check(&rc, e, strlen(e), ORIGIN, &f->log_vk, &p, &cp),
+	                 PL_EINCONSISTENT);
+	pl_proof_free(p);
+	/* A proof of another record. */
+	rc.checkpoint_len = note.len;
+	assert_int_equal(pl_member_receipt_check(&rc, "other\n", 6, ORIGIN, &f->log_vk, &p, &cp),
+	                 PL_EPROOF);
+	pl_proof_free(p);
+	/* No proof. */
+	rc.proof = NULL;
+	rc.proof_len = 0;
+	assert_int_equal(pl_member_receipt_check(&rc, e, strlen(e), ORIGIN, &f->log_vk, &p, &cp),
+	                 PL_EMALFORMED);
+	assert_null(p);
+	pl_buf_release(&proof);
+	pl_buf_release(&note);
+}
+
+static void test_payload_open(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_record *r = f->scratch;
+	uint8_t readers[1][PL_BOX_PK_BYTES];
+	uint8_t salt[PL_BOX_SALT_BYTES], got_salt[PL_BOX_SALT_BYTES];
+	uint8_t *blob = NULL, *plain = NULL;
+	size_t blob_len = 0, plain_len = 0;
+	const char *body = "the body\n";
+
+	memset(r, 0, sizeof(*r));
+	memcpy(readers[0], f->enc[0].pk, PL_BOX_PK_BYTES);
+	assert_int_equal(pl_box_seal(&blob, &blob_len, r->commit, salt, (const uint8_t *)body,
+	                             strlen(body), (const uint8_t(*)[PL_BOX_PK_BYTES])readers, 1),
+	                 0);
+	/* No payload line: nothing to open. */
+	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
+	                                        &f->enc[0]),
+	                 PL_EINVAL);
+	r->has = PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+	pl_box_hash(r->payload, blob, blob_len);
+	r->payload_size = blob_len;
+	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
+	                                        &f->enc[0]),
+	                 0);
+	assert_int_equal(plain_len, strlen(body));
+	assert_memory_equal(plain, body, plain_len);
+	assert_memory_equal(got_salt, salt, sizeof(salt));
+	pl_box_plaintext_free(plain, plain_len);
+	plain = NULL;
+	/* Not the size the record says. */
+	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob,
+	                                        blob_len - 1, &f->enc[0]),
+	                 PL_ERANGE);
+	assert_null(plain);
+	/* Sealed to others only. */
+	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
+	                                        &f->enc[1]),
+	                 PL_ENOTFOUND);
+	/* Another commitment: evidence against the author. */
+	r->commit[0] ^= 1;
+	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
+	                                        &f->enc[0]),
+	                 PL_ECOMMIT);
+	assert_null(plain);
+	free(blob);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_party_check), cmocka_unit_test(test_directory),
+	        cmocka_unit_test(test_id_arg),      cmocka_unit_test(test_proof_check),
+	        cmocka_unit_test(test_receipt_check), cmocka_unit_test(test_payload_open),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
