@@ -13,6 +13,7 @@
 #include <parley/proof.h>
 #include <parley/receipt.h>
 #include <parley/record.h>
+#include <parley/state.h>
 
 /*
  * Checks one entry of the exchange's directory (GET /parties) against its
@@ -90,5 +91,40 @@ int pl_member_payload_open(uint8_t **plain, size_t *plain_len,
                            uint8_t salt[static PL_BOX_SALT_BYTES], const struct pl_record *r,
                            const uint8_t *blob, size_t blob_len,
                            const struct pl_box_keypair *me) PL_WUR;
+
+/*
+ * Adds the `to` line of party name to r, keeping the lines sorted and
+ * distinct. Returns 0, PL_EINVAL (not a party name), PL_EEXIST (named
+ * already) or PL_ETOOBIG (r has PL_RECORD_MAX_TO already); r is unchanged
+ * on failure.
+ */
+int pl_member_to_add(struct pl_record *r, const char *name) PL_WUR;
+
+/*
+ * Adds the ref line "<role> <id>" to r, keeping the lines sorted by their
+ * text (role name, then id) and distinct. Returns 0, PL_EEXIST (that role
+ * and id already) or PL_ETOOBIG (r has PL_RECORD_MAX_REFS already); r is
+ * unchanged on failure.
+ */
+int pl_member_ref_add(struct pl_record *r, enum pl_ref_role role,
+                      const uint8_t id[static PL_RECORD_ID_BYTES]) PL_WUR;
+
+/*
+ * Places a record that party authors at exchange origin on its chain, after
+ * head (seq 0: the chain's first record): sets exchange, author, seq, prev,
+ * and time as the latest of now, the head's time and min_time (the latest
+ * time of the records r refers to: docs/records.md section 7). Returns 0,
+ * PL_EINVAL (a name too long) or PL_ERANGE (r's deadline is not after that
+ * time); r's other lines are left as they are.
+ */
+int pl_member_place(struct pl_record *r, const char *origin, const char *party,
+                    const struct pl_state_head *head, int64_t now, int64_t min_time) PL_WUR;
+
+/*
+ * The reference that makes r an act about another record, as the member's
+ * local state notes it: its subject, else the consultation it advises on,
+ * else the line check it answers; NULL for none.
+ */
+const struct pl_record_ref *pl_member_act_subject(const struct pl_record *r);
 
 #endif

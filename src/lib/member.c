@@ -7,6 +7,7 @@
 #include <parley/buf.h>
 #include <parley/note.h>
 #include <parley/party.h>
+#include <parley/timestamp.h>
 #include <parley/tlog.h>
 
 #include "banned.h"
@@ -74,8 +75,7 @@ out:
 }
 
 int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, const char *origin,
-                        const struct pl_client_party *v, size_t n, size_t *bad,
-                        const char **why)
+                        const struct pl_client_party *v, size_t n, size_t *bad, const char **why)
 {
 	struct pl_directory dir;
 	struct pl_record *r = NULL;
@@ -201,4 +201,101 @@ int pl_member_payload_open(uint8_t **plain, size_t *plain_len,
 	err = pl_box_open(plain, plain_len, salt, blob, blob_len, me, r->commit);
 out:
 	return err;
+}
+
+int pl_member_to_add(struct pl_record *r, const char *name)
+{
+	size_t n = strnlen(name, PL_RECORD_NAME_MAX + 1), at;
+	int err = PL_EINVAL;
+
+	if (n > PL_RECORD_NAME_MAX || !pl_party_name_is_valid(name, n))
+		goto out;
+	err = PL_EEXIST;
+	if (pl_record_has_to(r, name))
+		goto out;
+	err = PL_ETOOBIG;
+	if (r->nto >= PL_RECORD_MAX_TO)
+		goto out;
+	for (at = r->nto; at > 0 && strcmp(r->to[at - 1], name) > 0; at--)
+		memcpy(r->to[at], r->to[at - 1], sizeof(r->to[at]));
+	memcpy(r->to[at], name, n + 1);
+	r->nto++;
+	err = 0;
+out:
+	return err;
+}
+
+/* Ref lines are ordered by their text "<role> <hex id>": role name, then id bytes. */
+static int cmp_ref(enum pl_ref_role role, const uint8_t *id, const struct pl_record_ref *y)
+{
+	int c = strcmp(pl_ref_role_name(role), pl_ref_role_name(y->role));
+
+	return c ? c : memcmp(id, y->id, PL_RECORD_ID_BYTES);
+}
+
+int pl_member_ref_add(struct pl_record *r, enum pl_ref_role role,
+                      const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	size_t at;
+	int err = PL_EEXIST;
+
+	for (size_t i = 0; i < r->nrefs; i++) {
+		if (r->refs[i].role == role && memcmp(r->refs[i].id, id, PL_RECORD_ID_BYTES) == 0)
+			goto out;
+	}
+	err = PL_ETOOBIG;
+	if (r->nrefs >= PL_RECORD_MAX_REFS)
+		goto out;
+	for (at = r->nrefs; at > 0 && cmp_ref(role, id, &r->refs[at - 1]) < 0; at--)
+		r->refs[at] = r->refs[at - 1];
+	r->refs[at].role = role;
+	memcpy(r->refs[at].id, id, PL_RECORD_ID_BYTES);
+	r->nrefs++;
+	err = 0;
+out:
+	return err;
+}
+
+int pl_member_place(struct pl_record *r, const char *origin, const char *party,
+                    const struct pl_state_head *head, int64_t now, int64_t min_time)
+{
+	size_t no = strnlen(origin, sizeof(r->exchange)), np = strnlen(party, sizeof(r->author));
+	int64_t t = now;
+	int err = PL_EINVAL;
+
+	if (no >= sizeof(r->exchange) || np >= sizeof(r->author))
+		goto out;
+	memcpy(r->exchange, origin, no + 1);
+	memcpy(r->author, party, np + 1);
+	r->seq = head->seq + 1;
+	if (head->seq > 0) {
+		r->has |= PL_RECORD_HAS_PREV;
+		memcpy(r->prev, head->id, sizeof(r->prev));
+	} else {
+		r->has &= ~PL_RECORD_HAS_PREV;
+		memset(r->prev, 0, sizeof(r->prev));
+	}
+	/* Never before the chain's head nor the records referred to (records.md section 7). */
+	if (head->seq > 0 && head->time > t)
+		t = head->time;
+	if (min_time > t)
+		t = min_time;
+	r->time = t;
+	err = PL_ERANGE;
+	if ((r->has & PL_RECORD_HAS_DEADLINE) && r->deadline <= r->time)
+		goto out;
+	err = 0;
+out:
+	return err;
+}
+
+const struct pl_record_ref *pl_member_act_subject(const struct pl_record *r)
+{
+	const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_SUBJECT);
+
+	if (!ref)
+		ref = pl_record_ref_find(r, PL_ROLE_CONSULT);
+	if (!ref)
+		ref = pl_record_ref_find(r, PL_ROLE_CHECK);
+	return ref;
 }

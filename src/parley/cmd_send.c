@@ -12,6 +12,7 @@
 
 #include <parley/box.h>
 #include <parley/encoding.h>
+#include <parley/member.h>
 #include <parley/party.h>
 #include <parley/timestamp.h>
 
@@ -224,20 +225,6 @@ static int parse_when(const char *s, int64_t base, int64_t *out)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp((const char *)a, (const char *)b);
-}
-
-/* Ref lines are ordered by their text "<role> <hex id>": role name, then id bytes. */
-static int cmp_ref(const void *a, const void *b)
-{
-	const struct pl_record_ref *x = a, *y = b;
-	int c = strcmp(pl_ref_role_name(x->role), pl_ref_role_name(y->role));
-
-	return c ? c : memcmp(x->id, y->id, PL_RECORD_ID_BYTES);
-}
-
 /*
  * Fills r's `to` lines from names (sorted, distinct, each a member). For a
  * send or consult also collects the readers' X25519 keys after keys[0] (this
@@ -261,11 +248,9 @@ static int add_parties(struct session *s, struct pl_record *r, const char *const
 			cli_error("%s %s: that is this party itself", opt, names[i]);
 			goto out;
 		}
-		for (size_t j = 0; j < r->nto; j++) {
-			if (strcmp(r->to[j], names[i]) == 0) {
-				cli_error("%s %s: named twice", opt, names[i]);
-				goto out;
-			}
+		if (pl_record_has_to(r, names[i])) {
+			cli_error("%s %s: named twice", opt, names[i]);
+			goto out;
 		}
 		p = session_party(s, names[i], &ret);
 		if (!p)
@@ -281,10 +266,12 @@ static int add_parties(struct session *s, struct pl_record *r, const char *const
 			memcpy(keys[*nkeys], ek.pk, PL_BOX_PK_BYTES);
 			(*nkeys)++;
 		}
-		memcpy(r->to[r->nto], names[i], strlen(names[i]) + 1);
-		r->nto++;
+		if (pl_member_to_add(r, names[i]) != 0) {
+			cli_error("%s %s: cannot be named", opt, names[i]);
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
 	}
-	qsort(r->to, r->nto, sizeof(r->to[0]), cmp_str);
 	ret = PL_EXIT_OK;
 out:
 	return ret;
@@ -312,19 +299,12 @@ static int add_ref(struct session *s, struct pl_record *r, const char *arg, enum
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	for (size_t i = 0; i < r->nrefs; i++) {
-		if (r->refs[i].role == role &&
-		    memcmp(r->refs[i].id, ref.id, PL_RECORD_ID_BYTES) == 0) {
-			session_short_id(sid, ref.id);
-			cli_error("record %s: named twice", sid);
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
+	if (pl_member_ref_add(r, role, ref.id) != 0) {
+		session_short_id(sid, ref.id);
+		cli_error("record %s: named twice", sid);
+		ret = PL_EXIT_USAGE;
+		goto out;
 	}
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, ref.id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
-	qsort(r->refs, r->nrefs, sizeof(r->refs[0]), cmp_ref);
 	if (ref.rec->time > *min_time)
 		*min_time = ref.rec->time;
 out:

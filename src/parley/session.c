@@ -779,18 +779,6 @@ out:
 	return ret;
 }
 
-/* The act a record is, about the record it refers to (for the local state). */
-static const struct pl_record_ref *act_subject(const struct pl_record *r)
-{
-	const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_SUBJECT);
-
-	if (!ref)
-		ref = pl_record_ref_find(r, PL_ROLE_CONSULT);
-	if (!ref)
-		ref = pl_record_ref_find(r, PL_ROLE_CHECK);
-	return ref;
-}
-
 /* Checks a receipt (pl_member_receipt_check()), then its checkpoint against the one seen. */
 static int check_receipt(struct session *s, const struct pl_receipt *rc, const char *text,
                          size_t len, const char *what)
@@ -845,24 +833,13 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 			cli_error("local state %s: cannot read the chain head", s->profile.state);
 			goto out;
 		}
-		memcpy(r->exchange, s->profile.origin, strlen(s->profile.origin) + 1);
-		memcpy(r->author, s->profile.party, strlen(s->profile.party) + 1);
-		r->seq = h.seq + 1;
-		if (h.seq > 0) {
-			r->has |= PL_RECORD_HAS_PREV;
-			memcpy(r->prev, h.id, sizeof(r->prev));
-		} else {
-			r->has &= ~PL_RECORD_HAS_PREV;
-			memset(r->prev, 0, sizeof(r->prev));
-		}
-		/* Never before the chain's head nor the records referred to (records.md §7). */
-		if (h.seq > 0 && h.time > t)
-			t = h.time;
-		if (min_time > t)
-			t = min_time;
-		r->time = t;
-		if ((r->has & PL_RECORD_HAS_DEADLINE) && r->deadline <= r->time) {
+		err = pl_member_place(r, s->profile.origin, s->profile.party, &h, t, min_time);
+		if (err == PL_ERANGE) {
 			cli_error("%s: the deadline is not after the record's time", what);
+			goto out;
+		}
+		if (err) {
+			cli_error("%s: cannot make the record: %s", what, pl_strerror(err));
 			goto out;
 		}
 		err = pl_record_sign(&text, r, &s->me.skey, 1, &why);
@@ -894,7 +871,7 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	subj = act_subject(r);
+	subj = pl_member_act_subject(r);
 	if (subj && pl_state_act_put(s->state, subj->id, pl_record_kind_name(r->kind), h.id) != 0)
 		cli_error("warning: local state %s: cannot note the %s", s->profile.state, what);
 	if (pl_state_record_put(s->state, h.id, rc.index, text.data, text.len) != 0)

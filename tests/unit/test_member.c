@@ -1,7 +1,8 @@
 /*
  * Unit tests of the member's checks: directory entries against their register
  * records (log key at position 0 of the directory built), record id arguments,
- * inclusion proofs and receipts, and payload blobs against their records.
+ * inclusion proofs and receipts, and payload blobs against their records; and
+ * of how a member builds a record: its parties, refs and place on its chain.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,9 +115,9 @@ static void test_party_check(void **state)
 	assert_int_equal(pl_member_party_check(&f->p[0], ORIGIN, &f->log_vk, f->scratch, &why), 0);
 	assert_int_equal(f->scratch->kind, PL_KIND_REGISTER);
 	/* Another exchange's origin. */
-	assert_int_equal(pl_member_party_check(&f->p[0], "other.example", &f->log_vk, f->scratch,
-	                                       &why),
-	                 PL_EVERIFY);
+	assert_int_equal(
+	        pl_member_party_check(&f->p[0], "other.example", &f->log_vk, f->scratch, &why),
+	        PL_EVERIFY);
 	assert_string_equal(why, "the register record is for another party or exchange");
 	/* Another party's name on the entry. */
 	p = f->p[0];
@@ -143,9 +144,8 @@ static void test_party_check(void **state)
 	                 PL_EVERIFY);
 	assert_string_equal(why, "the entry's encryption key is not its register record's");
 	/* Signed by another log key: does not open. */
-	assert_int_not_equal(pl_member_party_check(&f->p[0], ORIGIN, &f->p[1].vkey, f->scratch,
-	                                           &why),
-	                     0);
+	assert_int_not_equal(
+	        pl_member_party_check(&f->p[0], ORIGIN, &f->p[1].vkey, f->scratch, &why), 0);
 	/* Not a signed record at all. */
 	p = f->p[0];
 	p.register_record = "not a record\n";
@@ -186,8 +186,7 @@ static void test_directory(void **state)
 	pl_directory_release(&d);
 	/* A bad entry is named, and nothing is built. */
 	v[1].vkey = f->p[0].vkey;
-	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, v, 3, &bad, &why),
-	                 PL_EVERIFY);
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, v, 3, &bad, &why), PL_EVERIFY);
 	assert_int_equal(bad, 1);
 	assert_string_equal(why, "the entry's key is not in its register record");
 	assert_null(d.keys);
@@ -286,13 +285,13 @@ static void test_proof_check(void **state)
 	                     0);
 	pl_proof_free(p);
 	/* Not a proof: nothing parsed. */
-	assert_int_equal(pl_member_proof_check("garbage\n", 8, e, strlen(e), 0, ORIGIN,
-	                                       &f->log_vk, &p, &cp),
-	                 PL_EMALFORMED);
+	assert_int_equal(
+	        pl_member_proof_check("garbage\n", 8, e, strlen(e), 0, ORIGIN, &f->log_vk, &p, &cp),
+	        PL_EMALFORMED);
 	assert_null(p);
-	assert_int_equal(pl_member_proof_check(NULL, 0, e, strlen(e), 0, ORIGIN, &f->log_vk, &p,
-	                                       &cp),
-	                 PL_EMALFORMED);
+	assert_int_equal(
+	        pl_member_proof_check(NULL, 0, e, strlen(e), 0, ORIGIN, &f->log_vk, &p, &cp),
+	        PL_EMALFORMED);
 	assert_null(p);
 	pl_buf_release(&proof);
 	pl_buf_release(&note);
@@ -369,44 +368,164 @@ static void test_payload_open(void **state)
 	                             strlen(body), (const uint8_t(*)[PL_BOX_PK_BYTES])readers, 1),
 	                 0);
 	/* No payload line: nothing to open. */
-	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
-	                                        &f->enc[0]),
-	                 PL_EINVAL);
+	assert_int_equal(
+	        pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len, &f->enc[0]),
+	        PL_EINVAL);
 	r->has = PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
 	pl_box_hash(r->payload, blob, blob_len);
 	r->payload_size = blob_len;
-	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
-	                                        &f->enc[0]),
-	                 0);
+	assert_int_equal(
+	        pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len, &f->enc[0]),
+	        0);
 	assert_int_equal(plain_len, strlen(body));
 	assert_memory_equal(plain, body, plain_len);
 	assert_memory_equal(got_salt, salt, sizeof(salt));
 	pl_box_plaintext_free(plain, plain_len);
 	plain = NULL;
 	/* Not the size the record says. */
-	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob,
-	                                        blob_len - 1, &f->enc[0]),
+	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len - 1,
+	                                        &f->enc[0]),
 	                 PL_ERANGE);
 	assert_null(plain);
 	/* Sealed to others only. */
-	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
-	                                        &f->enc[1]),
-	                 PL_ENOTFOUND);
+	assert_int_equal(
+	        pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len, &f->enc[1]),
+	        PL_ENOTFOUND);
 	/* Another commitment: evidence against the author. */
 	r->commit[0] ^= 1;
-	assert_int_equal(pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len,
-	                                        &f->enc[0]),
-	                 PL_ECOMMIT);
+	assert_int_equal(
+	        pl_member_payload_open(&plain, &plain_len, got_salt, r, blob, blob_len, &f->enc[0]),
+	        PL_ECOMMIT);
 	assert_null(plain);
 	free(blob);
+}
+
+static void test_to_add(void **state)
+{
+	struct pl_record *r = ((struct fixture *)*state)->scratch;
+	char name[16];
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(pl_member_to_add(r, "unc"), 0);
+	assert_int_equal(pl_member_to_add(r, "dprk"), 0);
+	assert_int_equal(pl_member_to_add(r, "kpa"), 0);
+	assert_int_equal(r->nto, 3);
+	assert_string_equal(r->to[0], "dprk");
+	assert_string_equal(r->to[1], "kpa");
+	assert_string_equal(r->to[2], "unc");
+	assert_int_equal(pl_member_to_add(r, "kpa"), PL_EEXIST);
+	assert_int_equal(pl_member_to_add(r, "Kpa"), PL_EINVAL);
+	assert_int_equal(pl_member_to_add(r, ""), PL_EINVAL);
+	assert_int_equal(pl_member_to_add(r, "-kpa"), PL_EINVAL);
+	assert_int_equal(pl_member_to_add(r, "exchange"), PL_EINVAL);
+	assert_int_equal(r->nto, 3);
+	for (int i = 0; r->nto < PL_RECORD_MAX_TO; i++) {
+		snprintf(name, sizeof(name), "p%02d", i);
+		assert_int_equal(pl_member_to_add(r, name), 0);
+	}
+	assert_int_equal(pl_member_to_add(r, "zz"), PL_ETOOBIG);
+	for (size_t i = 1; i < r->nto; i++)
+		assert_true(strcmp(r->to[i - 1], r->to[i]) < 0);
+}
+
+static void test_ref_add(void **state)
+{
+	struct pl_record *r = ((struct fixture *)*state)->scratch;
+	uint8_t a[PL_RECORD_ID_BYTES], b[PL_RECORD_ID_BYTES];
+
+	memset(r, 0, sizeof(*r));
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0x11, sizeof(b));
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CITES, a), 0);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_SUBJECT, b), 0);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CITES, b), 0);
+	/* Ordered by their text: "cites 11…", "cites aa…", "subject 11…". */
+	assert_int_equal(r->nrefs, 3);
+	assert_int_equal(r->refs[0].role, PL_ROLE_CITES);
+	assert_memory_equal(r->refs[0].id, b, sizeof(b));
+	assert_int_equal(r->refs[1].role, PL_ROLE_CITES);
+	assert_memory_equal(r->refs[1].id, a, sizeof(a));
+	assert_int_equal(r->refs[2].role, PL_ROLE_SUBJECT);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CITES, a), PL_EEXIST);
+	assert_int_equal(r->nrefs, 3);
+	for (uint8_t i = 0; r->nrefs < PL_RECORD_MAX_REFS; i++) {
+		memset(a, i, sizeof(a));
+		assert_int_equal(pl_member_ref_add(r, PL_ROLE_REPLY_TO, a), 0);
+	}
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CHECK, a), PL_ETOOBIG);
+	/* The subject, last in order, is what the act is about. */
+	assert_ptr_equal(pl_member_act_subject(r), &r->refs[r->nrefs - 1]);
+}
+
+static void test_place(void **state)
+{
+	struct pl_record *r = ((struct fixture *)*state)->scratch;
+	struct pl_state_head h;
+
+	memset(r, 0, sizeof(*r));
+	memset(&h, 0, sizeof(h));
+	/* The chain's first record: no prev, the clock's time. */
+	r->has = PL_RECORD_HAS_PREV;
+	memset(r->prev, 7, sizeof(r->prev));
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 1000, 0), 0);
+	assert_string_equal(r->exchange, ORIGIN);
+	assert_string_equal(r->author, "kpa");
+	assert_int_equal(r->seq, 1);
+	assert_false(r->has & PL_RECORD_HAS_PREV);
+	assert_int_equal(r->prev[0], 0);
+	assert_int_equal(r->time, 1000);
+	/* After a head: its id, never before its time nor the records referred to. */
+	h.seq = 4;
+	memset(h.id, 9, sizeof(h.id));
+	h.time = 2000;
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 1000, 0), 0);
+	assert_int_equal(r->seq, 5);
+	assert_true(r->has & PL_RECORD_HAS_PREV);
+	assert_memory_equal(r->prev, h.id, sizeof(h.id));
+	assert_int_equal(r->time, 2000);
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 1000, 3000), 0);
+	assert_int_equal(r->time, 3000);
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 4000, 3000), 0);
+	assert_int_equal(r->time, 4000);
+	/* A deadline must come after the record's time. */
+	r->has |= PL_RECORD_HAS_DEADLINE;
+	r->deadline = 4000;
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 4000, 0), PL_ERANGE);
+	r->deadline = 4001;
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 4000, 0), 0);
+	/* A head's time of 0 with seq 0 never holds the clock back. */
+	memset(&h, 0, sizeof(h));
+	r->has = 0;
+	assert_int_equal(pl_member_place(r, ORIGIN, "kpa", &h, 5, 0), 0);
+	assert_int_equal(r->time, 5);
+}
+
+static void test_act_subject(void **state)
+{
+	struct pl_record *r = ((struct fixture *)*state)->scratch;
+	uint8_t id[PL_RECORD_ID_BYTES];
+
+	memset(r, 0, sizeof(*r));
+	memset(id, 1, sizeof(id));
+	assert_null(pl_member_act_subject(r));
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CITES, id), 0);
+	assert_null(pl_member_act_subject(r));
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CHECK, id), 0);
+	assert_int_equal(pl_member_act_subject(r)->role, PL_ROLE_CHECK);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CONSULT, id), 0);
+	assert_int_equal(pl_member_act_subject(r)->role, PL_ROLE_CONSULT);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_SUBJECT, id), 0);
+	assert_int_equal(pl_member_act_subject(r)->role, PL_ROLE_SUBJECT);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_party_check), cmocka_unit_test(test_directory),
-	        cmocka_unit_test(test_id_arg),      cmocka_unit_test(test_proof_check),
+	        cmocka_unit_test(test_party_check),   cmocka_unit_test(test_directory),
+	        cmocka_unit_test(test_id_arg),        cmocka_unit_test(test_proof_check),
 	        cmocka_unit_test(test_receipt_check), cmocka_unit_test(test_payload_open),
+	        cmocka_unit_test(test_to_add),        cmocka_unit_test(test_ref_add),
+	        cmocka_unit_test(test_place),         cmocka_unit_test(test_act_subject),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
