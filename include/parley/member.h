@@ -127,4 +127,23 @@ int pl_member_place(struct pl_record *r, const char *origin, const char *party,
  */
 const struct pl_record_ref *pl_member_act_subject(const struct pl_record *r);
 
+/*
+ * Appends a one-line description of a record for a member's listing to out,
+ * e.g. "proposal to kpa via unc, reply by 2025-11-24T00:00:00Z" or "of
+ * 3f9a12bc4d5e6f70: Outside the remit" (no author, kind, id nor time: the
+ * caller prints those). Returns 0 or a pl_buf error. Thread-safe.
+ */
+int pl_member_record_summary(const struct pl_record *r, struct pl_buf *out) PL_WUR;
+
+/*
+ * A JSON object (jansson's json_t) describing a verified record r whose signed
+ * text is text[0..len): index (left out when UINT64_MAX), id, time, author,
+ * seq, kind, and every line the record carries (class, to, via, deadline,
+ * line, refs as {role, id}, payload as {hash, size}, commit, reason,
+ * position, party, body), plus "record", the signed text. NULL when out of
+ * memory. The caller json_decref()s it. Thread-safe.
+ */
+struct json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const char *text,
+                                     size_t len);
+
 #endif

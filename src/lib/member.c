@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include <parley/buf.h>
+#include <parley/encoding.h>
 #include <parley/note.h>
 #include <parley/party.h>
 #include <parley/timestamp.h>
@@ -298,4 +301,191 @@ const struct pl_record_ref *pl_member_act_subject(const struct pl_record *r)
 	if (!ref)
 		ref = pl_record_ref_find(r, PL_ROLE_CHECK);
 	return ref;
+}
+
+/* The first 16 hex digits of an id, as listings name records. */
+static void short_id(char out[static 17], const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	pl_hex_encode(out, id, 8);
+	out[16] = '\0';
+}
+
+/* Appends names joined by commas. */
+static int add_names(struct pl_buf *b, const char (*names)[PL_RECORD_NAME_MAX + 1], size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = pl_buf_addf(b, "%s%s", i ? "," : "", names[i]);
+	return err;
+}
+
+/* Appends " <role> <short id>" for each ref of a role, joined by commas. */
+static int add_refs(struct pl_buf *b, const struct pl_record *r, enum pl_ref_role role)
+{
+	char sid[17];
+	bool first = true;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < r->nrefs; i++) {
+		if (r->refs[i].role != role)
+			continue;
+		short_id(sid, r->refs[i].id);
+		err = pl_buf_addf(b, "%s%s", first ? "" : ",", sid);
+		first = false;
+	}
+	return err;
+}
+
+int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
+{
+	size_t start = b->len;
+	const struct pl_record_ref *ref;
+	char t[PL_TIMESTAMP_LEN + 1], sid[17];
+	int err = 0;
+
+	switch (r->kind) {
+	case PL_KIND_SEND:
+	case PL_KIND_CONSULT:
+		if (r->kind == PL_KIND_SEND)
+			err = pl_buf_addf(b, "%s to ", pl_record_class_name(r->cls));
+		else
+			err = pl_buf_adds(b, "draft to ");
+		if (!err)
+			err = add_names(b, r->to, r->nto);
+		if (!err && (r->has & PL_RECORD_HAS_VIA))
+			err = pl_buf_addf(b, " via %s", r->via);
+		if (!err && (ref = pl_record_ref_find(r, PL_ROLE_REPLY_TO))) {
+			short_id(sid, ref->id);
+			err = pl_buf_addf(b, " replying to %s", sid);
+		}
+		if (!err && (r->has & PL_RECORD_HAS_DEADLINE) &&
+		    pl_timestamp_format(t, r->deadline) == 0)
+			err = pl_buf_addf(b, ", %s by %s",
+			                  r->kind == PL_KIND_SEND ? "reply" : "advise", t);
+		break;
+	case PL_KIND_STATEMENT: {
+		const char *nl = memchr(r->body, '\n', r->body_len);
+		size_t n = nl ? (size_t)(nl - r->body) : r->body_len;
+		bool more = n > 60 || (nl && (size_t)(nl - r->body) + 1 < r->body_len);
+
+		/* "statement statement" would stutter: only a measure names its class. */
+		err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? "measure" : "");
+		if (!err && pl_record_ref_find(r, PL_ROLE_CITES)) {
+			err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? " citing " : "citing ");
+			if (!err)
+				err = add_refs(b, r, PL_ROLE_CITES);
+		}
+		if (!err)
+			err = pl_buf_addf(b, "%s%.*s%s", b->len > start ? ": " : "",
+			                  (int)(n > 60 ? 60 : n), r->body, more ? "..." : "");
+		break;
+	}
+	case PL_KIND_ADVISE:
+		err = pl_buf_addf(b, "%s on ", pl_position_name(r->position));
+		if (!err)
+			err = add_refs(b, r, PL_ROLE_CONSULT);
+		break;
+	case PL_KIND_CHECK:
+	case PL_KIND_ANSWER:
+	case PL_KIND_UNANSWERED:
+		err = pl_buf_addf(b, "line %s", r->line);
+		if (!err && r->nto) {
+			err = pl_buf_adds(b, " to ");
+			if (!err)
+				err = add_names(b, r->to, r->nto);
+		}
+		break;
+	case PL_KIND_REGISTER:
+	case PL_KIND_REVOKE:
+		err = pl_buf_addf(b, "party %s", r->party);
+		break;
+	default:
+		/* receive, convey, decline, accept, refuse, available, expire: about a send */
+		err = pl_buf_adds(b, "of ");
+		if (!err)
+			err = add_refs(b, r, PL_ROLE_SUBJECT);
+		if (!err && r->nto) {
+			err = pl_buf_adds(b, " to ");
+			if (!err)
+				err = add_names(b, r->to, r->nto);
+		}
+		if (!err && (r->has & PL_RECORD_HAS_VIA))
+			err = pl_buf_addf(b, " via %s", r->via);
+		break;
+	}
+	if (!err && (r->has & PL_RECORD_HAS_REASON))
+		err = pl_buf_addf(b, ": %s", r->reason);
+	return err;
+}
+
+/* Sets key to a string value, unless it is NULL (then the object is left incomplete: NULL). */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+	return v && json_object_set_new(o, key, v) == 0;
+}
+
+json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const char *text,
+                              size_t len)
+{
+	uint8_t id[PL_RECORD_ID_BYTES];
+	char t[PL_TIMESTAMP_LEN + 1], hex[PL_RECORD_ID_HEX_LEN + 1];
+	char b64[PL_B64_LEN(PL_RECORD_DIGEST_BYTES) + 1];
+	json_t *o = json_object(), *a;
+	bool ok = o != NULL;
+
+	pl_record_id(id, text, len);
+	pl_record_id_format(hex, id);
+	if (ok && index != UINT64_MAX)
+		ok = put(o, "index", json_integer((json_int_t)index));
+	ok = ok && put(o, "id", json_string(hex));
+	ok = ok && pl_timestamp_format(t, r->time) == 0 && put(o, "time", json_string(t));
+	ok = ok && put(o, "author", json_string(r->author));
+	ok = ok && put(o, "seq", json_integer((json_int_t)r->seq));
+	ok = ok && put(o, "kind", json_string(pl_record_kind_name(r->kind)));
+	if (ok && (r->has & PL_RECORD_HAS_CLASS))
+		ok = put(o, "class", json_string(pl_record_class_name(r->cls)));
+	if (ok && r->nto) {
+		ok = put(o, "to", a = json_array());
+		for (size_t i = 0; ok && i < r->nto; i++)
+			ok = json_array_append_new(a, json_string(r->to[i])) == 0;
+	}
+	if (ok && (r->has & PL_RECORD_HAS_VIA))
+		ok = put(o, "via", json_string(r->via));
+	if (ok && (r->has & PL_RECORD_HAS_DEADLINE))
+		ok = pl_timestamp_format(t, r->deadline) == 0 && put(o, "deadline", json_string(t));
+	if (ok && (r->has & PL_RECORD_HAS_LINE))
+		ok = put(o, "line", json_string(r->line));
+	if (ok && r->nrefs) {
+		ok = put(o, "refs", a = json_array());
+		for (size_t i = 0; ok && i < r->nrefs; i++) {
+			pl_record_id_format(hex, r->refs[i].id);
+			ok = json_array_append_new(a, json_pack("{s:s, s:s}", "role",
+			                                        pl_ref_role_name(r->refs[i].role),
+			                                        "id", hex)) == 0;
+		}
+	}
+	if (ok && (r->has & PL_RECORD_HAS_PAYLOAD)) {
+		pl_b64_encode(b64, r->payload, PL_RECORD_DIGEST_BYTES);
+		ok = put(o, "payload",
+		         json_pack("{s:s, s:I}", "hash", b64, "size", (json_int_t)r->payload_size));
+	}
+	if (ok && (r->has & PL_RECORD_HAS_COMMIT)) {
+		pl_b64_encode(b64, r->commit, PL_RECORD_DIGEST_BYTES);
+		ok = put(o, "commit", json_string(b64));
+	}
+	if (ok && (r->has & PL_RECORD_HAS_REASON))
+		ok = put(o, "reason", json_string(r->reason));
+	if (ok && (r->has & PL_RECORD_HAS_POSITION))
+		ok = put(o, "position", json_string(pl_position_name(r->position)));
+	if (ok && (r->has & PL_RECORD_HAS_PARTY))
+		ok = put(o, "party", json_string(r->party));
+	if (ok && (r->has & PL_RECORD_HAS_BODY))
+		ok = put(o, "body", json_stringn(r->body, r->body_len));
+	ok = ok && put(o, "record", json_stringn(text, len));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }

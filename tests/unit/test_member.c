@@ -2,7 +2,8 @@
  * Unit tests of the member's checks: directory entries against their register
  * records (log key at position 0 of the directory built), record id arguments,
  * inclusion proofs and receipts, and payload blobs against their records; and
- * of how a member builds a record: its parties, refs and place on its chain.
+ * of how a member builds a record (its parties, refs and place on its chain)
+ * and lists one (its summary line and its JSON).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <jansson.h>
 
 #include <parley/box.h>
 #include <parley/buf.h>
@@ -518,14 +521,160 @@ static void test_act_subject(void **state)
 	assert_int_equal(pl_member_act_subject(r)->role, PL_ROLE_SUBJECT);
 }
 
+/* A record of kind k by kpa at 2025-11-17T01:00:00Z, with nothing else. */
+static void blank(struct pl_record *r, enum pl_record_kind k)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = k;
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", "kpa");
+	r->seq = 3;
+	r->time = 1763341200;
+}
+
+static void body(struct pl_record *r, const char *text)
+{
+	r->has |= PL_RECORD_HAS_BODY;
+	r->body_len = strlen(text);
+	memcpy(r->body, text, r->body_len + 1);
+}
+
+static void expect_summary(const struct pl_record *r, const char *want)
+{
+	struct pl_buf b;
+
+	pl_buf_init(&b, 4096);
+	assert_int_equal(pl_buf_adds(&b, ">"), 0);
+	assert_int_equal(pl_member_record_summary(r, &b), 0);
+	assert_int_equal(pl_buf_add(&b, "", 1), 0);
+	assert_string_equal(b.data + 1, want);
+	pl_buf_release(&b);
+}
+
+static void test_record_summary(void **state)
+{
+	struct pl_record *r = ((struct fixture *)*state)->scratch;
+	uint8_t a[PL_RECORD_ID_BYTES], c[PL_RECORD_ID_BYTES];
+
+	memset(a, 0x11, sizeof(a));
+	memset(c, 0x3f, sizeof(c));
+	blank(r, PL_KIND_SEND);
+	r->has = PL_RECORD_HAS_CLASS | PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE;
+	r->cls = PL_CLASS_PROPOSAL;
+	assert_int_equal(pl_member_to_add(r, "unc"), 0);
+	assert_int_equal(pl_member_to_add(r, "dprk"), 0);
+	snprintf(r->via, sizeof(r->via), "%s", "rok-mnd");
+	r->deadline = 1763942400;
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_REPLY_TO, a), 0);
+	expect_summary(r, "proposal to dprk,unc via rok-mnd replying to 1111111111111111, reply "
+	                  "by 2025-11-24T00:00:00Z");
+	r->kind = PL_KIND_CONSULT;
+	r->has &= ~(unsigned)PL_RECORD_HAS_VIA;
+	expect_summary(r, "draft to dprk,unc replying to 1111111111111111, advise by "
+	                  "2025-11-24T00:00:00Z");
+	blank(r, PL_KIND_STATEMENT);
+	r->has = PL_RECORD_HAS_CLASS;
+	r->cls = PL_CLASS_STATEMENT;
+	body(r, "We stand by the hotline.\n");
+	expect_summary(r, "We stand by the hotline.");
+	body(r, "First line.\nSecond line.\n");
+	expect_summary(r, "First line....");
+	r->cls = PL_CLASS_MEASURE;
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CITES, c), 0);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CITES, a), 0);
+	body(r, "0123456789012345678901234567890123456789012345678901234567890123456789\n");
+	expect_summary(r, "measure citing 1111111111111111,3f3f3f3f3f3f3f3f: "
+	                  "012345678901234567890123456789012345678901234567890123456789...");
+	r->cls = PL_CLASS_STATEMENT;
+	expect_summary(r, "citing 1111111111111111,3f3f3f3f3f3f3f3f: "
+	                  "012345678901234567890123456789012345678901234567890123456789...");
+	blank(r, PL_KIND_ADVISE);
+	r->has = PL_RECORD_HAS_POSITION | PL_RECORD_HAS_REASON;
+	r->position = PL_POSITION_OBJECT;
+	snprintf(r->reason, sizeof(r->reason), "%s", "Too soon");
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_CONSULT, c), 0);
+	expect_summary(r, "object on 3f3f3f3f3f3f3f3f: Too soon");
+	blank(r, PL_KIND_DECLINE);
+	r->has = PL_RECORD_HAS_REASON;
+	snprintf(r->reason, sizeof(r->reason), "%s", "Outside the remit");
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_SUBJECT, a), 0);
+	expect_summary(r, "of 1111111111111111: Outside the remit");
+	blank(r, PL_KIND_AVAILABLE);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_SUBJECT, a), 0);
+	assert_int_equal(pl_member_to_add(r, "unc"), 0);
+	r->has = PL_RECORD_HAS_VIA;
+	snprintf(r->via, sizeof(r->via), "%s", "rok-mnd");
+	expect_summary(r, "of 1111111111111111 to unc via rok-mnd");
+	blank(r, PL_KIND_CHECK);
+	r->has = PL_RECORD_HAS_LINE;
+	snprintf(r->line, sizeof(r->line), "%s", "red");
+	expect_summary(r, "line red");
+	assert_int_equal(pl_member_to_add(r, "unc"), 0);
+	expect_summary(r, "line red to unc");
+	blank(r, PL_KIND_REVOKE);
+	r->has = PL_RECORD_HAS_PARTY;
+	snprintf(r->party, sizeof(r->party), "%s", "dprk");
+	expect_summary(r, "party dprk");
+}
+
+static void test_record_json(void **state)
+{
+	struct pl_record *r = ((struct fixture *)*state)->scratch;
+	uint8_t a[PL_RECORD_ID_BYTES];
+	const char *text = "the signed text\n";
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	json_t *o, *v;
+
+	memset(a, 0x11, sizeof(a));
+	blank(r, PL_KIND_SEND);
+	r->has = PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT |
+	         PL_RECORD_HAS_DEADLINE;
+	r->cls = PL_CLASS_LETTER;
+	r->deadline = 1763942400;
+	r->payload_size = 321;
+	assert_int_equal(pl_member_to_add(r, "unc"), 0);
+	assert_int_equal(pl_member_ref_add(r, PL_ROLE_REPLY_TO, a), 0);
+	o = pl_member_record_json(r, 7, text, strlen(text));
+	assert_non_null(o);
+	pl_record_id(a, text, strlen(text));
+	pl_record_id_format(hex, a);
+	assert_int_equal(json_integer_value(json_object_get(o, "index")), 7);
+	assert_string_equal(json_string_value(json_object_get(o, "id")), hex);
+	assert_string_equal(json_string_value(json_object_get(o, "time")), "2025-11-17T01:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(o, "author")), "kpa");
+	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 3);
+	assert_string_equal(json_string_value(json_object_get(o, "kind")), "send");
+	assert_string_equal(json_string_value(json_object_get(o, "class")), "letter");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "to"), 0)), "unc");
+	assert_string_equal(json_string_value(json_object_get(o, "deadline")),
+	                    "2025-11-24T00:00:00Z");
+	v = json_array_get(json_object_get(o, "refs"), 0);
+	assert_string_equal(json_string_value(json_object_get(v, "role")), "reply-to");
+	assert_string_equal(json_string_value(json_object_get(v, "id")),
+	                    "1111111111111111111111111111111111111111111111111111111111111111");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "payload"), "size")),
+	                 321);
+	assert_non_null(json_object_get(o, "commit"));
+	assert_null(json_object_get(o, "via"));
+	assert_null(json_object_get(o, "reason"));
+	assert_string_equal(json_string_value(json_object_get(o, "record")), text);
+	json_decref(o);
+	/* No index when it is not known. */
+	o = pl_member_record_json(r, UINT64_MAX, text, strlen(text));
+	assert_non_null(o);
+	assert_null(json_object_get(o, "index"));
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_party_check),   cmocka_unit_test(test_directory),
-	        cmocka_unit_test(test_id_arg),        cmocka_unit_test(test_proof_check),
-	        cmocka_unit_test(test_receipt_check), cmocka_unit_test(test_payload_open),
-	        cmocka_unit_test(test_to_add),        cmocka_unit_test(test_ref_add),
-	        cmocka_unit_test(test_place),         cmocka_unit_test(test_act_subject),
+	        cmocka_unit_test(test_party_check),    cmocka_unit_test(test_directory),
+	        cmocka_unit_test(test_id_arg),         cmocka_unit_test(test_proof_check),
+	        cmocka_unit_test(test_receipt_check),  cmocka_unit_test(test_payload_open),
+	        cmocka_unit_test(test_to_add),         cmocka_unit_test(test_ref_add),
+	        cmocka_unit_test(test_place),          cmocka_unit_test(test_act_subject),
+	        cmocka_unit_test(test_record_summary), cmocka_unit_test(test_record_json),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
