@@ -45,6 +45,18 @@ int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, c
                         const char **why) PL_WUR;
 
 /*
+ * Opens a record text[0..len) the exchange handed over against the member's
+ * directory d (pl_record_open()) and checks that it was made for exchange
+ * origin. On success r and id are set. Returns 0, pl_record_open()'s errors
+ * (*why set when it said why; PL_ENOKEY for an author d does not hold yet),
+ * or PL_EINVAL when the record is another exchange's (r is set then, so that
+ * the caller can name it). Thread-safe if no one writes d.
+ */
+int pl_member_record_open(struct pl_record *r, uint8_t id[static PL_RECORD_ID_BYTES],
+                          const char *text, size_t len, const struct pl_directory *d,
+                          const char *origin, const char **why) PL_WUR;
+
+/*
  * Normalizes a record id or id prefix as a member types it: 8 to 64 hex
  * digits, either case, written to out in lower case and NUL-terminated.
  * Returns 0, PL_ERANGE (too short or too long) or PL_EMALFORMED (not hex

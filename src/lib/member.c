@@ -120,6 +120,17 @@ out:
 	return err;
 }
 
+int pl_member_record_open(struct pl_record *r, uint8_t id[static PL_RECORD_ID_BYTES],
+                          const char *text, size_t len, const struct pl_directory *d,
+                          const char *origin, const char **why)
+{
+	int err = pl_record_open(r, id, NULL, text, len, d->keys, d->n, why);
+
+	if (!err && strcmp(r->exchange, origin) != 0)
+		err = PL_EINVAL;
+	return err;
+}
+
 int pl_member_id_arg(char out[static PL_RECORD_ID_HEX_LEN + 1], const char *arg)
 {
 	char lower[PL_RECORD_ID_HEX_LEN + 1];

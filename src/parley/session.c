@@ -515,22 +515,23 @@ static int open_record(struct session *s, const char *text, size_t len, struct s
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	err = pl_record_open(out->rec, id, NULL, text, len, s->keys.keys, s->keys.n, &why);
+	err = pl_member_record_open(out->rec, id, text, len, &s->keys, s->profile.origin, &why);
 	if (err == PL_ENOKEY) {
 		/* A party registered since the directory was fetched. */
 		ret = session_directory(s, true);
 		if (ret)
 			goto out;
-		err = pl_record_open(out->rec, id, NULL, text, len, s->keys.keys, s->keys.n, &why);
+		err = pl_member_record_open(out->rec, id, text, len, &s->keys, s->profile.origin,
+		                            &why);
 	}
-	if (err) {
-		cli_error("record %s: %s", sid, why ? why : pl_strerror(err));
+	if (err == PL_EINVAL) {
+		cli_error("record %s: made for exchange '%s', not '%s'", sid, out->rec->exchange,
+		          s->profile.origin);
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}
-	if (strcmp(out->rec->exchange, s->profile.origin) != 0) {
-		cli_error("record %s: made for exchange '%s', not '%s'", sid, out->rec->exchange,
-		          s->profile.origin);
+	if (err) {
+		cli_error("record %s: %s", sid, why ? why : pl_strerror(err));
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}

@@ -196,6 +196,44 @@ static void test_directory(void **state)
 	assert_int_equal(d.n, 0);
 }
 
+static void test_record_open(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_directory d, lonely;
+	struct pl_client_party *p = &f->p[1];
+	struct pl_skey other_sk;
+	struct pl_vkey other_vk;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	const char *why = NULL;
+
+	assert_int_equal(pl_key_generate(&other_sk, &other_vk, ORIGIN, PL_SIGTYPE_ED25519), 0);
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, f->p, 2, NULL, &why), 0);
+	assert_int_equal(pl_member_directory(&lonely, &other_vk, ORIGIN, f->p, 0, NULL, &why), 0);
+	assert_int_equal(pl_member_record_open(f->scratch, id, p->register_record,
+	                                       p->register_record_len, &d, ORIGIN, &why),
+	                 0);
+	assert_memory_equal(id, p->register_id, sizeof(id));
+	assert_string_equal(f->scratch->party, "unc");
+	/* Made for another exchange: said, with the record to name it. */
+	assert_int_equal(pl_member_record_open(f->scratch, id, p->register_record,
+	                                       p->register_record_len, &d, "other.example", &why),
+	                 PL_EINVAL);
+	assert_string_equal(f->scratch->exchange, ORIGIN);
+	/* Its author's key is not in the directory (another log's). */
+	assert_int_equal(pl_member_record_open(f->scratch, id, p->register_record,
+	                                       p->register_record_len, &lonely, ORIGIN, &why),
+	                 PL_ENOKEY);
+	/* One byte changed: it does not open. */
+	p = &f->p[0];
+	p->register_record[p->register_record_len - 3] ^= 1;
+	assert_int_not_equal(pl_member_record_open(f->scratch, id, p->register_record,
+	                                           p->register_record_len, &d, ORIGIN, &why),
+	                     0);
+	p->register_record[p->register_record_len - 3] ^= 1;
+	pl_directory_release(&d);
+	pl_directory_release(&lonely);
+}
+
 /* Malformed and well-formed record id arguments. */
 static void test_id_arg(void **state)
 {
@@ -669,12 +707,13 @@ static void test_record_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_party_check),    cmocka_unit_test(test_directory),
-	        cmocka_unit_test(test_id_arg),         cmocka_unit_test(test_proof_check),
-	        cmocka_unit_test(test_receipt_check),  cmocka_unit_test(test_payload_open),
-	        cmocka_unit_test(test_to_add),         cmocka_unit_test(test_ref_add),
-	        cmocka_unit_test(test_place),          cmocka_unit_test(test_act_subject),
-	        cmocka_unit_test(test_record_summary), cmocka_unit_test(test_record_json),
+	        cmocka_unit_test(test_party_check),  cmocka_unit_test(test_directory),
+	        cmocka_unit_test(test_record_open),  cmocka_unit_test(test_id_arg),
+	        cmocka_unit_test(test_proof_check),  cmocka_unit_test(test_receipt_check),
+	        cmocka_unit_test(test_payload_open), cmocka_unit_test(test_to_add),
+	        cmocka_unit_test(test_ref_add),      cmocka_unit_test(test_place),
+	        cmocka_unit_test(test_act_subject),  cmocka_unit_test(test_record_summary),
+	        cmocka_unit_test(test_record_json),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
