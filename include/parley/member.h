@@ -158,4 +158,19 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *out) PL_W
 struct json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const char *text,
                                      size_t len);
 
+/*
+ * Writes the evidence of two histories sp (pl_client_observe()), with the
+ * pinned log key's text filled in from log_key, to a new file
+ * split-view-<time>.txt in the directory of the local state file state
+ * (docs/split-view.md section 2: never over an older file, mode 0644, synced
+ * to disk), and its path to path. Returns 0, PL_ENOMEM, PL_EINVAL (state
+ * names no directory), PL_ETOOBIG (the path would be too long: path holds
+ * the directory then) or PL_EIO with errno set and *stage saying what
+ * failed ("create", "write" or "sync" the file in path). Not thread-safe
+ * for the same directory within one second.
+ */
+int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *log_key,
+                            const char *state, char path[static PL_PROFILE_PATH_MAX + 1],
+                            const char **stage) PL_WUR;
+
 #endif

@@ -1,8 +1,12 @@
 /* A member's checks of what its exchange hands over: directory, ids, proofs, receipts, payloads. */
 #include <parley/member.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -10,6 +14,7 @@
 #include <parley/encoding.h>
 #include <parley/note.h>
 #include <parley/party.h>
+#include <parley/profile.h>
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
@@ -499,4 +504,90 @@ json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const c
 		o = NULL;
 	}
 	return o;
+}
+
+/* Writes all of text[0..len) to fd. Returns 0, or -1 with errno set. */
+static int write_all(int fd, const char *text, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *log_key,
+                            const char *state, char path[static PL_PROFILE_PATH_MAX + 1],
+                            const char **stage)
+{
+	char dir[PL_PROFILE_PATH_MAX + 1], stamp[PL_TIMESTAMP_LEN + 1], compact[32];
+	struct pl_buf text, vk;
+	const char *slash = strrchr(state, '/');
+	size_t k = 0;
+	int fd = -1, err = PL_ENOMEM, saved = 0;
+
+	pl_buf_init(&text, 4 * PL_NOTE_MAX_BYTES);
+	pl_buf_init(&vk, 1024);
+	*stage = NULL;
+	if (pl_vkey_format(log_key, &vk) == 0)
+		snprintf(sp->log_key, sizeof(sp->log_key), "%s", vk.data);
+	if (pl_client_split_format(sp, &text) != 0)
+		goto out;
+	err = PL_EINVAL;
+	if (!slash || (size_t)(slash - state) >= sizeof(dir))
+		goto out;
+	memcpy(dir, state, (size_t)(slash - state));
+	dir[slash - state] = '\0';
+	if (pl_timestamp_format(stamp, sp->detected) != 0)
+		snprintf(stamp, sizeof(stamp), "0");
+	for (size_t i = 0; stamp[i] && k + 1 < sizeof(compact); i++)
+		if (stamp[i] != '-' && stamp[i] != ':')
+			compact[k++] = stamp[i];
+	compact[k] = '\0';
+	/* Several detections in one second get -2, -3, ...: none overwrites another. */
+	for (int n = 1; fd < 0 && n <= 100; n++) {
+		int len = n == 1 ? snprintf(path, PL_PROFILE_PATH_MAX + 1, "%s/split-view-%s.txt",
+		                            dir, compact)
+		                 : snprintf(path, PL_PROFILE_PATH_MAX + 1,
+		                            "%s/split-view-%s-%d.txt", dir, compact, n);
+		if (len < 0 || (size_t)len >= PL_PROFILE_PATH_MAX + 1) {
+			memcpy(path, dir, strlen(dir) + 1);
+			err = PL_ETOOBIG;
+			goto out;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	err = PL_EIO;
+	if (fd < 0) {
+		*stage = "create";
+		goto out;
+	}
+	if (write_all(fd, text.data, text.len) != 0) {
+		*stage = "write";
+		goto out;
+	}
+	if (fsync(fd) != 0) {
+		*stage = "sync";
+		goto out;
+	}
+	err = 0;
+out:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	pl_buf_release(&text);
+	pl_buf_release(&vk);
+	errno = saved;
+	return err;
 }

@@ -233,82 +233,26 @@ static void describe_checkpoint(const char *label, uint64_t size,
 	}
 }
 
-/*
- * Writes the evidence of two histories to a new file split-view-<time>.txt
- * in the directory of the profile's state (never over an older one), synced
- * to disk, and names it. Returns 0 or -1 (said why).
- */
-static int write_evidence(struct session *s, struct pl_client_split *sp)
+/* Keeps the evidence of two histories (pl_member_evidence_save()) and names it. */
+static void write_evidence(struct session *s, struct pl_client_split *sp)
 {
-	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], stamp[PL_TIMESTAMP_LEN + 1], compact[32];
-	struct pl_buf text, vk;
-	const char *slash;
-	size_t k = 0, off = 0;
-	int fd = -1, ret = -1;
+	char path[PL_PROFILE_PATH_MAX + 1];
+	const char *stage = NULL;
+	int err;
 
-	pl_buf_init(&text, 4 * PL_NOTE_MAX_BYTES);
-	pl_buf_init(&vk, 1024);
-	if (pl_vkey_format(&s->profile.log_key, &vk) == 0)
-		snprintf(sp->log_key, sizeof(sp->log_key), "%s", vk.data);
-	if (pl_client_split_format(sp, &text) != 0) {
-		cli_error("evidence: out of memory");
-		goto out;
-	}
-	slash = strrchr(s->profile.state, '/');
-	if (!slash || (size_t)(slash - s->profile.state) >= sizeof(dir)) {
+	err = pl_member_evidence_save(sp, &s->profile.log_key, s->profile.state, path, &stage);
+	if (err == PL_EIO)
+		cli_error("evidence: cannot %s %s: %s", stage, path, strerror(errno));
+	else if (err == PL_ETOOBIG)
+		cli_error("evidence: path too long in %s", path);
+	else if (err == PL_EINVAL)
 		cli_error("evidence: no directory in the state path %s", s->profile.state);
-		goto out;
-	}
-	memcpy(dir, s->profile.state, (size_t)(slash - s->profile.state));
-	dir[slash - s->profile.state] = '\0';
-	if (pl_timestamp_format(stamp, sp->detected) != 0)
-		snprintf(stamp, sizeof(stamp), "0");
-	for (size_t i = 0; stamp[i] && k + 1 < sizeof(compact); i++)
-		if (stamp[i] != '-' && stamp[i] != ':')
-			compact[k++] = stamp[i];
-	compact[k] = '\0';
-	/* Several detections in one second get -2, -3, ...: none overwrites another. */
-	for (int n = 1; fd < 0 && n <= 100; n++) {
-		int len =
-		        n == 1 ? snprintf(path, sizeof(path), "%s/split-view-%s.txt", dir, compact)
-		               : snprintf(path, sizeof(path), "%s/split-view-%s-%d.txt", dir,
-		                          compact, n);
-		if (len < 0 || (size_t)len >= sizeof(path)) {
-			cli_error("evidence: path too long in %s", dir);
-			goto out;
-		}
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		cli_error("evidence: cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (off < text.len) {
-		ssize_t w = write(fd, text.data + off, text.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			cli_error("evidence: cannot write %s: %s", path, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		cli_error("evidence: cannot sync %s: %s", path, strerror(errno));
-		goto out;
-	}
-	cli_error("evidence written to %s: both signed checkpoints exactly as received and the "
-	          "exchange's proof; hand it to a witness or a court",
-	          path);
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	pl_buf_release(&text);
-	pl_buf_release(&vk);
-	return ret;
+	else if (err)
+		cli_error("evidence: out of memory");
+	else
+		cli_error("evidence written to %s: both signed checkpoints exactly as received and "
+		          "the exchange's proof; hand it to a witness or a court",
+		          path);
 }
 
 /* The verdict when two checkpoints cannot both be true: says so, keeps the evidence. Returns 1. */
@@ -322,7 +266,7 @@ static int two_histories(struct session *s, struct pl_client_split *sp)
 	describe_checkpoint("given now", sp->given.size, sp->given.root, sp->given.note,
 	                    sp->given.note_len);
 	fputs("  Both are signed by the exchange's log key; keep them as evidence.\n", stderr);
-	(void)write_evidence(s, sp);
+	write_evidence(s, sp);
 	return PL_EXIT_FAIL;
 }
 

@@ -3,7 +3,8 @@
  * records (log key at position 0 of the directory built), record id arguments,
  * inclusion proofs and receipts, and payload blobs against their records; and
  * of how a member builds a record (its parties, refs and place on its chain)
- * and lists one (its summary line and its JSON).
+ * and lists one (its summary line and its JSON); the evidence of two histories
+ * kept in a file of its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -704,6 +708,66 @@ static void test_record_json(void **state)
 	json_decref(o);
 }
 
+/* Reads a whole small file into out (NUL-terminated). Returns its length. */
+static size_t slurp(const char *path, char *out, size_t cap)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(out, 1, cap - 1, fp);
+	out[n] = '\0';
+	fclose(fp);
+	return n;
+}
+
+static void test_evidence_save(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_client_split sp;
+	struct pl_buf want;
+	struct stat st;
+	char dir[256], st_path[300], path[PL_PROFILE_PATH_MAX + 1], want_path[400];
+	char got[16384];
+	const char *base = getenv("TMPDIR"), *stage = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/pl-member-XXXXXX", base && *base ? base : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(st_path, sizeof(st_path), "%s/state.db", dir);
+	memset(&sp, 0, sizeof(sp));
+	snprintf(sp.reason, sizeof(sp.reason), "%s", "same size, different roots");
+	sp.detected = 1763341200;
+	snprintf(sp.exchange, sizeof(sp.exchange), "%s", "http://127.0.0.1:1");
+	sp.seen.size = sp.given.size = 5;
+	sp.given.root[0] = 1;
+	assert_int_equal(pl_member_evidence_save(&sp, &f->log_vk, st_path, path, &stage), 0);
+	snprintf(want_path, sizeof(want_path), "%s/split-view-20251117T010000Z.txt", dir);
+	assert_string_equal(path, want_path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	/* The file is the evidence's format, with the pinned log key's text. */
+	pl_buf_init(&want, 16384);
+	assert_int_equal(pl_client_split_format(&sp, &want), 0);
+	assert_int_equal(slurp(path, got, sizeof(got)), want.len);
+	assert_memory_equal(got, want.data, want.len);
+	assert_non_null(strstr(got, f->log_vk.name));
+	/* A second detection in the same second: a new file, the first one kept. */
+	assert_int_equal(pl_member_evidence_save(&sp, &f->log_vk, st_path, path, &stage), 0);
+	snprintf(want_path, sizeof(want_path), "%s/split-view-20251117T010000Z-2.txt", dir);
+	assert_string_equal(path, want_path);
+	assert_int_equal(unlink(path), 0);
+	snprintf(want_path, sizeof(want_path), "%s/split-view-20251117T010000Z.txt", dir);
+	assert_int_equal(unlink(want_path), 0);
+	/* No directory in the state path; a directory that is not there. */
+	assert_int_equal(pl_member_evidence_save(&sp, &f->log_vk, "state.db", path, &stage),
+	                 PL_EINVAL);
+	snprintf(st_path, sizeof(st_path), "%s/gone/state.db", dir);
+	assert_int_equal(pl_member_evidence_save(&sp, &f->log_vk, st_path, path, &stage), PL_EIO);
+	assert_string_equal(stage, "create");
+	assert_int_equal(rmdir(dir), 0);
+	pl_buf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,7 +777,7 @@ int main(void)
 	        cmocka_unit_test(test_payload_open), cmocka_unit_test(test_to_add),
 	        cmocka_unit_test(test_ref_add),      cmocka_unit_test(test_place),
 	        cmocka_unit_test(test_act_subject),  cmocka_unit_test(test_record_summary),
-	        cmocka_unit_test(test_record_json),
+	        cmocka_unit_test(test_record_json),  cmocka_unit_test(test_evidence_save),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
