@@ -159,6 +159,20 @@ struct json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, 
                                      size_t len);
 
 /*
+ * Seals body[0..len) to readers[0..nreaders) (pl_box_seal(): the author's own
+ * key first, so that it can read it back), uploads the blob to the exchange
+ * with c (POST /payloads), and sets r's payload (hash, size) and commit
+ * lines; salt receives the commitment's salt, which the author keeps to
+ * disclose the content later. Returns 0, or pl_box_seal()'s errors with
+ * *stage "seal", or pl_client_payload_put()'s with *stage "upload" (then
+ * pl_client_last_error(c) says more); r is unchanged on failure. Uses c:
+ * one thread at a time, as the client.
+ */
+int pl_member_payload_put(struct pl_client *c, struct pl_record *r, const uint8_t *body, size_t len,
+                          const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
+                          uint8_t salt[static PL_BOX_SALT_BYTES], const char **stage) PL_WUR;
+
+/*
  * Writes the evidence of two histories sp (pl_client_observe()), with the
  * pinned log key's text filled in from log_key, to a new file
  * split-view-<time>.txt in the directory of the local state file state

@@ -506,6 +506,32 @@ json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const c
 	return o;
 }
 
+int pl_member_payload_put(struct pl_client *c, struct pl_record *r, const uint8_t *body, size_t len,
+                          const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
+                          uint8_t salt[static PL_BOX_SALT_BYTES], const char **stage)
+{
+	uint8_t commit[PL_BOX_COMMIT_BYTES], hash[PL_HASH_BYTES];
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	int err;
+
+	*stage = "seal";
+	err = pl_box_seal(&blob, &blob_len, commit, salt, body, len, readers, nreaders);
+	if (err)
+		goto out;
+	*stage = "upload";
+	err = pl_client_payload_put(c, blob, blob_len, hash);
+	if (err)
+		goto out;
+	memcpy(r->commit, commit, sizeof(commit));
+	memcpy(r->payload, hash, sizeof(hash));
+	r->payload_size = blob_len;
+	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+out:
+	free(blob);
+	return err;
+}
+
 /* Writes all of text[0..len) to fd. Returns 0, or -1 with errno set. */
 static int write_all(int fd, const char *text, size_t len)
 {

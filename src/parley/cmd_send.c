@@ -329,28 +329,17 @@ static int seal_and_upload(struct session *s, struct pl_record *r, const struct 
                            const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
                            uint8_t salt[static PL_BOX_SALT_BYTES])
 {
-	uint8_t *blob = NULL;
-	size_t blob_len = 0;
-	uint8_t hash[PL_HASH_BYTES];
-	int ret = PL_EXIT_USAGE, err;
+	const char *stage = NULL;
+	int ret = PL_EXIT_OK, err;
 
-	err = pl_box_seal(&blob, &blob_len, r->commit, salt, (const uint8_t *)body->data, body->len,
-	                  readers, nreaders);
-	if (err) {
+	err = pl_member_payload_put(s->client, r, (const uint8_t *)body->data, body->len, readers,
+	                            nreaders, salt, &stage);
+	if (err && strcmp(stage, "seal") == 0) {
 		cli_error("cannot seal the body: %s", pl_strerror(err));
-		goto out;
-	}
-	err = pl_client_payload_put(s->client, blob, blob_len, hash);
-	if (err) {
+		ret = PL_EXIT_USAGE;
+	} else if (err) {
 		ret = session_client_failed(s, "the payload", err);
-		goto out;
 	}
-	memcpy(r->payload, hash, sizeof(hash));
-	r->payload_size = blob_len;
-	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-	ret = PL_EXIT_OK;
-out:
-	free(blob);
 	return ret;
 }
 

@@ -708,6 +708,35 @@ static void test_record_json(void **state)
 	json_decref(o);
 }
 
+static void test_payload_put_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_record *r = f->scratch;
+	struct pl_client *c = NULL;
+	uint8_t readers[1][PL_BOX_PK_BYTES], salt[PL_BOX_SALT_BYTES];
+	const char *stage = NULL;
+
+	/* Nothing listens on port 1 of the loopback: the upload fails, r keeps its lines. */
+	assert_int_equal(pl_client_new(&c, "http://127.0.0.1:1", NULL, NULL), 0);
+	memset(r, 0, sizeof(*r));
+	memcpy(readers[0], f->enc[0].pk, PL_BOX_PK_BYTES);
+	assert_int_not_equal(pl_member_payload_put(c, r, (const uint8_t *)"body\n", 5,
+	                                           (const uint8_t(*)[PL_BOX_PK_BYTES])readers, 1,
+	                                           salt, &stage),
+	                     0);
+	assert_string_equal(stage, "upload");
+	assert_int_equal(r->has, 0);
+	assert_int_equal(r->payload_size, 0);
+	/* No reader: nothing to seal, nothing sent. */
+	assert_int_not_equal(pl_member_payload_put(c, r, (const uint8_t *)"body\n", 5,
+	                                           (const uint8_t(*)[PL_BOX_PK_BYTES])readers, 0,
+	                                           salt, &stage),
+	                     0);
+	assert_string_equal(stage, "seal");
+	assert_int_equal(r->has, 0);
+	pl_client_free(c);
+}
+
 /* Reads a whole small file into out (NUL-terminated). Returns its length. */
 static size_t slurp(const char *path, char *out, size_t cap)
 {
@@ -771,13 +800,14 @@ static void test_evidence_save(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_party_check),  cmocka_unit_test(test_directory),
-	        cmocka_unit_test(test_record_open),  cmocka_unit_test(test_id_arg),
-	        cmocka_unit_test(test_proof_check),  cmocka_unit_test(test_receipt_check),
-	        cmocka_unit_test(test_payload_open), cmocka_unit_test(test_to_add),
-	        cmocka_unit_test(test_ref_add),      cmocka_unit_test(test_place),
-	        cmocka_unit_test(test_act_subject),  cmocka_unit_test(test_record_summary),
-	        cmocka_unit_test(test_record_json),  cmocka_unit_test(test_evidence_save),
+	        cmocka_unit_test(test_party_check),       cmocka_unit_test(test_directory),
+	        cmocka_unit_test(test_record_open),       cmocka_unit_test(test_id_arg),
+	        cmocka_unit_test(test_proof_check),       cmocka_unit_test(test_receipt_check),
+	        cmocka_unit_test(test_payload_open),      cmocka_unit_test(test_to_add),
+	        cmocka_unit_test(test_ref_add),           cmocka_unit_test(test_place),
+	        cmocka_unit_test(test_act_subject),       cmocka_unit_test(test_record_summary),
+	        cmocka_unit_test(test_record_json),       cmocka_unit_test(test_evidence_save),
+	        cmocka_unit_test(test_payload_put_fails),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
