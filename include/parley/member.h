@@ -21,9 +21,9 @@
  * it registers, its id is the one the entry names, it registers that party
  * at the exchange origin, and it carries the entry's key and encryption key.
  * scratch (caller-allocated, large) receives the parsed register record.
- * Returns 0, PL_EVERIFY with *why set (a static description) when the entry
- * and its record disagree, or what parsing and pl_record_open() return (*why
- * set when pl_record_open() said why). Thread-safe.
+ * Returns 0, PL_EVERIFY when the entry and its record disagree, or what
+ * parsing and pl_record_open() return; on every failure *why (if not NULL)
+ * is a static description. Thread-safe.
  */
 int pl_member_party_check(const struct pl_client_party *p, const char *origin,
                           const struct pl_vkey *log_key, struct pl_record *scratch,
