@@ -273,30 +273,21 @@ static int place_state(const char *tmp, const char *path)
  * profile and the state as they were (two histories also leave their
  * evidence beside the state, as every verb does).
  */
-static int run_init(const struct init_args *a)
+/*
+ * The profile a would make, before anything is written: the identity loaded
+ * from the key directory (me, its absolute path in abs_keys), the exchange
+ * URL, and the log key given or learned on first use, which must sign the
+ * exchange's checkpoint. *c receives the client used (free it). Exit code.
+ */
+static int make_profile(const struct init_args *a, struct pl_profile *pp, struct pl_party *mep,
+                        char abs_keys[static CLI_PATH_MAX], struct pl_client **cp)
 {
-	struct pl_profile p, checked;
+	struct pl_profile p = *pp;
 	struct pl_party me;
 	struct pl_client *c = NULL;
-	struct session s;
-	struct pl_checkpoint cp;
-	struct pl_buf vk;
-	struct stat st;
-	char dir[CLI_PATH_MAX], abs_dir[CLI_PATH_MAX], abs_keys[CLI_PATH_MAX];
-	char tmp_state[PL_PROFILE_PATH_MAX + 1] = "";
-	char root[PL_B64_LEN(PL_HASH_BYTES) + 1];
-	const char *why = NULL;
-	const struct pl_client_party *entry;
-	bool is_explicit = false, opened = false, made_dir = false, placed = false;
 	int ret, err;
 
-	memset(&p, 0, sizeof(p));
 	memset(&me, 0, sizeof(me));
-	memset(&s, 0, sizeof(s));
-	pl_buf_init(&vk, 1024);
-	ret = session_profile_dir(dir, a->profile, &is_explicit);
-	if (ret)
-		goto out;
 	ret = absolute_dir(abs_keys, "key directory", a->key_dir);
 	if (ret)
 		goto out;
@@ -346,6 +337,78 @@ static int run_init(const struct init_args *a)
 	ret = precheck(c, &p);
 	if (ret)
 		goto out;
+out:
+	*pp = p;
+	*mep = me;
+	pl_party_clear(&me); /* the caller holds the only copy of the secrets, and wipes it */
+	*cp = c;
+	return ret;
+}
+
+/*
+ * Opens a session of the profile p as checked (its state maybe aside), pins
+ * or checks the exchange's checkpoint into cp, and checks that the party is
+ * a member with the signing key of me (a warning when it is not a member
+ * yet). Exit code.
+ */
+static int check_member(const char *abs_dir, const struct pl_profile *checked,
+                        const struct pl_party *me, const char *abs_keys, struct pl_checkpoint *cp)
+{
+	const struct pl_profile *pp = checked;
+	const struct pl_client_party *entry;
+	struct session s;
+	int ret;
+
+	ret = session_open_with(&s, abs_dir, checked);
+	if (ret)
+		goto out; /* closed already; closing again is a no-op */
+	/* Pins the checkpoint, or checks it against one already seen in a shared state. */
+	ret = session_refresh(&s, cp, NULL);
+	if (ret)
+		goto out;
+	entry = session_party(&s, pp->party, &ret);
+	if (!entry) {
+		cli_error("warning: %s is not (or no longer) a member of exchange %s; its operator "
+		          "registers it with 'parleyd party add'",
+		          pp->party, pp->origin);
+		ret = PL_EXIT_OK;
+	} else if (!pl_vkey_equal(&entry->vkey, &me->vkey)) {
+		cli_error(
+		        "party %s is registered at %s with another signing key than the one in %s",
+		        pp->party, pp->origin, abs_keys);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	ret = PL_EXIT_OK;
+out:
+	session_close(&s);
+	return ret;
+}
+
+static int run_init(const struct init_args *a)
+{
+	struct pl_profile p, checked;
+	struct pl_party me;
+	struct pl_client *c = NULL;
+	struct pl_checkpoint cp;
+	struct pl_buf vk;
+	struct stat st;
+	char dir[CLI_PATH_MAX], abs_dir[CLI_PATH_MAX], abs_keys[CLI_PATH_MAX];
+	char tmp_state[PL_PROFILE_PATH_MAX + 1] = "";
+	char root[PL_B64_LEN(PL_HASH_BYTES) + 1];
+	const char *why = NULL;
+	bool is_explicit = false, made_dir = false, placed = false;
+	int ret, err;
+
+	memset(&p, 0, sizeof(p));
+	memset(&me, 0, sizeof(me));
+	pl_buf_init(&vk, 1024);
+	ret = session_profile_dir(dir, a->profile, &is_explicit);
+	if (ret)
+		goto out;
+	ret = make_profile(a, &p, &me, abs_keys, &c);
+	if (ret)
+		goto out;
 	ret = PL_EXIT_USAGE;
 	made_dir = stat(dir, &st) != 0;
 	if (mkdir_p(dir) != 0) {
@@ -380,34 +443,14 @@ static int run_init(const struct init_args *a)
 		drop_state(tmp_state);
 		memcpy(checked.state, tmp_state, strlen(tmp_state) + 1);
 	}
-	ret = session_open_with(&s, abs_dir, &checked);
+	ret = check_member(abs_dir, &checked, &me, abs_keys, &cp);
 	if (ret)
 		goto out;
-	opened = true;
-	/* Pins the checkpoint, or checks it against one already seen in a shared state. */
-	ret = session_refresh(&s, &cp, NULL);
-	if (ret)
-		goto out;
-	entry = session_party(&s, p.party, &ret);
-	if (!entry) {
-		cli_error("warning: %s is not (or no longer) a member of exchange %s; its operator "
-		          "registers it with 'parleyd party add'",
-		          p.party, p.origin);
-		ret = PL_EXIT_OK;
-	} else if (!pl_vkey_equal(&entry->vkey, &me.vkey)) {
-		cli_error(
-		        "party %s is registered at %s with another signing key than the one in %s",
-		        p.party, p.origin, abs_keys);
-		ret = PL_EXIT_FAIL;
-		goto out;
-	}
 	if (pl_vkey_format(&p.log_key, &vk) != 0) {
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
 	/* Every check passed: the state in place, then the profile by an atomic rename. */
-	session_close(&s);
-	opened = false;
 	ret = PL_EXIT_USAGE;
 	if (tmp_state[0]) {
 		int placed_ours = place_state(tmp_state, p.state);
@@ -435,8 +478,6 @@ static int run_init(const struct init_args *a)
 	       (unsigned long long)cp.size, root);
 	ret = PL_EXIT_OK;
 out:
-	if (opened)
-		session_close(&s);
 	if (tmp_state[0])
 		drop_state(tmp_state);
 	if (placed)

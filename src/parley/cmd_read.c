@@ -11,6 +11,7 @@
 
 #include <parley/box.h>
 #include <parley/encoding.h>
+#include <parley/member.h>
 #include <parley/timestamp.h>
 
 #include "banned.h"
@@ -167,7 +168,9 @@ static int run_inbox(const struct read_args *a)
 			memset(&r, 0, sizeof(r));
 			ret = session_verify_entry(&s, &l.v[i], &r);
 			if (!ret && arr) {
-				if (json_array_append_new(arr, session_record_json(&r)) != 0) {
+				if (json_array_append_new(arr, pl_member_record_json(r.rec, r.index,
+				                                                     r.text,
+				                                                     r.len)) != 0) {
 					cli_error("out of memory");
 					ret = PL_EXIT_USAGE;
 				}
@@ -246,7 +249,7 @@ static int run_show(const struct read_args *a)
 	if (a->json) {
 		char root[PL_B64_LEN(PL_HASH_BYTES) + 1], sb[PL_B64_LEN(PL_BOX_SALT_BYTES) + 1];
 
-		j = session_record_json(&r);
+		j = pl_member_record_json(r.rec, r.index, r.text, r.len);
 		if (j && proof_ret == PL_EXIT_OK) {
 			pl_b64_encode(root, cp.root, PL_HASH_BYTES);
 			json_object_set_new(j, "proof",

@@ -12,6 +12,7 @@
 
 #include <parley/box.h>
 #include <parley/encoding.h>
+#include <parley/member.h>
 #include <parley/party.h>
 #include <parley/timestamp.h>
 
@@ -224,20 +225,6 @@ static int parse_when(const char *s, int64_t base, int64_t *out)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp((const char *)a, (const char *)b);
-}
-
-/* Ref lines are ordered by their text "<role> <hex id>": role name, then id bytes. */
-static int cmp_ref(const void *a, const void *b)
-{
-	const struct pl_record_ref *x = a, *y = b;
-	int c = strcmp(pl_ref_role_name(x->role), pl_ref_role_name(y->role));
-
-	return c ? c : memcmp(x->id, y->id, PL_RECORD_ID_BYTES);
-}
-
 /*
  * Fills r's `to` lines from names (sorted, distinct, each a member). For a
  * send or consult also collects the readers' X25519 keys after keys[0] (this
@@ -261,11 +248,9 @@ static int add_parties(struct session *s, struct pl_record *r, const char *const
 			cli_error("%s %s: that is this party itself", opt, names[i]);
 			goto out;
 		}
-		for (size_t j = 0; j < r->nto; j++) {
-			if (strcmp(r->to[j], names[i]) == 0) {
-				cli_error("%s %s: named twice", opt, names[i]);
-				goto out;
-			}
+		if (pl_record_has_to(r, names[i])) {
+			cli_error("%s %s: named twice", opt, names[i]);
+			goto out;
 		}
 		p = session_party(s, names[i], &ret);
 		if (!p)
@@ -281,10 +266,12 @@ static int add_parties(struct session *s, struct pl_record *r, const char *const
 			memcpy(keys[*nkeys], ek.pk, PL_BOX_PK_BYTES);
 			(*nkeys)++;
 		}
-		memcpy(r->to[r->nto], names[i], strlen(names[i]) + 1);
-		r->nto++;
+		if (pl_member_to_add(r, names[i]) != 0) {
+			cli_error("%s %s: cannot be named", opt, names[i]);
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
 	}
-	qsort(r->to, r->nto, sizeof(r->to[0]), cmp_str);
 	ret = PL_EXIT_OK;
 out:
 	return ret;
@@ -312,19 +299,12 @@ static int add_ref(struct session *s, struct pl_record *r, const char *arg, enum
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	for (size_t i = 0; i < r->nrefs; i++) {
-		if (r->refs[i].role == role &&
-		    memcmp(r->refs[i].id, ref.id, PL_RECORD_ID_BYTES) == 0) {
-			session_short_id(sid, ref.id);
-			cli_error("record %s: named twice", sid);
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
+	if (pl_member_ref_add(r, role, ref.id) != 0) {
+		session_short_id(sid, ref.id);
+		cli_error("record %s: named twice", sid);
+		ret = PL_EXIT_USAGE;
+		goto out;
 	}
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, ref.id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
-	qsort(r->refs, r->nrefs, sizeof(r->refs[0]), cmp_ref);
 	if (ref.rec->time > *min_time)
 		*min_time = ref.rec->time;
 out:
@@ -349,28 +329,17 @@ static int seal_and_upload(struct session *s, struct pl_record *r, const struct 
                            const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
                            uint8_t salt[static PL_BOX_SALT_BYTES])
 {
-	uint8_t *blob = NULL;
-	size_t blob_len = 0;
-	uint8_t hash[PL_HASH_BYTES];
-	int ret = PL_EXIT_USAGE, err;
+	const char *stage = NULL;
+	int ret = PL_EXIT_OK, err;
 
-	err = pl_box_seal(&blob, &blob_len, r->commit, salt, (const uint8_t *)body->data, body->len,
-	                  readers, nreaders);
-	if (err) {
+	err = pl_member_payload_put(s->client, r, (const uint8_t *)body->data, body->len, readers,
+	                            nreaders, salt, &stage);
+	if (err && strcmp(stage, "seal") == 0) {
 		cli_error("cannot seal the body: %s", pl_strerror(err));
-		goto out;
-	}
-	err = pl_client_payload_put(s->client, blob, blob_len, hash);
-	if (err) {
+		ret = PL_EXIT_USAGE;
+	} else if (err) {
 		ret = session_client_failed(s, "the payload", err);
-		goto out;
 	}
-	memcpy(r->payload, hash, sizeof(hash));
-	r->payload_size = blob_len;
-	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-	ret = PL_EXIT_OK;
-out:
-	free(blob);
 	return ret;
 }
 
@@ -403,142 +372,175 @@ static int print_receipt(const struct author_args *a, const struct pl_record *r,
 	return ret;
 }
 
+/* Sets the reason line when the verb was given one. */
+static void set_reason(struct pl_record *r, const char *reason)
+{
+	if (reason) {
+		r->has |= PL_RECORD_HAS_REASON;
+		memcpy(r->reason, reason, strlen(reason) + 1);
+	}
+}
+
+/* A verb about one record: convey, decline, accept, refuse (of a send) or advise (a consult). */
+static int build_about(struct session *s, const struct author_args *a, struct pl_record *r,
+                       int64_t *min_time)
+{
+	int ret;
+
+	if (r->kind != PL_KIND_ADVISE) {
+		ret = add_ref(s, r, a->id, PL_ROLE_SUBJECT, PL_KIND_SEND, min_time);
+		if (!ret)
+			set_reason(r, a->reason);
+		return ret;
+	}
+	ret = add_ref(s, r, a->id, PL_ROLE_CONSULT, PL_KIND_CONSULT, min_time);
+	if (ret)
+		return ret;
+	r->has |= PL_RECORD_HAS_POSITION;
+	r->position = strcmp(a->position, "concur") == 0   ? PL_POSITION_CONCUR
+	              : strcmp(a->position, "object") == 0 ? PL_POSITION_OBJECT
+	                                                   : PL_POSITION_NOTED;
+	set_reason(r, a->reason);
+	return PL_EXIT_OK;
+}
+
+/* A statement: its cites and its public body. */
+static int build_statement(struct session *s, const struct author_args *a, struct pl_record *r,
+                           int64_t *min_time, struct pl_buf *body)
+{
+	int ret = PL_EXIT_OK;
+
+	r->has |= PL_RECORD_HAS_CLASS;
+	r->cls = a->measure ? PL_CLASS_MEASURE : PL_CLASS_STATEMENT;
+	for (size_t i = 0; !ret && i < a->ncites; i++)
+		ret = add_ref(s, r, a->cites[i], PL_ROLE_CITES, 0, min_time);
+	if (!ret)
+		ret = read_body(a, PL_RECORD_BODY_MAX, body);
+	if (ret)
+		goto out;
+	/* Text ends in a newline; a file usually does, a typed line may not. */
+	if ((body->data[body->len - 1] != '\n' && pl_buf_add(body, "\n", 1) != 0) ||
+	    body->len > PL_RECORD_BODY_MAX) {
+		cli_error("the body is longer than %u bytes", PL_RECORD_BODY_MAX);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	r->has |= PL_RECORD_HAS_BODY;
+	memcpy(r->body, body->data, body->len);
+	r->body[body->len] = '\0';
+	r->body_len = body->len;
+out:
+	return ret;
+}
+
+/* The intermediary of a send (--via), a reader unless --no-readable-by-via. */
+static int add_via(struct session *s, const struct author_args *a, struct pl_record *r,
+                   uint8_t (*readers)[PL_BOX_PK_BYTES], size_t *nreaders)
+{
+	const struct pl_client_party *p;
+	struct pl_party_ekey ek;
+	int ret = PL_EXIT_USAGE;
+
+	if (!pl_party_name_is_valid(a->via, strlen(a->via)) ||
+	    strcmp(a->via, s->profile.party) == 0 || pl_record_has_to(r, a->via)) {
+		cli_error("--via %s: not a party other than this one and the recipients", a->via);
+		goto out;
+	}
+	p = session_party(s, a->via, &ret);
+	if (!p)
+		goto out;
+	r->has |= PL_RECORD_HAS_VIA;
+	memcpy(r->via, a->via, strlen(a->via) + 1);
+	if (a->readable_by_via) {
+		if (pl_party_ekey_parse(&ek, p->enc_key, strlen(p->enc_key)) != 0) {
+			cli_error("party %s: its encryption key in the directory is unusable",
+			          a->via);
+			ret = PL_EXIT_FAIL;
+			goto out;
+		}
+		memcpy(readers[(*nreaders)++], ek.pk, PL_BOX_PK_BYTES);
+	}
+	ret = PL_EXIT_OK;
+out:
+	return ret;
+}
+
+/* A send or consult: its class, reply, parties, deadline, and the body sealed and uploaded. */
+static int build_sealed(struct session *s, const struct author_args *a, struct pl_record *r,
+                        int64_t *min_time, struct pl_buf *body,
+                        uint8_t salt[static PL_BOX_SALT_BYTES], bool *sealed)
+{
+	uint8_t readers[1 + PL_RECORD_MAX_TO + 1][PL_BOX_PK_BYTES];
+	size_t nreaders = 1;
+	int ret = PL_EXIT_OK;
+
+	memcpy(readers[0], s->me.ekey.pk, PL_BOX_PK_BYTES);
+	if (r->kind == PL_KIND_SEND) {
+		r->has |= PL_RECORD_HAS_CLASS;
+		r->cls = !a->cls                           ? PL_CLASS_MESSAGE
+		         : strcmp(a->cls, "proposal") == 0 ? PL_CLASS_PROPOSAL
+		         : strcmp(a->cls, "letter") == 0   ? PL_CLASS_LETTER
+		                                           : PL_CLASS_MESSAGE;
+	}
+	if (a->reply_to)
+		ret = add_ref(s, r, a->reply_to, PL_ROLE_REPLY_TO, PL_KIND_SEND, min_time);
+	if (!ret)
+		ret = add_parties(s, r, a->to, a->nto, r->kind == PL_KIND_SEND ? "--to" : "--with",
+		                  readers, &nreaders);
+	if (!ret && a->via)
+		ret = add_via(s, a, r, readers, &nreaders);
+	if (!ret && a->deadline) {
+		int64_t base = session_now();
+		if (*min_time > base)
+			base = *min_time;
+		if (parse_when(a->deadline, base, &r->deadline) != 0) {
+			cli_error("--deadline '%s': not an RFC 3339 UTC time nor +DURATION",
+			          a->deadline);
+			ret = PL_EXIT_USAGE;
+			goto out;
+		}
+		r->has |= PL_RECORD_HAS_DEADLINE;
+	}
+	if (!ret)
+		ret = read_body(a, PL_BOX_MAX_BODY, body);
+	if (!ret)
+		ret = seal_and_upload(s, r, body, (const uint8_t(*)[PL_BOX_PK_BYTES])readers,
+		                      nreaders, salt);
+	if (!ret)
+		*sealed = true;
+out:
+	sodium_memzero(readers, sizeof(readers));
+	return ret;
+}
+
 /* The kind-specific part of each verb: fills r, min_time and, for sealed bodies, body and salt. */
 static int build(struct session *s, const struct author_args *a, struct pl_record *r,
                  int64_t *min_time, struct pl_buf *body, uint8_t salt[static PL_BOX_SALT_BYTES],
                  bool *sealed)
 {
-	uint8_t readers[1 + PL_RECORD_MAX_TO + 1][PL_BOX_PK_BYTES];
-	size_t nreaders = 1;
-	const char *why = NULL;
-	int ret = PL_EXIT_OK;
-	enum pl_record_class cls = PL_CLASS_MESSAGE;
+	int ret;
 
 	r->kind = a->spec->kind;
-	memcpy(readers[0], s->me.ekey.pk, PL_BOX_PK_BYTES);
 	switch (r->kind) {
 	case PL_KIND_CONVEY:
 	case PL_KIND_DECLINE:
 	case PL_KIND_ACCEPT:
 	case PL_KIND_REFUSE:
-		ret = add_ref(s, r, a->id, PL_ROLE_SUBJECT, PL_KIND_SEND, min_time);
-		if (!ret && a->reason) {
-			r->has |= PL_RECORD_HAS_REASON;
-			memcpy(r->reason, a->reason, strlen(a->reason) + 1);
-		}
-		break;
 	case PL_KIND_ADVISE:
-		ret = add_ref(s, r, a->id, PL_ROLE_CONSULT, PL_KIND_CONSULT, min_time);
-		if (ret)
-			break;
-		r->has |= PL_RECORD_HAS_POSITION;
-		r->position = strcmp(a->position, "concur") == 0   ? PL_POSITION_CONCUR
-		              : strcmp(a->position, "object") == 0 ? PL_POSITION_OBJECT
-		                                                   : PL_POSITION_NOTED;
-		if (a->reason) {
-			r->has |= PL_RECORD_HAS_REASON;
-			memcpy(r->reason, a->reason, strlen(a->reason) + 1);
-		}
+		ret = build_about(s, a, r, min_time);
 		break;
 	case PL_KIND_STATEMENT:
-		r->has |= PL_RECORD_HAS_CLASS;
-		r->cls = a->measure ? PL_CLASS_MEASURE : PL_CLASS_STATEMENT;
-		for (size_t i = 0; !ret && i < a->ncites; i++)
-			ret = add_ref(s, r, a->cites[i], PL_ROLE_CITES, 0, min_time);
-		if (!ret)
-			ret = read_body(a, PL_RECORD_BODY_MAX, body);
-		if (ret)
-			break;
-		/* Text ends in a newline; a file usually does, a typed line may not. */
-		if (body->data[body->len - 1] != '\n' && pl_buf_add(body, "\n", 1) != 0) {
-			cli_error("the body is longer than %u bytes", PL_RECORD_BODY_MAX);
-			ret = PL_EXIT_USAGE;
-			break;
-		}
-		if (body->len > PL_RECORD_BODY_MAX) {
-			cli_error("the body is longer than %u bytes", PL_RECORD_BODY_MAX);
-			ret = PL_EXIT_USAGE;
-			break;
-		}
-		r->has |= PL_RECORD_HAS_BODY;
-		memcpy(r->body, body->data, body->len);
-		r->body[body->len] = '\0';
-		r->body_len = body->len;
+		ret = build_statement(s, a, r, min_time, body);
 		break;
 	case PL_KIND_SEND:
 	case PL_KIND_CONSULT:
-		if (r->kind == PL_KIND_SEND && a->cls) {
-			cls = strcmp(a->cls, "proposal") == 0 ? PL_CLASS_PROPOSAL
-			      : strcmp(a->cls, "letter") == 0 ? PL_CLASS_LETTER
-			                                      : PL_CLASS_MESSAGE;
-		}
-		if (r->kind == PL_KIND_SEND) {
-			r->has |= PL_RECORD_HAS_CLASS;
-			r->cls = cls;
-		}
-		if (a->reply_to)
-			ret = add_ref(s, r, a->reply_to, PL_ROLE_REPLY_TO, PL_KIND_SEND, min_time);
-		if (!ret)
-			ret = add_parties(s, r, a->to, a->nto,
-			                  r->kind == PL_KIND_SEND ? "--to" : "--with", readers,
-			                  &nreaders);
-		if (!ret && a->via) {
-			const struct pl_client_party *p;
-			struct pl_party_ekey ek;
-
-			if (!pl_party_name_is_valid(a->via, strlen(a->via)) ||
-			    strcmp(a->via, s->profile.party) == 0 || pl_record_has_to(r, a->via)) {
-				cli_error("--via %s: not a party other than this one and the "
-				          "recipients",
-				          a->via);
-				ret = PL_EXIT_USAGE;
-				break;
-			}
-			p = session_party(s, a->via, &ret);
-			if (!p)
-				break;
-			r->has |= PL_RECORD_HAS_VIA;
-			memcpy(r->via, a->via, strlen(a->via) + 1);
-			if (a->readable_by_via) {
-				if (pl_party_ekey_parse(&ek, p->enc_key, strlen(p->enc_key)) != 0) {
-					cli_error(
-					        "party %s: its encryption key in the directory is "
-					        "unusable",
-					        a->via);
-					ret = PL_EXIT_FAIL;
-					break;
-				}
-				memcpy(readers[nreaders++], ek.pk, PL_BOX_PK_BYTES);
-			}
-		}
-		if (!ret && a->deadline) {
-			int64_t base = session_now();
-			if (*min_time > base)
-				base = *min_time;
-			if (parse_when(a->deadline, base, &r->deadline) != 0) {
-				cli_error("--deadline '%s': not an RFC 3339 UTC time nor +DURATION",
-				          a->deadline);
-				ret = PL_EXIT_USAGE;
-				break;
-			}
-			r->has |= PL_RECORD_HAS_DEADLINE;
-		}
-		if (!ret)
-			ret = read_body(a, PL_BOX_MAX_BODY, body);
-		if (!ret)
-			ret = seal_and_upload(s, r, body,
-			                      (const uint8_t(*)[PL_BOX_PK_BYTES])readers, nreaders,
-			                      salt);
-		if (!ret)
-			*sealed = true;
+		ret = build_sealed(s, a, r, min_time, body, salt, sealed);
 		break;
 	default:
 		cli_error("%s: not a verb that authors records", a->spec->name);
 		ret = PL_EXIT_USAGE;
 		break;
 	}
-	(void)why;
-	sodium_memzero(readers, sizeof(readers));
 	return ret;
 }
 
@@ -596,28 +598,33 @@ out:
 	return ret;
 }
 
-/* Parses the arguments of the verb named argv[0] and runs it. */
-static int author(int argc, char **argv)
+/* The getopt_long() table of every authoring verb; each verb allows a subset (O_ bits). */
+static const struct option opts[] = {
+        {"to", required_argument, NULL, 't'},
+        {"via", required_argument, NULL, 'v'},
+        {"class", required_argument, NULL, 'c'},
+        {"deadline", required_argument, NULL, 'd'},
+        {"reply-to", required_argument, NULL, 'r'},
+        {"body-file", required_argument, NULL, 'b'},
+        {"readable-by-via", no_argument, NULL, 'y'},
+        {"no-readable-by-via", no_argument, NULL, 'Y'},
+        {"reason", required_argument, NULL, 'R'},
+        {"cites", required_argument, NULL, 'C'},
+        {"measure", no_argument, NULL, 'm'},
+        {"with", required_argument, NULL, 'W'},
+        {"position", required_argument, NULL, 'o'},
+        {"profile", required_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+
+/*
+ * Takes one option c of the verb cmd into a. Returns -1 to go on, else the
+ * exit code to stop with (0 after --help).
+ */
+static int take_option(struct author_args *a, int c, char **argv, const char *cmd)
 {
-	static const struct option opts[] = {
-	        {"to", required_argument, NULL, 't'},
-	        {"via", required_argument, NULL, 'v'},
-	        {"class", required_argument, NULL, 'c'},
-	        {"deadline", required_argument, NULL, 'd'},
-	        {"reply-to", required_argument, NULL, 'r'},
-	        {"body-file", required_argument, NULL, 'b'},
-	        {"readable-by-via", no_argument, NULL, 'y'},
-	        {"no-readable-by-via", no_argument, NULL, 'Y'},
-	        {"reason", required_argument, NULL, 'R'},
-	        {"cites", required_argument, NULL, 'C'},
-	        {"measure", no_argument, NULL, 'm'},
-	        {"with", required_argument, NULL, 'W'},
-	        {"position", required_argument, NULL, 'o'},
-	        {"profile", required_argument, NULL, 'P'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	static const struct {
 		int c;
 		unsigned bit;
@@ -627,6 +634,138 @@ static int author(int argc, char **argv)
 	        {'R', O_REASON},   {'C', O_CITES},     {'m', O_MEASURE},  {'W', O_WITH},
 	        {'o', O_POSITION},
 	};
+	int ret = -1;
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (need[i].c == c && !(a->spec->allowed & need[i].bit)) {
+			ret = cli_usage(cmd, "option '%s' is not for %s", argv[optind - 1], cmd);
+			goto out;
+		}
+	}
+	switch (c) {
+	case 't':
+	case 'W':
+		if (a->nto == PL_RECORD_MAX_TO) {
+			ret = cli_usage(cmd, "at most %d parties", PL_RECORD_MAX_TO);
+			goto out;
+		}
+		a->to[a->nto++] = optarg;
+		break;
+	case 'v':
+		a->via = optarg;
+		break;
+	case 'c':
+		if (strcmp(optarg, "message") != 0 && strcmp(optarg, "proposal") != 0 &&
+		    strcmp(optarg, "letter") != 0) {
+			ret = cli_usage(cmd, "--class '%s': message, proposal or letter", optarg);
+			goto out;
+		}
+		a->cls = optarg;
+		break;
+	case 'd':
+		a->deadline = optarg;
+		break;
+	case 'r':
+		a->reply_to = optarg;
+		break;
+	case 'b':
+		a->body_file = optarg;
+		break;
+	case 'y':
+		a->readable_by_via = true;
+		break;
+	case 'Y':
+		a->readable_by_via = false;
+		break;
+	case 'R':
+		a->reason = optarg;
+		break;
+	case 'C':
+		if (a->ncites == PL_RECORD_MAX_REFS) {
+			ret = cli_usage(cmd, "at most %d --cites", PL_RECORD_MAX_REFS);
+			goto out;
+		}
+		a->cites[a->ncites++] = optarg;
+		break;
+	case 'm':
+		a->measure = true;
+		break;
+	case 'o':
+		if (strcmp(optarg, "concur") != 0 && strcmp(optarg, "object") != 0 &&
+		    strcmp(optarg, "noted") != 0) {
+			ret = cli_usage(cmd, "--position '%s': concur, object or noted", optarg);
+			goto out;
+		}
+		a->position = optarg;
+		break;
+	case 'P':
+		a->profile = optarg;
+		break;
+	case 'j':
+		a->json = true;
+		break;
+	case 'h':
+		fputs(a->spec->help, stdout);
+		ret = PL_EXIT_OK;
+		goto out;
+	default:
+		ret = cli_bad_option(cmd, c, argv);
+		goto out;
+	}
+out:
+	return ret;
+}
+
+/* Checks what the options of a verb say together, and its positional record ID. Exit code. */
+static int check_args(struct author_args *a, int argc, char **argv, const char *cmd)
+{
+	int ret = PL_EXIT_OK;
+
+	if (a->spec->takes_id) {
+		if (argc - optind != 1) {
+			ret = cli_usage(cmd, argc == optind ? "missing the record ID"
+			                                    : "more than one record ID");
+			goto out;
+		}
+		a->id = argv[optind];
+	} else if (optind != argc) {
+		ret = cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if ((a->spec->allowed & O_TO) && a->nto == 0) {
+		ret = cli_usage(cmd, "needs at least one --to");
+		goto out;
+	}
+	if ((a->spec->allowed & O_WITH) && a->nto == 0) {
+		ret = cli_usage(cmd, "needs at least one --with");
+		goto out;
+	}
+	if (a->spec->kind == PL_KIND_DECLINE && !a->reason) {
+		ret = cli_usage(cmd, "needs --reason");
+		goto out;
+	}
+	if (a->spec->kind == PL_KIND_ADVISE && !a->position) {
+		ret = cli_usage(cmd, "needs --position concur|object|noted");
+		goto out;
+	}
+	if (a->reason && (strlen(a->reason) == 0 || strlen(a->reason) > PL_RECORD_REASON_MAX ||
+	                  strchr(a->reason, '\n') || a->reason[0] == ' ' ||
+	                  a->reason[strlen(a->reason) - 1] == ' ')) {
+		ret = cli_usage(cmd, "--reason: one line of 1 to %d bytes, no space at either end",
+		                PL_RECORD_REASON_MAX);
+		goto out;
+	}
+	if (!a->via && !a->readable_by_via) {
+		ret = cli_usage(cmd, "--no-readable-by-via without --via");
+		goto out;
+	}
+out:
+	return ret;
+}
+
+/* Parses the arguments of the verb named argv[0] and runs it. */
+static int author(int argc, char **argv)
+{
 	struct author_args a;
 	const char *cmd = argv[0];
 	int c, ret;
@@ -642,125 +781,13 @@ static int author(int argc, char **argv)
 		goto out;
 	}
 	while ((c = getopt_long(argc, argv, ":t:v:c:d:r:b:R:C:mW:o:P:jh", opts, NULL)) != -1) {
-		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-			if (need[i].c == c && !(a.spec->allowed & need[i].bit)) {
-				ret = cli_usage(cmd, "option '%s' is not for %s", argv[optind - 1],
-				                cmd);
-				goto out;
-			}
-		}
-		switch (c) {
-		case 't':
-		case 'W':
-			if (a.nto == PL_RECORD_MAX_TO) {
-				ret = cli_usage(cmd, "at most %d parties", PL_RECORD_MAX_TO);
-				goto out;
-			}
-			a.to[a.nto++] = optarg;
-			break;
-		case 'v':
-			a.via = optarg;
-			break;
-		case 'c':
-			if (strcmp(optarg, "message") != 0 && strcmp(optarg, "proposal") != 0 &&
-			    strcmp(optarg, "letter") != 0) {
-				ret = cli_usage(cmd, "--class '%s': message, proposal or letter",
-				                optarg);
-				goto out;
-			}
-			a.cls = optarg;
-			break;
-		case 'd':
-			a.deadline = optarg;
-			break;
-		case 'r':
-			a.reply_to = optarg;
-			break;
-		case 'b':
-			a.body_file = optarg;
-			break;
-		case 'y':
-			a.readable_by_via = true;
-			break;
-		case 'Y':
-			a.readable_by_via = false;
-			break;
-		case 'R':
-			a.reason = optarg;
-			break;
-		case 'C':
-			if (a.ncites == PL_RECORD_MAX_REFS) {
-				ret = cli_usage(cmd, "at most %d --cites", PL_RECORD_MAX_REFS);
-				goto out;
-			}
-			a.cites[a.ncites++] = optarg;
-			break;
-		case 'm':
-			a.measure = true;
-			break;
-		case 'o':
-			if (strcmp(optarg, "concur") != 0 && strcmp(optarg, "object") != 0 &&
-			    strcmp(optarg, "noted") != 0) {
-				ret = cli_usage(cmd, "--position '%s': concur, object or noted",
-				                optarg);
-				goto out;
-			}
-			a.position = optarg;
-			break;
-		case 'P':
-			a.profile = optarg;
-			break;
-		case 'j':
-			a.json = true;
-			break;
-		case 'h':
-			fputs(a.spec->help, stdout);
-			ret = PL_EXIT_OK;
+		ret = take_option(&a, c, argv, cmd);
+		if (ret >= 0)
 			goto out;
-		default:
-			ret = cli_bad_option(cmd, c, argv);
-			goto out;
-		}
 	}
-	if (a.spec->takes_id) {
-		if (argc - optind != 1) {
-			ret = cli_usage(cmd, argc == optind ? "missing the record ID"
-			                                    : "more than one record ID");
-			goto out;
-		}
-		a.id = argv[optind];
-	} else if (optind != argc) {
-		ret = cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((a.spec->allowed & O_TO) && a.nto == 0) {
-		ret = cli_usage(cmd, "needs at least one --to");
-		goto out;
-	}
-	if ((a.spec->allowed & O_WITH) && a.nto == 0) {
-		ret = cli_usage(cmd, "needs at least one --with");
-		goto out;
-	}
-	if (a.spec->kind == PL_KIND_DECLINE && !a.reason) {
-		ret = cli_usage(cmd, "needs --reason");
-		goto out;
-	}
-	if (a.spec->kind == PL_KIND_ADVISE && !a.position) {
-		ret = cli_usage(cmd, "needs --position concur|object|noted");
-		goto out;
-	}
-	if (a.reason && (strlen(a.reason) == 0 || strlen(a.reason) > PL_RECORD_REASON_MAX ||
-	                 strchr(a.reason, '\n') || a.reason[0] == ' ' ||
-	                 a.reason[strlen(a.reason) - 1] == ' ')) {
-		ret = cli_usage(cmd, "--reason: one line of 1 to %d bytes, no space at either end",
-		                PL_RECORD_REASON_MAX);
-		goto out;
-	}
-	if (!a.via && !a.readable_by_via) {
-		ret = cli_usage(cmd, "--no-readable-by-via without --via");
-		goto out;
-	}
-	ret = run(&a);
+	ret = check_args(&a, argc, argv, cmd);
+	if (!ret)
+		ret = run(&a);
 out:
 	return ret;
 }

@@ -14,6 +14,7 @@
 
 #include <parley/box.h>
 #include <parley/encoding.h>
+#include <parley/member.h>
 #include <parley/note.h>
 #include <parley/proof.h>
 #include <parley/timestamp.h>
@@ -187,7 +188,7 @@ void session_close(struct session *s)
 	pl_client_free(s->client);
 	pl_state_close(s->state);
 	pl_client_parties_free(s->parties, s->nparties);
-	free(s->keys);
+	pl_directory_release(&s->keys);
 	pl_party_clear(&s->me);
 	sodium_memzero(s, sizeof(*s));
 }
@@ -232,82 +233,26 @@ static void describe_checkpoint(const char *label, uint64_t size,
 	}
 }
 
-/*
- * Writes the evidence of two histories to a new file split-view-<time>.txt
- * in the directory of the profile's state (never over an older one), synced
- * to disk, and names it. Returns 0 or -1 (said why).
- */
-static int write_evidence(struct session *s, struct pl_client_split *sp)
+/* Keeps the evidence of two histories (pl_member_evidence_save()) and names it. */
+static void write_evidence(struct session *s, struct pl_client_split *sp)
 {
-	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], stamp[PL_TIMESTAMP_LEN + 1], compact[32];
-	struct pl_buf text, vk;
-	const char *slash;
-	size_t k = 0, off = 0;
-	int fd = -1, ret = -1;
+	char path[PL_PROFILE_PATH_MAX + 1];
+	const char *stage = NULL;
+	int err;
 
-	pl_buf_init(&text, 4 * PL_NOTE_MAX_BYTES);
-	pl_buf_init(&vk, 1024);
-	if (pl_vkey_format(&s->profile.log_key, &vk) == 0)
-		snprintf(sp->log_key, sizeof(sp->log_key), "%s", vk.data);
-	if (pl_client_split_format(sp, &text) != 0) {
-		cli_error("evidence: out of memory");
-		goto out;
-	}
-	slash = strrchr(s->profile.state, '/');
-	if (!slash || (size_t)(slash - s->profile.state) >= sizeof(dir)) {
+	err = pl_member_evidence_save(sp, &s->profile.log_key, s->profile.state, path, &stage);
+	if (err == PL_EIO)
+		cli_error("evidence: cannot %s %s: %s", stage, path, strerror(errno));
+	else if (err == PL_ETOOBIG)
+		cli_error("evidence: path too long in %s", path);
+	else if (err == PL_EINVAL)
 		cli_error("evidence: no directory in the state path %s", s->profile.state);
-		goto out;
-	}
-	memcpy(dir, s->profile.state, (size_t)(slash - s->profile.state));
-	dir[slash - s->profile.state] = '\0';
-	if (pl_timestamp_format(stamp, sp->detected) != 0)
-		snprintf(stamp, sizeof(stamp), "0");
-	for (size_t i = 0; stamp[i] && k + 1 < sizeof(compact); i++)
-		if (stamp[i] != '-' && stamp[i] != ':')
-			compact[k++] = stamp[i];
-	compact[k] = '\0';
-	/* Several detections in one second get -2, -3, ...: none overwrites another. */
-	for (int n = 1; fd < 0 && n <= 100; n++) {
-		int len =
-		        n == 1 ? snprintf(path, sizeof(path), "%s/split-view-%s.txt", dir, compact)
-		               : snprintf(path, sizeof(path), "%s/split-view-%s-%d.txt", dir,
-		                          compact, n);
-		if (len < 0 || (size_t)len >= sizeof(path)) {
-			cli_error("evidence: path too long in %s", dir);
-			goto out;
-		}
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		cli_error("evidence: cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (off < text.len) {
-		ssize_t w = write(fd, text.data + off, text.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			cli_error("evidence: cannot write %s: %s", path, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		cli_error("evidence: cannot sync %s: %s", path, strerror(errno));
-		goto out;
-	}
-	cli_error("evidence written to %s: both signed checkpoints exactly as received and the "
-	          "exchange's proof; hand it to a witness or a court",
-	          path);
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	pl_buf_release(&text);
-	pl_buf_release(&vk);
-	return ret;
+	else if (err)
+		cli_error("evidence: out of memory");
+	else
+		cli_error("evidence written to %s: both signed checkpoints exactly as received and "
+		          "the exchange's proof; hand it to a witness or a court",
+		          path);
 }
 
 /* The verdict when two checkpoints cannot both be true: says so, keeps the evidence. Returns 1. */
@@ -321,7 +266,7 @@ static int two_histories(struct session *s, struct pl_client_split *sp)
 	describe_checkpoint("given now", sp->given.size, sp->given.root, sp->given.note,
 	                    sp->given.note_len);
 	fputs("  Both are signed by the exchange's log key; keep them as evidence.\n", stderr);
-	(void)write_evidence(s, sp);
+	write_evidence(s, sp);
 	return PL_EXIT_FAIL;
 }
 
@@ -430,76 +375,15 @@ out:
 	return ret;
 }
 
-/* Parses a signed record without verifying it (to learn the keys a register brings). */
-static int parse_unverified(struct pl_record *r, const char *msg, size_t len)
-{
-	struct pl_note *n = NULL;
-	int err = pl_note_parse(&n, msg, len);
-
-	if (!err)
-		err = pl_record_parse(r, n->text, n->text_len, NULL);
-	pl_note_free(n);
-	return err;
-}
-
-/* Checks one directory entry against its register record, signed by the pinned log key. */
-static int check_party(struct session *s, const struct pl_client_party *p, struct pl_record *r)
-{
-	struct pl_vkey dir[1 + PL_RECORD_MAX_KEYS];
-	uint8_t id[PL_RECORD_ID_BYTES];
-	struct pl_buf ek;
-	const char *why = "not a register record";
-	bool has_key = false;
-	int err;
-
-	pl_buf_init(&ek, PL_PARTY_EKEY_TEXT_MAX + 1);
-	err = parse_unverified(r, p->register_record, p->register_record_len);
-	if (err)
-		goto out;
-	dir[0] = s->profile.log_key;
-	for (size_t i = 0; i < r->nkeys && i < PL_RECORD_MAX_KEYS; i++)
-		dir[1 + i] = r->keys[i];
-	err = pl_record_open(r, id, NULL, p->register_record, p->register_record_len, dir,
-	                     1 + r->nkeys, &why);
-	if (err)
-		goto out;
-	err = PL_EVERIFY;
-	if (memcmp(id, p->register_id, PL_RECORD_ID_BYTES) != 0) {
-		why = "the register record is not the one the entry names";
-		goto out;
-	}
-	if (r->kind != PL_KIND_REGISTER || strcmp(r->party, p->name) != 0 ||
-	    strcmp(r->exchange, s->profile.origin) != 0) {
-		why = "the register record is for another party or exchange";
-		goto out;
-	}
-	for (size_t i = 0; i < r->nkeys; i++)
-		has_key = has_key || pl_vkey_equal(&r->keys[i], &p->vkey);
-	if (!has_key) {
-		why = "the entry's key is not in its register record";
-		goto out;
-	}
-	if (pl_party_ekey_format(&r->enc, &ek) != 0 || ek.len != strlen(p->enc_key) ||
-	    memcmp(ek.data, p->enc_key, ek.len) != 0) {
-		why = "the entry's encryption key is not its register record's";
-		goto out;
-	}
-	err = 0;
-out:
-	if (err)
-		cli_error("directory entry %s: %s", p->name, why ? why : pl_strerror(err));
-	pl_buf_release(&ek);
-	return err ? PL_EXIT_FAIL : PL_EXIT_OK;
-}
-
 int session_directory(struct session *s, bool force)
 {
 	struct pl_client_party *v = NULL;
-	struct pl_vkey *keys = NULL;
-	struct pl_record *r = NULL;
-	size_t n = 0;
+	struct pl_directory dir;
+	const char *why = NULL;
+	size_t n = 0, bad = 0;
 	int ret = PL_EXIT_USAGE, err;
 
+	memset(&dir, 0, sizeof(dir));
 	if (s->parties && !force) {
 		ret = PL_EXIT_OK;
 		goto out;
@@ -509,32 +393,27 @@ int session_directory(struct session *s, bool force)
 		ret = session_client_failed(s, "directory", err);
 		goto out;
 	}
-	r = malloc(sizeof(*r));
-	keys = calloc(n + 1, sizeof(*keys));
-	if (!r || !keys) {
-		cli_error("directory: out of memory");
+	err = pl_member_directory(&dir, &s->profile.log_key, s->profile.origin, v, n, &bad, &why);
+	if (err && bad >= n) {
+		cli_error("directory: %s", pl_strerror(err));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		ret = check_party(s, &v[i], r);
-		if (ret)
-			goto out;
-		keys[i] = v[i].vkey;
+	if (err) {
+		cli_error("directory entry %s: %s", v[bad].name, why ? why : pl_strerror(err));
+		ret = PL_EXIT_FAIL;
+		goto out;
 	}
-	keys[n] = s->profile.log_key;
 	pl_client_parties_free(s->parties, s->nparties);
-	free(s->keys);
+	pl_directory_release(&s->keys);
 	s->parties = v;
 	s->nparties = n;
-	s->keys = keys;
-	s->nkeys = n + 1;
+	s->keys = dir;
 	v = NULL;
-	keys = NULL;
+	memset(&dir, 0, sizeof(dir));
 	ret = PL_EXIT_OK;
 out:
 	pl_client_parties_free(v, n);
-	free(keys);
-	free(r);
+	pl_directory_release(&dir);
 	return ret;
 }
 
@@ -580,22 +459,23 @@ static int open_record(struct session *s, const char *text, size_t len, struct s
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	err = pl_record_open(out->rec, id, NULL, text, len, s->keys, s->nkeys, &why);
+	err = pl_member_record_open(out->rec, id, text, len, &s->keys, s->profile.origin, &why);
 	if (err == PL_ENOKEY) {
 		/* A party registered since the directory was fetched. */
 		ret = session_directory(s, true);
 		if (ret)
 			goto out;
-		err = pl_record_open(out->rec, id, NULL, text, len, s->keys, s->nkeys, &why);
+		err = pl_member_record_open(out->rec, id, text, len, &s->keys, s->profile.origin,
+		                            &why);
 	}
-	if (err) {
-		cli_error("record %s: %s", sid, why ? why : pl_strerror(err));
+	if (err == PL_EINVAL) {
+		cli_error("record %s: made for exchange '%s', not '%s'", sid, out->rec->exchange,
+		          s->profile.origin);
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}
-	if (strcmp(out->rec->exchange, s->profile.origin) != 0) {
-		cli_error("record %s: made for exchange '%s', not '%s'", sid, out->rec->exchange,
-		          s->profile.origin);
+	if (err) {
+		cli_error("record %s: %s", sid, why ? why : pl_strerror(err));
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}
@@ -658,24 +538,16 @@ int session_resolve(struct session *s, const char *arg, struct session_record *o
 
 	memset(&e, 0, sizeof(e));
 	pl_buf_init(&cached, PL_RECORD_MAX_BYTES);
-	if (n < PL_RECORD_ID_PREFIX_MIN || n > PL_RECORD_ID_HEX_LEN) {
+	err = pl_member_id_arg(lower, arg);
+	if (err == PL_ERANGE)
 		cli_error("record id '%s': not %d to %d hex digits", arg, PL_RECORD_ID_PREFIX_MIN,
 		          PL_RECORD_ID_HEX_LEN);
+	else if (err)
+		cli_error("record id '%s': not hex digits", arg);
+	if (err) {
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char c = arg[i];
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			cli_error("record id '%s': not hex digits", arg);
-			ret = PL_EXIT_USAGE;
-			goto out;
-		}
-		lower[i] = c;
-	}
-	lower[n] = '\0';
 	if (n == PL_RECORD_ID_HEX_LEN && pl_record_id_parse(id, lower, n) == 0 &&
 	    pl_state_record_get(s->state, id, &index, &cached) == 0) {
 		ret = open_record(s, cached.data, cached.len, out);
@@ -701,7 +573,6 @@ int session_prove(struct session *s, const struct session_record *r, struct pl_c
 {
 	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
-	uint8_t leaf[PL_HASH_BYTES];
 	struct pl_buf text;
 	char sid[17], what[40];
 	int ret = PL_EXIT_FAIL, err;
@@ -714,20 +585,15 @@ int session_prove(struct session *s, const struct session_record *r, struct pl_c
 		ret = session_client_failed(s, what, err);
 		goto out;
 	}
-	err = pl_proof_parse(&p, text.data ? text.data : "", text.len);
-	if (err) {
-		cli_error("%s: %s", what, pl_strerror(err));
-		goto out;
-	}
-	pl_tlog_leaf_hash(leaf, r->text, r->len);
-	err = pl_proof_verify(p, leaf, s->profile.origin, &s->profile.log_key, 1, &pcp, NULL);
-	if (err) {
-		cli_error("%s: does not hold: %s", what, pl_strerror(err));
-		goto out;
-	}
-	if (r->index != UINT64_MAX && p->index != r->index) {
+	err = pl_member_proof_check(text.data, text.len, r->text, r->len, r->index,
+	                            s->profile.origin, &s->profile.log_key, &p, &pcp);
+	if (err == PL_ERANGE) {
 		cli_error("%s: proves index %llu, but the exchange gave the record at %llu", what,
 		          (unsigned long long)p->index, (unsigned long long)r->index);
+		goto out;
+	}
+	if (err) {
+		cli_error("%s: %s%s", what, p ? "does not hold: " : "", pl_strerror(err));
 		goto out;
 	}
 	/* pl_proof_verify() checked the checkpoint's signature: only consistency is left. */
@@ -776,13 +642,13 @@ int session_payload(struct session *s, const struct session_record *r, uint8_t *
 		ret = session_client_failed(s, what, err);
 		goto out;
 	}
-	if (blob.len != rec->payload_size) {
+	err = pl_member_payload_open(&plain, &plain_len, tmp_salt, rec, (const uint8_t *)blob.data,
+	                             blob.len, &s->me.enc);
+	if (err == PL_ERANGE) {
 		cli_error("%s: %zu bytes, the record says %llu", what, blob.len,
 		          (unsigned long long)rec->payload_size);
 		goto out;
 	}
-	err = pl_box_open(&plain, &plain_len, tmp_salt, (const uint8_t *)blob.data, blob.len,
-	                  &s->me.enc, rec->commit);
 	if (err == PL_ENOTFOUND) {
 		ret = PL_EXIT_OK; /* sealed to others only */
 		goto out;
@@ -858,49 +724,30 @@ out:
 	return ret;
 }
 
-/* The act a record is, about the record it refers to (for the local state). */
-static const struct pl_record_ref *act_subject(const struct pl_record *r)
-{
-	const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_SUBJECT);
-
-	if (!ref)
-		ref = pl_record_ref_find(r, PL_ROLE_CONSULT);
-	if (!ref)
-		ref = pl_record_ref_find(r, PL_ROLE_CHECK);
-	return ref;
-}
-
-/* Checks a receipt: the proof of this record under its checkpoint, and that checkpoint. */
+/* Checks a receipt (pl_member_receipt_check()), then its checkpoint against the one seen. */
 static int check_receipt(struct session *s, const struct pl_receipt *rc, const char *text,
                          size_t len, const char *what)
 {
 	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
-	uint8_t leaf[PL_HASH_BYTES];
 	int ret = PL_EXIT_FAIL, err;
 
-	err = pl_proof_parse(&p, rc->proof, rc->proof_len);
-	if (!err) {
-		pl_tlog_leaf_hash(leaf, text, len);
-		err = pl_proof_verify(p, leaf, s->profile.origin, &s->profile.log_key, 1, &pcp,
-		                      NULL);
-	}
-	if (err) {
-		cli_error("%s: the exchange's receipt does not prove it logged: %s", what,
-		          pl_strerror(err));
-		goto out;
-	}
-	if (p->index != rc->index || pcp.size != rc->size) {
+	err = pl_member_receipt_check(rc, text, len, s->profile.origin, &s->profile.log_key, &p,
+	                              &pcp);
+	if (err == PL_ERANGE) {
 		cli_error(
 		        "%s: the receipt's proof is for index %llu at size %llu, not %llu at %llu",
 		        what, (unsigned long long)p->index, (unsigned long long)pcp.size,
 		        (unsigned long long)rc->index, (unsigned long long)rc->size);
 		goto out;
 	}
-	/* The proof carries the signed checkpoint it verified; the receipt's copy must be it. */
-	if (rc->checkpoint_len != p->checkpoint_len ||
-	    memcmp(rc->checkpoint, p->checkpoint, p->checkpoint_len) != 0) {
+	if (err == PL_EINCONSISTENT) {
 		cli_error("%s: the receipt's checkpoint is not the one its proof is for", what);
+		goto out;
+	}
+	if (err) {
+		cli_error("%s: the exchange's receipt does not prove it logged: %s", what,
+		          pl_strerror(err));
 		goto out;
 	}
 	ret = observe(s, &pcp, p->checkpoint, p->checkpoint_len);
@@ -931,24 +778,13 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 			cli_error("local state %s: cannot read the chain head", s->profile.state);
 			goto out;
 		}
-		memcpy(r->exchange, s->profile.origin, strlen(s->profile.origin) + 1);
-		memcpy(r->author, s->profile.party, strlen(s->profile.party) + 1);
-		r->seq = h.seq + 1;
-		if (h.seq > 0) {
-			r->has |= PL_RECORD_HAS_PREV;
-			memcpy(r->prev, h.id, sizeof(r->prev));
-		} else {
-			r->has &= ~PL_RECORD_HAS_PREV;
-			memset(r->prev, 0, sizeof(r->prev));
-		}
-		/* Never before the chain's head nor the records referred to (records.md §7). */
-		if (h.seq > 0 && h.time > t)
-			t = h.time;
-		if (min_time > t)
-			t = min_time;
-		r->time = t;
-		if ((r->has & PL_RECORD_HAS_DEADLINE) && r->deadline <= r->time) {
+		err = pl_member_place(r, s->profile.origin, s->profile.party, &h, t, min_time);
+		if (err == PL_ERANGE) {
 			cli_error("%s: the deadline is not after the record's time", what);
+			goto out;
+		}
+		if (err) {
+			cli_error("%s: cannot make the record: %s", what, pl_strerror(err));
 			goto out;
 		}
 		err = pl_record_sign(&text, r, &s->me.skey, 1, &why);
@@ -980,7 +816,7 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	subj = act_subject(r);
+	subj = pl_member_act_subject(r);
 	if (subj && pl_state_act_put(s->state, subj->id, pl_record_kind_name(r->kind), h.id) != 0)
 		cli_error("warning: local state %s: cannot note the %s", s->profile.state, what);
 	if (pl_state_record_put(s->state, h.id, rc.index, text.data, text.len) != 0)
@@ -1000,179 +836,7 @@ out:
 	return ret;
 }
 
-/* Appends names joined by commas. */
-static int add_names(struct pl_buf *b, const char (*names)[PL_RECORD_NAME_MAX + 1], size_t n)
-{
-	int err = 0;
-
-	for (size_t i = 0; !err && i < n; i++)
-		err = pl_buf_addf(b, "%s%s", i ? "," : "", names[i]);
-	return err;
-}
-
-/* Appends " <role> <short id>" for each ref of a role, joined by commas. */
-static int add_refs(struct pl_buf *b, const struct pl_record *r, enum pl_ref_role role)
-{
-	char sid[17];
-	bool first = true;
-	int err = 0;
-
-	for (size_t i = 0; !err && i < r->nrefs; i++) {
-		if (r->refs[i].role != role)
-			continue;
-		session_short_id(sid, r->refs[i].id);
-		err = pl_buf_addf(b, "%s%s", first ? "" : ",", sid);
-		first = false;
-	}
-	return err;
-}
-
 int session_record_summary(const struct pl_record *r, struct pl_buf *b)
 {
-	size_t start = b->len;
-	const struct pl_record_ref *ref;
-	char t[PL_TIMESTAMP_LEN + 1], sid[17];
-	int err = 0;
-
-	switch (r->kind) {
-	case PL_KIND_SEND:
-	case PL_KIND_CONSULT:
-		if (r->kind == PL_KIND_SEND)
-			err = pl_buf_addf(b, "%s to ", pl_record_class_name(r->cls));
-		else
-			err = pl_buf_adds(b, "draft to ");
-		if (!err)
-			err = add_names(b, r->to, r->nto);
-		if (!err && (r->has & PL_RECORD_HAS_VIA))
-			err = pl_buf_addf(b, " via %s", r->via);
-		if (!err && (ref = pl_record_ref_find(r, PL_ROLE_REPLY_TO))) {
-			session_short_id(sid, ref->id);
-			err = pl_buf_addf(b, " replying to %s", sid);
-		}
-		if (!err && (r->has & PL_RECORD_HAS_DEADLINE) &&
-		    pl_timestamp_format(t, r->deadline) == 0)
-			err = pl_buf_addf(b, ", %s by %s",
-			                  r->kind == PL_KIND_SEND ? "reply" : "advise", t);
-		break;
-	case PL_KIND_STATEMENT: {
-		const char *nl = memchr(r->body, '\n', r->body_len);
-		size_t n = nl ? (size_t)(nl - r->body) : r->body_len;
-		bool more = n > 60 || (nl && (size_t)(nl - r->body) + 1 < r->body_len);
-
-		/* "statement statement" would stutter: only a measure names its class. */
-		err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? "measure" : "");
-		if (!err && pl_record_ref_find(r, PL_ROLE_CITES)) {
-			err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? " citing " : "citing ");
-			if (!err)
-				err = add_refs(b, r, PL_ROLE_CITES);
-		}
-		if (!err)
-			err = pl_buf_addf(b, "%s%.*s%s", b->len > start ? ": " : "",
-			                  (int)(n > 60 ? 60 : n), r->body, more ? "..." : "");
-		break;
-	}
-	case PL_KIND_ADVISE:
-		err = pl_buf_addf(b, "%s on ", pl_position_name(r->position));
-		if (!err)
-			err = add_refs(b, r, PL_ROLE_CONSULT);
-		break;
-	case PL_KIND_CHECK:
-	case PL_KIND_ANSWER:
-	case PL_KIND_UNANSWERED:
-		err = pl_buf_addf(b, "line %s", r->line);
-		if (!err && r->nto) {
-			err = pl_buf_adds(b, " to ");
-			if (!err)
-				err = add_names(b, r->to, r->nto);
-		}
-		break;
-	case PL_KIND_REGISTER:
-	case PL_KIND_REVOKE:
-		err = pl_buf_addf(b, "party %s", r->party);
-		break;
-	default:
-		/* receive, convey, decline, accept, refuse, available, expire: about a send */
-		err = pl_buf_adds(b, "of ");
-		if (!err)
-			err = add_refs(b, r, PL_ROLE_SUBJECT);
-		if (!err && r->nto) {
-			err = pl_buf_adds(b, " to ");
-			if (!err)
-				err = add_names(b, r->to, r->nto);
-		}
-		if (!err && (r->has & PL_RECORD_HAS_VIA))
-			err = pl_buf_addf(b, " via %s", r->via);
-		break;
-	}
-	if (!err && (r->has & PL_RECORD_HAS_REASON))
-		err = pl_buf_addf(b, ": %s", r->reason);
-	return err;
-}
-
-/* Sets key to a string value, unless it is NULL (then the object is left incomplete: NULL). */
-static bool put(json_t *o, const char *key, json_t *v)
-{
-	return v && json_object_set_new(o, key, v) == 0;
-}
-
-json_t *session_record_json(const struct session_record *sr)
-{
-	const struct pl_record *r = sr->rec;
-	char t[PL_TIMESTAMP_LEN + 1], hex[PL_RECORD_ID_HEX_LEN + 1];
-	char b64[PL_B64_LEN(PL_RECORD_DIGEST_BYTES) + 1];
-	json_t *o = json_object(), *a;
-	bool ok = o != NULL;
-
-	if (ok && sr->index != UINT64_MAX)
-		ok = put(o, "index", json_integer((json_int_t)sr->index));
-	ok = ok && put(o, "id", json_string(sr->hex));
-	ok = ok && pl_timestamp_format(t, r->time) == 0 && put(o, "time", json_string(t));
-	ok = ok && put(o, "author", json_string(r->author));
-	ok = ok && put(o, "seq", json_integer((json_int_t)r->seq));
-	ok = ok && put(o, "kind", json_string(pl_record_kind_name(r->kind)));
-	if (ok && (r->has & PL_RECORD_HAS_CLASS))
-		ok = put(o, "class", json_string(pl_record_class_name(r->cls)));
-	if (ok && r->nto) {
-		ok = put(o, "to", a = json_array());
-		for (size_t i = 0; ok && i < r->nto; i++)
-			ok = json_array_append_new(a, json_string(r->to[i])) == 0;
-	}
-	if (ok && (r->has & PL_RECORD_HAS_VIA))
-		ok = put(o, "via", json_string(r->via));
-	if (ok && (r->has & PL_RECORD_HAS_DEADLINE))
-		ok = pl_timestamp_format(t, r->deadline) == 0 && put(o, "deadline", json_string(t));
-	if (ok && (r->has & PL_RECORD_HAS_LINE))
-		ok = put(o, "line", json_string(r->line));
-	if (ok && r->nrefs) {
-		ok = put(o, "refs", a = json_array());
-		for (size_t i = 0; ok && i < r->nrefs; i++) {
-			pl_record_id_format(hex, r->refs[i].id);
-			ok = json_array_append_new(a, json_pack("{s:s, s:s}", "role",
-			                                        pl_ref_role_name(r->refs[i].role),
-			                                        "id", hex)) == 0;
-		}
-	}
-	if (ok && (r->has & PL_RECORD_HAS_PAYLOAD)) {
-		pl_b64_encode(b64, r->payload, PL_RECORD_DIGEST_BYTES);
-		ok = put(o, "payload",
-		         json_pack("{s:s, s:I}", "hash", b64, "size", (json_int_t)r->payload_size));
-	}
-	if (ok && (r->has & PL_RECORD_HAS_COMMIT)) {
-		pl_b64_encode(b64, r->commit, PL_RECORD_DIGEST_BYTES);
-		ok = put(o, "commit", json_string(b64));
-	}
-	if (ok && (r->has & PL_RECORD_HAS_REASON))
-		ok = put(o, "reason", json_string(r->reason));
-	if (ok && (r->has & PL_RECORD_HAS_POSITION))
-		ok = put(o, "position", json_string(pl_position_name(r->position)));
-	if (ok && (r->has & PL_RECORD_HAS_PARTY))
-		ok = put(o, "party", json_string(r->party));
-	if (ok && (r->has & PL_RECORD_HAS_BODY))
-		ok = put(o, "body", json_stringn(r->body, r->body_len));
-	ok = ok && put(o, "record", json_stringn(sr->text, sr->len));
-	if (!ok) {
-		json_decref(o);
-		o = NULL;
-	}
-	return o;
+	return pl_member_record_summary(r, b);
 }

@@ -12,6 +12,7 @@
 
 #include <parley/checkpoint.h>
 #include <parley/client.h>
+#include <parley/directory.h>
 #include <parley/party.h>
 #include <parley/profile.h>
 #include <parley/record.h>
@@ -61,8 +62,7 @@ struct session {
 	struct pl_client *client;
 	struct pl_client_party *parties; /* the exchange's directory, or NULL before fetched */
 	size_t nparties;
-	struct pl_vkey *keys; /* every party key of the directory, then the log key */
-	size_t nkeys;
+	struct pl_directory keys; /* the log key at 0, then every party key of the directory */
 };
 
 /* A record fetched from the exchange and verified (signature by a directory key, id). */
@@ -130,9 +130,9 @@ int session_refresh(struct session *s, struct pl_checkpoint *cp, struct pl_buf *
 
 /*
  * Fetches the directory (GET /parties) if not yet fetched, or again when
- * force is true, and checks every entry: its register record opens with the
- * pinned log key and the entry's key, names that party, key and encryption
- * key. Fills s->parties and s->keys. Returns an exit code.
+ * force is true, and checks every entry (pl_member_directory(): its register
+ * record opens with the pinned log key and the entry's key, names that party,
+ * key and encryption key). Fills s->parties and s->keys. Returns an exit code.
  */
 int session_directory(struct session *s, bool force);
 
@@ -204,21 +204,8 @@ int session_payload(struct session *s, const struct session_record *r, uint8_t *
 int session_submit(struct session *s, struct pl_record *r, int64_t min_time, const char *what,
                    struct pl_receipt *out, struct pl_buf *text);
 
-/*
- * Appends a one-line description of a record for people to out, e.g.
- * "proposal to kpa via unc, reply by 2025-11-24T00:00:00Z" or "decline of
- * 3f9a12bc4d5e6f70: Outside the remit" (no author, kind, id nor time: the
- * caller prints those). Returns 0 or a pl_buf error.
- */
+/* pl_member_record_summary(), for the verbs that list records (kept for their callers). */
 int session_record_summary(const struct pl_record *r, struct pl_buf *out);
-
-/*
- * A JSON object describing a verified record: index, id, time, author, kind,
- * and every line the record carries (class, to, via, deadline, refs as
- * {role, id}, payload, commit, reason, position, body), plus "record", the
- * signed text. NULL when out of memory. The caller json_decref()s it.
- */
-json_t *session_record_json(const struct session_record *r);
 
 /* The first 16 hex digits of an id, for messages and listings (NUL-terminated). */
 void session_short_id(char out[static 17], const uint8_t id[static PL_RECORD_ID_BYTES]);

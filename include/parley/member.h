@@ -1,0 +1,190 @@
+/* A member's checks of what its exchange hands over: directory, ids, proofs, receipts, payloads. */
+#ifndef PARLEY_MEMBER_H
+#define PARLEY_MEMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/box.h>
+#include <parley/checkpoint.h>
+#include <parley/client.h>
+#include <parley/directory.h>
+#include <parley/key.h>
+#include <parley/proof.h>
+#include <parley/receipt.h>
+#include <parley/record.h>
+#include <parley/state.h>
+
+/*
+ * Checks one entry of the exchange's directory (GET /parties) against its
+ * register record: the record opens with the log key log_key and the keys
+ * it registers, its id is the one the entry names, it registers that party
+ * at the exchange origin, and it carries the entry's key and encryption key.
+ * scratch (caller-allocated, large) receives the parsed register record.
+ * Returns 0, PL_EVERIFY when the entry and its record disagree, or what
+ * parsing and pl_record_open() return; on every failure *why (if not NULL)
+ * is a static description. Thread-safe.
+ */
+int pl_member_party_check(const struct pl_client_party *p, const char *origin,
+                          const struct pl_vkey *log_key, struct pl_record *scratch,
+                          const char **why) PL_WUR;
+
+/*
+ * Builds the directory of a member from the exchange's entries v[0..n): each
+ * entry checked with pl_member_party_check(), then its key added to d, which
+ * starts as pl_directory_init() leaves it (log_key at position 0) and holds
+ * one key per distinct entry key after it, active (a revoked party's key stays:
+ * its old records still open). *bad (if not NULL) is the position of the
+ * entry whose check failed, or n when none did; *why then as in
+ * pl_member_party_check(). Returns 0 (release d with pl_directory_release()),
+ * the checks' errors, PL_EINVAL or PL_ENOMEM; on failure d is left zeroed.
+ * Thread-safe.
+ */
+int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, const char *origin,
+                        const struct pl_client_party *v, size_t n, size_t *bad,
+                        const char **why) PL_WUR;
+
+/*
+ * Opens a record text[0..len) the exchange handed over against the member's
+ * directory d (pl_record_open()) and checks that it was made for exchange
+ * origin. On success r and id are set. Returns 0, pl_record_open()'s errors
+ * (*why set when it said why; PL_ENOKEY for an author d does not hold yet),
+ * or PL_EINVAL when the record is another exchange's (r is set then, so that
+ * the caller can name it). Thread-safe if no one writes d.
+ */
+int pl_member_record_open(struct pl_record *r, uint8_t id[static PL_RECORD_ID_BYTES],
+                          const char *text, size_t len, const struct pl_directory *d,
+                          const char *origin, const char **why) PL_WUR;
+
+/*
+ * Normalizes a record id or id prefix as a member types it: 8 to 64 hex
+ * digits, either case, written to out in lower case and NUL-terminated.
+ * Returns 0, PL_ERANGE (too short or too long) or PL_EMALFORMED (not hex
+ * digits); out is set only on success.
+ */
+int pl_member_id_arg(char out[static PL_RECORD_ID_HEX_LEN + 1], const char *arg) PL_WUR;
+
+/*
+ * Checks the inclusion proof proof[0..proof_len) of the log entry
+ * text[0..len) under the log key log_key of origin: it parses, verifies, and
+ * when index is not UINT64_MAX proves that index. *out is the parsed proof
+ * whenever it parses, also on failure (free it with pl_proof_free(); its
+ * checkpoint is the signed text), else NULL; cp is its checkpoint, set once
+ * it verified. Returns 0, pl_proof_parse() errors (*out NULL),
+ * pl_proof_verify() errors, or PL_ERANGE when it proves another index (which
+ * pl_proof_verify() never returns). Thread-safe.
+ */
+int pl_member_proof_check(const char *proof, size_t proof_len, const char *text, size_t len,
+                          uint64_t index, const char *origin, const struct pl_vkey *log_key,
+                          struct pl_proof **out, struct pl_checkpoint *cp) PL_WUR;
+
+/*
+ * Checks the receipt rc of the exchange for the record text[0..len) it
+ * logged: its proof holds (pl_member_proof_check()) for the receipt's index
+ * at the receipt's size, and the receipt's checkpoint is the signed one the
+ * proof verified. *out and cp as in pl_member_proof_check(). Returns 0, the
+ * proof's errors, PL_ERANGE (index or size differ) or PL_EINCONSISTENT
+ * (another checkpoint). Thread-safe.
+ */
+int pl_member_receipt_check(const struct pl_receipt *rc, const char *text, size_t len,
+                            const char *origin, const struct pl_vkey *log_key,
+                            struct pl_proof **out, struct pl_checkpoint *cp) PL_WUR;
+
+/*
+ * Opens the payload blob[0..blob_len) of record r with this member's
+ * encryption key: it must be r's payload (size, then pl_box_open() against
+ * r's commitment). On success *plain (free with pl_box_plaintext_free()),
+ * *plain_len and salt are set. Returns 0, PL_ERANGE (not the size the record
+ * says), PL_ENOTFOUND (no slot for this member), PL_ECRYPTO or PL_ECOMMIT
+ * (the blob and the record are evidence against the author), PL_EINVAL (r
+ * carries no payload) or another pl_box_open() error. Thread-safe.
+ */
+int pl_member_payload_open(uint8_t **plain, size_t *plain_len,
+                           uint8_t salt[static PL_BOX_SALT_BYTES], const struct pl_record *r,
+                           const uint8_t *blob, size_t blob_len,
+                           const struct pl_box_keypair *me) PL_WUR;
+
+/*
+ * Adds the `to` line of party name to r, keeping the lines sorted and
+ * distinct. Returns 0, PL_EINVAL (not a party name), PL_EEXIST (named
+ * already) or PL_ETOOBIG (r has PL_RECORD_MAX_TO already); r is unchanged
+ * on failure.
+ */
+int pl_member_to_add(struct pl_record *r, const char *name) PL_WUR;
+
+/*
+ * Adds the ref line "<role> <id>" to r, keeping the lines sorted by their
+ * text (role name, then id) and distinct. Returns 0, PL_EEXIST (that role
+ * and id already) or PL_ETOOBIG (r has PL_RECORD_MAX_REFS already); r is
+ * unchanged on failure.
+ */
+int pl_member_ref_add(struct pl_record *r, enum pl_ref_role role,
+                      const uint8_t id[static PL_RECORD_ID_BYTES]) PL_WUR;
+
+/*
+ * Places a record that party authors at exchange origin on its chain, after
+ * head (seq 0: the chain's first record): sets exchange, author, seq, prev,
+ * and time as the latest of now, the head's time and min_time (the latest
+ * time of the records r refers to: docs/records.md section 7). Returns 0,
+ * PL_EINVAL (a name too long) or PL_ERANGE (r's deadline is not after that
+ * time); r's other lines are left as they are.
+ */
+int pl_member_place(struct pl_record *r, const char *origin, const char *party,
+                    const struct pl_state_head *head, int64_t now, int64_t min_time) PL_WUR;
+
+/*
+ * The reference that makes r an act about another record, as the member's
+ * local state notes it: its subject, else the consultation it advises on,
+ * else the line check it answers; NULL for none.
+ */
+const struct pl_record_ref *pl_member_act_subject(const struct pl_record *r);
+
+/*
+ * Appends a one-line description of a record for a member's listing to out,
+ * e.g. "proposal to kpa via unc, reply by 2025-11-24T00:00:00Z" or "of
+ * 3f9a12bc4d5e6f70: Outside the remit" (no author, kind, id nor time: the
+ * caller prints those). Returns 0 or a pl_buf error. Thread-safe.
+ */
+int pl_member_record_summary(const struct pl_record *r, struct pl_buf *out) PL_WUR;
+
+/*
+ * A JSON object (jansson's json_t) describing a verified record r whose signed
+ * text is text[0..len): index (left out when UINT64_MAX), id, time, author,
+ * seq, kind, and every line the record carries (class, to, via, deadline,
+ * line, refs as {role, id}, payload as {hash, size}, commit, reason,
+ * position, party, body), plus "record", the signed text. NULL when out of
+ * memory. The caller json_decref()s it. Thread-safe.
+ */
+struct json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const char *text,
+                                     size_t len);
+
+/*
+ * Seals body[0..len) to readers[0..nreaders) (pl_box_seal(): the author's own
+ * key first, so that it can read it back), uploads the blob to the exchange
+ * with c (POST /payloads), and sets r's payload (hash, size) and commit
+ * lines; salt receives the commitment's salt, which the author keeps to
+ * disclose the content later. Returns 0, or pl_box_seal()'s errors with
+ * *stage "seal", or pl_client_payload_put()'s with *stage "upload" (then
+ * pl_client_last_error(c) says more); r is unchanged on failure. Uses c:
+ * one thread at a time, as the client.
+ */
+int pl_member_payload_put(struct pl_client *c, struct pl_record *r, const uint8_t *body, size_t len,
+                          const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
+                          uint8_t salt[static PL_BOX_SALT_BYTES], const char **stage) PL_WUR;
+
+/*
+ * Writes the evidence of two histories sp (pl_client_observe()), with the
+ * pinned log key's text filled in from log_key, to a new file
+ * split-view-<time>.txt in the directory of the local state file state
+ * (docs/split-view.md section 2: never over an older file, mode 0644, synced
+ * to disk), and its path to path. Returns 0, PL_ENOMEM, PL_EINVAL (state
+ * names no directory), PL_ETOOBIG (the path would be too long: path holds
+ * the directory then) or PL_EIO with errno set and *stage saying what
+ * failed ("create", "write" or "sync" the file in path). Not thread-safe
+ * for the same directory within one second.
+ */
+int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *log_key,
+                            const char *state, char path[static PL_PROFILE_PATH_MAX + 1],
+                            const char **stage) PL_WUR;
+
+#endif
