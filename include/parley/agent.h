@@ -82,6 +82,58 @@ void pl_agent_receive_record(struct pl_record *out,
 void pl_agent_answer_record(struct pl_record *out, const struct pl_record *check,
                             const uint8_t id[static PL_RECORD_ID_BYTES]);
 
+struct pl_agent_watches;
+
+/* How one act of the agent ended, as its I/O reports it. */
+enum pl_agent_outcome {
+	PL_AGENT_DONE = 0,    /* done, or nothing to do: the agent moves past the record */
+	PL_AGENT_REFUSED = 1, /* the exchange refused the act (reason given): moves past it too */
+	PL_AGENT_RETRY = 2,   /* the exchange or the local state failed: the record again later */
+	PL_AGENT_STOP = 3,    /* evidence does not hold (two histories, a bad receipt): stop */
+};
+
+/*
+ * The agent's I/O, behind callbacks: the session and local state of
+ * `parley agent`, or memory in a test. Each act is called for the record
+ * being handled and says how it ended. notify (NULL: no hook) runs the
+ * hook for the record.
+ */
+struct pl_agent_io {
+	void *ctx;
+	enum pl_agent_outcome (*receive)(void *ctx,
+	                                 const uint8_t subject[static PL_RECORD_ID_BYTES]);
+	enum pl_agent_outcome (*open_draft)(void *ctx);
+	enum pl_agent_outcome (*answer)(void *ctx);
+	void (*notify)(void *ctx);
+};
+
+/*
+ * Handles one verified record r that reached party me: does the act
+ * pl_agent_decide() names through io, settles the watches r decides, then
+ * notifies (io->notify) when another party or the exchange authored r and
+ * the agent moves past it (so each record is notified once, after the
+ * agent acted on it). Returns the act's outcome (PL_AGENT_DONE when none).
+ */
+enum pl_agent_outcome pl_agent_handle(struct pl_agent_watches *ws, const struct pl_record *r,
+                                      const char *me, const struct pl_agent_io *io);
+
+/* What a following agent does after one round of its inbox. */
+enum pl_agent_next {
+	PL_AGENT_NEXT_GO_ON = 0,     /* all went well: the next round at once */
+	PL_AGENT_NEXT_RETRY = 1,     /* handling failed: the same records after a pause */
+	PL_AGENT_NEXT_POLL = 2,      /* the exchange does not stream: long-poll instead */
+	PL_AGENT_NEXT_DENIED = 3,    /* the exchange refuses the party: stop */
+	PL_AGENT_NEXT_RECONNECT = 4, /* the inbox failed: again after a pause */
+	PL_AGENT_NEXT_STOP = 5,      /* evidence does not hold: stop */
+};
+
+/*
+ * The next step after a round whose inbox call returned err (0 or a
+ * PL_E... code of the client) and whose records' handling ended with o,
+ * the agent long-polling or not. Pure.
+ */
+enum pl_agent_next pl_agent_next(int err, enum pl_agent_outcome o, bool polling);
+
 /* The next pause of the reconnection backoff after one of delay ms (0: none yet). Pure. */
 long pl_agent_backoff(long delay);
 

@@ -87,6 +87,47 @@ void pl_agent_answer_record(struct pl_record *out, const struct pl_record *check
 	memcpy(out->refs[0].id, id, PL_RECORD_ID_BYTES);
 }
 
+enum pl_agent_outcome pl_agent_handle(struct pl_agent_watches *ws, const struct pl_record *r,
+                                      const char *me, const struct pl_agent_io *io)
+{
+	const uint8_t *subject = NULL;
+	enum pl_agent_outcome o = PL_AGENT_DONE;
+
+	switch (pl_agent_decide(r, me, &subject)) {
+	case PL_AGENT_RECEIVE:
+		o = io->receive(io->ctx, subject);
+		break;
+	case PL_AGENT_OPEN_DRAFT:
+		o = io->open_draft(io->ctx);
+		break;
+	case PL_AGENT_ANSWER:
+		o = io->answer(io->ctx);
+		break;
+	case PL_AGENT_NONE:
+		break;
+	}
+	pl_agent_watch_settle(ws, r, me);
+	/* Not when the record is handled again (retry, stop): each is notified once. */
+	if (io->notify && strcmp(r->author, me) != 0 &&
+	    (o == PL_AGENT_DONE || o == PL_AGENT_REFUSED))
+		io->notify(io->ctx);
+	return o;
+}
+
+enum pl_agent_next pl_agent_next(int err, enum pl_agent_outcome o, bool polling)
+{
+	if (o == PL_AGENT_STOP)
+		return PL_AGENT_NEXT_STOP;
+	if (err == 0)
+		return o == PL_AGENT_RETRY ? PL_AGENT_NEXT_RETRY : PL_AGENT_NEXT_GO_ON;
+	/* The exchange answered, but not with an event stream. */
+	if (!polling && err == PL_EMALFORMED)
+		return PL_AGENT_NEXT_POLL;
+	if (err == PL_EDENIED)
+		return PL_AGENT_NEXT_DENIED;
+	return PL_AGENT_NEXT_RECONNECT;
+}
+
 long pl_agent_backoff(long delay)
 {
 	delay = delay > 0 ? delay * 2 : PL_AGENT_BACKOFF_FIRST_MS;

@@ -427,22 +427,78 @@ out:
 	return ret;
 }
 
+/* The record being handled, for the agent's I/O callbacks (pl_agent_handle()). */
+struct handling {
+	struct agent *ag;
+	const struct session_record *sr;
+	uint8_t *pt; /* the opened content, kept for the hook with --exec-plaintext */
+	size_t len;
+};
+
+static enum pl_agent_outcome outcome_of(int exit_code)
+{
+	if (exit_code == PL_EXIT_OK || exit_code == PL_EXIT_REFUSED)
+		return exit_code == PL_EXIT_OK ? PL_AGENT_DONE : PL_AGENT_REFUSED;
+	return exit_code == PL_EXIT_FAIL ? PL_AGENT_STOP : PL_AGENT_RETRY;
+}
+
+static int exit_of(enum pl_agent_outcome o)
+{
+	static const int code[] = {
+	        [PL_AGENT_DONE] = PL_EXIT_OK,
+	        [PL_AGENT_REFUSED] = PL_EXIT_REFUSED,
+	        [PL_AGENT_RETRY] = PL_EXIT_USAGE,
+	        [PL_AGENT_STOP] = PL_EXIT_FAIL,
+	};
+	return code[o];
+}
+
+static enum pl_agent_outcome io_receive(void *ctx, const uint8_t subject[static PL_RECORD_ID_BYTES])
+{
+	struct handling *h = ctx;
+
+	return outcome_of(receive(h->ag, subject, h->ag->exec_plaintext ? &h->pt : NULL, &h->len));
+}
+
+static enum pl_agent_outcome io_open_draft(void *ctx)
+{
+	struct handling *h = ctx;
+
+	return outcome_of(open_draft(h->ag, h->sr, h->ag->exec_plaintext ? &h->pt : NULL, &h->len));
+}
+
+static enum pl_agent_outcome io_answer(void *ctx)
+{
+	struct handling *h = ctx;
+
+	return outcome_of(answer(h->ag, h->sr));
+}
+
+static void io_notify(void *ctx)
+{
+	struct handling *h = ctx;
+
+	hook_record(h->ag, h->sr, h->pt, h->len);
+}
+
 /*
- * One record of the inbox: verify it, print it, act on it. A record that
- * does not verify is reported and skipped (it is the exchange's or its
- * author's evidence, not the agent's to act on). Returns an exit code; only
- * 1 (two histories, a receipt that does not hold) stops the agent.
+ * One record of the inbox: verify it, print it, act on it
+ * (pl_agent_handle()). A record that does not verify is reported and
+ * skipped (it is the exchange's or its author's evidence, not the agent's
+ * to act on). Returns an exit code; only 1 (two histories, a receipt that
+ * does not hold) stops the agent.
  */
 static int process(struct agent *ag, const struct pl_client_entry *e)
 {
 	struct session_record sr;
-	const struct pl_record *r;
-	const char *me = ag->s.profile.party;
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	uint8_t **keep = ag->exec && ag->exec_plaintext ? &pt : NULL;
-	const uint8_t *subject = NULL;
-	enum pl_agent_act act;
+	struct handling h = {.ag = ag, .sr = &sr};
+	const struct pl_agent_io io = {
+	        .ctx = &h,
+	        .receive = io_receive,
+	        .open_draft = io_open_draft,
+	        .answer = io_answer,
+	        .notify = ag->exec ? io_notify : NULL,
+	};
 	int ret;
 
 	memset(&sr, 0, sizeof(sr));
@@ -452,26 +508,11 @@ static int process(struct agent *ag, const struct pl_client_entry *e)
 		ret = ret == PL_EXIT_FAIL ? PL_EXIT_OK : ret;
 		goto out;
 	}
-	r = sr.rec;
 	print_arrival(&sr);
-	act = pl_agent_decide(r, me, &subject);
-	if (act == PL_AGENT_RECEIVE)
-		ret = receive(ag, subject, keep, &len);
-	else if (act == PL_AGENT_OPEN_DRAFT)
-		ret = open_draft(ag, &sr, keep, &len);
-	else if (act == PL_AGENT_ANSWER)
-		ret = answer(ag, &sr);
-	pl_agent_watch_settle(&ag->watches, r, me);
-	/*
-	 * What others did, after the agent acted on it; never this party's own
-	 * records. Not when the record will be processed again (1: the agent
-	 * stops; 2: it retries later), so that each record is notified once.
-	 */
-	if (ag->exec && strcmp(r->author, me) != 0 && (ret == PL_EXIT_OK || ret == PL_EXIT_REFUSED))
-		hook_record(ag, &sr, pt, len);
+	ret = exit_of(pl_agent_handle(&ag->watches, sr.rec, ag->s.profile.party, &io));
 out:
-	if (pt)
-		pl_state_plaintext_free(pt, len);
+	if (h.pt)
+		pl_state_plaintext_free(h.pt, h.len);
 	session_record_release(&sr);
 	return ret;
 }
@@ -596,44 +637,37 @@ static int round_once(struct agent *ag, int *ret)
  */
 static int follow(struct agent *ag)
 {
+	enum pl_agent_next next = PL_AGENT_NEXT_GO_ON;
 	long delay = 0;
 	int ret = PL_EXIT_OK, err;
 
-	while (!stopping) {
+	while (!stopping && next != PL_AGENT_NEXT_DENIED) {
+		const struct pl_client_error *ce;
 		err = round_once(ag, &ret);
-		if (ret == PL_EXIT_FAIL)
+		next = pl_agent_next(err, outcome_of(ret), ag->poll);
+		if (next == PL_AGENT_NEXT_STOP)
 			break;
 		check_deadlines(ag);
-		if (err == 0 && ret == PL_EXIT_OK) {
-			if (delay)
-				say("reconnected to %s", ag->s.profile.exchange);
+		if (next == PL_AGENT_NEXT_GO_ON && delay)
+			say("reconnected to %s", ag->s.profile.exchange);
+		if (next == PL_AGENT_NEXT_GO_ON)
 			delay = 0;
-			continue;
-		}
-		if (err == 0) {
-			/* Processing failed (printed already): try the same record again later. */
-			delay = pl_agent_backoff(delay);
-			say("retrying in %.2f s", (double)delay / 1000.0);
-			pause_ms(delay);
-			continue;
-		}
-		if (!ag->poll && err == PL_EMALFORMED) {
-			/* The exchange answered, but not with an event stream: long-poll instead.
-			 */
+		if (next == PL_AGENT_NEXT_POLL) {
 			say("the exchange does not stream the inbox: polling it instead");
 			ag->poll = true;
-			continue;
 		}
-		if (err == PL_EDENIED) {
+		if (next == PL_AGENT_NEXT_DENIED)
 			ret = session_client_failed(&ag->s, "the inbox", err);
-			break;
-		}
+		if (next != PL_AGENT_NEXT_RETRY && next != PL_AGENT_NEXT_RECONNECT)
+			continue;
 		delay = pl_agent_backoff(delay);
-		{
-			const struct pl_client_error *ce = pl_client_last_error(ag->s.client);
+		ce = pl_client_last_error(ag->s.client);
+		/* Processing failed (printed already): the same record again later. */
+		if (next == PL_AGENT_NEXT_RETRY)
+			say("retrying in %.2f s", (double)delay / 1000.0);
+		else
 			say("inbox: %s%s%s; retrying in %.2f s", pl_strerror(err),
 			    ce->reason[0] ? ": " : "", ce->reason, (double)delay / 1000.0);
-		}
 		pause_ms(delay);
 	}
 	return ret == PL_EXIT_FAIL || ret == PL_EXIT_REFUSED ? ret : PL_EXIT_OK;

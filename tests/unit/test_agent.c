@@ -276,6 +276,119 @@ static void test_watch_full(void **state)
 	assert_memory_equal(ws.v[7].id, id, sizeof(id));
 }
 
+/* The I/O of pl_agent_handle() in memory: which acts ran, with what outcome. */
+struct io_log {
+	enum pl_agent_outcome give;
+	unsigned receives, drafts, answers, notifies;
+	uint8_t subject[PL_RECORD_ID_BYTES];
+};
+
+static enum pl_agent_outcome mem_receive(void *ctx,
+                                         const uint8_t subject[static PL_RECORD_ID_BYTES])
+{
+	struct io_log *l = ctx;
+
+	l->receives++;
+	memcpy(l->subject, subject, PL_RECORD_ID_BYTES);
+	return l->give;
+}
+
+static enum pl_agent_outcome mem_draft(void *ctx)
+{
+	struct io_log *l = ctx;
+
+	l->drafts++;
+	return l->give;
+}
+
+static enum pl_agent_outcome mem_answer(void *ctx)
+{
+	struct io_log *l = ctx;
+
+	l->answers++;
+	return l->give;
+}
+
+static void mem_notify(void *ctx)
+{
+	struct io_log *l = ctx;
+
+	l->notifies++;
+}
+
+static void test_handle(void **state)
+{
+	static struct pl_agent_watches ws;
+	struct io_log l;
+	const struct pl_agent_io io = {.ctx = &l,
+	                               .receive = mem_receive,
+	                               .open_draft = mem_draft,
+	                               .answer = mem_answer,
+	                               .notify = mem_notify};
+	const struct pl_agent_io quiet = {
+	        .ctx = &l, .receive = mem_receive, .open_draft = mem_draft, .answer = mem_answer};
+	uint8_t want[PL_RECORD_ID_BYTES];
+	struct pl_record *r;
+
+	(void)state;
+	memset(&ws, 0, sizeof(ws));
+	memset(want, 0x5a, sizeof(want));
+	/* Made available to kpa: received, then notified. */
+	memset(&l, 0, sizeof(l));
+	r = rec(PL_KIND_AVAILABLE, "exchange");
+	add_to(r, "kpa");
+	add_ref(r, PL_ROLE_SUBJECT, 0x5a);
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &io), PL_AGENT_DONE);
+	assert_int_equal(l.receives, 1);
+	assert_memory_equal(l.subject, want, sizeof(want));
+	assert_int_equal(l.notifies, 1);
+	/* Refused by the exchange: moved past, so notified; to retry or stop: not. */
+	l.give = PL_AGENT_REFUSED;
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &io), PL_AGENT_REFUSED);
+	assert_int_equal(l.notifies, 2);
+	l.give = PL_AGENT_RETRY;
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &io), PL_AGENT_RETRY);
+	l.give = PL_AGENT_STOP;
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &io), PL_AGENT_STOP);
+	assert_int_equal(l.notifies, 2);
+	assert_int_equal(l.receives, 4);
+	/* A consult, a check: the draft opened, the check answered; no hook without notify. */
+	memset(&l, 0, sizeof(l));
+	r = rec(PL_KIND_CONSULT, "rok");
+	add_to(r, "kpa");
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &quiet), PL_AGENT_DONE);
+	r = rec(PL_KIND_CHECK, "exchange");
+	add_to(r, "kpa");
+	add_to(r, "unc");
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &quiet), PL_AGENT_DONE);
+	assert_int_equal(l.drafts, 1);
+	assert_int_equal(l.answers, 1);
+	assert_int_equal(l.notifies, 0);
+	/* kpa's own record: no act, never notified; it settles the watch it decides. */
+	assert_int_equal(pl_agent_watch_add(&ws, send_rec(10000, NULL), want, "kpa"), 0);
+	r = rec(PL_KIND_ACCEPT, "kpa");
+	add_ref(r, PL_ROLE_SUBJECT, 0x5a);
+	l.give = PL_AGENT_STOP; /* never asked */
+	assert_int_equal(pl_agent_handle(&ws, r, "kpa", &io), PL_AGENT_DONE);
+	assert_int_equal(l.notifies + l.receives + l.drafts + l.answers, 2);
+	assert_true(ws.v[0].done);
+}
+
+static void test_next(void **state)
+{
+	(void)state;
+	assert_int_equal(pl_agent_next(0, PL_AGENT_DONE, false), PL_AGENT_NEXT_GO_ON);
+	assert_int_equal(pl_agent_next(0, PL_AGENT_REFUSED, true), PL_AGENT_NEXT_GO_ON);
+	assert_int_equal(pl_agent_next(0, PL_AGENT_RETRY, false), PL_AGENT_NEXT_RETRY);
+	assert_int_equal(pl_agent_next(0, PL_AGENT_STOP, false), PL_AGENT_NEXT_STOP);
+	assert_int_equal(pl_agent_next(PL_ENET, PL_AGENT_STOP, false), PL_AGENT_NEXT_STOP);
+	assert_int_equal(pl_agent_next(PL_EMALFORMED, PL_AGENT_DONE, false), PL_AGENT_NEXT_POLL);
+	assert_int_equal(pl_agent_next(PL_EMALFORMED, PL_AGENT_DONE, true),
+	                 PL_AGENT_NEXT_RECONNECT);
+	assert_int_equal(pl_agent_next(PL_EDENIED, PL_AGENT_DONE, false), PL_AGENT_NEXT_DENIED);
+	assert_int_equal(pl_agent_next(PL_ENET, PL_AGENT_RETRY, false), PL_AGENT_NEXT_RECONNECT);
+}
+
 static void test_span(void **state)
 {
 	char b[32];
@@ -434,7 +547,8 @@ int main(void)
 	        cmocka_unit_test(test_watch),        cmocka_unit_test(test_watch_full),
 	        cmocka_unit_test(test_span),         cmocka_unit_test(test_env_record),
 	        cmocka_unit_test(test_env_deadline), cmocka_unit_test(test_env_limits_merge),
-	        cmocka_unit_test(test_hook_run),
+	        cmocka_unit_test(test_hook_run),     cmocka_unit_test(test_handle),
+	        cmocka_unit_test(test_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
