@@ -37,17 +37,21 @@ static struct pl_record *add(enum pl_record_kind kind, const char *author, uint8
 	return r;
 }
 
-static void to(struct pl_record *r, const char *p)
+/* Names party p (when not NULL) among r's to, and refers to the record 0xid... by role (when not
+ * 0). */
+static void about(struct pl_record *r, const char *p, enum pl_ref_role role, uint8_t id)
 {
-	snprintf(r->to[r->nto++], sizeof(r->to[0]), "%s", p);
+	if (p)
+		snprintf(r->to[r->nto++], sizeof(r->to[0]), "%s", p);
+	if (role) {
+		r->refs[r->nrefs].role = role;
+		memset(r->refs[r->nrefs].id, id, PL_RECORD_ID_BYTES);
+		r->nrefs++;
+	}
 }
 
-static void ref(struct pl_record *r, enum pl_ref_role role, uint8_t id)
-{
-	r->refs[r->nrefs].role = role;
-	memset(r->refs[r->nrefs].id, id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
-}
+#define to(r, p)         about((r), (p), 0, 0)
+#define ref(r, role, id) about((r), NULL, (role), (id))
 
 static void reason(struct pl_record *r, const char *why)
 {
@@ -97,6 +101,16 @@ static void link_a1(void)
 
 	memset(id, 0xa1, sizeof(id));
 	assert_int_equal(pl_timeline_link(&fx.t, id), 0);
+}
+
+/* The exchange's expire of the send 0xa1 (to p, when not NULL) at time when; linked again. */
+static void add_expire(const char *p, int64_t when)
+{
+	struct pl_record *r = add(PL_KIND_EXPIRE, "exchange", 0xb2);
+
+	about(r, p, PL_ROLE_SUBJECT, 0xa1);
+	r->time = when;
+	link_a1();
 }
 
 static void test_conveyed(void **state)
@@ -175,29 +189,20 @@ static void test_declined_refused_expired(void **state)
 	link_a1();
 	status_is("made available to kpa (not received), no decision yet; deadline passed (expiry "
 	          "not yet recorded); no public statement cites it");
-	r = add(PL_KIND_EXPIRE, "exchange", 0xb2);
-	to(r, "kpa");
-	ref(r, PL_ROLE_SUBJECT, 0xa1);
-	r->time = 1699999995;
-	link_a1();
+	add_expire("kpa", 1699999995);
 	status_is("made available to kpa (not received), neither accepted nor refused: expired at "
 	          "2023-11-14T22:13:15Z; no public statement cites it");
 }
 
 static void test_via_overdue(void **state)
 {
-	struct pl_record *r;
-
 	(void)state;
 	reset();
 	send_via("unc", 1699999000);
 	link_a1();
 	status_is("not made available to unc, not conveyed to kpa by the deadline "
 	          "2023-11-14T21:56:40Z (expiry not yet recorded); no public statement cites it");
-	r = add(PL_KIND_EXPIRE, "exchange", 0xb2);
-	ref(r, PL_ROLE_SUBJECT, 0xa1);
-	r->time = 1699999001;
-	link_a1();
+	add_expire(NULL, 1699999001);
 	status_is("not made available to unc, never conveyed to kpa: expired at "
 	          "2023-11-14T21:56:41Z; no public statement cites it");
 }
