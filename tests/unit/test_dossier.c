@@ -2176,6 +2176,19 @@ static int write_vectors(const char *dir)
 	return ret;
 }
 
+/* The kinds that head a thread: the verifier's and `parley dossier`'s one rule. */
+static void test_subject_kinds(void **state)
+{
+	(void)state;
+	for (int k = 1; k <= PL_KIND_COUNT; k++) {
+		bool want = k == PL_KIND_SEND || k == PL_KIND_CONSULT || k == PL_KIND_CHECK ||
+		            k == PL_KIND_STATEMENT;
+		if (pl_dossier_is_subject_kind((enum pl_record_kind)k) != want)
+			fail_msg("kind %s", pl_record_kind_name((enum pl_record_kind)k));
+	}
+	assert_false(pl_dossier_is_subject_kind((enum pl_record_kind)0));
+}
+
 /* ---- The log audit over the same logs (pl_audit_run()) ---- */
 
 /* The audit's source over a log in memory; a tampering of the answers it gives. */
@@ -2325,6 +2338,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_export_round_trip),
 	        cmocka_unit_test(test_export_refusals),
 	        cmocka_unit_test(test_audit),
+	        cmocka_unit_test(test_subject_kinds),
 	};
 
 	if (sodium_init() < 0)
