@@ -72,13 +72,18 @@ enum pl_agent_answer pl_agent_answer_when(const struct pl_record *check, bool of
                                           int64_t now);
 
 /*
- * Fills *out (zeroed first) with the party's record for an act: the
- * `receive` of the send subject (check NULL), or the `answer` of the check
- * (its record check, its id subject) carrying the check's line. The session
- * fills author, seq, prev and time when it signs. Pure.
+ * Fills *out (zeroed first) with the party's `receive` of the send whose id
+ * is subject. The session fills author, seq, prev and time when it signs.
+ * Pure.
  */
 void pl_agent_receive_record(struct pl_record *out,
                              const uint8_t subject[static PL_RECORD_ID_BYTES]);
+
+/*
+ * Fills *out (zeroed first) with the party's `answer` of the check record
+ * check whose id is id, carrying the check's line. The session fills the
+ * rest when it signs. Pure.
+ */
 void pl_agent_answer_record(struct pl_record *out, const struct pl_record *check,
                             const uint8_t id[static PL_RECORD_ID_BYTES]);
 
@@ -188,8 +193,10 @@ struct pl_agent_watch *pl_agent_watch_next(struct pl_agent_watches *ws, int64_t 
                                            int64_t warn_before, pl_agent_decided_fn *decided,
                                            void *arg);
 
-/* "intermediary" or "recipient"; "conveyed nor declined" or "accepted nor refused". */
+/* The party's role in w's send: "intermediary" or "recipient" (static text). */
 const char *pl_agent_watch_role(const struct pl_agent_watch *w);
+
+/* What the party has not done yet: "conveyed nor declined" or "accepted nor refused". */
 const char *pl_agent_watch_acts(const struct pl_agent_watch *w);
 
 /* "1h05m", "12m", "40s": the time left s (seconds, ≥ 0) for people, into out[0..n). */
