@@ -255,14 +255,14 @@ enum pl_agent_hook_end {
 	PL_AGENT_HOOK_FAILED = 1,   /* exited with status `code` */
 	PL_AGENT_HOOK_SIGNALED = 2, /* killed by signal `code` */
 	PL_AGENT_HOOK_KILLED = 3,   /* outlived its time limit: its group was killed */
-	PL_AGENT_HOOK_NOT_RUN = 4,  /* not started: `what` failed with errno `code` */
+	PL_AGENT_HOOK_NO_PIPE = 4,  /* not started: its input pipe failed with errno `code` */
 	PL_AGENT_HOOK_LOST = 5,     /* its end could not be learnt (waitpid failed) */
+	PL_AGENT_HOOK_NO_FORK = 6,  /* not started: fork failed with errno `code` */
 };
 
 struct pl_agent_hook_result {
 	enum pl_agent_hook_end end;
-	int code;
-	const char *what; /* PL_AGENT_HOOK_NOT_RUN: static text, e.g. "cannot start" */
+	int code; /* the exit status, signal, time limit or errno, as its end says */
 };
 
 /*

@@ -418,18 +418,17 @@ void pl_agent_hook_run(const char *cmd, char *const *envp, const uint8_t *in, si
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
-	res->end = PL_AGENT_HOOK_NOT_RUN;
 	if (in && pipe(pipefd) != 0) {
+		res->end = PL_AGENT_HOOK_NO_PIPE;
 		res->code = errno;
-		res->what = "cannot make its input pipe";
 		goto out;
 	}
 	if (maxfd < 0 || maxfd > 65536)
 		maxfd = 65536;
 	pid = fork();
 	if (pid < 0) {
+		res->end = PL_AGENT_HOOK_NO_FORK;
 		res->code = errno;
-		res->what = "cannot start";
 		goto out;
 	}
 	if (pid == 0)

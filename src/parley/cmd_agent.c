@@ -179,10 +179,10 @@ static void hook_run(struct agent *ag, const struct pl_agent_env *h, const uint8
 	}
 	pl_agent_hook_run(ag->exec, envp, in, len, ag->exec_timeout, &res);
 	free(envp);
-	if (res.end == PL_AGENT_HOOK_NOT_RUN && in)
-		say("  hook: %s: %s: not run", res.what, strerror(res.code));
-	else if (res.end == PL_AGENT_HOOK_NOT_RUN)
-		say("  hook: %s: %s", res.what, strerror(res.code));
+	if (res.end == PL_AGENT_HOOK_NO_PIPE)
+		say("  hook: cannot make its input pipe: %s: not run", strerror(res.code));
+	else if (res.end == PL_AGENT_HOOK_NO_FORK)
+		say("  hook: cannot start: %s", strerror(res.code));
 	else if (res.end == PL_AGENT_HOOK_KILLED)
 		say("  hook: still running after %u s: killed", ag->exec_timeout);
 	else if (res.end == PL_AGENT_HOOK_DONE)
