@@ -341,6 +341,9 @@ int pl_dossier_verify(struct pl_dossier_report **out, const char *json, size_t l
  */
 bool pl_dossier_error_is_evidence(int err);
 
+/* True for the kinds that head a thread, and so a dossier: send, consult, check, statement. */
+bool pl_dossier_is_subject_kind(enum pl_record_kind k);
+
 /* Frees a report; NULL is a no-op. */
 void pl_dossier_report_free(struct pl_dossier_report *r);
 

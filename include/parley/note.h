@@ -75,6 +75,14 @@ void pl_note_free(struct pl_note *n);
 int pl_note_verify(const struct pl_note *n, const struct pl_vkey *keys, size_t nkeys,
                    bool *verified) PL_WUR;
 
+/*
+ * The first of keys[0..nkeys) that names a signature line of n which does
+ * not verify: the key to name when pl_note_verify() says PL_EVERIFY. NULL
+ * when there is none. Thread-safe.
+ */
+const struct pl_vkey *pl_note_failing_key(const struct pl_note *n, const struct pl_vkey *keys,
+                                          size_t nkeys);
+
 /* pl_note_parse() then pl_note_verify(); *out set only on success. */
 int pl_note_open(struct pl_note **out, const char *msg, size_t len, const struct pl_vkey *keys,
                  size_t nkeys, bool *verified) PL_WUR;

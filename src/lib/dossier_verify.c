@@ -256,7 +256,7 @@ struct pl_record *pl__dossier_record_trim(const struct pl_record *r)
 	return c;
 }
 
-static bool subject_kind_is_valid(enum pl_record_kind k)
+bool pl_dossier_is_subject_kind(enum pl_record_kind k)
 {
 	return k == PL_KIND_SEND || k == PL_KIND_CONSULT || k == PL_KIND_CHECK ||
 	       k == PL_KIND_STATEMENT;
@@ -492,7 +492,7 @@ static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread
 		if (ret != 0)
 			goto out;
 		if (i == d->nproven) {
-			if (!subject_kind_is_valid(e->rec->kind)) {
+			if (!pl_dossier_is_subject_kind(e->rec->kind)) {
 				ret = pl__dossier_fail(
 				        why, PL_EMALFORMED,
 				        "dossier: the subject is a %s; a dossier is about a send, "

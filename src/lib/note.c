@@ -424,3 +424,18 @@ out:
 	pl_note_free(n);
 	return ret;
 }
+
+const struct pl_vkey *pl_note_failing_key(const struct pl_note *n, const struct pl_vkey *keys,
+                                          size_t nkeys)
+{
+	for (size_t i = 0; i < n->nsigs; i++) {
+		for (size_t k = 0; k < nkeys; k++) {
+			if (strcmp(n->sigs[i].name, keys[k].name) != 0 ||
+			    memcmp(n->sigs[i].id, keys[k].id, PL_KEYID_BYTES) != 0)
+				continue;
+			if (pl_note_sig_verify(&n->sigs[i], &keys[k], n->text, n->text_len) != 0)
+				return &keys[k];
+		}
+	}
+	return NULL;
+}

@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -10,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include <parley/agent.h>
 #include <parley/box.h>
 #include <parley/client.h>
 #include <parley/record.h>
@@ -86,9 +85,6 @@ static const char agent_help[] =
 /* How long one stream or long poll lasts before the agent looks at its signals again. */
 #define AGENT_WINDOW_MS 1000
 #define AGENT_POLL_S    1
-/* Reconnection backoff: from the first delay, doubling, never above the last. */
-#define AGENT_BACKOFF_FIRST_MS 250
-#define AGENT_BACKOFF_MAX_MS   30000
 /* Records taken from one stream before they are processed (the stream then resumes). */
 #define AGENT_QUEUE_MAX 64
 /* Pages of the inbox --once reads at most (each up to the exchange's page size). */
@@ -101,18 +97,12 @@ static const char agent_help[] =
 #define AGENT_OPT_EXEC_TIME 0x204
 #define AGENT_OPT_EXEC_PT   0x205
 #define AGENT_OPT_WARN      0x206
-/* The hook: its default and longest time limit, and how often a running one is looked at. */
+/* The hook's default and longest time limit; the default lead of a deadline warning, the longest.
+ */
 #define AGENT_HOOK_TIMEOUT_S     10
 #define AGENT_HOOK_TIMEOUT_MAX_S 3600
-#define AGENT_HOOK_TICK_MS       10
-/* Variables the agent sets for a hook, the bytes of their text, and of PARLEY_SUMMARY. */
-#define AGENT_HOOK_VARS        13
-#define AGENT_HOOK_VARS_MAX    4096
-#define AGENT_HOOK_SUMMARY_MAX 1024
-/* Deadline warnings: the default lead, the longest, and how many sends are watched. */
-#define AGENT_WARN_BEFORE_S   3600
-#define AGENT_WARN_BEFORE_MAX (30 * 86400)
-#define AGENT_WATCH_MAX       1024
+#define AGENT_WARN_BEFORE_S      3600
+#define AGENT_WARN_BEFORE_MAX    (30 * 86400)
 
 static volatile sig_atomic_t stopping;
 
@@ -121,17 +111,6 @@ static void on_signal(int sig)
 	(void)sig;
 	stopping = 1;
 }
-
-/* A send to this party (or through it) with a deadline: warned about once, unless decided. */
-struct watch {
-	uint8_t id[PL_RECORD_ID_BYTES];
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	char author[PL_RECORD_NAME_MAX + 1];
-	char cls[16];
-	int64_t deadline;
-	bool intermediary; /* this party is the send's via: its decision is convey or decline */
-	bool done;         /* warned, decided or past */
-};
 
 struct agent {
 	struct session s;
@@ -142,8 +121,7 @@ struct agent {
 	unsigned exec_timeout;
 	bool exec_plaintext; /* --exec-plaintext: the hook reads the opened content */
 	int64_t warn_before; /* --warn-before, seconds */
-	struct watch watches[AGENT_WATCH_MAX];
-	size_t nwatches;
+	struct pl_agent_watches watches;
 	/* Records handed over by the stream callback, processed after it returns. */
 	struct pl_client_entry q[AGENT_QUEUE_MAX];
 	size_t nq;
@@ -188,226 +166,45 @@ static void print_arrival(const struct session_record *sr)
 
 /* ---- Notifications: the --exec hook ---- */
 
-/* The variables of one hook run: "NAME=value" strings in one buffer, NULL-terminated. */
-struct hook_env {
-	char text[AGENT_HOOK_VARS_MAX];
-	size_t used;
-	char *vars[AGENT_HOOK_VARS + 1];
-	size_t n;
-};
-
-/* Adds NAME=value (value cut at the buffer's end, never a control character: see below). */
-static void hook_set(struct hook_env *h, const char *name, const char *value)
-{
-	size_t room = sizeof(h->text) - h->used;
-	int w = -1;
-
-	/*
-	 * Every value comes from a verified record (names, ids, times, a summary
-	 * that passed the record grammar: no control character), or the agent.
-	 */
-	if (h->n < AGENT_HOOK_VARS && room >= 2)
-		w = snprintf(h->text + h->used, room, "%s=%s", name, value ? value : "");
-	if (w >= 0) {
-		h->vars[h->n++] = h->text + h->used;
-		h->used += (size_t)w < room ? (size_t)w + 1 : room;
-		h->vars[h->n] = NULL;
-	}
-}
-
-/* True when the environment entry e ("NAME=value") sets one of the hook's variables. */
-static bool hook_overrides(const struct hook_env *h, const char *e)
-{
-	const char *eq = strchr(e, '=');
-	size_t n = eq ? (size_t)(eq - e) : strlen(e);
-	bool found = false;
-
-	for (size_t i = 0; i < h->n && !found; i++)
-		found = strncmp(h->vars[i], e, n) == 0 && h->vars[i][n] == '=';
-	return found;
-}
-
-/* Writes what is left of in to fd without blocking; closes fd when done or refused. */
-static void hook_feed(int *fd, const uint8_t *in, size_t len, size_t *sent)
-{
-	while (*fd >= 0 && *sent < len) {
-		ssize_t w = write(*fd, in + *sent, len - *sent);
-		if (w > 0) {
-			*sent += (size_t)w;
-			continue;
-		}
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		break; /* EPIPE: the hook does not read its input */
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Runs the hook once: /bin/sh -c CMD, CMD exactly as the operator gave it,
- * with the agent's environment plus h's variables (what happened reaches the
- * hook only there, never in the command string), in its own process group,
- * standard input in[0..len) or empty, standard output to the agent's standard
- * error. Waits at most the time limit, then kills the group. Whatever the
- * hook does is reported and never stops the agent.
- */
-static void hook_run(struct agent *ag, const struct hook_env *h, const uint8_t *in, size_t len)
+/* Runs the hook with h's variables (pl_agent_hook_run()) and reports how it ended. */
+static void hook_run(struct agent *ag, const struct pl_agent_env *h, const uint8_t *in, size_t len)
 {
 	extern char **environ;
-	char *argv[] = {"sh", "-c", (char *)ag->exec, NULL};
-	char **envp = NULL;
-	size_t nenv = 0, k = 0, sent = 0;
-	int pipefd[2] = {-1, -1}, status = 0;
-	long maxfd = sysconf(_SC_OPEN_MAX);
-	int64_t deadline;
-	pid_t pid;
-	bool killed = false;
+	struct pl_agent_hook_result res;
+	char **envp = pl_agent_env_merge(h, environ);
 
-	for (char **e = environ; e && *e; e++)
-		nenv++;
-	envp = calloc(nenv + h->n + 1, sizeof(*envp));
 	if (!envp) {
 		say("  hook: out of memory: not run");
-		goto out;
+		return;
 	}
-	for (char **e = environ; e && *e; e++) {
-		if (!hook_overrides(h, *e))
-			envp[k++] = *e;
-	}
-	for (size_t i = 0; i < h->n; i++)
-		envp[k++] = h->vars[i];
-	envp[k] = NULL;
-	if (in && pipe(pipefd) != 0) {
-		say("  hook: cannot make its input pipe: %s: not run", strerror(errno));
-		goto out;
-	}
-	if (maxfd < 0 || maxfd > 65536)
-		maxfd = 65536;
-	pid = fork();
-	if (pid < 0) {
-		say("  hook: cannot start: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		/* The child: only async-signal-safe calls until execve. */
-		int infd = in ? pipefd[0] : open("/dev/null", O_RDONLY);
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		if (infd < 0 || dup2(infd, 0) < 0 || dup2(2, 1) < 0)
-			_exit(127);
-		for (long fd = 3; fd < maxfd; fd++)
-			close((int)fd);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	setpgid(pid, pid); /* also here: whichever runs first, the group exists before a kill */
-	if (in) {
-		close(pipefd[0]);
-		pipefd[0] = -1;
-		fcntl(pipefd[1], F_SETFL, O_NONBLOCK);
-	}
-	deadline = monotonic_ms() + (int64_t)ag->exec_timeout * 1000;
-	for (;;) {
-		struct timespec tick = {.tv_sec = 0, .tv_nsec = AGENT_HOOK_TICK_MS * 1000000L};
-		pid_t w;
-		if (pipefd[1] >= 0)
-			hook_feed(&pipefd[1], in, len, &sent);
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid || (w < 0 && errno != EINTR))
-			break;
-		if (monotonic_ms() >= deadline) {
-			kill(-pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			killed = true;
-			break;
-		}
-		nanosleep(&tick, NULL);
-	}
-	if (killed)
-		say("  hook: still running after %u s: killed", ag->exec_timeout);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		say("  hook: done");
-	else if (WIFEXITED(status))
-		say("  hook: failed with exit status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		say("  hook: killed by signal %d", WTERMSIG(status));
-out:
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	pl_agent_hook_run(ag->exec, envp, in, len, ag->exec_timeout, &res);
 	free(envp);
-}
-
-/*
- * The id of the record whose thread this one belongs to: what it acts on,
- * answers or (a statement) first cites; else its own.
- */
-static const uint8_t *thread_of(const struct session_record *sr)
-{
-	const struct pl_record *r = sr->rec;
-	enum pl_ref_role role = pl_record_kind_target(r->kind);
-	const struct pl_record_ref *ref = role ? pl_record_ref_find(r, role) : NULL;
-
-	if (!ref)
-		ref = pl_record_ref_find(r, PL_ROLE_REPLY_TO);
-	if (!ref)
-		ref = pl_record_ref_find(r, PL_ROLE_CITES);
-	return ref ? ref->id : sr->id;
+	if (res.end == PL_AGENT_HOOK_NO_PIPE)
+		say("  hook: cannot make its input pipe: %s: not run", strerror(res.code));
+	else if (res.end == PL_AGENT_HOOK_NO_FORK)
+		say("  hook: cannot start: %s", strerror(res.code));
+	else if (res.end == PL_AGENT_HOOK_KILLED)
+		say("  hook: still running after %u s: killed", ag->exec_timeout);
+	else if (res.end == PL_AGENT_HOOK_DONE)
+		say("  hook: done");
+	else if (res.end == PL_AGENT_HOOK_FAILED)
+		say("  hook: failed with exit status %d", res.code);
+	else if (res.end == PL_AGENT_HOOK_SIGNALED)
+		say("  hook: killed by signal %d", res.code);
 }
 
 /* The hook for one arriving record; the opened content in[0..len) when asked for. */
 static void hook_record(struct agent *ag, const struct session_record *sr, const uint8_t *in,
                         size_t len)
 {
-	static struct hook_env h;
-	const struct pl_record *r = sr->rec;
-	char idx[24], when[PL_TIMESTAMP_LEN + 1], dl[PL_TIMESTAMP_LEN + 1];
-	char thread[PL_RECORD_ID_HEX_LEN + 1];
+	static struct pl_agent_env h;
 	struct pl_buf sum;
 
-	memset(&h, 0, sizeof(h));
 	pl_buf_init(&sum, 4096);
-	if (session_record_summary(r, &sum) != 0)
+	if (session_record_summary(sr->rec, &sum) != 0)
 		pl_buf_reset(&sum);
-	/* A long public text is cut, at a character boundary, so every variable fits. */
-	if (sum.len > AGENT_HOOK_SUMMARY_MAX) {
-		size_t cut = AGENT_HOOK_SUMMARY_MAX;
-		while (cut > 0 && ((unsigned char)sum.data[cut] & 0xc0) == 0x80)
-			cut--;
-		sum.data[cut] = '\0';
-		sum.len = cut;
-	}
-	snprintf(idx, sizeof(idx), "%" PRIu64, sr->index);
-	time_text(when, r->time);
-	pl_record_id_format(thread, thread_of(sr));
-	hook_set(&h, "PARLEY_EVENT", "record");
-	hook_set(&h, "PARLEY_KIND", pl_record_kind_name(r->kind));
-	hook_set(&h, "PARLEY_ID", sr->hex);
-	hook_set(&h, "PARLEY_AUTHOR", r->author);
-	hook_set(&h, "PARLEY_THREAD", thread);
-	hook_set(&h, "PARLEY_INDEX", idx);
-	hook_set(&h, "PARLEY_TIME", when);
-	hook_set(&h, "PARLEY_CLASS",
-	         (r->has & PL_RECORD_HAS_CLASS) ? pl_record_class_name(r->cls) : "");
-	if (r->has & PL_RECORD_HAS_DEADLINE)
-		time_text(dl, r->deadline);
-	hook_set(&h, "PARLEY_DEADLINE", (r->has & PL_RECORD_HAS_DEADLINE) ? dl : "");
-	hook_set(&h, "PARLEY_SUMMARY", sum.data ? sum.data : "");
-	hook_set(&h, "PARLEY_PARTY", ag->s.profile.party);
-	hook_set(&h, "PARLEY_EXCHANGE", ag->s.profile.exchange);
+	pl_agent_env_record(&h, sr->rec, sr->id, sr->index, sum.data ? sum.data : "",
+	                    ag->s.profile.party, ag->s.profile.exchange);
 	pl_buf_release(&sum);
 	hook_run(ag, &h, ag->exec_plaintext ? in : NULL, len);
 }
@@ -417,72 +214,18 @@ static void hook_record(struct agent *ag, const struct session_record *sr, const
 /* Starts watching a send made available to this party, when it has a deadline. */
 static void watch_add(struct agent *ag, const struct session_record *send)
 {
-	const struct pl_record *r = send->rec;
-	struct watch *w = NULL;
-	const char *cls = (r->has & PL_RECORD_HAS_CLASS) ? pl_record_class_name(r->cls) : NULL;
-
-	if (r->kind != PL_KIND_SEND || !(r->has & PL_RECORD_HAS_DEADLINE))
-		goto out;
-	for (size_t i = 0; i < ag->nwatches; i++) {
-		if (memcmp(ag->watches[i].id, send->id, PL_RECORD_ID_BYTES) == 0)
-			goto out; /* watched already */
-		if (!w && ag->watches[i].done)
-			w = &ag->watches[i]; /* a finished watch's slot is reused */
-	}
-	if (!w && ag->nwatches == AGENT_WATCH_MAX) {
+	if (pl_agent_watch_add(&ag->watches, send->rec, send->id, ag->s.profile.party) != 0)
 		say("  not watching the deadline of %.16s: %d deadlines watched already", send->hex,
-		    AGENT_WATCH_MAX);
-		goto out;
-	}
-	if (!w)
-		w = &ag->watches[ag->nwatches++];
-	memset(w, 0, sizeof(*w));
-	memcpy(w->id, send->id, PL_RECORD_ID_BYTES);
-	snprintf(w->hex, sizeof(w->hex), "%s", send->hex);
-	snprintf(w->author, sizeof(w->author), "%s", r->author);
-	snprintf(w->cls, sizeof(w->cls), "%s", cls ? cls : "message");
-	w->deadline = r->deadline;
-	w->intermediary = (r->has & PL_RECORD_HAS_VIA) && strcmp(r->via, ag->s.profile.party) == 0;
-out:
-	return;
+		    PL_AGENT_WATCH_MAX);
 }
 
-/* True when this party recorded its decision on the watched send (in its local state). */
-static bool watch_decided(struct agent *ag, const struct watch *w)
+/* The watch's question to the local state: did this party record act on the send id? */
+static bool decided(void *arg, const uint8_t id[static PL_RECORD_ID_BYTES], const char *act)
 {
-	uint8_t act[PL_HASH_BYTES];
-	const char *yes = w->intermediary ? "convey" : "accept";
-	const char *no = w->intermediary ? "decline" : "refuse";
+	struct agent *ag = arg;
+	uint8_t h[PL_HASH_BYTES];
 
-	return pl_state_act_get(ag->s.state, w->id, yes, act) == 0 ||
-	       pl_state_act_get(ag->s.state, w->id, no, act) == 0;
-}
-
-/* A record of this party, or the exchange's expiry, that settles a watched send. */
-static void watch_settle(struct agent *ag, const struct pl_record *r)
-{
-	const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_SUBJECT);
-	bool mine = strcmp(r->author, ag->s.profile.party) == 0;
-	bool decides = r->kind == PL_KIND_ACCEPT || r->kind == PL_KIND_REFUSE ||
-	               r->kind == PL_KIND_CONVEY || r->kind == PL_KIND_DECLINE;
-
-	bool settles = ref && ((mine && decides) || r->kind == PL_KIND_EXPIRE);
-
-	for (size_t i = 0; settles && i < ag->nwatches; i++) {
-		if (memcmp(ag->watches[i].id, ref->id, PL_RECORD_ID_BYTES) == 0)
-			ag->watches[i].done = true;
-	}
-}
-
-/* "1h05m", "12m", "40s": how long until a deadline. */
-static void span_text(char *out, size_t n, int64_t s)
-{
-	if (s >= 3600)
-		snprintf(out, n, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(out, n, "%lldm", (long long)(s / 60));
-	else
-		snprintf(out, n, "%llds", (long long)s);
+	return pl_state_act_get(ag->s.state, id, act, h) == 0;
 }
 
 /*
@@ -492,45 +235,21 @@ static void span_text(char *out, size_t n, int64_t s)
  */
 static void check_deadlines(struct agent *ag)
 {
-	static struct hook_env h;
+	static struct pl_agent_env h;
 	int64_t now = session_now();
+	struct pl_agent_watch *w;
 
-	for (size_t i = 0; i < ag->nwatches; i++) {
-		struct watch *w = &ag->watches[i];
-		char dl[PL_TIMESTAMP_LEN + 1], left[32], sum[256];
-		const char *role = w->intermediary ? "intermediary" : "recipient";
-		const char *acts =
-		        w->intermediary ? "conveyed nor declined" : "accepted nor refused";
-		if (w->done)
-			continue;
-		if (now >= w->deadline || watch_decided(ag, w)) {
-			w->done = true;
-			continue;
-		}
-		if (w->deadline - now > ag->warn_before)
-			continue;
-		w->done = true;
+	while ((w = pl_agent_watch_next(&ag->watches, now, ag->warn_before, decided, ag))) {
+		char dl[PL_TIMESTAMP_LEN + 1], left[32];
 		time_text(dl, w->deadline);
-		span_text(left, sizeof(left), w->deadline - now);
-		snprintf(sum, sizeof(sum), "%s from %s: reply by %s (in %s), neither %s", w->cls,
-		         w->author, dl, left, acts);
+		pl_agent_span_format(left, sizeof(left), w->deadline - now);
 		say("deadline near: the %s %.16s from %s is due at %s (in %s), and %s has neither "
 		    "%s it",
-		    w->cls, w->hex, w->author, dl, left, ag->s.profile.party, acts);
+		    w->cls, w->hex, w->author, dl, left, ag->s.profile.party,
+		    pl_agent_watch_acts(w));
 		if (!ag->exec)
 			continue;
-		memset(&h, 0, sizeof(h));
-		hook_set(&h, "PARLEY_EVENT", "deadline");
-		hook_set(&h, "PARLEY_KIND", "send");
-		hook_set(&h, "PARLEY_ID", w->hex);
-		hook_set(&h, "PARLEY_AUTHOR", w->author);
-		hook_set(&h, "PARLEY_THREAD", w->hex);
-		hook_set(&h, "PARLEY_CLASS", w->cls);
-		hook_set(&h, "PARLEY_DEADLINE", dl);
-		hook_set(&h, "PARLEY_ROLE", role);
-		hook_set(&h, "PARLEY_SUMMARY", sum);
-		hook_set(&h, "PARLEY_PARTY", ag->s.profile.party);
-		hook_set(&h, "PARLEY_EXCHANGE", ag->s.profile.exchange);
+		pl_agent_env_deadline(&h, w, now, ag->s.profile.party, ag->s.profile.exchange);
 		hook_run(ag, &h, NULL, 0);
 	}
 }
@@ -600,10 +319,7 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	r->kind = PL_KIND_RECEIVE;
-	r->nrefs = 1;
-	r->refs[0].role = PL_ROLE_SUBJECT;
-	memcpy(r->refs[0].id, subject, PL_RECORD_ID_BYTES);
+	pl_agent_receive_record(r, subject);
 	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc, NULL);
 	if (ret)
 		goto out;
@@ -671,24 +387,26 @@ static int answer(struct agent *ag, const struct session_record *check)
 	int ret = PL_EXIT_OK, err;
 
 	memset(&rc, 0, sizeof(rc));
-	if (ag->no_answer) {
-		say("  not answering the check %.16s of %s (--no-answer)", check->hex,
-		    check->rec->line);
-		goto out;
-	}
-	err = pl_state_act_get(ag->s.state, check->id, "answer", act);
-	if (err == 0) {
-		say("  already answered %.16s", check->hex);
-		goto out;
-	}
-	if (err != PL_ENOTFOUND) {
+	err = ag->no_answer ? PL_ENOTFOUND
+	                    : pl_state_act_get(ag->s.state, check->id, "answer", act);
+	if (err != 0 && err != PL_ENOTFOUND) {
 		cli_error("agent: local state: %s", pl_strerror(err));
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	if ((check->rec->has & PL_RECORD_HAS_DEADLINE) && session_now() > check->rec->deadline) {
+	switch (pl_agent_answer_when(check->rec, ag->no_answer, err == 0, session_now())) {
+	case PL_AGENT_ANSWER_OFF:
+		say("  not answering the check %.16s of %s (--no-answer)", check->hex,
+		    check->rec->line);
+		goto out;
+	case PL_AGENT_ANSWER_DONE:
+		say("  already answered %.16s", check->hex);
+		goto out;
+	case PL_AGENT_ANSWER_LATE:
 		say("  the check %.16s is past its deadline: too late to answer", check->hex);
 		goto out;
+	case PL_AGENT_ANSWER_NOW:
+		break;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -696,12 +414,7 @@ static int answer(struct agent *ag, const struct session_record *check)
 		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	r->kind = PL_KIND_ANSWER;
-	r->has |= PL_RECORD_HAS_LINE;
-	memcpy(r->line, check->rec->line, sizeof(r->line));
-	r->nrefs = 1;
-	r->refs[0].role = PL_ROLE_CHECK;
-	memcpy(r->refs[0].id, check->id, PL_RECORD_ID_BYTES);
+	pl_agent_answer_record(r, check->rec, check->id);
 	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc, NULL);
 	if (ret)
 		goto out;
@@ -714,20 +427,78 @@ out:
 	return ret;
 }
 
+/* The record being handled, for the agent's I/O callbacks (pl_agent_handle()). */
+struct handling {
+	struct agent *ag;
+	const struct session_record *sr;
+	uint8_t *pt; /* the opened content, kept for the hook with --exec-plaintext */
+	size_t len;
+};
+
+static enum pl_agent_outcome outcome_of(int exit_code)
+{
+	if (exit_code == PL_EXIT_OK || exit_code == PL_EXIT_REFUSED)
+		return exit_code == PL_EXIT_OK ? PL_AGENT_DONE : PL_AGENT_REFUSED;
+	return exit_code == PL_EXIT_FAIL ? PL_AGENT_STOP : PL_AGENT_RETRY;
+}
+
+static int exit_of(enum pl_agent_outcome o)
+{
+	static const int code[] = {
+	        [PL_AGENT_DONE] = PL_EXIT_OK,
+	        [PL_AGENT_REFUSED] = PL_EXIT_REFUSED,
+	        [PL_AGENT_RETRY] = PL_EXIT_USAGE,
+	        [PL_AGENT_STOP] = PL_EXIT_FAIL,
+	};
+	return code[o];
+}
+
+static enum pl_agent_outcome io_receive(void *ctx, const uint8_t subject[static PL_RECORD_ID_BYTES])
+{
+	struct handling *h = ctx;
+
+	return outcome_of(receive(h->ag, subject, h->ag->exec_plaintext ? &h->pt : NULL, &h->len));
+}
+
+static enum pl_agent_outcome io_open_draft(void *ctx)
+{
+	struct handling *h = ctx;
+
+	return outcome_of(open_draft(h->ag, h->sr, h->ag->exec_plaintext ? &h->pt : NULL, &h->len));
+}
+
+static enum pl_agent_outcome io_answer(void *ctx)
+{
+	struct handling *h = ctx;
+
+	return outcome_of(answer(h->ag, h->sr));
+}
+
+static void io_notify(void *ctx)
+{
+	struct handling *h = ctx;
+
+	hook_record(h->ag, h->sr, h->pt, h->len);
+}
+
 /*
- * One record of the inbox: verify it, print it, act on it. A record that
- * does not verify is reported and skipped (it is the exchange's or its
- * author's evidence, not the agent's to act on). Returns an exit code; only
- * 1 (two histories, a receipt that does not hold) stops the agent.
+ * One record of the inbox: verify it, print it, act on it
+ * (pl_agent_handle()). A record that does not verify is reported and
+ * skipped (it is the exchange's or its author's evidence, not the agent's
+ * to act on). Returns an exit code; only 1 (two histories, a receipt that
+ * does not hold) stops the agent.
  */
 static int process(struct agent *ag, const struct pl_client_entry *e)
 {
 	struct session_record sr;
-	const struct pl_record *r;
-	const char *me = ag->s.profile.party;
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	uint8_t **keep = ag->exec && ag->exec_plaintext ? &pt : NULL;
+	struct handling h = {.ag = ag, .sr = &sr};
+	const struct pl_agent_io io = {
+	        .ctx = &h,
+	        .receive = io_receive,
+	        .open_draft = io_open_draft,
+	        .answer = io_answer,
+	        .notify = ag->exec ? io_notify : NULL,
+	};
 	int ret;
 
 	memset(&sr, 0, sizeof(sr));
@@ -737,28 +508,11 @@ static int process(struct agent *ag, const struct pl_client_entry *e)
 		ret = ret == PL_EXIT_FAIL ? PL_EXIT_OK : ret;
 		goto out;
 	}
-	r = sr.rec;
 	print_arrival(&sr);
-	if (r->kind == PL_KIND_AVAILABLE && r->nto == 1 && strcmp(r->to[0], me) == 0) {
-		const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_SUBJECT);
-		if (ref)
-			ret = receive(ag, ref->id, keep, &len);
-	} else if (r->kind == PL_KIND_CONSULT && pl_record_has_to(r, me)) {
-		ret = open_draft(ag, &sr, keep, &len);
-	} else if (r->kind == PL_KIND_CHECK && pl_record_has_to(r, me)) {
-		ret = answer(ag, &sr);
-	}
-	watch_settle(ag, r);
-	/*
-	 * What others did, after the agent acted on it; never this party's own
-	 * records. Not when the record will be processed again (1: the agent
-	 * stops; 2: it retries later), so that each record is notified once.
-	 */
-	if (ag->exec && strcmp(r->author, me) != 0 && (ret == PL_EXIT_OK || ret == PL_EXIT_REFUSED))
-		hook_record(ag, &sr, pt, len);
+	ret = exit_of(pl_agent_handle(&ag->watches, sr.rec, ag->s.profile.party, &io));
 out:
-	if (pt)
-		pl_state_plaintext_free(pt, len);
+	if (h.pt)
+		pl_state_plaintext_free(h.pt, h.len);
 	session_record_release(&sr);
 	return ret;
 }
@@ -824,8 +578,7 @@ static int on_entry(void *arg, const struct pl_client_entry *e)
 	 * glance at the kind line is enough: a false hit (a body quoting such a
 	 * line) only makes the agent process the queue earlier.
 	 */
-	return ag->nq == AGENT_QUEUE_MAX || strstr(c->note, "\nkind available\n") ||
-	       strstr(c->note, "\nkind consult\n") || strstr(c->note, "\nkind check\n") || stopping;
+	return ag->nq == AGENT_QUEUE_MAX || pl_agent_note_wants_act(c->note) || stopping;
 }
 
 static void queue_clear(struct agent *ag)
@@ -877,13 +630,6 @@ static int round_once(struct agent *ag, int *ret)
 	return err;
 }
 
-/* The next pause of the backoff: the first delay, then doubling up to the bound. */
-static long backoff(long delay)
-{
-	delay = delay ? delay * 2 : AGENT_BACKOFF_FIRST_MS;
-	return delay > AGENT_BACKOFF_MAX_MS ? AGENT_BACKOFF_MAX_MS : delay;
-}
-
 /*
  * Follows the inbox until a signal, reconnecting with backoff. Returns 0,
  * or the exit code of what stops an agent for good: 1 (two histories, a
@@ -891,44 +637,37 @@ static long backoff(long delay)
  */
 static int follow(struct agent *ag)
 {
+	enum pl_agent_next next = PL_AGENT_NEXT_GO_ON;
 	long delay = 0;
 	int ret = PL_EXIT_OK, err;
 
-	while (!stopping) {
+	while (!stopping && next != PL_AGENT_NEXT_DENIED) {
+		const struct pl_client_error *ce;
 		err = round_once(ag, &ret);
-		if (ret == PL_EXIT_FAIL)
+		next = pl_agent_next(err, outcome_of(ret), ag->poll);
+		if (next == PL_AGENT_NEXT_STOP)
 			break;
 		check_deadlines(ag);
-		if (err == 0 && ret == PL_EXIT_OK) {
-			if (delay)
-				say("reconnected to %s", ag->s.profile.exchange);
+		if (next == PL_AGENT_NEXT_GO_ON && delay)
+			say("reconnected to %s", ag->s.profile.exchange);
+		if (next == PL_AGENT_NEXT_GO_ON)
 			delay = 0;
-			continue;
-		}
-		if (err == 0) {
-			/* Processing failed (printed already): try the same record again later. */
-			delay = backoff(delay);
-			say("retrying in %.2f s", (double)delay / 1000.0);
-			pause_ms(delay);
-			continue;
-		}
-		if (!ag->poll && err == PL_EMALFORMED) {
-			/* The exchange answered, but not with an event stream: long-poll instead.
-			 */
+		if (next == PL_AGENT_NEXT_POLL) {
 			say("the exchange does not stream the inbox: polling it instead");
 			ag->poll = true;
-			continue;
 		}
-		if (err == PL_EDENIED) {
+		if (next == PL_AGENT_NEXT_DENIED)
 			ret = session_client_failed(&ag->s, "the inbox", err);
-			break;
-		}
-		delay = backoff(delay);
-		{
-			const struct pl_client_error *ce = pl_client_last_error(ag->s.client);
+		if (next != PL_AGENT_NEXT_RETRY && next != PL_AGENT_NEXT_RECONNECT)
+			continue;
+		delay = pl_agent_backoff(delay);
+		ce = pl_client_last_error(ag->s.client);
+		/* Processing failed (printed already): the same record again later. */
+		if (next == PL_AGENT_NEXT_RETRY)
+			say("retrying in %.2f s", (double)delay / 1000.0);
+		else
 			say("inbox: %s%s%s; retrying in %.2f s", pl_strerror(err),
 			    ce->reason[0] ? ": " : "", ce->reason, (double)delay / 1000.0);
-		}
 		pause_ms(delay);
 	}
 	return ret == PL_EXIT_FAIL || ret == PL_EXIT_REFUSED ? ret : PL_EXIT_OK;

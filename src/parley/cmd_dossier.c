@@ -380,12 +380,6 @@ static int export_failed(struct export *e, int err, const struct pl_buf *why)
 
 /* ---- The export ---- */
 
-static bool is_subject_kind(enum pl_record_kind k)
-{
-	return k == PL_KIND_SEND || k == PL_KIND_CONSULT || k == PL_KIND_CHECK ||
-	       k == PL_KIND_STATEMENT;
-}
-
 /*
  * Resolves the subject: the record ID, or for a record that acts on another
  * (a receive, a decline, an advice...) the send, consultation or check it
@@ -417,7 +411,7 @@ static int find_subject(struct export *e, const char *arg)
 		if (ret)
 			goto out;
 	}
-	if (!is_subject_kind(r.rec->kind)) {
+	if (!pl_dossier_is_subject_kind(r.rec->kind)) {
 		cli_error("record %.16s: a %s heads no thread; give a send, consultation, check or "
 		          "statement",
 		          r.hex, pl_record_kind_name(r.rec->kind));

@@ -94,15 +94,8 @@ static int report_failure(const struct verify_args *a, const struct pl_proof *p,
 	int ret = PL_EXIT_FAIL;
 
 	if (parsed && err == PL_EVERIFY) {
-		for (size_t i = 0; i < n->nsigs && !failing; i++) {
-			for (size_t k = 0; k < a->nlogkeys && !failing; k++) {
-				if (strcmp(n->sigs[i].name, a->logkeys[k].name) == 0 &&
-				    memcmp(n->sigs[i].id, a->logkeys[k].id, PL_KEYID_BYTES) == 0 &&
-				    pl_note_sig_verify(&n->sigs[i], &a->logkeys[k], n->text,
-				                       n->text_len) != 0)
-					failing = a->logkeys[k].name;
-			}
-		}
+		const struct pl_vkey *k = pl_note_failing_key(n, a->logkeys, a->nlogkeys);
+		failing = k ? k->name : NULL;
 	}
 	if (err == PL_EPROOF && parsed) {
 		cli_error("proof %s: entry is not at index %" PRIu64 " of %s at size %" PRIu64

@@ -69,16 +69,9 @@ out:
 /* Names the first known key whose signature on n fails, for the message. */
 static const char *failing_key(const struct pl_note *n, const struct pl_vkey *keys, size_t nkeys)
 {
-	for (size_t i = 0; i < n->nsigs; i++) {
-		for (size_t k = 0; k < nkeys; k++) {
-			if (strcmp(n->sigs[i].name, keys[k].name) != 0 ||
-			    memcmp(n->sigs[i].id, keys[k].id, PL_KEYID_BYTES) != 0)
-				continue;
-			if (pl_note_sig_verify(&n->sigs[i], &keys[k], n->text, n->text_len) != 0)
-				return keys[k].name;
-		}
-	}
-	return "(unknown)";
+	const struct pl_vkey *k = pl_note_failing_key(n, keys, nkeys);
+
+	return k ? k->name : "(unknown)";
 }
 
 static int note_verify(const struct pl_vkey *keys, size_t nkeys)

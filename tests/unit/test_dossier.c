@@ -3,6 +3,7 @@
  * thread, where unc receives rok-mnd's proposal and never conveys it, and the S2 thread,
  * where dprk-un declines us-wh's letter), put in an in-memory tlog, exported as dossiers
  * and verified to exact verdict lines; then a table of tamperings that must each fail.
+ * The same logs feed the log audit (pl_audit_run()).
  *
  * `test_dossier --write-vectors` rewrites the golden files in tests/vectors/dossier/.
  */
@@ -19,6 +20,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <parley/audit.h>
 #include <parley/box.h>
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
@@ -2174,6 +2176,147 @@ static int write_vectors(const char *dir)
 	return ret;
 }
 
+/* The kinds that head a thread: the verifier's and `parley dossier`'s one rule. */
+static void test_subject_kinds(void **state)
+{
+	(void)state;
+	for (int k = 1; k <= PL_KIND_COUNT; k++) {
+		bool want = k == PL_KIND_SEND || k == PL_KIND_CONSULT || k == PL_KIND_CHECK ||
+		            k == PL_KIND_STATEMENT;
+		if (pl_dossier_is_subject_kind((enum pl_record_kind)k) != want)
+			fail_msg("kind %s", pl_record_kind_name((enum pl_record_kind)k));
+	}
+	assert_false(pl_dossier_is_subject_kind((enum pl_record_kind)0));
+}
+
+/* ---- The log audit over the same logs (pl_audit_run()) ---- */
+
+/* The audit's source over a log in memory; a tampering of the answers it gives. */
+enum audit_twist { AUD_HONEST, AUD_BAD_LEAF, AUD_BAD_BUNDLE, AUD_NET_DOWN, AUD_SHORT_TILE };
+
+struct audsrc {
+	struct fx *f;
+	enum audit_twist tw;
+	uint64_t last_done;
+	unsigned lasts;
+};
+
+static int aud_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
+{
+	struct audsrc *m = ctx;
+	int ret = m->tw == AUD_NET_DOWN ? PL_ENET : 0;
+
+	if (m->tw == AUD_BAD_BUNDLE)
+		return pl_buf_add(out, "\xff", 1);
+	for (unsigned i = 0; ret == 0 && i < width; i++) {
+		size_t k = (size_t)n * PL_TILE_WIDTH + i;
+		ret = pl_tiles_bundle_add(out, m->f->rec[k].data, m->f->rec[k].len);
+	}
+	return ret;
+}
+
+static int aud_tile(void *ctx, unsigned level, uint64_t n, unsigned width, struct pl_buf *out)
+{
+	struct audsrc *m = ctx;
+	struct pl_tlog_reader rd = pl_tlog_memstore_reader(m->f->ms);
+	static uint8_t tile[PL_TILE_BYTES];
+	struct pl_tile t;
+	size_t len = 0;
+	int ret = pl_tiles_tile_at(&t, m->f->n, level, n, false);
+
+	assert_int_equal(t.width, width ? width : PL_TILE_WIDTH);
+	if (ret == 0)
+		ret = pl_tiles_read_hash_tile(&rd, &t, tile, &len);
+	if (ret == 0 && m->tw == AUD_BAD_LEAF)
+		tile[3 * PL_HASH_BYTES] ^= 1;
+	if (ret == 0 && m->tw == AUD_SHORT_TILE)
+		len--;
+	return ret ? ret : pl_buf_add(out, tile, len);
+}
+
+static void aud_progress(void *ctx, uint64_t done, bool last)
+{
+	struct audsrc *m = ctx;
+
+	assert_true(done >= m->last_done);
+	m->last_done = done;
+	m->lasts += last;
+}
+
+/* Audits the log built with twist tw, served with tampering at, against a checkpoint of it. */
+static int audit_of(enum twist tw, enum audit_twist at, bool bad_root, struct pl_audit_result *res)
+{
+	static struct fx f;
+	struct audsrc m = {.f = &f, .tw = at};
+	const struct pl_audit_source src = {
+	        .ctx = &m, .bundle = aud_bundle, .tile = aud_tile, .progress = aud_progress};
+	struct pl_tlog_reader rd;
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_checkpoint cp;
+	int ret;
+
+	build_log(&f, tw);
+	rd = pl_tlog_memstore_reader(f.ms);
+	assert_int_equal(pl_tlog_tree_hash(&rd, f.n, root), 0);
+	root[0] ^= bad_root;
+	assert_int_equal(pl_checkpoint_set(&cp, ORIGIN, f.n, root), 0);
+	ret = pl_audit_run(&cp, &vkeys[EX], &src, res);
+	if (ret == 0 && at != AUD_BAD_BUNDLE) {
+		assert_int_equal(m.last_done, f.n);
+		assert_int_equal(m.lasts, 1);
+	}
+	free_log(&f);
+	return ret;
+}
+
+static void test_audit(void **state)
+{
+	static struct pl_audit_result res;
+
+	(void)state;
+	if (audit_of(HONEST, AUD_HONEST, false, &res) != 0)
+		fail_msg("%s", res.error);
+	assert_int_equal(res.failures, 0);
+	assert_false(res.has_first);
+	assert_int_equal(res.bundles, 1);
+	assert_int_equal(res.tiles, 1);
+	assert_int_equal(res.by_kind[PL_KIND_REGISTER], 7);
+	assert_int_equal(res.by_kind[PL_KIND_EXPIRE], 1);
+	assert_true(res.records > 20);
+	/* A record whose signature does not verify: named with its key. */
+	assert_int_equal(audit_of(BAD_SIG, AUD_HONEST, false, &res), 0);
+	assert_true(res.failures >= 1);
+	assert_true(res.first_is_record);
+	assert_non_null(strstr(res.first_reason, "(key "));
+	/* Two histories of one party; a recipient that conveys. */
+	assert_int_equal(audit_of(FORK, AUD_HONEST, false, &res), 0);
+	assert_true(res.first_is_record);
+	assert_memory_equal(res.first_reason, "chain: ", 7);
+	assert_int_equal(audit_of(CONVEY_BY_KPA, AUD_HONEST, false, &res), 0);
+	assert_memory_equal(res.first_reason, "rule: ", 6);
+	assert_int_equal(res.first_index, 13);
+	/* The tree: a leaf that is not the entry's, a short tile, a root not the entries'. */
+	assert_int_equal(audit_of(HONEST, AUD_BAD_LEAF, false, &res), 0);
+	assert_true(res.first_is_record);
+	assert_int_equal(res.first_index, 3);
+	assert_string_equal(res.first_reason,
+	                    "the entry does not hash to the leaf of hash tile 0/0");
+	assert_int_equal(audit_of(HONEST, AUD_SHORT_TILE, false, &res), 0);
+	assert_false(res.first_is_record);
+	assert_non_null(strstr(res.first_reason, "hash tile 0/0 has "));
+	assert_int_equal(audit_of(HONEST, AUD_HONEST, true, &res), 0);
+	assert_int_equal(res.failures, 1);
+	assert_string_equal(res.first_reason,
+	                    "the tree of the entries does not have the checkpoint's root");
+	/* A malformed bundle ends the audit, counted; a source that fails stops it. */
+	assert_int_equal(audit_of(HONEST, AUD_BAD_BUNDLE, false, &res), 0);
+	assert_int_equal(res.failures, 1);
+	assert_int_equal(res.records, 0);
+	assert_memory_equal(res.first_reason, "entry bundle 0 is malformed", 27);
+	assert_int_equal(audit_of(HONEST, AUD_NET_DOWN, false, &res), PL_ENET);
+	assert_string_equal(res.error, "");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2194,6 +2337,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_render_json),
 	        cmocka_unit_test(test_export_round_trip),
 	        cmocka_unit_test(test_export_refusals),
+	        cmocka_unit_test(test_audit),
+	        cmocka_unit_test(test_subject_kinds),
 	};
 
 	if (sodium_init() < 0)

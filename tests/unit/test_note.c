@@ -616,6 +616,37 @@ static void test_sign_and_verify(void **state)
 		pl_skey_clear(&sk[k]);
 }
 
+/* The key to name when a note does not verify: the first given key whose line fails. */
+static void test_failing_key(void **state)
+{
+	struct pl_skey sk[3];
+	struct pl_vkey vk[3], some[2];
+	struct pl_note *n = NULL;
+	struct pl_buf b;
+
+	(void)state;
+	assert_int_equal(pl_key_generate(&sk[0], &vk[0], "hotline.example/rok-mnd", 1), 0);
+	assert_int_equal(pl_key_generate(&sk[1], &vk[1], "hotline.example/unc", 1), 0);
+	assert_int_equal(pl_key_generate(&sk[2], &vk[2], "hotline.example/kpa", 1), 0);
+	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
+	assert_int_equal(pl_note_sign(&b, "a\n", 2, sk, 2), 0);
+	assert_int_equal(pl_note_parse(&n, b.data, b.len), 0);
+	assert_null(pl_note_failing_key(n, vk, 3)); /* every line verifies */
+	pl_note_free(n);
+	b.data[0] = 'b'; /* the text changed after it was signed: no line verifies */
+	assert_int_equal(pl_note_parse(&n, b.data, b.len), 0);
+	some[0] = vk[2];
+	some[1] = vk[1];
+	assert_ptr_equal(pl_note_failing_key(n, some, 2), &some[1]);
+	assert_ptr_equal(pl_note_failing_key(n, vk, 3), &vk[0]);
+	assert_null(pl_note_failing_key(n, &vk[2], 1)); /* kpa signed no line */
+	assert_int_equal(pl_note_verify(n, some, 2, NULL), PL_EVERIFY);
+	pl_note_free(n);
+	pl_buf_release(&b);
+	for (size_t k = 0; k < 3; k++)
+		pl_skey_clear(&sk[k]);
+}
+
 static void test_sign_rejects(void **state)
 {
 	struct pl_skey sk[2];
@@ -696,6 +727,7 @@ int main(void)
 	        cmocka_unit_test(test_long_unknown_signature),
 	        cmocka_unit_test(test_sign_and_verify),
 	        cmocka_unit_test(test_sign_rejects),
+	        cmocka_unit_test(test_failing_key),
 	        cmocka_unit_test(test_text_is_valid),
 	        cmocka_unit_test(test_free_null),
 	};

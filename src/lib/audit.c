@@ -1,0 +1,301 @@
+/* A log audit: recompute the tree from every entry and re-check every record's rules. */
+#include <parley/audit.h>
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <parley/directory.h>
+#include <parley/note.h>
+#include <parley/replay.h>
+#include <parley/tiles.h>
+#include <parley/tlog.h>
+
+#include "banned.h"
+
+/* One audit under way. */
+struct audit {
+	const struct pl_checkpoint *cp;
+	const struct pl_audit_source *src;
+	struct pl_audit_result *res;
+	/* Every record that opened, in log order, and the directory they build. */
+	struct pl_replay_log log;
+	/* The tree recomputed from the entries. */
+	struct pl_tlog_memstore *tree;
+};
+
+static void fail_at(struct audit *a, bool is_record, uint64_t index, const uint8_t *id,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Counts a failure and keeps the first one. */
+static void fail_at(struct audit *a, bool is_record, uint64_t index, const uint8_t *id,
+                    const char *fmt, ...)
+{
+	struct pl_audit_result *r = a->res;
+	va_list ap;
+
+	r->failures++;
+	if (r->has_first)
+		return;
+	r->has_first = true;
+	r->first_is_record = is_record;
+	r->first_index = index;
+	if (id)
+		memcpy(r->first_id, id, PL_RECORD_ID_BYTES);
+	va_start(ap, fmt);
+	vsnprintf(r->first_reason, sizeof(r->first_reason), fmt, ap);
+	va_end(ap);
+}
+
+static int error_at(struct audit *a, int err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Says why the audit could not finish; returns err. */
+static int error_at(struct audit *a, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->res->error, sizeof(a->res->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static void progress(struct audit *a, uint64_t done, bool last)
+{
+	if (a->src->progress)
+		a->src->progress(a->src->ctx, done, last);
+}
+
+/* Reports a record that does not open, naming the key of its author's signature line. */
+static void fail_open(struct audit *a, uint64_t index, const uint8_t *id, const char *e, size_t len,
+                      int err, const char *why)
+{
+	struct pl_note *n = NULL;
+
+	if (err == PL_EVERIFY && pl_note_parse(&n, e, len) == 0 && n->nsigs > 0)
+		fail_at(a, true, index, id, "%s (key %s)", why ? why : pl_strerror(err),
+		        n->sigs[0].name);
+	else
+		fail_at(a, true, index, id, "%s", why ? why : pl_strerror(err));
+	pl_note_free(n);
+}
+
+/*
+ * Opens and judges the record at index, the bytes e[0..len) of its entry.
+ * Returns 0 (counted, failure or not) or a PL_E... code that stops the audit.
+ */
+static int audit_record(struct audit *a, uint64_t index, const char *e, size_t len)
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey signer;
+	const char *why = NULL;
+	uint64_t dup;
+	size_t key;
+	int ret = 0, err;
+
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	a->res->records++;
+	pl_record_id(id, e, len);
+	if (pl_replay_log_find(&a->log, id, &dup)) {
+		fail_at(a, true, index, id,
+		        "the same record is logged twice (first at #%" PRIu64 ")", dup);
+		goto out;
+	}
+	err = pl_record_open(r, id, &signer, e, len, a->log.dir.keys, a->log.dir.n, &why);
+	if (err) {
+		fail_open(a, index, id, e, len, err, why);
+		goto out;
+	}
+	if (r->kind >= 1 && r->kind <= PL_KIND_COUNT)
+		a->res->by_kind[r->kind]++;
+	if (strcmp(r->exchange, a->cp->origin) != 0) {
+		fail_at(a, true, index, id, "a record of the exchange '%s' in the log of '%s'",
+		        r->exchange, a->cp->origin);
+		goto out;
+	}
+	/* pl_record_open() verified it against the directory: not finding it cannot happen. */
+	key = pl_directory_find(&a->log.dir, signer.name, signer.id);
+	if (key == PL_DIRECTORY_NONE) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	/* The whole log's directory is at hand: the parties a record names must be registered. */
+	err = pl_replay_log_judge(&a->log, r, id, key, true, &why);
+	if (err == PL_ECHAIN || err == PL_ERULE || err == PL_EINVAL) {
+		fail_at(a, true, index, id, "%s: %s", err == PL_ECHAIN ? "chain" : "rule",
+		        why ? why : pl_strerror(err));
+	} else if (err) {
+		ret = err;
+		goto out;
+	}
+	/* A record that broke a rule is in the log all the same: later records build on it. */
+	ret = pl_replay_log_add(&a->log, r, id, index, key, e, len);
+out:
+	free(r);
+	return ret;
+}
+
+/* The width argument of the source for a tile: 0 for a full one. */
+static unsigned src_width(const struct pl_tile *t)
+{
+	return t->width == PL_TILE_WIDTH ? 0 : t->width;
+}
+
+/* Checks the leaves of bundle n against its level-0 tile; counts what does not hold. */
+static void check_leaves(struct audit *a, uint64_t n, const struct pl_tiles_entry *ents,
+                         unsigned width, const struct pl_buf *tile, uint8_t leaves[][PL_HASH_BYTES])
+{
+	uint8_t id[PL_RECORD_ID_BYTES];
+	unsigned bad = 0;
+	int err;
+
+	/* The leaves come back whatever the tile says: the tree is rebuilt from the entries. */
+	err = pl_tiles_bundle_check(ents, width, (const uint8_t *)tile->data, tile->len, leaves,
+	                            &bad);
+	if (err == PL_EMALFORMED) {
+		fail_at(a, false, 0, NULL, "hash tile 0/%" PRIu64 " has %zu bytes, not %u", n,
+		        tile->len, width * PL_HASH_BYTES);
+	} else if (err == PL_EPROOF) {
+		pl_record_id(id, (const char *)ents[bad].data, ents[bad].len);
+		fail_at(a, true, n * PL_TILE_WIDTH + bad, id,
+		        "the entry does not hash to the leaf of hash tile 0/%" PRIu64, n);
+	}
+}
+
+/*
+ * Fetches entry bundle n and the level-0 hash tile of the same number,
+ * checks that they agree, appends the entries' leaf hashes to the tree and
+ * audits each record. Returns 0, PL_EMALFORMED for a malformed bundle
+ * (counted: the rest of the tree cannot be rebuilt), or what stops the audit.
+ */
+static int audit_bundle(struct audit *a, uint64_t n)
+{
+	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
+	uint8_t leaves[PL_TILE_WIDTH][PL_HASH_BYTES];
+	uint64_t first = n * PL_TILE_WIDTH;
+	struct pl_buf bundle, tile;
+	struct pl_tile t;
+	int err;
+
+	pl_buf_init(&bundle, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
+	pl_buf_init(&tile, PL_TILE_BYTES);
+	if (pl_tiles_tile_at(&t, a->cp->size, 0, n, true) != 0) {
+		err = error_at(a, PL_EINVAL, "entry bundle %" PRIu64 " is outside the tree", n);
+		goto out;
+	}
+	err = a->src->bundle(a->src->ctx, n, src_width(&t), &bundle);
+	if (!err)
+		err = a->src->tile(a->src->ctx, 0, n, src_width(&t), &tile);
+	if (err)
+		goto out;
+	a->res->bundles++;
+	a->res->tiles++;
+	err = pl_tiles_bundle_split((const uint8_t *)bundle.data, bundle.len, t.width, ents);
+	if (err) {
+		/* Without its entries the tree cannot be recomputed: nothing after holds. */
+		fail_at(a, false, 0, NULL, "entry bundle %" PRIu64 " is malformed (%s)", n,
+		        pl_strerror(err));
+		err = PL_EMALFORMED;
+		goto out;
+	}
+	check_leaves(a, n, ents, t.width, &tile, leaves);
+	err = pl_tlog_memstore_append(a->tree, (const uint8_t(*)[PL_HASH_BYTES])leaves, t.width);
+	for (unsigned i = 0; err == 0 && i < t.width; i++) {
+		err = audit_record(a, first + i, (const char *)ents[i].data, ents[i].len);
+		progress(a, first + i + 1, false);
+	}
+	if (err)
+		err = error_at(a, err, "%s", pl_strerror(err));
+out:
+	pl_buf_release(&bundle);
+	pl_buf_release(&tile);
+	return err;
+}
+
+/*
+ * Compares every hash tile above level 0 with the one recomputed from the
+ * entries, then the root with the checkpoint's. Returns 0 or what stops it.
+ */
+static int audit_tree(struct audit *a)
+{
+	static uint8_t want[PL_TILE_BYTES];
+	struct pl_tlog_reader rd = pl_tlog_memstore_reader(a->tree);
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_buf got;
+	int err = 0;
+
+	pl_buf_init(&got, PL_TILE_BYTES);
+	for (unsigned level = 1; level <= PL_TILE_MAX_LEVEL; level++) {
+		struct pl_tile t;
+		for (uint64_t n = 0; pl_tiles_tile_at(&t, a->cp->size, level, n, false) == 0; n++) {
+			size_t len;
+			pl_buf_reset(&got);
+			err = a->src->tile(a->src->ctx, level, n, src_width(&t), &got);
+			if (err)
+				goto out;
+			a->res->tiles++;
+			err = pl_tiles_read_hash_tile(&rd, &t, want, &len);
+			if (err) {
+				err = error_at(a, err, "tile %u/%" PRIu64 ": %s", level, n,
+				               pl_strerror(err));
+				goto out;
+			}
+			if (got.len != len || memcmp(got.data, want, len) != 0)
+				fail_at(a, false, 0, NULL,
+				        "hash tile %u/%" PRIu64
+				        " differs from the tree of the entries",
+				        level, n);
+		}
+	}
+	err = pl_tlog_tree_hash(&rd, a->cp->size, root);
+	if (err) {
+		err = error_at(a, err, "the tree: %s", pl_strerror(err));
+		goto out;
+	}
+	if (memcmp(root, a->cp->root, PL_HASH_BYTES) != 0)
+		fail_at(a, false, 0, NULL,
+		        "the tree of the entries does not have the checkpoint's root");
+out:
+	pl_buf_release(&got);
+	return err;
+}
+
+int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
+                 const struct pl_audit_source *src, struct pl_audit_result *res)
+{
+	struct audit a;
+	uint64_t nbundles = (cp->size + PL_TILE_WIDTH - 1) / PL_TILE_WIDTH;
+	int err;
+
+	memset(&a, 0, sizeof(a));
+	memset(res, 0, sizeof(*res));
+	a.cp = cp;
+	a.src = src;
+	a.res = res;
+	err = pl_tlog_memstore_new(&a.tree);
+	if (!err)
+		err = pl_replay_log_init(&a.log, log_key, 0);
+	if (err) {
+		err = error_at(&a, err, "%s", pl_strerror(err));
+		goto out;
+	}
+	progress(&a, 0, false);
+	for (uint64_t n = 0; n < nbundles && err == 0; n++)
+		err = audit_bundle(&a, n);
+	if (err && err != PL_EMALFORMED)
+		goto out;
+	progress(&a, res->records, true);
+	/* After a malformed bundle the rest of the tree cannot be rebuilt: no tree check. */
+	err = err ? 0 : audit_tree(&a);
+out:
+	pl_tlog_memstore_free(a.tree);
+	pl_replay_log_release(&a.log);
+	return err;
+}
