@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+#include "testutil.h"
+
 /* Text with every character JSON must escape, and UTF-8 beyond ASCII. */
 #define AWKWARD "a \"quoted\" back\\slash\nnew line\ttab\r\x01\x1f\x7f caf\xc3\xa9 /"
 
@@ -499,5 +501,5 @@ int main(void)
 	        cmocka_unit_test(test_payload), cmocka_unit_test(test_error),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <parley/encoding.h>
 #include <parley/key.h>
 
+#include "testutil.h"
+
 #define NAME   "hotline.example/rok-mnd"
 #define T0     1763341200u /* 2025-11-17T01:00:00Z */
 #define WINDOW 60u
@@ -663,7 +665,5 @@ int main(void)
 	        cmocka_unit_test(test_nonce_pool_returns),
 	        cmocka_unit_test(test_digest),
 	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

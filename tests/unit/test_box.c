@@ -13,6 +13,8 @@
 #include <parley/box.h>
 #include <parley/encoding.h>
 
+#include "testutil.h"
+
 #define NKEYS 4 /* three readers and one outsider */
 
 static struct pl_box_keypair keys[NKEYS];
@@ -854,5 +856,5 @@ int main(void)
 	        cmocka_unit_test(test_malformed_table),
 	        cmocka_unit_test(test_equivocation_caught_by_commitment),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

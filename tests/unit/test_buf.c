@@ -9,6 +9,8 @@
 
 #include <parley/buf.h>
 
+#include "testutil.h"
+
 static void test_add_within_bound(void **state)
 {
 	struct pl_buf b;
@@ -71,5 +73,5 @@ int main(void)
 	        cmocka_unit_test(test_addf_past_bound_changes_nothing),
 	        cmocka_unit_test(test_detach),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

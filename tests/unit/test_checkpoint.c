@@ -475,7 +475,5 @@ int main(void)
 	        cmocka_unit_test(test_format_rejects),
 	};
 
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 
 #include "internal.h"
 
+#include "testutil.h"
+
 #define SENTINEL 0xa5
 
 /* Two records the bodies carry: the parsers only check that an id is their SHA-256. */
@@ -1318,5 +1320,5 @@ int main(void)
 	        cmocka_unit_test(test_split_same_size),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return pl_test_main(tests, setup, NULL);
 }

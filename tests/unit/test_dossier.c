@@ -29,6 +29,8 @@
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 #define ORIGIN  "hotline.example"
 #define WITNESS "witness.example"
 #define LOG_MAX 64
@@ -2203,5 +2205,5 @@ int main(int argc, char **argv)
 		teardown_keys(NULL);
 		return ret == 0 ? 0 : 1;
 	}
-	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
+	return pl_test_main(tests, setup_keys, teardown_keys);
 }

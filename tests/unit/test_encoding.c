@@ -8,6 +8,8 @@
 
 #include <parley/encoding.h>
 
+#include "testutil.h"
+
 /* RFC 4648 §10 test vectors. */
 static const struct {
 	const char *raw, *b64;
@@ -203,5 +205,5 @@ int main(void)
 	        cmocka_unit_test(test_hex),           cmocka_unit_test(test_sha256),
 	        cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_utf8),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

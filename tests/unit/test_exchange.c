@@ -2901,7 +2901,5 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown),
 	};
 
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -714,7 +714,5 @@ int main(void)
 	        cmocka_unit_test(test_key_file_errors),
 	};
 
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+	return pl_test_main(tests, setup_dir, teardown_dir);
 }

@@ -12,6 +12,8 @@
 #include <parley/line.h>
 #include <parley/timestamp.h>
 
+#include "testutil.h"
+
 static int64_t ts(const char *s)
 {
 	int64_t t = 0;
@@ -552,5 +554,5 @@ int main(void)
 	        cmocka_unit_test(test_tally_ends_max),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include "testutil.h"
+
 static int parse(struct pl_parleyd_config *c, const char *text, struct pl_buf *err)
 {
 	return pl_parleyd_config_parse(c, text, strlen(text), err);
@@ -297,5 +299,5 @@ int main(void)
 	        cmocka_unit_test(test_too_long),          cmocka_unit_test(test_admission),
 	        cmocka_unit_test(test_connection_limits),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -493,5 +493,5 @@ int main(void)
 	        cmocka_unit_test(test_refused),   cmocka_unit_test(test_length),
 	        cmocka_unit_test(test_cleared),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
 
 #include <parley/party.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 /* A fresh temporary directory per test, removed with everything in it. */
@@ -559,7 +561,5 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_load_permissions, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_load_mismatched_files, setup, teardown),
 	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
 #include <parley/key.h>
 #include <parley/profile.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 static char vkey_text[512];
@@ -259,5 +261,5 @@ int main(void)
 	        cmocka_unit_test(test_save_load),
 	        cmocka_unit_test(test_url),
 	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return pl_test_main(tests, group_setup, NULL);
 }

@@ -17,6 +17,8 @@
 #include <parley/proof.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 #define ORIGIN  "hotline.example"
 #define NLEAVES 1000
 
@@ -538,5 +540,5 @@ int main(void)
 	        cmocka_unit_test(test_format_and_build_errors),
 	        cmocka_unit_test(test_sizes),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 #define SLOT   PL__PUBLISHED_SLOT
 
@@ -259,5 +261,5 @@ int main(void)
 	        cmocka_unit_test(test_slot_format),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

@@ -1482,5 +1482,5 @@ int main(int argc, char **argv)
 		print_examples();
 		return 0;
 	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

@@ -618,5 +618,5 @@ int main(void)
 	        cmocka_unit_test(test_gather_source),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

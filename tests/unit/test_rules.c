@@ -936,7 +936,5 @@ int main(void)
 	        cmocka_unit_test(test_bad_input),
 	};
 
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

@@ -12,6 +12,8 @@
 
 #include "sqlite.h"
 
+#include "testutil.h"
+
 #define T_STATEMENTS(X)                                 \
 	X(T_PUT, "INSERT INTO t(k, v) VALUES (?1, ?2)") \
 	X(T_GET, "SELECT v FROM t WHERE k = ?1")        \
@@ -241,5 +243,5 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

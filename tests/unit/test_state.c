@@ -17,6 +17,8 @@
 #include <parley/record.h>
 #include <parley/state.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 struct fixture {
@@ -379,5 +381,5 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -20,6 +20,8 @@
 
 #include "store.h"
 
+#include "testutil.h"
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -758,5 +760,5 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

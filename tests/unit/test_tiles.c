@@ -13,6 +13,8 @@
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
 static uint64_t rng_state = 0x2545f4914f6cdd1du;
@@ -587,7 +589,5 @@ int main(void)
 	        cmocka_unit_test(test_bundles),     cmocka_unit_test(test_bundle_check),
 	        cmocka_unit_test(test_tile_proofs), cmocka_unit_test(test_fetch_list),
 	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

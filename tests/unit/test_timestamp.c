@@ -10,6 +10,8 @@
 
 #include <parley/timestamp.h>
 
+#include "testutil.h"
+
 /* Values computed independently (Python's calendar.timegm). */
 static const struct {
 	const char *text;
@@ -216,5 +218,5 @@ int main(void)
 	        cmocka_unit_test(test_time_of_day), cmocka_unit_test(test_range),
 	        cmocka_unit_test(test_malformed),   cmocka_unit_test(test_duration),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 
 #include <parley/tindex.h>
 
+#include "testutil.h"
+
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
 /*
@@ -1086,7 +1088,5 @@ int main(void)
 	        cmocka_unit_test(test_non_canonical),
 	};
 
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

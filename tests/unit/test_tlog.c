@@ -676,7 +676,5 @@ int main(void)
 	        cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_random_cross_check),
 	        cmocka_unit_test(test_verify_edges),   cmocka_unit_test(test_huge_tree),
 	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@
 
 #include "transport.h"
 
+#include "testutil.h"
+
 /* A server that answers one connection with a canned answer, after delay_ms. */
 struct server {
 	int fd;
@@ -238,5 +240,5 @@ int main(void)
 	        cmocka_unit_test(test_failures),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

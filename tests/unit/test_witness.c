@@ -22,6 +22,8 @@
 #include <parley/tlog.h>
 #include <parley/witness.h>
 
+#include "testutil.h"
+
 #define ORIGIN "log.example"
 #define NOW    1700000000u
 
@@ -877,5 +879,5 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_request_format, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pl_test_main(tests, NULL, NULL);
 }

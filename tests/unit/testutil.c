@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 char *pl_test_read_file(const char *path, size_t *len)
 {
@@ -37,4 +38,12 @@ char *pl_test_read_vector(const char *dir, const char *name, size_t *len)
 
 	snprintf(path, sizeof(path), "%s/%s/%s", PL_VECTORS_DIR, dir, name);
 	return pl_test_read_file(path, len);
+}
+
+int pl__test_main(const char *name, const struct CMUnitTest *tests, size_t count,
+                  CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+	if (sodium_init() < 0)
+		return 1;
+	return _cmocka_run_group_tests(name, tests, count, setup, teardown);
 }

@@ -2,7 +2,11 @@
 #ifndef PARLEY_TESTUTIL_H
 #define PARLEY_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
 
 /*
  * Reads a whole file into a malloc'd, NUL-terminated buffer (free() it) and
@@ -13,5 +17,15 @@ char *pl_test_read_file(const char *path, size_t *len);
 
 /* pl_test_read_file() of PL_VECTORS_DIR/<dir>/<name>. */
 char *pl_test_read_vector(const char *dir, const char *name, size_t *len);
+
+/*
+ * The body of each unit-test program's main(): initialises libsodium (the
+ * library needs it before any key, box or random call) and runs the group of
+ * tests with its fixtures (either may be NULL). Returns main()'s exit status.
+ */
+#define pl_test_main(tests, setup, teardown) \
+	pl__test_main(#tests, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
+int pl__test_main(const char *name, const struct CMUnitTest *tests, size_t count,
+                  CMFixtureFunction setup, CMFixtureFunction teardown);
 
 #endif
