@@ -40,6 +40,19 @@ char *pl_test_read_vector(const char *dir, const char *name, size_t *len)
 	return pl_test_read_file(path, len);
 }
 
+uint64_t pl_test_rnd(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+uint64_t pl_test_rnd_below(uint64_t *state, uint64_t n)
+{
+	return pl_test_rnd(state) % n;
+}
+
 int pl__test_main(const char *name, const struct CMUnitTest *tests, size_t count,
                   CMFixtureFunction setup, CMFixtureFunction teardown)
 {

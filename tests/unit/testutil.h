@@ -19,6 +19,15 @@ char *pl_test_read_file(const char *path, size_t *len);
 char *pl_test_read_vector(const char *dir, const char *name, size_t *len);
 
 /*
+ * The next value of a xorshift64 generator whose state is *state (not zero):
+ * deterministic, so a randomized test's failure reproduces.
+ */
+uint64_t pl_test_rnd(uint64_t *state);
+
+/* pl_test_rnd() reduced below n (n > 0). */
+uint64_t pl_test_rnd_below(uint64_t *state, uint64_t n);
+
+/*
  * The body of each unit-test program's main(): initialises libsodium (the
  * library needs it before any key, box or random call) and runs the group of
  * tests with its fixtures (either may be NULL). Returns main()'s exit status.
