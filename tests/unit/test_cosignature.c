@@ -20,16 +20,6 @@
 
 #define EM                     "\xe2\x80\x94"
 
-static void load_vkey(struct pl_vkey *vk, const char *file)
-{
-	size_t len;
-	char *s = NOTE_VECTOR(file, &len);
-
-	assert_true(len > 0 && s[len - 1] == '\n');
-	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
-	free(s);
-}
-
 static const struct pl_note_sig *find_sig(const struct pl_note *n, const char *name)
 {
 	for (size_t i = 0; i < n->nsigs; i++) {
@@ -140,8 +130,8 @@ static void test_real_cosignature(void **state)
 	char *msg = NOTE_VECTOR("arche2025h1-cosigned.note", &len);
 
 	(void)state;
-	load_vkey(&remora, "remora.vkey");
-	load_vkey(&log, "arche2025h1.vkey");
+	pl_test_load_vkey(&remora, "remora.vkey");
+	pl_test_load_vkey(&log, "arche2025h1.vkey");
 	assert_int_equal(pl_note_parse(&n, msg, len), 0);
 	s = find_sig(n, "remora.n621.de");
 	assert_int_equal(s->sig_len, PL_COSIGNATURE_SIG_BYTES);

@@ -46,19 +46,6 @@ static struct pl_skey skeys[NACTORS], wit_sk, other_wit_sk;
 static struct pl_vkey vkeys[NACTORS], wit_vk, other_wit_vk;
 static struct pl_party_ekey ekeys[NACTORS];
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname, uint8_t type)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
-	sk->type = type;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, type, pk);
-	pl_skey_public(sk, vk);
-}
-
 static int setup_keys(void **state)
 {
 	char name[PL_KEY_NAME_MAX + 1], xname[PL_KEY_NAME_MAX + 16];
@@ -69,7 +56,7 @@ static int setup_keys(void **state)
 	for (int i = 0; i < NACTORS; i++) {
 		if (pl_record_key_name(name, ORIGIN, party_of[i]) != 0)
 			return -1;
-		fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
+		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
 		snprintf(xname, sizeof(xname), "x25519 %s", name);
 		pl_sha256(secret, xname, strlen(xname));
 		if (pl_box_keypair_from_secret(&kp, secret) != 0)
@@ -78,8 +65,9 @@ static int setup_keys(void **state)
 		memcpy(ekeys[i].pk, kp.pk, sizeof(kp.pk));
 		pl_box_keypair_clear(&kp);
 	}
-	fixed_key(&wit_sk, &wit_vk, WITNESS, PL_SIGTYPE_COSIG_V1);
-	fixed_key(&other_wit_sk, &other_wit_vk, "other-witness.example", PL_SIGTYPE_COSIG_V1);
+	pl_test_fixed_key(&wit_sk, &wit_vk, WITNESS, PL_SIGTYPE_COSIG_V1);
+	pl_test_fixed_key(&other_wit_sk, &other_wit_vk, "other-witness.example",
+	                  PL_SIGTYPE_COSIG_V1);
 	return 0;
 }
 

@@ -51,20 +51,6 @@ static struct actor actors[NACTORS] = {
         [KPA] = {.party = "kpa"},
 };
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	assert_true(strlen(keyname) < sizeof(sk->name));
-	memcpy(sk->name, keyname, strlen(keyname) + 1);
-	sk->type = PL_SIGTYPE_ED25519;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
-	pl_skey_public(sk, vk);
-}
-
 static void setup_actors(void)
 {
 	for (int i = 0; i < NACTORS; i++) {
@@ -73,7 +59,7 @@ static void setup_actors(void)
 		uint8_t secret[32];
 		struct pl_box_keypair kp;
 		assert_int_equal(pl_record_key_name(a->keyname, ORIGIN, a->party), 0);
-		fixed_key(&a->sk, &a->vk, a->keyname);
+		pl_test_fixed_key(&a->sk, &a->vk, a->keyname, PL_SIGTYPE_ED25519);
 		snprintf(label, sizeof(label), "x25519 %s", a->keyname);
 		pl_sha256(secret, label, strlen(label));
 		assert_int_equal(pl_box_keypair_from_secret(&kp, secret), 0);
@@ -1023,7 +1009,8 @@ static void test_signatures(void **state)
 	/* A key with the author's name that is not in the directory. */
 	{
 		struct pl_vkey vk;
-		fixed_key(&keys[0], &vk, "hotline.example/rok-mnd-other");
+		pl_test_fixed_key(&keys[0], &vk, "hotline.example/rok-mnd-other",
+		                  PL_SIGTYPE_ED25519);
 		snprintf(keys[0].name, sizeof(keys[0].name), "%s", actors[ROK].keyname);
 		pl_key_id(keys[0].id, keys[0].name, PL_SIGTYPE_ED25519,
 		          keys[0].sk + PL_ED25519_SEED_BYTES);

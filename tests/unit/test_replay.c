@@ -35,29 +35,6 @@ static const char *const party_of[NACTORS] = {"exchange", "rok-mnd", "unc", "kpa
 static struct pl_skey skeys[NACTORS];
 static struct pl_vkey vkeys[NACTORS];
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
-	sk->type = PL_SIGTYPE_ED25519;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
-	pl_skey_public(sk, vk);
-}
-
-static int actor_of(const char *party)
-{
-	for (int i = 0; i < NACTORS; i++) {
-		if (strcmp(party_of[i], party) == 0)
-			return i;
-	}
-	fail_msg("no key for %s", party);
-	return -1;
-}
-
 /* ---- The log, as parley log audit replays it ---------------------------------- */
 
 #define IDS_MAX 2048
@@ -194,7 +171,7 @@ static int submit(struct pl_record *r, bool always, const char **why)
 	int ret;
 
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
-	ret = pl_record_sign(&b, r, &skeys[actor_of(r->author)], 1, why);
+	ret = pl_record_sign(&b, r, &skeys[pl_test_index_of(party_of, NACTORS, r->author)], 1, why);
 	if (ret == 0)
 		ret = log_append(b.data, b.len, always, why);
 	pl_buf_release(&b);
@@ -238,7 +215,7 @@ static int setup(void **state)
 	for (int i = 0; i < NACTORS; i++) {
 		char name[PL_KEY_NAME_MAX + 1];
 		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
-		fixed_key(&skeys[i], &vkeys[i], name);
+		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
 	}
 	return 0;
 }

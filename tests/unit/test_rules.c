@@ -33,29 +33,6 @@ static const char *const party_of[NACTORS] = {"exchange", "rok-mnd", "unc", "kpa
 static struct pl_skey skeys[NACTORS];
 static struct pl_vkey vkeys[NACTORS];
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
-	sk->type = PL_SIGTYPE_ED25519;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
-	pl_skey_public(sk, vk);
-}
-
-static int actor_of(const char *party)
-{
-	for (int i = 0; i < NACTORS; i++) {
-		if (strcmp(party_of[i], party) == 0)
-			return i;
-	}
-	fail_msg("no key for %s", party);
-	return -1;
-}
-
 /* ---- A minimal log: what an exchange or an auditor keeps to run the rules ------ */
 
 #define LOG_MAX 128
@@ -267,7 +244,7 @@ static int setup(void **state)
 	for (int i = 0; i < NACTORS; i++) {
 		char name[PL_KEY_NAME_MAX + 1];
 		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
-		fixed_key(&skeys[i], &vkeys[i], name);
+		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
 	}
 	return 0;
 }
@@ -384,9 +361,9 @@ static int submit(struct pl_record *r, const char **why)
 	size_t nkeys = 1;
 	int ret;
 
-	keys[0] = skeys[actor_of(r->author)];
+	keys[0] = skeys[pl_test_index_of(party_of, NACTORS, r->author)];
 	if (r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE)
-		keys[nkeys++] = skeys[actor_of(r->party)];
+		keys[nkeys++] = skeys[pl_test_index_of(party_of, NACTORS, r->party)];
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	ret = pl_record_sign(&b, r, keys, nkeys, why);
 	if (ret == 0)

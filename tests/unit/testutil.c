@@ -7,8 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include <sodium.h>
+
+#include <parley/encoding.h>
+#include <parley/key.h>
 
 char *pl_test_read_file(const char *path, size_t *len)
 {
@@ -38,6 +42,40 @@ char *pl_test_read_vector(const char *dir, const char *name, size_t *len)
 
 	snprintf(path, sizeof(path), "%s/%s/%s", PL_VECTORS_DIR, dir, name);
 	return pl_test_read_file(path, len);
+}
+
+void pl_test_fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname, uint8_t type)
+{
+	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
+
+	memset(sk, 0, sizeof(*sk));
+	pl_sha256(seed, keyname, strlen(keyname));
+	assert_true(strlen(keyname) < sizeof(sk->name));
+	memcpy(sk->name, keyname, strlen(keyname) + 1);
+	sk->type = type;
+	crypto_sign_seed_keypair(pk, sk->sk, seed);
+	pl_key_id(sk->id, keyname, type, pk);
+	pl_skey_public(sk, vk);
+}
+
+int pl_test_index_of(const char *const *names, int count, const char *name)
+{
+	for (int i = 0; i < count; i++) {
+		if (strcmp(names[i], name) == 0)
+			return i;
+	}
+	fail_msg("no key for %s", name);
+	return -1;
+}
+
+void pl_test_load_vkey(struct pl_vkey *vk, const char *file)
+{
+	size_t len;
+	char *s = pl_test_read_vector("note", file, &len);
+
+	assert_true(len > 0 && s[len - 1] == '\n');
+	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
+	free(s);
 }
 
 uint64_t pl_test_rnd(uint64_t *state)

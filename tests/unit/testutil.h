@@ -18,6 +18,25 @@ char *pl_test_read_file(const char *path, size_t *len);
 /* pl_test_read_file() of PL_VECTORS_DIR/<dir>/<name>. */
 char *pl_test_read_vector(const char *dir, const char *name, size_t *len);
 
+struct pl_skey;
+struct pl_vkey;
+
+/*
+ * A key pair named keyname of the given signature type from the seed
+ * SHA-256(keyname), so that signatures are reproducible (the seeds of
+ * docs/records.md section 9). Fails the running test if keyname is too long.
+ */
+void pl_test_fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname, uint8_t type);
+
+/* The index of name in names[0..count), failing the running test if it is not there. */
+int pl_test_index_of(const char *const *names, int count, const char *name);
+
+/*
+ * Parses the verifier key in PL_VECTORS_DIR/note/<file> (one line, ending in a
+ * newline) into *vk; fails the running test if it does not parse.
+ */
+void pl_test_load_vkey(struct pl_vkey *vk, const char *file);
+
 /*
  * The next value of a xorshift64 generator whose state is *state (not zero):
  * deterministic, so a randomized test's failure reproduces.
