@@ -58,14 +58,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[128];
 
 	pl__sql_close(&f->q);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
+	pl_test_remove_db(f->path);
 	rmdir(f->dir);
 	free(f);
 	return 0;

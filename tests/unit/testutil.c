@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -42,6 +43,17 @@ char *pl_test_read_vector(const char *dir, const char *name, size_t *len)
 
 	snprintf(path, sizeof(path), "%s/%s/%s", PL_VECTORS_DIR, dir, name);
 	return pl_test_read_file(path, len);
+}
+
+void pl_test_remove_db(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	char p[1024];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
 }
 
 void pl_test_fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname, uint8_t type)

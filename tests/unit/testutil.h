@@ -18,6 +18,9 @@ char *pl_test_read_file(const char *path, size_t *len);
 /* pl_test_read_file() of PL_VECTORS_DIR/<dir>/<name>. */
 char *pl_test_read_vector(const char *dir, const char *name, size_t *len);
 
+/* Removes an SQLite database file and its -wal and -shm files, if they exist. */
+void pl_test_remove_db(const char *path);
+
 struct pl_skey;
 struct pl_vkey;
 
