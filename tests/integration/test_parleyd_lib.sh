@@ -65,33 +65,14 @@ start_server() {
 		2>>"$T/parleyd.log" &
 	PID=$!
 	URL=http://127.0.0.1:$port
-	i=0
-	while [ $i -lt 100 ]; do
-		if "$DRIVER" health "$URL"; then
-			return 0
-		fi
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	sed 's/^/# parleyd: /' "$T/parleyd.log"
-	return 1
+	wait_answers "$PID" "$URL"
 }
 
 # Sends signal $1 to the server and waits (bounded) for it to exit; $STATUS is its status.
 stop_server() {
 	STATUS=
 	[ -n "$PID" ] || return 1
-	kill "-$1" "$PID" 2>/dev/null
-	i=0
-	while [ $i -lt 150 ] && kill -0 "$PID" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$PID" 2>/dev/null; then
-		kill -KILL "$PID" 2>/dev/null
-	fi
-	wait "$PID"
+	end_pid "$PID" "$1"
 	STATUS=$?
 	PID=
 	return 0
