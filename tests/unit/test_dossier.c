@@ -81,14 +81,6 @@ static int teardown_keys(void **state)
 	return 0;
 }
 
-static int64_t at(const char *t)
-{
-	int64_t v = 0;
-
-	assert_int_equal(pl_timestamp_parse(&v, t, strlen(t)), 0);
-	return v;
-}
-
 /* ---- A log in memory -------------------------------------------------------------------- */
 
 /* Ways a dishonest exchange could have logged the S1(b) story. */
@@ -136,7 +128,7 @@ static struct pl_record *rnew(enum pl_record_kind kind, int actor, const char *t
 	r->kind = kind;
 	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
 	snprintf(r->author, sizeof(r->author), "%s", party_of[actor]);
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	return r;
 }
 
@@ -182,7 +174,7 @@ static void rsend(struct pl_record *r, enum pl_record_class cls, int via, const 
 	}
 	if (deadline) {
 		r->has |= PL_RECORD_HAS_DEADLINE;
-		r->deadline = at(deadline);
+		r->deadline = pl_test_time(deadline);
 	}
 	snprintf(p, sizeof(p), "payload %d", n);
 	pl_sha256(r->payload, p, strlen(p));
@@ -326,7 +318,7 @@ static void build_relayed(struct fx *f)
 	rto(r, KPA);
 	rto(r, UNC);
 	r->has |= PL_RECORD_HAS_DEADLINE | PL_RECORD_HAS_LINE;
-	r->deadline = at("2025-11-25T14:15:00Z");
+	r->deadline = pl_test_time("2025-11-25T14:15:00Z");
 	snprintf(r->line, sizeof(r->line), "unc-kpa");
 	check = add(f, r, EX, false);
 	r = rnew(PL_KIND_ANSWER, UNC, "2025-11-25T14:00:20Z");
@@ -456,7 +448,8 @@ static void checkpoint(struct fx *f, uint64_t size, bool cosign, struct pl_buf *
 	pl_buf_init(out, PL_NOTE_MAX_BYTES);
 	assert_int_equal(pl_checkpoint_sign(out, &cp, &skeys[EX]), 0);
 	if (cosign)
-		assert_int_equal(pl_cosignature_add(out, &wit_sk, (uint64_t)at(cosign_time)), 0);
+		assert_int_equal(
+		        pl_cosignature_add(out, &wit_sk, (uint64_t)pl_test_time(cosign_time)), 0);
 }
 
 /* The position in f of the register record that brought key (name, id). */
@@ -729,7 +722,7 @@ static void test_s1b(void **state)
 	for (size_t i = 0; i < rep->nevents; i++)
 		assert_false(rep->events[i].contradicted);
 	assert_true(rep->has_bound);
-	assert_int_equal(rep->bound, at(COSIGN_TIME));
+	assert_int_equal(rep->bound, pl_test_time(COSIGN_TIME));
 	assert_int_equal(rep->ndisclosed, 1);
 	assert_true(rep->disclosed[0].is_text);
 	assert_memory_equal(rep->disclosed[0].plaintext, proposal_text, strlen(proposal_text));
@@ -1141,7 +1134,8 @@ static void t_other_witness_cosig(json_t *root)
 	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
 	assert_int_equal(pl_buf_adds(&b, json_string_value(json_object_get(root, "checkpoint"))),
 	                 0);
-	assert_int_equal(pl_cosignature_add(&b, &other_wit_sk, (uint64_t)at(COSIGN_TIME)), 0);
+	assert_int_equal(pl_cosignature_add(&b, &other_wit_sk, (uint64_t)pl_test_time(COSIGN_TIME)),
+	                 0);
 	json_object_set_new(root, "checkpoint", json_string(b.data));
 	pl_buf_release(&b);
 }
@@ -1778,7 +1772,7 @@ static void test_render(void **state)
 		pl_buf_init(&vk, 512);
 		assert_int_equal(pl_vkey_format(&wit_vk, &vk), 0);
 		assert_int_equal(rep->ncosigners, 1);
-		assert_true(rep->cosigners[0].time == at(COSIGN_TIME));
+		assert_true(rep->cosigners[0].time == pl_test_time(COSIGN_TIME));
 		snprintf(want, sizeof(want),
 		         "<dt>Witnesses</dt><dd class=\"witness\"><span class=\"mono\">%s</span> "
 		         "cosigned at <span class=\"mono\">" COSIGN_TIME "</span></dd>\n",

@@ -71,14 +71,6 @@ static void setup_actors(void)
 	}
 }
 
-static int64_t at(const char *s)
-{
-	int64_t t = 0;
-
-	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
-	return t;
-}
-
 static void label_hash(uint8_t out[32], const char *what, int n)
 {
 	char label[64];
@@ -115,7 +107,7 @@ static struct pl_record *draft(int who, enum pl_record_kind kind, const char *ti
 		memcpy(r->prev, actors[who].head, PL_RECORD_ID_BYTES);
 		r->has |= PL_RECORD_HAS_PREV;
 	}
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	r->kind = kind;
 	return r;
 }
@@ -148,29 +140,9 @@ static struct example *commit_example(int who, int party, const char *title)
 	return e;
 }
 
-static void add_to(struct pl_record *r, const char *party)
-{
-	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
-	r->nto++;
-}
-
 static void add_ref(struct pl_record *r, enum pl_ref_role role, const struct example *e)
 {
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, e->id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
-}
-
-static void set_via(struct pl_record *r, const char *party)
-{
-	snprintf(r->via, sizeof(r->via), "%s", party);
-	r->has |= PL_RECORD_HAS_VIA;
-}
-
-static void set_deadline(struct pl_record *r, const char *time)
-{
-	r->deadline = at(time);
-	r->has |= PL_RECORD_HAS_DEADLINE;
+	pl_test_add_ref(r, role, e->id);
 }
 
 static void set_payload(struct pl_record *r, int n, uint64_t size)
@@ -238,8 +210,8 @@ static void build_examples(void)
 	registration(KPA, PL_KIND_REGISTER, "2025-11-10T09:10:00Z", true, "register: kpa");
 
 	r = draft(ROK, PL_KIND_CONSULT, "2025-11-14T10:00:00Z");
-	add_to(r, "unc");
-	set_deadline(r, "2025-11-16T12:00:00Z");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-16T12:00:00Z");
 	set_payload(r, 1, 1210);
 	consult = commit_example(ROK, -1, "consult: rok-mnd shows unc a draft proposal");
 
@@ -265,15 +237,15 @@ static void build_examples(void)
 
 	r = draft(ROK, PL_KIND_SEND, "2025-11-17T01:05:00Z");
 	set_class(r, PL_CLASS_PROPOSAL);
-	add_to(r, "kpa");
-	set_via(r, "unc");
-	set_deadline(r, "2025-11-24T00:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_via(r, "unc");
+	pl_test_set_deadline(r, "2025-11-24T00:00:00Z");
 	set_payload(r, 2, 1830);
 	s1 = commit_example(ROK, -1,
 	                    "send: rok-mnd's proposal to kpa, via unc, reply by 24 November");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-17T01:05:01Z");
-	add_to(r, "unc");
+	pl_test_add_to(r, "unc");
 	add_ref(r, PL_ROLE_SUBJECT, s1);
 	commit_example(EX, -1, "available: the exchange made it available to unc");
 
@@ -295,13 +267,13 @@ static void build_examples(void)
 
 	r = draft(UNC, PL_KIND_SEND, "2025-11-20T11:00:00Z");
 	set_class(r, PL_CLASS_MESSAGE);
-	add_to(r, "kpa");
-	set_deadline(r, "2025-11-21T12:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_deadline(r, "2025-11-21T12:00:00Z");
 	set_payload(r, 3, 905);
 	s2 = commit_example(UNC, -1, "send: unc's own message to kpa on the direct line");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-20T11:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s2);
 	commit_example(EX, -1, "available: made available to kpa");
 
@@ -311,14 +283,14 @@ static void build_examples(void)
 
 	r = draft(ROK, PL_KIND_SEND, "2025-11-21T09:00:00Z");
 	set_class(r, PL_CLASS_LETTER);
-	add_to(r, "kpa");
-	set_via(r, "unc");
-	set_deadline(r, "2025-11-27T00:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_via(r, "unc");
+	pl_test_set_deadline(r, "2025-11-27T00:00:00Z");
 	set_payload(r, 4, 2410);
 	s3 = commit_example(ROK, -1, "send: a letter from rok-mnd to kpa, via unc");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-21T09:00:01Z");
-	add_to(r, "unc");
+	pl_test_add_to(r, "unc");
 	add_ref(r, PL_ROLE_SUBJECT, s3);
 	commit_example(EX, -1, "available: made available to unc");
 
@@ -327,7 +299,7 @@ static void build_examples(void)
 	commit_example(UNC, -1, "convey: unc passes it on");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-21T10:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s3);
 	commit_example(EX, -1, "available: now made available to kpa");
 
@@ -338,26 +310,26 @@ static void build_examples(void)
 
 	r = draft(ROK, PL_KIND_SEND, "2025-11-21T11:00:00Z");
 	set_class(r, PL_CLASS_PROPOSAL);
-	add_to(r, "kpa");
-	set_deadline(r, "2025-11-22T00:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_deadline(r, "2025-11-22T00:00:00Z");
 	set_payload(r, 5, 1544);
 	s4 = commit_example(ROK, -1, "send: a proposal straight to kpa, reply by 22 November");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-21T11:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s4);
 	commit_example(EX, -1, "available: made available to kpa");
 
 	r = draft(EX, PL_KIND_EXPIRE, "2025-11-22T00:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s4);
 	commit_example(EX, -1, "expire: the deadline passed with no accept or refuse");
 
 	r = draft(EX, PL_KIND_CHECK, "2025-11-22T09:00:00Z");
 	set_line(r, "unc-kpa");
-	add_to(r, "kpa");
-	add_to(r, "unc");
-	set_deadline(r, "2025-11-22T09:15:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-22T09:15:00Z");
 	check = commit_example(EX, -1, "check: the morning check of the unc-kpa line");
 
 	r = draft(UNC, PL_KIND_ANSWER, "2025-11-22T09:00:20Z");
@@ -367,7 +339,7 @@ static void build_examples(void)
 
 	r = draft(EX, PL_KIND_UNANSWERED, "2025-11-22T09:15:00Z");
 	set_line(r, "unc-kpa");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_CHECK, check);
 	commit_example(EX, -1, "unanswered: kpa's end did not answer");
 
@@ -410,27 +382,6 @@ static const struct example *example_of(enum pl_record_kind k)
 
 /* ---- docs/records.md ----------------------------------------------------- */
 
-/* Returns the next ```record block of doc after *pos (its content, malloc'd), or NULL. */
-static char *next_block(const char *doc, size_t *pos, size_t *len)
-{
-	static const char open[] = "\n```record\n";
-	const char *start = strstr(doc + *pos, open), *end;
-	char *out;
-
-	if (!start)
-		return NULL;
-	start += sizeof(open) - 1;
-	end = strstr(start, "\n```\n");
-	assert_non_null(end);
-	*len = (size_t)(end - start) + 1;
-	out = malloc(*len + 1);
-	assert_non_null(out);
-	memcpy(out, start, *len);
-	out[*len] = '\0';
-	*pos = (size_t)(end - doc) + 4;
-	return out;
-}
-
 /* Every ```record block of the spec is a valid signed record, and the blocks are the examples. */
 static void test_doc_examples(void **state)
 {
@@ -442,7 +393,7 @@ static void test_doc_examples(void **state)
 
 	(void)state;
 	directory(dir);
-	while ((block = next_block(doc, &pos, &len)) != NULL) {
+	while ((block = pl_test_next_record_block(doc, &pos, &len)) != NULL) {
 		struct pl_record r;
 		uint8_t id[PL_RECORD_ID_BYTES];
 		const char *why = NULL;
@@ -1330,9 +1281,9 @@ static void test_describe(void **state)
 	(void)state;
 	send->cls = PL_CLASS_PROPOSAL;
 	send->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE;
-	add_to(send, "kpa");
-	add_to(send, "nk");
-	add_to(send, "ri");
+	pl_test_add_to(send, "kpa");
+	pl_test_add_to(send, "nk");
+	pl_test_add_to(send, "ri");
 	snprintf(send->via, sizeof(send->via), "unc");
 	send->deadline = 1763942400; /* 2025-11-24T00:00:00Z */
 	expect_describe(send, &rep,
@@ -1376,7 +1327,7 @@ static void test_describe(void **state)
 	free(r);
 
 	r = bare(PL_KIND_EXPIRE, "exchange");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	expect_describe(r, &rep, "recorded that it expired with no decision by kpa");
 	expect_describe(r, &thr, "recorded that it expired with no decision by kpa");
 	r->has |= PL_RECORD_HAS_VIA;
@@ -1420,8 +1371,8 @@ static void test_describe(void **state)
 	free(r);
 
 	r = bare(PL_KIND_CHECK, "exchange");
-	add_to(r, "kpa");
-	add_to(r, "unc");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
 	snprintf(r->line, sizeof(r->line), "pink");
 	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DEADLINE;
 	r->deadline = 1763942400;

@@ -80,28 +80,16 @@ out:
 	return ret;
 }
 
+static int log_append_doc(const char *note, size_t len, const char **why)
+{
+	return log_append(note, len, false, why);
+}
+
 /* Appends every ```record block of docs/records.md, in order; returns how many. */
 static size_t replay_doc(void)
 {
-	static const char open[] = "\n```record\n";
-	size_t doclen, n = 0;
-	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
-	const char *p = doc;
-
 	log_reset();
-	while ((p = strstr(p, open)) != NULL) {
-		const char *start = p + sizeof(open) - 1, *end = strstr(start, "\n```\n");
-		const char *why = NULL;
-		int ret;
-		assert_non_null(end);
-		ret = log_append(start, (size_t)(end - start) + 1, false, &why);
-		if (ret != 0)
-			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
-		n++;
-		p = end;
-	}
-	free(doc);
-	return n;
+	return pl_test_doc_records(log_append_doc);
 }
 
 /* The doc's examples, numbered from 1 as in the doc. */
@@ -109,14 +97,6 @@ static const uint8_t *ex(size_t n)
 {
 	assert_true(n >= 1 && n <= nlogged);
 	return ids[n - 1];
-}
-
-static int64_t at(const char *s)
-{
-	int64_t t = 0;
-
-	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
-	return t;
 }
 
 /* A record by party at time, chained after that party's key's head in the log. */
@@ -129,7 +109,7 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
 	snprintf(r->author, sizeof(r->author), "%s", party_of[who]);
 	r->kind = kind;
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	r->seq = 1;
 	if (k != PL_DIRECTORY_NONE && lg.dir.state[k].has_head) {
 		r->seq = lg.dir.state[k].head.seq + 1;
@@ -137,19 +117,6 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 		r->has |= PL_RECORD_HAS_PREV;
 	}
 	return r;
-}
-
-static void to(struct pl_record *r, const char *party)
-{
-	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
-	r->nto++;
-}
-
-static void ref(struct pl_record *r, enum pl_ref_role role, const uint8_t *id)
-{
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
 }
 
 static struct pl_record *statement(int who, const char *time, const uint8_t *cites)
@@ -160,7 +127,7 @@ static struct pl_record *statement(int who, const char *time, const uint8_t *cit
 	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
 	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Noted.\n");
 	if (cites)
-		ref(r, PL_ROLE_CITES, cites);
+		pl_test_add_ref(r, PL_ROLE_CITES, cites);
 	return r;
 }
 
@@ -197,7 +164,7 @@ static void act(int who, enum pl_record_kind kind, const uint8_t *about, const c
 {
 	struct pl_record *r = mk(who, kind, time);
 
-	ref(r, pl_record_kind_target(kind), about);
+	pl_test_add_ref(r, pl_record_kind_target(kind), about);
 	if (kind == PL_KIND_DECLINE) {
 		snprintf(r->reason, sizeof(r->reason), "no");
 		r->has |= PL_RECORD_HAS_REASON;
@@ -299,7 +266,7 @@ static void test_gathered(void **state)
 	memset(r->payload, 0x11, sizeof(r->payload));
 	memset(r->commit, 0x22, sizeof(r->commit));
 	r->payload_size = 10;
-	to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	expect(r, PL_ERULE, "names a party that is not registered");
 }
 
@@ -325,17 +292,18 @@ static void test_siblings_cap(void **state)
 	memset(r->payload, 0x11, sizeof(r->payload));
 	memset(r->commit, 0x22, sizeof(r->commit));
 	r->payload_size = 10;
-	to(r, "unc");
+	pl_test_add_to(r, "unc");
 	expect(r, 0, NULL);
 	memcpy(send, ids[nlogged - 1], sizeof(send));
 	r = mk(EX, PL_KIND_AVAILABLE, "2025-11-24T00:00:01Z");
-	to(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, send);
+	pl_test_add_to(r, "unc");
+	pl_test_add_ref(r, PL_ROLE_SUBJECT, send);
 	expect(r, 0, NULL);
 	/* With the available, PL_RULES_MAX_SIBLINGS records refer to the send. */
 	for (k = 1; k < PL_RULES_MAX_SIBLINGS; k++) {
-		assert_int_equal(pl_timestamp_format(t, at("2025-11-24T01:00:00Z") + (int64_t)k),
-		                 0);
+		assert_int_equal(
+		        pl_timestamp_format(t, pl_test_time("2025-11-24T01:00:00Z") + (int64_t)k),
+		        0);
 		r = statement(ROK, t, send);
 		expect(r, 0, NULL);
 	}
@@ -345,7 +313,7 @@ static void test_siblings_cap(void **state)
 	    "too many records about this record");
 	/* A log keeps what the rules refused; a record that broke them still counts. */
 	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-24T03:00:02Z");
-	ref(r, PL_ROLE_SUBJECT, send);
+	pl_test_add_ref(r, PL_ROLE_SUBJECT, send);
 	assert_int_equal(submit(r, true, &why), PL_ERULE);
 	assert_string_equal(why, "too many records about this record");
 }

@@ -207,25 +207,8 @@ out:
 /* Appends every ```record block of the doc, in order; returns how many. */
 static size_t replay_doc(void)
 {
-	static const char open[] = "\n```record\n";
-	size_t doclen, n = 0;
-	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
-	const char *p = doc;
-
 	log_reset();
-	while ((p = strstr(p, open)) != NULL) {
-		const char *start = p + sizeof(open) - 1, *end = strstr(start, "\n```\n");
-		const char *why = NULL;
-		int ret;
-		assert_non_null(end);
-		ret = log_append(start, (size_t)(end - start) + 1, &why);
-		if (ret != 0)
-			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
-		n++;
-		p = end;
-	}
-	free(doc);
-	return n;
+	return pl_test_doc_records(log_append);
 }
 
 /* Replays the doc, then forgets its last example (kpa's revoke) so that kpa may still act. */
@@ -280,14 +263,6 @@ static void test_doc_replay(void **state)
 
 /* ---- Building new records on top of the doc's log ---------------------------- */
 
-static int64_t at(const char *s)
-{
-	int64_t t = 0;
-
-	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
-	return t;
-}
-
 /* A record by party at time, chained after that party's last record. */
 static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 {
@@ -298,7 +273,7 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
 	snprintf(r->author, sizeof(r->author), "%s", party_of[who]);
 	r->kind = kind;
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	r->seq = 1;
 	if (head_of(&vkeys[who], &head)) {
 		r->seq = head.seq + 1;
@@ -308,17 +283,9 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 	return r;
 }
 
-static void to(struct pl_record *r, const char *party)
-{
-	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
-	r->nto++;
-}
-
 static void ref(struct pl_record *r, enum pl_ref_role role, const struct entry *e)
 {
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, e->id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
+	pl_test_add_ref(r, role, e->id);
 }
 
 static void payload(struct pl_record *r)
@@ -327,18 +294,6 @@ static void payload(struct pl_record *r)
 	memset(r->commit, 0x22, sizeof(r->commit));
 	r->payload_size = 500;
 	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-}
-
-static void deadline(struct pl_record *r, const char *time)
-{
-	r->deadline = at(time);
-	r->has |= PL_RECORD_HAS_DEADLINE;
-}
-
-static void via(struct pl_record *r, const char *party)
-{
-	snprintf(r->via, sizeof(r->via), "%s", party);
-	r->has |= PL_RECORD_HAS_VIA;
 }
 
 static void line(struct pl_record *r, const char *name)
@@ -394,11 +349,11 @@ static const struct entry *new_send(int who, const char *rcpt, const char *via_p
 
 	r->cls = PL_CLASS_MESSAGE;
 	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, rcpt);
+	pl_test_add_to(r, rcpt);
 	if (via_party)
-		via(r, via_party);
+		pl_test_set_via(r, via_party);
 	if (dl)
-		deadline(r, dl);
+		pl_test_set_deadline(r, dl);
 	payload(r);
 	expect(r, 0, "a new send");
 	return &lg.e[lg.n - 1];
@@ -408,7 +363,7 @@ static void make_available(const struct entry *s, const char *party, const char 
 {
 	struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, time);
 
-	to(r, party);
+	pl_test_add_to(r, party);
 	ref(r, PL_ROLE_SUBJECT, s);
 	expect(r, 0, "available");
 }
@@ -430,9 +385,9 @@ static void expire(const struct entry *s, const char *time, const char *rcpt, co
 {
 	struct pl_record *r = mk(EX, PL_KIND_EXPIRE, time);
 
-	to(r, rcpt);
+	pl_test_add_to(r, rcpt);
 	if (via_party)
-		via(r, via_party);
+		pl_test_set_via(r, via_party);
 	ref(r, PL_ROLE_SUBJECT, s);
 	expect(r, want, what);
 }
@@ -476,18 +431,18 @@ static void test_relay_rules(void **state)
 	    "receive before it was made available");
 	{
 		struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:00Z");
-		to(r, "kpa");
+		pl_test_add_to(r, "kpa");
 		ref(r, PL_ROLE_SUBJECT, s);
 		expect(r, PL_ERULE, "available to a recipient before the convey");
 		r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:00Z");
-		to(r, "rok-mnd");
+		pl_test_add_to(r, "rok-mnd");
 		ref(r, PL_ROLE_SUBJECT, s);
 		expect(r, PL_ERULE, "available to the sender");
 	}
 	make_available(s, "unc", "2025-11-22T10:01:00Z");
 	{
 		struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:30Z");
-		to(r, "unc");
+		pl_test_add_to(r, "unc");
 		ref(r, PL_ROLE_SUBJECT, s);
 		expect(r, PL_ERULE, "available twice");
 	}
@@ -552,7 +507,7 @@ static void test_reply_and_refs(void **state)
 	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
 	r->cls = PL_CLASS_MESSAGE;
 	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "unc");
+	pl_test_add_to(r, "unc");
 	payload(r);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, PL_ERULE, "reply by a revoked key");
@@ -560,21 +515,21 @@ static void test_reply_and_refs(void **state)
 	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
 	r->cls = PL_CLASS_MESSAGE;
 	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "unc");
+	pl_test_add_to(r, "unc");
 	payload(r);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, 0, "reply by the recipient");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
 	r->cls = PL_CLASS_MESSAGE;
 	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "unc");
+	pl_test_add_to(r, "unc");
 	payload(r);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, PL_ERULE, "reply by a stranger to the send");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
 	r->cls = PL_CLASS_MESSAGE;
 	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "dprk");
+	pl_test_add_to(r, "dprk");
 	payload(r);
 	expect(r, PL_ERULE, "send to an unregistered party");
 
@@ -698,7 +653,7 @@ static void line_steps(const struct entry *check, const struct line_step *steps,
 		struct pl_record *r = mk(steps[i].who, steps[i].kind, steps[i].time);
 		line(r, steps[i].line);
 		for (size_t k = 0; k < 2 && steps[i].to[k]; k++)
-			to(r, steps[i].to[k]);
+			pl_test_add_to(r, steps[i].to[k]);
 		ref(r, PL_ROLE_CHECK, check);
 		expect(r, steps[i].want, steps[i].what);
 	}
@@ -732,21 +687,21 @@ static void test_consult_and_check_rules(void **state)
 	line_steps(ex(23), after_23, sizeof(after_23) / sizeof(after_23[0]));
 	r = mk(EX, PL_KIND_CHECK, "2025-11-23T09:00:00Z");
 	line(r, "unc-kpa");
-	to(r, "kpa");
-	to(r, "unc");
-	deadline(r, "2025-11-23T09:15:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-23T09:15:00Z");
 	expect(r, 0, "a new check");
 	line_steps(&lg.e[lg.n - 1], new_check, sizeof(new_check) / sizeof(new_check[0]));
 	r = mk(EX, PL_KIND_CHECK, "2025-11-23T10:00:00Z");
 	line(r, "mil-line");
-	to(r, "dprk");
-	to(r, "unc");
-	deadline(r, "2025-11-23T10:15:00Z");
+	pl_test_add_to(r, "dprk");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-23T10:15:00Z");
 	expect(r, PL_ERULE, "check of an unregistered end");
 	r = mk(ROK, PL_KIND_CONSULT, "2025-11-23T11:00:00Z");
-	to(r, "kpa");
-	to(r, "unc");
-	deadline(r, "2025-11-23T12:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-23T12:00:00Z");
 	payload(r);
 	expect(r, 0, "a new consult");
 	{

@@ -13,7 +13,9 @@
 #include <sodium.h>
 
 #include <parley/encoding.h>
+#include <parley/error.h>
 #include <parley/key.h>
+#include <parley/timestamp.h>
 
 char *pl_test_read_file(const char *path, size_t *len)
 {
@@ -88,6 +90,77 @@ void pl_test_load_vkey(struct pl_vkey *vk, const char *file)
 	assert_true(len > 0 && s[len - 1] == '\n');
 	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
 	free(s);
+}
+
+int64_t pl_test_time(const char *s)
+{
+	int64_t t = 0;
+
+	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
+	return t;
+}
+
+void pl_test_add_to(struct pl_record *r, const char *party)
+{
+	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
+	r->nto++;
+}
+
+void pl_test_add_ref(struct pl_record *r, enum pl_ref_role role, const uint8_t *id)
+{
+	r->refs[r->nrefs].role = role;
+	memcpy(r->refs[r->nrefs].id, id, PL_RECORD_ID_BYTES);
+	r->nrefs++;
+}
+
+void pl_test_set_via(struct pl_record *r, const char *party)
+{
+	snprintf(r->via, sizeof(r->via), "%s", party);
+	r->has |= PL_RECORD_HAS_VIA;
+}
+
+void pl_test_set_deadline(struct pl_record *r, const char *time)
+{
+	r->deadline = pl_test_time(time);
+	r->has |= PL_RECORD_HAS_DEADLINE;
+}
+
+char *pl_test_next_record_block(const char *doc, size_t *pos, size_t *len)
+{
+	static const char open[] = "\n```record\n";
+	const char *start = strstr(doc + *pos, open), *end;
+	char *out;
+
+	if (!start)
+		return NULL;
+	start += sizeof(open) - 1;
+	end = strstr(start, "\n```\n");
+	assert_non_null(end);
+	*len = (size_t)(end - start) + 1;
+	out = malloc(*len + 1);
+	assert_non_null(out);
+	memcpy(out, start, *len);
+	out[*len] = '\0';
+	*pos = (size_t)(end - doc) + 4;
+	return out;
+}
+
+size_t pl_test_doc_records(int (*append)(const char *note, size_t len, const char **why))
+{
+	size_t len, pos = 0, n = 0;
+	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", NULL), *block;
+
+	while ((block = pl_test_next_record_block(doc, &pos, &len)) != NULL) {
+		const char *why = NULL;
+		int ret = append(block, len, &why);
+
+		if (ret != 0)
+			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
+		free(block);
+		n++;
+	}
+	free(doc);
+	return n;
 }
 
 uint64_t pl_test_rnd(uint64_t *state)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <parley/record.h>
+
 /*
  * Reads a whole file into a malloc'd, NUL-terminated buffer (free() it) and
  * sets *len (if not NULL). Fails the running cmocka test when the file cannot
@@ -48,6 +50,28 @@ uint64_t pl_test_rnd(uint64_t *state);
 
 /* pl_test_rnd() reduced below n (n > 0). */
 uint64_t pl_test_rnd_below(uint64_t *state, uint64_t n);
+
+/* The time of an RFC 3339 timestamp; fails the running test if it does not parse. */
+int64_t pl_test_time(const char *s);
+
+/* Record builders for the rule and replay tests: a `to` line, a ref, a `via`, a deadline. */
+void pl_test_add_to(struct pl_record *r, const char *party);
+void pl_test_add_ref(struct pl_record *r, enum pl_ref_role role, const uint8_t *id);
+void pl_test_set_via(struct pl_record *r, const char *party);
+void pl_test_set_deadline(struct pl_record *r, const char *time);
+
+/*
+ * The next ```record block of doc after byte *pos: its content (malloc'd,
+ * NUL-terminated, its length in *len), or NULL when there is none. Advances *pos.
+ */
+char *pl_test_next_record_block(const char *doc, size_t *pos, size_t *len);
+
+/*
+ * Calls append on every ```record block of docs/records.md, in order, and
+ * returns how many there are; fails the running test, naming the example, as
+ * soon as append returns nonzero (with *why, if it set it).
+ */
+size_t pl_test_doc_records(int (*append)(const char *note, size_t len, const char **why));
 
 /*
  * The body of each unit-test program's main(): initialises libsodium (the
