@@ -647,23 +647,11 @@ static void test_nonce_threads(void **state)
 	pl_auth_nonces_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_roundtrip),
-	        cmocka_unit_test(test_documented_format),
-	        cmocka_unit_test(test_tampering_is_refused),
-	        cmocka_unit_test(test_time_window),
-	        cmocka_unit_test(test_sign_rejects_bad_input),
-	        cmocka_unit_test(test_random_nonce),
-	        cmocka_unit_test(test_parse_malformed),
-	        cmocka_unit_test(test_nonce_replay),
-	        cmocka_unit_test(test_nonce_bound_and_expiry),
-	        cmocka_unit_test(test_nonce_many),
-	        cmocka_unit_test(test_nonce_threads),
-	        cmocka_unit_test(test_nonce_key_cannot_starve_others),
-	        cmocka_unit_test(test_nonce_pool_returns),
-	        cmocka_unit_test(test_digest),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_documented_format),
+             cmocka_unit_test(test_tampering_is_refused), cmocka_unit_test(test_time_window),
+             cmocka_unit_test(test_sign_rejects_bad_input), cmocka_unit_test(test_random_nonce),
+             cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_nonce_replay),
+             cmocka_unit_test(test_nonce_bound_and_expiry), cmocka_unit_test(test_nonce_many),
+             cmocka_unit_test(test_nonce_threads),
+             cmocka_unit_test(test_nonce_key_cannot_starve_others),
+             cmocka_unit_test(test_nonce_pool_returns), cmocka_unit_test(test_digest))

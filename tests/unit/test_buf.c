@@ -66,12 +66,5 @@ static void test_detach(void **state)
 	free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_add_within_bound),
-	        cmocka_unit_test(test_addf_past_bound_changes_nothing),
-	        cmocka_unit_test(test_detach),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_add_within_bound),
+             cmocka_unit_test(test_addf_past_bound_changes_nothing), cmocka_unit_test(test_detach))

@@ -214,13 +214,5 @@ static void test_forks(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_link_set),
-	        cmocka_unit_test(test_next),
-	        cmocka_unit_test(test_segment),
-	        cmocka_unit_test(test_forks),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_link_set), cmocka_unit_test(test_next),
+             cmocka_unit_test(test_segment), cmocka_unit_test(test_forks))

@@ -450,20 +450,10 @@ static void test_format_rejects(void **state)
 	pl_buf_release(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_sumdb_checkpoint),
-	        cmocka_unit_test(test_cosigned_real_checkpoint),
-	        cmocka_unit_test(test_spec_checkpoint_text),
-	        cmocka_unit_test(test_roundtrip_with_extensions),
-	        cmocka_unit_test(test_sign_and_open),
-	        cmocka_unit_test(test_open_not_a_checkpoint),
-	        cmocka_unit_test(test_bad_checkpoints),
-	        cmocka_unit_test(test_limits),
-	        cmocka_unit_test(test_set_and_extension_rejects),
-	        cmocka_unit_test(test_format_rejects),
-	};
-
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_sumdb_checkpoint),
+             cmocka_unit_test(test_cosigned_real_checkpoint),
+             cmocka_unit_test(test_spec_checkpoint_text),
+             cmocka_unit_test(test_roundtrip_with_extensions), cmocka_unit_test(test_sign_and_open),
+             cmocka_unit_test(test_open_not_a_checkpoint), cmocka_unit_test(test_bad_checkpoints),
+             cmocka_unit_test(test_limits), cmocka_unit_test(test_set_and_extension_rejects),
+             cmocka_unit_test(test_format_rejects))

@@ -337,17 +337,8 @@ static void test_sign_rejects(void **state)
 	pl_skey_clear(&co);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_spec_message),
-	        cmocka_unit_test(test_spec_cosignature_timestamp),
-	        cmocka_unit_test(test_published_timestamps),
-	        cmocka_unit_test(test_real_cosignature),
-	        cmocka_unit_test(test_sign_verify),
-	        cmocka_unit_test(test_checkpoint_then_witnesses),
-	        cmocka_unit_test(test_sign_rejects),
-	};
-
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_spec_message),
+             cmocka_unit_test(test_spec_cosignature_timestamp),
+             cmocka_unit_test(test_published_timestamps), cmocka_unit_test(test_real_cosignature),
+             cmocka_unit_test(test_sign_verify), cmocka_unit_test(test_checkpoint_then_witnesses),
+             cmocka_unit_test(test_sign_rejects))

@@ -197,13 +197,7 @@ static void test_utf8(void **state)
 			fail_msg("utf8 case %zu", i);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_b64_vectors),   cmocka_unit_test(test_b64_append),
-	        cmocka_unit_test(test_b64_malformed), cmocka_unit_test(test_b64_exact),
-	        cmocka_unit_test(test_hex),           cmocka_unit_test(test_sha256),
-	        cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_utf8),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_b64_vectors), cmocka_unit_test(test_b64_append),
+             cmocka_unit_test(test_b64_malformed), cmocka_unit_test(test_b64_exact),
+             cmocka_unit_test(test_hex), cmocka_unit_test(test_sha256),
+             cmocka_unit_test(test_parse_u64), cmocka_unit_test(test_utf8))

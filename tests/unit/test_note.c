@@ -669,26 +669,11 @@ static void test_free_null(void **state)
 	pl_note_free(NULL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_go_sign),
-	        cmocka_unit_test(test_go_open),
-	        cmocka_unit_test(test_spec_example),
-	        cmocka_unit_test(test_spec_blank_line_in_text),
-	        cmocka_unit_test(test_add_sig),
-	        cmocka_unit_test(test_add_sig_errors),
-	        cmocka_unit_test(test_go_open_rules),
-	        cmocka_unit_test(test_unknown_lookalikes),
-	        cmocka_unit_test(test_ambiguous_keys),
-	        cmocka_unit_test(test_bad_notes),
-	        cmocka_unit_test(test_oversize_note),
-	        cmocka_unit_test(test_long_unknown_signature),
-	        cmocka_unit_test(test_sign_and_verify),
-	        cmocka_unit_test(test_sign_rejects),
-	        cmocka_unit_test(test_text_is_valid),
-	        cmocka_unit_test(test_free_null),
-	};
-
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_go_sign), cmocka_unit_test(test_go_open),
+             cmocka_unit_test(test_spec_example), cmocka_unit_test(test_spec_blank_line_in_text),
+             cmocka_unit_test(test_add_sig), cmocka_unit_test(test_add_sig_errors),
+             cmocka_unit_test(test_go_open_rules), cmocka_unit_test(test_unknown_lookalikes),
+             cmocka_unit_test(test_ambiguous_keys), cmocka_unit_test(test_bad_notes),
+             cmocka_unit_test(test_oversize_note), cmocka_unit_test(test_long_unknown_signature),
+             cmocka_unit_test(test_sign_and_verify), cmocka_unit_test(test_sign_rejects),
+             cmocka_unit_test(test_text_is_valid), cmocka_unit_test(test_free_null))

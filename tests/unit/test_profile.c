@@ -252,14 +252,6 @@ static void test_url(void **state)
 	assert_false(pl_profile_url_is_valid(NULL, 0));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_format_roundtrip),
-	        cmocka_unit_test(test_parse_malformed),
-	        cmocka_unit_test(test_format_refuses_invalid),
-	        cmocka_unit_test(test_save_load),
-	        cmocka_unit_test(test_url),
-	};
-	return pl_test_main(tests, group_setup, NULL);
-}
+PL_TEST_MAIN(group_setup, NULL, cmocka_unit_test(test_parse_format_roundtrip),
+             cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_format_refuses_invalid),
+             cmocka_unit_test(test_save_load), cmocka_unit_test(test_url))

@@ -254,12 +254,5 @@ static void test_slot_format(void **state)
 	assert_int_equal(pl__published_parse(NULL, slot, SLOT, ORIGIN, &vk), PL_EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_table),
-	        cmocka_unit_test(test_slot_format),
-	};
-
-	return pl_test_main(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_parse_table),
+             cmocka_unit_test(test_slot_format))

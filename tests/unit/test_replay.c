@@ -555,13 +555,6 @@ static void test_gather_source(void **state)
 	free(rcv);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_doc_replay),    cmocka_unit_test(test_gathered),
-	        cmocka_unit_test(test_siblings_cap),  cmocka_unit_test(test_add),
-	        cmocka_unit_test(test_gather_source),
-	};
-
-	return pl_test_main(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_gathered),
+             cmocka_unit_test(test_siblings_cap), cmocka_unit_test(test_add),
+             cmocka_unit_test(test_gather_source))

@@ -855,18 +855,8 @@ static void test_bad_input(void **state)
 	assert_int_equal(pl_rules_check(&in, &why), PL_EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_doc_replay),
-	        cmocka_unit_test(test_relay_rules),
-	        cmocka_unit_test(test_expire_rules),
-	        cmocka_unit_test(test_reply_and_refs),
-	        cmocka_unit_test(test_consult_and_check_rules),
-	        cmocka_unit_test(test_registration_rules),
-	        cmocka_unit_test(test_chain_rules),
-	        cmocka_unit_test(test_bad_input),
-	};
-
-	return pl_test_main(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
+             cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
+             cmocka_unit_test(test_consult_and_check_rules),
+             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_chain_rules),
+             cmocka_unit_test(test_bad_input))

@@ -229,14 +229,7 @@ static void test_columns(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_table, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
-	};
-
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_columns, setup, teardown))

@@ -361,20 +361,14 @@ static void test_damaged_rows(void **state)
 	pl_state_close(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_open_scope, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoint_monotonic, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoint_seen, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_head, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_opened, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_act, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_open_scope, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoint_monotonic, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoint_seen, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_opened, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_act, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown))

@@ -736,24 +736,18 @@ static void test_sequencer(void **state)
 	assert_int_equal(n, 1200 * 6000);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown))

@@ -568,13 +568,7 @@ static void test_fetch_list(void **state)
 	assert_true(need[0].level == 0 && need[0].n == 0 && need[0].width == 256);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_paths),       cmocka_unit_test(test_bad_paths),
-	        cmocka_unit_test(test_tile_at),     cmocka_unit_test(test_hash_tile_bytes),
-	        cmocka_unit_test(test_bundles),     cmocka_unit_test(test_bundle_check),
-	        cmocka_unit_test(test_tile_proofs), cmocka_unit_test(test_fetch_list),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_paths), cmocka_unit_test(test_bad_paths),
+             cmocka_unit_test(test_tile_at), cmocka_unit_test(test_hash_tile_bytes),
+             cmocka_unit_test(test_bundles), cmocka_unit_test(test_bundle_check),
+             cmocka_unit_test(test_tile_proofs), cmocka_unit_test(test_fetch_list))

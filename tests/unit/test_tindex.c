@@ -1069,16 +1069,9 @@ static void test_format_refuses(void **state)
 	pl_tindex_proof_free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_vectors),       cmocka_unit_test(test_golden_proofs),
-	        cmocka_unit_test(test_tamper),        cmocka_unit_test(test_batches),
-	        cmocka_unit_test(test_random_10k),    cmocka_unit_test(test_deep_paths),
-	        cmocka_unit_test(test_update_errors), cmocka_unit_test(test_store_errors),
-	        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_format_refuses),
-	        cmocka_unit_test(test_non_canonical),
-	};
-
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_vectors), cmocka_unit_test(test_golden_proofs),
+             cmocka_unit_test(test_tamper), cmocka_unit_test(test_batches),
+             cmocka_unit_test(test_random_10k), cmocka_unit_test(test_deep_paths),
+             cmocka_unit_test(test_update_errors), cmocka_unit_test(test_store_errors),
+             cmocka_unit_test(test_malformed), cmocka_unit_test(test_format_refuses),
+             cmocka_unit_test(test_non_canonical))

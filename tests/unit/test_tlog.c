@@ -657,14 +657,8 @@ static void test_huge_tree(void **state)
 	assert_true(np <= PL_PROOF_MAX_HASHES);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_hashes),         cmocka_unit_test(test_ct_vectors),
-	        cmocka_unit_test(test_merkle_vectors), cmocka_unit_test(test_stored_index),
-	        cmocka_unit_test(test_append_batches), cmocka_unit_test(test_append_contract),
-	        cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_random_cross_check),
-	        cmocka_unit_test(test_verify_edges),   cmocka_unit_test(test_huge_tree),
-	};
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_hashes), cmocka_unit_test(test_ct_vectors),
+             cmocka_unit_test(test_merkle_vectors), cmocka_unit_test(test_stored_index),
+             cmocka_unit_test(test_append_batches), cmocka_unit_test(test_append_contract),
+             cmocka_unit_test(test_reader_errors), cmocka_unit_test(test_random_cross_check),
+             cmocka_unit_test(test_verify_edges), cmocka_unit_test(test_huge_tree))

@@ -233,12 +233,4 @@ static void test_failures(void **state)
 	pl_buf_release(&g.body);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_post),
-	        cmocka_unit_test(test_failures),
-	};
-
-	return pl_test_main(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_post), cmocka_unit_test(test_failures))

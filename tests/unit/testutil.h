@@ -80,6 +80,16 @@ size_t pl_test_doc_records(int (*append)(const char *note, size_t len, const cha
  */
 #define pl_test_main(tests, setup, teardown) \
 	pl__test_main(#tests, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
+/*
+ * Defines main() of a unit-test program that runs the tests given (each a
+ * cmocka_unit_test()) with the group fixtures setup and teardown (or NULL).
+ */
+#define PL_TEST_MAIN(setup, teardown, ...)                       \
+	int main(void)                                           \
+	{                                                        \
+		const struct CMUnitTest tests[] = {__VA_ARGS__}; \
+		return pl_test_main(tests, setup, teardown);     \
+	}
 int pl__test_main(const char *name, const struct CMUnitTest *tests, size_t count,
                   CMFixtureFunction setup, CMFixtureFunction teardown);
 
