@@ -189,12 +189,11 @@ int main(void)
 	if (paired_rate(op_open, op_raw_verify, &r, &verify_base) != 0)
 		goto out;
 	pl_bench_report("records parsed and verified (pl_record_open)", r, verify_base);
-	if ((r = pl_bench_rate(op_parse, 1, SECONDS)) < 0)
+	if (pl_bench_figure("record texts parsed (pl_record_parse)", op_parse, SECONDS,
+	                    hash_base) ||
+	    pl_bench_figure("records judged (pl_rules_check, chain and common rules)", op_rules,
+	                    SECONDS, hash_base))
 		goto out;
-	pl_bench_report("record texts parsed (pl_record_parse)", r, hash_base);
-	if ((r = pl_bench_rate(op_rules, 1, SECONDS)) < 0)
-		goto out;
-	pl_bench_report("records judged (pl_rules_check, chain and common rules)", r, hash_base);
 	ret = 0;
 out:
 	if (ret)

@@ -33,6 +33,16 @@ void pl_bench_report(const char *name, double r, double base)
 	printf("%s: %.0f ops/s (%.2f x baseline)\n", name, r, base > 0 ? r / base : 0);
 }
 
+int pl_bench_figure(const char *name, int (*op)(void), double seconds, double base)
+{
+	double r = pl_bench_rate(op, 1, seconds);
+
+	if (r < 0)
+		return -1;
+	pl_bench_report(name, r, base);
+	return 0;
+}
+
 uint64_t pl_bench_rnd(uint64_t *state)
 {
 	*state ^= *state << 13;
