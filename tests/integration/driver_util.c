@@ -1,4 +1,4 @@
-/* Helpers shared by the C programs that drive a running parleyd: TAP lines, a clock, a sleep. */
+/* Helpers shared by the C programs that drive a running parleyd: TAP lines, actors, a clock. */
 #include "driver_util.h"
 
 #include <stdarg.h>
@@ -22,6 +22,27 @@ bool check(bool ok, const char *fmt, ...)
 	if (!ok)
 		fails++;
 	return ok;
+}
+
+struct actor *actor_new(const char *ids_dir, const char *url, const char *name)
+{
+	struct actor *a = calloc(1, sizeof(*a));
+
+	if (!a || pl_party_load(&a->id, ids_dir, name) != 0 ||
+	    pl_client_new(&a->c, url, &a->id.skey, NULL) != 0) {
+		fprintf(stderr, "cannot open the identity of %s\n", name);
+		exit(2);
+	}
+	return a;
+}
+
+void actor_close(struct actor *a)
+{
+	if (!a)
+		return;
+	pl_client_free(a->c);
+	pl_party_clear(&a->id);
+	free(a);
 }
 
 uint64_t ms_now(void)

@@ -113,32 +113,12 @@ static int read_status(int fd, int wait_ms)
 
 /* ---- Parties ---- */
 
-struct actor {
-	struct pl_party id;
-	struct pl_client *c;
-	uint64_t seq;
-	uint8_t head[PL_HASH_BYTES];
-};
-
 static struct actor *actor_open(const char *name)
 {
-	struct actor *a = calloc(1, sizeof(*a));
 	char url[64];
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)port);
-	if (!a || pl_party_load(&a->id, ids_dir, name) != 0 ||
-	    pl_client_new(&a->c, url, &a->id.skey, NULL) != 0) {
-		fprintf(stderr, "cannot open the identity of %s\n", name);
-		exit(2);
-	}
-	return a;
-}
-
-static void actor_close(struct actor *a)
-{
-	pl_client_free(a->c);
-	pl_party_clear(&a->id);
-	free(a);
+	return actor_new(ids_dir, url, name);
 }
 
 /* A public statement of about len bytes, as the next record of a's chain. */

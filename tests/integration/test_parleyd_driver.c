@@ -49,23 +49,9 @@ static void note(const char *fmt, ...)
 
 /* ---- Actors: a party identity, its client and its chain ---- */
 
-struct actor {
-	struct pl_party id;
-	struct pl_client *c;
-	uint64_t seq;
-	uint8_t head[PL_HASH_BYTES];
-};
-
 static struct actor *actor_open(const char *name)
 {
-	struct actor *a = calloc(1, sizeof(*a));
-
-	if (!a || pl_party_load(&a->id, ids_dir, name) != 0 ||
-	    pl_client_new(&a->c, url, &a->id.skey, NULL) != 0) {
-		fprintf(stderr, "cannot open the identity of %s\n", name);
-		exit(2);
-	}
-	return a;
+	return actor_new(ids_dir, url, name);
 }
 
 /* Picks up a party's chain from the log, so that runs can follow each other. */
@@ -82,15 +68,6 @@ static void actor_sync(struct actor *a, const struct pl_client_list *l)
 			memcpy(a->head, l->v[i].id, PL_HASH_BYTES);
 		}
 	}
-}
-
-static void actor_close(struct actor *a)
-{
-	if (!a)
-		return;
-	pl_client_free(a->c);
-	pl_party_clear(&a->id);
-	free(a);
 }
 
 /* Fills the chain fields, signs and returns the record text. */
