@@ -25,10 +25,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Runs the driver and numbers its unnumbered TAP lines; a driver that fails without saying
-# why is a failure too.
-drive() {
-	"$DRIVER" "$@" >"$T/drive.out" 2>"$T/drive.err"
+# run_tap NAME PROGRAM ARGS...: runs a helper that prints unnumbered TAP lines and numbers
+# them; a helper that fails without saying why is a failure too. NAME labels its stderr.
+run_tap() {
+	name=$1
+	prog=$2
+	shift 2
+	"$prog" "$@" >"$T/$name.out" 2>"$T/$name.err"
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
@@ -36,9 +39,14 @@ drive() {
 		"not ok - "*) report fail "${line#not ok - }" ;;
 		*) echo "$line" ;;
 		esac
-	done <"$T/drive.out"
-	sed 's/^/# driver: /' "$T/drive.err"
-	ok "driver $1 exits 0" [ "$rc" -eq 0 ]
+	done <"$T/$name.out"
+	sed "s/^/# $name: /" "$T/$name.err"
+	ok "$name $1 exits 0" [ "$rc" -eq 0 ]
+}
+
+# Runs the driver (see run_tap).
+drive() {
+	run_tap driver "$DRIVER" "$@"
 }
 
 # A new store with every scenario party registered (and one identity left unregistered).
