@@ -10,6 +10,8 @@
 #   wait_gone PID N                      waits at most N tenths of a second for PID to exit
 #   end_pid PID [SIGNAL [N]]             signals PID (TERM), waits (N, 150), then kills it
 #   wait_answers PID URL                 waits (bounded) until the parleyd PID answers at URL
+#   wait_health URL PID                  waits (bounded) until URL/health answers while PID lives
+#   wait_for N COMMAND...                retries COMMAND every 0.1 s, at most N times
 # The sourcing library sets T, a temporary directory of the test's own.
 
 count=0
@@ -99,5 +101,29 @@ wait_answers() {
 		i=$((i + 1))
 	done
 	sed 's/^/# parleyd: /' "$T/parleyd.log"
+	return 1
+}
+
+# Asks with curl, for servers other than parleyd (parley-witness) or where no driver is built.
+wait_health() {
+	i=0
+	while [ $i -lt 100 ]; do
+		curl -s -f -o /dev/null "$1/health" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+wait_for() {
+	n=$1
+	shift
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		"$@" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
 	return 1
 }

@@ -64,18 +64,6 @@ gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
-wait_for() {
-	n=$1
-	shift
-	i=0
-	while [ $i -lt "$n" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 setup_exchange() {
 	mkdir -p "$IDS"
 	"$PARLEYD" init --origin "$ORIGIN" --data "$DATA" >"$T/log.vkey" 2>"$T/init.err" ||
