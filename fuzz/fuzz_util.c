@@ -1,4 +1,5 @@
-/* The start shared by the libFuzzer targets that verify signatures: libsodium and one verifier key. */
+/* The start shared by the libFuzzer targets that verify signatures: libsodium and one verifier key.
+ */
 #include "fuzz_util.h"
 
 #include <sodium.h>

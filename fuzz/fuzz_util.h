@@ -1,4 +1,5 @@
-/* The start shared by the libFuzzer targets that verify signatures: libsodium and one verifier key. */
+/* The start shared by the libFuzzer targets that verify signatures: libsodium and one verifier key.
+ */
 #ifndef PARLEY_FUZZ_UTIL_H
 #define PARLEY_FUZZ_UTIL_H
 

@@ -261,12 +261,7 @@ static void test_gathered(void **state)
 	act(KPA, PL_KIND_ACCEPT, ex(20), "2025-11-23T03:00:00Z", PL_ERULE,
 	    "signing key was revoked");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-23T03:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-	memset(r->payload, 0x11, sizeof(r->payload));
-	memset(r->commit, 0x22, sizeof(r->commit));
-	r->payload_size = 10;
-	pl_test_add_to(r, "kpa");
+	pl_test_set_message(r, "kpa", 10);
 	expect(r, PL_ERULE, "names a party that is not registered");
 }
 
@@ -287,12 +282,7 @@ static void test_siblings_cap(void **state)
 	assert_int_equal(PL_RULES_MAX_SIBLINGS, 1024);
 	replay_doc();
 	r = mk(ROK, PL_KIND_SEND, "2025-11-24T00:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-	memset(r->payload, 0x11, sizeof(r->payload));
-	memset(r->commit, 0x22, sizeof(r->commit));
-	r->payload_size = 10;
-	pl_test_add_to(r, "unc");
+	pl_test_set_message(r, "unc", 10);
 	expect(r, 0, NULL);
 	memcpy(send, ids[nlogged - 1], sizeof(send));
 	r = mk(EX, PL_KIND_AVAILABLE, "2025-11-24T00:00:01Z");

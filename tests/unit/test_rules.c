@@ -347,14 +347,11 @@ static const struct entry *new_send(int who, const char *rcpt, const char *via_p
 {
 	struct pl_record *r = mk(who, PL_KIND_SEND, time);
 
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	pl_test_add_to(r, rcpt);
+	pl_test_set_message(r, rcpt, 500);
 	if (via_party)
 		pl_test_set_via(r, via_party);
 	if (dl)
 		pl_test_set_deadline(r, dl);
-	payload(r);
 	expect(r, 0, "a new send");
 	return &lg.e[lg.n - 1];
 }
@@ -505,32 +502,20 @@ static void test_reply_and_refs(void **state)
 	replay_doc();
 	/* kpa answers unc's message (12); unc answers its own message: not a reply. */
 	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	pl_test_add_to(r, "unc");
-	payload(r);
+	pl_test_set_message(r, "unc", 500);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, PL_ERULE, "reply by a revoked key");
 	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
 	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	pl_test_add_to(r, "unc");
-	payload(r);
+	pl_test_set_message(r, "unc", 500);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, 0, "reply by the recipient");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	pl_test_add_to(r, "unc");
-	payload(r);
+	pl_test_set_message(r, "unc", 500);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, PL_ERULE, "reply by a stranger to the send");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	pl_test_add_to(r, "dprk");
-	payload(r);
+	pl_test_set_message(r, "dprk", 500);
 	expect(r, PL_ERULE, "send to an unregistered party");
 
 	/* References: unknown, wrong kind, later in time. */

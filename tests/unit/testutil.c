@@ -125,6 +125,16 @@ void pl_test_set_deadline(struct pl_record *r, const char *time)
 	r->has |= PL_RECORD_HAS_DEADLINE;
 }
 
+void pl_test_set_message(struct pl_record *r, const char *rcpt, uint64_t payload_size)
+{
+	r->cls = PL_CLASS_MESSAGE;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
+	memset(r->payload, 0x11, sizeof(r->payload));
+	memset(r->commit, 0x22, sizeof(r->commit));
+	r->payload_size = payload_size;
+	pl_test_add_to(r, rcpt);
+}
+
 char *pl_test_next_record_block(const char *doc, size_t *pos, size_t *len)
 {
 	static const char open[] = "\n```record\n";

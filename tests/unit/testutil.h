@@ -60,6 +60,9 @@ void pl_test_add_ref(struct pl_record *r, enum pl_ref_role role, const uint8_t *
 void pl_test_set_via(struct pl_record *r, const char *party);
 void pl_test_set_deadline(struct pl_record *r, const char *time);
 
+/* Makes r a message to rcpt with a payload of payload_size bytes (stand-in hash and commitment). */
+void pl_test_set_message(struct pl_record *r, const char *rcpt, uint64_t payload_size);
+
 /*
  * The next ```record block of doc after byte *pos: its content (malloc'd,
  * NUL-terminated, its length in *len), or NULL when there is none. Advances *pos.
