@@ -8,17 +8,11 @@
 
 #include <parley/box.h>
 
+#include "bench_util.h"
+
 #define BODY_BYTES 1024
 #define NREADERS   3
 #define SECONDS    1.0 /* per figure */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct pl_box_keypair readers[NREADERS];
 static uint8_t reader_pks[NREADERS][PL_BOX_PK_BYTES];
@@ -67,21 +61,6 @@ static int op_open(void)
 	return ret;
 }
 
-/* Runs op for about SECONDS and returns operations per second, or -1 if op failed. */
-static double rate(int (*op)(void))
-{
-	double start = now(), t;
-	long n = 0;
-
-	do {
-		if (op() != 0)
-			return -1;
-		n++;
-		t = now() - start;
-	} while (t < SECONDS);
-	return (double)n / t;
-}
-
 int main(void)
 {
 	uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
@@ -104,10 +83,10 @@ int main(void)
 	                (const uint8_t(*)[PL_BOX_PK_BYTES])reader_pks, NREADERS) != 0)
 		return 1;
 
-	x25519 = rate(op_x25519);
-	verify = rate(op_verify);
-	seal = rate(op_seal);
-	open = rate(op_open);
+	x25519 = pl_bench_rate(op_x25519, 1, SECONDS);
+	verify = pl_bench_rate(op_verify, 1, SECONDS);
+	seal = pl_bench_rate(op_seal, 1, SECONDS);
+	open = pl_bench_rate(op_open, 1, SECONDS);
 	if (x25519 <= 0 || verify <= 0 || seal <= 0 || open <= 0) {
 		fprintf(stderr, "bench_box: an operation failed\n");
 		return 1;

@@ -17,6 +17,8 @@
 #include <parley/party.h>
 #include <parley/record.h>
 
+#include "bench_util.h"
+
 #define ORIGIN     "bench.example"
 #define SUBMITTERS 32
 #define PER_THREAD 600  /* pre-signed records per submitter */
@@ -24,18 +26,10 @@
 #define LAT_COUNT  1000
 #define SECONDS    1.0 /* per baseline */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Ops per second of op() over about SECONDS. */
 static double rate(int (*op)(void *), void *arg)
 {
-	double t0 = now(), t;
+	double t0 = pl_bench_now(), t;
 	long n = 0;
 
 	do {
@@ -43,7 +37,7 @@ static double rate(int (*op)(void *), void *arg)
 			if (op(arg) != 0)
 				return 0;
 		n += 64;
-		t = now() - t0;
+		t = pl_bench_now() - t0;
 	} while (t < SECONDS);
 	return (double)n / t;
 }
@@ -240,7 +234,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Sustained durable submissions from SUBMITTERS concurrent submitters. */
-	t0 = now();
+	t0 = pl_bench_now();
 	for (int i = 0; i < SUBMITTERS; i++)
 		if (pthread_create(&th[i], NULL, submit_all, &subs[i]) != 0)
 			goto out;
@@ -249,7 +243,7 @@ int main(int argc, char **argv)
 		total += subs[i].n;
 		fails += subs[i].failures;
 	}
-	t = now() - t0;
+	t = pl_bench_now() - t0;
 	printf("durable submissions, %d submitters: %.0f ops/s (%.2f x fdatasync, %.2f x ed25519 "
 	       "verify)%s\n",
 	       SUBMITTERS, (double)(total - fails) / t, (double)(total - fails) / t / sync,
@@ -266,19 +260,19 @@ int main(int argc, char **argv)
 	lat = calloc(LAT_COUNT, sizeof(*lat));
 	if (!lat)
 		goto out;
-	t0 = now();
+	t0 = pl_bench_now();
 	for (int i = 0; i < LAT_COUNT; i++) {
 		struct pl_receipt rc;
 		double due = t0 + (double)i / LAT_RATE, s;
-		while ((s = now()) < due) {
+		while ((s = pl_bench_now()) < due) {
 			struct timespec ts = {0, (long)((due - s) * 1e9)};
 			nanosleep(&ts, NULL);
 		}
-		s = now();
+		s = pl_bench_now();
 		if (pl_exchange_submit(ex, subs[SUBMITTERS].msgs[i], subs[SUBMITTERS].lens[i], &rc,
 		                       NULL) != 0)
 			goto out;
-		lat[i] = now() - s;
+		lat[i] = pl_bench_now() - s;
 		pl_receipt_release(&rc);
 	}
 	qsort(lat, LAT_COUNT, sizeof(*lat), cmp_double);

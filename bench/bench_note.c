@@ -9,16 +9,10 @@
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
 
+#include "bench_util.h"
+
 #define SECONDS  1.0 /* per figure */
 #define NWITNESS 3
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct pl_skey log_sk, wit_sk[NWITNESS];
 static struct pl_vkey log_vk, wit_vk[NWITNESS];
@@ -71,30 +65,10 @@ static int op_cosign(void)
 	return pl_cosignature_sign(&out, &wit_sk[0], 1700000000, text.data, text.len);
 }
 
-/* Runs op for about SECONDS and returns operations per second, or -1 if op failed. */
-static double rate(int (*op)(void))
-{
-	double start = now(), t;
-	long n = 0;
-
-	do {
-		if (op() != 0)
-			return -1;
-		n++;
-		t = now() - start;
-	} while (t < SECONDS);
-	return (double)n / t;
-}
-
-static void report(const char *name, double r, double base)
-{
-	printf("%s: %.0f ops/s (%.2f x baseline)\n", name, r, base > 0 ? r / base : 0);
-}
-
 int main(void)
 {
 	uint8_t root[PL_HASH_BYTES];
-	double sign_base, verify_base, r;
+	double sign_base, verify_base;
 	int ret = 1;
 
 	if (sodium_init() < 0)
@@ -117,26 +91,21 @@ int main(void)
 			goto out;
 	}
 
-	sign_base = rate(op_raw_sign);
-	verify_base = rate(op_raw_verify);
+	sign_base = pl_bench_rate(op_raw_sign, 1, SECONDS);
+	verify_base = pl_bench_rate(op_raw_verify, 1, SECONDS);
 	if (sign_base <= 0 || verify_base <= 0)
 		goto out;
 	printf("baseline: raw Ed25519 sign of a %zu-byte checkpoint: %.0f ops/s\n", text.len,
 	       sign_base);
 	printf("baseline: raw Ed25519 verify of the same: %.0f ops/s\n", verify_base);
-	if ((r = rate(op_sign)) < 0)
+	/* The last: four signatures are checked per operation, the ideal is 0.25 x the baseline. */
+	if (pl_bench_figure("checkpoints signed", op_sign, SECONDS, sign_base) ||
+	    pl_bench_figure("cosignatures signed", op_cosign, SECONDS, sign_base) ||
+	    pl_bench_figure("checkpoints opened (parse + verify, 1 log key)", op_open, SECONDS,
+	                    verify_base) ||
+	    pl_bench_figure("cosigned checkpoints opened (log key + 3 witnesses)", op_open_cosigned,
+	                    SECONDS, verify_base))
 		goto out;
-	report("checkpoints signed", r, sign_base);
-	if ((r = rate(op_cosign)) < 0)
-		goto out;
-	report("cosignatures signed", r, sign_base);
-	if ((r = rate(op_open)) < 0)
-		goto out;
-	report("checkpoints opened (parse + verify, 1 log key)", r, verify_base);
-	if ((r = rate(op_open_cosigned)) < 0)
-		goto out;
-	/* Four signatures are checked per operation: the ideal is 0.25 x the baseline. */
-	report("cosigned checkpoints opened (log key + 3 witnesses)", r, verify_base);
 	ret = 0;
 out:
 	if (ret)

@@ -30,6 +30,8 @@
 #include <parley/party.h>
 #include <parley/record.h>
 
+#include "driver_util.h"
+
 #define ORIGIN    "bench.example"
 #define CLIENTS   32
 #define RUNS      3    /* sustained runs, back to back: their median and range are reported */
@@ -200,23 +202,6 @@ static void start_server(void)
 		usleep(20000);
 	}
 	die("parleyd does not answer on %s", url);
-}
-
-static long server_rss_kib(void)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)server);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kib = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kib;
 }
 
 /* CPU time parleyd has used so far (all its threads, user and system), in seconds. */
@@ -862,7 +847,7 @@ int main(void)
 	}
 	bench_latency(chains, fsync_rate);
 	bench_delivery(&chains[CLIENTS], &chains[CLIENTS + 1], http);
-	rss = server_rss_kib();
+	rss = rss_kib((long)server);
 	printf("parleyd resident memory after the run: %ld KiB\n", rss);
 	for (int i = 0; i < CLIENTS + 2; i++)
 		chain_close(&chains[i]);

@@ -11,17 +11,11 @@
 #include <parley/record.h>
 #include <parley/rules.h>
 
+#include "bench_util.h"
+
 #define SECONDS  1.0 /* per figure */
 #define NRECORDS 256 /* distinct records, cycled, so no cache holds one answer */
 #define ORIGIN   "hotline.example"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct pl_skey sk;
 static struct pl_vkey dir[2];
@@ -89,20 +83,6 @@ static int op_rules(void)
 	return pl_rules_check(&in, NULL);
 }
 
-static double rate(int (*op)(void))
-{
-	double start = now(), t;
-	long n = 0;
-
-	do {
-		if (op() != 0)
-			return -1;
-		n++;
-		t = now() - start;
-	} while (t < SECONDS);
-	return (double)n / t;
-}
-
 /*
  * Measures op and its baseline in alternating slices of 50 ms, so that a load change on a
  * shared machine hits both alike; returns 0 and both rates, or -1 if an operation failed.
@@ -114,13 +94,13 @@ static int paired_rate(int (*op)(void), int (*base)(void), double *op_rate, doub
 
 	for (int round = 0; round < 40; round++) {
 		int (*f)(void) = round % 2 ? op : base;
-		double start = now(), t;
+		double start = pl_bench_now(), t;
 		long n = 0;
 		do {
 			if (f() != 0)
 				return -1;
 			n++;
-			t = now() - start;
+			t = pl_bench_now() - start;
 		} while (t < SECONDS / 20);
 		if (f == op) {
 			t_op += t;
@@ -133,11 +113,6 @@ static int paired_rate(int (*op)(void), int (*base)(void), double *op_rate, doub
 	*op_rate = (double)n_op / t_op;
 	*base_rate = (double)n_base / t_base;
 	return 0;
-}
-
-static void report(const char *name, double r, double base)
-{
-	printf("%s: %.0f ops/s (%.2f x baseline)\n", name, r, base > 0 ? r / base : 0);
 }
 
 /* NRECORDS consecutive sends of one key, each about the size of a real one. */
@@ -202,8 +177,8 @@ int main(void)
 
 	if (sodium_init() < 0 || make_records() != 0)
 		goto out;
-	verify_base = rate(op_raw_verify);
-	hash_base = rate(op_raw_sha256);
+	verify_base = pl_bench_rate(op_raw_verify, 1, SECONDS);
+	hash_base = pl_bench_rate(op_raw_sha256, 1, SECONDS);
 	if (verify_base <= 0 || hash_base <= 0)
 		goto out;
 	printf("baseline: raw Ed25519 verify of a %zu-byte record text: %.0f ops/s\n",
@@ -213,13 +188,12 @@ int main(void)
 	/* The target: at least 0.80 x the raw verification rate, measured side by side. */
 	if (paired_rate(op_open, op_raw_verify, &r, &verify_base) != 0)
 		goto out;
-	report("records parsed and verified (pl_record_open)", r, verify_base);
-	if ((r = rate(op_parse)) < 0)
+	pl_bench_report("records parsed and verified (pl_record_open)", r, verify_base);
+	if (pl_bench_figure("record texts parsed (pl_record_parse)", op_parse, SECONDS,
+	                    hash_base) ||
+	    pl_bench_figure("records judged (pl_rules_check, chain and common rules)", op_rules,
+	                    SECONDS, hash_base))
 		goto out;
-	report("record texts parsed (pl_record_parse)", r, hash_base);
-	if ((r = rate(op_rules)) < 0)
-		goto out;
-	report("records judged (pl_rules_check, chain and common rules)", r, hash_base);
 	ret = 0;
 out:
 	if (ret)

@@ -8,6 +8,8 @@
 
 #include <parley/tindex.h>
 
+#include "bench_util.h"
+
 #define SECONDS  0.25 /* per figure */
 #define NPROOFS  256  /* proofs prepared for the verification figures */
 #define MAXBATCH 256
@@ -15,23 +17,7 @@
 
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t rng = 0x853c49e6748fea9bu;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* Key number i of a tree: distinct, and reproducible without storing them. */
 static void key_of(hash_t key, uint64_t i)
@@ -45,7 +31,7 @@ static void key_of(hash_t key, uint64_t i)
 static double baseline(void)
 {
 	uint8_t in[65] = {0}, out[PL_HASH_BYTES];
-	double start = now(), t;
+	double start = pl_bench_now(), t;
 	long n = 0;
 
 	do {
@@ -54,7 +40,7 @@ static double baseline(void)
 			in[1] ^= out[0];
 		}
 		n += 256;
-		t = now() - start;
+		t = pl_bench_now() - start;
 	} while (t < SECONDS);
 	return (double)n / t;
 }
@@ -100,19 +86,19 @@ static double update_cost(struct tree *tr, size_t batch, long maxbatches)
 {
 	struct pl_tindex_ref refs[MAXBATCH];
 	uint64_t half = tr->nkeys / 2;
-	double start = now(), t;
+	double start = pl_bench_now(), t;
 	long n = 0;
 
 	do {
 		for (size_t k = 0; k < batch; k++) {
-			key_of(refs[k].key, rnd() % half);
+			key_of(refs[k].key, pl_bench_rnd(&rng) % half);
 			memset(refs[k].id, (int)(k & 0xff), PL_HASH_BYTES);
 			refs[k].index = tr->next_index++;
 		}
 		if (pl_tindex_update(tr->t, refs, batch) != 0)
 			return -1;
 		n++;
-		t = now() - start;
+		t = pl_bench_now() - start;
 	} while (t < SECONDS && n < maxbatches);
 	return t / ((double)n * (double)batch);
 }
@@ -130,8 +116,9 @@ static double prepare_proofs(struct tree *tr, bool present)
 	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
 	memset(e.id, 0x11, PL_HASH_BYTES);
 	for (size_t i = 0; i < NPROOFS; i++) {
-		uint64_t k = present ? tr->nkeys / 2 + rnd() % (tr->nkeys - tr->nkeys / 2)
-		                     : tr->nkeys + rnd() % 1000000000;
+		uint64_t k =
+		        present ? tr->nkeys / 2 + pl_bench_rnd(&rng) % (tr->nkeys - tr->nkeys / 2)
+		                : tr->nkeys + pl_bench_rnd(&rng) % 1000000000;
 		key_of(proof_keys[i], k);
 		e.index = k;
 		pl_tindex_proof_free(proofs[i]);
@@ -151,7 +138,7 @@ static double prepare_proofs(struct tree *tr, bool present)
 static double verify_cost(struct tree *tr)
 {
 	hash_t root;
-	double start = now(), t;
+	double start = pl_bench_now(), t;
 	long n = 0;
 
 	pl_tindex_root(tr->t, root);
@@ -161,7 +148,7 @@ static double verify_cost(struct tree *tr)
 				return -1;
 		}
 		n += NPROOFS;
-		t = now() - start;
+		t = pl_bench_now() - start;
 	} while (t < SECONDS);
 	return t / (double)n;
 }
@@ -179,14 +166,14 @@ int main(void)
 	printf("baseline raw sha256 of 65 bytes: %.0f ops/s (%.3f us)\n", base, per_hash * 1e6);
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		struct tree tr = {0};
-		double t = now(), c16, c256, psize, asize, vp, va;
+		double t = pl_bench_now(), c16, c256, psize, asize, vp, va;
 
 		if (build(&tr, sizes[s]) != 0) {
 			printf("tree of %llu keys: FAILED to build\n",
 			       (unsigned long long)sizes[s]);
 			return 1;
 		}
-		t = now() - t;
+		t = pl_bench_now() - t;
 		printf("tree of %llu keys: built in %.2f s (%.1f sha256 each), %zu nodes\n",
 		       (unsigned long long)sizes[s], t, t / per_hash / (double)sizes[s],
 		       pl_tindex_memstore_count(tr.m));

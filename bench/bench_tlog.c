@@ -9,29 +9,15 @@
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
+#include "bench_util.h"
+
 #define SECONDS 0.5 /* per figure */
 #define NLEAVES 1000000u
 #define NPROOFS 4096 /* proofs prepared for the verification figures */
 
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t rng = 0x853c49e6748fea9bu;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static struct pl_tlog_memstore *store;
 static struct pl_tlog_reader reader;
@@ -71,7 +57,7 @@ static int op_prove_inclusion(void)
 	hash_t proof[PL_PROOF_MAX_HASHES];
 	size_t n;
 
-	return pl_tlog_prove_inclusion(&reader, NLEAVES, rnd() % NLEAVES, proof, &n);
+	return pl_tlog_prove_inclusion(&reader, NLEAVES, pl_bench_rnd(&rng) % NLEAVES, proof, &n);
 }
 
 static int op_verify_inclusion(void)
@@ -87,7 +73,8 @@ static int op_prove_consistency(void)
 	hash_t proof[PL_PROOF_MAX_HASHES];
 	size_t n;
 
-	return pl_tlog_prove_consistency(&reader, 1 + rnd() % (NLEAVES - 1), NLEAVES, proof, &n);
+	return pl_tlog_prove_consistency(&reader, 1 + pl_bench_rnd(&rng) % (NLEAVES - 1), NLEAVES,
+	                                 proof, &n);
 }
 
 static int op_verify_consistency(void)
@@ -115,24 +102,7 @@ static int op_prove_inclusion_tiles(void)
 	hash_t proof[PL_PROOF_MAX_HASHES];
 	size_t n;
 
-	return pl_tlog_prove_inclusion(&vr, NLEAVES, rnd() % NLEAVES, proof, &n);
-}
-
-/* Runs op for about SECONDS and returns operations per second, or -1 if op failed. */
-static double rate(int (*op)(void))
-{
-	double start = now(), t;
-	long n = 0;
-
-	do {
-		for (int i = 0; i < 64; i++) {
-			if (op() != 0)
-				return -1;
-		}
-		n += 64;
-		t = now() - start;
-	} while (t < SECONDS);
-	return (double)n / t;
+	return pl_tlog_prove_inclusion(&vr, NLEAVES, pl_bench_rnd(&rng) % NLEAVES, proof, &n);
 }
 
 static int report(const char *name, double r, double base, const char *base_name)
@@ -143,6 +113,22 @@ static int report(const char *name, double r, double base, const char *base_name
 	}
 	printf("%s: %.0f ops/s (%.2f x %s)\n", name, r, r / base, base_name);
 	return 0;
+}
+
+/* Producing and verifying one kind of proof at 1M leaves, and the verification target. */
+static int proof_figures(const char *kind, int (*prove)(void), int (*verify)(void), double node)
+{
+	char name[64];
+	double v;
+	int bad;
+
+	snprintf(name, sizeof(name), "%s proof produced at 1M", kind);
+	bad = report(name, pl_bench_rate(prove, 64, SECONDS), node, "node-hash baseline");
+	v = pl_bench_rate(verify, 64, SECONDS);
+	snprintf(name, sizeof(name), "%s proof verified at 1M", kind);
+	bad |= report(name, v, node, "node-hash baseline");
+	printf("%s verification target 80000/s: %s\n", kind, v >= 80000 ? "met" : "MISSED");
+	return bad;
 }
 
 int main(void)
@@ -156,13 +142,13 @@ int main(void)
 		return 1;
 	reader = pl_tlog_memstore_reader(store);
 	memset(entry, 0x5a, sizeof(entry));
-	node = rate(op_raw_sha256);
+	node = pl_bench_rate(op_raw_sha256, 64, SECONDS);
 	two_nodes = node / 2;
 	printf("baseline raw sha256 of 65 bytes: %.0f ops/s\n", node);
 	printf("baseline two node hashes per leaf: %.0f ops/s\n", two_nodes);
 
 	/* Appends one leaf at a time, hashing a 64-byte entry each time, as a sequencer would. */
-	t = now();
+	t = pl_bench_now();
 	for (uint32_t i = 0; i < NLEAVES; i++) {
 		hash_t leaf;
 		memcpy(entry, &i, sizeof(i));
@@ -171,7 +157,7 @@ int main(void)
 		    0)
 			return 1;
 	}
-	append = NLEAVES / (now() - t);
+	append = NLEAVES / (pl_bench_now() - t);
 	bad |= report("append one leaf (64-byte entry) up to 1M leaves", append, two_nodes,
 	              "two-node-hash baseline");
 	if (pl_tlog_tree_hash(&reader, NLEAVES, root) != 0)
@@ -183,7 +169,7 @@ int main(void)
 		batch = malloc(1000 * sizeof(hash_t));
 		if (batch == NULL || pl_tlog_memstore_new(&m2) != 0)
 			return 1;
-		t = now();
+		t = pl_bench_now();
 		for (uint32_t i = 0; i < NLEAVES; i += 1000) {
 			for (uint32_t k = 0; k < 1000; k++) {
 				memcpy(entry, &(uint32_t){i + k}, sizeof(uint32_t));
@@ -193,8 +179,8 @@ int main(void)
 			                            1000) != 0)
 				return 1;
 		}
-		bad |= report("append in batches of 1,000 up to 1M leaves", NLEAVES / (now() - t),
-		              two_nodes, "two-node-hash baseline");
+		bad |= report("append in batches of 1,000 up to 1M leaves",
+		              NLEAVES / (pl_bench_now() - t), two_nodes, "two-node-hash baseline");
 		pl_tlog_memstore_free(m2);
 		free(batch);
 	}
@@ -205,39 +191,26 @@ int main(void)
 		return 1;
 	for (size_t i = 0; i < NPROOFS; i++) {
 		uint64_t li;
-		incls[i].index = rnd() % NLEAVES;
+		incls[i].index = pl_bench_rnd(&rng) % NLEAVES;
 		li = pl_tlog_stored_index(0, incls[i].index);
 		if (reader.read(reader.ctx, &li, 1, &incls[i].leaf) != 0 ||
 		    pl_tlog_prove_inclusion(&reader, NLEAVES, incls[i].index, incls[i].proof,
 		                            &incls[i].n) != 0)
 			return 1;
-		conss[i].old = 1 + rnd() % (NLEAVES - 1);
+		conss[i].old = 1 + pl_bench_rnd(&rng) % (NLEAVES - 1);
 		if (pl_tlog_tree_hash(&reader, conss[i].old, conss[i].old_root) != 0 ||
 		    pl_tlog_prove_consistency(&reader, conss[i].old, NLEAVES, conss[i].proof,
 		                              &conss[i].n) != 0)
 			return 1;
 	}
-	bad |= report("inclusion proof produced at 1M", rate(op_prove_inclusion), node,
-	              "node-hash baseline");
-	{
-		double v = rate(op_verify_inclusion);
-		bad |= report("inclusion proof verified at 1M", v, node, "node-hash baseline");
-		printf("inclusion verification target 80000/s: %s\n",
-		       v >= 80000 ? "met" : "MISSED");
-	}
-	bad |= report("consistency proof produced at 1M", rate(op_prove_consistency), node,
-	              "node-hash baseline");
-	{
-		double v = rate(op_verify_consistency);
-		bad |= report("consistency proof verified at 1M", v, node, "node-hash baseline");
-		printf("consistency verification target 80000/s: %s\n",
-		       v >= 80000 ? "met" : "MISSED");
-	}
+	bad |= proof_figures("inclusion", op_prove_inclusion, op_verify_inclusion, node);
+	bad |= proof_figures("consistency", op_prove_consistency, op_verify_consistency, node);
 	{
 		struct pl_tiles_source src = {serve_tile, NULL};
 		pl_tiles_view_init(&view, NLEAVES, &src);
 		bad |= report("inclusion proof produced from tiles at 1M",
-		              rate(op_prove_inclusion_tiles), node, "node-hash baseline");
+		              pl_bench_rate(op_prove_inclusion_tiles, 64, SECONDS), node,
+		              "node-hash baseline");
 	}
 	printf("append target 0.40 x two-node-hash baseline: %s\n",
 	       append >= 0.4 * two_nodes ? "met" : "MISSED");

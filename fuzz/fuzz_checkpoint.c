@@ -6,21 +6,13 @@
 
 #include <parley/checkpoint.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The Go checksum database key, so that its published checkpoint reaches the parser. */
-static const char sumdb[] = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
-static struct pl_vkey key;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (sodium_init() < 0 || pl_vkey_parse(&key, sumdb, strlen(sumdb)) != 0)
-		return -1;
-	return 0;
-}
+const char pl_fuzz_vkey_text[] =
+        "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pl_buf_release(&b);
 	}
 	/* The same bytes as a whole signed checkpoint. */
-	if (pl_checkpoint_open(&cp, &n, text, size, "go.sum database tree", &key, 1) == 0) {
+	if (pl_checkpoint_open(&cp, &n, text, size, "go.sum database tree", &pl_fuzz_vkey, 1) ==
+	    0) {
 		if (!n || strcmp(cp.origin, "go.sum database tree") != 0)
 			abort();
 		pl_note_free(n);

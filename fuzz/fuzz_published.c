@@ -9,21 +9,13 @@
 
 #include "internal.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The key that signed the seed corpus's checkpoints, so that valid slots reach every check. */
-static const char vkey[] = "hotline.example+90be85d4+AbGGr4ItdqnmDCQyIA0Nk/YvW0FlAzkTD74RRKZdMFyB";
-static struct pl_vkey key;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (sodium_init() < 0 || pl_vkey_parse(&key, vkey, strlen(vkey)) != 0)
-		return -1;
-	return 0;
-}
+const char pl_fuzz_vkey_text[] =
+        "hotline.example+90be85d4+AbGGr4ItdqnmDCQyIA0Nk/YvW0FlAzkTD74RRKZdMFyB";
 
 /* Checks what a successful parse promises: a note that verifies, of the size and root told. */
 static void check(const uint8_t *file, size_t len)
@@ -33,11 +25,11 @@ static void check(const uint8_t *file, size_t len)
 
 	if (!out || !cp)
 		abort();
-	if (pl__published_parse(out, file, len, "hotline.example", &key) == 0) {
+	if (pl__published_parse(out, file, len, "hotline.example", &pl_fuzz_vkey) == 0) {
 		if (out->slot > 1 || out->note_len >= sizeof(out->note) ||
 		    strlen(out->note) != out->note_len ||
-		    pl_checkpoint_open(cp, NULL, out->note, out->note_len, "hotline.example", &key,
-		                       1) != 0 ||
+		    pl_checkpoint_open(cp, NULL, out->note, out->note_len, "hotline.example",
+		                       &pl_fuzz_vkey, 1) != 0 ||
 		    cp->size != out->size || memcmp(cp->root, out->root, sizeof(cp->root)) != 0)
 			abort();
 	}

@@ -7,22 +7,13 @@
 #include <parley/proof.h>
 #include <parley/tlog.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The key the seed corpus was signed with, so valid proofs reach the verifier. */
-static const char vkey_text[] =
+const char pl_fuzz_vkey_text[] =
         "hotline.example+6b3c948b+AaYwrWXefN9p2XP0XPn0Aykr6Z0M9dVmfLYYXyssMnra";
-static struct pl_vkey key;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (sodium_init() < 0 || pl_vkey_parse(&key, vkey_text, strlen(vkey_text)) != 0)
-		return -1;
-	return 0;
-}
 
 /* Interprets the input as raw proof material: the verifiers must not crash or misread. */
 static void verify_raw(const uint8_t *data, size_t size)
@@ -80,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t leaf[PL_HASH_BYTES];
 		struct pl_note *note = NULL;
 		pl_tlog_leaf_hash(leaf, "entry 7", 7);
-		rc = pl_proof_verify(p, leaf, "hotline.example", &key, 1, NULL, &note);
+		rc = pl_proof_verify(p, leaf, "hotline.example", &pl_fuzz_vkey, 1, NULL, &note);
 		if ((rc == 0) != (note != NULL))
 			abort();
 		pl_note_free(note);

@@ -35,22 +35,22 @@ static const unsigned statuses[] = {200, 409, 400, 413, 403, 404, 422, 500, 302,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The error a status other than 200 and 409 maps to. */
+/* The error a status other than 200 and 409 maps to, as c2sp.org/tlog-witness reads it. */
 static int status_error(unsigned status)
 {
-	switch (status) {
-	case 400:
-	case 413:
-		return PL_EINVAL;
-	case 403:
-		return PL_EDENIED;
-	case 404:
-		return PL_ENOTFOUND;
-	case 422:
-		return PL_EPROOF;
-	default:
-		return PL_ENET;
+	static const struct {
+		unsigned status;
+		int err;
+	} refusals[] = {
+	        {400, PL_EINVAL},    {413, PL_EINVAL}, {403, PL_EDENIED},
+	        {404, PL_ENOTFOUND}, {422, PL_EPROOF},
+	};
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		if (refusals[i].status == status)
+			return refusals[i].err;
 	}
+	return PL_ENET;
 }
 
 /* A returned line: one signature line by key that verifies over text, at *ts. */

@@ -32,14 +32,8 @@ URL=
 BG=
 
 stop_pid() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	i=0
-	while [ $i -lt 100 ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	kill -0 "$1" 2>/dev/null || return 0
+	end_pid "$1" TERM 100
 }
 
 cleanup() {
@@ -68,18 +62,6 @@ json_holds() {
 # True when the process $1 has exited.
 gone() {
 	! kill -0 "$1" 2>/dev/null
-}
-
-wait_for() {
-	n=$1
-	shift
-	i=0
-	while [ $i -lt "$n" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 setup_exchange() {
@@ -130,14 +112,7 @@ start_server() {
 stop_server() {
 	STATUS=
 	[ -n "$PID" ] || return 1
-	kill -TERM "$PID" 2>/dev/null
-	i=0
-	while [ $i -lt 150 ] && kill -0 "$PID" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID"
+	end_pid "$PID"
 	# shellcheck disable=SC2034 # read by the scripts that source this file
 	STATUS=$?
 	PID=

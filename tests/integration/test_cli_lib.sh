@@ -73,29 +73,12 @@ start_exchange() {
 	LASTPID=$!
 	PIDS="$PIDS $LASTPID"
 	URL=http://127.0.0.1:$port
-	i=0
-	while [ $i -lt 100 ]; do
-		if "$DRIVER" health "$URL"; then
-			return 0
-		fi
-		kill -0 "$LASTPID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	sed 's/^/# parleyd: /' "$T/parleyd.log"
-	return 1
+	wait_answers "$LASTPID" "$URL"
 }
 
 # Stops the parleyd with PID $1 (SIGTERM, then bounded wait, then SIGKILL).
 stop_exchange() {
-	kill -TERM "$1" 2>/dev/null
-	i=0
-	while [ $i -lt 150 ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	end_pid "$1"
 	rest=
 	for p in $PIDS; do
 		[ "$p" = "$1" ] || rest="$rest $p"

@@ -21,43 +21,13 @@
 #include <parley/party.h>
 #include <parley/record.h>
 
+#include "driver_util.h"
+
 #define ORIGIN    "hotline.example"
 #define CONNS_MAX 256
 
 static const char *ids_dir;
 static uint16_t port;
-static int fails;
-
-static bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		fails++;
-	return ok;
-}
-
-static uint64_t ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
 
 /* ---- Raw connections to 127.0.0.1:port, from a chosen loopback address ---- */
 
@@ -143,32 +113,12 @@ static int read_status(int fd, int wait_ms)
 
 /* ---- Parties ---- */
 
-struct actor {
-	struct pl_party id;
-	struct pl_client *c;
-	uint64_t seq;
-	uint8_t head[PL_HASH_BYTES];
-};
-
 static struct actor *actor_open(const char *name)
 {
-	struct actor *a = calloc(1, sizeof(*a));
 	char url[64];
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)port);
-	if (!a || pl_party_load(&a->id, ids_dir, name) != 0 ||
-	    pl_client_new(&a->c, url, &a->id.skey, NULL) != 0) {
-		fprintf(stderr, "cannot open the identity of %s\n", name);
-		exit(2);
-	}
-	return a;
-}
-
-static void actor_close(struct actor *a)
-{
-	pl_client_free(a->c);
-	pl_party_clear(&a->id);
-	free(a);
+	return actor_new(ids_dir, url, name);
 }
 
 /* A public statement of about len bytes, as the next record of a's chain. */
@@ -232,23 +182,6 @@ static void *fill_main(void *arg)
 }
 
 /* ---- Checks ---- */
-
-static long rss_kib(long pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kib = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kib;
-}
 
 /* Reads a whole GET answer from fd within wait_ms; the bytes read, or -1. */
 static long read_all(int fd, int wait_ms)

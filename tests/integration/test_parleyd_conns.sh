@@ -9,17 +9,7 @@ CONNS=$(abspath "$3")
 
 # Runs the helper and numbers its TAP lines, as drive does for the driver.
 conns() {
-	"$CONNS" "$@" >"$T/conns.out" 2>"$T/conns.err"
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) report ok "${line#ok - }" ;;
-		"not ok - "*) report fail "${line#not ok - }" ;;
-		*) echo "$line" ;;
-		esac
-	done <"$T/conns.out"
-	sed 's/^/# conns: /' "$T/conns.err"
-	ok "conns $1 exits 0" [ "$rc" -eq 0 ]
+	run_tap conns "$CONNS" "$@"
 }
 
 # A small server: 80 connections in all, 6 event streams; the other limits are the defaults

@@ -27,28 +27,12 @@
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
+#include "driver_util.h"
+
 #define ORIGIN   "hotline.example"
 #define MAX_ACTS 16
 
 static const char *url, *ids_dir, *data_dir;
-static int fails;
-
-/* One TAP line, unnumbered: the calling script numbers them. */
-static bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		fails++;
-	return ok;
-}
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...)
@@ -63,40 +47,11 @@ static void note(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static uint64_t ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /* ---- Actors: a party identity, its client and its chain ---- */
-
-struct actor {
-	struct pl_party id;
-	struct pl_client *c;
-	uint64_t seq;
-	uint8_t head[PL_HASH_BYTES];
-};
 
 static struct actor *actor_open(const char *name)
 {
-	struct actor *a = calloc(1, sizeof(*a));
-
-	if (!a || pl_party_load(&a->id, ids_dir, name) != 0 ||
-	    pl_client_new(&a->c, url, &a->id.skey, NULL) != 0) {
-		fprintf(stderr, "cannot open the identity of %s\n", name);
-		exit(2);
-	}
-	return a;
+	return actor_new(ids_dir, url, name);
 }
 
 /* Picks up a party's chain from the log, so that runs can follow each other. */
@@ -113,15 +68,6 @@ static void actor_sync(struct actor *a, const struct pl_client_list *l)
 			memcpy(a->head, l->v[i].id, PL_HASH_BYTES);
 		}
 	}
-}
-
-static void actor_close(struct actor *a)
-{
-	if (!a)
-		return;
-	pl_client_free(a->c);
-	pl_party_clear(&a->id);
-	free(a);
 }
 
 /* Fills the chain fields, signs and returns the record text. */

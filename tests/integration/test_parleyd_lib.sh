@@ -25,10 +25,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Runs the driver and numbers its unnumbered TAP lines; a driver that fails without saying
-# why is a failure too.
-drive() {
-	"$DRIVER" "$@" >"$T/drive.out" 2>"$T/drive.err"
+# run_tap NAME PROGRAM ARGS...: runs a helper that prints unnumbered TAP lines and numbers
+# them; a helper that fails without saying why is a failure too. NAME labels its stderr.
+run_tap() {
+	name=$1
+	prog=$2
+	shift 2
+	"$prog" "$@" >"$T/$name.out" 2>"$T/$name.err"
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
@@ -36,9 +39,14 @@ drive() {
 		"not ok - "*) report fail "${line#not ok - }" ;;
 		*) echo "$line" ;;
 		esac
-	done <"$T/drive.out"
-	sed 's/^/# driver: /' "$T/drive.err"
-	ok "driver $1 exits 0" [ "$rc" -eq 0 ]
+	done <"$T/$name.out"
+	sed "s/^/# $name: /" "$T/$name.err"
+	ok "$name $1 exits 0" [ "$rc" -eq 0 ]
+}
+
+# Runs the driver (see run_tap).
+drive() {
+	run_tap driver "$DRIVER" "$@"
 }
 
 # A new store with every scenario party registered (and one identity left unregistered).
@@ -65,33 +73,14 @@ start_server() {
 		2>>"$T/parleyd.log" &
 	PID=$!
 	URL=http://127.0.0.1:$port
-	i=0
-	while [ $i -lt 100 ]; do
-		if "$DRIVER" health "$URL"; then
-			return 0
-		fi
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	sed 's/^/# parleyd: /' "$T/parleyd.log"
-	return 1
+	wait_answers "$PID" "$URL"
 }
 
 # Sends signal $1 to the server and waits (bounded) for it to exit; $STATUS is its status.
 stop_server() {
 	STATUS=
 	[ -n "$PID" ] || return 1
-	kill "-$1" "$PID" 2>/dev/null
-	i=0
-	while [ $i -lt 150 ] && kill -0 "$PID" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$PID" 2>/dev/null; then
-		kill -KILL "$PID" 2>/dev/null
-	fi
-	wait "$PID"
+	end_pid "$PID" "$1"
 	STATUS=$?
 	PID=
 	return 0

@@ -20,14 +20,7 @@ stop_witness() {
 start_witness() {
 	"$WITNESS" serve --data "$T/w" --listen "127.0.0.1:$WPORT" 2>>"$T/witness.log" &
 	WPID=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		curl -s -f -o /dev/null "http://127.0.0.1:$WPORT/health" && return 0
-		kill -0 "$WPID" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
+	wait_health "http://127.0.0.1:$WPORT" "$WPID"
 }
 
 # True when /checkpoint carries the witness's cosignature at size $1 or more (bounded wait).

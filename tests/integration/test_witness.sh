@@ -30,18 +30,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Waits (bounded) until URL/health answers while PID lives.
-wait_health() {
-	i=0
-	while [ $i -lt 100 ]; do
-		curl -s -f -o /dev/null "$1/health" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 start_exchange() {
 	port=$("$DRIVER" freeport) || return 1
 	"$PARLEYD" serve --data "$T/ex" --listen "127.0.0.1:$port" 2>>"$T/parleyd.log" &

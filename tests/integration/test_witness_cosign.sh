@@ -15,14 +15,7 @@ start_witness() {
 	"$WITNESS" serve --data "$T/w" --listen "127.0.0.1:$WPORT" 2>>"$T/witness.log" &
 	WPID=$!
 	PIDS="$PIDS $WPID"
-	i=0
-	while [ $i -lt 100 ]; do
-		curl -s -f -o /dev/null "http://127.0.0.1:$WPORT/health" && return 0
-		kill -0 "$WPID" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
+	wait_health "http://127.0.0.1:$WPORT" "$WPID"
 }
 
 # The checkpoint parleyd serves, in $T/cp; true when it carries witness.example's line and
@@ -30,19 +23,6 @@ start_witness() {
 cosigned_at_least() {
 	curl -s -f "$URL/checkpoint" >"$T/cp" || return 1
 	grep -q '^— witness\.example ' "$T/cp" && [ "$(sed -n 2p "$T/cp")" -ge "$1" ]
-}
-
-# Polls (bounded: $1 tries, 0.1 s apart) until the command after it succeeds.
-wait_for() {
-	n=$1
-	shift
-	i=0
-	while [ "$i" -lt "$n" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 # The tree size printed by the last authoring verb ("KIND ID index N tree M").

@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+#include "testutil.h"
+
 /* Text with every character JSON must escape, and UTF-8 beyond ASCII. */
 #define AWKWARD "a \"quoted\" back\\slash\nnew line\ttab\r\x01\x1f\x7f caf\xc3\xa9 /"
 
@@ -490,14 +492,7 @@ static void test_error(void **state)
 	assert_string_equal(got.reason, "kept");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_string),  cmocka_unit_test(test_receipt),
-	        cmocka_unit_test(test_records), cmocka_unit_test(test_line),
-	        cmocka_unit_test(test_parties), cmocka_unit_test(test_sse),
-	        cmocka_unit_test(test_payload), cmocka_unit_test(test_error),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_string), cmocka_unit_test(test_receipt),
+             cmocka_unit_test(test_records), cmocka_unit_test(test_line),
+             cmocka_unit_test(test_parties), cmocka_unit_test(test_sse),
+             cmocka_unit_test(test_payload), cmocka_unit_test(test_error))

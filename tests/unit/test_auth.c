@@ -15,6 +15,8 @@
 #include <parley/encoding.h>
 #include <parley/key.h>
 
+#include "testutil.h"
+
 #define NAME   "hotline.example/rok-mnd"
 #define T0     1763341200u /* 2025-11-17T01:00:00Z */
 #define WINDOW 60u
@@ -645,25 +647,11 @@ static void test_nonce_threads(void **state)
 	pl_auth_nonces_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_roundtrip),
-	        cmocka_unit_test(test_documented_format),
-	        cmocka_unit_test(test_tampering_is_refused),
-	        cmocka_unit_test(test_time_window),
-	        cmocka_unit_test(test_sign_rejects_bad_input),
-	        cmocka_unit_test(test_random_nonce),
-	        cmocka_unit_test(test_parse_malformed),
-	        cmocka_unit_test(test_nonce_replay),
-	        cmocka_unit_test(test_nonce_bound_and_expiry),
-	        cmocka_unit_test(test_nonce_many),
-	        cmocka_unit_test(test_nonce_threads),
-	        cmocka_unit_test(test_nonce_key_cannot_starve_others),
-	        cmocka_unit_test(test_nonce_pool_returns),
-	        cmocka_unit_test(test_digest),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_documented_format),
+             cmocka_unit_test(test_tampering_is_refused), cmocka_unit_test(test_time_window),
+             cmocka_unit_test(test_sign_rejects_bad_input), cmocka_unit_test(test_random_nonce),
+             cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_nonce_replay),
+             cmocka_unit_test(test_nonce_bound_and_expiry), cmocka_unit_test(test_nonce_many),
+             cmocka_unit_test(test_nonce_threads),
+             cmocka_unit_test(test_nonce_key_cannot_starve_others),
+             cmocka_unit_test(test_nonce_pool_returns), cmocka_unit_test(test_digest))

@@ -13,6 +13,8 @@
 #include <parley/box.h>
 #include <parley/encoding.h>
 
+#include "testutil.h"
+
 #define NKEYS 4 /* three readers and one outsider */
 
 static struct pl_box_keypair keys[NKEYS];
@@ -835,24 +837,14 @@ static void test_equivocation_caught_by_commitment(void **state)
 	free(blob);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_seal_open_three_readers),
-	        cmocka_unit_test(test_fresh_key_and_salt_each_time),
-	        cmocka_unit_test(test_empty_and_large_bodies),
-	        cmocka_unit_test(test_non_reader_cannot_open),
-	        cmocka_unit_test(test_wrong_commit),
-	        cmocka_unit_test(test_every_bit_flip_detected),
-	        cmocka_unit_test(test_tampered_ciphertext_and_header),
-	        cmocka_unit_test(test_swapped_slots),
-	        cmocka_unit_test(test_format_layout),
-	        cmocka_unit_test(test_commit_vector),
-	        cmocka_unit_test(test_disclosure),
-	        cmocka_unit_test(test_seal_arguments),
-	        cmocka_unit_test(test_keypair_from_secret),
-	        cmocka_unit_test(test_malformed_table),
-	        cmocka_unit_test(test_equivocation_caught_by_commitment),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_seal_open_three_readers),
+             cmocka_unit_test(test_fresh_key_and_salt_each_time),
+             cmocka_unit_test(test_empty_and_large_bodies),
+             cmocka_unit_test(test_non_reader_cannot_open), cmocka_unit_test(test_wrong_commit),
+             cmocka_unit_test(test_every_bit_flip_detected),
+             cmocka_unit_test(test_tampered_ciphertext_and_header),
+             cmocka_unit_test(test_swapped_slots), cmocka_unit_test(test_format_layout),
+             cmocka_unit_test(test_commit_vector), cmocka_unit_test(test_disclosure),
+             cmocka_unit_test(test_seal_arguments), cmocka_unit_test(test_keypair_from_secret),
+             cmocka_unit_test(test_malformed_table),
+             cmocka_unit_test(test_equivocation_caught_by_commitment))

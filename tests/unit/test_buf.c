@@ -9,6 +9,8 @@
 
 #include <parley/buf.h>
 
+#include "testutil.h"
+
 static void test_add_within_bound(void **state)
 {
 	struct pl_buf b;
@@ -64,12 +66,5 @@ static void test_detach(void **state)
 	free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_add_within_bound),
-	        cmocka_unit_test(test_addf_past_bound_changes_nothing),
-	        cmocka_unit_test(test_detach),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_add_within_bound),
+             cmocka_unit_test(test_addf_past_bound_changes_nothing), cmocka_unit_test(test_detach))

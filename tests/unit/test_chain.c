@@ -11,6 +11,8 @@
 #include <parley/chain.h>
 #include <parley/encoding.h>
 
+#include "testutil.h"
+
 /* A made-up id: SHA-256 of "<seq>/<variant>", so two variants of one seq differ. */
 static void fake_id(uint8_t id[PL_RECORD_ID_BYTES], uint64_t seq, int variant)
 {
@@ -212,13 +214,5 @@ static void test_forks(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_link_set),
-	        cmocka_unit_test(test_next),
-	        cmocka_unit_test(test_segment),
-	        cmocka_unit_test(test_forks),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_link_set), cmocka_unit_test(test_next),
+             cmocka_unit_test(test_segment), cmocka_unit_test(test_forks))

@@ -19,16 +19,6 @@
 
 #define EM                     "\xe2\x80\x94"
 
-static void load_vkey(struct pl_vkey *vk, const char *file)
-{
-	size_t len;
-	char *s = NOTE_VECTOR(file, &len);
-
-	assert_true(len > 0 && s[len - 1] == '\n');
-	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
-	free(s);
-}
-
 static void b64_root(uint8_t root[PL_HASH_BYTES], const char *b64)
 {
 	assert_int_equal(pl_b64_decode_exact(root, PL_HASH_BYTES, b64, strlen(b64)), 0);
@@ -46,8 +36,8 @@ static void test_sumdb_checkpoint(void **state)
 	char *msg = NOTE_VECTOR("sumdb-checkpoint.note", &len);
 
 	(void)state;
-	load_vkey(&keys[0], "sumdb.vkey");
-	load_vkey(&keys[1], "monkeys.vkey");
+	pl_test_load_vkey(&keys[0], "sumdb.vkey");
+	pl_test_load_vkey(&keys[1], "monkeys.vkey");
 	assert_int_equal(pl_checkpoint_open(&cp, &n, msg, len, "go.sum database tree", keys, 1), 0);
 	assert_string_equal(cp.origin, "go.sum database tree");
 	assert_int_equal(cp.size, 6476701);
@@ -96,8 +86,8 @@ static void test_cosigned_real_checkpoint(void **state)
 	char *msg = NOTE_VECTOR("arche2025h1-cosigned.note", &len);
 
 	(void)state;
-	load_vkey(&log, "arche2025h1.vkey");
-	load_vkey(&remora, "remora.vkey");
+	pl_test_load_vkey(&log, "arche2025h1.vkey");
+	pl_test_load_vkey(&remora, "remora.vkey");
 	assert_int_equal(pl_checkpoint_open(&cp, &n, msg, len,
 	                                    "arche2025h1.staging.ct.transparency.dev", &log, 1),
 	                 0);
@@ -460,22 +450,10 @@ static void test_format_rejects(void **state)
 	pl_buf_release(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_sumdb_checkpoint),
-	        cmocka_unit_test(test_cosigned_real_checkpoint),
-	        cmocka_unit_test(test_spec_checkpoint_text),
-	        cmocka_unit_test(test_roundtrip_with_extensions),
-	        cmocka_unit_test(test_sign_and_open),
-	        cmocka_unit_test(test_open_not_a_checkpoint),
-	        cmocka_unit_test(test_bad_checkpoints),
-	        cmocka_unit_test(test_limits),
-	        cmocka_unit_test(test_set_and_extension_rejects),
-	        cmocka_unit_test(test_format_rejects),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_sumdb_checkpoint),
+             cmocka_unit_test(test_cosigned_real_checkpoint),
+             cmocka_unit_test(test_spec_checkpoint_text),
+             cmocka_unit_test(test_roundtrip_with_extensions), cmocka_unit_test(test_sign_and_open),
+             cmocka_unit_test(test_open_not_a_checkpoint), cmocka_unit_test(test_bad_checkpoints),
+             cmocka_unit_test(test_limits), cmocka_unit_test(test_set_and_extension_rejects),
+             cmocka_unit_test(test_format_rejects))

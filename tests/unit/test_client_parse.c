@@ -13,6 +13,8 @@
 
 #include "internal.h"
 
+#include "testutil.h"
+
 #define SENTINEL 0xa5
 
 /* Two records the bodies carry: the parsers only check that an id is their SHA-256. */
@@ -1293,30 +1295,14 @@ static void test_split_same_size(void **state)
 	pl_client_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_receipt_valid),
-	        cmocka_unit_test(test_receipt_malformed),
-	        cmocka_unit_test(test_index_header),
-	        cmocka_unit_test(test_record),
-	        cmocka_unit_test(test_record_malformed),
-	        cmocka_unit_test(test_list_valid),
-	        cmocka_unit_test(test_list_malformed),
-	        cmocka_unit_test(test_line_valid),
-	        cmocka_unit_test(test_line_malformed),
-	        cmocka_unit_test(test_parties_valid),
-	        cmocka_unit_test(test_parties_malformed),
-	        cmocka_unit_test(test_parties_too_many),
-	        cmocka_unit_test(test_consistency),
-	        cmocka_unit_test(test_consistency_malformed),
-	        cmocka_unit_test(test_sse_valid),
-	        cmocka_unit_test(test_sse_framing),
-	        cmocka_unit_test(test_sse_stop),
-	        cmocka_unit_test(test_sse_malformed),
-	        cmocka_unit_test(test_sse_oversized),
-	        cmocka_unit_test(test_split_same_size),
-	};
-
-	return cmocka_run_group_tests(tests, setup, NULL);
-}
+PL_TEST_MAIN(setup, NULL, cmocka_unit_test(test_receipt_valid),
+             cmocka_unit_test(test_receipt_malformed), cmocka_unit_test(test_index_header),
+             cmocka_unit_test(test_record), cmocka_unit_test(test_record_malformed),
+             cmocka_unit_test(test_list_valid), cmocka_unit_test(test_list_malformed),
+             cmocka_unit_test(test_line_valid), cmocka_unit_test(test_line_malformed),
+             cmocka_unit_test(test_parties_valid), cmocka_unit_test(test_parties_malformed),
+             cmocka_unit_test(test_parties_too_many), cmocka_unit_test(test_consistency),
+             cmocka_unit_test(test_consistency_malformed), cmocka_unit_test(test_sse_valid),
+             cmocka_unit_test(test_sse_framing), cmocka_unit_test(test_sse_stop),
+             cmocka_unit_test(test_sse_malformed), cmocka_unit_test(test_sse_oversized),
+             cmocka_unit_test(test_split_same_size))

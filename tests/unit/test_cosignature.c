@@ -20,16 +20,6 @@
 
 #define EM                     "\xe2\x80\x94"
 
-static void load_vkey(struct pl_vkey *vk, const char *file)
-{
-	size_t len;
-	char *s = NOTE_VECTOR(file, &len);
-
-	assert_true(len > 0 && s[len - 1] == '\n');
-	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
-	free(s);
-}
-
 static const struct pl_note_sig *find_sig(const struct pl_note *n, const char *name)
 {
 	for (size_t i = 0; i < n->nsigs; i++) {
@@ -140,8 +130,8 @@ static void test_real_cosignature(void **state)
 	char *msg = NOTE_VECTOR("arche2025h1-cosigned.note", &len);
 
 	(void)state;
-	load_vkey(&remora, "remora.vkey");
-	load_vkey(&log, "arche2025h1.vkey");
+	pl_test_load_vkey(&remora, "remora.vkey");
+	pl_test_load_vkey(&log, "arche2025h1.vkey");
 	assert_int_equal(pl_note_parse(&n, msg, len), 0);
 	s = find_sig(n, "remora.n621.de");
 	assert_int_equal(s->sig_len, PL_COSIGNATURE_SIG_BYTES);
@@ -347,19 +337,8 @@ static void test_sign_rejects(void **state)
 	pl_skey_clear(&co);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_spec_message),
-	        cmocka_unit_test(test_spec_cosignature_timestamp),
-	        cmocka_unit_test(test_published_timestamps),
-	        cmocka_unit_test(test_real_cosignature),
-	        cmocka_unit_test(test_sign_verify),
-	        cmocka_unit_test(test_checkpoint_then_witnesses),
-	        cmocka_unit_test(test_sign_rejects),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_spec_message),
+             cmocka_unit_test(test_spec_cosignature_timestamp),
+             cmocka_unit_test(test_published_timestamps), cmocka_unit_test(test_real_cosignature),
+             cmocka_unit_test(test_sign_verify), cmocka_unit_test(test_checkpoint_then_witnesses),
+             cmocka_unit_test(test_sign_rejects))

@@ -378,14 +378,7 @@ static void test_limits(void **state)
 	pl_directory_release(&p.d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_init),       cmocka_unit_test(test_register_revoke),
-	        cmocka_unit_test(test_reregister), cmocka_unit_test(test_lookups),
-	        cmocka_unit_test(test_judge),      cmocka_unit_test(test_extra),
-	        cmocka_unit_test(test_limits),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_init), cmocka_unit_test(test_register_revoke),
+             cmocka_unit_test(test_reregister), cmocka_unit_test(test_lookups),
+             cmocka_unit_test(test_judge), cmocka_unit_test(test_extra),
+             cmocka_unit_test(test_limits))

@@ -31,6 +31,8 @@
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 #define ORIGIN  "hotline.example"
 #define WITNESS "witness.example"
 #define LOG_MAX 64
@@ -46,19 +48,6 @@ static struct pl_skey skeys[NACTORS], wit_sk, other_wit_sk;
 static struct pl_vkey vkeys[NACTORS], wit_vk, other_wit_vk;
 static struct pl_party_ekey ekeys[NACTORS];
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname, uint8_t type)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
-	sk->type = type;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, type, pk);
-	pl_skey_public(sk, vk);
-}
-
 static int setup_keys(void **state)
 {
 	char name[PL_KEY_NAME_MAX + 1], xname[PL_KEY_NAME_MAX + 16];
@@ -69,7 +58,7 @@ static int setup_keys(void **state)
 	for (int i = 0; i < NACTORS; i++) {
 		if (pl_record_key_name(name, ORIGIN, party_of[i]) != 0)
 			return -1;
-		fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
+		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
 		snprintf(xname, sizeof(xname), "x25519 %s", name);
 		pl_sha256(secret, xname, strlen(xname));
 		if (pl_box_keypair_from_secret(&kp, secret) != 0)
@@ -78,8 +67,9 @@ static int setup_keys(void **state)
 		memcpy(ekeys[i].pk, kp.pk, sizeof(kp.pk));
 		pl_box_keypair_clear(&kp);
 	}
-	fixed_key(&wit_sk, &wit_vk, WITNESS, PL_SIGTYPE_COSIG_V1);
-	fixed_key(&other_wit_sk, &other_wit_vk, "other-witness.example", PL_SIGTYPE_COSIG_V1);
+	pl_test_fixed_key(&wit_sk, &wit_vk, WITNESS, PL_SIGTYPE_COSIG_V1);
+	pl_test_fixed_key(&other_wit_sk, &other_wit_vk, "other-witness.example",
+	                  PL_SIGTYPE_COSIG_V1);
 	return 0;
 }
 
@@ -91,14 +81,6 @@ static int teardown_keys(void **state)
 	pl_skey_clear(&wit_sk);
 	pl_skey_clear(&other_wit_sk);
 	return 0;
-}
-
-static int64_t at(const char *t)
-{
-	int64_t v = 0;
-
-	assert_int_equal(pl_timestamp_parse(&v, t, strlen(t)), 0);
-	return v;
 }
 
 /* ---- A log in memory -------------------------------------------------------------------- */
@@ -148,7 +130,7 @@ static struct pl_record *rnew(enum pl_record_kind kind, int actor, const char *t
 	r->kind = kind;
 	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
 	snprintf(r->author, sizeof(r->author), "%s", party_of[actor]);
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	return r;
 }
 
@@ -194,7 +176,7 @@ static void rsend(struct pl_record *r, enum pl_record_class cls, int via, const 
 	}
 	if (deadline) {
 		r->has |= PL_RECORD_HAS_DEADLINE;
-		r->deadline = at(deadline);
+		r->deadline = pl_test_time(deadline);
 	}
 	snprintf(p, sizeof(p), "payload %d", n);
 	pl_sha256(r->payload, p, strlen(p));
@@ -338,7 +320,7 @@ static void build_relayed(struct fx *f)
 	rto(r, KPA);
 	rto(r, UNC);
 	r->has |= PL_RECORD_HAS_DEADLINE | PL_RECORD_HAS_LINE;
-	r->deadline = at("2025-11-25T14:15:00Z");
+	r->deadline = pl_test_time("2025-11-25T14:15:00Z");
 	snprintf(r->line, sizeof(r->line), "unc-kpa");
 	check = add(f, r, EX, false);
 	r = rnew(PL_KIND_ANSWER, UNC, "2025-11-25T14:00:20Z");
@@ -468,7 +450,8 @@ static void checkpoint(struct fx *f, uint64_t size, bool cosign, struct pl_buf *
 	pl_buf_init(out, PL_NOTE_MAX_BYTES);
 	assert_int_equal(pl_checkpoint_sign(out, &cp, &skeys[EX]), 0);
 	if (cosign)
-		assert_int_equal(pl_cosignature_add(out, &wit_sk, (uint64_t)at(cosign_time)), 0);
+		assert_int_equal(
+		        pl_cosignature_add(out, &wit_sk, (uint64_t)pl_test_time(cosign_time)), 0);
 }
 
 /* The position in f of the register record that brought key (name, id). */
@@ -741,7 +724,7 @@ static void test_s1b(void **state)
 	for (size_t i = 0; i < rep->nevents; i++)
 		assert_false(rep->events[i].contradicted);
 	assert_true(rep->has_bound);
-	assert_int_equal(rep->bound, at(COSIGN_TIME));
+	assert_int_equal(rep->bound, pl_test_time(COSIGN_TIME));
 	assert_int_equal(rep->ndisclosed, 1);
 	assert_true(rep->disclosed[0].is_text);
 	assert_memory_equal(rep->disclosed[0].plaintext, proposal_text, strlen(proposal_text));
@@ -1153,7 +1136,8 @@ static void t_other_witness_cosig(json_t *root)
 	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
 	assert_int_equal(pl_buf_adds(&b, json_string_value(json_object_get(root, "checkpoint"))),
 	                 0);
-	assert_int_equal(pl_cosignature_add(&b, &other_wit_sk, (uint64_t)at(COSIGN_TIME)), 0);
+	assert_int_equal(pl_cosignature_add(&b, &other_wit_sk, (uint64_t)pl_test_time(COSIGN_TIME)),
+	                 0);
 	json_object_set_new(root, "checkpoint", json_string(b.data));
 	pl_buf_release(&b);
 }
@@ -1790,7 +1774,7 @@ static void test_render(void **state)
 		pl_buf_init(&vk, 512);
 		assert_int_equal(pl_vkey_format(&wit_vk, &vk), 0);
 		assert_int_equal(rep->ncosigners, 1);
-		assert_true(rep->cosigners[0].time == at(COSIGN_TIME));
+		assert_true(rep->cosigners[0].time == pl_test_time(COSIGN_TIME));
 		snprintf(want, sizeof(want),
 		         "<dt>Witnesses</dt><dd class=\"witness\"><span class=\"mono\">%s</span> "
 		         "cosigned at <span class=\"mono\">" COSIGN_TIME "</span></dd>\n",
@@ -2348,5 +2332,5 @@ int main(int argc, char **argv)
 		teardown_keys(NULL);
 		return ret == 0 ? 0 : 1;
 	}
-	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
+	return pl_test_main(tests, setup_keys, teardown_keys);
 }

@@ -8,6 +8,8 @@
 
 #include <parley/encoding.h>
 
+#include "testutil.h"
+
 /* RFC 4648 §10 test vectors. */
 static const struct {
 	const char *raw, *b64;
@@ -195,13 +197,7 @@ static void test_utf8(void **state)
 			fail_msg("utf8 case %zu", i);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_b64_vectors),   cmocka_unit_test(test_b64_append),
-	        cmocka_unit_test(test_b64_malformed), cmocka_unit_test(test_b64_exact),
-	        cmocka_unit_test(test_hex),           cmocka_unit_test(test_sha256),
-	        cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_utf8),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_b64_vectors), cmocka_unit_test(test_b64_append),
+             cmocka_unit_test(test_b64_malformed), cmocka_unit_test(test_b64_exact),
+             cmocka_unit_test(test_hex), cmocka_unit_test(test_sha256),
+             cmocka_unit_test(test_parse_u64), cmocka_unit_test(test_utf8))

@@ -189,18 +189,6 @@ static struct pl_record *rec_new(struct fx *f, struct party *p, enum pl_record_k
 	return r;
 }
 
-static void rec_ref(struct pl_record *r, enum pl_ref_role role, const uint8_t id[PL_HASH_BYTES])
-{
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, id, PL_HASH_BYTES);
-	r->nrefs++;
-}
-
-static void rec_to(struct pl_record *r, const char *name)
-{
-	snprintf(r->to[r->nto++], sizeof(r->to[0]), "%s", name);
-}
-
 static void rec_body(struct pl_record *r, const char *text)
 {
 	r->has |= PL_RECORD_HAS_BODY;
@@ -272,7 +260,7 @@ static struct pl_record *rec_send(struct fx *f, int s, int to, int via, int64_t 
 
 	r->has |= PL_RECORD_HAS_CLASS;
 	r->cls = PL_CLASS_PROPOSAL;
-	rec_to(r, f->p[to].name);
+	pl_test_add_to(r, f->p[to].name);
 	if (via >= 0) {
 		r->has |= PL_RECORD_HAS_VIA;
 		snprintf(r->via, sizeof(r->via), "%s", f->p[via].name);
@@ -290,7 +278,7 @@ static struct pl_record *rec_about(struct fx *f, int author, enum pl_record_kind
 {
 	struct pl_record *r = rec_new(f, &f->p[author], kind);
 
-	rec_ref(r, PL_ROLE_SUBJECT, send);
+	pl_test_add_ref(r, PL_ROLE_SUBJECT, send);
 	if (kind == PL_KIND_DECLINE) {
 		r->has |= PL_RECORD_HAS_REASON;
 		snprintf(r->reason, sizeof(r->reason), "outside the Armistice channel's remit");
@@ -307,7 +295,7 @@ static struct pl_record *rec_statement(struct fx *f, int author, const char *tex
 	r->cls = PL_CLASS_STATEMENT;
 	rec_body(r, text);
 	if (cites)
-		rec_ref(r, PL_ROLE_CITES, cites);
+		pl_test_add_ref(r, PL_ROLE_CITES, cites);
 	return r;
 }
 
@@ -725,20 +713,20 @@ static void test_s1_consult(void **state)
 	int readers[2] = {ROK_MND, UNC};
 
 	r = rec_new(f, &f->p[ROK_MND], PL_KIND_CONSULT);
-	rec_to(r, "unc");
+	pl_test_add_to(r, "unc");
 	rec_payload(f, r, "rok-mnd", readers, 2);
 	c = ok(f, ROK_MND, r, consult);
 	assert_true(inbox_has(f, UNC, c));
 	assert_false(inbox_has(f, KPA, c));
 	r = rec_new(f, &f->p[UNC], PL_KIND_ADVISE);
-	rec_ref(r, PL_ROLE_CONSULT, consult);
+	pl_test_add_ref(r, PL_ROLE_CONSULT, consult);
 	r->has |= PL_RECORD_HAS_POSITION;
 	r->position = PL_POSITION_NOTED;
 	a = ok(f, UNC, r, NULL);
 	assert_true(inbox_has(f, ROK_MND, a));
 	/* Only the consulted party advises, once. */
 	r = rec_new(f, &f->p[KPA], PL_KIND_ADVISE);
-	rec_ref(r, PL_ROLE_CONSULT, consult);
+	pl_test_add_ref(r, PL_ROLE_CONSULT, consult);
 	r->has |= PL_RECORD_HAS_POSITION;
 	r->position = PL_POSITION_CONCUR;
 	refused(f, KPA, r, PL_ERULE, NULL);
@@ -872,7 +860,7 @@ static void test_rejections(void **state)
 		r = rec_new(f, &f->p[ROK_MND], PL_KIND_SEND);
 		r->has |= PL_RECORD_HAS_CLASS;
 		r->cls = PL_CLASS_MESSAGE;
-		rec_to(r, "outsider");
+		pl_test_add_to(r, "outsider");
 		rec_payload(f, r, "rok-mnd", readers, 2);
 		refused(f, ROK_MND, r, PL_ERULE, NULL);
 	}
@@ -904,7 +892,7 @@ static void test_rejections(void **state)
 	assert_int_equal(pl_exchange_submit(f->ex, msg.data, msg.len, &rc, &why), PL_ETOOBIG);
 	pl_buf_release(&msg);
 	r = rec_about(f, UNC, PL_KIND_AVAILABLE, first);
-	rec_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
 	/* Only the exchange authors `available`. */
 	rec_sign(&f->p[UNC], r, &msg);
@@ -1435,7 +1423,7 @@ static void test_payload_unreferenced_max(void **state)
 		uint8_t commit[PL_BOX_COMMIT_BYTES] = {0};
 		r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
 		r->cls = PL_CLASS_MESSAGE;
-		rec_to(r, "kpa");
+		pl_test_add_to(r, "kpa");
 		memcpy(r->payload, h1, PL_HASH_BYTES);
 		r->payload_size = l1;
 		memcpy(r->commit, commit, sizeof(commit));
@@ -2865,43 +2853,34 @@ static void test_edge_grows(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_s1_relay_expired, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_s1_relay_conveyed, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_s1_consult, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_s3_expire, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_admit_hook, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_same_seq_one_batch, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_proofs_tiles, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_lookup_wait, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payloads, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payload_readers_after_send, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payload_retention, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payload_unreferenced_max, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_store_behind, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_damaged_store, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_verify_running, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_damaged_payload, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_edge_grows, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_s1_relay_expired, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_s1_relay_conveyed, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_s1_consult, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_s3_expire, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_admit_hook, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_same_seq_one_batch, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_proofs_tiles, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_lookup_wait, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payloads, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payload_readers_after_send, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payload_retention, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payload_unreferenced_max, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_tampered_store, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_store_behind, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_damaged_store, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_verify_running, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_damaged_payload, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_edge_grows, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown))

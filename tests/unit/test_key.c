@@ -691,30 +691,15 @@ static void test_key_file_errors(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_published_vkeys),
-	        cmocka_unit_test(test_spec_example_public_key),
-	        cmocka_unit_test(test_published_keypairs),
-	        cmocka_unit_test(test_cosigner_key_id),
-	        cmocka_unit_test(test_bad_vkeys),
-	        cmocka_unit_test(test_bad_skeys),
-	        cmocka_unit_test(test_unsupported_type_with_right_id),
-	        cmocka_unit_test(test_vkey_manglings),
-	        cmocka_unit_test(test_skey_manglings),
-	        cmocka_unit_test(test_key_names),
-	        cmocka_unit_test(test_generate),
-	        cmocka_unit_test(test_generate_rejects),
-	        cmocka_unit_test(test_format_rejects_bad_struct),
-	        cmocka_unit_test(test_key_files),
-	        cmocka_unit_test(test_secret_file_permissions),
-	        cmocka_unit_test(test_secret_file_symlink),
-	        cmocka_unit_test(test_key_file_contents),
-	        cmocka_unit_test(test_key_file_errors),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
-}
+PL_TEST_MAIN(setup_dir, teardown_dir, cmocka_unit_test(test_published_vkeys),
+             cmocka_unit_test(test_spec_example_public_key),
+             cmocka_unit_test(test_published_keypairs), cmocka_unit_test(test_cosigner_key_id),
+             cmocka_unit_test(test_bad_vkeys), cmocka_unit_test(test_bad_skeys),
+             cmocka_unit_test(test_unsupported_type_with_right_id),
+             cmocka_unit_test(test_vkey_manglings), cmocka_unit_test(test_skey_manglings),
+             cmocka_unit_test(test_key_names), cmocka_unit_test(test_generate),
+             cmocka_unit_test(test_generate_rejects),
+             cmocka_unit_test(test_format_rejects_bad_struct), cmocka_unit_test(test_key_files),
+             cmocka_unit_test(test_secret_file_permissions),
+             cmocka_unit_test(test_secret_file_symlink), cmocka_unit_test(test_key_file_contents),
+             cmocka_unit_test(test_key_file_errors))

@@ -12,6 +12,8 @@
 #include <parley/line.h>
 #include <parley/timestamp.h>
 
+#include "testutil.h"
+
 static int64_t ts(const char *s)
 {
 	int64_t t = 0;
@@ -541,16 +543,9 @@ static void test_tally_ends_max(void **state)
 	assert_int_equal(pl_line_tally_end(&t, "a0")->checks, 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_valid),     cmocka_unit_test(test_parse_fields),
-	        cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_parse_limits),
-	        cmocka_unit_test(test_next_every),      cmocka_unit_test(test_next_at),
-	        cmocka_unit_test(test_next_walk),       cmocka_unit_test(test_judge),
-	        cmocka_unit_test(test_tally),           cmocka_unit_test(test_tally_format),
-	        cmocka_unit_test(test_tally_ends_max),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse_valid), cmocka_unit_test(test_parse_fields),
+             cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_parse_limits),
+             cmocka_unit_test(test_next_every), cmocka_unit_test(test_next_at),
+             cmocka_unit_test(test_next_walk), cmocka_unit_test(test_judge),
+             cmocka_unit_test(test_tally), cmocka_unit_test(test_tally_format),
+             cmocka_unit_test(test_tally_ends_max))

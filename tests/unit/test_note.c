@@ -20,16 +20,6 @@
 
 #define EM                     "\xe2\x80\x94"
 
-static void load_vkey(struct pl_vkey *vk, const char *file)
-{
-	size_t len;
-	char *s = NOTE_VECTOR(file, &len);
-
-	assert_true(len > 0 && s[len - 1] == '\n');
-	assert_int_equal(pl_vkey_parse(vk, s, len - 1), 0);
-	free(s);
-}
-
 static void load_skey(struct pl_skey *sk, const char *file)
 {
 	size_t len;
@@ -72,8 +62,8 @@ static void test_go_open(void **state)
 	char *text = NOTE_VECTOR("go-text.txt", &tlen);
 
 	(void)state;
-	load_vkey(&keys[0], "go-peter.vkey");
-	load_vkey(&keys[1], "go-enoch.vkey");
+	pl_test_load_vkey(&keys[0], "go-peter.vkey");
+	pl_test_load_vkey(&keys[1], "go-enoch.vkey");
 
 	/* One known, one unknown. */
 	assert_int_equal(pl_note_open(&n, msg, len, keys, 1, verified), 0);
@@ -117,7 +107,7 @@ static void test_spec_example(void **state)
 	char *msg = NOTE_VECTOR("spec-example.note", &len);
 
 	(void)state;
-	load_vkey(&vk, "spec-example.vkey");
+	pl_test_load_vkey(&vk, "spec-example.vkey");
 	assert_int_equal(pl_note_open(&n, msg, len, &vk, 1, NULL), 0);
 	assert_string_equal(n->text, "This is an example message.\n");
 	pl_note_free(n);
@@ -142,7 +132,7 @@ static void test_spec_blank_line_in_text(void **state)
 	assert_string_equal(n->sigs[0].name, "quasimodo.example/salvatore");
 	assert_int_equal(n->sigs[0].sig_len, PL_ED25519_SIG_BYTES);
 	/* Its key is not published: a note signed by no known key is refused. */
-	load_vkey(&vk, "go-peter.vkey");
+	pl_test_load_vkey(&vk, "go-peter.vkey");
 	assert_int_equal(pl_note_verify(n, &vk, 1, NULL), PL_ENOKEY);
 	pl_note_free(n);
 	free(msg);
@@ -266,8 +256,8 @@ static void test_go_open_rules(void **state)
 	char *msg;
 
 	(void)state;
-	load_vkey(&keys[0], "go-peter.vkey");
-	load_vkey(&keys[1], "go-enoch.vkey");
+	pl_test_load_vkey(&keys[0], "go-peter.vkey");
+	pl_test_load_vkey(&keys[1], "go-enoch.vkey");
 	corrupt(bad_peter, sizeof(bad_peter), PETER_SIG);
 	corrupt(bad_enoch, sizeof(bad_enoch), ENOCH_SIG);
 
@@ -336,7 +326,7 @@ static void test_unknown_lookalikes(void **state)
 	char *msg = NOTE_VECTOR("go-peter.note", &len);
 
 	(void)state;
-	load_vkey(&peter, "go-peter.vkey");
+	pl_test_load_vkey(&peter, "go-peter.vkey");
 	other_id = peter;
 	other_id.id[3] ^= 1;
 	other_name = peter;
@@ -361,8 +351,8 @@ static void test_ambiguous_keys(void **state)
 	char *msg = NOTE_VECTOR("go-peter.note", &len);
 
 	(void)state;
-	load_vkey(&keys[0], "go-enoch.vkey");
-	load_vkey(&keys[1], "go-peter.vkey");
+	pl_test_load_vkey(&keys[0], "go-enoch.vkey");
+	pl_test_load_vkey(&keys[1], "go-peter.vkey");
 	keys[2] = keys[1];
 	assert_int_equal(pl_note_parse(&n, msg, len), 0);
 	/* The same key listed twice is harmless. */
@@ -473,7 +463,7 @@ static void test_bad_notes(void **state)
 	struct pl_vkey vk;
 
 	(void)state;
-	load_vkey(&vk, "go-peter.vkey");
+	pl_test_load_vkey(&vk, "go-peter.vkey");
 	for (size_t i = 0; i < sizeof(bad_notes) / sizeof(bad_notes[0]); i++) {
 		struct pl_note *sentinel = (struct pl_note *)&vk, *n = sentinel;
 		size_t len = bad_note_len(&bad_notes[i]);
@@ -541,7 +531,7 @@ static void test_long_unknown_signature(void **state)
 	char *msg;
 
 	(void)state;
-	load_vkey(&vk, "go-peter.vkey");
+	pl_test_load_vkey(&vk, "go-peter.vkey");
 	memset(raw, 0x5a, sizeof(raw));
 	pl_b64_encode(b64, raw, sizeof(raw));
 	snprintf(line, sizeof(line), EM " witness.example/pq %s\n", b64);
@@ -710,29 +700,12 @@ static void test_free_null(void **state)
 	pl_note_free(NULL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_go_sign),
-	        cmocka_unit_test(test_go_open),
-	        cmocka_unit_test(test_spec_example),
-	        cmocka_unit_test(test_spec_blank_line_in_text),
-	        cmocka_unit_test(test_add_sig),
-	        cmocka_unit_test(test_add_sig_errors),
-	        cmocka_unit_test(test_go_open_rules),
-	        cmocka_unit_test(test_unknown_lookalikes),
-	        cmocka_unit_test(test_ambiguous_keys),
-	        cmocka_unit_test(test_bad_notes),
-	        cmocka_unit_test(test_oversize_note),
-	        cmocka_unit_test(test_long_unknown_signature),
-	        cmocka_unit_test(test_sign_and_verify),
-	        cmocka_unit_test(test_sign_rejects),
-	        cmocka_unit_test(test_failing_key),
-	        cmocka_unit_test(test_text_is_valid),
-	        cmocka_unit_test(test_free_null),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_go_sign), cmocka_unit_test(test_go_open),
+             cmocka_unit_test(test_spec_example), cmocka_unit_test(test_spec_blank_line_in_text),
+             cmocka_unit_test(test_add_sig), cmocka_unit_test(test_add_sig_errors),
+             cmocka_unit_test(test_go_open_rules), cmocka_unit_test(test_unknown_lookalikes),
+             cmocka_unit_test(test_ambiguous_keys), cmocka_unit_test(test_bad_notes),
+             cmocka_unit_test(test_oversize_note), cmocka_unit_test(test_long_unknown_signature),
+             cmocka_unit_test(test_sign_and_verify), cmocka_unit_test(test_sign_rejects),
+             cmocka_unit_test(test_failing_key), cmocka_unit_test(test_text_is_valid),
+             cmocka_unit_test(test_free_null))

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include "testutil.h"
+
 static int parse(struct pl_parleyd_config *c, const char *text, struct pl_buf *err)
 {
 	return pl_parleyd_config_parse(c, text, strlen(text), err);
@@ -289,13 +291,7 @@ static void test_too_long(void **state)
 	free(text);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_valid),
-	        cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_refused),
-	        cmocka_unit_test(test_too_long),          cmocka_unit_test(test_admission),
-	        cmocka_unit_test(test_connection_limits),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_defaults), cmocka_unit_test(test_valid),
+             cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
+             cmocka_unit_test(test_too_long), cmocka_unit_test(test_admission),
+             cmocka_unit_test(test_connection_limits))

@@ -486,12 +486,6 @@ static void test_cleared(void **state)
 	assert_true(t.q.after == 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_endpoints), cmocka_unit_test(test_doc_endpoints),
-	        cmocka_unit_test(test_refused),   cmocka_unit_test(test_length),
-	        cmocka_unit_test(test_cleared),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_endpoints), cmocka_unit_test(test_doc_endpoints),
+             cmocka_unit_test(test_refused), cmocka_unit_test(test_length),
+             cmocka_unit_test(test_cleared))

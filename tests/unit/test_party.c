@@ -17,6 +17,8 @@
 
 #include <parley/party.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 /* A fresh temporary directory per test, removed with everything in it. */
@@ -543,23 +545,13 @@ static void test_load_mismatched_files(void **state)
 	assert_int_equal(((const uint8_t *)&id)[0], 0x5a);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_party_names),
-	        cmocka_unit_test(test_key_name),
-	        cmocka_unit_test(test_ekey_text_round_trip),
-	        cmocka_unit_test(test_ekey_text_malformed),
-	        cmocka_unit_test_setup_teardown(test_create_load_round_trip, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_create_without_out_and_new_dir, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_create_refuses_overwrite, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_create_bad_arguments, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_symlinks_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_load_permissions, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_load_mismatched_files, setup, teardown),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_party_names), cmocka_unit_test(test_key_name),
+             cmocka_unit_test(test_ekey_text_round_trip),
+             cmocka_unit_test(test_ekey_text_malformed),
+             cmocka_unit_test_setup_teardown(test_create_load_round_trip, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_create_without_out_and_new_dir, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_create_refuses_overwrite, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_create_bad_arguments, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_symlinks_refused, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_load_permissions, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_load_mismatched_files, setup, teardown))

@@ -17,6 +17,8 @@
 #include <parley/key.h>
 #include <parley/profile.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 static char vkey_text[512];
@@ -250,14 +252,6 @@ static void test_url(void **state)
 	assert_false(pl_profile_url_is_valid(NULL, 0));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_format_roundtrip),
-	        cmocka_unit_test(test_parse_malformed),
-	        cmocka_unit_test(test_format_refuses_invalid),
-	        cmocka_unit_test(test_save_load),
-	        cmocka_unit_test(test_url),
-	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+PL_TEST_MAIN(group_setup, NULL, cmocka_unit_test(test_parse_format_roundtrip),
+             cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_format_refuses_invalid),
+             cmocka_unit_test(test_save_load), cmocka_unit_test(test_url))

@@ -17,6 +17,8 @@
 #include <parley/proof.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 #define ORIGIN  "hotline.example"
 #define NLEAVES 1000
 
@@ -527,16 +529,7 @@ static void test_sizes(void **state)
 	pl_buf_release(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_round_trip),
-	        cmocka_unit_test(test_golden_text),
-	        cmocka_unit_test(test_keys_and_witnesses),
-	        cmocka_unit_test(test_malformed),
-	        cmocka_unit_test(test_every_byte_matters),
-	        cmocka_unit_test(test_format_and_build_errors),
-	        cmocka_unit_test(test_sizes),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_round_trip), cmocka_unit_test(test_golden_text),
+             cmocka_unit_test(test_keys_and_witnesses), cmocka_unit_test(test_malformed),
+             cmocka_unit_test(test_every_byte_matters),
+             cmocka_unit_test(test_format_and_build_errors), cmocka_unit_test(test_sizes))

@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 #define SLOT   PL__PUBLISHED_SLOT
 
@@ -252,12 +254,5 @@ static void test_slot_format(void **state)
 	assert_int_equal(pl__published_parse(NULL, slot, SLOT, ORIGIN, &vk), PL_EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_table),
-	        cmocka_unit_test(test_slot_format),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_parse_table),
+             cmocka_unit_test(test_slot_format))

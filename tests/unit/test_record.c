@@ -51,20 +51,6 @@ static struct actor actors[NACTORS] = {
         [KPA] = {.party = "kpa"},
 };
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	assert_true(strlen(keyname) < sizeof(sk->name));
-	memcpy(sk->name, keyname, strlen(keyname) + 1);
-	sk->type = PL_SIGTYPE_ED25519;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
-	pl_skey_public(sk, vk);
-}
-
 static void setup_actors(void)
 {
 	for (int i = 0; i < NACTORS; i++) {
@@ -73,7 +59,7 @@ static void setup_actors(void)
 		uint8_t secret[32];
 		struct pl_box_keypair kp;
 		assert_int_equal(pl_record_key_name(a->keyname, ORIGIN, a->party), 0);
-		fixed_key(&a->sk, &a->vk, a->keyname);
+		pl_test_fixed_key(&a->sk, &a->vk, a->keyname, PL_SIGTYPE_ED25519);
 		snprintf(label, sizeof(label), "x25519 %s", a->keyname);
 		pl_sha256(secret, label, strlen(label));
 		assert_int_equal(pl_box_keypair_from_secret(&kp, secret), 0);
@@ -83,14 +69,6 @@ static void setup_actors(void)
 		pl_box_keypair_clear(&kp);
 		a->seq = 0;
 	}
-}
-
-static int64_t at(const char *s)
-{
-	int64_t t = 0;
-
-	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
-	return t;
 }
 
 static void label_hash(uint8_t out[32], const char *what, int n)
@@ -129,7 +107,7 @@ static struct pl_record *draft(int who, enum pl_record_kind kind, const char *ti
 		memcpy(r->prev, actors[who].head, PL_RECORD_ID_BYTES);
 		r->has |= PL_RECORD_HAS_PREV;
 	}
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	r->kind = kind;
 	return r;
 }
@@ -162,29 +140,9 @@ static struct example *commit_example(int who, int party, const char *title)
 	return e;
 }
 
-static void add_to(struct pl_record *r, const char *party)
-{
-	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
-	r->nto++;
-}
-
 static void add_ref(struct pl_record *r, enum pl_ref_role role, const struct example *e)
 {
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, e->id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
-}
-
-static void set_via(struct pl_record *r, const char *party)
-{
-	snprintf(r->via, sizeof(r->via), "%s", party);
-	r->has |= PL_RECORD_HAS_VIA;
-}
-
-static void set_deadline(struct pl_record *r, const char *time)
-{
-	r->deadline = at(time);
-	r->has |= PL_RECORD_HAS_DEADLINE;
+	pl_test_add_ref(r, role, e->id);
 }
 
 static void set_payload(struct pl_record *r, int n, uint64_t size)
@@ -252,8 +210,8 @@ static void build_examples(void)
 	registration(KPA, PL_KIND_REGISTER, "2025-11-10T09:10:00Z", true, "register: kpa");
 
 	r = draft(ROK, PL_KIND_CONSULT, "2025-11-14T10:00:00Z");
-	add_to(r, "unc");
-	set_deadline(r, "2025-11-16T12:00:00Z");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-16T12:00:00Z");
 	set_payload(r, 1, 1210);
 	consult = commit_example(ROK, -1, "consult: rok-mnd shows unc a draft proposal");
 
@@ -279,15 +237,15 @@ static void build_examples(void)
 
 	r = draft(ROK, PL_KIND_SEND, "2025-11-17T01:05:00Z");
 	set_class(r, PL_CLASS_PROPOSAL);
-	add_to(r, "kpa");
-	set_via(r, "unc");
-	set_deadline(r, "2025-11-24T00:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_via(r, "unc");
+	pl_test_set_deadline(r, "2025-11-24T00:00:00Z");
 	set_payload(r, 2, 1830);
 	s1 = commit_example(ROK, -1,
 	                    "send: rok-mnd's proposal to kpa, via unc, reply by 24 November");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-17T01:05:01Z");
-	add_to(r, "unc");
+	pl_test_add_to(r, "unc");
 	add_ref(r, PL_ROLE_SUBJECT, s1);
 	commit_example(EX, -1, "available: the exchange made it available to unc");
 
@@ -309,13 +267,13 @@ static void build_examples(void)
 
 	r = draft(UNC, PL_KIND_SEND, "2025-11-20T11:00:00Z");
 	set_class(r, PL_CLASS_MESSAGE);
-	add_to(r, "kpa");
-	set_deadline(r, "2025-11-21T12:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_deadline(r, "2025-11-21T12:00:00Z");
 	set_payload(r, 3, 905);
 	s2 = commit_example(UNC, -1, "send: unc's own message to kpa on the direct line");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-20T11:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s2);
 	commit_example(EX, -1, "available: made available to kpa");
 
@@ -325,14 +283,14 @@ static void build_examples(void)
 
 	r = draft(ROK, PL_KIND_SEND, "2025-11-21T09:00:00Z");
 	set_class(r, PL_CLASS_LETTER);
-	add_to(r, "kpa");
-	set_via(r, "unc");
-	set_deadline(r, "2025-11-27T00:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_via(r, "unc");
+	pl_test_set_deadline(r, "2025-11-27T00:00:00Z");
 	set_payload(r, 4, 2410);
 	s3 = commit_example(ROK, -1, "send: a letter from rok-mnd to kpa, via unc");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-21T09:00:01Z");
-	add_to(r, "unc");
+	pl_test_add_to(r, "unc");
 	add_ref(r, PL_ROLE_SUBJECT, s3);
 	commit_example(EX, -1, "available: made available to unc");
 
@@ -341,7 +299,7 @@ static void build_examples(void)
 	commit_example(UNC, -1, "convey: unc passes it on");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-21T10:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s3);
 	commit_example(EX, -1, "available: now made available to kpa");
 
@@ -352,26 +310,26 @@ static void build_examples(void)
 
 	r = draft(ROK, PL_KIND_SEND, "2025-11-21T11:00:00Z");
 	set_class(r, PL_CLASS_PROPOSAL);
-	add_to(r, "kpa");
-	set_deadline(r, "2025-11-22T00:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_set_deadline(r, "2025-11-22T00:00:00Z");
 	set_payload(r, 5, 1544);
 	s4 = commit_example(ROK, -1, "send: a proposal straight to kpa, reply by 22 November");
 
 	r = draft(EX, PL_KIND_AVAILABLE, "2025-11-21T11:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s4);
 	commit_example(EX, -1, "available: made available to kpa");
 
 	r = draft(EX, PL_KIND_EXPIRE, "2025-11-22T00:00:01Z");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_SUBJECT, s4);
 	commit_example(EX, -1, "expire: the deadline passed with no accept or refuse");
 
 	r = draft(EX, PL_KIND_CHECK, "2025-11-22T09:00:00Z");
 	set_line(r, "unc-kpa");
-	add_to(r, "kpa");
-	add_to(r, "unc");
-	set_deadline(r, "2025-11-22T09:15:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-22T09:15:00Z");
 	check = commit_example(EX, -1, "check: the morning check of the unc-kpa line");
 
 	r = draft(UNC, PL_KIND_ANSWER, "2025-11-22T09:00:20Z");
@@ -381,7 +339,7 @@ static void build_examples(void)
 
 	r = draft(EX, PL_KIND_UNANSWERED, "2025-11-22T09:15:00Z");
 	set_line(r, "unc-kpa");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	add_ref(r, PL_ROLE_CHECK, check);
 	commit_example(EX, -1, "unanswered: kpa's end did not answer");
 
@@ -424,27 +382,6 @@ static const struct example *example_of(enum pl_record_kind k)
 
 /* ---- docs/records.md ----------------------------------------------------- */
 
-/* Returns the next ```record block of doc after *pos (its content, malloc'd), or NULL. */
-static char *next_block(const char *doc, size_t *pos, size_t *len)
-{
-	static const char open[] = "\n```record\n";
-	const char *start = strstr(doc + *pos, open), *end;
-	char *out;
-
-	if (!start)
-		return NULL;
-	start += sizeof(open) - 1;
-	end = strstr(start, "\n```\n");
-	assert_non_null(end);
-	*len = (size_t)(end - start) + 1;
-	out = malloc(*len + 1);
-	assert_non_null(out);
-	memcpy(out, start, *len);
-	out[*len] = '\0';
-	*pos = (size_t)(end - doc) + 4;
-	return out;
-}
-
 /* Every ```record block of the spec is a valid signed record, and the blocks are the examples. */
 static void test_doc_examples(void **state)
 {
@@ -456,7 +393,7 @@ static void test_doc_examples(void **state)
 
 	(void)state;
 	directory(dir);
-	while ((block = next_block(doc, &pos, &len)) != NULL) {
+	while ((block = pl_test_next_record_block(doc, &pos, &len)) != NULL) {
 		struct pl_record r;
 		uint8_t id[PL_RECORD_ID_BYTES];
 		const char *why = NULL;
@@ -1023,7 +960,8 @@ static void test_signatures(void **state)
 	/* A key with the author's name that is not in the directory. */
 	{
 		struct pl_vkey vk;
-		fixed_key(&keys[0], &vk, "hotline.example/rok-mnd-other");
+		pl_test_fixed_key(&keys[0], &vk, "hotline.example/rok-mnd-other",
+		                  PL_SIGTYPE_ED25519);
 		snprintf(keys[0].name, sizeof(keys[0].name), "%s", actors[ROK].keyname);
 		pl_key_id(keys[0].id, keys[0].name, PL_SIGTYPE_ED25519,
 		          keys[0].sk + PL_ED25519_SEED_BYTES);
@@ -1343,9 +1281,9 @@ static void test_describe(void **state)
 	(void)state;
 	send->cls = PL_CLASS_PROPOSAL;
 	send->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE;
-	add_to(send, "kpa");
-	add_to(send, "nk");
-	add_to(send, "ri");
+	pl_test_add_to(send, "kpa");
+	pl_test_add_to(send, "nk");
+	pl_test_add_to(send, "ri");
 	snprintf(send->via, sizeof(send->via), "unc");
 	send->deadline = 1763942400; /* 2025-11-24T00:00:00Z */
 	expect_describe(send, &rep,
@@ -1389,7 +1327,7 @@ static void test_describe(void **state)
 	free(r);
 
 	r = bare(PL_KIND_EXPIRE, "exchange");
-	add_to(r, "kpa");
+	pl_test_add_to(r, "kpa");
 	expect_describe(r, &rep, "recorded that it expired with no decision by kpa");
 	expect_describe(r, &thr, "recorded that it expired with no decision by kpa");
 	r->has |= PL_RECORD_HAS_VIA;
@@ -1433,8 +1371,8 @@ static void test_describe(void **state)
 	free(r);
 
 	r = bare(PL_KIND_CHECK, "exchange");
-	add_to(r, "kpa");
-	add_to(r, "unc");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
 	snprintf(r->line, sizeof(r->line), "pink");
 	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DEADLINE;
 	r->deadline = 1763942400;
@@ -1482,5 +1420,5 @@ int main(int argc, char **argv)
 		print_examples();
 		return 0;
 	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return pl_test_main(tests, setup, teardown);
 }

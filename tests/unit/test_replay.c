@@ -35,29 +35,6 @@ static const char *const party_of[NACTORS] = {"exchange", "rok-mnd", "unc", "kpa
 static struct pl_skey skeys[NACTORS];
 static struct pl_vkey vkeys[NACTORS];
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
-	sk->type = PL_SIGTYPE_ED25519;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
-	pl_skey_public(sk, vk);
-}
-
-static int actor_of(const char *party)
-{
-	for (int i = 0; i < NACTORS; i++) {
-		if (strcmp(party_of[i], party) == 0)
-			return i;
-	}
-	fail_msg("no key for %s", party);
-	return -1;
-}
-
 /* ---- The log, as parley log audit replays it ---------------------------------- */
 
 #define IDS_MAX 2048
@@ -103,28 +80,16 @@ out:
 	return ret;
 }
 
+static int log_append_doc(const char *note, size_t len, const char **why)
+{
+	return log_append(note, len, false, why);
+}
+
 /* Appends every ```record block of docs/records.md, in order; returns how many. */
 static size_t replay_doc(void)
 {
-	static const char open[] = "\n```record\n";
-	size_t doclen, n = 0;
-	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
-	const char *p = doc;
-
 	log_reset();
-	while ((p = strstr(p, open)) != NULL) {
-		const char *start = p + sizeof(open) - 1, *end = strstr(start, "\n```\n");
-		const char *why = NULL;
-		int ret;
-		assert_non_null(end);
-		ret = log_append(start, (size_t)(end - start) + 1, false, &why);
-		if (ret != 0)
-			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
-		n++;
-		p = end;
-	}
-	free(doc);
-	return n;
+	return pl_test_doc_records(log_append_doc);
 }
 
 /* The doc's examples, numbered from 1 as in the doc. */
@@ -132,14 +97,6 @@ static const uint8_t *ex(size_t n)
 {
 	assert_true(n >= 1 && n <= nlogged);
 	return ids[n - 1];
-}
-
-static int64_t at(const char *s)
-{
-	int64_t t = 0;
-
-	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
-	return t;
 }
 
 /* A record by party at time, chained after that party's key's head in the log. */
@@ -152,7 +109,7 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
 	snprintf(r->author, sizeof(r->author), "%s", party_of[who]);
 	r->kind = kind;
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	r->seq = 1;
 	if (k != PL_DIRECTORY_NONE && lg.dir.state[k].has_head) {
 		r->seq = lg.dir.state[k].head.seq + 1;
@@ -160,19 +117,6 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 		r->has |= PL_RECORD_HAS_PREV;
 	}
 	return r;
-}
-
-static void to(struct pl_record *r, const char *party)
-{
-	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
-	r->nto++;
-}
-
-static void ref(struct pl_record *r, enum pl_ref_role role, const uint8_t *id)
-{
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
 }
 
 static struct pl_record *statement(int who, const char *time, const uint8_t *cites)
@@ -183,7 +127,7 @@ static struct pl_record *statement(int who, const char *time, const uint8_t *cit
 	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
 	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Noted.\n");
 	if (cites)
-		ref(r, PL_ROLE_CITES, cites);
+		pl_test_add_ref(r, PL_ROLE_CITES, cites);
 	return r;
 }
 
@@ -194,7 +138,7 @@ static int submit(struct pl_record *r, bool always, const char **why)
 	int ret;
 
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
-	ret = pl_record_sign(&b, r, &skeys[actor_of(r->author)], 1, why);
+	ret = pl_record_sign(&b, r, &skeys[pl_test_index_of(party_of, NACTORS, r->author)], 1, why);
 	if (ret == 0)
 		ret = log_append(b.data, b.len, always, why);
 	pl_buf_release(&b);
@@ -220,7 +164,7 @@ static void act(int who, enum pl_record_kind kind, const uint8_t *about, const c
 {
 	struct pl_record *r = mk(who, kind, time);
 
-	ref(r, pl_record_kind_target(kind), about);
+	pl_test_add_ref(r, pl_record_kind_target(kind), about);
 	if (kind == PL_KIND_DECLINE) {
 		snprintf(r->reason, sizeof(r->reason), "no");
 		r->has |= PL_RECORD_HAS_REASON;
@@ -238,7 +182,7 @@ static int setup(void **state)
 	for (int i = 0; i < NACTORS; i++) {
 		char name[PL_KEY_NAME_MAX + 1];
 		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
-		fixed_key(&skeys[i], &vkeys[i], name);
+		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
 	}
 	return 0;
 }
@@ -317,12 +261,7 @@ static void test_gathered(void **state)
 	act(KPA, PL_KIND_ACCEPT, ex(20), "2025-11-23T03:00:00Z", PL_ERULE,
 	    "signing key was revoked");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-23T03:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-	memset(r->payload, 0x11, sizeof(r->payload));
-	memset(r->commit, 0x22, sizeof(r->commit));
-	r->payload_size = 10;
-	to(r, "kpa");
+	pl_test_set_message(r, "kpa", 10);
 	expect(r, PL_ERULE, "names a party that is not registered");
 }
 
@@ -343,22 +282,18 @@ static void test_siblings_cap(void **state)
 	assert_int_equal(PL_RULES_MAX_SIBLINGS, 1024);
 	replay_doc();
 	r = mk(ROK, PL_KIND_SEND, "2025-11-24T00:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-	memset(r->payload, 0x11, sizeof(r->payload));
-	memset(r->commit, 0x22, sizeof(r->commit));
-	r->payload_size = 10;
-	to(r, "unc");
+	pl_test_set_message(r, "unc", 10);
 	expect(r, 0, NULL);
 	memcpy(send, ids[nlogged - 1], sizeof(send));
 	r = mk(EX, PL_KIND_AVAILABLE, "2025-11-24T00:00:01Z");
-	to(r, "unc");
-	ref(r, PL_ROLE_SUBJECT, send);
+	pl_test_add_to(r, "unc");
+	pl_test_add_ref(r, PL_ROLE_SUBJECT, send);
 	expect(r, 0, NULL);
 	/* With the available, PL_RULES_MAX_SIBLINGS records refer to the send. */
 	for (k = 1; k < PL_RULES_MAX_SIBLINGS; k++) {
-		assert_int_equal(pl_timestamp_format(t, at("2025-11-24T01:00:00Z") + (int64_t)k),
-		                 0);
+		assert_int_equal(
+		        pl_timestamp_format(t, pl_test_time("2025-11-24T01:00:00Z") + (int64_t)k),
+		        0);
 		r = statement(ROK, t, send);
 		expect(r, 0, NULL);
 	}
@@ -368,7 +303,7 @@ static void test_siblings_cap(void **state)
 	    "too many records about this record");
 	/* A log keeps what the rules refused; a record that broke them still counts. */
 	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-24T03:00:02Z");
-	ref(r, PL_ROLE_SUBJECT, send);
+	pl_test_add_ref(r, PL_ROLE_SUBJECT, send);
 	assert_int_equal(submit(r, true, &why), PL_ERULE);
 	assert_string_equal(why, "too many records about this record");
 }
@@ -610,13 +545,6 @@ static void test_gather_source(void **state)
 	free(rcv);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_doc_replay),    cmocka_unit_test(test_gathered),
-	        cmocka_unit_test(test_siblings_cap),  cmocka_unit_test(test_add),
-	        cmocka_unit_test(test_gather_source),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_gathered),
+             cmocka_unit_test(test_siblings_cap), cmocka_unit_test(test_add),
+             cmocka_unit_test(test_gather_source))

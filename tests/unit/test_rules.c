@@ -33,29 +33,6 @@ static const char *const party_of[NACTORS] = {"exchange", "rok-mnd", "unc", "kpa
 static struct pl_skey skeys[NACTORS];
 static struct pl_vkey vkeys[NACTORS];
 
-static void fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname)
-{
-	uint8_t seed[32], pk[PL_ED25519_PK_BYTES];
-
-	memset(sk, 0, sizeof(*sk));
-	pl_sha256(seed, keyname, strlen(keyname));
-	snprintf(sk->name, sizeof(sk->name), "%s", keyname);
-	sk->type = PL_SIGTYPE_ED25519;
-	crypto_sign_seed_keypair(pk, sk->sk, seed);
-	pl_key_id(sk->id, keyname, PL_SIGTYPE_ED25519, pk);
-	pl_skey_public(sk, vk);
-}
-
-static int actor_of(const char *party)
-{
-	for (int i = 0; i < NACTORS; i++) {
-		if (strcmp(party_of[i], party) == 0)
-			return i;
-	}
-	fail_msg("no key for %s", party);
-	return -1;
-}
-
 /* ---- A minimal log: what an exchange or an auditor keeps to run the rules ------ */
 
 #define LOG_MAX 128
@@ -230,25 +207,8 @@ out:
 /* Appends every ```record block of the doc, in order; returns how many. */
 static size_t replay_doc(void)
 {
-	static const char open[] = "\n```record\n";
-	size_t doclen, n = 0;
-	char *doc = pl_test_read_file(PL_DOCS_DIR "/records.md", &doclen);
-	const char *p = doc;
-
 	log_reset();
-	while ((p = strstr(p, open)) != NULL) {
-		const char *start = p + sizeof(open) - 1, *end = strstr(start, "\n```\n");
-		const char *why = NULL;
-		int ret;
-		assert_non_null(end);
-		ret = log_append(start, (size_t)(end - start) + 1, &why);
-		if (ret != 0)
-			fail_msg("doc example %zu: %s (%s)", n + 1, pl_strerror(ret), why);
-		n++;
-		p = end;
-	}
-	free(doc);
-	return n;
+	return pl_test_doc_records(log_append);
 }
 
 /* Replays the doc, then forgets its last example (kpa's revoke) so that kpa may still act. */
@@ -267,7 +227,7 @@ static int setup(void **state)
 	for (int i = 0; i < NACTORS; i++) {
 		char name[PL_KEY_NAME_MAX + 1];
 		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
-		fixed_key(&skeys[i], &vkeys[i], name);
+		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
 	}
 	return 0;
 }
@@ -303,14 +263,6 @@ static void test_doc_replay(void **state)
 
 /* ---- Building new records on top of the doc's log ---------------------------- */
 
-static int64_t at(const char *s)
-{
-	int64_t t = 0;
-
-	assert_int_equal(pl_timestamp_parse(&t, s, strlen(s)), 0);
-	return t;
-}
-
 /* A record by party at time, chained after that party's last record. */
 static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 {
@@ -321,7 +273,7 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
 	snprintf(r->author, sizeof(r->author), "%s", party_of[who]);
 	r->kind = kind;
-	r->time = at(time);
+	r->time = pl_test_time(time);
 	r->seq = 1;
 	if (head_of(&vkeys[who], &head)) {
 		r->seq = head.seq + 1;
@@ -331,17 +283,9 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 	return r;
 }
 
-static void to(struct pl_record *r, const char *party)
-{
-	snprintf(r->to[r->nto], sizeof(r->to[0]), "%s", party);
-	r->nto++;
-}
-
 static void ref(struct pl_record *r, enum pl_ref_role role, const struct entry *e)
 {
-	r->refs[r->nrefs].role = role;
-	memcpy(r->refs[r->nrefs].id, e->id, PL_RECORD_ID_BYTES);
-	r->nrefs++;
+	pl_test_add_ref(r, role, e->id);
 }
 
 static void payload(struct pl_record *r)
@@ -350,18 +294,6 @@ static void payload(struct pl_record *r)
 	memset(r->commit, 0x22, sizeof(r->commit));
 	r->payload_size = 500;
 	r->has |= PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT;
-}
-
-static void deadline(struct pl_record *r, const char *time)
-{
-	r->deadline = at(time);
-	r->has |= PL_RECORD_HAS_DEADLINE;
-}
-
-static void via(struct pl_record *r, const char *party)
-{
-	snprintf(r->via, sizeof(r->via), "%s", party);
-	r->has |= PL_RECORD_HAS_VIA;
 }
 
 static void line(struct pl_record *r, const char *name)
@@ -384,9 +316,9 @@ static int submit(struct pl_record *r, const char **why)
 	size_t nkeys = 1;
 	int ret;
 
-	keys[0] = skeys[actor_of(r->author)];
+	keys[0] = skeys[pl_test_index_of(party_of, NACTORS, r->author)];
 	if (r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE)
-		keys[nkeys++] = skeys[actor_of(r->party)];
+		keys[nkeys++] = skeys[pl_test_index_of(party_of, NACTORS, r->party)];
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	ret = pl_record_sign(&b, r, keys, nkeys, why);
 	if (ret == 0)
@@ -415,14 +347,11 @@ static const struct entry *new_send(int who, const char *rcpt, const char *via_p
 {
 	struct pl_record *r = mk(who, PL_KIND_SEND, time);
 
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, rcpt);
+	pl_test_set_message(r, rcpt, 500);
 	if (via_party)
-		via(r, via_party);
+		pl_test_set_via(r, via_party);
 	if (dl)
-		deadline(r, dl);
-	payload(r);
+		pl_test_set_deadline(r, dl);
 	expect(r, 0, "a new send");
 	return &lg.e[lg.n - 1];
 }
@@ -431,7 +360,7 @@ static void make_available(const struct entry *s, const char *party, const char 
 {
 	struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, time);
 
-	to(r, party);
+	pl_test_add_to(r, party);
 	ref(r, PL_ROLE_SUBJECT, s);
 	expect(r, 0, "available");
 }
@@ -453,9 +382,9 @@ static void expire(const struct entry *s, const char *time, const char *rcpt, co
 {
 	struct pl_record *r = mk(EX, PL_KIND_EXPIRE, time);
 
-	to(r, rcpt);
+	pl_test_add_to(r, rcpt);
 	if (via_party)
-		via(r, via_party);
+		pl_test_set_via(r, via_party);
 	ref(r, PL_ROLE_SUBJECT, s);
 	expect(r, want, what);
 }
@@ -499,18 +428,18 @@ static void test_relay_rules(void **state)
 	    "receive before it was made available");
 	{
 		struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:00Z");
-		to(r, "kpa");
+		pl_test_add_to(r, "kpa");
 		ref(r, PL_ROLE_SUBJECT, s);
 		expect(r, PL_ERULE, "available to a recipient before the convey");
 		r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:00Z");
-		to(r, "rok-mnd");
+		pl_test_add_to(r, "rok-mnd");
 		ref(r, PL_ROLE_SUBJECT, s);
 		expect(r, PL_ERULE, "available to the sender");
 	}
 	make_available(s, "unc", "2025-11-22T10:01:00Z");
 	{
 		struct pl_record *r = mk(EX, PL_KIND_AVAILABLE, "2025-11-22T10:01:30Z");
-		to(r, "unc");
+		pl_test_add_to(r, "unc");
 		ref(r, PL_ROLE_SUBJECT, s);
 		expect(r, PL_ERULE, "available twice");
 	}
@@ -573,32 +502,20 @@ static void test_reply_and_refs(void **state)
 	replay_doc();
 	/* kpa answers unc's message (12); unc answers its own message: not a reply. */
 	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "unc");
-	payload(r);
+	pl_test_set_message(r, "unc", 500);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, PL_ERULE, "reply by a revoked key");
 	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
 	r = mk(KPA, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "unc");
-	payload(r);
+	pl_test_set_message(r, "unc", 500);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, 0, "reply by the recipient");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "unc");
-	payload(r);
+	pl_test_set_message(r, "unc", 500);
 	ref(r, PL_ROLE_REPLY_TO, ex(12));
 	expect(r, PL_ERULE, "reply by a stranger to the send");
 	r = mk(ROK, PL_KIND_SEND, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MESSAGE;
-	r->has |= PL_RECORD_HAS_CLASS;
-	to(r, "dprk");
-	payload(r);
+	pl_test_set_message(r, "dprk", 500);
 	expect(r, PL_ERULE, "send to an unregistered party");
 
 	/* References: unknown, wrong kind, later in time. */
@@ -721,7 +638,7 @@ static void line_steps(const struct entry *check, const struct line_step *steps,
 		struct pl_record *r = mk(steps[i].who, steps[i].kind, steps[i].time);
 		line(r, steps[i].line);
 		for (size_t k = 0; k < 2 && steps[i].to[k]; k++)
-			to(r, steps[i].to[k]);
+			pl_test_add_to(r, steps[i].to[k]);
 		ref(r, PL_ROLE_CHECK, check);
 		expect(r, steps[i].want, steps[i].what);
 	}
@@ -755,21 +672,21 @@ static void test_consult_and_check_rules(void **state)
 	line_steps(ex(23), after_23, sizeof(after_23) / sizeof(after_23[0]));
 	r = mk(EX, PL_KIND_CHECK, "2025-11-23T09:00:00Z");
 	line(r, "unc-kpa");
-	to(r, "kpa");
-	to(r, "unc");
-	deadline(r, "2025-11-23T09:15:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-23T09:15:00Z");
 	expect(r, 0, "a new check");
 	line_steps(&lg.e[lg.n - 1], new_check, sizeof(new_check) / sizeof(new_check[0]));
 	r = mk(EX, PL_KIND_CHECK, "2025-11-23T10:00:00Z");
 	line(r, "mil-line");
-	to(r, "dprk");
-	to(r, "unc");
-	deadline(r, "2025-11-23T10:15:00Z");
+	pl_test_add_to(r, "dprk");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-23T10:15:00Z");
 	expect(r, PL_ERULE, "check of an unregistered end");
 	r = mk(ROK, PL_KIND_CONSULT, "2025-11-23T11:00:00Z");
-	to(r, "kpa");
-	to(r, "unc");
-	deadline(r, "2025-11-23T12:00:00Z");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	pl_test_set_deadline(r, "2025-11-23T12:00:00Z");
 	payload(r);
 	expect(r, 0, "a new consult");
 	{
@@ -923,20 +840,8 @@ static void test_bad_input(void **state)
 	assert_int_equal(pl_rules_check(&in, &why), PL_EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_doc_replay),
-	        cmocka_unit_test(test_relay_rules),
-	        cmocka_unit_test(test_expire_rules),
-	        cmocka_unit_test(test_reply_and_refs),
-	        cmocka_unit_test(test_consult_and_check_rules),
-	        cmocka_unit_test(test_registration_rules),
-	        cmocka_unit_test(test_chain_rules),
-	        cmocka_unit_test(test_bad_input),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
+             cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
+             cmocka_unit_test(test_consult_and_check_rules),
+             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_chain_rules),
+             cmocka_unit_test(test_bad_input))

@@ -12,6 +12,8 @@
 
 #include "sqlite.h"
 
+#include "testutil.h"
+
 #define T_STATEMENTS(X)                                 \
 	X(T_PUT, "INSERT INTO t(k, v) VALUES (?1, ?2)") \
 	X(T_GET, "SELECT v FROM t WHERE k = ?1")        \
@@ -56,14 +58,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[128];
 
 	pl__sql_close(&f->q);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
+	pl_test_remove_db(f->path);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -232,14 +229,7 @@ static void test_columns(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_table, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_columns, setup, teardown))

@@ -17,6 +17,8 @@
 #include <parley/record.h>
 #include <parley/state.h>
 
+#include "testutil.h"
+
 #define ORIGIN "hotline.example"
 
 struct fixture {
@@ -42,13 +44,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[400];
 
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	pl_test_remove_db(f->path);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -364,20 +361,14 @@ static void test_damaged_rows(void **state)
 	pl_state_close(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_open_scope, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoint_monotonic, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoint_seen, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_head, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_opened, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_act, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_open_scope, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoint_monotonic, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoint_seen, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_opened, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_act, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown))

@@ -20,6 +20,8 @@
 
 #include "store.h"
 
+#include "testutil.h"
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -47,14 +49,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
 	pl_store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
+	pl_test_remove_db(f->path);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -739,24 +736,18 @@ static void test_sequencer(void **state)
 	assert_int_equal(n, 1200 * 6000);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown))

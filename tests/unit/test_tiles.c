@@ -13,22 +13,11 @@
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
+#include "testutil.h"
+
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
 static uint64_t rng_state = 0x2545f4914f6cdd1du;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return rnd() % n;
-}
 
 /* Entry i of the test log: a few bytes whose length varies. */
 static size_t make_entry(uint8_t *out, uint64_t i)
@@ -100,10 +89,10 @@ static void test_paths(void **state)
 	/* Random round trips. */
 	for (int i = 0; i < 20000; i++) {
 		struct pl_tile t = {0}, got;
-		t.level = (unsigned)rnd_below(8);
-		t.entries = t.level == 0 && rnd_below(4) == 0;
-		t.width = 1 + (unsigned)rnd_below(256);
-		t.n = rnd() >> rnd_below(64);
+		t.level = (unsigned)pl_test_rnd_below(&rng_state, 8);
+		t.entries = t.level == 0 && pl_test_rnd_below(&rng_state, 4) == 0;
+		t.width = 1 + (unsigned)pl_test_rnd_below(&rng_state, 256);
+		t.n = pl_test_rnd(&rng_state) >> pl_test_rnd_below(&rng_state, 64);
 		if (!pl_tiles_is_valid(&t)) {
 			pl_buf_reset(&b);
 			assert_int_equal(pl_tiles_path(&b, &t), PL_EINVAL);
@@ -500,8 +489,8 @@ static void test_tile_proofs(void **state)
 		assert_int_equal(pl_tlog_tree_hash(&sr, size, root2), 0);
 		assert_memory_equal(root, root2, PL_HASH_BYTES);
 		for (int t = 0; t < 40; t++) {
-			uint64_t idx = t == 0 ? size - 1 : rnd_below(size);
-			uint64_t old = t == 0 ? 1 : 1 + rnd_below(size);
+			uint64_t idx = t == 0 ? size - 1 : pl_test_rnd_below(&rng_state, size);
+			uint64_t old = t == 0 ? 1 : 1 + pl_test_rnd_below(&rng_state, size);
 			uint64_t li = pl_tlog_stored_index(0, idx);
 
 			f->nseen = 0;
@@ -579,15 +568,7 @@ static void test_fetch_list(void **state)
 	assert_true(need[0].level == 0 && need[0].n == 0 && need[0].width == 256);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_paths),       cmocka_unit_test(test_bad_paths),
-	        cmocka_unit_test(test_tile_at),     cmocka_unit_test(test_hash_tile_bytes),
-	        cmocka_unit_test(test_bundles),     cmocka_unit_test(test_bundle_check),
-	        cmocka_unit_test(test_tile_proofs), cmocka_unit_test(test_fetch_list),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_paths), cmocka_unit_test(test_bad_paths),
+             cmocka_unit_test(test_tile_at), cmocka_unit_test(test_hash_tile_bytes),
+             cmocka_unit_test(test_bundles), cmocka_unit_test(test_bundle_check),
+             cmocka_unit_test(test_tile_proofs), cmocka_unit_test(test_fetch_list))

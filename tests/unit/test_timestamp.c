@@ -10,6 +10,8 @@
 
 #include <parley/timestamp.h>
 
+#include "testutil.h"
+
 /* Values computed independently (Python's calendar.timegm). */
 static const struct {
 	const char *text;
@@ -209,12 +211,6 @@ static void test_duration(void **state)
 	assert_int_equal(pl_duration_parse(&v, "1h\0", 3, 7200), PL_EMALFORMED);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_vectors),     cmocka_unit_test(test_every_day),
-	        cmocka_unit_test(test_time_of_day), cmocka_unit_test(test_range),
-	        cmocka_unit_test(test_malformed),   cmocka_unit_test(test_duration),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_vectors), cmocka_unit_test(test_every_day),
+             cmocka_unit_test(test_time_of_day), cmocka_unit_test(test_range),
+             cmocka_unit_test(test_malformed), cmocka_unit_test(test_duration))

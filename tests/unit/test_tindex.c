@@ -13,6 +13,8 @@
 
 #include <parley/tindex.h>
 
+#include "testutil.h"
+
 typedef uint8_t hash_t[PL_HASH_BYTES];
 
 /*
@@ -171,18 +173,10 @@ static void hex32(hash_t out, const char *hex)
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static void rnd_hash(hash_t h)
 {
 	for (int i = 0; i < 4; i++) {
-		uint64_t v = rnd();
+		uint64_t v = pl_test_rnd(&rng);
 		memcpy(h + 8 * i, &v, 8);
 	}
 }
@@ -463,7 +457,7 @@ static struct pl_tindex_ref *make_refs(size_t n, size_t nkeys)
 	for (size_t i = 0; i < nkeys; i++)
 		rnd_hash(keys[i]);
 	for (size_t i = 0; i < n; i++) {
-		memcpy(r[i].key, keys[i < nkeys ? i : rnd() % nkeys], PL_HASH_BYTES);
+		memcpy(r[i].key, keys[i < nkeys ? i : pl_test_rnd(&rng) % nkeys], PL_HASH_BYTES);
 		rnd_hash(r[i].id);
 		r[i].index = 1000 + 3 * i;
 	}
@@ -580,7 +574,7 @@ static void test_random_10k(void **state)
 	model_root(&m, want);
 	assert_memory_equal(root, want, PL_HASH_BYTES);
 	for (size_t i = 0; i < 200; i++)
-		prove_and_check(&tr, &m, refs[rnd() % n].key, root, before);
+		prove_and_check(&tr, &m, refs[pl_test_rnd(&rng) % n].key, root, before);
 	prove_and_check(&tr, &m, refs[n - 1].key, root, before);
 	for (size_t i = 0; i < 200; i++) {
 		struct pl_tindex_proof *p = NULL;
@@ -1075,18 +1069,9 @@ static void test_format_refuses(void **state)
 	pl_tindex_proof_free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_vectors),       cmocka_unit_test(test_golden_proofs),
-	        cmocka_unit_test(test_tamper),        cmocka_unit_test(test_batches),
-	        cmocka_unit_test(test_random_10k),    cmocka_unit_test(test_deep_paths),
-	        cmocka_unit_test(test_update_errors), cmocka_unit_test(test_store_errors),
-	        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_format_refuses),
-	        cmocka_unit_test(test_non_canonical),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_vectors), cmocka_unit_test(test_golden_proofs),
+             cmocka_unit_test(test_tamper), cmocka_unit_test(test_batches),
+             cmocka_unit_test(test_random_10k), cmocka_unit_test(test_deep_paths),
+             cmocka_unit_test(test_update_errors), cmocka_unit_test(test_store_errors),
+             cmocka_unit_test(test_malformed), cmocka_unit_test(test_format_refuses),
+             cmocka_unit_test(test_non_canonical))

@@ -23,19 +23,6 @@ typedef uint8_t hash_t[PL_HASH_BYTES];
 /* A small deterministic generator, so failures reproduce. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return rnd() % n;
-}
-
 static void make_leaf(hash_t out, uint64_t i)
 {
 	uint8_t data[8];
@@ -339,7 +326,7 @@ static void test_stored_index(void **state)
 		assert_int_equal(pl_tlog_stored_index(level, n), i);
 	}
 	for (int k = 0; k < 10000; k++) {
-		uint64_t i = rnd_below(pl_tlog_stored_count(PL_TLOG_MAX_SIZE));
+		uint64_t i = pl_test_rnd_below(&rng_state, pl_tlog_stored_count(PL_TLOG_MAX_SIZE));
 		pl_tlog_stored_split(i, &level, &n);
 		assert_true(level <= PL_TLOG_MAX_LEVEL);
 		assert_int_equal(pl_tlog_stored_index(level, n), i);
@@ -370,7 +357,7 @@ static void test_hashes(void **state)
 	/* The node hash (a dedicated two-block path on some CPUs) equals plain SHA-256. */
 	for (int i = 0; i < 20000; i++) {
 		for (size_t k = 0; k < sizeof(buf); k++)
-			buf[k] = (uint8_t)rnd();
+			buf[k] = (uint8_t)pl_test_rnd(&rng_state);
 		buf[0] = 1;
 		memcpy(l, buf + 1, 32);
 		memcpy(r, buf + 33, 32);
@@ -387,7 +374,7 @@ static void test_hashes(void **state)
 		for (size_t n = 0; n <= 300; n++) {
 			for (int rep = 0; rep < 8; rep++) {
 				for (size_t k = 1; k <= n; k++)
-					data[k] = (uint8_t)rnd();
+					data[k] = (uint8_t)pl_test_rnd(&rng_state);
 				pl_sha256(want, data, n + 1);
 				pl_tlog_leaf_hash(h, data + 1, n);
 				assert_memory_equal(h, want, PL_HASH_BYTES);
@@ -411,7 +398,7 @@ static void test_append_batches(void **state)
 	for (uint64_t i = 0; i < n; i++)
 		assert_int_equal(pl_tlog_memstore_append(one, &leaves[i], 1), 0);
 	while (done < n) {
-		uint64_t k = 1 + rnd_below(300);
+		uint64_t k = 1 + pl_test_rnd_below(&rng_state, 300);
 		if (k > n - done)
 			k = n - done;
 		assert_int_equal(pl_tlog_memstore_append(many, leaves + done, (size_t)k), 0);
@@ -515,12 +502,13 @@ static void test_random_cross_check(void **state)
 	size_t np, nref;
 
 	(void)state;
-	for (uint64_t size = 0; size <= n; size += (size < 70 ? 1 : 1 + rnd_below(40))) {
+	for (uint64_t size = 0; size <= n;
+	     size += (size < 70 ? 1 : 1 + pl_test_rnd_below(&rng_state, 40))) {
 		ref_mth(want, leaves, 0, size);
 		assert_int_equal(pl_tlog_tree_hash(&r, size, root), 0);
 		assert_memory_equal(root, want, PL_HASH_BYTES);
 		for (int t = 0; t < 8 && size > 0; t++) {
-			uint64_t idx = t == 0 ? size - 1 : rnd_below(size);
+			uint64_t idx = t == 0 ? size - 1 : pl_test_rnd_below(&rng_state, size);
 			assert_int_equal(pl_tlog_prove_inclusion(&r, size, idx, proof, &np), 0);
 			nref = 0;
 			ref_path(ref, &nref, idx, leaves, 0, size);
@@ -542,7 +530,8 @@ static void test_random_cross_check(void **state)
 				assert_int_equal(pl_tlog_verify_inclusion(leaves[idx], idx, size,
 				                                          proof, np - 1, root),
 				                 PL_EPROOF);
-				proof[np - 1][rnd_below(32)] ^= (uint8_t)(1u << rnd_below(8));
+				proof[np - 1][pl_test_rnd_below(&rng_state, 32)] ^=
+				        (uint8_t)(1u << pl_test_rnd_below(&rng_state, 8));
 				assert_int_equal(pl_tlog_verify_inclusion(leaves[idx], idx, size,
 				                                          proof, np, root),
 				                 PL_EPROOF);
@@ -553,7 +542,7 @@ static void test_random_cross_check(void **state)
 			                 PL_EPROOF);
 		}
 		for (int t = 0; t < 8; t++) {
-			uint64_t old = t == 0 ? size : rnd_below(size + 1);
+			uint64_t old = t == 0 ? size : pl_test_rnd_below(&rng_state, size + 1);
 			assert_int_equal(pl_tlog_prove_consistency(&r, old, size, proof, &np), 0);
 			nref = 0;
 			if (old > 0 && old < size)
@@ -570,7 +559,8 @@ static void test_random_cross_check(void **state)
 				assert_int_equal(pl_tlog_verify_consistency(old - 1, size, root2,
 				                                            root, proof, np),
 				                 PL_EPROOF);
-				proof[rnd_below(np)][rnd_below(32)] ^= 0x10;
+				proof[pl_test_rnd_below(&rng_state, np)]
+				     [pl_test_rnd_below(&rng_state, 32)] ^= 0x10;
 				assert_int_equal(pl_tlog_verify_consistency(old, size, root2, root,
 				                                            proof, np),
 				                 PL_EPROOF);
@@ -667,16 +657,8 @@ static void test_huge_tree(void **state)
 	assert_true(np <= PL_PROOF_MAX_HASHES);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_hashes),         cmocka_unit_test(test_ct_vectors),
-	        cmocka_unit_test(test_merkle_vectors), cmocka_unit_test(test_stored_index),
-	        cmocka_unit_test(test_append_batches), cmocka_unit_test(test_append_contract),
-	        cmocka_unit_test(test_reader_errors),  cmocka_unit_test(test_random_cross_check),
-	        cmocka_unit_test(test_verify_edges),   cmocka_unit_test(test_huge_tree),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_hashes), cmocka_unit_test(test_ct_vectors),
+             cmocka_unit_test(test_merkle_vectors), cmocka_unit_test(test_stored_index),
+             cmocka_unit_test(test_append_batches), cmocka_unit_test(test_append_contract),
+             cmocka_unit_test(test_reader_errors), cmocka_unit_test(test_random_cross_check),
+             cmocka_unit_test(test_verify_edges), cmocka_unit_test(test_huge_tree))

@@ -18,6 +18,8 @@
 
 #include "transport.h"
 
+#include "testutil.h"
+
 /* A server that answers one connection with a canned answer, after delay_ms. */
 struct server {
 	int fd;
@@ -231,12 +233,4 @@ static void test_failures(void **state)
 	pl_buf_release(&g.body);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_post),
-	        cmocka_unit_test(test_failures),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_post), cmocka_unit_test(test_failures))

@@ -22,6 +22,8 @@
 #include <parley/tlog.h>
 #include <parley/witness.h>
 
+#include "testutil.h"
+
 #define ORIGIN "log.example"
 #define NOW    1700000000u
 
@@ -863,19 +865,12 @@ static void test_request_format(void **state)
 	pl_buf_release(&body);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse),
-	        cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_keys_and_reopen, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_race, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_client_real, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_client_answers, setup, teardown),
-	        cmocka_unit_test(test_peer_parse),
-	        cmocka_unit_test_setup_teardown(test_request_format, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse),
+             cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_keys_and_reopen, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_race, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_client_real, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_client_answers, setup, teardown),
+             cmocka_unit_test(test_peer_parse),
+             cmocka_unit_test_setup_teardown(test_request_format, setup, teardown))
