@@ -51,7 +51,8 @@ static void usage(FILE *f)
 	      "records carry the party's signature: with its signer key (--skey, --identity)\n"
 	      "it is made at once; without, the record text is printed for the party to sign,\n"
 	      "and --signed logs the signed note. verify checks a stopped exchange's whole\n"
-	      "store, read-only: every record, every stored hash, the newest checkpoint.\n"
+	      "store, read-only: every record, every stored hash, every payload, the newest\n"
+	      "checkpoint, and that the store holds what the published file says was signed.\n"
 	      "See parleyd(8) and parleyd.conf(5).\n"
 	      "Exit status: 0 ok, 1 the store does not hold together (damage found), 2 usage,\n"
 	      "configuration or I/O error (or the exchange is running), 3 the exchange refused.\n",
