@@ -60,6 +60,18 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 	return PL_EXIT_USAGE;
 }
 
+int cli_operands(const char *cmd, int argc, char **argv, const char **id)
+{
+	if (id && argc - optind != 1)
+		return cli_usage(cmd, argc == optind ? "missing the record ID"
+		                                     : "more than one record ID");
+	if (!id && optind != argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (id)
+		*id = argv[optind];
+	return PL_EXIT_OK;
+}
+
 int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
                           const char **profile, bool *json)
 {

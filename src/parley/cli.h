@@ -75,6 +75,13 @@ void cli_getopt_reset(void);
 int cli_bad_option(const char *cmd, int c, char **argv);
 
 /*
+ * Checks the operands left after getopt_long(): with id non-NULL exactly one,
+ * the record ID, stored in *id; otherwise none. Returns PL_EXIT_OK, or
+ * PL_EXIT_USAGE after printing what is wrong.
+ */
+int cli_operands(const char *cmd, int argc, char **argv, const char **id);
+
+/*
  * Parses the options of a verb that takes only --profile, --json and --help
  * (help is its --help text). Returns -1 to go on, with optind at the first
  * operand; otherwise the verb's exit code (0 after --help).
