@@ -249,11 +249,8 @@ int cmd_log_audit(int argc, char **argv)
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	ret = cli_profile_json_opts("log audit", audit_help, argc, argv, &profile, &a.json);
+	ret = cli_profile_json_opts("log audit", audit_help, argc, argv, &profile, &a.json, NULL);
 	if (ret >= 0)
-		goto out;
-	ret = cli_operands("log audit", argc, argv, NULL);
-	if (ret)
 		goto out;
 	a.progress = isatty(STDERR_FILENO) == 1;
 	ret = session_open(&a.s, "log audit", profile);

@@ -275,11 +275,8 @@ int cmd_thread(int argc, char **argv)
 	int ret;
 
 	memset(&t, 0, sizeof(t));
-	ret = cli_profile_json_opts("thread", thread_help, argc, argv, &profile, &t.json);
+	ret = cli_profile_json_opts("thread", thread_help, argc, argv, &profile, &t.json, &id);
 	if (ret >= 0)
-		goto out;
-	ret = cli_operands("thread", argc, argv, &id);
-	if (ret)
 		goto out;
 	ret = session_open(&t.s, "thread", profile);
 	if (ret)
