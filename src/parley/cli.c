@@ -60,8 +60,20 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 	return PL_EXIT_USAGE;
 }
 
+int cli_operands(const char *cmd, int argc, char **argv, const char **id)
+{
+	if (id && argc - optind != 1)
+		return cli_usage(cmd, argc == optind ? "missing the record ID"
+		                                     : "more than one record ID");
+	if (!id && optind != argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (id)
+		*id = argv[optind];
+	return PL_EXIT_OK;
+}
+
 int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
-                          const char **profile, bool *json)
+                          const char **profile, bool *json, const char **id)
 {
 	static const struct option opts[] = {
 	        {"profile", required_argument, NULL, 'P'},
@@ -86,7 +98,7 @@ int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **ar
 			return cli_bad_option(cmd, c, argv);
 		}
 	}
-	return -1;
+	return cli_operands(cmd, argc, argv, id) ? PL_EXIT_USAGE : -1;
 }
 
 int cli_read_fd(int fd, size_t max, struct pl_buf *out)

@@ -75,12 +75,20 @@ void cli_getopt_reset(void);
 int cli_bad_option(const char *cmd, int c, char **argv);
 
 /*
+ * Checks the operands left after getopt_long(): with id non-NULL exactly one,
+ * the record ID, stored in *id; otherwise none. Returns PL_EXIT_OK, or
+ * PL_EXIT_USAGE after printing what is wrong.
+ */
+int cli_operands(const char *cmd, int argc, char **argv, const char **id);
+
+/*
  * Parses the options of a verb that takes only --profile, --json and --help
- * (help is its --help text). Returns -1 to go on, with optind at the first
- * operand; otherwise the verb's exit code (0 after --help).
+ * (help is its --help text), then its operands as cli_operands() does (id:
+ * where the one record ID goes, or NULL for none). Returns -1 to go on;
+ * otherwise the verb's exit code (0 after --help).
  */
 int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
-                          const char **profile, bool *json);
+                          const char **profile, bool *json, const char **id);
 
 /*
  * Reads all of fd into out, at most max bytes. Returns 0, PL_ETOOBIG when the

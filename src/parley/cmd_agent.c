@@ -792,10 +792,9 @@ int cmd_agent(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc) {
-		ret = cli_usage("agent", "unexpected argument '%s'", argv[optind]);
+	ret = cli_operands("agent", argc, argv, NULL);
+	if (ret)
 		goto out;
-	}
 	if (!ag.exec && ag.exec_plaintext) {
 		ret = cli_usage("agent", "--exec-plaintext needs --exec");
 		goto out;

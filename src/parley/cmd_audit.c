@@ -249,13 +249,9 @@ int cmd_log_audit(int argc, char **argv)
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	ret = cli_profile_json_opts("log audit", audit_help, argc, argv, &profile, &a.json);
+	ret = cli_profile_json_opts("log audit", audit_help, argc, argv, &profile, &a.json, NULL);
 	if (ret >= 0)
 		goto out;
-	if (optind != argc) {
-		ret = cli_usage("log audit", "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
 	a.progress = isatty(STDERR_FILENO) == 1;
 	ret = session_open(&a.s, "log audit", profile);
 	if (ret == PL_EXIT_OK)

@@ -585,7 +585,7 @@ int cmd_dossier(int argc, char **argv)
 	};
 	/* Static: the session, the checkpoint and the disclosures are large. */
 	static struct export e;
-	const char *profile = NULL;
+	const char *profile = NULL, *id = NULL;
 	uint64_t wait_s = DOSSIER_WAIT_SECONDS;
 	int c, ret;
 
@@ -624,11 +624,9 @@ int cmd_dossier(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (argc - optind != 1) {
-		ret = cli_usage("dossier", argc == optind ? "missing the record ID"
-		                                          : "more than one record ID");
+	ret = cli_operands("dossier", argc, argv, &id);
+	if (ret)
 		goto out;
-	}
 	if (!e.output || !e.output[0]) {
 		ret = cli_usage("dossier", "missing --output FILE");
 		goto out;
@@ -636,7 +634,7 @@ int cmd_dossier(int argc, char **argv)
 	e.wait_ms = wait_s * 1000;
 	ret = session_open(&e.s, "dossier", profile);
 	if (ret == PL_EXIT_OK)
-		ret = run_export(&e, argv[optind]);
+		ret = run_export(&e, id);
 out:
 	export_release(&e);
 	return ret;

@@ -535,10 +535,9 @@ int cmd_init(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc) {
-		ret = cli_usage("init", "unexpected argument '%s'", argv[optind]);
+	ret = cli_operands("init", argc, argv, NULL);
+	if (ret)
 		goto out;
-	}
 	if (!a.exchange || !a.party || !a.key_dir) {
 		ret = cli_usage("init", "needs --exchange, --party and --key-dir");
 		goto out;

@@ -11,10 +11,10 @@
 
 #include <parley/client.h>
 #include <parley/line.h>
+#include <parley/member.h>
 #include <parley/proof.h>
 #include <parley/record.h>
 #include <parley/timestamp.h>
-#include <parley/tlog.h>
 
 #include "session.h"
 #include "banned.h"
@@ -99,26 +99,21 @@ static int prove(struct line_report *lr, const struct session_record *sr, const 
 {
 	struct pl_proof *p = NULL;
 	struct pl_checkpoint cp;
-	uint8_t leaf[PL_HASH_BYTES];
 	char sid[17];
 	int ret = PL_EXIT_FAIL, err;
 
 	session_short_id(sid, sr->id);
-	err = pl_proof_parse(&p, proof, proof_len);
-	if (err) {
-		cli_error("line: proof of record %s: %s", sid, pl_strerror(err));
-		goto out;
-	}
-	pl_tlog_leaf_hash(leaf, sr->text, sr->len);
-	err = pl_proof_verify(p, leaf, lr->s.profile.origin, &lr->s.profile.log_key, 1, &cp, NULL);
-	if (err) {
-		cli_error("line: proof of record %s: does not hold: %s", sid, pl_strerror(err));
-		goto out;
-	}
-	if (p->index != sr->index) {
+	err = pl_member_proof_check(proof, proof_len, sr->text, sr->len, sr->index,
+	                            lr->s.profile.origin, &lr->s.profile.log_key, &p, &cp);
+	if (err == PL_ERANGE) {
 		cli_error("line: proof of record %s: proves index %" PRIu64
 		          ", but the exchange gave the record at %" PRIu64,
 		          sid, p->index, sr->index);
+		goto out;
+	}
+	if (err) {
+		cli_error("line: proof of record %s: %s%s", sid, p ? "does not hold: " : "",
+		          pl_strerror(err));
 		goto out;
 	}
 	if (!lr->cp || lr->cp_len != p->checkpoint_len ||
@@ -241,7 +236,7 @@ static int page(struct line_report *lr, const struct pl_client_line *pg)
 		memset(&sr, 0, sizeof(sr));
 		ret = session_verify_entry(&lr->s, &e, &sr);
 		if (!ret)
-			ret = prove(lr, &sr, le->proof ? le->proof : "", le->proof_len);
+			ret = prove(lr, &sr, le->proof, le->proof_len);
 		if (ret) {
 			session_record_release(&sr);
 			break;

@@ -170,10 +170,9 @@ int cmd_note(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc) {
-		ret = cli_usage("note", "unexpected argument '%s'", argv[optind]);
+	ret = cli_operands("note", argc, argv, NULL);
+	if (ret)
 		goto out;
-	}
 	if (nkeys == 0) {
 		ret = cli_usage("note", "%s needs --key", sub);
 		goto out;

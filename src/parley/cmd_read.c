@@ -491,17 +491,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 			goto out;
 		}
 	}
-	if (takes_id) {
-		if (argc - optind != 1) {
-			ret = cli_usage(cmd, argc == optind ? "missing the record ID"
-			                                    : "more than one record ID");
-			goto out;
-		}
-		a->id = argv[optind];
-	} else if (optind != argc) {
-		ret = cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
+	if (cli_operands(cmd, argc, argv, takes_id ? &a->id : NULL))
+		ret = PL_EXIT_USAGE;
 out:
 	return ret;
 }

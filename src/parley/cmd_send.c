@@ -721,17 +721,9 @@ static int check_args(struct author_args *a, int argc, char **argv, const char *
 {
 	int ret = PL_EXIT_OK;
 
-	if (a->spec->takes_id) {
-		if (argc - optind != 1) {
-			ret = cli_usage(cmd, argc == optind ? "missing the record ID"
-			                                    : "more than one record ID");
-			goto out;
-		}
-		a->id = argv[optind];
-	} else if (optind != argc) {
-		ret = cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	ret = cli_operands(cmd, argc, argv, a->spec->takes_id ? &a->id : NULL);
+	if (ret)
 		goto out;
-	}
 	if ((a->spec->allowed & O_TO) && a->nto == 0) {
 		ret = cli_usage(cmd, "needs at least one --to");
 		goto out;

@@ -271,23 +271,18 @@ int cmd_thread(int argc, char **argv)
 {
 	/* Static: a session holds large fixed-size members. */
 	static struct thread t;
-	const char *profile = NULL;
+	const char *profile = NULL, *id = NULL;
 	int ret;
 
 	memset(&t, 0, sizeof(t));
-	ret = cli_profile_json_opts("thread", thread_help, argc, argv, &profile, &t.json);
+	ret = cli_profile_json_opts("thread", thread_help, argc, argv, &profile, &t.json, &id);
 	if (ret >= 0)
 		goto out;
-	if (argc - optind != 1) {
-		ret = cli_usage("thread", argc == optind ? "missing the record ID"
-		                                         : "more than one record ID");
-		goto out;
-	}
 	ret = session_open(&t.s, "thread", profile);
 	if (ret)
 		goto out;
 	t.tl.now = session_now();
-	ret = load(&t, argv[optind]);
+	ret = load(&t, id);
 	if (ret == PL_EXIT_OK)
 		ret = show(&t);
 out:

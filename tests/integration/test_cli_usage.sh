@@ -50,4 +50,22 @@ expect 2 "advise with a bad --position" "$PARLEY" advise 0123456789 --position y
 expect 2 "inbox --wait not a number" "$PARLEY" inbox --wait soon
 expect 2 "log without a sub-command" "$PARLEY" log
 expect 2 "log checkpoint with an argument" "$PARLEY" log checkpoint extra
+# The operands after the options: one record ID, or none; each message and pointer to --help exact.
+while IFS='|' read -r verb args msg; do
+	# shellcheck disable=SC2086 # verb and args are words
+	expect 2 "$verb $args" "$PARLEY" $verb $args
+	printf 'parley %s: %s\nTry '"'"'parley %s --help'"'"'.\n' "$verb" "$msg" "$verb" >"$T/want"
+	ok "$verb $args: says exactly what is wrong" cmp -s "$T/want" "$T/err"
+done <<'EOF'
+thread||missing the record ID
+thread|a b|more than one record ID
+dossier|--output x|missing the record ID
+dossier|a b --output x|more than one record ID
+show|a b|more than one record ID
+statement|x|unexpected argument 'x'
+inbox|extra|unexpected argument 'extra'
+init|extra|unexpected argument 'extra'
+agent|extra|unexpected argument 'extra'
+log audit|extra|unexpected argument 'extra'
+EOF
 finish
