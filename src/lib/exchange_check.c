@@ -781,39 +781,6 @@ out:
 }
 
 /*
- * Takes a shared lock on the data directory's lock file, which a running
- * exchange holds exclusively: PL_ESTATE while one runs, and none starts
- * while the store is verified. No lock file: no exchange ever ran there.
- * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
- */
-static int check_lock(const char *dir, int *fd, struct pl_buf *err)
-{
-	char *path = pl__path_join(dir, PL_EXCHANGE_LOCK_FILE);
-	int ret = 0;
-
-	*fd = -1;
-	if (!path)
-		return PL_ENOMEM;
-	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (*fd < 0) {
-		if (errno != ENOENT) {
-			ret = PL_EIO;
-			if (err)
-				(void)!pl_buf_addf(err, "%s: %s", path, strerror(errno));
-		}
-	} else if (flock(*fd, LOCK_SH | LOCK_NB) != 0) {
-		ret = errno == EWOULDBLOCK ? PL_ESTATE : PL_EIO;
-		if (err)
-			(void)!pl_buf_addf(err, "%s: %s", path,
-			                   ret == PL_ESTATE
-			                           ? "the exchange is running; stop parleyd first"
-			                           : strerror(errno));
-	}
-	free(path);
-	return ret;
-}
-
-/*
  * The newest checkpoint: signed by the log key, for the store's origin, with its size.
  * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
@@ -937,7 +904,10 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	ret = check_lock(dir, &lockfd, err);
+	/* A shared lock on the lock file a running exchange holds exclusively: PL_ESTATE while one
+	 * runs, and none starts while the store is verified. No lock file: no exchange ever ran. */
+	ret = pl__ex_lock_file(dir, false, "the exchange is running; stop parleyd first", &lockfd,
+	                       err);
 	if (ret)
 		goto out;
 	if (access(db, R_OK) != 0) {

@@ -70,6 +70,20 @@ int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap,
  */
 char *pl__path_join(const char *dir, const char *file);
 
+struct pl_buf;
+
+/*
+ * Takes the data directory dir's exchange lock file, without waiting: the
+ * writer creates it (owner-only, never through a symlink) and locks it
+ * exclusively; a reader locks an existing one shared and takes a missing one
+ * as no lock (0 with *fd -1). *fd is the open file (or -1), which the caller
+ * closes to release the lock, whatever is returned. Returns 0, PL_ENOMEM,
+ * PL_EIO, or PL_ESTATE when the other side holds the lock, with "path: why"
+ * (why being `busy` for PL_ESTATE) added to err when err is not NULL.
+ * Implemented in exchange_life.c.
+ */
+int pl__ex_lock_file(const char *dir, bool writer, const char *busy, int *fd, struct pl_buf *err);
+
 /*
  * Reads a whole small file from fd into buf (cap bytes). Returns 0 with *len
  * set, PL_ETOOBIG when the file holds more than cap bytes, or PL_EIO.
