@@ -471,11 +471,8 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 	ex_reader_put(ex, s);
 	pl_buf_release(&note);
 	free(leaves);
-	if (ret) {
-		out->len = old;
-		if (out->data)
-			out->data[old] = '\0';
-	}
+	if (ret)
+		pl__buf_truncate(out, old);
 	return ret;
 }
 

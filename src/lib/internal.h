@@ -73,6 +73,12 @@ char *pl__path_join(const char *dir, const char *file);
 struct pl_buf;
 
 /*
+ * Cuts b back to its first len bytes (len <= b->len), still NUL-terminated:
+ * how a builder takes back what it appended before failing. Implemented in buf.c.
+ */
+void pl__buf_truncate(struct pl_buf *b, size_t len);
+
+/*
  * Takes the data directory dir's exchange lock file, without waiting: the
  * writer creates it (owner-only, never through a symlink) and locks it
  * exclusively; a reader locks an existing one shared and takes a missing one
