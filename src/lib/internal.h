@@ -55,6 +55,28 @@ static inline bool pl__next_line(const char *text, size_t len, size_t *pos, cons
 	return nl != NULL;
 }
 
+/* Takes the next line of text[*pos..len) and is true when it is exactly expect. */
+static inline bool pl__next_line_is(const char *text, size_t len, size_t *pos, const char *expect)
+{
+	const char *line;
+	size_t n;
+
+	return pl__next_line(text, len, pos, &line, &n) && n == strlen(expect) &&
+	       memcmp(line, expect, n) == 0;
+}
+
+/*
+ * The bounds a text parser checks first: PL_EINVAL without somewhere to put
+ * the result (out NULL) or with a NULL text of some length, PL_ETOOBIG over
+ * max bytes, otherwise 0.
+ */
+static inline int pl__text_bounds(const void *out, const char *text, size_t len, size_t max)
+{
+	if (out == NULL || (text == NULL && len > 0))
+		return PL_EINVAL;
+	return len > max ? PL_ETOOBIG : 0;
+}
+
 /*
  * Reads the single line of a small key file into buf (cap bytes), without its
  * optional final newline. A secret file is opened without following a
