@@ -317,30 +317,36 @@ uint64_t pl_exchange_size(struct pl_exchange *ex)
 	return n;
 }
 
-/* Appends the newest checkpoint (cosigned, when it is) to out. Thread: any reader's. */
-int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out)
+/*
+ * Appends one of the published texts (*text, *len: fields of ex that
+ * st_mu guards) to out; PL_ENOTFOUND while there is none.
+ * Thread: any reader's.
+ */
+static int ex_published_copy(struct pl_exchange *ex, char *const *text, const size_t *len,
+                             struct pl_buf *out)
 {
 	int ret;
 
-	if (!ex || !out)
-		return PL_EINVAL;
 	pthread_mutex_lock(&ex->st_mu);
-	ret = ex->checkpoint ? pl_buf_add(out, ex->checkpoint, ex->checkpoint_len) : PL_ENOTFOUND;
+	ret = *text ? pl_buf_add(out, *text, *len) : PL_ENOTFOUND;
 	pthread_mutex_unlock(&ex->st_mu);
 	return ret;
+}
+
+/* Appends the newest checkpoint (cosigned, when it is) to out. Thread: any reader's. */
+int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out)
+{
+	if (!ex || !out)
+		return PL_EINVAL;
+	return ex_published_copy(ex, &ex->checkpoint, &ex->checkpoint_len, out);
 }
 
 /* Appends the newest cosigned checkpoint to out. Thread: any reader's. */
 int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out)
 {
-	int ret;
-
 	if (!ex || !out)
 		return PL_EINVAL;
-	pthread_mutex_lock(&ex->st_mu);
-	ret = ex->cosigned ? pl_buf_add(out, ex->cosigned, ex->cosigned_len) : PL_ENOTFOUND;
-	pthread_mutex_unlock(&ex->st_mu);
-	return ret;
+	return ex_published_copy(ex, &ex->cosigned, &ex->cosigned_len, out);
 }
 
 /* Appends the stored checkpoint of a published size to out. Thread: any reader's. */
