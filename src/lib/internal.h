@@ -87,6 +87,13 @@ static inline int pl__text_bounds(const void *out, const char *text, size_t len,
 int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap, size_t *len);
 
 /*
+ * Makes a new entry at path (a file, or a directory with or without a final
+ * '/') durable by syncing the directory that holds it; a file system that
+ * cannot sync a directory is let be. Returns 0 or PL_EIO. Implemented in key.c.
+ */
+int pl__sync_parent(const char *path);
+
+/*
  * Returns "dir/file" in a new string the caller frees, or NULL when out of
  * memory or longer than PATH_MAX. Implemented in buf.c.
  */
