@@ -104,7 +104,7 @@ int pl_proof_parse(struct pl_proof **out, const char *text, size_t len)
 	struct pl_proof *p = NULL;
 	const char *line;
 	size_t pos = 0, n;
-	int ret = PL_EMALFORMED;
+	int ret;
 
 	ret = pl__text_bounds(out, text, len, PL_TLOG_PROOF_MAX_BYTES);
 	if (ret != 0)

@@ -778,7 +778,7 @@ int pl_tindex_proof_parse(struct pl_tindex_proof **out, const char *text, size_t
 	const char *line;
 	size_t pos = 0, n, cap = 0;
 	bool have;
-	int ret = PL_EMALFORMED;
+	int ret;
 
 	ret = pl__text_bounds(out, text, len, PL_TINDEX_PROOF_MAX_BYTES);
 	if (ret != 0)
