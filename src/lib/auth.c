@@ -120,11 +120,8 @@ int pl_auth_sign(struct pl_buf *out, const struct pl_skey *sk, const char *metho
 	pl_b64_encode(sig_b64, sig, sizeof(sig));
 	ret = pl_buf_addf(out, PL_AUTH_SCHEME " key=%s+%s, time=%llu, nonce=%s, sig=%s", sk->name,
 	                  id_hex, (unsigned long long)now, nonce_hex, sig_b64);
-	if (ret) {
-		out->len = old;
-		if (out->data)
-			out->data[old] = '\0';
-	}
+	if (ret)
+		pl__buf_truncate(out, old);
 out:
 	pl_buf_release(&m);
 	sodium_memzero(sig, sizeof(sig));

@@ -30,6 +30,13 @@ void pl_buf_reset(struct pl_buf *b)
 		b->data[0] = '\0';
 }
 
+void pl__buf_truncate(struct pl_buf *b, size_t len)
+{
+	b->len = len;
+	if (b->data)
+		b->data[len] = '\0';
+}
+
 /* Makes room for n more bytes plus the terminator. */
 static int buf_grow(struct pl_buf *b, size_t n)
 {

@@ -167,11 +167,8 @@ int pl_checkpoint_format(const struct pl_checkpoint *cp, struct pl_buf *out)
 	/* Whatever was built must parse back: one bound for writers and readers. */
 	if (!ret && out->len - old > PL_CHECKPOINT_MAX_BYTES)
 		ret = PL_EINVAL;
-	if (ret) {
-		out->len = old;
-		if (out->data)
-			out->data[old] = '\0';
-	}
+	if (ret)
+		pl__buf_truncate(out, old);
 out:
 	return ret;
 }

@@ -60,11 +60,8 @@ int pl_cosignature_message(struct pl_buf *out, uint64_t timestamp, const char *t
 	ret = pl_buf_addf(out, PL_COSIGNATURE_HEADER "time %" PRIu64 "\n", timestamp);
 	if (!ret)
 		ret = pl_buf_add(out, text, len);
-	if (ret) {
-		out->len = old;
-		if (out->data)
-			out->data[old] = '\0';
-	}
+	if (ret)
+		pl__buf_truncate(out, old);
 out:
 	return ret;
 }
@@ -114,11 +111,8 @@ int pl_cosignature_sign(struct pl_buf *line, const struct pl_skey *key, uint64_t
 		ret = pl_b64_append(line, raw, sizeof(raw));
 	if (!ret)
 		ret = pl_buf_add(line, "\n", 1);
-	if (ret) {
-		line->len = old;
-		if (line->data)
-			line->data[old] = '\0';
-	}
+	if (ret)
+		pl__buf_truncate(line, old);
 out:
 	return ret;
 }

@@ -48,9 +48,7 @@ int pl_b64_append(struct pl_buf *b, const uint8_t *in, size_t n)
 		pl_b64_encode(chunk, in + i, k);
 		ret = pl_buf_add(b, chunk, PL_B64_LEN(k));
 		if (ret) {
-			b->len = old;
-			if (b->data)
-				b->data[old] = '\0';
+			pl__buf_truncate(b, old);
 			break;
 		}
 	}

@@ -19,6 +19,7 @@
 #include <parley/tiles.h>
 #include <parley/tlog.h>
 
+#include "exchange_int.h"
 #include "internal.h"
 #include "store.h"
 
@@ -232,11 +233,6 @@ int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32],
 /* ---- pl_exchange_verify() ---- */
 
 /* One author's chain head while the log is replayed. */
-struct check_head {
-	char author[PL_RECORD_NAME_MAX + 1];
-	struct pl_chain_link link;
-};
-
 /* A party as its register and revoke records say it is. */
 struct check_party {
 	struct pl_store_party p;
@@ -247,7 +243,7 @@ struct check {
 	const struct pl_exchange_verify_cb *cb;
 	struct pl_exchange_verify_stats st;
 	struct pl_store *s;
-	struct check_head *heads;
+	struct ex_head *heads;
 	size_t heads_cap, nheads;
 	struct check_party *parties; /* in log order */
 	size_t parties_cap, nparties;
@@ -283,43 +279,26 @@ static void check_progress(struct check *c, const char *phase, uint64_t done, ui
 }
 
 /*
- * The slot of author in the open-addressing table of heads (cap a power of two).
- * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
- */
-static size_t check_head_slot(const struct check_head *t, size_t cap, const char *author)
-{
-	uint64_t hv = 1469598103934665603u;
-	size_t i;
-
-	for (const char *p = author; *p; p++)
-		hv = (hv ^ (unsigned char)*p) * 1099511628211u;
-	for (i = (size_t)hv & (cap - 1); t[i].author[0] && strcmp(t[i].author, author) != 0;
-	     i = (i + 1) & (cap - 1))
-		;
-	return i;
-}
-
-/*
  * The head slot of author, the table grown to keep it at most half full. NULL: no memory.
  * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
-static struct check_head *check_head(struct check *c, const char *author)
+static struct ex_head *check_head(struct check *c, const char *author)
 {
 	size_t i;
 
 	if (2 * (c->nheads + 1) > c->heads_cap) {
 		size_t cap = c->heads_cap ? 2 * c->heads_cap : 64;
-		struct check_head *t = calloc(cap, sizeof(*t));
+		struct ex_head *t = calloc(cap, sizeof(*t));
 		if (!t)
 			return NULL;
 		for (size_t k = 0; k < c->heads_cap; k++)
 			if (c->heads[k].author[0])
-				t[check_head_slot(t, cap, c->heads[k].author)] = c->heads[k];
+				t[ex_head_slot(t, cap, c->heads[k].author)] = c->heads[k];
 		free(c->heads);
 		c->heads = t;
 		c->heads_cap = cap;
 	}
-	i = check_head_slot(c->heads, c->heads_cap, author);
+	i = ex_head_slot(c->heads, c->heads_cap, author);
 	if (!c->heads[i].author[0]) {
 		snprintf(c->heads[i].author, sizeof(c->heads[i].author), "%s", author);
 		c->nheads++;
@@ -474,7 +453,7 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, s
 	struct pl_store_record meta;
 	struct pl_note *n = NULL;
 	struct pl_chain_link link;
-	struct check_head *h;
+	struct ex_head *h;
 	uint8_t leaf[PL_HASH_BYTES], id[PL_HASH_BYTES];
 	uint64_t hi = pl_tlog_stored_index(0, index);
 	char why[CHECK_FINDING_MAX];
@@ -781,39 +760,6 @@ out:
 }
 
 /*
- * Takes a shared lock on the data directory's lock file, which a running
- * exchange holds exclusively: PL_ESTATE while one runs, and none starts
- * while the store is verified. No lock file: no exchange ever ran there.
- * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
- */
-static int check_lock(const char *dir, int *fd, struct pl_buf *err)
-{
-	char *path = pl__path_join(dir, PL_EXCHANGE_LOCK_FILE);
-	int ret = 0;
-
-	*fd = -1;
-	if (!path)
-		return PL_ENOMEM;
-	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (*fd < 0) {
-		if (errno != ENOENT) {
-			ret = PL_EIO;
-			if (err)
-				(void)!pl_buf_addf(err, "%s: %s", path, strerror(errno));
-		}
-	} else if (flock(*fd, LOCK_SH | LOCK_NB) != 0) {
-		ret = errno == EWOULDBLOCK ? PL_ESTATE : PL_EIO;
-		if (err)
-			(void)!pl_buf_addf(err, "%s: %s", path,
-			                   ret == PL_ESTATE
-			                           ? "the exchange is running; stop parleyd first"
-			                           : strerror(errno));
-	}
-	free(path);
-	return ret;
-}
-
-/*
  * The newest checkpoint: signed by the log key, for the store's origin, with its size.
  * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
@@ -937,7 +883,10 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	ret = check_lock(dir, &lockfd, err);
+	/* A shared lock on the lock file a running exchange holds exclusively: PL_ESTATE while one
+	 * runs, and none starts while the store is verified. No lock file: no exchange ever ran. */
+	ret = pl__ex_lock_file(dir, false, "the exchange is running; stop parleyd first", &lockfd,
+	                       err);
 	if (ret)
 		goto out;
 	if (access(db, R_OK) != 0) {

@@ -326,9 +326,10 @@ static inline size_t ex_dir_find(const struct pl_exchange *ex, const char *name)
 }
 
 /*
- * The committed-head cache (exchange.c): the slot of author in table t of cap
- * slots (a power of two), its own or the free one it would take.
- * Thread: any, under head_mu.
+ * The committed-head cache (exchange.c) and the verifier's table of heads
+ * (exchange_check.c): the slot of author in table t of cap slots (a power of
+ * two), its own or the free one it would take.
+ * Thread: any, under head_mu; or the verifier's, with no exchange open.
  */
 static inline size_t ex_head_slot(const struct ex_head *t, size_t cap, const char *author)
 {

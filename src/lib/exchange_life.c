@@ -449,30 +449,33 @@ out:
 }
 
 /*
- * Takes the data directory's lock, so that a second process (a `parleyd
- * party add` while `parleyd serve` runs) cannot append behind the
- * sequencer's back.
- * Thread: open's.
+ * The exchange lock file's one rule, for the exchange (writer) and its
+ * verifier (reader): see internal.h.
+ * Thread: open's (the exchange's), or the verifier's.
  */
-static int ex_lock(struct pl_exchange *ex, struct pl_buf *err)
+int pl__ex_lock_file(const char *dir, bool writer, const char *busy, int *fd, struct pl_buf *err)
 {
-	char *path = pl__path_join(ex->dir, PL_EXCHANGE_LOCK_FILE);
+	char *path = pl__path_join(dir, PL_EXCHANGE_LOCK_FILE);
 	int ret = 0;
 
+	*fd = -1;
 	if (!path)
 		return PL_ENOMEM;
-	ex->lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (ex->lockfd < 0) {
-		ret = PL_EIO;
-		if (err)
-			(void)!pl_buf_addf(err, "%s: %s", path, strerror(errno));
-	} else if (flock(ex->lockfd, LOCK_EX | LOCK_NB) != 0) {
+	if (writer)
+		*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	else
+		*fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0) {
+		if (writer || errno != ENOENT) {
+			ret = PL_EIO;
+			if (err)
+				(void)!pl_buf_addf(err, "%s: %s", path, strerror(errno));
+		}
+	} else if (flock(*fd, (writer ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
 		ret = errno == EWOULDBLOCK ? PL_ESTATE : PL_EIO;
 		if (err)
 			(void)!pl_buf_addf(err, "%s: %s", path,
-			                   ret == PL_ESTATE
-			                           ? "another process has the exchange open"
-			                           : strerror(errno));
+			                   ret == PL_ESTATE ? busy : strerror(errno));
 	}
 	free(path);
 	return ret;
@@ -660,7 +663,10 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	}
 	ret = pl_store_probe(dir);
 	if (!ret)
-		ret = ex_lock(ex, errdetail);
+		/* so that a second process (a `parleyd party add` while `parleyd serve` runs)
+		 * cannot append behind the sequencer's back */
+		ret = pl__ex_lock_file(ex->dir, true, "another process has the exchange open",
+		                       &ex->lockfd, errdetail);
 	if (!ret)
 		ret = pl_store_open(&ex->w, dir, true, errdetail);
 	if (ret)

@@ -189,35 +189,26 @@ static int ex_load_about(struct pl_exchange *ex, uint64_t index, enum pl_ref_rol
 }
 
 /*
- * The deadline of the send at send_index passed: appends the `expire` its
- * state calls for (a relayed send nobody conveyed expires for its
+ * The `expire` the state of send (id, its records about it sib[0..nsib))
+ * calls for, into *out: a relayed send nobody conveyed expires for its
  * intermediary and every recipient; otherwise for the recipients that
- * neither accepted nor refused), or nothing when there is nothing to expire.
+ * neither accepted nor refused. *out stays NULL when it is already expired
+ * or was declined. Returns 0 or PL_ENOMEM.
  * Thread: the sequencer.
  */
-static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t send_index)
+static int ex_expire_of(const struct pl_record *send, const uint8_t id[static PL_HASH_BYTES],
+                        struct pl_record *const *sib, size_t nsib, struct pl_record **out)
 {
-	struct pl_record *send = NULL, *r = NULL;
-	struct pl_record **sib = NULL;
-	struct pl_store_record meta;
-	size_t nsib = 0;
-	uint64_t index;
-	bool relayed, stalled;
-	int ret;
+	bool relayed = (send->has & PL_RECORD_HAS_VIA) != 0;
+	bool stalled = relayed && !ex_sib_by(sib, nsib, PL_KIND_CONVEY, NULL);
+	struct pl_record *r;
 
-	ret = ex_load_about(ex, send_index, PL_ROLE_SUBJECT, &send, &meta, &sib, &nsib);
-	if (ret)
-		goto out;
-	relayed = (send->has & PL_RECORD_HAS_VIA) != 0;
-	stalled = relayed && !ex_sib_by(sib, nsib, PL_KIND_CONVEY, NULL);
 	if (ex_sib_by(sib, nsib, PL_KIND_EXPIRE, NULL) ||
 	    (relayed && ex_sib_by(sib, nsib, PL_KIND_DECLINE, NULL)))
-		goto out;
-	r = ex_about(PL_KIND_EXPIRE, meta.id);
-	if (!r) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
+		return 0;
+	r = ex_about(PL_KIND_EXPIRE, id);
+	if (!r)
+		return PL_ENOMEM;
 	r->time = send->deadline > send->time ? send->deadline : send->time;
 	if (stalled) {
 		r->has |= PL_RECORD_HAS_VIA;
@@ -229,38 +220,26 @@ static int ex_append_expire(struct pl_exchange *ex, struct ex_batch *b, uint64_t
 			continue;
 		memcpy(r->to[r->nto++], send->to[i], sizeof(r->to[0]));
 	}
-	if (r->nto)
-		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
-out:
-	ex_sib_free(sib, nsib);
-	free(send);
-	free(r);
-	return ret < 0 ? ret : 0;
+	*out = r;
+	return 0;
 }
 
 /*
- * The window of the check at check_index closed: appends the `unanswered`
- * naming the ends that did not answer, or nothing when both did (or it is
- * already logged).
+ * The `unanswered` naming the ends of check (id, its records about it
+ * sib[0..nsib)) that did not answer, into *out; *out stays NULL when it is
+ * already logged. Returns 0 or PL_ENOMEM.
  * Thread: the sequencer.
  */
-static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint64_t check_index)
+static int ex_unanswered_of(const struct pl_record *check, const uint8_t id[static PL_HASH_BYTES],
+                            struct pl_record *const *sib, size_t nsib, struct pl_record **out)
 {
-	struct pl_record *check = NULL, *r = NULL;
-	struct pl_record **sib = NULL;
-	struct pl_store_record meta;
-	size_t nsib = 0;
-	uint64_t index;
-	int ret;
+	struct pl_record *r;
 
-	ret = ex_load_about(ex, check_index, PL_ROLE_CHECK, &check, &meta, &sib, &nsib);
-	if (ret || ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
-		goto out;
-	r = ex_about(PL_KIND_UNANSWERED, meta.id);
-	if (!r) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
+	if (ex_sib_by(sib, nsib, PL_KIND_UNANSWERED, NULL))
+		return 0;
+	r = ex_about(PL_KIND_UNANSWERED, id);
+	if (!r)
+		return PL_ENOMEM;
 	r->has |= PL_RECORD_HAS_LINE;
 	memcpy(r->line, check->line, sizeof(r->line));
 	r->time = check->deadline;
@@ -268,29 +247,44 @@ static int ex_append_unanswered(struct pl_exchange *ex, struct ex_batch *b, uint
 		if (!ex_sib_by(sib, nsib, PL_KIND_ANSWER, check->to[i]))
 			memcpy(r->to[r->nto++], check->to[i], sizeof(r->to[0]));
 	}
-	if (r->nto)
-		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
-out:
-	ex_sib_free(sib, nsib);
-	free(check);
-	free(r);
-	return ret < 0 ? ret : 0;
+	*out = r;
+	return 0;
 }
 
 /*
- * A timer fired for the record at index: a send's deadline (expire) or a check's (unanswered).
+ * A timer fired for the record at index: a send's deadline passed (its
+ * `expire`) or a check's window closed (its `unanswered`). Appends the record
+ * that calls for, or nothing when there is nobody to name in it.
  * Thread: the sequencer.
  */
 static int ex_append_deadline(struct pl_exchange *ex, struct ex_batch *b, uint64_t index)
 {
+	struct pl_record *about = NULL, *r = NULL;
+	struct pl_record **sib = NULL;
 	struct pl_store_record meta;
+	size_t nsib = 0;
+	uint64_t logged;
+	bool check;
 	int ret = pl_store_record_get(ex->w, index, &meta, NULL);
 
 	if (ret)
 		return ret;
-	if (strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) == 0)
-		return ex_append_unanswered(ex, b, index);
-	return ex_append_expire(ex, b, index);
+	check = strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) == 0;
+	ret = ex_load_about(ex, index, check ? PL_ROLE_CHECK : PL_ROLE_SUBJECT, &about, &meta, &sib,
+	                    &nsib);
+	if (ret)
+		goto out;
+	if (check)
+		ret = ex_unanswered_of(about, meta.id, sib, nsib, &r);
+	else
+		ret = ex_expire_of(about, meta.id, sib, nsib, &r);
+	if (!ret && r && r->nto)
+		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &logged);
+out:
+	ex_sib_free(sib, nsib);
+	free(about);
+	free(r);
+	return ret < 0 ? ret : 0;
 }
 
 /*

@@ -317,30 +317,36 @@ uint64_t pl_exchange_size(struct pl_exchange *ex)
 	return n;
 }
 
-/* Appends the newest checkpoint (cosigned, when it is) to out. Thread: any reader's. */
-int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out)
+/*
+ * Appends one of the published texts (*text, *len: fields of ex that
+ * st_mu guards) to out; PL_ENOTFOUND while there is none.
+ * Thread: any reader's.
+ */
+static int ex_published_copy(struct pl_exchange *ex, char *const *text, const size_t *len,
+                             struct pl_buf *out)
 {
 	int ret;
 
-	if (!ex || !out)
-		return PL_EINVAL;
 	pthread_mutex_lock(&ex->st_mu);
-	ret = ex->checkpoint ? pl_buf_add(out, ex->checkpoint, ex->checkpoint_len) : PL_ENOTFOUND;
+	ret = *text ? pl_buf_add(out, *text, *len) : PL_ENOTFOUND;
 	pthread_mutex_unlock(&ex->st_mu);
 	return ret;
+}
+
+/* Appends the newest checkpoint (cosigned, when it is) to out. Thread: any reader's. */
+int pl_exchange_checkpoint(struct pl_exchange *ex, struct pl_buf *out)
+{
+	if (!ex || !out)
+		return PL_EINVAL;
+	return ex_published_copy(ex, &ex->checkpoint, &ex->checkpoint_len, out);
 }
 
 /* Appends the newest cosigned checkpoint to out. Thread: any reader's. */
 int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out)
 {
-	int ret;
-
 	if (!ex || !out)
 		return PL_EINVAL;
-	pthread_mutex_lock(&ex->st_mu);
-	ret = ex->cosigned ? pl_buf_add(out, ex->cosigned, ex->cosigned_len) : PL_ENOTFOUND;
-	pthread_mutex_unlock(&ex->st_mu);
-	return ret;
+	return ex_published_copy(ex, &ex->cosigned, &ex->cosigned_len, out);
 }
 
 /* Appends the stored checkpoint of a published size to out. Thread: any reader's. */
@@ -361,6 +367,36 @@ int pl_exchange_checkpoint_at(struct pl_exchange *ex, uint64_t size, struct pl_b
 }
 
 /*
+ * Tile <level>/<n> of the published tree (an entry bundle when entries) cut
+ * to width (0: the full width) into *t, with the anchor it is read under in
+ * *a. PL_EINVAL for a width over PL_TILE_WIDTH or coordinates no tree has,
+ * PL_ENOTFOUND for a width the published tree has not reached: a partial
+ * tile is a prefix of the tile, of any width the tree has reached.
+ * Thread: any reader's.
+ */
+static int ex_published_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigned width,
+                             bool entries, struct ex_anchor *a, struct pl_tile *t)
+{
+	int ret;
+
+	if (width > PL_TILE_WIDTH)
+		return PL_EINVAL;
+	if (width == 0)
+		width = PL_TILE_WIDTH;
+	ret = pl__ex_anchor(ex, a);
+	if (!ret)
+		ret = pl_tiles_tile_at(t, a->size, level, n, entries);
+	if (ret == PL_ERANGE)
+		ret = PL_EINVAL;
+	if (ret)
+		return ret;
+	if (width > t->width)
+		return PL_ENOTFOUND;
+	t->width = width;
+	return 0;
+}
+
+/*
  * Appends hash tile <level>/<n> (width hashes) of the published tree, checked, to out.
  * Thread: any reader's.
  */
@@ -375,21 +411,11 @@ int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigne
 	size_t len = 0;
 	int ret;
 
-	if (!ex || !out || width > PL_TILE_WIDTH)
+	if (!ex || !out)
 		return PL_EINVAL;
-	if (width == 0)
-		width = PL_TILE_WIDTH;
-	ret = pl__ex_anchor(ex, &a);
-	if (!ret)
-		ret = pl_tiles_tile_at(&t, a.size, level, n, false);
-	if (ret == PL_ERANGE)
-		ret = PL_EINVAL;
+	ret = ex_published_tile(ex, level, n, width, false, &a, &t);
 	if (ret)
 		return ret;
-	/* A partial tile is a prefix of the tile: any width the tree has reached. */
-	if (width > t.width)
-		return PL_ENOTFOUND;
-	t.width = width;
 	data = malloc(PL_TILE_BYTES);
 	if (!data)
 		return PL_ENOMEM;
@@ -424,19 +450,11 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 	size_t old, len;
 	int ret;
 
-	if (!ex || !out || width > PL_TILE_WIDTH)
+	if (!ex || !out)
 		return PL_EINVAL;
-	if (width == 0)
-		width = PL_TILE_WIDTH;
-	ret = pl__ex_anchor(ex, &a);
-	if (!ret)
-		ret = pl_tiles_tile_at(&t, a.size, 0, n, true);
-	if (ret == PL_ERANGE)
-		ret = PL_EINVAL;
+	ret = ex_published_tile(ex, 0, n, width, true, &a, &t);
 	if (ret)
 		return ret;
-	if (width > t.width)
-		return PL_ENOTFOUND;
 	leaves = malloc(PL_TILE_BYTES);
 	if (!leaves)
 		return PL_ENOMEM;
@@ -446,7 +464,6 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 	ret = pl_store_begin(s);
 	/* Each entry against the level-0 tile, checked up to the signed root. */
 	t.entries = false;
-	t.width = width;
 	rd = pl_store_tlog_reader(s);
 	if (!ret)
 		ret = pl_tiles_read_hash_tile(&rd, &t, leaves, &len);
@@ -454,7 +471,7 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 		ret = pl__ex_damaged(ex, "a leaf hash of a published entry bundle is missing");
 	if (!ret)
 		ret = ex_tile_check(ex, s, &a, 0, n);
-	for (unsigned i = 0; !ret && i < width; i++) {
+	for (unsigned i = 0; !ret && i < t.width; i++) {
 		uint64_t index = n * PL_TILE_WIDTH + i;
 		pl_buf_reset(&note);
 		ret = pl_store_record_get(s, index, NULL, &note);
@@ -471,11 +488,8 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 	ex_reader_put(ex, s);
 	pl_buf_release(&note);
 	free(leaves);
-	if (ret) {
-		out->len = old;
-		if (out->data)
-			out->data[old] = '\0';
-	}
+	if (ret)
+		pl__buf_truncate(out, old);
 	return ret;
 }
 

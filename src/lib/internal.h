@@ -55,6 +55,28 @@ static inline bool pl__next_line(const char *text, size_t len, size_t *pos, cons
 	return nl != NULL;
 }
 
+/* Takes the next line of text[*pos..len) and is true when it is exactly expect. */
+static inline bool pl__next_line_is(const char *text, size_t len, size_t *pos, const char *expect)
+{
+	const char *line;
+	size_t n;
+
+	return pl__next_line(text, len, pos, &line, &n) && n == strlen(expect) &&
+	       memcmp(line, expect, n) == 0;
+}
+
+/*
+ * The bounds a text parser checks first: PL_EINVAL without somewhere to put
+ * the result (out NULL) or with a NULL text of some length, PL_ETOOBIG over
+ * max bytes, otherwise 0.
+ */
+static inline int pl__text_bounds(const void *out, const char *text, size_t len, size_t max)
+{
+	if (out == NULL || (text == NULL && len > 0))
+		return PL_EINVAL;
+	return len > max ? PL_ETOOBIG : 0;
+}
+
 /*
  * Reads the single line of a small key file into buf (cap bytes), without its
  * optional final newline. A secret file is opened without following a
@@ -65,10 +87,37 @@ static inline bool pl__next_line(const char *text, size_t len, size_t *pos, cons
 int pl__key_file_read_line(const char *path, bool secret, char *buf, size_t cap, size_t *len);
 
 /*
+ * Makes a new entry at path (a file, or a directory with or without a final
+ * '/') durable by syncing the directory that holds it; a file system that
+ * cannot sync a directory is let be. Returns 0 or PL_EIO. Implemented in key.c.
+ */
+int pl__sync_parent(const char *path);
+
+/*
  * Returns "dir/file" in a new string the caller frees, or NULL when out of
  * memory or longer than PATH_MAX. Implemented in buf.c.
  */
 char *pl__path_join(const char *dir, const char *file);
+
+struct pl_buf;
+
+/*
+ * Cuts b back to its first len bytes (len <= b->len), still NUL-terminated:
+ * how a builder takes back what it appended before failing. Implemented in buf.c.
+ */
+void pl__buf_truncate(struct pl_buf *b, size_t len);
+
+/*
+ * Takes the data directory dir's exchange lock file, without waiting: the
+ * writer creates it (owner-only, never through a symlink) and locks it
+ * exclusively; a reader locks an existing one shared and takes a missing one
+ * as no lock (0 with *fd -1). *fd is the open file (or -1), which the caller
+ * closes to release the lock, whatever is returned. Returns 0, PL_ENOMEM,
+ * PL_EIO, or PL_ESTATE when the other side holds the lock, with "path: why"
+ * (why being `busy` for PL_ESTATE) added to err when err is not NULL.
+ * Implemented in exchange_life.c.
+ */
+int pl__ex_lock_file(const char *dir, bool writer, const char *busy, int *fd, struct pl_buf *err);
 
 /*
  * Reads a whole small file from fd into buf (cap bytes). Returns 0 with *len

@@ -382,27 +382,28 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Makes the new directory entry durable; file systems that cannot fsync a directory are let be. */
-static int sync_parent_dir(const char *path)
+int pl__sync_parent(const char *path)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n;
+	char parent[PATH_MAX];
+	size_t n = strnlen(path, sizeof(parent));
 	int fd, ret = 0;
 
-	if (!slash) {
-		dir[0] = '.';
+	if (n == sizeof(parent))
+		return PL_EIO;
+	memcpy(parent, path, n + 1);
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = '\0';
+	while (n > 0 && parent[n - 1] != '/')
+		n--;
+	if (n == 0) {
+		parent[0] = '.';
 		n = 1;
-	} else {
-		n = slash == path ? 1 : (size_t)(slash - path);
-		if (n >= sizeof(dir))
-			return PL_EIO;
-		memcpy(dir, path, n);
 	}
-	dir[n] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	parent[n] = '\0';
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return PL_EIO;
+	/* Some file systems cannot fsync a directory; that is not a failure to write. */
 	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
 		ret = PL_EIO;
 	close(fd);
@@ -443,7 +444,7 @@ int pl_key_save(const char *path, const char *text, size_t len, unsigned mode)
 		errno = saved;
 		goto out;
 	}
-	ret = sync_parent_dir(path);
+	ret = pl__sync_parent(path);
 out:
 	return ret;
 }

@@ -213,35 +213,6 @@ static int build_paths(struct pl_buf paths[static F_COUNT], const char *dir, con
 	return ret ? PL_EINVAL : 0;
 }
 
-/* Makes a new directory's entry durable by syncing its parent. */
-static int sync_parent(const char *path)
-{
-	char parent[PATH_MAX];
-	size_t n = strnlen(path, sizeof(parent));
-	int fd, ret = 0;
-
-	if (n == sizeof(parent))
-		return PL_EIO;
-	memcpy(parent, path, n + 1);
-	while (n > 1 && parent[n - 1] == '/')
-		parent[--n] = '\0';
-	while (n > 0 && parent[n - 1] != '/')
-		n--;
-	if (n == 0) {
-		parent[0] = '.';
-		n = 1;
-	}
-	parent[n] = '\0';
-	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return PL_EIO;
-	/* Some file systems cannot fsync a directory; that is not a failure to write. */
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-		ret = PL_EIO;
-	close(fd);
-	return ret;
-}
-
 /* Wipes a buffer that held secret text, then frees it. */
 static void buf_wipe(struct pl_buf *b)
 {
@@ -307,7 +278,7 @@ int pl_party_create(struct pl_party *p, const char *dir, const char *origin, con
 		goto out;
 	if (mkdir(dir, 0700) == 0) {
 		made_dir = true;
-		ret = sync_parent(dir);
+		ret = pl__sync_parent(dir);
 		if (ret)
 			goto out;
 	} else if (errno != EEXIST) {

@@ -104,23 +104,18 @@ int pl_proof_parse(struct pl_proof **out, const char *text, size_t len)
 	struct pl_proof *p = NULL;
 	const char *line;
 	size_t pos = 0, n;
-	int ret = PL_EMALFORMED;
+	int ret;
 
-	if (out == NULL || (text == NULL && len > 0)) {
-		ret = PL_EINVAL;
+	ret = pl__text_bounds(out, text, len, PL_TLOG_PROOF_MAX_BYTES);
+	if (ret != 0)
 		goto out;
-	}
-	if (len > PL_TLOG_PROOF_MAX_BYTES) {
-		ret = PL_ETOOBIG;
-		goto out;
-	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	if (!pl__next_line(text, len, &pos, &line, &n) || n != strlen(PL_PROOF_HEADER) ||
-	    memcmp(line, PL_PROOF_HEADER, n) != 0)
+	ret = PL_EMALFORMED;
+	if (!pl__next_line_is(text, len, &pos, PL_PROOF_HEADER))
 		goto out;
 	if (!pl__next_line(text, len, &pos, &line, &n))
 		goto out;

@@ -403,63 +403,60 @@ static int recorded_tiles(const struct recorder *rec, uint64_t tree_size,
 	return ret;
 }
 
-int pl_tiles_for_tree_hash(uint64_t tree_size, struct pl_tile out[static PL_TILES_FETCH_MAX],
-                           size_t *n)
+/* The proofs whose tiles tiles_for() records. */
+enum tiles_proof { TILES_TREE_HASH, TILES_INCLUSION, TILES_CONSISTENCY };
+
+/*
+ * Computes the proof `what` (of `index` for an inclusion, from `old_size` for a
+ * consistency) over a recorder and lists the tiles it read.
+ */
+static int tiles_for(enum tiles_proof what, uint64_t old_size, uint64_t index, uint64_t tree_size,
+                     struct pl_tile *out, size_t *n)
 {
 	struct recorder rec = {.n = 0};
 	struct pl_tlog_reader r = {record_read, &rec};
 	uint8_t h[PL_HASH_BYTES];
+	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
+	size_t np;
 	int ret;
 
 	if (out == NULL || n == NULL) {
 		ret = PL_EINVAL;
 		goto out;
 	}
-	ret = pl_tlog_tree_hash(&r, tree_size, h);
+	switch (what) {
+	case TILES_TREE_HASH:
+		ret = pl_tlog_tree_hash(&r, tree_size, h);
+		break;
+	case TILES_INCLUSION:
+		ret = pl_tlog_prove_inclusion(&r, tree_size, index, proof, &np);
+		break;
+	default:
+		ret = pl_tlog_prove_consistency(&r, old_size, tree_size, proof, &np);
+		break;
+	}
 	if (ret == 0)
 		ret = recorded_tiles(&rec, tree_size, out, n);
 out:
 	return ret;
+}
+
+int pl_tiles_for_tree_hash(uint64_t tree_size, struct pl_tile out[static PL_TILES_FETCH_MAX],
+                           size_t *n)
+{
+	return tiles_for(TILES_TREE_HASH, 0, 0, tree_size, out, n);
 }
 
 int pl_tiles_for_inclusion(uint64_t tree_size, uint64_t index,
                            struct pl_tile out[static PL_TILES_FETCH_MAX], size_t *n)
 {
-	struct recorder rec = {.n = 0};
-	struct pl_tlog_reader r = {record_read, &rec};
-	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
-	size_t np;
-	int ret;
-
-	if (out == NULL || n == NULL) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	ret = pl_tlog_prove_inclusion(&r, tree_size, index, proof, &np);
-	if (ret == 0)
-		ret = recorded_tiles(&rec, tree_size, out, n);
-out:
-	return ret;
+	return tiles_for(TILES_INCLUSION, 0, index, tree_size, out, n);
 }
 
 int pl_tiles_for_consistency(uint64_t old_size, uint64_t tree_size,
                              struct pl_tile out[static PL_TILES_FETCH_MAX], size_t *n)
 {
-	struct recorder rec = {.n = 0};
-	struct pl_tlog_reader r = {record_read, &rec};
-	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
-	size_t np;
-	int ret;
-
-	if (out == NULL || n == NULL) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	ret = pl_tlog_prove_consistency(&r, old_size, tree_size, proof, &np);
-	if (ret == 0)
-		ret = recorded_tiles(&rec, tree_size, out, n);
-out:
-	return ret;
+	return tiles_for(TILES_CONSISTENCY, old_size, 0, tree_size, out, n);
 }
 
 void pl_tiles_view_init(struct pl_tiles_view *v, uint64_t tree_size,

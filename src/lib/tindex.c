@@ -778,23 +778,18 @@ int pl_tindex_proof_parse(struct pl_tindex_proof **out, const char *text, size_t
 	const char *line;
 	size_t pos = 0, n, cap = 0;
 	bool have;
-	int ret = PL_EMALFORMED;
+	int ret;
 
-	if (out == NULL || (text == NULL && len > 0)) {
-		ret = PL_EINVAL;
+	ret = pl__text_bounds(out, text, len, PL_TINDEX_PROOF_MAX_BYTES);
+	if (ret != 0)
 		goto out;
-	}
-	if (len > PL_TINDEX_PROOF_MAX_BYTES) {
-		ret = PL_ETOOBIG;
-		goto out;
-	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	if (!pl__next_line(text, len, &pos, &line, &n) || n != strlen(PL_TINDEX_PROOF_HEADER) ||
-	    memcmp(line, PL_TINDEX_PROOF_HEADER, n) != 0)
+	ret = PL_EMALFORMED;
+	if (!pl__next_line_is(text, len, &pos, PL_TINDEX_PROOF_HEADER))
 		goto out;
 	if (!pl__next_line(text, len, &pos, &line, &n) || !pl__has_prefix(line, n, "key ") ||
 	    hex_id(p->key, line + 4, n - 4) != 0)
