@@ -494,6 +494,24 @@ int pl_exchange_consistency(struct pl_exchange *ex, uint64_t old_size, uint64_t 
                             uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;
 
 /*
+ * The proof of key's value in the thread index (docs/index.md §4.3, text
+ * form) under the root of the `index` record at size - 1, the last entry of
+ * the checkpoint of tree size `size` (0: the newest signed one), appended to
+ * out. Its entries are exactly the records at indexes below size - 1 that
+ * refer to key, in log order. key must be a record at an index below size
+ * that reader (an authenticated party name) may read; a record it may not
+ * read and an id that is no record answer alike, so that the answer does not
+ * tell that a record exists. The index record is checked up to the signed
+ * root, and the proof is verified against its root before it is handed out.
+ * Returns 0, PL_ENOTFOUND (no checkpoint of that size ending with an index
+ * record, or no such record for reader), PL_EDAMAGED, PL_ESTORE, PL_ENOMEM.
+ * Thread-safe.
+ */
+int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
+                            const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+                            struct pl_buf *out) PL_WUR;
+
+/*
  * A thread: the record with this id (usually a send) and every record that
  * refers to it, transitively, in log order. Returns 0, PL_ENOTFOUND,
  * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG

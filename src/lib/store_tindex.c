@@ -55,7 +55,8 @@ static int store_node_decode(struct pl_store *s, const uint8_t *p, size_t n,
 	memcpy(out->chain, p + PL_HASH_BYTES, PL_HASH_BYTES);
 	out->count = pl__get_be64(p + 2 * PL_HASH_BYTES);
 	out->last = pl__get_be64(p + 2 * PL_HASH_BYTES + 8);
-	if (out->count == 0 || out->count > PL_TINDEX_MAX_ENTRIES || out->last > (uint64_t)INT64_MAX)
+	if (out->count == 0 || out->count > PL_TINDEX_MAX_ENTRIES ||
+	    out->last > (uint64_t)INT64_MAX)
 		return pl__sql_bad(&s->q, "tindex: a leaf out of range");
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include <parley/proof.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "testutil.h"
@@ -1533,6 +1534,117 @@ static void test_reopen(void **state)
 	expect_kind(f, pl_exchange_size(f->ex) - 1, "index");
 }
 
+/* The root of the index record at index, which must be one. */
+static void index_root_at(struct fx *f, uint64_t index, uint8_t root[PL_HASH_BYTES])
+{
+	struct pl_exchange_entry e;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	const char *sep;
+
+	assert_non_null(r);
+	assert_int_equal(pl_exchange_record_at(f->ex, index, &e), 0);
+	sep = strstr(e.note, "\n\n");
+	assert_non_null(sep);
+	assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
+	assert_int_equal(r->kind, PL_KIND_INDEX);
+	memcpy(root, r->index_root, PL_HASH_BYTES);
+	pl_exchange_entry_release(&e);
+	free(r);
+}
+
+/* key's proof at size, verified against the root of the index record at size - 1: its entries. */
+static size_t index_entries(struct fx *f, const uint8_t key[PL_HASH_BYTES], uint64_t size,
+                            uint64_t *idx)
+{
+	struct pl_tindex_proof *p = NULL;
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_buf b;
+	size_t n;
+
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", key, size, &b), 0);
+	index_root_at(f, (size ? size : pl_exchange_size(f->ex)) - 1, root);
+	assert_int_equal(pl_tindex_proof_open(&p, b.data, b.len, key, root), 0);
+	n = p->nentries;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = p->entries[i].index;
+	pl_tindex_proof_free(p);
+	pl_buf_release(&b);
+	return n;
+}
+
+/*
+ * The thread index as the exchange serves it: a send's proof at the newest
+ * checkpoint lists every record about it, at an older one only those before
+ * it, each verifying against the root of the index record its checkpoint ends
+ * with; every checkpoint ends with one; unknown keys, later records, sizes
+ * that are no checkpoint and damaged nodes are refused.
+ */
+static void test_index_proofs(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf b, cp;
+	uint8_t send[PL_HASH_BYTES], other[PL_HASH_BYTES], unknown[PL_HASH_BYTES];
+	uint64_t s, rcv, acc, n1, n2, idx[8];
+	char path[128];
+	sqlite3 *db = NULL;
+
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	pl_buf_init(&cp, 65536);
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
+	n1 = pl_exchange_size(f->ex);
+	assert_int_equal(n1, s + 3); /* the send, its available, the index */
+	rcv = ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	acc = ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
+	ok(f, UNC, rec_statement(f, UNC, "citing it", send), other);
+	n2 = pl_exchange_size(f->ex);
+
+	/* Newest: the available, the receive, the accept and the statement citing it. */
+	assert_int_equal(index_entries(f, send, 0, idx), 4);
+	assert_int_equal(idx[0], s + 1);
+	assert_int_equal(idx[1], rcv);
+	assert_int_equal(idx[2], acc);
+	assert_int_equal(idx[3], n2 - 2);
+	assert_int_equal(index_entries(f, send, n2, idx), 4);
+	/* At the send's own checkpoint: the available alone. */
+	assert_int_equal(index_entries(f, send, n1, idx), 1);
+	assert_int_equal(idx[0], s + 1);
+	/* Nothing refers to the statement: absent, proven. */
+	assert_int_equal(index_entries(f, other, n2, idx), 0);
+
+	/* Every checkpoint since setup ends with an index record. */
+	for (uint64_t size = 2; size <= n2; size++) {
+		pl_buf_reset(&cp);
+		if (pl_exchange_checkpoint_at(f->ex, size, &cp) == 0)
+			expect_kind(f, size - 1, "index");
+	}
+
+	/* Refused alike: no such record, one logged after the checkpoint, no reader. */
+	memset(unknown, 0x42, sizeof(unknown));
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", unknown, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", other, n1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "", send, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, NULL, send, 0, &b), PL_ENOTFOUND);
+	/* Sizes that are no checkpoint ending with an index record. */
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n1 - 1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n2 + 2, &b), PL_ENOTFOUND);
+	assert_int_equal(b.len, 0);
+
+	/* A damaged root node: a 500, never a proof against another root. */
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "UPDATE tindex SET node = zeroblob(64) WHERE pos = 1",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_true(sqlite3_changes(db) > 0);
+	sqlite3_close(db);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, 0, &b), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n1, &b), PL_EDAMAGED);
+	pl_buf_release(&b);
+	pl_buf_release(&cp);
+}
+
 /* A store that was tampered with is refused instead of served. */
 static void test_tampered_store(void **state)
 {
@@ -1544,7 +1656,8 @@ static void test_tampered_store(void **state)
 
 	ok(f, UNC, rec_statement(f, UNC, "evidence", NULL), NULL);
 	fx_close(f);
-	/* Rewrite the last statement's bytes (before its batch's index) behind the engine's back. */
+	/* Rewrite the last statement's bytes (before its batch's index) behind the engine's back.
+	 */
 	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
@@ -2061,7 +2174,8 @@ static void test_checkpoint_cosign(void **state)
 	pl_buf_init(&latest, PL_NOTE_MAX_BYTES);
 	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &b), PL_ENOTFOUND);
 
-	/* Two records in one batch and its index: sizes lo (checkpointed), lo + 1 (none), hi = lo + 3.
+	/* Two records in one batch and its index: sizes lo (checkpointed), lo + 1 (none), hi = lo
+	 * + 3.
 	 */
 	sizes[0] = pl_exchange_size(f->ex);
 	saved_o = f->o;
@@ -2248,9 +2362,10 @@ static void test_checkpoint_cosign(void **state)
 
 /* ---- A damaged store: every read is checked, never wrong bytes ---- */
 
-/* Each with its index, beside the 7 registers and theirs: 614, tiles 0/0 and 0/1 full, 0/2 partial. */
+/* Each with its index, beside the 7 registers and theirs: 614, tiles 0/0 and 0/1 full, 0/2 partial.
+ */
 #define DMG_STATEMENTS 300
-#define DMG_FLIPS      16  /* seeded random 4-byte flips */
+#define DMG_FLIPS      16 /* seeded random 4-byte flips */
 
 /* What the exchange served before the damage: the reference every later read must equal. */
 struct dmg_ref {
@@ -2629,7 +2744,8 @@ static void test_damaged_store(void **state)
 		ok(f, i % 2 ? UNC : KPA, rec_statement(f, i % 2 ? UNC : KPA, text, NULL), NULL);
 	}
 	dmg_ref_load(f, &ref);
-	assert_int_equal(ref.size, 2 * (DMG_STATEMENTS + 7)); /* each in its batch, with its index */
+	assert_int_equal(ref.size,
+	                 2 * (DMG_STATEMENTS + 7)); /* each in its batch, with its index */
 	fx_close(f);
 	dmg_path(db, sizeof(db), f->dir, "parley.db");
 	dmg_path(wal, sizeof(wal), f->dir, "parley.db-wal");
@@ -2891,6 +3007,7 @@ static void test_edge_grows(void **state)
 }
 
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_index_proofs, setup, teardown),
              cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
              cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
              cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),
