@@ -597,6 +597,7 @@ struct pl_exchange_verify_stats {
 	uint64_t records;  /* records checked */
 	uint64_t hashes;   /* interior stored hashes recomputed */
 	uint64_t payloads; /* payload blobs checked against their names */
+	uint64_t indexes;  /* index records whose root was recomputed from the log */
 	uint64_t findings; /* pieces of damage found */
 };
 
@@ -608,7 +609,9 @@ struct pl_exchange_verify_stats {
  * with its text and it follows the previous record of its author's chain;
  * every interior stored hash is the hash of the two below it; the stored
  * hashes give the checkpoint's root; every payload blob hashes to its name;
- * and the store holds the tree of the newest checkpoint the exchange signed
+ * every index record's root is the thread index of the records before it,
+ * recomputed from the log in one pass (the first one that differs is a
+ * finding); and the store holds the tree of the newest checkpoint the exchange signed
  * (PL_EXCHANGE_PUBLISHED_FILE). Holds the data directory's lock shared
  * meanwhile, so that no exchange opens the store under it. Damage does not
  * stop the verification: each piece is a finding.

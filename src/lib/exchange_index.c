@@ -104,9 +104,8 @@ static int ex_index_entries(struct pl_store *s, uint64_t kidx, uint64_t size,
  * Thread: any reader's.
  */
 static int ex_index_prove(struct pl_exchange *ex, struct pl_store *s, uint64_t size,
-                          const uint8_t key[static PL_HASH_BYTES],
-                          const struct pl_tindex_entry *e, size_t n,
-                          const uint8_t root[static PL_HASH_BYTES], struct pl_buf *out)
+                          const uint8_t key[static PL_HASH_BYTES], const struct pl_tindex_entry *e,
+                          size_t n, const uint8_t root[static PL_HASH_BYTES], struct pl_buf *out)
 {
 	struct pl_store_tindex v = {.s = s, .read_size = size, .write_size = size};
 	struct pl_tindex_store ts = pl_store_tindex_store(&v);
@@ -119,8 +118,9 @@ static int ex_index_prove(struct pl_exchange *ex, struct pl_store *s, uint64_t s
 	/* A node out of shape, or one that cannot be where it is. */
 	if (ret == PL_ESTORE) {
 		char why[EX_WHY_MAX];
-		snprintf(why, sizeof(why), "the thread index's nodes at checkpoint %llu do not "
-		                           "make a tree: %s",
+		snprintf(why, sizeof(why),
+		         "the thread index's nodes at checkpoint %llu do not "
+		         "make a tree: %s",
 		         (unsigned long long)size, pl_store_errmsg(s));
 		ret = pl__ex_damaged(ex, why);
 	}

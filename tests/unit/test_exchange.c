@@ -1645,6 +1645,77 @@ static void test_index_proofs(void **state)
 	pl_buf_release(&cp);
 }
 
+static void dmg_finding(void *arg, const char *what);
+
+/*
+ * pl_exchange_verify() recomputes the thread index from the log: a sound log's
+ * index records all hold, and one whose root was changed is named.
+ */
+static void test_verify_index(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_verify_cb cb = {.finding = dmg_finding};
+	struct pl_exchange_verify_stats st;
+	struct pl_buf found;
+	uint8_t send[PL_HASH_BYTES];
+	char path[128], *note;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	uint64_t last;
+
+	ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
+	ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	ok(f, UNC, rec_statement(f, UNC, "citing it", send), NULL);
+	last = pl_exchange_size(f->ex) - 1;
+	fx_close(f);
+	pl_buf_init(&found, 1u << 16);
+	cb.arg = &found;
+	assert_int_equal(pl_exchange_verify(f->dir, &cb, &st, NULL), 0);
+	assert_int_equal(st.indexes, st.size / 2);
+
+	/* The root of the last index record changed (the hashes above it then differ too). */
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "SELECT note FROM records WHERE idx = ?1", -1, &q, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)last);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	note = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	assert_non_null(note);
+	{
+		char *at = strstr(note, "\nroot ");
+		assert_non_null(at);
+		at[6] = at[6] == 'A' ? 'B' : 'A';
+	}
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "UPDATE records SET note = ?1 WHERE idx = ?2", -1, &q, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_blob(q, 1, note, (int)strlen(note), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)last);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	/* ...and its leaf hash with it, so that the record is read as it now is. */
+	{
+		uint8_t leaf[PL_HASH_BYTES];
+		pl_tlog_leaf_hash(leaf, note, strlen(note));
+		assert_int_equal(sqlite3_prepare_v2(db, "UPDATE hashes SET h = ?1 WHERE i = ?2", -1,
+		                                    &q, NULL),
+		                 SQLITE_OK);
+		sqlite3_bind_blob(q, 1, leaf, PL_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)pl_tlog_stored_index(0, last));
+		assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	free(note);
+	assert_int_equal(pl_exchange_verify(f->dir, &cb, &st, NULL), PL_EDAMAGED);
+	if (!found.data || !strstr(found.data, "is not the thread index of the records before it"))
+		fail_msg("findings: %s", found.data ? found.data : "");
+	pl_buf_release(&found);
+}
+
 /* A store that was tampered with is refused instead of served. */
 static void test_tampered_store(void **state)
 {
@@ -2760,6 +2831,7 @@ static void test_damaged_store(void **state)
 	assert_int_equal(st.size, ref.size);
 	assert_int_equal(st.records, ref.size);
 	assert_int_equal(st.hashes, pl_tlog_stored_count(ref.size) - ref.size);
+	assert_int_equal(st.indexes, ref.size / 2); /* every other record ends a batch */
 	for (size_t k = 0; k < ncases; k++) {
 		struct dmg_case rnd = {
 		        .name = "random 4-byte flip", .kind = DMG_RANDOM, .index = k};
@@ -3008,6 +3080,7 @@ static void test_edge_grows(void **state)
 
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
              cmocka_unit_test_setup_teardown(test_index_proofs, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_verify_index, setup, teardown),
              cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
              cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
              cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),
