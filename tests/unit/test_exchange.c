@@ -1645,6 +1645,76 @@ static void test_index_proofs(void **state)
 	pl_buf_release(&cp);
 }
 
+/*
+ * A record that would give another more than PL_TINDEX_MAX_ENTRIES entries in
+ * the thread index is refused when it is judged. The referrers are counted from
+ * the store's refs, so the test puts 4,095 there behind the exchange's back.
+ */
+static void test_index_entries_bound(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_refusal why;
+	uint8_t st[PL_HASH_BYTES], other[PL_HASH_BYTES];
+	char path[128], sql[256];
+	sqlite3 *db = NULL;
+	uint64_t target;
+
+	target = ok(f, UNC, rec_statement(f, UNC, "much cited", NULL), st);
+	ok(f, UNC, rec_statement(f, UNC, "little cited", NULL), other);
+	fx_close(f);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < %d) "
+	         "INSERT INTO refs(dst, src) SELECT %llu, 1000000 + n FROM k",
+	         PL_TINDEX_MAX_ENTRIES - 1, (unsigned long long)target);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), PL_TINDEX_MAX_ENTRIES - 1);
+	sqlite3_close(db);
+	fx_open(f);
+	/* The 4,096th referrer is taken; the next is refused, and only for that record. */
+	ok(f, KPA, rec_statement(f, KPA, "the last one", st), NULL);
+	refused(f, DPRK, rec_statement(f, DPRK, "one too many", st), PL_ERULE, &why);
+	assert_non_null(strstr(why.reason, "too many records refer"));
+	ok(f, DPRK, rec_statement(f, DPRK, "another one", other), NULL);
+}
+
+/*
+ * A store from before the thread index (schema 2, no nodes) opens with its map
+ * built from the log: the next index record holds for pl_exchange_verify(),
+ * which recomputes it from the whole log, and proves the older records' refs.
+ */
+static void test_index_built_at_open(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_verify_stats st;
+	uint8_t send[PL_HASH_BYTES];
+	char path[128];
+	sqlite3 *db = NULL;
+	uint64_t s, rcv, idx[8];
+
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
+	rcv = ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	fx_close(f);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	                              "UPDATE meta SET value = 2 WHERE key = 'schema';",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	fx_open(f);
+	ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
+	assert_int_equal(index_entries(f, send, 0, idx), 3);
+	assert_int_equal(idx[0], s + 1);
+	assert_int_equal(idx[1], rcv);
+	fx_close(f);
+	assert_int_equal(pl_exchange_verify(f->dir, NULL, &st, NULL), 0);
+	assert_int_equal(st.indexes, st.size / 2);
+	fx_open(f);
+}
+
 static void dmg_finding(void *arg, const char *what);
 
 /*
@@ -3081,6 +3151,8 @@ static void test_edge_grows(void **state)
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
              cmocka_unit_test_setup_teardown(test_index_proofs, setup, teardown),
              cmocka_unit_test_setup_teardown(test_verify_index, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_index_entries_bound, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_index_built_at_open, setup, teardown),
              cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
              cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
              cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),
