@@ -113,17 +113,22 @@ static int ex_append_own(struct pl_exchange *ex, struct ex_batch *b, struct pl_r
 	ret = pl__ex_chain_fields(ex, ex->w, b, r);
 	if (ret)
 		goto out;
-	signers = sodium_malloc((1 + nself) * sizeof(*signers));
-	if (!signers) {
-		ret = PL_ENOMEM;
-		goto out;
+	if (nself == 0) {
+		/* The log key alone (every record but a register or revoke): no copy of it. */
+		ret = pl_record_sign(&msg, r, &ex->key, 1, &w);
+	} else {
+		signers = sodium_malloc((1 + nself) * sizeof(*signers));
+		if (!signers) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		signers[0] = ex->key;
+		for (size_t i = 0; i < nself; i++)
+			signers[1 + i] = self[i];
+		ret = pl_record_sign(&msg, r, signers, 1 + nself, &w);
+		sodium_memzero(signers, (1 + nself) * sizeof(*signers));
+		sodium_free(signers);
 	}
-	signers[0] = ex->key;
-	for (size_t i = 0; i < nself; i++)
-		signers[1 + i] = self[i];
-	ret = pl_record_sign(&msg, r, signers, 1 + nself, &w);
-	sodium_memzero(signers, (1 + nself) * sizeof(*signers));
-	sodium_free(signers);
 	if (ret) {
 		ex_refuse(why, w);
 		ret = ret == PL_EINVAL ? PL_EINVAL : PL_EMALFORMED;
