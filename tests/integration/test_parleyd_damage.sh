@@ -35,7 +35,7 @@ ID10=$(id_of 10)
 ID11=$(id_of 11)
 ID300=$(id_of 300)
 ok "record 10 is served while the store is sound" [ "$(status unc "/records/$ID10")" = 200 ]
-ok "the entry bundle 000 is served" [ "$(status unc /tile/entries/000)" = 200 ]
+ok "the entry bundle 000 is served" [ "$(status us-nsc /tile/entries/000)" = 200 ]
 ok "the hash tile 0/000 is served" [ "$(status - /tile/0/000)" = 200 ]
 expect 2 "parleyd verify refuses to run beside a running parleyd" \
 	"$PARLEYD" verify --data "$DATA"
@@ -57,7 +57,7 @@ ok "damage: a byte of record 10" damage text "Damage probe 003."
 ok "parleyd starts on it" start_server
 ok "record 10 is a 500, not its damaged bytes" [ "$(status unc "/records/$ID10")" = 500 ]
 ok "record 11 beside it is served" [ "$(status unc "/records/$ID11")" = 200 ]
-ok "the entry bundle holding it is a 500" [ "$(status unc /tile/entries/000)" = 500 ]
+ok "the entry bundle holding it is a 500" [ "$(status us-nsc /tile/entries/000)" = 500 ]
 ok "its hash tile, undamaged, is served" [ "$(status - /tile/0/000)" = 200 ]
 ok "the damage is logged, naming the record" logged "damaged store: record 10 does not match"
 stop_server TERM
@@ -71,7 +71,7 @@ ok "parleyd starts on it" start_server
 ok "the hash tile 0/000 is a 500" [ "$(status - /tile/0/000)" = 500 ]
 ok "record 10 is a 500" [ "$(status unc "/records/$ID10")" = 500 ]
 ok "record 11, in the same tile, is a 500" [ "$(status unc "/records/$ID11")" = 500 ]
-ok "the entry bundle 000 is a 500" [ "$(status unc /tile/entries/000)" = 500 ]
+ok "the entry bundle 000 is a 500" [ "$(status us-nsc /tile/entries/000)" = 500 ]
 ok "record 300, in the next tile, is served" [ "$(status unc "/records/$ID300")" = 200 ]
 ok "the hash tile 0/001 is served" [ "$(status - /tile/0/001)" = 200 ]
 ok "the damage is logged, naming the tile" logged "damaged store: hash tile 0/0 does not give"

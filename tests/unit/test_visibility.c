@@ -150,7 +150,8 @@ static void test_about_missing_or_wrong(void **state)
 	free(send);
 }
 
-/* No reader, a reader without a party, and the exchange's reserved name read only what is public. */
+/* No reader, a reader without a party, and the exchange's reserved name read only what is public.
+ */
 static void test_no_party(void **state)
 {
 	struct pl_record *check = mk_about(CHECK);
@@ -167,5 +168,5 @@ static void test_no_party(void **state)
 	free(st);
 }
 
-PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_table), cmocka_unit_test(test_about_missing_or_wrong),
-             cmocka_unit_test(test_no_party))
+PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_table),
+             cmocka_unit_test(test_about_missing_or_wrong), cmocka_unit_test(test_no_party))
