@@ -26,8 +26,9 @@ struct pl_reader {
 enum pl_ref_role pl_visibility_about_role(enum pl_record_kind k);
 
 /*
- * True for the kinds anyone may read: statements, and the directory's
- * register and revoke (the keys every verifier needs).
+ * True for the kinds anyone may read: statements, the directory's register
+ * and revoke (the keys every verifier needs), and the exchange's `index`
+ * records (its commitment to the thread index, docs/index.md).
  */
 bool pl_visibility_kind_is_public(enum pl_record_kind k);
 

@@ -10,7 +10,8 @@ enum pl_ref_role pl_visibility_about_role(enum pl_record_kind k)
 
 bool pl_visibility_kind_is_public(enum pl_record_kind k)
 {
-	return k == PL_KIND_STATEMENT || k == PL_KIND_REGISTER || k == PL_KIND_REVOKE;
+	return k == PL_KIND_STATEMENT || k == PL_KIND_REGISTER || k == PL_KIND_REVOKE ||
+	       k == PL_KIND_INDEX;
 }
 
 /* The kind a reference of role must name (docs/records.md §5.2); 0 for the roles the rule skips. */

@@ -62,6 +62,7 @@ static const struct row {
         {"unanswered", PL_KIND_UNANSWERED, "exchange", "end", NULL, NULL, CHECK, "NYNYNYN"},
         {"register", PL_KIND_REGISTER, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
         {"revoke", PL_KIND_REVOKE, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
+        {"index", PL_KIND_INDEX, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
 };
 
 /* A record of kind by author, to[], via (NULL: none). */
