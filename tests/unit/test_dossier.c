@@ -1239,7 +1239,7 @@ static void t_unknown_field(json_t *root)
 
 static void t_version(json_t *root)
 {
-	json_object_set_new(root, "version", json_string("parley/dossier/v2"));
+	json_object_set_new(root, "version", json_string("parley/dossier/v9"));
 }
 
 static void t_proven_order(json_t *root)
