@@ -379,8 +379,9 @@ static int hold_in(struct pl_dossier_export *x, struct heldlist *l, uint64_t ind
 	}
 	if (index >= x->limit) {
 		ret = pl__dossier_fail(why, PL_EPROOF, "%s: the exchange places it %s", what,
-		                       x->version == 1 ? "in the window, where it is not"
-		                                       : "at or after the checkpoint's index record");
+		                       x->version == 1
+		                               ? "in the window, where it is not"
+		                               : "at or after the checkpoint's index record");
 		goto out;
 	}
 	ret = pl_tlog_prove_inclusion(&rd, x->cp.size, index, h->proof, &h->nproof);
@@ -565,12 +566,14 @@ static int fetch_proven(struct pl_dossier_export *x, struct pl_buf *why)
 		ret = list_view(&x->held, &x->proven, why);
 		if (ret)
 			goto out;
-		ret = pl__dossier_wants(&w, &nw, from, nfrom, x->proven, x->held.n, x->version == 2);
+		ret = pl__dossier_wants(&w, &nw, from, nfrom, x->proven, x->held.n,
+		                        x->version == 2);
 		if (ret) {
 			ret = pl__dossier_fail(why, ret, "%s: %s", what,
-			                       ret == PL_EMALFORMED ? "the exchange logged a record "
-			                                              "that does not parse"
-			                                            : pl_strerror(ret));
+			                       ret == PL_EMALFORMED
+			                               ? "the exchange logged a record "
+			                                 "that does not parse"
+			                               : pl_strerror(ret));
 			goto out;
 		}
 		if (nw == 0)
@@ -605,37 +608,26 @@ static int fetch_index(struct pl_dossier_export *x, struct pl_buf *why)
 	struct pl_tiles_entry ents[PL_TILE_WIDTH];
 	struct heldlist one = {.max = 1, .what = "index records"};
 	uint64_t last = x->cp.size - 1;
-	struct pl_record *r = calloc(1, sizeof(*r));
-	uint8_t id[PL_RECORD_ID_BYTES];
-	struct pl_vkey signer;
-	const char *rwhy = "";
 	unsigned width = 0, k = (unsigned)(last % PL_TILE_WIDTH);
+	char what[PL_DOSSIER_LINE_MAX / 2];
 	struct pl_buf b;
 	int ret;
 
 	pl_buf_init(&b, BUNDLE_MAX);
-	if (!r) {
-		ret = pl__dossier_fail(why, PL_ENOMEM, "the index record: out of memory");
-		goto out;
-	}
 	ret = fetch_bundle(x, last / PL_TILE_WIDTH, &b, ents, &width, why);
 	if (ret)
 		goto out;
-	ret = pl_record_open(r, id, &signer, (const char *)ents[k].data, ents[k].len, &x->log_key,
-	                     1, &rwhy);
-	if (ret == 0 && (r->kind != PL_KIND_INDEX || !(r->has & PL_RECORD_HAS_ROOT)))
-		ret = PL_EPROOF;
+	ret = pl__dossier_index_open((const char *)ents[k].data, ents[k].len, x->log_key.name,
+	                             &x->log_key, x->root, what, sizeof(what));
 	if (ret) {
-		ret = pl__dossier_fail(why, ret == PL_ENOMEM ? ret : PL_EPROOF,
+		ret = pl__dossier_fail(why, ret,
 		                       "checkpoint %" PRIu64 ": its last entry (log #%" PRIu64
-		                       ") is %s%s, not an index record signed by the log key: a "
+		                       ") is %s, not an index record signed by the log key: a "
 		                       "dossier needs a checkpoint that ends with one",
-		                       x->cp.size, last, ret == PL_EPROOF ? "a " : "a record that "
-		                                                                 "does not open: ",
-		                       ret == PL_EPROOF ? pl_record_kind_name(r->kind) : rwhy);
+		                       x->cp.size, last,
+		                       ret == PL_EPROOF ? what : pl_strerror(ret));
 		goto out;
 	}
-	memcpy(x->root, r->index_root, PL_HASH_BYTES);
 	x->limit = x->cp.size; /* the index record itself is held here */
 	ret = hold_in(x, &one, last, (const char *)ents[k].data, ents[k].len, NULL, why);
 	x->limit = last;
@@ -646,7 +638,6 @@ static int fetch_index(struct pl_dossier_export *x, struct pl_buf *why)
 out:
 	heldlist_release(&one);
 	pl_buf_release(&b);
-	free(r);
 	return ret;
 }
 
@@ -687,10 +678,11 @@ static int follow(struct pl_dossier_export *x, struct held *h, struct pl_buf *wh
 		if (got && got->index == e->index)
 			continue;
 		if (got) {
-			ret = pl__dossier_fail(why, PL_EPROOF,
-			                       "record %s: the thread index lists record %s at log #%" PRIu64
-			                       ", but it is at log #%" PRIu64,
-			                       sid, lid, e->index, got->index);
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "record %s: the thread index lists record %s at log #%" PRIu64
+			        ", but it is at log #%" PRIu64,
+			        sid, lid, e->index, got->index);
 			goto out;
 		}
 		pl_buf_reset(&rec);
@@ -700,10 +692,11 @@ static int follow(struct pl_dossier_export *x, struct held *h, struct pl_buf *wh
 			goto out;
 		}
 		if (index != e->index) {
-			ret = pl__dossier_fail(why, PL_EPROOF,
-			                       "record %s: the thread index lists it at log #%" PRIu64
-			                       ", but the exchange places it at log #%" PRIu64,
-			                       lid, e->index, index);
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "record %s: the thread index lists it at log #%" PRIu64
+			        ", but the exchange places it at log #%" PRIu64,
+			        lid, e->index, index);
 			goto out;
 		}
 		ret = hold_in(x, &x->thread, index, rec.data ? rec.data : "", rec.len, e->id, why);
@@ -765,12 +758,12 @@ static int collect_v2(struct pl_dossier_export *x, struct pl_buf *why)
 	int ret;
 
 	if (x->start >= x->cp.size) {
-		ret = pl__dossier_fail(why, PL_ERANGE,
-		                       "record %s: at log #%" PRIu64
-		                       ", beyond the checkpoint of size %" PRIu64
-		                       " (an exchange with witnesses serves the newest checkpoint they"
-		                       " cosigned: try again, or --wait longer)",
-		                       x->sid, x->start, x->cp.size);
+		ret = pl__dossier_fail(
+		        why, PL_ERANGE,
+		        "record %s: at log #%" PRIu64 ", beyond the checkpoint of size %" PRIu64
+		        " (an exchange with witnesses serves the newest checkpoint they"
+		        " cosigned: try again, or --wait longer)",
+		        x->sid, x->start, x->cp.size);
 		goto out;
 	}
 	ret = fetch_index(x, why);

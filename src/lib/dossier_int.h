@@ -88,6 +88,15 @@ void pl__dossier_id_short(char out[static ID_SHORT + sizeof(ELLIPSIS)], const ui
 /* A copy of a record that stops at the end of its body (most records have none); malloc'd. */
 struct pl_record *pl__dossier_record_trim(const struct pl_record *r);
 
+/*
+ * Opens msg[0..len) as an index record of origin signed by log_key: 0 with
+ * its root in root; PL_EPROOF when it is not one, with what it is in
+ * what[0..n) ("a statement", "a record that does not open: ..."); PL_ENOMEM.
+ */
+int pl__dossier_index_open(const char *msg, size_t len, const char *origin,
+                           const struct pl_vkey *log_key, uint8_t root[static PL_HASH_BYTES],
+                           char *what, size_t n);
+
 /* Frees what d holds and zeroes it; safe on a zeroed one. */
 void pl__dossier_release(struct dossier *d);
 

@@ -165,15 +165,21 @@ static const size_t part_nfields[] = {[WINDOW] = 2, [PROVEN] = 3, [THREAD] = 4, 
 /* A thread record's index proof: its text form, strictly (docs/index.md §4.3). */
 static int parse_tindex(struct dentry *e, const json_t *v, const char *where, struct pl_buf *why)
 {
+	char field[80];
 	const char *s = NULL;
 	size_t n = 0;
-	int ret = get_string(v, PL_TINDEX_PROOF_MAX_BYTES, &s, &n, where, why);
+	int ret;
 
+	snprintf(field, sizeof(field), "%s.tindex", where);
+	ret = get_string(v, PL_TINDEX_PROOF_MAX_BYTES, &s, &n, field, why);
 	if (ret == 0)
 		ret = pl_tindex_proof_parse(&e->tproof, s, n);
+	else
+		goto out;
 	if (ret == PL_EMALFORMED || ret == PL_ETOOBIG || ret == PL_EINVAL)
 		ret = pl__dossier_fail(why, ret == PL_ETOOBIG ? PL_ETOOBIG : PL_EMALFORMED,
-		                       "dossier: %s: tindex is not a thread index proof", where);
+		                       "dossier: %s is not a thread index proof", field);
+out:
 	return ret;
 }
 

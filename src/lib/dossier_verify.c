@@ -569,15 +569,12 @@ out:
 	return ret;
 }
 
-/*
- * Opens the checkpoint's last entry with the log key: it must be an `index`
- * record of the dossier's exchange, whose root every index proof leads to.
- */
-static int open_index(const struct dossier *d, uint8_t root[static PL_HASH_BYTES],
-                      struct pl_buf *why)
+int pl__dossier_index_open(const char *msg, size_t len, const char *origin,
+                           const struct pl_vkey *log_key, uint8_t root[static PL_HASH_BYTES],
+                           char *what, size_t n)
 {
-	const struct dentry *ix = &d->e[d->ne - 1];
 	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_note *note = NULL;
 	uint8_t id[PL_RECORD_ID_BYTES];
 	struct pl_vkey signer;
 	const char *rwhy = "";
@@ -587,23 +584,51 @@ static int open_index(const struct dossier *d, uint8_t root[static PL_HASH_BYTES
 		ret = PL_ENOMEM;
 		goto out;
 	}
-	ret = pl_record_open(r, id, &signer, ix->msg, ix->len, &d->log_key, 1, &rwhy);
+	ret = pl_record_open(r, id, &signer, msg, len, log_key, 1, &rwhy);
 	if (ret == PL_ENOMEM)
 		goto out;
 	if (ret == 0 && r->kind == PL_KIND_INDEX && (r->has & PL_RECORD_HAS_ROOT) &&
-	    strcmp(r->exchange, d->origin) == 0) {
+	    strcmp(r->exchange, origin) == 0) {
 		memcpy(root, r->index_root, PL_HASH_BYTES);
 		goto out;
 	}
-	ret = pl__dossier_fail(why, PL_EPROOF,
-	                       "index: log #%llu, the last entry of checkpoint %llu, is %s%s, "
-	                       "not an index record of %s signed by the log key: a version 2 "
-	                       "dossier needs a checkpoint that ends with one",
-	                       (unsigned long long)ix->index, (unsigned long long)(ix->index + 1),
-	                       ret == 0 ? "a " : "a record that does not open: ",
-	                       ret == 0 ? pl_record_kind_name(r->kind) : rwhy, d->origin);
+	/* Say what it is when it reads as a record at all, whoever signed it. */
+	if (ret != 0 && pl_note_parse(&note, msg, len) == 0 &&
+	    pl_record_parse(r, note->text, note->text_len, NULL) == 0 && r->kind != PL_KIND_INDEX)
+		ret = 0;
+	if (ret == 0 && r->kind != PL_KIND_INDEX)
+		snprintf(what, n, "a %s", pl_record_kind_name(r->kind));
+	else if (ret == 0)
+		snprintf(what, n, "an index record of exchange %s", r->exchange);
+	else
+		snprintf(what, n, "a record that does not open: %s", rwhy);
+	ret = PL_EPROOF;
 out:
+	pl_note_free(note);
 	free(r);
+	return ret;
+}
+
+/*
+ * Opens the checkpoint's last entry with the log key: it must be an `index`
+ * record of the dossier's exchange, whose root every index proof leads to.
+ */
+static int open_index(const struct dossier *d, uint8_t root[static PL_HASH_BYTES],
+                      struct pl_buf *why)
+{
+	const struct dentry *ix = &d->e[d->ne - 1];
+	char what[PL_DOSSIER_LINE_MAX / 2];
+	int ret = pl__dossier_index_open(ix->msg, ix->len, d->origin, &d->log_key, root, what,
+	                                 sizeof(what));
+
+	if (ret == PL_EPROOF)
+		ret = pl__dossier_fail(
+		        why, PL_EPROOF,
+		        "index: log #%llu, the last entry of checkpoint %llu, is %s, "
+		        "not an index record of %s signed by the log key: a version "
+		        "2 dossier needs a checkpoint that ends with one",
+		        (unsigned long long)ix->index, (unsigned long long)(ix->index + 1), what,
+		        d->origin);
 	return ret;
 }
 
