@@ -5,6 +5,9 @@
  * the expiry), exported through an in-memory pl_dossier_source and verified to exact
  * verdict lines; then a table of index-specific tamperings and malformed files, each
  * refused with its code and reason, and an exchange that lies in its index.
+ *
+ * `test_dossier_index --write-seed FILE` writes the honest dossier (the fuzz seed
+ * fuzz/corpus/dossier/s1b-v2.json).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -883,7 +886,8 @@ static const struct tamper tampers[] = {
         {"a proven record with an index proof", t_proven_with_tindex, PL_EMALFORMED,
          "proven[0] has an unknown field"},
         {"an empty index proof", t_tindex_empty, PL_EMALFORMED, "thread[0].tindex is empty"},
-        {"an index proof over its bound", t_tindex_huge, PL_ETOOBIG, "thread[0].tindex is too long"},
+        {"an index proof over its bound", t_tindex_huge, PL_ETOOBIG,
+         "thread[0].tindex is too long"},
         {"thread out of log order", t_thread_disorder, PL_EPROOF, "increasing log order"},
         {"a record in the thread and among the proven", t_thread_and_proven, PL_EPROOF,
          "are both log #7"},
@@ -1035,7 +1039,27 @@ static void test_build_v2_shape(void **state)
 	free_log(&l);
 }
 
-int main(void)
+/* Writes the honest dossier to path: the fuzz target's version 2 seed. */
+static int write_seed(const char *path)
+{
+	struct pl_buf out, why;
+	struct lg l;
+	FILE *f;
+	int ret = -1;
+
+	build_log(&l, NULL);
+	pl_buf_init(&why, 4096);
+	if (export(&l, l.n, &out, NULL, &why) == 0 && (f = fopen(path, "w")) != NULL) {
+		ret = fwrite(out.data, 1, out.len, f) == out.len ? 0 : -1;
+		ret = fclose(f) == 0 ? ret : -1;
+	}
+	pl_buf_release(&out);
+	pl_buf_release(&why);
+	free_log(&l);
+	return ret;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_export_v2),      cmocka_unit_test(test_export_at),
@@ -1043,5 +1067,10 @@ int main(void)
 	        cmocka_unit_test(test_build_v2_shape),
 	};
 
+	if (argc == 3 && strcmp(argv[1], "--write-seed") == 0) {
+		int ret = setup_keys(NULL) == 0 ? write_seed(argv[2]) : -1;
+		teardown_keys(NULL);
+		return ret == 0 ? 0 : 1;
+	}
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }
