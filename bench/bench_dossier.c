@@ -260,7 +260,8 @@ static int add_traffic(struct blog *l, size_t n, bool real, uint64_t *rng)
 			continue;
 		}
 		for (size_t k = 0; k < PL_HASH_BYTES; k += 8) {
-			uint64_t x = pl_bench_rnd(rng), y = pl_bench_rnd(rng), z = pl_bench_rnd(rng);
+			uint64_t x = pl_bench_rnd(rng), y = pl_bench_rnd(rng),
+			         z = pl_bench_rnd(rng);
 			memcpy(h + k, &x, 8);
 			memcpy(key + k, &y, 8);
 			memcpy(id + k, &z, 8);
@@ -388,7 +389,8 @@ static double verify_time(const struct pl_buf *d)
 
 	do {
 		struct pl_dossier_report *rep = NULL;
-		if (pl_dossier_verify(&rep, d->data, d->len, &parties[EX].vk, NULL, 0, 0, NULL) != 0)
+		if (pl_dossier_verify(&rep, d->data, d->len, &parties[EX].vk, NULL, 0, 0, NULL) !=
+		    0)
 			return -1;
 		pl_dossier_report_free(rep);
 		n++;
@@ -551,6 +553,7 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int p = 0; p < NPARTIES && ret == 0; p++) {
 		char name[PL_KEY_NAME_MAX + 1];
 		ret = pl_record_key_name(name, ORIGIN, party_of[p]);
