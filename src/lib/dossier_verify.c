@@ -465,6 +465,40 @@ out:
 	return ret;
 }
 
+/* The subject, opened, is of a kind a dossier is about. */
+static int subject_kind(const struct dossier *d, struct pl_buf *why)
+{
+	enum pl_record_kind k = d->e[d->subject_pos].rec->kind;
+
+	if (pl_dossier_is_subject_kind(k))
+		return 0;
+	return pl__dossier_fail(why, PL_EMALFORMED,
+	                        "dossier: the subject is a %s; a dossier is about a send, "
+	                        "consult, check or statement",
+	                        pl_record_kind_name(k));
+}
+
+/*
+ * Applies the opened record at position i to the log replayed so far: a
+ * register or revoke is checked against the directory (directory_check())
+ * and changes it; the record becomes its key's latest (advance()).
+ */
+static int apply(const struct dossier *d, struct pl_replay_log *log, size_t i, struct pl_buf *why)
+{
+	const struct dentry *e = &d->e[i];
+	int ret = 0;
+
+	if (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE)
+		ret = directory_check(&log->dir, e->rec, e->index, why);
+	if (ret == 0)
+		ret = advance(d, log, i);
+	if (ret == PL_ETOOBIG)
+		ret = pl__dossier_fail(why, ret,
+		                       "log #%llu: more keys than a dossier may name (%u)",
+		                       (unsigned long long)e->index, PL_DIRECTORY_MAX_KEYS);
+	return ret;
+}
+
 static int cmp_size(const void *a, const void *b)
 {
 	const size_t *x = a, *y = b;
@@ -499,14 +533,9 @@ static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread
 		if (ret != 0)
 			goto out;
 		if (i == d->nproven) {
-			if (!pl_dossier_is_subject_kind(e->rec->kind)) {
-				ret = pl__dossier_fail(
-				        why, PL_EMALFORMED,
-				        "dossier: the subject is a %s; a dossier is about a send, "
-				        "consult, check or statement",
-				        pl_record_kind_name(e->rec->kind));
+			ret = subject_kind(d, why);
+			if (ret != 0)
 				goto out;
-			}
 			e->thread = true;
 		} else if (i > d->nproven) {
 			e->thread = refers_to_thread(d, e->rec, i);
@@ -518,14 +547,7 @@ static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread
 			goto out;
 		if (e->thread)
 			thread[nthread++] = i;
-		if (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE)
-			ret = directory_check(&log.dir, e->rec, e->index, why);
-		if (ret == 0)
-			ret = advance(d, &log, i);
-		if (ret == PL_ETOOBIG)
-			ret = pl__dossier_fail(why, ret,
-			                       "log #%llu: more keys than a dossier may name (%u)",
-			                       (unsigned long long)e->index, PL_DIRECTORY_MAX_KEYS);
+		ret = apply(d, &log, i, why);
 	}
 	if (ret == 0)
 		ret = check_segments(d, &log.dir, nkeys, why);
@@ -839,22 +861,11 @@ static int check_records_v2(struct dossier *d, const uint8_t root[static PL_HASH
 	}
 	ret = pl_replay_log_init(&log, &d->log_key, sizeof(size_t));
 	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
-		struct dentry *e = &d->e[i];
 		ret = open_entry(d, &log.dir, i, tmp, why);
-		if (ret == 0 && i == d->subject_pos && !pl_dossier_is_subject_kind(e->rec->kind))
-			ret = pl__dossier_fail(why, PL_EMALFORMED,
-			                       "dossier: the subject is a %s; a dossier is about a "
-			                       "send, consult, check or statement",
-			                       pl_record_kind_name(e->rec->kind));
-		if (ret == 0 &&
-		    (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE))
-			ret = directory_check(&log.dir, e->rec, e->index, why);
+		if (ret == 0 && i == d->subject_pos)
+			ret = subject_kind(d, why);
 		if (ret == 0)
-			ret = advance(d, &log, i);
-		if (ret == PL_ETOOBIG)
-			ret = pl__dossier_fail(why, ret,
-			                       "log #%llu: more keys than a dossier may name (%u)",
-			                       (unsigned long long)e->index, PL_DIRECTORY_MAX_KEYS);
+			ret = apply(d, &log, i, why);
 	}
 	if (ret == 0)
 		ret = check_index(d, root, why);

@@ -345,27 +345,15 @@ static int mem_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
 static int mem_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
 {
 	struct memsrc *m = ctx;
-	struct pl_tlog_reader rd = pl_tlog_memstore_reader(m->l->ms);
-	static uint8_t tile[PL_TILE_BYTES];
-	size_t len = 0;
-	int ret = pl_tiles_read_hash_tile(&rd, t, tile, &len);
 
-	if (ret == 0)
-		memcpy(out, tile, len);
-	return ret;
+	return pl_test_memstore_tile(m->l->ms, t, out);
 }
 
 static int mem_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 {
 	struct memsrc *m = ctx;
-	int ret = 0;
 
-	for (unsigned i = 0; ret == 0 && i < width; i++) {
-		size_t k = (size_t)n * PL_TILE_WIDTH + i;
-		ret = k < m->l->n ? pl_tiles_bundle_add(out, m->l->rec[k].data, m->l->rec[k].len)
-		                  : PL_EINVAL;
-	}
-	return ret;
+	return pl_test_bundle(m->l->rec, m->l->n, n, width, out);
 }
 
 static int mem_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,
