@@ -308,9 +308,9 @@ struct pl_dossier_event {
 
 /* What a verdict line rests on, for presentation. */
 enum pl_dossier_verdict_kind {
-	PL_VERDICT_BASIS = 1, /* what the evidence is: checkpoint, witnesses, window, checks */
+	PL_VERDICT_BASIS = 1, /* what the evidence is: checkpoint, witnesses, index or window */
 	PL_VERDICT_DONE,      /* a step that a signed record proves */
-	PL_VERDICT_NOT_DONE,  /* a step that the complete window proves was not taken */
+	PL_VERDICT_NOT_DONE,  /* a step the thread index (v2) or the window (v1) proves not taken */
 	PL_VERDICT_TIME,      /* when the records provably existed */
 	PL_VERDICT_FLAG,      /* a claim the evidence contradicts, or a caution */
 	PL_VERDICT_DISCLOSED, /* a disclosed plaintext that matches its commitment */

@@ -487,9 +487,9 @@ static int add_disclosure(struct export *e, const char *arg)
 	}
 	ret = PL_EXIT_USAGE;
 	if (!pl_dossier_export_holds(e->x, r.id)) {
-		cli_error("record %.16s: not in the dossier of %s (its window starts at log "
-		          "#%" PRIu64 "), so it cannot be disclosed in it",
-		          r.hex, e->sid, e->subject.index);
+		cli_error("record %.16s: not in the dossier of %s (not of its thread, nor a record "
+		          "the thread refers to), so it cannot be disclosed in it",
+		          r.hex, e->sid);
 		goto out;
 	}
 	if (!(r.rec->has & PL_RECORD_HAS_COMMIT)) {
