@@ -393,6 +393,22 @@ static int src_register(void *ctx, const char *key_name, const uint8_t key_id[PL
 	return PL_ENOTFOUND;
 }
 
+/* GET /index/<id>?size=N: the thread index proof of a record, under the checkpoint's index. */
+static int src_index_proof(void *ctx, const uint8_t key[32], uint64_t size, struct pl_buf *out)
+{
+	struct export *e = ctx;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	int ret;
+
+	ret = pl_client_index_proof(e->s.client, key, size, out);
+	if (ret) {
+		pl_record_id_format(hex, key);
+		ret = source_failed(&e->fetched, ret, "the thread index proof of record %.16s",
+		                    hex);
+	}
+	return ret;
+}
+
 /* Reports a failure of the export: the exchange's, as the session does, or the library's reason. */
 static int export_failed(struct export *e, int err, const struct pl_buf *why)
 {
@@ -553,6 +569,7 @@ static int run_export(struct export *e, const char *id)
 	        .bundle = src_bundle,
 	        .record = src_record,
 	        .register_of = src_register,
+	        .index_proof = src_index_proof,
 	};
 	struct pl_dossier_export_info info;
 	char parts[160];
