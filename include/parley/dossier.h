@@ -428,7 +428,8 @@ int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out
 
 /*
  * Appends r as one JSON object (what `parley verify --json` prints:
- * verifies, version, origin, log_key, log_key_pinned, size, root, start,
+ * verifies, version, origin, log_key, log_key_pinned, size, root, index_root
+ * (version 2 only: the root of the index record that ends the checkpoint), start,
  * subject, subject_kind, subject_class, witnesses, existed_by, events,
  * verdicts, disclosed, in this order, indented by two spaces) and a newline
  * to out. Disclosed plaintexts are given as text only when

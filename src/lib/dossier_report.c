@@ -1222,6 +1222,10 @@ int pl_dossier_render_json(const struct pl_dossier_report *r, struct pl_buf *out
 	ok = ok && json_put(o, "log_key_pinned", json_boolean(r->log_key_pinned));
 	ok = ok && json_put(o, "size", json_integer((json_int_t)r->size));
 	ok = ok && json_put(o, "root", json_string(root));
+	if (r->indexed) {
+		pl_b64_encode(root, r->index_root, PL_HASH_BYTES);
+		ok = ok && json_put(o, "index_root", json_string(root));
+	}
 	ok = ok && json_put(o, "start", json_integer((json_int_t)r->start));
 	ok = ok && json_put(o, "subject", json_string(hex));
 	ok = ok && json_put(o, "subject_kind", kind ? json_string(kind) : json_null());

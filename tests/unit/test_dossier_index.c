@@ -522,6 +522,14 @@ static void test_export_v2(void **state)
 	pl_buf_init(&text, 1 << 16);
 	assert_int_equal(pl_dossier_render_text(rep2, &text), 0);
 	assert_non_null(strstr(text.data, "Parley dossier (parley/dossier/v2)"));
+	pl_buf_reset(&text);
+	assert_int_equal(pl_dossier_render_json(rep2, &text), 0);
+	assert_non_null(strstr(text.data, "\"version\": \"parley/dossier/v2\""));
+	assert_non_null(strstr(text.data, "\"index_root\": \""));
+	pl_buf_reset(&text);
+	assert_int_equal(pl_dossier_render_html(rep2, &text), 0);
+	assert_non_null(strstr(text.data, "<dt>Thread index</dt>"));
+	assert_null(strstr(text.data, "<dt>Window</dt>"));
 	pl_buf_release(&text);
 	pl_dossier_report_free(rep);
 	pl_dossier_report_free(rep2);
