@@ -198,6 +198,10 @@ struct pl_dossier_report;
  *              (key_name, key_id) and sets *index; PL_ENOTFOUND when the
  *              source does not know it, and then the export looks for it
  *              in the entry bundles before the window. May be NULL.
+ * index_record appends to out the `index` record at size - 1, the last entry
+ *              of the checkpoint of tree size size, as logged, and sets *index to
+ *              size - 1. May be NULL: the export then reads it from its entry
+ *              bundle. Either way the export checks it against the hash tiles.
  * index_proof  appends to out the text of the thread index proof of key
  *              (docs/index.md §4.3) under the root of the `index` record at
  *              size - 1, where size is the checkpoint's tree size (the
@@ -215,6 +219,7 @@ struct pl_dossier_source {
 	int (*register_of)(void *ctx, const char *key_name, const uint8_t key_id[PL_KEYID_BYTES],
 	                   struct pl_buf *out, uint64_t *index);
 	int (*index_proof)(void *ctx, const uint8_t key[32], uint64_t size, struct pl_buf *out);
+	int (*index_record)(void *ctx, uint64_t size, struct pl_buf *out, uint64_t *index);
 };
 
 /* The evidence gathered for one dossier (opaque); pl_dossier_export_free() frees it. */

@@ -614,7 +614,23 @@ static int fetch_index(struct pl_dossier_export *x, struct pl_buf *why)
 	int ret;
 
 	pl_buf_init(&b, BUNDLE_MAX);
-	ret = fetch_bundle(x, last / PL_TILE_WIDTH, &b, ents, &width, why);
+	if (x->src->index_record) {
+		uint64_t at = 0;
+		ret = x->src->index_record(x->src->ctx, x->cp.size, &b, &at);
+		if (ret == 0 && at != last)
+			ret = pl__dossier_fail(why, PL_EPROOF,
+			                       "checkpoint %" PRIu64
+			                       ": the exchange gave the record "
+			                       "at log #%" PRIu64 " for its last entry",
+			                       x->cp.size, at);
+		else if (ret)
+			ret = pl__dossier_fail(why, ret, "the index record of checkpoint %" PRIu64,
+			                       x->cp.size);
+		ents[k].data = (const uint8_t *)(b.data ? b.data : "");
+		ents[k].len = b.len;
+	} else {
+		ret = fetch_bundle(x, last / PL_TILE_WIDTH, &b, ents, &width, why);
+	}
 	if (ret)
 		goto out;
 	ret = pl__dossier_index_open((const char *)ents[k].data, ents[k].len, x->log_key.name,

@@ -187,6 +187,9 @@ tamper_disclosure() {
 
 ok "an exchange with the parties of S1 and S2" \
 	setup_exchange rok-mnd unc kpa us-wh dprk-un dprk-leader dprk
+# The export reads the index record that ends the checkpoint from its entry bundle, which
+# need-to-know keeps for the exchange's auditors: the exporters here are auditors.
+echo 'auditors = rok-mnd, us-wh, dprk-un' >>"$T/parleyd.conf"
 # Enough records before the threads that their windows start in the second entry bundle and
 # the frontier comes from a level-1 tile.
 ok "300 statements by dprk, logged directly" "$HELPER" bulk "$DATA" "$IDS" dprk 300
@@ -234,6 +237,11 @@ ok "it carries the thread: the proposal, available, received, expired" \
 	[ "$(thread_entries "$T/s1b.json")" -eq 4 ]
 ok "and no record of the 300 statements of dprk" lacks "$T/s1b.json" "author dprk"
 ok "it says how much it holds" printed "4 thread records with their index proofs"
+expect 3 "dossier of S1(b) as kpa, a party to it but no auditor" \
+	"$PARLEY" dossier "$S1B" --output "$T/s1b-kpa.json" --profile "$T/p/kpa"
+ok "it says why: the index record is in an entry bundle, the auditors' to read" \
+	said "only the exchange's auditors"
+ok "no file is written" [ ! -e "$T/s1b-kpa.json" ]
 
 expect 0 "dossier of S2 as us-wh by an id prefix, disclosing the letter" \
 	"$PARLEY" dossier "$(echo "$S2" | cut -c1-12)" -o "$T/s2.json" --disclose "$S2" \

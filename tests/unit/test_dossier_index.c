@@ -327,6 +327,7 @@ struct memsrc {
 	const struct lg *l;
 	uint64_t size; /* the checkpoint it serves */
 	size_t nproofs;
+	bool no_bundles; /* serves the index record by itself, and no entry bundle */
 };
 
 static int mem_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
@@ -353,7 +354,17 @@ static int mem_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 {
 	struct memsrc *m = ctx;
 
+	if (m->no_bundles)
+		return PL_ENOTFOUND;
 	return pl_test_bundle(m->l->rec, m->l->n, n, width, out);
+}
+
+static int mem_index_record(void *ctx, uint64_t size, struct pl_buf *out, uint64_t *index)
+{
+	struct memsrc *m = ctx;
+
+	*index = size - 1;
+	return pl_buf_add(out, m->l->rec[size - 1].data, m->l->rec[size - 1].len);
 }
 
 static int mem_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,
@@ -420,9 +431,12 @@ static void memsrc_init(struct pl_dossier_source *src, struct memsrc *m, const s
 	src->index_proof = mem_index_proof;
 }
 
-/* Exports the dossier of the send at the checkpoint of size; returns the export's code. */
-static int export(const struct lg *l, uint64_t size, struct pl_buf *out,
-                  struct pl_dossier_report **rep, struct pl_buf *why)
+/*
+ * Exports the dossier of the send at the checkpoint of size, with a source that serves the
+ * index record by itself and no entry bundle when no_bundles; returns the export's code.
+ */
+static int export_from(const struct lg *l, uint64_t size, bool no_bundles, struct pl_buf *out,
+                       struct pl_dossier_report **rep, struct pl_buf *why)
 {
 	struct pl_dossier_source src;
 	struct memsrc m;
@@ -430,12 +444,22 @@ static int export(const struct lg *l, uint64_t size, struct pl_buf *out,
 	int ret;
 
 	memsrc_init(&src, &m, l, size);
+	if (no_bundles) {
+		m.no_bundles = true;
+		src.index_record = mem_index_record;
+	}
 	pl_buf_init(out, PL_DOSSIER_MAX_BYTES);
 	ret = pl_dossier_export_collect(&x, &src, &vkeys[EX], l->id[l->send], l->send, why);
 	if (ret == 0)
 		ret = pl_dossier_export_finish(x, NULL, 0, out, rep, why);
 	pl_dossier_export_free(x);
 	return ret;
+}
+
+static int export(const struct lg *l, uint64_t size, struct pl_buf *out,
+                  struct pl_dossier_report **rep, struct pl_buf *why)
+{
+	return export_from(l, size, false, out, rep, why);
 }
 
 static int verify(const struct pl_buf *b, struct pl_dossier_report **rep, struct pl_buf *why)
@@ -534,6 +558,30 @@ static void test_export_v2(void **state)
 	pl_dossier_report_free(rep);
 	pl_dossier_report_free(rep2);
 	pl_buf_release(&out);
+	pl_buf_release(&why);
+	free_log(&l);
+}
+
+/* A source that serves the index record by itself needs no entry bundle: the same file. */
+static void test_export_no_bundles(void **state)
+{
+	struct pl_buf a, b, why;
+	struct lg l;
+
+	(void)state;
+	build_log(&l, NULL);
+	pl_buf_init(&why, 4096);
+	assert_int_equal(export_from(&l, l.n, false, &a, NULL, &why), 0);
+	assert_int_equal(export_from(&l, l.n, true, &b, NULL, &why), 0);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	pl_buf_release(&a);
+	pl_buf_release(&b);
+	/* The record it serves is checked: an altered one is refused. */
+	l.rec[l.n - 1].data[l.rec[l.n - 1].len - 3] ^= 1;
+	assert_int_equal(export_from(&l, l.n, true, &b, NULL, &why), PL_EPROOF);
+	assert_non_null(strstr(why.data, "not an index record"));
+	pl_buf_release(&b);
 	pl_buf_release(&why);
 	free_log(&l);
 }
@@ -1058,9 +1106,9 @@ static int write_seed(const char *path)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_export_v2),      cmocka_unit_test(test_export_at),
-	        cmocka_unit_test(test_tamper_table),   cmocka_unit_test(test_lying_index),
-	        cmocka_unit_test(test_build_v2_shape),
+	        cmocka_unit_test(test_export_v2),   cmocka_unit_test(test_export_no_bundles),
+	        cmocka_unit_test(test_export_at),   cmocka_unit_test(test_tamper_table),
+	        cmocka_unit_test(test_lying_index), cmocka_unit_test(test_build_v2_shape),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--write-seed") == 0) {
