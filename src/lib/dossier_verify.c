@@ -507,59 +507,22 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /*
- * One pass in log order: open each record with the keys registered before
- * it, follow each key's chain, mark the thread (the subject and every
- * window record that refers to a thread record), judge each thread record
- * by the rules with what came before it, and apply registers and revokes.
+ * Version 1, a step of the pass in log order: mark the thread (the subject
+ * and every window record that refers to a thread record), follow the key's
+ * chain, judge a thread record by the rules with what came before it.
  */
-static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread_out, size_t *nkeys,
-                         struct pl_buf *why)
+static int step_v1(struct dossier *d, const struct pl_replay_log *log, size_t i, struct pl_buf *why)
 {
-	struct pl_replay_log log;
-	struct pl_record *tmp = calloc(1, sizeof(*tmp));
-	size_t *thread = calloc(d->ne, sizeof(*thread));
-	size_t nthread = 0;
+	struct dentry *e = &d->e[i];
 	int ret;
 
-	memset(&log, 0, sizeof(log));
-	if (!tmp || !thread) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
-	ret = pl_replay_log_init(&log, &d->log_key, sizeof(size_t));
-	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
-		struct dentry *e = &d->e[i];
-		ret = open_entry(d, &log.dir, i, tmp, why);
-		if (ret != 0)
-			goto out;
-		if (i == d->nproven) {
-			ret = subject_kind(d, why);
-			if (ret != 0)
-				goto out;
-			e->thread = true;
-		} else if (i > d->nproven) {
-			e->thread = refers_to_thread(d, e->rec, i);
-		}
-		ret = chain_step(d, &log.dir, i, why);
-		if (ret == 0 && e->thread)
-			ret = judge(d, &log, i, false, NULL, why);
-		if (ret != 0)
-			goto out;
-		if (e->thread)
-			thread[nthread++] = i;
-		ret = apply(d, &log, i, why);
-	}
-	if (ret == 0)
-		ret = check_segments(d, &log.dir, nkeys, why);
-out:
-	if (ret == 0) {
-		*thread_out = thread;
-		*nthread_out = nthread;
-		thread = NULL;
-	}
-	free(thread);
-	free(tmp);
-	pl_replay_log_release(&log);
+	if (i == d->nproven)
+		e->thread = true;
+	else if (i > d->nproven)
+		e->thread = refers_to_thread(d, e->rec, i);
+	ret = chain_step(d, &log->dir, i, why);
+	if (ret == 0 && e->thread)
+		ret = judge(d, log, i, false, NULL, why);
 	return ret;
 }
 
@@ -840,18 +803,20 @@ static int replay_v2(struct dossier *d, size_t *thread, size_t *nthread, size_t 
 }
 
 /*
- * Version 2, after the tree evidence: opens every record with the keys
- * registered before it (registers and revokes change the directory as they
- * come), checks the thread index (check_index()), then replays the rules
- * over the thread (replay_v2()).
+ * One pass in log order: open each record with the keys registered before
+ * it, check the subject's kind, and apply registers and revokes; version 1
+ * follows each key's chain and judges the thread as it goes (step_v1()),
+ * then checks each key's window segment. Version 2 then checks the thread
+ * index (check_index()) and replays the rules over the thread (replay_v2()),
+ * with root the index record's.
  */
-static int check_records_v2(struct dossier *d, const uint8_t root[static PL_HASH_BYTES],
-                            size_t **thread_out, size_t *nthread_out, size_t *nkeys,
-                            struct pl_buf *why)
+static int check_records(struct dossier *d, const uint8_t *root, size_t **thread_out,
+                         size_t *nthread_out, size_t *nkeys, struct pl_buf *why)
 {
 	struct pl_replay_log log;
 	struct pl_record *tmp = calloc(1, sizeof(*tmp));
 	size_t *thread = calloc(d->ne, sizeof(*thread));
+	size_t nthread = 0;
 	int ret;
 
 	memset(&log, 0, sizeof(log));
@@ -864,16 +829,23 @@ static int check_records_v2(struct dossier *d, const uint8_t root[static PL_HASH
 		ret = open_entry(d, &log.dir, i, tmp, why);
 		if (ret == 0 && i == d->subject_pos)
 			ret = subject_kind(d, why);
+		if (ret == 0 && d->version == 1)
+			ret = step_v1(d, &log, i, why);
+		if (ret == 0 && d->version == 1 && d->e[i].thread)
+			thread[nthread++] = i;
 		if (ret == 0)
 			ret = apply(d, &log, i, why);
 	}
-	if (ret == 0)
+	if (ret == 0 && d->version == 1)
+		ret = check_segments(d, &log.dir, nkeys, why);
+	if (ret == 0 && d->version == 2)
 		ret = check_index(d, root, why);
-	if (ret == 0)
-		ret = replay_v2(d, thread, nthread_out, nkeys, why);
+	if (ret == 0 && d->version == 2)
+		ret = replay_v2(d, thread, &nthread, nkeys, why);
 out:
 	if (ret == 0) {
 		*thread_out = thread;
+		*nthread_out = nthread;
 		thread = NULL;
 	}
 	free(thread);
@@ -1007,11 +979,11 @@ int pl_dossier_verify(struct pl_dossier_report **out, const char *json, size_t l
 	rep->version = d.version == 1 ? PL_DOSSIER_VERSION_V1 : PL_DOSSIER_VERSION_V2;
 	rep->indexed = d.version == 2;
 	if (d.version == 1) {
-		ret = check_records(&d, &thread, &nthread, &nkeys, why);
+		ret = check_records(&d, NULL, &thread, &nthread, &nkeys, why);
 	} else {
 		ret = open_index(&d, rep->index_root, why);
 		if (ret == 0)
-			ret = check_records_v2(&d, rep->index_root, &thread, &nthread, &nkeys, why);
+			ret = check_records(&d, rep->index_root, &thread, &nthread, &nkeys, why);
 	}
 	if (ret == 0)
 		ret = check_disclosures(&d, why);
