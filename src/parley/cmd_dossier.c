@@ -339,12 +339,12 @@ static int src_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 	if (ce && ce->status == 403 && !e->fetched.err && !e->fetched.reported) {
 		/*
 		 * Need-to-know: an entry bundle holds others' records, so only auditors read
-		 * it; the export reads the checkpoint's index record from the last one.
+		 * it; the export reads one only for a register the directory no longer names.
 		 */
-		cli_error("the index record that ends the checkpoint comes from its entry bundle, "
-		          "which holds others' records: only the exchange's auditors (its "
-		          "parleyd.conf `auditors`) may read it, and %s is not one",
-		          e->s.profile.party);
+		cli_error("entry bundle %" PRIu64 ": it holds others' records, and only the "
+		          "exchange's auditors (its parleyd.conf `auditors`) may read it; %s is "
+		          "not one",
+		          n, e->s.profile.party);
 		e->fetched.reported = true;
 		e->fetched.code = PL_EXIT_REFUSED;
 	} else if (ret) {
@@ -420,6 +420,19 @@ static int src_index_proof(void *ctx, const uint8_t key[32], uint64_t size, stru
 		ret = source_failed(&e->fetched, ret, "the thread index proof of record %.16s",
 		                    hex);
 	}
+	return ret;
+}
+
+/* GET /index?size=N: the index record that ends the checkpoint, public. */
+static int src_index_record(void *ctx, uint64_t size, struct pl_buf *out, uint64_t *index)
+{
+	struct export *e = ctx;
+	int ret;
+
+	ret = pl_client_index_record(e->s.client, size, out, index);
+	if (ret)
+		ret = source_failed(&e->fetched, ret, "the index record of checkpoint %" PRIu64,
+		                    size);
 	return ret;
 }
 
@@ -584,6 +597,7 @@ static int run_export(struct export *e, const char *id)
 	        .record = src_record,
 	        .register_of = src_register,
 	        .index_proof = src_index_proof,
+	        .index_record = src_index_record,
 	};
 	struct pl_dossier_export_info info;
 	char parts[160];
