@@ -39,7 +39,7 @@ static const struct cli_verb log_audit_verb = {
 };
 
 struct audit {
-	struct session s;
+	struct pl_session s;
 	bool json, progress;
 	struct pl_checkpoint cp;
 	struct pl_audit_result res;

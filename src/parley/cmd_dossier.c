@@ -175,12 +175,12 @@ struct fetched {
 
 struct export
 {
-	struct session s;
+	struct pl_session s;
 	const char *output;
 	uint64_t wait_ms; /* for a checkpoint that covers the subject */
 	const char *disclose[PL_DOSSIER_MAX_DISCLOSURES];
 	size_t ndisclose;
-	struct session_record subject;
+	struct pl_session_record subject;
 	char sid[17]; /* the subject's short id, for messages */
 	struct fetched fetched;
 	struct pl_dossier_export *x; /* the evidence the library gathered */
@@ -364,7 +364,7 @@ static int export_failed(struct export *e, int err, const struct pl_buf *why)
  */
 static int find_subject(struct export *e, const char *arg)
 {
-	struct session_record r;
+	struct pl_session_record r;
 	enum pl_ref_role role;
 	char hex[PL_RECORD_ID_HEX_LEN + 1];
 	int ret;
@@ -383,7 +383,7 @@ static int find_subject(struct export *e, const char *arg)
 			goto out;
 		}
 		pl_record_id_format(hex, ref->id);
-		session_record_release(&r);
+		pl_session_record_release(&r);
 		ret = session_resolve(&e->s, hex, &r);
 		if (ret)
 			goto out;
@@ -404,7 +404,7 @@ static int find_subject(struct export *e, const char *arg)
 	memset(&r, 0, sizeof(r));
 	session_short_id(e->sid, e->subject.id);
 out:
-	session_record_release(&r);
+	pl_session_record_release(&r);
 	return ret;
 }
 
@@ -415,7 +415,7 @@ out:
  */
 static int add_disclosure(struct export *e, const char *arg)
 {
-	struct session_record r;
+	struct pl_session_record r;
 	uint8_t salt[PL_BOX_SALT_BYTES];
 	uint8_t *plain = NULL;
 	size_t len = 0;
@@ -460,7 +460,7 @@ static int add_disclosure(struct export *e, const char *arg)
 out:
 	pl_state_plaintext_free(plain, len);
 	sodium_memzero(salt, sizeof(salt));
-	session_record_release(&r);
+	pl_session_record_release(&r);
 	return ret;
 }
 
@@ -545,7 +545,7 @@ static void export_release(struct export *e)
 	if (e->json.data)
 		sodium_memzero(e->json.data, e->json.len);
 	pl_buf_release(&e->json);
-	session_record_release(&e->subject);
+	pl_session_record_release(&e->subject);
 	session_close(&e->s);
 	sodium_memzero(e, sizeof(*e));
 }

@@ -346,7 +346,7 @@ static int check_member(const char *abs_dir, const struct pl_profile *checked,
 {
 	const struct pl_profile *pp = checked;
 	const struct pl_client_party *entry;
-	struct session s;
+	struct pl_session s;
 	int ret;
 
 	ret = session_open_with(&s, abs_dir, checked);

@@ -51,13 +51,13 @@ struct line_check {
 
 /* The records of one page, verified, grouped by the check they are about. */
 struct line_group {
-	struct session_record check;
-	struct session_record *rel;
+	struct pl_session_record check;
+	struct pl_session_record *rel;
 	size_t nrel;
 };
 
 struct line_report {
-	struct session s;
+	struct pl_session s;
 	const char *line;
 	int64_t since;
 	bool has_since;
@@ -87,7 +87,7 @@ static int parse_since(const char *arg, int64_t *out)
  * Verifies the tlog-proof of one verified record and checks its checkpoint
  * (once per distinct checkpoint) for consistency with the pinned one.
  */
-static int prove(struct line_report *lr, const struct session_record *sr, const char *proof,
+static int prove(struct line_report *lr, const struct pl_session_record *sr, const char *proof,
                  size_t proof_len)
 {
 	struct pl_proof *p = NULL;
@@ -129,9 +129,9 @@ out:
 static void groups_free(struct line_group *g, size_t n)
 {
 	for (size_t i = 0; g && i < n; i++) {
-		session_record_release(&g[i].check);
+		pl_session_record_release(&g[i].check);
 		for (size_t k = 0; k < g[i].nrel; k++)
-			session_record_release(&g[i].rel[k]);
+			pl_session_record_release(&g[i].rel[k]);
 		free(g[i].rel);
 	}
 	free(g);
@@ -222,7 +222,7 @@ static int page(struct line_report *lr, const struct pl_client_line *pg)
 		const struct pl_client_line_entry *le = &pg->v[i];
 		struct pl_client_entry e = {
 		        .index = le->index, .note = le->note, .note_len = le->note_len};
-		struct session_record sr;
+		struct pl_session_record sr;
 		const struct pl_record *r;
 
 		memcpy(e.id, le->id, PL_RECORD_ID_BYTES);
@@ -231,7 +231,7 @@ static int page(struct line_report *lr, const struct pl_client_line *pg)
 		if (!ret)
 			ret = prove(lr, &sr, le->proof, le->proof_len);
 		if (ret) {
-			session_record_release(&sr);
+			pl_session_record_release(&sr);
 			break;
 		}
 		r = sr.rec;
@@ -242,7 +242,7 @@ static int page(struct line_report *lr, const struct pl_client_line *pg)
 		if (r->kind == PL_KIND_ANSWER || r->kind == PL_KIND_UNANSWERED) {
 			const struct pl_record_ref *ref = pl_record_ref_find(r, PL_ROLE_CHECK);
 			struct line_group *x = ref ? group_of(g, ng, ref->id) : NULL;
-			struct session_record *nr =
+			struct pl_session_record *nr =
 			        x ? realloc(x->rel, (x->nrel + 1) * sizeof(*nr)) : NULL;
 			if (x && nr) {
 				x->rel = nr;
@@ -261,7 +261,7 @@ static int page(struct line_report *lr, const struct pl_client_line *pg)
 			          pl_record_kind_name(r->kind), lr->line);
 			ret = PL_EXIT_FAIL;
 		}
-		session_record_release(&sr);
+		pl_session_record_release(&sr);
 	}
 	if (!ret)
 		ret = judge_page(lr, g, ng);

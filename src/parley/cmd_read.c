@@ -39,7 +39,7 @@ static int print_json(json_t *j)
 }
 
 /* One inbox line: INDEX ID TIME AUTHOR KIND DESCRIPTION. */
-static int print_line(const struct session_record *r)
+static int print_line(const struct pl_session_record *r)
 {
 	char t[PL_TIMESTAMP_LEN + 1], sid[17];
 	struct pl_buf d;
@@ -61,7 +61,7 @@ out:
 
 static int run_inbox(const struct read_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_client_list l;
 	json_t *arr = NULL;
 	uint64_t cursor = 0;
@@ -95,7 +95,7 @@ static int run_inbox(const struct read_args *a)
 		}
 		wait = 0;
 		for (size_t i = 0; i < l.n; i++) {
-			struct session_record r;
+			struct pl_session_record r;
 
 			memset(&r, 0, sizeof(r));
 			ret = session_verify_entry(&s, &l.v[i], &r);
@@ -109,7 +109,7 @@ static int run_inbox(const struct read_args *a)
 			} else if (!ret) {
 				ret = print_line(&r);
 			}
-			session_record_release(&r);
+			pl_session_record_release(&r);
 			if (ret)
 				goto out;
 		}
@@ -148,8 +148,8 @@ static bool is_printable(const uint8_t *p, size_t n)
 
 static int run_show(const struct read_args *a)
 {
-	struct session s;
-	struct session_record r;
+	struct pl_session s;
+	struct pl_session_record r;
 	struct pl_checkpoint cp;
 	uint8_t *plain = NULL, salt[PL_BOX_SALT_BYTES];
 	size_t plain_len = 0;
@@ -241,7 +241,7 @@ out:
 	json_decref(j);
 	pl_state_plaintext_free(plain, plain_len);
 	sodium_memzero(salt, sizeof(salt));
-	session_record_release(&r);
+	pl_session_record_release(&r);
 	if (opened)
 		session_close(&s);
 	return ret;
@@ -249,7 +249,7 @@ out:
 
 static int run_parties(const struct read_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_buf vk;
 	json_t *arr = NULL;
 	bool opened = false;
@@ -307,7 +307,7 @@ out:
 
 static int run_checkpoint(const struct read_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_state_checkpoint old;
 	struct pl_checkpoint cp;
 	struct pl_buf note;

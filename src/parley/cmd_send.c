@@ -150,8 +150,8 @@ static int parse_when(const char *s, int64_t base, int64_t *out)
  * send or consult also collects the readers' X25519 keys after keys[0] (this
  * party's). Returns an exit code.
  */
-static int add_parties(struct session *s, struct pl_record *r, const char *const *names, size_t n,
-                       const char *opt, uint8_t (*keys)[PL_BOX_PK_BYTES], size_t *nkeys)
+static int add_parties(struct pl_session *s, struct pl_record *r, const char *const *names,
+                       size_t n, const char *opt, uint8_t (*keys)[PL_BOX_PK_BYTES], size_t *nkeys)
 {
 	int ret = PL_EXIT_USAGE;
 
@@ -201,10 +201,10 @@ out:
  * Resolves a referenced record, checks its kind, adds the ref line, and
  * raises *min_time to its time. want 0 accepts any kind.
  */
-static int add_ref(struct session *s, struct pl_record *r, const char *arg, enum pl_ref_role role,
-                   enum pl_record_kind want, int64_t *min_time)
+static int add_ref(struct pl_session *s, struct pl_record *r, const char *arg,
+                   enum pl_ref_role role, enum pl_record_kind want, int64_t *min_time)
 {
-	struct session_record ref;
+	struct pl_session_record ref;
 	char sid[17];
 	int ret;
 
@@ -228,7 +228,7 @@ static int add_ref(struct session *s, struct pl_record *r, const char *arg, enum
 	if (ref.rec->time > *min_time)
 		*min_time = ref.rec->time;
 out:
-	session_record_release(&ref);
+	pl_session_record_release(&ref);
 	return ret;
 }
 
@@ -245,7 +245,7 @@ static int read_body(const struct author_args *a, size_t max, struct pl_buf *bod
 }
 
 /* Seals the body to the readers, uploads the blob and sets payload and commit. */
-static int seal_and_upload(struct session *s, struct pl_record *r, const struct pl_buf *body,
+static int seal_and_upload(struct pl_session *s, struct pl_record *r, const struct pl_buf *body,
                            const uint8_t (*readers)[PL_BOX_PK_BYTES], size_t nreaders,
                            uint8_t salt[static PL_BOX_SALT_BYTES])
 {
@@ -302,7 +302,7 @@ static void set_reason(struct pl_record *r, const char *reason)
 }
 
 /* A verb about one record: convey, decline, accept, refuse (of a send) or advise (a consult). */
-static int build_about(struct session *s, const struct author_args *a, struct pl_record *r,
+static int build_about(struct pl_session *s, const struct author_args *a, struct pl_record *r,
                        int64_t *min_time)
 {
 	int ret;
@@ -325,7 +325,7 @@ static int build_about(struct session *s, const struct author_args *a, struct pl
 }
 
 /* A statement: its cites and its public body. */
-static int build_statement(struct session *s, const struct author_args *a, struct pl_record *r,
+static int build_statement(struct pl_session *s, const struct author_args *a, struct pl_record *r,
                            int64_t *min_time, struct pl_buf *body)
 {
 	int ret = PL_EXIT_OK;
@@ -354,7 +354,7 @@ out:
 }
 
 /* The intermediary of a send (--via), a reader unless --no-readable-by-via. */
-static int add_via(struct session *s, const struct author_args *a, struct pl_record *r,
+static int add_via(struct pl_session *s, const struct author_args *a, struct pl_record *r,
                    uint8_t (*readers)[PL_BOX_PK_BYTES], size_t *nreaders)
 {
 	const struct pl_client_party *p;
@@ -386,7 +386,7 @@ out:
 }
 
 /* A send or consult: its class, reply, parties, deadline, and the body sealed and uploaded. */
-static int build_sealed(struct session *s, const struct author_args *a, struct pl_record *r,
+static int build_sealed(struct pl_session *s, const struct author_args *a, struct pl_record *r,
                         int64_t *min_time, struct pl_buf *body,
                         uint8_t salt[static PL_BOX_SALT_BYTES], bool *sealed)
 {
@@ -434,7 +434,7 @@ out:
 }
 
 /* The kind-specific part of each verb: fills r, min_time and, for sealed bodies, body and salt. */
-static int build(struct session *s, const struct author_args *a, struct pl_record *r,
+static int build(struct pl_session *s, const struct author_args *a, struct pl_record *r,
                  int64_t *min_time, struct pl_buf *body, uint8_t salt[static PL_BOX_SALT_BYTES],
                  bool *sealed)
 {
@@ -466,7 +466,7 @@ static int build(struct session *s, const struct author_args *a, struct pl_recor
 
 static int run(const struct author_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_receipt rc;
 	struct pl_record *r = NULL;
 	struct pl_buf body, text;

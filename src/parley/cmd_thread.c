@@ -34,8 +34,8 @@ static const struct cli_verb thread_verb = {
 
 /* The thread's verified records (the timeline points into them) and its timeline. */
 struct thread {
-	struct session s;
-	struct session_record *recs;
+	struct pl_session s;
+	struct pl_session_record *recs;
 	struct pl_timeline tl;
 	uint64_t size; /* tree size of the checkpoint the view is as of */
 	bool json;
@@ -148,7 +148,7 @@ static int name_cited(struct thread *t)
 		ncites += r->refs[i].role == PL_ROLE_CITES;
 	for (size_t i = 0; i < r->nrefs && ret == PL_EXIT_OK; i++) {
 		struct pl_client_entry e;
-		struct session_record sr;
+		struct pl_session_record sr;
 		struct pl_timeline_item it;
 		char hex[PL_RECORD_ID_HEX_LEN + 1], one[64];
 		if (r->refs[i].role != PL_ROLE_CITES)
@@ -167,7 +167,7 @@ static int name_cited(struct thread *t)
 				pl_timeline_name(one, sizeof(one), &t->tl, &it);
 		}
 		pl_client_entry_release(&e);
-		session_record_release(&sr);
+		pl_session_record_release(&sr);
 		if (ret == PL_EXIT_OK)
 			pl_timeline_cite(&t->tl, one, k++, ncites);
 	}
@@ -175,7 +175,7 @@ static int name_cited(struct thread *t)
 }
 
 /* Fetches the thread of arg and a checkpoint that covers it, and verifies every record. */
-static int fetch(struct thread *t, struct session_record *subject, const char *arg)
+static int fetch(struct thread *t, struct pl_session_record *subject, const char *arg)
 {
 	struct pl_client_list list;
 	struct pl_checkpoint cp;
@@ -203,7 +203,7 @@ static int fetch(struct thread *t, struct session_record *subject, const char *a
 		goto out;
 	}
 	for (size_t i = 0; i < list.n; i++) {
-		struct session_record *sr = &t->recs[i];
+		struct pl_session_record *sr = &t->recs[i];
 		ret = session_verify_entry(&t->s, &list.v[i], sr);
 		if (ret)
 			goto out;
@@ -221,7 +221,7 @@ out:
 
 static int load(struct thread *t, const char *arg)
 {
-	struct session_record subject;
+	struct pl_session_record subject;
 	int ret;
 
 	memset(&subject, 0, sizeof(subject));
@@ -241,7 +241,7 @@ static int load(struct thread *t, const char *arg)
 	}
 	pl_timeline_describe(&t->tl);
 out:
-	session_record_release(&subject);
+	pl_session_record_release(&subject);
 	return ret;
 }
 
@@ -282,7 +282,7 @@ int cmd_thread(int argc, char **argv)
 		ret = show(&t);
 out:
 	for (size_t i = 0; i < t.tl.n; i++)
-		session_record_release(&t.recs[i]);
+		pl_session_record_release(&t.recs[i]);
 	free(t.recs);
 	free(t.tl.v);
 	session_close(&t.s);

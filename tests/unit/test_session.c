@@ -1,0 +1,159 @@
+/*
+ * Unit tests of the member session without an exchange to talk to: opening
+ * a profile (none there, an identity missing or named for another exchange),
+ * the clock, and how a failed call says why and whose fault it is (a
+ * malformed record id, a checkpoint the log key did not sign, an exchange
+ * that does not answer). The calls that need an exchange run in the CLI's
+ * integration tests against a real parleyd.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include <parley/party.h>
+#include <parley/session.h>
+
+#include "testutil.h"
+
+#define ORIGIN "hotline.example"
+
+struct fixture {
+	char dir[256];
+	char state[300];
+	struct pl_profile profile;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *base = getenv("TMPDIR");
+	struct pl_skey log_sk;
+
+	if (!f || sodium_init() < 0)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/parley-session-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(f->dir) || pl_party_create(NULL, f->dir, ORIGIN, "kpa") != 0)
+		return -1;
+	snprintf(f->state, sizeof(f->state), "%s/state.db", f->dir);
+	snprintf(f->profile.exchange, sizeof(f->profile.exchange), "http://127.0.0.1:1");
+	snprintf(f->profile.origin, sizeof(f->profile.origin), ORIGIN);
+	snprintf(f->profile.party, sizeof(f->profile.party), "kpa");
+	snprintf(f->profile.key_dir, sizeof(f->profile.key_dir), "%s", f->dir);
+	snprintf(f->profile.state, sizeof(f->profile.state), "%s", f->state);
+	pl_test_fixed_key(&log_sk, &f->profile.log_key, ORIGIN, PL_SIGTYPE_ED25519);
+	pl_skey_clear(&log_sk);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const files[] = {"kpa.skey", "kpa.vkey", "kpa.dkey", "kpa.ekey"};
+	char path[400];
+
+	pl_test_remove_db(f->state);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
+		unlink(path);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static int64_t fixed_clock(void)
+{
+	return 1764000000;
+}
+
+static void test_open_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_session s;
+	struct pl_profile p = f->profile;
+
+	/* No profile file in the directory. */
+	assert_int_equal(pl_session_open(&s, f->dir, NULL, NULL), PL_ENOTFOUND);
+	assert_int_equal(s.blame, PL_BLAME_LOCAL);
+	assert_non_null(strstr(s.why, "no profile in"));
+	assert_null(s.client);
+	/* No identity of that party in the key directory. */
+	snprintf(p.party, sizeof(p.party), "rok");
+	assert_int_not_equal(pl_session_open(&s, f->dir, &p, NULL), 0);
+	assert_int_equal(s.blame, PL_BLAME_LOCAL);
+	assert_memory_equal(s.why, "identity of rok in ", strlen("identity of rok in "));
+	/* An identity named for another exchange. */
+	p = f->profile;
+	snprintf(p.origin, sizeof(p.origin), "other.example");
+	assert_int_equal(pl_session_open(&s, f->dir, &p, NULL), PL_EINVAL);
+	assert_non_null(strstr(s.why, "named for exchange 'hotline.example', not 'other.example'"));
+	pl_session_close(&s);
+	pl_session_close(&s);
+}
+
+static void test_open_and_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_session s;
+
+	assert_int_equal(pl_session_open(&s, f->dir, &f->profile, fixed_clock), 0);
+	assert_non_null(s.client);
+	assert_non_null(s.state);
+	assert_string_equal(s.me.name, "kpa");
+	assert_int_equal(pl_session_now(&s), 1764000000);
+	s.clock = NULL;
+	assert_true(pl_session_now(&s) > 1764000000);
+	pl_session_close(&s);
+}
+
+static void test_failures_say_why(void **state)
+{
+	struct fixture *f = *state;
+	static const char bad_note[] = "hotline.example\n1\nAAAA\n\n— hotline.example AAAA\n";
+	struct pl_session s;
+	struct pl_session_record r;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(pl_session_open(&s, f->dir, &f->profile, NULL), 0);
+	/* A malformed id: the member's fault, no request made. */
+	assert_int_equal(pl_session_resolve(&s, "zz", &r), PL_EINVAL);
+	assert_int_equal(s.blame, PL_BLAME_LOCAL);
+	assert_string_equal(s.why, "record id 'zz': not 8 to 64 hex digits");
+	assert_int_equal(pl_session_resolve(&s, "0123456x", &r), PL_EINVAL);
+	assert_string_equal(s.why, "record id '0123456x': not hex digits");
+	/* A checkpoint the pinned log key did not sign: the exchange's evidence. */
+	assert_int_not_equal(pl_session_checkpoint(&s, bad_note, strlen(bad_note), NULL), 0);
+	assert_int_equal(s.blame, PL_BLAME_EVIDENCE);
+	assert_non_null(strstr(s.why, "does not verify with the pinned log key"));
+	assert_null(s.split);
+	/* An exchange that does not answer: nothing proven. */
+	assert_null(pl_session_party(&s, "rok", &err));
+	assert_int_not_equal(err, 0);
+	assert_int_equal(s.blame, PL_BLAME_LOCAL);
+	assert_memory_equal(s.why, "directory: exchange http://127.0.0.1:1: ",
+	                    strlen("directory: exchange http://127.0.0.1:1: "));
+	pl_session_record_release(&r);
+	pl_session_close(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_open_and_clock, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_failures_say_why, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
