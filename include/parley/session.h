@@ -50,8 +50,8 @@ struct pl_session {
 	struct pl_client *client;
 	struct pl_client_party *parties; /* the exchange's directory, or NULL before fetched */
 	size_t nparties;
-	struct pl_directory keys;  /* the log key at 0, then every party key of the directory */
-	int64_t (*clock)(void);    /* the time in Unix seconds; NULL: the system's clock */
+	struct pl_directory keys;      /* the log key at 0, then every party key of the directory */
+	int64_t (*clock)(void);        /* the time in Unix seconds; NULL: the system's clock */
 	enum pl_session_blame blame;   /* after a failure */
 	char why[PL_SESSION_WHY_MAX];  /* after a failure */
 	struct pl_client_split *split; /* after PL_EINCONSISTENT: the two histories */
@@ -157,9 +157,8 @@ int pl_session_prove(struct pl_session *s, const struct pl_session_record *r,
  * A blob that does not open or match is blamed on the evidence: the blob
  * and the record are then evidence against the sender.
  */
-int pl_session_payload(struct pl_session *s, const struct pl_session_record *r,
-                       uint8_t **plaintext, size_t *len,
-                       uint8_t salt[static PL_BOX_SALT_BYTES]) PL_WUR;
+int pl_session_payload(struct pl_session *s, const struct pl_session_record *r, uint8_t **plaintext,
+                       size_t *len, uint8_t salt[static PL_BOX_SALT_BYTES]) PL_WUR;
 
 /*
  * Authors and submits a record. r holds the kind and the kind's own lines
@@ -177,7 +176,7 @@ int pl_session_payload(struct pl_session *s, const struct pl_session_record *r,
  * has the seq and time signed, and text (when not NULL) is released and
  * then holds the signed record.
  */
-int pl_session_submit(struct pl_session *s, struct pl_record *r, int64_t min_time,
-                      const char *what, struct pl_receipt *out, struct pl_buf *text) PL_WUR;
+int pl_session_submit(struct pl_session *s, struct pl_record *r, int64_t min_time, const char *what,
+                      struct pl_receipt *out, struct pl_buf *text) PL_WUR;
 
 #endif

@@ -322,4 +322,13 @@ struct pl_store_party;
 int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
                     size_t whylen);
 
+/*
+ * Says why a pl_session_* call fails (printf-style, into s->why) and whose
+ * fault it is (blame: an enum pl_session_blame). Returns err, or PL_EINVAL
+ * when err is 0.
+ */
+struct pl_session;
+int pl__session_fail(struct pl_session *s, int blame, int err, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
 #endif

@@ -18,23 +18,19 @@
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
-#include "banned.h"
+#include "internal.h"
 
 /* How often a submission is retried after a chain conflict (another process signed meanwhile). */
 #define SUBMIT_ATTEMPTS 4
 
-/* Says why a call fails and whose fault it is; returns err (PL_EINVAL if err is 0). */
-static int fail(struct pl_session *s, enum pl_session_blame blame, int err, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int fail(struct pl_session *s, enum pl_session_blame blame, int err, const char *fmt, ...)
+int pl__session_fail(struct pl_session *s, int blame, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(s->why, sizeof(s->why), fmt, ap);
 	va_end(ap);
-	s->blame = blame;
+	s->blame = (enum pl_session_blame)blame;
 	return err ? err : PL_EINVAL;
 }
 
@@ -94,22 +90,25 @@ static int start(struct pl_session *s)
 
 	err = pl_party_load(&s->me, s->profile.key_dir, s->profile.party);
 	if (err)
-		return fail(s, PL_BLAME_LOCAL, err, "identity of %s in %s: %s", s->profile.party,
-		            s->profile.key_dir,
-		            err == PL_EDENIED ? "a secret key file is readable by others (chmod 600)"
-		                              : err_text(err));
+		return pl__session_fail(
+		        s, PL_BLAME_LOCAL, err, "identity of %s in %s: %s", s->profile.party,
+		        s->profile.key_dir,
+		        err == PL_EDENIED ? "a secret key file is readable by others (chmod 600)"
+		                          : err_text(err));
 	if (strcmp(s->me.origin, s->profile.origin) != 0)
-		return fail(s, PL_BLAME_LOCAL, PL_EINVAL,
-		            "identity of %s in %s: its keys are named for exchange '%s', not '%s'",
-		            s->profile.party, s->profile.key_dir, s->me.origin, s->profile.origin);
+		return pl__session_fail(
+		        s, PL_BLAME_LOCAL, PL_EINVAL,
+		        "identity of %s in %s: its keys are named for exchange '%s', not '%s'",
+		        s->profile.party, s->profile.key_dir, s->me.origin, s->profile.origin);
 	err = pl_state_open(&s->state, s->profile.state, s->profile.origin, s->profile.party);
 	if (err)
-		return fail(s, PL_BLAME_LOCAL, err, "local state %s: %s", s->profile.state,
-		            err == PL_ESTORE ? "not a usable state database" : err_text(err));
+		return pl__session_fail(
+		        s, PL_BLAME_LOCAL, err, "local state %s: %s", s->profile.state,
+		        err == PL_ESTORE ? "not a usable state database" : err_text(err));
 	err = pl_client_new(&s->client, s->profile.exchange, &s->me.skey, NULL);
 	if (err)
-		return fail(s, PL_BLAME_LOCAL, err, "exchange %s: %s", s->profile.exchange,
-		            pl_strerror(err));
+		return pl__session_fail(s, PL_BLAME_LOCAL, err, "exchange %s: %s",
+		                        s->profile.exchange, pl_strerror(err));
 	return 0;
 }
 
@@ -122,7 +121,8 @@ int pl_session_open(struct pl_session *s, const char *dir, const struct pl_profi
 	memset(s, 0, sizeof(*s));
 	s->clock = clock;
 	if (strlen(dir) >= sizeof(s->dir)) {
-		err = fail(s, PL_BLAME_LOCAL, PL_ETOOBIG, "profile directory %s: path too long", dir);
+		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_ETOOBIG,
+		                       "profile directory %s: path too long", dir);
 		goto out;
 	}
 	memcpy(s->dir, dir, strlen(dir) + 1);
@@ -131,13 +131,14 @@ int pl_session_open(struct pl_session *s, const char *dir, const struct pl_profi
 	} else {
 		err = pl_profile_load(&s->profile, s->dir, &why);
 		if (err == PL_ENOTFOUND)
-			err = fail(s, PL_BLAME_LOCAL, err,
-			           "no profile in %s: make one with 'parley init' (or give --profile "
-			           "DIR)",
-			           s->dir);
+			err = pl__session_fail(
+			        s, PL_BLAME_LOCAL, err,
+			        "no profile in %s: make one with 'parley init' (or give --profile "
+			        "DIR)",
+			        s->dir);
 		else if (err)
-			err = fail(s, PL_BLAME_LOCAL, err, "profile %s/%s: %s", s->dir,
-			           PL_PROFILE_FILE, why ? why : err_text(err));
+			err = pl__session_fail(s, PL_BLAME_LOCAL, err, "profile %s/%s: %s", s->dir,
+			                       PL_PROFILE_FILE, why ? why : err_text(err));
 		if (err)
 			goto out;
 	}
@@ -173,14 +174,17 @@ int pl_session_client_error(struct pl_session *s, const char *what, int err)
 	const struct pl_client_error *e = pl_client_last_error(s->client);
 
 	if (e && e->status >= 400)
-		return fail(s, PL_BLAME_REFUSED, err, "%s: the exchange refused: %ld %s: %s", what,
-		            e->status, e->code[0] ? e->code : "error",
-		            e->reason[0] ? e->reason : "no reason given");
+		return pl__session_fail(s, PL_BLAME_REFUSED, err,
+		                        "%s: the exchange refused: %ld %s: %s", what, e->status,
+		                        e->code[0] ? e->code : "error",
+		                        e->reason[0] ? e->reason : "no reason given");
 	if (err == PL_EPROOF)
-		return fail(s, PL_BLAME_EVIDENCE, err, "%s: the exchange's answer does not hold: %s",
-		            what, e && e->reason[0] ? e->reason : pl_strerror(err));
-	return fail(s, PL_BLAME_LOCAL, err, "%s: exchange %s: %s", what, s->profile.exchange,
-	            e && e->reason[0] ? e->reason : pl_strerror(err));
+		return pl__session_fail(s, PL_BLAME_EVIDENCE, err,
+		                        "%s: the exchange's answer does not hold: %s", what,
+		                        e && e->reason[0] ? e->reason : pl_strerror(err));
+	return pl__session_fail(s, PL_BLAME_LOCAL, err, "%s: exchange %s: %s", what,
+	                        s->profile.exchange,
+	                        e && e->reason[0] ? e->reason : pl_strerror(err));
 }
 
 /* Where the checkpoint seen before came from, for the evidence of two histories. */
@@ -218,8 +222,8 @@ static int observe(struct pl_session *s, const struct pl_checkpoint *cp, const c
 	memset(&old, 0, sizeof(old));
 	err = pl_state_checkpoint_get(s->state, &old);
 	if (err && err != PL_ENOTFOUND) {
-		err = fail(s, PL_BLAME_LOCAL, err, "local state %s: %s", s->profile.state,
-		           pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_LOCAL, err, "local state %s: %s",
+		                       s->profile.state, pl_strerror(err));
 		goto out;
 	}
 	if (!err) {
@@ -228,10 +232,11 @@ static int observe(struct pl_session *s, const struct pl_checkpoint *cp, const c
 		                        source, cp->size, cp->root, note, len, pl_session_now(s),
 		                        &s->split);
 		if (err == PL_EINCONSISTENT) {
-			err = fail(s, PL_BLAME_EVIDENCE, err,
-			           "the exchange shows two histories (%s): the checkpoint it gives "
-			           "now is not consistent with the one this client saw before",
-			           s->split->reason);
+			err = pl__session_fail(
+			        s, PL_BLAME_EVIDENCE, err,
+			        "the exchange shows two histories (%s): the checkpoint it gives "
+			        "now is not consistent with the one this client saw before",
+			        s->split->reason);
 			goto out;
 		}
 		if (err) {
@@ -244,8 +249,8 @@ static int observe(struct pl_session *s, const struct pl_checkpoint *cp, const c
 	err = pl_state_checkpoint_put_seen(s->state, cp->size, cp->root, note, len,
 	                                   pl_session_now(s), s->profile.exchange);
 	if (err)
-		err = fail(s, PL_BLAME_LOCAL, err, "local state %s: %s", s->profile.state,
-		           pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_LOCAL, err, "local state %s: %s",
+		                       s->profile.state, pl_strerror(err));
 out:
 	pl_state_checkpoint_release(&old);
 	return err;
@@ -260,9 +265,10 @@ int pl_session_checkpoint(struct pl_session *s, const char *note, size_t len,
 	begin(s);
 	err = pl_checkpoint_open(&cp, NULL, note, len, s->profile.origin, &s->profile.log_key, 1);
 	if (err)
-		return fail(s, PL_BLAME_EVIDENCE, err,
-		            "the exchange's checkpoint does not verify with the pinned log key %s: %s",
-		            s->profile.log_key.name, pl_strerror(err));
+		return pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, err,
+		        "the exchange's checkpoint does not verify with the pinned log key %s: %s",
+		        s->profile.log_key.name, pl_strerror(err));
 	err = observe(s, &cp, note, len);
 	if (!err && out)
 		*out = cp;
@@ -283,7 +289,7 @@ int pl_session_refresh(struct pl_session *s, struct pl_checkpoint *cp, struct pl
 	}
 	err = pl_session_checkpoint(s, b.data ? b.data : "", b.len, cp);
 	if (!err && note && pl_buf_add(note, b.data, b.len) != 0)
-		err = fail(s, PL_BLAME_LOCAL, PL_ENOMEM, "checkpoint: out of memory");
+		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_ENOMEM, "checkpoint: out of memory");
 out:
 	pl_buf_release(&b);
 	return err;
@@ -307,12 +313,12 @@ int pl_session_directory(struct pl_session *s, bool force)
 	}
 	err = pl_member_directory(&dir, &s->profile.log_key, s->profile.origin, v, n, &bad, &why);
 	if (err && bad >= n) {
-		err = fail(s, PL_BLAME_LOCAL, err, "directory: %s", pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_LOCAL, err, "directory: %s", pl_strerror(err));
 		goto out;
 	}
 	if (err) {
-		err = fail(s, PL_BLAME_EVIDENCE, err, "directory entry %s: %s", v[bad].name,
-		           why ? why : pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, err, "directory entry %s: %s",
+		                       v[bad].name, why ? why : pl_strerror(err));
 		goto out;
 	}
 	pl_client_parties_free(s->parties, s->nparties);
@@ -340,11 +346,13 @@ const struct pl_client_party *pl_session_party(struct pl_session *s, const char 
 			p = &s->parties[i];
 	}
 	if (!p)
-		*err = fail(s, PL_BLAME_LOCAL, PL_ENOTFOUND,
-		            "party %s: not in the directory of exchange %s", name, s->profile.origin);
+		*err = pl__session_fail(s, PL_BLAME_LOCAL, PL_ENOTFOUND,
+		                        "party %s: not in the directory of exchange %s", name,
+		                        s->profile.origin);
 	else if (p->revoked)
-		*err = fail(s, PL_BLAME_LOCAL, PL_ENOTFOUND, "party %s: revoked from exchange %s",
-		            name, s->profile.origin);
+		*err = pl__session_fail(s, PL_BLAME_LOCAL, PL_ENOTFOUND,
+		                        "party %s: revoked from exchange %s", name,
+		                        s->profile.origin);
 	return *err ? NULL : p;
 }
 
@@ -365,7 +373,8 @@ static int open_record(struct pl_session *s, const char *text, size_t len,
 	out->rec = malloc(sizeof(*out->rec));
 	out->text = malloc(len + 1);
 	if (!out->rec || !out->text)
-		return fail(s, PL_BLAME_LOCAL, PL_ENOMEM, "record %s: out of memory", sid);
+		return pl__session_fail(s, PL_BLAME_LOCAL, PL_ENOMEM, "record %s: out of memory",
+		                        sid);
 	err = pl_member_record_open(out->rec, id, text, len, &s->keys, s->profile.origin, &why);
 	if (err == PL_ENOKEY) {
 		/* A party registered since the directory was fetched. */
@@ -376,11 +385,12 @@ static int open_record(struct pl_session *s, const char *text, size_t len,
 		                            &why);
 	}
 	if (err == PL_EINVAL)
-		return fail(s, PL_BLAME_EVIDENCE, err, "record %s: made for exchange '%s', not '%s'",
-		            sid, out->rec->exchange, s->profile.origin);
+		return pl__session_fail(s, PL_BLAME_EVIDENCE, err,
+		                        "record %s: made for exchange '%s', not '%s'", sid,
+		                        out->rec->exchange, s->profile.origin);
 	if (err)
-		return fail(s, PL_BLAME_EVIDENCE, err, "record %s: %s", sid,
-		            why ? why : pl_strerror(err));
+		return pl__session_fail(s, PL_BLAME_EVIDENCE, err, "record %s: %s", sid,
+		                        why ? why : pl_strerror(err));
 	memcpy(out->id, id, sizeof(id));
 	pl_record_id_format(out->hex, id);
 	memcpy(out->text, text, len);
@@ -402,8 +412,9 @@ int pl_session_verify_entry(struct pl_session *s, const struct pl_client_entry *
 	pl_record_id(id, e->note, e->note_len);
 	if (memcmp(id, e->id, sizeof(id)) != 0) {
 		short_id(sid, e->id);
-		err = fail(s, PL_BLAME_EVIDENCE, PL_EVERIFY,
-		           "record %s: the exchange sent a record whose id is another", sid);
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EVERIFY,
+		                       "record %s: the exchange sent a record whose id is another",
+		                       sid);
 		goto out;
 	}
 	err = open_record(s, e->note, e->note_len, &r);
@@ -434,10 +445,12 @@ int pl_session_resolve(struct pl_session *s, const char *arg, struct pl_session_
 	pl_buf_init(&cached, PL_RECORD_MAX_BYTES);
 	err = pl_member_id_arg(lower, arg);
 	if (err == PL_ERANGE)
-		err = fail(s, PL_BLAME_LOCAL, PL_EINVAL, "record id '%s': not %d to %d hex digits",
-		           arg, PL_RECORD_ID_PREFIX_MIN, PL_RECORD_ID_HEX_LEN);
+		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
+		                       "record id '%s': not %d to %d hex digits", arg,
+		                       PL_RECORD_ID_PREFIX_MIN, PL_RECORD_ID_HEX_LEN);
 	else if (err)
-		err = fail(s, PL_BLAME_LOCAL, PL_EINVAL, "record id '%s': not hex digits", arg);
+		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
+		                       "record id '%s': not hex digits", arg);
 	if (err)
 		goto out;
 	if (n == PL_RECORD_ID_HEX_LEN && pl_record_id_parse(id, lower, n) == 0 &&
@@ -481,12 +494,13 @@ int pl_session_prove(struct pl_session *s, const struct pl_session_record *r,
 	err = pl_member_proof_check(text.data, text.len, r->text, r->len, r->index,
 	                            s->profile.origin, &s->profile.log_key, &p, &pcp);
 	if (err == PL_ERANGE)
-		err = fail(s, PL_BLAME_EVIDENCE, err,
-		           "%s: proves index %llu, but the exchange gave the record at %llu", what,
-		           (unsigned long long)p->index, (unsigned long long)r->index);
+		err = pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, err,
+		        "%s: proves index %llu, but the exchange gave the record at %llu", what,
+		        (unsigned long long)p->index, (unsigned long long)r->index);
 	else if (err)
-		err = fail(s, PL_BLAME_EVIDENCE, err, "%s: %s%s", what,
-		           p ? "does not hold: " : "", pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, err, "%s: %s%s", what,
+		                       p ? "does not hold: " : "", pl_strerror(err));
 	/* pl_proof_verify() checked the checkpoint's signature: only consistency is left. */
 	if (!err)
 		err = observe(s, &pcp, p->checkpoint, p->checkpoint_len);
@@ -511,29 +525,31 @@ static int payload_open(struct pl_session *s, const struct pl_session_record *r,
 	err = pl_member_payload_open(&plain, &plain_len, tmp_salt, rec, (const uint8_t *)blob->data,
 	                             blob->len, &s->me.enc);
 	if (err == PL_ERANGE)
-		err = fail(s, PL_BLAME_EVIDENCE, err, "%s: %zu bytes, the record says %llu", what,
-		           blob->len, (unsigned long long)rec->payload_size);
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, err,
+		                       "%s: %zu bytes, the record says %llu", what, blob->len,
+		                       (unsigned long long)rec->payload_size);
 	else if (err == PL_ENOTFOUND)
 		err = 0; /* sealed to others only */
 	else if (err == PL_ECRYPTO || err == PL_ECOMMIT)
-		err = fail(s, PL_BLAME_EVIDENCE, err,
-		           "%s: %s; the record and the blob are evidence against %s", what,
-		           err == PL_ECOMMIT ? "the content does not match the record's commitment"
-		                             : "this party's slot does not open",
-		           rec->author);
+		err = pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, err,
+		        "%s: %s; the record and the blob are evidence against %s", what,
+		        err == PL_ECOMMIT ? "the content does not match the record's commitment"
+		                          : "this party's slot does not open",
+		        rec->author);
 	else if (err)
-		err = fail(s, PL_BLAME_EVIDENCE, err, "%s: %s", what, pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, err, "%s: %s", what, pl_strerror(err));
 	else if ((err = pl_state_opened_put(s->state, r->id, plain, plain_len, tmp_salt)) != 0 ||
 	         (err = pl_state_opened_get(s->state, r->id, plaintext, len, salt)) != 0)
-		err = fail(s, PL_BLAME_LOCAL, err, "local state %s: %s", s->profile.state,
-		           pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_LOCAL, err, "local state %s: %s",
+		                       s->profile.state, pl_strerror(err));
 	pl_box_plaintext_free(plain, plain_len);
 	sodium_memzero(tmp_salt, sizeof(tmp_salt));
 	return err;
 }
 
-int pl_session_payload(struct pl_session *s, const struct pl_session_record *r,
-                       uint8_t **plaintext, size_t *len, uint8_t salt[static PL_BOX_SALT_BYTES])
+int pl_session_payload(struct pl_session *s, const struct pl_session_record *r, uint8_t **plaintext,
+                       size_t *len, uint8_t salt[static PL_BOX_SALT_BYTES])
 {
 	const struct pl_record *rec = r->rec;
 	struct pl_buf blob;
@@ -581,9 +597,10 @@ static int recover_head(struct pl_session *s, const char *what)
 		if (err)
 			goto out;
 		if (strcmp(r.rec->author, s->profile.party) != 0 || r.rec->seq != h.seq) {
-			err = fail(s, PL_BLAME_EVIDENCE, PL_ECHAIN,
-			           "%s: the exchange names as this party's head a record that is not",
-			           what);
+			err = pl__session_fail(
+			        s, PL_BLAME_EVIDENCE, PL_ECHAIN,
+			        "%s: the exchange names as this party's head a record that is not",
+			        what);
 			goto out;
 		}
 		h.time = r.rec->time;
@@ -591,8 +608,9 @@ static int recover_head(struct pl_session *s, const char *what)
 	/* The exchange holds the chain; seq 0 (no head) forgets a stale local one. */
 	err = pl_state_head_put(s->state, &h, true);
 	if (err)
-		err = fail(s, PL_BLAME_LOCAL, err, "local state %s: cannot record the chain head",
-		           s->profile.state);
+		err = pl__session_fail(s, PL_BLAME_LOCAL, err,
+		                       "local state %s: cannot record the chain head",
+		                       s->profile.state);
 out:
 	pl_session_record_release(&r);
 	return err;
@@ -609,17 +627,19 @@ static int check_receipt(struct pl_session *s, const struct pl_receipt *rc, cons
 	err = pl_member_receipt_check(rc, text, len, s->profile.origin, &s->profile.log_key, &p,
 	                              &pcp);
 	if (err == PL_ERANGE)
-		err = fail(s, PL_BLAME_EVIDENCE, err,
-		           "%s: the receipt's proof is for index %llu at size %llu, not %llu at %llu",
-		           what, (unsigned long long)p->index, (unsigned long long)pcp.size,
-		           (unsigned long long)rc->index, (unsigned long long)rc->size);
+		err = pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, err,
+		        "%s: the receipt's proof is for index %llu at size %llu, not %llu at %llu",
+		        what, (unsigned long long)p->index, (unsigned long long)pcp.size,
+		        (unsigned long long)rc->index, (unsigned long long)rc->size);
 	else if (err == PL_EINCONSISTENT)
-		err = fail(s, PL_BLAME_EVIDENCE, err,
-		           "%s: the receipt's checkpoint is not the one its proof is for", what);
+		err = pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, err,
+		        "%s: the receipt's checkpoint is not the one its proof is for", what);
 	else if (err)
-		err = fail(s, PL_BLAME_EVIDENCE, err,
-		           "%s: the exchange's receipt does not prove it logged: %s", what,
-		           pl_strerror(err));
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, err,
+		                       "%s: the exchange's receipt does not prove it logged: %s",
+		                       what, pl_strerror(err));
 	else
 		err = observe(s, &pcp, p->checkpoint, p->checkpoint_len);
 	pl_proof_free(p);
@@ -639,18 +659,21 @@ static int sign_and_submit(struct pl_session *s, struct pl_record *r, int64_t mi
 		memset(rc, 0, sizeof(*rc));
 		pl_buf_reset(text);
 		if (pl_state_head_get(s->state, &h) != 0)
-			return fail(s, PL_BLAME_LOCAL, PL_ESTORE,
-			            "local state %s: cannot read the chain head", s->profile.state);
+			return pl__session_fail(s, PL_BLAME_LOCAL, PL_ESTORE,
+			                        "local state %s: cannot read the chain head",
+			                        s->profile.state);
 		err = pl_member_place(r, s->profile.origin, s->profile.party, &h, pl_session_now(s),
 		                      min_time);
 		if (err == PL_ERANGE)
-			return fail(s, PL_BLAME_LOCAL, err,
-			            "%s: the deadline is not after the record's time", what);
+			return pl__session_fail(s, PL_BLAME_LOCAL, err,
+			                        "%s: the deadline is not after the record's time",
+			                        what);
 		if (!err)
 			err = pl_record_sign(text, r, &s->me.skey, 1, &why);
 		if (err)
-			return fail(s, PL_BLAME_LOCAL, err, "%s: cannot make the record: %s", what,
-			            why ? why : pl_strerror(err));
+			return pl__session_fail(s, PL_BLAME_LOCAL, err,
+			                        "%s: cannot make the record: %s", what,
+			                        why ? why : pl_strerror(err));
 		err = pl_client_submit(s->client, text->data, text->len, rc);
 		if (err != PL_ECHAIN)
 			break;
@@ -663,8 +686,8 @@ static int sign_and_submit(struct pl_session *s, struct pl_record *r, int64_t mi
 	return err ? pl_session_client_error(s, what, err) : 0;
 }
 
-int pl_session_submit(struct pl_session *s, struct pl_record *r, int64_t min_time,
-                      const char *what, struct pl_receipt *out, struct pl_buf *text_out)
+int pl_session_submit(struct pl_session *s, struct pl_record *r, int64_t min_time, const char *what,
+                      struct pl_receipt *out, struct pl_buf *text_out)
 {
 	struct pl_receipt rc;
 	struct pl_state_head h;
@@ -686,8 +709,9 @@ int pl_session_submit(struct pl_session *s, struct pl_record *r, int64_t min_tim
 	h.time = r->time;
 	err = pl_state_head_put(s->state, &h, false);
 	if (err) {
-		err = fail(s, PL_BLAME_LOCAL, err, "local state %s: cannot record the chain head",
-		           s->profile.state);
+		err = pl__session_fail(s, PL_BLAME_LOCAL, err,
+		                       "local state %s: cannot record the chain head",
+		                       s->profile.state);
 		goto out;
 	}
 	subj = pl_member_act_subject(r);

@@ -142,7 +142,8 @@ int session_said(struct pl_session *s, int err)
 	}
 	if (!err)
 		return PL_EXIT_OK;
-	cli_error("%s", s->why);
+	if (s->why[0]) /* else the caller's callback said why */
+		cli_error("%s", s->why);
 	if (err == PL_EINCONSISTENT && s->split)
 		two_histories(s, s->split);
 	return s->blame == PL_BLAME_EVIDENCE  ? PL_EXIT_FAIL

@@ -3,8 +3,10 @@
  * a profile (none there, an identity missing or named for another exchange),
  * the clock, and how a failed call says why and whose fault it is (a
  * malformed record id, a checkpoint the log key did not sign, an exchange
- * that does not answer). The calls that need an exchange run in the CLI's
- * integration tests against a real parleyd.
+ * that does not answer); and what a member authors, up to the submission
+ * (pl_author()): a statement's body, an empty one, one over the limit, a
+ * malformed reference, a kind no member authors. The calls that need an
+ * exchange run in the CLI's integration tests against a real parleyd.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 
 #include <sodium.h>
 
+#include <parley/author.h>
 #include <parley/party.h>
 #include <parley/session.h>
 
@@ -147,12 +150,86 @@ static void test_failures_say_why(void **state)
 	pl_session_close(&s);
 }
 
+/* The body callback: hands over the text in ctx, or fails when ctx is NULL. */
+static int body_from(void *ctx, size_t max, struct pl_buf *body)
+{
+	const char *text = ctx;
+
+	if (!text)
+		return PL_EIO;
+	assert_true(strlen(text) <= max);
+	return pl_buf_adds(body, text);
+}
+
+/* Runs pl_author() for req and returns its error; r is what it built. */
+static int author(struct pl_session *s, struct pl_author_request *req, struct pl_record *r)
+{
+	struct pl_receipt rc;
+	struct pl_buf text;
+	int err;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(r, 0, sizeof(*r));
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
+	req->read_body = body_from;
+	err = pl_author(s, req, r, &rc, &text);
+	pl_receipt_release(&rc);
+	pl_buf_release(&text);
+	return err;
+}
+
+static void test_author_until_submission(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_author_request req;
+	struct pl_session s;
+	char big[PL_RECORD_BODY_MAX + 1];
+
+	assert_non_null(r);
+	assert_int_equal(pl_session_open(&s, f->dir, &f->profile, NULL), 0);
+	/* A statement's body gets its final newline; then the exchange does not answer. */
+	req = (struct pl_author_request){.kind = PL_KIND_STATEMENT, .ctx = "no newline"};
+	assert_int_not_equal(author(&s, &req, r), 0);
+	assert_int_equal(s.blame, PL_BLAME_LOCAL);
+	assert_memory_equal(s.why, "the statement: exchange ", strlen("the statement: exchange "));
+	assert_int_equal(r->cls, PL_CLASS_STATEMENT);
+	assert_string_equal(r->body, "no newline\n");
+	req.cls = PL_CLASS_MEASURE;
+	assert_int_not_equal(author(&s, &req, r), 0);
+	assert_int_equal(r->cls, PL_CLASS_MEASURE);
+	/* An empty body, one the final newline takes over the limit, one the caller could not read.
+	 */
+	req.ctx = "";
+	assert_int_equal(author(&s, &req, r), PL_EINVAL);
+	assert_string_equal(s.why, "the body is empty");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	req.ctx = big;
+	assert_int_equal(author(&s, &req, r), PL_ETOOBIG);
+	assert_non_null(strstr(s.why, "the body is longer than"));
+	req.ctx = NULL;
+	assert_int_equal(author(&s, &req, r), PL_EIO);
+	assert_string_equal(s.why, "");
+	/* A malformed reference: nothing asked of the exchange. */
+	req = (struct pl_author_request){.kind = PL_KIND_CONVEY, .about = "zz"};
+	assert_int_equal(author(&s, &req, r), PL_EINVAL);
+	assert_string_equal(s.why, "record id 'zz': not 8 to 64 hex digits");
+	/* What only the exchange authors. */
+	req = (struct pl_author_request){.kind = PL_KIND_AVAILABLE};
+	assert_int_equal(author(&s, &req, r), PL_EINVAL);
+	assert_string_equal(s.why, "available: not a kind a member authors");
+	pl_session_close(&s);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_open_and_clock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_failures_say_why, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_author_until_submission, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
