@@ -27,7 +27,7 @@ struct pl_author_request {
 	const char *const *to;
 	size_t nto;
 	const char *via;
-	bool readable_by_via; /* seal a send's body to its intermediary too */
+	bool readable_by_via;     /* seal a send's body to its intermediary too */
 	enum pl_record_class cls; /* 0: message (send) or statement (statement) */
 	const char *deadline;     /* RFC 3339 time or +DURATION (from the record's time), or NULL */
 	const char *reply_to;

@@ -82,20 +82,20 @@ static int add_parties(struct authoring *w, const char *opt, bool readers)
 	for (size_t i = 0; !err && i < w->a->nto; i++) {
 		name = w->a->to[i];
 		if (!pl_party_name_is_valid(name, strlen(name)))
-			return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL, "%s '%s': not a party name",
-			                        opt, name);
+			return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
+			                        "%s '%s': not a party name", opt, name);
 		if (strcmp(name, s->profile.party) == 0)
 			return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
 			                        "%s %s: that is this party itself", opt, name);
 		if (pl_record_has_to(w->r, name))
-			return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL, "%s %s: named twice", opt,
-			                        name);
+			return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL, "%s %s: named twice",
+			                        opt, name);
 		p = pl_session_party(s, name, &err);
 		if (p && readers)
 			err = add_reader(w, p);
 		if (!err && pl_member_to_add(w->r, name) != 0)
-			err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL, "%s %s: cannot be named",
-			                       opt, name);
+			err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
+			                       "%s %s: cannot be named", opt, name);
 	}
 	return err;
 }
@@ -117,11 +117,12 @@ static int add_ref(struct authoring *w, const char *arg, enum pl_ref_role role,
 		goto out;
 	short_id(sid, ref.id);
 	if (want && ref.rec->kind != want)
-		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL, "record %s is a %s, not a %s",
-		                       sid, pl_record_kind_name(ref.rec->kind),
-		                       pl_record_kind_name(want));
+		err = pl__session_fail(
+		        w->s, PL_BLAME_LOCAL, PL_EINVAL, "record %s is a %s, not a %s", sid,
+		        pl_record_kind_name(ref.rec->kind), pl_record_kind_name(want));
 	else if (pl_member_ref_add(w->r, role, ref.id) != 0)
-		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL, "record %s: named twice", sid);
+		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL, "record %s: named twice",
+		                       sid);
 	else if (ref.rec->time > w->min_time)
 		w->min_time = ref.rec->time;
 out:
@@ -207,9 +208,9 @@ static int add_via(struct authoring *w)
 
 	if (!pl_party_name_is_valid(via, strlen(via)) || strcmp(via, s->profile.party) == 0 ||
 	    pl_record_has_to(w->r, via))
-		return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
-		                        "--via %s: not a party other than this one and the recipients",
-		                        via);
+		return pl__session_fail(
+		        s, PL_BLAME_LOCAL, PL_EINVAL,
+		        "--via %s: not a party other than this one and the recipients", via);
 	p = pl_session_party(s, via, &err);
 	if (!p)
 		return err;
@@ -312,7 +313,8 @@ int pl_author(struct pl_session *s, const struct pl_author_request *a, struct pl
 	if (err)
 		goto out;
 	if (a->about)
-		snprintf(what, sizeof(what), "the %s of %.16s", pl_record_kind_name(a->kind), a->about);
+		snprintf(what, sizeof(what), "the %s of %.16s", pl_record_kind_name(a->kind),
+		         a->about);
 	else
 		snprintf(what, sizeof(what), "the %s", pl_record_kind_name(a->kind));
 	err = pl_session_submit(s, r, w->min_time, what, rc, text);

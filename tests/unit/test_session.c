@@ -5,7 +5,8 @@
  * malformed record id, a checkpoint the log key did not sign, an exchange
  * that does not answer); and what a member authors, up to the submission
  * (pl_author()): a statement's body, an empty one, one over the limit, a
- * malformed reference, a kind no member authors. The calls that need an
+ * malformed reference, a kind no member authors; and an enrolment that
+ * fails before anything is written (pl_enrol()). The calls that need an
  * exchange run in the CLI's integration tests against a real parleyd.
  */
 #include <stdarg.h>
@@ -17,11 +18,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include <parley/author.h>
+#include <parley/enrolment.h>
 #include <parley/party.h>
 #include <parley/session.h>
 
@@ -223,6 +226,47 @@ static void test_author_until_submission(void **state)
 	free(r);
 }
 
+static void test_enrol_fails_before_writing(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_session s;
+	struct pl_vkey other;
+	struct pl_skey other_sk;
+	struct stat st;
+	char pdir[400];
+	struct pl_enrolment e = {.exchange = "http://127.0.0.1:1",
+	                         .party = "kpa",
+	                         .key_dir = f->dir,
+	                         .log_key = &f->profile.log_key};
+
+	snprintf(pdir, sizeof(pdir), "%s/profile-dir", f->dir);
+	e.profile_dir = pdir;
+	/* The exchange does not answer: nothing proven, nothing written. */
+	assert_int_not_equal(pl_enrol(&s, &e), 0);
+	assert_int_equal(s.blame, PL_BLAME_LOCAL);
+	assert_memory_equal(
+	        s.why, "exchange http://127.0.0.1:1: ", strlen("exchange http://127.0.0.1:1: "));
+	assert_false(e.trusted_on_first_use);
+	assert_int_not_equal(stat(pdir, &st), 0);
+	/* A log key named for another exchange. */
+	pl_test_fixed_key(&other_sk, &other, "other.example", PL_SIGTYPE_ED25519);
+	pl_skey_clear(&other_sk);
+	e.log_key = &other;
+	assert_int_equal(pl_enrol(&s, &e), PL_EINVAL);
+	assert_string_equal(s.why, "log key named 'other.example', but the party's exchange is "
+	                           "'hotline.example'");
+	/* Not a URL; an identity that is not there. */
+	e.log_key = NULL;
+	e.exchange = "ftp://x";
+	assert_int_equal(pl_enrol(&s, &e), PL_EINVAL);
+	assert_string_equal(s.why, "exchange 'ftp://x': not an http:// or https:// URL");
+	e.party = "rok";
+	assert_int_not_equal(pl_enrol(&s, &e), 0);
+	assert_memory_equal(s.why, "identity of rok in ", strlen("identity of rok in "));
+	assert_int_not_equal(stat(pdir, &st), 0);
+	pl_session_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +274,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_open_and_clock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_failures_say_why, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_author_until_submission, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_enrol_fails_before_writing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
