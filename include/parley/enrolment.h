@@ -13,20 +13,20 @@
 
 /* What to enrol, and what came of it. */
 struct pl_enrolment {
-	const char *exchange;         /* the exchange's base URL */
-	const char *party;            /* the party's name */
-	const char *key_dir;          /* its identity directory ('parley keygen --party') */
+	const char *exchange;          /* the exchange's base URL */
+	const char *party;             /* the party's name */
+	const char *key_dir;           /* its identity directory ('parley keygen --party') */
 	const struct pl_vkey *log_key; /* the exchange's log key, or NULL: trust on first use */
-	const char *profile_dir;      /* where the profile goes; made (0700) when missing */
-	const char *state_dir;        /* where state.db goes (made when missing), or NULL: there */
-	bool force;                   /* replace an existing profile */
-	int64_t (*clock)(void);       /* as in struct pl_session */
+	const char *profile_dir;       /* where the profile goes; made (0700) when missing */
+	const char *state_dir;         /* where state.db goes (made when missing), or NULL: there */
+	bool force;                    /* replace an existing profile */
+	int64_t (*clock)(void);        /* as in struct pl_session */
 	/* Set by pl_enrol(): */
-	struct pl_profile profile;            /* as saved */
-	char dir[PL_PROFILE_PATH_MAX + 1];    /* the profile directory, absolute */
-	struct pl_checkpoint cp;              /* the checkpoint pinned */
-	bool trusted_on_first_use;            /* the log key is the one the exchange stated */
-	bool not_member;                      /* the exchange does not (or no longer) list the party */
+	struct pl_profile profile;         /* as saved */
+	char dir[PL_PROFILE_PATH_MAX + 1]; /* the profile directory, absolute */
+	struct pl_checkpoint cp;           /* the checkpoint pinned */
+	bool trusted_on_first_use;         /* the log key is the one the exchange stated */
+	bool not_member;                   /* the exchange does not (or no longer) list the party */
 };
 
 /*

@@ -133,9 +133,10 @@ static int tofu_log_key(struct pl_session *s, struct pl_client *c, const char *u
 		                        err == PL_EMALFORMED ? "malformed answer" : e->reason);
 	}
 	if (strcmp(got.name, origin) != 0 || got.type != PL_SIGTYPE_ED25519)
-		return pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EKEY,
-		                        "exchange %s: its log key is named %s, not after its origin %s",
-		                        url, got.name, origin);
+		return pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, PL_EKEY,
+		        "exchange %s: its log key is named %s, not after its origin %s", url,
+		        got.name, origin);
 	*vk = got;
 	return 0;
 }
@@ -150,19 +151,19 @@ static int precheck(struct pl_session *s, struct pl_client *c, const struct pl_p
 	pl_buf_init(&b, PL_NOTE_MAX_BYTES);
 	err = pl_client_checkpoint(c, &b);
 	if (err) {
-		err = pl__session_fail(s,
-		                       pl_client_last_error(c)->status >= 400 ? PL_BLAME_REFUSED
-		                                                              : PL_BLAME_LOCAL,
-		                       err, "exchange %s: %s", p->exchange,
-		                       pl_client_last_error(c)->reason);
+		err = pl__session_fail(
+		        s,
+		        pl_client_last_error(c)->status >= 400 ? PL_BLAME_REFUSED : PL_BLAME_LOCAL,
+		        err, "exchange %s: %s", p->exchange, pl_client_last_error(c)->reason);
 		goto out;
 	}
 	err = pl_checkpoint_open(&cp, NULL, b.data ? b.data : "", b.len, p->origin, &p->log_key, 1);
 	if (err)
-		err = pl__session_fail(s, PL_BLAME_EVIDENCE, err,
-		                       "exchange %s: its checkpoint does not verify as origin %s with "
-		                       "log key %s: %s",
-		                       p->exchange, p->origin, p->log_key.name, pl_strerror(err));
+		err = pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, err,
+		        "exchange %s: its checkpoint does not verify as origin %s with "
+		        "log key %s: %s",
+		        p->exchange, p->origin, p->log_key.name, pl_strerror(err));
 out:
 	pl_buf_release(&b);
 	return err;
@@ -184,15 +185,15 @@ static int make_profile(struct pl_session *s, struct pl_enrolment *e, struct pl_
 		return err;
 	err = pl_party_load(me, p->key_dir, e->party);
 	if (err)
-		return pl__session_fail(s, PL_BLAME_LOCAL, err, "identity of %s in %s: %s", e->party,
-		                        e->key_dir,
-		                        err == PL_EDENIED
-		                                ? "a secret key file is readable by others (chmod 600)"
-		                                : err_text(err));
+		return pl__session_fail(
+		        s, PL_BLAME_LOCAL, err, "identity of %s in %s: %s", e->party, e->key_dir,
+		        err == PL_EDENIED ? "a secret key file is readable by others (chmod 600)"
+		                          : err_text(err));
 	if (strlen(e->exchange) > PL_PROFILE_URL_MAX ||
 	    !pl_profile_url_is_valid(e->exchange, strlen(e->exchange)))
 		return pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
-		                        "exchange '%s': not an http:// or https:// URL", e->exchange);
+		                        "exchange '%s': not an http:// or https:// URL",
+		                        e->exchange);
 	memcpy(p->exchange, e->exchange, strlen(e->exchange) + 1);
 	memcpy(p->origin, me->origin, strlen(me->origin) + 1);
 	memcpy(p->party, me->name, strlen(me->name) + 1);

@@ -6,7 +6,8 @@
  * that does not answer); and what a member authors, up to the submission
  * (pl_author()): a statement's body, an empty one, one over the limit, a
  * malformed reference, a kind no member authors; and an enrolment that
- * fails before anything is written (pl_enrol()). The calls that need an
+ * fails before anything is written (pl_enrol()); a line's report when the
+ * exchange does not answer (pl_line_report_load()). The calls that need an
  * exchange run in the CLI's integration tests against a real parleyd.
  */
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 
 #include <parley/author.h>
 #include <parley/enrolment.h>
+#include <parley/line_report.h>
 #include <parley/party.h>
 #include <parley/session.h>
 
@@ -149,6 +151,16 @@ static void test_failures_say_why(void **state)
 	assert_int_equal(s.blame, PL_BLAME_LOCAL);
 	assert_memory_equal(s.why, "directory: exchange http://127.0.0.1:1: ",
 	                    strlen("directory: exchange http://127.0.0.1:1: "));
+	{
+		struct pl_line_report lr = {.line = "l1"};
+
+		assert_int_not_equal(pl_line_report_load(&s, &lr), 0);
+		assert_int_equal(s.blame, PL_BLAME_LOCAL);
+		assert_memory_equal(s.why, "line l1: exchange ", strlen("line l1: exchange "));
+		assert_int_equal(lr.n, 0);
+		pl_line_report_release(&lr);
+		pl_line_report_release(&lr);
+	}
 	pl_session_record_release(&r);
 	pl_session_close(&s);
 }
