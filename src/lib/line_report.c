@@ -91,8 +91,9 @@ static int keep(struct pl_session *s, struct pl_line_report *lr, const struct li
 
 	if (lr->n == lr->cap) {
 		size_t ncap = lr->cap ? lr->cap * 2 : 64;
-		struct pl_line_report_check *nv =
-		        ncap > PL_LINE_REPORT_CHECKS_MAX ? NULL : realloc(lr->v, ncap * sizeof(*nv));
+		struct pl_line_report_check *nv = ncap > PL_LINE_REPORT_CHECKS_MAX
+		                                          ? NULL
+		                                          : realloc(lr->v, ncap * sizeof(*nv));
 		if (!nv)
 			return pl__session_fail(s, PL_BLAME_LOCAL, PL_ETOOBIG,
 			                        "line: too many checks to report at once");
@@ -135,9 +136,10 @@ static int judge_page(struct pl_session *s, struct pl_line_report *lr, struct li
 		if (!err && g[i].nrel > nr)
 			err = PL_ERULE; /* more answers than a check can have */
 		if (err)
-			return pl__session_fail(s, PL_BLAME_EVIDENCE, err,
-			                        "line: check %.16s: its answers break the rules: %s",
-			                        g[i].check.hex, pl_strerror(err));
+			return pl__session_fail(
+			        s, PL_BLAME_EVIDENCE, err,
+			        "line: check %.16s: its answers break the rules: %s",
+			        g[i].check.hex, pl_strerror(err));
 		if (c->time < lr->since)
 			continue;
 		err = pl_line_tally_add(&lr->tally, c, out);
@@ -164,14 +166,14 @@ static int file_record(struct pl_session *s, struct pl_line_report *lr, struct l
 	}
 	if (r->kind != PL_KIND_ANSWER && r->kind != PL_KIND_UNANSWERED)
 		return pl__session_fail(s, PL_BLAME_EVIDENCE, PL_ERULE,
-		                        "line: record %.16s: a %s is not a record of line %s", sr->hex,
-		                        pl_record_kind_name(r->kind), lr->line);
+		                        "line: record %.16s: a %s is not a record of line %s",
+		                        sr->hex, pl_record_kind_name(r->kind), lr->line);
 	ref = pl_record_ref_find(r, PL_ROLE_CHECK);
 	x = ref ? group_of(g, *ng, ref->id) : NULL;
 	if (!x)
-		return pl__session_fail(s, PL_BLAME_EVIDENCE, PL_ERULE,
-		                        "line: record %.16s: the exchange listed it without its check",
-		                        sr->hex);
+		return pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, PL_ERULE,
+		        "line: record %.16s: the exchange listed it without its check", sr->hex);
 	nr = realloc(x->rel, (x->nrel + 1) * sizeof(*nr));
 	if (!nr)
 		return pl__session_fail(s, PL_BLAME_LOCAL, PL_ENOMEM, "line: out of memory");
@@ -227,7 +229,8 @@ int pl_line_report_load(struct pl_session *s, struct pl_line_report *lr)
 		struct pl_client_line pg;
 
 		memset(&pg, 0, sizeof(pg));
-		err = pl_client_line(s->client, lr->line, lr->since > 0 ? lr->since : 0, after, &pg);
+		err = pl_client_line(s->client, lr->line, lr->since > 0 ? lr->since : 0, after,
+		                     &pg);
 		if (err) {
 			snprintf(what, sizeof(what), "line %s", lr->line);
 			err = pl_session_client_error(s, what, err);

@@ -7,7 +7,8 @@
  * (pl_author()): a statement's body, an empty one, one over the limit, a
  * malformed reference, a kind no member authors; and an enrolment that
  * fails before anything is written (pl_enrol()); a line's report when the
- * exchange does not answer (pl_line_report_load()). The calls that need an
+ * exchange does not answer (pl_line_report_load()), and a thread's
+ * (pl_thread_load()). The calls that need an
  * exchange run in the CLI's integration tests against a real parleyd.
  */
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include <parley/author.h>
 #include <parley/enrolment.h>
 #include <parley/line_report.h>
+#include <parley/thread.h>
 #include <parley/party.h>
 #include <parley/session.h>
 
@@ -160,6 +162,19 @@ static void test_failures_say_why(void **state)
 		assert_int_equal(lr.n, 0);
 		pl_line_report_release(&lr);
 		pl_line_report_release(&lr);
+	}
+	{
+		struct pl_thread t;
+
+		memset(&t, 0, sizeof(t));
+		assert_int_equal(pl_thread_load(&s, "zz", &t), PL_EINVAL);
+		assert_string_equal(s.why, "record id 'zz': not 8 to 64 hex digits");
+		assert_int_not_equal(pl_thread_load(&s, "0123456789abcdef", &t), 0);
+		assert_int_equal(s.blame, PL_BLAME_LOCAL);
+		assert_memory_equal(s.why, "record 0123456789abcdef: exchange ",
+		                    strlen("record 0123456789abcdef: exchange "));
+		assert_int_equal(t.tl.n, 0);
+		pl_thread_release(&t);
 	}
 	pl_session_record_release(&r);
 	pl_session_close(&s);
