@@ -448,3 +448,106 @@ int pl_key_save(const char *path, const char *text, size_t len, unsigned mode)
 out:
 	return ret;
 }
+
+/* Room for any key text, reserved up front so that secret text is never copied by realloc. */
+#define KEY_TEXT_ROOM 1024
+
+/* Builds dir/<name with '/' as '_'><suffix> into out. */
+static int key_path(struct pl_buf *out, const char *dir, const char *name, const char *suffix)
+{
+	pl_buf_reset(out);
+	if (pl_buf_adds(out, dir) || pl_buf_adds(out, "/"))
+		return PL_ETOOBIG;
+	for (const char *p = name; *p; p++) {
+		char c = *p == '/' ? '_' : *p;
+		if (pl_buf_add(out, &c, 1))
+			return PL_ETOOBIG;
+	}
+	return pl_buf_adds(out, suffix) ? PL_ETOOBIG : 0;
+}
+
+/* Refuses an existing file (or a dangling link) before anything is written. */
+static int key_absent(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0) {
+		errno = EEXIST;
+		return PL_EEXIST;
+	}
+	return errno == ENOENT ? 0 : PL_EIO;
+}
+
+/* Names the file a failure concerns, for the caller's message. */
+static int key_failed(struct pl_buf *path, const struct pl_buf *file, int err)
+{
+	int saved = errno;
+
+	if (path) {
+		pl_buf_reset(path);
+		if (file->data && pl_buf_adds(path, file->data) != 0)
+			err = PL_ENOMEM;
+	}
+	errno = saved;
+	return err;
+}
+
+int pl_key_create(const char *dir, const char *name, struct pl_vkey *vk, struct pl_buf *path)
+{
+	struct pl_skey sk;
+	struct pl_vkey v;
+	struct pl_buf skpath, vkpath, sktext, vktext, *at = &skpath;
+	bool wrote_skey = false;
+	int err;
+
+	memset(&sk, 0, sizeof(sk));
+	pl_buf_init(&skpath, PATH_MAX - 1);
+	pl_buf_init(&vkpath, PATH_MAX - 1);
+	pl_buf_init(&sktext, KEY_TEXT_ROOM);
+	pl_buf_init(&vktext, KEY_TEXT_ROOM);
+	if (!pl_key_name_is_valid(name, strlen(name))) {
+		err = PL_EINVAL;
+		goto out;
+	}
+	err = key_path(&skpath, dir, name, ".skey");
+	if (!err)
+		err = key_path(&vkpath, dir, name, ".vkey");
+	if (!err)
+		err = key_absent(skpath.data);
+	if (!err && (err = key_absent(vkpath.data)) != 0)
+		at = &vkpath;
+	if (!err)
+		err = pl_key_generate(&sk, &v, name, PL_SIGTYPE_ED25519);
+	/* Reserve the whole room, then empty it: formatting will not reallocate. */
+	if (!err && pl_buf_addf(&sktext, "%*s", KEY_TEXT_ROOM - 1, "") != 0)
+		err = PL_ENOMEM;
+	pl_buf_reset(&sktext);
+	if (!err)
+		err = pl_skey_format(&sk, &sktext);
+	if (!err)
+		err = pl_vkey_format(&v, &vktext);
+	if (!err)
+		err = pl_key_save(skpath.data, sktext.data, sktext.len, 0600);
+	wrote_skey = !err;
+	if (!err && (err = pl_key_save(vkpath.data, vktext.data, vktext.len, 0644)) != 0)
+		at = &vkpath;
+	if (!err) {
+		wrote_skey = false;
+		if (vk)
+			*vk = v;
+	}
+out:
+	if (err)
+		err = key_failed(path, at, err);
+	/* A lone signer key without its verifier key is of no use: take it back. */
+	if (wrote_skey)
+		unlink(skpath.data);
+	pl_skey_clear(&sk);
+	if (sktext.data)
+		sodium_memzero(sktext.data, sktext.cap);
+	pl_buf_release(&sktext);
+	pl_buf_release(&vktext);
+	pl_buf_release(&skpath);
+	pl_buf_release(&vkpath);
+	return err;
+}

@@ -574,6 +574,41 @@ static void test_key_files(void **state)
 	pl_skey_clear(&loaded);
 }
 
+/* A key pair made into new files: named after the key, never over an existing file. */
+static void test_key_create(void **state)
+{
+	struct pl_vkey vk, loaded;
+	struct pl_skey sk;
+	struct pl_buf path;
+	char spath[512], vpath[512];
+	struct stat st;
+
+	(void)state;
+	pl_buf_init(&path, 1024);
+	assert_int_equal(pl_key_create(tmpdir, "hotline.example/unc", &vk, &path), 0);
+	path_in(spath, sizeof(spath), "hotline.example_unc.skey");
+	path_in(vpath, sizeof(vpath), "hotline.example_unc.vkey");
+	assert_int_equal(stat(spath, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(pl_skey_load(&sk, spath), 0);
+	assert_string_equal(sk.name, "hotline.example/unc");
+	pl_skey_clear(&sk);
+	assert_int_equal(pl_vkey_load(&loaded, vpath), 0);
+	assert_true(pl_vkey_equal(&loaded, &vk));
+	/* Either file there: nothing written, the file named. */
+	assert_int_equal(pl_key_create(tmpdir, "hotline.example/unc", NULL, &path), PL_EEXIST);
+	assert_string_equal(path.data, spath);
+	assert_int_equal(unlink(spath), 0);
+	assert_int_equal(pl_key_create(tmpdir, "hotline.example/unc", NULL, &path), PL_EEXIST);
+	assert_string_equal(path.data, vpath);
+	assert_int_not_equal(stat(spath, &st), 0);
+	/* Not a key name; no such directory. */
+	assert_int_equal(pl_key_create(tmpdir, "a b", NULL, NULL), PL_EINVAL);
+	path_in(spath, sizeof(spath), "none/x");
+	assert_int_equal(pl_key_create(spath, "x", NULL, &path), PL_EIO);
+	pl_buf_release(&path);
+}
+
 static void test_secret_file_permissions(void **state)
 {
 	static const mode_t bad[] = {0640, 0604, 0620, 0602, 0610, 0601, 0644, 0660, 0666};
@@ -700,6 +735,6 @@ PL_TEST_MAIN(setup_dir, teardown_dir, cmocka_unit_test(test_published_vkeys),
              cmocka_unit_test(test_key_names), cmocka_unit_test(test_generate),
              cmocka_unit_test(test_generate_rejects),
              cmocka_unit_test(test_format_rejects_bad_struct), cmocka_unit_test(test_key_files),
-             cmocka_unit_test(test_secret_file_permissions),
+             cmocka_unit_test(test_key_create), cmocka_unit_test(test_secret_file_permissions),
              cmocka_unit_test(test_secret_file_symlink), cmocka_unit_test(test_key_file_contents),
              cmocka_unit_test(test_key_file_errors))
