@@ -121,7 +121,6 @@ static int print_json(const struct line_report *lr)
 {
 	char since[PL_TIMESTAMP_LEN + 1], t1[PL_TIMESTAMP_LEN + 1], t2[PL_TIMESTAMP_LEN + 1];
 	json_t *j, *ends, *checks;
-	char *text = NULL;
 	int ret = PL_EXIT_USAGE;
 
 	time_text(since, report_since(lr));
@@ -159,15 +158,7 @@ static int print_json(const struct line_report *lr)
 		                                        x->ends[0], outcome_name(x->out[0]),
 		                                        x->ends[1], outcome_name(x->out[1])));
 	}
-	text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-	if (!text) {
-		cli_error("line: out of memory");
-		goto out;
-	}
-	printf("%s\n", text);
-	ret = PL_EXIT_OK;
-out:
-	free(text);
+	ret = cli_print_json(j, "line");
 	json_decref(j);
 	return ret;
 }

@@ -24,20 +24,6 @@ struct read_args {
 	const char *id;
 };
 
-/* Prints a JSON value and a newline. Returns an exit code. */
-static int print_json(json_t *j)
-{
-	int ret = PL_EXIT_OK;
-
-	if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
-		cli_error("cannot print JSON");
-		ret = PL_EXIT_USAGE;
-	} else {
-		fputc('\n', stdout);
-	}
-	return ret;
-}
-
 /* One inbox line: INDEX ID TIME AUTHOR KIND DESCRIPTION. */
 static int print_line(const struct pl_session_record *r)
 {
@@ -66,14 +52,12 @@ static int run_inbox(const struct read_args *a)
 	json_t *arr = NULL;
 	uint64_t cursor = 0;
 	unsigned wait = (unsigned)a->wait;
-	bool opened = false;
 	int ret, err;
 
 	memset(&l, 0, sizeof(l));
 	ret = session_open(&s, "inbox", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	if (a->json && !(arr = json_array())) {
 		cli_error("out of memory");
 		ret = PL_EXIT_USAGE;
@@ -123,12 +107,11 @@ static int run_inbox(const struct read_args *a)
 		}
 	}
 	if (arr)
-		ret = print_json(arr);
+		ret = cli_print_json(arr, "the answer");
 out:
 	json_decref(arr);
 	pl_client_list_release(&l);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 
@@ -153,7 +136,7 @@ static int run_show(const struct read_args *a)
 	struct pl_checkpoint cp;
 	uint8_t *plain = NULL, salt[PL_BOX_SALT_BYTES];
 	size_t plain_len = 0;
-	bool opened = false, readable = false;
+	bool readable = false;
 	int ret, proof_ret, pay_ret = PL_EXIT_OK;
 	json_t *j = NULL;
 
@@ -161,7 +144,6 @@ static int run_show(const struct read_args *a)
 	ret = session_open(&s, "show", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	ret = session_resolve(&s, a->id, &r);
 	if (ret)
 		goto out;
@@ -207,7 +189,7 @@ static int run_show(const struct read_args *a)
 		}
 		if (j && (r.rec->has & PL_RECORD_HAS_PAYLOAD))
 			json_object_set_new(j, "readable", json_boolean(readable));
-		ret = print_json(j);
+		ret = cli_print_json(j, "the answer");
 		if (ret)
 			goto out;
 	} else {
@@ -242,8 +224,7 @@ out:
 	pl_state_plaintext_free(plain, plain_len);
 	sodium_memzero(salt, sizeof(salt));
 	pl_session_record_release(&r);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 
@@ -252,14 +233,12 @@ static int run_parties(const struct read_args *a)
 	struct pl_session s;
 	struct pl_buf vk;
 	json_t *arr = NULL;
-	bool opened = false;
 	int ret;
 
 	pl_buf_init(&vk, 1024);
 	ret = session_open(&s, "parties", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	ret = session_directory(&s, false);
 	if (ret)
 		goto out;
@@ -296,12 +275,11 @@ static int run_parties(const struct read_args *a)
 		}
 	}
 	if (arr)
-		ret = print_json(arr);
+		ret = cli_print_json(arr, "the answer");
 out:
 	json_decref(arr);
 	pl_buf_release(&vk);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 
@@ -312,7 +290,7 @@ static int run_checkpoint(const struct read_args *a)
 	struct pl_checkpoint cp;
 	struct pl_buf note;
 	char root[PL_B64_LEN(PL_HASH_BYTES) + 1], newest[PL_B64_LEN(PL_HASH_BYTES) + 1];
-	bool opened = false, had_old, older;
+	bool had_old, older;
 	int ret;
 
 	memset(&old, 0, sizeof(old));
@@ -320,7 +298,6 @@ static int run_checkpoint(const struct read_args *a)
 	ret = session_open(&s, "log checkpoint", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	had_old = pl_state_checkpoint_get(s.state, &old) == 0;
 	ret = session_refresh(&s, &cp, &note);
 	if (ret)
@@ -348,7 +325,7 @@ static int run_checkpoint(const struct read_args *a)
 			json_object_set_new(j, "newest_seen",
 			                    json_pack("{s:I, s:s}", "size", (json_int_t)old.size,
 			                              "root", newest));
-		ret = print_json(j);
+		ret = cli_print_json(j, "the answer");
 		json_decref(j);
 	} else {
 		printf("origin %s\nsize %llu\nroot %s\n", cp.origin, (unsigned long long)cp.size,
@@ -370,8 +347,7 @@ static int run_checkpoint(const struct read_args *a)
 out:
 	pl_state_checkpoint_release(&old);
 	pl_buf_release(&note);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 

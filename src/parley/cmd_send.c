@@ -145,11 +145,7 @@ static int print_receipt(const struct author_args *a, const struct pl_record *r,
 		                      (json_int_t)rc->index, "tree_size", (json_int_t)rc->size,
 		                      "seq", (json_int_t)r->seq, "time", t, "record",
 		                      text->data ? text->data : "", text->len);
-		if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
-			cli_error("cannot print the receipt");
-			ret = PL_EXIT_USAGE;
-		}
-		fputc('\n', stdout);
+		ret = cli_print_json(j, "the receipt");
 		json_decref(j);
 	} else {
 		printf("%s %s index %llu tree %llu\n", pl_record_kind_name(r->kind), hex,

@@ -84,7 +84,6 @@ static int print_json(const struct thread *t, const char *status)
 	const struct pl_timeline *tl = &t->th.tl;
 	json_t *root = json_object(), *events = json_array();
 	char when[PL_TIMESTAMP_LEN + 1];
-	char *text = NULL;
 	bool ok = root && events;
 	int ret = PL_EXIT_USAGE;
 
@@ -112,16 +111,7 @@ static int print_json(const struct thread *t, const char *status)
 	}
 	ok = ok && json_object_set(root, "events", events) == 0;
 	ok = ok && json_object_set_new(root, "status", json_string(status)) == 0;
-	text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
-		cli_error("thread: cannot format the JSON answer");
-		goto out;
-	}
-	ret = cli_write_stdout(text, strlen(text));
-	if (ret == PL_EXIT_OK)
-		ret = cli_write_stdout("\n", 1);
-out:
-	free(text);
+	ret = cli_print_json(ok ? root : NULL, "thread");
 	json_decref(events);
 	json_decref(root);
 	return ret;
