@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <parley/error.h>
@@ -75,6 +76,30 @@ static inline int pl__text_bounds(const void *out, const char *text, size_t len,
 	if (out == NULL || (text == NULL && len > 0))
 		return PL_EINVAL;
 	return len > max ? PL_ETOOBIG : 0;
+}
+
+/*
+ * The opening a line-based parser of an object shares: the bounds
+ * (pl__text_bounds()), a zeroed object of size bytes, and the first line,
+ * which must be header (*pos then follows it). Returns the object (the
+ * caller frees it, on every path), or NULL when the bounds or the memory
+ * failed; *ret is 0, the bounds' error, PL_ENOMEM, or PL_EMALFORMED for
+ * another first line.
+ */
+static inline void *pl__parse_open(const void *out, const char *text, size_t len, size_t max,
+                                   size_t size, const char *header, size_t *pos, int *ret)
+{
+	void *obj;
+
+	*ret = pl__text_bounds(out, text, len, max);
+	if (*ret != 0)
+		return NULL;
+	obj = calloc(1, size);
+	if (obj == NULL)
+		*ret = PL_ENOMEM;
+	else if (!pl__next_line_is(text, len, pos, header))
+		*ret = PL_EMALFORMED;
+	return obj;
 }
 
 /*

@@ -109,17 +109,11 @@ int pl_proof_parse(struct pl_proof **out, const char *text, size_t len)
 	size_t pos = 0, n;
 	int ret;
 
-	ret = pl__text_bounds(out, text, len, PL_TLOG_PROOF_MAX_BYTES);
+	p = pl__parse_open(out, text, len, PL_TLOG_PROOF_MAX_BYTES, sizeof(*p), PL_PROOF_HEADER,
+	                   &pos, &ret);
 	if (ret != 0)
 		goto out;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
 	ret = PL_EMALFORMED;
-	if (!pl__next_line_is(text, len, &pos, PL_PROOF_HEADER))
-		goto out;
 	if (!pl__next_line(text, len, &pos, &line, &n))
 		goto out;
 	if (pl__has_prefix(line, n, "extra ")) {

@@ -13,17 +13,9 @@
 
 #include "banned.h"
 
-/* The authoring verbs, as bits of cli_opt.only: each verb takes a subset of the options. */
-enum {
-	V_SEND = 1u << 0,
-	V_CONVEY = 1u << 1,
-	V_DECLINE = 1u << 2,
-	V_ACCEPT = 1u << 3,
-	V_REFUSE = 1u << 4,
-	V_STATEMENT = 1u << 5,
-	V_CONSULT = 1u << 6,
-	V_ADVISE = 1u << 7,
-};
+/* The authoring verb of a record kind, as a bit of cli_opt.only: each takes a subset of the
+ * options. */
+#define V(kind) (1u << PL_KIND_##kind)
 
 /* One verb of this file: its command line and the kind of record it authors. */
 struct verb_spec {
@@ -49,30 +41,30 @@ static const struct verb_spec specs[] = {
           "s, m, h, d or w units (+90m, +7d, +1d12h). A reply (--reply-to) answers a\n"
           "send this party received. It prints the kind, the record id, its log index\n"
           "and the size of the checkpoint that proves it.\n",
-          NULL, NULL, V_SEND, false},
+          NULL, NULL, V(SEND), false},
          PL_KIND_SEND},
         {{"convey", "ID [--profile DIR] [--json]",
           "As the intermediary of send ID (a record id or a unique prefix of at least 8\n"
           "hex digits), passes it on to its recipients. The exchange then makes it\n"
           "available to them. Only the send's intermediary may convey it, once, before\n"
           "its deadline; the exchange refuses otherwise (exit 3).\n",
-          NULL, "record ID", V_CONVEY, false},
+          NULL, "record ID", V(CONVEY), false},
          PL_KIND_CONVEY},
         {{"decline", "ID --reason TEXT [--profile DIR] [--json]",
           "As the intermediary of send ID, declines to pass it on, for the reason given\n"
           "(one line, at most 280 bytes, public in the record). A decline needs no\n"
           "reading of the content.\n",
-          NULL, "record ID", V_DECLINE, false},
+          NULL, "record ID", V(DECLINE), false},
          PL_KIND_DECLINE},
         {{"accept", "ID [--profile DIR] [--json]",
           "As a recipient of send ID, accepts it formally. Only after the exchange made\n"
           "it available to this party, once, before its deadline.\n",
-          NULL, "record ID", V_ACCEPT, false},
+          NULL, "record ID", V(ACCEPT), false},
          PL_KIND_ACCEPT},
         {{"refuse", "ID [--reason TEXT] [--profile DIR] [--json]",
           "As a recipient of send ID, refuses it formally, with an optional public reason\n"
           "(one line, at most 280 bytes). A refusal need not open the content.\n",
-          NULL, "record ID", V_REFUSE, false},
+          NULL, "record ID", V(REFUSE), false},
          PL_KIND_REFUSE},
         {{"statement",
           "[--cites ID...] [--measure] [--body-file FILE]\n"
@@ -81,7 +73,7 @@ static const struct verb_spec specs[] = {
           "the record itself, readable by everyone (at most 16 KiB of text; the first and\n"
           "last lines not empty). --cites names records the statement refers to (up to\n"
           "16); --measure marks it as the announcement of a measure.\n",
-          NULL, NULL, V_STATEMENT, false},
+          NULL, NULL, V(STATEMENT), false},
          PL_KIND_STATEMENT},
         {{"consult",
           "--with PARTY... [--deadline TIME|+DURATION]\n"
@@ -89,14 +81,14 @@ static const struct verb_spec specs[] = {
           "Shows a draft to allies before acting on it: the draft, read from FILE or\n"
           "standard input, is sealed to this party and the parties named with --with (1\n"
           "to 16), who answer with 'parley advise'. --deadline asks for advice by then.\n",
-          NULL, NULL, V_CONSULT, false},
+          NULL, NULL, V(CONSULT), false},
          PL_KIND_CONSULT},
         {{"advise",
           "ID --position concur|object|noted [--reason TEXT]\n"
           "           [--profile DIR] [--json]",
           "Answers consultation ID as one of the allies it named: concur, object or\n"
           "noted, with an optional public reason (one line, at most 280 bytes).\n",
-          NULL, "record ID", V_ADVISE, false},
+          NULL, "record ID", V(ADVISE), false},
          PL_KIND_ADVISE},
 };
 
@@ -212,9 +204,9 @@ static int check_args(const struct author_args *a, const char *cmd)
 {
 	int ret = PL_EXIT_OK;
 
-	if ((a->spec->v.bit & (V_SEND | V_CONSULT)) && a->nto == 0) {
+	if ((a->spec->v.bit & (V(SEND) | V(CONSULT))) && a->nto == 0) {
 		ret = cli_usage(cmd, "needs at least one %s",
-		                a->spec->v.bit == V_SEND ? "--to" : "--with");
+		                a->spec->v.bit == V(SEND) ? "--to" : "--with");
 		goto out;
 	}
 	if (a->spec->kind == PL_KIND_DECLINE && !a->reason) {
@@ -244,32 +236,32 @@ out:
 static int author(int argc, char **argv)
 {
 	struct author_args a = {.readable_by_via = true};
-	const unsigned sealed = V_SEND | V_CONSULT, reasoned = V_DECLINE | V_REFUSE | V_ADVISE;
+	const unsigned sealed = V(SEND) | V(CONSULT), reasoned = V(DECLINE) | V(REFUSE) | V(ADVISE);
 	const struct cli_opt opts[] = {
 	        {'t', "to", CLI_LIST, a.to, "PARTY", "a recipient; repeat for several", &a.nto,
-	         .max = PL_RECORD_MAX_TO, .only = V_SEND},
-	        {'v', "via", CLI_STR, &a.via, "PARTY", "the intermediary", .only = V_SEND},
+	         .max = PL_RECORD_MAX_TO, .only = V(SEND)},
+	        {'v', "via", CLI_STR, &a.via, "PARTY", "the intermediary", .only = V(SEND)},
 	        {'c', "class", CLI_CHOICE, &a.cls, "CLASS", "message (default), proposal or letter",
-	         .choices = "message|proposal|letter", .only = V_SEND},
+	         .choices = "message|proposal|letter", .only = V(SEND)},
 	        {'d', "deadline", CLI_STR, &a.deadline, "WHEN", "reply by this time",
 	         .only = sealed},
 	        {'r', "reply-to", CLI_STR, &a.reply_to, "ID",
-	         "the send this one answers (id or unique prefix)", .only = V_SEND},
+	         "the send this one answers (id or unique prefix)", .only = V(SEND)},
 	        {'b', "body-file", CLI_STR, &a.body_file, "FILE",
-	         "the body ('-' or none: standard input)", .only = sealed | V_STATEMENT},
+	         "the body ('-' or none: standard input)", .only = sealed | V(STATEMENT)},
 	        {0, "readable-by-via", CLI_FLAG, &a.readable_by_via, NULL,
-	         "seal the body to the intermediary too (default)", .only = V_SEND},
+	         "seal the body to the intermediary too (default)", .only = V(SEND)},
 	        {0, "no-readable-by-via", CLI_UNFLAG, &a.readable_by_via, NULL,
-	         "the intermediary relays without reading", .only = V_SEND},
+	         "the intermediary relays without reading", .only = V(SEND)},
 	        {'R', "reason", CLI_STR, &a.reason, "TEXT", "why", .only = reasoned},
 	        {'C', "cites", CLI_LIST, a.cites, "ID", "a record cited; repeat for several",
-	         &a.ncites, .max = PL_RECORD_MAX_REFS, .only = V_STATEMENT},
+	         &a.ncites, .max = PL_RECORD_MAX_REFS, .only = V(STATEMENT)},
 	        {'m', "measure", CLI_FLAG, &a.measure, NULL, "class measure instead of statement",
-	         .only = V_STATEMENT},
+	         .only = V(STATEMENT)},
 	        {'W', "with", CLI_LIST, a.to, "PARTY", "an ally consulted; repeat for several",
-	         &a.nto, .max = PL_RECORD_MAX_TO, .only = V_CONSULT},
+	         &a.nto, .max = PL_RECORD_MAX_TO, .only = V(CONSULT)},
 	        {'o', "position", CLI_CHOICE, &a.position, "POS", "concur, object or noted",
-	         .choices = "concur|object|noted", .only = V_ADVISE},
+	         .choices = "concur|object|noted", .only = V(ADVISE)},
 	        CLI_OPT_PROFILE(&a.profile),
 	        CLI_OPT_JSON(&a.json, "print the receipt as JSON"),
 	        {0},

@@ -45,13 +45,10 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const char *base = getenv("TMPDIR");
 	struct pl_skey log_sk;
 
-	if (!f || sodium_init() < 0)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/parley-session-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(f->dir) || pl_party_create(NULL, f->dir, ORIGIN, "kpa") != 0)
+	if (!f || sodium_init() < 0 || pl_test_tmpdir(f->dir, sizeof(f->dir), "parley-session") ||
+	    pl_party_create(NULL, f->dir, ORIGIN, "kpa") != 0)
 		return -1;
 	snprintf(f->state, sizeof(f->state), "%s/state.db", f->dir);
 	snprintf(f->profile.exchange, sizeof(f->profile.exchange), "http://127.0.0.1:1");
@@ -294,15 +291,6 @@ static void test_enrol_fails_before_writing(void **state)
 	pl_session_close(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_open_and_clock, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_failures_say_why, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_author_until_submission, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_enrol_fails_before_writing, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+PL_TEST_MAIN(NULL, NULL, PL_TEST_FIXTURE(test_open_failures), PL_TEST_FIXTURE(test_open_and_clock),
+             PL_TEST_FIXTURE(test_failures_say_why), PL_TEST_FIXTURE(test_author_until_submission),
+             PL_TEST_FIXTURE(test_enrol_fails_before_writing))

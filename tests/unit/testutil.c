@@ -193,3 +193,11 @@ int pl__test_main(const char *name, const struct CMUnitTest *tests, size_t count
 		return 1;
 	return _cmocka_run_group_tests(name, tests, count, setup, teardown);
 }
+
+int pl_test_tmpdir(char *out, size_t cap, const char *prefix)
+{
+	const char *base = getenv("TMPDIR");
+	int n = snprintf(out, cap, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix);
+
+	return n > 0 && (size_t)n < cap && mkdtemp(out) ? 0 : -1;
+}
