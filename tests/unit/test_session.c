@@ -7,8 +7,9 @@
  * (pl_author()): a statement's body, an empty one, one over the limit, a
  * malformed reference, a kind no member authors; and an enrolment that
  * fails before anything is written (pl_enrol()); a line's report when the
- * exchange does not answer (pl_line_report_load()), and a thread's
- * (pl_thread_load()). The calls that need an
+ * exchange does not answer (pl_line_report_load()), a thread's
+ * (pl_thread_load()) and a dossier export's (pl_member_export()). The calls
+ * that need an
  * exchange run in the CLI's integration tests against a real parleyd.
  */
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include <parley/author.h>
 #include <parley/enrolment.h>
 #include <parley/line_report.h>
+#include <parley/member_export.h>
 #include <parley/thread.h>
 #include <parley/party.h>
 #include <parley/session.h>
@@ -172,6 +174,22 @@ static void test_failures_say_why(void **state)
 		                    strlen("record 0123456789abcdef: exchange "));
 		assert_int_equal(t.tl.n, 0);
 		pl_thread_release(&t);
+	}
+	{
+		struct pl_member_export x = {.subject = "zz"};
+
+		assert_int_equal(pl_member_export(&s, &x), PL_EINVAL);
+		assert_string_equal(s.why, "record id 'zz': not 8 to 64 hex digits");
+		pl_member_export_release(&x);
+		x.subject = "0123456789abcdef";
+		assert_int_not_equal(pl_member_export(&s, &x), 0);
+		assert_int_equal(s.blame, PL_BLAME_LOCAL);
+		assert_memory_equal(s.why, "record 0123456789abcdef: exchange ",
+		                    strlen("record 0123456789abcdef: exchange "));
+		x.ndisclose = PL_DOSSIER_MAX_DISCLOSURES + 1;
+		assert_int_equal(pl_member_export(&s, &x), PL_ETOOBIG);
+		pl_member_export_release(&x);
+		pl_member_export_release(&x);
 	}
 	pl_session_record_release(&r);
 	pl_session_close(&s);
