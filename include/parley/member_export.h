@@ -13,11 +13,11 @@
 /* One export: set what is asked, run pl_member_export(), read what it made, release it. */
 struct pl_member_export {
 	/* Asked: */
-	const char *subject;            /* an id or unique prefix; a record acting on another
-	                                   names the thread of the one it acts on */
-	const char *const *disclose;    /* records whose content to disclose (ids or prefixes) */
-	size_t ndisclose;               /* at most PL_DOSSIER_MAX_DISCLOSURES */
-	uint64_t wait_ms;               /* how long to wait for a checkpoint covering the subject */
+	const char *subject;         /* an id or unique prefix; a record acting on another
+	                                names the thread of the one it acts on */
+	const char *const *disclose; /* records whose content to disclose (ids or prefixes) */
+	size_t ndisclose;            /* at most PL_DOSSIER_MAX_DISCLOSURES */
+	uint64_t wait_ms;            /* how long to wait for a checkpoint covering the subject */
 	void (*waiting)(void *ctx, uint64_t covering, uint64_t size); /* said once, or NULL */
 	void *ctx;
 	/* Made: */

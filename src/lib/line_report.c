@@ -22,6 +22,18 @@ struct line_group {
 	size_t nrel;
 };
 
+void pl_line_report_release(struct pl_line_report *r)
+{
+	/* What was asked (line, since) stays; what was loaded goes. */
+	if (r) {
+		free(r->v);
+		free(r->cp);
+		r->v = NULL;
+		r->cp = NULL;
+		r->n = r->cap = r->cp_len = 0;
+	}
+}
+
 /*
  * Verifies the tlog-proof of one verified record and checks its checkpoint
  * (once per distinct checkpoint) for consistency with the pinned one.
@@ -253,15 +265,4 @@ int pl_line_report_load(struct pl_session *s, struct pl_line_report *lr)
 			lr->size = cp.size;
 	}
 	return err;
-}
-
-void pl_line_report_release(struct pl_line_report *r)
-{
-	if (!r)
-		return;
-	free(r->v);
-	free(r->cp);
-	r->v = NULL;
-	r->cp = NULL;
-	r->n = r->cap = r->cp_len = 0;
 }

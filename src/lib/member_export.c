@@ -29,12 +29,30 @@
 struct running {
 	struct pl_session *s;
 	struct pl_member_export *e;
-	int err;          /* the first fetch that failed */
-	char what[96];    /* what it fetched */
-	bool said;        /* the session already said why (s->why) */
-	bool wrong_size;  /* a tile of another size than asked */
+	int err;         /* the first fetch that failed */
+	char what[96];   /* what it fetched */
+	bool said;       /* the session already said why (s->why) */
+	bool wrong_size; /* a tile of another size than asked */
 	size_t got, want;
 };
+
+void pl_member_export_release(struct pl_member_export *e)
+{
+	if (!e)
+		return;
+	pl_dossier_export_free(e->x);
+	for (size_t i = 0; i < e->ndisclosed; i++)
+		pl_state_plaintext_free(e->plain[i], e->disc[i].len);
+	/* The dossier holds the disclosed plaintexts too: no copy is left behind in memory. */
+	if (e->json.data)
+		sodium_memzero(e->json.data, e->json.len);
+	pl_buf_release(&e->json);
+	pl_session_record_release(&e->head);
+	sodium_memzero(e->disc, sizeof(e->disc));
+	e->x = NULL;
+	e->ndisclosed = 0;
+	memset(e->plain, 0, sizeof(e->plain));
+}
 
 static int fetch_failed(struct running *r, int err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -181,10 +199,9 @@ static int collect_failed(struct running *r, int err, const struct pl_buf *why)
 		                        r->want);
 	if (r->err && r->err != PL_ENOMEM)
 		return pl_session_client_error(r->s, r->what, err);
-	return pl__session_fail(r->s,
-	                        err == PL_ENOMEM || err == PL_ETOOBIG ? PL_BLAME_LOCAL
-	                                                              : PL_BLAME_EVIDENCE,
-	                        err, "%s", why->len ? why->data : pl_strerror(err));
+	return pl__session_fail(
+	        r->s, err == PL_ENOMEM || err == PL_ETOOBIG ? PL_BLAME_LOCAL : PL_BLAME_EVIDENCE,
+	        err, "%s", why->len ? why->data : pl_strerror(err));
 }
 
 /*
@@ -220,14 +237,15 @@ static int find_subject(struct pl_session *s, struct pl_member_export *e)
 			goto out;
 	}
 	if (!pl_dossier_is_subject_kind(r.rec->kind))
-		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
-		                       "record %.16s: a %s heads no thread; give a send, consultation, "
-		                       "check or statement",
-		                       r.hex, pl_record_kind_name(r.rec->kind));
+		err = pl__session_fail(
+		        s, PL_BLAME_LOCAL, PL_EINVAL,
+		        "record %.16s: a %s heads no thread; give a send, consultation, "
+		        "check or statement",
+		        r.hex, pl_record_kind_name(r.rec->kind));
 	else if (r.index == UINT64_MAX)
-		err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EMALFORMED,
-		                       "record %.16s: the exchange did not say where it is in the log",
-		                       r.hex);
+		err = pl__session_fail(
+		        s, PL_BLAME_EVIDENCE, PL_EMALFORMED,
+		        "record %.16s: the exchange did not say where it is in the log", r.hex);
 	if (!err) {
 		e->head = r;
 		memset(&r, 0, sizeof(r));
@@ -259,15 +277,17 @@ static int add_disclosure(struct pl_session *s, struct pl_member_export *e, cons
 	if (err)
 		goto out;
 	if (!pl_dossier_export_holds(e->x, r.id))
-		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
-		                       "record %.16s: not in the dossier of %.16s (its window starts at "
-		                       "log #%" PRIu64 "), so it cannot be disclosed in it",
-		                       r.hex, e->head.hex, e->head.index);
+		err = pl__session_fail(
+		        s, PL_BLAME_LOCAL, PL_EINVAL,
+		        "record %.16s: not in the dossier of %.16s (its window starts at "
+		        "log #%" PRIu64 "), so it cannot be disclosed in it",
+		        r.hex, e->head.hex, e->head.index);
 	else if (!(r.rec->has & PL_RECORD_HAS_COMMIT))
-		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_EINVAL,
-		                       "record %.16s: a %s seals no content, so there is nothing to "
-		                       "disclose",
-		                       r.hex, pl_record_kind_name(r.rec->kind));
+		err = pl__session_fail(
+		        s, PL_BLAME_LOCAL, PL_EINVAL,
+		        "record %.16s: a %s seals no content, so there is nothing to "
+		        "disclose",
+		        r.hex, pl_record_kind_name(r.rec->kind));
 	else
 		err = pl_session_payload(s, &r, &plain, &len, d->salt);
 	if (!err && !plain)
@@ -322,7 +342,8 @@ int pl_member_export(struct pl_session *s, struct pl_member_export *e)
 		err = add_disclosure(s, e, e->disclose[i]);
 	if (err)
 		goto out;
-	/* Built, then verified with the pinned log key as a reader will: never handed out unchecked. */
+	/* Built, then verified with the pinned log key as a reader will: never handed out
+	 * unchecked. */
 	err = pl_dossier_export_finish(e->x, e->disc, e->ndisclosed, &e->json, NULL, &why);
 	if (err)
 		err = pl__session_fail(s,
@@ -334,22 +355,4 @@ int pl_member_export(struct pl_session *s, struct pl_member_export *e)
 out:
 	pl_buf_release(&why);
 	return err;
-}
-
-void pl_member_export_release(struct pl_member_export *e)
-{
-	if (!e)
-		return;
-	pl_dossier_export_free(e->x);
-	for (size_t i = 0; i < e->ndisclosed; i++)
-		pl_state_plaintext_free(e->plain[i], e->disc[i].len);
-	/* The dossier holds the disclosed plaintexts too: no copy is left behind in memory. */
-	if (e->json.data)
-		sodium_memzero(e->json.data, e->json.len);
-	pl_buf_release(&e->json);
-	pl_session_record_release(&e->head);
-	sodium_memzero(e->disc, sizeof(e->disc));
-	e->x = NULL;
-	e->ndisclosed = 0;
-	memset(e->plain, 0, sizeof(e->plain));
 }

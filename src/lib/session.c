@@ -69,6 +69,19 @@ static void begin(struct pl_session *s)
 	s->split = NULL;
 }
 
+void pl_session_close(struct pl_session *s)
+{
+	if (!s)
+		return;
+	pl_client_free(s->client);
+	pl_state_close(s->state);
+	pl_client_parties_free(s->parties, s->nparties);
+	pl_directory_release(&s->keys);
+	pl_party_clear(&s->me);
+	pl_client_split_free(s->split);
+	sodium_memzero(s, sizeof(*s));
+}
+
 int64_t pl_session_now(const struct pl_session *s)
 {
 	return s->clock ? s->clock() : (int64_t)time(NULL);
@@ -76,11 +89,11 @@ int64_t pl_session_now(const struct pl_session *s)
 
 void pl_session_record_release(struct pl_session_record *r)
 {
-	if (!r)
-		return;
-	free(r->text);
-	free(r->rec);
-	memset(r, 0, sizeof(*r));
+	if (r) {
+		free(r->text);
+		free(r->rec);
+		memset(r, 0, sizeof(*r));
+	}
 }
 
 /* What follows the profile: the identity, the state and the client. */
@@ -154,19 +167,6 @@ out:
 		s->blame = blame;
 	}
 	return err;
-}
-
-void pl_session_close(struct pl_session *s)
-{
-	if (!s)
-		return;
-	pl_client_free(s->client);
-	pl_state_close(s->state);
-	pl_client_parties_free(s->parties, s->nparties);
-	pl_directory_release(&s->keys);
-	pl_party_clear(&s->me);
-	pl_client_split_free(s->split);
-	sodium_memzero(s, sizeof(*s));
 }
 
 int pl_session_client_error(struct pl_session *s, const char *what, int err)

@@ -10,6 +10,18 @@
 
 #include "internal.h"
 
+void pl_thread_release(struct pl_thread *t)
+{
+	if (!t)
+		return;
+	/* Every record verified has its item; a failed verification leaves nothing behind. */
+	for (size_t i = 0; t->recs && i < t->tl.n; i++)
+		pl_session_record_release(&t->recs[i]);
+	free(t->recs);
+	free(t->tl.v);
+	memset(t, 0, sizeof(*t));
+}
+
 /*
  * Names what the statement subject cites (pl_timeline_cite()). Each cited
  * record is fetched and verified to learn its kind; one this party may not
@@ -124,16 +136,4 @@ int pl_thread_load(struct pl_session *s, const char *arg, struct pl_thread *t)
 out:
 	pl_session_record_release(&subject);
 	return err;
-}
-
-void pl_thread_release(struct pl_thread *t)
-{
-	if (!t)
-		return;
-	/* Every record verified has its item; a failed verification leaves nothing behind. */
-	for (size_t i = 0; t->recs && i < t->tl.n; i++)
-		pl_session_record_release(&t->recs[i]);
-	free(t->recs);
-	free(t->tl.v);
-	memset(t, 0, sizeof(*t));
 }

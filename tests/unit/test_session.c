@@ -39,9 +39,9 @@
 #define ORIGIN "hotline.example"
 
 struct fixture {
-	char dir[256];
+	struct pl_profile profile; /* the profile in memory: no file in dir */
+	char dir[256];             /* the key directory, the state beside it */
 	char state[300];
-	struct pl_profile profile;
 };
 
 static int setup(void **state)
