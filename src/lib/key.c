@@ -358,14 +358,10 @@ int pl_vkey_load(struct pl_vkey *vk, const char *path)
 {
 	char buf[KEYFILE_MAX];
 	size_t len = 0;
-	int ret;
+	int ret = pl__key_file_read_line(path, false, buf, sizeof(buf), &len);
 
-	ret = pl__key_file_read_line(path, false, buf, sizeof(buf), &len);
-	if (ret)
-		goto out;
-	ret = pl_vkey_parse(vk, buf, len);
-out:
-	return ret;
+	/* Public: nothing to wipe. */
+	return ret ? ret : pl_vkey_parse(vk, buf, len);
 }
 
 static int write_all(int fd, const char *p, size_t n)
