@@ -2,27 +2,20 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
-#include <parley/client.h>
 #include <parley/dossier.h>
-#include <parley/encoding.h>
-#include <parley/note.h>
+#include <parley/member_export.h>
 #include <parley/record.h>
-#include <parley/tiles.h>
-#include <parley/timestamp.h>
-#include <parley/tlog.h>
 
 #include "session.h"
 #include "banned.h"
@@ -153,26 +146,6 @@ out:
 
 /* ---- The export ---- */
 
-/* A disclosure and the opened copy it points to (wiped and freed at the end). */
-struct disclosed {
-	struct pl_dossier_disclosure d;
-	uint8_t *plain;
-};
-
-/*
- * The first fetch from the exchange that failed, so that it is reported as
- * every other command reports the exchange (refusals exit 3), whatever the
- * library was doing when it needed it.
- */
-struct fetched {
-	int err;
-	char what[96];
-	bool reported; /* already said, with exit code code */
-	int code;
-	bool wrong_size;
-	size_t got, want;
-};
-
 struct export
 {
 	struct pl_session s;
@@ -180,372 +153,52 @@ struct export
 	uint64_t wait_ms; /* for a checkpoint that covers the subject */
 	const char *disclose[PL_DOSSIER_MAX_DISCLOSURES];
 	size_t ndisclose;
-	struct pl_session_record subject;
-	char sid[17]; /* the subject's short id, for messages */
-	struct fetched fetched;
-	struct pl_dossier_export *x; /* the evidence the library gathered */
-	struct disclosed disc[PL_DOSSIER_MAX_DISCLOSURES];
-	size_t ndisc;
-	struct pl_buf json;
+	struct pl_member_export x; /* what the library gathered, built and verified */
 };
 
-/* ---- The exchange as the dossier's source ---- */
-
-static int source_failed(struct fetched *f, int err, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int source_failed(struct fetched *f, int err, const char *fmt, ...)
+/* Says, once, that the export waits for a checkpoint that covers the subject. */
+static void waiting(void *ctx, uint64_t covering, uint64_t size)
 {
-	va_list ap;
-
-	if (!f->err) {
-		f->err = err;
-		va_start(ap, fmt);
-		vsnprintf(f->what, sizeof(f->what), fmt, ap);
-		va_end(ap);
-	}
-	return err;
+	(void)ctx;
+	fprintf(stderr,
+	        "parley dossier: waiting for a checkpoint that covers log #%" PRIu64
+	        " (the exchange's newest covers %" PRIu64 " records)\n",
+	        covering, size);
 }
 
-/*
- * Fetches the checkpoint after the subject, so that it covers it. An exchange
- * with witnesses serves the newest checkpoint they cosigned, which lags a
- * record just logged by a witness round: polls for one that covers the
- * subject, at most wait_ms. The library reports one that never came.
- */
-static int src_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
-{
-	const struct timespec tick = {0, 100 * 1000 * 1000};
-	struct export *e = ctx;
-	struct pl_checkpoint cp;
-	uint64_t waited = 0;
-	int ret;
-
-	for (;;) {
-		pl_buf_reset(note);
-		ret = session_refresh(&e->s, &cp, note);
-		if (ret || cp.size > covering || waited >= e->wait_ms)
-			break;
-		if (waited == 0)
-			fprintf(stderr,
-			        "parley dossier: waiting for a checkpoint that covers log #%" PRIu64
-			        " (the exchange's newest covers %" PRIu64 " records)\n",
-			        covering, cp.size);
-		nanosleep(&tick, NULL);
-		waited += 100;
-	}
-	if (ret) {
-		/* session_refresh() said why. */
-		e->fetched.reported = true;
-		e->fetched.code = ret;
-		return PL_EPROOF;
-	}
-	return 0;
-}
-
-/* GET /tile/<L>/<N>[.p/<W>], exactly the tile's bytes. */
-static int src_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
-{
-	struct export *e = ctx;
-	size_t want = (size_t)t->width * PL_HASH_BYTES;
-	struct pl_buf b;
-	int ret;
-
-	pl_buf_init(&b, PL_TILE_BYTES);
-	ret = pl_client_tile(e->s.client, t->level, t->n, t->width == PL_TILE_WIDTH ? 0 : t->width,
-	                     &b);
-	if (ret == 0 && b.len != want) {
-		ret = source_failed(&e->fetched, PL_EMALFORMED, "hash tile %u/%" PRIu64, t->level,
-		                    t->n);
-		if (e->fetched.err == ret && !e->fetched.wrong_size) {
-			e->fetched.wrong_size = true;
-			e->fetched.got = b.len;
-			e->fetched.want = want;
-		}
-	} else if (ret) {
-		ret = source_failed(&e->fetched, ret, "hash tile %u/%" PRIu64, t->level, t->n);
-	} else {
-		memcpy(out, b.data, want);
-	}
-	pl_buf_release(&b);
-	return ret;
-}
-
-/* GET /tile/entries/<N>[.p/<W>]. */
-static int src_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
-{
-	struct export *e = ctx;
-	int ret;
-
-	ret = pl_client_entry_bundle(e->s.client, n, width == PL_TILE_WIDTH ? 0 : width, out);
-	if (ret)
-		ret = source_failed(&e->fetched, ret, "entry bundle %" PRIu64, n);
-	return ret;
-}
-
-/* GET /records/<id>. */
-static int src_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,
-                      uint64_t *index)
-{
-	struct export *e = ctx;
-	struct pl_client_entry ent;
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	int ret;
-
-	memset(&ent, 0, sizeof(ent));
-	pl_record_id_format(hex, id);
-	ret = pl_client_record(e->s.client, hex, &ent);
-	if (ret) {
-		ret = source_failed(&e->fetched, ret, "record %.16s", hex);
-		goto out;
-	}
-	ret = pl_buf_add(out, ent.note, ent.note_len);
-	if (ret == 0)
-		*index = ent.index;
-out:
-	pl_client_entry_release(&ent);
-	return ret;
-}
-
-/*
- * The register record of a key the directory names (session_directory()
- * checked it against its entry); PL_ENOTFOUND for a key it no longer names,
- * which the library then looks for in the entry bundles.
- */
-static int src_register(void *ctx, const char *key_name, const uint8_t key_id[PL_KEYID_BYTES],
-                        struct pl_buf *out, uint64_t *index)
-{
-	struct export *e = ctx;
-	int ret;
-
-	ret = session_directory(&e->s, false);
-	if (ret) {
-		e->fetched.reported = true;
-		e->fetched.code = ret;
-		return PL_EPROOF;
-	}
-	for (size_t i = 0; i < e->s.nparties; i++) {
-		const struct pl_client_party *p = &e->s.parties[i];
-		if (strcmp(p->vkey.name, key_name) == 0 &&
-		    memcmp(p->vkey.id, key_id, PL_KEYID_BYTES) == 0) {
-			ret = pl_buf_add(out, p->register_record, p->register_record_len);
-			if (ret == 0)
-				*index = p->register_index;
-			return ret;
-		}
-	}
-	return PL_ENOTFOUND;
-}
-
-/* Reports a failure of the export: the exchange's, as the session does, or the library's reason. */
-static int export_failed(struct export *e, int err, const struct pl_buf *why)
-{
-	const struct fetched *f = &e->fetched;
-	const char *reason = why->len ? why->data : pl_strerror(err);
-
-	if (f->reported)
-		return f->code;
-	if (f->err && f->wrong_size) {
-		cli_error("%s: the exchange sent %zu bytes, not %zu", f->what, f->got, f->want);
-		return PL_EXIT_FAIL;
-	}
-	if (f->err && f->err != PL_ENOMEM)
-		return session_client_failed(&e->s, f->what, err);
-	cli_error("%s", reason);
-	return err == PL_ENOMEM || err == PL_ETOOBIG ? PL_EXIT_USAGE : PL_EXIT_FAIL;
-}
-
-/* ---- The export ---- */
-
-/*
- * Resolves the subject: the record ID, or for a record that acts on another
- * (a receive, a decline, an advice...) the send, consultation or check it
- * acts on, which heads the thread. Returns an exit code.
- */
-static int find_subject(struct export *e, const char *arg)
-{
-	struct pl_session_record r;
-	enum pl_ref_role role;
-	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	ret = session_resolve(&e->s, arg, &r);
-	if (ret)
-		goto out;
-	role = pl_record_kind_target(r.rec->kind);
-	if (role) {
-		const struct pl_record_ref *ref = pl_record_ref_find(r.rec, role);
-		if (!ref) {
-			cli_error("record %.16s: a %s that names no record it acts on", r.hex,
-			          pl_record_kind_name(r.rec->kind));
-			ret = PL_EXIT_FAIL;
-			goto out;
-		}
-		pl_record_id_format(hex, ref->id);
-		pl_session_record_release(&r);
-		ret = session_resolve(&e->s, hex, &r);
-		if (ret)
-			goto out;
-	}
-	if (!pl_dossier_is_subject_kind(r.rec->kind)) {
-		cli_error("record %.16s: a %s heads no thread; give a send, consultation, check or "
-		          "statement",
-		          r.hex, pl_record_kind_name(r.rec->kind));
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	if (r.index == UINT64_MAX) {
-		cli_error("record %.16s: the exchange did not say where it is in the log", r.hex);
-		ret = PL_EXIT_FAIL;
-		goto out;
-	}
-	e->subject = r;
-	memset(&r, 0, sizeof(r));
-	session_short_id(e->sid, e->subject.id);
-out:
-	pl_session_record_release(&r);
-	return ret;
-}
-
-/*
- * Adds the disclosure of record arg: the opened copy in the local state, or
- * the payload fetched and opened with this party's key (session_payload()
- * checks it against the record's commitment). Returns an exit code.
- */
-static int add_disclosure(struct export *e, const char *arg)
-{
-	struct pl_session_record r;
-	uint8_t salt[PL_BOX_SALT_BYTES];
-	uint8_t *plain = NULL;
-	size_t len = 0;
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	ret = session_resolve(&e->s, arg, &r);
-	if (ret)
-		goto out;
-	for (size_t i = 0; i < e->ndisc; i++) {
-		if (memcmp(e->disc[i].d.id, r.id, PL_RECORD_ID_BYTES) == 0)
-			goto out; /* named twice */
-	}
-	ret = PL_EXIT_USAGE;
-	if (!pl_dossier_export_holds(e->x, r.id)) {
-		cli_error("record %.16s: not in the dossier of %s (its window starts at log "
-		          "#%" PRIu64 "), so it cannot be disclosed in it",
-		          r.hex, e->sid, e->subject.index);
-		goto out;
-	}
-	if (!(r.rec->has & PL_RECORD_HAS_COMMIT)) {
-		cli_error("record %.16s: a %s seals no content, so there is nothing to disclose",
-		          r.hex, pl_record_kind_name(r.rec->kind));
-		goto out;
-	}
-	ret = session_payload(&e->s, &r, &plain, &len, salt);
-	if (ret)
-		goto out;
-	if (!plain) {
-		cli_error("record %.16s: %s is not one of its readers, so it cannot disclose it",
-		          r.hex, e->s.profile.party);
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	memcpy(e->disc[e->ndisc].d.id, r.id, PL_RECORD_ID_BYTES);
-	e->disc[e->ndisc].d.plaintext = plain;
-	e->disc[e->ndisc].d.len = len;
-	memcpy(e->disc[e->ndisc].d.salt, salt, PL_BOX_SALT_BYTES);
-	e->disc[e->ndisc].plain = plain;
-	e->ndisc++;
-	plain = NULL;
-out:
-	pl_state_plaintext_free(plain, len);
-	sodium_memzero(salt, sizeof(salt));
-	pl_session_record_release(&r);
-	return ret;
-}
-
-/*
- * Builds the dossier from what was gathered and verifies it with the pinned
- * log key, as a reader will: a dossier that does not verify is never
- * written. Returns an exit code.
- */
-static int build(struct export *e)
-{
-	struct pl_dossier_disclosure d[PL_DOSSIER_MAX_DISCLOSURES];
-	struct pl_buf why;
-	int ret = PL_EXIT_OK, err;
-
-	pl_buf_init(&why, WHY_MAX);
-	for (size_t i = 0; i < e->ndisc; i++)
-		d[i] = e->disc[i].d;
-	err = pl_dossier_export_finish(e->x, d, e->ndisc, &e->json, NULL, &why);
-	if (err) {
-		cli_error("%s", why.len ? why.data : pl_strerror(err));
-		ret = err == PL_ENOMEM || err == PL_ETOOBIG ? PL_EXIT_USAGE : PL_EXIT_FAIL;
-	}
-	sodium_memzero(d, sizeof(d));
-	pl_buf_release(&why);
-	return ret;
-}
-
+/* Exports the dossier of record id (pl_member_export()) and writes it. Returns an exit code. */
 static int run_export(struct export *e, const char *id)
 {
-	const struct pl_dossier_source src = {
-	        .ctx = e,
-	        .checkpoint = src_checkpoint,
-	        .tile = src_tile,
-	        .bundle = src_bundle,
-	        .record = src_record,
-	        .register_of = src_register,
-	};
-	struct pl_dossier_export_info info;
-	struct pl_buf why;
-	int ret, err;
+	const struct pl_record *subj;
+	const struct pl_dossier_export_info *info = &e->x.info;
+	int ret;
 
-	pl_buf_init(&why, WHY_MAX);
-	pl_buf_init(&e->json, PL_DOSSIER_MAX_BYTES);
-	ret = find_subject(e, id);
-	if (ret)
-		goto out;
-	err = pl_dossier_export_collect(&e->x, &src, &e->s.profile.log_key, e->subject.id,
-	                                e->subject.index, &why);
-	if (err) {
-		ret = export_failed(e, err, &why);
-		goto out;
-	}
-	for (size_t i = 0; ret == PL_EXIT_OK && i < e->ndisclose; i++)
-		ret = add_disclosure(e, e->disclose[i]);
+	e->x.subject = id;
+	e->x.disclose = e->disclose;
+	e->x.ndisclose = e->ndisclose;
+	e->x.wait_ms = e->wait_ms;
+	e->x.waiting = waiting;
+	ret = session_said(&e->s, pl_member_export(&e->s, &e->x));
 	if (ret == PL_EXIT_OK)
-		ret = build(e);
-	if (ret == PL_EXIT_OK)
-		ret = write_atomic("dossier", e->output, e->json.data, e->json.len);
+		ret = write_atomic("dossier", e->output, e->x.json.data, e->x.json.len);
 	if (ret)
-		goto out;
-	pl_dossier_export_info(e->x, &info);
+		return ret;
+	subj = e->x.head.rec;
 	printf("dossier %s: %s %s (log #%" PRIu64 ") up to checkpoint %" PRIu64
 	       ": %zu window record%s, %zu earlier record%s with proofs, %zu disclosure%s; "
 	       "verified with the pinned log key %s\n",
 	       e->output,
-	       e->subject.rec->kind == PL_KIND_SEND ? pl_record_class_name(e->subject.rec->cls)
-	                                            : pl_record_kind_name(e->subject.rec->kind),
-	       e->subject.hex, e->subject.index, info.size, info.nwindow,
-	       info.nwindow == 1 ? "" : "s", info.nproven, info.nproven == 1 ? "" : "s", e->ndisc,
-	       e->ndisc == 1 ? "" : "s", e->s.profile.log_key.name);
-out:
-	pl_buf_release(&why);
-	return ret;
+	       subj->kind == PL_KIND_SEND ? pl_record_class_name(subj->cls)
+	                                  : pl_record_kind_name(subj->kind),
+	       e->x.head.hex, e->x.head.index, info->size, info->nwindow,
+	       info->nwindow == 1 ? "" : "s", info->nproven, info->nproven == 1 ? "" : "s",
+	       e->x.ndisclosed, e->x.ndisclosed == 1 ? "" : "s", e->s.profile.log_key.name);
+	return PL_EXIT_OK;
 }
 
 static void export_release(struct export *e)
 {
-	pl_dossier_export_free(e->x);
-	for (size_t i = 0; i < e->ndisc; i++)
-		pl_state_plaintext_free(e->disc[i].plain, e->disc[i].d.len);
-	/* The file holds the disclosed plaintexts too: no copy is left behind in memory. */
-	if (e->json.data)
-		sodium_memzero(e->json.data, e->json.len);
-	pl_buf_release(&e->json);
-	pl_session_record_release(&e->subject);
+	pl_member_export_release(&e->x);
 	session_close(&e->s);
 	sodium_memzero(e, sizeof(*e));
 }
