@@ -150,7 +150,8 @@ static bool is_lower_hex(const char *s, size_t n)
 /*
  * Splits "<name>+<hex8>+<base64(type || 32 bytes)>" and decodes it. Key
  * material lands in data[] (33 bytes), which the caller wipes for secrets.
- * Checks the name and the shape; the caller checks the type and key ID.
+ * Checks the name, the shape and that the type (data[0]) is one this library
+ * knows (PL_EKEY otherwise); the caller checks the key ID.
  */
 static int split_key_text(char name[static PL_KEY_NAME_MAX + 1], uint8_t id[static PL_KEYID_BYTES],
                           uint8_t data[static KEYDATA_BYTES], const char *s, size_t len)
@@ -176,7 +177,7 @@ static int split_key_text(char name[static PL_KEY_NAME_MAX + 1], uint8_t id[stat
 		return PL_EMALFORMED;
 	memcpy(name, s, nlen);
 	name[nlen] = '\0';
-	return 0;
+	return type_is_known(data[0]) ? 0 : PL_EKEY;
 }
 
 int pl_vkey_parse(struct pl_vkey *vk, const char *s, size_t len)
@@ -190,10 +191,6 @@ int pl_vkey_parse(struct pl_vkey *vk, const char *s, size_t len)
 	ret = split_key_text(k.name, k.id, data, s, len);
 	if (ret)
 		goto out;
-	if (!type_is_known(data[0])) {
-		ret = PL_EKEY;
-		goto out;
-	}
 	k.type = data[0];
 	memcpy(k.pk, data + 1, PL_ED25519_PK_BYTES);
 	pl_key_id(id, k.name, k.type, k.pk);
@@ -224,10 +221,6 @@ int pl_skey_parse(struct pl_skey *sk, const char *s, size_t len)
 	ret = split_key_text(k.name, k.id, data, s + plen, len - plen);
 	if (ret)
 		goto out;
-	if (!type_is_known(data[0])) {
-		ret = PL_EKEY;
-		goto out;
-	}
 	k.type = data[0];
 	crypto_sign_seed_keypair(pk, k.sk, data + 1);
 	pl_key_id(id, k.name, k.type, pk);
