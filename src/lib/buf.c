@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -157,5 +158,34 @@ int pl__read_small(int fd, void *buf, size_t cap, size_t *len)
 		n += (size_t)r;
 	}
 	*len = n;
+	return 0;
+}
+
+int pl__read_path(const char *path, void *buf, size_t cap, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret, saved;
+
+	if (fd < 0)
+		return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	ret = pl__read_small(fd, buf, cap, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+int pl__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return PL_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }

@@ -152,6 +152,16 @@ int pl__ex_lock_file(const char *dir, bool writer, const char *busy, int *fd, st
 int pl__read_small(int fd, void *buf, size_t cap, size_t *len);
 
 /*
+ * Opens path without following a final symbolic link and reads it whole as
+ * pl__read_small() does. Returns 0 with *len set, PL_ENOTFOUND when there is
+ * no such file, PL_ETOOBIG, or PL_EIO (errno kept). Implemented in buf.c.
+ */
+int pl__read_path(const char *path, void *buf, size_t cap, size_t *len);
+
+/* Writes all of buf[0..len) to fd, resuming after signals. Returns 0 or PL_EIO. In buf.c. */
+int pl__write_all(int fd, const void *buf, size_t len);
+
+/*
  * The parsers of the exchange's answers (docs/api.md), callable without HTTP
  * so that they are tested and fuzzed; the pl_client_ endpoints call them.
  * body[0..len) is the untrusted answer (body may be NULL when len is 0).

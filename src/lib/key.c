@@ -357,20 +357,6 @@ int pl_vkey_load(struct pl_vkey *vk, const char *path)
 	return ret ? ret : pl_vkey_parse(vk, buf, len);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return PL_EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int pl__sync_parent(const char *path)
 {
 	char parent[PATH_MAX];
@@ -417,9 +403,9 @@ int pl_key_save(const char *path, const char *text, size_t len, unsigned mode)
 	/* The umask may have narrowed the mode; a key file gets exactly what was asked. */
 	ret = fchmod(fd, (mode_t)mode) != 0 ? PL_EIO : 0;
 	if (!ret)
-		ret = write_all(fd, text, len);
+		ret = pl__write_all(fd, text, len);
 	if (!ret)
-		ret = write_all(fd, "\n", 1);
+		ret = pl__write_all(fd, "\n", 1);
 	if (!ret && fsync(fd) != 0)
 		ret = PL_EIO;
 	saved = errno;
