@@ -339,10 +339,8 @@ int pl_skey_load(struct pl_skey *sk, const char *path)
 	int ret;
 
 	ret = pl__key_file_read_line(path, true, buf, sizeof(buf), &len);
-	if (ret)
-		goto out;
-	ret = pl_skey_parse(sk, buf, len);
-out:
+	if (!ret)
+		ret = pl_skey_parse(sk, buf, len);
 	sodium_memzero(buf, sizeof(buf));
 	return ret;
 }
