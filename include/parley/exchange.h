@@ -69,6 +69,12 @@ struct pl_exchange;
 #define PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX 4
 #define PL_EXCHANGE_LINES_MAX                    32  /* checked lines */
 #define PL_EXCHANGE_LINE_PAGE_MAX                256 /* checks in one pl_exchange_line() page */
+#define PL_EXCHANGE_AUDITORS_MAX                 16  /* designated auditors */
+/*
+ * The reader name of the exchange's own view: every record (its operator's
+ * tools and tests). No request can carry it: no party may hold the name.
+ */
+#define PL_EXCHANGE_READER_ALL PL_EXCHANGE_AUTHOR
 
 /*
  * Tunables, filled by pl_exchange_options_default() and then from
@@ -125,6 +131,13 @@ struct pl_exchange_options {
 	 */
 	size_t nlines;
 	struct pl_line lines[PL_EXCHANGE_LINES_MAX];
+	/*
+	 * The designated auditors (parleyd.conf `auditors`): parties that read
+	 * every record and the entry bundles (docs/api.md, "Who reads what").
+	 * Everyone else reads what concerns it (include/parley/visibility.h).
+	 */
+	size_t nauditors;
+	char auditors[PL_EXCHANGE_AUDITORS_MAX][PL_RECORD_NAME_MAX + 1];
 };
 
 /* Fills o with the defaults above and no callbacks. */
@@ -288,12 +301,14 @@ int pl_exchange_payload_put(struct pl_exchange *ex, const char *uploader, const 
                             size_t len, uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
 
 /*
- * Fetches a payload blob for reader, an active member. Before a logged
- * record refers to the blob only its uploader may; after, only its readers
- * (a blob stored before uploaders were recorded counts as referred to). On
- * success *blob is malloc'd (free()), *len its size. Returns 0, PL_ENOTFOUND
- * (no such blob, or deleted unreferenced), PL_EDENIED (reader may not have
- * it), PL_ESTORE.
+ * Fetches a payload blob for reader, an active member (or an auditor).
+ * Its uploader may; once a logged record names the blob, so may whoever may
+ * read the first record that named it (need-to-know, as for records). A blob
+ * whose naming record the store did not keep (a blob stored before uploaders
+ * were recorded counts as referred to) goes to the parties it is sealed to
+ * and the auditors. On success *blob is malloc'd (free()), *len its size.
+ * Returns 0, PL_ENOTFOUND (no such blob, deleted unreferenced, or one reader
+ * may not have: the two answer alike), PL_ESTORE.
  */
 int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
                             const uint8_t hash[static PL_HASH_BYTES], uint8_t **blob,
@@ -457,23 +472,37 @@ int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out) 
 int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigned width,
                      struct pl_buf *out) PL_WUR;
 
-/* Same for the entry bundle tile/entries/<n>[.p/<width>]: each record as a big-endian
- * uint16 length and its bytes. */
-int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
+/*
+ * Same for the entry bundle tile/entries/<n>[.p/<width>]: each record as a
+ * big-endian uint16 length and its bytes. A bundle holds every record of its
+ * stretch of the log, so only an auditor reads it: PL_EDENIED for any other
+ * reader (hash tiles are public, and prove a member's own records).
+ */
+int pl_exchange_entry_bundle(struct pl_exchange *ex, const char *reader, uint64_t n, unsigned width,
                              struct pl_buf *out) PL_WUR;
+
+/*
+ * Need-to-know: every read below that hands out records takes the reader,
+ * the authenticated party's name (NULL: anyone, who reads only public
+ * records; PL_EXCHANGE_READER_ALL: the exchange's own view), and hands out
+ * only what it may read (include/parley/visibility.h; the parties named by
+ * the options' auditors read everything). A record the reader may not read
+ * is answered exactly as a record that does not exist (PL_ENOTFOUND), and a
+ * list leaves it out without a trace in its count or cursor.
+ */
 
 /*
  * Finds a record by id text: the 64 hex digits of the full id (the record
  * module's form), or a prefix of at least PL_EXCHANGE_ID_PREFIX_MIN hex
- * digits (either case).
+ * digits (either case); only the records reader may read count.
  * Returns 0 with *out filled (release it), PL_EMALFORMED, PL_ENOTFOUND,
  * PL_EAMBIGUOUS (prefix matches several), PL_EDAMAGED, PL_ESTORE.
  */
-int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
+int pl_exchange_record(struct pl_exchange *ex, const char *reader, const char *id, size_t len,
                        struct pl_exchange_entry *out) PL_WUR;
 
 /* Same by log index. */
-int pl_exchange_record_at(struct pl_exchange *ex, uint64_t index,
+int pl_exchange_record_at(struct pl_exchange *ex, const char *reader, uint64_t index,
                           struct pl_exchange_entry *out) PL_WUR;
 
 /*
@@ -494,12 +523,33 @@ int pl_exchange_consistency(struct pl_exchange *ex, uint64_t old_size, uint64_t 
                             uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;
 
 /*
- * A thread: the record with this id (usually a send) and every record that
- * refers to it, transitively, in log order. Returns 0, PL_ENOTFOUND,
- * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG
- * beyond an internal cap).
+ * The proof of key's value in the thread index (docs/index.md §4.3, text
+ * form) under the root of the `index` record at size - 1, the last entry of
+ * the checkpoint of tree size `size` (0: the newest signed one), appended to
+ * out. Its entries are exactly the records at indexes below size - 1 that
+ * refer to key, in log order. key must be a record at an index below size
+ * that reader (an authenticated party name) may read; a record it may not
+ * read and an id that is no record answer alike, so that the answer does not
+ * tell that a record exists. The index record is checked up to the signed
+ * root, and the proof is verified against its root before it is handed out.
+ * Returns 0, PL_ENOTFOUND (no checkpoint of that size ending with an index
+ * record, or no such record for reader), PL_EDAMAGED, PL_ESTORE, PL_ENOMEM.
+ * Thread-safe.
  */
-int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_BYTES], size_t max,
+int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
+                            const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+                            struct pl_buf *out) PL_WUR;
+
+/*
+ * A thread: the record with this id (usually a send) and every record that
+ * refers to it, transitively, in log order, as far as reader may read them
+ * (the walk goes only through records it may read). Returns 0, PL_ENOTFOUND
+ * (no such record, or one reader may not read), PL_EDAMAGED, PL_ESTORE,
+ * PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG beyond an
+ * internal cap).
+ */
+int pl_exchange_thread(struct pl_exchange *ex, const char *reader,
+                       const uint8_t id[static PL_HASH_BYTES], size_t max,
                        struct pl_exchange_list *out) PL_WUR;
 
 /* Public statements with log index >= after, at most max (0: a default page). */
@@ -516,7 +566,8 @@ int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
  * party's inbox is filled in the transaction that logs the record, so a
  * record is in it as soon as the tree size covers it. out->next is the
  * cursor for the next call (after the last record returned; `after` when
- * none). For a long poll: read pl_exchange_size() first, then the inbox,
+ * none). Only records the party may read are listed (an auditor's inbox is
+ * still its own). For a long poll: read pl_exchange_size() first, then the inbox,
  * and if it is empty pl_exchange_wait() on that size. Returns 0 (possibly
  * with n == 0), PL_ENOTFOUND (no such party), PL_EDAMAGED, PL_ESTORE.
  */
@@ -531,12 +582,14 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
  * many). The checks are found in the inbox of the line's first registered
  * end, so a page costs a scan of that inbox from `after`. out->next is the
  * cursor for the next page; *more tells whether checks were left out.
+ * Only the line's two ends and the auditors read it: to any other reader it
+ * is PL_ENOTFOUND, as a line that does not exist.
  * Returns 0, PL_ENOTFOUND (no such line in the configuration), PL_ETOOBIG
  * (a check with too many records referring to it), PL_EDAMAGED, PL_ESTORE,
  * PL_ENOMEM.
  */
-int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
-                     size_t max, struct pl_exchange_list *out, bool *more) PL_WUR;
+int pl_exchange_line(struct pl_exchange *ex, const char *reader, const char *line, int64_t since,
+                     uint64_t after, size_t max, struct pl_exchange_list *out, bool *more) PL_WUR;
 
 /*
  * Blocks until the tree size exceeds `size`, timeout_ms passes or the
@@ -579,6 +632,7 @@ struct pl_exchange_verify_stats {
 	uint64_t records;  /* records checked */
 	uint64_t hashes;   /* interior stored hashes recomputed */
 	uint64_t payloads; /* payload blobs checked against their names */
+	uint64_t indexes;  /* index records whose root was recomputed from the log */
 	uint64_t findings; /* pieces of damage found */
 };
 
@@ -590,7 +644,9 @@ struct pl_exchange_verify_stats {
  * with its text and it follows the previous record of its author's chain;
  * every interior stored hash is the hash of the two below it; the stored
  * hashes give the checkpoint's root; every payload blob hashes to its name;
- * and the store holds the tree of the newest checkpoint the exchange signed
+ * every index record's root is the thread index of the records before it,
+ * recomputed from the log in one pass (the first one that differs is a
+ * finding); and the store holds the tree of the newest checkpoint the exchange signed
  * (PL_EXCHANGE_PUBLISHED_FILE). Holds the data directory's lock shared
  * meanwhile, so that no exchange opens the store under it. Damage does not
  * stop the verification: each piece is a finding.

@@ -18,18 +18,21 @@
 #include <parley/record.h>
 #include <parley/replay.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
+#include <parley/visibility.h>
 
 #include "internal.h"
 #include "store.h"
 
-#define EX_THREAD_MAX   10000 /* records in one thread answer */
-#define EX_PAGE_DEFAULT 100
-#define EX_PAGE_MAX     1000
-#define EX_VERIFY_TAIL  256                 /* newest records re-hashed against the tree on open */
-#define EX_CHECKED_MAX  (UINT64_C(1) << 24) /* full tiles per level remembered as checked */
-#define EX_WHY_MAX      320                 /* bytes in what a check found */
-#define EX_TIMERS_MAX   1024                /* deadlines fired in one batch */
-#define EX_AUDIENCE_MAX (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
+#define EX_THREAD_MAX     10000 /* records in one thread answer */
+#define EX_PAGE_DEFAULT   100
+#define EX_PAGE_MAX       1000
+#define EX_PREFIX_MATCHES 64  /* records one id prefix is looked up among */
+#define EX_VERIFY_TAIL    256 /* newest records re-hashed against the tree on open */
+#define EX_CHECKED_MAX    (UINT64_C(1) << 24) /* full tiles per level remembered as checked */
+#define EX_WHY_MAX        320                 /* bytes in what a check found */
+#define EX_TIMERS_MAX     1024                /* deadlines fired in one batch */
+#define EX_AUDIENCE_MAX   (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
 
 enum ex_item_type {
 	EX_RECORD,
@@ -111,6 +114,13 @@ struct pl_exchange {
 
 	/* The writer: used by the sequencer thread only (and by open). */
 	struct pl_store *w;
+	/*
+	 * The thread index (docs/index.md) over the writer's nodes: the
+	 * sequencer's alone (and open's). NULL after a failed batch until the next
+	 * one reopens it.
+	 */
+	struct pl_tindex *tindex;
+	struct pl_store_tindex tiv;
 
 	/* Read connections. */
 	pthread_mutex_t pool_mu;
@@ -205,6 +215,8 @@ struct ex_batch {
 	size_t nhashes;
 	struct ex_head *heads; /* the chain heads it moved, in order, for the cache */
 	size_t nheads, heads_cap;
+	struct pl_tindex_ref *trefs; /* (referred id, record id, index) of its records, in order */
+	size_t ntrefs, trefs_cap;
 	bool wrote;
 	bool dir_changed;
 };
@@ -416,6 +428,8 @@ int pl__ex_start_threads(struct pl_exchange *ex);
 
 /* exchange_own.c */
 int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, struct pl_record *r);
+int pl__ex_tindex_open(struct pl_exchange *ex);
+int pl__ex_append_index(struct pl_exchange *ex, struct ex_batch *b);
 int pl__ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64_t not_before,
                             const uint8_t id[static PL_HASH_BYTES],
                             const char (*parties)[PL_RECORD_NAME_MAX + 1], size_t n);
@@ -440,5 +454,7 @@ int pl__ex_check_entry(struct pl_exchange *ex, struct pl_store *s, const struct 
                        size_t len);
 int pl__ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                  uint64_t index, struct pl_exchange_entry *e);
+struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader);
+int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes);
 
 #endif

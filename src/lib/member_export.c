@@ -134,7 +134,23 @@ static int src_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 {
 	struct running *r = ctx;
 	int err = pl_client_entry_bundle(r->s->client, n, width == PL_TILE_WIDTH ? 0 : width, out);
+	const struct pl_client_error *ce = err ? pl_client_last_error(r->s->client) : NULL;
 
+	if (ce && ce->status == 403 && !r->err && !r->said) {
+		/* Need-to-know: a window of the log holds others' records, so only auditors read
+		 * it. */
+		r->said = true;
+		r->err = pl__session_fail(
+		        r->s, PL_BLAME_REFUSED, err,
+		        "dossier format v1 carries every log entry from the subject to the "
+		        "checkpoint, "
+		        "and only the exchange's auditors (its parleyd.conf `auditors`) may read "
+		        "them; "
+		        "%s is not one. Export the dossier in format v2, which proves what did not "
+		        "happen with the thread index instead of the window (docs/dossier.md).",
+		        r->s->profile.party);
+		return r->err;
+	}
 	return err ? fetch_failed(r, err, "entry bundle %" PRIu64, n) : 0;
 }
 

@@ -8,6 +8,7 @@
 #include <parley/auth.h>
 #include <parley/encoding.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 
 #include "daemon/log.h"
 #include "internal.h"
@@ -235,9 +236,18 @@ static enum MHD_Result do_tile(struct req *r, bool entries)
 
 	pl_buf_init(&b, entries ? PL_TILE_WIDTH * (PL_ENTRY_MAX_BYTES + 2) : PL_TILE_BYTES);
 	if (entries)
-		err = pl_exchange_entry_bundle(r->h->ex, r->tile, r->width, &b);
+		err = pl_exchange_entry_bundle(r->h->ex, req_reader(r), r->tile, r->width, &b);
 	else
 		err = pl_exchange_tile(r->h->ex, r->level, r->tile, r->width, &b);
+	if (err == PL_EDENIED) {
+		/* Whether the bundle exists is public (hash tiles): refusing says nothing more. */
+		pl_buf_release(&b);
+		return pl__http_send_error(
+		        r, MHD_HTTP_FORBIDDEN, "forbidden",
+		        "entry bundles are read by the exchange's auditors only "
+		        "(parleyd.conf auditors); a member proves its own records "
+		        "with hash tiles");
+	}
 	if (err) {
 		pl_buf_release(&b);
 		return pl__http_send_lib_error(r, err, entries ? "entry bundle" : "tile");
@@ -430,7 +440,7 @@ static enum MHD_Result do_record_get(struct req *r)
 	int err;
 
 	memset(&e, 0, sizeof(e));
-	err = pl_exchange_record(r->h->ex, r->id, r->id_len, &e);
+	err = pl_exchange_record(r->h->ex, req_reader(r), r->id, r->id_len, &e);
 	if (err)
 		return pl__http_send_lib_error(r, err, "record");
 	snprintf(index, sizeof(index), "%llu", (unsigned long long)e.index);
@@ -460,7 +470,7 @@ static enum MHD_Result do_proof(struct req *r)
 	int err;
 
 	memset(&e, 0, sizeof(e));
-	err = pl_exchange_record(r->h->ex, r->id, r->id_len, &e);
+	err = pl_exchange_record(r->h->ex, req_reader(r), r->id, r->id_len, &e);
 	if (err)
 		return pl__http_send_lib_error(r, err, "record");
 	pl_buf_init(&b, PL_TLOG_PROOF_MAX_BYTES);
@@ -474,6 +484,29 @@ static enum MHD_Result do_proof(struct req *r)
 	if (err) {
 		pl_buf_release(&b);
 		return pl__http_send_lib_error(r, err, "proof");
+	}
+	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
+}
+
+/*
+ * GET /index/<key>[?size=N]: the key's proof in the thread index under the
+ * index record that ends the checkpoint of size N (the newest without size).
+ * Runs on an MHD worker, in the access handler.
+ */
+static enum MHD_Result do_index(struct req *r)
+{
+	bool has_size = (r->q.has & Q_SIZE) != 0;
+	struct pl_buf b;
+	int err;
+
+	/* No checkpoint of size 0 ends with an index record: size=0 is not "the newest". */
+	if (has_size && r->q.size == 0)
+		return pl__http_send_lib_error(r, PL_ENOTFOUND, "index");
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	err = pl_exchange_index_proof(r->h->ex, r->party, r->hash, has_size ? r->q.size : 0, &b);
+	if (err) {
+		pl_buf_release(&b);
+		return pl__http_send_lib_error(r, err, "index");
 	}
 	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
 }
@@ -571,6 +604,8 @@ enum MHD_Result pl__http_dispatch(struct req *r)
 		return pl__http_do_inbox(r);
 	case R_LINE:
 		return pl__http_do_line(r);
+	case R_INDEX:
+		return do_index(r);
 	case R_NONE:
 		break;
 	}
