@@ -177,15 +177,14 @@ int pl__read_path(const char *path, void *buf, size_t cap, size_t *len)
 int pl__write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
+	ssize_t n;
 
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+	for (size_t off = 0; off < len; off += (size_t)n) {
+		n = write(fd, p + off, len - off);
 		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+			n = 0; /* interrupted before writing: again */
+		else if (n <= 0)
 			return PL_EIO;
-		p += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
