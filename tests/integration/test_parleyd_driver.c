@@ -1004,35 +1004,26 @@ out:
 
 /*
  * The root committed by the checkpoint cp_text (of tree size size): the record
- * at size - 1, read from its entry bundle, proven in that checkpoint's tree
- * from the tiles, must be an index record. False when any of it fails.
+ * at size - 1, read from GET /index?size=N (a member reads no entry bundle),
+ * proven in that checkpoint's tree from the tiles, must be an index record.
+ * False when any of it fails.
  */
 static bool index_root_of(struct pl_client *c, uint64_t size, const char *cp_text, size_t cp_len,
                           uint8_t root[PL_HASH_BYTES])
 {
-	struct pl_tiles_entry *ents = calloc(PL_TILE_WIDTH, sizeof(*ents));
 	struct pl_record *r = calloc(1, sizeof(*r));
-	unsigned width = (unsigned)((size - 1) % PL_TILE_WIDTH) + 1;
+	struct pl_client_entry e = {0};
 	struct pl_note *n = NULL;
-	struct pl_buf b;
-	bool ok = false;
+	bool ok;
 
-	pl_buf_init(&b, 1u << 24);
-	if (!ents || !r ||
-	    pl_client_entry_bundle(c, (size - 1) / PL_TILE_WIDTH,
-	                           width == PL_TILE_WIDTH ? 0 : width, &b) != 0 ||
-	    pl_tiles_bundle_split((const uint8_t *)b.data, b.len, width, ents) != 0)
-		goto out;
-	ok = verify_included(c, (const char *)ents[width - 1].data, ents[width - 1].len, size - 1,
-	                     cp_text, cp_len) &&
-	     pl_note_parse(&n, (const char *)ents[width - 1].data, ents[width - 1].len) == 0 &&
+	ok = r && pl_client_index_record(c, size, &e) == 0 && e.index == size - 1 &&
+	     verify_included(c, e.note, e.note_len, size - 1, cp_text, cp_len) &&
+	     pl_note_parse(&n, e.note, e.note_len) == 0 &&
 	     pl_record_parse(r, n->text, n->text_len, NULL) == 0 && r->kind == PL_KIND_INDEX;
 	if (ok)
 		memcpy(root, r->index_root, PL_HASH_BYTES);
-out:
 	pl_note_free(n);
-	pl_buf_release(&b);
-	free(ents);
+	pl_client_entry_release(&e);
 	free(r);
 	return ok;
 }
@@ -1053,7 +1044,7 @@ static int index_entries(struct actor *a, const uint8_t key[PL_HASH_BYTES],
 
 	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
 	if (pl_client_index_proof(a->c, key, at->size, &b) == 0 &&
-	    index_root_of(us_nsc->c, at->size, at->checkpoint, at->checkpoint_len, root) &&
+	    index_root_of(a->c, at->size, at->checkpoint, at->checkpoint_len, root) &&
 	    pl_tindex_proof_open(&p, b.data, b.len, key, root) == 0 && p->nentries <= 8) {
 		n = (int)p->nentries;
 		for (size_t i = 0; i < p->nentries; i++)
@@ -1104,7 +1095,7 @@ static void flow_index(void)
 	check(index_entries(kpa, cite.id, &cite, idx) == 0,
 	      "index: a record nothing refers to is proven absent");
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		ends = ends && index_root_of(us_nsc->c, all[i]->size, all[i]->checkpoint,
+		ends = ends && index_root_of(kpa->c, all[i]->size, all[i]->checkpoint,
 		                             all[i]->checkpoint_len, root);
 	check(ends, "index: every checkpoint a receipt names ends with an index record");
 
