@@ -523,17 +523,6 @@ int pl_exchange_consistency(struct pl_exchange *ex, uint64_t old_size, uint64_t 
                             uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;
 
 /*
- * The `index` record the checkpoint of tree size `size` (0: the newest
- * signed one) ends with, at size - 1, checked up to the signed root, into
- * *out (release it). Public, like every index record (a member has no other
- * way to it: the entry bundles are the auditors'). Returns 0, PL_ENOTFOUND
- * (no signed checkpoint of that size, or one whose last entry is not an
- * `index` record), PL_EDAMAGED, PL_ESTORE, PL_ENOMEM. Thread-safe.
- */
-int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size,
-                             struct pl_exchange_entry *out) PL_WUR;
-
-/*
  * The proof of key's value in the thread index (docs/index.md §4.3, text
  * form) under the root of the `index` record at size - 1, the last entry of
  * the checkpoint of tree size `size` (0: the newest signed one), appended to
@@ -550,6 +539,17 @@ int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size,
 int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
                             const uint8_t key[static PL_HASH_BYTES], uint64_t size,
                             struct pl_buf *out) PL_WUR;
+
+/*
+ * The index record that ends the checkpoint of tree size `size` (0: the
+ * newest), the record at size - 1, into *out (release it with
+ * pl_exchange_entry_release()). Public: it holds only the thread index's root
+ * (docs/index.md §5). Returns 0, PL_ENOTFOUND (no checkpoint of that size, or
+ * one whose last entry is no index record: signed before the thread index),
+ * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM, PL_EINVAL. Thread-safe.
+ */
+int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size,
+                             struct pl_exchange_entry *out) PL_WUR;
 
 /*
  * A thread: the record with this id (usually a send) and every record that

@@ -9,7 +9,6 @@
 #include <sodium.h>
 
 #include <parley/auth.h>
-#include <parley/note.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
 #include <parley/tindex.h>
@@ -579,52 +578,30 @@ int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct p
 	return ret;
 }
 
-int pl_client_index_record(struct pl_client *c, uint64_t size, struct pl_client_entry *out)
+int pl_client_index_record(struct pl_client *c, uint64_t size, struct pl_buf *out, uint64_t *index)
 {
-	char target[64], hex[PL_HASH_HEX_LEN + 1];
+	char target[48];
 	struct request rq = {.method = "GET", .target = target, .auth = false};
 	struct sink sink = {.want_index = true};
-	const char *why = NULL;
-	struct pl_client_entry e;
-	struct pl_record *r = NULL;
-	struct pl_note *n = NULL;
-	uint8_t id[PL_HASH_BYTES];
 	struct pl_buf resp;
 	int ret;
 
-	if (!c || !out)
+	if (!c || !out || !index)
 		return PL_EINVAL;
-	memset(&e, 0, sizeof(e));
 	if (size)
 		snprintf(target, sizeof(target), "/index?size=%llu", (unsigned long long)size);
 	else
 		snprintf(target, sizeof(target), "/index");
 	pl_buf_init(&resp, PL_RECORD_MAX_BYTES);
 	ret = perform(c, &rq, &resp, &sink, ok_200);
-	if (!ret) {
-		/* The answer names no id: the record parser checks it against its own. */
-		pl_sha256(id, resp.len ? resp.data : "", resp.len);
-		pl_hex_encode(hex, id, PL_HASH_BYTES);
-		ret = pl__client_record_parse(resp.data, resp.len, hex,
-		                              sink.has_index ? &sink.index : NULL, &e, &why);
-	}
-	r = ret ? NULL : malloc(sizeof(*r));
-	if (!ret && !r)
-		ret = PL_ENOMEM;
-	if (!ret && (pl_note_parse(&n, e.note, e.note_len) != 0 ||
-	             pl_record_parse(r, n->text, n->text_len, NULL) != 0 ||
-	             r->kind != PL_KIND_INDEX || (size && e.index != size - 1))) {
-		why = "the answer is not the index record that ends the checkpoint";
-		ret = PL_EPROOF;
-	}
-	ret = parsed(c, ret, why);
-	if (!ret) {
-		*out = e;
-		memset(&e, 0, sizeof(e));
-	}
-	pl_client_entry_release(&e);
-	pl_note_free(n);
-	free(r);
+	if (!ret && !sink.has_index)
+		ret = malformed(c, "an index record without its Parley-Index");
+	if (!ret && size && sink.index + 1 != size)
+		ret = malformed(c, "an index record that does not end the checkpoint asked for");
+	if (!ret)
+		ret = pl_buf_add(out, resp.data ? resp.data : "", resp.len);
+	if (!ret)
+		*index = sink.index;
 	pl_buf_release(&resp);
 	return ret;
 }

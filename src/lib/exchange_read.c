@@ -742,45 +742,6 @@ int pl_exchange_record_at(struct pl_exchange *ex, const char *reader, uint64_t i
 }
 
 /*
- * The index record the checkpoint of size (0: the newest) ends with, checked.
- * Thread: any reader's.
- */
-int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size, struct pl_exchange_entry *out)
-{
-	struct pl_store_record meta;
-	struct ex_anchor a;
-	struct pl_store *s;
-	struct pl_buf cp;
-	int ret;
-
-	if (!ex || !out)
-		return PL_EINVAL;
-	ret = pl__ex_anchor(ex, &a);
-	if (ret)
-		return ret;
-	if (size == 0)
-		size = a.size;
-	if (size == 0 || size > a.size)
-		return PL_ENOTFOUND;
-	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + 4096);
-	s = ex_reader_get(ex);
-	ret = pl_store_begin(s);
-	/* A size at which a checkpoint was signed, whose last entry is an index record. */
-	if (!ret)
-		ret = pl_store_checkpoint_get(s, size, NULL, &cp);
-	if (!ret)
-		ret = pl_store_record_get(s, size - 1, &meta, NULL);
-	if (!ret && strcmp(meta.kind, pl_record_kind_name(PL_KIND_INDEX)) != 0)
-		ret = PL_ENOTFOUND;
-	if (!ret)
-		ret = pl__ex_entry(ex, s, &a, size - 1, out);
-	ex_note_error(ex, s, ret);
-	ex_reader_put(ex, s);
-	pl_buf_release(&cp);
-	return ret;
-}
-
-/*
  * The tlog-proof text of the record at index under the signed checkpoint cp.
  * Thread: any reader's.
  */

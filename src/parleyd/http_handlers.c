@@ -512,35 +512,33 @@ static enum MHD_Result do_index(struct req *r)
 }
 
 /*
- * GET /index[?size=N]: the index record the checkpoint of size N ends with, as
- * GET /records/<id> answers a record. Runs on an MHD worker, in the access handler.
+ * GET /index[?size=N]: the index record that ends the checkpoint of size N
+ * (the newest without size), public, with its log index in Parley-Index.
+ * Runs on an MHD worker, in the access handler.
  */
 static enum MHD_Result do_index_record(struct req *r)
 {
 	bool has_size = (r->q.has & Q_SIZE) != 0;
+	struct MHD_Response *resp;
 	struct pl_exchange_entry e;
 	char index[24];
 	enum MHD_Result ret;
-	struct MHD_Response *resp;
 	int err;
 
+	if (has_size && r->q.size == 0)
+		return pl__http_send_lib_error(r, PL_ENOTFOUND, "index record");
 	memset(&e, 0, sizeof(e));
-	/* No checkpoint of size 0 ends with an index record: size=0 is not "the newest". */
-	err = has_size && r->q.size == 0
-	              ? PL_ENOTFOUND
-	              : pl_exchange_index_record(r->h->ex, has_size ? r->q.size : 0, &e);
+	err = pl_exchange_index_record(r->h->ex, has_size ? r->q.size : 0, &e);
 	if (err)
-		return pl__http_send_lib_error(r, err, "index");
+		return pl__http_send_lib_error(r, err, "index record");
 	snprintf(index, sizeof(index), "%llu", (unsigned long long)e.index);
 	resp = MHD_create_response_from_buffer(e.note_len, e.note, MHD_RESPMEM_MUST_COPY);
-	if (!resp) {
-		pl_exchange_entry_release(&e);
+	pl_exchange_entry_release(&e);
+	if (!resp)
 		return MHD_NO;
-	}
 	pl__http_headers(resp, TEXT_PLAIN, has_size ? CACHE_IMMUTABLE : CACHE_NONE);
 	MHD_add_response_header(resp, "Parley-Index", index);
 	ret = pl__http_queue(r, MHD_HTTP_OK, resp);
-	pl_exchange_entry_release(&e);
 	return ret;
 }
 

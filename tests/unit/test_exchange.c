@@ -1571,7 +1571,7 @@ static size_t index_entries(struct fx *f, const uint8_t key[PL_HASH_BYTES], uint
 	size_t n;
 
 	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
-	assert_int_equal(pl_exchange_index_proof(f->ex, PL_EXCHANGE_READER_ALL, key, size, &b), 0);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", key, size, &b), 0);
 	index_root_at(f, (size ? size : pl_exchange_size(f->ex)) - 1, root);
 	assert_int_equal(pl_tindex_proof_open(&p, b.data, b.len, key, root), 0);
 	n = p->nentries;
@@ -1628,21 +1628,20 @@ static void test_index_proofs(void **state)
 			expect_kind(f, size - 1, "index");
 	}
 
-	/*
-	 * Refused alike: no such record, one logged after the checkpoint, no reader, and one
-	 * its asker may not read (need-to-know: rok-mnd's send to kpa is none of unc's business).
-	 */
+	/* Refused alike: no such record, one logged after the checkpoint, no reader, a member
+	 * that may not read it. */
 	memset(unknown, 0x42, sizeof(unknown));
 	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", unknown, 0, &b), PL_ENOTFOUND);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", other, n1, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "dprk", send, n2, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", other, n1, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "kpa", send, 0, &b), 0);
 	pl_buf_reset(&b);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "", send, 0, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, NULL, send, 0, &b), PL_ENOTFOUND);
 	/* Sizes that are no checkpoint ending with an index record. */
-	assert_int_equal(pl_exchange_index_proof(f->ex, "kpa", send, n1 - 1, &b), PL_ENOTFOUND);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "kpa", send, n2 + 2, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n1 - 1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n2 + 2, &b), PL_ENOTFOUND);
 	assert_int_equal(b.len, 0);
 
 	/* A damaged root node: a 500, never a proof against another root. */
@@ -1654,8 +1653,8 @@ static void test_index_proofs(void **state)
 	                 SQLITE_OK);
 	assert_true(sqlite3_changes(db) > 0);
 	sqlite3_close(db);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "kpa", send, 0, &b), PL_EDAMAGED);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "kpa", send, n1, &b), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, 0, &b), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n1, &b), PL_EDAMAGED);
 	pl_buf_release(&b);
 	pl_buf_release(&cp);
 }
