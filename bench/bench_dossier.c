@@ -158,6 +158,19 @@ static void to(struct pl_record *r, int p)
 	snprintf(r->to[r->nto++], sizeof(r->to[0]), "%s", party_of[p]);
 }
 
+/* A record of kind to kpa via the unc, or NULL when out of memory. */
+static struct pl_record *rnew_via_unc(enum pl_record_kind kind)
+{
+	struct pl_record *r = rnew(kind);
+
+	if (r) {
+		to(r, KPA);
+		r->has |= PL_RECORD_HAS_VIA;
+		snprintf(r->via, sizeof(r->via), "%s", party_of[UNC]);
+	}
+	return r;
+}
+
 static int add_register(struct blog *l, int p)
 {
 	struct pl_record *r = rnew(PL_KIND_REGISTER);
@@ -186,17 +199,15 @@ struct thread {
 /* The send and what acts on it at once: made available to unc, received. */
 static int add_send(struct blog *l, struct thread *t)
 {
-	struct pl_record *r = rnew(PL_KIND_SEND);
+	struct pl_record *r = rnew_via_unc(PL_KIND_SEND);
 	uint8_t id[PL_RECORD_ID_BYTES];
 	int ret;
 
 	if (!r)
 		return -1;
 	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_PAYLOAD | PL_RECORD_HAS_COMMIT |
-	          PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE;
+	          PL_RECORD_HAS_DEADLINE;
 	r->cls = PL_CLASS_PROPOSAL;
-	to(r, KPA);
-	snprintf(r->via, sizeof(r->via), "%s", party_of[UNC]);
 	r->deadline = 2000000000;
 	memset(r->payload, 0x11, sizeof(r->payload));
 	memset(r->commit, 0x22, sizeof(r->commit));
@@ -222,15 +233,12 @@ static int add_send(struct blog *l, struct thread *t)
 
 static int add_expire(struct blog *l, struct thread *t)
 {
-	struct pl_record *r = rnew(PL_KIND_EXPIRE);
+	struct pl_record *r = rnew_via_unc(PL_KIND_EXPIRE);
 	uint8_t id[PL_RECORD_ID_BYTES];
 	int ret;
 
 	if (!r)
 		return -1;
-	to(r, KPA);
-	r->has |= PL_RECORD_HAS_VIA;
-	snprintf(r->via, sizeof(r->via), "%s", party_of[UNC]);
 	ref_to(r, t->id);
 	l->time = 2000000001;
 	t->expire = l->n;

@@ -201,6 +201,16 @@ static size_t count_after(const struct writer *w, const char *party, size_t i)
 	return n;
 }
 
+/* The words before " by <author>" for the kinds a referrer names by its author. */
+static const struct {
+	enum pl_record_kind kind;
+	const char *verb;
+} referrer_verbs[] = {
+        {PL_KIND_RECEIVE, "received"}, {PL_KIND_CONVEY, "conveyed"}, {PL_KIND_DECLINE, "declined"},
+        {PL_KIND_ACCEPT, "accepted"},  {PL_KIND_REFUSE, "refused"},  {PL_KIND_ADVISE, "advised"},
+        {PL_KIND_ANSWER, "answered"},  {PL_KIND_SEND, "reply"},      {PL_KIND_STATEMENT, "cited"},
+};
+
 /* How one record that refers to the subject is named in a verdict: "received by unc". */
 static void referrer_text(char *out, size_t n, const struct pl_record *r)
 {
@@ -210,44 +220,23 @@ static void referrer_text(char *out, size_t n, const struct pl_record *r)
 	case PL_KIND_AVAILABLE:
 		to_list(list, sizeof(list), r);
 		snprintf(out, n, "available to %s", list);
-		break;
-	case PL_KIND_RECEIVE:
-		snprintf(out, n, "received by %s", r->author);
-		break;
-	case PL_KIND_CONVEY:
-		snprintf(out, n, "conveyed by %s", r->author);
-		break;
-	case PL_KIND_DECLINE:
-		snprintf(out, n, "declined by %s", r->author);
-		break;
-	case PL_KIND_ACCEPT:
-		snprintf(out, n, "accepted by %s", r->author);
-		break;
-	case PL_KIND_REFUSE:
-		snprintf(out, n, "refused by %s", r->author);
-		break;
+		return;
 	case PL_KIND_EXPIRE:
 		snprintf(out, n, "expired");
-		break;
-	case PL_KIND_ADVISE:
-		snprintf(out, n, "advised by %s", r->author);
-		break;
-	case PL_KIND_ANSWER:
-		snprintf(out, n, "answered by %s", r->author);
-		break;
+		return;
 	case PL_KIND_UNANSWERED:
 		snprintf(out, n, "unanswered");
-		break;
-	case PL_KIND_SEND:
-		snprintf(out, n, "reply by %s", r->author);
-		break;
-	case PL_KIND_STATEMENT:
-		snprintf(out, n, "cited by %s", r->author);
-		break;
+		return;
 	default:
-		snprintf(out, n, "%s by %s", pl_record_kind_name(r->kind), r->author);
 		break;
 	}
+	for (size_t i = 0; i < sizeof(referrer_verbs) / sizeof(referrer_verbs[0]); i++) {
+		if (referrer_verbs[i].kind == r->kind) {
+			snprintf(out, n, "%s by %s", referrer_verbs[i].verb, r->author);
+			return;
+		}
+	}
+	snprintf(out, n, "%s by %s", pl_record_kind_name(r->kind), r->author);
 }
 
 /* Items of the list of referrers a verdict names before it says how many more. */

@@ -747,19 +747,34 @@ out:
 	return ret;
 }
 
+/*
+ * Prepares which, a query of the records that refer to to, with to and limit bound; max
+ * (limit is max or max + 1) must fit in an INT32.
+ */
+static int store_ref_query(struct pl_store *s, enum store_stmt which, uint64_t to, size_t max,
+                           uint64_t limit, sqlite3_stmt **st)
+{
+	int ret;
+
+	if (!store_u64_fits(to) || max > INT32_MAX)
+		return PL_EINVAL;
+	ret = pl__sql_stmt(&s->q, which, st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(*st, 1, (sqlite3_int64)to);
+	sqlite3_bind_int64(*st, 2, (sqlite3_int64)limit);
+	return 0;
+}
+
 int pl_store_ref_count(struct pl_store *s, uint64_t to, size_t max, size_t *n)
 {
 	sqlite3_stmt *st;
 	uint64_t v = 0;
 	int ret;
 
-	if (!store_u64_fits(to) || max > INT32_MAX)
-		return PL_EINVAL;
-	ret = pl__sql_stmt(&s->q, ST_REF_COUNT, &st);
+	ret = store_ref_query(s, ST_REF_COUNT, to, max, max, &st);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
 	ret = pl__sql_row(&s->q, ST_REF_COUNT, st);
 	if (!ret)
 		ret = pl__sql_col_u64(&s->q, st, 0, &v, store_stmt_name[ST_REF_COUNT]);
@@ -776,13 +791,9 @@ int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t ma
 	sqlite3_stmt *st;
 	int ret;
 
-	if (!store_u64_fits(to) || max > INT32_MAX)
-		return PL_EINVAL;
-	ret = pl__sql_stmt(&s->q, ST_REF_LIST, &st);
+	ret = store_ref_query(s, ST_REF_LIST, to, max, (uint64_t)max + 1, &st);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max + 1);
 	return store_collect(s, ST_REF_LIST, st, out, max, n);
 }
 

@@ -61,6 +61,32 @@ static int store_node_decode(struct pl_store *s, const uint8_t *p, size_t n,
 	return 0;
 }
 
+/*
+ * Prepares which, a statement on the node at depth and prefix (a heap position when shallow,
+ * depth and prefix when deep), with the node's key and version bound; *col receives the next
+ * parameter's number.
+ */
+static int store_tindex_stmt(struct pl_store *s, enum store_stmt which, unsigned depth,
+                             const uint8_t prefix[static PL_HASH_BYTES], sqlite3_int64 version,
+                             sqlite3_stmt **st, int *col)
+{
+	int ret = pl__sql_stmt(&s->q, which, st);
+
+	if (ret)
+		return ret;
+	if (depth > STORE_TINDEX_HEAP_DEPTH) {
+		sqlite3_bind_int(*st, 1, (int)depth);
+		sqlite3_bind_blob(*st, 2, prefix, PL_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(*st, 3, version);
+		*col = 4;
+	} else {
+		sqlite3_bind_int64(*st, 1, store_tindex_pos(depth, prefix));
+		sqlite3_bind_int64(*st, 2, version);
+		*col = 3;
+	}
+	return 0;
+}
+
 int pl_store_tindex_put(struct pl_store *s, uint64_t size, unsigned depth,
                         const uint8_t prefix[static PL_HASH_BYTES],
                         const struct pl_tindex_node *node)
@@ -70,23 +96,14 @@ int pl_store_tindex_put(struct pl_store *s, uint64_t size, unsigned depth,
 	uint8_t blob[STORE_NODE_LEAF];
 	size_t n = store_node_encode(blob, node);
 	sqlite3_stmt *st;
-	int ret;
+	int col, ret;
 
 	if (depth > PL_TINDEX_MAX_DEPTH || size > (uint64_t)INT64_MAX)
 		return PL_EINVAL;
-	ret = pl__sql_stmt(&s->q, which, &st);
+	ret = store_tindex_stmt(s, which, depth, prefix, (sqlite3_int64)size, &st, &col);
 	if (ret)
 		return ret;
-	if (deep) {
-		sqlite3_bind_int(st, 1, (int)depth);
-		sqlite3_bind_blob(st, 2, prefix, PL_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
-		sqlite3_bind_blob(st, 4, blob, (int)n, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_int64(st, 1, store_tindex_pos(depth, prefix));
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-		sqlite3_bind_blob(st, 3, blob, (int)n, SQLITE_STATIC);
-	}
+	sqlite3_bind_blob(st, col, blob, (int)n, SQLITE_STATIC);
 	return pl__sql_exec(&s->q, which, st);
 }
 
@@ -98,21 +115,13 @@ int pl_store_tindex_get(struct pl_store *s, uint64_t size, unsigned depth,
 	const void *p = NULL;
 	size_t n = 0;
 	sqlite3_stmt *st;
-	int ret;
+	int col, ret;
 
 	if (depth > PL_TINDEX_MAX_DEPTH)
 		return PL_EINVAL;
-	ret = pl__sql_stmt(&s->q, which, &st);
+	ret = store_tindex_stmt(s, which, depth, prefix, store_tindex_version(size), &st, &col);
 	if (ret)
 		return ret;
-	if (deep) {
-		sqlite3_bind_int(st, 1, (int)depth);
-		sqlite3_bind_blob(st, 2, prefix, PL_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, store_tindex_version(size));
-	} else {
-		sqlite3_bind_int64(st, 1, store_tindex_pos(depth, prefix));
-		sqlite3_bind_int64(st, 2, store_tindex_version(size));
-	}
 	ret = pl__sql_row(&s->q, which, st);
 	if (!ret)
 		ret = pl__sql_col_blob(&s->q, st, 0, STORE_NODE_INTERIOR, STORE_NODE_LEAF, &p, &n,

@@ -45,14 +45,8 @@ static struct pl_vkey vkeys[NACTORS];
 
 static int setup_keys(void **state)
 {
-	char name[PL_KEY_NAME_MAX + 1];
-
 	(void)state;
-	for (int i = 0; i < NACTORS; i++) {
-		if (pl_record_key_name(name, ORIGIN, party_of[i]) != 0)
-			return -1;
-		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
-	}
+	pl_test_party_keys(skeys, vkeys, ORIGIN, party_of, NACTORS);
 	return 0;
 }
 

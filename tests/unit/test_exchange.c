@@ -597,6 +597,22 @@ static void test_party_two_step(void **state)
 	party_make(&f->p[OUTSIDER], "outsider");
 }
 
+/* The record at index, as any reader reads it, parsed from its note; the caller frees it. */
+static struct pl_record *record_parsed_at(struct fx *f, uint64_t index)
+{
+	struct pl_exchange_entry e;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	const char *sep;
+
+	assert_non_null(r);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, index, &e), 0);
+	sep = strstr(e.note, "\n\n");
+	assert_non_null(sep);
+	assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
+	pl_exchange_entry_release(&e);
+	return r;
+}
+
 /* S1 (b), declined: a proposal via the UNC, received, then declined. */
 static void test_s1_relay_declined(void **state)
 {
@@ -637,14 +653,8 @@ static void test_s1_relay_declined(void **state)
 	/* The blob only for its readers. */
 	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", send, &blob, &blen), PL_ENOTFOUND);
 	{
-		struct pl_exchange_entry e;
-		struct pl_record *r = malloc(sizeof(*r));
-		const char *sep;
-		assert_non_null(r);
-		assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, s, &e), 0);
-		sep = strstr(e.note, "\n\n");
-		assert_non_null(sep);
-		assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
+		struct pl_record *r = record_parsed_at(f, s);
+
 		assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", r->payload, &blob, &blen),
 		                 0);
 		assert_int_equal(blen, r->payload_size);
@@ -655,7 +665,6 @@ static void test_s1_relay_declined(void **state)
 		        pl_exchange_payload_get(f->ex, "outsider", r->payload, &blob, &blen),
 		        PL_ENOTFOUND);
 		free(r);
-		pl_exchange_entry_release(&e);
 	}
 
 	/* A declined send does not expire. */
@@ -1546,18 +1555,10 @@ static void test_reopen(void **state)
 /* The root of the index record at index, which must be one. */
 static void index_root_at(struct fx *f, uint64_t index, uint8_t root[PL_HASH_BYTES])
 {
-	struct pl_exchange_entry e;
-	struct pl_record *r = calloc(1, sizeof(*r));
-	const char *sep;
+	struct pl_record *r = record_parsed_at(f, index);
 
-	assert_non_null(r);
-	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, index, &e), 0);
-	sep = strstr(e.note, "\n\n");
-	assert_non_null(sep);
-	assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
 	assert_int_equal(r->kind, PL_KIND_INDEX);
 	memcpy(root, r->index_root, PL_HASH_BYTES);
-	pl_exchange_entry_release(&e);
 	free(r);
 }
 

@@ -179,11 +179,7 @@ static void act(int who, enum pl_record_kind kind, const uint8_t *about, const c
 static int setup(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NACTORS; i++) {
-		char name[PL_KEY_NAME_MAX + 1];
-		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
-		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
-	}
+	pl_test_party_keys(skeys, vkeys, ORIGIN, party_of, NACTORS);
 	return 0;
 }
 

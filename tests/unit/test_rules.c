@@ -231,11 +231,7 @@ static void replay_doc_kpa_active(void)
 static int setup(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NACTORS; i++) {
-		char name[PL_KEY_NAME_MAX + 1];
-		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[i]), 0);
-		pl_test_fixed_key(&skeys[i], &vkeys[i], name, PL_SIGTYPE_ED25519);
-	}
+	pl_test_party_keys(skeys, vkeys, ORIGIN, party_of, NACTORS);
 	return 0;
 }
 
@@ -288,6 +284,18 @@ static struct pl_record *mk(int who, enum pl_record_kind kind, const char *time)
 		memcpy(r->prev, head.id, PL_RECORD_ID_BYTES);
 		r->has |= PL_RECORD_HAS_PREV;
 	}
+	return r;
+}
+
+/* A statement of class cls by who at time, with body as its text. */
+static struct pl_record *mk_statement(int who, const char *time, enum pl_record_class cls,
+                                      const char *body)
+{
+	struct pl_record *r = mk(who, PL_KIND_STATEMENT, time);
+
+	r->cls = cls;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "%s", body);
 	return r;
 }
 
@@ -527,10 +535,7 @@ static void test_reply_and_refs(void **state)
 	expect(r, PL_ERULE, "send to an unregistered party");
 
 	/* References: unknown, wrong kind, later in time. */
-	r = mk(UNC, PL_KIND_STATEMENT, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_STATEMENT;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
-	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Hello.\n");
+	r = mk_statement(UNC, "2025-11-22T10:00:00Z", PL_CLASS_STATEMENT, "Hello.\n");
 	memset(unknown, 0x42, sizeof(unknown));
 	r->refs[0].role = PL_ROLE_CITES;
 	memcpy(r->refs[0].id, unknown, sizeof(unknown));
@@ -542,16 +547,10 @@ static void test_reply_and_refs(void **state)
 	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-17T01:04:00Z");
 	ref(r, PL_ROLE_SUBJECT, ex(7));
 	expect(r, PL_ECHAIN, "time before the chain head");
-	r = mk(UNC, PL_KIND_STATEMENT, "2025-11-22T10:00:00Z");
-	r->cls = PL_CLASS_MEASURE;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
-	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Measure.\n");
+	r = mk_statement(UNC, "2025-11-22T10:00:00Z", PL_CLASS_MEASURE, "Measure.\n");
 	ref(r, PL_ROLE_CITES, ex(6));
 	expect(r, 0, "a statement citing another party's");
-	r = mk(ROK, PL_KIND_STATEMENT, "2025-11-22T08:00:00Z");
-	r->cls = PL_CLASS_STATEMENT;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
-	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Later.\n");
+	r = mk_statement(ROK, "2025-11-22T08:00:00Z", PL_CLASS_STATEMENT, "Later.\n");
 	ref(r, PL_ROLE_CITES, ex(23));
 	expect(r, PL_ERULE, "cites a record from a later time");
 }
@@ -564,10 +563,7 @@ static void test_index_rules(void **state)
 	(void)state;
 	replay_doc();
 	assert_int_equal(ex(27)->rec->kind, PL_KIND_INDEX);
-	r = mk(UNC, PL_KIND_STATEMENT, "2025-11-23T10:00:00Z");
-	r->cls = PL_CLASS_STATEMENT;
-	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
-	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Index.\n");
+	r = mk_statement(UNC, "2025-11-23T10:00:00Z", PL_CLASS_STATEMENT, "Index.\n");
 	ref(r, PL_ROLE_CITES, ex(27));
 	expect(r, PL_ERULE, "a statement citing an index record");
 	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T10:00:00Z");

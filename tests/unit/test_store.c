@@ -742,6 +742,29 @@ static int refs_collect(void *arg, const struct pl_tindex_ref *ref)
 }
 
 /*
+ * Writes version size of t in one transaction: two refs, key kid[0] to id kid[1] at index i0
+ * and key kid[2] to id kid[3] at index i1; root receives the new root.
+ */
+static void tindex_version(struct fx *f, struct pl_tindex *t, struct pl_store_tindex *v,
+                           uint64_t size, const uint8_t *const kid[4], uint64_t i0, uint64_t i1,
+                           uint8_t root[static PL_HASH_BYTES])
+{
+	struct pl_tindex_ref refs[2];
+	const uint64_t index[2] = {i0, i1};
+
+	for (int k = 0; k < 2; k++) {
+		memcpy(refs[k].key, kid[2 * k], PL_HASH_BYTES);
+		memcpy(refs[k].id, kid[2 * k + 1], PL_HASH_BYTES);
+		refs[k].index = index[k];
+	}
+	v->write_size = size;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_tindex_update(t, refs, 2), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	pl_tindex_root(t, root);
+}
+
+/*
  * A tree over the store's nodes: each update writes the nodes of one version,
  * a tree opened at an older version has the root it had then and proves
  * keys as they were; the log's refs feed the map in log order.
@@ -754,7 +777,6 @@ static void test_tindex_versions(void **state)
 	struct pl_tindex_store ts = pl_store_tindex_store(&v), to = pl_store_tindex_store(&old);
 	struct pl_tindex *t = NULL, *t3 = NULL;
 	struct pl_tindex_proof *proof = NULL;
-	struct pl_tindex_ref refs[3];
 	struct pl_tindex_entry e[2];
 	struct refs_seen seen = {.n = 0};
 	uint8_t id[4][PL_HASH_BYTES], root3[PL_HASH_BYTES], root6[PL_HASH_BYTES], x[PL_HASH_BYTES];
@@ -779,29 +801,9 @@ static void test_tindex_versions(void **state)
 
 	assert_int_equal(pl_tindex_open(&t, &ts), 0);
 	/* Version 3: 1 and 2 refer to 0. */
-	memcpy(refs[0].key, id[0], PL_HASH_BYTES);
-	memcpy(refs[0].id, id[1], PL_HASH_BYTES);
-	refs[0].index = 1;
-	memcpy(refs[1].key, id[0], PL_HASH_BYTES);
-	memcpy(refs[1].id, id[2], PL_HASH_BYTES);
-	refs[1].index = 2;
-	v.write_size = 3;
-	assert_int_equal(pl_store_begin(f->s), 0);
-	assert_int_equal(pl_tindex_update(t, refs, 2), 0);
-	assert_int_equal(pl_store_commit(f->s), 0);
-	pl_tindex_root(t, root3);
+	tindex_version(f, t, &v, 3, (const uint8_t *[]){id[0], id[1], id[0], id[2]}, 1, 2, root3);
 	/* Version 6: 3 refers to 0 and 1. */
-	memcpy(refs[0].key, id[0], PL_HASH_BYTES);
-	memcpy(refs[0].id, id[3], PL_HASH_BYTES);
-	refs[0].index = 3;
-	memcpy(refs[1].key, id[1], PL_HASH_BYTES);
-	memcpy(refs[1].id, id[3], PL_HASH_BYTES);
-	refs[1].index = 3;
-	v.write_size = 6;
-	assert_int_equal(pl_store_begin(f->s), 0);
-	assert_int_equal(pl_tindex_update(t, refs, 2), 0);
-	assert_int_equal(pl_store_commit(f->s), 0);
-	pl_tindex_root(t, root6);
+	tindex_version(f, t, &v, 6, (const uint8_t *[]){id[0], id[3], id[1], id[3]}, 3, 3, root6);
 	assert_memory_not_equal(root3, root6, PL_HASH_BYTES);
 
 	/* Opened at version 3: the root then, and 0's two entries then, not three. */

@@ -74,6 +74,17 @@ void pl_test_fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyna
 	pl_skey_public(sk, vk);
 }
 
+void pl_test_party_keys(struct pl_skey *sk, struct pl_vkey *vk, const char *origin,
+                        const char *const *parties, int count)
+{
+	char name[PL_KEY_NAME_MAX + 1];
+
+	for (int i = 0; i < count; i++) {
+		assert_int_equal(pl_record_key_name(name, origin, parties[i]), 0);
+		pl_test_fixed_key(&sk[i], &vk[i], name, PL_SIGTYPE_ED25519);
+	}
+}
+
 int pl_test_index_of(const char *const *names, int count, const char *name)
 {
 	for (int i = 0; i < count; i++) {

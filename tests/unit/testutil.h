@@ -33,6 +33,13 @@ struct pl_vkey;
  */
 void pl_test_fixed_key(struct pl_skey *sk, struct pl_vkey *vk, const char *keyname, uint8_t type);
 
+/*
+ * The Ed25519 key pairs of parties[0..count) at origin, each pl_test_fixed_key() of its key
+ * name (pl_record_key_name()), into sk[i] and vk[i]. Fails the running test on a bad name.
+ */
+void pl_test_party_keys(struct pl_skey *sk, struct pl_vkey *vk, const char *origin,
+                        const char *const *parties, int count);
+
 /* The index of name in names[0..count), failing the running test if it is not there. */
 int pl_test_index_of(const char *const *names, int count, const char *name);
 
