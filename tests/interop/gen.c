@@ -245,17 +245,26 @@ static void gen_checkpoint(const struct pl_tlog_reader *r, uint64_t size, const 
 	pl_buf_release(&note);
 }
 
+/*
+ * Writes the proof of kind (its directory too) to <kind>/<f1>-<f2> and its manifest line,
+ * "<kind> <file> <m1> <m2>".
+ */
+static void write_proof(const char *kind, uint64_t f1, uint64_t f2, uint64_t m1, uint64_t m2,
+                        const uint8_t (*proof)[PL_HASH_BYTES], size_t n)
+{
+	write_hashes(path("%s/%llu-%llu", kind, (unsigned long long)f1, (unsigned long long)f2),
+	             proof, n);
+	fprintf(manifest, "%s %s/%llu-%llu %llu %llu\n", kind, kind, (unsigned long long)f1,
+	        (unsigned long long)f2, (unsigned long long)m1, (unsigned long long)m2);
+}
+
 static void gen_inclusion(const struct pl_tlog_reader *r, uint64_t size, uint64_t index)
 {
 	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
 	size_t n;
 
 	check(pl_tlog_prove_inclusion(r, size, index, proof, &n), "inclusion proof");
-	write_hashes(
-	        path("inclusion/%llu-%llu", (unsigned long long)size, (unsigned long long)index),
-	        proof, n);
-	fprintf(manifest, "inclusion inclusion/%llu-%llu %llu %llu\n", (unsigned long long)size,
-	        (unsigned long long)index, (unsigned long long)index, (unsigned long long)size);
+	write_proof("inclusion", size, index, index, size, proof, n);
 }
 
 static void gen_consistency(const struct pl_tlog_reader *r, uint64_t old, uint64_t size)
@@ -264,11 +273,7 @@ static void gen_consistency(const struct pl_tlog_reader *r, uint64_t old, uint64
 	size_t n;
 
 	check(pl_tlog_prove_consistency(r, old, size, proof, &n), "consistency proof");
-	write_hashes(
-	        path("consistency/%llu-%llu", (unsigned long long)old, (unsigned long long)size),
-	        proof, n);
-	fprintf(manifest, "consistency consistency/%llu-%llu %llu %llu\n", (unsigned long long)old,
-	        (unsigned long long)size, (unsigned long long)old, (unsigned long long)size);
+	write_proof("consistency", old, size, old, size, proof, n);
 }
 
 /* A tlog-proof of entry index in the tree of size, with the cosigned checkpoint of that size. */

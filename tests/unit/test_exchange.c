@@ -2138,6 +2138,31 @@ static void test_line_kept(void **state)
 	assert_int_equal(line_list(f, "unc-kpa"), PL_ESTORE);
 }
 
+/*
+ * Submits a statement by p with body, signed in msg, without asserting (worker threads and
+ * children call it); on success p's chain moves on and rc holds the receipt. Returns 0 or -1.
+ */
+static int submit_statement(struct fx *f, struct party *p, const char *body, struct pl_buf *msg,
+                            struct pl_receipt *rc)
+{
+	struct pl_record *r = rec_new(f, p, PL_KIND_STATEMENT);
+	int ret = 0;
+
+	r->has |= PL_RECORD_HAS_CLASS;
+	r->cls = PL_CLASS_STATEMENT;
+	rec_body(r, body);
+	pl_buf_reset(msg);
+	if (pl_record_sign(msg, r, &p->sk, 1, NULL) != 0 ||
+	    pl_exchange_submit(f->ex, msg->data, msg->len, rc, NULL) != 0)
+		ret = -1;
+	free(r);
+	if (ret == 0) {
+		p->seq++;
+		memcpy(p->head, rc->id, PL_HASH_BYTES);
+	}
+	return ret;
+}
+
 /* Concurrent submitters, each on its own chain. */
 struct worker {
 	struct fx *f;
@@ -2155,20 +2180,11 @@ static void *work(void *arg)
 	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
 	for (int i = 0; i < w->count; i++) {
 		struct pl_receipt rc;
-		struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
-		r->has |= PL_RECORD_HAS_CLASS;
-		r->cls = PL_CLASS_STATEMENT;
-		rec_body(r, "concurrent");
-		pl_buf_reset(&msg);
-		if (pl_record_sign(&msg, r, &p->sk, 1, NULL) != 0 ||
-		    pl_exchange_submit(w->f->ex, msg.data, msg.len, &rc, NULL) != 0) {
+
+		if (submit_statement(w->f, p, "concurrent", &msg, &rc) != 0) {
 			w->failures++;
-			free(r);
 			continue;
 		}
-		free(r);
-		p->seq++;
-		memcpy(p->head, rc.id, PL_HASH_BYTES);
 		pl_receipt_release(&rc);
 	}
 	pl_buf_release(&msg);
@@ -2269,17 +2285,9 @@ static void *crash_work(void *arg)
 		struct pl_receipt rc;
 		struct pl_checkpoint *cp = malloc(sizeof(*cp));
 		struct ack a;
-		struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
-		r->has |= PL_RECORD_HAS_CLASS;
-		r->cls = PL_CLASS_STATEMENT;
-		rec_body(r, "under load");
-		pl_buf_reset(&msg);
-		if (!cp || pl_record_sign(&msg, r, &p->sk, 1, NULL) != 0 ||
-		    pl_exchange_submit(w->f->ex, msg.data, msg.len, &rc, NULL) != 0)
+
+		if (!cp || submit_statement(w->f, p, "under load", &msg, &rc) != 0)
 			_exit(3);
-		free(r);
-		p->seq++;
-		memcpy(p->head, rc.id, PL_HASH_BYTES);
 		{
 			const char *c = rc.checkpoint;
 			if (pl_checkpoint_open(cp, NULL, c, rc.checkpoint_len, ORIGIN,
