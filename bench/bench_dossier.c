@@ -196,11 +196,21 @@ struct thread {
 	uint8_t id[PL_RECORD_ID_BYTES];
 };
 
+/* Adds r, by p, about the thread's subject; *pos receives its log index. */
+static int add_about(struct blog *l, struct pl_record *r, int p, const struct thread *t,
+                     size_t *pos)
+{
+	uint8_t id[PL_RECORD_ID_BYTES];
+
+	ref_to(r, t->id);
+	*pos = l->n;
+	return add(l, r, p, id);
+}
+
 /* The send and what acts on it at once: made available to unc, received. */
 static int add_send(struct blog *l, struct thread *t)
 {
 	struct pl_record *r = rnew_via_unc(PL_KIND_SEND);
-	uint8_t id[PL_RECORD_ID_BYTES];
 	int ret;
 
 	if (!r)
@@ -217,16 +227,12 @@ static int add_send(struct blog *l, struct thread *t)
 	memset(r, 0, sizeof(*r));
 	r->kind = PL_KIND_AVAILABLE;
 	to(r, UNC);
-	ref_to(r, t->id);
-	t->available = l->n;
 	if (ret == 0)
-		ret = add(l, r, EX, id);
+		ret = add_about(l, r, EX, t, &t->available);
 	memset(r, 0, sizeof(*r));
 	r->kind = PL_KIND_RECEIVE;
-	ref_to(r, t->id);
-	t->receive = l->n;
 	if (ret == 0)
-		ret = add(l, r, UNC, id);
+		ret = add_about(l, r, UNC, t, &t->receive);
 	free(r);
 	return ret;
 }
@@ -234,15 +240,12 @@ static int add_send(struct blog *l, struct thread *t)
 static int add_expire(struct blog *l, struct thread *t)
 {
 	struct pl_record *r = rnew_via_unc(PL_KIND_EXPIRE);
-	uint8_t id[PL_RECORD_ID_BYTES];
 	int ret;
 
 	if (!r)
 		return -1;
-	ref_to(r, t->id);
 	l->time = 2000000001;
-	t->expire = l->n;
-	ret = add(l, r, EX, id);
+	ret = add_about(l, r, EX, t, &t->expire);
 	free(r);
 	return ret;
 }

@@ -337,13 +337,20 @@ size_t pl__dossier_find_id(const struct dossier *d, const uint8_t id[static PL_R
 	return pl__dossier_idpos_find(d->by_id, d->ne, id);
 }
 
-/* The fields both versions share, after "version": origin, log key, checkpoint, subject. */
-static int parse_head(struct dossier *d, struct pl_buf *why)
+/*
+ * The dossier's top level holds exactly fields (nfields of them); then the fields both
+ * versions share, after "version": origin, log key, checkpoint, subject.
+ */
+static int parse_head(struct dossier *d, const char *const *fields, size_t nfields,
+                      struct pl_buf *why)
 {
 	const char *s = NULL;
 	size_t n = 0;
 	int ret;
 
+	ret = exact_fields(d->root, fields, nfields, "the dossier", why);
+	if (ret)
+		return ret;
 	ret = get_string(json_object_get(d->root, "origin"), PL_RECORD_ORIGIN_MAX, &d->origin, &n,
 	                 "origin", why);
 	if (ret == 0 && !pl_record_origin_is_valid(d->origin, n))
@@ -401,9 +408,7 @@ static int parse_v1(struct dossier *d, struct pl_buf *why)
 	size_t nwin = 0, nprov = 0, ndisc = 0;
 	int ret;
 
-	ret = exact_fields(d->root, fields, PL__ARRAY_LEN(fields), "the dossier", why);
-	if (ret == 0)
-		ret = parse_head(d, why);
+	ret = parse_head(d, fields, PL__ARRAY_LEN(fields), why);
 	win = json_object_get(d->root, "window");
 	proven = json_object_get(d->root, "proven");
 	disc = json_object_get(d->root, "disclosures");
@@ -526,9 +531,7 @@ static int parse_v2(struct dossier *d, struct pl_buf *why)
 	int ret;
 
 	memset(&ix, 0, sizeof(ix));
-	ret = exact_fields(d->root, fields, PL__ARRAY_LEN(fields), "the dossier", why);
-	if (ret == 0)
-		ret = parse_head(d, why);
+	ret = parse_head(d, fields, PL__ARRAY_LEN(fields), why);
 	thread = json_object_get(d->root, "thread");
 	proven = json_object_get(d->root, "proven");
 	disc = json_object_get(d->root, "disclosures");
