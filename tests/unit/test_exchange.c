@@ -115,6 +115,25 @@ static void fx_close(struct fx *f)
 	f->ex = NULL;
 }
 
+/*
+ * Runs sql on the exchange's database behind its back (waiting up to 5 s for its lock);
+ * returns how many rows the last statement changed.
+ */
+static int db_exec(struct fx *f, const char *sql)
+{
+	char path[128];
+	sqlite3 *db = NULL;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	n = sqlite3_changes(db);
+	sqlite3_close(db);
+	return n;
+}
+
 static void fx_register(struct fx *f, int i)
 {
 	assert_int_equal(pl_exchange_party_add(f->ex, f->p[i].name, f->p[i].vtext, f->p[i].etext,
@@ -1596,8 +1615,6 @@ static void test_index_proofs(void **state)
 	struct pl_buf b, cp;
 	uint8_t send[PL_HASH_BYTES], other[PL_HASH_BYTES], unknown[PL_HASH_BYTES];
 	uint64_t s, rcv, acc, n1, n2, idx[8];
-	char path[128];
-	sqlite3 *db = NULL;
 
 	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
 	pl_buf_init(&cp, 65536);
@@ -1646,14 +1663,7 @@ static void test_index_proofs(void **state)
 	assert_int_equal(b.len, 0);
 
 	/* A damaged root node: a 500, never a proof against another root. */
-	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_exec(db, "UPDATE tindex SET node = zeroblob(64) WHERE pos = 1",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	assert_true(sqlite3_changes(db) > 0);
-	sqlite3_close(db);
+	assert_true(db_exec(f, "UPDATE tindex SET node = zeroblob(64) WHERE pos = 1") > 0);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, 0, &b), PL_EDAMAGED);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n1, &b), PL_EDAMAGED);
 	pl_buf_release(&b);
@@ -1670,22 +1680,17 @@ static void test_index_entries_bound(void **state)
 	struct fx *f = *state;
 	struct pl_exchange_refusal why;
 	uint8_t st[PL_HASH_BYTES], other[PL_HASH_BYTES];
-	char path[128], sql[256];
-	sqlite3 *db = NULL;
+	char sql[256];
 	uint64_t target;
 
 	target = ok(f, UNC, rec_statement(f, UNC, "much cited", NULL), st);
 	ok(f, UNC, rec_statement(f, UNC, "little cited", NULL), other);
 	fx_close(f);
-	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
 	snprintf(sql, sizeof(sql),
 	         "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < %d) "
 	         "INSERT INTO refs(dst, src) SELECT %llu, 1000000 + n FROM k",
 	         PL_TINDEX_MAX_ENTRIES - 1, (unsigned long long)target);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_changes(db), PL_TINDEX_MAX_ENTRIES - 1);
-	sqlite3_close(db);
+	assert_int_equal(db_exec(f, sql), PL_TINDEX_MAX_ENTRIES - 1);
 	fx_open(f);
 	/* The 4,096th referrer is taken; the next is refused, and only for that record. */
 	ok(f, KPA, rec_statement(f, KPA, "the last one", st), NULL);
@@ -1704,21 +1709,13 @@ static void test_index_built_at_open(void **state)
 	struct fx *f = *state;
 	struct pl_exchange_verify_stats st;
 	uint8_t send[PL_HASH_BYTES];
-	char path[128];
-	sqlite3 *db = NULL;
 	uint64_t s, rcv, idx[8];
 
 	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
 	rcv = ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
 	fx_close(f);
-	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "DROP TABLE tindex; DROP TABLE tindex_deep;"
-	                              "UPDATE meta SET value = 2 WHERE key = 'schema';",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	sqlite3_close(db);
+	db_exec(f, "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	           "UPDATE meta SET value = 2 WHERE key = 'schema';");
 	fx_open(f);
 	ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
 	assert_int_equal(index_entries(f, send, 0, idx), 3);
@@ -1807,35 +1804,21 @@ static void test_tampered_store(void **state)
 	struct fx *f = *state;
 	struct pl_exchange *ex = NULL;
 	struct pl_buf err;
-	sqlite3 *db = NULL;
-	char path[128];
 
 	ok(f, UNC, rec_statement(f, UNC, "evidence", NULL), NULL);
 	fx_close(f);
 	/* Rewrite the last statement's bytes (before its batch's index) behind the engine's back.
 	 */
-	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "UPDATE records SET note = replace(note, 'evidence', "
-	                              "'EVIDENCE') WHERE idx = (SELECT max(idx) - 1 FROM records)",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_changes(db), 1);
-	sqlite3_close(db);
+	assert_int_equal(db_exec(f, "UPDATE records SET note = replace(note, 'evidence', "
+	                            "'EVIDENCE') WHERE idx = (SELECT max(idx) - 1 FROM records)"),
+	                 1);
 	pl_buf_init(&err, 1024);
 	assert_int_equal(pl_exchange_open(&ex, f->dir, &f->o, &err), PL_ESTORE);
 	assert_non_null(strstr(err.data, "leaf hash"));
 	pl_buf_reset(&err);
 	/* A store whose last checkpoint is gone is refused too. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "UPDATE records SET note = replace(note, 'EVIDENCE', "
-	                              "'evidence'); DELETE FROM checkpoints WHERE size = "
-	                              "(SELECT max(size) FROM checkpoints)",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	sqlite3_close(db);
+	db_exec(f, "UPDATE records SET note = replace(note, 'EVIDENCE', 'evidence'); DELETE FROM "
+	           "checkpoints WHERE size = (SELECT max(size) FROM checkpoints)");
 	assert_int_equal(pl_exchange_open(&ex, f->dir, &f->o, &err), PL_ESTORE);
 	assert_non_null(strstr(err.data, "do not match"));
 	pl_buf_release(&err);
@@ -1924,15 +1907,7 @@ static void test_store_behind(void **state)
 	}
 	/* ...but a store from before the file existed opens and creates it... */
 	{
-		sqlite3 *db = NULL;
-		char path[128];
-		snprintf(path, sizeof(path), "%s/parley.db", f->dir);
-		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'published'", NULL,
-		                              NULL, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_changes(db), 1);
-		sqlite3_close(db);
+		assert_int_equal(db_exec(f, "DELETE FROM meta WHERE key = 'published'"), 1);
 	}
 	fx_open(f);
 	assert_int_equal(pl_exchange_size(f->ex), small);
@@ -2097,8 +2072,6 @@ static void test_line_kept(void **state)
 {
 	static const char def[] = "unc-kpa unc kpa every 12h window 30m";
 	struct fx *f = *state;
-	sqlite3 *db = NULL;
-	char path[128];
 
 	fx_close(f);
 	assert_int_equal(pl_line_parse(&f->o.lines[0], def, strlen(def), NULL), 0);
@@ -2125,15 +2098,9 @@ static void test_line_kept(void **state)
 	assert_int_equal(line_list(f, "liaison"), PL_ENOTFOUND);
 	assert_int_equal(line_list(f, "not a name"), PL_ENOTFOUND);
 	fx_close(f);
-	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "UPDATE meta SET value = 'unc-kpa unc unc every 1h window 5m'"
-	                              " WHERE key = 'line unc-kpa'",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_changes(db), 1);
-	sqlite3_close(db);
+	assert_int_equal(db_exec(f, "UPDATE meta SET value = 'unc-kpa unc unc every 1h window 5m'"
+	                            " WHERE key = 'line unc-kpa'"),
+	                 1);
 	fx_open(f);
 	assert_int_equal(line_list(f, "unc-kpa"), PL_ESTORE);
 }
