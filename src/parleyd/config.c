@@ -130,6 +130,15 @@ static void conf_err(struct pl_buf *err, unsigned line, const char *what, const 
 		                   key ? key : "");
 }
 
+/* Reports that key's value at line does not parse (why, if said); returns ret. */
+static int conf_bad_value(struct pl_buf *err, unsigned line, const char *key, int ret,
+                          const char *why)
+{
+	if (err)
+		(void)!pl_buf_addf(err, "line %u: %s: %s", line, key, why ? why : "malformed");
+	return ret;
+}
+
 /* A `line` directive: one more checked line, its name not taken yet. */
 static int conf_line_schedule(struct pl_parleyd_config *c, const char *v, size_t len,
                               unsigned lineno, struct pl_buf *err)
@@ -138,12 +147,8 @@ static int conf_line_schedule(struct pl_parleyd_config *c, const char *v, size_t
 	const char *why = NULL;
 	int ret = pl_line_parse(&l, v, len, &why);
 
-	if (ret) {
-		if (err)
-			(void)!pl_buf_addf(err, "line %u: line: %s", lineno,
-			                   why ? why : "malformed");
-		return ret;
-	}
+	if (ret)
+		return conf_bad_value(err, lineno, "line", ret, why);
 	for (size_t i = 0; i < c->ex.nlines; i++) {
 		if (strcmp(c->ex.lines[i].name, l.name) == 0) {
 			conf_err(err, lineno, "line named twice", l.name);
@@ -166,12 +171,8 @@ static int conf_witness(struct pl_parleyd_config *c, const char *v, size_t len, 
 	const char *why = NULL;
 	int ret = pl_witness_peer_parse(&p, v, len, &why);
 
-	if (ret) {
-		if (err)
-			(void)!pl_buf_addf(err, "line %u: witness: %s", lineno,
-			                   why ? why : "malformed");
-		return ret;
-	}
+	if (ret)
+		return conf_bad_value(err, lineno, "witness", ret, why);
 	for (size_t i = 0; i < c->nwitnesses; i++) {
 		if (strcmp(c->witnesses[i].key.name, p.key.name) == 0 &&
 		    memcmp(c->witnesses[i].key.id, p.key.id, PL_KEYID_BYTES) == 0) {
