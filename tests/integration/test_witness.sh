@@ -30,21 +30,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_exchange() {
+# Serves program $1 on data $2 (stderr to $3) at a free port; sets ${4}PID and ${4}URL (the
+# prefix $4 is E or W) and waits until it is healthy.
+start_serving() {
 	port=$("$DRIVER" freeport) || return 1
-	"$PARLEYD" serve --data "$T/ex" --listen "127.0.0.1:$port" 2>>"$T/parleyd.log" &
-	EPID=$!
-	EURL=http://127.0.0.1:$port
-	wait_health "$EURL" "$EPID"
+	"$1" serve --data "$2" --listen "127.0.0.1:$port" 2>>"$3" &
+	pid=$!
+	eval "${4}PID=$pid ${4}URL=http://127.0.0.1:$port"
+	wait_health "http://127.0.0.1:$port" "$pid"
 }
 
-start_witness() {
-	port=$("$DRIVER" freeport) || return 1
-	"$WITNESS" serve --data "$T/w" --listen "127.0.0.1:$port" 2>>"$T/witness.log" &
-	WPID=$!
-	WURL=http://127.0.0.1:$port
-	wait_health "$WURL" "$WPID"
-}
+start_exchange() { start_serving "$PARLEYD" "$T/ex" "$T/parleyd.log" E; }
+
+start_witness() { start_serving "$WITNESS" "$T/w" "$T/witness.log" W; }
 
 # Registers one more party (the exchange stopped), so that the log grows.
 grow() {
