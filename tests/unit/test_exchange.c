@@ -2105,23 +2105,35 @@ static void test_line_kept(void **state)
 	assert_int_equal(line_list(f, "unc-kpa"), PL_ESTORE);
 }
 
+/* A submitter on its own chain: concurrent (count, failures) or under a crash (fd). */
+struct worker {
+	struct fx *f;
+	int party;
+	int count;
+	int failures;
+	int fd; /* where a crash worker writes its acknowledgements */
+};
+
 /*
- * Submits a statement by p with body, signed in msg, without asserting (worker threads and
- * children call it); on success p's chain moves on and rc holds the receipt. Returns 0 or -1.
+ * Submits a statement by w's party with body, without asserting (worker threads and
+ * children call it); on success the party's chain moves on and rc holds the receipt.
+ * Returns 0 or -1.
  */
-static int submit_statement(struct fx *f, struct party *p, const char *body, struct pl_buf *msg,
-                            struct pl_receipt *rc)
+static int submit_statement(struct worker *w, const char *body, struct pl_receipt *rc)
 {
-	struct pl_record *r = rec_new(f, p, PL_KIND_STATEMENT);
+	struct party *p = &w->f->p[w->party];
+	struct pl_record *r = rec_new(w->f, p, PL_KIND_STATEMENT);
+	struct pl_buf msg;
 	int ret = 0;
 
 	r->has |= PL_RECORD_HAS_CLASS;
 	r->cls = PL_CLASS_STATEMENT;
 	rec_body(r, body);
-	pl_buf_reset(msg);
-	if (pl_record_sign(msg, r, &p->sk, 1, NULL) != 0 ||
-	    pl_exchange_submit(f->ex, msg->data, msg->len, rc, NULL) != 0)
+	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
+	if (pl_record_sign(&msg, r, &p->sk, 1, NULL) != 0 ||
+	    pl_exchange_submit(w->f->ex, msg.data, msg.len, rc, NULL) != 0)
 		ret = -1;
+	pl_buf_release(&msg);
 	free(r);
 	if (ret == 0) {
 		p->seq++;
@@ -2130,31 +2142,19 @@ static int submit_statement(struct fx *f, struct party *p, const char *body, str
 	return ret;
 }
 
-/* Concurrent submitters, each on its own chain. */
-struct worker {
-	struct fx *f;
-	int party;
-	int count;
-	int failures;
-};
-
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	struct party *p = &w->f->p[w->party];
-	struct pl_buf msg;
 
-	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
 	for (int i = 0; i < w->count; i++) {
 		struct pl_receipt rc;
 
-		if (submit_statement(w->f, p, "concurrent", &msg, &rc) != 0) {
+		if (submit_statement(w, "concurrent", &rc) != 0) {
 			w->failures++;
 			continue;
 		}
 		pl_receipt_release(&rc);
 	}
-	pl_buf_release(&msg);
 	return NULL;
 }
 
@@ -2178,7 +2178,7 @@ static void test_wal_reused(void **state)
 
 	snprintf(path, sizeof(path), "%s/parley.db-wal", f->dir);
 	for (int i = 0; i < 7; i++) {
-		w[i] = (struct worker){f, i, 600, 0};
+		w[i] = (struct worker){.f = f, .party = i, .count = 600};
 		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
 	}
 	/* Sample the WAL's size while the load runs (bounded: 4,200 records). */
@@ -2207,7 +2207,7 @@ static void test_concurrent(void **state)
 
 	latest_checkpoint(f, &mid);
 	for (int i = 0; i < 7; i++) {
-		w[i] = (struct worker){f, i, 40, 0};
+		w[i] = (struct worker){.f = f, .party = i, .count = 40};
 		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
 	}
 	for (int i = 0; i < 7; i++) {
@@ -2235,25 +2235,16 @@ struct ack {
 	uint8_t root[PL_HASH_BYTES];
 };
 
-struct crash_worker {
-	struct fx *f;
-	int party;
-	int fd;
-};
-
 static void *crash_work(void *arg)
 {
-	struct crash_worker *w = arg;
-	struct party *p = &w->f->p[w->party];
-	struct pl_buf msg;
+	struct worker *w = arg;
 
-	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
 	for (;;) {
 		struct pl_receipt rc;
 		struct pl_checkpoint *cp = malloc(sizeof(*cp));
 		struct ack a;
 
-		if (!cp || submit_statement(w->f, p, "under load", &msg, &rc) != 0)
+		if (!cp || submit_statement(w, "under load", &rc) != 0)
 			_exit(3);
 		{
 			const char *c = rc.checkpoint;
@@ -2289,12 +2280,12 @@ static void test_crash(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct crash_worker w[4];
+		struct worker w[4];
 		pthread_t th[4];
 		close(fds[0]);
 		fx_open(f);
 		for (int i = 0; i < 4; i++) {
-			w[i] = (struct crash_worker){f, i, fds[1]};
+			w[i] = (struct worker){.f = f, .party = i, .fd = fds[1]};
 			if (pthread_create(&th[i], NULL, crash_work, &w[i]) != 0)
 				_exit(2);
 		}
@@ -3194,7 +3185,7 @@ static void test_edge_grows(void **state)
 			assert_int_equal(pthread_create(&tr[i], NULL, edge_read, &rd[i]), 0);
 		}
 		for (int i = 0; i < 2; i++) {
-			w[i] = (struct worker){f, i ? KPA : DPRK, 150, 0};
+			w[i] = (struct worker){.f = f, .party = i ? KPA : DPRK, .count = 150};
 			assert_int_equal(pthread_create(&tw[i], NULL, work, &w[i]), 0);
 		}
 		for (int i = 0; i < 2; i++) {
