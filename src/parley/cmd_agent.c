@@ -1,4 +1,4 @@
-/* parley agent: follows a party's inbox, opens what reaches it, and only then signs `receive`. */
+/* parley agent: follows a party's inbox, opens what reaches it, and signs `receive` for it. */
 #include "cli.h"
 
 #include <errno.h>
@@ -34,8 +34,10 @@ static const char agent_help[] =
         "arriving record. When a send is made available to the party, the agent fetches\n"
         "its payload, opens it with the party's key, checks it against the record's\n"
         "commitment and keeps the opened copy in the local state; only then does it sign\n"
-        "and submit a `receive` record. Content it cannot open (the party is not one of\n"
-        "the payload's readers, or it does not match its commitment) gets no receive.\n"
+        "and submit a `receive` record. A send's intermediary that is not one of the\n"
+        "payload's readers (sent with --no-readable-by-via) signs its receive unread:\n"
+        "the sealed message reached it, and it relays it blind. Content that does not\n"
+        "match its commitment, and content not sealed to a recipient, get no receive.\n"
         "The draft of a consult naming the party is opened and kept the same way. A line\n"
         "check addressed to the party is answered at once with an `answer` record (unless\n"
         "--no-answer, or its deadline has passed). The\n"
@@ -256,10 +258,12 @@ static void check_deadlines(struct agent *ag)
 
 /*
  * A send made available to this party: open its payload (the session keeps
- * the opened copy), and only when that worked sign the receive; watch its
- * deadline. When keep is not NULL and the content was opened, *keep and
- * *keep_len receive it (free it with pl_state_plaintext_free()). Returns an
- * exit code; a payload this party cannot read is not an error.
+ * the opened copy), and sign the receive when pl_agent_receipt_for() says
+ * so: for content opened, or, as the send's intermediary, for the sealed
+ * message it cannot read (a blind relay's receipt); watch its deadline.
+ * When keep is not NULL and the content was opened, *keep and *keep_len
+ * receive it (free it with pl_state_plaintext_free()). Returns an exit
+ * code; a payload this party cannot read is not an error.
  */
 static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_BYTES],
                    uint8_t **keep, size_t *keep_len)
@@ -271,6 +275,8 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	uint8_t salt[PL_BOX_SALT_BYTES], act[PL_HASH_BYTES];
 	uint8_t *pt = NULL;
 	size_t len = 0;
+	enum pl_agent_content got = PL_AGENT_CONTENT_OPENED;
+	enum pl_agent_receipt receipt;
 	int ret, err;
 
 	memset(&send, 0, sizeof(send));
@@ -300,19 +306,27 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	}
 	watch_add(ag, &send);
 	ret = session_payload(&ag->s, &send, &pt, &len, salt);
-	if (ret == PL_EXIT_FAIL) {
+	if (ret == PL_EXIT_FAIL)
+		got = PL_AGENT_CONTENT_BAD;
+	else if (ret)
+		goto out;
+	else if (!pt)
+		got = PL_AGENT_CONTENT_SEALED;
+	ret = PL_EXIT_OK;
+	receipt = pl_agent_receipt_for(send.rec, ag->s.profile.party, got);
+	if (got == PL_AGENT_CONTENT_BAD) {
 		/* The blob and the record are evidence against the sender; no receive. */
 		say("  could not open %.16s: it does not hold as sent; no receive signed", hex);
-		ret = PL_EXIT_OK;
 		goto out;
 	}
-	if (ret)
-		goto out;
-	if (!pt) {
+	if (receipt == PL_AGENT_RECEIPT_NONE) {
 		say("  %.16s is not sealed to %s: no receive signed", hex, ag->s.profile.party);
 		goto out;
 	}
-	say("  opened %.16s: %zu bytes, commitment checked, copy kept", hex, len);
+	if (receipt == PL_AGENT_RECEIPT_SEALED)
+		say("  %.16s is sealed to its recipients only: relaying it unread", hex);
+	else
+		say("  opened %.16s: %zu bytes, commitment checked, copy kept", hex, len);
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		cli_error("agent: out of memory");
@@ -324,7 +338,8 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	if (ret)
 		goto out;
 	pl_record_id_format(mine, rc.id);
-	say("  signed receive #%" PRIu64 " %.16s for %.16s", rc.index, mine, hex);
+	say("  signed receive%s #%" PRIu64 " %.16s for %.16s",
+	    receipt == PL_AGENT_RECEIPT_SEALED ? " (sealed)" : "", rc.index, mine, hex);
 	if (keep && pt) {
 		*keep = pt;
 		*keep_len = len;
