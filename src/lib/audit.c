@@ -2,10 +2,12 @@
 #include <parley/audit.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <parley/directory.h>
 #include <parley/note.h>
@@ -14,6 +16,32 @@
 #include <parley/tlog.h>
 
 #include "banned.h"
+
+/* Threads that open the records of one bundle at most (signature checks dominate the audit). */
+#define AUDIT_THREADS_MAX 8
+
+/*
+ * The records of one bundle, opened ahead in parallel against the directory
+ * as it stood before the bundle: err[i] is pl_record_open()'s result for
+ * entry i. A record that did not open (a key registered within the bundle,
+ * or a real failure) is opened again, in order, against the directory then.
+ */
+struct preopen {
+	struct pl_record rec[PL_TILE_WIDTH];
+	uint8_t id[PL_TILE_WIDTH][PL_RECORD_ID_BYTES];
+	struct pl_vkey signer[PL_TILE_WIDTH];
+	int err[PL_TILE_WIDTH];
+	const struct pl_tiles_entry *ents;
+	unsigned width;
+	const struct pl_vkey *dir;
+	size_t ndir;
+};
+
+/* One opener's share: the entries i with i % step == first. */
+struct opener {
+	struct preopen *p;
+	unsigned first, step;
+};
 
 /* One audit under way. */
 struct audit {
@@ -24,6 +52,8 @@ struct audit {
 	struct pl_replay_log log;
 	/* The tree recomputed from the entries. */
 	struct pl_tlog_memstore *tree;
+	struct preopen *pre;
+	unsigned nthreads;
 };
 
 static void fail_at(struct audit *a, bool is_record, uint64_t index, const uint8_t *id,
@@ -87,20 +117,16 @@ static void fail_open(struct audit *a, uint64_t index, const uint8_t *id, const 
  * Opens and judges the record at index, the bytes e[0..len) of its entry.
  * Returns 0 (counted, failure or not) or a PL_E... code that stops the audit.
  */
-static int audit_record(struct audit *a, uint64_t index, const char *e, size_t len)
+static int audit_record(struct audit *a, uint64_t index, const char *e, size_t len, unsigned k)
 {
-	struct pl_record *r = malloc(sizeof(*r));
-	uint8_t id[PL_RECORD_ID_BYTES];
-	struct pl_vkey signer;
+	struct pl_record *r = &a->pre->rec[k];
+	uint8_t *id = a->pre->id[k];
+	struct pl_vkey *signer = &a->pre->signer[k];
 	const char *why = NULL;
 	uint64_t dup;
 	size_t key;
 	int ret = 0, err;
 
-	if (!r) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
 	a->res->records++;
 	pl_record_id(id, e, len);
 	if (pl_replay_log_find(&a->log, id, &dup)) {
@@ -108,7 +134,9 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 		        "the same record is logged twice (first at #%" PRIu64 ")", dup);
 		goto out;
 	}
-	err = pl_record_open(r, id, &signer, e, len, a->log.dir.keys, a->log.dir.n, &why);
+	err = a->pre->err[k];
+	if (err)
+		err = pl_record_open(r, id, signer, e, len, a->log.dir.keys, a->log.dir.n, &why);
 	if (err) {
 		fail_open(a, index, id, e, len, err, why);
 		goto out;
@@ -121,7 +149,7 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 		goto out;
 	}
 	/* pl_record_open() verified it against the directory: not finding it cannot happen. */
-	key = pl_directory_find(&a->log.dir, signer.name, signer.id);
+	key = pl_directory_find(&a->log.dir, signer->name, signer->id);
 	if (key == PL_DIRECTORY_NONE) {
 		ret = PL_EINVAL;
 		goto out;
@@ -138,8 +166,48 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 	/* A record that broke a rule is in the log all the same: later records build on it. */
 	ret = pl_replay_log_add(&a->log, r, id, index, key, e, len);
 out:
-	free(r);
 	return ret;
+}
+
+static void *opener_run(void *arg)
+{
+	struct opener *o = arg;
+	struct preopen *p = o->p;
+
+	for (unsigned i = o->first; i < p->width; i += o->step)
+		p->err[i] = pl_record_open(&p->rec[i], p->id[i], &p->signer[i],
+		                           (const char *)p->ents[i].data, p->ents[i].len, p->dir,
+		                           p->ndir, NULL);
+	return NULL;
+}
+
+/*
+ * Opens the width entries of a bundle ahead, on a->nthreads threads (this
+ * one included), against the directory as it stands. A thread that cannot
+ * start leaves its share to this one. Thread: the audit's, which waits.
+ */
+static void preopen_bundle(struct audit *a, const struct pl_tiles_entry *ents, unsigned width)
+{
+	struct opener o[AUDIT_THREADS_MAX];
+	pthread_t th[AUDIT_THREADS_MAX];
+	bool started[AUDIT_THREADS_MAX] = {false};
+	struct preopen *p = a->pre;
+
+	p->ents = ents;
+	p->width = width;
+	p->dir = a->log.dir.keys;
+	p->ndir = a->log.dir.n;
+	for (unsigned t = 0; t < a->nthreads; t++)
+		o[t] = (struct opener){.p = p, .first = t, .step = a->nthreads};
+	for (unsigned t = 1; t < a->nthreads; t++)
+		started[t] = pthread_create(&th[t], NULL, opener_run, &o[t]) == 0;
+	opener_run(&o[0]);
+	for (unsigned t = 1; t < a->nthreads; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			opener_run(&o[t]);
+	}
 }
 
 /* The width argument of the source for a tile: 0 for a full one. */
@@ -207,8 +275,10 @@ static int audit_bundle(struct audit *a, uint64_t n)
 	}
 	check_leaves(a, n, ents, t.width, &tile, leaves);
 	err = pl_tlog_memstore_append(a->tree, (const uint8_t(*)[PL_HASH_BYTES])leaves, t.width);
+	if (err == 0)
+		preopen_bundle(a, ents, t.width);
 	for (unsigned i = 0; err == 0 && i < t.width; i++) {
-		err = audit_record(a, first + i, (const char *)ents[i].data, ents[i].len);
+		err = audit_record(a, first + i, (const char *)ents[i].data, ents[i].len, i);
 		progress(a, first + i + 1, false);
 	}
 	if (err)
@@ -272,6 +342,7 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 {
 	struct audit a;
 	uint64_t nbundles = (cp->size + PL_TILE_WIDTH - 1) / PL_TILE_WIDTH;
+	long cpus;
 	int err;
 
 	memset(&a, 0, sizeof(a));
@@ -279,7 +350,10 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 	a.cp = cp;
 	a.src = src;
 	a.res = res;
-	err = pl_tlog_memstore_new(&a.tree);
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	a.nthreads = cpus < 1 ? 1 : cpus > AUDIT_THREADS_MAX ? AUDIT_THREADS_MAX : (unsigned)cpus;
+	a.pre = malloc(sizeof(*a.pre));
+	err = a.pre ? pl_tlog_memstore_new(&a.tree) : PL_ENOMEM;
 	if (!err)
 		err = pl_replay_log_init(&a.log, log_key, 0);
 	if (err) {
@@ -295,6 +369,7 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 	/* After a malformed bundle the rest of the tree cannot be rebuilt: no tree check. */
 	err = err ? 0 : audit_tree(&a);
 out:
+	free(a.pre);
 	pl_tlog_memstore_free(a.tree);
 	pl_replay_log_release(&a.log);
 	return err;

@@ -1,0 +1,58 @@
+#!/bin/sh
+# A full `parley log audit` of a large log, timed against raw Ed25519 verification of as many
+# records measured in the same run. The log holds BENCH_AUDIT_RECORDS statements (default
+# 1,000,000) from 32 parties, each citing its author's previous one, so that the thread index
+# the audit recomputes has about one key per record; it is made once (bench_exchange --load,
+# then an auditor registered with parleyd party add) and kept in BUILD-DIR/bench-cache.
+# Usage: log_audit.sh BUILD-DIR
+set -eu
+build=$(cd "${1:-build}" && pwd)
+n=${BENCH_AUDIT_RECORDS:-1000000}
+cache=$build/bench-cache/audit-$n
+work=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ ! -f "$cache/ready" ]; then
+	rm -rf "$cache"
+	mkdir -p "$build/bench-cache"
+	echo "making the log of $n records once, in $cache"
+	"$build/bench/bench_exchange" --load "$n" "$cache" --cites | grep -v '^baseline'
+	"$build/src/parley/parley" keygen --party auditor --exchange bench.example \
+		--out "$cache/ids" >/dev/null
+	"$build/src/parleyd/parleyd" party add auditor --data "$cache" --identity "$cache/ids" \
+		>/dev/null
+	: >"$cache/ready"
+fi
+
+port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+"$build/src/parleyd/parleyd" serve --data "$cache" --listen "127.0.0.1:$port" \
+	2>"$work/parleyd.log" &
+pid=$!
+url=http://127.0.0.1:$port
+i=0
+until curl -fs "$url/health" >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -lt 300 ] || { echo "parleyd did not start"; cat "$work/parleyd.log"; exit 1; }
+	sleep 0.1
+done
+"$build/src/parley/parley" init --exchange "$url" --party auditor --key-dir "$cache/ids" \
+	--log-key "$(cat "$cache/log.vkey")" --profile "$work/p" >/dev/null
+
+base=$("$build/bench/bench_exchange" --baseline | awk '{ print $NF == "ops/s" ? $(NF - 1) : $NF }')
+t0=$(date +%s.%N)
+"$build/src/parley/parley" log audit --profile "$work/p" >"$work/audit.out" 2>"$work/audit.err" ||
+	{ cat "$work/audit.out" "$work/audit.err"; exit 1; }
+t1=$(date +%s.%N)
+sed 's/^/  /' "$work/audit.out"
+records=$(awk '/^  records:/ { print $2; exit }' "$work/audit.out")
+awk -v t0="$t0" -v t1="$t1" -v base="$base" -v r="$records" 'BEGIN {
+	t = t1 - t0; v = r / base
+	printf "baseline ed25519 verify (1 core): %.0f ops/s, so %.1f s for %d records\n", base, v, r
+	printf "parley log audit of %d records: %.1f s (%.2f x one core'\''s raw verification, " \
+	       "%.2f x two cores'\'')\n", r, t, t / v, t / (v / 2)
+}'
