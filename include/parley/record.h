@@ -37,8 +37,9 @@ enum pl_record_kind {
 	PL_KIND_UNANSWERED,
 	PL_KIND_REGISTER,
 	PL_KIND_REVOKE,
+	PL_KIND_INDEX, /* the exchange's commitment to the thread index (docs/index.md §5) */
 };
-#define PL_KIND_COUNT 16
+#define PL_KIND_COUNT 17
 
 /* `class` of a send (message, proposal, letter) or a statement (statement, measure). */
 enum pl_record_class {
@@ -79,6 +80,7 @@ enum pl_position {
 #define PL_RECORD_HAS_PARTY    (1u << 9)
 #define PL_RECORD_HAS_ENC      (1u << 10)
 #define PL_RECORD_HAS_BODY     (1u << 11)
+#define PL_RECORD_HAS_ROOT     (1u << 12) /* an index record's `root` */
 
 /* One `ref <role> <id>` line. */
 struct pl_record_ref {
@@ -122,6 +124,7 @@ struct pl_record {
 	size_t nkeys;
 	struct pl_vkey keys[PL_RECORD_MAX_KEYS]; /* sorted by their text, distinct */
 	struct pl_party_ekey enc;                /* PL_RECORD_HAS_ENC: encryption key */
+	uint8_t index_root[PL_HASH_BYTES];       /* PL_RECORD_HAS_ROOT: the thread index's root */
 	/* PL_RECORD_HAS_BODY: the public body, ending in a newline. Kept last so
 	 * that copies can stop at body_len. */
 	size_t body_len;
@@ -241,7 +244,7 @@ const char *pl_position_name(enum pl_position p);
 int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len) PL_WUR;
 
 /* True for the kinds only the exchange authors (check, available, expire, unanswered, register,
- * revoke). */
+ * revoke, index). */
 bool pl_record_kind_is_exchange(enum pl_record_kind k);
 
 /*

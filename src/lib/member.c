@@ -416,6 +416,10 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
 	case PL_KIND_REVOKE:
 		err = pl_buf_addf(b, "party %s", r->party);
 		break;
+	case PL_KIND_INDEX:
+		short_id(sid, r->index_root);
+		err = pl_buf_addf(b, "thread index root %s", sid);
+		break;
 	default:
 		/* receive, convey, decline, accept, refuse, available, expire: about a send */
 		err = pl_buf_adds(b, "of ");

@@ -32,6 +32,7 @@ enum field {
 	F_PARTY,
 	F_KEY,
 	F_ENC,
+	F_ROOT,
 	F_COUNT
 };
 
@@ -48,7 +49,7 @@ static const struct {
         [F_PAYLOAD] = {"payload", false},   [F_COMMIT] = {"commit", false},
         [F_REASON] = {"reason", false},     [F_POSITION] = {"position", false},
         [F_PARTY] = {"party", false},       [F_KEY] = {"key", true},
-        [F_ENC] = {"enc", false},
+        [F_ENC] = {"enc", false},           [F_ROOT] = {"root", false},
 };
 
 static const char *const kind_names[PL_KIND_COUNT + 1] = {
@@ -60,6 +61,7 @@ static const char *const kind_names[PL_KIND_COUNT + 1] = {
         [PL_KIND_ANSWER] = "answer",       [PL_KIND_AVAILABLE] = "available",
         [PL_KIND_EXPIRE] = "expire",       [PL_KIND_UNANSWERED] = "unanswered",
         [PL_KIND_REGISTER] = "register",   [PL_KIND_REVOKE] = "revoke",
+        [PL_KIND_INDEX] = "index",
 };
 
 static const char *const class_names[] = {
@@ -127,7 +129,8 @@ int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len)
 bool pl_record_kind_is_exchange(enum pl_record_kind k)
 {
 	return k == PL_KIND_CHECK || k == PL_KIND_AVAILABLE || k == PL_KIND_EXPIRE ||
-	       k == PL_KIND_UNANSWERED || k == PL_KIND_REGISTER || k == PL_KIND_REVOKE;
+	       k == PL_KIND_UNANSWERED || k == PL_KIND_REGISTER || k == PL_KIND_REVOKE ||
+	       k == PL_KIND_INDEX;
 }
 
 /* ---- Value grammars ----------------------------------------------------- */
@@ -430,6 +433,11 @@ static int parse_value(struct parser *p, enum field f, const char *v, size_t n)
 		return parse_key(p, v, n);
 	case F_ENC:
 		return parse_enc(p, v, n);
+	case F_ROOT:
+		if (pl_b64_decode_exact(r->index_root, sizeof(r->index_root), v, n) != 0)
+			return fail(p, PL_EMALFORMED, "root is not base64 of 32 bytes");
+		r->has |= PL_RECORD_HAS_ROOT;
+		return 0;
 	case F_COUNT:
 		break;
 	}
@@ -713,6 +721,11 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 		if (ret == 0)
 			ret = pl_buf_add(b, "\n", 1);
 	}
+	if (ret == 0 && (r->has & PL_RECORD_HAS_ROOT)) {
+		ret = add_b64(b, "root", r->index_root, sizeof(r->index_root));
+		if (ret == 0)
+			ret = pl_buf_add(b, "\n", 1);
+	}
 	if (ret == 0 && (r->has & PL_RECORD_HAS_BODY)) {
 		ret = pl_buf_add(b, "\n", 1);
 		if (ret == 0)
@@ -862,6 +875,7 @@ static const struct kind_lines {
         [PL_KIND_UNANSWERED] = {true, PL_RECORD_HAS_LINE | L_TO | L_REF, 0, 1, 2, PL_ROLE_CHECK, 1},
         [PL_KIND_REGISTER] = {true, PL_RECORD_HAS_PARTY | L_KEY | PL_RECORD_HAS_ENC, 0, 0, 0, 0, 0},
         [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY, PL_RECORD_HAS_ENC, 0, 0, 0, 0},
+        [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
 };
 
 /* The lines, counts and values a record's kind requires or forbids. */

@@ -298,6 +298,10 @@ void pl_record_describe(char *out, size_t n, const struct pl_record *r,
 		else
 			say(out, n, "%s", pl_record_kind_name(r->kind));
 		break;
+	case PL_KIND_INDEX:
+		/* The exchange's bookkeeping: no thread shows it, but a log listing may. */
+		say(out, n, "%s", thread ? "committed to the thread index" : "index");
+		break;
 	default:
 		say(out, n, "%s", thread ? "" : pl_record_kind_name(r->kind));
 		break;

@@ -190,7 +190,8 @@ static int arena_keep(struct pl_replay_log *l, const char *text, size_t len, siz
 /* Kinds whose lines later rules read: a send, consult or check, and the records about one. */
 static bool keeps_text(enum pl_record_kind k)
 {
-	return k != PL_KIND_STATEMENT && k != PL_KIND_REGISTER && k != PL_KIND_REVOKE;
+	return k != PL_KIND_STATEMENT && k != PL_KIND_REGISTER && k != PL_KIND_REVOKE &&
+	       k != PL_KIND_INDEX;
 }
 
 /*

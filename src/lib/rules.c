@@ -301,6 +301,9 @@ static bool refs_hold(const struct pl_rules_input *in, struct verdict *v)
 		if (want && t->kind != want)
 			return broke(v, PL_ERULE,
 			             "refers to a record of the wrong kind for its role");
+		if (t->kind == PL_KIND_INDEX)
+			return broke(v, PL_ERULE,
+			             "refers to an index record, which is in no thread");
 		if (t->time > r->time)
 			return broke(v, PL_ERULE, "refers to a record from a later time");
 	}
@@ -353,6 +356,10 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REVOKE:
 		return rules_keys(in, v);
 	case PL_KIND_STATEMENT:
+		return true;
+	case PL_KIND_INDEX:
+		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.
+		 */
 		return true;
 	}
 	return broke(v, PL_EINVAL, "unknown kind");

@@ -21,6 +21,7 @@
 #include <parley/party.h>
 #include <parley/record.h>
 #include <parley/timestamp.h>
+#include <parley/tindex.h>
 
 #include "testutil.h"
 
@@ -193,6 +194,37 @@ static void registration(int party, enum pl_record_kind kind, const char *time, 
 	commit_example(EX, party, title);
 }
 
+/*
+ * The root of the thread index of the examples so far, as a log from index 0:
+ * every distinct ref of the example at index i is the entry (i, its id).
+ */
+static void index_root(uint8_t root[static PL_HASH_BYTES])
+{
+	struct pl_tindex_memstore *m = NULL;
+	struct pl_tindex *t = NULL;
+	struct pl_tindex_store st;
+	struct pl_tindex_ref refs[MAX_EXAMPLES * PL_RECORD_MAX_REFS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nexamples; i++) {
+		const struct pl_record *r = &examples[i].rec;
+		for (size_t k = 0; k < r->nrefs; k++) {
+			/* refs are sorted and distinct by text; one record names an id once here */
+			memcpy(refs[n].key, r->refs[k].id, PL_HASH_BYTES);
+			memcpy(refs[n].id, examples[i].id, PL_HASH_BYTES);
+			refs[n].index = i;
+			n++;
+		}
+	}
+	assert_int_equal(pl_tindex_memstore_new(&m), 0);
+	st = pl_tindex_memstore_store(m);
+	assert_int_equal(pl_tindex_open(&t, &st), 0);
+	assert_int_equal(pl_tindex_update(t, refs, n), 0);
+	pl_tindex_root(t, root);
+	pl_tindex_free(t);
+	pl_tindex_memstore_free(m);
+}
+
 /* Builds the example log: one coherent history that uses every kind. */
 static void build_examples(void)
 {
@@ -345,6 +377,13 @@ static void build_examples(void)
 
 	registration(KPA, PL_KIND_REVOKE, "2025-11-23T00:00:00Z", true,
 	             "revoke: kpa's keys leave the directory");
+
+	r = draft(EX, PL_KIND_INDEX, "2025-11-23T00:00:00Z");
+	index_root(r->index_root);
+	r->has |= PL_RECORD_HAS_ROOT;
+	commit_example(EX, -1,
+	               "index: the exchange commits to the thread index of every record above, "
+	               "as the last entry of the batch");
 }
 
 /* Everyone's verifier keys: the directory the examples verify against. */
@@ -854,6 +893,38 @@ static const struct {
         {PL_KIND_REVOKE, "revoke without key", "key *", "", PL_EMALFORMED},
         {PL_KIND_ADVISE, "advise with an unknown position", "position noted", "position maybe",
          PL_EMALFORMED},
+        {PL_KIND_INDEX, "index without root", "root *", "", PL_EMALFORMED},
+        {PL_KIND_INDEX, "index with a ref", "kind index\n", "kind index\nref cites " ID_A "\n",
+         PL_EMALFORMED},
+        {PL_KIND_INDEX, "index with a to", "kind index\n", "kind index\nto kpa\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "index with a body", "$", "\nbody\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "index with a party", "kind index\n", "kind index\nparty kpa\n",
+         PL_EMALFORMED},
+        {PL_KIND_INDEX, "index by a party", "author exchange", "author unc", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root of 31 bytes", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root of 33 bytes", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root with padding bits", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root unpadded", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root in hex", "root *", "root " ID_A "\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root in url-safe base64", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-_=\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root twice", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+         PL_EMALFORMED},
+        {PL_KIND_INDEX, "root with a trailing space", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "root empty", "root *", "root \n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "zero root", "root *",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0},
+        {PL_KIND_REGISTER, "register with a root", "$",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", PL_EMALFORMED},
+        {PL_KIND_REGISTER, "root before enc", "enc ",
+         "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nenc ", PL_EMALFORMED},
 };
 
 /* Signs text with the keys the kind calls for (author, and the party for a registration). */
@@ -1227,7 +1298,10 @@ static void test_names(void **state)
 	assert_string_equal(pl_ref_role_name(PL_ROLE_REPLY_TO), "reply-to");
 	assert_string_equal(pl_position_name(PL_POSITION_OBJECT), "object");
 	assert_true(pl_record_kind_is_exchange(PL_KIND_EXPIRE));
+	assert_true(pl_record_kind_is_exchange(PL_KIND_INDEX));
 	assert_false(pl_record_kind_is_exchange(PL_KIND_ANSWER));
+	assert_int_equal(pl_record_kind_from_name(&k, "index", 5), 0);
+	assert_int_equal(k, PL_KIND_INDEX);
 }
 
 /* ---- The doc's example section, printed for pasting ------------------------ */
@@ -1401,6 +1475,9 @@ static void test_describe(void **state)
 	expect_describe(r, &thr, "registered the party kpa");
 	r->kind = PL_KIND_REVOKE;
 	expect_describe(r, &thr, "revoked keys of the party kpa");
+	r->kind = PL_KIND_INDEX;
+	expect_describe(r, &rep, "index");
+	expect_describe(r, &thr, "committed to the thread index");
 	free(r);
 	free(send);
 }

@@ -118,6 +118,7 @@ static enum pl_ref_role target_role(enum pl_record_kind k)
 	case PL_KIND_CHECK:
 	case PL_KIND_REGISTER:
 	case PL_KIND_REVOKE:
+	case PL_KIND_INDEX:
 		return 0;
 	default:
 		return PL_ROLE_SUBJECT;
@@ -211,13 +212,19 @@ static size_t replay_doc(void)
 	return pl_test_doc_records(log_append);
 }
 
-/* Replays the doc, then forgets its last example (kpa's revoke) so that kpa may still act. */
+/*
+ * Replays the doc, then forgets its last two examples (kpa's revoke and the index that ends the
+ * batch) so that kpa may still act.
+ */
 static void replay_doc_kpa_active(void)
 {
 	replay_doc();
-	assert_int_equal(lg.e[lg.n - 1].rec->kind, PL_KIND_REVOKE);
-	lg.n--;
-	free(lg.e[lg.n].rec);
+	assert_int_equal(lg.e[lg.n - 1].rec->kind, PL_KIND_INDEX);
+	assert_int_equal(lg.e[lg.n - 2].rec->kind, PL_KIND_REVOKE);
+	for (int i = 0; i < 2; i++) {
+		lg.n--;
+		free(lg.e[lg.n].rec);
+	}
 	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
 }
 
@@ -253,7 +260,8 @@ static void test_doc_replay(void **state)
 
 	(void)state;
 	n = replay_doc();
-	assert_true(n >= 26);
+	assert_true(n >= 27);
+	assert_int_equal(lg.e[n - 1].rec->kind, PL_KIND_INDEX);
 	assert_int_equal(lg.n, n);
 	/* The last example revoked kpa. */
 	assert_int_equal(status_of(&vkeys[KPA]), PL_KEY_REVOKED);
@@ -546,6 +554,37 @@ static void test_reply_and_refs(void **state)
 	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Later.\n");
 	ref(r, PL_ROLE_CITES, ex(23));
 	expect(r, PL_ERULE, "cites a record from a later time");
+}
+
+/* An index record (27 of the examples): the exchange's, chained, and in no thread. */
+static void test_index_rules(void **state)
+{
+	struct pl_record *r;
+
+	(void)state;
+	replay_doc();
+	assert_int_equal(ex(27)->rec->kind, PL_KIND_INDEX);
+	r = mk(UNC, PL_KIND_STATEMENT, "2025-11-23T10:00:00Z");
+	r->cls = PL_CLASS_STATEMENT;
+	r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Index.\n");
+	ref(r, PL_ROLE_CITES, ex(27));
+	expect(r, PL_ERULE, "a statement citing an index record");
+	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T10:00:00Z");
+	ref(r, PL_ROLE_SUBJECT, ex(27));
+	expect(r, PL_ERULE, "a receive of an index record");
+	r = mk(EX, PL_KIND_INDEX, "2025-11-23T10:00:00Z");
+	memset(r->index_root, 0x5a, sizeof(r->index_root));
+	r->has |= PL_RECORD_HAS_ROOT;
+	expect(r, 0, "the next index record");
+	r = mk(EX, PL_KIND_INDEX, "2025-11-23T10:00:00Z");
+	r->has |= PL_RECORD_HAS_ROOT;
+	r->seq = 1;
+	r->has &= ~PL_RECORD_HAS_PREV;
+	expect(r, PL_ECHAIN, "an index record off the exchange's chain");
+	r = mk(EX, PL_KIND_INDEX, "2025-11-23T09:59:00Z");
+	r->has |= PL_RECORD_HAS_ROOT;
+	expect(r, PL_ECHAIN, "an index record before the exchange's head");
 }
 
 /* An answer or unanswered about one check, and what the rules must say of it. */
@@ -842,6 +881,6 @@ static void test_bad_input(void **state)
 
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
              cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
-             cmocka_unit_test(test_consult_and_check_rules),
+             cmocka_unit_test(test_index_rules), cmocka_unit_test(test_consult_and_check_rules),
              cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_chain_rules),
              cmocka_unit_test(test_bad_input))
