@@ -1,4 +1,4 @@
-/* A log audit: recompute the tree from every entry and re-check every record's rules. */
+/* A log audit: recompute the tree and the thread index from every entry, re-check every rule. */
 #include <parley/audit.h>
 
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 #include <parley/note.h>
 #include <parley/replay.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "banned.h"
@@ -54,6 +55,18 @@ struct audit {
 	struct pl_tlog_memstore *tree;
 	struct preopen *pre;
 	unsigned nthreads;
+	/*
+	 * The thread index recomputed from the entries (docs/index.md §8): the
+	 * references seen since the last update, one update at each `index`
+	 * record (or when the list is full: the root does not depend on the
+	 * batching), then its root against the record's.
+	 */
+	struct pl_tindex_memstore *imem;
+	struct pl_tindex *index;
+	struct pl_tindex_ref *refs; /* PL_TINDEX_MAX_BATCH */
+	size_t nrefs;
+	bool index_broken;  /* an update failed: no later root is compared */
+	uint64_t last_kind; /* the kind of the last entry opened, 0 for none */
 };
 
 static void fail_at(struct audit *a, bool is_record, uint64_t index, const uint8_t *id,
@@ -114,6 +127,81 @@ static void fail_open(struct audit *a, uint64_t index, const uint8_t *id, const 
 }
 
 /*
+ * Adds the pending references to the recomputed index. A failure (a key
+ * past PL_TINDEX_MAX_ENTRIES, which the exchange refuses at submission) is
+ * counted at the record at index; no later root can then be compared.
+ * Returns 0 or what stops the audit (PL_ENOMEM).
+ */
+static int index_flush(struct audit *a, uint64_t index, const uint8_t *id)
+{
+	int err = 0;
+
+	if (a->nrefs > 0 && !a->index_broken)
+		err = pl_tindex_update(a->index, a->refs, a->nrefs);
+	a->nrefs = 0;
+	if (err == PL_ENOMEM)
+		return err;
+	if (err) {
+		a->index_broken = true;
+		fail_at(a, true, index, id, "the thread index cannot be recomputed up to here: %s",
+		        pl_strerror(err));
+	}
+	return 0;
+}
+
+/*
+ * Lists the references of r (at index, id) for the index: each record id
+ * its `ref` lines name, once. Returns 0 or what stops the audit.
+ */
+static int index_refs(struct audit *a, const struct pl_record *r, uint64_t index,
+                      const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	int err = 0;
+
+	for (size_t i = 0; i < r->nrefs && i < PL_RECORD_MAX_REFS && err == 0; i++) {
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = memcmp(r->refs[k].id, r->refs[i].id, PL_RECORD_ID_BYTES) == 0;
+		if (again)
+			continue;
+		if (a->nrefs == PL_TINDEX_MAX_BATCH)
+			err = index_flush(a, index, id);
+		memcpy(a->refs[a->nrefs].key, r->refs[i].id, PL_HASH_BYTES);
+		memcpy(a->refs[a->nrefs].id, id, PL_HASH_BYTES);
+		a->refs[a->nrefs++].index = index;
+	}
+	return err;
+}
+
+/*
+ * An `index` record at index: the map of every record below it, recomputed,
+ * must have the root it names. A difference is named with the evidence: the
+ * index record (its log index and id) and both roots. Returns 0 or what
+ * stops the audit.
+ */
+static int index_check(struct audit *a, const struct pl_record *r, uint64_t index,
+                       const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	char want[PL_HASH_B64_LEN + 1], got[PL_HASH_B64_LEN + 1];
+	uint8_t root[PL_HASH_BYTES];
+	int err = index_flush(a, index, id);
+
+	if (err || a->index_broken)
+		return err;
+	a->res->indexes++;
+	pl_tindex_root(a->index, root);
+	if (memcmp(root, r->index_root, PL_HASH_BYTES) != 0) {
+		pl_b64_encode(want, root, PL_HASH_BYTES);
+		pl_b64_encode(got, r->index_root, PL_HASH_BYTES);
+		fail_at(a, true, index, id,
+		        "index: the thread index of the %" PRIu64
+		        " records below it has root %s, the record says %s",
+		        index, want, got);
+	}
+	return 0;
+}
+
+/*
  * Opens and judges the record at index, the bytes e[0..len) of its entry.
  * Returns 0 (counted, failure or not) or a PL_E... code that stops the audit.
  */
@@ -143,6 +231,10 @@ static int audit_record(struct audit *a, uint64_t index, const char *e, size_t l
 	}
 	if (r->kind >= 1 && r->kind <= PL_KIND_COUNT)
 		a->res->by_kind[r->kind]++;
+	a->last_kind = r->kind;
+	ret = r->kind == PL_KIND_INDEX ? index_check(a, r, index, id) : index_refs(a, r, index, id);
+	if (ret)
+		goto out;
 	if (strcmp(r->exchange, a->cp->origin) != 0) {
 		fail_at(a, true, index, id, "a record of the exchange '%s' in the log of '%s'",
 		        r->exchange, a->cp->origin);
@@ -337,6 +429,23 @@ out:
 	return err;
 }
 
+/* Opens the empty thread index the audit recomputes. Returns 0 or PL_ENOMEM. */
+static int index_open(struct audit *a)
+{
+	struct pl_tindex_store st;
+	int err;
+
+	a->refs = calloc(PL_TINDEX_MAX_BATCH, sizeof(*a->refs));
+	if (!a->refs)
+		return PL_ENOMEM;
+	err = pl_tindex_memstore_new(&a->imem);
+	if (!err) {
+		st = pl_tindex_memstore_store(a->imem);
+		err = pl_tindex_open(&a->index, &st);
+	}
+	return err;
+}
+
 int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
                  const struct pl_audit_source *src, struct pl_audit_result *res)
 {
@@ -356,6 +465,8 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 	err = a.pre ? pl_tlog_memstore_new(&a.tree) : PL_ENOMEM;
 	if (!err)
 		err = pl_replay_log_init(&a.log, log_key, 0);
+	if (!err)
+		err = index_open(&a);
 	if (err) {
 		err = error_at(&a, err, "%s", pl_strerror(err));
 		goto out;
@@ -366,10 +477,19 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 	if (err && err != PL_EMALFORMED)
 		goto out;
 	progress(&a, res->records, true);
+	/* Stores made before the index kind have none; once there is one, every checkpoint ends on
+	 * one. */
+	if (!err && res->by_kind[PL_KIND_INDEX] > 0 && a.last_kind != PL_KIND_INDEX)
+		fail_at(&a, false, 0, NULL,
+		        "the checkpoint's last entry (#%" PRIu64 ") is not an index record",
+		        cp->size - 1);
 	/* After a malformed bundle the rest of the tree cannot be rebuilt: no tree check. */
 	err = err ? 0 : audit_tree(&a);
 out:
 	free(a.pre);
+	pl_tindex_free(a.index);
+	pl_tindex_memstore_free(a.imem);
+	free(a.refs);
 	pl_tlog_memstore_free(a.tree);
 	pl_replay_log_release(&a.log);
 	return err;
