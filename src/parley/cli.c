@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <parley/encoding.h>
+#include <parley/limits.h>
 #include <parley/error.h>
 
 #include "banned.h"
@@ -47,58 +48,233 @@ void cli_getopt_reset(void)
 	opterr = 0; /* each verb prints its own message */
 }
 
-int cli_bad_option(const char *cmd, int c, char **argv)
+/* Most options of one verb, --help not counted. */
+#define CLI_OPTS_MAX 32
+/* The getopt_long() value of the long-only option i of a table. */
+#define CLI_LONG_VAL(i) (0x100 + (int)(i))
+/* The column where the options' descriptions start in --help, at the most. */
+#define CLI_HELP_COLUMN 24
+
+static bool opt_is_for(const struct cli_verb *v, const struct cli_opt *o)
+{
+	return !o->only || (o->only & v->bit);
+}
+
+static bool opt_takes_arg(const struct cli_opt *o)
+{
+	return o->kind != CLI_FLAG && o->kind != CLI_UNFLAG;
+}
+
+/* Formats "  -x, --name ARG" of o (of --help when o is NULL) into out; returns its width. */
+static int opt_head(char out[static 64], const struct cli_opt *o)
+{
+	if (!o)
+		return snprintf(out, 64, "  -h, --help");
+	if (o->short_name)
+		return snprintf(out, 64, "  -%c, --%s%s%s", o->short_name, o->name,
+		                o->arg ? " " : "", o->arg ? o->arg : "");
+	return snprintf(out, 64, "      --%s%s%s", o->name, o->arg ? " " : "",
+	                o->arg ? o->arg : "");
+}
+
+/* Writes one option's line: its head, then its text from column col, each '\n' indented. */
+static void opt_line(FILE *f, int col, const struct cli_opt *o, const char *text)
+{
+	char head[64];
+	int at = opt_head(head, o);
+
+	fputs(head, f);
+	if (at + 2 > col) {
+		fputc('\n', f);
+		at = 0;
+	}
+	fprintf(f, "%*s", col - at, "");
+	for (const char *p = text; *p; p++) {
+		fputc(*p, f);
+		if (*p == '\n')
+			fprintf(f, "%*s", col, "");
+	}
+	fputc('\n', f);
+}
+
+void cli_help(FILE *f, const struct cli_verb *v, const struct cli_opt *opts)
+{
+	char head[64];
+	int col = 14, w;
+
+	for (size_t i = 0; opts && opts[i].name; i++) {
+		w = opt_is_for(v, &opts[i]) ? opt_head(head, &opts[i]) + 2 : 0;
+		if (w > col && w <= CLI_HELP_COLUMN)
+			col = w;
+	}
+	fprintf(f, "usage: parley %s %s\n\n%s\nOptions:\n", v->name, v->synopsis, v->about);
+	for (size_t i = 0; opts && opts[i].name; i++) {
+		if (opt_is_for(v, &opts[i]))
+			opt_line(f, col, &opts[i], opts[i].help);
+	}
+	opt_line(f, col, NULL, "show this help");
+	if (v->status)
+		fprintf(f, "\n%s", v->status);
+}
+
+/* Takes the argument of option o. Returns -1 to go on, else the exit code. */
+static int opt_take(const struct cli_verb *v, const struct cli_opt *o, const char *arg)
+{
+	size_t len = arg ? strlen(arg) : 0;
+	const char *p;
+	uint64_t u;
+	int ret = -1;
+
+	switch (o->kind) {
+	case CLI_FLAG:
+	case CLI_UNFLAG:
+		*(bool *)o->to = o->kind == CLI_FLAG;
+		break;
+	case CLI_STR:
+		*(const char **)o->to = arg;
+		break;
+	case CLI_LIST:
+	case CLI_VKEY:
+		if (*o->n == o->max)
+			return cli_usage(v->name, "more than %llu --%s", (unsigned long long)o->max,
+			                 o->name);
+		if (o->kind == CLI_LIST)
+			((const char **)o->to)[*o->n] = arg;
+		else if (cli_vkey_arg(arg, &((struct pl_vkey *)o->to)[*o->n]))
+			return PL_EXIT_USAGE;
+		(*o->n)++;
+		break;
+	case CLI_UINT:
+		if (pl_parse_u64(&u, arg, len, o->max) != 0 || u < o->min)
+			return cli_usage(v->name, "--%s '%s': not a number from %llu to %llu",
+			                 o->name, arg, (unsigned long long)o->min,
+			                 (unsigned long long)o->max);
+		*(uint64_t *)o->to = u;
+		if (o->given)
+			*o->given = true;
+		break;
+	case CLI_CHOICE:
+		for (p = o->choices; p; p = strchr(p, '|'), p = p ? p + 1 : NULL) {
+			if (strncmp(p, arg, len) == 0 && (p[len] == '|' || p[len] == '\0')) {
+				*(const char **)o->to = arg;
+				return -1;
+			}
+		}
+		return cli_usage(v->name, "--%s '%s': one of %s", o->name, arg, o->choices);
+	case CLI_CALL:
+		ret = o->call(o->to, arg);
+		if (ret == 0)
+			ret = -1;
+		break;
+	}
+	return ret;
+}
+
+/* Says what getopt_long() returned c for ('?' or ':') and returns PL_EXIT_USAGE. */
+static int bad_option(const char *cmd, int c, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
 
 	if (c == ':')
-		cli_usage(cmd, "option '%s' needs an argument", arg);
-	else if (optopt)
-		cli_usage(cmd, "unknown option '-%c'", optopt);
-	else
-		cli_usage(cmd, "unknown option '%s'", arg);
-	return PL_EXIT_USAGE;
+		return cli_usage(cmd, "option '%s' needs an argument", arg);
+	if (optopt > 0 && optopt < 0x100)
+		return cli_usage(cmd, "unknown option '-%c'", optopt);
+	return cli_usage(cmd, "unknown option '%s'", arg);
 }
 
-int cli_operands(const char *cmd, int argc, char **argv, const char **id)
+int cli_parse(const struct cli_verb *v, const struct cli_opt *opts, int argc, char **argv,
+              const char **operand)
 {
-	if (id && argc - optind != 1)
-		return cli_usage(cmd, argc == optind ? "missing the record ID"
-		                                     : "more than one record ID");
-	if (!id && optind != argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	if (id)
-		*id = argv[optind];
-	return PL_EXIT_OK;
-}
-
-int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
-                          const char **profile, bool *json, const char **id)
-{
-	static const struct option opts[] = {
-	        {"profile", required_argument, NULL, 'P'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
+	struct option lo[CLI_OPTS_MAX + 2];
+	char shorts[3 * CLI_OPTS_MAX + 4] = ":h";
+	size_t nlo = 0, ns = 2, i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":P:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			*profile = optarg;
-			break;
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return PL_EXIT_OK;
-		default:
-			return cli_bad_option(cmd, c, argv);
+	for (i = 0; opts[i].name && nlo < CLI_OPTS_MAX; i++) {
+		if (!opt_is_for(v, &opts[i]))
+			continue;
+		lo[nlo].name = opts[i].name;
+		lo[nlo].has_arg = opt_takes_arg(&opts[i]) ? required_argument : no_argument;
+		lo[nlo].flag = NULL;
+		lo[nlo].val = opts[i].short_name ? opts[i].short_name : CLI_LONG_VAL(i);
+		nlo++;
+		if (opts[i].short_name) {
+			shorts[ns++] = opts[i].short_name;
+			if (opt_takes_arg(&opts[i]))
+				shorts[ns++] = ':';
 		}
 	}
-	return cli_operands(cmd, argc, argv, id) ? PL_EXIT_USAGE : -1;
+	shorts[ns] = '\0';
+	lo[nlo++] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[nlo] = (struct option){NULL, 0, NULL, 0};
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		int ret = -1;
+
+		if (c == 'h') {
+			cli_help(stdout, v, opts);
+			return PL_EXIT_OK;
+		}
+		for (i = 0; opts[i].name; i++) {
+			if (opt_is_for(v, &opts[i]) &&
+			    c == (opts[i].short_name ? opts[i].short_name : CLI_LONG_VAL(i)))
+				break;
+		}
+		if (c == '?' || c == ':' || !opts[i].name)
+			return bad_option(v->name, c, argv);
+		ret = opt_take(v, &opts[i], optarg);
+		if (ret >= 0)
+			return ret;
+	}
+	if (v->own_operands)
+		return -1;
+	if (v->operand && argc - optind != 1)
+		return cli_usage(v->name, argc == optind ? "missing the %s" : "more than one %s",
+		                 v->operand);
+	if (!v->operand && optind != argc)
+		return cli_usage(v->name, "unexpected argument '%s'", argv[optind]);
+	if (v->operand)
+		*operand = argv[optind];
+	return -1;
+}
+
+int cli_parse_profile_json(const struct cli_verb *v, int argc, char **argv, const char **profile,
+                           bool *json, const char **operand)
+{
+	const struct cli_opt opts[] = {
+	        CLI_OPT_PROFILE(profile),
+	        CLI_OPT_JSON(json, "print one JSON object instead of text"),
+	        {0},
+	};
+
+	return cli_parse(v, opts, argc, argv, operand);
+}
+
+int cli_sub(const char *verb, const struct cli_verb *v, const struct cli_opt *opts, int argc,
+            char **argv, const char *const *subs, size_t *which)
+{
+	char names[256];
+	size_t n = 0, len = 0;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		cli_help(stdout, v, opts);
+		return PL_EXIT_OK;
+	}
+	for (n = 0; subs[n]; n++) {
+		if (argc >= 2 && strcmp(argv[1], subs[n]) == 0) {
+			*which = n;
+			return -1;
+		}
+	}
+	names[0] = '\0';
+	for (size_t i = 0; i < n && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+		                        i == 0       ? ""
+		                        : i + 1 == n ? " or "
+		                                     : ", ",
+		                        subs[i]);
+	if (argc < 2)
+		return cli_usage(verb, "missing sub-command (%s)", names);
+	return cli_usage(verb, "unknown sub-command '%s' (%s)", argv[1], names);
 }
 
 int cli_read_fd(int fd, size_t max, struct pl_buf *out)

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include <parley/buf.h>
 #include <parley/key.h>
@@ -30,14 +32,8 @@ int cmd_keygen(int argc, char **argv);
 int cmd_note(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+/* send and every verb that authors a record: argv[0] says which. */
 int cmd_send(int argc, char **argv);
-int cmd_convey(int argc, char **argv);
-int cmd_decline(int argc, char **argv);
-int cmd_accept(int argc, char **argv);
-int cmd_refuse(int argc, char **argv);
-int cmd_statement(int argc, char **argv);
-int cmd_consult(int argc, char **argv);
-int cmd_advise(int argc, char **argv);
 int cmd_inbox(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_parties(int argc, char **argv);
@@ -68,27 +64,95 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
  */
 void cli_getopt_reset(void);
 
-/*
- * Reports what getopt_long() returned c ('?' or ':', the option string
- * starting with ':') complained about, and returns PL_EXIT_USAGE.
- */
-int cli_bad_option(const char *cmd, int c, char **argv);
+/* What an option takes, and where cli_parse() puts it (cli_opt.to). */
+enum cli_arg {
+	CLI_FLAG,   /* no argument: *(bool *)to = true */
+	CLI_UNFLAG, /* no argument: *(bool *)to = false */
+	CLI_STR,    /* a string: *(const char **)to (the last one given) */
+	CLI_LIST,   /* repeatable: ((const char **)to)[(*n)++], at most max */
+	CLI_UINT,   /* a whole number from min to max: *(uint64_t *)to, and *given = true */
+	CLI_CHOICE, /* one of the words of choices ("concur|object|noted"): *(const char **)to */
+	CLI_VKEY, /* repeatable, a verifier key (cli_vkey_arg()): ((struct pl_vkey *)to)[(*n)++] */
+	CLI_CALL, /* call(to, arg) returns 0, or an exit code after saying what is wrong */
+};
 
 /*
- * Checks the operands left after getopt_long(): with id non-NULL exactly one,
- * the record ID, stored in *id; otherwise none. Returns PL_EXIT_OK, or
- * PL_EXIT_USAGE after printing what is wrong.
+ * One option of a verb: its names, what it takes, where it goes and its line
+ * in --help. A verb's options are an array ended by an entry with no name.
  */
-int cli_operands(const char *cmd, int argc, char **argv, const char **id);
+struct cli_opt {
+	char short_name;  /* 0: a long option only */
+	const char *name; /* the long name, without "--" */
+	enum cli_arg kind;
+	void *to;
+	const char *arg;     /* the argument's name in --help ("DIR"); NULL for flags */
+	const char *help;    /* what it does; a '\n' continues on an indented line */
+	size_t *n;           /* CLI_LIST, CLI_VKEY: how many were given */
+	bool *given;         /* CLI_UINT (optional): set when the option is given */
+	uint64_t min, max;   /* CLI_UINT: the bounds; CLI_LIST, CLI_VKEY: max is the most */
+	const char *choices; /* CLI_CHOICE */
+	int (*call)(void *to, const char *arg); /* CLI_CALL */
+	unsigned only; /* 0: every verb; else the cli_verb.bit values that take it */
+};
+
+/* An option that takes no argument and sets *to (a bool) to true. */
+#define CLI_OPT_FLAG(s_, n_, to_, help_)                                                         \
+	{                                                                                        \
+		.short_name = (s_), .name = (n_), .kind = CLI_FLAG, .to = (to_), .help = (help_) \
+	}
+/* An option that takes a string, kept in *to (a const char *). */
+#define CLI_OPT_STR(s_, n_, to_, arg_, help_)                                                  \
+	{                                                                                      \
+		.short_name = (s_), .name = (n_), .kind = CLI_STR, .to = (to_), .arg = (arg_), \
+		.help = (help_)                                                                \
+	}
+/* The --profile option, the same in every verb that talks to an exchange. */
+#define CLI_OPT_PROFILE(p)                                                                      \
+	{                                                                                       \
+		.short_name = 'P', .name = "profile", .kind = CLI_STR, .to = (p), .arg = "DIR", \
+		.help = "the profile to use (default: $PARLEY_PROFILE, then\n~/.config/parley)" \
+	}
+/* The --json option; what says what is printed. */
+#define CLI_OPT_JSON(j, what)                                                                  \
+	{                                                                                      \
+		.short_name = 'j', .name = "json", .kind = CLI_FLAG, .to = (j), .help = (what) \
+	}
+
+/* One verb's command line and its --help text. */
+struct cli_verb {
+	const char *name;     /* as typed, in messages and the usage line: "send", "log audit" */
+	const char *synopsis; /* the usage line after "usage: parley NAME " (may go on lines) */
+	const char *about;    /* what it does, paragraphs ending in a newline */
+	const char *status;   /* its exit status paragraph, or NULL */
+	const char *operand;  /* the one operand ("record ID", "dossier FILE"), or NULL: none */
+	unsigned bit;         /* which verb of a shared option table (cli_opt.only) */
+	bool own_operands;    /* the verb checks its operands itself, from argv[optind] */
+};
 
 /*
- * Parses the options of a verb that takes only --profile, --json and --help
- * (help is its --help text), then its operands as cli_operands() does (id:
- * where the one record ID goes, or NULL for none). Returns -1 to go on;
- * otherwise the verb's exit code (0 after --help).
+ * Parses a verb's options (argv[0] is the verb) against opts, then its
+ * operand: with v->operand exactly one, stored in *operand; otherwise none.
+ * --help prints the help made of v and opts. Returns -1 to go on; otherwise
+ * the exit code (0 after --help, 2 after saying what is wrong).
  */
-int cli_profile_json_opts(const char *cmd, const char *help, int argc, char **argv,
-                          const char **profile, bool *json, const char **id);
+int cli_parse(const struct cli_verb *v, const struct cli_opt *opts, int argc, char **argv,
+              const char **operand);
+
+/* cli_parse() for a verb whose only options are --profile and --json (one JSON object). */
+int cli_parse_profile_json(const struct cli_verb *v, int argc, char **argv, const char **profile,
+                           bool *json, const char **operand);
+
+/* Prints the --help text of v with its options to f. */
+void cli_help(FILE *f, const struct cli_verb *v, const struct cli_opt *opts);
+
+/*
+ * For verb, which has sub-commands (argv[1], one of subs, NULL-terminated):
+ * "VERB --help" prints the help of v and opts and returns 0; a missing or
+ * unknown sub-command returns 2 after saying so. Returns -1 with *which the
+ * index of argv[1] in subs to go on.
+ */
+int cli_sub(const char *verb, const struct cli_verb *v, const struct cli_opt *opts, int argc,
+            char **argv, const char *const *subs, size_t *which);
 
 /*
  * Reads all of fd into out, at most max bytes. Returns 0, PL_ETOOBIG when the

@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,63 +23,46 @@
 #include "session.h"
 #include "banned.h"
 
-static const char agent_help[] =
-        "usage: parley agent [--profile DIR] [--once] [--poll] [--no-answer]\n"
-        "                    [--exec CMD [--exec-timeout SECONDS] [--exec-plaintext]]\n"
-        "                    [--warn-before DURATION]\n"
-        "\n"
-        "Runs for the party of the profile: follows its inbox (a stream of server-sent\n"
-        "events, or long polls when the exchange does not stream) and prints one line per\n"
-        "arriving record. When a send is made available to the party, the agent fetches\n"
-        "its payload, opens it with the party's key, checks it against the record's\n"
-        "commitment and keeps the opened copy in the local state; only then does it sign\n"
-        "and submit a `receive` record. A send's intermediary that is not one of the\n"
-        "payload's readers (sent with --no-readable-by-via) signs its receive unread:\n"
-        "the sealed message reached it, and it relays it blind. Content that does not\n"
-        "match its commitment, and content not sealed to a recipient, get no receive.\n"
-        "The draft of a consult naming the party is opened and kept the same way. A line\n"
-        "check addressed to the party is answered at once with an `answer` record (unless\n"
-        "--no-answer, or its deadline has passed). The\n"
-        "agent resumes where it stopped, reconnects with a bounded exponential backoff,\n"
-        "and exits cleanly on SIGINT or SIGTERM.\n"
-        "\n"
-        "Notifications: with --exec, CMD runs (by /bin/sh -c, the command exactly as\n"
-        "given) once for each arriving record that another party or the exchange\n"
-        "authored, after the agent acted on it, and once for each deadline warning. What\n"
-        "happened is in its environment only, never in the command: PARLEY_EVENT\n"
-        "(record or deadline), PARLEY_KIND, PARLEY_ID, PARLEY_AUTHOR, PARLEY_THREAD (the\n"
-        "record it acts on, answers or cites, else its own id), PARLEY_INDEX,\n"
-        "PARLEY_TIME, PARLEY_CLASS, PARLEY_DEADLINE, PARLEY_ROLE, PARLEY_SUMMARY,\n"
-        "PARLEY_PARTY and PARLEY_EXCHANGE. Its standard input is empty unless\n"
-        "--exec-plaintext; its output goes to the agent's standard error. A hook that\n"
-        "fails or outlives --exec-timeout (then killed) is reported and the agent goes\n"
-        "on. The agent warns (and runs the hook) once when the deadline of a send to\n"
-        "this party, or through it as intermediary, that it saw made available is\n"
-        "nearer than --warn-before and this party has recorded no decision on it\n"
-        "(accept or refuse; convey or decline).\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR   the profile to use (default: $PARLEY_PROFILE, then\n"
-        "                      ~/.config/parley)\n"
-        "      --once          process what is pending in the inbox, then exit\n"
-        "      --poll          long-poll the inbox instead of streaming it\n"
-        "      --no-answer     do not answer line checks (the exchange then logs them\n"
-        "                      as unanswered)\n"
-        "      --exec CMD      run CMD for each record and deadline warning (above)\n"
-        "      --exec-timeout SECONDS\n"
-        "                      kill a hook still running after SECONDS (1 to 3600,\n"
-        "                      default 10)\n"
-        "      --exec-plaintext\n"
-        "                      give the hook the opened content of a message or draft\n"
-        "                      on its standard input (by default it never sees it)\n"
-        "      --warn-before DURATION\n"
-        "                      warn this long before an undecided deadline, e.g. 30m,\n"
-        "                      2h, 1d (default 1h; 0s: never)\n"
-        "  -h, --help          show this help\n"
-        "\n"
-        "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
-        "histories or a receipt that does not hold; 2 usage or I/O error; 3 the exchange\n"
-        "refused the party.\n";
+static const struct cli_verb agent_verb = {
+        .name = "agent",
+        .synopsis = "[--profile DIR] [--once] [--poll] [--no-answer]\n"
+                    "                    [--exec CMD [--exec-timeout SECONDS] [--exec-plaintext]]\n"
+                    "                    [--warn-before DURATION]",
+        .about =
+                "Runs for the party of the profile: follows its inbox (a stream of server-sent\n"
+                "events, or long polls when the exchange does not stream) and prints one line per\n"
+                "arriving record. When a send is made available to the party, the agent fetches\n"
+                "its payload, opens it with the party's key, checks it against the record's\n"
+                "commitment and keeps the opened copy in the local state; only then does it sign\n"
+                "and submit a `receive` record. A send's intermediary that is not one of the\n"
+                "payload's readers (sent with --no-readable-by-via) signs its receive unread:\n"
+                "the sealed message reached it, and it relays it blind. Content that does not\n"
+                "match its commitment, and content not sealed to a recipient, get no receive.\n"
+                "The draft of a consult naming the party is opened and kept the same way. A line\n"
+                "check addressed to the party is answered at once with an `answer` record (unless\n"
+                "--no-answer, or its deadline has passed). The\n"
+                "agent resumes where it stopped, reconnects with a bounded exponential backoff,\n"
+                "and exits cleanly on SIGINT or SIGTERM.\n"
+                "\n"
+                "Notifications: with --exec, CMD runs (by /bin/sh -c, the command exactly as\n"
+                "given) once for each arriving record that another party or the exchange\n"
+                "authored, after the agent acted on it, and once for each deadline warning. What\n"
+                "happened is in its environment only, never in the command: PARLEY_EVENT\n"
+                "(record or deadline), PARLEY_KIND, PARLEY_ID, PARLEY_AUTHOR, PARLEY_THREAD (the\n"
+                "record it acts on, answers or cites, else its own id), PARLEY_INDEX,\n"
+                "PARLEY_TIME, PARLEY_CLASS, PARLEY_DEADLINE, PARLEY_ROLE, PARLEY_SUMMARY,\n"
+                "PARLEY_PARTY and PARLEY_EXCHANGE. Its standard input is empty unless\n"
+                "--exec-plaintext; its output goes to the agent's standard error. A hook that\n"
+                "fails or outlives --exec-timeout (then killed) is reported and the agent goes\n"
+                "on. The agent warns (and runs the hook) once when the deadline of a send to\n"
+                "this party, or through it as intermediary, that it saw made available is\n"
+                "nearer than --warn-before and this party has recorded no decision on it\n"
+                "(accept or refuse; convey or decline).\n",
+        .status =
+                "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
+                "histories or a receipt that does not hold; 2 usage or I/O error; 3 the exchange\n"
+                "refused the party.\n",
+};
 
 /* The inbox cursor of the agent in the local state (the inbox verb keeps its own). */
 #define AGENT_CURSOR "agent"
@@ -91,14 +73,6 @@ static const char agent_help[] =
 #define AGENT_QUEUE_MAX 64
 /* Pages of the inbox --once reads at most (each up to the exchange's page size). */
 #define AGENT_ONCE_PAGES 10000
-/* getopt_long values of the long-only options. */
-#define AGENT_OPT_ONCE      0x200
-#define AGENT_OPT_POLL      0x201
-#define AGENT_OPT_NO_ANSWER 0x202
-#define AGENT_OPT_EXEC      0x203
-#define AGENT_OPT_EXEC_TIME 0x204
-#define AGENT_OPT_EXEC_PT   0x205
-#define AGENT_OPT_WARN      0x206
 /* The hook's default and longest time limit; the default lead of a deadline warning, the longest.
  */
 #define AGENT_HOOK_TIMEOUT_S     10
@@ -726,90 +700,63 @@ static void handle_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* --exec CMD: a command, not an empty string. */
+static int take_exec(void *to, const char *arg)
+{
+	if (!arg[0])
+		return cli_usage("agent", "--exec needs a command");
+	*(const char **)to = arg;
+	return PL_EXIT_OK;
+}
+
+/* --warn-before DURATION. */
+static int take_warn_before(void *to, const char *arg)
+{
+	if (pl_duration_parse(to, arg, strlen(arg), AGENT_WARN_BEFORE_MAX) != 0)
+		return cli_usage("agent",
+		                 "--warn-before '%s': not a duration such as 30m, 2h or 1d, at "
+		                 "most 30d",
+		                 arg);
+	return PL_EXIT_OK;
+}
+
 int cmd_agent(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"profile", required_argument, NULL, 'P'},
-	        {"once", no_argument, NULL, AGENT_OPT_ONCE},
-	        {"poll", no_argument, NULL, AGENT_OPT_POLL},
-	        {"no-answer", no_argument, NULL, AGENT_OPT_NO_ANSWER},
-	        {"exec", required_argument, NULL, AGENT_OPT_EXEC},
-	        {"exec-timeout", required_argument, NULL, AGENT_OPT_EXEC_TIME},
-	        {"exec-plaintext", no_argument, NULL, AGENT_OPT_EXEC_PT},
-	        {"warn-before", required_argument, NULL, AGENT_OPT_WARN},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	/* Static: a session and the queue are large. */
 	static struct agent ag;
 	const char *profile = NULL;
 	bool once = false;
-	uint64_t v;
-	int c, ret, err;
+	uint64_t exec_timeout = AGENT_HOOK_TIMEOUT_S;
+	const struct cli_opt opts[] = {
+	        CLI_OPT_PROFILE(&profile),
+	        CLI_OPT_FLAG(0, "once", &once, "process what is pending in the inbox, then exit"),
+	        CLI_OPT_FLAG(0, "poll", &ag.poll, "long-poll the inbox instead of streaming it"),
+	        CLI_OPT_FLAG(
+	                0, "no-answer", &ag.no_answer,
+	                "do not answer line checks (the exchange then logs them\nas unanswered)"),
+	        {0, "exec", CLI_CALL, &ag.exec, "CMD",
+	         "run CMD for each record and deadline warning (above)", .call = take_exec},
+	        {0, "exec-timeout", CLI_UINT, &exec_timeout, "SECONDS",
+	         "kill a hook still running after SECONDS (1 to 3600,\ndefault 10)", .min = 1,
+	         .max = AGENT_HOOK_TIMEOUT_MAX_S},
+	        CLI_OPT_FLAG(0, "exec-plaintext", &ag.exec_plaintext,
+	                     "give the hook the opened content of a message or draft\non its "
+	                     "standard input "
+	                     "(by default it never sees it)"),
+	        {0, "warn-before", CLI_CALL, &ag.warn_before, "DURATION",
+	         "warn this long before an undecided deadline, e.g. 30m,\n2h, 1d (default 1h; 0s: "
+	         "never)",
+	         .call = take_warn_before},
+	        {0},
+	};
+	int ret, err;
 
 	memset(&ag, 0, sizeof(ag));
-	ag.exec_timeout = AGENT_HOOK_TIMEOUT_S;
 	ag.warn_before = AGENT_WARN_BEFORE_S;
-	while ((c = getopt_long(argc, argv, ":P:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			profile = optarg;
-			break;
-		case AGENT_OPT_ONCE:
-			once = true;
-			break;
-		case AGENT_OPT_POLL:
-			ag.poll = true;
-			break;
-		case AGENT_OPT_NO_ANSWER:
-			ag.no_answer = true;
-			break;
-		case AGENT_OPT_EXEC:
-			if (!optarg[0]) {
-				ret = cli_usage("agent", "--exec needs a command");
-				goto out;
-			}
-			ag.exec = optarg;
-			break;
-		case AGENT_OPT_EXEC_TIME:
-			if (pl_parse_u64(&v, optarg, strlen(optarg), AGENT_HOOK_TIMEOUT_MAX_S) !=
-			            0 ||
-			    v == 0) {
-				ret = cli_usage(
-				        "agent",
-				        "--exec-timeout '%s': not a number of seconds from 1 "
-				        "to %d",
-				        optarg, AGENT_HOOK_TIMEOUT_MAX_S);
-				goto out;
-			}
-			ag.exec_timeout = (unsigned)v;
-			break;
-		case AGENT_OPT_EXEC_PT:
-			ag.exec_plaintext = true;
-			break;
-		case AGENT_OPT_WARN:
-			if (pl_duration_parse(&ag.warn_before, optarg, strlen(optarg),
-			                      AGENT_WARN_BEFORE_MAX) != 0) {
-				ret = cli_usage(
-				        "agent",
-				        "--warn-before '%s': not a duration such as 30m, 2h "
-				        "or 1d, at most 30d",
-				        optarg);
-				goto out;
-			}
-			break;
-		case 'h':
-			fputs(agent_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("agent", c, argv);
-			goto out;
-		}
-	}
-	ret = cli_operands("agent", argc, argv, NULL);
-	if (ret)
+	ret = cli_parse(&agent_verb, opts, argc, argv, NULL);
+	if (ret >= 0)
 		goto out;
+	ag.exec_timeout = (unsigned)exec_timeout;
 	if (!ag.exec && ag.exec_plaintext) {
 		ret = cli_usage("agent", "--exec-plaintext needs --exec");
 		goto out;

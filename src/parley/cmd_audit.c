@@ -1,7 +1,6 @@
 /* parley log audit: fetch the whole log, recompute its tree, and re-check every record's rules. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +19,26 @@
 #include "session.h"
 #include "banned.h"
 
-static const char audit_help[] =
-        "usage: parley log audit [--profile DIR] [--json]\n"
-        "\n"
-        "Audits the whole log of the exchange, as a member or a designated auditor: fetches\n"
-        "the checkpoint (verified with the pinned log key and checked for consistency\n"
-        "with the last one seen), every entry bundle and every hash tile; recomputes the\n"
-        "Merkle tree from the entries and compares every tile and the root with what the\n"
-        "exchange serves and signed; then opens every record in log order (grammar,\n"
-        "signatures against the directory built from the log's own register and revoke\n"
-        "records) and re-checks the rules the exchange enforces (chains, references,\n"
-        "who may act on what, once, in which order); recomputes the thread index from\n"
-        "every record's references and compares its root with every index record's.\n"
-        "Prints the counts and the first\n"
-        "failure with its log index and reason. Shows a progress bar on standard error\n"
-        "when it is a terminal.\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR   the profile to use (default: $PARLEY_PROFILE, then\n"
-        "                      ~/.config/parley)\n"
-        "  -j, --json          print one JSON object instead of text\n"
-        "  -h, --help          show this help\n"
-        "\n"
-        "Exit status: 0 the whole log holds; 1 something does not (a tile, the root, a\n"
-        "record's signature, chain or rules, or two histories); 2 usage or I/O error;\n"
-        "3 the exchange refused (e.g. not a member).\n";
+static const struct cli_verb log_audit_verb = {
+        .name = "log audit",
+        .synopsis = "[--profile DIR] [--json]",
+        .about = "Audits the whole log of the exchange, as a member or a designated auditor: "
+                 "fetches\n"
+                 "the checkpoint (verified with the pinned log key and checked for consistency\n"
+                 "with the last one seen), every entry bundle and every hash tile; recomputes the\n"
+                 "Merkle tree from the entries and compares every tile and the root with what the\n"
+                 "exchange serves and signed; then opens every record in log order (grammar,\n"
+                 "signatures against the directory built from the log's own register and revoke\n"
+                 "records) and re-checks the rules the exchange enforces (chains, references,\n"
+                 "who may act on what, once, in which order); recomputes the thread index from\n"
+                 "every record's references and compares its root with every index record's.\n"
+                 "Prints the counts and the first\n"
+                 "failure with its log index and reason. Shows a progress bar on standard error\n"
+                 "when it is a terminal.\n",
+        .status = "Exit status: 0 the whole log holds; 1 something does not (a tile, the root, a\n"
+                  "record's signature, chain or rules, or two histories); 2 usage or I/O error;\n"
+                  "3 the exchange refused (e.g. not a member).\n",
+};
 
 struct audit {
 	struct session s;
@@ -256,7 +250,7 @@ int cmd_log_audit(int argc, char **argv)
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	ret = cli_profile_json_opts("log audit", audit_help, argc, argv, &profile, &a.json, NULL);
+	ret = cli_parse_profile_json(&log_audit_verb, argc, argv, &profile, &a.json, NULL);
 	if (ret >= 0)
 		goto out;
 	a.progress = isatty(STDERR_FILENO) == 1;

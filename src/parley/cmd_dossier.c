@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,68 +27,46 @@
 #include "session.h"
 #include "banned.h"
 
-static const char dossier_help[] =
-        "usage: parley dossier ID --output FILE [--disclose ID ...] [--wait SECONDS]\n"
-        "                      [--profile DIR]\n"
-        "\n"
-        "Exports the dossier of the thread of record ID (its id or a unique prefix of at\n"
-        "least 8 hex digits; for a record that acts on a send, consultation or check,\n"
-        "the thread of that one): one file of offline evidence that 'parley verify'\n"
-        "checks without the exchange (docs/dossier.md). It holds the exchange's latest\n"
-        "checkpoint, checked with the pinned log key and for consistency with the last\n"
-        "one seen, with every cosignature it carries; every log entry from the subject\n"
-        "up to that checkpoint (each entry bundle checked against its hash tile) and\n"
-        "the hashes that tie them to the checkpoint's root; the earlier records the\n"
-        "thread needs (register records, chain anchors, records referred to), each\n"
-        "with its inclusion proof computed from the hash tiles; and the plaintexts\n"
-        "chosen with --disclose. The dossier is verified before it is written; FILE is\n"
-        "replaced atomically, mode 0644.\n"
-        "\n"
-        "Options:\n"
-        "  -o, --output FILE     where to write the dossier (required)\n"
-        "  -d, --disclose ID     disclose the content of record ID, a send or\n"
-        "                        consultation of the dossier this party can read, with\n"
-        "                        the salt of its commitment; may be repeated\n"
-        "  -w, --wait SECONDS    how long to wait, at most, for a checkpoint that covers\n"
-        "                        ID: an exchange with witnesses serves the newest\n"
-        "                        checkpoint they cosigned, which may not cover a record\n"
-        "                        just logged (0 to 3600, default 10)\n"
-        "  -P, --profile DIR     the profile to use (default: $PARLEY_PROFILE, then\n"
-        "                        ~/.config/parley)\n"
-        "  -h, --help            show this help\n"
-        "\n"
-        "Exit status: 0 written; 1 what the exchange gave does not verify, or no\n"
-        "checkpoint covered ID in time (nothing is written); 2 usage or I/O error; 3 the\n"
-        "exchange refused.\n";
+static const struct cli_verb dossier_verb = {
+        .name = "dossier",
+        .synopsis = "ID --output FILE [--disclose ID ...] [--wait SECONDS]\n"
+                    "                      [--profile DIR]",
+        .about = "Exports the dossier of the thread of record ID (its id or a unique prefix of at\n"
+                 "least 8 hex digits; for a record that acts on a send, consultation or check,\n"
+                 "the thread of that one): one file of offline evidence that 'parley verify'\n"
+                 "checks without the exchange (docs/dossier.md). It holds the exchange's latest\n"
+                 "checkpoint, checked with the pinned log key and for consistency with the last\n"
+                 "one seen, with every cosignature it carries; every log entry from the subject\n"
+                 "up to that checkpoint (each entry bundle checked against its hash tile) and\n"
+                 "the hashes that tie them to the checkpoint's root; the earlier records the\n"
+                 "thread needs (register records, chain anchors, records referred to), each\n"
+                 "with its inclusion proof computed from the hash tiles; and the plaintexts\n"
+                 "chosen with --disclose. The dossier is verified before it is written; FILE is\n"
+                 "replaced atomically, mode 0644.\n",
+        .status =
+                "Exit status: 0 written; 1 what the exchange gave does not verify, or no\n"
+                "checkpoint covered ID in time (nothing is written); 2 usage or I/O error; 3 the\n"
+                "exchange refused.\n",
+        .operand = "record ID",
+};
 
-static const char verify_help[] =
-        "usage: parley verify FILE [--log-key VKEY] [--witness VKEY ... [--quorum N]]\n"
-        "                          [--html OUT] [--json]\n"
-        "\n"
-        "Verifies a dossier offline, with no network, profile or local state\n"
-        "(docs/dossier.md): the checkpoint's signature by the log key and the\n"
-        "witnesses' cosignatures; that the window holds every log entry from the\n"
-        "subject up to the checkpoint; the inclusion proof of every earlier record;\n"
-        "every record's signatures, every key's chain and the rules over the thread;\n"
-        "every disclosed plaintext against its commitment. Then prints the timeline\n"
-        "and the verdicts, each saying what it rests on. FILE may be '-' for standard\n"
-        "input. VKEY is a verifier key (name+keyid+base64) or a file holding one.\n"
-        "\n"
-        "Options:\n"
-        "  -l, --log-key VKEY    the exchange's published log key; without it the key\n"
-        "                        named in the dossier is used, which shows only that\n"
-        "                        the dossier is consistent with itself\n"
-        "  -w, --witness VKEY    a witness's cosignature key; may be repeated\n"
-        "  -q, --quorum N        how many of the given witnesses must have cosigned\n"
-        "                        (default: all of them)\n"
-        "  -H, --html OUT        also write the timeline and verdicts as one standalone\n"
-        "                        HTML page (no script, no external asset) to OUT\n"
-        "  -j, --json            print one JSON object instead of text\n"
-        "  -h, --help            show this help\n"
-        "\n"
-        "Exit status: 0 the dossier verifies; 1 it is a dossier but some evidence in it\n"
-        "does not hold, tampered or wrong (one line names it and why); 2 not a dossier\n"
-        "at all, usage or I/O error.\n";
+static const struct cli_verb verify_verb = {
+        .name = "verify",
+        .synopsis = "FILE [--log-key VKEY] [--witness VKEY ... [--quorum N]]\n"
+                    "                          [--html OUT] [--json]",
+        .about = "Verifies a dossier offline, with no network, profile or local state\n"
+                 "(docs/dossier.md): the checkpoint's signature by the log key and the\n"
+                 "witnesses' cosignatures; that the window holds every log entry from the\n"
+                 "subject up to the checkpoint; the inclusion proof of every earlier record;\n"
+                 "every record's signatures, every key's chain and the rules over the thread;\n"
+                 "every disclosed plaintext against its commitment. Then prints the timeline\n"
+                 "and the verdicts, each saying what it rests on. FILE may be '-' for standard\n"
+                 "input. VKEY is a verifier key (name+keyid+base64) or a file holding one.\n",
+        .status = "Exit status: 0 the dossier verifies; 1 it is a dossier but some evidence in it\n"
+                  "does not hold, tampered or wrong (one line names it and why); 2 not a dossier\n"
+                  "at all, usage or I/O error.\n",
+        .operand = "dossier FILE",
+};
 
 /* Bytes of the one-line reason pl_dossier_verify() gives. */
 #define WHY_MAX 2048
@@ -575,57 +552,30 @@ static void export_release(struct export *e)
 
 int cmd_dossier(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"output", required_argument, NULL, 'o'},
-	        {"disclose", required_argument, NULL, 'd'},
-	        {"wait", required_argument, NULL, 'w'},
-	        {"profile", required_argument, NULL, 'P'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	/* Static: the session, the checkpoint and the disclosures are large. */
 	static struct export e;
 	const char *profile = NULL, *id = NULL;
 	uint64_t wait_s = DOSSIER_WAIT_SECONDS;
-	int c, ret;
+	const struct cli_opt opts[] = {
+	        CLI_OPT_STR('o', "output", &e.output, "FILE",
+	                    "where to write the dossier (required)"),
+	        {'d', "disclose", CLI_LIST, e.disclose, "ID",
+	         "disclose the content of record ID, a send or\nconsultation of the dossier this "
+	         "party can read, with\nthe salt of its commitment; may be repeated",
+	         &e.ndisclose, .max = PL_DOSSIER_MAX_DISCLOSURES},
+	        {'w', "wait", CLI_UINT, &wait_s, "SECONDS",
+	         "how long to wait, at most, for a checkpoint that covers\nID: an exchange with "
+	         "witnesses serves the newest\ncheckpoint they cosigned, which may not cover a "
+	         "record\njust logged (0 to 3600, default 10)",
+	         .max = 3600},
+	        CLI_OPT_PROFILE(&profile),
+	        {0},
+	};
+	int ret;
 
 	memset(&e, 0, sizeof(e));
-	while ((c = getopt_long(argc, argv, ":o:d:w:P:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			e.output = optarg;
-			break;
-		case 'd':
-			if (e.ndisclose == PL_DOSSIER_MAX_DISCLOSURES) {
-				ret = cli_usage("dossier", "more than %d --disclose",
-				                PL_DOSSIER_MAX_DISCLOSURES);
-				goto out;
-			}
-			e.disclose[e.ndisclose++] = optarg;
-			break;
-		case 'w':
-			if (pl_parse_u64(&wait_s, optarg, strlen(optarg), 3600) != 0) {
-				ret = cli_usage("dossier",
-				                "--wait: not a number of seconds from 0 to "
-				                "3600: %s",
-				                optarg);
-				goto out;
-			}
-			break;
-		case 'P':
-			profile = optarg;
-			break;
-		case 'h':
-			fputs(dossier_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("dossier", c, argv);
-			goto out;
-		}
-	}
-	ret = cli_operands("dossier", argc, argv, &id);
-	if (ret)
+	ret = cli_parse(&dossier_verb, opts, argc, argv, &id);
+	if (ret >= 0)
 		goto out;
 	if (!e.output || !e.output[0]) {
 		ret = cli_usage("dossier", "missing --output FILE");
@@ -748,86 +698,53 @@ out:
 	return ret;
 }
 
+/* Checks that the keys given are of the right kinds. Returns an exit code. */
+static int check_keys(const struct verify_args *a)
+{
+	if (a->has_log_key && a->log_key.type != PL_SIGTYPE_ED25519)
+		return cli_usage("verify", "--log-key %s: not an Ed25519 log key", a->log_key.name);
+	for (size_t i = 0; i < a->nwitnesses; i++) {
+		if (a->witnesses[i].type != PL_SIGTYPE_COSIG_V1)
+			return cli_usage("verify",
+			                 "--witness %s: not a witness cosignature key "
+			                 "(c2sp.org/tlog-cosignature)",
+			                 a->witnesses[i].name);
+	}
+	return PL_EXIT_OK;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"log-key", required_argument, NULL, 'l'},
-	        {"witness", required_argument, NULL, 'w'},
-	        {"quorum", required_argument, NULL, 'q'},
-	        {"html", required_argument, NULL, 'H'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	/* Static: the key array is too large for a comfortable stack frame. */
 	static struct verify_args a;
-	int c, ret;
+	size_t nlog = 0;
+	const struct cli_opt opts[] = {
+	        {'l', "log-key", CLI_VKEY, &a.log_key, "VKEY",
+	         "the exchange's published log key; without it the key\nnamed in the dossier is "
+	         "used, which shows only that\nthe dossier is consistent with itself",
+	         &nlog, .max = 1},
+	        {'w', "witness", CLI_VKEY, a.witnesses, "VKEY",
+	         "a witness's cosignature key; may be repeated", &a.nwitnesses,
+	         .max = CLI_MAX_KEYS},
+	        {'q', "quorum", CLI_UINT, &a.quorum, "N",
+	         "how many of the given witnesses must have cosigned\n(default: all of them)",
+	         .given = &a.has_quorum, .max = CLI_MAX_KEYS},
+	        CLI_OPT_STR('H', "html", &a.html, "OUT",
+	                    "also write the timeline and verdicts as one standalone\nHTML page (no "
+	                    "script, no external asset) to OUT"),
+	        CLI_OPT_FLAG('j', "json", &a.json, "print one JSON object instead of text"),
+	        {0},
+	};
+	int ret;
 
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, ":l:w:q:H:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			if (a.has_log_key) {
-				ret = cli_usage("verify", "more than one --log-key");
-				goto out;
-			}
-			ret = cli_vkey_arg(optarg, &a.log_key);
-			if (ret)
-				goto out;
-			if (a.log_key.type != PL_SIGTYPE_ED25519) {
-				ret = cli_usage("verify", "--log-key %s: not an Ed25519 log key",
-				                a.log_key.name);
-				goto out;
-			}
-			a.has_log_key = true;
-			break;
-		case 'w':
-			if (a.nwitnesses == CLI_MAX_KEYS) {
-				ret = cli_usage("verify", "more than %d --witness", CLI_MAX_KEYS);
-				goto out;
-			}
-			ret = cli_vkey_arg(optarg, &a.witnesses[a.nwitnesses]);
-			if (ret)
-				goto out;
-			if (a.witnesses[a.nwitnesses].type != PL_SIGTYPE_COSIG_V1) {
-				ret = cli_usage("verify",
-				                "--witness %s: not a witness cosignature key "
-				                "(c2sp.org/tlog-cosignature)",
-				                a.witnesses[a.nwitnesses].name);
-				goto out;
-			}
-			a.nwitnesses++;
-			break;
-		case 'q':
-			if (pl_parse_u64(&a.quorum, optarg, strlen(optarg), CLI_MAX_KEYS)) {
-				ret = cli_usage("verify",
-				                "--quorum '%s': not a number from 0 to %d", optarg,
-				                CLI_MAX_KEYS);
-				goto out;
-			}
-			a.has_quorum = true;
-			break;
-		case 'H':
-			a.html = optarg;
-			break;
-		case 'j':
-			a.json = true;
-			break;
-		case 'h':
-			fputs(verify_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("verify", c, argv);
-			goto out;
-		}
-	}
-	if (argc - optind != 1) {
-		ret = cli_usage("verify", argc == optind ? "missing the dossier FILE"
-		                                         : "more than one dossier FILE");
+	ret = cli_parse(&verify_verb, opts, argc, argv, &a.file);
+	if (ret >= 0)
 		goto out;
-	}
-	a.file = argv[optind];
+	a.has_log_key = nlog == 1;
+	ret = check_keys(&a);
+	if (ret)
+		goto out;
 	if (a.has_quorum && a.quorum > a.nwitnesses) {
 		ret = cli_usage("verify", "--quorum %" PRIu64 " exceeds the %zu --witness given",
 		                a.quorum, a.nwitnesses);

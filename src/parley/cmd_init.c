@@ -2,7 +2,6 @@
 #include "session.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,42 +20,33 @@
 
 #include "banned.h"
 
-static const char init_help[] =
-        "usage: parley init --exchange URL --party NAME --key-dir DIR [--log-key VKEY]\n"
-        "           [--profile DIR] [--force]\n"
-        "\n"
-        "Makes the profile through which the other verbs act as party NAME on the\n"
-        "exchange at URL (http://host:port). The party's identity is read from DIR\n"
-        "(as 'parley keygen --party' writes it); the exchange's origin is its key\n"
-        "names'. The profile pins the exchange's log key: every checkpoint the\n"
-        "exchange hands over later must be signed by it and consistent with the last\n"
-        "one seen, or the verbs stop and say the exchange shows two histories (and\n"
-        "write both checkpoints, the evidence, to split-view-<time>.txt beside the\n"
-        "local state). Nothing is written until every check has passed: a failed init\n"
-        "leaves an existing profile and state as they were.\n"
-        "\n"
-        "Give the log key with --log-key (the exchange's operator publishes it; it is\n"
-        "the log.vkey of its data directory). Without it, the key is trusted on first\n"
-        "use: taken from the exchange itself, which is only as good as the network\n"
-        "path to it; this is said loudly, and the key should be checked out of band.\n"
-        "\n"
-        "The profile is written to the --profile directory, or $PARLEY_PROFILE, or\n"
-        "~/.config/parley. The local state (last checkpoint, chain head, inbox cursor,\n"
-        "opened messages) goes into the profile directory when it was named, else into\n"
-        "~/.local/share/parley/state.db ($XDG_DATA_HOME is honoured).\n"
-        "\n"
-        "Options:\n"
-        "  -x, --exchange URL   the exchange's base URL (http:// or https://)\n"
-        "  -p, --party NAME     the party this profile acts as\n"
-        "  -k, --key-dir DIR    the party's identity directory\n"
-        "  -l, --log-key VKEY   the exchange's log verifier key, or a file holding it\n"
-        "  -P, --profile DIR    the profile directory\n"
-        "  -f, --force          replace an existing profile\n"
-        "  -h, --help           show this help\n"
-        "\n"
-        "Exit status: 0 done; 1 the exchange's checkpoint does not verify with the log\n"
-        "key, the exchange shows two histories, or it registered the party with another\n"
-        "key; 2 usage or I/O error, the exchange unreachable; 3 the exchange refused.\n";
+static const struct cli_verb init_verb = {
+        .name = "init",
+        .synopsis = "--exchange URL --party NAME --key-dir DIR [--log-key VKEY]\n"
+                    "           [--profile DIR] [--force]",
+        .about = "Makes the profile through which the other verbs act as party NAME on the\n"
+                 "exchange at URL (http://host:port). The party's identity is read from DIR\n"
+                 "(as 'parley keygen --party' writes it); the exchange's origin is its key\n"
+                 "names'. The profile pins the exchange's log key: every checkpoint the\n"
+                 "exchange hands over later must be signed by it and consistent with the last\n"
+                 "one seen, or the verbs stop and say the exchange shows two histories (and\n"
+                 "write both checkpoints, the evidence, to split-view-<time>.txt beside the\n"
+                 "local state). Nothing is written until every check has passed: a failed init\n"
+                 "leaves an existing profile and state as they were.\n"
+                 "\n"
+                 "Give the log key with --log-key (the exchange's operator publishes it; it is\n"
+                 "the log.vkey of its data directory). Without it, the key is trusted on first\n"
+                 "use: taken from the exchange itself, which is only as good as the network\n"
+                 "path to it; this is said loudly, and the key should be checked out of band.\n"
+                 "\n"
+                 "The profile is written to the --profile directory, or $PARLEY_PROFILE, or\n"
+                 "~/.config/parley. The local state (last checkpoint, chain head, inbox cursor,\n"
+                 "opened messages) goes into the profile directory when it was named, else into\n"
+                 "~/.local/share/parley/state.db ($XDG_DATA_HOME is honoured).\n",
+        .status = "Exit status: 0 done; 1 the exchange's checkpoint does not verify with the log\n"
+                  "key, the exchange shows two histories, or it registered the party with another\n"
+                  "key; 2 usage or I/O error, the exchange unreachable; 3 the exchange refused.\n",
+};
 
 struct init_args {
 	const char *exchange, *party, *key_dir, *log_key, *profile;
@@ -492,51 +482,22 @@ out:
 
 int cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"exchange", required_argument, NULL, 'x'},
-	        {"party", required_argument, NULL, 'p'},
-	        {"key-dir", required_argument, NULL, 'k'},
-	        {"log-key", required_argument, NULL, 'l'},
-	        {"profile", required_argument, NULL, 'P'},
-	        {"force", no_argument, NULL, 'f'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	struct init_args a = {0};
+	const struct cli_opt opts[] = {
+	        CLI_OPT_STR('x', "exchange", &a.exchange, "URL",
+	                    "the exchange's base URL (http:// or https://)"),
+	        CLI_OPT_STR('p', "party", &a.party, "NAME", "the party this profile acts as"),
+	        CLI_OPT_STR('k', "key-dir", &a.key_dir, "DIR", "the party's identity directory"),
+	        CLI_OPT_STR('l', "log-key", &a.log_key, "VKEY",
+	                    "the exchange's log verifier key, or a file holding it"),
+	        CLI_OPT_PROFILE(&a.profile),
+	        CLI_OPT_FLAG('f', "force", &a.force, "replace an existing profile"),
+	        {0},
 	};
-	struct init_args a;
-	int c, ret;
+	int ret;
 
-	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, ":x:p:k:l:P:fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'x':
-			a.exchange = optarg;
-			break;
-		case 'p':
-			a.party = optarg;
-			break;
-		case 'k':
-			a.key_dir = optarg;
-			break;
-		case 'l':
-			a.log_key = optarg;
-			break;
-		case 'P':
-			a.profile = optarg;
-			break;
-		case 'f':
-			a.force = true;
-			break;
-		case 'h':
-			fputs(init_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("init", c, argv);
-			goto out;
-		}
-	}
-	ret = cli_operands("init", argc, argv, NULL);
-	if (ret)
+	ret = cli_parse(&init_verb, opts, argc, argv, NULL);
+	if (ret >= 0)
 		goto out;
 	if (!a.exchange || !a.party || !a.key_dir) {
 		ret = cli_usage("init", "needs --exchange, --party and --key-dir");

@@ -2,7 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,27 +15,23 @@
 
 #include "banned.h"
 
-static const char keygen_help[] =
-        "usage: parley keygen NAME [--out DIR]\n"
-        "       parley keygen --party NAME --exchange ORIGIN [--out DIR]\n"
-        "\n"
-        "The first form makes an Ed25519 signed-note key pair named NAME and writes\n"
-        "DIR/NAME.skey (the signer key, mode 0600) and DIR/NAME.vkey (the verifier\n"
-        "key); a '/' in NAME becomes '_' in the file names. It prints the verifier key.\n"
-        "\n"
-        "The second form makes the identity of party NAME (lowercase letters, digits\n"
-        "and '-') at the exchange ORIGIN: an Ed25519 signing key named ORIGIN/NAME in\n"
-        "DIR/NAME.skey (0600) and DIR/NAME.vkey, and an X25519 encryption key pair in\n"
-        "DIR/NAME.dkey (secret, 0600) and DIR/NAME.ekey (public). DIR is created\n"
-        "(0700) if missing. It prints the verifier key, then the encryption key.\n"
-        "\n"
-        "Existing files are never overwritten: if one exists, nothing is written.\n"
-        "\n"
-        "Options:\n"
-        "  -o, --out DIR          directory for the key files (default: .)\n"
-        "  -p, --party NAME       make a party identity named NAME\n"
-        "  -e, --exchange ORIGIN  the exchange the party belongs to (with --party)\n"
-        "  -h, --help             show this help\n";
+static const struct cli_verb keygen_verb = {
+        .name = "keygen",
+        .synopsis = "NAME [--out DIR]\n"
+                    "       parley keygen --party NAME --exchange ORIGIN [--out DIR]",
+        .own_operands = true,
+        .about = "The first form makes an Ed25519 signed-note key pair named NAME and writes\n"
+                 "DIR/NAME.skey (the signer key, mode 0600) and DIR/NAME.vkey (the verifier\n"
+                 "key); a '/' in NAME becomes '_' in the file names. It prints the verifier key.\n"
+                 "\n"
+                 "The second form makes the identity of party NAME (lowercase letters, digits\n"
+                 "and '-') at the exchange ORIGIN: an Ed25519 signing key named ORIGIN/NAME in\n"
+                 "DIR/NAME.skey (0600) and DIR/NAME.vkey, and an X25519 encryption key pair in\n"
+                 "DIR/NAME.dkey (secret, 0600) and DIR/NAME.ekey (public). DIR is created\n"
+                 "(0700) if missing. It prints the verifier key, then the encryption key.\n"
+                 "\n"
+                 "Existing files are never overwritten: if one exists, nothing is written.\n",
+};
 
 /* Room for any key text, reserved up front so that secret text is never copied by realloc. */
 #define KEY_TEXT_ROOM 1024
@@ -207,36 +203,19 @@ out:
 
 int cmd_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"out", required_argument, NULL, 'o'},
-	        {"party", required_argument, NULL, 'p'},
-	        {"exchange", required_argument, NULL, 'e'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	const char *dir = ".", *party = NULL, *exchange = NULL;
-	int c, ret;
+	const struct cli_opt opts[] = {
+	        CLI_OPT_STR('o', "out", &dir, "DIR", "directory for the key files (default: .)"),
+	        CLI_OPT_STR('p', "party", &party, "NAME", "make a party identity named NAME"),
+	        CLI_OPT_STR('e', "exchange", &exchange, "ORIGIN",
+	                    "the exchange the party belongs to (with --party)"),
+	        {0},
+	};
+	int ret;
 
-	while ((c = getopt_long(argc, argv, ":o:p:e:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			dir = optarg;
-			break;
-		case 'p':
-			party = optarg;
-			break;
-		case 'e':
-			exchange = optarg;
-			break;
-		case 'h':
-			fputs(keygen_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("keygen", c, argv);
-			goto out;
-		}
-	}
+	ret = cli_parse(&keygen_verb, opts, argc, argv, NULL);
+	if (ret >= 0)
+		goto out;
 	if (party) {
 		if (!exchange) {
 			ret = cli_usage("keygen", "--party needs --exchange ORIGIN");

@@ -1,7 +1,6 @@
 /* parley line availability: how often each end of a direct line answered its checks, verified. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,28 +18,22 @@
 #include "session.h"
 #include "banned.h"
 
-static const char line_help[] =
-        "usage: parley line availability LINE [--since DATE] [--profile DIR] [--json]\n"
-        "\n"
-        "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
-        "checks: the number N of checks since DATE, then per end \"answered K of N checks\n"
-        "since DATE (U unanswered, P pending)\", K + U + P = N, then the checks it left\n"
-        "unanswered. The counts come from the records themselves (each check, answer and\n"
-        "unanswered), each verified against the exchange's directory and proven included\n"
-        "under a checkpoint consistent with the one this client pinned; a check whose\n"
-        "window is still open, or whose unanswered the exchange has not logged yet, is\n"
-        "pending.\n"
-        "\n"
-        "Options:\n"
-        "  -s, --since DATE    count the checks made at or after DATE: YYYY-MM-DD (00:00\n"
-        "                      UTC) or YYYY-MM-DDTHH:MM:SSZ (default: every check)\n"
-        "  -P, --profile DIR   the profile to use (default: $PARLEY_PROFILE, then\n"
-        "                      ~/.config/parley)\n"
-        "  -j, --json          print one JSON object instead of text\n"
-        "  -h, --help          show this help\n"
-        "\n"
-        "Exit status: 0 shown; 1 a record, a proof or the checkpoint does not hold; 2\n"
-        "usage or I/O error; 3 the exchange refused (unknown line, not a member).\n";
+static const struct cli_verb line_verb = {
+        .name = "line availability",
+        .synopsis = "LINE [--since DATE] [--profile DIR] [--json]",
+        .about =
+                "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
+                "checks: the number N of checks since DATE, then per end \"answered K of N checks\n"
+                "since DATE (U unanswered, P pending)\", K + U + P = N, then the checks it left\n"
+                "unanswered. The counts come from the records themselves (each check, answer and\n"
+                "unanswered), each verified against the exchange's directory and proven included\n"
+                "under a checkpoint consistent with the one this client pinned; a check whose\n"
+                "window is still open, or whose unanswered the exchange has not logged yet, is\n"
+                "pending.\n",
+        .status = "Exit status: 0 shown; 1 a record, a proof or the checkpoint does not hold; 2\n"
+                  "usage or I/O error; 3 the exchange refused (unknown line, not a member).\n",
+        .operand = "LINE",
+};
 
 /* Pages of GET /lines/<name> read at most. */
 #define LINE_PAGES_MAX 100000
@@ -434,54 +427,42 @@ out:
 	return ret;
 }
 
-static int cmd_line_availability(int argc, char **argv)
+/* --since DATE. */
+static int take_since(void *to, const char *arg)
 {
-	static const struct option opts[] = {
-	        {"since", required_argument, NULL, 's'},
-	        {"profile", required_argument, NULL, 'P'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
+	struct line_report *lr = to;
+
+	if (parse_since(arg, &lr->since) != 0)
+		return cli_usage("line availability",
+		                 "--since: '%s' is not YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SSZ", arg);
+	lr->has_since = true;
+	return PL_EXIT_OK;
+}
+
+int cmd_line(int argc, char **argv)
+{
+	static const char *const subs[] = {"availability", NULL};
 	/* Static: a session holds large fixed-size members. */
 	static struct line_report lr;
 	const char *profile = NULL;
-	int c, ret;
+	const struct cli_opt opts[] = {
+	        {'s', "since", CLI_CALL, &lr, "DATE",
+	         "count the checks made at or after DATE: YYYY-MM-DD (00:00\nUTC) or "
+	         "YYYY-MM-DDTHH:MM:SSZ (default: every check)",
+	         .call = take_since},
+	        CLI_OPT_PROFILE(&profile),
+	        CLI_OPT_JSON(&lr.json, "print one JSON object instead of text"),
+	        {0},
+	};
+	size_t which;
+	int ret;
 
 	memset(&lr, 0, sizeof(lr));
-	while ((c = getopt_long(argc, argv, ":s:P:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (parse_since(optarg, &lr.since) != 0) {
-				ret = cli_usage("line availability",
-				                "--since: '%s' is not YYYY-MM-DD nor "
-				                "YYYY-MM-DDTHH:MM:SSZ",
-				                optarg);
-				goto out;
-			}
-			lr.has_since = true;
-			break;
-		case 'P':
-			profile = optarg;
-			break;
-		case 'j':
-			lr.json = true;
-			break;
-		case 'h':
-			fputs(line_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("line availability", c, argv);
-			goto out;
-		}
-	}
-	if (argc - optind != 1) {
-		ret = cli_usage("line availability",
-		                argc == optind ? "missing the LINE" : "more than one LINE");
+	ret = cli_sub("line", &line_verb, opts, argc, argv, subs, &which);
+	if (ret < 0)
+		ret = cli_parse(&line_verb, opts, argc - 1, argv + 1, &lr.line);
+	if (ret >= 0)
 		goto out;
-	}
-	lr.line = argv[optind];
 	if (!pl_record_name_is_valid(lr.line, strlen(lr.line))) {
 		ret = cli_usage("line availability", "'%s' is not a line name", lr.line);
 		goto out;
@@ -498,17 +479,4 @@ out:
 	session_close(&lr.s);
 	memset(&lr, 0, sizeof(lr));
 	return ret;
-}
-
-int cmd_line(int argc, char **argv)
-{
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(line_help, stdout);
-		return PL_EXIT_OK;
-	}
-	if (argc < 2)
-		return cli_usage("line", "missing sub-command (availability)");
-	if (strcmp(argv[1], "availability") != 0)
-		return cli_usage("line", "unknown sub-command '%s' (availability)", argv[1]);
-	return cmd_line_availability(argc - 1, argv + 1);
 }

@@ -1,7 +1,6 @@
 /* parley log: check evidence from a transparency log (c2sp.org/tlog-proof). */
 #include "cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,40 +15,31 @@
 
 #include "banned.h"
 
-static const char log_help[] =
-        "usage: parley log checkpoint [--profile DIR] [--json]\n"
-        "       parley log audit [--profile DIR] [--json]\n"
-        "       parley log verify-proof FILE --log-key VKEY [--origin ORIGIN]\n"
-        "           [--witness-key VKEY ... [--min-witnesses N]]\n"
-        "           (--entry ENTRYFILE | --leaf-hash BASE64)\n"
-        "\n"
-        "checkpoint fetches the exchange's latest checkpoint, verifies it with the\n"
-        "pinned log key and checks that it is consistent with the last one this client\n"
-        "saw ('parley log checkpoint --help').\n"
-        "\n"
-        "audit fetches the whole log, recomputes its tree from the entries, and checks\n"
-        "every record's signatures, chain and rules ('parley log audit --help').\n"
-        "\n"
-        "verify-proof checks a c2sp.org/tlog-proof read from FILE ('-' for standard\n"
-        "input): that its checkpoint is signed by the log key and states the log's\n"
-        "origin, and that the entry is at the proof's index in the tree the checkpoint\n"
-        "commits to. The entry is given as the file of its bytes (its RFC 6962 leaf\n"
-        "hash is computed) or as that leaf hash in base64. VKEY is a verifier key\n"
-        "(name+keyid+base64) or a file holding one. On success it prints one line.\n"
-        "\n"
-        "Options:\n"
-        "  -l, --log-key VKEY       the log's verifier key (required; may be repeated)\n"
-        "  -O, --origin ORIGIN      the origin the checkpoint must state (default: the\n"
-        "                           name of the log key)\n"
-        "  -w, --witness-key VKEY   a witness's cosignature key; may be repeated\n"
-        "  -m, --min-witnesses N    how many of the given witnesses must have cosigned\n"
-        "                           (default: all of them)\n"
-        "  -e, --entry ENTRYFILE    the entry, raw bytes ('-' for standard input)\n"
-        "  -H, --leaf-hash BASE64   the entry's leaf hash instead of the entry\n"
-        "  -h, --help               show this help\n"
-        "\n"
-        "Exit status: 0 the proof holds; 1 it does not (a signature, the inclusion path,\n"
-        "the origin or the witnesses); 2 usage, malformed input or I/O error.\n";
+static const struct cli_verb log_verb = {
+        .name = "log",
+        .synopsis = "checkpoint [--profile DIR] [--json]\n"
+                    "       parley log audit [--profile DIR] [--json]\n"
+                    "       parley log verify-proof FILE --log-key VKEY [--origin ORIGIN]\n"
+                    "           [--witness-key VKEY ... [--min-witnesses N]]\n"
+                    "           (--entry ENTRYFILE | --leaf-hash BASE64)",
+        .about = "checkpoint fetches the exchange's latest checkpoint, verifies it with the\n"
+                 "pinned log key and checks that it is consistent with the last one this client\n"
+                 "saw ('parley log checkpoint --help').\n"
+                 "\n"
+                 "audit fetches the whole log, recomputes its tree from the entries, and checks\n"
+                 "every record's signatures, chain and rules ('parley log audit --help').\n"
+                 "\n"
+                 "verify-proof checks a c2sp.org/tlog-proof read from FILE ('-' for standard\n"
+                 "input): that its checkpoint is signed by the log key and states the log's\n"
+                 "origin, and that the entry is at the proof's index in the tree the checkpoint\n"
+                 "commits to. The entry is given as the file of its bytes (its RFC 6962 leaf\n"
+                 "hash is computed) or as that leaf hash in base64. VKEY is a verifier key\n"
+                 "(name+keyid+base64) or a file holding one. On success it prints one line.\n",
+        .status =
+                "Exit status: 0 the proof holds; 1 it does not (a signature, the inclusion path,\n"
+                "the origin or the witnesses); 2 usage, malformed input or I/O error.\n",
+        .operand = "proof FILE",
+};
 
 struct verify_args {
 	const char *file;
@@ -209,107 +199,44 @@ out:
 	return ret;
 }
 
-static int add_key(const char *arg, struct pl_vkey *keys, size_t *n)
-{
-	int ret = PL_EXIT_USAGE;
-
-	if (*n == CLI_MAX_KEYS) {
-		cli_usage("log", "more than %d keys of one kind", CLI_MAX_KEYS);
-		goto out;
-	}
-	ret = cli_vkey_arg(arg, &keys[*n]);
-	if (ret == PL_EXIT_OK)
-		(*n)++;
-out:
-	return ret;
-}
-
 int cmd_log(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"log-key", required_argument, NULL, 'l'},
-	        {"origin", required_argument, NULL, 'O'},
-	        {"witness-key", required_argument, NULL, 'w'},
-	        {"min-witnesses", required_argument, NULL, 'm'},
-	        {"entry", required_argument, NULL, 'e'},
-	        {"leaf-hash", required_argument, NULL, 'H'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
+	static const char *const subs[] = {"audit", "checkpoint", "verify-proof", NULL};
+	static int (*const run[])(int, char **) = {cmd_log_audit, cmd_log_checkpoint, NULL};
 	/* Static: two key arrays are too large for a comfortable stack frame. */
 	static struct verify_args a;
-	int c, ret;
+	const struct cli_opt opts[] = {
+	        {'l', "log-key", CLI_VKEY, a.logkeys, "VKEY",
+	         "the log's verifier key (required; may be repeated)", &a.nlogkeys,
+	         .max = CLI_MAX_KEYS},
+	        CLI_OPT_STR('O', "origin", &a.origin, "ORIGIN",
+	                    "the origin the checkpoint must state (default: the\nname of the log "
+	                    "key)"),
+	        {'w', "witness-key", CLI_VKEY, a.witkeys, "VKEY",
+	         "a witness's cosignature key; may be repeated", &a.nwitkeys, .max = CLI_MAX_KEYS},
+	        {'m', "min-witnesses", CLI_UINT, &a.min_witnesses, "N",
+	         "how many of the given witnesses must have cosigned\n(default: all of them)",
+	         .given = &a.has_min, .max = CLI_MAX_KEYS},
+	        CLI_OPT_STR('e', "entry", &a.entry, "ENTRYFILE",
+	                    "the entry, raw bytes ('-' for standard input)"),
+	        CLI_OPT_STR('H', "leaf-hash", &a.leaf_b64, "BASE64",
+	                    "the entry's leaf hash instead of the entry"),
+	        {0},
+	};
+	size_t which;
+	int ret;
 
 	memset(&a, 0, sizeof(a));
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(log_help, stdout);
-		ret = PL_EXIT_OK;
+	ret = cli_sub("log", &log_verb, opts, argc, argv, subs, &which);
+	if (ret >= 0)
+		goto out;
+	if (run[which]) {
+		ret = run[which](argc - 1, argv + 1);
 		goto out;
 	}
-	if (argc < 2) {
-		ret = cli_usage("log", "missing sub-command (audit, checkpoint, verify-proof)");
+	ret = cli_parse(&log_verb, opts, argc - 1, argv + 1, &a.file);
+	if (ret >= 0)
 		goto out;
-	}
-	if (strcmp(argv[1], "checkpoint") == 0) {
-		ret = cmd_log_checkpoint(argc - 1, argv + 1);
-		goto out;
-	}
-	if (strcmp(argv[1], "audit") == 0) {
-		ret = cmd_log_audit(argc - 1, argv + 1);
-		goto out;
-	}
-	if (strcmp(argv[1], "verify-proof") != 0) {
-		ret = cli_usage("log", "unknown sub-command '%s' (audit, checkpoint, verify-proof)",
-		                argv[1]);
-		goto out;
-	}
-	argc--;
-	argv++;
-	while ((c = getopt_long(argc, argv, ":l:O:w:m:e:H:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			ret = add_key(optarg, a.logkeys, &a.nlogkeys);
-			if (ret)
-				goto out;
-			break;
-		case 'O':
-			a.origin = optarg;
-			break;
-		case 'w':
-			ret = add_key(optarg, a.witkeys, &a.nwitkeys);
-			if (ret)
-				goto out;
-			break;
-		case 'm':
-			if (pl_parse_u64(&a.min_witnesses, optarg, strlen(optarg), CLI_MAX_KEYS)) {
-				ret = cli_usage("log",
-				                "--min-witnesses '%s': not a number from 0 to %d",
-				                optarg, CLI_MAX_KEYS);
-				goto out;
-			}
-			a.has_min = true;
-			break;
-		case 'e':
-			a.entry = optarg;
-			break;
-		case 'H':
-			a.leaf_b64 = optarg;
-			break;
-		case 'h':
-			fputs(log_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("log", c, argv);
-			goto out;
-		}
-	}
-	if (argc - optind != 1) {
-		ret = cli_usage("log", argc == optind ? "missing the proof FILE"
-		                                      : "more than one proof FILE");
-		goto out;
-	}
-	a.file = argv[optind];
 	if (a.nlogkeys == 0) {
 		ret = cli_usage("log", "verify-proof needs --log-key");
 		goto out;

@@ -1,7 +1,6 @@
 /* parley note: sign a text read on stdin, or verify a signed note read on stdin. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,25 +10,21 @@
 
 #include "banned.h"
 
-static const char note_help[] =
-        "usage: parley note sign --key SKEYFILE < text > note\n"
-        "       parley note verify --key VKEY [--key VKEY ...] < note > text\n"
-        "\n"
-        "sign reads a text on standard input (UTF-8, ending in a newline, no control\n"
-        "characters but newlines) and writes it as a signed note (c2sp.org/signed-note)\n"
-        "signed by the Ed25519 signer key in SKEYFILE.\n"
-        "\n"
-        "verify reads a signed note on standard input and, when a signature by one of\n"
-        "the given keys verifies and none by them fails, prints the note's text. VKEY is\n"
-        "a verifier key (name+keyid+base64) or a file holding one. Signatures by other\n"
-        "keys are ignored.\n"
-        "\n"
-        "Options:\n"
-        "  -k, --key KEY   the signer key file (sign) or a verifier key (verify)\n"
-        "  -h, --help      show this help\n"
-        "\n"
-        "Exit status: 0 signed, or the note verifies; 1 it does not verify; 2 usage,\n"
-        "malformed input or I/O error.\n";
+static const struct cli_verb note_verb = {
+        .name = "note",
+        .synopsis = "sign --key SKEYFILE < text > note\n"
+                    "       parley note verify --key VKEY [--key VKEY ...] < note > text",
+        .about = "sign reads a text on standard input (UTF-8, ending in a newline, no control\n"
+                 "characters but newlines) and writes it as a signed note (c2sp.org/signed-note)\n"
+                 "signed by the Ed25519 signer key in SKEYFILE.\n"
+                 "\n"
+                 "verify reads a signed note on standard input and, when a signature by one of\n"
+                 "the given keys verifies and none by them fails, prints the note's text. VKEY is\n"
+                 "a verifier key (name+keyid+base64) or a file holding one. Signatures by other\n"
+                 "keys are ignored.\n",
+        .status = "Exit status: 0 signed, or the note verifies; 1 it does not verify; 2 usage,\n"
+                  "malformed input or I/O error.\n",
+};
 
 static int note_sign(const char *keyfile)
 {
@@ -116,69 +111,32 @@ out:
 
 int cmd_note(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"key", required_argument, NULL, 'k'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
+	static const char *const subs[] = {"sign", "verify", NULL};
 	static struct pl_vkey vkeys[CLI_MAX_KEYS];
 	const char *keyargs[CLI_MAX_KEYS];
-	const char *sub;
-	size_t nkeys = 0;
+	size_t nkeys = 0, which;
+	const struct cli_opt opts[] = {
+	        {'k', "key", CLI_LIST, keyargs, "KEY",
+	         "the signer key file (sign) or a verifier key (verify)", &nkeys,
+	         .max = CLI_MAX_KEYS},
+	        {0},
+	};
 	bool sign;
-	int c, ret;
+	int ret;
 
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(note_help, stdout);
-		ret = PL_EXIT_OK;
+	ret = cli_sub("note", &note_verb, opts, argc, argv, subs, &which);
+	if (ret < 0)
+		ret = cli_parse(&note_verb, opts, argc - 1, argv + 1, NULL);
+	if (ret >= 0)
 		goto out;
-	}
-	if (argc < 2) {
-		ret = cli_usage("note", "missing sub-command (sign or verify)");
-		goto out;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "sign") == 0) {
-		sign = true;
-	} else if (strcmp(sub, "verify") == 0) {
-		sign = false;
-	} else {
-		ret = cli_usage("note", "unknown sub-command '%s' (sign or verify)", sub);
-		goto out;
-	}
-	argc--;
-	argv++;
-	while ((c = getopt_long(argc, argv, ":k:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (sign && nkeys == 1) {
-				ret = cli_usage("note", "sign takes one --key");
-				goto out;
-			}
-			if (nkeys == CLI_MAX_KEYS) {
-				ret = cli_usage("note", "more than %d keys", CLI_MAX_KEYS);
-				goto out;
-			}
-			keyargs[nkeys++] = optarg;
-			break;
-		case 'h':
-			fputs(note_help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option("note", c, argv);
-			goto out;
-		}
-	}
-	ret = cli_operands("note", argc, argv, NULL);
-	if (ret)
-		goto out;
-	if (nkeys == 0) {
-		ret = cli_usage("note", "%s needs --key", sub);
+	sign = which == 0;
+	if (nkeys == 0 || (sign && nkeys > 1)) {
+		ret = cli_usage("note", sign && nkeys ? "sign takes one --key" : "%s needs --key",
+		                subs[which]);
 		goto out;
 	}
 	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "parley note %s: reading the %s from standard input\n", sub,
+		fprintf(stderr, "parley note %s: reading the %s from standard input\n", subs[which],
 		        sign ? "text" : "note");
 	if (sign) {
 		ret = note_sign(keyargs[0]);

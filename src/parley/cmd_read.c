@@ -1,7 +1,6 @@
 /* The verbs that read: inbox, show, parties, log checkpoint. Each checks what it reads. */
 #include "session.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,79 +15,12 @@
 
 #include "banned.h"
 
-static const char inbox_help[] =
-        "usage: parley inbox [--all] [--wait SECONDS] [--profile DIR] [--json]\n"
-        "\n"
-        "Lists the records this party should see that are new since the last call: the\n"
-        "sends and consultations addressed to it (as recipient, intermediary or ally),\n"
-        "what others and the exchange did about its own records, and public\n"
-        "statements. Every record is checked (its id, its author's signature against\n"
-        "the exchange's directory) before it is listed. One line per record:\n"
-        "\n"
-        "  INDEX ID TIME AUTHOR KIND DESCRIPTION\n"
-        "\n"
-        "with the first 16 hex digits of the id. Then the cursor moves past them.\n"
-        "\n"
-        "Options:\n"
-        "  -a, --all             list from the start of the log, not from the cursor\n"
-        "  -w, --wait SECONDS    wait up to SECONDS (at most 60) for a record to arrive\n"
-        "                        when there is none (default 0: do not wait)\n"
-        "  -P, --profile DIR     the profile directory\n"
-        "  -j, --json            print a JSON array of the records\n"
-        "  -h, --help            show this help\n";
-
-static const char show_help[] =
-        "usage: parley show ID [--profile DIR] [--json]\n"
-        "\n"
-        "Shows record ID (a full id or a unique prefix of at least 8 hex digits): its\n"
-        "log index, whether its inclusion proof holds under a checkpoint signed by the\n"
-        "pinned log key and consistent with the checkpoints seen before, the signed\n"
-        "record itself, and, when the record carries an encrypted payload this party\n"
-        "can read, the content, opened with this party's key and checked against the\n"
-        "record's commitment (a copy is kept in the local state).\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print a JSON object\n"
-        "  -h, --help         show this help\n"
-        "\n"
-        "Exit status: 0 the record and its proof hold; 1 the proof, a signature or the\n"
-        "content's commitment does not hold; 2 usage or I/O; 3 the exchange refused\n"
-        "(an unknown or ambiguous ID).\n";
-
-static const char parties_help[] =
-        "usage: parley parties [--profile DIR] [--json]\n"
-        "\n"
-        "Lists the exchange's directory: every party with its signing key and the\n"
-        "index of its register record, each checked against that record's signature\n"
-        "by the pinned log key.\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print a JSON array\n"
-        "  -h, --help         show this help\n";
-
-static const char checkpoint_help[] =
-        "usage: parley log checkpoint [--profile DIR] [--json]\n"
-        "\n"
-        "Fetches the exchange's latest checkpoint, verifies its signature with the\n"
-        "pinned log key, checks that it is consistent with the last checkpoint this\n"
-        "client saw (a consistency proof from the exchange; the same size must have\n"
-        "the same root), keeps it as the last seen, and prints the origin, the tree\n"
-        "size and the root hash. If the exchange shows two histories it says so,\n"
-        "prints both checkpoints, and exits 1.\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print a JSON object\n"
-        "  -h, --help         show this help\n";
-
 /* Arguments common to the read verbs. */
 struct read_args {
 	const char *profile;
 	bool json;
 	bool all;
-	unsigned wait;
+	uint64_t wait;
 	const char *id;
 };
 
@@ -133,7 +65,7 @@ static int run_inbox(const struct read_args *a)
 	struct pl_client_list l;
 	json_t *arr = NULL;
 	uint64_t cursor = 0;
-	unsigned wait = a->wait;
+	unsigned wait = (unsigned)a->wait;
 	bool opened = false;
 	int ret, err;
 
@@ -443,88 +375,85 @@ out:
 	return ret;
 }
 
-/* Parses the options of a read verb. takes_id: one positional ID. Returns an exit code, or -1
- * to go on. */
-static int parse(int argc, char **argv, const char *cmd, const char *help, bool inbox,
-                 bool takes_id, struct read_args *a)
-{
-	static const struct option opts[] = {
-	        {"all", no_argument, NULL, 'a'},           {"wait", required_argument, NULL, 'w'},
-	        {"profile", required_argument, NULL, 'P'}, {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-	};
-	uint64_t v;
-	int c, ret = -1;
+/* The read verbs, as bits of cli_opt.only. */
+enum { V_INBOX = 1u << 0, V_SHOW = 1u << 1, V_PARTIES = 1u << 2, V_CHECKPOINT = 1u << 3 };
 
-	memset(a, 0, sizeof(*a));
-	while ((c = getopt_long(argc, argv, ":aw:P:jh", opts, NULL)) != -1) {
-		if ((c == 'a' || c == 'w') && !inbox) {
-			ret = cli_usage(cmd, "option '%s' is only for inbox", argv[optind - 1]);
-			goto out;
-		}
-		switch (c) {
-		case 'a':
-			a->all = true;
-			break;
-		case 'w':
-			if (pl_parse_u64(&v, optarg, strlen(optarg), PL_HTTP_POLL_MAX_SECONDS) !=
-			    0) {
-				ret = cli_usage(cmd,
-				                "--wait '%s': not a number of seconds from 0 to %d",
-				                optarg, PL_HTTP_POLL_MAX_SECONDS);
-				goto out;
-			}
-			a->wait = (unsigned)v;
-			break;
-		case 'P':
-			a->profile = optarg;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			ret = PL_EXIT_OK;
-			goto out;
-		default:
-			ret = cli_bad_option(cmd, c, argv);
-			goto out;
-		}
-	}
-	if (cli_operands(cmd, argc, argv, takes_id ? &a->id : NULL))
-		ret = PL_EXIT_USAGE;
-out:
-	return ret;
+static const struct cli_verb verbs[] = {
+        {"inbox", "[--all] [--wait SECONDS] [--profile DIR] [--json]",
+         "Lists the records this party should see that are new since the last call: the\n"
+         "sends and consultations addressed to it (as recipient, intermediary or ally),\n"
+         "what others and the exchange did about its own records, and public\n"
+         "statements. Every record is checked (its id, its author's signature against\n"
+         "the exchange's directory) before it is listed. One line per record:\n"
+         "\n"
+         "  INDEX ID TIME AUTHOR KIND DESCRIPTION\n"
+         "\n"
+         "with the first 16 hex digits of the id. Then the cursor moves past them.\n",
+         NULL, NULL, V_INBOX, false},
+        {"show", "ID [--profile DIR] [--json]",
+         "Shows record ID (a full id or a unique prefix of at least 8 hex digits): its\n"
+         "log index, whether its inclusion proof holds under a checkpoint signed by the\n"
+         "pinned log key and consistent with the checkpoints seen before, the signed\n"
+         "record itself, and, when the record carries an encrypted payload this party\n"
+         "can read, the content, opened with this party's key and checked against the\n"
+         "record's commitment (a copy is kept in the local state).\n",
+         "Exit status: 0 the record and its proof hold; 1 the proof, a signature or the\n"
+         "content's commitment does not hold; 2 usage or I/O; 3 the exchange refused\n"
+         "(an unknown or ambiguous ID).\n",
+         "record ID", V_SHOW, false},
+        {"parties", "[--profile DIR] [--json]",
+         "Lists the exchange's directory: every party with its signing key and the\n"
+         "index of its register record, each checked against that record's signature\n"
+         "by the pinned log key.\n",
+         NULL, NULL, V_PARTIES, false},
+        {"log checkpoint", "[--profile DIR] [--json]",
+         "Fetches the exchange's latest checkpoint, verifies its signature with the\n"
+         "pinned log key, checks that it is consistent with the last checkpoint this\n"
+         "client saw (a consistency proof from the exchange; the same size must have\n"
+         "the same root), keeps it as the last seen, and prints the origin, the tree\n"
+         "size and the root hash. If the exchange shows two histories it says so,\n"
+         "prints both checkpoints, and exits 1.\n",
+         NULL, NULL, V_CHECKPOINT, false},
+};
+
+/* Parses the arguments of read verb i and runs it with run. */
+static int read_verb(size_t i, int argc, char **argv, int (*run)(const struct read_args *))
+{
+	struct read_args a = {0};
+	const struct cli_opt opts[] = {
+	        {'a', "all", CLI_FLAG, &a.all, NULL,
+	         "list from the start of the log, not from the cursor", .only = V_INBOX},
+	        {'w', "wait", CLI_UINT, &a.wait, "SECONDS",
+	         "wait up to SECONDS (at most 60) for a record to arrive\n"
+	         "when there is none (default 0: do not wait)",
+	         .max = PL_HTTP_POLL_MAX_SECONDS, .only = V_INBOX},
+	        CLI_OPT_PROFILE(&a.profile),
+	        CLI_OPT_JSON(&a.json, i == 0   ? "print a JSON array of the records"
+	                              : i == 2 ? "print a JSON array"
+	                                       : "print a JSON object"),
+	        {0},
+	};
+	int ret = cli_parse(&verbs[i], opts, argc, argv, &a.id);
+
+	return ret >= 0 ? ret : run(&a);
 }
 
 int cmd_inbox(int argc, char **argv)
 {
-	struct read_args a;
-	int ret = parse(argc, argv, "inbox", inbox_help, true, false, &a);
-
-	return ret >= 0 ? ret : run_inbox(&a);
+	return read_verb(0, argc, argv, run_inbox);
 }
 
 int cmd_show(int argc, char **argv)
 {
-	struct read_args a;
-	int ret = parse(argc, argv, "show", show_help, false, true, &a);
-
-	return ret >= 0 ? ret : run_show(&a);
+	return read_verb(1, argc, argv, run_show);
 }
 
 int cmd_parties(int argc, char **argv)
 {
-	struct read_args a;
-	int ret = parse(argc, argv, "parties", parties_help, false, false, &a);
-
-	return ret >= 0 ? ret : run_parties(&a);
+	return read_verb(2, argc, argv, run_parties);
 }
 
 int cmd_log_checkpoint(int argc, char **argv)
 {
-	struct read_args a;
-	int ret = parse(argc, argv, "log checkpoint", checkpoint_help, false, false, &a);
-
-	return ret >= 0 ? ret : run_checkpoint(&a);
+	return read_verb(3, argc, argv, run_checkpoint);
 }

@@ -2,7 +2,6 @@
  */
 #include "session.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,173 +17,94 @@
 
 #include "banned.h"
 
-/* The options of the authoring verbs; each verb allows a subset. */
+/* The authoring verbs, as bits of cli_opt.only: each verb takes a subset of the options. */
 enum {
-	O_TO = 1u << 0,
-	O_VIA = 1u << 1,
-	O_CLASS = 1u << 2,
-	O_DEADLINE = 1u << 3,
-	O_REPLY_TO = 1u << 4,
-	O_BODY_FILE = 1u << 5,
-	O_READABLE = 1u << 6,
-	O_REASON = 1u << 7,
-	O_CITES = 1u << 8,
-	O_MEASURE = 1u << 9,
-	O_WITH = 1u << 10,
-	O_POSITION = 1u << 11,
+	V_SEND = 1u << 0,
+	V_CONVEY = 1u << 1,
+	V_DECLINE = 1u << 2,
+	V_ACCEPT = 1u << 3,
+	V_REFUSE = 1u << 4,
+	V_STATEMENT = 1u << 5,
+	V_CONSULT = 1u << 6,
+	V_ADVISE = 1u << 7,
 };
 
 /* Longest relative deadline: ten years. */
 #define DEADLINE_MAX_SECONDS (10LL * 366 * 86400)
 
-static const char send_help[] =
-        "usage: parley send --to PARTY... [--via PARTY] [--class message|proposal|letter]\n"
-        "           [--deadline TIME|+DURATION] [--reply-to ID] [--body-file FILE]\n"
-        "           [--no-readable-by-via] [--profile DIR] [--json]\n"
-        "\n"
-        "Sends a message, proposal or letter to the parties named with --to (1 to 16),\n"
-        "directly or through the intermediary named with --via. The body, read from\n"
-        "FILE or standard input, is encrypted end to end (docs/payloads.md) to this\n"
-        "party (so it can read it back and disclose it later), to every recipient,\n"
-        "and, unless --no-readable-by-via, to the intermediary: by default an\n"
-        "intermediary can read what it is asked to convey, so that its decision and\n"
-        "its receipt are about the content. The blob is uploaded, the record signed\n"
-        "and submitted, and the exchange's proof of it checked.\n"
-        "\n"
-        "TIME is RFC 3339 in UTC (2025-11-24T00:00:00Z); +DURATION counts from now in\n"
-        "s, m, h, d or w units (+90m, +7d, +1d12h). A reply (--reply-to) answers a\n"
-        "send this party received. It prints the kind, the record id, its log index\n"
-        "and the size of the checkpoint that proves it.\n"
-        "\n"
-        "Options:\n"
-        "  -t, --to PARTY           a recipient; repeat for several\n"
-        "  -v, --via PARTY          the intermediary\n"
-        "  -c, --class CLASS        message (default), proposal or letter\n"
-        "  -d, --deadline WHEN      reply by this time\n"
-        "  -r, --reply-to ID        the send this one answers (id or unique prefix)\n"
-        "  -b, --body-file FILE     the body ('-' or none: standard input)\n"
-        "      --readable-by-via    seal the body to the intermediary too (default)\n"
-        "      --no-readable-by-via the intermediary relays without reading\n"
-        "  -P, --profile DIR        the profile directory\n"
-        "  -j, --json               print the receipt as JSON\n"
-        "  -h, --help               show this help\n";
-
-static const char convey_help[] =
-        "usage: parley convey ID [--profile DIR] [--json]\n"
-        "\n"
-        "As the intermediary of send ID (a record id or a unique prefix of at least 8\n"
-        "hex digits), passes it on to its recipients. The exchange then makes it\n"
-        "available to them. Only the send's intermediary may convey it, once, before\n"
-        "its deadline; the exchange refuses otherwise (exit 3).\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print the receipt as JSON\n"
-        "  -h, --help         show this help\n";
-
-static const char decline_help[] =
-        "usage: parley decline ID --reason TEXT [--profile DIR] [--json]\n"
-        "\n"
-        "As the intermediary of send ID, declines to pass it on, for the reason given\n"
-        "(one line, at most 280 bytes, public in the record). A decline needs no\n"
-        "reading of the content.\n"
-        "\n"
-        "Options:\n"
-        "  -R, --reason TEXT  why (required)\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print the receipt as JSON\n"
-        "  -h, --help         show this help\n";
-
-static const char accept_help[] =
-        "usage: parley accept ID [--profile DIR] [--json]\n"
-        "\n"
-        "As a recipient of send ID, accepts it formally. Only after the exchange made\n"
-        "it available to this party, once, before its deadline.\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print the receipt as JSON\n"
-        "  -h, --help         show this help\n";
-
-static const char refuse_help[] =
-        "usage: parley refuse ID [--reason TEXT] [--profile DIR] [--json]\n"
-        "\n"
-        "As a recipient of send ID, refuses it formally, with an optional public reason\n"
-        "(one line, at most 280 bytes). A refusal need not open the content.\n"
-        "\n"
-        "Options:\n"
-        "  -R, --reason TEXT  why\n"
-        "  -P, --profile DIR  the profile directory\n"
-        "  -j, --json         print the receipt as JSON\n"
-        "  -h, --help         show this help\n";
-
-static const char statement_help[] =
-        "usage: parley statement [--cites ID...] [--measure] [--body-file FILE]\n"
-        "           [--profile DIR] [--json]\n"
-        "\n"
-        "Makes a public statement: the body, read from FILE or standard input, is in\n"
-        "the record itself, readable by everyone (at most 16 KiB of text; the first and\n"
-        "last lines not empty). --cites names records the statement refers to (up to\n"
-        "16); --measure marks it as the announcement of a measure.\n"
-        "\n"
-        "Options:\n"
-        "  -C, --cites ID           a record cited; repeat for several\n"
-        "  -m, --measure            class measure instead of statement\n"
-        "  -b, --body-file FILE     the body ('-' or none: standard input)\n"
-        "  -P, --profile DIR        the profile directory\n"
-        "  -j, --json               print the receipt as JSON\n"
-        "  -h, --help               show this help\n";
-
-static const char consult_help[] =
-        "usage: parley consult --with PARTY... [--deadline TIME|+DURATION]\n"
-        "           [--body-file FILE] [--profile DIR] [--json]\n"
-        "\n"
-        "Shows a draft to allies before acting on it: the draft, read from FILE or\n"
-        "standard input, is sealed to this party and the parties named with --with (1\n"
-        "to 16), who answer with 'parley advise'. --deadline asks for advice by then.\n"
-        "\n"
-        "Options:\n"
-        "  -W, --with PARTY         an ally consulted; repeat for several\n"
-        "  -d, --deadline WHEN      advise by this time\n"
-        "  -b, --body-file FILE     the draft ('-' or none: standard input)\n"
-        "  -P, --profile DIR        the profile directory\n"
-        "  -j, --json               print the receipt as JSON\n"
-        "  -h, --help               show this help\n";
-
-static const char advise_help[] =
-        "usage: parley advise ID --position concur|object|noted [--reason TEXT]\n"
-        "           [--profile DIR] [--json]\n"
-        "\n"
-        "Answers consultation ID as one of the allies it named: concur, object or\n"
-        "noted, with an optional public reason (one line, at most 280 bytes).\n"
-        "\n"
-        "Options:\n"
-        "  -o, --position POS  concur, object or noted (required)\n"
-        "  -R, --reason TEXT   why\n"
-        "  -P, --profile DIR   the profile directory\n"
-        "  -j, --json          print the receipt as JSON\n"
-        "  -h, --help          show this help\n";
-
-/* One verb of this file. */
+/* One verb of this file: its command line and the kind of record it authors. */
 struct verb_spec {
-	const char *name;
+	struct cli_verb v;
 	enum pl_record_kind kind;
-	unsigned allowed; /* O_ bits */
-	bool takes_id;    /* one positional record id */
-	const char *help;
 };
 
 static const struct verb_spec specs[] = {
-        {"send", PL_KIND_SEND,
-         O_TO | O_VIA | O_CLASS | O_DEADLINE | O_REPLY_TO | O_BODY_FILE | O_READABLE, false,
-         send_help},
-        {"convey", PL_KIND_CONVEY, 0, true, convey_help},
-        {"decline", PL_KIND_DECLINE, O_REASON, true, decline_help},
-        {"accept", PL_KIND_ACCEPT, 0, true, accept_help},
-        {"refuse", PL_KIND_REFUSE, O_REASON, true, refuse_help},
-        {"statement", PL_KIND_STATEMENT, O_CITES | O_MEASURE | O_BODY_FILE, false, statement_help},
-        {"consult", PL_KIND_CONSULT, O_WITH | O_DEADLINE | O_BODY_FILE, false, consult_help},
-        {"advise", PL_KIND_ADVISE, O_POSITION | O_REASON, true, advise_help},
+        {{"send",
+          "--to PARTY... [--via PARTY] [--class message|proposal|letter]\n"
+          "           [--deadline TIME|+DURATION] [--reply-to ID] [--body-file FILE]\n"
+          "           [--no-readable-by-via] [--profile DIR] [--json]",
+          "Sends a message, proposal or letter to the parties named with --to (1 to 16),\n"
+          "directly or through the intermediary named with --via. The body, read from\n"
+          "FILE or standard input, is encrypted end to end (docs/payloads.md) to this\n"
+          "party (so it can read it back and disclose it later), to every recipient,\n"
+          "and, unless --no-readable-by-via, to the intermediary: by default an\n"
+          "intermediary can read what it is asked to convey, so that its decision and\n"
+          "its receipt are about the content. The blob is uploaded, the record signed\n"
+          "and submitted, and the exchange's proof of it checked.\n"
+          "\n"
+          "TIME is RFC 3339 in UTC (2025-11-24T00:00:00Z); +DURATION counts from now in\n"
+          "s, m, h, d or w units (+90m, +7d, +1d12h). A reply (--reply-to) answers a\n"
+          "send this party received. It prints the kind, the record id, its log index\n"
+          "and the size of the checkpoint that proves it.\n",
+          NULL, NULL, V_SEND, false},
+         PL_KIND_SEND},
+        {{"convey", "ID [--profile DIR] [--json]",
+          "As the intermediary of send ID (a record id or a unique prefix of at least 8\n"
+          "hex digits), passes it on to its recipients. The exchange then makes it\n"
+          "available to them. Only the send's intermediary may convey it, once, before\n"
+          "its deadline; the exchange refuses otherwise (exit 3).\n",
+          NULL, "record ID", V_CONVEY, false},
+         PL_KIND_CONVEY},
+        {{"decline", "ID --reason TEXT [--profile DIR] [--json]",
+          "As the intermediary of send ID, declines to pass it on, for the reason given\n"
+          "(one line, at most 280 bytes, public in the record). A decline needs no\n"
+          "reading of the content.\n",
+          NULL, "record ID", V_DECLINE, false},
+         PL_KIND_DECLINE},
+        {{"accept", "ID [--profile DIR] [--json]",
+          "As a recipient of send ID, accepts it formally. Only after the exchange made\n"
+          "it available to this party, once, before its deadline.\n",
+          NULL, "record ID", V_ACCEPT, false},
+         PL_KIND_ACCEPT},
+        {{"refuse", "ID [--reason TEXT] [--profile DIR] [--json]",
+          "As a recipient of send ID, refuses it formally, with an optional public reason\n"
+          "(one line, at most 280 bytes). A refusal need not open the content.\n",
+          NULL, "record ID", V_REFUSE, false},
+         PL_KIND_REFUSE},
+        {{"statement",
+          "[--cites ID...] [--measure] [--body-file FILE]\n"
+          "           [--profile DIR] [--json]",
+          "Makes a public statement: the body, read from FILE or standard input, is in\n"
+          "the record itself, readable by everyone (at most 16 KiB of text; the first and\n"
+          "last lines not empty). --cites names records the statement refers to (up to\n"
+          "16); --measure marks it as the announcement of a measure.\n",
+          NULL, NULL, V_STATEMENT, false},
+         PL_KIND_STATEMENT},
+        {{"consult",
+          "--with PARTY... [--deadline TIME|+DURATION]\n"
+          "           [--body-file FILE] [--profile DIR] [--json]",
+          "Shows a draft to allies before acting on it: the draft, read from FILE or\n"
+          "standard input, is sealed to this party and the parties named with --with (1\n"
+          "to 16), who answer with 'parley advise'. --deadline asks for advice by then.\n",
+          NULL, NULL, V_CONSULT, false},
+         PL_KIND_CONSULT},
+        {{"advise",
+          "ID --position concur|object|noted [--reason TEXT]\n"
+          "           [--profile DIR] [--json]",
+          "Answers consultation ID as one of the allies it named: concur, object or\n"
+          "noted, with an optional public reason (one line, at most 280 bytes).\n",
+          NULL, "record ID", V_ADVISE, false},
+         PL_KIND_ADVISE},
 };
 
 /* What the command line asked for. */
@@ -193,7 +113,7 @@ struct author_args {
 	const char *profile;
 	bool json;
 	const char *id;
-	const char *to[PL_RECORD_MAX_TO + 1];
+	const char *to[PL_RECORD_MAX_TO];
 	size_t nto;
 	const char *via;
 	const char *cls;
@@ -202,7 +122,7 @@ struct author_args {
 	const char *body_file;
 	bool readable_by_via;
 	const char *reason;
-	const char *cites[PL_RECORD_MAX_REFS + 1];
+	const char *cites[PL_RECORD_MAX_REFS];
 	size_t ncites;
 	bool measure;
 	const char *position;
@@ -537,7 +457,7 @@ static int build(struct session *s, const struct author_args *a, struct pl_recor
 		ret = build_sealed(s, a, r, min_time, body, salt, sealed);
 		break;
 	default:
-		cli_error("%s: not a verb that authors records", a->spec->name);
+		cli_error("%s: not a verb that authors records", a->spec->v.name);
 		ret = PL_EXIT_USAGE;
 		break;
 	}
@@ -559,7 +479,7 @@ static int run(const struct author_args *a)
 	memset(&rc, 0, sizeof(rc));
 	pl_buf_init(&body, PL_BOX_MAX_BODY + 1);
 	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
-	ret = session_open(&s, a->spec->name, a->profile);
+	ret = session_open(&s, a->spec->v.name, a->profile);
 	if (ret)
 		goto out;
 	opened = true;
@@ -573,9 +493,9 @@ static int run(const struct author_args *a)
 	if (ret)
 		goto out;
 	if (a->id)
-		snprintf(what, sizeof(what), "the %s of %.16s", a->spec->name, a->id);
+		snprintf(what, sizeof(what), "the %s of %.16s", a->spec->v.name, a->id);
 	else
-		snprintf(what, sizeof(what), "the %s", a->spec->name);
+		snprintf(what, sizeof(what), "the %s", a->spec->v.name);
 	ret = session_submit(&s, r, min_time, what, &rc, &text);
 	if (ret)
 		goto out;
@@ -598,138 +518,14 @@ out:
 	return ret;
 }
 
-/* The getopt_long() table of every authoring verb; each verb allows a subset (O_ bits). */
-static const struct option opts[] = {
-        {"to", required_argument, NULL, 't'},
-        {"via", required_argument, NULL, 'v'},
-        {"class", required_argument, NULL, 'c'},
-        {"deadline", required_argument, NULL, 'd'},
-        {"reply-to", required_argument, NULL, 'r'},
-        {"body-file", required_argument, NULL, 'b'},
-        {"readable-by-via", no_argument, NULL, 'y'},
-        {"no-readable-by-via", no_argument, NULL, 'Y'},
-        {"reason", required_argument, NULL, 'R'},
-        {"cites", required_argument, NULL, 'C'},
-        {"measure", no_argument, NULL, 'm'},
-        {"with", required_argument, NULL, 'W'},
-        {"position", required_argument, NULL, 'o'},
-        {"profile", required_argument, NULL, 'P'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-};
-
-/*
- * Takes one option c of the verb cmd into a. Returns -1 to go on, else the
- * exit code to stop with (0 after --help).
- */
-static int take_option(struct author_args *a, int c, char **argv, const char *cmd)
-{
-	static const struct {
-		int c;
-		unsigned bit;
-	} need[] = {
-	        {'t', O_TO},       {'v', O_VIA},       {'c', O_CLASS},    {'d', O_DEADLINE},
-	        {'r', O_REPLY_TO}, {'b', O_BODY_FILE}, {'y', O_READABLE}, {'Y', O_READABLE},
-	        {'R', O_REASON},   {'C', O_CITES},     {'m', O_MEASURE},  {'W', O_WITH},
-	        {'o', O_POSITION},
-	};
-	int ret = -1;
-
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		if (need[i].c == c && !(a->spec->allowed & need[i].bit)) {
-			ret = cli_usage(cmd, "option '%s' is not for %s", argv[optind - 1], cmd);
-			goto out;
-		}
-	}
-	switch (c) {
-	case 't':
-	case 'W':
-		if (a->nto == PL_RECORD_MAX_TO) {
-			ret = cli_usage(cmd, "at most %d parties", PL_RECORD_MAX_TO);
-			goto out;
-		}
-		a->to[a->nto++] = optarg;
-		break;
-	case 'v':
-		a->via = optarg;
-		break;
-	case 'c':
-		if (strcmp(optarg, "message") != 0 && strcmp(optarg, "proposal") != 0 &&
-		    strcmp(optarg, "letter") != 0) {
-			ret = cli_usage(cmd, "--class '%s': message, proposal or letter", optarg);
-			goto out;
-		}
-		a->cls = optarg;
-		break;
-	case 'd':
-		a->deadline = optarg;
-		break;
-	case 'r':
-		a->reply_to = optarg;
-		break;
-	case 'b':
-		a->body_file = optarg;
-		break;
-	case 'y':
-		a->readable_by_via = true;
-		break;
-	case 'Y':
-		a->readable_by_via = false;
-		break;
-	case 'R':
-		a->reason = optarg;
-		break;
-	case 'C':
-		if (a->ncites == PL_RECORD_MAX_REFS) {
-			ret = cli_usage(cmd, "at most %d --cites", PL_RECORD_MAX_REFS);
-			goto out;
-		}
-		a->cites[a->ncites++] = optarg;
-		break;
-	case 'm':
-		a->measure = true;
-		break;
-	case 'o':
-		if (strcmp(optarg, "concur") != 0 && strcmp(optarg, "object") != 0 &&
-		    strcmp(optarg, "noted") != 0) {
-			ret = cli_usage(cmd, "--position '%s': concur, object or noted", optarg);
-			goto out;
-		}
-		a->position = optarg;
-		break;
-	case 'P':
-		a->profile = optarg;
-		break;
-	case 'j':
-		a->json = true;
-		break;
-	case 'h':
-		fputs(a->spec->help, stdout);
-		ret = PL_EXIT_OK;
-		goto out;
-	default:
-		ret = cli_bad_option(cmd, c, argv);
-		goto out;
-	}
-out:
-	return ret;
-}
-
-/* Checks what the options of a verb say together, and its positional record ID. Exit code. */
-static int check_args(struct author_args *a, int argc, char **argv, const char *cmd)
+/* Checks what the options of a verb say together. Returns an exit code. */
+static int check_args(const struct author_args *a, const char *cmd)
 {
 	int ret = PL_EXIT_OK;
 
-	ret = cli_operands(cmd, argc, argv, a->spec->takes_id ? &a->id : NULL);
-	if (ret)
-		goto out;
-	if ((a->spec->allowed & O_TO) && a->nto == 0) {
-		ret = cli_usage(cmd, "needs at least one --to");
-		goto out;
-	}
-	if ((a->spec->allowed & O_WITH) && a->nto == 0) {
-		ret = cli_usage(cmd, "needs at least one --with");
+	if ((a->spec->v.bit & (V_SEND | V_CONSULT)) && a->nto == 0) {
+		ret = cli_usage(cmd, "needs at least one %s",
+		                a->spec->v.bit == V_SEND ? "--to" : "--with");
 		goto out;
 	}
 	if (a->spec->kind == PL_KIND_DECLINE && !a->reason) {
@@ -758,68 +554,53 @@ out:
 /* Parses the arguments of the verb named argv[0] and runs it. */
 static int author(int argc, char **argv)
 {
-	struct author_args a;
-	const char *cmd = argv[0];
-	int c, ret;
+	struct author_args a = {.readable_by_via = true};
+	const unsigned sealed = V_SEND | V_CONSULT, reasoned = V_DECLINE | V_REFUSE | V_ADVISE;
+	const struct cli_opt opts[] = {
+	        {'t', "to", CLI_LIST, a.to, "PARTY", "a recipient; repeat for several", &a.nto,
+	         .max = PL_RECORD_MAX_TO, .only = V_SEND},
+	        {'v', "via", CLI_STR, &a.via, "PARTY", "the intermediary", .only = V_SEND},
+	        {'c', "class", CLI_CHOICE, &a.cls, "CLASS", "message (default), proposal or letter",
+	         .choices = "message|proposal|letter", .only = V_SEND},
+	        {'d', "deadline", CLI_STR, &a.deadline, "WHEN", "reply by this time",
+	         .only = sealed},
+	        {'r', "reply-to", CLI_STR, &a.reply_to, "ID",
+	         "the send this one answers (id or unique prefix)", .only = V_SEND},
+	        {'b', "body-file", CLI_STR, &a.body_file, "FILE",
+	         "the body ('-' or none: standard input)", .only = sealed | V_STATEMENT},
+	        {0, "readable-by-via", CLI_FLAG, &a.readable_by_via, NULL,
+	         "seal the body to the intermediary too (default)", .only = V_SEND},
+	        {0, "no-readable-by-via", CLI_UNFLAG, &a.readable_by_via, NULL,
+	         "the intermediary relays without reading", .only = V_SEND},
+	        {'R', "reason", CLI_STR, &a.reason, "TEXT", "why", .only = reasoned},
+	        {'C', "cites", CLI_LIST, a.cites, "ID", "a record cited; repeat for several",
+	         &a.ncites, .max = PL_RECORD_MAX_REFS, .only = V_STATEMENT},
+	        {'m', "measure", CLI_FLAG, &a.measure, NULL, "class measure instead of statement",
+	         .only = V_STATEMENT},
+	        {'W', "with", CLI_LIST, a.to, "PARTY", "an ally consulted; repeat for several",
+	         &a.nto, .max = PL_RECORD_MAX_TO, .only = V_CONSULT},
+	        {'o', "position", CLI_CHOICE, &a.position, "POS", "concur, object or noted",
+	         .choices = "concur|object|noted", .only = V_ADVISE},
+	        CLI_OPT_PROFILE(&a.profile),
+	        CLI_OPT_JSON(&a.json, "print the receipt as JSON"),
+	        {0},
+	};
+	int ret;
 
-	memset(&a, 0, sizeof(a));
-	a.readable_by_via = true;
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-		if (strcmp(cmd, specs[i].name) == 0)
+		if (strcmp(argv[0], specs[i].v.name) == 0)
 			a.spec = &specs[i];
 	}
-	if (!a.spec) {
-		ret = cli_usage(cmd, "not a verb that authors records");
-		goto out;
-	}
-	while ((c = getopt_long(argc, argv, ":t:v:c:d:r:b:R:C:mW:o:P:jh", opts, NULL)) != -1) {
-		ret = take_option(&a, c, argv, cmd);
-		if (ret >= 0)
-			goto out;
-	}
-	ret = check_args(&a, argc, argv, cmd);
-	if (!ret)
-		ret = run(&a);
-out:
-	return ret;
+	if (!a.spec)
+		return cli_usage(argv[0], "not a verb that authors records");
+	ret = cli_parse(&a.spec->v, opts, argc, argv, &a.id);
+	if (ret >= 0)
+		return ret;
+	ret = check_args(&a, a.spec->v.name);
+	return ret ? ret : run(&a);
 }
 
 int cmd_send(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_convey(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_decline(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_accept(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_refuse(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_statement(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_consult(int argc, char **argv)
-{
-	return author(argc, argv);
-}
-
-int cmd_advise(int argc, char **argv)
 {
 	return author(argc, argv);
 }

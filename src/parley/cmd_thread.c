@@ -1,7 +1,6 @@
 /* parley thread: the timeline of a message and where it stands, as a person reads it. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +16,21 @@
 #include "session.h"
 #include "banned.h"
 
-static const char thread_help[] =
-        "usage: parley thread ID [--profile DIR] [--json]\n"
-        "\n"
-        "Shows the timeline of the record ID (a send, a consult or a statement; its id or\n"
-        "a unique prefix of at least 8 hex digits) and of every record that refers to it:\n"
-        "sent, received by the intermediary, conveyed or declined, made available,\n"
-        "received by the recipient, accepted or refused, expired, the replies and the\n"
-        "public statements that cite it. One line per event (time, log index, actor,\n"
-        "what happened), then one status line. Every record is verified against the\n"
-        "exchange's directory, and the checkpoint against the pinned log key.\n"
-        "\n"
-        "Options:\n"
-        "  -P, --profile DIR   the profile to use (default: $PARLEY_PROFILE, then\n"
-        "                      ~/.config/parley)\n"
-        "  -j, --json          print one JSON object instead of text\n"
-        "  -h, --help          show this help\n"
-        "\n"
-        "Exit status: 0 shown; 1 a record or the checkpoint does not verify; 2 usage or\n"
-        "I/O error; 3 the exchange refused (unknown or ambiguous id).\n";
+static const struct cli_verb thread_verb = {
+        .name = "thread",
+        .synopsis = "ID [--profile DIR] [--json]",
+        .about =
+                "Shows the timeline of the record ID (a send, a consult or a statement; its id or\n"
+                "a unique prefix of at least 8 hex digits) and of every record that refers to it:\n"
+                "sent, received by the intermediary, conveyed or declined, made available,\n"
+                "received by the recipient, accepted or refused, expired, the replies and the\n"
+                "public statements that cite it. One line per event (time, log index, actor,\n"
+                "what happened), then one status line. Every record is verified against the\n"
+                "exchange's directory, and the checkpoint against the pinned log key.\n",
+        .status = "Exit status: 0 shown; 1 a record or the checkpoint does not verify; 2 usage or\n"
+                  "I/O error; 3 the exchange refused (unknown or ambiguous id).\n",
+        .operand = "record ID",
+};
 
 /* The thread's verified records (the timeline points into them) and its timeline. */
 struct thread {
@@ -275,7 +270,7 @@ int cmd_thread(int argc, char **argv)
 	int ret;
 
 	memset(&t, 0, sizeof(t));
-	ret = cli_profile_json_opts("thread", thread_help, argc, argv, &profile, &t.json, &id);
+	ret = cli_parse_profile_json(&thread_verb, argc, argv, &profile, &t.json, &id);
 	if (ret >= 0)
 		goto out;
 	ret = session_open(&t.s, "thread", profile);

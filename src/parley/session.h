@@ -3,7 +3,6 @@
 #ifndef PARLEY_SESSION_H
 #define PARLEY_SESSION_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,19 +27,6 @@
  * included), 3 when the exchange refused (its status and reason printed).
  * A verb can therefore write `ret = session_x(...); if (ret) goto out;`.
  */
-
-/* getopt_long values of the options every profile verb takes (outside the char range). */
-#define SESSION_OPT_PROFILE 0x100
-#define SESSION_OPT_JSON    0x101
-/* The option table entries for them. */
-#define SESSION_OPTION_PROFILE                                          \
-	{                                                               \
-		"profile", required_argument, NULL, SESSION_OPT_PROFILE \
-	}
-#define SESSION_OPTION_JSON                                 \
-	{                                                   \
-		"json", no_argument, NULL, SESSION_OPT_JSON \
-	}
 
 /* The environment variable that names a profile directory when --profile is not given. */
 #define SESSION_PROFILE_ENV "PARLEY_PROFILE"

@@ -67,5 +67,14 @@ inbox|extra|unexpected argument 'extra'
 init|extra|unexpected argument 'extra'
 agent|extra|unexpected argument 'extra'
 log audit|extra|unexpected argument 'extra'
+convey|0123456789 --to kpa|unknown option '--to'
+inbox|--wait 61|--wait '61': not a number from 0 to 60
+agent|--exec-timeout 0|--exec-timeout '0': not a number from 1 to 3600
+note|sign --key a --key b|sign takes one --key
 EOF
+# Each verb's --help lists the options that verb takes, and no other verb's.
+"$PARLEY" convey --help >"$T/out"
+ok "convey --help does not offer --to" sh -c '! grep -q -e "--to" "$1"' sh "$T/out"
+"$PARLEY" send --help >"$T/out"
+ok "send --help offers --to" grep -q -e "--to PARTY" "$T/out"
 finish
