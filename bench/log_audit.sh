@@ -21,7 +21,9 @@ if [ ! -f "$cache/ready" ]; then
 	rm -rf "$cache"
 	mkdir -p "$build/bench-cache"
 	echo "making the log of $n records once, in $cache"
-	"$build/bench/bench_exchange" --load "$n" "$cache" --cites | grep -v '^baseline'
+	"$build/bench/bench_exchange" --load "$n" "$cache" --cites >"$work/load.out" ||
+		{ cat "$work/load.out"; exit 1; }
+	grep -v '^baseline' "$work/load.out"
 	"$build/src/parley/parley" keygen --party auditor --exchange bench.example \
 		--out "$cache/ids" >/dev/null
 	"$build/src/parleyd/parleyd" party add auditor --data "$cache" --identity "$cache/ids" \

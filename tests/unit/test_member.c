@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <parley/member.h>
 #include <parley/party.h>
 #include <parley/record.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "testutil.h"
@@ -797,6 +799,167 @@ static void test_evidence_save(void **state)
 	pl_buf_release(&want);
 }
 
+/*
+ * An index whose map holds, under the key 0x11..., the entries (3, a1...)
+ * and (7, a2...), and under 0x22... the entry (5, b1...): its root, and the
+ * proof text of key under it (entries as the map holds them).
+ */
+static void index_proof(const uint8_t key[static PL_HASH_BYTES], uint8_t root[PL_HASH_BYTES],
+                        struct pl_buf *text)
+{
+	struct pl_tindex_ref refs[3];
+	struct pl_tindex_entry ents[2];
+	struct pl_tindex_memstore *m;
+	struct pl_tindex_store st;
+	struct pl_tindex_proof *p = NULL;
+	struct pl_tindex *t;
+	size_t n = 0;
+
+	memset(refs, 0, sizeof(refs));
+	memset(refs[0].key, 0x11, PL_HASH_BYTES);
+	memset(refs[0].id, 0xa1, PL_HASH_BYTES);
+	refs[0].index = 3;
+	memset(refs[1].key, 0x11, PL_HASH_BYTES);
+	memset(refs[1].id, 0xa2, PL_HASH_BYTES);
+	refs[1].index = 7;
+	memset(refs[2].key, 0x22, PL_HASH_BYTES);
+	memset(refs[2].id, 0xb1, PL_HASH_BYTES);
+	refs[2].index = 5;
+	assert_int_equal(pl_tindex_memstore_new(&m), 0);
+	st = pl_tindex_memstore_store(m);
+	assert_int_equal(pl_tindex_open(&t, &st), 0);
+	assert_int_equal(pl_tindex_update(t, refs, 3), 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (memcmp(refs[i].key, key, PL_HASH_BYTES) != 0)
+			continue;
+		ents[n].index = refs[i].index;
+		memcpy(ents[n++].id, refs[i].id, PL_HASH_BYTES);
+	}
+	assert_int_equal(pl_tindex_prove(t, key, ents, n, &p), 0);
+	assert_int_equal(pl_tindex_proof_format(text, p), 0);
+	pl_tindex_root(t, root);
+	pl_tindex_proof_free(p);
+	pl_tindex_free(t);
+	pl_tindex_memstore_free(m);
+}
+
+/* Whether an index proof lists a member's record: the table of the verdicts. */
+static void test_index_judge(void **state)
+{
+	static const struct {
+		uint8_t key, id;
+		uint64_t index;
+		bool bad_root, cut;
+		enum pl_member_index_verdict want;
+	} cases[] = {
+	        {0x11, 0xa1, 3, false, false, PL_MEMBER_INDEX_LISTED},
+	        {0x11, 0xa2, 7, false, false, PL_MEMBER_INDEX_LISTED},
+	        {0x22, 0xb1, 5, false, false, PL_MEMBER_INDEX_LISTED},
+	        {0x11, 0xa3, 9, false, false, PL_MEMBER_INDEX_OMITTED},  /* not listed */
+	        {0x33, 0xc1, 4, false, false, PL_MEMBER_INDEX_OMITTED},  /* key absent */
+	        {0x11, 0xa3, 7, false, false, PL_MEMBER_INDEX_INVENTED}, /* another id at 7 */
+	        {0x11, 0xa1, 4, false, false, PL_MEMBER_INDEX_INVENTED}, /* its id at another */
+	        {0x11, 0xa1, 3, true, false, PL_MEMBER_INDEX_UNPROVEN},  /* another root */
+	        {0x11, 0xa1, 3, false, true, PL_MEMBER_INDEX_UNPROVEN},  /* does not parse */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t key[PL_HASH_BYTES], id[PL_HASH_BYTES], root[PL_HASH_BYTES];
+		struct pl_buf text;
+		pl_buf_init(&text, PL_TINDEX_PROOF_MAX_BYTES);
+		memset(key, cases[i].key, sizeof(key));
+		memset(id, cases[i].id, sizeof(id));
+		index_proof(key, root, &text);
+		root[0] ^= cases[i].bad_root;
+		if (pl_member_index_judge(text.data, text.len - cases[i].cut, key, root,
+		                          cases[i].index, id) != cases[i].want)
+			fail_msg("case %zu", i);
+		pl_buf_release(&text);
+	}
+	assert_string_equal(pl_member_index_verdict_name(PL_MEMBER_INDEX_OMITTED), "omission");
+	assert_string_equal(pl_member_index_verdict_name(PL_MEMBER_INDEX_INVENTED), "invention");
+}
+
+/* The evidence of an omission: its text, byte for byte, and its file. */
+static void test_index_lie(void **state)
+{
+	static const char want[] =
+	        "parley/index-lie/v1\n"
+	        "exchange http://127.0.0.1:1\n"
+	        "log-key hotline.example+12345678+AAAA\n"
+	        "detected 2025-11-17T01:00:00Z\n"
+	        "reason omission\n"
+	        "key 3333333333333333333333333333333333333333333333333333333333333333\n"
+	        "record 4 c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1\n"
+	        "index 9\n"
+	        "\n"
+	        "index-record bytes 3\nIR\n\n"
+	        "index-inclusion bytes 3\nIP\n\n"
+	        "tindex-proof bytes 3\nTP\n\n"
+	        "record bytes 2\nR\n\n"
+	        "record-inclusion bytes 3\nRP\n\n";
+	struct pl_member_index_lie e = {
+	        .exchange = "http://127.0.0.1:1",
+	        .log_key = "hotline.example+12345678+AAAA",
+	        .detected = 1763341200,
+	        .verdict = PL_MEMBER_INDEX_OMITTED,
+	        .index = 4,
+	        .index_at = 9,
+	        .index_record = "IR\n",
+	        .index_record_len = 3,
+	        .index_inclusion = "IP\n",
+	        .index_inclusion_len = 3,
+	        .tindex_proof = "TP\n",
+	        .tindex_proof_len = 3,
+	        .record = "R\n",
+	        .record_len = 2,
+	        .record_inclusion = "RP\n",
+	        .record_inclusion_len = 3,
+	};
+	char dir[256], st_path[300], path[PL_PROFILE_PATH_MAX + 1], want_path[400], got[1024];
+	const char *base = getenv("TMPDIR"), *stage = NULL;
+	struct pl_buf out;
+	struct stat st;
+
+	(void)state;
+	memset(e.key, 0x33, PL_HASH_BYTES);
+	memset(e.id, 0xc1, PL_HASH_BYTES);
+	pl_buf_init(&out, 4096);
+	assert_int_equal(pl_member_index_lie_format(&e, &out), 0);
+	assert_int_equal(out.len, sizeof(want) - 1);
+	assert_memory_equal(out.data, want, out.len);
+	/* What is not evidence, or not whole, is refused and nothing is written. */
+	pl_buf_reset(&out);
+	e.verdict = PL_MEMBER_INDEX_UNPROVEN;
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	e.verdict = PL_MEMBER_INDEX_INVENTED;
+	e.record_len = 1;
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	e.record_len = 2;
+	e.exchange = "http://x\nreason forged";
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	e.exchange = "http://127.0.0.1:1";
+	e.index = 9;
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	assert_int_equal(out.len, 0);
+	e.index = 4;
+	e.verdict = PL_MEMBER_INDEX_OMITTED;
+	/* The file beside the local state. */
+	snprintf(dir, sizeof(dir), "%s/pl-member-XXXXXX", base && *base ? base : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(st_path, sizeof(st_path), "%s/state.db", dir);
+	assert_int_equal(pl_member_index_lie_save(&e, st_path, path, &stage), 0);
+	snprintf(want_path, sizeof(want_path), "%s/index-lie-20251117T010000Z.txt", dir);
+	assert_string_equal(path, want_path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(slurp(path, got, sizeof(got)), sizeof(want) - 1);
+	assert_memory_equal(got, want, sizeof(want) - 1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	pl_buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,7 +970,8 @@ int main(void)
 	        cmocka_unit_test(test_ref_add),           cmocka_unit_test(test_place),
 	        cmocka_unit_test(test_act_subject),       cmocka_unit_test(test_record_summary),
 	        cmocka_unit_test(test_record_json),       cmocka_unit_test(test_evidence_save),
-	        cmocka_unit_test(test_payload_put_fails),
+	        cmocka_unit_test(test_payload_put_fails), cmocka_unit_test(test_index_judge),
+	        cmocka_unit_test(test_index_lie),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
