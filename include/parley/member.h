@@ -252,4 +252,51 @@ int pl_member_index_lie_format(const struct pl_member_index_lie *e, struct pl_bu
 int pl_member_index_lie_save(const struct pl_member_index_lie *e, const char *state,
                              char path[static PL_PROFILE_PATH_MAX + 1], const char **stage) PL_WUR;
 
+/*
+ * Where the index check reads what the exchange serves: the client of a
+ * member (parley agent) or memory (tests). Each appends to out and returns
+ * 0 or a negative PL_E... code, returned as is.
+ */
+struct pl_member_index_source {
+	void *ctx;
+	/* The record at log index `index`, its signed note as logged. */
+	int (*record_at)(void *ctx, uint64_t index, struct pl_buf *out);
+	/* The c2sp.org/tlog-proof of the record whose id is hex, at tree size size. */
+	int (*inclusion)(void *ctx, const char *hex, uint64_t size, struct pl_buf *out);
+	/* The index proof of key at size (GET /index/<key>?size=N). */
+	int (*index_proof)(void *ctx, const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+	                   struct pl_buf *out);
+};
+
+/* What the check of one record found; the parts of the evidence when it is evidence. */
+struct pl_member_index_found {
+	enum pl_member_index_verdict verdict; /* LISTED when every key lists the record */
+	uint8_t key[PL_HASH_BYTES];           /* the key of the verdict, when not LISTED */
+	uint64_t index_at;                    /* the `index` record's log index */
+	size_t nkeys;                         /* keys checked */
+	struct pl_buf index_record, index_inclusion, tindex_proof;
+};
+
+/* Frees what f holds and zeroes it. A zeroed f is a no-op. */
+void pl_member_index_found_release(struct pl_member_index_found *f);
+
+/*
+ * The first index after a member's record r (text[0..len)), which the
+ * exchange logged with the receipt rc: the `index` record at rc->size - 1,
+ * the last entry of the receipt's checkpoint. Checks the receipt
+ * (pl_member_receipt_check()), reads that record and its inclusion proof at
+ * rc->size (the same checkpoint), then for each id r names in a `ref`, once,
+ * the index proof at rc->size, judged by pl_member_index_judge(); stops at
+ * the first that is not listed. Fills *out (zeroed first; release it).
+ * Returns 0 (out->verdict says), PL_ENOTFOUND when the checkpoint's last
+ * entry is not an index record (an exchange that keeps no index) or r is
+ * that entry, PL_EINCONSISTENT when the index record's proof carries
+ * another checkpoint of that size (two histories), the receipt's or the
+ * proof's errors, or the source's.
+ */
+int pl_member_index_check(const struct pl_member_index_source *src, const struct pl_receipt *rc,
+                          const struct pl_record *r, const char *text, size_t len,
+                          const char *origin, const struct pl_vkey *log_key,
+                          struct pl_member_index_found *out) PL_WUR;
+
 #endif

@@ -769,3 +769,97 @@ int pl_member_index_lie_save(const struct pl_member_index_lie *e, const char *st
 	errno = saved;
 	return err;
 }
+
+void pl_member_index_found_release(struct pl_member_index_found *f)
+{
+	if (!f)
+		return;
+	pl_buf_release(&f->index_record);
+	pl_buf_release(&f->index_inclusion);
+	pl_buf_release(&f->tindex_proof);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Reads the `index` record at f->index_at and proves it under a checkpoint
+ * of rc->size, the one of *want (the receipt's); sets root. Returns 0,
+ * PL_ENOTFOUND (not an index record), PL_EINCONSISTENT, or what failed.
+ */
+static int index_record_get(const struct pl_member_index_source *src, const struct pl_receipt *rc,
+                            const struct pl_checkpoint *want, const char *origin,
+                            const struct pl_vkey *log_key, struct pl_member_index_found *f,
+                            uint8_t root[static PL_HASH_BYTES])
+{
+	struct pl_record *ir = malloc(sizeof(*ir));
+	uint8_t id[PL_RECORD_ID_BYTES];
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	struct pl_proof *p = NULL;
+	struct pl_checkpoint cp;
+	int err = ir ? 0 : PL_ENOMEM;
+
+	if (!err)
+		err = src->record_at(src->ctx, f->index_at, &f->index_record);
+	if (!err && pl_record_open(ir, id, NULL, f->index_record.data, f->index_record.len, log_key,
+	                           1, NULL) != 0)
+		err = PL_ENOTFOUND; /* not the exchange's: not an index record either */
+	if (!err && ir->kind != PL_KIND_INDEX)
+		err = PL_ENOTFOUND;
+	if (!err) {
+		pl_record_id_format(hex, id);
+		err = src->inclusion(src->ctx, hex, rc->size, &f->index_inclusion);
+	}
+	if (!err)
+		err = pl_member_proof_check(f->index_inclusion.data, f->index_inclusion.len,
+		                            f->index_record.data, f->index_record.len, f->index_at,
+		                            origin, log_key, &p, &cp);
+	if (!err && (cp.size != want->size || memcmp(cp.root, want->root, PL_HASH_BYTES) != 0))
+		err = PL_EINCONSISTENT;
+	if (!err)
+		memcpy(root, ir->index_root, PL_HASH_BYTES);
+	pl_proof_free(p);
+	free(ir);
+	return err;
+}
+
+int pl_member_index_check(const struct pl_member_index_source *src, const struct pl_receipt *rc,
+                          const struct pl_record *r, const char *text, size_t len,
+                          const char *origin, const struct pl_vkey *log_key,
+                          struct pl_member_index_found *out)
+{
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_proof *p = NULL;
+	struct pl_checkpoint cp;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	pl_buf_init(&out->index_record, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&out->index_inclusion, PL_TLOG_PROOF_MAX_BYTES);
+	pl_buf_init(&out->tindex_proof, PL_TINDEX_PROOF_MAX_BYTES);
+	err = pl_member_receipt_check(rc, text, len, origin, log_key, &p, &cp);
+	pl_proof_free(p);
+	if (err)
+		return err;
+	if (rc->size < 2 || rc->index >= rc->size - 1)
+		return PL_ENOTFOUND;
+	out->index_at = rc->size - 1;
+	err = index_record_get(src, rc, &cp, origin, log_key, out, root);
+	for (size_t i = 0; !err && i < r->nrefs && i < PL_RECORD_MAX_REFS; i++) {
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = memcmp(r->refs[k].id, r->refs[i].id, PL_HASH_BYTES) == 0;
+		if (again)
+			continue;
+		pl_buf_reset(&out->tindex_proof);
+		err = src->index_proof(src->ctx, r->refs[i].id, rc->size, &out->tindex_proof);
+		if (err)
+			break;
+		out->nkeys++;
+		out->verdict = pl_member_index_judge(out->tindex_proof.data, out->tindex_proof.len,
+		                                     r->refs[i].id, root, rc->index, rc->id);
+		if (out->verdict != PL_MEMBER_INDEX_LISTED) {
+			memcpy(out->key, r->refs[i].id, PL_HASH_BYTES);
+			break;
+		}
+	}
+	return err;
+}
