@@ -38,6 +38,20 @@ struct preopen {
 	size_t ndir;
 };
 
+/*
+ * One entry bundle and its level-0 hash tile as fetched, its entries split
+ * (pointing into bundle) and opened ahead. err is the fetch's: 0, the
+ * source's code, or PL_EMALFORMED when the bundle does not split.
+ */
+struct fetched {
+	uint64_t n;
+	struct pl_tile t;
+	struct pl_buf bundle, tile;
+	struct pl_tiles_entry ents[PL_TILE_WIDTH];
+	int err;
+	struct preopen pre;
+};
+
 /* One opener's share: the entries i with i % step == first. */
 struct opener {
 	struct preopen *p;
@@ -53,7 +67,7 @@ struct audit {
 	struct pl_replay_log log;
 	/* The tree recomputed from the entries. */
 	struct pl_tlog_memstore *tree;
-	struct preopen *pre;
+	struct preopen *pre; /* the bundle being audited, opened ahead */
 	unsigned nthreads;
 	/*
 	 * The thread index recomputed from the entries (docs/index.md §8): the
@@ -273,32 +287,42 @@ static void *opener_run(void *arg)
 	return NULL;
 }
 
-/*
- * Opens the width entries of a bundle ahead, on a->nthreads threads (this
- * one included), against the directory as it stands. A thread that cannot
- * start leaves its share to this one. Thread: the audit's, which waits.
- */
-static void preopen_bundle(struct audit *a, const struct pl_tiles_entry *ents, unsigned width)
-{
+/* The openers of one bundle under way. */
+struct openers {
 	struct opener o[AUDIT_THREADS_MAX];
 	pthread_t th[AUDIT_THREADS_MAX];
-	bool started[AUDIT_THREADS_MAX] = {false};
-	struct preopen *p = a->pre;
+	bool started[AUDIT_THREADS_MAX];
+	unsigned n;
+};
 
-	p->ents = ents;
-	p->width = width;
+/*
+ * Starts opening the entries of f on a->nthreads threads, against the
+ * directory as it stands; the caller may fetch the next bundle meanwhile,
+ * but changes nothing the openers read until openers_finish().
+ */
+static void openers_start(struct audit *a, struct fetched *f, struct openers *w)
+{
+	struct preopen *p = &f->pre;
+
+	p->ents = f->ents;
+	p->width = f->t.width;
 	p->dir = a->log.dir.keys;
 	p->ndir = a->log.dir.n;
-	for (unsigned t = 0; t < a->nthreads; t++)
-		o[t] = (struct opener){.p = p, .first = t, .step = a->nthreads};
-	for (unsigned t = 1; t < a->nthreads; t++)
-		started[t] = pthread_create(&th[t], NULL, opener_run, &o[t]) == 0;
-	opener_run(&o[0]);
-	for (unsigned t = 1; t < a->nthreads; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
+	w->n = a->nthreads;
+	for (unsigned t = 0; t < w->n; t++) {
+		w->o[t] = (struct opener){.p = p, .first = t, .step = w->n};
+		w->started[t] = pthread_create(&w->th[t], NULL, opener_run, &w->o[t]) == 0;
+	}
+}
+
+/* Waits for the openers; a share whose thread did not start is opened here. */
+static void openers_finish(struct openers *w)
+{
+	for (unsigned t = 0; t < w->n; t++) {
+		if (w->started[t])
+			pthread_join(w->th[t], NULL);
 		else
-			opener_run(&o[t]);
+			opener_run(&w->o[t]);
 	}
 }
 
@@ -330,54 +354,87 @@ static void check_leaves(struct audit *a, uint64_t n, const struct pl_tiles_entr
 }
 
 /*
- * Fetches entry bundle n and the level-0 hash tile of the same number,
- * checks that they agree, appends the entries' leaf hashes to the tree and
- * audits each record. Returns 0, PL_EMALFORMED for a malformed bundle
- * (counted: the rest of the tree cannot be rebuilt), or what stops the audit.
+ * Fetches entry bundle n and the level-0 hash tile of the same number into
+ * f and splits the bundle; what failed is in f->err. Returns 0, or
+ * PL_EINVAL when n is outside the tree (res->error set).
  */
-static int audit_bundle(struct audit *a, uint64_t n)
+static int fetch_bundle(struct audit *a, uint64_t n, struct fetched *f)
 {
-	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
-	uint8_t leaves[PL_TILE_WIDTH][PL_HASH_BYTES];
-	uint64_t first = n * PL_TILE_WIDTH;
-	struct pl_buf bundle, tile;
-	struct pl_tile t;
-	int err;
-
-	pl_buf_init(&bundle, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
-	pl_buf_init(&tile, PL_TILE_BYTES);
-	if (pl_tiles_tile_at(&t, a->cp->size, 0, n, true) != 0) {
-		err = error_at(a, PL_EINVAL, "entry bundle %" PRIu64 " is outside the tree", n);
-		goto out;
-	}
-	err = a->src->bundle(a->src->ctx, n, src_width(&t), &bundle);
-	if (!err)
-		err = a->src->tile(a->src->ctx, 0, n, src_width(&t), &tile);
-	if (err)
-		goto out;
+	f->n = n;
+	pl_buf_reset(&f->bundle);
+	pl_buf_reset(&f->tile);
+	if (pl_tiles_tile_at(&f->t, a->cp->size, 0, n, true) != 0)
+		return error_at(a, PL_EINVAL, "entry bundle %" PRIu64 " is outside the tree", n);
+	f->err = a->src->bundle(a->src->ctx, n, src_width(&f->t), &f->bundle);
+	if (!f->err)
+		f->err = a->src->tile(a->src->ctx, 0, n, src_width(&f->t), &f->tile);
+	if (f->err)
+		return 0;
 	a->res->bundles++;
 	a->res->tiles++;
-	err = pl_tiles_bundle_split((const uint8_t *)bundle.data, bundle.len, t.width, ents);
-	if (err) {
+	if (pl_tiles_bundle_split((const uint8_t *)f->bundle.data, f->bundle.len, f->t.width,
+	                          f->ents) != 0)
+		f->err = PL_EMALFORMED;
+	return 0;
+}
+
+/*
+ * Audits the fetched bundle f, whose records were opened ahead: checks that
+ * the bundle and its tile agree, appends the entries' leaf hashes to the
+ * tree and audits each record. Returns 0, PL_EMALFORMED for a malformed
+ * bundle (counted: the rest of the tree cannot be rebuilt), or what stops
+ * the audit.
+ */
+static int audit_bundle(struct audit *a, struct fetched *f)
+{
+	uint8_t leaves[PL_TILE_WIDTH][PL_HASH_BYTES];
+	uint64_t first = f->n * PL_TILE_WIDTH;
+	int err = f->err;
+
+	if (err == PL_EMALFORMED) {
 		/* Without its entries the tree cannot be recomputed: nothing after holds. */
-		fail_at(a, false, 0, NULL, "entry bundle %" PRIu64 " is malformed (%s)", n,
-		        pl_strerror(err));
-		err = PL_EMALFORMED;
-		goto out;
+		fail_at(a, false, 0, NULL, "entry bundle %" PRIu64 " is malformed", f->n);
+		return err;
 	}
-	check_leaves(a, n, ents, t.width, &tile, leaves);
-	err = pl_tlog_memstore_append(a->tree, (const uint8_t(*)[PL_HASH_BYTES])leaves, t.width);
-	if (err == 0)
-		preopen_bundle(a, ents, t.width);
-	for (unsigned i = 0; err == 0 && i < t.width; i++) {
-		err = audit_record(a, first + i, (const char *)ents[i].data, ents[i].len, i);
+	if (err)
+		return err;
+	check_leaves(a, f->n, f->ents, f->t.width, &f->tile, leaves);
+	err = pl_tlog_memstore_append(a->tree, (const uint8_t(*)[PL_HASH_BYTES])leaves, f->t.width);
+	a->pre = &f->pre;
+	for (unsigned i = 0; err == 0 && i < f->t.width; i++) {
+		err = audit_record(a, first + i, (const char *)f->ents[i].data, f->ents[i].len, i);
 		progress(a, first + i + 1, false);
 	}
 	if (err)
 		err = error_at(a, err, "%s", pl_strerror(err));
-out:
-	pl_buf_release(&bundle);
-	pl_buf_release(&tile);
+	return err;
+}
+
+/*
+ * Every bundle in order, two at a time: while the records of one are
+ * opened on every core, the next is fetched (the source is called from
+ * this thread only). Returns as audit_bundle() does.
+ */
+static int audit_bundles(struct audit *a, struct fetched *f[2])
+{
+	uint64_t nbundles = (a->cp->size + PL_TILE_WIDTH - 1) / PL_TILE_WIDTH;
+	struct openers w;
+	int err = 0;
+
+	if (nbundles > 0)
+		err = fetch_bundle(a, 0, f[0]);
+	for (uint64_t n = 0; n < nbundles && err == 0; n++) {
+		struct fetched *cur = f[n % 2];
+		bool open = cur->err == 0;
+		if (open)
+			openers_start(a, cur, &w);
+		if (n + 1 < nbundles)
+			err = fetch_bundle(a, n + 1, f[(n + 1) % 2]);
+		if (open)
+			openers_finish(&w);
+		if (!err)
+			err = audit_bundle(a, cur);
+	}
 	return err;
 }
 
@@ -450,9 +507,9 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
                  const struct pl_audit_source *src, struct pl_audit_result *res)
 {
 	struct audit a;
-	uint64_t nbundles = (cp->size + PL_TILE_WIDTH - 1) / PL_TILE_WIDTH;
+	struct fetched *f[2] = {NULL, NULL};
 	long cpus;
-	int err;
+	int err = 0;
 
 	memset(&a, 0, sizeof(a));
 	memset(res, 0, sizeof(*res));
@@ -461,8 +518,18 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 	a.res = res;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	a.nthreads = cpus < 1 ? 1 : cpus > AUDIT_THREADS_MAX ? AUDIT_THREADS_MAX : (unsigned)cpus;
-	a.pre = malloc(sizeof(*a.pre));
-	err = a.pre ? pl_tlog_memstore_new(&a.tree) : PL_ENOMEM;
+	for (int k = 0; k < 2 && !err; k++) {
+		f[k] = calloc(1, sizeof(*f[k]));
+		if (!f[k])
+			err = PL_ENOMEM;
+		else
+			pl_buf_init(&f[k]->bundle,
+			            (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
+		if (f[k])
+			pl_buf_init(&f[k]->tile, PL_TILE_BYTES);
+	}
+	if (!err)
+		err = pl_tlog_memstore_new(&a.tree);
 	if (!err)
 		err = pl_replay_log_init(&a.log, log_key, 0);
 	if (!err)
@@ -472,8 +539,7 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 		goto out;
 	}
 	progress(&a, 0, false);
-	for (uint64_t n = 0; n < nbundles && err == 0; n++)
-		err = audit_bundle(&a, n);
+	err = audit_bundles(&a, f);
 	if (err && err != PL_EMALFORMED)
 		goto out;
 	progress(&a, res->records, true);
@@ -486,7 +552,13 @@ int pl_audit_run(const struct pl_checkpoint *cp, const struct pl_vkey *log_key,
 	/* After a malformed bundle the rest of the tree cannot be rebuilt: no tree check. */
 	err = err ? 0 : audit_tree(&a);
 out:
-	free(a.pre);
+	for (int k = 0; k < 2; k++) {
+		if (f[k]) {
+			pl_buf_release(&f[k]->bundle);
+			pl_buf_release(&f[k]->tile);
+		}
+		free(f[k]);
+	}
 	pl_tindex_free(a.index);
 	pl_tindex_memstore_free(a.imem);
 	free(a.refs);
