@@ -4,18 +4,15 @@
 # 1,000,000) from 32 parties, each citing its author's previous one, so that the thread index
 # the audit recomputes has about one key per record; it is made once (bench_exchange --load,
 # then an auditor registered with parleyd party add) and kept in BUILD-DIR/bench-cache.
+# Prints the audit's wall time against the baseline, its CPU time and peak memory, and the
+# CPU time parleyd spent serving it.
 # Usage: log_audit.sh BUILD-DIR
 set -eu
 build=$(cd "${1:-build}" && pwd)
 n=${BENCH_AUDIT_RECORDS:-1000000}
 cache=$build/bench-cache/audit-$n
-work=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/serve_lib.sh
+. "$(dirname "$0")/serve_lib.sh"
 
 if [ ! -f "$cache/ready" ]; then
 	rm -rf "$cache"
@@ -31,26 +28,24 @@ if [ ! -f "$cache/ready" ]; then
 	: >"$cache/ready"
 fi
 
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
-"$build/src/parleyd/parleyd" serve --data "$cache" --listen "127.0.0.1:$port" \
-	2>"$work/parleyd.log" &
-pid=$!
-url=http://127.0.0.1:$port
-i=0
-until curl -fs "$url/health" >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -lt 300 ] || { echo "parleyd did not start"; cat "$work/parleyd.log"; exit 1; }
-	sleep 0.1
-done
+bench_serve "$build" "$cache"
 "$build/src/parley/parley" init --exchange "$url" --party auditor --key-dir "$cache/ids" \
 	--log-key "$(cat "$cache/log.vkey")" --profile "$work/p" >/dev/null
 
-base=$("$build/bench/bench_exchange" --baseline | awk '{ print $NF == "ops/s" ? $(NF - 1) : $NF }')
+# The baseline before and after the audit, averaged: the machine's load moves meanwhile.
+baseline() {
+	"$build/bench/bench_exchange" --baseline | awk '{ print $(NF - 1) }'
+}
+b0=$(baseline)
 t0=$(date +%s.%N)
-"$build/src/parley/parley" log audit --profile "$work/p" >"$work/audit.out" 2>"$work/audit.err" ||
-	{ cat "$work/audit.out" "$work/audit.err"; exit 1; }
+/usr/bin/time -f 'parley log audit: user %U s, system %S s, peak resident %M KiB' -o "$work/time" \
+	"$build/src/parley/parley" log audit --profile "$work/p" >"$work/audit.out" \
+	2>"$work/audit.err" || { cat "$work/audit.out" "$work/audit.err"; exit 1; }
 t1=$(date +%s.%N)
+base=$(( ($(baseline) + b0) / 2 ))
 sed 's/^/  /' "$work/audit.out"
+cat "$work/time"
+awk '{ print "parleyd: " ($14 + $15) / 100 " s of CPU since it started" }' "/proc/$pid/stat"
 records=$(awk '/^  records:/ { print $2; exit }' "$work/audit.out")
 awk -v t0="$t0" -v t1="$t1" -v base="$base" -v r="$records" 'BEGIN {
 	t = t1 - t0; v = r / base
