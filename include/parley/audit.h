@@ -52,7 +52,8 @@ struct pl_audit_result {
  * build (first key log_key), and judged by the rules the exchange enforces
  * (pl_replay_log_judge()); the thread index recomputed from every record's
  * references (docs/index.md §8) against the root of every `index` record,
- * a difference counted at that record; and, once the log holds an `index`
+ * the first difference counted at that record (later roots, which differ
+ * for the same reason, are not compared); and, once the log holds an `index`
  * record, cp's last entry must be one. Memory: the in-memory index grows
  * with the keys (about 300 bytes each), the pending references stay under
  * PL_TINDEX_MAX_BATCH. Fills *res (zeroed first). Returns 0 when the

@@ -145,6 +145,18 @@ int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry
 /* GET /records/<id>/proof[?size=N] (size 0: the latest): appends the tlog-proof text to out. */
 int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out) PL_WUR;
 
+/*
+ * GET /index/<key>[?size=N] (size 0: the newest checkpoint): appends the
+ * proof text of key's value in the thread index (docs/index.md §4.3) under the
+ * index record that ends the checkpoint of that size. Checks nothing but its
+ * length (at most PL_TINDEX_PROOF_MAX_BYTES): the caller parses and verifies
+ * it against that record's root (pl_tindex_proof_open()). PL_ENOTFOUND when
+ * that checkpoint has no index record, or key is no record the member may
+ * read.
+ */
+int pl_client_index_proof(struct pl_client *c, const uint8_t key[static PL_HASH_BYTES],
+                          uint64_t size, struct pl_buf *out) PL_WUR;
+
 /* GET /consistency?old=M&new=N: writes *n hashes (at most PL_PROOF_MAX_HASHES). */
 int pl_client_consistency(struct pl_client *c, uint64_t old_size, uint64_t new_size,
                           uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;

@@ -494,6 +494,24 @@ int pl_exchange_consistency(struct pl_exchange *ex, uint64_t old_size, uint64_t 
                             uint8_t hashes[][PL_HASH_BYTES], size_t *n) PL_WUR;
 
 /*
+ * The proof of key's value in the thread index (docs/index.md §4.3, text
+ * form) under the root of the `index` record at size - 1, the last entry of
+ * the checkpoint of tree size `size` (0: the newest signed one), appended to
+ * out. Its entries are exactly the records at indexes below size - 1 that
+ * refer to key, in log order. key must be a record at an index below size
+ * that reader (an authenticated party name) may read; a record it may not
+ * read and an id that is no record answer alike, so that the answer does not
+ * tell that a record exists. The index record is checked up to the signed
+ * root, and the proof is verified against its root before it is handed out.
+ * Returns 0, PL_ENOTFOUND (no checkpoint of that size ending with an index
+ * record, or no such record for reader), PL_EDAMAGED, PL_ESTORE, PL_ENOMEM.
+ * Thread-safe.
+ */
+int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
+                            const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+                            struct pl_buf *out) PL_WUR;
+
+/*
  * A thread: the record with this id (usually a send) and every record that
  * refers to it, transitively, in log order. Returns 0, PL_ENOTFOUND,
  * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG
@@ -579,6 +597,7 @@ struct pl_exchange_verify_stats {
 	uint64_t records;  /* records checked */
 	uint64_t hashes;   /* interior stored hashes recomputed */
 	uint64_t payloads; /* payload blobs checked against their names */
+	uint64_t indexes;  /* index records whose root was recomputed from the log */
 	uint64_t findings; /* pieces of damage found */
 };
 
@@ -590,7 +609,9 @@ struct pl_exchange_verify_stats {
  * with its text and it follows the previous record of its author's chain;
  * every interior stored hash is the hash of the two below it; the stored
  * hashes give the checkpoint's root; every payload blob hashes to its name;
- * and the store holds the tree of the newest checkpoint the exchange signed
+ * every index record's root is the thread index of the records before it,
+ * recomputed from the log in one pass (the first one that differs is a
+ * finding); and the store holds the tree of the newest checkpoint the exchange signed
  * (PL_EXCHANGE_PUBLISHED_FILE). Holds the data directory's lock shared
  * meanwhile, so that no exchange opens the store under it. Damage does not
  * stop the verification: each piece is a finding.

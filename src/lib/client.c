@@ -11,6 +11,7 @@
 #include <parley/auth.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
@@ -574,6 +575,31 @@ int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct p
 	ret = record_target(target, sizeof(target), id, suffix);
 	if (!ret)
 		ret = get_into(c, target, true, out);
+	return ret;
+}
+
+int pl_client_index_proof(struct pl_client *c, const uint8_t key[static PL_HASH_BYTES],
+                          uint64_t size, struct pl_buf *out)
+{
+	char target[128], hex[PL_HASH_HEX_LEN + 1];
+	struct pl_buf resp;
+	int ret;
+
+	if (!c || !key || !out)
+		return PL_EINVAL;
+	pl_hex_encode(hex, key, PL_HASH_BYTES);
+	if (size)
+		snprintf(target, sizeof(target), "/index/%s?size=%llu", hex,
+		         (unsigned long long)size);
+	else
+		snprintf(target, sizeof(target), "/index/%s", hex);
+	pl_buf_init(&resp, PL_TINDEX_PROOF_MAX_BYTES);
+	ret = get_into(c, target, true, &resp);
+	if (!ret && resp.len > PL_TINDEX_PROOF_MAX_BYTES)
+		ret = malformed(c, "a thread index proof over its limit");
+	if (!ret)
+		ret = pl_buf_add(out, resp.data ? resp.data : "", resp.len);
+	pl_buf_release(&resp);
 	return ret;
 }
 

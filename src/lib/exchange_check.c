@@ -17,6 +17,7 @@
 #include <parley/party.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "exchange_int.h"
@@ -247,6 +248,12 @@ struct check {
 	size_t heads_cap, nheads;
 	struct check_party *parties; /* in log order */
 	size_t parties_cap, nparties;
+	/* The thread index recomputed from the log (NULL once it cannot go on). */
+	struct pl_tindex_memstore *tm;
+	struct pl_tindex *tt;
+	struct pl_tindex_ref *pending; /* the entries since the last index record */
+	size_t npending;
+	bool index_differs; /* the first mismatch was reported */
 };
 
 /*
@@ -443,6 +450,67 @@ static int check_directory(struct check *c)
 	return 0;
 }
 
+/* Stops the index's recomputation, with a finding saying why. Thread: the verifier's. */
+static void check_index_stop(struct check *c, uint64_t index, int ret)
+{
+	check_find(c, "the thread index cannot be recomputed past record %llu: %s",
+	           (unsigned long long)index, pl_strerror(ret));
+	pl_tindex_free(c->tt);
+	c->tt = NULL;
+}
+
+/*
+ * One record of the log for the thread index (docs/index.md §3, §7): its refs
+ * become entries, and an index record's root must be the map of every record
+ * before it, recomputed in memory in one pass. Only the first mismatch is a
+ * finding: the ones after it follow from it. Returns 0 or PL_ENOMEM.
+ * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
+ */
+static int check_index_step(struct check *c, uint64_t index, const struct pl_record *r,
+                            const uint8_t id[static PL_HASH_BYTES])
+{
+	uint8_t root[PL_HASH_BYTES];
+	int ret = 0;
+
+	if (!c->tt)
+		return 0;
+	if (r->kind == PL_KIND_INDEX || c->npending + r->nrefs > PL_TINDEX_MAX_BATCH) {
+		if (c->npending)
+			ret = pl_tindex_update(c->tt, c->pending, c->npending);
+		c->npending = 0;
+		if (ret == PL_ENOMEM)
+			return ret;
+		if (ret)
+			check_index_stop(c, index, ret);
+	}
+	if (c->tt && r->kind == PL_KIND_INDEX) {
+		c->st.indexes++;
+		pl_tindex_root(c->tt, root);
+		if (!c->index_differs && sodium_memcmp(root, r->index_root, PL_HASH_BYTES) != 0) {
+			char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+			check_find(c,
+			           "index record %llu: its root %s… is not the thread index of the "
+			           "records before it, %s…",
+			           (unsigned long long)index, check_hex(a, r->index_root, root),
+			           check_hex(b, root, r->index_root));
+			c->index_differs = true;
+		}
+	}
+	for (size_t i = 0; c->tt && i < r->nrefs; i++) {
+		struct pl_tindex_ref *t = &c->pending[c->npending];
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = memcmp(r->refs[k].id, r->refs[i].id, PL_HASH_BYTES) == 0;
+		if (again)
+			continue;
+		memcpy(t->key, r->refs[i].id, PL_HASH_BYTES);
+		memcpy(t->id, id, PL_HASH_BYTES);
+		t->index = index;
+		c->npending++;
+	}
+	return 0;
+}
+
 /*
  * The record at index: its bytes against its leaf hash and its id, its
  * indexed fields against its text, its place in its author's chain.
@@ -521,6 +589,8 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, s
 	h->link = link;
 	if (r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE)
 		ret = check_party_record(c, index, r);
+	if (!ret)
+		ret = check_index_step(c, index, r, id);
 out:
 	pl_note_free(n);
 	return ret;
@@ -660,11 +730,20 @@ out:
 static int check_records(struct check *c, uint64_t size)
 {
 	struct pl_record *r = malloc(sizeof(*r));
+	struct pl_tindex_store ts;
 	struct pl_buf b;
 	int ret = 0;
 
-	if (!r)
+	c->pending = malloc(PL_TINDEX_MAX_BATCH * sizeof(*c->pending));
+	if (!r || !c->pending || pl_tindex_memstore_new(&c->tm) != 0) {
+		free(r);
 		return PL_ENOMEM;
+	}
+	ts = pl_tindex_memstore_store(c->tm);
+	if (pl_tindex_open(&c->tt, &ts) != 0) {
+		free(r);
+		return PL_ENOMEM;
+	}
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	check_progress(c, "records", 0, size);
 	for (uint64_t i = 0; !ret && i < size; i++) {
@@ -950,6 +1029,9 @@ done:
 out:
 	if (c.s)
 		pl_store_rollback(c.s);
+	pl_tindex_free(c.tt);
+	pl_tindex_memstore_free(c.tm);
+	free(c.pending);
 	pl_store_close(c.s);
 	if (lockfd >= 0)
 		close(lockfd);

@@ -18,6 +18,7 @@
 #include <parley/record.h>
 #include <parley/replay.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 
 #include "internal.h"
 #include "store.h"
@@ -111,6 +112,13 @@ struct pl_exchange {
 
 	/* The writer: used by the sequencer thread only (and by open). */
 	struct pl_store *w;
+	/*
+	 * The thread index (docs/index.md) over the writer's nodes: the
+	 * sequencer's alone (and open's). NULL after a failed batch until the next
+	 * one reopens it.
+	 */
+	struct pl_tindex *tindex;
+	struct pl_store_tindex tiv;
 
 	/* Read connections. */
 	pthread_mutex_t pool_mu;
@@ -205,6 +213,8 @@ struct ex_batch {
 	size_t nhashes;
 	struct ex_head *heads; /* the chain heads it moved, in order, for the cache */
 	size_t nheads, heads_cap;
+	struct pl_tindex_ref *trefs; /* (referred id, record id, index) of its records, in order */
+	size_t ntrefs, trefs_cap;
 	bool wrote;
 	bool dir_changed;
 };
@@ -416,6 +426,8 @@ int pl__ex_start_threads(struct pl_exchange *ex);
 
 /* exchange_own.c */
 int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, struct pl_record *r);
+int pl__ex_tindex_open(struct pl_exchange *ex);
+int pl__ex_append_index(struct pl_exchange *ex, struct ex_batch *b);
 int pl__ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64_t not_before,
                             const uint8_t id[static PL_HASH_BYTES],
                             const char (*parties)[PL_RECORD_NAME_MAX + 1], size_t n);

@@ -62,6 +62,33 @@ out:
 }
 
 /*
+ * A ref that would give the record it names more than PL_TINDEX_MAX_ENTRIES
+ * entries in the thread index (records that refer to it) is refused: the
+ * index could not hold it. The record it acts on needs no count: the rules
+ * already bound its siblings by PL_RULES_MAX_SIBLINGS, which is lower.
+ * Thread: a submitter's or the sequencer's (whichever judges).
+ */
+static int ex_judge_entries(struct pl_store *s, const struct pl_record *rec,
+                            const struct pl_replay_view *v, struct pl_exchange_refusal *why)
+{
+	_Static_assert(PL_RULES_MAX_SIBLINGS < PL_TINDEX_MAX_ENTRIES, "siblings fit the index");
+	for (size_t i = 0; i < rec->nrefs; i++) {
+		size_t n = 0;
+		int ret;
+		if ((int)i == v->about)
+			continue;
+		ret = pl_store_ref_count(s, v->ref_index[i], PL_TINDEX_MAX_ENTRIES, &n);
+		if (ret)
+			return ret;
+		if (n >= PL_TINDEX_MAX_ENTRIES) {
+			ex_refuse(why, "too many records refer to a record it names");
+			return PL_ERULE;
+		}
+	}
+	return 0;
+}
+
+/*
  * An author's chain head without reading the store. Before the sequencer: the
  * committed-head cache. In the sequencer: the batch's own latest record by the
  * author, else the cache, which holds exactly the committed head of every
@@ -302,6 +329,11 @@ int pl__ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 			ex_refuse(why, w);
 		goto out;
 	}
+
+	/* No record it names may pass the entries one key of the thread index holds. */
+	ret = ex_judge_entries(s, rec, v, why);
+	if (ret)
+		goto out;
 
 	/* Its payload must be here already, and of the stated size. */
 	if (rec->has & PL_RECORD_HAS_PAYLOAD) {

@@ -678,6 +678,12 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 		ret = ex_check_published(ex, errdetail);
 	if (!ret)
 		ret = pl__ex_dir_load(ex, ex->w);
+	if (!ret) {
+		ret = pl__ex_tindex_open(ex);
+		if (ret && errdetail)
+			(void)!pl_buf_addf(errdetail, "store: cannot open the thread index: %s",
+			                   pl_store_errmsg(ex->w));
+	}
 	if (!ret)
 		ret = ex_lines_keep(ex);
 	if (!ret)
@@ -756,6 +762,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 		pl_store_close(ex->pool[i]);
 	free(ex->pool);
 	free(ex->free_stores);
+	pl_tindex_free(ex->tindex);
 	pl_store_close(ex->w);
 	pl_skey_clear(&ex->key);
 	free(ex->keys);

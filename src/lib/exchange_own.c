@@ -1,4 +1,4 @@
-/* The exchange's own records: available, expire, check, unanswered, register and revoke. */
+/* The exchange's own records: available, expire, check, unanswered, register, revoke, index. */
 #include <parley/exchange.h>
 
 #include <stdint.h>
@@ -139,6 +139,120 @@ static struct pl_record *ex_about(enum pl_record_kind kind, const uint8_t id[sta
 		memcpy(r->refs[0].id, id, PL_HASH_BYTES);
 	}
 	return r;
+}
+
+/* Feeds one ref of the log to the tree, in chunks of PL_TINDEX_MAX_BATCH. Thread: open's. */
+struct ex_tindex_build {
+	struct pl_tindex *t;
+	struct pl_tindex_ref *refs;
+	size_t n;
+};
+
+static int ex_tindex_build_ref(void *arg, const struct pl_tindex_ref *ref)
+{
+	struct ex_tindex_build *x = arg;
+	int ret = 0;
+
+	if (x->n == PL_TINDEX_MAX_BATCH) {
+		ret = pl_tindex_update(x->t, x->refs, x->n);
+		x->n = 0;
+	}
+	if (!ret)
+		x->refs[x->n++] = *ref;
+	return ret;
+}
+
+/*
+ * The map of a store that has records but never had a thread index (made
+ * before it, schema 2): built from the log's refs, at the version of its
+ * latest checkpoint, whose last entry is no index record. Thread: open's.
+ */
+static int ex_tindex_build(struct pl_exchange *ex)
+{
+	struct ex_tindex_build x = {.t = ex->tindex, .n = 0};
+	int ret;
+
+	x.refs = malloc(PL_TINDEX_MAX_BATCH * sizeof(*x.refs));
+	if (!x.refs)
+		return PL_ENOMEM;
+	ex->tiv.write_size = ex->size;
+	ret = pl_store_begin(ex->w);
+	if (!ret)
+		ret = pl_store_refs_each(ex->w, ex_tindex_build_ref, &x);
+	if (!ret && x.n)
+		ret = pl_tindex_update(x.t, x.refs, x.n);
+	if (!ret)
+		ret = pl_store_commit(ex->w);
+	if (ret)
+		pl_store_rollback(ex->w);
+	free(x.refs);
+	return ret;
+}
+
+/*
+ * Opens the thread index over the writer's nodes (ex->tindex), building it
+ * first for a store that has records but no node. Thread: open's, or the
+ * sequencer's (after a failed batch).
+ */
+int pl__ex_tindex_open(struct pl_exchange *ex)
+{
+	struct pl_tindex_store ts;
+	bool empty = false;
+	int ret;
+
+	pl_tindex_free(ex->tindex);
+	ex->tindex = NULL;
+	ex->tiv.s = ex->w;
+	ex->tiv.read_size = PL_STORE_LATEST;
+	ts = pl_store_tindex_store(&ex->tiv);
+	ret = pl_store_tindex_empty(ex->w, &empty);
+	if (!ret)
+		ret = pl_tindex_open(&ex->tindex, &ts);
+	if (!ret && empty && ex->size > 0)
+		ret = ex_tindex_build(ex);
+	if (ret) {
+		pl_tindex_free(ex->tindex);
+		ex->tindex = NULL;
+	}
+	return ex_note_error(ex, ex->w, ret);
+}
+
+/*
+ * Ends the batch with its `index` record: the tree updated with every entry
+ * the batch's records made (b->trefs, in log order), its new nodes written at
+ * the version of the batch's checkpoint (the size after this record), and the
+ * root in a record the exchange signs. So the index record at log index i
+ * commits to the map of every record below i, and every checkpoint ends with
+ * one. Costs one update and one signature per batch, nothing per record.
+ * Thread: the sequencer.
+ */
+int pl__ex_append_index(struct pl_exchange *ex, struct ex_batch *b)
+{
+	struct pl_record *r = NULL;
+	uint64_t index;
+	int ret = ex->tindex ? 0 : pl__ex_tindex_open(ex);
+
+	ex->tiv.write_size = b->size0 + b->n + 1;
+	for (size_t at = 0; !ret && at < b->ntrefs; at += PL_TINDEX_MAX_BATCH) {
+		size_t n = b->ntrefs - at;
+		ret = pl_tindex_update(ex->tindex, b->trefs + at,
+		                       n < PL_TINDEX_MAX_BATCH ? n : PL_TINDEX_MAX_BATCH);
+	}
+	if (!ret) {
+		r = calloc(1, sizeof(*r));
+		ret = r ? 0 : PL_ENOMEM;
+	}
+	if (!ret) {
+		r->kind = PL_KIND_INDEX;
+		r->has |= PL_RECORD_HAS_ROOT;
+		pl_tindex_root(ex->tindex, r->index_root);
+		ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+		/* The rules refuse an index record only when the chain is broken: no batch then. */
+		if (ret > 0)
+			ret = PL_ESTATE;
+	}
+	free(r);
+	return ret;
 }
 
 /*

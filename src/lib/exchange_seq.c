@@ -110,6 +110,38 @@ static size_t ex_audience(struct ex_judge_ctx *c, const struct pl_record *rec,
 }
 
 /*
+ * Adds the entries rec (logged at idx) makes in the thread index to the
+ * batch's list: one per distinct id its refs name, as the sequencer assigns
+ * the index, so that the end of the batch updates the tree in one call.
+ * Thread: the sequencer.
+ */
+static int ex_batch_trefs(struct ex_batch *b, const struct pl_record *rec,
+                          const uint8_t id[static PL_HASH_BYTES], uint64_t idx)
+{
+	for (size_t i = 0; i < rec->nrefs; i++) {
+		struct pl_tindex_ref *t;
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = memcmp(rec->refs[k].id, rec->refs[i].id, PL_HASH_BYTES) == 0;
+		if (again)
+			continue;
+		if (b->ntrefs == b->trefs_cap) {
+			size_t ncap = b->trefs_cap ? b->trefs_cap * 2 : 64;
+			struct pl_tindex_ref *nt = realloc(b->trefs, ncap * sizeof(*nt));
+			if (!nt)
+				return PL_ENOMEM;
+			b->trefs = nt;
+			b->trefs_cap = ncap;
+		}
+		t = &b->trefs[b->ntrefs++];
+		memcpy(t->key, rec->refs[i].id, PL_HASH_BYTES);
+		memcpy(t->id, id, PL_HASH_BYTES);
+		t->index = idx;
+	}
+	return 0;
+}
+
+/*
  * Appends one judged record to the batch: its row, references, chain head,
  * inboxes, timer, directory change, and its leaf hash.
  * Thread: the sequencer.
@@ -151,6 +183,8 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 	ret = pl_store_record_put(s, &meta, msg, len);
 	for (size_t i = 0; !ret && i < rec->nrefs; i++)
 		ret = pl_store_ref_put(s, idx, v->ref_index[i]);
+	if (!ret)
+		ret = ex_batch_trefs(b, rec, id, idx);
 	if (!ret)
 		ret = pl_store_head_set(s, rec->author, rec->seq, idx);
 	if (ret)
@@ -551,6 +585,9 @@ static void ex_batch_failed(struct pl_exchange *ex, struct ex_item *items, int r
 	if (!ex->failed)
 		ex_note_error(ex, ex->w, ret);
 	pl_store_rollback(ex->w);
+	/* The tree may hold a root the rollback took away: the next batch reopens it. */
+	pl_tindex_free(ex->tindex);
+	ex->tindex = NULL;
 	for (it = items; it; it = it->next) {
 		if (it->status == 0) {
 			it->status = ret;
@@ -625,6 +662,9 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	pthread_mutex_unlock(&ex->st_mu);
 
 	ret = ex_batch_items(ex, &b, items);
+	/* The batch's last entry: the index record over every record before it. */
+	if (!ret && b.n)
+		ret = pl__ex_append_index(ex, &b);
 	if (!ret && b.n)
 		ret = ex_seal(ex, &b, &cp);
 	if (!ret && (b.n || b.wrote)) {
@@ -652,6 +692,7 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	free(b.leaves);
 	free(b.hashes);
 	free(b.heads);
+	free(b.trefs);
 	pl_buf_release(&cp);
 }
 

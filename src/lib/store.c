@@ -16,68 +16,6 @@
 #include "sqlite.h"
 #include "store_sqlite.h"
 
-/* Every statement the store runs, prepared once per connection. */
-#define STORE_STATEMENTS(X)                                                                   \
-	X(ST_BEGIN_W, "BEGIN IMMEDIATE")                                                      \
-	X(ST_BEGIN_R, "BEGIN")                                                                \
-	X(ST_COMMIT, "COMMIT")                                                                \
-	X(ST_ROLLBACK, "ROLLBACK")                                                            \
-	X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                               \
-	X(ST_META_PUT, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")             \
-	X(ST_REC_PUT, "INSERT INTO records(idx, idpfx, id, author, seq, kind, note) "         \
-	              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                  \
-	X(ST_REC_GET, "SELECT id, author, seq, kind, note FROM records WHERE idx = ?1")       \
-	X(ST_REC_GET_META, "SELECT id, author, seq, kind FROM records WHERE idx = ?1")        \
-	X(ST_REC_FIND, "SELECT idx, id FROM records WHERE idpfx = ?1")                        \
-	X(ST_REC_RANGE, "SELECT idx, id FROM records WHERE idpfx BETWEEN ?1 AND ?2 LIMIT 64") \
-	X(ST_REC_COUNT, "SELECT idx FROM records ORDER BY idx DESC LIMIT 1")                  \
-	X(ST_REF_PUT, "INSERT OR IGNORE INTO refs(dst, src) VALUES (?1, ?2)")                 \
-	X(ST_REF_LIST, "SELECT src FROM refs WHERE dst = ?1 ORDER BY src LIMIT ?2")           \
-	X(ST_HEAD_GET, "SELECT seq, idx FROM heads WHERE author = ?1")                        \
-	X(ST_HEAD_SET, "INSERT INTO heads(author, seq, idx) VALUES (?1, ?2, ?3) "             \
-	               "ON CONFLICT(author) DO UPDATE SET seq = ?2, idx = ?3")                \
-	X(ST_HASH_PUT, "INSERT INTO hashes(i, h) VALUES (?1, ?2)")                            \
-	X(ST_HASH_GET, "SELECT h FROM hashes WHERE i = ?1")                                   \
-	X(ST_HASH_COUNT, "SELECT i FROM hashes ORDER BY i DESC LIMIT 1")                      \
-	X(ST_CP_PUT, "INSERT INTO checkpoints(size, note) VALUES (?1, ?2)")                   \
-	X(ST_CP_GET, "SELECT size, note FROM checkpoints WHERE size = ?1")                    \
-	X(ST_CP_LATEST, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")      \
-	X(ST_CP_SET, "UPDATE checkpoints SET note = ?2 WHERE size = ?1")                      \
-	X(ST_CP_COSIGNED_SET, "INSERT INTO meta(key, value) VALUES ('cosigned', ?1) "         \
-	                      "ON CONFLICT(key) DO UPDATE SET value = ?1 "                    \
-	                      "WHERE CAST(value AS INTEGER) < ?1")                            \
-	X(ST_CP_COSIGNED, "SELECT c.size, c.note FROM checkpoints c JOIN meta m "             \
-	                  "ON m.key = 'cosigned' AND c.size = CAST(m.value AS INTEGER)")      \
-	X(ST_PARTY_PUT,                                                                       \
-	  "INSERT INTO parties(name, vkey, enc_key, reg_idx) VALUES (?1, ?2, ?3, ?4)")        \
-	X(ST_PARTY_GET, "SELECT pid, name, vkey, enc_key, reg_idx, revoke_idx FROM parties "  \
-	                "WHERE name = ?1")                                                    \
-	X(ST_PARTY_LIST, "SELECT pid, name, vkey, enc_key, reg_idx, revoke_idx FROM parties " \
-	                 "ORDER BY pid")                                                      \
-	X(ST_PARTY_COUNT, "SELECT count(*) FROM parties")                                     \
-	X(ST_PARTY_REVOKE, "UPDATE parties SET revoke_idx = ?2 WHERE name = ?1")              \
-	X(ST_INBOX_PUT, "INSERT OR IGNORE INTO inbox(pid, idx) VALUES (?1, ?2)")              \
-	X(ST_INBOX_LIST, "SELECT idx FROM inbox WHERE pid = ?1 AND idx >= ?2 ORDER BY idx "   \
-	                 "LIMIT ?3")                                                          \
-	X(ST_PAY_FIND, "SELECT rowid, hash, length(data), uploader, stored, referred "        \
-	               "FROM payloads WHERE hpfx = ?1")                                       \
-	X(ST_PAY_PUT, "INSERT INTO payloads(hpfx, hash, data, uploader, stored, size, "       \
-	              "referred) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)")                         \
-	X(ST_PAY_GET, "SELECT data FROM payloads WHERE rowid = ?1")                           \
-	X(ST_PAY_EACH, "SELECT hash, data FROM payloads ORDER BY rowid")                      \
-	X(ST_PAY_TOUCH, "UPDATE payloads SET stored = ?2 WHERE rowid = ?1")                   \
-	X(ST_PAY_REFER, "UPDATE payloads SET referred = 1 "                                   \
-	                "WHERE hpfx = ?1 AND hash = ?2 AND referred = 0")                     \
-	X(ST_PAY_PENDING, "SELECT bytes FROM payload_pending WHERE uploader = ?1")            \
-	X(ST_PAY_EXPIRE, "DELETE FROM payloads WHERE rowid IN (SELECT rowid FROM payloads "   \
-	                 "WHERE referred = 0 AND stored <= ?1 ORDER BY stored LIMIT ?2)")     \
-	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")             \
-	X(ST_TIMER_DEL, "DELETE FROM timers WHERE idx = ?1")                                  \
-	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")  \
-	X(ST_INTEGRITY_CHECK, "PRAGMA integrity_check(100)") /* PL_STORE_PROBLEMS_MAX */
-
-enum store_stmt { STORE_STATEMENTS(PL__SQL_ENUM) ST_COUNT };
-
 static const char *const store_sql[] = {STORE_STATEMENTS(PL__SQL_TEXT)};
 
 static const char *const store_stmt_name[] = {STORE_STATEMENTS(PL__SQL_NAME)};
@@ -123,6 +61,13 @@ static const char store_schema[] =
  * payload_pending holds each uploader's bytes of unreferenced blobs, kept by
  * triggers in the same transaction as every change of a blob, so that the
  * allowance check on upload is one lookup whatever the number of blobs.
+ *
+ * 2 -> 3: the thread index's nodes (store_tindex.c), each place's node at
+ * every checkpoint size that changed it. A place at depth <= 62 is numbered
+ * 2^depth + its prefix (the heap numbering) in tindex; a deeper one is keyed
+ * by its depth and prefix in tindex_deep. A store brought up to date has
+ * none: the exchange builds the map from the refs of the log it holds when
+ * it opens it (pl_exchange_open()), so its older checkpoints have no index.
  */
 static const char *const store_migrations[] = {
         "ALTER TABLE payloads ADD COLUMN uploader TEXT;"
@@ -144,6 +89,11 @@ static const char *const store_migrations[] = {
         " WHEN OLD.referred = 0 BEGIN"
         " UPDATE payload_pending SET bytes = bytes - OLD.size WHERE uploader = OLD.uploader;"
         " END;",
+        "CREATE TABLE tindex(pos INTEGER NOT NULL, size INTEGER NOT NULL, node BLOB NOT NULL,"
+        " PRIMARY KEY(pos, size)) WITHOUT ROWID;"
+        "CREATE TABLE tindex_deep(depth INTEGER NOT NULL, prefix BLOB NOT NULL,"
+        " size INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY(depth, prefix, size))"
+        " WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
@@ -788,6 +738,30 @@ static int store_collect(struct pl_store *s, enum store_stmt which, sqlite3_stmt
 	*n = k;
 out:
 	pl__sql_done(st);
+	return ret;
+}
+
+int pl_store_ref_count(struct pl_store *s, uint64_t to, size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	uint64_t v = 0;
+	int ret;
+
+	if (!store_u64_fits(to) || max > INT32_MAX)
+		return PL_EINVAL;
+	ret = pl__sql_stmt(&s->q, ST_REF_COUNT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	ret = pl__sql_row(&s->q, ST_REF_COUNT, st);
+	if (!ret)
+		ret = pl__sql_col_u64(&s->q, st, 0, &v, store_stmt_name[ST_REF_COUNT]);
+	pl__sql_done(st);
+	if (!ret && v > max)
+		ret = pl__sql_bad(&s->q, "%s: count out of range", store_stmt_name[ST_REF_COUNT]);
+	if (!ret)
+		*n = (size_t)v;
 	return ret;
 }
 

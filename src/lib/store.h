@@ -11,6 +11,7 @@
 #include <parley/error.h>
 #include <parley/limits.h>
 #include <parley/party.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 /*
@@ -60,7 +61,7 @@
  */
 struct pl_store;
 
-#define PL_STORE_SCHEMA_VERSION 2
+#define PL_STORE_SCHEMA_VERSION 3
 #define PL_STORE_KIND_MAX       15 /* bytes in a record kind */
 #define PL_STORE_NAME_MAX       PL_PARTY_NAME_MAX
 #define PL_STORE_KEY_TEXT_MAX   511 /* bytes in a stored key's text form */
@@ -229,6 +230,9 @@ int pl_store_ref_put(struct pl_store *s, uint64_t from, uint64_t to) PL_WUR;
 int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t max,
                        size_t *n) PL_WUR;
 
+/* The number of records that refer to `to`, counted up to max: *n = min(that number, max). */
+int pl_store_ref_count(struct pl_store *s, uint64_t to, size_t max, size_t *n) PL_WUR;
+
 /* ---- Chain heads: the last record of each author -------------------- */
 
 /* The head of author's chain: its seq and log index. PL_ENOTFOUND when it has none. */
@@ -251,6 +255,62 @@ int pl_store_hashes_count(struct pl_store *s, uint64_t *count) PL_WUR;
 
 /* A tlog reader over this connection's stored hashes (valid while s is open). */
 struct pl_tlog_reader pl_store_tlog_reader(struct pl_store *s);
+
+/* ---- Thread index nodes, versioned by checkpoint size (store_tindex.c) -- */
+
+/*
+ * The nodes of the thread index (include/parley/tindex.h, docs/index.md §8),
+ * by place (depth 0..256 and prefix, the bits past depth zero) and version:
+ * the tree size of the checkpoint whose batch wrote them. What the calls
+ * guarantee:
+ *
+ * - put(size, place, node) stores node as the place's node at version size,
+ *   replacing only a node that place already had at that same version; the
+ *   versions below stay as they were, so the tree as an older checkpoint
+ *   committed to it can still be read. A writer, in the batch's transaction:
+ *   a rollback takes the rows with it. Nothing is ever deleted.
+ * - get(size, place) reads the node of the place at the newest version at or
+ *   below size (PL_STORE_LATEST: the newest of all), or PL_ENOTFOUND when the
+ *   place had none then (an empty subtree). Inside a read transaction it reads
+ *   the snapshot of pl_store_begin(), so that a proof and the index record it
+ *   is checked against come from one state.
+ * - what a get reads back is checked for shape (an interior node of 64 bytes,
+ *   a leaf of 80 with 1..PL_TINDEX_MAX_ENTRIES entries and its last index
+ *   below 2^63): anything else is PL_ESTORE. Whether it hashes right is the
+ *   caller's to check (a proof is verified against the signed root).
+ */
+int pl_store_tindex_put(struct pl_store *s, uint64_t size, unsigned depth,
+                        const uint8_t prefix[static PL_HASH_BYTES],
+                        const struct pl_tindex_node *node) PL_WUR;
+int pl_store_tindex_get(struct pl_store *s, uint64_t size, unsigned depth,
+                        const uint8_t prefix[static PL_HASH_BYTES],
+                        struct pl_tindex_node *out) PL_WUR;
+
+/* Whether the store holds any node at all (a store that never had a thread index holds none). */
+int pl_store_tindex_empty(struct pl_store *s, bool *empty) PL_WUR;
+
+/*
+ * A view of the nodes for pl_tindex_open(): gets read at version read_size
+ * (PL_STORE_LATEST for the newest), puts write at version write_size. The
+ * view is the caller's and must outlive the tree opened over it; read_size
+ * and write_size may change between the tree's calls (the sequencer sets
+ * write_size to each batch's checkpoint size).
+ */
+struct pl_store_tindex {
+	struct pl_store *s;
+	uint64_t read_size, write_size;
+};
+struct pl_tindex_store pl_store_tindex_store(struct pl_store_tindex *v);
+
+/*
+ * Calls fn(arg, ref) for every reference of the log in log order of the
+ * referring record (ref->index; ref->key the id referred to, ref->id the
+ * referring record's), the order pl_tindex_update() takes them in. Stops at
+ * fn's first non-zero return and returns it; else 0 or PL_ESTORE. For
+ * building the map of a store that had none.
+ */
+int pl_store_refs_each(struct pl_store *s, int (*fn)(void *arg, const struct pl_tindex_ref *ref),
+                       void *arg) PL_WUR;
 
 /* ---- Checkpoints: one signed per batch, keyed by tree size ------------ */
 

@@ -8,6 +8,7 @@
 #include <parley/auth.h>
 #include <parley/encoding.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 
 #include "daemon/log.h"
 #include "internal.h"
@@ -478,6 +479,29 @@ static enum MHD_Result do_proof(struct req *r)
 	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
 }
 
+/*
+ * GET /index/<key>[?size=N]: the key's proof in the thread index under the
+ * index record that ends the checkpoint of size N (the newest without size).
+ * Runs on an MHD worker, in the access handler.
+ */
+static enum MHD_Result do_index(struct req *r)
+{
+	bool has_size = (r->q.has & Q_SIZE) != 0;
+	struct pl_buf b;
+	int err;
+
+	/* No checkpoint of size 0 ends with an index record: size=0 is not "the newest". */
+	if (has_size && r->q.size == 0)
+		return pl__http_send_lib_error(r, PL_ENOTFOUND, "index");
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	err = pl_exchange_index_proof(r->h->ex, r->party, r->hash, has_size ? r->q.size : 0, &b);
+	if (err) {
+		pl_buf_release(&b);
+		return pl__http_send_lib_error(r, err, "index");
+	}
+	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
+}
+
 /* GET /proof/consistency. Runs on an MHD worker, in the access handler. */
 static enum MHD_Result do_consistency(struct req *r)
 {
@@ -571,6 +595,8 @@ enum MHD_Result pl__http_dispatch(struct req *r)
 		return pl__http_do_inbox(r);
 	case R_LINE:
 		return pl__http_do_line(r);
+	case R_INDEX:
+		return do_index(r);
 	case R_NONE:
 		break;
 	}

@@ -533,11 +533,13 @@ static int cmd_verify(int argc, char **argv)
 	ret = pl_exchange_verify(dir, &cb, &st, &err);
 	verify_clear(&v);
 	if (ret == 0 || ret == PL_EDAMAGED) {
-		printf("%s: tree size %llu, %llu records, %llu interior hashes and %llu payloads "
-		       "checked in %.1f s: %s",
+		printf("%s: tree size %llu, %llu records, %llu interior hashes, %llu index roots "
+		       "and "
+		       "%llu payloads checked in %.1f s: %s",
 		       dir, (unsigned long long)st.size, (unsigned long long)st.records,
-		       (unsigned long long)st.hashes, (unsigned long long)st.payloads,
-		       verify_elapsed(&v), ret ? "DAMAGED" : "sound");
+		       (unsigned long long)st.hashes, (unsigned long long)st.indexes,
+		       (unsigned long long)st.payloads, verify_elapsed(&v),
+		       ret ? "DAMAGED" : "sound");
 		if (ret)
 			printf(", %llu finding%s%s", (unsigned long long)st.findings,
 			       st.findings == 1 ? "" : "s",

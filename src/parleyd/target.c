@@ -170,6 +170,14 @@ unsigned pl_parleyd_target_parse(struct pl_parleyd_target *t, const char *method
 			status = STATUS_BAD_REQUEST;
 			goto out;
 		}
+	} else if (pn > 7 && memcmp(p, "/index/", 7) == 0) {
+		t->route = R_INDEX;
+		allowed = Q_SIZE;
+		/* The key: a full record id, exactly as records write it. */
+		if (pl_record_id_parse(t->hash, p + 7, pn - 7) != 0) {
+			status = STATUS_BAD_REQUEST;
+			goto out;
+		}
 	} else if (path_is(p, pn, "/parties")) {
 		t->route = R_PARTIES;
 	} else if (path_is(p, pn, "/statements")) {

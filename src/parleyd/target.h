@@ -35,6 +35,7 @@ enum pl_parleyd_route {
 	R_STATEMENTS,
 	R_INBOX,
 	R_LINE,
+	R_INDEX,
 };
 
 /* Query parameters; a has_ bit per key so that 0 is a value, not "absent". */
@@ -65,7 +66,7 @@ struct pl_parleyd_query {
 	char id[PL_PARLEYD_ID_TEXT_MAX + 1]; /* record id text (hex) from the path */             \
 	size_t id_len;                       /* 8..64 when the route takes an id */               \
 	char line[PL_RECORD_NAME_MAX + 1];   /* line name from the path */                        \
-	uint8_t hash[PL_HASH_BYTES];         /* payload hash from the path */                     \
+	uint8_t hash[PL_HASH_BYTES]; /* payload hash, or thread index key, from the path */       \
 	unsigned level, width; /* tile level; width 1..255 of a partial tile, 0 for a full one */ \
 	uint64_t tile;         /* tile or entry bundle index */                                   \
 	struct pl_parleyd_query q;

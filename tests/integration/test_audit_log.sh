@@ -34,14 +34,16 @@ ok "the exchange records the expiry within 15 s" \
 	wait_for 150 thread_holds "$EXPIRING" rok-mnd '"kind":"expire"'
 as rok-mnd statement --measure --body-file "$T/body"
 
-# Enough records for a second entry bundle and a level-1 hash tile.
+# Enough records for a second entry bundle and a level-1 hash tile (each statement in its
+# batch, with the index record that ends it), but not a third bundle: parleyd's check at start
+# still reaches into the first tile.
 stop_server
 OLDPORT=$PORT
-ok "300 statements by dprk, logged directly" "$HELPER" bulk "$DATA" "$IDS" dprk 300
+ok "150 statements by dprk, logged directly" "$HELPER" bulk "$DATA" "$IDS" dprk 150
 ok "parleyd serves again" start_server "$OLDPORT"
 as rok-mnd statement --body-file "$T/body"
 SIZE=$(awk 'NR == 1 { print $6 }' "$T/out")
-ok "the log now spans two entry bundles" [ "${SIZE:-0}" -gt 256 ]
+ok "the log now spans two entry bundles, not three" [ "${SIZE:-0}" -gt 256 -a "${SIZE:-0}" -le 512 ]
 
 expect 0 "audit as the auditor" "$PARLEY" log audit --profile "$T/p/auditor"
 ok "it names the log and its size" printed "log hotline.example at size $SIZE"
@@ -85,8 +87,9 @@ expect 1 "audit of the tampered copy, in JSON" "$PARLEY" log audit --json --prof
 ok "JSON: ok is false" json_holds "$T/out" '"ok":false'
 ok "JSON: the first failure's index" \
 	json_holds "$T/out" "\"first_failure\":{\"index\":$STATEMENT_INDEX,"
-ok "JSON: the tiles and the root hold: only the signature fails" \
-	json_holds "$T/out" '"failures":1,'
+# The statement cites a send: the index after it lists its old id, which the rewrite changed.
+ok "JSON: the tiles and the root hold: the signature fails, and the index that lists it" \
+	json_holds "$T/out" '"failures":2,'
 
 # Bad arguments.
 documented log audit

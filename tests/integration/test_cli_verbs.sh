@@ -13,7 +13,7 @@ MAIN=$LASTPID
 expect 0 "init rok-mnd with --log-key" "$PARLEY" init --exchange "$URL" --party rok-mnd \
 	--key-dir "$IDS" --log-key "$DATA/log.vkey" --profile "$T/prof/rok-mnd"
 ok "init prints the origin" printed "origin hotline.example"
-ok "init prints the pinned checkpoint" grep -q '^checkpoint 5 ' "$T/out"
+ok "init prints the pinned checkpoint" grep -q '^checkpoint 10 ' "$T/out"
 ok "the profile is private" [ "$(stat -c %a "$T/prof/rok-mnd/profile")" = 600 ]
 ok "the state lives in the named profile directory" [ -f "$T/prof/rok-mnd/state.db" ]
 expect 2 "init again without --force" "$PARLEY" init --exchange "$URL" --party rok-mnd \
@@ -45,20 +45,20 @@ ok "no profile: says how to make one" said "parley init"
 # parties and log checkpoint
 expect 0 "parties" as kpa parties
 ok "parties lists the five parties" [ "$(wc -l <"$T/out")" -eq 5 ]
-ok "parties shows unc with its register index" grep -q '^unc key [0-9a-f]* registered at 1$' "$T/out"
+ok "parties shows unc with its register index" grep -q '^unc key [0-9a-f]* registered at 2$' "$T/out"
 expect 0 "parties --json" as kpa parties --json
 ok "parties --json names kpa" printed '"name": "kpa"'
 expect 0 "log checkpoint" as kpa "log checkpoint"
-ok "log checkpoint prints the size" grep -q '^size 5$' "$T/out"
+ok "log checkpoint prints the size" grep -q '^size 10$' "$T/out"
 ok "log checkpoint prints the root" grep -q '^root [A-Za-z0-9+/]*=$' "$T/out"
 expect 0 "log checkpoint --json" as kpa "log checkpoint" --json
-ok "log checkpoint --json has the size" printed '"size": 5'
+ok "log checkpoint --json has the size" printed '"size": 10'
 
 # S1: a proposal through an intermediary, conveyed and accepted.
 printf 'Military talks at Panmunjom on 1 December?\n' >"$T/body1"
 expect 0 "send a proposal via unc" as rok-mnd send --class proposal --to kpa --via unc \
 	--deadline +7d --body-file "$T/body1"
-ok "send prints kind, id, index and tree" grep -q '^send [0-9a-f]\{64\} index 5 tree [0-9]*$' "$T/out"
+ok "send prints kind, id, index and tree" grep -q '^send [0-9a-f]\{64\} index 10 tree [0-9]*$' "$T/out"
 S1=$(last_id)
 S1P=$(echo "$S1" | cut -c1-8)
 expect 0 "unc's inbox" as unc inbox

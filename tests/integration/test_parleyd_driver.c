@@ -24,7 +24,9 @@
 #include <parley/party.h>
 #include <parley/proof.h>
 #include <parley/record.h>
+#include <parley/note.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "driver_util.h"
@@ -988,6 +990,128 @@ out:
 	pl_buf_release(&t);
 }
 
+/*
+ * The root committed by the checkpoint cp_text (of tree size size): the record
+ * at size - 1, read from its entry bundle, proven in that checkpoint's tree
+ * from the tiles, must be an index record. False when any of it fails.
+ */
+static bool index_root_of(struct pl_client *c, uint64_t size, const char *cp_text, size_t cp_len,
+                          uint8_t root[PL_HASH_BYTES])
+{
+	struct pl_tiles_entry *ents = calloc(PL_TILE_WIDTH, sizeof(*ents));
+	struct pl_record *r = calloc(1, sizeof(*r));
+	unsigned width = (unsigned)((size - 1) % PL_TILE_WIDTH) + 1;
+	struct pl_note *n = NULL;
+	struct pl_buf b;
+	bool ok = false;
+
+	pl_buf_init(&b, 1u << 24);
+	if (!ents || !r ||
+	    pl_client_entry_bundle(c, (size - 1) / PL_TILE_WIDTH,
+	                           width == PL_TILE_WIDTH ? 0 : width, &b) != 0 ||
+	    pl_tiles_bundle_split((const uint8_t *)b.data, b.len, width, ents) != 0)
+		goto out;
+	ok = verify_included(c, (const char *)ents[width - 1].data, ents[width - 1].len, size - 1,
+	                     cp_text, cp_len) &&
+	     pl_note_parse(&n, (const char *)ents[width - 1].data, ents[width - 1].len) == 0 &&
+	     pl_record_parse(r, n->text, n->text_len, NULL) == 0 && r->kind == PL_KIND_INDEX;
+	if (ok)
+		memcpy(root, r->index_root, PL_HASH_BYTES);
+out:
+	pl_note_free(n);
+	pl_buf_release(&b);
+	free(ents);
+	free(r);
+	return ok;
+}
+
+/*
+ * key's proof in the thread index at the checkpoint a receipt names, fetched by
+ * actor a, verified against the root of that checkpoint's index record:
+ * writes the log indexes of its entries to idx (at most 8) and returns how
+ * many, or -1 when anything fails.
+ */
+static int index_entries(struct actor *a, const uint8_t key[PL_HASH_BYTES],
+                         const struct pl_receipt *at, uint64_t idx[8])
+{
+	struct pl_tindex_proof *p = NULL;
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_buf b;
+	int n = -1;
+
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	if (pl_client_index_proof(a->c, key, at->size, &b) == 0 &&
+	    index_root_of(a->c, at->size, at->checkpoint, at->checkpoint_len, root) &&
+	    pl_tindex_proof_open(&p, b.data, b.len, key, root) == 0 && p->nentries <= 8) {
+		n = (int)p->nentries;
+		for (size_t i = 0; i < p->nentries; i++)
+			idx[i] = p->entries[i].index;
+	}
+	pl_tindex_proof_free(p);
+	pl_buf_release(&b);
+	return n;
+}
+
+/*
+ * The thread index: a send's proof at the newest checkpoint lists the records
+ * about it, at its own checkpoint only the available made with it; both verify
+ * against the roots of the index records that end those checkpoints, read
+ * through the entry bundles and proven from the tiles; every checkpoint a
+ * receipt names ends with one; a key that is no record is a 404.
+ */
+static void flow_index(void)
+{
+	static const char *const readers[] = {"rok-mnd", "kpa"};
+	struct pl_receipt send = {0}, recv = {0}, acc = {0}, cite = {0};
+	const struct pl_receipt *all[] = {&send, &recv, &acc, &cite};
+	uint8_t unknown[PL_HASH_BYTES], root[PL_HASH_BYTES];
+	char target[128], hex[PL_HASH_HEX_LEN + 1];
+	uint64_t idx[8];
+	struct pl_buf b;
+	struct raw raw;
+	bool ends = true;
+	int ret;
+
+	ret = send_to(rok_mnd, PL_CLASS_PROPOSAL, "kpa", NULL, 3600, "Index: talks?", readers, 2,
+	              &send);
+	if (!accepted("index: a direct send", ret, rok_mnd, &send))
+		return;
+	accepted("index: kpa receives it", answer(kpa, PL_KIND_RECEIVE, send.id, NULL, &recv), kpa,
+	         &recv);
+	accepted("index: kpa accepts it", answer(kpa, PL_KIND_ACCEPT, send.id, NULL, &acc), kpa,
+	         &acc);
+	accepted("index: unc cites it", statement(unc, "We note it.\n", send.id, &cite), unc,
+	         &cite);
+	check(index_entries(kpa, send.id, &cite, idx) == 4 && idx[0] == send.index + 1 &&
+	              idx[1] == recv.index && idx[2] == acc.index && idx[3] == cite.index,
+	      "index: at the newest checkpoint the send's proof lists its available, receive, "
+	      "accept and the statement citing it, and verifies against the index record's root");
+	check(index_entries(unc, send.id, &send, idx) == 1 && idx[0] == send.index + 1,
+	      "index: at the send's own checkpoint it lists the available alone, and verifies "
+	      "against that checkpoint's index record");
+	check(index_entries(kpa, cite.id, &cite, idx) == 0,
+	      "index: a record nothing refers to is proven absent");
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		ends = ends && index_root_of(kpa->c, all[i]->size, all[i]->checkpoint,
+		                             all[i]->checkpoint_len, root);
+	check(ends, "index: every checkpoint a receipt names ends with an index record");
+
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	memset(unknown, 0x5a, sizeof(unknown));
+	check(pl_client_index_proof(kpa->c, unknown, 0, &b) == PL_ENOTFOUND,
+	      "index: a key that is no record is a 404");
+	check(pl_client_index_proof(kpa->c, send.id, send.size - 1, &b) == PL_ENOTFOUND,
+	      "index: a size at which no checkpoint was signed is a 404");
+	pl_buf_release(&b);
+	hexid(hex, send.id);
+	snprintf(target, sizeof(target), "/index/%s", hex);
+	check(raw_request("GET", target, NULL, NULL, 0, &raw) == 401,
+	      "index: GET /index without authentication is a 401");
+	pl_buf_release(&raw.body);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		pl_receipt_release((struct pl_receipt *)all[i]);
+}
+
 static int cmd_flows(void)
 {
 	load_log_key();
@@ -998,6 +1122,7 @@ static int cmd_flows(void)
 	flow_s3();
 	flow_delivery();
 	flow_log();
+	flow_index();
 	close_actors();
 	return fails ? 1 : 0;
 }

@@ -68,7 +68,7 @@ ok "parleyd serves with the witness configured" start_server
 : >"$T/acks"
 "$DRIVER" load "$URL" "$DATA" "$IDS" "$T/acks" 3 >"$T/load.out" 2>&1
 SIZE=$(cut -d'|' -f2 "$T/acks" | sort -n | tail -n 1)
-ok "records logged (size $SIZE)" [ "${SIZE:-0}" -gt 7 ]
+ok "records logged (size $SIZE)" [ "${SIZE:-0}" -gt 14 ]
 ok "the witness cosigned size $SIZE" cosigned_at_least "$SIZE"
 stop_server TERM
 ok "parleyd stops" [ "$STATUS" -eq 0 ]
@@ -81,13 +81,13 @@ port=$("$DRIVER" freeport)
 expect 1 "parleyd serve refuses the older directory, exit 1" \
 	serve_once --data "$DATA" --config "$T/parleyd.conf" --listen "127.0.0.1:$port"
 ok "it names the witness, the size it cosigned and the store's" \
-	said "witness witness.example cosigned tree size $SIZE, but the store holds 7 records"
+	said "witness witness.example cosigned tree size $SIZE, but the store holds 14 records"
 ok "it says it refuses to sequence" said "refusing to sequence"
 
 # A witness that cannot be reached is no reason to refuse: it is only logged.
 stop_witness
 ok "with the witness down, parleyd serves the older directory" start_server
-ok "at the size the store holds: the refused start sequenced nothing" logged "size=7"
+ok "at the size the store holds: the refused start sequenced nothing" logged "size=14"
 ok "and logs that it could not ask the witness" \
 	logged 'cannot learn what the witness cosigned'
 stop_server TERM

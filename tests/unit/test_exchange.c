@@ -30,6 +30,7 @@
 #include <parley/proof.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "testutil.h"
@@ -395,6 +396,22 @@ static void expect_kind(struct fx *f, uint64_t index, const char *kind)
 	pl_exchange_entry_release(&e);
 }
 
+/* How many records at indexes [from, to) are of kind. */
+static uint64_t count_kind(struct fx *f, uint64_t from, uint64_t to, const char *kind)
+{
+	char want[32];
+	uint64_t n = 0;
+
+	snprintf(want, sizeof(want), "\nkind %s\n", kind);
+	for (uint64_t i = from; i < to; i++) {
+		struct pl_exchange_entry e;
+		assert_int_equal(pl_exchange_record_at(f->ex, i, &e), 0);
+		n += strstr(e.note, want) != NULL;
+		pl_exchange_entry_release(&e);
+	}
+	return n;
+}
+
 /* True when the party's inbox holds the record at index. */
 static bool inbox_has(struct fx *f, int party, uint64_t index)
 {
@@ -423,8 +440,11 @@ static void test_init_open(void **state)
 	assert_string_equal(pl_exchange_origin(f->ex), ORIGIN);
 	assert_string_equal(pl_exchange_vkey(f->ex)->name, ORIGIN);
 	latest_checkpoint(f, &cp);
-	assert_int_equal(cp.size, NPARTY - 1); /* one register record per party */
-	assert_int_equal(pl_exchange_size(f->ex), NPARTY - 1);
+	/* One register record per party, each in its batch, which an index record ends. */
+	assert_int_equal(cp.size, 2 * (NPARTY - 1));
+	assert_int_equal(pl_exchange_size(f->ex), 2 * (NPARTY - 1));
+	for (uint64_t i = 0; i < 2 * (NPARTY - 1); i++)
+		expect_kind(f, i, i % 2 ? "index" : "register");
 	/* One process at a time. */
 	pl_buf_init(&err, 512);
 	assert_int_equal(pl_exchange_open(&second, f->dir, &f->o, &err), PL_ESTATE);
@@ -447,7 +467,7 @@ static void test_parties(void **state)
 	assert_string_equal(list[0].name, "rok-mnd");
 	assert_true(pl_vkey_equal(&list[2].vkey, &f->p[UNC].vk));
 	assert_string_equal(list[2].enc_key, f->p[UNC].etext);
-	assert_int_equal(list[2].register_index, 2);
+	assert_int_equal(list[2].register_index, 4); /* after two registers and their indexes */
 	free(list);
 	expect_kind(f, 0, "register");
 
@@ -493,8 +513,11 @@ static void test_parties(void **state)
 	        PL_EDENIED, NULL);
 	assert_int_equal(pl_exchange_party_get(f->ex, "nobody", &one), PL_ENOTFOUND);
 	/* A party's inbox shows its own registration, not the others'. */
-	assert_true(inbox_has(f, UNC, 2));
-	assert_false(inbox_has(f, KPA, 2));
+	assert_true(inbox_has(f, UNC, 4));
+	assert_false(inbox_has(f, KPA, 4));
+	/* Nobody's inbox shows the index records: they are the exchange's bookkeeping. */
+	assert_false(inbox_has(f, UNC, 5));
+	assert_false(inbox_has(f, ROK_MND, 1));
 	pl_skey_clear(&stranger.sk);
 }
 
@@ -586,7 +609,8 @@ static void test_s1_relay_declined(void **state)
 
 	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, UNC, T0 + 7 * 24 * HOUR), send);
 	expect_kind(f, s + 1, "available"); /* to the intermediary, in the same batch */
-	assert_int_equal(pl_exchange_size(f->ex), s + 2);
+	expect_kind(f, s + 2, "index");     /* which ends with its index record */
+	assert_int_equal(pl_exchange_size(f->ex), s + 3);
 	assert_true(inbox_has(f, UNC, s));
 	assert_true(inbox_has(f, UNC, s + 1));
 	assert_false(inbox_has(f, KPA, s)); /* not before it is conveyed */
@@ -662,8 +686,9 @@ static void test_s1_relay_expired(void **state)
 	assert_int_equal(pl_exchange_run_timers(f->ex), 0); /* not yet */
 	f->now = T0 + 2 * HOUR + 1;
 	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
-	e = pl_exchange_size(f->ex) - 1;
+	e = pl_exchange_size(f->ex) - 2; /* the index record ends the batch */
 	expect_kind(f, e, "expire");
+	expect_kind(f, e + 1, "index");
 	assert_int_equal(pl_exchange_record_at(f->ex, e, &ent), 0);
 	assert_non_null(strstr(ent.note, "\nvia unc\n"));
 	assert_non_null(strstr(ent.note, "\nto kpa\n"));
@@ -776,7 +801,8 @@ static void test_s3_expire(void **state)
 	expect_kind(f, n0, "expire");
 	f->now = T0 + 6 * 24 * HOUR;
 	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
-	expect_kind(f, n0 + 1, "expire");
+	expect_kind(f, n0 + 1, "index");
+	expect_kind(f, n0 + 2, "expire");
 	assert_true(inbox_has(f, KPA, n0));
 	assert_true(inbox_has(f, ROK_MND, n0));
 	/* Too late to refuse now. */
@@ -1012,7 +1038,7 @@ static void test_same_seq_one_batch(void **state)
 	assert_int_equal(box.why[1].head_seq, 1);
 	assert_memory_equal(box.why[1].head_id, box.id[0], PL_HASH_BYTES);
 	assert_int_equal(box.why[1].head_index, size0);
-	assert_int_equal(pl_exchange_size(f->ex), size0 + 1);
+	assert_int_equal(pl_exchange_size(f->ex), size0 + 2); /* the statement and the index */
 	/* A refused validation calls back at once, with the same error. */
 	assert_int_equal(pl_exchange_submit_async(
 	                         f->ex, "junk", 4,
@@ -1095,7 +1121,8 @@ static void test_proofs_tiles(void **state)
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	pl_buf_init(&t, 1u << 20);
 	pl_buf_init(&cp, 65536);
-	for (int i = 0; i < 300; i++) {
+	/* 147 batches of a statement and its index record after the 14 entries of setup: 308. */
+	for (int i = 0; i < 147; i++) {
 		struct pl_receipt rc;
 		char text[32];
 		pl_buf_reset(&b);
@@ -1105,7 +1132,7 @@ static void test_proofs_tiles(void **state)
 		assert_int_equal(pl_exchange_submit(f->ex, b.data, b.len, &rc, NULL), 0);
 		f->p[i % 2 ? UNC : KPA].seq++;
 		memcpy(f->p[i % 2 ? UNC : KPA].head, rc.id, PL_HASH_BYTES);
-		if (i % 8 == 0 || i == 299) {
+		if (i % 4 == 0 || i == 146) {
 			verify_proof(f, rc.proof, rc.proof_len, b.data, b.len, rc.index,
 			             &cps[ncps]);
 			assert_int_equal(cps[ncps].size, rc.size);
@@ -1114,7 +1141,7 @@ static void test_proofs_tiles(void **state)
 		pl_receipt_release(&rc);
 	}
 	size = pl_exchange_size(f->ex);
-	assert_int_equal(size, 307);
+	assert_int_equal(size, 308);
 	for (size_t i = 0; i + 1 < ncps; i++)
 		verify_consistent(f, &cps[i], &cps[i + 1]);
 	verify_consistent(f, &cps[0], &cps[ncps - 1]);
@@ -1149,10 +1176,10 @@ static void test_proofs_tiles(void **state)
 		                                        PL_TILE_BYTES),
 		                 0);
 		pl_buf_reset(&big);
-		assert_int_equal(pl_exchange_entry_bundle(f->ex, 1, 51, &big), 0);
+		assert_int_equal(pl_exchange_entry_bundle(f->ex, 1, 52, &big), 0);
 		pl_buf_reset(&t);
-		assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 51, &t), 0);
-		assert_int_equal(t.len, 51 * PL_HASH_BYTES);
+		assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 52, &t), 0);
+		assert_int_equal(t.len, 52 * PL_HASH_BYTES);
 		assert_int_equal(pl_tiles_bundle_verify((const uint8_t *)big.data, big.len,
 		                                        (const uint8_t *)t.data, t.len),
 		                 0);
@@ -1160,7 +1187,7 @@ static void test_proofs_tiles(void **state)
 	}
 	pl_buf_reset(&t);
 	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 0, &t), PL_ENOTFOUND); /* not full yet */
-	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 52, &t), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 53, &t), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_tile(f->ex, 0, 2, 1, &t), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_tile(f->ex, 1, 0, 1, &t), 0);
 	assert_int_equal(t.len, PL_HASH_BYTES);
@@ -1503,7 +1530,260 @@ static void test_reopen(void **state)
 	f->now = T0 + 2 * HOUR;
 	fx_open(f);
 	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
-	expect_kind(f, pl_exchange_size(f->ex) - 1, "expire");
+	expect_kind(f, pl_exchange_size(f->ex) - 2, "expire");
+	expect_kind(f, pl_exchange_size(f->ex) - 1, "index");
+}
+
+/* The root of the index record at index, which must be one. */
+static void index_root_at(struct fx *f, uint64_t index, uint8_t root[PL_HASH_BYTES])
+{
+	struct pl_exchange_entry e;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	const char *sep;
+
+	assert_non_null(r);
+	assert_int_equal(pl_exchange_record_at(f->ex, index, &e), 0);
+	sep = strstr(e.note, "\n\n");
+	assert_non_null(sep);
+	assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
+	assert_int_equal(r->kind, PL_KIND_INDEX);
+	memcpy(root, r->index_root, PL_HASH_BYTES);
+	pl_exchange_entry_release(&e);
+	free(r);
+}
+
+/* key's proof at size, verified against the root of the index record at size - 1: its entries. */
+static size_t index_entries(struct fx *f, const uint8_t key[PL_HASH_BYTES], uint64_t size,
+                            uint64_t *idx)
+{
+	struct pl_tindex_proof *p = NULL;
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_buf b;
+	size_t n;
+
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", key, size, &b), 0);
+	index_root_at(f, (size ? size : pl_exchange_size(f->ex)) - 1, root);
+	assert_int_equal(pl_tindex_proof_open(&p, b.data, b.len, key, root), 0);
+	n = p->nentries;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = p->entries[i].index;
+	pl_tindex_proof_free(p);
+	pl_buf_release(&b);
+	return n;
+}
+
+/*
+ * The thread index as the exchange serves it: a send's proof at the newest
+ * checkpoint lists every record about it, at an older one only those before
+ * it, each verifying against the root of the index record its checkpoint ends
+ * with; every checkpoint ends with one; unknown keys, later records, sizes
+ * that are no checkpoint and damaged nodes are refused.
+ */
+static void test_index_proofs(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf b, cp;
+	uint8_t send[PL_HASH_BYTES], other[PL_HASH_BYTES], unknown[PL_HASH_BYTES];
+	uint64_t s, rcv, acc, n1, n2, idx[8];
+	char path[128];
+	sqlite3 *db = NULL;
+
+	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
+	pl_buf_init(&cp, 65536);
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
+	n1 = pl_exchange_size(f->ex);
+	assert_int_equal(n1, s + 3); /* the send, its available, the index */
+	rcv = ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	acc = ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
+	ok(f, UNC, rec_statement(f, UNC, "citing it", send), other);
+	n2 = pl_exchange_size(f->ex);
+
+	/* Newest: the available, the receive, the accept and the statement citing it. */
+	assert_int_equal(index_entries(f, send, 0, idx), 4);
+	assert_int_equal(idx[0], s + 1);
+	assert_int_equal(idx[1], rcv);
+	assert_int_equal(idx[2], acc);
+	assert_int_equal(idx[3], n2 - 2);
+	assert_int_equal(index_entries(f, send, n2, idx), 4);
+	/* At the send's own checkpoint: the available alone. */
+	assert_int_equal(index_entries(f, send, n1, idx), 1);
+	assert_int_equal(idx[0], s + 1);
+	/* Nothing refers to the statement: absent, proven. */
+	assert_int_equal(index_entries(f, other, n2, idx), 0);
+
+	/* Every checkpoint since setup ends with an index record. */
+	for (uint64_t size = 2; size <= n2; size++) {
+		pl_buf_reset(&cp);
+		if (pl_exchange_checkpoint_at(f->ex, size, &cp) == 0)
+			expect_kind(f, size - 1, "index");
+	}
+
+	/* Refused alike: no such record, one logged after the checkpoint, no reader. */
+	memset(unknown, 0x42, sizeof(unknown));
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", unknown, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", other, n1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "", send, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, NULL, send, 0, &b), PL_ENOTFOUND);
+	/* Sizes that are no checkpoint ending with an index record. */
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n1 - 1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n2 + 2, &b), PL_ENOTFOUND);
+	assert_int_equal(b.len, 0);
+
+	/* A damaged root node: a 500, never a proof against another root. */
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "UPDATE tindex SET node = zeroblob(64) WHERE pos = 1",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_true(sqlite3_changes(db) > 0);
+	sqlite3_close(db);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, 0, &b), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n1, &b), PL_EDAMAGED);
+	pl_buf_release(&b);
+	pl_buf_release(&cp);
+}
+
+/*
+ * A record that would give another more than PL_TINDEX_MAX_ENTRIES entries in
+ * the thread index is refused when it is judged. The referrers are counted from
+ * the store's refs, so the test puts 4,095 there behind the exchange's back.
+ */
+static void test_index_entries_bound(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_refusal why;
+	uint8_t st[PL_HASH_BYTES], other[PL_HASH_BYTES];
+	char path[128], sql[256];
+	sqlite3 *db = NULL;
+	uint64_t target;
+
+	target = ok(f, UNC, rec_statement(f, UNC, "much cited", NULL), st);
+	ok(f, UNC, rec_statement(f, UNC, "little cited", NULL), other);
+	fx_close(f);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < %d) "
+	         "INSERT INTO refs(dst, src) SELECT %llu, 1000000 + n FROM k",
+	         PL_TINDEX_MAX_ENTRIES - 1, (unsigned long long)target);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), PL_TINDEX_MAX_ENTRIES - 1);
+	sqlite3_close(db);
+	fx_open(f);
+	/* The 4,096th referrer is taken; the next is refused, and only for that record. */
+	ok(f, KPA, rec_statement(f, KPA, "the last one", st), NULL);
+	refused(f, DPRK, rec_statement(f, DPRK, "one too many", st), PL_ERULE, &why);
+	assert_non_null(strstr(why.reason, "too many records refer"));
+	ok(f, DPRK, rec_statement(f, DPRK, "another one", other), NULL);
+}
+
+/*
+ * A store from before the thread index (schema 2, no nodes) opens with its map
+ * built from the log: the next index record holds for pl_exchange_verify(),
+ * which recomputes it from the whole log, and proves the older records' refs.
+ */
+static void test_index_built_at_open(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_verify_stats st;
+	uint8_t send[PL_HASH_BYTES];
+	char path[128];
+	sqlite3 *db = NULL;
+	uint64_t s, rcv, idx[8];
+
+	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
+	rcv = ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	fx_close(f);
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	                              "UPDATE meta SET value = 2 WHERE key = 'schema';",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	fx_open(f);
+	ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
+	assert_int_equal(index_entries(f, send, 0, idx), 3);
+	assert_int_equal(idx[0], s + 1);
+	assert_int_equal(idx[1], rcv);
+	fx_close(f);
+	assert_int_equal(pl_exchange_verify(f->dir, NULL, &st, NULL), 0);
+	assert_int_equal(st.indexes, st.size / 2);
+	fx_open(f);
+}
+
+static void dmg_finding(void *arg, const char *what);
+
+/*
+ * pl_exchange_verify() recomputes the thread index from the log: a sound log's
+ * index records all hold, and one whose root was changed is named.
+ */
+static void test_verify_index(void **state)
+{
+	struct fx *f = *state;
+	struct pl_exchange_verify_cb cb = {.finding = dmg_finding};
+	struct pl_exchange_verify_stats st;
+	struct pl_buf found;
+	uint8_t send[PL_HASH_BYTES];
+	char path[128], *note;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	uint64_t last;
+
+	ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
+	ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
+	ok(f, UNC, rec_statement(f, UNC, "citing it", send), NULL);
+	last = pl_exchange_size(f->ex) - 1;
+	fx_close(f);
+	pl_buf_init(&found, 1u << 16);
+	cb.arg = &found;
+	assert_int_equal(pl_exchange_verify(f->dir, &cb, &st, NULL), 0);
+	assert_int_equal(st.indexes, st.size / 2);
+
+	/* The root of the last index record changed (the hashes above it then differ too). */
+	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "SELECT note FROM records WHERE idx = ?1", -1, &q, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)last);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	note = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	assert_non_null(note);
+	{
+		char *at = strstr(note, "\nroot ");
+		assert_non_null(at);
+		at[6] = at[6] == 'A' ? 'B' : 'A';
+	}
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "UPDATE records SET note = ?1 WHERE idx = ?2", -1, &q, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_blob(q, 1, note, (int)strlen(note), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)last);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	/* ...and its leaf hash with it, so that the record is read as it now is. */
+	{
+		uint8_t leaf[PL_HASH_BYTES];
+		pl_tlog_leaf_hash(leaf, note, strlen(note));
+		assert_int_equal(sqlite3_prepare_v2(db, "UPDATE hashes SET h = ?1 WHERE i = ?2", -1,
+		                                    &q, NULL),
+		                 SQLITE_OK);
+		sqlite3_bind_blob(q, 1, leaf, PL_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)pl_tlog_stored_index(0, last));
+		assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	free(note);
+	assert_int_equal(pl_exchange_verify(f->dir, &cb, &st, NULL), PL_EDAMAGED);
+	if (!found.data || !strstr(found.data, "is not the thread index of the records before it"))
+		fail_msg("findings: %s", found.data ? found.data : "");
+	pl_buf_release(&found);
 }
 
 /* A store that was tampered with is refused instead of served. */
@@ -1517,12 +1797,13 @@ static void test_tampered_store(void **state)
 
 	ok(f, UNC, rec_statement(f, UNC, "evidence", NULL), NULL);
 	fx_close(f);
-	/* Rewrite the last record's bytes behind the engine's back. */
+	/* Rewrite the last statement's bytes (before its batch's index) behind the engine's back.
+	 */
 	snprintf(path, sizeof(path), "%s/parley.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 	                              "UPDATE records SET note = replace(note, 'evidence', "
-	                              "'EVIDENCE') WHERE idx = (SELECT max(idx) FROM records)",
+	                              "'EVIDENCE') WHERE idx = (SELECT max(idx) - 1 FROM records)",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_changes(db), 1);
@@ -1607,12 +1888,12 @@ static void test_store_behind(void **state)
 	fx_close(f);
 	fx_copy(f, "parley.db", "big.db");
 
-	/* The backup restored: two acknowledged records are gone. */
+	/* The backup restored: two acknowledged records are gone, with their batches' indexes. */
 	fx_copy(f, "old.db", "parley.db");
 	snprintf(msg, sizeof(msg), "store holds %llu records but checkpoint %llu (root ",
 	         (unsigned long long)small, (unsigned long long)big);
 	{
-		const char *const want[] = {msg, "2 acknowledged records are missing",
+		const char *const want[] = {msg, "4 acknowledged records are missing",
 		                            "never delete published"};
 		fx_refused(f, want, 3);
 	}
@@ -1824,8 +2105,11 @@ static void test_concurrent(void **state)
 		pthread_join(th[i], NULL);
 		assert_int_equal(w[i].failures, 0);
 	}
-	assert_int_equal(pl_exchange_size(f->ex), size0 + 7 * 40);
+	/* Every record, and an index record at the end of each batch, however they fell. */
 	latest_checkpoint(f, &end);
+	assert_int_equal(end.size, pl_exchange_size(f->ex));
+	assert_int_equal(end.size - count_kind(f, size0, end.size, "index"), size0 + 7 * 40);
+	expect_kind(f, end.size - 1, "index");
 	verify_consistent(f, &mid, &end);
 }
 
@@ -2031,7 +2315,9 @@ static void test_checkpoint_cosign(void **state)
 	pl_buf_init(&latest, PL_NOTE_MAX_BYTES);
 	assert_int_equal(pl_exchange_checkpoint_cosigned(f->ex, &b), PL_ENOTFOUND);
 
-	/* Two records in one batch: sizes lo (checkpointed), lo + 1 (none), hi = lo + 2. */
+	/* Two records in one batch and its index: sizes lo (checkpointed), lo + 1 (none), hi = lo
+	 * + 3.
+	 */
 	sizes[0] = pl_exchange_size(f->ex);
 	saved_o = f->o;
 	reopen_in_pairs(f, &box);
@@ -2050,7 +2336,7 @@ static void test_checkpoint_cosign(void **state)
 	assert_int_equal(box.status[0], 0);
 	assert_int_equal(box.status[1], 0);
 	sizes[1] = sizes[0] + 1;
-	sizes[2] = sizes[0] + 2;
+	sizes[2] = sizes[0] + 3;
 	assert_int_equal(pl_exchange_size(f->ex), sizes[2]);
 	/* The rest is answered at once again, not after a lingering batch. */
 	fx_close(f);
@@ -2195,7 +2481,7 @@ static void test_checkpoint_cosign(void **state)
 	assert_int_equal(b.len, hi_note.len);
 	assert_memory_equal(b.data, hi_note.data, b.len);
 	latest_checkpoint(f, cp);
-	assert_int_equal(cp->size, sizes[2] + 1);
+	assert_int_equal(cp->size, sizes[2] + 2);
 
 	for (int i = 0; i < 2; i++) {
 		pl_skey_clear(&wsk[i]);
@@ -2217,8 +2503,10 @@ static void test_checkpoint_cosign(void **state)
 
 /* ---- A damaged store: every read is checked, never wrong bytes ---- */
 
-#define DMG_STATEMENTS 600 /* beside the 7 registers: tiles 0/0 and 0/1 full, 0/2 partial */
-#define DMG_FLIPS      16  /* seeded random 4-byte flips */
+/* Each with its index, beside the 7 registers and theirs: 614, tiles 0/0 and 0/1 full, 0/2 partial.
+ */
+#define DMG_STATEMENTS 300
+#define DMG_FLIPS      16 /* seeded random 4-byte flips */
 
 /* What the exchange served before the damage: the reference every later read must equal. */
 struct dmg_ref {
@@ -2253,8 +2541,8 @@ struct dmg_case {
 };
 
 static const struct dmg_case dmg_cases[] = {
-        {"record text in a full tile", DMG_TEXT, 10, false, true, true, false, false, true, false,
-         "record 10 does not match its leaf hash"},
+        {"record text in a full tile", DMG_TEXT, 20, false, true, true, false, false, true, false,
+         "record 20 does not match its leaf hash"},
         {"record text in a full tile, checked at open", DMG_TEXT, 300, false, true, true, false,
          false, false, false, "record 300 does not match its leaf hash"},
         {"record text among the newest", DMG_TEXT, 600, true, false, false, false, false, false,
@@ -2265,8 +2553,8 @@ static const struct dmg_case dmg_cases[] = {
          false, "stored hash 510 (level 8, node 0)"},
         {"interior stored hash outside any tile", DMG_NODE, 0, false, false, false, false, false,
          false, false, "stored hash 2 (level 1, node 0)"},
-        {"indexed id of a record", DMG_ID, 10, false, true, true, false, false, false, false,
-         "record 10 does not hash to its id"},
+        {"indexed id of a record", DMG_ID, 20, false, true, true, false, false, false, false,
+         "record 20 does not hash to its id"},
         {"a party's key in the directory", DMG_PARTY, US_NSC, false, false, false, false, false,
          false, true, "the directory's keys of us-nsc differ from its register record"},
 };
@@ -2385,8 +2673,9 @@ static void dmg_apply(const struct dmg_case *c, const struct dmg_ref *r, uint8_t
 
 	switch (c->kind) {
 	case DMG_TEXT:
+		/* Statement k is at 14 + 2k: after the registers, each batch ends with an index. */
 		snprintf(text, sizeof(text), "damage probe %03llu",
-		         (unsigned long long)(c->index - 7));
+		         (unsigned long long)((c->index - 14) / 2 % 1000));
 		at = dmg_find(p, len, text, strlen(text));
 		p[at + strlen(text) - 1] ^= 0x01;
 		break;
@@ -2596,7 +2885,8 @@ static void test_damaged_store(void **state)
 		ok(f, i % 2 ? UNC : KPA, rec_statement(f, i % 2 ? UNC : KPA, text, NULL), NULL);
 	}
 	dmg_ref_load(f, &ref);
-	assert_int_equal(ref.size, DMG_STATEMENTS + 7);
+	assert_int_equal(ref.size,
+	                 2 * (DMG_STATEMENTS + 7)); /* each in its batch, with its index */
 	fx_close(f);
 	dmg_path(db, sizeof(db), f->dir, "parley.db");
 	dmg_path(wal, sizeof(wal), f->dir, "parley.db-wal");
@@ -2611,6 +2901,7 @@ static void test_damaged_store(void **state)
 	assert_int_equal(st.size, ref.size);
 	assert_int_equal(st.records, ref.size);
 	assert_int_equal(st.hashes, pl_tlog_stored_count(ref.size) - ref.size);
+	assert_int_equal(st.indexes, ref.size / 2); /* every other record ends a batch */
 	for (size_t k = 0; k < ncases; k++) {
 		struct dmg_case rnd = {
 		        .name = "random 4-byte flip", .kind = DMG_RANDOM, .index = k};
@@ -2813,6 +3104,9 @@ static void test_edge_grows(void **state)
 		}
 		assert_true(pl_exchange_size(f->ex) > PL_TILE_WIDTH);
 	}
+	/* The 12 entries below (six batches, each with its index) fit in one partial tile. */
+	for (int i = 0; i < 10 && pl_exchange_size(f->ex) % PL_TILE_WIDTH > PL_TILE_WIDTH - 16; i++)
+		ok(f, UNC, rec_statement(f, UNC, "pad", NULL), NULL);
 	first = ok(f, UNC, rec_statement(f, UNC, "edge 0", NULL), NULL);
 	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
 	pl_exchange_entry_release(&e);
@@ -2838,6 +3132,7 @@ static void test_edge_grows(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_changes(db), 1);
 	sqlite3_close(db);
+	assert_int_equal(first / PL_TILE_WIDTH, last / PL_TILE_WIDTH);
 	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), PL_EDAMAGED);
 	pl_exchange_last_error(f->ex, why, sizeof(why));
 	assert_non_null(strstr(why, "damaged store: the partial hash tiles of tree size"));
@@ -2854,6 +3149,10 @@ static void test_edge_grows(void **state)
 }
 
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_index_proofs, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_verify_index, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_index_entries_bound, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_index_built_at_open, setup, teardown),
              cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
              cmocka_unit_test_setup_teardown(test_party_two_step, setup, teardown),
              cmocka_unit_test_setup_teardown(test_s1_relay_declined, setup, teardown),

@@ -16,6 +16,7 @@
 
 #include <parley/encoding.h>
 #include <parley/exchange.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "store.h"
@@ -242,6 +243,12 @@ static void test_refs_heads(void **state)
 	assert_int_equal(out[1], 3);
 	assert_int_equal(pl_store_referrers(f->s, 1, out, 1, &n), PL_ETOOBIG);
 	assert_int_equal(pl_store_referrers(f->s, 9, out, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_ref_count(f->s, 1, 10, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(pl_store_ref_count(f->s, 1, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pl_store_ref_count(f->s, 9, 10, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(pl_store_head_get(f->s, "unc", &seq, &idx), 0);
 	assert_int_equal(seq, 2);
@@ -524,6 +531,7 @@ static void test_migrate_v1(void **state)
 	pl_hex_encode(hex, h, PL_HASH_BYTES);
 	snprintf(sql, sizeof(sql),
 	         "DROP TABLE payloads; DROP TABLE payload_pending;"
+	         "DROP TABLE tindex; DROP TABLE tindex_deep;"
 	         "CREATE TABLE payloads(hpfx INTEGER NOT NULL, hash BLOB NOT NULL,"
 	         " data BLOB NOT NULL);"
 	         "CREATE INDEX payloads_hpfx ON payloads(hpfx);"
@@ -561,9 +569,275 @@ static void test_migrate_v1(void **state)
 	/* A store from a newer version is refused, by writers and readers. */
 	pl_store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->path, "UPDATE meta SET value = 3 WHERE key = 'schema';");
+	raw_sql(f->path, "UPDATE meta SET value = 4 WHERE key = 'schema';");
 	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), PL_ESTORE);
 	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), PL_ESTORE);
+}
+
+/* ---- Thread index nodes ---- */
+
+static void node_interior(struct pl_tindex_node *n, uint8_t tag)
+{
+	memset(n, 0, sizeof(*n));
+	memset(n->left, tag, PL_HASH_BYTES);
+	memset(n->right, tag ^ 0xff, PL_HASH_BYTES);
+}
+
+static void node_leaf(struct pl_tindex_node *n, uint8_t tag, uint64_t count, uint64_t last)
+{
+	memset(n, 0, sizeof(*n));
+	n->is_leaf = true;
+	memset(n->path, tag, PL_HASH_BYTES);
+	memset(n->chain, tag + 1, PL_HASH_BYTES);
+	n->count = count;
+	n->last = last;
+}
+
+static void expect_node(struct pl_store *s, uint64_t size, unsigned depth, const uint8_t *prefix,
+                        const struct pl_tindex_node *want)
+{
+	struct pl_tindex_node got;
+
+	memset(&got, 0xee, sizeof(got));
+	if (!want) {
+		assert_int_equal(pl_store_tindex_get(s, size, depth, prefix, &got), PL_ENOTFOUND);
+		return;
+	}
+	assert_int_equal(pl_store_tindex_get(s, size, depth, prefix, &got), 0);
+	assert_int_equal(got.is_leaf, want->is_leaf);
+	if (want->is_leaf) {
+		assert_memory_equal(got.path, want->path, PL_HASH_BYTES);
+		assert_memory_equal(got.chain, want->chain, PL_HASH_BYTES);
+		assert_int_equal(got.count, want->count);
+		assert_int_equal(got.last, want->last);
+	} else {
+		assert_memory_equal(got.left, want->left, PL_HASH_BYTES);
+		assert_memory_equal(got.right, want->right, PL_HASH_BYTES);
+	}
+}
+
+/*
+ * A place's node at every version that changed it: a get at version S reads
+ * the newest at or below S, at shallow places (tindex) and deep ones
+ * (tindex_deep) alike; a rollback takes a batch's nodes with it; a reader's
+ * snapshot keeps the nodes it began with; nodes out of shape are refused.
+ */
+static void test_tindex_nodes(void **state)
+{
+	struct fx *f = *state;
+	struct pl_tindex_node a, b, leaf, deep;
+	struct pl_store *r = NULL;
+	uint8_t zero[PL_HASH_BYTES] = {0}, p3[PL_HASH_BYTES] = {0}, q3[PL_HASH_BYTES] = {0};
+	uint8_t p62[PL_HASH_BYTES], p63[PL_HASH_BYTES], p256[PL_HASH_BYTES];
+	bool empty = false;
+
+	node_interior(&a, 0x11);
+	node_interior(&b, 0x22);
+	node_leaf(&leaf, 0x33, 3, 41);
+	node_leaf(&deep, 0x44, 1, 7);
+	p3[0] = 0xa0; /* depth 3: 101 */
+	q3[0] = 0xc0; /* depth 3: 110 */
+	memset(p62, 0xff, sizeof(p62));
+	memset(p62 + 7, 0, sizeof(p62) - 7);
+	p62[7] = 0xfc; /* the first 62 bits set, the rest zero */
+	memcpy(p63, p62, sizeof(p63));
+	p63[7] = 0xfe;
+	memset(p256, 0x5a, sizeof(p256));
+
+	assert_int_equal(pl_store_tindex_empty(f->s, &empty), 0);
+	assert_true(empty);
+	expect_node(f->s, PL_STORE_LATEST, 0, zero, NULL);
+
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 5, 0, zero, &a), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 5, 3, p3, &leaf), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 5, 62, p62, &leaf), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 5, 63, p63, &deep), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 5, 256, p256, &deep), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 9, 0, zero, &b), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 9, 63, p63, &leaf), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_tindex_empty(f->s, &empty), 0);
+	assert_false(empty);
+
+	/* Versions: before 5 nothing; 5..8 the first nodes; from 9 on the second. */
+	expect_node(f->s, 4, 0, zero, NULL);
+	expect_node(f->s, 5, 0, zero, &a);
+	expect_node(f->s, 8, 0, zero, &a);
+	expect_node(f->s, 9, 0, zero, &b);
+	expect_node(f->s, PL_STORE_LATEST, 0, zero, &b);
+	expect_node(f->s, 4, 63, p63, NULL);
+	expect_node(f->s, 8, 63, p63, &deep);
+	expect_node(f->s, 100, 63, p63, &leaf);
+	/* Places: the prefix's first depth bits name it; other places are empty. */
+	expect_node(f->s, 9, 3, p3, &leaf);
+	expect_node(f->s, 9, 3, q3, NULL);
+	expect_node(f->s, 9, 2, p3, NULL);
+	expect_node(f->s, 9, 62, p62, &leaf);
+	expect_node(f->s, 9, 256, p256, &deep);
+	expect_node(f->s, 9, 255, p256, NULL);
+	{
+		struct pl_tindex_node x;
+		assert_int_equal(pl_store_tindex_get(f->s, 9, 257, p256, &x), PL_EINVAL);
+		assert_int_equal(pl_store_tindex_put(f->s, 9, 257, p256, &a), PL_EINVAL);
+	}
+
+	/* A rolled-back batch leaves nothing; a reader's snapshot keeps what it began with. */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 12, 0, zero, &a), 0);
+	expect_node(f->s, PL_STORE_LATEST, 0, zero, &a);
+	pl_store_rollback(f->s);
+	expect_node(f->s, PL_STORE_LATEST, 0, zero, &b);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
+	assert_int_equal(pl_store_begin(r), 0);
+	expect_node(r, PL_STORE_LATEST, 0, zero, &b);
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_tindex_put(f->s, 14, 0, zero, &leaf), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	expect_node(r, PL_STORE_LATEST, 0, zero, &b);
+	pl_store_rollback(r);
+	expect_node(r, PL_STORE_LATEST, 0, zero, &leaf);
+	expect_node(r, 13, 0, zero, &b);
+	pl_store_close(r);
+
+	/* Out of shape: a node of another size, a leaf without entries or past its limit. */
+	raw_sql(f->path, "UPDATE tindex SET node = x'00' WHERE size = 5 AND pos = 1;");
+	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
+	raw_sql(f->path, "UPDATE tindex SET node = zeroblob(80) WHERE size = 5 AND pos = 1;");
+	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
+	raw_sql(f->path, "UPDATE tindex SET node = zeroblob(100) WHERE size = 5 AND pos = 1;");
+	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
+	expect_node(f->s, 9, 0, zero, &b);
+}
+
+/* Collects the refs pl_store_refs_each() gives. */
+struct refs_seen {
+	struct pl_tindex_ref r[8];
+	size_t n;
+};
+
+static int refs_collect(void *arg, const struct pl_tindex_ref *ref)
+{
+	struct refs_seen *x = arg;
+
+	assert_true(x->n < 8);
+	x->r[x->n++] = *ref;
+	return 0;
+}
+
+/*
+ * A tree over the store's nodes: each update writes the nodes of one version,
+ * a tree opened at an older version has the root it had then and proves
+ * keys as they were; the log's refs feed the map in log order.
+ */
+static void test_tindex_versions(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_tindex v = {.s = f->s, .read_size = PL_STORE_LATEST};
+	struct pl_store_tindex old = {.s = f->s, .read_size = 3};
+	struct pl_tindex_store ts = pl_store_tindex_store(&v), to = pl_store_tindex_store(&old);
+	struct pl_tindex *t = NULL, *t3 = NULL;
+	struct pl_tindex_proof *proof = NULL;
+	struct pl_tindex_ref refs[3];
+	struct pl_tindex_entry e[2];
+	struct refs_seen seen = {.n = 0};
+	uint8_t id[4][PL_HASH_BYTES], root3[PL_HASH_BYTES], root6[PL_HASH_BYTES], x[PL_HASH_BYTES];
+
+	for (int i = 0; i < 4; i++)
+		make_id(id[i], 0x1000 + (uint64_t)i, (uint8_t)i);
+	/* Records 0..3: 1 and 2 refer to 0, 3 refers to 0 and 1. */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	for (uint64_t i = 0; i < 4; i++)
+		put_record(f->s, i, id[i], "unc", i + 1, "receive");
+	assert_int_equal(pl_store_ref_put(f->s, 1, 0), 0);
+	assert_int_equal(pl_store_ref_put(f->s, 2, 0), 0);
+	assert_int_equal(pl_store_ref_put(f->s, 3, 1), 0);
+	assert_int_equal(pl_store_ref_put(f->s, 3, 0), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_refs_each(f->s, refs_collect, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_int_equal(seen.r[0].index, 1);
+	assert_memory_equal(seen.r[0].key, id[0], PL_HASH_BYTES);
+	assert_memory_equal(seen.r[0].id, id[1], PL_HASH_BYTES);
+	assert_int_equal(seen.r[3].index, 3);
+
+	assert_int_equal(pl_tindex_open(&t, &ts), 0);
+	/* Version 3: 1 and 2 refer to 0. */
+	memcpy(refs[0].key, id[0], PL_HASH_BYTES);
+	memcpy(refs[0].id, id[1], PL_HASH_BYTES);
+	refs[0].index = 1;
+	memcpy(refs[1].key, id[0], PL_HASH_BYTES);
+	memcpy(refs[1].id, id[2], PL_HASH_BYTES);
+	refs[1].index = 2;
+	v.write_size = 3;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_tindex_update(t, refs, 2), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	pl_tindex_root(t, root3);
+	/* Version 6: 3 refers to 0 and 1. */
+	memcpy(refs[0].key, id[0], PL_HASH_BYTES);
+	memcpy(refs[0].id, id[3], PL_HASH_BYTES);
+	refs[0].index = 3;
+	memcpy(refs[1].key, id[1], PL_HASH_BYTES);
+	memcpy(refs[1].id, id[3], PL_HASH_BYTES);
+	refs[1].index = 3;
+	v.write_size = 6;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_tindex_update(t, refs, 2), 0);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	pl_tindex_root(t, root6);
+	assert_memory_not_equal(root3, root6, PL_HASH_BYTES);
+
+	/* Opened at version 3: the root then, and 0's two entries then, not three. */
+	assert_int_equal(pl_tindex_open(&t3, &to), 0);
+	pl_tindex_root(t3, x);
+	assert_memory_equal(x, root3, PL_HASH_BYTES);
+	e[0].index = 1;
+	memcpy(e[0].id, id[1], PL_HASH_BYTES);
+	e[1].index = 2;
+	memcpy(e[1].id, id[2], PL_HASH_BYTES);
+	assert_int_equal(pl_tindex_prove(t3, id[0], e, 2, &proof), 0);
+	assert_int_equal(pl_tindex_proof_verify(proof, id[0], root3), 0);
+	assert_int_equal(pl_tindex_proof_verify(proof, id[0], root6), PL_EPROOF);
+	pl_tindex_proof_free(proof);
+	proof = NULL;
+	/* 1 had no entry at version 3, and has one now. */
+	assert_int_equal(pl_tindex_prove(t3, id[1], NULL, 0, &proof), 0);
+	assert_int_equal(pl_tindex_proof_verify(proof, id[1], root3), 0);
+	pl_tindex_proof_free(proof);
+	proof = NULL;
+	e[0].index = 3;
+	memcpy(e[0].id, id[3], PL_HASH_BYTES);
+	assert_int_equal(pl_tindex_prove(t, id[1], e, 1, &proof), 0);
+	assert_int_equal(pl_tindex_proof_verify(proof, id[1], root6), 0);
+	pl_tindex_proof_free(proof);
+	pl_tindex_free(t3);
+	pl_tindex_free(t);
+}
+
+/*
+ * A store of schema 2 (before the thread index) opens: the writer adds the
+ * node tables, empty.
+ */
+static void test_migrate_v2(void **state)
+{
+	struct fx *f = *state;
+	struct pl_tindex_node a;
+	uint8_t zero[PL_HASH_BYTES] = {0};
+	bool empty = false;
+
+	pl_store_close(f->s);
+	f->s = NULL;
+	raw_sql(f->path, "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	                 "UPDATE meta SET value = 2 WHERE key = 'schema';");
+	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), 0);
+	assert_int_equal(pl_store_tindex_empty(f->s, &empty), 0);
+	assert_true(empty);
+	node_interior(&a, 1);
+	assert_int_equal(pl_store_tindex_put(f->s, 1, 0, zero, &a), 0);
+	expect_node(f->s, 1, 0, zero, &a);
 }
 
 /* Line definitions: kept under their name, replaced, read back by a reader; bad names refused. */
@@ -749,5 +1023,8 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup
              cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
              cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
              cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
              cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown))
