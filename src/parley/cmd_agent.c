@@ -38,6 +38,10 @@ static const struct cli_verb agent_verb = {
                 "payload's readers (sent with --no-readable-by-via) signs its receive unread:\n"
                 "the sealed message reached it, and it relays it blind. Content that does not\n"
                 "match its commitment, and content not sealed to a recipient, get no receive.\n"
+                "After each receive or answer it signs, the agent checks that the thread index\n"
+                "ending the receipt's checkpoint lists it under every record it refers to; if\n"
+                "not, it keeps the evidence beside the local state (index-lie-<time>.txt) and\n"
+                "stops.\n"
                 "The draft of a consult naming the party is opened and kept the same way. A line\n"
                 "check addressed to the party is answered at once with an `answer` record (unless\n"
                 "--no-answer, or its deadline has passed). The\n"
@@ -58,10 +62,10 @@ static const struct cli_verb agent_verb = {
                 "this party, or through it as intermediary, that it saw made available is\n"
                 "nearer than --warn-before and this party has recorded no decision on it\n"
                 "(accept or refuse; convey or decline).\n",
-        .status =
-                "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
-                "histories or a receipt that does not hold; 2 usage or I/O error; 3 the exchange\n"
-                "refused the party.\n",
+        .status = "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
+                  "histories, a receipt that does not hold, or a thread index that leaves out or\n"
+                  "misstates this party's record; 2 usage or I/O error; 3 the exchange refused\n"
+                  "the party.\n",
 };
 
 /* The inbox cursor of the agent in the local state (the inbox verb keeps its own). */
@@ -251,10 +255,12 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	size_t len = 0;
 	enum pl_agent_content got = PL_AGENT_CONTENT_OPENED;
 	enum pl_agent_receipt receipt;
+	struct pl_buf text;
 	int ret, err;
 
 	memset(&send, 0, sizeof(send));
 	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
 	pl_record_id_format(hex, subject);
 	err = pl_state_act_get(ag->s.state, subject, "receive", act);
 	if (err == 0) {
@@ -308,12 +314,13 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 		goto out;
 	}
 	pl_agent_receive_record(r, subject);
-	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc, NULL);
+	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc, &text);
 	if (ret)
 		goto out;
 	pl_record_id_format(mine, rc.id);
 	say("  signed receive%s #%" PRIu64 " %.16s for %.16s",
 	    receipt == PL_AGENT_RECEIPT_SEALED ? " (sealed)" : "", rc.index, mine, hex);
+	ret = session_index_check(&ag->s, r, text.data, text.len, &rc);
 	if (keep && pt) {
 		*keep = pt;
 		*keep_len = len;
@@ -325,6 +332,7 @@ out:
 	sodium_memzero(salt, sizeof(salt));
 	free(r);
 	pl_receipt_release(&rc);
+	pl_buf_release(&text);
 	session_record_release(&send);
 	return ret;
 }
@@ -373,9 +381,11 @@ static int answer(struct agent *ag, const struct session_record *check)
 	struct pl_record *r = NULL;
 	char mine[PL_RECORD_ID_HEX_LEN + 1];
 	uint8_t act[PL_HASH_BYTES];
+	struct pl_buf text;
 	int ret = PL_EXIT_OK, err;
 
 	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
 	err = ag->no_answer ? PL_ENOTFOUND
 	                    : pl_state_act_get(ag->s.state, check->id, "answer", act);
 	if (err != 0 && err != PL_ENOTFOUND) {
@@ -404,15 +414,17 @@ static int answer(struct agent *ag, const struct session_record *check)
 		goto out;
 	}
 	pl_agent_answer_record(r, check->rec, check->id);
-	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc, NULL);
+	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc, &text);
 	if (ret)
 		goto out;
 	pl_record_id_format(mine, rc.id);
 	say("  signed answer #%" PRIu64 " %.16s for the check %.16s of %s", rc.index, mine,
 	    check->hex, check->rec->line);
+	ret = session_index_check(&ag->s, r, text.data, text.len, &rc);
 out:
 	free(r);
 	pl_receipt_release(&rc);
+	pl_buf_release(&text);
 	return ret;
 }
 

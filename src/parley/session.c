@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <parley/member.h>
 #include <parley/note.h>
 #include <parley/proof.h>
+#include <parley/tiles.h>
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
@@ -833,6 +835,141 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
 out:
 	pl_receipt_release(&rc);
 	pl_buf_release(&text);
+	return ret;
+}
+
+/* The index check's source: this party's client of the exchange. */
+static int src_record_at(void *ctx, uint64_t index, struct pl_buf *out)
+{
+	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
+	struct session *s = ctx;
+	struct pl_tile t;
+	struct pl_buf b;
+	uint64_t n = index / PL_TILE_WIDTH;
+	int err;
+
+	pl_buf_init(&b, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
+	/* The bundle as the checkpoint of size index + 1 has it: index is its last entry. */
+	err = pl_tiles_tile_at(&t, index + 1, 0, n, true);
+	if (!err)
+		err = pl_client_entry_bundle(s->client, n, t.width == PL_TILE_WIDTH ? 0 : t.width,
+		                             &b);
+	if (!err)
+		err = pl_tiles_bundle_split((const uint8_t *)b.data, b.len, t.width, ents);
+	if (!err)
+		err = pl_buf_add(out, ents[index % PL_TILE_WIDTH].data,
+		                 ents[index % PL_TILE_WIDTH].len);
+	pl_buf_release(&b);
+	return err;
+}
+
+static int src_inclusion(void *ctx, const char *hex, uint64_t size, struct pl_buf *out)
+{
+	struct session *s = ctx;
+
+	return pl_client_proof(s->client, hex, size, out);
+}
+
+static int src_index_proof(void *ctx, const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+                           struct pl_buf *out)
+{
+	struct session *s = ctx;
+
+	return pl_client_index_proof(s->client, key, size, out);
+}
+
+/* Keeps the evidence of what f found about r and names it loudly. Returns 1. */
+static int index_lie(struct session *s, const struct pl_member_index_found *f, const char *text,
+                     size_t len, const struct pl_receipt *rc)
+{
+	char path[PL_PROFILE_PATH_MAX + 1], key[PL_HASH_HEX_LEN + 1], id[PL_HASH_HEX_LEN + 1];
+	struct pl_member_index_lie e;
+	const char *stage = NULL;
+	struct pl_buf vk;
+	int err;
+
+	memset(&e, 0, sizeof(e));
+	pl_buf_init(&vk, 1024);
+	pl_hex_encode(key, f->key, PL_HASH_BYTES);
+	pl_hex_encode(id, rc->id, PL_HASH_BYTES);
+	cli_error("THE EXCHANGE LIES in its thread index: the index record #%" PRIu64
+	          " at checkpoint %" PRIu64 " %s this party's record #%" PRIu64
+	          " %.16s under %.16s, which it refers to; do not trust this exchange",
+	          f->index_at, rc->size,
+	          f->verdict == PL_MEMBER_INDEX_OMITTED ? "leaves out" : "misstates", rc->index, id,
+	          key);
+	e.exchange = s->profile.exchange;
+	e.log_key = pl_vkey_format(&s->profile.log_key, &vk) == 0 ? vk.data : "";
+	e.detected = session_now();
+	e.verdict = f->verdict;
+	memcpy(e.key, f->key, PL_HASH_BYTES);
+	e.index = rc->index;
+	memcpy(e.id, rc->id, PL_HASH_BYTES);
+	e.index_at = f->index_at;
+	e.index_record = f->index_record.data;
+	e.index_record_len = f->index_record.len;
+	e.index_inclusion = f->index_inclusion.data;
+	e.index_inclusion_len = f->index_inclusion.len;
+	e.tindex_proof = f->tindex_proof.data;
+	e.tindex_proof_len = f->tindex_proof.len;
+	e.record = text;
+	e.record_len = len;
+	e.record_inclusion = rc->proof;
+	e.record_inclusion_len = rc->proof_len;
+	err = pl_member_index_lie_save(&e, s->profile.state, path, &stage);
+	if (err == PL_EIO)
+		cli_error("evidence: cannot %s %s: %s", stage, path, strerror(errno));
+	else if (err)
+		cli_error("evidence: cannot keep it: %s", pl_strerror(err));
+	else
+		cli_error("evidence written to %s: the signed index record and checkpoint, the "
+		          "exchange's index proof, and this party's record with its proof",
+		          path);
+	pl_buf_release(&vk);
+	return PL_EXIT_FAIL;
+}
+
+int session_index_check(struct session *s, const struct pl_record *r, const char *text, size_t len,
+                        const struct pl_receipt *rc)
+{
+	const struct pl_member_index_source src = {.ctx = s,
+	                                           .record_at = src_record_at,
+	                                           .inclusion = src_inclusion,
+	                                           .index_proof = src_index_proof};
+	struct pl_member_index_found f;
+	int err, ret = PL_EXIT_OK;
+
+	err = pl_member_index_check(&src, rc, r, text, len, s->profile.origin, &s->profile.log_key,
+	                            &f);
+	if (err == PL_ENOTFOUND)
+		goto out; /* an exchange that keeps no index: nothing to check */
+	if (err == PL_EINCONSISTENT) {
+		cli_error("the index record #%" PRIu64 " is proven under another checkpoint of "
+		          "size %" PRIu64 " than the receipt's: two histories",
+		          f.index_at, rc->size);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	if (err) {
+		ret = session_client_failed(s, "the thread index", err);
+		goto out;
+	}
+	if (f.verdict == PL_MEMBER_INDEX_OMITTED || f.verdict == PL_MEMBER_INDEX_INVENTED) {
+		ret = index_lie(s, &f, text, len, rc);
+		goto out;
+	}
+	if (f.verdict == PL_MEMBER_INDEX_UNPROVEN) {
+		cli_error("the thread index: the exchange's proof at checkpoint %" PRIu64
+		          " does not hold",
+		          rc->size);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	printf("  the index #%" PRIu64 " lists it under the %zu record%s it refers to\n",
+	       f.index_at, f.nkeys, f.nkeys == 1 ? "" : "s");
+	fflush(stdout);
+out:
+	pl_member_index_found_release(&f);
 	return ret;
 }
 
