@@ -10,7 +10,9 @@
 set -eu
 build=$(cd "${1:-build}" && pwd)
 n=${BENCH_AUDIT_RECORDS:-1000000}
-cache=$build/bench-cache/audit-$n
+# Named for the log's format: a log made before every batch ended with an index record is not
+# reused.
+cache=$build/bench-cache/audit-indexed-$n
 # shellcheck source=bench/serve_lib.sh
 . "$(dirname "$0")/serve_lib.sh"
 
