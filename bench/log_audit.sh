@@ -30,7 +30,9 @@ if [ ! -f "$cache/ready" ]; then
 	: >"$cache/ready"
 fi
 
-bench_serve "$build" "$cache"
+# The audit is the exchange's auditors' (entry bundles): the bench's party is one.
+echo 'auditors = auditor' >"$work/parleyd.conf"
+bench_serve "$build" "$cache" "$work/parleyd.conf"
 "$build/src/parley/parley" init --exchange "$url" --party auditor --key-dir "$cache/ids" \
 	--log-key "$(cat "$cache/log.vkey")" --profile "$work/p" >/dev/null
 

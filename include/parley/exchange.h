@@ -69,6 +69,12 @@ struct pl_exchange;
 #define PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX 4
 #define PL_EXCHANGE_LINES_MAX                    32  /* checked lines */
 #define PL_EXCHANGE_LINE_PAGE_MAX                256 /* checks in one pl_exchange_line() page */
+#define PL_EXCHANGE_AUDITORS_MAX                 16  /* designated auditors */
+/*
+ * The reader name of the exchange's own view: every record (its operator's
+ * tools and tests). No request can carry it: no party may hold the name.
+ */
+#define PL_EXCHANGE_READER_ALL PL_EXCHANGE_AUTHOR
 
 /*
  * Tunables, filled by pl_exchange_options_default() and then from
@@ -125,6 +131,13 @@ struct pl_exchange_options {
 	 */
 	size_t nlines;
 	struct pl_line lines[PL_EXCHANGE_LINES_MAX];
+	/*
+	 * The designated auditors (parleyd.conf `auditors`): parties that read
+	 * every record and the entry bundles (docs/api.md, "Who reads what").
+	 * Everyone else reads what concerns it (include/parley/visibility.h).
+	 */
+	size_t nauditors;
+	char auditors[PL_EXCHANGE_AUDITORS_MAX][PL_RECORD_NAME_MAX + 1];
 };
 
 /* Fills o with the defaults above and no callbacks. */
@@ -288,12 +301,14 @@ int pl_exchange_payload_put(struct pl_exchange *ex, const char *uploader, const 
                             size_t len, uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
 
 /*
- * Fetches a payload blob for reader, an active member. Before a logged
- * record refers to the blob only its uploader may; after, only its readers
- * (a blob stored before uploaders were recorded counts as referred to). On
- * success *blob is malloc'd (free()), *len its size. Returns 0, PL_ENOTFOUND
- * (no such blob, or deleted unreferenced), PL_EDENIED (reader may not have
- * it), PL_ESTORE.
+ * Fetches a payload blob for reader, an active member (or an auditor).
+ * Its uploader may; once a logged record names the blob, so may whoever may
+ * read the first record that named it (need-to-know, as for records). A blob
+ * whose naming record the store did not keep (a blob stored before uploaders
+ * were recorded counts as referred to) goes to the parties it is sealed to
+ * and the auditors. On success *blob is malloc'd (free()), *len its size.
+ * Returns 0, PL_ENOTFOUND (no such blob, deleted unreferenced, or one reader
+ * may not have: the two answer alike), PL_ESTORE.
  */
 int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
                             const uint8_t hash[static PL_HASH_BYTES], uint8_t **blob,
@@ -457,23 +472,37 @@ int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out) 
 int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigned width,
                      struct pl_buf *out) PL_WUR;
 
-/* Same for the entry bundle tile/entries/<n>[.p/<width>]: each record as a big-endian
- * uint16 length and its bytes. */
-int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
+/*
+ * Same for the entry bundle tile/entries/<n>[.p/<width>]: each record as a
+ * big-endian uint16 length and its bytes. A bundle holds every record of its
+ * stretch of the log, so only an auditor reads it: PL_EDENIED for any other
+ * reader (hash tiles are public, and prove a member's own records).
+ */
+int pl_exchange_entry_bundle(struct pl_exchange *ex, const char *reader, uint64_t n, unsigned width,
                              struct pl_buf *out) PL_WUR;
+
+/*
+ * Need-to-know: every read below that hands out records takes the reader,
+ * the authenticated party's name (NULL: anyone, who reads only public
+ * records; PL_EXCHANGE_READER_ALL: the exchange's own view), and hands out
+ * only what it may read (include/parley/visibility.h; the parties named by
+ * the options' auditors read everything). A record the reader may not read
+ * is answered exactly as a record that does not exist (PL_ENOTFOUND), and a
+ * list leaves it out without a trace in its count or cursor.
+ */
 
 /*
  * Finds a record by id text: the 64 hex digits of the full id (the record
  * module's form), or a prefix of at least PL_EXCHANGE_ID_PREFIX_MIN hex
- * digits (either case).
+ * digits (either case); only the records reader may read count.
  * Returns 0 with *out filled (release it), PL_EMALFORMED, PL_ENOTFOUND,
  * PL_EAMBIGUOUS (prefix matches several), PL_EDAMAGED, PL_ESTORE.
  */
-int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
+int pl_exchange_record(struct pl_exchange *ex, const char *reader, const char *id, size_t len,
                        struct pl_exchange_entry *out) PL_WUR;
 
 /* Same by log index. */
-int pl_exchange_record_at(struct pl_exchange *ex, uint64_t index,
+int pl_exchange_record_at(struct pl_exchange *ex, const char *reader, uint64_t index,
                           struct pl_exchange_entry *out) PL_WUR;
 
 /*
@@ -513,11 +542,14 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
 
 /*
  * A thread: the record with this id (usually a send) and every record that
- * refers to it, transitively, in log order. Returns 0, PL_ENOTFOUND,
- * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG
- * beyond an internal cap).
+ * refers to it, transitively, in log order, as far as reader may read them
+ * (the walk goes only through records it may read). Returns 0, PL_ENOTFOUND
+ * (no such record, or one reader may not read), PL_EDAMAGED, PL_ESTORE,
+ * PL_ENOMEM. At most `max` records (0: no limit but PL_ETOOBIG beyond an
+ * internal cap).
  */
-int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_BYTES], size_t max,
+int pl_exchange_thread(struct pl_exchange *ex, const char *reader,
+                       const uint8_t id[static PL_HASH_BYTES], size_t max,
                        struct pl_exchange_list *out) PL_WUR;
 
 /* Public statements with log index >= after, at most max (0: a default page). */
@@ -534,7 +566,8 @@ int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
  * party's inbox is filled in the transaction that logs the record, so a
  * record is in it as soon as the tree size covers it. out->next is the
  * cursor for the next call (after the last record returned; `after` when
- * none). For a long poll: read pl_exchange_size() first, then the inbox,
+ * none). Only records the party may read are listed (an auditor's inbox is
+ * still its own). For a long poll: read pl_exchange_size() first, then the inbox,
  * and if it is empty pl_exchange_wait() on that size. Returns 0 (possibly
  * with n == 0), PL_ENOTFOUND (no such party), PL_EDAMAGED, PL_ESTORE.
  */
@@ -549,12 +582,14 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
  * many). The checks are found in the inbox of the line's first registered
  * end, so a page costs a scan of that inbox from `after`. out->next is the
  * cursor for the next page; *more tells whether checks were left out.
+ * Only the line's two ends and the auditors read it: to any other reader it
+ * is PL_ENOTFOUND, as a line that does not exist.
  * Returns 0, PL_ENOTFOUND (no such line in the configuration), PL_ETOOBIG
  * (a check with too many records referring to it), PL_EDAMAGED, PL_ESTORE,
  * PL_ENOMEM.
  */
-int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
-                     size_t max, struct pl_exchange_list *out, bool *more) PL_WUR;
+int pl_exchange_line(struct pl_exchange *ex, const char *reader, const char *line, int64_t since,
+                     uint64_t after, size_t max, struct pl_exchange_list *out, bool *more) PL_WUR;
 
 /*
  * Blocks until the tree size exceeds `size`, timeout_ms passes or the

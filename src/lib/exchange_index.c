@@ -16,18 +16,22 @@
 bool (*pl__ex_index_omits)(const char *author);
 
 /*
- * Whether reader may read the record at index: the one place the index's
- * answers ask it, so that the need-to-know rule of the exchange's reads
- * applies here as it applies to them. Today every authenticated member may.
- * Thread: any reader's.
+ * 0 when reader may read the record at index, PL_ENOTFOUND when it may not
+ * (the answer for a record that does not exist), or the store's error: the
+ * need-to-know rule of every other read (pl__ex_may_read()). Thread: any
+ * reader's.
  */
-static bool ex_index_may_read(struct pl_exchange *ex, struct pl_store *s, const char *reader,
-                              uint64_t index)
+static int ex_index_may_read(struct pl_exchange *ex, struct pl_store *s, const char *reader,
+                             uint64_t index)
 {
-	(void)ex;
-	(void)s;
-	(void)index;
-	return reader && reader[0];
+	struct pl_reader who = pl__ex_reader(ex, reader);
+	bool yes = false;
+	int ret;
+
+	if (!reader || !reader[0])
+		return PL_ENOTFOUND;
+	ret = pl__ex_may_read(s, &who, index, &yes);
+	return ret ? ret : yes ? 0 : PL_ENOTFOUND;
 }
 
 /*
@@ -171,8 +175,10 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
 		ret = ex_index_root(ex, s, &a, size, root);
 	if (!ret)
 		ret = pl_store_record_find(s, key, &kidx);
-	if (!ret && (kidx >= size || !ex_index_may_read(ex, s, reader, kidx)))
+	if (!ret && kidx >= size)
 		ret = PL_ENOTFOUND;
+	if (!ret)
+		ret = ex_index_may_read(ex, s, reader, kidx);
 	if (!ret)
 		ret = ex_index_entries(s, kidx, size, &e, &n);
 	if (ret == PL_ETOOBIG)

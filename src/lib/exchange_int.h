@@ -19,18 +19,20 @@
 #include <parley/replay.h>
 #include <parley/tiles.h>
 #include <parley/tindex.h>
+#include <parley/visibility.h>
 
 #include "internal.h"
 #include "store.h"
 
-#define EX_THREAD_MAX   10000 /* records in one thread answer */
-#define EX_PAGE_DEFAULT 100
-#define EX_PAGE_MAX     1000
-#define EX_VERIFY_TAIL  256                 /* newest records re-hashed against the tree on open */
-#define EX_CHECKED_MAX  (UINT64_C(1) << 24) /* full tiles per level remembered as checked */
-#define EX_WHY_MAX      320                 /* bytes in what a check found */
-#define EX_TIMERS_MAX   1024                /* deadlines fired in one batch */
-#define EX_AUDIENCE_MAX (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
+#define EX_THREAD_MAX     10000 /* records in one thread answer */
+#define EX_PAGE_DEFAULT   100
+#define EX_PAGE_MAX       1000
+#define EX_PREFIX_MATCHES 64  /* records one id prefix is looked up among */
+#define EX_VERIFY_TAIL    256 /* newest records re-hashed against the tree on open */
+#define EX_CHECKED_MAX    (UINT64_C(1) << 24) /* full tiles per level remembered as checked */
+#define EX_WHY_MAX        320                 /* bytes in what a check found */
+#define EX_TIMERS_MAX     1024                /* deadlines fired in one batch */
+#define EX_AUDIENCE_MAX   (2 * PL_RECORD_MAX_TO + 8) /* parties one record reaches */
 
 enum ex_item_type {
 	EX_RECORD,
@@ -461,5 +463,7 @@ int pl__ex_check_entry(struct pl_exchange *ex, struct pl_store *s, const struct 
                        size_t len);
 int pl__ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                  uint64_t index, struct pl_exchange_entry *e);
+struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader);
+int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes);
 
 #endif

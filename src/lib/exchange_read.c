@@ -14,6 +14,7 @@
 #include <parley/record.h>
 #include <parley/tiles.h>
 #include <parley/tlog.h>
+#include <parley/visibility.h>
 
 #include "exchange_int.h"
 #include "internal.h"
@@ -257,6 +258,72 @@ int pl__ex_check_entry(struct pl_exchange *ex, struct pl_store *s, const struct 
 }
 
 /*
+ * Who the party named reader is to this exchange (include/parley/visibility.h):
+ * an auditor when parleyd.conf names it, or when it is the exchange's own view
+ * (PL_EXCHANGE_READER_ALL); NULL is anyone at all.
+ * Thread: any reader's.
+ */
+struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader)
+{
+	struct pl_reader who = {reader, false};
+
+	if (reader && strcmp(reader, PL_EXCHANGE_READER_ALL) == 0)
+		who.auditor = true;
+	for (size_t i = 0; reader && !who.auditor && i < ex->o.nauditors; i++)
+		who.auditor = strcmp(ex->o.auditors[i], reader) == 0;
+	return who;
+}
+
+/*
+ * Whether who may read the stored record at index: the one rule
+ * (pl_visibility_may_read()), fed from the store with the record and, when the
+ * rule needs it, the send, consult or check it acts on. The cheap answers
+ * (an auditor, a public kind, the author) come from the stored columns alone.
+ * Returns 0 with *yes set, or the store's error (PL_ENOTFOUND: no such record).
+ * Thread: any reader's.
+ */
+int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes)
+{
+	struct pl_store_record meta;
+	struct pl_record *r = NULL, *about = NULL;
+	const struct pl_record_ref *ref;
+	enum pl_record_kind kind;
+	uint64_t at;
+	int ret;
+
+	*yes = who->auditor;
+	if (*yes)
+		return 0;
+	ret = pl_store_record_get(s, index, &meta, NULL);
+	if (ret)
+		return ret;
+	if (pl_record_kind_from_name(&kind, meta.kind, strlen(meta.kind)) != 0)
+		return PL_ESTORE;
+	*yes = pl_visibility_kind_is_public(kind) ||
+	       (who->party && strcmp(who->party, meta.author) == 0);
+	if (*yes || !who->party)
+		return 0;
+	r = malloc(sizeof(*r));
+	ret = r ? pl__ex_load(s, index, r, NULL) : PL_ENOMEM;
+	if (!ret)
+		*yes = pl_visibility_may_read(who, r, NULL);
+	ref = ret || *yes ? NULL : pl_record_ref_find(r, pl_visibility_about_role(r->kind));
+	if (ref) {
+		about = malloc(sizeof(*about));
+		ret = about ? pl_store_record_find(s, ref->id, &at) : PL_ENOMEM;
+		if (!ret)
+			ret = pl__ex_load(s, at, about, NULL);
+		if (ret == PL_ENOTFOUND) /* a logged reference names a logged record */
+			ret = PL_ESTORE;
+		if (!ret)
+			*yes = pl_visibility_may_read(who, r, about);
+	}
+	free(r);
+	free(about);
+	return ret;
+}
+
+/*
  * Reads one record of the anchor's tree into an entry, checked (pl__ex_check_entry()).
  * Thread: any reader's.
  */
@@ -435,10 +502,12 @@ int pl_exchange_tile(struct pl_exchange *ex, unsigned level, uint64_t n, unsigne
 }
 
 /*
- * Appends entry bundle <n> (width records) of the published tree, each record checked, to out.
+ * Appends entry bundle <n> (width records) of the published tree, each record checked, to out:
+ * every record of the bundle, so for auditors only.
  * Thread: any reader's.
  */
-int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width, struct pl_buf *out)
+int pl_exchange_entry_bundle(struct pl_exchange *ex, const char *reader, uint64_t n, unsigned width,
+                             struct pl_buf *out)
 {
 	struct pl_tile t;
 	struct pl_tlog_reader rd;
@@ -452,6 +521,8 @@ int pl_exchange_entry_bundle(struct pl_exchange *ex, uint64_t n, unsigned width,
 
 	if (!ex || !out)
 		return PL_EINVAL;
+	if (!pl__ex_reader(ex, reader).auditor)
+		return PL_EDENIED;
 	ret = ex_published_tile(ex, 0, n, width, true, &a, &t);
 	if (ret)
 		return ret;
@@ -520,11 +591,54 @@ static int ex_hex_prefix(uint8_t out[static PL_HASH_BYTES], unsigned *nbits, con
 	return 0;
 }
 
-/* The published record whose id starts with hex id[0..len), checked. Thread: any reader's. */
-int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
+/*
+ * The one published record whose id starts with bits (nbits of them) that who may read, into
+ * *index: the records who may not read are not counted, so that a prefix shared with one of
+ * them is not ambiguous and one only they match is not found.
+ * Thread: any reader's.
+ */
+static int ex_find_readable(struct pl_store *s, const struct pl_reader *who,
+                            const struct ex_anchor *a, const uint8_t bits[static PL_HASH_BYTES],
+                            unsigned nbits, uint64_t *index)
+{
+	uint64_t match[EX_PREFIX_MATCHES];
+	size_t n = 0, found = 0;
+	bool yes;
+	int ret;
+
+	if (nbits == 256) {
+		ret = pl_store_record_find(s, bits, &match[0]);
+		n = ret ? 0 : 1;
+	} else {
+		ret = pl_store_record_find_prefix(s, bits, nbits, match, EX_PREFIX_MATCHES, &n);
+		if (ret == PL_ETOOBIG)
+			ret = PL_EAMBIGUOUS;
+	}
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (match[i] >= a->size)
+			continue; /* not published yet */
+		ret = pl__ex_may_read(s, who, match[i], &yes);
+		if (!ret && yes)
+			match[found++] = match[i];
+	}
+	if (!ret && found == 0)
+		ret = PL_ENOTFOUND;
+	if (!ret && found > 1)
+		ret = PL_EAMBIGUOUS;
+	if (!ret)
+		*index = match[0];
+	return ret;
+}
+
+/*
+ * The published record whose id starts with hex id[0..len) that reader may read, checked.
+ * Thread: any reader's.
+ */
+int pl_exchange_record(struct pl_exchange *ex, const char *reader, const char *id, size_t len,
                        struct pl_exchange_entry *out)
 {
 	uint8_t bits[PL_HASH_BYTES];
+	struct pl_reader who;
 	struct ex_anchor a;
 	struct pl_store *s;
 	unsigned nbits;
@@ -533,6 +647,7 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
 
 	if (!ex || !id || !out)
 		return PL_EINVAL;
+	who = pl__ex_reader(ex, reader);
 	ret = ex_hex_prefix(bits, &nbits, id, len);
 	if (!ret)
 		ret = pl__ex_anchor(ex, &a);
@@ -540,10 +655,8 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
 		return ret;
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
-	if (!ret && nbits == 256)
-		ret = pl_store_record_find(s, bits, &index);
-	else if (!ret)
-		ret = pl_store_record_find_prefix(s, bits, nbits, &index);
+	if (!ret)
+		ret = ex_find_readable(s, &who, &a, bits, nbits, &index);
 	if (!ret)
 		ret = pl__ex_entry(ex, s, &a, index, out);
 	ex_note_error(ex, s, ret);
@@ -551,22 +664,32 @@ int pl_exchange_record(struct pl_exchange *ex, const char *id, size_t len,
 	return ret;
 }
 
-/* The published record at index, checked. Thread: any reader's. */
-int pl_exchange_record_at(struct pl_exchange *ex, uint64_t index, struct pl_exchange_entry *out)
+/* The published record at index if reader may read it, checked. Thread: any reader's. */
+int pl_exchange_record_at(struct pl_exchange *ex, const char *reader, uint64_t index,
+                          struct pl_exchange_entry *out)
 {
+	struct pl_reader who;
 	struct ex_anchor a;
 	struct pl_store *s;
+	bool yes = false;
 	int ret;
 
 	if (!ex || !out)
 		return PL_EINVAL;
+	who = pl__ex_reader(ex, reader);
 	ret = pl__ex_anchor(ex, &a);
 	if (ret)
 		return ret;
 	if (index >= a.size)
 		return PL_ENOTFOUND;
 	s = ex_reader_get(ex);
-	ret = pl__ex_entry(ex, s, &a, index, out);
+	ret = pl_store_begin(s);
+	if (!ret)
+		ret = pl__ex_may_read(s, &who, index, &yes);
+	if (!ret && !yes)
+		ret = PL_ENOTFOUND; /* as if there were none */
+	if (!ret)
+		ret = pl__ex_entry(ex, s, &a, index, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	return ret;
@@ -643,15 +766,18 @@ static int ex_u64_cmp(const void *a, const void *b)
 }
 
 /*
- * Fills a list with the records at idx[0..n) (sorted), and the cursor after
- * them, each checked (pl__ex_entry()). Those beyond the anchor's tree are not
- * published yet: the list stops before them, its cursor on the first.
+ * Fills a list with the records at idx[0..n) (sorted) that who may read, and
+ * the cursor after them, each checked (pl__ex_entry()). Those beyond the
+ * anchor's tree are not published yet: the list stops before them, its cursor
+ * on the first.
  * Thread: any reader's.
  */
 static int ex_list_fill(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
-                        const uint64_t *idx, size_t n, uint64_t next, struct pl_exchange_list *out)
+                        const struct pl_reader *who, const uint64_t *idx, size_t n, uint64_t next,
+                        struct pl_exchange_list *out)
 {
 	struct pl_exchange_list l;
+	bool yes;
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -665,8 +791,10 @@ static int ex_list_fill(struct pl_exchange *ex, struct pl_store *s, const struct
 	if (!l.v)
 		return PL_ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
-		ret = pl__ex_entry(ex, s, a, idx[i], &l.v[i]);
-		if (!ret)
+		ret = pl__ex_may_read(s, who, idx[i], &yes);
+		if (!ret && yes)
+			ret = pl__ex_entry(ex, s, a, idx[i], &l.v[l.n]);
+		if (!ret && yes)
 			l.n++;
 	}
 	l.next = n ? idx[n - 1] + 1 : next;
@@ -678,12 +806,17 @@ static int ex_list_fill(struct pl_exchange *ex, struct pl_store *s, const struct
 }
 
 /*
- * The record id and every published record that refers to it, directly or not, in log order.
+ * The record id and every published record that refers to it, directly or not, in log order,
+ * as far as reader may read: the walk goes through the records it may read only, so that what
+ * it lists says nothing of the others.
  * Thread: any reader's.
  */
-int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_BYTES], size_t max,
+int pl_exchange_thread(struct pl_exchange *ex, const char *reader,
+                       const uint8_t id[static PL_HASH_BYTES], size_t max,
                        struct pl_exchange_list *out)
 {
+	struct pl_reader who;
+	bool yes = false;
 	struct ex_anchor a;
 	struct pl_store *s;
 	uint64_t *set = NULL, *kids = NULL;
@@ -693,6 +826,7 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 
 	if (!ex || !id || !out)
 		return PL_EINVAL;
+	who = pl__ex_reader(ex, reader);
 	ret = pl__ex_anchor(ex, &a);
 	if (ret)
 		return ret;
@@ -710,6 +844,10 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 	if (!ret && root >= a.size)
 		ret = PL_ENOTFOUND;
 	if (!ret)
+		ret = pl__ex_may_read(s, &who, root, &yes);
+	if (!ret && !yes)
+		ret = PL_ENOTFOUND; /* as if there were none */
+	if (!ret)
 		set[nset++] = root;
 	/* Breadth first over "refers to"; a record is listed once. */
 	while (!ret && done < nset) {
@@ -718,7 +856,9 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 			bool seen = false;
 			for (size_t j = 0; j < nset && !seen; j++)
 				seen = set[j] == kids[i];
-			if (seen)
+			if (!seen)
+				ret = pl__ex_may_read(s, &who, kids[i], &yes);
+			if (seen || ret || !yes)
 				continue;
 			if (nset == EX_THREAD_MAX)
 				ret = PL_ETOOBIG;
@@ -730,7 +870,7 @@ int pl_exchange_thread(struct pl_exchange *ex, const uint8_t id[static PL_HASH_B
 		qsort(set, nset, sizeof(*set), ex_u64_cmp);
 		if (max && nset > max)
 			nset = max;
-		ret = ex_list_fill(ex, s, &a, set, nset, 0, out);
+		ret = ex_list_fill(ex, s, &a, &who, set, nset, 0, out);
 	}
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
@@ -750,8 +890,8 @@ static size_t ex_page(size_t max)
  * checked.
  * Thread: any reader's.
  */
-static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, size_t max,
-                        struct pl_exchange_list *out)
+static int ex_inbox_pid(struct pl_exchange *ex, const struct pl_reader *who, int64_t pid,
+                        uint64_t after, size_t max, struct pl_exchange_list *out)
 {
 	struct ex_anchor a;
 	struct pl_store *s;
@@ -772,7 +912,7 @@ static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, siz
 	if (!ret)
 		ret = pl_store_inbox_list(s, pid, pid != PL_STORE_PUBLIC, after, idx, max, &n);
 	if (!ret)
-		ret = ex_list_fill(ex, s, &a, idx, n, after, out);
+		ret = ex_list_fill(ex, s, &a, who, idx, n, after, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	return ret;
@@ -782,13 +922,16 @@ static int ex_inbox_pid(struct pl_exchange *ex, int64_t pid, uint64_t after, siz
 int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
                            struct pl_exchange_list *out)
 {
-	return ex_inbox_pid(ex, PL_STORE_PUBLIC, after, max, out);
+	const struct pl_reader anyone = {NULL, false};
+
+	return ex_inbox_pid(ex, &anyone, PL_STORE_PUBLIC, after, max, out);
 }
 
 /* A page of party's inbox after the index after, checked. Thread: any reader's. */
 int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after, size_t max,
                       struct pl_exchange_list *out)
 {
+	struct pl_reader who;
 	int64_t pid = -1;
 
 	if (!ex || !party || !out)
@@ -802,7 +945,8 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
 	pthread_rwlock_unlock(&ex->dir_lock);
 	if (pid <= 0)
 		return PL_ENOTFOUND;
-	return ex_inbox_pid(ex, pid, after, max, out);
+	who = pl__ex_reader(ex, party);
+	return ex_inbox_pid(ex, &who, pid, after, max, out);
 }
 
 /*
@@ -865,12 +1009,14 @@ static int ex_line_get(struct pl_exchange *ex, struct pl_store *s, const char *n
 #define EX_LINE_REFS 1024 /* records referring to one check (answers, unanswered, citations) */
 
 /*
- * A page of the checks of a line since a time, each with its answers or unanswered, checked.
+ * A page of the checks of a line since a time, each with its answers or unanswered, checked;
+ * for the line's two ends and the auditors (to anyone else, as if there were no such line).
  * Thread: any reader's.
  */
-int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, uint64_t after,
-                     size_t max, struct pl_exchange_list *out, bool *more)
+int pl_exchange_line(struct pl_exchange *ex, const char *reader, const char *line, int64_t since,
+                     uint64_t after, size_t max, struct pl_exchange_list *out, bool *more)
 {
+	struct pl_reader who;
 	const struct pl_line *l = NULL;
 	struct pl_line kept;
 	struct pl_store_party p;
@@ -885,6 +1031,7 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 
 	if (!ex || !line || !out || !more)
 		return PL_EINVAL;
+	who = pl__ex_reader(ex, reader);
 	if (max == 0 || max > PL_EXCHANGE_LINE_PAGE_MAX)
 		max = PL_EXCHANGE_LINE_PAGE_MAX;
 	cap = max * 3; /* a check, two answers or one unanswered */
@@ -905,6 +1052,9 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 	ret = pl_store_begin(s);
 	if (!ret)
 		ret = ex_line_get(ex, s, line, &kept, &l);
+	if (!ret && !who.auditor &&
+	    (!reader || (strcmp(reader, l->ends[0]) != 0 && strcmp(reader, l->ends[1]) != 0)))
+		ret = PL_ENOTFOUND;
 	for (int e = 0; !ret && !found && e < 2; e++) {
 		ret = pl_store_party_get(s, l->ends[e], &p);
 		found = ret == 0;
@@ -947,7 +1097,7 @@ int pl_exchange_line(struct pl_exchange *ex, const char *line, int64_t since, ui
 		cursor = scan[ns - 1] + 1;
 	}
 	if (!ret)
-		ret = ex_list_fill(ex, s, &a, idx, n, next, out);
+		ret = ex_list_fill(ex, s, &a, &who, idx, n, next, out);
 	if (!ret) {
 		out->next = next;
 		*more = cut;

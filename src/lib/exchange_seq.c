@@ -227,7 +227,7 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 		ret = pl_store_inbox_put(s, pids[i], idx);
 	/* From now on the blob is its readers', and it is kept. */
 	if (!ret && (rec->has & PL_RECORD_HAS_PAYLOAD))
-		ret = pl_store_payload_refer(s, rec->payload);
+		ret = pl_store_payload_refer(s, rec->payload, idx);
 	if (!ret && rec->kind == PL_KIND_SEND && (rec->has & PL_RECORD_HAS_DEADLINE))
 		ret = pl_store_timer_put(s, idx, rec->deadline);
 	/* One second past a check's deadline, so that an answer made at the deadline is in. */

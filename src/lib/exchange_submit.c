@@ -338,11 +338,13 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
 	uint8_t pk[PL_BOX_PK_BYTES];
 	uint8_t *b = NULL;
 	size_t n = 0;
-	bool member = false, has_pk = false, allowed;
+	bool member = false, has_pk = false, allowed, reads_ref = false;
+	struct pl_reader who;
 	int ret;
 
 	if (!ex || !reader || !blob || !len)
 		return PL_EINVAL;
+	who = pl__ex_reader(ex, reader);
 	pthread_rwlock_rdlock(&ex->dir_lock);
 	{
 		size_t i = ex_dir_find(ex, reader);
@@ -360,6 +362,8 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
 		ret = pl_store_payload_info(s, hash, &info);
 	if (!ret)
 		ret = pl_store_payload_get(s, hash, &b, &n);
+	if (!ret && info.ref_index >= 0)
+		ret = pl__ex_may_read(s, &who, (uint64_t)info.ref_index, &reads_ref);
 	ex_note_error(ex, s, ret);
 	pl_store_rollback(s);
 	ex_reader_put(ex, s);
@@ -380,13 +384,18 @@ int pl_exchange_payload_get(struct pl_exchange *ex, const char *reader,
 			goto out;
 		}
 	}
-	/* Before a logged record refers to it, only its uploader; after, only its readers. */
-	if (info.referred)
-		allowed = has_pk && pl_box_has_reader(b, n, pk);
-	else
-		allowed = member && strcmp(info.uploader, reader) == 0;
+	/*
+	 * Its uploader; once a logged record names it, whoever may read that record (need-to-know),
+	 * or, when the store did not keep which record (older stores), the parties it is sealed to
+	 * and the auditors. Anyone else is told there is no such blob.
+	 */
+	allowed = member && strcmp(info.uploader, reader) == 0;
+	if (!allowed && info.referred && info.ref_index >= 0)
+		allowed = reads_ref;
+	else if (!allowed && info.referred)
+		allowed = who.auditor || (has_pk && pl_box_has_reader(b, n, pk));
 	if (!allowed) {
-		ret = PL_EDENIED;
+		ret = PL_ENOTFOUND;
 		goto out;
 	}
 	*blob = b;

@@ -68,6 +68,13 @@ static const char store_schema[] =
  * by its depth and prefix in tindex_deep. A store brought up to date has
  * none: the exchange builds the map from the refs of the log it holds when
  * it opens it (pl_exchange_open()), so its older checkpoints have no index.
+ *
+ * `referred` is 0 while no record refers to the blob, 1 when a record does but
+ * which one is not known (a blob referred to before the store kept it, or
+ * stored before uploaders were recorded), and 2 + the log index of the first
+ * record that named it otherwise (pl_store_payload_refer()), so that who may
+ * fetch it follows who may read that record. Same column, same meaning of zero
+ * and non-zero: no schema change, and an older exchange reads the store alike.
  */
 static const char *const store_migrations[] = {
         "ALTER TABLE payloads ADD COLUMN uploader TEXT;"
@@ -621,16 +628,17 @@ static bool store_bits_equal(const uint8_t *a, const uint8_t *b, unsigned nbits)
 }
 
 int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsigned nbits,
-                                uint64_t *index)
+                                uint64_t *out, size_t max, size_t *n)
 {
 	const char *where = store_stmt_name[ST_REC_RANGE];
 	uint8_t lo[8] = {0}, hi[8], got[PL_HASH_BYTES];
 	sqlite3_stmt *st;
-	uint64_t idx, found = 0;
-	unsigned matches = 0, k = nbits < 64 ? nbits : 64;
+	uint64_t idx;
+	size_t matches = 0;
+	unsigned k = nbits < 64 ? nbits : 64;
 	int rc, ret;
 
-	if (!prefix || nbits < 32 || nbits > 256 || !index)
+	if (!prefix || nbits < 32 || nbits > 256 || !out || !n)
 		return PL_EINVAL;
 	/* The id range sharing the first k bits, as idpfx bounds. */
 	memcpy(lo, prefix, (k + 7) / 8);
@@ -650,21 +658,19 @@ int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsig
 			ret = pl__sql_col_exact(&s->q, st, 1, got, PL_HASH_BYTES, where);
 		if (ret)
 			goto out;
-		if (store_bits_equal(got, prefix, nbits)) {
-			found = idx;
-			matches++;
+		if (!store_bits_equal(got, prefix, nbits))
+			continue;
+		if (matches == max) {
+			ret = PL_ETOOBIG;
+			goto out;
 		}
+		out[matches++] = idx;
 	}
 	if (rc != SQLITE_DONE) {
 		ret = pl__sql_fail(&s->q, where, rc);
 		goto out;
 	}
-	if (matches == 0)
-		ret = PL_ENOTFOUND;
-	else if (matches > 1)
-		ret = PL_EAMBIGUOUS;
-	else
-		*index = found;
+	*n = matches;
 out:
 	pl__sql_done(st);
 	return ret;
@@ -1249,6 +1255,7 @@ static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_H
 		p.len = (size_t)n;
 		p.stored = sqlite3_column_int64(st, 4);
 		p.referred = referred != 0;
+		p.ref_index = referred >= 2 ? (int64_t)(referred - 2) : -1;
 		*info = p;
 	}
 	if (!ret) {
@@ -1308,15 +1315,20 @@ int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_
 	return store_payload_find(s, hash, &rowid, &n, info);
 }
 
-int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES])
+int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                           uint64_t index)
 {
 	sqlite3_stmt *st;
-	int ret = pl__sql_stmt(&s->q, ST_PAY_REFER, &st);
+	int ret;
 
+	if (index > (uint64_t)INT64_MAX - 2)
+		return PL_EINVAL;
+	ret = pl__sql_stmt(&s->q, ST_PAY_REFER, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, store_prefix64(hash));
 	sqlite3_bind_blob(st, 2, hash, PL_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(index + 2));
 	return pl__sql_exec(&s->q, ST_PAY_REFER, st);
 }
 

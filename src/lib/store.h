@@ -211,11 +211,13 @@ int pl_store_record_find(struct pl_store *s, const uint8_t id[static PL_HASH_BYT
                          uint64_t *index) PL_WUR;
 
 /*
- * Index of the only record whose id starts with the first nbits bits of
- * prefix (32 <= nbits <= 256). PL_ENOTFOUND, PL_EAMBIGUOUS, PL_EINVAL.
+ * The indexes of the records whose ids start with the first nbits bits of
+ * prefix (32 <= nbits <= 256), in no set order, at most max, *n of them (0 when
+ * none): the caller decides which count (need-to-know) before calling a
+ * prefix ambiguous. PL_ETOOBIG when there are more than max; PL_EINVAL.
  */
 int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsigned nbits,
-                                uint64_t *index) PL_WUR;
+                                uint64_t *out, size_t max, size_t *n) PL_WUR;
 
 /* Number of records (the next index). */
 int pl_store_record_count(struct pl_store *s, uint64_t *count) PL_WUR;
@@ -390,6 +392,7 @@ struct pl_store_payload {
 	char uploader[PL_STORE_NAME_MAX + 1]; /* the party that stored it; "" when unknown */
 	int64_t stored;                       /* Unix seconds of its (latest) upload */
 	bool referred;
+	int64_t ref_index; /* the first record that named it; -1 when none or not known */
 };
 
 /*
@@ -424,8 +427,13 @@ int pl_store_payload_each(struct pl_store *s,
 int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                           struct pl_store_payload *info) PL_WUR;
 
-/* Marks the blob referred to (a writer, in the transaction logging the record). No blob: no-op. */
-int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES]) PL_WUR;
+/*
+ * Marks the blob referred to by the record at index (a writer, in the
+ * transaction logging the record); the first record to name it is kept. No
+ * blob: no-op.
+ */
+int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
+                           uint64_t index) PL_WUR;
 
 /*
  * The bytes of the blobs uploader stored that no record refers to yet: one

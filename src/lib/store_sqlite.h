@@ -62,7 +62,7 @@ struct store_tend;
 	X(ST_PAY_GET, "SELECT data FROM payloads WHERE rowid = ?1")                            \
 	X(ST_PAY_EACH, "SELECT hash, data FROM payloads ORDER BY rowid")                       \
 	X(ST_PAY_TOUCH, "UPDATE payloads SET stored = ?2 WHERE rowid = ?1")                    \
-	X(ST_PAY_REFER, "UPDATE payloads SET referred = 1 "                                    \
+	X(ST_PAY_REFER, "UPDATE payloads SET referred = ?3 "                                   \
 	                "WHERE hpfx = ?1 AND hash = ?2 AND referred = 0")                      \
 	X(ST_PAY_PENDING, "SELECT bytes FROM payload_pending WHERE uploader = ?1")             \
 	X(ST_PAY_EXPIRE, "DELETE FROM payloads WHERE rowid IN (SELECT rowid FROM payloads "    \

@@ -22,8 +22,9 @@
 static const struct cli_verb log_audit_verb = {
         .name = "log audit",
         .synopsis = "[--profile DIR] [--json]",
-        .about = "Audits the whole log of the exchange, as a member or a designated auditor: "
-                 "fetches\n"
+        .about = "Audits the whole log of the exchange, as one of its designated auditors (the\n"
+                 "exchange's parleyd.conf `auditors`): a member reads only what concerns it, and\n"
+                 "proves its own records' inclusion with hash tiles and checkpoints. Fetches\n"
                  "the checkpoint (verified with the pinned log key and checked for consistency\n"
                  "with the last one seen), every entry bundle and every hash tile; recomputes the\n"
                  "Merkle tree from the entries and compares every tile and the root with what the\n"
@@ -37,7 +38,7 @@ static const struct cli_verb log_audit_verb = {
                  "when it is a terminal.\n",
         .status = "Exit status: 0 the whole log holds; 1 something does not (a tile, the root, a\n"
                   "record's signature, chain or rules, or two histories); 2 usage or I/O error;\n"
-                  "3 the exchange refused (e.g. not a member).\n",
+                  "3 the exchange refused (e.g. not a member, or not an auditor).\n",
 };
 
 struct audit {
@@ -82,9 +83,18 @@ static int fetch_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *ou
 {
 	struct audit *a = ctx;
 	int err = pl_client_entry_bundle(a->s.client, n, width, out);
+	const struct pl_client_error *e = err ? pl_client_last_error(a->s.client) : NULL;
 
-	if (err)
+	if (e && e->status == 403) {
+		/* Entry bundles hold everyone's records: need-to-know keeps them for auditors. */
+		cli_error("log audit is for the exchange's auditors, and %s is not one: the "
+		          "exchange names them in parleyd.conf (`auditors`). A member proves its "
+		          "own records with their receipts and hash tiles.",
+		          a->s.profile.party);
+		a->fetch_ret = PL_EXIT_REFUSED;
+	} else if (err) {
 		a->fetch_ret = session_client_failed(&a->s, "an entry bundle", err);
+	}
 	return err;
 }
 

@@ -275,11 +275,25 @@ static int src_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
 static int src_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 {
 	struct export *e = ctx;
+	const struct pl_client_error *ce;
 	int ret;
 
 	ret = pl_client_entry_bundle(e->s.client, n, width == PL_TILE_WIDTH ? 0 : width, out);
-	if (ret)
+	ce = ret ? pl_client_last_error(e->s.client) : NULL;
+	if (ce && ce->status == 403 && !e->fetched.err && !e->fetched.reported) {
+		/* Need-to-know: a window of the log holds others' records, so only auditors read
+		 * it. */
+		cli_error("dossier format v1 carries every log entry from the subject to the "
+		          "checkpoint, and only the exchange's auditors (its parleyd.conf "
+		          "`auditors`) may read them; %s is not one. Export the dossier in format "
+		          "v2, which proves what did not happen with the thread index instead of "
+		          "the window (docs/dossier.md).",
+		          e->s.profile.party);
+		e->fetched.reported = true;
+		e->fetched.code = PL_EXIT_REFUSED;
+	} else if (ret) {
 		ret = source_failed(&e->fetched, ret, "entry bundle %" PRIu64, n);
+	}
 	return ret;
 }
 

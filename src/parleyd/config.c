@@ -24,6 +24,7 @@ enum conf_type {
 	CONF_LISTEN,
 	CONF_LINE,
 	CONF_WITNESS,
+	CONF_AUDITORS,
 };
 
 /* One key of parleyd.conf: where it lands in the struct and its range. */
@@ -72,6 +73,7 @@ static const struct conf_key conf_keys[] = {
         {"line", CONF_LINE, EXO(lines), 0, 0},
         {"witness", CONF_WITNESS, CFO(witnesses), 0, 0},
         {"witness_interval_ms", CONF_U32, CFO(witness_interval_ms), 100, 3600000},
+        {"auditors", CONF_AUDITORS, EXO(auditors), 0, 0},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -185,6 +187,48 @@ static int conf_witness(struct pl_parleyd_config *c, const char *v, size_t len, 
 	return 0;
 }
 
+/*
+ * `auditors = NAME, NAME, ...`: party names (docs/records.md §3; never the
+ * exchange's reserved name), comma-separated, each once, at most
+ * PL_EXCHANGE_AUDITORS_MAX.
+ */
+static int conf_auditors(struct pl_parleyd_config *c, const char *v, size_t len, unsigned lineno,
+                         struct pl_buf *err)
+{
+	size_t pos = 0;
+
+	c->ex.nauditors = 0;
+	while (pos <= len) {
+		const char *comma = memchr(v + pos, ',', len - pos);
+		size_t end = comma ? (size_t)(comma - v) : len, b = pos, e = end;
+		while (b < e && (v[b] == ' ' || v[b] == '\t'))
+			b++;
+		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (!pl_record_name_is_valid(v + b, e - b) ||
+		    (e - b == strlen(PL_EXCHANGE_AUTHOR) &&
+		     memcmp(v + b, PL_EXCHANGE_AUTHOR, e - b) == 0)) {
+			conf_err(err, lineno, "not a party name", "auditors");
+			return PL_EMALFORMED;
+		}
+		for (size_t i = 0; i < c->ex.nauditors; i++) {
+			if (strlen(c->ex.auditors[i]) == e - b &&
+			    memcmp(c->ex.auditors[i], v + b, e - b) == 0) {
+				conf_err(err, lineno, "auditor named twice", c->ex.auditors[i]);
+				return PL_EMALFORMED;
+			}
+		}
+		if (c->ex.nauditors == PL_EXCHANGE_AUDITORS_MAX) {
+			conf_err(err, lineno, "too many auditors", NULL);
+			return PL_ETOOBIG;
+		}
+		memcpy(c->ex.auditors[c->ex.nauditors], v + b, e - b);
+		c->ex.auditors[c->ex.nauditors++][e - b] = '\0';
+		pos = end + 1;
+	}
+	return 0;
+}
+
 /* Parses one line s[0..len) (no newline) into c; seen marks the keys already set. */
 static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], const char *s,
                      size_t len, unsigned lineno, struct pl_buf *err)
@@ -277,6 +321,8 @@ static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], 
 		return conf_line_schedule(c, s + vb, ve - vb, lineno, err);
 	case CONF_WITNESS:
 		return conf_witness(c, s + vb, ve - vb, lineno, err);
+	case CONF_AUDITORS:
+		return conf_auditors(c, s + vb, ve - vb, lineno, err);
 	}
 	return 0;
 }
@@ -456,6 +502,14 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 		if (!ret)
 			ret = pl_buf_adds(out, "\n");
 	}
+	if (!ret)
+		ret = pl_buf_adds(out,
+		                  "\n# Auditors: parties that read every record and entry bundle\n"
+		                  "# (auditors = NAME, NAME); none when unset.\n");
+	for (size_t i = 0; !ret && i < c->ex.nauditors; i++)
+		ret = pl_buf_addf(out, "%s%s", i ? ", " : "auditors = ", c->ex.auditors[i]);
+	if (!ret && c->ex.nauditors)
+		ret = pl_buf_adds(out, "\n");
 	if (!ret)
 		ret = pl_buf_addf(
 		        out,

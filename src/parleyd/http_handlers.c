@@ -236,9 +236,18 @@ static enum MHD_Result do_tile(struct req *r, bool entries)
 
 	pl_buf_init(&b, entries ? PL_TILE_WIDTH * (PL_ENTRY_MAX_BYTES + 2) : PL_TILE_BYTES);
 	if (entries)
-		err = pl_exchange_entry_bundle(r->h->ex, r->tile, r->width, &b);
+		err = pl_exchange_entry_bundle(r->h->ex, req_reader(r), r->tile, r->width, &b);
 	else
 		err = pl_exchange_tile(r->h->ex, r->level, r->tile, r->width, &b);
+	if (err == PL_EDENIED) {
+		/* Whether the bundle exists is public (hash tiles): refusing says nothing more. */
+		pl_buf_release(&b);
+		return pl__http_send_error(
+		        r, MHD_HTTP_FORBIDDEN, "forbidden",
+		        "entry bundles are read by the exchange's auditors only "
+		        "(parleyd.conf auditors); a member proves its own records "
+		        "with hash tiles");
+	}
 	if (err) {
 		pl_buf_release(&b);
 		return pl__http_send_lib_error(r, err, entries ? "entry bundle" : "tile");
@@ -431,7 +440,7 @@ static enum MHD_Result do_record_get(struct req *r)
 	int err;
 
 	memset(&e, 0, sizeof(e));
-	err = pl_exchange_record(r->h->ex, r->id, r->id_len, &e);
+	err = pl_exchange_record(r->h->ex, req_reader(r), r->id, r->id_len, &e);
 	if (err)
 		return pl__http_send_lib_error(r, err, "record");
 	snprintf(index, sizeof(index), "%llu", (unsigned long long)e.index);
@@ -461,7 +470,7 @@ static enum MHD_Result do_proof(struct req *r)
 	int err;
 
 	memset(&e, 0, sizeof(e));
-	err = pl_exchange_record(r->h->ex, r->id, r->id_len, &e);
+	err = pl_exchange_record(r->h->ex, req_reader(r), r->id, r->id_len, &e);
 	if (err)
 		return pl__http_send_lib_error(r, err, "record");
 	pl_buf_init(&b, PL_TLOG_PROOF_MAX_BYTES);

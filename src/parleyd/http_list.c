@@ -22,7 +22,7 @@ static int party_text(struct pl_parleyd_http *h, struct pl_buf *b, bool first, c
 	memset(&reg, 0, sizeof(reg));
 	ret = pl_exchange_party_get(h->ex, name, &p);
 	if (!ret)
-		ret = pl_exchange_record_at(h->ex, p.register_index, &reg);
+		ret = pl_exchange_record_at(h->ex, NULL, p.register_index, &reg); /* public */
 	if (!ret)
 		ret = pl_apicodec_party(b, first, &p, &reg);
 	pl_exchange_entry_release(&reg);
@@ -117,7 +117,7 @@ static int list_fill_item(struct req *r)
 	}
 	memset(&e, 0, sizeof(e));
 	pl_buf_init(&proof, PL_TLOG_PROOF_MAX_BYTES);
-	err = pl_exchange_record_at(r->h->ex, r->idx[r->item], &e);
+	err = pl_exchange_record_at(r->h->ex, req_reader(r), r->idx[r->item], &e);
 	if (!err && r->lsrc == LS_LINE)
 		err = pl_exchange_proof(r->h->ex, e.index, r->lsize, &proof);
 	if (!err && (r->lsrc == LS_LINE || list_fits(r, e.note_len))) {
@@ -238,9 +238,10 @@ enum MHD_Result pl__http_do_thread(struct req *r)
 
 	memset(&e, 0, sizeof(e));
 	memset(&l, 0, sizeof(l));
-	err = pl_exchange_record(r->h->ex, r->id, r->id_len, &e);
+	err = pl_exchange_record(r->h->ex, req_reader(r), r->id, r->id_len, &e);
 	if (!err)
-		err = pl_exchange_thread(r->h->ex, e.id, PL_HTTP_RECORDS_MAX_PAGE, &l);
+		err = pl_exchange_thread(r->h->ex, req_reader(r), e.id, PL_HTTP_RECORDS_MAX_PAGE,
+		                         &l);
 	pl_exchange_entry_release(&e);
 	if (!err)
 		err = list_keep_indexes(r, &l);
@@ -264,7 +265,8 @@ enum MHD_Result pl__http_do_line(struct req *r)
 	int err;
 
 	memset(&l, 0, sizeof(l));
-	err = pl_exchange_line(r->h->ex, r->line, (int64_t)r->q.since, r->q.after, 0, &l, &more);
+	err = pl_exchange_line(r->h->ex, req_reader(r), r->line, (int64_t)r->q.since, r->q.after, 0,
+	                       &l, &more);
 	if (!err)
 		err = list_keep_indexes(r, &l);
 	if (err) {

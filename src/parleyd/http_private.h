@@ -225,6 +225,15 @@ static inline uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/*
+ * Who reads, for the exchange's need-to-know (include/parley/visibility.h): the
+ * authenticated party, or NULL (anyone) on a public request. Any thread.
+ */
+static inline const char *req_reader(const struct req *r)
+{
+	return r->party[0] ? r->party : NULL;
+}
+
 /* ---- Responses (http_handlers.c); an MHD worker runs them ---- */
 
 /* Queues a response and drops our reference. data is copied unless take is set (then freed). */

@@ -3,7 +3,8 @@
 # manual page parley.1 as $1, $2 and $3): a temporary directory, an exchange with parties registered, parleyd on a free port of
 # 127.0.0.1 stopped by its PID, a profile per party, and TAP lines numbered here.
 #
-#   setup_exchange PARTY...    store, identities, registrations, config
+#   setup_exchange PARTY...    store, identities, registrations, config (a party named
+#                              `auditor` is the exchange's auditor)
 #   start_server [PORT]        parleyd serve (a free port unless given); sets URL, PORT, PID
 #   stop_server                SIGTERM, bounded wait; $STATUS is the exit status
 #   make_profiles PARTY...     parley init for each, under $T/p/PARTY
@@ -79,6 +80,10 @@ setup_exchange() {
 	done
 	# Short timer ticks so that deadlines pass quickly.
 	printf 'timer_interval_ms = 100\npoll_timeout = 5\n' >"$T/parleyd.conf"
+	# A party named `auditor` is the exchange's auditor: it reads the whole log.
+	case " $* " in
+	*" auditor "*) echo 'auditors = auditor' >>"$T/parleyd.conf" ;;
+	esac
 }
 
 # Starts parleyd on port $1, or on a random free one (retried when taken).

@@ -1,6 +1,7 @@
 #!/bin/sh
-# parley log audit: a good log of several tiles holds for an auditor and for a member (text and
-# JSON); a copy of the store in which one record was rewritten with its leaf hash is refused by
+# parley log audit: a good log of several tiles holds for the exchange's auditor (text and
+# JSON), and a member, who may not read the entry bundles, is told the audit is the auditors';
+# a copy of the store in which one record was rewritten with its leaf hash is refused by
 # parleyd itself (and parleyd verify names the damage); once an operator holding the log key
 # has computed the tree again and signed it, parleyd serves it, and the audit fails: for a
 # member who saw the old checkpoint, two histories; for a new auditor, the record's signature,
@@ -52,10 +53,15 @@ ok "it fetched both bundles and three hash tiles" \
 	printed "fetched 2 entry bundles and 3 hash tiles"
 ok "it says everything holds" printed "ok: every tile and the root match"
 ok "no progress bar when standard error is not a terminal" [ ! -s "$T/err" ]
-expect 0 "audit as a member, in JSON" "$PARLEY" log audit --json --profile "$T/p/kpa"
+expect 0 "audit as the auditor, in JSON" "$PARLEY" log audit --json --profile "$T/p/auditor"
 ok "JSON: ok is true" json_holds "$T/out" '"ok":true'
 ok "JSON: no failure" json_holds "$T/out" '"failures":0,"first_failure":null'
 ok "JSON: the counts by kind" json_holds "$T/out" '"expire":1'
+# Need-to-know: entry bundles hold everyone's records, so a member may not audit the whole log.
+expect 3 "audit as a member is refused" "$PARLEY" log audit --profile "$T/p/kpa"
+ok "it says the audit is the auditors' and names the setting" \
+	said "log audit is for the exchange's auditors, and kpa is not one"
+ok "it names parleyd.conf's auditors" said "parleyd.conf (\`auditors\`)"
 
 # A copy of the store with unc's statement rewritten, and its leaf hash to match.
 stop_server
@@ -83,7 +89,8 @@ expect 1 "audit of the tampered copy fails" "$PARLEY" log audit --profile "$T/p/
 ok "it names the record's index" said "record #$STATEMENT_INDEX "
 ok "it says why: the signature" said "signature"
 ok "the summary says FAILED at that index" printed "the first at #$STATEMENT_INDEX"
-expect 1 "audit of the tampered copy, in JSON" "$PARLEY" log audit --json --profile "$T/p/kpa"
+expect 1 "audit of the tampered copy, in JSON" "$PARLEY" log audit --json \
+	--profile "$T/p/auditor"
 ok "JSON: ok is false" json_holds "$T/out" '"ok":false'
 ok "JSON: the first failure's index" \
 	json_holds "$T/out" "\"first_failure\":{\"index\":$STATEMENT_INDEX,"

@@ -2,8 +2,9 @@
 # parley dossier and parley verify against a real parleyd on 127.0.0.1: the S1(b) thread (a
 # proposal via unc, received by unc's agent, never conveyed, expired) and the S2 thread (a
 # letter via dprk-un, declined, cited) exported through the exchange's API, across two entry
-# bundles; verified offline with the exchange stopped (verdict lines, the disclosed plaintext,
-# the HTML page, JSON); tampered copies (a byte of a record, a dropped window entry, a wrong
+# bundles, by exporters the exchange names as its auditors (a member that is not one is told
+# to use format v2); verified offline with the exchange stopped (verdict lines, the disclosed
+# plaintext, the HTML page, JSON); tampered copies (a byte of a record, a dropped window entry, a wrong
 # disclosure, another log key) fail with status 1, garbage with status 2; bad arguments.
 # Run with UPDATE_GOLDEN=1 to rewrite the golden verify outputs from what the tool prints.
 # shellcheck source=tests/integration/test_agent_lib.sh
@@ -160,6 +161,9 @@ tamper_disclosure() {
 
 ok "an exchange with the parties of S1 and S2" \
 	setup_exchange rok-mnd unc kpa us-wh dprk-un dprk-leader dprk
+# A version 1 dossier carries every entry of its window, others' records too: its exporters
+# read them as the exchange's auditors (need-to-know keeps entry bundles for those).
+echo 'auditors = rok-mnd, us-wh, dprk-un' >>"$T/parleyd.conf"
 # Enough records before the threads that their windows start in the second entry bundle and
 # the frontier comes from a level-1 tile.
 ok "300 statements by dprk, logged directly" "$HELPER" bulk "$DATA" "$IDS" dprk 300
@@ -200,6 +204,12 @@ ok "the dossier is mode 0644" [ "$(mode_of "$T/s1b.json")" = "-rw-r--r--" ]
 ok "no temporary file is left beside it" no_temporary "$T/s1b.json"
 ok "the dossier is a version 1 dossier" holds "$T/s1b.json" '"version": "parley/dossier/v1"'
 ok "its subject is the proposal" holds "$T/s1b.json" "\"subject\": \"$S1B\""
+expect 3 "dossier of S1(b) as kpa, a party to it but no auditor" \
+	"$PARLEY" dossier "$S1B" --output "$T/s1b-kpa.json" --profile "$T/p/kpa"
+ok "it says why: a version 1 window is the auditors' to read, and points at version 2" \
+	said "dossier format v1 carries every log entry from the subject to the checkpoint"
+ok "it names the setting and version 2" said "Export the dossier in format v2"
+ok "no file is written" [ ! -e "$T/s1b-kpa.json" ]
 
 expect 0 "dossier of S2 as us-wh by an id prefix, disclosing the letter" \
 	"$PARLEY" dossier "$(echo "$S2" | cut -c1-12)" -o "$T/s2.json" --disclose "$S2" \

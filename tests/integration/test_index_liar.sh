@@ -8,6 +8,8 @@
 . "$(dirname "$0")/test_agent_lib.sh"
 
 ok "an exchange with rok-mnd, unc and kpa" setup_exchange rok-mnd unc kpa
+# unc and kpa audit: they read the index record at the end of each checkpoint (an entry).
+echo 'auditors = unc, kpa' >>"$T/parleyd.conf"
 export PARLEY_LIAR_OMITS=unc
 ok "the lying exchange serves on a free port" start_server
 ok "a profile for each party" make_profiles rok-mnd unc kpa
@@ -38,6 +40,12 @@ ok "the index proof lists a record about the send, but not unc's receive" \
 	sh -c "grep -q '^entry ' '$EVIDENCE' && ! grep -q '^entry [0-9]* $RECV\$' '$EVIDENCE'"
 ok "the receive is in the log all the same" \
 	thread_holds "$SEND" rok-mnd '"actor":"unc","kind":"receive"'
+
+# --- a party the exchange does not lie about: its record is listed --------------------------
+as rok-mnd send --to kpa --class message --body-file "$T/body"
+expect 0 "kpa's agent receives a direct message" "$PARLEY" agent --once --profile "$T/p/kpa"
+ok "the index after kpa's receive lists it" printed "lists it under the 1 record it refers to"
+ok "kpa keeps no evidence" [ -z "$(ls "$T/p/kpa" | grep index-lie)" ]
 
 # --- the auditor: the index recomputed from the log ------------------------------------------
 expect 1 "kpa's log audit fails" "$PARLEY" log audit --profile "$T/p/kpa"

@@ -3,7 +3,8 @@
 # malformed; the exchange logs a check of unc-kpa every 3 s; unc's agent answers, kpa's runs
 # with --no-answer and the exchange logs it unanswered; `parley line availability` reports it
 # from verified records; a deadline pending at a restart is honoured, checks that fell due
-# while parleyd was down are not made up; an unknown line and a revoked asker are refused; a
+# while parleyd was down are not made up; an unknown line, a revoked asker and a member that
+# is no end of the line (need-to-know: as if there were no such line) are refused; a
 # line taken out of parleyd.conf is still reported.
 # shellcheck disable=SC2016 # the single-quoted sh -c and awk programs expand their own arguments
 # shellcheck source=tests/integration/test_agent_lib.sh
@@ -17,9 +18,9 @@ avail_json() {
 		2>"$T/avail.err"
 }
 
-# True when kpa has at least $1 unanswered checks in the report as rok-mnd sees it.
+# True when kpa has at least $1 unanswered checks in the report as unc, the other end, sees it.
 kpa_unanswered_at_least() {
-	"$PARLEY" line availability unc-kpa --profile "$T/p/rok-mnd" >"$T/avail.txt" \
+	"$PARLEY" line availability unc-kpa --profile "$T/p/unc" >"$T/avail.txt" \
 		2>"$T/avail.err" || return 1
 	# (not n nor i: wait_for counts with those)
 	kpa_known=$(awk '$1 == "kpa" && $2 == "answered" { k = 1; next } /^[^ ]/ { k = 0 }
@@ -110,7 +111,7 @@ ok "the header counts the same checks as each end" \
 ok "the exchange logged the check with both ends, authored by itself" \
 	sh -c 'grep -q " exchange check " "$1"' sh "$T/kpa.log"
 
-expect 0 "availability --json as rok-mnd" avail_json rok-mnd
+expect 0 "availability --json as unc" avail_json unc
 ok "the JSON has kpa's counts" json_holds "$T/avail.json" '"end":"kpa","checks":'
 ok "the JSON lists kpa's unanswered checks" json_holds "$T/avail.json" '"unanswered_checks":[{'
 ok "the JSON says each check's outcome" json_holds "$T/avail.json" '"unc":"answered"'
@@ -118,18 +119,18 @@ ok "the JSON names the tree size it was verified at" json_holds "$T/avail.json" 
 
 TOMORROW=$(date -u -d tomorrow +%Y-%m-%d)
 expect 0 "--since tomorrow" "$PARLEY" line availability unc-kpa --since "$TOMORROW" \
-	--profile "$T/p/rok-mnd"
+	--profile "$T/p/unc"
 ok "counts no check" printed "line unc-kpa: no checks since ${TOMORROW}T00:00:00Z"
 TODAY=$(date -u +%Y-%m-%d)
 expect 0 "--since today" "$PARLEY" line availability unc-kpa --since "$TODAY" \
-	--profile "$T/p/rok-mnd"
+	--profile "$T/p/unc"
 ok "prints per end 'answered K of N checks since' the date" \
 	printed "checks since ${TODAY}T00:00:00Z"
 expect 2 "--since with a malformed date" "$PARLEY" line availability unc-kpa \
-	--since 2023-4-7 --profile "$T/p/rok-mnd"
-expect 2 "a malformed line name" "$PARLEY" line availability UNC --profile "$T/p/rok-mnd"
+	--since 2023-4-7 --profile "$T/p/unc"
+expect 2 "a malformed line name" "$PARLEY" line availability UNC --profile "$T/p/unc"
 expect 3 "an unknown line is refused by the exchange" "$PARLEY" line availability liaison \
-	--profile "$T/p/rok-mnd"
+	--profile "$T/p/unc"
 ok "with its status" said "404"
 
 # --- a restart: the pending deadline is honoured, the missed checks are not made up ----------
@@ -151,7 +152,7 @@ ok "parleyd serves again" start_server "$OLDPORT"
 
 # True when the last check kpa saw before the stop has an outcome for kpa in the report.
 pending_decided() {
-	avail_json rok-mnd || return 1
+	avail_json unc || return 1
 	tr -d '\n ' <"$T/avail.json" | grep -o "\"id\":\"${PENDING}[0-9a-f]*\"[^}]*}" |
 		grep -q '"kpa":"unanswered"'
 }
@@ -174,6 +175,9 @@ ok "checks resume after the restart" \
 expect 3 "a revoked party may not ask" "$PARLEY" line availability unc-kpa \
 	--profile "$T/p/us-wh"
 ok "the exchange said 403" said "403"
+expect 3 "a member that is no end of the line may not ask" "$PARLEY" line availability \
+	unc-kpa --profile "$T/p/rok-mnd"
+ok "the exchange said 404, as for a line it does not have" said "404"
 
 for a in $UNC_AGENT $KPA_AGENT; do
 	stop_pid "$a"
@@ -187,11 +191,11 @@ ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]
 cp "$T/good.conf" "$T/parleyd.conf"
 ok "parleyd serves again, without the line in its configuration" start_server "$OLDPORT"
 expect 0 "the line's availability is still reported" "$PARLEY" line availability unc-kpa \
-	--profile "$T/p/rok-mnd"
+	--profile "$T/p/unc"
 ok "kpa still answered none of its checks" printed "kpa answered 0 of"
 ok "unc's answers are still counted" printed "unc answered"
 expect 3 "a line never configured is still unknown" "$PARLEY" line availability liaison \
-	--profile "$T/p/rok-mnd"
+	--profile "$T/p/unc"
 ok "with its status" said "404"
 stop_server
 ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]

@@ -36,7 +36,7 @@ ID20=$(id_of 20)
 ID22=$(id_of 22)
 ID300=$(id_of 300)
 ok "record 20 is served while the store is sound" [ "$(status unc "/records/$ID20")" = 200 ]
-ok "the entry bundle 000 is served" [ "$(status unc /tile/entries/000)" = 200 ]
+ok "the entry bundle 000 is served" [ "$(status us-nsc /tile/entries/000)" = 200 ]
 ok "the hash tile 0/000 is served" [ "$(status - /tile/0/000)" = 200 ]
 expect 2 "parleyd verify refuses to run beside a running parleyd" \
 	"$PARLEYD" verify --data "$DATA"
@@ -58,7 +58,7 @@ ok "damage: a byte of record 20" damage text "Damage probe 003."
 ok "parleyd starts on it" start_server
 ok "record 20 is a 500, not its damaged bytes" [ "$(status unc "/records/$ID20")" = 500 ]
 ok "record 22 beside it is served" [ "$(status unc "/records/$ID22")" = 200 ]
-ok "the entry bundle holding it is a 500" [ "$(status unc /tile/entries/000)" = 500 ]
+ok "the entry bundle holding it is a 500" [ "$(status us-nsc /tile/entries/000)" = 500 ]
 ok "its hash tile, undamaged, is served" [ "$(status - /tile/0/000)" = 200 ]
 ok "the damage is logged, naming the record" logged "damaged store: record 20 does not match"
 stop_server TERM
@@ -72,7 +72,7 @@ ok "parleyd starts on it" start_server
 ok "the hash tile 0/000 is a 500" [ "$(status - /tile/0/000)" = 500 ]
 ok "record 20 is a 500" [ "$(status unc "/records/$ID20")" = 500 ]
 ok "record 22, in the same tile, is a 500" [ "$(status unc "/records/$ID22")" = 500 ]
-ok "the entry bundle 000 is a 500" [ "$(status unc /tile/entries/000)" = 500 ]
+ok "the entry bundle 000 is a 500" [ "$(status us-nsc /tile/entries/000)" = 500 ]
 ok "record 300, in the next tile, is served" [ "$(status unc "/records/$ID300")" = 200 ]
 ok "the hash tile 0/001 is served" [ "$(status - /tile/0/001)" = 200 ]
 ok "the damage is logged, naming the tile" logged "damaged store: hash tile 0/0 does not give"

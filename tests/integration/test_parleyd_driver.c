@@ -442,11 +442,14 @@ static void expect_raw(long want, const char *code, const char *desc, const char
 
 static struct actor *rok_mnd, *unc, *kpa, *dprk, *us_nsc, *us_wh, *rok_mou;
 
-/* Learns each chain head from the entry bundles, so that runs can follow each other. */
+/*
+ * Learns each chain head from the entry bundles, so that runs can follow each
+ * other; us-nsc reads them as the test exchange's auditor (setup_store).
+ */
 static void sync_actors(void)
 {
 	struct actor *all_actors[] = {rok_mnd, unc, kpa, dprk, us_nsc, us_wh, rok_mou};
-	uint64_t size = tree_size(rok_mnd->c);
+	uint64_t size = tree_size(us_nsc->c);
 
 	for (uint64_t n = 0; n * PL_TILE_WIDTH < size; n++) {
 		struct pl_tiles_entry ent[PL_TILE_WIDTH];
@@ -457,7 +460,7 @@ static void sync_actors(void)
 		struct pl_buf b;
 
 		pl_buf_init(&b, PL_TILE_WIDTH * (PL_ENTRY_MAX_BYTES + 2));
-		if (pl_client_entry_bundle(rok_mnd->c, n, w, &b) == 0 &&
+		if (pl_client_entry_bundle(us_nsc->c, n, w, &b) == 0 &&
 		    pl_tiles_bundle_split((const uint8_t *)b.data, b.len, (unsigned)k, ent) == 0 &&
 		    (l.v = calloc(k, sizeof(*l.v))) != NULL) {
 			for (size_t i = 0; i < k; i++) {
@@ -604,7 +607,10 @@ static void flow_s1b_decline(void)
 	ret = answer(unc, PL_KIND_RECEIVE, send.id, NULL, &recv);
 	accepted("S1b unc's agent records receive", ret, unc, &recv);
 
-	/* The blob is sealed to rok-mnd and kpa only: the intermediary cannot read it. */
+	/*
+	 * The blob is sealed to rok-mnd and kpa only: the intermediary, which may read the send,
+	 * may fetch it but not open it; any other member is told there is no such blob.
+	 */
 	pl_buf_init(&blob, 1u << 20);
 	ret = pl_client_payload_get(unc->c, send.id, &blob); /* wrong hash on purpose */
 	check(ret == PL_ENOTFOUND, "S1b GET /payloads/<unknown hash> is 404 (%s)",
@@ -618,11 +624,13 @@ static void flow_s1b_decline(void)
 		if (pl_client_record(rok_mnd->c, hex, &e) == 0 &&
 		    kind_of(&e, &sr) == PL_KIND_SEND) {
 			ret = pl_client_payload_get(unc->c, sr.payload, &blob);
-			check(ret == PL_EDENIED && pl_client_last_error(unc->c)->status == 403,
-			      "S1b the intermediary may not read a blob not sealed to it (403)");
+			check(ret == 0 && blob.len == sr.payload_size,
+			      "S1b the intermediary may fetch the blob of a send it relays (%s)",
+			      pl_strerror(ret));
 			pl_buf_reset(&blob);
 			ret = pl_client_payload_get(us_wh->c, sr.payload, &blob);
-			check(ret == PL_EDENIED, "S1b another member may not read it (403)");
+			check(ret == PL_ENOTFOUND && pl_client_last_error(us_wh->c)->status == 404,
+			      "S1b another member is told there is no such blob (404)");
 			pl_buf_reset(&blob);
 			ret = pl_client_payload_get(rok_mnd->c, sr.payload, &blob);
 			check(ret == 0 && blob.len == sr.payload_size,
@@ -894,10 +902,14 @@ static void flow_log(void)
 		}
 		ret = read_tile(&src, &tile, tb);
 		if (!ret)
-			ret = pl_client_entry_bundle(rok_mnd->c, nb, w, &b);
+			ret = pl_client_entry_bundle(us_nsc->c, nb, w, &b);
 		check(ret == 0 && pl_tiles_bundle_verify((const uint8_t *)b.data, b.len, tb,
 		                                         (size_t)tile.width * PL_HASH_BYTES) == 0,
-		      "the last entry bundle matches its level-0 tile");
+		      "the last entry bundle matches its level-0 tile (for the auditor)");
+		pl_buf_reset(&b);
+		ret = pl_client_entry_bundle(rok_mnd->c, nb, w, &b);
+		check(ret == PL_EDENIED && pl_client_last_error(rok_mnd->c)->status == 403,
+		      "a member that is not an auditor may not read an entry bundle (403)");
 		{
 			struct pl_tile bt = {nb, 0, w ? w : PL_TILE_WIDTH, true};
 			struct pl_buf path;
@@ -953,9 +965,9 @@ static void flow_log(void)
 			struct pl_client_entry le = {0};
 			char lhex[PL_HASH_HEX_LEN + 1];
 			hexid(lhex, last_id);
-			ret = pl_client_record(rok_mnd->c, lhex, &le);
+			ret = pl_client_record(us_nsc->c, lhex, &le);
 			if (!ret)
-				ret = pl_client_proof(rok_mnd->c, lhex, last_signed_size, &pr);
+				ret = pl_client_proof(us_nsc->c, lhex, last_signed_size, &pr);
 			check(ret == 0 &&
 			              pl_proof_open(pr.data, pr.len, le.note, le.note_len, ORIGIN,
 			                            &log_vkey, 1, &pcp, NULL) == 0 &&
@@ -1629,7 +1641,8 @@ static void errors_reasons(void)
 
 /*
  * A blob before and after a send refers to it: before, only its uploader
- * fetches it (a reader it is sealed to gets 403); after, only its readers.
+ * fetches it (a reader it is sealed to is told there is none, 404); after,
+ * whoever may read the send, and its uploader.
  * The uploader's unreferenced bytes are bounded (payload_unreferenced_max in
  * the test's parleyd.conf): past it 507, and the send makes room again.
  */
@@ -1653,8 +1666,8 @@ static void errors_payloads(void)
 	ret = upload(dprk, text, readers, 1, &r);
 	check(ret == 0, "dprk uploads a blob sealed to kpa (%s)", pl_strerror(ret));
 	ret = pl_client_payload_get(kpa->c, r.payload, &blob);
-	check(ret == PL_EDENIED && pl_client_last_error(kpa->c)->status == 403,
-	      "before a send refers to it, a reader it is sealed to gets 403 (%s)",
+	check(ret == PL_ENOTFOUND && pl_client_last_error(kpa->c)->status == 404,
+	      "before a send refers to it, a reader it is sealed to gets 404 (%s)",
 	      pl_strerror(ret));
 	pl_buf_reset(&blob);
 	ret = pl_client_payload_get(dprk->c, r.payload, &blob);
@@ -1679,8 +1692,12 @@ static void errors_payloads(void)
 	      "after the send, the reader gets the blob (%s)", pl_strerror(ret));
 	pl_buf_reset(&blob);
 	ret = pl_client_payload_get(dprk->c, r.payload, &blob);
-	check(ret == PL_EDENIED && pl_client_last_error(dprk->c)->status == 403,
-	      "after the send, the uploader that is no reader gets 403 (%s)", pl_strerror(ret));
+	check(ret == 0 && blob.len == r.payload_size,
+	      "after the send, its uploader and sender still gets it (%s)", pl_strerror(ret));
+	pl_buf_reset(&blob);
+	ret = pl_client_payload_get(us_wh->c, r.payload, &blob);
+	check(ret == PL_ENOTFOUND && pl_client_last_error(us_wh->c)->status == 404,
+	      "after the send, a member who may not read it gets 404 (%s)", pl_strerror(ret));
 	ret = upload(dprk, text, readers, 1, &r2);
 	check(ret == 0, "the send made room for another upload (%s)", pl_strerror(ret));
 	pl_buf_release(&blob);
@@ -2282,8 +2299,8 @@ static int cmd_probes(int n)
 	return ret ? 1 : 0;
 }
 
-/* GET target as party (none: "-"); prints the HTTP status. */
-static int cmd_get(const char *party, const char *target)
+/* GET target as party (none: "-"); prints the HTTP status, and writes the body to body_file. */
+static int cmd_get(const char *party, const char *target, const char *body_file)
 {
 	struct actor *a = strcmp(party, "-") == 0 ? NULL : actor_open(party);
 	char auth[PL_AUTH_HEADER_MAX + 32];
@@ -2295,6 +2312,13 @@ static int cmd_get(const char *party, const char *target)
 		auth_line(a, "GET", target, NULL, 0, 0, auth, sizeof(auth));
 	status = raw_request("GET", target, a ? headers : NULL, NULL, 0, &r);
 	printf("%ld\n", status);
+	if (body_file) {
+		FILE *f = fopen(body_file, "wb");
+		if (!f || (r.body.len && fwrite(r.body.data, 1, r.body.len, f) != r.body.len))
+			status = 0;
+		if (f && fclose(f) != 0)
+			status = 0;
+	}
 	pl_buf_release(&r.body);
 	actor_close(a);
 	return status ? 0 : 1;
@@ -2407,7 +2431,7 @@ static void usage(void)
 	      "       test_parleyd_driver admission-uploads URL DATA IDS PAYLOAD-MAX\n"
 	      "       test_parleyd_driver admission-nonces URL DATA IDS shared|per-key\n"
 	      "       test_parleyd_driver probes URL DATA IDS COUNT\n"
-	      "       test_parleyd_driver get URL DATA IDS PARTY|- TARGET\n"
+	      "       test_parleyd_driver get URL DATA IDS PARTY|- TARGET [BODY-FILE]\n"
 	      "       test_parleyd_driver flip FILE text|hex NEEDLE\n",
 	      stderr);
 }
@@ -2453,8 +2477,8 @@ int main(int argc, char **argv)
 		return cmd_admission_nonces(argv[5]);
 	if (strcmp(argv[1], "probes") == 0 && argc == 6)
 		return cmd_probes((int)strtol(argv[5], NULL, 10));
-	if (strcmp(argv[1], "get") == 0 && argc == 7)
-		return cmd_get(argv[5], argv[6]);
+	if (strcmp(argv[1], "get") == 0 && (argc == 7 || argc == 8))
+		return cmd_get(argv[5], argv[6], argc == 8 ? argv[7] : NULL);
 	usage();
 	return 2;
 }

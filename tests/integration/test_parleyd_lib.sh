@@ -59,8 +59,10 @@ setup_store() {
 		"$PARLEYD" party add "$p" --data "$DATA" --identity "$IDS" >/dev/null 2>"$T/add.err" ||
 			{ cat "$T/add.err"; return 1; }
 	done
-	# Short timer ticks so that deadlines pass quickly; the rest from the arguments.
-	printf 'timer_interval_ms = 100\npayload_max = 1048576\n' >"$T/parleyd.conf"
+	# Short timer ticks so that deadlines pass quickly; us-nsc audits (it reads every entry
+	# bundle, to learn the chain heads); the rest from the arguments.
+	printf 'timer_interval_ms = 100\npayload_max = 1048576\nauditors = us-nsc\n' \
+		>"$T/parleyd.conf"
 	for kv in "$@"; do
 		echo "$kv" >>"$T/parleyd.conf"
 	done

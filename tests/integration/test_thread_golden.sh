@@ -1,7 +1,9 @@
 #!/bin/sh
 # parley thread: golden timelines (times and ids normalised) of a send declined by its
 # intermediary, a letter conveyed, accepted and answered, a letter refused, a proposal that
-# expires and is answered in public, and a consultation; the JSON form; bad arguments.
+# expires and is answered in public, and a consultation, each as one of its parties sees it;
+# a member that is no party to a thread is told there is no such record; the JSON form; bad
+# arguments.
 # Run with UPDATE_GOLDEN=1 to rewrite the golden files from what the tool prints.
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
@@ -73,7 +75,7 @@ golden thread_conveyed.txt "$CONVEYED" --profile "$T/p/rok-mnd"
 must rok-mnd send --to kpa --class letter --body-file "$T/body"
 REFUSED=$(last_id)
 must kpa refuse "$REFUSED" --reason "Not accepted through this channel"
-golden thread_refused.txt "$REFUSED" --profile "$T/p/unc"
+golden thread_refused.txt "$REFUSED" --profile "$T/p/kpa"
 
 # A proposal that expires undecided, answered only by a public statement.
 must rok-mnd send --to kpa --class proposal --deadline +2s --body-file "$T/body"
@@ -81,10 +83,11 @@ EXPIRED=$(last_id)
 must kpa agent --once
 ok "the exchange records the expiry within 15 s" \
 	wait_for 150 thread_holds "$EXPIRED" rok-mnd '"kind":"expire"'
+# (kpa's: a member cites what it may read, and the proposal is rok-mnd's and kpa's business.)
 echo "The offer is riddled with sophistries." |
-	"$PARLEY" statement --cites "$EXPIRED" --body-file - --profile "$T/p/dprk" >"$T/out" 2>&1
-golden thread_expired.txt "$EXPIRED" --profile "$T/p/dprk"
-golden thread_expired.json --json "$EXPIRED" --profile "$T/p/dprk"
+	"$PARLEY" statement --cites "$EXPIRED" --body-file - --profile "$T/p/kpa" >"$T/out" 2>&1
+golden thread_expired.txt "$EXPIRED" --profile "$T/p/rok-mnd"
+golden thread_expired.json --json "$EXPIRED" --profile "$T/p/rok-mnd"
 
 # A consultation and the advice it got.
 echo "Draft of the proposal." | "$PARLEY" consult --with unc --deadline +1h --body-file - \
@@ -92,6 +95,11 @@ echo "Draft of the proposal." | "$PARLEY" consult --with unc --deadline +1h --bo
 CONSULT=$(last_id)
 must unc advise "$CONSULT" --position noted --reason "The Command takes no part in inter-Korean talks"
 golden thread_consult.txt "$CONSULT" --profile "$T/p/rok-mnd"
+
+# Need-to-know: to a member that is no party to it, the letter is no record at all.
+expect 3 "thread of a letter as a member that is no party to it" "$PARLEY" thread "$REFUSED" \
+	--profile "$T/p/dprk"
+ok "it is told there is no such record" grep -q "not found" "$T/err"
 
 # An id prefix resolves to the same thread.
 golden thread_consult.txt "$(echo "$CONSULT" | cut -c1-12)" --profile "$T/p/rok-mnd"

@@ -31,6 +31,8 @@ last_tree() {
 }
 
 ok "an exchange with rok-mnd and kpa" setup_exchange rok-mnd kpa
+# Its dossiers are of format v1, whose window only the exchange's auditors may read.
+echo 'auditors = rok-mnd, kpa' >>"$T/parleyd.conf"
 ok "a witness that follows it" sh -c "\"$WITNESS\" init --name witness.example --data \"$T/w\" \
 	>/dev/null && \"$WITNESS\" log add hotline.example --vkey \"$DATA/log.vkey\" \
 	--data \"$T/w\" >/dev/null"

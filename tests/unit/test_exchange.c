@@ -388,7 +388,7 @@ static void expect_kind(struct fx *f, uint64_t index, const char *kind)
 	struct pl_exchange_entry e;
 	char want[32];
 
-	assert_int_equal(pl_exchange_record_at(f->ex, index, &e), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, index, &e), 0);
 	snprintf(want, sizeof(want), "\nkind %s\n", kind);
 	if (!strstr(e.note, want))
 		fprintf(stderr, "record %llu:\n%s", (unsigned long long)index, e.note);
@@ -405,7 +405,7 @@ static uint64_t count_kind(struct fx *f, uint64_t from, uint64_t to, const char 
 	snprintf(want, sizeof(want), "\nkind %s\n", kind);
 	for (uint64_t i = from; i < to; i++) {
 		struct pl_exchange_entry e;
-		assert_int_equal(pl_exchange_record_at(f->ex, i, &e), 0);
+		assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, i, &e), 0);
 		n += strstr(e.note, want) != NULL;
 		pl_exchange_entry_release(&e);
 	}
@@ -641,7 +641,7 @@ static void test_s1_relay_declined(void **state)
 		struct pl_record *r = malloc(sizeof(*r));
 		const char *sep;
 		assert_non_null(r);
-		assert_int_equal(pl_exchange_record_at(f->ex, s, &e), 0);
+		assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, s, &e), 0);
 		sep = strstr(e.note, "\n\n");
 		assert_non_null(sep);
 		assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
@@ -650,10 +650,10 @@ static void test_s1_relay_declined(void **state)
 		assert_int_equal(blen, r->payload_size);
 		free(blob);
 		assert_int_equal(pl_exchange_payload_get(f->ex, "dprk", r->payload, &blob, &blen),
-		                 PL_EDENIED);
+		                 PL_ENOTFOUND);
 		assert_int_equal(
 		        pl_exchange_payload_get(f->ex, "outsider", r->payload, &blob, &blen),
-		        PL_EDENIED);
+		        PL_ENOTFOUND);
 		free(r);
 		pl_exchange_entry_release(&e);
 	}
@@ -663,7 +663,7 @@ static void test_s1_relay_declined(void **state)
 	assert_int_equal(pl_exchange_run_timers(f->ex), 0);
 
 	/* The thread: the send and every record about it. */
-	assert_int_equal(pl_exchange_thread(f->ex, send, 0, &l), 0);
+	assert_int_equal(pl_exchange_thread(f->ex, PL_EXCHANGE_READER_ALL, send, 0, &l), 0);
 	assert_int_equal(l.n, 4);
 	assert_int_equal(l.v[0].index, s);
 	assert_int_equal(l.v[1].index, s + 1);
@@ -689,7 +689,7 @@ static void test_s1_relay_expired(void **state)
 	e = pl_exchange_size(f->ex) - 2; /* the index record ends the batch */
 	expect_kind(f, e, "expire");
 	expect_kind(f, e + 1, "index");
-	assert_int_equal(pl_exchange_record_at(f->ex, e, &ent), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, e, &ent), 0);
 	assert_non_null(strstr(ent.note, "\nvia unc\n"));
 	assert_non_null(strstr(ent.note, "\nto kpa\n"));
 	pl_exchange_entry_release(&ent);
@@ -776,7 +776,7 @@ static void test_s1_consult(void **state)
 	pl_exchange_list_release(&l);
 	assert_true(inbox_has(f, KPA, st2)); /* public */
 	/* The consult's thread holds the advice and the statement that cites it. */
-	assert_int_equal(pl_exchange_thread(f->ex, consult, 0, &l), 0);
+	assert_int_equal(pl_exchange_thread(f->ex, PL_EXCHANGE_READER_ALL, consult, 0, &l), 0);
 	assert_int_equal(l.n, 3);
 	pl_exchange_list_release(&l);
 }
@@ -1149,7 +1149,7 @@ static void test_proofs_tiles(void **state)
 	/* A proof at an older size verifies against that checkpoint. */
 	pl_buf_reset(&t);
 	assert_int_equal(pl_exchange_proof(f->ex, 3, cps[2].size, &t), 0);
-	assert_int_equal(pl_exchange_record_at(f->ex, 3, &e), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, 3, &e), 0);
 	verify_proof(f, t.data, t.len, e.note, e.note_len, 3, NULL);
 	pl_exchange_entry_release(&e);
 	assert_int_equal(pl_exchange_proof(f->ex, 5, 4, &t), PL_ERANGE);
@@ -1161,22 +1161,25 @@ static void test_proofs_tiles(void **state)
 	pl_buf_reset(&t);
 	assert_int_equal(pl_exchange_tile(f->ex, 0, 0, 0, &t), 0);
 	assert_int_equal(t.len, PL_TILE_BYTES);
-	assert_int_equal(pl_exchange_record_at(f->ex, 17, &e), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, 17, &e), 0);
 	pl_tlog_leaf_hash(leaf, e.note, e.note_len);
 	assert_memory_equal(t.data + 17 * PL_HASH_BYTES, leaf, PL_HASH_BYTES);
 	pl_exchange_entry_release(&e);
 	memcpy(tile, t.data, PL_TILE_BYTES);
 	pl_buf_reset(&b);
-	assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &b), PL_ETOOBIG);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, PL_EXCHANGE_READER_ALL, 0, 0, &b),
+	                 PL_ETOOBIG);
 	{
 		struct pl_buf big;
 		pl_buf_init(&big, 64u << 20);
-		assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &big), 0);
+		assert_int_equal(
+		        pl_exchange_entry_bundle(f->ex, PL_EXCHANGE_READER_ALL, 0, 0, &big), 0);
 		assert_int_equal(pl_tiles_bundle_verify((const uint8_t *)big.data, big.len, tile,
 		                                        PL_TILE_BYTES),
 		                 0);
 		pl_buf_reset(&big);
-		assert_int_equal(pl_exchange_entry_bundle(f->ex, 1, 52, &big), 0);
+		assert_int_equal(
+		        pl_exchange_entry_bundle(f->ex, PL_EXCHANGE_READER_ALL, 1, 52, &big), 0);
 		pl_buf_reset(&t);
 		assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 52, &t), 0);
 		assert_int_equal(t.len, 52 * PL_HASH_BYTES);
@@ -1244,18 +1247,23 @@ static void test_lookup_wait(void **state)
 
 	idx = ok(f, DPRK, rec_statement(f, DPRK, "statement", NULL), id);
 	pl_hex_encode(hex, id, PL_HASH_BYTES);
-	assert_int_equal(pl_exchange_record(f->ex, hex, 64, &e), 0);
+	assert_int_equal(pl_exchange_record(f->ex, PL_EXCHANGE_READER_ALL, hex, 64, &e), 0);
 	assert_int_equal(e.index, idx);
 	assert_memory_equal(e.id, id, PL_HASH_BYTES);
 	pl_exchange_entry_release(&e);
 	hex[10] = (char)(hex[10] >= 'a' ? hex[10] - 32 : hex[10]); /* either case */
-	assert_int_equal(pl_exchange_record(f->ex, hex, 12, &e), 0);
+	assert_int_equal(pl_exchange_record(f->ex, PL_EXCHANGE_READER_ALL, hex, 12, &e), 0);
 	assert_int_equal(e.index, idx);
 	pl_exchange_entry_release(&e);
-	assert_int_equal(pl_exchange_record(f->ex, hex, 7, &e), PL_EMALFORMED);
-	assert_int_equal(pl_exchange_record(f->ex, "zzzzzzzzzz", 10, &e), PL_EMALFORMED);
-	assert_int_equal(pl_exchange_record(f->ex, "0000000000000000", 16, &e), PL_ENOTFOUND);
-	assert_int_equal(pl_exchange_record_at(f->ex, 1000, &e), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_record(f->ex, PL_EXCHANGE_READER_ALL, hex, 7, &e),
+	                 PL_EMALFORMED);
+	assert_int_equal(pl_exchange_record(f->ex, PL_EXCHANGE_READER_ALL, "zzzzzzzzzz", 10, &e),
+	                 PL_EMALFORMED);
+	assert_int_equal(
+	        pl_exchange_record(f->ex, PL_EXCHANGE_READER_ALL, "0000000000000000", 16, &e),
+	        PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, 1000, &e),
+	                 PL_ENOTFOUND);
 	pl_exchange_entry_release(NULL);
 	pl_exchange_list_release(NULL);
 
@@ -1298,7 +1306,7 @@ static void test_payloads(void **state)
 	assert_int_equal(glen, len);
 	assert_memory_equal(got, blob, len);
 	free(got);
-	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", hash, &got, &glen), PL_EDENIED);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", hash, &got, &glen), PL_ENOTFOUND);
 	h2[0] ^= 1;
 	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", h2, &got, &glen), PL_ENOTFOUND);
 	free(blob);
@@ -1313,8 +1321,8 @@ static void test_payloads(void **state)
 
 /*
  * Before a logged send refers to a blob only its uploader may fetch it; once
- * one does, only the parties it is sealed to (the uploader too, if sealed
- * to it).
+ * one does, whoever may read the send (its uploader still). Anyone else is
+ * told there is no such blob.
  */
 static void test_payload_readers_after_send(void **state)
 {
@@ -1325,9 +1333,9 @@ static void test_payload_readers_after_send(void **state)
 
 	/* Sealed to rok-mnd and kpa, uploaded by rok-mnd; no send names it yet. */
 	assert_int_equal(pl_exchange_payload_get(f->ex, "kpa", r->payload, &got, &glen),
-	                 PL_EDENIED);
+	                 PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_payload_get(f->ex, "unc", r->payload, &got, &glen),
-	                 PL_EDENIED);
+	                 PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_payload_get(f->ex, "rok-mnd", r->payload, &got, &glen), 0);
 	free(got);
 	{
@@ -1338,7 +1346,8 @@ static void test_payload_readers_after_send(void **state)
 		free(got);
 		assert_int_equal(pl_exchange_payload_get(f->ex, "rok-mnd", h, &got, &glen), 0);
 		free(got);
-		assert_int_equal(pl_exchange_payload_get(f->ex, "unc", h, &got, &glen), PL_EDENIED);
+		assert_int_equal(pl_exchange_payload_get(f->ex, "unc", h, &got, &glen),
+		                 PL_ENOTFOUND);
 	}
 }
 
@@ -1542,7 +1551,7 @@ static void index_root_at(struct fx *f, uint64_t index, uint8_t root[PL_HASH_BYT
 	const char *sep;
 
 	assert_non_null(r);
-	assert_int_equal(pl_exchange_record_at(f->ex, index, &e), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, index, &e), 0);
 	sep = strstr(e.note, "\n\n");
 	assert_non_null(sep);
 	assert_int_equal(pl_record_parse(r, e.note, (size_t)(sep - e.note) + 1, NULL), 0);
@@ -1562,7 +1571,7 @@ static size_t index_entries(struct fx *f, const uint8_t key[PL_HASH_BYTES], uint
 	size_t n;
 
 	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", key, size, &b), 0);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", key, size, &b), 0);
 	index_root_at(f, (size ? size : pl_exchange_size(f->ex)) - 1, root);
 	assert_int_equal(pl_tindex_proof_open(&p, b.data, b.len, key, root), 0);
 	n = p->nentries;
@@ -1619,15 +1628,18 @@ static void test_index_proofs(void **state)
 			expect_kind(f, size - 1, "index");
 	}
 
-	/* Refused alike: no such record, one logged after the checkpoint, no reader. */
+	/* Refused alike: no such record, one logged after the checkpoint, no reader, a member
+	 * that may not read it. */
 	memset(unknown, 0x42, sizeof(unknown));
 	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", unknown, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, 0, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "dprk", send, n2, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", other, n1, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "", send, 0, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, NULL, send, 0, &b), PL_ENOTFOUND);
 	/* Sizes that are no checkpoint ending with an index record. */
-	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n1 - 1, &b), PL_ENOTFOUND);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n2 + 2, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n1 - 1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n2 + 2, &b), PL_ENOTFOUND);
 	assert_int_equal(b.len, 0);
 
 	/* A damaged root node: a 500, never a proof against another root. */
@@ -1639,8 +1651,8 @@ static void test_index_proofs(void **state)
 	                 SQLITE_OK);
 	assert_true(sqlite3_changes(db) > 0);
 	sqlite3_close(db);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, 0, &b), PL_EDAMAGED);
-	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, n1, &b), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, 0, &b), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "rok-mnd", send, n1, &b), PL_EDAMAGED);
 	pl_buf_release(&b);
 	pl_buf_release(&cp);
 }
@@ -1963,12 +1975,110 @@ static void test_store_behind(void **state)
 	}
 }
 
+/* The number of records reader reads by id (the full id and a 12-digit prefix) among ids[0..n). */
+static int readable(struct fx *f, const char *reader, const uint8_t (*ids)[PL_HASH_BYTES], int n)
+{
+	int count = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct pl_exchange_entry e;
+		char hex[PL_HASH_HEX_LEN + 1];
+		int full, pfx;
+		pl_hex_encode(hex, ids[i], PL_HASH_BYTES);
+		full = pl_exchange_record(f->ex, reader, hex, PL_HASH_HEX_LEN, &e);
+		if (!full)
+			pl_exchange_entry_release(&e);
+		pfx = pl_exchange_record(f->ex, reader, hex, 12, &e);
+		if (!pfx)
+			pl_exchange_entry_release(&e);
+		assert_int_equal(full, pfx);
+		assert_true(full == 0 || full == PL_ENOTFOUND);
+		count += full == 0;
+	}
+	return count;
+}
+
+/* The number of records in reader's view of the thread of id, or -1 when it has none. */
+static int thread_len(struct fx *f, const char *reader, const uint8_t id[PL_HASH_BYTES])
+{
+	struct pl_exchange_list l;
+	int ret = pl_exchange_thread(f->ex, reader, id, 0, &l), n;
+
+	if (ret == PL_ENOTFOUND)
+		return -1;
+	assert_int_equal(ret, 0);
+	n = (int)l.n;
+	pl_exchange_list_release(&l);
+	return n;
+}
+
+/*
+ * Need-to-know: a relayed proposal and its receipt reach its three parties,
+ * the designated auditor and no one else; to the others every read answers
+ * as if there were no such record, the thread and the blob included; a
+ * statement reaches anyone; entry bundles are the auditors'.
+ */
+static void test_need_to_know(void **state)
+{
+	struct fx *f = *state;
+	struct pl_record *r = rec_send(f, ROK_MND, KPA, UNC, T0 + 7 * 24 * HOUR);
+	uint8_t ids[3][PL_HASH_BYTES], payload[PL_HASH_BYTES], *blob = NULL;
+	const char *parties[] = {"rok-mnd", "unc", "kpa"};
+	struct pl_exchange_entry e;
+	struct pl_buf b;
+	size_t blen = 0;
+	uint64_t s;
+
+	memcpy(payload, r->payload, PL_HASH_BYTES);
+	s = ok(f, ROK_MND, r, ids[0]);
+	ok(f, UNC, rec_about(f, UNC, PL_KIND_RECEIVE, ids[0]), ids[1]);
+	ok(f, DPRK, rec_statement(f, DPRK, "A statement for everyone.", NULL), ids[2]);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(readable(f, parties[i], ids, 3), 3);
+		assert_int_equal(thread_len(f, parties[i], ids[0]),
+		                 3); /* send, available, receive */
+		assert_int_equal(pl_exchange_payload_get(f->ex, parties[i], payload, &blob, &blen),
+		                 0);
+		free(blob);
+	}
+	assert_int_equal(readable(f, "dprk", ids, 3), 1);
+	assert_int_equal(readable(f, NULL, ids, 3), 1);
+	assert_int_equal(readable(f, "us-nsc", ids, 3), 1);
+	assert_int_equal(thread_len(f, "dprk", ids[0]), -1);
+	assert_int_equal(thread_len(f, "dprk", ids[2]), 1);
+	assert_int_equal(pl_exchange_record_at(f->ex, "dprk", s, &e), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_record_at(f->ex, "dprk", s + 1, &e), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "dprk", payload, &blob, &blen),
+	                 PL_ENOTFOUND);
+	pl_buf_init(&b, PL_TILE_WIDTH * (PL_ENTRY_MAX_BYTES + 2));
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, "rok-mnd", 0, 0, &b), PL_EDENIED);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, NULL, 0, 0, &b), PL_EDENIED);
+	assert_int_equal(b.len, 0);
+
+	/* The same store, us-nsc now the auditor. */
+	fx_close(f);
+	snprintf(f->o.auditors[0], sizeof(f->o.auditors[0]), "us-nsc");
+	f->o.nauditors = 1;
+	fx_open(f);
+	assert_int_equal(readable(f, "us-nsc", ids, 3), 3);
+	assert_int_equal(readable(f, "dprk", ids, 3), 1);
+	assert_int_equal(thread_len(f, "us-nsc", ids[0]), 3);
+	assert_int_equal(pl_exchange_payload_get(f->ex, "us-nsc", payload, &blob, &blen), 0);
+	free(blob);
+	assert_int_equal(
+	        pl_exchange_entry_bundle(f->ex, "us-nsc", 0, (unsigned)pl_exchange_size(f->ex), &b),
+	        0);
+	assert_true(b.len > 0);
+	pl_buf_release(&b);
+	f->o.nauditors = 0;
+}
+
 /* Lists line's checks (none here): the return code of pl_exchange_line(). */
 static int line_list(struct fx *f, const char *line)
 {
 	struct pl_exchange_list l;
 	bool more = false;
-	int ret = pl_exchange_line(f->ex, line, 0, 0, 0, &l, &more);
+	int ret = pl_exchange_line(f->ex, PL_EXCHANGE_READER_ALL, line, 0, 0, 0, &l, &more);
 
 	if (ret == 0)
 		pl_exchange_list_release(&l);
@@ -1992,6 +2102,19 @@ static void test_line_kept(void **state)
 	f->o.nlines = 1;
 	fx_open(f);
 	assert_int_equal(line_list(f, "unc-kpa"), 0);
+	{
+		/* Its two ends read it; to anyone else it is no line at all. */
+		const char *who[] = {"unc", "kpa", "rok-mnd", NULL};
+		const int want[] = {0, 0, PL_ENOTFOUND, PL_ENOTFOUND};
+		for (int i = 0; i < 4; i++) {
+			struct pl_exchange_list l;
+			bool more = false;
+			int ret = pl_exchange_line(f->ex, who[i], "unc-kpa", 0, 0, 0, &l, &more);
+			assert_int_equal(ret, want[i]);
+			if (!ret)
+				pl_exchange_list_release(&l);
+		}
+	}
 	fx_close(f);
 	f->o.nlines = 0;
 	fx_open(f);
@@ -2233,7 +2356,8 @@ static void test_crash(void **state)
 		struct pl_exchange_entry e;
 		struct pl_checkpoint old;
 		assert_true(acks[i].index < end.size);
-		assert_int_equal(pl_exchange_record_at(f->ex, acks[i].index, &e), 0);
+		assert_int_equal(
+		        pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, acks[i].index, &e), 0);
 		assert_memory_equal(e.id, acks[i].id, PL_HASH_BYTES);
 		pl_exchange_entry_release(&e);
 		if (i % 7 == 0 || i + 1 == nacks) {
@@ -2569,7 +2693,7 @@ static void dmg_ref_load(struct fx *f, struct dmg_ref *r)
 	assert_true(r->id && r->note && r->len);
 	for (uint64_t i = 0; i < r->size; i++) {
 		struct pl_exchange_entry e;
-		assert_int_equal(pl_exchange_record_at(f->ex, i, &e), 0);
+		assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, i, &e), 0);
 		memcpy(r->id[i], e.id, PL_HASH_BYTES);
 		r->note[i] = e.note;
 		r->len[i] = e.note_len;
@@ -2584,8 +2708,11 @@ static void dmg_ref_load(struct fx *f, struct dmg_ref *r)
 	assert_int_equal(pl_exchange_tile(f->ex, 0, 1, 0, &r->tile01), 0);
 	assert_int_equal(pl_exchange_tile(f->ex, 0, 2, r->size % 256, &r->tile02), 0);
 	assert_int_equal(pl_exchange_tile(f->ex, 1, 0, 2, &r->tile10), 0);
-	assert_int_equal(pl_exchange_entry_bundle(f->ex, 0, 0, &r->bundle0), 0);
-	assert_int_equal(pl_exchange_entry_bundle(f->ex, 2, r->size % 256, &r->bundle2), 0);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, PL_EXCHANGE_READER_ALL, 0, 0, &r->bundle0),
+	                 0);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, PL_EXCHANGE_READER_ALL, 2, r->size % 256,
+	                                          &r->bundle2),
+	                 0);
 	assert_int_equal(pl_exchange_parties(f->ex, &r->parties, &r->nparties), 0);
 	assert_int_equal(r->nparties, NPARTY - 1);
 }
@@ -2768,7 +2895,7 @@ static int dmg_tile_read(struct fx *f, bool bundle, unsigned level, uint64_t n, 
 	int ret;
 
 	pl_buf_init(&b, 64u << 20);
-	ret = bundle ? pl_exchange_entry_bundle(f->ex, n, width, &b)
+	ret = bundle ? pl_exchange_entry_bundle(f->ex, PL_EXCHANGE_READER_ALL, n, width, &b)
 	             : pl_exchange_tile(f->ex, level, n, width, &b);
 	*same = ret == 0 && b.len == want->len && memcmp(b.data, want->data, b.len) == 0;
 	pl_buf_release(&b);
@@ -2794,7 +2921,7 @@ static int dmg_read_all(struct fx *f, const struct dmg_ref *r, const struct dmg_
 	memset(got, 0, 6 * sizeof(*got));
 	for (uint64_t i = 0; i < r->size; i++) {
 		snprintf(what, sizeof(what), "record %llu", (unsigned long long)i);
-		ret = pl_exchange_record_at(f->ex, i, &e);
+		ret = pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, i, &e);
 		same = ret == 0 && dmg_entry_same(r, &e);
 		if (ret == 0)
 			pl_exchange_entry_release(&e);
@@ -2803,7 +2930,7 @@ static int dmg_read_all(struct fx *f, const struct dmg_ref *r, const struct dmg_
 			got[0] = got[0] || i == c->index;
 		}
 		pl_hex_encode(hex, r->id[i], PL_HASH_BYTES);
-		ret = pl_exchange_record(f->ex, hex, PL_HASH_HEX_LEN, &e);
+		ret = pl_exchange_record(f->ex, PL_EXCHANGE_READER_ALL, hex, PL_HASH_HEX_LEN, &e);
 		/* A damaged id, or a damaged id index, finds nothing: nothing wrong is
 		 * served, and the offline check below must find the damage. */
 		if (ret == PL_ENOTFOUND &&
@@ -2844,7 +2971,7 @@ static int dmg_read_all(struct fx *f, const struct dmg_ref *r, const struct dmg_
 	ret = pl_exchange_parties(f->ex, &v, &nv);
 	failed += got[5] = dmg_outcome("parties", ret, ret == 0 && dmg_parties_same(r, v, nv));
 	free(v);
-	ret = pl_exchange_thread(f->ex, r->id[10], 0, &l);
+	ret = pl_exchange_thread(f->ex, PL_EXCHANGE_READER_ALL, r->id[10], 0, &l);
 	if (ret == PL_ENOTFOUND && c->kind == DMG_ID)
 		ret = PL_EDAMAGED;
 	failed += dmg_outcome("thread", ret, ret == 0 && dmg_list_same(r, &l));
@@ -3041,7 +3168,7 @@ static void *edge_read(void *arg)
 		struct pl_exchange_list l;
 		struct pl_buf t;
 		uint8_t id[PL_HASH_BYTES];
-		int ret = pl_exchange_record_at(r->f->ex, last, &e);
+		int ret = pl_exchange_record_at(r->f->ex, PL_EXCHANGE_READER_ALL, last, &e);
 		if (ret == 0) {
 			crypto_hash_sha256(id, (const uint8_t *)e.note, e.note_len);
 			ret = memcmp(id, e.id, PL_HASH_BYTES) == 0 ? 0 : PL_EPROOF;
@@ -3108,14 +3235,15 @@ static void test_edge_grows(void **state)
 	for (int i = 0; i < 10 && pl_exchange_size(f->ex) % PL_TILE_WIDTH > PL_TILE_WIDTH - 16; i++)
 		ok(f, UNC, rec_statement(f, UNC, "pad", NULL), NULL);
 	first = ok(f, UNC, rec_statement(f, UNC, "edge 0", NULL), NULL);
-	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, first, &e), 0);
 	pl_exchange_entry_release(&e);
 	for (int i = 1; i < 5; i++) {
 		char text[32];
 		snprintf(text, sizeof(text), "edge %d", i);
 		last = ok(f, UNC, rec_statement(f, UNC, text, NULL), NULL);
 		/* Each growth checks the edge again from what was read before. */
-		assert_int_equal(pl_exchange_record_at(f->ex, first, &e), 0);
+		assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, first, &e),
+		                 0);
 		pl_exchange_entry_release(&e);
 	}
 	/* A record logged after the last check; its leaf hash damaged behind the exchange's back.
@@ -3133,10 +3261,12 @@ static void test_edge_grows(void **state)
 	assert_int_equal(sqlite3_changes(db), 1);
 	sqlite3_close(db);
 	assert_int_equal(first / PL_TILE_WIDTH, last / PL_TILE_WIDTH);
-	assert_int_equal(pl_exchange_record_at(f->ex, first, &e), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, first, &e),
+	                 PL_EDAMAGED);
 	pl_exchange_last_error(f->ex, why, sizeof(why));
 	assert_non_null(strstr(why, "damaged store: the partial hash tiles of tree size"));
-	assert_int_equal(pl_exchange_record_at(f->ex, last, &e), PL_EDAMAGED);
+	assert_int_equal(pl_exchange_record_at(f->ex, PL_EXCHANGE_READER_ALL, last, &e),
+	                 PL_EDAMAGED);
 	pl_exchange_last_error(f->ex, why, sizeof(why));
 	assert_non_null(strstr(why, "does not match its leaf hash"));
 	{
@@ -3168,6 +3298,7 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, 
              cmocka_unit_test_setup_teardown(test_payloads, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payload_readers_after_send, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payload_retention, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_need_to_know, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payload_unreferenced_max, setup, teardown),
              cmocka_unit_test_setup_teardown(test_wal_checkpointed, setup, teardown),
              cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),

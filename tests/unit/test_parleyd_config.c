@@ -41,6 +41,7 @@ static void test_defaults(void **state)
 	assert_true(c.rate_burst >= c.rate);
 	assert_int_equal(c.nwitnesses, 0);
 	assert_int_equal(c.ex.nlines, 0);
+	assert_int_equal(c.ex.nauditors, 0);
 	assert_int_equal(c.nonce_max, PL_AUTH_NONCES_MAX);
 	assert_int_equal(c.nonce_per_key, PL_AUTH_NONCES_PER_KEY);
 	assert_true(c.upload_per_key == 2 * c.ex.payload_max);
@@ -127,11 +128,17 @@ static void test_round_trip(void **state)
 	assert_int_equal(parse(&a,
 	                       "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
 	                       "payload_retention = 7200\npayload_unreferenced_max = 65536\n"
-	                       "line = l a b every 1h window 5m\n",
+	                       "line = l a b every 1h window 5m\n"
+	                       "auditors =  us-audit ,\tun-panel,x\n",
 	                       NULL),
 	                 0);
+	assert_int_equal(a.ex.nauditors, 3);
+	assert_string_equal(a.ex.auditors[0], "us-audit");
+	assert_string_equal(a.ex.auditors[1], "un-panel");
+	assert_string_equal(a.ex.auditors[2], "x");
 	format(&a, &t1);
 	assert_non_null(strstr(t1.data, "\nhttp_nice = 19\n"));
+	assert_non_null(strstr(t1.data, "\nauditors = us-audit, un-panel, x\n"));
 	pl_parleyd_config_default(&b);
 	assert_int_equal(pl_parleyd_config_parse(&b, t1.data, t1.len, NULL), 0);
 	format(&b, &t2);
@@ -141,6 +148,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(b.ex.readers, 3);
 	assert_int_equal(b.ex.payload_retention_s, 7200);
 	assert_int_equal(b.ex.payload_unreferenced_max, 65536);
+	assert_int_equal(b.ex.nauditors, 3);
 	pl_buf_release(&t1);
 	pl_buf_release(&t2);
 }
@@ -199,6 +207,16 @@ static const struct {
         {"line = l a b every 1h window 5m\nline = l c d every 1h window 5m\n", PL_EMALFORMED,
          "line 2: line named twice: l"},
         {"witness = not-a-url\n", PL_EMALFORMED, "line 1: witness:"},
+        {"auditors = Audit\n", PL_EMALFORMED, "line 1: not a party name: auditors"},
+        {"auditors = audit,\n", PL_EMALFORMED, "not a party name: auditors"},
+        {"auditors = ,audit\n", PL_EMALFORMED, "not a party name: auditors"},
+        {"auditors = a b\n", PL_EMALFORMED, "not a party name: auditors"},
+        {"auditors = exchange\n", PL_EMALFORMED, "not a party name: auditors"},
+        {"auditors = -a\n", PL_EMALFORMED, "not a party name: auditors"},
+        {"auditors = a, b, a\n", PL_EMALFORMED, "auditor named twice: a"},
+        {"auditors = a\nauditors = b\n", PL_EMALFORMED, "line 2: key set twice: auditors"},
+        {"auditors = a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,b0,b1,b2,b3,b4,b5,b6\n", PL_ETOOBIG,
+         "too many auditors"},
         {"header_timeout = 0\n", PL_ERANGE, "value out of range: header_timeout"},
         {"header_timeout = 3601\n", PL_ERANGE, "value out of range: header_timeout"},
         {"sse_per_key = 0\n", PL_ERANGE, "value out of range: sse_per_key"},

@@ -190,7 +190,8 @@ static void test_prefix(void **state)
 {
 	struct fx *f = *state;
 	uint8_t a[PL_HASH_BYTES], b[PL_HASH_BYTES], c[PL_HASH_BYTES], p[PL_HASH_BYTES];
-	uint64_t idx = 0;
+	uint64_t idx[4] = {0};
+	size_t n = 0;
 
 	make_id(a, 0xabcdef0111000000u, 1);
 	make_id(b, 0xabcdef0122000000u, 2);
@@ -202,24 +203,35 @@ static void test_prefix(void **state)
 	assert_int_equal(pl_store_commit(f->s), 0);
 
 	memcpy(p, a, sizeof(p));
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 40, &idx), 0);
-	assert_int_equal(idx, 0);
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 36, &idx), 0);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 40, idx, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 36, idx, 4, &n), 0);
+	assert_int_equal(n, 1);
 	/* The first 32 (and 34) bits, abcdef01, are shared by a and b. */
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 32, &idx), PL_EAMBIGUOUS);
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 34, &idx), PL_EAMBIGUOUS);
-	assert_int_equal(pl_store_record_find_prefix(f->s, b, 256, &idx), 0);
-	assert_int_equal(idx, 1);
-	assert_int_equal(pl_store_record_find_prefix(f->s, c, 40, &idx), 0);
-	assert_int_equal(idx, 2);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 32, idx, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(idx[0] + idx[1], 1);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 34, idx, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 34, idx, 1, &n), PL_ETOOBIG);
+	assert_int_equal(pl_store_record_find_prefix(f->s, b, 256, idx, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(idx[0], 1);
+	assert_int_equal(pl_store_record_find_prefix(f->s, c, 40, idx, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(idx[0], 2);
 	/* Past 64 bits the full id decides. */
 	memcpy(p, a, sizeof(p));
 	p[9] ^= 1;
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 80, &idx), PL_ENOTFOUND);
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 64, &idx), 0);
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 16, &idx), PL_EINVAL);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 80, idx, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 64, idx, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 16, idx, 4, &n), PL_EINVAL);
 	make_id(p, 0xffffffff00000000u, 0);
-	assert_int_equal(pl_store_record_find_prefix(f->s, p, 32, &idx), PL_ENOTFOUND);
+	assert_int_equal(pl_store_record_find_prefix(f->s, p, 32, idx, 4, &n), 0);
+	assert_int_equal(n, 0);
 }
 
 static void test_refs_heads(void **state)
@@ -474,11 +486,13 @@ static void test_payload_state(void **state)
 	assert_int_equal(pl_store_payload_pending(f->s, "kpa", &bytes), 0);
 	assert_int_equal(bytes, 0);
 	/* Referred to: its readers' from now on, no longer the uploader's to count. */
-	assert_int_equal(pl_store_payload_refer(f->s, h), 0);
-	assert_int_equal(pl_store_payload_refer(f->s, h), 0);
-	assert_int_equal(pl_store_payload_refer(f->s, nope), 0);
+	assert_int_equal(info.ref_index, -1);
+	assert_int_equal(pl_store_payload_refer(f->s, h, 0), 0);
+	assert_int_equal(pl_store_payload_refer(f->s, h, 7), 0); /* the first record is kept */
+	assert_int_equal(pl_store_payload_refer(f->s, nope, 8), 0);
 	assert_int_equal(pl_store_payload_info(f->s, h, &info), 0);
 	assert_true(info.referred);
+	assert_int_equal(info.ref_index, 0);
 	assert_int_equal(pl_store_payload_pending(f->s, "unc", &bytes), 0);
 	assert_int_equal(bytes, 5);
 	assert_int_equal(pl_store_payload_put(f->s, h, (const uint8_t *)"blob", 4, "unc", 300), 0);
