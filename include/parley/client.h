@@ -146,6 +146,18 @@ int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry
 int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out) PL_WUR;
 
 /*
+ * GET /index[?size=N] (size 0: the newest checkpoint), public: appends to out
+ * the signed index record that ends the checkpoint of that size, as logged,
+ * and sets *index to its log index (from the Parley-Index header). Checks
+ * nothing but its length and that the header is there: the caller proves the
+ * record under the checkpoint and reads its root. PL_ENOTFOUND when that
+ * checkpoint has no index record (signed before the thread index) or was
+ * never signed.
+ */
+int pl_client_index_record(struct pl_client *c, uint64_t size, struct pl_buf *out,
+                           uint64_t *index) PL_WUR;
+
+/*
  * GET /index/<key>[?size=N] (size 0: the newest checkpoint): appends the
  * proof text of key's value in the thread index (docs/index.md §4.3) under the
  * index record that ends the checkpoint of that size. Checks nothing but its

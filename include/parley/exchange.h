@@ -541,6 +541,17 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
                             struct pl_buf *out) PL_WUR;
 
 /*
+ * The index record that ends the checkpoint of tree size `size` (0: the
+ * newest), the record at size - 1, into *out (release it with
+ * pl_exchange_entry_release()). Public: it holds only the thread index's root
+ * (docs/index.md §5). Returns 0, PL_ENOTFOUND (no checkpoint of that size, or
+ * one whose last entry is no index record: signed before the thread index),
+ * PL_EDAMAGED, PL_ESTORE, PL_ENOMEM, PL_EINVAL. Thread-safe.
+ */
+int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size,
+                             struct pl_exchange_entry *out) PL_WUR;
+
+/*
  * A thread: the record with this id (usually a send) and every record that
  * refers to it, transitively, in log order, as far as reader may read them
  * (the walk goes only through records it may read). Returns 0, PL_ENOTFOUND

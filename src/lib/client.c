@@ -578,6 +578,34 @@ int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct p
 	return ret;
 }
 
+int pl_client_index_record(struct pl_client *c, uint64_t size, struct pl_buf *out, uint64_t *index)
+{
+	char target[48];
+	struct request rq = {.method = "GET", .target = target, .auth = false};
+	struct sink sink = {.want_index = true};
+	struct pl_buf resp;
+	int ret;
+
+	if (!c || !out || !index)
+		return PL_EINVAL;
+	if (size)
+		snprintf(target, sizeof(target), "/index?size=%llu", (unsigned long long)size);
+	else
+		snprintf(target, sizeof(target), "/index");
+	pl_buf_init(&resp, PL_RECORD_MAX_BYTES);
+	ret = perform(c, &rq, &resp, &sink, ok_200);
+	if (!ret && !sink.has_index)
+		ret = malformed(c, "an index record without its Parley-Index");
+	if (!ret && size && sink.index + 1 != size)
+		ret = malformed(c, "an index record that does not end the checkpoint asked for");
+	if (!ret)
+		ret = pl_buf_add(out, resp.data ? resp.data : "", resp.len);
+	if (!ret)
+		*index = sink.index;
+	pl_buf_release(&resp);
+	return ret;
+}
+
 int pl_client_index_proof(struct pl_client *c, const uint8_t key[static PL_HASH_BYTES],
                           uint64_t size, struct pl_buf *out)
 {

@@ -38,10 +38,12 @@ static int ex_index_may_read(struct pl_exchange *ex, struct pl_store *s, const c
  * The root that the checkpoint of tree size `size` commits to: the record at
  * size - 1, checked up to the published root a, must be an index record.
  * PL_ENOTFOUND when it is another kind (a checkpoint signed before the thread
- * index). Thread: any reader's.
+ * index). The record itself goes to *keep when keep is not NULL (release it
+ * with pl_exchange_entry_release()). Thread: any reader's.
  */
 static int ex_index_root(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
-                         uint64_t size, uint8_t root[static PL_HASH_BYTES])
+                         uint64_t size, uint8_t root[static PL_HASH_BYTES],
+                         struct pl_exchange_entry *keep)
 {
 	struct pl_exchange_entry e;
 	struct pl_record *r = malloc(sizeof(*r));
@@ -61,7 +63,10 @@ static int ex_index_root(struct pl_exchange *ex, struct pl_store *s, const struc
 	else
 		memcpy(root, r->index_root, PL_HASH_BYTES);
 	pl_note_free(n);
-	pl_exchange_entry_release(&e);
+	if (!ret && keep)
+		*keep = e;
+	else
+		pl_exchange_entry_release(&e);
 	free(r);
 	return ret;
 }
@@ -172,7 +177,7 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
 	if (!ret)
 		ret = pl_store_checkpoint_get(s, size, NULL, &cp);
 	if (!ret)
-		ret = ex_index_root(ex, s, &a, size, root);
+		ret = ex_index_root(ex, s, &a, size, root, NULL);
 	if (!ret)
 		ret = pl_store_record_find(s, key, &kidx);
 	if (!ret && kidx >= size)
@@ -189,5 +194,35 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
 	ex_reader_put(ex, s);
 	pl_buf_release(&cp);
 	free(e);
+	return ret;
+}
+
+int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size, struct pl_exchange_entry *out)
+{
+	uint8_t root[PL_HASH_BYTES];
+	struct ex_anchor a;
+	struct pl_store *s;
+	struct pl_buf cp;
+	int ret;
+
+	if (!ex || !out)
+		return PL_EINVAL;
+	ret = pl__ex_anchor(ex, &a);
+	if (ret)
+		return ret;
+	if (size == 0)
+		size = a.size;
+	if (size == 0 || size > a.size)
+		return PL_ENOTFOUND;
+	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + 4096);
+	s = ex_reader_get(ex);
+	ret = pl_store_begin(s);
+	if (!ret)
+		ret = pl_store_checkpoint_get(s, size, NULL, &cp);
+	if (!ret)
+		ret = ex_index_root(ex, s, &a, size, root, out);
+	ex_note_error(ex, s, ret);
+	ex_reader_put(ex, s);
+	pl_buf_release(&cp);
 	return ret;
 }

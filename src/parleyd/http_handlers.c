@@ -511,6 +511,37 @@ static enum MHD_Result do_index(struct req *r)
 	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
 }
 
+/*
+ * GET /index[?size=N]: the index record that ends the checkpoint of size N
+ * (the newest without size), public, with its log index in Parley-Index.
+ * Runs on an MHD worker, in the access handler.
+ */
+static enum MHD_Result do_index_record(struct req *r)
+{
+	bool has_size = (r->q.has & Q_SIZE) != 0;
+	struct MHD_Response *resp;
+	struct pl_exchange_entry e;
+	char index[24];
+	enum MHD_Result ret;
+	int err;
+
+	if (has_size && r->q.size == 0)
+		return pl__http_send_lib_error(r, PL_ENOTFOUND, "index record");
+	memset(&e, 0, sizeof(e));
+	err = pl_exchange_index_record(r->h->ex, has_size ? r->q.size : 0, &e);
+	if (err)
+		return pl__http_send_lib_error(r, err, "index record");
+	snprintf(index, sizeof(index), "%llu", (unsigned long long)e.index);
+	resp = MHD_create_response_from_buffer(e.note_len, e.note, MHD_RESPMEM_MUST_COPY);
+	pl_exchange_entry_release(&e);
+	if (!resp)
+		return MHD_NO;
+	pl__http_headers(resp, TEXT_PLAIN, has_size ? CACHE_IMMUTABLE : CACHE_NONE);
+	MHD_add_response_header(resp, "Parley-Index", index);
+	ret = pl__http_queue(r, MHD_HTTP_OK, resp);
+	return ret;
+}
+
 /* GET /proof/consistency. Runs on an MHD worker, in the access handler. */
 static enum MHD_Result do_consistency(struct req *r)
 {
@@ -606,6 +637,8 @@ enum MHD_Result pl__http_dispatch(struct req *r)
 		return pl__http_do_line(r);
 	case R_INDEX:
 		return do_index(r);
+	case R_INDEX_RECORD:
+		return do_index_record(r);
 	case R_NONE:
 		break;
 	}

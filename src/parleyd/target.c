@@ -170,6 +170,9 @@ unsigned pl_parleyd_target_parse(struct pl_parleyd_target *t, const char *method
 			status = STATUS_BAD_REQUEST;
 			goto out;
 		}
+	} else if (path_is(p, pn, "/index")) {
+		t->route = R_INDEX_RECORD;
+		allowed = Q_SIZE;
 	} else if (pn > 7 && memcmp(p, "/index/", 7) == 0) {
 		t->route = R_INDEX;
 		allowed = Q_SIZE;

@@ -36,6 +36,7 @@ enum pl_parleyd_route {
 	R_INBOX,
 	R_LINE,
 	R_INDEX,
+	R_INDEX_RECORD,
 };
 
 /* Query parameters; a has_ bit per key so that 0 is a value, not "absent". */

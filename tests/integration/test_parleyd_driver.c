@@ -1004,35 +1004,29 @@ out:
 
 /*
  * The root committed by the checkpoint cp_text (of tree size size): the record
- * at size - 1, read from its entry bundle, proven in that checkpoint's tree
- * from the tiles, must be an index record. False when any of it fails.
+ * at size - 1, read from GET /index?size= (public), proven in that checkpoint's
+ * tree from the tiles, must be an index record. False when any of it fails.
  */
 static bool index_root_of(struct pl_client *c, uint64_t size, const char *cp_text, size_t cp_len,
                           uint8_t root[PL_HASH_BYTES])
 {
-	struct pl_tiles_entry *ents = calloc(PL_TILE_WIDTH, sizeof(*ents));
 	struct pl_record *r = calloc(1, sizeof(*r));
-	unsigned width = (unsigned)((size - 1) % PL_TILE_WIDTH) + 1;
 	struct pl_note *n = NULL;
+	uint64_t at = 0;
 	struct pl_buf b;
 	bool ok = false;
 
-	pl_buf_init(&b, 1u << 24);
-	if (!ents || !r ||
-	    pl_client_entry_bundle(c, (size - 1) / PL_TILE_WIDTH,
-	                           width == PL_TILE_WIDTH ? 0 : width, &b) != 0 ||
-	    pl_tiles_bundle_split((const uint8_t *)b.data, b.len, width, ents) != 0)
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	if (!r || pl_client_index_record(c, size, &b, &at) != 0 || at != size - 1)
 		goto out;
-	ok = verify_included(c, (const char *)ents[width - 1].data, ents[width - 1].len, size - 1,
-	                     cp_text, cp_len) &&
-	     pl_note_parse(&n, (const char *)ents[width - 1].data, ents[width - 1].len) == 0 &&
+	ok = verify_included(c, b.data, b.len, size - 1, cp_text, cp_len) &&
+	     pl_note_parse(&n, b.data, b.len) == 0 &&
 	     pl_record_parse(r, n->text, n->text_len, NULL) == 0 && r->kind == PL_KIND_INDEX;
 	if (ok)
 		memcpy(root, r->index_root, PL_HASH_BYTES);
 out:
 	pl_note_free(n);
 	pl_buf_release(&b);
-	free(ents);
 	free(r);
 	return ok;
 }
@@ -1118,8 +1112,16 @@ static void flow_index(void)
 	hexid(hex, send.id);
 	snprintf(target, sizeof(target), "/index/%s", hex);
 	check(raw_request("GET", target, NULL, NULL, 0, &raw) == 401,
-	      "index: GET /index without authentication is a 401");
+	      "index: GET /index/<key> without authentication is a 401");
 	pl_buf_release(&raw.body);
+	check(raw_request("GET", "/index", NULL, NULL, 0, &raw) == 200 &&
+	              strstr(raw.body.data ? raw.body.data : "", "\nkind index\n") != NULL,
+	      "index: GET /index, the newest index record, is public");
+	pl_buf_release(&raw.body);
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	check(pl_client_index_record(kpa->c, send.size - 1, &b, &(uint64_t){0}) == PL_ENOTFOUND,
+	      "index: GET /index?size= of a size never signed is a 404");
+	pl_buf_release(&b);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		pl_receipt_release((struct pl_receipt *)all[i]);
 }

@@ -116,6 +116,14 @@ static const struct ok_case ok_cases[] = {
          .route = R_THREAD,
          .id = ID64},
         {.method = "GET", .target = "/threads/89abCDEF", .route = R_THREAD, .id = "89abCDEF"},
+        {.doc = "GET /index[?size=N]",
+         .method = "GET",
+         .target = "/index",
+         .route = R_INDEX_RECORD},
+        {.method = "GET",
+         .target = "/index?size=12",
+         .route = R_INDEX_RECORD,
+         .q = {.has = Q_SIZE, .size = 12}},
         {.doc = "GET /index/<key>[?size=N]",
          .method = "GET",
          .target = "/index/" ID64,
@@ -247,7 +255,7 @@ static void test_doc_endpoints(void **state)
 	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++)
 		if (ok_cases[i].doc && !seen[i])
 			fail_msg("%s is not an endpoint of docs/api.md", ok_cases[i].doc);
-	assert_int_equal(n, 17);
+	assert_int_equal(n, 18);
 	free(doc);
 }
 
@@ -291,6 +299,7 @@ static const struct bad_case bad_cases[] = {
         NOT_ALLOWED("POST", "/consistency?old=1&new=2", R_CONSISTENCY),
         NOT_ALLOWED("POST", "/threads/0123abcd", R_THREAD),
         NOT_ALLOWED("POST", "/index/" ID64, R_INDEX),
+        NOT_ALLOWED("POST", "/index", R_INDEX_RECORD),
         NOT_ALLOWED("POST", "/parties", R_PARTIES),
         NOT_ALLOWED("POST", "/statements", R_STATEMENTS),
         NOT_ALLOWED("POST", "/inbox", R_INBOX),
@@ -442,7 +451,6 @@ static const struct bad_case bad_cases[] = {
         BAD(400, "GET", "/lines/unc-kpa?since=01"),
         BAD(400, "GET", "/threads/0123abcd?after=1"),
         /* The index's key: a whole record id, as records write it; only size in its query. */
-        BAD(404, "GET", "/index"),
         BAD(404, "GET", "/index/"),
         BAD(400, "GET", "/index/0123abcd"),
         BAD(400, "GET", "/index/" ID65),
@@ -455,6 +463,8 @@ static const struct bad_case bad_cases[] = {
         BAD(400, "GET", "/index/" ID64 "?size=-1"),
         BAD(400, "GET", "/index/" ID64 "?size=9223372036854775808"),
         BAD(400, "GET", "/index/" ID64 "?size=1&size=2"),
+        BAD(400, "GET", "/index?after=1"),
+        BAD(400, "GET", "/index?size=x"),
         BAD(404, "GET", "/indexes/" ID64),
         BAD(400, "GET", "/health?x=1"),
         BAD(400, "GET", "/health?x"),
