@@ -434,7 +434,7 @@ int pl__ex_tindex_open(struct pl_exchange *ex);
  * Test-only, never set by parleyd: when set, the thread index leaves out
  * every reference made by a record whose author it returns true for, in the
  * sequencer's updates and in the proofs served alike, so that a test
- * exchange lies consistently (tests/tools/parleyd_liar.c). Set before the
+ * exchange lies consistently (tests/integration/parleyd_liar.c). Set before the
  * exchange opens. Thread: read by the sequencer and any reader's.
  */
 extern bool (*pl__ex_index_omits)(const char *author);

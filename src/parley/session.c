@@ -18,7 +18,6 @@
 #include <parley/member.h>
 #include <parley/note.h>
 #include <parley/proof.h>
-#include <parley/tiles.h>
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
@@ -841,25 +840,14 @@ out:
 /* The index check's source: this party's client of the exchange. */
 static int src_record_at(void *ctx, uint64_t index, struct pl_buf *out)
 {
-	static struct pl_tiles_entry ents[PL_TILE_WIDTH];
 	struct session *s = ctx;
-	struct pl_tile t;
-	struct pl_buf b;
-	uint64_t n = index / PL_TILE_WIDTH;
+	uint64_t got = UINT64_MAX;
 	int err;
 
-	pl_buf_init(&b, (size_t)PL_TILE_WIDTH * (2 + PL_ENTRY_MAX_BYTES));
-	/* The bundle as the checkpoint of size index + 1 has it: index is its last entry. */
-	err = pl_tiles_tile_at(&t, index + 1, 0, n, true);
-	if (!err)
-		err = pl_client_entry_bundle(s->client, n, t.width == PL_TILE_WIDTH ? 0 : t.width,
-		                             &b);
-	if (!err)
-		err = pl_tiles_bundle_split((const uint8_t *)b.data, b.len, t.width, ents);
-	if (!err)
-		err = pl_buf_add(out, ents[index % PL_TILE_WIDTH].data,
-		                 ents[index % PL_TILE_WIDTH].len);
-	pl_buf_release(&b);
+	/* The index record that ends the checkpoint of size index + 1 (GET /index, public). */
+	err = pl_client_index_record(s->client, index + 1, out, &got);
+	if (!err && got != index)
+		err = PL_EPROOF;
 	return err;
 }
 
@@ -943,14 +931,6 @@ int session_index_check(struct session *s, const struct pl_record *r, const char
 	                            &f);
 	if (err == PL_ENOTFOUND)
 		goto out; /* an exchange that keeps no index: nothing to check */
-	if (err == PL_EDENIED) {
-		/* The index record is public, but a member reads it by id, which it lacks. */
-		printf("  the thread index not checked: the index record #%" PRIu64
-		       " is read from the entry bundles, which are the auditors'\n",
-		       f.index_at);
-		fflush(stdout);
-		goto out;
-	}
 	if (err == PL_EINCONSISTENT) {
 		cli_error("the index record #%" PRIu64 " is proven under another checkpoint of "
 		          "size %" PRIu64 " than the receipt's: two histories",

@@ -197,10 +197,8 @@ int session_submit(struct session *s, struct pl_record *r, int64_t min_time, con
  * id r refers to. Says how it went on standard output (say: 0 quiet). On an
  * omission or invention, says so loudly, keeps the evidence beside the local
  * state (pl_member_index_lie_save(), docs/index.md §7.1) and returns 1: the
- * exchange is not to be trusted any more. Returns 0 when it is listed, when
- * the exchange keeps no index, or when this party may not read the entry
- * bundle that holds the index record (only auditors may: said, not
- * checked), else an exit code (2 on a network or local error).
+ * exchange is not to be trusted any more. Returns 0 when it is listed or the
+ * exchange keeps no index, else an exit code (2 on a network or local error).
  */
 int session_index_check(struct session *s, const struct pl_record *r, const char *text, size_t len,
                         const struct pl_receipt *rc);

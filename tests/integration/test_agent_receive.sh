@@ -27,8 +27,8 @@ expect 0 "agent --once as unc" "$PARLEY" agent --once --profile "$T/p/unc"
 ok "it printed the arriving send" printed " send $(echo "$SEALED" | cut -c1-16)"
 ok "it opened the content and kept the copy" printed "commitment checked, copy kept"
 ok "then it signed the receive" printed "signed receive"
-ok "a member that is no auditor cannot read the index record: not checked, said" \
-	printed "the thread index not checked: the index record #"
+ok "and found it in the thread index after it, under the send it names" \
+	printed "lists it under the 1 record it refers to"
 ok "no evidence of a lie was kept" [ -z "$(ls "$T/p/unc" | grep index-lie)" ]
 AVAIL=$(event_index "$SEALED" "made it available to unc")
 RECV=$(event_index "$SEALED" "received it for relay")
