@@ -1092,7 +1092,7 @@ static void flow_index(void)
 	              idx[1] == recv.index && idx[2] == acc.index && idx[3] == cite.index,
 	      "index: at the newest checkpoint the send's proof lists its available, receive, "
 	      "accept and the statement citing it, and verifies against the index record's root");
-	check(index_entries(unc, send.id, &send, idx) == 1 && idx[0] == send.index + 1,
+	check(index_entries(rok_mnd, send.id, &send, idx) == 1 && idx[0] == send.index + 1,
 	      "index: at the send's own checkpoint it lists the available alone, and verifies "
 	      "against that checkpoint's index record");
 	check(index_entries(kpa, cite.id, &cite, idx) == 0,
