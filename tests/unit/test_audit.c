@@ -44,8 +44,10 @@ struct log {
 	struct pl_buf rec[LOG_MAX];
 	uint8_t id[LOG_MAX][PL_RECORD_ID_BYTES];
 	size_t n;
-	uint64_t seq[NACTORS];
-	uint8_t head[NACTORS][PL_RECORD_ID_BYTES];
+	struct {
+		uint64_t seq;
+		uint8_t id[PL_RECORD_ID_BYTES];
+	} head[NACTORS]; /* each signer's chain: its last record */
 	struct pl_tlog_memstore *ms;
 	/* The index as the exchange keeps it, and the references since its last update. */
 	struct pl_tindex_memstore *im;
@@ -82,16 +84,16 @@ static size_t add(struct log *l, struct pl_record *r, int actor)
 	size_t i = l->n;
 
 	assert_true(i < LOG_MAX);
-	r->seq = ++l->seq[actor];
+	r->seq = ++l->head[actor].seq;
 	if (r->seq > 1) {
 		r->has |= PL_RECORD_HAS_PREV;
-		memcpy(r->prev, l->head[actor], PL_RECORD_ID_BYTES);
+		memcpy(r->prev, l->head[actor].id, PL_RECORD_ID_BYTES);
 	}
 	pl_buf_init(&l->rec[i], PL_RECORD_MAX_BYTES);
 	assert_int_equal(
 	        pl_record_sign(&l->rec[i], r, keys, r->kind == PL_KIND_REGISTER ? 2 : 1, NULL), 0);
 	pl_record_id(l->id[i], l->rec[i].data, l->rec[i].len);
-	memcpy(l->head[actor], l->id[i], PL_RECORD_ID_BYTES);
+	memcpy(l->head[actor].id, l->id[i], PL_RECORD_ID_BYTES);
 	pl_tlog_leaf_hash(leaf[0], l->rec[i].data, l->rec[i].len);
 	assert_int_equal(pl_tlog_memstore_append(l->ms, (const uint8_t(*)[PL_HASH_BYTES])leaf, 1),
 	                 0);
