@@ -1,4 +1,8 @@
-/* libFuzzer target: the dossier export over a log of arbitrary entries, served honestly. */
+/*
+ * libFuzzer target: the dossier export over a log of arbitrary entries, served honestly:
+ * version 1 from the window, or (the first byte odd) version 2 from a thread index over the
+ * entries' refs, its index record appended and signed by the log key, its proofs served.
+ */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,7 +11,10 @@
 #include <parley/checkpoint.h>
 #include <parley/dossier.h>
 #include <parley/encoding.h>
+#include <parley/note.h>
+#include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -29,6 +36,12 @@ struct log {
 	size_t n;
 	struct pl_tlog_memstore *ms;
 	struct pl_buf cp;
+	/* Version 2: the index over the entries' refs, and its record, the last entry. */
+	struct pl_tindex_ref refs[MAX_ENTRIES * PL_RECORD_MAX_REFS];
+	size_t nrefs;
+	struct pl_tindex_memstore *tms;
+	struct pl_tindex *t;
+	struct pl_buf ix;
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -97,8 +110,88 @@ static int src_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl
 	return PL_ENOTFOUND;
 }
 
+/* The refs of entry i (a record that parses), one per key, into l->refs. */
+static void refs_of(struct log *l, size_t i, struct pl_record *r)
+{
+	struct pl_note *n = NULL;
+
+	if (pl_note_parse(&n, (const char *)l->e[i].data, l->e[i].len) == 0 &&
+	    pl_record_parse(r, n->text, n->text_len, NULL) == 0) {
+		for (size_t k = 0; k < r->nrefs; k++) {
+			bool seen = false;
+			for (size_t j = 0; j < k; j++)
+				seen = seen || memcmp(r->refs[j].id, r->refs[k].id, 32) == 0;
+			if (seen)
+				continue;
+			memcpy(l->refs[l->nrefs].key, r->refs[k].id, PL_HASH_BYTES);
+			pl_record_id(l->refs[l->nrefs].id, (const char *)l->e[i].data, l->e[i].len);
+			l->refs[l->nrefs++].index = i;
+		}
+	}
+	pl_note_free(n);
+}
+
+/* Indexes the entries and appends the index record, signed by the log key. */
+static int index_build(struct log *l)
+{
+	static struct pl_record r;
+	struct pl_tindex_store st;
+	const char *why = NULL;
+	int ret = pl_tindex_memstore_new(&l->tms);
+
+	for (size_t i = 0; ret == 0 && i < l->n; i++)
+		refs_of(l, i, &r);
+	if (ret == 0) {
+		st = pl_tindex_memstore_store(l->tms);
+		ret = pl_tindex_open(&l->t, &st);
+	}
+	if (ret == 0 && l->nrefs)
+		ret = pl_tindex_update(l->t, l->refs, l->nrefs);
+	if (ret)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	r.kind = PL_KIND_INDEX;
+	memcpy(r.exchange, log_vk.name, strlen(log_vk.name));
+	memcpy(r.author, PL_RECORD_EXCHANGE, strlen(PL_RECORD_EXCHANGE));
+	/* After any record of the exchange the entries hold: a seq and time no entry reaches. */
+	r.seq = UINT64_C(1) << 40;
+	r.time = 4102444800;
+	r.has = PL_RECORD_HAS_ROOT | PL_RECORD_HAS_PREV;
+	memset(r.prev, 0x77, sizeof(r.prev));
+	pl_tindex_root(l->t, r.index_root);
+	pl_buf_init(&l->ix, PL_RECORD_MAX_BYTES);
+	ret = pl_record_sign(&l->ix, &r, &log_sk, 1, &why);
+	if (ret == 0) {
+		l->e[l->n].data = (const uint8_t *)l->ix.data;
+		l->e[l->n++].len = l->ix.len;
+	}
+	return ret;
+}
+
+static int src_index_proof(void *ctx, const uint8_t key[32], uint64_t size, struct pl_buf *out)
+{
+	struct log *l = ctx;
+	static struct pl_tindex_entry ents[MAX_ENTRIES];
+	struct pl_tindex_proof *p = NULL;
+	size_t n = 0;
+	int ret = size == l->n ? 0 : PL_ENOTFOUND;
+
+	for (size_t i = 0; ret == 0 && i < l->nrefs; i++) {
+		if (memcmp(l->refs[i].key, key, PL_HASH_BYTES) != 0)
+			continue;
+		ents[n].index = l->refs[i].index;
+		memcpy(ents[n++].id, l->refs[i].id, PL_HASH_BYTES);
+	}
+	if (ret == 0)
+		ret = pl_tindex_prove(l->t, key, ents, n, &p);
+	if (ret == 0)
+		ret = pl_tindex_proof_format(out, p);
+	pl_tindex_proof_free(p);
+	return ret;
+}
+
 /* Splits the input into entries and builds the tree and its checkpoint. Returns 0 or an error. */
-static int log_build(struct log *l, const uint8_t *data, size_t size)
+static int log_build(struct log *l, const uint8_t *data, size_t size, bool indexed)
 {
 	uint8_t leaf[PL_HASH_BYTES], root[PL_HASH_BYTES];
 	struct pl_tlog_reader rd;
@@ -106,7 +199,7 @@ static int log_build(struct log *l, const uint8_t *data, size_t size)
 	size_t at = 0;
 	int ret = pl_tlog_memstore_new(&l->ms);
 
-	while (ret == 0 && l->n < MAX_ENTRIES && size - at >= 2) {
+	while (ret == 0 && l->n < MAX_ENTRIES - 1 && size - at >= 2) {
 		size_t len = (size_t)data[at] << 8 | data[at + 1];
 		if (len > size - at - 2)
 			break;
@@ -119,6 +212,12 @@ static int log_build(struct log *l, const uint8_t *data, size_t size)
 	}
 	if (ret == 0 && l->n == 0)
 		ret = PL_EINVAL;
+	if (ret == 0 && indexed)
+		ret = index_build(l);
+	if (ret == 0 && indexed) {
+		pl_tlog_leaf_hash(leaf, l->e[l->n - 1].data, l->e[l->n - 1].len);
+		ret = pl_tlog_memstore_append(l->ms, (const uint8_t(*)[PL_HASH_BYTES])leaf, 1);
+	}
 	rd = pl_tlog_memstore_reader(l->ms);
 	if (ret == 0)
 		ret = pl_tlog_tree_hash(&rd, l->n, root);
@@ -154,9 +253,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pl_buf_init(&why, 4096);
 	pl_buf_init(&out, PL_DOSSIER_MAX_BYTES);
 	s.ctx = &l;
-	if (log_build(&l, data + 1, size - 1) != 0)
+	if (data[0] & 1)
+		s.index_proof = src_index_proof;
+	if (log_build(&l, data + 1, size - 1, data[0] & 1) != 0)
 		goto out;
-	start = data[0] % l.n;
+	start = (data[0] >> 1) % l.n;
 	pl_record_id(subject, (const char *)l.e[start].data, l.e[start].len);
 	ret = pl_dossier_export_collect(&x, &s, &log_vk, subject, start, &why);
 	/* Every failure says why and hands back nothing. */
@@ -174,6 +275,9 @@ out:
 	pl_dossier_report_free(rep);
 	pl_dossier_export_free(x);
 	pl_tlog_memstore_free(l.ms);
+	pl_tindex_free(l.t);
+	pl_tindex_memstore_free(l.tms);
+	pl_buf_release(&l.ix);
 	pl_buf_release(&l.cp);
 	pl_buf_release(&why);
 	pl_buf_release(&out);

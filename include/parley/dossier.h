@@ -14,10 +14,17 @@
 #include <parley/key.h>
 #include <parley/limits.h>
 #include <parley/record.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
-/* The value of the "version" field: the format this code writes and reads. */
-#define PL_DOSSIER_VERSION "parley/dossier/v1"
+/*
+ * The values of the "version" field. Version 2 (the thread and its index
+ * proofs) is what an export writes; version 1 (the absence window) is still
+ * read, and built by pl_dossier_build() for sources without an index.
+ */
+#define PL_DOSSIER_VERSION_V1 "parley/dossier/v1"
+#define PL_DOSSIER_VERSION_V2 "parley/dossier/v2"
+#define PL_DOSSIER_VERSION    PL_DOSSIER_VERSION_V2
 
 /* Bytes of one timeline description or verdict line, without its NUL. */
 #define PL_DOSSIER_LINE_MAX 1023
@@ -26,12 +33,15 @@
 #define PL_DOSSIER_MAX_FRONTIER 63
 
 /*
- * One log entry handed to pl_dossier_build() or pl_dossier_wants(): the
- * record exactly as logged (record[0..record_len), the signed note bytes) and
- * its log index. For an entry outside the window, proof[0..nproof) is its
- * RFC 6962 inclusion path against the dossier's checkpoint (leaf first, as
- * pl_tlog_prove_inclusion() writes it); window entries carry no proof
- * (nproof 0). Nothing here is owned by the dossier code.
+ * One log entry handed to pl_dossier_build(), pl_dossier_build_v2() or
+ * pl_dossier_wants(): the record exactly as logged (record[0..record_len),
+ * the signed note bytes) and its log index. For an entry outside the window,
+ * proof[0..nproof) is its RFC 6962 inclusion path against the dossier's
+ * checkpoint (leaf first, as pl_tlog_prove_inclusion() writes it); window
+ * entries carry no proof (nproof 0). A thread entry of a version 2 dossier
+ * also carries tindex[0..tindex_len), the text of the thread index proof of
+ * its id (docs/index.md §4.3); every other entry has none (tindex_len 0).
+ * Nothing here is owned by the dossier code.
  */
 struct pl_dossier_entry {
 	uint64_t index;
@@ -39,6 +49,8 @@ struct pl_dossier_entry {
 	size_t record_len;
 	const uint8_t (*proof)[PL_HASH_BYTES];
 	size_t nproof;
+	const char *tindex;
+	size_t tindex_len;
 };
 
 /* A plaintext the exporter chooses to disclose, with the salt that pl_box_open() returned. */
@@ -87,6 +99,40 @@ struct pl_dossier_input {
  * error. Thread-safe.
  */
 int pl_dossier_build(struct pl_buf *out, const struct pl_dossier_input *in) PL_WUR;
+
+/*
+ * Everything a version 2 dossier holds (docs/dossier.md §2): the checkpoint
+ * of size N; its last entry, the `index` record at N - 1, with its
+ * inclusion proof; the thread (the subject first, then every record that
+ * refers to a thread record, transitively), in log order, each with its
+ * inclusion proof and the thread index proof of its id under the index
+ * record's root; and the proven records (the register records of the keys
+ * that sign the dossier's records, and the records the thread refers to
+ * outside it), in log order, each with its inclusion proof.
+ */
+struct pl_dossier_input_v2 {
+	const struct pl_vkey *log_key; /* its name is the origin */
+	const char *checkpoint;        /* the signed checkpoint note, verbatim, with cosignatures */
+	size_t checkpoint_len;
+	struct pl_dossier_entry index; /* the index record at N - 1, with its proof */
+	const struct pl_dossier_entry *thread;
+	size_t nthread;
+	const struct pl_dossier_entry *proven;
+	size_t nproven;
+	const struct pl_dossier_disclosure *disclosures;
+	size_t ndisclosures;
+};
+
+/*
+ * Appends the JSON version 2 dossier of in to out (docs/dossier.md §3),
+ * with the shape checks of pl_dossier_build(): sizes within the limits of
+ * limits.h, the thread's and the proven records' indexes increasing and
+ * below the index record's, an index proof text on every thread entry and on
+ * no other, disclosures sorted by record id. The subject is the first thread
+ * entry. Verifies no signature or proof. Returns 0, PL_EINVAL (a shape
+ * fault), PL_ETOOBIG or PL_ENOMEM; out is unchanged on error. Thread-safe.
+ */
+int pl_dossier_build_v2(struct pl_buf *out, const struct pl_dossier_input_v2 *in) PL_WUR;
 
 /*
  * Reads from a tree the frontier of start: the stored hashes of the maximal
@@ -152,6 +198,16 @@ struct pl_dossier_report;
  *              (key_name, key_id) and sets *index; PL_ENOTFOUND when the
  *              source does not know it, and then the export looks for it
  *              in the entry bundles before the window. May be NULL.
+ * index_record appends to out the `index` record at size - 1, the last entry
+ *              of the checkpoint of tree size size, as logged, and sets *index to
+ *              size - 1. May be NULL: the export then reads it from its entry
+ *              bundle. Either way the export checks it against the hash tiles.
+ * index_proof  appends to out the text of the thread index proof of key
+ *              (docs/index.md §4.3) under the root of the `index` record at
+ *              size - 1, where size is the checkpoint's tree size (the
+ *              exchange's GET /index/<key>?size=N). May be NULL: the export
+ *              then makes a version 1 dossier (the absence window); with it,
+ *              a version 2 dossier (the thread and its index proofs).
  */
 struct pl_dossier_source {
 	void *ctx;
@@ -162,6 +218,8 @@ struct pl_dossier_source {
 	              uint64_t *index);
 	int (*register_of)(void *ctx, const char *key_name, const uint8_t key_id[PL_KEYID_BYTES],
 	                   struct pl_buf *out, uint64_t *index);
+	int (*index_proof)(void *ctx, const uint8_t key[32], uint64_t size, struct pl_buf *out);
+	int (*index_record)(void *ctx, uint64_t size, struct pl_buf *out, uint64_t *index);
 };
 
 /* The evidence gathered for one dossier (opaque); pl_dossier_export_free() frees it. */
@@ -169,10 +227,12 @@ struct pl_dossier_export;
 
 /* What an export holds, for a summary line. */
 struct pl_dossier_export_info {
-	uint64_t size;  /* the checkpoint's tree size */
-	uint64_t start; /* the subject's log index */
-	size_t nwindow; /* window entries, the subject first */
-	size_t nproven; /* records before the window, each with its inclusion proof */
+	unsigned version; /* 1 or 2 */
+	uint64_t size;    /* the checkpoint's tree size */
+	uint64_t start;   /* the subject's log index */
+	size_t nwindow;   /* version 1: window entries, the subject first */
+	size_t nthread;   /* version 2: thread records, the subject first */
+	size_t nproven;   /* other records, each with its inclusion proof */
 };
 
 /*
@@ -185,16 +245,28 @@ struct pl_dossier_export_info {
  * each with its inclusion proof computed from the hash tiles and checked
  * against the checkpoint's root at once. Tiles are fetched once each.
  *
+ * When src->index_proof is set, gathers a version 2 dossier instead: the
+ * checkpoint's last entry, which must be an `index` record (from its entry
+ * bundle, checked against its hash tile); the thread, found through the
+ * index proofs themselves (the subject's proof lists the records that refer
+ * to it; each is fetched by id, checked to be at the index the proof gives
+ * and to name the key, and its own proof asked for, and so on, at most
+ * PL_DOSSIER_MAX_THREAD records), every proof verified against the index
+ * record's root as it comes; then the register records of the keys that
+ * sign these records and the records the thread refers to outside it. No
+ * window: the cost grows with the thread and log2 of the log, not with the
+ * traffic after the subject.
+ *
  * On success returns 0 and sets *out. On failure sets nothing, appends to
  * why (when not NULL) one line naming what failed and why, and returns the
  * source's code for a fetch that failed, or: PL_ERANGE (no checkpoint
- * covers start), PL_ETOOBIG (the window or the records before it exceed
- * the limits of limits.h), PL_EPROOF (a bundle, tile, proof or record the
- * source gave does not hold), PL_EMALFORMED (a logged record or a bundle
- * that does not parse), PL_ENOTFOUND (no register record brings a key),
- * PL_EVERIFY / PL_ENOKEY (the checkpoint's signature), PL_EINVAL or
- * PL_ENOMEM. Calls src from this thread, during this call only (the export
- * keeps no pointer to it); not thread-safe for one src.
+ * covers start), PL_ETOOBIG (the window, the thread or the other records
+ * exceed the limits of limits.h), PL_EPROOF (a bundle, tile, proof or record
+ * the source gave does not hold; version 2: a checkpoint whose last entry is
+ * not an `index` record, or an index proof that does not hold), PL_EMALFORMED (a logged record or a
+ * bundle that does not parse), PL_ENOTFOUND (no register record brings a key), PL_EVERIFY /
+ * PL_ENOKEY (the checkpoint's signature), PL_EINVAL or PL_ENOMEM. Calls src from this thread,
+ * during this call only (the export keeps no pointer to it); not thread-safe for one src.
  */
 int pl_dossier_export_collect(struct pl_dossier_export **out, const struct pl_dossier_source *src,
                               const struct pl_vkey *log_key,
@@ -241,9 +313,9 @@ struct pl_dossier_event {
 
 /* What a verdict line rests on, for presentation. */
 enum pl_dossier_verdict_kind {
-	PL_VERDICT_BASIS = 1, /* what the evidence is: checkpoint, witnesses, window, checks */
+	PL_VERDICT_BASIS = 1, /* what the evidence is: checkpoint, witnesses, index or window */
 	PL_VERDICT_DONE,      /* a step that a signed record proves */
-	PL_VERDICT_NOT_DONE,  /* a step that the complete window proves was not taken */
+	PL_VERDICT_NOT_DONE,  /* a step the thread index (v2) or the window (v1) proves not taken */
 	PL_VERDICT_TIME,      /* when the records provably existed */
 	PL_VERDICT_FLAG,      /* a claim the evidence contradicts, or a caution */
 	PL_VERDICT_DISCLOSED, /* a disclosed plaintext that matches its commitment */
@@ -280,7 +352,10 @@ struct pl_dossier_report {
 	bool log_key_pinned; /* false: the caller gave no key; the dossier's own was used */
 	uint64_t size;       /* checkpoint tree size N */
 	uint8_t root[PL_HASH_BYTES];
-	uint64_t start; /* window [start, size) */
+	uint64_t start;      /* the subject's log index; version 1: the window [start, size) */
+	const char *version; /* PL_DOSSIER_VERSION_V1 or PL_DOSSIER_VERSION_V2 (static) */
+	bool indexed;        /* version 2: absence rests on the thread index */
+	uint8_t index_root[PL_HASH_BYTES]; /* version 2: the root of the index record at size - 1 */
 	uint8_t subject[PL_RECORD_ID_BYTES];
 	enum pl_record_kind subject_kind;
 	enum pl_record_class subject_class; /* of a send or statement; 0 for other kinds */
@@ -358,7 +433,8 @@ int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out
 
 /*
  * Appends r as one JSON object (what `parley verify --json` prints:
- * verifies, version, origin, log_key, log_key_pinned, size, root, start,
+ * verifies, version, origin, log_key, log_key_pinned, size, root, index_root
+ * (version 2 only: the root of the index record that ends the checkpoint), start,
  * subject, subject_kind, subject_class, witnesses, existed_by, events,
  * verdicts, disclosed, in this order, indented by two spaces) and a newline
  * to out. Disclosed plaintexts are given as text only when

@@ -70,8 +70,9 @@
 
 /* Dossiers (docs/dossier.md). */
 #define PL_DOSSIER_MAX_BYTES       (64u << 20) /* the whole JSON file */
-#define PL_DOSSIER_MAX_WINDOW      65536       /* entries in the absence window */
-#define PL_DOSSIER_MAX_PROVEN      4096        /* records before the window, each with a proof */
+#define PL_DOSSIER_MAX_WINDOW      65536       /* entries in the absence window (v1) */
+#define PL_DOSSIER_MAX_THREAD      4096        /* records of the thread (v2) */
+#define PL_DOSSIER_MAX_PROVEN      4096        /* other records, each with a proof */
 #define PL_DOSSIER_MAX_DISCLOSURES 64          /* disclosed plaintexts */
 
 /* A key directory replayed from a log (include/parley/directory.h). */

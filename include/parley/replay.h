@@ -155,6 +155,17 @@ int pl_replay_log_judge(const struct pl_replay_log *l, const struct pl_record *r
                         const char **why) PL_WUR;
 
 /*
+ * pl_replay_log_judge() with the chain head the caller gives (NULL: rec is
+ * its key's first record) in place of the one the log holds: for a
+ * verifier that holds only some records of a key (a version 2 dossier) and
+ * vouches for the head itself. Same returns.
+ */
+int pl_replay_log_judge_head(const struct pl_replay_log *l, const struct pl_record *rec,
+                             const uint8_t id[static PL_RECORD_ID_BYTES], size_t signer,
+                             const struct pl_chain_link *head, bool parties,
+                             const char **why) PL_WUR;
+
+/*
  * Adds rec, logged at index with the signed note text[0..len) (whose id is
  * id), signed by the key at position signer, as the exchange did when it
  * logged it whatever the rules said: it becomes its key's chain head, the

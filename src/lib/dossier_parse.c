@@ -55,6 +55,7 @@ void pl__dossier_release(struct dossier *d)
 	for (size_t i = 0; d->e && i < d->ne; i++) {
 		free(d->e[i].proof);
 		free(d->e[i].rec);
+		pl_tindex_proof_free(d->e[i].tproof);
 	}
 	for (size_t i = 0; d->disc && i < d->ndisc; i++)
 		free(d->disc[i].plaintext);
@@ -153,17 +154,51 @@ static int get_array(const json_t *v, size_t max, size_t *n, const char *where, 
 	return ret;
 }
 
-static int parse_entry(struct dentry *e, const json_t *v, bool proven, size_t i, struct pl_buf *why)
+/* The parts of a dossier that hold log entries, and the fields each entry has. */
+enum part { WINDOW, PROVEN, THREAD, INDEX };
+
+static const char *const part_name[] = {
+        [WINDOW] = "window.entries", [PROVEN] = "proven", [THREAD] = "thread", [INDEX] = "index"};
+static const char *const entry_fields[] = {"index", "record", "proof", "tindex"};
+static const size_t part_nfields[] = {[WINDOW] = 2, [PROVEN] = 3, [THREAD] = 4, [INDEX] = 3};
+
+/* A thread record's index proof: its text form, strictly (docs/index.md §4.3). */
+static int parse_tindex(struct dentry *e, const json_t *v, const char *where, struct pl_buf *why)
 {
-	static const char *const wfields[] = {"index", "record"};
-	static const char *const pfields[] = {"index", "record", "proof"};
+	char field[80];
+	const char *s = NULL;
+	size_t n = 0;
+	int ret;
+
+	snprintf(field, sizeof(field), "%s.tindex", where);
+	ret = get_string(v, PL_TINDEX_PROOF_MAX_BYTES, &s, &n, field, why);
+	if (ret == 0)
+		ret = pl_tindex_proof_parse(&e->tproof, s, n);
+	else
+		goto out;
+	if (ret == PL_EMALFORMED || ret == PL_ETOOBIG || ret == PL_EINVAL)
+		ret = pl__dossier_fail(why, ret == PL_ETOOBIG ? PL_ETOOBIG : PL_EMALFORMED,
+		                       "dossier: %s is not a thread index proof", field);
+out:
+	return ret;
+}
+
+static int parse_entry(struct dentry *e, const json_t *v, enum part part, size_t i,
+                       struct pl_buf *why)
+{
+	bool proven = part != WINDOW;
 	char where[64];
 	const json_t *proof;
 	size_t n = 0;
 	int ret;
 
-	snprintf(where, sizeof(where), "%s[%zu]", proven ? "proven" : "window.entries", i);
-	ret = exact_fields(v, proven ? pfields : wfields, proven ? 3 : 2, where, why);
+	if (part == INDEX)
+		snprintf(where, sizeof(where), "index");
+	else
+		snprintf(where, sizeof(where), "%s[%zu]", part_name[part], i);
+	ret = exact_fields(v, entry_fields, part_nfields[part], where, why);
+	if (ret == 0 && part == THREAD)
+		ret = parse_tindex(e, json_object_get(v, "tindex"), where, why);
 	if (ret == 0)
 		ret = get_index(json_object_get(v, "index"), &e->index, where, why);
 	if (ret == 0)
@@ -302,44 +337,15 @@ size_t pl__dossier_find_id(const struct dossier *d, const uint8_t id[static PL_R
 	return pl__dossier_idpos_find(d->by_id, d->ne, id);
 }
 
-/*
- * Parses the JSON into d: the exact fields of docs/dossier.md §3, every
- * string bounded, every encoding exact, the indexes in order. Cryptography
- * comes later.
- */
-int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl_buf *why)
+/* The fields both versions share, after "version": origin, log key, checkpoint, subject. */
+static int parse_head(struct dossier *d, struct pl_buf *why)
 {
-	static const char *const fields[] = {"version", "origin", "log_key", "checkpoint",
-	                                     "subject", "window", "proven",  "disclosures"};
-	const json_t *v, *win, *proven, *disc;
-	json_error_t je;
 	const char *s = NULL;
-	size_t n = 0, nwin = 0, nprov = 0, ndisc = 0;
+	size_t n = 0;
 	int ret;
 
-	if (len > PL_DOSSIER_MAX_BYTES) {
-		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: larger than %u bytes",
-		                       PL_DOSSIER_MAX_BYTES);
-		goto out;
-	}
-	d->root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-	if (!d->root) {
-		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: not JSON: line %d: %s",
-		                       je.line, je.text);
-		goto out;
-	}
-	/* The version first: a later format is refused before any other field is read. */
-	v = json_is_object(d->root) ? json_object_get(d->root, "version") : NULL;
-	if (!json_is_string(v) || strcmp(json_string_value(v), PL_DOSSIER_VERSION) != 0 ||
-	    json_string_length(v) != strlen(PL_DOSSIER_VERSION)) {
-		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: version is not %s",
-		                       PL_DOSSIER_VERSION);
-		goto out;
-	}
-	ret = exact_fields(d->root, fields, PL__ARRAY_LEN(fields), "the dossier", why);
-	if (ret == 0)
-		ret = get_string(json_object_get(d->root, "origin"), PL_RECORD_ORIGIN_MAX,
-		                 &d->origin, &n, "origin", why);
+	ret = get_string(json_object_get(d->root, "origin"), PL_RECORD_ORIGIN_MAX, &d->origin, &n,
+	                 "origin", why);
 	if (ret == 0 && !pl_record_origin_is_valid(d->origin, n))
 		ret = pl__dossier_fail(why, PL_EMALFORMED,
 		                       "dossier: origin is not a valid exchange origin");
@@ -358,6 +364,46 @@ int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl
 		                 "subject", why);
 	if (ret == 0 && pl_record_id_parse(d->subject, s, n) != 0)
 		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: subject is not a record id");
+	return ret;
+}
+
+/* Allocates d's entries (n of them, and the id table) and room for ndisc disclosures. */
+static int alloc_entries(struct dossier *d, size_t n, size_t ndisc)
+{
+	d->e = calloc(n ? n : 1, sizeof(*d->e));
+	d->disc = calloc(ndisc ? ndisc : 1, sizeof(*d->disc));
+	d->by_id = calloc(n ? n : 1, sizeof(*d->by_id));
+	return d->e && d->disc && d->by_id ? 0 : PL_ENOMEM;
+}
+
+static int parse_disclosures(struct dossier *d, const json_t *disc, size_t ndisc,
+                             struct pl_buf *why)
+{
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < ndisc; i++, d->ndisc++)
+		ret = parse_disclosure(&d->disc[i], json_array_get(disc, i), i, why);
+	for (size_t i = 1; ret == 0 && i < d->ndisc; i++) {
+		if (memcmp(d->disc[i - 1].id, d->disc[i].id, PL_RECORD_ID_BYTES) >= 0)
+			ret = pl__dossier_fail(
+			        why, PL_EMALFORMED,
+			        "dossier: disclosures must be sorted by record id, each once");
+	}
+	return ret;
+}
+
+/* Version 1: the window, the proven records before it, the disclosures. */
+static int parse_v1(struct dossier *d, struct pl_buf *why)
+{
+	static const char *const fields[] = {"version", "origin", "log_key", "checkpoint",
+	                                     "subject", "window", "proven",  "disclosures"};
+	const json_t *win, *proven, *disc;
+	size_t nwin = 0, nprov = 0, ndisc = 0;
+	int ret;
+
+	ret = exact_fields(d->root, fields, PL__ARRAY_LEN(fields), "the dossier", why);
+	if (ret == 0)
+		ret = parse_head(d, why);
 	win = json_object_get(d->root, "window");
 	proven = json_object_get(d->root, "proven");
 	disc = json_object_get(d->root, "disclosures");
@@ -367,24 +413,20 @@ int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl
 		ret = get_array(proven, PL_DOSSIER_MAX_PROVEN, &nprov, "proven", why);
 	if (ret == 0)
 		ret = get_array(disc, PL_DOSSIER_MAX_DISCLOSURES, &ndisc, "disclosures", why);
+	if (ret == 0)
+		ret = alloc_entries(d, nprov + nwin, ndisc);
 	if (ret != 0)
 		goto out;
-	d->e = calloc(nprov + nwin, sizeof(*d->e));
-	d->disc = calloc(ndisc ? ndisc : 1, sizeof(*d->disc));
-	d->by_id = calloc(nprov + nwin, sizeof(*d->by_id));
-	if (!d->e || !d->disc || !d->by_id) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
 	d->nproven = nprov;
+	d->subject_pos = nprov;
 	for (size_t i = 0; ret == 0 && i < nprov; i++, d->ne++)
-		ret = parse_entry(&d->e[i], json_array_get(proven, i), true, i, why);
+		ret = parse_entry(&d->e[i], json_array_get(proven, i), PROVEN, i, why);
 	for (size_t i = 0; ret == 0 && i < nwin; i++, d->ne++)
 		ret = parse_entry(&d->e[nprov + i],
-		                  json_array_get(json_object_get(win, "entries"), i), false, i,
+		                  json_array_get(json_object_get(win, "entries"), i), WINDOW, i,
 		                  why);
-	for (size_t i = 0; ret == 0 && i < ndisc; i++, d->ndisc++)
-		ret = parse_disclosure(&d->disc[i], json_array_get(disc, i), i, why);
+	if (ret == 0)
+		ret = parse_disclosures(d, disc, ndisc, why);
 	if (ret != 0)
 		goto out;
 	/*
@@ -414,13 +456,163 @@ int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl
 			goto out;
 		}
 	}
-	for (size_t i = 1; i < d->ndisc; i++) {
-		if (memcmp(d->disc[i - 1].id, d->disc[i].id, PL_RECORD_ID_BYTES) >= 0) {
+out:
+	return ret;
+}
+
+/*
+ * Parses the entries of one part (thread or proven) into tmp[0..n), and
+ * checks that their indexes increase and lie below the index record's.
+ */
+static int parse_part(struct dentry *tmp, const json_t *arr, size_t n, enum part part,
+                      uint64_t below, struct pl_buf *why)
+{
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = parse_entry(&tmp[i], json_array_get(arr, i), part, i, why);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		if ((i > 0 && tmp[i].index <= tmp[i - 1].index) || tmp[i].index >= below)
 			ret = pl__dossier_fail(
-			        why, PL_EMALFORMED,
-			        "dossier: disclosures must be sorted by record id, each once");
-			goto out;
+			        why, PL_EPROOF,
+			        "%s[%zu]: index %llu: the %s records must be in increasing log "
+			        "order, before the index record (log #%llu)",
+			        part_name[part], i, (unsigned long long)tmp[i].index,
+			        part_name[part], (unsigned long long)below);
+	}
+	return ret;
+}
+
+/*
+ * Merges the thread t[0..nt) and the proven records p[0..np) into d->e in
+ * log order, then the index record. The entries move (their allocations
+ * with them). An index held by both parts is evidence that does not hold.
+ */
+static int merge_v2(struct dossier *d, struct dentry *t, size_t nt, struct dentry *p, size_t np,
+                    const struct dentry *ix, struct pl_buf *why)
+{
+	size_t a = 0, b = 0;
+	int ret = 0;
+
+	while (a < nt || b < np) {
+		bool take_t = b == np || (a < nt && t[a].index < p[b].index);
+		if (a < nt && b < np && t[a].index == p[b].index) {
+			ret = pl__dossier_fail(why, PL_EPROOF,
+			                       "thread[%zu] and proven[%zu] are both log #%llu", a,
+			                       b, (unsigned long long)t[a].index);
+			break;
 		}
+		d->e[d->ne] = take_t ? t[a] : p[b];
+		d->e[d->ne].thread = take_t;
+		if (take_t && a == 0)
+			d->subject_pos = d->ne;
+		memset(take_t ? &t[a++] : &p[b++], 0, sizeof(*t));
+		d->ne++;
+	}
+	if (ret == 0)
+		d->e[d->ne++] = *ix;
+	return ret;
+}
+
+/* Version 2: the index record, the thread with its index proofs, the proven records. */
+static int parse_v2(struct dossier *d, struct pl_buf *why)
+{
+	static const char *const fields[] = {"version", "subject",    "origin",
+	                                     "log_key", "checkpoint", "index",
+	                                     "thread",  "proven",     "disclosures"};
+	const json_t *thread, *proven, *disc;
+	struct dentry ix, *t = NULL, *p = NULL;
+	size_t nt = 0, np = 0, ndisc = 0;
+	int ret;
+
+	memset(&ix, 0, sizeof(ix));
+	ret = exact_fields(d->root, fields, PL__ARRAY_LEN(fields), "the dossier", why);
+	if (ret == 0)
+		ret = parse_head(d, why);
+	thread = json_object_get(d->root, "thread");
+	proven = json_object_get(d->root, "proven");
+	disc = json_object_get(d->root, "disclosures");
+	if (ret == 0)
+		ret = parse_entry(&ix, json_object_get(d->root, "index"), INDEX, 0, why);
+	if (ret == 0)
+		ret = get_array(thread, PL_DOSSIER_MAX_THREAD, &nt, "thread", why);
+	if (ret == 0 && nt == 0)
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: the thread is empty");
+	if (ret == 0)
+		ret = get_array(proven, PL_DOSSIER_MAX_PROVEN, &np, "proven", why);
+	if (ret == 0)
+		ret = get_array(disc, PL_DOSSIER_MAX_DISCLOSURES, &ndisc, "disclosures", why);
+	if (ret == 0)
+		ret = alloc_entries(d, nt + np + 1, ndisc);
+	if (ret != 0)
+		goto out;
+	t = calloc(nt, sizeof(*t));
+	p = calloc(np ? np : 1, sizeof(*p));
+	if (!t || !p) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = parse_part(t, thread, nt, THREAD, ix.index, why);
+	if (ret == 0)
+		ret = parse_part(p, proven, np, PROVEN, ix.index, why);
+	if (ret == 0)
+		ret = parse_disclosures(d, disc, ndisc, why);
+	if (ret == 0)
+		ret = merge_v2(d, t, nt, p, np, &ix, why);
+	if (ret == 0) {
+		memset(&ix, 0, sizeof(ix));
+		d->nthread = nt;
+		d->nproven = np;
+		d->start = d->e[d->subject_pos].index;
+	}
+out:
+	for (size_t i = 0; t && i < nt; i++) {
+		free(t[i].proof);
+		pl_tindex_proof_free(t[i].tproof);
+	}
+	for (size_t i = 0; p && i < np; i++)
+		free(p[i].proof);
+	free(ix.proof);
+	free(t);
+	free(p);
+	return ret;
+}
+
+/*
+ * Parses the JSON into d: the exact fields of docs/dossier.md §3, every
+ * string bounded, every encoding exact, the indexes in order. Cryptography
+ * comes later.
+ */
+int pl__dossier_parse(struct dossier *d, const char *json, size_t len, struct pl_buf *why)
+{
+	const json_t *v;
+	json_error_t je;
+	int ret;
+
+	if (len > PL_DOSSIER_MAX_BYTES) {
+		ret = pl__dossier_fail(why, PL_ETOOBIG, "dossier: larger than %u bytes",
+		                       PL_DOSSIER_MAX_BYTES);
+		goto out;
+	}
+	d->root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (!d->root) {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: not JSON: line %d: %s",
+		                       je.line, je.text);
+		goto out;
+	}
+	/* The version first: a later format is refused before any other field is read. */
+	v = json_is_object(d->root) ? json_object_get(d->root, "version") : NULL;
+	if (json_is_string(v) && json_string_length(v) == strlen(PL_DOSSIER_VERSION_V1) &&
+	    strcmp(json_string_value(v), PL_DOSSIER_VERSION_V1) == 0) {
+		d->version = 1;
+		ret = parse_v1(d, why);
+	} else if (json_is_string(v) && json_string_length(v) == strlen(PL_DOSSIER_VERSION_V2) &&
+	           strcmp(json_string_value(v), PL_DOSSIER_VERSION_V2) == 0) {
+		d->version = 2;
+		ret = parse_v2(d, why);
+	} else {
+		ret = pl__dossier_fail(why, PL_EMALFORMED, "dossier: version is not %s or %s",
+		                       PL_DOSSIER_VERSION_V1, PL_DOSSIER_VERSION_V2);
 	}
 out:
 	return ret;

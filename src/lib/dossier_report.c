@@ -201,9 +201,122 @@ static size_t count_after(const struct writer *w, const char *party, size_t i)
 	return n;
 }
 
+/* How one record that refers to the subject is named in a verdict: "received by unc". */
+static void referrer_text(char *out, size_t n, const struct pl_record *r)
+{
+	char list[PL_RECORD_MAX_TO * (PL_RECORD_NAME_MAX + 2) + 1];
+
+	switch (r->kind) {
+	case PL_KIND_AVAILABLE:
+		to_list(list, sizeof(list), r);
+		snprintf(out, n, "available to %s", list);
+		break;
+	case PL_KIND_RECEIVE:
+		snprintf(out, n, "received by %s", r->author);
+		break;
+	case PL_KIND_CONVEY:
+		snprintf(out, n, "conveyed by %s", r->author);
+		break;
+	case PL_KIND_DECLINE:
+		snprintf(out, n, "declined by %s", r->author);
+		break;
+	case PL_KIND_ACCEPT:
+		snprintf(out, n, "accepted by %s", r->author);
+		break;
+	case PL_KIND_REFUSE:
+		snprintf(out, n, "refused by %s", r->author);
+		break;
+	case PL_KIND_EXPIRE:
+		snprintf(out, n, "expired");
+		break;
+	case PL_KIND_ADVISE:
+		snprintf(out, n, "advised by %s", r->author);
+		break;
+	case PL_KIND_ANSWER:
+		snprintf(out, n, "answered by %s", r->author);
+		break;
+	case PL_KIND_UNANSWERED:
+		snprintf(out, n, "unanswered");
+		break;
+	case PL_KIND_SEND:
+		snprintf(out, n, "reply by %s", r->author);
+		break;
+	case PL_KIND_STATEMENT:
+		snprintf(out, n, "cited by %s", r->author);
+		break;
+	default:
+		snprintf(out, n, "%s by %s", pl_record_kind_name(r->kind), r->author);
+		break;
+	}
+}
+
+/* Items of the list of referrers a verdict names before it says how many more. */
+#define REFERRERS_SHOWN 8
+
+/*
+ * The records the thread index lists under the subject, in words, in log
+ * order: "available to unc, received by unc, expired". Returns their count.
+ */
+static size_t referrers(const struct writer *w, char *out, size_t n)
+{
+	const struct pl_tindex_proof *p = w->d->e[w->d->subject_pos].tproof;
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t k = 0; k < p->nentries && used < n; k++) {
+		size_t at = pl__dossier_find_id(w->d, p->entries[k].id);
+		char one[PL_RECORD_MAX_TO * (PL_RECORD_NAME_MAX + 2) + 32];
+		int len;
+		if (k == REFERRERS_SHOWN) {
+			snprintf(out + used, n - used, " and %zu more", p->nentries - k);
+			break;
+		}
+		/* check_index() found every listed record in the dossier. */
+		referrer_text(one, sizeof(one), w->d->e[at].rec);
+		len = snprintf(out + used, n - used, "%s%s", k ? ", " : "", one);
+		used += len > 0 ? (size_t)len : 0;
+	}
+	return p->nentries;
+}
+
+/*
+ * A proven absence in a version 2 dossier, resting on the subject's index
+ * proof: "NOT <what>: no receive by <party> among the N records that refer
+ * to it, up to checkpoint S" for a receive, else "NOT <what>: the thread
+ * index at checkpoint S lists N records that refer to it (...), none a
+ * <missing>".
+ */
+static void absent_indexed(struct writer *w, const char *what, const char *party,
+                           const char *missing)
+{
+	char list[PL_DOSSIER_LINE_MAX / 2];
+	size_t n = referrers(w, list, sizeof(list));
+	unsigned long long size = (unsigned long long)w->rep->size;
+	bool vowel = strchr("aeiou", missing[0]) != NULL;
+
+	if (n == 0)
+		verdict(w, PL_VERDICT_NOT_DONE,
+		        "NOT %s: the thread index at checkpoint %llu lists no record that refers "
+		        "to it",
+		        what, size);
+	else if (strcmp(missing, "receive") == 0)
+		verdict(w, PL_VERDICT_NOT_DONE,
+		        "NOT %s: no receive by %s among the %zu record%s that refer%s to it, up to "
+		        "checkpoint %llu",
+		        what, party, n, n == 1 ? "" : "s", n == 1 ? "s" : "", size);
+	else
+		/* Only the intermediary may convey: the others' acts name who. */
+		verdict(w, PL_VERDICT_NOT_DONE,
+		        "NOT %s: the thread index at checkpoint %llu lists %zu record%s that "
+		        "refer%s to it (%s), none a%s %s%s%s",
+		        what, size, n, n == 1 ? "" : "s", n == 1 ? "s" : "", list, vowel ? "n" : "",
+		        missing, strcmp(missing, "convey or decline") == 0 ? "" : " by ",
+		        strcmp(missing, "convey or decline") == 0 ? "" : party);
+}
+
 /*
  * A proven absence: "NOT <what>: <party>'s N records after <since>, up to
- * checkpoint S, include no <missing> of it".
+ * checkpoint S, include no <missing> of it" (version 1, from the window).
  */
 static void absent(struct writer *w, const char *what, const char *party, size_t after,
                    const char *since, const char *missing)
@@ -211,7 +324,9 @@ static void absent(struct writer *w, const char *what, const char *party, size_t
 	size_t n = count_after(w, party, after);
 	unsigned long long size = (unsigned long long)w->rep->size;
 
-	if (n == 0)
+	if (w->d->version == 2)
+		absent_indexed(w, what, party, missing);
+	else if (n == 0)
 		verdict(w, PL_VERDICT_NOT_DONE,
 		        "NOT %s: %s made no record %s, up to checkpoint %llu", what, party, since,
 		        size);
@@ -250,7 +365,7 @@ static void verdicts_party(struct writer *w, const char *p, enum pl_record_kind 
                            const char *yes_word, enum pl_record_kind no, const char *no_word,
                            const char *missing, const char *acts)
 {
-	size_t a = w->d->nproven, got, act;
+	size_t a = w->d->subject_pos, got, act;
 	char extra[PL_RECORD_REASON_MAX + 32];
 	char what[PL_RECORD_NAME_MAX + 64];
 
@@ -313,7 +428,7 @@ static void verdicts_parties(struct writer *w, const struct pl_record *s, enum p
 		size_t at = thread_find(w, act, p);
 		if (at == NO_ENTRY) {
 			snprintf(what, sizeof(what), "%s by %s", verb, p);
-			absent(w, what, p, w->d->nproven, since, pl_record_kind_name(act));
+			absent(w, what, p, w->d->subject_pos, since, pl_record_kind_name(act));
 			continue;
 		}
 		extra[0] = 0;
@@ -360,7 +475,7 @@ static void verdicts_citations(struct writer *w)
 
 static void verdicts_subject(struct writer *w)
 {
-	const struct dentry *e = &w->d->e[w->d->nproven];
+	const struct dentry *e = &w->d->e[w->d->subject_pos];
 	const struct pl_record *s = e->rec;
 	char sid[ID_SHORT + sizeof(ELLIPSIS)], ts[PL_TIMESTAMP_LEN + 1], dl[PL_TIMESTAMP_LEN + 1];
 	char list[PL_RECORD_MAX_TO * (PL_RECORD_NAME_MAX + 2) + 1];
@@ -512,9 +627,9 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 	memcpy(r->root, cp->root, PL_HASH_BYTES);
 	r->start = d->start;
 	memcpy(r->subject, d->subject, PL_RECORD_ID_BYTES);
-	r->subject_kind = d->e[d->nproven].rec->kind;
-	if (d->e[d->nproven].rec->has & PL_RECORD_HAS_CLASS)
-		r->subject_class = d->e[d->nproven].rec->cls;
+	r->subject_kind = d->e[d->subject_pos].rec->kind;
+	if (d->e[d->subject_pos].rec->has & PL_RECORD_HAS_CLASS)
+		r->subject_class = d->e[d->subject_pos].rec->cls;
 	pl_hex_encode(id, d->log_key.id, PL_KEYID_BYTES);
 	w->ret = report_events(w);
 
@@ -532,7 +647,14 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 		verdict(w, PL_VERDICT_BASIS,
 		        "witnesses: %zu of the %zu given cosigned it (%zu required)",
 		        r->witnesses_verified, nwitnesses, r->witnesses_required);
-	if (nwin == 1)
+	if (d->version == 2)
+		verdict(w, PL_VERDICT_BASIS,
+		        "thread index: the index record at log #%llu, the last entry of checkpoint "
+		        "%llu, commits to every record below it; its proofs list every record "
+		        "that refers to the %zu record%s of the thread, and all are here",
+		        (unsigned long long)d->e[d->ne - 1].index, (unsigned long long)cp->size,
+		        w->nthread, w->nthread == 1 ? "" : "s");
+	else if (nwin == 1)
 		verdict(w, PL_VERDICT_BASIS,
 		        "window: the 1 record from log #%llu (the %s) up to checkpoint %llu is "
 		        "present and hashes to its root",
@@ -544,12 +666,20 @@ static int build_report(struct writer *w, const struct pl_checkpoint *cp, size_t
 		        "present and hash to its root",
 		        nwin, (unsigned long long)d->start, pl_record_kind_name(r->subject_kind),
 		        (unsigned long long)cp->size);
-	verdict(w, PL_VERDICT_BASIS,
-	        "checked: the signatures of %zu record%s by keys registered in the log, the "
-	        "chain%s "
-	        "of %zu key%s, the rules over the %zu record%s of the thread",
-	        d->ne, d->ne == 1 ? "" : "s", nkeys == 1 ? "" : "s", nkeys, nkeys == 1 ? "" : "s",
-	        w->nthread, w->nthread == 1 ? "" : "s");
+	if (d->version == 2)
+		verdict(w, PL_VERDICT_BASIS,
+		        "checked: the signatures of %zu record%s by keys registered in the log, "
+		        "the "
+		        "inclusion of each in checkpoint %llu, the rules over the %zu record%s of "
+		        "the thread",
+		        d->ne, d->ne == 1 ? "" : "s", (unsigned long long)cp->size, w->nthread,
+		        w->nthread == 1 ? "" : "s");
+	else
+		verdict(w, PL_VERDICT_BASIS,
+		        "checked: the signatures of %zu record%s by keys registered in the log, "
+		        "the chain%s of %zu key%s, the rules over the %zu record%s of the thread",
+		        d->ne, d->ne == 1 ? "" : "s", nkeys == 1 ? "" : "s", nkeys,
+		        nkeys == 1 ? "" : "s", w->nthread, w->nthread == 1 ? "" : "s");
 	verdicts_subject(w);
 	if (r->has_bound) {
 		time_text(ts, r->bound);
@@ -654,7 +784,7 @@ int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out
 	                  "Parley dossier (%s) on %s\n"
 	                  "Log %s, checkpoint at tree size %llu, root %s\n\n"
 	                  "Timeline (log order; each time is what its author claimed):\n",
-	                  PL_DOSSIER_VERSION, subj, r->origin, (unsigned long long)r->size, root);
+	                  r->version, subj, r->origin, (unsigned long long)r->size, root);
 	for (size_t i = 0; ret == 0 && i < r->nevents; i++) {
 		const struct pl_dossier_event *e = &r->events[i];
 		time_text(ts, e->time);
@@ -907,18 +1037,27 @@ static int html_evidence(struct pl_buf *out, const struct pl_dossier_report *r)
 	if (ret == 0)
 		ret = html_witnesses(out, r);
 	if (ret == 0)
+		ret = pl_buf_addf(
+		        out, "<dt>Checkpoint</dt><dd class=\"mono\">tree size %llu, root %s</dd>\n",
+		        (unsigned long long)r->size, root);
+	if (ret == 0 && r->indexed) {
+		pl_b64_encode(root, r->index_root, PL_HASH_BYTES);
 		ret = pl_buf_addf(out,
-		                  "<dt>Checkpoint</dt><dd class=\"mono\">tree size %llu, "
-		                  "root %s</dd>\n<dt>Window</dt><dd>log #%llu to #%llu, every entry"
-		                  "</dd>\n<dt>Subject</dt><dd class=\"mono\">%s</dd>\n</dl>\n",
-		                  (unsigned long long)r->size, root, (unsigned long long)r->start,
-		                  (unsigned long long)(r->size - 1), hex);
+		                  "<dt>Thread index</dt><dd class=\"mono\">the index record at log "
+		                  "#%llu, root %s</dd>\n",
+		                  (unsigned long long)(r->size - 1), root);
+	} else if (ret == 0) {
+		ret = pl_buf_addf(out, "<dt>Window</dt><dd>log #%llu to #%llu, every entry</dd>\n",
+		                  (unsigned long long)r->start, (unsigned long long)(r->size - 1));
+	}
+	if (ret == 0)
+		ret = pl_buf_addf(out, "<dt>Subject</dt><dd class=\"mono\">%s</dd>\n</dl>\n", hex);
 	if (ret == 0)
 		ret = pl_buf_addf(
 		        out,
 		        "<footer>Verified offline from the dossier file alone against the "
 		        "keys above (%s).</footer>\n</body>\n</html>\n",
-		        PL_DOSSIER_VERSION);
+		        r->version);
 	return ret;
 }
 
@@ -1077,12 +1216,16 @@ int pl_dossier_render_json(const struct pl_dossier_report *r, struct pl_buf *out
 	pl_b64_encode(root, r->root, PL_HASH_BYTES);
 	ok = ok && pl_vkey_format(&r->log_key, &key) == 0;
 	ok = ok && json_put(o, "verifies", json_true());
-	ok = ok && json_put(o, "version", json_string(PL_DOSSIER_VERSION));
+	ok = ok && json_put(o, "version", json_string(r->version));
 	ok = ok && json_put(o, "origin", json_string(r->origin));
 	ok = ok && json_put(o, "log_key", json_stringn(key.data ? key.data : "", key.len));
 	ok = ok && json_put(o, "log_key_pinned", json_boolean(r->log_key_pinned));
 	ok = ok && json_put(o, "size", json_integer((json_int_t)r->size));
 	ok = ok && json_put(o, "root", json_string(root));
+	if (r->indexed) {
+		pl_b64_encode(root, r->index_root, PL_HASH_BYTES);
+		ok = ok && json_put(o, "index_root", json_string(root));
+	}
 	ok = ok && json_put(o, "start", json_integer((json_int_t)r->start));
 	ok = ok && json_put(o, "subject", json_string(hex));
 	ok = ok && json_put(o, "subject_kind", kind ? json_string(kind) : json_null());

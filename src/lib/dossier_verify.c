@@ -16,6 +16,7 @@
 #include <parley/replay.h>
 #include <parley/rules.h>
 #include <parley/timestamp.h>
+#include <parley/tindex.h>
 
 #include "dossier_int.h"
 #include "internal.h"
@@ -146,6 +147,24 @@ out:
 	return ret;
 }
 
+/* The inclusion proof of one entry leads from its leaf at its index to the checkpoint's root. */
+static int check_inclusion(const struct dentry *e, const struct pl_checkpoint *cp,
+                           struct pl_buf *why)
+{
+	uint8_t leaf[PL_HASH_BYTES];
+	int ret = 0;
+
+	pl_tlog_leaf_hash(leaf, e->msg, e->len);
+	if (pl_tlog_verify_inclusion(leaf, e->index, cp->size,
+	                             (const uint8_t(*)[PL_HASH_BYTES])e->proof, e->nproof,
+	                             cp->root) != 0)
+		ret = pl__dossier_fail(
+		        why, PL_EPROOF,
+		        "log #%llu: the inclusion proof does not lead to the checkpoint's root",
+		        (unsigned long long)e->index);
+	return ret;
+}
+
 static int check_tree(const struct dossier *d, const struct pl_checkpoint *cp, struct pl_buf *why)
 {
 	uint64_t nwin = d->ne - d->nproven;
@@ -172,21 +191,8 @@ static int check_tree(const struct dossier *d, const struct pl_checkpoint *cp, s
 		        (unsigned long long)nwin, (unsigned long long)d->start);
 		goto out;
 	}
-	for (size_t i = 0; i < d->nproven; i++) {
-		const struct dentry *e = &d->e[i];
-		uint8_t leaf[PL_HASH_BYTES];
-		pl_tlog_leaf_hash(leaf, e->msg, e->len);
-		if (pl_tlog_verify_inclusion(leaf, e->index, cp->size,
-		                             (const uint8_t(*)[PL_HASH_BYTES])e->proof, e->nproof,
-		                             cp->root) != 0) {
-			ret = pl__dossier_fail(
-			        why, PL_EPROOF,
-			        "log #%llu: the inclusion proof does not lead to the checkpoint's "
-			        "root",
-			        (unsigned long long)e->index);
-			goto out;
-		}
-	}
+	for (size_t i = 0; ret == 0 && i < d->nproven; i++)
+		ret = check_inclusion(&d->e[i], cp, why);
 out:
 	return ret;
 }
@@ -269,8 +275,8 @@ bool pl_dossier_is_subject_kind(enum pl_record_kind k)
  * its own failure here: the dossier may simply lack a record the log has, and
  * says so.
  */
-static int judge(const struct dossier *d, const struct pl_replay_log *log, size_t i,
-                 struct pl_buf *why)
+static int judge(const struct dossier *d, const struct pl_replay_log *log, size_t i, bool own_head,
+                 const struct pl_chain_link *head, struct pl_buf *why)
 {
 	const struct dentry *e = &d->e[i];
 	const struct pl_record *r = e->rec;
@@ -293,7 +299,8 @@ static int judge(const struct dossier *d, const struct pl_replay_log *log, size_
 	 * No check that the parties a record names are registered: the dossier
 	 * carries only the registers of the keys that sign its records.
 	 */
-	ret = pl_replay_log_judge(log, r, e->id, e->signer, false, &rwhy);
+	ret = own_head ? pl_replay_log_judge_head(log, r, e->id, e->signer, head, false, &rwhy)
+	               : pl_replay_log_judge(log, r, e->id, e->signer, false, &rwhy);
 	if (ret != 0 && ret != PL_ENOMEM)
 		ret = pl__dossier_fail(why, ret, "log #%llu: %s by %s breaks the rules: %s",
 		                       (unsigned long long)e->index, pl_record_kind_name(r->kind),
@@ -458,6 +465,40 @@ out:
 	return ret;
 }
 
+/* The subject, opened, is of a kind a dossier is about. */
+static int subject_kind(const struct dossier *d, struct pl_buf *why)
+{
+	enum pl_record_kind k = d->e[d->subject_pos].rec->kind;
+
+	if (pl_dossier_is_subject_kind(k))
+		return 0;
+	return pl__dossier_fail(why, PL_EMALFORMED,
+	                        "dossier: the subject is a %s; a dossier is about a send, "
+	                        "consult, check or statement",
+	                        pl_record_kind_name(k));
+}
+
+/*
+ * Applies the opened record at position i to the log replayed so far: a
+ * register or revoke is checked against the directory (directory_check())
+ * and changes it; the record becomes its key's latest (advance()).
+ */
+static int apply(const struct dossier *d, struct pl_replay_log *log, size_t i, struct pl_buf *why)
+{
+	const struct dentry *e = &d->e[i];
+	int ret = 0;
+
+	if (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE)
+		ret = directory_check(&log->dir, e->rec, e->index, why);
+	if (ret == 0)
+		ret = advance(d, log, i);
+	if (ret == PL_ETOOBIG)
+		ret = pl__dossier_fail(why, ret,
+		                       "log #%llu: more keys than a dossier may name (%u)",
+		                       (unsigned long long)e->index, PL_DIRECTORY_MAX_KEYS);
+	return ret;
+}
+
 static int cmp_size(const void *a, const void *b)
 {
 	const size_t *x = a, *y = b;
@@ -466,13 +507,311 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /*
- * One pass in log order: open each record with the keys registered before
- * it, follow each key's chain, mark the thread (the subject and every
- * window record that refers to a thread record), judge each thread record
- * by the rules with what came before it, and apply registers and revokes.
+ * Version 1, a step of the pass in log order: mark the thread (the subject
+ * and every window record that refers to a thread record), follow the key's
+ * chain, judge a thread record by the rules with what came before it.
  */
-static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread_out, size_t *nkeys,
+static int step_v1(struct dossier *d, const struct pl_replay_log *log, size_t i, struct pl_buf *why)
+{
+	struct dentry *e = &d->e[i];
+	int ret;
+
+	if (i == d->nproven)
+		e->thread = true;
+	else if (i > d->nproven)
+		e->thread = refers_to_thread(d, e->rec, i);
+	ret = chain_step(d, &log->dir, i, why);
+	if (ret == 0 && e->thread)
+		ret = judge(d, log, i, false, NULL, why);
+	return ret;
+}
+
+/* ---- Version 2: the thread index -------------------------------------------------------- */
+
+/*
+ * The tree evidence of a version 2 dossier: its index record is the
+ * checkpoint's last entry, and every record's inclusion proof (the index
+ * record's too) leads to the checkpoint's root.
+ */
+static int check_tree_v2(const struct dossier *d, const struct pl_checkpoint *cp,
                          struct pl_buf *why)
+{
+	const struct dentry *ix = &d->e[d->ne - 1];
+	int ret = 0;
+
+	if (ix->index + 1 != cp->size) {
+		ret = pl__dossier_fail(
+		        why, PL_EPROOF,
+		        "index: the dossier's index record is log #%llu, but the last entry of "
+		        "checkpoint %llu is log #%llu: the index must be the checkpoint's own",
+		        (unsigned long long)ix->index, (unsigned long long)cp->size,
+		        (unsigned long long)(cp->size - 1));
+		goto out;
+	}
+	for (size_t i = 0; ret == 0 && i < d->ne; i++)
+		ret = check_inclusion(&d->e[i], cp, why);
+out:
+	return ret;
+}
+
+int pl__dossier_index_open(const char *msg, size_t len, const char *origin,
+                           const struct pl_vkey *log_key, uint8_t root[static PL_HASH_BYTES],
+                           char *what, size_t n)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_note *note = NULL;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey signer;
+	const char *rwhy = "";
+	int ret;
+
+	if (!r) {
+		ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = pl_record_open(r, id, &signer, msg, len, log_key, 1, &rwhy);
+	if (ret == PL_ENOMEM)
+		goto out;
+	if (ret == 0 && r->kind == PL_KIND_INDEX && (r->has & PL_RECORD_HAS_ROOT) &&
+	    strcmp(r->exchange, origin) == 0) {
+		memcpy(root, r->index_root, PL_HASH_BYTES);
+		goto out;
+	}
+	/* Say what it is when it reads as a record at all, whoever signed it. */
+	if (ret != 0 && pl_note_parse(&note, msg, len) == 0 &&
+	    pl_record_parse(r, note->text, note->text_len, NULL) == 0 && r->kind != PL_KIND_INDEX)
+		ret = 0;
+	if (ret == 0 && r->kind != PL_KIND_INDEX)
+		snprintf(what, n, "a %s", pl_record_kind_name(r->kind));
+	else if (ret == 0)
+		snprintf(what, n, "an index record of exchange %s", r->exchange);
+	else
+		snprintf(what, n, "a record that does not open: %s", rwhy);
+	ret = PL_EPROOF;
+out:
+	pl_note_free(note);
+	free(r);
+	return ret;
+}
+
+/*
+ * Opens the checkpoint's last entry with the log key: it must be an `index`
+ * record of the dossier's exchange, whose root every index proof leads to.
+ */
+static int open_index(const struct dossier *d, uint8_t root[static PL_HASH_BYTES],
+                      struct pl_buf *why)
+{
+	const struct dentry *ix = &d->e[d->ne - 1];
+	char what[PL_DOSSIER_LINE_MAX / 2];
+	int ret = pl__dossier_index_open(ix->msg, ix->len, d->origin, &d->log_key, root, what,
+	                                 sizeof(what));
+
+	if (ret == PL_EPROOF)
+		ret = pl__dossier_fail(
+		        why, PL_EPROOF,
+		        "index: log #%llu, the last entry of checkpoint %llu, is %s, "
+		        "not an index record of %s signed by the log key: a version "
+		        "2 dossier needs a checkpoint that ends with one",
+		        (unsigned long long)ix->index, (unsigned long long)(ix->index + 1), what,
+		        d->origin);
+	return ret;
+}
+
+/* True when r names id in one of its ref lines. */
+static bool names(const struct pl_record *r, const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	for (size_t k = 0; k < r->nrefs; k++) {
+		if (memcmp(r->refs[k].id, id, PL_RECORD_ID_BYTES) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* True when the index proof p lists the record id. */
+static bool lists(const struct pl_tindex_proof *p, const uint8_t id[static PL_RECORD_ID_BYTES])
+{
+	for (size_t k = 0; k < p->nentries; k++) {
+		if (memcmp(p->entries[k].id, id, PL_RECORD_ID_BYTES) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * One thread record's index proof: it leads to the root, and every entry it
+ * lists is a thread record of the dossier, at that log index, that names
+ * the record in a ref.
+ */
+static int check_proof(const struct dossier *d, size_t i, const uint8_t root[static PL_HASH_BYTES],
+                       struct pl_buf *why)
+{
+	const struct dentry *e = &d->e[i];
+	unsigned long long at = (unsigned long long)e->index;
+	unsigned long long ixat = (unsigned long long)d->e[d->ne - 1].index;
+	char sid[ID_SHORT + sizeof(ELLIPSIS)];
+	int ret = 0;
+
+	if (pl_tindex_proof_verify(e->tproof, e->id, root) != 0) {
+		ret = pl__dossier_fail(
+		        why, PL_EPROOF,
+		        "log #%llu: its thread index proof does not lead to the root "
+		        "of the index record at log #%llu",
+		        at, ixat);
+		goto out;
+	}
+	for (size_t k = 0; k < e->tproof->nentries; k++) {
+		const struct pl_tindex_entry *x = &e->tproof->entries[k];
+		size_t pos = pl__dossier_find_id(d, x->id);
+		pl__dossier_id_short(sid, x->id);
+		if (pos == NO_ENTRY || !d->e[pos].thread) {
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "log #%llu: the thread index lists %s (log #%llu) as "
+			        "referring to it, but the dossier's thread does not "
+			        "hold that record",
+			        at, sid, (unsigned long long)x->index);
+			goto out;
+		}
+		if (d->e[pos].index != x->index || !names(d->e[pos].rec, e->id)) {
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "log #%llu: the thread index lists %s at log #%llu as "
+			        "referring to it, but the record there is log #%llu "
+			        "and %s: an invented entry",
+			        at, sid, (unsigned long long)x->index,
+			        (unsigned long long)d->e[pos].index,
+			        names(d->e[pos].rec, e->id) ? "names it" : "does not name it");
+			goto out;
+		}
+	}
+out:
+	return ret;
+}
+
+/*
+ * The thread is complete up to the checkpoint (docs/dossier.md §4, version
+ * 2): every thread record's index proof holds (check_proof()); every record
+ * of the dossier that names a thread record is listed under it (so it is a
+ * thread record too); and every thread record but the subject names one.
+ */
+static int check_index(const struct dossier *d, const uint8_t root[static PL_HASH_BYTES],
+                       struct pl_buf *why)
+{
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
+		const struct dentry *e = &d->e[i];
+		bool linked = false;
+		if (e->thread)
+			ret = check_proof(d, i, root, why);
+		for (size_t k = 0; ret == 0 && k < e->rec->nrefs; k++) {
+			size_t pos = pl__dossier_find_id(d, e->rec->refs[k].id);
+			if (pos == NO_ENTRY || !d->e[pos].thread)
+				continue;
+			linked = true;
+			if (!lists(d->e[pos].tproof, e->id))
+				ret = pl__dossier_fail(
+				        why, PL_EPROOF,
+				        "log #%llu refers to log #%llu of the thread, but the "
+				        "thread "
+				        "index does not list it there: the index omits a record",
+				        (unsigned long long)e->index,
+				        (unsigned long long)d->e[pos].index);
+		}
+		if (ret == 0 && e->thread && i != d->subject_pos && !linked)
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF,
+			        "log #%llu: in the thread, but it refers to no record "
+			        "of the thread",
+			        (unsigned long long)e->index);
+	}
+	return ret;
+}
+
+/*
+ * A version 2 dossier holds only some records of a key, so the rules check
+ * each against the head its own seq and prev name; the key's previous record
+ * in the dossier is that head when its seq is the one before, and otherwise
+ * lends its time (a key's times never go back). A key's records must still
+ * move forward: a seq at or below an earlier one here is a fork or a
+ * disorder.
+ */
+static int head_v2(const struct dossier *d, const struct pl_directory *dir, size_t i,
+                   struct pl_chain_link *head, const struct pl_chain_link **out, struct pl_buf *why)
+{
+	const struct dentry *e = &d->e[i];
+	const struct pl_directory_state *st = &dir->state[e->signer];
+	struct pl_chain_link link;
+	int ret = 0;
+
+	pl_chain_link_set(&link, e->rec, e->id);
+	*out = NULL;
+	if (st->has_head && link.seq <= st->head.seq) {
+		ret = pl__dossier_fail(why, PL_ECHAIN,
+		                       "log #%llu: seq %llu of %s after its seq %llu: a fork",
+		                       (unsigned long long)e->index, (unsigned long long)link.seq,
+		                       dir->keys[e->signer].name, (unsigned long long)st->head.seq);
+		goto out;
+	}
+	if (link.seq <= 1)
+		goto out;
+	if (st->has_head && st->head.seq + 1 == link.seq) {
+		*head = st->head;
+	} else {
+		memset(head, 0, sizeof(*head));
+		head->seq = link.seq - 1;
+		head->has_prev = head->seq > 1;
+		memcpy(head->id, link.prev, PL_RECORD_ID_BYTES);
+		head->time = st->has_head ? st->head.time : INT64_MIN;
+	}
+	*out = head;
+out:
+	return ret;
+}
+
+/*
+ * The rules over the thread, in log order, with every record of the
+ * dossier before each: the siblings a rule reads are complete, since the
+ * index proofs list every record about a thread record.
+ */
+static int replay_v2(struct dossier *d, size_t *thread, size_t *nthread, size_t *nkeys,
+                     struct pl_buf *why)
+{
+	struct pl_replay_log log;
+	int ret;
+
+	*nthread = 0;
+	*nkeys = 0;
+	ret = pl_replay_log_init(&log, &d->log_key, sizeof(size_t));
+	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
+		struct dentry *e = &d->e[i];
+		struct pl_chain_link h;
+		const struct pl_chain_link *head = NULL;
+		ret = head_v2(d, &log.dir, i, &h, &head, why);
+		if (ret == 0 && e->thread) {
+			ret = judge(d, &log, i, true, head, why);
+			thread[(*nthread)++] = i;
+		}
+		if (ret == 0)
+			ret = pl_replay_log_add(&log, e->rec, e->id, e->index, e->signer, e->msg,
+			                        e->len);
+	}
+	for (size_t k = 0; ret == 0 && k < log.dir.n; k++)
+		*nkeys += log.dir.state[k].has_head;
+	pl_replay_log_release(&log);
+	return ret;
+}
+
+/*
+ * One pass in log order: open each record with the keys registered before
+ * it, check the subject's kind, and apply registers and revokes; version 1
+ * follows each key's chain and judges the thread as it goes (step_v1()),
+ * then checks each key's window segment. Version 2 then checks the thread
+ * index (check_index()) and replays the rules over the thread (replay_v2()),
+ * with root the index record's.
+ */
+static int check_records(struct dossier *d, const uint8_t *root, size_t **thread_out,
+                         size_t *nthread_out, size_t *nkeys, struct pl_buf *why)
 {
 	struct pl_replay_log log;
 	struct pl_record *tmp = calloc(1, sizeof(*tmp));
@@ -487,41 +826,22 @@ static int check_records(struct dossier *d, size_t **thread_out, size_t *nthread
 	}
 	ret = pl_replay_log_init(&log, &d->log_key, sizeof(size_t));
 	for (size_t i = 0; ret == 0 && i < d->ne; i++) {
-		struct dentry *e = &d->e[i];
 		ret = open_entry(d, &log.dir, i, tmp, why);
-		if (ret != 0)
-			goto out;
-		if (i == d->nproven) {
-			if (!pl_dossier_is_subject_kind(e->rec->kind)) {
-				ret = pl__dossier_fail(
-				        why, PL_EMALFORMED,
-				        "dossier: the subject is a %s; a dossier is about a send, "
-				        "consult, check or statement",
-				        pl_record_kind_name(e->rec->kind));
-				goto out;
-			}
-			e->thread = true;
-		} else if (i > d->nproven) {
-			e->thread = refers_to_thread(d, e->rec, i);
-		}
-		ret = chain_step(d, &log.dir, i, why);
-		if (ret == 0 && e->thread)
-			ret = judge(d, &log, i, why);
-		if (ret != 0)
-			goto out;
-		if (e->thread)
+		if (ret == 0 && i == d->subject_pos)
+			ret = subject_kind(d, why);
+		if (ret == 0 && d->version == 1)
+			ret = step_v1(d, &log, i, why);
+		if (ret == 0 && d->version == 1 && d->e[i].thread)
 			thread[nthread++] = i;
-		if (e->rec->kind == PL_KIND_REGISTER || e->rec->kind == PL_KIND_REVOKE)
-			ret = directory_check(&log.dir, e->rec, e->index, why);
 		if (ret == 0)
-			ret = advance(d, &log, i);
-		if (ret == PL_ETOOBIG)
-			ret = pl__dossier_fail(why, ret,
-			                       "log #%llu: more keys than a dossier may name (%u)",
-			                       (unsigned long long)e->index, PL_DIRECTORY_MAX_KEYS);
+			ret = apply(d, &log, i, why);
 	}
-	if (ret == 0)
+	if (ret == 0 && d->version == 1)
 		ret = check_segments(d, &log.dir, nkeys, why);
+	if (ret == 0 && d->version == 2)
+		ret = check_index(d, root, why);
+	if (ret == 0 && d->version == 2)
+		ret = replay_v2(d, thread, &nthread, nkeys, why);
 out:
 	if (ret == 0) {
 		*thread_out = thread;
@@ -629,7 +949,7 @@ int pl_dossier_verify(struct pl_dossier_report **out, const char *json, size_t l
 	rep->witnesses_required = quorum;
 	ret = check_checkpoint(&d, cp, witnesses, nwitnesses, quorum, rep, why);
 	if (ret == 0)
-		ret = check_tree(&d, cp, why);
+		ret = d.version == 1 ? check_tree(&d, cp, why) : check_tree_v2(&d, cp, why);
 	if (ret != 0)
 		goto out;
 	for (size_t i = 0; i < d.ne; i++) {
@@ -648,15 +968,23 @@ int pl_dossier_verify(struct pl_dossier_report **out, const char *json, size_t l
 			goto out;
 		}
 	}
-	if (memcmp(d.e[d.nproven].id, d.subject, PL_RECORD_ID_BYTES) != 0) {
-		ret = pl__dossier_fail(
-		        why, PL_EVERIFY,
-		        "subject: the dossier's subject is not the record at log #%llu, where "
-		        "the window starts",
-		        (unsigned long long)d.start);
+	if (memcmp(d.e[d.subject_pos].id, d.subject, PL_RECORD_ID_BYTES) != 0) {
+		ret = pl__dossier_fail(why, PL_EVERIFY,
+		                       "subject: the dossier's subject is not the record at log "
+		                       "#%llu, where the %s starts",
+		                       (unsigned long long)d.start,
+		                       d.version == 1 ? "window" : "thread");
 		goto out;
 	}
-	ret = check_records(&d, &thread, &nthread, &nkeys, why);
+	rep->version = d.version == 1 ? PL_DOSSIER_VERSION_V1 : PL_DOSSIER_VERSION_V2;
+	rep->indexed = d.version == 2;
+	if (d.version == 1) {
+		ret = check_records(&d, NULL, &thread, &nthread, &nkeys, why);
+	} else {
+		ret = open_index(&d, rep->index_root, why);
+		if (ret == 0)
+			ret = check_records(&d, rep->index_root, &thread, &nthread, &nkeys, why);
+	}
 	if (ret == 0)
 		ret = check_disclosures(&d, why);
 	if (ret != 0)

@@ -323,6 +323,8 @@ out:
 struct log_source {
 	const struct pl_replay_log *l;
 	size_t signer;
+	bool own_head;                    /* the caller's head, not the directory's */
+	const struct pl_chain_link *head; /* own_head: the caller's, NULL for none */
 };
 
 static int log_record(void *arg, const uint8_t id[static PL_RECORD_ID_BYTES],
@@ -347,6 +349,14 @@ static int log_head(void *arg, const struct pl_record *rec, struct pl_chain_link
 	size_t at;
 
 	(void)rec;
+	if (c->own_head) {
+		if (!c->head)
+			return PL_ENOTFOUND;
+		*head = *c->head;
+		at = seen_find(c->l, c->head->id);
+		*index = at == NONE ? 0 : c->l->seen[at].index;
+		return 0;
+	}
 	if (!st->has_head)
 		return PL_ENOTFOUND;
 	*head = st->head;
@@ -427,11 +437,12 @@ static bool log_party_is_active(void *arg, const char *party)
 	return pl_directory_party_is_active((void *)&c->l->dir, party);
 }
 
-int pl_replay_log_judge(const struct pl_replay_log *l, const struct pl_record *rec,
-                        const uint8_t id[static PL_RECORD_ID_BYTES], size_t signer, bool parties,
-                        const char **why)
+/* Gathers from the log what the rules read before rec, and judges rec by them. */
+static int judge_with(struct log_source *c, const struct pl_record *rec,
+                      const uint8_t id[static PL_RECORD_ID_BYTES], bool parties, const char **why)
 {
-	struct log_source c = {.l = l, .signer = signer};
+	const struct pl_replay_log *l = c->l;
+	size_t signer = c->signer;
 	struct pl_replay_source src = {
 	        .record = log_record,
 	        .head = log_head,
@@ -439,7 +450,7 @@ int pl_replay_log_judge(const struct pl_replay_log *l, const struct pl_record *r
 	        .signer = log_signer,
 	        .key = log_key,
 	        .party_is_active = parties ? log_party_is_active : NULL,
-	        .arg = &c,
+	        .arg = c,
 	};
 	struct pl_replay_view v;
 	int ret;
@@ -456,4 +467,22 @@ int pl_replay_log_judge(const struct pl_replay_log *l, const struct pl_record *r
 	pl_replay_view_release(&v);
 out:
 	return ret;
+}
+
+int pl_replay_log_judge(const struct pl_replay_log *l, const struct pl_record *rec,
+                        const uint8_t id[static PL_RECORD_ID_BYTES], size_t signer, bool parties,
+                        const char **why)
+{
+	struct log_source c = {.l = l, .signer = signer};
+
+	return judge_with(&c, rec, id, parties, why);
+}
+
+int pl_replay_log_judge_head(const struct pl_replay_log *l, const struct pl_record *rec,
+                             const uint8_t id[static PL_RECORD_ID_BYTES], size_t signer,
+                             const struct pl_chain_link *head, bool parties, const char **why)
+{
+	struct log_source c = {.l = l, .signer = signer, .own_head = true, .head = head};
+
+	return judge_with(&c, rec, id, parties, why);
 }

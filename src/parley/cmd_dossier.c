@@ -19,6 +19,7 @@
 #include <parley/dossier.h>
 #include <parley/encoding.h>
 #include <parley/note.h>
+#include <parley/proof.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
 #include <parley/timestamp.h>
@@ -29,24 +30,25 @@
 
 static const struct cli_verb dossier_verb = {
         .name = "dossier",
-        .synopsis = "ID --output FILE [--disclose ID ...] [--wait SECONDS]\n"
+        .synopsis = "ID --output FILE [--disclose ID ...] [--at SIZE] [--wait SECONDS]\n"
                     "                      [--profile DIR]",
         .about = "Exports the dossier of the thread of record ID (its id or a unique prefix of at\n"
                  "least 8 hex digits; for a record that acts on a send, consultation or check,\n"
                  "the thread of that one): one file of offline evidence that 'parley verify'\n"
-                 "checks without the exchange (docs/dossier.md). It holds the exchange's latest\n"
-                 "checkpoint, checked with the pinned log key and for consistency with the last\n"
-                 "one seen, with every cosignature it carries; every log entry from the subject\n"
-                 "up to that checkpoint (each entry bundle checked against its hash tile) and\n"
-                 "the hashes that tie them to the checkpoint's root; the earlier records the\n"
-                 "thread needs (register records, chain anchors, records referred to), each\n"
-                 "with its inclusion proof computed from the hash tiles; and the plaintexts\n"
-                 "chosen with --disclose. The dossier is verified before it is written; FILE is\n"
-                 "replaced atomically, mode 0644.\n",
-        .status =
-                "Exit status: 0 written; 1 what the exchange gave does not verify, or no\n"
-                "checkpoint covered ID in time (nothing is written); 2 usage or I/O error; 3 the\n"
-                "exchange refused.\n",
+                 "checks without the exchange (docs/dossier.md, format version 2). It holds the\n"
+                 "exchange's latest checkpoint (or the one of --at), checked with the pinned log\n"
+                 "key and for consistency with the last one seen, with every cosignature it\n"
+                 "carries; its last entry, the index record, whose thread index lists every\n"
+                 "record that refers to a record; the thread (the subject and every record that\n"
+                 "refers to a thread record), each record with its inclusion proof computed\n"
+                 "from the hash tiles and the index proof of its id; the register records of\n"
+                 "the keys that sign them and the records the thread refers to, each proven;\n"
+                 "and the plaintexts chosen with --disclose. Nothing else of the log is in it.\n"
+                 "The dossier is verified before it is written; FILE is replaced atomically,\n"
+                 "mode 0644.\n",
+        .status = "Exit status: 0 written; 1 what the exchange gave does not verify, no\n"
+                  "checkpoint covered ID in time, or the checkpoint does not end with an index\n"
+                  "record (nothing is written); 2 usage or I/O error; 3 the exchange refused.\n",
         .operand = "record ID",
 };
 
@@ -55,13 +57,17 @@ static const struct cli_verb verify_verb = {
         .synopsis = "FILE [--log-key VKEY] [--witness VKEY ... [--quorum N]]\n"
                     "                          [--html OUT] [--json]",
         .about = "Verifies a dossier offline, with no network, profile or local state\n"
-                 "(docs/dossier.md): the checkpoint's signature by the log key and the\n"
-                 "witnesses' cosignatures; that the window holds every log entry from the\n"
-                 "subject up to the checkpoint; the inclusion proof of every earlier record;\n"
-                 "every record's signatures, every key's chain and the rules over the thread;\n"
-                 "every disclosed plaintext against its commitment. Then prints the timeline\n"
-                 "and the verdicts, each saying what it rests on. FILE may be '-' for standard\n"
-                 "input. VKEY is a verifier key (name+keyid+base64) or a file holding one.\n",
+                 "(docs/dossier.md), of either format version: the checkpoint's signature by\n"
+                 "the log key and the witnesses' cosignatures; version 2: that the checkpoint's\n"
+                 "last entry is an index record, the inclusion proof of every record, and that\n"
+                 "the index proofs list every record that refers to a thread record, all in\n"
+                 "the dossier; version 1: that the window holds every log entry from the\n"
+                 "subject up to the checkpoint, the inclusion proof of every earlier record,\n"
+                 "every key's chain; then every record's signatures and the rules over the\n"
+                 "thread; every disclosed plaintext against its commitment. Then prints the\n"
+                 "timeline and the verdicts, each saying what it rests on. FILE may be '-' for\n"
+                 "standard input. VKEY is a verifier key (name+keyid+base64) or a file holding\n"
+                 "one.\n",
         .status = "Exit status: 0 the dossier verifies; 1 it is a dossier but some evidence in it\n"
                   "does not hold, tampered or wrong (one line names it and why); 2 not a dossier\n"
                   "at all, usage or I/O error.\n",
@@ -178,6 +184,7 @@ struct export
 	struct session s;
 	const char *output;
 	uint64_t wait_ms; /* for a checkpoint that covers the subject */
+	uint64_t at;      /* --at: the size of the checkpoint to use, 0 for the newest */
 	const char *disclose[PL_DOSSIER_MAX_DISCLOSURES];
 	size_t ndisclose;
 	struct session_record subject;
@@ -213,6 +220,50 @@ static int source_failed(struct fetched *f, int err, const char *fmt, ...)
  * record just logged by a witness round: polls for one that covers the
  * subject, at most wait_ms. The library reports one that never came.
  */
+/*
+ * The checkpoint of size e->at (--at): the one the exchange includes in the
+ * subject's tlog-proof at that size, checked as every checkpoint is.
+ */
+static int checkpoint_at(struct export *e, struct pl_buf *note)
+{
+	struct pl_proof *p = NULL;
+	struct pl_buf b;
+	int ret, err;
+
+	pl_buf_init(&b, PL_TLOG_PROOF_MAX_BYTES);
+	if (e->at <= e->subject.index) {
+		cli_error("--at %" PRIu64 ": the checkpoint of that size does not cover record "
+		          "%.16s (log #%" PRIu64 ")",
+		          e->at, e->subject.hex, e->subject.index);
+		ret = PL_EXIT_USAGE;
+		goto out;
+	}
+	err = pl_client_proof(e->s.client, e->subject.hex, e->at, &b);
+	if (err == 0)
+		err = pl_proof_parse(&p, b.data ? b.data : "", b.len);
+	if (err == PL_ENOTFOUND) {
+		cli_error("--at %" PRIu64 ": the exchange signed no checkpoint of that size",
+		          e->at);
+		ret = PL_EXIT_FAIL;
+	} else if (err == PL_EMALFORMED || err == PL_ETOOBIG) {
+		cli_error("--at %" PRIu64 ": the exchange's proof of record %.16s is malformed",
+		          e->at, e->subject.hex);
+		ret = PL_EXIT_FAIL;
+	} else if (err) {
+		ret = session_client_failed(&e->s, "checkpoint", err);
+	} else {
+		ret = session_checkpoint(&e->s, p->checkpoint, p->checkpoint_len, NULL);
+	}
+	if (ret == 0 && pl_buf_add(note, p->checkpoint, p->checkpoint_len) != 0) {
+		cli_error("checkpoint: out of memory");
+		ret = PL_EXIT_USAGE;
+	}
+out:
+	pl_proof_free(p);
+	pl_buf_release(&b);
+	return ret;
+}
+
 static int src_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
 {
 	const struct timespec tick = {0, 100 * 1000 * 1000};
@@ -221,6 +272,10 @@ static int src_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
 	uint64_t waited = 0;
 	int ret;
 
+	if (e->at) {
+		ret = checkpoint_at(e, note);
+		goto out;
+	}
 	for (;;) {
 		pl_buf_reset(note);
 		ret = session_refresh(&e->s, &cp, note);
@@ -234,6 +289,7 @@ static int src_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
 		nanosleep(&tick, NULL);
 		waited += 100;
 	}
+out:
 	if (ret) {
 		/* session_refresh() said why. */
 		e->fetched.reported = true;
@@ -281,14 +337,14 @@ static int src_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 	ret = pl_client_entry_bundle(e->s.client, n, width == PL_TILE_WIDTH ? 0 : width, out);
 	ce = ret ? pl_client_last_error(e->s.client) : NULL;
 	if (ce && ce->status == 403 && !e->fetched.err && !e->fetched.reported) {
-		/* Need-to-know: a window of the log holds others' records, so only auditors read
-		 * it. */
-		cli_error("dossier format v1 carries every log entry from the subject to the "
-		          "checkpoint, and only the exchange's auditors (its parleyd.conf "
-		          "`auditors`) may read them; %s is not one. Export the dossier in format "
-		          "v2, which proves what did not happen with the thread index instead of "
-		          "the window (docs/dossier.md).",
-		          e->s.profile.party);
+		/*
+		 * Need-to-know: an entry bundle holds others' records, so only auditors read
+		 * it; the export reads one only for a register the directory no longer names.
+		 */
+		cli_error("entry bundle %" PRIu64 ": it holds others' records, and only the "
+		          "exchange's auditors (its parleyd.conf `auditors`) may read it; %s is "
+		          "not one",
+		          n, e->s.profile.party);
 		e->fetched.reported = true;
 		e->fetched.code = PL_EXIT_REFUSED;
 	} else if (ret) {
@@ -349,6 +405,35 @@ static int src_register(void *ctx, const char *key_name, const uint8_t key_id[PL
 		}
 	}
 	return PL_ENOTFOUND;
+}
+
+/* GET /index/<id>?size=N: the thread index proof of a record, under the checkpoint's index. */
+static int src_index_proof(void *ctx, const uint8_t key[32], uint64_t size, struct pl_buf *out)
+{
+	struct export *e = ctx;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	int ret;
+
+	ret = pl_client_index_proof(e->s.client, key, size, out);
+	if (ret) {
+		pl_record_id_format(hex, key);
+		ret = source_failed(&e->fetched, ret, "the thread index proof of record %.16s",
+		                    hex);
+	}
+	return ret;
+}
+
+/* GET /index?size=N: the index record that ends the checkpoint, public. */
+static int src_index_record(void *ctx, uint64_t size, struct pl_buf *out, uint64_t *index)
+{
+	struct export *e = ctx;
+	int ret;
+
+	ret = pl_client_index_record(e->s.client, size, out, index);
+	if (ret)
+		ret = source_failed(&e->fetched, ret, "the index record of checkpoint %" PRIu64,
+		                    size);
+	return ret;
 }
 
 /* Reports a failure of the export: the exchange's, as the session does, or the library's reason. */
@@ -445,9 +530,9 @@ static int add_disclosure(struct export *e, const char *arg)
 	}
 	ret = PL_EXIT_USAGE;
 	if (!pl_dossier_export_holds(e->x, r.id)) {
-		cli_error("record %.16s: not in the dossier of %s (its window starts at log "
-		          "#%" PRIu64 "), so it cannot be disclosed in it",
-		          r.hex, e->sid, e->subject.index);
+		cli_error("record %.16s: not in the dossier of %s (not of its thread, nor a record "
+		          "the thread refers to), so it cannot be disclosed in it",
+		          r.hex, e->sid);
 		goto out;
 	}
 	if (!(r.rec->has & PL_RECORD_HAS_COMMIT)) {
@@ -511,8 +596,11 @@ static int run_export(struct export *e, const char *id)
 	        .bundle = src_bundle,
 	        .record = src_record,
 	        .register_of = src_register,
+	        .index_proof = src_index_proof,
+	        .index_record = src_index_record,
 	};
 	struct pl_dossier_export_info info;
+	char parts[160];
 	struct pl_buf why;
 	int ret, err;
 
@@ -536,14 +624,22 @@ static int run_export(struct export *e, const char *id)
 	if (ret)
 		goto out;
 	pl_dossier_export_info(e->x, &info);
+	if (info.version == 2)
+		snprintf(parts, sizeof(parts),
+		         "%zu thread record%s with their index proofs, %zu other record%s with "
+		         "proofs",
+		         info.nthread, info.nthread == 1 ? "" : "s", info.nproven,
+		         info.nproven == 1 ? "" : "s");
+	else
+		snprintf(parts, sizeof(parts),
+		         "%zu window record%s, %zu earlier record%s with proofs", info.nwindow,
+		         info.nwindow == 1 ? "" : "s", info.nproven, info.nproven == 1 ? "" : "s");
 	printf("dossier %s: %s %s (log #%" PRIu64 ") up to checkpoint %" PRIu64
-	       ": %zu window record%s, %zu earlier record%s with proofs, %zu disclosure%s; "
-	       "verified with the pinned log key %s\n",
+	       ": %s, %zu disclosure%s; verified with the pinned log key %s\n",
 	       e->output,
 	       e->subject.rec->kind == PL_KIND_SEND ? pl_record_class_name(e->subject.rec->cls)
 	                                            : pl_record_kind_name(e->subject.rec->kind),
-	       e->subject.hex, e->subject.index, info.size, info.nwindow,
-	       info.nwindow == 1 ? "" : "s", info.nproven, info.nproven == 1 ? "" : "s", e->ndisc,
+	       e->subject.hex, e->subject.index, info.size, parts, e->ndisc,
 	       e->ndisc == 1 ? "" : "s", e->s.profile.log_key.name);
 out:
 	pl_buf_release(&why);
@@ -577,6 +673,11 @@ int cmd_dossier(int argc, char **argv)
 	         "disclose the content of record ID, a send or\nconsultation of the dossier this "
 	         "party can read, with\nthe salt of its commitment; may be repeated",
 	         &e.ndisclose, .max = PL_DOSSIER_MAX_DISCLOSURES},
+	        {'a', "at", CLI_UINT, &e.at, "SIZE",
+	         "use the checkpoint of tree size SIZE, an earlier one\nthe exchange signed, "
+	         "instead "
+	         "of the newest; it must\nend with an index record and cover ID",
+	         .min = 1, .max = PL_TLOG_MAX_SIZE},
 	        {'w', "wait", CLI_UINT, &wait_s, "SECONDS",
 	         "how long to wait, at most, for a checkpoint that covers\nID: an exchange with "
 	         "witnesses serves the newest\ncheckpoint they cosigned, which may not cover a "

@@ -44,10 +44,12 @@ ok "S3: both proposals expired undecided" \
 		grep -c "recorded that it expired with no decision by kpa")" -eq 2 ]
 ok "S3: the newspaper statement cites the proposal" has "riddled with sophistries"
 ok "the audit holds" has "ok: every tile and the root match"
-ok "S1 (b): the dossier proves unc never conveyed it" \
-	has "NOT conveyed: unc made no record after receiving it, up to checkpoint"
+ok "S1 (b): the dossier proves unc never conveyed it, from the thread index" \
+	has "(available to unc, received by unc, expired), none a convey or decline"
 ok "S2: the dossier shows the letter declined, never received by dprk-leader" \
-	has "NOT received by dprk-leader: dprk-leader made no record after the send"
+	has "NOT received by dprk-leader: no receive by dprk-leader among the"
+ok "the dossiers are of version 2: the thread and its index proofs" \
+	[ "$(grep -c "Parley dossier (parley/dossier/v2)" "$T/demo.out")" -eq 3 ]
 ok "the dossiers carry the witness's cosignature" \
 	[ "$(grep -c "witnesses: 1 of the 1 given cosigned it" "$T/demo.out")" -eq 3 ]
 ok "the S1 (b) dossier is left in the output directory" [ -s "$T/out/s1b-never-conveyed.dossier" ]

@@ -1,16 +1,21 @@
 #!/bin/sh
 # parley dossier and parley verify against a real parleyd on 127.0.0.1: the S1(b) thread (a
 # proposal via unc, received by unc's agent, never conveyed, expired) and the S2 thread (a
-# letter via dprk-un, declined, cited) exported through the exchange's API, across two entry
-# bundles, by exporters the exchange names as its auditors (a member that is not one is told
-# to use format v2); verified offline with the exchange stopped (verdict lines, the disclosed
-# plaintext, the HTML page, JSON); tampered copies (a byte of a record, a dropped window entry, a wrong
-# disclosure, another log key) fail with status 1, garbage with status 2; bad arguments.
+# letter via dprk-un, declined, cited) exported through the exchange's API as version 2
+# dossiers (the thread and its index proofs), one at an earlier checkpoint (--at); verified
+# offline with the exchange stopped (verdict lines, the disclosed plaintext, the HTML page,
+# JSON); tampered copies (a byte of a record, a thread record left out, an index proof that
+# omits an entry, a wrong disclosure, another log key) fail with status 1, garbage with
+# status 2; bad arguments. A party that is no auditor exports too: a version 2 export reads
+# no entry bundle. Version 1 dossiers are still read: the golden S1(b) dossier of
+# tests/vectors/dossier verifies, and its tampered copies (a dropped, repeated or reordered
+# window entry) fail.
 # Run with UPDATE_GOLDEN=1 to rewrite the golden verify outputs from what the tool prints.
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
 HELPER=$(abspath "$4")
 GOLDEN=$5
+V1=$GOLDEN/../../vectors/dossier
 
 # Acts as $1 and fails the test (with its message) when the verb fails.
 must() {
@@ -99,6 +104,28 @@ dup_entry() {
 	' "$1" >"$2"
 }
 
+# Writes to $2 a copy of version 2 dossier $1 without thread entry $3 (0 is the subject).
+drop_thread_entry() {
+	awk -v k="$3" '
+		/^ "thread": \[/ { th = 1 }
+		/^ "proven": / { th = 0 }
+		th && /^  \{$/ { n++; skip = (n - 1 == k) }
+		{ if (!skip) print }
+		th && skip && /^  \},?$/ { skip = 0 }
+	' "$1" | sed -e ':a' -e 'N' -e '$!ba' -e 's/},\n ],/}\n ],/' >"$2"
+}
+
+# The number of thread entries in version 2 dossier $1.
+thread_entries() {
+	awk '/^ "thread": \[/ { t = 1 } /^ "proven": / { t = 0 } t && /^  \{$/ { n++ }
+		END { print n + 0 }' "$1"
+}
+
+# Writes to $2 a copy of version 2 dossier $1 whose first index proof lists one entry less.
+omit_index_entry() {
+	sed -E '0,/\\nentry [0-9]+ [0-9a-f]{64}/s/\\nentry [0-9]+ [0-9a-f]{64}//' "$1" >"$2"
+}
+
 # Writes to $2 a copy of dossier $1 with the indexes of its first two proven records swapped.
 swap_proven_indexes() {
 	awk '
@@ -161,8 +188,9 @@ tamper_disclosure() {
 
 ok "an exchange with the parties of S1 and S2" \
 	setup_exchange rok-mnd unc kpa us-wh dprk-un dprk-leader dprk
-# A version 1 dossier carries every entry of its window, others' records too: its exporters
-# read them as the exchange's auditors (need-to-know keeps entry bundles for those).
+# A version 2 export reads no entry bundle and needs no auditor (kpa exports below); the
+# refusals to disclose below need exporters that read others' threads: these three are the
+# exchange's auditors.
 echo 'auditors = rok-mnd, us-wh, dprk-un' >>"$T/parleyd.conf"
 # Enough records before the threads that their windows start in the second entry bundle and
 # the frontier comes from a level-1 tile.
@@ -174,6 +202,7 @@ cp "$T/log.vkey" "$T/published.vkey"
 # S1(b): the proposal via unc, received by unc's agent, never conveyed; it expires; then unc
 # speaks of something else (a record of unc in the window, after its receive).
 echo "Proposal: military talks to reset the baseline of the MDL." >"$T/proposal"
+# The deadline leaves unc's agent time to receive it first, even on a busy machine.
 must rok-mnd send --to kpa --via unc --class proposal --deadline +10s --body-file "$T/proposal"
 S1B=$(last_id)
 must unc agent --once
@@ -190,6 +219,8 @@ S2=$(last_id)
 must dprk-un agent --once
 must dprk-un decline "$S2" --reason "The mission does not accept this letter"
 DECLINE=$(last_id)
+# The checkpoint of the decline's receipt ("decline ID index N tree SIZE").
+DECLINE_TREE=$(awk 'NR == 1 { print $6 }' "$T/out")
 echo "The President is open to an exchange of letters." >"$T/wh-statement"
 must us-wh statement --cites "$S2" --body-file "$T/wh-statement"
 STATEMENT=$(last_id)
@@ -202,14 +233,15 @@ ok "it names the file and the subject" printed "dossier $T/s1b.json: proposal $S
 ok "it says it verified the dossier" printed "verified with the pinned log key hotline.example"
 ok "the dossier is mode 0644" [ "$(mode_of "$T/s1b.json")" = "-rw-r--r--" ]
 ok "no temporary file is left beside it" no_temporary "$T/s1b.json"
-ok "the dossier is a version 1 dossier" holds "$T/s1b.json" '"version": "parley/dossier/v1"'
+ok "the dossier is a version 2 dossier" holds "$T/s1b.json" '"version": "parley/dossier/v2"'
 ok "its subject is the proposal" holds "$T/s1b.json" "\"subject\": \"$S1B\""
-expect 3 "dossier of S1(b) as kpa, a party to it but no auditor" \
+ok "it carries the thread: the proposal, available, received, expired" \
+	[ "$(thread_entries "$T/s1b.json")" -eq 4 ]
+ok "and no record of the 300 statements of dprk" lacks "$T/s1b.json" "author dprk"
+ok "it says how much it holds" printed "4 thread records with their index proofs"
+expect 0 "dossier of S1(b) as kpa, a recipient: no entry bundle needed, no auditor" \
 	"$PARLEY" dossier "$S1B" --output "$T/s1b-kpa.json" --profile "$T/p/kpa"
-ok "it says why: a version 1 window is the auditors' to read, and points at version 2" \
-	said "dossier format v1 carries every log entry from the subject to the checkpoint"
-ok "it names the setting and version 2" said "Export the dossier in format v2"
-ok "no file is written" [ ! -e "$T/s1b-kpa.json" ]
+ok "the same thread" [ "$(thread_entries "$T/s1b-kpa.json")" -eq 4 ]
 
 expect 0 "dossier of S2 as us-wh by an id prefix, disclosing the letter" \
 	"$PARLEY" dossier "$(echo "$S2" | cut -c1-12)" -o "$T/s2.json" --disclose "$S2" \
@@ -222,6 +254,20 @@ expect 0 "dossier named by the decline: the thread of the letter it acts on" \
 ok "its subject is the letter too" holds "$T/s2-by-decline.json" "\"subject\": \"$S2\""
 expect 0 "a second export replaces the file" \
 	"$PARLEY" dossier "$S2" -o "$T/s2-by-decline.json" --profile "$T/p/dprk-un"
+# The checkpoint of the batch that logged the decline (and the index record that ends it):
+# the letter, made available to dprk-un, received by its agent, declined.
+AT=$DECLINE_TREE
+expect 0 "dossier of S2 at the earlier checkpoint of the decline (--at)" \
+	"$PARLEY" dossier "$S2" -o "$T/s2-at.json" --at "$AT" --profile "$T/p/us-wh"
+ok "it is up to that checkpoint" printed "up to checkpoint $AT:"
+ok "it holds the thread as it stood then: no statement yet" \
+	[ "$(thread_entries "$T/s2-at.json")" -eq 4 ]
+expect 1 "--at a size the exchange signed no checkpoint at" \
+	"$PARLEY" dossier "$S2" -o "$T/x.json" --at "$((AT - 1))" --profile "$T/p/us-wh"
+ok "it says so" said "signed no checkpoint of that size"
+expect 2 "--at a checkpoint that does not cover the record" \
+	"$PARLEY" dossier "$S2" -o "$T/x.json" --at 1 --profile "$T/p/us-wh"
+ok "it says so" said "does not cover record"
 
 # What cannot be exported.
 expect 2 "dossier without --output" "$PARLEY" dossier "$S1B" --profile "$T/p/rok-mnd"
@@ -251,13 +297,18 @@ expect 0 "verify S1(b) with the published log key" \
 	"$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey"
 cp "$T/out" "$T/s1b.txt"
 ok "verdict: the checkpoint and its key" printed "checkpoint: tree size "
-ok "verdict: the window is complete" printed "are present and hash to its root"
+ok "verdict: the thread index is the checkpoint's" \
+	printed "the last entry of checkpoint"
+ok "verdict: its proofs list every record of the thread" \
+	printed "its proofs list every record that refers to the 4 records of the thread"
 ok "verdict: the proposal, from rok-mnd to kpa via unc" \
 	printed "from rok-mnd to kpa via unc: submitted "
 ok "verdict: received by unc" printed "received by unc at "
-ok "verdict: NOT conveyed, resting on unc's records in the window" \
-	printed "NOT conveyed: unc's 1 record after receiving it, up to checkpoint"
-ok "verdict: NOT received by kpa" printed "NOT received by kpa: "
+ok "verdict: NOT conveyed, resting on the thread index" \
+	printed_all "NOT conveyed: the thread index at checkpoint " \
+	"lists 3 records that refer to it (available to unc, " "), none a convey or decline"
+ok "verdict: NOT received by kpa" \
+	printed "NOT received by kpa: no receive by kpa among the 3 records that refer to it"
 ok "verdict: expired, no decision, unc never acted" \
 	printed_all "(exchange, log #" "no decision by kpa; unc never conveyed or declined it"
 ok "timeline: unc received it, so the expiry does not say unc never acted" \
@@ -301,7 +352,7 @@ expect 0 "verify --html" "$PARLEY" verify "$T/s1b.json" --log-key "$T/published.
 	--html "$T/s1b.html"
 ok "the page is written, mode 0644" [ "$(mode_of "$T/s1b.html")" = "-rw-r--r--" ]
 ok "the page is HTML" holds "$T/s1b.html" "<html"
-ok "the page holds the verdicts" holds "$T/s1b.html" "NOT conveyed: unc&#39;s 1 record"
+ok "the page holds the verdicts" holds "$T/s1b.html" "NOT conveyed: the thread index at"
 ok "the page loads nothing: no script" lacks "$T/s1b.html" "<script"
 ok "the page loads nothing: no link" lacks "$T/s1b.html" "<link"
 ok "the page loads nothing: no src attribute" lacks "$T/s1b.html" "src="
@@ -326,24 +377,47 @@ expect 1 "verify fails: a record was edited" "$PARLEY" verify "$T/t-byte.json" \
 ok "one line says which evidence and why" said_one "does not verify: "
 ok "nothing on standard output" [ ! -s "$T/out" ]
 
-drop_entry "$T/s1b.json" "$T/t-drop.json" 3
+drop_thread_entry "$T/s1b.json" "$T/t-thread.json" 2
+ok "tampered copy: the receive left out of the thread" \
+	[ "$(thread_entries "$T/t-thread.json")" -eq 3 ]
+expect 1 "verify fails: a record the index lists is missing" "$PARLEY" verify \
+	"$T/t-thread.json" --log-key "$T/published.vkey"
+ok "it says the thread lacks it" said "the dossier's thread does not hold that record"
+
+omit_index_entry "$T/s1b.json" "$T/t-omit.json"
+ok "tampered copy: the proposal's index proof lists one record less" \
+	differ "$T/s1b.json" "$T/t-omit.json"
+expect 1 "verify fails: the index proof omits an entry" "$PARLEY" verify "$T/t-omit.json" \
+	--log-key "$T/published.vkey"
+ok "it says the proof does not lead to the index's root" \
+	said "thread index proof does not lead to the root"
+
+# ---- Version 1 dossiers are still read: the golden one, and its tampered copies ----
+cp "$V1/s1b.json" "$T/v1.json"
+expect 0 "verify a version 1 dossier" "$PARLEY" verify "$T/v1.json" --log-key "$V1/log.vkey" \
+	--witness "$V1/witness.vkey"
+ok "verdict: the window is complete" printed "are present and hash to its root"
+ok "verdict: NOT conveyed, resting on unc's records in the window" \
+	printed "NOT conveyed: unc's "
+
+drop_entry "$T/v1.json" "$T/t-drop.json" 3
 ok "tampered copy: window entry 3 dropped" \
-	[ "$(entries "$T/t-drop.json")" -eq "$(($(entries "$T/s1b.json") - 1))" ]
+	[ "$(entries "$T/t-drop.json")" -eq "$(($(entries "$T/v1.json") - 1))" ]
 expect 1 "verify fails: a window entry is missing" "$PARLEY" verify "$T/t-drop.json" \
-	--log-key "$T/published.vkey"
+	--log-key "$V1/log.vkey"
 ok "it names the window" said "window"
 
-swap_entries "$T/s1b.json" "$T/t-swap.json" 2
-ok "tampered copy: window entries 2 and 3 swapped" differ "$T/s1b.json" "$T/t-swap.json"
+swap_entries "$T/v1.json" "$T/t-swap.json" 2
+ok "tampered copy: window entries 2 and 3 swapped" differ "$T/v1.json" "$T/t-swap.json"
 expect 1 "verify fails: the window is reordered" "$PARLEY" verify "$T/t-swap.json" \
-	--log-key "$T/published.vkey"
+	--log-key "$V1/log.vkey"
 ok "it names the window" said "window"
 
-tamper_proven "$T/s1b.json" "$T/t-proven.json"
+tamper_proven "$T/v1.json" "$T/t-proven.json"
 ok "tampered copy: one byte of a record before the window changed" \
-	[ "$(cmp -l "$T/s1b.json" "$T/t-proven.json" | wc -l)" -eq 1 ]
+	[ "$(cmp -l "$T/v1.json" "$T/t-proven.json" | wc -l)" -eq 1 ]
 expect 1 "verify fails: a proven record was edited" "$PARLEY" verify "$T/t-proven.json" \
-	--log-key "$T/published.vkey"
+	--log-key "$V1/log.vkey"
 ok "it names the record's proof" said "proof"
 
 tamper_disclosure "$T/s1b.json" "$T/t-disc.json"
@@ -366,42 +440,50 @@ expect 1 "verify --json of a tampered copy" "$PARLEY" verify "$T/t-byte.json" \
 ok "JSON: does not verify, evidence" json_holds "$T/out" '"verifies":false,"failure":"evidence"'
 
 # ---- Exit codes, every class of refusal: 1 the evidence does not hold, 2 not a dossier ----
-gap_entry "$T/s1b.json" "$T/t-gap.json" 3
+gap_entry "$T/v1.json" "$T/t-gap.json" 3
 ok "tampered copy: window entry 3 dropped, a gap left in the indexes" \
-	[ "$(entries "$T/t-gap.json")" -eq "$(($(entries "$T/s1b.json") - 1))" ]
-dup_entry "$T/s1b.json" "$T/t-dup.json" 2
+	[ "$(entries "$T/t-gap.json")" -eq "$(($(entries "$T/v1.json") - 1))" ]
+dup_entry "$T/v1.json" "$T/t-dup.json" 2
 ok "tampered copy: window entry 2 repeated" \
-	[ "$(entries "$T/t-dup.json")" -eq "$(($(entries "$T/s1b.json") + 1))" ]
-swap_proven_indexes "$T/s1b.json" "$T/t-porder.json"
+	[ "$(entries "$T/t-dup.json")" -eq "$(($(entries "$T/v1.json") + 1))" ]
+swap_proven_indexes "$T/v1.json" "$T/t-porder.json"
 ok "tampered copy: two records before the window out of order" \
-	differ "$T/s1b.json" "$T/t-porder.json"
+	differ "$T/v1.json" "$T/t-porder.json"
+sed 's/class proposal/class proposam/' "$T/v1.json" >"$T/t-v1byte.json"
 printf 'garbage\n' >"$T/garbage"
 : >"$T/empty"
-sed 's#parley/dossier/v1#parley/dossier/v9#' "$T/s1b.json" >"$T/v9.json"
+sed 's#parley/dossier/v2#parley/dossier/v9#' "$T/s1b.json" >"$T/v9.json"
 head -c 1000 "$T/s1b.json" >"$T/cut.json"
-sed 's/"start": /"start": "x", "y": /' "$T/s1b.json" >"$T/t-field.json"
-# exit | dossier | log key (pub: the published one; unc: another key) | what it is | said
+sed 's/"start": /"start": "x", "y": /' "$T/v1.json" >"$T/t-field.json"
+sed 's/"thread": \[/"thread": 7, "x": [/' "$T/s1b.json" >"$T/t-thread-type.json"
+# exit | dossier | log key (pub: the published one; v1: the vectors' one; unc: another key) |
+# what it is | said
 while IFS='|' read -r code file key what why; do
 	set -- "$PARLEY" verify "$T/$file"
 	[ "$key" = pub ] && set -- "$@" --log-key "$T/published.vkey"
+	[ "$key" = v1 ] && set -- "$@" --log-key "$V1/log.vkey"
 	[ "$key" = unc ] && set -- "$@" --log-key "$IDS/unc.vkey"
 	expect "$code" "exit $code: $what" "$@"
 	ok "exit $code: $what: one line says \"$why\"" said_one "$why"
 done <<EOF
-1|t-byte.json|pub|a byte of a window record edited|does not verify: window
-1|t-drop.json|pub|a window entry dropped, the later ones renumbered|does not verify: window
-1|t-gap.json|pub|a window entry dropped, a gap in the indexes|does not verify: window
-1|t-dup.json|pub|a window entry repeated|does not verify: window
-1|t-swap.json|pub|two window entries swapped|does not verify: window
-1|t-proven.json|pub|a record before the window edited|inclusion proof
-1|t-porder.json|pub|records before the window out of order|does not verify: proven
+1|t-byte.json|pub|a byte of a thread record edited|inclusion proof
+1|t-thread.json|pub|a thread record left out|does not verify: log #
+1|t-omit.json|pub|an index proof that omits an entry|does not verify: log #
+1|t-v1byte.json|v1|a byte of a version 1 window record edited|does not verify: window
+1|t-drop.json|v1|a window entry dropped, the later ones renumbered|does not verify: window
+1|t-gap.json|v1|a window entry dropped, a gap in the indexes|does not verify: window
+1|t-dup.json|v1|a window entry repeated|does not verify: window
+1|t-swap.json|v1|two window entries swapped|does not verify: window
+1|t-proven.json|v1|a record before the window edited|inclusion proof
+1|t-porder.json|v1|records before the window out of order|does not verify: proven
 1|t-disc.json|pub|a disclosed plaintext that does not match|does not verify: disclosure
 1|s1b.json|unc|another log key|does not verify: log key
 2|garbage|pub|not JSON|not a well-formed dossier
 2|empty|pub|an empty file|not a well-formed dossier
 2|v9.json|pub|another format version|not a well-formed dossier
 2|cut.json|pub|a truncated file|not a well-formed dossier
-2|t-field.json|pub|a field of the wrong type|not a well-formed dossier
+2|t-field.json|v1|a field of the wrong type|not a well-formed dossier
+2|t-thread-type.json|pub|a version 2 field of the wrong type|not a well-formed dossier
 2|missing.json|pub|a file that does not exist|missing.json
 EOF
 
@@ -411,7 +493,7 @@ expect 2 "verify garbage" "$PARLEY" verify "$T/garbage"
 ok "it says it is not a dossier" said "not a well-formed dossier"
 : >"$T/empty"
 expect 2 "verify an empty file" "$PARLEY" verify "$T/empty"
-sed 's#parley/dossier/v1#parley/dossier/v9#' "$T/s1b.json" >"$T/v9.json"
+sed 's#parley/dossier/v2#parley/dossier/v9#' "$T/s1b.json" >"$T/v9.json"
 expect 2 "verify another version" "$PARLEY" verify "$T/v9.json"
 head -c 1000 "$T/s1b.json" >"$T/cut.json"
 expect 2 "verify a truncated dossier" "$PARLEY" verify "$T/cut.json"

@@ -1239,7 +1239,7 @@ static void t_unknown_field(json_t *root)
 
 static void t_version(json_t *root)
 {
-	json_object_set_new(root, "version", json_string("parley/dossier/v2"));
+	json_object_set_new(root, "version", json_string("parley/dossier/v9"));
 }
 
 static void t_proven_order(json_t *root)
@@ -1924,33 +1924,22 @@ static int mem_checkpoint(void *ctx, uint64_t covering, struct pl_buf *note)
 static int mem_tile(void *ctx, const struct pl_tile *t, uint8_t *out)
 {
 	struct memsrc *m = ctx;
-	struct pl_tlog_reader rd = pl_tlog_memstore_reader(m->f->ms);
-	static uint8_t tile[PL_TILE_BYTES];
-	size_t len = 0;
 	int ret;
 
 	m->ncalls_tile++;
-	ret = pl_tiles_read_hash_tile(&rd, t, tile, &len);
-	if (ret == 0 && len != (size_t)t->width * PL_HASH_BYTES)
-		ret = PL_EMALFORMED;
-	if (ret == 0 && m->tw == SRC_BAD_TILE && t->level == 0)
-		tile[12 * PL_HASH_BYTES] ^= 1;
-	if (ret == 0)
-		memcpy(out, tile, len);
+	ret = pl_test_memstore_tile(m->f->ms, t, out);
+	if (ret == 0 && m->tw == SRC_BAD_TILE && t->level == 0 && t->width > 12)
+		out[12 * PL_HASH_BYTES] ^= 1;
 	return ret;
 }
 
 static int mem_bundle(void *ctx, uint64_t n, unsigned width, struct pl_buf *out)
 {
 	struct memsrc *m = ctx;
-	int ret = m->tw == SRC_NET_DOWN ? PL_ENET : 0;
 
-	for (unsigned i = 0; ret == 0 && i < width; i++) {
-		size_t k = (size_t)n * PL_TILE_WIDTH + i;
-		ret = k < m->f->n ? pl_tiles_bundle_add(out, m->f->rec[k].data, m->f->rec[k].len)
-		                  : PL_EINVAL;
-	}
-	return ret;
+	if (m->tw == SRC_NET_DOWN)
+		return PL_ENET;
+	return pl_test_bundle(m->f->rec, m->f->n, n, width, out);
 }
 
 static int mem_record(void *ctx, const uint8_t id[PL_RECORD_ID_BYTES], struct pl_buf *out,

@@ -15,7 +15,9 @@
 #include <parley/encoding.h>
 #include <parley/error.h>
 #include <parley/key.h>
+#include <parley/tiles.h>
 #include <parley/timestamp.h>
+#include <parley/tlog.h>
 
 char *pl_test_read_file(const char *path, size_t *len)
 {
@@ -192,4 +194,30 @@ int pl__test_main(const char *name, const struct CMUnitTest *tests, size_t count
 	if (sodium_init() < 0)
 		return 1;
 	return _cmocka_run_group_tests(name, tests, count, setup, teardown);
+}
+
+int pl_test_memstore_tile(struct pl_tlog_memstore *ms, const struct pl_tile *t, uint8_t *out)
+{
+	struct pl_tlog_reader rd = pl_tlog_memstore_reader(ms);
+	static uint8_t tile[PL_TILE_BYTES];
+	size_t len = 0;
+	int ret = pl_tiles_read_hash_tile(&rd, t, tile, &len);
+
+	if (ret == 0 && len != (size_t)t->width * PL_HASH_BYTES)
+		ret = PL_EMALFORMED;
+	if (ret == 0)
+		memcpy(out, tile, len);
+	return ret;
+}
+
+int pl_test_bundle(const struct pl_buf *recs, size_t nrecs, uint64_t n, unsigned width,
+                   struct pl_buf *out)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; ret == 0 && i < width; i++) {
+		size_t k = (size_t)n * PL_TILE_WIDTH + i;
+		ret = k < nrecs ? pl_tiles_bundle_add(out, recs[k].data, recs[k].len) : PL_EINVAL;
+	}
+	return ret;
 }

@@ -63,6 +63,19 @@ void pl_test_set_deadline(struct pl_record *r, const char *time);
 /* Makes r a message to rcpt with a payload of payload_size bytes (stand-in hash and commitment). */
 void pl_test_set_message(struct pl_record *r, const char *rcpt, uint64_t payload_size);
 
+struct pl_buf;
+struct pl_tile;
+struct pl_tlog_memstore;
+
+/*
+ * For a test's pl_dossier_source: hash tile t of the tree in ms, its t->width
+ * hashes written to out; and entry bundle n of width entries of the log whose
+ * records are recs[0..nrecs), appended to out (PL_EINVAL past the log's end).
+ */
+int pl_test_memstore_tile(struct pl_tlog_memstore *ms, const struct pl_tile *t, uint8_t *out);
+int pl_test_bundle(const struct pl_buf *recs, size_t nrecs, uint64_t n, unsigned width,
+                   struct pl_buf *out);
+
 /*
  * The next ```record block of doc after byte *pos: its content (malloc'd,
  * NUL-terminated, its length in *len), or NULL when there is none. Advances *pos.
