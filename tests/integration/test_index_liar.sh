@@ -2,8 +2,9 @@
 # A lying exchange: parleyd_liar (parleyd's own code with the exchange's test-only hook) leaves
 # every record of unc out of the thread index it commits to, and serves proofs that agree
 # with the lie: all signed like the truth. unc's agent checks the index after its receive,
-# keeps the evidence and stops; an auditor's log audit recomputes the index from the log and
-# names the first index record that lies.
+# keeps the evidence and stops; a dossier (format 2) built on the lying index verifies and
+# says unc never received the send, which unc's evidence refutes; an auditor's log audit
+# recomputes the index from the log and names the first index record that lies.
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
 
@@ -40,6 +41,14 @@ ok "the index proof lists a record about the send, but not unc's receive" \
 	sh -c "grep -q '^entry ' '$EVIDENCE' && ! grep -q '^entry [0-9]* $RECV\$' '$EVIDENCE'"
 ok "the receive is in the log all the same" \
 	thread_holds "$SEND" rok-mnd '"actor":"unc","kind":"receive"'
+
+# --- a dossier of the thread: the index the exchange signed contradicts the thread ----------
+# The lie is consistent: a dossier built on the index leaves unc's receive out and verifies.
+# What refutes it is unc's evidence (above) and the audit (below): docs/index.md §7.
+expect 0 "rok-mnd's dossier of the send, built on the lying index, verifies" \
+	"$PARLEY" dossier "$SEND" --output "$T/s.json" --profile "$T/p/rok-mnd"
+expect 0 "parley verify reads it" "$PARLEY" verify "$T/s.json" --log-key "$T/log.vkey"
+ok "it says what the lie buys: NOT received by unc" printed "NOT received by unc"
 
 # --- a party the exchange does not lie about: its record is listed --------------------------
 as rok-mnd send --to kpa --class message --body-file "$T/body"
