@@ -66,12 +66,13 @@ ok "status: received by unc, NOT conveyed, expired" \
 	printed "status: received (sealed) by unc, never conveyed to kpa: expired at "
 ok "the expiry says unc never conveyed or declined it" \
 	printed "unc never conveyed or declined it, so it never reached kpa"
-expect 0 "a dossier of the blind letter, as the auditor (format v1 is the auditors')" \
-	"$PARLEY" dossier "$BLIND" --output "$T/blind.json" --profile "$T/p/auditor"
+expect 0 "a dossier of the blind letter, as rok-mnd" \
+	"$PARLEY" dossier "$BLIND" --output "$T/blind.json" --profile "$T/p/rok-mnd"
 expect 0 "it verifies" "$PARLEY" verify "$T/blind.json" --log-key "$T/log.vkey"
 ok "verdict: received by unc" printed "received by unc at "
-ok "verdict: NOT conveyed, unc made no record after receiving it" \
-	printed "NOT conveyed: unc made no record after receiving it, up to checkpoint"
+cp "$T/out" "$T/verdicts"
+ok "verdict: NOT conveyed, the blind relay's receive among the records of the thread" \
+	grep -q "NOT conveyed: the thread index at checkpoint .*received by unc.*none a convey or decline" "$T/verdicts"
 ok "the timeline: unc received it but never conveyed or declined it" \
 	printed "the intermediary unc received it but never conveyed or declined it"
 
