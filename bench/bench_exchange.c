@@ -336,7 +336,13 @@ int main(int argc, char **argv)
 	{
 		struct reads all = {ex, PL_EXCHANGE_READER_ALL, pl_exchange_size(ex), 0};
 		struct reads member = {ex, subs[0].name, pl_exchange_size(ex), 0};
-		double r_all = rate(op_read, &all), r_member = rate(op_read, &member);
+		double r_all, r_member;
+		/* One pass first, so that both runs find every tile already checked. */
+		for (uint64_t i = 0; i < all.size; i++)
+			if (op_read(&all) != 0)
+				goto out;
+		r_all = rate(op_read, &all);
+		r_member = rate(op_read, &member);
 		printf("record by index, checked: %.0f reads/s as the exchange's own view, %.0f/s "
 		       "as "
 		       "a member (need-to-know: %.2f x)\n",

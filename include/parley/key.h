@@ -124,4 +124,18 @@ int pl_skey_load(struct pl_skey *sk, const char *path) PL_WUR;
 int pl_vkey_load(struct pl_vkey *vk, const char *path) PL_WUR;
 int pl_key_save(const char *path, const char *text, size_t len, unsigned mode) PL_WUR;
 
+/*
+ * Makes an Ed25519 key pair named name and writes it to new files in dir:
+ * <name>.skey (the signer key, mode 0600) and <name>.vkey (the verifier
+ * key, 0644), with each '/' of name as '_' in the file names. Nothing is
+ * written when either file exists (or is a dangling link); a signer key
+ * whose verifier key could not be written is taken back. On success vk
+ * (if not NULL) is the verifier key. On failure path (if not NULL) holds
+ * the file concerned. Returns 0, PL_EINVAL (not a key name), PL_ETOOBIG (a
+ * path too long), PL_EEXIST, PL_EIO (errno kept) or PL_ENOMEM. Thread-safe
+ * (libsodium must be initialised).
+ */
+int pl_key_create(const char *dir, const char *name, struct pl_vkey *vk,
+                  struct pl_buf *path) PL_WUR;
+
 #endif

@@ -119,4 +119,28 @@ int pl_proof_open(const char *text, size_t len, const void *entry, size_t entry_
                   const char *origin, const struct pl_vkey *keys, size_t nkeys,
                   struct pl_checkpoint *cp, struct pl_note **note) PL_WUR;
 
+/* What a reader of a proof requires: the log's keys and origin, and which witnesses. */
+struct pl_proof_policy {
+	const char *origin;            /* the origin the checkpoint must state */
+	const struct pl_vkey *logkeys; /* the log's keys (at least one must sign) */
+	size_t nlogkeys;
+	const struct pl_vkey *witkeys; /* witness cosignature keys, may be none */
+	size_t nwitkeys;
+	size_t need; /* how many of the witnesses must have cosigned */
+};
+
+/*
+ * pl_proof_verify() of p for the leaf hash leaf under the policy's log keys,
+ * then the witness policy: at least need of the witness keys cosigned the
+ * checkpoint and none of their cosignatures fails. On success *cp is the
+ * checkpoint and *cosigned how many of the witnesses cosigned. On failure
+ * why (one line, without the proof's name) says what does not hold, as a
+ * person reads it; the return is PL_EPROOF, PL_EVERIFY or PL_ENOKEY when
+ * the evidence does not hold, another code (PL_EMALFORMED, PL_ENOMEM…)
+ * when it cannot be read. Thread-safe.
+ */
+int pl_proof_check(const struct pl_proof *p, const uint8_t leaf[static PL_HASH_BYTES],
+                   const struct pl_proof_policy *policy, struct pl_checkpoint *cp, size_t *cosigned,
+                   struct pl_buf *why) PL_WUR;
+
 #endif

@@ -274,6 +274,15 @@ int pl_apicodec_list_close(struct pl_buf *b, bool has_next, uint64_t next)
 	return pl_buf_adds(b, "]}");
 }
 
+/* Room for the items of the JSON array a: NULL for none; *ret is 0 or PL_ENOMEM. */
+static void *items_alloc(const json_t *a, size_t size, int *ret)
+{
+	void *v = json_array_size(a) > 0 ? calloc(json_array_size(a), size) : NULL;
+
+	*ret = json_array_size(a) > 0 && !v ? PL_ENOMEM : 0;
+	return v;
+}
+
 /* One {"index","id","record"} object; checks that id is SHA-256 of the record. */
 static int entry_from_json(json_t *o, struct pl_client_entry *e)
 {
@@ -307,13 +316,9 @@ int pl__client_list_parse(const char *body, size_t len, bool want_next, struct p
 		ret = refuse(why, PL_EMALFORMED, "malformed answer: record list");
 		goto out;
 	}
-	if (json_array_size(a) > 0) {
-		l.v = calloc(json_array_size(a), sizeof(*l.v));
-		if (!l.v) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-	}
+	l.v = items_alloc(a, sizeof(*l.v), &ret);
+	if (ret)
+		goto out;
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		ret = entry_from_json(json_array_get(a, i), &l.v[i]);
 		if (ret) {
@@ -353,13 +358,9 @@ int pl__client_line_parse(const char *body, size_t len, const char *line,
 		goto out;
 	}
 	l.more = json_is_true(json_object_get(j, "more"));
-	if (json_array_size(a) > 0) {
-		l.v = calloc(json_array_size(a), sizeof(*l.v));
-		if (!l.v) {
-			ret = PL_ENOMEM;
-			goto out;
-		}
-	}
+	l.v = items_alloc(a, sizeof(*l.v), &ret);
+	if (ret)
+		goto out;
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		json_t *o = json_array_get(a, i);
 		struct pl_client_entry e;

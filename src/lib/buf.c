@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -157,5 +158,33 @@ int pl__read_small(int fd, void *buf, size_t cap, size_t *len)
 		n += (size_t)r;
 	}
 	*len = n;
+	return 0;
+}
+
+int pl__read_path(const char *path, void *buf, size_t cap, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret, saved;
+
+	if (fd < 0)
+		return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	ret = pl__read_small(fd, buf, cap, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+int pl__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	for (size_t off = 0; off < len; off += (size_t)n) {
+		n = write(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			n = 0; /* interrupted before writing: again */
+		else if (n <= 0)
+			return PL_EIO;
+	}
 	return 0;
 }

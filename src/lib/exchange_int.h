@@ -465,5 +465,8 @@ int pl__ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anc
                  uint64_t index, struct pl_exchange_entry *e);
 struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader);
 int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes);
+int pl__ex_entry_for(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                     const struct pl_reader *who, uint64_t index, struct pl_exchange_entry *e,
+                     bool *yes);
 
 #endif

@@ -275,36 +275,39 @@ struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader)
 }
 
 /*
- * Whether who may read the stored record at index: the one rule
- * (pl_visibility_may_read()), fed from the store with the record and, when the
- * rule needs it, the send, consult or check it acts on. The cheap answers
- * (an auditor, a public kind, the author) come from the stored columns alone.
- * Returns 0 with *yes set, or the store's error (PL_ENOTFOUND: no such record).
+ * Whether who may read the stored record whose row is meta and whose signed
+ * note is note[0..len): the one rule (pl_visibility_may_read()), fed from the
+ * store with the record and, when the rule needs it, the send, consult or
+ * check it acts on. The cheap answers (an auditor, a public kind, the author)
+ * come from the stored columns alone.
  * Thread: any reader's.
  */
-int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes)
+static int ex_may_read_row(struct pl_store *s, const struct pl_reader *who,
+                           const struct pl_store_record *meta, const char *note, size_t len,
+                           bool *yes)
 {
-	struct pl_store_record meta;
 	struct pl_record *r = NULL, *about = NULL;
 	const struct pl_record_ref *ref;
 	enum pl_record_kind kind;
+	struct pl_note *n = NULL;
 	uint64_t at;
-	int ret;
+	int ret = 0;
 
 	*yes = who->auditor;
 	if (*yes)
 		return 0;
-	ret = pl_store_record_get(s, index, &meta, NULL);
-	if (ret)
-		return ret;
-	if (pl_record_kind_from_name(&kind, meta.kind, strlen(meta.kind)) != 0)
+	if (pl_record_kind_from_name(&kind, meta->kind, strlen(meta->kind)) != 0)
 		return PL_ESTORE;
 	*yes = pl_visibility_kind_is_public(kind) ||
-	       (who->party && strcmp(who->party, meta.author) == 0);
+	       (who->party && strcmp(who->party, meta->author) == 0);
 	if (*yes || !who->party)
 		return 0;
 	r = malloc(sizeof(*r));
-	ret = r ? pl__ex_load(s, index, r, NULL) : PL_ENOMEM;
+	if (!r)
+		ret = PL_ENOMEM;
+	else if (pl_note_parse(&n, note, len) != 0 ||
+	         pl_record_parse(r, n->text, n->text_len, NULL) != 0)
+		ret = PL_ESTORE;
 	if (!ret)
 		*yes = pl_visibility_may_read(who, r, NULL);
 	ref = ret || *yes ? NULL : pl_record_ref_find(r, pl_visibility_about_role(r->kind));
@@ -318,8 +321,31 @@ int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t in
 		if (!ret)
 			*yes = pl_visibility_may_read(who, r, about);
 	}
+	pl_note_free(n);
 	free(r);
 	free(about);
+	return ret;
+}
+
+/*
+ * Whether who may read the stored record at index (ex_may_read_row()).
+ * Returns 0 with *yes set, or the store's error (PL_ENOTFOUND: no such record).
+ * Thread: any reader's.
+ */
+int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes)
+{
+	struct pl_store_record meta;
+	struct pl_buf b;
+	int ret;
+
+	*yes = who->auditor;
+	if (*yes)
+		return 0;
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	ret = pl_store_record_get(s, index, &meta, &b);
+	if (!ret)
+		ret = ex_may_read_row(s, who, &meta, b.data, b.len, yes);
+	pl_buf_release(&b);
 	return ret;
 }
 
@@ -330,16 +356,38 @@ int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t in
 int pl__ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                  uint64_t index, struct pl_exchange_entry *e)
 {
+	const struct pl_reader all = {NULL, true};
+	bool yes;
+
+	return pl__ex_entry_for(ex, s, a, &all, index, e, &yes);
+}
+
+/*
+ * Reads one record of the anchor's tree into an entry, checked, if who may
+ * read it (*yes; e untouched when not): its row is read once for both.
+ * Thread: any reader's.
+ */
+int pl__ex_entry_for(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
+                     const struct pl_reader *who, uint64_t index, struct pl_exchange_entry *e,
+                     bool *yes)
+{
 	struct pl_store_record meta;
 	struct pl_buf b;
 	int ret;
 
+	*yes = false;
 	if (index >= a->size)
 		return PL_ENOTFOUND; /* logged, not yet published */
 	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
 	ret = pl_store_record_get(s, index, &meta, &b);
 	if (ret == PL_ENOTFOUND)
 		ret = pl__ex_damaged(ex, "a published record is missing");
+	if (!ret)
+		ret = ex_may_read_row(s, who, &meta, b.data, b.len, yes);
+	if (!ret && !*yes) {
+		pl_buf_release(&b);
+		return 0;
+	}
 	if (!ret)
 		ret = pl__ex_check_entry(ex, s, a, index, meta.id, b.data, b.len);
 	if (!ret) {
@@ -685,11 +733,9 @@ int pl_exchange_record_at(struct pl_exchange *ex, const char *reader, uint64_t i
 	s = ex_reader_get(ex);
 	ret = pl_store_begin(s);
 	if (!ret)
-		ret = pl__ex_may_read(s, &who, index, &yes);
+		ret = pl__ex_entry_for(ex, s, &a, &who, index, out, &yes);
 	if (!ret && !yes)
 		ret = PL_ENOTFOUND; /* as if there were none */
-	if (!ret)
-		ret = pl__ex_entry(ex, s, &a, index, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	return ret;
@@ -791,9 +837,7 @@ static int ex_list_fill(struct pl_exchange *ex, struct pl_store *s, const struct
 	if (!l.v)
 		return PL_ENOMEM;
 	for (size_t i = 0; !ret && i < n; i++) {
-		ret = pl__ex_may_read(s, who, idx[i], &yes);
-		if (!ret && yes)
-			ret = pl__ex_entry(ex, s, a, idx[i], &l.v[l.n]);
+		ret = pl__ex_entry_for(ex, s, a, who, idx[i], &l.v[l.n], &yes);
 		if (!ret && yes)
 			l.n++;
 	}

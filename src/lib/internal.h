@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <parley/error.h>
@@ -78,6 +79,30 @@ static inline int pl__text_bounds(const void *out, const char *text, size_t len,
 }
 
 /*
+ * The opening a line-based parser of an object shares: the bounds
+ * (pl__text_bounds()), a zeroed object of size bytes, and the first line,
+ * which must be header (*pos then follows it). Returns the object (the
+ * caller frees it, on every path), or NULL when the bounds or the memory
+ * failed; *ret is 0, the bounds' error, PL_ENOMEM, or PL_EMALFORMED for
+ * another first line.
+ */
+static inline void *pl__parse_open(const void *out, const char *text, size_t len, size_t max,
+                                   size_t size, const char *header, size_t *pos, int *ret)
+{
+	void *obj;
+
+	*ret = pl__text_bounds(out, text, len, max);
+	if (*ret != 0)
+		return NULL;
+	obj = calloc(1, size);
+	if (obj == NULL)
+		*ret = PL_ENOMEM;
+	else if (!pl__next_line_is(text, len, pos, header))
+		*ret = PL_EMALFORMED;
+	return obj;
+}
+
+/*
  * Reads the single line of a small key file into buf (cap bytes), without its
  * optional final newline. A secret file is opened without following a
  * symlink and refused when group or others have any permission on it.
@@ -125,6 +150,16 @@ int pl__ex_lock_file(const char *dir, bool writer, const char *busy, int *fd, st
  * Implemented in buf.c.
  */
 int pl__read_small(int fd, void *buf, size_t cap, size_t *len);
+
+/*
+ * Opens path without following a final symbolic link and reads it whole as
+ * pl__read_small() does. Returns 0 with *len set, PL_ENOTFOUND when there is
+ * no such file, PL_ETOOBIG, or PL_EIO (errno kept). Implemented in buf.c.
+ */
+int pl__read_path(const char *path, void *buf, size_t cap, size_t *len);
+
+/* Writes all of buf[0..len) to fd, resuming after signals. Returns 0 or PL_EIO. In buf.c. */
+int pl__write_all(int fd, const void *buf, size_t len);
 
 /*
  * The parsers of the exchange's answers (docs/api.md), callable without HTTP
@@ -321,5 +356,14 @@ struct pl_store_party;
  */
 int pl__check_party(const struct pl_store_party *p, const char *note, size_t len, char *why,
                     size_t whylen);
+
+/*
+ * Says why a pl_session_* call fails (printf-style, into s->why) and whose
+ * fault it is (blame: an enum pl_session_blame). Returns err, or PL_EINVAL
+ * when err is 0.
+ */
+struct pl_session;
+int pl__session_fail(struct pl_session *s, int blame, int err, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -150,7 +150,8 @@ static bool is_lower_hex(const char *s, size_t n)
 /*
  * Splits "<name>+<hex8>+<base64(type || 32 bytes)>" and decodes it. Key
  * material lands in data[] (33 bytes), which the caller wipes for secrets.
- * Checks the name and the shape; the caller checks the type and key ID.
+ * Checks the name, the shape and that the type (data[0]) is one this library
+ * knows (PL_EKEY otherwise); the caller checks the key ID.
  */
 static int split_key_text(char name[static PL_KEY_NAME_MAX + 1], uint8_t id[static PL_KEYID_BYTES],
                           uint8_t data[static KEYDATA_BYTES], const char *s, size_t len)
@@ -176,7 +177,7 @@ static int split_key_text(char name[static PL_KEY_NAME_MAX + 1], uint8_t id[stat
 		return PL_EMALFORMED;
 	memcpy(name, s, nlen);
 	name[nlen] = '\0';
-	return 0;
+	return type_is_known(data[0]) ? 0 : PL_EKEY;
 }
 
 int pl_vkey_parse(struct pl_vkey *vk, const char *s, size_t len)
@@ -190,10 +191,6 @@ int pl_vkey_parse(struct pl_vkey *vk, const char *s, size_t len)
 	ret = split_key_text(k.name, k.id, data, s, len);
 	if (ret)
 		goto out;
-	if (!type_is_known(data[0])) {
-		ret = PL_EKEY;
-		goto out;
-	}
 	k.type = data[0];
 	memcpy(k.pk, data + 1, PL_ED25519_PK_BYTES);
 	pl_key_id(id, k.name, k.type, k.pk);
@@ -224,10 +221,6 @@ int pl_skey_parse(struct pl_skey *sk, const char *s, size_t len)
 	ret = split_key_text(k.name, k.id, data, s + plen, len - plen);
 	if (ret)
 		goto out;
-	if (!type_is_known(data[0])) {
-		ret = PL_EKEY;
-		goto out;
-	}
 	k.type = data[0];
 	crypto_sign_seed_keypair(pk, k.sk, data + 1);
 	pl_key_id(id, k.name, k.type, pk);
@@ -346,10 +339,8 @@ int pl_skey_load(struct pl_skey *sk, const char *path)
 	int ret;
 
 	ret = pl__key_file_read_line(path, true, buf, sizeof(buf), &len);
-	if (ret)
-		goto out;
-	ret = pl_skey_parse(sk, buf, len);
-out:
+	if (!ret)
+		ret = pl_skey_parse(sk, buf, len);
 	sodium_memzero(buf, sizeof(buf));
 	return ret;
 }
@@ -358,28 +349,10 @@ int pl_vkey_load(struct pl_vkey *vk, const char *path)
 {
 	char buf[KEYFILE_MAX];
 	size_t len = 0;
-	int ret;
+	int ret = pl__key_file_read_line(path, false, buf, sizeof(buf), &len);
 
-	ret = pl__key_file_read_line(path, false, buf, sizeof(buf), &len);
-	if (ret)
-		goto out;
-	ret = pl_vkey_parse(vk, buf, len);
-out:
-	return ret;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return PL_EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	/* Public: nothing to wipe. */
+	return ret ? ret : pl_vkey_parse(vk, buf, len);
 }
 
 int pl__sync_parent(const char *path)
@@ -428,9 +401,9 @@ int pl_key_save(const char *path, const char *text, size_t len, unsigned mode)
 	/* The umask may have narrowed the mode; a key file gets exactly what was asked. */
 	ret = fchmod(fd, (mode_t)mode) != 0 ? PL_EIO : 0;
 	if (!ret)
-		ret = write_all(fd, text, len);
+		ret = pl__write_all(fd, text, len);
 	if (!ret)
-		ret = write_all(fd, "\n", 1);
+		ret = pl__write_all(fd, "\n", 1);
 	if (!ret && fsync(fd) != 0)
 		ret = PL_EIO;
 	saved = errno;
@@ -447,4 +420,107 @@ int pl_key_save(const char *path, const char *text, size_t len, unsigned mode)
 	ret = pl__sync_parent(path);
 out:
 	return ret;
+}
+
+/* Room for any key text, reserved up front so that secret text is never copied by realloc. */
+#define KEY_TEXT_ROOM 1024
+
+/* Builds dir/<name with '/' as '_'><suffix> into out. */
+static int key_path(struct pl_buf *out, const char *dir, const char *name, const char *suffix)
+{
+	pl_buf_reset(out);
+	if (pl_buf_adds(out, dir) || pl_buf_adds(out, "/"))
+		return PL_ETOOBIG;
+	for (const char *p = name; *p; p++) {
+		char c = *p == '/' ? '_' : *p;
+		if (pl_buf_add(out, &c, 1))
+			return PL_ETOOBIG;
+	}
+	return pl_buf_adds(out, suffix) ? PL_ETOOBIG : 0;
+}
+
+/* Refuses an existing file (or a dangling link) before anything is written. */
+static int key_absent(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0) {
+		errno = EEXIST;
+		return PL_EEXIST;
+	}
+	return errno == ENOENT ? 0 : PL_EIO;
+}
+
+/* Names the file a failure concerns, for the caller's message. */
+static int key_failed(struct pl_buf *path, const struct pl_buf *file, int err)
+{
+	int saved = errno;
+
+	if (path) {
+		pl_buf_reset(path);
+		if (file->data && pl_buf_adds(path, file->data) != 0)
+			err = PL_ENOMEM;
+	}
+	errno = saved;
+	return err;
+}
+
+int pl_key_create(const char *dir, const char *name, struct pl_vkey *vk, struct pl_buf *path)
+{
+	struct pl_skey sk;
+	struct pl_vkey v;
+	struct pl_buf skpath, vkpath, sktext, vktext, *at = &skpath;
+	bool wrote_skey = false;
+	int err;
+
+	memset(&sk, 0, sizeof(sk));
+	pl_buf_init(&skpath, PATH_MAX - 1);
+	pl_buf_init(&vkpath, PATH_MAX - 1);
+	pl_buf_init(&sktext, KEY_TEXT_ROOM);
+	pl_buf_init(&vktext, KEY_TEXT_ROOM);
+	if (!pl_key_name_is_valid(name, strlen(name))) {
+		err = PL_EINVAL;
+		goto out;
+	}
+	err = key_path(&skpath, dir, name, ".skey");
+	if (!err)
+		err = key_path(&vkpath, dir, name, ".vkey");
+	if (!err)
+		err = key_absent(skpath.data);
+	if (!err && (err = key_absent(vkpath.data)) != 0)
+		at = &vkpath;
+	if (!err)
+		err = pl_key_generate(&sk, &v, name, PL_SIGTYPE_ED25519);
+	/* Reserve the whole room, then empty it: formatting will not reallocate. */
+	if (!err && pl_buf_addf(&sktext, "%*s", KEY_TEXT_ROOM - 1, "") != 0)
+		err = PL_ENOMEM;
+	pl_buf_reset(&sktext);
+	if (!err)
+		err = pl_skey_format(&sk, &sktext);
+	if (!err)
+		err = pl_vkey_format(&v, &vktext);
+	if (!err)
+		err = pl_key_save(skpath.data, sktext.data, sktext.len, 0600);
+	wrote_skey = !err;
+	if (!err && (err = pl_key_save(vkpath.data, vktext.data, vktext.len, 0644)) != 0)
+		at = &vkpath;
+	if (!err) {
+		wrote_skey = false;
+		if (vk)
+			*vk = v;
+	}
+out:
+	if (err)
+		err = key_failed(path, at, err);
+	/* A lone signer key without its verifier key is of no use: take it back. */
+	if (wrote_skey)
+		unlink(skpath.data);
+	pl_skey_clear(&sk);
+	if (sktext.data)
+		sodium_memzero(sktext.data, sktext.cap);
+	pl_buf_release(&sktext);
+	pl_buf_release(&vktext);
+	pl_buf_release(&skpath);
+	pl_buf_release(&vkpath);
+	return err;
 }

@@ -237,44 +237,17 @@ int pl_profile_load(struct pl_profile *p, const char *dir, const char **why)
 	char buf[PL_PROFILE_MAX_BYTES];
 	const char *dummy;
 	size_t len = 0;
-	int fd = -1, ret = 0;
+	int ret;
 
 	if (!why)
 		why = &dummy;
 	*why = NULL;
-	if (!p || !dir || join(path, sizeof(path), dir, PL_PROFILE_FILE)) {
-		ret = PL_EINVAL;
-		goto out;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
-		goto out;
-	}
-	ret = pl__read_small(fd, buf, PL_PROFILE_MAX_BYTES, &len);
+	if (!p || !dir || join(path, sizeof(path), dir, PL_PROFILE_FILE))
+		return PL_EINVAL;
+	ret = pl__read_path(path, buf, PL_PROFILE_MAX_BYTES, &len);
 	if (ret == PL_ETOOBIG)
 		*why = "profile too large";
-	if (!ret)
-		ret = pl_profile_parse(p, buf, len, why);
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
-/* Writes all of buf to fd. Returns 0 or PL_EIO. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return PL_EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return ret ? ret : pl_profile_parse(p, buf, len, why);
 }
 
 int pl_profile_save(const struct pl_profile *p, const char *dir, bool replace, const char **why)
@@ -319,7 +292,7 @@ int pl_profile_save(const struct pl_profile *p, const char *dir, bool replace, c
 		goto out;
 	}
 	tmp_made = true;
-	if (write_all(fd, text.data, text.len) || fsync(fd) != 0) {
+	if (pl__write_all(fd, text.data, text.len) || fsync(fd) != 0) {
 		ret = PL_EIO;
 		goto out;
 	}

@@ -1,7 +1,10 @@
 /* c2sp.org/tlog-proof@v1: one entry's inclusion under a signed checkpoint, verifiable offline. */
 #include <parley/proof.h>
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -106,17 +109,11 @@ int pl_proof_parse(struct pl_proof **out, const char *text, size_t len)
 	size_t pos = 0, n;
 	int ret;
 
-	ret = pl__text_bounds(out, text, len, PL_TLOG_PROOF_MAX_BYTES);
+	p = pl__parse_open(out, text, len, PL_TLOG_PROOF_MAX_BYTES, sizeof(*p), PL_PROOF_HEADER,
+	                   &pos, &ret);
 	if (ret != 0)
 		goto out;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
 	ret = PL_EMALFORMED;
-	if (!pl__next_line_is(text, len, &pos, PL_PROOF_HEADER))
-		goto out;
 	if (!pl__next_line(text, len, &pos, &line, &n))
 		goto out;
 	if (pl__has_prefix(line, n, "extra ")) {
@@ -229,4 +226,111 @@ int pl_proof_open(const char *text, size_t len, const void *entry, size_t entry_
 out:
 	pl_proof_free(p);
 	return ret;
+}
+
+/*
+ * Reads the checkpoint of a proof without trusting it, only to say what the
+ * proof claims. Returns false when it does not parse.
+ */
+static bool claimed_checkpoint(const struct pl_proof *p, struct pl_checkpoint *cp,
+                               struct pl_note **note)
+{
+	if (pl_note_parse(note, p->checkpoint, p->checkpoint_len) != 0)
+		return false;
+	if (pl_checkpoint_parse(cp, (*note)->text, (*note)->text_len) == 0)
+		return true;
+	pl_note_free(*note);
+	*note = NULL;
+	return false;
+}
+
+/* Sets why to what the line says and returns err (PL_ENOMEM when why cannot hold it). */
+static int said(struct pl_buf *why, int err, const char *line)
+{
+	return pl_buf_adds(why, line) != 0 ? PL_ENOMEM : err;
+}
+
+/* Says why pl_proof_verify() refused p (err), in why. Returns err. */
+static int explain(const struct pl_proof *p, const struct pl_proof_policy *pol, int err,
+                   struct pl_buf *why)
+{
+	struct pl_checkpoint cp;
+	struct pl_note *n = NULL;
+	const struct pl_vkey *k = NULL;
+	bool parsed = claimed_checkpoint(p, &cp, &n);
+	char line[512];
+
+	if (parsed && err == PL_EVERIFY)
+		k = pl_note_failing_key(n, pol->logkeys, pol->nlogkeys);
+	if (err == PL_EPROOF && parsed)
+		snprintf(line, sizeof(line),
+		         "entry is not at index %" PRIu64 " of %s at size %" PRIu64
+		         ": the inclusion proof does not hold",
+		         p->index, cp.origin, cp.size);
+	else if (err == PL_EPROOF)
+		snprintf(line, sizeof(line), "the inclusion proof does not hold");
+	else if (err == PL_EVERIFY && k)
+		snprintf(line, sizeof(line), "checkpoint: signature does not verify for key %s",
+		         k->name);
+	else if (err == PL_EVERIFY && parsed && strcmp(cp.origin, pol->origin) != 0)
+		snprintf(line, sizeof(line), "checkpoint is for log '%s', not '%s'", cp.origin,
+		         pol->origin);
+	else if (err == PL_ENOKEY)
+		snprintf(line, sizeof(line), "checkpoint is not signed by log key %s",
+		         pol->logkeys[0].name);
+	else
+		snprintf(line, sizeof(line), "checkpoint: %s", pl_strerror(err));
+	pl_note_free(n);
+	return said(why, err, line);
+}
+
+/* Applies the witness policy to the verified checkpoint note n. */
+static int witnesses(const struct pl_note *n, const struct pl_proof_policy *pol, size_t *count,
+                     struct pl_buf *why)
+{
+	bool verified[PL_NOTE_MAX_SIGS] = {false};
+	char line[128];
+	int err;
+
+	*count = 0;
+	if (pol->nwitkeys == 0)
+		return 0;
+	if (pol->nwitkeys > PL_NOTE_MAX_SIGS)
+		return said(why, PL_EINVAL, "more witness keys than a note holds signatures");
+	err = pl_note_verify(n, pol->witkeys, pol->nwitkeys, verified);
+	if (err == PL_EVERIFY)
+		return said(why, err, "checkpoint: a witness cosignature does not verify");
+	if (err != 0 && err != PL_ENOKEY) {
+		snprintf(line, sizeof(line), "checkpoint: %s", pl_strerror(err));
+		return said(why, err, line);
+	}
+	for (size_t i = 0; i < pol->nwitkeys; i++)
+		*count += verified[i];
+	if (*count >= pol->need)
+		return 0;
+	snprintf(line, sizeof(line),
+	         "checkpoint cosigned by %zu of the given witnesses, %zu required", *count,
+	         pol->need);
+	return said(why, PL_ENOKEY, line);
+}
+
+int pl_proof_check(const struct pl_proof *p, const uint8_t leaf[static PL_HASH_BYTES],
+                   const struct pl_proof_policy *policy, struct pl_checkpoint *cp, size_t *cosigned,
+                   struct pl_buf *why)
+{
+	struct pl_checkpoint got;
+	struct pl_note *n = NULL;
+	size_t count = 0;
+	int err;
+
+	err = pl_proof_verify(p, leaf, policy->origin, policy->logkeys, policy->nlogkeys, &got, &n);
+	if (err)
+		return explain(p, policy, err, why);
+	err = witnesses(n, policy, &count, why);
+	pl_note_free(n);
+	if (!err) {
+		*cp = got;
+		*cosigned = count;
+	}
+	return err;
 }

@@ -138,23 +138,15 @@ int pl__published_read(struct pl__published *out, const char *path, const char *
 {
 	uint8_t *file = malloc(PL__PUBLISHED_BYTES + 1);
 	size_t got = 0;
-	int fd = -1, ret;
+	int ret;
 
 	if (!file)
 		return PL_ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
-		goto out;
-	}
-	ret = pl__read_small(fd, file, PL__PUBLISHED_BYTES, &got);
+	ret = pl__read_path(path, file, PL__PUBLISHED_BYTES, &got);
 	if (ret == PL_ETOOBIG)
 		ret = PL_EMALFORMED; /* longer than the file should be */
 	if (!ret)
 		ret = pl__published_parse(out, file, got, origin, vk);
-out:
-	if (fd >= 0)
-		close(fd);
 	free(file);
 	return ret;
 }

@@ -69,7 +69,7 @@ static const char store_schema[] =
  * none: the exchange builds the map from the refs of the log it holds when
  * it opens it (pl_exchange_open()), so its older checkpoints have no index.
  *
- * `referred` is 0 while no record refers to the blob, 1 when a record does but
+ * A payload's `referred` (schema 2 on) is 0 while no record refers to the blob, 1 when one does but
  * which one is not known (a blob referred to before the store kept it, or
  * stored before uploaders were recorded), and 2 + the log index of the first
  * record that named it otherwise (pl_store_payload_refer()), so that who may

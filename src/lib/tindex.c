@@ -780,17 +780,11 @@ int pl_tindex_proof_parse(struct pl_tindex_proof **out, const char *text, size_t
 	bool have;
 	int ret;
 
-	ret = pl__text_bounds(out, text, len, PL_TINDEX_PROOF_MAX_BYTES);
+	p = pl__parse_open(out, text, len, PL_TINDEX_PROOF_MAX_BYTES, sizeof(*p),
+	                   PL_TINDEX_PROOF_HEADER, &pos, &ret);
 	if (ret != 0)
 		goto out;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		ret = PL_ENOMEM;
-		goto out;
-	}
 	ret = PL_EMALFORMED;
-	if (!pl__next_line_is(text, len, &pos, PL_TINDEX_PROOF_HEADER))
-		goto out;
 	if (!pl__next_line(text, len, &pos, &line, &n) || !pl__has_prefix(line, n, "key ") ||
 	    hex_id(p->key, line + 4, n - 4) != 0)
 		goto out;

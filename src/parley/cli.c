@@ -6,8 +6,11 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include <parley/encoding.h>
 #include <parley/limits.h>
@@ -393,6 +396,19 @@ int cli_write_stdout(const char *s, size_t len)
 		cli_error("standard output: %s", strerror(errno));
 		ret = PL_EXIT_USAGE;
 	}
+	return ret;
+}
+
+int cli_print_json(const json_t *j, const char *what)
+{
+	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	int ret = PL_EXIT_USAGE;
+
+	if (!text)
+		cli_error("%s: cannot format the JSON answer", what);
+	else if ((ret = cli_write_stdout(text, strlen(text))) == PL_EXIT_OK)
+		ret = cli_write_stdout("\n", 1);
+	free(text);
 	return ret;
 }
 

@@ -187,6 +187,14 @@ int cli_skey_file(const char *path, struct pl_skey *sk);
 int cli_write_stdout(const char *s, size_t len);
 
 /*
+ * Prints j as indented JSON and a newline on stdout (j is not freed; NULL
+ * counts as a failure, so that a failed json_pack() needs no check of its
+ * own). what names the answer in the message of a failure. Exit code.
+ */
+struct json_t;
+int cli_print_json(const struct json_t *j, const char *what);
+
+/*
  * Describes a library error for a message; for PL_EIO adds the system's
  * reason (errno as left by the failing call).
  */

@@ -93,7 +93,7 @@ static void on_signal(int sig)
 }
 
 struct agent {
-	struct session s;
+	struct pl_session s;
 	uint64_t cursor;
 	bool poll;
 	bool no_answer;   /* --no-answer: line checks go unanswered */
@@ -129,7 +129,7 @@ static void say(const char *fmt, ...)
 }
 
 /* One line per arriving record: index, time, author, kind, id, and what it says. */
-static void print_arrival(const struct session_record *sr)
+static void print_arrival(const struct pl_session_record *sr)
 {
 	const struct pl_record *r = sr->rec;
 	char when[PL_TIMESTAMP_LEN + 1];
@@ -174,7 +174,7 @@ static void hook_run(struct agent *ag, const struct pl_agent_env *h, const uint8
 }
 
 /* The hook for one arriving record; the opened content in[0..len) when asked for. */
-static void hook_record(struct agent *ag, const struct session_record *sr, const uint8_t *in,
+static void hook_record(struct agent *ag, const struct pl_session_record *sr, const uint8_t *in,
                         size_t len)
 {
 	static struct pl_agent_env h;
@@ -192,7 +192,7 @@ static void hook_record(struct agent *ag, const struct session_record *sr, const
 /* ---- Deadline warnings ---- */
 
 /* Starts watching a send made available to this party, when it has a deadline. */
-static void watch_add(struct agent *ag, const struct session_record *send)
+static void watch_add(struct agent *ag, const struct pl_session_record *send)
 {
 	if (pl_agent_watch_add(&ag->watches, send->rec, send->id, ag->s.profile.party) != 0)
 		say("  not watching the deadline of %.16s: %d deadlines watched already", send->hex,
@@ -246,7 +246,7 @@ static void check_deadlines(struct agent *ag)
 static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_BYTES],
                    uint8_t **keep, size_t *keep_len)
 {
-	struct session_record send;
+	struct pl_session_record send;
 	struct pl_receipt rc;
 	struct pl_record *r = NULL;
 	char hex[PL_RECORD_ID_HEX_LEN + 1], mine[PL_RECORD_ID_HEX_LEN + 1];
@@ -333,7 +333,7 @@ out:
 	free(r);
 	pl_receipt_release(&rc);
 	pl_buf_release(&text);
-	session_record_release(&send);
+	pl_session_record_release(&send);
 	return ret;
 }
 
@@ -341,7 +341,7 @@ out:
  * A consult naming this party: open the draft and keep it (there is no
  * receipt for a draft); *keep as for receive().
  */
-static int open_draft(struct agent *ag, const struct session_record *sr, uint8_t **keep,
+static int open_draft(struct agent *ag, const struct pl_session_record *sr, uint8_t **keep,
                       size_t *keep_len)
 {
 	uint8_t salt[PL_BOX_SALT_BYTES];
@@ -375,7 +375,7 @@ static int open_draft(struct agent *ag, const struct session_record *sr, uint8_t
  * not to, already done, or too late (the rules refuse an answer after the
  * deadline). Returns an exit code.
  */
-static int answer(struct agent *ag, const struct session_record *check)
+static int answer(struct agent *ag, const struct pl_session_record *check)
 {
 	struct pl_receipt rc;
 	struct pl_record *r = NULL;
@@ -431,7 +431,7 @@ out:
 /* The record being handled, for the agent's I/O callbacks (pl_agent_handle()). */
 struct handling {
 	struct agent *ag;
-	const struct session_record *sr;
+	const struct pl_session_record *sr;
 	uint8_t *pt; /* the opened content, kept for the hook with --exec-plaintext */
 	size_t len;
 };
@@ -491,7 +491,7 @@ static void io_notify(void *ctx)
  */
 static int process(struct agent *ag, const struct pl_client_entry *e)
 {
-	struct session_record sr;
+	struct pl_session_record sr;
 	struct handling h = {.ag = ag, .sr = &sr};
 	const struct pl_agent_io io = {
 	        .ctx = &h,
@@ -514,7 +514,7 @@ static int process(struct agent *ag, const struct pl_client_entry *e)
 out:
 	if (h.pt)
 		pl_state_plaintext_free(h.pt, h.len);
-	session_record_release(&sr);
+	pl_session_record_release(&sr);
 	return ret;
 }
 

@@ -42,7 +42,7 @@ static const struct cli_verb log_audit_verb = {
 };
 
 struct audit {
-	struct session s;
+	struct pl_session s;
 	bool json, progress;
 	struct pl_checkpoint cp;
 	struct pl_audit_result res;
@@ -170,7 +170,6 @@ static int print_json(const struct audit *a)
 {
 	json_t *root = json_object(), *kinds = json_object(), *first = NULL;
 	char b64[PL_HASH_B64_LEN + 1], hex[PL_RECORD_ID_HEX_LEN + 1];
-	char *text = NULL;
 	bool ok = root && kinds;
 	int ret = PL_EXIT_USAGE;
 
@@ -207,18 +206,9 @@ static int print_json(const struct audit *a)
 	     json_object_set_new(root, "failures", json_integer((json_int_t)a->res.failures)) == 0;
 	ok = ok && json_object_set(root, "first_failure", first ? first : json_null()) == 0;
 	ok = ok && json_object_set_new(root, "ok", json_boolean(a->res.failures == 0)) == 0;
-	text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
-		cli_error("log audit: cannot format the JSON answer");
-		goto out;
-	}
-	ret = cli_write_stdout(text, strlen(text));
-	if (ret == PL_EXIT_OK)
-		ret = cli_write_stdout("\n", 1);
+	ret = cli_print_json(ok ? root : NULL, "log audit");
 	if (ret == PL_EXIT_OK && a->res.failures)
 		ret = PL_EXIT_FAIL;
-out:
-	free(text);
 	json_decref(first);
 	json_decref(kinds);
 	json_decref(root);

@@ -54,111 +54,26 @@ struct verify_args {
 	bool has_min;
 };
 
-/*
- * Reads the checkpoint of a proof without trusting it, only to say in a
- * message what the proof claims. Returns false when it does not parse.
- */
-static bool claimed_checkpoint(const struct pl_proof *p, struct pl_checkpoint *cp,
-                               struct pl_note **note)
-{
-	bool ok = false;
-
-	if (pl_note_parse(note, p->checkpoint, p->checkpoint_len) != 0)
-		goto out;
-	ok = pl_checkpoint_parse(cp, (*note)->text, (*note)->text_len) == 0;
-	if (!ok) {
-		pl_note_free(*note);
-		*note = NULL;
-	}
-out:
-	return ok;
-}
-
-/* Explains why pl_proof_verify() refused, and returns the exit code. */
-static int report_failure(const struct verify_args *a, const struct pl_proof *p, int err)
-{
-	static struct pl_checkpoint cp;
-	struct pl_note *n = NULL;
-	const char *failing = NULL;
-	bool parsed = claimed_checkpoint(p, &cp, &n);
-	int ret = PL_EXIT_FAIL;
-
-	if (parsed && err == PL_EVERIFY) {
-		const struct pl_vkey *k = pl_note_failing_key(n, a->logkeys, a->nlogkeys);
-		failing = k ? k->name : NULL;
-	}
-	if (err == PL_EPROOF && parsed) {
-		cli_error("proof %s: entry is not at index %" PRIu64 " of %s at size %" PRIu64
-		          ": the inclusion proof does not hold",
-		          a->file, p->index, cp.origin, cp.size);
-	} else if (err == PL_EPROOF) {
-		cli_error("proof %s: the inclusion proof does not hold", a->file);
-	} else if (err == PL_EVERIFY && failing) {
-		cli_error("proof %s: checkpoint: signature does not verify for key %s", a->file,
-		          failing);
-	} else if (err == PL_EVERIFY && parsed && strcmp(cp.origin, a->origin) != 0) {
-		cli_error("proof %s: checkpoint is for log '%s', not '%s'", a->file, cp.origin,
-		          a->origin);
-	} else if (err == PL_ENOKEY) {
-		cli_error("proof %s: checkpoint is not signed by log key %s", a->file,
-		          a->logkeys[0].name);
-	} else if (err == PL_EVERIFY) {
-		cli_error("proof %s: checkpoint: %s", a->file, pl_strerror(err));
-	} else {
-		cli_error("proof %s: checkpoint: %s", a->file, pl_strerror(err));
-		ret = PL_EXIT_USAGE;
-	}
-	pl_note_free(n);
-	return ret;
-}
-
-/* Applies the witness policy to the verified checkpoint note. */
-static int check_witnesses(const struct verify_args *a, const struct pl_note *n, size_t *count)
-{
-	bool verified[CLI_MAX_KEYS] = {false};
-	uint64_t need = a->has_min ? a->min_witnesses : a->nwitkeys;
-	int ret = PL_EXIT_FAIL, err;
-
-	*count = 0;
-	if (a->nwitkeys == 0) {
-		ret = PL_EXIT_OK;
-		goto out;
-	}
-	err = pl_note_verify(n, a->witkeys, a->nwitkeys, verified);
-	if (err == PL_EVERIFY) {
-		cli_error("proof %s: checkpoint: a witness cosignature does not verify", a->file);
-		goto out;
-	}
-	if (err != 0 && err != PL_ENOKEY) {
-		cli_error("proof %s: checkpoint: %s", a->file, pl_strerror(err));
-		ret = PL_EXIT_USAGE;
-		goto out;
-	}
-	for (size_t i = 0; i < a->nwitkeys; i++)
-		*count += verified[i];
-	if (*count < need) {
-		cli_error("proof %s: checkpoint cosigned by %zu of the given witnesses, %" PRIu64
-		          " required",
-		          a->file, *count, need);
-		goto out;
-	}
-	ret = PL_EXIT_OK;
-out:
-	return ret;
-}
-
 static int verify_proof(struct verify_args *a)
 {
+	const struct pl_proof_policy policy = {
+	        .origin = a->origin,
+	        .logkeys = a->logkeys,
+	        .nlogkeys = a->nlogkeys,
+	        .witkeys = a->witkeys,
+	        .nwitkeys = a->nwitkeys,
+	        .need = a->has_min ? (size_t)a->min_witnesses : a->nwitkeys,
+	};
 	static struct pl_checkpoint cp;
-	struct pl_buf text, entry;
+	struct pl_buf text, entry, why;
 	struct pl_proof *p = NULL;
-	struct pl_note *n = NULL;
 	uint8_t leaf[PL_HASH_BYTES];
 	size_t cosigned = 0;
 	int ret = PL_EXIT_USAGE, err;
 
 	pl_buf_init(&text, PL_TLOG_PROOF_MAX_BYTES);
 	pl_buf_init(&entry, PL_ENTRY_MAX_BYTES);
+	pl_buf_init(&why, 1024);
 	if (a->leaf_b64) {
 		if (pl_b64_decode_exact(leaf, sizeof(leaf), a->leaf_b64, strlen(a->leaf_b64))) {
 			cli_error("leaf hash '%s': not the base64 of %d bytes", a->leaf_b64,
@@ -177,14 +92,13 @@ static int verify_proof(struct verify_args *a)
 		cli_error("proof %s: not a c2sp.org/tlog-proof: %s", a->file, pl_strerror(err));
 		goto out;
 	}
-	err = pl_proof_verify(p, leaf, a->origin, a->logkeys, a->nlogkeys, &cp, &n);
+	err = pl_proof_check(p, leaf, &policy, &cp, &cosigned, &why);
 	if (err) {
-		ret = report_failure(a, p, err);
+		cli_error("proof %s: %s", a->file, why.data ? why.data : pl_strerror(err));
+		ret = err == PL_EPROOF || err == PL_EVERIFY || err == PL_ENOKEY ? PL_EXIT_FAIL
+		                                                                : PL_EXIT_USAGE;
 		goto out;
 	}
-	ret = check_witnesses(a, n, &cosigned);
-	if (ret)
-		goto out;
 	printf("proof %s: entry %" PRIu64 " is in %s at size %" PRIu64, a->file, p->index,
 	       cp.origin, cp.size);
 	if (a->nwitkeys)
@@ -192,10 +106,10 @@ static int verify_proof(struct verify_args *a)
 	printf("\n");
 	ret = PL_EXIT_OK;
 out:
-	pl_note_free(n);
 	pl_proof_free(p);
 	pl_buf_release(&text);
 	pl_buf_release(&entry);
+	pl_buf_release(&why);
 	return ret;
 }
 

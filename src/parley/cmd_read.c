@@ -24,22 +24,8 @@ struct read_args {
 	const char *id;
 };
 
-/* Prints a JSON value and a newline. Returns an exit code. */
-static int print_json(json_t *j)
-{
-	int ret = PL_EXIT_OK;
-
-	if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
-		cli_error("cannot print JSON");
-		ret = PL_EXIT_USAGE;
-	} else {
-		fputc('\n', stdout);
-	}
-	return ret;
-}
-
 /* One inbox line: INDEX ID TIME AUTHOR KIND DESCRIPTION. */
-static int print_line(const struct session_record *r)
+static int print_line(const struct pl_session_record *r)
 {
 	char t[PL_TIMESTAMP_LEN + 1], sid[17];
 	struct pl_buf d;
@@ -61,19 +47,17 @@ out:
 
 static int run_inbox(const struct read_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_client_list l;
 	json_t *arr = NULL;
 	uint64_t cursor = 0;
 	unsigned wait = (unsigned)a->wait;
-	bool opened = false;
 	int ret, err;
 
 	memset(&l, 0, sizeof(l));
 	ret = session_open(&s, "inbox", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	if (a->json && !(arr = json_array())) {
 		cli_error("out of memory");
 		ret = PL_EXIT_USAGE;
@@ -95,7 +79,7 @@ static int run_inbox(const struct read_args *a)
 		}
 		wait = 0;
 		for (size_t i = 0; i < l.n; i++) {
-			struct session_record r;
+			struct pl_session_record r;
 
 			memset(&r, 0, sizeof(r));
 			ret = session_verify_entry(&s, &l.v[i], &r);
@@ -109,7 +93,7 @@ static int run_inbox(const struct read_args *a)
 			} else if (!ret) {
 				ret = print_line(&r);
 			}
-			session_record_release(&r);
+			pl_session_record_release(&r);
 			if (ret)
 				goto out;
 		}
@@ -123,12 +107,11 @@ static int run_inbox(const struct read_args *a)
 		}
 	}
 	if (arr)
-		ret = print_json(arr);
+		ret = cli_print_json(arr, "the answer");
 out:
 	json_decref(arr);
 	pl_client_list_release(&l);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 
@@ -148,12 +131,12 @@ static bool is_printable(const uint8_t *p, size_t n)
 
 static int run_show(const struct read_args *a)
 {
-	struct session s;
-	struct session_record r;
+	struct pl_session s;
+	struct pl_session_record r;
 	struct pl_checkpoint cp;
 	uint8_t *plain = NULL, salt[PL_BOX_SALT_BYTES];
 	size_t plain_len = 0;
-	bool opened = false, readable = false;
+	bool readable = false;
 	int ret, proof_ret, pay_ret = PL_EXIT_OK;
 	json_t *j = NULL;
 
@@ -161,7 +144,6 @@ static int run_show(const struct read_args *a)
 	ret = session_open(&s, "show", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	ret = session_resolve(&s, a->id, &r);
 	if (ret)
 		goto out;
@@ -207,7 +189,7 @@ static int run_show(const struct read_args *a)
 		}
 		if (j && (r.rec->has & PL_RECORD_HAS_PAYLOAD))
 			json_object_set_new(j, "readable", json_boolean(readable));
-		ret = print_json(j);
+		ret = cli_print_json(j, "the answer");
 		if (ret)
 			goto out;
 	} else {
@@ -241,25 +223,22 @@ out:
 	json_decref(j);
 	pl_state_plaintext_free(plain, plain_len);
 	sodium_memzero(salt, sizeof(salt));
-	session_record_release(&r);
-	if (opened)
-		session_close(&s);
+	pl_session_record_release(&r);
+	session_close(&s);
 	return ret;
 }
 
 static int run_parties(const struct read_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_buf vk;
 	json_t *arr = NULL;
-	bool opened = false;
 	int ret;
 
 	pl_buf_init(&vk, 1024);
 	ret = session_open(&s, "parties", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	ret = session_directory(&s, false);
 	if (ret)
 		goto out;
@@ -296,23 +275,22 @@ static int run_parties(const struct read_args *a)
 		}
 	}
 	if (arr)
-		ret = print_json(arr);
+		ret = cli_print_json(arr, "the answer");
 out:
 	json_decref(arr);
 	pl_buf_release(&vk);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 
 static int run_checkpoint(const struct read_args *a)
 {
-	struct session s;
+	struct pl_session s;
 	struct pl_state_checkpoint old;
 	struct pl_checkpoint cp;
 	struct pl_buf note;
 	char root[PL_B64_LEN(PL_HASH_BYTES) + 1], newest[PL_B64_LEN(PL_HASH_BYTES) + 1];
-	bool opened = false, had_old, older;
+	bool had_old, older;
 	int ret;
 
 	memset(&old, 0, sizeof(old));
@@ -320,7 +298,6 @@ static int run_checkpoint(const struct read_args *a)
 	ret = session_open(&s, "log checkpoint", a->profile);
 	if (ret)
 		goto out;
-	opened = true;
 	had_old = pl_state_checkpoint_get(s.state, &old) == 0;
 	ret = session_refresh(&s, &cp, &note);
 	if (ret)
@@ -348,7 +325,7 @@ static int run_checkpoint(const struct read_args *a)
 			json_object_set_new(j, "newest_seen",
 			                    json_pack("{s:I, s:s}", "size", (json_int_t)old.size,
 			                              "root", newest));
-		ret = print_json(j);
+		ret = cli_print_json(j, "the answer");
 		json_decref(j);
 	} else {
 		printf("origin %s\nsize %llu\nroot %s\n", cp.origin, (unsigned long long)cp.size,
@@ -370,8 +347,7 @@ static int run_checkpoint(const struct read_args *a)
 out:
 	pl_state_checkpoint_release(&old);
 	pl_buf_release(&note);
-	if (opened)
-		session_close(&s);
+	session_close(&s);
 	return ret;
 }
 

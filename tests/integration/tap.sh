@@ -7,6 +7,8 @@
 #                                        $T/err and checks its exit code
 #   said TEXT / printed TEXT             the last expect's stderr / stdout holds TEXT
 #   finish                               prints the plan; the script's exit status
+#   help_documented MAN VERB...          VERB --help prints its usage on stdout, nothing on
+#                                        stderr, and the manual page MAN has every long option
 #   wait_gone PID N                      waits at most N tenths of a second for PID to exit
 #   end_pid PID [SIGNAL [N]]             signals PID (TERM), waits (N, 150), then kills it
 #   wait_answers PID URL                 waits (bounded) until the parleyd PID answers at URL
@@ -66,6 +68,18 @@ said() {
 
 printed() {
 	grep -F -q -e "$1" "$T/out"
+}
+
+help_documented() {
+	man=$1
+	shift
+	expect 0 "$* --help" "$PARLEY" "$@" --help
+	ok "$* --help prints usage on stdout" grep -q '^usage: parley' "$T/out"
+	ok "$* --help prints nothing on stderr" [ ! -s "$T/err" ]
+	# shellcheck disable=SC2013 # option names are words
+	for opt in $(grep -o -e '--[a-z][a-z-]*' "$T/out" | sort -u); do
+		ok "parley.1 documents $* $opt" grep -q -e "Fl \\\\-${opt#--}" "$man"
+	done
 }
 
 finish() {

@@ -7,14 +7,8 @@ MAN=$(dirname "$0")/../../man/parley.1
 
 for verb in init send inbox show convey decline accept refuse statement consult advise parties \
 	"log checkpoint"; do
-	# shellcheck disable=SC2086
-	expect 0 "$verb --help" "$PARLEY" $verb --help
-	ok "$verb --help prints usage on stdout" grep -q '^usage: parley' "$T/out"
-	ok "$verb --help prints nothing on stderr" [ ! -s "$T/err" ]
-	# shellcheck disable=SC2013 # option names are words
-	for opt in $(grep -o -e '--[a-z][a-z-]*' "$T/out" | sort -u); do
-		ok "parley.1 documents $verb $opt" grep -q -e "Fl \\\\-${opt#--}" "$MAN"
-	done
+	# shellcheck disable=SC2086 # verb is words
+	help_documented "$MAN" $verb
 	ok "parley.1 has a section for $verb" grep -q -e "^\.Ss .*${verb% *}" "$MAN"
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	ok "parley --help lists $verb" sh -c '"$1" --help | grep -q "^  ${2% *} "' sh "$PARLEY" "$verb"
@@ -74,6 +68,7 @@ note|sign --key a --key b|sign takes one --key
 EOF
 # Each verb's --help lists the options that verb takes, and no other verb's.
 "$PARLEY" convey --help >"$T/out"
+# shellcheck disable=SC2016 # expanded by the inner shell
 ok "convey --help does not offer --to" sh -c '! grep -q -e "--to" "$1"' sh "$T/out"
 "$PARLEY" send --help >"$T/out"
 ok "send --help offers --to" grep -q -e "--to PARTY" "$T/out"

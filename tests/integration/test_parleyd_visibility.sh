@@ -3,9 +3,10 @@
 # made through the parley tool, asked for by every kind of reader (its parties, a member with
 # no part in it, the exchange's auditor, anyone) through every endpoint that hands out records:
 # allowed is 200; not allowed is exactly the answer for a record that does not exist, status
-# and body alike, and likewise for threads, line pages and blobs; lists leave out what the
-# reader may not read; entry bundles are the auditor's; hash tiles, checkpoints, statements
-# and the directory are anyone's.
+# and body alike, and likewise for threads, thread index proofs, line pages and blobs; lists
+# leave out what the reader may not read; entry bundles are the auditor's; hash tiles,
+# checkpoints, statements, the directory and the index record a checkpoint ends with are
+# anyone's.
 # Arguments: PARLEY PARLEYD MAN DRIVER (the driver's `get` makes one signed request).
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
@@ -57,7 +58,8 @@ must() {
 }
 
 # Checks one row of the table: record $2 (kind $1) through /records/<id>, an id prefix, its
-# proof and its thread, for each of $READERS; $3 says, in their order, who reads it (Y or N).
+# proof, its thread and its thread index proof, for each of $READERS; $3 says, in their order,
+# who reads it (Y or N).
 row() {
 	kind=$1
 	id=$2
@@ -73,6 +75,7 @@ row() {
 			ok "$kind, $r: /records/<prefix> 200" reads "$r" "/records/$pfx"
 			ok "$kind, $r: /records/<id>/proof 200" reads "$r" "/records/$id/proof"
 			ok "$kind, $r: /threads/<id> 200" reads "$r" "/threads/$id"
+			ok "$kind, $r: /index/<id> 200" reads "$r" "/index/$id"
 		else
 			ok "$kind, $r: /records/<id> as if none" as_if_none "$r" "/records/$id" \
 				"/records/$ZEROS"
@@ -82,6 +85,8 @@ row() {
 				"/records/$id/proof" "/records/$ZEROS/proof"
 			ok "$kind, $r: /threads/<id> as if none" as_if_none "$r" "/threads/$id" \
 				"/threads/$ZEROS"
+			ok "$kind, $r: /index/<id> as if none" as_if_none "$r" "/index/$id" \
+				"/index/$ZEROS"
 		fi
 	done
 	ok "$kind, anyone: /records/<id> needs authentication" [ "$(get - "/records/$id")" = 401 ]
@@ -206,16 +211,20 @@ done
 # Entry bundles are the auditor's; hash tiles and checkpoints anyone's.
 get - /checkpoint >/dev/null
 SIZE=$(sed -n 2p "$T/body")
-ok "the log is under one full tile ($SIZE records)" test "${SIZE:-0}" -lt 256
-ok "the entry bundle, auditor: 200" reads auditor "/tile/entries/000.p/$SIZE"
+# The first tile, whole or as far as the log reaches.
+WIDTH=
+[ "${SIZE:-0}" -ge 256 ] || WIDTH=.p/$SIZE
+ok "the entry bundle, auditor: 200" reads auditor "/tile/entries/000$WIDTH"
 for r in rok-mnd unc kpa dprk; do
-	ok "the entry bundle, $r: 403" [ "$(get "$r" "/tile/entries/000.p/$SIZE")" = 403 ]
+	ok "the entry bundle, $r: 403" [ "$(get "$r" "/tile/entries/000$WIDTH")" = 403 ]
 	ok "it says entry bundles are the auditors'" holds "$T/body" "auditors only"
 done
-ok "the entry bundle, anyone: 401" [ "$(get - "/tile/entries/000.p/$SIZE")" = 401 ]
-ok "the hash tile, anyone: 200" reads - "/tile/0/000.p/$SIZE"
+ok "the entry bundle, anyone: 401" [ "$(get - "/tile/entries/000$WIDTH")" = 401 ]
+ok "the hash tile, anyone: 200" reads - "/tile/0/000$WIDTH"
 ok "the checkpoint, anyone: 200" reads - /checkpoint
 ok "a consistency proof, anyone: 200" reads - "/consistency?old=1&new=$SIZE"
+ok "the index record the checkpoint ends with, anyone: 200" reads_holding - "/index?size=$SIZE" \
+	"kind index"
 
 stop_server
 ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]

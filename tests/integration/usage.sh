@@ -19,14 +19,8 @@ ok "unknown verb: names it" said "unknown verb 'frobnicate'"
 expect 2 "unknown global option" "$PARLEY" --frobnicate
 
 for verb in "keygen" "note" "note sign" "note verify" "log" "log verify-proof"; do
-	# shellcheck disable=SC2086
-	expect 0 "$verb --help" "$PARLEY" $verb --help
-	ok "$verb --help prints usage on stdout" grep -q '^usage: parley' "$T/out"
-	ok "$verb --help prints nothing on stderr" [ ! -s "$T/err" ]
-	# Every long option the help names is in the manual page.
-	for opt in $(grep -o -e '--[a-z][a-z-]*' "$T/out" | sort -u); do
-		ok "parley.1 documents $verb $opt" grep -q -e "Fl \\\\-${opt#--}" "$MAN"
-	done
+	# shellcheck disable=SC2086 # verb is words
+	help_documented "$MAN" $verb
 done
 for verb in "keygen" "note" "log"; do
 	ok "parley.1 documents $verb" grep -q -e "^\.Cm $verb" "$MAN"

@@ -1635,6 +1635,8 @@ static void test_index_proofs(void **state)
 	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", send, 0, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "dprk", send, n2, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "unc", other, n1, &b), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_index_proof(f->ex, "kpa", send, 0, &b), 0);
+	pl_buf_reset(&b);
 	assert_int_equal(pl_exchange_index_proof(f->ex, "", send, 0, &b), PL_ENOTFOUND);
 	assert_int_equal(pl_exchange_index_proof(f->ex, NULL, send, 0, &b), PL_ENOTFOUND);
 	/* Sizes that are no checkpoint ending with an index record. */

@@ -322,50 +322,59 @@ static void test_unsupported_type_with_right_id(void **state)
 	assert_int_equal(pl_vkey_parse(&vk, text, strlen(text)), 0);
 }
 
-/* Go's note_test.go manglings: no proper substring and no one-byte change parses. */
-static void test_vkey_manglings(void **state)
+/* A key parser, for the manglings: 0 when text[0..len) parses. */
+typedef int (*key_parser)(const char *text, size_t len);
+
+static int parse_vkey(const char *text, size_t len)
 {
-	char b[] = PETER_VKEY;
-	size_t n = strlen(b);
 	struct pl_vkey vk;
 
-	(void)state;
+	return pl_vkey_parse(&vk, text, len);
+}
+
+static int parse_skey(const char *text, size_t len)
+{
+	struct pl_skey sk;
+	int err = pl_skey_parse(&sk, text, len);
+
+	pl_skey_clear(&sk);
+	return err;
+}
+
+/* Go's note_test.go manglings: no proper substring and no one-byte change of key parses. */
+static void check_manglings(key_parser parse, const char *key)
+{
+	char b[256];
+	size_t n = strlen(key);
+
+	assert_true(n < sizeof(b));
+	memcpy(b, key, n + 1);
 	for (size_t i = 0; i <= n; i++) {
 		for (size_t j = i + 1; j <= n; j++) {
 			if (i == 0 && j == n)
 				continue;
-			assert_int_not_equal(pl_vkey_parse(&vk, b + i, j - i), 0);
+			assert_int_not_equal(parse(b + i, j - i), 0);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		b[i]++;
-		assert_int_not_equal(pl_vkey_parse(&vk, b, n), 0);
+		assert_int_not_equal(parse(b, n), 0);
 		b[i]--;
 	}
-	assert_int_equal(pl_vkey_parse(&vk, b, n), 0);
+	assert_int_equal(parse(b, n), 0);
+	sodium_memzero(b, sizeof(b));
+}
+
+static void test_vkey_manglings(void **state)
+{
+	(void)state;
+	check_manglings(parse_vkey, PETER_VKEY);
 }
 
 static void test_skey_manglings(void **state)
 {
-	char b[] = PETER_SKEY;
-	size_t n = strlen(b);
-	struct pl_skey sk;
-
 	(void)state;
-	for (size_t i = 0; i <= n; i++) {
-		for (size_t j = i + 1; j <= n; j++) {
-			if (i == 0 && j == n)
-				continue;
-			assert_int_not_equal(pl_skey_parse(&sk, b + i, j - i), 0);
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		b[i]++;
-		assert_int_not_equal(pl_skey_parse(&sk, b, n), 0);
-		b[i]--;
-	}
-	assert_int_equal(pl_skey_parse(&sk, b, n), 0);
-	pl_skey_clear(&sk);
+	check_manglings(parse_skey, PETER_SKEY);
 }
 
 static void test_key_names(void **state)
@@ -574,6 +583,41 @@ static void test_key_files(void **state)
 	pl_skey_clear(&loaded);
 }
 
+/* A key pair made into new files: named after the key, never over an existing file. */
+static void test_key_create(void **state)
+{
+	struct pl_vkey vk, loaded;
+	struct pl_skey sk;
+	struct pl_buf path;
+	char spath[512], vpath[512];
+	struct stat st;
+
+	(void)state;
+	pl_buf_init(&path, 1024);
+	assert_int_equal(pl_key_create(tmpdir, "hotline.example/unc", &vk, &path), 0);
+	path_in(spath, sizeof(spath), "hotline.example_unc.skey");
+	path_in(vpath, sizeof(vpath), "hotline.example_unc.vkey");
+	assert_int_equal(stat(spath, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(pl_skey_load(&sk, spath), 0);
+	assert_string_equal(sk.name, "hotline.example/unc");
+	pl_skey_clear(&sk);
+	assert_int_equal(pl_vkey_load(&loaded, vpath), 0);
+	assert_true(pl_vkey_equal(&loaded, &vk));
+	/* Either file there: nothing written, the file named. */
+	assert_int_equal(pl_key_create(tmpdir, "hotline.example/unc", NULL, &path), PL_EEXIST);
+	assert_string_equal(path.data, spath);
+	assert_int_equal(unlink(spath), 0);
+	assert_int_equal(pl_key_create(tmpdir, "hotline.example/unc", NULL, &path), PL_EEXIST);
+	assert_string_equal(path.data, vpath);
+	assert_int_not_equal(stat(spath, &st), 0);
+	/* Not a key name; no such directory. */
+	assert_int_equal(pl_key_create(tmpdir, "a b", NULL, NULL), PL_EINVAL);
+	path_in(spath, sizeof(spath), "none/x");
+	assert_int_equal(pl_key_create(spath, "x", NULL, &path), PL_EIO);
+	pl_buf_release(&path);
+}
+
 static void test_secret_file_permissions(void **state)
 {
 	static const mode_t bad[] = {0640, 0604, 0620, 0602, 0610, 0601, 0644, 0660, 0666};
@@ -700,6 +744,6 @@ PL_TEST_MAIN(setup_dir, teardown_dir, cmocka_unit_test(test_published_vkeys),
              cmocka_unit_test(test_key_names), cmocka_unit_test(test_generate),
              cmocka_unit_test(test_generate_rejects),
              cmocka_unit_test(test_format_rejects_bad_struct), cmocka_unit_test(test_key_files),
-             cmocka_unit_test(test_secret_file_permissions),
+             cmocka_unit_test(test_key_create), cmocka_unit_test(test_secret_file_permissions),
              cmocka_unit_test(test_secret_file_symlink), cmocka_unit_test(test_key_file_contents),
              cmocka_unit_test(test_key_file_errors))

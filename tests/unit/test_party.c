@@ -30,13 +30,7 @@ static int setup(void **state)
 {
 	struct tmpdir *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return -1;
-	const char *base = getenv("TMPDIR");
-	if (!base || !*base)
-		base = "/tmp";
-	snprintf(t->path, sizeof(t->path), "%s/parley-party-XXXXXX", base);
-	if (!mkdtemp(t->path))
+	if (!t || pl_test_tmpdir(t->path, sizeof(t->path), "parley-party"))
 		return -1;
 	*state = t;
 	return 0;
@@ -548,10 +542,8 @@ static void test_load_mismatched_files(void **state)
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_party_names), cmocka_unit_test(test_key_name),
              cmocka_unit_test(test_ekey_text_round_trip),
              cmocka_unit_test(test_ekey_text_malformed),
-             cmocka_unit_test_setup_teardown(test_create_load_round_trip, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_create_without_out_and_new_dir, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_create_refuses_overwrite, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_create_bad_arguments, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_symlinks_refused, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_load_permissions, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_load_mismatched_files, setup, teardown))
+             PL_TEST_FIXTURE(test_create_load_round_trip),
+             PL_TEST_FIXTURE(test_create_without_out_and_new_dir),
+             PL_TEST_FIXTURE(test_create_refuses_overwrite),
+             PL_TEST_FIXTURE(test_create_bad_arguments), PL_TEST_FIXTURE(test_symlinks_refused),
+             PL_TEST_FIXTURE(test_load_permissions), PL_TEST_FIXTURE(test_load_mismatched_files))

@@ -261,6 +261,66 @@ static void test_keys_and_witnesses(void **state)
 	pl_note_free(note);
 }
 
+/* What a reader's policy makes of a proof: each way it does not hold is said in words. */
+static void test_check_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_proof *p = NULL, *px = NULL;
+	struct pl_checkpoint cp;
+	struct pl_buf why;
+	hash_t leaf, other;
+	char e[64];
+	size_t cosigned = 99;
+	struct pl_proof_policy pol = {.origin = ORIGIN, .logkeys = &f->log_vk, .nlogkeys = 1};
+	static const struct {
+		const char *origin;
+		int logkey; /* 0: the log's, 1: another */
+		size_t nwit, need;
+		bool cosigned_proof, other_leaf;
+		int err;
+		const char *why;
+	} cases[] = {
+	        {ORIGIN, 0, 0, 0, false, false, 0, ""},
+	        {ORIGIN, 0, 1, 1, true, false, 0, ""},
+	        {ORIGIN, 0, 1, 0, false, false, 0, ""},
+	        {ORIGIN, 0, 0, 0, false, true, PL_EPROOF,
+	         "entry is not at index 77 of hotline.example at size 1000: the inclusion proof "
+	         "does not hold"},
+	        {ORIGIN, 1, 0, 0, false, false, PL_ENOKEY,
+	         "checkpoint is not signed by log key hotline.example"},
+	        {"other.example", 0, 0, 0, false, false, PL_EVERIFY,
+	         "checkpoint is for log 'hotline.example', not 'other.example'"},
+	        {ORIGIN, 0, 1, 1, false, false, PL_ENOKEY,
+	         "checkpoint cosigned by 0 of the given witnesses, 1 required"},
+	};
+
+	pl_buf_init(&why, 1024);
+	pl_tlog_leaf_hash(leaf, e, make_entry(e, 77));
+	pl_tlog_leaf_hash(other, e, make_entry(e, 78));
+	assert_int_equal(pl_proof_parse(&p, f->proof.data, f->proof.len), 0);
+	assert_int_equal(pl_proof_parse(&px, f->proofx.data, f->proofx.len), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pl_buf_reset(&why);
+		pol.origin = cases[i].origin;
+		pol.logkeys = cases[i].logkey ? &f->other_vk : &f->log_vk;
+		pol.witkeys = &f->wit_vk;
+		pol.nwitkeys = cases[i].nwit;
+		pol.need = cases[i].need;
+		assert_int_equal(pl_proof_check(cases[i].cosigned_proof ? px : p,
+		                                cases[i].other_leaf ? other : leaf, &pol, &cp,
+		                                &cosigned, &why),
+		                 cases[i].err);
+		assert_string_equal(why.data ? why.data : "", cases[i].why);
+		if (!cases[i].err) {
+			assert_int_equal(cp.size, NLEAVES);
+			assert_int_equal(cosigned, cases[i].cosigned_proof ? 1 : 0);
+		}
+	}
+	pl_proof_free(p);
+	pl_proof_free(px);
+	pl_buf_release(&why);
+}
+
 /* Replaces the first occurrence of from with to in src, into out. */
 static void replace(struct pl_buf *out, const struct pl_buf *src, const char *from, const char *to)
 {
@@ -530,6 +590,6 @@ static void test_sizes(void **state)
 }
 
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_round_trip), cmocka_unit_test(test_golden_text),
-             cmocka_unit_test(test_keys_and_witnesses), cmocka_unit_test(test_malformed),
-             cmocka_unit_test(test_every_byte_matters),
+             cmocka_unit_test(test_keys_and_witnesses), cmocka_unit_test(test_check_policy),
+             cmocka_unit_test(test_malformed), cmocka_unit_test(test_every_byte_matters),
              cmocka_unit_test(test_format_and_build_errors), cmocka_unit_test(test_sizes))

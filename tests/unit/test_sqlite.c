@@ -25,8 +25,8 @@ static const char *const t_sql[] = {T_STATEMENTS(PL__SQL_TEXT)};
 static const char *const t_names[] = {T_STATEMENTS(PL__SQL_NAME)};
 
 struct fx {
-	char dir[64];
-	char path[96];
+	char dir[200];
+	char path[220];
 	struct pl__sql q;
 };
 
@@ -37,8 +37,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pl_sqlite_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (pl_test_tmpdir(f->dir, sizeof(f->dir), "pl_sqlite"))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
 	fp = fopen(f->path, "w"); /* the helper opens, never creates */

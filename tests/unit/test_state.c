@@ -29,12 +29,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const char *base = getenv("TMPDIR");
 
-	if (!f || sodium_init() < 0)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/parley-state-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(f->dir))
+	if (!f || sodium_init() < 0 || pl_test_tmpdir(f->dir, sizeof(f->dir), "parley-state"))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
 	*state = f;
@@ -361,14 +357,8 @@ static void test_damaged_rows(void **state)
 	pl_state_close(s);
 }
 
-PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_open_scope, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_checkpoint_monotonic, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_checkpoint_seen, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_head, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_opened, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_act, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_record_cache, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_damaged_rows, setup, teardown))
+PL_TEST_MAIN(NULL, NULL, PL_TEST_FIXTURE(test_open_scope), PL_TEST_FIXTURE(test_not_a_database),
+             PL_TEST_FIXTURE(test_newer_schema), PL_TEST_FIXTURE(test_checkpoint_monotonic),
+             PL_TEST_FIXTURE(test_checkpoint_seen), PL_TEST_FIXTURE(test_head),
+             PL_TEST_FIXTURE(test_cursor), PL_TEST_FIXTURE(test_opened), PL_TEST_FIXTURE(test_act),
+             PL_TEST_FIXTURE(test_record_cache), PL_TEST_FIXTURE(test_damaged_rows))

@@ -28,7 +28,7 @@
 #define NOW    1700000000u
 
 struct fx {
-	char dir[64];
+	char dir[200];
 	struct pl_witness *w;
 	struct pl_skey lsk;
 	struct pl_vkey lvk;
@@ -56,8 +56,7 @@ static int setup(void **state)
 
 	if (!f || sodium_init() < 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pl_witness_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (pl_test_tmpdir(f->dir, sizeof(f->dir), "pl_witness"))
 		return -1;
 	if (pl_witness_create(f->dir, "witness.example", &wvk) != 0)
 		return -1;
@@ -79,7 +78,7 @@ static void rm_dir(const char *dir)
 {
 	static const char *const files[] = {PL_WITNESS_KEY_FILE, PL_WITNESS_VKEY_FILE,
 	                                    PL_WITNESS_DB_FILE, "witness.db-wal", "witness.db-shm"};
-	char p[128];
+	char p[256];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);

@@ -221,3 +221,11 @@ int pl_test_bundle(const struct pl_buf *recs, size_t nrecs, uint64_t n, unsigned
 	}
 	return ret;
 }
+
+int pl_test_tmpdir(char *out, size_t cap, const char *prefix)
+{
+	const char *base = getenv("TMPDIR");
+	int n = snprintf(out, cap, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix);
+
+	return n > 0 && (size_t)n < cap && mkdtemp(out) ? 0 : -1;
+}

@@ -100,6 +100,15 @@ size_t pl_test_doc_records(int (*append)(const char *note, size_t len, const cha
  * Defines main() of a unit-test program that runs the tests given (each a
  * cmocka_unit_test()) with the group fixtures setup and teardown (or NULL).
  */
+/* One test of a file whose fixture functions are named setup and teardown, run around it. */
+#define PL_TEST_FIXTURE(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
+
+/*
+ * Makes a fresh directory $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR) into
+ * out (cap bytes). Returns 0, or -1 when it cannot, for a fixture's setup.
+ */
+int pl_test_tmpdir(char *out, size_t cap, const char *prefix);
+
 #define PL_TEST_MAIN(setup, teardown, ...)                       \
 	int main(void)                                           \
 	{                                                        \

@@ -1,0 +1,52 @@
+/* The availability report of a direct line, as a member verifies it: every check, answer and
+ * unanswered record of the line checked, proven included, judged and counted. */
+#ifndef PARLEY_LINE_REPORT_H
+#define PARLEY_LINE_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <parley/line.h>
+#include <parley/session.h>
+
+/* Pages of GET /lines/<name> one report reads at most. */
+#define PL_LINE_REPORT_PAGES_MAX 100000
+/* Checks one report holds at most (a summary each). */
+#define PL_LINE_REPORT_CHECKS_MAX 1000000
+
+/* What the report keeps of one judged check. */
+struct pl_line_report_check {
+	uint64_t index;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	int64_t time, deadline;
+	char ends[2][PL_RECORD_NAME_MAX + 1];
+	enum pl_line_outcome out[2];
+};
+
+/* A report: set line and since, load it, read the rest, release it. */
+struct pl_line_report {
+	const char *line; /* the line's name */
+	int64_t since;    /* count the checks made at or after this time (0: all) */
+	struct pl_line_tally tally;
+	struct pl_line_report_check *v; /* the checks counted, in log order */
+	size_t n, cap;
+	char *cp; /* the last checkpoint note checked */
+	size_t cp_len;
+	uint64_t size; /* the tree size the report is verified as of */
+};
+
+/*
+ * Reads every page of the line from the exchange (GET /lines/<name>): each
+ * record verified against the directory (pl_session_verify_entry()), its
+ * inclusion proof checked under a checkpoint consistent with the pinned one
+ * (each distinct checkpoint once), the answers and unanswered grouped under
+ * their check and judged (pl_line_judge()), the checks since r->since
+ * counted. With no record, the report is as of the exchange's checkpoint.
+ * Fails as every pl_session_* call does; release r in any case.
+ */
+int pl_line_report_load(struct pl_session *s, struct pl_line_report *r) PL_WUR;
+
+/* Frees what r holds; safe on a zeroed one. */
+void pl_line_report_release(struct pl_line_report *r);
+
+#endif
