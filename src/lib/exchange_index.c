@@ -148,6 +148,45 @@ static int ex_index_prove(struct pl_exchange *ex, struct pl_store *s, uint64_t s
 	return ret;
 }
 
+/*
+ * Takes a reader and opens one read snapshot on the checkpoint of tree size
+ * *size (0: the newest, which *size is then set to), whose index record's root
+ * goes to root (and the record to *keep when keep is not NULL). On success the
+ * caller gives *sp back with ex_reader_put(); on failure nothing is held.
+ * Thread: any reader's.
+ */
+static int ex_index_open(struct pl_exchange *ex, uint64_t *size, struct ex_anchor *a,
+                         struct pl_store **sp, uint8_t root[static PL_HASH_BYTES],
+                         struct pl_exchange_entry *keep)
+{
+	struct pl_store *s;
+	struct pl_buf cp;
+	int ret = pl__ex_anchor(ex, a);
+
+	if (ret)
+		return ret;
+	if (*size == 0)
+		*size = a->size;
+	if (*size == 0 || *size > a->size)
+		return PL_ENOTFOUND;
+	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + 4096);
+	s = ex_reader_get(ex);
+	/* One snapshot: the index record, the refs and the nodes agree. */
+	ret = pl_store_begin(s);
+	if (!ret)
+		ret = pl_store_checkpoint_get(s, *size, NULL, &cp);
+	if (!ret)
+		ret = ex_index_root(ex, s, a, *size, root, keep);
+	pl_buf_release(&cp);
+	if (ret) {
+		ex_note_error(ex, s, ret);
+		ex_reader_put(ex, s);
+		return ret;
+	}
+	*sp = s;
+	return 0;
+}
+
 int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
                             const uint8_t key[static PL_HASH_BYTES], uint64_t size,
                             struct pl_buf *out)
@@ -155,31 +194,17 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
 	struct pl_tindex_entry *e = NULL;
 	uint8_t root[PL_HASH_BYTES];
 	struct ex_anchor a;
-	struct pl_store *s;
-	struct pl_buf cp;
+	struct pl_store *s = NULL;
 	uint64_t kidx = 0;
 	size_t n = 0;
 	int ret;
 
 	if (!ex || !key || !out)
 		return PL_EINVAL;
-	ret = pl__ex_anchor(ex, &a);
+	ret = ex_index_open(ex, &size, &a, &s, root, NULL);
 	if (ret)
 		return ret;
-	if (size == 0)
-		size = a.size;
-	if (size == 0 || size > a.size)
-		return PL_ENOTFOUND;
-	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + 4096);
-	s = ex_reader_get(ex);
-	/* One snapshot: the index record, the refs and the nodes agree. */
-	ret = pl_store_begin(s);
-	if (!ret)
-		ret = pl_store_checkpoint_get(s, size, NULL, &cp);
-	if (!ret)
-		ret = ex_index_root(ex, s, &a, size, root, NULL);
-	if (!ret)
-		ret = pl_store_record_find(s, key, &kidx);
+	ret = pl_store_record_find(s, key, &kidx);
 	if (!ret && kidx >= size)
 		ret = PL_ENOTFOUND;
 	if (!ret)
@@ -192,7 +217,6 @@ int pl_exchange_index_proof(struct pl_exchange *ex, const char *reader,
 		ret = ex_index_prove(ex, s, size, key, e, n, root, out);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
-	pl_buf_release(&cp);
 	free(e);
 	return ret;
 }
@@ -201,28 +225,13 @@ int pl_exchange_index_record(struct pl_exchange *ex, uint64_t size, struct pl_ex
 {
 	uint8_t root[PL_HASH_BYTES];
 	struct ex_anchor a;
-	struct pl_store *s;
-	struct pl_buf cp;
+	struct pl_store *s = NULL;
 	int ret;
 
 	if (!ex || !out)
 		return PL_EINVAL;
-	ret = pl__ex_anchor(ex, &a);
-	if (ret)
-		return ret;
-	if (size == 0)
-		size = a.size;
-	if (size == 0 || size > a.size)
-		return PL_ENOTFOUND;
-	pl_buf_init(&cp, PL_CHECKPOINT_MAX_BYTES + 4096);
-	s = ex_reader_get(ex);
-	ret = pl_store_begin(s);
+	ret = ex_index_open(ex, &size, &a, &s, root, out);
 	if (!ret)
-		ret = pl_store_checkpoint_get(s, size, NULL, &cp);
-	if (!ret)
-		ret = ex_index_root(ex, s, &a, size, root, out);
-	ex_note_error(ex, s, ret);
-	ex_reader_put(ex, s);
-	pl_buf_release(&cp);
+		ex_reader_put(ex, s);
 	return ret;
 }

@@ -413,6 +413,8 @@ void pl__ex_head_put(struct pl_exchange *ex, const char *author, const struct pl
 int pl__ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[static PL_HASH_BYTES],
                     enum pl_ref_role role, struct pl_record ***out, size_t *n);
 enum pl_key_status pl__ex_party_status(struct ex_judge_ctx *c, const char *name);
+bool pl__ex_batch_head(struct pl_exchange *ex, const struct ex_batch *b, const char *author,
+                       struct pl_chain_link *link, uint64_t *index);
 int pl__ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
                  const uint8_t id[static PL_HASH_BYTES], const enum pl_key_status *keys,
                  struct pl_replay_view *v, struct pl_exchange_refusal *why);
@@ -427,7 +429,8 @@ int pl__ex_run_sync(struct pl_exchange *ex, struct ex_item *it);
 int pl__ex_start_threads(struct pl_exchange *ex);
 
 /* exchange_own.c */
-int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, struct pl_record *r);
+int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, const struct ex_batch *b,
+                        struct pl_record *r);
 int pl__ex_tindex_open(struct pl_exchange *ex);
 
 /*

@@ -96,18 +96,18 @@ static int ex_judge_entries(struct pl_store *s, const struct pl_record *rec,
  * after each commit, before its next batch).
  * Thread: a submitter's or the sequencer's (whichever judges).
  */
-static bool ex_judge_head(const struct ex_judge_ctx *c, const char *author,
-                          struct pl_chain_link *link, uint64_t *index)
+bool pl__ex_batch_head(struct pl_exchange *ex, const struct ex_batch *b, const char *author,
+                       struct pl_chain_link *link, uint64_t *index)
 {
-	for (size_t i = c->b ? c->b->nheads : 0; i-- > 0;) {
-		const struct ex_head *h = &c->b->heads[i];
+	for (size_t i = b ? b->nheads : 0; i-- > 0;) {
+		const struct ex_head *h = &b->heads[i];
 		if (strcmp(h->author, author) == 0) {
 			*link = h->link;
 			*index = h->index;
 			return true;
 		}
 	}
-	return ex_head_get(c->ex, author, link, index);
+	return ex_head_get(ex, author, link, index);
 }
 
 /*
@@ -172,7 +172,7 @@ static int ex_judge_head_read(struct ex_judge_ctx *c, const char *author)
 	uint64_t seq;
 	int ret = 0;
 
-	c->has_head = ex_judge_head(c, author, &c->head, &c->head_index);
+	c->has_head = pl__ex_batch_head(c->ex, c->b, author, &c->head, &c->head_index);
 	if (c->has_head)
 		goto out;
 	ret = pl_store_head_get(c->s, author, &seq, &c->head_index);

@@ -16,16 +16,20 @@
 #include "store.h"
 
 /*
- * Sets the chain lines of an exchange record from the exchange's head in s:
+ * Sets the chain lines of an exchange record from the exchange's head:
  * origin, author, seq, prev, and the time: now, but not before the head's nor
  * before the time already in r (that of the record that caused it, whose
- * author's clock may run a little ahead of ours).
+ * author's clock may run a little ahead of ours). In the sequencer (b not
+ * NULL) the head is the batch's or the committed-head cache's, read from s
+ * only when neither holds it; otherwise from s.
  * Thread: the sequencer's (its writer), or the operator's on a read connection
  * (pl_exchange_party_prepare()).
  */
-int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, struct pl_record *r)
+int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, const struct ex_batch *b,
+                        struct pl_record *r)
 {
 	struct pl_store_record meta;
+	struct pl_chain_link link;
 	struct pl_record *h = NULL;
 	uint64_t seq, hidx;
 	int64_t now = ex_now(ex);
@@ -36,6 +40,13 @@ int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, struct pl_re
 
 	memcpy(r->exchange, ex->origin, strlen(ex->origin) + 1); /* checked at open */
 	snprintf(r->author, sizeof(r->author), "%s", PL_RECORD_EXCHANGE);
+	if (b && pl__ex_batch_head(ex, b, PL_RECORD_EXCHANGE, &link, &hidx)) {
+		r->seq = link.seq + 1;
+		r->has |= PL_RECORD_HAS_PREV;
+		memcpy(r->prev, link.id, PL_HASH_BYTES);
+		r->time = now < link.time ? link.time : now; /* the chain never goes back in time */
+		return 0;
+	}
 	ret = pl_store_head_get(s, PL_RECORD_EXCHANGE, &seq, &hidx);
 	if (ret == PL_ENOTFOUND) {
 		r->seq = 1;
@@ -99,20 +110,25 @@ static int ex_append_own(struct pl_exchange *ex, struct ex_batch *b, struct pl_r
 	int ret;
 
 	pl_buf_init(&msg, PL_RECORD_MAX_BYTES);
-	ret = pl__ex_chain_fields(ex, ex->w, r);
+	ret = pl__ex_chain_fields(ex, ex->w, b, r);
 	if (ret)
 		goto out;
-	signers = sodium_malloc((1 + nself) * sizeof(*signers));
-	if (!signers) {
-		ret = PL_ENOMEM;
-		goto out;
+	if (nself == 0) {
+		/* The log key alone (every record but a register or revoke): no copy of it. */
+		ret = pl_record_sign(&msg, r, &ex->key, 1, &w);
+	} else {
+		signers = sodium_malloc((1 + nself) * sizeof(*signers));
+		if (!signers) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
+		signers[0] = ex->key;
+		for (size_t i = 0; i < nself; i++)
+			signers[1 + i] = self[i];
+		ret = pl_record_sign(&msg, r, signers, 1 + nself, &w);
+		sodium_memzero(signers, (1 + nself) * sizeof(*signers));
+		sodium_free(signers);
 	}
-	signers[0] = ex->key;
-	for (size_t i = 0; i < nself; i++)
-		signers[1 + i] = self[i];
-	ret = pl_record_sign(&msg, r, signers, 1 + nself, &w);
-	sodium_memzero(signers, (1 + nself) * sizeof(*signers));
-	sodium_free(signers);
 	if (ret) {
 		ex_refuse(why, w);
 		ret = ret == PL_EINVAL ? PL_EINVAL : PL_EMALFORMED;

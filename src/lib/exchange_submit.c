@@ -515,7 +515,7 @@ int pl_exchange_party_prepare(struct pl_exchange *ex, bool revoke, const char *n
 	if (!ret)
 		ret = pl__ex_party_record(s, &q, revoke, r, &status, &why);
 	if (!ret)
-		ret = pl__ex_chain_fields(ex, s, r);
+		ret = pl__ex_chain_fields(ex, s, NULL, r);
 	ex_note_error(ex, s, ret);
 	ex_reader_put(ex, s);
 	if (!ret)
