@@ -121,6 +121,9 @@ static int make_party(struct submitter *s, int i)
 	return ret;
 }
 
+/* --cites: each statement of a chain after its first cites the one before (a reference). */
+static bool cites;
+
 /* Signs n statements of s's chain in advance: the chain is known before submission. */
 static int presign(struct submitter *s, int n)
 {
@@ -148,6 +151,11 @@ static int presign(struct submitter *s, int n)
 		r->cls = PL_CLASS_STATEMENT;
 		r->body_len = (size_t)snprintf(r->body, sizeof(r->body),
 		                               "Statement number %d of a benchmark run.\n", i);
+		if (cites && i) {
+			r->nrefs = 1;
+			r->refs[0].role = PL_ROLE_CITES;
+			memcpy(r->refs[0].id, prev, sizeof(prev));
+		}
 		pl_buf_init(&out, PL_RECORD_MAX_BYTES);
 		if (pl_record_sign(&out, r, &s->sk, 1, NULL) != 0)
 			return -1;
@@ -185,6 +193,10 @@ static int cmp_double(const void *a, const void *b)
  *        bench_exchange --load N DIR    logs about N statements from SUBMITTERS parties into a
  *                                       new exchange in DIR (which must not exist) and keeps it,
  *                                       so that parleyd can be measured serving a large log
+ *        bench_exchange --load N DIR --cites
+ *                                       the same, each statement citing its party's previous
+ *                                       one, so that the thread index has a key per record
+ *        bench_exchange --baseline      prints the raw Ed25519 verify rate only
  */
 int main(int argc, char **argv)
 {
@@ -193,6 +205,7 @@ int main(int argc, char **argv)
 	bool keep = false;
 	uint64_t load = 0;
 	struct pl_exchange *ex = NULL;
+	struct pl_exchange_options opts;
 	struct pl_vkey logvk;
 	pthread_t th[SUBMITTERS];
 	char tmpdir[] = "/tmp/pl_bench_exchange_XXXXXX";
@@ -202,6 +215,21 @@ int main(int argc, char **argv)
 	long total = 0, fails = 0;
 	int fd, ret = 1;
 
+	if (argc == 2 && strcmp(argv[1], "--baseline") == 0) {
+		uint8_t sk[crypto_sign_SECRETKEYBYTES];
+		if (sodium_init() < 0)
+			return 1;
+		crypto_sign_keypair(vk_pk, sk);
+		randombytes_buf(vk_msg, sizeof(vk_msg));
+		crypto_sign_detached(vk_sig, NULL, vk_msg, sizeof(vk_msg), sk);
+		sodium_memzero(sk, sizeof(sk));
+		printf("baseline ed25519 verify (1 core): %.0f ops/s\n", rate(op_verify, NULL));
+		return 0;
+	}
+	if (argc == 5 && strcmp(argv[1], "--load") == 0 && strcmp(argv[4], "--cites") == 0) {
+		cites = true;
+		argc = 4;
+	}
 	if (argc == 4 && strcmp(argv[1], "--load") == 0) {
 		if (pl_parse_u64(&load, argv[2], strlen(argv[2]), 100000000) != 0 ||
 		    load < SUBMITTERS || strlen(argv[3]) > 4000 || mkdir(argv[3], 0700) != 0) {
@@ -214,7 +242,7 @@ int main(int argc, char **argv)
 		keep = true;
 		per_thread = (int)(load / SUBMITTERS);
 	} else if (argc != 1) {
-		fprintf(stderr, "usage: bench_exchange [--load N DIR]\n");
+		fprintf(stderr, "usage: bench_exchange [--load N DIR [--cites] | --baseline]\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || (!keep && !mkdtemp(dir)))
@@ -239,8 +267,12 @@ int main(int argc, char **argv)
 	printf("baseline ed25519 verify (1 core): %.0f ops/s\n", verify);
 	printf("baseline fdatasync: %.0f ops/s\n", sync);
 
+	/* A large load is signed long before its last record is submitted: its time holds. */
+	pl_exchange_options_default(&opts);
+	if (keep)
+		opts.time_tolerance_s = 7 * 86400;
 	if (pl_exchange_init(dir, ORIGIN, &logvk) != 0 ||
-	    pl_exchange_open(&ex, dir, NULL, NULL) != 0)
+	    pl_exchange_open(&ex, dir, &opts, NULL) != 0)
 		goto out;
 	for (int i = 0; i <= SUBMITTERS; i++) {
 		subs[i].ex = ex;

@@ -6,26 +6,11 @@
 set -eu
 build=${1:-build}
 n=${BENCH_RECORDS:-1000000}
-work=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/serve_lib.sh
+. "$(dirname "$0")/serve_lib.sh"
 
 "$build/bench/bench_exchange" --load "$n" "$work/data" | sed 's|/tmp/[^ ]*|DIR|'
-port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 ))
-"$build/src/parleyd/parleyd" serve --data "$work/data" --listen "127.0.0.1:$port" \
-	2>"$work/parleyd.log" &
-pid=$!
-url=http://127.0.0.1:$port
-i=0
-until curl -fs "$url/health" >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || { echo "parleyd did not start"; cat "$work/parleyd.log"; exit 1; }
-	sleep 0.1
-done
+bench_serve "$build" "$work/data"
 size=$(curl -fs "$url/checkpoint" | sed -n 2p)
 curl -fs "$url/log-key" >/dev/null
 # Hash tiles across the whole tree at levels 0..2, and consistency proofs from many sizes.

@@ -71,6 +71,31 @@ enum pl_agent_answer {
 enum pl_agent_answer pl_agent_answer_when(const struct pl_record *check, bool off, bool answered,
                                           int64_t now);
 
+/* What reached the party when its agent fetched a send's content. */
+enum pl_agent_content {
+	PL_AGENT_CONTENT_OPENED = 0, /* opened with its key and checked against the commitment */
+	PL_AGENT_CONTENT_SEALED = 1, /* not sealed to it: it holds the sealed message only */
+	PL_AGENT_CONTENT_BAD = 2,    /* sealed to it, but does not open or match the commitment */
+};
+
+/* Whether the agent signs a `receive` of a send, and what that receive attests. */
+enum pl_agent_receipt {
+	PL_AGENT_RECEIPT_NONE = 0,   /* no receive */
+	PL_AGENT_RECEIPT_OPENED = 1, /* the content reached the party */
+	PL_AGENT_RECEIPT_SEALED =
+	        2, /* the sealed message reached the intermediary (a blind relay) */
+};
+
+/*
+ * Whether party me signs a `receive` of send, given what reached it (c):
+ * opened content always; the sealed message only when me is the send's
+ * `via` (a relay need not read what it relays; a recipient must); content
+ * that does not hold never (the blob and the record are evidence against
+ * the sender). Pure.
+ */
+enum pl_agent_receipt pl_agent_receipt_for(const struct pl_record *send, const char *me,
+                                           enum pl_agent_content c);
+
 /*
  * Fills *out (zeroed first) with the party's `receive` of the send whose id
  * is subject. The session fills author, seq, prev and time when it signs.

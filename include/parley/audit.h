@@ -1,4 +1,4 @@
-/* A log audit: recompute the tree from every entry and re-check every record's rules. */
+/* A log audit: recompute the tree and the thread index from every entry, re-check every rule. */
 #ifndef PARLEY_AUDIT_H
 #define PARLEY_AUDIT_H
 
@@ -31,6 +31,7 @@ struct pl_audit_source {
 /* What the audit found: the counts and the first failure. Plain data. */
 struct pl_audit_result {
 	uint64_t records, bundles, tiles;
+	uint64_t indexes; /* `index` records whose root was recomputed and compared */
 	uint64_t by_kind[PL_KIND_COUNT + 1];
 	uint64_t failures;
 	bool has_first;
@@ -49,7 +50,13 @@ struct pl_audit_result {
  * against every higher hash tile and cp's root; every record opened in log
  * order against the directory the log's own register and revoke records
  * build (first key log_key), and judged by the rules the exchange enforces
- * (pl_replay_log_judge()). Fills *res (zeroed first). Returns 0 when the
+ * (pl_replay_log_judge()); the thread index recomputed from every record's
+ * references (docs/index.md §8) against the root of every `index` record,
+ * the first difference counted at that record (later roots, which differ
+ * for the same reason, are not compared); and, once the log holds an `index`
+ * record, cp's last entry must be one. Memory: the in-memory index grows
+ * with the keys (about 300 bytes each), the pending references stay under
+ * PL_TINDEX_MAX_BATCH. Fills *res (zeroed first). Returns 0 when the
  * audit ran to its end (res->failures then says whether the log holds; a
  * malformed bundle ends it early, counted as a failure), the source's code
  * when a fetch failed (res->error empty), or another PL_E... code with

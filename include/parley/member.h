@@ -187,4 +187,116 @@ int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *lo
                             const char *state, char path[static PL_PROFILE_PATH_MAX + 1],
                             const char **stage) PL_WUR;
 
+/* ---- The thread index: a member's check of its own records ---- */
+
+/* What a member's check of one of its records under one key found (docs/index.md §7). */
+enum pl_member_index_verdict {
+	PL_MEMBER_INDEX_LISTED = 0,   /* the proof holds and lists the record */
+	PL_MEMBER_INDEX_OMITTED = 1,  /* the proof holds and does not list it: evidence */
+	PL_MEMBER_INDEX_INVENTED = 2, /* the proof holds and lists another id at the record's log
+	                                 index, or the record's id at another index: evidence */
+	PL_MEMBER_INDEX_UNPROVEN = 3, /* the proof does not parse or does not verify against the
+	                                 root: not evidence, the exchange failed to prove */
+};
+
+/*
+ * Judges the index proof proof[0..len) (docs/index.md §4.3, as the
+ * exchange served it) of key under root (the root of an `index` record
+ * whose inclusion the caller proved), for the member's record id at log
+ * index, which names key in a `ref` and lies below that index record.
+ * Pure; thread-safe.
+ */
+enum pl_member_index_verdict pl_member_index_judge(const char *proof, size_t len,
+                                                   const uint8_t key[static PL_HASH_BYTES],
+                                                   const uint8_t root[static PL_HASH_BYTES],
+                                                   uint64_t index,
+                                                   const uint8_t id[static PL_HASH_BYTES]);
+
+/* A short word for a verdict: "listed", "omission", "invention", "unproven" (static). */
+const char *pl_member_index_verdict_name(enum pl_member_index_verdict v);
+
+/*
+ * The evidence of an index that omits or invents a member's record
+ * (docs/index.md §7.1). Every text is signed or verifiable as given: the
+ * caller keeps the bytes as received. Strings need not be NUL-terminated;
+ * they are borrowed.
+ */
+struct pl_member_index_lie {
+	const char *exchange; /* the exchange's base URL, as the profile names it */
+	const char *log_key;  /* the pinned log verifier key, in its text form */
+	int64_t detected;
+	enum pl_member_index_verdict verdict; /* OMITTED or INVENTED */
+	uint8_t key[PL_HASH_BYTES];           /* the id the record names in a `ref` */
+	uint64_t index;                       /* the member's record: its log index, its id */
+	uint8_t id[PL_HASH_BYTES];
+	uint64_t index_at; /* the `index` record: its log index (a checkpoint's size - 1) */
+	const char *index_record, *index_inclusion, *tindex_proof, *record, *record_inclusion;
+	size_t index_record_len, index_inclusion_len, tindex_proof_len, record_len,
+	        record_inclusion_len;
+};
+
+/*
+ * Appends the text of e (docs/index.md §7.1, version 1) to out. Returns 0,
+ * PL_EINVAL (a verdict that is not evidence, a missing part, a text that
+ * does not end in a newline, an exchange or log key with a control
+ * character) or a pl_buf error.
+ */
+int pl_member_index_lie_format(const struct pl_member_index_lie *e, struct pl_buf *out) PL_WUR;
+
+/*
+ * Writes e to a new file index-lie-<time>.txt beside the local state file
+ * state, as pl_member_evidence_save() does for two histories (never over an
+ * older file, mode 0644, synced), its path to path. Returns as
+ * pl_member_evidence_save() does, or pl_member_index_lie_format()'s errors.
+ */
+int pl_member_index_lie_save(const struct pl_member_index_lie *e, const char *state,
+                             char path[static PL_PROFILE_PATH_MAX + 1], const char **stage) PL_WUR;
+
+/*
+ * Where the index check reads what the exchange serves: the client of a
+ * member (parley agent) or memory (tests). Each appends to out and returns
+ * 0 or a negative PL_E... code, returned as is.
+ */
+struct pl_member_index_source {
+	void *ctx;
+	/* The record at log index `index`, its signed note as logged. */
+	int (*record_at)(void *ctx, uint64_t index, struct pl_buf *out);
+	/* The c2sp.org/tlog-proof of the record whose id is hex, at tree size size. */
+	int (*inclusion)(void *ctx, const char *hex, uint64_t size, struct pl_buf *out);
+	/* The index proof of key at size (GET /index/<key>?size=N). */
+	int (*index_proof)(void *ctx, const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+	                   struct pl_buf *out);
+};
+
+/* What the check of one record found; the parts of the evidence when it is evidence. */
+struct pl_member_index_found {
+	enum pl_member_index_verdict verdict; /* LISTED when every key lists the record */
+	uint8_t key[PL_HASH_BYTES];           /* the key of the verdict, when not LISTED */
+	uint64_t index_at;                    /* the `index` record's log index */
+	size_t nkeys;                         /* keys checked */
+	struct pl_buf index_record, index_inclusion, tindex_proof;
+};
+
+/* Frees what f holds and zeroes it. A zeroed f is a no-op. */
+void pl_member_index_found_release(struct pl_member_index_found *f);
+
+/*
+ * The first index after a member's record r (text[0..len)), which the
+ * exchange logged with the receipt rc: the `index` record at rc->size - 1,
+ * the last entry of the receipt's checkpoint. Checks the receipt
+ * (pl_member_receipt_check()), reads that record and its inclusion proof at
+ * rc->size (the same checkpoint), then for each id r names in a `ref`, once,
+ * the index proof at rc->size, judged by pl_member_index_judge(); stops at
+ * the first that is not listed. Fills *out (zeroed first; release it).
+ * Returns 0 (out->verdict says), PL_ENOTFOUND when the checkpoint's last
+ * entry is not an index record (an exchange that keeps no index) or r is
+ * that entry, PL_EINCONSISTENT when the index record's proof carries
+ * another checkpoint of that size (two histories), the receipt's or the
+ * proof's errors, or the source's.
+ */
+int pl_member_index_check(const struct pl_member_index_source *src, const struct pl_receipt *rc,
+                          const struct pl_record *r, const char *text, size_t len,
+                          const char *origin, const struct pl_vkey *log_key,
+                          struct pl_member_index_found *out) PL_WUR;
+
 #endif

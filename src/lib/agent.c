@@ -65,6 +65,18 @@ enum pl_agent_answer pl_agent_answer_when(const struct pl_record *check, bool of
 	return PL_AGENT_ANSWER_NOW;
 }
 
+enum pl_agent_receipt pl_agent_receipt_for(const struct pl_record *send, const char *me,
+                                           enum pl_agent_content c)
+{
+	bool via = (send->has & PL_RECORD_HAS_VIA) && strcmp(send->via, me) == 0;
+
+	if (send->kind != PL_KIND_SEND || c == PL_AGENT_CONTENT_BAD)
+		return PL_AGENT_RECEIPT_NONE;
+	if (c == PL_AGENT_CONTENT_OPENED)
+		return PL_AGENT_RECEIPT_OPENED;
+	return via ? PL_AGENT_RECEIPT_SEALED : PL_AGENT_RECEIPT_NONE;
+}
+
 void pl_agent_receive_record(struct pl_record *out,
                              const uint8_t subject[static PL_RECORD_ID_BYTES])
 {

@@ -13,6 +13,8 @@
 #include "internal.h"
 #include "store.h"
 
+bool (*pl__ex_index_omits)(const char *author);
+
 /*
  * 0 when reader may read the record at index, PL_ENOTFOUND when it may not
  * (the answer for a record that does not exist), or the store's error: the
@@ -91,7 +93,7 @@ static int ex_index_entries(struct pl_store *s, uint64_t kidx, uint64_t size,
 	for (size_t i = 0; !ret && i < nsrc && src[i] < size - 1; i++) {
 		struct pl_store_record meta;
 		ret = pl_store_record_get(s, src[i], &meta, NULL);
-		if (!ret) {
+		if (!ret && !(pl__ex_index_omits && pl__ex_index_omits(meta.author))) {
 			e[k].index = src[i];
 			memcpy(e[k].id, meta.id, PL_HASH_BYTES);
 			k++;

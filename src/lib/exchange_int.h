@@ -432,6 +432,15 @@ int pl__ex_start_threads(struct pl_exchange *ex);
 int pl__ex_chain_fields(struct pl_exchange *ex, struct pl_store *s, const struct ex_batch *b,
                         struct pl_record *r);
 int pl__ex_tindex_open(struct pl_exchange *ex);
+
+/*
+ * Test-only, never set by parleyd: when set, the thread index leaves out
+ * every reference made by a record whose author it returns true for, in the
+ * sequencer's updates and in the proofs served alike, so that a test
+ * exchange lies consistently (tests/integration/parleyd_liar.c). Set before the
+ * exchange opens. Thread: read by the sequencer and any reader's.
+ */
+extern bool (*pl__ex_index_omits)(const char *author);
 int pl__ex_append_index(struct pl_exchange *ex, struct ex_batch *b);
 int pl__ex_append_available(struct pl_exchange *ex, struct ex_batch *b, int64_t not_before,
                             const uint8_t id[static PL_HASH_BYTES],

@@ -16,8 +16,10 @@
 #include <parley/party.h>
 #include <parley/profile.h>
 #include <parley/timestamp.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
+#include "internal.h"
 #include "banned.h"
 
 /* Parses a signed record without verifying it (to learn the keys a register brings). */
@@ -555,29 +557,25 @@ static int write_all(int fd, const char *text, size_t len)
 	return 0;
 }
 
-int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *log_key,
-                            const char *state, char path[static PL_PROFILE_PATH_MAX + 1],
-                            const char **stage)
+/*
+ * Writes text[0..len) to a new file <prefix>-<time>.txt (-2, -3, ... after
+ * it when taken) in the directory of the local state file state: mode 0644,
+ * synced. Returns as pl_member_evidence_save() does.
+ */
+static int evidence_write(const char *state, const char *prefix, int64_t detected, const char *text,
+                          size_t len, char path[static PL_PROFILE_PATH_MAX + 1], const char **stage)
 {
 	char dir[PL_PROFILE_PATH_MAX + 1], stamp[PL_TIMESTAMP_LEN + 1], compact[32];
-	struct pl_buf text, vk;
 	const char *slash = strrchr(state, '/');
 	size_t k = 0;
-	int fd = -1, err = PL_ENOMEM, saved = 0;
+	int fd = -1, err = PL_EINVAL, saved = 0;
 
-	pl_buf_init(&text, 4 * PL_NOTE_MAX_BYTES);
-	pl_buf_init(&vk, 1024);
 	*stage = NULL;
-	if (pl_vkey_format(log_key, &vk) == 0)
-		snprintf(sp->log_key, sizeof(sp->log_key), "%s", vk.data);
-	if (pl_client_split_format(sp, &text) != 0)
-		goto out;
-	err = PL_EINVAL;
 	if (!slash || (size_t)(slash - state) >= sizeof(dir))
 		goto out;
 	memcpy(dir, state, (size_t)(slash - state));
 	dir[slash - state] = '\0';
-	if (pl_timestamp_format(stamp, sp->detected) != 0)
+	if (pl_timestamp_format(stamp, detected) != 0)
 		snprintf(stamp, sizeof(stamp), "0");
 	for (size_t i = 0; stamp[i] && k + 1 < sizeof(compact); i++)
 		if (stamp[i] != '-' && stamp[i] != ':')
@@ -585,11 +583,11 @@ int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *lo
 	compact[k] = '\0';
 	/* Several detections in one second get -2, -3, ...: none overwrites another. */
 	for (int n = 1; fd < 0 && n <= 100; n++) {
-		int len = n == 1 ? snprintf(path, PL_PROFILE_PATH_MAX + 1, "%s/split-view-%s.txt",
-		                            dir, compact)
-		                 : snprintf(path, PL_PROFILE_PATH_MAX + 1,
-		                            "%s/split-view-%s-%d.txt", dir, compact, n);
-		if (len < 0 || (size_t)len >= PL_PROFILE_PATH_MAX + 1) {
+		int w = n == 1 ? snprintf(path, PL_PROFILE_PATH_MAX + 1, "%s/%s-%s.txt", dir,
+		                          prefix, compact)
+		               : snprintf(path, PL_PROFILE_PATH_MAX + 1, "%s/%s-%s-%d.txt", dir,
+		                          prefix, compact, n);
+		if (w < 0 || (size_t)w >= PL_PROFILE_PATH_MAX + 1) {
 			memcpy(path, dir, strlen(dir) + 1);
 			err = PL_ETOOBIG;
 			goto out;
@@ -603,7 +601,7 @@ int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *lo
 		*stage = "create";
 		goto out;
 	}
-	if (write_all(fd, text.data, text.len) != 0) {
+	if (write_all(fd, text, len) != 0) {
 		*stage = "write";
 		goto out;
 	}
@@ -616,8 +614,252 @@ out:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
+	errno = saved;
+	return err;
+}
+
+int pl_member_evidence_save(struct pl_client_split *sp, const struct pl_vkey *log_key,
+                            const char *state, char path[static PL_PROFILE_PATH_MAX + 1],
+                            const char **stage)
+{
+	struct pl_buf text, vk;
+	int err = PL_ENOMEM, saved;
+
+	pl_buf_init(&text, 4 * PL_NOTE_MAX_BYTES);
+	pl_buf_init(&vk, 1024);
+	*stage = NULL;
+	if (pl_vkey_format(log_key, &vk) == 0)
+		snprintf(sp->log_key, sizeof(sp->log_key), "%s", vk.data);
+	if (pl_client_split_format(sp, &text) == 0)
+		err = evidence_write(state, "split-view", sp->detected, text.data, text.len, path,
+		                     stage);
+	saved = errno;
 	pl_buf_release(&text);
 	pl_buf_release(&vk);
 	errno = saved;
+	return err;
+}
+
+/* ---- The thread index: a member's check of its own records ---- */
+
+enum pl_member_index_verdict pl_member_index_judge(const char *proof, size_t len,
+                                                   const uint8_t key[static PL_HASH_BYTES],
+                                                   const uint8_t root[static PL_HASH_BYTES],
+                                                   uint64_t index,
+                                                   const uint8_t id[static PL_HASH_BYTES])
+{
+	struct pl_tindex_proof *p = NULL;
+	enum pl_member_index_verdict v = PL_MEMBER_INDEX_UNPROVEN;
+
+	if (pl_tindex_proof_open(&p, proof, len, key, root) != 0)
+		goto out;
+	v = PL_MEMBER_INDEX_OMITTED;
+	for (size_t i = 0; i < p->nentries; i++) {
+		bool at = p->entries[i].index == index;
+		bool same = memcmp(p->entries[i].id, id, PL_HASH_BYTES) == 0;
+		if (at && same) {
+			v = PL_MEMBER_INDEX_LISTED;
+			break;
+		}
+		/* Another record at its place, or itself at another: the log says otherwise. */
+		if (at || same) {
+			v = PL_MEMBER_INDEX_INVENTED;
+			break;
+		}
+	}
+out:
+	pl_tindex_proof_free(p);
+	return v;
+}
+
+const char *pl_member_index_verdict_name(enum pl_member_index_verdict v)
+{
+	switch (v) {
+	case PL_MEMBER_INDEX_LISTED:
+		return "listed";
+	case PL_MEMBER_INDEX_OMITTED:
+		return "omission";
+	case PL_MEMBER_INDEX_INVENTED:
+		return "invention";
+	default:
+		return "unproven";
+	}
+}
+
+/* True when s[0..len) is one or more lines, the last ending in a newline. */
+static bool is_text(const char *s, size_t len)
+{
+	return s && len > 0 && s[len - 1] == '\n';
+}
+
+/* True when s is a non-empty header value without a control character. */
+static bool is_value(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Appends "<name> bytes <len>\n", the bytes, and a blank line. */
+static int add_part(struct pl_buf *out, const char *name, const char *text, size_t len)
+{
+	int err = pl_buf_addf(out, "%s bytes %zu\n", name, len);
+
+	if (!err)
+		err = pl_buf_add(out, text, len);
+	if (!err)
+		err = pl_buf_adds(out, "\n");
+	return err;
+}
+
+int pl_member_index_lie_format(const struct pl_member_index_lie *e, struct pl_buf *out)
+{
+	char key[PL_HASH_HEX_LEN + 1], id[PL_HASH_HEX_LEN + 1], when[PL_TIMESTAMP_LEN + 1];
+	size_t old = out->len;
+	int err = PL_EINVAL;
+
+	if ((e->verdict != PL_MEMBER_INDEX_OMITTED && e->verdict != PL_MEMBER_INDEX_INVENTED) ||
+	    !is_value(e->exchange) || !is_value(e->log_key) ||
+	    !is_text(e->index_record, e->index_record_len) ||
+	    !is_text(e->index_inclusion, e->index_inclusion_len) ||
+	    !is_text(e->tindex_proof, e->tindex_proof_len) || !is_text(e->record, e->record_len) ||
+	    !is_text(e->record_inclusion, e->record_inclusion_len) || e->index >= e->index_at ||
+	    pl_timestamp_format(when, e->detected) != 0)
+		return err;
+	pl_hex_encode(key, e->key, PL_HASH_BYTES);
+	pl_hex_encode(id, e->id, PL_HASH_BYTES);
+	err = pl_buf_addf(out,
+	                  "parley/index-lie/v1\nexchange %s\nlog-key %s\ndetected %s\nreason %s\n"
+	                  "key %s\nrecord %llu %s\nindex %llu\n\n",
+	                  e->exchange, e->log_key, when, pl_member_index_verdict_name(e->verdict),
+	                  key, (unsigned long long)e->index, id, (unsigned long long)e->index_at);
+	if (!err)
+		err = add_part(out, "index-record", e->index_record, e->index_record_len);
+	if (!err)
+		err = add_part(out, "index-inclusion", e->index_inclusion, e->index_inclusion_len);
+	if (!err)
+		err = add_part(out, "tindex-proof", e->tindex_proof, e->tindex_proof_len);
+	if (!err)
+		err = add_part(out, "record", e->record, e->record_len);
+	if (!err)
+		err = add_part(out, "record-inclusion", e->record_inclusion,
+		               e->record_inclusion_len);
+	if (err)
+		pl__buf_truncate(out, old);
+	return err;
+}
+
+int pl_member_index_lie_save(const struct pl_member_index_lie *e, const char *state,
+                             char path[static PL_PROFILE_PATH_MAX + 1], const char **stage)
+{
+	struct pl_buf text;
+	int err, saved;
+
+	*stage = NULL;
+	pl_buf_init(&text, 8 * PL_NOTE_MAX_BYTES + PL_TINDEX_PROOF_MAX_BYTES);
+	err = pl_member_index_lie_format(e, &text);
+	if (!err)
+		err = evidence_write(state, "index-lie", e->detected, text.data, text.len, path,
+		                     stage);
+	saved = errno;
+	pl_buf_release(&text);
+	errno = saved;
+	return err;
+}
+
+void pl_member_index_found_release(struct pl_member_index_found *f)
+{
+	if (!f)
+		return;
+	pl_buf_release(&f->index_record);
+	pl_buf_release(&f->index_inclusion);
+	pl_buf_release(&f->tindex_proof);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Reads the `index` record at f->index_at and proves it under a checkpoint
+ * of rc->size, the one of *want (the receipt's); sets root. Returns 0,
+ * PL_ENOTFOUND (not an index record), PL_EINCONSISTENT, or what failed.
+ */
+static int index_record_get(const struct pl_member_index_source *src, const struct pl_receipt *rc,
+                            const struct pl_checkpoint *want, const char *origin,
+                            const struct pl_vkey *log_key, struct pl_member_index_found *f,
+                            uint8_t root[static PL_HASH_BYTES])
+{
+	struct pl_record *ir = malloc(sizeof(*ir));
+	uint8_t id[PL_RECORD_ID_BYTES];
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	struct pl_proof *p = NULL;
+	struct pl_checkpoint cp;
+	int err = ir ? 0 : PL_ENOMEM;
+
+	if (!err)
+		err = src->record_at(src->ctx, f->index_at, &f->index_record);
+	if (!err && pl_record_open(ir, id, NULL, f->index_record.data, f->index_record.len, log_key,
+	                           1, NULL) != 0)
+		err = PL_ENOTFOUND; /* not the exchange's: not an index record either */
+	if (!err && ir->kind != PL_KIND_INDEX)
+		err = PL_ENOTFOUND;
+	if (!err) {
+		pl_record_id_format(hex, id);
+		err = src->inclusion(src->ctx, hex, rc->size, &f->index_inclusion);
+	}
+	if (!err)
+		err = pl_member_proof_check(f->index_inclusion.data, f->index_inclusion.len,
+		                            f->index_record.data, f->index_record.len, f->index_at,
+		                            origin, log_key, &p, &cp);
+	if (!err && (cp.size != want->size || memcmp(cp.root, want->root, PL_HASH_BYTES) != 0))
+		err = PL_EINCONSISTENT;
+	if (!err)
+		memcpy(root, ir->index_root, PL_HASH_BYTES);
+	pl_proof_free(p);
+	free(ir);
+	return err;
+}
+
+int pl_member_index_check(const struct pl_member_index_source *src, const struct pl_receipt *rc,
+                          const struct pl_record *r, const char *text, size_t len,
+                          const char *origin, const struct pl_vkey *log_key,
+                          struct pl_member_index_found *out)
+{
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_proof *p = NULL;
+	struct pl_checkpoint cp;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	pl_buf_init(&out->index_record, PL_RECORD_MAX_BYTES);
+	pl_buf_init(&out->index_inclusion, PL_TLOG_PROOF_MAX_BYTES);
+	pl_buf_init(&out->tindex_proof, PL_TINDEX_PROOF_MAX_BYTES);
+	err = pl_member_receipt_check(rc, text, len, origin, log_key, &p, &cp);
+	pl_proof_free(p);
+	if (err)
+		return err;
+	if (rc->size < 2 || rc->index >= rc->size - 1)
+		return PL_ENOTFOUND;
+	out->index_at = rc->size - 1;
+	err = index_record_get(src, rc, &cp, origin, log_key, out, root);
+	for (size_t i = 0; !err && i < r->nrefs && i < PL_RECORD_MAX_REFS; i++) {
+		bool again = false;
+		for (size_t k = 0; k < i && !again; k++)
+			again = memcmp(r->refs[k].id, r->refs[i].id, PL_HASH_BYTES) == 0;
+		if (again)
+			continue;
+		pl_buf_reset(&out->tindex_proof);
+		err = src->index_proof(src->ctx, r->refs[i].id, rc->size, &out->tindex_proof);
+		if (err)
+			break;
+		out->nkeys++;
+		out->verdict = pl_member_index_judge(out->tindex_proof.data, out->tindex_proof.len,
+		                                     r->refs[i].id, root, rc->index, rc->id);
+		if (out->verdict != PL_MEMBER_INDEX_LISTED) {
+			memcpy(out->key, r->refs[i].id, PL_HASH_BYTES);
+			break;
+		}
+	}
 	return err;
 }

@@ -206,10 +206,17 @@ static void describe_step(char *out, size_t n, const struct pl_record *r,
 
 	switch (r->kind) {
 	case PL_KIND_RECEIVE:
-		if (!thread)
+		/*
+		 * An intermediary's receive attests the sealed message, which it may
+		 * not be able to read (a blind relay); a recipient's, the content.
+		 */
+		if (tr && (tr->has & PL_RECORD_HAS_VIA) && strcmp(tr->via, r->author) == 0)
+			say(out, n,
+			    thread ? "received %s for relay (the sealed message reached it)"
+			           : "received %s (sealed) for relay",
+			    c->target);
+		else if (!thread)
 			say(out, n, "received %s", c->target);
-		else if (tr && (tr->has & PL_RECORD_HAS_VIA) && strcmp(tr->via, r->author) == 0)
-			say(out, n, "received %s for relay (content reached it)", c->target);
 		else
 			say(out, n, "received %s (content reached it)", c->target);
 		break;

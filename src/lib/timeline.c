@@ -155,11 +155,18 @@ static int add_part(struct pl_buf *b, const char *fmt, ...)
 	return ret;
 }
 
-/* How far a send got towards party p: received, made available, or neither. */
+/*
+ * How far a send got towards party p: received, made available, or
+ * neither. An intermediary receives the sealed message, which it may not
+ * be able to read: "received (sealed) by unc".
+ */
 static void reached_text(char *out, size_t n, const struct pl_timeline *t, const char *p)
 {
+	const struct pl_record *s = t->subject->rec;
+	bool via = (s->has & PL_RECORD_HAS_VIA) && strcmp(s->via, p) == 0;
+
 	if (act(t, PL_KIND_RECEIVE, p, NULL))
-		snprintf(out, n, "received by %s", p);
+		snprintf(out, n, "received%s by %s", via ? " (sealed)" : "", p);
 	else if (act(t, PL_KIND_AVAILABLE, NULL, p))
 		snprintf(out, n, "made available to %s (not received)", p);
 	else

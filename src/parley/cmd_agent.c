@@ -1,4 +1,4 @@
-/* parley agent: follows a party's inbox, opens what reaches it, and only then signs `receive`. */
+/* parley agent: follows a party's inbox, opens what reaches it, and signs `receive` for it. */
 #include "cli.h"
 
 #include <errno.h>
@@ -34,8 +34,14 @@ static const struct cli_verb agent_verb = {
                 "arriving record. When a send is made available to the party, the agent fetches\n"
                 "its payload, opens it with the party's key, checks it against the record's\n"
                 "commitment and keeps the opened copy in the local state; only then does it sign\n"
-                "and submit a `receive` record. Content it cannot open (the party is not one of\n"
-                "the payload's readers, or it does not match its commitment) gets no receive.\n"
+                "and submit a `receive` record. A send's intermediary that is not one of the\n"
+                "payload's readers (sent with --no-readable-by-via) signs its receive unread:\n"
+                "the sealed message reached it, and it relays it blind. Content that does not\n"
+                "match its commitment, and content not sealed to a recipient, get no receive.\n"
+                "After each receive or answer it signs, the agent checks that the thread index\n"
+                "ending the receipt's checkpoint lists it under every record it refers to; if\n"
+                "not, it keeps the evidence beside the local state (index-lie-<time>.txt) and\n"
+                "stops.\n"
                 "The draft of a consult naming the party is opened and kept the same way. A line\n"
                 "check addressed to the party is answered at once with an `answer` record (unless\n"
                 "--no-answer, or its deadline has passed). The\n"
@@ -56,10 +62,10 @@ static const struct cli_verb agent_verb = {
                 "this party, or through it as intermediary, that it saw made available is\n"
                 "nearer than --warn-before and this party has recorded no decision on it\n"
                 "(accept or refuse; convey or decline).\n",
-        .status =
-                "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
-                "histories or a receipt that does not hold; 2 usage or I/O error; 3 the exchange\n"
-                "refused the party.\n",
+        .status = "Exit status: 0 stopped by a signal, or --once done; 1 the exchange showed two\n"
+                  "histories, a receipt that does not hold, or a thread index that leaves out or\n"
+                  "misstates this party's record; 2 usage or I/O error; 3 the exchange refused\n"
+                  "the party.\n",
 };
 
 /* The inbox cursor of the agent in the local state (the inbox verb keeps its own). */
@@ -230,10 +236,12 @@ static void check_deadlines(struct agent *ag)
 
 /*
  * A send made available to this party: open its payload (the session keeps
- * the opened copy), and only when that worked sign the receive; watch its
- * deadline. When keep is not NULL and the content was opened, *keep and
- * *keep_len receive it (free it with pl_state_plaintext_free()). Returns an
- * exit code; a payload this party cannot read is not an error.
+ * the opened copy), and sign the receive when pl_agent_receipt_for() says
+ * so: for content opened, or, as the send's intermediary, for the sealed
+ * message it cannot read (a blind relay's receipt); watch its deadline.
+ * When keep is not NULL and the content was opened, *keep and *keep_len
+ * receive it (free it with pl_state_plaintext_free()). Returns an exit
+ * code; a payload this party cannot read is not an error.
  */
 static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_BYTES],
                    uint8_t **keep, size_t *keep_len)
@@ -245,10 +253,14 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	uint8_t salt[PL_BOX_SALT_BYTES], act[PL_HASH_BYTES];
 	uint8_t *pt = NULL;
 	size_t len = 0;
+	enum pl_agent_content got = PL_AGENT_CONTENT_OPENED;
+	enum pl_agent_receipt receipt;
+	struct pl_buf text;
 	int ret, err;
 
 	memset(&send, 0, sizeof(send));
 	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
 	pl_record_id_format(hex, subject);
 	err = pl_state_act_get(ag->s.state, subject, "receive", act);
 	if (err == 0) {
@@ -274,19 +286,27 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	}
 	watch_add(ag, &send);
 	ret = session_payload(&ag->s, &send, &pt, &len, salt);
-	if (ret == PL_EXIT_FAIL) {
+	if (ret == PL_EXIT_FAIL)
+		got = PL_AGENT_CONTENT_BAD;
+	else if (ret)
+		goto out;
+	else if (!pt)
+		got = PL_AGENT_CONTENT_SEALED;
+	ret = PL_EXIT_OK;
+	receipt = pl_agent_receipt_for(send.rec, ag->s.profile.party, got);
+	if (got == PL_AGENT_CONTENT_BAD) {
 		/* The blob and the record are evidence against the sender; no receive. */
 		say("  could not open %.16s: it does not hold as sent; no receive signed", hex);
-		ret = PL_EXIT_OK;
 		goto out;
 	}
-	if (ret)
-		goto out;
-	if (!pt) {
+	if (receipt == PL_AGENT_RECEIPT_NONE) {
 		say("  %.16s is not sealed to %s: no receive signed", hex, ag->s.profile.party);
 		goto out;
 	}
-	say("  opened %.16s: %zu bytes, commitment checked, copy kept", hex, len);
+	if (receipt == PL_AGENT_RECEIPT_SEALED)
+		say("  %.16s is sealed to its recipients only: relaying it unread", hex);
+	else
+		say("  opened %.16s: %zu bytes, commitment checked, copy kept", hex, len);
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		cli_error("agent: out of memory");
@@ -294,11 +314,13 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 		goto out;
 	}
 	pl_agent_receive_record(r, subject);
-	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc, NULL);
+	ret = session_submit(&ag->s, r, send.rec->time, "the receive", &rc, &text);
 	if (ret)
 		goto out;
 	pl_record_id_format(mine, rc.id);
-	say("  signed receive #%" PRIu64 " %.16s for %.16s", rc.index, mine, hex);
+	say("  signed receive%s #%" PRIu64 " %.16s for %.16s",
+	    receipt == PL_AGENT_RECEIPT_SEALED ? " (sealed)" : "", rc.index, mine, hex);
+	ret = session_index_check(&ag->s, r, text.data, text.len, &rc);
 	if (keep && pt) {
 		*keep = pt;
 		*keep_len = len;
@@ -310,6 +332,7 @@ out:
 	sodium_memzero(salt, sizeof(salt));
 	free(r);
 	pl_receipt_release(&rc);
+	pl_buf_release(&text);
 	pl_session_record_release(&send);
 	return ret;
 }
@@ -358,9 +381,11 @@ static int answer(struct agent *ag, const struct pl_session_record *check)
 	struct pl_record *r = NULL;
 	char mine[PL_RECORD_ID_HEX_LEN + 1];
 	uint8_t act[PL_HASH_BYTES];
+	struct pl_buf text;
 	int ret = PL_EXIT_OK, err;
 
 	memset(&rc, 0, sizeof(rc));
+	pl_buf_init(&text, PL_RECORD_MAX_BYTES);
 	err = ag->no_answer ? PL_ENOTFOUND
 	                    : pl_state_act_get(ag->s.state, check->id, "answer", act);
 	if (err != 0 && err != PL_ENOTFOUND) {
@@ -389,15 +414,17 @@ static int answer(struct agent *ag, const struct pl_session_record *check)
 		goto out;
 	}
 	pl_agent_answer_record(r, check->rec, check->id);
-	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc, NULL);
+	ret = session_submit(&ag->s, r, check->rec->time, "the answer", &rc, &text);
 	if (ret)
 		goto out;
 	pl_record_id_format(mine, rc.id);
 	say("  signed answer #%" PRIu64 " %.16s for the check %.16s of %s", rc.index, mine,
 	    check->hex, check->rec->line);
+	ret = session_index_check(&ag->s, r, text.data, text.len, &rc);
 out:
 	free(r);
 	pl_receipt_release(&rc);
+	pl_buf_release(&text);
 	return ret;
 }
 

@@ -31,7 +31,9 @@ static const struct cli_verb log_audit_verb = {
                  "exchange serves and signed; then opens every record in log order (grammar,\n"
                  "signatures against the directory built from the log's own register and revoke\n"
                  "records) and re-checks the rules the exchange enforces (chains, references,\n"
-                 "who may act on what, once, in which order). Prints the counts and the first\n"
+                 "who may act on what, once, in which order); recomputes the thread index from\n"
+                 "every record's references and compares its root with every index record's.\n"
+                 "Prints the counts and the first\n"
                  "failure with its log index and reason. Shows a progress bar on standard error\n"
                  "when it is a terminal.\n",
         .status = "Exit status: 0 the whole log holds; 1 something does not (a tile, the root, a\n"
@@ -143,9 +145,12 @@ static int print_text(const struct audit *a)
 		sep = ", ";
 	}
 	printf("%s\n", *sep ? ")" : "");
+	printf("  thread index: recomputed at %" PRIu64 " index record%s\n", a->res.indexes,
+	       a->res.indexes == 1 ? "" : "s");
 	if (a->res.failures == 0) {
-		printf("ok: every tile and the root match the entries, and every record's "
-		       "signatures, chain, references and rules hold\n");
+		printf("ok: every tile and the root match the entries, every record's signatures, "
+		       "chain, references and rules hold, and every index record's root is the "
+		       "thread index of the log below it\n");
 		return PL_EXIT_OK;
 	}
 	if (a->res.first_is_record) {
@@ -192,6 +197,8 @@ static int print_json(const struct audit *a)
 	ok = ok &&
 	     json_object_set_new(root, "bundles", json_integer((json_int_t)a->res.bundles)) == 0;
 	ok = ok && json_object_set_new(root, "tiles", json_integer((json_int_t)a->res.tiles)) == 0;
+	ok = ok &&
+	     json_object_set_new(root, "indexes", json_integer((json_int_t)a->res.indexes)) == 0;
 	ok = ok &&
 	     json_object_set_new(root, "records", json_integer((json_int_t)a->res.records)) == 0;
 	ok = ok && json_object_set(root, "kinds", kinds) == 0;

@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,130 @@ int session_submit(struct pl_session *s, struct pl_record *r, int64_t min_time, 
                    struct pl_receipt *out, struct pl_buf *text)
 {
 	return session_said(s, pl_session_submit(s, r, min_time, what, out, text));
+}
+
+/* The index check's source: this party's client of the exchange. */
+static int src_record_at(void *ctx, uint64_t index, struct pl_buf *out)
+{
+	struct pl_session *s = ctx;
+	uint64_t got = UINT64_MAX;
+	int err;
+
+	/* The index record that ends the checkpoint of size index + 1 (GET /index, public). */
+	err = pl_client_index_record(s->client, index + 1, out, &got);
+	if (!err && got != index)
+		err = PL_EPROOF;
+	return err;
+}
+
+static int src_inclusion(void *ctx, const char *hex, uint64_t size, struct pl_buf *out)
+{
+	struct pl_session *s = ctx;
+
+	return pl_client_proof(s->client, hex, size, out);
+}
+
+static int src_index_proof(void *ctx, const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+                           struct pl_buf *out)
+{
+	struct pl_session *s = ctx;
+
+	return pl_client_index_proof(s->client, key, size, out);
+}
+
+/* Keeps the evidence of what f found about r and names it loudly. Returns 1. */
+static int index_lie(struct pl_session *s, const struct pl_member_index_found *f, const char *text,
+                     size_t len, const struct pl_receipt *rc)
+{
+	char path[PL_PROFILE_PATH_MAX + 1], key[PL_HASH_HEX_LEN + 1], id[PL_HASH_HEX_LEN + 1];
+	struct pl_member_index_lie e;
+	const char *stage = NULL;
+	struct pl_buf vk;
+	int err;
+
+	memset(&e, 0, sizeof(e));
+	pl_buf_init(&vk, 1024);
+	pl_hex_encode(key, f->key, PL_HASH_BYTES);
+	pl_hex_encode(id, rc->id, PL_HASH_BYTES);
+	cli_error("THE EXCHANGE LIES in its thread index: the index record #%" PRIu64
+	          " at checkpoint %" PRIu64 " %s this party's record #%" PRIu64
+	          " %.16s under %.16s, which it refers to; do not trust this exchange",
+	          f->index_at, rc->size,
+	          f->verdict == PL_MEMBER_INDEX_OMITTED ? "leaves out" : "misstates", rc->index, id,
+	          key);
+	e.exchange = s->profile.exchange;
+	e.log_key = pl_vkey_format(&s->profile.log_key, &vk) == 0 ? vk.data : "";
+	e.detected = session_now();
+	e.verdict = f->verdict;
+	memcpy(e.key, f->key, PL_HASH_BYTES);
+	e.index = rc->index;
+	memcpy(e.id, rc->id, PL_HASH_BYTES);
+	e.index_at = f->index_at;
+	e.index_record = f->index_record.data;
+	e.index_record_len = f->index_record.len;
+	e.index_inclusion = f->index_inclusion.data;
+	e.index_inclusion_len = f->index_inclusion.len;
+	e.tindex_proof = f->tindex_proof.data;
+	e.tindex_proof_len = f->tindex_proof.len;
+	e.record = text;
+	e.record_len = len;
+	e.record_inclusion = rc->proof;
+	e.record_inclusion_len = rc->proof_len;
+	err = pl_member_index_lie_save(&e, s->profile.state, path, &stage);
+	if (err == PL_EIO)
+		cli_error("evidence: cannot %s %s: %s", stage, path, strerror(errno));
+	else if (err)
+		cli_error("evidence: cannot keep it: %s", pl_strerror(err));
+	else
+		cli_error("evidence written to %s: the signed index record and checkpoint, the "
+		          "exchange's index proof, and this party's record with its proof",
+		          path);
+	pl_buf_release(&vk);
+	return PL_EXIT_FAIL;
+}
+
+int session_index_check(struct pl_session *s, const struct pl_record *r, const char *text,
+                        size_t len, const struct pl_receipt *rc)
+{
+	const struct pl_member_index_source src = {.ctx = s,
+	                                           .record_at = src_record_at,
+	                                           .inclusion = src_inclusion,
+	                                           .index_proof = src_index_proof};
+	struct pl_member_index_found f;
+	int err, ret = PL_EXIT_OK;
+
+	err = pl_member_index_check(&src, rc, r, text, len, s->profile.origin, &s->profile.log_key,
+	                            &f);
+	if (err == PL_ENOTFOUND)
+		goto out; /* an exchange that keeps no index: nothing to check */
+	if (err == PL_EINCONSISTENT) {
+		cli_error("the index record #%" PRIu64 " is proven under another checkpoint of "
+		          "size %" PRIu64 " than the receipt's: two histories",
+		          f.index_at, rc->size);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	if (err) {
+		ret = session_client_failed(s, "the thread index", err);
+		goto out;
+	}
+	if (f.verdict == PL_MEMBER_INDEX_OMITTED || f.verdict == PL_MEMBER_INDEX_INVENTED) {
+		ret = index_lie(s, &f, text, len, rc);
+		goto out;
+	}
+	if (f.verdict == PL_MEMBER_INDEX_UNPROVEN) {
+		cli_error("the thread index: the exchange's proof at checkpoint %" PRIu64
+		          " does not hold",
+		          rc->size);
+		ret = PL_EXIT_FAIL;
+		goto out;
+	}
+	printf("  the index #%" PRIu64 " lists it under the %zu record%s it refers to\n",
+	       f.index_at, f.nkeys, f.nkeys == 1 ? "" : "s");
+	fflush(stdout);
+out:
+	pl_member_index_found_release(&f);
+	return ret;
 }
 
 int session_record_summary(const struct pl_record *r, struct pl_buf *b)

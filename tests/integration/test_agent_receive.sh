@@ -1,16 +1,17 @@
 #!/bin/sh
 # parley agent: it signs `receive` only after the content reached the party (opened and
-# checked against its commitment), never for content it cannot open (not sealed to it, or not
-# what the record committed to); --once, the event
+# checked against its commitment), never for content that is not what the record committed
+# to; a blind relay (a send not sealed to its intermediary) signs its receive for the sealed
+# message, so that "received by unc, NOT conveyed" holds for it too; --once, the event
 # stream, long polls, reconnection with backoff after the exchange went away, and a clean
 # exit on SIGTERM and SIGINT.
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
 HELPER=$(abspath "$4")
 
-ok "an exchange with rok-mnd, unc and kpa" setup_exchange rok-mnd unc kpa
+ok "an exchange with rok-mnd, unc and kpa, and an auditor" setup_exchange rok-mnd unc kpa auditor
 ok "parleyd serves on a free port" start_server
-ok "a profile for each party" make_profiles rok-mnd unc kpa
+ok "a profile for each party" make_profiles rok-mnd unc kpa auditor
 
 # The line number of the first thread line (text form) matching $2, its log index.
 event_index() {
@@ -26,6 +27,9 @@ expect 0 "agent --once as unc" "$PARLEY" agent --once --profile "$T/p/unc"
 ok "it printed the arriving send" printed " send $(echo "$SEALED" | cut -c1-16)"
 ok "it opened the content and kept the copy" printed "commitment checked, copy kept"
 ok "then it signed the receive" printed "signed receive"
+ok "and found it in the thread index after it, under the send it names" \
+	printed "lists it under the 1 record it refers to"
+ok "no evidence of a lie was kept" [ -z "$(ls "$T/p/unc" | grep index-lie)" ]
 AVAIL=$(event_index "$SEALED" "made it available to unc")
 RECV=$(event_index "$SEALED" "received it for relay")
 ok "the receive is in the log" [ -n "$RECV" ]
@@ -38,16 +42,51 @@ ok "unc's agent printed 'opened' before 'signed receive'" \
 expect 0 "the content is readable to unc" "$PARLEY" show "$SEALED" --profile "$T/p/unc"
 ok "show prints the plaintext" printed "Proposal for military talks"
 
-# --- content the intermediary cannot open gets no receive -----------------------------------
+# --- a blind relay: not sealed to the intermediary, received sealed -------------------------
+as rok-mnd send --to kpa --via unc --class letter --no-readable-by-via --deadline +4s \
+	--body-file "$T/body"
+BLIND=$(last_id)
+expect 0 "unc cannot read the letter" as unc show "$BLIND"
+ok "show says unc is not one of its readers" printed "unc is not one of its readers"
+expect 0 "agent --once as unc, for a letter not sealed to it" \
+	"$PARLEY" agent --once --profile "$T/p/unc"
+ok "it says it relays the letter unread" printed "is sealed to its recipients only: relaying it unread"
+ok "it opened nothing" lacks "$T/out" "opened $(echo "$BLIND" | cut -c1-16)"
+ok "it signed a sealed receive" printed "signed receive (sealed)"
+ok "the letter was made available to unc" [ -n "$(event_index "$BLIND" "made it available to unc")" ]
+ok "the thread shows unc's receive of the sealed message" \
+	[ -n "$(event_index "$BLIND" "received it for relay (the sealed message reached it)")" ]
+ok "the receive is by unc" thread_holds "$BLIND" rok-mnd '"actor":"unc","kind":"receive"'
+expect 0 "unc still cannot read it" as unc show "$BLIND"
+ok "nothing was opened for unc" printed "unc is not one of its readers"
+ok "the exchange records the expiry within 15 s" \
+	wait_for 150 thread_holds "$BLIND" rok-mnd '"kind":"expire"'
+expect 0 "the thread after the expiry" as rok-mnd thread "$BLIND"
+ok "status: received by unc, NOT conveyed, expired" \
+	printed "status: received (sealed) by unc, never conveyed to kpa: expired at "
+ok "the expiry says unc never conveyed or declined it" \
+	printed "unc never conveyed or declined it, so it never reached kpa"
+expect 0 "a dossier of the blind letter, as rok-mnd" \
+	"$PARLEY" dossier "$BLIND" --output "$T/blind.json" --profile "$T/p/rok-mnd"
+expect 0 "it verifies" "$PARLEY" verify "$T/blind.json" --log-key "$T/log.vkey"
+ok "verdict: received by unc" printed "received by unc at "
+cp "$T/out" "$T/verdicts"
+ok "verdict: NOT conveyed, the blind relay's receive among the records of the thread" \
+	grep -q "NOT conveyed: the thread index at checkpoint .*received by unc.*none a convey or decline" "$T/verdicts"
+ok "the timeline: unc received it but never conveyed or declined it" \
+	printed "the intermediary unc received it but never conveyed or declined it"
+
+# A second blind letter, received sealed, then declined.
 as rok-mnd send --to kpa --via unc --class letter --no-readable-by-via --deadline +1h \
 	--body-file "$T/body"
 UNSEALED=$(last_id)
-expect 0 "agent --once as unc, for a letter not sealed to it" \
+expect 0 "agent --once as unc, for the second blind letter" \
 	"$PARLEY" agent --once --profile "$T/p/unc"
-ok "it says the content is not sealed to unc" printed "is not sealed to unc"
-ok "it signed no receive" lacks "$T/out" "signed receive"
-ok "the letter was made available to unc" [ -n "$(event_index "$UNSEALED" "made it available to unc")" ]
-ok "but the log holds no receive by unc" [ -z "$(event_index "$UNSEALED" "received it")" ]
+ok "it signed a sealed receive" printed "signed receive (sealed)"
+expect 0 "unc declines it" as unc decline "$UNSEALED" --reason "Not through this channel"
+expect 0 "its thread" as rok-mnd thread "$UNSEALED"
+ok "status: received by unc, declined, NOT conveyed" \
+	printed "status: received (sealed) by unc, declined: \"Not through this channel\"; never made available to kpa"
 
 # --- content that does not match its record's commitment gets no receive --------------------
 OLDPORT=$PORT

@@ -34,7 +34,7 @@ ok "the demo exits 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$T/demo.err" "$T/demo.out"
 ok "it takes well under a minute ($took s)" [ "$took" -lt 50 ]
 ok "S1 (a): the consultation and the advice" has "advised on it: noted"
-ok "S1 (b): unc's agent received the proposal" has "received it for relay (content reached it)"
+ok "S1 (b): unc's agent received the proposal" has "received it for relay (the sealed message reached it)"
 ok "S1 (b): unc declined it" has "declined to convey it: \"Outside the Armistice channel's remit\""
 ok "S1 (b'): the proposal expired, never conveyed" has "never conveyed to kpa: expired at"
 ok "S2: the letter was declined by dprk-un" has "never made available to dprk-leader"

@@ -73,6 +73,49 @@ static void test_decide(void **state)
 	}
 }
 
+/*
+ * Whether unc or kpa signs a receive of a send from rok via unc, given what
+ * reached it: the blind relay signs for the sealed message, a recipient
+ * only for content it opened, nobody for content that does not hold.
+ */
+static void test_receipt_for(void **state)
+{
+	static const struct {
+		const char *me;
+		bool via;
+		enum pl_agent_content c;
+		enum pl_agent_receipt want;
+	} cases[] = {
+	        {"unc", true, PL_AGENT_CONTENT_OPENED, PL_AGENT_RECEIPT_OPENED},
+	        {"unc", true, PL_AGENT_CONTENT_SEALED, PL_AGENT_RECEIPT_SEALED},
+	        {"unc", true, PL_AGENT_CONTENT_BAD, PL_AGENT_RECEIPT_NONE},
+	        {"kpa", true, PL_AGENT_CONTENT_OPENED, PL_AGENT_RECEIPT_OPENED},
+	        {"kpa", true, PL_AGENT_CONTENT_SEALED, PL_AGENT_RECEIPT_NONE},
+	        {"kpa", true, PL_AGENT_CONTENT_BAD, PL_AGENT_RECEIPT_NONE},
+	        {"kpa", false, PL_AGENT_CONTENT_OPENED, PL_AGENT_RECEIPT_OPENED},
+	        {"kpa", false, PL_AGENT_CONTENT_SEALED, PL_AGENT_RECEIPT_NONE},
+	        {"unc", false, PL_AGENT_CONTENT_SEALED, PL_AGENT_RECEIPT_NONE}, /* no via */
+	};
+	struct pl_record *r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = rec(PL_KIND_SEND, "rok");
+		add_to(r, "kpa");
+		if (cases[i].via) {
+			r->has |= PL_RECORD_HAS_VIA;
+			snprintf(r->via, sizeof(r->via), "unc");
+		}
+		if (pl_agent_receipt_for(r, cases[i].me, cases[i].c) != cases[i].want)
+			fail_msg("case %zu", i);
+	}
+	/* Only a send is received. */
+	r = rec(PL_KIND_CONSULT, "rok");
+	add_to(r, "unc");
+	assert_int_equal(pl_agent_receipt_for(r, "unc", PL_AGENT_CONTENT_OPENED),
+	                 PL_AGENT_RECEIPT_NONE);
+}
+
 static void test_note_wants_act(void **state)
 {
 	(void)state;
@@ -548,7 +591,7 @@ int main(void)
 	        cmocka_unit_test(test_span),         cmocka_unit_test(test_env_record),
 	        cmocka_unit_test(test_env_deadline), cmocka_unit_test(test_env_limits_merge),
 	        cmocka_unit_test(test_hook_run),     cmocka_unit_test(test_handle),
-	        cmocka_unit_test(test_next),
+	        cmocka_unit_test(test_next),         cmocka_unit_test(test_receipt_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <parley/member.h>
 #include <parley/party.h>
 #include <parley/record.h>
+#include <parley/tindex.h>
 #include <parley/tlog.h>
 
 #include "testutil.h"
@@ -797,6 +799,361 @@ static void test_evidence_save(void **state)
 	pl_buf_release(&want);
 }
 
+/*
+ * An index whose map holds, under the key 0x11..., the entries (3, a1...)
+ * and (7, a2...), and under 0x22... the entry (5, b1...): its root, and the
+ * proof text of key under it (entries as the map holds them).
+ */
+static void index_proof(const uint8_t key[static PL_HASH_BYTES], uint8_t root[PL_HASH_BYTES],
+                        struct pl_buf *text)
+{
+	struct pl_tindex_ref refs[3];
+	struct pl_tindex_entry ents[2];
+	struct pl_tindex_memstore *m;
+	struct pl_tindex_store st;
+	struct pl_tindex_proof *p = NULL;
+	struct pl_tindex *t;
+	size_t n = 0;
+
+	memset(refs, 0, sizeof(refs));
+	memset(refs[0].key, 0x11, PL_HASH_BYTES);
+	memset(refs[0].id, 0xa1, PL_HASH_BYTES);
+	refs[0].index = 3;
+	memset(refs[1].key, 0x11, PL_HASH_BYTES);
+	memset(refs[1].id, 0xa2, PL_HASH_BYTES);
+	refs[1].index = 7;
+	memset(refs[2].key, 0x22, PL_HASH_BYTES);
+	memset(refs[2].id, 0xb1, PL_HASH_BYTES);
+	refs[2].index = 5;
+	assert_int_equal(pl_tindex_memstore_new(&m), 0);
+	st = pl_tindex_memstore_store(m);
+	assert_int_equal(pl_tindex_open(&t, &st), 0);
+	assert_int_equal(pl_tindex_update(t, refs, 3), 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (memcmp(refs[i].key, key, PL_HASH_BYTES) != 0)
+			continue;
+		ents[n].index = refs[i].index;
+		memcpy(ents[n++].id, refs[i].id, PL_HASH_BYTES);
+	}
+	assert_int_equal(pl_tindex_prove(t, key, ents, n, &p), 0);
+	assert_int_equal(pl_tindex_proof_format(text, p), 0);
+	pl_tindex_root(t, root);
+	pl_tindex_proof_free(p);
+	pl_tindex_free(t);
+	pl_tindex_memstore_free(m);
+}
+
+/* Whether an index proof lists a member's record: the table of the verdicts. */
+static void test_index_judge(void **state)
+{
+	static const struct {
+		uint8_t key, id;
+		uint64_t index;
+		bool bad_root, cut;
+		enum pl_member_index_verdict want;
+	} cases[] = {
+	        {0x11, 0xa1, 3, false, false, PL_MEMBER_INDEX_LISTED},
+	        {0x11, 0xa2, 7, false, false, PL_MEMBER_INDEX_LISTED},
+	        {0x22, 0xb1, 5, false, false, PL_MEMBER_INDEX_LISTED},
+	        {0x11, 0xa3, 9, false, false, PL_MEMBER_INDEX_OMITTED},  /* not listed */
+	        {0x33, 0xc1, 4, false, false, PL_MEMBER_INDEX_OMITTED},  /* key absent */
+	        {0x11, 0xa3, 7, false, false, PL_MEMBER_INDEX_INVENTED}, /* another id at 7 */
+	        {0x11, 0xa1, 4, false, false, PL_MEMBER_INDEX_INVENTED}, /* its id at another */
+	        {0x11, 0xa1, 3, true, false, PL_MEMBER_INDEX_UNPROVEN},  /* another root */
+	        {0x11, 0xa1, 3, false, true, PL_MEMBER_INDEX_UNPROVEN},  /* does not parse */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t key[PL_HASH_BYTES], id[PL_HASH_BYTES], root[PL_HASH_BYTES];
+		struct pl_buf text;
+		pl_buf_init(&text, PL_TINDEX_PROOF_MAX_BYTES);
+		memset(key, cases[i].key, sizeof(key));
+		memset(id, cases[i].id, sizeof(id));
+		index_proof(key, root, &text);
+		root[0] ^= cases[i].bad_root;
+		if (pl_member_index_judge(text.data, text.len - cases[i].cut, key, root,
+		                          cases[i].index, id) != cases[i].want)
+			fail_msg("case %zu", i);
+		pl_buf_release(&text);
+	}
+	assert_string_equal(pl_member_index_verdict_name(PL_MEMBER_INDEX_OMITTED), "omission");
+	assert_string_equal(pl_member_index_verdict_name(PL_MEMBER_INDEX_INVENTED), "invention");
+}
+
+/* The evidence of an omission: its text, byte for byte, and its file. */
+static void test_index_lie(void **state)
+{
+	static const char want[] =
+	        "parley/index-lie/v1\n"
+	        "exchange http://127.0.0.1:1\n"
+	        "log-key hotline.example+12345678+AAAA\n"
+	        "detected 2025-11-17T01:00:00Z\n"
+	        "reason omission\n"
+	        "key 3333333333333333333333333333333333333333333333333333333333333333\n"
+	        "record 4 c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1\n"
+	        "index 9\n"
+	        "\n"
+	        "index-record bytes 3\nIR\n\n"
+	        "index-inclusion bytes 3\nIP\n\n"
+	        "tindex-proof bytes 3\nTP\n\n"
+	        "record bytes 2\nR\n\n"
+	        "record-inclusion bytes 3\nRP\n\n";
+	struct pl_member_index_lie e = {
+	        .exchange = "http://127.0.0.1:1",
+	        .log_key = "hotline.example+12345678+AAAA",
+	        .detected = 1763341200,
+	        .verdict = PL_MEMBER_INDEX_OMITTED,
+	        .index = 4,
+	        .index_at = 9,
+	        .index_record = "IR\n",
+	        .index_record_len = 3,
+	        .index_inclusion = "IP\n",
+	        .index_inclusion_len = 3,
+	        .tindex_proof = "TP\n",
+	        .tindex_proof_len = 3,
+	        .record = "R\n",
+	        .record_len = 2,
+	        .record_inclusion = "RP\n",
+	        .record_inclusion_len = 3,
+	};
+	char dir[256], st_path[300], path[PL_PROFILE_PATH_MAX + 1], want_path[400], got[1024];
+	const char *base = getenv("TMPDIR"), *stage = NULL;
+	struct pl_buf out;
+	struct stat st;
+
+	(void)state;
+	memset(e.key, 0x33, PL_HASH_BYTES);
+	memset(e.id, 0xc1, PL_HASH_BYTES);
+	pl_buf_init(&out, 4096);
+	assert_int_equal(pl_member_index_lie_format(&e, &out), 0);
+	assert_int_equal(out.len, sizeof(want) - 1);
+	assert_memory_equal(out.data, want, out.len);
+	/* What is not evidence, or not whole, is refused and nothing is written. */
+	pl_buf_reset(&out);
+	e.verdict = PL_MEMBER_INDEX_UNPROVEN;
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	e.verdict = PL_MEMBER_INDEX_INVENTED;
+	e.record_len = 1;
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	e.record_len = 2;
+	e.exchange = "http://x\nreason forged";
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	e.exchange = "http://127.0.0.1:1";
+	e.index = 9;
+	assert_int_equal(pl_member_index_lie_format(&e, &out), PL_EINVAL);
+	assert_int_equal(out.len, 0);
+	e.index = 4;
+	e.verdict = PL_MEMBER_INDEX_OMITTED;
+	/* The file beside the local state. */
+	snprintf(dir, sizeof(dir), "%s/pl-member-XXXXXX", base && *base ? base : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(st_path, sizeof(st_path), "%s/state.db", dir);
+	assert_int_equal(pl_member_index_lie_save(&e, st_path, path, &stage), 0);
+	snprintf(want_path, sizeof(want_path), "%s/index-lie-20251117T010000Z.txt", dir);
+	assert_string_equal(path, want_path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(slurp(path, got, sizeof(got)), sizeof(want) - 1);
+	assert_memory_equal(got, want, sizeof(want) - 1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	pl_buf_release(&out);
+}
+
+/*
+ * A log of two entries: kpa's statement citing 0x33... (#0), then the
+ * exchange's index record (#1), whose root lists the statement under that
+ * key, or (lie) leaves it out. The source serves them as an exchange would.
+ */
+struct ilog {
+	struct pl_buf rec[2], note, rc_proof;
+	uint8_t id[2][PL_HASH_BYTES], leaf[2][PL_HASH_BYTES], key[PL_HASH_BYTES];
+	struct pl_record mine;
+	struct pl_receipt rc;
+	struct pl_skey *log_sk;
+	bool lie;
+	int fail_at; /* 1 record_at, 2 inclusion, 3 index_proof fail with PL_ENET */
+};
+
+static int ilog_record_at(void *ctx, uint64_t index, struct pl_buf *out)
+{
+	struct ilog *l = ctx;
+
+	if (l->fail_at == 1)
+		return PL_ENET;
+	assert_true(index < 2);
+	return pl_buf_add(out, l->rec[index].data, l->rec[index].len);
+}
+
+static int ilog_inclusion(void *ctx, const char *hex, uint64_t size, struct pl_buf *out)
+{
+	struct ilog *l = ctx;
+	char want[PL_HASH_HEX_LEN + 1];
+
+	if (l->fail_at == 2)
+		return PL_ENET;
+	assert_int_equal(size, 2);
+	pl_hex_encode(want, l->id[1], PL_HASH_BYTES);
+	assert_string_equal(hex, want);
+	return pl_proof_format(out, 1, NULL, 0, (const uint8_t(*)[PL_HASH_BYTES])l->leaf[0], 1,
+	                       l->note.data, l->note.len);
+}
+
+static int ilog_index_proof(void *ctx, const uint8_t key[static PL_HASH_BYTES], uint64_t size,
+                            struct pl_buf *out)
+{
+	struct ilog *l = ctx;
+	struct pl_tindex_memstore *m;
+	struct pl_tindex_store st;
+	struct pl_tindex_proof *p = NULL;
+	struct pl_tindex_entry e = {.index = 0};
+	struct pl_tindex_ref ref = {.index = 0};
+	struct pl_tindex *t;
+	int err;
+
+	if (l->fail_at == 3)
+		return PL_ENET;
+	assert_int_equal(size, 2);
+	memcpy(ref.key, l->key, PL_HASH_BYTES);
+	memcpy(ref.id, l->id[0], PL_HASH_BYTES);
+	memcpy(e.id, l->id[0], PL_HASH_BYTES);
+	assert_int_equal(pl_tindex_memstore_new(&m), 0);
+	st = pl_tindex_memstore_store(m);
+	assert_int_equal(pl_tindex_open(&t, &st), 0);
+	if (!l->lie)
+		assert_int_equal(pl_tindex_update(t, &ref, 1), 0);
+	assert_int_equal(pl_tindex_prove(t, key, &e, l->lie ? 0 : 1, &p), 0);
+	err = pl_tindex_proof_format(out, p);
+	pl_tindex_proof_free(p);
+	pl_tindex_free(t);
+	pl_tindex_memstore_free(m);
+	return err;
+}
+
+static void ilog_build(struct fixture *f, struct ilog *l, bool lie)
+{
+	struct pl_record *r = f->scratch;
+	struct pl_tindex_memstore *m;
+	struct pl_tindex_store st;
+	struct pl_tindex_ref ref = {.index = 0};
+	struct pl_tindex *t;
+	struct pl_checkpoint cp;
+	uint8_t root[PL_HASH_BYTES];
+
+	memset(l, 0, sizeof(*l));
+	l->lie = lie;
+	memset(l->key, 0x33, PL_HASH_BYTES);
+	for (int i = 0; i < 2; i++)
+		pl_buf_init(&l->rec[i], PL_RECORD_MAX_BYTES);
+	pl_buf_init(&l->note, PL_NOTE_MAX_BYTES);
+	pl_buf_init(&l->rc_proof, PL_TLOG_PROOF_MAX_BYTES);
+	memset(r, 0, sizeof(*r));
+	r->kind = PL_KIND_STATEMENT;
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", names[0]);
+	r->seq = 1;
+	r->time = 1763341200;
+	r->has = PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	r->cls = PL_CLASS_STATEMENT;
+	r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "On the record.\n");
+	pl_test_add_ref(r, PL_ROLE_CITES, l->key);
+	assert_int_equal(pl_record_sign(&l->rec[0], r, &f->sk[0], 1, NULL), 0);
+	l->mine = *r;
+	pl_record_id(l->id[0], l->rec[0].data, l->rec[0].len);
+	/* The exchange's index: what it commits to for the log below #1. */
+	memcpy(ref.key, l->key, PL_HASH_BYTES);
+	memcpy(ref.id, l->id[0], PL_HASH_BYTES);
+	assert_int_equal(pl_tindex_memstore_new(&m), 0);
+	st = pl_tindex_memstore_store(m);
+	assert_int_equal(pl_tindex_open(&t, &st), 0);
+	if (!lie)
+		assert_int_equal(pl_tindex_update(t, &ref, 1), 0);
+	memset(r, 0, sizeof(*r));
+	r->kind = PL_KIND_INDEX;
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", PL_RECORD_EXCHANGE);
+	r->seq = 1;
+	r->time = 1763341201;
+	r->has = PL_RECORD_HAS_ROOT;
+	pl_tindex_root(t, r->index_root);
+	pl_tindex_free(t);
+	pl_tindex_memstore_free(m);
+	assert_int_equal(pl_record_sign(&l->rec[1], r, &f->log_sk, 1, NULL), 0);
+	pl_record_id(l->id[1], l->rec[1].data, l->rec[1].len);
+	for (int i = 0; i < 2; i++)
+		pl_tlog_leaf_hash(l->leaf[i], l->rec[i].data, l->rec[i].len);
+	pl_tlog_node_hash(root, l->leaf[0], l->leaf[1]);
+	assert_int_equal(pl_checkpoint_set(&cp, ORIGIN, 2, root), 0);
+	assert_int_equal(pl_checkpoint_sign(&l->note, &cp, &f->log_sk), 0);
+	assert_int_equal(pl_proof_format(&l->rc_proof, 0, NULL, 0,
+	                                 (const uint8_t(*)[PL_HASH_BYTES])l->leaf[1], 1,
+	                                 l->note.data, l->note.len),
+	                 0);
+	l->rc.index = 0;
+	l->rc.size = 2;
+	memcpy(l->rc.id, l->id[0], PL_HASH_BYTES);
+	l->rc.proof = l->rc_proof.data;
+	l->rc.proof_len = l->rc_proof.len;
+	l->rc.checkpoint = l->note.data;
+	l->rc.checkpoint_len = l->note.len;
+}
+
+static void ilog_release(struct ilog *l)
+{
+	for (int i = 0; i < 2; i++)
+		pl_buf_release(&l->rec[i]);
+	pl_buf_release(&l->note);
+	pl_buf_release(&l->rc_proof);
+}
+
+static int ilog_check(struct fixture *f, struct ilog *l, struct pl_member_index_found *found)
+{
+	const struct pl_member_index_source src = {.ctx = l,
+	                                           .record_at = ilog_record_at,
+	                                           .inclusion = ilog_inclusion,
+	                                           .index_proof = ilog_index_proof};
+
+	return pl_member_index_check(&src, &l->rc, &l->mine, l->rec[0].data, l->rec[0].len, ORIGIN,
+	                             &f->log_vk, found);
+}
+
+/* The first index after a member's record, fetched and judged: honest, then lying. */
+static void test_index_check(void **state)
+{
+	struct fixture *f = *state;
+	static struct ilog l;
+	struct pl_member_index_found found;
+
+	ilog_build(f, &l, false);
+	assert_int_equal(ilog_check(f, &l, &found), 0);
+	assert_int_equal(found.verdict, PL_MEMBER_INDEX_LISTED);
+	assert_int_equal(found.nkeys, 1);
+	assert_int_equal(found.index_at, 1);
+	pl_member_index_found_release(&found);
+	/* The source fails: its error, as is. */
+	for (l.fail_at = 1; l.fail_at <= 3; l.fail_at++) {
+		assert_int_equal(ilog_check(f, &l, &found), PL_ENET);
+		pl_member_index_found_release(&found);
+	}
+	/* The record is the checkpoint's last entry: there is no index after it. */
+	l.fail_at = 0;
+	l.rc.index = 1;
+	assert_int_equal(ilog_check(f, &l, &found), PL_ERANGE);
+	pl_member_index_found_release(&found);
+	ilog_release(&l);
+	/* The index leaves the statement out: the evidence is kept whole. */
+	ilog_build(f, &l, true);
+	assert_int_equal(ilog_check(f, &l, &found), 0);
+	assert_int_equal(found.verdict, PL_MEMBER_INDEX_OMITTED);
+	assert_memory_equal(found.key, l.key, PL_HASH_BYTES);
+	assert_int_equal(found.index_record.len, l.rec[1].len);
+	assert_memory_equal(found.index_record.data, l.rec[1].data, l.rec[1].len);
+	assert_non_null(strstr(found.index_inclusion.data, "index 1\n"));
+	assert_non_null(strstr(found.tindex_proof.data, "parley/tindex-proof/v1\nkey 3333"));
+	pl_member_index_found_release(&found);
+	ilog_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,7 +1164,8 @@ int main(void)
 	        cmocka_unit_test(test_ref_add),           cmocka_unit_test(test_place),
 	        cmocka_unit_test(test_act_subject),       cmocka_unit_test(test_record_summary),
 	        cmocka_unit_test(test_record_json),       cmocka_unit_test(test_evidence_save),
-	        cmocka_unit_test(test_payload_put_fails),
+	        cmocka_unit_test(test_payload_put_fails), cmocka_unit_test(test_index_judge),
+	        cmocka_unit_test(test_index_lie),         cmocka_unit_test(test_index_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

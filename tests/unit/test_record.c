@@ -1381,7 +1381,10 @@ static void test_describe(void **state)
 	expect_describe(r, &rep, "received it");
 	expect_describe(r, &thr, "received it (content reached it)");
 	thr.target_rec = send;
-	expect_describe(r, &thr, "received it for relay (content reached it)");
+	expect_describe(r, &thr, "received it for relay (the sealed message reached it)");
+	rep.target_rec = send;
+	expect_describe(r, &rep, "received it (sealed) for relay");
+	rep.target_rec = NULL;
 	r->kind = PL_KIND_CONVEY;
 	expect_describe(r, &rep, "conveyed it");
 	expect_describe(r, &thr, "conveyed it to kpa, nk and ri");

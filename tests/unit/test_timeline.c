@@ -125,7 +125,8 @@ static void test_conveyed(void **state)
 	ref(r, PL_ROLE_SUBJECT, 0xa1);
 	ref(add(PL_KIND_RECEIVE, "unc", 0xb2), PL_ROLE_SUBJECT, 0xa1);
 	link_a1();
-	status_is("received by unc, not yet conveyed to kpa; no public statement cites it");
+	status_is(
+	        "received (sealed) by unc, not yet conveyed to kpa; no public statement cites it");
 	reset();
 	send_via("unc", 0);
 	ref(add(PL_KIND_RECEIVE, "unc", 0xb2), PL_ROLE_SUBJECT, 0xa1);
@@ -172,7 +173,8 @@ static void test_declined_refused_expired(void **state)
 	r = add(PL_KIND_STATEMENT, "unc", 0xb4);
 	ref(r, PL_ROLE_CITES, 0xa1);
 	link_a1();
-	status_is("received by unc, declined: \"Outside the remit\"; never made available to kpa; "
+	status_is("received (sealed) by unc, declined: \"Outside the remit\"; never made available "
+	          "to kpa; "
 	          "1 public statement cites it");
 	reset();
 	send_via(NULL, 0);
