@@ -459,6 +459,20 @@ static enum MHD_Result do_record_get(struct req *r)
 	return ret;
 }
 
+/*
+ * Answers with the proof in b, or with the error err names (what: the endpoint's noun);
+ * private to the cache when the request named its size. Runs on an MHD worker.
+ */
+static enum MHD_Result send_proof(struct req *r, int err, const char *what, bool has_size,
+                                  struct pl_buf *b)
+{
+	if (err) {
+		pl_buf_release(b);
+		return pl__http_send_lib_error(r, err, what);
+	}
+	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, b);
+}
+
 /* GET /records/<id>/proof. Runs on an MHD worker, in the access handler. */
 static enum MHD_Result do_proof(struct req *r)
 {
@@ -481,11 +495,7 @@ static enum MHD_Result do_proof(struct req *r)
 	else
 		err = pl_exchange_proof(r->h->ex, e.index, size, &b);
 	pl_exchange_entry_release(&e);
-	if (err) {
-		pl_buf_release(&b);
-		return pl__http_send_lib_error(r, err, "proof");
-	}
-	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
+	return send_proof(r, err, "proof", has_size, &b);
 }
 
 /*
@@ -504,11 +514,7 @@ static enum MHD_Result do_index(struct req *r)
 		return pl__http_send_lib_error(r, PL_ENOTFOUND, "index");
 	pl_buf_init(&b, PL_TINDEX_PROOF_MAX_BYTES);
 	err = pl_exchange_index_proof(r->h->ex, r->party, r->hash, has_size ? r->q.size : 0, &b);
-	if (err) {
-		pl_buf_release(&b);
-		return pl__http_send_lib_error(r, err, "index");
-	}
-	return send_buf(r, MHD_HTTP_OK, TEXT_PLAIN, has_size ? CACHE_PRIVATE : CACHE_NONE, &b);
+	return send_proof(r, err, "index", has_size, &b);
 }
 
 /*
