@@ -1231,6 +1231,20 @@ static void expect_raw(long want, const char *code, const char *desc, const char
 	pl_buf_release(&r.body);
 }
 
+/*
+ * POST /payloads of body (len bytes) with headers: a 400 "malformed" whose body says needle.
+ */
+static void upload_malformed(const char *const *headers, const void *body, size_t len,
+                             const char *needle, const char *desc)
+{
+	struct raw r;
+
+	raw_request("POST", "/payloads", headers, body, len, &r);
+	check(r.status == 400 && has_code(&r, "malformed") && strstr(r.body.data, needle),
+	      "%s: 400 (%ld %s)", desc, r.status, r.body.data ? r.body.data : "");
+	pl_buf_release(&r.body);
+}
+
 /* A statement by a, signed as the next record of its chain, in out. */
 static void sign_statement(struct actor *a, const char *body, struct pl_buf *out)
 {
@@ -2135,31 +2149,19 @@ static int cmd_admission_uploads(size_t payload_max)
 
 		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
 		hdrs[0] = line;
-		raw_request("POST", "/payloads", hdrs, blob, 6, &rr);
-		check(rr.status == 400 && has_code(&rr, "malformed") &&
-		              strstr(rr.body.data, "Content-Digest"),
-		      "a signed upload without Content-Digest: 400 (%ld %s)", rr.status,
-		      rr.body.data ? rr.body.data : "");
-		pl_buf_release(&rr.body);
+		upload_malformed(hdrs, blob, 6, "Content-Digest",
+		                 "a signed upload without Content-Digest");
 		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
 		hdrs[1] = "Content-Digest: sha-256=:not-base64:";
-		raw_request("POST", "/payloads", hdrs, blob, 6, &rr);
-		check(rr.status == 400 && has_code(&rr, "malformed") &&
-		              strstr(rr.body.data, "malformed Content-Digest"),
-		      "a malformed Content-Digest: 400 (%ld %s)", rr.status,
-		      rr.body.data ? rr.body.data : "");
-		pl_buf_release(&rr.body);
+		upload_malformed(hdrs, blob, 6, "malformed Content-Digest",
+		                 "a malformed Content-Digest");
 		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
 		digest_line(blob, 6, dline, sizeof(dline));
 		digest_line(blob, 6, dline2, sizeof(dline2));
 		hdrs[1] = dline;
 		hdrs[2] = dline2;
-		raw_request("POST", "/payloads", hdrs, blob, 6, &rr);
-		check(rr.status == 400 && has_code(&rr, "malformed") &&
-		              strstr(rr.body.data, "more than one Content-Digest"),
-		      "two Content-Digest headers: 400 (%ld %s)", rr.status,
-		      rr.body.data ? rr.body.data : "");
-		pl_buf_release(&rr.body);
+		upload_malformed(hdrs, blob, 6, "more than one Content-Digest",
+		                 "two Content-Digest headers");
 		hdrs[2] = NULL;
 		/* Signed over the declared digest, but another body arrives. */
 		auth_line(kpa, "POST", "/payloads", blob, 6, 0, line, sizeof(line));
