@@ -70,6 +70,23 @@ static int check_damaged(char *why, size_t whylen, const char *fmt, ...)
 }
 
 /*
+ * 0 when the hash h of record index's bytes is stored; else PL_EDAMAGED, with why saying
+ * "record N <what>: <label> <stored>…, its bytes give <h>…". Thread: any.
+ */
+static int check_record_hash(uint64_t index, const uint8_t stored[static PL_HASH_BYTES],
+                             const uint8_t h[static PL_HASH_BYTES], const char *what,
+                             const char *label, char *why, size_t whylen)
+{
+	char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+
+	if (sodium_memcmp(h, stored, PL_HASH_BYTES) == 0)
+		return 0;
+	return check_damaged(why, whylen, "record %llu %s: %s %s…, its bytes give %s…",
+	                     (unsigned long long)index, what, label, check_hex(a, stored, h),
+	                     check_hex(b, h, stored));
+}
+
+/*
  * Contract in internal.h.
  * Thread: any reader's of an open exchange, and open's (its reads' checks); the verifier's.
  */
@@ -77,25 +94,16 @@ int pl__check_record(uint64_t index, const uint8_t *id, const void *note, size_t
                      const uint8_t leaf[32], char *why, size_t whylen)
 {
 	uint8_t h[PL_HASH_BYTES];
-	char a[2 * CHECK_PREFIX + 4], b[2 * CHECK_PREFIX + 4];
+	int ret;
 
 	pl_tlog_leaf_hash(h, note, len);
-	if (sodium_memcmp(h, leaf, PL_HASH_BYTES) != 0)
-		return check_damaged(why, whylen,
-		                     "record %llu does not match its leaf hash: stored %s…, its "
-		                     "bytes give %s…",
-		                     (unsigned long long)index, check_hex(a, leaf, h),
-		                     check_hex(b, h, leaf));
-	if (id) {
+	ret = check_record_hash(index, leaf, h, "does not match its leaf hash", "stored", why,
+	                        whylen);
+	if (ret == 0 && id) {
 		crypto_hash_sha256(h, note, len);
-		if (sodium_memcmp(h, id, PL_HASH_BYTES) != 0)
-			return check_damaged(why, whylen,
-			                     "record %llu does not hash to its id: id %s…, its "
-			                     "bytes give %s…",
-			                     (unsigned long long)index, check_hex(a, id, h),
-			                     check_hex(b, h, id));
+		ret = check_record_hash(index, id, h, "does not hash to its id", "id", why, whylen);
 	}
-	return 0;
+	return ret;
 }
 
 /* The root of the 256 hashes of a full tile: the stored hash one tile level up. Thread: any. */
