@@ -320,7 +320,7 @@ static int receive(struct agent *ag, const uint8_t subject[static PL_RECORD_ID_B
 	pl_record_id_format(mine, rc.id);
 	say("  signed receive%s #%" PRIu64 " %.16s for %.16s",
 	    receipt == PL_AGENT_RECEIPT_SEALED ? " (sealed)" : "", rc.index, mine, hex);
-	ret = session_index_check(&ag->s, r, text.data, text.len, &rc);
+	ret = session_index_check(&ag->s, r, text.data, text.len, &rc, true);
 	if (keep && pt) {
 		*keep = pt;
 		*keep_len = len;
@@ -420,7 +420,7 @@ static int answer(struct agent *ag, const struct pl_session_record *check)
 	pl_record_id_format(mine, rc.id);
 	say("  signed answer #%" PRIu64 " %.16s for the check %.16s of %s", rc.index, mine,
 	    check->hex, check->rec->line);
-	ret = session_index_check(&ag->s, r, text.data, text.len, &rc);
+	ret = session_index_check(&ag->s, r, text.data, text.len, &rc, true);
 out:
 	free(r);
 	pl_receipt_release(&rc);

@@ -191,6 +191,9 @@ static int run(const struct author_args *a)
 	ret = session_said(&s, pl_author(&s, &req, r, &rc, &text));
 	if (!ret)
 		ret = print_receipt(a, r, &rc, &text);
+	/* A record that refers to others must be listed under each in the next index. */
+	if (!ret && r->nrefs)
+		ret = session_index_check(&s, r, text.data, text.len, &rc, false);
 out:
 	pl_buf_release(&text);
 	pl_receipt_release(&rc);

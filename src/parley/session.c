@@ -311,7 +311,7 @@ static int index_lie(struct pl_session *s, const struct pl_member_index_found *f
 }
 
 int session_index_check(struct pl_session *s, const struct pl_record *r, const char *text,
-                        size_t len, const struct pl_receipt *rc)
+                        size_t len, const struct pl_receipt *rc, bool say)
 {
 	const struct pl_member_index_source src = {.ctx = s,
 	                                           .record_at = src_record_at,
@@ -346,9 +346,11 @@ int session_index_check(struct pl_session *s, const struct pl_record *r, const c
 		ret = PL_EXIT_FAIL;
 		goto out;
 	}
-	printf("  the index #%" PRIu64 " lists it under the %zu record%s it refers to\n",
-	       f.index_at, f.nkeys, f.nkeys == 1 ? "" : "s");
-	fflush(stdout);
+	if (say) {
+		printf("  the index #%" PRIu64 " lists it under the %zu record%s it refers to\n",
+		       f.index_at, f.nkeys, f.nkeys == 1 ? "" : "s");
+		fflush(stdout);
+	}
 out:
 	pl_member_index_found_release(&f);
 	return ret;

@@ -74,14 +74,15 @@ int session_submit(struct pl_session *s, struct pl_record *r, int64_t min_time, 
  * The thread index's check of this party's record r (text[0..len)), which
  * the exchange logged with the receipt rc (pl_member_index_check()): the
  * index record that closes the receipt's checkpoint must list r under every
- * id r refers to. Says how it went on standard output. On an omission or
+ * id r refers to. Says how it went on standard output when say is true (a
+ * failure always, on standard error). On an omission or
  * invention, says so loudly, keeps the evidence beside the local state
  * (pl_member_index_lie_save(), docs/index.md §7.1) and returns 1: the
  * exchange is not to be trusted any more. Returns 0 when it is listed or the
  * exchange keeps no index, else an exit code (2 on a network or local error).
  */
 int session_index_check(struct pl_session *s, const struct pl_record *r, const char *text,
-                        size_t len, const struct pl_receipt *rc);
+                        size_t len, const struct pl_receipt *rc, bool say);
 
 /* pl_member_record_summary(), for the verbs that list records (kept for their callers). */
 int session_record_summary(const struct pl_record *r, struct pl_buf *out);

@@ -2,7 +2,7 @@
 # A lying exchange: parleyd_liar (parleyd's own code with the exchange's test-only hook) leaves
 # every record of unc out of the thread index it commits to, and serves proofs that agree
 # with the lie: all signed like the truth. unc's agent checks the index after its receive,
-# keeps the evidence and stops; a dossier (format 2) built on the lying index verifies and
+# keeps the evidence and stops, and so does a verb (a statement citing the send); a dossier (format 2) built on the lying index verifies and
 # says unc never received the send, which unc's evidence refutes; an auditor's log audit
 # recomputes the index from the log and names the first index record that lies.
 # shellcheck source=tests/integration/test_agent_lib.sh
@@ -56,6 +56,16 @@ expect 0 "kpa's agent receives a direct message" "$PARLEY" agent --once --profil
 ok "the index after kpa's receive lists it" printed "lists it under the 1 record it refers to"
 ok "kpa keeps no evidence" [ -z "$(ls "$T/p/kpa" | grep index-lie)" ]
 
+# --- every verb that writes a record referring to another checks the index too ---------------
+echo "The Command notes the proposal." >"$T/note"
+expect 1 "unc's statement citing the send stops with status 1" \
+	"$PARLEY" statement --cites "$SEND" --body-file "$T/note" --profile "$T/p/unc"
+ok "it was logged first: its receipt is printed" printed "statement "
+ok "then the verb says the exchange lies" said "THE EXCHANGE LIES in its thread index"
+ok "and keeps the evidence" [ "$(ls "$T/p/unc" | grep -c index-lie)" -ge 2 ]
+expect 0 "kpa's statement citing the send is listed, and says nothing more" \
+	"$PARLEY" statement --cites "$SEND" --body-file "$T/note" --profile "$T/p/kpa"
+ok "its one line is the receipt" [ "$(wc -l <"$T/out")" -eq 1 ]
 # --- the auditor: the index recomputed from the log ------------------------------------------
 expect 1 "kpa's log audit fails" "$PARLEY" log audit --profile "$T/p/kpa"
 ok "it names the first index record that lies, at the index after unc's receive" \
