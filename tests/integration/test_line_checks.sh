@@ -184,6 +184,8 @@ for a in $UNC_AGENT $KPA_AGENT; do
 done
 BG=
 ok "unc's agent never refused an answer" lacks "$T/unc.log" "refused"
+# (When it did, the lines say why: a comment in the test log.)
+grep -F -e "refused" "$T/unc.log" | sed 's/^/# /' || true
 stop_server
 ok "parleyd stopped cleanly" [ "$STATUS" -eq 0 ]
 
