@@ -416,7 +416,7 @@ static int dossier_v2(size_t traffic, uint64_t *rng, struct pl_buf *out)
 	static uint8_t proofs[8][PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
 	struct pl_tindex_memstore *ms = NULL;
 	struct pl_tindex *t = NULL;
-	struct pl_dossier_entry th[4], pr[2], ix;
+	struct pl_dossier_entry th[4], pr[2], ix = {0};
 	struct pl_dossier_input_v2 in;
 	struct pl_buf tx[4], cp;
 	struct thread thr;

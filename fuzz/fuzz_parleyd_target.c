@@ -30,6 +30,8 @@ static unsigned allowed_of(enum pl_parleyd_route r)
 {
 	switch (r) {
 	case R_PROOF:
+	case R_INDEX:
+	case R_INDEX_RECORD:
 		return Q_SIZE;
 	case R_CONSISTENCY:
 		return Q_OLD | Q_NEW;
@@ -88,13 +90,18 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 		abort();
 	}
 
-	/* A payload hash is the 64 hex digits of the path. */
-	if (t->route == R_PAYLOAD_GET) {
+	/* A payload hash, or a thread index key, is the 64 hex digits of the path (the key in
+	 * lowercase, as records write ids). */
+	if (t->route == R_PAYLOAD_GET || t->route == R_INDEX) {
+		size_t at = t->route == R_PAYLOAD_GET ? 10 : 7;
 		uint8_t h[PL_HASH_BYTES];
-		if (pn != 10 + PL_HASH_HEX_LEN ||
-		    pl_hex_decode_exact(h, sizeof(h), s + 10, PL_HASH_HEX_LEN) != 0 ||
+		if (pn != at + PL_HASH_HEX_LEN ||
+		    pl_hex_decode_exact(h, sizeof(h), s + at, PL_HASH_HEX_LEN) != 0 ||
 		    memcmp(h, t->hash, sizeof(h)) != 0)
 			abort();
+		for (size_t i = 0; t->route == R_INDEX && i < PL_HASH_HEX_LEN; i++)
+			if (s[at + i] >= 'A' && s[at + i] <= 'F')
+				abort();
 	} else if (memcmp(t->hash, zero, sizeof(zero)) != 0) {
 		abort();
 	}
