@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -172,6 +174,24 @@ int pl__read_path(const char *path, void *buf, size_t cap, size_t *len)
 	close(fd);
 	errno = saved;
 	return ret;
+}
+
+int pl__grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *p, *np;
+
+	if (n < *cap)
+		return 0;
+	if (ncap > SIZE_MAX / elem)
+		return PL_ENOMEM;
+	memcpy(&p, pp, sizeof(p)); /* the caller's pointer, whatever its type */
+	np = realloc(p, ncap * elem);
+	if (!np)
+		return PL_ENOMEM;
+	memcpy(pp, &np, sizeof(np));
+	*cap = ncap;
+	return 0;
 }
 
 int pl__write_all(int fd, const void *buf, size_t len)

@@ -160,22 +160,23 @@ out:
  */
 
 /*
- * Doubles the table; false (the cache unchanged) without memory. Under head_mu.
- * Thread: any, under head_mu (from pl__ex_head_put()).
+ * Doubles the open-addressed table *heads of *cap slots, rehashing every head;
+ * false (the table unchanged) without memory. Thread: its owner's (the head
+ * cache under head_mu, or one check's own table).
  */
-static bool ex_heads_grow(struct pl_exchange *ex)
+bool pl__ex_heads_grow(struct ex_head **heads, size_t *cap)
 {
-	size_t cap = ex->heads_cap ? ex->heads_cap * 2 : 64;
-	struct ex_head *t = calloc(cap, sizeof(*t));
+	size_t ncap = *cap ? *cap * 2 : 64;
+	struct ex_head *t = calloc(ncap, sizeof(*t));
 
 	if (!t)
 		return false;
-	for (size_t i = 0; i < ex->heads_cap; i++)
-		if (ex->heads[i].author[0])
-			t[ex_head_slot(t, cap, ex->heads[i].author)] = ex->heads[i];
-	free(ex->heads);
-	ex->heads = t;
-	ex->heads_cap = cap;
+	for (size_t i = 0; i < *cap; i++)
+		if ((*heads)[i].author[0])
+			t[ex_head_slot(t, ncap, (*heads)[i].author)] = (*heads)[i];
+	free(*heads);
+	*heads = t;
+	*cap = ncap;
 	return true;
 }
 
@@ -187,7 +188,8 @@ void pl__ex_head_put(struct pl_exchange *ex, const char *author, const struct pl
                      uint64_t index)
 {
 	pthread_mutex_lock(&ex->head_mu);
-	if (2 * (ex->nheads + 1) <= ex->heads_cap || ex_heads_grow(ex)) {
+	if (2 * (ex->nheads + 1) <= ex->heads_cap ||
+	    pl__ex_heads_grow(&ex->heads, &ex->heads_cap)) {
 		struct ex_head *h = &ex->heads[ex_head_slot(ex->heads, ex->heads_cap, author)];
 		if (!h->author[0]) {
 			snprintf(h->author, sizeof(h->author), "%s", author);

@@ -301,18 +301,8 @@ static struct ex_head *check_head(struct check *c, const char *author)
 {
 	size_t i;
 
-	if (2 * (c->nheads + 1) > c->heads_cap) {
-		size_t cap = c->heads_cap ? 2 * c->heads_cap : 64;
-		struct ex_head *t = calloc(cap, sizeof(*t));
-		if (!t)
-			return NULL;
-		for (size_t k = 0; k < c->heads_cap; k++)
-			if (c->heads[k].author[0])
-				t[ex_head_slot(t, cap, c->heads[k].author)] = c->heads[k];
-		free(c->heads);
-		c->heads = t;
-		c->heads_cap = cap;
-	}
+	if (2 * (c->nheads + 1) > c->heads_cap && !pl__ex_heads_grow(&c->heads, &c->heads_cap))
+		return NULL;
 	i = ex_head_slot(c->heads, c->heads_cap, author);
 	if (!c->heads[i].author[0]) {
 		snprintf(c->heads[i].author, sizeof(c->heads[i].author), "%s", author);
@@ -397,14 +387,8 @@ static int check_party_record(struct check *c, uint64_t index, const struct pl_r
 		}
 		return 0;
 	}
-	if (c->nparties == c->parties_cap) {
-		size_t cap = c->parties_cap ? 2 * c->parties_cap : 16;
-		struct check_party *v = realloc(c->parties, cap * sizeof(*v));
-		if (!v)
-			return PL_ENOMEM;
-		c->parties = v;
-		c->parties_cap = cap;
-	}
+	if (pl__grow(&c->parties, &c->parties_cap, c->nparties, sizeof(*c->parties), 16))
+		return PL_ENOMEM;
 	q = &c->parties[c->nparties++];
 	memset(q, 0, sizeof(*q));
 	snprintf(q->p.name, sizeof(q->p.name), "%s", r->party);

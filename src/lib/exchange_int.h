@@ -356,6 +356,8 @@ static inline size_t ex_head_slot(const struct ex_head *t, size_t cap, const cha
 	return i;
 }
 
+bool pl__ex_heads_grow(struct ex_head **heads, size_t *cap);
+
 /*
  * The cached committed head of author into *link and *index; false when the cache has none.
  * Thread: a submitter's (judging before the sequencer) or the sequencer's.

@@ -127,14 +127,8 @@ static int ex_batch_trefs(struct ex_batch *b, const struct pl_record *rec,
 			again = memcmp(rec->refs[k].id, rec->refs[i].id, PL_HASH_BYTES) == 0;
 		if (again)
 			continue;
-		if (b->ntrefs == b->trefs_cap) {
-			size_t ncap = b->trefs_cap ? b->trefs_cap * 2 : 64;
-			struct pl_tindex_ref *nt = realloc(b->trefs, ncap * sizeof(*nt));
-			if (!nt)
-				return PL_ENOMEM;
-			b->trefs = nt;
-			b->trefs_cap = ncap;
-		}
+		if (pl__grow(&b->trefs, &b->trefs_cap, b->ntrefs, sizeof(*b->trefs), 64))
+			return PL_ENOMEM;
 		t = &b->trefs[b->ntrefs++];
 		memcpy(t->key, rec->refs[i].id, PL_HASH_BYTES);
 		memcpy(t->id, id, PL_HASH_BYTES);
@@ -160,28 +154,16 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 	uint64_t idx = b->size0 + b->n;
 	int ret = 0;
 
-	if (b->n == b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : 64;
-		uint8_t(*nl)[PL_HASH_BYTES] = realloc(b->leaves, ncap * sizeof(*nl));
-		if (!nl)
-			return PL_ENOMEM;
-		b->leaves = nl;
-		b->cap = ncap;
-	}
+	if (pl__grow(&b->leaves, &b->cap, b->n, sizeof(*b->leaves), 64))
+		return PL_ENOMEM;
 	memset(&meta, 0, sizeof(meta));
 	meta.index = idx;
 	memcpy(meta.id, id, PL_HASH_BYTES);
 	snprintf(meta.author, sizeof(meta.author), "%s", rec->author);
 	meta.seq = rec->seq;
 	snprintf(meta.kind, sizeof(meta.kind), "%s", pl_record_kind_name(rec->kind));
-	if (b->nheads == b->heads_cap) {
-		size_t ncap = b->heads_cap ? b->heads_cap * 2 : 64;
-		struct ex_head *nh = realloc(b->heads, ncap * sizeof(*nh));
-		if (!nh)
-			return PL_ENOMEM;
-		b->heads = nh;
-		b->heads_cap = ncap;
-	}
+	if (pl__grow(&b->heads, &b->heads_cap, b->nheads, sizeof(*b->heads), 64))
+		return PL_ENOMEM;
 	ret = pl_store_record_put(s, &meta, msg, len);
 	for (size_t i = 0; !ret && i < rec->nrefs; i++)
 		ret = pl_store_ref_put(s, idx, v->ref_index[i]);

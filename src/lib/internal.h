@@ -162,6 +162,14 @@ int pl__read_path(const char *path, void *buf, size_t cap, size_t *len);
 int pl__write_all(int fd, const void *buf, size_t len);
 
 /*
+ * Makes room in an array for one more element at position n: pp points to
+ * the array's pointer (any object pointer type), *cap is its length in
+ * elements of elem bytes; doubles it (from `first` elements) when n == *cap.
+ * Returns 0, or PL_ENOMEM with the array and *cap unchanged.
+ */
+int pl__grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first);
+
+/*
  * The parsers of the exchange's answers (docs/api.md), callable without HTTP
  * so that they are tested and fuzzed; the pl_client_ endpoints call them.
  * body[0..len) is the untrusted answer (body may be NULL when len is 0).
