@@ -275,6 +275,19 @@ static enum pl_key_status ex_src_key(void *arg, const struct pl_record *rec, siz
 }
 
 /*
+ * A party's keys as the exchange's directory holds them: one signing key per
+ * party, active or revoked (pl__ex_party_status()).
+ * Thread: a submitter's or the sequencer's (whichever judges).
+ */
+static void ex_src_party(void *arg, const char *party, size_t *active, bool *known)
+{
+	enum pl_key_status st = pl__ex_party_status(arg, party);
+
+	*active = st == PL_KEY_ACTIVE ? 1 : 0;
+	*known = st != PL_KEY_UNKNOWN;
+}
+
+/*
  * Reads what the rules need about rec from s and judges it: duplicates,
  * then the replay (the author's chain head, the records it refers to, the
  * records about the same send), its payload, then pl_rules_check(). In the
@@ -294,6 +307,7 @@ int pl__ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 	        .signer = ex_src_signer,
 	        .key = ex_src_key,
 	        .party_is_active = ex_party_is_active,
+	        .party = ex_src_party,
 	        .arg = c,
 	};
 	struct pl_store *s = c->s;

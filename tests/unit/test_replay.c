@@ -536,7 +536,7 @@ static void test_gather_source(void **state)
 	assert_int_equal(v.keys[0], PL_KEY_UNKNOWN);
 	assert_int_equal(v.keys[1], PL_KEY_REVOKED);
 	assert_int_equal(pl_replay_check(&v, &why), PL_ERULE);
-	assert_string_equal(why, "a key it registers was registered before");
+	assert_string_equal(why, "a key it registers was revoked, and never returns");
 	pl_replay_view_release(&v);
 	free(rcv);
 }
