@@ -359,6 +359,20 @@ int pl_exchange_party_revoke(struct pl_exchange *ex, const char *name, const str
                              size_t nself, struct pl_receipt *out) PL_WUR;
 
 /*
+ * Evicts a party without its signature (docs/records.md §6, §7): appends a
+ * `revoke` of every active key of the party, signed by the exchange alone,
+ * whose `reason` line (reason: one line of clean text, 1 to
+ * PL_RECORD_REASON_MAX bytes) says why; timelines and dossiers show the
+ * operator acted, not the party. Its key may no longer submit or
+ * authenticate. Waits for the commit; *out as for pl_exchange_submit() (may
+ * be NULL). Returns 0, PL_EINVAL, PL_EMALFORMED (a reason the record grammar
+ * refuses), PL_ENOTFOUND (no such active party), PL_ERULE, PL_ESTORE,
+ * PL_ESTATE.
+ */
+int pl_exchange_party_evict(struct pl_exchange *ex, const char *name, const char *reason,
+                            struct pl_receipt *out) PL_WUR;
+
+/*
  * The first of the two steps docs/records.md describes for a register or
  * revoke when the party's signer key is elsewhere: appends to text the
  * record text (no signatures) that the exchange would log now, with its next

@@ -84,6 +84,7 @@ struct ex_party_req {
 	struct pl_party_ekey enc;
 	const struct pl_skey *self;
 	size_t nself;
+	char reason[PL_RECORD_REASON_MAX + 1]; /* a revoke with a reason: an eviction */
 };
 
 /* What the directory cache keeps of a party, parallel to keys[1..]. */

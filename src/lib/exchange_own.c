@@ -517,6 +517,11 @@ int pl__ex_party_record(struct pl_store *s, struct ex_party_req *q, bool revoke,
 		q->vkey = stored;
 		*status = PL_KEY_ACTIVE;
 		r->kind = PL_KIND_REVOKE;
+		if (q->reason[0]) {
+			/* An eviction: the exchange's signature alone, and why. */
+			r->has |= PL_RECORD_HAS_REASON;
+			snprintf(r->reason, sizeof(r->reason), "%s", q->reason);
+		}
 	}
 	r->has |= PL_RECORD_HAS_PARTY;
 	snprintf(r->party, sizeof(r->party), "%s", q->name);

@@ -71,9 +71,9 @@ static const char *const class_names[] = {
 };
 
 static const char *const role_names[] = {
-        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to", [PL_ROLE_CITES] = "cites",
-        [PL_ROLE_CHECK] = "check",     [PL_ROLE_CONSULT] = "consult",
-        [PL_ROLE_PREVIOUS] = "previous",
+        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to",
+        [PL_ROLE_CITES] = "cites",     [PL_ROLE_CHECK] = "check",
+        [PL_ROLE_CONSULT] = "consult", [PL_ROLE_PREVIOUS] = "previous",
 };
 
 static const char *const position_names[] = {
@@ -198,6 +198,11 @@ static bool text_is_clean(const char *str, size_t n)
 			return false;
 	}
 	return true;
+}
+
+bool pl_record_reason_is_valid(const char *s, size_t len)
+{
+	return s && reason_is_valid(s, len) && !memchr(s, '\n', len) && text_is_clean(s, len);
 }
 
 static bool is_lower_hex(const char *s, size_t len)

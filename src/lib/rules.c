@@ -288,7 +288,8 @@ static bool rules_register(const struct pl_rules_input *in, struct verdict *v)
 
 	for (size_t i = 0; i < r->nkeys; i++) {
 		if (in->keys[i] == PL_KEY_REVOKED)
-			return broke(v, PL_ERULE, "a key it registers was revoked, and never returns");
+			return broke(v, PL_ERULE,
+			             "a key it registers was revoked, and never returns");
 		if (in->keys[i] == PL_KEY_ACTIVE)
 			held++;
 		else
@@ -297,8 +298,9 @@ static bool rules_register(const struct pl_rules_input *in, struct verdict *v)
 	if (fresh == 0)
 		return broke(v, PL_ERULE, "a register brings no new key");
 	if (in->party_keys > 0 && held == 0)
-		return broke(v, PL_ERULE,
-		             "a new key of a registered party needs the signature of an active key");
+		return broke(
+		        v, PL_ERULE,
+		        "a new key of a registered party needs the signature of an active key");
 	if (in->party_keys + fresh > PL_PARTY_MAX_KEYS)
 		return broke(v, PL_ERULE, "a party holds at most 4 active keys");
 	if (prev && in->party_keys > 0)
@@ -306,7 +308,8 @@ static bool rules_register(const struct pl_rules_input *in, struct verdict *v)
 	if (prev && strcmp(prev->party, r->party) != 0)
 		return broke(v, PL_ERULE, "the previous register is another party's");
 	if (!prev && in->party_known && in->party_keys == 0)
-		return broke(v, PL_ERULE, "a returning party's register refers to its previous one");
+		return broke(v, PL_ERULE,
+		             "a returning party's register refers to its previous one");
 	return true;
 }
 

@@ -585,29 +585,63 @@ struct key_row {
 
 /* Runs in order after the doc's log, in which kpa was revoked. */
 static const struct key_row key_rows[] = {
-        /* 0 */ {PL_KIND_REGISTER, {RK(R_ROK2)}, NULL, 0, PL_ERULE,
+        /* 0 */ {PL_KIND_REGISTER,
+                 {RK(R_ROK2)},
+                 NULL,
+                 0,
+                 PL_ERULE,
                  "a new key of a registered party needs the signature of an active key"},
         /* 1 */ {PL_KIND_REGISTER, {RK(R_ROK), RK(R_ROK2)}, NULL, 0, 0, NULL},
         /* 2 */ {PL_KIND_STATEMENT, {RK(R_ROK2)}, NULL, 0, 0, NULL},
         /* 3 */ {PL_KIND_REGISTER, {RK(R_ROK), RK(R_ROK3), RK(R_ROK4)}, NULL, 0, 0, NULL},
-        /* 4 */ {PL_KIND_REGISTER, {RK(R_ROK), RK(R_ROK5)}, NULL, 0, PL_ERULE,
-                 "a party holds at most 4 active keys"},
+        /* 4 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK), RK(R_ROK5)},
+         NULL,
+         0,
+         PL_ERULE,
+         "a party holds at most 4 active keys"},
         /* 5 */ {PL_KIND_REVOKE, {RK(R_ROK)}, NULL, 0, 0, NULL},
         /* 6 */ {PL_KIND_STATEMENT, {RK(R_ROK)}, NULL, 0, PL_ERULE, "signing key was revoked"},
-        /* 7 */ {PL_KIND_REGISTER, {RK(R_ROK), RK(R_ROK2)}, NULL, 0, PL_ERULE,
-                 "a key it registers was revoked, and never returns"},
+        /* 7 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK), RK(R_ROK2)},
+         NULL,
+         0,
+         PL_ERULE,
+         "a key it registers was revoked, and never returns"},
         /* 8 */ {PL_KIND_REVOKE, {RK(R_ROK2), RK(R_ROK3), RK(R_ROK4)}, "Expelled", 0, 0, NULL},
         /* 9 */ {PL_KIND_STATEMENT, {RK(R_ROK2)}, NULL, 0, PL_ERULE, "signing key was revoked"},
-        /* 10 */ {PL_KIND_REGISTER, {RK(R_ROK5)}, NULL, 0, PL_ERULE,
-                  "a returning party's register refers to its previous one"},
-        /* 11 */ {PL_KIND_REGISTER, {RK(R_ROK5)}, NULL, -6, PL_ERULE,
-                  "refers to a record of the wrong kind for its role"},
-        /* 12 */ {PL_KIND_REGISTER, {RK(R_ROK5)}, NULL, -3, PL_ERULE,
-                  "the previous register is another party's"},
+        /* 10 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5)},
+         NULL,
+         0,
+         PL_ERULE,
+         "a returning party's register refers to its previous one"},
+        /* 11 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5)},
+         NULL,
+         -6,
+         PL_ERULE,
+         "refers to a record of the wrong kind for its role"},
+        /* 12 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5)},
+         NULL,
+         -3,
+         PL_ERULE,
+         "the previous register is another party's"},
         /* 13 */ {PL_KIND_REGISTER, {RK(R_ROK5)}, NULL, 4, 0, NULL},
         /* 14 */ {PL_KIND_STATEMENT, {RK(R_ROK5)}, NULL, 0, 0, NULL},
-        /* 15 */ {PL_KIND_REGISTER, {RK(R_ROK5), RK(R_ROK6)}, NULL, 14, PL_ERULE,
-                  "only a party with no active key returns"},
+        /* 15 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5), RK(R_ROK6)},
+         NULL,
+         14,
+         PL_ERULE,
+         "only a party with no active key returns"},
 };
 
 static int key_row_submit(const struct key_row *k, const uint64_t *at, int64_t t, const char **why)
@@ -620,7 +654,8 @@ static int key_row_submit(const struct key_row *k, const uint64_t *at, int64_t t
 
 	if (k->kind == PL_KIND_STATEMENT) {
 		/* mk() chains after the key of who; use the row's key instead. */
-		size_t d = pl_directory_find(&lg.dir, rvk[k->keys[0] - 1].name, rvk[k->keys[0] - 1].id);
+		size_t d = pl_directory_find(&lg.dir, rvk[k->keys[0] - 1].name,
+		                             rvk[k->keys[0] - 1].id);
 		r = statement(ROK, "2025-11-24T00:00:00Z", NULL);
 		r->seq = 1;
 		r->has &= ~PL_RECORD_HAS_PREV;
@@ -685,7 +720,8 @@ static void test_keys(void **state)
 		const char *why = NULL;
 		int ret = key_row_submit(&key_rows[i], at, t + (int64_t)i, &why);
 		if (ret != key_rows[i].want)
-			fail_msg("row %zu: want %s (%s), got %s (%s)", i, pl_strerror(key_rows[i].want),
+			fail_msg("row %zu: want %s (%s), got %s (%s)", i,
+			         pl_strerror(key_rows[i].want),
 			         key_rows[i].why ? key_rows[i].why : "", pl_strerror(ret),
 			         why ? why : "");
 		if (key_rows[i].why)
@@ -701,6 +737,6 @@ static void test_keys(void **state)
 	sodium_memzero(rsk, sizeof(rsk));
 }
 
-PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_keys), cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_gathered),
-             cmocka_unit_test(test_siblings_cap), cmocka_unit_test(test_add),
-             cmocka_unit_test(test_gather_source))
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_keys), cmocka_unit_test(test_doc_replay),
+             cmocka_unit_test(test_gathered), cmocka_unit_test(test_siblings_cap),
+             cmocka_unit_test(test_add), cmocka_unit_test(test_gather_source))

@@ -809,12 +809,12 @@ enum { K_ROK, K_UNC, K_KPA, K_ROK2, K_ROK3, K_ROK4, K_ROK5, K_KPA2, K_UNC2, NKEY
 static const int key_party[NKEYS] = {ROK, UNC, KPA, ROK, ROK, ROK, ROK, KPA, UNC};
 
 struct life_step {
-	enum pl_record_kind kind; /* register, revoke, or a statement signed by keys[0] */
-	int party;                /* of party_of[] */
+	enum pl_record_kind kind;         /* register, revoke, or a statement signed by keys[0] */
+	int party;                        /* of party_of[] */
 	int keys[PL_RECORD_MAX_KEYS + 1]; /* K_ + 1 (0 ends the list) */
-	const char *reason;       /* a revoke with a reason: an eviction, the exchange's alone */
-	int previous;             /* a register's `ref previous`: step number + 1, or -doc example */
-	bool drop_last_sig;       /* sign with every key, then drop the last signature line */
+	const char *reason; /* a revoke with a reason: an eviction, the exchange's alone */
+	int previous;       /* a register's `ref previous`: step number + 1, or -doc example */
+	bool drop_last_sig; /* sign with every key, then drop the last signature line */
 	int want;
 	const char *what;
 };
@@ -822,49 +822,174 @@ struct life_step {
 #define K(x) ((x) + 1)
 
 static const struct life_step life_steps[] = {
-        /* 0 */ {PL_KIND_REGISTER, ROK, {K(K_ROK2)}, NULL, 0, false, PL_ERULE,
+        /* 0 */ {PL_KIND_REGISTER,
+                 ROK,
+                 {K(K_ROK2)},
+                 NULL,
+                 0,
+                 false,
+                 PL_ERULE,
                  "a new key signed by itself alone"},
-        /* 1 */ {PL_KIND_REGISTER, ROK, {K(K_ROK), K(K_ROK2)}, NULL, 0, true, PL_ENOKEY,
-                 "a register signed by only one of the two keys"},
-        /* 2 */ {PL_KIND_REGISTER, ROK, {K(K_ROK), K(K_ROK2)}, NULL, 0, false, 0,
-                 "rotation: the new key with the signatures of the old and the new"},
-        /* 3 */ {PL_KIND_STATEMENT, ROK, {K(K_ROK2)}, NULL, 0, false, 0,
-                 "the second key starts its own chain"},
-        /* 4 */ {PL_KIND_STATEMENT, ROK, {K(K_ROK)}, NULL, 0, false, 0,
-                 "the first key goes on with its chain (overlap)"},
-        /* 5 */ {PL_KIND_REGISTER, ROK, {K(K_ROK), K(K_ROK3), K(K_ROK4)}, NULL, 0, false, 0,
-                 "a third and a fourth key"},
-        /* 6 */ {PL_KIND_REGISTER, ROK, {K(K_ROK2), K(K_ROK5)}, NULL, 0, false, PL_ERULE,
-                 "a fifth key"},
+        /* 1 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK), K(K_ROK2)},
+         NULL,
+         0,
+         true,
+         PL_ENOKEY,
+         "a register signed by only one of the two keys"},
+        /* 2 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK), K(K_ROK2)},
+         NULL,
+         0,
+         false,
+         0,
+         "rotation: the new key with the signatures of the old and the new"},
+        /* 3 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK2)},
+         NULL,
+         0,
+         false,
+         0,
+         "the second key starts its own chain"},
+        /* 4 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK)},
+         NULL,
+         0,
+         false,
+         0,
+         "the first key goes on with its chain (overlap)"},
+        /* 5 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK), K(K_ROK3), K(K_ROK4)},
+         NULL,
+         0,
+         false,
+         0,
+         "a third and a fourth key"},
+        /* 6 */
+        {PL_KIND_REGISTER, ROK, {K(K_ROK2), K(K_ROK5)}, NULL, 0, false, PL_ERULE, "a fifth key"},
         /* 7 */ {PL_KIND_REVOKE, ROK, {K(K_ROK)}, NULL, 0, false, 0, "the old key leaves"},
-        /* 8 */ {PL_KIND_STATEMENT, ROK, {K(K_ROK)}, NULL, 0, false, PL_ERULE,
-                 "a record signed after its key's revoke"},
-        /* 9 */ {PL_KIND_STATEMENT, ROK, {K(K_ROK2)}, NULL, 0, false, 0,
-                 "a record by a key still active"},
-        /* 10 */ {PL_KIND_REGISTER, ROK, {K(K_ROK2), K(K_ROK)}, NULL, 0, false, PL_ERULE,
-                  "a revoked key reused"},
-        /* 11 */ {PL_KIND_REVOKE, ROK, {K(K_ROK2)}, "Lost with its device", 0, false, PL_ERULE,
-                  "an eviction that leaves the party a key"},
-        /* 12 */ {PL_KIND_REVOKE, ROK, {K(K_ROK2), K(K_ROK3), K(K_ROK4)}, NULL, 0, true,
-                  PL_ENOKEY, "an eviction without reason"},
-        /* 13 */ {PL_KIND_REVOKE, ROK, {K(K_ROK2), K(K_ROK3), K(K_ROK4)},
-                  "Expelled by the other members", 0, false, 0, "the operator evicts rok-mnd"},
-        /* 14 */ {PL_KIND_STATEMENT, ROK, {K(K_ROK2)}, NULL, 0, false, PL_ERULE,
-                  "a record of an evicted party"},
-        /* 15 */ {PL_KIND_REGISTER, ROK, {K(K_ROK5)}, NULL, 0, false, PL_ERULE,
-                  "a return without a previous ref"},
-        /* 16 */ {PL_KIND_REGISTER, ROK, {K(K_ROK5)}, NULL, -4, false, PL_ERULE,
-                  "a previous ref to a non-register"},
-        /* 17 */ {PL_KIND_REGISTER, ROK, {K(K_ROK5)}, NULL, -2, false, PL_ERULE,
-                  "a previous ref to another party's register"},
-        /* 18 */ {PL_KIND_REGISTER, ROK, {K(K_ROK5)}, NULL, 6, false, 0,
-                  "rok-mnd returns, after its register of step 5"},
-        /* 19 */ {PL_KIND_STATEMENT, ROK, {K(K_ROK5)}, NULL, 0, false, 0,
-                  "the returned party's key signs"},
-        /* 20 */ {PL_KIND_REGISTER, KPA, {K(K_KPA2)}, NULL, -3, false, 0,
-                  "kpa, revoked in the doc, returns"},
-        /* 21 */ {PL_KIND_REGISTER, UNC, {K(K_UNC), K(K_UNC2)}, NULL, -2, false, PL_ERULE,
-                  "an active party does not return"},
+        /* 8 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a record signed after its key's revoke"},
+        /* 9 */
+        {PL_KIND_STATEMENT, ROK, {K(K_ROK2)}, NULL, 0, false, 0, "a record by a key still active"},
+        /* 10 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK2), K(K_ROK)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a revoked key reused"},
+        /* 11 */
+        {PL_KIND_REVOKE,
+         ROK,
+         {K(K_ROK2)},
+         "Lost with its device",
+         0,
+         false,
+         PL_ERULE,
+         "an eviction that leaves the party a key"},
+        /* 12 */
+        {PL_KIND_REVOKE,
+         ROK,
+         {K(K_ROK2), K(K_ROK3), K(K_ROK4)},
+         NULL,
+         0,
+         true,
+         PL_ENOKEY,
+         "an eviction without reason"},
+        /* 13 */
+        {PL_KIND_REVOKE,
+         ROK,
+         {K(K_ROK2), K(K_ROK3), K(K_ROK4)},
+         "Expelled by the other members",
+         0,
+         false,
+         0,
+         "the operator evicts rok-mnd"},
+        /* 14 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK2)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a record of an evicted party"},
+        /* 15 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a return without a previous ref"},
+        /* 16 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         -4,
+         false,
+         PL_ERULE,
+         "a previous ref to a non-register"},
+        /* 17 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         -2,
+         false,
+         PL_ERULE,
+         "a previous ref to another party's register"},
+        /* 18 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         6,
+         false,
+         0,
+         "rok-mnd returns, after its register of step 5"},
+        /* 19 */
+        {PL_KIND_STATEMENT, ROK, {K(K_ROK5)}, NULL, 0, false, 0, "the returned party's key signs"},
+        /* 20 */
+        {PL_KIND_REGISTER,
+         KPA,
+         {K(K_KPA2)},
+         NULL,
+         -3,
+         false,
+         0,
+         "kpa, revoked in the doc, returns"},
+        /* 21 */
+        {PL_KIND_REGISTER,
+         UNC,
+         {K(K_UNC), K(K_UNC2)},
+         NULL,
+         -2,
+         false,
+         PL_ERULE,
+         "an active party does not return"},
 };
 
 /* Builds the record of step st (at time t) signed as it says, and appends it. */
@@ -994,8 +1119,8 @@ static void test_key_lifecycle(void **state)
 		const char *why = NULL;
 		int ret = life_submit(st, done, sk, vk, t + (int64_t)i, &why);
 		if (ret != st->want)
-			fail_msg("step %zu, %s: got %s (%s), want %s", i, st->what, pl_strerror(ret),
-			         why ? why : "", pl_strerror(st->want));
+			fail_msg("step %zu, %s: got %s (%s), want %s", i, st->what,
+			         pl_strerror(ret), why ? why : "", pl_strerror(st->want));
 		done[i] = ret == 0 ? &lg.e[lg.n - 1] : NULL;
 	}
 	party_keys("rok-mnd", &active, &known);
@@ -1102,6 +1227,5 @@ static void test_bad_input(void **state)
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
              cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
              cmocka_unit_test(test_index_rules), cmocka_unit_test(test_consult_and_check_rules),
-             cmocka_unit_test(test_registration_rules),
-             cmocka_unit_test(test_key_lifecycle), cmocka_unit_test(test_chain_rules),
-             cmocka_unit_test(test_bad_input))
+             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_key_lifecycle),
+             cmocka_unit_test(test_chain_rules), cmocka_unit_test(test_bad_input))
