@@ -254,13 +254,13 @@ static int cmd_party(int argc, char **argv)
 {
 	struct party_args a;
 	const struct pl_daemon_opt opts[] = {
-	        {.name = "data", .letter = 'd', .str = &a.dir},
-	        {.name = "vkey", .letter = 'v', .str = &a.vkey},
-	        {.name = "enc-key", .letter = 'e', .str = &a.ekey},
-	        {.name = "identity", .letter = 'i', .str = &a.identity},
-	        {.name = "skey", .letter = 's', .str = &a.skey},
-	        {.name = "signed", .letter = 'S', .str = &a.signed_file},
-	        {.name = "reason", .letter = 'r', .str = &a.reason},
+	        {.name = "data", .letter = 'd', .str = &a.dir, .once = true},
+	        {.name = "vkey", .letter = 'v', .str = &a.vkey, .once = true},
+	        {.name = "enc-key", .letter = 'e', .str = &a.ekey, .once = true},
+	        {.name = "identity", .letter = 'i', .str = &a.identity, .once = true},
+	        {.name = "skey", .letter = 's', .str = &a.skey, .once = true},
+	        {.name = "signed", .letter = 'S', .str = &a.signed_file, .once = true},
+	        {.name = "reason", .letter = 'r', .str = &a.reason, .once = true},
 	        {.name = NULL},
 	};
 	struct pl_skey *sk = NULL;

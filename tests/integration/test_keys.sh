@@ -1,7 +1,8 @@
 #!/bin/sh
 # Keys of a party (docs/records.md §6, §7): the operator evicts a party alone, with a reason;
 # the revoke is the exchange's alone, the party's records are refused after it, its timeline
-# says the operator evicted it, and the log still audits. Bad arguments to party evict.
+# says the operator evicted it, and the log still audits. Bad arguments to party evict, and a
+# second --vkey, which parleyd refuses rather than keep the last.
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
 
@@ -16,6 +17,11 @@ BEFORE=$(last_id)
 
 stop_server
 OLDPORT=$PORT
+# The exchange keeps one signing key per party: a second --vkey is refused, not dropped.
+expect 2 "party add with --vkey twice is a usage error" \
+	"$PARLEYD" party add dprk --data "$DATA" --vkey "$IDS/kpa.vkey" --vkey "$IDS/unc.vkey" \
+	--enc-key "$IDS/kpa.ekey"
+ok "it names the repeated option" said "--vkey given more than once"
 expect 2 "party evict without a reason is a usage error" \
 	"$PARLEYD" party evict kpa --data "$DATA"
 expect 2 "party evict with the party's key is a usage error" \
