@@ -1,8 +1,11 @@
 #!/bin/sh
 # Keys of a party (docs/records.md §6, §7): the operator evicts a party alone, with a reason;
 # the revoke is the exchange's alone, the party's records are refused after it, its timeline
-# says the operator evicted it, and the log still audits. Bad arguments to party evict, and a
-# second --vkey, which parleyd refuses rather than keep the last.
+# says the operator evicted it, and the log still audits. The party returns with a new key
+# (not its revoked one): its register names the previous one, its new key starts a chain of its
+# own, messages reach it under its new encryption key, and the log and the store still verify.
+# Bad arguments to party evict, and a second --vkey, which parleyd refuses rather than keep the
+# last.
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
 
@@ -40,6 +43,20 @@ EVICT=$(awk '{ print $6 }' "$T/out")
 expect 3 "evicting kpa again is refused" \
 	"$PARLEYD" party evict kpa --data "$DATA" --reason "Again"
 
+# kpa returns with new keys (docs/keys.md §3); its old, revoked key may not come back.
+expect 3 "kpa's revoked key may not return" \
+	"$PARLEYD" party add kpa --data "$DATA" --identity "$IDS"
+ok "it says the rules refuse it" holds "$T/err" "kpa: breaks a rule"
+mkdir -p "$T/ids2"
+ok "a new identity for kpa" \
+	"$PARLEY" keygen --party kpa --exchange "$ORIGIN" --out "$T/ids2" >/dev/null
+expect 0 "kpa returns with its new key" \
+	"$PARLEYD" party add kpa --data "$DATA" --identity "$T/ids2"
+ok "it prints the register's index and id" holds "$T/out" "registered kpa index"
+RETURN=$(awk '{ print $6 }' "$T/out")
+expect 3 "kpa cannot be added again while registered" \
+	"$PARLEYD" party add kpa --data "$DATA" --identity "$T/ids2"
+
 ok "parleyd serves again" start_server "$OLDPORT"
 # The revoke, as every reader may read it: signed by the exchange alone, with its reason.
 ok "rok-mnd reads the eviction in its timeline" \
@@ -49,11 +66,29 @@ ok "the timeline says the operator evicted kpa, and why" \
 	holds "$T/out" 'evicted the party kpa (the operator, without its signature): "Expelled by the other members"'
 ok "the timeline does not say kpa revoked its own keys" lacks "$T/out" "revoked keys of"
 
-# kpa's key is revoked: its records are refused, whatever it signs.
-expect 3 "kpa's statement after the eviction is refused" \
+# kpa's old key is revoked: its records are refused, whatever it signs.
+expect 3 "a statement signed by kpa's revoked key is refused" \
 	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa"
+
+# The returned kpa: a new profile on its new key, whose records start a chain of their own.
+ok "a profile for the returned kpa" "$PARLEY" init --exchange "$URL" --party kpa \
+	--key-dir "$T/ids2" --log-key "$(cat "$T/log.vkey")" --profile "$T/p/kpa2" >/dev/null
+expect 0 "parley thread of the return" "$PARLEY" thread "$RETURN" --profile "$T/p/rok-mnd"
+ok "the timeline says kpa registered again, after its previous register" \
+	holds "$T/out" "registered the party kpa again, after its previous register"
+expect 0 "the returned kpa's first statement is logged" \
+	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa2"
+ok "it is accepted" holds "$T/out" "statement "
+AFTER=$(awk 'NR == 1 { print $2 }' "$T/out")
+expect 0 "and its second" "$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa2"
 as rok-mnd send --to kpa --class message --body-file "$T/body"
-ok "a send to the evicted kpa is refused" lacks "$T/out" "send "
+ok "rok-mnd sends to the returned kpa" holds "$T/out" "send "
+SENT=$(last_id)
+as kpa2 agent --once
+ok "the returned kpa opens it with its new encryption key" \
+	wait_for 100 thread_holds "$SENT" rok-mnd '"kind":"receive"'
+expect 3 "the old key still may not sign" \
+	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa"
 
 # The log holds: the eviction follows the rules an auditor replays, and kpa's older
 # statement still verifies with the key that was active when it was logged.
@@ -61,6 +96,7 @@ expect 0 "the auditor audits the whole log" "$PARLEY" log audit --profile "$T/p/
 ok "every record holds" holds "$T/out" "ok: every tile and the root match"
 expect 0 "kpa's statement before the eviction still reads" \
 	"$PARLEY" thread "$BEFORE" --profile "$T/p/rok-mnd"
+expect 0 "and its statement after the return" "$PARLEY" thread "$AFTER" --profile "$T/p/rok-mnd"
 
 stop_server
 expect 0 "parleyd verify holds the store with the eviction" "$PARLEYD" verify --data "$DATA"
