@@ -338,7 +338,10 @@ struct pl_exchange_party {
  * register to carry the party's self-signature: self[0..nself) is the
  * party's signer key (one: the directory keeps one signing key per party).
  * An operator who holds only the public keys uses pl_exchange_party_prepare()
- * and pl_exchange_party_complete() instead. Waits for the commit; *out as for
+ * and pl_exchange_party_complete() instead. A revoked party returns this way
+ * (docs/keys.md §3): the register names its previous one (`ref previous`),
+ * its directory entry takes the new key, and its old key is refused.
+ * Waits for the commit; *out as for
  * pl_exchange_submit() (may be NULL). Returns 0, PL_EINVAL (bad name),
  * PL_EMALFORMED (bad key text), PL_EKEY (wrong key names, or self missing or
  * not the key of vkey_text), PL_EEXIST (name already registered), PL_ERULE,

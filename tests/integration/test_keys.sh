@@ -1,9 +1,10 @@
 #!/bin/sh
-# Keys of a party (docs/records.md §6, §7): the operator evicts a party alone, with a reason;
+# Keys of a party (docs/records.md §6, §7, docs/keys.md): the operator evicts a party alone, with a reason;
 # the revoke is the exchange's alone, the party's records are refused after it, its timeline
 # says the operator evicted it, and the log still audits. The party returns with a new key
 # (not its revoked one): its register names the previous one, its new key starts a chain of its
-# own, messages reach it under its new encryption key, and the log and the store still verify.
+# own, messages reach it under its new encryption key, and the log and the store still verify;
+# another returns in the operator's two steps (prepare, party signs, --signed).
 # Bad arguments to party evict, and a second --vkey, which parleyd refuses rather than keep the
 # last.
 # shellcheck source=tests/integration/test_agent_lib.sh
@@ -56,6 +57,23 @@ ok "it prints the register's index and id" holds "$T/out" "registered kpa index"
 RETURN=$(awk '{ print $6 }' "$T/out")
 expect 3 "kpa cannot be added again while registered" \
 	"$PARLEYD" party add kpa --data "$DATA" --identity "$T/ids2"
+
+# unc revokes its own key, and returns in the operator's two steps: the exchange prepares
+# the text (naming unc's previous register), unc signs it elsewhere.
+expect 0 "unc revokes its key" "$PARLEYD" party revoke unc --data "$DATA" --identity "$IDS"
+mkdir -p "$T/ids3"
+ok "a new identity for unc" \
+	"$PARLEY" keygen --party unc --exchange "$ORIGIN" --out "$T/ids3" >/dev/null
+expect 0 "the exchange prepares unc's return" "$PARLEYD" party add unc --data "$DATA" \
+	--vkey "$T/ids3/unc.vkey" --enc-key "$T/ids3/unc.ekey"
+ok "the text names unc's previous register" holds "$T/out" "ref previous "
+cp "$T/out" "$T/unc.register"
+expect 0 "unc signs it with its new key" \
+	sh -c '"$1" note sign --key "$2" <"$3"' sh "$PARLEY" "$T/ids3/unc.skey" "$T/unc.register"
+cp "$T/out" "$T/unc.signed"
+expect 0 "the exchange logs unc's return" \
+	"$PARLEYD" party add unc --data "$DATA" --signed "$T/unc.signed"
+ok "unc is registered again" holds "$T/out" "registered unc index"
 
 ok "parleyd serves again" start_server "$OLDPORT"
 # The revoke, as every reader may read it: signed by the exchange alone, with its reason.
