@@ -10,6 +10,11 @@
 # shellcheck source=tests/integration/test_agent_lib.sh
 . "$(dirname "$0")/test_agent_lib.sh"
 
+# Runs a command with its standard output thrown away (not the TAP line of ok).
+quiet() {
+	"$@" >/dev/null
+}
+
 ok "an exchange with rok-mnd, unc, kpa and an auditor" setup_exchange rok-mnd unc kpa auditor
 ok "parleyd serves on a free port" start_server
 ok "a profile for each party" make_profiles rok-mnd unc kpa auditor
@@ -50,7 +55,7 @@ expect 3 "kpa's revoked key may not return" \
 ok "it says the rules refuse it" holds "$T/err" "kpa: breaks a rule"
 mkdir -p "$T/ids2"
 ok "a new identity for kpa" \
-	"$PARLEY" keygen --party kpa --exchange "$ORIGIN" --out "$T/ids2" >/dev/null
+	quiet "$PARLEY" keygen --party kpa --exchange "$ORIGIN" --out "$T/ids2"
 expect 0 "kpa returns with its new key" \
 	"$PARLEYD" party add kpa --data "$DATA" --identity "$T/ids2"
 ok "it prints the register's index and id" holds "$T/out" "registered kpa index"
@@ -63,7 +68,7 @@ expect 3 "kpa cannot be added again while registered" \
 expect 0 "unc revokes its key" "$PARLEYD" party revoke unc --data "$DATA" --identity "$IDS"
 mkdir -p "$T/ids3"
 ok "a new identity for unc" \
-	"$PARLEY" keygen --party unc --exchange "$ORIGIN" --out "$T/ids3" >/dev/null
+	quiet "$PARLEY" keygen --party unc --exchange "$ORIGIN" --out "$T/ids3"
 expect 0 "the exchange prepares unc's return" "$PARLEYD" party add unc --data "$DATA" \
 	--vkey "$T/ids3/unc.vkey" --enc-key "$T/ids3/unc.ekey"
 ok "the text names unc's previous register" holds "$T/out" "ref previous "
@@ -89,8 +94,8 @@ expect 3 "a statement signed by kpa's revoked key is refused" \
 	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa"
 
 # The returned kpa: a new profile on its new key, whose records start a chain of their own.
-ok "a profile for the returned kpa" "$PARLEY" init --exchange "$URL" --party kpa \
-	--key-dir "$T/ids2" --log-key "$(cat "$T/log.vkey")" --profile "$T/p/kpa2" >/dev/null
+ok "a profile for the returned kpa" quiet "$PARLEY" init --exchange "$URL" --party kpa \
+	--key-dir "$T/ids2" --log-key "$(cat "$T/log.vkey")" --profile "$T/p/kpa2"
 expect 0 "parley thread of the return" "$PARLEY" thread "$RETURN" --profile "$T/p/rok-mnd"
 ok "the timeline says kpa registered again, after its previous register" \
 	holds "$T/out" "registered the party kpa again, after its previous register"
