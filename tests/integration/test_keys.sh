@@ -15,6 +15,11 @@ quiet() {
 	"$@" >/dev/null
 }
 
+# Signs file $2 with the signer key $1 as a note on standard output.
+sign_note() {
+	"$PARLEY" note sign --key "$1" <"$2"
+}
+
 ok "an exchange with rok-mnd, unc, kpa and an auditor" setup_exchange rok-mnd unc kpa auditor
 ok "parleyd serves on a free port" start_server
 ok "a profile for each party" make_profiles rok-mnd unc kpa auditor
@@ -74,7 +79,7 @@ expect 0 "the exchange prepares unc's return" "$PARLEYD" party add unc --data "$
 ok "the text names unc's previous register" holds "$T/out" "ref previous "
 cp "$T/out" "$T/unc.register"
 expect 0 "unc signs it with its new key" \
-	sh -c '"$1" note sign --key "$2" <"$3"' sh "$PARLEY" "$T/ids3/unc.skey" "$T/unc.register"
+	sign_note "$T/ids3/unc.skey" "$T/unc.register"
 cp "$T/out" "$T/unc.signed"
 expect 0 "the exchange logs unc's return" \
 	"$PARLEYD" party add unc --data "$DATA" --signed "$T/unc.signed"
