@@ -242,7 +242,8 @@ answer:
 static void *ctl_thread(void *arg)
 {
 	struct pl_parleyd_control *c = arg;
-	struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->stop[0], .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+	                      {.fd = c->stop[0], .events = POLLIN}};
 
 	for (;;) {
 		int fd;
@@ -416,21 +417,24 @@ int pl_parleyd_control_call(const char *dir, int argc, char **argv, int *code)
 		ret = fd < 0 ? PL_ENET : 0;
 	}
 	if (!ret && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		ret = errno == EACCES || errno == EPERM ? PL_EDENIED
+		ret = errno == EACCES || errno == EPERM                               ? PL_EDENIED
 		      : errno == ENOENT || errno == ECONNREFUSED || errno == ENOTSOCK ? PL_ENOTFOUND
-		                                                                       : PL_ENET;
+		                                                                      : PL_ENET;
 	if (!ret)
 		ret = ctl_args_absolute(argc, argv, sent, fresh);
 	if (!ret)
 		ret = pl_parleyd_control_request_format(argc, sent, &req);
 	if (ret == PL_EINVAL)
 		ret = PL_ETOOBIG;
-	if (!ret)
-		ret = ctl_write_all(fd, req.data, req.len, ctl_now_ms() + PL_PARLEYD_CONTROL_READ_MS);
-	if (!ret && shutdown(fd, SHUT_WR) != 0)
-		ret = PL_ENET;
-	if (!ret)
+	/* A server that refuses us answers without reading: its answer may still be there. */
+	if (!ret) {
+		(void)ctl_write_all(fd, req.data, req.len,
+		                    ctl_now_ms() + PL_PARLEYD_CONTROL_READ_MS);
+		(void)shutdown(fd, SHUT_WR);
 		ret = ctl_read_all(fd, &ans, ctl_now_ms() + PL_PARLEYD_CONTROL_ANSWER_MS);
+	}
+	if (ret == PL_ENET && ans.len)
+		ret = 0; /* the connection reset after the answer came */
 	if (ret == PL_ETOOBIG)
 		ret = PL_EMALFORMED; /* the server does not send that much */
 	if (!ret)

@@ -162,4 +162,3 @@ int pl_parleyd_control_answer_parse(const char *buf, size_t len, int *code, cons
 	*errlen = (size_t)el;
 	return 0;
 }
-

@@ -18,8 +18,8 @@
 /* A request formats, then parses back to the same arguments. */
 static void test_request_round_trip(void **state)
 {
-	char *argv[] = {"party", "add", "kpa", "--data", "/srv/ex", "--identity", "",
-	                "a b\nc", NULL};
+	char *argv[] = {"party",      "add", "kpa",    "--data", "/srv/ex",
+	                "--identity", "",    "a b\nc", NULL};
 	struct pl_parleyd_control_req req;
 	struct pl_buf b;
 
@@ -64,9 +64,11 @@ static void test_request_format_limits(void **state)
 		argv[i] = "x";
 	pl_buf_init(&b, PL_PARLEYD_CONTROL_REQUEST_MAX);
 	assert_int_equal(pl_parleyd_control_request_format(0, argv, &b), PL_EINVAL);
-	assert_int_equal(pl_parleyd_control_request_format(PL_PARLEYD_CONTROL_ARGS_MAX + 1, argv, &b),
-	                 PL_EINVAL);
-	assert_int_equal(pl_parleyd_control_request_format(PL_PARLEYD_CONTROL_ARGS_MAX, argv, &b), 0);
+	assert_int_equal(
+	        pl_parleyd_control_request_format(PL_PARLEYD_CONTROL_ARGS_MAX + 1, argv, &b),
+	        PL_EINVAL);
+	assert_int_equal(pl_parleyd_control_request_format(PL_PARLEYD_CONTROL_ARGS_MAX, argv, &b),
+	                 0);
 	argv[1] = big;
 	assert_int_equal(pl_parleyd_control_request_format(2, argv, &b), PL_EINVAL);
 	big[PL_PARLEYD_CONTROL_ARG_MAX] = '\0';
@@ -106,8 +108,7 @@ static void test_request_malformed(void **state)
 	        {"length past the end", "parleyd-control/1 1\n9\nparty\n", 0, PL_EMALFORMED},
 	        {"length short", "parleyd-control/1 1\n4\nparty\n", 0, PL_EMALFORMED},
 	        {"no newline after argument", "parleyd-control/1 1\n5\nparty", 0, PL_EMALFORMED},
-	        {"NUL inside argument", "parleyd-control/1 1\n5\npa\0ty\n", 28,
-	         PL_EMALFORMED},
+	        {"NUL inside argument", "parleyd-control/1 1\n5\npa\0ty\n", 28, PL_EMALFORMED},
 	        {"trailing bytes", "parleyd-control/1 1\n5\nparty\nx", 0, PL_EMALFORMED},
 	        {"trailing newline", "parleyd-control/1 1\n5\nparty\n\n", 0, PL_EMALFORMED},
 	        {"CRLF", "parleyd-control/1 1\r\n5\r\nparty\r\n", 0, PL_EMALFORMED},
@@ -169,9 +170,9 @@ static void test_answer_round_trip(void **state)
 	pl_buf_reset(&b);
 	assert_int_equal(pl_parleyd_control_answer_format(256, NULL, 0, NULL, 0, &b), PL_EINVAL);
 	assert_int_equal(pl_parleyd_control_answer_format(-1, NULL, 0, NULL, 0, &b), PL_EINVAL);
-	assert_int_equal(
-	        pl_parleyd_control_answer_format(0, "x", PL_PARLEYD_CONTROL_TEXT_MAX + 1, NULL, 0, &b),
-	        PL_EINVAL);
+	assert_int_equal(pl_parleyd_control_answer_format(0, "x", PL_PARLEYD_CONTROL_TEXT_MAX + 1,
+	                                                  NULL, 0, &b),
+	                 PL_EINVAL);
 	pl_buf_release(&b);
 }
 
