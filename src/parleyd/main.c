@@ -55,8 +55,11 @@ static void usage(FILE *f)
 	      "store, read-only: every record, every stored hash, every payload, the newest\n"
 	      "checkpoint, and that the store holds what the published file says was signed.\n"
 	      "See parleyd(8) and parleyd.conf(5).\n"
+	      "While serve runs, party commands reach it through its control socket\n"
+	      "(DIR/parleyd.sock); SIGHUP makes it reload its lines, auditors and witnesses.\n"
 	      "Exit status: 0 ok, 1 the store does not hold together (damage found), 2 usage,\n"
-	      "configuration or I/O error (or the exchange is running), 3 the exchange refused.\n",
+	      "configuration or I/O error (or, for verify, the exchange is running), 3 the\n"
+	      "exchange refused.\n",
 	      f);
 }
 
