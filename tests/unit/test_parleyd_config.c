@@ -333,7 +333,7 @@ static void test_fixed_change(void **state)
 	        {"payload_max = 2048\n", "payload_max"},
 	        {"rate = 3\n", "rate"},
 	        {"nonce_max = 99\n", "nonce_max"},
-	        {"upload_budget = 4096\n", "upload_budget"},
+	        {"sse_max = 3\n", "sse_max"},
 	        {"line = unc-kpa unc kpa every 12h window 30m\nhttp_threads = 9\n", "http_threads"},
 	};
 	struct pl_parleyd_config *run = malloc(sizeof(*run)), *next = malloc(sizeof(*next));
