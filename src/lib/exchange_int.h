@@ -116,9 +116,9 @@ struct pl_exchange {
 	int64_t line_next[PL_EXCHANGE_LINES_MAX];
 	/*
 	 * What may change while serving (pl_exchange_reconfigure()): o.lines,
-	 * o.nlines, line_next, o.auditors, o.nauditors. Only the sequencer writes
-	 * them (write lock); it reads them without the lock, any other thread
-	 * under the read lock.
+	 * o.nlines, o.auditors, o.nauditors. Only the sequencer writes them
+	 * (under the write lock, with line_next, which is its alone); it reads
+	 * them without the lock, any other thread under the read lock.
 	 */
 	pthread_rwlock_t cfg_lock;
 
