@@ -153,23 +153,27 @@ static int ctl_run(struct pl_parleyd_control *c, struct pl_parleyd_control_req *
 	FILE *o = open_memstream(obuf, olen), *e = open_memstream(ebuf, elen);
 	int code = PL_DAEMON_EXIT_USAGE;
 
-	if (!o || !e) {
-		if (o)
-			fclose(o);
-		if (e)
-			fclose(e);
-		*obuf = *ebuf = NULL;
-		*olen = *elen = 0;
-		return code;
+	if (o && e) {
+		pl_daemon_cli_streams(o, e);
+		/* The command parses its options as in its own process; its messages go to e. */
+		optind = 0;
+		opterr = 0;
+		code = c->fn(c->arg, req->argc, req->argv);
+		pl_daemon_cli_streams(NULL, NULL);
 	}
-	pl_daemon_cli_streams(o, e);
-	/* The command parses its options as in its own process; its messages go to e. */
-	optind = 0;
-	opterr = 0;
-	code = c->fn(c->arg, req->argc, req->argv);
-	pl_daemon_cli_streams(NULL, NULL);
-	fclose(o);
-	fclose(e);
+	/* Closing a memory stream leaves its buffer (NULL if it never opened) to the caller. */
+	if (o) {
+		fclose(o);
+	} else {
+		*obuf = NULL;
+		*olen = 0;
+	}
+	if (e) {
+		fclose(e);
+	} else {
+		*ebuf = NULL;
+		*elen = 0;
+	}
 	return code;
 }
 

@@ -28,24 +28,27 @@ static int ctl_number(const char *buf, size_t len, size_t *pos, char term, uint6
 	while (i < len && i - start <= CTL_DIGITS && buf[i] != term)
 		i++;
 	if (i >= len || buf[i] != term)
-		return PL_EMALFORMED;
-	ret = pl_parse_u64(v, buf + start, i - start, max);
-	if (ret)
-		return ret == PL_ERANGE ? PL_ETOOBIG : PL_EMALFORMED;
-	*pos = i + 1;
-	return 0;
+		ret = PL_EMALFORMED;
+	else
+		ret = pl_parse_u64(v, buf + start, i - start, max);
+	if (ret == PL_ERANGE)
+		ret = PL_ETOOBIG;
+	else if (ret)
+		ret = PL_EMALFORMED;
+	else
+		*pos = i + 1;
+	return ret;
 }
 
 int pl_parleyd_control_request_format(int argc, char *const *argv, struct pl_buf *out)
 {
-	int ret;
+	int ret = argc < 1 || argc > PL_PARLEYD_CONTROL_ARGS_MAX || !argv ? PL_EINVAL : 0;
 
-	if (argc < 1 || argc > PL_PARLEYD_CONTROL_ARGS_MAX || !argv)
-		return PL_EINVAL;
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; !ret && i < argc; i++)
 		if (!argv[i] || strlen(argv[i]) > PL_PARLEYD_CONTROL_ARG_MAX)
-			return PL_EINVAL;
-	ret = pl_buf_addf(out, "%s%d\n", CTL_MAGIC, argc);
+			ret = PL_EINVAL;
+	if (!ret)
+		ret = pl_buf_addf(out, "%s%d\n", CTL_MAGIC, argc);
 	for (int i = 0; !ret && i < argc; i++) {
 		ret = pl_buf_addf(out, "%zu\n", strlen(argv[i]));
 		if (!ret)
@@ -122,12 +125,13 @@ void pl_parleyd_control_request_release(struct pl_parleyd_control_req *req)
 int pl_parleyd_control_answer_format(int code, const char *out, size_t outlen, const char *err,
                                      size_t errlen, struct pl_buf *buf)
 {
-	int ret;
+	int ret = 0;
 
 	if (code < 0 || code > 255 || outlen > PL_PARLEYD_CONTROL_TEXT_MAX ||
 	    errlen > PL_PARLEYD_CONTROL_TEXT_MAX || (outlen && !out) || (errlen && !err))
-		return PL_EINVAL;
-	ret = pl_buf_addf(buf, "%s%d %zu %zu\n", CTL_MAGIC, code, outlen, errlen);
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = pl_buf_addf(buf, "%s%d %zu %zu\n", CTL_MAGIC, code, outlen, errlen);
 	if (!ret && outlen)
 		ret = pl_buf_add(buf, out, outlen);
 	if (!ret && errlen)
@@ -139,26 +143,27 @@ int pl_parleyd_control_answer_parse(const char *buf, size_t len, int *code, cons
                                     size_t *outlen, const char **err, size_t *errlen)
 {
 	size_t pos = CTL_MAGIC_LEN;
-	uint64_t c, ol, el;
+	uint64_t c = 0, ol = 0, el = 0;
 	int ret;
 
-	if (!buf || len > PL_PARLEYD_CONTROL_ANSWER_MAX)
-		return !buf ? PL_EMALFORMED : PL_ETOOBIG;
-	if (len < CTL_MAGIC_LEN || memcmp(buf, CTL_MAGIC, CTL_MAGIC_LEN) != 0)
-		return PL_EMALFORMED;
-	ret = ctl_number(buf, len, &pos, ' ', 255, &c);
+	if (!buf || len < CTL_MAGIC_LEN || memcmp(buf, CTL_MAGIC, CTL_MAGIC_LEN) != 0)
+		ret = buf && len > PL_PARLEYD_CONTROL_ANSWER_MAX ? PL_ETOOBIG : PL_EMALFORMED;
+	else
+		ret = len > PL_PARLEYD_CONTROL_ANSWER_MAX ? PL_ETOOBIG : 0;
+	if (!ret)
+		ret = ctl_number(buf, len, &pos, ' ', 255, &c);
 	if (!ret)
 		ret = ctl_number(buf, len, &pos, ' ', PL_PARLEYD_CONTROL_TEXT_MAX, &ol);
 	if (!ret)
 		ret = ctl_number(buf, len, &pos, '\n', PL_PARLEYD_CONTROL_TEXT_MAX, &el);
-	if (ret)
-		return ret;
-	if (len - pos != ol + el)
-		return PL_EMALFORMED;
-	*code = (int)c;
-	*out = buf + pos;
-	*outlen = (size_t)ol;
-	*err = buf + pos + ol;
-	*errlen = (size_t)el;
-	return 0;
+	if (!ret && len - pos != ol + el)
+		ret = PL_EMALFORMED;
+	if (!ret) {
+		*code = (int)c;
+		*out = buf + pos;
+		*outlen = (size_t)ol;
+		*err = buf + pos + ol;
+		*errlen = (size_t)el;
+	}
+	return ret;
 }
