@@ -17,7 +17,7 @@ SOCK=$DATA/parleyd.sock
 # it), on a random free port (retried when taken).
 start_live() {
 	tries=0
-	cp "$T/parleyd.conf" "$T/base.conf"
+	grep -v '^listen = ' "$T/parleyd.conf" >"$T/base.conf"
 	while [ $tries -lt 20 ]; do
 		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
 		{ cat "$T/base.conf"; echo "listen = 127.0.0.1:$PORT"; } >"$T/parleyd.conf"
@@ -159,5 +159,17 @@ ok "it exited 0" [ "$STATUS" = 0 ]
 ok "the control socket is gone" [ ! -e "$SOCK" ]
 expect 0 "offline again, party commands open the store themselves" \
 	"$PARLEYD" party revoke us-wh --data "$DATA" --identity "$IDS"
+ok "parleyd serves again" start_live
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+PID=
+ok "a parleyd that died (SIGKILL) left its socket behind" [ -S "$SOCK" ]
+expect 3 "a party command then runs offline, with the offline answer" \
+	"$PARLEYD" party revoke us-wh --data "$DATA" --identity "$IDS"
+ok "it says the party is no active one" said "parleyd: us-wh: not found"
+ok "the next parleyd replaces the stale socket" start_live
+expect 3 "and answers on it" "$PARLEYD" party revoke us-wh --data "$DATA" --identity "$IDS"
+ok "the running parleyd answered" holds "$T/parleyd.log" 'command="party revoke"'
+ok "parleyd stops again" stop_server
 expect 0 "the store holds together" "$PARLEYD" verify --data "$DATA"
 finish
