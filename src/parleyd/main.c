@@ -372,18 +372,18 @@ out:
 /* The value of the --data (-d) option in a command's argv, or NULL. */
 static const char *party_data_dir(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
+	const char *dir = NULL;
+
+	for (int i = 1; i < argc && !dir && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--") == 0)
-			break;
 		if ((strcmp(a, "--data") == 0 || strcmp(a, "-d") == 0) && i + 1 < argc)
-			return argv[i + 1];
-		if (strncmp(a, "--data=", 7) == 0)
-			return a + 7;
-		if (strncmp(a, "-d", 2) == 0 && a[2])
-			return a + 2;
+			dir = argv[i + 1];
+		else if (strncmp(a, "--data=", 7) == 0)
+			dir = a + 7;
+		else if (strncmp(a, "-d", 2) == 0 && a[2])
+			dir = a + 2;
 	}
-	return NULL;
+	return dir;
 }
 
 /* The control socket's runner: a party command on the serving exchange (arg). */
@@ -406,12 +406,11 @@ static int cmd_party(int argc, char **argv)
 
 	for (int i = 1; i < argc && !help; i++)
 		help = strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
-	if (!dir || help)
-		return party_run(NULL, argc, argv);
-	ret = pl_parleyd_control_call(dir, argc, argv, &code);
-	if (ret == PL_ENOTFOUND)
-		return party_run(NULL, argc, argv);
-	if (ret) {
+	/* No server to ask (or help asked for): the command runs here. */
+	ret = dir && !help ? pl_parleyd_control_call(dir, argc, argv, &code) : PL_ENOTFOUND;
+	if (ret == PL_ENOTFOUND) {
+		code = party_run(NULL, argc, argv);
+	} else if (ret) {
 		pl_daemon_fail(PL_PARLEYD_CONTROL_FILE, ret,
 		               "cannot reach the exchange serving this data directory");
 		code = ret == PL_EDENIED ? EXIT_REFUSED : EXIT_USAGE;
