@@ -2,9 +2,9 @@
 # Operator actions while the exchange serves: kpa's agent streams its inbox the whole time;
 # the operator registers us-wh with `parleyd party add` (the command reaches the running
 # parleyd through its control socket), us-wh writes to kpa at once; a checked line is added
-# to parleyd.conf and SIGHUP makes the exchange check it; a reload from a file that does not
-# parse, and one that changes the listen address, are refused with the reason logged and
-# the running configuration kept; the agent never lost its stream and received everything;
+# to parleyd.conf and SIGHUP makes the exchange check it, then a witness to cosign; a reload
+# from a file that does not parse, and one that changes the listen address, are refused with
+# the reason logged and the running configuration kept; the agent never lost its stream and received everything;
 # the party commands keep their offline messages and exit codes; a user other than the
 # exchange's cannot use the socket (when the test may switch users).
 # shellcheck disable=SC2016 # the single-quoted sh -c programs expand their own arguments
@@ -12,6 +12,7 @@
 . "$(dirname "$0")/test_agent_lib.sh"
 
 SOCK=$DATA/parleyd.sock
+WITNESS=$(abspath "$4")
 
 # Starts parleyd with its listen address in parleyd.conf (so that a reload may try to change
 # it), on a random free port (retried when taken).
@@ -107,6 +108,23 @@ ok "SIGHUP with a new line reloads" reload_expect 'msg="configuration reloaded" 
 ok "the line's checks start: kpa's agent answers one" \
 	wait_for 100 holds "$T/kpa.log" "signed answer"
 ok "parleyd still runs" kill -0 "$PID"
+
+# --- SIGHUP: a witness ------------------------------------------------------------------------
+ok "a witness that follows the log" sh -c '"$1" init --name witness.example --data "$2" \
+	>/dev/null && "$1" log add "$3" --vkey "$4" --data "$2" >/dev/null' sh "$WITNESS" \
+	"$T/w" "$ORIGIN" "$DATA/log.vkey"
+WPORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+"$WITNESS" serve --data "$T/w" --listen "127.0.0.1:$WPORT" 2>>"$T/witness.log" &
+WPID=$!
+BG="$BG $WPID"
+ok "parley-witness serves" wait_health "http://127.0.0.1:$WPORT" "$WPID"
+ok "no checkpoint is cosigned yet" sh -c '! curl -s -f "$1/checkpoint" | grep -q "^— witness"' \
+	sh "$URL"
+printf 'witness_interval_ms = 200\nwitness = http://127.0.0.1:%s %s\n' "$WPORT" \
+	"$(cat "$T/w/witness.vkey")" >>"$T/parleyd.conf"
+ok "SIGHUP with a witness reloads" reload_expect 'lines=1 auditors=0 witnesses=1'
+ok "the witness cosigns the running exchange's checkpoints" \
+	wait_for 100 sh -c 'curl -s -f "$1/checkpoint" | grep -q "^— witness.example "' sh "$URL"
 
 # --- refused reloads keep the running configuration -----------------------------------------
 cp "$T/parleyd.conf" "$T/good.conf"
