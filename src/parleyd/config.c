@@ -82,7 +82,8 @@ static const struct conf_key conf_keys[] = {
  * The keys a running parleyd takes on a reload (SIGHUP): what no pool,
  * thread or socket was sized or made from. Any other key is fixed at start.
  */
-static const char *const conf_live[] = {"line", "witness", "witness_interval_ms", "auditors"};
+static const char *const conf_live[] = {"line", "witness",    "witness_interval_ms", "auditors",
+                                        "rate", "rate_burst", "poll_timeout"};
 
 void pl_parleyd_config_default(struct pl_parleyd_config *c)
 {

@@ -56,7 +56,8 @@ static void usage(FILE *f)
 	      "checkpoint, and that the store holds what the published file says was signed.\n"
 	      "See parleyd(8) and parleyd.conf(5).\n"
 	      "While serve runs, party commands reach it through its control socket\n"
-	      "(DIR/parleyd.sock); SIGHUP makes it reload its lines, auditors and witnesses.\n"
+	      "(DIR/parleyd.sock); SIGHUP makes it reload its lines, auditors, witnesses and\n"
+	      "request limits (parleyd.conf(5)).\n"
 	      "Exit status: 0 ok, 1 the store does not hold together (damage found), 2 usage,\n"
 	      "configuration or I/O error (or, for verify, the exchange is running), 3 the\n"
 	      "exchange refused.\n",

@@ -28,11 +28,13 @@ static bool serve_witnesses_differ(const struct pl_parleyd_config *a,
 /*
  * SIGHUP: loads the configuration again and takes on what may change live
  * into run (the lines and auditors through the exchange's sequencer, the
- * witnesses by restarting their client), or nothing at all, saying why.
+ * request limits through the HTTP server's atomics, the witnesses by
+ * restarting their client), or nothing at all, saying why.
  * Thread: the main one (the witness client is stopped before run changes).
  */
-static void serve_reload(struct pl_exchange *ex, struct pl_parleyd_config *run,
-                         const struct pl_parleyd_serve_hooks *hk, struct pl_parleyd_witness **wc)
+static void serve_reload(struct pl_exchange *ex, struct pl_parleyd_http *h,
+                         struct pl_parleyd_config *run, const struct pl_parleyd_serve_hooks *hk,
+                         struct pl_parleyd_witness **wc)
 {
 	struct pl_parleyd_config *next = malloc(sizeof(*next));
 	const char *key;
@@ -71,6 +73,10 @@ static void serve_reload(struct pl_exchange *ex, struct pl_parleyd_config *run,
 		              pl_strerror(ret));
 		goto out;
 	}
+	pl_parleyd_http_limits_set(h, next);
+	run->rate = next->rate;
+	run->rate_burst = next->rate_burst;
+	run->poll_timeout = next->poll_timeout;
 	run->ex.nlines = next->ex.nlines;
 	memcpy(run->ex.lines, next->ex.lines, sizeof(run->ex.lines));
 	run->ex.nauditors = next->ex.nauditors;
@@ -139,7 +145,7 @@ int pl_parleyd_serve(struct pl_exchange *ex, const struct pl_parleyd_config *cfg
 		pl_daemon_log("error", "witness", "msg=\"cannot start the witness client\"");
 	while ((sig = pl_daemon_signals_wait()) == SIGHUP) {
 		pl_daemon_log("info", "reload", "msg=\"reloading the configuration\"");
-		serve_reload(ex, run, hooks, &wc);
+		serve_reload(ex, h, run, hooks, &wc);
 	}
 	pl_daemon_log("info", "serve", "msg=\"stopping\" signal=%d", sig);
 	/* No operator command after this: the one in progress finishes first. */

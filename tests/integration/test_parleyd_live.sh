@@ -126,6 +126,12 @@ ok "SIGHUP with a witness reloads" reload_expect 'lines=1 auditors=0 witnesses=1
 ok "the witness cosigns the running exchange's checkpoints" \
 	wait_for 100 sh -c 'curl -s -f "$1/checkpoint" | grep -q "^— witness.example "' sh "$URL"
 
+sed -i 's/^poll_timeout = .*/poll_timeout = 3/' "$T/parleyd.conf"
+echo 'rate = 500' >>"$T/parleyd.conf"
+ok "a change of the request limits (poll_timeout, rate) is taken live" \
+	reload_expect 'msg="configuration reloaded"'
+ok "that reload was not refused" [ "$(log_count "not reloaded")" = 0 ]
+
 # --- refused reloads keep the running configuration -----------------------------------------
 cp "$T/parleyd.conf" "$T/good.conf"
 echo 'no_such_key = 1' >>"$T/parleyd.conf"

@@ -310,7 +310,8 @@ static void test_too_long(void **state)
 }
 
 /*
- * What a reload may change: lines, witnesses, their interval and the auditors;
+ * What a reload may change: lines, witnesses, their interval, the auditors,
+ * rate, rate_burst and poll_timeout;
  * any other key differing is named; an origin left out is the store's.
  */
 static void test_fixed_change(void **state)
@@ -331,7 +332,8 @@ static void test_fixed_change(void **state)
 	        {"listen = 127.0.0.1:9999\n", "listen"},
 	        {"batch_max = 7\n", "batch_max"},
 	        {"payload_max = 2048\n", "payload_max"},
-	        {"rate = 3\n", "rate"},
+	        {"rate = 3\nrate_burst = 9\npoll_timeout = 7\n", NULL},
+	        {"poll_timeout = 7\nconnection_timeout = 7\n", "connection_timeout"},
 	        {"nonce_max = 99\n", "nonce_max"},
 	        {"sse_max = 3\n", "sse_max"},
 	        {"line = unc-kpa unc kpa every 12h window 30m\nhttp_threads = 9\n", "http_threads"},
