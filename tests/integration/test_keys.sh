@@ -4,7 +4,8 @@
 # says the operator evicted it, and the log still audits. The party returns with a new key
 # (not its revoked one): its register names the previous one, its new key starts a chain of its
 # own, messages reach it under its new encryption key, and the log and the store still verify;
-# another returns in the operator's two steps (prepare, party signs, --signed).
+# another returns in the operator's two steps (prepare, party signs, --signed); an eviction
+# while parleyd serves takes effect at once.
 # Bad arguments to party evict, and a second --vkey, which parleyd refuses rather than keep the
 # last.
 # shellcheck source=tests/integration/test_agent_lib.sh
@@ -117,6 +118,14 @@ ok "the returned kpa opens it with its new encryption key" \
 	wait_for 100 thread_holds "$SENT" rok-mnd '"kind":"receive"'
 expect 3 "the old key still may not sign" \
 	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa"
+
+# An eviction while parleyd serves (through its control socket): refused at once.
+expect 0 "the operator evicts the returned kpa while parleyd serves" \
+	"$PARLEYD" party evict kpa --data "$DATA" --reason "Expelled again"
+ok "it prints the revoke" holds "$T/out" "evicted kpa index"
+ok "parleyd still serves" kill -0 "$PID"
+expect 3 "the returned kpa's statement is refused from then on" \
+	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa2"
 
 # The log holds: the eviction follows the rules an auditor replays, and kpa's older
 # statement still verifies with the key that was active when it was logged.
