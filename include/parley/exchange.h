@@ -69,6 +69,8 @@ struct pl_exchange;
 #define PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX 4
 #define PL_EXCHANGE_LINES_MAX                    32  /* checked lines */
 #define PL_EXCHANGE_LINE_PAGE_MAX                256 /* checks in one pl_exchange_line() page */
+/* `missed` records one timer pass logs for one line at most (docs/records.md §7). */
+#define PL_EXCHANGE_MISSED_MAX 64
 #define PL_EXCHANGE_AUDITORS_MAX                 16  /* designated auditors */
 /*
  * The reader name of the exchange's own view: every record (its operator's
@@ -126,8 +128,11 @@ struct pl_exchange_options {
 	 * The checked lines (parleyd.conf `line`): at each due time the timer
 	 * logs a `check` of the line to both ends, with the window as its
 	 * deadline, and once the deadline has passed an `unanswered` naming the
-	 * ends that did not answer. Deadlines survive a restart; due times that
-	 * passed while the exchange was closed are not made up.
+	 * ends that did not answer. Deadlines survive a restart. A due time the
+	 * exchange could not check in its window (it was closed or stalled) is
+	 * never made up: it logs a `missed` for it instead, on restart for a line
+	 * configured the same way when it last ran (at most
+	 * PL_EXCHANGE_MISSED_MAX per line and pass, the earliest first).
 	 */
 	size_t nlines;
 	struct pl_line lines[PL_EXCHANGE_LINES_MAX];
@@ -588,7 +593,8 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
 /*
  * The checks of the configured line named `line` made at or after `since`
  * (Unix seconds) and logged at index >= after, each followed by the
- * `answer` and `unanswered` records about it, all within the current tree
+ * `answer` and `unanswered` records about it, and its `missed` records due
+ * at or after `since` (each counts as a check here), all within the current tree
  * size, at most max checks (0 or above PL_EXCHANGE_LINE_PAGE_MAX: that
  * many). The checks are found in the inbox of the line's first registered
  * end, so a page costs a scan of that inbox from `after`. out->next is the

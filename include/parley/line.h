@@ -114,17 +114,33 @@ struct pl_line_end_tally {
 struct pl_line_tally {
 	char line[PL_RECORD_NAME_MAX + 1];
 	int64_t since;   /* checks before this time are not counted */
+	int64_t until;   /* checks at or after this time are not counted (0: no end) */
 	uint64_t checks; /* checks of the line counted */
+	uint64_t missed; /* `missed` records counted: due in the period, the exchange down */
 	size_t nends;
 	struct pl_line_end_tally ends[PL_LINE_TALLY_ENDS_MAX]; /* in order of first appearance */
 };
 
-/* Starts an empty tally of the line named `line` for checks at or after `since`. */
-void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since);
+/*
+ * Starts an empty tally of the line named `line` for checks at or after `since`
+ * and, when until is not 0, before `until`.
+ */
+void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since, int64_t until);
+
+/* True when time `when` is in the tally's period [since, until). */
+bool pl_line_tally_covers(const struct pl_line_tally *t, int64_t when);
+
+/*
+ * Counts one `missed` record (the exchange's account of a check it did not
+ * make, docs/records.md §7) in t->missed, apart from every end's counts: no
+ * end was asked. One of another line or due outside the period is not
+ * counted and is not an error. Returns 0 or PL_EINVAL (not a missed).
+ */
+int pl_line_tally_add_missed(struct pl_line_tally *t, const struct pl_record *missed) PL_WUR;
 
 /*
  * Counts one judged check (out[] from pl_line_judge()). A check of another
- * line or before `since` is not counted and is not an error (returns 0).
+ * line or outside the period is not counted and is not an error (returns 0).
  * Returns 0, PL_EINVAL (not a check with two ends), PL_ETOOBIG (more than
  * PL_LINE_TALLY_ENDS_MAX distinct ends); t is unchanged on error.
  */
@@ -140,10 +156,24 @@ const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t,
  * pending)": K answered of all N checks addressed to the end, then what the
  * others were, "check" or "checks" as N says; no parenthesis when all were
  * answered. since is the time the count starts from (--since, or the first
- * check). Returns 0, PL_EINVAL (e NULL, or counts that do not add up) or a
+ * check); until, when not 0, where it ends (" until T" follows). When the
+ * line made more checks (`line_checks`, its ends changed) N is said as "of
+ * the N checks addressed to it", so that it does not read as the line's
+ * count. Returns 0, PL_EINVAL (e NULL, or counts that do not add up) or a
  * pl_buf error. Thread-safe.
  */
-int pl_line_end_tally_format(const struct pl_line_end_tally *e, int64_t since,
-                             struct pl_buf *out) PL_WUR;
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks,
+                             int64_t since, int64_t until, struct pl_buf *out) PL_WUR;
+
+/*
+ * Appends to out the line's own count as one line that the ends' lines add up
+ * under, e.g. "line unc-kpa: 3 checks since 2023-04-07T00:00:00Z until
+ * 2023-04-08T00:00:00Z, 1 more missed by the exchange (it was down), verified
+ * as of tree size 57", or "line unc-kpa: no checks since ..." when it counted
+ * none. since and until as for pl_line_end_tally_format(). Returns 0,
+ * PL_EINVAL or a pl_buf error. Thread-safe.
+ */
+int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until,
+                         uint64_t size, struct pl_buf *out) PL_WUR;
 
 #endif

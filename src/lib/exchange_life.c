@@ -508,7 +508,8 @@ static void ex_options(struct pl_exchange *ex, const struct pl_exchange_options 
 		        PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX * ex->o.payload_max;
 	if (ex->o.nlines > PL_EXCHANGE_LINES_MAX)
 		ex->o.nlines = PL_EXCHANGE_LINES_MAX;
-	/* Checks resume at the next due time from now: none is made up for the closed time. */
+	/* Checks resume at the next due time from now; ex_lines_keep() moves it back to the first
+	 * one missed while the exchange was closed, for a line it checked then. */
 	for (size_t i = 0; i < ex->o.nlines; i++) {
 		if (pl_line_next(&ex->o.lines[i], ex_now(ex), &ex->line_next[i]) != 0)
 			ex->line_next[i] = INT64_MAX;
@@ -516,30 +517,78 @@ static void ex_options(struct pl_exchange *ex, const struct pl_exchange_options 
 }
 
 /*
+ * The time of the exchange's own last record in *t (its chain head: it logs a check of every
+ * line it checks when due, so it was running then), or PL_ENOTFOUND when it has none.
+ * Thread: open's.
+ */
+static int ex_last_alive(struct pl_exchange *ex, int64_t *t)
+{
+	struct pl_store_record meta;
+	struct pl_record *h = NULL;
+	uint64_t seq, hidx;
+	int ret = pl_store_head_get(ex->w, PL_RECORD_EXCHANGE, &seq, &hidx);
+
+	if (ret)
+		goto out;
+	h = malloc(sizeof(*h));
+	ret = h ? pl__ex_load(ex->w, hidx, h, &meta) : PL_ENOMEM;
+	if (!ret)
+		*t = h->time;
+out:
+	free(h);
+	return ret;
+}
+
+/*
  * Keeps each configured line's definition in the store, so that a line later
  * taken out of the configuration can still be reported (pl_exchange_line()).
+ * A line kept unchanged was checked when the exchange last ran: its next due
+ * time moves back to the first after the exchange's last record, so that the
+ * sequencer logs a `missed` for each due time the exchange was closed through.
  * Thread: open's.
  */
 static int ex_lines_keep(struct pl_exchange *ex)
 {
-	struct pl_buf text;
+	struct pl_buf text, kept;
+	int64_t alive = 0;
+	bool has_alive = false;
 	int ret = 0;
 
 	if (ex->o.nlines == 0)
 		return 0;
 	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
+	pl_buf_init(&kept, PL_LINE_TEXT_MAX + 1);
 	ret = pl_store_begin(ex->w);
+	if (!ret) {
+		ret = ex_last_alive(ex, &alive);
+		has_alive = ret == 0;
+		ret = ret == PL_ENOTFOUND ? 0 : ret;
+	}
 	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		const struct pl_line *l = &ex->o.lines[i];
+		int64_t first;
 		pl_buf_reset(&text);
-		ret = pl_line_format(&ex->o.lines[i], &text);
+		pl_buf_reset(&kept);
+		ret = pl_line_format(l, &text);
 		if (!ret)
-			ret = pl_store_line_put(ex->w, ex->o.lines[i].name, text.data);
+			ret = pl_store_line_get(ex->w, l->name, &kept);
+		if (ret == PL_ENOTFOUND) {
+			ret = 0; /* a new line: nothing was due before */
+		} else if (!ret && has_alive && kept.len == text.len &&
+		           memcmp(kept.data, text.data, text.len) == 0 &&
+		           pl_line_next(l, alive, &first) == 0 && first < ex->line_next[i]) {
+			/* Unchanged since the exchange last ran: what fell due since is missed. */
+			ex->line_next[i] = first;
+		}
+		if (!ret)
+			ret = pl_store_line_put(ex->w, l->name, text.data);
 	}
 	if (!ret)
 		ret = pl_store_commit(ex->w);
 	else
 		pl_store_rollback(ex->w);
 	pl_buf_release(&text);
+	pl_buf_release(&kept);
 	return ret;
 }
 

@@ -468,11 +468,27 @@ int pl_line_judge(const struct pl_record *check, const uint8_t check_id[static P
 	return 0;
 }
 
-void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since)
+void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since, int64_t until)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->line, sizeof(t->line), "%s", line ? line : "");
 	t->since = since;
+	t->until = until;
+}
+
+bool pl_line_tally_covers(const struct pl_line_tally *t, int64_t when)
+{
+	return when >= t->since && (t->until == 0 || when < t->until);
+}
+
+int pl_line_tally_add_missed(struct pl_line_tally *t, const struct pl_record *missed)
+{
+	if (!t || !missed || missed->kind != PL_KIND_MISSED || !(missed->has & PL_RECORD_HAS_LINE) ||
+	    !(missed->has & PL_RECORD_HAS_DUE))
+		return PL_EINVAL;
+	if (strcmp(missed->line, t->line) == 0 && pl_line_tally_covers(t, missed->due))
+		t->missed++;
+	return 0;
 }
 
 static struct pl_line_end_tally *tally_find(struct pl_line_tally *t, const char *end)
@@ -493,7 +509,7 @@ int pl_line_tally_add(struct pl_line_tally *t, const struct pl_record *check,
 	if (!t || !check || check->kind != PL_KIND_CHECK || check->nto != 2 ||
 	    !(check->has & PL_RECORD_HAS_LINE))
 		return PL_EINVAL;
-	if (strcmp(check->line, t->line) != 0 || check->time < t->since)
+	if (strcmp(check->line, t->line) != 0 || !pl_line_tally_covers(t, check->time))
 		return 0;
 	for (int k = 0; k < 2; k++) {
 		if (out[k] != PL_LINE_PENDING && out[k] != PL_LINE_ANSWERED &&
@@ -534,26 +550,70 @@ const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t,
 	return NULL;
 }
 
-int pl_line_end_tally_format(const struct pl_line_end_tally *e, int64_t since, struct pl_buf *out)
+/* Appends " since S" and, when until is not 0, " until U". */
+static int line_period_append(struct pl_buf *out, int64_t since, int64_t until)
 {
 	char when[PL_TIMESTAMP_LEN + 1];
 	int ret;
 
+	if (pl_timestamp_format(when, since) != 0)
+		snprintf(when, sizeof(when), "%s", "(out of range)");
+	ret = pl_buf_addf(out, " since %s", when);
+	if (ret == 0 && until != 0) {
+		if (pl_timestamp_format(when, until) != 0)
+			snprintf(when, sizeof(when), "%s", "(out of range)");
+		ret = pl_buf_addf(out, " until %s", when);
+	}
+	return ret;
+}
+
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks,
+                             int64_t since, int64_t until, struct pl_buf *out)
+{
+	int ret;
+
 	if (!e || !out || e->answered + e->unanswered + e->pending != e->checks ||
-	    e->answered > e->checks) {
+	    e->answered > e->checks || e->checks > line_checks) {
 		ret = PL_EINVAL;
 		goto out;
 	}
-	if (pl_timestamp_format(when, since) != 0)
-		snprintf(when, sizeof(when), "%s", "(out of range)");
-	ret = pl_buf_addf(out, "%s answered %" PRIu64 " of %" PRIu64 " check%s since %s", e->end,
-	                  e->answered, e->checks, e->checks == 1 ? "" : "s", when);
+	ret = pl_buf_addf(out, "%s answered %" PRIu64 " of %s%" PRIu64 " check%s%s", e->end,
+	                  e->answered, e->checks < line_checks ? "the " : "", e->checks,
+	                  e->checks == 1 ? "" : "s",
+	                  e->checks < line_checks ? " addressed to it" : "");
+	if (ret == 0)
+		ret = line_period_append(out, since, until);
 	if (ret == 0 && e->unanswered && e->pending)
 		ret = pl_buf_addf(out, " (%" PRIu64 " unanswered, %" PRIu64 " pending)",
 		                  e->unanswered, e->pending);
 	else if (ret == 0 && (e->unanswered || e->pending))
 		ret = pl_buf_addf(out, " (%" PRIu64 " %s)", e->unanswered + e->pending,
 		                  e->unanswered ? "unanswered" : "pending");
+out:
+	return ret;
+}
+
+int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until,
+                         uint64_t size, struct pl_buf *out)
+{
+	int ret;
+
+	if (!t || !out) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	if (t->checks == 0)
+		ret = pl_buf_addf(out, "line %s: no checks", t->line);
+	else
+		ret = pl_buf_addf(out, "line %s: %" PRIu64 " check%s", t->line, t->checks,
+		                  t->checks == 1 ? "" : "s");
+	if (ret == 0)
+		ret = line_period_append(out, since, until);
+	if (ret == 0 && t->missed)
+		ret = pl_buf_addf(out, ", %s%" PRIu64 " missed by the exchange (it was down)",
+		                  t->checks ? "and " : "but ", t->missed);
+	if (ret == 0)
+		ret = pl_buf_addf(out, ", verified as of tree size %" PRIu64, size);
 out:
 	return ret;
 }

@@ -436,7 +436,7 @@ static void test_tally(void **state)
 	int64_t since = ts("2023-04-07T00:00:00Z");
 
 	(void)state;
-	pl_line_tally_init(&t, "unc-kpa", since);
+	pl_line_tally_init(&t, "unc-kpa", since, 0);
 	for (int i = 0; i < 5; i++) {
 		struct pl_record *c = mk_check(since - 3600 + i * 1800); /* the first two: before */
 		assert_int_equal(pl_line_tally_add(&t, c, i == 4 ? pend : unc_only), 0);
@@ -469,6 +469,118 @@ static void test_tally(void **state)
 	assert_int_equal(e->answered, 3);
 	assert_int_equal(e->unanswered, 0);
 	assert_null(pl_line_tally_end(&t, "rok"));
+	assert_int_equal(t.missed, 0);
+}
+
+/* A missed record of the line, due at `due`. */
+static struct pl_record *mk_missed(int64_t due)
+{
+	struct pl_record *m = mk_check(due);
+
+	m->kind = PL_KIND_MISSED;
+	m->has &= ~PL_RECORD_HAS_DEADLINE;
+	m->has |= PL_RECORD_HAS_DUE;
+	m->due = due;
+	m->time = due + 600;
+	return m;
+}
+
+/* --until: [since, until) counted, the rest not; missed counted apart from every end. */
+static void test_tally_period_missed(void **state)
+{
+	static const struct {
+		const char *what;
+		bool missed;
+		int64_t at; /* seconds after since */
+		bool counted;
+	} rows[] = {
+	        {"a check before since", false, -1, false},
+	        {"a check at since", false, 0, true},
+	        {"a check just before until", false, 3599, true},
+	        {"a check at until", false, 3600, false},
+	        {"a missed before since", true, -1, false},
+	        {"a missed at since", true, 0, true},
+	        {"a missed due before until, logged after it", true, 3599, true},
+	        {"a missed at until", true, 3600, false},
+	};
+	const enum pl_line_outcome out[2] = {PL_LINE_UNANSWERED, PL_LINE_ANSWERED};
+	int64_t since = ts("2023-04-07T00:00:00Z");
+	struct pl_line_tally t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pl_record *r = rows[i].missed ? mk_missed(since + rows[i].at)
+		                                     : mk_check(since + rows[i].at);
+		pl_line_tally_init(&t, "unc-kpa", since, since + 3600);
+		if (rows[i].missed)
+			assert_int_equal(pl_line_tally_add_missed(&t, r), 0);
+		else
+			assert_int_equal(pl_line_tally_add(&t, r, out), 0);
+		if ((rows[i].missed ? t.missed : t.checks) != (rows[i].counted ? 1u : 0u))
+			fail_msg("%s: counted %s", rows[i].what, rows[i].counted ? "no" : "it");
+		/* A missed is no end's check. */
+		if (rows[i].missed)
+			assert_int_equal(t.nends, 0);
+		free(r);
+	}
+	/* Not a missed, or another line's. */
+	{
+		struct pl_record *c = mk_check(since);
+		pl_line_tally_init(&t, "unc-kpa", since, 0);
+		assert_int_equal(pl_line_tally_add_missed(&t, c), PL_EINVAL);
+		free(c);
+		c = mk_missed(since);
+		snprintf(c->line, sizeof(c->line), "liaison");
+		assert_int_equal(pl_line_tally_add_missed(&t, c), 0);
+		assert_int_equal(t.missed, 0);
+		c->has &= ~PL_RECORD_HAS_DUE;
+		assert_int_equal(pl_line_tally_add_missed(&t, c), PL_EINVAL);
+		assert_int_equal(pl_line_tally_add_missed(NULL, c), PL_EINVAL);
+		free(c);
+	}
+}
+
+/* The line's own sentence: its checks, the missed apart, the period, the tree size. */
+static void test_tally_line_format(void **state)
+{
+	static const struct {
+		uint64_t checks, missed;
+		bool until;
+		const char *want;
+	} cases[] = {
+	        {2, 0, false,
+	         "line unc-kpa: 2 checks since 2023-04-07T00:00:00Z, verified as of tree size 57"},
+	        {1, 0, true,
+	         "line unc-kpa: 1 check since 2023-04-07T00:00:00Z until 2023-04-08T00:00:00Z, "
+	         "verified as of tree size 57"},
+	        {3, 1, false,
+	         "line unc-kpa: 3 checks since 2023-04-07T00:00:00Z, and 1 missed by the exchange "
+	         "(it was down), verified as of tree size 57"},
+	        {0, 2, false,
+	         "line unc-kpa: no checks since 2023-04-07T00:00:00Z, but 2 missed by the "
+	         "exchange (it was down), verified as of tree size 57"},
+	        {0, 0, true,
+	         "line unc-kpa: no checks since 2023-04-07T00:00:00Z until 2023-04-08T00:00:00Z, "
+	         "verified as of tree size 57"},
+	};
+	struct pl_line_tally t;
+	struct pl_buf b;
+
+	(void)state;
+	pl_buf_init(&b, 1024);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pl_line_tally_init(&t, "unc-kpa", 0, 0);
+		t.checks = cases[i].checks;
+		t.missed = cases[i].missed;
+		pl_buf_reset(&b);
+		assert_int_equal(pl_line_tally_format(&t, ts("2023-04-07T00:00:00Z"),
+		                                      cases[i].until ? ts("2023-04-08T00:00:00Z") : 0,
+		                                      57, &b),
+		                 0);
+		assert_string_equal(b.data, cases[i].want);
+	}
+	assert_int_equal(pl_line_tally_format(NULL, 0, 0, 0, &b), PL_EINVAL);
+	pl_buf_release(&b);
 }
 
 /* One end's line: K of N, the rest named, "check" or "checks" as N says; the sums hold. */
@@ -502,15 +614,31 @@ static void test_tally_format(void **state)
 		e.pending = cases[i].pending;
 		e.checks = e.answered + e.unanswered + e.pending;
 		pl_buf_reset(&b);
-		assert_int_equal(pl_line_end_tally_format(&e, ts("2023-04-07T00:00:00Z"), &b), 0);
+		assert_int_equal(pl_line_end_tally_format(&e, e.checks, ts("2023-04-07T00:00:00Z"),
+		                                          0, &b),
+		                 0);
 		assert_string_equal(b.data, cases[i].want);
 	}
+	/* The line made more checks than this end had (its ends changed): said so, to add up. */
+	pl_buf_reset(&b);
+	assert_int_equal(pl_line_end_tally_format(&e, e.checks + 1, ts("2023-04-07T00:00:00Z"),
+	                                          ts("2023-04-08T00:00:00Z"), &b),
+	                 0);
+	assert_string_equal(b.data, "kpa answered 0 of the 0 checks addressed to it since "
+	                            "2023-04-07T00:00:00Z until 2023-04-08T00:00:00Z");
+	e.pending = e.checks = 1;
+	pl_buf_reset(&b);
+	assert_int_equal(pl_line_end_tally_format(&e, 2, ts("2023-04-07T00:00:00Z"), 0, &b), 0);
+	assert_string_equal(b.data, "kpa answered 0 of the 1 check addressed to it since "
+	                            "2023-04-07T00:00:00Z (1 pending)");
+	/* More than the line's checks: refused. */
+	assert_int_equal(pl_line_end_tally_format(&e, 0, 0, 0, &b), PL_EINVAL);
 	/* Counts that do not add up are refused, not printed. */
 	e.checks = e.answered + e.unanswered + e.pending + 1;
 	pl_buf_reset(&b);
-	assert_int_equal(pl_line_end_tally_format(&e, 0, &b), PL_EINVAL);
+	assert_int_equal(pl_line_end_tally_format(&e, e.checks, 0, 0, &b), PL_EINVAL);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(pl_line_end_tally_format(NULL, 0, &b), PL_EINVAL);
+	assert_int_equal(pl_line_end_tally_format(NULL, 0, 0, 0, &b), PL_EINVAL);
 	pl_buf_release(&b);
 }
 
@@ -520,7 +648,7 @@ static void test_tally_ends_max(void **state)
 	const enum pl_line_outcome ok[2] = {PL_LINE_ANSWERED, PL_LINE_ANSWERED};
 
 	(void)state;
-	pl_line_tally_init(&t, "unc-kpa", 0);
+	pl_line_tally_init(&t, "unc-kpa", 0, 0);
 	for (int i = 0; i < PL_LINE_TALLY_ENDS_MAX / 2; i++) {
 		struct pl_record *c = mk_check(10);
 		snprintf(c->to[0], sizeof(c->to[0]), "a%d", i);
@@ -548,4 +676,5 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse_valid), cmocka_unit_test(te
              cmocka_unit_test(test_next_every), cmocka_unit_test(test_next_at),
              cmocka_unit_test(test_next_walk), cmocka_unit_test(test_judge),
              cmocka_unit_test(test_tally), cmocka_unit_test(test_tally_format),
-             cmocka_unit_test(test_tally_ends_max))
+             cmocka_unit_test(test_tally_ends_max), cmocka_unit_test(test_tally_period_missed),
+             cmocka_unit_test(test_tally_line_format))
