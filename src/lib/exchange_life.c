@@ -516,25 +516,40 @@ static void ex_options(struct pl_exchange *ex, const struct pl_exchange_options 
 	}
 }
 
+#define EX_ALIVE_WALK_MAX 4096 /* records of its chain ex_last_alive() reads back at most */
+
 /*
- * The time of the exchange's own last record in *t (its chain head: it logs a check of every
- * line it checks when due, so it was running then), or PL_ENOTFOUND when it has none.
+ * The time of the exchange's last record made while it served, in *t: back along its chain
+ * from its head, past the register, revoke and index records that an operator's command
+ * appends while it is closed, to the first other one (a check, missed, unanswered, available,
+ * expire: made by the running exchange, which logs a check of every line it checks when due,
+ * so it was running then). PL_ENOTFOUND when there is none within EX_ALIVE_WALK_MAX records.
  * Thread: open's.
  */
 static int ex_last_alive(struct pl_exchange *ex, int64_t *t)
 {
 	struct pl_store_record meta;
-	struct pl_record *h = NULL;
-	uint64_t seq, hidx;
-	int ret = pl_store_head_get(ex->w, PL_RECORD_EXCHANGE, &seq, &hidx);
+	struct pl_record *h = malloc(sizeof(*h));
+	uint64_t seq, idx;
+	int ret;
 
-	if (ret)
-		goto out;
-	h = malloc(sizeof(*h));
-	ret = h ? pl__ex_load(ex->w, hidx, h, &meta) : PL_ENOMEM;
-	if (!ret)
-		*t = h->time;
-out:
+	if (!h)
+		return PL_ENOMEM;
+	ret = pl_store_head_get(ex->w, PL_RECORD_EXCHANGE, &seq, &idx);
+	for (unsigned n = 0; !ret; n++) {
+		ret = n < EX_ALIVE_WALK_MAX ? pl__ex_load(ex->w, idx, h, &meta) : PL_ENOTFOUND;
+		if (ret)
+			break;
+		if (h->kind != PL_KIND_REGISTER && h->kind != PL_KIND_REVOKE &&
+		    h->kind != PL_KIND_INDEX) {
+			*t = h->time;
+			break;
+		}
+		if (!(h->has & PL_RECORD_HAS_PREV))
+			ret = PL_ENOTFOUND;
+		else
+			ret = pl_store_record_find(ex->w, h->prev, &idx);
+	}
 	free(h);
 	return ret;
 }
