@@ -10,20 +10,24 @@
 #include <parley/error.h>
 #include <parley/limits.h>
 #include <parley/record.h>
+#include <parley/tz.h>
 
 /*
  * A line schedule, as one parleyd.conf `line` directive writes it
  * (parleyd.conf(5)):
  *
  *     NAME END END every DURATION window DURATION
- *     NAME END END at HH:MM[,HH:MM]... UTC [DAYS] window DURATION
+ *     NAME END END at HH:MM[,HH:MM]... ZONE [DAYS] window DURATION
  *
  * DURATION is a decimal count without leading zero and one unit (s, m, h, d);
  * DAYS is daily (the default), weekdays, weekends, or a comma-separated list
  * of mon, tue, wed, thu, fri, sat, sun in week order. Tokens are separated by
- * spaces or tabs. A check falls due at every multiple of the period since
- * 1970-01-01T00:00:00Z (every), or at each listed UTC time of each listed day
- * (at); its ends must answer within the window.
+ * spaces or tabs. ZONE is UTC or the name of a zone of the tz database
+ * (pl_tz_name_is_valid(), e.g. Asia/Seoul). A check falls due at every
+ * multiple of the period since 1970-01-01T00:00:00Z (every), or at each
+ * listed wall time of ZONE of each listed day of ZONE (at; pl_tz_to_utc()
+ * says what a wall time that happens twice or not at all is); its ends must
+ * answer within the window.
  */
 enum pl_line_mode {
 	PL_LINE_EVERY = 1,
@@ -43,7 +47,8 @@ struct pl_line {
 	enum pl_line_mode mode;
 	uint32_t period;                   /* PL_LINE_EVERY: seconds, 1..PL_LINE_PERIOD_MAX */
 	size_t ntimes;                     /* PL_LINE_AT: 1..PL_LINE_TIMES_MAX */
-	uint32_t times[PL_LINE_TIMES_MAX]; /* seconds after 00:00 UTC, ascending, distinct */
+	uint32_t times[PL_LINE_TIMES_MAX]; /* seconds after 00:00 in zone, ascending, distinct */
+	char zone[PL_TZ_NAME_MAX + 1]; /* PL_LINE_AT: "UTC" or a tz database zone; else "" */
 	uint8_t days; /* PL_LINE_AT: bit d set when weekday d (0 Sunday .. 6 Saturday) is checked */
 	uint32_t window; /* seconds the ends have to answer: 1..PL_LINE_WINDOW_MAX, and at most the
 	                    period of an `every` schedule */
@@ -67,11 +72,20 @@ int pl_line_parse(struct pl_line *out, const char *text, size_t len, const char 
  */
 int pl_line_format(const struct pl_line *l, struct pl_buf *out) PL_WUR;
 
+/* True when l's due times depend on a zone other than UTC (pl_line_next_in() needs it). */
+bool pl_line_is_zoned(const struct pl_line *l);
+
 /*
  * The first time a check of l falls due strictly after `after` (Unix
  * seconds), in *due. after must lie in years 0000..9999 (PL_ERANGE
- * otherwise). Returns 0 or PL_EINVAL (an l no parse could give). Pure.
+ * otherwise). tz is l's zone (pl_tz_load(l->zone)) when pl_line_is_zoned(l),
+ * else NULL. Returns 0 or PL_EINVAL (an l no parse could give, or tz not
+ * its zone). Pure.
  */
+int pl_line_next_in(const struct pl_line *l, const struct pl_tz *tz, int64_t after,
+                    int64_t *due) PL_WUR;
+
+/* pl_line_next_in() for a line in UTC (PL_EINVAL for a zoned one). */
 int pl_line_next(const struct pl_line *l, int64_t after, int64_t *due) PL_WUR;
 
 /* ---- Tally: how the ends answered ------------------------------------- */

@@ -111,6 +111,8 @@ struct pl_exchange {
 	struct pl_exchange_options o;
 	/* Next due time of each checked line (o.lines); the sequencer's, once open. */
 	int64_t line_next[PL_EXCHANGE_LINES_MAX];
+	/* The zone of each line checked at wall times of one (NULL: UTC); loaded by open. */
+	struct pl_tz *line_tz[PL_EXCHANGE_LINES_MAX];
 
 	/* The writer: used by the sequencer thread only (and by open). */
 	struct pl_store *w;

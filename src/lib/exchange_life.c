@@ -560,9 +560,11 @@ static int ex_last_alive(struct pl_exchange *ex, int64_t *t)
  * A line kept unchanged was checked when the exchange last ran: its next due
  * time moves back to the first after the exchange's last record, so that the
  * sequencer logs a `missed` for each due time the exchange was closed through.
+ * Loads the zones of the lines checked at wall times of one first (says why
+ * not in errdetail).
  * Thread: open's.
  */
-static int ex_lines_keep(struct pl_exchange *ex)
+static int ex_lines_keep(struct pl_exchange *ex, struct pl_buf *errdetail)
 {
 	struct pl_buf text, kept;
 	int64_t alive = 0;
@@ -571,6 +573,24 @@ static int ex_lines_keep(struct pl_exchange *ex)
 
 	if (ex->o.nlines == 0)
 		return 0;
+	/* The zones of lines checked at wall times of one: the next due time is found in it. */
+	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		const struct pl_line *l = &ex->o.lines[i];
+		const char *why = NULL;
+		if (!pl_line_is_zoned(l))
+			continue;
+		ret = pl_tz_load(&ex->line_tz[i], l->zone, &why);
+		if (ret && errdetail && ret == PL_ENOTFOUND)
+			(void)!pl_buf_addf(errdetail, "line %s: no time zone %s in %s", l->name,
+			                   l->zone, PL_TZ_DIR);
+		else if (ret && errdetail)
+			(void)!pl_buf_addf(errdetail, "line %s: time zone %s: %s", l->name, l->zone,
+			                   why ? why : pl_strerror(ret));
+		if (!ret && pl_line_next_in(l, ex->line_tz[i], ex_now(ex), &ex->line_next[i]) != 0)
+			ex->line_next[i] = INT64_MAX;
+	}
+	if (ret)
+		return ret;
 	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
 	pl_buf_init(&kept, PL_LINE_TEXT_MAX + 1);
 	ret = pl_store_begin(ex->w);
@@ -591,7 +611,8 @@ static int ex_lines_keep(struct pl_exchange *ex)
 			ret = 0; /* a new line: nothing was due before */
 		} else if (!ret && has_alive && kept.len == text.len &&
 		           memcmp(kept.data, text.data, text.len) == 0 &&
-		           pl_line_next(l, alive, &first) == 0 && first < ex->line_next[i]) {
+		           pl_line_next_in(l, ex->line_tz[i], alive, &first) == 0 &&
+		           first < ex->line_next[i]) {
 			/* Unchanged since the exchange last ran: what fell due since is missed. */
 			ex->line_next[i] = first;
 		}
@@ -749,7 +770,7 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 			                   pl_store_errmsg(ex->w));
 	}
 	if (!ret)
-		ret = ex_lines_keep(ex);
+		ret = ex_lines_keep(ex, errdetail);
 	if (!ret)
 		ret = ex_open_readers(ex, dir, errdetail);
 	if (ret)
@@ -857,5 +878,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 	for (size_t i = 0; i < PL__ARRAY_LEN(ex->vf_tiles); i++)
 		free(ex->vf_tiles[i]);
 	free(ex->vf_edge_hashes);
+	for (size_t i = 0; i < PL_EXCHANGE_LINES_MAX; i++)
+		pl_tz_free(ex->line_tz[i]);
 	free(ex);
 }

@@ -508,7 +508,7 @@ static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
 			} else {
 				due = now; /* too many: resume from now */
 			}
-			if (pl_line_next(l, due, &ex->line_next[i]) != 0)
+			if (pl_line_next_in(l, ex->line_tz[i], due, &ex->line_next[i]) != 0)
 				ex->line_next[i] = INT64_MAX; /* beyond year 9999 */
 		}
 	}

@@ -46,6 +46,9 @@ static const struct {
         {"liaison rok kpa at 06:30 UTC sat,sun window 90s",
          "liaison rok kpa at 06:30 UTC weekends window 90s"},
         {"l a b at 12:00 UTC mon,wed,sun window 7m", NULL},
+        {"liaison rok kpa at 09:00,17:00 Asia/Seoul weekdays window 30m", NULL},
+        {"l a b at 09:00 CET window 1h", NULL},
+        {"l a b at 02:30 America/New_York daily window 1h", "l a b at 02:30 America/New_York window 1h"},
         {"l a b every 7d window 1d", NULL},
         {"l a b every 1s window 1s", NULL},
 };
@@ -120,8 +123,19 @@ static const struct {
         {"unc-kpa unc kpa every 3d window 2d", PL_ERANGE},
         {"unc-kpa unc kpa every 3s window 0s", PL_ERANGE},
         {"l a b at 09:00 window 1h", PL_EMALFORMED},
-        {"l a b at 09:00 CET window 1h", PL_EMALFORMED},
-        {"l a b at 09:00 utc window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 ../etc/passwd window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 /etc/localtime window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 Asia//Seoul window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 Asia/Seoul/ window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 -Asia window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 Asia\\Seoul window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 a234567890123456789012345678901234567890123456789012345678901234 "
+         "window 1h",
+         PL_EMALFORMED},
+        {"l a b at 09:00 weekdays window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 mon,tue window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 sun window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 daily window 1h", PL_EMALFORMED},
         {"l a b at 9:00 UTC window 1h", PL_EMALFORMED},
         {"l a b at 09:0 UTC window 1h", PL_EMALFORMED},
         {"l a b at 09.00 UTC window 1h", PL_EMALFORMED},
@@ -247,6 +261,77 @@ static void test_next_at(void **state)
 	assert_true(due == ts("2024-02-29T00:00:00Z"));
 	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MAX, &due), 0);
 	assert_true(due == PL_TIMESTAMP_MAX + 1);
+}
+
+/* Due times in a named zone: its wall times and days, daylight saving time both ways. */
+static void test_next_zoned(void **state)
+{
+	static const struct {
+		const char *sched, *after, *want;
+	} rows[] = {
+	        /* 09:00 and 17:00 in Seoul (UTC+9) on weekdays; 2026-12-08 is a Tuesday. */
+	        {"l a b at 09:00,17:00 Asia/Seoul weekdays window 30m", "2026-12-07T23:59:59Z",
+	         "2026-12-08T00:00:00Z"},
+	        {"l a b at 09:00,17:00 Asia/Seoul weekdays window 30m", "2026-12-08T00:00:00Z",
+	         "2026-12-08T08:00:00Z"},
+	        /* Friday 17:00 KST, then Monday 09:00 KST (Sunday 24:00 UTC). */
+	        {"l a b at 09:00,17:00 Asia/Seoul weekdays window 30m", "2026-12-11T08:00:00Z",
+	         "2026-12-14T00:00:00Z"},
+	        /* The local day is not the UTC day: Monday 07:00 KST is Sunday in UTC. */
+	        {"l a b at 07:00 Asia/Seoul mon window 1h", "2026-12-12T00:00:00Z",
+	         "2026-12-13T22:00:00Z"},
+	        /* New York: EST in winter, EDT in summer. */
+	        {"l a b at 09:00 America/New_York window 1h", "2026-01-15T00:00:00Z",
+	         "2026-01-15T14:00:00Z"},
+	        {"l a b at 09:00 America/New_York window 1h", "2026-07-15T00:00:00Z",
+	         "2026-07-15T13:00:00Z"},
+	        /* The night clocks go forward, 02:30 does not happen: it is 03:30 EDT. */
+	        {"l a b at 02:30 America/New_York window 1h", "2026-03-07T08:00:00Z",
+	         "2026-03-08T07:30:00Z"},
+	        {"l a b at 02:30 America/New_York window 1h", "2026-03-08T07:30:00Z",
+	         "2026-03-09T06:30:00Z"},
+	        /* The night they go back, 01:30 happens twice: one check, at the first. */
+	        {"l a b at 01:30 America/New_York window 1h", "2026-10-31T06:00:00Z",
+	         "2026-11-01T05:30:00Z"},
+	        {"l a b at 01:30 America/New_York window 1h", "2026-11-01T05:30:00Z",
+	         "2026-11-02T06:30:00Z"},
+	        /* Past the zone file's transitions, its rule. */
+	        {"l a b at 09:00 America/New_York window 1h", "2045-07-15T00:00:00Z",
+	         "2045-07-15T13:00:00Z"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pl_line l;
+		struct pl_tz *tz = NULL;
+		char got[PL_TIMESTAMP_LEN + 1];
+		int64_t due = 0;
+		parse_ok(&l, rows[i].sched);
+		assert_true(pl_line_is_zoned(&l));
+		assert_int_equal(pl_tz_load(&tz, l.zone, NULL), 0);
+		assert_int_equal(pl_line_next_in(&l, tz, ts(rows[i].after), &due), 0);
+		assert_int_equal(pl_timestamp_format(got, due), 0);
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("%s after %s: got %s, want %s", rows[i].sched, rows[i].after, got,
+			         rows[i].want);
+		/* Without its zone, or with another, there is no answer. */
+		assert_int_equal(pl_line_next(&l, ts(rows[i].after), &due), PL_EINVAL);
+		snprintf(tz->name, sizeof(tz->name), "Europe/Paris");
+		assert_int_equal(pl_line_next_in(&l, tz, ts(rows[i].after), &due), PL_EINVAL);
+		pl_tz_free(tz);
+	}
+	/* A line in UTC takes no zone. */
+	{
+		struct pl_line l;
+		struct pl_tz *tz = NULL;
+		int64_t due;
+		parse_ok(&l, "l a b at 09:00 UTC window 1h");
+		assert_false(pl_line_is_zoned(&l));
+		assert_int_equal(pl_tz_load(&tz, "UTC", NULL), 0);
+		assert_int_equal(pl_line_next_in(&l, tz, 0, &due), PL_EINVAL);
+		assert_int_equal(pl_line_next_in(&l, NULL, 0, &due), 0);
+		pl_tz_free(tz);
+	}
 }
 
 /* Weekday of a time (0 Sunday), counted naively from a known Sunday. */
@@ -677,4 +762,4 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse_valid), cmocka_unit_test(te
              cmocka_unit_test(test_next_walk), cmocka_unit_test(test_judge),
              cmocka_unit_test(test_tally), cmocka_unit_test(test_tally_format),
              cmocka_unit_test(test_tally_ends_max), cmocka_unit_test(test_tally_period_missed),
-             cmocka_unit_test(test_tally_line_format))
+             cmocka_unit_test(test_tally_line_format), cmocka_unit_test(test_next_zoned))
