@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (off < -25 * 3600 || off > 25 * 3600)
 			abort();
 		u = pl_tz_to_utc(tz, t);
-		if (u + pl_tz_offset(tz, u) < t - 3 * 86400 || u + pl_tz_offset(tz, u) > t + 3 * 86400)
+		if (u + pl_tz_offset(tz, u) < t - 3 * 86400 ||
+		    u + pl_tz_offset(tz, u) > t + 3 * 86400)
 			abort();
 	}
 	pl_tz_free(tz);

@@ -69,9 +69,8 @@ struct pl_exchange;
 #define PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX 4
 #define PL_EXCHANGE_LINES_MAX                    32  /* checked lines */
 #define PL_EXCHANGE_LINE_PAGE_MAX                256 /* checks in one pl_exchange_line() page */
-/* `missed` records one timer pass logs for one line at most (docs/records.md §7). */
-#define PL_EXCHANGE_MISSED_MAX 64
 #define PL_EXCHANGE_AUDITORS_MAX                 16  /* designated auditors */
+#define PL_EXCHANGE_MISSED_MAX                   64  /* missed one pass logs per line at most */
 /*
  * The reader name of the exchange's own view: every record (its operator's
  * tools and tests). No request can carry it: no party may hold the name.

@@ -48,7 +48,7 @@ struct pl_line {
 	uint32_t period;                   /* PL_LINE_EVERY: seconds, 1..PL_LINE_PERIOD_MAX */
 	size_t ntimes;                     /* PL_LINE_AT: 1..PL_LINE_TIMES_MAX */
 	uint32_t times[PL_LINE_TIMES_MAX]; /* seconds after 00:00 in zone, ascending, distinct */
-	char zone[PL_TZ_NAME_MAX + 1]; /* PL_LINE_AT: "UTC" or a tz database zone; else "" */
+	char zone[PL_TZ_NAME_MAX + 1];     /* PL_LINE_AT: "UTC" or a tz database zone; else "" */
 	uint8_t days; /* PL_LINE_AT: bit d set when weekday d (0 Sunday .. 6 Saturday) is checked */
 	uint32_t window; /* seconds the ends have to answer: 1..PL_LINE_WINDOW_MAX, and at most the
 	                    period of an `every` schedule */
@@ -176,8 +176,8 @@ const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t,
  * count. Returns 0, PL_EINVAL (e NULL, or counts that do not add up) or a
  * pl_buf error. Thread-safe.
  */
-int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks,
-                             int64_t since, int64_t until, struct pl_buf *out) PL_WUR;
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks, int64_t since,
+                             int64_t until, struct pl_buf *out) PL_WUR;
 
 /*
  * Appends to out the line's own count as one line that the ends' lines add up
@@ -187,7 +187,7 @@ int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_ch
  * none. since and until as for pl_line_end_tally_format(). Returns 0,
  * PL_EINVAL or a pl_buf error. Thread-safe.
  */
-int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until,
-                         uint64_t size, struct pl_buf *out) PL_WUR;
+int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until, uint64_t size,
+                         struct pl_buf *out) PL_WUR;
 
 #endif

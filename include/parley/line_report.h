@@ -44,8 +44,8 @@ struct pl_line_report {
  * inclusion proof checked under a checkpoint consistent with the pinned one
  * (each distinct checkpoint once), the answers and unanswered grouped under
  * their check and judged (pl_line_judge()), the checks and the `missed`
- * records in [r->since, r->until) counted. With no record, the report is as of the exchange's checkpoint.
- * Fails as every pl_session_* call does; release r in any case.
+ * records in [r->since, r->until) counted. With no record, the report is as of the exchange's
+ * checkpoint. Fails as every pl_session_* call does; release r in any case.
  */
 int pl_line_report_load(struct pl_session *s, struct pl_line_report *r) PL_WUR;
 

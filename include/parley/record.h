@@ -38,7 +38,8 @@ enum pl_record_kind {
 	PL_KIND_REGISTER,
 	PL_KIND_REVOKE,
 	PL_KIND_INDEX, /* the exchange's commitment to the thread index (docs/index.md §5) */
-	PL_KIND_MISSED, /* a check the exchange did not make: it was down when it fell due */
+	/* a check the exchange did not make: it was down when it fell due (docs/records.md §7) */
+	PL_KIND_MISSED,
 };
 #define PL_KIND_COUNT 18
 

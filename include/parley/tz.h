@@ -28,13 +28,13 @@ struct pl_tz_change {
  */
 struct pl_tz {
 	char name[PL_TZ_NAME_MAX + 1];
-	int32_t first;  /* the UT offset before the first transition (type 0) */
-	size_t n;       /* transitions */
+	int32_t first; /* the UT offset before the first transition (type 0) */
+	size_t n;      /* transitions */
 	int64_t at[PL_TZ_TRANSITIONS_MAX];
 	int32_t off[PL_TZ_TRANSITIONS_MAX];
-	bool has_rule;  /* a footer: it holds after the last transition */
-	bool has_dst;   /* ... with daylight saving time */
-	int32_t std, dst; /* the rule's UT offsets (seconds east of Greenwich) */
+	bool has_rule;                  /* a footer: it holds after the last transition */
+	bool has_dst;                   /* ... with daylight saving time */
+	int32_t std, dst;               /* the rule's UT offsets (seconds east of Greenwich) */
 	struct pl_tz_change start, end; /* when DST starts (in standard time) and ends (in DST) */
 };
 

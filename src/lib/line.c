@@ -324,7 +324,8 @@ static bool line_is_valid(const struct pl_line *l)
 		return l->period >= 1 && l->period <= PL_LINE_PERIOD_MAX && l->window <= l->period;
 	if (l->mode != PL_LINE_AT || l->ntimes == 0 || l->ntimes > PL_LINE_TIMES_MAX ||
 	    (l->days & PL_LINE_DAYS_ALL) == 0 || (l->days & ~PL_LINE_DAYS_ALL) != 0 ||
-	    !memchr(l->zone, '\0', sizeof(l->zone)) || !pl_tz_name_is_valid(l->zone, strlen(l->zone)))
+	    !memchr(l->zone, '\0', sizeof(l->zone)) ||
+	    !pl_tz_name_is_valid(l->zone, strlen(l->zone)))
 		return false;
 	for (size_t i = 0; i < l->ntimes; i++) {
 		if (l->times[i] >= DAY_SECONDS || l->times[i] % 60 != 0 ||
@@ -536,8 +537,8 @@ bool pl_line_tally_covers(const struct pl_line_tally *t, int64_t when)
 
 int pl_line_tally_add_missed(struct pl_line_tally *t, const struct pl_record *missed)
 {
-	if (!t || !missed || missed->kind != PL_KIND_MISSED || !(missed->has & PL_RECORD_HAS_LINE) ||
-	    !(missed->has & PL_RECORD_HAS_DUE))
+	if (!t || !missed || missed->kind != PL_KIND_MISSED ||
+	    !(missed->has & PL_RECORD_HAS_LINE) || !(missed->has & PL_RECORD_HAS_DUE))
 		return PL_EINVAL;
 	if (strcmp(missed->line, t->line) == 0 && pl_line_tally_covers(t, missed->due))
 		t->missed++;
@@ -620,8 +621,8 @@ static int line_period_append(struct pl_buf *out, int64_t since, int64_t until)
 	return ret;
 }
 
-int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks,
-                             int64_t since, int64_t until, struct pl_buf *out)
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks, int64_t since,
+                             int64_t until, struct pl_buf *out)
 {
 	int ret;
 
@@ -646,8 +647,8 @@ out:
 	return ret;
 }
 
-int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until,
-                         uint64_t size, struct pl_buf *out)
+int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until, uint64_t size,
+                         struct pl_buf *out)
 {
 	int ret;
 

@@ -67,7 +67,8 @@ static bool rule_name(struct rule_parser *p)
 		p->s++;
 		return n >= 3;
 	}
-	while (p->s < p->end && ((*p->s >= 'A' && *p->s <= 'Z') || (*p->s >= 'a' && *p->s <= 'z'))) {
+	while (p->s < p->end &&
+	       ((*p->s >= 'A' && *p->s <= 'Z') || (*p->s >= 'a' && *p->s <= 'z'))) {
 		p->s++;
 		n++;
 	}
@@ -289,7 +290,8 @@ int pl_tz_parse(struct pl_tz **out, const char *name, const void *data, size_t l
 	/* The footer: "\n" TZ string "\n", and nothing after. */
 	foot = (const char *)p + at;
 	nl = len - at >= 2 && foot[0] == '\n' ? memchr(foot + 1, '\n', len - at - 1) : NULL;
-	if (!nl || (size_t)(nl - foot) + 1 != len - at || (size_t)(nl - foot) - 1 > PL_TZ_RULE_MAX) {
+	if (!nl || (size_t)(nl - foot) + 1 != len - at ||
+	    (size_t)(nl - foot) - 1 > PL_TZ_RULE_MAX) {
 		*why = "no footer, or one with more after it";
 		ret = PL_EMALFORMED;
 		goto out;

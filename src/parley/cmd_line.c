@@ -18,18 +18,17 @@
 static const struct cli_verb line_verb = {
         .name = "line availability",
         .synopsis = "LINE [--since DATE] [--until DATE] [--profile DIR] [--json]",
-        .about =
-                "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
-                "checks: the number N of checks made from DATE (--since) up to DATE (--until),\n"
-                "then per end \"answered K of N checks since DATE (U unanswered, P pending)\",\n"
-                "K + U + P = N, then the checks it left unanswered. Checks that fell due while\n"
-                "the exchange was down are not among the N: the exchange logged them as missed\n"
-                "by itself, and they are counted apart (\"and M missed by the exchange\") and\n"
-                "listed, never as an end's silence. The counts come from the records themselves\n"
-                "(each check, answer, unanswered and missed), each verified against the\n"
-                "exchange's directory and proven included under a checkpoint consistent with the\n"
-                "one this client pinned; a check whose window is still open, or whose unanswered\n"
-                "the exchange has not logged yet, is pending.\n",
+        .about = "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
+                 "checks: the number N of checks made from DATE (--since) up to DATE (--until),\n"
+                 "then per end \"answered K of N checks since DATE (U unanswered, P pending)\",\n"
+                 "K + U + P = N, then the checks it left unanswered. Checks that fell due while\n"
+                 "the exchange was down are not among the N: the exchange logged them as missed\n"
+                 "by itself, and they are counted apart (\"and M missed by the exchange\") and\n"
+                 "listed, never as an end's silence. The counts come from the records themselves\n"
+                 "(each check, answer, unanswered and missed), each verified against the\n"
+                 "exchange's directory and proven included under a checkpoint consistent with the\n"
+                 "one this client pinned; a check whose window is still open, or whose unanswered\n"
+                 "the exchange has not logged yet, is pending.\n",
         .status = "Exit status: 0 shown; 1 a record, a proof or the checkpoint does not hold; 2\n"
                   "usage or I/O error; 3 the exchange refused (unknown line, not a member).\n",
         .operand = "LINE",
@@ -117,8 +116,8 @@ static int print_text(const struct line_report *lr)
 		if (!x->missed)
 			continue;
 		time_text(when, x->time);
-		printf("missed by the exchange: #%" PRIu64 " due %s, missed %.16s\n", x->index, when,
-		       x->hex);
+		printf("missed by the exchange: #%" PRIu64 " due %s, missed %.16s\n", x->index,
+		       when, x->hex);
 	}
 out:
 	pl_buf_release(&sentence);

@@ -67,10 +67,17 @@ expect 2 "parleyd refuses a window longer than the period" \
 ok "it names the line and the reason" \
 	sh -c 'grep -q "line 3" "$1" && grep -q "window is longer than the period" "$1"' sh "$T/err"
 cp "$T/good.conf" "$T/parleyd.conf"
-printf 'line = unc-kpa unc kpa at 09:00 CET window 30m\n' >>"$T/parleyd.conf"
-expect 2 "parleyd refuses a time zone other than UTC" \
+printf 'line = unc-kpa unc kpa at 09:00 Mars/Olympus_Mons window 30m\n' >>"$T/parleyd.conf"
+expect 2 "parleyd refuses a time zone the tz database does not have" \
 	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
-ok "it says UTC is required" said "followed by UTC"
+ok "it names the line and the zone" \
+	sh -c 'grep -q "line 3" "$1" && grep -q "unknown time zone.*Mars/Olympus_Mons" "$1"' sh \
+	"$T/err"
+cp "$T/good.conf" "$T/parleyd.conf"
+printf 'line = unc-kpa unc kpa at 09:00 ../../etc/passwd window 30m\n' >>"$T/parleyd.conf"
+expect 2 "parleyd refuses a zone name that is a path" \
+	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
+ok "it says a time zone is expected" said "followed by a time zone"
 cp "$T/good.conf" "$T/parleyd.conf"
 printf 'line = unc-kpa unc kpa every 3s window 2s\nline = unc-kpa kpa unc every 5s window 1s\n' \
 	>>"$T/parleyd.conf"
@@ -78,7 +85,10 @@ expect 2 "parleyd refuses a line named twice" \
 	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
 ok "it says so" said "line named twice"
 cp "$T/good.conf" "$T/parleyd.conf"
+# A second line, checked at wall times in Seoul (KST, UTC+9), which parleyd.conf accepts.
 printf 'line = unc-kpa unc kpa every 3s window 2s\n' >>"$T/parleyd.conf"
+printf 'line = seoul rok-mnd us-wh at 09:00,17:00 Asia/Seoul weekdays window 30m\n' \
+	>>"$T/parleyd.conf"
 
 # --- checks, answers, unanswered -------------------------------------------------------------
 ok "parleyd serves on a free port, checking unc-kpa every 3 s" start_server

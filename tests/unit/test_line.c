@@ -48,7 +48,8 @@ static const struct {
         {"l a b at 12:00 UTC mon,wed,sun window 7m", NULL},
         {"liaison rok kpa at 09:00,17:00 Asia/Seoul weekdays window 30m", NULL},
         {"l a b at 09:00 CET window 1h", NULL},
-        {"l a b at 02:30 America/New_York daily window 1h", "l a b at 02:30 America/New_York window 1h"},
+        {"l a b at 02:30 America/New_York daily window 1h",
+         "l a b at 02:30 America/New_York window 1h"},
         {"l a b every 7d window 1d", NULL},
         {"l a b every 1s window 1s", NULL},
 };
@@ -658,9 +659,9 @@ static void test_tally_line_format(void **state)
 		t.checks = cases[i].checks;
 		t.missed = cases[i].missed;
 		pl_buf_reset(&b);
-		assert_int_equal(pl_line_tally_format(&t, ts("2023-04-07T00:00:00Z"),
-		                                      cases[i].until ? ts("2023-04-08T00:00:00Z") : 0,
-		                                      57, &b),
+		assert_int_equal(pl_line_tally_format(
+		                         &t, ts("2023-04-07T00:00:00Z"),
+		                         cases[i].until ? ts("2023-04-08T00:00:00Z") : 0, 57, &b),
 		                 0);
 		assert_string_equal(b.data, cases[i].want);
 	}
@@ -699,9 +700,9 @@ static void test_tally_format(void **state)
 		e.pending = cases[i].pending;
 		e.checks = e.answered + e.unanswered + e.pending;
 		pl_buf_reset(&b);
-		assert_int_equal(pl_line_end_tally_format(&e, e.checks, ts("2023-04-07T00:00:00Z"),
-		                                          0, &b),
-		                 0);
+		assert_int_equal(
+		        pl_line_end_tally_format(&e, e.checks, ts("2023-04-07T00:00:00Z"), 0, &b),
+		        0);
 		assert_string_equal(b.data, cases[i].want);
 	}
 	/* The line made more checks than this end had (its ends changed): said so, to add up. */

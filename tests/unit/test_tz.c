@@ -53,8 +53,8 @@ static void header(struct tzw *w, char version, uint32_t time, uint32_t type, ui
  * A version-2 file: transitions at[0..n) to types idx[], types off[0..k) (isdst 0), the
  * footer "\n" rule "\n".
  */
-static void tzif(struct tzw *w, const int64_t *at, const uint8_t *idx, size_t n,
-                 const int32_t *off, size_t k, const char *rule)
+static void tzif(struct tzw *w, const int64_t *at, const uint8_t *idx, size_t n, const int32_t *off,
+                 size_t k, const char *rule)
 {
 	w->n = 0;
 	header(w, '2', 0, 1, 4);
@@ -135,10 +135,10 @@ static void test_parse_good(void **state)
 	assert_string_equal(tz->name, "Test/Zone");
 	assert_int_equal(tz->n, 2);
 	assert_false(tz->has_rule);
-	assert_int_equal(pl_tz_offset(tz, -1), 3600);    /* type 0 before the first */
-	assert_int_equal(pl_tz_offset(tz, 0), 7200);     /* from the first on */
+	assert_int_equal(pl_tz_offset(tz, -1), 3600); /* type 0 before the first */
+	assert_int_equal(pl_tz_offset(tz, 0), 7200);  /* from the first on */
 	assert_int_equal(pl_tz_offset(tz, 999), 7200);
-	assert_int_equal(pl_tz_offset(tz, 1000), 3600);  /* the last holds without a rule */
+	assert_int_equal(pl_tz_offset(tz, 1000), 3600); /* the last holds without a rule */
 	assert_int_equal(pl_tz_offset(tz, 1 << 30), 3600);
 	pl_tz_free(tz);
 	tz = NULL;
@@ -225,8 +225,7 @@ static void test_parse_malformed(void **state)
 	         PL_EMALFORMED},
 	        {"rule: week 6", at, idx_ok, off, "EST5EDT,M3.6.0,M11.1.0", 0, -1, 0,
 	         PL_EMALFORMED},
-	        {"rule: day 7", at, idx_ok, off, "EST5EDT,M3.2.7,M11.1.0", 0, -1, 0,
-	         PL_EMALFORMED},
+	        {"rule: day 7", at, idx_ok, off, "EST5EDT,M3.2.7,M11.1.0", 0, -1, 0, PL_EMALFORMED},
 	        {"rule: a time of 168 h", at, idx_ok, off, "EST5EDT,M3.2.0/168,M11.1.0", 0, -1, 0,
 	         PL_EMALFORMED},
 	        {"rule: one change", at, idx_ok, off, "EST5EDT,M3.2.0", 0, -1, 0, PL_EMALFORMED},
