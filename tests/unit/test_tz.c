@@ -18,7 +18,8 @@ struct tzw {
 static void put(struct tzw *w, const void *p, size_t n)
 {
 	assert_true(w->n + n <= sizeof(w->b));
-	memcpy(w->b + w->n, p, n);
+	if (n)
+		memcpy(w->b + w->n, p, n);
 	w->n += n;
 }
 
