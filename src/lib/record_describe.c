@@ -178,8 +178,14 @@ static void describe_line(char *out, size_t n, const struct pl_record *r,
 
 	if (r->kind == PL_KIND_MISSED) {
 		time_text(when, r->due);
-		say(out, n, "%s the check of the line %s between %s due %s: the exchange was down",
-		    thread ? "recorded that it missed" : "missed", r->line, list, when);
+		if (thread)
+			say(out, n,
+			    "recorded that it missed the check of the line %s between %s due at %s: "
+			    "it was down",
+			    r->line, list, when);
+		else
+			say(out, n, "missed the check of line %s with %s due %s (the exchange was down)",
+			    r->line, list, when);
 	} else if (r->kind == PL_KIND_CHECK && thread) {
 		say(out, n, "checked the line %s between %s", r->line, list);
 	} else if (r->kind == PL_KIND_CHECK) {
