@@ -180,11 +180,12 @@ static void describe_line(char *out, size_t n, const struct pl_record *r,
 		time_text(when, r->due);
 		if (thread)
 			say(out, n,
-			    "recorded that it missed the check of the line %s between %s due at %s: "
-			    "it was down",
+			    "recorded that it missed the check of the line %s between %s due "
+			    "at %s: it was down",
 			    r->line, list, when);
 		else
-			say(out, n, "missed the check of line %s with %s due %s (the exchange was down)",
+			say(out, n,
+			    "missed the check of line %s with %s due %s (the exchange was down)",
 			    r->line, list, when);
 	} else if (r->kind == PL_KIND_CHECK && thread) {
 		say(out, n, "checked the line %s between %s", r->line, list);
