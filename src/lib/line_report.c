@@ -213,9 +213,11 @@ static int file_record(struct pl_session *s, struct pl_line_report *lr, struct l
 
 /*
  * One page: verify every record (signature, id, inclusion), group the
- * answers and unanswered under their check, judge and count.
+ * answers and unanswered under their check, judge and count; *past once a
+ * check of the page is at or after lr->until (no later page counts).
  */
-static int page(struct pl_session *s, struct pl_line_report *lr, const struct pl_client_line *pg)
+static int page(struct pl_session *s, struct pl_line_report *lr, const struct pl_client_line *pg,
+                bool *past)
 {
 	struct line_group *g = calloc(pg->n ? pg->n : 1, sizeof(*g));
 	size_t ng = 0;
@@ -241,6 +243,13 @@ static int page(struct pl_session *s, struct pl_line_report *lr, const struct pl
 	}
 	if (!err)
 		err = judge_page(s, lr, g, ng);
+	/* Checks come in log order, their times (a missed's due) in order: one at or after
+	 * --until ends the period. */
+	for (size_t i = 0; !err && lr->until && i < ng; i++) {
+		const struct pl_record *c = g[i].check.rec;
+		if ((c->kind == PL_KIND_MISSED ? c->due : c->time) >= lr->until)
+			*past = true;
+	}
 	groups_free(g, ng);
 	return err;
 }
@@ -250,7 +259,7 @@ int pl_line_report_load(struct pl_session *s, struct pl_line_report *lr)
 	char what[PL_RECORD_NAME_MAX + 16];
 	struct pl_checkpoint cp;
 	uint64_t after = 0;
-	bool more;
+	bool more, past = false;
 	int err = 0;
 
 	pl_line_tally_init(&lr->tally, lr->line, lr->since, lr->until);
@@ -265,14 +274,14 @@ int pl_line_report_load(struct pl_session *s, struct pl_line_report *lr)
 			err = pl_session_client_error(s, what, err);
 			break;
 		}
-		err = page(s, lr, &pg);
+		err = page(s, lr, &pg, &past);
 		if (!err && pg.more && pg.next <= after)
 			err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EMALFORMED,
 			                       "line: the exchange's cursor does not advance");
 		after = pg.next;
 		more = pg.more;
 		pl_client_line_release(&pg);
-		if (err || !more)
+		if (err || !more || past)
 			break;
 	}
 	/* No record: still say as of which checkpoint. */
