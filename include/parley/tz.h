@@ -40,9 +40,9 @@ struct pl_tz {
 
 /*
  * True when name[0..len) is a zone name as parleyd.conf writes one: 1 to
- * PL_TZ_NAME_MAX bytes of components separated by single `/`, each of
- * A-Z a-z 0-9 `_` `+` `-`, not starting with `-` nor `.`-only (so no `..`,
- * no absolute path). Says nothing of whether the zone exists. Pure.
+ * PL_TZ_NAME_MAX bytes of non-empty components separated by single `/`,
+ * each of A-Z a-z 0-9 `_` `+` `-`, not starting with `-` (so no `.`, no
+ * `..`, no absolute path). Says nothing of whether the zone exists. Pure.
  */
 bool pl_tz_name_is_valid(const char *name, size_t len);
 

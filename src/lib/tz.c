@@ -18,25 +18,23 @@
 bool pl_tz_name_is_valid(const char *name, size_t len)
 {
 	size_t comp = 0;
-	bool dots = true;
 
 	if (!name || len == 0 || len > PL_TZ_NAME_MAX)
 		return false;
+	/* No `.` at all: no `..`, no hidden file; no leading `/`, no empty component. */
 	for (size_t i = 0; i <= len; i++) {
 		char c = i < len ? name[i] : '/';
 		if (c == '/') {
-			if (comp == 0 || dots)
-				return false; /* empty, `.` or `..` */
+			if (comp == 0)
+				return false;
 			comp = 0;
-			dots = true;
 			continue;
 		}
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '+' || c == '-' || c == '.'))
+		      c == '_' || c == '+' || c == '-'))
 			return false;
 		if (comp == 0 && c == '-')
 			return false;
-		dots = dots && c == '.';
 		comp++;
 	}
 	return true;

@@ -103,6 +103,8 @@ static void test_names(void **state)
 	        {"Asia//Seoul", false},
 	        {"Asia/Seoul/", false},
 	        {"Asia/.", false},
+	        {"Asia/Seoul.tab", false},
+	        {".hidden", false},
 	        {"-Asia", false},
 	        {"Asia Seoul", false},
 	        {"Asia/Seoul\n", false},
