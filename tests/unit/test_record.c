@@ -1496,9 +1496,10 @@ static void test_describe(void **state)
 	expect_describe(r, &rep,
 	                "missed the check of line pink with kpa, unc due 2025-11-23T23:00:00Z (the "
 	                "exchange was down)");
-	expect_describe(r, &thr,
-	                "recorded that it missed the check of the line pink between kpa and unc due "
-	                "at 2025-11-23T23:00:00Z: it was down");
+	expect_describe(
+	        r, &thr,
+	        "recorded that it missed the check of the line pink between kpa and unc due "
+	        "at 2025-11-23T23:00:00Z: it was down");
 	r->has &= ~PL_RECORD_HAS_DUE;
 	r->kind = PL_KIND_CONSULT;
 	expect_describe(r, &rep, "consulted kpa, unc on a draft, advice by 2025-11-24T00:00:00Z");
