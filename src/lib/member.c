@@ -406,6 +406,7 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
 	case PL_KIND_CHECK:
 	case PL_KIND_ANSWER:
 	case PL_KIND_UNANSWERED:
+	case PL_KIND_MISSED:
 		err = pl_buf_addf(b, "line %s", r->line);
 		if (!err && r->nto) {
 			err = pl_buf_adds(b, " to ");
