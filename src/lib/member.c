@@ -131,12 +131,9 @@ int pl_member_register_previous(const char *note, size_t len,
                                 uint8_t prev[static PL_RECORD_ID_BYTES])
 {
 	struct pl_record *r = malloc(sizeof(*r));
-	struct pl_note *n = NULL;
 	const struct pl_record_ref *ref;
-	int err = r ? pl_note_parse(&n, note, len) : PL_ENOMEM;
+	int err = r ? pl__record_parse_unverified(r, note, len) : PL_ENOMEM;
 
-	if (!err)
-		err = pl_record_parse(r, n->text, n->text_len, NULL);
 	if (!err && r->kind != PL_KIND_REGISTER)
 		err = PL_EMALFORMED;
 	if (!err) {
@@ -146,7 +143,6 @@ int pl_member_register_previous(const char *note, size_t len,
 		else
 			err = PL_ENOTFOUND;
 	}
-	pl_note_free(n);
 	free(r);
 	return err;
 }
