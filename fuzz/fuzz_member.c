@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_key.type = PL_SIGTYPE_ED25519;
 		if (pl_directory_init(&d, &log_key, 0, 8) == 0) {
 			why = NULL;
-			ret = pl_member_directory_previous(&d, &log_key, "hotline.example", "kpa", want,
-			                                   s, size, &more, prev, &why);
+			ret = pl_member_directory_previous(&d, &log_key, "hotline.example", "kpa",
+			                                   want, s, size, &more, prev, &why);
 			if (ret == 0 || d.n != 1)
 				abort();
 			pl_directory_release(&d);
