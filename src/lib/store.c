@@ -69,6 +69,10 @@ static const char store_schema[] =
  * none: the exchange builds the map from the refs of the log it holds when
  * it opens it (pl_exchange_open()), so its older checkpoints have no index.
  *
+ * 3 -> 4: party_keys, the active keys a party holds beside its row's vkey
+ * (docs/keys.md §1): each with the chain head name its records extend and the
+ * index of the register that added it. A store brought up to date has none.
+ *
  * A payload's `referred` (schema 2 on) is 0 while no record refers to the blob, 1 when one does but
  * which one is not known (a blob referred to before the store kept it, or
  * stored before uploaders were recorded), and 2 + the log index of the first
@@ -101,6 +105,8 @@ static const char *const store_migrations[] = {
         "CREATE TABLE tindex_deep(depth INTEGER NOT NULL, prefix BLOB NOT NULL,"
         " size INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY(depth, prefix, size))"
         " WITHOUT ROWID;",
+        "CREATE TABLE party_keys(pid INTEGER NOT NULL, vkey TEXT NOT NULL, chain TEXT NOT NULL,"
+        " reg_idx INTEGER NOT NULL, PRIMARY KEY(pid, vkey)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==
@@ -1060,6 +1066,21 @@ int pl_store_party_put(struct pl_store *s, struct pl_store_party *p)
 	return ret;
 }
 
+/* Deletes one added key of party pid (vkey), or all of them (vkey NULL). */
+static int store_pkey_del(struct pl_store *s, int64_t pid, const char *vkey)
+{
+	enum store_stmt which = vkey ? ST_PKEY_DEL : ST_PKEY_DEL_ALL;
+	sqlite3_stmt *st;
+	int ret = pl__sql_stmt(&s->q, which, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, pid);
+	if (vkey)
+		sqlite3_bind_text(st, 2, vkey, -1, SQLITE_STATIC);
+	return pl__sql_exec(&s->q, which, st);
+}
+
 int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
 {
 	struct pl_store_party p;
@@ -1073,12 +1094,155 @@ int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
 		return ret;
 	if (p.revoked)
 		return PL_ESTATE;
-	ret = pl__sql_stmt(&s->q, ST_PARTY_REVOKE, &st);
+	ret = store_pkey_del(s, p.pid, NULL);
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_PARTY_REVOKE, &st);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
 	return pl__sql_exec(&s->q, ST_PARTY_REVOKE, st);
+}
+
+/* The keys party_keys holds for pid, in the order they were added, appended to out[*n]. */
+static int store_pkey_list(struct pl_store *s, int64_t pid,
+                           struct pl_store_party_key out[static PL_RECORD_MAX_KEYS], size_t *n)
+{
+	const char *where = store_stmt_name[ST_PKEY_LIST];
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE, ret = pl__sql_stmt(&s->q, ST_PKEY_LIST, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, pid);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pl_store_party_key *k = &out[*n];
+		if (*n == PL_RECORD_MAX_KEYS) {
+			ret = PL_EDAMAGED;
+			break;
+		}
+		memset(k, 0, sizeof(*k));
+		ret = pl__sql_col_text(&s->q, st, 0, k->vkey, sizeof(k->vkey), where);
+		if (!ret)
+			ret = pl__sql_col_text(&s->q, st, 1, k->chain, sizeof(k->chain), where);
+		if (!ret)
+			ret = pl__sql_col_u64(&s->q, st, 2, &k->register_index, where);
+		if (!ret)
+			(*n)++;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = pl__sql_fail(&s->q, where, rc);
+	pl__sql_done(st);
+	return ret;
+}
+
+int pl_store_party_keys(struct pl_store *s, const char *name,
+                        struct pl_store_party_key out[static PL_RECORD_MAX_KEYS], size_t *n)
+{
+	struct pl_store_party p;
+	int ret;
+
+	if (!name || !out || !n)
+		return PL_EINVAL;
+	*n = 0;
+	ret = pl_store_party_get(s, name, &p);
+	if (ret || p.revoked)
+		return ret;
+	memset(&out[0], 0, sizeof(out[0]));
+	memcpy(out[0].vkey, p.vkey, sizeof(p.vkey));
+	out[0].register_index = p.register_index;
+	ret = pl_store_party_chain_get(s, name, out[0].chain, sizeof(out[0].chain));
+	if (!ret) {
+		*n = 1;
+		ret = store_pkey_list(s, p.pid, out, n);
+	}
+	if (ret)
+		*n = 0;
+	return ret;
+}
+
+int pl_store_party_key_add(struct pl_store *s, const char *name, const struct pl_store_party_key *k,
+                           const char *enc_key)
+{
+	struct pl_store_party_key have[PL_RECORD_MAX_KEYS];
+	struct pl_store_party p;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int ret;
+
+	if (!name || !k || !k->vkey[0] || !k->chain[0] || !enc_key || !enc_key[0] ||
+	    strlen(enc_key) > PL_PARTY_EKEY_TEXT_MAX || !store_u64_fits(k->register_index))
+		return PL_EINVAL;
+	ret = pl_store_party_get(s, name, &p);
+	if (!ret && p.revoked)
+		ret = PL_ESTATE;
+	if (!ret)
+		ret = pl_store_party_keys(s, name, have, &n);
+	for (size_t i = 0; !ret && i < n; i++)
+		if (strcmp(have[i].vkey, k->vkey) == 0)
+			ret = PL_EEXIST;
+	if (!ret && n >= PL_RECORD_MAX_KEYS)
+		ret = PL_ELIMIT;
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_PKEY_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, p.pid);
+	sqlite3_bind_text(st, 2, k->vkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, k->chain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)k->register_index);
+	ret = pl__sql_exec(&s->q, ST_PKEY_PUT, st);
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_PARTY_ENC, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, enc_key, -1, SQLITE_STATIC);
+	return pl__sql_exec(&s->q, ST_PARTY_ENC, st);
+}
+
+int pl_store_party_key_revoke(struct pl_store *s, const char *name, const char *vkey,
+                              uint64_t index, bool *last)
+{
+	struct pl_store_party_key have[PL_RECORD_MAX_KEYS];
+	struct pl_store_party p;
+	sqlite3_stmt *st;
+	size_t n = 0, at = PL_RECORD_MAX_KEYS;
+	int ret;
+
+	if (last)
+		*last = false;
+	if (!name || !vkey || !store_u64_fits(index))
+		return PL_EINVAL;
+	ret = pl_store_party_get(s, name, &p);
+	if (!ret)
+		ret = pl_store_party_keys(s, name, have, &n);
+	for (size_t i = 0; !ret && i < n; i++)
+		if (strcmp(have[i].vkey, vkey) == 0)
+			at = i;
+	if (!ret && at == PL_RECORD_MAX_KEYS)
+		ret = PL_ENOTFOUND;
+	if (ret)
+		return ret;
+	if (n == 1) {
+		if (last)
+			*last = true;
+		return pl_store_party_revoke(s, name, index);
+	}
+	if (at > 0)
+		return store_pkey_del(s, p.pid, vkey);
+	/* The row's key leaves: the oldest added key takes its place. */
+	ret = pl__sql_stmt(&s->q, ST_PARTY_VKEY, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, have[1].vkey, -1, SQLITE_STATIC);
+	ret = pl__sql_exec(&s->q, ST_PARTY_VKEY, st);
+	if (!ret)
+		ret = pl_store_party_chain_put(s, name, have[1].chain);
+	if (!ret)
+		ret = store_pkey_del(s, p.pid, have[1].vkey);
+	return ret;
 }
 
 int pl_store_party_return(struct pl_store *s, const struct pl_store_party *p)

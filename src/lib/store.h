@@ -61,7 +61,7 @@
  */
 struct pl_store;
 
-#define PL_STORE_SCHEMA_VERSION 3
+#define PL_STORE_SCHEMA_VERSION 4
 #define PL_STORE_KIND_MAX       15 /* bytes in a record kind */
 #define PL_STORE_NAME_MAX       PL_PARTY_NAME_MAX
 #define PL_STORE_KEY_TEXT_MAX   511 /* bytes in a stored key's text form */
@@ -357,7 +357,10 @@ struct pl_store_party {
 /* Adds a party (pid is assigned and written back). PL_EEXIST for a known name. */
 int pl_store_party_put(struct pl_store *s, struct pl_store_party *p) PL_WUR;
 
-/* Marks a party revoked at the index of its revoke record. PL_ENOTFOUND, PL_ESTATE (already). */
+/*
+ * Marks a party revoked at the index of its revoke record, with every key it
+ * holds. PL_ENOTFOUND, PL_ESTATE (already).
+ */
 int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index) PL_WUR;
 
 /*
@@ -375,6 +378,45 @@ int pl_store_party_return(struct pl_store *s, const struct pl_store_party *p) PL
  */
 int pl_store_party_chain_put(struct pl_store *s, const char *name, const char *chain) PL_WUR;
 int pl_store_party_chain_get(struct pl_store *s, const char *name, char *out, size_t cap) PL_WUR;
+
+/*
+ * ---- Several active keys per party (docs/keys.md §1, §2) ----
+ * The parties row holds a party's first active key (vkey); a rotation's
+ * register adds others, up to PL_RECORD_MAX_KEYS in all, each with the chain
+ * head name its records extend.
+ */
+struct pl_store_party_key {
+	char vkey[PL_STORE_KEY_TEXT_MAX + 1]; /* verifier key, text form */
+	char chain[PL_STORE_CHAIN_MAX + 1];   /* its chain head's name */
+	uint64_t register_index;              /* the register that added it */
+};
+
+/*
+ * Adds key k to active party name, and makes enc_key (text form, non-empty)
+ * its encryption key. PL_ENOTFOUND (no such party), PL_ESTATE (revoked),
+ * PL_EEXIST (k is already an active key of it), PL_ELIMIT (it holds
+ * PL_RECORD_MAX_KEYS already), PL_EINVAL.
+ */
+int pl_store_party_key_add(struct pl_store *s, const char *name, const struct pl_store_party_key *k,
+                           const char *enc_key) PL_WUR;
+
+/*
+ * Revokes active key vkey (text form) of party name at index. When it was the
+ * row's key, the oldest added key takes its place (vkey and chain head name);
+ * when it was the party's last key, the party is revoked as by
+ * pl_store_party_revoke(). *last (may be NULL) says which.
+ * PL_ENOTFOUND (no such party, or vkey is not an active key of it), PL_EINVAL.
+ */
+int pl_store_party_key_revoke(struct pl_store *s, const char *name, const char *vkey,
+                              uint64_t index, bool *last) PL_WUR;
+
+/*
+ * The active keys of party name, the row's first, then the added ones in the
+ * order they were added, into out; *n of them (0 for a revoked party).
+ * PL_ENOTFOUND.
+ */
+int pl_store_party_keys(struct pl_store *s, const char *name,
+                        struct pl_store_party_key out[static PL_RECORD_MAX_KEYS], size_t *n) PL_WUR;
 
 /* Looks a party up by name. PL_ENOTFOUND. */
 int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p) PL_WUR;

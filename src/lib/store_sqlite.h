@@ -54,6 +54,14 @@ struct store_tend;
 	X(ST_PARTY_REVOKE, "UPDATE parties SET revoke_idx = ?2 WHERE name = ?1")               \
 	X(ST_PARTY_RETURN, "UPDATE parties SET vkey = ?2, enc_key = ?3, reg_idx = ?4, "        \
 	                   "revoke_idx = NULL WHERE name = ?1")                                \
+	X(ST_PKEY_PUT,                                                                         \
+	  "INSERT INTO party_keys(pid, vkey, chain, reg_idx) VALUES (?1, ?2, ?3, ?4)")         \
+	X(ST_PKEY_LIST, "SELECT vkey, chain, reg_idx FROM party_keys WHERE pid = ?1 "          \
+	                "ORDER BY reg_idx, vkey")                                              \
+	X(ST_PKEY_DEL, "DELETE FROM party_keys WHERE pid = ?1 AND vkey = ?2")                  \
+	X(ST_PKEY_DEL_ALL, "DELETE FROM party_keys WHERE pid = ?1")                            \
+	X(ST_PARTY_ENC, "UPDATE parties SET enc_key = ?2 WHERE name = ?1")                     \
+	X(ST_PARTY_VKEY, "UPDATE parties SET vkey = ?2 WHERE name = ?1")                       \
 	X(ST_INBOX_PUT, "INSERT OR IGNORE INTO inbox(pid, idx) VALUES (?1, ?2)")               \
 	X(ST_INBOX_LIST, "SELECT idx FROM inbox WHERE pid = ?1 AND idx >= ?2 ORDER BY idx "    \
 	                 "LIMIT ?3")                                                           \

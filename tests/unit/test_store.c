@@ -462,6 +462,147 @@ static void test_party_return(void **state)
 	assert_string_equal(chain, "kpa+11111111");
 }
 
+/* A key of a party, as the tests below add it: "kpa+<id>" with chain "kpa+<id>". */
+static struct pl_store_party_key party_key(const char *id, uint64_t reg)
+{
+	struct pl_store_party_key k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.vkey, sizeof(k.vkey), "hotline.example/kpa+%s+AAAA", id);
+	snprintf(k.chain, sizeof(k.chain), "kpa+%s", id);
+	k.register_index = reg;
+	return k;
+}
+
+/* docs/keys.md §1-2: up to four active keys, each with its chain; revoking one by one. */
+static void test_party_keys(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_party p, q;
+	struct pl_store_party_key k, got[PL_RECORD_MAX_KEYS];
+	const char *enc = "hotline.example/kpa+x25519+CCCC";
+	size_t n = 9;
+	bool last = true;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "kpa");
+	snprintf(p.vkey, sizeof(p.vkey), "hotline.example/kpa+00000000+AAAA");
+	snprintf(p.enc_key, sizeof(p.enc_key), "hotline.example/kpa+x25519+AAAA");
+	p.register_index = 2;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	k = party_key("11111111", 3);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_ENOTFOUND);
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), PL_ENOTFOUND);
+	assert_int_equal(pl_store_party_put(f->s, &p), 0);
+
+	/* One key: the row's, on the party's own chain. */
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].vkey, p.vkey);
+	assert_string_equal(got[0].chain, "kpa");
+	assert_int_equal(got[0].register_index, 2);
+
+	/* Malformed additions. */
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", NULL, enc), PL_EINVAL);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, ""), PL_EINVAL);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, NULL), PL_EINVAL);
+	k.chain[0] = '\0';
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_EINVAL);
+	k = party_key("11111111", 3);
+	k.vkey[0] = '\0';
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_EINVAL);
+	k = party_key("11111111", UINT64_MAX);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_EINVAL);
+	k = party_key("00000000", 3);
+	snprintf(k.vkey, sizeof(k.vkey), "%s", p.vkey);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_EEXIST);
+
+	/* Three more keys, the fifth refused; the register's enc replaces the party's. */
+	k = party_key("11111111", 3);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), 0);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_EEXIST);
+	assert_int_equal(pl_store_party_get(f->s, "kpa", &q), 0);
+	assert_string_equal(q.enc_key, enc);
+	assert_string_equal(q.vkey, p.vkey);
+	k = party_key("22222222", 4);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), 0);
+	k = party_key("33333333", 5);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), 0);
+	k = party_key("44444444", 6);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_ELIMIT);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(got[1].chain, "kpa+11111111");
+	assert_string_equal(got[2].vkey, "hotline.example/kpa+22222222+AAAA");
+	assert_int_equal(got[3].register_index, 5);
+
+	/* Revoking: an added key; the row's key (the oldest added one takes its place). */
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", "nope", 7, &last), PL_ENOTFOUND);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "nobody", p.vkey, 7, &last), PL_ENOTFOUND);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", NULL, 7, &last), PL_EINVAL);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", "hotline.example/kpa+22222222+AAAA",
+	                                           7, &last),
+	                 0);
+	assert_false(last);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", p.vkey, 8, &last), 0);
+	assert_false(last);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", p.vkey, 8, NULL), PL_ENOTFOUND);
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(got[0].vkey, "hotline.example/kpa+11111111+AAAA");
+	assert_string_equal(got[0].chain, "kpa+11111111");
+	assert_string_equal(got[1].vkey, "hotline.example/kpa+33333333+AAAA");
+	assert_int_equal(pl_store_party_get(f->s, "kpa", &q), 0);
+	assert_false(q.revoked);
+	assert_int_equal(q.pid, p.pid);
+
+	/* The last two: the party is revoked with its last key. */
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", got[1].vkey, 9, &last), 0);
+	assert_false(last);
+	assert_int_equal(pl_store_party_key_revoke(f->s, "kpa", got[0].vkey, 10, &last), 0);
+	assert_true(last);
+	assert_int_equal(pl_store_party_get(f->s, "kpa", &q), 0);
+	assert_true(q.revoked);
+	assert_int_equal(q.revoke_index, 10);
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), 0);
+	assert_int_equal(n, 0);
+	k = party_key("55555555", 11);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, enc), PL_ESTATE);
+	assert_int_equal(pl_store_commit(f->s), 0);
+}
+
+/* An eviction (pl_store_party_revoke()) takes every key; a return starts from one. */
+static void test_party_keys_evict(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_party p, q;
+	struct pl_store_party_key k, got[PL_RECORD_MAX_KEYS];
+	size_t n = 0;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "kpa");
+	snprintf(p.vkey, sizeof(p.vkey), "hotline.example/kpa+00000000+AAAA");
+	snprintf(p.enc_key, sizeof(p.enc_key), "hotline.example/kpa+x25519+AAAA");
+	p.register_index = 2;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_party_put(f->s, &p), 0);
+	k = party_key("11111111", 3);
+	assert_int_equal(pl_store_party_key_add(f->s, "kpa", &k, p.enc_key), 0);
+	assert_int_equal(pl_store_party_revoke(f->s, "kpa", 4), 0);
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), 0);
+	assert_int_equal(n, 0);
+	q = p;
+	snprintf(q.vkey, sizeof(q.vkey), "hotline.example/kpa+22222222+AAAA");
+	q.register_index = 5;
+	assert_int_equal(pl_store_party_return(f->s, &q), 0);
+	assert_int_equal(pl_store_party_keys(f->s, "kpa", got, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].vkey, q.vkey);
+	assert_int_equal(pl_store_commit(f->s), 0);
+}
+
 static void test_payloads_timers(void **state)
 {
 	struct fx *f = *state;
@@ -638,7 +779,7 @@ static void test_migrate_v1(void **state)
 	/* A store from a newer version is refused, by writers and readers. */
 	pl_store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->path, "UPDATE meta SET value = 4 WHERE key = 'schema';");
+	raw_sql(f->path, "UPDATE meta SET value = 99 WHERE key = 'schema';");
 	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), PL_ESTORE);
 	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), PL_ESTORE);
 }
@@ -1091,6 +1232,8 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup
              cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
              cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
              cmocka_unit_test_setup_teardown(test_party_return, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_party_keys, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_party_keys_evict, setup, teardown),
              cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
