@@ -741,7 +741,7 @@ static void test_migrate_v1(void **state)
 	pl_hex_encode(hex, h, PL_HASH_BYTES);
 	snprintf(sql, sizeof(sql),
 	         "DROP TABLE payloads; DROP TABLE payload_pending;"
-	         "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	         "DROP TABLE tindex; DROP TABLE tindex_deep; DROP TABLE party_keys;"
 	         "CREATE TABLE payloads(hpfx INTEGER NOT NULL, hash BLOB NOT NULL,"
 	         " data BLOB NOT NULL);"
 	         "CREATE INDEX payloads_hpfx ON payloads(hpfx);"
@@ -1042,7 +1042,7 @@ static void test_migrate_v2(void **state)
 
 	pl_store_close(f->s);
 	f->s = NULL;
-	raw_sql(f->path, "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	raw_sql(f->path, "DROP TABLE tindex; DROP TABLE tindex_deep; DROP TABLE party_keys;"
 	                 "UPDATE meta SET value = 2 WHERE key = 'schema';");
 	assert_int_equal(pl_store_open(&f->s, f->dir, true, NULL), 0);
 	assert_int_equal(pl_store_tindex_empty(f->s, &empty), 0);
