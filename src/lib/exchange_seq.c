@@ -157,6 +157,65 @@ static int ex_party_return(struct pl_store *s, const struct pl_store_party *p,
 }
 
 /*
+ * A register of a party that holds keys (a rotation, docs/keys.md §2): each
+ * key it lists that the party does not hold yet joins the party's keys, with
+ * a chain of its own, "<party>+<hex key ID>"; p's enc_key becomes the party's.
+ * Thread: the sequencer.
+ */
+static int ex_party_keys_add(struct pl_store *s, const struct pl_store_party *p,
+                             const struct pl_record *rec)
+{
+	struct pl_store_party_key have[PL_RECORD_MAX_KEYS], k;
+	char hex[2 * PL_KEYID_BYTES + 1];
+	struct pl_buf kb;
+	size_t n = 0;
+	int ret = pl_store_party_keys(s, p->name, have, &n);
+
+	pl_buf_init(&kb, sizeof(k.vkey) - 1);
+	for (size_t i = 0; !ret && i < rec->nkeys; i++) {
+		bool held = false;
+		pl_buf_reset(&kb);
+		ret = pl_vkey_format(&rec->keys[i], &kb);
+		for (size_t j = 0; !ret && j < n && !held; j++)
+			held = strcmp(have[j].vkey, (const char *)kb.data) == 0;
+		if (ret || held)
+			continue;
+		memset(&k, 0, sizeof(k));
+		memcpy(k.vkey, kb.data, kb.len + 1);
+		pl_hex_encode(hex, rec->keys[i].id, PL_KEYID_BYTES);
+		snprintf(k.chain, sizeof(k.chain), "%s+%s", p->name, hex);
+		k.register_index = p->register_index;
+		ret = pl_store_party_key_add(s, p->name, &k, p->enc_key);
+	}
+	pl_buf_release(&kb);
+	return ret;
+}
+
+/*
+ * A revoke: each key it lists leaves the party, and the party with its last
+ * one; an eviction names them all. The rules let no revoke name a key the
+ * party does not hold (PL_ENOTFOUND here would be a damaged directory).
+ * Thread: the sequencer.
+ */
+static int ex_party_keys_revoke(struct pl_store *s, const struct pl_record *rec, uint64_t idx)
+{
+	struct pl_buf kb;
+	bool last = false;
+	int ret = 0;
+
+	pl_buf_init(&kb, PL_STORE_KEY_TEXT_MAX);
+	for (size_t i = 0; !ret && !last && i < rec->nkeys; i++) {
+		pl_buf_reset(&kb);
+		ret = pl_vkey_format(&rec->keys[i], &kb);
+		if (!ret)
+			ret = pl_store_party_key_revoke(s, rec->party, (const char *)kb.data, idx,
+			                                &last);
+	}
+	pl_buf_release(&kb);
+	return ret;
+}
+
+/*
  * Appends one judged record to the batch: its row, references, chain head,
  * inboxes, timer, directory change, and its leaf hash.
  * Thread: the sequencer.
@@ -218,9 +277,11 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 			ret = ex_party_return(s, &p, &rec->keys[0]);
 		else if (!ret)
 			ret = pl_store_party_put(s, &p);
+		if (ret == PL_EEXIST)
+			ret = ex_party_keys_add(s, &p, rec);
 		b->dir_changed = true;
 	} else if (rec->kind == PL_KIND_REVOKE) {
-		ret = pl_store_party_revoke(s, rec->party, idx);
+		ret = ex_party_keys_revoke(s, rec, idx);
 		b->dir_changed = true;
 	}
 	if (ret)
