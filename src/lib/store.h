@@ -74,6 +74,39 @@ struct pl_store;
 #define PL_STORE_SQLITE_FILE "parley.db"
 
 /*
+ * The PostgreSQL backend (store_pg.c, built with -Dpostgresql): the data
+ * directory's PL_STORE_LOCATION_FILE holds the database's libpq URI
+ * (postgresql://... or postgres://..., one line of printable ASCII without
+ * spaces, at most PL_STORE_URL_MAX bytes), written once by `parleyd init
+ * --store` and read by every pl_store_probe/create/open of that directory:
+ * the keys, the lock file and the published file stay in the directory,
+ * the store is the database. Without that file the store is the SQLite file.
+ */
+#define PL_STORE_LOCATION_FILE "store.url"
+#define PL_STORE_URL_MAX       1024
+
+/*
+ * Records in the new data directory dir that its store is the PostgreSQL
+ * database at url (mode 0600: a URI may carry a password; better kept in
+ * ~/.pgpass). Returns 0, PL_EEXIST (dir already names a store), PL_EMALFORMED
+ * or PL_ETOOBIG (not such a URI), PL_EIO, PL_ENOMEM.
+ */
+int pl_store_locate(const char *dir, const char *url) PL_WUR;
+
+/*
+ * The parser of a location: text[0..len) (untrusted: a file's bytes) with
+ * an optional final newline into out. 0, PL_EMALFORMED, PL_ETOOBIG.
+ */
+int pl__store_location_parse(const char *text, size_t len,
+                             char out[static PL_STORE_URL_MAX + 1]) PL_WUR;
+
+/*
+ * The location recorded in dir into url: 0, PL_ENOTFOUND (none: SQLite),
+ * PL_ESTORE (a file out of shape), PL_EIO, PL_ENOMEM.
+ */
+int pl__store_location(const char *dir, char url[static PL_STORE_URL_MAX + 1]) PL_WUR;
+
+/*
  * Whether a store exists in the data directory dir: 0, PL_ENOTFOUND (none),
  * PL_EIO (it cannot be looked at). Opens nothing, creates nothing.
  */

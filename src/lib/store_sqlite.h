@@ -8,6 +8,7 @@
 #include "store.h"
 
 struct store_tend;
+struct store_pg;
 
 /* Every statement the store runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                                    \
@@ -89,6 +90,7 @@ struct pl_store {
 	char *dir;      /* the data directory, for the checkpointer's connection */
 	int wal_frames; /* WAL size after the last commit (the WAL hook's report) */
 	struct store_tend *tend;
+	struct store_pg *pg; /* set on a PostgreSQL connection (store_pg.h) */
 };
 
 /*
