@@ -1,4 +1,9 @@
-/* Unit tests of the SQLite store: schema, records, prefixes, hashes, parties, inboxes, timers. */
+/*
+ * The store's contract (store.h): schema, records, prefixes, hashes, parties, inboxes, timers.
+ * Runs on SQLite; with PL_TEST_STORE_URL set (tests/pg_cluster.sh starts a server for it),
+ * the same tests run on that PostgreSQL database, each on an emptied schema, and the few
+ * that poke at SQLite's file are skipped.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +28,40 @@
 
 #include "testutil.h"
 
+#ifdef PL_HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
+
+/* The PostgreSQL database the tests run on, or NULL for SQLite. */
+static const char *pg_url;
+
+/* Runs SQL on the PostgreSQL database behind the store's back. */
+static void pg_sql(const char *sql)
+{
+#ifdef PL_HAVE_POSTGRESQL
+	PGconn *c = PQconnectdb(pg_url);
+	PGresult *r;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+#else
+	(void)sql;
+	fail_msg("built without PostgreSQL");
+#endif
+}
+
+/* Skips a test that looks into SQLite's own file. */
+#define SQLITE_ONLY()                                                                          \
+	do {                                                                                   \
+		if (pg_url)                                                                    \
+			skip();                                                                \
+	} while (0)
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -39,6 +78,11 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
+	if (pg_url) {
+		pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+		if (pl_store_locate(f->dir, pg_url) != 0)
+			return -1;
+	}
 	if (pl_store_create(f->dir, "hotline.example") != 0)
 		return -1;
 	if (pl_store_open(&f->s, f->dir, true, NULL) != 0)
@@ -51,8 +95,12 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	char loc[128];
+
 	pl_store_close(f->s);
 	pl_test_remove_db(f->path);
+	snprintf(loc, sizeof(loc), "%s/" PL_STORE_LOCATION_FILE, f->dir);
+	unlink(loc);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -105,8 +153,9 @@ static void test_create_open(void **state)
 	assert_string_equal(origin, "hotline.example");
 	assert_int_equal(pl_store_create(f->dir, "other.example"), PL_EEXIST);
 	assert_int_equal(pl_store_create(f->dir, ""), PL_EINVAL);
-	assert_int_equal(stat(f->path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0077, 0);
+	assert_int_equal(stat(pg_url ? f->dir : f->path, &sb), 0);
+	if (!pg_url)
+		assert_int_equal(sb.st_mode & 0077, 0);
 	assert_int_equal(pl_store_record_count(f->s, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
@@ -124,6 +173,8 @@ static void test_not_a_store(void **state)
 	struct pl_store *s = NULL;
 	struct pl_buf err;
 	int fd;
+
+	SQLITE_ONLY();
 
 	snprintf(d, sizeof(d), "%s/junk", f->dir);
 	assert_int_equal(mkdir(d, 0700), 0);
@@ -316,7 +367,7 @@ static void test_hashes_tlog(void **state)
 	assert_int_equal(pl_store_begin(f->s), 0);
 	assert_int_equal(pl_store_hashes_put(f->s, 0, (const uint8_t(*)[PL_HASH_BYTES])leaves, 1),
 	                 PL_ESTORE);
-	assert_non_null(strstr(pl_store_errmsg(f->s), "sqlite"));
+	assert_non_null(strstr(pl_store_errmsg(f->s), pg_url ? "postgresql" : "sqlite"));
 	pl_store_rollback(f->s);
 	pl_tlog_memstore_free(m);
 }
@@ -522,6 +573,15 @@ static void raw_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Runs lite on the SQLite file, or pg on the PostgreSQL database, behind the store's back. */
+static void raw_both(const struct fx *f, const char *lite, const char *pg)
+{
+	if (pg_url)
+		pg_sql(pg);
+	else
+		raw_sql(f->path, lite);
+}
+
 /*
  * A store of schema 1 (payloads without uploader) opens and keeps working:
  * the writer brings it to schema 2, and its blobs count as referred to, so
@@ -537,6 +597,8 @@ static void test_migrate_v1(void **state)
 	size_t n = 1, len = 0;
 	uint8_t *blob = NULL;
 	char sql[512], hex[PL_HASH_HEX_LEN + 1];
+
+	SQLITE_ONLY();
 
 	pl_store_close(f->s);
 	f->s = NULL;
@@ -717,11 +779,16 @@ static void test_tindex_nodes(void **state)
 	pl_store_close(r);
 
 	/* Out of shape: a node of another size, a leaf without entries or past its limit. */
-	raw_sql(f->path, "UPDATE tindex SET node = x'00' WHERE size = 5 AND pos = 1;");
+	raw_both(f, "UPDATE tindex SET node = x'00' WHERE size = 5 AND pos = 1;",
+	         "UPDATE tindex SET node = '\\x00' WHERE size = 5 AND depth = 0;");
 	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
-	raw_sql(f->path, "UPDATE tindex SET node = zeroblob(80) WHERE size = 5 AND pos = 1;");
+	raw_both(f, "UPDATE tindex SET node = zeroblob(80) WHERE size = 5 AND pos = 1;",
+	         "UPDATE tindex SET node = decode(repeat('00', 80), 'hex') "
+	         "WHERE size = 5 AND depth = 0;");
 	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
-	raw_sql(f->path, "UPDATE tindex SET node = zeroblob(100) WHERE size = 5 AND pos = 1;");
+	raw_both(f, "UPDATE tindex SET node = zeroblob(100) WHERE size = 5 AND pos = 1;",
+	         "UPDATE tindex SET node = decode(repeat('00', 100), 'hex') "
+	         "WHERE size = 5 AND depth = 0;");
 	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
 	expect_node(f->s, 9, 0, zero, &b);
 }
@@ -844,6 +911,8 @@ static void test_migrate_v2(void **state)
 	uint8_t zero[PL_HASH_BYTES] = {0};
 	bool empty = false;
 
+	SQLITE_ONLY();
+
 	pl_store_close(f->s);
 	f->s = NULL;
 	raw_sql(f->path, "DROP TABLE tindex; DROP TABLE tindex_deep;"
@@ -953,6 +1022,8 @@ static void test_integrity_check(void **state)
 	size_t n = 99;
 	int seen = 0;
 
+	SQLITE_ONLY();
+
 	assert_int_equal(pl_store_integrity_check(f->s, count_problem, &seen, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(seen, 0);
@@ -1015,32 +1086,41 @@ static void test_sequencer(void **state)
 		if (stat(wal, &st) == 0 && st.st_size > largest)
 			largest = st.st_size;
 	}
-	assert_true(largest > 0);
+	assert_true(pg_url || largest > 0);
 	assert_true(largest < 8 * 1024 * 1024);
 	pl_store_close(r);
 	assert_int_equal(pl_store_maintain(f->s, true), 0);
 	assert_int_equal(pl_store_maintain(f->s, true), 0); /* stopped: a no-op */
-	assert_int_equal(stat(f->path, &st), 0);
-	assert_true(st.st_size > 1200 * 6000);
+	assert_true(pg_url || stat(f->path, &st) == 0);
+	assert_true(pg_url || st.st_size > 1200 * 6000);
 	assert_int_equal(pl_store_payload_pending(f->s, "unc", &n), 0);
 	assert_int_equal(n, 1200 * 6000);
 }
 
-PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_records, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown))
+/* The tests, on the backend PL_TEST_STORE_URL chooses (see the top of this file). */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown)};
+
+	pg_url = getenv("PL_TEST_STORE_URL");
+	if (pg_url && !*pg_url)
+		pg_url = NULL;
+	return pl_test_main(tests, NULL, NULL);
+}
