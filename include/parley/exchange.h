@@ -155,6 +155,17 @@ void pl_exchange_options_default(struct pl_exchange_options *o);
 int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL_WUR;
 
 /*
+ * Makes the store of the new exchange in dir the PostgreSQL database at url
+ * (a libpq URI: postgresql://[user@]host[:port]/dbname[?...]), before
+ * pl_exchange_init() creates the schema there: records the location in dir
+ * (mode 0600; a password belongs in ~/.pgpass, not in the URI), where every
+ * later open of dir finds it (docs/postgresql.md). Returns 0, PL_EEXIST (dir
+ * already names a store), PL_EMALFORMED or PL_ETOOBIG (not such a URI),
+ * PL_EIO, PL_ENOMEM.
+ */
+int pl_exchange_store_locate(const char *dir, const char *url) PL_WUR;
+
+/*
  * Opens the exchange in dir, checks the store (schema; the latest
  * checkpoint verifies with the log key; record count and stored hashes match
  * its size; the stored hashes give its root; the newest records hash to their

@@ -58,6 +58,11 @@ static int ex_write_key(const char *dir, const char *file, const char *text, siz
  * Creates an exchange in dir: its keys, its store and the empty tree's checkpoint, published.
  * Thread: the caller's, with no exchange open on dir.
  */
+int pl_exchange_store_locate(const char *dir, const char *url)
+{
+	return pl_store_locate(dir, url);
+}
+
 int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 {
 	struct pl_skey sk;

@@ -38,7 +38,7 @@ enum {
 
 static void usage(FILE *f)
 {
-	fputs("usage: parleyd init --origin ORIGIN --data DIR\n"
+	fputs("usage: parleyd init --origin ORIGIN --data DIR [--store postgresql://...]\n"
 	      "       parleyd serve --data DIR [--listen HOST:PORT] [--config FILE]\n"
 	      "       parleyd party add NAME --data DIR --vkey VKEY --enc-key KEY [--skey FILE]\n"
 	      "       parleyd party add NAME --data DIR --identity DIR\n"
@@ -89,10 +89,11 @@ static int main_path(char out[static MAIN_PATH_MAX], const char *dir, const char
 
 static int cmd_init(int argc, char **argv)
 {
-	const char *origin = NULL, *dir = NULL;
+	const char *origin = NULL, *dir = NULL, *store = NULL;
 	const struct pl_daemon_opt opts[] = {
 	        {.name = "origin", .letter = 'o', .str = &origin},
 	        {.name = "data", .letter = 'd', .str = &dir},
+	        {.name = "store", .letter = 's', .str = &store},
 	        {.name = NULL},
 	};
 	struct pl_parleyd_config cfg;
@@ -106,6 +107,13 @@ static int cmd_init(int argc, char **argv)
 		return pl_daemon_cli_usage_error();
 	if (pl_daemon_data_dir_make(dir) != 0)
 		return EXIT_USAGE;
+	ret = store ? pl_exchange_store_locate(dir, store) : 0;
+	if (ret) {
+		fprintf(stderr, "parleyd: --store: %s\n",
+		        ret == PL_EEXIST ? "the data directory already names a store"
+		                         : "not a postgresql:// URI");
+		return EXIT_USAGE;
+	}
 	ret = pl_exchange_init(dir, origin, &vk);
 	if (ret)
 		return pl_daemon_init_failed(dir, ret, "not a valid origin",
