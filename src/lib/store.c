@@ -351,6 +351,12 @@ void pl_store_close(struct pl_store *s)
 	store_free(s);
 }
 
+bool pl_store_fenced(const struct pl_store *s)
+{
+	PL__STORE_PG(s, pl__store_pg_fenced(s));
+	return false;
+}
+
 const char *pl_store_errmsg(const struct pl_store *s)
 {
 	return s ? s->q.errmsg : "";

@@ -178,6 +178,18 @@ int pl_store_sync(struct pl_store *s) PL_WUR;
 int pl_store_maintain(struct pl_store *s, bool last) PL_WUR;
 
 /*
+ * The fence of a log shared by several processes (PostgreSQL: several
+ * parleyd on one database). A sequencer's writer whose view of the log is
+ * stale (another sequencer committed meanwhile: the records it appends are
+ * not at the log's end, or the checkpoint it puts is not past the log head)
+ * fails that call with PL_ESTATE, its batch rolls back instead of forking
+ * the log, and from then on pl_store_fenced(s) is true: the owner stops
+ * sequencing and tells its submitters to retry (never acknowledges them).
+ * Always false on SQLite, which one process holds alone.
+ */
+bool pl_store_fenced(const struct pl_store *s);
+
+/*
  * Whether the exchange keeps its published file beside this store
  * (PL_EXCHANGE_PUBLISHED_FILE): marked once the file exists, so that a store
  * found without the file is known to have lost it, not to predate it.

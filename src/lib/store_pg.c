@@ -516,6 +516,11 @@ int pl__store_pg_sequencer_start(struct pl_store *s)
 	return ret;
 }
 
+bool pl__store_pg_fenced(const struct pl_store *s)
+{
+	return s->pg->fenced;
+}
+
 int pl__store_pg_sync(struct pl_store *s)
 {
 	/* Each commit waited for its WAL's flush (and a synchronous standby's): nothing is left. */

@@ -46,6 +46,7 @@ int pl__store_pg_open(struct pl_store **out, const char *url, bool writer,
 /* Closes the connection s (rolling back an open transaction). */
 void pl__store_pg_close(struct pl_store *s);
 void pl__store_pg_rollback(struct pl_store *s);
+bool pl__store_pg_fenced(const struct pl_store *s);
 
 int pl__store_pg_begin(struct pl_store *s) PL_WUR;
 int pl__store_pg_commit(struct pl_store *s) PL_WUR;

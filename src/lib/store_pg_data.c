@@ -62,6 +62,14 @@ int pl__store_pg_record_put(struct pl_store *s, const struct pl_store_record *re
 	ret = pl__store_pg_record_count(s, &count);
 	if (ret)
 		return ret;
+	if (rec->index != count && s->pg->sequencer) {
+		/* The log is not where this sequencer believes: another one appended. */
+		s->pg->fenced = true;
+		pl__sql_bad(&s->q, "store: record %" PRIu64 " appended at %" PRIu64
+		                   ": another sequencer committed",
+		            rec->index, count);
+		return PL_ESTATE;
+	}
 	if (rec->index != count)
 		return PL_EINVAL;
 	ret = pl__store_pg_record_find(s, rec->id, &found);
@@ -395,6 +403,7 @@ int pl__store_pg_checkpoint_put(struct pl_store *s, uint64_t size, const char *n
 		pl__sql_bad(&s->q, "store: the log head is at or past %" PRIu64
 		                   ": another sequencer committed",
 		            size);
+		s->pg->fenced = true;
 		ret = PL_ESTATE;
 	}
 	PQclear(r);

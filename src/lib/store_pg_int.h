@@ -123,6 +123,7 @@ struct store_pg {
 	PGconn *conn;
 	bool writer;
 	bool sequencer; /* pl_store_sequencer_start() took the log: its lock is this session's */
+	bool fenced;    /* lost the log to another sequencer (pl_store_fenced()) */
 	bool prepared[SP_COUNT];
 };
 

@@ -1097,6 +1097,72 @@ static void test_sequencer(void **state)
 	assert_int_equal(n, 1200 * 6000);
 }
 
+/*
+ * The fence of a log that several processes share (PostgreSQL): one sequencer holds the lock;
+ * a sequencer whose view is stale (another process committed behind its back) cannot append
+ * where it believes the end is, nor put a checkpoint that does not move the log head forward:
+ * PL_ESTATE, fenced, its transaction rolled back, nothing forked.
+ */
+static void test_fence(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *b = NULL, *c = NULL;
+	struct pl_store_record rec;
+	struct pl_buf cp;
+	uint8_t id[PL_HASH_BYTES];
+	uint64_t n = 0, size = 0;
+
+	assert_false(pl_store_fenced(f->s));
+	if (!pg_url)
+		skip();
+	assert_int_equal(pl_store_sequencer_start(f->s), 0);
+	assert_int_equal(pl_store_open(&b, f->dir, true, NULL), 0);
+	assert_int_equal(pl_store_sequencer_start(b), PL_ESTATE);
+	assert_non_null(strstr(pl_store_errmsg(b), "another parleyd"));
+	/* Behind the sequencer's back (as a split brain would): a record and its checkpoint. */
+	assert_int_equal(pl_store_begin(b), 0);
+	make_id(id, 1, 1);
+	put_record(b, 0, id, "unc", 1, "send");
+	assert_int_equal(pl_store_checkpoint_put(b, 1, "cp1\n", 4), 0);
+	assert_int_equal(pl_store_commit(b), 0);
+	/* The stale sequencer appends at 0: refused, fenced. */
+	memset(&rec, 0, sizeof(rec));
+	make_id(rec.id, 2, 2);
+	snprintf(rec.author, sizeof(rec.author), "kpa");
+	rec.seq = 1;
+	snprintf(rec.kind, sizeof(rec.kind), "send");
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_record_put(f->s, &rec, "x\n", 2), PL_ESTATE);
+	assert_true(pl_store_fenced(f->s));
+	pl_store_rollback(f->s);
+	pl_store_close(f->s);
+	f->s = NULL;
+	/* The next sequencer (the lock freed with the session) whose checkpoint is not past the head. */
+	assert_int_equal(pl_store_open(&c, f->dir, true, NULL), 0);
+	assert_int_equal(pl_store_sequencer_start(c), 0);
+	assert_int_equal(pl_store_begin(c), 0);
+	rec.index = 1;
+	assert_int_equal(pl_store_record_put(c, &rec, "x\n", 2), 0);
+	assert_int_equal(pl_store_checkpoint_put(c, 1, "cp1'\n", 5), PL_ESTORE); /* taken */
+	pl_store_rollback(c);
+	assert_int_equal(pl_store_begin(c), 0);
+	assert_int_equal(pl_store_record_put(c, &rec, "x\n", 2), 0);
+	assert_int_equal(pl_store_checkpoint_put(c, 0, "cp0\n", 4), PL_ESTATE); /* behind */
+	assert_true(pl_store_fenced(c));
+	pl_store_rollback(c);
+	/* Nothing of the losers is there; the winner's checkpoint is. */
+	assert_int_equal(pl_store_record_count(b, &n), 0);
+	assert_int_equal(n, 1);
+	pl_buf_init(&cp, 64);
+	assert_int_equal(pl_store_checkpoint_get(b, PL_STORE_LATEST, &size, &cp), 0);
+	assert_int_equal(size, 1);
+	assert_string_equal(cp.data, "cp1\n");
+	pl_buf_release(&cp);
+	assert_false(pl_store_fenced(b));
+	pl_store_close(c);
+	pl_store_close(b);
+}
+
 /* The tests, on the backend PL_TEST_STORE_URL chooses (see the top of this file). */
 int main(void)
 {
@@ -1117,7 +1183,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown)};
+	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown)};
 
 	pg_url = getenv("PL_TEST_STORE_URL");
 	if (pg_url && !*pg_url)
