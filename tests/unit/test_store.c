@@ -1163,6 +1163,86 @@ static void test_fence(void **state)
 	pl_store_close(b);
 }
 
+/* The data directory's store location: every malformed input refused, the good ones kept. */
+static void test_location_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len; /* 0: strlen */
+		int want;
+		const char *out;
+	} cases[] = {
+	        {"postgresql://parley@127.0.0.1:5432/parley\n", 0, 0,
+	         "postgresql://parley@127.0.0.1:5432/parley"},
+	        {"postgres://db.example/p?sslmode=verify-full", 0, 0,
+	         "postgres://db.example/p?sslmode=verify-full"},
+	        {"", 0, PL_EMALFORMED, NULL},
+	        {"\n", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://", 0, 0, "postgresql://"},
+	        {"mysql://db/x", 0, PL_EMALFORMED, NULL},
+	        {"postgresql:/db", 0, PL_EMALFORMED, NULL},
+	        {"host=db dbname=x", 0, PL_EMALFORMED, NULL},       /* key=value form: not a URI */
+	        {"postgresql://db/x\n\n", 0, PL_EMALFORMED, NULL}, /* a second line */
+	        {"postgresql://db/x\r\n", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/x y", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/\x7f", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/\xc3\xa9", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/x\0y", 19, PL_EMALFORMED, NULL},
+	        {"POSTGRESQL://db/x", 0, PL_EMALFORMED, NULL},
+	};
+	char out[PL_STORE_URL_MAX + 1], big[PL_STORE_URL_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+		int got = pl__store_location_parse(cases[i].in, len, out);
+		if (got != cases[i].want)
+			fail_msg("case %zu: %d, want %d", i, got, cases[i].want);
+		if (cases[i].out)
+			assert_string_equal(out, cases[i].out);
+	}
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "postgresql://", 13);
+	assert_int_equal(pl__store_location_parse(big, PL_STORE_URL_MAX, out), 0);
+	assert_int_equal(pl__store_location_parse(big, PL_STORE_URL_MAX + 1, out), PL_ETOOBIG);
+	big[PL_STORE_URL_MAX] = '\n';
+	assert_int_equal(pl__store_location_parse(big, PL_STORE_URL_MAX + 1, out), 0);
+	assert_int_equal(pl__store_location_parse(NULL, 0, out), PL_EINVAL);
+}
+
+/* A data directory that names a store refuses another; a bad location is a store error. */
+static void test_location_file(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *s = NULL;
+	char d[160], p[200];
+	int fd;
+
+	snprintf(d, sizeof(d), "%s/loc", f->dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(pl_store_locate(d, "mysql://x/y"), PL_EMALFORMED);
+	assert_int_equal(pl_store_locate(d, "postgresql://127.0.0.1:1/none"), 0);
+	assert_int_equal(pl_store_locate(d, "postgresql://127.0.0.1:1/other"), PL_EEXIST);
+	snprintf(p, sizeof(p), "%s/" PL_STORE_LOCATION_FILE, d);
+	{
+		struct stat sb;
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_mode & 0077, 0);
+	}
+	/* Nothing listens there: the store cannot be reached (a store error, not "none"). */
+	assert_int_equal(pl_store_probe(d), PL_EIO);
+	assert_int_equal(pl_store_open(&s, d, false, NULL), PL_ESTORE);
+	unlink(p);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "sqlite:///x\n", 12), 12);
+	close(fd);
+	assert_int_equal(pl_store_probe(d), PL_ESTORE);
+	assert_int_equal(pl_store_open(&s, d, true, NULL), PL_ESTORE);
+	unlink(p);
+	rmdir(d);
+}
+
 /* The tests, on the backend PL_TEST_STORE_URL chooses (see the top of this file). */
 int main(void)
 {
@@ -1184,7 +1264,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown)};
+	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
+	        cmocka_unit_test(test_location_parse),
+	        cmocka_unit_test_setup_teardown(test_location_file, setup, teardown)};
 
 	pg_url = getenv("PL_TEST_STORE_URL");
 	if (pg_url && !*pg_url)
