@@ -27,12 +27,12 @@
 #else
 #define STORE_PG_CALL(call) PL_ESTORE
 #endif
-#define STORE_PG_DIR(dir, call)                                                                \
-	do {                                                                                   \
-		char url[PL_STORE_URL_MAX + 1];                                                \
-		int where_ = pl__store_location(dir, url);                                     \
-		if (where_ != PL_ENOTFOUND)                                                    \
-			return where_ ? where_ : STORE_PG_CALL(call);                          \
+#define STORE_PG_DIR(dir, call)                                       \
+	do {                                                          \
+		char url[PL_STORE_URL_MAX + 1];                       \
+		int where_ = pl__store_location(dir, url);            \
+		if (where_ != PL_ENOTFOUND)                           \
+			return where_ ? where_ : STORE_PG_CALL(call); \
 	} while (0)
 
 static const char *const store_sql[] = {STORE_STATEMENTS(PL__SQL_TEXT)};
@@ -1533,6 +1533,27 @@ int pl_store_timer_del(struct pl_store *s, uint64_t index)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
 	return pl__sql_exec(&s->q, ST_TIMER_DEL, st);
+}
+
+int pl_store_timer_get(struct pl_store *s, uint64_t index, int64_t *due)
+{
+	PL__STORE_PG(s, pl__store_pg_timer_get(s, index, due));
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!due)
+		return PL_EINVAL;
+	if (!store_u64_fits(index))
+		return PL_ENOTFOUND;
+	ret = pl__sql_stmt(&s->q, ST_TIMER_GET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+	ret = pl__sql_row(&s->q, ST_TIMER_GET, st);
+	if (!ret)
+		*due = sqlite3_column_int64(st, 0);
+	pl__sql_done(st);
+	return ret;
 }
 
 int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max, size_t *n)

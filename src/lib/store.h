@@ -107,6 +107,16 @@ int pl__store_location_parse(const char *text, size_t len,
 int pl__store_location(const char *dir, char url[static PL_STORE_URL_MAX + 1]) PL_WUR;
 
 /*
+ * pl_store_create() and pl_store_open() of the PostgreSQL store at url
+ * itself (a location as pl_store_locate() takes it), for a migration into
+ * it before any data directory names it. PL_EINVAL for a bad url; PL_ESTORE
+ * when built without libpq.
+ */
+int pl_store_create_url(const char *url, const char *origin) PL_WUR;
+int pl_store_open_url(struct pl_store **out, const char *url, bool writer,
+                      struct pl_buf *err) PL_WUR;
+
+/*
  * Whether a store exists in the data directory dir: 0, PL_ENOTFOUND (none),
  * PL_EIO (it cannot be looked at). Opens nothing, creates nothing.
  */
@@ -499,6 +509,9 @@ int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due) PL_WUR;
 
 /* Disarms the timer of the record at index (no-op if none). */
 int pl_store_timer_del(struct pl_store *s, uint64_t index) PL_WUR;
+
+/* The due time of the timer of the record at index. PL_ENOTFOUND when none. */
+int pl_store_timer_get(struct pl_store *s, uint64_t index, int64_t *due) PL_WUR;
 
 /* The indexes of timers due at or before now, earliest first, at most max. */
 int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max,

@@ -92,6 +92,21 @@ void pl__pg_arg_literal(struct pg_args *a, const char *t)
 	a->n++;
 }
 
+static int pg_script(PGconn *c, const char *sql, char *msg, size_t cap);
+
+/*
+ * What every session of a connection is: a reader cannot write, whatever it
+ * runs; the writer's commits wait for their WAL's flush (and a synchronous
+ * standby's). Again after a reconnection.
+ */
+static int pg_session(PGconn *c, bool writer, char *msg, size_t cap)
+{
+	return pg_script(c,
+	                 writer ? "SET synchronous_commit = on"
+	                        : "SET default_transaction_read_only = on",
+	                 msg, cap);
+}
+
 /* Keeps PostgreSQL's detail of a failure at where; returns PL_ESTORE. */
 static int pg_fail(struct pl_store *s, const char *where, const PGresult *r)
 {
@@ -102,8 +117,8 @@ static int pg_fail(struct pl_store *s, const char *where, const PGresult *r)
 	if (!m || !*m)
 		m = PQerrorMessage(s->pg->conn);
 	n = strcspn(m, "\n");
-	return pl__sql_bad(&s->q, "postgresql: %s: %.*s%s%s%s", where, (int)n, m,
-	                   state ? " (" : "", state ? state : "", state ? ")" : "");
+	return pl__sql_bad(&s->q, "postgresql: %s: %.*s%s%s%s", where, (int)n, m, state ? " (" : "",
+	                   state ? state : "", state ? ")" : "");
 }
 
 int pl__pg_run(struct pl_store *s, enum pg_stmt which, const struct pg_args *a, PGresult **res)
@@ -122,6 +137,11 @@ int pl__pg_run(struct pl_store *s, enum pg_stmt which, const struct pg_args *a, 
 	    PQtransactionStatus(p->conn) != PQTRANS_INTRANS) {
 		PQreset(p->conn);
 		memset(p->prepared, 0, sizeof(p->prepared));
+		if (PQstatus(p->conn) == CONNECTION_OK) {
+			ret = pg_session(p->conn, p->writer, s->q.errmsg, sizeof(s->q.errmsg));
+			if (ret)
+				goto out;
+		}
 	}
 	snprintf(name, sizeof(name), "p%d", (int)which);
 	if (!p->prepared[which]) {
@@ -346,7 +366,8 @@ static int pg_upgrade(PGconn *c, const char *origin, bool create, char *msg, siz
 		ret = pg_script(c, sql, msg, cap);
 	}
 	if (!ret && create) {
-		/* An origin is a checked host name (pl_record_origin_is_valid()): no quote in it. */
+		/* An origin is a checked host name (pl_record_origin_is_valid()): no quote in it.
+		 */
 		if (strchr(origin, '\'') || strchr(origin, '\\'))
 			ret = PL_EINVAL;
 		if (!ret) {
@@ -419,11 +440,7 @@ int pl__store_pg_open(struct pl_store **out, const char *url, bool writer, struc
 		ret = PL_ESTORE;
 	if (ret)
 		goto out;
-	/* A reader cannot write, whatever it runs; the writer's commits wait for the WAL's flush. */
-	ret = pg_script(s->pg->conn,
-	                writer ? "SET synchronous_commit = on"
-	                       : "SET default_transaction_read_only = on",
-	                s->q.errmsg, sizeof(s->q.errmsg));
+	ret = pg_session(s->pg->conn, writer, s->q.errmsg, sizeof(s->q.errmsg));
 	if (!ret && writer)
 		ret = pg_upgrade(s->pg->conn, NULL, false, s->q.errmsg, sizeof(s->q.errmsg));
 	if (!ret && !writer) {

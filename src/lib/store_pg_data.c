@@ -1,4 +1,5 @@
-/* The PostgreSQL store's data: records, refs, heads, hashes, checkpoints, parties, inboxes, payloads, timers, thread index. */
+/* The PostgreSQL store's data: records, refs, heads, hashes, checkpoints, parties, inboxes,
+ * payloads, timers, thread index. */
 #include "store_pg_int.h"
 
 #include <inttypes.h>
@@ -50,8 +51,8 @@ static int pg_next_key(struct pl_store *s, enum pg_stmt which, uint64_t *count)
 
 /* ---- Records ---- */
 
-int pl__store_pg_record_put(struct pl_store *s, const struct pl_store_record *rec,
-                            const char *note, size_t len)
+int pl__store_pg_record_put(struct pl_store *s, const struct pl_store_record *rec, const char *note,
+                            size_t len)
 {
 	struct pg_args a = {0};
 	uint64_t count, found;
@@ -65,8 +66,9 @@ int pl__store_pg_record_put(struct pl_store *s, const struct pl_store_record *re
 	if (rec->index != count && s->pg->sequencer) {
 		/* The log is not where this sequencer believes: another one appended. */
 		s->pg->fenced = true;
-		pl__sql_bad(&s->q, "store: record %" PRIu64 " appended at %" PRIu64
-		                   ": another sequencer committed",
+		pl__sql_bad(&s->q,
+		            "store: record %" PRIu64 " appended at %" PRIu64
+		            ": another sequencer committed",
 		            rec->index, count);
 		return PL_ESTATE;
 	}
@@ -335,7 +337,8 @@ int pl__store_pg_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t 
 				uint64_t got;
 				ret = pl__pg_u64(s, r, k, 0, &got, where);
 				if (!ret && got == indexes[i]) {
-					ret = pl__pg_exact(s, r, k, 1, hashes[i], PL_HASH_BYTES, where);
+					ret = pl__pg_exact(s, r, k, 1, hashes[i], PL_HASH_BYTES,
+					                   where);
 					found = true;
 				}
 			}
@@ -400,8 +403,9 @@ int pl__store_pg_checkpoint_put(struct pl_store *s, uint64_t size, const char *n
 	if (!ret)
 		ret = pl__pg_run(s, SP_HEAD_CAS, &h, &r);
 	if (!ret && s->pg->sequencer && strcmp(PQcmdTuples(r), "1") != 0) {
-		pl__sql_bad(&s->q, "store: the log head is at or past %" PRIu64
-		                   ": another sequencer committed",
+		pl__sql_bad(&s->q,
+		            "store: the log head is at or past %" PRIu64
+		            ": another sequencer committed",
 		            size);
 		s->pg->fenced = true;
 		ret = PL_ESTATE;
@@ -429,8 +433,7 @@ int pl__store_pg_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *siz
 	return ret;
 }
 
-int pl__store_pg_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *note,
-                                   size_t len)
+int pl__store_pg_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *note, size_t len)
 {
 	struct pg_args a = {0}, c = {0};
 	char dec[24];
@@ -839,6 +842,29 @@ int pl__store_pg_timer_del(struct pl_store *s, uint64_t index)
 		return 0;
 	pl__pg_arg_i64(&a, (int64_t)index);
 	return pl__pg_run(s, SP_TIMER_DEL, &a, NULL);
+}
+
+int pl__store_pg_timer_get(struct pl_store *s, uint64_t index, int64_t *due)
+{
+	struct pg_args a = {0};
+	PGresult *r = NULL;
+	int64_t v;
+	int ret;
+
+	if (!due)
+		return PL_EINVAL;
+	if (!pg_fits(index))
+		return PL_ENOTFOUND;
+	pl__pg_arg_i64(&a, (int64_t)index);
+	ret = pl__pg_run(s, SP_TIMER_GET, &a, &r);
+	if (!ret && PQntuples(r) == 0)
+		ret = PL_ENOTFOUND;
+	if (!ret)
+		ret = pl__pg_i64(s, r, 0, 0, &v, pl__pg_name(SP_TIMER_GET));
+	if (!ret)
+		*due = v;
+	PQclear(r);
+	return ret;
 }
 
 int pl__store_pg_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max, size_t *n)

@@ -70,6 +70,7 @@ struct store_pg;
 	                 "WHERE referred = 0 AND stored <= ?1 ORDER BY stored LIMIT ?2)")      \
 	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")              \
 	X(ST_TIMER_DEL, "DELETE FROM timers WHERE idx = ?1")                                   \
+	X(ST_TIMER_GET, "SELECT due FROM timers WHERE idx = ?1")                               \
 	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")   \
 	X(ST_TINDEX_GET, "SELECT node FROM tindex WHERE pos = ?1 AND size <= ?2 "              \
 	                 "ORDER BY size DESC LIMIT 1")                                         \

@@ -1,4 +1,5 @@
-/* Where an exchange's store lives: the SQLite file in the data directory, or a PostgreSQL database. */
+/* Where an exchange's store lives: the SQLite file in the data directory, or a PostgreSQL database.
+ */
 #include "store.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "store_pg.h"
 
 int pl__store_location_parse(const char *text, size_t len, char out[static PL_STORE_URL_MAX + 1])
 {
@@ -100,4 +102,30 @@ out:
 	free(path);
 	sodium_memzero(checked, sizeof(checked));
 	return ret;
+}
+
+/* The PostgreSQL backend's call, or PL_ESTORE in a build without it. */
+#ifdef PL_HAVE_POSTGRESQL
+#define STORE_PG_CALL(call) (call)
+#else
+#define STORE_PG_CALL(call) PL_ESTORE
+#endif
+
+int pl_store_create_url(const char *url, const char *origin)
+{
+	char u[PL_STORE_URL_MAX + 1];
+
+	if (!url || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX ||
+	    pl__store_location_parse(url, strlen(url), u) != 0)
+		return PL_EINVAL;
+	return STORE_PG_CALL(pl__store_pg_create(u, origin));
+}
+
+int pl_store_open_url(struct pl_store **out, const char *url, bool writer, struct pl_buf *err)
+{
+	char u[PL_STORE_URL_MAX + 1];
+
+	if (!out || !url || pl__store_location_parse(url, strlen(url), u) != 0)
+		return PL_EINVAL;
+	return STORE_PG_CALL(pl__store_pg_open(out, u, writer, err));
 }

@@ -56,10 +56,10 @@ static void pg_sql(const char *sql)
 }
 
 /* Skips a test that looks into SQLite's own file. */
-#define SQLITE_ONLY()                                                                          \
-	do {                                                                                   \
-		if (pg_url)                                                                    \
-			skip();                                                                \
+#define SQLITE_ONLY()           \
+	do {                    \
+		if (pg_url)     \
+			skip(); \
 	} while (0)
 
 struct fx {
@@ -79,7 +79,8 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
 	if (pg_url) {
-		pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+		pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; "
+		       "CREATE SCHEMA public;");
 		if (pl_store_locate(f->dir, pg_url) != 0)
 			return -1;
 	}
@@ -1137,7 +1138,8 @@ static void test_fence(void **state)
 	pl_store_rollback(f->s);
 	pl_store_close(f->s);
 	f->s = NULL;
-	/* The next sequencer (the lock freed with the session) whose checkpoint is not past the head. */
+	/* The next sequencer (the lock freed with the session) whose checkpoint is not past the
+	 * head. */
 	assert_int_equal(pl_store_open(&c, f->dir, true, NULL), 0);
 	assert_int_equal(pl_store_sequencer_start(c), 0);
 	assert_int_equal(pl_store_begin(c), 0);
@@ -1181,7 +1183,7 @@ static void test_location_parse(void **state)
 	        {"postgresql://", 0, 0, "postgresql://"},
 	        {"mysql://db/x", 0, PL_EMALFORMED, NULL},
 	        {"postgresql:/db", 0, PL_EMALFORMED, NULL},
-	        {"host=db dbname=x", 0, PL_EMALFORMED, NULL},       /* key=value form: not a URI */
+	        {"host=db dbname=x", 0, PL_EMALFORMED, NULL},      /* key=value form: not a URI */
 	        {"postgresql://db/x\n\n", 0, PL_EMALFORMED, NULL}, /* a second line */
 	        {"postgresql://db/x\r\n", 0, PL_EMALFORMED, NULL},
 	        {"postgresql://db/x y", 0, PL_EMALFORMED, NULL},
@@ -1246,7 +1248,8 @@ static void test_location_file(void **state)
 /* The tests, on the backend PL_TEST_STORE_URL chooses (see the top of this file). */
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
