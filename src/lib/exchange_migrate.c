@@ -270,7 +270,8 @@ int pl_exchange_migrate(const char *dir, const char *url, struct pl_buf *err)
 		goto out;
 	ret = pl__store_location(dir, where);
 	if (ret != PL_ENOTFOUND) {
-		ret = mig_fail(&m, ret ? ret : PL_EEXIST, "the store is already in PostgreSQL", NULL);
+		ret = mig_fail(&m, ret ? ret : PL_EEXIST, "the store is already in PostgreSQL",
+		               NULL);
 		goto out;
 	}
 	ret = pl_store_open(&m.src, dir, false, err);
@@ -288,8 +289,9 @@ int pl_exchange_migrate(const char *dir, const char *url, struct pl_buf *err)
 	if (!ret)
 		ret = pl_store_open_url(&m.dst, url, true, err);
 	if (ret) {
-		ret = mig_fail(&m, ret, ret == PL_EEXIST ? "the database already holds a store"
-		                                         : "creating the PostgreSQL store",
+		ret = mig_fail(&m, ret,
+		               ret == PL_EEXIST ? "the database already holds a store"
+		                                : "creating the PostgreSQL store",
 		               NULL);
 		goto out;
 	}

@@ -493,6 +493,16 @@ static void test_payloads_timers(void **state)
 	assert_int_equal(due[0], 11);
 	assert_int_equal(due[1], 10);
 	assert_int_equal(due[2], 12);
+	{
+		int64_t when = 0;
+		assert_int_equal(pl_store_timer_get(f->s, 11, &when), 0);
+		assert_int_equal(when, 900);
+		assert_int_equal(pl_store_timer_get(f->s, 12, &when), 0);
+		assert_int_equal(when, 5000);
+		assert_int_equal(pl_store_timer_get(f->s, 13, &when), PL_ENOTFOUND);
+		assert_int_equal(when, 5000);
+		assert_int_equal(pl_store_timer_get(f->s, UINT64_MAX, &when), PL_ENOTFOUND);
+	}
 	assert_int_equal(pl_store_begin(f->s), 0);
 	assert_int_equal(pl_store_timer_del(f->s, 10), 0);
 	assert_int_equal(pl_store_timer_del(f->s, 99), 0);
