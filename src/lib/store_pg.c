@@ -336,7 +336,7 @@ out:
  */
 static int pg_upgrade(PGconn *c, const char *origin, bool create, char *msg, size_t cap)
 {
-	char sql[PL_ORIGIN_MAX * 2 + 256];
+	char sql[256];
 	int version = 0, ret;
 
 	ret = pg_script(c, "BEGIN", msg, cap);
@@ -366,15 +366,16 @@ static int pg_upgrade(PGconn *c, const char *origin, bool create, char *msg, siz
 		ret = pg_script(c, sql, msg, cap);
 	}
 	if (!ret && create) {
-		/* An origin is a checked host name (pl_record_origin_is_valid()): no quote in it.
-		 */
-		if (strchr(origin, '\'') || strchr(origin, '\\'))
-			ret = PL_EINVAL;
-		if (!ret) {
-			snprintf(sql, sizeof(sql),
-			         "INSERT INTO meta(key, value) VALUES ('origin', '%s')", origin);
-			ret = pg_script(c, sql, msg, cap);
+		const char *v[1] = {origin};
+		PGresult *r =
+		        PQexecParams(c, "INSERT INTO meta(key, value) VALUES ('origin', $1::text)",
+		                     1, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			const char *m = PQresultErrorMessage(r);
+			snprintf(msg, cap, "postgresql: origin: %.*s", (int)strcspn(m, "\n"), m);
+			ret = PL_ESTORE;
 		}
+		PQclear(r);
 	}
 	if (!ret)
 		ret = pg_script(c, "COMMIT", msg, cap);
@@ -467,7 +468,10 @@ out:
 
 void pl__store_pg_rollback(struct pl_store *s)
 {
-	if (PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
+	PGTransactionStatusType t = PQtransactionStatus(s->pg->conn);
+
+	/* A lost connection has nothing left to roll back: the server did. */
+	if (t != PQTRANS_INTRANS && t != PQTRANS_INERROR)
 		return;
 	(void)pl__pg_run(s, SP_ROLLBACK, NULL, NULL);
 }
