@@ -155,15 +155,17 @@ void pl_exchange_options_default(struct pl_exchange_options *o);
 int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL_WUR;
 
 /*
- * Makes the store of the new exchange in dir the PostgreSQL database at url
- * (a libpq URI: postgresql://[user@]host[:port]/dbname[?...]), before
- * pl_exchange_init() creates the schema there: records the location in dir
- * (mode 0600; a password belongs in ~/.pgpass, not in the URI), where every
- * later open of dir finds it (docs/postgresql.md). Returns 0, PL_EEXIST (dir
- * already names a store), PL_EMALFORMED or PL_ETOOBIG (not such a URI),
- * PL_EIO, PL_ENOMEM.
+ * pl_exchange_init() with the store in the PostgreSQL database at url (a
+ * libpq URI: postgresql://[user@]host[:port]/dbname[?...]) instead of the
+ * SQLite file: records the location in dir (store.url, mode 0600; a password
+ * belongs in ~/.pgpass, not in the URI), where every later open of dir finds
+ * it, and creates the schema there (docs/postgresql.md). On failure dir names
+ * no store. Returns what pl_exchange_init() does, and PL_EMALFORMED or
+ * PL_ETOOBIG for a url that is not such a URI, PL_EEXIST when dir already
+ * names a store or the database holds one.
  */
-int pl_exchange_store_locate(const char *dir, const char *url) PL_WUR;
+int pl_exchange_init_store(const char *dir, const char *origin, const char *url,
+                           struct pl_vkey *vk) PL_WUR;
 
 /*
  * Moves the SQLite store of the stopped exchange in dir into the PostgreSQL
@@ -171,7 +173,7 @@ int pl_exchange_store_locate(const char *dir, const char *url) PL_WUR;
  * heads, stored hashes, every checkpoint and the cosigned one, parties and
  * their revocations, inboxes, payloads with their uploaders and references,
  * timers, in one transaction, each read back and compared as it is written;
- * then records url as dir's store (pl_exchange_store_locate()). The SQLite
+ * then records url as dir's store (as pl_exchange_init_store() does). The SQLite
  * file is left as it was, unused. Not copied, because the exchange makes
  * them again when it opens the store: the thread index's nodes (built from
  * the references; older checkpoints then have none) and the lines' texts

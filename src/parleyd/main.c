@@ -110,14 +110,12 @@ static int cmd_init(int argc, char **argv)
 		return pl_daemon_cli_usage_error();
 	if (pl_daemon_data_dir_make(dir) != 0)
 		return EXIT_USAGE;
-	ret = store ? pl_exchange_store_locate(dir, store) : 0;
-	if (ret) {
-		fprintf(stderr, "parleyd: --store: %s\n",
-		        ret == PL_EEXIST ? "the data directory already names a store"
-		                         : "not a postgresql:// URI");
+	ret = store ? pl_exchange_init_store(dir, origin, store, &vk)
+	            : pl_exchange_init(dir, origin, &vk);
+	if (ret == PL_EMALFORMED || ret == PL_ETOOBIG) {
+		fprintf(stderr, "parleyd: --store: not a postgresql:// URI\n");
 		return EXIT_USAGE;
 	}
-	ret = pl_exchange_init(dir, origin, &vk);
 	if (ret)
 		return pl_daemon_init_failed(dir, ret, "not a valid origin",
 		                             "already holds an exchange");

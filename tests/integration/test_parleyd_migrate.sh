@@ -1,9 +1,10 @@
 #!/bin/sh
-# parleyd migrate: an exchange that ran on SQLite (the S1 and S3 flows, then a minute's worth
-# of load squeezed into seconds, every acknowledgement kept) is moved into PostgreSQL. Refused
+# parleyd migrate: an exchange that ran on SQLite (the S1 and S3 flows, then two seconds
+# of load, every acknowledgement kept) is moved into PostgreSQL. Refused
 # while parleyd runs; then every record, hash and checkpoint copied, compared, and the store
 # verified where it now is; parleyd serves the same log from the database, every
-# acknowledgement made on SQLite still proven there, and logs more; a second move is refused.
+# acknowledgement made on SQLite still proven there, and logs more; a second move is refused,
+# and so is an init --store on a database that holds a store (leaving no location behind).
 # Arguments: PARLEYD DRIVER; the empty database in PL_TEST_STORE_URL (tests/pg/run_integration.sh).
 TO=${PL_TEST_STORE_URL:-}
 unset PL_TEST_STORE_URL
@@ -38,4 +39,10 @@ stop_server TERM
 ok "parleyd stops" [ "$STATUS" -eq 0 ]
 expect 2 "a second move is refused" "$PARLEYD" migrate --data "$DATA" --to "$TO"
 ok "and says the store is in PostgreSQL already" said "already in PostgreSQL"
+expect 3 "init --store refuses a database that holds a store" \
+	"$PARLEYD" init --origin other.example --data "$T/other" --store "$TO"
+ok "and leaves no location behind" [ ! -e "$T/other/store.url" ]
+expect 2 "init --store refuses what is not a postgresql URI" \
+	"$PARLEYD" init --origin other.example --data "$T/third" --store "host=db dbname=x"
+ok "and says so" said "not a postgresql:// URI"
 finish
