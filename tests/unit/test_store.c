@@ -1108,6 +1108,34 @@ static void test_sequencer(void **state)
 	assert_int_equal(n, 1200 * 6000);
 }
 
+/* Collects the problems pl_store_integrity_check() tells. */
+static void note_problem(void *arg, const char *problem)
+{
+	struct pl_buf *b = arg;
+
+	assert_int_equal(pl_buf_addf(b, "%s;", problem), 0);
+}
+
+/* On PostgreSQL the check is of the log's shape: holes and hashes of the wrong length. */
+static void test_integrity_shape(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf seen;
+	size_t n = 99;
+
+	if (!pg_url)
+		skip();
+	pl_buf_init(&seen, 256);
+	assert_int_equal(pl_store_integrity_check(f->s, note_problem, &seen, &n), 0);
+	assert_int_equal(n, 0);
+	pg_sql("INSERT INTO hashes(i, h) VALUES (5, '\\x00')");
+	assert_int_equal(pl_store_integrity_check(f->s, note_problem, &seen, &n), 0);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(seen.data, "hashes: 5 indexes missing"));
+	assert_non_null(strstr(seen.data, "hashes.h at 5 of 1 bytes"));
+	pl_buf_release(&seen);
+}
+
 /*
  * The fence of a log that several processes share (PostgreSQL): one sequencer holds the lock;
  * a sequencer whose view is stale (another process committed behind its back) cannot append
@@ -1278,6 +1306,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_shape, setup, teardown),
 	        cmocka_unit_test(test_location_parse),
 	        cmocka_unit_test_setup_teardown(test_location_file, setup, teardown)};
 
