@@ -57,6 +57,9 @@ static const char *const pg_steps[] = {
 #define PG_LOCK_SEQUENCER INT64_C(0x7061726c6579)   /* "parley" */
 #define PG_LOCK_SCHEMA    INT64_C(0x7061726c657973) /* "parleys" */
 
+/* The environment variable that disables the sequencer's lock, for the split-brain test only. */
+#define PG_TEST_NO_LOCK "PARLEY_TEST_NO_SEQUENCER_LOCK"
+
 const char *pl__pg_name(enum pg_stmt which)
 {
 	return (size_t)which < SP_COUNT ? pg_names[which] : "?";
@@ -436,6 +439,7 @@ int pl__store_pg_open(struct pl_store **out, const char *url, bool writer, struc
 	}
 	s->writer = writer;
 	s->pg->writer = writer;
+	s->pg->pending = -2;
 	ret = pg_connect(url, &s->pg->conn, s->q.errmsg, sizeof(s->q.errmsg));
 	if (ret == PL_EIO)
 		ret = PL_ESTORE;
@@ -484,6 +488,8 @@ void pl__store_pg_close(struct pl_store *s)
 
 int pl__store_pg_begin(struct pl_store *s)
 {
+	PGresult *r = NULL;
+	int64_t head = 0;
 	int ret;
 
 	if (!s->pg->writer)
@@ -491,9 +497,22 @@ int pl__store_pg_begin(struct pl_store *s)
 	/* The writer takes the log's fence at once: a second writer (process) waits here. */
 	ret = pl__pg_run(s, SP_BEGIN_W, NULL, NULL);
 	if (!ret)
-		ret = pl__pg_run(s, SP_HEAD_LOCK, NULL, NULL);
+		ret = pl__pg_run(s, SP_HEAD_LOCK, NULL, &r);
+	if (!ret)
+		ret = pl__pg_i64(s, r, 0, 0, &head, pl__pg_name(SP_HEAD_LOCK));
+	/* A sequencer finds the head where its last commit left it, or another one sequenced. */
+	if (!ret && s->pg->sequencer && (s->pg->fenced || head != s->pg->head)) {
+		s->pg->fenced = true;
+		pl__sql_bad(&s->q,
+		            "store: the log head is at %" PRId64 ", not %" PRId64
+		            ": another sequencer committed",
+		            head, s->pg->head);
+		ret = PL_ESTATE;
+	}
+	s->pg->pending = -2;
 	if (ret)
 		pl__store_pg_rollback(s);
+	PQclear(r);
 	return ret;
 }
 
@@ -505,6 +524,21 @@ int pl__store_pg_commit(struct pl_store *s)
 	/* COMMIT of a transaction that failed answers ROLLBACK: nothing of it is there. */
 	if (!ret && strcmp(PQcmdStatus(r), "COMMIT") != 0)
 		ret = pl__sql_bad(&s->q, "postgresql: the transaction failed and was rolled back");
+	if (!ret && s->pg->pending != -2)
+		s->pg->head = s->pg->pending;
+	s->pg->pending = -2;
+	PQclear(r);
+	return ret;
+}
+
+/* The log head as committed (outside a transaction: the latest). */
+static int pg_head(struct pl_store *s, int64_t *head)
+{
+	PGresult *r = NULL;
+	int ret = pl__pg_run(s, SP_LOG_HEAD, NULL, &r);
+
+	if (!ret)
+		ret = pl__pg_i64(s, r, 0, 0, head, pl__pg_name(SP_LOG_HEAD));
 	PQclear(r);
 	return ret;
 }
@@ -523,6 +557,16 @@ int pl__store_pg_sequencer_start(struct pl_store *s)
 	 * not rest on it: every batch also moves the log head by compare-and-swap
 	 * (pl__store_pg_checkpoint_put()).
 	 */
+	/*
+	 * The test switch of the split-brain test: without the lock two sequencers
+	 * run at once and the fence alone must keep the log whole. Never set it
+	 * in production (docs/postgresql.md).
+	 */
+	if (getenv(PG_TEST_NO_LOCK)) {
+		ret = pg_head(s, &s->pg->head);
+		s->pg->sequencer = !ret;
+		return ret;
+	}
 	pl__pg_arg_i64(&a, PG_LOCK_SEQUENCER);
 	ret = pl__pg_run(s, SP_SEQ_LOCK, &a, &r);
 	if (!ret && (PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 1))
@@ -531,9 +575,12 @@ int pl__store_pg_sequencer_start(struct pl_store *s)
 		pl__sql_bad(&s->q, "store: another parleyd sequences this log");
 		ret = PL_ESTATE;
 	}
+	PQclear(r);
+	r = NULL;
+	if (!ret)
+		ret = pg_head(s, &s->pg->head);
 	if (!ret)
 		s->pg->sequencer = true;
-	PQclear(r);
 	return ret;
 }
 

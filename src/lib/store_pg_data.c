@@ -410,6 +410,13 @@ int pl__store_pg_checkpoint_put(struct pl_store *s, uint64_t size, const char *n
 		s->pg->fenced = true;
 		ret = PL_ESTATE;
 	}
+	/* The head once this transaction commits (at once outside one). */
+	if (!ret && strcmp(PQcmdTuples(r), "1") == 0) {
+		if (PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
+			s->pg->head = (int64_t)size;
+		else
+			s->pg->pending = (int64_t)size;
+	}
 	PQclear(r);
 	return ret;
 }

@@ -20,6 +20,7 @@
 	X(SP_BEGIN_R, "BEGIN ISOLATION LEVEL REPEATABLE READ")                                  \
 	X(SP_BEGIN_W, "BEGIN ISOLATION LEVEL READ COMMITTED")                                   \
 	X(SP_HEAD_LOCK, "SELECT size FROM head FOR UPDATE")                                     \
+	X(SP_LOG_HEAD, "SELECT size FROM head")                                                 \
 	X(SP_HEAD_CAS, "UPDATE head SET size = $1::int8 WHERE size < $1::int8")                 \
 	X(SP_COMMIT, "COMMIT")                                                                  \
 	X(SP_ROLLBACK, "ROLLBACK")                                                              \
@@ -123,8 +124,10 @@ enum pg_stmt { PG_STATEMENTS(PL__SQL_ENUM) SP_COUNT };
 struct store_pg {
 	PGconn *conn;
 	bool writer;
-	bool sequencer; /* pl_store_sequencer_start() took the log: its lock is this session's */
-	bool fenced;    /* lost the log to another sequencer (pl_store_fenced()) */
+	bool sequencer;  /* pl_store_sequencer_start() took the log: its lock is this session's */
+	bool fenced;     /* lost the log to another sequencer (pl_store_fenced()) */
+	int64_t head;    /* a sequencer's: the log head as its last commit left it */
+	int64_t pending; /* the head its open transaction's checkpoint moves to (-2: none) */
 	bool prepared[SP_COUNT];
 };
 

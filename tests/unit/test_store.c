@@ -1138,9 +1138,10 @@ static void test_integrity_shape(void **state)
 
 /*
  * The fence of a log that several processes share (PostgreSQL): one sequencer holds the lock;
- * a sequencer whose view is stale (another process committed behind its back) cannot append
- * where it believes the end is, nor put a checkpoint that does not move the log head forward:
- * PL_ESTATE, fenced, its transaction rolled back, nothing forked.
+ * a sequencer whose view is stale (another process committed behind its back) cannot begin a
+ * batch (the head is not where its last commit left it), append where it believes the end is,
+ * nor put a checkpoint that does not move the log head forward: PL_ESTATE, fenced, its
+ * transaction rolled back, nothing forked.
  */
 static void test_fence(void **state)
 {
@@ -1164,16 +1165,18 @@ static void test_fence(void **state)
 	put_record(b, 0, id, "unc", 1, "send");
 	assert_int_equal(pl_store_checkpoint_put(b, 1, "cp1\n", 4), 0);
 	assert_int_equal(pl_store_commit(b), 0);
-	/* The stale sequencer appends at 0: refused, fenced. */
+	/* The stale sequencer finds the head moved: its batch cannot begin; fenced. */
 	memset(&rec, 0, sizeof(rec));
 	make_id(rec.id, 2, 2);
 	snprintf(rec.author, sizeof(rec.author), "kpa");
 	rec.seq = 1;
 	snprintf(rec.kind, sizeof(rec.kind), "send");
-	assert_int_equal(pl_store_begin(f->s), 0);
-	assert_int_equal(pl_store_record_put(f->s, &rec, "x\n", 2), PL_ESTATE);
+	assert_int_equal(pl_store_begin(f->s), PL_ESTATE);
+	assert_non_null(strstr(pl_store_errmsg(f->s), "another sequencer"));
 	assert_true(pl_store_fenced(f->s));
-	pl_store_rollback(f->s);
+	/* Nor can it append where it believes the end is, in a transaction or not. */
+	assert_int_equal(pl_store_record_put(f->s, &rec, "x\n", 2), PL_ESTATE);
+	assert_int_equal(pl_store_begin(f->s), PL_ESTATE);
 	pl_store_close(f->s);
 	f->s = NULL;
 	/* The next sequencer (the lock freed with the session) whose checkpoint is not past the
@@ -1190,6 +1193,7 @@ static void test_fence(void **state)
 	assert_int_equal(pl_store_checkpoint_put(c, 0, "cp0\n", 4), PL_ESTATE); /* behind */
 	assert_true(pl_store_fenced(c));
 	pl_store_rollback(c);
+	assert_int_equal(pl_store_begin(c), PL_ESTATE); /* fenced for good */
 	/* Nothing of the losers is there; the winner's checkpoint is. */
 	assert_int_equal(pl_store_record_count(b, &n), 0);
 	assert_int_equal(n, 1);
