@@ -477,13 +477,7 @@ int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const cha
 /* The meta key of line name: "line " and the name (a space is never part of a name). */
 static int store_line_key(char key[static PL_RECORD_NAME_MAX + 6], const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
-		return PL_EINVAL;
-	memcpy(key, "line ", 5);
-	memcpy(key + 5, name, n + 1);
-	return 0;
+	return pl__store_line_key(key, name); /* one rule for both backends (store_where.c) */
 }
 
 int pl_store_line_put(struct pl_store *s, const char *name, const char *text)

@@ -220,6 +220,9 @@ int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_W
  * line_get appends the text to *text, or returns PL_ENOTFOUND.
  */
 int pl_store_line_put(struct pl_store *s, const char *name, const char *text) PL_WUR;
+
+/* The key a line is kept under: "line " and name (a space is never part of a name). PL_EINVAL. */
+int pl__store_line_key(char key[static PL_RECORD_NAME_MAX + 6], const char *name) PL_WUR;
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text) PL_WUR;
 
 /*

@@ -654,22 +654,10 @@ int pl__store_pg_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 	return ret == PL_ENOTFOUND ? pl__sql_bad(&s->q, "store: no origin") : ret;
 }
 
-/* The meta key of line name, as store.c makes it: "line " and the name. */
-static int pg_line_key(char key[static PL_RECORD_NAME_MAX + 6], const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
-		return PL_EINVAL;
-	memcpy(key, "line ", 5);
-	memcpy(key + 5, name, n + 1);
-	return 0;
-}
-
 int pl__store_pg_line_put(struct pl_store *s, const char *name, const char *text)
 {
 	char key[PL_RECORD_NAME_MAX + 6];
-	int ret = pg_line_key(key, name);
+	int ret = pl__store_line_key(key, name);
 
 	if (!ret && (!text || strlen(text) > PL_LINE_TEXT_MAX))
 		ret = PL_EINVAL;
@@ -681,7 +669,7 @@ int pl__store_pg_line_put(struct pl_store *s, const char *name, const char *text
 int pl__store_pg_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 {
 	char key[PL_RECORD_NAME_MAX + 6], v[PL_LINE_TEXT_MAX + 1];
-	int ret = pg_line_key(key, name);
+	int ret = pl__store_line_key(key, name);
 
 	if (!ret && !text)
 		ret = PL_EINVAL;

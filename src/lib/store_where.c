@@ -129,3 +129,14 @@ int pl_store_open_url(struct pl_store **out, const char *url, bool writer, struc
 		return PL_EINVAL;
 	return STORE_PG_CALL(pl__store_pg_open(out, u, writer, err));
 }
+
+int pl__store_line_key(char key[static PL_RECORD_NAME_MAX + 6], const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
+		return PL_EINVAL;
+	memcpy(key, "line ", 5);
+	memcpy(key + 5, name, n + 1);
+	return 0;
+}
