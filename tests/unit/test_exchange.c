@@ -1714,7 +1714,7 @@ static void test_index_built_at_open(void **state)
 	s = ok(f, ROK_MND, rec_send(f, ROK_MND, KPA, -1, T0 + 2 * HOUR), send);
 	rcv = ok(f, KPA, rec_about(f, KPA, PL_KIND_RECEIVE, send), NULL);
 	fx_close(f);
-	db_exec(f, "DROP TABLE tindex; DROP TABLE tindex_deep;"
+	db_exec(f, "DROP TABLE tindex; DROP TABLE tindex_deep; DROP TABLE party_keys;"
 	           "UPDATE meta SET value = 2 WHERE key = 'schema';");
 	fx_open(f);
 	ok(f, KPA, rec_about(f, KPA, PL_KIND_ACCEPT, send), NULL);
