@@ -40,6 +40,25 @@ struct pl_parleyd_witness {
 	atomic_bool stopping;
 };
 
+/* The counters behind pl_parleyd_witness_stats_get(): one client per process. */
+static struct {
+	atomic_uint_fast64_t cosigned_size;
+	atomic_int_fast64_t last_cosigned;
+	atomic_uint_fast64_t failures;
+	atomic_uint_fast64_t alarms;
+} stats[PL_PARLEYD_WITNESSES_MAX];
+
+void pl_parleyd_witness_stats_get(size_t i, struct pl_parleyd_witness_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= PL_PARLEYD_WITNESSES_MAX)
+		return;
+	out->cosigned_size = atomic_load_explicit(&stats[i].cosigned_size, memory_order_relaxed);
+	out->last_cosigned = atomic_load_explicit(&stats[i].last_cosigned, memory_order_relaxed);
+	out->failures = atomic_load_explicit(&stats[i].failures, memory_order_relaxed);
+	out->alarms = atomic_load_explicit(&stats[i].alarms, memory_order_relaxed);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -102,6 +121,9 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 		                        lines, detail);
 		if (err) {
 			lines->len = mark;
+			atomic_fetch_add_explicit(&stats[i].failures, 1, memory_order_relaxed);
+			if (s->known > cp->size)
+				atomic_fetch_add_explicit(&stats[i].alarms, 1, memory_order_relaxed);
 			s->failures++;
 			s->next_ms = now + backoff_ms(w, s->failures);
 			pl_daemon_log("warn", "witness",
@@ -120,6 +142,9 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 		s->next_ms = 0;
 		s->done = cp->size;
 		s->has_done = true;
+		atomic_store_explicit(&stats[i].cosigned_size, cp->size, memory_order_relaxed);
+		atomic_store_explicit(&stats[i].last_cosigned, (int64_t)time(NULL),
+		                      memory_order_relaxed);
 	}
 	if (lines->len) {
 		err = pl_exchange_checkpoint_cosign(w->ex, cp->size, lines->data, lines->len);
@@ -150,6 +175,8 @@ static void remember_cosigned(struct pl_parleyd_witness *w)
 			                          n->text_len, NULL) == 0) {
 				w->st[i].known = w->st[i].done = cp->size;
 				w->st[i].has_done = true;
+				atomic_store_explicit(&stats[i].cosigned_size, cp->size,
+				                      memory_order_relaxed);
 			}
 		}
 	}
@@ -265,6 +292,10 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
 	w->interval_ms = cfg->witness_interval_ms ? cfg->witness_interval_ms
 	                                          : PL_PARLEYD_WITNESS_INTERVAL_MS;
 	atomic_init(&w->stopping, false);
+	/* A witness's silence counts from the start, not from 1970. */
+	for (size_t i = 0; i < w->n; i++)
+		atomic_store_explicit(&stats[i].last_cosigned, (int64_t)time(NULL),
+		                      memory_order_relaxed);
 	ret = pl_witness_http_new(&w->http, CONNECT_MS, REQUEST_MS, is_cancelled, w);
 	if (ret) {
 		free(w);

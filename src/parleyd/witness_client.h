@@ -34,6 +34,22 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
  */
 int pl_parleyd_witness_check(struct pl_exchange *ex, const struct pl_parleyd_config *cfg);
 
+/*
+ * What the client knows of the i-th configured witness, for /metrics and
+ * /health: the largest tree size it cosigned (0: none since start), the Unix
+ * time of its last cosignature (or of the client's start), the requests that
+ * failed, and the alarms (a witness that claims a tree larger than the log's:
+ * the log or the witness is wrong). Zero for a witness never configured.
+ * Lock-free; any thread.
+ */
+struct pl_parleyd_witness_stats {
+	uint64_t cosigned_size;
+	int64_t last_cosigned;
+	uint64_t failures;
+	uint64_t alarms;
+};
+void pl_parleyd_witness_stats_get(size_t i, struct pl_parleyd_witness_stats *out);
+
 /* Aborts any request in flight, joins the thread and frees w. NULL is a no-op. */
 void pl_parleyd_witness_stop(struct pl_parleyd_witness *w);
 
