@@ -66,14 +66,14 @@ int pl__explorer_entry_record(const struct pl_exchange_entry *e, struct pl_recor
 	return ret;
 }
 
-/* Appends a Unix time as RFC 3339 UTC, or "?" when it has no such form. */
-static int add_time(struct pl_buf *out, int64_t t)
+/* A time element: the machine-readable time and the same text for people. */
+static int add_time_element(struct pl_buf *out, int64_t t)
 {
 	char ts[PL_TIMESTAMP_LEN + 1];
 
 	if (pl_timestamp_format(ts, t) != 0)
 		return pl_buf_adds(out, "?");
-	return pl_buf_adds(out, ts);
+	return pl_buf_addf(out, "<time datetime=\"%s\">%s</time>", ts, ts);
 }
 
 static int page_head(struct pl_buf *out, struct pl_exchange *ex, const char *title)
@@ -225,13 +225,13 @@ static int add_statement(struct pl_exchange *ex, struct pl_buf *out,
 	if (ret == 0)
 		ret = pl_html_escapes(out, rec->author);
 	if (ret == 0)
-		ret = pl_buf_addf(out, "</a> &middot; %s &middot; claimed time <time>",
+		ret = pl_buf_addf(out, "</a> &middot; %s &middot; claimed time ",
 		                  cls ? cls : "statement");
 	if (ret == 0)
-		ret = add_time(out, rec->time);
+		ret = add_time_element(out, rec->time);
 	if (ret == 0)
 		ret = pl_buf_addf(out,
-		                  "</time> &middot; log #%llu &middot; <a href=\"/proof/%s\">proof</a>"
+		                  " &middot; log #%llu &middot; <a href=\"/proof/%s\">proof</a>"
 		                  "</p>\n",
 		                  (unsigned long long)e->index, hex);
 	if (ret == 0 && (rec->has & PL_RECORD_HAS_BODY)) {
@@ -445,7 +445,7 @@ static int add_record_time(struct pl_exchange *ex, struct pl_buf *out, uint64_t 
 
 	memset(&e, 0, sizeof(e));
 	if (pl_exchange_record_at(ex, NULL, index, &e) == 0 && pl__explorer_entry_record(&e, rec) == 0)
-		ret = add_time(out, rec->time);
+		ret = add_time_element(out, rec->time);
 	else
 		ret = pl_buf_adds(out, "?");
 	pl_exchange_entry_release(&e);
@@ -534,11 +534,11 @@ static int add_cosigners(struct pl_buf *out, const struct pl_explorer_site *site
 		if (ret == 0)
 			ret = add_vkey(out, k);
 		if (ret == 0)
-			ret = pl_buf_adds(out, found ? "</td><td>at <time>" : "</td><td>not this one");
+			ret = pl_buf_adds(out, found ? "</td><td>at " : "</td><td>not this one");
 		if (ret == 0 && found)
-			ret = ts > INT64_MAX ? pl_buf_adds(out, "?") : add_time(out, (int64_t)ts);
+			ret = ts > INT64_MAX ? pl_buf_adds(out, "?") : add_time_element(out, (int64_t)ts);
 		if (ret == 0)
-			ret = pl_buf_adds(out, found ? "</time></td></tr>\n" : "</td></tr>\n");
+			ret = pl_buf_adds(out, "</td></tr>\n");
 	}
 	if (ret == 0)
 		ret = pl_buf_adds(out, "</tbody>\n</table>\n");

@@ -239,7 +239,8 @@ static int conf_names(char (*names)[PL_RECORD_NAME_MAX + 1], size_t *n, size_t m
 			}
 		}
 		if (got == max) {
-			conf_err(err, lineno, "too many names", what);
+			if (err)
+				(void)!pl_buf_addf(err, "line %u: too many %ss", lineno, one);
 			return PL_ETOOBIG;
 		}
 		memcpy(names[got], v + b, e - b);
