@@ -193,6 +193,48 @@ printf 'x' >>"$T/rec.$UNCST"
 expect 1 "a changed record does not verify" "$PARLEY" log verify-proof "$T/proof.$UNCST" \
 	--entry "$T/rec.$UNCST" --log-key "$LOGKEY"
 
+# The tools: a proof exported and checked again anywhere; the statements read by an outsider.
+expect 0 "parley log proof as an outsider" "$PARLEY" log proof "$UNCST" --exchange "$URL" \
+	--log-key "$LOGKEY" -o "$T/out.proof"
+curl -s "$URL/record/$UNCST" >"$T/unc.rec"
+expect 0 "... round-trips through parley log verify-proof" "$PARLEY" log verify-proof \
+	"$T/out.proof" --entry "$T/unc.rec" --log-key "$LOGKEY"
+if have_go; then
+	ok "... and through Go's x/mod" go_check proof "$T/out.proof" "$T/unc.rec" "$LOGKEY"
+else
+	skip "... and through Go's x/mod" "no Go or x/mod"
+fi
+expect 3 "parley log proof of the private send as an outsider: refused" "$PARLEY" log proof \
+	"$SEND" --exchange "$URL" --log-key "$LOGKEY"
+ok "... as if it did not exist" said "no public record has that id"
+expect 0 "parley log proof of the private send as its author" "$PARLEY" log proof "$SEND" \
+	--profile "$T/prof/rok-mnd" -o "$T/send.proof"
+ok "... round-trips through parley log verify-proof" sh -c \
+	"\"$PARLEY\" show '$SEND' --profile '$T/prof/rok-mnd' --json | \
+	 python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)[\"record\"])' >'$T/send.rec' &&
+	 \"$PARLEY\" log verify-proof '$T/send.proof' --entry '$T/send.rec' --log-key '$LOGKEY' >/dev/null"
+if have_go; then
+	ok "... and through Go's x/mod" go_check proof "$T/send.proof" "$T/send.rec" "$LOGKEY"
+else
+	skip "... and through Go's x/mod" "no Go or x/mod"
+fi
+expect 3 "parley log proof of the send by a party it does not concern: refused" \
+	"$PARLEY" log proof "$SEND" --profile "$T/prof/dprk"
+expect 0 "parley statements, with no profile" "$PARLEY" statements --exchange "$URL" \
+	--log-key "$LOGKEY"
+ok "... lists unc's statement" printed "$UNCST unc statement"
+ok "... lists the measure" printed "$MEASURE rok-mnd measure"
+ok "... says each was verified" printed "verified 24 statements against the log key"
+expect 0 "parley statements --json --max 2" "$PARLEY" statements --exchange "$URL" \
+	--log-key "$LOGKEY" --json --max 2
+ok "... two statements and where to go on" python3 -c \
+	'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["statements"])==2 and d["next"]>0' \
+	"$T/out"
+mkdir -p "$T/otherlog"
+"$PARLEY" keygen hotline.example --out "$T/otherlog" >/dev/null
+expect 1 "parley statements with another log key: the evidence does not hold" "$PARLEY" \
+	statements --exchange "$URL" --log-key "$T/otherlog/hotline.example.vkey"
+
 # /metrics: to this host by default, in the Prometheus text format.
 ok "/metrics answers 200 to 127.0.0.1" status_is /metrics 200
 ok "/metrics is the text format 0.0.4" header_has "content-type: text/plain; version=0.0.4"
