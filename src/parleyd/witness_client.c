@@ -120,13 +120,23 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 		err = pl_witness_cosign(&t, &proofs, &w->peers[i], &s->known, note->data, note->len,
 		                        lines, detail);
 		if (err) {
+			/* A witness ahead of the log, or holding another tree at a size, is no
+			 * outage: the log lost what it published or someone forks it. */
+			bool alarm = err == PL_ERANGE || err == PL_EINCONSISTENT;
 			lines->len = mark;
 			atomic_fetch_add_explicit(&stats[i].failures, 1, memory_order_relaxed);
-			if (s->known > cp->size)
+			if (alarm)
 				atomic_fetch_add_explicit(&stats[i].alarms, 1, memory_order_relaxed);
 			s->failures++;
 			s->next_ms = now + backoff_ms(w, s->failures);
-			pl_daemon_log("warn", "witness",
+			if (alarm)
+				pl_daemon_log("error", "witness",
+				              "msg=\"ALARM: the witness disagrees with the log\" witness=%s "
+				              "url=%s size=%llu known=%llu err=\"%s\" detail=\"%s\"",
+				              w->peers[i].key.name, w->peers[i].url,
+				              (unsigned long long)cp->size, (unsigned long long)s->known,
+				              pl_strerror(err), detail->data ? detail->data : "");
+			pl_daemon_log(alarm ? "error" : "warn", "witness",
 			              "msg=\"not cosigned\" witness=%s url=%s size=%llu err=\"%s\" "
 			              "detail=\"%s\" failures=%u retry_ms=%lld",
 			              w->peers[i].key.name, w->peers[i].url,
