@@ -59,10 +59,10 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 	                t->route == R_EXPLORER_STMT || t->route == R_PUBLIC_RECORD ||
 	                t->route == R_PUBLIC_PROOF;
 	/* Where the id starts: /records/, /threads/; /statement/; /record/; /proof/. */
-	size_t id_at = t->route == R_EXPLORER_STMT ? 11 :
-	               t->route == R_PUBLIC_RECORD ? 8 :
-	               t->route == R_PUBLIC_PROOF  ? 7 :
-	                                             9;
+	size_t id_at = t->route == R_EXPLORER_STMT   ? 11
+	               : t->route == R_PUBLIC_RECORD ? 8
+	               : t->route == R_PUBLIC_PROOF  ? 7
+	                                             : 9;
 	static const uint8_t zero[PL_HASH_BYTES];
 	const struct pl_parleyd_query *q = &t->q;
 

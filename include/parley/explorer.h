@@ -12,13 +12,13 @@
 #include <parley/limits.h>
 #include <parley/witness.h>
 
-#define PL_EXPLORER_PAGE       20          /* statements on one page */
-#define PL_EXPLORER_SCAN_MAX   1000        /* statements one filtered page looks at, at most */
-#define PL_EXPLORER_FEED_MAX   50          /* entries of the Atom feed */
-#define PL_EXPLORER_BYTES_MAX  (4u << 20)  /* bytes of one page or feed */
-#define PL_EXPLORER_LINE_DAYS  30          /* the period a public line's availability covers */
-#define PL_EXPLORER_LINES_MAX  32          /* lines an exchange may publish */
-#define PL_EXPLORER_CSP_MAX    512         /* bytes of the Content-Security-Policy value */
+#define PL_EXPLORER_PAGE      20         /* statements on one page */
+#define PL_EXPLORER_SCAN_MAX  1000       /* statements one filtered page looks at, at most */
+#define PL_EXPLORER_FEED_MAX  50         /* entries of the Atom feed */
+#define PL_EXPLORER_BYTES_MAX (4u << 20) /* bytes of one page or feed */
+#define PL_EXPLORER_LINE_DAYS 30         /* the period a public line's availability covers */
+#define PL_EXPLORER_LINES_MAX 32         /* lines an exchange may publish */
+#define PL_EXPLORER_CSP_MAX   512        /* bytes of the Content-Security-Policy value */
 
 /*
  * Which statements a page lists: log index below `before` (0: from the

@@ -38,14 +38,16 @@ void pl_metrics_hist_observe(struct pl_metrics_hist *h, uint64_t v);
  * "gauge" or "histogram"; help one line of text) to out, in the Prometheus
  * text exposition format 0.0.4. Returns 0 or a pl_buf error.
  */
-int pl_metrics_family(struct pl_buf *out, const char *name, const char *type, const char *help) PL_WUR;
+int pl_metrics_family(struct pl_buf *out, const char *name, const char *type,
+                      const char *help) PL_WUR;
 
 /*
  * Appends one sample `name{labels} value`: labels is NULL or the text inside
  * the braces, already escaped (`kind="send"`; label values from this project
  * are names and codes, never text from outside). Returns 0 or a pl_buf error.
  */
-int pl_metrics_sample(struct pl_buf *out, const char *name, const char *labels, double value) PL_WUR;
+int pl_metrics_sample(struct pl_buf *out, const char *name, const char *labels,
+                      double value) PL_WUR;
 
 /*
  * Appends one label `name="value"` with value escaped as the format wants

@@ -587,7 +587,8 @@ int pl_client_public_proof(struct pl_client *c, const char *id, uint64_t size, s
 	if (!pl__client_id_is_valid(id))
 		return PL_EINVAL;
 	if (size)
-		snprintf(target, sizeof(target), "/proof/%s?size=%llu", id, (unsigned long long)size);
+		snprintf(target, sizeof(target), "/proof/%s?size=%llu", id,
+		         (unsigned long long)size);
 	else
 		snprintf(target, sizeof(target), "/proof/%s", id);
 	return get_into(c, target, false, out);

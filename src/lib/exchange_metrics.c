@@ -5,9 +5,9 @@
 
 /* Upper bounds of the batch size histogram (records) and of the latency ones (microseconds). */
 static const uint64_t batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
-static const uint64_t latency_bounds[] = {100,    250,    500,    1000,    2500,   5000,
-                                          10000,  25000,  50000,  100000,  250000, 500000,
-                                          1000000, 2500000, 10000000};
+static const uint64_t latency_bounds[] = {100,    250,    500,     1000,    2500,
+                                          5000,   10000,  25000,   50000,   100000,
+                                          250000, 500000, 1000000, 2500000, 10000000};
 
 /* After the options are set: the age of the newest checkpoint counts from now. */
 void pl__ex_metrics_init(struct pl_exchange *ex)
@@ -18,7 +18,8 @@ void pl__ex_metrics_init(struct pl_exchange *ex)
 	atomic_init(&ex->m_published, ex_now(ex));
 	/* The bounds are constants within PL_METRICS_BUCKETS_MAX: these cannot fail. */
 	(void)!pl_metrics_hist_init(&ex->m_batch, batch_bounds, PL__ARRAY_LEN(batch_bounds));
-	(void)!pl_metrics_hist_init(&ex->m_commit_us, latency_bounds, PL__ARRAY_LEN(latency_bounds));
+	(void)!pl_metrics_hist_init(&ex->m_commit_us, latency_bounds,
+	                            PL__ARRAY_LEN(latency_bounds));
 	(void)!pl_metrics_hist_init(&ex->m_sync_us, latency_bounds, PL__ARRAY_LEN(latency_bounds));
 }
 
@@ -40,8 +41,7 @@ int pl_exchange_metrics_write(struct pl_exchange *ex, int64_t now, struct pl_buf
 	qlen = ex->qlen;
 	pthread_mutex_unlock(&ex->mu);
 	size = pl_exchange_size(ex);
-	ret = pl_metrics_family(out, "parley_records_total", "counter",
-	                        "Records logged, by kind.");
+	ret = pl_metrics_family(out, "parley_records_total", "counter", "Records logged, by kind.");
 	for (size_t k = 1; ret == 0 && k <= PL_KIND_COUNT; k++) {
 		snprintf(labels, sizeof(labels), "kind=\"%s\"",
 		         pl_record_kind_name((enum pl_record_kind)k));
@@ -60,8 +60,9 @@ int pl_exchange_metrics_write(struct pl_exchange *ex, int64_t now, struct pl_buf
 	if (ret == 0)
 		ret = pl_metrics_hist_write(out, "parley_commit_seconds", &ex->m_commit_us, 1e6);
 	if (ret == 0)
-		ret = pl_metrics_family(out, "parley_fsync_seconds", "histogram",
-		                        "Time to sync a committed batch and its checkpoint to disk.");
+		ret = pl_metrics_family(
+		        out, "parley_fsync_seconds", "histogram",
+		        "Time to sync a committed batch and its checkpoint to disk.");
 	if (ret == 0)
 		ret = pl_metrics_hist_write(out, "parley_fsync_seconds", &ex->m_sync_us, 1e6);
 	if (ret == 0)

@@ -97,14 +97,13 @@ static int page_head(struct pl_buf *out, struct pl_exchange *ex, const char *tit
 	if (ret == 0)
 		ret = pl_html_escapes(out, pl_exchange_origin(ex));
 	if (ret == 0)
-		ret = pl_buf_adds(out,
-		                  "</p>\n<nav aria-label=\"Explorer\"><ul>"
-		                  "<li><a href=\"/\">Statements</a></li>"
-		                  "<li><a href=\"/directory\">Directory</a></li>"
-		                  "<li><a href=\"/log\">Log and witnesses</a></li>"
-		                  "<li><a href=\"/lines\">Lines</a></li>"
-		                  "<li><a href=\"/statements.atom\">Atom feed</a></li>"
-		                  "</ul></nav>\n</header>\n<main>\n<h1>");
+		ret = pl_buf_adds(out, "</p>\n<nav aria-label=\"Explorer\"><ul>"
+		                       "<li><a href=\"/\">Statements</a></li>"
+		                       "<li><a href=\"/directory\">Directory</a></li>"
+		                       "<li><a href=\"/log\">Log and witnesses</a></li>"
+		                       "<li><a href=\"/lines\">Lines</a></li>"
+		                       "<li><a href=\"/statements.atom\">Atom feed</a></li>"
+		                       "</ul></nav>\n</header>\n<main>\n<h1>");
 	if (ret == 0)
 		ret = pl_html_escapes(out, title);
 	if (ret == 0)
@@ -169,7 +168,8 @@ static int add_cites(struct pl_exchange *ex, struct pl_buf *out, const struct pl
 			continue;
 		pl_record_id_format(hex, rec->refs[i].id);
 		memset(&e, 0, sizeof(e));
-		/* Read as anyone: a record that is not public is answered as one that does not exist. */
+		/* Read as anyone: a record that is not public is answered as one that does not
+		 * exist. */
 		err = pl_exchange_record(ex, NULL, hex, PL_RECORD_ID_HEX_LEN, &e);
 		c = err == 0 ? malloc(sizeof(*c)) : NULL;
 		if (c && pl__explorer_entry_record(&e, c) == 0) {
@@ -180,12 +180,13 @@ static int add_cites(struct pl_exchange *ex, struct pl_buf *out, const struct pl
 				ret = pl_html_escapes(out, c->author);
 			if (ret == 0)
 				ret = pl_buf_addf(out, ", log #%llu</a></li>\n",
-			                          (unsigned long long)e.index);
+				                  (unsigned long long)e.index);
 		} else if (err == PL_ENOTFOUND || err == 0) {
-			ret = pl_buf_addf(out,
-			                  "<li><code>%.16s&hellip;</code>: not public (a record only "
-			                  "its parties read, or none at all)</li>\n",
-			                  hex);
+			ret = pl_buf_addf(
+			        out,
+			        "<li><code>%.16s&hellip;</code>: not public (a record only "
+			        "its parties read, or none at all)</li>\n",
+			        hex);
 		} else {
 			ret = err;
 		}
@@ -210,8 +211,8 @@ static int add_statement(struct pl_exchange *ex, struct pl_buf *out,
 	if (ret == 0 && !alone)
 		ret = pl_buf_addf(out, "<a href=\"/statement/%s\">", hex);
 	if (ret == 0 && !alone)
-		ret = pl_buf_adds(out, cls && strcmp(cls, "measure") == 0 ? "Measure by " :
-		                                                            "Statement by ");
+		ret = pl_buf_adds(out, cls && strcmp(cls, "measure") == 0 ? "Measure by "
+		                                                          : "Statement by ");
 	if (ret == 0 && !alone)
 		ret = pl_html_escapes(out, rec->author);
 	if (ret == 0 && !alone)
@@ -293,12 +294,13 @@ static int add_filter_form(struct pl_buf *out, const struct pl_explorer_filter *
 	if (ret == 0)
 		ret = pl_html_escapes(out, f->party);
 	if (ret == 0)
-		ret = pl_buf_addf(out,
-		                  "\" pattern=\"[a-z0-9-]*\" maxlength=\"%d\"></label>"
-		                  "<label>From <input type=\"date\" name=\"from\" value=\"%s\"></label>"
-		                  "<label>To <input type=\"date\" name=\"to\" value=\"%s\"></label>"
-		                  "<button type=\"submit\">Filter</button></form>\n",
-		                  PL_RECORD_NAME_MAX, from, to);
+		ret = pl_buf_addf(
+		        out,
+		        "\" pattern=\"[a-z0-9-]*\" maxlength=\"%d\"></label>"
+		        "<label>From <input type=\"date\" name=\"from\" value=\"%s\"></label>"
+		        "<label>To <input type=\"date\" name=\"to\" value=\"%s\"></label>"
+		        "<button type=\"submit\">Filter</button></form>\n",
+		        PL_RECORD_NAME_MAX, from, to);
 	return ret;
 }
 
@@ -318,9 +320,10 @@ int pl_explorer_statements(struct pl_exchange *ex, const struct pl_explorer_site
 		return PL_ENOMEM;
 	ret = page_head(&page, ex, "Public statements and measures");
 	if (ret == 0)
-		ret = pl_buf_adds(&page, "<p>What the parties of this exchange said in public, newest "
-		                         "first. Each is signed by its author and logged; the time is "
-		                         "the one its author claimed.</p>\n");
+		ret = pl_buf_adds(&page,
+		                  "<p>What the parties of this exchange said in public, newest "
+		                  "first. Each is signed by its author and logged; the time is "
+		                  "the one its author claimed.</p>\n");
 	if (ret == 0)
 		ret = add_filter_form(&page, f);
 	while (ret == 0 && more && shown < PL_EXPLORER_PAGE && scanned < PL_EXPLORER_SCAN_MAX) {
@@ -352,7 +355,8 @@ int pl_explorer_statements(struct pl_exchange *ex, const struct pl_explorer_site
 		if (ret == 0)
 			ret = add_filter_query(&page, f);
 		if (ret == 0)
-			ret = pl_buf_adds(&page, "\" rel=\"next\">Older statements</a></p></nav>\n");
+			ret = pl_buf_adds(&page,
+			                  "\" rel=\"next\">Older statements</a></p></nav>\n");
 	}
 	free(rec);
 	return page_finish(out, &page, ret);
@@ -374,13 +378,14 @@ int pl_explorer_statement(struct pl_exchange *ex, const struct pl_explorer_site 
 		return PL_ENOMEM;
 	ret = pl_exchange_record(ex, NULL, id, len, &e);
 	if (ret == 0 && (pl__explorer_entry_record(&e, rec) != 0 || rec->kind != PL_KIND_STATEMENT))
-		ret = PL_ENOTFOUND; /* the directory and index records are public, but no statement */
+		ret = PL_ENOTFOUND; /* the directory and index records are public, but no statement
+		                     */
 	if (ret)
 		goto out;
 	pl_record_id_format(hex, e.id);
 	snprintf(key, sizeof(key), "%s by %s",
-	         (rec->has & PL_RECORD_HAS_CLASS) && rec->cls == PL_CLASS_MEASURE ? "Measure" :
-	                                                                          "Statement",
+	         (rec->has & PL_RECORD_HAS_CLASS) && rec->cls == PL_CLASS_MEASURE ? "Measure"
+	                                                                          : "Statement",
 	         rec->author);
 	ret = page_head(&page, ex, key);
 	if (ret == 0)
@@ -407,13 +412,14 @@ int pl_explorer_statement(struct pl_exchange *ex, const struct pl_explorer_site 
 			ret = add_vkey(&page, &site->witnesses[i].key);
 	}
 	if (ret == 0)
-		ret = pl_buf_addf(&page,
-		                  "\">\n<h2 id=\"pl-verify-h\">Check it yourself</h2>\n"
-		                  "<p>Fetch <a href=\"/record/%s\">the signed record</a> and "
-		                  "<a href=\"/proof/%s\">its proof of inclusion</a>, then run:</p>\n"
-		                  "<pre><code>parley log verify-proof proof.txt --entry record.txt "
-		                  "--log-key '",
-		                  hex, hex);
+		ret = pl_buf_addf(
+		        &page,
+		        "\">\n<h2 id=\"pl-verify-h\">Check it yourself</h2>\n"
+		        "<p>Fetch <a href=\"/record/%s\">the signed record</a> and "
+		        "<a href=\"/proof/%s\">its proof of inclusion</a>, then run:</p>\n"
+		        "<pre><code>parley log verify-proof proof.txt --entry record.txt "
+		        "--log-key '",
+		        hex, hex);
 	if (ret == 0)
 		ret = add_vkey(&page, pl_exchange_vkey(ex));
 	for (size_t i = 0; ret == 0 && i < site->nwitnesses; i++) {
@@ -422,10 +428,11 @@ int pl_explorer_statement(struct pl_exchange *ex, const struct pl_explorer_site 
 			ret = add_vkey(&page, &site->witnesses[i].key);
 	}
 	if (ret == 0)
-		ret = pl_buf_adds(&page, "'</code></pre>\n<p>Compare these keys with the ones the "
-		                         "exchange and its witnesses publish elsewhere.</p>\n"
-		                         "</section>\n"
-		                         "<script src=\"/assets/parley-verify.js\" defer></script>\n");
+		ret = pl_buf_adds(&page,
+		                  "'</code></pre>\n<p>Compare these keys with the ones the "
+		                  "exchange and its witnesses publish elsewhere.</p>\n"
+		                  "</section>\n"
+		                  "<script src=\"/assets/parley-verify.js\" defer></script>\n");
 	ret = page_finish(out, &page, ret);
 out:
 	pl_buf_release(&page);
@@ -444,7 +451,8 @@ static int add_record_time(struct pl_exchange *ex, struct pl_buf *out, uint64_t 
 	int ret;
 
 	memset(&e, 0, sizeof(e));
-	if (pl_exchange_record_at(ex, NULL, index, &e) == 0 && pl__explorer_entry_record(&e, rec) == 0)
+	if (pl_exchange_record_at(ex, NULL, index, &e) == 0 &&
+	    pl__explorer_entry_record(&e, rec) == 0)
 		ret = add_time_element(out, rec->time);
 	else
 		ret = pl_buf_adds(out, "?");
@@ -469,13 +477,13 @@ int pl_explorer_directory(struct pl_exchange *ex, const struct pl_explorer_site 
 	if (ret == 0)
 		ret = page_head(&page, ex, "Directory");
 	if (ret == 0)
-		ret = pl_buf_adds(&page,
-		                  "<p>The parties of this exchange and their signing keys, in the "
-		                  "order they were registered. Each entry is a <code>register</code> "
-		                  "record in the log, signed by the exchange and by the party "
-		                  "itself.</p>\n<table>\n<thead><tr><th scope=\"col\">party</th>"
-		                  "<th scope=\"col\">signing key</th><th scope=\"col\">registered"
-		                  "</th><th scope=\"col\">revoked</th></tr></thead>\n<tbody>\n");
+		ret = pl_buf_adds(
+		        &page, "<p>The parties of this exchange and their signing keys, in the "
+		               "order they were registered. Each entry is a <code>register</code> "
+		               "record in the log, signed by the exchange and by the party "
+		               "itself.</p>\n<table>\n<thead><tr><th scope=\"col\">party</th>"
+		               "<th scope=\"col\">signing key</th><th scope=\"col\">registered"
+		               "</th><th scope=\"col\">revoked</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		char hex[PL_RECORD_ID_HEX_LEN + 1];
 		pl_record_id_format(hex, v[i].register_id);
@@ -491,8 +499,8 @@ int pl_explorer_directory(struct pl_exchange *ex, const struct pl_explorer_site 
 		if (ret == 0)
 			ret = add_vkey(&page, &v[i].vkey);
 		if (ret == 0)
-			ret = pl_buf_addf(&page, "</td><td><a href=\"/record/%s\">log #%llu</a>, ", hex,
-			                  (unsigned long long)v[i].register_index);
+			ret = pl_buf_addf(&page, "</td><td><a href=\"/record/%s\">log #%llu</a>, ",
+			                  hex, (unsigned long long)v[i].register_index);
 		if (ret == 0)
 			ret = add_record_time(ex, &page, v[i].register_index, rec);
 		if (ret == 0)
@@ -529,14 +537,16 @@ static int add_cosigners(struct pl_buf *out, const struct pl_explorer_site *site
 		uint64_t ts = 0;
 		bool found = false;
 		for (size_t i = 0; !found && i < n->nsigs; i++)
-			found = pl_cosignature_verify(&n->sigs[i], k, n->text, n->text_len, &ts) == 0;
+			found = pl_cosignature_verify(&n->sigs[i], k, n->text, n->text_len, &ts) ==
+			        0;
 		ret = pl_buf_adds(out, "<tr><td class=\"mono\">");
 		if (ret == 0)
 			ret = add_vkey(out, k);
 		if (ret == 0)
 			ret = pl_buf_adds(out, found ? "</td><td>at " : "</td><td>not this one");
 		if (ret == 0 && found)
-			ret = ts > INT64_MAX ? pl_buf_adds(out, "?") : add_time_element(out, (int64_t)ts);
+			ret = ts > INT64_MAX ? pl_buf_adds(out, "?")
+			                     : add_time_element(out, (int64_t)ts);
 		if (ret == 0)
 			ret = pl_buf_adds(out, "</td></tr>\n");
 	}
@@ -563,7 +573,8 @@ static int add_checkpoint(struct pl_buf *out, const struct pl_explorer_site *sit
 		ret = pl_checkpoint_parse(cp, n->text, n->text_len);
 	if (ret == 0) {
 		pl_b64_encode(root, cp->root, PL_HASH_BYTES);
-		ret = pl_buf_addf(out, "<p>Tree size <strong>%llu</strong>, root <code>%s</code>.</p>\n",
+		ret = pl_buf_addf(out,
+		                  "<p>Tree size <strong>%llu</strong>, root <code>%s</code>.</p>\n",
 		                  (unsigned long long)cp->size, root);
 	}
 	if (ret == 0 && site->nwitnesses)
@@ -579,8 +590,7 @@ static int add_checkpoint(struct pl_buf *out, const struct pl_explorer_site *sit
 	return ret;
 }
 
-int pl_explorer_log(struct pl_exchange *ex, const struct pl_explorer_site *site,
-                    struct pl_buf *out)
+int pl_explorer_log(struct pl_exchange *ex, const struct pl_explorer_site *site, struct pl_buf *out)
 {
 	struct pl_buf page, cp;
 	int ret, err;
@@ -610,7 +620,8 @@ int pl_explorer_log(struct pl_exchange *ex, const struct pl_explorer_site *site,
 		if (ret == 0 && err == 0)
 			ret = add_checkpoint(&page, site, &cp);
 		else if (ret == 0 && err == PL_ENOTFOUND)
-			ret = pl_buf_adds(&page, "<p>No witness has cosigned a checkpoint yet.</p>\n");
+			ret = pl_buf_adds(&page,
+			                  "<p>No witness has cosigned a checkpoint yet.</p>\n");
 		else if (ret == 0)
 			ret = err;
 	} else if (ret == 0) {
@@ -640,8 +651,8 @@ static int tally_check(struct pl_line_tally *t, const struct pl_exchange_list *l
 		n++;
 	}
 	if (ret == 0)
-		ret = pl_line_judge(&recs[0], l->v[from].id, rel, (const uint8_t(*)[PL_RECORD_ID_BYTES])ids,
-		                    n, oc);
+		ret = pl_line_judge(&recs[0], l->v[from].id, rel,
+		                    (const uint8_t(*)[PL_RECORD_ID_BYTES])ids, n, oc);
 	if (ret == 0)
 		ret = pl_line_tally_add(t, &recs[0], oc);
 	return ret;
@@ -663,7 +674,8 @@ static int line_tally(struct pl_exchange *ex, const char *name, int64_t since,
 		size_t i = 0;
 
 		memset(&l, 0, sizeof(l));
-		ret = pl_exchange_line(ex, PL_EXCHANGE_READER_ALL, name, since, after, 0, &l, &more);
+		ret = pl_exchange_line(ex, PL_EXCHANGE_READER_ALL, name, since, after, 0, &l,
+		                       &more);
 		while (ret == 0 && i < l.n) {
 			size_t j = i + 1;
 			while (j < l.n && (pl__explorer_entry_record(&l.v[j], &recs[0]) != 0 ||
@@ -723,7 +735,8 @@ int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *sit
 				pl_buf_release(&line);
 			}
 			if (ret == 0)
-				ret = pl_buf_adds(&page, e + 1 == t->nends ? "</li>\n</ul>\n" : "</li>\n");
+				ret = pl_buf_adds(&page,
+				                  e + 1 == t->nends ? "</li>\n</ul>\n" : "</li>\n");
 		}
 	}
 	free(t);

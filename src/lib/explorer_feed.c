@@ -44,9 +44,9 @@ static int add_entry(struct pl_buf *out, const struct pl_exchange_entry *e,
                      const struct pl_record *rec)
 {
 	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	const char *what = (rec->has & PL_RECORD_HAS_CLASS) && rec->cls == PL_CLASS_MEASURE ?
-	                           "Measure" :
-	                           "Statement";
+	const char *what = (rec->has & PL_RECORD_HAS_CLASS) && rec->cls == PL_CLASS_MEASURE
+	                           ? "Measure"
+	                           : "Statement";
 	int ret = pl_buf_adds(out, "<entry>\n<id>");
 
 	pl_record_id_format(hex, e->id);
@@ -125,10 +125,10 @@ int pl_explorer_feed(struct pl_exchange *ex, const struct pl_explorer_site *site
 	if (ret == 0)
 		ret = pl_html_escapes(&feed, pl_exchange_origin(ex));
 	if (ret == 0)
-		ret = pl_buf_adds(&feed,
-		                  "</name></author>\n<link rel=\"self\" type=\"application/atom+xml\" "
-		                  "href=\"statements.atom\"/>\n<link rel=\"alternate\" "
-		                  "type=\"text/html\" href=\"./\"/>\n<generator>Parley</generator>\n");
+		ret = pl_buf_adds(
+		        &feed, "</name></author>\n<link rel=\"self\" type=\"application/atom+xml\" "
+		               "href=\"statements.atom\"/>\n<link rel=\"alternate\" "
+		               "type=\"text/html\" href=\"./\"/>\n<generator>Parley</generator>\n");
 	for (size_t i = 0; ret == 0 && i < l.n; i++) {
 		if (pl__explorer_entry_record(&l.v[i], rec) != 0 || rec->kind != PL_KIND_STATEMENT)
 			continue;

@@ -24,7 +24,8 @@ static const char *html_replacement(unsigned char c)
 	case '\r':
 		return NULL;
 	default:
-		/* NUL and the other C0 controls are not allowed in XML 1.0 and mean nothing here. */
+		/* NUL and the other C0 controls are not allowed in XML 1.0 and mean nothing here.
+		 */
 		return c < 0x20 || c == 0x7f ? "\xef\xbf\xbd" : NULL;
 	}
 }

@@ -48,7 +48,8 @@ static int add_value(struct pl_buf *out, double v)
 
 int pl_metrics_sample(struct pl_buf *out, const char *name, const char *labels, double value)
 {
-	int ret = labels ? pl_buf_addf(out, "%s{%s} ", name, labels) : pl_buf_addf(out, "%s ", name);
+	int ret =
+	        labels ? pl_buf_addf(out, "%s{%s} ", name, labels) : pl_buf_addf(out, "%s ", name);
 
 	if (ret == 0)
 		ret = add_value(out, value);
@@ -89,8 +90,8 @@ int pl_metrics_hist_write(struct pl_buf *out, const char *name, const struct pl_
 		cum += atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
 		ret = pl_buf_addf(out, "%s_bucket{le=\"", name);
 		if (ret == 0)
-			ret = i < h->nbounds ? add_value(out, (double)h->bounds[i] / scale) :
-			                       pl_buf_adds(out, "+Inf");
+			ret = i < h->nbounds ? add_value(out, (double)h->bounds[i] / scale)
+			                     : pl_buf_adds(out, "+Inf");
 		if (ret == 0)
 			ret = pl_buf_addf(out, "\"} %llu\n", (unsigned long long)cum);
 	}

@@ -199,7 +199,8 @@ int pl_outsider_statements(struct pl_outsider *o, uint64_t after, size_t max,
 	for (size_t i = 0; !err && i < max; i++) {
 		err = check_entry(o, &l.v[i], &out[k]);
 		if (!err && out[k].rec->kind != PL_KIND_STATEMENT)
-			err = fail(o, PL_EVERIFY, "record at log #%llu: listed as a statement, it is not",
+			err = fail(o, PL_EVERIFY,
+			           "record at log #%llu: listed as a statement, it is not",
 			           (unsigned long long)out[k].index);
 		if (!err)
 			k++;

@@ -515,7 +515,8 @@ int pl_session_prove_text(struct pl_session *s, const struct pl_session_record *
 	if (!err && out) {
 		err = pl_buf_add(out, text.data, text.len);
 		if (err)
-			err = pl__session_fail(s, PL_BLAME_LOCAL, err, "%s: %s", what, pl_strerror(err));
+			err = pl__session_fail(s, PL_BLAME_LOCAL, err, "%s: %s", what,
+			                       pl_strerror(err));
 	}
 out:
 	pl_proof_free(p);

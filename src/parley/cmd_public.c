@@ -44,8 +44,9 @@ static const struct cli_verb statements_verb = {
                  "its inclusion in the log under a checkpoint signed by the log key. Prints one\n"
                  "line per statement (log index, id, author, class, claimed time, body's first\n"
                  "line), then the index to continue --after; with --json one object.\n",
-        .status = "Exit status: 0 every statement holds; 1 one does not (named, with why); 2 usage\n"
-                  "or I/O error; 3 the exchange refused.\n",
+        .status =
+                "Exit status: 0 every statement holds; 1 one does not (named, with why); 2 usage\n"
+                "or I/O error; 3 the exchange refused.\n",
 };
 
 /* The exit code of an outsider's read that failed with err (o->why says what). */
@@ -103,8 +104,9 @@ static int proof_member(const char *id, const char *profile, const char *output)
 	if (!ret)
 		ret = write_proof(output, &proof);
 	if (!ret && output && strcmp(output, "-") != 0)
-		fprintf(stderr, "parley: proof of record %.16s (log #%" PRIu64 ") at size %" PRIu64
-		                " written to %s\n",
+		fprintf(stderr,
+		        "parley: proof of record %.16s (log #%" PRIu64 ") at size %" PRIu64
+		        " written to %s\n",
 		        r.hex, r.index, cp->size, output);
 	pl_session_record_release(&r);
 	session_close(&s);
@@ -132,8 +134,9 @@ static int proof_outsider(const char *id, const char *url, const struct pl_vkey 
 	}
 	ret = write_proof(output, &r.proof);
 	if (!ret && output && strcmp(output, "-") != 0)
-		fprintf(stderr, "parley: proof of public record %.16s (log #%" PRIu64 ") at size %" PRIu64
-		                " written to %s\n",
+		fprintf(stderr,
+		        "parley: proof of public record %.16s (log #%" PRIu64 ") at size %" PRIu64
+		        " written to %s\n",
 		        id, r.index, r.size, output);
 out:
 	pl_outsider_record_release(&r);
@@ -195,8 +198,8 @@ int cmd_statements(int argc, char **argv)
 	        CLI_OPT_STR('x', "exchange", &url, "URL", "the exchange (required)"),
 	        {'l', "log-key", CLI_VKEY, logkeys, "VKEY",
 	         "the log's verifier key, pinned out of band (required)", &nlogkeys, .max = 1},
-	        {'a', "after", CLI_UINT, &after, "INDEX",
-	         "start at this log index (default 0)", .max = INT64_MAX},
+	        {'a', "after", CLI_UINT, &after, "INDEX", "start at this log index (default 0)",
+	         .max = INT64_MAX},
 	        {'n', "max", CLI_UINT, &max, "N",
 	         "at most N statements (default: one page of the\nexchange's, up to 1,000)",
 	         .min = 1, .max = 1000},
@@ -219,15 +222,18 @@ int cmd_statements(int argc, char **argv)
 	if (json) {
 		arr = json_array();
 		for (size_t i = 0; arr && i < n; i++) {
-			json_t *e = pl_member_record_json(v[i].rec, v[i].index, v[i].text, v[i].len);
+			json_t *e =
+			        pl_member_record_json(v[i].rec, v[i].index, v[i].text, v[i].len);
 			if (e)
-				json_object_set_new(e, "proven_at_size", json_integer((json_int_t)v[i].size));
+				json_object_set_new(e, "proven_at_size",
+				                    json_integer((json_int_t)v[i].size));
 			if (!e || json_array_append_new(arr, e) != 0) {
 				json_decref(arr);
 				arr = NULL;
 			}
 		}
-		j = arr ? json_pack("{s:o, s:I}", "statements", arr, "next", (json_int_t)next) : NULL;
+		j = arr ? json_pack("{s:o, s:I}", "statements", arr, "next", (json_int_t)next)
+		        : NULL;
 		ret = cli_print_json(j, "statements");
 		goto out;
 	}
@@ -239,7 +245,8 @@ int cmd_statements(int argc, char **argv)
 			snprintf(ts, sizeof(ts), "?");
 		first_line(line, sizeof(line), rec);
 		printf("%" PRIu64 " %s %s %s %s %s\n", v[i].index, hex, rec->author,
-		       (rec->has & PL_RECORD_HAS_CLASS) ? pl_record_class_name(rec->cls) : "statement",
+		       (rec->has & PL_RECORD_HAS_CLASS) ? pl_record_class_name(rec->cls)
+		                                        : "statement",
 		       ts, line);
 	}
 	printf("verified %zu statement%s against the log key; next --after %" PRIu64 "\n", n,

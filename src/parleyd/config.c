@@ -211,9 +211,9 @@ static int conf_witness(struct pl_parleyd_config *c, const char *v, size_t len, 
  * max, into names[0..*n). what names the setting in messages, one the thing
  * named, bad the message for a value that is no name.
  */
-static int conf_names(char (*names)[PL_RECORD_NAME_MAX + 1], size_t *n, size_t max,
-                      const char *v, size_t len, unsigned lineno, const char *what,
-                      const char *one, const char *bad, struct pl_buf *err)
+static int conf_names(char (*names)[PL_RECORD_NAME_MAX + 1], size_t *n, size_t max, const char *v,
+                      size_t len, unsigned lineno, const char *what, const char *one,
+                      const char *bad, struct pl_buf *err)
 {
 	size_t pos = 0, got = 0;
 
@@ -233,8 +233,8 @@ static int conf_names(char (*names)[PL_RECORD_NAME_MAX + 1], size_t *n, size_t m
 		for (size_t i = 0; i < got; i++) {
 			if (strlen(names[i]) == e - b && memcmp(names[i], v + b, e - b) == 0) {
 				if (err)
-					(void)!pl_buf_addf(err, "line %u: %s named twice: %s", lineno,
-					                   one, names[i]);
+					(void)!pl_buf_addf(err, "line %u: %s named twice: %s",
+					                   lineno, one, names[i]);
 				return PL_EMALFORMED;
 			}
 		}
@@ -320,8 +320,7 @@ static int conf_addrs(struct pl_parleyd_config *c, const char *v, size_t len, un
 	return 0;
 }
 
-bool pl_parleyd_config_metrics_allowed(const struct pl_parleyd_config *c,
-                                       const struct sockaddr *sa)
+bool pl_parleyd_config_metrics_allowed(const struct pl_parleyd_config *c, const struct sockaddr *sa)
 {
 	const uint8_t *b = NULL;
 	uint8_t mapped[4];
@@ -631,20 +630,20 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 	if (!ret && c->ex.nauditors)
 		ret = pl_buf_adds(out, "\n");
 	if (!ret)
-		ret = pl_buf_adds(out,
-		                  "\n# Lines whose availability the explorer shows to anyone\n"
-		                  "# (public_lines = NAME, NAME); none when unset.\n");
+		ret = pl_buf_adds(out, "\n# Lines whose availability the explorer shows to anyone\n"
+		                       "# (public_lines = NAME, NAME); none when unset.\n");
 	for (size_t i = 0; !ret && i < c->npublic_lines; i++)
 		ret = pl_buf_addf(out, "%s%s", i ? ", " : "public_lines = ", c->public_lines[i]);
 	if (!ret && c->npublic_lines)
 		ret = pl_buf_adds(out, "\n");
 	if (!ret)
-		ret = pl_buf_addf(out,
-		                  "\n# Operators: who reads /metrics (metrics_allow = ADDR ... or\n"
-		                  "# none), and the ages in seconds past which /health answers 503\n"
-		                  "# (0: not checked).\nhealth_checkpoint_age = %u\n"
-		                  "health_witness_age = %u\nmetrics_allow =",
-		                  c->health_checkpoint_age, c->health_witness_age);
+		ret = pl_buf_addf(
+		        out,
+		        "\n# Operators: who reads /metrics (metrics_allow = ADDR ... or\n"
+		        "# none), and the ages in seconds past which /health answers 503\n"
+		        "# (0: not checked).\nhealth_checkpoint_age = %u\n"
+		        "health_witness_age = %u\nmetrics_allow =",
+		        c->health_checkpoint_age, c->health_witness_age);
 	for (size_t i = 0; !ret && i < c->nmetrics_allow; i++) {
 		char text[INET6_ADDRSTRLEN + 1];
 		if (!inet_ntop(c->metrics_allow[i].family, c->metrics_allow[i].bytes, text,

@@ -17,7 +17,7 @@ static void site_of(const struct pl_parleyd_http *h, struct pl_explorer_site *si
 	memset(site, 0, sizeof(*site));
 	site->witnesses = h->cfg.witnesses;
 	site->nwitnesses = h->cfg.nwitnesses;
-	site->lines = (const char(*)[PL_RECORD_NAME_MAX + 1])h->cfg.public_lines;
+	site->lines = (const char(*)[PL_RECORD_NAME_MAX + 1]) h->cfg.public_lines;
 	site->nlines = h->cfg.npublic_lines;
 	site->now = (int64_t)time(NULL);
 }

@@ -14,8 +14,8 @@
 #define METRICS_MAX  (1u << 20)
 
 /* The statuses counted apart; any other is counted as the last slot's "other". */
-static const unsigned statuses[STATUS_SLOTS - 1] = {
-        200, 201, 304, 400, 401, 403, 404, 405, 408, 409, 413, 414, 422, 429, 500, 503, 507};
+static const unsigned statuses[STATUS_SLOTS - 1] = {200, 201, 304, 400, 401, 403, 404, 405, 408,
+                                                    409, 413, 414, 422, 429, 500, 503, 507};
 
 /* The route's name in the `route` label (R_NONE: a request no route took). */
 static const char *const route_names[ROUTES] = {
@@ -77,7 +77,8 @@ static int write_answers(struct pl_parleyd_http *h, struct pl_buf *out)
 			else
 				snprintf(labels, sizeof(labels), "route=\"%s\",code=\"other\"",
 				         route_names[rt] ? route_names[rt] : "none");
-			ret = pl_metrics_sample(out, "parley_http_requests_total", labels, (double)v);
+			ret = pl_metrics_sample(out, "parley_http_requests_total", labels,
+			                        (double)v);
 		}
 	}
 	return ret;
@@ -214,7 +215,8 @@ enum MHD_Result pl__http_do_health(struct req *r)
 	age = pl_exchange_checkpoint_age(r->h->ex, now);
 	if (c->health_checkpoint_age && age > (int64_t)c->health_checkpoint_age)
 		snprintf(why, sizeof(why),
-		         "unhealthy: the newest checkpoint is %lld s old (health_checkpoint_age %u)\n",
+		         "unhealthy: the newest checkpoint is %lld s old (health_checkpoint_age "
+		         "%u)\n",
 		         (long long)age, c->health_checkpoint_age);
 	for (size_t i = 0; !why[0] && c->health_witness_age && i < c->nwitnesses; i++) {
 		struct pl_parleyd_witness_stats st;

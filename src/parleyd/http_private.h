@@ -70,8 +70,8 @@ struct upload_use {
 	size_t bytes;
 };
 
-#define ROUTES         (R_METRICS + 1) /* routes counted by /metrics: R_METRICS is the last */
-#define STATUS_SLOTS   18              /* answer statuses counted apart (http_metrics.c) */
+#define ROUTES       (R_METRICS + 1) /* routes counted by /metrics: R_METRICS is the last */
+#define STATUS_SLOTS 18              /* answer statuses counted apart (http_metrics.c) */
 
 struct pl_parleyd_http {
 	struct MHD_Daemon *d;

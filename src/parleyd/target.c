@@ -118,7 +118,8 @@ static bool parse_query(const char *s, size_t n, unsigned allowed, struct pl_par
 			return false;
 		seen |= keys[k].bit;
 		if (keys[k].off == 0) {
-			int r = parse_text_value(q, keys[k].bit, eq + 1, (size_t)(s + end - eq - 1));
+			int r = parse_text_value(q, keys[k].bit, eq + 1,
+			                         (size_t)(s + end - eq - 1));
 			if (r < 0)
 				return false;
 			if (r == 0)
@@ -184,7 +185,9 @@ unsigned pl_parleyd_target_parse(struct pl_parleyd_target *t, const char *method
 	           (pn > 8 && memcmp(p, "/record/", 8) == 0) ||
 	           (pn > 7 && memcmp(p, "/proof/", 7) == 0)) {
 		size_t skip = p[1] == 's' ? 11 : p[1] == 'r' ? 8 : 7;
-		t->route = p[1] == 's' ? R_EXPLORER_STMT : p[1] == 'r' ? R_PUBLIC_RECORD : R_PUBLIC_PROOF;
+		t->route = p[1] == 's'   ? R_EXPLORER_STMT
+		           : p[1] == 'r' ? R_PUBLIC_RECORD
+		                         : R_PUBLIC_PROOF;
 		allowed = t->route == R_PUBLIC_PROOF ? Q_SIZE : 0;
 		if (!take_id(t, p + skip, pn - skip)) {
 			status = STATUS_BAD_REQUEST;

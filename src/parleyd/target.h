@@ -38,15 +38,15 @@ enum pl_parleyd_route {
 	R_INDEX,
 	R_INDEX_RECORD,
 	/* The public explorer (docs/api.md, "The explorer") and the operator's endpoints. */
-	R_EXPLORER,        /* GET / */
-	R_EXPLORER_STMT,   /* GET /statement/<id> */
-	R_EXPLORER_DIR,    /* GET /directory */
-	R_EXPLORER_LOG,    /* GET /log */
-	R_EXPLORER_LINES,  /* GET /lines */
-	R_FEED,            /* GET /statements.atom */
-	R_PUBLIC_RECORD,   /* GET /record/<id> */
-	R_PUBLIC_PROOF,    /* GET /proof/<id> */
-	R_METRICS,         /* GET /metrics */
+	R_EXPLORER,       /* GET / */
+	R_EXPLORER_STMT,  /* GET /statement/<id> */
+	R_EXPLORER_DIR,   /* GET /directory */
+	R_EXPLORER_LOG,   /* GET /log */
+	R_EXPLORER_LINES, /* GET /lines */
+	R_FEED,           /* GET /statements.atom */
+	R_PUBLIC_RECORD,  /* GET /record/<id> */
+	R_PUBLIC_PROOF,   /* GET /proof/<id> */
+	R_METRICS,        /* GET /metrics */
 };
 
 /* Query parameters; a has_ bit per key so that 0 is a value, not "absent". */

@@ -126,16 +126,19 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 			lines->len = mark;
 			atomic_fetch_add_explicit(&stats[i].failures, 1, memory_order_relaxed);
 			if (alarm)
-				atomic_fetch_add_explicit(&stats[i].alarms, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&stats[i].alarms, 1,
+				                          memory_order_relaxed);
 			s->failures++;
 			s->next_ms = now + backoff_ms(w, s->failures);
 			if (alarm)
-				pl_daemon_log("error", "witness",
-				              "msg=\"ALARM: the witness disagrees with the log\" witness=%s "
-				              "url=%s size=%llu known=%llu err=\"%s\" detail=\"%s\"",
-				              w->peers[i].key.name, w->peers[i].url,
-				              (unsigned long long)cp->size, (unsigned long long)s->known,
-				              pl_strerror(err), detail->data ? detail->data : "");
+				pl_daemon_log(
+				        "error", "witness",
+				        "msg=\"ALARM: the witness disagrees with the log\" "
+				        "witness=%s "
+				        "url=%s size=%llu known=%llu err=\"%s\" detail=\"%s\"",
+				        w->peers[i].key.name, w->peers[i].url,
+				        (unsigned long long)cp->size, (unsigned long long)s->known,
+				        pl_strerror(err), detail->data ? detail->data : "");
 			pl_daemon_log(alarm ? "error" : "warn", "witness",
 			              "msg=\"not cosigned\" witness=%s url=%s size=%llu err=\"%s\" "
 			              "detail=\"%s\" failures=%u retry_ms=%lld",

@@ -25,9 +25,12 @@ static const struct {
         {"&amp; stays escaped", 0, "&amp;amp; stays escaped"},
         {"]]><!-- -->", 0, "]]&gt;&lt;!-- --&gt;"},
         {"line\nbreak\ttab\r", 0, "line\nbreak\ttab\r"},
-        {"nul\0byte", 8, "nul\xef\xbf\xbd" "byte"},
+        {"nul\0byte", 8,
+         "nul\xef\xbf\xbd"
+         "byte"},
         {"bell\x07 esc\x1b del\x7f", 0, "bell\xef\xbf\xbd esc\xef\xbf\xbd del\xef\xbf\xbd"},
-        {"Minist\xc3\xa8re \xe2\x80\x94 \xed\x95\x9c", 0, "Minist\xc3\xa8re \xe2\x80\x94 \xed\x95\x9c"},
+        {"Minist\xc3\xa8re \xe2\x80\x94 \xed\x95\x9c", 0,
+         "Minist\xc3\xa8re \xe2\x80\x94 \xed\x95\x9c"},
         {"<<>>&&", 0, "&lt;&lt;&gt;&gt;&amp;&amp;"},
 };
 

@@ -23,7 +23,7 @@ static void test_hist(void **state)
 	assert_int_equal(pl_metrics_hist_init(&h, bounds, PL_METRICS_BUCKETS_MAX + 1), PL_EINVAL);
 	assert_int_equal(pl_metrics_hist_init(&h, bounds, 3), 0);
 	pl_metrics_hist_observe(&h, 0);
-	pl_metrics_hist_observe(&h, 10);  /* le is inclusive */
+	pl_metrics_hist_observe(&h, 10); /* le is inclusive */
 	pl_metrics_hist_observe(&h, 11);
 	pl_metrics_hist_observe(&h, 5000); /* only in +Inf */
 	pl_buf_init(&b, 4096);

@@ -134,15 +134,16 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	pl_parleyd_config_default(&a);
-	assert_int_equal(parse(&a,
-	                       "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
-	                       "payload_retention = 7200\npayload_unreferenced_max = 65536\n"
-	                       "line = l a b every 1h window 5m\n"
-	                       "auditors =  us-audit ,\tun-panel,x\n"
-	                       "public_lines = l\nmetrics_allow = 10.1.2.3\t ::ffff:10.1.2.4 fe80::1\n"
-	                       "health_checkpoint_age = 600\n",
-	                       NULL),
-	                 0);
+	assert_int_equal(
+	        parse(&a,
+	              "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
+	              "payload_retention = 7200\npayload_unreferenced_max = 65536\n"
+	              "line = l a b every 1h window 5m\n"
+	              "auditors =  us-audit ,\tun-panel,x\n"
+	              "public_lines = l\nmetrics_allow = 10.1.2.3\t ::ffff:10.1.2.4 fe80::1\n"
+	              "health_checkpoint_age = 600\n",
+	              NULL),
+	        0);
 	assert_int_equal(a.npublic_lines, 1);
 	assert_int_equal(a.nmetrics_allow, 3);
 	assert_int_equal(a.ex.nauditors, 3);
