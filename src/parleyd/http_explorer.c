@@ -7,16 +7,23 @@
 #include <parley/explorer.h>
 
 #include "internal.h"
+#include "witness_client.h"
 
 #define TEXT_HTML "text/html; charset=utf-8"
 #define APP_ATOM  "application/atom+xml; charset=utf-8"
 
-/* What the explorer shows beside the log, from the configuration. Any thread. */
-static void site_of(const struct pl_parleyd_http *h, struct pl_explorer_site *site)
+/*
+ * What the explorer shows beside the log: the witnesses the running client
+ * asks (peers has room for PL_PARLEYD_WITNESSES_MAX; they change with a
+ * reload) and the public lines of the configuration. Any thread.
+ */
+static void site_of(const struct pl_parleyd_http *h, struct pl_explorer_site *site,
+                    struct pl_witness_peer *peers)
 {
 	memset(site, 0, sizeof(*site));
-	site->witnesses = h->cfg.witnesses;
-	site->nwitnesses = h->cfg.nwitnesses;
+	site->witnesses = peers;
+	site->nwitnesses =
+	        peers ? pl_parleyd_witness_list(peers, NULL, PL_PARLEYD_WITNESSES_MAX) : 0;
 	site->lines = (const char(*)[PL_RECORD_NAME_MAX + 1]) h->cfg.public_lines;
 	site->nlines = h->cfg.npublic_lines;
 	site->now = (int64_t)time(NULL);
@@ -60,13 +67,17 @@ static enum MHD_Result send_page(struct req *r, const char *ctype, struct pl_buf
  */
 enum MHD_Result pl__http_do_explorer(struct req *r)
 {
+	struct pl_witness_peer *peers = malloc(PL_PARLEYD_WITNESSES_MAX * sizeof(*peers));
 	struct pl_explorer_site site;
 	struct pl_explorer_filter f;
 	struct pl_buf b;
 	const char *ctype = TEXT_HTML;
 	int err = PL_ENOTFOUND;
 
-	site_of(r->h, &site);
+	if (!peers)
+		return pl__http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		                           "out of memory");
+	site_of(r->h, &site, peers);
 	pl_buf_init(&b, PL_EXPLORER_BYTES_MAX);
 	switch (r->route) {
 	case R_EXPLORER:
@@ -99,6 +110,7 @@ enum MHD_Result pl__http_do_explorer(struct req *r)
 	default:
 		break;
 	}
+	free(peers);
 	if (err) {
 		pl_buf_release(&b);
 		return pl__http_send_lib_error(r, err, r->route == R_FEED ? "feed" : "page");

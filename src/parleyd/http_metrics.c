@@ -139,33 +139,40 @@ static int write_witnesses(struct pl_parleyd_http *h, int64_t now, struct pl_buf
 	        {"parley_witness_alarms_total", "counter",
 	         "Answers in which the witness claimed a larger tree than the log's."},
 	};
+	struct pl_witness_peer *peers = malloc(PL_PARLEYD_WITNESSES_MAX * sizeof(*peers));
+	struct pl_parleyd_witness_stats st[PL_PARLEYD_WITNESSES_MAX];
 	uint64_t size = pl_exchange_size(h->ex);
+	size_t n;
 	int ret = 0;
 
-	for (size_t f = 0; ret == 0 && f < PL__ARRAY_LEN(fam); f++) {
+	if (!peers)
+		return PL_ENOMEM;
+	n = pl_parleyd_witness_list(peers, st, PL_PARLEYD_WITNESSES_MAX);
+	for (size_t f = 0; ret == 0 && n && f < PL__ARRAY_LEN(fam); f++) {
 		ret = pl_metrics_family(out, fam[f].name, fam[f].type, fam[f].help);
-		for (size_t i = 0; ret == 0 && i < h->cfg.nwitnesses; i++) {
-			struct pl_parleyd_witness_stats st;
+		for (size_t i = 0; ret == 0 && i < n; i++) {
 			struct pl_buf labels;
 			double v;
-			pl_parleyd_witness_stats_get(i, &st);
 			pl_buf_init(&labels, 2 * PL_KEY_NAME_MAX + 16);
-			ret = pl_metrics_label(&labels, "witness", h->cfg.witnesses[i].key.name);
+			ret = pl_metrics_label(&labels, "witness", peers[i].key.name);
 			switch (f) {
 			case 0:
-				v = (double)st.cosigned_size;
+				v = (double)st[i].cosigned_size;
 				break;
 			case 1:
-				v = size > st.cosigned_size ? (double)(size - st.cosigned_size) : 0;
+				v = size > st[i].cosigned_size
+				            ? (double)(size - st[i].cosigned_size)
+				            : 0;
 				break;
 			case 2:
-				v = now > st.last_cosigned ? (double)(now - st.last_cosigned) : 0;
+				v = now > st[i].last_cosigned ? (double)(now - st[i].last_cosigned)
+				                              : 0;
 				break;
 			case 3:
-				v = (double)st.failures;
+				v = (double)st[i].failures;
 				break;
 			default:
-				v = (double)st.alarms;
+				v = (double)st[i].alarms;
 				break;
 			}
 			if (ret == 0)
@@ -173,6 +180,7 @@ static int write_witnesses(struct pl_parleyd_http *h, int64_t now, struct pl_buf
 			pl_buf_release(&labels);
 		}
 	}
+	free(peers);
 	return ret;
 }
 
@@ -196,7 +204,7 @@ enum MHD_Result pl__http_do_metrics(struct req *r)
 		err = write_answers(r->h, &b);
 	if (err == 0)
 		err = write_connections(r->h, &b);
-	if (err == 0 && r->h->cfg.nwitnesses)
+	if (err == 0)
 		err = write_witnesses(r->h, now, &b);
 	if (err || !(s = pl_buf_detach(&b, &len))) {
 		pl_buf_release(&b);
@@ -208,8 +216,11 @@ enum MHD_Result pl__http_do_metrics(struct req *r)
 enum MHD_Result pl__http_do_health(struct req *r)
 {
 	const struct pl_parleyd_config *c = &r->h->cfg;
+	struct pl_parleyd_witness_stats st[PL_PARLEYD_WITNESSES_MAX];
+	struct pl_witness_peer *peers = NULL;
 	int64_t now = (int64_t)time(NULL), age;
 	char why[PL_KEY_NAME_MAX + 160];
+	size_t n = 0;
 
 	why[0] = '\0';
 	age = pl_exchange_checkpoint_age(r->h->ex, now);
@@ -218,19 +229,25 @@ enum MHD_Result pl__http_do_health(struct req *r)
 		         "unhealthy: the newest checkpoint is %lld s old (health_checkpoint_age "
 		         "%u)\n",
 		         (long long)age, c->health_checkpoint_age);
-	for (size_t i = 0; !why[0] && c->health_witness_age && i < c->nwitnesses; i++) {
-		struct pl_parleyd_witness_stats st;
-		pl_parleyd_witness_stats_get(i, &st);
+	if (!why[0] && c->health_witness_age) {
+		peers = malloc(PL_PARLEYD_WITNESSES_MAX * sizeof(*peers));
+		if (peers)
+			n = pl_parleyd_witness_list(peers, st, PL_PARLEYD_WITNESSES_MAX);
+		else
+			snprintf(why, sizeof(why), "unhealthy: out of memory\n");
+	}
+	for (size_t i = 0; !why[0] && i < n; i++) {
 		/* A witness that is up to date has nothing to cosign: that is no silence. */
-		if (st.cosigned_size >= pl_exchange_size(r->h->ex))
+		if (st[i].cosigned_size >= pl_exchange_size(r->h->ex))
 			continue;
-		if (now - st.last_cosigned > (int64_t)c->health_witness_age)
+		if (now - st[i].last_cosigned > (int64_t)c->health_witness_age)
 			snprintf(why, sizeof(why),
 			         "unhealthy: witness %s has not cosigned for %lld s "
 			         "(health_witness_age %u)\n",
-			         c->witnesses[i].key.name, (long long)(now - st.last_cosigned),
+			         peers[i].key.name, (long long)(now - st[i].last_cosigned),
 			         c->health_witness_age);
 	}
+	free(peers);
 	if (why[0])
 		return pl__http_send_bytes(r, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT_PLAIN, NULL, why,
 		                           strlen(why), false);

@@ -40,7 +40,15 @@ struct pl_parleyd_witness {
 	atomic_bool stopping;
 };
 
-/* The counters behind pl_parleyd_witness_stats_get(): one client per process. */
+/*
+ * The witnesses of the running client and their counters, behind
+ * pl_parleyd_witness_list(): one client per process. reg_n and reg_peers
+ * change only under reg_mu, when a client starts or stops (its thread not
+ * running); the counters are the client thread's, lock-free.
+ */
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pl_witness_peer reg_peers[PL_PARLEYD_WITNESSES_MAX];
+static size_t reg_n;
 static struct {
 	atomic_uint_fast64_t cosigned_size;
 	atomic_int_fast64_t last_cosigned;
@@ -48,15 +56,44 @@ static struct {
 	atomic_uint_fast64_t alarms;
 } stats[PL_PARLEYD_WITNESSES_MAX];
 
-void pl_parleyd_witness_stats_get(size_t i, struct pl_parleyd_witness_stats *out)
+size_t pl_parleyd_witness_list(struct pl_witness_peer *peers, struct pl_parleyd_witness_stats *st,
+                               size_t max)
 {
-	memset(out, 0, sizeof(*out));
-	if (i >= PL_PARLEYD_WITNESSES_MAX)
-		return;
-	out->cosigned_size = atomic_load_explicit(&stats[i].cosigned_size, memory_order_relaxed);
-	out->last_cosigned = atomic_load_explicit(&stats[i].last_cosigned, memory_order_relaxed);
-	out->failures = atomic_load_explicit(&stats[i].failures, memory_order_relaxed);
-	out->alarms = atomic_load_explicit(&stats[i].alarms, memory_order_relaxed);
+	size_t n;
+
+	pthread_mutex_lock(&reg_mu);
+	n = reg_n < max ? reg_n : max;
+	for (size_t i = 0; i < n; i++) {
+		peers[i] = reg_peers[i];
+		if (!st)
+			continue;
+		st[i].cosigned_size =
+		        atomic_load_explicit(&stats[i].cosigned_size, memory_order_relaxed);
+		st[i].last_cosigned =
+		        atomic_load_explicit(&stats[i].last_cosigned, memory_order_relaxed);
+		st[i].failures = atomic_load_explicit(&stats[i].failures, memory_order_relaxed);
+		st[i].alarms = atomic_load_explicit(&stats[i].alarms, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&reg_mu);
+	return n;
+}
+
+/* Makes w's witnesses the listed ones, their counters new (w's thread not running yet). */
+static void registry_set(const struct pl_parleyd_witness *w)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	pthread_mutex_lock(&reg_mu);
+	reg_n = w ? w->n : 0;
+	for (size_t i = 0; i < reg_n; i++) {
+		reg_peers[i] = w->peers[i];
+		atomic_store_explicit(&stats[i].cosigned_size, 0, memory_order_relaxed);
+		/* A witness's silence counts from the start, not from 1970. */
+		atomic_store_explicit(&stats[i].last_cosigned, now, memory_order_relaxed);
+		atomic_store_explicit(&stats[i].failures, 0, memory_order_relaxed);
+		atomic_store_explicit(&stats[i].alarms, 0, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&reg_mu);
 }
 
 static int64_t mono_ms(void)
@@ -305,12 +342,10 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
 	w->interval_ms = cfg->witness_interval_ms ? cfg->witness_interval_ms
 	                                          : PL_PARLEYD_WITNESS_INTERVAL_MS;
 	atomic_init(&w->stopping, false);
-	/* A witness's silence counts from the start, not from 1970. */
-	for (size_t i = 0; i < w->n; i++)
-		atomic_store_explicit(&stats[i].last_cosigned, (int64_t)time(NULL),
-		                      memory_order_relaxed);
+	registry_set(w);
 	ret = pl_witness_http_new(&w->http, CONNECT_MS, REQUEST_MS, is_cancelled, w);
 	if (ret) {
+		registry_set(NULL);
 		free(w);
 		return ret;
 	}
@@ -323,6 +358,7 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		pl_witness_http_free(w->http);
+		registry_set(NULL);
 		free(w);
 		return PL_ENOMEM;
 	}
@@ -343,6 +379,7 @@ void pl_parleyd_witness_stop(struct pl_parleyd_witness *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	registry_set(NULL);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	pl_witness_http_free(w->http);

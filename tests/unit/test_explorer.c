@@ -1,4 +1,5 @@
-/* Unit tests of the explorer's pages and feed over a real exchange: escaping, visibility, paging. */
+/* Unit tests of the explorer's pages and feed over a real exchange: escaping, visibility, paging.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
