@@ -634,8 +634,18 @@ int pl_explorer_log(struct pl_exchange *ex, const struct pl_explorer_site *site,
 
 /* ---- Public lines --------------------------------------------------------------------------- */
 
-/* Judges one check, l->v[from] followed by the records about it up to to, into t. */
-static int tally_check(struct pl_line_tally *t, const struct pl_exchange_list *l, size_t from,
+/* True for the records that start a group of a line page: a check, or a missed check. */
+static bool starts_group(const struct pl_exchange_entry *e, struct pl_record *rec)
+{
+	return pl__explorer_entry_record(e, rec) == 0 &&
+	       (rec->kind == PL_KIND_CHECK || rec->kind == PL_KIND_MISSED);
+}
+
+/*
+ * Counts one group of a line page into t: l->v[from] (a check, judged with the
+ * records about it up to to; or a missed check, counted apart).
+ */
+static int tally_group(struct pl_line_tally *t, const struct pl_exchange_list *l, size_t from,
                        size_t to, struct pl_record *recs)
 {
 	const struct pl_record *rel[PL_LINE_TALLY_ENDS_MAX * 2];
@@ -644,6 +654,8 @@ static int tally_check(struct pl_line_tally *t, const struct pl_exchange_list *l
 	size_t n = 0;
 	int ret = pl__explorer_entry_record(&l->v[from], &recs[0]);
 
+	if (ret == 0 && recs[0].kind == PL_KIND_MISSED)
+		return pl_line_tally_add_missed(t, &recs[0]);
 	for (size_t i = from + 1; ret == 0 && i < to && n < PL_LINE_TALLY_ENDS_MAX * 2; i++) {
 		ret = pl__explorer_entry_record(&l->v[i], &recs[n + 1]);
 		rel[n] = &recs[n + 1];
@@ -667,7 +679,7 @@ static int line_tally(struct pl_exchange *ex, const char *name, int64_t since,
 	bool more = true;
 	int ret = recs ? 0 : PL_ENOMEM;
 
-	pl_line_tally_init(t, name, since);
+	pl_line_tally_init(t, name, since, 0);
 	/* Bounded: a month of checks every minute is 44,640, 175 pages. */
 	for (unsigned pages = 0; ret == 0 && more && pages < 256; pages++) {
 		struct pl_exchange_list l;
@@ -678,10 +690,9 @@ static int line_tally(struct pl_exchange *ex, const char *name, int64_t since,
 		                       &more);
 		while (ret == 0 && i < l.n) {
 			size_t j = i + 1;
-			while (j < l.n && (pl__explorer_entry_record(&l.v[j], &recs[0]) != 0 ||
-			                   recs[0].kind != PL_KIND_CHECK))
+			while (j < l.n && !starts_group(&l.v[j], &recs[0]))
 				j++;
-			ret = tally_check(t, &l, i, j, recs);
+			ret = tally_group(t, &l, i, j, recs);
 			i = j;
 		}
 		after = l.next;
@@ -722,21 +733,31 @@ int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *sit
 			ret = pl_buf_adds(&page, "<p>No such line at this exchange.</p>\n");
 		else if (ret == 0 && err)
 			ret = err;
-		else if (ret == 0 && t->nends == 0)
-			ret = pl_buf_adds(&page, "<p>No check in this period.</p>\n");
-		for (size_t e = 0; ret == 0 && !err && e < t->nends; e++) {
-			ret = pl_buf_adds(&page, e == 0 ? "<ul>\n<li>" : "<li>");
-			if (ret == 0) {
-				struct pl_buf line;
-				pl_buf_init(&line, 1024);
-				ret = pl_line_end_tally_format(&t->ends[e], since, &line);
+		if (ret == 0 && !err) {
+			struct pl_buf line;
+			pl_buf_init(&line, 1024);
+			/* The line's own count first, then each end's, which add up under it. */
+			ret = pl_line_tally_format(t, since, 0, pl_exchange_size(ex), &line);
+			if (ret == 0)
+				ret = pl_buf_adds(&page, "<p>");
+			if (ret == 0)
+				ret = pl_html_escape(&page, line.data, line.len);
+			if (ret == 0)
+				ret = pl_buf_adds(&page, t->nends ? "</p>\n<ul>\n" : "</p>\n");
+			for (size_t e = 0; ret == 0 && e < t->nends; e++) {
+				pl_buf_reset(&line);
+				ret = pl_line_end_tally_format(&t->ends[e], t->checks, since, 0,
+				                               &line);
+				if (ret == 0)
+					ret = pl_buf_adds(&page, "<li>");
 				if (ret == 0)
 					ret = pl_html_escape(&page, line.data, line.len);
-				pl_buf_release(&line);
+				if (ret == 0)
+					ret = pl_buf_adds(&page, e + 1 == t->nends
+					                                 ? "</li>\n</ul>\n"
+					                                 : "</li>\n");
 			}
-			if (ret == 0)
-				ret = pl_buf_adds(&page,
-				                  e + 1 == t->nends ? "</li>\n</ul>\n" : "</li>\n");
+			pl_buf_release(&line);
 		}
 	}
 	free(t);

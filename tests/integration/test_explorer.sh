@@ -163,6 +163,7 @@ ok "/log shows the log key" page_has "$LOGKEY"
 ok "/log shows the newest checkpoint" page_has "Tree size <strong>"
 ok "/lines answers 200" status_is /lines 200
 ok "/lines shows the public line" page_has "<h2>unc-kpa</h2>"
+ok "... with its own count, as parley line availability words it" page_has "<p>line unc-kpa: "
 
 # The Atom feed.
 ok "/statements.atom answers 200" status_is /statements.atom 200
