@@ -172,7 +172,29 @@ static int mig_inbox(struct mig *m, int64_t from, int64_t to)
 	return ret ? mig_fail(m, ret, "copying an inbox", NULL) : 0;
 }
 
-/* The directory (new pids, mapped from the old ones), revocations and inboxes. */
+/*
+ * Party p's chain head name and the keys it holds beside its row's
+ * (pl_store_party_keys()), as the source has them.
+ */
+static int mig_party_keys(struct mig *m, const struct pl_store_party *p)
+{
+	struct pl_store_party_key keys[PL_RECORD_MAX_KEYS];
+	char chain[PL_STORE_CHAIN_MAX + 1];
+	size_t n = 0;
+	int ret = pl_store_party_chain_get(m->src, p->name, chain, sizeof(chain));
+
+	if (!ret && !p->revoked)
+		ret = pl_store_party_keys(m->src, p->name, keys, &n);
+	if (ret)
+		return mig_fail(m, ret, "reading a party's keys", m->src);
+	if (strcmp(chain, p->name) != 0)
+		ret = pl_store_party_chain_put(m->dst, p->name, chain);
+	for (size_t k = 1; !ret && k < n; k++)
+		ret = pl_store_party_key_add(m->dst, p->name, &keys[k], p->enc_key);
+	return ret;
+}
+
+/* The directory (new pids, mapped from the old ones), its keys, revocations and inboxes. */
 static int mig_parties(struct mig *m)
 {
 	struct pl_store_party *v = NULL;
@@ -185,6 +207,8 @@ static int mig_parties(struct mig *m)
 	for (size_t i = 0; !ret && i < n; i++) {
 		struct pl_store_party p = v[i];
 		ret = pl_store_party_put(m->dst, &p);
+		if (!ret)
+			ret = mig_party_keys(m, &v[i]);
 		if (!ret && v[i].revoked)
 			ret = pl_store_party_revoke(m->dst, p.name, v[i].revoke_index);
 		if (ret) {
