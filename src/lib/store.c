@@ -124,8 +124,8 @@ static const char *const store_migrations[] = {
         "CREATE TABLE tindex_deep(depth INTEGER NOT NULL, prefix BLOB NOT NULL,"
         " size INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY(depth, prefix, size))"
         " WITHOUT ROWID;",
-        "CREATE TABLE party_keys(pid INTEGER NOT NULL, vkey TEXT NOT NULL, chain TEXT NOT NULL,"
-        " reg_idx INTEGER NOT NULL, PRIMARY KEY(pid, vkey)) WITHOUT ROWID;",
+        ("CREATE TABLE party_keys(pid INTEGER NOT NULL, vkey TEXT NOT NULL, chain TEXT NOT NULL,"
+         " reg_idx INTEGER NOT NULL, PRIMARY KEY(pid, vkey)) WITHOUT ROWID;"),
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) ==

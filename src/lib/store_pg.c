@@ -52,8 +52,8 @@ static const char *const pg_steps[] = {
         " PRIMARY KEY(due, idx));"
         "CREATE TABLE tindex(depth bigint NOT NULL, prefix bytea NOT NULL, size bigint NOT NULL,"
         " node bytea NOT NULL, PRIMARY KEY(depth, prefix, size));",
-        "CREATE TABLE party_keys(pid bigint NOT NULL, vkey text NOT NULL, chain text NOT NULL,"
-        " reg_idx bigint NOT NULL, PRIMARY KEY(pid, vkey));",
+        ("CREATE TABLE party_keys(pid bigint NOT NULL, vkey text NOT NULL, chain text NOT NULL,"
+         " reg_idx bigint NOT NULL, PRIMARY KEY(pid, vkey));"),
 };
 
 #define PG_SCHEMA_VERSION ((int)PL__ARRAY_LEN(pg_steps))
