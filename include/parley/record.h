@@ -38,8 +38,9 @@ enum pl_record_kind {
 	PL_KIND_REGISTER,
 	PL_KIND_REVOKE,
 	PL_KIND_INDEX, /* the exchange's commitment to the thread index (docs/index.md §5) */
+	PL_KIND_GROUP, /* a coordination group created or changed by a member (records.md §5) */
 };
-#define PL_KIND_COUNT 17
+#define PL_KIND_COUNT 18
 
 /* `class` of a send (message, proposal, letter) or a statement (statement, measure). */
 enum pl_record_class {
@@ -57,7 +58,9 @@ enum pl_ref_role {
 	PL_ROLE_REPLY_TO, /* the send that a send answers */
 	PL_ROLE_CITES,    /* a record that a statement cites */
 	PL_ROLE_CHECK,    /* the check that an answer or unanswered is about */
-	PL_ROLE_CONSULT,  /* the consult that an advise answers */
+	PL_ROLE_CONSULT,  /* the consult that an advise answers, or a send or statement follows */
+	PL_ROLE_GROUP,    /* the group version a group change changes, or a consult is made in */
+	PL_ROLE_RECIPROCATES, /* another party's measure that a measure answers in kind */
 };
 
 /* `position` of an advise. */
@@ -81,6 +84,11 @@ enum pl_position {
 #define PL_RECORD_HAS_ENC      (1u << 10)
 #define PL_RECORD_HAS_BODY     (1u << 11)
 #define PL_RECORD_HAS_ROOT     (1u << 12) /* an index record's `root` */
+#define PL_RECORD_HAS_GROUP    (1u << 13) /* a group record's `group` name */
+#define PL_RECORD_HAS_WINDOW   (1u << 14) /* a group record's `window` in days */
+
+/* The longest coordination window of a group, in days. */
+#define PL_RECORD_WINDOW_MAX_DAYS 365
 
 /* One `ref <role> <id>` line. */
 struct pl_record_ref {
@@ -125,6 +133,10 @@ struct pl_record {
 	struct pl_vkey keys[PL_RECORD_MAX_KEYS]; /* sorted by their text, distinct */
 	struct pl_party_ekey enc;                /* PL_RECORD_HAS_ENC: encryption key */
 	uint8_t index_root[PL_HASH_BYTES];       /* PL_RECORD_HAS_ROOT: the thread index's root */
+	char group[PL_RECORD_NAME_MAX + 1];      /* PL_RECORD_HAS_GROUP: a group's name */
+	size_t nabout;                           /* a group's counterparts: sorted, distinct */
+	char about[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];
+	uint32_t window_days; /* PL_RECORD_HAS_WINDOW: 1..PL_RECORD_WINDOW_MAX_DAYS */
 	/* PL_RECORD_HAS_BODY: the public body, ending in a newline. Kept last so
 	 * that copies can stop at body_len. */
 	size_t body_len;
@@ -251,7 +263,9 @@ bool pl_record_kind_is_exchange(enum pl_record_kind k);
  * The role of the one `ref` that ties a record of kind k to the record it acts
  * on: PL_ROLE_SUBJECT for receive, convey, decline, accept, refuse, available
  * and expire (the send); PL_ROLE_CHECK for answer and unanswered;
- * PL_ROLE_CONSULT for advise; 0 for the kinds that act on no record.
+ * PL_ROLE_CONSULT for advise; PL_ROLE_GROUP for group (the version a change
+ * changes; a group's first version has no such ref); 0 for the kinds that
+ * act on no record.
  */
 enum pl_ref_role pl_record_kind_target(enum pl_record_kind k);
 
@@ -264,6 +278,9 @@ const struct pl_record_ref *pl_record_ref_find(const struct pl_record *r, enum p
 
 /* True when party is one of r's `to` lines. */
 bool pl_record_has_to(const struct pl_record *r, const char *party);
+
+/* True when party is one of r's `about` lines (a group's counterparts). */
+bool pl_record_has_about(const struct pl_record *r, const char *party);
 
 /* ---- Describing a record (src/lib/record_describe.c) ---- */
 

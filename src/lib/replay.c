@@ -187,11 +187,18 @@ static int arena_keep(struct pl_replay_log *l, const char *text, size_t len, siz
 	return 0;
 }
 
-/* Kinds whose lines later rules read: a send, consult or check, and the records about one. */
-static bool keeps_text(enum pl_record_kind k)
+/*
+ * Records whose lines later rules read: a send, consult, check or group, the
+ * records about one, and a measure (whose author and class a reciprocation
+ * is judged on).
+ */
+static bool keeps_text(const struct pl_record *r)
 {
-	return k != PL_KIND_STATEMENT && k != PL_KIND_REGISTER && k != PL_KIND_REVOKE &&
-	       k != PL_KIND_INDEX;
+	enum pl_record_kind k = r->kind;
+
+	if (k == PL_KIND_STATEMENT)
+		return (r->has & PL_RECORD_HAS_CLASS) && r->cls == PL_CLASS_MEASURE;
+	return k != PL_KIND_REGISTER && k != PL_KIND_REVOKE && k != PL_KIND_INDEX;
 }
 
 /*
@@ -283,7 +290,7 @@ int pl_replay_log_add(struct pl_replay_log *l, const struct pl_record *rec,
 		goto out;
 	}
 	ret = seen_grow(l);
-	if (ret == 0 && keeps_text(rec->kind))
+	if (ret == 0 && keeps_text(rec))
 		ret = arena_keep(l, text, len, &off);
 	if (ret)
 		goto out;
@@ -302,7 +309,7 @@ int pl_replay_log_add(struct pl_replay_log *l, const struct pl_record *rec,
 	x->time = rec->time;
 	x->kind = rec->kind;
 	x->text_off = off;
-	x->text_len = keeps_text(rec->kind) ? len : 0;
+	x->text_len = keeps_text(rec) ? len : 0;
 	x->first_child = NONE;
 	x->next_sibling = NONE;
 	if (about != NONE) {

@@ -27,6 +27,10 @@ static enum pl_record_kind role_target_kind(enum pl_ref_role role)
 		return PL_KIND_CHECK;
 	case PL_ROLE_CONSULT:
 		return PL_KIND_CONSULT;
+	case PL_ROLE_GROUP:
+		return PL_KIND_GROUP;
+	case PL_ROLE_RECIPROCATES:
+		return PL_KIND_STATEMENT;
 	default:
 		return 0;
 	}
@@ -120,15 +124,90 @@ static bool parties_active(const struct pl_rules_input *in, struct verdict *v)
 	return true;
 }
 
-/* send: replies come from a party the answered send reached. */
-static bool rules_send(const struct pl_rules_input *in, struct verdict *v)
+/* The record rec's ref of this role names, or NULL. */
+static const struct pl_record *ref_of(const struct pl_rules_input *in, enum pl_ref_role role)
+{
+	for (size_t i = 0; i < in->rec->nrefs; i++) {
+		if (in->rec->refs[i].role == role)
+			return in->refs[i];
+	}
+	return NULL;
+}
+
+/*
+ * The refs a send or statement adds to what it says: the consultation it
+ * follows (its author's own), and for a measure, another party's measure it
+ * reciprocates.
+ */
+static bool rules_follows(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *c = ref_of(in, PL_ROLE_CONSULT);
+	const struct pl_record *m = ref_of(in, PL_ROLE_RECIPROCATES);
+
+	if (c && strcmp(c->author, r->author) != 0)
+		return broke(v, PL_ERULE, "follows a consultation its author did not make");
+	if (m && (!(m->has & PL_RECORD_HAS_CLASS) || m->cls != PL_CLASS_MEASURE))
+		return broke(v, PL_ERULE, "reciprocates a statement that is not a measure");
+	if (m && strcmp(m->author, r->author) == 0)
+		return broke(v, PL_ERULE, "reciprocates its author's own measure");
+	return true;
+}
+
+/*
+ * group: a first version (no ref) has its author among its members; a change
+ * is by a member of the version it changes, keeps the group's name, and
+ * changes a version no other change has (one history per group).
+ */
+static bool rules_group(const struct pl_rules_input *in, const struct pl_record *g,
+                        struct verdict *v)
 {
 	const struct pl_record *r = in->rec;
 
 	if (!parties_active(in, v))
 		return false;
-	if (r->nrefs == 1) {
-		const struct pl_record *s = in->refs[0];
+	if (!g) {
+		if (!pl_record_has_to(r, r->author))
+			return broke(v, PL_ERULE, "a group is created by one of its members");
+		return true;
+	}
+	if (!pl_record_has_to(g, r->author))
+		return broke(v, PL_ERULE, "only a member of a group changes it");
+	if (strcmp(g->group, r->group) != 0)
+		return broke(v, PL_ERULE, "a change keeps the group's name");
+	if (sibling_by(in, PL_KIND_GROUP, NULL))
+		return broke(v, PL_ERULE, "this version of the group was already changed");
+	return true;
+}
+
+/* consult: one made in a group is by a member, to members of that version. */
+static bool rules_consult(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *g = ref_of(in, PL_ROLE_GROUP);
+
+	if (!parties_active(in, v))
+		return false;
+	if (!g)
+		return true;
+	if (!pl_record_has_to(g, r->author))
+		return broke(v, PL_ERULE, "only a member consults in a group");
+	for (size_t i = 0; i < r->nto; i++) {
+		if (!pl_record_has_to(g, r->to[i]))
+			return broke(v, PL_ERULE, "consults in a group a party not in it");
+	}
+	return true;
+}
+
+/* send: replies come from a party the answered send reached. */
+static bool rules_send(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *s = ref_of(in, PL_ROLE_REPLY_TO);
+
+	if (!parties_active(in, v) || !rules_follows(in, v))
+		return false;
+	if (s) {
 		if (!pl_record_has_to(s, r->author) && !is_via(s, r->author))
 			return broke(
 			        v, PL_ERULE,
@@ -340,6 +419,7 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REFUSE:
 		return rules_decide(in, t, v);
 	case PL_KIND_CONSULT:
+		return rules_consult(in, v);
 	case PL_KIND_CHECK:
 		return parties_active(in, v);
 	case PL_KIND_ADVISE:
@@ -356,7 +436,9 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REVOKE:
 		return rules_keys(in, v);
 	case PL_KIND_STATEMENT:
-		return true;
+		return rules_follows(in, v);
+	case PL_KIND_GROUP:
+		return rules_group(in, ref_of(in, PL_ROLE_GROUP), v);
 	case PL_KIND_INDEX:
 		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.
 		 */
@@ -376,6 +458,9 @@ int pl_rules_check(const struct pl_rules_input *in, const char **why)
 	    ((r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE) && r->nkeys && !in->keys))
 		goto out;
 	role = pl_record_kind_target(r->kind);
+	/* A group's first version acts on no earlier one. */
+	if (role == PL_ROLE_GROUP && !pl_record_ref_find(r, role))
+		role = 0;
 	if (role && !pl_record_ref_find(r, role))
 		goto out;
 	v.ret = 0;

@@ -24,6 +24,8 @@ static enum pl_record_kind vis_target_kind(enum pl_ref_role role)
 		return PL_KIND_CONSULT;
 	case PL_ROLE_CHECK:
 		return PL_KIND_CHECK;
+	case PL_ROLE_GROUP:
+		return PL_KIND_GROUP;
 	default:
 		return 0;
 	}

@@ -375,6 +375,17 @@ static void build_examples(void)
 	add_ref(r, PL_ROLE_CHECK, check);
 	commit_example(EX, -1, "unanswered: kpa's end did not answer");
 
+	r = draft(ROK, PL_KIND_GROUP, "2025-11-22T10:00:00Z");
+	pl_test_add_to(r, "rok-mnd");
+	pl_test_add_to(r, "unc");
+	snprintf(r->group, sizeof(r->group), "%s", "allies-unc-rok");
+	snprintf(r->about[r->nabout++], sizeof(r->about[0]), "%s", "kpa");
+	r->window_days = 7;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	commit_example(ROK, -1,
+	               "group: rok-mnd forms a coordination group with unc about kpa, whose "
+	               "members consult each other within 7 days before signalling kpa");
+
 	registration(KPA, PL_KIND_REVOKE, "2025-11-23T00:00:00Z", true,
 	             "revoke: kpa's keys leave the directory");
 
