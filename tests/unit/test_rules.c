@@ -761,6 +761,110 @@ static const struct key_step key_steps[] = {
         {PL_KIND_REGISTER, "dprk", DPRK, 3, true, 0, "register of a new party"},
 };
 
+/* A group record by who at time: members a and b (sorted; b may be NULL), about kpa. */
+static struct pl_record *mk_group(int who, const char *time, const char *name, const char *a,
+                                  const char *b, const struct entry *changes)
+{
+	struct pl_record *r = mk(who, PL_KIND_GROUP, time);
+
+	pl_test_add_to(r, a);
+	if (b)
+		pl_test_add_to(r, b);
+	snprintf(r->group, sizeof(r->group), "%s", name);
+	snprintf(r->about[r->nabout++], sizeof(r->about[0]), "%s", "kpa");
+	r->window_days = 7;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	if (changes)
+		ref(r, PL_ROLE_GROUP, changes);
+	return r;
+}
+
+/* A consult by who to a, made in group g (NULL: in none). */
+static struct pl_record *mk_consult(int who, const char *time, const char *a,
+                                    const struct entry *g)
+{
+	struct pl_record *r = mk(who, PL_KIND_CONSULT, time);
+
+	pl_test_add_to(r, a);
+	payload(r);
+	if (g)
+		ref(r, PL_ROLE_GROUP, g);
+	return r;
+}
+
+/*
+ * Coordination groups (example 26: rok-mnd and unc about kpa): created and changed only by
+ * members, one history; consults in a group stay among its members; a send or statement
+ * follows only its author's own consult; a measure reciprocates another party's measure.
+ */
+static void test_group_rules(void **state)
+{
+	struct pl_record *r;
+	const struct entry *g, *g2, *c, *m;
+
+	(void)state;
+	replay_doc_kpa_active();
+	g = ex(26);
+	assert_int_equal(g->rec->kind, PL_KIND_GROUP);
+	/* Creation and change. */
+	expect(mk_group(UNC, "2025-11-22T11:00:00Z", "other", "rok-mnd", NULL, NULL), PL_ERULE,
+	       "a group created by a party not among its members");
+	expect(mk_group(KPA, "2025-11-22T11:00:00Z", "allies-unc-rok", "rok-mnd", "unc", g),
+	       PL_ERULE, "a group change by a non-member");
+	expect(mk_group(UNC, "2025-11-22T11:00:00Z", "renamed", "rok-mnd", "unc", g), PL_ERULE,
+	       "a group change that renames the group");
+	r = mk(UNC, PL_KIND_GROUP, "2025-11-22T11:00:00Z");
+	ref(r, PL_ROLE_GROUP, ex(4));
+	pl_test_add_to(r, "unc");
+	snprintf(r->group, sizeof(r->group), "%s", "allies-unc-rok");
+	snprintf(r->about[r->nabout++], sizeof(r->about[0]), "%s", "kpa");
+	r->window_days = 7;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	expect(r, PL_ERULE, "a group change of a record that is not a group");
+	expect(mk_group(UNC, "2025-11-22T11:00:00Z", "allies-unc-rok", "rok-mnd", "unc", g), 0,
+	       "a group change by a member");
+	g2 = ex(lg.n);
+	expect(mk_group(ROK, "2025-11-22T11:00:00Z", "allies-unc-rok", "rok-mnd", NULL, g),
+	       PL_ERULE, "a second change of the same version (a fork)");
+	/* Consults in a group. */
+	expect(mk_consult(KPA, "2025-11-22T12:00:00Z", "unc", g2), PL_ERULE,
+	       "a consult in a group by a non-member");
+	expect(mk_consult(ROK, "2025-11-22T12:00:00Z", "kpa", g2), PL_ERULE,
+	       "a consult in a group of a party not in it");
+	r = mk_consult(ROK, "2025-11-22T12:00:00Z", "unc", NULL);
+	ref(r, PL_ROLE_GROUP, ex(7));
+	expect(r, PL_ERULE, "a consult whose group ref names a send");
+	expect(mk_consult(ROK, "2025-11-22T12:00:00Z", "unc", g2), 0, "a consult in the group");
+	c = ex(lg.n);
+	/* What a send or statement follows. */
+	r = mk(ROK, PL_KIND_SEND, "2025-11-22T13:00:00Z");
+	pl_test_set_message(r, "kpa", 500);
+	ref(r, PL_ROLE_CONSULT, ex(7));
+	expect(r, PL_ERULE, "a consult ref to a record that is not a consult");
+	r = mk(UNC, PL_KIND_SEND, "2025-11-22T13:00:00Z");
+	pl_test_set_message(r, "kpa", 500);
+	ref(r, PL_ROLE_CONSULT, c);
+	expect(r, PL_ERULE, "a send following another party's consult");
+	r = mk(ROK, PL_KIND_SEND, "2025-11-22T13:00:00Z");
+	pl_test_set_message(r, "kpa", 500);
+	ref(r, PL_ROLE_CONSULT, c);
+	expect(r, 0, "a send following its author's consult");
+	r = mk_statement(ROK, "2025-11-22T13:00:00Z", PL_CLASS_MEASURE, "Loudspeakers off.\n");
+	ref(r, PL_ROLE_CONSULT, c);
+	expect(r, 0, "a measure following its author's consult");
+	m = ex(lg.n);
+	/* Reciprocity. */
+	r = mk_statement(ROK, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "More.\n");
+	ref(r, PL_ROLE_RECIPROCATES, m);
+	expect(r, PL_ERULE, "a reciprocation of one's own measure");
+	r = mk_statement(KPA, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
+	ref(r, PL_ROLE_RECIPROCATES, ex(6));
+	expect(r, PL_ERULE, "a reciprocation of a statement that is not a measure");
+	r = mk_statement(KPA, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
+	ref(r, PL_ROLE_RECIPROCATES, m);
+	expect(r, 0, "a reciprocation of another party's measure");
+}
+
 static void test_registration_rules(void **state)
 {
 	(void)state;
@@ -881,4 +985,4 @@ PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_tes
              cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
              cmocka_unit_test(test_index_rules), cmocka_unit_test(test_consult_and_check_rules),
              cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_chain_rules),
-             cmocka_unit_test(test_bad_input))
+             cmocka_unit_test(test_bad_input), cmocka_unit_test(test_group_rules))
