@@ -8,6 +8,7 @@
 
 #include <parley/error.h>
 #include <parley/record.h>
+#include <parley/session.h>
 
 /* The verdict on one act (a send, or a measure) of a group member (docs/records.md §7.1). */
 enum pl_coordination_verdict {
@@ -17,10 +18,11 @@ enum pl_coordination_verdict {
 	PL_COORDINATION_OBJECTED,      /* consulted, a member objected, and it went out anyway */
 };
 
-/* One record of the evidence, with its id. */
+/* One record of the evidence, with its id and its place in the log. */
 struct pl_coordination_record {
 	const struct pl_record *rec;
 	const uint8_t *id; /* PL_RECORD_ID_BYTES */
+	uint64_t index;    /* its log index: what was logged before the act counts */
 };
 
 /*
@@ -59,19 +61,20 @@ struct pl_coordination_result {
  * The one judgement of coordination, used by `parley thread`, `parley
  * coordination` and the dossier verifier alike. The act is a send or a
  * statement of class measure. It is the group's business when, in the
- * version in force at its time (the last of versions whose time is not
- * after the act's), its author is a member and it addresses a counterpart:
+ * version in force at its time (the last of versions logged before it,
+ * with a time not after its own), its author is a member and it addresses a counterpart:
  * a send with a counterpart among its recipients or as its intermediary; a
  * measure always (a measure speaks to every counterpart). Otherwise the
  * verdict is NONE.
  *
  * The consults that stand for the act: the one it names (`ref consult`),
  * if it names one; else every consult of the group by its author. Of
- * those, only the ones whose time is within the group's window (`window`
- * days) before the act, and not after it, count. The act is UNCOORDINATED
- * when some other member of the version is named by none of them;
- * OBJECTED when all were, and a member advised `object` on one of them
- * before the act (its time not after the act's); COORDINATED otherwise.
+ * those, only the ones logged before the act, with a time within the
+ * group's window (`window` days) before the act's, count. The act is
+ * UNCOORDINATED when some other member of the version is named by none of
+ * them; OBJECTED when all were, and a member advised `object` on one of
+ * them before the act (logged before it, its time not after the act's);
+ * COORDINATED otherwise.
  *
  * Returns 0 with *out set (its consults list the first PL_RECORD_MAX_TO
  * that count), or PL_EINVAL (no act, no versions, or a list pointer
@@ -79,6 +82,19 @@ struct pl_coordination_result {
  */
 int pl_coordination_judge(const struct pl_coordination_input *in,
                           struct pl_coordination_result *out) PL_WUR;
+
+/*
+ * Writes to out[0..n) (n > 0, NUL-terminated, cut at n bytes) the verdict in
+ * words with the records it rests on, for a person reading a timeline:
+ * "uncoordinated with rok-mnd and rok-mou in group allies-rok-us: not consulted
+ * in the 7 days before it", "against objection in group ...: rok-mnd objected
+ * (advise 1a2b3c4d) to consult 5e6f7a8b", "coordinated in group ...: consult
+ * 5e6f7a8b named every other member, none objected". res is what
+ * pl_coordination_judge() made of in. The one wording of the verdict:
+ * `parley thread`, `parley coordination` and dossier reports use it.
+ */
+void pl_coordination_explain(char *out, size_t n, const struct pl_coordination_input *in,
+                             const struct pl_coordination_result *res);
 
 /* "coordinated", "uncoordinated", "against objection", or "" for NONE. */
 const char *pl_coordination_verdict_name(enum pl_coordination_verdict v);
@@ -89,5 +105,84 @@ const char *pl_coordination_verdict_name(enum pl_coordination_verdict v);
  */
 bool pl_coordination_in_group(const struct pl_record *r,
                               const struct pl_coordination_record *versions, size_t nversions);
+
+/* ---- A group as a member reads it (src/lib/coordination_view.c) ---- */
+
+/* The most records a member's chain walk, or a group's thread, takes into one report. */
+#define PL_COORDINATION_MAX_RECORDS 10000
+
+/*
+ * A coordination group as this party reads it: the records of its thread
+ * (GET /threads/<its first readable version>), each verified, sorted into
+ * the judgement's lists (in log order), plus the acts found there (sends
+ * and statements that follow a consult). The lists point into recs.
+ */
+struct pl_coordination_group {
+	struct pl_session_record *recs;
+	size_t nrecs;
+	struct pl_coordination_record *versions, *consults, *advises, *acts;
+	size_t nversions, nconsults, nadvises, nacts;
+	uint64_t size; /* the tree size of a checkpoint that covers every record */
+};
+
+/*
+ * Loads the group of which arg (an id or a unique prefix) names a version:
+ * walks its `ref group` lines back to the first version this party may read,
+ * fetches that version's thread and a checkpoint covering it, and verifies
+ * every record. Fails as every pl_session_* call does (PL_EINVAL when arg
+ * names no group record); release g in any case.
+ */
+int pl_coordination_group_load(struct pl_session *s, const char *arg,
+                               struct pl_coordination_group *g) PL_WUR;
+
+/* Frees what g holds; safe on a zeroed one. */
+void pl_coordination_group_release(struct pl_coordination_group *g);
+
+/*
+ * Loads, as pl_coordination_group_load() does, the group of the consult
+ * that act names (`ref consult`) when that consult was made in a group and
+ * this party may read it. Returns 0 with g loaded, PL_ENOTFOUND (act names
+ * no such consult, or one this party may not read; the session is left
+ * without an error), or fails as every pl_session_* call does.
+ */
+int pl_coordination_group_of(struct pl_session *s, const struct pl_record *act,
+                             struct pl_coordination_group *g) PL_WUR;
+
+/* pl_coordination_judge() of the verified record act against what g holds. */
+int pl_coordination_group_judge(const struct pl_coordination_group *g,
+                                const struct pl_session_record *act,
+                                struct pl_coordination_result *out) PL_WUR;
+
+/* pl_coordination_explain() of a result of pl_coordination_group_judge(). */
+void pl_coordination_group_explain(char *out, size_t n, const struct pl_coordination_group *g,
+                                   const struct pl_session_record *act,
+                                   const struct pl_coordination_result *res);
+
+/* One judged act of a report. */
+struct pl_coordination_act {
+	struct pl_session_record rec;
+	struct pl_coordination_result res;
+};
+
+/* The acts of a period that were the group's business, in log order. */
+struct pl_coordination_report {
+	struct pl_coordination_act *v;
+	size_t n;
+};
+
+/*
+ * The acts of the period [since, until] that g's members addressed to its
+ * counterparts, as far as this party may read them, each judged: the acts of
+ * g's thread (those that follow a consult), this party's own sends and
+ * measures (its chain, walked back from its head: complete, G4), and every
+ * public measure. Fails as every pl_session_* call does; release out in any
+ * case.
+ */
+int pl_coordination_report(struct pl_session *s, const struct pl_coordination_group *g,
+                           int64_t since, int64_t until,
+                           struct pl_coordination_report *out) PL_WUR;
+
+/* Frees what r holds; safe on a zeroed one. */
+void pl_coordination_report_release(struct pl_coordination_report *r);
 
 #endif

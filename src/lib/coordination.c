@@ -1,6 +1,8 @@
 /* The one judgement of coordination: was a member's signal to a counterpart agreed in its group? */
 #include <parley/coordination.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define DAY_SECONDS 86400
@@ -70,7 +72,7 @@ static bool stands_for(const struct pl_coordination_input *in, const struct pl_r
 
 	if (c->rec->kind != PL_KIND_CONSULT || strcmp(c->rec->author, act->author) != 0)
 		return false;
-	if (c->rec->time > act->time || c->rec->time < from)
+	if (c->index >= in->act.index || c->rec->time > act->time || c->rec->time < from)
 		return false;
 	if (named)
 		return memcmp(named->id, c->id, PL_RECORD_ID_BYTES) == 0;
@@ -86,7 +88,8 @@ static bool objects(const struct pl_coordination_input *in, const struct pl_reco
 	return a->rec->kind == PL_KIND_ADVISE && about &&
 	       memcmp(about->id, c->id, PL_RECORD_ID_BYTES) == 0 &&
 	       (a->rec->has & PL_RECORD_HAS_POSITION) && a->rec->position == PL_POSITION_OBJECT &&
-	       a->rec->time <= in->act.rec->time && pl_record_has_to(g, a->rec->author);
+	       a->index < in->act.index && a->rec->time <= in->act.rec->time &&
+	       pl_record_has_to(g, a->rec->author);
 }
 
 int pl_coordination_judge(const struct pl_coordination_input *in,
@@ -107,7 +110,7 @@ int pl_coordination_judge(const struct pl_coordination_input *in,
 	ret = 0;
 	res.version = SIZE_MAX;
 	for (size_t i = 0; i < in->nversions; i++) {
-		if (in->versions[i].rec->time <= act->time)
+		if (in->versions[i].index < in->act.index && in->versions[i].rec->time <= act->time)
 			res.version = i;
 	}
 	if (res.version == SIZE_MAX)
@@ -147,4 +150,81 @@ done:
 	*out = res;
 out:
 	return ret;
+}
+
+/* Appends to out[0..n) as snprintf() would, after what it holds. */
+static void say_more(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say_more(char *out, size_t n, const char *fmt, ...)
+{
+	size_t k = strnlen(out, n);
+	va_list ap;
+
+	if (k + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + k, n - k, fmt, ap);
+	va_end(ap);
+}
+
+/* "a", "a and b", "a, b and c". */
+static void say_names(char *out, size_t n, const char (*names)[PL_RECORD_NAME_MAX + 1],
+                      size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		say_more(out, n, "%s%s", i == 0 ? "" : i + 1 == count ? " and " : ", ", names[i]);
+}
+
+static void say_id(char *out, size_t n, const char *what, const uint8_t *id)
+{
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+
+	pl_record_id_format(hex, id);
+	say_more(out, n, "%s %.8s", what, hex);
+}
+
+void pl_coordination_explain(char *out, size_t n, const struct pl_coordination_input *in,
+                             const struct pl_coordination_result *res)
+{
+	const struct pl_record *g;
+
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	if (!in || !res || res->verdict == PL_COORDINATION_NONE || res->version >= in->nversions)
+		return;
+	g = in->versions[res->version].rec;
+	switch (res->verdict) {
+	case PL_COORDINATION_UNCOORDINATED:
+		say_more(out, n, "uncoordinated with ");
+		say_names(out, n, res->missing, res->nmissing);
+		say_more(out, n, " in group %s: %s not consulted in the %u days before it", g->group,
+		         res->nmissing == 1 ? "was" : "were", (unsigned)g->window_days);
+		if (res->nconsults) {
+			say_more(out, n, " (");
+			for (size_t i = 0; i < res->nconsults; i++)
+				say_id(out, n, i ? ", consult" : "consult",
+				       in->consults[res->consults[i]].id);
+			say_more(out, n, " named only others)");
+		}
+		break;
+	case PL_COORDINATION_OBJECTED: {
+		const struct pl_record *a = in->advises[res->objection].rec;
+		const struct pl_record_ref *c = pl_record_ref_find(a, PL_ROLE_CONSULT);
+		say_more(out, n, "against objection in group %s: %s objected (", g->group, a->author);
+		say_id(out, n, "advise", in->advises[res->objection].id);
+		say_more(out, n, ") to ");
+		if (c)
+			say_id(out, n, "consult", c->id);
+		say_more(out, n, ", and it went out anyway");
+		break;
+	}
+	default:
+		say_more(out, n, "coordinated in group %s: ", g->group);
+		for (size_t i = 0; i < res->nconsults; i++)
+			say_id(out, n, i ? ", consult" : "consult", in->consults[res->consults[i]].id);
+		say_more(out, n, " named every other member in the %u days before it, none objected",
+		         (unsigned)g->window_days);
+		break;
+	}
 }

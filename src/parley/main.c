@@ -32,6 +32,8 @@ static const struct verb verbs[] = {
         {"statement", cmd_send, "make a public statement, citing records"},
         {"consult", cmd_send, "show allies a draft before sending it"},
         {"advise", cmd_send, "answer a consultation: concur, object or noted"},
+        {"group", cmd_send, "form or change a coordination group of allies"},
+        {"coordination", cmd_coordination, "whether a group's signals were coordinated"},
         {"parties", cmd_parties, "list the exchange's directory"},
         {"agent", cmd_agent, "follow the inbox; open what arrives, then sign receive"},
         {"line", cmd_line, "how the ends of a direct line answered its checks"},

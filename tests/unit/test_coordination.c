@@ -46,6 +46,7 @@ static struct pl_record *add(struct pl_coordination_record *list, size_t *n,
 	if (list) {
 		list[*n].rec = r;
 		list[*n].id = ev->id[ev->n];
+		list[*n].index = ev->n;
 		(*n)++;
 	}
 	ev->n++;
@@ -100,7 +101,7 @@ static struct pl_coordination_record act_send(const char *author, int64_t t, con
                                               const char *via)
 {
 	struct pl_record *s = add(NULL, NULL, PL_KIND_SEND, author, t);
-	struct pl_coordination_record a = {s, ev->id[ev->n - 1]};
+	struct pl_coordination_record a = {s, ev->id[ev->n - 1], ev->n - 1};
 
 	pl_test_set_message(s, rcpt, 100);
 	s->cls = PL_CLASS_LETTER;
@@ -113,7 +114,7 @@ static struct pl_coordination_record act_statement(const char *author, int64_t t
                                                    enum pl_record_class cls)
 {
 	struct pl_record *s = add(NULL, NULL, PL_KIND_STATEMENT, author, t);
-	struct pl_coordination_record a = {s, ev->id[ev->n - 1]};
+	struct pl_coordination_record a = {s, ev->id[ev->n - 1], ev->n - 1};
 
 	s->cls = cls;
 	s->has |= PL_RECORD_HAS_CLASS;
@@ -168,6 +169,7 @@ static void test_not_consulted(void **state)
 
 static void test_coordinated_and_window(void **state)
 {
+	struct pl_coordination_record a;
 	struct pl_coordination_result r;
 	const struct pl_coordination_record *c;
 
@@ -185,9 +187,15 @@ static void test_coordinated_and_window(void **state)
 	assert_int_equal(r.verdict, PL_COORDINATION_COORDINATED);
 	r = judge(act_send("us-wh", T0 + 16 * DAY + 1, "kpa", NULL));
 	assert_int_equal(r.verdict, PL_COORDINATION_UNCOORDINATED);
-	/* A consult after the act does not stand for it. */
+	/* A consult after the act does not stand for it, by time or by log order. */
 	r = judge(act_send("us-wh", T0 + 9 * DAY - 1, "kpa", NULL));
 	assert_int_equal(r.verdict, PL_COORDINATION_UNCOORDINATED);
+	fresh();
+	a = act_send("us-wh", T0 + DAY, "kpa", NULL);
+	consult("us-wh", T0 + DAY, MND_MOU, true);
+	r = judge(a);
+	assert_int_equal(r.verdict, PL_COORDINATION_UNCOORDINATED);
+	assert_int_equal(r.nconsults, 0);
 }
 
 static void test_partial_and_others(void **state)
