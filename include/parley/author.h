@@ -47,6 +47,8 @@ struct pl_author_request {
 	size_t ncounterparts;
 	unsigned window_days;     /* group: 1..PL_RECORD_WINDOW_MAX_DAYS */
 	const char *changes;      /* group: the version it changes, or NULL to form a group */
+	const char *measure;      /* statement: the latest state of its own measure it changes */
+	enum pl_measure_state state; /* with measure: suspended, resumed or ended */
 	/*
 	 * Reads the body (at most max bytes) when the record needs one, after
 	 * the parties and references have been checked. Returns 0, or a PL_E

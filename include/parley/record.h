@@ -61,6 +61,15 @@ enum pl_ref_role {
 	PL_ROLE_CONSULT,  /* the consult that an advise answers, or a send or statement follows */
 	PL_ROLE_GROUP,    /* the group version a group change changes, or a consult is made in */
 	PL_ROLE_RECIPROCATES, /* another party's measure that a measure answers in kind */
+	PL_ROLE_CHANGES,      /* the latest state of its author's measure that a measure changes */
+};
+
+/* `state` of a measure that changes another (a measure without one is announced). */
+enum pl_measure_state {
+	PL_MEASURE_ANNOUNCED = 1, /* never written: the state of a measure that changes none */
+	PL_MEASURE_SUSPENDED,
+	PL_MEASURE_RESUMED,
+	PL_MEASURE_ENDED,
 };
 
 /* `position` of an advise. */
@@ -86,6 +95,7 @@ enum pl_position {
 #define PL_RECORD_HAS_ROOT     (1u << 12) /* an index record's `root` */
 #define PL_RECORD_HAS_GROUP    (1u << 13) /* a group record's `group` name */
 #define PL_RECORD_HAS_WINDOW   (1u << 14) /* a group record's `window` in days */
+#define PL_RECORD_HAS_STATE    (1u << 15) /* a measure's `state` */
 
 /* The longest coordination window of a group, in days. */
 #define PL_RECORD_WINDOW_MAX_DAYS 365
@@ -137,6 +147,7 @@ struct pl_record {
 	size_t nabout;                           /* a group's counterparts: sorted, distinct */
 	char about[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];
 	uint32_t window_days; /* PL_RECORD_HAS_WINDOW: 1..PL_RECORD_WINDOW_MAX_DAYS */
+	enum pl_measure_state state; /* PL_RECORD_HAS_STATE: suspended, resumed or ended */
 	/* PL_RECORD_HAS_BODY: the public body, ending in a newline. Kept last so
 	 * that copies can stop at body_len. */
 	size_t body_len;
@@ -251,6 +262,8 @@ const char *pl_record_kind_name(enum pl_record_kind k);
 const char *pl_record_class_name(enum pl_record_class c);
 const char *pl_ref_role_name(enum pl_ref_role r);
 const char *pl_position_name(enum pl_position p);
+/* "announced", "suspended", "resumed", "ended". */
+const char *pl_measure_state_name(enum pl_measure_state s);
 
 /* Looks up a kind by its name s[0..len). Returns 0 or PL_ENOTFOUND. */
 int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len) PL_WUR;
@@ -268,6 +281,14 @@ bool pl_record_kind_is_exchange(enum pl_record_kind k);
  * act on no record.
  */
 enum pl_ref_role pl_record_kind_target(enum pl_record_kind k);
+
+/*
+ * The role of the ref that ties r to the record it acts on, whose siblings
+ * the rules read: pl_record_kind_target(r->kind), except that a group's
+ * first version acts on none, and that a statement acts on the measure it
+ * changes (PL_ROLE_CHANGES) when it changes one, else on none.
+ */
+enum pl_ref_role pl_record_target(const struct pl_record *r);
 
 /*
  * The first `ref` of r with this role, or NULL. The kinds that refer to one

@@ -188,6 +188,12 @@ static int build_statement(struct authoring *w)
 		r->cls = PL_CLASS_MEASURE;
 		err = add_ref(w, w->a->reciprocates, PL_ROLE_RECIPROCATES, PL_KIND_STATEMENT);
 	}
+	if (!err && w->a->measure) {
+		r->cls = PL_CLASS_MEASURE;
+		r->state = w->a->state;
+		r->has |= PL_RECORD_HAS_STATE;
+		err = add_ref(w, w->a->measure, PL_ROLE_CHANGES, PL_KIND_STATEMENT);
+	}
 	if (!err)
 		err = read_body(w, PL_RECORD_BODY_MAX);
 	if (err)

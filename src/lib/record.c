@@ -36,6 +36,7 @@ enum field {
 	F_GROUP,
 	F_ABOUT,
 	F_WINDOW,
+	F_STATE,
 	F_COUNT
 };
 
@@ -54,7 +55,7 @@ static const struct {
         [F_PARTY] = {"party", false},       [F_KEY] = {"key", true},
         [F_ENC] = {"enc", false},           [F_ROOT] = {"root", false},
         [F_GROUP] = {"group", false},       [F_ABOUT] = {"about", true},
-        [F_WINDOW] = {"window", false},
+        [F_WINDOW] = {"window", false},     [F_STATE] = {"state", false},
 };
 
 static const char *const kind_names[PL_KIND_COUNT + 1] = {
@@ -79,6 +80,14 @@ static const char *const role_names[] = {
         [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to", [PL_ROLE_CITES] = "cites",
         [PL_ROLE_CHECK] = "check",     [PL_ROLE_CONSULT] = "consult",
         [PL_ROLE_GROUP] = "group",     [PL_ROLE_RECIPROCATES] = "reciprocates",
+        [PL_ROLE_CHANGES] = "changes",
+};
+
+static const char *const state_names[] = {
+        [PL_MEASURE_ANNOUNCED] = "announced",
+        [PL_MEASURE_SUSPENDED] = "suspended",
+        [PL_MEASURE_RESUMED] = "resumed",
+        [PL_MEASURE_ENDED] = "ended",
 };
 
 static const char *const position_names[] = {
@@ -120,6 +129,11 @@ const char *pl_ref_role_name(enum pl_ref_role r)
 const char *pl_position_name(enum pl_position p)
 {
 	return name_of(position_names, PL__ARRAY_LEN(position_names), (int)p);
+}
+
+const char *pl_measure_state_name(enum pl_measure_state st)
+{
+	return name_of(state_names, PL__ARRAY_LEN(state_names), (int)st);
 }
 
 int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len)
@@ -466,6 +480,14 @@ static int parse_value(struct parser *p, enum field f, const char *v, size_t n)
 		r->has |= PL_RECORD_HAS_WINDOW;
 		return 0;
 	}
+	case F_STATE:
+		x = name_lookup(state_names, PL__ARRAY_LEN(state_names), v, n);
+		/* "announced" is the state of a measure that changes none: never written. */
+		if (x == 0 || x == PL_MEASURE_ANNOUNCED)
+			return fail(p, PL_EMALFORMED, "state is not suspended, resumed or ended");
+		r->state = (enum pl_measure_state)x;
+		r->has |= PL_RECORD_HAS_STATE;
+		return 0;
 	case F_COUNT:
 		break;
 	}
@@ -760,6 +782,8 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 		ret = add_str(b, "about", r->about[i], sizeof(r->about[i]));
 	if (ret == 0 && (r->has & PL_RECORD_HAS_WINDOW))
 		ret = pl_buf_addf(b, "window %u\n", (unsigned)r->window_days);
+	if (ret == 0 && (r->has & PL_RECORD_HAS_STATE))
+		ret = add_named(b, "state", pl_measure_state_name(r->state));
 	if (ret == 0 && (r->has & PL_RECORD_HAS_BODY)) {
 		ret = pl_buf_add(b, "\n", 1);
 		if (ret == 0)
@@ -890,7 +914,7 @@ static const struct kind_lines {
 	uint8_t to_min, to_max;
 	enum pl_ref_role role; /* the only role allowed, 0 for none */
 	uint8_t ref_max;
-	enum pl_ref_role role2, role3; /* further roles allowed, at most one ref each */
+	enum pl_ref_role role2, role3, role4; /* further roles allowed, at most one ref each */
 } kind_lines[PL_KIND_COUNT + 1] = {
         [PL_KIND_SEND] = {false, PL_RECORD_HAS_CLASS | L_TO | PAYLOAD,
                           PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE | L_REF, 1, PL_RECORD_MAX_TO,
@@ -900,9 +924,10 @@ static const struct kind_lines {
         [PL_KIND_DECLINE] = {false, L_REF | PL_RECORD_HAS_REASON, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_ACCEPT] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_REFUSE] = {false, L_REF, PL_RECORD_HAS_REASON, 0, 0, PL_ROLE_SUBJECT, 1},
-        [PL_KIND_STATEMENT] = {false, PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY, L_REF, 0, 0,
-                               PL_ROLE_CITES, PL_RECORD_MAX_REFS, PL_ROLE_CONSULT,
-                               PL_ROLE_RECIPROCATES},
+        [PL_KIND_STATEMENT] = {false, PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY,
+                               L_REF | PL_RECORD_HAS_STATE, 0, 0, PL_ROLE_CITES,
+                               PL_RECORD_MAX_REFS, PL_ROLE_CONSULT, PL_ROLE_RECIPROCATES,
+                               PL_ROLE_CHANGES},
         [PL_KIND_CONSULT] = {false, L_TO | PAYLOAD, PL_RECORD_HAS_DEADLINE | L_REF, 1,
                              PL_RECORD_MAX_TO, 0, 1, PL_ROLE_GROUP},
         [PL_KIND_ADVISE] = {false, L_REF | PL_RECORD_HAS_POSITION, PL_RECORD_HAS_REASON, 0, 0,
@@ -950,7 +975,8 @@ static int check_kind(const struct pl_record *r, const char **why)
 	}
 	for (size_t i = 0; i < r->nrefs; i++) {
 		enum pl_ref_role role = r->refs[i].role;
-		if (role != k->role && (role == 0 || (role != k->role2 && role != k->role3))) {
+		if (role != k->role &&
+		    (role == 0 || (role != k->role2 && role != k->role3 && role != k->role4))) {
 			*why = "a ref role this kind does not allow";
 			return PL_EMALFORMED;
 		}
@@ -969,8 +995,13 @@ static int check_kind(const struct pl_record *r, const char **why)
 		}
 	}
 	if (r->kind == PL_KIND_STATEMENT && r->cls != PL_CLASS_MEASURE &&
-	    pl_record_ref_find(r, PL_ROLE_RECIPROCATES)) {
-		*why = "only a measure reciprocates";
+	    (pl_record_ref_find(r, PL_ROLE_RECIPROCATES) || pl_record_ref_find(r, PL_ROLE_CHANGES))) {
+		*why = "only a measure reciprocates or changes a measure";
+		return PL_EMALFORMED;
+	}
+	if (r->kind == PL_KIND_STATEMENT &&
+	    ((r->has & PL_RECORD_HAS_STATE) != 0) != (pl_record_ref_find(r, PL_ROLE_CHANGES) != 0)) {
+		*why = "a measure has a state exactly when it changes one";
 		return PL_EMALFORMED;
 	}
 	if ((r->has & PL_RECORD_HAS_CLASS) &&
@@ -1203,6 +1234,16 @@ bool pl_record_has_about(const struct pl_record *r, const char *party)
 			return true;
 	}
 	return false;
+}
+
+enum pl_ref_role pl_record_target(const struct pl_record *r)
+{
+	enum pl_ref_role role = r->kind == PL_KIND_STATEMENT ? PL_ROLE_CHANGES
+	                                                     : pl_record_kind_target(r->kind);
+
+	if (role == PL_ROLE_CHANGES || role == PL_ROLE_GROUP)
+		return pl_record_ref_find(r, role) ? role : 0;
+	return role;
 }
 
 enum pl_ref_role pl_record_kind_target(enum pl_record_kind k)

@@ -163,8 +163,14 @@ static void describe_expire(char *out, size_t n, const struct pl_record *r,
 static void describe_statement(char *out, size_t n, const struct pl_record *r,
                                const struct pl_describe_context *c)
 {
-	const char *what =
-	        r->cls == PL_CLASS_MEASURE ? "announced a measure" : "made a public statement";
+	bool reciprocal = pl_record_ref_find(r, PL_ROLE_RECIPROCATES) != NULL;
+	const char *what = r->cls != PL_CLASS_MEASURE ? "made a public statement"
+	                   : !(r->has & PL_RECORD_HAS_STATE)
+	                           ? (reciprocal ? "announced a measure in reciprocation"
+	                                         : "announced a measure")
+	                   : r->state == PL_MEASURE_SUSPENDED ? "suspended its measure"
+	                   : r->state == PL_MEASURE_RESUMED   ? "resumed its measure"
+	                                                      : "ended its measure";
 	const char *cited = c->cited ? c->cited : "";
 	char body[256];
 

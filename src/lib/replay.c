@@ -16,7 +16,7 @@ int pl_replay_gather(struct pl_replay_view *v, const struct pl_replay_source *sr
                      const struct pl_record *rec, const uint8_t id[static PL_RECORD_ID_BYTES],
                      unsigned flags, const char **why)
 {
-	enum pl_ref_role role = pl_record_kind_target(rec->kind);
+	enum pl_ref_role role = pl_record_target(rec);
 	const char *w = NULL;
 	int ret;
 
@@ -276,7 +276,7 @@ int pl_replay_log_add(struct pl_replay_log *l, const struct pl_record *rec,
                       const uint8_t id[static PL_RECORD_ID_BYTES], uint64_t index, size_t signer,
                       const char *text, size_t len)
 {
-	enum pl_ref_role role = pl_record_kind_target(rec->kind);
+	enum pl_ref_role role = pl_record_target(rec);
 	struct pl__replay_seen *x;
 	size_t about = NONE, off = 0;
 	int ret;

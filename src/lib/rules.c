@@ -30,6 +30,7 @@ static enum pl_record_kind role_target_kind(enum pl_ref_role role)
 	case PL_ROLE_GROUP:
 		return PL_KIND_GROUP;
 	case PL_ROLE_RECIPROCATES:
+	case PL_ROLE_CHANGES:
 		return PL_KIND_STATEMENT;
 	default:
 		return 0;
@@ -151,6 +152,38 @@ static bool rules_follows(const struct pl_rules_input *in, struct verdict *v)
 		return broke(v, PL_ERULE, "reciprocates a statement that is not a measure");
 	if (m && strcmp(m->author, r->author) == 0)
 		return broke(v, PL_ERULE, "reciprocates its author's own measure");
+	if (m && (m->has & PL_RECORD_HAS_STATE) && m->state == PL_MEASURE_ENDED)
+		return broke(v, PL_ERULE, "reciprocates a measure that has ended");
+	return true;
+}
+
+/*
+ * A change of a measure's state (suspended, resumed, ended) is its author's,
+ * names the measure's latest state, which no other change has changed, and
+ * moves it on: announced or resumed to suspended or ended, suspended to
+ * resumed or ended, ended to nothing.
+ */
+static bool rules_changes(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *m = ref_of(in, PL_ROLE_CHANGES);
+	enum pl_measure_state from;
+
+	if (!m)
+		return true;
+	from = (m->has & PL_RECORD_HAS_STATE) ? m->state : PL_MEASURE_ANNOUNCED;
+	if (!(m->has & PL_RECORD_HAS_CLASS) || m->cls != PL_CLASS_MEASURE)
+		return broke(v, PL_ERULE, "changes a statement that is not a measure");
+	if (strcmp(m->author, r->author) != 0)
+		return broke(v, PL_ERULE, "changes another party's measure");
+	if (sibling_by(in, PL_KIND_STATEMENT, NULL))
+		return broke(v, PL_ERULE, "changes a state of the measure that was already changed");
+	if (from == PL_MEASURE_ENDED)
+		return broke(v, PL_ERULE, "changes a measure that has ended");
+	if (r->state == PL_MEASURE_RESUMED && from != PL_MEASURE_SUSPENDED)
+		return broke(v, PL_ERULE, "resumes a measure that is not suspended");
+	if (r->state == PL_MEASURE_SUSPENDED && from == PL_MEASURE_SUSPENDED)
+		return broke(v, PL_ERULE, "suspends a measure already suspended");
 	return true;
 }
 
@@ -436,7 +469,7 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REVOKE:
 		return rules_keys(in, v);
 	case PL_KIND_STATEMENT:
-		return rules_follows(in, v);
+		return rules_follows(in, v) && rules_changes(in, v);
 	case PL_KIND_GROUP:
 		return rules_group(in, ref_of(in, PL_ROLE_GROUP), v);
 	case PL_KIND_INDEX:
@@ -457,10 +490,7 @@ int pl_rules_check(const struct pl_rules_input *in, const char **why)
 	if (!r || !in->id || (r->nrefs && !in->refs) || (in->nsiblings && !in->siblings) ||
 	    ((r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE) && r->nkeys && !in->keys))
 		goto out;
-	role = pl_record_kind_target(r->kind);
-	/* A group's first version acts on no earlier one. */
-	if (role == PL_ROLE_GROUP && !pl_record_ref_find(r, role))
-		role = 0;
+	role = pl_record_target(r);
 	if (role && !pl_record_ref_find(r, role))
 		goto out;
 	v.ret = 0;

@@ -1,5 +1,5 @@
-/* parley coordination: the signals of a group's members to its counterparts over a period, judged.
- */
+/* parley coordination: the signals of a group's members to its counterparts over a period, judged;
+ * parley measures: the measures of a period, their state and what reciprocates what. */
 #include "cli.h"
 
 #include <inttypes.h>
@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include <parley/coordination.h>
+#include <parley/measures.h>
 #include <parley/record.h>
 #include <parley/timestamp.h>
 
@@ -168,10 +169,13 @@ static int parse_date(const char *arg, bool end_of_day, int64_t *out)
 	return ret;
 }
 
+/* The verb whose --since or --until is being parsed, for its messages. */
+static const char *period_verb = "coordination";
+
 static int take_since(void *to, const char *arg)
 {
 	if (parse_date(arg, false, to) != 0)
-		return cli_usage("coordination",
+		return cli_usage(period_verb,
 		                 "--since: '%s' is not YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SSZ", arg);
 	return PL_EXIT_OK;
 }
@@ -179,7 +183,7 @@ static int take_since(void *to, const char *arg)
 static int take_until(void *to, const char *arg)
 {
 	if (parse_date(arg, true, to) != 0)
-		return cli_usage("coordination",
+		return cli_usage(period_verb,
 		                 "--until: '%s' is not YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SSZ", arg);
 	return PL_EXIT_OK;
 }
@@ -203,6 +207,7 @@ int cmd_coordination(int argc, char **argv)
 	int ret;
 
 	memset(&c, 0, sizeof(c));
+	period_verb = "coordination";
 	c.since = INT64_MIN;
 	c.until = INT64_MAX;
 	ret = cli_parse(&coordination_verb, opts, argc, argv, &group);
@@ -225,5 +230,155 @@ out:
 	pl_coordination_group_release(&c.g);
 	session_close(&c.s);
 	memset(&c, 0, sizeof(c));
+	return ret;
+}
+
+/* ---- parley measures ---- */
+
+static const struct cli_verb measures_verb = {
+        .name = "measures",
+        .synopsis = "[--since DATE] [--until DATE] [--profile DIR] [--json]",
+        .about = "Lists the measures of the period (every public statement of class measure\n"
+                 "announced by the end of it that had not ended before its start): each with\n"
+                 "its author, its state as of the end of the period (announced, suspended,\n"
+                 "resumed or ended, moved on by its author's changes), the measure it\n"
+                 "reciprocates and the measures that reciprocate it. Every record is verified\n"
+                 "against the exchange's directory.\n",
+        .status = "Exit status: 0 shown; 1 a record or the checkpoint does not verify; 2 usage or\n"
+                  "I/O error; 3 the exchange refused.\n",
+};
+
+struct measures {
+	struct pl_session s;
+	struct pl_measures_report r;
+	int64_t since, until;
+	bool json;
+};
+
+/* The first line of a measure's body, cut at 60 bytes (its text passed the record grammar). */
+static void first_line(char out[static 64], const struct pl_record *r)
+{
+	size_t k = 0;
+
+	while (k < 60 && k < r->body_len && r->body[k] != '\n')
+		k++;
+	memcpy(out, r->body, k);
+	out[k] = '\0';
+}
+
+static int print_measures_text(const struct measures *m)
+{
+	const struct pl_measures_report *r = &m->r;
+	char when[PL_TIMESTAMP_LEN + 1], line[64];
+
+	printf("%zu measure%s, as of log size %" PRIu64 "\n", r->n, r->n == 1 ? "" : "s", r->size);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct pl_measure *x = &r->v[i];
+		const struct pl_session_record *a = &r->recs[x->announced];
+		time_text(when, a->rec->time);
+		first_line(line, a->rec);
+		printf("  %s  #%" PRIu64 "  %s  measure %.16s: %s", when, a->index, a->rec->author,
+		       a->hex, pl_measure_state_name(x->state));
+		if (x->nchanges) {
+			time_text(when, r->recs[x->last].rec->time);
+			printf(" since %s", when);
+		}
+		printf(": \"%s\"\n", line);
+		if (x->reciprocates != SIZE_MAX)
+			printf("      reciprocates %s's measure %.16s\n",
+			       r->recs[x->reciprocates].rec->author, r->recs[x->reciprocates].hex);
+		for (size_t k = 0; k < r->n; k++) {
+			if (r->v[k].reciprocates == x->announced)
+				printf("      reciprocated by %s's measure %.16s\n",
+				       r->recs[r->v[k].announced].rec->author,
+				       r->recs[r->v[k].announced].hex);
+		}
+	}
+	return PL_EXIT_OK;
+}
+
+static int print_measures_json(const struct measures *m)
+{
+	const struct pl_measures_report *r = &m->r;
+	json_t *root = json_object(), *list = json_array();
+	char when[PL_TIMESTAMP_LEN + 1];
+	bool ok = root && list;
+	int ret;
+
+	ok = ok && json_object_set_new(root, "size", json_integer((json_int_t)r->size)) == 0;
+	for (size_t i = 0; ok && i < r->n; i++) {
+		const struct pl_measure *x = &r->v[i];
+		const struct pl_session_record *a = &r->recs[x->announced];
+		json_t *e = json_object(), *by;
+		ok = e && json_array_append_new(list, e) == 0;
+		by = ok ? json_array() : NULL;
+		ok = ok && by && json_object_set_new(e, "reciprocated_by", by) == 0;
+		for (size_t k = 0; ok && k < r->n; k++) {
+			if (r->v[k].reciprocates == x->announced)
+				ok = json_array_append_new(
+				             by, json_string(r->recs[r->v[k].announced].hex)) == 0;
+		}
+		time_text(when, a->rec->time);
+		ok = ok && json_object_set_new(e, "id", json_string(a->hex)) == 0;
+		ok = ok && json_object_set_new(e, "index", json_integer((json_int_t)a->index)) == 0;
+		ok = ok && json_object_set_new(e, "time", json_string(when)) == 0;
+		ok = ok && json_object_set_new(e, "author", json_string(a->rec->author)) == 0;
+		ok = ok && json_object_set_new(e, "state",
+		                               json_string(pl_measure_state_name(x->state))) == 0;
+		ok = ok && json_object_set_new(e, "latest", json_string(r->recs[x->last].hex)) == 0;
+		ok = ok && json_object_set_new(e, "changes",
+		                               json_integer((json_int_t)x->nchanges)) == 0;
+		ok = ok && json_object_set_new(e, "reciprocates",
+		                               x->reciprocates == SIZE_MAX
+		                                       ? json_null()
+		                                       : json_string(r->recs[x->reciprocates].hex)) ==
+		                   0;
+	}
+	ok = ok && json_object_set(root, "measures", list) == 0;
+	ret = cli_print_json(ok ? root : NULL, "measures");
+	json_decref(list);
+	json_decref(root);
+	return ret;
+}
+
+int cmd_measures(int argc, char **argv)
+{
+	/* Static: a session holds large fixed-size members. */
+	static struct measures m;
+	const char *profile = NULL;
+	const struct cli_opt opts[] = {
+	        {'s', "since", CLI_CALL, &m.since, "DATE",
+	         "the period's start: YYYY-MM-DD (00:00 UTC) or\nYYYY-MM-DDTHH:MM:SSZ",
+	         .call = take_since},
+	        {'u', "until", CLI_CALL, &m.until, "DATE",
+	         "the period's end: YYYY-MM-DD (to 23:59:59 UTC) or\nYYYY-MM-DDTHH:MM:SSZ",
+	         .call = take_until},
+	        CLI_OPT_PROFILE(&profile),
+	        CLI_OPT_JSON(&m.json, "print one JSON object instead of text"),
+	        {0},
+	};
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	period_verb = "measures";
+	m.since = INT64_MIN;
+	m.until = INT64_MAX;
+	ret = cli_parse(&measures_verb, opts, argc, argv, NULL);
+	if (ret >= 0)
+		goto out;
+	if (m.since > m.until) {
+		ret = cli_usage("measures", "--since is after --until");
+		goto out;
+	}
+	ret = session_open(&m.s, "measures", profile);
+	if (ret)
+		goto out;
+	ret = session_said(&m.s, pl_measures_load(&m.s, m.since, m.until, &m.r));
+	if (!ret)
+		ret = m.json ? print_measures_json(&m) : print_measures_text(&m);
+out:
+	pl_measures_report_release(&m.r);
+	session_close(&m.s);
+	memset(&m, 0, sizeof(m));
 	return ret;
 }

@@ -70,13 +70,16 @@ static const struct verb_spec specs[] = {
          PL_KIND_REFUSE},
         {{"statement",
           "[--cites ID...] [--measure] [--reciprocates ID] [--consult ID]\n"
+          "           [--suspends ID | --resumes ID | --ends ID]\n"
           "           [--body-file FILE] [--profile DIR] [--json]",
           "Makes a public statement: the body, read from FILE or standard input, is in\n"
           "the record itself, readable by everyone (at most 16 KiB of text; the first and\n"
           "last lines not empty). --cites names records the statement refers to (up to\n"
           "16); --measure marks it as the announcement of a measure. --reciprocates\n"
           "names another party's measure that this one answers in kind (it makes the\n"
-          "statement a measure). --consult names the consultation it follows.\n",
+          "statement a measure). --consult names the consultation it follows.\n"
+          "--suspends, --resumes and --ends change the state of this party's own\n"
+          "measure: ID is its latest state (the announcement, or the last change).\n",
           NULL, NULL, V(STATEMENT), false},
          PL_KIND_STATEMENT},
         {{"consult",
@@ -136,6 +139,7 @@ struct author_args {
 	size_t nabout;
 	uint64_t window;
 	const char *changes;
+	const char *suspends, *resumes, *ends;
 };
 
 /* Reads the body from --body-file or standard input (pl_author_request.read_body). */
@@ -206,6 +210,10 @@ static int run(const struct author_args *a)
 	        .ncounterparts = a->nabout,
 	        .window_days = (unsigned)a->window,
 	        .changes = a->changes,
+	        .measure = a->suspends ? a->suspends : a->resumes ? a->resumes : a->ends,
+	        .state = a->suspends  ? PL_MEASURE_SUSPENDED
+	                 : a->resumes ? PL_MEASURE_RESUMED
+	                              : PL_MEASURE_ENDED,
 	        .read_body = read_body,
 	        .ctx = (void *)a,
 	};
@@ -243,6 +251,10 @@ static int check_args(const struct author_args *a, const char *cmd)
 	if ((a->spec->v.bit & (V(SEND) | V(CONSULT))) && a->nto == 0) {
 		ret = cli_usage(cmd, "needs at least one %s",
 		                a->spec->v.bit == V(SEND) ? "--to" : "--with");
+		goto out;
+	}
+	if (!!a->suspends + !!a->resumes + !!a->ends > 1) {
+		ret = cli_usage(cmd, "one of --suspends, --resumes and --ends at most");
 		goto out;
 	}
 	if (a->spec->kind == PL_KIND_GROUP && (a->nto == 0 || a->nabout == 0 || a->window == 0)) {
@@ -316,6 +328,12 @@ static int author(int argc, char **argv)
 	         .min = 1, .max = PL_RECORD_WINDOW_MAX_DAYS, .only = V(GROUP)},
 	        {0, "changes", CLI_STR, &a.changes, "ID", "the version of the group this changes",
 	         .only = V(GROUP)},
+	        {0, "suspends", CLI_STR, &a.suspends, "ID", "suspend this party's measure",
+	         .only = V(STATEMENT)},
+	        {0, "resumes", CLI_STR, &a.resumes, "ID", "resume this party's suspended measure",
+	         .only = V(STATEMENT)},
+	        {0, "ends", CLI_STR, &a.ends, "ID", "end this party's measure",
+	         .only = V(STATEMENT)},
 	        CLI_OPT_PROFILE(&a.profile),
 	        CLI_OPT_JSON(&a.json, "print the receipt as JSON"),
 	        {0},

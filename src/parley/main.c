@@ -34,6 +34,7 @@ static const struct verb verbs[] = {
         {"advise", cmd_send, "answer a consultation: concur, object or noted"},
         {"group", cmd_send, "form or change a coordination group of allies"},
         {"coordination", cmd_coordination, "whether a group's signals were coordinated"},
+        {"measures", cmd_measures, "measures, their state and what reciprocates what"},
         {"parties", cmd_parties, "list the exchange's directory"},
         {"agent", cmd_agent, "follow the inbox; open what arrives, then sign receive"},
         {"line", cmd_line, "how the ends of a direct line answered its checks"},

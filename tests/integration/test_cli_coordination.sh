@@ -104,16 +104,50 @@ expect 3 "nor reciprocate a statement that is no measure" as dprk statement \
 	--reciprocates "$S1" --body-file "$T/m2"
 ok "no measure: the exchange says why" said "reciprocates a statement that is not a measure"
 
+# The life of a measure, and the measures report.
+expect 0 "the measures report" as kpa measures
+ok "measures: rok-mnd's announced measure" grep -q "rok-mnd  measure $(echo "$M1" | cut -c1-16): announced" "$T/out"
+ok "measures: dprk's reciprocates it" printed "reciprocates rok-mnd's measure $(echo "$M1" | cut -c1-16)"
+ok "measures: rok-mnd's reciprocated by dprk's" printed "reciprocated by dprk's measure $(echo "$M2" | cut -c1-16)"
+ok "measures: a plain statement is no measure" not_printed "$(echo "$S1" | cut -c1-16)"
+echo "The broadcasts stay off for now." >"$T/m3"
+expect 3 "only its author changes a measure" as dprk statement --suspends "$M1" --body-file "$T/m3"
+ok "another's measure: the exchange says why" said "changes another party's measure"
+expect 3 "a measure never suspended is not resumed" as rok-mnd statement --resumes "$M1" \
+	--body-file "$T/m3"
+expect 0 "rok-mnd suspends its measure" as rok-mnd statement --suspends "$M1" --body-file "$T/m3"
+MS=$(last_id)
+expect 2 "two changes at once" as rok-mnd statement --suspends "$MS" --ends "$MS" \
+	--body-file "$T/m3"
+expect 0 "rok-mnd ends it" as rok-mnd statement --ends "$MS" --body-file "$T/m3"
+ME=$(last_id)
+expect 3 "a suspend of an ended measure" as rok-mnd statement --suspends "$ME" --body-file "$T/m3"
+ok "an ended measure: the exchange says why" said "changes a measure that has ended"
+expect 3 "a reciprocation of an ended measure" as dprk statement --reciprocates "$ME" \
+	--body-file "$T/m2"
+expect 0 "the measures report, as JSON" as kpa measures --json
+ok "measures --json: the state of rok-mnd's measure" printed '"state": "ended"'
+ok "measures --json: its latest state" printed "\"latest\": \"$ME\""
+ok "measures --json: dprk's reciprocation" printed "\"reciprocates\": \"$M1\""
+expect 0 "the measures of a period before any" as kpa measures --until 2000-01-01
+ok "no measures before any" printed "0 measures"
+expect 0 "the thread of rok-mnd's measure" as kpa thread "$M1"
+ok "the thread shows the reciprocation" printed "announced a measure in reciprocation"
+ok "the thread shows the suspension" printed "suspended its measure"
+ok "the thread shows the end" printed "ended its measure"
+
 # The coordination report.
 expect 0 "us-wh's coordination report" as us-wh coordination "$G"
 ok "report: the letter not consulted on" grep -q "us-wh  letter $(echo "$L1" | cut -c1-16) to kpa: uncoordinated" "$T/out"
 ok "report: the coordinated letter" grep -q "letter $(echo "$L2" | cut -c1-16) to kpa: coordinated" "$T/out"
 ok "report: the letter against objection" grep -q "letter $(echo "$L3" | cut -c1-16) to dprk: against objection" "$T/out"
+ok "report: rok-mnd's suspension and end are signals too" \
+	printed "measure $(echo "$MS" | cut -c1-16) to dprk: uncoordinated"
 ok "report: rok-mnd's measure, not consulted on" grep -q "rok-mnd  measure $(echo "$M1" | cut -c1-16) to dprk: uncoordinated with rok-mou and us-wh" "$T/out"
-ok "report: the counts" printed "1 coordinated, 2 uncoordinated, 1 against objection (as far as us-wh may read)"
+ok "report: the counts" printed "1 coordinated, 4 uncoordinated, 1 against objection (as far as us-wh may read)"
 ok "report: dprk's measure is not the group's" not_printed "$(echo "$M2" | cut -c1-16)"
 expect 0 "the report as JSON" as us-wh coordination "$G" --json
-ok "report --json: the counts" printed '"uncoordinated": 2'
+ok "report --json: the counts" printed '"uncoordinated": 4'
 ok "report --json: the missing members" printed '"rok-mou"'
 expect 0 "a period before anything happened" as us-wh coordination "$G" --until 2000-01-01
 ok "an empty period: no acts" printed "0 coordinated, 0 uncoordinated, 0 against objection"
@@ -125,7 +159,7 @@ ok "rok-mou sees rok-mnd's public measure" \
 	grep -q "rok-mnd  measure $(echo "$M1" | cut -c1-16) to dprk: uncoordinated" "$T/out"
 ok "rok-mou does not see us-wh's letters, even the one it was consulted on" \
 	not_printed "$(echo "$L2" | cut -c1-16)"
-ok "rok-mou's report: the counts" printed "0 coordinated, 1 uncoordinated, 0 against objection (as far as rok-mou may read)"
+ok "rok-mou's report: the counts" printed "0 coordinated, 3 uncoordinated, 0 against objection (as far as rok-mou may read)"
 expect 3 "a counterpart has no report of the group" as kpa coordination "$G"
 expect 2 "coordination of a record that is no group" as us-wh coordination "$L1"
 

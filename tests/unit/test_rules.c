@@ -104,29 +104,6 @@ static const struct pl_record *find_id(const uint8_t id[PL_RECORD_ID_BYTES])
 	return NULL;
 }
 
-static enum pl_ref_role target_role(enum pl_record_kind k)
-{
-	switch (k) {
-	case PL_KIND_ANSWER:
-	case PL_KIND_UNANSWERED:
-		return PL_ROLE_CHECK;
-	case PL_KIND_ADVISE:
-		return PL_ROLE_CONSULT;
-	case PL_KIND_GROUP:
-		return PL_ROLE_GROUP;
-	case PL_KIND_SEND:
-	case PL_KIND_STATEMENT:
-	case PL_KIND_CONSULT:
-	case PL_KIND_CHECK:
-	case PL_KIND_REGISTER:
-	case PL_KIND_REVOKE:
-	case PL_KIND_INDEX:
-		return 0;
-	default:
-		return PL_ROLE_SUBJECT;
-	}
-}
-
 /* The chain head of a key: its last record in the log. */
 static bool head_of(const struct pl_vkey *k, struct pl_chain_link *head)
 {
@@ -165,8 +142,8 @@ static int log_append(const char *note, size_t len, const char **why)
 	for (size_t i = 0; i < r->nrefs; i++)
 		refs[i] = find_id(r->refs[i].id);
 	in.refs = refs;
-	role = target_role(r->kind);
-	if (role && pl_record_ref_find(r, role)) {
+	role = pl_record_target(r);
+	if (role) {
 		const struct pl_record_ref *t = pl_record_ref_find(r, role);
 		for (size_t i = 0; i < lg.n; i++) {
 			const struct pl_record_ref *x = pl_record_ref_find(lg.e[i].rec, role);
@@ -792,6 +769,18 @@ static struct pl_record *mk_consult(int who, const char *time, const char *a,
 	return r;
 }
 
+/* A change of the state of measure m by who. */
+static struct pl_record *mk_change(int who, const char *time, const struct entry *m,
+                                   enum pl_measure_state st)
+{
+	struct pl_record *r = mk_statement(who, time, PL_CLASS_MEASURE, "A change.\n");
+
+	ref(r, PL_ROLE_CHANGES, m);
+	r->state = st;
+	r->has |= PL_RECORD_HAS_STATE;
+	return r;
+}
+
 /*
  * Coordination groups (example 26: rok-mnd and unc about kpa): created and changed only by
  * members, one history; consults in a group stay among its members; a send or statement
@@ -800,7 +789,7 @@ static struct pl_record *mk_consult(int who, const char *time, const char *a,
 static void test_group_rules(void **state)
 {
 	struct pl_record *r;
-	const struct entry *g, *g2, *c, *m;
+	const struct entry *g, *g2, *c, *m, *s1, *e1;
 
 	(void)state;
 	replay_doc_kpa_active();
@@ -863,6 +852,32 @@ static void test_group_rules(void **state)
 	r = mk_statement(KPA, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
 	ref(r, PL_ROLE_RECIPROCATES, m);
 	expect(r, 0, "a reciprocation of another party's measure");
+	/* The life of rok-mnd's measure: suspended, resumed, ended, then nothing. */
+	expect(mk_change(KPA, "2025-11-22T15:00:00Z", m, PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a change of another party's measure");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", ex(6), PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a change of a statement that is no measure");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", m, PL_MEASURE_RESUMED), PL_ERULE,
+	       "a resume of a measure never suspended");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", m, PL_MEASURE_SUSPENDED), 0,
+	       "a suspend of the measure");
+	s1 = ex(lg.n);
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", m, PL_MEASURE_ENDED), PL_ERULE,
+	       "a second change of the same state (a fork)");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", s1, PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a suspend of a suspended measure");
+	expect(mk_change(ROK, "2025-11-22T16:00:00Z", s1, PL_MEASURE_RESUMED), 0,
+	       "a resume of the suspended measure");
+	expect(mk_change(ROK, "2025-11-22T17:00:00Z", ex(lg.n), PL_MEASURE_ENDED), 0,
+	       "an end of the resumed measure");
+	e1 = ex(lg.n);
+	expect(mk_change(ROK, "2025-11-22T18:00:00Z", e1, PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a suspend of an ended measure");
+	expect(mk_change(ROK, "2025-11-22T18:00:00Z", e1, PL_MEASURE_RESUMED), PL_ERULE,
+	       "a resume of an ended measure");
+	r = mk_statement(KPA, "2025-11-22T18:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
+	ref(r, PL_ROLE_RECIPROCATES, e1);
+	expect(r, PL_ERULE, "a reciprocation of an ended measure");
 }
 
 static void test_registration_rules(void **state)
