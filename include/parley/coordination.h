@@ -122,15 +122,24 @@ struct pl_coordination_group {
 	size_t nrecs;
 	struct pl_coordination_record *versions, *consults, *advises, *acts;
 	size_t nversions, nconsults, nadvises, nacts;
-	uint64_t size; /* the tree size of a checkpoint that covers every record */
+	uint64_t size;    /* the tree size of a checkpoint that covers every record */
+	uint64_t indexed; /* the checkpoint whose thread index proved the thread complete, or 0 */
 };
 
 /*
  * Loads the group of which arg (an id or a unique prefix) names a version:
  * walks its `ref group` lines back to the first version this party may read,
  * fetches that version's thread and a checkpoint covering it, and verifies
- * every record. Fails as every pl_session_* call does (PL_EINVAL when arg
- * names no group record); release g in any case.
+ * every record. Then proves the thread complete as far as this party may
+ * read, up to the checkpoint of tree size g->indexed taken before the
+ * thread: the thread index proof of each version (docs/index.md), under the
+ * `index` record that ends that checkpoint (proven in the log), lists every
+ * record that refers to it; each listed one the thread lacks must be one the
+ * exchange refuses to show this party (so not a consultation by or to it).
+ * g->indexed stays 0 when the exchange keeps no thread index. Fails as every
+ * pl_session_* call does (PL_EINVAL when arg names no group record;
+ * PL_ENOTFOUND blamed on the evidence when the thread omits a record this
+ * party may read); release g in any case.
  */
 int pl_coordination_group_load(struct pl_session *s, const char *arg,
                                struct pl_coordination_group *g) PL_WUR;

@@ -9,6 +9,7 @@
 #include <parley/checkpoint.h>
 #include <parley/client.h>
 #include <parley/state.h>
+#include <parley/tindex.h>
 
 #include "internal.h"
 
@@ -101,12 +102,123 @@ static void sort_out(struct pl_coordination_group *g)
 	}
 }
 
+/* Whether the thread holds the record with this id. */
+static bool holds(const struct pl_coordination_group *g, const uint8_t id[static PL_HASH_BYTES])
+{
+	for (size_t i = 0; i < g->nrecs; i++) {
+		if (memcmp(g->recs[i].id, id, PL_HASH_BYTES) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The root of the thread index at the checkpoint of tree size size: the
+ * `index` record that ends it, verified as the exchange's and proven in the
+ * log. PL_ENOTFOUND (quietly) when the exchange serves none.
+ */
+static int index_root(struct pl_session *s, uint64_t size, uint8_t root[static PL_HASH_BYTES])
+{
+	struct pl_client_entry e;
+	struct pl_session_record r;
+	struct pl_buf note;
+	int err;
+
+	memset(&e, 0, sizeof(e));
+	memset(&r, 0, sizeof(r));
+	pl_buf_init(&note, PL_RECORD_MAX_BYTES);
+	err = pl_client_index_record(s->client, size, &note, &e.index);
+	if (err == PL_ENOTFOUND)
+		goto out;
+	if (err) {
+		err = pl_session_client_error(s, "the thread index record", err);
+		goto out;
+	}
+	e.note = note.data;
+	e.note_len = note.len;
+	pl_record_id(e.id, note.data, note.len);
+	err = pl_session_verify_entry(s, &e, &r);
+	if (!err && r.rec->kind != PL_KIND_INDEX)
+		err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EMALFORMED,
+		                       "the record that ends checkpoint %llu is no index record",
+		                       (unsigned long long)size);
+	if (!err)
+		err = pl_session_prove(s, &r, NULL);
+	if (!err)
+		memcpy(root, r.rec->index_root, PL_HASH_BYTES);
+out:
+	pl_session_record_release(&r);
+	pl_buf_release(&note);
+	return err;
+}
+
+/*
+ * Every record the thread index lists under a version, below the checkpoint
+ * of size `size`, is in the thread or not this party's to read.
+ */
+static int prove_complete(struct pl_session *s, struct pl_coordination_group *g, uint64_t size)
+{
+	uint8_t root[PL_HASH_BYTES];
+	struct pl_buf text;
+	int err;
+
+	pl_buf_init(&text, PL_TINDEX_PROOF_MAX_BYTES);
+	err = index_root(s, size, root);
+	if (err == PL_ENOTFOUND) {
+		err = 0; /* an exchange that keeps no index: nothing more to prove */
+		goto out;
+	}
+	for (size_t v = 0; !err && v < g->nversions; v++) {
+		struct pl_tindex_proof *p = NULL;
+		char hex[PL_RECORD_ID_HEX_LEN + 1];
+		pl_buf_reset(&text);
+		pl_record_id_format(hex, g->versions[v].id);
+		if (g->versions[v].index + 1 >= size)
+			continue; /* logged after that checkpoint: nothing refers to it there */
+		err = pl_client_index_proof(s->client, g->versions[v].id, size, &text);
+		if (err) {
+			err = pl_session_client_error(s, "the thread index proof of the group", err);
+			break;
+		}
+		if (pl_tindex_proof_open(&p, text.data ? text.data : "", text.len,
+		                         g->versions[v].id, root) != 0) {
+			err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EVERIFY,
+			                       "group version %.16s: the thread index proof does not "
+			                       "verify under the index of checkpoint %llu",
+			                       hex, (unsigned long long)size);
+			break;
+		}
+		for (size_t i = 0; !err && i < p->nentries; i++) {
+			struct pl_client_entry e;
+			char rh[PL_RECORD_ID_HEX_LEN + 1];
+			if (holds(g, p->entries[i].id))
+				continue;
+			memset(&e, 0, sizeof(e));
+			pl_record_id_format(rh, p->entries[i].id);
+			/* One the exchange shows this party belongs in its thread: an omission. */
+			if (pl_client_record(s->client, rh, &e) == 0)
+				err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_ENOTFOUND,
+				                       "the exchange's thread of group version %.16s "
+				                       "omits record %.16s, which the thread index lists",
+				                       hex, rh);
+			pl_client_entry_release(&e);
+		}
+		pl_tindex_proof_free(p);
+	}
+	if (!err)
+		g->indexed = size;
+out:
+	pl_buf_release(&text);
+	return err;
+}
+
 int pl_coordination_group_load(struct pl_session *s, const char *arg,
                                struct pl_coordination_group *g)
 {
 	struct pl_session_record root;
 	struct pl_client_list list;
 	struct pl_checkpoint cp;
+	uint64_t before;
 	size_t n;
 	int err;
 
@@ -115,6 +227,11 @@ int pl_coordination_group_load(struct pl_session *s, const char *arg,
 	err = first_version(s, arg, &root);
 	if (err)
 		goto out;
+	/* Before the thread, so that the thread holds everything the index lists at it. */
+	err = pl_session_refresh(s, &cp, NULL);
+	if (err)
+		goto out;
+	before = cp.size;
 	err = pl_client_thread(s->client, root.hex, &list);
 	if (err) {
 		err = pl_session_client_error(s, "the group's thread", err);
@@ -147,6 +264,8 @@ int pl_coordination_group_load(struct pl_session *s, const char *arg,
 		                       root.hex);
 	if (!err)
 		sort_out(g);
+	if (!err)
+		err = prove_complete(s, g, before);
 out:
 	pl_client_list_release(&list);
 	pl_session_record_release(&root);

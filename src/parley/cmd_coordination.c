@@ -72,6 +72,10 @@ static int print_text(const struct coordination *c)
 
 	printf("group %s, %zu version%s, as of log size %" PRIu64 "\n", g->group, c->g.nversions,
 	       c->g.nversions == 1 ? "" : "s", c->g.size);
+	if (c->g.indexed)
+		printf("its consultations proven complete by the thread index at log size %" PRIu64
+		       "\n",
+		       c->g.indexed);
 	for (size_t i = 0; i < c->r.n; i++) {
 		const struct pl_coordination_act *a = &c->r.v[i];
 		time_text(when, a->rec.rec->time);
@@ -100,6 +104,7 @@ static int print_json(const struct coordination *c)
 	ok = ok && json_object_set_new(root, "group", json_string(g->group)) == 0;
 	ok = ok && json_object_set_new(root, "version", json_string(hex)) == 0;
 	ok = ok && json_object_set_new(root, "size", json_integer((json_int_t)c->g.size)) == 0;
+	ok = ok && json_object_set_new(root, "indexed", json_integer((json_int_t)c->g.indexed)) == 0;
 	for (size_t i = 0; ok && i < c->r.n; i++) {
 		const struct pl_coordination_act *a = &c->r.v[i];
 		json_t *e = json_object(), *missing, *rest;

@@ -139,6 +139,8 @@ ok "the thread shows the end" printed "ended its measure"
 # The coordination report.
 expect 0 "us-wh's coordination report" as us-wh coordination "$G"
 ok "report: the letter not consulted on" grep -q "us-wh  letter $(echo "$L1" | cut -c1-16) to kpa: uncoordinated" "$T/out"
+ok "report: the consultations proven complete by the thread index" \
+	printed "its consultations proven complete by the thread index at log size"
 ok "report: the coordinated letter" grep -q "letter $(echo "$L2" | cut -c1-16) to kpa: coordinated" "$T/out"
 ok "report: the letter against objection" grep -q "letter $(echo "$L3" | cut -c1-16) to dprk: against objection" "$T/out"
 ok "report: rok-mnd's suspension and end are signals too" \
