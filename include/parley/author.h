@@ -45,9 +45,9 @@ struct pl_author_request {
 	const char *group;        /* group: its name */
 	const char *const *counterparts; /* group: the parties it coordinates about */
 	size_t ncounterparts;
-	unsigned window_days;     /* group: 1..PL_RECORD_WINDOW_MAX_DAYS */
-	const char *changes;      /* group: the version it changes, or NULL to form a group */
-	const char *measure;      /* statement: the latest state of its own measure it changes */
+	unsigned window_days;        /* group: 1..PL_RECORD_WINDOW_MAX_DAYS */
+	const char *changes;         /* group: the version it changes, or NULL to form a group */
+	const char *measure;         /* statement: the latest state of its own measure it changes */
 	enum pl_measure_state state; /* with measure: suspended, resumed or ended */
 	/*
 	 * Reads the body (at most max bytes) when the record needs one, after

@@ -12,8 +12,8 @@
 
 /* The verdict on one act (a send, or a measure) of a group member (docs/records.md §7.1). */
 enum pl_coordination_verdict {
-	PL_COORDINATION_NONE = 0,      /* not the group's business: see pl_coordination_judge() */
-	PL_COORDINATION_COORDINATED,   /* every other member consulted in the window, no objection */
+	PL_COORDINATION_NONE = 0,    /* not the group's business: see pl_coordination_judge() */
+	PL_COORDINATION_COORDINATED, /* every other member consulted in the window, no objection */
 	PL_COORDINATION_UNCOORDINATED, /* some other member not consulted in the window */
 	PL_COORDINATION_OBJECTED,      /* consulted, a member objected, and it went out anyway */
 };
@@ -48,12 +48,12 @@ struct pl_coordination_input {
 /* The verdict and the records it rests on (indexes into the input's lists). */
 struct pl_coordination_result {
 	enum pl_coordination_verdict verdict;
-	size_t version;     /* the version in force at the act's time */
+	size_t version;                           /* the version in force at the act's time */
 	char counterpart[PL_RECORD_NAME_MAX + 1]; /* the first counterpart the act addresses */
-	size_t nconsults;   /* the consults that stand for the act (the first 16) */
+	size_t nconsults; /* the consults that stand for the act (the first 16) */
 	size_t consults[PL_RECORD_MAX_TO];
-	size_t objection;   /* an objecting advise before the act (as OBJECTED needs), or SIZE_MAX */
-	size_t nmissing;    /* the other members no such consult named */
+	size_t objection; /* an objecting advise before the act (as OBJECTED needs), or SIZE_MAX */
+	size_t nmissing;  /* the other members no such consult named */
 	char missing[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];
 };
 
@@ -188,8 +188,7 @@ struct pl_coordination_report {
  * case.
  */
 int pl_coordination_report(struct pl_session *s, const struct pl_coordination_group *g,
-                           int64_t since, int64_t until,
-                           struct pl_coordination_report *out) PL_WUR;
+                           int64_t since, int64_t until, struct pl_coordination_report *out) PL_WUR;
 
 /* Frees what r holds; safe on a zeroed one. */
 void pl_coordination_report_release(struct pl_coordination_report *r);

@@ -13,14 +13,15 @@
 /*
  * One measure: its announcement (a statement of class measure that changes
  * none) and the changes of its state that follow it, each by its author and
- * naming the one before (`ref changes`), as the rules require. Positions are indexes into the records given.
+ * naming the one before (`ref changes`), as the rules require. Positions are indexes into the
+ * records given.
  */
 struct pl_measure {
-	size_t announced;             /* the announcement */
-	size_t last;                  /* the record of its latest state (the announcement if none) */
-	enum pl_measure_state state;  /* as of last */
-	size_t nchanges;              /* how many changes followed the announcement */
-	size_t reciprocates;          /* the announcement of the measure it answers, or SIZE_MAX */
+	size_t announced;            /* the announcement */
+	size_t last;                 /* the record of its latest state (the announcement if none) */
+	enum pl_measure_state state; /* as of last */
+	size_t nchanges;             /* how many changes followed the announcement */
+	size_t reciprocates;         /* the announcement of the measure it answers, or SIZE_MAX */
 };
 
 /*
@@ -33,8 +34,8 @@ struct pl_measure {
  * On success *out is a malloc'd array of *nout measures in the order of
  * their announcements (free()); PL_ENOMEM otherwise. Pure; thread-safe.
  */
-int pl_measures_build(const struct pl_coordination_record *recs, size_t n,
-                      struct pl_measure **out, size_t *nout) PL_WUR;
+int pl_measures_build(const struct pl_coordination_record *recs, size_t n, struct pl_measure **out,
+                      size_t *nout) PL_WUR;
 
 /* Every public measure, fetched and verified, and the measures they make. */
 struct pl_measures_report {
@@ -42,7 +43,7 @@ struct pl_measures_report {
 	size_t nrecs;
 	struct pl_measure *v; /* the measures (positions index recs) */
 	size_t n;
-	uint64_t size;        /* the tree size of a checkpoint covering every record */
+	uint64_t size; /* the tree size of a checkpoint covering every record */
 };
 
 /*

@@ -146,7 +146,7 @@ struct pl_record {
 	char group[PL_RECORD_NAME_MAX + 1];      /* PL_RECORD_HAS_GROUP: a group's name */
 	size_t nabout;                           /* a group's counterparts: sorted, distinct */
 	char about[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];
-	uint32_t window_days; /* PL_RECORD_HAS_WINDOW: 1..PL_RECORD_WINDOW_MAX_DAYS */
+	uint32_t window_days;        /* PL_RECORD_HAS_WINDOW: 1..PL_RECORD_WINDOW_MAX_DAYS */
 	enum pl_measure_state state; /* PL_RECORD_HAS_STATE: suspended, resumed or ended */
 	/* PL_RECORD_HAS_BODY: the public body, ending in a newline. Kept last so
 	 * that copies can stop at body_len. */

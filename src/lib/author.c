@@ -324,8 +324,8 @@ static int build_group(struct authoring *w)
 		                        "group name '%s': 1 to %d of a-z, 0-9 and -",
 		                        a->group ? a->group : "", PL_RECORD_NAME_MAX);
 	if (a->window_days < 1 || a->window_days > PL_RECORD_WINDOW_MAX_DAYS)
-		return pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL,
-		                        "--window: 1 to %d days", PL_RECORD_WINDOW_MAX_DAYS);
+		return pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL, "--window: 1 to %d days",
+		                        PL_RECORD_WINDOW_MAX_DAYS);
 	memcpy(r->group, a->group, n + 1);
 	r->window_days = a->window_days;
 	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;

@@ -143,9 +143,9 @@ int pl_coordination_judge(const struct pl_coordination_input *in,
 	}
 	if (res.nmissing == 0 && g->nto < 2)
 		goto done; /* a group of one has nobody to consult */
-	res.verdict = res.nmissing                 ? PL_COORDINATION_UNCOORDINATED
+	res.verdict = res.nmissing                ? PL_COORDINATION_UNCOORDINATED
 	              : res.objection != SIZE_MAX ? PL_COORDINATION_OBJECTED
-	                                           : PL_COORDINATION_COORDINATED;
+	                                          : PL_COORDINATION_COORDINATED;
 done:
 	*out = res;
 out:
@@ -153,7 +153,8 @@ out:
 }
 
 /* Appends to out[0..n) as snprintf() would, after what it holds. */
-static void say_more(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say_more(char *out, size_t n, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static void say_more(char *out, size_t n, const char *fmt, ...)
 {
@@ -198,8 +199,8 @@ void pl_coordination_explain(char *out, size_t n, const struct pl_coordination_i
 	case PL_COORDINATION_UNCOORDINATED:
 		say_more(out, n, "uncoordinated with ");
 		say_names(out, n, res->missing, res->nmissing);
-		say_more(out, n, " in group %s: %s not consulted in the %u days before it", g->group,
-		         res->nmissing == 1 ? "was" : "were", (unsigned)g->window_days);
+		say_more(out, n, " in group %s: %s not consulted in the %u days before it",
+		         g->group, res->nmissing == 1 ? "was" : "were", (unsigned)g->window_days);
 		if (res->nconsults) {
 			say_more(out, n, " (");
 			for (size_t i = 0; i < res->nconsults; i++)
@@ -211,7 +212,8 @@ void pl_coordination_explain(char *out, size_t n, const struct pl_coordination_i
 	case PL_COORDINATION_OBJECTED: {
 		const struct pl_record *a = in->advises[res->objection].rec;
 		const struct pl_record_ref *c = pl_record_ref_find(a, PL_ROLE_CONSULT);
-		say_more(out, n, "against objection in group %s: %s objected (", g->group, a->author);
+		say_more(out, n, "against objection in group %s: %s objected (", g->group,
+		         a->author);
 		say_id(out, n, "advise", in->advises[res->objection].id);
 		say_more(out, n, ") to ");
 		if (c)
@@ -222,8 +224,10 @@ void pl_coordination_explain(char *out, size_t n, const struct pl_coordination_i
 	default:
 		say_more(out, n, "coordinated in group %s: ", g->group);
 		for (size_t i = 0; i < res->nconsults; i++)
-			say_id(out, n, i ? ", consult" : "consult", in->consults[res->consults[i]].id);
-		say_more(out, n, " named every other member in the %u days before it, none objected",
+			say_id(out, n, i ? ", consult" : "consult",
+			       in->consults[res->consults[i]].id);
+		say_more(out, n,
+		         " named every other member in the %u days before it, none objected",
 		         (unsigned)g->window_days);
 		break;
 	}

@@ -88,8 +88,9 @@ static void sort_out(struct pl_coordination_group *g)
 		const struct pl_session_record *r = &g->recs[i];
 		enum pl_record_kind k = r->rec->kind;
 
-		if (k == PL_KIND_GROUP && (g->nversions == 0 ||
-		                           pl_coordination_in_group(r->rec, g->versions, g->nversions)))
+		if (k == PL_KIND_GROUP &&
+		    (g->nversions == 0 ||
+		     pl_coordination_in_group(r->rec, g->versions, g->nversions)))
 			list_add(g->versions, &g->nversions, r);
 		else if (k == PL_KIND_CONSULT &&
 		         pl_coordination_in_group(r->rec, g->versions, g->nversions))
@@ -177,15 +178,17 @@ static int prove_complete(struct pl_session *s, struct pl_coordination_group *g,
 			continue; /* logged after that checkpoint: nothing refers to it there */
 		err = pl_client_index_proof(s->client, g->versions[v].id, size, &text);
 		if (err) {
-			err = pl_session_client_error(s, "the thread index proof of the group", err);
+			err = pl_session_client_error(s, "the thread index proof of the group",
+			                              err);
 			break;
 		}
 		if (pl_tindex_proof_open(&p, text.data ? text.data : "", text.len,
 		                         g->versions[v].id, root) != 0) {
-			err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EVERIFY,
-			                       "group version %.16s: the thread index proof does not "
-			                       "verify under the index of checkpoint %llu",
-			                       hex, (unsigned long long)size);
+			err = pl__session_fail(
+			        s, PL_BLAME_EVIDENCE, PL_EVERIFY,
+			        "group version %.16s: the thread index proof does not "
+			        "verify under the index of checkpoint %llu",
+			        hex, (unsigned long long)size);
 			break;
 		}
 		for (size_t i = 0; !err && i < p->nentries; i++) {
@@ -197,10 +200,11 @@ static int prove_complete(struct pl_session *s, struct pl_coordination_group *g,
 			pl_record_id_format(rh, p->entries[i].id);
 			/* One the exchange shows this party belongs in its thread: an omission. */
 			if (pl_client_record(s->client, rh, &e) == 0)
-				err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_ENOTFOUND,
-				                       "the exchange's thread of group version %.16s "
-				                       "omits record %.16s, which the thread index lists",
-				                       hex, rh);
+				err = pl__session_fail(
+				        s, PL_BLAME_EVIDENCE, PL_ENOTFOUND,
+				        "the exchange's thread of group version %.16s "
+				        "omits record %.16s, which the thread index lists",
+				        hex, rh);
 			pl_client_entry_release(&e);
 		}
 		pl_tindex_proof_free(p);
@@ -382,11 +386,11 @@ static int consider(struct reporting *w, struct pl_session_record *r)
 
 	if (r->rec->time < w->since || r->rec->time > w->until || already(w, r->id))
 		goto out;
-	if (pl_coordination_group_judge(w->g, r, &res) != 0 ||
-	    res.verdict == PL_COORDINATION_NONE)
+	if (pl_coordination_group_judge(w->g, r, &res) != 0 || res.verdict == PL_COORDINATION_NONE)
 		goto out;
 	if (pl__grow(&w->out->v, &w->cap, w->out->n, sizeof(*w->out->v), 16) != 0) {
-		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_ENOMEM, "coordination: out of memory");
+		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_ENOMEM,
+		                       "coordination: out of memory");
 		goto out;
 	}
 	w->out->v[w->out->n].rec = *r;

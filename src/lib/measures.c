@@ -1,4 +1,5 @@
-/* Measures: their lifecycle and reciprocity, built from the public record, and fetched for a member.
+/* Measures: their lifecycle and reciprocity, built from the public record, and fetched for a
+ * member.
  */
 #include <parley/measures.h>
 
@@ -28,8 +29,8 @@ static bool is_measure(const struct pl_record *r)
 	       r->cls == PL_CLASS_MEASURE;
 }
 
-int pl_measures_build(const struct pl_coordination_record *recs, size_t n,
-                      struct pl_measure **out, size_t *nout)
+int pl_measures_build(const struct pl_coordination_record *recs, size_t n, struct pl_measure **out,
+                      size_t *nout)
 {
 	size_t *owner = calloc(n ? n : 1, sizeof(*owner)); /* the measure of each record */
 	struct pl_measure *v = calloc(n ? n : 1, sizeof(*v));
@@ -54,7 +55,8 @@ int pl_measures_build(const struct pl_coordination_record *recs, size_t n,
 			v[m].reciprocates = NONE;
 		} else {
 			t = find(recs, i, ch->id);
-			/* Only a change of the latest state moves the measure on (the rules' fork). */
+			/* Only a change of the latest state moves the measure on (the rules' fork).
+			 */
 			if (t == NONE || owner[t] == NONE || v[owner[t]].last != t ||
 			    !(r->has & PL_RECORD_HAS_STATE) ||
 			    strcmp(recs[t].rec->author, r->author) != 0)
@@ -102,7 +104,8 @@ static int keep(struct pl_session *s, struct pl_measures_report *r, size_t *cap,
 		goto out;
 	if (r->nrecs >= PL_COORDINATION_MAX_RECORDS) {
 		err = pl__session_fail(s, PL_BLAME_LOCAL, PL_ETOOBIG,
-		                       "measures: more than %d measures", PL_COORDINATION_MAX_RECORDS);
+		                       "measures: more than %d measures",
+		                       PL_COORDINATION_MAX_RECORDS);
 		goto out;
 	}
 	if (pl__grow(&r->recs, cap, r->nrecs, sizeof(*r->recs), 64) != 0) {

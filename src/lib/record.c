@@ -77,9 +77,13 @@ static const char *const class_names[] = {
 };
 
 static const char *const role_names[] = {
-        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to", [PL_ROLE_CITES] = "cites",
-        [PL_ROLE_CHECK] = "check",     [PL_ROLE_CONSULT] = "consult",
-        [PL_ROLE_GROUP] = "group",     [PL_ROLE_RECIPROCATES] = "reciprocates",
+        [PL_ROLE_SUBJECT] = "subject",
+        [PL_ROLE_REPLY_TO] = "reply-to",
+        [PL_ROLE_CITES] = "cites",
+        [PL_ROLE_CHECK] = "check",
+        [PL_ROLE_CONSULT] = "consult",
+        [PL_ROLE_GROUP] = "group",
+        [PL_ROLE_RECIPROCATES] = "reciprocates",
         [PL_ROLE_CHANGES] = "changes",
 };
 
@@ -475,7 +479,8 @@ static int parse_value(struct parser *p, enum field f, const char *v, size_t n)
 	case F_WINDOW: {
 		uint64_t d;
 		if (pl_parse_u64(&d, v, n, PL_RECORD_WINDOW_MAX_DAYS) != 0 || d == 0)
-			return fail(p, PL_EMALFORMED, "window is not a number of days from 1 to 365");
+			return fail(p, PL_EMALFORMED,
+			            "window is not a number of days from 1 to 365");
 		r->window_days = (uint32_t)d;
 		r->has |= PL_RECORD_HAS_WINDOW;
 		return 0;
@@ -702,8 +707,9 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 {
 	int ret;
 
-	if (r->nto > PL_RECORD_MAX_TO || r->nrefs > PL_RECORD_MAX_REFS || r->nabout > PL_RECORD_MAX_TO ||
-	    r->nkeys > PL_RECORD_MAX_KEYS || r->body_len > PL_RECORD_BODY_MAX)
+	if (r->nto > PL_RECORD_MAX_TO || r->nrefs > PL_RECORD_MAX_REFS ||
+	    r->nabout > PL_RECORD_MAX_TO || r->nkeys > PL_RECORD_MAX_KEYS ||
+	    r->body_len > PL_RECORD_BODY_MAX)
 		return PL_ETOOBIG;
 	ret = pl_buf_adds(b, PL_RECORD_VERSION_LINE "\n");
 	if (ret == 0)
@@ -885,10 +891,10 @@ int pl_record_sign(struct pl_buf *out, const struct pl_record *r, const struct p
 }
 
 /* Which optional lines (PL_RECORD_HAS_ bits, plus the counted ones below) a kind may carry. */
-#define L_TO  (1u << 16)
-#define L_REF (1u << 17)
-#define L_KEY (1u << 18)
-#define L_ABOUT (1u << 19)
+#define L_TO        (1u << 16)
+#define L_REF       (1u << 17)
+#define L_KEY       (1u << 18)
+#define L_ABOUT     (1u << 19)
 #define GROUP_LINES (PL_RECORD_HAS_GROUP | L_TO | L_ABOUT | PL_RECORD_HAS_WINDOW)
 
 static uint32_t lines_of(const struct pl_record *r)
@@ -925,9 +931,8 @@ static const struct kind_lines {
         [PL_KIND_ACCEPT] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_REFUSE] = {false, L_REF, PL_RECORD_HAS_REASON, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_STATEMENT] = {false, PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY,
-                               L_REF | PL_RECORD_HAS_STATE, 0, 0, PL_ROLE_CITES,
-                               PL_RECORD_MAX_REFS, PL_ROLE_CONSULT, PL_ROLE_RECIPROCATES,
-                               PL_ROLE_CHANGES},
+                               L_REF | PL_RECORD_HAS_STATE, 0, 0, PL_ROLE_CITES, PL_RECORD_MAX_REFS,
+                               PL_ROLE_CONSULT, PL_ROLE_RECIPROCATES, PL_ROLE_CHANGES},
         [PL_KIND_CONSULT] = {false, L_TO | PAYLOAD, PL_RECORD_HAS_DEADLINE | L_REF, 1,
                              PL_RECORD_MAX_TO, 0, 1, PL_ROLE_GROUP},
         [PL_KIND_ADVISE] = {false, L_REF | PL_RECORD_HAS_POSITION, PL_RECORD_HAS_REASON, 0, 0,
@@ -995,12 +1000,13 @@ static int check_kind(const struct pl_record *r, const char **why)
 		}
 	}
 	if (r->kind == PL_KIND_STATEMENT && r->cls != PL_CLASS_MEASURE &&
-	    (pl_record_ref_find(r, PL_ROLE_RECIPROCATES) || pl_record_ref_find(r, PL_ROLE_CHANGES))) {
+	    (pl_record_ref_find(r, PL_ROLE_RECIPROCATES) ||
+	     pl_record_ref_find(r, PL_ROLE_CHANGES))) {
 		*why = "only a measure reciprocates or changes a measure";
 		return PL_EMALFORMED;
 	}
-	if (r->kind == PL_KIND_STATEMENT &&
-	    ((r->has & PL_RECORD_HAS_STATE) != 0) != (pl_record_ref_find(r, PL_ROLE_CHANGES) != 0)) {
+	if (r->kind == PL_KIND_STATEMENT && ((r->has & PL_RECORD_HAS_STATE) != 0) !=
+	                                            (pl_record_ref_find(r, PL_ROLE_CHANGES) != 0)) {
 		*why = "a measure has a state exactly when it changes one";
 		return PL_EMALFORMED;
 	}
@@ -1238,8 +1244,8 @@ bool pl_record_has_about(const struct pl_record *r, const char *party)
 
 enum pl_ref_role pl_record_target(const struct pl_record *r)
 {
-	enum pl_ref_role role = r->kind == PL_KIND_STATEMENT ? PL_ROLE_CHANGES
-	                                                     : pl_record_kind_target(r->kind);
+	enum pl_ref_role role =
+	        r->kind == PL_KIND_STATEMENT ? PL_ROLE_CHANGES : pl_record_kind_target(r->kind);
 
 	if (role == PL_ROLE_CHANGES || role == PL_ROLE_GROUP)
 		return pl_record_ref_find(r, role) ? role : 0;

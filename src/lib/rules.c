@@ -177,7 +177,8 @@ static bool rules_changes(const struct pl_rules_input *in, struct verdict *v)
 	if (strcmp(m->author, r->author) != 0)
 		return broke(v, PL_ERULE, "changes another party's measure");
 	if (sibling_by(in, PL_KIND_STATEMENT, NULL))
-		return broke(v, PL_ERULE, "changes a state of the measure that was already changed");
+		return broke(v, PL_ERULE,
+		             "changes a state of the measure that was already changed");
 	if (from == PL_MEASURE_ENDED)
 		return broke(v, PL_ERULE, "changes a measure that has ended");
 	if (r->state == PL_MEASURE_RESUMED && from != PL_MEASURE_SUSPENDED)

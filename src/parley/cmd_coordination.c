@@ -20,16 +20,15 @@
 static const struct cli_verb coordination_verb = {
         .name = "coordination",
         .synopsis = "GROUP [--since DATE] [--until DATE] [--profile DIR] [--json]",
-        .about =
-                "Reports, for the coordination group of which GROUP (an id or a unique prefix)\n"
-                "is a version, every send or measure of a member to one of the group's\n"
-                "counterparts between DATE and DATE (both included; default: all), each\n"
-                "judged coordinated, uncoordinated (another member not consulted in the\n"
-                "group's window before it) or against objection (a member objected to the\n"
-                "consultation, and it went out anyway), with the records it rests on, then the\n"
-                "counts. It covers what this party may read: its own sends and measures (its\n"
-                "whole chain), every public measure, and the sends that follow a consultation\n"
-                "of the group. Every record is verified against the exchange's directory.\n",
+        .about = "Reports, for the coordination group of which GROUP (an id or a unique prefix)\n"
+                 "is a version, every send or measure of a member to one of the group's\n"
+                 "counterparts between DATE and DATE (both included; default: all), each\n"
+                 "judged coordinated, uncoordinated (another member not consulted in the\n"
+                 "group's window before it) or against objection (a member objected to the\n"
+                 "consultation, and it went out anyway), with the records it rests on, then the\n"
+                 "counts. It covers what this party may read: its own sends and measures (its\n"
+                 "whole chain), every public measure, and the sends that follow a consultation\n"
+                 "of the group. Every record is verified against the exchange's directory.\n",
         .status = "Exit status: 0 shown; 1 a record or the checkpoint does not verify; 2 usage or\n"
                   "I/O error; 3 the exchange refused (unknown id, not a group this party reads).\n",
         .operand = "GROUP",
@@ -81,7 +80,8 @@ static int print_text(const struct coordination *c)
 		time_text(when, a->rec.rec->time);
 		pl_coordination_group_explain(why, sizeof(why), &c->g, &a->rec, &a->res);
 		printf("  %s  #%" PRIu64 "  %s  %s %.16s to %s: %s\n", when, a->rec.index,
-		       a->rec.rec->author, act_name(a->rec.rec), a->rec.hex, a->res.counterpart, why);
+		       a->rec.rec->author, act_name(a->rec.rec), a->rec.hex, a->res.counterpart,
+		       why);
 	}
 	count(c, n);
 	printf("%" PRIu64 " coordinated, %" PRIu64 " uncoordinated, %" PRIu64
@@ -104,7 +104,8 @@ static int print_json(const struct coordination *c)
 	ok = ok && json_object_set_new(root, "group", json_string(g->group)) == 0;
 	ok = ok && json_object_set_new(root, "version", json_string(hex)) == 0;
 	ok = ok && json_object_set_new(root, "size", json_integer((json_int_t)c->g.size)) == 0;
-	ok = ok && json_object_set_new(root, "indexed", json_integer((json_int_t)c->g.indexed)) == 0;
+	ok = ok &&
+	     json_object_set_new(root, "indexed", json_integer((json_int_t)c->g.indexed)) == 0;
 	for (size_t i = 0; ok && i < c->r.n; i++) {
 		const struct pl_coordination_act *a = &c->r.v[i];
 		json_t *e = json_object(), *missing, *rest;
@@ -131,22 +132,25 @@ static int print_json(const struct coordination *c)
 			ok = json_object_set_new(e, "objection", json_string(hex)) == 0;
 		}
 		ok = ok && json_object_set_new(e, "id", json_string(a->rec.hex)) == 0;
-		ok = ok && json_object_set_new(e, "index", json_integer((json_int_t)a->rec.index)) == 0;
+		ok = ok &&
+		     json_object_set_new(e, "index", json_integer((json_int_t)a->rec.index)) == 0;
 		ok = ok && json_object_set_new(e, "time", json_string(when)) == 0;
 		ok = ok && json_object_set_new(e, "author", json_string(a->rec.rec->author)) == 0;
 		ok = ok && json_object_set_new(e, "act", json_string(act_name(a->rec.rec))) == 0;
-		ok = ok && json_object_set_new(e, "counterpart", json_string(a->res.counterpart)) == 0;
-		ok = ok && json_object_set_new(e, "verdict",
-		                               json_string(pl_coordination_verdict_name(
-		                                       a->res.verdict))) == 0;
+		ok = ok &&
+		     json_object_set_new(e, "counterpart", json_string(a->res.counterpart)) == 0;
+		ok = ok && json_object_set_new(
+		                   e, "verdict",
+		                   json_string(pl_coordination_verdict_name(a->res.verdict))) == 0;
 		ok = ok && json_object_set_new(e, "missing", missing) == 0;
 		ok = ok && json_object_set_new(e, "consults", rest) == 0;
 		ok = ok && json_object_set_new(e, "why", json_string(why)) == 0;
 	}
 	count(c, n);
 	ok = ok && json_object_set(root, "acts", acts) == 0;
-	ok = ok && json_object_set_new(root, "coordinated",
-	                               json_integer((json_int_t)n[PL_COORDINATION_COORDINATED])) == 0;
+	ok = ok &&
+	     json_object_set_new(root, "coordinated",
+	                         json_integer((json_int_t)n[PL_COORDINATION_COORDINATED])) == 0;
 	ok = ok &&
 	     json_object_set_new(root, "uncoordinated",
 	                         json_integer((json_int_t)n[PL_COORDINATION_UNCOORDINATED])) == 0;
@@ -227,7 +231,8 @@ int cmd_coordination(int argc, char **argv)
 		goto out;
 	ret = session_said(&c.s, pl_coordination_group_load(&c.s, group, &c.g));
 	if (!ret)
-		ret = session_said(&c.s, pl_coordination_report(&c.s, &c.g, c.since, c.until, &c.r));
+		ret = session_said(&c.s,
+		                   pl_coordination_report(&c.s, &c.g, c.since, c.until, &c.r));
 	if (!ret)
 		ret = c.json ? print_json(&c) : print_text(&c);
 out:
@@ -331,13 +336,13 @@ static int print_measures_json(const struct measures *m)
 		ok = ok && json_object_set_new(e, "state",
 		                               json_string(pl_measure_state_name(x->state))) == 0;
 		ok = ok && json_object_set_new(e, "latest", json_string(r->recs[x->last].hex)) == 0;
-		ok = ok && json_object_set_new(e, "changes",
-		                               json_integer((json_int_t)x->nchanges)) == 0;
-		ok = ok && json_object_set_new(e, "reciprocates",
-		                               x->reciprocates == SIZE_MAX
-		                                       ? json_null()
-		                                       : json_string(r->recs[x->reciprocates].hex)) ==
-		                   0;
+		ok = ok &&
+		     json_object_set_new(e, "changes", json_integer((json_int_t)x->nchanges)) == 0;
+		ok = ok &&
+		     json_object_set_new(e, "reciprocates",
+		                         x->reciprocates == SIZE_MAX
+		                                 ? json_null()
+		                                 : json_string(r->recs[x->reciprocates].hex)) == 0;
 	}
 	ok = ok && json_object_set(root, "measures", list) == 0;
 	ret = cli_print_json(ok ? root : NULL, "measures");

@@ -210,7 +210,9 @@ static int run(const struct author_args *a)
 	        .ncounterparts = a->nabout,
 	        .window_days = (unsigned)a->window,
 	        .changes = a->changes,
-	        .measure = a->suspends ? a->suspends : a->resumes ? a->resumes : a->ends,
+	        .measure = a->suspends  ? a->suspends
+	                   : a->resumes ? a->resumes
+	                                : a->ends,
 	        .state = a->suspends  ? PL_MEASURE_SUSPENDED
 	                 : a->resumes ? PL_MEASURE_RESUMED
 	                              : PL_MEASURE_ENDED,
@@ -320,8 +322,8 @@ static int author(int argc, char **argv)
 	         "another party's measure this one answers in kind", .only = V(STATEMENT)},
 	        {0, "group", CLI_STR, &a.group_ref, "ID",
 	         "the coordination group (its current version) consulted in", .only = V(CONSULT)},
-	        {0, "member", CLI_LIST, a.to, "PARTY", "another member; repeat for several",
-	         &a.nto, .max = PL_RECORD_MAX_TO - 1, .only = V(GROUP)},
+	        {0, "member", CLI_LIST, a.to, "PARTY", "another member; repeat for several", &a.nto,
+	         .max = PL_RECORD_MAX_TO - 1, .only = V(GROUP)},
 	        {0, "about", CLI_LIST, a.about, "PARTY", "a counterpart; repeat for several",
 	         &a.nabout, .max = PL_RECORD_MAX_TO, .only = V(GROUP)},
 	        {0, "window", CLI_UINT, &a.window, "DAYS", "days before a signal to consult in",

@@ -126,12 +126,12 @@ static int print_json(const struct thread *t, const char *status)
 	ok = ok && json_object_set(root, "events", events) == 0;
 	ok = ok && json_object_set_new(root, "status", json_string(status)) == 0;
 	if (t->coordination[0]) {
-		ok = ok && json_object_set_new(root, "coordination",
-		                               json_pack("{s:s, s:s, s:s}", "verdict",
-		                                         pl_coordination_verdict_name(
-		                                                 t->res.verdict),
-		                                         "counterpart", t->res.counterpart, "why",
-		                                         t->coordination)) == 0;
+		ok = ok &&
+		     json_object_set_new(root, "coordination",
+		                         json_pack("{s:s, s:s, s:s}", "verdict",
+		                                   pl_coordination_verdict_name(t->res.verdict),
+		                                   "counterpart", t->res.counterpart, "why",
+		                                   t->coordination)) == 0;
 	}
 	ret = cli_print_json(ok ? root : NULL, "thread");
 	json_decref(events);

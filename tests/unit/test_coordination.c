@@ -356,7 +356,7 @@ static int teardown(void **state)
 }
 
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_not_consulted),
-             cmocka_unit_test(test_coordinated_and_window), cmocka_unit_test(test_partial_and_others),
-             cmocka_unit_test(test_objected), cmocka_unit_test(test_named_consult),
-             cmocka_unit_test(test_not_the_groups_business),
+             cmocka_unit_test(test_coordinated_and_window),
+             cmocka_unit_test(test_partial_and_others), cmocka_unit_test(test_objected),
+             cmocka_unit_test(test_named_consult), cmocka_unit_test(test_not_the_groups_business),
              cmocka_unit_test(test_membership_changes), cmocka_unit_test(test_bad_input))

@@ -65,7 +65,8 @@ static void test_lifecycle_and_reciprocity(void **state)
 	s1 = add("rok-mnd", false, m1, PL_MEASURE_SUSPENDED, NO);
 	add("rok-mnd", false, m1, PL_MEASURE_ENDED, NO); /* names a state already changed */
 	r1 = add("rok-mnd", false, s1, PL_MEASURE_RESUMED, NO);
-	add("dprk", false, r1, PL_MEASURE_ENDED, NO); /* another party's: not the latest of dprk's */
+	add("dprk", false, r1, PL_MEASURE_ENDED,
+	    NO); /* another party's: not the latest of dprk's */
 	e1 = add("rok-mnd", false, r1, PL_MEASURE_ENDED, NO);
 	assert_int_equal(pl_measures_build(list, n, &v, &nv), 0);
 	/* Two measures; the fork and the foreign change make measures of nothing. */

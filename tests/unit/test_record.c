@@ -953,8 +953,7 @@ static const struct {
         {PL_KIND_GROUP, "about a member", "about kpa\n", "about unc\n", PL_EMALFORMED},
         {PL_KIND_GROUP, "about the exchange", "about kpa\n", "about exchange\n", PL_EMALFORMED},
         {PL_KIND_GROUP, "about twice", "about kpa\n", "about kpa\nabout kpa\n", PL_EMALFORMED},
-        {PL_KIND_GROUP, "about unsorted", "about kpa\n", "about kpa\nabout dprk\n",
-         PL_EMALFORMED},
+        {PL_KIND_GROUP, "about unsorted", "about kpa\n", "about kpa\nabout dprk\n", PL_EMALFORMED},
         {PL_KIND_GROUP, "about before group", "group allies-unc-rok\nabout kpa\n",
          "about kpa\ngroup allies-unc-rok\n", PL_EMALFORMED},
         {PL_KIND_GROUP, "group by the exchange", "author rok-mnd", "author exchange",
@@ -970,8 +969,7 @@ static const struct {
         {PL_KIND_GROUP, "group with a body", "$", "\nbody\n", PL_EMALFORMED},
         {PL_KIND_SEND, "send with a group line", "$", "group allies\n", PL_EMALFORMED},
         {PL_KIND_SEND, "send with a window", "$", "window 7\n", PL_EMALFORMED},
-        {PL_KIND_SEND, "send following a consult", "payload ",
-         "ref consult " ID_A "\npayload ", 0},
+        {PL_KIND_SEND, "send following a consult", "payload ", "ref consult " ID_A "\npayload ", 0},
         {PL_KIND_SEND, "send replying and following a consult", "payload ",
          "ref consult " ID_A "\nref reply-to " ID_0 "\npayload ", 0},
         {PL_KIND_SEND, "send following two consults", "payload ",
@@ -996,8 +994,8 @@ static const struct {
         {PL_KIND_CONSULT, "consult in a group", "payload ", "ref group " ID_A "\npayload ", 0},
         {PL_KIND_CONSULT, "consult following a consult", "payload ",
          "ref consult " ID_A "\npayload ", PL_EMALFORMED},
-        {PL_KIND_ADVISE, "advise with a group ref too", "reason ",
-         "ref group " ID_A "\nreason ", PL_EMALFORMED},
+        {PL_KIND_ADVISE, "advise with a group ref too", "reason ", "ref group " ID_A "\nreason ",
+         PL_EMALFORMED},
 };
 
 /* Signs text with the keys the kind calls for (author, and the party for a registration). */

@@ -757,8 +757,7 @@ static struct pl_record *mk_group(int who, const char *time, const char *name, c
 }
 
 /* A consult by who to a, made in group g (NULL: in none). */
-static struct pl_record *mk_consult(int who, const char *time, const char *a,
-                                    const struct entry *g)
+static struct pl_record *mk_consult(int who, const char *time, const char *a, const struct entry *g)
 {
 	struct pl_record *r = mk(who, PL_KIND_CONSULT, time);
 
