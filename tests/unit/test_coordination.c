@@ -320,6 +320,50 @@ static void test_membership_changes(void **state)
 	assert_false(pl_coordination_in_group(ev->consults[0].rec, ev->versions, 1));
 }
 
+/* The one wording of each verdict, with the records it rests on. */
+static void test_explain(void **state)
+{
+	struct pl_coordination_input in;
+	struct pl_coordination_result r;
+	const struct pl_coordination_record *c;
+	char out[512];
+
+	(void)state;
+	fresh();
+	memset(&in, 0, sizeof(in));
+	in.act = act_send("us-wh", T0 + DAY, "kpa", NULL);
+	in.versions = ev->versions;
+	in.nversions = ev->nversions;
+	in.consults = ev->consults;
+	in.advises = ev->advises;
+	assert_int_equal(pl_coordination_judge(&in, &r), 0);
+	pl_coordination_explain(out, sizeof(out), &in, &r);
+	assert_string_equal(out, "uncoordinated with rok-mnd and rok-mou in group allies-rok-us: "
+	                         "were not consulted in the 7 days before it");
+	c = consult("us-wh", T0 + DAY, MND_MOU, true);
+	advise("rok-mou", T0 + DAY, c, PL_POSITION_OBJECT);
+	in.act = act_send("us-wh", T0 + 2 * DAY, "kpa", NULL);
+	in.nconsults = ev->nconsults;
+	in.nadvises = ev->nadvises;
+	assert_int_equal(pl_coordination_judge(&in, &r), 0);
+	pl_coordination_explain(out, sizeof(out), &in, &r);
+	/* The ids' first bytes number the records: consult 3, advise 4. */
+	assert_string_equal(out, "against objection in group allies-rok-us: rok-mou objected "
+	                         "(advise 04000000) to consult 03000000, and it went out anyway");
+	ev->advises[0].rec = ev->versions[0].rec; /* no longer an advise */
+	assert_int_equal(pl_coordination_judge(&in, &r), 0);
+	pl_coordination_explain(out, sizeof(out), &in, &r);
+	assert_string_equal(out, "coordinated in group allies-rok-us: consult 03000000 named every "
+	                         "other member in the 7 days before it, none objected");
+	/* Cut at the size given, and nothing for what is not the group's business. */
+	pl_coordination_explain(out, 12, &in, &r);
+	assert_string_equal(out, "coordinated");
+	in.act = act_send("us-wh", T0 + 2 * DAY, "unc", NULL);
+	assert_int_equal(pl_coordination_judge(&in, &r), 0);
+	pl_coordination_explain(out, sizeof(out), &in, &r);
+	assert_string_equal(out, "");
+}
+
 static void test_bad_input(void **state)
 {
 	struct pl_coordination_input in;
@@ -359,4 +403,5 @@ PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_not_consulted),
              cmocka_unit_test(test_coordinated_and_window),
              cmocka_unit_test(test_partial_and_others), cmocka_unit_test(test_objected),
              cmocka_unit_test(test_named_consult), cmocka_unit_test(test_not_the_groups_business),
-             cmocka_unit_test(test_membership_changes), cmocka_unit_test(test_bad_input))
+             cmocka_unit_test(test_membership_changes), cmocka_unit_test(test_explain),
+             cmocka_unit_test(test_bad_input))
