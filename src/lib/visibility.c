@@ -5,7 +5,8 @@
 
 enum pl_ref_role pl_visibility_about_role(enum pl_record_kind k)
 {
-	return pl_record_kind_target(k);
+	/* A consult made in a coordination group is read by the group's members. */
+	return k == PL_KIND_CONSULT ? PL_ROLE_GROUP : pl_record_kind_target(k);
 }
 
 bool pl_visibility_kind_is_public(enum pl_record_kind k)

@@ -68,6 +68,16 @@ ok "the recipient learns nothing of the group" not_printed "coordination:"
 expect 3 "a send may not follow another party's consult" as rok-mnd send --to kpa \
 	--consult "$C1" --body-file "$T/letter1"
 
+# A consultation of the group is read by every member, never by a counterpart.
+expect 0 "us-wh consults rok-mnd alone in the group" as us-wh consult --group "$G" \
+	--with rok-mnd --body-file "$T/draft2"
+CP=$(last_id)
+expect 0 "rok-mou, a member not consulted, reads that it was left out" as rok-mou show "$CP"
+ok "rok-mou sees whom it named" printed "to rok-mnd"
+expect 3 "a counterpart may not read a consultation of the group" as kpa show "$CP"
+expect 0 "a consultation outside any group" as us-wh consult --with rok-mnd --body-file "$T/draft2"
+expect 3 "is not the other members' to read" as rok-mou show "$(last_id)"
+
 # 3. Consulted, rok-mnd objects, sent anyway.
 expect 0 "us-wh consults again" as us-wh consult --group "$G" --with rok-mnd --with rok-mou \
 	--body-file "$T/draft2"

@@ -66,6 +66,8 @@ static const struct row {
         /* A change of a group (snd, rcp) about oth to (snd, end): read by the members of
          * both versions, never by the counterpart. */
         {"group change", PL_KIND_GROUP, "snd", "snd", "end", NULL, GROUP, "YYNYNYN"},
+        /* A consult in that group by snd to end only: the member rcp reads it too. */
+        {"consult in a group", PL_KIND_CONSULT, "snd", "end", NULL, NULL, GROUP, "YYNYNYN"},
 };
 
 /* A record of kind by author, to[], via (NULL: none). */
@@ -119,7 +121,8 @@ static void test_table(void **state)
 		if (w->about != NONE) {
 			pl_test_add_ref(r, pl_visibility_about_role(w->kind), some_id);
 			assert_int_not_equal(pl_visibility_about_role(w->kind), 0);
-		} else {
+		} else if (w->kind != PL_KIND_CONSULT) {
+			/* A consult acts on a group only when made in one. */
 			assert_int_equal(pl_visibility_about_role(w->kind), 0);
 		}
 		for (int k = 0; k < NREADERS; k++) {
