@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <parley/error.h>
+#include <parley/limits.h>
 #include <parley/record.h>
 #include <parley/session.h>
 
@@ -107,9 +108,6 @@ bool pl_coordination_in_group(const struct pl_record *r,
                               const struct pl_coordination_record *versions, size_t nversions);
 
 /* ---- A group as a member reads it (src/lib/coordination_view.c) ---- */
-
-/* The most records a member's chain walk, or a group's thread, takes into one report. */
-#define PL_COORDINATION_MAX_RECORDS 10000
 
 /*
  * A coordination group as this party reads it: the records of its thread

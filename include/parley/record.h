@@ -97,9 +97,6 @@ enum pl_position {
 #define PL_RECORD_HAS_WINDOW   (1u << 14) /* a group record's `window` in days */
 #define PL_RECORD_HAS_STATE    (1u << 15) /* a measure's `state` */
 
-/* The longest coordination window of a group, in days. */
-#define PL_RECORD_WINDOW_MAX_DAYS 365
-
 /* One `ref <role> <id>` line. */
 struct pl_record_ref {
 	enum pl_ref_role role;

@@ -265,13 +265,24 @@ struct measures {
 	bool json;
 };
 
-/* The first line of a measure's body, cut at 60 bytes (its text passed the record grammar). */
+/*
+ * The first line of a measure's body, cut at 60 bytes on a character boundary, "..." marking
+ * a cut (its text passed the record grammar: UTF-8, no control character).
+ */
 static void first_line(char out[static 64], const struct pl_record *r)
 {
 	size_t k = 0;
 
-	while (k < 60 && k < r->body_len && r->body[k] != '\n')
+	while (k < r->body_len && r->body[k] != '\n')
 		k++;
+	if (k > 60) {
+		k = 57;
+		while (k > 0 && ((unsigned char)r->body[k] & 0xc0) == 0x80)
+			k--;
+		memcpy(out, r->body, k);
+		memcpy(out + k, "...", 4);
+		return;
+	}
 	memcpy(out, r->body, k);
 	out[k] = '\0';
 }

@@ -22,6 +22,12 @@ G=$(last_id)
 expect 0 "a member reads the group record" as rok-mou show "$G"
 ok "the group record names its counterparts" printed "about kpa"
 ok "the group record names its window" printed "window 7"
+expect 0 "a member's inbox lists the group" as rok-mnd inbox
+ok "the inbox: the group, its members and counterparts" \
+	printed "us-wh group allies-rok-us of rok-mnd,rok-mou,us-wh about dprk,kpa, window 7 days"
+expect 0 "show --json of the group" as rok-mou show "$G" --json
+ok "show --json: the window" printed '"window": 7'
+ok "show --json: the counterparts" printed '"about": ['
 expect 3 "a counterpart may not read it" as kpa show "$G"
 ok "a counterpart: the same answer as no record" said "404"
 expect 3 "a counterpart may not change it" as kpa group allies-rok-us --changes "$G" \
