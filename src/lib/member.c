@@ -392,7 +392,8 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
 		if (!err && (r->has & PL_RECORD_HAS_STATE) &&
 		    (ref = pl_record_ref_find(r, PL_ROLE_CHANGES))) {
 			short_id(sid, ref->id);
-			err = pl_buf_addf(b, " %s (changing %s)", pl_measure_state_name(r->state), sid);
+			err = pl_buf_addf(b, " %s (changing %s)", pl_measure_state_name(r->state),
+			                  sid);
 		}
 		if (!err && (ref = pl_record_ref_find(r, PL_ROLE_RECIPROCATES))) {
 			short_id(sid, ref->id);
