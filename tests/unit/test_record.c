@@ -628,6 +628,23 @@ static const struct {
         {"ref short id", "payload ", "ref reply-to 0123\npayload ", PL_EMALFORMED},
         {"ref no id", "payload ", "ref reply-to\npayload ", PL_EMALFORMED},
         {"a line after the last allowed one", "$", "class letter\n", PL_EMALFORMED},
+        {"state ended parses", "$", "state ended\n", 0},
+        {"state announced is never written", "$", "state announced\n", PL_EMALFORMED},
+        {"unknown state", "$", "state paused\n", PL_EMALFORMED},
+        {"state upper-case", "$", "state Ended\n", PL_EMALFORMED},
+        {"window parses", "$", "window 30\n", 0},
+        {"window 0", "$", "window 0\n", PL_EMALFORMED},
+        {"window 366", "$", "window 366\n", PL_EMALFORMED},
+        {"group line parses", "$", "group allies\n", 0},
+        {"group name with a space", "$", "group al lies\n", PL_EMALFORMED},
+        {"about parses", "$", "about kpa\n", 0},
+        {"about the exchange", "$", "about exchange\n", PL_EMALFORMED},
+        {"about unsorted", "$", "about kpa\nabout dprk\n", PL_EMALFORMED},
+        {"about after window", "$", "window 3\nabout kpa\n", PL_EMALFORMED},
+        {"state before window", "$", "state ended\nwindow 3\n", PL_EMALFORMED},
+        {"ref reciprocates parses", "payload ", "ref reciprocates " ID_A "\npayload ", 0},
+        {"ref changes parses", "payload ", "ref changes " ID_A "\npayload ", 0},
+        {"ref group parses", "payload ", "ref group " ID_A "\npayload ", 0},
         {"CRLF", "kind send\n", "kind send\r\n", PL_EMALFORMED},
         {"CR", "kind send\n", "kind send\r", PL_EMALFORMED},
         {"tab", "via unc\n", "via\tunc\n", PL_EMALFORMED},
@@ -687,6 +704,10 @@ static void test_send_faults(void **state)
 		ret = pl_record_parse(&r, t, strlen(t), &why);
 		if (ret != send_faults[i].want)
 			fail_msg("%s: got %s", send_faults[i].what, pl_strerror(ret));
+		if (ret == 0) {
+			free(t);
+			continue; /* a grammar the parser takes (the kind rules are pl_record_open()'s) */
+		}
 		assert_non_null(why);
 		/* Out-parameter untouched on failure. */
 		assert_true(r.has == 0x5a5a5a5a);
