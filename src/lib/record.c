@@ -920,21 +920,20 @@ static const struct kind_lines {
 	uint8_t to_min, to_max;
 	enum pl_ref_role role; /* the only role allowed, 0 for none */
 	uint8_t ref_max;
-	enum pl_ref_role role2, role3, role4; /* further roles allowed, at most one ref each */
 } kind_lines[PL_KIND_COUNT + 1] = {
         [PL_KIND_SEND] = {false, PL_RECORD_HAS_CLASS | L_TO | PAYLOAD,
                           PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE | L_REF, 1, PL_RECORD_MAX_TO,
-                          PL_ROLE_REPLY_TO, 2, PL_ROLE_CONSULT},
+                          PL_ROLE_REPLY_TO, 2},
         [PL_KIND_RECEIVE] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_CONVEY] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_DECLINE] = {false, L_REF | PL_RECORD_HAS_REASON, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_ACCEPT] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_REFUSE] = {false, L_REF, PL_RECORD_HAS_REASON, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_STATEMENT] = {false, PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY,
-                               L_REF | PL_RECORD_HAS_STATE, 0, 0, PL_ROLE_CITES, PL_RECORD_MAX_REFS,
-                               PL_ROLE_CONSULT, PL_ROLE_RECIPROCATES, PL_ROLE_CHANGES},
+                               L_REF | PL_RECORD_HAS_STATE, 0, 0, PL_ROLE_CITES,
+                               PL_RECORD_MAX_REFS},
         [PL_KIND_CONSULT] = {false, L_TO | PAYLOAD, PL_RECORD_HAS_DEADLINE | L_REF, 1,
-                             PL_RECORD_MAX_TO, 0, 1, PL_ROLE_GROUP},
+                             PL_RECORD_MAX_TO, 0, 1},
         [PL_KIND_ADVISE] = {false, L_REF | PL_RECORD_HAS_POSITION, PL_RECORD_HAS_REASON, 0, 0,
                             PL_ROLE_CONSULT, 1},
         [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, 0, 2, 2, 0, 0},
@@ -948,6 +947,26 @@ static const struct kind_lines {
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
         [PL_KIND_GROUP] = {false, GROUP_LINES, L_REF, 1, PL_RECORD_MAX_TO, PL_ROLE_GROUP, 1},
 };
+
+/* The further roles a kind takes beside its kind_lines role, each at most once. */
+static const enum pl_ref_role more_roles[PL_KIND_COUNT + 1][3] = {
+        [PL_KIND_SEND] = {PL_ROLE_CONSULT},
+        [PL_KIND_STATEMENT] = {PL_ROLE_CONSULT, PL_ROLE_RECIPROCATES, PL_ROLE_CHANGES},
+        [PL_KIND_CONSULT] = {PL_ROLE_GROUP},
+};
+
+static bool takes_role(enum pl_record_kind kind, enum pl_ref_role role)
+{
+	if (role == 0)
+		return false;
+	if (role == kind_lines[kind].role)
+		return true;
+	for (size_t i = 0; i < 3; i++) {
+		if (more_roles[kind][i] == role)
+			return true;
+	}
+	return false;
+}
 
 /* The lines, counts and values a record's kind requires or forbids. */
 static int check_kind(const struct pl_record *r, const char **why)
@@ -980,8 +999,7 @@ static int check_kind(const struct pl_record *r, const char **why)
 	}
 	for (size_t i = 0; i < r->nrefs; i++) {
 		enum pl_ref_role role = r->refs[i].role;
-		if (role != k->role &&
-		    (role == 0 || (role != k->role2 && role != k->role3 && role != k->role4))) {
+		if (!takes_role(r->kind, role)) {
 			*why = "a ref role this kind does not allow";
 			return PL_EMALFORMED;
 		}

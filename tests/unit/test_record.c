@@ -706,7 +706,8 @@ static void test_send_faults(void **state)
 			fail_msg("%s: got %s", send_faults[i].what, pl_strerror(ret));
 		if (ret == 0) {
 			free(t);
-			continue; /* a grammar the parser takes (the kind rules are pl_record_open()'s) */
+			continue; /* a grammar the parser takes (the kind rules are
+			             pl_record_open()'s) */
 		}
 		assert_non_null(why);
 		/* Out-parameter untouched on failure. */
