@@ -38,9 +38,11 @@ enum pl_record_kind {
 	PL_KIND_REGISTER,
 	PL_KIND_REVOKE,
 	PL_KIND_INDEX, /* the exchange's commitment to the thread index (docs/index.md §5) */
+	/* a check the exchange did not make: it was down when it fell due (docs/records.md §7) */
+	PL_KIND_MISSED,
 	PL_KIND_GROUP, /* a coordination group created or changed by a member (records.md §5) */
 };
-#define PL_KIND_COUNT 18
+#define PL_KIND_COUNT 19
 
 /* `class` of a send (message, proposal, letter) or a statement (statement, measure). */
 enum pl_record_class {
@@ -95,7 +97,8 @@ enum pl_position {
 #define PL_RECORD_HAS_ROOT     (1u << 12) /* an index record's `root` */
 #define PL_RECORD_HAS_GROUP    (1u << 13) /* a group record's `group` name */
 #define PL_RECORD_HAS_WINDOW   (1u << 14) /* a group record's `window` in days */
-#define PL_RECORD_HAS_STATE    (1u << 15) /* a measure's `state` */
+#define PL_RECORD_HAS_DUE      (1u << 15) /* a missed record's `due` */
+#define PL_RECORD_HAS_STATE    (1u << 16) /* a measure's `state` */
 
 /* One `ref <role> <id>` line. */
 struct pl_record_ref {
@@ -140,6 +143,7 @@ struct pl_record {
 	struct pl_vkey keys[PL_RECORD_MAX_KEYS]; /* sorted by their text, distinct */
 	struct pl_party_ekey enc;                /* PL_RECORD_HAS_ENC: encryption key */
 	uint8_t index_root[PL_HASH_BYTES];       /* PL_RECORD_HAS_ROOT: the thread index's root */
+	int64_t due; /* PL_RECORD_HAS_DUE: when the missed check fell due, not after time */
 	char group[PL_RECORD_NAME_MAX + 1];      /* PL_RECORD_HAS_GROUP: a group's name */
 	size_t nabout;                           /* a group's counterparts: sorted, distinct */
 	char about[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];

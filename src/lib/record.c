@@ -33,6 +33,7 @@ enum field {
 	F_KEY,
 	F_ENC,
 	F_ROOT,
+	F_DUE,
 	F_GROUP,
 	F_ABOUT,
 	F_WINDOW,
@@ -54,6 +55,7 @@ static const struct {
         [F_REASON] = {"reason", false},     [F_POSITION] = {"position", false},
         [F_PARTY] = {"party", false},       [F_KEY] = {"key", true},
         [F_ENC] = {"enc", false},           [F_ROOT] = {"root", false},
+        [F_DUE] = {"due", false},
         [F_GROUP] = {"group", false},       [F_ABOUT] = {"about", true},
         [F_WINDOW] = {"window", false},     [F_STATE] = {"state", false},
 };
@@ -67,7 +69,8 @@ static const char *const kind_names[PL_KIND_COUNT + 1] = {
         [PL_KIND_ANSWER] = "answer",       [PL_KIND_AVAILABLE] = "available",
         [PL_KIND_EXPIRE] = "expire",       [PL_KIND_UNANSWERED] = "unanswered",
         [PL_KIND_REGISTER] = "register",   [PL_KIND_REVOKE] = "revoke",
-        [PL_KIND_INDEX] = "index",         [PL_KIND_GROUP] = "group",
+        [PL_KIND_INDEX] = "index",         [PL_KIND_MISSED] = "missed",
+        [PL_KIND_GROUP] = "group",
 };
 
 static const char *const class_names[] = {
@@ -154,7 +157,7 @@ bool pl_record_kind_is_exchange(enum pl_record_kind k)
 {
 	return k == PL_KIND_CHECK || k == PL_KIND_AVAILABLE || k == PL_KIND_EXPIRE ||
 	       k == PL_KIND_UNANSWERED || k == PL_KIND_REGISTER || k == PL_KIND_REVOKE ||
-	       k == PL_KIND_INDEX;
+	       k == PL_KIND_INDEX || k == PL_KIND_MISSED;
 }
 
 /* ---- Value grammars ----------------------------------------------------- */
@@ -461,6 +464,11 @@ static int parse_value(struct parser *p, enum field f, const char *v, size_t n)
 		if (pl_b64_decode_exact(r->index_root, sizeof(r->index_root), v, n) != 0)
 			return fail(p, PL_EMALFORMED, "root is not base64 of 32 bytes");
 		r->has |= PL_RECORD_HAS_ROOT;
+		return 0;
+	case F_DUE:
+		if (parse_time(p, &r->due, v, n) != 0)
+			return fail(p, PL_EMALFORMED, "due is not YYYY-MM-DDTHH:MM:SSZ");
+		r->has |= PL_RECORD_HAS_DUE;
 		return 0;
 	case F_GROUP:
 		if (!pl_record_name_is_valid(v, n))
@@ -782,6 +790,8 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 		if (ret == 0)
 			ret = pl_buf_add(b, "\n", 1);
 	}
+	if (ret == 0 && (r->has & PL_RECORD_HAS_DUE))
+		ret = add_time(b, "due", r->due);
 	if (ret == 0 && (r->has & PL_RECORD_HAS_GROUP))
 		ret = add_str(b, "group", r->group, sizeof(r->group));
 	for (size_t i = 0; ret == 0 && i < r->nabout; i++)
@@ -891,10 +901,10 @@ int pl_record_sign(struct pl_buf *out, const struct pl_record *r, const struct p
 }
 
 /* Which optional lines (PL_RECORD_HAS_ bits, plus the counted ones below) a kind may carry. */
-#define L_TO        (1u << 16)
-#define L_REF       (1u << 17)
-#define L_KEY       (1u << 18)
-#define L_ABOUT     (1u << 19)
+#define L_TO        (1u << 24)
+#define L_REF       (1u << 25)
+#define L_KEY       (1u << 26)
+#define L_ABOUT     (1u << 27)
 #define GROUP_LINES (PL_RECORD_HAS_GROUP | L_TO | L_ABOUT | PL_RECORD_HAS_WINDOW)
 
 static uint32_t lines_of(const struct pl_record *r)
@@ -945,6 +955,7 @@ static const struct kind_lines {
         [PL_KIND_REGISTER] = {true, PL_RECORD_HAS_PARTY | L_KEY | PL_RECORD_HAS_ENC, 0, 0, 0, 0, 0},
         [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY, PL_RECORD_HAS_ENC, 0, 0, 0, 0},
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
+        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, 0, 2, 2, 0, 0},
         [PL_KIND_GROUP] = {false, GROUP_LINES, L_REF, 1, PL_RECORD_MAX_TO, PL_ROLE_GROUP, 1},
 };
 
@@ -1037,6 +1048,10 @@ static int check_kind(const struct pl_record *r, const char **why)
 	}
 	if ((r->has & PL_RECORD_HAS_DEADLINE) && r->deadline <= r->time) {
 		*why = "deadline is not after time";
+		return PL_EMALFORMED;
+	}
+	if ((r->has & PL_RECORD_HAS_DUE) && r->due > r->time) {
+		*why = "due is after time";
 		return PL_EMALFORMED;
 	}
 	if (r->kind == PL_KIND_SEND || r->kind == PL_KIND_CONSULT) {

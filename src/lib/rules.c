@@ -473,6 +473,8 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 		return rules_follows(in, v) && rules_changes(in, v);
 	case PL_KIND_GROUP:
 		return rules_group(in, ref_of(in, PL_ROLE_GROUP), v);
+	case PL_KIND_MISSED: /* the exchange's own account of its outage */
+		return true;
 	case PL_KIND_INDEX:
 		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.
 		 */
