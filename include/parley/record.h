@@ -144,8 +144,8 @@ struct pl_record {
 	struct pl_party_ekey enc;                /* PL_RECORD_HAS_ENC: encryption key */
 	uint8_t index_root[PL_HASH_BYTES];       /* PL_RECORD_HAS_ROOT: the thread index's root */
 	int64_t due; /* PL_RECORD_HAS_DUE: when the missed check fell due, not after time */
-	char group[PL_RECORD_NAME_MAX + 1];      /* PL_RECORD_HAS_GROUP: a group's name */
-	size_t nabout;                           /* a group's counterparts: sorted, distinct */
+	char group[PL_RECORD_NAME_MAX + 1]; /* PL_RECORD_HAS_GROUP: a group's name */
+	size_t nabout;                      /* a group's counterparts: sorted, distinct */
 	char about[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];
 	uint32_t window_days;        /* PL_RECORD_HAS_WINDOW: 1..PL_RECORD_WINDOW_MAX_DAYS */
 	enum pl_measure_state state; /* PL_RECORD_HAS_STATE: suspended, resumed or ended */

@@ -55,9 +55,9 @@ static const struct {
         [F_REASON] = {"reason", false},     [F_POSITION] = {"position", false},
         [F_PARTY] = {"party", false},       [F_KEY] = {"key", true},
         [F_ENC] = {"enc", false},           [F_ROOT] = {"root", false},
-        [F_DUE] = {"due", false},
-        [F_GROUP] = {"group", false},       [F_ABOUT] = {"about", true},
-        [F_WINDOW] = {"window", false},     [F_STATE] = {"state", false},
+        [F_DUE] = {"due", false},           [F_GROUP] = {"group", false},
+        [F_ABOUT] = {"about", true},        [F_WINDOW] = {"window", false},
+        [F_STATE] = {"state", false},
 };
 
 static const char *const kind_names[PL_KIND_COUNT + 1] = {
