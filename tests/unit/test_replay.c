@@ -248,7 +248,7 @@ static void test_gathered(void **state)
 	expect(r, 0, NULL);
 	r = statement(UNC, "2025-11-01T00:00:00Z", NULL);
 	expect(r, PL_ECHAIN, NULL);
-	r = statement(UNC, "2025-11-23T02:00:00Z", ex(26));
+	r = statement(UNC, "2025-11-23T02:00:00Z", ex(27));
 	expect(r, 0, NULL);
 	/* A ref not in the log, handed to the rules as NULL. */
 	memset(unknown, 0x42, sizeof(unknown));
