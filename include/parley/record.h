@@ -60,6 +60,7 @@ enum pl_ref_role {
 	PL_ROLE_CITES,    /* a record that a statement cites */
 	PL_ROLE_CHECK,    /* the check that an answer or unanswered is about */
 	PL_ROLE_CONSULT,  /* the consult that an advise answers */
+	PL_ROLE_PREVIOUS, /* the line's check or missed before a check or missed */
 };
 
 /* `position` of an advise. */

@@ -75,6 +75,7 @@ static const char *const class_names[] = {
 static const char *const role_names[] = {
         [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to", [PL_ROLE_CITES] = "cites",
         [PL_ROLE_CHECK] = "check",     [PL_ROLE_CONSULT] = "consult",
+        [PL_ROLE_PREVIOUS] = "previous",
 };
 
 static const char *const position_names[] = {
@@ -876,7 +877,8 @@ static const struct kind_lines {
                              0},
         [PL_KIND_ADVISE] = {false, L_REF | PL_RECORD_HAS_POSITION, PL_RECORD_HAS_REASON, 0, 0,
                             PL_ROLE_CONSULT, 1},
-        [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, 0, 2, 2, 0, 0},
+        [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, L_REF, 2, 2,
+                           PL_ROLE_PREVIOUS, 1},
         [PL_KIND_ANSWER] = {false, PL_RECORD_HAS_LINE | L_REF, 0, 0, 0, PL_ROLE_CHECK, 1},
         [PL_KIND_AVAILABLE] = {true, L_TO | L_REF, 0, 1, 1, PL_ROLE_SUBJECT, 1},
         [PL_KIND_EXPIRE] = {true, L_TO | L_REF, PL_RECORD_HAS_VIA, 1, PL_RECORD_MAX_TO,
@@ -885,7 +887,8 @@ static const struct kind_lines {
         [PL_KIND_REGISTER] = {true, PL_RECORD_HAS_PARTY | L_KEY | PL_RECORD_HAS_ENC, 0, 0, 0, 0, 0},
         [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY, PL_RECORD_HAS_ENC, 0, 0, 0, 0},
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
-        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, 0, 2, 2, 0, 0},
+        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, L_REF, 2, 2,
+                            PL_ROLE_PREVIOUS, 1},
 };
 
 /* The lines, counts and values a record's kind requires or forbids. */

@@ -273,6 +273,22 @@ static bool rules_unanswered(const struct pl_rules_input *in, const struct pl_re
 	return true;
 }
 
+/*
+ * check and missed: the `previous` ref, when there is one (a record logged
+ * before the chain began has none), names a check or missed of the same line.
+ */
+static bool rules_line_chain(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *p = in->rec->nrefs ? in->refs[0] : NULL;
+
+	if (p && p->kind != PL_KIND_CHECK && p->kind != PL_KIND_MISSED)
+		return broke(v, PL_ERULE, "previous is not a check or missed");
+	if (p && strcmp(p->line, in->rec->line) != 0)
+		return broke(v, PL_ERULE, "previous is of another line");
+	/* A missed asked no party: its ends need not be registered still. */
+	return in->rec->kind == PL_KIND_MISSED || parties_active(in, v);
+}
+
 static bool rules_keys(const struct pl_rules_input *in, struct verdict *v)
 {
 	const struct pl_record *r = in->rec;
@@ -340,8 +356,10 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REFUSE:
 		return rules_decide(in, t, v);
 	case PL_KIND_CONSULT:
-	case PL_KIND_CHECK:
 		return parties_active(in, v);
+	case PL_KIND_CHECK:
+	case PL_KIND_MISSED:
+		return rules_line_chain(in, v);
 	case PL_KIND_ADVISE:
 		return rules_advise(in, t, v);
 	case PL_KIND_ANSWER:
@@ -356,7 +374,6 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REVOKE:
 		return rules_keys(in, v);
 	case PL_KIND_STATEMENT:
-	case PL_KIND_MISSED: /* the exchange's own account of its outage */
 		return true;
 	case PL_KIND_INDEX:
 		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.
