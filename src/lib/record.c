@@ -73,9 +73,9 @@ static const char *const class_names[] = {
 };
 
 static const char *const role_names[] = {
-        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to", [PL_ROLE_CITES] = "cites",
-        [PL_ROLE_CHECK] = "check",     [PL_ROLE_CONSULT] = "consult",
-        [PL_ROLE_PREVIOUS] = "previous",
+        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to",
+        [PL_ROLE_CITES] = "cites",     [PL_ROLE_CHECK] = "check",
+        [PL_ROLE_CONSULT] = "consult", [PL_ROLE_PREVIOUS] = "previous",
 };
 
 static const char *const position_names[] = {
