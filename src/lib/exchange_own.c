@@ -460,8 +460,11 @@ static int ex_append_line_record(struct pl_exchange *ex, struct ex_batch *b, str
 	uint64_t last, index;
 	int ret = pl_store_line_last_get(ex->w, r->line, &last);
 
-	if (ret == 0)
+	if (ret == 0) {
 		ret = pl_store_record_get(ex->w, last, &meta, NULL);
+		if (ret == PL_ENOTFOUND)
+			ret = PL_ESTORE; /* the store names a last check it does not hold */
+	}
 	if (ret == 0) {
 		r->nrefs = 1;
 		r->refs[0].role = PL_ROLE_PREVIOUS;
