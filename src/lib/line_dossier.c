@@ -57,8 +57,9 @@ static int check_chain(const struct pl_dossier_report *d, const char *line, int6
 		if (!is_link(r))
 			continue;
 		if (strcmp(r->line, line) != 0) {
-			ret = pl__dossier_fail(why, PL_EPROOF, "log #%" PRIu64 ": a %s of line %s, not of %s",
-			            d->events[i].index, pl_record_kind_name(r->kind), r->line, line);
+			ret = pl__dossier_fail(
+			        why, PL_EPROOF, "log #%" PRIu64 ": a %s of line %s, not of %s",
+			        d->events[i].index, pl_record_kind_name(r->kind), r->line, line);
 			break;
 		}
 		if (until && link_time(r) >= until)
@@ -69,15 +70,16 @@ static int check_chain(const struct pl_dossier_report *d, const char *line, int6
 		at = p ? event_find(d, i, p->id) : NONE;
 		if (at == NONE || !is_link(d->events[at].rec)) {
 			ret = pl__dossier_fail(why, PL_EPROOF,
-			            "log #%" PRIu64 ": a %s that names no earlier check of the "
-			            "dossier as previous: the chain is broken",
-			            d->events[i].index, pl_record_kind_name(r->kind));
+			                       "log #%" PRIu64
+			                       ": a %s that names no earlier check of the "
+			                       "dossier as previous: the chain is broken",
+			                       d->events[i].index, pl_record_kind_name(r->kind));
 		} else if (taken[at]) {
 			ret = pl__dossier_fail(why, PL_ERULE,
-			            "log #%" PRIu64 ": a second %s after log #%" PRIu64
-			            ": the line's chain forks",
-			            d->events[i].index, pl_record_kind_name(r->kind),
-			            d->events[at].index);
+			                       "log #%" PRIu64 ": a second %s after log #%" PRIu64
+			                       ": the line's chain forks",
+			                       d->events[i].index, pl_record_kind_name(r->kind),
+			                       d->events[at].index);
 		}
 		if (ret == 0)
 			taken[at] = true;
@@ -112,8 +114,9 @@ static int judge(const struct pl_dossier_report *d, size_t i, enum pl_line_outco
 		ret = pl_line_judge(d->events[i].rec, d->events[i].id, rel,
 		                    (const uint8_t(*)[PL_RECORD_ID_BYTES])ids, n, out);
 	if (ret)
-		ret = pl__dossier_fail(why, ret, "log #%" PRIu64 ": its answers break the rules: %s",
-		            d->events[i].index, pl_strerror(ret));
+		ret = pl__dossier_fail(why, ret,
+		                       "log #%" PRIu64 ": its answers break the rules: %s",
+		                       d->events[i].index, pl_strerror(ret));
 	return ret;
 }
 
@@ -133,8 +136,9 @@ int pl_line_report_from_dossier(struct pl_line_report *lr, const struct pl_dossi
 	}
 	subject = d->events[0].rec;
 	if (lr->line && strcmp(lr->line, subject->line) != 0) {
-		ret = pl__dossier_fail(why, PL_EPROOF, "the dossier is about a check of line %s, not %s",
-		            subject->line, lr->line);
+		ret = pl__dossier_fail(why, PL_EPROOF,
+		                       "the dossier is about a check of line %s, not %s",
+		                       subject->line, lr->line);
 		goto out;
 	}
 	lr->line = subject->line;
@@ -144,17 +148,19 @@ int pl_line_report_from_dossier(struct pl_line_report *lr, const struct pl_dossi
 	*from_first = !pl_record_ref_find(subject, PL_ROLE_PREVIOUS) && lr->since <= subject->time;
 	if (lr->since < subject->time && !*from_first) {
 		ret = pl__dossier_fail(why, PL_EPROOF,
-		            "the dossier's check (log #%" PRIu64 ") was made after the period "
-		            "began, and checks before it are not in the dossier",
-		            d->events[0].index);
+		                       "the dossier's check (log #%" PRIu64
+		                       ") was made after the period "
+		                       "began, and checks before it are not in the dossier",
+		                       d->events[0].index);
 		goto out;
 	}
 	ret = check_chain(d, subject->line, lr->until, &reached, why);
 	if (ret == 0 && !reached)
 		ret = pl__dossier_fail(why, PL_EPROOF,
-		            "checkpoint %" PRIu64 " ends before the period does: no check of the "
-		            "line at or after its end is in the dossier",
-		            d->size);
+		                       "checkpoint %" PRIu64
+		                       " ends before the period does: no check of the "
+		                       "line at or after its end is in the dossier",
+		                       d->size);
 	if (ret)
 		goto out;
 	pl_line_tally_init(&lr->tally, lr->line, lr->since, lr->until);
