@@ -16,9 +16,14 @@ static bool broke(struct verdict *v, int ret, const char *why)
 	return false;
 }
 
-/* The kind a ref of this role must point at; 0 when any kind will do. */
-static enum pl_record_kind role_target_kind(enum pl_ref_role role)
+/*
+ * The kind a ref of this role in a record of kind `from` must point at; 0 when any kind will
+ * do, or when the kind's own rule says (the previous of a check or missed: either).
+ */
+static enum pl_record_kind role_target_kind(enum pl_ref_role role, enum pl_record_kind from)
 {
+	if (role == PL_ROLE_PREVIOUS && from != PL_KIND_REGISTER)
+		return 0;
 	switch (role) {
 	case PL_ROLE_SUBJECT:
 	case PL_ROLE_REPLY_TO:
@@ -27,6 +32,8 @@ static enum pl_record_kind role_target_kind(enum pl_ref_role role)
 		return PL_KIND_CHECK;
 	case PL_ROLE_CONSULT:
 		return PL_KIND_CONSULT;
+	case PL_ROLE_PREVIOUS:
+		return PL_KIND_REGISTER;
 	default:
 		return 0;
 	}
@@ -289,16 +296,55 @@ static bool rules_line_chain(const struct pl_rules_input *in, struct verdict *v)
 	return in->rec->kind == PL_KIND_MISSED || parties_active(in, v);
 }
 
-static bool rules_keys(const struct pl_rules_input *in, struct verdict *v)
+/*
+ * register: every key is new, or an active key of the party that signs for the
+ * new ones (rotation); a party holds at most PL_PARTY_MAX_KEYS; a party that
+ * left returns with a `ref previous` to one of its registers, and only then.
+ */
+static bool rules_register(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *prev = r->nrefs ? in->refs[0] : NULL;
+	size_t fresh = 0, held = 0;
+
+	for (size_t i = 0; i < r->nkeys; i++) {
+		if (in->keys[i] == PL_KEY_REVOKED)
+			return broke(v, PL_ERULE,
+			             "a key it registers was revoked, and never returns");
+		if (in->keys[i] == PL_KEY_ACTIVE)
+			held++;
+		else
+			fresh++;
+	}
+	if (fresh == 0)
+		return broke(v, PL_ERULE, "a register brings no new key");
+	if (in->party_keys > 0 && held == 0)
+		return broke(
+		        v, PL_ERULE,
+		        "a new key of a registered party needs the signature of an active key");
+	if (in->party_keys + fresh > PL_PARTY_MAX_KEYS)
+		return broke(v, PL_ERULE, "a party holds at most 4 active keys");
+	if (prev && in->party_keys > 0)
+		return broke(v, PL_ERULE, "only a party with no active key returns");
+	if (prev && strcmp(prev->party, r->party) != 0)
+		return broke(v, PL_ERULE, "the previous register is another party's");
+	if (!prev && in->party_known && in->party_keys == 0)
+		return broke(v, PL_ERULE,
+		             "a returning party's register refers to its previous one");
+	return true;
+}
+
+/* revoke: every key is active; an eviction (with a reason, the exchange's alone) names all. */
+static bool rules_revoke(const struct pl_rules_input *in, struct verdict *v)
 {
 	const struct pl_record *r = in->rec;
 
 	for (size_t i = 0; i < r->nkeys; i++) {
-		if (r->kind == PL_KIND_REGISTER && in->keys[i] != PL_KEY_UNKNOWN)
-			return broke(v, PL_ERULE, "a key it registers was registered before");
-		if (r->kind == PL_KIND_REVOKE && in->keys[i] != PL_KEY_ACTIVE)
+		if (in->keys[i] != PL_KEY_ACTIVE)
 			return broke(v, PL_ERULE, "a key it revokes is not active");
 	}
+	if ((r->has & PL_RECORD_HAS_REASON) && r->nkeys != in->party_keys)
+		return broke(v, PL_ERULE, "an eviction revokes every active key of the party");
 	return true;
 }
 
@@ -309,7 +355,7 @@ static bool refs_hold(const struct pl_rules_input *in, struct verdict *v)
 
 	for (size_t i = 0; i < r->nrefs; i++) {
 		const struct pl_record *t = in->refs[i];
-		enum pl_record_kind want = role_target_kind(r->refs[i].role);
+		enum pl_record_kind want = role_target_kind(r->refs[i].role, r->kind);
 		if (!t)
 			return broke(v, PL_ERULE, "refers to a record not in the log");
 		if (strcmp(t->exchange, r->exchange) != 0)
@@ -371,8 +417,9 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_UNANSWERED:
 		return rules_unanswered(in, t, v);
 	case PL_KIND_REGISTER:
+		return rules_register(in, v);
 	case PL_KIND_REVOKE:
-		return rules_keys(in, v);
+		return rules_revoke(in, v);
 	case PL_KIND_STATEMENT:
 		return true;
 	case PL_KIND_INDEX:
