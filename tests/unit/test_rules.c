@@ -798,6 +798,7 @@ static const struct chain_step chain_steps[] = {
         {"unc-kpa", true, 25, PL_ERULE, "previous is an unanswered"},
         {"unc-kpa", false, 27, PL_ERULE, "previous is an index record"},
         {"unc-kpa", true, 15, PL_ERULE, "previous is a send"},
+        {"unc-kpa", true, 2, PL_ERULE, "previous is a register"},
         {"liaison", true, 28, PL_ERULE, "previous is the missed of another line"},
         {"liaison", false, 23, PL_ERULE, "previous is the check of another line"},
         {"unc-kpa", true, 0, 0, "a check before the chain began has no previous"},
