@@ -29,7 +29,8 @@ static const struct cli_verb line_verb = {
                  "(each check, answer, unanswered and missed), each verified against the\n"
                  "exchange's directory and proven included under a checkpoint consistent with the\n"
                  "one this client pinned; a check whose window is still open, or whose unanswered\n"
-                 "the exchange has not logged yet, is pending.\n",
+                 "the exchange has not logged yet, is pending. parley line verify FILE counts the\n"
+                 "same offline, from a dossier of a check (see parley line verify --help).\n",
         .status = "Exit status: 0 shown; 1 a record, a proof or the checkpoint does not hold; 2\n"
                   "usage or I/O error; 3 the exchange refused (unknown line, not a member).\n",
         .operand = "LINE",
@@ -37,7 +38,7 @@ static const struct cli_verb line_verb = {
 
 static const struct cli_verb verify_verb = {
         .name = "line verify",
-        .synopsis = "FILE [--log-key VKEY] [--since DATE] [--until DATE] [--json]",
+        .synopsis = "FILE --log-key VKEY [--since DATE] [--until DATE] [--json]",
         .about = "Verifies FILE offline, a dossier of a check of a direct line (parley dossier\n"
                  "CHECK-ID, made at a checkpoint after the period), as parley verify does, then\n"
                  "reports the line's availability over the period in the words of parley line\n"
@@ -294,8 +295,13 @@ int cmd_line(int argc, char **argv)
 	const struct cli_opt vopts[] = {
 	        {'l', "log-key", CLI_VKEY, &log_key, "VKEY",
 	         "the exchange's published log key (required)", &nlog, .max = 1},
-	        opts[0],
-	        opts[1],
+	        {'s', "since", CLI_CALL, &lr, "DATE",
+	         "count the checks made at or after DATE, in the forms of\nline availability "
+	         "(default: the dossier's check's time)",
+	         .call = take_since},
+	        {'u', "until", CLI_CALL, &lr, "DATE",
+	         "count the checks made before DATE (default: up to the\ndossier's checkpoint)",
+	         .call = take_until},
 	        CLI_OPT_JSON(&lr.json, "print one JSON object instead of text"),
 	        {0},
 	};
