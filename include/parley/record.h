@@ -61,7 +61,8 @@ enum pl_ref_role {
 	PL_ROLE_CITES,    /* a record that a statement cites */
 	PL_ROLE_CHECK,    /* the check that an answer or unanswered is about */
 	PL_ROLE_CONSULT,  /* the consult that an advise answers, or a send or statement follows */
-	PL_ROLE_PREVIOUS, /* the register a returning party's new register follows */
+	PL_ROLE_PREVIOUS, /* the register a returning party's new register follows; the line's
+	                     check or missed before a check or missed */
 	PL_ROLE_GROUP,    /* the group version a group change changes, or a consult is made in */
 	PL_ROLE_RECIPROCATES, /* another party's measure that a measure answers in kind */
 	PL_ROLE_CHANGES,      /* the latest state of its author's measure that a measure changes */

@@ -953,7 +953,8 @@ static const struct kind_lines {
                              PL_RECORD_MAX_TO, 0, 1},
         [PL_KIND_ADVISE] = {false, L_REF | PL_RECORD_HAS_POSITION, PL_RECORD_HAS_REASON, 0, 0,
                             PL_ROLE_CONSULT, 1},
-        [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, 0, 2, 2, 0, 0},
+        [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, L_REF, 2, 2,
+                           PL_ROLE_PREVIOUS, 1},
         [PL_KIND_ANSWER] = {false, PL_RECORD_HAS_LINE | L_REF, 0, 0, 0, PL_ROLE_CHECK, 1},
         [PL_KIND_AVAILABLE] = {true, L_TO | L_REF, 0, 1, 1, PL_ROLE_SUBJECT, 1},
         [PL_KIND_EXPIRE] = {true, L_TO | L_REF, PL_RECORD_HAS_VIA, 1, PL_RECORD_MAX_TO,
@@ -964,7 +965,8 @@ static const struct kind_lines {
         [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY,
                             PL_RECORD_HAS_ENC | PL_RECORD_HAS_REASON, 0, 0, 0, 0},
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
-        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, 0, 2, 2, 0, 0},
+        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, L_REF, 2, 2,
+                            PL_ROLE_PREVIOUS, 1},
         [PL_KIND_GROUP] = {false, GROUP_LINES, L_REF, 1, PL_RECORD_MAX_TO, PL_ROLE_GROUP, 1},
 };
 

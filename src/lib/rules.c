@@ -16,9 +16,14 @@ static bool broke(struct verdict *v, int ret, const char *why)
 	return false;
 }
 
-/* The kind a ref of this role must point at; 0 when any kind will do. */
-static enum pl_record_kind role_target_kind(enum pl_ref_role role)
+/*
+ * The kind a ref of this role in a record of kind `from` must point at; 0 when any kind will
+ * do, or when the kind's own rule says (the previous of a check or missed: either).
+ */
+static enum pl_record_kind role_target_kind(enum pl_ref_role role, enum pl_record_kind from)
 {
+	if (role == PL_ROLE_PREVIOUS && from != PL_KIND_REGISTER)
+		return 0;
 	switch (role) {
 	case PL_ROLE_SUBJECT:
 	case PL_ROLE_REPLY_TO:
@@ -389,6 +394,22 @@ static bool rules_unanswered(const struct pl_rules_input *in, const struct pl_re
 }
 
 /*
+ * check and missed: the `previous` ref, when there is one (a record logged
+ * before the chain began has none), names a check or missed of the same line.
+ */
+static bool rules_line_chain(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *p = in->rec->nrefs ? in->refs[0] : NULL;
+
+	if (p && p->kind != PL_KIND_CHECK && p->kind != PL_KIND_MISSED)
+		return broke(v, PL_ERULE, "previous is not a check or missed");
+	if (p && strcmp(p->line, in->rec->line) != 0)
+		return broke(v, PL_ERULE, "previous is of another line");
+	/* A missed asked no party: its ends need not be registered still. */
+	return in->rec->kind == PL_KIND_MISSED || parties_active(in, v);
+}
+
+/*
  * register: every key is new, or an active key of the party that signs for the
  * new ones (rotation); a party holds at most PL_PARTY_MAX_KEYS; a party that
  * left returns with a `ref previous` to one of its registers, and only then.
@@ -447,7 +468,7 @@ static bool refs_hold(const struct pl_rules_input *in, struct verdict *v)
 
 	for (size_t i = 0; i < r->nrefs; i++) {
 		const struct pl_record *t = in->refs[i];
-		enum pl_record_kind want = role_target_kind(r->refs[i].role);
+		enum pl_record_kind want = role_target_kind(r->refs[i].role, r->kind);
 		if (!t)
 			return broke(v, PL_ERULE, "refers to a record not in the log");
 		if (strcmp(t->exchange, r->exchange) != 0)
@@ -496,7 +517,8 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_CONSULT:
 		return rules_consult(in, v);
 	case PL_KIND_CHECK:
-		return parties_active(in, v);
+	case PL_KIND_MISSED:
+		return rules_line_chain(in, v);
 	case PL_KIND_ADVISE:
 		return rules_advise(in, t, v);
 	case PL_KIND_ANSWER:
@@ -515,8 +537,6 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 		return rules_follows(in, v) && rules_changes(in, v);
 	case PL_KIND_GROUP:
 		return rules_group(in, ref_of(in, PL_ROLE_GROUP), v);
-	case PL_KIND_MISSED: /* the exchange's own account of its outage */
-		return true;
 	case PL_KIND_INDEX:
 		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.
 		 */

@@ -742,6 +742,91 @@ static void test_consult_and_check_rules(void **state)
 	}
 }
 
+/* A check (dl set) or missed of line at time, with `ref previous` to prev when not NULL. */
+static struct pl_record *mk_line_record(const char *time, const char *name, const char *dl,
+                                        const struct entry *prev)
+{
+	struct pl_record *r = mk(EX, dl ? PL_KIND_CHECK : PL_KIND_MISSED, time);
+
+	line(r, name);
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	if (dl) {
+		pl_test_set_deadline(r, dl);
+	} else {
+		r->due = r->time;
+		r->has |= PL_RECORD_HAS_DUE;
+	}
+	if (prev)
+		ref(r, PL_ROLE_PREVIOUS, prev);
+	return r;
+}
+
+/* The chain of a line's checks: `ref previous` names a check or missed of the same line. */
+struct chain_step {
+	const char *line;
+	bool check; /* a check, or else a missed */
+	int prev;   /* the example it names as previous (0: none; -1: the last logged record) */
+	int want;
+	const char *what;
+};
+
+static const struct chain_step chain_steps[] = {
+        {"unc-kpa", true, 24, PL_ERULE, "previous is an answer"},
+        {"unc-kpa", true, 25, PL_ERULE, "previous is an unanswered"},
+        {"unc-kpa", false, 27, PL_ERULE, "previous is an index record"},
+        {"unc-kpa", true, 15, PL_ERULE, "previous is a send"},
+        {"unc-kpa", true, 2, PL_ERULE, "previous is a register"},
+        {"liaison", true, 28, PL_ERULE, "previous is the missed of another line"},
+        {"liaison", false, 23, PL_ERULE, "previous is the check of another line"},
+        {"unc-kpa", true, 0, 0, "a check before the chain began has no previous"},
+        {"unc-kpa", true, 28, 0, "a check after the missed of its line"},
+        {"unc-kpa", false, -1, 0, "a missed after the check of its line"},
+        {"unc-kpa", true, -1, 0, "a check after that missed"},
+        {"liaison", true, 0, 0, "the first check of another line"},
+        {"unc-kpa", true, -1, PL_ERULE, "a check naming the other line's check"},
+};
+
+static void test_line_chain_rules(void **state)
+{
+	const struct pl_record *last;
+	struct pl_record *r;
+	uint8_t nowhere[PL_RECORD_ID_BYTES];
+	struct entry ghost;
+
+	(void)state;
+	replay_doc();
+	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
+	for (size_t i = 0; i < sizeof(chain_steps) / sizeof(chain_steps[0]); i++) {
+		const struct chain_step *c = &chain_steps[i];
+		const struct entry *prev = c->prev > 0 ? ex((size_t)c->prev) : NULL;
+		if (c->prev < 0)
+			prev = &lg.e[lg.n - 1];
+		r = mk_line_record("2025-11-23T09:00:00Z", c->line,
+		                   c->check ? "2025-11-23T09:15:00Z" : NULL, prev);
+		expect(r, c->want, c->what);
+	}
+	last = lg.e[lg.n - 1].rec;
+	assert_int_equal(last->kind, PL_KIND_CHECK);
+	assert_string_equal(last->line, "liaison");
+	/* A previous not in the log; one with a later time; a previous by the wrong role. */
+	memset(nowhere, 0x5a, sizeof(nowhere));
+	memcpy(ghost.id, nowhere, sizeof(nowhere));
+	r = mk_line_record("2025-11-23T09:00:00Z", "unc-kpa", "2025-11-23T09:15:00Z", &ghost);
+	expect(r, PL_ERULE, "previous not in the log");
+	r = mk_line_record("2025-11-23T10:00:00Z", "liaison", "2025-11-23T10:15:00Z", NULL);
+	expect(r, 0, "a later check of liaison");
+	r = mk_line_record("2025-11-23T10:00:00Z", "liaison", "2025-11-23T10:15:00Z", NULL);
+	r->refs[0].role = PL_ROLE_CHECK;
+	memcpy(r->refs[0].id, lg.e[lg.n - 1].id, PL_RECORD_ID_BYTES);
+	r->nrefs = 1;
+	expect(r, PL_EMALFORMED, "a check with ref check");
+	r = mk_line_record("2025-11-23T10:00:00Z", "liaison", "2025-11-23T10:15:00Z",
+	                   &lg.e[lg.n - 1]);
+	ref(r, PL_ROLE_PREVIOUS, &lg.e[lg.n - 1]);
+	expect(r, PL_EMALFORMED, "two previous refs");
+}
+
 /* A register or revoke of one party's key, and what the rules say of it after the doc's log. */
 struct key_step {
 	enum pl_record_kind kind;
@@ -1350,6 +1435,6 @@ static void test_bad_input(void **state)
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
              cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
              cmocka_unit_test(test_index_rules), cmocka_unit_test(test_consult_and_check_rules),
-             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_key_lifecycle),
-             cmocka_unit_test(test_chain_rules), cmocka_unit_test(test_bad_input),
-             cmocka_unit_test(test_group_rules))
+             cmocka_unit_test(test_line_chain_rules), cmocka_unit_test(test_registration_rules),
+             cmocka_unit_test(test_key_lifecycle), cmocka_unit_test(test_chain_rules),
+             cmocka_unit_test(test_bad_input), cmocka_unit_test(test_group_rules))
