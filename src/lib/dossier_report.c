@@ -807,7 +807,7 @@ int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out
 /* ---- HTML ------------------------------------------------------------------------------ */
 
 /* Appends s[0..n) with the five characters that matter in HTML text and attributes escaped. */
-static int add_escaped(struct pl_buf *out, const char *s, size_t n)
+int pl__html_escape(struct pl_buf *out, const char *s, size_t n)
 {
 	size_t from = 0;
 	int ret = 0;
@@ -845,7 +845,7 @@ static int add_escaped(struct pl_buf *out, const char *s, size_t n)
 
 static int add_esc(struct pl_buf *out, const char *s)
 {
-	return add_escaped(out, s, strlen(s));
+	return pl__html_escape(out, s, strlen(s));
 }
 
 static const char css[] =
@@ -968,7 +968,7 @@ static int html_disclosed(struct pl_buf *out, const struct pl_dossier_report *r)
 		if (ret == 0 && x->is_text) {
 			ret = pl_buf_adds(out, "<pre>");
 			if (ret == 0)
-				ret = add_escaped(out, (const char *)x->plaintext, x->len);
+				ret = pl__html_escape(out, (const char *)x->plaintext, x->len);
 			if (ret == 0)
 				ret = pl_buf_adds(out, "</pre>\n");
 		}
@@ -995,7 +995,7 @@ static int html_witnesses(struct pl_buf *out, const struct pl_dossier_report *r)
 		if (ret == 0)
 			ret = pl_buf_adds(out, "<dd class=\"witness\"><span class=\"mono\">");
 		if (ret == 0)
-			ret = add_escaped(out, key.data, key.len);
+			ret = pl__html_escape(out, key.data, key.len);
 		if (ret == 0)
 			ret = pl_buf_addf(
 			        out, "</span> cosigned at <span class=\"mono\">%s</span></dd>\n",
@@ -1064,6 +1064,36 @@ int pl_dossier_render_html(const struct pl_dossier_report *r, struct pl_buf *out
 		ret = html_disclosed(out, r);
 	if (ret == 0)
 		ret = html_evidence(out, r);
+	if (ret != 0)
+		out->len = start;
+	return ret;
+}
+
+int pl_dossier_render_failure_html(int err, const char *reason, struct pl_buf *out)
+{
+	bool evidence = pl_dossier_error_is_evidence(err);
+	const char *what = evidence            ? "This dossier does not verify."
+	                   : err == PL_EINVAL  ? "This dossier cannot be checked with these keys."
+	                   : err == PL_ENOMEM  ? "This dossier cannot be checked: out of memory."
+	                                       : "This file is not a well-formed dossier.";
+	size_t start = out->len;
+	int ret;
+
+	ret = pl_buf_addf(out,
+	                  "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+	                  "'none'; style-src 'unsafe-inline'\">\n"
+	                  "<title>Parley dossier: does not verify</title>\n<style>%s"
+	                  ".refused{border-left:6px solid #b03030;padding:.6rem 1rem;"
+	                  "background:#fbeaea}</style>\n</head>\n<body>\n<h1>Parley dossier</h1>\n"
+	                  "<div class=\"refused\" id=\"pl-refused\" data-evidence=\"%s\">"
+	                  "<p><strong>%s</strong></p>\n<p>Reason: <span class=\"reason\">",
+	                  css, evidence ? "yes" : "no", what);
+	if (ret == 0)
+		ret = add_esc(out, reason && reason[0] ? reason : pl_strerror(err));
+	if (ret == 0)
+		ret = pl_buf_addf(out, "</span> (%s)</p></div>\n</body>\n</html>\n",
+		                  pl_strerror(err));
 	if (ret != 0)
 		out->len = start;
 	return ret;

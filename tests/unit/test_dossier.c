@@ -31,6 +31,7 @@
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
+#include "dossier_int.h"
 #include "testutil.h"
 
 #define ORIGIN  "hotline.example"
@@ -1340,6 +1341,52 @@ static const struct tamper tampers[] = {
          "before the send's deadline"},
 };
 
+/*
+ * The browser's check of a tampered dossier (pl_dossier_check_html(), what
+ * the self-verifying page runs) refuses it with the same error and shows the
+ * reason. With PL_TAMPER_DIR set, writes the tampered copy there as NN.json
+ * and a line "NN<TAB>log key<TAB>witness key<TAB>exit<TAB>reason<TAB>name" to
+ * DIR/tampers.tsv, for the browser test (tests/integration/test_browser.sh).
+ */
+static void check_page(const struct tamper *t, size_t i, const char *text)
+{
+	const char *dir = getenv("PL_TAMPER_DIR");
+	struct pl_buf lk, wk, page, reason;
+	char path[4096];
+	FILE *f;
+
+	pl_buf_init(&lk, 4096);
+	pl_buf_init(&wk, 4096);
+	pl_buf_init(&page, 1u << 24);
+	pl_buf_init(&reason, 4096);
+	assert_int_equal(pl_vkey_format(t->wrong_log_key ? &vkeys[UNC] : &vkeys[EX], &lk), 0);
+	assert_int_equal(pl_vkey_format(&wit_vk, &wk), 0);
+	assert_int_equal(pl_dossier_check_html(text, strlen(text), lk.data, wk.data, &page),
+	                 t->want);
+	assert_non_null(strstr(page.data, t->exit == 1 ? "This dossier does not verify."
+	                                               : "This file is not a well-formed dossier."));
+	assert_int_equal(pl__html_escape(&reason, t->reason, strlen(t->reason)), 0);
+	if (!strstr(page.data, reason.data))
+		fail_msg("tampering \"%s\": the page lacks \"%s\"", t->name, reason.data);
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/%02zu.json", dir, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fputs(text, f) >= 0, 1);
+		assert_int_equal(fclose(f), 0);
+		snprintf(path, sizeof(path), "%s/tampers.tsv", dir);
+		f = fopen(path, i ? "a" : "w");
+		assert_non_null(f);
+		fprintf(f, "%02zu\t%s\t%s\t%d\t%s\t%s\n", i, lk.data, wk.data, t->exit, t->reason,
+		        t->name);
+		assert_int_equal(fclose(f), 0);
+	}
+	pl_buf_release(&lk);
+	pl_buf_release(&wk);
+	pl_buf_release(&page);
+	pl_buf_release(&reason);
+}
+
 static void test_tamper_table(void **state)
 {
 	static struct fx logs[EXPIRE_EARLY + 1];
@@ -1382,6 +1429,7 @@ static void test_tamper_table(void **state)
 			         pl_strerror(ret), pl_dossier_error_is_evidence(ret) ? 1 : 2,
 			         t->exit);
 		assert_null(rep);
+		check_page(t, i, text);
 		pl_buf_release(&why);
 		free(text);
 		json_decref(root);
