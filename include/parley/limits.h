@@ -94,4 +94,7 @@
 #define PL_TINDEX_MAX_BATCH       65536          /* references added by one update */
 #define PL_TINDEX_PROOF_MAX_BYTES (512u * 1024u) /* a proof's text, its entries and hashes */
 
+/* An evidence file (include/parley/evidence.h): two notes, or five parts, and their headers. */
+#define PL_EVIDENCE_MAX_BYTES (2u * PL_NOTE_MAX_BYTES + 64u * 1024u)
+
 #endif

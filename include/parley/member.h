@@ -235,6 +235,9 @@ struct pl_member_index_lie {
 	        record_inclusion_len;
 };
 
+/* The first line of the evidence text. */
+#define PL_MEMBER_INDEX_LIE_VERSION "parley/index-lie/v1"
+
 /*
  * Appends the text of e (docs/index.md §7.1, version 1) to out. Returns 0,
  * PL_EINVAL (a verdict that is not evidence, a missing part, a text that

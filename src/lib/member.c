@@ -732,10 +732,11 @@ int pl_member_index_lie_format(const struct pl_member_index_lie *e, struct pl_bu
 	pl_hex_encode(key, e->key, PL_HASH_BYTES);
 	pl_hex_encode(id, e->id, PL_HASH_BYTES);
 	err = pl_buf_addf(out,
-	                  "parley/index-lie/v1\nexchange %s\nlog-key %s\ndetected %s\nreason %s\n"
+	                  "%s\nexchange %s\nlog-key %s\ndetected %s\nreason %s\n"
 	                  "key %s\nrecord %llu %s\nindex %llu\n\n",
-	                  e->exchange, e->log_key, when, pl_member_index_verdict_name(e->verdict),
-	                  key, (unsigned long long)e->index, id, (unsigned long long)e->index_at);
+	                  PL_MEMBER_INDEX_LIE_VERSION, e->exchange, e->log_key, when,
+	                  pl_member_index_verdict_name(e->verdict), key,
+	                  (unsigned long long)e->index, id, (unsigned long long)e->index_at);
 	if (!err)
 		err = add_part(out, "index-record", e->index_record, e->index_record_len);
 	if (!err)

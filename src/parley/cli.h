@@ -46,6 +46,7 @@ int cmd_log_audit(int argc, char **argv);
 /* parley dossier (export a thread's offline evidence) and parley verify (check one). */
 int cmd_dossier(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);
 /* parley line availability: how the ends of a direct line answered its checks. */
 int cmd_line(int argc, char **argv);
 

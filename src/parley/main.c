@@ -37,6 +37,7 @@ static const struct verb verbs[] = {
         {"line", cmd_line, "how the ends of a direct line answered its checks"},
         {"dossier", cmd_dossier, "export a thread's offline evidence to one file"},
         {"verify", cmd_verify, "verify a dossier offline and print its timeline"},
+        {"evidence", cmd_evidence, "check a file of evidence that an exchange lied"},
         {"keygen", cmd_keygen, "make a signing key, or a whole party identity"},
         {"note", cmd_note, "sign and verify signed notes"},
         {"log", cmd_log, "check the exchange's log and evidence from a transparency log"},

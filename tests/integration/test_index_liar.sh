@@ -42,6 +42,28 @@ ok "the index proof lists a record about the send, but not unc's receive" \
 ok "the receive is in the log all the same" \
 	thread_holds "$SEND" rok-mnd '"actor":"unc","kind":"receive"'
 
+# --- the evidence, checked offline by anyone holding the log key -----------------------------
+expect 0 "parley evidence proves the omission with the log key" \
+	"$PARLEY" evidence "$EVIDENCE" --log-key "$T/log.vkey"
+ok "it says what the file is" printed "index lie, from "
+ok "it says PROVEN: the signed index leaves out unc's receive" \
+	printed "PROVEN: the index the log key"
+ok "and names the record left out" printed "leaves out record $(echo "$RECV" | cut -c1-16)"
+expect 0 "without --log-key it checks against the file's key" "$PARLEY" evidence "$EVIDENCE"
+ok "with a caution to compare the key" printed "caution: checked against the log key the file"
+mkdir -p "$T/otherkey" && "$PARLEY" keygen other.example --out "$T/otherkey" >/dev/null
+expect 1 "against another log key it is not proven" \
+	"$PARLEY" evidence "$EVIDENCE" --log-key "$T/otherkey/other.example.vkey"
+ok "it says which part does not verify" printed "NOT PROVEN: the index record is not"
+# A tampered copy: another record's id in the header (the record's bytes no longer match it).
+sed "s/^record \([0-9]*\) $RECV\$/record \1 $SEND/" "$EVIDENCE" >"$T/ev-swapped"
+expect 1 "a copy naming another record is not proven" \
+	"$PARLEY" evidence "$T/ev-swapped" --log-key "$T/log.vkey"
+ok "it says the bytes do not have that id" printed "do not have its id"
+head -c 200 "$EVIDENCE" >"$T/ev-cut"
+expect 2 "a truncated copy is malformed" "$PARLEY" evidence "$T/ev-cut" --log-key "$T/log.vkey"
+ok "it names the line" said "evidence $T/ev-cut: malformed input: line"
+
 # --- a dossier of the thread: the index the exchange signed contradicts the thread ----------
 # The lie is consistent: a dossier built on the index leaves unc's receive out and verifies.
 # What refutes it is unc's evidence (above) and the audit (below): docs/index.md §7.
