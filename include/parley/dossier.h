@@ -480,6 +480,27 @@ int pl_dossier_render_failure_html(int err, const char *reason, struct pl_buf *o
 int pl_dossier_check_html(const char *json, size_t len, const char *log_key,
                           const char *witnesses, struct pl_buf *out) PL_WUR;
 
+/* Most author keys pl_statement_check_html() takes. */
+#define PL_STATEMENT_AUTHOR_KEYS_MAX 16
+
+/*
+ * What a statement page's script (/assets/parley-verify.js) runs in the
+ * visitor's browser, compiled to WebAssembly: verifies that the signed
+ * record record[0..rlen) opens (pl_record_open()) with one of author_keys
+ * (Ed25519 verifier key texts separated by white space), and that the
+ * c2sp.org/tlog-proof proof[0..plen) proves it included in a checkpoint of
+ * the log whose origin is log_key's name, signed by log_key and cosigned by
+ * every one of witnesses (pl_proof_check()). Appends to out one HTML
+ * fragment (a <div id="pl-checked">, data-verified "yes" or "no") that says
+ * plainly what was checked and against which keys, each shown in full, or
+ * what does not hold. Returns 0 when all holds, else the error (out holds
+ * the fragment unless the error is PL_ENOMEM or a pl_buf error).
+ * Thread-safe.
+ */
+int pl_statement_check_html(const char *record, size_t rlen, const char *proof, size_t plen,
+                            const char *author_keys, const char *log_key,
+                            const char *witnesses, struct pl_buf *out) PL_WUR;
+
 /* The scripts a self-verifying page embeds, built with the WebAssembly verifier. */
 struct pl_dossier_page_assets {
 	const char *sodium;   /* libsodium's build (libsodium-sumo.js) */

@@ -1,9 +1,13 @@
 /*
- * Dossier in a browser: the check the self-verifying page runs (this file,
- * compiled to WebAssembly with the rest of the verify path) and the page
- * itself, one HTML file that embeds the dossier and the verifier.
+ * Evidence in a browser: the checks the self-verifying dossier page and the
+ * statement pages' script run (this file, compiled to WebAssembly with the
+ * rest of the verify path), and the dossier page itself, one HTML file that
+ * embeds the dossier and the verifier.
  */
 #include <parley/dossier.h>
+#include <parley/proof.h>
+#include <parley/record.h>
+#include <parley/tlog.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,53 +37,55 @@ static size_t next_word(const char *s, size_t *pos, const char **word)
 	return n;
 }
 
-/* Parses the key texts; on failure appends the reason to why and returns PL_EINVAL. */
-static int parse_keys(const char *log_key, const char *witnesses, struct pl_vkey *lk,
-                      bool *has_lk, struct pl_vkey *wits, size_t *nwits, struct pl_buf *why)
+/*
+ * Parses the white-space separated verifier key texts of text (each of type
+ * type) into keys[0..max), *n of them. On failure appends a reason naming
+ * what (e.g. "witness key") to why and returns PL_EINVAL.
+ */
+static int parse_key_list(const char *text, uint8_t type, struct pl_vkey *keys, size_t max,
+                          size_t *n, const char *what, struct pl_buf *why)
 {
 	const char *w;
-	size_t pos = 0, n;
+	size_t pos = 0, len;
 	int ret = 0;
 
-	*has_lk = false;
-	*nwits = 0;
-	if (strlen(log_key) > PL_DOSSIER_PAGE_KEYS_MAX ||
-	    strlen(witnesses) > PL_DOSSIER_PAGE_KEYS_MAX) {
-		ret = pl_buf_adds(why, "the keys given are too long");
+	*n = 0;
+	if (strlen(text) > PL_DOSSIER_PAGE_KEYS_MAX) {
+		ret = pl_buf_addf(why, "the %ss given are too long", what);
 		goto fail;
 	}
-	n = next_word(log_key, &pos, &w);
-	if (n) {
-		if (pl_vkey_parse(lk, w, n) != 0 || lk->type != PL_SIGTYPE_ED25519) {
-			ret = pl_buf_adds(why, "the log key given is not an Ed25519 verifier key");
+	while ((len = next_word(text, &pos, &w)) != 0) {
+		if (*n == max) {
+			ret = pl_buf_addf(why, "more than %zu %ss", max, what);
 			goto fail;
 		}
-		*has_lk = true;
-		if (next_word(log_key, &pos, &w)) {
-			ret = pl_buf_adds(why, "give one log key");
+		if (pl_vkey_parse(&keys[*n], w, len) != 0 || keys[*n].type != type) {
+			ret = pl_buf_addf(why, "%s %zu is not %s verifier key", what, *n + 1,
+			                  type == PL_SIGTYPE_ED25519
+			                          ? "an Ed25519"
+			                          : "a witness cosignature (c2sp.org/tlog-cosignature)");
 			goto fail;
 		}
-	}
-	pos = 0;
-	while ((n = next_word(witnesses, &pos, &w)) != 0) {
-		if (*nwits == PL_DOSSIER_PAGE_WITNESSES_MAX) {
-			ret = pl_buf_addf(why, "more than %d witness keys",
-			                  PL_DOSSIER_PAGE_WITNESSES_MAX);
-			goto fail;
-		}
-		if (pl_vkey_parse(&wits[*nwits], w, n) != 0 ||
-		    wits[*nwits].type != PL_SIGTYPE_COSIG_V1) {
-			ret = pl_buf_addf(why,
-			                  "witness key %zu is not a witness cosignature verifier key "
-			                  "(c2sp.org/tlog-cosignature)",
-			                  *nwits + 1);
-			goto fail;
-		}
-		(*nwits)++;
+		(*n)++;
 	}
 	return 0;
 fail:
 	return ret ? ret : PL_EINVAL;
+}
+
+/* Parses the key texts; on failure appends the reason to why and returns PL_EINVAL. */
+static int parse_keys(const char *log_key, const char *witnesses, struct pl_vkey *lk,
+                      bool *has_lk, struct pl_vkey *wits, size_t *nwits, struct pl_buf *why)
+{
+	size_t nlk = 0;
+	int ret;
+
+	ret = parse_key_list(log_key, PL_SIGTYPE_ED25519, lk, 1, &nlk, "log key", why);
+	if (ret == 0)
+		ret = parse_key_list(witnesses, PL_SIGTYPE_COSIG_V1, wits,
+		                     PL_DOSSIER_PAGE_WITNESSES_MAX, nwits, "witness key", why);
+	*has_lk = ret == 0 && nlk == 1;
+	return ret;
 }
 
 int pl_dossier_check_html(const char *json, size_t len, const char *log_key,
@@ -116,6 +122,163 @@ int pl_dossier_check_html(const char *json, size_t len, const char *log_key,
 out:
 	pl_dossier_report_free(rep);
 	free(wits);
+	pl_buf_release(&why);
+	return err;
+}
+
+/* Appends "<code>KEY</code>" for each of keys[0..n), separated by ", ". */
+static int add_keys(struct pl_buf *out, const struct pl_vkey *keys, size_t n)
+{
+	struct pl_buf text;
+	int ret = 0;
+
+	pl_buf_init(&text, PL_KEY_NAME_MAX + 128);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		pl_buf_reset(&text);
+		ret = pl_buf_adds(out, i ? ", <code>" : "<code>");
+		if (ret == 0)
+			ret = pl_vkey_format(&keys[i], &text);
+		if (ret == 0)
+			ret = pl__html_escape(out, text.data, text.len);
+		if (ret == 0)
+			ret = pl_buf_adds(out, "</code>");
+	}
+	pl_buf_release(&text);
+	return ret;
+}
+
+/* The keys a statement is checked against, parsed. */
+struct statement_keys {
+	struct pl_vkey authors[PL_STATEMENT_AUTHOR_KEYS_MAX];
+	size_t nauthors;
+	struct pl_vkey log;
+	size_t nlog;
+	struct pl_vkey wits[PL_DOSSIER_PAGE_WITNESSES_MAX];
+	size_t nwits;
+};
+
+/* The checks of pl_statement_check_html(); why says what fails. */
+static int statement_check(const char *record, size_t rlen, const char *proof, size_t plen,
+                           const struct statement_keys *k, struct pl_record *r,
+                           uint8_t id[static PL_RECORD_ID_BYTES], struct pl_vkey *signer,
+                           struct pl_checkpoint *cp, size_t *cosigned, uint64_t *index,
+                           struct pl_buf *why)
+{
+	struct pl_proof *p = NULL;
+	struct pl_proof_policy pol = {0};
+	uint8_t leaf[PL_HASH_BYTES];
+	const char *what = NULL;
+	int ret;
+
+	ret = pl_record_open(r, id, signer, record, rlen, k->authors, k->nauthors, &what);
+	if (ret) {
+		if (pl_buf_addf(why, "the statement's signature: %s",
+		                what ? what : pl_strerror(ret)) != 0)
+			ret = PL_ENOMEM;
+		goto out;
+	}
+	ret = pl_proof_parse(&p, proof, plen);
+	if (ret) {
+		if (pl_buf_adds(why, "the proof is not a c2sp.org/tlog-proof") != 0)
+			ret = PL_ENOMEM;
+		goto out;
+	}
+	*index = p->index;
+	pl_tlog_leaf_hash(leaf, record, rlen);
+	pol.origin = k->log.name;
+	pol.logkeys = &k->log;
+	pol.nlogkeys = 1;
+	pol.witkeys = k->wits;
+	pol.nwitkeys = k->nwits;
+	pol.need = k->nwits;
+	ret = pl_proof_check(p, leaf, &pol, cp, cosigned, why);
+out:
+	pl_proof_free(p);
+	return ret;
+}
+
+int pl_statement_check_html(const char *record, size_t rlen, const char *proof, size_t plen,
+                            const char *author_keys, const char *log_key,
+                            const char *witnesses, struct pl_buf *out)
+{
+	struct statement_keys *k = calloc(1, sizeof(*k));
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_checkpoint *cp = calloc(1, sizeof(*cp));
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_vkey signer;
+	struct pl_buf why;
+	size_t cosigned = 0, start = out->len;
+	uint64_t index = 0;
+	int err, ret;
+
+	pl_buf_init(&why, WHY_MAX);
+	if (!k || !r || !cp) {
+		err = PL_ENOMEM;
+		goto out;
+	}
+	err = parse_key_list(author_keys, PL_SIGTYPE_ED25519, k->authors,
+	                     PL_STATEMENT_AUTHOR_KEYS_MAX, &k->nauthors, "author key", &why);
+	if (err == 0)
+		err = parse_key_list(log_key, PL_SIGTYPE_ED25519, &k->log, 1, &k->nlog, "log key",
+		                     &why);
+	if (err == 0)
+		err = parse_key_list(witnesses, PL_SIGTYPE_COSIG_V1, k->wits,
+		                     PL_DOSSIER_PAGE_WITNESSES_MAX, &k->nwits, "witness key", &why);
+	if (err == 0 && (k->nauthors == 0 || k->nlog == 0)) {
+		err = pl_buf_adds(&why, "an author key and the log key are needed");
+		err = err ? err : PL_EINVAL;
+	}
+	if (err == 0)
+		err = statement_check(record, rlen, proof, plen, k, r, id, &signer, cp, &cosigned,
+		                      &index, &why);
+	if (err) {
+		ret = pl_buf_adds(out, "<div id=\"pl-checked\" data-verified=\"no\"><p><strong>"
+		                       "This statement does not verify.</strong> Reason: ");
+		if (ret == 0)
+			ret = pl__html_escape(out, why.len ? why.data : pl_strerror(err),
+			                      why.len ? why.len : strlen(pl_strerror(err)));
+		if (ret == 0)
+			ret = pl_buf_addf(out, " (%s)</p></div>\n", pl_strerror(err));
+		if (ret)
+			err = ret;
+		goto out;
+	}
+	pl_record_id_format(hex, id);
+	ret = pl_buf_addf(out,
+	                  "<div id=\"pl-checked\" data-verified=\"yes\"><p><strong>Verified in "
+	                  "this browser</strong> by libparley's verifier (WebAssembly):</p>\n<ul>"
+	                  "\n<li>This %s, record <code>%s</code>, is signed by its author's key ",
+	                  pl_record_kind_name(r->kind), hex);
+	if (ret == 0)
+		ret = add_keys(out, &signer, 1);
+	if (ret == 0)
+		ret = pl_buf_addf(out,
+		                  ".</li>\n<li>It is entry #%llu of the log, included in the "
+		                  "checkpoint of tree size %llu signed by the log key ",
+		                  (unsigned long long)index, (unsigned long long)cp->size);
+	if (ret == 0)
+		ret = add_keys(out, &k->log, 1);
+	if (ret == 0 && k->nwits)
+		ret = pl_buf_addf(out, ".</li>\n<li>That checkpoint is cosigned by all %zu "
+		                       "witnesses given: ",
+		                  k->nwits);
+	if (ret == 0 && k->nwits)
+		ret = add_keys(out, k->wits, k->nwits);
+	if (ret == 0 && !k->nwits)
+		ret = pl_buf_adds(out, ".</li>\n<li>No witness key was given: only the log key "
+		                       "vouches for that checkpoint");
+	if (ret == 0)
+		ret = pl_buf_adds(out, ".</li>\n</ul>\n<p>Compare these keys with the ones the "
+		                       "exchange and the witnesses publish.</p></div>\n");
+	if (ret)
+		err = ret;
+out:
+	if (err && (err == PL_ENOMEM || out->len == start))
+		out->len = start;
+	free(k);
+	free(r);
+	free(cp);
 	pl_buf_release(&why);
 	return err;
 }

@@ -38,6 +38,37 @@ out:
 	return res;
 }
 
+/*
+ * Checks a statement (see pl_statement_check_html()): record[0..rlen) and
+ * its tlog-proof proof[0..plen) against the key texts. Returns a malloc'd
+ * NUL-terminated string: 'V' (verifies) or 'E' (does not), then the HTML
+ * fragment; NULL when out of memory. Free it with pl_wasm_free().
+ */
+EMSCRIPTEN_KEEPALIVE char *pl_wasm_check_statement(const char *record, size_t rlen,
+                                                   const char *proof, size_t plen,
+                                                   const char *author_keys,
+                                                   const char *log_key, const char *witnesses)
+{
+	struct pl_buf html;
+	char *res = NULL;
+	int err;
+
+	pl_buf_init(&html, 1u << 20);
+	err = pl_statement_check_html(record, rlen, proof, plen, author_keys, log_key, witnesses,
+	                              &html);
+	if (err != 0 && html.len == 0)
+		goto out;
+	res = malloc(html.len + 2);
+	if (!res)
+		goto out;
+	res[0] = err == 0 ? 'V' : 'E';
+	memcpy(res + 1, html.data, html.len);
+	res[html.len + 1] = '\0';
+out:
+	pl_buf_release(&html);
+	return res;
+}
+
 EMSCRIPTEN_KEEPALIVE void pl_wasm_free(void *p)
 {
 	free(p);

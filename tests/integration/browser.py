@@ -108,13 +108,15 @@ def main():
             state = None
             for _ in range(POLLS):
                 state = look(b, session, "(function(){var s=document.getElementById("
-                             "'pl-status');return document.readyState==='complete'&&s?"
+                             "'pl-status')||document.getElementById('pl-verify');"
+                             "return document.readyState==='complete'&&s?"
                              "s.getAttribute('data-state'):null})()")
                 if state and state != "pending":
                     break
                 time.sleep(POLL_DELAY)
             status = look(b, session, "(function(){var s=document.getElementById("
-                          "'pl-status');return s?s.textContent:''})()")
+                          "'pl-status')||document.getElementById('pl-verify');"
+                          "return s?s.textContent:''})()")
             text = look(b, session, "document.body?document.body.innerText:''")
             shot = b.call("Page.captureScreenshot", {"format": "png",
                                                      "captureBeyondViewport": True}, session)
