@@ -7,7 +7,8 @@ Drives one browser through the DevTools protocol over a pipe (no extra
 package): for each URL it loads the page, waits (bounded) until the element
 #pl-status has left data-state="pending", writes a screenshot to
 SHOTS/<n>.png and prints one JSON line per page: url, state, status (the
-status line's text), text (the whole page's text). Exit 2 when Chromium
+status line's text), text (the whole page's text), check_ms and ready_ms (a
+dossier page's verification time and its time from opening to verdict). Exit 2 when Chromium
 cannot be started.
 """
 import base64
@@ -118,12 +119,15 @@ def main():
                           "'pl-status')||document.getElementById('pl-verify');"
                           "return s?s.textContent:''})()")
             text = look(b, session, "document.body?document.body.innerText:''")
+            timing = look(b, session, "(function(){var s=document.getElementById("
+                          "'pl-status');return s?[s.getAttribute('data-check-ms'),"
+                          "s.getAttribute('data-ready-ms')]:[null,null]})()")
             shot = b.call("Page.captureScreenshot", {"format": "png",
                                                      "captureBeyondViewport": True}, session)
             with open(os.path.join(shots, "%02d.png" % n), "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
-            print(json.dumps({"url": url, "state": state, "status": status, "text": text}),
-                  flush=True)
+            print(json.dumps({"url": url, "state": state, "status": status, "text": text,
+                              "check_ms": timing[0], "ready_ms": timing[1]}), flush=True)
             b.call("Target.closeTarget", {"targetId": target})
     finally:
         b.close()
