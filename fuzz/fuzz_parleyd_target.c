@@ -90,8 +90,8 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 		abort();
 	}
 
-	/* An asset name is [a-z0-9][a-z0-9.-]* of at most PL_PARLEYD_ASSET_NAME_MAX bytes and is the
-	 * rest of the path. */
+	/* An asset name is [a-z0-9][a-z0-9.-]* of at most PL_PARLEYD_ASSET_NAME_MAX bytes and is
+	 * the rest of the path. */
 	if (t->route == R_ASSET) {
 		size_t an = strlen(t->asset);
 		if (an == 0 || an > PL_PARLEYD_ASSET_NAME_MAX || t->asset[0] == '.' ||
@@ -159,11 +159,11 @@ static bool same(const struct pl_parleyd_target *a, const struct pl_parleyd_targ
 {
 	return a->route == b->route && a->is_post == b->is_post && a->id_len == b->id_len &&
 	       strcmp(a->id, b->id) == 0 && strcmp(a->line, b->line) == 0 &&
-	       strcmp(a->asset, b->asset) == 0 &&
-	       memcmp(a->hash, b->hash, PL_HASH_BYTES) == 0 && a->level == b->level &&
-	       a->width == b->width && a->tile == b->tile && a->q.has == b->q.has &&
-	       a->q.after == b->q.after && a->q.size == b->q.size && a->q.old == b->q.old &&
-	       a->q.new_ == b->q.new_ && a->q.wait == b->q.wait && a->q.since == b->q.since;
+	       strcmp(a->asset, b->asset) == 0 && memcmp(a->hash, b->hash, PL_HASH_BYTES) == 0 &&
+	       a->level == b->level && a->width == b->width && a->tile == b->tile &&
+	       a->q.has == b->q.has && a->q.after == b->q.after && a->q.size == b->q.size &&
+	       a->q.old == b->q.old && a->q.new_ == b->q.new_ && a->q.wait == b->q.wait &&
+	       a->q.since == b->q.since;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -477,8 +477,8 @@ int pl_dossier_render_failure_html(int err, const char *reason, struct pl_buf *o
  * the failure page unless the error is PL_ENOMEM or a pl_buf error).
  * Thread-safe.
  */
-int pl_dossier_check_html(const char *json, size_t len, const char *log_key,
-                          const char *witnesses, struct pl_buf *out) PL_WUR;
+int pl_dossier_check_html(const char *json, size_t len, const char *log_key, const char *witnesses,
+                          struct pl_buf *out) PL_WUR;
 
 /* Most author keys pl_statement_check_html() takes. */
 #define PL_STATEMENT_AUTHOR_KEYS_MAX 16
@@ -498,18 +498,18 @@ int pl_dossier_check_html(const char *json, size_t len, const char *log_key,
  * Thread-safe.
  */
 int pl_statement_check_html(const char *record, size_t rlen, const char *proof, size_t plen,
-                            const char *author_keys, const char *log_key,
-                            const char *witnesses, struct pl_buf *out) PL_WUR;
+                            const char *author_keys, const char *log_key, const char *witnesses,
+                            struct pl_buf *out) PL_WUR;
 
 /* The scripts a self-verifying page embeds, built with the WebAssembly verifier. */
 struct pl_dossier_page_assets {
-	const char *sodium;   /* libsodium's build (libsodium-sumo.js) */
+	const char *sodium; /* libsodium's build (libsodium-sumo.js) */
 	size_t sodium_len;
 	const char *wrappers; /* libsodium-wrappers.js */
 	size_t wrappers_len;
 	const char *verifier; /* libparley's verifier, WebAssembly inlined (parley-verifier.js) */
 	size_t verifier_len;
-	const char *glue;     /* the page's script (dossier-page.js) */
+	const char *glue; /* the page's script (dossier-page.js) */
 	size_t glue_len;
 };
 

@@ -60,10 +60,11 @@ static int parse_key_list(const char *text, uint8_t type, struct pl_vkey *keys, 
 			goto fail;
 		}
 		if (pl_vkey_parse(&keys[*n], w, len) != 0 || keys[*n].type != type) {
-			ret = pl_buf_addf(why, "%s %zu is not %s verifier key", what, *n + 1,
-			                  type == PL_SIGTYPE_ED25519
-			                          ? "an Ed25519"
-			                          : "a witness cosignature (c2sp.org/tlog-cosignature)");
+			ret = pl_buf_addf(
+			        why, "%s %zu is not %s verifier key", what, *n + 1,
+			        type == PL_SIGTYPE_ED25519
+			                ? "an Ed25519"
+			                : "a witness cosignature (c2sp.org/tlog-cosignature)");
 			goto fail;
 		}
 		(*n)++;
@@ -74,8 +75,8 @@ fail:
 }
 
 /* Parses the key texts; on failure appends the reason to why and returns PL_EINVAL. */
-static int parse_keys(const char *log_key, const char *witnesses, struct pl_vkey *lk,
-                      bool *has_lk, struct pl_vkey *wits, size_t *nwits, struct pl_buf *why)
+static int parse_keys(const char *log_key, const char *witnesses, struct pl_vkey *lk, bool *has_lk,
+                      struct pl_vkey *wits, size_t *nwits, struct pl_buf *why)
 {
 	size_t nlk = 0;
 	int ret;
@@ -88,8 +89,8 @@ static int parse_keys(const char *log_key, const char *witnesses, struct pl_vkey
 	return ret;
 }
 
-int pl_dossier_check_html(const char *json, size_t len, const char *log_key,
-                          const char *witnesses, struct pl_buf *out)
+int pl_dossier_check_html(const char *json, size_t len, const char *log_key, const char *witnesses,
+                          struct pl_buf *out)
 {
 	struct pl_dossier_report *rep = NULL;
 	struct pl_vkey lk, *wits;
@@ -198,8 +199,8 @@ out:
 }
 
 int pl_statement_check_html(const char *record, size_t rlen, const char *proof, size_t plen,
-                            const char *author_keys, const char *log_key,
-                            const char *witnesses, struct pl_buf *out)
+                            const char *author_keys, const char *log_key, const char *witnesses,
+                            struct pl_buf *out)
 {
 	struct statement_keys *k = calloc(1, sizeof(*k));
 	struct pl_record *r = calloc(1, sizeof(*r));
@@ -260,8 +261,9 @@ int pl_statement_check_html(const char *record, size_t rlen, const char *proof, 
 	if (ret == 0)
 		ret = add_keys(out, &k->log, 1);
 	if (ret == 0 && k->nwits)
-		ret = pl_buf_addf(out, ".</li>\n<li>That checkpoint is cosigned by all %zu "
-		                       "witnesses given: ",
+		ret = pl_buf_addf(out,
+		                  ".</li>\n<li>That checkpoint is cosigned by all %zu "
+		                  "witnesses given: ",
 		                  k->nwits);
 	if (ret == 0 && k->nwits)
 		ret = add_keys(out, k->wits, k->nwits);
@@ -290,7 +292,8 @@ static bool script_ok(const char *s, size_t n)
 
 	for (size_t i = 0; i + sizeof(end) - 1 <= n; i++) {
 		size_t k = 0;
-		while (k < sizeof(end) - 1 && (s[i + k] | (s[i + k] >= 'A' && s[i + k] <= 'Z' ? 0x20 : 0)) == end[k])
+		while (k < sizeof(end) - 1 &&
+		       (s[i + k] | (s[i + k] >= 'A' && s[i + k] <= 'Z' ? 0x20 : 0)) == end[k])
 			k++;
 		if (k == sizeof(end) - 1)
 			return false;
@@ -364,10 +367,11 @@ int pl_dossier_page(const char *json, size_t len, const char *log_key, const cha
 	if (ret == 0)
 		ret = pl__html_escape(out, witnesses, strlen(witnesses));
 	if (ret == 0)
-		ret = pl_buf_adds(out, "</textarea></label>\n<button type=\"submit\">Verify "
-		                       "again with these keys</button>\n</form>\n</details>\n"
-		                       "<div id=\"pl-report\"></div>\n"
-		                       "<script type=\"application/octet-stream\" id=\"pl-dossier\">");
+		ret = pl_buf_adds(out,
+		                  "</textarea></label>\n<button type=\"submit\">Verify "
+		                  "again with these keys</button>\n</form>\n</details>\n"
+		                  "<div id=\"pl-report\"></div>\n"
+		                  "<script type=\"application/octet-stream\" id=\"pl-dossier\">");
 	if (ret == 0)
 		ret = pl_buf_adds(out, b64);
 	if (ret == 0)

@@ -1072,10 +1072,10 @@ int pl_dossier_render_html(const struct pl_dossier_report *r, struct pl_buf *out
 int pl_dossier_render_failure_html(int err, const char *reason, struct pl_buf *out)
 {
 	bool evidence = pl_dossier_error_is_evidence(err);
-	const char *what = evidence            ? "This dossier does not verify."
-	                   : err == PL_EINVAL  ? "This dossier cannot be checked with these keys."
-	                   : err == PL_ENOMEM  ? "This dossier cannot be checked: out of memory."
-	                                       : "This file is not a well-formed dossier.";
+	const char *what = evidence           ? "This dossier does not verify."
+	                   : err == PL_EINVAL ? "This dossier cannot be checked with these keys."
+	                   : err == PL_ENOMEM ? "This dossier cannot be checked: out of memory."
+	                                      : "This file is not a well-formed dossier.";
 	size_t start = out->len;
 	int ret;
 

@@ -27,8 +27,8 @@ static uint64_t wall_seconds(void)
 static bool is_public(enum pl_parleyd_route rt)
 {
 	return rt == R_HEALTH || rt == R_CHECKPOINT || rt == R_LOG_KEY || rt == R_TILE ||
-	       rt == R_CONSISTENCY || rt == R_PARTIES || rt == R_STATEMENTS || rt == R_INDEX_RECORD ||
-	       rt == R_ASSET;
+	       rt == R_CONSISTENCY || rt == R_PARTIES || rt == R_STATEMENTS ||
+	       rt == R_INDEX_RECORD || rt == R_ASSET;
 }
 
 /*

@@ -14,20 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define crypto_sign_BYTES 64U
-#define crypto_sign_PUBLICKEYBYTES 32U
-#define crypto_sign_SECRETKEYBYTES 64U
-#define crypto_sign_SEEDBYTES 32U
-#define crypto_hash_sha256_BYTES 32U
-#define crypto_shorthash_BYTES 8U
-#define crypto_shorthash_KEYBYTES 16U
-#define crypto_box_PUBLICKEYBYTES 32U
-#define crypto_box_SECRETKEYBYTES 32U
-#define crypto_box_SEALBYTES 48U
-#define crypto_scalarmult_BYTES 32U
-#define crypto_scalarmult_SCALARBYTES 32U
-#define crypto_aead_xchacha20poly1305_ietf_ABYTES 16U
-#define crypto_aead_xchacha20poly1305_ietf_KEYBYTES 32U
+#define crypto_sign_BYTES                            64U
+#define crypto_sign_PUBLICKEYBYTES                   32U
+#define crypto_sign_SECRETKEYBYTES                   64U
+#define crypto_sign_SEEDBYTES                        32U
+#define crypto_hash_sha256_BYTES                     32U
+#define crypto_shorthash_BYTES                       8U
+#define crypto_shorthash_KEYBYTES                    16U
+#define crypto_box_PUBLICKEYBYTES                    32U
+#define crypto_box_SECRETKEYBYTES                    32U
+#define crypto_box_SEALBYTES                         48U
+#define crypto_scalarmult_BYTES                      32U
+#define crypto_scalarmult_SCALARBYTES                32U
+#define crypto_aead_xchacha20poly1305_ietf_ABYTES    16U
+#define crypto_aead_xchacha20poly1305_ietf_KEYBYTES  32U
 #define crypto_aead_xchacha20poly1305_ietf_NPUBBYTES 24U
 
 /* SHA-256 over messages the shim gathers; the digest is libsodium's. */
@@ -59,9 +59,8 @@ int crypto_scalarmult_base(unsigned char *q, const unsigned char *n);
 int crypto_scalarmult(unsigned char *q, const unsigned char *n, const unsigned char *p);
 
 /* Not on the verify path: they fail. */
-int crypto_sign_detached(unsigned char *sig, unsigned long long *siglen_p,
-                         const unsigned char *m, unsigned long long mlen,
-                         const unsigned char *sk);
+int crypto_sign_detached(unsigned char *sig, unsigned long long *siglen_p, const unsigned char *m,
+                         unsigned long long mlen, const unsigned char *sk);
 int crypto_sign_keypair(unsigned char *pk, unsigned char *sk);
 int crypto_sign_seed_keypair(unsigned char *pk, unsigned char *sk, const unsigned char *seed);
 int crypto_box_keypair(unsigned char *pk, unsigned char *sk);
@@ -72,17 +71,13 @@ int crypto_box_seal_open(unsigned char *m, const unsigned char *c, unsigned long
 void crypto_aead_xchacha20poly1305_ietf_keygen(unsigned char *k);
 int crypto_aead_xchacha20poly1305_ietf_encrypt(unsigned char *c, unsigned long long *clen_p,
                                                const unsigned char *m, unsigned long long mlen,
-                                               const unsigned char *ad,
-                                               unsigned long long adlen,
-                                               const unsigned char *nsec,
-                                               const unsigned char *npub,
+                                               const unsigned char *ad, unsigned long long adlen,
+                                               const unsigned char *nsec, const unsigned char *npub,
                                                const unsigned char *k);
 int crypto_aead_xchacha20poly1305_ietf_decrypt(unsigned char *m, unsigned long long *mlen_p,
                                                unsigned char *nsec, const unsigned char *c,
-                                               unsigned long long clen,
-                                               const unsigned char *ad,
-                                               unsigned long long adlen,
-                                               const unsigned char *npub,
+                                               unsigned long long clen, const unsigned char *ad,
+                                               unsigned long long adlen, const unsigned char *npub,
                                                const unsigned char *k);
 
 #endif

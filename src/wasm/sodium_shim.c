@@ -13,39 +13,40 @@
 /* The largest message SHA-256 gathers: a dossier's largest record is far smaller. */
 #define SHIM_SHA256_MAX (64U * 1024U * 1024U)
 
-EM_JS(int, shim_verify, (const unsigned char *sig, const unsigned char *m, size_t mlen,
-                         const unsigned char *pk), {
-	try {
-		return globalThis.sodium.crypto_sign_verify_detached(
-		               HEAPU8.slice(sig, sig + 64), HEAPU8.slice(m, m + mlen),
-		               HEAPU8.slice(pk, pk + 32))
-		               ? 0
-		               : -1;
-	} catch (e) {
-		return -1;
-	}
-});
+EM_JS(int, shim_verify,
+      (const unsigned char *sig, const unsigned char *m, size_t mlen, const unsigned char *pk), {
+	      try {
+		      return globalThis.sodium.crypto_sign_verify_detached(
+		                     HEAPU8.slice(sig, sig + 64), HEAPU8.slice(m, m + mlen),
+		                     HEAPU8.slice(pk, pk + 32))
+		                     ? 0
+		                     : -1;
+	      } catch (e) {
+		      return -1;
+	      }
+      });
 
 EM_JS(int, shim_sha256, (unsigned char *out, const unsigned char *msg, size_t inlen), {
 	try {
-		HEAPU8.set(globalThis.sodium.crypto_hash_sha256(HEAPU8.slice(msg, msg + inlen)), out);
-		return 0;
-	} catch (e) {
-		return -1;
-	}
-});
-
-EM_JS(int, shim_shorthash, (unsigned char *out, const unsigned char *msg, size_t inlen,
-                            const unsigned char *k), {
-	try {
-		HEAPU8.set(globalThis.sodium.crypto_shorthash(HEAPU8.slice(msg, msg + inlen),
-		                                              HEAPU8.slice(k, k + 16)),
+		HEAPU8.set(globalThis.sodium.crypto_hash_sha256(HEAPU8.slice(msg, msg + inlen)),
 		           out);
 		return 0;
 	} catch (e) {
 		return -1;
 	}
 });
+
+EM_JS(int, shim_shorthash,
+      (unsigned char *out, const unsigned char *msg, size_t inlen, const unsigned char *k), {
+	      try {
+		      HEAPU8.set(globalThis.sodium.crypto_shorthash(HEAPU8.slice(msg, msg + inlen),
+		                                                    HEAPU8.slice(k, k + 16)),
+		                 out);
+		      return 0;
+	      } catch (e) {
+		      return -1;
+	      }
+      });
 
 /* X25519; libsodium refuses a result of all zeros (a low-order point). */
 EM_JS(int, shim_scalarmult, (unsigned char *q, const unsigned char *n, const unsigned char *p), {
@@ -60,9 +61,8 @@ EM_JS(int, shim_scalarmult, (unsigned char *q, const unsigned char *n, const uns
 	}
 });
 
-EM_JS(void, shim_random, (unsigned char *buf, size_t size), {
-	HEAPU8.set(globalThis.sodium.randombytes_buf(size), buf);
-});
+EM_JS(void, shim_random, (unsigned char *buf, size_t size),
+      { HEAPU8.set(globalThis.sodium.randombytes_buf(size), buf); });
 
 int sodium_init(void)
 {
@@ -176,9 +176,8 @@ int crypto_scalarmult(unsigned char *q, const unsigned char *n, const unsigned c
 
 /* ---- Not on the verify path ---- */
 
-int crypto_sign_detached(unsigned char *sig, unsigned long long *siglen_p,
-                         const unsigned char *m, unsigned long long mlen,
-                         const unsigned char *sk)
+int crypto_sign_detached(unsigned char *sig, unsigned long long *siglen_p, const unsigned char *m,
+                         unsigned long long mlen, const unsigned char *sk)
 {
 	(void)sig, (void)siglen_p, (void)m, (void)mlen, (void)sk;
 	return -1;
@@ -195,7 +194,6 @@ int crypto_sign_seed_keypair(unsigned char *pk, unsigned char *sk, const unsigne
 	(void)pk, (void)sk, (void)seed;
 	abort();
 }
-
 
 int crypto_box_keypair(unsigned char *pk, unsigned char *sk)
 {
@@ -225,26 +223,22 @@ void crypto_aead_xchacha20poly1305_ietf_keygen(unsigned char *k)
 
 int crypto_aead_xchacha20poly1305_ietf_encrypt(unsigned char *c, unsigned long long *clen_p,
                                                const unsigned char *m, unsigned long long mlen,
-                                               const unsigned char *ad,
-                                               unsigned long long adlen,
-                                               const unsigned char *nsec,
-                                               const unsigned char *npub,
+                                               const unsigned char *ad, unsigned long long adlen,
+                                               const unsigned char *nsec, const unsigned char *npub,
                                                const unsigned char *k)
 {
-	(void)c, (void)clen_p, (void)m, (void)mlen, (void)ad, (void)adlen, (void)nsec,
-	        (void)npub, (void)k;
+	(void)c, (void)clen_p, (void)m, (void)mlen, (void)ad, (void)adlen, (void)nsec, (void)npub,
+	        (void)k;
 	return -1;
 }
 
 int crypto_aead_xchacha20poly1305_ietf_decrypt(unsigned char *m, unsigned long long *mlen_p,
                                                unsigned char *nsec, const unsigned char *c,
-                                               unsigned long long clen,
-                                               const unsigned char *ad,
-                                               unsigned long long adlen,
-                                               const unsigned char *npub,
+                                               unsigned long long clen, const unsigned char *ad,
+                                               unsigned long long adlen, const unsigned char *npub,
                                                const unsigned char *k)
 {
-	(void)m, (void)mlen_p, (void)nsec, (void)c, (void)clen, (void)ad, (void)adlen,
-	        (void)npub, (void)k;
+	(void)m, (void)mlen_p, (void)nsec, (void)c, (void)clen, (void)ad, (void)adlen, (void)npub,
+	        (void)k;
 	return -1;
 }

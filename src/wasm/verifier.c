@@ -46,8 +46,8 @@ out:
  */
 EMSCRIPTEN_KEEPALIVE char *pl_wasm_check_statement(const char *record, size_t rlen,
                                                    const char *proof, size_t plen,
-                                                   const char *author_keys,
-                                                   const char *log_key, const char *witnesses)
+                                                   const char *author_keys, const char *log_key,
+                                                   const char *witnesses)
 {
 	struct pl_buf html;
 	char *res = NULL;

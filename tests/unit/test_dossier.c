@@ -1363,8 +1363,9 @@ static void check_page(const struct tamper *t, size_t i, const char *text)
 	assert_int_equal(pl_vkey_format(&wit_vk, &wk), 0);
 	assert_int_equal(pl_dossier_check_html(text, strlen(text), lk.data, wk.data, &page),
 	                 t->want);
-	assert_non_null(strstr(page.data, t->exit == 1 ? "This dossier does not verify."
-	                                               : "This file is not a well-formed dossier."));
+	assert_non_null(strstr(page.data, t->exit == 1
+	                                          ? "This dossier does not verify."
+	                                          : "This file is not a well-formed dossier."));
 	assert_int_equal(pl__html_escape(&reason, t->reason, strlen(t->reason)), 0);
 	if (!strstr(page.data, reason.data))
 		fail_msg("tampering \"%s\": the page lacks \"%s\"", t->name, reason.data);
