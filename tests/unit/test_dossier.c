@@ -1458,6 +1458,79 @@ static void test_tamper_table(void **state)
 	}
 }
 
+/* The key texts the browser's check takes: each malformed list refused, with its reason. */
+static void test_check_html_keys(void **state)
+{
+	static struct fx f;
+	struct pl_buf clean, lk, wk, other, page, many;
+	struct {
+		const char *log_key, *witnesses; /* NULL: the right one */
+		int want;
+		const char *reason;
+	} rows[] = {
+	        {NULL, NULL, 0, "Verdicts"},
+	        {"", NULL, 0, "not given by the reader"},
+	        {"  \n", "", 0, "witnesses: none given"},
+	        {"hotline.example+12345678+AQ", NULL, PL_EINVAL, "log key 1 is not an Ed25519"},
+	        {"garbage", NULL, PL_EINVAL, "log key 1 is not an Ed25519"},
+	        {"WIT", NULL, PL_EINVAL, "log key 1 is not an Ed25519"},
+	        {"LOG LOG", NULL, PL_EINVAL, "more than 1 log keys"},
+	        {NULL, "LOG", PL_EINVAL, "witness key 1 is not a witness cosignature"},
+	        {NULL, "WIT x", PL_EINVAL, "witness key 2 is not a witness cosignature"},
+	        {NULL, "MANY", PL_EINVAL, "more than 64 witness keys"},
+	        {NULL, "OTHER", PL_ENOKEY, "cosigned by 0"},
+	};
+
+	(void)state;
+	build_log(&f, HONEST);
+	export_s1b(&f, &clean);
+	pl_buf_init(&lk, 4096);
+	pl_buf_init(&wk, 4096);
+	pl_buf_init(&other, 4096);
+	pl_buf_init(&many, 1u << 16);
+	assert_int_equal(pl_vkey_format(&vkeys[EX], &lk), 0);
+	assert_int_equal(pl_vkey_format(&wit_vk, &wk), 0);
+	assert_int_equal(pl_vkey_format(&other_wit_vk, &other), 0);
+	for (int i = 0; i < 65; i++) {
+		assert_int_equal(pl_buf_add(&many, wk.data, wk.len), 0);
+		assert_int_equal(pl_buf_adds(&many, "\n"), 0);
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *l = !rows[i].log_key                  ? lk.data
+		                : strcmp(rows[i].log_key, "LOG") == 0 ? lk.data
+		                : strcmp(rows[i].log_key, "WIT") == 0 ? wk.data
+		                                                      : rows[i].log_key;
+		const char *w = !rows[i].witnesses                   ? wk.data
+		                : strcmp(rows[i].witnesses, "LOG") == 0   ? lk.data
+		                : strcmp(rows[i].witnesses, "MANY") == 0  ? many.data
+		                : strcmp(rows[i].witnesses, "OTHER") == 0 ? other.data
+		                                                          : rows[i].witnesses;
+		char two[8192];
+		int ret;
+
+		if (rows[i].log_key && strcmp(rows[i].log_key, "LOG LOG") == 0) {
+			snprintf(two, sizeof(two), "%s %s", lk.data, lk.data);
+			l = two;
+		}
+		if (rows[i].witnesses && strcmp(rows[i].witnesses, "WIT x") == 0) {
+			snprintf(two, sizeof(two), "%s x", wk.data);
+			w = two;
+		}
+		pl_buf_init(&page, 1u << 24);
+		ret = pl_dossier_check_html(clean.data, clean.len, l, w, &page);
+		if (ret != rows[i].want || !strstr(page.data, rows[i].reason))
+			fail_msg("row %zu: got %d, want %d with \"%s\"", i, ret, rows[i].want,
+			         rows[i].reason);
+		pl_buf_release(&page);
+	}
+	pl_buf_release(&clean);
+	pl_buf_release(&lk);
+	pl_buf_release(&wk);
+	pl_buf_release(&other);
+	pl_buf_release(&many);
+	free_log(&f);
+}
+
 /* ---- What the exporter fetches; the frontier --------------------------------------------- */
 
 static void test_wants(void **state)
@@ -2348,6 +2421,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_late_claim),
 	        cmocka_unit_test(test_relayed),
 	        cmocka_unit_test(test_tamper_table),
+	        cmocka_unit_test(test_check_html_keys),
 	        cmocka_unit_test(test_wants),
 	        cmocka_unit_test(test_frontier),
 	        cmocka_unit_test(test_every_start),
