@@ -1496,11 +1496,11 @@ static void test_check_html_keys(void **state)
 		assert_int_equal(pl_buf_adds(&many, "\n"), 0);
 	}
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const char *l = !rows[i].log_key                  ? lk.data
+		const char *l = !rows[i].log_key                      ? lk.data
 		                : strcmp(rows[i].log_key, "LOG") == 0 ? lk.data
 		                : strcmp(rows[i].log_key, "WIT") == 0 ? wk.data
 		                                                      : rows[i].log_key;
-		const char *w = !rows[i].witnesses                   ? wk.data
+		const char *w = !rows[i].witnesses                        ? wk.data
 		                : strcmp(rows[i].witnesses, "LOG") == 0   ? lk.data
 		                : strcmp(rows[i].witnesses, "MANY") == 0  ? many.data
 		                : strcmp(rows[i].witnesses, "OTHER") == 0 ? other.data
