@@ -69,9 +69,11 @@ static int parse_key_list(const char *text, uint8_t type, struct pl_vkey *keys, 
 		}
 		(*n)++;
 	}
-	return 0;
+	goto out;
 fail:
-	return ret ? ret : PL_EINVAL;
+	ret = ret ? ret : PL_EINVAL;
+out:
+	return ret;
 }
 
 /* Parses the key texts; on failure appends the reason to why and returns PL_EINVAL. */
@@ -241,8 +243,10 @@ int pl_statement_check_html(const char *record, size_t rlen, const char *proof, 
 			                      why.len ? why.len : strlen(pl_strerror(err)));
 		if (ret == 0)
 			ret = pl_buf_addf(out, " (%s)</p></div>\n", pl_strerror(err));
-		if (ret)
+		if (ret) {
 			err = ret;
+			out->len = start;
+		}
 		goto out;
 	}
 	pl_record_id_format(hex, id);
@@ -273,11 +277,11 @@ int pl_statement_check_html(const char *record, size_t rlen, const char *proof, 
 	if (ret == 0)
 		ret = pl_buf_adds(out, ".</li>\n</ul>\n<p>Compare these keys with the ones the "
 		                       "exchange and the witnesses publish.</p></div>\n");
-	if (ret)
+	if (ret) {
 		err = ret;
-out:
-	if (err && (err == PL_ENOMEM || out->len == start))
 		out->len = start;
+	}
+out:
 	free(k);
 	free(r);
 	free(cp);
@@ -289,16 +293,17 @@ out:
 static bool script_ok(const char *s, size_t n)
 {
 	static const char end[] = "</script";
+	bool ok = true;
 
-	for (size_t i = 0; i + sizeof(end) - 1 <= n; i++) {
+	for (size_t i = 0; ok && i + sizeof(end) - 1 <= n; i++) {
 		size_t k = 0;
+		/* ASCII case folding: the HTML parser ends a script at any case of the tag. */
 		while (k < sizeof(end) - 1 &&
 		       (s[i + k] | (s[i + k] >= 'A' && s[i + k] <= 'Z' ? 0x20 : 0)) == end[k])
 			k++;
-		if (k == sizeof(end) - 1)
-			return false;
+		ok = k < sizeof(end) - 1;
 	}
-	return true;
+	return ok;
 }
 
 static int add_script(struct pl_buf *out, const char *name, const char *s, size_t n)
