@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Opens pages in Debian's Chromium, headless, and reports what each shows.
 
-    browser.py SHOTS URL...
+    browser.py [--paste-log-key FILE] SHOTS URL...
 
 Drives one browser through the DevTools protocol over a pipe (no extra
 package): for each URL it loads the page, waits (bounded) until the element
 #pl-status has left data-state="pending", writes a screenshot to
 SHOTS/<n>.png and prints one JSON line per page: url, state, status (the
 status line's text), text (the whole page's text), check_ms and ready_ms (a
-dossier page's verification time and its time from opening to verdict). Exit 2 when Chromium
+dossier page's verification time and its time from opening to verdict).
+With --paste-log-key, after each page's first verdict it types the key in FILE
+into the dossier page's log key field, submits the form as a reader would,
+and prints a second line for what the page then shows. Exit 2 when Chromium
 cannot be started.
 """
 import base64
@@ -91,8 +94,43 @@ def look(b, session, expr):
     return r.get("result", {}).get("value")
 
 
+def wait_verdict(b, session):
+    state = None
+    for _ in range(POLLS):
+        state = look(b, session, "(function(){var s=document.getElementById("
+                     "'pl-status')||document.getElementById('pl-verify');"
+                     "return document.readyState==='complete'&&s?"
+                     "s.getAttribute('data-state'):null})()")
+        if state and state != "pending":
+            break
+        time.sleep(POLL_DELAY)
+    return state
+
+
+def report(b, session, url, state, shot_path):
+    status = look(b, session, "(function(){var s=document.getElementById("
+                  "'pl-status')||document.getElementById('pl-verify');"
+                  "return s?s.textContent:''})()")
+    text = look(b, session, "document.body?document.body.innerText:''")
+    timing = look(b, session, "(function(){var s=document.getElementById("
+                  "'pl-status');return s?[s.getAttribute('data-check-ms'),"
+                  "s.getAttribute('data-ready-ms')]:[null,null]})()")
+    shot = b.call("Page.captureScreenshot", {"format": "png",
+                                             "captureBeyondViewport": True}, session)
+    with open(shot_path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    print(json.dumps({"url": url, "state": state, "status": status, "text": text,
+                      "check_ms": timing[0], "ready_ms": timing[1]}), flush=True)
+
+
 def main():
-    shots, urls = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    paste = None
+    if args and args[0] == "--paste-log-key":
+        with open(args[1]) as f:
+            paste = f.read().strip()
+        args = args[2:]
+    shots, urls = args[0], args[1:]
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if not exe:
         print("browser.py: no chromium", file=sys.stderr)
@@ -106,28 +144,15 @@ def main():
                              {"targetId": target, "flatten": True})["sessionId"]
             b.call("Page.enable", {}, session)
             b.call("Page.navigate", {"url": url}, session)
-            state = None
-            for _ in range(POLLS):
-                state = look(b, session, "(function(){var s=document.getElementById("
-                             "'pl-status')||document.getElementById('pl-verify');"
-                             "return document.readyState==='complete'&&s?"
-                             "s.getAttribute('data-state'):null})()")
-                if state and state != "pending":
-                    break
-                time.sleep(POLL_DELAY)
-            status = look(b, session, "(function(){var s=document.getElementById("
-                          "'pl-status')||document.getElementById('pl-verify');"
-                          "return s?s.textContent:''})()")
-            text = look(b, session, "document.body?document.body.innerText:''")
-            timing = look(b, session, "(function(){var s=document.getElementById("
-                          "'pl-status');return s?[s.getAttribute('data-check-ms'),"
-                          "s.getAttribute('data-ready-ms')]:[null,null]})()")
-            shot = b.call("Page.captureScreenshot", {"format": "png",
-                                                     "captureBeyondViewport": True}, session)
-            with open(os.path.join(shots, "%02d.png" % n), "wb") as f:
-                f.write(base64.b64decode(shot["data"]))
-            print(json.dumps({"url": url, "state": state, "status": status, "text": text,
-                              "check_ms": timing[0], "ready_ms": timing[1]}), flush=True)
+            state = wait_verdict(b, session)
+            report(b, session, url, state, os.path.join(shots, "%02d.png" % n))
+            if paste is not None:
+                look(b, session, "(function(){document.getElementById('pl-status')"
+                     ".setAttribute('data-state','pending');document.getElementById("
+                     "'pl-log-key').value=" + json.dumps(paste) + ";document."
+                     "getElementById('pl-keys').requestSubmit();return 1})()")
+                state = wait_verdict(b, session)
+                report(b, session, url, state, os.path.join(shots, "%02d-pasted.png" % n))
             b.call("Target.closeTarget", {"targetId": target})
     finally:
         b.close()

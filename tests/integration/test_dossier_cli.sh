@@ -392,6 +392,18 @@ missing = [x for x in lines if x not in page]
 sys.exit(1 if missing or not lines else 0)' "$T/out" "$T/s1b-verify.json"
 		ok "it names the log key it verified against" \
 			holds "$T/out" "$(cut -d+ -f1-2 "$T/published.vkey")"
+		# A page made without a log key; the reader pastes the exchange's published one.
+		"$PARLEY" verify "$T/s1b.json" --page "$T/s1b-nokey.html" 2>/dev/null
+		expect 0 "Chromium opens a page made without a log key, then the reader pastes one" \
+			python3 "$(dirname "$0")/browser.py" --paste-log-key "$T/published.vkey" \
+			"${PL_SCREENSHOTS:-$T/shots}/dossier-s1b-paste" "file://$T/s1b-nokey.html"
+		sed -n 1p "$T/out" >"$T/before"
+		sed -n 2p "$T/out" >"$T/after"
+		ok "before: it verifies with the dossier's own key, and says so" \
+			holds "$T/before" "(not given by the reader)"
+		ok "after pasting the published key: it verifies against that key" \
+			sh -c "json_ok() { tr -d '\n ' <\"\$1\" | grep -F -q '\"state\":\"verified\"'; }
+			json_ok \"$T/after\" && ! grep -F -q '(not given by the reader)' \"$T/after\""
 	fi
 fi
 
