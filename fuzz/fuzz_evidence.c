@@ -10,7 +10,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-const char pl_fuzz_vkey_text[] = "hotline.example+891ecda2+AegQ4RLwQB0qit2QECNm2DGI0If+oC0zb6Q9iOSBZB08";
+const char pl_fuzz_vkey_text[] =
+        "hotline.example+891ecda2+AegQ4RLwQB0qit2QECNm2DGI0If+oC0zb6Q9iOSBZB08";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

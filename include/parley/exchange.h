@@ -178,6 +178,21 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
                      const struct pl_exchange_options *opts, struct pl_buf *errdetail) PL_WUR;
 
 /*
+ * Changes, while the exchange serves, what opts says of the checked lines
+ * (nlines, lines) and the auditors (nauditors, auditors); every other field
+ * of opts is ignored (it is fixed at open). Sequenced like a record: the
+ * sequencer keeps each line's definition in the store, commits, and only then
+ * swaps the new set in, so a reader sees the old set or the new one, never a
+ * mix. A line whose definition is unchanged keeps its schedule; a new or
+ * changed one is first due at its next time from now (no check is made up);
+ * a line taken out is no longer checked but still reported
+ * (pl_exchange_line()). opts is read only during the call.
+ * Returns 0, PL_EINVAL (NULL, or more than the maxima), PL_ESTATE (shutting
+ * down), PL_ESTORE. Thread: any but the sequencer's; waits for the commit.
+ */
+int pl_exchange_reconfigure(struct pl_exchange *ex, const struct pl_exchange_options *opts) PL_WUR;
+
+/*
  * Stops accepting submissions (they then fail with PL_ESTATE), lets the
  * sequencer finish and commit what is queued (publishing its checkpoint),
  * stops the timers and wakes every pl_exchange_wait(). Idempotent;

@@ -20,6 +20,25 @@
 /* The running daemon's command line, for its name and usage in messages. */
 static const struct pl_daemon_cli *the_cli;
 
+/* Where this thread's command writes (NULL: stdout and stderr); see pl_daemon_cli_streams(). */
+static _Thread_local FILE *t_out, *t_err;
+
+void pl_daemon_cli_streams(FILE *out, FILE *err)
+{
+	t_out = out;
+	t_err = err;
+}
+
+FILE *pl_daemon_out(void)
+{
+	return t_out ? t_out : stdout;
+}
+
+FILE *pl_daemon_err(void)
+{
+	return t_err ? t_err : stderr;
+}
+
 static bool cmd_matches(const struct pl_daemon_cmd *c, int argc, char **argv)
 {
 	if (strcmp(argv[1], c->word) != 0)
@@ -83,7 +102,7 @@ bool pl_daemon_cli_opts(int argc, char **argv, const struct pl_daemon_opt *opts,
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		const struct pl_daemon_opt *o = NULL;
 		if (c == 'h') {
-			the_cli->usage(stdout);
+			the_cli->usage(pl_daemon_out());
 			*code = PL_DAEMON_EXIT_OK;
 			return false;
 		}
@@ -102,20 +121,20 @@ bool pl_daemon_cli_opts(int argc, char **argv, const struct pl_daemon_opt *opts,
 
 int pl_daemon_cli_usage_error(void)
 {
-	the_cli->usage(stderr);
+	the_cli->usage(pl_daemon_err());
 	return PL_DAEMON_EXIT_USAGE;
 }
 
 void pl_daemon_fail(const char *what, int err, const char *detail)
 {
-	fprintf(stderr, "%s: %s: %s%s%s\n", the_cli->name, what, pl_strerror(err),
+	fprintf(pl_daemon_err(), "%s: %s: %s%s%s\n", the_cli->name, what, pl_strerror(err),
 	        detail && *detail ? ": " : "", detail ? detail : "");
 }
 
 int pl_daemon_data_dir_make(const char *dir)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "%s: %s: %s\n", the_cli->name, dir, strerror(errno));
+		fprintf(pl_daemon_err(), "%s: %s: %s\n", the_cli->name, dir, strerror(errno));
 		return PL_EIO;
 	}
 	return 0;
@@ -146,7 +165,7 @@ int pl_daemon_vkey_print(const struct pl_vkey *vk)
 	pl_buf_init(&text, 1024);
 	ret = pl_vkey_format(vk, &text);
 	if (!ret)
-		printf("%s\n", text.data);
+		fprintf(pl_daemon_out(), "%s\n", text.data);
 	pl_buf_release(&text);
 	return ret ? PL_DAEMON_EXIT_USAGE : PL_DAEMON_EXIT_OK;
 }

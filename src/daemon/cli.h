@@ -55,10 +55,24 @@ struct pl_daemon_opt {
  */
 bool pl_daemon_cli_opts(int argc, char **argv, const struct pl_daemon_opt *opts, int *code);
 
-/* Prints the usage on stderr; returns PL_DAEMON_EXIT_USAGE. */
+/*
+ * Sends what the calling thread's command prints to out and err instead of
+ * stdout and stderr (NULL, NULL: back to those): so that one command's code
+ * runs either in its own process or for a client inside a daemon
+ * (parleyd's control socket), its messages going where they are asked for.
+ * Every function below writes through pl_daemon_out() and pl_daemon_err().
+ * Thread-local; the streams stay the caller's to close.
+ */
+void pl_daemon_cli_streams(FILE *out, FILE *err);
+
+/* The calling thread's output and message streams (stdout and stderr unless set). */
+FILE *pl_daemon_out(void);
+FILE *pl_daemon_err(void);
+
+/* Prints the usage on the message stream; returns PL_DAEMON_EXIT_USAGE. */
 int pl_daemon_cli_usage_error(void);
 
-/* Prints "<name>: <what>: <strerror(err)>[: <detail>]" on stderr. */
+/* Prints "<name>: <what>: <strerror(err)>[: <detail>]" on the message stream. */
 void pl_daemon_fail(const char *what, int err, const char *detail);
 
 /*

@@ -17,7 +17,8 @@
 /* Written by the signal handler, read by pl_daemon_signals_wait(): the only async-signal-safe way.
  */
 static int stop_pipe[2] = {-1, -1};
-static struct sigaction old_term, old_int;
+static struct sigaction old_term, old_int, old_hup;
+static bool hup_routed;
 
 static void on_signal(int sig)
 {
@@ -48,6 +49,21 @@ int pl_daemon_signals_install(void)
 	return 0;
 }
 
+int pl_daemon_signals_install_reload(void)
+{
+	struct sigaction sa;
+	int ret = pl_daemon_signals_install();
+
+	if (ret)
+		return ret;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, &old_hup);
+	hup_routed = true;
+	return 0;
+}
+
 int pl_daemon_signals_wait(void)
 {
 	struct pollfd p = {.fd = stop_pipe[0], .events = POLLIN};
@@ -68,6 +84,9 @@ void pl_daemon_signals_restore(void)
 {
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGINT, &old_int, NULL);
+	if (hup_routed)
+		sigaction(SIGHUP, &old_hup, NULL);
+	hup_routed = false;
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);
 	stop_pipe[0] = stop_pipe[1] = -1;

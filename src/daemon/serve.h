@@ -14,7 +14,16 @@
  */
 int pl_daemon_signals_install(void);
 
-/* Blocks until SIGTERM or SIGINT arrives; returns its number (0 if polling fails). */
+/*
+ * As pl_daemon_signals_install(), and routes SIGHUP (a reload) to the same
+ * pipe; pl_daemon_signals_restore() puts its handler back too.
+ */
+int pl_daemon_signals_install_reload(void);
+
+/*
+ * Blocks until SIGTERM or SIGINT (or SIGHUP, when routed) arrives; returns its
+ * number (0 if polling fails).
+ */
 int pl_daemon_signals_wait(void);
 
 /* Puts back the handlers pl_daemon_signals_install() replaced and closes the pipe. */

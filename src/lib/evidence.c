@@ -122,7 +122,8 @@ static int bytes_part(struct rd *r, const char *name, const char **p, size_t *n)
 	if (err)
 		return err;
 	if (k > r->len - r->pos)
-		return bad(r, "%s: %llu bytes, but the file ends first", name, (unsigned long long)k);
+		return bad(r, "%s: %llu bytes, but the file ends first", name,
+		           (unsigned long long)k);
 	*p = r->text + r->pos;
 	*n = (size_t)k;
 	r->pos += (size_t)k;
@@ -313,7 +314,8 @@ static int split_view(struct rd *r, const struct pl_vkey *key)
 		             (unsigned long long)lo->size, (unsigned long long)hi->size);
 	} else if (p.kind == PROOF_FAILS &&
 	           pl_tlog_verify_consistency(lo->size, hi->size, lo->root, hi->root,
-	                                      (const uint8_t(*)[PL_HASH_BYTES])p.hashes, p.n) == 0) {
+	                                      (const uint8_t(*)[PL_HASH_BYTES])p.hashes,
+	                                      p.n) == 0) {
 		err = judged(r->out, PL_EVIDENCE_NOT_PROVEN,
 		             "the consistency proof in the file verifies: the two checkpoints are "
 		             "one history");
@@ -440,14 +442,15 @@ static int index_lie_judge(struct rd *r, const struct index_lie *e, const struct
 	if (memcmp(rid, e->id, PL_HASH_BYTES) != 0)
 		return judged(o, PL_EVIDENCE_NOT_PROVEN, "the record's bytes do not have its id");
 	if (e->index >= e->index_at)
-		return judged(o, PL_EVIDENCE_NOT_PROVEN, "the record is not below the index record");
+		return judged(o, PL_EVIDENCE_NOT_PROVEN,
+		              "the record is not below the index record");
 	if (parse_unverified(rec, e->part[PART_RECORD], e->len[PART_RECORD]) != 0 ||
 	    !names_key(rec, e->key))
 		return judged(o, PL_EVIDENCE_NOT_PROVEN,
 		              "the record names no reference to the key of the index proof");
 	err = pl_member_proof_check(e->part[PART_INCLUSION], e->len[PART_INCLUSION],
-	                            e->part[PART_RECORD], e->len[PART_RECORD], e->index,
-	                            key->name, key, &p, &rcp);
+	                            e->part[PART_RECORD], e->len[PART_RECORD], e->index, key->name,
+	                            key, &p, &rcp);
 	pl_proof_free(p);
 	if (err)
 		return judged(o, PL_EVIDENCE_NOT_PROVEN,
@@ -469,8 +472,8 @@ static int index_lie_judge(struct rd *r, const struct index_lie *e, const struct
 	              "names %.16s and which the log holds at index %llu (proven at checkpoint "
 	              "%llu)",
 	              key->name, (unsigned long long)cp.size,
-	              v == PL_MEMBER_INDEX_OMITTED ? "leaves out" : "lists something else for",
-	              hex, khex, (unsigned long long)e->index, (unsigned long long)rcp.size);
+	              v == PL_MEMBER_INDEX_OMITTED ? "leaves out" : "lists something else for", hex,
+	              khex, (unsigned long long)e->index, (unsigned long long)rcp.size);
 }
 
 static int index_lie(struct rd *r, const struct pl_vkey *key)

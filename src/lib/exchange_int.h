@@ -42,6 +42,7 @@ enum ex_item_type {
 	EX_PARTY_SIGNED,
 	EX_TIMERS,
 	EX_COSIGN,
+	EX_CONFIG,
 };
 
 /* One unit of work for the sequencer, and its result. */
@@ -60,6 +61,8 @@ struct ex_item {
 	uint8_t hash[PL_HASH_BYTES];
 	/* EX_PARTY_ADD / EX_PARTY_REVOKE. */
 	struct ex_party_req *party;
+	/* EX_CONFIG: the lines and auditors to run with (borrowed from the waiting caller). */
+	const struct pl_exchange_options *opts;
 	/* Results. */
 	int status;
 	bool appended;
@@ -111,6 +114,13 @@ struct pl_exchange {
 	struct pl_exchange_options o;
 	/* Next due time of each checked line (o.lines); the sequencer's, once open. */
 	int64_t line_next[PL_EXCHANGE_LINES_MAX];
+	/*
+	 * What may change while serving (pl_exchange_reconfigure()): o.lines,
+	 * o.nlines, o.auditors, o.nauditors. Only the sequencer writes them
+	 * (under the write lock, with line_next, which is its alone); it reads
+	 * them without the lock, any other thread under the read lock.
+	 */
+	pthread_rwlock_t cfg_lock;
 
 	/* The writer: used by the sequencer thread only (and by open). */
 	struct pl_store *w;
@@ -453,6 +463,8 @@ int pl__ex_party_record(struct pl_store *s, struct ex_party_req *q, bool revoke,
 int pl__ex_seq_party(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it);
 int pl__ex_seq_signed(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it);
 int pl__ex_seq_timers(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it);
+int pl__ex_seq_config(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it);
+void pl__ex_config_apply(struct pl_exchange *ex, struct ex_item *items);
 
 /* exchange_submit.c */
 int pl__ex_receipt_make(struct pl_tlog_reader *rd, uint64_t index,
@@ -468,7 +480,7 @@ int pl__ex_check_entry(struct pl_exchange *ex, struct pl_store *s, const struct 
                        size_t len);
 int pl__ex_entry(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                  uint64_t index, struct pl_exchange_entry *e);
-struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader);
+struct pl_reader pl__ex_reader(struct pl_exchange *ex, const char *reader);
 int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t index, bool *yes);
 int pl__ex_entry_for(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                      const struct pl_reader *who, uint64_t index, struct pl_exchange_entry *e,

@@ -562,6 +562,7 @@ static int ex_sync_init(struct pl_exchange *ex)
 	pthread_mutex_init(&ex->head_mu, NULL);
 	pthread_mutex_init(&ex->vf_mu, NULL);
 	pthread_rwlock_init(&ex->dir_lock, NULL);
+	pthread_rwlock_init(&ex->cfg_lock, NULL);
 	if (pl__ex_cond_init(&ex->pool_cv) || pl__ex_cond_init(&ex->q_cv) ||
 	    pl__ex_cond_init(&ex->sync_cv) || pl__ex_cond_init(&ex->timer_cv) ||
 	    pl__ex_cond_init(&ex->size_cv) || pl__ex_cond_init(&ex->vf_edge_cv))
@@ -789,6 +790,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 	pthread_mutex_destroy(&ex->vf_mu);
 	pthread_cond_destroy(&ex->vf_edge_cv);
 	pthread_rwlock_destroy(&ex->dir_lock);
+	pthread_rwlock_destroy(&ex->cfg_lock);
 	free(ex->heads);
 	for (size_t i = 0; i < PL__ARRAY_LEN(ex->vf_tiles); i++)
 		free(ex->vf_tiles[i]);

@@ -627,3 +627,87 @@ int pl__ex_seq_timers(struct pl_exchange *ex, struct ex_batch *b, struct ex_item
 		it->count = (int)(b->n - n0);
 	return ret;
 }
+
+/*
+ * EX_CONFIG: keeps the definition of each line of it->opts in the store, as
+ * open does (ex_lines_keep()), so that a line later taken out can still be
+ * reported; the swap itself waits for the commit (pl__ex_config_apply()).
+ * Thread: the sequencer.
+ */
+int pl__ex_seq_config(struct pl_exchange *ex, struct ex_batch *b, struct ex_item *it)
+{
+	struct pl_buf text;
+	int ret = 0;
+
+	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
+	for (size_t i = 0; !ret && i < it->opts->nlines; i++) {
+		pl_buf_reset(&text);
+		ret = pl_line_format(&it->opts->lines[i], &text);
+		if (!ret)
+			ret = pl_store_line_put(ex->w, it->opts->lines[i].name, text.data);
+		b->wrote = true;
+	}
+	pl_buf_release(&text);
+	return ret;
+}
+
+/* Whether two lines have the same name, ends and schedule. Thread: any. */
+static bool ex_line_same(const struct pl_line *a, const struct pl_line *b)
+{
+	struct pl_buf ta, tb;
+	bool same;
+
+	pl_buf_init(&ta, PL_LINE_TEXT_MAX + 1);
+	pl_buf_init(&tb, PL_LINE_TEXT_MAX + 1);
+	same = pl_line_format(a, &ta) == 0 && pl_line_format(b, &tb) == 0 && ta.len == tb.len &&
+	       memcmp(ta.data, tb.data, ta.len) == 0;
+	pl_buf_release(&ta);
+	pl_buf_release(&tb);
+	return same;
+}
+
+/*
+ * After a durable commit: runs with the lines and auditors of each EX_CONFIG
+ * item that was not refused. A line kept as it was keeps its next due time; a
+ * new or changed one is first due at its next time from now (a check is never
+ * made up). Thread: the sequencer.
+ */
+void pl__ex_config_apply(struct pl_exchange *ex, struct ex_item *items)
+{
+	for (struct ex_item *it = items; it; it = it->next) {
+		const struct pl_exchange_options *o = it->opts;
+		int64_t next[PL_EXCHANGE_LINES_MAX];
+
+		if (it->type != EX_CONFIG || it->status)
+			continue;
+		for (size_t i = 0; i < o->nlines; i++) {
+			size_t j = 0;
+			while (j < ex->o.nlines && !ex_line_same(&ex->o.lines[j], &o->lines[i]))
+				j++;
+			if (j < ex->o.nlines)
+				next[i] = ex->line_next[j];
+			else if (pl_line_next(&o->lines[i], ex_now(ex), &next[i]) != 0)
+				next[i] = INT64_MAX;
+		}
+		pthread_rwlock_wrlock(&ex->cfg_lock);
+		memcpy(ex->o.lines, o->lines, o->nlines * sizeof(o->lines[0]));
+		memcpy(ex->line_next, next, o->nlines * sizeof(next[0]));
+		ex->o.nlines = o->nlines;
+		memcpy(ex->o.auditors, o->auditors, o->nauditors * sizeof(o->auditors[0]));
+		ex->o.nauditors = o->nauditors;
+		pthread_rwlock_unlock(&ex->cfg_lock);
+	}
+}
+
+int pl_exchange_reconfigure(struct pl_exchange *ex, const struct pl_exchange_options *opts)
+{
+	struct ex_item it;
+
+	if (!ex || !opts || opts->nlines > PL_EXCHANGE_LINES_MAX ||
+	    opts->nauditors > PL_EXCHANGE_AUDITORS_MAX)
+		return PL_EINVAL;
+	memset(&it, 0, sizeof(it));
+	it.type = EX_CONFIG;
+	it.opts = opts;
+	return pl__ex_run_sync(ex, &it);
+}

@@ -263,14 +263,17 @@ int pl__ex_check_entry(struct pl_exchange *ex, struct pl_store *s, const struct 
  * (PL_EXCHANGE_READER_ALL); NULL is anyone at all.
  * Thread: any reader's.
  */
-struct pl_reader pl__ex_reader(const struct pl_exchange *ex, const char *reader)
+struct pl_reader pl__ex_reader(struct pl_exchange *ex, const char *reader)
 {
 	struct pl_reader who = {reader, false};
 
 	if (reader && strcmp(reader, PL_EXCHANGE_READER_ALL) == 0)
 		who.auditor = true;
+	/* The auditors may change while serving (pl_exchange_reconfigure()). */
+	pthread_rwlock_rdlock(&ex->cfg_lock);
 	for (size_t i = 0; reader && !who.auditor && i < ex->o.nauditors; i++)
 		who.auditor = strcmp(ex->o.auditors[i], reader) == 0;
+	pthread_rwlock_unlock(&ex->cfg_lock);
 	return who;
 }
 
@@ -1012,14 +1015,23 @@ uint64_t pl_exchange_wait(struct pl_exchange *ex, uint64_t size, int timeout_ms)
 	return n;
 }
 
-/* The configured line named name, or NULL. Thread: any reader's. */
-static const struct pl_line *ex_line_find(const struct pl_exchange *ex, const char *name)
+/*
+ * Copies the configured line named name to *out: true, or false when there is
+ * none. The lines may change while serving (pl_exchange_reconfigure()), so
+ * the line is copied under the lock. Thread: any reader's.
+ */
+static bool ex_line_find(struct pl_exchange *ex, const char *name, struct pl_line *out)
 {
-	for (size_t i = 0; i < ex->o.nlines; i++) {
-		if (strcmp(ex->o.lines[i].name, name) == 0)
-			return &ex->o.lines[i];
+	bool found = false;
+
+	pthread_rwlock_rdlock(&ex->cfg_lock);
+	for (size_t i = 0; !found && i < ex->o.nlines; i++) {
+		found = strcmp(ex->o.lines[i].name, name) == 0;
+		if (found)
+			*out = ex->o.lines[i];
 	}
-	return NULL;
+	pthread_rwlock_unlock(&ex->cfg_lock);
+	return found;
 }
 
 /*
@@ -1032,9 +1044,10 @@ static int ex_line_get(struct pl_exchange *ex, struct pl_store *s, const char *n
 	struct pl_buf text;
 	int ret;
 
-	*out = ex_line_find(ex, name);
-	if (*out)
+	if (ex_line_find(ex, name, kept)) {
+		*out = kept;
 		return 0;
+	}
 	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
 	ret = pl_store_line_get(s, name, &text);
 	if (ret == PL_EINVAL)

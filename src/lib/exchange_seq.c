@@ -552,6 +552,9 @@ static int ex_batch_items(struct pl_exchange *ex, struct ex_batch *b, struct ex_
 		case EX_COSIGN:
 			ret = ex_seq_cosign(ex, b, it);
 			break;
+		case EX_CONFIG:
+			ret = pl__ex_seq_config(ex, b, it);
+			break;
 		}
 	}
 	return ret;
@@ -663,8 +666,10 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 		ex_batch_failed(ex, items, ret);
 	else if (b.n)
 		ex_batch_publish(ex, &b, &cp, items);
-	if (!ret)
+	if (!ret) {
 		ex_publish_cosigned(ex, items);
+		pl__ex_config_apply(ex, items);
+	}
 	for (it = items; it; it = next) {
 		next = it->next;
 		it->size = b.size0 + b.n;

@@ -78,6 +78,13 @@ static const struct conf_key conf_keys[] = {
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
+/*
+ * The keys a running parleyd takes on a reload (SIGHUP): what no pool,
+ * thread or socket was sized or made from. Any other key is fixed at start.
+ */
+static const char *const conf_live[] = {"line", "witness",    "witness_interval_ms", "auditors",
+                                        "rate", "rate_burst", "poll_timeout"};
+
 void pl_parleyd_config_default(struct pl_parleyd_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -548,4 +555,39 @@ int pl_parleyd_config_write(const struct pl_parleyd_config *c, const char *path)
 out:
 	pl_buf_release(&b);
 	return ret;
+}
+
+const char *pl_parleyd_config_fixed_change(const struct pl_parleyd_config *run,
+                                           const struct pl_parleyd_config *next)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		const char *a = (const char *)run + k->offset, *b = (const char *)next + k->offset;
+		bool live = false, differ = false;
+		for (size_t j = 0; j < sizeof(conf_live) / sizeof(conf_live[0]) && !live; j++)
+			live = strcmp(conf_live[j], k->name) == 0;
+		if (live)
+			continue;
+		switch (k->type) {
+		case CONF_U32:
+			differ = memcmp(a, b, sizeof(uint32_t)) != 0;
+			break;
+		case CONF_U64:
+			differ = memcmp(a, b, sizeof(uint64_t)) != 0;
+			break;
+		case CONF_ORIGIN:
+			differ = b[0] && strcmp(a, b) != 0; /* unset: the store's */
+			break;
+		case CONF_LISTEN:
+			differ = strcmp(a, b) != 0;
+			break;
+		case CONF_LINE:
+		case CONF_WITNESS:
+		case CONF_AUDITORS:
+			break;
+		}
+		if (differ)
+			return k->name;
+	}
+	return NULL;
 }

@@ -96,4 +96,15 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
  */
 int pl_parleyd_config_write(const struct pl_parleyd_config *c, const char *path);
 
+/*
+ * The name of the first key whose value differs between the running
+ * configuration run and next but cannot change while serving (everything
+ * but `line`, `witness`, `witness_interval_ms`, `auditors`, `rate`,
+ * `rate_burst` and `poll_timeout`; an origin
+ * left unset in next is the store's), or NULL when next may be taken on live.
+ * The name is static.
+ */
+const char *pl_parleyd_config_fixed_change(const struct pl_parleyd_config *run,
+                                           const struct pl_parleyd_config *next);
+
 #endif

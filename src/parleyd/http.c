@@ -253,6 +253,7 @@ int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
 	h->ex = ex;
 	h->cfg = *cfg;
 	fill_defaults(&h->cfg);
+	pl_parleyd_http_limits_set(h, &h->cfg);
 	h->payload_max =
 	        cfg->ex.payload_max ? cfg->ex.payload_max : PL_EXCHANGE_DEFAULT_PAYLOAD_MAX;
 	/* Only authenticated members draw on these (parleyd.conf(5)). */
@@ -357,4 +358,14 @@ void pl_parleyd_http_stop(struct pl_parleyd_http *h, int timeout_ms)
 		pl_daemon_log("warn", "http", "msg=\"stopping with requests in flight\" count=%ld",
 		              (long)atomic_load(&h->inflight));
 	http_free(h);
+}
+
+void pl_parleyd_http_limits_set(struct pl_parleyd_http *h, const struct pl_parleyd_config *cfg)
+{
+	if (cfg->rate)
+		atomic_store(&h->live_rate, cfg->rate);
+	if (cfg->rate_burst)
+		atomic_store(&h->live_rate_burst, cfg->rate_burst);
+	if (cfg->poll_timeout)
+		atomic_store(&h->live_poll_timeout, cfg->poll_timeout);
 }

@@ -22,6 +22,13 @@ struct pl_parleyd_http;
 int pl_parleyd_http_start(struct pl_parleyd_http **out, struct pl_exchange *ex,
                           const struct pl_parleyd_config *cfg, struct pl_buf *err);
 
+/*
+ * Takes on cfg's limits that may change while serving: rate, rate_burst and
+ * poll_timeout (0 keeps the current value). Requests read them as they come;
+ * a long poll already waiting keeps its deadline. Thread-safe.
+ */
+void pl_parleyd_http_limits_set(struct pl_parleyd_http *h, const struct pl_parleyd_config *cfg);
+
 /* The TCP port the server listens on. */
 uint16_t pl_parleyd_http_port(const struct pl_parleyd_http *h);
 

@@ -38,7 +38,7 @@ static bool is_public(enum pl_parleyd_route rt)
 bool pl__http_rate_take(struct pl_parleyd_http *h, const char *name)
 {
 	uint64_t now = now_ms(), hv = 1469598103934665603u;
-	double rate = h->cfg.rate, burst = h->cfg.rate_burst;
+	double rate = atomic_load(&h->live_rate), burst = atomic_load(&h->live_rate_burst);
 	size_t i, oldest = 0;
 	struct rate_slot *s = NULL;
 	bool ok;

@@ -412,6 +412,7 @@ static enum MHD_Result do_record_post(struct req *r)
 	struct pl_parleyd_http *h = r->h;
 	struct pl_exchange_done done = {submit_done, r, submit_admit};
 	enum MHD_Result ret = MHD_YES;
+	bool done_now;
 	int err;
 
 	if (r->submitted) {
@@ -426,8 +427,10 @@ static enum MHD_Result do_record_post(struct req *r)
 		r->suspended = true;
 		MHD_suspend_connection(r->conn);
 	}
+	/* Read under the lock: once suspended, the sequencer sets done and resumes r. */
+	done_now = r->done;
 	pthread_mutex_unlock(&h->submit_lock);
-	if (r->done)
+	if (done_now)
 		ret = submit_answer(r);
 	return ret;
 }

@@ -82,6 +82,8 @@ struct pl_parleyd_http {
 	atomic_bool ending;    /* end long polls and streams, never suspend again */
 	atomic_bool stop_notifier;
 	atomic_long inflight; /* requests between their first byte and their completion */
+	/* The limits a reload may change (pl_parleyd_http_limits_set()), read per request. */
+	atomic_uint live_rate, live_rate_burst, live_poll_timeout;
 	size_t payload_max;
 
 	/* Authenticated uploads in progress: per party (few at once, kept in a short array) and

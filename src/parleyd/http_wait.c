@@ -153,11 +153,12 @@ static int inbox_read(struct req *r, struct pl_exchange_list *l)
  */
 static enum MHD_Result do_inbox_poll(struct req *r)
 {
-	uint64_t wait_s = (r->q.has & Q_WAIT) ? r->q.wait : r->h->cfg.poll_timeout;
+	uint64_t poll_max = atomic_load(&r->h->live_poll_timeout);
+	uint64_t wait_s = (r->q.has & Q_WAIT) ? r->q.wait : poll_max;
 	int err;
 
-	if (wait_s > r->h->cfg.poll_timeout)
-		wait_s = r->h->cfg.poll_timeout;
+	if (wait_s > poll_max)
+		wait_s = poll_max;
 	if (r->deadline_ms == 0)
 		r->deadline_ms = now_ms() + wait_s * 1000u;
 	for (;;) {

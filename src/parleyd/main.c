@@ -16,6 +16,7 @@
 #include <parley/record.h>
 
 #include "config.h"
+#include "control.h"
 #include "daemon/cli.h"
 #include "daemon/log.h"
 #include "serve.h"
@@ -54,8 +55,12 @@ static void usage(FILE *f)
 	      "store, read-only: every record, every stored hash, every payload, the newest\n"
 	      "checkpoint, and that the store holds what the published file says was signed.\n"
 	      "See parleyd(8) and parleyd.conf(5).\n"
+	      "While serve runs, party commands reach it through its control socket\n"
+	      "(DIR/parleyd.sock); SIGHUP makes it reload its lines, auditors, witnesses and\n"
+	      "request limits (parleyd.conf(5)).\n"
 	      "Exit status: 0 ok, 1 the store does not hold together (damage found), 2 usage,\n"
-	      "configuration or I/O error (or the exchange is running), 3 the exchange refused.\n",
+	      "configuration or I/O error (or, for verify, the exchange is running), 3 the\n"
+	      "exchange refused.\n",
 	      f);
 }
 
@@ -247,7 +252,14 @@ static int party_signed_matches(const struct party_args *a, const struct pl_buf 
 	return ret;
 }
 
-static int cmd_party(int argc, char **argv)
+/*
+ * `parleyd party ...` on an exchange: the one opened here for the command
+ * (served NULL), or the running `parleyd serve`'s exchange, for a client of
+ * its control socket (control.c). Prints through pl_daemon_out() and
+ * pl_daemon_err(), never stdout and stderr directly, so that both run it.
+ * Returns the exit code.
+ */
+static int party_run(struct pl_exchange *served, int argc, char **argv)
 {
 	struct party_args a;
 	const struct pl_daemon_opt opts[] = {
@@ -295,11 +307,13 @@ static int cmd_party(int argc, char **argv)
 	} else if (party_keys(&a, &sk, &vtext, &etext) != 0) {
 		goto out;
 	}
-	ret = open_exchange(&ex, a.dir);
+	ret = served ? 0 : open_exchange(&ex, a.dir);
 	if (ret) {
 		code = exit_code(ret);
 		goto out;
 	}
+	if (served)
+		ex = served;
 	if (a.signed_file) {
 		ret = pl_exchange_party_complete(ex, msg.data, msg.len, &rc);
 	} else if (!sk) {
@@ -307,8 +321,8 @@ static int cmd_party(int argc, char **argv)
 		pl_buf_reset(&msg);
 		ret = pl_exchange_party_prepare(ex, !a.add, a.name, vtext.data, etext.data, &msg);
 		if (!ret) {
-			fputs(msg.data, stdout);
-			fprintf(stderr,
+			fputs(msg.data, pl_daemon_out());
+			fprintf(pl_daemon_err(),
 			        "parleyd: %s: the record above must carry the party's signature: "
 			        "have "
 			        "it signed with the party's key (parley note sign), then run "
@@ -337,13 +351,15 @@ static int cmd_party(int argc, char **argv)
 	{
 		char hex[PL_HASH_HEX_LEN + 1];
 		pl_hex_encode(hex, rc.id, PL_HASH_BYTES);
-		printf("%s %s index %llu record %s\n", a.add ? "registered" : "revoked", a.name,
-		       (unsigned long long)rc.index, hex);
+		fprintf(pl_daemon_out(), "%s %s index %llu record %s\n",
+		        a.add ? "registered" : "revoked", a.name, (unsigned long long)rc.index,
+		        hex);
 	}
 	code = EXIT_OK;
 out:
 	pl_receipt_release(&rc);
-	pl_exchange_close(ex);
+	if (ex != served)
+		pl_exchange_close(ex);
 	if (sk) {
 		pl_skey_clear(sk);
 		sodium_free(sk);
@@ -351,6 +367,55 @@ out:
 	pl_buf_release(&vtext);
 	pl_buf_release(&etext);
 	pl_buf_release(&msg);
+	return code;
+}
+
+/* The value of the --data (-d) option in a command's argv, or NULL. */
+static const char *party_data_dir(int argc, char **argv)
+{
+	const char *dir = NULL;
+
+	for (int i = 1; i < argc && !dir && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		if ((strcmp(a, "--data") == 0 || strcmp(a, "-d") == 0) && i + 1 < argc)
+			dir = argv[i + 1];
+		else if (strncmp(a, "--data=", 7) == 0)
+			dir = a + 7;
+		else if (strncmp(a, "-d", 2) == 0 && a[2])
+			dir = a + 2;
+	}
+	return dir;
+}
+
+/* The control socket's runner: a party command on the serving exchange (arg). */
+static int party_served(void *arg, int argc, char **argv)
+{
+	return party_run(arg, argc, argv);
+}
+
+/*
+ * `parleyd party ...`: every party command, whatever its verb, goes to the
+ * running `parleyd serve` of the data directory when one listens on its
+ * control socket (the exchange is open there); otherwise it runs here on the
+ * exchange it opens. Same messages and exit codes either way.
+ */
+static int cmd_party(int argc, char **argv)
+{
+	const char *dir = party_data_dir(argc, argv);
+	bool help = false;
+	int code = EXIT_USAGE, ret;
+
+	for (int i = 1; i < argc && !help; i++)
+		help = strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+	/* No server to ask (or help asked for): the command runs here. */
+	ret = dir && !help ? pl_parleyd_control_call(dir, argc, argv, &code) : PL_ENOTFOUND;
+	if (ret == PL_ENOTFOUND) {
+		code = party_run(NULL, argc, argv);
+	} else if (ret) {
+		pl_daemon_fail(PL_PARLEYD_CONTROL_FILE, ret,
+		               "cannot reach the exchange serving this data directory");
+		code = ret == PL_EDENIED ? EXIT_REFUSED : EXIT_USAGE;
+	}
 	return code;
 }
 
@@ -379,6 +444,50 @@ static int serve_open(struct pl_exchange **ex, const char *dir, const struct pl_
 	return ret;
 }
 
+/* Where `parleyd serve` reads its configuration, at start and again on SIGHUP. */
+struct serve_source {
+	const char *path;   /* parleyd.conf, or --config */
+	bool optional;      /* the data directory's own file may be missing */
+	const char *listen; /* --listen, over the file's, or NULL */
+};
+
+/* Sets cfg's listen address to listen (--listen). Returns 0 or PL_EMALFORMED. */
+static int serve_listen_apply(struct pl_parleyd_config *cfg, const char *listen)
+{
+	struct pl_parleyd_config *tmp = malloc(sizeof(*tmp));
+	char line[PL_PARLEYD_LISTEN_MAX + 16];
+	int n = snprintf(line, sizeof(line), "listen = %s\n", listen), ret;
+
+	if (!tmp)
+		return PL_ENOMEM;
+	*tmp = *cfg;
+	ret = n < 0 || (size_t)n >= sizeof(line) ||
+	                      pl_parleyd_config_parse(tmp, line, (size_t)n, NULL) != 0
+	              ? PL_EMALFORMED
+	              : 0;
+	if (!ret)
+		*cfg = *tmp;
+	free(tmp);
+	return ret;
+}
+
+/* SIGHUP: the configuration loaded as at start (arg: the struct serve_source) into *next. */
+static int serve_reload(void *arg, struct pl_parleyd_config *next, struct pl_buf *err)
+{
+	const struct serve_source *src = arg;
+	int ret = pl_parleyd_config_load(next, src->path, err);
+
+	if (ret == PL_ENOTFOUND && src->optional)
+		ret = 0;
+	if (!ret && src->listen && serve_listen_apply(next, src->listen) != 0) {
+		ret = PL_EMALFORMED;
+		(void)!pl_buf_addf(err, "--listen: %s", src->listen);
+	}
+	if (ret && err && !err->len)
+		(void)!pl_buf_addf(err, "%s: %s", src->path, pl_strerror(ret));
+	return ret;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = NULL, *cpath = NULL;
@@ -390,6 +499,8 @@ static int cmd_serve(int argc, char **argv)
 	};
 	struct pl_parleyd_config cfg;
 	struct pl_exchange *ex = NULL;
+	struct serve_source src;
+	struct pl_parleyd_serve_hooks hooks;
 	struct pl_buf err;
 	char conf[MAIN_PATH_MAX];
 	int ret, code = EXIT_USAGE;
@@ -407,22 +518,17 @@ static int cmd_serve(int argc, char **argv)
 		}
 		cpath = conf;
 	}
+	src.path = cpath;
+	src.optional = cpath == conf;
+	src.listen = listen;
 	ret = pl_parleyd_config_load(&cfg, cpath, &err);
-	if (ret && !(ret == PL_ENOTFOUND && cpath == conf)) {
+	if (ret && !(ret == PL_ENOTFOUND && src.optional)) {
 		pl_daemon_fail(cpath, ret, err.data);
 		goto out;
 	}
-	if (listen) {
-		struct pl_parleyd_config tmp = cfg;
-		char line[PL_PARLEYD_LISTEN_MAX + 16];
-		int n = snprintf(line, sizeof(line), "listen = %s\n", listen);
-		pl_buf_reset(&err);
-		if (n < 0 || (size_t)n >= sizeof(line) ||
-		    pl_parleyd_config_parse(&tmp, line, (size_t)n, &err) != 0) {
-			pl_daemon_fail("--listen", PL_EMALFORMED, listen);
-			goto out;
-		}
-		cfg = tmp;
+	if (listen && serve_listen_apply(&cfg, listen) != 0) {
+		pl_daemon_fail("--listen", PL_EMALFORMED, listen);
+		goto out;
 	}
 	pl_buf_reset(&err);
 	ret = serve_open(&ex, dir, &cfg, &err);
@@ -449,8 +555,14 @@ static int cmd_serve(int argc, char **argv)
 	snprintf(cfg.origin, sizeof(cfg.origin), "%s", pl_exchange_origin(ex));
 	pl_daemon_log("info", "start", "origin=%s listen=%s size=%llu", cfg.origin, cfg.listen,
 	              (unsigned long long)pl_exchange_size(ex));
-	/* The HTTP server (serve.c) runs until SIGTERM or SIGINT. */
-	ret = pl_parleyd_serve(ex, &cfg);
+	/* The HTTP server and the control socket (serve.c) run until SIGTERM or SIGINT. */
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.dir = dir;
+	hooks.control = party_served;
+	hooks.control_arg = ex;
+	hooks.reload = serve_reload;
+	hooks.reload_arg = &src;
+	ret = pl_parleyd_serve(ex, &cfg, &hooks);
 	pl_exchange_shutdown(ex);
 	pl_daemon_log("info", "stop", "size=%llu status=\"%s\"",
 	              (unsigned long long)pl_exchange_size(ex), pl_strerror(ret));

@@ -60,8 +60,8 @@ static int teardown(void **state)
 }
 
 /* k: a checkpoint of size/root signed by sk, with its note in a malloc'd string. */
-static void put_checkpoint(struct pl_client_split_checkpoint *k, uint64_t size,
-                           const uint8_t *root, const struct pl_skey *sk, const char *origin)
+static void put_checkpoint(struct pl_client_split_checkpoint *k, uint64_t size, const uint8_t *root,
+                           const struct pl_skey *sk, const char *origin)
 {
 	struct pl_checkpoint cp;
 	struct pl_buf b;
@@ -83,8 +83,8 @@ enum proof_kind { NONE, GOOD, BAD, REFUSED };
 
 /* The evidence file of seen and given, with the consistency part of kind pk. */
 static void split_file(struct pl_buf *out, uint64_t seen_size, const uint8_t *seen_root,
-                       uint64_t given_size, const uint8_t *given_root,
-                       const struct pl_skey *sk, enum proof_kind pk)
+                       uint64_t given_size, const uint8_t *given_root, const struct pl_skey *sk,
+                       enum proof_kind pk)
 {
 	struct pl_client_split s;
 	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES];
@@ -102,7 +102,8 @@ static void split_file(struct pl_buf *out, uint64_t seen_size, const uint8_t *se
 	s.proof_new = seen_size < given_size ? given_size : seen_size;
 	if (pk == GOOD || pk == BAD) {
 		assert_int_equal(
-		        pl_tlog_prove_consistency(&r, s.proof_old, s.proof_new, proof, &s.nproof), 0);
+		        pl_tlog_prove_consistency(&r, s.proof_old, s.proof_new, proof, &s.nproof),
+		        0);
 		if (pk == BAD)
 			proof[0][0] ^= 1;
 		s.proof = proof;
@@ -157,7 +158,7 @@ static void test_split_view(void **state)
 	split_file(&b, 8, roots[8], 3, roots[3], &log_sk, BAD);
 	assert_int_equal(check(&b, &log_vk, &ev), PL_EVIDENCE_UNSETTLED);
 	assert_non_null(strstr(ev.why, "sizes 3 and 8 and the exchange gave a proof that does "
-	                                "not verify"));
+	                               "not verify"));
 	pl_buf_release(&b);
 	split_file(&b, 3, roots[3], 8, roots[8], &log_sk, REFUSED);
 	assert_int_equal(check(&b, &log_vk, &ev), PL_EVIDENCE_UNSETTLED);
@@ -284,7 +285,8 @@ static void test_index_lie(void **state)
 	assert_int_equal(pl_evidence_check(&ev, text, strlen(text), &log_vk), 0);
 	assert_int_equal(ev.kind, PL_EVIDENCE_INDEX_LIE);
 	assert_int_equal(ev.verdict, PL_EVIDENCE_NOT_PROVEN);
-	assert_string_equal(ev.why, "the index record is not an index record signed by the log key");
+	assert_string_equal(ev.why,
+	                    "the index record is not an index record signed by the log key");
 	assert_string_equal(ev.reason, "omission");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pl_buf_init(&b, 4096);

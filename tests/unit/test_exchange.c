@@ -2105,6 +2105,67 @@ static void test_line_kept(void **state)
 	assert_int_equal(line_list(f, "unc-kpa"), PL_ESTORE);
 }
 
+/*
+ * pl_exchange_reconfigure(): on the open exchange, a line added is checked at
+ * its next due time and reported, an auditor added reads the entry bundles;
+ * taken out again, the line is no longer checked but still reported and the
+ * auditor reads no more. Out-of-range options change nothing.
+ */
+static void test_reconfigure(void **state)
+{
+	static const char def[] = "unc-kpa unc kpa every 1h window 30m";
+	struct fx *f = *state;
+	struct pl_exchange_options *o = calloc(1, sizeof(*o));
+	struct pl_buf b;
+
+	assert_non_null(o);
+	pl_buf_init(&b, PL_TILE_WIDTH * (PL_ENTRY_MAX_BYTES + 2));
+	assert_int_equal(line_list(f, "unc-kpa"), PL_ENOTFOUND);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, "us-nsc", 0, 1, &b), PL_EDENIED);
+	f->now += 2 * HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0); /* no line: no check */
+
+	/* Out of range: refused, nothing changes. */
+	pl_exchange_options_default(o);
+	o->nlines = PL_EXCHANGE_LINES_MAX + 1;
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), PL_EINVAL);
+	o->nlines = 0;
+	o->nauditors = PL_EXCHANGE_AUDITORS_MAX + 1;
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), PL_EINVAL);
+	assert_int_equal(pl_exchange_reconfigure(NULL, o), PL_EINVAL);
+	assert_int_equal(pl_exchange_reconfigure(f->ex, NULL), PL_EINVAL);
+	assert_int_equal(line_list(f, "unc-kpa"), PL_ENOTFOUND);
+
+	/* A line and an auditor, live. */
+	assert_int_equal(pl_line_parse(&o->lines[0], def, strlen(def), NULL), 0);
+	o->nlines = 1;
+	snprintf(o->auditors[0], sizeof(o->auditors[0]), "us-nsc");
+	o->nauditors = 1;
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), 0);
+	assert_int_equal(line_list(f, "unc-kpa"), 0);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, "us-nsc", 0, 1, &b), 0);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0); /* not due yet: never made up */
+	f->now += HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1); /* the check */
+	/* The same line again keeps its schedule: nothing is due twice. */
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), 0);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0);
+
+	/* Both taken out: no more checks, the line still reported, no more auditor. */
+	o->nlines = 0;
+	o->nauditors = 0;
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), 0);
+	f->now += 2 * HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1); /* the last check's unanswered */
+	f->now += 2 * HOUR;
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0);
+	assert_int_equal(line_list(f, "unc-kpa"), 0);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_exchange_entry_bundle(f->ex, "us-nsc", 0, 1, &b), PL_EDENIED);
+	pl_buf_release(&b);
+	free(o);
+}
+
 /* A submitter on its own chain: concurrent (count, failures) or under a crash (fd). */
 struct worker {
 	struct fx *f;
@@ -3280,6 +3341,7 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, 
              cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
              cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
              cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
              cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
              cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
              cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown))

@@ -309,7 +309,57 @@ static void test_too_long(void **state)
 	free(text);
 }
 
+/*
+ * What a reload may change: lines, witnesses, their interval, the auditors,
+ * rate, rate_burst and poll_timeout;
+ * any other key differing is named; an origin left out is the store's.
+ */
+static void test_fixed_change(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *fixed; /* NULL: may change live */
+	} cases[] = {
+	        {"", NULL},
+	        {"line = unc-kpa unc kpa every 12h window 30m\n", NULL},
+	        {"auditors = us-nsc\n", NULL},
+	        {"witness_interval_ms = 5000\n", NULL},
+	        {"witness = https://w.example "
+	         "witness.example+7184a3fe+BHh6F8QDYwoJfUqVVg+CKwt7Fc7iinDG0GKhYmB86e3s\n",
+	         NULL},
+	        {"origin = hotline.example\n", NULL},
+	        {"origin = other.example\n", "origin"},
+	        {"listen = 127.0.0.1:9999\n", "listen"},
+	        {"batch_max = 7\n", "batch_max"},
+	        {"payload_max = 2048\n", "payload_max"},
+	        {"rate = 3\nrate_burst = 9\npoll_timeout = 7\n", NULL},
+	        {"poll_timeout = 7\nconnection_timeout = 7\n", "connection_timeout"},
+	        {"nonce_max = 99\n", "nonce_max"},
+	        {"sse_max = 3\n", "sse_max"},
+	        {"line = unc-kpa unc kpa every 12h window 30m\nhttp_threads = 9\n", "http_threads"},
+	};
+	struct pl_parleyd_config *run = malloc(sizeof(*run)), *next = malloc(sizeof(*next));
+
+	(void)state;
+	assert_non_null(run);
+	assert_non_null(next);
+	pl_parleyd_config_default(run);
+	snprintf(run->origin, sizeof(run->origin), "hotline.example");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got;
+		pl_parleyd_config_default(next);
+		if (parse(next, cases[i].text, NULL) != 0)
+			fail_msg("case %zu does not parse: %s", i, cases[i].text);
+		got = pl_parleyd_config_fixed_change(run, next);
+		if (!cases[i].fixed != !got || (got && strcmp(got, cases[i].fixed) != 0))
+			fail_msg("%s: got %s, want %s", cases[i].text, got ? got : "(live)",
+			         cases[i].fixed ? cases[i].fixed : "(live)");
+	}
+	free(run);
+	free(next);
+}
+
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_defaults), cmocka_unit_test(test_valid),
              cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
              cmocka_unit_test(test_too_long), cmocka_unit_test(test_admission),
-             cmocka_unit_test(test_connection_limits))
+             cmocka_unit_test(test_connection_limits), cmocka_unit_test(test_fixed_change))
