@@ -1,5 +1,6 @@
 /* libFuzzer target: line schedules parse strictly, format canonically, and give sane due times. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pl_buf b, b2;
 	const char *why = NULL;
 	int64_t due = 0, after;
+	struct pl_tz *tz = NULL;
 
 	if (pl_line_parse(&l, s, size, &why) != 0) {
 		if (!why)
@@ -28,18 +30,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(&l, &l2, sizeof(l)) != 0 || pl_line_format(&l2, &b2) != 0 || b.len != b2.len ||
 	    memcmp(b.data, b2.data, b.len) != 0)
 		abort();
-	/* Due times move forward, never further than a period or eight days. */
+	/* A zoned line's zone: a made-up one, an hour of DST from March to October. */
+	if (pl_line_is_zoned(&l)) {
+		tz = calloc(1, sizeof(*tz));
+		if (!tz)
+			return 0;
+		snprintf(tz->name, sizeof(tz->name), "%s", l.zone);
+		tz->has_rule = tz->has_dst = true;
+		tz->std = (int32_t)(size % 49) * 1800 - 12 * 3600;
+		tz->dst = tz->std + 3600;
+		tz->start = (struct pl_tz_change){3, 5, 0, 2 * 3600};
+		tz->end = (struct pl_tz_change){10, 5, 0, 3 * 3600};
+		if (pl_line_next(&l, 0, &due) != PL_EINVAL)
+			abort(); /* a zoned line needs its zone */
+	}
+	/* Due times move forward, never further than a period or eight days and an hour. */
 	after = (int64_t)((size * 7919u) % 100000u) * 86413 - 5000000000LL;
 	for (int i = 0; i < 16; i++) {
-		if (pl_line_next(&l, after, &due) != 0)
+		if (pl_line_next_in(&l, tz, after, &due) != 0)
 			abort();
-		if (due <= after || due - after > (l.mode == PL_LINE_EVERY ? l.period : 8 * 86400))
+		if (due <= after ||
+		    due - after > (l.mode == PL_LINE_EVERY ? l.period : 8 * 86400 + 3600))
 			abort();
 		after = due;
 	}
-	if (pl_line_next(&l, PL_TIMESTAMP_MAX, &due) != 0 ||
-	    pl_line_next(&l, PL_TIMESTAMP_MAX + 1, &due) != PL_ERANGE)
+	if (pl_line_next_in(&l, tz, PL_TIMESTAMP_MAX, &due) != 0 ||
+	    pl_line_next_in(&l, tz, PL_TIMESTAMP_MAX + 1, &due) != PL_ERANGE)
 		abort();
+	pl_tz_free(tz);
 	pl_buf_release(&b);
 	pl_buf_release(&b2);
 	return 0;

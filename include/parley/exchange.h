@@ -70,6 +70,7 @@ struct pl_exchange;
 #define PL_EXCHANGE_LINES_MAX                    32  /* checked lines */
 #define PL_EXCHANGE_LINE_PAGE_MAX                256 /* checks in one pl_exchange_line() page */
 #define PL_EXCHANGE_AUDITORS_MAX                 16  /* designated auditors */
+#define PL_EXCHANGE_MISSED_MAX                   64  /* missed one pass logs per line at most */
 /*
  * The reader name of the exchange's own view: every record (its operator's
  * tools and tests). No request can carry it: no party may hold the name.
@@ -126,8 +127,11 @@ struct pl_exchange_options {
 	 * The checked lines (parleyd.conf `line`): at each due time the timer
 	 * logs a `check` of the line to both ends, with the window as its
 	 * deadline, and once the deadline has passed an `unanswered` naming the
-	 * ends that did not answer. Deadlines survive a restart; due times that
-	 * passed while the exchange was closed are not made up.
+	 * ends that did not answer. Deadlines survive a restart. A due time the
+	 * exchange could not check in its window (it was closed or stalled) is
+	 * never made up: it logs a `missed` for it instead, on restart for a line
+	 * configured the same way when it last ran (at most
+	 * PL_EXCHANGE_MISSED_MAX per line and pass, the earliest first).
 	 */
 	size_t nlines;
 	struct pl_line lines[PL_EXCHANGE_LINES_MAX];
@@ -186,9 +190,11 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
  * mix. A line whose definition is unchanged keeps its schedule; a new or
  * changed one is first due at its next time from now (no check is made up);
  * a line taken out is no longer checked but still reported
- * (pl_exchange_line()). opts is read only during the call.
- * Returns 0, PL_EINVAL (NULL, or more than the maxima), PL_ESTATE (shutting
- * down), PL_ESTORE. Thread: any but the sequencer's; waits for the commit.
+ * (pl_exchange_line()). opts is read only during the call. The zones of
+ * lines checked in one (pl_line_is_zoned()) are loaded first (pl_tz_load()).
+ * Returns 0, PL_EINVAL (NULL, or more than the maxima), PL_ENOTFOUND (a line's
+ * time zone is not in the tz database) or another pl_tz_load() error, PL_ESTATE
+ * (shutting down), PL_ESTORE. Thread: any but the sequencer's; waits for the commit.
  */
 int pl_exchange_reconfigure(struct pl_exchange *ex, const struct pl_exchange_options *opts) PL_WUR;
 
@@ -603,7 +609,8 @@ int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after,
 /*
  * The checks of the configured line named `line` made at or after `since`
  * (Unix seconds) and logged at index >= after, each followed by the
- * `answer` and `unanswered` records about it, all within the current tree
+ * `answer` and `unanswered` records about it, and its `missed` records due
+ * at or after `since` (each counts as a check here), all within the current tree
  * size, at most max checks (0 or above PL_EXCHANGE_LINE_PAGE_MAX: that
  * many). The checks are found in the inbox of the line's first registered
  * end, so a page costs a scan of that inbox from `after`. out->next is the

@@ -10,20 +10,24 @@
 #include <parley/error.h>
 #include <parley/limits.h>
 #include <parley/record.h>
+#include <parley/tz.h>
 
 /*
  * A line schedule, as one parleyd.conf `line` directive writes it
  * (parleyd.conf(5)):
  *
  *     NAME END END every DURATION window DURATION
- *     NAME END END at HH:MM[,HH:MM]... UTC [DAYS] window DURATION
+ *     NAME END END at HH:MM[,HH:MM]... ZONE [DAYS] window DURATION
  *
  * DURATION is a decimal count without leading zero and one unit (s, m, h, d);
  * DAYS is daily (the default), weekdays, weekends, or a comma-separated list
  * of mon, tue, wed, thu, fri, sat, sun in week order. Tokens are separated by
- * spaces or tabs. A check falls due at every multiple of the period since
- * 1970-01-01T00:00:00Z (every), or at each listed UTC time of each listed day
- * (at); its ends must answer within the window.
+ * spaces or tabs. ZONE is UTC or the name of a zone of the tz database
+ * (pl_tz_name_is_valid(), e.g. Asia/Seoul). A check falls due at every
+ * multiple of the period since 1970-01-01T00:00:00Z (every), or at each
+ * listed wall time of ZONE of each listed day of ZONE (at; pl_tz_to_utc()
+ * says what a wall time that happens twice or not at all is); its ends must
+ * answer within the window.
  */
 enum pl_line_mode {
 	PL_LINE_EVERY = 1,
@@ -43,7 +47,8 @@ struct pl_line {
 	enum pl_line_mode mode;
 	uint32_t period;                   /* PL_LINE_EVERY: seconds, 1..PL_LINE_PERIOD_MAX */
 	size_t ntimes;                     /* PL_LINE_AT: 1..PL_LINE_TIMES_MAX */
-	uint32_t times[PL_LINE_TIMES_MAX]; /* seconds after 00:00 UTC, ascending, distinct */
+	uint32_t times[PL_LINE_TIMES_MAX]; /* seconds after 00:00 in zone, ascending, distinct */
+	char zone[PL_TZ_NAME_MAX + 1];     /* PL_LINE_AT: "UTC" or a tz database zone; else "" */
 	uint8_t days; /* PL_LINE_AT: bit d set when weekday d (0 Sunday .. 6 Saturday) is checked */
 	uint32_t window; /* seconds the ends have to answer: 1..PL_LINE_WINDOW_MAX, and at most the
 	                    period of an `every` schedule */
@@ -67,11 +72,20 @@ int pl_line_parse(struct pl_line *out, const char *text, size_t len, const char 
  */
 int pl_line_format(const struct pl_line *l, struct pl_buf *out) PL_WUR;
 
+/* True when l's due times depend on a zone other than UTC (pl_line_next_in() needs it). */
+bool pl_line_is_zoned(const struct pl_line *l);
+
 /*
  * The first time a check of l falls due strictly after `after` (Unix
  * seconds), in *due. after must lie in years 0000..9999 (PL_ERANGE
- * otherwise). Returns 0 or PL_EINVAL (an l no parse could give). Pure.
+ * otherwise). tz is l's zone (pl_tz_load(l->zone)) when pl_line_is_zoned(l),
+ * else NULL. Returns 0 or PL_EINVAL (an l no parse could give, or tz not
+ * its zone). Pure.
  */
+int pl_line_next_in(const struct pl_line *l, const struct pl_tz *tz, int64_t after,
+                    int64_t *due) PL_WUR;
+
+/* pl_line_next_in() for a line in UTC (PL_EINVAL for a zoned one). */
 int pl_line_next(const struct pl_line *l, int64_t after, int64_t *due) PL_WUR;
 
 /* ---- Tally: how the ends answered ------------------------------------- */
@@ -114,17 +128,33 @@ struct pl_line_end_tally {
 struct pl_line_tally {
 	char line[PL_RECORD_NAME_MAX + 1];
 	int64_t since;   /* checks before this time are not counted */
+	int64_t until;   /* checks at or after this time are not counted (0: no end) */
 	uint64_t checks; /* checks of the line counted */
+	uint64_t missed; /* `missed` records counted: due in the period, the exchange down */
 	size_t nends;
 	struct pl_line_end_tally ends[PL_LINE_TALLY_ENDS_MAX]; /* in order of first appearance */
 };
 
-/* Starts an empty tally of the line named `line` for checks at or after `since`. */
-void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since);
+/*
+ * Starts an empty tally of the line named `line` for checks at or after `since`
+ * and, when until is not 0, before `until`.
+ */
+void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since, int64_t until);
+
+/* True when time `when` is in the tally's period [since, until). */
+bool pl_line_tally_covers(const struct pl_line_tally *t, int64_t when);
+
+/*
+ * Counts one `missed` record (the exchange's account of a check it did not
+ * make, docs/records.md §7) in t->missed, apart from every end's counts: no
+ * end was asked. One of another line or due outside the period is not
+ * counted and is not an error. Returns 0 or PL_EINVAL (not a missed).
+ */
+int pl_line_tally_add_missed(struct pl_line_tally *t, const struct pl_record *missed) PL_WUR;
 
 /*
  * Counts one judged check (out[] from pl_line_judge()). A check of another
- * line or before `since` is not counted and is not an error (returns 0).
+ * line or outside the period is not counted and is not an error (returns 0).
  * Returns 0, PL_EINVAL (not a check with two ends), PL_ETOOBIG (more than
  * PL_LINE_TALLY_ENDS_MAX distinct ends); t is unchanged on error.
  */
@@ -140,10 +170,24 @@ const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t,
  * pending)": K answered of all N checks addressed to the end, then what the
  * others were, "check" or "checks" as N says; no parenthesis when all were
  * answered. since is the time the count starts from (--since, or the first
- * check). Returns 0, PL_EINVAL (e NULL, or counts that do not add up) or a
+ * check); until, when not 0, where it ends (" until T" follows). When the
+ * line made more checks (`line_checks`, its ends changed) N is said as "of
+ * the N checks addressed to it", so that it does not read as the line's
+ * count. Returns 0, PL_EINVAL (e NULL, or counts that do not add up) or a
  * pl_buf error. Thread-safe.
  */
-int pl_line_end_tally_format(const struct pl_line_end_tally *e, int64_t since,
-                             struct pl_buf *out) PL_WUR;
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks, int64_t since,
+                             int64_t until, struct pl_buf *out) PL_WUR;
+
+/*
+ * Appends to out the line's own count as one line that the ends' lines add up
+ * under, e.g. "line unc-kpa: 3 checks since 2023-04-07T00:00:00Z until
+ * 2023-04-08T00:00:00Z, 1 more missed by the exchange (it was down), verified
+ * as of tree size 57", or "line unc-kpa: no checks since ..." when it counted
+ * none. since and until as for pl_line_end_tally_format(). Returns 0,
+ * PL_EINVAL or a pl_buf error. Thread-safe.
+ */
+int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until, uint64_t size,
+                         struct pl_buf *out) PL_WUR;
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef PARLEY_LINE_REPORT_H
 #define PARLEY_LINE_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,19 +15,21 @@
 /* Checks one report holds at most (a summary each). */
 #define PL_LINE_REPORT_CHECKS_MAX 1000000
 
-/* What the report keeps of one judged check. */
+/* What the report keeps of one judged check, or of one `missed` (docs/records.md §7). */
 struct pl_line_report_check {
 	uint64_t index;
 	char hex[PL_RECORD_ID_HEX_LEN + 1];
-	int64_t time, deadline;
+	bool missed;            /* a missed: time is when it fell due, no deadline, no outcome */
+	int64_t time, deadline; /* the check's; a missed's due time and 0 */
 	char ends[2][PL_RECORD_NAME_MAX + 1];
-	enum pl_line_outcome out[2];
+	enum pl_line_outcome out[2]; /* PL_LINE_PENDING for a missed */
 };
 
 /* A report: set line and since, load it, read the rest, release it. */
 struct pl_line_report {
 	const char *line; /* the line's name */
 	int64_t since;    /* count the checks made at or after this time (0: all) */
+	int64_t until;    /* ... and before this time (0: up to the checkpoint) */
 	struct pl_line_tally tally;
 	struct pl_line_report_check *v; /* the checks counted, in log order */
 	size_t n, cap;
@@ -40,9 +43,9 @@ struct pl_line_report {
  * record verified against the directory (pl_session_verify_entry()), its
  * inclusion proof checked under a checkpoint consistent with the pinned one
  * (each distinct checkpoint once), the answers and unanswered grouped under
- * their check and judged (pl_line_judge()), the checks since r->since
- * counted. With no record, the report is as of the exchange's checkpoint.
- * Fails as every pl_session_* call does; release r in any case.
+ * their check and judged (pl_line_judge()), the checks and the `missed`
+ * records in [r->since, r->until) counted. With no record, the report is as of the exchange's
+ * checkpoint. Fails as every pl_session_* call does; release r in any case.
  */
 int pl_line_report_load(struct pl_session *s, struct pl_line_report *r) PL_WUR;
 

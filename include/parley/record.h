@@ -38,8 +38,10 @@ enum pl_record_kind {
 	PL_KIND_REGISTER,
 	PL_KIND_REVOKE,
 	PL_KIND_INDEX, /* the exchange's commitment to the thread index (docs/index.md §5) */
+	/* a check the exchange did not make: it was down when it fell due (docs/records.md §7) */
+	PL_KIND_MISSED,
 };
-#define PL_KIND_COUNT 17
+#define PL_KIND_COUNT 18
 
 /* `class` of a send (message, proposal, letter) or a statement (statement, measure). */
 enum pl_record_class {
@@ -81,6 +83,7 @@ enum pl_position {
 #define PL_RECORD_HAS_ENC      (1u << 10)
 #define PL_RECORD_HAS_BODY     (1u << 11)
 #define PL_RECORD_HAS_ROOT     (1u << 12) /* an index record's `root` */
+#define PL_RECORD_HAS_DUE      (1u << 15) /* a missed record's `due` */
 
 /* One `ref <role> <id>` line. */
 struct pl_record_ref {
@@ -125,6 +128,7 @@ struct pl_record {
 	struct pl_vkey keys[PL_RECORD_MAX_KEYS]; /* sorted by their text, distinct */
 	struct pl_party_ekey enc;                /* PL_RECORD_HAS_ENC: encryption key */
 	uint8_t index_root[PL_HASH_BYTES];       /* PL_RECORD_HAS_ROOT: the thread index's root */
+	int64_t due; /* PL_RECORD_HAS_DUE: when the missed check fell due, not after time */
 	/* PL_RECORD_HAS_BODY: the public body, ending in a newline. Kept last so
 	 * that copies can stop at body_len. */
 	size_t body_len;

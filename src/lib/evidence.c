@@ -387,18 +387,6 @@ static int index_lie_read(struct rd *r, struct index_lie *e)
 	return err ? err : end(r);
 }
 
-/* The record r's bytes, unverified (its key is not in the file; the log vouches for it). */
-static int parse_unverified(struct pl_record *rec, const char *msg, size_t len)
-{
-	struct pl_note *n = NULL;
-	int err = pl_note_parse(&n, msg, len);
-
-	if (!err)
-		err = pl_record_parse(rec, n->text, n->text_len, NULL);
-	pl_note_free(n);
-	return err;
-}
-
 static bool names_key(const struct pl_record *rec, const uint8_t key[static PL_HASH_BYTES])
 {
 	for (size_t i = 0; i < rec->nrefs && i < PL_RECORD_MAX_REFS; i++)
@@ -444,7 +432,8 @@ static int index_lie_judge(struct rd *r, const struct index_lie *e, const struct
 	if (e->index >= e->index_at)
 		return judged(o, PL_EVIDENCE_NOT_PROVEN,
 		              "the record is not below the index record");
-	if (parse_unverified(rec, e->part[PART_RECORD], e->len[PART_RECORD]) != 0 ||
+	/* Its author's key is not in the file: the log's inclusion vouches for the record. */
+	if (pl__record_parse_unverified(rec, e->part[PART_RECORD], e->len[PART_RECORD]) != 0 ||
 	    !names_key(rec, e->key))
 		return judged(o, PL_EVIDENCE_NOT_PROVEN,
 		              "the record names no reference to the key of the index proof");

@@ -63,6 +63,9 @@ struct ex_item {
 	struct ex_party_req *party;
 	/* EX_CONFIG: the lines and auditors to run with (borrowed from the waiting caller). */
 	const struct pl_exchange_options *opts;
+	/* EX_CONFIG: the zone of each of opts->lines checked in one (NULL: UTC), loaded by the
+	 * caller; the sequencer takes each it runs with (and sets it NULL). */
+	struct pl_tz **tz;
 	/* Results. */
 	int status;
 	bool appended;
@@ -114,6 +117,9 @@ struct pl_exchange {
 	struct pl_exchange_options o;
 	/* Next due time of each checked line (o.lines); the sequencer's, once open. */
 	int64_t line_next[PL_EXCHANGE_LINES_MAX];
+	/* The zone of each line checked at wall times of one (NULL: UTC); loaded by open and
+	 * pl_exchange_reconfigure(); the sequencer's, as line_next. */
+	struct pl_tz *line_tz[PL_EXCHANGE_LINES_MAX];
 	/*
 	 * What may change while serving (pl_exchange_reconfigure()): o.lines,
 	 * o.nlines, o.auditors, o.nauditors. Only the sequencer writes them

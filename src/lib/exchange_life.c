@@ -508,38 +508,123 @@ static void ex_options(struct pl_exchange *ex, const struct pl_exchange_options 
 		        PL_EXCHANGE_UNREFERENCED_PER_PAYLOAD_MAX * ex->o.payload_max;
 	if (ex->o.nlines > PL_EXCHANGE_LINES_MAX)
 		ex->o.nlines = PL_EXCHANGE_LINES_MAX;
-	/* Checks resume at the next due time from now: none is made up for the closed time. */
+	/* Checks resume at the next due time from now; ex_lines_keep() moves it back to the first
+	 * one missed while the exchange was closed, for a line it checked then. */
 	for (size_t i = 0; i < ex->o.nlines; i++) {
 		if (pl_line_next(&ex->o.lines[i], ex_now(ex), &ex->line_next[i]) != 0)
 			ex->line_next[i] = INT64_MAX;
 	}
 }
 
+#define EX_ALIVE_WALK_MAX 4096 /* records of its chain ex_last_alive() reads back at most */
+
+/*
+ * The time of the exchange's last record made while it served, in *t: back along its chain
+ * from its head, past the register, revoke and index records that an operator's command
+ * appends while it is closed, to the first other one (a check, missed, unanswered, available,
+ * expire: made by the running exchange, which logs a check of every line it checks when due,
+ * so it was running then). PL_ENOTFOUND when there is none within EX_ALIVE_WALK_MAX records.
+ * Thread: open's.
+ */
+static int ex_last_alive(struct pl_exchange *ex, int64_t *t)
+{
+	struct pl_store_record meta;
+	struct pl_record *h = malloc(sizeof(*h));
+	uint64_t seq, idx;
+	int ret;
+
+	if (!h)
+		return PL_ENOMEM;
+	ret = pl_store_head_get(ex->w, PL_RECORD_EXCHANGE, &seq, &idx);
+	for (unsigned n = 0; !ret; n++) {
+		ret = n < EX_ALIVE_WALK_MAX ? pl__ex_load(ex->w, idx, h, &meta) : PL_ENOTFOUND;
+		if (ret)
+			break;
+		if (h->kind != PL_KIND_REGISTER && h->kind != PL_KIND_REVOKE &&
+		    h->kind != PL_KIND_INDEX) {
+			*t = h->time;
+			break;
+		}
+		if (!(h->has & PL_RECORD_HAS_PREV))
+			ret = PL_ENOTFOUND;
+		else
+			ret = pl_store_record_find(ex->w, h->prev, &idx);
+	}
+	free(h);
+	return ret;
+}
+
 /*
  * Keeps each configured line's definition in the store, so that a line later
  * taken out of the configuration can still be reported (pl_exchange_line()).
+ * A line kept unchanged was checked when the exchange last ran: its next due
+ * time moves back to the first after the exchange's last record, so that the
+ * sequencer logs a `missed` for each due time the exchange was closed through.
+ * Loads the zones of the lines checked at wall times of one first (says why
+ * not in errdetail).
  * Thread: open's.
  */
-static int ex_lines_keep(struct pl_exchange *ex)
+static int ex_lines_keep(struct pl_exchange *ex, struct pl_buf *errdetail)
 {
-	struct pl_buf text;
+	struct pl_buf text, kept;
+	int64_t alive = 0;
+	bool has_alive = false;
 	int ret = 0;
 
 	if (ex->o.nlines == 0)
 		return 0;
-	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
-	ret = pl_store_begin(ex->w);
+	/* The zones of lines checked at wall times of one: the next due time is found in it. */
 	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		const struct pl_line *l = &ex->o.lines[i];
+		const char *why = NULL;
+		if (!pl_line_is_zoned(l))
+			continue;
+		ret = pl_tz_load(&ex->line_tz[i], l->zone, &why);
+		if (ret && errdetail && ret == PL_ENOTFOUND)
+			(void)!pl_buf_addf(errdetail, "line %s: no time zone %s in %s", l->name,
+			                   l->zone, PL_TZ_DIR);
+		else if (ret && errdetail)
+			(void)!pl_buf_addf(errdetail, "line %s: time zone %s: %s", l->name, l->zone,
+			                   why ? why : pl_strerror(ret));
+		if (!ret && pl_line_next_in(l, ex->line_tz[i], ex_now(ex), &ex->line_next[i]) != 0)
+			ex->line_next[i] = INT64_MAX;
+	}
+	if (ret)
+		return ret;
+	pl_buf_init(&text, PL_LINE_TEXT_MAX + 1);
+	pl_buf_init(&kept, PL_LINE_TEXT_MAX + 1);
+	ret = pl_store_begin(ex->w);
+	if (!ret) {
+		ret = ex_last_alive(ex, &alive);
+		has_alive = ret == 0;
+		ret = ret == PL_ENOTFOUND ? 0 : ret;
+	}
+	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
+		const struct pl_line *l = &ex->o.lines[i];
+		int64_t first;
 		pl_buf_reset(&text);
-		ret = pl_line_format(&ex->o.lines[i], &text);
+		pl_buf_reset(&kept);
+		ret = pl_line_format(l, &text);
 		if (!ret)
-			ret = pl_store_line_put(ex->w, ex->o.lines[i].name, text.data);
+			ret = pl_store_line_get(ex->w, l->name, &kept);
+		if (ret == PL_ENOTFOUND) {
+			ret = 0; /* a new line: nothing was due before */
+		} else if (!ret && has_alive && kept.len == text.len &&
+		           memcmp(kept.data, text.data, text.len) == 0 &&
+		           pl_line_next_in(l, ex->line_tz[i], alive, &first) == 0 &&
+		           first < ex->line_next[i]) {
+			/* Unchanged since the exchange last ran: what fell due since is missed. */
+			ex->line_next[i] = first;
+		}
+		if (!ret)
+			ret = pl_store_line_put(ex->w, l->name, text.data);
 	}
 	if (!ret)
 		ret = pl_store_commit(ex->w);
 	else
 		pl_store_rollback(ex->w);
 	pl_buf_release(&text);
+	pl_buf_release(&kept);
 	return ret;
 }
 
@@ -686,7 +771,7 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 			                   pl_store_errmsg(ex->w));
 	}
 	if (!ret)
-		ret = ex_lines_keep(ex);
+		ret = ex_lines_keep(ex, errdetail);
 	if (!ret)
 		ret = ex_open_readers(ex, dir, errdetail);
 	if (ret)
@@ -795,5 +880,7 @@ void pl_exchange_close(struct pl_exchange *ex)
 	for (size_t i = 0; i < PL__ARRAY_LEN(ex->vf_tiles); i++)
 		free(ex->vf_tiles[i]);
 	free(ex->vf_edge_hashes);
+	for (size_t i = 0; i < PL_EXCHANGE_LINES_MAX; i++)
+		pl_tz_free(ex->line_tz[i]);
 	free(ex);
 }

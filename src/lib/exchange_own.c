@@ -452,9 +452,42 @@ static int ex_append_check(struct pl_exchange *ex, struct ex_batch *b, const str
 }
 
 /*
+ * Logs that the check of line l due at `due` was not made: the exchange was
+ * closed or stalled past its window. A `missed` the rules refuse is skipped.
+ * Thread: the sequencer.
+ */
+static int ex_append_missed(struct pl_exchange *ex, struct ex_batch *b, const struct pl_line *l,
+                            int64_t due)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	bool swap;
+	uint64_t index;
+	int ret;
+
+	if (!r)
+		return PL_ENOMEM;
+	r->kind = PL_KIND_MISSED;
+	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DUE;
+	memcpy(r->line, l->name, sizeof(r->line));
+	swap = strcmp(l->ends[0], l->ends[1]) > 0;
+	r->nto = 2;
+	memcpy(r->to[0], l->ends[swap ? 1 : 0], sizeof(r->to[0]));
+	memcpy(r->to[1], l->ends[swap ? 0 : 1], sizeof(r->to[1]));
+	r->due = due;
+	r->time = due; /* the chain moves it up to the exchange's clock */
+	ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+	free(r);
+	if (ret == PL_EMALFORMED || ret == PL_EINVAL)
+		ret = 0;
+	return ret < 0 ? ret : 0;
+}
+
+/*
  * Logs a check of every line whose due time has come, then schedules its
  * next one. A due time whose window passed before the exchange could log it
- * (it was closed or stalled) is skipped: checks are never made up.
+ * (it was closed or stalled) is never made up: a `missed` records it, at most
+ * PL_EXCHANGE_MISSED_MAX of them per line in one pass (the earliest); the
+ * schedule then resumes from now.
  * Thread: the sequencer.
  */
 static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
@@ -464,12 +497,20 @@ static int ex_append_checks(struct pl_exchange *ex, struct ex_batch *b)
 
 	for (size_t i = 0; !ret && i < ex->o.nlines; i++) {
 		const struct pl_line *l = &ex->o.lines[i];
-		if (ex->line_next[i] > now)
-			continue;
-		if (now < ex->line_next[i] + l->window)
-			ret = ex_append_check(ex, b, l, ex->line_next[i]);
-		if (pl_line_next(l, now, &ex->line_next[i]) != 0)
-			ex->line_next[i] = INT64_MAX; /* beyond year 9999 */
+		size_t missed = 0;
+		while (!ret && ex->line_next[i] <= now) {
+			int64_t due = ex->line_next[i];
+			if (now < due + l->window) {
+				ret = ex_append_check(ex, b, l, due);
+			} else if (missed < PL_EXCHANGE_MISSED_MAX) {
+				ret = ex_append_missed(ex, b, l, due);
+				missed++;
+			} else {
+				due = now; /* too many: resume from now */
+			}
+			if (pl_line_next_in(l, ex->line_tz[i], due, &ex->line_next[i]) != 0)
+				ex->line_next[i] = INT64_MAX; /* beyond year 9999 */
+		}
 	}
 	return ret;
 }
@@ -680,18 +721,30 @@ void pl__ex_config_apply(struct pl_exchange *ex, struct ex_item *items)
 
 		if (it->type != EX_CONFIG || it->status)
 			continue;
+		struct pl_tz *tz[PL_EXCHANGE_LINES_MAX];
+
 		for (size_t i = 0; i < o->nlines; i++) {
 			size_t j = 0;
+			tz[i] = it->tz ? it->tz[i] : NULL;
 			while (j < ex->o.nlines && !ex_line_same(&ex->o.lines[j], &o->lines[i]))
 				j++;
 			if (j < ex->o.nlines)
 				next[i] = ex->line_next[j];
-			else if (pl_line_next(&o->lines[i], ex_now(ex), &next[i]) != 0)
+			else if (pl_line_next_in(&o->lines[i], tz[i], ex_now(ex), &next[i]) != 0)
 				next[i] = INT64_MAX;
+		}
+		for (size_t i = 0; i < ex->o.nlines; i++) {
+			pl_tz_free(ex->line_tz[i]);
+			ex->line_tz[i] = NULL;
 		}
 		pthread_rwlock_wrlock(&ex->cfg_lock);
 		memcpy(ex->o.lines, o->lines, o->nlines * sizeof(o->lines[0]));
 		memcpy(ex->line_next, next, o->nlines * sizeof(next[0]));
+		for (size_t i = 0; i < o->nlines; i++) {
+			ex->line_tz[i] = tz[i];
+			if (it->tz)
+				it->tz[i] = NULL; /* the exchange's now */
+		}
 		ex->o.nlines = o->nlines;
 		memcpy(ex->o.auditors, o->auditors, o->nauditors * sizeof(o->auditors[0]));
 		ex->o.nauditors = o->nauditors;
@@ -701,13 +754,27 @@ void pl__ex_config_apply(struct pl_exchange *ex, struct ex_item *items)
 
 int pl_exchange_reconfigure(struct pl_exchange *ex, const struct pl_exchange_options *opts)
 {
+	struct pl_tz *tz[PL_EXCHANGE_LINES_MAX] = {NULL};
 	struct ex_item it;
+	int ret = 0;
 
 	if (!ex || !opts || opts->nlines > PL_EXCHANGE_LINES_MAX ||
 	    opts->nauditors > PL_EXCHANGE_AUDITORS_MAX)
 		return PL_EINVAL;
+	/* The zones first, here: the sequencer reads no zone file. */
+	for (size_t i = 0; !ret && i < opts->nlines; i++) {
+		if (pl_line_is_zoned(&opts->lines[i]))
+			ret = pl_tz_load(&tz[i], opts->lines[i].zone, NULL);
+	}
+	if (ret)
+		goto out;
 	memset(&it, 0, sizeof(it));
 	it.type = EX_CONFIG;
 	it.opts = opts;
-	return pl__ex_run_sync(ex, &it);
+	it.tz = tz;
+	ret = pl__ex_run_sync(ex, &it);
+out:
+	for (size_t i = 0; i < PL_EXCHANGE_LINES_MAX; i++)
+		pl_tz_free(tz[i]); /* those the exchange did not take */
+	return ret;
 }

@@ -1125,10 +1125,12 @@ int pl_exchange_line(struct pl_exchange *ex, const char *reader, const char *lin
 			size_t nr = 0;
 			next = scan[i] + 1;
 			ret = pl_store_record_get(s, scan[i], &meta, NULL);
-			if (ret || strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) != 0)
+			if (ret || (strcmp(meta.kind, pl_record_kind_name(PL_KIND_CHECK)) != 0 &&
+			            strcmp(meta.kind, pl_record_kind_name(PL_KIND_MISSED)) != 0))
 				continue;
 			ret = pl__ex_load(s, scan[i], r, &meta);
-			if (ret || strcmp(r->line, line) != 0 || r->time < since)
+			if (ret || strcmp(r->line, line) != 0 ||
+			    (r->kind == PL_KIND_MISSED ? r->due : r->time) < since)
 				continue;
 			if (nchecks == max) {
 				cut = true;

@@ -38,6 +38,14 @@ static inline int pl__has_prefix(const char *s, size_t n, const char *prefix)
 	return n >= k && memcmp(s, prefix, k) == 0;
 }
 
+struct pl_record;
+/*
+ * Parses the signed record msg[0..len) without verifying a signature (to
+ * learn the keys a register brings, or what a record the log vouches for
+ * says). Returns 0, pl_note_parse()'s or pl_record_parse()'s errors.
+ */
+int pl__record_parse_unverified(struct pl_record *r, const char *msg, size_t len);
+
 /*
  * Takes the next '\n'-terminated line from text[*pos..len): *line points at
  * it, *n is its length without the newline, *pos moves past the newline.

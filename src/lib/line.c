@@ -188,6 +188,20 @@ static int line_days_parse(uint8_t *out, const struct token *t, const char **why
 	return 0;
 }
 
+/* A word of the schedule's grammar (days, window): never a zone, which must come first. */
+static bool line_is_keyword(const struct token *t)
+{
+	if (tok_is(t, "daily") || tok_is(t, "weekdays") || tok_is(t, "weekends") ||
+	    tok_is(t, "window"))
+		return true;
+	for (size_t d = 0; d < 7; d++) {
+		if (t->n >= 3 && memcmp(t->s, line_days[d].name, 3) == 0 &&
+		    (t->n == 3 || t->s[3] == ','))
+			return true;
+	}
+	return false;
+}
+
 static int line_name(char out[static PL_RECORD_NAME_MAX + 1], const struct token *t,
                      const char *what, const char **why)
 {
@@ -257,11 +271,13 @@ int pl_line_parse(struct pl_line *out, const char *text, size_t len, const char 
 		ret = line_times(&l, &t[4], why);
 		if (ret)
 			return ret;
-		if (n < 8 || !tok_is(&t[5], "UTC")) {
-			*why = "times of day are followed by UTC (the only time zone parleyd "
-			       "knows)";
+		if (n < 8 || !pl_tz_name_is_valid(t[5].s, t[5].n) || line_is_keyword(&t[5])) {
+			*why = "times of day are followed by a time zone (UTC, or a tz database "
+			       "name such as Asia/Seoul)";
 			return PL_EMALFORMED;
 		}
+		memcpy(l.zone, t[5].s, t[5].n);
+		l.zone[t[5].n] = '\0';
 		k = 6;
 		l.days = PL_LINE_DAYS_ALL;
 		if (k < n && !tok_is(&t[k], "window")) {
@@ -271,7 +287,7 @@ int pl_line_parse(struct pl_line *out, const char *text, size_t len, const char 
 			k++;
 		}
 	} else {
-		*why = "expected `every DURATION` or `at HH:MM[,HH:MM]... UTC` after the ends";
+		*why = "expected `every DURATION` or `at HH:MM[,HH:MM]... ZONE` after the ends";
 		return PL_EMALFORMED;
 	}
 	if (k + 2 != n || !tok_is(&t[k], "window")) {
@@ -307,7 +323,9 @@ static bool line_is_valid(const struct pl_line *l)
 	if (l->mode == PL_LINE_EVERY)
 		return l->period >= 1 && l->period <= PL_LINE_PERIOD_MAX && l->window <= l->period;
 	if (l->mode != PL_LINE_AT || l->ntimes == 0 || l->ntimes > PL_LINE_TIMES_MAX ||
-	    (l->days & PL_LINE_DAYS_ALL) == 0 || (l->days & ~PL_LINE_DAYS_ALL) != 0)
+	    (l->days & PL_LINE_DAYS_ALL) == 0 || (l->days & ~PL_LINE_DAYS_ALL) != 0 ||
+	    !memchr(l->zone, '\0', sizeof(l->zone)) ||
+	    !pl_tz_name_is_valid(l->zone, strlen(l->zone)))
 		return false;
 	for (size_t i = 0; i < l->ntimes; i++) {
 		if (l->times[i] >= DAY_SECONDS || l->times[i] % 60 != 0 ||
@@ -345,7 +363,7 @@ int pl_line_format(const struct pl_line *l, struct pl_buf *out)
 			ret = pl_buf_addf(out, "%s%02u:%02u", i ? "," : "", l->times[i] / 3600,
 			                  l->times[i] / 60 % 60);
 		if (!ret)
-			ret = pl_buf_adds(out, " UTC");
+			ret = pl_buf_addf(out, " %s", l->zone);
 		if (!ret && l->days == DAYS_WEEK)
 			ret = pl_buf_adds(out, " weekdays");
 		else if (!ret && l->days == DAYS_WEEKEND)
@@ -375,11 +393,45 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
+bool pl_line_is_zoned(const struct pl_line *l)
+{
+	return l && l->mode == PL_LINE_AT && strcmp(l->zone, "UTC") != 0;
+}
+
+/* The first due time after `after` of an `at` line in zone tz: the least of the next days'. */
+static int line_next_zoned(const struct pl_line *l, const struct pl_tz *tz, int64_t after,
+                           int64_t *due)
+{
+	int64_t day = floor_div(after + pl_tz_offset(tz, after), DAY_SECONDS), best = INT64_MAX;
+
+	/* A day either side of after's local day, and the week after it: some time is in it. */
+	for (int64_t d = day - 1; d <= day + 9; d++) {
+		int64_t wd = d + 4 - floor_div(d + 4, 7) * 7;
+		if (!(l->days & (1u << wd)))
+			continue;
+		for (size_t i = 0; i < l->ntimes; i++) {
+			int64_t t = pl_tz_to_utc(tz, d * DAY_SECONDS + l->times[i]);
+			if (t > after && t < best)
+				best = t;
+		}
+	}
+	if (best == INT64_MAX)
+		return PL_EINVAL; /* unreachable for a valid schedule */
+	*due = best;
+	return 0;
+}
+
 int pl_line_next(const struct pl_line *l, int64_t after, int64_t *due)
+{
+	return pl_line_next_in(l, NULL, after, due);
+}
+
+int pl_line_next_in(const struct pl_line *l, const struct pl_tz *tz, int64_t after, int64_t *due)
 {
 	int64_t day;
 
-	if (!l || !due || !line_is_valid(l))
+	if (!l || !due || !line_is_valid(l) || pl_line_is_zoned(l) != (tz != NULL) ||
+	    (tz && strcmp(tz->name, l->zone) != 0))
 		return PL_EINVAL;
 	if (after < PL_TIMESTAMP_MIN || after > PL_TIMESTAMP_MAX)
 		return PL_ERANGE;
@@ -387,6 +439,8 @@ int pl_line_next(const struct pl_line *l, int64_t after, int64_t *due)
 		*due = (floor_div(after, l->period) + 1) * (int64_t)l->period;
 		return 0;
 	}
+	if (tz)
+		return line_next_zoned(l, tz, after, due);
 	day = floor_div(after, DAY_SECONDS);
 	/* Some weekday is checked, so the next check is at most eight days away. */
 	for (int64_t d = day; d <= day + 8; d++) {
@@ -468,11 +522,27 @@ int pl_line_judge(const struct pl_record *check, const uint8_t check_id[static P
 	return 0;
 }
 
-void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since)
+void pl_line_tally_init(struct pl_line_tally *t, const char *line, int64_t since, int64_t until)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->line, sizeof(t->line), "%s", line ? line : "");
 	t->since = since;
+	t->until = until;
+}
+
+bool pl_line_tally_covers(const struct pl_line_tally *t, int64_t when)
+{
+	return when >= t->since && (t->until == 0 || when < t->until);
+}
+
+int pl_line_tally_add_missed(struct pl_line_tally *t, const struct pl_record *missed)
+{
+	if (!t || !missed || missed->kind != PL_KIND_MISSED ||
+	    !(missed->has & PL_RECORD_HAS_LINE) || !(missed->has & PL_RECORD_HAS_DUE))
+		return PL_EINVAL;
+	if (strcmp(missed->line, t->line) == 0 && pl_line_tally_covers(t, missed->due))
+		t->missed++;
+	return 0;
 }
 
 static struct pl_line_end_tally *tally_find(struct pl_line_tally *t, const char *end)
@@ -493,7 +563,7 @@ int pl_line_tally_add(struct pl_line_tally *t, const struct pl_record *check,
 	if (!t || !check || check->kind != PL_KIND_CHECK || check->nto != 2 ||
 	    !(check->has & PL_RECORD_HAS_LINE))
 		return PL_EINVAL;
-	if (strcmp(check->line, t->line) != 0 || check->time < t->since)
+	if (strcmp(check->line, t->line) != 0 || !pl_line_tally_covers(t, check->time))
 		return 0;
 	for (int k = 0; k < 2; k++) {
 		if (out[k] != PL_LINE_PENDING && out[k] != PL_LINE_ANSWERED &&
@@ -534,26 +604,70 @@ const struct pl_line_end_tally *pl_line_tally_end(const struct pl_line_tally *t,
 	return NULL;
 }
 
-int pl_line_end_tally_format(const struct pl_line_end_tally *e, int64_t since, struct pl_buf *out)
+/* Appends " since S" and, when until is not 0, " until U". */
+static int line_period_append(struct pl_buf *out, int64_t since, int64_t until)
 {
 	char when[PL_TIMESTAMP_LEN + 1];
 	int ret;
 
+	if (pl_timestamp_format(when, since) != 0)
+		snprintf(when, sizeof(when), "%s", "(out of range)");
+	ret = pl_buf_addf(out, " since %s", when);
+	if (ret == 0 && until != 0) {
+		if (pl_timestamp_format(when, until) != 0)
+			snprintf(when, sizeof(when), "%s", "(out of range)");
+		ret = pl_buf_addf(out, " until %s", when);
+	}
+	return ret;
+}
+
+int pl_line_end_tally_format(const struct pl_line_end_tally *e, uint64_t line_checks, int64_t since,
+                             int64_t until, struct pl_buf *out)
+{
+	int ret;
+
 	if (!e || !out || e->answered + e->unanswered + e->pending != e->checks ||
-	    e->answered > e->checks) {
+	    e->answered > e->checks || e->checks > line_checks) {
 		ret = PL_EINVAL;
 		goto out;
 	}
-	if (pl_timestamp_format(when, since) != 0)
-		snprintf(when, sizeof(when), "%s", "(out of range)");
-	ret = pl_buf_addf(out, "%s answered %" PRIu64 " of %" PRIu64 " check%s since %s", e->end,
-	                  e->answered, e->checks, e->checks == 1 ? "" : "s", when);
+	ret = pl_buf_addf(out, "%s answered %" PRIu64 " of %s%" PRIu64 " check%s%s", e->end,
+	                  e->answered, e->checks < line_checks ? "the " : "", e->checks,
+	                  e->checks == 1 ? "" : "s",
+	                  e->checks < line_checks ? " addressed to it" : "");
+	if (ret == 0)
+		ret = line_period_append(out, since, until);
 	if (ret == 0 && e->unanswered && e->pending)
 		ret = pl_buf_addf(out, " (%" PRIu64 " unanswered, %" PRIu64 " pending)",
 		                  e->unanswered, e->pending);
 	else if (ret == 0 && (e->unanswered || e->pending))
 		ret = pl_buf_addf(out, " (%" PRIu64 " %s)", e->unanswered + e->pending,
 		                  e->unanswered ? "unanswered" : "pending");
+out:
+	return ret;
+}
+
+int pl_line_tally_format(const struct pl_line_tally *t, int64_t since, int64_t until, uint64_t size,
+                         struct pl_buf *out)
+{
+	int ret;
+
+	if (!t || !out) {
+		ret = PL_EINVAL;
+		goto out;
+	}
+	if (t->checks == 0)
+		ret = pl_buf_addf(out, "line %s: no checks", t->line);
+	else
+		ret = pl_buf_addf(out, "line %s: %" PRIu64 " check%s", t->line, t->checks,
+		                  t->checks == 1 ? "" : "s");
+	if (ret == 0)
+		ret = line_period_append(out, since, until);
+	if (ret == 0 && t->missed)
+		ret = pl_buf_addf(out, ", %s%" PRIu64 " missed by the exchange (it was down)",
+		                  t->checks ? "and " : "but ", t->missed);
+	if (ret == 0)
+		ret = pl_buf_addf(out, ", verified as of tree size %" PRIu64, size);
 out:
 	return ret;
 }

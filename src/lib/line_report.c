@@ -96,7 +96,7 @@ static struct line_group *group_of(struct line_group *g, size_t n, const uint8_t
 
 /* Keeps the summary of one judged check. */
 static int keep(struct pl_session *s, struct pl_line_report *lr, const struct line_group *g,
-                const enum pl_line_outcome out[2])
+                const enum pl_line_outcome out[static 2])
 {
 	const struct pl_record *c = g->check.rec;
 	struct pl_line_report_check *x;
@@ -116,9 +116,10 @@ static int keep(struct pl_session *s, struct pl_line_report *lr, const struct li
 	memset(x, 0, sizeof(*x));
 	x->index = g->check.index;
 	memcpy(x->hex, g->check.hex, sizeof(x->hex));
-	x->time = c->time;
-	x->deadline = c->deadline;
-	for (int e = 0; e < 2; e++) {
+	x->missed = c->kind == PL_KIND_MISSED;
+	x->time = x->missed ? c->due : c->time;
+	x->deadline = x->missed ? 0 : c->deadline;
+	for (int e = 0; e < 2 && e < (int)c->nto; e++) {
 		memcpy(x->ends[e], c->to[e], sizeof(x->ends[e]));
 		x->out[e] = out[e];
 	}
@@ -139,6 +140,21 @@ static int judge_page(struct pl_session *s, struct pl_line_report *lr, struct li
 		const struct pl_record *c = g[i].check.rec;
 		size_t nr = g[i].nrel < max ? g[i].nrel : max;
 
+		if (c->kind == PL_KIND_MISSED) {
+			/* No end was asked: counted apart, whatever refers to it is not judged. */
+			enum pl_line_outcome none[2] = {PL_LINE_PENDING, PL_LINE_PENDING};
+			if (g[i].nrel)
+				return pl__session_fail(
+				        s, PL_BLAME_EVIDENCE, PL_ERULE,
+				        "line: missed %.16s: the exchange listed records about it",
+				        g[i].check.hex);
+			if (!pl_line_tally_covers(&lr->tally, c->due))
+				continue;
+			err = pl_line_tally_add_missed(&lr->tally, c);
+			if (!err)
+				err = keep(s, lr, &g[i], none);
+			continue;
+		}
 		for (size_t k = 0; k < nr; k++) {
 			rel[k] = g[i].rel[k].rec;
 			memcpy(ids[k], g[i].rel[k].id, PL_RECORD_ID_BYTES);
@@ -152,7 +168,7 @@ static int judge_page(struct pl_session *s, struct pl_line_report *lr, struct li
 			        s, PL_BLAME_EVIDENCE, err,
 			        "line: check %.16s: its answers break the rules: %s",
 			        g[i].check.hex, pl_strerror(err));
-		if (c->time < lr->since)
+		if (!pl_line_tally_covers(&lr->tally, c->time))
 			continue;
 		err = pl_line_tally_add(&lr->tally, c, out);
 		if (err)
@@ -172,7 +188,8 @@ static int file_record(struct pl_session *s, struct pl_line_report *lr, struct l
 	struct line_group *x;
 	struct pl_session_record *nr;
 
-	if (r->kind == PL_KIND_CHECK && strcmp(r->line, lr->line) == 0) {
+	if ((r->kind == PL_KIND_CHECK || r->kind == PL_KIND_MISSED) &&
+	    strcmp(r->line, lr->line) == 0) {
 		g[(*ng)++].check = *sr;
 		return 0;
 	}
@@ -196,9 +213,11 @@ static int file_record(struct pl_session *s, struct pl_line_report *lr, struct l
 
 /*
  * One page: verify every record (signature, id, inclusion), group the
- * answers and unanswered under their check, judge and count.
+ * answers and unanswered under their check, judge and count; *past once a
+ * check of the page is at or after lr->until (no later page counts).
  */
-static int page(struct pl_session *s, struct pl_line_report *lr, const struct pl_client_line *pg)
+static int page(struct pl_session *s, struct pl_line_report *lr, const struct pl_client_line *pg,
+                bool *past)
 {
 	struct line_group *g = calloc(pg->n ? pg->n : 1, sizeof(*g));
 	size_t ng = 0;
@@ -224,6 +243,13 @@ static int page(struct pl_session *s, struct pl_line_report *lr, const struct pl
 	}
 	if (!err)
 		err = judge_page(s, lr, g, ng);
+	/* Checks come in log order, their times (a missed's due) in order: one at or after
+	 * --until ends the period. */
+	for (size_t i = 0; !err && lr->until && i < ng; i++) {
+		const struct pl_record *c = g[i].check.rec;
+		if ((c->kind == PL_KIND_MISSED ? c->due : c->time) >= lr->until)
+			*past = true;
+	}
 	groups_free(g, ng);
 	return err;
 }
@@ -233,10 +259,10 @@ int pl_line_report_load(struct pl_session *s, struct pl_line_report *lr)
 	char what[PL_RECORD_NAME_MAX + 16];
 	struct pl_checkpoint cp;
 	uint64_t after = 0;
-	bool more;
+	bool more, past = false;
 	int err = 0;
 
-	pl_line_tally_init(&lr->tally, lr->line, lr->since);
+	pl_line_tally_init(&lr->tally, lr->line, lr->since, lr->until);
 	for (unsigned pages = 0; pages < PL_LINE_REPORT_PAGES_MAX; pages++) {
 		struct pl_client_line pg;
 
@@ -248,14 +274,14 @@ int pl_line_report_load(struct pl_session *s, struct pl_line_report *lr)
 			err = pl_session_client_error(s, what, err);
 			break;
 		}
-		err = page(s, lr, &pg);
+		err = page(s, lr, &pg, &past);
 		if (!err && pg.more && pg.next <= after)
 			err = pl__session_fail(s, PL_BLAME_EVIDENCE, PL_EMALFORMED,
 			                       "line: the exchange's cursor does not advance");
 		after = pg.next;
 		more = pg.more;
 		pl_client_line_release(&pg);
-		if (err || !more)
+		if (err || !more || past)
 			break;
 	}
 	/* No record: still say as of which checkpoint. */

@@ -22,8 +22,7 @@
 #include "internal.h"
 #include "banned.h"
 
-/* Parses a signed record without verifying it (to learn the keys a register brings). */
-static int parse_unverified(struct pl_record *r, const char *msg, size_t len)
+int pl__record_parse_unverified(struct pl_record *r, const char *msg, size_t len)
 {
 	struct pl_note *n = NULL;
 	int err = pl_note_parse(&n, msg, len);
@@ -45,7 +44,7 @@ int pl_member_party_check(const struct pl_client_party *p, const char *origin,
 	int err;
 
 	pl_buf_init(&ek, PL_PARTY_EKEY_TEXT_MAX + 1);
-	err = parse_unverified(r, p->register_record, p->register_record_len);
+	err = pl__record_parse_unverified(r, p->register_record, p->register_record_len);
 	if (err)
 		goto out;
 	dir[0] = *log_key;
@@ -407,6 +406,7 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
 	case PL_KIND_CHECK:
 	case PL_KIND_ANSWER:
 	case PL_KIND_UNANSWERED:
+	case PL_KIND_MISSED:
 		err = pl_buf_addf(b, "line %s", r->line);
 		if (!err && r->nto) {
 			err = pl_buf_adds(b, " to ");

@@ -33,6 +33,7 @@ enum field {
 	F_KEY,
 	F_ENC,
 	F_ROOT,
+	F_DUE,
 	F_COUNT
 };
 
@@ -50,6 +51,7 @@ static const struct {
         [F_REASON] = {"reason", false},     [F_POSITION] = {"position", false},
         [F_PARTY] = {"party", false},       [F_KEY] = {"key", true},
         [F_ENC] = {"enc", false},           [F_ROOT] = {"root", false},
+        [F_DUE] = {"due", false},
 };
 
 static const char *const kind_names[PL_KIND_COUNT + 1] = {
@@ -61,7 +63,7 @@ static const char *const kind_names[PL_KIND_COUNT + 1] = {
         [PL_KIND_ANSWER] = "answer",       [PL_KIND_AVAILABLE] = "available",
         [PL_KIND_EXPIRE] = "expire",       [PL_KIND_UNANSWERED] = "unanswered",
         [PL_KIND_REGISTER] = "register",   [PL_KIND_REVOKE] = "revoke",
-        [PL_KIND_INDEX] = "index",
+        [PL_KIND_INDEX] = "index",         [PL_KIND_MISSED] = "missed",
 };
 
 static const char *const class_names[] = {
@@ -130,7 +132,7 @@ bool pl_record_kind_is_exchange(enum pl_record_kind k)
 {
 	return k == PL_KIND_CHECK || k == PL_KIND_AVAILABLE || k == PL_KIND_EXPIRE ||
 	       k == PL_KIND_UNANSWERED || k == PL_KIND_REGISTER || k == PL_KIND_REVOKE ||
-	       k == PL_KIND_INDEX;
+	       k == PL_KIND_INDEX || k == PL_KIND_MISSED;
 }
 
 /* ---- Value grammars ----------------------------------------------------- */
@@ -438,6 +440,11 @@ static int parse_value(struct parser *p, enum field f, const char *v, size_t n)
 			return fail(p, PL_EMALFORMED, "root is not base64 of 32 bytes");
 		r->has |= PL_RECORD_HAS_ROOT;
 		return 0;
+	case F_DUE:
+		if (parse_time(p, &r->due, v, n) != 0)
+			return fail(p, PL_EMALFORMED, "due is not YYYY-MM-DDTHH:MM:SSZ");
+		r->has |= PL_RECORD_HAS_DUE;
+		return 0;
 	case F_COUNT:
 		break;
 	}
@@ -726,6 +733,8 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 		if (ret == 0)
 			ret = pl_buf_add(b, "\n", 1);
 	}
+	if (ret == 0 && (r->has & PL_RECORD_HAS_DUE))
+		ret = add_time(b, "due", r->due);
 	if (ret == 0 && (r->has & PL_RECORD_HAS_BODY)) {
 		ret = pl_buf_add(b, "\n", 1);
 		if (ret == 0)
@@ -876,6 +885,7 @@ static const struct kind_lines {
         [PL_KIND_REGISTER] = {true, PL_RECORD_HAS_PARTY | L_KEY | PL_RECORD_HAS_ENC, 0, 0, 0, 0, 0},
         [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY, PL_RECORD_HAS_ENC, 0, 0, 0, 0},
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
+        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, 0, 2, 2, 0, 0},
 };
 
 /* The lines, counts and values a record's kind requires or forbids. */
@@ -922,6 +932,10 @@ static int check_kind(const struct pl_record *r, const char **why)
 	}
 	if ((r->has & PL_RECORD_HAS_DEADLINE) && r->deadline <= r->time) {
 		*why = "deadline is not after time";
+		return PL_EMALFORMED;
+	}
+	if ((r->has & PL_RECORD_HAS_DUE) && r->due > r->time) {
+		*why = "due is after time";
 		return PL_EMALFORMED;
 	}
 	if (r->kind == PL_KIND_SEND || r->kind == PL_KIND_CONSULT) {

@@ -176,7 +176,18 @@ static void describe_line(char *out, size_t n, const struct pl_record *r,
 	char when[PL_TIMESTAMP_LEN + 1];
 	bool thread = c->voice == PL_DESCRIBE_THREAD;
 
-	if (r->kind == PL_KIND_CHECK && thread) {
+	if (r->kind == PL_KIND_MISSED) {
+		time_text(when, r->due);
+		if (thread)
+			say(out, n,
+			    "recorded that it missed the check of the line %s between %s due "
+			    "at %s: it was down",
+			    r->line, list, when);
+		else
+			say(out, n,
+			    "missed the check of line %s with %s due %s (the exchange was down)",
+			    r->line, list, when);
+	} else if (r->kind == PL_KIND_CHECK && thread) {
 		say(out, n, "checked the line %s between %s", r->line, list);
 	} else if (r->kind == PL_KIND_CHECK) {
 		say(out, n, "checked line %s with %s", r->line, list);
@@ -287,6 +298,7 @@ void pl_record_describe(char *out, size_t n, const struct pl_record *r,
 	case PL_KIND_CHECK:
 	case PL_KIND_ANSWER:
 	case PL_KIND_UNANSWERED:
+	case PL_KIND_MISSED:
 		describe_line(out, n, r, c, list);
 		break;
 	case PL_KIND_REGISTER:

@@ -356,6 +356,7 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REVOKE:
 		return rules_keys(in, v);
 	case PL_KIND_STATEMENT:
+	case PL_KIND_MISSED: /* the exchange's own account of its outage */
 		return true;
 	case PL_KIND_INDEX:
 		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.

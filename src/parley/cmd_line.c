@@ -17,16 +17,18 @@
 
 static const struct cli_verb line_verb = {
         .name = "line availability",
-        .synopsis = "LINE [--since DATE] [--profile DIR] [--json]",
-        .about =
-                "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
-                "checks: the number N of checks since DATE, then per end \"answered K of N checks\n"
-                "since DATE (U unanswered, P pending)\", K + U + P = N, then the checks it left\n"
-                "unanswered. The counts come from the records themselves (each check, answer and\n"
-                "unanswered), each verified against the exchange's directory and proven included\n"
-                "under a checkpoint consistent with the one this client pinned; a check whose\n"
-                "window is still open, or whose unanswered the exchange has not logged yet, is\n"
-                "pending.\n",
+        .synopsis = "LINE [--since DATE] [--until DATE] [--profile DIR] [--json]",
+        .about = "Reports how each end of the direct line LINE answered the exchange's scheduled\n"
+                 "checks: the number N of checks made from DATE (--since) up to DATE (--until),\n"
+                 "then per end \"answered K of N checks since DATE (U unanswered, P pending)\",\n"
+                 "K + U + P = N, then the checks it left unanswered. Checks that fell due while\n"
+                 "the exchange was down are not among the N: the exchange logged them as missed\n"
+                 "by itself, and they are counted apart (\"and M missed by the exchange\") and\n"
+                 "listed, never as an end's silence. The counts come from the records themselves\n"
+                 "(each check, answer, unanswered and missed), each verified against the\n"
+                 "exchange's directory and proven included under a checkpoint consistent with the\n"
+                 "one this client pinned; a check whose window is still open, or whose unanswered\n"
+                 "the exchange has not logged yet, is pending.\n",
         .status = "Exit status: 0 shown; 1 a record, a proof or the checkpoint does not hold; 2\n"
                   "usage or I/O error; 3 the exchange refused (unknown line, not a member).\n",
         .operand = "LINE",
@@ -36,7 +38,7 @@ static const struct cli_verb line_verb = {
 struct line_report {
 	struct pl_session s;
 	struct pl_line_report r;
-	bool has_since;
+	bool has_since, has_until;
 	bool json;
 };
 
@@ -67,26 +69,31 @@ static int64_t report_since(const struct line_report *lr)
 	return lr->r.v[0].time;
 }
 
+/* The time the report counts up to: --until, or 0 (up to the checkpoint). */
+static int64_t report_until(const struct line_report *lr)
+{
+	return lr->has_until ? lr->r.until : 0;
+}
+
 static int print_text(const struct line_report *lr)
 {
-	char since[PL_TIMESTAMP_LEN + 1];
 	struct pl_buf sentence;
+	char when[PL_TIMESTAMP_LEN + 1];
 	int ret = PL_EXIT_OK;
 
 	pl_buf_init(&sentence, 1024);
-	time_text(since, report_since(lr));
-	if (lr->r.tally.checks == 0) {
-		printf("line %s: no checks%s%s (as of tree size %" PRIu64 ")\n", lr->r.line,
-		       lr->has_since ? " since " : "", lr->has_since ? since : "", lr->r.size);
+	if (pl_line_tally_format(&lr->r.tally, report_since(lr), report_until(lr), lr->r.size,
+	                         &sentence) != 0) {
+		cli_error("line %s: the counts cannot be said", lr->r.line);
+		ret = PL_EXIT_USAGE;
 		goto out;
 	}
-	printf("line %s: %" PRIu64 " check%s since %s, verified as of tree size %" PRIu64 "\n",
-	       lr->r.line, lr->r.tally.checks, lr->r.tally.checks == 1 ? "" : "s", since,
-	       lr->r.size);
+	printf("%s\n", sentence.data);
 	for (size_t i = 0; i < lr->r.tally.nends; i++) {
 		const struct pl_line_end_tally *e = &lr->r.tally.ends[i];
 		pl_buf_reset(&sentence);
-		if (pl_line_end_tally_format(e, report_since(lr), &sentence) != 0) {
+		if (pl_line_end_tally_format(e, lr->r.tally.checks, report_since(lr),
+		                             report_until(lr), &sentence) != 0) {
 			cli_error("line %s: the counts of %s do not add up", lr->r.line, e->end);
 			ret = PL_EXIT_USAGE;
 			goto out;
@@ -94,9 +101,8 @@ static int print_text(const struct line_report *lr)
 		printf("%s\n", sentence.data);
 		for (size_t k = 0; k < lr->r.n; k++) {
 			const struct pl_line_report_check *x = &lr->r.v[k];
-			char when[PL_TIMESTAMP_LEN + 1];
 			for (int j = 0; j < 2; j++) {
-				if (strcmp(x->ends[j], e->end) != 0 ||
+				if (x->missed || strcmp(x->ends[j], e->end) != 0 ||
 				    x->out[j] != PL_LINE_UNANSWERED)
 					continue;
 				time_text(when, x->time);
@@ -104,6 +110,14 @@ static int print_text(const struct line_report *lr)
 				       when, x->hex);
 			}
 		}
+	}
+	for (size_t k = 0; k < lr->r.n; k++) {
+		const struct pl_line_report_check *x = &lr->r.v[k];
+		if (!x->missed)
+			continue;
+		time_text(when, x->time);
+		printf("missed by the exchange: #%" PRIu64 " due %s, missed %.16s\n", x->index,
+		       when, x->hex);
 	}
 out:
 	pl_buf_release(&sentence);
@@ -126,15 +140,19 @@ static int print_json(const struct line_report *lr)
 	time_text(since, report_since(lr));
 	ends = json_array();
 	checks = json_array();
-	j = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "line", lr->r.line, "since", since,
+	j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "line", lr->r.line, "since", since,
 	              "tree_size", (json_int_t)lr->r.size, "checks", (json_int_t)lr->r.tally.checks,
-	              "ends", ends, "records", checks);
+	              "missed", (json_int_t)lr->r.tally.missed, "ends", ends, "records", checks);
+	if (j && lr->has_until) {
+		time_text(t1, lr->r.until);
+		json_object_set_new(j, "until", json_string(t1));
+	}
 	for (size_t i = 0; j && i < lr->r.tally.nends; i++) {
 		const struct pl_line_end_tally *e = &lr->r.tally.ends[i];
 		json_t *un = json_array();
 		for (size_t k = 0; un && k < lr->r.n; k++) {
 			for (int x = 0; x < 2; x++) {
-				if (strcmp(lr->r.v[k].ends[x], e->end) == 0 &&
+				if (!lr->r.v[k].missed && strcmp(lr->r.v[k].ends[x], e->end) == 0 &&
 				    lr->r.v[k].out[x] == PL_LINE_UNANSWERED)
 					json_array_append_new(
 					        un, json_pack("{s:I, s:s}", "index",
@@ -151,6 +169,12 @@ static int print_json(const struct line_report *lr)
 	for (size_t k = 0; j && k < lr->r.n; k++) {
 		const struct pl_line_report_check *x = &lr->r.v[k];
 		time_text(t1, x->time);
+		if (x->missed) {
+			json_array_append_new(checks, json_pack("{s:I, s:s, s:s, s:s}", "index",
+			                                        (json_int_t)x->index, "id", x->hex,
+			                                        "missed", "exchange", "due", t1));
+			continue;
+		}
 		time_text(t2, x->deadline);
 		json_array_append_new(checks, json_pack("{s:I, s:s, s:s, s:s, s:{s:s, s:s}}",
 		                                        "index", (json_int_t)x->index, "id", x->hex,
@@ -175,6 +199,18 @@ static int take_since(void *to, const char *arg)
 	return PL_EXIT_OK;
 }
 
+/* --until DATE. */
+static int take_until(void *to, const char *arg)
+{
+	struct line_report *lr = to;
+
+	if (parse_since(arg, &lr->r.until) != 0)
+		return cli_usage("line availability",
+		                 "--until: '%s' is not YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SSZ", arg);
+	lr->has_until = true;
+	return PL_EXIT_OK;
+}
+
 int cmd_line(int argc, char **argv)
 {
 	static const char *const subs[] = {"availability", NULL};
@@ -186,6 +222,9 @@ int cmd_line(int argc, char **argv)
 	         "count the checks made at or after DATE: YYYY-MM-DD (00:00\nUTC) or "
 	         "YYYY-MM-DDTHH:MM:SSZ (default: every check)",
 	         .call = take_since},
+	        {'u', "until", CLI_CALL, &lr, "DATE",
+	         "count the checks made before DATE, same forms (default:\nup to the checkpoint)",
+	         .call = take_until},
 	        CLI_OPT_PROFILE(&profile),
 	        CLI_OPT_JSON(&lr.json, "print one JSON object instead of text"),
 	        {0},
@@ -201,6 +240,10 @@ int cmd_line(int argc, char **argv)
 		goto out;
 	if (!pl_record_name_is_valid(lr.r.line, strlen(lr.r.line))) {
 		ret = cli_usage("line availability", "'%s' is not a line name", lr.r.line);
+		goto out;
+	}
+	if (lr.has_until && lr.r.until <= lr.r.since) {
+		ret = cli_usage("line availability", "--until must be after --since");
 		goto out;
 	}
 	ret = session_open(&lr.s, "line", profile);

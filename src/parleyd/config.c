@@ -156,6 +156,18 @@ static int conf_line_schedule(struct pl_parleyd_config *c, const char *v, size_t
 
 	if (ret)
 		return conf_bad_value(err, lineno, "line", ret, why);
+	if (pl_line_is_zoned(&l)) {
+		/* The zone must be in the system's tz database now, not at the first check. */
+		struct pl_tz *tz = NULL;
+		ret = pl_tz_load(&tz, l.zone, &why);
+		pl_tz_free(tz);
+		if (ret == PL_ENOTFOUND) {
+			conf_err(err, lineno, "unknown time zone (not in the tz database)", l.zone);
+			return PL_EMALFORMED;
+		}
+		if (ret)
+			return conf_bad_value(err, lineno, "line", ret, why);
+	}
 	for (size_t i = 0; i < c->ex.nlines; i++) {
 		if (strcmp(c->ex.lines[i].name, l.name) == 0) {
 			conf_err(err, lineno, "line named twice", l.name);

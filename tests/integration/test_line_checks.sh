@@ -2,8 +2,10 @@
 # Line checks (S4) with the real parleyd and agents: parleyd.conf's `line` refused when
 # malformed; the exchange logs a check of unc-kpa every 3 s; unc's agent answers, kpa's runs
 # with --no-answer and the exchange logs it unanswered; `parley line availability` reports it
-# from verified records; a deadline pending at a restart is honoured, checks that fell due
-# while parleyd was down are not made up; an unknown line, a revoked asker and a member that
+# from verified records, over a period (--since, --until); a deadline pending at a restart is
+# honoured, checks that fell due while parleyd was down are not made up but logged as missed
+# by the exchange, counted apart and never as an end's silence; an unknown line, a revoked
+# asker and a member that
 # is no end of the line (need-to-know: as if there were no such line) are refused; a
 # line taken out of parleyd.conf is still reported.
 # shellcheck disable=SC2016 # the single-quoted sh -c and awk programs expand their own arguments
@@ -65,10 +67,17 @@ expect 2 "parleyd refuses a window longer than the period" \
 ok "it names the line and the reason" \
 	sh -c 'grep -q "line 3" "$1" && grep -q "window is longer than the period" "$1"' sh "$T/err"
 cp "$T/good.conf" "$T/parleyd.conf"
-printf 'line = unc-kpa unc kpa at 09:00 CET window 30m\n' >>"$T/parleyd.conf"
-expect 2 "parleyd refuses a time zone other than UTC" \
+printf 'line = unc-kpa unc kpa at 09:00 Mars/Olympus_Mons window 30m\n' >>"$T/parleyd.conf"
+expect 2 "parleyd refuses a time zone the tz database does not have" \
 	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
-ok "it says UTC is required" said "followed by UTC"
+ok "it names the line and the zone" \
+	sh -c 'grep -q "line 3" "$1" && grep -q "unknown time zone.*Mars/Olympus_Mons" "$1"' sh \
+	"$T/err"
+cp "$T/good.conf" "$T/parleyd.conf"
+printf 'line = unc-kpa unc kpa at 09:00 ../../etc/passwd window 30m\n' >>"$T/parleyd.conf"
+expect 2 "parleyd refuses a zone name that is a path" \
+	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
+ok "it says a time zone is expected" said "followed by a time zone"
 cp "$T/good.conf" "$T/parleyd.conf"
 printf 'line = unc-kpa unc kpa every 3s window 2s\nline = unc-kpa kpa unc every 5s window 1s\n' \
 	>>"$T/parleyd.conf"
@@ -76,7 +85,10 @@ expect 2 "parleyd refuses a line named twice" \
 	"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" --listen 127.0.0.1:1
 ok "it says so" said "line named twice"
 cp "$T/good.conf" "$T/parleyd.conf"
+# A second line, checked at wall times in Seoul (KST, UTC+9), which parleyd.conf accepts.
 printf 'line = unc-kpa unc kpa every 3s window 2s\n' >>"$T/parleyd.conf"
+printf 'line = seoul rok-mnd us-wh at 09:00,17:00 Asia/Seoul weekdays window 30m\n' \
+	>>"$T/parleyd.conf"
 
 # --- checks, answers, unanswered -------------------------------------------------------------
 ok "parleyd serves on a free port, checking unc-kpa every 3 s" start_server
@@ -126,6 +138,18 @@ expect 0 "--since today" "$PARLEY" line availability unc-kpa --since "$TODAY" \
 	--profile "$T/p/unc"
 ok "prints per end 'answered K of N checks since' the date" \
 	printed "checks since ${TODAY}T00:00:00Z"
+expect 0 "--since today --until tomorrow" "$PARLEY" line availability unc-kpa \
+	--since "$TODAY" --until "$TOMORROW" --profile "$T/p/unc"
+ok "says the period" printed "since ${TODAY}T00:00:00Z until ${TOMORROW}T00:00:00Z"
+ok "and adds up" adds_up "$T/out"
+expect 0 "--until today: before every check" "$PARLEY" line availability unc-kpa \
+	--until "$TODAY" --profile "$T/p/unc"
+ok "counts no check" printed "line unc-kpa: no checks since 1970-01-01T00:00:00Z until ${TODAY}T00:00:00Z"
+expect 2 "--until not after --since" "$PARLEY" line availability unc-kpa \
+	--since "$TODAY" --until "$TODAY" --profile "$T/p/unc"
+ok "it says so" said "--until must be after --since"
+expect 2 "--until with a malformed date" "$PARLEY" line availability unc-kpa \
+	--until 2023-04-07T00:00 --profile "$T/p/unc"
 expect 2 "--since with a malformed date" "$PARLEY" line availability unc-kpa \
 	--since 2023-4-7 --profile "$T/p/unc"
 expect 2 "a malformed line name" "$PARLEY" line availability UNC --profile "$T/p/unc"
@@ -146,7 +170,9 @@ PENDING=$(grep "not answering the check" "$T/kpa.log" | tail -n 1 |
 	sed 's/.*not answering the check \([0-9a-f]*\).*/\1/')
 ok "revoke us-wh while parleyd is down" \
 	sh -c '"$1" party revoke us-wh --data "$2" --identity "$3" >/dev/null' sh "$PARLEYD" "$DATA" "$IDS"
-sleep 4
+# Down for more than a period and a window (3 s + 2 s): at least one check falls due and its
+# window closes while parleyd is down.
+sleep 6
 RESTARTED=$(date +%s)
 ok "parleyd serves again" start_server "$OLDPORT"
 
@@ -167,6 +193,33 @@ ok "no check was logged while parleyd was down" \
 	sh -c 'tr -d "\n " <"$1" | grep -o "\"time\":\"[^\"]*\"" | cut -d\" -f4 |
 		awk -v a="$2" -v b="$3" "\$0 > a && \$0 < b { bad = 1 } END { exit bad }"' sh \
 	"$T/avail.json" "$(rfc3339 $((STOPPED + 1)))" "$(rfc3339 $((RESTARTED - 1)))"
+# The due times with no check are the exchange's: a missed each, due while it was down.
+missed_dues() {
+	tr -d '\n ' <"$T/avail.json" | grep -o '"missed":"exchange","due":"[^"]*"' |
+		sed 's/.*"due":"\([^"]*\)"/\1/'
+}
+ok "the checks due while parleyd was down are logged missed by the exchange" \
+	sh -c '[ -n "$(tr -d "\n " <"$1" | grep -o "\"missed\":\"exchange\"")" ]' sh "$T/avail.json"
+ok "every missed fell due while parleyd was down" \
+	sh -c 'for d in $1; do expr "$d" \> "$2" >/dev/null && expr "$d" \< "$3" >/dev/null ||
+		exit 1; done' sh "$(missed_dues)" "$(rfc3339 "$STOPPED")" "$(rfc3339 "$RESTARTED")"
+NMISSED=$(missed_dues | wc -l)
+ok "the JSON counts them apart from the checks ($NMISSED)" \
+	json_holds "$T/avail.json" "\"missed\":$NMISSED,"
+expect 0 "availability as kpa after the outage" "$PARLEY" line availability unc-kpa \
+	--profile "$T/p/kpa"
+ok "the header says the missed apart" printed "and $NMISSED missed by the exchange (it was down)"
+ok "each missed is listed as the exchange's" grep -q "^missed by the exchange: #[0-9]* due " "$T/out"
+ok "the ends' counts still add up: the outage is no end's silence" adds_up "$T/out"
+ok "kpa's unanswered checks are not the missed ones" \
+	sh -c 'for d in $1; do grep "^  unanswered: " "$2" | grep -q " $d check" && exit 1; done;
+		exit 0' sh "$(missed_dues)" "$T/out"
+expect 0 "--until the restart: the checks before it, and the missed" "$PARLEY" line \
+	availability unc-kpa --until "$(rfc3339 "$RESTARTED")" --profile "$T/p/unc" --json
+ok "no check counted is at or after --until" \
+	sh -c 'tr -d "\n " <"$1" | grep -o "\"time\":\"[^\"]*\"" | cut -d\" -f4 |
+		awk -v u="$2" "\$0 >= u { bad = 1 } END { exit bad }"' sh "$T/out" "$(rfc3339 "$RESTARTED")"
+ok "the missed are counted" json_holds "$T/out" "\"missed\":$NMISSED,"
 ok "checks resume after the restart" \
 	wait_for 100 sh -c 'grep -q "exchange check" "$1" && [ "$(grep -c " exchange check " "$1")" -gt "$2" ]' \
 	sh "$T/kpa.log" "$BEFORE"

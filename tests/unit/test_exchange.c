@@ -2105,6 +2105,101 @@ static void test_line_kept(void **state)
 	assert_int_equal(line_list(f, "unc-kpa"), PL_ESTORE);
 }
 
+/* The kinds of line's records as pl_exchange_line() lists them ('c' check, 'u' unanswered, 'm'
+ * missed, 'a' answer), into kinds; the missed records' due times into dues (at most 128). */
+static size_t line_kinds(struct fx *f, const char *line, char *kinds, int64_t *dues, size_t *nd)
+{
+	struct pl_exchange_list l;
+	bool more = false;
+	size_t n = 0;
+
+	*nd = 0;
+	assert_int_equal(pl_exchange_line(f->ex, PL_EXCHANGE_READER_ALL, line, 0, 0, 0, &l, &more),
+	                 0);
+	for (size_t i = 0; i < l.n && n < 255; i++) {
+		struct pl_record *r = calloc(1, sizeof(*r));
+		struct pl_note *note = NULL;
+		assert_non_null(r);
+		assert_int_equal(pl_note_parse(&note, l.v[i].note, l.v[i].note_len), 0);
+		assert_int_equal(pl_record_parse(r, note->text, note->text_len, NULL), 0);
+		kinds[n++] = r->kind == PL_KIND_CHECK        ? 'c'
+		             : r->kind == PL_KIND_UNANSWERED ? 'u'
+		             : r->kind == PL_KIND_MISSED     ? 'm'
+		                                             : 'a';
+		if (r->kind == PL_KIND_MISSED && *nd < 128) {
+			assert_true(r->due <= r->time);
+			assert_int_equal(r->nto, 2);
+			dues[(*nd)++] = r->due;
+		}
+		pl_note_free(note);
+		free(r);
+	}
+	kinds[n] = '\0';
+	pl_exchange_list_release(&l);
+	return n;
+}
+
+/*
+ * A check that falls due while the exchange is closed, or stalled past its window, is never
+ * made up: the exchange logs a `missed` for it, apart from the ends' answers and silences. On
+ * open, only for a line configured the same way when it last ran; at most
+ * PL_EXCHANGE_MISSED_MAX per line in one pass.
+ */
+static void test_line_missed(void **state)
+{
+	static const char def[] = "unc-kpa unc kpa every 1h window 10m";
+	static const char changed[] = "unc-kpa unc kpa every 1h window 20m";
+	struct fx *f = *state;
+	char kinds[256];
+	int64_t dues[128];
+	size_t nd;
+
+	fx_close(f);
+	assert_int_equal(pl_line_parse(&f->o.lines[0], def, strlen(def), NULL), 0);
+	f->o.nlines = 1;
+	fx_open(f);
+	/* A new line: nothing before it was due. */
+	__atomic_store_n(&f->now, T0 + HOUR + 60, __ATOMIC_SEQ_CST);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	line_kinds(f, "unc-kpa", kinds, dues, &nd);
+	assert_string_equal(kinds, "c");
+	/* Closed for five hours: the four due times whose window closed meanwhile are missed,
+	 * the fifth, in its window, is checked late; the first check's silence is the ends'. */
+	fx_close(f);
+	__atomic_store_n(&f->now, T0 + 6 * HOUR + 120, __ATOMIC_SEQ_CST);
+	fx_open(f);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	line_kinds(f, "unc-kpa", kinds, dues, &nd);
+	assert_string_equal(kinds, "cummmmc");
+	assert_int_equal(nd, 4);
+	for (size_t i = 0; i < nd; i++)
+		assert_true(dues[i] == T0 + (int64_t)(2 + i) * HOUR);
+	/* Closed again, the line changed meanwhile: it starts afresh from now, nothing is missed
+	 * (the late check's silence is logged). */
+	fx_close(f);
+	assert_int_equal(pl_line_parse(&f->o.lines[0], changed, strlen(changed), NULL), 0);
+	__atomic_store_n(&f->now, T0 + 9 * HOUR + 60, __ATOMIC_SEQ_CST);
+	fx_open(f);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	line_kinds(f, "unc-kpa", kinds, dues, &nd);
+	assert_string_equal(kinds, "cummmmcu");
+	/* A stall of 100 hours while open: PL_EXCHANGE_MISSED_MAX missed, then from now on. */
+	__atomic_store_n(&f->now, T0 + 109 * HOUR + 60, __ATOMIC_SEQ_CST);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	line_kinds(f, "unc-kpa", kinds, dues, &nd);
+	assert_int_equal(nd, 4 + PL_EXCHANGE_MISSED_MAX);
+	assert_true(dues[4] == T0 + 10 * HOUR);
+	assert_true(dues[nd - 1] == T0 + (10 + PL_EXCHANGE_MISSED_MAX - 1) * HOUR);
+	__atomic_store_n(&f->now, T0 + 110 * HOUR + 60, __ATOMIC_SEQ_CST);
+	assert_true(pl_exchange_run_timers(f->ex) >= 0);
+	line_kinds(f, "unc-kpa", kinds, dues, &nd);
+	assert_int_equal(nd, 4 + PL_EXCHANGE_MISSED_MAX);
+	assert_int_equal(kinds[strlen(kinds) - 1], 'c');
+	fx_close(f);
+	f->o.nlines = 0;
+	fx_open(f);
+}
+
 /*
  * pl_exchange_reconfigure(): on the open exchange, a line added is checked at
  * its next due time and reported, an auditor added reads the entry bundles;
@@ -2163,6 +2258,35 @@ static void test_reconfigure(void **state)
 	pl_buf_reset(&b);
 	assert_int_equal(pl_exchange_entry_bundle(f->ex, "us-nsc", 0, 1, &b), PL_EDENIED);
 	pl_buf_release(&b);
+	free(o);
+}
+
+/*
+ * A line in a named zone, live: its zone is loaded by pl_exchange_reconfigure() (an unknown one
+ * refused, nothing changed) and the check falls due at the zone's wall time.
+ */
+static void test_reconfigure_zone(void **state)
+{
+	static const char bad[] = "seoul unc kpa at 11:00 Mars/Olympus_Mons window 30m";
+	static const char def[] = "seoul unc kpa at 11:00 Asia/Seoul window 30m";
+	struct fx *f = *state;
+	struct pl_exchange_options *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	pl_exchange_options_default(o);
+	assert_int_equal(pl_line_parse(&o->lines[0], bad, strlen(bad), NULL), 0);
+	o->nlines = 1;
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), PL_ENOTFOUND);
+	assert_int_equal(line_list(f, "seoul"), PL_ENOTFOUND);
+	assert_int_equal(pl_line_parse(&o->lines[0], def, strlen(def), NULL), 0);
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), 0);
+	/* T0 is 10:00 in Seoul (UTC+9): due at 11:00 KST, 02:00Z. */
+	__atomic_store_n(&f->now, T0 + HOUR - 1, __ATOMIC_SEQ_CST);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 0);
+	__atomic_store_n(&f->now, T0 + HOUR, __ATOMIC_SEQ_CST);
+	assert_int_equal(pl_exchange_run_timers(f->ex), 1);
+	o->nlines = 0;
+	assert_int_equal(pl_exchange_reconfigure(f->ex, o), 0);
 	free(o);
 }
 
@@ -3341,7 +3465,9 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_init_open, setup, 
              cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
              cmocka_unit_test_setup_teardown(test_wal_reused, setup, teardown),
              cmocka_unit_test_setup_teardown(test_line_kept, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_line_missed, setup, teardown),
              cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_reconfigure_zone, setup, teardown),
              cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
              cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
              cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown))

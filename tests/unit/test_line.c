@@ -46,6 +46,10 @@ static const struct {
         {"liaison rok kpa at 06:30 UTC sat,sun window 90s",
          "liaison rok kpa at 06:30 UTC weekends window 90s"},
         {"l a b at 12:00 UTC mon,wed,sun window 7m", NULL},
+        {"liaison rok kpa at 09:00,17:00 Asia/Seoul weekdays window 30m", NULL},
+        {"l a b at 09:00 CET window 1h", NULL},
+        {"l a b at 02:30 America/New_York daily window 1h",
+         "l a b at 02:30 America/New_York window 1h"},
         {"l a b every 7d window 1d", NULL},
         {"l a b every 1s window 1s", NULL},
 };
@@ -120,8 +124,19 @@ static const struct {
         {"unc-kpa unc kpa every 3d window 2d", PL_ERANGE},
         {"unc-kpa unc kpa every 3s window 0s", PL_ERANGE},
         {"l a b at 09:00 window 1h", PL_EMALFORMED},
-        {"l a b at 09:00 CET window 1h", PL_EMALFORMED},
-        {"l a b at 09:00 utc window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 ../etc/passwd window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 /etc/localtime window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 Asia//Seoul window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 Asia/Seoul/ window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 -Asia window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 Asia\\Seoul window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 a234567890123456789012345678901234567890123456789012345678901234 "
+         "window 1h",
+         PL_EMALFORMED},
+        {"l a b at 09:00 weekdays window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 mon,tue window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 sun window 1h", PL_EMALFORMED},
+        {"l a b at 09:00 daily window 1h", PL_EMALFORMED},
         {"l a b at 9:00 UTC window 1h", PL_EMALFORMED},
         {"l a b at 09:0 UTC window 1h", PL_EMALFORMED},
         {"l a b at 09.00 UTC window 1h", PL_EMALFORMED},
@@ -247,6 +262,77 @@ static void test_next_at(void **state)
 	assert_true(due == ts("2024-02-29T00:00:00Z"));
 	assert_int_equal(pl_line_next(&l, PL_TIMESTAMP_MAX, &due), 0);
 	assert_true(due == PL_TIMESTAMP_MAX + 1);
+}
+
+/* Due times in a named zone: its wall times and days, daylight saving time both ways. */
+static void test_next_zoned(void **state)
+{
+	static const struct {
+		const char *sched, *after, *want;
+	} rows[] = {
+	        /* 09:00 and 17:00 in Seoul (UTC+9) on weekdays; 2026-12-08 is a Tuesday. */
+	        {"l a b at 09:00,17:00 Asia/Seoul weekdays window 30m", "2026-12-07T23:59:59Z",
+	         "2026-12-08T00:00:00Z"},
+	        {"l a b at 09:00,17:00 Asia/Seoul weekdays window 30m", "2026-12-08T00:00:00Z",
+	         "2026-12-08T08:00:00Z"},
+	        /* Friday 17:00 KST, then Monday 09:00 KST (Sunday 24:00 UTC). */
+	        {"l a b at 09:00,17:00 Asia/Seoul weekdays window 30m", "2026-12-11T08:00:00Z",
+	         "2026-12-14T00:00:00Z"},
+	        /* The local day is not the UTC day: Monday 07:00 KST is Sunday in UTC. */
+	        {"l a b at 07:00 Asia/Seoul mon window 1h", "2026-12-12T00:00:00Z",
+	         "2026-12-13T22:00:00Z"},
+	        /* New York: EST in winter, EDT in summer. */
+	        {"l a b at 09:00 America/New_York window 1h", "2026-01-15T00:00:00Z",
+	         "2026-01-15T14:00:00Z"},
+	        {"l a b at 09:00 America/New_York window 1h", "2026-07-15T00:00:00Z",
+	         "2026-07-15T13:00:00Z"},
+	        /* The night clocks go forward, 02:30 does not happen: it is 03:30 EDT. */
+	        {"l a b at 02:30 America/New_York window 1h", "2026-03-07T08:00:00Z",
+	         "2026-03-08T07:30:00Z"},
+	        {"l a b at 02:30 America/New_York window 1h", "2026-03-08T07:30:00Z",
+	         "2026-03-09T06:30:00Z"},
+	        /* The night they go back, 01:30 happens twice: one check, at the first. */
+	        {"l a b at 01:30 America/New_York window 1h", "2026-10-31T06:00:00Z",
+	         "2026-11-01T05:30:00Z"},
+	        {"l a b at 01:30 America/New_York window 1h", "2026-11-01T05:30:00Z",
+	         "2026-11-02T06:30:00Z"},
+	        /* Past the zone file's transitions, its rule. */
+	        {"l a b at 09:00 America/New_York window 1h", "2045-07-15T00:00:00Z",
+	         "2045-07-15T13:00:00Z"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pl_line l;
+		struct pl_tz *tz = NULL;
+		char got[PL_TIMESTAMP_LEN + 1];
+		int64_t due = 0;
+		parse_ok(&l, rows[i].sched);
+		assert_true(pl_line_is_zoned(&l));
+		assert_int_equal(pl_tz_load(&tz, l.zone, NULL), 0);
+		assert_int_equal(pl_line_next_in(&l, tz, ts(rows[i].after), &due), 0);
+		assert_int_equal(pl_timestamp_format(got, due), 0);
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("%s after %s: got %s, want %s", rows[i].sched, rows[i].after, got,
+			         rows[i].want);
+		/* Without its zone, or with another, there is no answer. */
+		assert_int_equal(pl_line_next(&l, ts(rows[i].after), &due), PL_EINVAL);
+		snprintf(tz->name, sizeof(tz->name), "Europe/Paris");
+		assert_int_equal(pl_line_next_in(&l, tz, ts(rows[i].after), &due), PL_EINVAL);
+		pl_tz_free(tz);
+	}
+	/* A line in UTC takes no zone. */
+	{
+		struct pl_line l;
+		struct pl_tz *tz = NULL;
+		int64_t due;
+		parse_ok(&l, "l a b at 09:00 UTC window 1h");
+		assert_false(pl_line_is_zoned(&l));
+		assert_int_equal(pl_tz_load(&tz, "UTC", NULL), 0);
+		assert_int_equal(pl_line_next_in(&l, tz, 0, &due), PL_EINVAL);
+		assert_int_equal(pl_line_next_in(&l, NULL, 0, &due), 0);
+		pl_tz_free(tz);
+	}
 }
 
 /* Weekday of a time (0 Sunday), counted naively from a known Sunday. */
@@ -436,7 +522,7 @@ static void test_tally(void **state)
 	int64_t since = ts("2023-04-07T00:00:00Z");
 
 	(void)state;
-	pl_line_tally_init(&t, "unc-kpa", since);
+	pl_line_tally_init(&t, "unc-kpa", since, 0);
 	for (int i = 0; i < 5; i++) {
 		struct pl_record *c = mk_check(since - 3600 + i * 1800); /* the first two: before */
 		assert_int_equal(pl_line_tally_add(&t, c, i == 4 ? pend : unc_only), 0);
@@ -469,6 +555,118 @@ static void test_tally(void **state)
 	assert_int_equal(e->answered, 3);
 	assert_int_equal(e->unanswered, 0);
 	assert_null(pl_line_tally_end(&t, "rok"));
+	assert_int_equal(t.missed, 0);
+}
+
+/* A missed record of the line, due at `due`. */
+static struct pl_record *mk_missed(int64_t due)
+{
+	struct pl_record *m = mk_check(due);
+
+	m->kind = PL_KIND_MISSED;
+	m->has &= ~PL_RECORD_HAS_DEADLINE;
+	m->has |= PL_RECORD_HAS_DUE;
+	m->due = due;
+	m->time = due + 600;
+	return m;
+}
+
+/* --until: [since, until) counted, the rest not; missed counted apart from every end. */
+static void test_tally_period_missed(void **state)
+{
+	static const struct {
+		const char *what;
+		bool missed;
+		int64_t at; /* seconds after since */
+		bool counted;
+	} rows[] = {
+	        {"a check before since", false, -1, false},
+	        {"a check at since", false, 0, true},
+	        {"a check just before until", false, 3599, true},
+	        {"a check at until", false, 3600, false},
+	        {"a missed before since", true, -1, false},
+	        {"a missed at since", true, 0, true},
+	        {"a missed due before until, logged after it", true, 3599, true},
+	        {"a missed at until", true, 3600, false},
+	};
+	const enum pl_line_outcome out[2] = {PL_LINE_UNANSWERED, PL_LINE_ANSWERED};
+	int64_t since = ts("2023-04-07T00:00:00Z");
+	struct pl_line_tally t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pl_record *r = rows[i].missed ? mk_missed(since + rows[i].at)
+		                                     : mk_check(since + rows[i].at);
+		pl_line_tally_init(&t, "unc-kpa", since, since + 3600);
+		if (rows[i].missed)
+			assert_int_equal(pl_line_tally_add_missed(&t, r), 0);
+		else
+			assert_int_equal(pl_line_tally_add(&t, r, out), 0);
+		if ((rows[i].missed ? t.missed : t.checks) != (rows[i].counted ? 1u : 0u))
+			fail_msg("%s: counted %s", rows[i].what, rows[i].counted ? "no" : "it");
+		/* A missed is no end's check. */
+		if (rows[i].missed)
+			assert_int_equal(t.nends, 0);
+		free(r);
+	}
+	/* Not a missed, or another line's. */
+	{
+		struct pl_record *c = mk_check(since);
+		pl_line_tally_init(&t, "unc-kpa", since, 0);
+		assert_int_equal(pl_line_tally_add_missed(&t, c), PL_EINVAL);
+		free(c);
+		c = mk_missed(since);
+		snprintf(c->line, sizeof(c->line), "liaison");
+		assert_int_equal(pl_line_tally_add_missed(&t, c), 0);
+		assert_int_equal(t.missed, 0);
+		c->has &= ~PL_RECORD_HAS_DUE;
+		assert_int_equal(pl_line_tally_add_missed(&t, c), PL_EINVAL);
+		assert_int_equal(pl_line_tally_add_missed(NULL, c), PL_EINVAL);
+		free(c);
+	}
+}
+
+/* The line's own sentence: its checks, the missed apart, the period, the tree size. */
+static void test_tally_line_format(void **state)
+{
+	static const struct {
+		uint64_t checks, missed;
+		bool until;
+		const char *want;
+	} cases[] = {
+	        {2, 0, false,
+	         "line unc-kpa: 2 checks since 2023-04-07T00:00:00Z, verified as of tree size 57"},
+	        {1, 0, true,
+	         "line unc-kpa: 1 check since 2023-04-07T00:00:00Z until 2023-04-08T00:00:00Z, "
+	         "verified as of tree size 57"},
+	        {3, 1, false,
+	         "line unc-kpa: 3 checks since 2023-04-07T00:00:00Z, and 1 missed by the exchange "
+	         "(it was down), verified as of tree size 57"},
+	        {0, 2, false,
+	         "line unc-kpa: no checks since 2023-04-07T00:00:00Z, but 2 missed by the "
+	         "exchange (it was down), verified as of tree size 57"},
+	        {0, 0, true,
+	         "line unc-kpa: no checks since 2023-04-07T00:00:00Z until 2023-04-08T00:00:00Z, "
+	         "verified as of tree size 57"},
+	};
+	struct pl_line_tally t;
+	struct pl_buf b;
+
+	(void)state;
+	pl_buf_init(&b, 1024);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pl_line_tally_init(&t, "unc-kpa", 0, 0);
+		t.checks = cases[i].checks;
+		t.missed = cases[i].missed;
+		pl_buf_reset(&b);
+		assert_int_equal(pl_line_tally_format(
+		                         &t, ts("2023-04-07T00:00:00Z"),
+		                         cases[i].until ? ts("2023-04-08T00:00:00Z") : 0, 57, &b),
+		                 0);
+		assert_string_equal(b.data, cases[i].want);
+	}
+	assert_int_equal(pl_line_tally_format(NULL, 0, 0, 0, &b), PL_EINVAL);
+	pl_buf_release(&b);
 }
 
 /* One end's line: K of N, the rest named, "check" or "checks" as N says; the sums hold. */
@@ -502,15 +700,31 @@ static void test_tally_format(void **state)
 		e.pending = cases[i].pending;
 		e.checks = e.answered + e.unanswered + e.pending;
 		pl_buf_reset(&b);
-		assert_int_equal(pl_line_end_tally_format(&e, ts("2023-04-07T00:00:00Z"), &b), 0);
+		assert_int_equal(
+		        pl_line_end_tally_format(&e, e.checks, ts("2023-04-07T00:00:00Z"), 0, &b),
+		        0);
 		assert_string_equal(b.data, cases[i].want);
 	}
+	/* The line made more checks than this end had (its ends changed): said so, to add up. */
+	pl_buf_reset(&b);
+	assert_int_equal(pl_line_end_tally_format(&e, e.checks + 1, ts("2023-04-07T00:00:00Z"),
+	                                          ts("2023-04-08T00:00:00Z"), &b),
+	                 0);
+	assert_string_equal(b.data, "kpa answered 0 of the 0 checks addressed to it since "
+	                            "2023-04-07T00:00:00Z until 2023-04-08T00:00:00Z");
+	e.pending = e.checks = 1;
+	pl_buf_reset(&b);
+	assert_int_equal(pl_line_end_tally_format(&e, 2, ts("2023-04-07T00:00:00Z"), 0, &b), 0);
+	assert_string_equal(b.data, "kpa answered 0 of the 1 check addressed to it since "
+	                            "2023-04-07T00:00:00Z (1 pending)");
+	/* More than the line's checks: refused. */
+	assert_int_equal(pl_line_end_tally_format(&e, 0, 0, 0, &b), PL_EINVAL);
 	/* Counts that do not add up are refused, not printed. */
 	e.checks = e.answered + e.unanswered + e.pending + 1;
 	pl_buf_reset(&b);
-	assert_int_equal(pl_line_end_tally_format(&e, 0, &b), PL_EINVAL);
+	assert_int_equal(pl_line_end_tally_format(&e, e.checks, 0, 0, &b), PL_EINVAL);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(pl_line_end_tally_format(NULL, 0, &b), PL_EINVAL);
+	assert_int_equal(pl_line_end_tally_format(NULL, 0, 0, 0, &b), PL_EINVAL);
 	pl_buf_release(&b);
 }
 
@@ -520,7 +734,7 @@ static void test_tally_ends_max(void **state)
 	const enum pl_line_outcome ok[2] = {PL_LINE_ANSWERED, PL_LINE_ANSWERED};
 
 	(void)state;
-	pl_line_tally_init(&t, "unc-kpa", 0);
+	pl_line_tally_init(&t, "unc-kpa", 0, 0);
 	for (int i = 0; i < PL_LINE_TALLY_ENDS_MAX / 2; i++) {
 		struct pl_record *c = mk_check(10);
 		snprintf(c->to[0], sizeof(c->to[0]), "a%d", i);
@@ -548,4 +762,5 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse_valid), cmocka_unit_test(te
              cmocka_unit_test(test_next_every), cmocka_unit_test(test_next_at),
              cmocka_unit_test(test_next_walk), cmocka_unit_test(test_judge),
              cmocka_unit_test(test_tally), cmocka_unit_test(test_tally_format),
-             cmocka_unit_test(test_tally_ends_max))
+             cmocka_unit_test(test_tally_ends_max), cmocka_unit_test(test_tally_period_missed),
+             cmocka_unit_test(test_tally_line_format), cmocka_unit_test(test_next_zoned))

@@ -92,6 +92,8 @@ static void test_valid(void **state)
 	                           "rate_burst = 20\n"
 	                           "line = unc-kpa unc kpa every 3s window 2s\n"
 	                           "line = liaison rok kpa at 09:00 UTC weekdays window 30m\n"
+	                           "line = seoul rok kpa at 09:00,17:00 Asia/Seoul weekdays "
+	                           "window 30m\n"
 	                           "   # indented comment";
 	struct pl_parleyd_config c;
 	struct pl_buf err;
@@ -111,8 +113,9 @@ static void test_valid(void **state)
 	assert_int_equal(c.ex.payload_unreferenced_max, 2097152);
 	assert_int_equal(c.rate, 10);
 	assert_int_equal(c.rate_burst, 20);
-	assert_int_equal(c.ex.nlines, 2);
+	assert_int_equal(c.ex.nlines, 3);
 	assert_string_equal(c.ex.lines[1].name, "liaison");
+	assert_string_equal(c.ex.lines[2].zone, "Asia/Seoul");
 	assert_int_equal(err.len, 0);
 	pl_buf_release(&err);
 }
@@ -206,6 +209,11 @@ static const struct {
         {"line = unc-kpa unc kpa\n", PL_EMALFORMED, "line 1: line:"},
         {"line = l a b every 1h window 5m\nline = l c d every 1h window 5m\n", PL_EMALFORMED,
          "line 2: line named twice: l"},
+        {"line = l a b at 09:00 Mars/Olympus_Mons window 5m\n", PL_EMALFORMED,
+         "line 1: unknown time zone (not in the tz database): Mars/Olympus_Mons"},
+        {"line = l a b at 09:00 Asia window 5m\n", PL_EMALFORMED,
+         "line 1: unknown time zone (not in the tz database): Asia"},
+        {"line = l a b at 09:00 ../../etc/passwd window 5m\n", PL_EMALFORMED, "line 1: line:"},
         {"witness = not-a-url\n", PL_EMALFORMED, "line 1: witness:"},
         {"auditors = Audit\n", PL_EMALFORMED, "line 1: not a party name: auditors"},
         {"auditors = audit,\n", PL_EMALFORMED, "not a party name: auditors"},

@@ -384,6 +384,16 @@ static void build_examples(void)
 	commit_example(EX, -1,
 	               "index: the exchange commits to the thread index of every record above, "
 	               "as the last entry of the batch");
+
+	r = draft(EX, PL_KIND_MISSED, "2025-11-23T00:00:00Z");
+	set_line(r, "unc-kpa");
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	r->due = pl_test_time("2025-11-22T21:00:00Z");
+	r->has |= PL_RECORD_HAS_DUE;
+	commit_example(EX, -1,
+	               "missed: back after an outage, the exchange records the evening check of "
+	               "the unc-kpa line that fell due while it was down");
 }
 
 /* Everyone's verifier keys: the directory the examples verify against. */
@@ -921,6 +931,24 @@ static const struct {
         {PL_KIND_INDEX, "root empty", "root *", "root \n", PL_EMALFORMED},
         {PL_KIND_INDEX, "zero root", "root *",
          "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0},
+        {PL_KIND_MISSED, "missed without due", "due *", "", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed due after its time", "due *", "due 2025-11-23T00:00:01Z\n",
+         PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed due at its time", "due *", "due 2025-11-23T00:00:00Z\n", 0},
+        {PL_KIND_MISSED, "missed due malformed", "due *", "due 2025-11-22 21:00:00\n",
+         PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed due twice", "due *",
+         "due 2025-11-22T21:00:00Z\ndue 2025-11-22T21:00:00Z\n", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed with one end", "to kpa\n", "", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed without line", "line unc-kpa\n", "", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed with a deadline", "line unc-kpa\n",
+         "deadline 2025-11-24T00:00:00Z\nline unc-kpa\n", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed with a check ref", "due *",
+         "ref check " ID_A "\ndue 2025-11-22T21:00:00Z\n", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed by a party", "author exchange", "author unc", PL_EMALFORMED},
+        {PL_KIND_CHECK, "check with a due", "$", "due 2025-11-22T08:00:00Z\n", PL_EMALFORMED},
+        {PL_KIND_INDEX, "due before root", "root ", "due 2025-11-22T21:00:00Z\nroot ",
+         PL_EMALFORMED},
         {PL_KIND_REGISTER, "register with a root", "$",
          "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", PL_EMALFORMED},
         {PL_KIND_REGISTER, "root before enc", "enc ",
@@ -1462,6 +1490,17 @@ static void test_describe(void **state)
 	expect_describe(r, &rep, "recorded it unanswered by kpa, unc");
 	expect_describe(r, &thr,
 	                "recorded that kpa and unc did not answer the check of the line pink");
+	r->kind = PL_KIND_MISSED;
+	r->has |= PL_RECORD_HAS_DUE;
+	r->due = 1763942400 - 3600;
+	expect_describe(r, &rep,
+	                "missed the check of line pink with kpa, unc due 2025-11-23T23:00:00Z (the "
+	                "exchange was down)");
+	expect_describe(
+	        r, &thr,
+	        "recorded that it missed the check of the line pink between kpa and unc due "
+	        "at 2025-11-23T23:00:00Z: it was down");
+	r->has &= ~PL_RECORD_HAS_DUE;
 	r->kind = PL_KIND_CONSULT;
 	expect_describe(r, &rep, "consulted kpa, unc on a draft, advice by 2025-11-24T00:00:00Z");
 	expect_describe(r, &thr,

@@ -63,6 +63,7 @@ static const struct row {
         {"register", PL_KIND_REGISTER, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
         {"revoke", PL_KIND_REVOKE, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
         {"index", PL_KIND_INDEX, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
+        {"missed", PL_KIND_MISSED, "exchange", "rcp", "end", NULL, NONE, "NYNYNYN"},
 };
 
 /* A record of kind by author, to[], via (NULL: none). */
