@@ -36,6 +36,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.register_record_len = size;
 	if (pl_member_party_check(&p, "hotline.example", &log_key, &r, &why) == 0 || !why)
 		abort();
+	/* A returning party's previous register: parsed, or refused with a documented error. */
+	{
+		uint8_t prev[PL_RECORD_ID_BYTES], want[PL_RECORD_ID_BYTES] = {0};
+		struct pl_directory d;
+		bool more = false;
+		int ret = pl_member_register_previous(s, size, prev);
+		if (ret != 0 && ret != PL_ENOTFOUND && ret != PL_EMALFORMED && ret != PL_ETOOBIG &&
+		    ret != PL_ENOMEM)
+			abort();
+		/* No log key verifies anything: the directory never takes the record's keys. */
+		memcpy(log_key.name, "hotline.example", sizeof("hotline.example"));
+		log_key.type = PL_SIGTYPE_ED25519;
+		if (pl_directory_init(&d, &log_key, 0, 8) == 0) {
+			why = NULL;
+			ret = pl_member_directory_previous(&d, &log_key, "hotline.example", "kpa",
+			                                   want, s, size, &more, prev, &why);
+			if (ret == 0 || d.n != 1)
+				abort();
+			pl_directory_release(&d);
+		}
+	}
 	free(s);
 	return 0;
 }

@@ -66,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The input as a bare record text. */
 	round_trip(msg, size);
 
+	/* The input as a reason: a valid one is one line (docs/records.md §2). */
+	if (pl_record_reason_is_valid(msg, size) && (size == 0 || memchr(msg, '\n', size)))
+		abort();
+
 	/* The input as a signed record: only the documented errors, and a text that round-trips. */
 	ret = pl_record_open(rec, id, &signer, msg, size, dir, 4, &why);
 	switch (ret) {

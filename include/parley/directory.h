@@ -73,6 +73,14 @@ enum pl_key_status pl_directory_status(const struct pl_directory *d, const struc
 bool pl_directory_party_is_active(void *d, const char *party);
 
 /*
+ * How many keys of party (a party name) are active, in *active, and whether
+ * d holds any key of it, active or revoked, in *known. Fits
+ * pl_replay_source.party with a struct pl_directory as arg.
+ */
+void pl_directory_party_keys(const struct pl_directory *d, const char *party, size_t *active,
+                             bool *known);
+
+/*
  * Applies a logged register or revoke record r to the directory, as the
  * exchange did when it logged it: each key of a register becomes active
  * (added, or made active again), each key of a revoke revoked (added as

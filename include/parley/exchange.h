@@ -359,7 +359,10 @@ struct pl_exchange_party {
  * register to carry the party's self-signature: self[0..nself) is the
  * party's signer key (one: the directory keeps one signing key per party).
  * An operator who holds only the public keys uses pl_exchange_party_prepare()
- * and pl_exchange_party_complete() instead. Waits for the commit; *out as for
+ * and pl_exchange_party_complete() instead. A revoked party returns this way
+ * (docs/keys.md §3): the register names its previous one (`ref previous`),
+ * its directory entry takes the new key, and its old key is refused.
+ * Waits for the commit; *out as for
  * pl_exchange_submit() (may be NULL). Returns 0, PL_EINVAL (bad name),
  * PL_EMALFORMED (bad key text), PL_EKEY (wrong key names, or self missing or
  * not the key of vkey_text), PL_EEXIST (name already registered), PL_ERULE,
@@ -378,6 +381,20 @@ int pl_exchange_party_add(struct pl_exchange *ex, const char *name, const char *
  */
 int pl_exchange_party_revoke(struct pl_exchange *ex, const char *name, const struct pl_skey *self,
                              size_t nself, struct pl_receipt *out) PL_WUR;
+
+/*
+ * Evicts a party without its signature (docs/records.md §6, §7): appends a
+ * `revoke` of every active key of the party, signed by the exchange alone,
+ * whose `reason` line (reason: one line of clean text, 1 to
+ * PL_RECORD_REASON_MAX bytes) says why; timelines and dossiers show the
+ * operator acted, not the party. Its key may no longer submit or
+ * authenticate. Waits for the commit; *out as for pl_exchange_submit() (may
+ * be NULL). Returns 0, PL_EINVAL, PL_EMALFORMED (a reason the record grammar
+ * refuses), PL_ENOTFOUND (no such active party), PL_ERULE, PL_ESTORE,
+ * PL_ESTATE.
+ */
+int pl_exchange_party_evict(struct pl_exchange *ex, const char *name, const char *reason,
+                            struct pl_receipt *out) PL_WUR;
 
 /*
  * The first of the two steps docs/records.md describes for a register or

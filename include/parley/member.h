@@ -44,6 +44,35 @@ int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, c
                         const struct pl_client_party *v, size_t n, size_t *bad,
                         const char **why) PL_WUR;
 
+/* How many registers back pl_session_directory() follows a returning party's `ref previous`. */
+#define PL_MEMBER_PREVIOUS_MAX 16
+
+/*
+ * The register a party's register names with `ref previous` (a party that
+ * returned, docs/keys.md §3): note[0..len) is a signed register record (its
+ * syntax only is read here; pl_member_party_check() checked it). Returns 0
+ * with prev set, PL_ENOTFOUND when it names none, or PL_EMALFORMED.
+ * Thread-safe.
+ */
+int pl_member_register_previous(const char *note, size_t len,
+                                uint8_t prev[static PL_RECORD_ID_BYTES]) PL_WUR;
+
+/*
+ * Adds to d the keys of an earlier register of party, so that the records
+ * its old keys signed still open: note[0..len) must be the record whose id is
+ * want, a register of party at origin, signed by log_key and by every key it
+ * lists (pl_record_open()). Its keys enter d revoked (a party returns only
+ * once all its keys were revoked). Returns 0 with *has_prev and prev set to
+ * the register it names in turn, or PL_EINVAL (another record, party or
+ * exchange; *why set), pl_record_open()'s errors, PL_ETOOBIG, PL_ENOMEM.
+ * Thread-safe if no one else writes d.
+ */
+int pl_member_directory_previous(struct pl_directory *d, const struct pl_vkey *log_key,
+                                 const char *origin, const char *party,
+                                 const uint8_t want[static PL_RECORD_ID_BYTES], const char *note,
+                                 size_t len, bool *has_prev,
+                                 uint8_t prev[static PL_RECORD_ID_BYTES], const char **why) PL_WUR;
+
 /*
  * Opens a record text[0..len) the exchange handed over against the member's
  * directory d (pl_record_open()) and checks that it was made for exchange

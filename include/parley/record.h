@@ -60,6 +60,7 @@ enum pl_ref_role {
 	PL_ROLE_CITES,    /* a record that a statement cites */
 	PL_ROLE_CHECK,    /* the check that an answer or unanswered is about */
 	PL_ROLE_CONSULT,  /* the consult that an advise answers */
+	PL_ROLE_PREVIOUS, /* the register a returning party's new register follows */
 };
 
 /* `position` of an advise. */
@@ -204,6 +205,13 @@ int pl_record_key_name(char out[static PL_KEY_NAME_MAX + 1], const char *origin,
  * ("exchange" is a valid name; it is reserved as a party by the grammar.)
  */
 bool pl_record_name_is_valid(const char *s, size_t len);
+
+/*
+ * True when s[0..len) may be the value of a `reason` line: 1 to
+ * PL_RECORD_REASON_MAX bytes of clean UTF-8 text (docs/records.md §2) on one
+ * line, not starting or ending with a space.
+ */
+bool pl_record_reason_is_valid(const char *s, size_t len);
 
 /* True when s[0..len) is a valid exchange origin (see docs/records.md). */
 bool pl_record_origin_is_valid(const char *s, size_t len);

@@ -50,6 +50,14 @@ struct pl_replay_source {
 	enum pl_key_status (*key)(void *arg, const struct pl_record *rec, size_t k);
 	/* Optional, as pl_rules_input.party_is_active: NULL skips that check. */
 	bool (*party_is_active)(void *arg, const char *party);
+	/*
+	 * For a register or revoke: how many active keys party holds and whether
+	 * a key of it was ever registered (pl_rules_input.party_keys and
+	 * party_known). NULL answers "none, never": a source that leaves it out
+	 * judges every register as a new party's. Every source of the library
+	 * sets it.
+	 */
+	void (*party)(void *arg, const char *party, size_t *active, bool *known);
 	void *arg;
 };
 
@@ -77,6 +85,9 @@ struct pl_replay_view {
 	uint64_t head_index;
 	enum pl_key_status signer;
 	enum pl_key_status keys[PL_RECORD_MAX_KEYS];
+	/* For a register or revoke: what src->party said of rec->party. */
+	size_t party_keys;
+	bool party_known;
 };
 
 /* pl_replay_gather(): a ref the log lacks ends the gathering (else refs[i] is NULL). */

@@ -10,6 +10,9 @@
 #include <parley/error.h>
 #include <parley/record.h>
 
+/* The most active signing keys one party may hold at once (docs/records.md §7). */
+#define PL_PARTY_MAX_KEYS PL_RECORD_MAX_KEYS
+
 /* Where a signing key stands in the directory, as the log says just before a record. */
 enum pl_key_status {
 	PL_KEY_UNKNOWN = 0, /* never registered */
@@ -50,6 +53,13 @@ struct pl_rules_input {
 	/* For register and revoke: the status of the key of each `key` line, in order. */
 	const enum pl_key_status *keys;
 	/*
+	 * For register and revoke: how many active keys rec->party holds just
+	 * before rec, and whether a key of it was ever registered (a party
+	 * that left and may return). Both zero for a party never seen.
+	 */
+	size_t party_keys;
+	bool party_known;
+	/*
 	 * Optional: whether a party currently has an active key. When set, the
 	 * parties a record names (to, via, the ends of a check) must be active.
 	 * NULL skips that check (an offline verifier may lack the directory).
@@ -60,8 +70,11 @@ struct pl_rules_input {
 
 /*
  * Judges in->rec against what the log held before it, by the rules of
- * docs/records.md: the signing key is active (or, for a register, each
- * registered key is new; for a revoke, each revoked key is active); the chain
+ * docs/records.md: the signing key is active; for a register, each key is
+ * new or an active key of the party that endorses the new ones (rotation),
+ * the party holds at most PL_PARTY_MAX_KEYS, and a party that returns after
+ * its last key was revoked refers to its previous register; for a revoke,
+ * each revoked key is active, and an eviction names all of them; the chain
  * (seq, prev, time not before the head's); each ref names an earlier record
  * of the same exchange, of the kind its role requires, not later in time;
  * and the rules of rec's kind (who may author it, once-only events, order of

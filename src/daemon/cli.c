@@ -109,6 +109,12 @@ bool pl_daemon_cli_opts(int argc, char **argv, const struct pl_daemon_opt *opts,
 		for (size_t i = 0; i < n && !o; i++)
 			if (opts[i].letter == c)
 				o = &opts[i];
+		if (o && o->once && o->str && *o->str) {
+			fprintf(pl_daemon_err(), "%s: --%s given more than once\n", the_cli->name,
+			        o->name);
+			*code = pl_daemon_cli_usage_error();
+			return false;
+		}
 		if (!o || (o->count && parse_count(optarg, o->max, o->count) != 0)) {
 			*code = pl_daemon_cli_usage_error();
 			return false;

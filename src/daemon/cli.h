@@ -45,6 +45,7 @@ struct pl_daemon_opt {
 	const char **str;
 	unsigned *count;
 	unsigned max;
+	bool once; /* str: given twice is a usage error (*str must start NULL) */
 };
 
 /*

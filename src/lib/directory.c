@@ -130,6 +130,23 @@ bool pl_directory_party_is_active(void *arg, const char *party)
 	return false;
 }
 
+void pl_directory_party_keys(const struct pl_directory *d, const char *party, size_t *active,
+                             bool *known)
+{
+	char name[PL_KEY_NAME_MAX + 1];
+
+	*active = 0;
+	*known = false;
+	if (pl_record_key_name(name, d->origin, party) != 0)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->keys[i].name, name) != 0)
+			continue;
+		*known = true;
+		*active += d->state[i].status == PL_KEY_ACTIVE;
+	}
+}
+
 int pl_directory_apply(struct pl_directory *d, const struct pl_record *r)
 {
 	enum pl_key_status st = r->kind == PL_KIND_REGISTER ? PL_KEY_ACTIVE : PL_KEY_REVOKED;
@@ -256,6 +273,13 @@ static bool dir_party_is_active(void *arg, const char *party)
 	return pl_directory_party_is_active((void *)c->d, party);
 }
 
+static void dir_party(void *arg, const char *party, size_t *active, bool *known)
+{
+	const struct dir_source *c = arg;
+
+	pl_directory_party_keys(c->d, party, active, known);
+}
+
 int pl_directory_judge(const struct pl_directory *d, size_t signer, const struct pl_rules_input *in,
                        bool parties, const char **why)
 {
@@ -267,6 +291,7 @@ int pl_directory_judge(const struct pl_directory *d, size_t signer, const struct
 	        .signer = dir_signer,
 	        .key = dir_key,
 	        .party_is_active = parties ? dir_party_is_active : NULL,
+	        .party = dir_party,
 	        .arg = &c,
 	};
 	struct pl_replay_view v;

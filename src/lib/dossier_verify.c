@@ -225,22 +225,27 @@ static int advance(const struct dossier *d, struct pl_replay_log *log, size_t i)
 
 /*
  * A register or revoke changes the directory for every later record. A key
- * registered twice, or revoked when not active, breaks the rules even outside
- * the thread; a revoke of a key whose register the dossier does not carry
- * (its key signs nothing here) is simply noted. These are pl_rules_check()'s
- * register and revoke rules but for that last case: the dossier holds only
- * the registers of the keys that sign its records, where the rules know the
- * whole directory, so they are checked here and not by judge(), before
- * advance() applies the record.
+ * registered again after its revoke, a register that brings no new key, or a
+ * revoke of a key not active breaks the rules even outside the thread; a
+ * revoke of a key whose register the dossier does not carry (its key signs
+ * nothing here) is simply noted. These are the parts of pl_rules_check()'s
+ * register and revoke rules that a partial directory can judge: the dossier
+ * holds only the registers of the keys that sign its records, where the rules
+ * know the whole directory (how many keys a party holds, whether it returns),
+ * so they are checked here and not by judge(), before advance() applies the
+ * record. An active key in a register is the party's consent to a new one
+ * (a rotation, docs/keys.md §2).
  */
 static int directory_check(const struct pl_directory *dir, const struct pl_record *r,
                            uint64_t index, struct pl_buf *why)
 {
+	size_t fresh = 0;
 	int ret = 0;
 
 	for (size_t k = 0; ret == 0 && k < r->nkeys; k++) {
 		enum pl_key_status st = pl_directory_status(dir, &r->keys[k]);
-		if (r->kind == PL_KIND_REGISTER && st != PL_KEY_UNKNOWN)
+		fresh += st == PL_KEY_UNKNOWN;
+		if (r->kind == PL_KIND_REGISTER && st == PL_KEY_REVOKED)
 			ret = pl__dossier_fail(why, PL_ERULE,
 			                       "log #%llu: registers %s, a key registered before",
 			                       (unsigned long long)index, r->keys[k].name);
@@ -249,6 +254,10 @@ static int directory_check(const struct pl_directory *dir, const struct pl_recor
 			                       "log #%llu: revokes %s, a key that is not active",
 			                       (unsigned long long)index, r->keys[k].name);
 	}
+	if (ret == 0 && r->kind == PL_KIND_REGISTER && fresh == 0)
+		ret = pl__dossier_fail(why, PL_ERULE,
+		                       "log #%llu: registers %s, a key registered before",
+		                       (unsigned long long)index, r->keys[0].name);
 	return ret;
 }
 

@@ -128,6 +128,10 @@ int pl__ex_dir_load(struct pl_exchange *ex, struct pl_store *s)
 			goto out;
 		}
 		snprintf(members[i + 1].name, sizeof(members[i + 1].name), "%s", v[i].name);
+		ret = pl_store_party_chain_get(s, v[i].name, members[i + 1].chain,
+		                               sizeof(members[i + 1].chain));
+		if (ret)
+			goto out;
 		members[i + 1].pid = v[i].pid;
 		members[i + 1].revoked = v[i].revoked;
 		members[i + 1].has_enc = ex_enc_pk(v[i].enc_key, members[i + 1].enc_pk);

@@ -245,6 +245,7 @@ int pl__check_edge(struct pl_store *s, uint64_t size, const uint8_t root[32],
 /* A party as its register and revoke records say it is. */
 struct check_party {
 	struct pl_store_party p;
+	char chain[PL_STORE_CHAIN_MAX + 1]; /* its records' chain ("" for its own name) */
 };
 
 /* The state of one verification. */
@@ -256,6 +257,7 @@ struct check {
 	size_t heads_cap, nheads;
 	struct check_party *parties; /* in log order */
 	size_t parties_cap, nparties;
+	size_t nreturned; /* parties whose records extend a chain of another name */
 	/* The thread index recomputed from the log (NULL once it cannot go on). */
 	struct pl_tindex_memstore *tm;
 	struct pl_tindex *tt;
@@ -369,22 +371,48 @@ out:
 	return ret;
 }
 
+/* The entry of party name, or NULL. Thread: the verifier's. */
+static struct check_party *check_party_find(struct check *c, const char *name)
+{
+	for (size_t i = 0; i < c->nparties; i++)
+		if (strcmp(c->parties[i].p.name, name) == 0)
+			return &c->parties[i];
+	return NULL;
+}
+
+/* The chain head name author's records extend, as the log's registers left it. */
+static const char *check_chain(struct check *c, const char *author)
+{
+	const struct check_party *q = c->nreturned ? check_party_find(c, author) : NULL;
+
+	return q && q->chain[0] ? q->chain : author;
+}
+
 /*
  * Keeps what a register or revoke record says of its party, for check_directory().
  * Thread: the verifier's (pl_exchange_verify()'s caller), with no exchange open.
  */
 static int check_party_record(struct check *c, uint64_t index, const struct pl_record *r)
 {
-	struct check_party *q = NULL;
+	struct check_party *q = check_party_find(c, r->party);
 
 	if (r->kind == PL_KIND_REVOKE) {
-		for (size_t i = 0; i < c->nparties && !q; i++)
-			if (strcmp(c->parties[i].p.name, r->party) == 0)
-				q = &c->parties[i];
 		if (q) {
 			q->p.revoked = true;
 			q->p.revoke_index = index;
 		}
+		return 0;
+	}
+	if (q && pl_record_ref_find(r, PL_ROLE_PREVIOUS) && r->nkeys) {
+		/* A return: the same entry, a new key, and that key's own chain. */
+		char hex[2 * PL_KEYID_BYTES + 1];
+		pl_hex_encode(hex, r->keys[0].id, PL_KEYID_BYTES);
+		c->nreturned += q->chain[0] == '\0';
+		snprintf(q->chain, sizeof(q->chain), "%s+%s", r->party, hex);
+		q->p.revoked = false;
+		q->p.revoke_index = 0;
+		q->p.register_index = index;
+		check_party_texts(r, q->p.vkey, q->p.enc_key);
 		return 0;
 	}
 	if (pl__grow(&c->parties, &c->parties_cap, c->nparties, sizeof(*c->parties), 16))
@@ -554,7 +582,7 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, s
 		if (bytes_ok)
 			check_find(c, "record %llu does not parse as a record",
 			           (unsigned long long)index);
-		h = check_head(c, meta.author);
+		h = check_head(c, check_chain(c, meta.author));
 		if (h) {
 			h->link.seq = meta.seq;
 			memcpy(h->link.id, meta.id, PL_HASH_BYTES);
@@ -567,7 +595,7 @@ static int check_one_record(struct check *c, uint64_t index, struct pl_buf *b, s
 		check_find(c, "record %llu: its indexed author, seq or kind differ from its text",
 		           (unsigned long long)index);
 	}
-	h = check_head(c, r->author);
+	h = check_head(c, check_chain(c, r->author));
 	if (!h) {
 		ret = PL_ENOMEM;
 		goto out;

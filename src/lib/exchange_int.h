@@ -90,20 +90,22 @@ struct ex_party_req {
 	struct pl_party_ekey enc;
 	const struct pl_skey *self;
 	size_t nself;
+	char reason[PL_RECORD_REASON_MAX + 1]; /* a revoke with a reason: an eviction */
 };
 
 /* What the directory cache keeps of a party, parallel to keys[1..]. */
 struct ex_member {
 	char name[PL_RECORD_NAME_MAX + 1];
+	char chain[PL_STORE_CHAIN_MAX + 1]; /* its records' chain head name (store.h) */
 	int64_t pid;
 	bool revoked;
 	bool has_enc;
 	uint8_t enc_pk[PL_BOX_PK_BYTES];
 };
 
-/* One author's committed chain head (struct pl_exchange's head cache). */
+/* One chain's committed head (struct pl_exchange's head cache), by its head name (store.h). */
 struct ex_head {
-	char author[PL_RECORD_NAME_MAX + 1];
+	char author[PL_STORE_CHAIN_MAX + 1];
 	struct pl_chain_link link;
 	uint64_t index;
 };
@@ -243,8 +245,9 @@ struct ex_judge_ctx {
 	struct pl_store *s;
 	bool from_store;
 	const struct ex_batch *b; /* in the sequencer: the batch being built */
-	/* For the record being judged: the status of its keys, and its author's head. */
+	/* For the record being judged: the status of its keys, its chain's name and head. */
 	const enum pl_key_status *keys;
+	char chain[PL_STORE_CHAIN_MAX + 1];
 	struct pl_chain_link head;
 	bool has_head;
 	uint64_t head_index;
@@ -431,6 +434,8 @@ void pl__ex_head_put(struct pl_exchange *ex, const char *author, const struct pl
 int pl__ex_siblings(struct pl_store *s, uint64_t index, const uint8_t id[static PL_HASH_BYTES],
                     enum pl_ref_role role, struct pl_record ***out, size_t *n);
 enum pl_key_status pl__ex_party_status(struct ex_judge_ctx *c, const char *name);
+int pl__ex_chain_of(struct ex_judge_ctx *c, const char *author,
+                    char out[static PL_STORE_CHAIN_MAX + 1]);
 bool pl__ex_batch_head(struct pl_exchange *ex, const struct ex_batch *b, const char *author,
                        struct pl_chain_link *link, uint64_t *index);
 int pl__ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,

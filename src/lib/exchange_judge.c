@@ -137,6 +137,36 @@ enum pl_key_status pl__ex_party_status(struct ex_judge_ctx *c, const char *name)
 }
 
 /*
+ * The name of the chain head that author's next record extends: the author's
+ * own name, or for a party that returned with a new key, that key's chain
+ * (pl_store_party_chain_get()). From the store in the sequencer, else from
+ * the directory cache.
+ * Thread: a submitter's or the sequencer's (whichever judges).
+ */
+int pl__ex_chain_of(struct ex_judge_ctx *c, const char *author,
+                    char out[static PL_STORE_CHAIN_MAX + 1])
+{
+	int ret = 0;
+
+	snprintf(out, PL_STORE_CHAIN_MAX + 1, "%s", author);
+	if (strcmp(author, PL_RECORD_EXCHANGE) == 0)
+		return 0;
+	if (c->from_store) {
+		ret = pl_store_party_chain_get(c->s, author, out, PL_STORE_CHAIN_MAX + 1);
+		if (ret == PL_EINVAL)
+			ret = 0; /* not a party name: the rules refuse its author */
+	} else {
+		size_t i;
+		pthread_rwlock_rdlock(&c->ex->dir_lock);
+		i = ex_dir_find(c->ex, author);
+		if (i != PL_DIRECTORY_NONE)
+			snprintf(out, PL_STORE_CHAIN_MAX + 1, "%s", c->ex->members[i].chain);
+		pthread_rwlock_unlock(&c->ex->dir_lock);
+	}
+	return ret;
+}
+
+/*
  * pl_rules_input.party_is_active over pl__ex_party_status(); arg is the judge's ctx.
  * Thread: a submitter's or the sequencer's (whichever judges).
  */
@@ -275,6 +305,19 @@ static enum pl_key_status ex_src_key(void *arg, const struct pl_record *rec, siz
 }
 
 /*
+ * A party's keys as the exchange's directory holds them: one signing key per
+ * party, active or revoked (pl__ex_party_status()).
+ * Thread: a submitter's or the sequencer's (whichever judges).
+ */
+static void ex_src_party(void *arg, const char *party, size_t *active, bool *known)
+{
+	enum pl_key_status st = pl__ex_party_status(arg, party);
+
+	*active = st == PL_KEY_ACTIVE ? 1 : 0;
+	*known = st != PL_KEY_UNKNOWN;
+}
+
+/*
  * Reads what the rules need about rec from s and judges it: duplicates,
  * then the replay (the author's chain head, the records it refers to, the
  * records about the same send), its payload, then pl_rules_check(). In the
@@ -294,6 +337,7 @@ int pl__ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 	        .signer = ex_src_signer,
 	        .key = ex_src_key,
 	        .party_is_active = ex_party_is_active,
+	        .party = ex_src_party,
 	        .arg = c,
 	};
 	struct pl_store *s = c->s;
@@ -304,7 +348,9 @@ int pl__ex_judge(struct ex_judge_ctx *c, const struct pl_record *rec,
 	memset(v, 0, sizeof(*v));
 	v->about = -1;
 	c->keys = keys;
-	ret = ex_judge_head_read(c, rec->author);
+	ret = pl__ex_chain_of(c, rec->author, c->chain);
+	if (!ret)
+		ret = ex_judge_head_read(c, c->chain);
 	if (ret)
 		goto out;
 

@@ -531,13 +531,27 @@ int pl__ex_party_record(struct pl_store *s, struct ex_party_req *q, bool revoke,
 	int ret = pl_store_party_get(s, q->name, &p);
 
 	if (!revoke) {
-		if (ret == 0) {
+		if (ret == 0 && !p.revoked) {
 			ex_refuse(why, "party already registered");
 			return PL_EEXIST;
 		}
-		if (ret != PL_ENOTFOUND)
+		if (ret != 0 && ret != PL_ENOTFOUND)
 			return ret;
 		*status = PL_KEY_UNKNOWN;
+		if (ret == 0) {
+			/* A revoked party returns: its register names the one before. */
+			struct pl_store_record meta;
+			struct pl_vkey old;
+			ret = pl_store_record_get(s, p.register_index, &meta, NULL);
+			if (ret)
+				return ret;
+			r->nrefs = 1;
+			r->refs[0].role = PL_ROLE_PREVIOUS;
+			memcpy(r->refs[0].id, meta.id, PL_RECORD_ID_BYTES);
+			if (pl_vkey_parse(&old, p.vkey, strlen(p.vkey)) == 0 &&
+			    pl_vkey_equal(&old, &q->vkey))
+				*status = PL_KEY_REVOKED; /* the rules say it never returns */
+		}
 		r->kind = PL_KIND_REGISTER;
 		r->has |= PL_RECORD_HAS_ENC;
 		r->enc = q->enc;
@@ -558,6 +572,11 @@ int pl__ex_party_record(struct pl_store *s, struct ex_party_req *q, bool revoke,
 		q->vkey = stored;
 		*status = PL_KEY_ACTIVE;
 		r->kind = PL_KIND_REVOKE;
+		if (q->reason[0]) {
+			/* An eviction: the exchange's signature alone, and why. */
+			r->has |= PL_RECORD_HAS_REASON;
+			snprintf(r->reason, sizeof(r->reason), "%s", q->reason);
+		}
 	}
 	r->has |= PL_RECORD_HAS_PARTY;
 	snprintf(r->party, sizeof(r->party), "%s", q->name);

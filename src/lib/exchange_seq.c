@@ -138,6 +138,25 @@ static int ex_batch_trefs(struct ex_batch *b, const struct pl_record *rec,
 }
 
 /*
+ * A party returns (docs/keys.md §3): its directory row takes the new key, and
+ * the new key's records start a chain of their own, "<party>+<hex key ID>",
+ * beside the old key's, which no one extends any more.
+ * Thread: the sequencer.
+ */
+static int ex_party_return(struct pl_store *s, const struct pl_store_party *p,
+                           const struct pl_vkey *key)
+{
+	char chain[PL_STORE_CHAIN_MAX + 1], hex[2 * PL_KEYID_BYTES + 1];
+	int ret = pl_store_party_return(s, p);
+
+	pl_hex_encode(hex, key->id, PL_KEYID_BYTES);
+	snprintf(chain, sizeof(chain), "%s+%s", p->name, hex);
+	if (!ret)
+		ret = pl_store_party_chain_put(s, p->name, chain);
+	return ret;
+}
+
+/*
  * Appends one judged record to the batch: its row, references, chain head,
  * inboxes, timer, directory change, and its leaf hash.
  * Thread: the sequencer.
@@ -170,12 +189,12 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 	if (!ret)
 		ret = ex_batch_trefs(b, rec, id, idx);
 	if (!ret)
-		ret = pl_store_head_set(s, rec->author, rec->seq, idx);
+		ret = pl_store_head_set(s, c->chain, rec->seq, idx);
 	if (ret)
 		return ret;
 	{
 		struct ex_head *h = &b->heads[b->nheads++];
-		snprintf(h->author, sizeof(h->author), "%s", rec->author);
+		snprintf(h->author, sizeof(h->author), "%s", c->chain);
 		pl_chain_link_set(&h->link, rec, id);
 		h->index = idx;
 	}
@@ -195,7 +214,9 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 			memcpy(p.enc_key, kb.data, kb.len + 1);
 		pl_buf_release(&kb);
 		p.register_index = idx;
-		if (!ret)
+		if (!ret && pl_record_ref_find(rec, PL_ROLE_PREVIOUS))
+			ret = ex_party_return(s, &p, &rec->keys[0]);
+		else if (!ret)
 			ret = pl_store_party_put(s, &p);
 		b->dir_changed = true;
 	} else if (rec->kind == PL_KIND_REVOKE) {

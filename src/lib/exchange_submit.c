@@ -640,6 +640,27 @@ int pl_exchange_party_revoke(struct pl_exchange *ex, const char *name, const str
 }
 
 /*
+ * Evicts a party: a revoke of its key signed by the exchange alone, with reason.
+ * Thread: the operator's (a party operation; parleyd's own or an HTTP worker).
+ */
+int pl_exchange_party_evict(struct pl_exchange *ex, const char *name, const char *reason,
+                            struct pl_receipt *out)
+{
+	struct ex_party_req q;
+
+	if (!ex || !name || !reason)
+		return PL_EINVAL;
+	if (!pl_record_reason_is_valid(reason, strlen(reason)))
+		return PL_EMALFORMED;
+	if (!pl_record_name_is_valid(name, strlen(name)))
+		return PL_ENOTFOUND;
+	memset(&q, 0, sizeof(q));
+	snprintf(q.name, sizeof(q.name), "%s", name);
+	snprintf(q.reason, sizeof(q.reason), "%s", reason);
+	return ex_party_op(ex, EX_PARTY_REVOKE, &q, out);
+}
+
+/*
  * A party as the API gives it, from the store's row (its register id aside).
  * Thread: any reader's.
  */

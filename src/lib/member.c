@@ -95,7 +95,8 @@ int pl_member_directory(struct pl_directory *d, const struct pl_vkey *log_key, c
 	err = PL_EINVAL;
 	if (n >= PL_DIRECTORY_MAX_KEYS)
 		goto out;
-	err = pl_directory_init(&dir, log_key, 0, n + 1);
+	/* Room for the keys of returning parties' earlier registers too. */
+	err = pl_directory_init(&dir, log_key, 0, PL_DIRECTORY_MAX_KEYS);
 	if (err)
 		goto out;
 	err = PL_ENOMEM;
@@ -123,6 +124,63 @@ out:
 		*bad = failed;
 	free(r);
 	pl_directory_release(&dir);
+	return err;
+}
+
+int pl_member_register_previous(const char *note, size_t len,
+                                uint8_t prev[static PL_RECORD_ID_BYTES])
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	const struct pl_record_ref *ref;
+	int err = r ? pl__record_parse_unverified(r, note, len) : PL_ENOMEM;
+
+	if (!err && r->kind != PL_KIND_REGISTER)
+		err = PL_EMALFORMED;
+	if (!err) {
+		ref = pl_record_ref_find(r, PL_ROLE_PREVIOUS);
+		if (ref)
+			memcpy(prev, ref->id, PL_RECORD_ID_BYTES);
+		else
+			err = PL_ENOTFOUND;
+	}
+	free(r);
+	return err;
+}
+
+int pl_member_directory_previous(struct pl_directory *d, const struct pl_vkey *log_key,
+                                 const char *origin, const char *party,
+                                 const uint8_t want[static PL_RECORD_ID_BYTES], const char *note,
+                                 size_t len, bool *has_prev,
+                                 uint8_t prev[static PL_RECORD_ID_BYTES], const char **why)
+{
+	struct pl_record *r = malloc(sizeof(*r));
+	uint8_t id[PL_RECORD_ID_BYTES];
+	const struct pl_record_ref *ref;
+	const char *w = NULL;
+	int err = r ? 0 : PL_ENOMEM;
+
+	if (!err)
+		err = pl_record_open(r, id, NULL, note, len, log_key, 1, &w);
+	if (!err && (memcmp(id, want, PL_RECORD_ID_BYTES) != 0 || r->kind != PL_KIND_REGISTER ||
+	             strcmp(r->party, party) != 0 || strcmp(r->exchange, origin) != 0)) {
+		err = PL_EINVAL;
+		w = "the previous register is not the party's register it names";
+	}
+	if (!err)
+		err = pl_directory_apply(d, r);
+	if (!err) {
+		r->kind = PL_KIND_REVOKE; /* its keys all left before the party returned */
+		err = pl_directory_apply(d, r);
+	}
+	if (!err) {
+		ref = pl_record_ref_find(r, PL_ROLE_PREVIOUS);
+		*has_prev = ref != NULL;
+		if (ref)
+			memcpy(prev, ref->id, PL_RECORD_ID_BYTES);
+	}
+	if (err && why)
+		*why = w;
+	free(r);
 	return err;
 }
 

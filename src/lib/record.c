@@ -73,8 +73,9 @@ static const char *const class_names[] = {
 };
 
 static const char *const role_names[] = {
-        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to", [PL_ROLE_CITES] = "cites",
-        [PL_ROLE_CHECK] = "check",     [PL_ROLE_CONSULT] = "consult",
+        [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to",
+        [PL_ROLE_CITES] = "cites",     [PL_ROLE_CHECK] = "check",
+        [PL_ROLE_CONSULT] = "consult", [PL_ROLE_PREVIOUS] = "previous",
 };
 
 static const char *const position_names[] = {
@@ -199,6 +200,11 @@ static bool text_is_clean(const char *str, size_t n)
 			return false;
 	}
 	return true;
+}
+
+bool pl_record_reason_is_valid(const char *s, size_t len)
+{
+	return s && reason_is_valid(s, len) && !memchr(s, '\n', len) && text_is_clean(s, len);
 }
 
 static bool is_lower_hex(const char *s, size_t len)
@@ -789,10 +795,15 @@ int pl_record_key_name(char out[static PL_KEY_NAME_MAX + 1], const char *origin,
 	return 0;
 }
 
-/* How many signature lines a record carries: the author's, then one per key of a (de)registration.
+/*
+ * How many signature lines a record carries: the author's, then one per key
+ * of a (de)registration; an eviction (a revoke with a `reason`) carries the
+ * exchange's alone (docs/records.md §6).
  */
 static size_t expected_sigs(const struct pl_record *r)
 {
+	if (r->kind == PL_KIND_REVOKE && (r->has & PL_RECORD_HAS_REASON))
+		return 1;
 	if (r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE)
 		return 1 + r->nkeys;
 	return 1;
@@ -882,8 +893,10 @@ static const struct kind_lines {
         [PL_KIND_EXPIRE] = {true, L_TO | L_REF, PL_RECORD_HAS_VIA, 1, PL_RECORD_MAX_TO,
                             PL_ROLE_SUBJECT, 1},
         [PL_KIND_UNANSWERED] = {true, PL_RECORD_HAS_LINE | L_TO | L_REF, 0, 1, 2, PL_ROLE_CHECK, 1},
-        [PL_KIND_REGISTER] = {true, PL_RECORD_HAS_PARTY | L_KEY | PL_RECORD_HAS_ENC, 0, 0, 0, 0, 0},
-        [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY, PL_RECORD_HAS_ENC, 0, 0, 0, 0},
+        [PL_KIND_REGISTER] = {true, PL_RECORD_HAS_PARTY | L_KEY | PL_RECORD_HAS_ENC, L_REF, 0, 0,
+                              PL_ROLE_PREVIOUS, 1},
+        [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY,
+                            PL_RECORD_HAS_ENC | PL_RECORD_HAS_REASON, 0, 0, 0, 0},
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
         [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, 0, 2, 2, 0, 0},
 };

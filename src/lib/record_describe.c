@@ -255,6 +255,31 @@ static void describe_step(char *out, size_t n, const struct pl_record *r,
 	}
 }
 
+/*
+ * A register or revoke: who acted matters (docs/records.md §6). An eviction
+ * (a revoke with a reason) is the operator's alone; a register naming a
+ * previous one is a party's return; several keys are a rotation.
+ */
+static void describe_keys(char *out, size_t n, const struct pl_record *r, bool thread)
+{
+	bool evict = r->kind == PL_KIND_REVOKE && (r->has & PL_RECORD_HAS_REASON);
+
+	if (evict)
+		say(out, n,
+		    thread ? "evicted the party %s (the operator, without its signature): \"%s\""
+		           : "eviction of %s by the operator: \"%s\"",
+		    r->party, r->reason);
+	else if (!thread)
+		say(out, n, "%s", pl_record_kind_name(r->kind));
+	else if (r->kind == PL_KIND_REGISTER && pl_record_ref_find(r, PL_ROLE_PREVIOUS))
+		say(out, n, "registered the party %s again, after its previous register", r->party);
+	else if (r->kind == PL_KIND_REGISTER && r->nkeys > 1)
+		say(out, n, "registered keys of the party %s, signed by each", r->party);
+	else
+		say(out, n, "%s the party %s",
+		    r->kind == PL_KIND_REGISTER ? "registered" : "revoked keys of", r->party);
+}
+
 void pl_record_describe(char *out, size_t n, const struct pl_record *r,
                         const struct pl_describe_context *c)
 {
@@ -303,12 +328,7 @@ void pl_record_describe(char *out, size_t n, const struct pl_record *r,
 		break;
 	case PL_KIND_REGISTER:
 	case PL_KIND_REVOKE:
-		if (thread)
-			say(out, n, "%s the party %s",
-			    r->kind == PL_KIND_REGISTER ? "registered" : "revoked keys of",
-			    r->party);
-		else
-			say(out, n, "%s", pl_record_kind_name(r->kind));
+		describe_keys(out, n, r, thread);
 		break;
 	case PL_KIND_INDEX:
 		/* The exchange's bookkeeping: no thread shows it, but a log listing may. */

@@ -54,6 +54,8 @@ int pl_replay_gather(struct pl_replay_view *v, const struct pl_replay_source *sr
 	v->signer = src->signer(src->arg, rec);
 	for (size_t k = 0; k < rec->nkeys && k < PL_RECORD_MAX_KEYS; k++)
 		v->keys[k] = src->key(src->arg, rec, k);
+	if ((rec->kind == PL_KIND_REGISTER || rec->kind == PL_KIND_REVOKE) && src->party)
+		src->party(src->arg, rec->party, &v->party_keys, &v->party_known);
 	ret = 0;
 out:
 	if (ret) {
@@ -77,6 +79,8 @@ int pl_replay_check(const struct pl_replay_view *v, const char **why)
 	in.siblings = (const struct pl_record *const *)v->sib;
 	in.nsiblings = v->nsib;
 	in.keys = v->keys;
+	in.party_keys = v->party_keys;
+	in.party_known = v->party_known;
 	if (v->src) {
 		in.party_is_active = v->src->party_is_active;
 		in.arg = v->src->arg;
@@ -187,11 +191,13 @@ static int arena_keep(struct pl_replay_log *l, const char *text, size_t len, siz
 	return 0;
 }
 
-/* Kinds whose lines later rules read: a send, consult or check, and the records about one. */
+/*
+ * Kinds whose lines later rules read: a send, consult or check, the records
+ * about one, and a register (the party a `ref previous` names).
+ */
 static bool keeps_text(enum pl_record_kind k)
 {
-	return k != PL_KIND_STATEMENT && k != PL_KIND_REGISTER && k != PL_KIND_REVOKE &&
-	       k != PL_KIND_INDEX;
+	return k != PL_KIND_STATEMENT && k != PL_KIND_REVOKE && k != PL_KIND_INDEX;
 }
 
 /*
@@ -437,6 +443,13 @@ static bool log_party_is_active(void *arg, const char *party)
 	return pl_directory_party_is_active((void *)&c->l->dir, party);
 }
 
+static void log_party(void *arg, const char *party, size_t *active, bool *known)
+{
+	const struct log_source *c = arg;
+
+	pl_directory_party_keys(&c->l->dir, party, active, known);
+}
+
 /* Gathers from the log what the rules read before rec, and judges rec by them. */
 static int judge_with(struct log_source *c, const struct pl_record *rec,
                       const uint8_t id[static PL_RECORD_ID_BYTES], bool parties, const char **why)
@@ -450,6 +463,7 @@ static int judge_with(struct log_source *c, const struct pl_record *rec,
 	        .signer = log_signer,
 	        .key = log_key,
 	        .party_is_active = parties ? log_party_is_active : NULL,
+	        .party = log_party,
 	        .arg = c,
 	};
 	struct pl_replay_view v;

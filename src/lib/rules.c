@@ -27,6 +27,8 @@ static enum pl_record_kind role_target_kind(enum pl_ref_role role)
 		return PL_KIND_CHECK;
 	case PL_ROLE_CONSULT:
 		return PL_KIND_CONSULT;
+	case PL_ROLE_PREVIOUS:
+		return PL_KIND_REGISTER;
 	default:
 		return 0;
 	}
@@ -273,16 +275,55 @@ static bool rules_unanswered(const struct pl_rules_input *in, const struct pl_re
 	return true;
 }
 
-static bool rules_keys(const struct pl_rules_input *in, struct verdict *v)
+/*
+ * register: every key is new, or an active key of the party that signs for the
+ * new ones (rotation); a party holds at most PL_PARTY_MAX_KEYS; a party that
+ * left returns with a `ref previous` to one of its registers, and only then.
+ */
+static bool rules_register(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *prev = r->nrefs ? in->refs[0] : NULL;
+	size_t fresh = 0, held = 0;
+
+	for (size_t i = 0; i < r->nkeys; i++) {
+		if (in->keys[i] == PL_KEY_REVOKED)
+			return broke(v, PL_ERULE,
+			             "a key it registers was revoked, and never returns");
+		if (in->keys[i] == PL_KEY_ACTIVE)
+			held++;
+		else
+			fresh++;
+	}
+	if (fresh == 0)
+		return broke(v, PL_ERULE, "a register brings no new key");
+	if (in->party_keys > 0 && held == 0)
+		return broke(
+		        v, PL_ERULE,
+		        "a new key of a registered party needs the signature of an active key");
+	if (in->party_keys + fresh > PL_PARTY_MAX_KEYS)
+		return broke(v, PL_ERULE, "a party holds at most 4 active keys");
+	if (prev && in->party_keys > 0)
+		return broke(v, PL_ERULE, "only a party with no active key returns");
+	if (prev && strcmp(prev->party, r->party) != 0)
+		return broke(v, PL_ERULE, "the previous register is another party's");
+	if (!prev && in->party_known && in->party_keys == 0)
+		return broke(v, PL_ERULE,
+		             "a returning party's register refers to its previous one");
+	return true;
+}
+
+/* revoke: every key is active; an eviction (with a reason, the exchange's alone) names all. */
+static bool rules_revoke(const struct pl_rules_input *in, struct verdict *v)
 {
 	const struct pl_record *r = in->rec;
 
 	for (size_t i = 0; i < r->nkeys; i++) {
-		if (r->kind == PL_KIND_REGISTER && in->keys[i] != PL_KEY_UNKNOWN)
-			return broke(v, PL_ERULE, "a key it registers was registered before");
-		if (r->kind == PL_KIND_REVOKE && in->keys[i] != PL_KEY_ACTIVE)
+		if (in->keys[i] != PL_KEY_ACTIVE)
 			return broke(v, PL_ERULE, "a key it revokes is not active");
 	}
+	if ((r->has & PL_RECORD_HAS_REASON) && r->nkeys != in->party_keys)
+		return broke(v, PL_ERULE, "an eviction revokes every active key of the party");
 	return true;
 }
 
@@ -353,8 +394,9 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_UNANSWERED:
 		return rules_unanswered(in, t, v);
 	case PL_KIND_REGISTER:
+		return rules_register(in, v);
 	case PL_KIND_REVOKE:
-		return rules_keys(in, v);
+		return rules_revoke(in, v);
 	case PL_KIND_STATEMENT:
 	case PL_KIND_MISSED: /* the exchange's own account of its outage */
 		return true;

@@ -295,6 +295,49 @@ out:
 	return err;
 }
 
+/*
+ * Adds to dir the keys of the earlier registers of every party that returned
+ * (docs/keys.md §3), so that what its old keys signed still opens: follows
+ * each `ref previous`, at most PL_MEMBER_PREVIOUS_MAX back, fetching each
+ * register (public) and checking it against the log key.
+ */
+static int directory_previous(struct pl_session *s, struct pl_directory *dir,
+                              const struct pl_client_party *v, size_t n)
+{
+	struct pl_client_entry e;
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	uint8_t prev[PL_RECORD_ID_BYTES];
+	const char *why = NULL;
+	int err = 0;
+
+	memset(&e, 0, sizeof(e));
+	for (size_t i = 0; !err && i < n; i++) {
+		bool more = v[i].register_record &&
+		            pl_member_register_previous(v[i].register_record,
+		                                        v[i].register_record_len, prev) == 0;
+		for (size_t hop = 0; !err && more && hop < PL_MEMBER_PREVIOUS_MAX; hop++) {
+			uint8_t want[PL_RECORD_ID_BYTES];
+			memcpy(want, prev, sizeof(want));
+			pl_record_id_format(hex, want);
+			err = pl_client_record(s->client, hex, &e);
+			if (err) {
+				err = pl_session_client_error(s, "directory", err);
+				break;
+			}
+			err = pl_member_directory_previous(dir, &s->profile.log_key,
+			                                   s->profile.origin, v[i].name, want,
+			                                   e.note, e.note_len, &more, prev, &why);
+			pl_client_entry_release(&e);
+			if (err)
+				err = pl__session_fail(
+				        s, PL_BLAME_EVIDENCE, err,
+				        "directory entry %s: previous register %s: %s", v[i].name,
+				        hex, why ? why : pl_strerror(err));
+		}
+	}
+	return err;
+}
+
 int pl_session_directory(struct pl_session *s, bool force)
 {
 	struct pl_client_party *v = NULL;
@@ -321,6 +364,9 @@ int pl_session_directory(struct pl_session *s, bool force)
 		                       v[bad].name, why ? why : pl_strerror(err));
 		goto out;
 	}
+	err = directory_previous(s, &dir, v, n);
+	if (err)
+		goto out;
 	pl_client_parties_free(s->parties, s->nparties);
 	pl_directory_release(&s->keys);
 	s->parties = v;

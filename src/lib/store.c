@@ -1081,6 +1081,86 @@ int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
 	return pl__sql_exec(&s->q, ST_PARTY_REVOKE, st);
 }
 
+int pl_store_party_return(struct pl_store *s, const struct pl_store_party *p)
+{
+	struct pl_store_party old;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!p || !p->name[0] || !store_u64_fits(p->register_index))
+		return PL_EINVAL;
+	ret = pl_store_party_get(s, p->name, &old);
+	if (ret)
+		return ret;
+	if (!old.revoked)
+		return PL_ESTATE;
+	ret = pl__sql_stmt(&s->q, ST_PARTY_RETURN, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->vkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->enc_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)p->register_index);
+	return pl__sql_exec(&s->q, ST_PARTY_RETURN, st);
+}
+
+/* The meta key of party name's chain head name: "chain " and the name. */
+static int store_chain_key(char key[static PL_RECORD_NAME_MAX + 7], const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
+		return PL_EINVAL;
+	memcpy(key, "chain ", 6);
+	memcpy(key + 6, name, n + 1);
+	return 0;
+}
+
+int pl_store_party_chain_put(struct pl_store *s, const char *name, const char *chain)
+{
+	char key[PL_RECORD_NAME_MAX + 7];
+	sqlite3_stmt *st;
+	int ret = store_chain_key(key, name);
+
+	if (!ret && (!chain || !chain[0] || strlen(chain) > PL_STORE_CHAIN_MAX))
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, chain, -1, SQLITE_STATIC);
+	return pl__sql_exec(&s->q, ST_META_PUT, st);
+}
+
+int pl_store_party_chain_get(struct pl_store *s, const char *name, char *out, size_t cap)
+{
+	char key[PL_RECORD_NAME_MAX + 7], v[PL_STORE_CHAIN_MAX + 1];
+	sqlite3_stmt *st;
+	int rc, ret = store_chain_key(key, name);
+
+	if (!ret && (!out || cap == 0))
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = pl__sql_col_text(&s->q, st, 0, v, sizeof(v), "chain");
+	else if (rc == SQLITE_DONE)
+		snprintf(v, sizeof(v), "%s", name);
+	else
+		ret = pl__sql_fail(&s->q, "chain", rc);
+	pl__sql_done(st);
+	if (!ret && strlen(v) >= cap)
+		ret = PL_ETOOBIG;
+	if (!ret)
+		memcpy(out, v, strlen(v) + 1);
+	return ret;
+}
+
 int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p)
 {
 	const char *where = store_stmt_name[ST_PARTY_GET];

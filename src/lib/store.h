@@ -65,7 +65,9 @@ struct pl_store;
 #define PL_STORE_KIND_MAX       15 /* bytes in a record kind */
 #define PL_STORE_NAME_MAX       PL_PARTY_NAME_MAX
 #define PL_STORE_KEY_TEXT_MAX   511 /* bytes in a stored key's text form */
-#define PL_STORE_ERRMSG_MAX     512
+/* bytes in a chain head's name: a party name, or "<party>+<hex key ID>" */
+#define PL_STORE_CHAIN_MAX  (PL_RECORD_NAME_MAX + 1 + 2 * PL_KEYID_BYTES)
+#define PL_STORE_ERRMSG_MAX 512
 
 /*
  * The SQLite backend's file in the data directory (the exchange's
@@ -357,6 +359,22 @@ int pl_store_party_put(struct pl_store *s, struct pl_store_party *p) PL_WUR;
 
 /* Marks a party revoked at the index of its revoke record. PL_ENOTFOUND, PL_ESTATE (already). */
 int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index) PL_WUR;
+
+/*
+ * A revoked party returns (docs/keys.md §3): its row takes p's vkey, enc_key
+ * and register_index and is active again; its pid, and so its inbox, stay.
+ * PL_ENOTFOUND (no such name), PL_ESTATE (the party is active), PL_EINVAL.
+ */
+int pl_store_party_return(struct pl_store *s, const struct pl_store_party *p) PL_WUR;
+
+/*
+ * The name of the chain head (pl_store_head_get()) that party's records
+ * extend: the party's name, unless it returned with a key of its own chain,
+ * whose head name chain_put set (at most PL_STORE_CHAIN_MAX bytes). chain_get
+ * copies it to out (cap bytes), or the party's name when none was set.
+ */
+int pl_store_party_chain_put(struct pl_store *s, const char *name, const char *chain) PL_WUR;
+int pl_store_party_chain_get(struct pl_store *s, const char *name, char *out, size_t cap) PL_WUR;
 
 /* Looks a party up by name. PL_ENOTFOUND. */
 int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p) PL_WUR;

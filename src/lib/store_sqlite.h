@@ -52,6 +52,8 @@ struct store_tend;
 	                 "ORDER BY pid")                                                       \
 	X(ST_PARTY_COUNT, "SELECT count(*) FROM parties")                                      \
 	X(ST_PARTY_REVOKE, "UPDATE parties SET revoke_idx = ?2 WHERE name = ?1")               \
+	X(ST_PARTY_RETURN, "UPDATE parties SET vkey = ?2, enc_key = ?3, reg_idx = ?4, "        \
+	                   "revoke_idx = NULL WHERE name = ?1")                                \
 	X(ST_INBOX_PUT, "INSERT OR IGNORE INTO inbox(pid, idx) VALUES (?1, ?2)")               \
 	X(ST_INBOX_LIST, "SELECT idx FROM inbox WHERE pid = ?1 AND idx >= ?2 ORDER BY idx "    \
 	                 "LIMIT ?3")                                                           \

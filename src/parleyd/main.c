@@ -45,13 +45,16 @@ static void usage(FILE *f)
 	      "       parleyd party add NAME --data DIR --identity DIR\n"
 	      "       parleyd party revoke NAME --data DIR [--skey FILE | --identity DIR]\n"
 	      "       parleyd party (add | revoke) NAME --data DIR --signed FILE\n"
+	      "       parleyd party evict NAME --data DIR --reason TEXT\n"
 	      "       parleyd verify --data DIR\n"
 	      "       parleyd --help | --version\n"
 	      "\n"
 	      "VKEY and KEY are a key's text form or a file holding it. Register and revoke\n"
 	      "records carry the party's signature: with its signer key (--skey, --identity)\n"
 	      "it is made at once; without, the record text is printed for the party to sign,\n"
-	      "and --signed logs the signed note. verify checks a stopped exchange's whole\n"
+	      "and --signed logs the signed note. evict revokes a party's keys without its\n"
+	      "signature: the revoke is the exchange's alone and says why (--reason).\n"
+	      "verify checks a stopped exchange's whole\n"
 	      "store, read-only: every record, every stored hash, every payload, the newest\n"
 	      "checkpoint, and that the store holds what the published file says was signed.\n"
 	      "See parleyd(8) and parleyd.conf(5).\n"
@@ -164,11 +167,11 @@ static int read_file(struct pl_buf *out, const char *path, size_t max)
 	return ret;
 }
 
-/* The arguments of `parleyd party add|revoke`. */
+/* The arguments of `parleyd party add|revoke|evict`. */
 struct party_args {
-	const char *dir, *vkey, *ekey, *identity, *skey, *signed_file;
+	const char *dir, *vkey, *ekey, *identity, *skey, *signed_file, *reason;
 	const char *name;
-	bool add;
+	bool add, evict;
 };
 
 /*
@@ -263,12 +266,13 @@ static int party_run(struct pl_exchange *served, int argc, char **argv)
 {
 	struct party_args a;
 	const struct pl_daemon_opt opts[] = {
-	        {.name = "data", .letter = 'd', .str = &a.dir},
-	        {.name = "vkey", .letter = 'v', .str = &a.vkey},
-	        {.name = "enc-key", .letter = 'e', .str = &a.ekey},
-	        {.name = "identity", .letter = 'i', .str = &a.identity},
-	        {.name = "skey", .letter = 's', .str = &a.skey},
-	        {.name = "signed", .letter = 'S', .str = &a.signed_file},
+	        {.name = "data", .letter = 'd', .str = &a.dir, .once = true},
+	        {.name = "vkey", .letter = 'v', .str = &a.vkey, .once = true},
+	        {.name = "enc-key", .letter = 'e', .str = &a.ekey, .once = true},
+	        {.name = "identity", .letter = 'i', .str = &a.identity, .once = true},
+	        {.name = "skey", .letter = 's', .str = &a.skey, .once = true},
+	        {.name = "signed", .letter = 'S', .str = &a.signed_file, .once = true},
+	        {.name = "reason", .letter = 'r', .str = &a.reason, .once = true},
 	        {.name = NULL},
 	};
 	struct pl_skey *sk = NULL;
@@ -287,13 +291,20 @@ static int party_run(struct pl_exchange *served, int argc, char **argv)
 	if (!a.dir || argc - optind != 2)
 		return pl_daemon_cli_usage_error();
 	a.add = strcmp(argv[optind], "add") == 0;
+	a.evict = strcmp(argv[optind], "evict") == 0;
 	a.name = argv[optind + 1];
-	if ((!a.add && strcmp(argv[optind], "revoke") != 0) || (!a.add && (a.vkey || a.ekey)) ||
-	    (!a.vkey != !a.ekey) || (a.identity && (a.skey || a.vkey)) ||
-	    (a.signed_file && (a.identity || a.skey || a.vkey)) ||
-	    (a.add && !a.identity && !a.signed_file && !a.vkey))
+	if (a.evict != (a.reason != NULL) ||
+	    (a.evict && (a.vkey || a.ekey || a.identity || a.skey || a.signed_file)))
 		return pl_daemon_cli_usage_error();
-	if (a.signed_file) {
+	if (!a.evict &&
+	    ((!a.add && strcmp(argv[optind], "revoke") != 0) || (!a.add && (a.vkey || a.ekey)) ||
+	     (!a.vkey != !a.ekey) || (a.identity && (a.skey || a.vkey)) ||
+	     (a.signed_file && (a.identity || a.skey || a.vkey)) ||
+	     (a.add && !a.identity && !a.signed_file && !a.vkey)))
+		return pl_daemon_cli_usage_error();
+	if (a.evict) {
+		/* Nothing of the party's to load: the exchange signs alone. */
+	} else if (a.signed_file) {
 		ret = read_file(&msg, a.signed_file, PL_RECORD_MAX_BYTES);
 		if (!ret)
 			ret = party_signed_matches(&a, &msg);
@@ -314,7 +325,10 @@ static int party_run(struct pl_exchange *served, int argc, char **argv)
 	}
 	if (served)
 		ex = served;
-	if (a.signed_file) {
+	if (a.evict) {
+		/* docs/records.md §6: the operator acts alone, and the record says why. */
+		ret = pl_exchange_party_evict(ex, a.name, a.reason, &rc);
+	} else if (a.signed_file) {
 		ret = pl_exchange_party_complete(ex, msg.data, msg.len, &rc);
 	} else if (!sk) {
 		/* docs/records.md: the party signs the text the exchange prepares. */
@@ -342,6 +356,8 @@ static int party_run(struct pl_exchange *served, int argc, char **argv)
 		pl_exchange_last_error(ex, detail, sizeof(detail));
 		pl_daemon_fail(a.name, ret,
 		               ret == PL_ESTORE ? detail
+		               : ret == PL_EMALFORMED && a.evict
+		                       ? "the reason must be one line of text, 1 to 280 bytes"
 		               : ret == PL_ECHAIN
 		                       ? "the exchange logged other records since; prepare again"
 		                       : NULL);
@@ -352,8 +368,10 @@ static int party_run(struct pl_exchange *served, int argc, char **argv)
 		char hex[PL_HASH_HEX_LEN + 1];
 		pl_hex_encode(hex, rc.id, PL_HASH_BYTES);
 		fprintf(pl_daemon_out(), "%s %s index %llu record %s\n",
-		        a.add ? "registered" : "revoked", a.name, (unsigned long long)rc.index,
-		        hex);
+		        a.add     ? "registered"
+		        : a.evict ? "evicted"
+		                  : "revoked",
+		        a.name, (unsigned long long)rc.index, hex);
 	}
 	code = EXIT_OK;
 out:

@@ -44,6 +44,10 @@ ok "S3: both proposals expired undecided" \
 		grep -c "recorded that it expired with no decision by kpa")" -eq 2 ]
 ok "S3: the newspaper statement cites the proposal" has "riddled with sophistries"
 ok "the audit holds" has "ok: every tile and the root match"
+ok "keys: the operator evicted us-nsc, and the timeline says so" \
+	has "evicted the party us-nsc (the operator, without its signature): \"Key lost with its device\""
+ok "keys: us-nsc returned with a new key, after its previous register" \
+	has "registered the party us-nsc again, after its previous register"
 ok "S1 (b): the dossier proves unc never conveyed it, from the thread index" \
 	has "(available to unc, received by unc, expired), none a convey or decline"
 ok "S2: the dossier shows the letter declined, never received by dprk-leader" \

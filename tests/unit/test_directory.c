@@ -189,32 +189,45 @@ static void test_register_revoke(void **state)
 static void test_reregister(void **state)
 {
 	struct replay p;
-	struct pl_vkey kpa = key_of("kpa", 3), kpa2 = key_of("kpa", 4);
-	struct pl_vkey both[2] = {kpa, kpa2};
+	struct pl_vkey kpa = key_of("kpa", 3), kpa2 = key_of("kpa", 4), kpa3 = key_of("kpa", 10);
+	struct pl_vkey both[2] = {kpa, kpa2}, later[2] = {kpa2, kpa3};
 
 	(void)state;
 	replay_start(&p, 0, PL_DIRECTORY_MAX_KEYS);
 	step(&p, PL_KIND_REGISTER, "kpa", &kpa, 1, 0, NULL);
-	/* Registering an active key again is refused, so is a register naming it among others. */
-	step(&p, PL_KIND_REGISTER, "kpa", &kpa, 1, PL_ERULE,
-	     "a key it registers was registered before");
-	step(&p, PL_KIND_REGISTER, "kpa", both, 2, PL_ERULE,
-	     "a key it registers was registered before");
+	/* Registering an active key again, alone, brings nothing new. */
+	step(&p, PL_KIND_REGISTER, "kpa", &kpa, 1, PL_ERULE, "a register brings no new key");
+	/* A new key alone: the party's active key must sign for it. */
+	step(&p, PL_KIND_REGISTER, "kpa", &kpa2, 1, PL_ERULE,
+	     "a new key of a registered party needs the signature of an active key");
 	assert_int_equal(pl_directory_status(&p.d, &kpa2), PL_KEY_ACTIVE); /* as logged */
 	assert_int_equal(p.d.n, 3);
 	pl_directory_release(&p.d);
 
-	/* Rotation: a new key, then the old one revoked; the old one cannot come back. */
+	/* Rotation: a new key beside the old, then the old one revoked; it cannot come back. */
 	replay_start(&p, 0, PL_DIRECTORY_MAX_KEYS);
 	step(&p, PL_KIND_REGISTER, "kpa", &kpa, 1, 0, NULL);
-	step(&p, PL_KIND_REGISTER, "kpa", &kpa2, 1, 0, NULL);
+	step(&p, PL_KIND_REGISTER, "kpa", both, 2, 0, NULL);
 	step(&p, PL_KIND_REVOKE, "kpa", &kpa, 1, 0, NULL);
 	assert_true(pl_directory_party_is_active(&p.d, "kpa"));
-	step(&p, PL_KIND_REGISTER, "kpa", &kpa, 1, PL_ERULE,
-	     "a key it registers was registered before");
+	step(&p, PL_KIND_REGISTER, "kpa", both, 2, PL_ERULE,
+	     "a key it registers was revoked, and never returns");
 	/* The log holds it all the same: an auditor replays what the exchange logged. */
 	assert_int_equal(pl_directory_status(&p.d, &kpa), PL_KEY_ACTIVE);
 	assert_int_equal(p.d.n, 3);
+	step(&p, PL_KIND_REGISTER, "kpa", later, 2, 0, NULL);
+	{
+		size_t active;
+		bool known;
+		pl_directory_party_keys(&p.d, "kpa", &active, &known);
+		assert_int_equal(active, 3);
+		assert_true(known);
+		pl_directory_party_keys(&p.d, "unc", &active, &known);
+		assert_int_equal(active, 0);
+		assert_false(known);
+		pl_directory_party_keys(&p.d, "Not A Name", &active, &known);
+		assert_false(known);
+	}
 	pl_directory_release(&p.d);
 }
 
@@ -245,7 +258,10 @@ static void test_lookups(void **state)
 	assert_false(pl_directory_party_is_active(&p.d, "kpa"));
 	assert_false(pl_directory_party_is_active(&p.d, "Not A Name"));
 	assert_false(pl_directory_party_is_active(&p.d, ""));
-	step(&p, PL_KIND_REGISTER, "unc", &other, 1, 0, NULL);
+	{
+		struct pl_vkey two[2] = {unc, other};
+		step(&p, PL_KIND_REGISTER, "unc", two, 2, 0, NULL);
+	}
 	step(&p, PL_KIND_REVOKE, "unc", &unc, 1, 0, NULL);
 	assert_true(pl_directory_party_is_active(&p.d, "unc"));
 	step(&p, PL_KIND_REVOKE, "unc", &other, 1, 0, NULL);

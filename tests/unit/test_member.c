@@ -202,6 +202,92 @@ static void test_directory(void **state)
 	assert_int_equal(d.n, 0);
 }
 
+/* docs/keys.md §3: a returning party's register names its previous one, whose keys still open. */
+static void test_previous(void **state)
+{
+	struct fixture *f = *state;
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_skey keys[2], new_sk;
+	struct pl_vkey new_vk, other_vk;
+	struct pl_skey other_sk;
+	struct pl_directory d;
+	struct pl_buf ret;
+	uint8_t prev[PL_RECORD_ID_BYTES], ret_id[PL_RECORD_ID_BYTES];
+	char name[PL_KEY_NAME_MAX + 1];
+	const char *why = NULL;
+	const struct pl_client_party *kpa = &f->p[0];
+	bool more = true;
+
+	assert_non_null(r);
+	/* kpa's return: a new key, and a ref to its first register. */
+	assert_int_equal(pl_record_key_name(name, ORIGIN, "kpa"), 0);
+	assert_int_equal(pl_key_generate(&new_sk, &new_vk, name, PL_SIGTYPE_ED25519), 0);
+	r->kind = PL_KIND_REGISTER;
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	snprintf(r->author, sizeof(r->author), "%s", PL_RECORD_EXCHANGE);
+	r->seq = 5;
+	r->has = PL_RECORD_HAS_PARTY | PL_RECORD_HAS_ENC | PL_RECORD_HAS_PREV;
+	r->time = 1763341300;
+	snprintf(r->party, sizeof(r->party), "kpa");
+	r->nkeys = 1;
+	r->keys[0] = new_vk;
+	snprintf(r->enc.name, sizeof(r->enc.name), "%s", name);
+	memcpy(r->enc.pk, f->enc[0].pk, PL_BOX_PK_BYTES);
+	pl_test_add_ref(r, PL_ROLE_PREVIOUS, kpa->register_id);
+	keys[0] = f->log_sk;
+	keys[1] = new_sk;
+	pl_buf_init(&ret, PL_RECORD_MAX_BYTES);
+	assert_int_equal(pl_record_sign(&ret, r, keys, 2, NULL), 0);
+	pl_record_id(ret_id, ret.data, ret.len);
+
+	/* What a register names. */
+	assert_int_equal(pl_member_register_previous(ret.data, ret.len, prev), 0);
+	assert_memory_equal(prev, kpa->register_id, sizeof(prev));
+	assert_int_equal(
+	        pl_member_register_previous(kpa->register_record, kpa->register_record_len, prev),
+	        PL_ENOTFOUND);
+	assert_int_equal(pl_member_register_previous("not a note\n", 11, prev), PL_EMALFORMED);
+
+	/* The previous register's keys enter the directory, revoked. */
+	assert_int_equal(pl_member_directory(&d, &f->log_vk, ORIGIN, NULL, 0, NULL, &why), 0);
+	assert_int_equal(pl_member_directory_previous(&d, &f->log_vk, ORIGIN, "kpa",
+	                                              kpa->register_id, kpa->register_record,
+	                                              kpa->register_record_len, &more, prev, &why),
+	                 0);
+	assert_false(more);
+	assert_int_equal(pl_directory_status(&d, &kpa->vkey), PL_KEY_REVOKED);
+	/* A register that names one further back says so. */
+	assert_int_equal(pl_member_directory_previous(&d, &f->log_vk, ORIGIN, "kpa", ret_id,
+	                                              ret.data, ret.len, &more, prev, &why),
+	                 0);
+	assert_true(more);
+	assert_memory_equal(prev, kpa->register_id, sizeof(prev));
+	/* Refused: another id than the one named, another party, another exchange, another log. */
+	assert_int_equal(pl_member_directory_previous(&d, &f->log_vk, ORIGIN, "kpa",
+	                                              f->p[1].register_id, kpa->register_record,
+	                                              kpa->register_record_len, &more, prev, &why),
+	                 PL_EINVAL);
+	assert_string_equal(why, "the previous register is not the party's register it names");
+	assert_int_equal(pl_member_directory_previous(&d, &f->log_vk, ORIGIN, "unc",
+	                                              kpa->register_id, kpa->register_record,
+	                                              kpa->register_record_len, &more, prev, &why),
+	                 PL_EINVAL);
+	assert_int_equal(pl_member_directory_previous(&d, &f->log_vk, "other.example", "kpa",
+	                                              kpa->register_id, kpa->register_record,
+	                                              kpa->register_record_len, &more, prev, &why),
+	                 PL_EINVAL);
+	assert_int_equal(pl_key_generate(&other_sk, &other_vk, ORIGIN, PL_SIGTYPE_ED25519), 0);
+	assert_int_equal(pl_member_directory_previous(&d, &other_vk, ORIGIN, "kpa",
+	                                              kpa->register_id, kpa->register_record,
+	                                              kpa->register_record_len, &more, prev, &why),
+	                 PL_ENOKEY);
+	pl_directory_release(&d);
+	pl_buf_release(&ret);
+	pl_skey_clear(&new_sk);
+	pl_skey_clear(&other_sk);
+	free(r);
+}
+
 static void test_record_open(void **state)
 {
 	struct fixture *f = *state;
@@ -1165,7 +1251,8 @@ int main(void)
 	        cmocka_unit_test(test_act_subject),       cmocka_unit_test(test_record_summary),
 	        cmocka_unit_test(test_record_json),       cmocka_unit_test(test_evidence_save),
 	        cmocka_unit_test(test_payload_put_fails), cmocka_unit_test(test_index_judge),
-	        cmocka_unit_test(test_index_lie),         cmocka_unit_test(test_index_check),
+	        cmocka_unit_test(test_index_lie),         cmocka_unit_test(test_previous),
+	        cmocka_unit_test(test_index_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

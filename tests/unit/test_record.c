@@ -901,6 +901,21 @@ static const struct {
         {PL_KIND_REGISTER, "register by a party", "author exchange", "author rok-mnd",
          PL_EMALFORMED},
         {PL_KIND_REVOKE, "revoke without key", "key *", "", PL_EMALFORMED},
+        /* docs/records.md §5: a returning party's register names its previous register. */
+        {PL_KIND_REGISTER, "register with a previous ref", "party ",
+         "ref previous " ID_A "\nparty ", 0},
+        {PL_KIND_REGISTER, "register with two previous refs", "party ",
+         "ref previous " ID_0 "\nref previous " ID_A "\nparty ", PL_EMALFORMED},
+        {PL_KIND_REGISTER, "register with a subject ref", "party ", "ref subject " ID_A "\nparty ",
+         PL_EMALFORMED},
+        {PL_KIND_REGISTER, "register with a reason", "party ", "reason Returns\nparty ",
+         PL_EMALFORMED},
+        {PL_KIND_ADVISE, "previous ref on an advise", "ref consult", "ref previous", PL_EMALFORMED},
+        {PL_KIND_REVOKE, "previous ref on a revoke", "party ", "ref previous " ID_A "\nparty ",
+         PL_EMALFORMED},
+        /* An eviction (a revoke with a reason) carries the exchange's signature alone. */
+        {PL_KIND_REVOKE, "eviction with a self-signature", "party ", "reason Expelled\nparty ",
+         PL_ENOKEY},
         {PL_KIND_ADVISE, "advise with an unknown position", "position noted", "position maybe",
          PL_EMALFORMED},
         {PL_KIND_INDEX, "index without root", "root *", "", PL_EMALFORMED},
@@ -1030,6 +1045,32 @@ static void expect_open(const char *what, const char *note, size_t len, int want
 			assert_int_equal(id[i], 0);
 	}
 	free(r);
+}
+
+/* docs/records.md §6: an eviction is the exchange's alone, and says why; a revoke without reason
+ * is not. */
+static void test_eviction_signatures(void **state)
+{
+	const struct example *e = example_of(PL_KIND_REVOKE);
+	char *base = text_of(e),
+	     *evict = replace(base, "party ", "reason Expelled by the others\nparty ");
+	struct pl_skey keys[2] = {actors[EX].sk, actors[KPA].sk};
+	struct pl_buf b;
+
+	(void)state;
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	assert_int_equal(pl_note_sign(&b, evict, strlen(evict), keys, 1), 0);
+	expect_open("eviction by the exchange alone", b.data, b.len, 0);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_note_sign(&b, base, strlen(base), keys, 1), 0);
+	expect_open("eviction without reason", b.data, b.len, PL_ENOKEY);
+	pl_buf_reset(&b);
+	assert_int_equal(pl_note_sign(&b, evict, strlen(evict), keys, 2), 0);
+	expect_open("eviction with the party's signature", b.data, b.len, PL_ENOKEY);
+	pl_buf_release(&b);
+	sodium_memzero(keys, sizeof(keys));
+	free(evict);
+	free(base);
 }
 
 static void test_signatures(void **state)
@@ -1514,6 +1555,22 @@ static void test_describe(void **state)
 	expect_describe(r, &thr, "registered the party kpa");
 	r->kind = PL_KIND_REVOKE;
 	expect_describe(r, &thr, "revoked keys of the party kpa");
+	/* docs/records.md §6: an eviction is the operator's, and the timeline says so. */
+	r->has |= PL_RECORD_HAS_REASON;
+	snprintf(r->reason, sizeof(r->reason), "Expelled");
+	expect_describe(
+	        r, &thr,
+	        "evicted the party kpa (the operator, without its signature): \"Expelled\"");
+	expect_describe(r, &rep, "eviction of kpa by the operator: \"Expelled\"");
+	r->has &= ~PL_RECORD_HAS_REASON;
+	r->kind = PL_KIND_REGISTER;
+	r->nrefs = 0;
+	pl_test_add_ref(r, PL_ROLE_PREVIOUS, r->prev);
+	expect_describe(r, &thr, "registered the party kpa again, after its previous register");
+	r->nrefs = 0;
+	r->nkeys = 2;
+	expect_describe(r, &thr, "registered keys of the party kpa, signed by each");
+	r->nkeys = 0;
 	r->kind = PL_KIND_INDEX;
 	expect_describe(r, &rep, "index");
 	expect_describe(r, &thr, "committed to the thread index");
@@ -1524,13 +1581,13 @@ static void test_describe(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_doc_examples), cmocka_unit_test(test_round_trip_every_kind),
-	        cmocka_unit_test(test_send_faults),  cmocka_unit_test(test_body_faults),
-	        cmocka_unit_test(test_text_faults),  cmocka_unit_test(test_limits),
-	        cmocka_unit_test(test_kind_faults),  cmocka_unit_test(test_signatures),
-	        cmocka_unit_test(test_sign_errors),  cmocka_unit_test(test_format_faults),
-	        cmocka_unit_test(test_ids),          cmocka_unit_test(test_names),
-	        cmocka_unit_test(test_describe),
+	        cmocka_unit_test(test_doc_examples),  cmocka_unit_test(test_round_trip_every_kind),
+	        cmocka_unit_test(test_send_faults),   cmocka_unit_test(test_body_faults),
+	        cmocka_unit_test(test_text_faults),   cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_kind_faults),   cmocka_unit_test(test_eviction_signatures),
+	        cmocka_unit_test(test_signatures),    cmocka_unit_test(test_sign_errors),
+	        cmocka_unit_test(test_format_faults), cmocka_unit_test(test_ids),
+	        cmocka_unit_test(test_names),         cmocka_unit_test(test_describe),
 	};
 
 	if (sodium_init() < 0)

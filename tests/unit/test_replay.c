@@ -19,6 +19,7 @@
 
 #include <parley/encoding.h>
 #include <parley/limits.h>
+#include <parley/party.h>
 #include <parley/record.h>
 #include <parley/replay.h>
 #include <parley/timestamp.h>
@@ -536,11 +537,206 @@ static void test_gather_source(void **state)
 	assert_int_equal(v.keys[0], PL_KEY_UNKNOWN);
 	assert_int_equal(v.keys[1], PL_KEY_REVOKED);
 	assert_int_equal(pl_replay_check(&v, &why), PL_ERULE);
-	assert_string_equal(why, "a key it registers was registered before");
+	assert_string_equal(why, "a key it registers was revoked, and never returns");
 	pl_replay_view_release(&v);
 	free(rcv);
 }
 
-PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_gathered),
-             cmocka_unit_test(test_siblings_cap), cmocka_unit_test(test_add),
-             cmocka_unit_test(test_gather_source))
+/* rok-mnd's encryption key of the doc (example 1). */
+#define ENC_ROK "hotline.example/rok-mnd+x25519+0z9VkmrHuEtJawJJwgRvSzds+sLKvCDDwnDP0QTMYE0="
+
+/* A new key of rok-mnd whose text sorts after after's. */
+static void key_sorted_after(struct pl_skey *sk, struct pl_vkey *vk, const struct pl_vkey *after)
+{
+	struct pl_buf x, y;
+
+	pl_buf_init(&x, 512);
+	pl_buf_init(&y, 512);
+	assert_int_equal(pl_vkey_format(after, &y), 0);
+	for (int tries = 0; tries < 1000; tries++) {
+		pl_buf_reset(&x);
+		assert_int_equal(pl_key_generate(sk, vk, after->name, PL_SIGTYPE_ED25519), 0);
+		assert_int_equal(pl_vkey_format(vk, &x), 0);
+		if (strcmp(x.data, y.data) > 0)
+			break;
+	}
+	assert_true(strcmp(x.data, y.data) > 0);
+	pl_buf_release(&x);
+	pl_buf_release(&y);
+}
+
+/* ---- Several keys per party, replayed (docs/records.md §7) ---------------------------- */
+
+enum { R_ROK, R_ROK2, R_ROK3, R_ROK4, R_ROK5, R_ROK6, R_UNC, NRKEYS };
+
+static struct pl_skey rsk[NRKEYS];
+static struct pl_vkey rvk[NRKEYS];
+
+struct key_row {
+	enum pl_record_kind kind; /* register, revoke, or a statement by keys[0] */
+	int keys[4];              /* R_ + 1, in the order of their key lines; 0 ends */
+	const char *reason;       /* an eviction */
+	int previous;             /* register: ref previous to row n - 1; -n: doc example n */
+	int want;
+	const char *why;
+};
+
+#define RK(x) ((x) + 1)
+
+/* Runs in order after the doc's log, in which kpa was revoked. */
+static const struct key_row key_rows[] = {
+        /* 0 */ {PL_KIND_REGISTER,
+                 {RK(R_ROK2)},
+                 NULL,
+                 0,
+                 PL_ERULE,
+                 "a new key of a registered party needs the signature of an active key"},
+        /* 1 */ {PL_KIND_REGISTER, {RK(R_ROK), RK(R_ROK2)}, NULL, 0, 0, NULL},
+        /* 2 */ {PL_KIND_STATEMENT, {RK(R_ROK2)}, NULL, 0, 0, NULL},
+        /* 3 */ {PL_KIND_REGISTER, {RK(R_ROK), RK(R_ROK3), RK(R_ROK4)}, NULL, 0, 0, NULL},
+        /* 4 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK), RK(R_ROK5)},
+         NULL,
+         0,
+         PL_ERULE,
+         "a party holds at most 4 active keys"},
+        /* 5 */ {PL_KIND_REVOKE, {RK(R_ROK)}, NULL, 0, 0, NULL},
+        /* 6 */ {PL_KIND_STATEMENT, {RK(R_ROK)}, NULL, 0, PL_ERULE, "signing key was revoked"},
+        /* 7 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK), RK(R_ROK2)},
+         NULL,
+         0,
+         PL_ERULE,
+         "a key it registers was revoked, and never returns"},
+        /* 8 */ {PL_KIND_REVOKE, {RK(R_ROK2), RK(R_ROK3), RK(R_ROK4)}, "Expelled", 0, 0, NULL},
+        /* 9 */ {PL_KIND_STATEMENT, {RK(R_ROK2)}, NULL, 0, PL_ERULE, "signing key was revoked"},
+        /* 10 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5)},
+         NULL,
+         0,
+         PL_ERULE,
+         "a returning party's register refers to its previous one"},
+        /* 11 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5)},
+         NULL,
+         -6,
+         PL_ERULE,
+         "refers to a record of the wrong kind for its role"},
+        /* 12 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5)},
+         NULL,
+         -3,
+         PL_ERULE,
+         "the previous register is another party's"},
+        /* 13 */ {PL_KIND_REGISTER, {RK(R_ROK5)}, NULL, 4, 0, NULL},
+        /* 14 */ {PL_KIND_STATEMENT, {RK(R_ROK5)}, NULL, 0, 0, NULL},
+        /* 15 */
+        {PL_KIND_REGISTER,
+         {RK(R_ROK5), RK(R_ROK6)},
+         NULL,
+         14,
+         PL_ERULE,
+         "only a party with no active key returns"},
+};
+
+static int key_row_submit(const struct key_row *k, const uint64_t *at, int64_t t, const char **why)
+{
+	struct pl_record *r;
+	struct pl_skey keys[6];
+	struct pl_buf b;
+	size_t n = 0;
+	int ret;
+
+	if (k->kind == PL_KIND_STATEMENT) {
+		/* mk() chains after the key of who; use the row's key instead. */
+		size_t d = pl_directory_find(&lg.dir, rvk[k->keys[0] - 1].name,
+		                             rvk[k->keys[0] - 1].id);
+		r = statement(ROK, "2025-11-24T00:00:00Z", NULL);
+		r->seq = 1;
+		r->has &= ~PL_RECORD_HAS_PREV;
+		if (d != PL_DIRECTORY_NONE && lg.dir.state[d].has_head) {
+			r->seq = lg.dir.state[d].head.seq + 1;
+			memcpy(r->prev, lg.dir.state[d].head.id, PL_RECORD_ID_BYTES);
+			r->has |= PL_RECORD_HAS_PREV;
+		}
+		keys[n++] = rsk[k->keys[0] - 1];
+	} else {
+		r = mk(EX, k->kind, "2025-11-24T00:00:00Z");
+		r->has |= PL_RECORD_HAS_PARTY;
+		snprintf(r->party, sizeof(r->party), "rok-mnd");
+		keys[n++] = skeys[EX];
+		for (size_t i = 0; i < 4 && k->keys[i]; i++) {
+			r->keys[r->nkeys++] = rvk[k->keys[i] - 1];
+			if (!k->reason)
+				keys[n++] = rsk[k->keys[i] - 1];
+		}
+		if (k->kind == PL_KIND_REGISTER) {
+			r->has |= PL_RECORD_HAS_ENC;
+			assert_int_equal(pl_party_ekey_parse(&r->enc, ENC_ROK, strlen(ENC_ROK)), 0);
+		}
+		if (k->reason) {
+			snprintf(r->reason, sizeof(r->reason), "%s", k->reason);
+			r->has |= PL_RECORD_HAS_REASON;
+		}
+		if (k->previous < 0)
+			pl_test_add_ref(r, PL_ROLE_PREVIOUS, ex((size_t)-k->previous));
+		else if (k->previous > 0)
+			pl_test_add_ref(r, PL_ROLE_PREVIOUS, ids[at[k->previous - 1]]);
+	}
+	r->time = t;
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	ret = pl_record_sign(&b, r, keys, n, why);
+	if (ret == 0)
+		ret = log_append(b.data, b.len, false, why);
+	pl_buf_release(&b);
+	sodium_memzero(keys, sizeof(keys));
+	free(r);
+	return ret;
+}
+
+static void test_keys(void **state)
+{
+	uint64_t at[sizeof(key_rows) / sizeof(key_rows[0])];
+	int64_t t = pl_test_time("2025-11-24T00:00:00Z");
+	size_t active;
+	bool known;
+
+	(void)state;
+	replay_doc();
+	/* rok-mnd's first key is the doc's; the others are new, named alike, generated in order
+	 * so that each sorts after the ones before (key lines are sorted). */
+	rsk[R_ROK] = skeys[ROK];
+	rvk[R_ROK] = vkeys[ROK];
+	rsk[R_UNC] = skeys[UNC];
+	rvk[R_UNC] = vkeys[UNC];
+	for (int i = R_ROK2; i <= R_ROK6; i++)
+		key_sorted_after(&rsk[i], &rvk[i], &rvk[i - 1]);
+	for (size_t i = 0; i < sizeof(key_rows) / sizeof(key_rows[0]); i++) {
+		const char *why = NULL;
+		int ret = key_row_submit(&key_rows[i], at, t + (int64_t)i, &why);
+		if (ret != key_rows[i].want)
+			fail_msg("row %zu: want %s (%s), got %s (%s)", i,
+			         pl_strerror(key_rows[i].want),
+			         key_rows[i].why ? key_rows[i].why : "", pl_strerror(ret),
+			         why ? why : "");
+		if (key_rows[i].why)
+			assert_string_equal(why, key_rows[i].why);
+		at[i] = nlogged - 1;
+	}
+	pl_directory_party_keys(&lg.dir, "rok-mnd", &active, &known);
+	assert_int_equal(active, 1);
+	assert_true(known);
+	pl_directory_party_keys(&lg.dir, "kpa", &active, &known);
+	assert_int_equal(active, 0);
+	assert_true(known);
+	sodium_memzero(rsk, sizeof(rsk));
+}
+
+PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_keys), cmocka_unit_test(test_doc_replay),
+             cmocka_unit_test(test_gathered), cmocka_unit_test(test_siblings_cap),
+             cmocka_unit_test(test_add), cmocka_unit_test(test_gather_source))

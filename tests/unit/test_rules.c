@@ -18,6 +18,7 @@
 #include <parley/chain.h>
 #include <parley/encoding.h>
 #include <parley/record.h>
+#include <parley/note.h>
 #include <parley/rules.h>
 #include <parley/timestamp.h>
 
@@ -93,6 +94,22 @@ static bool party_is_active(void *arg, const char *party)
 			return true;
 	}
 	return false;
+}
+
+/* How many active keys party holds, and whether it ever held one. */
+static void party_keys(const char *party, size_t *active, bool *known)
+{
+	char name[PL_KEY_NAME_MAX + 1];
+
+	*active = 0;
+	*known = false;
+	assert_int_equal(pl_record_key_name(name, ORIGIN, party), 0);
+	for (size_t i = 0; i < lg.ndir; i++) {
+		if (strcmp(lg.dir[i].name, name) != 0)
+			continue;
+		*known = true;
+		*active += lg.status[i] == PL_KEY_ACTIVE;
+	}
 }
 
 static const struct pl_record *find_id(const uint8_t id[PL_RECORD_ID_BYTES])
@@ -178,6 +195,8 @@ static int log_append(const char *note, size_t len, const char **why)
 	for (size_t i = 0; i < r->nkeys; i++)
 		keys[i] = status_of(&r->keys[i]);
 	in.keys = keys;
+	if (r->has & PL_RECORD_HAS_PARTY)
+		party_keys(r->party, &in.party_keys, &in.party_known);
 	in.party_is_active = party_is_active;
 	ret = pl_rules_check(&in, why);
 	if (ret != 0)
@@ -185,7 +204,9 @@ static int log_append(const char *note, size_t len, const char **why)
 	/* The directory follows the log. */
 	for (size_t i = 0; i < r->nkeys; i++) {
 		size_t d = dir_find(&r->keys[i]);
-		if (r->kind == PL_KIND_REGISTER) {
+		if (r->kind == PL_KIND_REGISTER && d != SIZE_MAX) {
+			lg.status[d] = PL_KEY_ACTIVE; /* a key signing for a new one stays */
+		} else if (r->kind == PL_KIND_REGISTER) {
 			assert_true(lg.ndir < DIR_MAX);
 			lg.dir[lg.ndir] = r->keys[i];
 			lg.status[lg.ndir++] = PL_KEY_ACTIVE;
@@ -785,6 +806,334 @@ static void test_registration_rules(void **state)
 	assert_true(party_is_active(NULL, "dprk"));
 }
 
+/* ---- Several keys per party: rotation, return, eviction (docs/records.md §7) ---- */
+
+/* The keys of the lifecycle table: the doc's, and new keys of rok-mnd and kpa. */
+enum { K_ROK, K_UNC, K_KPA, K_ROK2, K_ROK3, K_ROK4, K_ROK5, K_KPA2, K_UNC2, NKEYS };
+static const int key_party[NKEYS] = {ROK, UNC, KPA, ROK, ROK, ROK, ROK, KPA, UNC};
+
+struct life_step {
+	enum pl_record_kind kind;         /* register, revoke, or a statement signed by keys[0] */
+	int party;                        /* of party_of[] */
+	int keys[PL_RECORD_MAX_KEYS + 1]; /* K_ + 1 (0 ends the list) */
+	const char *reason; /* a revoke with a reason: an eviction, the exchange's alone */
+	int previous;       /* a register's `ref previous`: step number + 1, or -doc example */
+	bool drop_last_sig; /* sign with every key, then drop the last signature line */
+	int want;
+	const char *what;
+};
+
+#define K(x) ((x) + 1)
+
+static const struct life_step life_steps[] = {
+        /* 0 */ {PL_KIND_REGISTER,
+                 ROK,
+                 {K(K_ROK2)},
+                 NULL,
+                 0,
+                 false,
+                 PL_ERULE,
+                 "a new key signed by itself alone"},
+        /* 1 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK), K(K_ROK2)},
+         NULL,
+         0,
+         true,
+         PL_ENOKEY,
+         "a register signed by only one of the two keys"},
+        /* 2 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK), K(K_ROK2)},
+         NULL,
+         0,
+         false,
+         0,
+         "rotation: the new key with the signatures of the old and the new"},
+        /* 3 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK2)},
+         NULL,
+         0,
+         false,
+         0,
+         "the second key starts its own chain"},
+        /* 4 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK)},
+         NULL,
+         0,
+         false,
+         0,
+         "the first key goes on with its chain (overlap)"},
+        /* 5 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK), K(K_ROK3), K(K_ROK4)},
+         NULL,
+         0,
+         false,
+         0,
+         "a third and a fourth key"},
+        /* 6 */
+        {PL_KIND_REGISTER, ROK, {K(K_ROK2), K(K_ROK5)}, NULL, 0, false, PL_ERULE, "a fifth key"},
+        /* 7 */ {PL_KIND_REVOKE, ROK, {K(K_ROK)}, NULL, 0, false, 0, "the old key leaves"},
+        /* 8 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a record signed after its key's revoke"},
+        /* 9 */
+        {PL_KIND_STATEMENT, ROK, {K(K_ROK2)}, NULL, 0, false, 0, "a record by a key still active"},
+        /* 10 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK2), K(K_ROK)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a revoked key reused"},
+        /* 11 */
+        {PL_KIND_REVOKE,
+         ROK,
+         {K(K_ROK2)},
+         "Lost with its device",
+         0,
+         false,
+         PL_ERULE,
+         "an eviction that leaves the party a key"},
+        /* 12 */
+        {PL_KIND_REVOKE,
+         ROK,
+         {K(K_ROK2), K(K_ROK3), K(K_ROK4)},
+         NULL,
+         0,
+         true,
+         PL_ENOKEY,
+         "an eviction without reason"},
+        /* 13 */
+        {PL_KIND_REVOKE,
+         ROK,
+         {K(K_ROK2), K(K_ROK3), K(K_ROK4)},
+         "Expelled by the other members",
+         0,
+         false,
+         0,
+         "the operator evicts rok-mnd"},
+        /* 14 */
+        {PL_KIND_STATEMENT,
+         ROK,
+         {K(K_ROK2)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a record of an evicted party"},
+        /* 15 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         0,
+         false,
+         PL_ERULE,
+         "a return without a previous ref"},
+        /* 16 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         -4,
+         false,
+         PL_ERULE,
+         "a previous ref to a non-register"},
+        /* 17 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         -2,
+         false,
+         PL_ERULE,
+         "a previous ref to another party's register"},
+        /* 18 */
+        {PL_KIND_REGISTER,
+         ROK,
+         {K(K_ROK5)},
+         NULL,
+         6,
+         false,
+         0,
+         "rok-mnd returns, after its register of step 5"},
+        /* 19 */
+        {PL_KIND_STATEMENT, ROK, {K(K_ROK5)}, NULL, 0, false, 0, "the returned party's key signs"},
+        /* 20 */
+        {PL_KIND_REGISTER,
+         KPA,
+         {K(K_KPA2)},
+         NULL,
+         -3,
+         false,
+         0,
+         "kpa, revoked in the doc, returns"},
+        /* 21 */
+        {PL_KIND_REGISTER,
+         UNC,
+         {K(K_UNC), K(K_UNC2)},
+         NULL,
+         -2,
+         false,
+         PL_ERULE,
+         "an active party does not return"},
+};
+
+/* Builds the record of step st (at time t) signed as it says, and appends it. */
+static int life_submit(const struct life_step *st, const struct entry *const *done,
+                       const struct pl_skey *sk, const struct pl_vkey *vk, int64_t t,
+                       const char **why)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	struct pl_skey keys[PL_RECORD_MAX_KEYS + 2];
+	struct pl_chain_link head;
+	struct pl_buf b;
+	size_t n = 0, nk = 0;
+	int ret;
+
+	assert_non_null(r);
+	while (nk < PL_RECORD_MAX_KEYS + 1 && st->keys[nk])
+		nk++;
+	snprintf(r->exchange, sizeof(r->exchange), "%s", ORIGIN);
+	r->time = t;
+	if (st->kind == PL_KIND_STATEMENT) {
+		const struct pl_vkey *k = &vk[st->keys[0] - 1];
+		snprintf(r->author, sizeof(r->author), "%s", party_of[st->party]);
+		r->kind = PL_KIND_STATEMENT;
+		r->cls = PL_CLASS_STATEMENT;
+		r->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+		r->body_len = (size_t)snprintf(r->body, sizeof(r->body), "Signed by one key.\n");
+		r->seq = 1;
+		if (head_of(k, &head)) {
+			r->seq = head.seq + 1;
+			memcpy(r->prev, head.id, PL_RECORD_ID_BYTES);
+			r->has |= PL_RECORD_HAS_PREV;
+		}
+		keys[n++] = sk[st->keys[0] - 1];
+	} else {
+		snprintf(r->author, sizeof(r->author), "%s", PL_RECORD_EXCHANGE);
+		r->kind = st->kind;
+		r->seq = 1;
+		if (head_of(&vkeys[EX], &head)) {
+			r->seq = head.seq + 1;
+			memcpy(r->prev, head.id, PL_RECORD_ID_BYTES);
+			r->has |= PL_RECORD_HAS_PREV;
+		}
+		r->has |= PL_RECORD_HAS_PARTY;
+		snprintf(r->party, sizeof(r->party), "%s", party_of[st->party]);
+		keys[n++] = skeys[EX];
+		/* Key lines are sorted by their text; sign in that order. */
+		for (size_t i = 0; i < nk; i++) {
+			struct pl_buf x, y;
+			size_t at = r->nkeys;
+			pl_buf_init(&x, 512);
+			pl_buf_init(&y, 512);
+			assert_int_equal(pl_vkey_format(&vk[st->keys[i] - 1], &x), 0);
+			while (at > 0) {
+				pl_buf_reset(&y);
+				assert_int_equal(pl_vkey_format(&r->keys[at - 1], &y), 0);
+				if (strcmp(y.data, x.data) < 0)
+					break;
+				r->keys[at] = r->keys[at - 1];
+				at--;
+			}
+			r->keys[at] = vk[st->keys[i] - 1];
+			r->nkeys++;
+			pl_buf_release(&x);
+			pl_buf_release(&y);
+		}
+		if (st->kind == PL_KIND_REGISTER) {
+			r->has |= PL_RECORD_HAS_ENC;
+			r->enc = ex(1)->rec->enc;
+			snprintf(r->enc.name, sizeof(r->enc.name), "%s", r->keys[0].name);
+		}
+		if (st->reason)
+			reason(r, st->reason);
+		if (st->previous < 0)
+			pl_test_add_ref(r, PL_ROLE_PREVIOUS, ex((size_t)-st->previous)->id);
+		else if (st->previous > 0)
+			pl_test_add_ref(r, PL_ROLE_PREVIOUS, done[st->previous - 1]->id);
+		for (size_t i = 0; i < r->nkeys && !st->reason; i++) {
+			for (size_t j = 0; j < NKEYS; j++) {
+				if (pl_vkey_equal(&vk[j], &r->keys[i]))
+					keys[n++] = sk[j];
+			}
+		}
+	}
+	pl_buf_init(&b, PL_RECORD_MAX_BYTES);
+	if (st->drop_last_sig) {
+		/* Every signature but the last: the note pl_record_sign() would refuse to make. */
+		struct pl_buf text;
+		pl_buf_init(&text, PL_RECORD_TEXT_MAX);
+		assert_int_equal(pl_record_format(r, &text, why), 0);
+		assert_int_equal(pl_note_sign(&b, text.data, text.len, keys, n - 1), 0);
+		pl_buf_release(&text);
+		ret = log_append(b.data, b.len, why);
+	} else {
+		ret = pl_record_sign(&b, r, keys, n, why);
+		if (ret == 0)
+			ret = log_append(b.data, b.len, why);
+	}
+	pl_buf_release(&b);
+	sodium_memzero(keys, sizeof(keys));
+	free(r);
+	return ret;
+}
+
+static void test_key_lifecycle(void **state)
+{
+	struct pl_skey sk[NKEYS];
+	struct pl_vkey vk[NKEYS];
+	const struct entry *done[sizeof(life_steps) / sizeof(life_steps[0])];
+	int64_t t = pl_test_time("2025-11-24T00:00:00Z");
+	size_t active;
+	bool known;
+
+	(void)state;
+	replay_doc();
+	for (int i = 0; i < NKEYS; i++) {
+		char name[PL_KEY_NAME_MAX + 1];
+		if (i <= K_KPA) {
+			sk[i] = skeys[i + 1];
+			vk[i] = vkeys[i + 1];
+			continue;
+		}
+		assert_int_equal(pl_record_key_name(name, ORIGIN, party_of[key_party[i]]), 0);
+		assert_int_equal(pl_key_generate(&sk[i], &vk[i], name, PL_SIGTYPE_ED25519), 0);
+	}
+	for (size_t i = 0; i < sizeof(life_steps) / sizeof(life_steps[0]); i++) {
+		const struct life_step *st = &life_steps[i];
+		const char *why = NULL;
+		int ret = life_submit(st, done, sk, vk, t + (int64_t)i, &why);
+		if (ret != st->want)
+			fail_msg("step %zu, %s: got %s (%s), want %s", i, st->what,
+			         pl_strerror(ret), why ? why : "", pl_strerror(st->want));
+		done[i] = ret == 0 ? &lg.e[lg.n - 1] : NULL;
+	}
+	party_keys("rok-mnd", &active, &known);
+	assert_int_equal(active, 1);
+	assert_true(known);
+	assert_true(party_is_active(NULL, "kpa"));
+	sodium_memzero(sk, sizeof(sk));
+}
+
 static void test_chain_rules(void **state)
 {
 	struct pl_record *r;
@@ -882,5 +1231,5 @@ static void test_bad_input(void **state)
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
              cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
              cmocka_unit_test(test_index_rules), cmocka_unit_test(test_consult_and_check_rules),
-             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_chain_rules),
-             cmocka_unit_test(test_bad_input))
+             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_key_lifecycle),
+             cmocka_unit_test(test_chain_rules), cmocka_unit_test(test_bad_input))

@@ -407,6 +407,61 @@ static void test_parties_inbox(void **state)
 	assert_int_equal(out[0], 9);
 }
 
+/* docs/keys.md §3: a revoked party returns with a new key and a chain of its own. */
+static void test_party_return(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store_party p, q;
+	char chain[PL_STORE_CHAIN_MAX + 1], small[4], longer[PL_STORE_CHAIN_MAX + 2];
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "kpa");
+	snprintf(p.vkey, sizeof(p.vkey), "hotline.example/kpa+00000000+AAAA");
+	snprintf(p.enc_key, sizeof(p.enc_key), "hotline.example/kpa+x25519+AAAA");
+	p.register_index = 2;
+	assert_int_equal(pl_store_begin(f->s), 0);
+	assert_int_equal(pl_store_party_put(f->s, &p), 0);
+	q = p;
+	snprintf(q.vkey, sizeof(q.vkey), "hotline.example/kpa+11111111+BBBB");
+	snprintf(q.enc_key, sizeof(q.enc_key), "hotline.example/kpa+x25519+BBBB");
+	q.register_index = 9;
+	/* Only a revoked party returns, and only a known one. */
+	assert_int_equal(pl_store_party_return(f->s, &q), PL_ESTATE);
+	assert_int_equal(pl_store_party_revoke(f->s, "kpa", 5), 0);
+	snprintf(q.name, sizeof(q.name), "nobody");
+	assert_int_equal(pl_store_party_return(f->s, &q), PL_ENOTFOUND);
+	q.name[0] = '\0';
+	assert_int_equal(pl_store_party_return(f->s, &q), PL_EINVAL);
+	assert_int_equal(pl_store_party_return(f->s, NULL), PL_EINVAL);
+	snprintf(q.name, sizeof(q.name), "kpa");
+	assert_int_equal(pl_store_party_return(f->s, &q), 0);
+	assert_int_equal(pl_store_party_get(f->s, "kpa", &q), 0);
+	assert_false(q.revoked);
+	assert_int_equal(q.pid, p.pid); /* the same party: its inbox stays */
+	assert_int_equal(q.register_index, 9);
+	assert_string_equal(q.vkey, "hotline.example/kpa+11111111+BBBB");
+	assert_string_equal(q.enc_key, "hotline.example/kpa+x25519+BBBB");
+
+	/* The chain head name: the party's own until set. */
+	assert_int_equal(pl_store_party_chain_get(f->s, "kpa", chain, sizeof(chain)), 0);
+	assert_string_equal(chain, "kpa");
+	assert_int_equal(pl_store_party_chain_put(f->s, "kpa", "kpa+11111111"), 0);
+	assert_int_equal(pl_store_party_chain_get(f->s, "kpa", chain, sizeof(chain)), 0);
+	assert_string_equal(chain, "kpa+11111111");
+	assert_int_equal(pl_store_party_chain_get(f->s, "kpa", small, sizeof(small)), PL_ETOOBIG);
+	assert_int_equal(pl_store_party_chain_get(f->s, "", chain, sizeof(chain)), PL_EINVAL);
+	assert_int_equal(pl_store_party_chain_get(f->s, "a b", chain, sizeof(chain)), PL_EINVAL);
+	assert_int_equal(pl_store_party_chain_get(f->s, "kpa", NULL, 8), PL_EINVAL);
+	assert_int_equal(pl_store_party_chain_put(f->s, "kpa", ""), PL_EINVAL);
+	assert_int_equal(pl_store_party_chain_put(f->s, "kpa", NULL), PL_EINVAL);
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	assert_int_equal(pl_store_party_chain_put(f->s, "kpa", longer), PL_EINVAL);
+	assert_int_equal(pl_store_commit(f->s), 0);
+	assert_int_equal(pl_store_party_chain_get(f->s, "kpa", chain, sizeof(chain)), 0);
+	assert_string_equal(chain, "kpa+11111111");
+}
+
 static void test_payloads_timers(void **state)
 {
 	struct fx *f = *state;
@@ -1035,6 +1090,7 @@ PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup
              cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
              cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
              cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_party_return, setup, teardown),
              cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
              cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
