@@ -159,6 +159,37 @@ void pl_exchange_options_default(struct pl_exchange_options *o);
 int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk) PL_WUR;
 
 /*
+ * pl_exchange_init() with the store in the PostgreSQL database at url (a
+ * libpq URI: postgresql://[user@]host[:port]/dbname[?...]) instead of the
+ * SQLite file: records the location in dir (store.url, mode 0600; a password
+ * belongs in ~/.pgpass, not in the URI), where every later open of dir finds
+ * it, and creates the schema there (docs/postgresql.md). On failure dir names
+ * no store. Returns what pl_exchange_init() does, and PL_EMALFORMED or
+ * PL_ETOOBIG for a url that is not such a URI, PL_EEXIST when dir already
+ * names a store or the database holds one.
+ */
+int pl_exchange_init_store(const char *dir, const char *origin, const char *url,
+                           struct pl_vkey *vk) PL_WUR;
+
+/*
+ * Moves the SQLite store of the stopped exchange in dir into the PostgreSQL
+ * database at url, which must hold no store: records, references, chain
+ * heads, stored hashes, every checkpoint and the cosigned one, parties and
+ * their revocations, inboxes, payloads with their uploaders and references,
+ * timers, in one transaction, each read back and compared as it is written;
+ * then records url as dir's store (as pl_exchange_init_store() does). The SQLite
+ * file is left as it was, unused. Not copied, because the exchange makes
+ * them again when it opens the store: the thread index's nodes (built from
+ * the references; older checkpoints then have none) and the lines' texts
+ * (from parleyd.conf). Run pl_exchange_verify() on dir afterwards. Returns
+ * 0, PL_ESTATE (the exchange runs, or a blob predates uploaders), PL_EEXIST
+ * (already moved, or the database holds a store), PL_EDAMAGED (something
+ * read back differs), PL_ESTORE, PL_EIO, PL_ENOMEM, with what failed
+ * appended to err (may be NULL).
+ */
+int pl_exchange_migrate(const char *dir, const char *url, struct pl_buf *err) PL_WUR;
+
+/*
  * Opens the exchange in dir, checks the store (schema; the latest
  * checkpoint verifies with the log key; record count and stored hashes match
  * its size; the stored hashes give its root; the newest records hash to their

@@ -965,7 +965,7 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 	struct check c;
 	struct pl_checkpoint *cp = NULL;
 	struct pl_vkey vk;
-	char origin[PL_ORIGIN_MAX + 1];
+	char origin[PL_ORIGIN_MAX + 1], url[PL_STORE_URL_MAX + 1];
 	char *db = NULL, *vp = NULL;
 	uint64_t count = 0, nhashes = 0, n;
 	bool has_root = false;
@@ -988,7 +988,8 @@ int pl_exchange_verify(const char *dir, const struct pl_exchange_verify_cb *cb,
 	                       err);
 	if (ret)
 		goto out;
-	if (access(db, R_OK) != 0) {
+	/* A store in PostgreSQL (store.h) has no file here: pl_store_open() tells. */
+	if (pl__store_location(dir, url) == PL_ENOTFOUND && access(db, R_OK) != 0) {
 		ret = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
 		if (err)
 			(void)!pl_buf_addf(err, "%s: %s", db, strerror(errno));

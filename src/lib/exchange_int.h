@@ -163,7 +163,9 @@ struct pl_exchange {
 	 * The published file (PL_EXCHANGE_PUBLISHED_FILE): the slot that holds the
 	 * newest checkpoint signed, and the syncer thread that fdatasyncs the file
 	 * while the sequencer syncs the store (sync_asked/sync_done count requests).
-	 * Once a commit could not be made durable, failed stops every batch.
+	 * Once a commit could not be made durable, failed stops every batch; once
+	 * another process sequenced the log (pl_store_fenced()), fenced does, and
+	 * the submitters are told to retry (PL_ESTATE).
 	 */
 	int pubfd;
 	unsigned pub_slot;
@@ -173,7 +175,7 @@ struct pl_exchange {
 	pthread_cond_t sync_cv;
 	uint64_t sync_asked, sync_done;
 	int sync_ret, sync_errno;
-	bool failed;
+	bool failed, fenced;
 
 	/* Published state: tree size and its checkpoint. */
 	pthread_mutex_t st_mu;

@@ -58,6 +58,27 @@ static int ex_write_key(const char *dir, const char *file, const char *text, siz
  * Creates an exchange in dir: its keys, its store and the empty tree's checkpoint, published.
  * Thread: the caller's, with no exchange open on dir.
  */
+int pl_exchange_init_store(const char *dir, const char *origin, const char *url, struct pl_vkey *vk)
+{
+	char *loc;
+	int ret;
+
+	if (!dir || !url)
+		return PL_EINVAL;
+	ret = pl_store_locate(dir, url);
+	if (ret)
+		return ret;
+	ret = pl_exchange_init(dir, origin, vk);
+	if (ret) {
+		/* Nothing of a failed init may send the next try to this database. */
+		loc = pl__path_join(dir, PL_STORE_LOCATION_FILE);
+		if (loc)
+			unlink(loc);
+		free(loc);
+	}
+	return ret;
+}
+
 int pl_exchange_init(const char *dir, const char *origin, struct pl_vkey *vk)
 {
 	struct pl_skey sk;

@@ -551,7 +551,7 @@ static int ex_batch_items(struct pl_exchange *ex, struct ex_batch *b, struct ex_
 	struct ex_item *it;
 	int ret;
 
-	ret = ex->failed ? PL_ESTORE : pl_store_begin(ex->w);
+	ret = ex->failed ? PL_ESTORE : ex->fenced ? PL_ESTATE : pl_store_begin(ex->w);
 	for (it = items; !ret && it; it = it->next) {
 		switch (it->type) {
 		case EX_RECORD:
@@ -592,14 +592,18 @@ static void ex_batch_failed(struct pl_exchange *ex, struct ex_item *items, int r
 
 	if (!ex->failed)
 		ex_note_error(ex, ex->w, ret);
+	/* Another sequencer took the log: this one stops, and no one is acknowledged. */
+	if (pl_store_fenced(ex->w))
+		ex->fenced = true;
 	pl_store_rollback(ex->w);
 	/* The tree may hold a root the rollback took away: the next batch reopens it. */
 	pl_tindex_free(ex->tindex);
 	ex->tindex = NULL;
 	for (it = items; it; it = it->next) {
 		if (it->status == 0) {
-			it->status = ret;
-			ex_refuse(&it->why, "store error");
+			it->status = ex->fenced ? PL_ESTATE : ret;
+			ex_refuse(&it->why, ex->fenced ? "another parleyd sequences the log: retry"
+			                               : "store error");
 		}
 		it->appended = false;
 	}

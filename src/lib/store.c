@@ -14,7 +14,26 @@
 
 #include "internal.h"
 #include "sqlite.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
+
+/*
+ * When the data directory dir names a PostgreSQL store (PL_STORE_LOCATION_FILE), returns
+ * call's result, with the location in scope as url; a location out of shape, or a build
+ * without libpq, is PL_ESTORE.
+ */
+#ifdef PL_HAVE_POSTGRESQL
+#define STORE_PG_CALL(call) (call)
+#else
+#define STORE_PG_CALL(call) PL_ESTORE
+#endif
+#define STORE_PG_DIR(dir, call)                                       \
+	do {                                                          \
+		char url[PL_STORE_URL_MAX + 1];                       \
+		int where_ = pl__store_location(dir, url);            \
+		if (where_ != PL_ENOTFOUND)                           \
+			return where_ ? where_ : STORE_PG_CALL(call); \
+	} while (0)
 
 static const char *const store_sql[] = {STORE_STATEMENTS(PL__SQL_TEXT)};
 
@@ -148,6 +167,7 @@ int pl_store_probe(const char *dir)
 
 	if (!dir)
 		return PL_EINVAL;
+	STORE_PG_DIR(dir, pl__store_pg_probe(url));
 	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
 	if (!path)
 		return PL_ENOMEM;
@@ -166,6 +186,7 @@ int pl_store_create(const char *dir, const char *origin)
 
 	if (!dir || !origin || !*origin || strlen(origin) > PL_ORIGIN_MAX)
 		return PL_EINVAL;
+	STORE_PG_DIR(dir, pl__store_pg_create(url, origin));
 	path = pl__path_join(dir, PL_STORE_SQLITE_FILE);
 	if (!path)
 		return PL_ENOMEM;
@@ -265,6 +286,7 @@ int pl_store_open(struct pl_store **out, const char *dir, bool writer, struct pl
 
 	if (!out || !dir)
 		return PL_EINVAL;
+	STORE_PG_DIR(dir, pl__store_pg_open(out, url, writer, err));
 	ret = pl_store_probe(dir);
 	if (ret)
 		goto out;
@@ -316,11 +338,23 @@ out:
 
 void pl_store_close(struct pl_store *s)
 {
+#ifdef PL_HAVE_POSTGRESQL
+	if (s && s->pg) {
+		pl__store_pg_close(s);
+		return;
+	}
+#endif
 	if (s && s->tend)
 		pl_store_close(pl__store_tend_stop(s));
 	if (s && s->q.db && !sqlite3_get_autocommit(s->q.db))
 		pl_store_rollback(s);
 	store_free(s);
+}
+
+bool pl_store_fenced(const struct pl_store *s)
+{
+	PL__STORE_PG(s, pl__store_pg_fenced(s));
+	return false;
 }
 
 const char *pl_store_errmsg(const struct pl_store *s)
@@ -341,16 +375,24 @@ static int store_control(struct pl_store *s, enum store_stmt which)
 
 int pl_store_begin(struct pl_store *s)
 {
+	PL__STORE_PG(s, pl__store_pg_begin(s));
 	return store_control(s, s->writer ? ST_BEGIN_W : ST_BEGIN_R);
 }
 
 int pl_store_commit(struct pl_store *s)
 {
+	PL__STORE_PG(s, pl__store_pg_commit(s));
 	return store_control(s, ST_COMMIT);
 }
 
 void pl_store_rollback(struct pl_store *s)
 {
+#ifdef PL_HAVE_POSTGRESQL
+	if (s->pg) {
+		pl__store_pg_rollback(s);
+		return;
+	}
+#endif
 	if (sqlite3_get_autocommit(s->q.db))
 		return;
 	(void)store_control(s, ST_ROLLBACK);
@@ -358,6 +400,7 @@ void pl_store_rollback(struct pl_store *s)
 
 int pl_store_published_mark(struct pl_store *s)
 {
+	PL__STORE_PG(s, pl__store_pg_published_mark(s));
 	sqlite3_stmt *st;
 	int ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
 
@@ -370,6 +413,7 @@ int pl_store_published_mark(struct pl_store *s)
 
 int pl_store_published_marked(struct pl_store *s, bool *out)
 {
+	PL__STORE_PG(s, pl__store_pg_published_marked(s, out));
 	sqlite3_stmt *st;
 	int rc, ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 
@@ -387,6 +431,7 @@ int pl_store_published_marked(struct pl_store *s, bool *out)
 
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 {
+	PL__STORE_PG(s, pl__store_pg_origin(s, out));
 	sqlite3_stmt *st;
 	int rc, ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 
@@ -405,6 +450,7 @@ int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const char *problem),
                              void *arg, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_integrity_check(s, fn, arg, n));
 	const char *where = store_stmt_name[ST_INTEGRITY_CHECK];
 	sqlite3_stmt *st;
 	size_t k = 0;
@@ -428,23 +474,12 @@ int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const cha
 	return ret;
 }
 
-/* The meta key of line name: "line " and the name (a space is never part of a name). */
-static int store_line_key(char key[static PL_RECORD_NAME_MAX + 6], const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
-		return PL_EINVAL;
-	memcpy(key, "line ", 5);
-	memcpy(key + 5, name, n + 1);
-	return 0;
-}
-
 int pl_store_line_put(struct pl_store *s, const char *name, const char *text)
 {
-	char key[PL_RECORD_NAME_MAX + 6];
+	PL__STORE_PG(s, pl__store_pg_line_put(s, name, text));
+	char key[PL__STORE_META_KEY_MAX + 1];
 	sqlite3_stmt *st;
-	int ret = store_line_key(key, name);
+	int ret = pl__store_meta_key(key, "line", name);
 
 	if (!ret && (!text || strlen(text) > PL_LINE_TEXT_MAX))
 		ret = PL_EINVAL;
@@ -459,9 +494,10 @@ int pl_store_line_put(struct pl_store *s, const char *name, const char *text)
 
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 {
-	char key[PL_RECORD_NAME_MAX + 6], v[PL_LINE_TEXT_MAX + 1];
+	PL__STORE_PG(s, pl__store_pg_line_get(s, name, text));
+	char key[PL__STORE_META_KEY_MAX + 1], v[PL_LINE_TEXT_MAX + 1];
 	sqlite3_stmt *st;
-	int rc, ret = store_line_key(key, name);
+	int rc, ret = pl__store_meta_key(key, "line", name);
 
 	if (!ret && !text)
 		ret = PL_EINVAL;
@@ -486,6 +522,7 @@ int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, const char *note,
                         size_t len)
 {
+	PL__STORE_PG(s, pl__store_pg_record_put(s, rec, note, len));
 	sqlite3_stmt *st;
 	uint64_t count, found;
 	int ret;
@@ -518,6 +555,7 @@ int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, c
 int pl_store_record_get(struct pl_store *s, uint64_t index, struct pl_store_record *rec,
                         struct pl_buf *note)
 {
+	PL__STORE_PG(s, pl__store_pg_record_get(s, index, rec, note));
 	struct pl_store_record r;
 	enum store_stmt which = note ? ST_REC_GET : ST_REC_GET_META;
 	const char *where = store_stmt_name[which];
@@ -600,6 +638,7 @@ static int store_find_hash(struct pl_store *s, enum store_stmt k,
 int pl_store_record_find(struct pl_store *s, const uint8_t id[static PL_HASH_BYTES],
                          uint64_t *index)
 {
+	PL__STORE_PG(s, pl__store_pg_record_find(s, id, index));
 	sqlite3_stmt *st;
 	uint64_t idx;
 	int ret = store_find_hash(s, ST_REC_FIND, id, &st);
@@ -630,6 +669,7 @@ static bool store_bits_equal(const uint8_t *a, const uint8_t *b, unsigned nbits)
 int pl_store_record_find_prefix(struct pl_store *s, const uint8_t *prefix, unsigned nbits,
                                 uint64_t *out, size_t max, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_record_find_prefix(s, prefix, nbits, out, max, n));
 	const char *where = store_stmt_name[ST_REC_RANGE];
 	uint8_t lo[8] = {0}, hi[8], got[PL_HASH_BYTES];
 	sqlite3_stmt *st;
@@ -701,11 +741,13 @@ static int store_next_key(struct pl_store *s, enum store_stmt which, uint64_t *c
 
 int pl_store_record_count(struct pl_store *s, uint64_t *count)
 {
+	PL__STORE_PG(s, pl__store_pg_record_count(s, count));
 	return store_next_key(s, ST_REC_COUNT, count);
 }
 
 int pl_store_ref_put(struct pl_store *s, uint64_t from, uint64_t to)
 {
+	PL__STORE_PG(s, pl__store_pg_ref_put(s, from, to));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -768,6 +810,7 @@ static int store_ref_query(struct pl_store *s, enum store_stmt which, uint64_t t
 
 int pl_store_ref_count(struct pl_store *s, uint64_t to, size_t max, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_ref_count(s, to, max, n));
 	sqlite3_stmt *st;
 	uint64_t v = 0;
 	int ret;
@@ -788,6 +831,7 @@ int pl_store_ref_count(struct pl_store *s, uint64_t to, size_t max, size_t *n)
 
 int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t max, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_referrers(s, to, out, max, n));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -801,6 +845,7 @@ int pl_store_referrers(struct pl_store *s, uint64_t to, uint64_t *out, size_t ma
 
 int pl_store_head_get(struct pl_store *s, const char *author, uint64_t *seq, uint64_t *index)
 {
+	PL__STORE_PG(s, pl__store_pg_head_get(s, author, seq, index));
 	const char *where = store_stmt_name[ST_HEAD_GET];
 	sqlite3_stmt *st;
 	uint64_t q, i;
@@ -829,6 +874,7 @@ int pl_store_head_get(struct pl_store *s, const char *author, uint64_t *seq, uin
 
 int pl_store_head_set(struct pl_store *s, const char *author, uint64_t seq, uint64_t index)
 {
+	PL__STORE_PG(s, pl__store_pg_head_set(s, author, seq, index));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -848,6 +894,7 @@ int pl_store_head_set(struct pl_store *s, const char *author, uint64_t seq, uint
 int pl_store_hashes_put(struct pl_store *s, uint64_t first, const uint8_t (*hashes)[PL_HASH_BYTES],
                         size_t n)
 {
+	PL__STORE_PG(s, pl__store_pg_hashes_put(s, first, hashes, n));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -865,6 +912,7 @@ int pl_store_hashes_put(struct pl_store *s, uint64_t first, const uint8_t (*hash
 int pl_store_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t n,
                         uint8_t (*hashes)[PL_HASH_BYTES])
 {
+	PL__STORE_PG(s, pl__store_pg_hashes_get(s, indexes, n, hashes));
 	const char *where = store_stmt_name[ST_HASH_GET];
 	sqlite3_stmt *st;
 	int rc, ret = pl__sql_stmt(&s->q, ST_HASH_GET, &st);
@@ -887,6 +935,7 @@ int pl_store_hashes_get(struct pl_store *s, const uint64_t *indexes, size_t n,
 
 int pl_store_hashes_count(struct pl_store *s, uint64_t *count)
 {
+	PL__STORE_PG(s, pl__store_pg_hashes_count(s, count));
 	return store_next_key(s, ST_HASH_COUNT, count);
 }
 
@@ -956,12 +1005,14 @@ static int store_checkpoint_read(struct pl_store *s, enum store_stmt which, sqli
 
 int pl_store_checkpoint_put(struct pl_store *s, uint64_t size, const char *note, size_t len)
 {
+	PL__STORE_PG(s, pl__store_pg_checkpoint_put(s, size, note, len));
 	return store_checkpoint_write(s, ST_CP_PUT, size, note, len);
 }
 
 int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_out,
                             struct pl_buf *out)
 {
+	PL__STORE_PG(s, pl__store_pg_checkpoint_get(s, size, size_out, out));
 	enum store_stmt which = size == PL_STORE_LATEST ? ST_CP_LATEST : ST_CP_GET;
 	sqlite3_stmt *st;
 	int ret;
@@ -978,6 +1029,7 @@ int pl_store_checkpoint_get(struct pl_store *s, uint64_t size, uint64_t *size_ou
 
 int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *note, size_t len)
 {
+	PL__STORE_PG(s, pl__store_pg_checkpoint_cosign(s, size, note, len));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -995,6 +1047,7 @@ int pl_store_checkpoint_cosign(struct pl_store *s, uint64_t size, const char *no
 
 int pl_store_checkpoint_cosigned(struct pl_store *s, uint64_t *size_out, struct pl_buf *out)
 {
+	PL__STORE_PG(s, pl__store_pg_checkpoint_cosigned(s, size_out, out));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1033,6 +1086,7 @@ static int store_party_row(struct pl_store *s, sqlite3_stmt *st, struct pl_store
 
 int pl_store_party_put(struct pl_store *s, struct pl_store_party *p)
 {
+	PL__STORE_PG(s, pl__store_pg_party_put(s, p));
 	struct pl_store_party old;
 	sqlite3_stmt *st;
 	int ret;
@@ -1062,6 +1116,7 @@ int pl_store_party_put(struct pl_store *s, struct pl_store_party *p)
 
 int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
 {
+	PL__STORE_PG(s, pl__store_pg_party_revoke(s, name, index));
 	struct pl_store_party p;
 	sqlite3_stmt *st;
 	int ret;
@@ -1083,6 +1138,7 @@ int pl_store_party_revoke(struct pl_store *s, const char *name, uint64_t index)
 
 int pl_store_party_return(struct pl_store *s, const struct pl_store_party *p)
 {
+	PL__STORE_PG(s, pl__store_pg_party_return(s, p));
 	struct pl_store_party old;
 	sqlite3_stmt *st;
 	int ret;
@@ -1104,23 +1160,12 @@ int pl_store_party_return(struct pl_store *s, const struct pl_store_party *p)
 	return pl__sql_exec(&s->q, ST_PARTY_RETURN, st);
 }
 
-/* The meta key of party name's chain head name: "chain " and the name. */
-static int store_chain_key(char key[static PL_RECORD_NAME_MAX + 7], const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > PL_RECORD_NAME_MAX || strchr(name, ' '))
-		return PL_EINVAL;
-	memcpy(key, "chain ", 6);
-	memcpy(key + 6, name, n + 1);
-	return 0;
-}
-
 int pl_store_party_chain_put(struct pl_store *s, const char *name, const char *chain)
 {
-	char key[PL_RECORD_NAME_MAX + 7];
+	PL__STORE_PG(s, pl__store_pg_party_chain_put(s, name, chain));
+	char key[PL__STORE_META_KEY_MAX + 1];
 	sqlite3_stmt *st;
-	int ret = store_chain_key(key, name);
+	int ret = pl__store_meta_key(key, "chain", name);
 
 	if (!ret && (!chain || !chain[0] || strlen(chain) > PL_STORE_CHAIN_MAX))
 		ret = PL_EINVAL;
@@ -1135,9 +1180,10 @@ int pl_store_party_chain_put(struct pl_store *s, const char *name, const char *c
 
 int pl_store_party_chain_get(struct pl_store *s, const char *name, char *out, size_t cap)
 {
-	char key[PL_RECORD_NAME_MAX + 7], v[PL_STORE_CHAIN_MAX + 1];
+	PL__STORE_PG(s, pl__store_pg_party_chain_get(s, name, out, cap));
+	char key[PL__STORE_META_KEY_MAX + 1], v[PL_STORE_CHAIN_MAX + 1];
 	sqlite3_stmt *st;
-	int rc, ret = store_chain_key(key, name);
+	int rc, ret = pl__store_meta_key(key, "chain", name);
 
 	if (!ret && (!out || cap == 0))
 		ret = PL_EINVAL;
@@ -1163,6 +1209,7 @@ int pl_store_party_chain_get(struct pl_store *s, const char *name, char *out, si
 
 int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_party *p)
 {
+	PL__STORE_PG(s, pl__store_pg_party_get(s, name, p));
 	const char *where = store_stmt_name[ST_PARTY_GET];
 	struct pl_store_party got;
 	sqlite3_stmt *st;
@@ -1187,6 +1234,7 @@ int pl_store_party_get(struct pl_store *s, const char *name, struct pl_store_par
 
 int pl_store_party_list(struct pl_store *s, struct pl_store_party **out, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_party_list(s, out, n));
 	const char *where = store_stmt_name[ST_PARTY_LIST];
 	struct pl_store_party *v = NULL;
 	sqlite3_stmt *st;
@@ -1229,6 +1277,7 @@ int pl_store_payload_each(struct pl_store *s,
                                     const uint8_t *blob, size_t len),
                           void *arg)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_each(s, fn, arg));
 	sqlite3_stmt *st;
 	int rc, ret = pl__sql_stmt(&s->q, ST_PAY_EACH, &st);
 
@@ -1247,6 +1296,7 @@ int pl_store_payload_each(struct pl_store *s,
 
 int pl_store_inbox_put(struct pl_store *s, int64_t pid, uint64_t index)
 {
+	PL__STORE_PG(s, pl__store_pg_inbox_put(s, pid, index));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1278,6 +1328,7 @@ static int store_inbox_one(struct pl_store *s, int64_t pid, uint64_t after, uint
 int pl_store_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint64_t after,
                         uint64_t *out, size_t max, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_inbox_list(s, pid, with_public, after, out, max, n));
 	uint64_t *pub = NULL;
 	size_t na = 0, nb = 0, i = 0, j = 0, k = 0;
 	int ret;
@@ -1360,6 +1411,7 @@ static int store_payload_find(struct pl_store *s, const uint8_t hash[static PL_H
 int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                          const uint8_t *blob, size_t len, const char *uploader, int64_t now)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_put(s, hash, blob, len, uploader, now));
 	struct pl_store_payload info;
 	sqlite3_stmt *st;
 	int64_t rowid;
@@ -1398,6 +1450,7 @@ int pl_store_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_B
 int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                           struct pl_store_payload *info)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_info(s, hash, info));
 	int64_t rowid;
 	size_t n;
 
@@ -1409,6 +1462,7 @@ int pl_store_payload_info(struct pl_store *s, const uint8_t hash[static PL_HASH_
 int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                            uint64_t index)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_refer(s, hash, index));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1425,6 +1479,7 @@ int pl_store_payload_refer(struct pl_store *s, const uint8_t hash[static PL_HASH
 
 int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t *bytes)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_pending(s, uploader, bytes));
 	const char *where = store_stmt_name[ST_PAY_PENDING];
 	sqlite3_stmt *st;
 	uint64_t v = 0;
@@ -1449,6 +1504,7 @@ int pl_store_payload_pending(struct pl_store *s, const char *uploader, uint64_t 
 
 int pl_store_payload_expire(struct pl_store *s, int64_t before, size_t max, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_expire(s, before, max, n));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1468,6 +1524,7 @@ int pl_store_payload_expire(struct pl_store *s, int64_t before, size_t max, size
 int pl_store_payload_get(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                          uint8_t **blob, size_t *len)
 {
+	PL__STORE_PG(s, pl__store_pg_payload_get(s, hash, blob, len));
 	const char *where = store_stmt_name[ST_PAY_GET];
 	sqlite3_stmt *st;
 	int64_t rowid;
@@ -1508,6 +1565,7 @@ out:
 
 int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due)
 {
+	PL__STORE_PG(s, pl__store_pg_timer_put(s, index, due));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1523,6 +1581,7 @@ int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due)
 
 int pl_store_timer_del(struct pl_store *s, uint64_t index)
 {
+	PL__STORE_PG(s, pl__store_pg_timer_del(s, index));
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1535,8 +1594,30 @@ int pl_store_timer_del(struct pl_store *s, uint64_t index)
 	return pl__sql_exec(&s->q, ST_TIMER_DEL, st);
 }
 
+int pl_store_timer_get(struct pl_store *s, uint64_t index, int64_t *due)
+{
+	PL__STORE_PG(s, pl__store_pg_timer_get(s, index, due));
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!due)
+		return PL_EINVAL;
+	if (!store_u64_fits(index))
+		return PL_ENOTFOUND;
+	ret = pl__sql_stmt(&s->q, ST_TIMER_GET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+	ret = pl__sql_row(&s->q, ST_TIMER_GET, st);
+	if (!ret)
+		*due = sqlite3_column_int64(st, 0);
+	pl__sql_done(st);
+	return ret;
+}
+
 int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max, size_t *n)
 {
+	PL__STORE_PG(s, pl__store_pg_timer_due(s, now, out, max, n));
 	sqlite3_stmt *st;
 	int ret;
 

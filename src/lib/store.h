@@ -76,6 +76,49 @@ struct pl_store;
 #define PL_STORE_SQLITE_FILE "parley.db"
 
 /*
+ * The PostgreSQL backend (store_pg.c, built with -Dpostgresql): the data
+ * directory's PL_STORE_LOCATION_FILE holds the database's libpq URI
+ * (postgresql://... or postgres://..., one line of printable ASCII without
+ * spaces, at most PL_STORE_URL_MAX bytes), written once by `parleyd init
+ * --store` and read by every pl_store_probe/create/open of that directory:
+ * the keys, the lock file and the published file stay in the directory,
+ * the store is the database. Without that file the store is the SQLite file.
+ */
+#define PL_STORE_LOCATION_FILE "store.url"
+#define PL_STORE_URL_MAX       1024
+
+/*
+ * Records in the new data directory dir that its store is the PostgreSQL
+ * database at url (mode 0600: a URI may carry a password; better kept in
+ * ~/.pgpass). Returns 0, PL_EEXIST (dir already names a store), PL_EMALFORMED
+ * or PL_ETOOBIG (not such a URI), PL_EIO, PL_ENOMEM.
+ */
+int pl_store_locate(const char *dir, const char *url) PL_WUR;
+
+/*
+ * The parser of a location: text[0..len) (untrusted: a file's bytes) with
+ * an optional final newline into out. 0, PL_EMALFORMED, PL_ETOOBIG.
+ */
+int pl__store_location_parse(const char *text, size_t len,
+                             char out[static PL_STORE_URL_MAX + 1]) PL_WUR;
+
+/*
+ * The location recorded in dir into url: 0, PL_ENOTFOUND (none: SQLite),
+ * PL_ESTORE (a file out of shape), PL_EIO, PL_ENOMEM.
+ */
+int pl__store_location(const char *dir, char url[static PL_STORE_URL_MAX + 1]) PL_WUR;
+
+/*
+ * pl_store_create() and pl_store_open() of the PostgreSQL store at url
+ * itself (a location as pl_store_locate() takes it), for a migration into
+ * it before any data directory names it. PL_EINVAL for a bad url; PL_ESTORE
+ * when built without libpq.
+ */
+int pl_store_create_url(const char *url, const char *origin) PL_WUR;
+int pl_store_open_url(struct pl_store **out, const char *url, bool writer,
+                      struct pl_buf *err) PL_WUR;
+
+/*
  * Whether a store exists in the data directory dir: 0, PL_ENOTFOUND (none),
  * PL_EIO (it cannot be looked at). Opens nothing, creates nothing.
  */
@@ -147,6 +190,18 @@ int pl_store_sync(struct pl_store *s) PL_WUR;
 int pl_store_maintain(struct pl_store *s, bool last) PL_WUR;
 
 /*
+ * The fence of a log shared by several processes (PostgreSQL: several
+ * parleyd on one database). A sequencer's writer whose view of the log is
+ * stale (another sequencer committed meanwhile: the records it appends are
+ * not at the log's end, or the checkpoint it puts is not past the log head)
+ * fails that call with PL_ESTATE, its batch rolls back instead of forking
+ * the log, and from then on pl_store_fenced(s) is true: the owner stops
+ * sequencing and tells its submitters to retry (never acknowledges them).
+ * Always false on SQLite, which one process holds alone.
+ */
+bool pl_store_fenced(const struct pl_store *s);
+
+/*
  * Whether the exchange keeps its published file beside this store
  * (PL_EXCHANGE_PUBLISHED_FILE): marked once the file exists, so that a store
  * found without the file is known to have lost it, not to predate it.
@@ -167,6 +222,15 @@ int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_W
  * line_get appends the text to *text, or returns PL_ENOTFOUND.
  */
 int pl_store_line_put(struct pl_store *s, const char *name, const char *text) PL_WUR;
+
+/*
+ * The key a named thing is kept under in the store's key-value table, for both
+ * backends: prefix ("line", "chain"), a space, and name (a space is never
+ * part of a name). PL_EINVAL for a bad name.
+ */
+#define PL__STORE_META_KEY_MAX (6 + PL_RECORD_NAME_MAX)
+int pl__store_meta_key(char key[static PL__STORE_META_KEY_MAX + 1], const char *prefix,
+                       const char *name) PL_WUR;
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text) PL_WUR;
 
 /*
@@ -472,6 +536,9 @@ int pl_store_timer_put(struct pl_store *s, uint64_t index, int64_t due) PL_WUR;
 
 /* Disarms the timer of the record at index (no-op if none). */
 int pl_store_timer_del(struct pl_store *s, uint64_t index) PL_WUR;
+
+/* The due time of the timer of the record at index. PL_ENOTFOUND when none. */
+int pl_store_timer_get(struct pl_store *s, uint64_t index, int64_t *due) PL_WUR;
 
 /* The indexes of timers due at or before now, earliest first, at most max. */
 int pl_store_timer_due(struct pl_store *s, int64_t now, uint64_t *out, size_t max,

@@ -1,4 +1,5 @@
 /* The SQLite store's sequencer side: deferred sync and the WAL's upkeep (its checkpointer). */
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <pthread.h>
@@ -101,6 +102,7 @@ struct pl_store *pl__store_tend_stop(struct pl_store *s)
 
 int pl_store_sequencer_start(struct pl_store *s)
 {
+	PL__STORE_PG(s, pl__store_pg_sequencer_start(s));
 	struct store_tend *t;
 	int ret;
 
@@ -141,6 +143,7 @@ int pl_store_sequencer_start(struct pl_store *s)
 
 int pl_store_sync(struct pl_store *s)
 {
+	PL__STORE_PG(s, pl__store_pg_sync(s));
 	sqlite3_file *f = NULL;
 	int rc;
 
@@ -181,6 +184,7 @@ static int store_tend_finish(struct pl_store *s)
 
 int pl_store_maintain(struct pl_store *s, bool last)
 {
+	PL__STORE_PG(s, pl__store_pg_maintain(s, last));
 	struct store_tend *t = s->tend;
 	bool tail;
 	int ret = 0, r;

@@ -8,6 +8,7 @@
 #include "store.h"
 
 struct store_tend;
+struct store_pg;
 
 /* Every statement the store runs, prepared once per connection. */
 #define STORE_STATEMENTS(X)                                                                    \
@@ -71,6 +72,7 @@ struct store_tend;
 	                 "WHERE referred = 0 AND stored <= ?1 ORDER BY stored LIMIT ?2)")      \
 	X(ST_TIMER_PUT, "INSERT OR IGNORE INTO timers(due, idx) VALUES (?1, ?2)")              \
 	X(ST_TIMER_DEL, "DELETE FROM timers WHERE idx = ?1")                                   \
+	X(ST_TIMER_GET, "SELECT due FROM timers WHERE idx = ?1")                               \
 	X(ST_TIMER_DUE, "SELECT idx FROM timers WHERE due <= ?1 ORDER BY due, idx LIMIT ?2")   \
 	X(ST_TINDEX_GET, "SELECT node FROM tindex WHERE pos = ?1 AND size <= ?2 "              \
 	                 "ORDER BY size DESC LIMIT 1")                                         \
@@ -91,6 +93,7 @@ struct pl_store {
 	char *dir;      /* the data directory, for the checkpointer's connection */
 	int wal_frames; /* WAL size after the last commit (the WAL hook's report) */
 	struct store_tend *tend;
+	struct store_pg *pg; /* set on a PostgreSQL connection (store_pg.h) */
 };
 
 /*

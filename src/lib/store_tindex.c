@@ -1,4 +1,5 @@
 /* The SQLite store's thread index nodes: each place's node at every checkpoint size. */
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <string.h>
@@ -8,6 +9,8 @@
 #define STORE_TINDEX_HEAP_DEPTH 62 /* deepest place numbered in tindex; deeper: tindex_deep */
 #define STORE_NODE_INTERIOR     (2 * PL_HASH_BYTES)
 #define STORE_NODE_LEAF         (2 * PL_HASH_BYTES + 16)
+
+_Static_assert(STORE_NODE_LEAF == PL__STORE_NODE_MAX, "one size of a stored node");
 
 /* The heap number of a place at depth <= STORE_TINDEX_HEAP_DEPTH: 2^depth + its prefix. */
 static int64_t store_tindex_pos(unsigned depth, const uint8_t prefix[static PL_HASH_BYTES])
@@ -61,6 +64,18 @@ static int store_node_decode(struct pl_store *s, const uint8_t *p, size_t n,
 	return 0;
 }
 
+/* The stored form of a node, for both backends (store_pg.h). */
+size_t pl__store_node_encode(uint8_t out[static PL__STORE_NODE_MAX], const struct pl_tindex_node *n)
+{
+	return store_node_encode(out, n);
+}
+
+int pl__store_node_decode(struct pl_store *s, const uint8_t *p, size_t n,
+                          struct pl_tindex_node *out)
+{
+	return store_node_decode(s, p, n, out);
+}
+
 /*
  * Prepares which, a statement on the node at depth and prefix (a heap position when shallow,
  * depth and prefix when deep), with the node's key and version bound; *col receives the next
@@ -91,6 +106,7 @@ int pl_store_tindex_put(struct pl_store *s, uint64_t size, unsigned depth,
                         const uint8_t prefix[static PL_HASH_BYTES],
                         const struct pl_tindex_node *node)
 {
+	PL__STORE_PG(s, pl__store_pg_tindex_put(s, size, depth, prefix, node));
 	bool deep = depth > STORE_TINDEX_HEAP_DEPTH;
 	enum store_stmt which = deep ? ST_TINDEX_DEEP_PUT : ST_TINDEX_PUT;
 	uint8_t blob[STORE_NODE_LEAF];
@@ -110,6 +126,7 @@ int pl_store_tindex_put(struct pl_store *s, uint64_t size, unsigned depth,
 int pl_store_tindex_get(struct pl_store *s, uint64_t size, unsigned depth,
                         const uint8_t prefix[static PL_HASH_BYTES], struct pl_tindex_node *out)
 {
+	PL__STORE_PG(s, pl__store_pg_tindex_get(s, size, depth, prefix, out));
 	bool deep = depth > STORE_TINDEX_HEAP_DEPTH;
 	enum store_stmt which = deep ? ST_TINDEX_DEEP_GET : ST_TINDEX_GET;
 	const void *p = NULL;
@@ -134,6 +151,7 @@ int pl_store_tindex_get(struct pl_store *s, uint64_t size, unsigned depth,
 
 int pl_store_tindex_empty(struct pl_store *s, bool *empty)
 {
+	PL__STORE_PG(s, pl__store_pg_tindex_empty(s, empty));
 	sqlite3_stmt *st;
 	int ret = pl__sql_stmt(&s->q, ST_TINDEX_ANY, &st);
 
@@ -176,6 +194,7 @@ struct pl_tindex_store pl_store_tindex_store(struct pl_store_tindex *v)
 int pl_store_refs_each(struct pl_store *s, int (*fn)(void *arg, const struct pl_tindex_ref *ref),
                        void *arg)
 {
+	PL__STORE_PG(s, pl__store_pg_refs_each(s, fn, arg));
 	struct pl_tindex_ref r;
 	sqlite3_stmt *st = NULL;
 	int ret = pl__sql_stmt(&s->q, ST_REF_EACH, &st);

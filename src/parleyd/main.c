@@ -39,7 +39,7 @@ enum {
 
 static void usage(FILE *f)
 {
-	fputs("usage: parleyd init --origin ORIGIN --data DIR\n"
+	fputs("usage: parleyd init --origin ORIGIN --data DIR [--store postgresql://...]\n"
 	      "       parleyd serve --data DIR [--listen HOST:PORT] [--config FILE]\n"
 	      "       parleyd party add NAME --data DIR --vkey VKEY --enc-key KEY [--skey FILE]\n"
 	      "       parleyd party add NAME --data DIR --identity DIR\n"
@@ -47,6 +47,7 @@ static void usage(FILE *f)
 	      "       parleyd party (add | revoke) NAME --data DIR --signed FILE\n"
 	      "       parleyd party evict NAME --data DIR --reason TEXT\n"
 	      "       parleyd verify --data DIR\n"
+	      "       parleyd migrate --data DIR --to postgresql://...\n"
 	      "       parleyd --help | --version\n"
 	      "\n"
 	      "VKEY and KEY are a key's text form or a file holding it. Register and revoke\n"
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 	      "verify checks a stopped exchange's whole\n"
 	      "store, read-only: every record, every stored hash, every payload, the newest\n"
 	      "checkpoint, and that the store holds what the published file says was signed.\n"
+	      "migrate moves a stopped exchange's SQLite store into an empty PostgreSQL\n"
+	      "database, compares everything it wrote, then verifies the store there.\n"
 	      "See parleyd(8) and parleyd.conf(5).\n"
 	      "While serve runs, party commands reach it through its control socket\n"
 	      "(DIR/parleyd.sock); SIGHUP makes it reload its lines, auditors, witnesses and\n"
@@ -97,10 +100,11 @@ static int main_path(char out[static MAIN_PATH_MAX], const char *dir, const char
 
 static int cmd_init(int argc, char **argv)
 {
-	const char *origin = NULL, *dir = NULL;
+	const char *origin = NULL, *dir = NULL, *store = NULL;
 	const struct pl_daemon_opt opts[] = {
 	        {.name = "origin", .letter = 'o', .str = &origin},
 	        {.name = "data", .letter = 'd', .str = &dir},
+	        {.name = "store", .letter = 's', .str = &store},
 	        {.name = NULL},
 	};
 	struct pl_parleyd_config cfg;
@@ -114,7 +118,12 @@ static int cmd_init(int argc, char **argv)
 		return pl_daemon_cli_usage_error();
 	if (pl_daemon_data_dir_make(dir) != 0)
 		return EXIT_USAGE;
-	ret = pl_exchange_init(dir, origin, &vk);
+	ret = store ? pl_exchange_init_store(dir, origin, store, &vk)
+	            : pl_exchange_init(dir, origin, &vk);
+	if (ret == PL_EMALFORMED || ret == PL_ETOOBIG) {
+		fprintf(stderr, "parleyd: --store: not a postgresql:// URI\n");
+		return EXIT_USAGE;
+	}
 	if (ret)
 		return pl_daemon_init_failed(dir, ret, "not a valid origin",
 		                             "already holds an exchange");
@@ -640,23 +649,14 @@ static void verify_finding(void *arg, const char *what)
  * (pl_exchange_verify() decides; this prints). Exit 0 sound, 1 damage found,
  * 2 usage or I/O, or the exchange running.
  */
-static int cmd_verify(int argc, char **argv)
+static int verify_dir(const char *dir)
 {
-	const char *dir = NULL;
-	const struct pl_daemon_opt opts[] = {
-	        {.name = "data", .letter = 'd', .str = &dir},
-	        {.name = NULL},
-	};
 	struct verify_view v = {.tty = isatty(STDERR_FILENO) == 1};
 	struct pl_exchange_verify_cb cb = {verify_progress, verify_finding, &v};
 	struct pl_exchange_verify_stats st;
 	struct pl_buf err;
 	int code, ret;
 
-	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
-		return code;
-	if (!dir || optind != argc)
-		return pl_daemon_cli_usage_error();
 	memset(&st, 0, sizeof(st));
 	pl_buf_init(&err, 1024);
 	clock_gettime(CLOCK_MONOTONIC, &v.t0);
@@ -686,12 +686,61 @@ static int cmd_verify(int argc, char **argv)
 	return code;
 }
 
+static int cmd_verify(int argc, char **argv)
+{
+	const char *dir = NULL;
+	const struct pl_daemon_opt opts[] = {
+	        {.name = "data", .letter = 'd', .str = &dir},
+	        {.name = NULL},
+	};
+	int code;
+
+	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
+		return code;
+	if (!dir || optind != argc)
+		return pl_daemon_cli_usage_error();
+	return verify_dir(dir);
+}
+
+/*
+ * parleyd migrate: a stopped exchange's SQLite store moved into PostgreSQL
+ * (pl_exchange_migrate() copies and compares), then the whole store verified
+ * where it now is, as parleyd verify does. Exit 0 moved and sound, 1 damage
+ * found after the move, 2 usage, I/O or a copy that failed (nothing changed).
+ */
+static int cmd_migrate(int argc, char **argv)
+{
+	const char *dir = NULL, *to = NULL;
+	const struct pl_daemon_opt opts[] = {
+	        {.name = "data", .letter = 'd', .str = &dir},
+	        {.name = "to", .letter = 't', .str = &to},
+	        {.name = NULL},
+	};
+	struct pl_buf err;
+	int code, ret;
+
+	if (!pl_daemon_cli_opts(argc, argv, opts, &code))
+		return code;
+	if (!dir || !to || optind != argc)
+		return pl_daemon_cli_usage_error();
+	pl_buf_init(&err, 1024);
+	ret = pl_exchange_migrate(dir, to, &err);
+	if (ret) {
+		pl_daemon_fail(dir, ret, err.data);
+		pl_buf_release(&err);
+		return EXIT_USAGE;
+	}
+	pl_buf_release(&err);
+	fprintf(stderr, "parleyd: %s: store moved to PostgreSQL; verifying it there\n", dir);
+	return verify_dir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct pl_daemon_cmd cmds[] = {
-	        {"init", NULL, cmd_init},   {"serve", NULL, cmd_serve},
-	        {"party", NULL, cmd_party}, {"verify", NULL, cmd_verify},
-	        {NULL, NULL, NULL},
+	        {"init", NULL, cmd_init},       {"serve", NULL, cmd_serve},
+	        {"party", NULL, cmd_party},     {"verify", NULL, cmd_verify},
+	        {"migrate", NULL, cmd_migrate}, {NULL, NULL, NULL},
 	};
 	static const struct pl_daemon_cli cli = {
 	        .name = "parleyd",

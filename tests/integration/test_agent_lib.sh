@@ -67,7 +67,7 @@ gone() {
 
 setup_exchange() {
 	mkdir -p "$IDS"
-	"$PARLEYD" init --origin "$ORIGIN" --data "$DATA" >"$T/log.vkey" 2>"$T/init.err" ||
+	"$PARLEYD" init --origin "$ORIGIN" --data "$DATA" ${PL_TEST_STORE_URL:+--store "$PL_TEST_STORE_URL"} >"$T/log.vkey" 2>"$T/init.err" ||
 		{ cat "$T/init.err"; return 1; }
 	for p in "$@"; do
 		if ! "$PARLEY" keygen --party "$p" --exchange "$ORIGIN" --out "$IDS" >/dev/null \

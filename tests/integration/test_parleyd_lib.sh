@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Shared by the parleyd API tests (POSIX sh, sourced with PARLEYD and DRIVER as $1 and $2): a
 # temporary directory, a store with the scenario parties, a server on a free port stopped by
-# its PID, and TAP lines numbered here.
+# its PID, and TAP lines numbered here. With PL_TEST_STORE_URL set (tests/pg/run_integration.sh)
+# the store is that PostgreSQL database.
 
 set -u
 # shellcheck source=tests/integration/tap.sh
@@ -52,7 +53,7 @@ drive() {
 # A new store with every scenario party registered (and one identity left unregistered).
 setup_store() {
 	mkdir -p "$IDS"
-	"$PARLEYD" init --origin hotline.example --data "$DATA" >/dev/null 2>"$T/init.err" ||
+	"$PARLEYD" init --origin hotline.example --data "$DATA" ${PL_TEST_STORE_URL:+--store "$PL_TEST_STORE_URL"} >/dev/null 2>"$T/init.err" ||
 		{ cat "$T/init.err"; return 1; }
 	"$DRIVER" ident "$IDS" rok-mnd rok-mou unc kpa dprk us-wh us-nsc stranger || return 1
 	for p in rok-mnd rok-mou unc kpa dprk us-wh us-nsc; do

@@ -1,4 +1,9 @@
-/* Unit tests of the SQLite store: schema, records, prefixes, hashes, parties, inboxes, timers. */
+/*
+ * The store's contract (store.h): schema, records, prefixes, hashes, parties, inboxes, timers.
+ * Runs on SQLite; with PL_TEST_STORE_URL set (tests/pg_cluster.sh starts a server for it),
+ * the same tests run on that PostgreSQL database, each on an emptied schema, and the few
+ * that poke at SQLite's file are skipped.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +28,40 @@
 
 #include "testutil.h"
 
+#ifdef PL_HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
+
+/* The PostgreSQL database the tests run on, or NULL for SQLite. */
+static const char *pg_url;
+
+/* Runs SQL on the PostgreSQL database behind the store's back. */
+static void pg_sql(const char *sql)
+{
+#ifdef PL_HAVE_POSTGRESQL
+	PGconn *c = PQconnectdb(pg_url);
+	PGresult *r;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+#else
+	(void)sql;
+	fail_msg("built without PostgreSQL");
+#endif
+}
+
+/* Skips a test that looks into SQLite's own file. */
+#define SQLITE_ONLY()           \
+	do {                    \
+		if (pg_url)     \
+			skip(); \
+	} while (0)
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -39,6 +78,12 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/parley.db", f->dir);
+	if (pg_url) {
+		pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; "
+		       "CREATE SCHEMA public;");
+		if (pl_store_locate(f->dir, pg_url) != 0)
+			return -1;
+	}
 	if (pl_store_create(f->dir, "hotline.example") != 0)
 		return -1;
 	if (pl_store_open(&f->s, f->dir, true, NULL) != 0)
@@ -51,8 +96,12 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	char loc[128];
+
 	pl_store_close(f->s);
 	pl_test_remove_db(f->path);
+	snprintf(loc, sizeof(loc), "%s/" PL_STORE_LOCATION_FILE, f->dir);
+	unlink(loc);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -105,8 +154,9 @@ static void test_create_open(void **state)
 	assert_string_equal(origin, "hotline.example");
 	assert_int_equal(pl_store_create(f->dir, "other.example"), PL_EEXIST);
 	assert_int_equal(pl_store_create(f->dir, ""), PL_EINVAL);
-	assert_int_equal(stat(f->path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0077, 0);
+	assert_int_equal(stat(pg_url ? f->dir : f->path, &sb), 0);
+	if (!pg_url)
+		assert_int_equal(sb.st_mode & 0077, 0);
 	assert_int_equal(pl_store_record_count(f->s, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
@@ -124,6 +174,8 @@ static void test_not_a_store(void **state)
 	struct pl_store *s = NULL;
 	struct pl_buf err;
 	int fd;
+
+	SQLITE_ONLY();
 
 	snprintf(d, sizeof(d), "%s/junk", f->dir);
 	assert_int_equal(mkdir(d, 0700), 0);
@@ -316,7 +368,7 @@ static void test_hashes_tlog(void **state)
 	assert_int_equal(pl_store_begin(f->s), 0);
 	assert_int_equal(pl_store_hashes_put(f->s, 0, (const uint8_t(*)[PL_HASH_BYTES])leaves, 1),
 	                 PL_ESTORE);
-	assert_non_null(strstr(pl_store_errmsg(f->s), "sqlite"));
+	assert_non_null(strstr(pl_store_errmsg(f->s), pg_url ? "postgresql" : "sqlite"));
 	pl_store_rollback(f->s);
 	pl_tlog_memstore_free(m);
 }
@@ -496,6 +548,16 @@ static void test_payloads_timers(void **state)
 	assert_int_equal(due[0], 11);
 	assert_int_equal(due[1], 10);
 	assert_int_equal(due[2], 12);
+	{
+		int64_t when = 0;
+		assert_int_equal(pl_store_timer_get(f->s, 11, &when), 0);
+		assert_int_equal(when, 900);
+		assert_int_equal(pl_store_timer_get(f->s, 12, &when), 0);
+		assert_int_equal(when, 5000);
+		assert_int_equal(pl_store_timer_get(f->s, 13, &when), PL_ENOTFOUND);
+		assert_int_equal(when, 5000);
+		assert_int_equal(pl_store_timer_get(f->s, UINT64_MAX, &when), PL_ENOTFOUND);
+	}
 	assert_int_equal(pl_store_begin(f->s), 0);
 	assert_int_equal(pl_store_timer_del(f->s, 10), 0);
 	assert_int_equal(pl_store_timer_del(f->s, 99), 0);
@@ -577,6 +639,15 @@ static void raw_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Runs lite on the SQLite file, or pg on the PostgreSQL database, behind the store's back. */
+static void raw_both(const struct fx *f, const char *lite, const char *pg)
+{
+	if (pg_url)
+		pg_sql(pg);
+	else
+		raw_sql(f->path, lite);
+}
+
 /*
  * A store of schema 1 (payloads without uploader) opens and keeps working:
  * the writer brings it to schema 2, and its blobs count as referred to, so
@@ -592,6 +663,8 @@ static void test_migrate_v1(void **state)
 	size_t n = 1, len = 0;
 	uint8_t *blob = NULL;
 	char sql[512], hex[PL_HASH_HEX_LEN + 1];
+
+	SQLITE_ONLY();
 
 	pl_store_close(f->s);
 	f->s = NULL;
@@ -772,11 +845,16 @@ static void test_tindex_nodes(void **state)
 	pl_store_close(r);
 
 	/* Out of shape: a node of another size, a leaf without entries or past its limit. */
-	raw_sql(f->path, "UPDATE tindex SET node = x'00' WHERE size = 5 AND pos = 1;");
+	raw_both(f, "UPDATE tindex SET node = x'00' WHERE size = 5 AND pos = 1;",
+	         "UPDATE tindex SET node = '\\x00' WHERE size = 5 AND depth = 0;");
 	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
-	raw_sql(f->path, "UPDATE tindex SET node = zeroblob(80) WHERE size = 5 AND pos = 1;");
+	raw_both(f, "UPDATE tindex SET node = zeroblob(80) WHERE size = 5 AND pos = 1;",
+	         "UPDATE tindex SET node = decode(repeat('00', 80), 'hex') "
+	         "WHERE size = 5 AND depth = 0;");
 	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
-	raw_sql(f->path, "UPDATE tindex SET node = zeroblob(100) WHERE size = 5 AND pos = 1;");
+	raw_both(f, "UPDATE tindex SET node = zeroblob(100) WHERE size = 5 AND pos = 1;",
+	         "UPDATE tindex SET node = decode(repeat('00', 100), 'hex') "
+	         "WHERE size = 5 AND depth = 0;");
 	assert_int_equal(pl_store_tindex_get(f->s, 5, 0, zero, &a), PL_ESTORE);
 	expect_node(f->s, 9, 0, zero, &b);
 }
@@ -899,6 +977,8 @@ static void test_migrate_v2(void **state)
 	uint8_t zero[PL_HASH_BYTES] = {0};
 	bool empty = false;
 
+	SQLITE_ONLY();
+
 	pl_store_close(f->s);
 	f->s = NULL;
 	raw_sql(f->path, "DROP TABLE tindex; DROP TABLE tindex_deep;"
@@ -1008,6 +1088,8 @@ static void test_integrity_check(void **state)
 	size_t n = 99;
 	int seen = 0;
 
+	SQLITE_ONLY();
+
 	assert_int_equal(pl_store_integrity_check(f->s, count_problem, &seen, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(seen, 0);
@@ -1070,33 +1152,226 @@ static void test_sequencer(void **state)
 		if (stat(wal, &st) == 0 && st.st_size > largest)
 			largest = st.st_size;
 	}
-	assert_true(largest > 0);
+	assert_true(pg_url || largest > 0);
 	assert_true(largest < 8 * 1024 * 1024);
 	pl_store_close(r);
 	assert_int_equal(pl_store_maintain(f->s, true), 0);
 	assert_int_equal(pl_store_maintain(f->s, true), 0); /* stopped: a no-op */
-	assert_int_equal(stat(f->path, &st), 0);
-	assert_true(st.st_size > 1200 * 6000);
+	assert_true(pg_url || stat(f->path, &st) == 0);
+	assert_true(pg_url || st.st_size > 1200 * 6000);
 	assert_int_equal(pl_store_payload_pending(f->s, "unc", &n), 0);
 	assert_int_equal(n, 1200 * 6000);
 }
 
-PL_TEST_MAIN(NULL, NULL, cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_records, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_party_return, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
-             cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown))
+/* Collects the problems pl_store_integrity_check() tells. */
+static void note_problem(void *arg, const char *problem)
+{
+	struct pl_buf *b = arg;
+
+	assert_int_equal(pl_buf_addf(b, "%s;", problem), 0);
+}
+
+/* On PostgreSQL the check is of the log's shape: holes and hashes of the wrong length. */
+static void test_integrity_shape(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf seen;
+	size_t n = 99;
+
+	if (!pg_url)
+		skip();
+	pl_buf_init(&seen, 256);
+	assert_int_equal(pl_store_integrity_check(f->s, note_problem, &seen, &n), 0);
+	assert_int_equal(n, 0);
+	pg_sql("INSERT INTO hashes(i, h) VALUES (5, '\\x00')");
+	assert_int_equal(pl_store_integrity_check(f->s, note_problem, &seen, &n), 0);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(seen.data, "hashes: 5 indexes missing"));
+	assert_non_null(strstr(seen.data, "hashes.h at 5 of 1 bytes"));
+	pl_buf_release(&seen);
+}
+
+/*
+ * The fence of a log that several processes share (PostgreSQL): one sequencer holds the lock;
+ * a sequencer whose view is stale (another process committed behind its back) cannot begin a
+ * batch (the head is not where its last commit left it), append where it believes the end is,
+ * nor put a checkpoint that does not move the log head forward: PL_ESTATE, fenced, its
+ * transaction rolled back, nothing forked.
+ */
+static void test_fence(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *b = NULL, *c = NULL;
+	struct pl_store_record rec;
+	struct pl_buf cp;
+	uint8_t id[PL_HASH_BYTES];
+	uint64_t n = 0, size = 0;
+
+	assert_false(pl_store_fenced(f->s));
+	if (!pg_url)
+		skip();
+	assert_int_equal(pl_store_sequencer_start(f->s), 0);
+	assert_int_equal(pl_store_open(&b, f->dir, true, NULL), 0);
+	assert_int_equal(pl_store_sequencer_start(b), PL_ESTATE);
+	assert_non_null(strstr(pl_store_errmsg(b), "another parleyd"));
+	/* Behind the sequencer's back (as a split brain would): a record and its checkpoint. */
+	assert_int_equal(pl_store_begin(b), 0);
+	make_id(id, 1, 1);
+	put_record(b, 0, id, "unc", 1, "send");
+	assert_int_equal(pl_store_checkpoint_put(b, 1, "cp1\n", 4), 0);
+	assert_int_equal(pl_store_commit(b), 0);
+	/* The stale sequencer finds the head moved: its batch cannot begin; fenced. */
+	memset(&rec, 0, sizeof(rec));
+	make_id(rec.id, 2, 2);
+	snprintf(rec.author, sizeof(rec.author), "kpa");
+	rec.seq = 1;
+	snprintf(rec.kind, sizeof(rec.kind), "send");
+	assert_int_equal(pl_store_begin(f->s), PL_ESTATE);
+	assert_non_null(strstr(pl_store_errmsg(f->s), "another sequencer"));
+	assert_true(pl_store_fenced(f->s));
+	/* Nor can it append where it believes the end is, in a transaction or not. */
+	assert_int_equal(pl_store_record_put(f->s, &rec, "x\n", 2), PL_ESTATE);
+	assert_int_equal(pl_store_begin(f->s), PL_ESTATE);
+	pl_store_close(f->s);
+	f->s = NULL;
+	/* The next sequencer (the lock freed with the session) whose checkpoint is not past the
+	 * head. */
+	assert_int_equal(pl_store_open(&c, f->dir, true, NULL), 0);
+	assert_int_equal(pl_store_sequencer_start(c), 0);
+	assert_int_equal(pl_store_begin(c), 0);
+	rec.index = 1;
+	assert_int_equal(pl_store_record_put(c, &rec, "x\n", 2), 0);
+	assert_int_equal(pl_store_checkpoint_put(c, 1, "cp1'\n", 5), PL_ESTORE); /* taken */
+	pl_store_rollback(c);
+	assert_int_equal(pl_store_begin(c), 0);
+	assert_int_equal(pl_store_record_put(c, &rec, "x\n", 2), 0);
+	assert_int_equal(pl_store_checkpoint_put(c, 0, "cp0\n", 4), PL_ESTATE); /* behind */
+	assert_true(pl_store_fenced(c));
+	pl_store_rollback(c);
+	assert_int_equal(pl_store_begin(c), PL_ESTATE); /* fenced for good */
+	/* Nothing of the losers is there; the winner's checkpoint is. */
+	assert_int_equal(pl_store_record_count(b, &n), 0);
+	assert_int_equal(n, 1);
+	pl_buf_init(&cp, 64);
+	assert_int_equal(pl_store_checkpoint_get(b, PL_STORE_LATEST, &size, &cp), 0);
+	assert_int_equal(size, 1);
+	assert_string_equal(cp.data, "cp1\n");
+	pl_buf_release(&cp);
+	assert_false(pl_store_fenced(b));
+	pl_store_close(c);
+	pl_store_close(b);
+}
+
+/* The data directory's store location: every malformed input refused, the good ones kept. */
+static void test_location_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len; /* 0: strlen */
+		int want;
+		const char *out;
+	} cases[] = {
+	        {"postgresql://parley@127.0.0.1:5432/parley\n", 0, 0,
+	         "postgresql://parley@127.0.0.1:5432/parley"},
+	        {"postgres://db.example/p?sslmode=verify-full", 0, 0,
+	         "postgres://db.example/p?sslmode=verify-full"},
+	        {"", 0, PL_EMALFORMED, NULL},
+	        {"\n", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://", 0, 0, "postgresql://"},
+	        {"mysql://db/x", 0, PL_EMALFORMED, NULL},
+	        {"postgresql:/db", 0, PL_EMALFORMED, NULL},
+	        {"host=db dbname=x", 0, PL_EMALFORMED, NULL},      /* key=value form: not a URI */
+	        {"postgresql://db/x\n\n", 0, PL_EMALFORMED, NULL}, /* a second line */
+	        {"postgresql://db/x\r\n", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/x y", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/\x7f", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/\xc3\xa9", 0, PL_EMALFORMED, NULL},
+	        {"postgresql://db/x\0y", 19, PL_EMALFORMED, NULL},
+	        {"POSTGRESQL://db/x", 0, PL_EMALFORMED, NULL},
+	};
+	char out[PL_STORE_URL_MAX + 1], big[PL_STORE_URL_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+		int got = pl__store_location_parse(cases[i].in, len, out);
+		if (got != cases[i].want)
+			fail_msg("case %zu: %d, want %d", i, got, cases[i].want);
+		if (cases[i].out)
+			assert_string_equal(out, cases[i].out);
+	}
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "postgresql://", 13);
+	assert_int_equal(pl__store_location_parse(big, PL_STORE_URL_MAX, out), 0);
+	assert_int_equal(pl__store_location_parse(big, PL_STORE_URL_MAX + 1, out), PL_ETOOBIG);
+	big[PL_STORE_URL_MAX] = '\n';
+	assert_int_equal(pl__store_location_parse(big, PL_STORE_URL_MAX + 1, out), 0);
+	assert_int_equal(pl__store_location_parse(NULL, 0, out), PL_EINVAL);
+}
+
+/* A data directory that names a store refuses another; a bad location is a store error. */
+static void test_location_file(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *s = NULL;
+	char d[160], p[200];
+	int fd;
+
+	snprintf(d, sizeof(d), "%s/loc", f->dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(pl_store_locate(d, "mysql://x/y"), PL_EMALFORMED);
+	assert_int_equal(pl_store_locate(d, "postgresql://127.0.0.1:1/none"), 0);
+	assert_int_equal(pl_store_locate(d, "postgresql://127.0.0.1:1/other"), PL_EEXIST);
+	snprintf(p, sizeof(p), "%s/" PL_STORE_LOCATION_FILE, d);
+	{
+		struct stat sb;
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_mode & 0077, 0);
+	}
+	/* Nothing listens there: the store cannot be reached (a store error, not "none"). */
+	assert_int_equal(pl_store_probe(d), PL_EIO);
+	assert_int_equal(pl_store_open(&s, d, false, NULL), PL_ESTORE);
+	unlink(p);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "sqlite:///x\n", 12), 12);
+	close(fd);
+	assert_int_equal(pl_store_probe(d), PL_ESTORE);
+	assert_int_equal(pl_store_open(&s, d, true, NULL), PL_ESTORE);
+	unlink(p);
+	rmdir(d);
+}
+
+/* The tests, on the backend PL_TEST_STORE_URL chooses (see the top of this file). */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sequencer, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refs_heads, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_hashes_tlog, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_party_return, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_parties_inbox, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payloads_timers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payload_state, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_shape, setup, teardown),
+	        cmocka_unit_test(test_location_parse),
+	        cmocka_unit_test_setup_teardown(test_location_file, setup, teardown)};
+
+	pg_url = getenv("PL_TEST_STORE_URL");
+	if (pg_url && !*pg_url)
+		pg_url = NULL;
+	return pl_test_main(tests, NULL, NULL);
+}
