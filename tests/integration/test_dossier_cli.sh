@@ -393,7 +393,7 @@ sys.exit(1 if missing or not lines else 0)' "$T/out" "$T/s1b-verify.json"
 		ok "it names the log key it verified against" \
 			holds "$T/out" "$(cut -d+ -f1-2 "$T/published.vkey")"
 		# A page made without a log key; the reader pastes the exchange's published one.
-		"$PARLEY" verify "$T/s1b.json" --page "$T/s1b-nokey.html" 2>/dev/null
+		"$PARLEY" verify "$T/s1b.json" --page "$T/s1b-nokey.html" >/dev/null 2>&1
 		expect 0 "Chromium opens a page made without a log key, then the reader pastes one" \
 			python3 "$(dirname "$0")/browser.py" --paste-log-key "$T/published.vkey" \
 			"${PL_SCREENSHOTS:-$T/shots}/dossier-s1b-paste" "file://$T/s1b-nokey.html"
