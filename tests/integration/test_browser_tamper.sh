@@ -35,7 +35,7 @@ while IFS="$tab" read -r n lk wk code reason name; do
 		--page "$T/tampers/$n.html" >"$T/out" 2>"$T/err"
 	got=$?
 	if grep -q "built without the browser verifier" "$T/err"; then
-		skip_all "this parley was built without the browser verifier (emscripten)"
+		skip_all "this parley was built without the browser verifier (no emscripten, or make deps did not fetch its sources)"
 	fi
 	ok "parley verify refuses \"$name\" with status $code and writes its page" \
 		[ "$got" -eq "$code" -a -s "$T/tampers/$n.html" ]
