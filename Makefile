@@ -41,7 +41,16 @@ format:
 
 check: test sanitize fuzz format-check
 
-demo: build
+# The demo shows the story, not the compiler: the build's output goes to $(BUILD)/demo-build.log
+# and is shown (its last lines) only when the build fails.
+demo: deps
+	@mkdir -p $(BUILD); log=$(BUILD)/demo-build.log; \
+	echo "Building Parley (output in $$log)..."; \
+	if ! { [ -f $(BUILD)/build.ninja ] || meson setup $(BUILD); } >$$log.tmp 2>&1 || \
+	   ! meson compile -C $(BUILD) >>$$log.tmp 2>&1; then \
+		mv $$log.tmp $$log; tail -40 $$log; \
+		echo "make demo: the build failed; its whole output is in $$log"; exit 1; \
+	fi; mv $$log.tmp $$log
 	@scripts/demo $(BUILD)
 
 bench: build

@@ -29,6 +29,9 @@ static bool is_hex(char c)
 static unsigned allowed_of(enum pl_parleyd_route r)
 {
 	switch (r) {
+	case R_EXPLORER:
+		return Q_BEFORE | Q_PARTY | Q_FROM | Q_TO;
+	case R_PUBLIC_PROOF:
 	case R_PROOF:
 	case R_INDEX:
 	case R_INDEX_RECORD:
@@ -52,7 +55,14 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 {
 	const char *qm = memchr(s, '?', n);
 	size_t pn = qm ? (size_t)(qm - s) : n;
-	bool takes_id = t->route == R_RECORD_GET || t->route == R_PROOF || t->route == R_THREAD;
+	bool takes_id = t->route == R_RECORD_GET || t->route == R_PROOF || t->route == R_THREAD ||
+	                t->route == R_EXPLORER_STMT || t->route == R_PUBLIC_RECORD ||
+	                t->route == R_PUBLIC_PROOF;
+	/* Where the id starts: /records/, /threads/; /statement/; /record/; /proof/. */
+	size_t id_at = t->route == R_EXPLORER_STMT   ? 11
+	               : t->route == R_PUBLIC_RECORD ? 8
+	               : t->route == R_PUBLIC_PROOF  ? 7
+	                                             : 9;
 	static const uint8_t zero[PL_HASH_BYTES];
 	const struct pl_parleyd_query *q = &t->q;
 
@@ -75,7 +85,10 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 		for (size_t i = 0; i < t->id_len; i++)
 			if (!is_hex(t->id[i]))
 				abort();
-		if (pn < 9 + t->id_len || memcmp(s + 9, t->id, t->id_len) != 0)
+		if (pn < id_at + t->id_len || memcmp(s + id_at, t->id, t->id_len) != 0)
+			abort();
+		/* The explorer's ids are the whole rest of the path. */
+		if (id_at != 9 && pn != id_at + t->id_len)
 			abort();
 	} else if (t->id_len != 0) {
 		abort();
@@ -150,7 +163,15 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 	    (!(q->has & Q_WAIT) && q->wait) || (!(q->has & Q_SINCE) && q->since))
 		abort();
 	if (q->after > INT64_MAX || q->size > INT64_MAX || q->old > INT64_MAX ||
-	    q->new_ > INT64_MAX || q->wait > INT64_MAX || q->since > INT64_MAX)
+	    q->new_ > INT64_MAX || q->wait > INT64_MAX || q->since > INT64_MAX ||
+	    q->before > INT64_MAX || (!(q->has & Q_BEFORE) && q->before))
+		abort();
+	/* A party filter is a valid name; dates are whole days. */
+	if ((q->has & Q_PARTY) ? !pl_record_name_is_valid(q->party, strlen(q->party))
+	                       : q->party[0] != '\0')
+		abort();
+	if ((!(q->has & Q_FROM) && q->from) || (!(q->has & Q_TO) && q->to) || q->from % 86400 ||
+	    q->to % 86400)
 		abort();
 }
 
@@ -163,7 +184,8 @@ static bool same(const struct pl_parleyd_target *a, const struct pl_parleyd_targ
 	       a->level == b->level && a->width == b->width && a->tile == b->tile &&
 	       a->q.has == b->q.has && a->q.after == b->q.after && a->q.size == b->q.size &&
 	       a->q.old == b->q.old && a->q.new_ == b->q.new_ && a->q.wait == b->q.wait &&
-	       a->q.since == b->q.since;
+	       a->q.since == b->q.since && a->q.before == b->q.before &&
+	       strcmp(a->q.party, b->q.party) == 0 && a->q.from == b->q.from && a->q.to == b->q.to;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -146,6 +146,17 @@ int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry
 int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out) PL_WUR;
 
 /*
+ * The explorer's public twins, without a request signature (docs/api.md, "The
+ * explorer"): GET /record/<id> and GET /proof/<id>[?size=N], for public
+ * records only (404, PL_ENOTFOUND, for any other). As pl_client_record() and
+ * pl_client_proof().
+ */
+int pl_client_public_record(struct pl_client *c, const char *id,
+                            struct pl_client_entry *out) PL_WUR;
+int pl_client_public_proof(struct pl_client *c, const char *id, uint64_t size,
+                           struct pl_buf *out) PL_WUR;
+
+/*
  * GET /index[?size=N] (size 0: the newest checkpoint), public: appends to out
  * the signed index record that ends the checkpoint of that size, as logged,
  * and sets *index to its log index (from the Parley-Index header). Checks

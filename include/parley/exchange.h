@@ -637,6 +637,15 @@ int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
                            struct pl_exchange_list *out) PL_WUR;
 
 /*
+ * Public statements with log index < before (0 or past the tree: from the
+ * newest), newest first, at most max (0: a default page); out->next is the
+ * `before` of the next older page (0 when this one reached the first
+ * statement). Returns as pl_exchange_statements(). Thread-safe.
+ */
+int pl_exchange_statements_before(struct pl_exchange *ex, uint64_t before, size_t max,
+                                  struct pl_exchange_list *out) PL_WUR;
+
+/*
  * The inbox of a party: records with log index >= after that it should see —
  * those naming it as `to`, `via` or `party`; the records about a send,
  * consult or check it authored, relays or receives (receive, convey,
@@ -678,6 +687,25 @@ int pl_exchange_line(struct pl_exchange *ex, const char *reader, const char *lin
  * inbox, and if empty wait with the cursor, then read again.
  */
 uint64_t pl_exchange_wait(struct pl_exchange *ex, uint64_t size, int timeout_ms);
+
+/* ---- Metrics ----------------------------------------------------------- */
+
+/*
+ * Appends the exchange's metrics to out in the Prometheus text format 0.0.4
+ * (each family documented in parleyd(8)): records logged by kind, batch
+ * sizes, commit and sync latency histograms, failed batches, the sequencer's
+ * queue depth, the tree size and the age of the newest checkpoint (seconds
+ * since it was published, or since the exchange opened when none was since;
+ * by the exchange clock at now). The counters are atomics the sequencer
+ * updates without a lock. Returns 0 or a pl_buf error. Thread-safe.
+ */
+int pl_exchange_metrics_write(struct pl_exchange *ex, int64_t now, struct pl_buf *out) PL_WUR;
+
+/*
+ * Seconds since the newest checkpoint was published (or the exchange opened),
+ * by the exchange clock at now; 0 when the clock went back. Thread-safe.
+ */
+int64_t pl_exchange_checkpoint_age(struct pl_exchange *ex, int64_t now);
 
 /* ---- Timers ------------------------------------------------------------ */
 

@@ -147,6 +147,10 @@ int pl_session_resolve(struct pl_session *s, const char *arg, struct pl_session_
 int pl_session_prove(struct pl_session *s, const struct pl_session_record *r,
                      struct pl_checkpoint *cp) PL_WUR;
 
+/* pl_session_prove(), and on success appends the proof's text, as verified, to out. */
+int pl_session_prove_text(struct pl_session *s, const struct pl_session_record *r,
+                          struct pl_checkpoint *cp, struct pl_buf *out) PL_WUR;
+
 /*
  * The payload of a record this party can read (a send or consult): the
  * opened copy from the local state, or the blob fetched from the exchange,

@@ -540,27 +540,58 @@ static int record_target(char *t, size_t tn, const char *id, const char *suffix)
 	return 0;
 }
 
-int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
+/* GET of a record at target (its id, or id prefix, is id), signed when auth. */
+static int record_get(struct pl_client *c, const char *target, bool auth, const char *id,
+                      struct pl_client_entry *out)
 {
-	char target[32 + PL_HASH_HEX_LEN];
-	struct request rq = {.method = "GET", .target = target, .auth = true};
+	struct request rq = {.method = "GET", .target = target, .auth = auth};
 	struct sink sink = {.want_index = true};
 	const char *why = NULL;
 	struct pl_buf resp;
 	int ret;
 
 	pl_buf_init(&resp, PL_RECORD_MAX_BYTES);
-	ret = record_target(target, sizeof(target), id, "");
-	if (ret)
-		goto out;
 	ret = perform(c, &rq, &resp, &sink, ok_200);
 	if (!ret)
 		ret = pl__client_record_parse(resp.data, resp.len, id,
 		                              sink.has_index ? &sink.index : NULL, out, &why);
 	ret = parsed(c, ret, why);
-out:
 	pl_buf_release(&resp);
 	return ret;
+}
+
+int pl_client_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
+{
+	char target[32 + PL_HASH_HEX_LEN];
+	int ret = record_target(target, sizeof(target), id, "");
+
+	if (!ret)
+		ret = record_get(c, target, true, id, out);
+	return ret;
+}
+
+int pl_client_public_record(struct pl_client *c, const char *id, struct pl_client_entry *out)
+{
+	char target[32 + PL_HASH_HEX_LEN];
+
+	if (!pl__client_id_is_valid(id))
+		return PL_EINVAL;
+	snprintf(target, sizeof(target), "/record/%s", id);
+	return record_get(c, target, false, id, out);
+}
+
+int pl_client_public_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out)
+{
+	char target[64 + PL_HASH_HEX_LEN];
+
+	if (!pl__client_id_is_valid(id))
+		return PL_EINVAL;
+	if (size)
+		snprintf(target, sizeof(target), "/proof/%s?size=%llu", id,
+		         (unsigned long long)size);
+	else
+		snprintf(target, sizeof(target), "/proof/%s", id);
+	return get_into(c, target, false, out);
 }
 
 int pl_client_proof(struct pl_client *c, const char *id, uint64_t size, struct pl_buf *out)

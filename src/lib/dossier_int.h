@@ -137,7 +137,4 @@ int pl__dossier_report_build(struct pl_dossier_report *rep, const struct dossier
                              const size_t *thread, size_t nthread, const struct pl_checkpoint *cp,
                              size_t nkeys, size_t nwitnesses);
 
-/* Appends s[0..n) with the five characters that matter in HTML text and attributes escaped. */
-int pl__html_escape(struct pl_buf *out, const char *s, size_t n);
-
 #endif

@@ -5,6 +5,7 @@
  * embeds the dossier and the verifier.
  */
 #include <parley/dossier.h>
+#include <parley/html.h>
 #include <parley/proof.h>
 #include <parley/record.h>
 #include <parley/tlog.h>
@@ -142,7 +143,7 @@ static int add_keys(struct pl_buf *out, const struct pl_vkey *keys, size_t n)
 		if (ret == 0)
 			ret = pl_vkey_format(&keys[i], &text);
 		if (ret == 0)
-			ret = pl__html_escape(out, text.data, text.len);
+			ret = pl_html_escape(out, text.data, text.len);
 		if (ret == 0)
 			ret = pl_buf_adds(out, "</code>");
 	}
@@ -239,8 +240,8 @@ int pl_statement_check_html(const char *record, size_t rlen, const char *proof, 
 		ret = pl_buf_adds(out, "<div id=\"pl-checked\" data-verified=\"no\"><p><strong>"
 		                       "This statement does not verify.</strong> Reason: ");
 		if (ret == 0)
-			ret = pl__html_escape(out, why.len ? why.data : pl_strerror(err),
-			                      why.len ? why.len : strlen(pl_strerror(err)));
+			ret = pl_html_escape(out, why.len ? why.data : pl_strerror(err),
+			                     why.len ? why.len : strlen(pl_strerror(err)));
 		if (ret == 0)
 			ret = pl_buf_addf(out, " (%s)</p></div>\n", pl_strerror(err));
 		if (ret) {
@@ -364,13 +365,13 @@ int pl_dossier_page(const char *json, size_t len, const char *log_key, const cha
 	        "<textarea id=\"pl-log-key\" rows=\"2\" spellcheck=\"false\">",
 	        page_css);
 	if (ret == 0)
-		ret = pl__html_escape(out, log_key, strlen(log_key));
+		ret = pl_html_escape(out, log_key, strlen(log_key));
 	if (ret == 0)
 		ret = pl_buf_adds(out, "</textarea></label>\n<label>Witness keys, one a line (each "
 		                       "must have cosigned the checkpoint)<textarea "
 		                       "id=\"pl-witness-keys\" rows=\"3\" spellcheck=\"false\">");
 	if (ret == 0)
-		ret = pl__html_escape(out, witnesses, strlen(witnesses));
+		ret = pl_html_escape(out, witnesses, strlen(witnesses));
 	if (ret == 0)
 		ret = pl_buf_adds(out,
 		                  "</textarea></label>\n<button type=\"submit\">Verify "

@@ -12,6 +12,7 @@
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
 #include <parley/directory.h>
+#include <parley/html.h>
 #include <parley/note.h>
 #include <parley/replay.h>
 #include <parley/rules.h>
@@ -806,46 +807,15 @@ int pl_dossier_render_text(const struct pl_dossier_report *r, struct pl_buf *out
 
 /* ---- HTML ------------------------------------------------------------------------------ */
 
-/* Appends s[0..n) with the five characters that matter in HTML text and attributes escaped. */
-int pl__html_escape(struct pl_buf *out, const char *s, size_t n)
+/* The library's one HTML escaping (html.c), under the names this file has always used. */
+static int add_escaped(struct pl_buf *out, const char *s, size_t n)
 {
-	size_t from = 0;
-	int ret = 0;
-
-	for (size_t i = 0; ret == 0 && i <= n; i++) {
-		const char *rep = NULL;
-		if (i < n) {
-			switch (s[i]) {
-			case '&':
-				rep = "&amp;";
-				break;
-			case '<':
-				rep = "&lt;";
-				break;
-			case '>':
-				rep = "&gt;";
-				break;
-			case '"':
-				rep = "&quot;";
-				break;
-			case '\'':
-				rep = "&#39;";
-				break;
-			default:
-				continue;
-			}
-		}
-		ret = pl_buf_add(out, s + from, i - from);
-		if (ret == 0 && rep)
-			ret = pl_buf_adds(out, rep);
-		from = i + 1;
-	}
-	return ret;
+	return pl_html_escape(out, s, n);
 }
 
 static int add_esc(struct pl_buf *out, const char *s)
 {
-	return pl__html_escape(out, s, strlen(s));
+	return pl_html_escapes(out, s);
 }
 
 static const char css[] =
@@ -968,7 +938,7 @@ static int html_disclosed(struct pl_buf *out, const struct pl_dossier_report *r)
 		if (ret == 0 && x->is_text) {
 			ret = pl_buf_adds(out, "<pre>");
 			if (ret == 0)
-				ret = pl__html_escape(out, (const char *)x->plaintext, x->len);
+				ret = add_escaped(out, (const char *)x->plaintext, x->len);
 			if (ret == 0)
 				ret = pl_buf_adds(out, "</pre>\n");
 		}
@@ -995,7 +965,7 @@ static int html_witnesses(struct pl_buf *out, const struct pl_dossier_report *r)
 		if (ret == 0)
 			ret = pl_buf_adds(out, "<dd class=\"witness\"><span class=\"mono\">");
 		if (ret == 0)
-			ret = pl__html_escape(out, key.data, key.len);
+			ret = add_escaped(out, key.data, key.len);
 		if (ret == 0)
 			ret = pl_buf_addf(
 			        out, "</span> cosigned at <span class=\"mono\">%s</span></dd>\n",

@@ -14,6 +14,7 @@
 #include <parley/chain.h>
 #include <parley/directory.h>
 #include <parley/exchange.h>
+#include <parley/metrics.h>
 #include <parley/party.h>
 #include <parley/record.h>
 #include <parley/replay.h>
@@ -217,6 +218,17 @@ struct pl_exchange {
 	pthread_cond_t vf_edge_cv;                 /* signalled when it is done */
 	uint64_t vf_size;
 	uint8_t vf_root[PL_HASH_BYTES];
+
+	/*
+	 * Operators' metrics (pl_exchange_metrics_write()): atomics and lock-free
+	 * histograms, so that the sequencer takes no lock for them. m_published is
+	 * the Unix time (exchange clock) the newest checkpoint was published, or
+	 * the exchange opened.
+	 */
+	atomic_uint_fast64_t m_records[PL_KIND_COUNT + 1];
+	atomic_uint_fast64_t m_batch_failures;
+	atomic_int_fast64_t m_published;
+	struct pl_metrics_hist m_batch, m_commit_us, m_sync_us;
 };
 
 /* A tree the reads are checked against: its size and the root its signed checkpoint gives. */
@@ -239,6 +251,7 @@ struct ex_batch {
 	size_t ntrefs, trefs_cap;
 	bool wrote;
 	bool dir_changed;
+	uint32_t kinds[PL_KIND_COUNT + 1]; /* records appended, by kind, for the metrics */
 };
 
 /* Where the judge reads party status: the cache (callers) or the store (sequencer). */
@@ -498,5 +511,8 @@ int pl__ex_may_read(struct pl_store *s, const struct pl_reader *who, uint64_t in
 int pl__ex_entry_for(struct pl_exchange *ex, struct pl_store *s, const struct ex_anchor *a,
                      const struct pl_reader *who, uint64_t index, struct pl_exchange_entry *e,
                      bool *yes);
+
+/* Sets the metrics of a new exchange empty (exchange_metrics.c). Thread: open's. */
+void pl__ex_metrics_init(struct pl_exchange *ex);
 
 #endif

@@ -761,6 +761,7 @@ int pl_exchange_open(struct pl_exchange **out, const char *dir,
 	if (ret)
 		goto fail;
 	ex_options(ex, opts);
+	pl__ex_metrics_init(ex);
 	ex->dir = strdup(dir);
 	kp = pl__path_join(dir, PL_EXCHANGE_KEY_FILE);
 	vp = pl__path_join(dir, PL_EXCHANGE_VKEY_FILE);

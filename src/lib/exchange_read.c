@@ -974,6 +974,51 @@ int pl_exchange_statements(struct pl_exchange *ex, uint64_t after, size_t max,
 	return ex_inbox_pid(ex, &anyone, PL_STORE_PUBLIC, after, max, out);
 }
 
+/* A page of the public statements before the index before, newest first. Thread: any reader's. */
+int pl_exchange_statements_before(struct pl_exchange *ex, uint64_t before, size_t max,
+                                  struct pl_exchange_list *out)
+{
+	const struct pl_reader anyone = {NULL, false};
+	struct pl_exchange_list l;
+	struct ex_anchor a;
+	struct pl_store *s;
+	uint64_t idx[EX_PAGE_MAX];
+	size_t n = 0;
+	bool yes;
+	int ret;
+
+	if (!ex || !out)
+		return PL_EINVAL;
+	max = ex_page(max);
+	ret = pl__ex_anchor(ex, &a);
+	if (ret)
+		return ret;
+	/* Only what the published checkpoint covers is handed out. */
+	if (before == 0 || before > a.size)
+		before = a.size;
+	memset(&l, 0, sizeof(l));
+	l.v = calloc(max, sizeof(*l.v));
+	if (!l.v)
+		return PL_ENOMEM;
+	s = ex_reader_get(ex);
+	ret = pl_store_begin(s);
+	if (!ret)
+		ret = pl_store_inbox_before(s, PL_STORE_PUBLIC, before, idx, max, &n);
+	for (size_t i = 0; !ret && i < n; i++) {
+		ret = pl__ex_entry_for(ex, s, &a, &anyone, idx[i], &l.v[l.n], &yes);
+		if (!ret && yes)
+			l.n++;
+	}
+	l.next = n == max ? idx[n - 1] : 0;
+	ex_note_error(ex, s, ret);
+	ex_reader_put(ex, s);
+	if (ret)
+		pl_exchange_list_release(&l);
+	else
+		*out = l;
+	return ret;
+}
+
 /* A page of party's inbox after the index after, checked. Thread: any reader's. */
 int pl_exchange_inbox(struct pl_exchange *ex, const char *party, uint64_t after, size_t max,
                       struct pl_exchange_list *out)

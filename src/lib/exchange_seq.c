@@ -239,6 +239,8 @@ int pl__ex_append(struct pl_exchange *ex, struct ex_batch *b, struct ex_judge_ct
 	if (ret)
 		return ret;
 	pl_tlog_leaf_hash(b->leaves[b->n], msg, len);
+	if ((unsigned)rec->kind <= PL_KIND_COUNT)
+		b->kinds[rec->kind]++;
 	b->n++;
 	*index = idx;
 	return 0;
@@ -680,17 +682,29 @@ static void ex_run_batch(struct pl_exchange *ex, struct ex_item *items)
 	if (!ret && b.n)
 		ret = ex_seal(ex, &b, &cp);
 	if (!ret && (b.n || b.wrote)) {
+		int64_t t0 = ex_mono_us(), t1;
 		ret = pl_store_commit(ex->w);
+		t1 = ex_mono_us();
 		if (!ret)
 			ret = ex_durable(ex, b.n ? &cp : NULL);
+		pl_metrics_hist_observe(&ex->m_sync_us, (uint64_t)(ex_mono_us() - t1));
+		pl_metrics_hist_observe(&ex->m_commit_us, (uint64_t)(ex_mono_us() - t0));
 	} else {
 		pl_store_rollback(ex->w);
 	}
 
-	if (ret)
+	if (ret) {
 		ex_batch_failed(ex, items, ret);
-	else if (b.n)
+		atomic_fetch_add_explicit(&ex->m_batch_failures, 1, memory_order_relaxed);
+	} else if (b.n) {
 		ex_batch_publish(ex, &b, &cp, items);
+		pl_metrics_hist_observe(&ex->m_batch, b.n);
+		for (size_t k = 0; k <= PL_KIND_COUNT; k++)
+			if (b.kinds[k])
+				atomic_fetch_add_explicit(&ex->m_records[k], b.kinds[k],
+				                          memory_order_relaxed);
+		atomic_store_explicit(&ex->m_published, ex_now(ex), memory_order_relaxed);
+	}
 	if (!ret) {
 		ex_publish_cosigned(ex, items);
 		pl__ex_config_apply(ex, items);

@@ -382,4 +382,10 @@ struct pl_session;
 int pl__session_fail(struct pl_session *s, int blame, int err, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
+/* The explorer (explorer.c, explorer_feed.c): the record of a logged entry, parsed (the
+ * exchange checked its bytes against the signed tree). 0 or the parsers' errors. */
+struct pl_exchange_entry;
+struct pl_record;
+int pl__explorer_entry_record(const struct pl_exchange_entry *e, struct pl_record *rec);
+
 #endif

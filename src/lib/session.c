@@ -522,6 +522,12 @@ out:
 int pl_session_prove(struct pl_session *s, const struct pl_session_record *r,
                      struct pl_checkpoint *cp)
 {
+	return pl_session_prove_text(s, r, cp, NULL);
+}
+
+int pl_session_prove_text(struct pl_session *s, const struct pl_session_record *r,
+                          struct pl_checkpoint *cp, struct pl_buf *out)
+{
 	struct pl_checkpoint pcp;
 	struct pl_proof *p = NULL;
 	struct pl_buf text;
@@ -552,6 +558,12 @@ int pl_session_prove(struct pl_session *s, const struct pl_session_record *r,
 		err = observe(s, &pcp, p->checkpoint, p->checkpoint_len);
 	if (!err && cp)
 		*cp = pcp;
+	if (!err && out) {
+		err = pl_buf_add(out, text.data, text.len);
+		if (err)
+			err = pl__session_fail(s, PL_BLAME_LOCAL, err, "%s: %s", what,
+			                       pl_strerror(err));
+	}
 out:
 	pl_proof_free(p);
 	pl_buf_release(&text);

@@ -1325,6 +1325,24 @@ static int store_inbox_one(struct pl_store *s, int64_t pid, uint64_t after, uint
 	return store_collect(s, ST_INBOX_LIST, st, out, max, n);
 }
 
+int pl_store_inbox_before(struct pl_store *s, int64_t pid, uint64_t before, uint64_t *out,
+                          size_t max, size_t *n)
+{
+	PL__STORE_PG(s, pl__store_pg_inbox_before(s, pid, before, out, max, n));
+	sqlite3_stmt *st;
+	int ret;
+
+	if (pid < 0 || max > INT32_MAX || !store_u64_fits(before))
+		return PL_EINVAL;
+	ret = pl__sql_stmt(&s->q, ST_INBOX_BEFORE, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	return store_collect(s, ST_INBOX_BEFORE, st, out, max, n);
+}
+
 int pl_store_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint64_t after,
                         uint64_t *out, size_t max, size_t *n)
 {

@@ -460,6 +460,10 @@ int pl_store_inbox_put(struct pl_store *s, int64_t pid, uint64_t index) PL_WUR;
 int pl_store_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint64_t after,
                         uint64_t *out, size_t max, size_t *n) PL_WUR;
 
+/* The indexes < before visible to pid alone, newest first, at most max: *n written to out. */
+int pl_store_inbox_before(struct pl_store *s, int64_t pid, uint64_t before, uint64_t *out,
+                          size_t max, size_t *n) PL_WUR;
+
 /* ---- Payload blobs, content-addressed ---------------------------------- */
 
 /*

@@ -111,6 +111,8 @@ int pl__store_pg_party_list(struct pl_store *s, struct pl_store_party **out, siz
 int pl__store_pg_inbox_put(struct pl_store *s, int64_t pid, uint64_t index) PL_WUR;
 int pl__store_pg_inbox_list(struct pl_store *s, int64_t pid, bool with_public, uint64_t after,
                             uint64_t *out, size_t max, size_t *n) PL_WUR;
+int pl__store_pg_inbox_before(struct pl_store *s, int64_t pid, uint64_t before, uint64_t *out,
+                              size_t max, size_t *n) PL_WUR;
 int pl__store_pg_payload_put(struct pl_store *s, const uint8_t hash[static PL_HASH_BYTES],
                              const uint8_t *blob, size_t len, const char *uploader,
                              int64_t now) PL_WUR;

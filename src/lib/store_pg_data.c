@@ -653,6 +653,25 @@ int pl__store_pg_inbox_list(struct pl_store *s, int64_t pid, bool with_public, u
 	return ret;
 }
 
+int pl__store_pg_inbox_before(struct pl_store *s, int64_t pid, uint64_t before, uint64_t *out,
+                              size_t max, size_t *n)
+{
+	struct pg_args a = {0};
+	PGresult *r = NULL;
+	int ret;
+
+	if (pid < 0 || max > INT32_MAX || !pg_fits(before))
+		return PL_EINVAL;
+	pl__pg_arg_i64(&a, pid);
+	pl__pg_arg_i64(&a, (int64_t)before);
+	pl__pg_arg_i64(&a, (int64_t)max);
+	ret = pl__pg_run(s, SP_INBOX_BEFORE, &a, &r);
+	if (!ret)
+		ret = pg_collect(s, SP_INBOX_BEFORE, r, out, max, n);
+	PQclear(r);
+	return ret;
+}
+
 /* ---- Payloads ---- */
 
 /* Finds a payload's key, size and (if info is not NULL) what is kept about it, by hash. */

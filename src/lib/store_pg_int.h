@@ -72,6 +72,8 @@
 	                "ON CONFLICT DO NOTHING")                                               \
 	X(SP_INBOX_LIST, "SELECT DISTINCT idx FROM inbox WHERE pid IN ($1::int8, $2::int8) "    \
 	                 "AND idx >= $3::int8 ORDER BY idx LIMIT $4::int8")                     \
+	X(SP_INBOX_BEFORE, "SELECT idx FROM inbox WHERE pid = $1::int8 AND idx < $2::int8 "     \
+	                   "ORDER BY idx DESC LIMIT $3::int8")                                  \
 	X(SP_PAY_FIND, "SELECT n, octet_length(data)::int8, uploader, stored, referred "        \
 	               "FROM payloads WHERE hash = $1::bytea")                                  \
 	X(SP_PAY_PUT, "WITH p AS (INSERT INTO payloads(hash, data, uploader, stored, size, "    \

@@ -58,6 +58,8 @@ struct store_pg;
 	X(ST_INBOX_PUT, "INSERT OR IGNORE INTO inbox(pid, idx) VALUES (?1, ?2)")               \
 	X(ST_INBOX_LIST, "SELECT idx FROM inbox WHERE pid = ?1 AND idx >= ?2 ORDER BY idx "    \
 	                 "LIMIT ?3")                                                           \
+	X(ST_INBOX_BEFORE, "SELECT idx FROM inbox WHERE pid = ?1 AND idx < ?2 ORDER BY idx "   \
+	                   "DESC LIMIT ?3")                                                    \
 	X(ST_PAY_FIND, "SELECT rowid, hash, length(data), uploader, stored, referred "         \
 	               "FROM payloads WHERE hpfx = ?1")                                        \
 	X(ST_PAY_PUT, "INSERT INTO payloads(hpfx, hash, data, uploader, stored, size, "        \

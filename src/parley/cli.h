@@ -43,6 +43,9 @@ int cmd_agent(int argc, char **argv);
 int cmd_thread(int argc, char **argv);
 /* parley log audit, called by cmd_log() with the arguments after "log". */
 int cmd_log_audit(int argc, char **argv);
+/* parley log proof (cmd_log() again) and parley statements: public evidence (cmd_public.c). */
+int cmd_log_proof(int argc, char **argv);
+int cmd_statements(int argc, char **argv);
 /* parley dossier (export a thread's offline evidence) and parley verify (check one). */
 int cmd_dossier(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
@@ -180,6 +183,14 @@ int cli_vkey_arg(const char *arg, struct pl_vkey *vk);
  * reason and returns PL_EXIT_USAGE on failure; sk is wiped on failure.
  */
 int cli_skey_file(const char *path, struct pl_skey *sk);
+
+/*
+ * Writes data[0..len) to path through a temporary file beside it (mode 0644,
+ * fsynced, renamed over path, then the directory fsynced), so that a crash
+ * leaves the old file or the whole new one, never a part. On failure prints
+ * "parley: <what> <path>: <reason>". Returns an exit code.
+ */
+int cli_write_atomic(const char *what, const char *path, const char *data, size_t len);
 
 /*
  * Writes s[0..len) to stdout and reports a write error. Returns PL_EXIT_OK

@@ -74,80 +74,10 @@ static const struct cli_verb verify_verb = {
 
 /* ---- Files ---- */
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	size_t off = 0;
-	int ret = 0;
-
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			ret = -1;
-			break;
-		}
-		off += (size_t)w;
-	}
-	return ret;
-}
-
-/*
- * Writes data[0..len) to path through a temporary file beside it (mode 0644,
- * fsynced, renamed over path, then the directory fsynced), so that a crash
- * leaves the old file or the whole new one, never a part. Returns an exit code.
- */
+/* cli_write_atomic(): a crash leaves the old file or the whole new one, never a part. */
 static int write_atomic(const char *what, const char *path, const char *data, size_t len)
 {
-	char tmp[CLI_PATH_MAX], dir[CLI_PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	bool made = false;
-	int fd = -1, dfd = -1, ret = PL_EXIT_USAGE, n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		cli_error("%s %s: the path is too long", what, path);
-		goto out;
-	}
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		cli_error("%s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	made = true;
-	/* Explicit, so that the umask neither widens nor narrows what a reader is handed. */
-	if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		cli_error("%s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	n = close(fd);
-	fd = -1;
-	if (n != 0 || rename(tmp, path) != 0) {
-		cli_error("%s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	made = false;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0) {
-		cli_error("%s %s: written, but its directory cannot be synced: %s", what, path,
-		          strerror(errno));
-		goto out;
-	}
-	ret = PL_EXIT_OK;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (made)
-		unlink(tmp);
-	return ret;
+	return cli_write_atomic(what, path, data, len);
 }
 
 /* ---- The export ---- */

@@ -19,6 +19,8 @@ static const struct cli_verb log_verb = {
         .name = "log",
         .synopsis = "checkpoint [--profile DIR] [--json]\n"
                     "       parley log audit [--profile DIR] [--json]\n"
+                    "       parley log proof ID [-o FILE] [--profile DIR | --exchange URL\n"
+                    "           --log-key VKEY]\n"
                     "       parley log verify-proof FILE --log-key VKEY [--origin ORIGIN]\n"
                     "           [--witness-key VKEY ... [--min-witnesses N]]\n"
                     "           (--entry ENTRYFILE | --leaf-hash BASE64)",
@@ -28,6 +30,9 @@ static const struct cli_verb log_verb = {
                  "\n"
                  "audit fetches the whole log, recomputes its tree from the entries, and checks\n"
                  "every record's signatures, chain and rules ('parley log audit --help').\n"
+                 "\n"
+                 "proof writes a record's c2sp.org/tlog-proof, verified, for verify-proof or\n"
+                 "anyone's tools ('parley log proof --help').\n"
                  "\n"
                  "verify-proof checks a c2sp.org/tlog-proof read from FILE ('-' for standard\n"
                  "input): that its checkpoint is signed by the log key and states the log's\n"
@@ -115,8 +120,9 @@ out:
 
 int cmd_log(int argc, char **argv)
 {
-	static const char *const subs[] = {"audit", "checkpoint", "verify-proof", NULL};
-	static int (*const run[])(int, char **) = {cmd_log_audit, cmd_log_checkpoint, NULL};
+	static const char *const subs[] = {"audit", "checkpoint", "proof", "verify-proof", NULL};
+	static int (*const run[])(int, char **) = {cmd_log_audit, cmd_log_checkpoint, cmd_log_proof,
+	                                           NULL};
 	/* Static: two key arrays are too large for a comfortable stack frame. */
 	static struct verify_args a;
 	const struct cli_opt opts[] = {

@@ -33,6 +33,7 @@ static const struct verb verbs[] = {
         {"consult", cmd_send, "show allies a draft before sending it"},
         {"advise", cmd_send, "answer a consultation: concur, object or noted"},
         {"parties", cmd_parties, "list the exchange's directory"},
+        {"statements", cmd_statements, "read and verify public statements, no profile needed"},
         {"agent", cmd_agent, "follow the inbox; open what arrives, then sign receive"},
         {"line", cmd_line, "how the ends of a direct line answered its checks"},
         {"dossier", cmd_dossier, "export a thread's offline evidence to one file"},

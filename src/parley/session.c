@@ -218,6 +218,12 @@ int session_prove(struct pl_session *s, const struct pl_session_record *r, struc
 	return session_said(s, pl_session_prove(s, r, cp));
 }
 
+int session_prove_text(struct pl_session *s, const struct pl_session_record *r,
+                       struct pl_checkpoint *cp, struct pl_buf *out)
+{
+	return session_said(s, pl_session_prove_text(s, r, cp, out));
+}
+
 int session_payload(struct pl_session *s, const struct pl_session_record *r, uint8_t **plaintext,
                     size_t *len, uint8_t salt[static PL_BOX_SALT_BYTES])
 {

@@ -63,6 +63,8 @@ const struct pl_client_party *session_party(struct pl_session *s, const char *na
 int session_verify_entry(struct pl_session *s, const struct pl_client_entry *e,
                          struct pl_session_record *out);
 int session_resolve(struct pl_session *s, const char *arg, struct pl_session_record *out);
+int session_prove_text(struct pl_session *s, const struct pl_session_record *r,
+                       struct pl_checkpoint *cp, struct pl_buf *out);
 int session_prove(struct pl_session *s, const struct pl_session_record *r,
                   struct pl_checkpoint *cp);
 int session_payload(struct pl_session *s, const struct pl_session_record *r, uint8_t **plaintext,

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <parley/box.h>
 #include <parley/encoding.h>
 #include <parley/record.h>
@@ -25,6 +29,8 @@ enum conf_type {
 	CONF_LINE,
 	CONF_WITNESS,
 	CONF_AUDITORS,
+	CONF_PUBLIC_LINES,
+	CONF_ADDRS,
 };
 
 /* One key of parleyd.conf: where it lands in the struct and its range. */
@@ -74,6 +80,10 @@ static const struct conf_key conf_keys[] = {
         {"witness", CONF_WITNESS, CFO(witnesses), 0, 0},
         {"witness_interval_ms", CONF_U32, CFO(witness_interval_ms), 100, 3600000},
         {"auditors", CONF_AUDITORS, EXO(auditors), 0, 0},
+        {"public_lines", CONF_PUBLIC_LINES, CFO(public_lines), 0, 0},
+        {"metrics_allow", CONF_ADDRS, CFO(metrics_allow), 0, 0},
+        {"health_checkpoint_age", CONF_U32, CFO(health_checkpoint_age), 0, 31536000},
+        {"health_witness_age", CONF_U32, CFO(health_witness_age), 0, 31536000},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -110,6 +120,13 @@ void pl_parleyd_config_default(struct pl_parleyd_config *c)
 	c->upload_per_key = PL_PARLEYD_UPLOAD_PER_KEY_FACTOR * c->ex.payload_max;
 	c->upload_budget = PL_PARLEYD_UPLOAD_BUDGET_FACTOR * c->ex.payload_max;
 	c->witness_interval_ms = PL_PARLEYD_WITNESS_INTERVAL_MS;
+	/* /metrics tells traffic by kind and volume, which is itself what a hotline's parties
+	 * keep to themselves: only this host reads it unless the operator says otherwise. */
+	c->nmetrics_allow = 2;
+	c->metrics_allow[0].family = AF_INET;
+	(void)inet_pton(AF_INET, "127.0.0.1", c->metrics_allow[0].bytes);
+	c->metrics_allow[1].family = AF_INET6;
+	(void)inet_pton(AF_INET6, "::1", c->metrics_allow[1].bytes);
 }
 
 /* host:port with a decimal port 1..65535 and a host of printable characters. */
@@ -208,16 +225,17 @@ static int conf_witness(struct pl_parleyd_config *c, const char *v, size_t len, 
 }
 
 /*
- * `auditors = NAME, NAME, ...`: party names (docs/records.md §3; never the
- * exchange's reserved name), comma-separated, each once, at most
- * PL_EXCHANGE_AUDITORS_MAX.
+ * A list of names `NAME, NAME, ...` (party or line names, docs/records.md §3;
+ * never the exchange's reserved name), comma-separated, each once, at most
+ * max, into names[0..*n). what names the setting in messages, one the thing
+ * named, bad the message for a value that is no name.
  */
-static int conf_auditors(struct pl_parleyd_config *c, const char *v, size_t len, unsigned lineno,
-                         struct pl_buf *err)
+static int conf_names(char (*names)[PL_RECORD_NAME_MAX + 1], size_t *n, size_t max, const char *v,
+                      size_t len, unsigned lineno, const char *what, const char *one,
+                      const char *bad, struct pl_buf *err)
 {
-	size_t pos = 0;
+	size_t pos = 0, got = 0;
 
-	c->ex.nauditors = 0;
 	while (pos <= len) {
 		const char *comma = memchr(v + pos, ',', len - pos);
 		size_t end = comma ? (size_t)(comma - v) : len, b = pos, e = end;
@@ -228,25 +246,121 @@ static int conf_auditors(struct pl_parleyd_config *c, const char *v, size_t len,
 		if (!pl_record_name_is_valid(v + b, e - b) ||
 		    (e - b == strlen(PL_EXCHANGE_AUTHOR) &&
 		     memcmp(v + b, PL_EXCHANGE_AUTHOR, e - b) == 0)) {
-			conf_err(err, lineno, "not a party name", "auditors");
+			conf_err(err, lineno, bad, what);
 			return PL_EMALFORMED;
 		}
-		for (size_t i = 0; i < c->ex.nauditors; i++) {
-			if (strlen(c->ex.auditors[i]) == e - b &&
-			    memcmp(c->ex.auditors[i], v + b, e - b) == 0) {
-				conf_err(err, lineno, "auditor named twice", c->ex.auditors[i]);
+		for (size_t i = 0; i < got; i++) {
+			if (strlen(names[i]) == e - b && memcmp(names[i], v + b, e - b) == 0) {
+				if (err)
+					(void)!pl_buf_addf(err, "line %u: %s named twice: %s",
+					                   lineno, one, names[i]);
 				return PL_EMALFORMED;
 			}
 		}
-		if (c->ex.nauditors == PL_EXCHANGE_AUDITORS_MAX) {
-			conf_err(err, lineno, "too many auditors", NULL);
+		if (got == max) {
+			if (err)
+				(void)!pl_buf_addf(err, "line %u: too many %ss", lineno, one);
 			return PL_ETOOBIG;
 		}
-		memcpy(c->ex.auditors[c->ex.nauditors], v + b, e - b);
-		c->ex.auditors[c->ex.nauditors++][e - b] = '\0';
+		memcpy(names[got], v + b, e - b);
+		names[got++][e - b] = '\0';
 		pos = end + 1;
 	}
+	*n = got;
 	return 0;
+}
+
+/* `auditors = NAME, ...`: at most PL_EXCHANGE_AUDITORS_MAX parties. */
+static int conf_auditors(struct pl_parleyd_config *c, const char *v, size_t len, unsigned lineno,
+                         struct pl_buf *err)
+{
+	return conf_names(c->ex.auditors, &c->ex.nauditors, PL_EXCHANGE_AUDITORS_MAX, v, len,
+	                  lineno, "auditors", "auditor", "not a party name", err);
+}
+
+/* `public_lines = NAME, ...`: the lines the explorer shows, at most PL_EXPLORER_LINES_MAX. */
+static int conf_public_lines(struct pl_parleyd_config *c, const char *v, size_t len,
+                             unsigned lineno, struct pl_buf *err)
+{
+	return conf_names(c->public_lines, &c->npublic_lines, PL_EXPLORER_LINES_MAX, v, len, lineno,
+	                  "public_lines", "line", "not a line name", err);
+}
+
+/*
+ * `metrics_allow = ADDR ...`: IPv4 or IPv6 addresses (no names, no masks),
+ * separated by spaces or tabs, each once, at most PL_PARLEYD_METRICS_ALLOW_MAX;
+ * or `none`.
+ */
+static int conf_addrs(struct pl_parleyd_config *c, const char *v, size_t len, unsigned lineno,
+                      struct pl_buf *err)
+{
+	struct pl_parleyd_addr got[PL_PARLEYD_METRICS_ALLOW_MAX];
+	size_t n = 0, pos = 0;
+
+	if (len == 4 && memcmp(v, "none", 4) == 0) {
+		c->nmetrics_allow = 0;
+		return 0;
+	}
+	while (pos < len) {
+		char text[INET6_ADDRSTRLEN + 1];
+		size_t end = pos;
+		while (end < len && v[end] != ' ' && v[end] != '\t')
+			end++;
+		if (end - pos > INET6_ADDRSTRLEN) {
+			conf_err(err, lineno, "not an IP address", "metrics_allow");
+			return PL_EMALFORMED;
+		}
+		memcpy(text, v + pos, end - pos);
+		text[end - pos] = '\0';
+		if (n == PL_PARLEYD_METRICS_ALLOW_MAX) {
+			conf_err(err, lineno, "too many addresses", "metrics_allow");
+			return PL_ETOOBIG;
+		}
+		memset(&got[n], 0, sizeof(got[n]));
+		got[n].family = strchr(text, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(got[n].family, text, got[n].bytes) != 1) {
+			conf_err(err, lineno, "not an IP address", "metrics_allow");
+			return PL_EMALFORMED;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (got[i].family == got[n].family &&
+			    memcmp(got[i].bytes, got[n].bytes, sizeof(got[n].bytes)) == 0) {
+				conf_err(err, lineno, "address listed twice", "metrics_allow");
+				return PL_EMALFORMED;
+			}
+		}
+		n++;
+		pos = end;
+		while (pos < len && (v[pos] == ' ' || v[pos] == '\t'))
+			pos++;
+	}
+	memcpy(c->metrics_allow, got, n * sizeof(got[0]));
+	c->nmetrics_allow = n;
+	return 0;
+}
+
+bool pl_parleyd_config_metrics_allowed(const struct pl_parleyd_config *c, const struct sockaddr *sa)
+{
+	const uint8_t *b = NULL;
+	uint8_t mapped[4];
+	int family = sa ? sa->sa_family : AF_UNSPEC;
+
+	if (family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	} else if (family == AF_INET6) {
+		b = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		/* An IPv4 client of a dual-stack socket comes as ::ffff:a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)b)) {
+			memcpy(mapped, b + 12, 4);
+			b = mapped;
+			family = AF_INET;
+		}
+	}
+	for (size_t i = 0; b && i < c->nmetrics_allow; i++)
+		if (c->metrics_allow[i].family == family &&
+		    memcmp(c->metrics_allow[i].bytes, b, family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
 }
 
 /* Parses one line s[0..len) (no newline) into c; seen marks the keys already set. */
@@ -343,6 +457,10 @@ static int conf_line(struct pl_parleyd_config *c, bool seen[static CONF_NKEYS], 
 		return conf_witness(c, s + vb, ve - vb, lineno, err);
 	case CONF_AUDITORS:
 		return conf_auditors(c, s + vb, ve - vb, lineno, err);
+	case CONF_PUBLIC_LINES:
+		return conf_public_lines(c, s + vb, ve - vb, lineno, err);
+	case CONF_ADDRS:
+		return conf_addrs(c, s + vb, ve - vb, lineno, err);
 	}
 	return 0;
 }
@@ -531,6 +649,31 @@ int pl_parleyd_config_format(const struct pl_parleyd_config *c, struct pl_buf *o
 	if (!ret && c->ex.nauditors)
 		ret = pl_buf_adds(out, "\n");
 	if (!ret)
+		ret = pl_buf_adds(out, "\n# Lines whose availability the explorer shows to anyone\n"
+		                       "# (public_lines = NAME, NAME); none when unset.\n");
+	for (size_t i = 0; !ret && i < c->npublic_lines; i++)
+		ret = pl_buf_addf(out, "%s%s", i ? ", " : "public_lines = ", c->public_lines[i]);
+	if (!ret && c->npublic_lines)
+		ret = pl_buf_adds(out, "\n");
+	if (!ret)
+		ret = pl_buf_addf(
+		        out,
+		        "\n# Operators: who reads /metrics (metrics_allow = ADDR ... or\n"
+		        "# none), and the ages in seconds past which /health answers 503\n"
+		        "# (0: not checked).\nhealth_checkpoint_age = %u\n"
+		        "health_witness_age = %u\nmetrics_allow =",
+		        c->health_checkpoint_age, c->health_witness_age);
+	for (size_t i = 0; !ret && i < c->nmetrics_allow; i++) {
+		char text[INET6_ADDRSTRLEN + 1];
+		if (!inet_ntop(c->metrics_allow[i].family, c->metrics_allow[i].bytes, text,
+		               sizeof(text)))
+			ret = PL_EINVAL;
+		else
+			ret = pl_buf_addf(out, " %s", text);
+	}
+	if (!ret)
+		ret = pl_buf_adds(out, c->nmetrics_allow ? "\n" : " none\n");
+	if (!ret)
 		ret = pl_buf_addf(
 		        out,
 		        "\n# Witnesses: witness = URL VKEY (repeatable), each updated at most\n"
@@ -596,6 +739,17 @@ const char *pl_parleyd_config_fixed_change(const struct pl_parleyd_config *run,
 		case CONF_LINE:
 		case CONF_WITNESS:
 		case CONF_AUDITORS:
+			break;
+		case CONF_PUBLIC_LINES:
+			/* Fixed: what the explorer publishes changes with a restart, on purpose. */
+			differ = run->npublic_lines != next->npublic_lines ||
+			         memcmp(run->public_lines, next->public_lines,
+			                run->npublic_lines * sizeof(run->public_lines[0])) != 0;
+			break;
+		case CONF_ADDRS:
+			differ = run->nmetrics_allow != next->nmetrics_allow ||
+			         memcmp(run->metrics_allow, next->metrics_allow,
+			                run->nmetrics_allow * sizeof(run->metrics_allow[0])) != 0;
 			break;
 		}
 		if (differ)

@@ -8,6 +8,7 @@
 
 #include <parley/buf.h>
 #include <parley/exchange.h>
+#include <parley/explorer.h>
 #include <parley/limits.h>
 #include <parley/line.h>
 #include <parley/witness.h>
@@ -33,6 +34,14 @@
  * a numeric field once pl_parleyd_config_default() has run: the parser refuses 0
  * where it makes no sense.
  */
+#define PL_PARLEYD_METRICS_ALLOW_MAX 16 /* addresses in metrics_allow */
+
+/* One IP address (no mask) as inet_pton() writes it. */
+struct pl_parleyd_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t bytes[16];
+};
+
 struct pl_parleyd_config {
 	char origin[PL_ORIGIN_MAX + 1];         /* must equal the store's origin */
 	char listen[PL_PARLEYD_LISTEN_MAX + 1]; /* host:port, e.g. 127.0.0.1:8080 */
@@ -64,7 +73,21 @@ struct pl_parleyd_config {
 	size_t nwitnesses;
 	struct pl_witness_peer witnesses[PL_PARLEYD_WITNESSES_MAX];
 	uint32_t witness_interval_ms;
+	/* Operators (`metrics_allow`, `health_checkpoint_age`, `health_witness_age`): the
+	 * addresses that may read /metrics, and the ages past which /health says 503. */
+	size_t nmetrics_allow;
+	struct pl_parleyd_addr metrics_allow[PL_PARLEYD_METRICS_ALLOW_MAX];
+	uint32_t health_checkpoint_age; /* seconds; 0: not checked */
+	uint32_t health_witness_age;    /* seconds; 0: not checked */
+	/* The explorer (`public_lines`): lines whose availability anyone may see. */
+	size_t npublic_lines;
+	char public_lines[PL_EXPLORER_LINES_MAX][PL_RECORD_NAME_MAX + 1];
 };
+
+/* True when the socket address sa (of any family) is one of c's metrics_allow. */
+struct sockaddr;
+bool pl_parleyd_config_metrics_allowed(const struct pl_parleyd_config *c,
+                                       const struct sockaddr *sa);
 
 /* Fills c with the defaults documented in parleyd.conf(5); origin and listen as given by the
  * caller later. */

@@ -34,6 +34,7 @@ enum MHD_Result pl__http_queue(struct req *r, unsigned status, struct MHD_Respon
 {
 	enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
 
+	pl__http_count(r->h, r->route, status);
 	MHD_destroy_response(resp);
 	r->answered = true;
 	return ret;
@@ -628,8 +629,7 @@ enum MHD_Result pl__http_dispatch(struct req *r)
 	}
 	switch (r->route) {
 	case R_HEALTH:
-		return pl__http_send_bytes(r, MHD_HTTP_OK, TEXT_PLAIN, NULL, (void *)"ok\n", 3,
-		                           false);
+		return pl__http_do_health(r);
 	case R_CHECKPOINT:
 		return do_checkpoint(r);
 	case R_LOG_KEY:
@@ -666,6 +666,21 @@ enum MHD_Result pl__http_dispatch(struct req *r)
 		return do_index_record(r);
 	case R_ASSET:
 		return do_asset(r);
+	case R_EXPLORER:
+	case R_EXPLORER_STMT:
+	case R_EXPLORER_DIR:
+	case R_EXPLORER_LOG:
+	case R_EXPLORER_LINES:
+	case R_FEED:
+		return pl__http_do_explorer(r);
+	case R_PUBLIC_RECORD:
+		/* The public twins of /records/<id> and its proof: read as anyone, so a record
+		 * that is not public answers exactly as one that does not exist. */
+		return do_record_get(r);
+	case R_PUBLIC_PROOF:
+		return do_proof(r);
+	case R_METRICS:
+		return pl__http_do_metrics(r);
 	case R_NONE:
 		break;
 	}

@@ -70,6 +70,9 @@ struct upload_use {
 	size_t bytes;
 };
 
+#define ROUTES       (R_METRICS + 1) /* routes counted by /metrics: R_METRICS is the last */
+#define STATUS_SLOTS 18              /* answer statuses counted apart (http_metrics.c) */
+
 struct pl_parleyd_http {
 	struct MHD_Daemon *d;
 	struct pl_exchange *ex;
@@ -110,6 +113,9 @@ struct pl_parleyd_http {
 
 	pthread_mutex_t rate_lock;
 	struct rate_slot rate[RATE_SLOTS];
+
+	/* Answers by route and status, for /metrics: atomics, counted as each is queued. */
+	atomic_uint_fast64_t answers[ROUTES][STATUS_SLOTS];
 };
 
 /* One request, created when its request line arrives and freed when it completes. */
@@ -297,5 +303,19 @@ enum MHD_Result pl__http_do_thread(struct req *r);
 enum MHD_Result pl__http_do_line(struct req *r);
 enum MHD_Result pl__http_do_parties(struct req *r);
 enum MHD_Result pl__http_do_statements(struct req *r);
+
+/* ---- Operators: /metrics and /health (http_metrics.c); an MHD worker runs them ---- */
+
+/* Counts one answer of route with status. Lock-free; any thread. */
+void pl__http_count(struct pl_parleyd_http *h, enum pl_parleyd_route route, unsigned status);
+/* GET /metrics, to the addresses metrics_allow names. */
+enum MHD_Result pl__http_do_metrics(struct req *r);
+/* GET /health: 200, or 503 with the reason when a configured age is passed. */
+enum MHD_Result pl__http_do_health(struct req *r);
+
+/* ---- The explorer (http_explorer.c); an MHD worker runs it ---- */
+
+/* GET /, /statement/<id>, /directory, /log, /lines and /statements.atom. */
+enum MHD_Result pl__http_do_explorer(struct req *r);
 
 #endif

@@ -6,6 +6,7 @@
 #include <parley/exchange.h>
 #include <parley/record.h>
 #include <parley/tiles.h>
+#include <parley/timestamp.h>
 
 #include "internal.h"
 
@@ -43,13 +44,44 @@ static bool take_id(struct pl_parleyd_target *t, const char *s, size_t n)
 	return true;
 }
 
-/* Parses "k=v&k=v" with only the keys in allowed, each once, values decimal. */
+/* A date YYYY-MM-DD as the Unix time of its first second, through the one timestamp parser. */
+static bool parse_date(const char *s, size_t n, int64_t *out)
+{
+	char ts[PL_TIMESTAMP_LEN + 1];
+
+	if (n != 10)
+		return false;
+	memcpy(ts, s, 10);
+	memcpy(ts + 10, "T00:00:00Z", 11);
+	return pl_timestamp_parse(out, ts, PL_TIMESTAMP_LEN) == 0;
+}
+
+/* The value of a query key that is not decimal: 0 to take it, -1 to refuse, 1 when empty. */
+static int parse_text_value(struct pl_parleyd_query *q, unsigned bit, const char *v, size_t n)
+{
+	if (n == 0)
+		return 1;
+	if (bit == Q_PARTY) {
+		if (!pl_record_name_is_valid(v, n))
+			return -1;
+		memcpy(q->party, v, n);
+		q->party[n] = '\0';
+		return 0;
+	}
+	if (!parse_date(v, n, bit == Q_FROM ? &q->from : &q->to))
+		return -1;
+	if (bit == Q_TO)
+		q->to += 86400; /* through the end of that day */
+	return 0;
+}
+
+/* Parses "k=v&k=v" with only the keys in allowed, each once, values decimal (or text). */
 static bool parse_query(const char *s, size_t n, unsigned allowed, struct pl_parleyd_query *q)
 {
 	static const struct {
 		const char *name;
 		unsigned bit;
-		size_t off;
+		size_t off; /* of a decimal value; 0 for a text one */
 	} keys[] = {
 	        {"after", Q_AFTER, offsetof(struct pl_parleyd_query, after)},
 	        {"size", Q_SIZE, offsetof(struct pl_parleyd_query, size)},
@@ -57,7 +89,12 @@ static bool parse_query(const char *s, size_t n, unsigned allowed, struct pl_par
 	        {"new", Q_NEW, offsetof(struct pl_parleyd_query, new_)},
 	        {"wait", Q_WAIT, offsetof(struct pl_parleyd_query, wait)},
 	        {"since", Q_SINCE, offsetof(struct pl_parleyd_query, since)},
+	        {"before", Q_BEFORE, offsetof(struct pl_parleyd_query, before)},
+	        {"party", Q_PARTY, 0},
+	        {"from", Q_FROM, 0},
+	        {"to", Q_TO, 0},
 	};
+	unsigned seen = 0;
 	size_t i = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -77,12 +114,22 @@ static bool parse_query(const char *s, size_t n, unsigned allowed, struct pl_par
 				break;
 			}
 		}
-		if (!found || !(allowed & keys[k].bit) || (q->has & keys[k].bit))
+		if (!found || !(allowed & keys[k].bit) || (seen & keys[k].bit))
 			return false;
-		if (!parse_dec(eq + 1, (size_t)(s + end - eq - 1), INT64_MAX,
-		               (uint64_t *)((char *)q + keys[k].off)))
-			return false;
-		q->has |= keys[k].bit;
+		seen |= keys[k].bit;
+		if (keys[k].off == 0) {
+			int r = parse_text_value(q, keys[k].bit, eq + 1,
+			                         (size_t)(s + end - eq - 1));
+			if (r < 0)
+				return false;
+			if (r == 0)
+				q->has |= keys[k].bit;
+		} else {
+			if (!parse_dec(eq + 1, (size_t)(s + end - eq - 1), INT64_MAX,
+			               (uint64_t *)((char *)q + keys[k].off)))
+				return false;
+			q->has |= keys[k].bit;
+		}
 		i = end + (amp ? 1 : 0);
 		if (amp && i == n)
 			return false; /* trailing '&' */
@@ -134,6 +181,31 @@ unsigned pl_parleyd_target_parse(struct pl_parleyd_target *t, const char *method
 	status = STATUS_NOT_FOUND;
 	if (path_is(p, pn, "/health")) {
 		t->route = R_HEALTH;
+	} else if (path_is(p, pn, "/")) {
+		t->route = R_EXPLORER;
+		allowed = Q_BEFORE | Q_PARTY | Q_FROM | Q_TO;
+	} else if (path_is(p, pn, "/directory")) {
+		t->route = R_EXPLORER_DIR;
+	} else if (path_is(p, pn, "/log")) {
+		t->route = R_EXPLORER_LOG;
+	} else if (path_is(p, pn, "/lines")) {
+		t->route = R_EXPLORER_LINES;
+	} else if (path_is(p, pn, "/statements.atom")) {
+		t->route = R_FEED;
+	} else if (path_is(p, pn, "/metrics")) {
+		t->route = R_METRICS;
+	} else if ((pn > 11 && memcmp(p, "/statement/", 11) == 0) ||
+	           (pn > 8 && memcmp(p, "/record/", 8) == 0) ||
+	           (pn > 7 && memcmp(p, "/proof/", 7) == 0)) {
+		size_t skip = p[1] == 's' ? 11 : p[1] == 'r' ? 8 : 7;
+		t->route = p[1] == 's'   ? R_EXPLORER_STMT
+		           : p[1] == 'r' ? R_PUBLIC_RECORD
+		                         : R_PUBLIC_PROOF;
+		allowed = t->route == R_PUBLIC_PROOF ? Q_SIZE : 0;
+		if (!take_id(t, p + skip, pn - skip)) {
+			status = STATUS_BAD_REQUEST;
+			goto out;
+		}
 	} else if (path_is(p, pn, "/checkpoint")) {
 		t->route = R_CHECKPOINT;
 	} else if (path_is(p, pn, "/log-key")) {

@@ -41,6 +41,16 @@ enum pl_parleyd_route {
 	R_INDEX,
 	R_INDEX_RECORD,
 	R_ASSET,
+	/* The public explorer (docs/api.md, "The explorer") and the operator's endpoints. */
+	R_EXPLORER,       /* GET / */
+	R_EXPLORER_STMT,  /* GET /statement/<id> */
+	R_EXPLORER_DIR,   /* GET /directory */
+	R_EXPLORER_LOG,   /* GET /log */
+	R_EXPLORER_LINES, /* GET /lines */
+	R_FEED,           /* GET /statements.atom */
+	R_PUBLIC_RECORD,  /* GET /record/<id> */
+	R_PUBLIC_PROOF,   /* GET /proof/<id> */
+	R_METRICS,        /* GET /metrics */
 };
 
 /* Query parameters; a has_ bit per key so that 0 is a value, not "absent". */
@@ -51,12 +61,18 @@ enum {
 	Q_NEW = 1u << 3,
 	Q_WAIT = 1u << 4,
 	Q_SINCE = 1u << 5,
+	Q_BEFORE = 1u << 6,
+	Q_PARTY = 1u << 7, /* a party name; an empty value (a form left blank) is no filter */
+	Q_FROM = 1u << 8,  /* a date YYYY-MM-DD, as Unix seconds at its start; empty: none */
+	Q_TO = 1u << 9,    /* a date YYYY-MM-DD, as Unix seconds at the end of that day */
 };
 
 /* The values of the query; each is 0 unless its bit is in has. */
 struct pl_parleyd_query {
 	unsigned has;
-	uint64_t after, size, old, new_, wait, since;
+	uint64_t after, size, old, new_, wait, since, before;
+	char party[PL_RECORD_NAME_MAX + 1];
+	int64_t from, to;
 };
 
 /*
@@ -88,9 +104,11 @@ struct pl_parleyd_target {
  * on every path but POST /payloads and POST /records, which take only POST;
  * a path exactly as docs/api.md spells it (no trailing slash, tiles in their
  * one canonical form); a query of the keys the route takes, each once, with
- * a decimal value of at most 2^63-1 and no leading zeros. /assets/NAME takes a
- * NAME of 1 to PL_PARLEYD_ASSET_NAME_MAX lowercase letters, digits, '-' and
- * '.', that starts with a letter or digit (no other path: 404).
+ * a decimal value of at most 2^63-1 and no leading zeros, but `party` (a
+ * party name) and `from`, `to` (dates YYYY-MM-DD), which may also be empty
+ * (an HTML form's blank field: no filter). /assets/NAME takes a NAME of 1 to
+ * PL_PARLEYD_ASSET_NAME_MAX lowercase letters, digits, '-' and '.', that
+ * starts with a letter or digit (no other path: 404).
  *
  * Returns 0 with *t filled, or the HTTP status the request is refused with:
  * 405 for a method the path does not take (any method but GET, HEAD and

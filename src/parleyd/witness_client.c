@@ -40,6 +40,62 @@ struct pl_parleyd_witness {
 	atomic_bool stopping;
 };
 
+/*
+ * The witnesses of the running client and their counters, behind
+ * pl_parleyd_witness_list(): one client per process. reg_n and reg_peers
+ * change only under reg_mu, when a client starts or stops (its thread not
+ * running); the counters are the client thread's, lock-free.
+ */
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pl_witness_peer reg_peers[PL_PARLEYD_WITNESSES_MAX];
+static size_t reg_n;
+static struct {
+	atomic_uint_fast64_t cosigned_size;
+	atomic_int_fast64_t last_cosigned;
+	atomic_uint_fast64_t failures;
+	atomic_uint_fast64_t alarms;
+} stats[PL_PARLEYD_WITNESSES_MAX];
+
+size_t pl_parleyd_witness_list(struct pl_witness_peer *peers, struct pl_parleyd_witness_stats *st,
+                               size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&reg_mu);
+	n = reg_n < max ? reg_n : max;
+	for (size_t i = 0; i < n; i++) {
+		peers[i] = reg_peers[i];
+		if (!st)
+			continue;
+		st[i].cosigned_size =
+		        atomic_load_explicit(&stats[i].cosigned_size, memory_order_relaxed);
+		st[i].last_cosigned =
+		        atomic_load_explicit(&stats[i].last_cosigned, memory_order_relaxed);
+		st[i].failures = atomic_load_explicit(&stats[i].failures, memory_order_relaxed);
+		st[i].alarms = atomic_load_explicit(&stats[i].alarms, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&reg_mu);
+	return n;
+}
+
+/* Makes w's witnesses the listed ones, their counters new (w's thread not running yet). */
+static void registry_set(const struct pl_parleyd_witness *w)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	pthread_mutex_lock(&reg_mu);
+	reg_n = w ? w->n : 0;
+	for (size_t i = 0; i < reg_n; i++) {
+		reg_peers[i] = w->peers[i];
+		atomic_store_explicit(&stats[i].cosigned_size, 0, memory_order_relaxed);
+		/* A witness's silence counts from the start, not from 1970. */
+		atomic_store_explicit(&stats[i].last_cosigned, now, memory_order_relaxed);
+		atomic_store_explicit(&stats[i].failures, 0, memory_order_relaxed);
+		atomic_store_explicit(&stats[i].alarms, 0, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&reg_mu);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -101,10 +157,26 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 		err = pl_witness_cosign(&t, &proofs, &w->peers[i], &s->known, note->data, note->len,
 		                        lines, detail);
 		if (err) {
+			/* A witness ahead of the log, or holding another tree at a size, is no
+			 * outage: the log lost what it published or someone forks it. */
+			bool alarm = err == PL_ERANGE || err == PL_EINCONSISTENT;
 			lines->len = mark;
+			atomic_fetch_add_explicit(&stats[i].failures, 1, memory_order_relaxed);
+			if (alarm)
+				atomic_fetch_add_explicit(&stats[i].alarms, 1,
+				                          memory_order_relaxed);
 			s->failures++;
 			s->next_ms = now + backoff_ms(w, s->failures);
-			pl_daemon_log("warn", "witness",
+			if (alarm)
+				pl_daemon_log(
+				        "error", "witness",
+				        "msg=\"ALARM: the witness disagrees with the log\" "
+				        "witness=%s "
+				        "url=%s size=%llu known=%llu err=\"%s\" detail=\"%s\"",
+				        w->peers[i].key.name, w->peers[i].url,
+				        (unsigned long long)cp->size, (unsigned long long)s->known,
+				        pl_strerror(err), detail->data ? detail->data : "");
+			pl_daemon_log(alarm ? "error" : "warn", "witness",
 			              "msg=\"not cosigned\" witness=%s url=%s size=%llu err=\"%s\" "
 			              "detail=\"%s\" failures=%u retry_ms=%lld",
 			              w->peers[i].key.name, w->peers[i].url,
@@ -120,6 +192,9 @@ static void round_once(struct pl_parleyd_witness *w, struct pl_buf *note, struct
 		s->next_ms = 0;
 		s->done = cp->size;
 		s->has_done = true;
+		atomic_store_explicit(&stats[i].cosigned_size, cp->size, memory_order_relaxed);
+		atomic_store_explicit(&stats[i].last_cosigned, (int64_t)time(NULL),
+		                      memory_order_relaxed);
 	}
 	if (lines->len) {
 		err = pl_exchange_checkpoint_cosign(w->ex, cp->size, lines->data, lines->len);
@@ -150,6 +225,8 @@ static void remember_cosigned(struct pl_parleyd_witness *w)
 			                          n->text_len, NULL) == 0) {
 				w->st[i].known = w->st[i].done = cp->size;
 				w->st[i].has_done = true;
+				atomic_store_explicit(&stats[i].cosigned_size, cp->size,
+				                      memory_order_relaxed);
 			}
 		}
 	}
@@ -265,8 +342,10 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
 	w->interval_ms = cfg->witness_interval_ms ? cfg->witness_interval_ms
 	                                          : PL_PARLEYD_WITNESS_INTERVAL_MS;
 	atomic_init(&w->stopping, false);
+	registry_set(w);
 	ret = pl_witness_http_new(&w->http, CONNECT_MS, REQUEST_MS, is_cancelled, w);
 	if (ret) {
+		registry_set(NULL);
 		free(w);
 		return ret;
 	}
@@ -279,6 +358,7 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		pl_witness_http_free(w->http);
+		registry_set(NULL);
 		free(w);
 		return PL_ENOMEM;
 	}
@@ -299,6 +379,7 @@ void pl_parleyd_witness_stop(struct pl_parleyd_witness *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	registry_set(NULL);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	pl_witness_http_free(w->http);

@@ -34,6 +34,32 @@ int pl_parleyd_witness_start(struct pl_parleyd_witness **out, struct pl_exchange
  */
 int pl_parleyd_witness_check(struct pl_exchange *ex, const struct pl_parleyd_config *cfg);
 
+/*
+ * What the running client knows of each witness it asks, for the explorer,
+ * /metrics and /health: the largest tree size it cosigned (0: none since the
+ * client started), the Unix time of its last cosignature (or of the client's
+ * start), the requests that failed, and the alarms (a witness that claims a
+ * tree larger than the log's, or another tree at a size: the log or the
+ * witness is wrong).
+ */
+struct pl_parleyd_witness_stats {
+	uint64_t cosigned_size;
+	int64_t last_cosigned;
+	uint64_t failures;
+	uint64_t alarms;
+};
+
+/*
+ * Copies the witnesses the running client asks, in configuration order, and
+ * (when st is not NULL) what it knows of each, at most max of them; returns
+ * how many it copied. None when no client runs (no witness configured, or
+ * between the stop and the start of a reload). The counters are atomics the
+ * client's thread adds to without a lock; the list is read under a lock only
+ * the readers and a (re)start take. Any thread.
+ */
+size_t pl_parleyd_witness_list(struct pl_witness_peer *peers, struct pl_parleyd_witness_stats *st,
+                               size_t max);
+
 /* Aborts any request in flight, joins the thread and frees w. NULL is a no-op. */
 void pl_parleyd_witness_stop(struct pl_parleyd_witness *w);
 

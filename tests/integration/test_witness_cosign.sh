@@ -96,6 +96,15 @@ expect 1 "verify with both keys and --quorum 2: not met either" \
 	--witness "$T/w2/witness.vkey" --quorum 2
 ok "it says so" said "cosigned by 1 of the given witnesses, 2 required"
 
+# The explorer and /metrics name the witness and what it cosigned.
+WKEY=$(cat "$T/w/witness.vkey")
+ok "the explorer's /log names the witness key and when it cosigned" sh -c \
+	"curl -s '$URL/log' | grep -qF '<tr><td class=\"mono\">$WKEY</td><td>at <time datetime='"
+ok "/metrics: what the witness cosigned" sh -c \
+	"curl -s '$URL/metrics' | grep -q '^parley_witness_cosigned_size{witness=\"witness.example\"} [1-9]'"
+ok "/metrics: no alarm" sh -c \
+	"curl -s '$URL/metrics' | grep -qx 'parley_witness_alarms_total{witness=\"witness.example\"} 0'"
+
 # The witness goes away: parleyd keeps serving and says why nothing is cosigned.
 kill -TERM "$WPID" 2>/dev/null
 wait "$WPID" 2>/dev/null
@@ -107,6 +116,8 @@ ok "parleyd logs that the witness did not cosign" \
 	wait_for 100 grep -q 'level=warn event=witness msg="not cosigned" witness=witness.example' \
 	"$T/parleyd.log"
 ok "parleyd still answers" "$DRIVER" health "$URL"
+ok "/metrics counts the witness's failures" wait_for 100 sh -c \
+	"curl -s '$URL/metrics' | grep -q '^parley_witness_failures_total{witness=\"witness.example\"} [1-9]'"
 ok "/checkpoint still carries the older cosigned checkpoint" cosigned_at_least "$SIZE"
 ok "it is older than the tree" [ "$(sed -n 2p "$T/cp")" -lt "$SIZE2" ]
 SERVED=$(sed -n 2p "$T/cp")

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include <parley/audit.h>
+#include <parley/html.h>
 #include <parley/box.h>
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
@@ -1366,7 +1367,7 @@ static void check_page(const struct tamper *t, size_t i, const char *text)
 	assert_non_null(strstr(page.data, t->exit == 1
 	                                          ? "This dossier does not verify."
 	                                          : "This file is not a well-formed dossier."));
-	assert_int_equal(pl__html_escape(&reason, t->reason, strlen(t->reason)), 0);
+	assert_int_equal(pl_html_escape(&reason, t->reason, strlen(t->reason)), 0);
 	if (!strstr(page.data, reason.data))
 		fail_msg("tampering \"%s\": the page lacks \"%s\"", t->name, reason.data);
 	if (dir) {

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "config.h"
 
 #include "testutil.h"
@@ -42,6 +46,11 @@ static void test_defaults(void **state)
 	assert_int_equal(c.nwitnesses, 0);
 	assert_int_equal(c.ex.nlines, 0);
 	assert_int_equal(c.ex.nauditors, 0);
+	/* /metrics to this host only; /health checks nothing unless told to. */
+	assert_int_equal(c.nmetrics_allow, 2);
+	assert_int_equal(c.npublic_lines, 0);
+	assert_int_equal(c.health_checkpoint_age, 0);
+	assert_int_equal(c.health_witness_age, 0);
 	assert_int_equal(c.nonce_max, PL_AUTH_NONCES_MAX);
 	assert_int_equal(c.nonce_per_key, PL_AUTH_NONCES_PER_KEY);
 	assert_true(c.upload_per_key == 2 * c.ex.payload_max);
@@ -128,13 +137,18 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	pl_parleyd_config_default(&a);
-	assert_int_equal(parse(&a,
-	                       "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
-	                       "payload_retention = 7200\npayload_unreferenced_max = 65536\n"
-	                       "line = l a b every 1h window 5m\n"
-	                       "auditors =  us-audit ,\tun-panel,x\n",
-	                       NULL),
-	                 0);
+	assert_int_equal(
+	        parse(&a,
+	              "origin = x.example\nhttp_nice = 19\nreaders = 3\n"
+	              "payload_retention = 7200\npayload_unreferenced_max = 65536\n"
+	              "line = l a b every 1h window 5m\n"
+	              "auditors =  us-audit ,\tun-panel,x\n"
+	              "public_lines = l\nmetrics_allow = 10.1.2.3\t ::ffff:10.1.2.4 fe80::1\n"
+	              "health_checkpoint_age = 600\n",
+	              NULL),
+	        0);
+	assert_int_equal(a.npublic_lines, 1);
+	assert_int_equal(a.nmetrics_allow, 3);
 	assert_int_equal(a.ex.nauditors, 3);
 	assert_string_equal(a.ex.auditors[0], "us-audit");
 	assert_string_equal(a.ex.auditors[1], "un-panel");
@@ -142,6 +156,9 @@ static void test_round_trip(void **state)
 	format(&a, &t1);
 	assert_non_null(strstr(t1.data, "\nhttp_nice = 19\n"));
 	assert_non_null(strstr(t1.data, "\nauditors = us-audit, un-panel, x\n"));
+	assert_non_null(strstr(t1.data, "\npublic_lines = l\n"));
+	assert_non_null(strstr(t1.data, "\nmetrics_allow = 10.1.2.3 ::ffff:10.1.2.4 fe80::1\n"));
+	assert_non_null(strstr(t1.data, "\nhealth_checkpoint_age = 600\n"));
 	pl_parleyd_config_default(&b);
 	assert_int_equal(pl_parleyd_config_parse(&b, t1.data, t1.len, NULL), 0);
 	format(&b, &t2);
@@ -152,6 +169,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(b.ex.payload_retention_s, 7200);
 	assert_int_equal(b.ex.payload_unreferenced_max, 65536);
 	assert_int_equal(b.ex.nauditors, 3);
+	assert_int_equal(b.nmetrics_allow, 3);
+	assert_int_equal(b.health_checkpoint_age, 600);
 	pl_buf_release(&t1);
 	pl_buf_release(&t2);
 }
@@ -223,6 +242,21 @@ static const struct {
         {"auditors = -a\n", PL_EMALFORMED, "not a party name: auditors"},
         {"auditors = a, b, a\n", PL_EMALFORMED, "auditor named twice: a"},
         {"auditors = a\nauditors = b\n", PL_EMALFORMED, "line 2: key set twice: auditors"},
+        {"public_lines = Unc-kpa\n", PL_EMALFORMED, "line 1: not a line name: public_lines"},
+        {"public_lines = a,\n", PL_EMALFORMED, "not a line name: public_lines"},
+        {"public_lines = a, b, a\n", PL_EMALFORMED, "line named twice: a"},
+        {"public_lines = a\npublic_lines = b\n", PL_EMALFORMED, "key set twice: public_lines"},
+        {"metrics_allow = localhost\n", PL_EMALFORMED, "not an IP address: metrics_allow"},
+        {"metrics_allow = 127.0.0.1/8\n", PL_EMALFORMED, "not an IP address: metrics_allow"},
+        {"metrics_allow = 127.0.0.1,::1\n", PL_EMALFORMED, "not an IP address: metrics_allow"},
+        {"metrics_allow = 127.0.0.1 127.0.0.1\n", PL_EMALFORMED, "address listed twice"},
+        {"metrics_allow = ::1 0:0::1\n", PL_EMALFORMED, "address listed twice"},
+        {"metrics_allow = 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 1.1.1.8 "
+         "1.1.1.9 1.1.1.10 1.1.1.11 1.1.1.12 1.1.1.13 1.1.1.14 1.1.1.15 1.1.1.16 1.1.1.17\n",
+         PL_ETOOBIG, "too many addresses"},
+        {"metrics_allow = none ::1\n", PL_EMALFORMED, "not an IP address: metrics_allow"},
+        {"health_checkpoint_age = -1\n", PL_EMALFORMED, "not a decimal number"},
+        {"health_witness_age = 31536001\n", PL_ERANGE, "value out of range"},
         {"auditors = a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,b0,b1,b2,b3,b4,b5,b6\n", PL_ETOOBIG,
          "too many auditors"},
         {"header_timeout = 0\n", PL_ERANGE, "value out of range: header_timeout"},
@@ -317,6 +351,35 @@ static void test_too_long(void **state)
 	free(text);
 }
 
+/* metrics_allow: an address is allowed by its own family, or as IPv4 mapped into IPv6. */
+static void test_metrics_allowed(void **state)
+{
+	struct pl_parleyd_config c;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+
+	(void)state;
+	pl_parleyd_config_default(&c);
+	memset(&v4, 0, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	v4.sin_family = AF_INET;
+	v6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr), 1);
+	assert_true(pl_parleyd_config_metrics_allowed(&c, (struct sockaddr *)&v4));
+	assert_int_equal(inet_pton(AF_INET6, "::1", &v6.sin6_addr), 1);
+	assert_true(pl_parleyd_config_metrics_allowed(&c, (struct sockaddr *)&v6));
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", &v6.sin6_addr), 1);
+	assert_true(pl_parleyd_config_metrics_allowed(&c, (struct sockaddr *)&v6));
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &v4.sin_addr), 1);
+	assert_false(pl_parleyd_config_metrics_allowed(&c, (struct sockaddr *)&v4));
+	assert_int_equal(inet_pton(AF_INET6, "::2", &v6.sin6_addr), 1);
+	assert_false(pl_parleyd_config_metrics_allowed(&c, (struct sockaddr *)&v6));
+	assert_false(pl_parleyd_config_metrics_allowed(&c, NULL));
+	assert_int_equal(parse(&c, "metrics_allow = none\n", NULL), 0);
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr), 1);
+	assert_false(pl_parleyd_config_metrics_allowed(&c, (struct sockaddr *)&v4));
+}
+
 /*
  * What a reload may change: lines, witnesses, their interval, the auditors,
  * rate, rate_burst and poll_timeout;
@@ -345,6 +408,10 @@ static void test_fixed_change(void **state)
 	        {"nonce_max = 99\n", "nonce_max"},
 	        {"sse_max = 3\n", "sse_max"},
 	        {"line = unc-kpa unc kpa every 12h window 30m\nhttp_threads = 9\n", "http_threads"},
+	        {"public_lines = unc-kpa\n", "public_lines"},
+	        {"metrics_allow = none\n", "metrics_allow"},
+	        {"metrics_allow = 127.0.0.1 ::1\n", NULL},
+	        {"health_checkpoint_age = 5\n", "health_checkpoint_age"},
 	};
 	struct pl_parleyd_config *run = malloc(sizeof(*run)), *next = malloc(sizeof(*next));
 
@@ -370,4 +437,5 @@ static void test_fixed_change(void **state)
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_defaults), cmocka_unit_test(test_valid),
              cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
              cmocka_unit_test(test_too_long), cmocka_unit_test(test_admission),
-             cmocka_unit_test(test_connection_limits), cmocka_unit_test(test_fixed_change))
+             cmocka_unit_test(test_connection_limits), cmocka_unit_test(test_metrics_allowed),
+             cmocka_unit_test(test_fixed_change))

@@ -190,6 +190,57 @@ static const struct ok_case ok_cases[] = {
         {.method = "HEAD", .target = "/assets/a", .route = R_ASSET, .asset = "a"},
         {.method = "GET", .target = "/assets/0.9-x", .route = R_ASSET, .asset = "0.9-x"},
         {.method = "GET", .target = "/assets/" NAME63 "4", .route = R_ASSET, .asset = NAME64},
+        /* The explorer and the operators' endpoints. */
+        {.doc = "GET /[?before=C][&party=P][&from=D][&to=D]",
+         .method = "GET",
+         .target = "/",
+         .route = R_EXPLORER},
+        {.method = "HEAD",
+         .target = "/?before=20",
+         .route = R_EXPLORER,
+         .q = {.has = Q_BEFORE, .before = 20}},
+        /* A form's blank fields are no filter. */
+        {.method = "GET", .target = "/?party=&from=&to=", .route = R_EXPLORER},
+        {.method = "GET",
+         .target = "/?party=" NAME63 "&from=2023-04-07&to=2023-04-08&before=" I63MAX,
+         .route = R_EXPLORER,
+         .q = {.has = Q_PARTY | Q_FROM | Q_TO | Q_BEFORE,
+               .party = NAME63,
+               .from = 1680825600,
+               .to = 1680998400,
+               .before = INT64_MAX}},
+        {.doc = "GET /statement/<id>",
+         .method = "GET",
+         .target = "/statement/" ID64,
+         .route = R_EXPLORER_STMT,
+         .id = ID64},
+        {.method = "GET",
+         .target = "/statement/0123ABcd",
+         .route = R_EXPLORER_STMT,
+         .id = "0123ABcd"},
+        {.doc = "GET /directory", .method = "GET", .target = "/directory", .route = R_EXPLORER_DIR},
+        {.doc = "GET /log", .method = "GET", .target = "/log", .route = R_EXPLORER_LOG},
+        {.doc = "GET /lines", .method = "GET", .target = "/lines", .route = R_EXPLORER_LINES},
+        {.doc = "GET /statements.atom",
+         .method = "GET",
+         .target = "/statements.atom",
+         .route = R_FEED},
+        {.doc = "GET /record/<id>",
+         .method = "GET",
+         .target = "/record/" ID64,
+         .route = R_PUBLIC_RECORD,
+         .id = ID64},
+        {.doc = "GET /proof/<id>[?size=N]",
+         .method = "GET",
+         .target = "/proof/" ID64,
+         .route = R_PUBLIC_PROOF,
+         .id = ID64},
+        {.method = "GET",
+         .target = "/proof/0123abcd?size=9",
+         .route = R_PUBLIC_PROOF,
+         .id = "0123abcd",
+         .q = {.has = Q_SIZE, .size = 9}},
+        {.doc = "GET /metrics", .method = "GET", .target = "/metrics", .route = R_METRICS},
 };
 
 /* Fails naming the row and the field when a parsed field is not as expected. */
@@ -223,7 +274,9 @@ static void check_ok(const struct ok_case *c)
 	EXPECT(c, t.q.has == c->q.has, "query has-bits");
 	EXPECT(c,
 	       t.q.after == c->q.after && t.q.size == c->q.size && t.q.old == c->q.old &&
-	               t.q.new_ == c->q.new_ && t.q.wait == c->q.wait && t.q.since == c->q.since,
+	               t.q.new_ == c->q.new_ && t.q.wait == c->q.wait && t.q.since == c->q.since &&
+	               t.q.before == c->q.before && strcmp(t.q.party, c->q.party) == 0 &&
+	               t.q.from == c->q.from && t.q.to == c->q.to,
 	       "query values");
 }
 
@@ -264,7 +317,7 @@ static void test_doc_endpoints(void **state)
 	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++)
 		if (ok_cases[i].doc && !seen[i])
 			fail_msg("%s is not an endpoint of docs/api.md", ok_cases[i].doc);
-	assert_int_equal(n, 19);
+	assert_int_equal(n, 28);
 	free(doc);
 }
 
@@ -343,7 +396,6 @@ static const struct bad_case bad_cases[] = {
         BAD_LEN(400, "GET", "\0/health", 8),
         BAD_LEN(400, "GET", "/statements?after=1\0", 20),
         /* Paths: exactly as documented, with no trailing slash. */
-        BAD(404, "GET", "/"),
         BAD(404, "GET", "/health/"),
         BAD(404, "GET", "/checkpoint/"),
         BAD(404, "GET", "/parties/"),
@@ -492,6 +544,35 @@ static const struct bad_case bad_cases[] = {
         BAD(400, "GET", "/parties?after=1"),
         BAD(400, "GET", "/checkpoint?size=1"),
         BAD(400, "GET", "/tile/0/000?after=1"),
+        /* The explorer's: names and dates exactly, each once, only where they filter. */
+        NOT_ALLOWED("POST", "/", R_EXPLORER),
+        NOT_ALLOWED("POST", "/statement/0123abcd", R_EXPLORER_STMT),
+        NOT_ALLOWED("POST", "/metrics", R_METRICS),
+        BAD(400, "GET", "/?party=Unc"),
+        BAD(400, "GET", "/?party=-unc"),
+        BAD(400, "GET", "/?party=" NAME64),
+        BAD(400, "GET", "/?party=a&party="),
+        BAD(400, "GET", "/?party=a&party=b"),
+        BAD(400, "GET", "/?from=2023-4-07"),
+        BAD(400, "GET", "/?from=2023-02-30"),
+        BAD(400, "GET", "/?from=2023-04-07T00:00:00Z"),
+        BAD(400, "GET", "/?to=20230407"),
+        BAD(400, "GET", "/?before=01"),
+        BAD(400, "GET", "/?after=1"),
+        BAD(400, "GET", "/?party=a+b"),
+        BAD(400, "GET", "/directory?party=a"),
+        BAD(400, "GET", "/statements?party=a"),
+        BAD(400, "GET", "/statements.atom?before=1"),
+        BAD(400, "GET", "/statement/0123abc"),
+        BAD(400, "GET", "/statement/" ID65),
+        BAD(400, "GET", "/statement/0123abcd?size=1"),
+        BAD(400, "GET", "/record/xyz12345"),
+        BAD(400, "GET", "/proof/0123abcd?after=1"),
+        BAD(404, "GET", "/statement/"),
+        BAD(404, "GET", "/proof/"),
+        BAD(404, "GET", "/statements.atom/"),
+        BAD(404, "GET", "/index.html"),
+        BAD(404, "GET", "//"),
 };
 
 static void test_refused(void **state)

@@ -687,7 +687,7 @@ static void test_client_answers(void **state)
 
 	pl_buf_init(&note, PL_NOTE_MAX_BYTES);
 	pl_buf_init(&good, 4096);
-	pl_buf_init(&other, 4096);
+	pl_buf_init(&other, PL_WITNESS_ANSWER_MAX);
 	pl_buf_init(&bad, 4096);
 	pl_buf_init(&detail, 1024);
 	assert_int_equal(pl_key_generate(&wsk, &wvk, "w.example", PL_SIGTYPE_COSIG_V1), 0);
@@ -745,6 +745,38 @@ static void test_client_answers(void **state)
 	pl_buf_reset(&detail);
 	assert_int_equal(cosign(f, &k, &peer, &known, &detail), PL_EVERIFY);
 	assert_int_equal(known, 0);
+
+	/*
+	 * Deployed witnesses also cosign with key types this library does not know
+	 * (ML-DSA: a 3309-byte signature, under the witness's own name with another
+	 * key ID, or under another name). Such lines are ignored, never fatal: the
+	 * Ed25519 cosignature beside them is taken, and an answer with only those
+	 * lines is "no cosignature by our key", not a malformed answer.
+	 */
+	{
+		static const char *const names[] = {"w.example", "pq.example"};
+		uint8_t *pq = calloc(1, PL_KEYID_BYTES + 3309);
+		assert_non_null(pq);
+		for (size_t i = 0; i < 2; i++) {
+			pl_buf_reset(&other);
+			memset(pq, 0xa5, PL_KEYID_BYTES + 3309);
+			assert_int_equal(pl_buf_addf(&other, "\xe2\x80\x94 %s ", names[i]), 0);
+			assert_int_equal(pl_b64_append(&other, pq, PL_KEYID_BYTES + 3309), 0);
+			assert_int_equal(pl_buf_adds(&other, "\n"), 0);
+			k.status = 200;
+			k.ctype = "text/plain";
+			k.body = NULL;
+			k.answer_body = &other;
+			known = 0;
+			pl_buf_reset(&detail);
+			assert_int_equal(cosign(f, &k, &peer, &known, &detail), PL_ENOKEY);
+			assert_int_equal(pl_buf_add(&other, good.data, good.len), 0);
+			known = 0;
+			assert_int_equal(cosign(f, &k, &peer, &known, &detail), 0);
+			assert_int_equal(known, 7);
+		}
+		free(pq);
+	}
 
 	for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++) {
 		k.status = canned[i].status;
@@ -864,9 +896,56 @@ static void test_request_format(void **state)
 	pl_buf_release(&body);
 }
 
+/*
+ * Old size 0, as c2sp.org/tlog-witness says: the first request of a log, with an
+ * empty proof; a checkpoint of size 0 is the empty tree (its root, the hash of
+ * nothing) and cosigned as such; any proof line from size 0 is refused (422).
+ */
+static void test_old_zero(void **state)
+{
+	struct fx *f = *state;
+	struct pl_buf b, c;
+	uint64_t known = 0;
+
+	pl_buf_init(&b, PL_WITNESS_REQUEST_MAX);
+	pl_buf_init(&c, PL_WITNESS_REQUEST_MAX);
+	/* The empty tree, from a witness that never saw the log: cosigned, state unchanged. */
+	make_body(&b, f->tree, 0, 0, ORIGIN, &f->lsk);
+	assert_int_equal(submit(f, &b, &known), 0);
+	assert_int_equal(state_size(f), 0);
+	/* A size-0 checkpoint that claims another root: a different tree at that size. */
+	{
+		struct pl_checkpoint *cp = malloc(sizeof(*cp));
+		uint8_t root[PL_HASH_BYTES];
+		assert_non_null(cp);
+		memset(root, 7, sizeof(root));
+		assert_int_equal(pl_checkpoint_set(cp, ORIGIN, 0, root), 0);
+		assert_int_equal(pl_buf_adds(&c, "old 0\n\n"), 0);
+		assert_int_equal(pl_checkpoint_sign(&c, cp, &f->lsk), 0);
+		assert_int_equal(submit(f, &c, &known), PL_EINCONSISTENT);
+		assert_int_equal(pl_witness_http_status(PL_EINCONSISTENT), 409);
+		free(cp);
+	}
+	/* From 0 to 5 with a proof line: the proof from size 0 must be empty. */
+	grow(f->tree, 5, 0);
+	make_body(&b, f->tree, 0, 0, ORIGIN, &f->lsk);
+	pl_buf_reset(&c);
+	assert_int_equal(pl_buf_adds(&c, "old 0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"),
+	                 0);
+	assert_int_equal(pl_buf_add(&c, b.data + 6, b.len - 6), 0);
+	assert_int_equal(submit(f, &c, &known), PL_EPROOF);
+	assert_int_equal(state_size(f), 0);
+	/* The same without the line is the log's first cosignature. */
+	assert_int_equal(submit(f, &b, &known), 0);
+	assert_int_equal(state_size(f), 5);
+	pl_buf_release(&b);
+	pl_buf_release(&c);
+}
+
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse),
              cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
              cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
+             cmocka_unit_test_setup_teardown(test_old_zero, setup, teardown),
              cmocka_unit_test_setup_teardown(test_keys_and_reopen, setup, teardown),
              cmocka_unit_test_setup_teardown(test_race, setup, teardown),
              cmocka_unit_test_setup_teardown(test_client_real, setup, teardown),
