@@ -6,6 +6,7 @@
 
 #include <parley/dossier.h>
 #include <parley/encoding.h>
+#include <parley/line_report.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,6 +40,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* A successful report renders, in both forms, within bounded buffers. */
+/* The offline line report of a verified dossier: it counts, or says why not. */
+static void line_report(const struct pl_dossier_report *rep)
+{
+	struct pl_line_report lr;
+	struct pl_buf why;
+	bool first = false;
+	int ret;
+
+	memset(&lr, 0, sizeof(lr));
+	pl_buf_init(&why, 4096);
+	ret = pl_line_report_from_dossier(&lr, rep, &first, &why);
+	if ((ret == 0) != (why.len == 0))
+		abort();
+	if (ret == 0 && (lr.n != lr.tally.checks + lr.tally.missed || lr.size != rep->size))
+		abort();
+	pl_line_report_release(&lr);
+	pl_buf_release(&why);
+}
+
 static void render(const struct pl_dossier_report *rep)
 {
 	struct pl_buf b;
@@ -55,6 +75,7 @@ static void render(const struct pl_dossier_report *rep)
 	    (b.len < 3 || b.data[0] != '{' || b.data[b.len - 1] != '\n'))
 		abort();
 	pl_buf_release(&b);
+	line_report(rep);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -19,7 +19,11 @@
  * kind: send (to, via, readable_by_via, cls, deadline, reply_to, a body),
  * consult (to: the allies, deadline, a body), statement (cites, cls
  * PL_CLASS_MEASURE or 0, a public body), convey, decline, accept and refuse
- * (about: a send, reason) and advise (about: a consult, position, reason).
+ * (about: a send, reason), advise (about: a consult, position, reason) and
+ * group (group, to: the other members, counterparts, window_days, changes).
+ * A send or statement may name the consult it follows (consult), a consult
+ * the group it is made in (group_ref), a measure the measure it
+ * reciprocates (reciprocates).
  */
 struct pl_author_request {
 	enum pl_record_kind kind;
@@ -35,6 +39,16 @@ struct pl_author_request {
 	const char *const *cites;
 	size_t ncites;
 	enum pl_position position;
+	const char *consult;      /* send, statement: the consult it follows, or NULL */
+	const char *group_ref;    /* consult: the group (a version's id) it is made in, or NULL */
+	const char *reciprocates; /* statement of class measure: another party's measure, or NULL */
+	const char *group;        /* group: its name */
+	const char *const *counterparts; /* group: the parties it coordinates about */
+	size_t ncounterparts;
+	unsigned window_days;        /* group: 1..PL_RECORD_WINDOW_MAX_DAYS */
+	const char *changes;         /* group: the version it changes, or NULL to form a group */
+	const char *measure;         /* statement: the latest state of its own measure it changes */
+	enum pl_measure_state state; /* with measure: suspended, resumed or ended */
 	/*
 	 * Reads the body (at most max bytes) when the record needs one, after
 	 * the parties and references have been checked. Returns 0, or a PL_E

@@ -309,6 +309,7 @@ struct pl_dossier_event {
 	int64_t time;                        /* what the author claimed */
 	bool contradicted;                   /* time is later than the report's existence bound */
 	char what[PL_DOSSIER_LINE_MAX + 1];  /* e.g. "declined it: reason \"...\"" */
+	struct pl_record *rec;               /* the record, verified (owned by the report) */
 };
 
 /* What a verdict line rests on, for presentation. */

@@ -97,4 +97,8 @@
 /* An evidence file (include/parley/evidence.h): two notes, or five parts, and their headers. */
 #define PL_EVIDENCE_MAX_BYTES (2u * PL_NOTE_MAX_BYTES + 64u * 1024u)
 
+/* Coordination and measures (include/parley/coordination.h, measures.h). */
+#define PL_RECORD_WINDOW_MAX_DAYS   365   /* a group's `window` */
+#define PL_COORDINATION_MAX_RECORDS 10000 /* a chain walked, or measures kept, for one report */
+
 #endif

@@ -49,6 +49,32 @@ struct pl_line_report {
  */
 int pl_line_report_load(struct pl_session *s, struct pl_line_report *r) PL_WUR;
 
+struct pl_dossier_report;
+
+/*
+ * The offline line report: counts the line's checks in [r->since, r->until)
+ * from d, a dossier of one of its checks that pl_dossier_verify() accepted
+ * (version 2). Its thread holds every later check and missed of the line up
+ * to the checkpoint, each naming the one before it (`ref previous`), with
+ * what answered each, and the thread index proves that nothing else refers
+ * to any of them: so no check of the period is missing when the dossier's
+ * check was made at or before r->since (or is the first of its line's chain;
+ * *from_first is then set when the period begins at or before it: checks
+ * logged before the chain began carry no `previous` and are not counted) and,
+ * when r->until is set, one check or
+ * missed of the chain is at or after it. r->line, when set, must be the
+ * check's line; it is set to it (pointing into d, which must outlive r's
+ * use); r->since 0 is set to the check's time. Fills r's tally, checks and
+ * size as pl_line_report_load() does.
+ * Returns 0; PL_EINVAL (arguments, not a version 2 dossier of a check);
+ * PL_EPROOF (a check of another line, a broken chain, the period not
+ * covered); PL_ERULE (a fork of the chain, answers that break the rules);
+ * PL_ETOOBIG, PL_ENOMEM; with one reason appended to why (when not NULL).
+ * Release r in any case.
+ */
+int pl_line_report_from_dossier(struct pl_line_report *r, const struct pl_dossier_report *d,
+                                bool *from_first, struct pl_buf *why) PL_WUR;
+
 /* Frees what r holds; safe on a zeroed one. */
 void pl_line_report_release(struct pl_line_report *r);
 

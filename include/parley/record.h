@@ -40,8 +40,9 @@ enum pl_record_kind {
 	PL_KIND_INDEX, /* the exchange's commitment to the thread index (docs/index.md §5) */
 	/* a check the exchange did not make: it was down when it fell due (docs/records.md §7) */
 	PL_KIND_MISSED,
+	PL_KIND_GROUP, /* a coordination group created or changed by a member (records.md §5) */
 };
-#define PL_KIND_COUNT 18
+#define PL_KIND_COUNT 19
 
 /* `class` of a send (message, proposal, letter) or a statement (statement, measure). */
 enum pl_record_class {
@@ -59,8 +60,20 @@ enum pl_ref_role {
 	PL_ROLE_REPLY_TO, /* the send that a send answers */
 	PL_ROLE_CITES,    /* a record that a statement cites */
 	PL_ROLE_CHECK,    /* the check that an answer or unanswered is about */
-	PL_ROLE_CONSULT,  /* the consult that an advise answers */
-	PL_ROLE_PREVIOUS, /* the register a returning party's new register follows */
+	PL_ROLE_CONSULT,  /* the consult that an advise answers, or a send or statement follows */
+	PL_ROLE_PREVIOUS, /* the register a returning party's new register follows; the line's
+	                     check or missed before a check or missed */
+	PL_ROLE_GROUP,    /* the group version a group change changes, or a consult is made in */
+	PL_ROLE_RECIPROCATES, /* another party's measure that a measure answers in kind */
+	PL_ROLE_CHANGES,      /* the latest state of its author's measure that a measure changes */
+};
+
+/* `state` of a measure that changes another (a measure without one is announced). */
+enum pl_measure_state {
+	PL_MEASURE_ANNOUNCED = 1, /* never written: the state of a measure that changes none */
+	PL_MEASURE_SUSPENDED,
+	PL_MEASURE_RESUMED,
+	PL_MEASURE_ENDED,
 };
 
 /* `position` of an advise. */
@@ -84,7 +97,10 @@ enum pl_position {
 #define PL_RECORD_HAS_ENC      (1u << 10)
 #define PL_RECORD_HAS_BODY     (1u << 11)
 #define PL_RECORD_HAS_ROOT     (1u << 12) /* an index record's `root` */
+#define PL_RECORD_HAS_GROUP    (1u << 13) /* a group record's `group` name */
+#define PL_RECORD_HAS_WINDOW   (1u << 14) /* a group record's `window` in days */
 #define PL_RECORD_HAS_DUE      (1u << 15) /* a missed record's `due` */
+#define PL_RECORD_HAS_STATE    (1u << 16) /* a measure's `state` */
 
 /* One `ref <role> <id>` line. */
 struct pl_record_ref {
@@ -130,6 +146,11 @@ struct pl_record {
 	struct pl_party_ekey enc;                /* PL_RECORD_HAS_ENC: encryption key */
 	uint8_t index_root[PL_HASH_BYTES];       /* PL_RECORD_HAS_ROOT: the thread index's root */
 	int64_t due; /* PL_RECORD_HAS_DUE: when the missed check fell due, not after time */
+	char group[PL_RECORD_NAME_MAX + 1]; /* PL_RECORD_HAS_GROUP: a group's name */
+	size_t nabout;                      /* a group's counterparts: sorted, distinct */
+	char about[PL_RECORD_MAX_TO][PL_RECORD_NAME_MAX + 1];
+	uint32_t window_days;        /* PL_RECORD_HAS_WINDOW: 1..PL_RECORD_WINDOW_MAX_DAYS */
+	enum pl_measure_state state; /* PL_RECORD_HAS_STATE: suspended, resumed or ended */
 	/* PL_RECORD_HAS_BODY: the public body, ending in a newline. Kept last so
 	 * that copies can stop at body_len. */
 	size_t body_len;
@@ -251,6 +272,8 @@ const char *pl_record_kind_name(enum pl_record_kind k);
 const char *pl_record_class_name(enum pl_record_class c);
 const char *pl_ref_role_name(enum pl_ref_role r);
 const char *pl_position_name(enum pl_position p);
+/* "announced", "suspended", "resumed", "ended". */
+const char *pl_measure_state_name(enum pl_measure_state s);
 
 /* Looks up a kind by its name s[0..len). Returns 0 or PL_ENOTFOUND. */
 int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len) PL_WUR;
@@ -263,9 +286,19 @@ bool pl_record_kind_is_exchange(enum pl_record_kind k);
  * The role of the one `ref` that ties a record of kind k to the record it acts
  * on: PL_ROLE_SUBJECT for receive, convey, decline, accept, refuse, available
  * and expire (the send); PL_ROLE_CHECK for answer and unanswered;
- * PL_ROLE_CONSULT for advise; 0 for the kinds that act on no record.
+ * PL_ROLE_CONSULT for advise; PL_ROLE_GROUP for group (the version a change
+ * changes; a group's first version has no such ref); 0 for the kinds that
+ * act on no record.
  */
 enum pl_ref_role pl_record_kind_target(enum pl_record_kind k);
+
+/*
+ * The role of the ref that ties r to the record it acts on, whose siblings
+ * the rules read: pl_record_kind_target(r->kind), except that a group's
+ * first version acts on none, and that a statement acts on the measure it
+ * changes (PL_ROLE_CHANGES) when it changes one, else on none.
+ */
+enum pl_ref_role pl_record_target(const struct pl_record *r);
 
 /*
  * The first `ref` of r with this role, or NULL. The kinds that refer to one
@@ -276,6 +309,9 @@ const struct pl_record_ref *pl_record_ref_find(const struct pl_record *r, enum p
 
 /* True when party is one of r's `to` lines. */
 bool pl_record_has_to(const struct pl_record *r, const char *party);
+
+/* True when party is one of r's `about` lines (a group's counterparts). */
+bool pl_record_has_about(const struct pl_record *r, const char *party);
 
 /* ---- Describing a record (src/lib/record_describe.c) ---- */
 

@@ -20,8 +20,12 @@ struct pl_reader {
  * The role of the one `ref` of a record of kind k whose target the rule needs
  * (pl_record_kind_target(): the send of a receive, convey, decline, accept,
  * refuse, available or expire; the consult of an advise; the check of an
- * answer or unanswered), or 0 when the rule needs rec alone. A caller that
- * holds a log looks that record up and passes it as `about` below.
+ * answer or unanswered; the version of a group that a group change
+ * changes), the group version of a consult (`ref group`: a consult made in
+ * a group is read by its members), or 0 when the rule needs rec alone. A
+ * record may lack that ref (a consult made in no group): then `about` is
+ * NULL. A caller that holds a log looks that record up and passes it as
+ * `about` below.
  */
 enum pl_ref_role pl_visibility_about_role(enum pl_record_kind k);
 

@@ -182,6 +182,18 @@ static int build_statement(struct authoring *w)
 	r->cls = w->a->cls ? w->a->cls : PL_CLASS_STATEMENT;
 	for (size_t i = 0; !err && i < w->a->ncites; i++)
 		err = add_ref(w, w->a->cites[i], PL_ROLE_CITES, 0);
+	if (!err && w->a->consult)
+		err = add_ref(w, w->a->consult, PL_ROLE_CONSULT, PL_KIND_CONSULT);
+	if (!err && w->a->reciprocates) {
+		r->cls = PL_CLASS_MEASURE;
+		err = add_ref(w, w->a->reciprocates, PL_ROLE_RECIPROCATES, PL_KIND_STATEMENT);
+	}
+	if (!err && w->a->measure) {
+		r->cls = PL_CLASS_MEASURE;
+		r->state = w->a->state;
+		r->has |= PL_RECORD_HAS_STATE;
+		err = add_ref(w, w->a->measure, PL_ROLE_CHANGES, PL_KIND_STATEMENT);
+	}
 	if (!err)
 		err = read_body(w, PL_RECORD_BODY_MAX);
 	if (err)
@@ -253,6 +265,10 @@ static int build_sealed(struct authoring *w)
 	}
 	if (w->a->reply_to)
 		err = add_ref(w, w->a->reply_to, PL_ROLE_REPLY_TO, PL_KIND_SEND);
+	if (!err && send && w->a->consult)
+		err = add_ref(w, w->a->consult, PL_ROLE_CONSULT, PL_KIND_CONSULT);
+	if (!err && !send && w->a->group_ref)
+		err = add_ref(w, w->a->group_ref, PL_ROLE_GROUP, PL_KIND_GROUP);
 	if (!err)
 		err = add_parties(w, send ? "--to" : "--with", true);
 	if (!err && w->a->via)
@@ -273,6 +289,64 @@ static int build_sealed(struct authoring *w)
 	return err ? err : seal_and_upload(w);
 }
 
+/* Adds a counterpart's `about` line, keeping the lines sorted and distinct. */
+static int add_about(struct authoring *w, const char *name)
+{
+	struct pl_record *r = w->r;
+	size_t n = strlen(name), at;
+
+	if (!pl_party_name_is_valid(name, n) || pl_record_has_about(r, name) ||
+	    pl_record_has_to(r, name) || r->nabout >= PL_RECORD_MAX_TO)
+		return pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL,
+		                        "--about %s: not a party name, named twice, a member, or "
+		                        "one too many",
+		                        name);
+	for (at = r->nabout; at > 0 && strcmp(r->about[at - 1], name) > 0; at--)
+		memcpy(r->about[at], r->about[at - 1], sizeof(r->about[at]));
+	memcpy(r->about[at], name, n + 1);
+	r->nabout++;
+	return 0;
+}
+
+/*
+ * A group: its name, its members (this party and the others named), the
+ * counterparts it coordinates about, its window, and the version it changes.
+ */
+static int build_group(struct authoring *w)
+{
+	struct pl_record *r = w->r;
+	const struct pl_author_request *a = w->a;
+	size_t n = a->group ? strlen(a->group) : 0;
+	int err = 0;
+
+	if (!pl_record_name_is_valid(a->group ? a->group : "", n))
+		return pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL,
+		                        "group name '%s': 1 to %d of a-z, 0-9 and -",
+		                        a->group ? a->group : "", PL_RECORD_NAME_MAX);
+	if (a->window_days < 1 || a->window_days > PL_RECORD_WINDOW_MAX_DAYS)
+		return pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL, "--window: 1 to %d days",
+		                        PL_RECORD_WINDOW_MAX_DAYS);
+	memcpy(r->group, a->group, n + 1);
+	r->window_days = a->window_days;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	if (a->changes)
+		err = add_ref(w, a->changes, PL_ROLE_GROUP, PL_KIND_GROUP);
+	if (!err)
+		err = add_parties(w, "--member", false);
+	if (!err && pl_member_to_add(r, w->s->profile.party) != 0)
+		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL,
+		                       "a group has at most %d members", PL_RECORD_MAX_TO);
+	for (size_t i = 0; !err && i < a->ncounterparts; i++) {
+		if (!pl_session_party(w->s, a->counterparts[i], &err))
+			break;
+		err = add_about(w, a->counterparts[i]);
+	}
+	if (!err && r->nabout == 0)
+		err = pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL,
+		                       "a group needs at least one --about");
+	return err;
+}
+
 /* The kind-specific part of the record. */
 static int build(struct authoring *w)
 {
@@ -289,6 +363,8 @@ static int build(struct authoring *w)
 	case PL_KIND_SEND:
 	case PL_KIND_CONSULT:
 		return build_sealed(w);
+	case PL_KIND_GROUP:
+		return build_group(w);
 	default:
 		return pl__session_fail(w->s, PL_BLAME_LOCAL, PL_EINVAL,
 		                        "%s: not a kind a member authors",

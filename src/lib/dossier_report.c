@@ -596,6 +596,11 @@ static int report_events(struct writer *w)
 		snprintf(v->author, sizeof(v->author), "%s", e->rec->author);
 		v->time = e->rec->time;
 		v->contradicted = r->has_bound && e->rec->time > r->bound;
+		v->rec = pl__dossier_record_trim(e->rec);
+		if (!v->rec) {
+			ret = PL_ENOMEM;
+			goto out;
+		}
 		report_context(&c, w, e->rec, tgt, ans, cited);
 		pl_record_describe(v->what, sizeof(v->what), e->rec, &c);
 	}

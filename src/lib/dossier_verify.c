@@ -909,6 +909,8 @@ void pl_dossier_report_free(struct pl_dossier_report *r)
 		free(r->disclosed[i].plaintext);
 	free(r->disclosed);
 	free(r->cosigners);
+	for (size_t i = 0; r->events && i < r->nevents; i++)
+		free(r->events[i].rec);
 	free(r->events);
 	free(r->verdicts);
 	free(r);

@@ -30,7 +30,28 @@ static int mig_fail(struct mig *m, int ret, const char *what, struct pl_store *s
 	return ret;
 }
 
-/* Records, their references and their authors' chain heads. */
+/*
+ * A check or missed at index i: the destination keeps it as its line's last (the next check's
+ * `ref previous`); records come in log order, so the last one written wins.
+ */
+static int mig_line_last(struct mig *m, uint64_t i, const struct pl_store_record *rec)
+{
+	struct pl_store_record meta;
+	struct pl_record *r;
+	int ret;
+
+	if (strcmp(rec->kind, pl_record_kind_name(PL_KIND_CHECK)) != 0 &&
+	    strcmp(rec->kind, pl_record_kind_name(PL_KIND_MISSED)) != 0)
+		return 0;
+	r = malloc(sizeof(*r));
+	ret = r ? pl__ex_load(m->src, i, r, &meta) : PL_ENOMEM;
+	if (!ret)
+		ret = pl_store_line_last_put(m->dst, r->line, i);
+	free(r);
+	return ret ? mig_fail(m, ret, "writing a line's last check", m->dst) : 0;
+}
+
+/* Records, their references, their authors' chain heads and each line's last check. */
 static int mig_records(struct mig *m, uint64_t count)
 {
 	struct pl_store_record rec, got;
@@ -57,6 +78,8 @@ static int mig_records(struct mig *m, uint64_t count)
 			if (ret)
 				ret = mig_fail(m, ret, "writing a chain head", m->dst);
 		}
+		if (!ret)
+			ret = mig_line_last(m, i, &rec);
 		/* Read back at once: the bytes and what is indexed about them. */
 		pl_buf_reset(&back);
 		if (!ret && (pl_store_record_get(m->dst, i, &got, &back) != 0 ||

@@ -424,31 +424,77 @@ out:
  * is skipped, not an error.
  * Thread: the sequencer.
  */
-static int ex_append_check(struct pl_exchange *ex, struct ex_batch *b, const struct pl_line *l,
-                           int64_t due)
+/*
+ * A fresh check or missed of line l: its line and both ends (sorted by their
+ * bytes, docs/records.md §2). NULL when out of memory.
+ * Thread: the sequencer.
+ */
+static struct pl_record *ex_line_record(enum pl_record_kind kind, const struct pl_line *l)
 {
 	struct pl_record *r = calloc(1, sizeof(*r));
 	bool swap;
-	uint64_t index;
+
+	if (r) {
+		r->kind = kind;
+		r->has |= PL_RECORD_HAS_LINE;
+		memcpy(r->line, l->name, sizeof(r->line));
+		swap = strcmp(l->ends[0], l->ends[1]) > 0;
+		r->nto = 2;
+		memcpy(r->to[0], l->ends[swap ? 1 : 0], sizeof(r->to[0]));
+		memcpy(r->to[1], l->ends[swap ? 0 : 1], sizeof(r->to[1]));
+	}
+	return r;
+}
+
+/*
+ * Logs the check or missed r of its line, chained to the line's last one
+ * with `ref previous` (none for the line's first), and records it as the
+ * line's last. A record the rules refuse, or that can no longer be made (the
+ * chain's time had already reached a check's deadline), is skipped, not an
+ * error.
+ * Thread: the sequencer.
+ */
+static int ex_append_line_record(struct pl_exchange *ex, struct ex_batch *b, struct pl_record *r)
+{
+	struct pl_store_record meta;
+	uint64_t last, index;
+	int ret = pl_store_line_last_get(ex->w, r->line, &last);
+
+	if (ret == 0) {
+		ret = pl_store_record_get(ex->w, last, &meta, NULL);
+		if (ret == PL_ENOTFOUND)
+			ret = PL_ESTORE; /* the store names a last check it does not hold */
+	}
+	if (ret == 0) {
+		r->nrefs = 1;
+		r->refs[0].role = PL_ROLE_PREVIOUS;
+		memcpy(r->refs[0].id, meta.id, PL_HASH_BYTES);
+	} else if (ret != PL_ENOTFOUND) {
+		goto out;
+	}
+	ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+	if (ret == 0)
+		ret = pl_store_line_last_put(ex->w, r->line, index);
+	else if (ret == PL_EMALFORMED || ret == PL_EINVAL)
+		ret = 0;
+out:
+	return ret < 0 ? ret : 0;
+}
+
+static int ex_append_check(struct pl_exchange *ex, struct ex_batch *b, const struct pl_line *l,
+                           int64_t due)
+{
+	struct pl_record *r = ex_line_record(PL_KIND_CHECK, l);
 	int ret;
 
 	if (!r)
 		return PL_ENOMEM;
-	r->kind = PL_KIND_CHECK;
-	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DEADLINE;
-	memcpy(r->line, l->name, sizeof(r->line));
-	/* The `to` lines are sorted by their bytes (docs/records.md §2). */
-	swap = strcmp(l->ends[0], l->ends[1]) > 0;
-	r->nto = 2;
-	memcpy(r->to[0], l->ends[swap ? 1 : 0], sizeof(r->to[0]));
-	memcpy(r->to[1], l->ends[swap ? 0 : 1], sizeof(r->to[1]));
+	r->has |= PL_RECORD_HAS_DEADLINE;
 	r->time = due;
 	r->deadline = due + l->window;
-	ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+	ret = ex_append_line_record(ex, b, r);
 	free(r);
-	if (ret == PL_EMALFORMED || ret == PL_EINVAL)
-		ret = 0; /* the chain's time had already reached the deadline */
-	return ret < 0 ? ret : 0;
+	return ret;
 }
 
 /*
@@ -459,27 +505,17 @@ static int ex_append_check(struct pl_exchange *ex, struct ex_batch *b, const str
 static int ex_append_missed(struct pl_exchange *ex, struct ex_batch *b, const struct pl_line *l,
                             int64_t due)
 {
-	struct pl_record *r = calloc(1, sizeof(*r));
-	bool swap;
-	uint64_t index;
+	struct pl_record *r = ex_line_record(PL_KIND_MISSED, l);
 	int ret;
 
 	if (!r)
 		return PL_ENOMEM;
-	r->kind = PL_KIND_MISSED;
-	r->has |= PL_RECORD_HAS_LINE | PL_RECORD_HAS_DUE;
-	memcpy(r->line, l->name, sizeof(r->line));
-	swap = strcmp(l->ends[0], l->ends[1]) > 0;
-	r->nto = 2;
-	memcpy(r->to[0], l->ends[swap ? 1 : 0], sizeof(r->to[0]));
-	memcpy(r->to[1], l->ends[swap ? 0 : 1], sizeof(r->to[1]));
+	r->has |= PL_RECORD_HAS_DUE;
 	r->due = due;
 	r->time = due; /* the chain moves it up to the exchange's clock */
-	ret = ex_append_own(ex, b, r, NULL, 0, NULL, NULL, &index);
+	ret = ex_append_line_record(ex, b, r);
 	free(r);
-	if (ret == PL_EMALFORMED || ret == PL_EINVAL)
-		ret = 0;
-	return ret < 0 ? ret : 0;
+	return ret;
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <parley/record.h>
 
 #include "internal.h"
+#include "line_int.h"
 
 /* The records of one page, verified, grouped by the check they are about. */
 struct line_group {
@@ -94,11 +95,10 @@ static struct line_group *group_of(struct line_group *g, size_t n, const uint8_t
 	return NULL;
 }
 
-/* Keeps the summary of one judged check. */
-static int keep(struct pl_session *s, struct pl_line_report *lr, const struct line_group *g,
-                const enum pl_line_outcome out[static 2])
+int pl__line_report_keep(struct pl_line_report *lr, uint64_t index,
+                         const char hex[static PL_RECORD_ID_HEX_LEN + 1], const struct pl_record *c,
+                         const enum pl_line_outcome out[static 2])
 {
-	const struct pl_record *c = g->check.rec;
 	struct pl_line_report_check *x;
 
 	if (lr->n == lr->cap) {
@@ -107,15 +107,14 @@ static int keep(struct pl_session *s, struct pl_line_report *lr, const struct li
 		                                          ? NULL
 		                                          : realloc(lr->v, ncap * sizeof(*nv));
 		if (!nv)
-			return pl__session_fail(s, PL_BLAME_LOCAL, PL_ETOOBIG,
-			                        "line: too many checks to report at once");
+			return PL_ETOOBIG;
 		lr->v = nv;
 		lr->cap = ncap;
 	}
 	x = &lr->v[lr->n++];
 	memset(x, 0, sizeof(*x));
-	x->index = g->check.index;
-	memcpy(x->hex, g->check.hex, sizeof(x->hex));
+	x->index = index;
+	memcpy(x->hex, hex, sizeof(x->hex));
 	x->missed = c->kind == PL_KIND_MISSED;
 	x->time = x->missed ? c->due : c->time;
 	x->deadline = x->missed ? 0 : c->deadline;
@@ -123,6 +122,16 @@ static int keep(struct pl_session *s, struct pl_line_report *lr, const struct li
 		memcpy(x->ends[e], c->to[e], sizeof(x->ends[e]));
 		x->out[e] = out[e];
 	}
+	return 0;
+}
+
+/* Keeps the summary of one judged check. */
+static int keep(struct pl_session *s, struct pl_line_report *lr, const struct line_group *g,
+                const enum pl_line_outcome out[static 2])
+{
+	if (pl__line_report_keep(lr, g->check.index, g->check.hex, g->check.rec, out) != 0)
+		return pl__session_fail(s, PL_BLAME_LOCAL, PL_ETOOBIG,
+		                        "line: too many checks to report at once");
 	return 0;
 }
 

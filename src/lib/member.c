@@ -446,6 +446,16 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
 
 		/* "statement statement" would stutter: only a measure names its class. */
 		err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? "measure" : "");
+		if (!err && (r->has & PL_RECORD_HAS_STATE) &&
+		    (ref = pl_record_ref_find(r, PL_ROLE_CHANGES))) {
+			short_id(sid, ref->id);
+			err = pl_buf_addf(b, " %s (changing %s)", pl_measure_state_name(r->state),
+			                  sid);
+		}
+		if (!err && (ref = pl_record_ref_find(r, PL_ROLE_RECIPROCATES))) {
+			short_id(sid, ref->id);
+			err = pl_buf_addf(b, " reciprocating %s", sid);
+		}
 		if (!err && pl_record_ref_find(r, PL_ROLE_CITES)) {
 			err = pl_buf_adds(b, r->cls == PL_CLASS_MEASURE ? " citing " : "citing ");
 			if (!err)
@@ -479,6 +489,21 @@ int pl_member_record_summary(const struct pl_record *r, struct pl_buf *b)
 	case PL_KIND_INDEX:
 		short_id(sid, r->index_root);
 		err = pl_buf_addf(b, "thread index root %s", sid);
+		break;
+	case PL_KIND_GROUP:
+		err = pl_buf_addf(b, "%s of ", r->group);
+		if (!err)
+			err = add_names(b, r->to, r->nto);
+		if (!err)
+			err = pl_buf_adds(b, " about ");
+		if (!err)
+			err = add_names(b, r->about, r->nabout);
+		if (!err)
+			err = pl_buf_addf(b, ", window %u days", (unsigned)r->window_days);
+		if (!err && (ref = pl_record_ref_find(r, PL_ROLE_GROUP))) {
+			short_id(sid, ref->id);
+			err = pl_buf_addf(b, ", changing %s", sid);
+		}
 		break;
 	default:
 		/* receive, convey, decline, accept, refuse, available, expire: about a send */
@@ -560,6 +585,17 @@ json_t *pl_member_record_json(const struct pl_record *r, uint64_t index, const c
 		ok = put(o, "position", json_string(pl_position_name(r->position)));
 	if (ok && (r->has & PL_RECORD_HAS_PARTY))
 		ok = put(o, "party", json_string(r->party));
+	if (ok && (r->has & PL_RECORD_HAS_GROUP))
+		ok = put(o, "group", json_string(r->group));
+	if (ok && r->nabout) {
+		ok = put(o, "about", a = json_array());
+		for (size_t i = 0; ok && i < r->nabout; i++)
+			ok = json_array_append_new(a, json_string(r->about[i])) == 0;
+	}
+	if (ok && (r->has & PL_RECORD_HAS_WINDOW))
+		ok = put(o, "window", json_integer((json_int_t)r->window_days));
+	if (ok && (r->has & PL_RECORD_HAS_STATE))
+		ok = put(o, "state", json_string(pl_measure_state_name(r->state)));
 	if (ok && (r->has & PL_RECORD_HAS_BODY))
 		ok = put(o, "body", json_stringn(r->body, r->body_len));
 	ok = ok && put(o, "record", json_stringn(text, len));

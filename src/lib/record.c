@@ -34,6 +34,10 @@ enum field {
 	F_ENC,
 	F_ROOT,
 	F_DUE,
+	F_GROUP,
+	F_ABOUT,
+	F_WINDOW,
+	F_STATE,
 	F_COUNT
 };
 
@@ -51,7 +55,9 @@ static const struct {
         [F_REASON] = {"reason", false},     [F_POSITION] = {"position", false},
         [F_PARTY] = {"party", false},       [F_KEY] = {"key", true},
         [F_ENC] = {"enc", false},           [F_ROOT] = {"root", false},
-        [F_DUE] = {"due", false},
+        [F_DUE] = {"due", false},           [F_GROUP] = {"group", false},
+        [F_ABOUT] = {"about", true},        [F_WINDOW] = {"window", false},
+        [F_STATE] = {"state", false},
 };
 
 static const char *const kind_names[PL_KIND_COUNT + 1] = {
@@ -64,6 +70,7 @@ static const char *const kind_names[PL_KIND_COUNT + 1] = {
         [PL_KIND_EXPIRE] = "expire",       [PL_KIND_UNANSWERED] = "unanswered",
         [PL_KIND_REGISTER] = "register",   [PL_KIND_REVOKE] = "revoke",
         [PL_KIND_INDEX] = "index",         [PL_KIND_MISSED] = "missed",
+        [PL_KIND_GROUP] = "group",
 };
 
 static const char *const class_names[] = {
@@ -76,6 +83,15 @@ static const char *const role_names[] = {
         [PL_ROLE_SUBJECT] = "subject", [PL_ROLE_REPLY_TO] = "reply-to",
         [PL_ROLE_CITES] = "cites",     [PL_ROLE_CHECK] = "check",
         [PL_ROLE_CONSULT] = "consult", [PL_ROLE_PREVIOUS] = "previous",
+        [PL_ROLE_GROUP] = "group",     [PL_ROLE_RECIPROCATES] = "reciprocates",
+        [PL_ROLE_CHANGES] = "changes",
+};
+
+static const char *const state_names[] = {
+        [PL_MEASURE_ANNOUNCED] = "announced",
+        [PL_MEASURE_SUSPENDED] = "suspended",
+        [PL_MEASURE_RESUMED] = "resumed",
+        [PL_MEASURE_ENDED] = "ended",
 };
 
 static const char *const position_names[] = {
@@ -117,6 +133,11 @@ const char *pl_ref_role_name(enum pl_ref_role r)
 const char *pl_position_name(enum pl_position p)
 {
 	return name_of(position_names, PL__ARRAY_LEN(position_names), (int)p);
+}
+
+const char *pl_measure_state_name(enum pl_measure_state st)
+{
+	return name_of(state_names, PL__ARRAY_LEN(state_names), (int)st);
 }
 
 int pl_record_kind_from_name(enum pl_record_kind *k, const char *s, size_t len)
@@ -451,6 +472,37 @@ static int parse_value(struct parser *p, enum field f, const char *v, size_t n)
 			return fail(p, PL_EMALFORMED, "due is not YYYY-MM-DDTHH:MM:SSZ");
 		r->has |= PL_RECORD_HAS_DUE;
 		return 0;
+	case F_GROUP:
+		if (!pl_record_name_is_valid(v, n))
+			return fail(p, PL_EMALFORMED, "bad group name");
+		copy_str(r->group, v, n);
+		r->has |= PL_RECORD_HAS_GROUP;
+		return 0;
+	case F_ABOUT:
+		if (r->nabout == PL_RECORD_MAX_TO)
+			return fail(p, PL_ETOOBIG, "too many about lines");
+		if (!party_is_valid(v, n))
+			return fail(p, PL_EMALFORMED, "bad party name in about");
+		copy_str(r->about[r->nabout], v, n);
+		r->nabout++;
+		return 0;
+	case F_WINDOW: {
+		uint64_t d;
+		if (pl_parse_u64(&d, v, n, PL_RECORD_WINDOW_MAX_DAYS) != 0 || d == 0)
+			return fail(p, PL_EMALFORMED,
+			            "window is not a number of days from 1 to 365");
+		r->window_days = (uint32_t)d;
+		r->has |= PL_RECORD_HAS_WINDOW;
+		return 0;
+	}
+	case F_STATE:
+		x = name_lookup(state_names, PL__ARRAY_LEN(state_names), v, n);
+		/* "announced" is the state of a measure that changes none: never written. */
+		if (x == 0 || x == PL_MEASURE_ANNOUNCED)
+			return fail(p, PL_EMALFORMED, "state is not suspended, resumed or ended");
+		r->state = (enum pl_measure_state)x;
+		r->has |= PL_RECORD_HAS_STATE;
+		return 0;
 	case F_COUNT:
 		break;
 	}
@@ -666,7 +718,8 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 	int ret;
 
 	if (r->nto > PL_RECORD_MAX_TO || r->nrefs > PL_RECORD_MAX_REFS ||
-	    r->nkeys > PL_RECORD_MAX_KEYS || r->body_len > PL_RECORD_BODY_MAX)
+	    r->nabout > PL_RECORD_MAX_TO || r->nkeys > PL_RECORD_MAX_KEYS ||
+	    r->body_len > PL_RECORD_BODY_MAX)
 		return PL_ETOOBIG;
 	ret = pl_buf_adds(b, PL_RECORD_VERSION_LINE "\n");
 	if (ret == 0)
@@ -741,6 +794,14 @@ static int emit(const struct pl_record *r, struct pl_buf *b)
 	}
 	if (ret == 0 && (r->has & PL_RECORD_HAS_DUE))
 		ret = add_time(b, "due", r->due);
+	if (ret == 0 && (r->has & PL_RECORD_HAS_GROUP))
+		ret = add_str(b, "group", r->group, sizeof(r->group));
+	for (size_t i = 0; ret == 0 && i < r->nabout; i++)
+		ret = add_str(b, "about", r->about[i], sizeof(r->about[i]));
+	if (ret == 0 && (r->has & PL_RECORD_HAS_WINDOW))
+		ret = pl_buf_addf(b, "window %u\n", (unsigned)r->window_days);
+	if (ret == 0 && (r->has & PL_RECORD_HAS_STATE))
+		ret = add_named(b, "state", pl_measure_state_name(r->state));
 	if (ret == 0 && (r->has & PL_RECORD_HAS_BODY)) {
 		ret = pl_buf_add(b, "\n", 1);
 		if (ret == 0)
@@ -847,9 +908,11 @@ int pl_record_sign(struct pl_buf *out, const struct pl_record *r, const struct p
 }
 
 /* Which optional lines (PL_RECORD_HAS_ bits, plus the counted ones below) a kind may carry. */
-#define L_TO  (1u << 16)
-#define L_REF (1u << 17)
-#define L_KEY (1u << 18)
+#define L_TO        (1u << 24)
+#define L_REF       (1u << 25)
+#define L_KEY       (1u << 26)
+#define L_ABOUT     (1u << 27)
+#define GROUP_LINES (PL_RECORD_HAS_GROUP | L_TO | L_ABOUT | PL_RECORD_HAS_WINDOW)
 
 static uint32_t lines_of(const struct pl_record *r)
 {
@@ -861,6 +924,8 @@ static uint32_t lines_of(const struct pl_record *r)
 		have |= L_REF;
 	if (r->nkeys)
 		have |= L_KEY;
+	if (r->nabout)
+		have |= L_ABOUT;
 	return have;
 }
 
@@ -875,19 +940,21 @@ static const struct kind_lines {
 } kind_lines[PL_KIND_COUNT + 1] = {
         [PL_KIND_SEND] = {false, PL_RECORD_HAS_CLASS | L_TO | PAYLOAD,
                           PL_RECORD_HAS_VIA | PL_RECORD_HAS_DEADLINE | L_REF, 1, PL_RECORD_MAX_TO,
-                          PL_ROLE_REPLY_TO, 1},
+                          PL_ROLE_REPLY_TO, 2},
         [PL_KIND_RECEIVE] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_CONVEY] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_DECLINE] = {false, L_REF | PL_RECORD_HAS_REASON, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_ACCEPT] = {false, L_REF, 0, 0, 0, PL_ROLE_SUBJECT, 1},
         [PL_KIND_REFUSE] = {false, L_REF, PL_RECORD_HAS_REASON, 0, 0, PL_ROLE_SUBJECT, 1},
-        [PL_KIND_STATEMENT] = {false, PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY, L_REF, 0, 0,
-                               PL_ROLE_CITES, PL_RECORD_MAX_REFS},
-        [PL_KIND_CONSULT] = {false, L_TO | PAYLOAD, PL_RECORD_HAS_DEADLINE, 1, PL_RECORD_MAX_TO, 0,
-                             0},
+        [PL_KIND_STATEMENT] = {false, PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY,
+                               L_REF | PL_RECORD_HAS_STATE, 0, 0, PL_ROLE_CITES,
+                               PL_RECORD_MAX_REFS},
+        [PL_KIND_CONSULT] = {false, L_TO | PAYLOAD, PL_RECORD_HAS_DEADLINE | L_REF, 1,
+                             PL_RECORD_MAX_TO, 0, 1},
         [PL_KIND_ADVISE] = {false, L_REF | PL_RECORD_HAS_POSITION, PL_RECORD_HAS_REASON, 0, 0,
                             PL_ROLE_CONSULT, 1},
-        [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, 0, 2, 2, 0, 0},
+        [PL_KIND_CHECK] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DEADLINE, L_REF, 2, 2,
+                           PL_ROLE_PREVIOUS, 1},
         [PL_KIND_ANSWER] = {false, PL_RECORD_HAS_LINE | L_REF, 0, 0, 0, PL_ROLE_CHECK, 1},
         [PL_KIND_AVAILABLE] = {true, L_TO | L_REF, 0, 1, 1, PL_ROLE_SUBJECT, 1},
         [PL_KIND_EXPIRE] = {true, L_TO | L_REF, PL_RECORD_HAS_VIA, 1, PL_RECORD_MAX_TO,
@@ -898,8 +965,30 @@ static const struct kind_lines {
         [PL_KIND_REVOKE] = {true, PL_RECORD_HAS_PARTY | L_KEY,
                             PL_RECORD_HAS_ENC | PL_RECORD_HAS_REASON, 0, 0, 0, 0},
         [PL_KIND_INDEX] = {true, PL_RECORD_HAS_ROOT, 0, 0, 0, 0, 0},
-        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, 0, 2, 2, 0, 0},
+        [PL_KIND_MISSED] = {true, PL_RECORD_HAS_LINE | L_TO | PL_RECORD_HAS_DUE, L_REF, 2, 2,
+                            PL_ROLE_PREVIOUS, 1},
+        [PL_KIND_GROUP] = {false, GROUP_LINES, L_REF, 1, PL_RECORD_MAX_TO, PL_ROLE_GROUP, 1},
 };
+
+/* The further roles a kind takes beside its kind_lines role, each at most once. */
+static const enum pl_ref_role more_roles[PL_KIND_COUNT + 1][3] = {
+        [PL_KIND_SEND] = {PL_ROLE_CONSULT},
+        [PL_KIND_STATEMENT] = {PL_ROLE_CONSULT, PL_ROLE_RECIPROCATES, PL_ROLE_CHANGES},
+        [PL_KIND_CONSULT] = {PL_ROLE_GROUP},
+};
+
+static bool takes_role(enum pl_record_kind kind, enum pl_ref_role role)
+{
+	if (role == 0)
+		return false;
+	if (role == kind_lines[kind].role)
+		return true;
+	for (size_t i = 0; i < 3; i++) {
+		if (more_roles[kind][i] == role)
+			return true;
+	}
+	return false;
+}
 
 /* The lines, counts and values a record's kind requires or forbids. */
 static int check_kind(const struct pl_record *r, const char **why)
@@ -931,10 +1020,35 @@ static int check_kind(const struct pl_record *r, const char **why)
 		return PL_EMALFORMED;
 	}
 	for (size_t i = 0; i < r->nrefs; i++) {
-		if (r->refs[i].role != k->role) {
+		enum pl_ref_role role = r->refs[i].role;
+		if (!takes_role(r->kind, role)) {
 			*why = "a ref role this kind does not allow";
 			return PL_EMALFORMED;
 		}
+		/* Refs are sorted by text, so a repeated role is next to its twin. */
+		if (role != PL_ROLE_CITES && i > 0 && r->refs[i - 1].role == role) {
+			*why = "more than one ref of a role this kind takes once";
+			return PL_EMALFORMED;
+		}
+	}
+	if (r->kind == PL_KIND_GROUP) {
+		for (size_t i = 0; i < r->nabout; i++) {
+			if (pl_record_has_to(r, r->about[i])) {
+				*why = "a counterpart of a group is not one of its members";
+				return PL_EMALFORMED;
+			}
+		}
+	}
+	if (r->kind == PL_KIND_STATEMENT && r->cls != PL_CLASS_MEASURE &&
+	    (pl_record_ref_find(r, PL_ROLE_RECIPROCATES) ||
+	     pl_record_ref_find(r, PL_ROLE_CHANGES))) {
+		*why = "only a measure reciprocates or changes a measure";
+		return PL_EMALFORMED;
+	}
+	if (r->kind == PL_KIND_STATEMENT && ((r->has & PL_RECORD_HAS_STATE) != 0) !=
+	                                            (pl_record_ref_find(r, PL_ROLE_CHANGES) != 0)) {
+		*why = "a measure has a state exactly when it changes one";
+		return PL_EMALFORMED;
 	}
 	if ((r->has & PL_RECORD_HAS_CLASS) &&
 	    (r->kind == PL_KIND_SEND) !=
@@ -1163,6 +1277,25 @@ bool pl_record_has_to(const struct pl_record *r, const char *party)
 	return false;
 }
 
+bool pl_record_has_about(const struct pl_record *r, const char *party)
+{
+	for (size_t i = 0; i < r->nabout && i < PL_RECORD_MAX_TO; i++) {
+		if (strcmp(r->about[i], party) == 0)
+			return true;
+	}
+	return false;
+}
+
+enum pl_ref_role pl_record_target(const struct pl_record *r)
+{
+	enum pl_ref_role role =
+	        r->kind == PL_KIND_STATEMENT ? PL_ROLE_CHANGES : pl_record_kind_target(r->kind);
+
+	if (role == PL_ROLE_CHANGES || role == PL_ROLE_GROUP)
+		return pl_record_ref_find(r, role) ? role : 0;
+	return role;
+}
+
 enum pl_ref_role pl_record_kind_target(enum pl_record_kind k)
 {
 	switch (k) {
@@ -1179,6 +1312,8 @@ enum pl_ref_role pl_record_kind_target(enum pl_record_kind k)
 		return PL_ROLE_CHECK;
 	case PL_KIND_ADVISE:
 		return PL_ROLE_CONSULT;
+	case PL_KIND_GROUP:
+		return PL_ROLE_GROUP; /* optional: a group's first version refers to nothing */
 	default:
 		return 0;
 	}

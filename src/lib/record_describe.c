@@ -50,20 +50,26 @@ static void time_text(char out[static PL_TIMESTAMP_LEN + 1], int64_t t)
 }
 
 /* The names of r's `to` lines: "a, b, c" in a report, "a, b and c" in a thread. */
-static void to_list(char *out, size_t n, const struct pl_record *r, enum pl_describe_voice v)
+static void names_list(char *out, size_t n, const char (*names)[PL_RECORD_NAME_MAX + 1],
+                       size_t count, enum pl_describe_voice v)
 {
 	size_t used = 0;
 
 	out[0] = 0;
-	for (size_t i = 0; i < r->nto && used < n; i++) {
-		const char *sep = i == 0                                       ? ""
-		                  : v == PL_DESCRIBE_THREAD && i + 1 == r->nto ? " and "
-		                                                               : ", ";
-		int k = snprintf(out + used, n - used, "%s%s", sep, r->to[i]);
+	for (size_t i = 0; i < count && used < n; i++) {
+		const char *sep = i == 0                                      ? ""
+		                  : v == PL_DESCRIBE_THREAD && i + 1 == count ? " and "
+		                                                              : ", ";
+		int k = snprintf(out + used, n - used, "%s%s", sep, names[i]);
 		if (k < 0)
 			break;
 		used += (size_t)k;
 	}
+}
+
+static void to_list(char *out, size_t n, const struct pl_record *r, enum pl_describe_voice v)
+{
+	names_list(out, n, r->to, r->nto < PL_RECORD_MAX_TO ? r->nto : PL_RECORD_MAX_TO, v);
 }
 
 /*
@@ -157,8 +163,14 @@ static void describe_expire(char *out, size_t n, const struct pl_record *r,
 static void describe_statement(char *out, size_t n, const struct pl_record *r,
                                const struct pl_describe_context *c)
 {
-	const char *what =
-	        r->cls == PL_CLASS_MEASURE ? "announced a measure" : "made a public statement";
+	bool reciprocal = pl_record_ref_find(r, PL_ROLE_RECIPROCATES) != NULL;
+	const char *what = r->cls != PL_CLASS_MEASURE ? "made a public statement"
+	                   : !(r->has & PL_RECORD_HAS_STATE)
+	                           ? (reciprocal ? "announced a measure in reciprocation"
+	                                         : "announced a measure")
+	                   : r->state == PL_MEASURE_SUSPENDED ? "suspended its measure"
+	                   : r->state == PL_MEASURE_RESUMED   ? "resumed its measure"
+	                                                      : "ended its measure";
 	const char *cited = c->cited ? c->cited : "";
 	char body[256];
 
@@ -330,6 +342,15 @@ void pl_record_describe(char *out, size_t n, const struct pl_record *r,
 	case PL_KIND_REVOKE:
 		describe_keys(out, n, r, thread);
 		break;
+	case PL_KIND_GROUP: {
+		char about[LIST_MAX];
+		names_list(about, sizeof(about), r->about,
+		           r->nabout < PL_RECORD_MAX_TO ? r->nabout : PL_RECORD_MAX_TO, c->voice);
+		say(out, n, "%s the coordination group %s: members %s, about %s, window %u days",
+		    r->nrefs ? "changed" : "formed", r->group, list, about,
+		    (unsigned)r->window_days);
+		break;
+	}
 	case PL_KIND_INDEX:
 		/* The exchange's bookkeeping: no thread shows it, but a log listing may. */
 		say(out, n, "%s", thread ? "committed to the thread index" : "index");

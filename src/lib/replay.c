@@ -16,7 +16,7 @@ int pl_replay_gather(struct pl_replay_view *v, const struct pl_replay_source *sr
                      const struct pl_record *rec, const uint8_t id[static PL_RECORD_ID_BYTES],
                      unsigned flags, const char **why)
 {
-	enum pl_ref_role role = pl_record_kind_target(rec->kind);
+	enum pl_ref_role role = pl_record_target(rec);
 	const char *w = NULL;
 	int ret;
 
@@ -192,12 +192,17 @@ static int arena_keep(struct pl_replay_log *l, const char *text, size_t len, siz
 }
 
 /*
- * Kinds whose lines later rules read: a send, consult or check, the records
- * about one, and a register (the party a `ref previous` names).
+ * Records whose lines later rules read: a send, consult, check or group, the
+ * records about one, a register (the party a `ref previous` names), and a
+ * measure (whose author and class a reciprocation is judged on).
  */
-static bool keeps_text(enum pl_record_kind k)
+static bool keeps_text(const struct pl_record *r)
 {
-	return k != PL_KIND_STATEMENT && k != PL_KIND_REVOKE && k != PL_KIND_INDEX;
+	enum pl_record_kind k = r->kind;
+
+	if (k == PL_KIND_STATEMENT)
+		return (r->has & PL_RECORD_HAS_CLASS) && r->cls == PL_CLASS_MEASURE;
+	return k != PL_KIND_REVOKE && k != PL_KIND_INDEX;
 }
 
 /*
@@ -275,7 +280,7 @@ int pl_replay_log_add(struct pl_replay_log *l, const struct pl_record *rec,
                       const uint8_t id[static PL_RECORD_ID_BYTES], uint64_t index, size_t signer,
                       const char *text, size_t len)
 {
-	enum pl_ref_role role = pl_record_kind_target(rec->kind);
+	enum pl_ref_role role = pl_record_target(rec);
 	struct pl__replay_seen *x;
 	size_t about = NONE, off = 0;
 	int ret;
@@ -289,7 +294,7 @@ int pl_replay_log_add(struct pl_replay_log *l, const struct pl_record *rec,
 		goto out;
 	}
 	ret = seen_grow(l);
-	if (ret == 0 && keeps_text(rec->kind))
+	if (ret == 0 && keeps_text(rec))
 		ret = arena_keep(l, text, len, &off);
 	if (ret)
 		goto out;
@@ -308,7 +313,7 @@ int pl_replay_log_add(struct pl_replay_log *l, const struct pl_record *rec,
 	x->time = rec->time;
 	x->kind = rec->kind;
 	x->text_off = off;
-	x->text_len = keeps_text(rec->kind) ? len : 0;
+	x->text_len = keeps_text(rec) ? len : 0;
 	x->first_child = NONE;
 	x->next_sibling = NONE;
 	if (about != NONE) {

@@ -16,9 +16,14 @@ static bool broke(struct verdict *v, int ret, const char *why)
 	return false;
 }
 
-/* The kind a ref of this role must point at; 0 when any kind will do. */
-static enum pl_record_kind role_target_kind(enum pl_ref_role role)
+/*
+ * The kind a ref of this role in a record of kind `from` must point at; 0 when any kind will
+ * do, or when the kind's own rule says (the previous of a check or missed: either).
+ */
+static enum pl_record_kind role_target_kind(enum pl_ref_role role, enum pl_record_kind from)
 {
+	if (role == PL_ROLE_PREVIOUS && from != PL_KIND_REGISTER)
+		return 0;
 	switch (role) {
 	case PL_ROLE_SUBJECT:
 	case PL_ROLE_REPLY_TO:
@@ -29,6 +34,11 @@ static enum pl_record_kind role_target_kind(enum pl_ref_role role)
 		return PL_KIND_CONSULT;
 	case PL_ROLE_PREVIOUS:
 		return PL_KIND_REGISTER;
+	case PL_ROLE_GROUP:
+		return PL_KIND_GROUP;
+	case PL_ROLE_RECIPROCATES:
+	case PL_ROLE_CHANGES:
+		return PL_KIND_STATEMENT;
 	default:
 		return 0;
 	}
@@ -122,15 +132,123 @@ static bool parties_active(const struct pl_rules_input *in, struct verdict *v)
 	return true;
 }
 
-/* send: replies come from a party the answered send reached. */
-static bool rules_send(const struct pl_rules_input *in, struct verdict *v)
+/* The record rec's ref of this role names, or NULL. */
+static const struct pl_record *ref_of(const struct pl_rules_input *in, enum pl_ref_role role)
+{
+	for (size_t i = 0; i < in->rec->nrefs; i++) {
+		if (in->rec->refs[i].role == role)
+			return in->refs[i];
+	}
+	return NULL;
+}
+
+/*
+ * The refs a send or statement adds to what it says: the consultation it
+ * follows (its author's own), and for a measure, another party's measure it
+ * reciprocates.
+ */
+static bool rules_follows(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *c = ref_of(in, PL_ROLE_CONSULT);
+	const struct pl_record *m = ref_of(in, PL_ROLE_RECIPROCATES);
+
+	if (c && strcmp(c->author, r->author) != 0)
+		return broke(v, PL_ERULE, "follows a consultation its author did not make");
+	if (m && (!(m->has & PL_RECORD_HAS_CLASS) || m->cls != PL_CLASS_MEASURE))
+		return broke(v, PL_ERULE, "reciprocates a statement that is not a measure");
+	if (m && strcmp(m->author, r->author) == 0)
+		return broke(v, PL_ERULE, "reciprocates its author's own measure");
+	if (m && (m->has & PL_RECORD_HAS_STATE) && m->state == PL_MEASURE_ENDED)
+		return broke(v, PL_ERULE, "reciprocates a measure that has ended");
+	return true;
+}
+
+/*
+ * A change of a measure's state (suspended, resumed, ended) is its author's,
+ * names the measure's latest state, which no other change has changed, and
+ * moves it on: announced or resumed to suspended or ended, suspended to
+ * resumed or ended, ended to nothing.
+ */
+static bool rules_changes(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *m = ref_of(in, PL_ROLE_CHANGES);
+	enum pl_measure_state from;
+
+	if (!m)
+		return true;
+	from = (m->has & PL_RECORD_HAS_STATE) ? m->state : PL_MEASURE_ANNOUNCED;
+	if (!(m->has & PL_RECORD_HAS_CLASS) || m->cls != PL_CLASS_MEASURE)
+		return broke(v, PL_ERULE, "changes a statement that is not a measure");
+	if (strcmp(m->author, r->author) != 0)
+		return broke(v, PL_ERULE, "changes another party's measure");
+	if (sibling_by(in, PL_KIND_STATEMENT, NULL))
+		return broke(v, PL_ERULE,
+		             "changes a state of the measure that was already changed");
+	if (from == PL_MEASURE_ENDED)
+		return broke(v, PL_ERULE, "changes a measure that has ended");
+	if (r->state == PL_MEASURE_RESUMED && from != PL_MEASURE_SUSPENDED)
+		return broke(v, PL_ERULE, "resumes a measure that is not suspended");
+	if (r->state == PL_MEASURE_SUSPENDED && from == PL_MEASURE_SUSPENDED)
+		return broke(v, PL_ERULE, "suspends a measure already suspended");
+	return true;
+}
+
+/*
+ * group: a first version (no ref) has its author among its members; a change
+ * is by a member of the version it changes, keeps the group's name, and
+ * changes a version no other change has (one history per group).
+ */
+static bool rules_group(const struct pl_rules_input *in, const struct pl_record *g,
+                        struct verdict *v)
 {
 	const struct pl_record *r = in->rec;
 
 	if (!parties_active(in, v))
 		return false;
-	if (r->nrefs == 1) {
-		const struct pl_record *s = in->refs[0];
+	if (!g) {
+		if (!pl_record_has_to(r, r->author))
+			return broke(v, PL_ERULE, "a group is created by one of its members");
+		return true;
+	}
+	if (!pl_record_has_to(g, r->author))
+		return broke(v, PL_ERULE, "only a member of a group changes it");
+	if (strcmp(g->group, r->group) != 0)
+		return broke(v, PL_ERULE, "a change keeps the group's name");
+	if (sibling_by(in, PL_KIND_GROUP, NULL))
+		return broke(v, PL_ERULE, "this version of the group was already changed");
+	return true;
+}
+
+/* consult: one made in a group is by a member, to members of that version. */
+static bool rules_consult(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *g = ref_of(in, PL_ROLE_GROUP);
+
+	if (!parties_active(in, v))
+		return false;
+	if (!g)
+		return true;
+	if (!pl_record_has_to(g, r->author))
+		return broke(v, PL_ERULE, "only a member consults in a group");
+	for (size_t i = 0; i < r->nto; i++) {
+		if (!pl_record_has_to(g, r->to[i]))
+			return broke(v, PL_ERULE, "consults in a group a party not in it");
+	}
+	return true;
+}
+
+/* send: replies come from a party the answered send reached. */
+static bool rules_send(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *r = in->rec;
+	const struct pl_record *s = ref_of(in, PL_ROLE_REPLY_TO);
+
+	if (!parties_active(in, v) || !rules_follows(in, v))
+		return false;
+	if (s) {
 		if (!pl_record_has_to(s, r->author) && !is_via(s, r->author))
 			return broke(
 			        v, PL_ERULE,
@@ -276,6 +394,22 @@ static bool rules_unanswered(const struct pl_rules_input *in, const struct pl_re
 }
 
 /*
+ * check and missed: the `previous` ref, when there is one (a record logged
+ * before the chain began has none), names a check or missed of the same line.
+ */
+static bool rules_line_chain(const struct pl_rules_input *in, struct verdict *v)
+{
+	const struct pl_record *p = in->rec->nrefs ? in->refs[0] : NULL;
+
+	if (p && p->kind != PL_KIND_CHECK && p->kind != PL_KIND_MISSED)
+		return broke(v, PL_ERULE, "previous is not a check or missed");
+	if (p && strcmp(p->line, in->rec->line) != 0)
+		return broke(v, PL_ERULE, "previous is of another line");
+	/* A missed asked no party: its ends need not be registered still. */
+	return in->rec->kind == PL_KIND_MISSED || parties_active(in, v);
+}
+
+/*
  * register: every key is new, or an active key of the party that signs for the
  * new ones (rotation); a party holds at most PL_PARTY_MAX_KEYS; a party that
  * left returns with a `ref previous` to one of its registers, and only then.
@@ -334,7 +468,7 @@ static bool refs_hold(const struct pl_rules_input *in, struct verdict *v)
 
 	for (size_t i = 0; i < r->nrefs; i++) {
 		const struct pl_record *t = in->refs[i];
-		enum pl_record_kind want = role_target_kind(r->refs[i].role);
+		enum pl_record_kind want = role_target_kind(r->refs[i].role, r->kind);
 		if (!t)
 			return broke(v, PL_ERULE, "refers to a record not in the log");
 		if (strcmp(t->exchange, r->exchange) != 0)
@@ -381,8 +515,10 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REFUSE:
 		return rules_decide(in, t, v);
 	case PL_KIND_CONSULT:
+		return rules_consult(in, v);
 	case PL_KIND_CHECK:
-		return parties_active(in, v);
+	case PL_KIND_MISSED:
+		return rules_line_chain(in, v);
 	case PL_KIND_ADVISE:
 		return rules_advise(in, t, v);
 	case PL_KIND_ANSWER:
@@ -398,8 +534,9 @@ static bool rules_kind(const struct pl_rules_input *in, struct verdict *v)
 	case PL_KIND_REVOKE:
 		return rules_revoke(in, v);
 	case PL_KIND_STATEMENT:
-	case PL_KIND_MISSED: /* the exchange's own account of its outage */
-		return true;
+		return rules_follows(in, v) && rules_changes(in, v);
+	case PL_KIND_GROUP:
+		return rules_group(in, ref_of(in, PL_ROLE_GROUP), v);
 	case PL_KIND_INDEX:
 		/* Author and no refs are stateless (pl_record_open()); the root is the auditor's.
 		 */
@@ -418,7 +555,7 @@ int pl_rules_check(const struct pl_rules_input *in, const char **why)
 	if (!r || !in->id || (r->nrefs && !in->refs) || (in->nsiblings && !in->siblings) ||
 	    ((r->kind == PL_KIND_REGISTER || r->kind == PL_KIND_REVOKE) && r->nkeys && !in->keys))
 		goto out;
-	role = pl_record_kind_target(r->kind);
+	role = pl_record_target(r);
 	if (role && !pl_record_ref_find(r, role))
 		goto out;
 	v.ret = 0;

@@ -517,6 +517,52 @@ int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 	return ret;
 }
 
+int pl_store_line_last_put(struct pl_store *s, const char *name, uint64_t index)
+{
+	PL__STORE_PG(s, pl__store_pg_line_last_put(s, name, index));
+	char key[PL__STORE_META_KEY_MAX + 1];
+	sqlite3_stmt *st;
+	int ret = pl__store_meta_key(key, "last", name);
+
+	if (!ret && index > INT64_MAX)
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	return pl__sql_exec(&s->q, ST_META_PUT, st);
+}
+
+int pl_store_line_last_get(struct pl_store *s, const char *name, uint64_t *index)
+{
+	PL__STORE_PG(s, pl__store_pg_line_last_get(s, name, index));
+	char key[PL__STORE_META_KEY_MAX + 1];
+	sqlite3_stmt *st;
+	sqlite3_int64 v = -1;
+	int rc, ret = pl__store_meta_key(key, "last", name);
+
+	if (!ret && !index)
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : pl__sql_fail(&s->q, "line", rc);
+	pl__sql_done(st);
+	if (!ret && v < 0)
+		ret = PL_ESTORE;
+	if (!ret)
+		*index = (uint64_t)v;
+	return ret;
+}
+
 /* ---- Records ---- */
 
 int pl_store_record_put(struct pl_store *s, const struct pl_store_record *rec, const char *note,

@@ -234,6 +234,16 @@ int pl__store_meta_key(char key[static PL__STORE_META_KEY_MAX + 1], const char *
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text) PL_WUR;
 
 /*
+ * The log index of the last `check` or `missed` of line `name` (the one the
+ * next refers to with `ref previous`, docs/records.md §5.2). last_put records
+ * it (a writer, in the transaction that logs the record); last_get sets
+ * *index, or returns PL_ENOTFOUND when none was recorded (a line never
+ * checked, or checked only before the chain began).
+ */
+int pl_store_line_last_put(struct pl_store *s, const char *name, uint64_t index) PL_WUR;
+int pl_store_line_last_get(struct pl_store *s, const char *name, uint64_t *index) PL_WUR;
+
+/*
  * Checks the file's own structure (SQLite's integrity_check: every page,
  * every record's format, every constraint, and every index against its
  * table, so that a damaged id index, which would make a record unfindable

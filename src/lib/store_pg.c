@@ -680,6 +680,46 @@ int pl__store_pg_line_get(struct pl_store *s, const char *name, struct pl_buf *t
 	return ret;
 }
 
+int pl__store_pg_line_last_put(struct pl_store *s, const char *name, uint64_t index)
+{
+	char key[PL__STORE_META_KEY_MAX + 1], v[24];
+	int ret = pl__store_meta_key(key, "last", name);
+
+	if (!ret && index > INT64_MAX)
+		ret = PL_EINVAL;
+	if (!ret) {
+		snprintf(v, sizeof(v), "%" PRIu64, index);
+		ret = pg_meta_put(s, key, v);
+	}
+	return ret;
+}
+
+int pl__store_pg_line_last_get(struct pl_store *s, const char *name, uint64_t *index)
+{
+	char key[PL__STORE_META_KEY_MAX + 1], v[24];
+	int ret = pl__store_meta_key(key, "last", name);
+	uint64_t x = 0;
+	size_t n;
+
+	if (!ret && !index)
+		ret = PL_EINVAL;
+	if (!ret)
+		ret = pg_meta_get(s, key, v, sizeof(v));
+	n = ret ? 0 : strlen(v);
+	/* A decimal of at most 19 digits, as line_last_put writes it. */
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (v[i] < '0' || v[i] > '9' || n > 19)
+			ret = PL_ESTORE;
+		else
+			x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (!ret && (n == 0 || x > INT64_MAX))
+		ret = PL_ESTORE;
+	if (!ret)
+		*index = x;
+	return ret;
+}
+
 int pl__store_pg_party_chain_put(struct pl_store *s, const char *name, const char *chain)
 {
 	char key[PL__STORE_META_KEY_MAX + 1];

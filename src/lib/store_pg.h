@@ -59,6 +59,8 @@ int pl__store_pg_published_marked(struct pl_store *s, bool *out) PL_WUR;
 int pl__store_pg_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1]) PL_WUR;
 int pl__store_pg_line_put(struct pl_store *s, const char *name, const char *text) PL_WUR;
 int pl__store_pg_line_get(struct pl_store *s, const char *name, struct pl_buf *text) PL_WUR;
+int pl__store_pg_line_last_put(struct pl_store *s, const char *name, uint64_t index) PL_WUR;
+int pl__store_pg_line_last_get(struct pl_store *s, const char *name, uint64_t *index) PL_WUR;
 int pl__store_pg_integrity_check(struct pl_store *s, void (*fn)(void *arg, const char *problem),
                                  void *arg, size_t *n) PL_WUR;
 int pl__store_pg_record_put(struct pl_store *s, const struct pl_store_record *rec, const char *note,

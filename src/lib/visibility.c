@@ -5,7 +5,8 @@
 
 enum pl_ref_role pl_visibility_about_role(enum pl_record_kind k)
 {
-	return pl_record_kind_target(k);
+	/* A consult made in a coordination group is read by the group's members. */
+	return k == PL_KIND_CONSULT ? PL_ROLE_GROUP : pl_record_kind_target(k);
 }
 
 bool pl_visibility_kind_is_public(enum pl_record_kind k)
@@ -24,6 +25,8 @@ static enum pl_record_kind vis_target_kind(enum pl_ref_role role)
 		return PL_KIND_CONSULT;
 	case PL_ROLE_CHECK:
 		return PL_KIND_CHECK;
+	case PL_ROLE_GROUP:
+		return PL_KIND_GROUP;
 	default:
 		return 0;
 	}

@@ -52,6 +52,9 @@ int cmd_verify(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 /* parley line availability: how the ends of a direct line answered its checks. */
 int cmd_line(int argc, char **argv);
+/* parley coordination: a group's signals over a period, judged; parley measures. */
+int cmd_coordination(int argc, char **argv);
+int cmd_measures(int argc, char **argv);
 
 /* Prints "parley: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include <parley/dossier.h>
 #include <parley/line_report.h>
 #include <parley/record.h>
 #include <parley/timestamp.h>
@@ -28,10 +29,28 @@ static const struct cli_verb line_verb = {
                  "(each check, answer, unanswered and missed), each verified against the\n"
                  "exchange's directory and proven included under a checkpoint consistent with the\n"
                  "one this client pinned; a check whose window is still open, or whose unanswered\n"
-                 "the exchange has not logged yet, is pending.\n",
+                 "the exchange has not logged yet, is pending. parley line verify FILE counts the\n"
+                 "same offline, from a dossier of a check (see parley line verify --help).\n",
         .status = "Exit status: 0 shown; 1 a record, a proof or the checkpoint does not hold; 2\n"
                   "usage or I/O error; 3 the exchange refused (unknown line, not a member).\n",
         .operand = "LINE",
+};
+
+static const struct cli_verb verify_verb = {
+        .name = "line verify",
+        .synopsis = "FILE --log-key VKEY [--since DATE] [--until DATE] [--json]",
+        .about = "Verifies FILE offline, a dossier of a check of a direct line (parley dossier\n"
+                 "CHECK-ID, made at a checkpoint after the period), as parley verify does, then\n"
+                 "reports the line's availability over the period in the words of parley line\n"
+                 "availability. The dossier's thread holds every later check of the line up to\n"
+                 "its checkpoint, each naming the one before it, with its answers and\n"
+                 "unanswered, and the thread index proves none is left out: so it proves that\n"
+                 "no check of the period is missing when its check was made at or before DATE\n"
+                 "(--since, by default the check's time) and, with --until, a later check of the\n"
+                 "line is in it. Checks logged before the line's chain began are not counted.\n",
+        .status = "Exit status: 0 shown; 1 the dossier does not verify or does not cover the\n"
+                  "period; 2 usage or I/O error, or a file that is not a dossier of a check.\n",
+        .operand = "FILE",
 };
 
 /* A report and what the command line asked of it. */
@@ -211,9 +230,53 @@ static int take_until(void *to, const char *arg)
 	return PL_EXIT_OK;
 }
 
+/* Bytes of the one-line reason a verification gives. */
+#define LINE_WHY_MAX 1024
+
+/* parley line verify: the dossier verified, then the line counted from it. */
+static int verify_report(struct line_report *lr, const char *file, const struct pl_vkey *log_key)
+{
+	struct pl_dossier_report *rep = NULL;
+	struct pl_buf text, why;
+	bool from_first = false;
+	int ret, err;
+
+	pl_buf_init(&text, PL_DOSSIER_MAX_BYTES);
+	pl_buf_init(&why, LINE_WHY_MAX);
+	ret = cli_read_path("dossier", file, PL_DOSSIER_MAX_BYTES, &text);
+	if (ret)
+		goto out;
+	err = pl_dossier_verify(&rep, text.data ? text.data : "", text.len, log_key, NULL, 0, 0,
+	                        &why);
+	if (!err)
+		err = pl_line_report_from_dossier(&lr->r, rep, &from_first, &why);
+	if (err) {
+		bool evidence = pl_dossier_error_is_evidence(err);
+		cli_error("line report %s %s: %s", file,
+		          evidence ? "does not verify" : "cannot be read",
+		          why.len ? why.data : pl_strerror(err));
+		ret = evidence ? PL_EXIT_FAIL : PL_EXIT_USAGE;
+		goto out;
+	}
+	lr->has_since = true;
+	ret = lr->json ? print_json(lr) : print_text(lr);
+	if (ret == PL_EXIT_OK && !lr->json && from_first)
+		printf("the chain of line %s begins at check %.16s: no check logged before it is "
+		       "counted\n",
+		       lr->r.line, lr->r.n ? lr->r.v[0].hex : "");
+out:
+	pl_dossier_report_free(rep);
+	pl_buf_release(&text);
+	pl_buf_release(&why);
+	return ret;
+}
+
 int cmd_line(int argc, char **argv)
 {
-	static const char *const subs[] = {"availability", NULL};
+	static const char *const subs[] = {"availability", "verify", NULL};
+	static struct pl_vkey log_key;
+	const char *file = NULL;
+	size_t nlog = 0;
 	/* Static: a session holds large fixed-size members. */
 	static struct line_report lr;
 	const char *profile = NULL;
@@ -229,11 +292,37 @@ int cmd_line(int argc, char **argv)
 	        CLI_OPT_JSON(&lr.json, "print one JSON object instead of text"),
 	        {0},
 	};
+	const struct cli_opt vopts[] = {
+	        {'l', "log-key", CLI_VKEY, &log_key, "VKEY",
+	         "the exchange's published log key (required)", &nlog, .max = 1},
+	        {'s', "since", CLI_CALL, &lr, "DATE",
+	         "count the checks made at or after DATE, in the forms of\nline availability "
+	         "(default: the dossier's check's time)",
+	         .call = take_since},
+	        {'u', "until", CLI_CALL, &lr, "DATE",
+	         "count the checks made before DATE (default: up to the\ndossier's checkpoint)",
+	         .call = take_until},
+	        CLI_OPT_JSON(&lr.json, "print one JSON object instead of text"),
+	        {0},
+	};
 	size_t which;
 	int ret;
 
 	memset(&lr, 0, sizeof(lr));
 	ret = cli_sub("line", &line_verb, opts, argc, argv, subs, &which);
+	if (ret < 0 && which == 1) {
+		ret = cli_parse(&verify_verb, vopts, argc - 1, argv + 1, &file);
+		if (ret < 0 && nlog != 1)
+			ret = cli_usage("line verify", "--log-key is required");
+		if (ret < 0 && log_key.type != PL_SIGTYPE_ED25519)
+			ret = cli_usage("line verify", "--log-key %s: not an Ed25519 log key",
+			                log_key.name);
+		if (ret < 0 && lr.has_until && lr.r.until <= lr.r.since)
+			ret = cli_usage("line verify", "--until must be after --since");
+		if (ret < 0)
+			ret = verify_report(&lr, file, &log_key);
+		goto out;
+	}
 	if (ret < 0)
 		ret = cli_parse(&line_verb, opts, argc - 1, argv + 1, &lr.r.line);
 	if (ret >= 0)

@@ -1,5 +1,5 @@
-/* The verbs that author records: send, convey, decline, accept, refuse, statement, consult, advise.
- */
+/* The verbs that author records: send, convey, decline, accept, refuse, statement, consult, advise,
+ * group. */
 #include "session.h"
 
 #include <stdio.h>
@@ -39,8 +39,10 @@ static const struct verb_spec specs[] = {
           "\n"
           "TIME is RFC 3339 in UTC (2025-11-24T00:00:00Z); +DURATION counts from now in\n"
           "s, m, h, d or w units (+90m, +7d, +1d12h). A reply (--reply-to) answers a\n"
-          "send this party received. It prints the kind, the record id, its log index\n"
-          "and the size of the checkpoint that proves it.\n",
+          "send this party received. --consult names the consultation this send\n"
+          "follows (one this party made): a coordination group judges the send by it.\n"
+          "It prints the kind, the record id, its log index and the size of the\n"
+          "checkpoint that proves it.\n",
           NULL, NULL, V(SEND), false},
          PL_KIND_SEND},
         {{"convey", "ID [--profile DIR] [--json]",
@@ -67,20 +69,27 @@ static const struct verb_spec specs[] = {
           NULL, "record ID", V(REFUSE), false},
          PL_KIND_REFUSE},
         {{"statement",
-          "[--cites ID...] [--measure] [--body-file FILE]\n"
-          "           [--profile DIR] [--json]",
+          "[--cites ID...] [--measure] [--reciprocates ID] [--consult ID]\n"
+          "           [--suspends ID | --resumes ID | --ends ID]\n"
+          "           [--body-file FILE] [--profile DIR] [--json]",
           "Makes a public statement: the body, read from FILE or standard input, is in\n"
           "the record itself, readable by everyone (at most 16 KiB of text; the first and\n"
           "last lines not empty). --cites names records the statement refers to (up to\n"
-          "16); --measure marks it as the announcement of a measure.\n",
+          "16); --measure marks it as the announcement of a measure. --reciprocates\n"
+          "names another party's measure that this one answers in kind (it makes the\n"
+          "statement a measure). --consult names the consultation it follows.\n"
+          "--suspends, --resumes and --ends change the state of this party's own\n"
+          "measure: ID is its latest state (the announcement, or the last change).\n",
           NULL, NULL, V(STATEMENT), false},
          PL_KIND_STATEMENT},
         {{"consult",
-          "--with PARTY... [--deadline TIME|+DURATION]\n"
+          "--with PARTY... [--deadline TIME|+DURATION] [--group ID]\n"
           "           [--body-file FILE] [--profile DIR] [--json]",
           "Shows a draft to allies before acting on it: the draft, read from FILE or\n"
           "standard input, is sealed to this party and the parties named with --with (1\n"
-          "to 16), who answer with 'parley advise'. --deadline asks for advice by then.\n",
+          "to 16), who answer with 'parley advise'. --deadline asks for advice by then.\n"
+          "--group makes it a consultation of the coordination group whose current\n"
+          "version is ID: this party and every party of --with must be its members.\n",
           NULL, NULL, V(CONSULT), false},
          PL_KIND_CONSULT},
         {{"advise",
@@ -90,6 +99,18 @@ static const struct verb_spec specs[] = {
           "noted, with an optional public reason (one line, at most 280 bytes).\n",
           NULL, "record ID", V(ADVISE), false},
          PL_KIND_ADVISE},
+        {{"group",
+          "NAME --member PARTY... --about PARTY... --window DAYS [--changes ID]\n"
+          "           [--profile DIR] [--json]",
+          "Forms a coordination group NAME of this party and the parties named with\n"
+          "--member, about the counterparts named with --about: a send or measure of a\n"
+          "member to a counterpart is coordinated when the other members were consulted\n"
+          "on it (parley consult --group) within the last DAYS days (1 to 365) and none\n"
+          "objected. With --changes ID, changes the group whose current version is ID\n"
+          "instead: the record states the whole new membership, and only a member of\n"
+          "version ID may make it, once. Group records are read by their members only.\n",
+          NULL, "group NAME", V(GROUP), false},
+         PL_KIND_GROUP},
 };
 
 /* What the command line asked for. */
@@ -111,6 +132,14 @@ struct author_args {
 	size_t ncites;
 	bool measure;
 	const char *position;
+	const char *consult;
+	const char *group_ref;
+	const char *reciprocates;
+	const char *about[PL_RECORD_MAX_TO];
+	size_t nabout;
+	uint64_t window;
+	const char *changes;
+	const char *suspends, *resumes, *ends;
 };
 
 /* Reads the body from --body-file or standard input (pl_author_request.read_body). */
@@ -154,7 +183,7 @@ static int run(const struct author_args *a)
 	struct pl_buf text;
 	struct pl_author_request req = {
 	        .kind = a->spec->kind,
-	        .about = a->id,
+	        .about = a->spec->kind == PL_KIND_GROUP ? NULL : a->id,
 	        .to = a->to,
 	        .nto = a->nto,
 	        .via = a->via,
@@ -173,6 +202,20 @@ static int run(const struct author_args *a)
 	                    : strcmp(a->position, "concur") == 0 ? PL_POSITION_CONCUR
 	                    : strcmp(a->position, "object") == 0 ? PL_POSITION_OBJECT
 	                                                         : PL_POSITION_NOTED,
+	        .consult = a->consult,
+	        .group_ref = a->group_ref,
+	        .reciprocates = a->reciprocates,
+	        .group = a->spec->kind == PL_KIND_GROUP ? a->id : NULL,
+	        .counterparts = a->about,
+	        .ncounterparts = a->nabout,
+	        .window_days = (unsigned)a->window,
+	        .changes = a->changes,
+	        .measure = a->suspends  ? a->suspends
+	                   : a->resumes ? a->resumes
+	                                : a->ends,
+	        .state = a->suspends  ? PL_MEASURE_SUSPENDED
+	                 : a->resumes ? PL_MEASURE_RESUMED
+	                              : PL_MEASURE_ENDED,
 	        .read_body = read_body,
 	        .ctx = (void *)a,
 	};
@@ -210,6 +253,14 @@ static int check_args(const struct author_args *a, const char *cmd)
 	if ((a->spec->v.bit & (V(SEND) | V(CONSULT))) && a->nto == 0) {
 		ret = cli_usage(cmd, "needs at least one %s",
 		                a->spec->v.bit == V(SEND) ? "--to" : "--with");
+		goto out;
+	}
+	if (!!a->suspends + !!a->resumes + !!a->ends > 1) {
+		ret = cli_usage(cmd, "one of --suspends, --resumes and --ends at most");
+		goto out;
+	}
+	if (a->spec->kind == PL_KIND_GROUP && (a->nto == 0 || a->nabout == 0 || a->window == 0)) {
+		ret = cli_usage(cmd, "needs --member, --about and --window");
 		goto out;
 	}
 	if (a->spec->kind == PL_KIND_DECLINE && !a->reason) {
@@ -265,6 +316,26 @@ static int author(int argc, char **argv)
 	         &a.nto, .max = PL_RECORD_MAX_TO, .only = V(CONSULT)},
 	        {'o', "position", CLI_CHOICE, &a.position, "POS", "concur, object or noted",
 	         .choices = "concur|object|noted", .only = V(ADVISE)},
+	        {0, "consult", CLI_STR, &a.consult, "ID", "the consultation this follows",
+	         .only = V(SEND) | V(STATEMENT)},
+	        {0, "reciprocates", CLI_STR, &a.reciprocates, "ID",
+	         "another party's measure this one answers in kind", .only = V(STATEMENT)},
+	        {0, "group", CLI_STR, &a.group_ref, "ID",
+	         "the coordination group (its current version) consulted in", .only = V(CONSULT)},
+	        {0, "member", CLI_LIST, a.to, "PARTY", "another member; repeat for several", &a.nto,
+	         .max = PL_RECORD_MAX_TO - 1, .only = V(GROUP)},
+	        {0, "about", CLI_LIST, a.about, "PARTY", "a counterpart; repeat for several",
+	         &a.nabout, .max = PL_RECORD_MAX_TO, .only = V(GROUP)},
+	        {0, "window", CLI_UINT, &a.window, "DAYS", "days before a signal to consult in",
+	         .min = 1, .max = PL_RECORD_WINDOW_MAX_DAYS, .only = V(GROUP)},
+	        {0, "changes", CLI_STR, &a.changes, "ID", "the version of the group this changes",
+	         .only = V(GROUP)},
+	        {0, "suspends", CLI_STR, &a.suspends, "ID", "suspend this party's measure",
+	         .only = V(STATEMENT)},
+	        {0, "resumes", CLI_STR, &a.resumes, "ID", "resume this party's suspended measure",
+	         .only = V(STATEMENT)},
+	        {0, "ends", CLI_STR, &a.ends, "ID", "end this party's measure",
+	         .only = V(STATEMENT)},
 	        CLI_OPT_PROFILE(&a.profile),
 	        CLI_OPT_JSON(&a.json, "print the receipt as JSON"),
 	        {0},

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include <parley/coordination.h>
 #include <parley/record.h>
 #include <parley/thread.h>
 #include <parley/timestamp.h>
@@ -17,7 +18,7 @@
 
 static const struct cli_verb thread_verb = {
         .name = "thread",
-        .synopsis = "ID [--profile DIR] [--json]",
+        .synopsis = "ID [--group GROUP] [--profile DIR] [--json]",
         .about =
                 "Shows the timeline of the record ID (a send, a consult or a statement; its id or\n"
                 "a unique prefix of at least 8 hex digits) and of every record that refers to it:\n"
@@ -25,7 +26,13 @@ static const struct cli_verb thread_verb = {
                 "received by the recipient, accepted or refused, expired, the replies and the\n"
                 "public statements that cite it. One line per event (time, log index, actor,\n"
                 "what happened), then one status line. Every record is verified against the\n"
-                "exchange's directory, and the checkpoint against the pinned log key.\n",
+                "exchange's directory, and the checkpoint against the pinned log key.\n"
+                "\n"
+                "A send or measure of a coordination group's member to one of the group's\n"
+                "counterparts gets a coordination line: coordinated, uncoordinated or against\n"
+                "objection, with the records it rests on (see parley coordination). The group\n"
+                "is the one of the consultation the record names, or GROUP (an id or prefix of\n"
+                "a version of the group) for a record that names none.\n",
         .status = "Exit status: 0 shown; 1 a record or the checkpoint does not verify; 2 usage or\n"
                   "I/O error; 3 the exchange refused (unknown or ambiguous id).\n",
         .operand = "record ID",
@@ -36,6 +43,11 @@ struct thread {
 	struct pl_session s;
 	struct pl_thread th;
 	bool json;
+	const char *group;
+	struct pl_coordination_group g;
+	bool judged; /* g holds the group the subject was judged by */
+	struct pl_coordination_result res;
+	char coordination[1024]; /* the verdict in words, "" for none */
 };
 
 static void time_text(char out[static PL_TIMESTAMP_LEN + 1], int64_t when)
@@ -76,6 +88,8 @@ static int print_text(const struct thread *t, const char *status)
 		       (int)aw, x->rec->author, x->what);
 	}
 	printf("status: %s\n", status);
+	if (t->coordination[0])
+		printf("coordination: %s\n", t->coordination);
 	return PL_EXIT_OK;
 }
 
@@ -111,6 +125,14 @@ static int print_json(const struct thread *t, const char *status)
 	}
 	ok = ok && json_object_set(root, "events", events) == 0;
 	ok = ok && json_object_set_new(root, "status", json_string(status)) == 0;
+	if (t->coordination[0]) {
+		ok = ok &&
+		     json_object_set_new(root, "coordination",
+		                         json_pack("{s:s, s:s, s:s}", "verdict",
+		                                   pl_coordination_verdict_name(t->res.verdict),
+		                                   "counterpart", t->res.counterpart, "why",
+		                                   t->coordination)) == 0;
+	}
 	ret = cli_print_json(ok ? root : NULL, "thread");
 	json_decref(events);
 	json_decref(root);
@@ -134,15 +156,48 @@ out:
 	return ret;
 }
 
+/*
+ * Judges the subject by the group of the consultation it names, or by
+ * --group: sets t->coordination when it was the group's business.
+ */
+static int judge(struct thread *t)
+{
+	/* recs[i] is the record of tl.v[i]. */
+	const struct pl_session_record *subj = &t->th.recs[t->th.tl.subject - t->th.tl.v];
+	int err;
+
+	if (t->group)
+		err = pl_coordination_group_load(&t->s, t->group, &t->g);
+	else
+		err = pl_coordination_group_of(&t->s, subj->rec, &t->g);
+	if (err == PL_ENOTFOUND && !t->group)
+		return 0;
+	if (err)
+		return err;
+	t->judged = true;
+	err = pl_coordination_group_judge(&t->g, subj, &t->res);
+	if (err == 0)
+		pl_coordination_group_explain(t->coordination, sizeof(t->coordination), &t->g, subj,
+		                              &t->res);
+	return err;
+}
+
 int cmd_thread(int argc, char **argv)
 {
 	/* Static: a session holds large fixed-size members. */
 	static struct thread t;
 	const char *profile = NULL, *id = NULL;
+	const struct cli_opt opts[] = {
+	        CLI_OPT_STR('g', "group", &t.group, "GROUP",
+	                    "judge coordination by this group (a version's id or prefix)"),
+	        CLI_OPT_PROFILE(&profile),
+	        CLI_OPT_JSON(&t.json, "print one JSON object instead of text"),
+	        {0},
+	};
 	int ret;
 
 	memset(&t, 0, sizeof(t));
-	ret = cli_parse_profile_json(&thread_verb, argc, argv, &profile, &t.json, &id);
+	ret = cli_parse(&thread_verb, opts, argc, argv, &id);
 	if (ret >= 0)
 		goto out;
 	ret = session_open(&t.s, "thread", profile);
@@ -150,8 +205,11 @@ int cmd_thread(int argc, char **argv)
 		goto out;
 	ret = session_said(&t.s, pl_thread_load(&t.s, id, &t.th));
 	if (ret == PL_EXIT_OK)
+		ret = session_said(&t.s, judge(&t));
+	if (ret == PL_EXIT_OK)
 		ret = show(&t);
 out:
+	pl_coordination_group_release(&t.g);
 	pl_thread_release(&t.th);
 	session_close(&t.s);
 	memset(&t, 0, sizeof(t));

@@ -5,8 +5,8 @@
 . "$(dirname "$0")/test_cli_lib.sh"
 MAN=$(dirname "$0")/../../man/parley.1
 
-for verb in init send inbox show convey decline accept refuse statement consult advise parties \
-	"log checkpoint" statements "log proof"; do
+for verb in init send inbox show convey decline accept refuse statement consult advise group \
+	coordination measures thread parties "log checkpoint" statements "log proof"; do
 	# shellcheck disable=SC2086 # verb is words
 	help_documented "$MAN" $verb
 	ok "parley.1 has a section for $verb" grep -q -e "^\.Ss .*${verb% *}" "$MAN"

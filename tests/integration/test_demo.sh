@@ -38,7 +38,15 @@ ok "S1 (b): unc's agent received the proposal" has "received it for relay (the s
 ok "S1 (b): unc declined it" has "declined to convey it: \"Outside the Armistice channel's remit\""
 ok "S1 (b'): the proposal expired, never conveyed" has "never conveyed to kpa: expired at"
 ok "S2: the letter was declined by dprk-un" has "never made available to dprk-leader"
-ok "S2: the reciprocal measure cites the first" has "announced a measure, citing it"
+ok "S2: the reciprocal measure reciprocates the first" has "announced a measure in reciprocation"
+ok "S2: the White House letter is uncoordinated with the ROK ministries" \
+	has "coordination: uncoordinated with rok-mnd, rok-mou and us-nsc in group allies-rok-us"
+ok "S2: the consulted letter, all concurring, is coordinated" \
+	has "coordination: coordinated in group allies-rok-us: consult"
+ok "S2: the coordination report counts them" \
+	has "1 coordinated, 2 uncoordinated, 0 against objection (as far as us-wh may read)"
+ok "S2: the measures report shows the structured reciprocation" \
+	has "reciprocated by dprk's measure"
 ok "S3: both proposals expired undecided" \
 	[ "$(sed '/^== Dossiers/q' "$T/demo.out" |
 		grep -c "recorded that it expired with no decision by kpa")" -eq 2 ]

@@ -2106,11 +2106,13 @@ static void test_line_kept(void **state)
 }
 
 /* The kinds of line's records as pl_exchange_line() lists them ('c' check, 'u' unanswered, 'm'
- * missed, 'a' answer), into kinds; the missed records' due times into dues (at most 128). */
+ * missed, 'a' answer), into kinds; the missed records' due times into dues (at most 128). Each
+ * check or missed after the first refers to the one before it with `ref previous`. */
 static size_t line_kinds(struct fx *f, const char *line, char *kinds, int64_t *dues, size_t *nd)
 {
 	struct pl_exchange_list l;
-	bool more = false;
+	uint8_t last[PL_HASH_BYTES];
+	bool more = false, chained = false;
 	size_t n = 0;
 
 	*nd = 0;
@@ -2126,6 +2128,14 @@ static size_t line_kinds(struct fx *f, const char *line, char *kinds, int64_t *d
 		             : r->kind == PL_KIND_UNANSWERED ? 'u'
 		             : r->kind == PL_KIND_MISSED     ? 'm'
 		                                             : 'a';
+		if (r->kind == PL_KIND_CHECK || r->kind == PL_KIND_MISSED) {
+			const struct pl_record_ref *p = pl_record_ref_find(r, PL_ROLE_PREVIOUS);
+			assert_int_equal(r->nrefs, chained ? 1 : 0);
+			if (chained)
+				assert_memory_equal(p->id, last, PL_HASH_BYTES);
+			memcpy(last, l.v[i].id, PL_HASH_BYTES);
+			chained = true;
+		}
 		if (r->kind == PL_KIND_MISSED && *nd < 128) {
 			assert_true(r->due <= r->time);
 			assert_int_equal(r->nto, 2);

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <parley/dossier.h>
 #include <parley/line.h>
+#include <parley/line_report.h>
 #include <parley/timestamp.h>
 
 #include "testutil.h"
@@ -757,10 +759,200 @@ static void test_tally_ends_max(void **state)
 	assert_int_equal(pl_line_tally_end(&t, "a0")->checks, 2);
 }
 
+/* ---- The offline line report, counted from a verified dossier's thread ---- */
+
+/* A thread as pl_dossier_verify() would give it; what each tamper changes before counting. */
+enum { C1, A1, U1, C2, A2, M3, C4, NEV };
+
+static void ev_set(struct pl_dossier_report *d, size_t i, struct pl_record *r)
+{
+	d->events[i].index = 10 + i;
+	memset(d->events[i].id, (int)(i + 1), PL_RECORD_ID_BYTES);
+	d->events[i].kind = r->kind;
+	d->events[i].time = r->time;
+	d->events[i].rec = r;
+}
+
+static void ev_previous(struct pl_dossier_report *d, size_t i, size_t prev)
+{
+	struct pl_record *r = d->events[i].rec;
+
+	r->nrefs = 1;
+	r->refs[0].role = PL_ROLE_PREVIOUS;
+	memcpy(r->refs[0].id, d->events[prev].id, PL_RECORD_ID_BYTES);
+}
+
+/* C1 (unc answered, kpa unanswered), C2 (unc answered), M3 (missed), C4, chained. */
+static struct pl_dossier_report *chain_report(void)
+{
+	struct pl_dossier_report *d = calloc(1, sizeof(*d));
+	struct pl_record *m;
+
+	assert_non_null(d);
+	d->events = calloc(NEV, sizeof(*d->events));
+	assert_non_null(d->events);
+	d->nevents = NEV;
+	d->indexed = true;
+	d->size = 40;
+	d->subject_kind = PL_KIND_CHECK;
+	ev_set(d, C1, mk_check(100));
+	memcpy(d->subject, d->events[C1].id, PL_RECORD_ID_BYTES);
+	ev_set(d, A1, mk_about(PL_KIND_ANSWER, "unc", d->events[C1].id));
+	ev_set(d, U1, mk_about(PL_KIND_UNANSWERED, "exchange", d->events[C1].id));
+	d->events[U1].rec->nto = 1;
+	snprintf(d->events[U1].rec->to[0], sizeof(d->events[U1].rec->to[0]), "kpa");
+	ev_set(d, C2, mk_check(110));
+	ev_previous(d, C2, C1);
+	ev_set(d, A2, mk_about(PL_KIND_ANSWER, "unc", d->events[C2].id));
+	m = mk_check(125);
+	m->kind = PL_KIND_MISSED;
+	m->has = (m->has & ~PL_RECORD_HAS_DEADLINE) | PL_RECORD_HAS_DUE;
+	m->deadline = 0;
+	m->due = 120;
+	ev_set(d, M3, m);
+	ev_previous(d, M3, C2);
+	ev_set(d, C4, mk_check(130));
+	ev_previous(d, C4, M3);
+	return d;
+}
+
+static void t_none(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)d;
+	(void)lr;
+}
+static void t_chain_cut(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	memset(d->events[C2].rec->refs[0].id, 0x77, PL_RECORD_ID_BYTES);
+}
+static void t_fork(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	ev_previous(d, M3, C1);
+}
+static void t_previous_answer(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	ev_previous(d, C4, A2);
+}
+static void t_other_line(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	snprintf(d->events[C4].rec->line, sizeof(d->events[C4].rec->line), "liaison");
+}
+static void t_not_check(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	d->subject_kind = PL_KIND_SEND;
+}
+static void t_not_indexed(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	d->indexed = false;
+}
+static void t_until_past(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)d;
+	lr->until = 131;
+}
+static void t_until_reached(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)d;
+	lr->until = 130;
+}
+static void t_since_before_chained(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	ev_previous(d, C1, C4); /* C1 names an earlier check, not in the dossier */
+	lr->since = 99;
+}
+static void t_since_at_chained(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	ev_previous(d, C1, C4);
+	lr->since = 100;
+}
+static void t_since_before_first(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)d;
+	lr->since = 1;
+}
+static void t_other_name(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)d;
+	lr->line = "liaison";
+}
+static void t_answer_twice(struct pl_dossier_report *d, struct pl_line_report *lr)
+{
+	(void)lr;
+	d->events[A2].rec->refs[0] = d->events[A1].rec->refs[0]; /* unc answers C1 twice */
+}
+
+static const struct {
+	const char *what;
+	void (*tamper)(struct pl_dossier_report *, struct pl_line_report *);
+	int want;
+	bool from_first;
+	uint64_t checks, missed;
+} from_dossier[] = {
+        {"the honest thread", t_none, 0, true, 3, 1},
+        {"a check whose previous is not in the dossier", t_chain_cut, PL_EPROOF, false, 0, 0},
+        {"two checks after the same one", t_fork, PL_ERULE, false, 0, 0},
+        {"a previous that is an answer", t_previous_answer, PL_EPROOF, false, 0, 0},
+        {"a check of another line", t_other_line, PL_EPROOF, false, 0, 0},
+        {"a dossier of a send", t_not_check, PL_EINVAL, false, 0, 0},
+        {"a version 1 dossier", t_not_indexed, PL_EINVAL, false, 0, 0},
+        {"a period past the chain's last check", t_until_past, PL_EPROOF, false, 0, 0},
+        {"a period up to the chain's last check", t_until_reached, 0, true, 2, 1},
+        {"a period from before a chained check", t_since_before_chained, PL_EPROOF, false, 0, 0},
+        {"a period from a chained check", t_since_at_chained, 0, false, 3, 1},
+        {"a period from before the chain's first", t_since_before_first, 0, true, 3, 1},
+        {"a line of another name", t_other_name, PL_EPROOF, false, 0, 0},
+        {"an end that answered twice", t_answer_twice, PL_ERULE, false, 0, 0},
+};
+
+static void test_report_from_dossier(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(from_dossier) / sizeof(from_dossier[0]); i++) {
+		struct pl_dossier_report *d = chain_report();
+		struct pl_line_report lr;
+		struct pl_buf why;
+		bool first = false;
+		int ret;
+
+		memset(&lr, 0, sizeof(lr));
+		pl_buf_init(&why, 1024);
+		from_dossier[i].tamper(d, &lr);
+		ret = pl_line_report_from_dossier(&lr, d, &first, &why);
+		if (ret != from_dossier[i].want)
+			fail_msg("%s: got %s (%s), want %s", from_dossier[i].what, pl_strerror(ret),
+			         why.len ? why.data : "", pl_strerror(from_dossier[i].want));
+		if (ret) {
+			assert_true(why.len > 0);
+		} else {
+			const struct pl_line_end_tally *kpa = pl_line_tally_end(&lr.tally, "kpa");
+			assert_int_equal(first, from_dossier[i].from_first);
+			assert_int_equal(lr.tally.checks, from_dossier[i].checks);
+			assert_int_equal(lr.tally.missed, from_dossier[i].missed);
+			assert_string_equal(lr.line, "unc-kpa");
+			assert_int_equal(lr.size, 40);
+			assert_int_equal(lr.n, from_dossier[i].checks + from_dossier[i].missed);
+			assert_non_null(kpa);
+			assert_int_equal(kpa->unanswered, 1);
+			assert_int_equal(kpa->answered, 0);
+		}
+		pl_line_report_release(&lr);
+		pl_buf_release(&why);
+		pl_dossier_report_free(d);
+	}
+	assert_int_equal(pl_line_report_from_dossier(NULL, NULL, NULL, NULL), PL_EINVAL);
+}
+
 PL_TEST_MAIN(NULL, NULL, cmocka_unit_test(test_parse_valid), cmocka_unit_test(test_parse_fields),
              cmocka_unit_test(test_parse_malformed), cmocka_unit_test(test_parse_limits),
              cmocka_unit_test(test_next_every), cmocka_unit_test(test_next_at),
              cmocka_unit_test(test_next_walk), cmocka_unit_test(test_judge),
              cmocka_unit_test(test_tally), cmocka_unit_test(test_tally_format),
              cmocka_unit_test(test_tally_ends_max), cmocka_unit_test(test_tally_period_missed),
-             cmocka_unit_test(test_tally_line_format), cmocka_unit_test(test_next_zoned))
+             cmocka_unit_test(test_tally_line_format), cmocka_unit_test(test_next_zoned),
+             cmocka_unit_test(test_report_from_dossier))

@@ -375,6 +375,17 @@ static void build_examples(void)
 	add_ref(r, PL_ROLE_CHECK, check);
 	commit_example(EX, -1, "unanswered: kpa's end did not answer");
 
+	r = draft(ROK, PL_KIND_GROUP, "2025-11-22T10:00:00Z");
+	pl_test_add_to(r, "rok-mnd");
+	pl_test_add_to(r, "unc");
+	snprintf(r->group, sizeof(r->group), "%s", "allies-unc-rok");
+	snprintf(r->about[r->nabout++], sizeof(r->about[0]), "%s", "kpa");
+	r->window_days = 7;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	commit_example(ROK, -1,
+	               "group: rok-mnd forms a coordination group with unc about kpa, whose "
+	               "members consult each other within 7 days before signalling kpa");
+
 	registration(KPA, PL_KIND_REVOKE, "2025-11-23T00:00:00Z", true,
 	             "revoke: kpa's keys leave the directory");
 
@@ -627,6 +638,23 @@ static const struct {
         {"ref short id", "payload ", "ref reply-to 0123\npayload ", PL_EMALFORMED},
         {"ref no id", "payload ", "ref reply-to\npayload ", PL_EMALFORMED},
         {"a line after the last allowed one", "$", "class letter\n", PL_EMALFORMED},
+        {"state ended parses", "$", "state ended\n", 0},
+        {"state announced is never written", "$", "state announced\n", PL_EMALFORMED},
+        {"unknown state", "$", "state paused\n", PL_EMALFORMED},
+        {"state upper-case", "$", "state Ended\n", PL_EMALFORMED},
+        {"window parses", "$", "window 30\n", 0},
+        {"window 0", "$", "window 0\n", PL_EMALFORMED},
+        {"window 366", "$", "window 366\n", PL_EMALFORMED},
+        {"group line parses", "$", "group allies\n", 0},
+        {"group name with a space", "$", "group al lies\n", PL_EMALFORMED},
+        {"about parses", "$", "about kpa\n", 0},
+        {"about the exchange", "$", "about exchange\n", PL_EMALFORMED},
+        {"about unsorted", "$", "about kpa\nabout dprk\n", PL_EMALFORMED},
+        {"about after window", "$", "window 3\nabout kpa\n", PL_EMALFORMED},
+        {"state before window", "$", "state ended\nwindow 3\n", PL_EMALFORMED},
+        {"ref reciprocates parses", "payload ", "ref reciprocates " ID_A "\npayload ", 0},
+        {"ref changes parses", "payload ", "ref changes " ID_A "\npayload ", 0},
+        {"ref group parses", "payload ", "ref group " ID_A "\npayload ", 0},
         {"CRLF", "kind send\n", "kind send\r\n", PL_EMALFORMED},
         {"CR", "kind send\n", "kind send\r", PL_EMALFORMED},
         {"tab", "via unc\n", "via\tunc\n", PL_EMALFORMED},
@@ -686,6 +714,11 @@ static void test_send_faults(void **state)
 		ret = pl_record_parse(&r, t, strlen(t), &why);
 		if (ret != send_faults[i].want)
 			fail_msg("%s: got %s", send_faults[i].what, pl_strerror(ret));
+		if (ret == 0) {
+			free(t);
+			continue; /* a grammar the parser takes (the kind rules are
+			             pl_record_open()'s) */
+		}
 		assert_non_null(why);
 		/* Out-parameter untouched on failure. */
 		assert_true(r.has == 0x5a5a5a5a);
@@ -961,6 +994,17 @@ static const struct {
         {PL_KIND_MISSED, "missed with a check ref", "due *",
          "ref check " ID_A "\ndue 2025-11-22T21:00:00Z\n", PL_EMALFORMED},
         {PL_KIND_MISSED, "missed by a party", "author exchange", "author unc", PL_EMALFORMED},
+        {PL_KIND_MISSED, "missed with a previous ref", "due *",
+         "ref previous " ID_A "\ndue 2025-11-22T21:00:00Z\n", 0},
+        {PL_KIND_MISSED, "missed with two previous refs", "due *",
+         "ref previous " ID_A "\nref previous " ID_0 "\ndue 2025-11-22T21:00:00Z\n", PL_EMALFORMED},
+        {PL_KIND_CHECK, "check with a previous ref", "$", "ref previous " ID_A "\n", 0},
+        {PL_KIND_CHECK, "check with a check ref", "$", "ref check " ID_A "\n", PL_EMALFORMED},
+        {PL_KIND_CHECK, "check with two previous refs", "$",
+         "ref previous " ID_A "\nref previous " ID_0 "\n", PL_EMALFORMED},
+        {PL_KIND_ANSWER, "answer with a previous ref", "ref check", "ref previous", PL_EMALFORMED},
+        {PL_KIND_UNANSWERED, "unanswered with a previous ref", "ref check", "ref previous",
+         PL_EMALFORMED},
         {PL_KIND_CHECK, "check with a due", "$", "due 2025-11-22T08:00:00Z\n", PL_EMALFORMED},
         {PL_KIND_INDEX, "due before root", "root ", "due 2025-11-22T21:00:00Z\nroot ",
          PL_EMALFORMED},
@@ -968,6 +1012,66 @@ static const struct {
          "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", PL_EMALFORMED},
         {PL_KIND_REGISTER, "root before enc", "enc ",
          "root AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nenc ", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group without window", "window 7\n", "", PL_EMALFORMED},
+        {PL_KIND_GROUP, "window 0", "window 7\n", "window 0\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "window 366", "window 7\n", "window 366\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "window 365", "window 7\n", "window 365\n", 0},
+        {PL_KIND_GROUP, "window leading zero", "window 7\n", "window 07\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "window signed", "window 7\n", "window +7\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "window in words", "window 7\n", "window seven\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "window twice", "window 7\n", "window 7\nwindow 8\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group without about", "about kpa\n", "", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group without name", "group allies-unc-rok\n", "", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group without members", "to rok-mnd\nto unc\n", "", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group name upper-case", "group allies", "group Allies", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group name reserved party ok", "group allies-unc-rok", "group exchange",
+         0},
+        {PL_KIND_GROUP, "about a member", "about kpa\n", "about unc\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "about the exchange", "about kpa\n", "about exchange\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "about twice", "about kpa\n", "about kpa\nabout kpa\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "about unsorted", "about kpa\n", "about kpa\nabout dprk\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "about before group", "group allies-unc-rok\nabout kpa\n",
+         "about kpa\ngroup allies-unc-rok\n", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group by the exchange", "author rok-mnd", "author exchange",
+         PL_EMALFORMED},
+        {PL_KIND_GROUP, "group changing a version", "group allies",
+         "ref group " ID_A "\ngroup allies", 0},
+        {PL_KIND_GROUP, "group changing two versions", "group allies",
+         "ref group " ID_0 "\nref group " ID_A "\ngroup allies", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group with a subject ref", "group allies",
+         "ref subject " ID_A "\ngroup allies", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group with a deadline", "group allies",
+         "deadline 2026-01-01T00:00:00Z\ngroup allies", PL_EMALFORMED},
+        {PL_KIND_GROUP, "group with a body", "$", "\nbody\n", PL_EMALFORMED},
+        {PL_KIND_SEND, "send with a group line", "$", "group allies\n", PL_EMALFORMED},
+        {PL_KIND_SEND, "send with a window", "$", "window 7\n", PL_EMALFORMED},
+        {PL_KIND_SEND, "send following a consult", "payload ", "ref consult " ID_A "\npayload ", 0},
+        {PL_KIND_SEND, "send replying and following a consult", "payload ",
+         "ref consult " ID_A "\nref reply-to " ID_0 "\npayload ", 0},
+        {PL_KIND_SEND, "send following two consults", "payload ",
+         "ref consult " ID_0 "\nref consult " ID_A "\npayload ", PL_EMALFORMED},
+        {PL_KIND_SEND, "send replying twice", "payload ",
+         "ref reply-to " ID_0 "\nref reply-to " ID_A "\npayload ", PL_EMALFORMED},
+        {PL_KIND_SEND, "send with a group ref", "payload ", "ref group " ID_A "\npayload ",
+         PL_EMALFORMED},
+        {PL_KIND_SEND, "send reciprocating", "payload ", "ref reciprocates " ID_A "\npayload ",
+         PL_EMALFORMED},
+        {PL_KIND_STATEMENT, "statement following a consult", "\n\nThe Ministry",
+         "\nref consult " ID_A "\n\nThe Ministry", 0},
+        {PL_KIND_STATEMENT, "statement reciprocating", "\n\nThe Ministry",
+         "\nref reciprocates " ID_A "\n\nThe Ministry", PL_EMALFORMED},
+        {PL_KIND_STATEMENT, "statement with a state", "\n\nThe Ministry",
+         "\nstate ended\n\nThe Ministry", PL_EMALFORMED},
+        {PL_KIND_STATEMENT, "statement changing a measure", "\n\nThe Ministry",
+         "\nref changes " ID_A "\nstate ended\n\nThe Ministry", PL_EMALFORMED},
+        {PL_KIND_STATEMENT, "measure changing a measure", "class statement\n",
+         "class measure\nref changes " ID_A "\n", PL_EMALFORMED},
+        {PL_KIND_SEND, "send with a state", "$", "state ended\n", PL_EMALFORMED},
+        {PL_KIND_CONSULT, "consult in a group", "payload ", "ref group " ID_A "\npayload ", 0},
+        {PL_KIND_CONSULT, "consult following a consult", "payload ",
+         "ref consult " ID_A "\npayload ", PL_EMALFORMED},
+        {PL_KIND_ADVISE, "advise with a group ref too", "reason ", "ref group " ID_A "\nreason ",
+         PL_EMALFORMED},
 };
 
 /* Signs text with the keys the kind calls for (author, and the party for a registration). */

@@ -248,7 +248,7 @@ static void test_gathered(void **state)
 	expect(r, 0, NULL);
 	r = statement(UNC, "2025-11-01T00:00:00Z", NULL);
 	expect(r, PL_ECHAIN, NULL);
-	r = statement(UNC, "2025-11-23T02:00:00Z", ex(26));
+	r = statement(UNC, "2025-11-23T02:00:00Z", ex(27));
 	expect(r, 0, NULL);
 	/* A ref not in the log, handed to the rules as NULL. */
 	memset(unknown, 0x42, sizeof(unknown));
@@ -545,24 +545,31 @@ static void test_gather_source(void **state)
 /* rok-mnd's encryption key of the doc (example 1). */
 #define ENC_ROK "hotline.example/rok-mnd+x25519+0z9VkmrHuEtJawJJwgRvSzds+sLKvCDDwnDP0QTMYE0="
 
-/* A new key of rok-mnd whose text sorts after after's. */
-static void key_sorted_after(struct pl_skey *sk, struct pl_vkey *vk, const struct pl_vkey *after)
+/* How the text forms of a and b compare (key lines are sorted by it). */
+static int key_cmp(const struct pl_vkey *a, const struct pl_vkey *b)
 {
 	struct pl_buf x, y;
+	int c;
 
 	pl_buf_init(&x, 512);
 	pl_buf_init(&y, 512);
-	assert_int_equal(pl_vkey_format(after, &y), 0);
-	for (int tries = 0; tries < 1000; tries++) {
-		pl_buf_reset(&x);
-		assert_int_equal(pl_key_generate(sk, vk, after->name, PL_SIGTYPE_ED25519), 0);
-		assert_int_equal(pl_vkey_format(vk, &x), 0);
-		if (strcmp(x.data, y.data) > 0)
-			break;
-	}
-	assert_true(strcmp(x.data, y.data) > 0);
+	assert_int_equal(pl_vkey_format(a, &x), 0);
+	assert_int_equal(pl_vkey_format(b, &y), 0);
+	c = strcmp(x.data, y.data);
 	pl_buf_release(&x);
 	pl_buf_release(&y);
+	return c;
+}
+
+/* A new key of rok-mnd whose text sorts after after's. */
+static void key_sorted_after(struct pl_skey *sk, struct pl_vkey *vk, const struct pl_vkey *after)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		assert_int_equal(pl_key_generate(sk, vk, after->name, PL_SIGTYPE_ED25519), 0);
+		if (key_cmp(vk, after) > 0)
+			break;
+	}
+	assert_true(key_cmp(vk, after) > 0);
 }
 
 /* ---- Several keys per party, replayed (docs/records.md §7) ---------------------------- */
@@ -708,14 +715,25 @@ static void test_keys(void **state)
 
 	(void)state;
 	replay_doc();
-	/* rok-mnd's first key is the doc's; the others are new, named alike, generated in order
-	 * so that each sorts after the ones before (key lines are sorted). */
+	/* rok-mnd's first key is the doc's; the others are new, named alike, and sort after the
+	 * ones before (key lines are sorted). */
 	rsk[R_ROK] = skeys[ROK];
 	rvk[R_ROK] = vkeys[ROK];
 	rsk[R_UNC] = skeys[UNC];
 	rvk[R_UNC] = vkeys[UNC];
+	/* Each after the first, then sorted among themselves: generating each after the one
+	 * before would narrow the room left above the last one with every key. */
 	for (int i = R_ROK2; i <= R_ROK6; i++)
-		key_sorted_after(&rsk[i], &rvk[i], &rvk[i - 1]);
+		key_sorted_after(&rsk[i], &rvk[i], &rvk[R_ROK]);
+	for (int i = R_ROK2 + 1; i <= R_ROK6; i++)
+		for (int k = i; k > R_ROK2 && key_cmp(&rvk[k - 1], &rvk[k]) > 0; k--) {
+			struct pl_skey ts = rsk[k];
+			struct pl_vkey tv = rvk[k];
+			rsk[k] = rsk[k - 1];
+			rvk[k] = rvk[k - 1];
+			rsk[k - 1] = ts;
+			rvk[k - 1] = tv;
+		}
 	for (size_t i = 0; i < sizeof(key_rows) / sizeof(key_rows[0]); i++) {
 		const char *why = NULL;
 		int ret = key_row_submit(&key_rows[i], at, t + (int64_t)i, &why);

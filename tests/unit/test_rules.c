@@ -121,28 +121,6 @@ static const struct pl_record *find_id(const uint8_t id[PL_RECORD_ID_BYTES])
 	return NULL;
 }
 
-static enum pl_ref_role target_role(enum pl_record_kind k)
-{
-	switch (k) {
-	case PL_KIND_ANSWER:
-	case PL_KIND_UNANSWERED:
-		return PL_ROLE_CHECK;
-	case PL_KIND_ADVISE:
-		return PL_ROLE_CONSULT;
-	case PL_KIND_SEND:
-	case PL_KIND_STATEMENT:
-	case PL_KIND_CONSULT:
-	case PL_KIND_CHECK:
-	case PL_KIND_REGISTER:
-	case PL_KIND_REVOKE:
-	case PL_KIND_INDEX:
-	case PL_KIND_MISSED:
-		return 0;
-	default:
-		return PL_ROLE_SUBJECT;
-	}
-}
-
 /* The chain head of a key: its last record in the log. */
 static bool head_of(const struct pl_vkey *k, struct pl_chain_link *head)
 {
@@ -181,7 +159,7 @@ static int log_append(const char *note, size_t len, const char **why)
 	for (size_t i = 0; i < r->nrefs; i++)
 		refs[i] = find_id(r->refs[i].id);
 	in.refs = refs;
-	role = target_role(r->kind);
+	role = pl_record_target(r);
 	if (role) {
 		const struct pl_record_ref *t = pl_record_ref_find(r, role);
 		for (size_t i = 0; i < lg.n; i++) {
@@ -241,10 +219,10 @@ static size_t replay_doc(void)
 static void replay_doc_kpa_active(void)
 {
 	replay_doc();
-	assert_true(lg.n >= 27);
-	assert_int_equal(lg.e[26].rec->kind, PL_KIND_INDEX);
-	assert_int_equal(lg.e[25].rec->kind, PL_KIND_REVOKE);
-	while (lg.n > 25) {
+	assert_true(lg.n >= 28);
+	assert_int_equal(lg.e[27].rec->kind, PL_KIND_INDEX);
+	assert_int_equal(lg.e[26].rec->kind, PL_KIND_REVOKE);
+	while (lg.n > 26) {
 		lg.n--;
 		free(lg.e[lg.n].rec);
 	}
@@ -279,12 +257,12 @@ static void test_doc_replay(void **state)
 
 	(void)state;
 	n = replay_doc();
-	assert_true(n >= 28);
-	assert_int_equal(lg.e[26].rec->kind, PL_KIND_INDEX);
+	assert_true(n >= 29);
+	assert_int_equal(lg.e[27].rec->kind, PL_KIND_INDEX);
 	/* A missed check is the exchange's own account: no rule refuses it, kpa revoked or not. */
-	assert_int_equal(lg.e[27].rec->kind, PL_KIND_MISSED);
+	assert_int_equal(lg.e[28].rec->kind, PL_KIND_MISSED);
 	assert_int_equal(lg.n, n);
-	/* Example 26 revoked kpa. */
+	/* Example 27 revoked kpa. */
 	assert_int_equal(status_of(&vkeys[KPA]), PL_KEY_REVOKED);
 	assert_int_equal(status_of(&vkeys[UNC]), PL_KEY_ACTIVE);
 	assert_false(party_is_active(NULL, "kpa"));
@@ -575,24 +553,24 @@ static void test_reply_and_refs(void **state)
 	r = mk_statement(UNC, "2025-11-22T10:00:00Z", PL_CLASS_MEASURE, "Measure.\n");
 	ref(r, PL_ROLE_CITES, ex(6));
 	expect(r, 0, "a statement citing another party's");
-	r = mk_statement(ROK, "2025-11-22T08:00:00Z", PL_CLASS_STATEMENT, "Later.\n");
-	ref(r, PL_ROLE_CITES, ex(23));
+	r = mk_statement(ROK, "2025-11-22T10:00:00Z", PL_CLASS_STATEMENT, "Later.\n");
+	ref(r, PL_ROLE_CITES, ex(27));
 	expect(r, PL_ERULE, "cites a record from a later time");
 }
 
-/* An index record (27 of the examples): the exchange's, chained, and in no thread. */
+/* An index record (28 of the examples): the exchange's, chained, and in no thread. */
 static void test_index_rules(void **state)
 {
 	struct pl_record *r;
 
 	(void)state;
 	replay_doc();
-	assert_int_equal(ex(27)->rec->kind, PL_KIND_INDEX);
+	assert_int_equal(ex(28)->rec->kind, PL_KIND_INDEX);
 	r = mk_statement(UNC, "2025-11-23T10:00:00Z", PL_CLASS_STATEMENT, "Index.\n");
-	ref(r, PL_ROLE_CITES, ex(27));
+	ref(r, PL_ROLE_CITES, ex(28));
 	expect(r, PL_ERULE, "a statement citing an index record");
 	r = mk(UNC, PL_KIND_RECEIVE, "2025-11-23T10:00:00Z");
-	ref(r, PL_ROLE_SUBJECT, ex(27));
+	ref(r, PL_ROLE_SUBJECT, ex(28));
 	expect(r, PL_ERULE, "a receive of an index record");
 	r = mk(EX, PL_KIND_INDEX, "2025-11-23T10:00:00Z");
 	memset(r->index_root, 0x5a, sizeof(r->index_root));
@@ -764,6 +742,91 @@ static void test_consult_and_check_rules(void **state)
 	}
 }
 
+/* A check (dl set) or missed of line at time, with `ref previous` to prev when not NULL. */
+static struct pl_record *mk_line_record(const char *time, const char *name, const char *dl,
+                                        const struct entry *prev)
+{
+	struct pl_record *r = mk(EX, dl ? PL_KIND_CHECK : PL_KIND_MISSED, time);
+
+	line(r, name);
+	pl_test_add_to(r, "kpa");
+	pl_test_add_to(r, "unc");
+	if (dl) {
+		pl_test_set_deadline(r, dl);
+	} else {
+		r->due = r->time;
+		r->has |= PL_RECORD_HAS_DUE;
+	}
+	if (prev)
+		ref(r, PL_ROLE_PREVIOUS, prev);
+	return r;
+}
+
+/* The chain of a line's checks: `ref previous` names a check or missed of the same line. */
+struct chain_step {
+	const char *line;
+	bool check; /* a check, or else a missed */
+	int prev;   /* the example it names as previous (0: none; -1: the last logged record) */
+	int want;
+	const char *what;
+};
+
+static const struct chain_step chain_steps[] = {
+        {"unc-kpa", true, 24, PL_ERULE, "previous is an answer"},
+        {"unc-kpa", true, 25, PL_ERULE, "previous is an unanswered"},
+        {"unc-kpa", false, 27, PL_ERULE, "previous is an index record"},
+        {"unc-kpa", true, 15, PL_ERULE, "previous is a send"},
+        {"unc-kpa", true, 2, PL_ERULE, "previous is a register"},
+        {"liaison", true, 28, PL_ERULE, "previous is the missed of another line"},
+        {"liaison", false, 23, PL_ERULE, "previous is the check of another line"},
+        {"unc-kpa", true, 0, 0, "a check before the chain began has no previous"},
+        {"unc-kpa", true, 28, 0, "a check after the missed of its line"},
+        {"unc-kpa", false, -1, 0, "a missed after the check of its line"},
+        {"unc-kpa", true, -1, 0, "a check after that missed"},
+        {"liaison", true, 0, 0, "the first check of another line"},
+        {"unc-kpa", true, -1, PL_ERULE, "a check naming the other line's check"},
+};
+
+static void test_line_chain_rules(void **state)
+{
+	const struct pl_record *last;
+	struct pl_record *r;
+	uint8_t nowhere[PL_RECORD_ID_BYTES];
+	struct entry ghost;
+
+	(void)state;
+	replay_doc();
+	lg.status[dir_find(&vkeys[KPA])] = PL_KEY_ACTIVE;
+	for (size_t i = 0; i < sizeof(chain_steps) / sizeof(chain_steps[0]); i++) {
+		const struct chain_step *c = &chain_steps[i];
+		const struct entry *prev = c->prev > 0 ? ex((size_t)c->prev) : NULL;
+		if (c->prev < 0)
+			prev = &lg.e[lg.n - 1];
+		r = mk_line_record("2025-11-23T09:00:00Z", c->line,
+		                   c->check ? "2025-11-23T09:15:00Z" : NULL, prev);
+		expect(r, c->want, c->what);
+	}
+	last = lg.e[lg.n - 1].rec;
+	assert_int_equal(last->kind, PL_KIND_CHECK);
+	assert_string_equal(last->line, "liaison");
+	/* A previous not in the log; one with a later time; a previous by the wrong role. */
+	memset(nowhere, 0x5a, sizeof(nowhere));
+	memcpy(ghost.id, nowhere, sizeof(nowhere));
+	r = mk_line_record("2025-11-23T09:00:00Z", "unc-kpa", "2025-11-23T09:15:00Z", &ghost);
+	expect(r, PL_ERULE, "previous not in the log");
+	r = mk_line_record("2025-11-23T10:00:00Z", "liaison", "2025-11-23T10:15:00Z", NULL);
+	expect(r, 0, "a later check of liaison");
+	r = mk_line_record("2025-11-23T10:00:00Z", "liaison", "2025-11-23T10:15:00Z", NULL);
+	r->refs[0].role = PL_ROLE_CHECK;
+	memcpy(r->refs[0].id, lg.e[lg.n - 1].id, PL_RECORD_ID_BYTES);
+	r->nrefs = 1;
+	expect(r, PL_EMALFORMED, "a check with ref check");
+	r = mk_line_record("2025-11-23T10:00:00Z", "liaison", "2025-11-23T10:15:00Z",
+	                   &lg.e[lg.n - 1]);
+	ref(r, PL_ROLE_PREVIOUS, &lg.e[lg.n - 1]);
+	expect(r, PL_EMALFORMED, "two previous refs");
+}
+
 /* A register or revoke of one party's key, and what the rules say of it after the doc's log. */
 struct key_step {
 	enum pl_record_kind kind;
@@ -783,6 +846,147 @@ static const struct key_step key_steps[] = {
         /* dprk's key is new. */
         {PL_KIND_REGISTER, "dprk", DPRK, 3, true, 0, "register of a new party"},
 };
+
+/* A group record by who at time: members a and b (sorted; b may be NULL), about kpa. */
+static struct pl_record *mk_group(int who, const char *time, const char *name, const char *a,
+                                  const char *b, const struct entry *changes)
+{
+	struct pl_record *r = mk(who, PL_KIND_GROUP, time);
+
+	pl_test_add_to(r, a);
+	if (b)
+		pl_test_add_to(r, b);
+	snprintf(r->group, sizeof(r->group), "%s", name);
+	snprintf(r->about[r->nabout++], sizeof(r->about[0]), "%s", "kpa");
+	r->window_days = 7;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	if (changes)
+		ref(r, PL_ROLE_GROUP, changes);
+	return r;
+}
+
+/* A consult by who to a, made in group g (NULL: in none). */
+static struct pl_record *mk_consult(int who, const char *time, const char *a, const struct entry *g)
+{
+	struct pl_record *r = mk(who, PL_KIND_CONSULT, time);
+
+	pl_test_add_to(r, a);
+	payload(r);
+	if (g)
+		ref(r, PL_ROLE_GROUP, g);
+	return r;
+}
+
+/* A change of the state of measure m by who. */
+static struct pl_record *mk_change(int who, const char *time, const struct entry *m,
+                                   enum pl_measure_state st)
+{
+	struct pl_record *r = mk_statement(who, time, PL_CLASS_MEASURE, "A change.\n");
+
+	ref(r, PL_ROLE_CHANGES, m);
+	r->state = st;
+	r->has |= PL_RECORD_HAS_STATE;
+	return r;
+}
+
+/*
+ * Coordination groups (example 26: rok-mnd and unc about kpa): created and changed only by
+ * members, one history; consults in a group stay among its members; a send or statement
+ * follows only its author's own consult; a measure reciprocates another party's measure.
+ */
+static void test_group_rules(void **state)
+{
+	struct pl_record *r;
+	const struct entry *g, *g2, *c, *m, *s1, *e1;
+
+	(void)state;
+	replay_doc_kpa_active();
+	g = ex(26);
+	assert_int_equal(g->rec->kind, PL_KIND_GROUP);
+	/* Creation and change. */
+	expect(mk_group(UNC, "2025-11-22T11:00:00Z", "other", "rok-mnd", NULL, NULL), PL_ERULE,
+	       "a group created by a party not among its members");
+	expect(mk_group(KPA, "2025-11-22T11:00:00Z", "allies-unc-rok", "rok-mnd", "unc", g),
+	       PL_ERULE, "a group change by a non-member");
+	expect(mk_group(UNC, "2025-11-22T11:00:00Z", "renamed", "rok-mnd", "unc", g), PL_ERULE,
+	       "a group change that renames the group");
+	r = mk(UNC, PL_KIND_GROUP, "2025-11-22T11:00:00Z");
+	ref(r, PL_ROLE_GROUP, ex(4));
+	pl_test_add_to(r, "unc");
+	snprintf(r->group, sizeof(r->group), "%s", "allies-unc-rok");
+	snprintf(r->about[r->nabout++], sizeof(r->about[0]), "%s", "kpa");
+	r->window_days = 7;
+	r->has |= PL_RECORD_HAS_GROUP | PL_RECORD_HAS_WINDOW;
+	expect(r, PL_ERULE, "a group change of a record that is not a group");
+	expect(mk_group(UNC, "2025-11-22T11:00:00Z", "allies-unc-rok", "rok-mnd", "unc", g), 0,
+	       "a group change by a member");
+	g2 = ex(lg.n);
+	expect(mk_group(ROK, "2025-11-22T11:00:00Z", "allies-unc-rok", "rok-mnd", NULL, g),
+	       PL_ERULE, "a second change of the same version (a fork)");
+	/* Consults in a group. */
+	expect(mk_consult(KPA, "2025-11-22T12:00:00Z", "unc", g2), PL_ERULE,
+	       "a consult in a group by a non-member");
+	expect(mk_consult(ROK, "2025-11-22T12:00:00Z", "kpa", g2), PL_ERULE,
+	       "a consult in a group of a party not in it");
+	r = mk_consult(ROK, "2025-11-22T12:00:00Z", "unc", NULL);
+	ref(r, PL_ROLE_GROUP, ex(7));
+	expect(r, PL_ERULE, "a consult whose group ref names a send");
+	expect(mk_consult(ROK, "2025-11-22T12:00:00Z", "unc", g2), 0, "a consult in the group");
+	c = ex(lg.n);
+	/* What a send or statement follows. */
+	r = mk(ROK, PL_KIND_SEND, "2025-11-22T13:00:00Z");
+	pl_test_set_message(r, "kpa", 500);
+	ref(r, PL_ROLE_CONSULT, ex(7));
+	expect(r, PL_ERULE, "a consult ref to a record that is not a consult");
+	r = mk(UNC, PL_KIND_SEND, "2025-11-22T13:00:00Z");
+	pl_test_set_message(r, "kpa", 500);
+	ref(r, PL_ROLE_CONSULT, c);
+	expect(r, PL_ERULE, "a send following another party's consult");
+	r = mk(ROK, PL_KIND_SEND, "2025-11-22T13:00:00Z");
+	pl_test_set_message(r, "kpa", 500);
+	ref(r, PL_ROLE_CONSULT, c);
+	expect(r, 0, "a send following its author's consult");
+	r = mk_statement(ROK, "2025-11-22T13:00:00Z", PL_CLASS_MEASURE, "Loudspeakers off.\n");
+	ref(r, PL_ROLE_CONSULT, c);
+	expect(r, 0, "a measure following its author's consult");
+	m = ex(lg.n);
+	/* Reciprocity. */
+	r = mk_statement(ROK, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "More.\n");
+	ref(r, PL_ROLE_RECIPROCATES, m);
+	expect(r, PL_ERULE, "a reciprocation of one's own measure");
+	r = mk_statement(KPA, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
+	ref(r, PL_ROLE_RECIPROCATES, ex(6));
+	expect(r, PL_ERULE, "a reciprocation of a statement that is not a measure");
+	r = mk_statement(KPA, "2025-11-22T14:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
+	ref(r, PL_ROLE_RECIPROCATES, m);
+	expect(r, 0, "a reciprocation of another party's measure");
+	/* The life of rok-mnd's measure: suspended, resumed, ended, then nothing. */
+	expect(mk_change(KPA, "2025-11-22T15:00:00Z", m, PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a change of another party's measure");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", ex(6), PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a change of a statement that is no measure");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", m, PL_MEASURE_RESUMED), PL_ERULE,
+	       "a resume of a measure never suspended");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", m, PL_MEASURE_SUSPENDED), 0,
+	       "a suspend of the measure");
+	s1 = ex(lg.n);
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", m, PL_MEASURE_ENDED), PL_ERULE,
+	       "a second change of the same state (a fork)");
+	expect(mk_change(ROK, "2025-11-22T15:00:00Z", s1, PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a suspend of a suspended measure");
+	expect(mk_change(ROK, "2025-11-22T16:00:00Z", s1, PL_MEASURE_RESUMED), 0,
+	       "a resume of the suspended measure");
+	expect(mk_change(ROK, "2025-11-22T17:00:00Z", ex(lg.n), PL_MEASURE_ENDED), 0,
+	       "an end of the resumed measure");
+	e1 = ex(lg.n);
+	expect(mk_change(ROK, "2025-11-22T18:00:00Z", e1, PL_MEASURE_SUSPENDED), PL_ERULE,
+	       "a suspend of an ended measure");
+	expect(mk_change(ROK, "2025-11-22T18:00:00Z", e1, PL_MEASURE_RESUMED), PL_ERULE,
+	       "a resume of an ended measure");
+	r = mk_statement(KPA, "2025-11-22T18:00:00Z", PL_CLASS_MEASURE, "Noise off.\n");
+	ref(r, PL_ROLE_RECIPROCATES, e1);
+	expect(r, PL_ERULE, "a reciprocation of an ended measure");
+}
 
 static void test_registration_rules(void **state)
 {
@@ -1231,5 +1435,6 @@ static void test_bad_input(void **state)
 PL_TEST_MAIN(setup, teardown, cmocka_unit_test(test_doc_replay), cmocka_unit_test(test_relay_rules),
              cmocka_unit_test(test_expire_rules), cmocka_unit_test(test_reply_and_refs),
              cmocka_unit_test(test_index_rules), cmocka_unit_test(test_consult_and_check_rules),
-             cmocka_unit_test(test_registration_rules), cmocka_unit_test(test_key_lifecycle),
-             cmocka_unit_test(test_chain_rules), cmocka_unit_test(test_bad_input))
+             cmocka_unit_test(test_line_chain_rules), cmocka_unit_test(test_registration_rules),
+             cmocka_unit_test(test_key_lifecycle), cmocka_unit_test(test_chain_rules),
+             cmocka_unit_test(test_bad_input), cmocka_unit_test(test_group_rules))

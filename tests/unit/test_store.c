@@ -1026,6 +1026,40 @@ static void test_lines(void **state)
 	pl_buf_release(&text);
 }
 
+/* A line's last check: by name, apart from the line's text, replaced by each put. */
+static void test_line_last(void **state)
+{
+	struct fx *f = *state;
+	struct pl_store *r = NULL;
+	struct pl_buf text;
+	uint64_t idx = 99;
+
+	pl_buf_init(&text, 1024);
+	assert_int_equal(pl_store_line_last_get(f->s, "unc-kpa", &idx), PL_ENOTFOUND);
+	assert_int_equal(idx, 99);
+	assert_int_equal(pl_store_line_put(f->s, "unc-kpa", "unc-kpa unc kpa every 3s window 2s"),
+	                 0);
+	assert_int_equal(pl_store_line_last_get(f->s, "unc-kpa", &idx), PL_ENOTFOUND);
+	assert_int_equal(pl_store_line_last_put(f->s, "unc-kpa", 7), 0);
+	assert_int_equal(pl_store_line_last_put(f->s, "liaison", 0), 0);
+	assert_int_equal(pl_store_line_last_put(f->s, "unc-kpa", 12), 0);
+	assert_int_equal(pl_store_open(&r, f->dir, false, NULL), 0);
+	assert_int_equal(pl_store_line_last_get(r, "unc-kpa", &idx), 0);
+	assert_int_equal(idx, 12);
+	assert_int_equal(pl_store_line_last_get(r, "liaison", &idx), 0);
+	assert_int_equal(idx, 0);
+	/* The line's text is untouched. */
+	assert_int_equal(pl_store_line_get(r, "unc-kpa", &text), 0);
+	assert_string_equal(text.data, "unc-kpa unc kpa every 3s window 2s");
+	assert_int_equal(pl_store_line_last_put(f->s, "a b", 1), PL_EINVAL);
+	assert_int_equal(pl_store_line_last_put(f->s, "", 1), PL_EINVAL);
+	assert_int_equal(pl_store_line_last_put(f->s, "l", UINT64_MAX), PL_EINVAL);
+	assert_int_equal(pl_store_line_last_get(r, "a b", &idx), PL_EINVAL);
+	assert_int_equal(pl_store_line_last_get(r, "l", NULL), PL_EINVAL);
+	pl_store_close(r);
+	pl_buf_release(&text);
+}
+
 static void test_rollback_and_readers(void **state)
 {
 	struct fx *f = *state;
@@ -1364,6 +1398,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tindex_nodes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tindex_versions, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_line_last, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback_and_readers, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_integrity_shape, setup, teardown),

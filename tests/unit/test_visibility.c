@@ -29,7 +29,7 @@ static const struct pl_reader readers[NREADERS] = {
 static const uint8_t some_id[PL_RECORD_ID_BYTES] = {1, 2, 3};
 
 /* What the table's records act on. */
-enum about { NONE, SEND, CONSULT, CHECK };
+enum about { NONE, SEND, CONSULT, CHECK, GROUP };
 
 /*
  * One row: a record of kind, by author, with `to` lines to1, to2 and `via`
@@ -64,6 +64,11 @@ static const struct row {
         {"revoke", PL_KIND_REVOKE, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
         {"index", PL_KIND_INDEX, "exchange", NULL, NULL, NULL, NONE, "YYYYYYY"},
         {"missed", PL_KIND_MISSED, "exchange", "rcp", "end", NULL, NONE, "NYNYNYN"},
+        /* A change of a group (snd, rcp) about oth to (snd, end): read by the members of
+         * both versions, never by the counterpart. */
+        {"group change", PL_KIND_GROUP, "snd", "snd", "end", NULL, GROUP, "YYNYNYN"},
+        /* A consult in that group by snd to end only: the member rcp reads it too. */
+        {"consult in a group", PL_KIND_CONSULT, "snd", "end", NULL, NULL, GROUP, "YYNYNYN"},
 };
 
 /* A record of kind by author, to[], via (NULL: none). */
@@ -94,6 +99,11 @@ static struct pl_record *mk_about(enum about a)
 		return mk(PL_KIND_CONSULT, "snd", "rcp", "end", NULL);
 	case CHECK:
 		return mk(PL_KIND_CHECK, "exchange", "end", "rcp", NULL);
+	case GROUP: {
+		struct pl_record *g = mk(PL_KIND_GROUP, "snd", "rcp", "snd", NULL);
+		snprintf(g->about[g->nabout++], sizeof(g->about[0]), "%s", "oth");
+		return g;
+	}
 	default:
 		return NULL;
 	}
@@ -112,7 +122,8 @@ static void test_table(void **state)
 		if (w->about != NONE) {
 			pl_test_add_ref(r, pl_visibility_about_role(w->kind), some_id);
 			assert_int_not_equal(pl_visibility_about_role(w->kind), 0);
-		} else {
+		} else if (w->kind != PL_KIND_CONSULT) {
+			/* A consult acts on a group only when made in one. */
 			assert_int_equal(pl_visibility_about_role(w->kind), 0);
 		}
 		for (int k = 0; k < NREADERS; k++) {
