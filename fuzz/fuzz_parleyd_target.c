@@ -103,6 +103,23 @@ static void check_accepted(const struct pl_parleyd_target *t, const char *method
 		abort();
 	}
 
+	/* An asset name is [a-z0-9][a-z0-9.-]* of at most PL_PARLEYD_ASSET_NAME_MAX bytes and is
+	 * the rest of the path. */
+	if (t->route == R_ASSET) {
+		size_t an = strlen(t->asset);
+		if (an == 0 || an > PL_PARLEYD_ASSET_NAME_MAX || t->asset[0] == '.' ||
+		    t->asset[0] == '-' || pn != 8 + an || memcmp(s, "/assets/", 8) != 0 ||
+		    memcmp(s + 8, t->asset, an) != 0)
+			abort();
+		for (size_t i = 0; i < an; i++)
+			if (!((t->asset[i] >= 'a' && t->asset[i] <= 'z') ||
+			      (t->asset[i] >= '0' && t->asset[i] <= '9') || t->asset[i] == '-' ||
+			      t->asset[i] == '.'))
+				abort();
+	} else if (t->asset[0] != '\0') {
+		abort();
+	}
+
 	/* A payload hash, or a thread index key, is the 64 hex digits of the path (the key in
 	 * lowercase, as records write ids). */
 	if (t->route == R_PAYLOAD_GET || t->route == R_INDEX) {
@@ -163,12 +180,12 @@ static bool same(const struct pl_parleyd_target *a, const struct pl_parleyd_targ
 {
 	return a->route == b->route && a->is_post == b->is_post && a->id_len == b->id_len &&
 	       strcmp(a->id, b->id) == 0 && strcmp(a->line, b->line) == 0 &&
-	       memcmp(a->hash, b->hash, PL_HASH_BYTES) == 0 && a->level == b->level &&
-	       a->width == b->width && a->tile == b->tile && a->q.has == b->q.has &&
-	       a->q.after == b->q.after && a->q.size == b->q.size && a->q.old == b->q.old &&
-	       a->q.new_ == b->q.new_ && a->q.wait == b->q.wait && a->q.since == b->q.since &&
-	       a->q.before == b->q.before && strcmp(a->q.party, b->q.party) == 0 &&
-	       a->q.from == b->q.from && a->q.to == b->q.to;
+	       strcmp(a->asset, b->asset) == 0 && memcmp(a->hash, b->hash, PL_HASH_BYTES) == 0 &&
+	       a->level == b->level && a->width == b->width && a->tile == b->tile &&
+	       a->q.has == b->q.has && a->q.after == b->q.after && a->q.size == b->q.size &&
+	       a->q.old == b->q.old && a->q.new_ == b->q.new_ && a->q.wait == b->q.wait &&
+	       a->q.since == b->q.since && a->q.before == b->q.before &&
+	       strcmp(a->q.party, b->q.party) == 0 && a->q.from == b->q.from && a->q.to == b->q.to;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

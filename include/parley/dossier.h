@@ -451,4 +451,80 @@ int pl_dossier_render_json(const struct pl_dossier_report *r, struct pl_buf *out
  */
 int pl_dossier_render_html(const struct pl_dossier_report *r, struct pl_buf *out) PL_WUR;
 
+/* ---- In a browser --------------------------------------------------------------- */
+
+/* Most witness keys pl_dossier_check_html() takes. */
+#define PL_DOSSIER_PAGE_WITNESSES_MAX 64
+/* Most bytes of the key texts pl_dossier_check_html() and pl_dossier_page() take. */
+#define PL_DOSSIER_PAGE_KEYS_MAX (PL_DOSSIER_PAGE_WITNESSES_MAX * (PL_KEY_NAME_MAX + 80))
+
+/*
+ * Appends a standalone HTML page saying that a dossier does not verify
+ * (pl_dossier_error_is_evidence(err)) or cannot be checked (anything else),
+ * with reason, one line, HTML-escaped; no script, no external asset.
+ * Returns 0 or a pl_buf error; out is unchanged on error. Thread-safe.
+ */
+int pl_dossier_render_failure_html(int err, const char *reason, struct pl_buf *out) PL_WUR;
+
+/*
+ * What the self-verifying page runs (compiled to WebAssembly): parses
+ * log_key (one verifier key text, or "" for the dossier's own) and
+ * witnesses (verifier key texts separated by white space, at most
+ * PL_DOSSIER_PAGE_WITNESSES_MAX, all of which must have cosigned), verifies
+ * json[0..len) with pl_dossier_verify() and appends to out the
+ * pl_dossier_render_html() page, or the pl_dossier_render_failure_html()
+ * page that names the reason (a key that does not parse is an input
+ * failure). Returns 0 when the dossier verifies, else the error (out holds
+ * the failure page unless the error is PL_ENOMEM or a pl_buf error).
+ * Thread-safe.
+ */
+int pl_dossier_check_html(const char *json, size_t len, const char *log_key, const char *witnesses,
+                          struct pl_buf *out) PL_WUR;
+
+/* Most author keys pl_statement_check_html() takes. */
+#define PL_STATEMENT_AUTHOR_KEYS_MAX 16
+
+/*
+ * What a statement page's script (/assets/parley-verify.js) runs in the
+ * visitor's browser, compiled to WebAssembly: verifies that the signed
+ * record record[0..rlen) opens (pl_record_open()) with one of author_keys
+ * (Ed25519 verifier key texts separated by white space), and that the
+ * c2sp.org/tlog-proof proof[0..plen) proves it included in a checkpoint of
+ * the log whose origin is log_key's name, signed by log_key and cosigned by
+ * every one of witnesses (pl_proof_check()). Appends to out one HTML
+ * fragment (a <div id="pl-checked">, data-verified "yes" or "no") that says
+ * plainly what was checked and against which keys, each shown in full, or
+ * what does not hold. Returns 0 when all holds, else the error (out holds
+ * the fragment unless the error is PL_ENOMEM or a pl_buf error).
+ * Thread-safe.
+ */
+int pl_statement_check_html(const char *record, size_t rlen, const char *proof, size_t plen,
+                            const char *author_keys, const char *log_key, const char *witnesses,
+                            struct pl_buf *out) PL_WUR;
+
+/* The scripts a self-verifying page embeds, built with the WebAssembly verifier. */
+struct pl_dossier_page_assets {
+	const char *sodium; /* libsodium's build (libsodium-sumo.js) */
+	size_t sodium_len;
+	const char *wrappers; /* libsodium-wrappers.js */
+	size_t wrappers_len;
+	const char *verifier; /* libparley's verifier, WebAssembly inlined (parley-verifier.js) */
+	size_t verifier_len;
+	const char *glue; /* the page's script (dossier-page.js) */
+	size_t glue_len;
+};
+
+/*
+ * Appends one self-contained HTML page to out that embeds the dossier
+ * json[0..len) (base64), the key texts it is to be checked against
+ * (log_key, or "" for the dossier's own; witnesses as for
+ * pl_dossier_check_html()) and the scripts of a; opened from disk in a
+ * browser it runs pl_dossier_check_html() on them and shows the result,
+ * and lets the reader change the keys. The dossier is not verified here.
+ * Returns 0, PL_EINVAL (a script holds "</script", keys too long) or a
+ * pl_buf error; out is unchanged on error. Thread-safe.
+ */
+int pl_dossier_page(const char *json, size_t len, const char *log_key, const char *witnesses,
+                    const struct pl_dossier_page_assets *a, struct pl_buf *out) PL_WUR;
+
 #endif

@@ -1044,6 +1044,36 @@ int pl_dossier_render_html(const struct pl_dossier_report *r, struct pl_buf *out
 	return ret;
 }
 
+int pl_dossier_render_failure_html(int err, const char *reason, struct pl_buf *out)
+{
+	bool evidence = pl_dossier_error_is_evidence(err);
+	const char *what = evidence           ? "This dossier does not verify."
+	                   : err == PL_EINVAL ? "This dossier cannot be checked with these keys."
+	                   : err == PL_ENOMEM ? "This dossier cannot be checked: out of memory."
+	                                      : "This file is not a well-formed dossier.";
+	size_t start = out->len;
+	int ret;
+
+	ret = pl_buf_addf(out,
+	                  "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+	                  "'none'; style-src 'unsafe-inline'\">\n"
+	                  "<title>Parley dossier: does not verify</title>\n<style>%s"
+	                  ".refused{border-left:6px solid #b03030;padding:.6rem 1rem;"
+	                  "background:#fbeaea}</style>\n</head>\n<body>\n<h1>Parley dossier</h1>\n"
+	                  "<div class=\"refused\" id=\"pl-refused\" data-evidence=\"%s\">"
+	                  "<p><strong>%s</strong></p>\n<p>Reason: <span class=\"reason\">",
+	                  css, evidence ? "yes" : "no", what);
+	if (ret == 0)
+		ret = add_esc(out, reason && reason[0] ? reason : pl_strerror(err));
+	if (ret == 0)
+		ret = pl_buf_addf(out, "</span> (%s)</p></div>\n</body>\n</html>\n",
+		                  pl_strerror(err));
+	if (ret != 0)
+		out->len = start;
+	return ret;
+}
+
 /* ---- JSON ---------------------------------------------------------------------------- */
 
 /* A JSON string of a time, or null when it cannot be written as one. */

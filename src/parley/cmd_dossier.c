@@ -17,6 +17,7 @@
 #include <parley/member_export.h>
 #include <parley/record.h>
 
+#include "assets.h"
 #include "session.h"
 #include "banned.h"
 
@@ -47,7 +48,7 @@ static const struct cli_verb dossier_verb = {
 static const struct cli_verb verify_verb = {
         .name = "verify",
         .synopsis = "FILE [--log-key VKEY] [--witness VKEY ... [--quorum N]]\n"
-                    "                          [--html OUT] [--json]",
+                    "                          [--html OUT] [--page OUT] [--json]",
         .about = "Verifies a dossier offline, with no network, profile or local state\n"
                  "(docs/dossier.md), of either format version: the checkpoint's signature by\n"
                  "the log key and the witnesses' cosignatures; version 2: that the checkpoint's\n"
@@ -199,6 +200,7 @@ out:
 struct verify_args {
 	const char *file;
 	const char *html;
+	const char *page;
 	bool json;
 	bool has_log_key;
 	struct pl_vkey log_key;
@@ -238,6 +240,47 @@ out:
 	return ret;
 }
 
+/*
+ * Writes the self-verifying page of the dossier text[0..len) with the keys
+ * given to a->page, whatever the dossier's verdict: the reader's browser
+ * checks it. Returns an exit code.
+ */
+static int write_page(const struct verify_args *a, const struct pl_buf *text)
+{
+	struct pl_dossier_page_assets assets;
+	struct pl_buf lk, wits, page;
+	int ret = PL_EXIT_USAGE, err;
+
+	pl_buf_init(&lk, PL_DOSSIER_PAGE_KEYS_MAX);
+	pl_buf_init(&wits, PL_DOSSIER_PAGE_KEYS_MAX);
+	pl_buf_init(&page, 2 * PL_DOSSIER_MAX_BYTES);
+	if (pl_assets_page(&assets) != 0) {
+		cli_error("--page: this parley was built without the browser verifier "
+		          "(emscripten; see README)");
+		goto out;
+	}
+	err = a->has_log_key ? pl_vkey_format(&a->log_key, &lk) : 0;
+	for (size_t i = 0; err == 0 && i < a->nwitnesses; i++) {
+		err = pl_vkey_format(&a->witnesses[i], &wits);
+		if (err == 0)
+			err = pl_buf_adds(&wits, "\n");
+	}
+	if (err == 0)
+		err = pl_dossier_page(text->data ? text->data : "", text->len,
+		                      lk.data ? lk.data : "", wits.data ? wits.data : "", &assets,
+		                      &page);
+	if (err) {
+		cli_error("page %s: %s", a->page, pl_strerror(err));
+		goto out;
+	}
+	ret = write_atomic("page", a->page, page.data, page.len);
+out:
+	pl_buf_release(&lk);
+	pl_buf_release(&wits);
+	pl_buf_release(&page);
+	return ret;
+}
+
 static int verify_dossier(const struct verify_args *a)
 {
 	struct pl_dossier_report *rep = NULL;
@@ -251,6 +294,11 @@ static int verify_dossier(const struct verify_args *a)
 	ret = cli_read_path("dossier", a->file, PL_DOSSIER_MAX_BYTES, &text);
 	if (ret)
 		goto out;
+	if (a->page) {
+		ret = write_page(a, &text);
+		if (ret)
+			goto out;
+	}
 	err = pl_dossier_verify(&rep, text.data ? text.data : "", text.len,
 	                        a->has_log_key ? &a->log_key : NULL, a->witnesses, a->nwitnesses,
 	                        quorum, &why);
@@ -336,6 +384,10 @@ int cmd_verify(int argc, char **argv)
 	        CLI_OPT_STR('H', "html", &a.html, "OUT",
 	                    "also write the timeline and verdicts as one standalone\nHTML page (no "
 	                    "script, no external asset) to OUT"),
+	        CLI_OPT_STR('P', "page", &a.page, "OUT",
+	                    "also write one self-contained HTML page that\nverifies the "
+	                    "dossier in a browser, offline,\nagainst the keys given, to OUT "
+	                    "(written\neven when the dossier does not verify)"),
 	        CLI_OPT_FLAG('j', "json", &a.json, "print one JSON object instead of text"),
 	        {0},
 	};
@@ -356,6 +408,10 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (a.html && !a.html[0]) {
 		ret = cli_usage("verify", "--html needs a file name");
+		goto out;
+	}
+	if (a.page && !a.page[0]) {
+		ret = cli_usage("verify", "--page needs a file name");
 		goto out;
 	}
 	ret = verify_dossier(&a);

@@ -28,7 +28,7 @@ static bool is_public(enum pl_parleyd_route rt)
 {
 	return rt == R_HEALTH || rt == R_CHECKPOINT || rt == R_LOG_KEY || rt == R_TILE ||
 	       rt == R_CONSISTENCY || rt == R_PARTIES || rt == R_STATEMENTS ||
-	       rt == R_INDEX_RECORD || rt == R_EXPLORER || rt == R_EXPLORER_STMT ||
+	       rt == R_INDEX_RECORD || rt == R_ASSET || rt == R_EXPLORER || rt == R_EXPLORER_STMT ||
 	       rt == R_EXPLORER_DIR || rt == R_EXPLORER_LOG || rt == R_EXPLORER_LINES ||
 	       rt == R_FEED || rt == R_PUBLIC_RECORD || rt == R_PUBLIC_PROOF || rt == R_METRICS;
 }

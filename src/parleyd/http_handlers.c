@@ -10,6 +10,7 @@
 #include <parley/tiles.h>
 #include <parley/tindex.h>
 
+#include "assets.h"
 #include "daemon/log.h"
 #include "internal.h"
 
@@ -589,6 +590,21 @@ static enum MHD_Result do_consistency(struct req *r)
 }
 
 /*
+ * GET /assets/NAME: a file of the browser verifier embedded at build time
+ * (assets.h), public; 404 when this build has none by that name. Runs on an
+ * MHD worker, in the access handler.
+ */
+static enum MHD_Result do_asset(struct req *r)
+{
+	const struct pl_asset *a = pl_asset_find(r->asset, strlen(r->asset));
+
+	if (!a)
+		return pl__http_send_error(r, MHD_HTTP_NOT_FOUND, "not-found", "no such asset");
+	return pl__http_send_bytes(r, MHD_HTTP_OK, a->mime, CACHE_IMMUTABLE, (void *)a->data,
+	                           a->len, false);
+}
+
+/*
  * Answers a request whose whole body is in, authenticated on its first call
  * when it had to be. Runs on an MHD worker, in the access handler.
  */
@@ -648,6 +664,8 @@ enum MHD_Result pl__http_dispatch(struct req *r)
 		return do_index(r);
 	case R_INDEX_RECORD:
 		return do_index_record(r);
+	case R_ASSET:
+		return do_asset(r);
 	case R_EXPLORER:
 	case R_EXPLORER_STMT:
 	case R_EXPLORER_DIR:

@@ -137,6 +137,19 @@ static bool parse_query(const char *s, size_t n, unsigned allowed, struct pl_par
 	return true;
 }
 
+/* A file name under /assets/: [a-z0-9][a-z0-9.-]*, at most PL_PARLEYD_ASSET_NAME_MAX bytes. */
+static bool asset_name_is_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > PL_PARLEYD_ASSET_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
 static bool path_is(const char *p, size_t n, const char *lit)
 {
 	return n == strlen(lit) && memcmp(p, lit, n) == 0;
@@ -268,6 +281,12 @@ unsigned pl_parleyd_target_parse(struct pl_parleyd_target *t, const char *method
 			goto out; /* 404: no such line */
 		memcpy(t->line, p + 7, pn - 7);
 		t->line[pn - 7] = '\0';
+	} else if (pn > 8 && memcmp(p, "/assets/", 8) == 0) {
+		t->route = R_ASSET;
+		if (!asset_name_is_valid(p + 8, pn - 8))
+			goto out; /* 404: no such file */
+		memcpy(t->asset, p + 8, pn - 8);
+		t->asset[pn - 8] = '\0';
 	} else {
 		goto out; /* 404 */
 	}

@@ -9,6 +9,9 @@
 #include <parley/encoding.h>
 #include <parley/limits.h>
 
+/* Bytes of the name of a file under /assets/ (the browser verifier's files). */
+#define PL_PARLEYD_ASSET_NAME_MAX 64
+
 /* Hex digits of a record id in a path: a full id, or a prefix of PL_EXCHANGE_ID_PREFIX_MIN. */
 #define PL_PARLEYD_ID_TEXT_MAX PL_HASH_HEX_LEN
 
@@ -37,6 +40,7 @@ enum pl_parleyd_route {
 	R_LINE,
 	R_INDEX,
 	R_INDEX_RECORD,
+	R_ASSET,
 	/* The public explorer (docs/api.md, "The explorer") and the operator's endpoints. */
 	R_EXPLORER,       /* GET / */
 	R_EXPLORER_STMT,  /* GET /statement/<id> */
@@ -86,6 +90,7 @@ struct pl_parleyd_query {
 	uint8_t hash[PL_HASH_BYTES]; /* payload hash, or thread index key, from the path */       \
 	unsigned level, width; /* tile level; width 1..255 of a partial tile, 0 for a full one */ \
 	uint64_t tile;         /* tile or entry bundle index */                                   \
+	char asset[PL_PARLEYD_ASSET_NAME_MAX + 1]; /* file name under /assets/ */                 \
 	struct pl_parleyd_query q;
 
 struct pl_parleyd_target {
@@ -101,7 +106,9 @@ struct pl_parleyd_target {
  * one canonical form); a query of the keys the route takes, each once, with
  * a decimal value of at most 2^63-1 and no leading zeros, but `party` (a
  * party name) and `from`, `to` (dates YYYY-MM-DD), which may also be empty
- * (an HTML form's blank field: no filter).
+ * (an HTML form's blank field: no filter). /assets/NAME takes a NAME of 1 to
+ * PL_PARLEYD_ASSET_NAME_MAX lowercase letters, digits, '-' and '.', that
+ * starts with a letter or digit (no other path: 404).
  *
  * Returns 0 with *t filled, or the HTTP status the request is refused with:
  * 405 for a method the path does not take (any method but GET, HEAD and

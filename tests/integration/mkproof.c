@@ -8,6 +8,8 @@
  *   DIR/entry     DIR/proof        entry 617 in a tree of 1000, cosigned by w1, w2
  *   DIR/leaf                       the base64 RFC 6962 leaf hash of DIR/entry
  *   DIR/entry0    DIR/proof0       entry 0 in a tree of 1, signed by the log only
+ *   DIR/statement DIR/statement.proof  a public statement by us-wh, signed with
+ *                 DIR/author.vkey's key, entry 7 in a tree of 12, cosigned by w1, w2
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <parley/cosignature.h>
 #include <parley/encoding.h>
 #include <parley/key.h>
+#include <parley/record.h>
 #include <parley/tlog.h>
 
 #include "banned.h"
@@ -113,6 +116,80 @@ static void write_proof(const char *name, const char *entry_name, const struct p
 	pl_buf_release(&out);
 }
 
+/* The signed statement of us-wh, into out. */
+static void sign_statement(struct pl_buf *out)
+{
+	static const char body[] = "We propose talks on the baseline of the MDL.\n";
+	struct pl_record *rec = calloc(1, sizeof(*rec));
+	struct pl_skey author;
+	struct pl_vkey vk;
+	char name[PL_KEY_NAME_MAX + 1];
+	const char *why = NULL;
+
+	if (!rec)
+		check(PL_ENOMEM, "record");
+	check(pl_record_key_name(name, ORIGIN, "us-wh"), "key name");
+	check(pl_key_generate(&author, &vk, name, PL_SIGTYPE_ED25519), "keygen");
+	write_vkey("author.vkey", &vk);
+	rec->kind = PL_KIND_STATEMENT;
+	snprintf(rec->exchange, sizeof(rec->exchange), "%s", ORIGIN);
+	snprintf(rec->author, sizeof(rec->author), "%s", "us-wh");
+	rec->seq = 1;
+	rec->time = 1763337000;
+	rec->has |= PL_RECORD_HAS_CLASS | PL_RECORD_HAS_BODY;
+	rec->cls = PL_CLASS_STATEMENT;
+	rec->body_len = sizeof(body) - 1;
+	memcpy(rec->body, body, sizeof(body));
+	check(pl_record_sign(out, rec, &author, 1, &why), why ? why : "sign statement");
+	pl_skey_clear(&author);
+	free(rec);
+}
+
+/* A tree of 12 whose entry 7 is a signed statement; its tlog-proof, cosigned by wit[0..2). */
+static void write_statement(const struct pl_skey *log, const struct pl_skey *wit)
+{
+	uint8_t proof[PL_PROOF_MAX_HASHES][PL_HASH_BYTES], root[PL_HASH_BYTES], leaf[PL_HASH_BYTES];
+	struct pl_tlog_memstore *m = NULL;
+	struct pl_tlog_reader r;
+	struct pl_checkpoint cp;
+	struct pl_buf st, note, out;
+	char e[128];
+	size_t n;
+
+	pl_buf_init(&st, 1u << 16);
+	pl_buf_init(&note, 1u << 16);
+	pl_buf_init(&out, 1u << 16);
+	sign_statement(&st);
+	write_file("statement", st.data, st.len);
+	check(pl_tlog_memstore_new(&m), "memstore");
+	for (unsigned i = 0; i < 12; i++) {
+		if (i == 7)
+			pl_tlog_leaf_hash(leaf, st.data, st.len);
+		else
+			pl_tlog_leaf_hash(leaf, e, entry(e, sizeof(e), i));
+		check(pl_tlog_memstore_append(m, (const uint8_t(*)[PL_HASH_BYTES]) & leaf, 1),
+		      "append");
+	}
+	r = pl_tlog_memstore_reader(m);
+	check(pl_tlog_tree_hash(&r, 12, root), "tree hash");
+	check(pl_checkpoint_set(&cp, ORIGIN, 12, root), "checkpoint");
+	check(pl_checkpoint_sign(&note, &cp, log), "sign checkpoint");
+	for (size_t w = 0; w < 2; w++)
+		check(pl_cosignature_add(&note, &wit[w], 1763337600 + w), "cosign");
+	check(pl_tlog_prove_inclusion(&r, 12, 7, proof, &n), "prove");
+	check(pl_buf_adds(&out, "c2sp.org/tlog-proof@v1\nindex 7\n"), "format");
+	for (size_t i = 0; i < n; i++)
+		check(pl_b64_append(&out, proof[i], PL_HASH_BYTES) || pl_buf_adds(&out, "\n"),
+		      "format");
+	check(pl_buf_adds(&out, "\n") || pl_buf_add(&out, note.data, note.len), "format");
+	write_file("statement.proof", out.data, out.len);
+	write_file("checkpoint", note.data, note.len);
+	pl_tlog_memstore_free(m);
+	pl_buf_release(&st);
+	pl_buf_release(&note);
+	pl_buf_release(&out);
+}
+
 int main(int argc, char **argv)
 {
 	struct pl_skey log, wit[3];
@@ -146,6 +223,7 @@ int main(int argc, char **argv)
 	r = pl_tlog_memstore_reader(m);
 	write_proof("proof", "entry", &r, SIZE, INDEX, &log, wit, 2);
 	write_proof("proof0", "entry0", &r, 1, 0, &log, wit, 0);
+	write_statement(&log, wit);
 	pl_tlog_memstore_free(m);
 	pl_skey_clear(&log);
 	for (int w = 0; w < 3; w++)

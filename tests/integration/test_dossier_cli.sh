@@ -362,6 +362,51 @@ ok "the page loads nothing: no https reference" lacks "$T/s1b.html" "https:"
 ok "the page loads nothing: no import" lacks "$T/s1b.html" "@import"
 ok "the page forbids external assets" holds "$T/s1b.html" "default-src 'none'"
 
+# ---- The self-verifying page: libparley's verifier, compiled to WebAssembly, in Chromium ----
+expect 0 "verify --page" "$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey" \
+	--page "$T/s1b-page.html"
+if grep -q "built without the browser verifier" "$T/err"; then
+	echo "ok $((count + 1)) # SKIP the self-verifying page: built without emscripten"
+	count=$((count + 1))
+else
+	ok "the page is one file: the dossier, libsodium and the verifier inline" \
+		holds "$T/s1b-page.html" 'data-name="parley-verifier"'
+	ok "the page loads nothing from elsewhere: no src attribute" \
+		sh -c "! grep -q '<script[^>]* src=' \"$T/s1b-page.html\""
+	ok "the page forbids external assets" holds "$T/s1b-page.html" "default-src 'none'"
+	"$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey" --json >"$T/s1b-verify.json"
+	if ! command -v chromium >/dev/null 2>&1; then
+		echo "ok $((count + 1)) # SKIP the page in a browser: chromium is not installed (make deps)"
+		count=$((count + 1))
+	else
+		expect 0 "Chromium opens the page from disk, offline" \
+			python3 "$(dirname "$0")/browser.py" "${PL_SCREENSHOTS:-$T/shots}/dossier-s1b" \
+			"file://$T/s1b-page.html"
+		ok "the browser says the dossier verified" json_holds "$T/out" '"state":"verified"'
+		ok "the browser shows every verdict and timeline line of parley verify" \
+			python3 -c 'import json, sys
+page = json.loads(open(sys.argv[1]).readline())["text"]
+want = json.load(open(sys.argv[2]))
+lines = [v["text"] for v in want["verdicts"]] + [e["what"] for e in want["events"]]
+missing = [x for x in lines if x not in page]
+sys.exit(1 if missing or not lines else 0)' "$T/out" "$T/s1b-verify.json"
+		ok "it names the log key it verified against" \
+			holds "$T/out" "$(cut -d+ -f1-2 "$T/published.vkey")"
+		# A page made without a log key; the reader pastes the exchange's published one.
+		"$PARLEY" verify "$T/s1b.json" --page "$T/s1b-nokey.html" >/dev/null 2>&1
+		expect 0 "Chromium opens a page made without a log key, then the reader pastes one" \
+			python3 "$(dirname "$0")/browser.py" --paste-log-key "$T/published.vkey" \
+			"${PL_SCREENSHOTS:-$T/shots}/dossier-s1b-paste" "file://$T/s1b-nokey.html"
+		sed -n 1p "$T/out" >"$T/before"
+		sed -n 2p "$T/out" >"$T/after"
+		ok "before: it verifies with the dossier's own key, and says so" \
+			holds "$T/before" "(not given by the reader)"
+		ok "after pasting the published key: it verifies against that key" \
+			sh -c "json_ok() { tr -d '\n ' <\"\$1\" | grep -F -q '\"state\":\"verified\"'; }
+			json_ok \"$T/after\" && ! grep -F -q '(not given by the reader)' \"$T/after\""
+	fi
+fi
+
 expect 0 "verify --json" "$PARLEY" verify "$T/s1b.json" --log-key "$T/published.vkey" --json
 ok "JSON: verifies" json_holds "$T/out" '"verifies":true'
 ok "JSON: the key was pinned" json_holds "$T/out" '"log_key_pinned":true'

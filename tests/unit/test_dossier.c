@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include <parley/audit.h>
+#include <parley/html.h>
 #include <parley/box.h>
 #include <parley/checkpoint.h>
 #include <parley/cosignature.h>
@@ -31,6 +32,7 @@
 #include <parley/timestamp.h>
 #include <parley/tlog.h>
 
+#include "dossier_int.h"
 #include "testutil.h"
 
 #define ORIGIN  "hotline.example"
@@ -1340,6 +1342,53 @@ static const struct tamper tampers[] = {
          "before the send's deadline"},
 };
 
+/*
+ * The browser's check of a tampered dossier (pl_dossier_check_html(), what
+ * the self-verifying page runs) refuses it with the same error and shows the
+ * reason. With PL_TAMPER_DIR set, writes the tampered copy there as NN.json
+ * and a line "NN<TAB>log key<TAB>witness key<TAB>exit<TAB>reason<TAB>name" to
+ * DIR/tampers.tsv, for the browser test (tests/integration/test_browser.sh).
+ */
+static void check_page(const struct tamper *t, size_t i, const char *text)
+{
+	const char *dir = getenv("PL_TAMPER_DIR");
+	struct pl_buf lk, wk, page, reason;
+	char path[4096];
+	FILE *f;
+
+	pl_buf_init(&lk, 4096);
+	pl_buf_init(&wk, 4096);
+	pl_buf_init(&page, 1u << 24);
+	pl_buf_init(&reason, 4096);
+	assert_int_equal(pl_vkey_format(t->wrong_log_key ? &vkeys[UNC] : &vkeys[EX], &lk), 0);
+	assert_int_equal(pl_vkey_format(&wit_vk, &wk), 0);
+	assert_int_equal(pl_dossier_check_html(text, strlen(text), lk.data, wk.data, &page),
+	                 t->want);
+	assert_non_null(strstr(page.data, t->exit == 1
+	                                          ? "This dossier does not verify."
+	                                          : "This file is not a well-formed dossier."));
+	assert_int_equal(pl_html_escape(&reason, t->reason, strlen(t->reason)), 0);
+	if (!strstr(page.data, reason.data))
+		fail_msg("tampering \"%s\": the page lacks \"%s\"", t->name, reason.data);
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/%02zu.json", dir, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fputs(text, f) >= 0, 1);
+		assert_int_equal(fclose(f), 0);
+		snprintf(path, sizeof(path), "%s/tampers.tsv", dir);
+		f = fopen(path, i ? "a" : "w");
+		assert_non_null(f);
+		fprintf(f, "%02zu\t%s\t%s\t%d\t%s\t%s\n", i, lk.data, wk.data, t->exit, t->reason,
+		        t->name);
+		assert_int_equal(fclose(f), 0);
+	}
+	pl_buf_release(&lk);
+	pl_buf_release(&wk);
+	pl_buf_release(&page);
+	pl_buf_release(&reason);
+}
+
 static void test_tamper_table(void **state)
 {
 	static struct fx logs[EXPIRE_EARLY + 1];
@@ -1382,6 +1431,7 @@ static void test_tamper_table(void **state)
 			         pl_strerror(ret), pl_dossier_error_is_evidence(ret) ? 1 : 2,
 			         t->exit);
 		assert_null(rep);
+		check_page(t, i, text);
 		pl_buf_release(&why);
 		free(text);
 		json_decref(root);
@@ -1407,6 +1457,79 @@ static void test_tamper_table(void **state)
 		pl_buf_release(&clean[t]);
 		free_log(&logs[t]);
 	}
+}
+
+/* The key texts the browser's check takes: each malformed list refused, with its reason. */
+static void test_check_html_keys(void **state)
+{
+	static struct fx f;
+	struct pl_buf clean, lk, wk, other, page, many;
+	struct {
+		const char *log_key, *witnesses; /* NULL: the right one */
+		int want;
+		const char *reason;
+	} rows[] = {
+	        {NULL, NULL, 0, "Verdicts"},
+	        {"", NULL, 0, "not given by the reader"},
+	        {"  \n", "", 0, "witnesses: none given"},
+	        {"hotline.example+12345678+AQ", NULL, PL_EINVAL, "log key 1 is not an Ed25519"},
+	        {"garbage", NULL, PL_EINVAL, "log key 1 is not an Ed25519"},
+	        {"WIT", NULL, PL_EINVAL, "log key 1 is not an Ed25519"},
+	        {"LOG LOG", NULL, PL_EINVAL, "more than 1 log keys"},
+	        {NULL, "LOG", PL_EINVAL, "witness key 1 is not a witness cosignature"},
+	        {NULL, "WIT x", PL_EINVAL, "witness key 2 is not a witness cosignature"},
+	        {NULL, "MANY", PL_EINVAL, "more than 64 witness keys"},
+	        {NULL, "OTHER", PL_ENOKEY, "cosigned by 0"},
+	};
+
+	(void)state;
+	build_log(&f, HONEST);
+	export_s1b(&f, &clean);
+	pl_buf_init(&lk, 4096);
+	pl_buf_init(&wk, 4096);
+	pl_buf_init(&other, 4096);
+	pl_buf_init(&many, 1u << 16);
+	assert_int_equal(pl_vkey_format(&vkeys[EX], &lk), 0);
+	assert_int_equal(pl_vkey_format(&wit_vk, &wk), 0);
+	assert_int_equal(pl_vkey_format(&other_wit_vk, &other), 0);
+	for (int i = 0; i < 65; i++) {
+		assert_int_equal(pl_buf_add(&many, wk.data, wk.len), 0);
+		assert_int_equal(pl_buf_adds(&many, "\n"), 0);
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *l = !rows[i].log_key                      ? lk.data
+		                : strcmp(rows[i].log_key, "LOG") == 0 ? lk.data
+		                : strcmp(rows[i].log_key, "WIT") == 0 ? wk.data
+		                                                      : rows[i].log_key;
+		const char *w = !rows[i].witnesses                        ? wk.data
+		                : strcmp(rows[i].witnesses, "LOG") == 0   ? lk.data
+		                : strcmp(rows[i].witnesses, "MANY") == 0  ? many.data
+		                : strcmp(rows[i].witnesses, "OTHER") == 0 ? other.data
+		                                                          : rows[i].witnesses;
+		char two[8192];
+		int ret;
+
+		if (rows[i].log_key && strcmp(rows[i].log_key, "LOG LOG") == 0) {
+			snprintf(two, sizeof(two), "%s %s", lk.data, lk.data);
+			l = two;
+		}
+		if (rows[i].witnesses && strcmp(rows[i].witnesses, "WIT x") == 0) {
+			snprintf(two, sizeof(two), "%s x", wk.data);
+			w = two;
+		}
+		pl_buf_init(&page, 1u << 24);
+		ret = pl_dossier_check_html(clean.data, clean.len, l, w, &page);
+		if (ret != rows[i].want || !strstr(page.data, rows[i].reason))
+			fail_msg("row %zu: got %d, want %d with \"%s\"", i, ret, rows[i].want,
+			         rows[i].reason);
+		pl_buf_release(&page);
+	}
+	pl_buf_release(&clean);
+	pl_buf_release(&lk);
+	pl_buf_release(&wk);
+	pl_buf_release(&other);
+	pl_buf_release(&many);
+	free_log(&f);
 }
 
 /* ---- What the exporter fetches; the frontier --------------------------------------------- */
@@ -2299,6 +2422,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_late_claim),
 	        cmocka_unit_test(test_relayed),
 	        cmocka_unit_test(test_tamper_table),
+	        cmocka_unit_test(test_check_html_keys),
 	        cmocka_unit_test(test_wants),
 	        cmocka_unit_test(test_frontier),
 	        cmocka_unit_test(test_every_start),

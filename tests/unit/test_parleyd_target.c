@@ -24,7 +24,7 @@ struct ok_case {
 	const char *doc; /* the heading of docs/api.md this row stands for, or NULL */
 	const char *method, *target;
 	enum pl_parleyd_route route;
-	const char *id, *line, *hash;
+	const char *id, *line, *hash, *asset;
 	unsigned level, width;
 	uint64_t tile;
 	struct pl_parleyd_query q;
@@ -182,6 +182,14 @@ static const struct ok_case ok_cases[] = {
          .target = "/inbox?wait=" I63MAX "&after=" I63MAX,
          .route = R_INBOX,
          .q = {.has = Q_AFTER | Q_WAIT, .after = INT64_MAX, .wait = INT64_MAX}},
+        {.doc = "GET /assets/<name>",
+         .method = "GET",
+         .target = "/assets/parley-verifier.js",
+         .route = R_ASSET,
+         .asset = "parley-verifier.js"},
+        {.method = "HEAD", .target = "/assets/a", .route = R_ASSET, .asset = "a"},
+        {.method = "GET", .target = "/assets/0.9-x", .route = R_ASSET, .asset = "0.9-x"},
+        {.method = "GET", .target = "/assets/" NAME63 "4", .route = R_ASSET, .asset = NAME64},
         /* The explorer and the operators' endpoints. */
         {.doc = "GET /[?before=C][&party=P][&from=D][&to=D]",
          .method = "GET",
@@ -260,6 +268,7 @@ static void check_ok(const struct ok_case *c)
 	EXPECT(c, strcmp(t.id, c->id ? c->id : "") == 0, "id");
 	EXPECT(c, t.id_len == (c->id ? strlen(c->id) : 0), "id_len");
 	EXPECT(c, strcmp(t.line, c->line ? c->line : "") == 0, "line");
+	EXPECT(c, strcmp(t.asset, c->asset ? c->asset : "") == 0, "asset");
 	EXPECT(c, memcmp(t.hash, hash, sizeof(hash)) == 0, "hash");
 	EXPECT(c, t.level == c->level && t.width == c->width && t.tile == c->tile, "tile");
 	EXPECT(c, t.q.has == c->q.has, "query has-bits");
@@ -308,7 +317,7 @@ static void test_doc_endpoints(void **state)
 	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++)
 		if (ok_cases[i].doc && !seen[i])
 			fail_msg("%s is not an endpoint of docs/api.md", ok_cases[i].doc);
-	assert_int_equal(n, 27);
+	assert_int_equal(n, 28);
 	free(doc);
 }
 
@@ -410,6 +419,18 @@ static const struct bad_case bad_cases[] = {
         BAD(404, "GET", "/records/0123abcd//proof"),
         BAD(400, "GET", "/threads/0123abcd/"), /* the '/' is a bad id digit */
         BAD(400, "GET", "/payloads/" HASH64 "/"),
+        /* Assets: a plain file name, or no such file. */
+        BAD(404, "GET", "/assets/"),
+        BAD(404, "GET", "/assets"),
+        BAD(404, "GET", "/assets/.htaccess"),
+        BAD(404, "GET", "/assets/-x"),
+        BAD(404, "GET", "/assets/../log-key"),
+        BAD(404, "GET", "/assets/a/b.js"),
+        BAD(404, "GET", "/assets/A.js"),
+        BAD(404, "GET", "/assets/a_b.js"),
+        BAD(404, "GET", "/assets/" NAME64 "5"),
+        BAD(400, "GET", "/assets/a.js?v=1"),
+        NOT_ALLOWED("POST", "/assets/a.js", R_ASSET),
         /* Lines: a valid line name, or no such resource. */
         BAD(404, "GET", "/lines/UNC-KPA"),
         BAD(404, "GET", "/lines/-unc"),
