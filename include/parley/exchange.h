@@ -530,6 +530,12 @@ int pl_exchange_checkpoint_cosign(struct pl_exchange *ex, uint64_t size, const c
 int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out) PL_WUR;
 
 /*
+ * The tree size of the newest checkpoint a witness cosigned, 0 when none.
+ * Thread-safe.
+ */
+uint64_t pl_exchange_cosigned_size(struct pl_exchange *ex);
+
+/*
  * Appends the bytes of hash tile <level>/<n> (width 0 or PL_TILE_WIDTH means
  * a full tile, otherwise 1..PL_TILE_WIDTH-1 for a partial tile) as
  * c2sp.org/tlog-tiles serves them, for the current tree: a partial tile of

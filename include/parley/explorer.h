@@ -16,9 +16,11 @@
 #define PL_EXPLORER_SCAN_MAX  1000       /* statements one filtered page looks at, at most */
 #define PL_EXPLORER_FEED_MAX  50         /* entries of the Atom feed */
 #define PL_EXPLORER_BYTES_MAX (4u << 20) /* bytes of one page or feed */
-#define PL_EXPLORER_LINE_DAYS 30         /* the period a public line's availability covers */
-#define PL_EXPLORER_LINES_MAX 32         /* lines an exchange may publish */
-#define PL_EXPLORER_CSP_MAX   512        /* bytes of the Content-Security-Policy value */
+/* Earlier registers of a returned party a statement page looks back through. */
+#define PL_EXPLORER_REGISTERS_MAX 16
+#define PL_EXPLORER_LINE_DAYS     30  /* the period a public line's availability covers */
+#define PL_EXPLORER_LINES_MAX     32  /* lines an exchange may publish */
+#define PL_EXPLORER_CSP_MAX       512 /* bytes of the Content-Security-Policy value */
 
 /*
  * Which statements a page lists: log index below `before` (0: from the

@@ -467,6 +467,17 @@ int pl_exchange_checkpoint_cosigned(struct pl_exchange *ex, struct pl_buf *out)
 	return ex_published_copy(ex, &ex->cosigned, &ex->cosigned_len, out);
 }
 
+/* The size of the newest cosigned checkpoint, 0 when none. Thread: any. */
+uint64_t pl_exchange_cosigned_size(struct pl_exchange *ex)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&ex->st_mu);
+	n = ex->cosigned ? ex->cosigned_size : 0;
+	pthread_mutex_unlock(&ex->st_mu);
+	return n;
+}
+
 /* Appends the stored checkpoint of a published size to out. Thread: any reader's. */
 int pl_exchange_checkpoint_at(struct pl_exchange *ex, uint64_t size, struct pl_buf *out)
 {

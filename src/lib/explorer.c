@@ -10,6 +10,7 @@
 #include <parley/encoding.h>
 #include <parley/html.h>
 #include <parley/line.h>
+#include <parley/member.h>
 #include <parley/note.h>
 #include <parley/record.h>
 #include <parley/timestamp.h>
@@ -362,12 +363,60 @@ int pl_explorer_statements(struct pl_exchange *ex, const struct pl_explorer_site
 	return page_finish(out, &page, ret);
 }
 
+/*
+ * Appends the keys author signed with at log index `at`, space-separated: those of its
+ * register in force then. A party that returned after revocation has earlier registers,
+ * each named by the next one's `ref previous` (docs/keys.md): a statement made before
+ * its return was signed by a key of one of them, not by the key it holds now. Appends
+ * nothing for an author the directory does not hold.
+ */
+static int add_author_keys(struct pl_buf *out, struct pl_exchange *ex, const char *author,
+                           uint64_t at)
+{
+	char hex[PL_RECORD_ID_HEX_LEN + 1];
+	struct pl_exchange_party p;
+	struct pl_exchange_entry e;
+	uint8_t id[PL_RECORD_ID_BYTES];
+	struct pl_record *reg;
+	int ret = 0;
+
+	if (pl_exchange_party_get(ex, author, &p) != 0)
+		return 0;
+	if (p.register_index < at)
+		return add_vkey(out, &p.vkey);
+	if (!(reg = malloc(sizeof(*reg))))
+		return PL_ENOMEM;
+	memcpy(id, p.register_id, PL_RECORD_ID_BYTES);
+	for (int hops = 0; hops <= PL_EXPLORER_REGISTERS_MAX; hops++) {
+		bool found;
+		memset(&e, 0, sizeof(e));
+		pl_record_id_format(hex, id);
+		if (pl_exchange_record(ex, NULL, hex, PL_RECORD_ID_HEX_LEN, &e) != 0)
+			break;
+		found = e.index < at;
+		if (found && pl__record_parse_unverified(reg, e.note, e.note_len) == 0) {
+			for (size_t i = 0; ret == 0 && i < reg->nkeys; i++) {
+				if (i > 0)
+					ret = pl_buf_adds(out, " ");
+				if (ret == 0)
+					ret = add_vkey(out, &reg->keys[i]);
+			}
+		}
+		if (!found && pl_member_register_previous(e.note, e.note_len, id) != 0)
+			found = true; /* the first register is after it: no key signed it then */
+		pl_exchange_entry_release(&e);
+		if (found)
+			break;
+	}
+	free(reg);
+	return ret;
+}
+
 int pl_explorer_statement(struct pl_exchange *ex, const struct pl_explorer_site *site,
                           const char *id, size_t len, struct pl_buf *out)
 {
 	char hex[PL_RECORD_ID_HEX_LEN + 1], key[PL_KEY_NAME_MAX + 1];
 	struct pl_record *rec = malloc(sizeof(*rec));
-	struct pl_exchange_party p;
 	struct pl_exchange_entry e;
 	struct pl_buf page;
 	int ret;
@@ -397,8 +446,11 @@ int pl_explorer_statement(struct pl_exchange *ex, const struct pl_explorer_site 
 		                  "data-record=\"/record/%s\" data-proof=\"/proof/%s\" "
 		                  "data-checkpoint=\"/checkpoint\" data-author-key=\"",
 		                  hex, hex);
-	if (ret == 0 && pl_exchange_party_get(ex, rec->author, &p) == 0)
-		ret = add_vkey(&page, &p.vkey);
+	if (ret == 0) {
+		char author[PL_RECORD_NAME_MAX + 1];
+		snprintf(author, sizeof(author), "%s", rec->author);
+		ret = add_author_keys(&page, ex, author, e.index);
+	}
 	if (ret == 0)
 		ret = pl_buf_adds(&page, "\" data-log-key=\"");
 	if (ret == 0)

@@ -493,6 +493,16 @@ static enum MHD_Result do_proof(struct req *r)
 	if (err)
 		return pl__http_send_lib_error(r, err, "record");
 	pl_buf_init(&b, PL_TLOG_PROOF_MAX_BYTES);
+	/*
+	 * An outsider's proof (/proof/<id>) is against the newest checkpoint a witness
+	 * cosigned when that one includes the record: a stranger checks the witnesses too,
+	 * and the newest checkpoint may not be cosigned yet (docs/api.md, the explorer).
+	 */
+	if (!has_size && r->route == R_PUBLIC_PROOF) {
+		uint64_t cosigned = pl_exchange_cosigned_size(r->h->ex);
+		if (e.index < cosigned)
+			size = cosigned;
+	}
 	if (has_size && e.index >= size)
 		err = PL_ERANGE;
 	else if (size > pl_exchange_size(r->h->ex))

@@ -109,6 +109,14 @@ expect 0 "the returned kpa's first statement is logged" \
 	"$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa2"
 ok "it is accepted" holds "$T/out" "statement "
 AFTER=$(awk 'NR == 1 { print $2 }' "$T/out")
+# The explorer's statement page names the key its author signed with then: the old key for
+# the statement before the eviction, the new one after the return.
+curl -s "$URL/statement/$BEFORE" >"$T/page-before"
+curl -s "$URL/statement/$AFTER" >"$T/page-after"
+ok "the page of kpa's statement before its eviction names its old key" \
+	grep -qF "data-author-key=\"$(cat "$IDS/kpa.vkey")\"" "$T/page-before"
+ok "the page of its statement after the return names its new key" \
+	grep -qF "data-author-key=\"$(cat "$T/ids2/kpa.vkey")\"" "$T/page-after"
 expect 0 "and its second" "$PARLEY" statement --body-file "$T/body" --profile "$T/p/kpa2"
 as rok-mnd send --to kpa --class message --body-file "$T/body"
 ok "rok-mnd sends to the returned kpa" holds "$T/out" "send "
