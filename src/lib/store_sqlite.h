@@ -106,6 +106,15 @@ struct pl_store {
 	struct store_pg *pg; /* set on a PostgreSQL connection (store_pg.h) */
 };
 
+/* Whether v fits SQLite's signed 64-bit integers. */
+static inline bool store_u64_fits(uint64_t v)
+{
+	return v <= (uint64_t)INT64_MAX;
+}
+
+/* The name of statement k, for messages (store.c holds the table). */
+const char *pl__store_stmt_name(enum store_stmt k);
+
 /*
  * Stops a sequencer's upkeep (store_seq.c): joins the checkpointer thread,
  * frees what it kept and returns its connection for the caller to close
