@@ -5,11 +5,13 @@
 # names a statement signed by its author, its tlog-proof and the keys (made by the mkproof
 # helper). In headless Chromium the honest page says what it checked against which keys; a
 # tampered statement, another author key, a witness that did not cosign and another log key
-# each say it does not verify, and why. Screenshots go to $PL_SCREENSHOTS.
+# each say it does not verify, and why. Then the explorer's own page of a statement a party
+# logs on that parleyd verifies in the browser too. Screenshots go to $PL_SCREENSHOTS.
 # shellcheck source=tests/integration/test_parleyd_lib.sh
 . "$(dirname "$0")/test_parleyd_lib.sh"
 MKPROOF=$(abspath "$3")
 BROWSER=$(abspath "$4")
+PARLEY=$(abspath "$5")
 SPID=
 trap 'stop_static; cleanup' EXIT
 
@@ -98,5 +100,21 @@ ok "a witness that did not cosign: refused" seen "$T/witness" refused \
 ok "another log key: refused" seen "$T/logkey" refused "This statement does not verify."
 
 stop_static
+
+# The explorer's own page (GET /statement/<id>) of a statement us-wh logs on this parleyd.
+ok "a profile for us-wh" sh -c "'$PARLEY' init --exchange '$URL' --party us-wh \
+	--key-dir '$IDS' --log-key \"\$(cat '$DATA/log.vkey')\" --profile '$T/p' >/dev/null"
+echo "The President is open to an exchange of letters." >"$T/body"
+ok "us-wh logs a statement" sh -c "'$PARLEY' statement --body-file '$T/body' \
+	--profile '$T/p' >'$T/stmt'"
+ID=$(awk 'NR == 1 { print $2 }' "$T/stmt")
+expect 0 "Chromium opens the explorer's page of it" python3 "$BROWSER" \
+	"${PL_SCREENSHOTS:-$T/shots}/explorer-statement" "$URL/statement/$ID"
+sed -n 1p "$T/out" >"$T/real"
+ok "the explorer's statement page verifies it in the browser" seen "$T/real" verified \
+	"Verified in this browser" "is signed by its author's key"
+ok "against us-wh's registered key and the log key" seen "$T/real" verified \
+	"$(tr -d '\n' <"$IDS/us-wh.vkey")" "$(tr -d '\n' <"$DATA/log.vkey")"
+
 stop_server TERM
 finish
