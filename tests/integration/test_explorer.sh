@@ -267,5 +267,17 @@ ok "/health turns 503 once the newest checkpoint is older than 1 s" \
 	wait_for 100 status_is /health 503
 ok "... and says why" page_has "unhealthy: the newest checkpoint is"
 ok "... as a 503 that may be retried" header_has "retry-after:"
+ok "parleyd stops again" stop_exchange "$LASTPID"
+
+# A witness that never answers, and a witness age limit: /health turns unhealthy once that
+# witness has not cosigned for longer than it (counted from parleyd's start).
+WKEY=$(cat "$(dirname "$0")/../vectors/dossier/witness.vkey")
+printf 'timer_interval_ms = 100\nwitness_interval_ms = 100\nhealth_witness_age = 1\n' \
+	>"$T/parleyd.conf"
+printf 'witness = http://127.0.0.1:%s %s\n' "$("$DRIVER" freeport)" "$WKEY" >>"$T/parleyd.conf"
+ok "parleyd serves with a silent witness and a 1 s witness age" start_exchange "$DATA"
+ok "/health turns 503 once the witness has not cosigned for over 1 s" \
+	wait_for 100 status_is /health 503
+ok "... and names the witness" page_has "unhealthy: witness witness.example"
 
 finish
