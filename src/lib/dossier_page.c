@@ -196,6 +196,27 @@ static int statement_check(const char *record, size_t rlen, const char *proof, s
 	pol.nwitkeys = k->nwits;
 	pol.need = k->nwits;
 	ret = pl_proof_check(p, leaf, &pol, cp, cosigned, why);
+	/*
+	 * A record newer than the witnesses' last cosignature fails only their check: say so,
+	 * so that a reader knows to look again rather than distrust the log.
+	 */
+	if (ret && k->nwits) {
+		struct pl_buf scratch;
+		size_t none;
+		pl_buf_init(&scratch, WHY_MAX);
+		pol.witkeys = NULL;
+		pol.nwitkeys = 0;
+		pol.need = 0;
+		if (pl_proof_check(p, leaf, &pol, cp, &none, &scratch) == 0 &&
+		    pl_buf_addf(why,
+		                "; without the witnesses it holds: signed by its author and "
+		                "included in the log key's checkpoint of tree size %llu, which "
+		                "the witnesses given have not cosigned (a witness may still "
+		                "cosign it: look again later)",
+		                (unsigned long long)cp->size) != 0)
+			ret = PL_ENOMEM;
+		pl_buf_release(&scratch);
+	}
 out:
 	pl_proof_free(p);
 	return ret;

@@ -97,6 +97,8 @@ ok "another author key: not signed by it" seen "$T/author" refused \
 	"This statement does not verify." "the statement's signature"
 ok "a witness that did not cosign: refused" seen "$T/witness" refused \
 	"This statement does not verify." "witness"
+ok "... saying that the log alone vouches for it, and to look again" seen "$T/witness" \
+	refused "without the witnesses it holds" "have not cosigned" "look again later"
 ok "another log key: refused" seen "$T/logkey" refused "This statement does not verify."
 
 stop_static
