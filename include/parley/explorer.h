@@ -79,9 +79,13 @@ int pl_explorer_directory(struct pl_exchange *ex, const struct pl_explorer_site 
 int pl_explorer_log(struct pl_exchange *ex, const struct pl_explorer_site *site,
                     struct pl_buf *out) PL_WUR;
 
-/* `GET /lines`: the availability of each public line over the last PL_EXPLORER_LINE_DAYS. */
-int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *site,
-                      struct pl_buf *out) PL_WUR;
+/*
+ * `GET /lines[?from=D][&to=D]`: the availability of each public line over the checks made
+ * at or after since and before until; since 0 means the last PL_EXPLORER_LINE_DAYS, until
+ * 0 means now.
+ */
+int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *site, int64_t since,
+                      int64_t until, struct pl_buf *out) PL_WUR;
 
 /*
  * `GET /statements.atom`: the newest PL_EXPLORER_FEED_MAX public statements

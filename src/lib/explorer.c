@@ -723,7 +723,7 @@ static int tally_group(struct pl_line_tally *t, const struct pl_exchange_list *l
 }
 
 /* The tally of the line named name since `since`, from every page of its checks. */
-static int line_tally(struct pl_exchange *ex, const char *name, int64_t since,
+static int line_tally(struct pl_exchange *ex, const char *name, int64_t since, int64_t until,
                       struct pl_line_tally *t)
 {
 	struct pl_record *recs = calloc(PL_LINE_TALLY_ENDS_MAX * 2 + 1, sizeof(*recs));
@@ -731,7 +731,7 @@ static int line_tally(struct pl_exchange *ex, const char *name, int64_t since,
 	bool more = true;
 	int ret = recs ? 0 : PL_ENOMEM;
 
-	pl_line_tally_init(t, name, since, 0);
+	pl_line_tally_init(t, name, since, until);
 	/* Bounded: a month of checks every minute is 44,640, 175 pages. */
 	for (unsigned pages = 0; ret == 0 && more && pages < 256; pages++) {
 		struct pl_exchange_list l;
@@ -754,10 +754,10 @@ static int line_tally(struct pl_exchange *ex, const char *name, int64_t since,
 	return ret;
 }
 
-int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *site,
-                      struct pl_buf *out)
+int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *site, int64_t since,
+                      int64_t until, struct pl_buf *out)
 {
-	int64_t since = site->now - (int64_t)PL_EXPLORER_LINE_DAYS * 86400;
+	bool chosen = since != 0 || until != 0;
 	struct pl_line_tally *t = malloc(sizeof(*t));
 	struct pl_buf page;
 	int ret;
@@ -765,17 +765,27 @@ int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *sit
 	pl_buf_init(&page, PL_EXPLORER_BYTES_MAX);
 	if (!t)
 		return PL_ENOMEM;
+	if (since == 0)
+		since = site->now - (int64_t)PL_EXPLORER_LINE_DAYS * 86400;
 	ret = page_head(&page, ex, "Direct lines");
 	if (ret == 0)
-		ret = pl_buf_addf(&page,
+		ret = pl_buf_adds(&page,
 		                  "<p>The exchange checks each direct line on its schedule and "
-		                  "logs every check, every answer and every check left unanswered. "
-		                  "Over the last %d days:</p>\n",
-		                  PL_EXPLORER_LINE_DAYS);
+		                  "logs every check, every answer and every check left "
+		                  "unanswered. ");
+	if (ret == 0 && !chosen)
+		ret = pl_buf_addf(&page, "Over the last %d days:</p>\n", PL_EXPLORER_LINE_DAYS);
+	else if (ret == 0)
+		ret = pl_buf_adds(&page, "Over the period asked for:</p>\n");
+	if (ret == 0)
+		ret = pl_buf_adds(&page, "<form method=\"get\" action=\"/lines\"><label>From "
+		                         "<input type=\"date\" name=\"from\"></label> <label>To "
+		                         "<input type=\"date\" name=\"to\"></label> <button "
+		                         "type=\"submit\">Show</button></form>\n");
 	if (ret == 0 && site->nlines == 0)
 		ret = pl_buf_adds(&page, "<p>This exchange publishes no line.</p>\n");
 	for (size_t i = 0; ret == 0 && i < site->nlines; i++) {
-		int err = line_tally(ex, site->lines[i], since, t);
+		int err = line_tally(ex, site->lines[i], since, until, t);
 		ret = pl_buf_adds(&page, "<h2>");
 		if (ret == 0)
 			ret = pl_html_escapes(&page, site->lines[i]);
@@ -789,7 +799,7 @@ int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *sit
 			struct pl_buf line;
 			pl_buf_init(&line, 1024);
 			/* The line's own count first, then each end's, which add up under it. */
-			ret = pl_line_tally_format(t, since, 0, pl_exchange_size(ex), &line);
+			ret = pl_line_tally_format(t, since, until, pl_exchange_size(ex), &line);
 			if (ret == 0)
 				ret = pl_buf_adds(&page, "<p>");
 			if (ret == 0)
@@ -798,7 +808,7 @@ int pl_explorer_lines(struct pl_exchange *ex, const struct pl_explorer_site *sit
 				ret = pl_buf_adds(&page, t->nends ? "</p>\n<ul>\n" : "</p>\n");
 			for (size_t e = 0; ret == 0 && e < t->nends; e++) {
 				pl_buf_reset(&line);
-				ret = pl_line_end_tally_format(&t->ends[e], t->checks, since, 0,
+				ret = pl_line_end_tally_format(&t->ends[e], t->checks, since, until,
 				                               &line);
 				if (ret == 0)
 					ret = pl_buf_adds(&page, "<li>");

@@ -101,7 +101,8 @@ enum MHD_Result pl__http_do_explorer(struct req *r)
 		err = pl_explorer_log(r->h->ex, &site, &b);
 		break;
 	case R_EXPLORER_LINES:
-		err = pl_explorer_lines(r->h->ex, &site, &b);
+		err = pl_explorer_lines(r->h->ex, &site, r->q.has & Q_FROM ? r->q.from : 0,
+		                        r->q.has & Q_TO ? r->q.to : 0, &b);
 		break;
 	case R_FEED:
 		ctype = APP_ATOM;

@@ -190,6 +190,7 @@ unsigned pl_parleyd_target_parse(struct pl_parleyd_target *t, const char *method
 		t->route = R_EXPLORER_LOG;
 	} else if (path_is(p, pn, "/lines")) {
 		t->route = R_EXPLORER_LINES;
+		allowed = Q_FROM | Q_TO;
 	} else if (path_is(p, pn, "/statements.atom")) {
 		t->route = R_FEED;
 	} else if (path_is(p, pn, "/metrics")) {

@@ -164,6 +164,9 @@ ok "/log shows the newest checkpoint" page_has "Tree size <strong>"
 ok "/lines answers 200" status_is /lines 200
 ok "/lines shows the public line" page_has "<h2>unc-kpa</h2>"
 ok "... with its own count, as parley line availability words it" page_has "<p>line unc-kpa: "
+ok "/lines over a period long past answers 200" status_is "/lines?from=2020-01-01&to=2020-01-02" 200
+ok "... and counts no check in it" page_has "line unc-kpa: no checks since 2020-01-01T00:00:00Z until 2020-01-03"
+ok "/lines with a malformed date is refused" status_is "/lines?from=2020-13-01" 400
 
 # The Atom feed.
 ok "/statements.atom answers 200" status_is /statements.atom 200

@@ -283,7 +283,7 @@ static void test_pages(void **state)
 	assert_false(has(&f->page, hex));
 	assert_int_equal(count(&f->page, "<entry>"), 2);
 	pl_buf_reset(&f->page);
-	assert_int_equal(pl_explorer_lines(f->ex, &f->site, &f->page), 0);
+	assert_int_equal(pl_explorer_lines(f->ex, &f->site, 0, 0, &f->page), 0);
 	assert_true(has(&f->page, "publishes no line"));
 }
 
