@@ -404,53 +404,62 @@ void pl_store_rollback(struct pl_store *s)
 	(void)store_control(s, ST_ROLLBACK);
 }
 
-int pl_store_published_mark(struct pl_store *s)
+/* Puts value under key in the key-value table (meta), replacing what was there. */
+int pl__store_meta_put(struct pl_store *s, const char *key, const char *value)
 {
-	PL__STORE_PG(s, pl__store_pg_published_mark(s));
 	sqlite3_stmt *st;
 	int ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
 
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, "1", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	return pl__sql_exec(&s->q, ST_META_PUT, st);
 }
 
-int pl_store_published_marked(struct pl_store *s, bool *out)
+/* Copies the value under key (at most cap - 1 bytes) to out: 0, PL_ENOTFOUND, PL_ESTORE. */
+int pl__store_meta_get(struct pl_store *s, const char *key, char *out, size_t cap)
 {
-	PL__STORE_PG(s, pl__store_pg_published_marked(s, out));
 	sqlite3_stmt *st;
 	int rc, ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
 
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, "published", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		*out = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		ret = pl__sql_col_text(&s->q, st, 0, out, cap, key);
 	else
-		ret = pl__sql_fail(&s->q, "published", rc);
+		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : pl__sql_fail(&s->q, key, rc);
 	pl__sql_done(st);
+	return ret;
+}
+
+int pl_store_published_mark(struct pl_store *s)
+{
+	PL__STORE_PG(s, pl__store_pg_published_mark(s));
+	return pl__store_meta_put(s, "published", "1");
+}
+
+int pl_store_published_marked(struct pl_store *s, bool *out)
+{
+	PL__STORE_PG(s, pl__store_pg_published_marked(s, out));
+	char v[8];
+	int ret = pl__store_meta_get(s, "published", v, sizeof(v));
+
+	if (ret == 0 || ret == PL_ENOTFOUND) {
+		*out = ret == 0;
+		ret = 0;
+	}
 	return ret;
 }
 
 int pl_store_origin(struct pl_store *s, char out[static PL_ORIGIN_MAX + 1])
 {
 	PL__STORE_PG(s, pl__store_pg_origin(s, out));
-	sqlite3_stmt *st;
-	int rc, ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
+	int ret = pl__store_meta_get(s, "origin", out, PL_ORIGIN_MAX + 1);
 
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, "origin", -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = pl__sql_col_text(&s->q, st, 0, out, PL_ORIGIN_MAX + 1, "origin");
-	else
-		ret = pl__sql_fail(&s->q, "origin", rc);
-	pl__sql_done(st);
-	return ret;
+	return ret == PL_ENOTFOUND ? pl__sql_bad(&s->q, "store: no origin") : ret;
 }
 
 int pl_store_integrity_check(struct pl_store *s, void (*fn)(void *arg, const char *problem),
@@ -484,40 +493,23 @@ int pl_store_line_put(struct pl_store *s, const char *name, const char *text)
 {
 	PL__STORE_PG(s, pl__store_pg_line_put(s, name, text));
 	char key[PL__STORE_META_KEY_MAX + 1];
-	sqlite3_stmt *st;
 	int ret = pl__store_meta_key(key, "line", name);
 
 	if (!ret && (!text || strlen(text) > PL_LINE_TEXT_MAX))
 		ret = PL_EINVAL;
-	if (!ret)
-		ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	return pl__sql_exec(&s->q, ST_META_PUT, st);
+	return ret ? ret : pl__store_meta_put(s, key, text);
 }
 
 int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 {
 	PL__STORE_PG(s, pl__store_pg_line_get(s, name, text));
 	char key[PL__STORE_META_KEY_MAX + 1], v[PL_LINE_TEXT_MAX + 1];
-	sqlite3_stmt *st;
-	int rc, ret = pl__store_meta_key(key, "line", name);
+	int ret = pl__store_meta_key(key, "line", name);
 
 	if (!ret && !text)
 		ret = PL_EINVAL;
 	if (!ret)
-		ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = pl__sql_col_text(&s->q, st, 0, v, sizeof(v), "line");
-	else
-		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : pl__sql_fail(&s->q, "line", rc);
-	pl__sql_done(st);
+		ret = pl__store_meta_get(s, key, v, sizeof(v));
 	if (!ret)
 		ret = pl_buf_adds(text, v);
 	return ret;
@@ -526,46 +518,30 @@ int pl_store_line_get(struct pl_store *s, const char *name, struct pl_buf *text)
 int pl_store_line_last_put(struct pl_store *s, const char *name, uint64_t index)
 {
 	PL__STORE_PG(s, pl__store_pg_line_last_put(s, name, index));
-	char key[PL__STORE_META_KEY_MAX + 1];
-	sqlite3_stmt *st;
+	char key[PL__STORE_META_KEY_MAX + 1], v[24];
 	int ret = pl__store_meta_key(key, "last", name);
 
 	if (!ret && index > INT64_MAX)
 		ret = PL_EINVAL;
-	if (!ret)
-		ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-	return pl__sql_exec(&s->q, ST_META_PUT, st);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)index);
+	return ret ? ret : pl__store_meta_put(s, key, v);
 }
 
 int pl_store_line_last_get(struct pl_store *s, const char *name, uint64_t *index)
 {
 	PL__STORE_PG(s, pl__store_pg_line_last_get(s, name, index));
-	char key[PL__STORE_META_KEY_MAX + 1];
-	sqlite3_stmt *st;
-	sqlite3_int64 v = -1;
-	int rc, ret = pl__store_meta_key(key, "last", name);
+	char key[PL__STORE_META_KEY_MAX + 1], v[24];
+	uint64_t n;
+	int ret = pl__store_meta_key(key, "last", name);
 
 	if (!ret && !index)
 		ret = PL_EINVAL;
 	if (!ret)
-		ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		ret = rc == SQLITE_DONE ? PL_ENOTFOUND : pl__sql_fail(&s->q, "line", rc);
-	pl__sql_done(st);
-	if (!ret && v < 0)
-		ret = PL_ESTORE;
+		ret = pl__store_meta_get(s, key, v, sizeof(v));
+	if (!ret && pl_parse_u64(&n, v, strlen(v), INT64_MAX) != 0)
+		ret = pl__sql_bad(&s->q, "store: line %s: last check out of shape", name);
 	if (!ret)
-		*index = (uint64_t)v;
+		*index = n;
 	return ret;
 }
 

@@ -293,42 +293,25 @@ int pl_store_party_chain_put(struct pl_store *s, const char *name, const char *c
 {
 	PL__STORE_PG(s, pl__store_pg_party_chain_put(s, name, chain));
 	char key[PL__STORE_META_KEY_MAX + 1];
-	sqlite3_stmt *st;
 	int ret = pl__store_meta_key(key, "chain", name);
 
 	if (!ret && (!chain || !chain[0] || strlen(chain) > PL_STORE_CHAIN_MAX))
 		ret = PL_EINVAL;
-	if (!ret)
-		ret = pl__sql_stmt(&s->q, ST_META_PUT, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, chain, -1, SQLITE_STATIC);
-	return pl__sql_exec(&s->q, ST_META_PUT, st);
+	return ret ? ret : pl__store_meta_put(s, key, chain);
 }
 
 int pl_store_party_chain_get(struct pl_store *s, const char *name, char *out, size_t cap)
 {
 	PL__STORE_PG(s, pl__store_pg_party_chain_get(s, name, out, cap));
 	char key[PL__STORE_META_KEY_MAX + 1], v[PL_STORE_CHAIN_MAX + 1];
-	sqlite3_stmt *st;
-	int rc, ret = pl__store_meta_key(key, "chain", name);
+	int ret = pl__store_meta_key(key, "chain", name);
 
 	if (!ret && (!out || cap == 0))
 		ret = PL_EINVAL;
 	if (!ret)
-		ret = pl__sql_stmt(&s->q, ST_META_GET, &st);
-	if (ret)
-		return ret;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = pl__sql_col_text(&s->q, st, 0, v, sizeof(v), "chain");
-	else if (rc == SQLITE_DONE)
-		snprintf(v, sizeof(v), "%s", name);
-	else
-		ret = pl__sql_fail(&s->q, "chain", rc);
-	pl__sql_done(st);
+		ret = pl__store_meta_get(s, key, v, sizeof(v));
+	if (ret == PL_ENOTFOUND) /* a chain never renamed: the party's own name */
+		ret = snprintf(v, sizeof(v), "%s", name) < 0 ? PL_EINVAL : 0;
 	if (!ret && strlen(v) >= cap)
 		ret = PL_ETOOBIG;
 	if (!ret)

@@ -112,6 +112,10 @@ static inline bool store_u64_fits(uint64_t v)
 	return v <= (uint64_t)INT64_MAX;
 }
 
+/* The key-value table (meta), store.c: put replaces; get gives PL_ENOTFOUND for none. */
+int pl__store_meta_put(struct pl_store *s, const char *key, const char *value);
+int pl__store_meta_get(struct pl_store *s, const char *key, char *out, size_t cap);
+
 /* The name of statement k, for messages (store.c holds the table). */
 const char *pl__store_stmt_name(enum store_stmt k);
 
