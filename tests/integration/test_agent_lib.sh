@@ -86,18 +86,26 @@ setup_exchange() {
 	esac
 }
 
-# Starts parleyd on port $1, or on a random free one (retried when taken).
+# Starts parleyd on port $1, or on a random free one (retried when taken). With
+# LISTEN_IN_CONF set, the address goes in parleyd.conf rather than on the command line (so
+# that a reload may try to change it).
 start_server() {
 	tries=0
+	fixed=${1:-}
 	while [ $tries -lt 20 ]; do
-		if [ $# -gt 0 ]; then
-			PORT=$1
+		if [ -n "$fixed" ]; then
+			PORT=$fixed
 		else
 			PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
 		fi
+		set -- "--listen" "127.0.0.1:$PORT"
+		if [ -n "${LISTEN_IN_CONF:-}" ]; then
+			grep -v '^listen = ' "$T/parleyd.conf" >"$T/base.conf"
+			{ cat "$T/base.conf"; echo "listen = 127.0.0.1:$PORT"; } >"$T/parleyd.conf"
+			set --
+		fi
 		: >"$T/parleyd.log"
-		"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" \
-			--listen "127.0.0.1:$PORT" 2>>"$T/parleyd.log" &
+		"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" "$@" 2>>"$T/parleyd.log" &
 		PID=$!
 		URL=http://127.0.0.1:$PORT
 		i=0

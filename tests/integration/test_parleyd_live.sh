@@ -14,31 +14,8 @@
 SOCK=$DATA/parleyd.sock
 WITNESS=$(abspath "$4")
 
-# Starts parleyd with its listen address in parleyd.conf (so that a reload may try to change
-# it), on a random free port (retried when taken).
-start_live() {
-	tries=0
-	grep -v '^listen = ' "$T/parleyd.conf" >"$T/base.conf"
-	while [ $tries -lt 20 ]; do
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-		{ cat "$T/base.conf"; echo "listen = 127.0.0.1:$PORT"; } >"$T/parleyd.conf"
-		: >"$T/parleyd.log"
-		"$PARLEYD" serve --data "$DATA" --config "$T/parleyd.conf" 2>>"$T/parleyd.log" &
-		PID=$!
-		URL=http://127.0.0.1:$PORT
-		i=0
-		while [ $i -lt 100 ] && kill -0 "$PID" 2>/dev/null; do
-			grep -q 'msg="listening"' "$T/parleyd.log" && return 0
-			sleep 0.1
-			i=$((i + 1))
-		done
-		stop_pid "$PID"
-		PID=
-		tries=$((tries + 1))
-	done
-	sed 's/^/# parleyd: /' "$T/parleyd.log"
-	return 1
-}
+# parleyd's listen address lives in parleyd.conf here, so that a reload may try to change it.
+LISTEN_IN_CONF=1
 
 # The number of lines of the server's log holding the fixed string $1.
 log_count() {
@@ -61,7 +38,7 @@ short_id() {
 ok "an exchange with unc, kpa and rok-mnd" setup_exchange unc kpa rok-mnd
 expect 0 "us-wh has keys but is not registered" \
 	"$PARLEY" keygen --party us-wh --exchange "$ORIGIN" --out "$IDS"
-ok "parleyd serves, its listen address in parleyd.conf" start_live
+ok "parleyd serves, its listen address in parleyd.conf" start_server
 ok "the control socket is in the data directory" [ -S "$SOCK" ]
 ok "it is the exchange's user's alone (mode 0600)" \
 	[ "$(stat -c %a "$SOCK")" = 600 ] && [ "$(stat -c %u "$SOCK")" = "$(id -u)" ]
@@ -183,7 +160,7 @@ ok "it exited 0" [ "$STATUS" = 0 ]
 ok "the control socket is gone" [ ! -e "$SOCK" ]
 expect 0 "offline again, party commands open the store themselves" \
 	"$PARLEYD" party revoke us-wh --data "$DATA" --identity "$IDS"
-ok "parleyd serves again" start_live
+ok "parleyd serves again" start_server
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 PID=
@@ -191,7 +168,7 @@ ok "a parleyd that died (SIGKILL) left its socket behind" [ -S "$SOCK" ]
 expect 3 "a party command then runs offline, with the offline answer" \
 	"$PARLEYD" party revoke us-wh --data "$DATA" --identity "$IDS"
 ok "it says the party is no active one" said "parleyd: us-wh: not found"
-ok "the next parleyd replaces the stale socket" start_live
+ok "the next parleyd replaces the stale socket" start_server
 expect 3 "and answers on it" "$PARLEYD" party revoke us-wh --data "$DATA" --identity "$IDS"
 ok "the running parleyd answered" holds "$T/parleyd.log" 'command="party revoke"'
 ok "parleyd stops again" stop_server
